@@ -1,3 +1,8 @@
 /** Domain-free helpers shared by every component. Imports nothing else of ours. */
 export * from './clock.ts';
 export * from './deferred.ts';
+export * from './workqueue.ts';
+export * from './backoff.ts';
+export * from './doorbell.ts';
+export * from './random.ts';
+export * from './logger.ts';
