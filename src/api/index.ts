@@ -1,0 +1,9 @@
+/**
+ * The api module's public surface: Kubernetes object types, the resource table, and the pure logic
+ * every component shares (defaulting, validation, selectors, patches, quantities, table printers).
+ * No I/O; imports only machinery.
+ */
+export type * from './types.ts';
+export * from './resources.ts';
+export * from './discovery.ts';
+export * from './field-error.ts';

@@ -1,0 +1,141 @@
+/**
+ * The resources kubeling serves: the one table that discovery, OpenAPI, routing, the client and the
+ * CLI share. Entries mirror what a real 1.32 apiserver reports in discovery (names, kinds, short
+ * names, categories, verbs, subresources), so kubectl resolves `po`, `ns`, `deploy`, `all` the same.
+ */
+
+export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
+
+export interface SubresourceInfo {
+  /** `status`, `log`, `exec`, ... */
+  name: string;
+  /** Kind of the body the subresource takes/returns (`Pod`, `PodExecOptions`, `Eviction`, ...). */
+  kind: string;
+  /** Group/version of that kind when it differs from the parent's (`policy`/`v1` for Eviction). */
+  group?: string;
+  version?: string;
+  verbs: Verb[];
+}
+
+export interface ResourceInfo {
+  /** '' for the core group. */
+  group: string;
+  version: string;
+  /** `v1` or `apps/v1`: what goes in apiVersion. */
+  groupVersion: string;
+  /** Lower-case plural, the URL segment: `pods`. */
+  plural: string;
+  singular: string;
+  kind: string;
+  listKind: string;
+  namespaced: boolean;
+  shortNames: string[];
+  categories: string[];
+  verbs: Verb[];
+  subresources: SubresourceInfo[];
+}
+
+const ALL_VERBS: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+const STATUS_VERBS: Verb[] = ['get', 'patch', 'update'];
+
+function resource(r: Omit<ResourceInfo, 'groupVersion' | 'listKind' | 'shortNames' | 'categories' | 'verbs' | 'subresources'> &
+  Partial<Pick<ResourceInfo, 'shortNames' | 'categories' | 'verbs' | 'subresources'>>): ResourceInfo {
+  return {
+    groupVersion: r.group === '' ? r.version : `${r.group}/${r.version}`,
+    listKind: `${r.kind}List`,
+    shortNames: [],
+    categories: [],
+    verbs: ALL_VERBS,
+    subresources: [],
+    ...r,
+  };
+}
+
+export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
+  resource({ group: '', version: 'v1', plural: 'bindings', singular: 'binding', kind: 'Binding', namespaced: true, verbs: ['create'] }),
+  resource({ group: '', version: 'v1', plural: 'configmaps', singular: 'configmap', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'] }),
+  resource({ group: '', version: 'v1', plural: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'] }),
+  resource({
+    group: '', version: 'v1', plural: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false,
+    shortNames: ['ns'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+    subresources: [
+      { name: 'finalize', kind: 'Namespace', verbs: ['update'] },
+      { name: 'status', kind: 'Namespace', verbs: STATUS_VERBS },
+    ],
+  }),
+  resource({
+    group: '', version: 'v1', plural: 'nodes', singular: 'node', kind: 'Node', namespaced: false, shortNames: ['no'],
+    subresources: [{ name: 'status', kind: 'Node', verbs: STATUS_VERBS }],
+  }),
+  resource({
+    group: '', version: 'v1', plural: 'pods', singular: 'pod', kind: 'Pod', namespaced: true, shortNames: ['po'],
+    categories: ['all'],
+    subresources: [
+      { name: 'attach', kind: 'PodAttachOptions', verbs: ['create', 'get'] },
+      { name: 'binding', kind: 'Binding', verbs: ['create'] },
+      { name: 'ephemeralcontainers', kind: 'Pod', verbs: STATUS_VERBS },
+      { name: 'eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] },
+      { name: 'exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
+      { name: 'log', kind: 'Pod', verbs: ['get'] },
+      { name: 'portforward', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
+      { name: 'status', kind: 'Pod', verbs: STATUS_VERBS },
+    ],
+  }),
+  resource({ group: '', version: 'v1', plural: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true }),
+  resource({
+    group: '', version: 'v1', plural: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: true,
+    shortNames: ['sa'],
+    subresources: [{ name: 'token', kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'] }],
+  }),
+  resource({ group: 'coordination.k8s.io', version: 'v1', plural: 'leases', singular: 'lease', kind: 'Lease', namespaced: true }),
+  resource({ group: 'events.k8s.io', version: 'v1', plural: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'] }),
+  resource({
+    group: 'apps', version: 'v1', plural: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true,
+    shortNames: ['deploy'], categories: ['all'],
+    subresources: [
+      { name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: STATUS_VERBS },
+      { name: 'status', kind: 'Deployment', verbs: STATUS_VERBS },
+    ],
+  }),
+  resource({
+    group: 'apps', version: 'v1', plural: 'replicasets', singular: 'replicaset', kind: 'ReplicaSet', namespaced: true,
+    shortNames: ['rs'], categories: ['all'],
+    subresources: [
+      { name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: STATUS_VERBS },
+      { name: 'status', kind: 'ReplicaSet', verbs: STATUS_VERBS },
+    ],
+  }),
+]);
+
+/** The resource served at `/api/v1/<plural>` (groupVersion `v1`) or `/apis/<group>/<version>/<plural>`. */
+export function findResource(groupVersion: string, plural: string): ResourceInfo | undefined {
+  return RESOURCES.find((r) => r.groupVersion === groupVersion && r.plural === plural);
+}
+
+/** The resource whose objects carry this apiVersion and kind (`v1`, `Pod`). */
+export function findResourceByKind(apiVersion: string, kind: string): ResourceInfo | undefined {
+  return RESOURCES.find((r) => r.groupVersion === apiVersion && r.kind === kind);
+}
+
+/**
+ * Resolves what a user types (`po`, `pods`, `pod`, `Pod`, `deploy`, `deployments.apps`) as kubectl
+ * does, preferring the core group and then `apps` when several groups share a name (events).
+ */
+export function resolveResource(name: string): ResourceInfo | undefined {
+  const lower = name.toLowerCase();
+  const dot = lower.indexOf('.');
+  const base = dot < 0 ? lower : lower.slice(0, dot);
+  const group = dot < 0 ? undefined : lower.slice(dot + 1);
+  return RESOURCES.find((r) =>
+    (group === undefined || r.group === group) &&
+    (r.plural === base || r.singular === base || r.shortNames.includes(base) || r.kind.toLowerCase() === base));
+}
+
+export function findSubresource(info: ResourceInfo, name: string): SubresourceInfo | undefined {
+  return info.subresources.find((s) => s.name === name);
+}
+
+/** Every resource in a category (`kubectl get all`). */
+export function resourcesInCategory(category: string): ResourceInfo[] {
+  return RESOURCES.filter((r) => r.categories.includes(category));
+}
