@@ -1,0 +1,103 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeClock } from '../../machinery/clock.ts';
+import { isRuntimeError, RuntimeError, type ContainerConfig, type PodSandboxConfig } from '../runtime.ts';
+import { FakeRuntime, normalizeImageRef } from './fake-runtime.ts';
+
+const sandboxConfig: PodSandboxConfig = {
+  metadata: { name: 'p', uid: 'u1', namespace: 'default', attempt: 0 },
+  hostname: 'p',
+  logDirectory: '/nonexistent/logs',
+  portMappings: [],
+  labels: { 'io.kubernetes.pod.uid': 'u1' },
+  annotations: {},
+  linux: { namespaceOptions: { network: 'pod', pid: 'container', ipc: 'pod' }, sysctls: {} },
+};
+const containerConfig = (name: string, image = 'busybox:1.35', attempt = 0): ContainerConfig => ({
+  metadata: { name, attempt },
+  image,
+  command: [],
+  args: [],
+  envs: [],
+  mounts: [],
+  labels: { 'io.kubernetes.container.name': name },
+  annotations: {},
+  logPath: `${name}/${attempt}.log`,
+  stdin: false,
+  stdinOnce: false,
+  tty: false,
+  linux: { securityContext: { namespaceOptions: { network: 'pod', pid: 'container', ipc: 'pod' } } },
+});
+
+test('normalizeImageRef adds docker.io, library and latest', () => {
+  assert.equal(normalizeImageRef('busybox'), 'docker.io/library/busybox:latest');
+  assert.equal(normalizeImageRef('busybox:1.35'), 'docker.io/library/busybox:1.35');
+  assert.equal(normalizeImageRef('localhost:5000/x/y'), 'localhost:5000/x/y:latest');
+  assert.equal(normalizeImageRef('quay.io/a/b@sha256:abc'), 'quay.io/a/b@sha256:abc');
+});
+
+test('scripted containers exit on the fake clock with code and reason', async () => {
+  const clock = new FakeClock();
+  const rt = new FakeRuntime({ clock });
+  rt.scriptContainer({ name: 'crash' }, { exitAfterMs: 5000, exitCode: 2 });
+  rt.scriptContainer({ name: 'oom' }, { exitAfterMs: 1000, oom: true });
+  const sb = await rt.runPodSandbox(sandboxConfig);
+  assert.match((await rt.podSandboxStatus(sb)).network!.ip, /^10\.42\.0\.\d+$/);
+  await assert.rejects(rt.createContainer(sb, containerConfig('crash'), sandboxConfig), (e) => isRuntimeError(e, 'NotFound'));
+  await rt.pullImage('busybox:1.35');
+  const crash = await rt.createContainer(sb, containerConfig('crash'), sandboxConfig);
+  const oom = await rt.createContainer(sb, containerConfig('oom'), sandboxConfig);
+  await rt.startContainer(crash);
+  await rt.startContainer(oom);
+  assert.equal((await rt.containerStatus(crash)).state, 'CONTAINER_RUNNING');
+  await clock.step(1000);
+  const o = await rt.containerStatus(oom);
+  assert.deepEqual([o.state, o.exitCode, o.reason], ['CONTAINER_EXITED', 137, 'OOMKilled']);
+  await clock.step(4000);
+  const c = await rt.containerStatus(crash);
+  assert.deepEqual([c.state, c.exitCode, c.reason, c.finishedAt - c.startedAt], ['CONTAINER_EXITED', 2, 'Error', 5000]);
+  await assert.rejects(rt.createContainer(sb, containerConfig('crash'), sandboxConfig), (e) => isRuntimeError(e, 'AlreadyExists'));
+});
+
+test('stopContainer waits for a slow process up to the timeout, then SIGKILLs', async () => {
+  const clock = new FakeClock();
+  const rt = new FakeRuntime({ clock });
+  rt.scriptContainer({ name: 'slow' }, { stopDelayMs: 60_000 });
+  rt.scriptContainer({ name: 'nice' }, { stopDelayMs: 3_000, stopExitCode: 0 });
+  await rt.pullImage('busybox:1.35');
+  const sb = await rt.runPodSandbox(sandboxConfig);
+  const slow = await rt.createContainer(sb, containerConfig('slow'), sandboxConfig);
+  const nice = await rt.createContainer(sb, containerConfig('nice'), sandboxConfig);
+  await rt.startContainer(slow);
+  await rt.startContainer(nice);
+  let slowDone = false;
+  const stopping = rt.stopContainer(slow, 10).then(() => (slowDone = true));
+  const niceStop = rt.stopContainer(nice, 10);
+  await clock.step(3000);
+  await niceStop;
+  assert.deepEqual([(await rt.containerStatus(nice)).exitCode, slowDone], [0, false]);
+  await clock.step(7000);
+  await stopping;
+  assert.equal((await rt.containerStatus(slow)).exitCode, 137);
+});
+
+test('exec scripts, pull failures and injected errors', async () => {
+  const rt = new FakeRuntime();
+  rt.failPull('bad:1', 'manifest unknown');
+  await assert.rejects(rt.pullImage('bad:1'), (e) => isRuntimeError(e, 'ImagePullFailed') && /manifest unknown/.test(e.message));
+  rt.scriptExec(({ cmd }) => (cmd[0] === 'fail' ? { exitCode: 1, stdout: Buffer.from('nope') } : undefined));
+  await rt.pullImage('busybox:1.35');
+  const sb = await rt.runPodSandbox(sandboxConfig);
+  const id = await rt.createContainer(sb, containerConfig('c'), sandboxConfig);
+  await assert.rejects(rt.execSync(id, ['true'], 0), (e) => isRuntimeError(e, 'FailedPrecondition'));
+  await rt.startContainer(id);
+  assert.equal((await rt.execSync(id, ['true'], 0)).exitCode, 0);
+  const r = await rt.execSync(id, ['fail'], 0);
+  assert.deepEqual([r.exitCode, r.stdout.toString()], [1, 'nope']);
+  rt.injectError('listContainers', new RuntimeError('Unavailable', 'down'));
+  await assert.rejects(rt.listContainers(), /down/);
+  assert.equal((await rt.listContainers()).length, 1);
+  await rt.removePodSandbox(sb);
+  assert.deepEqual(await rt.listContainers(), []);
+  assert.ok(rt.callNames().includes('removePodSandbox'));
+});
