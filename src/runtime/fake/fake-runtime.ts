@@ -130,6 +130,27 @@ function fakeDigest(text: string): string {
   return 'sha256:' + h.toString(16).padStart(8, '0').repeat(8);
 }
 
+/**
+ * The little shell the fake understands, so commands written for a real runtime mean the same here:
+ * `sh -c 'echo TEXT; exit N'` prints TEXT and exits N soon after start; anything else runs until stopped.
+ */
+function interpretShell(argv: string[]): ContainerScript {
+  const i = argv.indexOf('-c');
+  if (i < 0 || !/(^|\/)sh$/.test(argv[i - 1] ?? '')) return {};
+  const script: ContainerScript = {};
+  for (const part of (argv[i + 1] ?? '').split(/;|&&/).map((p) => p.trim())) {
+    const echo = /^echo\s+(.*)$/.exec(part);
+    if (echo) (script.logs ??= []).push(echo[1].replace(/^(['"])(.*)\1$/, '$2'));
+    const exit = /^exit\s+(\d+)$/.exec(part);
+    if (exit) {
+      script.exitCode = Number(exit[1]);
+      script.exitAfterMs = 10;
+      break;
+    }
+  }
+  return script;
+}
+
 function matches(labels: Labels, selector?: Labels): boolean {
   return !selector || Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
@@ -313,7 +334,8 @@ export class FakeRuntime implements ContainerRuntime {
     const id = this.#newId();
     const normalized = config.image.startsWith('sha256:') ? image.repoTags[0] ?? config.image : normalizeImageRef(config.image);
     const script =
-      this.#scripts.find((s) => (!s.match.name || s.match.name === config.metadata.name) && (!s.match.image || s.match.image === normalized))?.script ?? {};
+      this.#scripts.find((s) => (!s.match.name || s.match.name === config.metadata.name) && (!s.match.image || s.match.image === normalized))?.script ??
+      interpretShell([...config.command, ...config.args]);
     this.#containers.set(id, {
       config: structuredClone(config),
       script,
@@ -548,7 +570,8 @@ export class FakeRuntime implements ContainerRuntime {
       const r = await script({ containerName: rec.status.metadata.name, cmd });
       if (r) return { stdout: r.stdout ?? Buffer.alloc(0), stderr: r.stderr ?? Buffer.alloc(0), exitCode: r.exitCode ?? 0 };
     }
-    return { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: 0 };
+    const shell = interpretShell(cmd);
+    return { stdout: Buffer.from(shell.logs?.map((l) => l + '\n').join('') ?? ''), stderr: Buffer.alloc(0), exitCode: shell.exitCode ?? 0 };
   }
 
   /** Applies every scripted exit whose time has come. */
