@@ -1,0 +1,265 @@
+/**
+ * The node's volumes: desired state (the pods that should have their volumes), actual state (what is set up on
+ * disk), and a reconciler that brings one to the other. Kubelet-core's pod worker calls
+ * `waitForAttachAndMount` before it creates a sandbox and `unmountPodVolumes` once the pod's containers are
+ * gone; the `run` loop refreshes configMap, secret, downwardAPI and projected contents (atomically, through
+ * the ..data swap) while pods run, as the real kubelet's periodic remount does.
+ *
+ * Supported: emptyDir (disk, or tmpfs with medium Memory), hostPath (with type checks), configMap, secret
+ * (tmpfs), downwardAPI, projected (configMap, secret, downwardAPI, serviceAccountToken). Setting a volume up
+ * is idempotent, so re-running it after a kubelet restart adopts what is there.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { IPod } from 'kubernetes-models/v1/Pod';
+import type { IVolume } from 'kubernetes-models/v1/Volume';
+import { realClock, type Clock } from '../../machinery/index.ts';
+import type { EventRecorder, VolumeManager } from '../index.ts';
+import { writeAtomically, type Payload } from './atomic-writer.ts';
+import type { NodeFacts } from './fieldpath.ts';
+import { checkHostPath } from './host-path.ts';
+import { SystemMounter, type Mounter } from './mounter.ts';
+import { ObjectNotFoundError, type ObjectSource } from './objects.ts';
+import { configMapPayload, defaultFileMode, downwardAPIPayload, secretPayload } from './payloads.ts';
+import { PodDirs, type VolumePluginName } from './pod-dirs.ts';
+import { quantityValue } from './quantity.ts';
+
+export interface VolumeManagerConfig {
+  dirs: PodDirs;
+  objects: ObjectSource;
+  /** The node's IPs and allocatable, read at use (they may change). */
+  node: () => NodeFacts;
+  mounter?: Mounter;
+  recorder?: EventRecorder;
+  clock?: Clock;
+  /** How long waitForAttachAndMount keeps retrying before it fails (the kubelet's is about 2 minutes). */
+  mountTimeoutMs?: number;
+  /** How often running pods' API-backed volumes are refreshed. */
+  refreshPeriodMs?: number;
+}
+
+/** Where a pod's volume lives on the node, and whether containers must see it read-only. */
+export interface VolumeLocation {
+  hostPath: string;
+  plugin: VolumePluginName;
+  /** configMap, secret, downwardAPI and projected volumes are always mounted read-only. */
+  readOnly: boolean;
+}
+
+export function volumePlugin(v: IVolume): VolumePluginName | undefined {
+  if (v.hostPath) return 'host-path';
+  if (v.configMap) return 'configmap';
+  if (v.secret) return 'secret';
+  if (v.downwardAPI) return 'downward-api';
+  if (v.projected) return 'projected';
+  // A volume without a source defaults to emptyDir (SetDefaults_Volume).
+  const sources = Object.keys(v).filter((k) => k !== 'name');
+  if (sources.length === 0 || v.emptyDir) return 'empty-dir';
+  return undefined;
+}
+
+export function volumeLocation(dirs: PodDirs, podUid: string, v: IVolume): VolumeLocation {
+  const plugin = volumePlugin(v);
+  if (!plugin) throw new Error(`volume "${v.name}": unsupported volume type ${Object.keys(v).filter((k) => k !== 'name').join(', ')}`);
+  if (plugin === 'host-path') return { hostPath: v.hostPath!.path, plugin, readOnly: false };
+  const readOnly = plugin !== 'empty-dir';
+  return { hostPath: dirs.volumeDir(podUid, plugin, v.name), plugin, readOnly };
+}
+
+export class NodeVolumeManager implements VolumeManager {
+  readonly #dirs: PodDirs;
+  readonly #objects: ObjectSource;
+  readonly #node: () => NodeFacts;
+  readonly #mounter: Mounter;
+  readonly #recorder: EventRecorder | undefined;
+  readonly #clock: Clock;
+  readonly #mountTimeoutMs: number;
+  readonly #refreshPeriodMs: number;
+  /** Desired state: pods whose volumes should be set up, by uid (the newest spec seen). */
+  readonly #desired = new Map<string, IPod>();
+  /** Actual state: volumes set up, per pod uid. */
+  readonly #mounted = new Map<string, Set<string>>();
+
+  constructor(config: VolumeManagerConfig) {
+    this.#dirs = config.dirs;
+    this.#objects = config.objects;
+    this.#node = config.node;
+    this.#mounter = config.mounter ?? new SystemMounter();
+    this.#recorder = config.recorder;
+    this.#clock = config.clock ?? realClock;
+    this.#mountTimeoutMs = config.mountTimeoutMs ?? 123_000;
+    this.#refreshPeriodMs = config.refreshPeriodMs ?? 10_000;
+  }
+
+  /** Sets up every volume of the pod, retrying failures with back-off and a FailedMount event per failure. */
+  async waitForAttachAndMount(pod: IPod, signal: AbortSignal): Promise<void> {
+    const uid = pod.metadata?.uid ?? '';
+    this.#desired.set(uid, pod);
+    const deadline = this.#clock.now() + this.#mountTimeoutMs;
+    let delay = 500;
+    for (;;) {
+      signal.throwIfAborted();
+      const failed = await this.#setUpPod(pod);
+      if (failed.length === 0) return;
+      if (this.#clock.now() >= deadline) {
+        const err = new Error(`unmounted volumes=[${failed.join(' ')}], unattached volumes=[], failed to process volumes=[]: context deadline exceeded`);
+        this.#recorder?.event(pod, 'Warning', 'FailedMount', `Unable to attach or mount volumes: ${err.message}`);
+        throw err;
+      }
+      await this.#clock.sleep(Math.min(delay, Math.max(0, deadline - this.#clock.now())), signal);
+      delay = Math.min(delay * 2, 16_000);
+    }
+  }
+
+  /** Unmounts and removes every volume directory of the pod. Host paths are never touched. Idempotent. */
+  async unmountPodVolumes(podUid: string): Promise<void> {
+    this.#desired.delete(podUid);
+    this.#mounted.delete(podUid);
+    const dir = this.#dirs.volumesDir(podUid);
+    for (const m of await this.#mounter.mountsUnder(dir)) await this.#mounter.unmount(m);
+    const left = await this.#mounter.mountsUnder(dir);
+    // rm -r crosses mount points: never recurse into something still mounted (it could be a host directory).
+    if (left.length > 0) throw new Error(`pod ${podUid}: volumes still mounted: ${left.join(', ')}`);
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+
+  /** Uids of pods that have a volumes directory on disk (for housekeeping after a restart). */
+  async podsWithVolumesOnDisk(): Promise<string[]> {
+    const entries = await fs.readdir(this.#dirs.podsDir()).catch(() => [] as string[]);
+    const out: string[] = [];
+    for (const uid of entries) {
+      if (await fs.stat(this.#dirs.volumesDir(uid)).catch(() => undefined)) out.push(uid);
+    }
+    return out;
+  }
+
+  /** True when every volume of the pod is set up (actual state matches desired). */
+  allMounted(pod: IPod): boolean {
+    const done = this.#mounted.get(pod.metadata?.uid ?? '');
+    return (pod.spec?.volumes ?? []).every((v) => done?.has(v.name));
+  }
+
+  /** Refreshes API-backed volume contents of running pods until the signal aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await this.#clock.sleep(this.#refreshPeriodMs, signal);
+      } catch {
+        return;
+      }
+      for (const pod of [...this.#desired.values()]) await this.#setUpPod(pod);
+    }
+  }
+
+  /** Updates the desired spec (new labels for downwardAPI files) without waiting. */
+  updatePod(pod: IPod): void {
+    const uid = pod.metadata?.uid ?? '';
+    if (this.#desired.has(uid)) this.#desired.set(uid, pod);
+  }
+
+  /** Returns the names of the volumes that failed. */
+  async #setUpPod(pod: IPod): Promise<string[]> {
+    const uid = pod.metadata?.uid ?? '';
+    const failed: string[] = [];
+    for (const v of pod.spec?.volumes ?? []) {
+      try {
+        await this.#setUpVolume(pod, v);
+        let done = this.#mounted.get(uid);
+        if (!done) this.#mounted.set(uid, (done = new Set()));
+        done.add(v.name);
+      } catch (err) {
+        failed.push(v.name);
+        const msg = err instanceof Error ? err.message : String(err);
+        this.#recorder?.event(pod, 'Warning', 'FailedMount', `MountVolume.SetUp failed for volume "${v.name}" : ${msg}`);
+      }
+    }
+    return failed;
+  }
+
+  async #setUpVolume(pod: IPod, v: IVolume): Promise<void> {
+    const uid = pod.metadata?.uid ?? '';
+    const ns = pod.metadata?.namespace ?? 'default';
+    const loc = volumeLocation(this.#dirs, uid, v);
+    switch (loc.plugin) {
+      case 'host-path':
+        return checkHostPath(loc.hostPath, v.hostPath!.type);
+      case 'empty-dir': {
+        await fs.mkdir(loc.hostPath, { recursive: true });
+        if (v.emptyDir?.medium === 'Memory') {
+          const limit = v.emptyDir.sizeLimit !== undefined ? quantityValue(v.emptyDir.sizeLimit) : undefined;
+          const allocatable = this.#node().allocatable.memory;
+          const size = limit ?? (allocatable !== undefined ? quantityValue(allocatable) : undefined);
+          await this.#ensureTmpfs(loc.hostPath, size);
+        }
+        // World-writable, as Kubernetes makes emptyDirs (containers may run as any user).
+        await fs.chmod(loc.hostPath, 0o777);
+        return;
+      }
+      case 'configmap': {
+        const src = v.configMap!;
+        const optional = src.optional === true;
+        const cm = await orEmpty(this.#objects.getConfigMap(ns, src.name ?? ''), optional, { apiVersion: 'v1', kind: 'ConfigMap', metadata: {} });
+        return this.#write(loc.hostPath, configMapPayload(src.items, cm, src.defaultMode ?? defaultFileMode, optional), false);
+      }
+      case 'secret': {
+        const src = v.secret!;
+        const optional = src.optional === true;
+        const s = await orEmpty(this.#objects.getSecret(ns, src.secretName ?? ''), optional, { apiVersion: 'v1', kind: 'Secret', metadata: {} });
+        return this.#write(loc.hostPath, secretPayload(src.items, s, src.defaultMode ?? defaultFileMode, optional), true);
+      }
+      case 'downward-api': {
+        const src = v.downwardAPI!;
+        return this.#write(loc.hostPath, downwardAPIPayload(pod, src.items, src.defaultMode ?? defaultFileMode, this.#node()), true);
+      }
+      case 'projected':
+        return this.#write(loc.hostPath, await this.#projectedPayload(pod, v), true);
+    }
+  }
+
+  async #projectedPayload(pod: IPod, v: IVolume): Promise<Payload> {
+    const ns = pod.metadata?.namespace ?? 'default';
+    const mode = v.projected!.defaultMode ?? defaultFileMode;
+    const payload: Payload = new Map();
+    const add = (p: Payload) => {
+      for (const [k, f] of p) payload.set(k, f);
+    };
+    for (const source of v.projected!.sources ?? []) {
+      if (source.configMap) {
+        const optional = source.configMap.optional === true;
+        const cm = await orEmpty(this.#objects.getConfigMap(ns, source.configMap.name ?? ''), optional, { apiVersion: 'v1', kind: 'ConfigMap', metadata: {} });
+        add(configMapPayload(source.configMap.items, cm, mode, optional));
+      } else if (source.secret) {
+        const optional = source.secret.optional === true;
+        const s = await orEmpty(this.#objects.getSecret(ns, source.secret.name ?? ''), optional, { apiVersion: 'v1', kind: 'Secret', metadata: {} });
+        add(secretPayload(source.secret.items, s, mode, optional));
+      } else if (source.downwardAPI) {
+        add(downwardAPIPayload(pod, source.downwardAPI.items, mode, this.#node()));
+      } else if (source.serviceAccountToken) {
+        const t = source.serviceAccountToken;
+        const token = await this.#objects.serviceAccountToken(ns, pod.spec?.serviceAccountName ?? 'default', t.audience, t.expirationSeconds ?? 3600);
+        payload.set(t.path, { data: Buffer.from(token), mode });
+      }
+    }
+    return payload;
+  }
+
+  async #write(dir: string, payload: Payload, tmpfs: boolean): Promise<void> {
+    await fs.mkdir(dir, { recursive: true });
+    // Secrets (and the tmpfs-backed downwardAPI/projected volumes) never touch the node's disk.
+    if (tmpfs) await this.#ensureTmpfs(dir, undefined);
+    await writeAtomically(dir, payload);
+  }
+
+  async #ensureTmpfs(dir: string, sizeBytes: number | undefined): Promise<void> {
+    if (!(await this.#mounter.isMountPoint(path.resolve(dir)))) await this.#mounter.mountTmpfs(path.resolve(dir), sizeBytes);
+  }
+}
+
+async function orEmpty<T>(p: Promise<T>, optional: boolean, empty: T): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (optional && err instanceof ObjectNotFoundError) return empty;
+    throw err;
+  }
+}
