@@ -7,3 +7,6 @@ export type * from './types.ts';
 export * from './resources.ts';
 export * from './discovery.ts';
 export * from './field-error.ts';
+export * from './image-ref.ts';
+export * from './quantity.ts';
+export * from './defaults.ts';

@@ -139,3 +139,14 @@ export function findSubresource(info: ResourceInfo, name: string): SubresourceIn
 export function resourcesInCategory(category: string): ResourceInfo[] {
   return RESOURCES.filter((r) => r.categories.includes(category));
 }
+
+/** How api functions accept a resource: its ResourceInfo, or a name resolveResource understands (`pods`, `Pod`, `deployments.apps`). */
+export type ResourceRef = ResourceInfo | string;
+
+/** The ResourceInfo for a ResourceRef; throws on an unknown name (a programming error, not user input). */
+export function toResourceInfo(ref: ResourceRef): ResourceInfo {
+  if (typeof ref !== 'string') return ref;
+  const r = resolveResource(ref);
+  if (!r) throw new Error(`unknown resource ${JSON.stringify(ref)}`);
+  return r;
+}

@@ -29,7 +29,7 @@ export type { IAPIGroup as APIGroup } from '@kubernetes-models/apimachinery/apis
 export type { IAPIGroupList as APIGroupList } from '@kubernetes-models/apimachinery/apis/meta/v1/APIGroupList';
 export type { IAPIVersions as APIVersions } from '@kubernetes-models/apimachinery/apis/meta/v1/APIVersions';
 export type { IGroupVersionForDiscovery as GroupVersionForDiscovery } from '@kubernetes-models/apimachinery/apis/meta/v1/GroupVersionForDiscovery';
-export type { IQuantity as Quantity } from '@kubernetes-models/apimachinery/api/resource/Quantity';
+export type { IQuantity as QuantityValue } from '@kubernetes-models/apimachinery/api/resource/Quantity';
 export type { IIntOrString as IntOrString } from '@kubernetes-models/apimachinery/util/intstr/IntOrString';
 
 // core/v1

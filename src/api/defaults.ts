@@ -1,0 +1,247 @@
+/**
+ * Defaulting: what the real apiserver fills in before validation, so a created object reads back
+ * exactly as it would from Kubernetes 1.32. Follows pkg/apis/core/v1/defaults.go (SetDefaults_Pod,
+ * _PodSpec, _Container, _Probe, _Volume, ...), apps/v1 defaults, plus the parts of create-time
+ * strategy/admission that every object gets here (namespace finalizers and phase, pod priority from
+ * the Priority plugin). Tolerations are left alone: DefaultTolerationSeconds admission adds them.
+ *
+ * `applyDefaults` mutates and returns the object. It is idempotent: defaulting a defaulted object
+ * changes nothing, which the apiserver relies on for updates and patches.
+ */
+import type {
+  Container, EphemeralContainer, HTTPGetAction, KubeObject, Pod, PodSpec, PodTemplateSpec, Probe, Volume,
+  LifecycleHandler, Deployment, ReplicaSet, Node, Namespace, Secret, EnvVar,
+} from './types.ts';
+import { toResourceInfo, type ResourceRef } from './resources.ts';
+import { imageTag } from './image-ref.ts';
+import { canonicalizeResourceList } from './quantity.ts';
+
+/** DefaultTerminationGracePeriodSeconds. */
+export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
+export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
+export const TERMINATION_MESSAGE_PATH_DEFAULT = '/dev/termination-log';
+/** 0644: the default file mode of secret, configMap, downwardAPI and projected volumes. */
+export const DEFAULT_VOLUME_MODE = 0o644;
+/** Priorities of the two built-in PriorityClasses. */
+export const SYSTEM_PRIORITY_CLASSES: Readonly<Record<string, number>> = Object.freeze({
+  'system-node-critical': 2000001000,
+  'system-cluster-critical': 2000000000,
+});
+
+type Obj = Record<string, unknown>;
+
+/** Fills in defaults for an object of the given resource (mutates it) and returns it. */
+export function applyDefaults<T extends object>(resource: ResourceRef, obj: T): T {
+  const info = toResourceInfo(resource);
+  const o = obj as unknown as KubeObject;
+  switch (`${info.group}/${info.plural}`) {
+    case '/pods': defaultPod(o as unknown as Pod); break;
+    case '/nodes': defaultNode(o as unknown as Node); break;
+    case '/namespaces': defaultNamespace(o as unknown as Namespace); break;
+    case '/secrets': defaultSecret(o as unknown as Secret); break;
+    case 'apps/replicasets': defaultReplicaSet(o as unknown as ReplicaSet); break;
+    case 'apps/deployments': defaultDeployment(o as unknown as Deployment); break;
+    // configmaps, events, leases, serviceaccounts, bindings: the real API has no defaults for them.
+    default: break;
+  }
+  return obj;
+}
+
+// --- pods -----------------------------------------------------------------------------------
+
+export function defaultPod(pod: Pod): Pod {
+  const spec = (pod.spec ??= { containers: [] });
+  // SetDefaults_Pod: requests default to limits (containers and init containers only, Pod only).
+  for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
+    const limits = c.resources?.limits;
+    if (limits) {
+      const requests = (c.resources!.requests ??= {});
+      for (const [k, v] of Object.entries(limits)) if (!(k in requests)) requests[k] = v;
+    }
+  }
+  spec.enableServiceLinks ??= true;
+  if (spec.hostNetwork) {
+    for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
+      for (const p of c.ports ?? []) if (!p.hostPort) p.hostPort = p.containerPort;
+    }
+  }
+  defaultPodSpec(spec);
+  for (const c of spec.ephemeralContainers ?? []) defaultContainer(c);
+  // Priority admission: no class → 0; the built-in system classes resolve to their values.
+  if (spec.priority === undefined) {
+    if (!spec.priorityClassName) spec.priority = 0;
+    else if (spec.priorityClassName in SYSTEM_PRIORITY_CLASSES) spec.priority = SYSTEM_PRIORITY_CLASSES[spec.priorityClassName];
+  }
+  if (spec.priority !== undefined) spec.preemptionPolicy ??= 'PreemptLowerPriority';
+  // Conversion keeps podIP/podIPs (and hostIP/hostIPs) consistent.
+  const status = pod.status;
+  if (status) {
+    if (status.podIP && !status.podIPs?.length) status.podIPs = [{ ip: status.podIP }];
+    if (!status.podIP && status.podIPs?.length) status.podIP = status.podIPs[0]!.ip;
+    if (status.hostIP && !status.hostIPs?.length) status.hostIPs = [{ ip: status.hostIP }];
+    if (!status.hostIP && status.hostIPs?.length) status.hostIP = status.hostIPs[0]!.ip;
+  }
+  return pod;
+}
+
+/** SetDefaults_PodSpec and everything nested in it (also used for pod templates). */
+export function defaultPodSpec(spec: PodSpec): PodSpec {
+  spec.dnsPolicy ||= 'ClusterFirst';
+  spec.restartPolicy ||= 'Always';
+  spec.securityContext ??= {};
+  spec.terminationGracePeriodSeconds ??= DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS;
+  spec.schedulerName ||= DEFAULT_SCHEDULER_NAME;
+  for (const v of spec.volumes ?? []) defaultVolume(v);
+  for (const c of spec.initContainers ?? []) defaultContainer(c);
+  for (const c of spec.containers ?? []) defaultContainer(c);
+  return spec;
+}
+
+/** SetDefaults_Container (also applied to ephemeral containers) plus its nested types. */
+export function defaultContainer(c: Container | EphemeralContainer): void {
+  if (!c.imagePullPolicy) c.imagePullPolicy = imageTag(c.image ?? '') === 'latest' ? 'Always' : 'IfNotPresent';
+  c.terminationMessagePath ||= TERMINATION_MESSAGE_PATH_DEFAULT;
+  c.terminationMessagePolicy ||= 'File';
+  for (const p of c.ports ?? []) p.protocol ||= 'TCP';
+  for (const e of c.env ?? []) defaultEnvVar(e);
+  // ResourceRequirements is a struct in Go: it always serializes, at least as `resources: {}`.
+  c.resources ??= {};
+  if (c.resources.limits) canonicalizeResourceList(c.resources.limits);
+  if (c.resources.requests) canonicalizeResourceList(c.resources.requests);
+  for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe]) if (probe) defaultProbe(probe);
+  if (c.lifecycle?.postStart) defaultHandler(c.lifecycle.postStart);
+  if (c.lifecycle?.preStop) defaultHandler(c.lifecycle.preStop);
+}
+
+function defaultEnvVar(e: EnvVar): void {
+  const fieldRef = e.valueFrom?.fieldRef;
+  if (fieldRef) fieldRef.apiVersion ||= 'v1';
+  const resourceFieldRef = e.valueFrom?.resourceFieldRef;
+  // Quantity is a struct in Go; a missing divisor serializes as "0".
+  if (resourceFieldRef) resourceFieldRef.divisor ??= '0';
+}
+
+export function defaultProbe(p: Probe): void {
+  if (!p.timeoutSeconds) p.timeoutSeconds = 1;
+  if (!p.periodSeconds) p.periodSeconds = 10;
+  if (!p.successThreshold) p.successThreshold = 1;
+  if (!p.failureThreshold) p.failureThreshold = 3;
+  if (p.httpGet) defaultHTTPGet(p.httpGet);
+  // GRPCAction.Service is `+default=""`.
+  if (p.grpc) p.grpc.service ??= '';
+}
+
+function defaultHandler(h: LifecycleHandler): void {
+  if (h.httpGet) defaultHTTPGet(h.httpGet);
+}
+
+function defaultHTTPGet(h: HTTPGetAction): void {
+  h.path ||= '/';
+  h.scheme ||= 'HTTP';
+}
+
+const VOLUME_SOURCES = [
+  'hostPath', 'emptyDir', 'gcePersistentDisk', 'awsElasticBlockStore', 'gitRepo', 'secret', 'nfs', 'iscsi', 'glusterfs',
+  'persistentVolumeClaim', 'rbd', 'flexVolume', 'cinder', 'cephfs', 'flocker', 'downwardAPI', 'fc', 'azureFile',
+  'configMap', 'vsphereVolume', 'quobyte', 'azureDisk', 'photonPersistentDisk', 'projected', 'portworxVolume',
+  'scaleIO', 'storageos', 'csi', 'ephemeral', 'image',
+] as const;
+export const VOLUME_SOURCE_FIELDS: readonly string[] = VOLUME_SOURCES;
+
+/** SetDefaults_Volume and the per-source defaults. */
+export function defaultVolume(v: Volume): void {
+  const vo = v as unknown as Obj;
+  if (!VOLUME_SOURCES.some((s) => vo[s] !== undefined && vo[s] !== null)) v.emptyDir = {};
+  if (v.hostPath) v.hostPath.type ??= '';
+  if (v.secret) v.secret.defaultMode ??= DEFAULT_VOLUME_MODE;
+  if (v.configMap) v.configMap.defaultMode ??= DEFAULT_VOLUME_MODE;
+  if (v.downwardAPI) {
+    v.downwardAPI.defaultMode ??= DEFAULT_VOLUME_MODE;
+    for (const item of v.downwardAPI.items ?? []) {
+      if (item.fieldRef) item.fieldRef.apiVersion ||= 'v1';
+      if (item.resourceFieldRef) item.resourceFieldRef.divisor ??= '0';
+    }
+  }
+  if (v.projected) {
+    v.projected.defaultMode ??= DEFAULT_VOLUME_MODE;
+    for (const src of v.projected.sources ?? []) {
+      if (src.serviceAccountToken) src.serviceAccountToken.expirationSeconds ??= 3600;
+      for (const item of src.downwardAPI?.items ?? []) {
+        if (item.fieldRef) item.fieldRef.apiVersion ||= 'v1';
+        if (item.resourceFieldRef) item.resourceFieldRef.divisor ??= '0';
+      }
+    }
+  }
+  if (v.iscsi) {
+    v.iscsi.iscsiInterface ||= 'default';
+  }
+  if (v.azureDisk) {
+    v.azureDisk.cachingMode ||= 'ReadWrite';
+    v.azureDisk.fsType ||= 'ext4';
+    v.azureDisk.readOnly ??= false;
+    v.azureDisk.kind ||= 'Shared';
+  }
+}
+
+function defaultPodTemplate(t: PodTemplateSpec | undefined): void {
+  if (!t) return;
+  t.spec ??= { containers: [] };
+  defaultPodSpec(t.spec);
+}
+
+// --- other kinds ----------------------------------------------------------------------------
+
+export function defaultNode(node: Node): Node {
+  node.spec ??= {};
+  const st = node.status;
+  // SetDefaults_NodeStatus: allocatable defaults to capacity.
+  if (st?.capacity && !st.allocatable) st.allocatable = { ...st.capacity };
+  if (st?.capacity) canonicalizeResourceList(st.capacity);
+  if (st?.allocatable) canonicalizeResourceList(st.allocatable);
+  const spec = node.spec;
+  if (spec.podCIDR && !spec.podCIDRs?.length) spec.podCIDRs = [spec.podCIDR];
+  return node;
+}
+
+export function defaultNamespace(ns: Namespace): Namespace {
+  const name = ns.metadata?.name;
+  if (name) {
+    // SetDefaults_Namespace: the immutable kubernetes.io/metadata.name label.
+    const labels = (ns.metadata!.labels ??= {});
+    labels['kubernetes.io/metadata.name'] ??= name;
+  }
+  // Namespace strategy: the `kubernetes` finalizer, and phase Active.
+  ns.spec ??= {};
+  ns.spec.finalizers ??= ['kubernetes'];
+  ns.status ??= {};
+  ns.status.phase ||= 'Active';
+  return ns;
+}
+
+export function defaultSecret(s: Secret): Secret {
+  s.type ||= 'Opaque';
+  return s;
+}
+
+export function defaultReplicaSet(rs: ReplicaSet): ReplicaSet {
+  const spec = (rs.spec ??= { selector: {} });
+  spec.replicas ??= 1;
+  defaultPodTemplate(spec.template);
+  return rs;
+}
+
+export function defaultDeployment(d: Deployment): Deployment {
+  const spec = (d.spec ??= { selector: {}, template: {} });
+  spec.replicas ??= 1;
+  const strategy = (spec.strategy ??= {});
+  strategy.type ||= 'RollingUpdate';
+  if (strategy.type === 'RollingUpdate') {
+    const ru = (strategy.rollingUpdate ??= {});
+    ru.maxUnavailable ??= '25%';
+    ru.maxSurge ??= '25%';
+  }
+  spec.revisionHistoryLimit ??= 10;
+  spec.progressDeadlineSeconds ??= 600;
+  defaultPodTemplate(spec.template);
+  return d;
+}
