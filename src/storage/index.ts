@@ -1,3 +1,7 @@
-/** The store's public surface: the interface and its errors. Backends are picked by `cmd`. */
+/**
+ * The storage module's public surface: the Store contract, its errors, and the backends. The API server uses
+ * only the contract; `cmd` picks a backend with `openStore` (the --storage flag).
+ */
 export * from './store.ts';
 export * from './errors.ts';
+export { MemoryStore, type MemoryStoreConfig } from './memory/index.ts';
