@@ -1,0 +1,633 @@
+/**
+ * KubeRuntimeManager: the kubelet's Pod → runtime translation (upstream kuberuntime's manager). It reads a
+ * pod's runtime state (`getPodStatus`), and `syncPod` executes computePodActions' plan step by step:
+ *
+ *   1. compute actions            2. kill the pod (sandbox changed) or the containers to kill
+ *   3. create the sandbox         4. start ephemeral containers
+ *   5. start init containers (a failed regular one stops the step)   6. start regular containers
+ *
+ * Starting a container = back-off check → image (per imagePullPolicy, with image back-off) → config → create
+ * → start → postStart. Each failure becomes a reason in the reason cache (CrashLoopBackOff, ErrImagePull,
+ * ImagePullBackOff, ErrImageNeverPull, CreateContainerConfigError, CreateContainerError, RunContainerError,
+ * PostStartHookError), which the status generator shows as the container's waiting reason. Events are
+ * Kubernetes' own.
+ *
+ * Concurrency: one syncPod/killPod per pod at a time (the pod worker guarantees it); different pods run
+ * concurrently and share only the back-off tables and the reason cache, which are keyed by pod.
+ */
+import { readFile, open } from 'node:fs/promises';
+import { totalmem } from 'node:os';
+import { Backoff, realClock, type Clock } from '../../machinery/index.ts';
+import { isRuntimeError, type ContainerRuntime, type DnsConfig, type AuthConfig, type PodSandboxConfig } from '../../runtime/runtime.ts';
+import type { Container, LifecycleHandler, Pod } from './api.ts';
+import type { ContainerEnvironment } from './container-environment.ts';
+import type { EventRecorder } from './events.ts';
+import { computePodActions, type ContainerToKill, type PodActions, type ProbeResultsView } from './compute-pod-actions.ts';
+import { ContainerConfigError, generateContainerConfig, generatePodSandboxConfig } from './container-config.ts';
+import {
+  ANNOTATION_CONTAINER_HASH,
+  ANNOTATION_POD_GRACE_PERIOD,
+  ANNOTATION_PRESTOP,
+  ANNOTATION_RESTART_COUNT,
+  ANNOTATION_TERMINATION_MESSAGE_PATH,
+  ANNOTATION_TERMINATION_MESSAGE_POLICY,
+  LABEL_CONTAINER_NAME,
+  LABEL_CONTAINER_TYPE,
+  LABEL_POD_NAME,
+  LABEL_POD_NAMESPACE,
+  LABEL_POD_UID,
+  findContainerStatus,
+  formatPod,
+  isSidecar,
+  runtimeStateOf,
+  type ContainerType,
+  type RuntimeContainerStatus,
+  type RuntimePodStatus,
+} from './runtime-pod.ts';
+import { HandlerRunner } from '../lifecycle/handlers.ts';
+
+export type SyncErrorReason =
+  | 'CrashLoopBackOff'
+  | 'ErrImagePull'
+  | 'ImagePullBackOff'
+  | 'ErrImageNeverPull'
+  | 'InvalidImageName'
+  | 'CreateContainerConfigError'
+  | 'CreateContainerError'
+  | 'RunContainerError'
+  | 'PostStartHookError'
+  | 'CreatePodSandboxError'
+  | 'KillContainerError'
+  | 'KillPodSandboxError';
+
+/** A failed step of a sync, as a value (STYLE §4): the reason is what the pod status shows. */
+export class SyncError extends Error {
+  readonly reason: SyncErrorReason;
+  constructor(reason: SyncErrorReason, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SyncError';
+    this.reason = reason;
+  }
+}
+
+export interface SyncResult {
+  /** Per-container failures of this sync, by container name. */
+  errors: { name: string; reason: SyncErrorReason; message: string }[];
+  /** Set when the sandbox could not be created (the pod worker retries with back-off). */
+  sandboxError?: SyncError;
+  actions: PodActions;
+}
+
+/** Last start failure per (pod, container): the waiting reason and message in the pod status. */
+export class ReasonCache {
+  #entries = new Map<string, { reason: SyncErrorReason; message: string }>();
+  get(uid: string, name: string) {
+    return this.#entries.get(`${uid}/${name}`);
+  }
+  set(uid: string, name: string, reason: SyncErrorReason, message: string) {
+    this.#entries.set(`${uid}/${name}`, { reason, message });
+  }
+  delete(uid: string, name: string) {
+    this.#entries.delete(`${uid}/${name}`);
+  }
+  forgetPod(uid: string) {
+    for (const k of this.#entries.keys()) if (k.startsWith(`${uid}/`)) this.#entries.delete(k);
+  }
+}
+
+export interface KubeRuntimeManagerConfig {
+  runtime: ContainerRuntime;
+  environment: ContainerEnvironment;
+  recorder: EventRecorder;
+  /** Directory holding the pods' log directories (`<logRoot>/<ns>_<name>_<uid>`), like /var/log/pods. */
+  logRoot: string;
+  clock?: Clock;
+  /** Probe results computePodActions consults (the ProbeManager); none by default. */
+  probeResults?: ProbeResultsView;
+  /** The pod's resolv.conf settings (kubelet-node's DNS configurer); the runtime's default when undefined. */
+  dnsConfig?: (pod: Pod) => DnsConfig | undefined;
+  /** Registry credentials for a pod's image (imagePullSecrets); anonymous when undefined. */
+  pullCredentials?: (pod: Pod, image: string) => Promise<AuthConfig | undefined>;
+  nodeMemoryCapacity?: number;
+  /** CrashLoopBackOff (default 10 s doubling to 300 s) and image pull back-off (the same). */
+  crashBackoff?: Backoff;
+  imageBackoff?: Backoff;
+}
+
+const MIN_GRACE_SECONDS = 2;
+const MAX_TERMINATION_MESSAGE = 4096;
+const FALLBACK_LOG_LINES = 80;
+const FALLBACK_LOG_BYTES = 2048;
+
+/** Go's time.Duration formatting for whole seconds: 10s, 1m20s, 5m0s. */
+export function formatDuration(ms: number): string {
+  const total = Math.round(ms / 1000);
+  if (total < 60) return `${total}s`;
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  return h > 0 ? `${h}h${m}m${s}s` : `${m}m${s}s`;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function containerType(pod: Pod, name: string): ContainerType {
+  const init = pod.spec?.initContainers?.find((c) => c.name === name);
+  if (init) return isSidecar(init) ? 'sidecar' : 'init';
+  if (pod.spec?.ephemeralContainers?.some((c) => c.name === name)) return 'ephemeral';
+  return 'regular';
+}
+
+export class KubeRuntimeManager {
+  readonly runtime: ContainerRuntime;
+  readonly reasonCache = new ReasonCache();
+  readonly crashBackoff: Backoff;
+  readonly imageBackoff: Backoff;
+  #environment: ContainerEnvironment;
+  #recorder: EventRecorder;
+  #clock: Clock;
+  #logRoot: string;
+  #probes: ProbeResultsView | undefined;
+  #dnsConfig: KubeRuntimeManagerConfig['dnsConfig'];
+  #pullCredentials: KubeRuntimeManagerConfig['pullCredentials'];
+  #nodeMemory: number;
+  #hooks: HandlerRunner;
+  /** Termination messages of exited containers (they never change), by container id. */
+  #messages = new Map<string, string>();
+
+  constructor(config: KubeRuntimeManagerConfig) {
+    if (!config.runtime) throw new Error('KubeRuntimeManager needs a runtime');
+    if (!config.logRoot) throw new Error('KubeRuntimeManager needs a logRoot');
+    this.runtime = config.runtime;
+    this.#environment = config.environment;
+    this.#recorder = config.recorder;
+    this.#clock = config.clock ?? realClock;
+    this.#logRoot = config.logRoot;
+    this.#probes = config.probeResults;
+    this.#dnsConfig = config.dnsConfig;
+    this.#pullCredentials = config.pullCredentials;
+    this.#nodeMemory = config.nodeMemoryCapacity ?? totalmem();
+    this.crashBackoff = config.crashBackoff ?? new Backoff({ initialMs: 10_000, maxMs: 300_000, clock: this.#clock });
+    this.imageBackoff = config.imageBackoff ?? new Backoff({ initialMs: 10_000, maxMs: 300_000, clock: this.#clock });
+    this.#hooks = new HandlerRunner({ runtime: this.runtime, clock: this.#clock });
+  }
+
+  /** Lets the ProbeManager be wired after construction (it needs the runtime too). */
+  setProbeResults(probes: ProbeResultsView): void {
+    this.#probes = probes;
+  }
+
+  // ------------------------------------------------------------------ reading state
+
+  /** Every pod the runtime holds, by uid, from sandbox and container labels (for the PLEG relist). */
+  async listPods(): Promise<Map<string, { uid: string; name: string; namespace: string; sandboxes: { id: string; state: string }[]; containers: { id: string; name: string; state: string }[] }>> {
+    const [sandboxes, containers] = await Promise.all([this.runtime.listPodSandbox(), this.runtime.listContainers()]);
+    const pods = new Map<string, { uid: string; name: string; namespace: string; sandboxes: { id: string; state: string }[]; containers: { id: string; name: string; state: string }[] }>();
+    const entry = (labels: Record<string, string>) => {
+      const uid = labels[LABEL_POD_UID];
+      if (!uid) return undefined;
+      let p = pods.get(uid);
+      if (!p) pods.set(uid, (p = { uid, name: labels[LABEL_POD_NAME] ?? '', namespace: labels[LABEL_POD_NAMESPACE] ?? '', sandboxes: [], containers: [] }));
+      return p;
+    };
+    for (const s of sandboxes) entry(s.labels)?.sandboxes.push({ id: s.id, state: s.state });
+    for (const c of containers) entry(c.labels)?.containers.push({ id: c.id, name: c.labels[LABEL_CONTAINER_NAME] ?? c.metadata.name, state: c.state });
+    return pods;
+  }
+
+  /** The pod's sandboxes and containers, newest first, with termination messages of exited containers. */
+  async getPodStatus(uid: string, name = '', namespace = ''): Promise<RuntimePodStatus> {
+    const timestamp = this.#clock.now();
+    const sandboxes = await this.runtime.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: uid } });
+    const sandboxStatuses = [];
+    for (const s of sandboxes) {
+      try {
+        sandboxStatuses.push(await this.runtime.podSandboxStatus(s.id));
+      } catch (err) {
+        if (!isRuntimeError(err, 'NotFound')) throw err;
+      }
+    }
+    sandboxStatuses.sort((a, b) => b.createdAt - a.createdAt || b.metadata.attempt - a.metadata.attempt);
+    const containers = await this.runtime.listContainers({ labelSelector: { [LABEL_POD_UID]: uid } });
+    const containerStatuses: RuntimeContainerStatus[] = [];
+    for (const c of containers) {
+      let s;
+      try {
+        s = await this.runtime.containerStatus(c.id);
+      } catch (err) {
+        if (isRuntimeError(err, 'NotFound')) continue;
+        throw err;
+      }
+      const a = s.annotations;
+      const status: RuntimeContainerStatus = {
+        id: s.id,
+        name: s.labels[LABEL_CONTAINER_NAME] ?? s.metadata.name,
+        type: (s.labels[LABEL_CONTAINER_TYPE] as ContainerType) ?? 'regular',
+        state: runtimeStateOf[s.state] ?? 'unknown',
+        createdAt: s.createdAt,
+        startedAt: s.startedAt,
+        finishedAt: s.finishedAt,
+        exitCode: s.exitCode,
+        reason: s.reason,
+        message: s.message,
+        image: s.image,
+        imageRef: s.imageRef,
+        hash: a[ANNOTATION_CONTAINER_HASH] ?? '',
+        restartCount: Number(a[ANNOTATION_RESTART_COUNT] ?? s.metadata.attempt ?? 0),
+        podSandboxId: s.podSandboxId,
+        logPath: s.logPath,
+        terminationMessagePath: a[ANNOTATION_TERMINATION_MESSAGE_PATH] ?? '/dev/termination-log',
+        terminationMessagePolicy: a[ANNOTATION_TERMINATION_MESSAGE_POLICY] ?? 'File',
+        mounts: s.mounts,
+      };
+      if (status.state === 'exited') status.message = await this.#terminationMessage(status);
+      containerStatuses.push(status);
+    }
+    containerStatuses.sort((a, b) => b.createdAt - a.createdAt || b.restartCount - a.restartCount);
+    const ready = sandboxStatuses.find((s) => s.state === 'SANDBOX_READY');
+    const ips = ready?.network?.ip ? [ready.network.ip, ...ready.network.additionalIps] : [];
+    const first = sandboxStatuses[0]?.metadata;
+    return { uid, name: name || first?.name || '', namespace: namespace || first?.namespace || '', ips, sandboxStatuses, containerStatuses, timestamp };
+  }
+
+  /** upstream getTerminationMessage: the runtime's message, else the file, else (FallbackToLogsOnError) the log tail. */
+  async #terminationMessage(s: RuntimeContainerStatus): Promise<string> {
+    const cached = this.#messages.get(s.id);
+    if (cached !== undefined) return cached;
+    let message = s.message;
+    if (!message) {
+      const mount = s.mounts.find((m) => m.containerPath === s.terminationMessagePath);
+      if (mount) {
+        try {
+          message = (await readFile(mount.hostPath)).subarray(0, MAX_TERMINATION_MESSAGE).toString();
+        } catch {
+          // No file: no message.
+        }
+      }
+    }
+    if (!message && s.terminationMessagePolicy === 'FallbackToLogsOnError' && s.exitCode !== 0) message = await readLogTail(s.logPath);
+    this.#messages.set(s.id, message);
+    return message;
+  }
+
+  // ------------------------------------------------------------------ sync
+
+  /** Brings the runtime in line with the pod spec (the plan from computePodActions). Safe to repeat. */
+  async syncPod(pod: Pod, podStatus: RuntimePodStatus, signal?: AbortSignal): Promise<SyncResult> {
+    const uid = pod.metadata?.uid ?? '';
+    const actions = computePodActions(pod, podStatus, this.#probes);
+    const result: SyncResult = { errors: [], actions };
+
+    // Step 2: kill the pod or the containers that must go.
+    if (actions.createSandbox && actions.sandboxId) this.#recorder.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+    if (actions.killPod) {
+      await this.killPod(pod, podStatus);
+      if (!actions.createSandbox) return result;
+    } else {
+      await Promise.all(
+        [...actions.containersToKill].map(([id, k]) => this.#killFromPlan(pod, podStatus, id, k)),
+      );
+    }
+    signal?.throwIfAborted();
+    await this.#pruneDeadContainers(pod, podStatus);
+
+    // Step 3: the sandbox.
+    let sandboxId = actions.sandboxId;
+    let podIPs = podStatus.ips;
+    const sandboxConfig = generatePodSandboxConfig(pod, actions.attempt, { logRoot: this.#logRoot, dnsConfig: this.#dnsConfig?.(pod) });
+    if (actions.createSandbox) {
+      try {
+        sandboxId = await this.runtime.runPodSandbox(sandboxConfig, signal);
+        const s = await this.runtime.podSandboxStatus(sandboxId);
+        podIPs = s.network?.ip ? [s.network.ip, ...s.network.additionalIps] : [];
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        const message = errorMessage(err);
+        this.#recorder.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${message}`);
+        result.sandboxError = new SyncError('CreatePodSandboxError', message, { cause: err });
+        return result;
+      }
+      // A fresh sandbox: what ran in the old one is history for restart counts only.
+    }
+
+    const start = async (c: Container, type: ContainerType): Promise<boolean> => {
+      signal?.throwIfAborted();
+      try {
+        await this.#startContainer(pod, c, type, sandboxId, sandboxConfig, podStatus, podIPs, signal);
+        this.reasonCache.delete(uid, c.name);
+        return true;
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        const e = err instanceof SyncError ? err : new SyncError('RunContainerError', errorMessage(err), { cause: err });
+        this.reasonCache.set(uid, c.name, e.reason, e.message);
+        result.errors.push({ name: c.name, reason: e.reason, message: e.message });
+        return false;
+      }
+    };
+
+    // Step 4: ephemeral containers.
+    for (const i of actions.ephemeralContainersToStart) await start(pod.spec!.ephemeralContainers![i] as Container, 'ephemeral');
+    // Step 5: init containers, in order; a regular one that fails to start stops the step.
+    for (const i of actions.initContainersToStart) {
+      const c = pod.spec!.initContainers![i];
+      const ok = await start(c, isSidecar(c) ? 'sidecar' : 'init');
+      if (!ok && !isSidecar(c)) return result;
+    }
+    // Step 6: regular containers.
+    for (const i of actions.containersToStart) await start(pod.spec!.containers[i], 'regular');
+    return result;
+  }
+
+  async #startContainer(
+    pod: Pod,
+    c: Container,
+    type: ContainerType,
+    sandboxId: string,
+    sandboxConfig: PodSandboxConfig,
+    podStatus: RuntimePodStatus,
+    podIPs: string[],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const previous = findContainerStatus(podStatus, c.name);
+    // CrashLoopBackOff: wait out the back-off measured from the previous instance's exit.
+    if (previous && previous.state === 'exited' && type !== 'ephemeral') {
+      const key = `${pod.metadata?.name}_${pod.metadata?.namespace}_${pod.metadata?.uid}_${c.name}_${previous.hash}`;
+      if (this.crashBackoff.isInBackOffSince(key, previous.finishedAt)) {
+        this.#recorder.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${formatPod(pod)}`);
+        throw new SyncError('CrashLoopBackOff', `back-off ${formatDuration(this.crashBackoff.get(key))} restarting failed container=${c.name} pod=${formatPod(pod)}`);
+      }
+      this.crashBackoff.next(key, previous.finishedAt);
+    }
+
+    const { imageRef, image } = await this.#ensureImage(pod, c, signal);
+    const restartCount = previous ? previous.restartCount + 1 : 0;
+    let targetContainerId: string | undefined;
+    const target = (c as { targetContainerName?: string }).targetContainerName;
+    if (type === 'ephemeral' && target) targetContainerId = podStatus.containerStatuses.find((s) => s.name === target && s.state === 'running')?.id;
+
+    let config;
+    try {
+      config = await generateContainerConfig(pod, c, {
+        environment: this.#environment,
+        podIPs,
+        restartCount,
+        imageRef,
+        image,
+        type,
+        nodeMemoryCapacity: this.#nodeMemory,
+        targetContainerId,
+      });
+    } catch (err) {
+      const message = errorMessage(err);
+      this.#recorder.event(pod, 'Warning', 'Failed', `Error: ${message}`);
+      throw new SyncError(err instanceof ContainerConfigError ? 'CreateContainerConfigError' : 'CreateContainerConfigError', message, { cause: err });
+    }
+
+    let id: string;
+    try {
+      id = await this.runtime.createContainer(sandboxId, config, sandboxConfig);
+    } catch (err) {
+      const message = errorMessage(err);
+      this.#recorder.event(pod, 'Warning', 'Failed', `Error: ${message}`);
+      throw new SyncError('CreateContainerError', message, { cause: err });
+    }
+    this.#recorder.event(pod, 'Normal', 'Created', `Created container: ${c.name}`);
+
+    try {
+      await this.runtime.startContainer(id);
+    } catch (err) {
+      const message = errorMessage(err);
+      this.#recorder.event(pod, 'Warning', 'Failed', `Error: ${message}`);
+      throw new SyncError('RunContainerError', message, { cause: err });
+    }
+    this.#recorder.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
+
+    const postStart = c.lifecycle?.postStart;
+    if (postStart) {
+      try {
+        await this.#hooks.run(pod, c, id, postStart, podIPs[0] ?? '', 0, signal);
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        const message = errorMessage(err);
+        this.#recorder.event(pod, 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
+        await this.killContainer(pod, id, c.name, c, 'FailedPostStartHook', '').catch(() => {});
+        throw new SyncError('PostStartHookError', message, { cause: err });
+      }
+    }
+  }
+
+  /** upstream EnsureImageExists: pulls per imagePullPolicy, with back-off, emitting Pulling/Pulled/Failed/BackOff. */
+  async #ensureImage(pod: Pod, c: Container, signal?: AbortSignal) {
+    const ref = c.image ?? '';
+    if (!ref) throw new SyncError('InvalidImageName', `Failed to apply default image tag "${ref}": couldn't parse image name "${ref}": invalid reference format`);
+    const policy = c.imagePullPolicy ?? defaultPullPolicy(ref);
+    const present = await this.runtime.imageStatus(ref);
+    if (present && policy !== 'Always') {
+      this.#recorder.event(pod, 'Normal', 'Pulled', `Container image ${JSON.stringify(ref)} already present on machine`);
+      return { imageRef: present.id, image: present };
+    }
+    if (policy === 'Never') {
+      const message = `Container image ${JSON.stringify(ref)} is not present with pull policy of Never`;
+      this.#recorder.event(pod, 'Warning', 'ErrImageNeverPull', message);
+      this.#recorder.event(pod, 'Warning', 'Failed', 'Error: ErrImageNeverPull');
+      throw new SyncError('ErrImageNeverPull', message);
+    }
+    const key = `${pod.metadata?.uid}_${ref}`;
+    if (this.imageBackoff.isInBackOffSinceUpdate(key, this.#clock.now())) {
+      const message = `Back-off pulling image ${JSON.stringify(ref)}`;
+      this.#recorder.event(pod, 'Normal', 'BackOff', message);
+      this.#recorder.event(pod, 'Warning', 'Failed', 'Error: ImagePullBackOff');
+      throw new SyncError('ImagePullBackOff', message);
+    }
+    this.#recorder.event(pod, 'Normal', 'Pulling', `Pulling image ${JSON.stringify(ref)}`);
+    const started = this.#clock.now();
+    try {
+      const auth = await this.#pullCredentials?.(pod, ref);
+      const id = await this.runtime.pullImage(ref, { auth, signal });
+      const image = await this.runtime.imageStatus(id);
+      const took = ((this.#clock.now() - started) / 1000).toFixed(3).replace(/\.?0+$/, '') + 's';
+      this.#recorder.event(pod, 'Normal', 'Pulled', `Successfully pulled image ${JSON.stringify(ref)} in ${took} (${took} including waiting). Image size: ${image?.size ?? 0} bytes.`);
+      this.imageBackoff.reset(key);
+      return { imageRef: id, image };
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      this.imageBackoff.next(key);
+      const message = errorMessage(err);
+      this.#recorder.event(pod, 'Warning', 'Failed', `Failed to pull image ${JSON.stringify(ref)}: ${message}`);
+      this.#recorder.event(pod, 'Warning', 'Failed', 'Error: ErrImagePull');
+      throw new SyncError('ErrImagePull', message, { cause: err });
+    }
+  }
+
+  /** Keeps the two newest instances of each container name (state and lastState); removes older exited ones. */
+  async #pruneDeadContainers(pod: Pod, podStatus: RuntimePodStatus): Promise<void> {
+    const seen = new Map<string, number>();
+    for (const s of podStatus.containerStatuses) {
+      const n = (seen.get(s.name) ?? 0) + 1;
+      seen.set(s.name, n);
+      if (n > 2 && s.state === 'exited') {
+        await this.runtime.removeContainer(s.id).catch(() => {});
+        this.#messages.delete(s.id);
+      }
+    }
+    void pod;
+  }
+
+  // ------------------------------------------------------------------ killing
+
+  async #killFromPlan(pod: Pod, podStatus: RuntimePodStatus, id: string, k: ContainerToKill): Promise<void> {
+    const s = podStatus.containerStatuses.find((c) => c.id === id);
+    if (!s) return;
+    await this.killContainer(pod, id, k.name, k.container, k.message, k.reason);
+  }
+
+  /**
+   * Stops one container as upstream's killContainer: Killing event, preStop (sharing the grace period, at
+   * most `grace` seconds), then StopContainer with what is left of the grace period, at least 2 s.
+   */
+  async killContainer(
+    pod: Pod | undefined,
+    containerId: string,
+    name: string,
+    spec: Container | undefined,
+    message: string,
+    reason: string,
+    gracePeriodOverride?: number,
+    annotations?: Record<string, string>,
+  ): Promise<void> {
+    let grace: number;
+    if (gracePeriodOverride !== undefined) grace = gracePeriodOverride;
+    else if (pod?.metadata?.deletionGracePeriodSeconds != null) grace = pod.metadata.deletionGracePeriodSeconds;
+    else {
+      const probe = reason === 'LivenessProbe' ? spec?.livenessProbe : reason === 'StartupProbe' ? spec?.startupProbe : undefined;
+      const probeGrace = (probe as { terminationGracePeriodSeconds?: number } | undefined)?.terminationGracePeriodSeconds;
+      grace = probeGrace ?? pod?.spec?.terminationGracePeriodSeconds ?? Number(annotations?.[ANNOTATION_POD_GRACE_PERIOD] ?? MIN_GRACE_SECONDS);
+    }
+    if (pod) this.#recorder.event(pod, 'Normal', 'Killing', message || `Stopping container ${name}`);
+
+    const preStop: LifecycleHandler | undefined =
+      spec?.lifecycle?.preStop ?? (annotations?.[ANNOTATION_PRESTOP] ? JSON.parse(annotations[ANNOTATION_PRESTOP]) : undefined);
+    if (preStop && grace > 0 && pod && spec) {
+      const started = this.#clock.now();
+      const ac = new AbortController();
+      const timer = this.#clock.sleep(grace * 1000, ac.signal).then(
+        () => 'timeout' as const,
+        () => 'cancelled' as const,
+      );
+      const ips = pod.status?.podIPs?.map((p) => p.ip ?? '') ?? (pod.status?.podIP ? [pod.status.podIP] : []);
+      const hook = this.#hooks.run(pod, spec, containerId, preStop, ips[0] ?? '', grace * 1000, ac.signal).then(
+        () => 'ok' as const,
+        (err: unknown) => (ac.signal.aborted ? ('cancelled' as const) : err),
+      );
+      const outcome = await Promise.race([hook, timer]);
+      ac.abort();
+      if (outcome !== 'ok' && outcome !== 'timeout' && outcome !== 'cancelled')
+        this.#recorder.event(pod, 'Warning', 'FailedPreStopHook', 'PreStopHook failed');
+      grace -= Math.floor((this.#clock.now() - started) / 1000);
+    }
+    if (grace < MIN_GRACE_SECONDS) grace = MIN_GRACE_SECONDS;
+    try {
+      await this.runtime.stopContainer(containerId, grace);
+    } catch (err) {
+      if (!isRuntimeError(err, 'NotFound')) throw new SyncError('KillContainerError', errorMessage(err), { cause: err });
+    }
+  }
+
+  /**
+   * Stops every running container of the pod, then its sandboxes. Regular containers stop together; native
+   * sidecars after them in reverse spec order, sharing the pod's grace period (upstream's termination order).
+   * `pod` may be undefined for a pod the kubelet no longer knows (an orphan): grace then comes from labels.
+   */
+  async killPod(pod: Pod | undefined, podStatus: RuntimePodStatus, gracePeriodOverride?: number): Promise<void> {
+    const running = podStatus.containerStatuses.filter((s) => s.state === 'running' || s.state === 'created' || s.state === 'unknown');
+    const specOf = (name: string): Container | undefined =>
+      pod?.spec?.containers.find((c) => c.name === name) ??
+      pod?.spec?.initContainers?.find((c) => c.name === name) ??
+      (pod?.spec?.ephemeralContainers?.find((c) => c.name === name) as Container | undefined);
+    const annotationsOf = async (id: string) => {
+      try {
+        return (await this.runtime.containerStatus(id)).annotations;
+      } catch {
+        return {};
+      }
+    };
+    const kill = async (s: RuntimeContainerStatus, grace?: number) =>
+      this.killContainer(pod, s.id, s.name, specOf(s.name), '', '', grace, pod ? undefined : await annotationsOf(s.id));
+
+    const sidecarNames = (pod?.spec?.initContainers ?? []).filter(isSidecar).map((c) => c.name);
+    const sidecars = running.filter((s) => sidecarNames.includes(s.name) || (!pod && s.type === 'sidecar'));
+    const others = running.filter((s) => !sidecars.includes(s));
+    const started = this.#clock.now();
+    const errors: unknown[] = [];
+    await Promise.all(others.map((s) => kill(s, gracePeriodOverride).catch((e) => errors.push(e))));
+    if (sidecars.length > 0) {
+      const total = gracePeriodOverride ?? pod?.metadata?.deletionGracePeriodSeconds ?? pod?.spec?.terminationGracePeriodSeconds ?? 30;
+      const order = pod ? [...sidecars].sort((a, b) => sidecarNames.indexOf(b.name) - sidecarNames.indexOf(a.name)) : sidecars;
+      for (const s of order) {
+        const left = Math.max(0, total - Math.floor((this.#clock.now() - started) / 1000));
+        await kill(s, left).catch((e) => errors.push(e));
+      }
+    }
+    for (const sb of podStatus.sandboxStatuses) {
+      if (sb.state !== 'SANDBOX_READY') continue;
+      try {
+        await this.runtime.stopPodSandbox(sb.id);
+      } catch (err) {
+        errors.push(new SyncError('KillPodSandboxError', errorMessage(err), { cause: err }));
+      }
+    }
+    if (errors.length > 0) throw errors[0];
+  }
+
+  /** Removes the pod's containers and sandboxes from the runtime (after the pod terminated). */
+  async removePod(uid: string): Promise<void> {
+    const sandboxes = await this.runtime.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: uid } });
+    for (const s of sandboxes) await this.runtime.removePodSandbox(s.id);
+    const leftovers = await this.runtime.listContainers({ labelSelector: { [LABEL_POD_UID]: uid } });
+    for (const c of leftovers) await this.runtime.removeContainer(c.id);
+    for (const c of leftovers) this.#messages.delete(c.id);
+    this.reasonCache.forgetPod(uid);
+  }
+
+  /** The container type of a spec name, for callers that only hold a name. */
+  static containerType = containerType;
+}
+
+/** The API default for imagePullPolicy: Always for `:latest` or untagged references, else IfNotPresent. */
+export function defaultPullPolicy(ref: string): 'Always' | 'IfNotPresent' {
+  if (ref.includes('@')) return 'IfNotPresent';
+  const last = ref.slice(ref.lastIndexOf('/') + 1);
+  const colon = last.indexOf(':');
+  return colon < 0 || last.slice(colon + 1) === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+/** The last lines of a CRI-format log file (for FallbackToLogsOnError), at most 80 lines and 2 KiB. */
+async function readLogTail(path: string): Promise<string> {
+  if (!path) return '';
+  let fh;
+  try {
+    fh = await open(path, 'r');
+    const { size } = await fh.stat();
+    const want = Math.min(size, 64 * 1024);
+    const buf = Buffer.alloc(want);
+    await fh.read(buf, 0, want, size - want);
+    const lines = buf
+      .toString()
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => {
+        // `<time> <stream> <P|F> <text>`
+        const m = /^\S+ (?:stdout|stderr) [PF] (.*)$/.exec(l);
+        return m ? m[1] : l;
+      })
+      .slice(-FALLBACK_LOG_LINES);
+    const text = lines.join('\n') + (lines.length ? '\n' : '');
+    return text.length > FALLBACK_LOG_BYTES ? text.slice(-FALLBACK_LOG_BYTES) : text;
+  } catch {
+    return '';
+  } finally {
+    await fh?.close();
+  }
+}
