@@ -1,0 +1,2 @@
+/** The embedded SQLite Store backend (the default). */
+export { SqliteStore, type SqliteStoreConfig } from './sqlite-store.ts';

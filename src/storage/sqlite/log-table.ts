@@ -1,0 +1,166 @@
+/**
+ * The SQLite log table, in kine's design: one row per revision, never updated in place.
+ *
+ *   id               the revision (one global counter; rows are appended in id order)
+ *   name             the key
+ *   created/deleted  1 for the write that created the key / for a delete marker (tombstone)
+ *   create_revision  the revision that created this incarnation of the key
+ *   prev_revision    the key's previous row (0 for a create of a new key)
+ *   value            the bytes written (a tombstone keeps the last value, for delete events)
+ *   old_value        the previous value (prevKv of watch events)
+ *
+ * A key's value at revision R is its newest row with id ≤ R, unless that row is a tombstone. The index on
+ * (name, id) answers that with one seek. Compaction deletes rows nobody can ask for any more: those
+ * superseded by a newer row of the same key at or below the compact revision, and tombstones at or below it.
+ *
+ * This file holds the SQL only; SqliteStore decides when to call it.
+ */
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { KeyValue, WatchEvent } from '../store.ts';
+
+export interface Row {
+  id: number;
+  name: string;
+  created: number;
+  deleted: number;
+  create_revision: number;
+  prev_revision: number;
+  value: Uint8Array;
+  old_value: Uint8Array | null;
+}
+
+const COLUMNS = 'id, name, created, deleted, create_revision, prev_revision, value, old_value';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS log (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  deleted INTEGER NOT NULL,
+  create_revision INTEGER NOT NULL,
+  prev_revision INTEGER NOT NULL,
+  value BLOB NOT NULL,
+  old_value BLOB
+);
+CREATE INDEX IF NOT EXISTS log_name_id ON log (name, id);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+`;
+
+/** The smallest string greater than every string starting with `prefix` ('' has none: undefined). */
+export function prefixEnd(prefix: string): string | undefined {
+  if (prefix === '') return undefined;
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
+export function rowToKv(row: Row): KeyValue {
+  return { key: row.name, value: row.value, createRevision: row.create_revision, modRevision: row.id };
+}
+
+export function rowToEvent(row: Row): WatchEvent {
+  const kv = rowToKv(row);
+  // A create has no previous value (its prev_revision may point at the tombstone before it).
+  const prevKv: KeyValue | undefined = row.created
+    ? undefined
+    : { key: row.name, value: row.old_value ?? row.value, createRevision: row.create_revision, modRevision: row.prev_revision };
+  return row.deleted ? { type: 'delete', kv, prevKv } : { type: 'put', kv, prevKv };
+}
+
+export class LogTable {
+  #db: DatabaseSync;
+  #statements = new Map<string, StatementSync>();
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+    db.exec(SCHEMA);
+  }
+
+  #prepare(sql: string): StatementSync {
+    let st = this.#statements.get(sql);
+    if (!st) {
+      st = this.#db.prepare(sql);
+      this.#statements.set(sql, st);
+    }
+    return st;
+  }
+
+  /** The newest row of `name` with id ≤ `revision`, tombstones included. */
+  latest(name: string, revision?: number): Row | undefined {
+    if (revision === undefined)
+      return this.#prepare(`SELECT ${COLUMNS} FROM log WHERE name = ? ORDER BY id DESC LIMIT 1`).get(name) as Row | undefined;
+    return this.#prepare(`SELECT ${COLUMNS} FROM log WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1`).get(
+      name,
+      revision,
+    ) as Row | undefined;
+  }
+
+  insert(row: Row): void {
+    this.#prepare(`INSERT INTO log (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(
+      row.id,
+      row.name,
+      row.created,
+      row.deleted,
+      row.create_revision,
+      row.prev_revision,
+      row.value,
+      row.old_value,
+    );
+  }
+
+  /** Live keys under `prefix` as of `revision`, in key order, after `startAfter`, at most `limit`. */
+  list(prefix: string, revision: number, startAfter: string, limit: number): Row[] {
+    const end = prefixEnd(prefix);
+    const sql = `SELECT ${COLUMNS.replace(/(\w+)/g, 'l.$1')} FROM log AS l JOIN (
+        SELECT MAX(id) AS id FROM log WHERE name >= ? ${end === undefined ? '' : 'AND name < ?'} AND name > ? AND id <= ?
+        GROUP BY name) AS m ON l.id = m.id
+      WHERE l.deleted = 0 ORDER BY l.name LIMIT ?`;
+    const params = end === undefined ? [prefix, startAfter, revision, limit] : [prefix, end, startAfter, revision, limit];
+    return this.#prepare(sql).all(...params) as unknown as Row[];
+  }
+
+  count(prefix: string): number {
+    const end = prefixEnd(prefix);
+    const sql = `SELECT COUNT(*) AS n FROM log AS l JOIN (
+        SELECT MAX(id) AS id FROM log WHERE name >= ? ${end === undefined ? '' : 'AND name < ?'} GROUP BY name) AS m
+      ON l.id = m.id WHERE l.deleted = 0`;
+    const params = end === undefined ? [prefix] : [prefix, end];
+    return (this.#prepare(sql).get(...params) as { n: number }).n;
+  }
+
+  /** Rows under `prefix` with id in (after, upto], oldest first, at most `limit`. */
+  history(prefix: string, after: number, upto: number, limit: number): Row[] {
+    const end = prefixEnd(prefix);
+    const sql = `SELECT ${COLUMNS} FROM log WHERE id > ? AND id <= ? AND name >= ? ${end === undefined ? '' : 'AND name < ?'}
+      ORDER BY id LIMIT ?`;
+    const params = end === undefined ? [after, upto, prefix, limit] : [after, upto, prefix, end, limit];
+    return this.#prepare(sql).all(...params) as unknown as Row[];
+  }
+
+  maxId(): number {
+    return (this.#prepare('SELECT COALESCE(MAX(id), 0) AS id FROM log').get() as { id: number }).id;
+  }
+
+  /**
+   * Deletes the rows with id in (from, to] that compaction at `revision` makes unreachable: tombstones, and
+   * rows with a newer row of the same key at or below `revision`. Returns how many went.
+   */
+  compactRange(from: number, to: number, revision: number): number {
+    const r = this.#prepare(`DELETE FROM log WHERE id > ? AND id <= ? AND (deleted = 1 OR EXISTS (
+        SELECT 1 FROM log AS newer WHERE newer.name = log.name AND newer.id > log.id AND newer.id <= ?))`).run(
+      from,
+      to,
+      revision,
+    );
+    return Number(r.changes);
+  }
+
+  getMeta(name: string): number | undefined {
+    return (this.#prepare('SELECT value FROM meta WHERE name = ?').get(name) as { value: number } | undefined)?.value;
+  }
+
+  setMeta(name: string, value: number): void {
+    this.#prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(
+      name,
+      value,
+    );
+  }
+}
