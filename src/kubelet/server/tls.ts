@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 
@@ -18,7 +18,7 @@ export interface ServingCert {
 }
 
 export async function selfSignedServingCert(hostname: string, hosts: string[]): Promise<ServingCert> {
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"])) as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]["keys"];
   const now = Date.now();
   const names = [...new Set([hostname, 'localhost', '127.0.0.1', ...hosts].filter(Boolean))].map((h) => ({
     type: (isIP(h) ? 'ip' : 'dns') as 'ip' | 'dns',

@@ -1,0 +1,158 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import https from 'node:https';
+import { WebSocket } from 'ws';
+import type { IPod } from 'kubernetes-models/v1/Pod';
+import { FakeRuntime } from '../../runtime/fake/index.ts';
+import type { PodSandboxConfig } from '../../runtime/runtime.ts';
+import { KubeletServer } from './kubelet-server.ts';
+import { selfSignedServingCert } from './tls.ts';
+
+const token = 'secret-token';
+
+async function setup(t: { after: (fn: () => Promise<void>) => void }) {
+  const logDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ks-'));
+  t.after(() => fs.rm(logDir, { recursive: true, force: true }));
+  const runtime = new FakeRuntime();
+  runtime.addImage('busybox:1.35');
+  const sandboxConfig: PodSandboxConfig = {
+    metadata: { name: 'web', uid: 'u1', namespace: 'default', attempt: 0 },
+    hostname: 'web',
+    logDirectory: logDir,
+    portMappings: [],
+    labels: { 'io.kubernetes.pod.uid': 'u1' },
+    annotations: {},
+    linux: { namespaceOptions: { network: 'pod', pid: 'container', ipc: 'pod' }, sysctls: {} },
+  };
+  const sb = await runtime.runPodSandbox(sandboxConfig);
+  const make = async (name: string, attempt: number, logs: string[]) => {
+    runtime.scriptContainer({ name }, { logs });
+    const id = await runtime.createContainer(
+      sb,
+      {
+        metadata: { name, attempt },
+        image: 'busybox:1.35',
+        command: ['sh'],
+        args: [],
+        envs: [],
+        mounts: [],
+        labels: { 'io.kubernetes.pod.uid': 'u1', 'io.kubernetes.container.name': name },
+        annotations: {},
+        logPath: `${name}/${attempt}.log`,
+        stdin: false,
+        stdinOnce: false,
+        tty: false,
+        linux: { securityContext: { namespaceOptions: { network: 'pod', pid: 'container', ipc: 'pod' } } },
+      },
+      sandboxConfig,
+    );
+    await runtime.startContainer(id);
+    return id;
+  };
+  const old = await make('app', 0, ['old-1']);
+  await runtime.stopContainer(old, 0);
+  const cur = await make('app', 1, ['line-1', 'line-2', 'line-3']);
+  const pod: IPod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web', namespace: 'default', uid: 'u1' },
+    spec: { containers: [{ name: 'app' }, { name: 'waiting' }] },
+    status: {
+      containerStatuses: [
+        { name: 'app', ready: true, restartCount: 1, image: '', imageID: '', containerID: `fake://${cur}`, state: { running: {} }, lastState: { terminated: { exitCode: 1, containerID: `fake://${old}` } } },
+        { name: 'waiting', ready: false, restartCount: 0, image: '', imageID: '', state: { waiting: { reason: 'ContainerCreating' } } },
+      ],
+    },
+  };
+  const server = new KubeletServer({
+    runtime,
+    host: { getPod: (ns, name) => (ns === 'default' && name === 'web' ? pod : undefined) },
+    token,
+    tls: await selfSignedServingCert('node-1', []),
+    address: '127.0.0.1',
+    port: 0,
+  });
+  const port = await server.listen();
+  t.after(() => server.close());
+  runtime.scriptExec(({ cmd }) => (cmd.join(' ') === 'sh -c exit 3' ? { exitCode: 3, stderr: Buffer.from('oops\n') } : { stdout: Buffer.from(`ran ${cmd.join(' ')}\n`) }));
+  return { port, runtime, cur };
+}
+
+function get(port: number, p: string, auth = true): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    https
+      .get({ host: '127.0.0.1', port, path: p, rejectUnauthorized: false, headers: auth ? { authorization: `Bearer ${token}` } : {} }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}
+
+test('containerLogs serves current and previous logs with the kubelet error messages', async (t) => {
+  const { port } = await setup(t);
+  assert.equal((await get(port, '/containerLogs/default/web/app', false)).status, 401);
+  assert.deepEqual(await get(port, '/containerLogs/default/web/app'), { status: 200, body: 'line-1\nline-2\nline-3\n' });
+  assert.equal((await get(port, '/containerLogs/default/web/app?tailLines=1')).body, 'line-3\n');
+  assert.match((await get(port, '/containerLogs/default/web/app?timestamps=true&tailLines=1')).body, /^\d{4}-\d\d-\d\dT\S+Z line-3\n$/);
+  assert.equal((await get(port, '/containerLogs/default/web/app?limitBytes=3')).body, 'lin');
+  assert.equal((await get(port, '/containerLogs/default/web/app?previous=true')).body, 'old-1\n');
+  const waiting = await get(port, '/containerLogs/default/web/waiting');
+  assert.equal(waiting.status, 400);
+  assert.equal(JSON.parse(waiting.body).message, 'container "waiting" in pod "web" is waiting to start: ContainerCreating');
+  const prev = await get(port, '/containerLogs/default/web/waiting?previous=true');
+  assert.equal(JSON.parse(prev.body).message, 'previous terminated container "waiting" in pod "web" not found');
+  assert.equal((await get(port, '/containerLogs/default/nope/app')).status, 404);
+});
+
+function execWs(port: number, query: string, protocols = ['v5.channel.k8s.io']): Promise<{ protocol: string; frames: Buffer[]; closeCode: number }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`wss://127.0.0.1:${port}/exec/default/web/app?${query}`, protocols, { rejectUnauthorized: false, headers: { authorization: `Bearer ${token}` } });
+    const frames: Buffer[] = [];
+    ws.on('open', () => {
+      ws.send(Buffer.from([4, ...Buffer.from('{"Width":80,"Height":24}\n')]));
+      ws.send(Buffer.from([0, ...Buffer.from('input')]));
+      ws.send(Buffer.from([255, 0]));
+    });
+    ws.on('message', (d: Buffer) => frames.push(d));
+    ws.on('close', (code) => resolve({ protocol: ws.protocol, frames, closeCode: code }));
+    ws.on('error', reject);
+  });
+}
+
+test('exec over WebSocket: channels, exit status on channel 3, close 1000', async (t) => {
+  const { port, runtime, cur } = await setup(t);
+  const ok = await execWs(port, 'command=echo&command=hi&stdin=true&stdout=true&stderr=true');
+  assert.equal(ok.protocol, 'v5.channel.k8s.io');
+  assert.equal(ok.closeCode, 1000);
+  const byChannel = (frames: Buffer[], ch: number) => Buffer.concat(frames.filter((f) => f[0] === ch).map((f) => f.subarray(1))).toString();
+  assert.equal(byChannel(ok.frames, 1), 'ran echo hi\n');
+  assert.deepEqual(JSON.parse(byChannel(ok.frames, 3)), { metadata: {}, status: 'Success' });
+  assert.ok(ok.frames.every((f) => f[0] !== 3 || f === ok.frames.at(-1)), 'the status is the last frame');
+  assert.deepEqual(runtime.calls.find((c) => c.method === 'exec')?.args, [cur, ['echo', 'hi'], { stdin: true, stdout: true, stderr: true, tty: false }]);
+
+  const fail = await execWs(port, 'command=sh&command=-c&command=exit%203&stdout=true&stderr=true', ['v4.channel.k8s.io']);
+  assert.equal(fail.protocol, 'v4.channel.k8s.io');
+  assert.equal(byChannel(fail.frames, 2), 'oops\n');
+  const status = JSON.parse(byChannel(fail.frames, 3));
+  assert.equal(status.status, 'Failure');
+  assert.equal(status.reason, 'NonZeroExitCode');
+  assert.deepEqual(status.details, { causes: [{ reason: 'ExitCode', message: '3' }] });
+});
+
+test('exec is refused before the upgrade for unknown containers and protocols', async (t) => {
+  const { port } = await setup(t);
+  const refused = (p: string, protocols: string[]) =>
+    new Promise<number>((resolve) => {
+      const ws = new WebSocket(`wss://127.0.0.1:${port}${p}`, protocols, { rejectUnauthorized: false, headers: { authorization: `Bearer ${token}` } });
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('error', () => {});
+    });
+  assert.equal(await refused('/exec/default/web/nope?command=sh&stdout=true', ['v5.channel.k8s.io']), 404);
+  assert.equal(await refused('/exec/default/web/app?command=sh&stdout=true', ['channel.k8s.io']), 400);
+  assert.equal(await refused('/exec/default/web/waiting?command=sh&stdout=true', ['v5.channel.k8s.io']), 400);
+});
