@@ -1,0 +1,161 @@
+/**
+ * StatusManager: the single writer of pods/status on this node (upstream status.Manager). Pod workers call
+ * `setPodStatus` as often as they like; each call stores the status with a per-pod version, marks the pod
+ * dirty and rings a doorbell. One `run(signal)` loop drains the dirty set, writing only statuses that
+ * changed since the last write, and every `syncPeriodMs` (10 s) compares every cached status with the API
+ * server's and repairs what differs (level triggering). A terminal phase (Succeeded/Failed) is never moved
+ * back, whether it is in the cache or already on the server.
+ *
+ *   setPodStatus ──▶ cache[uid] = {status, version+1}; dirty.add(uid); ring
+ *   run: wait(ring | period) ──▶ for uid in dirty (or all): GET pod → merge → PATCH status → written[uid]=version
+ */
+import { Doorbell, realClock, type Clock } from '../../machinery/index.ts';
+import type { Pod, PodStatus } from '../kuberuntime/api.ts';
+
+/** How the status manager reaches the API server (kubelet-node adapts src/client to it). */
+export interface PodStatusWriter {
+  /** The pod as the API server has it now; undefined when it does not exist. */
+  getPod(namespace: string, name: string): Promise<Pod | undefined>;
+  /** Writes the pod's status (pods/status, merge patch of `{ status }`) and resolves with the stored pod. */
+  patchPodStatus(namespace: string, name: string, uid: string, status: PodStatus): Promise<Pod>;
+}
+
+export interface StatusManagerConfig {
+  writer: PodStatusWriter;
+  clock?: Clock;
+  /** Full resync period (default 10 s, upstream's syncPeriod). */
+  syncPeriodMs?: number;
+  onError?: (err: unknown, pod: { namespace: string; name: string }) => void;
+}
+
+interface Entry {
+  namespace: string;
+  name: string;
+  uid: string;
+  status: PodStatus;
+  version: number;
+}
+
+const terminal = (phase: string | undefined) => phase === 'Succeeded' || phase === 'Failed';
+
+/** Equality of two statuses for "did anything change" (the API orders fields the same way we do). */
+function sameStatus(a: PodStatus | undefined, b: PodStatus | undefined): boolean {
+  return JSON.stringify(a ?? {}) === JSON.stringify(b ?? {});
+}
+
+export class StatusManager {
+  #writer: PodStatusWriter;
+  #clock: Clock;
+  #period: number;
+  #onError: StatusManagerConfig['onError'];
+  #cache = new Map<string, Entry>();
+  /** Last version written per pod; only the run loop touches it. */
+  #written = new Map<string, number>();
+  #dirty = new Set<string>();
+  #bell = new Doorbell();
+
+  constructor(config: StatusManagerConfig) {
+    if (!config.writer) throw new Error('StatusManager needs a writer');
+    this.#writer = config.writer;
+    this.#clock = config.clock ?? realClock;
+    this.#period = config.syncPeriodMs ?? 10_000;
+    this.#onError = config.onError;
+  }
+
+  /** The latest status set for a pod (what the pod worker last computed). */
+  getPodStatus(uid: string): PodStatus | undefined {
+    return this.#cache.get(uid)?.status;
+  }
+
+  /** Records the pod's new status; it is written by the run loop. Cheap and idempotent. */
+  setPodStatus(pod: Pod, status: PodStatus): void {
+    const uid = pod.metadata?.uid ?? '';
+    const prev = this.#cache.get(uid);
+    const next = structuredClone(status);
+    const known = prev?.status.phase ?? pod.status?.phase;
+    if (terminal(known) && next.phase !== known) next.phase = known;
+    if (prev && sameStatus(prev.status, next)) return;
+    this.#cache.set(uid, {
+      namespace: pod.metadata?.namespace ?? 'default',
+      name: pod.metadata?.name ?? '',
+      uid,
+      status: next,
+      version: (prev?.version ?? 0) + 1,
+    });
+    this.#dirty.add(uid);
+    this.#bell.ring();
+  }
+
+  /** Forgets a pod (deleted from the API, or its worker finished). */
+  removePod(uid: string): void {
+    this.#cache.delete(uid);
+    this.#dirty.delete(uid);
+    this.#written.delete(uid);
+  }
+
+  /** True when the latest status of the pod has been written. */
+  isSynced(uid: string): boolean {
+    const e = this.#cache.get(uid);
+    return !!e && this.#written.get(uid) === e.version;
+  }
+
+  /** The single writer loop. Resolves when `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    let nextFull = this.#clock.now() + this.#period;
+    while (!signal.aborted) {
+      const ac = new AbortController();
+      const both = AbortSignal.any([signal, ac.signal]);
+      const wait = Math.max(0, nextFull - this.#clock.now());
+      await Promise.race([this.#bell.wait(both), this.#clock.sleep(wait, both)]).catch(() => {});
+      ac.abort();
+      if (signal.aborted) break;
+      if (this.#clock.now() >= nextFull) {
+        nextFull = this.#clock.now() + this.#period;
+        await this.syncBatch(true);
+      } else {
+        await this.syncBatch(false);
+      }
+    }
+  }
+
+  /** One pass: the dirty pods, or every cached pod when `all` (the periodic repair). */
+  async syncBatch(all: boolean): Promise<void> {
+    const uids = all ? [...this.#cache.keys()] : [...this.#dirty];
+    for (const uid of uids) {
+      this.#dirty.delete(uid);
+      const e = this.#cache.get(uid);
+      if (!e) continue;
+      if (!all && this.#written.get(uid) === e.version) continue;
+      try {
+        await this.#syncPod(e, all);
+      } catch (err) {
+        // Retried on the next ring or the periodic pass.
+        this.#dirty.add(uid);
+        this.#onError?.(err, e);
+      }
+    }
+  }
+
+  async #syncPod(e: Entry, all: boolean): Promise<void> {
+    const current = await this.#writer.getPod(e.namespace, e.name);
+    if (!current || current.metadata?.uid !== e.uid) {
+      // Gone (or replaced by a pod of the same name): nothing to write.
+      this.removePod(e.uid);
+      return;
+    }
+    const version = e.version;
+    const status = structuredClone(e.status);
+    const apiPhase = current.status?.phase;
+    if (terminal(apiPhase) && status.phase !== apiPhase) status.phase = apiPhase;
+    // Conditions owned by others (scheduler, controllers, readiness gates) stay as the server has them.
+    const ours = new Set(status.conditions?.map((c) => c.type));
+    for (const c of current.status?.conditions ?? []) if (!ours.has(c.type)) (status.conditions ??= []).push(c);
+    if (all && this.#written.get(e.uid) === version && sameStatus(current.status, status)) return;
+    if (sameStatus(current.status, status)) {
+      this.#written.set(e.uid, version);
+      return;
+    }
+    await this.#writer.patchPodStatus(e.namespace, e.name, e.uid, status);
+    this.#written.set(e.uid, version);
+  }
+}
