@@ -1,0 +1,169 @@
+/**
+ * A client of the OCI distribution API (registry v2) for pulls: manifests and blobs of one repository, with
+ * the auth dance registries use: a 401 carries `WWW-Authenticate: Bearer realm=…,service=…,scope=…` and the
+ * client fetches a token from the realm (with basic credentials when it has them) and retries; a `Basic`
+ * challenge gets the credentials directly. Plain HTTP for loopback registries, HTTPS for every other.
+ *
+ * Errors are `RegistryError`s carrying the registry's own error code (`MANIFEST_UNKNOWN`, `UNAUTHORIZED`…)
+ * and message, which the pull turns into the kubelet-facing text.
+ */
+import { Readable } from 'node:stream';
+import type { AuthConfig } from '../runtime.ts';
+import { registryEndpoint } from './reference.ts';
+
+export class RegistryError extends Error {
+  readonly status: number;
+  /** The registry's error code (`MANIFEST_UNKNOWN`, `NAME_UNKNOWN`, `UNAUTHORIZED`, `DENIED`…) or ''. */
+  readonly registryCode: string;
+
+  constructor(status: number, registryCode: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RegistryError';
+    this.status = status;
+    this.registryCode = registryCode;
+  }
+}
+
+export const MANIFEST_ACCEPT = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+/** Parses `Bearer realm="…",service="…",scope="…"` (quoted values may hold commas). */
+export function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
+  const m = /^\s*(\S+)\s*(.*)$/.exec(header);
+  const scheme = (m?.[1] ?? '').toLowerCase();
+  const params: Record<string, string> = {};
+  const re = /([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*,?/g;
+  for (const p of (m?.[2] ?? '').matchAll(re)) params[p[1]!.toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : (p[3] ?? '');
+  return { scheme, params };
+}
+
+function basicCredentials(auth?: AuthConfig): string | undefined {
+  if (!auth) return undefined;
+  if (auth.username !== undefined && auth.username !== '') return Buffer.from(`${auth.username}:${auth.password ?? ''}`).toString('base64');
+  if (auth.auth) return auth.auth;
+  return undefined;
+}
+
+export interface RegistryClientOptions {
+  domain: string;
+  repository: string;
+  auth?: AuthConfig;
+  signal?: AbortSignal;
+  /** Overrides the endpoint (scheme://host); tests only. */
+  endpoint?: string;
+}
+
+export class RegistryClient {
+  readonly endpoint: string;
+  readonly repository: string;
+  #auth?: AuthConfig;
+  #signal?: AbortSignal;
+  /** The Authorization header that worked last; reused for the next requests of this pull. */
+  #authorization?: string;
+
+  constructor(options: RegistryClientOptions) {
+    this.endpoint = options.endpoint ?? registryEndpoint(options.domain);
+    this.repository = options.repository;
+    this.#auth = options.auth;
+    this.#signal = options.signal;
+    if (options.auth?.registryToken) this.#authorization = `Bearer ${options.auth.registryToken}`;
+  }
+
+  /** Fetches a manifest (by tag or digest); returns its bytes and media type. */
+  async manifest(reference: string): Promise<{ data: Buffer; mediaType: string; digest?: string }> {
+    const res = await this.#request(`/v2/${this.repository}/manifests/${reference}`, { accept: MANIFEST_ACCEPT });
+    const len = Number(res.headers.get('content-length') ?? 0);
+    if (len > 4 << 20) throw new RegistryError(res.status, '', `manifest too large (${len} bytes)`);
+    const data = Buffer.from(await res.arrayBuffer());
+    if (data.length > 4 << 20) throw new RegistryError(res.status, '', `manifest too large (${data.length} bytes)`);
+    const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
+    return { data, mediaType, digest: res.headers.get('docker-content-digest') ?? undefined };
+  }
+
+  /** Opens a blob for reading (redirects to storage are followed). */
+  async blob(digest: string): Promise<{ stream: Readable; size: number }> {
+    const res = await this.#request(`/v2/${this.repository}/blobs/${digest}`, {});
+    if (!res.body) throw new RegistryError(res.status, '', `blob ${digest}: empty response`);
+    return { stream: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), size: Number(res.headers.get('content-length') ?? 0) };
+  }
+
+  async #request(path: string, headers: Record<string, string>): Promise<Response> {
+    const url = `${this.endpoint}${path}`;
+    let res = await this.#fetch(url, headers);
+    if (res.status === 401) {
+      const challenge = parseChallenge(res.headers.get('www-authenticate') ?? '');
+      await res.arrayBuffer().catch(() => undefined);
+      const authorization = await this.#authorize(challenge);
+      if (authorization !== undefined) {
+        this.#authorization = authorization;
+        res = await this.#fetch(url, headers);
+      } else {
+        res = await this.#fetch(url, headers); // re-read the body for the error below
+      }
+    }
+    if (!res.ok) throw await errorFrom(res);
+    return res;
+  }
+
+  async #fetch(url: string, headers: Record<string, string>): Promise<Response> {
+    try {
+      return await fetch(url, {
+        headers: { ...headers, ...(this.#authorization ? { authorization: this.#authorization } : {}), 'user-agent': 'kubeling' },
+        redirect: 'follow',
+        signal: this.#signal,
+      });
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      const cause = (err as { cause?: Error }).cause;
+      throw new RegistryError(0, '', `failed to do request: ${url}: ${cause?.message ?? (err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** The Authorization header a challenge asks for, or undefined if there is nothing to try. */
+  async #authorize(challenge: { scheme: string; params: Record<string, string> }): Promise<string | undefined> {
+    const basic = basicCredentials(this.#auth);
+    if (challenge.scheme === 'basic') {
+      return basic && this.#authorization !== `Basic ${basic}` ? `Basic ${basic}` : undefined;
+    }
+    if (challenge.scheme !== 'bearer' || !challenge.params.realm) return undefined;
+    const realm = new URL(challenge.params.realm);
+    if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
+    realm.searchParams.set('scope', challenge.params.scope || `repository:${this.repository}:pull`);
+    let res: Response;
+    try {
+      res = await fetch(realm, {
+        headers: { ...(basic ? { authorization: `Basic ${basic}` } : {}), 'user-agent': 'kubeling' },
+        signal: this.#signal,
+      });
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      throw new RegistryError(0, '', `failed to fetch anonymous token: ${realm.origin}${realm.pathname}: ${((err as { cause?: Error }).cause ?? (err as Error)).message}`, { cause: err });
+    }
+    if (!res.ok) {
+      const text = (await res.text().catch(() => '')).slice(0, 300);
+      const what = basic ? 'failed to fetch oauth token' : 'failed to fetch anonymous token';
+      throw new RegistryError(res.status, 'UNAUTHORIZED', `${what}: unexpected status from GET request to ${realm.origin}${realm.pathname}: ${res.status} ${res.statusText}${text ? `: ${text.trim()}` : ''}`);
+    }
+    const body = (await res.json()) as { token?: string; access_token?: string };
+    const token = body.token ?? body.access_token;
+    if (!token) throw new RegistryError(res.status, 'UNAUTHORIZED', `token response from ${realm.origin}${realm.pathname} has no token`);
+    return `Bearer ${token}`;
+  }
+}
+
+async function errorFrom(res: Response): Promise<RegistryError> {
+  const text = await res.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { errors?: { code?: string; message?: string; detail?: unknown }[] };
+    const first = body.errors?.[0];
+    if (first?.code) return new RegistryError(res.status, first.code, first.message ?? first.code.toLowerCase().replace(/_/g, ' '));
+  } catch {
+    // Not a registry error document.
+  }
+  const codes: Record<number, string> = { 401: 'UNAUTHORIZED', 403: 'DENIED', 404: 'NOT_FOUND', 429: 'TOOMANYREQUESTS' };
+  return new RegistryError(res.status, codes[res.status] ?? '', `unexpected status ${res.status} ${res.statusText}`.trim());
+}

@@ -1,0 +1,274 @@
+/**
+ * `OciImageService`: the node's ImageService over the content-addressed store (store.ts). It pulls
+ * (pull.ts), imports (import.ts), answers status and list, removes images (layers go when no image uses
+ * them), reports disk use, hands the oci backend an image's unpacked layer directories (`imageLayers`) and
+ * frees disk for the kubelet's image GC (`garbageCollect`, least recently used unused images first).
+ *
+ * Concurrency: pulls of one normalised reference share one run (the second caller gets the first's result
+ * and progress); blob downloads and layer unpacks are single-flight per digest / chain id in the store, so
+ * two images sharing a layer also fetch it once. Index writes are serialised by the store's lock.
+ */
+import { statfs } from 'node:fs/promises';
+import { realClock, type Clock } from '../../machinery/index.ts';
+import { RuntimeError, type AuthConfig, type Image, type ImageService, type PullProgress } from '../runtime.ts';
+import { importArchive as importFiles } from './import.ts';
+import type { ImageConfigFile } from './media-types.ts';
+import { pullFromRegistry } from './pull.ts';
+import { formatReference, parseImageId, parseReference, ReferenceError, repositoryName } from './reference.ts';
+import { ImageStore, type ImageRecord } from './store.ts';
+
+export interface OciImageServiceConfig {
+  /** The store's directory, e.g. `<data dir>/images`. */
+  root: string;
+  clock?: Clock;
+  /** Filesystem capacity and free bytes of `root` (tests inject a full disk). Default: statfs. */
+  fsStats?: (path: string) => Promise<{ capacityBytes: number; availableBytes: number }>;
+  /** Registry endpoint overrides (`domain` → `scheme://host`); tests only. */
+  endpoints?: Record<string, string>;
+}
+
+/** What the oci backend needs to build a container's root filesystem. */
+export interface ImageLayers {
+  id: string;
+  /** Unpacked layer directories, lowest first (overlayfs wants them reversed in `lowerdir`). */
+  layerDirs: string[];
+  config: Image['config'];
+  /** The whole image config document. */
+  configFile: ImageConfigFile;
+}
+
+export interface GarbageCollectOptions {
+  /** GC runs when disk use reaches this percent (kubelet --image-gc-high-threshold, default 85). */
+  highThresholdPercent: number;
+  /** ...and frees down to this percent (--image-gc-low-threshold, default 80). */
+  lowThresholdPercent: number;
+  /** Image ids that containers use: never removed. */
+  inUse: Set<string>;
+  /** Images pulled or used more recently than this many ms ago are kept (kubelet's minAge). Default 0. */
+  minAgeMs?: number;
+}
+
+export interface GarbageCollectResult {
+  /** Bytes the thresholds asked to free (0 when below the high threshold). */
+  bytesToFree: number;
+  /** Bytes freed, counted as the kubelet does: the removed images' sizes. */
+  freedBytes: number;
+  removed: string[];
+  /** False when unused images were not enough to reach the low threshold. */
+  satisfied: boolean;
+}
+
+function imageConfigOf(file: ImageConfigFile): Image['config'] {
+  const c = file.config ?? {};
+  return {
+    ...(c.User ? { user: c.User } : {}),
+    ...(c.Entrypoint ? { entrypoint: [...c.Entrypoint] } : {}),
+    ...(c.Cmd ? { cmd: [...c.Cmd] } : {}),
+    ...(c.Env ? { env: [...c.Env] } : {}),
+    ...(c.WorkingDir ? { workingDir: c.WorkingDir } : {}),
+    ...(c.StopSignal ? { stopSignal: c.StopSignal } : {}),
+    ...(c.ExposedPorts ? { exposedPorts: Object.keys(c.ExposedPorts) } : {}),
+  };
+}
+
+export class OciImageService implements ImageService {
+  readonly store: ImageStore;
+  #clock: Clock;
+  #fsStats: NonNullable<OciImageServiceConfig['fsStats']>;
+  #endpoints: Record<string, string>;
+  #configs = new Map<string, ImageConfigFile>();
+  #pulls = new Map<string, { promise: Promise<string>; listeners: Set<(p: PullProgress) => void> }>();
+
+  constructor(config: OciImageServiceConfig) {
+    if (!config.root) throw new Error('OciImageService: root is required');
+    this.store = new ImageStore(config.root);
+    this.#clock = config.clock ?? realClock;
+    this.#endpoints = config.endpoints ?? {};
+    this.#fsStats =
+      config.fsStats ??
+      (async (path) => {
+        const s = await statfs(path);
+        return { capacityBytes: s.blocks * s.bsize, availableBytes: s.bavail * s.bsize };
+      });
+  }
+
+  async pullImage(ref: string, options: { auth?: AuthConfig; signal?: AbortSignal; onProgress?: (p: PullProgress) => void } = {}): Promise<string> {
+    await this.store.open();
+    const parsed = this.#parse(ref);
+    const key = formatReference(parsed);
+    let run = this.#pulls.get(key);
+    if (!run) {
+      const listeners = new Set<(p: PullProgress) => void>();
+      const promise = pullFromRegistry(this.store, parsed, {
+        auth: options.auth,
+        signal: options.signal,
+        now: () => this.#clock.now(),
+        endpoint: this.#endpoints[parsed.domain],
+        onProgress: (p) => {
+          for (const l of listeners) l(p);
+        },
+      })
+        .then((img) => img.id)
+        .finally(() => this.#pulls.delete(key));
+      run = { promise, listeners };
+      this.#pulls.set(key, run);
+    }
+    const listener = options.onProgress;
+    if (listener) run.listeners.add(listener);
+    try {
+      return await run.promise;
+    } finally {
+      if (listener) run.listeners.delete(listener);
+    }
+  }
+
+  async imageStatus(ref: string): Promise<Image | undefined> {
+    await this.store.open();
+    const img = this.#find(ref);
+    return img ? this.#toImage(img) : undefined;
+  }
+
+  async listImages(): Promise<Image[]> {
+    await this.store.open();
+    return Promise.all(this.store.images().map((img) => this.#toImage(img)));
+  }
+
+  async removeImage(ref: string): Promise<void> {
+    await this.store.open();
+    await this.store.locked(async () => {
+      const img = this.#find(ref);
+      if (!img) return;
+      this.#configs.delete(img.id);
+      await this.store.remove(img.id);
+    });
+  }
+
+  async imageFsInfo(): Promise<{ mountpoint: string; usedBytes: number; capacityBytes: number; availableBytes: number }> {
+    await this.store.open();
+    const { capacityBytes, availableBytes } = await this.#fsStats(this.store.root);
+    return { mountpoint: this.store.root, usedBytes: await this.store.diskUsage(), capacityBytes, availableBytes };
+  }
+
+  /**
+   * Imports an OCI layout, OCI archive or Docker archive (`kubeling image import`); `tag` names the image too.
+   * Returns the images imported.
+   */
+  async importArchive(path: string, options: { tag?: string; signal?: AbortSignal } = {}): Promise<Image[]> {
+    await this.store.open();
+    const records = await importFiles(this.store, path, { ...options, now: () => this.#clock.now() });
+    return Promise.all(records.map((r) => this.#toImage(r)));
+  }
+
+  /**
+   * The unpacked layers of a present image (by reference or id), lowest first, for an overlay root
+   * filesystem; re-unpacks a layer directory that went missing. Marks the image used now. 'NotFound' when
+   * the image is absent. While a container uses these directories its image must not be removed: the
+   * kubelet's image GC passes running containers' images in `inUse`.
+   */
+  async imageLayers(ref: string): Promise<ImageLayers> {
+    await this.store.open();
+    const img = this.#find(ref);
+    if (!img) throw new RuntimeError('NotFound', `image "${ref}" not found`);
+    for (const l of img.layers) await this.store.ensureLayer(l, undefined);
+    this.store.touch(img.id, this.#clock.now());
+    const configFile = await this.#config(img);
+    return { id: img.id, layerDirs: img.layers.map((l) => this.store.layerDir(l.chainId)), config: imageConfigOf(configFile), configFile };
+  }
+
+  /**
+   * The kubelet's image GC: when disk use is at or above `highThresholdPercent`, removes unused images
+   * (not in `inUse`), least recently used first, until the freed image sizes bring use down to
+   * `lowThresholdPercent`.
+   */
+  async garbageCollect(options: GarbageCollectOptions): Promise<GarbageCollectResult> {
+    const { highThresholdPercent: high, lowThresholdPercent: low } = options;
+    if (!(high >= 0 && high <= 100 && low >= 0 && low <= high)) {
+      throw new RuntimeError('InvalidArgument', `image GC thresholds need 0 <= low (${low}) <= high (${high}) <= 100`);
+    }
+    await this.store.open();
+    const { capacityBytes, availableBytes } = await this.#fsStats(this.store.root);
+    const result: GarbageCollectResult = { bytesToFree: 0, freedBytes: 0, removed: [], satisfied: true };
+    if (capacityBytes <= 0) return result;
+    const usagePercent = 100 - Math.floor((availableBytes * 100) / capacityBytes);
+    if (usagePercent < high) return result;
+    result.bytesToFree = Math.max(0, Math.floor((capacityBytes * (100 - low)) / 100) - availableBytes);
+    const now = this.#clock.now();
+    const minAge = options.minAgeMs ?? 0;
+    await this.store.locked(async () => {
+      const candidates = this.store
+        .images()
+        .filter((img) => !options.inUse.has(img.id) && now - img.lastUsedAt >= minAge)
+        .sort((a, b) => a.lastUsedAt - b.lastUsedAt || a.createdAt - b.createdAt);
+      for (const img of candidates) {
+        if (result.freedBytes >= result.bytesToFree) break;
+        await this.store.remove(img.id);
+        this.#configs.delete(img.id);
+        result.freedBytes += img.size;
+        result.removed.push(img.id);
+      }
+    });
+    result.satisfied = result.freedBytes >= result.bytesToFree;
+    return result;
+  }
+
+  #parse(ref: string) {
+    try {
+      return parseReference(ref);
+    } catch (err) {
+      if (err instanceof ReferenceError) throw new RuntimeError('InvalidArgument', err.message, { cause: err });
+      throw err;
+    }
+  }
+
+  /** An image by id (full, bare hex, or a unique prefix of at least 12 hex), tag, or repo digest. */
+  #find(ref: string): ImageRecord | undefined {
+    const id = parseImageId(ref);
+    if (id) return this.store.get(id);
+    let parsed;
+    try {
+      parsed = parseReference(ref);
+    } catch (err) {
+      const prefix = /^(?:sha256:)?([a-f0-9]{12,63})$/.exec(ref)?.[1];
+      if (prefix) return this.#byPrefix(prefix);
+      if (err instanceof ReferenceError) throw new RuntimeError('InvalidArgument', err.message, { cause: err });
+      throw err;
+    }
+    const images = this.store.images();
+    if (parsed.digest) {
+      const name = `${repositoryName(parsed)}@${parsed.digest}`;
+      return (
+        images.find((i) => i.repoDigests.includes(name)) ??
+        images.find((i) => i.manifestDigest === parsed.digest && [...i.repoTags, ...i.repoDigests].some((r) => r.startsWith(repositoryName(parsed) + (r.includes('@') ? '@' : ':'))))
+      );
+    }
+    const tagged = formatReference(parsed);
+    const found = images.find((i) => i.repoTags.includes(tagged));
+    if (found) return found;
+    const prefix = /^(?:sha256:)?([a-f0-9]{12,63})$/.exec(ref)?.[1];
+    return prefix ? this.#byPrefix(prefix) : undefined;
+  }
+
+  #byPrefix(prefix: string): ImageRecord | undefined {
+    const matches = this.store.images().filter((i) => i.id.startsWith(`sha256:${prefix}`));
+    return matches.length === 1 ? matches[0] : undefined;
+  }
+
+  async #config(img: ImageRecord): Promise<ImageConfigFile> {
+    let c = this.#configs.get(img.id);
+    if (!c) {
+      c = await this.store.config(img);
+      this.#configs.set(img.id, c);
+    }
+    return c;
+  }
+
+  async #toImage(img: ImageRecord): Promise<Image> {
+    return {
+      id: img.id,
+      repoTags: [...img.repoTags],
+      repoDigests: [...img.repoDigests],
+      size: img.size,
+      config: imageConfigOf(await this.#config(img)),
+    };
+  }
+}
