@@ -2,8 +2,9 @@
  * A throwaway OCI distribution registry on loopback for tests and demos: Debian's `docker-registry serve`
  * on a free 127.0.0.1 port with filesystem storage in a temp dir, stopped by PID and removed by `stop()`.
  * `pushImage` uploads an image (built in memory by test/fixtures/oci-image.ts, or read from an OCI archive)
- * with the distribution API's own upload calls; `startTokenAuthProxy` puts bearer-token auth in front of a
- * registry (the flow Docker Hub uses: 401 + WWW-Authenticate, token endpoint with basic auth).
+ * with the distribution API's own upload calls; `startRegistryProxy` sits in front of a registry, records
+ * the requests it forwards and can demand bearer tokens (Docker Hub's flow: 401 + WWW-Authenticate, a token
+ * endpoint with basic auth).
  *
  *   const reg = await startRegistry();            // reg.host = '127.0.0.1:PORT'
  *   await pushImage(reg.host, 'busybox:1.35', '.cache/images/busybox-1.35.oci.tar');
@@ -217,67 +218,79 @@ export async function pushImage(
   return blobs.top.digest;
 }
 
-// ---------------------------------------------------------------- bearer-token auth in front of a registry
+// ---------------------------------------------------------------- a proxy in front of a registry
 
-export interface TokenAuthProxy {
-  /** `127.0.0.1:PORT` of the proxy: pull through it with credentials. */
+export interface RegistryProxy {
+  /** `127.0.0.1:PORT` of the proxy: pull through it (with credentials when it demands a token). */
   host: string;
-  /** Token requests seen (service, scope, the user that asked), for tests. */
+  /** Every request that reached the upstream registry, in order (`GET /v2/x/blobs/sha256:…`). */
+  requests: { method: string; path: string }[];
+  /** Token requests seen (service, scope, the user that asked). */
   tokenRequests: { service: string; scope: string; user: string }[];
   stop(): Promise<void>;
 }
 
+export interface RegistryProxyOptions {
+  /**
+   * Demand bearer tokens, as Docker Hub does: `/v2/...` without a valid token answers 401 with
+   * `WWW-Authenticate: Bearer realm="http://HOST/token",service="SERVICE",scope="repository:NAME:pull"`;
+   * `GET /token` checks basic auth against `username`/`password` and returns `{"token": ...}`. Anonymous
+   * token requests get 401 unless `allowAnonymous`.
+   */
+  token?: { username: string; password: string; service?: string; allowAnonymous?: boolean };
+}
+
 /**
- * Serves `upstream` (a registry host) behind bearer-token auth, as Docker Hub does: `/v2/...` without a
- * valid token answers 401 with `WWW-Authenticate: Bearer realm="http://HOST/token",service="kubeling-test",
- * scope="repository:NAME:pull"`; `GET /token` checks basic auth against `username`/`password` and returns
- * `{"token": ...}`. Anonymous token requests get 401 unless `allowAnonymous`.
+ * Serves `upstream` (a registry host) through a loopback proxy that records the requests it forwards (tests
+ * count blob downloads with it) and optionally demands bearer-token auth.
  */
-export async function startTokenAuthProxy(
-  upstream: string,
-  options: { username: string; password: string; service?: string; allowAnonymous?: boolean },
-): Promise<TokenAuthProxy> {
-  const service = options.service ?? 'kubeling-test';
+export async function startRegistryProxy(upstream: string, options: RegistryProxyOptions = {}): Promise<RegistryProxy> {
+  const token = options.token;
+  const service = token?.service ?? 'kubeling-test';
   const tokens = new Map<string, string>(); // token -> scope
-  const tokenRequests: TokenAuthProxy['tokenRequests'] = [];
+  const tokenRequests: RegistryProxy['tokenRequests'] = [];
+  const requests: RegistryProxy['requests'] = [];
   let host = '';
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', `http://${host}`);
-    if (url.pathname === '/token') {
+    if (token && url.pathname === '/token') {
       const auth = req.headers.authorization ?? '';
       let user = '';
       if (auth.startsWith('Basic ')) {
         const [u, ...p] = Buffer.from(auth.slice(6), 'base64').toString().split(':');
-        if (u !== options.username || p.join(':') !== options.password) {
+        if (u !== token.username || p.join(':') !== token.password) {
           res.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"incorrect username or password"}');
           return;
         }
         user = u!;
-      } else if (!options.allowAnonymous) {
+      } else if (!token.allowAnonymous) {
         res.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"authentication required"}');
         return;
       }
       const scope = url.searchParams.get('scope') ?? '';
       tokenRequests.push({ service: url.searchParams.get('service') ?? '', scope, user });
-      const token = randomBytes(16).toString('hex');
-      tokens.set(token, scope);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, access_token: token, expires_in: 300 }));
+      const issued = randomBytes(16).toString('hex');
+      tokens.set(issued, scope);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: issued, access_token: issued, expires_in: 300 }));
       return;
     }
-    const name = /^\/v2\/(.+?)\/(manifests|blobs|tags)\//.exec(url.pathname)?.[1];
-    const bearer = (req.headers.authorization ?? '').replace(/^Bearer /, '');
-    const granted = tokens.get(bearer);
-    const wanted = name ? `repository:${name}:pull` : '';
-    if (granted === undefined || (name && !granted.split(' ').some((s) => s === wanted || s.startsWith(`repository:${name}:`)))) {
-      const scope = name ? `,scope="${wanted}"` : '';
-      res
-        .writeHead(401, {
-          'content-type': 'application/json',
-          'www-authenticate': `Bearer realm="http://${host}/token",service="${service}"${scope}`,
-        })
-        .end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required', detail: null }] }));
-      return;
+    if (token) {
+      const name = /^\/v2\/(.+?)\/(manifests|blobs|tags)\//.exec(url.pathname)?.[1];
+      const bearer = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+      const granted = tokens.get(bearer);
+      const wanted = name ? `repository:${name}:pull` : '';
+      if (granted === undefined || (name && !granted.split(' ').some((s) => s === wanted || s.startsWith(`repository:${name}:`)))) {
+        const scope = name ? `,scope="${wanted}"` : '';
+        res
+          .writeHead(401, {
+            'content-type': 'application/json',
+            'www-authenticate': `Bearer realm="http://${host}/token",service="${service}"${scope}`,
+          })
+          .end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required', detail: null }] }));
+        return;
+      }
     }
+    requests.push({ method: req.method ?? 'GET', path: url.pathname });
     const { authorization: _drop, host: _host, ...rest } = req.headers;
     const upstreamReq = httpRequest(`http://${upstream}${req.url}`, { method: req.method, headers: rest }, (up) => {
       const headers = { ...up.headers };
@@ -293,6 +306,7 @@ export async function startTokenAuthProxy(
   host = `127.0.0.1:${(server.address() as { port: number }).port}`;
   return {
     host,
+    requests,
     tokenRequests,
     stop: () =>
       new Promise<void>((resolve) => {
