@@ -5,3 +5,5 @@
 export * from './store.ts';
 export * from './errors.ts';
 export { MemoryStore, type MemoryStoreConfig } from './memory/index.ts';
+export { SqliteStore, type SqliteStoreConfig } from './sqlite/index.ts';
+export { openStore, type OpenStoreOptions } from './open-store.ts';

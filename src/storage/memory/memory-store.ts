@@ -26,8 +26,10 @@ export class MemoryStore implements Store {
   #compacted = 0;
   #keepRevisions: number;
   #versions = new Map<string, Version[]>();
-  /** Every key that has versions, sorted. */
+  /** Keys with versions, sorted; may hold keys compaction removed since (skipped and dropped on merge). */
   #sorted: string[] = [];
+  /** Keys added since the last merge into #sorted: a create costs O(1), the next list pays the sort. */
+  #unsorted: string[] = [];
   /** Events with revision > #compacted, in revision order, from #logHead on. */
   #log: WatchEvent[] = [];
   #logHead = 0;
@@ -60,12 +62,14 @@ export class MemoryStore implements Store {
     const kvs: KeyValue[] = [];
     let more = false;
     const from = options.startAfter !== undefined && options.startAfter >= prefix ? options.startAfter : prefix;
-    let i = lowerBound(this.#sorted, from);
-    if (this.#sorted[i] === options.startAfter) i++;
-    for (; i < this.#sorted.length; i++) {
-      const key = this.#sorted[i]!;
+    const sorted = this.#sortedKeys();
+    let i = lowerBound(sorted, from);
+    if (sorted[i] === options.startAfter) i++;
+    for (; i < sorted.length; i++) {
+      const key = sorted[i]!;
       if (!key.startsWith(prefix)) break;
-      const kv = versionAt(this.#versions.get(key)!, at);
+      const versions = this.#versions.get(key);
+      const kv = versions && versionAt(versions, at);
       if (!kv) continue;
       if (kvs.length === limit) {
         more = true;
@@ -79,10 +83,11 @@ export class MemoryStore implements Store {
   async count(prefix: string): Promise<number> {
     this.#check(prefix);
     let n = 0;
-    for (let i = lowerBound(this.#sorted, prefix); i < this.#sorted.length; i++) {
-      const key = this.#sorted[i]!;
+    const sorted = this.#sortedKeys();
+    for (let i = lowerBound(sorted, prefix); i < sorted.length; i++) {
+      const key = sorted[i]!;
       if (!key.startsWith(prefix)) break;
-      if (this.#versions.get(key)!.at(-1)!.kv) n++;
+      if (this.#versions.get(key)?.at(-1)!.kv) n++;
     }
     return n;
   }
@@ -133,6 +138,7 @@ export class MemoryStore implements Store {
     this.#hub.close();
     this.#versions.clear();
     this.#sorted = [];
+    this.#unsorted = [];
     this.#log = [];
   }
 
@@ -155,7 +161,7 @@ export class MemoryStore implements Store {
     if (!versions) {
       versions = [];
       this.#versions.set(key, versions);
-      this.#sorted.splice(lowerBound(this.#sorted, key), 0, key);
+      this.#unsorted.push(key);
     }
     versions.push({ rev, kv });
     const event: WatchEvent = kv ? { type: 'put', kv, prevKv: prev } : { type: 'delete', kv: deleted!, prevKv: prev };
@@ -183,11 +189,24 @@ export class MemoryStore implements Store {
       while (keep > 0 && versions[keep]!.rev > target) keep--;
       if (versions[keep]!.rev <= target && !versions[keep]!.kv) keep++;
       versions.splice(0, keep);
-      if (versions.length === 0) {
-        this.#versions.delete(key);
-        this.#sorted.splice(lowerBound(this.#sorted, key), 1);
-      }
+      if (versions.length === 0) this.#versions.delete(key);
     }
+  }
+
+  /** All keys in order: merges keys added since the last call, drops keys compaction removed. */
+  #sortedKeys(): string[] {
+    if (this.#unsorted.length === 0) return this.#sorted;
+    const added = this.#unsorted.sort();
+    this.#unsorted = [];
+    const merged: string[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < this.#sorted.length || j < added.length) {
+      const key = j >= added.length || (i < this.#sorted.length && this.#sorted[i]! <= added[j]!) ? this.#sorted[i++]! : added[j++]!;
+      if (merged.at(-1) !== key && this.#versions.has(key)) merged.push(key);
+    }
+    this.#sorted = merged;
+    return merged;
   }
 
   #readHistory(prefix: string, after: number, upto: number, limit: number): { events: WatchEvent[]; scannedTo: number } {

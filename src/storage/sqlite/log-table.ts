@@ -106,22 +106,29 @@ export class LogTable {
     );
   }
 
-  /** Live keys under `prefix` as of `revision`, in key order, after `startAfter`, at most `limit`. */
+  /**
+   * Live keys under `prefix` as of `revision`, in key order, after `startAfter`, at most `limit` (-1: all).
+   * Walks the (name, id) index in key order and keeps each key's newest row at or below `revision`, so a
+   * page stops reading after `limit` keys (a GROUP BY would read the whole prefix, then sort it).
+   */
   list(prefix: string, revision: number, startAfter: string, limit: number): Row[] {
     const end = prefixEnd(prefix);
-    const sql = `SELECT ${COLUMNS.replace(/(\w+)/g, 'l.$1')} FROM log AS l JOIN (
-        SELECT MAX(id) AS id FROM log WHERE name >= ? ${end === undefined ? '' : 'AND name < ?'} AND name > ? AND id <= ?
-        GROUP BY name) AS m ON l.id = m.id
-      WHERE l.deleted = 0 ORDER BY l.name LIMIT ?`;
-    const params = end === undefined ? [prefix, startAfter, revision, limit] : [prefix, end, startAfter, revision, limit];
+    const sql = `SELECT ${COLUMNS.replace(/(\w+)/g, 'l.$1')} FROM log AS l
+      WHERE l.name >= ? ${end === undefined ? '' : 'AND l.name < ?'} AND l.name > ? AND l.id <= ? AND l.deleted = 0
+        AND l.id = (SELECT MAX(n.id) FROM log AS n WHERE n.name = l.name AND n.id <= ?)
+      ORDER BY l.name LIMIT ?`;
+    const params = end === undefined
+      ? [prefix, startAfter, revision, revision, limit]
+      : [prefix, end, startAfter, revision, revision, limit];
     return this.#prepare(sql).all(...params) as unknown as Row[];
   }
 
   count(prefix: string): number {
     const end = prefixEnd(prefix);
-    const sql = `SELECT COUNT(*) AS n FROM log AS l JOIN (
-        SELECT MAX(id) AS id FROM log WHERE name >= ? ${end === undefined ? '' : 'AND name < ?'} GROUP BY name) AS m
-      ON l.id = m.id WHERE l.deleted = 0`;
+    // A key counts when its newest row is not a tombstone.
+    const sql = `SELECT COUNT(*) AS n FROM log AS l
+      WHERE l.name >= ? ${end === undefined ? '' : 'AND l.name < ?'} AND l.deleted = 0
+        AND l.id = (SELECT MAX(n.id) FROM log AS n WHERE n.name = l.name)`;
     const params = end === undefined ? [prefix] : [prefix, end];
     return (this.#prepare(sql).get(...params) as { n: number }).n;
   }

@@ -69,7 +69,7 @@ export class SqliteStore implements Store {
     this.#keepMs = config.keepMs ?? 5 * 60_000;
     try {
       this.#db = new DatabaseSync(config.path, { timeout: 0 });
-      this.#db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+      this.#db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;');
       // Taking the write lock now makes a second owner fail here, not on its first write.
       this.#db.exec('BEGIN IMMEDIATE');
       this.#log = new LogTable(this.#db);
