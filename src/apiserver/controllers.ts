@@ -1,0 +1,117 @@
+/**
+ * Small control loops the API server runs itself, each reconciling from the watch caches and writing through
+ * the registries (so admission and validation apply as for any client):
+ *
+ * - `runServiceAccountsController`: every Active namespace has the `default` ServiceAccount and the
+ *   `kube-root-ca.crt` ConfigMap (the CA bundle pods find at .../serviceaccount/ca.crt).
+ * - `runNamespaceController`: a Terminating namespace is emptied (pods gracefully, like any DELETE), then its
+ *   `kubernetes` finalizer is cleared through /finalize, which removes it.
+ *
+ * Both are level-triggered: any event on the resources they read rings a doorbell, and a timer re-checks.
+ */
+import type { KubeObject, Namespace } from '../api/index.ts';
+import { Doorbell, type Logger } from '../machinery/index.ts';
+import type { GenericRegistry } from './registry/generic.ts';
+import { prepareForFinalize } from './registry/index.ts';
+import { ApiError } from './status.ts';
+
+function ringOnChange(registries: GenericRegistry[], bell: Doorbell): () => void {
+  const subs = registries.map((r) =>
+    r.cache.subscribe(r.cache.revision, { deliver: () => bell.ring(), end: () => bell.ring() }),
+  );
+  return () => subs.forEach((s) => s.unsubscribe());
+}
+
+async function tick(bell: Doorbell, ms: number, signal: AbortSignal): Promise<void> {
+  const t = AbortSignal.any([signal, AbortSignal.timeout(ms)]);
+  try {
+    await bell.wait(t);
+  } catch {
+    // timeout or stop: either way, look again (the caller checks signal)
+  }
+}
+
+function ignoreExpected(err: unknown, logger: Logger | undefined, what: string): void {
+  if (err instanceof ApiError && (err.code === 409 || err.code === 404 || err.code === 403)) return;
+  logger?.warn({ err: String(err) }, what);
+}
+
+export interface ServiceAccountsControllerConfig {
+  namespaces: GenericRegistry;
+  serviceAccounts: GenericRegistry;
+  configMaps: GenericRegistry;
+  caPem: string;
+  logger?: Logger;
+}
+
+export async function runServiceAccountsController(c: ServiceAccountsControllerConfig, signal: AbortSignal): Promise<void> {
+  await Promise.all([c.namespaces.cache.ready, c.serviceAccounts.cache.ready, c.configMaps.cache.ready]);
+  const bell = new Doorbell();
+  const stop = ringOnChange([c.namespaces, c.serviceAccounts, c.configMaps], bell);
+  try {
+    while (!signal.aborted) {
+      for (const ns of c.namespaces.cache.list().items as Namespace[]) {
+        if (ns.status?.phase !== 'Active' || ns.metadata?.deletionTimestamp) continue;
+        const name = ns.metadata!.name!;
+        if (!c.serviceAccounts.cache.get(c.serviceAccounts.key(name, 'default'))) {
+          await c.serviceAccounts.create(name, { metadata: { name: 'default' } }).catch((e) => ignoreExpected(e, c.logger, 'creating the default service account'));
+        }
+        const cm = c.configMaps.cache.get(c.configMaps.key(name, 'kube-root-ca.crt')) as (KubeObject & { data?: Record<string, string> }) | undefined;
+        if (!cm) {
+          await c.configMaps
+            .create(name, { metadata: { name: 'kube-root-ca.crt', annotations: { 'kubernetes.io/description': 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.' } }, data: { 'ca.crt': c.caPem } })
+            .catch((e) => ignoreExpected(e, c.logger, 'creating kube-root-ca.crt'));
+        } else if (cm.data?.['ca.crt'] !== c.caPem) {
+          await c.configMaps
+            .guaranteedUpdate(name, 'kube-root-ca.crt', {}, (cur) => ({ ...cur!, data: { ...(cur as { data?: object }).data, 'ca.crt': c.caPem } }))
+            .catch((e) => ignoreExpected(e, c.logger, 'updating kube-root-ca.crt'));
+        }
+      }
+      await tick(bell, 30_000, signal);
+    }
+  } finally {
+    stop();
+  }
+}
+
+export interface NamespaceControllerConfig {
+  namespaces: GenericRegistry;
+  /** Every namespaced resource's registry. */
+  namespaced: GenericRegistry[];
+  logger?: Logger;
+}
+
+export async function runNamespaceController(c: NamespaceControllerConfig, signal: AbortSignal): Promise<void> {
+  await c.namespaces.cache.ready;
+  const bell = new Doorbell();
+  const stop = ringOnChange([c.namespaces], bell);
+  try {
+    while (!signal.aborted) {
+      let pending = false;
+      for (const ns of c.namespaces.cache.list().items as Namespace[]) {
+        if (!ns.metadata?.deletionTimestamp) continue;
+        pending = true;
+        const name = ns.metadata.name!;
+        try {
+          let left = 0;
+          for (const r of c.namespaced) {
+            await r.deleteCollection(name, {}, {});
+            left += await r.count(name);
+          }
+          if (left > 0) continue;
+          await c.namespaces.guaranteedUpdate('', name, { subresource: 'finalize' }, (cur) => {
+            const next = structuredClone(cur!);
+            (next.spec as { finalizers?: string[] }).finalizers = ((cur!.spec as { finalizers?: string[] })?.finalizers ?? []).filter((f) => f !== 'kubernetes');
+            prepareForFinalize(next, cur!);
+            return next;
+          });
+        } catch (err) {
+          ignoreExpected(err, c.logger, `emptying namespace ${name}`);
+        }
+      }
+      await tick(bell, pending ? 1000 : 60_000, signal);
+    }
+  } finally {
+    stop();
+  }
+}

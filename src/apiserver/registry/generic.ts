@@ -1,0 +1,445 @@
+/**
+ * The generic registry (apiserver's `registry/generic/registry.Store`): create, get, list, update, patch and
+ * delete of one resource's objects, kept as JSON in the Store under `/registry/<resource>/<namespace>/<name>`.
+ * resourceVersion is the store's mod revision (never stored inside the JSON); writes are compare-and-swap on it,
+ * so a stale resourceVersion is a 409 Conflict and a lost race on an unconditional write is retried.
+ *
+ * What differs per resource lives in its Strategy; admission runs between defaulting and validation, as in
+ * the real request path: decode → default → mutating admission → prepare → validate → validating admission → store.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { KeyValue, Store } from '../../storage/index.ts';
+import type { DeleteOptions, KubeObject, ObjectMeta, ResourceInfo } from '../../api/index.ts';
+import { applyDefaults } from '../../api/index.ts';
+import { newUid, realClock, type Clock } from '../../machinery/index.ts';
+import type { Strategy } from './strategy.ts';
+import type { AdmissionChain, Operation } from '../admission/chain.ts';
+import { WatchCache } from '../watch-cache.ts';
+import { ApiError, alreadyExists, badRequest, conflict, expired, invalid, notFound, type FieldCause, type QualifiedResource } from '../status.ts';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  /** Name of the subresource being written (`status`, `ephemeralcontainers`), '' for the object itself. */
+  subresource?: string;
+  /** The authenticated user, for admission. */
+  user?: string;
+}
+
+export interface ListOptions {
+  /** Keeps only objects that match (label and field selectors). */
+  filter?: (obj: KubeObject) => boolean;
+  limit?: number;
+  continueToken?: string;
+  /** '0': any recent state is fine (served from the watch cache). */
+  resourceVersion?: string;
+}
+
+export interface ListResult {
+  items: KubeObject[];
+  resourceVersion: string;
+  continueToken?: string;
+}
+
+export interface RegistryConfig {
+  strategy: Strategy;
+  store: Store;
+  admission: AdmissionChain;
+  clock?: Clock;
+  watchCacheCapacity?: number;
+}
+
+const RANDOM_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** utilrand.String(n): the suffix of generateName and the kube-api-access volume. */
+export function randomSuffix(n = 5): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += RANDOM_ALPHABET[Math.floor(Math.random() * RANDOM_ALPHABET.length)];
+  return s;
+}
+
+/** RFC 3339 with second precision, as metav1.Time marshals. */
+export function timestamp(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+function clone<T>(v: T): T {
+  return structuredClone(v);
+}
+
+function withoutVolatile(obj: KubeObject): KubeObject {
+  const c = { ...obj, metadata: { ...obj.metadata } };
+  delete c.metadata.resourceVersion;
+  delete c.metadata.managedFields;
+  return c;
+}
+
+function specOf(obj: KubeObject): Record<string, unknown> {
+  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
+  return rest;
+}
+
+interface ContinueToken {
+  rv: number;
+  start: string;
+}
+
+export class GenericRegistry {
+  readonly info: ResourceInfo;
+  readonly strategy: Strategy;
+  readonly cache: WatchCache;
+  readonly qualified: QualifiedResource;
+  readonly #store: Store;
+  readonly #admission: AdmissionChain;
+  readonly #clock: Clock;
+  readonly #prefix: string;
+
+  constructor(config: RegistryConfig) {
+    this.strategy = config.strategy;
+    this.info = config.strategy.info;
+    this.qualified = { group: this.info.group, resource: this.info.plural };
+    this.#store = config.store;
+    this.#admission = config.admission;
+    this.#clock = config.clock ?? realClock;
+    this.#prefix = this.info.group ? `/registry/${this.info.group}/${this.info.plural}/` : `/registry/${this.info.plural}/`;
+    this.cache = new WatchCache({ store: this.#store, prefix: this.#prefix, decode: (kv) => this.decode(kv), capacity: config.watchCacheCapacity });
+  }
+
+  get prefix(): string {
+    return this.#prefix;
+  }
+
+  key(namespace: string, name: string): string {
+    return this.info.namespaced ? `${this.#prefix}${namespace}/${name}` : `${this.#prefix}${name}`;
+  }
+
+  /** Where a namespace's objects (or, with '', all objects) live. */
+  listPrefix(namespace: string): string {
+    return this.info.namespaced && namespace ? `${this.#prefix}${namespace}/` : this.#prefix;
+  }
+
+  decode(kv: KeyValue): KubeObject {
+    const obj = JSON.parse(Buffer.from(kv.value).toString('utf8')) as KubeObject;
+    obj.apiVersion = this.info.groupVersion;
+    obj.kind = this.info.kind;
+    (obj.metadata ??= {}).resourceVersion = String(kv.modRevision);
+    return obj;
+  }
+
+  encode(obj: KubeObject): Uint8Array {
+    const meta = obj.metadata;
+    const rv = meta?.resourceVersion;
+    if (meta) delete meta.resourceVersion;
+    const bytes = Buffer.from(JSON.stringify(obj));
+    if (meta && rv !== undefined) meta.resourceVersion = rv;
+    return bytes;
+  }
+
+  #invalid(obj: KubeObject, errors: FieldCause[]): ApiError {
+    return invalid(this.info.kind, this.info.group, obj.metadata?.name ?? '', errors);
+  }
+
+  async get(namespace: string, name: string): Promise<KubeObject> {
+    const kv = await this.#store.get(this.key(namespace, name));
+    if (!kv) throw notFound(this.qualified, name);
+    return this.decode(kv);
+  }
+
+  async tryGet(namespace: string, name: string): Promise<KubeObject | undefined> {
+    const kv = await this.#store.get(this.key(namespace, name));
+    return kv ? this.decode(kv) : undefined;
+  }
+
+  async list(namespace: string, options: ListOptions = {}): Promise<ListResult> {
+    const filter = options.filter ?? (() => true);
+    const prefix = this.listPrefix(namespace);
+    // resourceVersion=0 without paging: any recent state will do, so answer from memory.
+    if (options.resourceVersion === '0' && !options.continueToken && this.cache.isReady) {
+      const { items, revision } = this.cache.list();
+      const own = namespace && this.info.namespaced ? items.filter((o) => o.metadata?.namespace === namespace) : items;
+      const sorted = own.filter(filter).sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1));
+      return { items: sorted.map(clone), resourceVersion: String(revision) };
+    }
+    let revision = 0;
+    let start: string | undefined;
+    if (options.continueToken) {
+      const token = decodeContinue(options.continueToken);
+      revision = token.rv;
+      start = prefix + token.start;
+    }
+    const limit = options.limit && options.limit > 0 ? options.limit : 0;
+    const items: KubeObject[] = [];
+    let lastKey: string | undefined;
+    let more = false;
+    for (;;) {
+      let page;
+      try {
+        page = await this.#store.list(prefix, { revision, limit: limit ? Math.max(limit - items.length, 100) : 0, startAfter: start });
+      } catch (err) {
+        if ((err as { code?: string }).code === 'Compacted') {
+          throw expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
+        }
+        throw err;
+      }
+      revision = page.revision;
+      let i = 0;
+      for (; i < page.kvs.length && (!limit || items.length < limit); i++) {
+        const kv = page.kvs[i]!;
+        lastKey = kv.key;
+        const obj = this.decode(kv);
+        if (filter(obj)) items.push(obj);
+      }
+      const leftOnPage = i < page.kvs.length;
+      if (limit && items.length >= limit) {
+        more = leftOnPage || page.more;
+        break;
+      }
+      if (!page.more) break;
+      start = page.kvs[page.kvs.length - 1]!.key;
+    }
+    const result: ListResult = { items, resourceVersion: String(revision) };
+    if (more && lastKey) result.continueToken = encodeContinue({ rv: revision, start: lastKey.slice(prefix.length) });
+    return result;
+  }
+
+  /** Stamps a new object's metadata (BeforeCreate): name from generateName, uid, creationTimestamp, generation. */
+  #prepareMetadata(obj: KubeObject, namespace: string): void {
+    const meta = (obj.metadata ??= {}) as ObjectMeta & Record<string, unknown>;
+    if (this.info.namespaced) {
+      if (meta.namespace && namespace && meta.namespace !== namespace) {
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      meta.namespace = namespace || meta.namespace;
+    } else {
+      delete meta.namespace;
+    }
+    if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
+    meta.uid = newUid();
+    meta.creationTimestamp = timestamp(this.#clock.now());
+    delete meta.resourceVersion;
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    delete meta.selfLink;
+    if (this.strategy.tracksGeneration) meta.generation = 1;
+    else delete meta.generation;
+  }
+
+  async create(namespace: string, input: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
+    const obj = clone(input);
+    obj.apiVersion = this.info.groupVersion;
+    obj.kind = this.info.kind;
+    this.#prepareMetadata(obj, namespace);
+    const name = obj.metadata!.name ?? '';
+    if (!name) {
+      throw this.#invalid(obj, [{ type: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
+    }
+    applyDefaults(this.info, obj);
+    await this.#admission.admit(this.#attrs('CREATE', obj, undefined, namespace, options));
+    this.strategy.prepareForCreate(obj);
+    const errors = this.strategy.validate(obj);
+    if (errors.length) throw this.#invalid(obj, errors);
+    await this.#admission.validate(this.#attrs('CREATE', obj, undefined, namespace, options));
+    if (options.dryRun) return obj;
+    const r = await this.#store.create(this.key(namespace, name), this.encode(obj));
+    if (!r.ok) throw alreadyExists(this.qualified, name);
+    return this.decode(r.kv);
+  }
+
+  #attrs(operation: Operation, object: KubeObject | undefined, oldObject: KubeObject | undefined, namespace: string, options: WriteOptions) {
+    return {
+      operation,
+      resource: this.info,
+      subresource: options.subresource ?? '',
+      namespace: this.info.namespaced ? namespace : '',
+      name: (object ?? oldObject)?.metadata?.name ?? '',
+      object,
+      oldObject,
+      dryRun: options.dryRun ?? false,
+      user: options.user ?? '',
+    };
+  }
+
+  /**
+   * Replaces an object (PUT), or the part a subresource owns. `input.metadata.resourceVersion`, when set, must
+   * be current (409 otherwise); when unset the write is unconditional and retried on a lost race.
+   */
+  async update(namespace: string, name: string, input: KubeObject, options: WriteOptions = {}): Promise<{ object: KubeObject; created: boolean }> {
+    const inputMeta = input.metadata ?? {};
+    if (inputMeta.name && inputMeta.name !== name) {
+      throw badRequest(`the name of the object (${inputMeta.name}) does not match the name on the URL (${name})`);
+    }
+    if (this.info.namespaced && inputMeta.namespace && namespace && inputMeta.namespace !== namespace) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    return this.guaranteedUpdate(namespace, name, options, () => input, inputMeta.resourceVersion);
+  }
+
+  /**
+   * Read-modify-write with compare-and-swap: `mutate` gets the current object (a copy) and returns the desired
+   * one. With `expectedRv` set, a mismatch is a 409; otherwise a lost race re-reads and calls `mutate` again.
+   */
+  async guaranteedUpdate(
+    namespace: string,
+    name: string,
+    options: WriteOptions,
+    mutate: (current: KubeObject | undefined) => KubeObject | Promise<KubeObject>,
+    expectedRv?: string,
+  ): Promise<{ object: KubeObject; created: boolean }> {
+    const key = this.key(namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const kv = await this.#store.get(key);
+      if (!kv) {
+        if (!this.strategy.allowCreateOnUpdate || options.subresource) throw notFound(this.qualified, name);
+        const desired = await mutate(undefined);
+        const created = await this.create(namespace, { ...desired, metadata: { ...desired.metadata, name } }, options);
+        return { object: created, created: true };
+      }
+      const old = this.decode(kv);
+      if (expectedRv !== undefined && expectedRv !== '' && expectedRv !== String(kv.modRevision)) {
+        throw conflict(this.qualified, name);
+      }
+      const obj = clone(await mutate(clone(old)));
+      obj.apiVersion = this.info.groupVersion;
+      obj.kind = this.info.kind;
+      this.#keepMetadata(obj, old, namespace, name);
+      const sub = options.subresource ?? '';
+      let errors: FieldCause[];
+      if (sub === 'status') {
+        this.strategy.prepareForStatusUpdate(obj, old);
+        applyDefaults(this.info, obj);
+        await this.#admission.admit(this.#attrs('UPDATE', obj, old, namespace, options));
+        errors = this.strategy.validateStatusUpdate(obj, old);
+      } else {
+        applyDefaults(this.info, obj);
+        if (!sub) this.strategy.prepareForUpdate(obj, old);
+        await this.#admission.admit(this.#attrs('UPDATE', obj, old, namespace, options));
+        errors = this.strategy.validateUpdate(obj, old);
+      }
+      if (errors.length) throw this.#invalid(obj, errors);
+      await this.#admission.validate(this.#attrs('UPDATE', obj, old, namespace, options));
+      if (this.strategy.tracksGeneration && !isDeepStrictEqual(specOf(obj), specOf(old))) {
+        obj.metadata!.generation = (old.metadata?.generation ?? 0) + 1;
+      }
+      // Removing the last finalizer of an object being deleted finishes the deletion.
+      const finishing = Boolean(obj.metadata?.deletionTimestamp) && !this.strategy.finalizing(obj) && this.#finishesOnEmptyFinalizers(obj);
+      if (isDeepStrictEqual(withoutVolatile(obj), withoutVolatile(old)) && !finishing) return { object: old, created: false };
+      if (options.dryRun) return { object: obj, created: false };
+      if (finishing) {
+        const d = await this.#store.delete(key, kv.modRevision);
+        if (d.ok) return { object: this.decode(d.kv), created: false };
+      } else {
+        const r = await this.#store.update(key, this.encode(obj), kv.modRevision);
+        if (r.ok) return { object: this.decode(r.kv), created: false };
+      }
+      if (expectedRv !== undefined && expectedRv !== '') throw conflict(this.qualified, name);
+      if (attempt > 50) throw conflict(this.qualified, name);
+    }
+  }
+
+  #finishesOnEmptyFinalizers(obj: KubeObject): boolean {
+    // A pod waiting for its kubelet (grace period > 0) stays until the kubelet deletes it.
+    const grace = obj.metadata?.deletionGracePeriodSeconds ?? 0;
+    return grace === 0 || this.info.plural !== 'pods' || !(obj.spec as { nodeName?: string } | undefined)?.nodeName;
+  }
+
+  /** BeforeUpdate's metadata rules: identity and creation data come from the stored object. */
+  #keepMetadata(obj: KubeObject, old: KubeObject, namespace: string, name: string): void {
+    const meta = (obj.metadata ??= {});
+    const oldMeta = old.metadata!;
+    meta.name = name;
+    if (this.info.namespaced) meta.namespace = namespace;
+    else delete meta.namespace;
+    meta.uid = oldMeta.uid;
+    meta.creationTimestamp = oldMeta.creationTimestamp;
+    if (oldMeta.deletionTimestamp) meta.deletionTimestamp = oldMeta.deletionTimestamp;
+    else delete meta.deletionTimestamp;
+    if (oldMeta.deletionGracePeriodSeconds !== undefined) meta.deletionGracePeriodSeconds = oldMeta.deletionGracePeriodSeconds;
+    else delete meta.deletionGracePeriodSeconds;
+    if (oldMeta.generation !== undefined) meta.generation = oldMeta.generation;
+    else delete meta.generation;
+    delete meta.generateName;
+    if (oldMeta.generateName) meta.generateName = oldMeta.generateName;
+    meta.resourceVersion = oldMeta.resourceVersion;
+  }
+
+  /**
+   * DELETE: checks preconditions, then either removes the object or, for a graceful delete or an object with
+   * finalizers, marks it with deletionTimestamp and leaves it. Returns the object as stored (or last stored).
+   */
+  async delete(namespace: string, name: string, options: DeleteOptions = {}, write: WriteOptions = {}): Promise<{ object: KubeObject; deleted: boolean }> {
+    const key = this.key(namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const kv = await this.#store.get(key);
+      if (!kv) throw notFound(this.qualified, name);
+      const old = this.decode(kv);
+      const pre = options.preconditions;
+      if (pre?.uid && pre.uid !== old.metadata?.uid) {
+        throw conflict(this.qualified, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata?.uid ?? ''}`);
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== old.metadata?.resourceVersion) {
+        throw conflict(this.qualified, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata?.resourceVersion ?? ''}`);
+      }
+      await this.#admission.validate(this.#attrs('DELETE', undefined, old, namespace, write));
+      const grace = this.strategy.gracePeriodSeconds(old, options);
+      const meta = old.metadata!;
+      if (grace > 0 || this.strategy.finalizing(old)) {
+        // Graceful: mark (or shorten an existing mark) and leave the object to its owner.
+        const now = this.#clock.now();
+        const currentGrace = meta.deletionGracePeriodSeconds;
+        if (meta.deletionTimestamp && (currentGrace === undefined || currentGrace <= grace)) {
+          return { object: old, deleted: false };
+        }
+        const updated = clone(old);
+        updated.metadata!.deletionTimestamp = timestamp(now + grace * 1000);
+        updated.metadata!.deletionGracePeriodSeconds = grace;
+        this.strategy.markDeleting(updated);
+        if (write.dryRun) return { object: updated, deleted: false };
+        const r = await this.#store.update(key, this.encode(updated), kv.modRevision);
+        if (r.ok) return { object: this.decode(r.kv), deleted: false };
+        continue;
+      }
+      if (write.dryRun) return { object: old, deleted: true };
+      const r = await this.#store.delete(key, kv.modRevision);
+      if (r.ok) return { object: this.decode(r.kv), deleted: true };
+      if (pre?.resourceVersion) throw conflict(this.qualified, name);
+      if (attempt > 50) throw conflict(this.qualified, name);
+    }
+  }
+
+  /** DELETE on the collection: deletes (gracefully where the strategy says so) every object that matches. */
+  async deleteCollection(namespace: string, list: ListOptions, options: DeleteOptions = {}, write: WriteOptions = {}): Promise<KubeObject[]> {
+    const { items } = await this.list(namespace, { filter: list.filter });
+    const out: KubeObject[] = [];
+    for (const item of items) {
+      try {
+        const r = await this.delete(item.metadata!.namespace ?? '', item.metadata!.name!, options, write);
+        out.push(r.object);
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 404) continue;
+        throw err;
+      }
+    }
+    return out;
+  }
+
+  async count(namespace: string): Promise<number> {
+    return this.#store.count(this.listPrefix(namespace));
+  }
+}
+
+function keyOf(o: KubeObject): string {
+  return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+}
+
+function encodeContinue(t: ContinueToken): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: t.rv, start: t.start })).toString('base64url');
+}
+
+function decodeContinue(token: string): ContinueToken {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { rv: unknown; start: unknown };
+    if (typeof t.rv !== 'number' || typeof t.start !== 'string') throw new Error('bad token');
+    return { rv: t.rv, start: t.start };
+  } catch {
+    throw badRequest('continue key is not valid: illegal base64 data or incorrect encoding');
+  }
+}

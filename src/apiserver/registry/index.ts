@@ -1,0 +1,33 @@
+/**
+ * One strategy per served resource. A resource missing here is served with the base strategy; adding a
+ * resource with special rules is one file plus one line below.
+ */
+import type { ResourceInfo } from '../../api/index.ts';
+import { baseStrategy } from './base.ts';
+import { podStrategy } from './pods.ts';
+import { namespaceStrategy } from './namespaces.ts';
+import type { Strategy } from './strategy.ts';
+
+const BUILDERS: Record<string, (info: ResourceInfo) => Strategy> = {
+  '/pods': podStrategy,
+  '/namespaces': namespaceStrategy,
+  // A node registers with its status filled in, so create keeps it.
+  '/nodes': (info) => baseStrategy(info, { hasStatusSubresource: true, prepareForCreate: () => {} }),
+  '/events': (info) => baseStrategy(info, { allowCreateOnUpdate: true }),
+  'events.k8s.io/events': (info) => baseStrategy(info, { allowCreateOnUpdate: true }),
+  'coordination.k8s.io/leases': (info) => baseStrategy(info, { allowCreateOnUpdate: true }),
+  'apps/deployments': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
+  'apps/replicasets': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
+};
+
+/** Resources that have no storage of their own (bindings are a pod subresource in disguise). */
+export const VIRTUAL_RESOURCES = new Set(['/bindings']);
+
+export function strategyFor(info: ResourceInfo): Strategy {
+  const build = BUILDERS[`${info.group}/${info.plural}`];
+  return build ? build(info) : baseStrategy(info);
+}
+
+export { GenericRegistry, randomSuffix, timestamp } from './generic.ts';
+export type { Strategy } from './strategy.ts';
+export { prepareForFinalize } from './namespaces.ts';

@@ -1,0 +1,38 @@
+/**
+ * Pods: status belongs to the kubelet (reset to Pending on create, carried over on spec updates, the only part
+ * `/status` writes); deletion of a pod bound to a node is graceful (deletionTimestamp + grace period, the
+ * kubelet finishes it), while unbound or finished pods and `gracePeriodSeconds: 0` go at once.
+ */
+import type { DeleteOptions, KubeObject, Pod, ResourceInfo } from '../../api/index.ts';
+import * as api from '../../api/index.ts';
+import { baseStrategy } from './base.ts';
+import type { Strategy } from './strategy.ts';
+
+const DEFAULT_GRACE = 30;
+
+function qosClass(pod: Pod): string | undefined {
+  const f = (api as unknown as { podQOSClass?: (p: Pod) => string }).podQOSClass;
+  return typeof f === 'function' ? f(pod) : undefined;
+}
+
+export function podStrategy(info: ResourceInfo): Strategy {
+  const base = baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true });
+  return {
+    ...base,
+    prepareForCreate(obj: KubeObject) {
+      const pod = obj as unknown as Pod;
+      const qos = qosClass(pod);
+      pod.status = { phase: 'Pending', ...(qos ? { qosClass: qos } : {}) } as Pod['status'];
+    },
+    gracePeriodSeconds(obj: KubeObject, options: DeleteOptions): number {
+      const pod = obj as unknown as Pod;
+      let period = options.gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE;
+      if (!pod.spec?.nodeName) period = 0;
+      const phase = pod.status?.phase;
+      if (phase === 'Failed' || phase === 'Succeeded') period = 0;
+      // A negative period means "as soon as possible" to the kubelet: 1 s, as the real strategy makes it.
+      if (period < 0) period = 1;
+      return period;
+    },
+  };
+}

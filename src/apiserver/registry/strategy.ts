@@ -1,0 +1,39 @@
+/**
+ * A resource's strategy: what differs between resources on the generic create/update/delete path
+ * (apiserver's `rest.RESTCreateStrategy` / `RESTUpdateStrategy` / `RESTGracefulDeleteStrategy`). The generic
+ * registry does the storage, preconditions and metadata; a strategy file (`pods.ts`, `nodes.ts`, ...) says how
+ * its objects are prepared, validated and deleted. Adding a resource is one small strategy file.
+ */
+import type { KubeObject, ResourceInfo, DeleteOptions } from '../../api/index.ts';
+import type { FieldCause } from '../status.ts';
+
+export interface Strategy {
+  readonly info: ResourceInfo;
+  /** PUT of a missing object creates it (leases, events), instead of 404. */
+  readonly allowCreateOnUpdate: boolean;
+  /** The object has a status that only the `status` subresource writes. */
+  readonly hasStatusSubresource: boolean;
+  /** metadata.generation is set to 1 on create and bumped when anything outside metadata and status changes. */
+  readonly tracksGeneration: boolean;
+  /** Clears or sets fields on create (pods: status reset to Pending). Runs after defaulting and admission. */
+  prepareForCreate(obj: KubeObject): void;
+  /** Main-resource update: e.g. carry the old status over. */
+  prepareForUpdate(obj: KubeObject, old: KubeObject): void;
+  /** Status update: everything but status comes from `old`. */
+  prepareForStatusUpdate(obj: KubeObject, old: KubeObject): void;
+  validate(obj: KubeObject): FieldCause[];
+  validateUpdate(obj: KubeObject, old: KubeObject): FieldCause[];
+  validateStatusUpdate(obj: KubeObject, old: KubeObject): FieldCause[];
+  /**
+   * The grace period a DELETE gets: 0 deletes at once; more marks the object with deletionTimestamp and
+   * deletionGracePeriodSeconds and leaves it for its owner (the kubelet) to finish.
+   */
+  gracePeriodSeconds(obj: KubeObject, options: DeleteOptions): number;
+  /**
+   * True while something must finish before the object may go (metadata.finalizers; a namespace's
+   * spec.finalizers). A DELETE then only marks the object, and the write that clears the last one removes it.
+   */
+  finalizing(obj: KubeObject): boolean;
+  /** Changes a DELETE makes to an object it only marks (a namespace's phase becomes Terminating). */
+  markDeleting(obj: KubeObject): void;
+}

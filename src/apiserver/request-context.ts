@@ -1,0 +1,60 @@
+/**
+ * What every resource handler gets: the parsed request, its registry, the authenticated user, and the
+ * options kubectl sends on writes (dryRun, fieldValidation), decoded once with the right errors.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { KubeObject } from '../api/index.ts';
+import type { GenericRegistry } from './registry/generic.ts';
+import type { ResourceRequest } from './request-info.ts';
+import type { User } from './auth/tokens.ts';
+import { unknownFields } from './api-bridge.ts';
+import { badRequest } from './status.ts';
+
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  query: URLSearchParams;
+  info: ResourceRequest;
+  registry: GenericRegistry;
+  user: User;
+  /** `Warning` headers to send with the response (fieldValidation=Warn). */
+  warnings: string[];
+}
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+export function dryRunOf(query: URLSearchParams): boolean {
+  const values = query.getAll('dryRun');
+  for (const v of values) if (v !== 'All') throw badRequest(`Invalid dry run value: ${JSON.stringify(v)}; the only supported value is "All"`);
+  return values.length > 0;
+}
+
+export function fieldValidationOf(query: URLSearchParams): FieldValidation {
+  const v = query.get('fieldValidation');
+  if (v === null || v === '') return 'Warn';
+  if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
+  throw badRequest(`fieldValidation parameter unsupported: ${v}`);
+}
+
+/**
+ * Applies fieldValidation to a decoded object: Strict refuses unknown fields with the decoder's message,
+ * Warn adds one warning per field, Ignore says nothing.
+ */
+export function checkUnknownFields(ctx: RequestContext, obj: KubeObject): void {
+  const mode = fieldValidationOf(ctx.query);
+  if (mode === 'Ignore') return;
+  const kind = ctx.registry.info.kind;
+  const unknown = unknownFields(kind, obj);
+  if (unknown.length === 0) return;
+  const texts = unknown.map((f) => `unknown field ${JSON.stringify(f)}`);
+  if (mode === 'Strict') {
+    throw badRequest(`${kind} in version ${JSON.stringify(ctx.registry.info.version)} cannot be handled as a ${kind}: strict decoding error: ${texts.join(', ')}`);
+  }
+  ctx.warnings.push(...texts);
+}
+
+/** `Warning: 299 - "text"` header values, as the real apiserver formats them. */
+export function warningHeader(warnings: string[]): string[] {
+  return warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+}

@@ -1,0 +1,240 @@
+/**
+ * The REST verbs on a resource (apiserver's `endpoints/handlers`): get, list, watch, create, update, patch,
+ * delete and deletecollection, plus the `status` subresource and the shape of the answer the client asked
+ * for (the object, a meta.k8s.io Table with `object` rows, or PartialObjectMetadata). Pod-only subresources
+ * live in pod-subresources.ts.
+ */
+import type { DeleteOptions, KubeObject, Table } from '../api/index.ts';
+import { compileSelectors, printTable } from './api-bridge.ts';
+import { negotiateObjectFormat, parseObjectBody, queryBool, queryInt, readBody, sendJson, type ObjectFormat } from './http.ts';
+import { applyPatch, parsePatch, patchTypeOf } from './patch.ts';
+import { checkUnknownFields, dryRunOf, warningHeader, type RequestContext } from './request-context.ts';
+import { prepareForFinalize } from './registry/index.ts';
+import { badRequest, methodNotAllowed, notFound, successStatus, type QualifiedResource } from './status.ts';
+import { serveWatch } from './watch.ts';
+import type { GenericRegistry, ListOptions } from './registry/generic.ts';
+
+export interface HandlerDeps {
+  now: () => number;
+  bookmarkIntervalMs: number;
+}
+
+function includeObjectOf(q: URLSearchParams): 'None' | 'Metadata' | 'Object' {
+  const v = q.get('includeObject');
+  if (v === 'None' || v === 'Object') return v;
+  return 'Metadata';
+}
+
+function partial(obj: KubeObject, version: string): KubeObject {
+  return { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: obj.metadata };
+}
+
+/** Renders objects in the negotiated form; `single` for a GET of one object. */
+function render(ctx: RequestContext, deps: HandlerDeps, format: ObjectFormat, objects: KubeObject[], listMeta: Record<string, string>, single: boolean): unknown {
+  const r = ctx.registry.info;
+  if (format.as === 'Table') {
+    const table = printTable(r, objects, { now: deps.now(), includeObject: includeObjectOf(ctx.query) }) as Table & { apiVersion: string };
+    table.apiVersion = `meta.k8s.io/${format.version}` as Table['apiVersion'];
+    table.metadata = { ...table.metadata, ...listMeta };
+    return table;
+  }
+  if (format.as === 'PartialObjectMetadata') {
+    if (single) return partial(objects[0]!, format.version);
+    return { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${format.version}`, metadata: listMeta, items: objects.map((o) => partial(o, format.version)) };
+  }
+  if (single) return objects[0];
+  return { kind: r.listKind, apiVersion: r.groupVersion, metadata: listMeta, items: objects };
+}
+
+function send(ctx: RequestContext, code: number, body: unknown): void {
+  const headers: Record<string, string> = {};
+  sendJson(ctx.res, code, body, headers);
+}
+
+function sendWithWarnings(ctx: RequestContext, code: number, body: unknown): void {
+  if (ctx.warnings.length) ctx.res.setHeader('Warning', warningHeader(ctx.warnings));
+  send(ctx, code, body);
+}
+
+function filterOf(ctx: RequestContext): ((o: KubeObject) => boolean) | undefined {
+  try {
+    return compileSelectors(ctx.registry.info, ctx.query.get('labelSelector'), ctx.query.get('fieldSelector'));
+  } catch (err) {
+    throw badRequest((err as Error).message);
+  }
+}
+
+function resourceOf(ctx: RequestContext): QualifiedResource {
+  return ctx.registry.qualified;
+}
+
+export async function handleGet(ctx: RequestContext, deps: HandlerDeps): Promise<void> {
+  const obj = await ctx.registry.get(ctx.info.namespace, ctx.info.name);
+  const format = negotiateObjectFormat(ctx.req.headers.accept);
+  send(ctx, 200, render(ctx, deps, format, [obj], { resourceVersion: obj.metadata?.resourceVersion ?? '' }, true));
+}
+
+export async function handleList(ctx: RequestContext, deps: HandlerDeps): Promise<void> {
+  const options: ListOptions = {
+    filter: filterOf(ctx),
+    limit: queryInt(ctx.query, 'limit'),
+    continueToken: ctx.query.get('continue') ?? undefined,
+    resourceVersion: ctx.query.get('resourceVersion') ?? undefined,
+  };
+  const result = await ctx.registry.list(ctx.info.namespace, options);
+  const meta: Record<string, string> = { resourceVersion: result.resourceVersion };
+  if (result.continueToken) meta.continue = result.continueToken;
+  const format = negotiateObjectFormat(ctx.req.headers.accept);
+  send(ctx, 200, render(ctx, deps, format, result.items, meta, false));
+}
+
+export async function handleWatch(ctx: RequestContext, deps: HandlerDeps): Promise<void> {
+  let filter = filterOf(ctx);
+  if (ctx.info.name) {
+    // GET .../pods/x?watch=true watches that one object.
+    const name = ctx.info.name;
+    const inner = filter;
+    filter = (o) => o.metadata?.name === name && (!inner || inner(o));
+  }
+  const rvText = ctx.query.get('resourceVersion') ?? '';
+  const fromRv = rvText === '' ? 0 : Number(rvText);
+  if (!Number.isInteger(fromRv) || fromRv < 0) throw badRequest(`invalid resource version: ${JSON.stringify(rvText)}`);
+  const timeoutSeconds = queryInt(ctx.query, 'timeoutSeconds');
+  // Without timeoutSeconds the real apiserver picks 30–60 min (min-request-timeout × [1, 2)).
+  const timeoutMs = timeoutSeconds !== undefined && timeoutSeconds > 0 ? timeoutSeconds * 1000 : (1800 + Math.random() * 1800) * 1000;
+  const format = negotiateObjectFormat(ctx.req.headers.accept);
+  const info = ctx.registry.info;
+  const toTable = format.as === 'Table'
+    ? (o: KubeObject) => {
+      const t = printTable(info, [o], { now: deps.now(), includeObject: includeObjectOf(ctx.query) }) as Table & { apiVersion: string };
+      t.apiVersion = `meta.k8s.io/${format.version}` as Table['apiVersion'];
+      t.metadata = { ...t.metadata, resourceVersion: o.metadata?.resourceVersion ?? '' };
+      return t;
+    }
+    : format.as === 'PartialObjectMetadata'
+      ? (o: KubeObject) => partial(o, format.version)
+      : undefined;
+  await serveWatch(ctx.req, ctx.res, {
+    info,
+    cache: ctx.registry.cache,
+    namespace: ctx.info.namespace,
+    filter,
+    fromRv,
+    bookmarks: queryBool(ctx.query, 'allowWatchBookmarks'),
+    timeoutMs,
+    bookmarkIntervalMs: deps.bookmarkIntervalMs,
+    toTable,
+  });
+}
+
+export async function handleCreate(ctx: RequestContext): Promise<void> {
+  const body = parseObjectBody(await readBody(ctx.req), ctx.req.headers['content-type']) as KubeObject;
+  checkKind(ctx, body);
+  checkUnknownFields(ctx, body);
+  const created = await ctx.registry.create(ctx.info.namespace, body, { dryRun: dryRunOf(ctx.query), user: ctx.user.name });
+  sendWithWarnings(ctx, 201, created);
+}
+
+function checkKind(ctx: RequestContext, body: KubeObject): void {
+  const r = ctx.registry.info;
+  if (body.apiVersion && body.apiVersion !== r.groupVersion) {
+    throw badRequest(`the API version in the data (${body.apiVersion}) does not match the expected API version (${r.groupVersion})`);
+  }
+  if (body.kind && body.kind !== r.kind) {
+    throw badRequest(`the kind in the data (${body.kind}) does not match the expected kind (${r.kind})`);
+  }
+}
+
+const WRITABLE_SUBRESOURCES = new Set(['', 'status', 'finalize']);
+
+export async function handleUpdate(ctx: RequestContext): Promise<void> {
+  const sub = ctx.info.subresource;
+  if (!WRITABLE_SUBRESOURCES.has(sub)) throw methodNotAllowed('update', resourceOf(ctx));
+  const body = parseObjectBody(await readBody(ctx.req), ctx.req.headers['content-type']) as KubeObject;
+  checkKind(ctx, body);
+  checkUnknownFields(ctx, body);
+  const write = { dryRun: dryRunOf(ctx.query), subresource: sub, user: ctx.user.name };
+  let result;
+  if (sub === 'finalize') {
+    result = await ctx.registry.guaranteedUpdate(ctx.info.namespace, ctx.info.name, write, (current) => {
+      const next = structuredClone(body);
+      prepareForFinalize(next, current!);
+      return next;
+    }, body.metadata?.resourceVersion);
+  } else {
+    result = await ctx.registry.update(ctx.info.namespace, ctx.info.name, body, write);
+  }
+  sendWithWarnings(ctx, result.created ? 201 : 200, result.object);
+}
+
+export async function handlePatch(ctx: RequestContext): Promise<void> {
+  const sub = ctx.info.subresource;
+  if (!WRITABLE_SUBRESOURCES.has(sub) || sub === 'finalize') throw methodNotAllowed('patch', resourceOf(ctx));
+  const type = patchTypeOf(ctx.req.headers['content-type']);
+  const patch = parsePatch(type, await readBody(ctx.req));
+  const dryRun = dryRunOf(ctx.query);
+  const r = ctx.registry;
+  const ns = ctx.info.namespace;
+  const name = ctx.info.name;
+  if (type === 'apply' && !sub) {
+    const existing = await r.tryGet(ns, name);
+    if (!existing) {
+      // Server-side apply of an absent object creates it.
+      const obj = structuredClone(patch) as KubeObject;
+      checkKind(ctx, obj);
+      checkUnknownFields(ctx, obj);
+      obj.metadata = { ...obj.metadata, name };
+      const created = await r.create(ns, obj, { dryRun, user: ctx.user.name });
+      sendWithWarnings(ctx, 201, created);
+      return;
+    }
+  }
+  const expectedRv = type === 'json' ? undefined : (patch as KubeObject).metadata?.resourceVersion;
+  const result = await r.guaranteedUpdate(ns, name, { dryRun, subresource: sub, user: ctx.user.name }, (current) => {
+    if (!current) throw notFound(r.qualified, name);
+    const patched = applyPatch(type, current, patch, r.info.kind);
+    checkUnknownFields(ctx, patched);
+    // The patch may not move the object: identity comes from the URL.
+    return patched;
+  }, expectedRv);
+  sendWithWarnings(ctx, 200, result.object);
+}
+
+/** DeleteOptions from the body (kubectl sends JSON) and the query (`?gracePeriodSeconds=0`). */
+export async function deleteOptionsOf(ctx: RequestContext): Promise<DeleteOptions> {
+  const raw = await readBody(ctx.req);
+  let options: DeleteOptions = {};
+  if (raw.length && raw.toString('utf8').trim() !== '') options = parseObjectBody(raw, ctx.req.headers['content-type']) as DeleteOptions;
+  const grace = queryInt(ctx.query, 'gracePeriodSeconds');
+  if (grace !== undefined) options.gracePeriodSeconds = grace;
+  const policy = ctx.query.get('propagationPolicy');
+  if (policy) options.propagationPolicy = policy;
+  if (options.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(options.propagationPolicy)) {
+    throw badRequest(`propagationPolicy: Unsupported value: ${JSON.stringify(options.propagationPolicy)}: supported values: "Foreground", "Background", "Orphan"`);
+  }
+  return options;
+}
+
+export async function handleDelete(ctx: RequestContext): Promise<void> {
+  if (ctx.info.subresource) throw methodNotAllowed('delete', resourceOf(ctx));
+  const options = await deleteOptionsOf(ctx);
+  const dryRun = dryRunOf(ctx.query) || (options.dryRun?.includes('All') ?? false);
+  const { object, deleted } = await ctx.registry.delete(ctx.info.namespace, ctx.info.name, options, { dryRun, user: ctx.user.name });
+  if (deleted && ctx.registry.info.plural !== 'pods') {
+    const r = ctx.registry.info;
+    send(ctx, 200, successStatus({ name: object.metadata?.name, ...(r.group ? { group: r.group } : {}), kind: r.plural, uid: object.metadata?.uid }));
+    return;
+  }
+  send(ctx, 200, object);
+}
+
+export async function handleDeleteCollection(ctx: RequestContext): Promise<void> {
+  if (!ctx.registry.info.verbs.includes('deletecollection')) throw methodNotAllowed('deletecollection', resourceOf(ctx));
+  const options = await deleteOptionsOf(ctx);
+  const dryRun = dryRunOf(ctx.query);
+  const items = await ctx.registry.deleteCollection(ctx.info.namespace, { filter: filterOf(ctx) }, options, { dryRun, user: ctx.user.name });
+  const r = ctx.registry.info;
+  send(ctx, 200, { kind: r.listKind, apiVersion: r.groupVersion, metadata: {}, items });
+}
+
+export type { GenericRegistry };

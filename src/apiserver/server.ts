@@ -1,0 +1,303 @@
+/**
+ * The API server: an HTTPS listener in front of one GenericRegistry (and watch cache) per served resource.
+ *
+ *   request ─▶ authn (bearer token) ─▶ non-resource paths (version, health, discovery, OpenAPI)
+ *                                   └▶ resource path ─▶ verb handler ─▶ registry ─▶ admission/strategy ─▶ store
+ *
+ * `start()` starts the watch caches and the server's own loops (namespace bootstrap, default service accounts,
+ * namespace cleanup) and resolves when they are ready; `listen()` opens the port; `stop()` closes the port,
+ * ends every watch and awaits every loop. Errors become Status objects only through status.ts.
+ */
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { RESOURCES, type KubeObject, type ResourceInfo } from '../api/index.ts';
+import type { Store } from '../storage/index.ts';
+import { createLogger, realClock, type Clock, type Logger } from '../machinery/index.ts';
+import { AdmissionChain, type AdmissionLookup } from './admission/chain.ts';
+import { NamespaceLifecycle } from './admission/namespace-lifecycle.ts';
+import { ServiceAccountAdmission } from './admission/service-account.ts';
+import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.ts';
+import { TokenAuthenticator, type User } from './auth/tokens.ts';
+import { runNamespaceController, runServiceAccountsController } from './controllers.ts';
+import {
+  DISCOVERY_V2, DISCOVERY_V2BETA1, VERSION_INFO, aggregatedDiscovery, apiResourceList, legacyApiGroup, legacyApiGroupList,
+  legacyApiVersions, negotiateDiscovery, openApiDocument, openApiIndex,
+} from './discovery.ts';
+import { sendJson, sendStatus } from './http.ts';
+import { KUBELET_SUBRESOURCES, handleBinding, handleEphemeralContainers, handleEviction, handleLog, handleUpgrade, rejectNonUpgrade, type PodDeps } from './pod-subresources.ts';
+import { GenericRegistry, strategyFor, VIRTUAL_RESOURCES } from './registry/index.ts';
+import { parseResourcePath } from './request-info.ts';
+import type { RequestContext } from './request-context.ts';
+import {
+  handleCreate, handleDelete, handleDeleteCollection, handleGet, handleList, handlePatch, handleUpdate, handleWatch, type HandlerDeps,
+} from './resource-handler.ts';
+import { ApiError, methodNotAllowed, toStatus, unauthorized, type Status } from './status.ts';
+import { writeUpgradeError } from './kubelet-proxy.ts';
+
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export interface ApiServerConfig {
+  store: Store;
+  /** PEM serving certificate and key. */
+  tls: { certPem: string; keyPem: string };
+  /** The CA that signed the serving certificate (published as kube-root-ca.crt). */
+  caPem: string;
+  authenticator: TokenAuthenticator;
+  /** The token the server presents to kubelets (logs, exec, attach, port-forward). */
+  kubeletToken: string;
+  clock?: Clock;
+  logger?: Logger;
+  watchCacheCapacity?: number;
+  /** How often watches that asked for bookmarks get one (default 60 s). */
+  bookmarkIntervalMs?: number;
+}
+
+const NOT_FOUND: Status = {
+  kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', details: {}, code: 404,
+};
+
+export class ApiServer {
+  readonly #config: ApiServerConfig;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #registries = new Map<string, GenericRegistry>();
+  readonly #server: https.Server;
+  readonly #stop = new AbortController();
+  readonly #loops: Promise<void>[] = [];
+  #address = '';
+
+  constructor(config: ApiServerConfig) {
+    this.#config = config;
+    this.#clock = config.clock ?? realClock;
+    this.#logger = config.logger ?? createLogger('apiserver');
+    const lookup: AdmissionLookup = { get: (resource, ns, name) => this.#lookup(resource, ns, name) };
+    const admission = new AdmissionChain([new NamespaceLifecycle(lookup), new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds()]);
+    for (const info of RESOURCES) {
+      if (VIRTUAL_RESOURCES.has(`${info.group}/${info.plural}`)) continue;
+      const registry = new GenericRegistry({ strategy: strategyFor(info), store: config.store, admission, clock: this.#clock, watchCacheCapacity: config.watchCacheCapacity });
+      this.#registries.set(`${info.groupVersion}/${info.plural}`, registry);
+    }
+    this.#server = https.createServer({ cert: config.tls.certPem, key: config.tls.keyPem }, (req, res) => {
+      this.#handle(req, res).catch((err) => this.#fail(res, err));
+    });
+    // Watches and log streams are long; the per-request timers of Node would cut them.
+    this.#server.requestTimeout = 0;
+    this.#server.timeout = 0;
+    this.#server.keepAliveTimeout = 65_000;
+    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.#upgrade(req, socket, head).catch((err) => writeUpgradeError(socket, toStatus(err, undefined, (e) => this.#logger.error({ err: e }, 'upgrade failed'))));
+    });
+    this.#server.on('clientError', (_err, socket) => socket.destroy());
+  }
+
+  /** The registry of a resource (`pods`, or `leases` with group `coordination.k8s.io`). */
+  registry(plural: string, group = ''): GenericRegistry {
+    for (const r of this.#registries.values()) if (r.info.plural === plural && r.info.group === group) return r;
+    throw new Error(`no registry for ${plural}${group ? `.${group}` : ''}`);
+  }
+
+  async #lookup(resource: string, namespace: string, name: string): Promise<KubeObject | undefined> {
+    const r = this.registry(resource);
+    return r.cache.get(r.key(namespace, name)) ?? (await r.tryGet(namespace, name));
+  }
+
+  /** Starts the watch caches and the server's loops; resolves when the caches are loaded and namespaces exist. */
+  async start(): Promise<void> {
+    const signal = this.#stop.signal;
+    for (const r of this.#registries.values()) this.#loops.push(r.cache.run(signal));
+    await Promise.all([...this.#registries.values()].map((r) => r.cache.ready));
+    const namespaces = this.registry('namespaces');
+    for (const name of SYSTEM_NAMESPACES) {
+      if (!(await namespaces.tryGet('', name))) {
+        await namespaces.create('', { metadata: { name } }).catch((err) => {
+          if (!(err instanceof ApiError && err.code === 409)) throw err;
+        });
+      }
+    }
+    const logger = this.#logger;
+    this.#loops.push(
+      runServiceAccountsController({ namespaces, serviceAccounts: this.registry('serviceaccounts'), configMaps: this.registry('configmaps'), caPem: this.#config.caPem, logger }, signal),
+      runNamespaceController({ namespaces, namespaced: [...this.#registries.values()].filter((r) => r.info.namespaced), logger }, signal),
+    );
+  }
+
+  async listen(host: string, port: number): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = this.#server.address() as AddressInfo;
+    this.#address = `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+    return addr;
+  }
+
+  /** Closes the port and every open connection (watches included), stops the loops and waits for them. */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.closeAllConnections();
+    const results = await Promise.allSettled([closed, ...this.#loops]);
+    for (const r of results) if (r.status === 'rejected' && !this.#stop.signal.aborted) this.#logger.warn({ err: String(r.reason) }, 'loop failed');
+  }
+
+  #fail(res: ServerResponse, err: unknown, ref?: { resource: { group: string; resource: string }; name: string }): void {
+    const status = toStatus(err, ref, (e) => this.#logger.error({ err: e }, 'internal error'));
+    sendStatus(res, status);
+  }
+
+  #authenticate(req: IncomingMessage): User | undefined {
+    return this.#config.authenticator.authenticate(req.headers.authorization);
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      // Health and version are public, as system:public-info-viewer makes them in Kubernetes.
+      if (path === '/healthz' || path === '/livez' || path === '/readyz' || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) {
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+        res.end('ok');
+        return;
+      }
+      if (path === '/version') return sendJson(res, 200, VERSION_INFO);
+    }
+    const user = this.#authenticate(req);
+    if (!user) return sendStatus(res, toStatus(unauthorized()));
+    if (req.method === 'GET' && this.#serveNonResource(req, res, path)) return;
+    const info = parseResourcePath(req.method ?? 'GET', path, url.searchParams);
+    if (!info) return sendStatus(res, NOT_FOUND);
+    const podDeps: PodDeps = { nodes: this.registry('nodes'), kubeletToken: this.#config.kubeletToken, now: () => this.#clock.now() };
+    // POST /api/v1/namespaces/{ns}/bindings: the scheduler's older form of pods/binding.
+    if (info.groupVersion === 'v1' && info.resource === 'bindings' && !info.name && req.method === 'POST') {
+      const ctx = this.#context(req, res, url, info, this.registry('pods'), user);
+      return handleBinding(ctx, podDeps, '');
+    }
+    const registry = this.#registries.get(`${info.groupVersion}/${info.resource}`);
+    if (!registry) return sendStatus(res, NOT_FOUND);
+    const ref = { resource: registry.qualified, name: info.name };
+    const ctx = this.#context(req, res, url, info, registry, user);
+    try {
+      await this.#dispatch(ctx, podDeps);
+    } catch (err) {
+      this.#fail(res, err, ref);
+    }
+  }
+
+  #context(req: IncomingMessage, res: ServerResponse, url: URL, info: RequestContext['info'], registry: GenericRegistry, user: User): RequestContext {
+    return { req, res, url, query: url.searchParams, info, registry, user, warnings: [] };
+  }
+
+  async #dispatch(ctx: RequestContext, podDeps: PodDeps): Promise<void> {
+    const { info, registry } = ctx;
+    const deps: HandlerDeps = { now: () => this.#clock.now(), bookmarkIntervalMs: this.#config.bookmarkIntervalMs ?? 60_000 };
+    const sub = info.subresource;
+    if (sub) {
+      const r = registry.info;
+      const known = r.subresources.some((s) => s.name === sub);
+      if (!known || !info.name) return sendStatus(ctx.res, NOT_FOUND);
+      if (r.plural === 'pods' && r.group === '') {
+        if (sub === 'binding') {
+          if (ctx.req.method !== 'POST') throw methodNotAllowed(ctx.req.method ?? '', registry.qualified);
+          return handleBinding(ctx, podDeps, info.name);
+        }
+        if (sub === 'eviction') {
+          if (ctx.req.method !== 'POST') throw methodNotAllowed(ctx.req.method ?? '', registry.qualified);
+          return handleEviction(ctx);
+        }
+        if (sub === 'ephemeralcontainers') return handleEphemeralContainers(ctx);
+        if (sub === 'log') return handleLog(ctx, podDeps);
+        if (KUBELET_SUBRESOURCES.has(sub)) rejectNonUpgrade();
+      }
+      if (sub !== 'status' && sub !== 'finalize') throw methodNotAllowed(ctx.req.method ?? '', registry.qualified);
+      if (ctx.req.method === 'GET') return handleGet(ctx, deps);
+      if (ctx.req.method === 'PUT') return handleUpdate(ctx);
+      if (ctx.req.method === 'PATCH') return handlePatch(ctx);
+      throw methodNotAllowed(ctx.req.method ?? '', registry.qualified);
+    }
+    const allowed = (verb: string) => {
+      const v = verb === 'deletecollection' ? 'deletecollection' : verb;
+      if (!registry.info.verbs.includes(v as ResourceInfo['verbs'][number])) throw methodNotAllowed(verb, registry.qualified);
+    };
+    switch (info.verb) {
+      case 'get':
+        allowed('get');
+        return handleGet(ctx, deps);
+      case 'list':
+        allowed('list');
+        return handleList(ctx, deps);
+      case 'watch':
+        allowed('watch');
+        return handleWatch(ctx, deps);
+      case 'create':
+        allowed('create');
+        if (info.name) throw methodNotAllowed('create', registry.qualified);
+        return handleCreate(ctx);
+      case 'update':
+        allowed('update');
+        return handleUpdate(ctx);
+      case 'patch':
+        allowed('patch');
+        return handlePatch(ctx);
+      case 'delete':
+        allowed('delete');
+        return handleDelete(ctx);
+      case 'deletecollection':
+        return handleDeleteCollection(ctx);
+      default:
+        throw methodNotAllowed(ctx.req.method ?? '', registry.qualified);
+    }
+  }
+
+  /** Discovery and OpenAPI; returns false when the path is not one of them. */
+  #serveNonResource(req: IncomingMessage, res: ServerResponse, path: string): boolean {
+    const accept = req.headers.accept;
+    if (path === '/api' || path === '/apis') {
+      const core = path === '/api';
+      const form = negotiateDiscovery(accept);
+      if (form === 'legacy') sendJson(res, 200, core ? legacyApiVersions(this.#address) : legacyApiGroupList(), { Vary: 'Accept' });
+      else sendJson(res, 200, aggregatedDiscovery(core, form), { 'Content-Type': form === 'v2' ? DISCOVERY_V2 : DISCOVERY_V2BETA1, Vary: 'Accept' });
+      return true;
+    }
+    let m = /^\/api\/(v1)$/.exec(path) ?? /^\/apis\/([^/]+\/[^/]+)$/.exec(path);
+    if (m) {
+      const list = apiResourceList(m[1]!);
+      if (!list) return false;
+      sendJson(res, 200, list);
+      return true;
+    }
+    m = /^\/apis\/([^/]+)$/.exec(path);
+    if (m) {
+      const g = legacyApiGroup(m[1]!);
+      if (!g) return false;
+      sendJson(res, 200, g);
+      return true;
+    }
+    if (path === '/openapi/v3') {
+      sendJson(res, 200, openApiIndex());
+      return true;
+    }
+    m = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+\/[^/]+))$/.exec(path);
+    if (m) {
+      const doc = openApiDocument(m[1] ?? m[2]!);
+      if (!doc) return false;
+      sendJson(res, 200, doc, { 'Cache-Control': 'public, immutable' });
+      return true;
+    }
+    return false;
+  }
+
+  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    if (!this.#authenticate(req)) return writeUpgradeError(socket, toStatus(unauthorized()));
+    const info = parseResourcePath(req.method ?? 'GET', url.pathname, url.searchParams);
+    if (!info || info.groupVersion !== 'v1' || info.resource !== 'pods' || !info.name || !KUBELET_SUBRESOURCES.has(info.subresource) || info.subresource === 'log') {
+      return writeUpgradeError(socket, NOT_FOUND);
+    }
+    await handleUpgrade(this.registry('pods'), { nodes: this.registry('nodes'), kubeletToken: this.#config.kubeletToken, now: () => this.#clock.now() }, req, socket, head, info.namespace, info.name, info.subresource, url.searchParams);
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * One HTTP watch: a chunked `application/json` response of `{"type":...,"object":...}` lines, fed from the
+ * resource's watch cache. Headers go out at once (client-go blocks until it has them). Events are filtered by
+ * namespace and selectors with their previous state in mind (an object that stops matching is DELETED for
+ * this watcher, one that starts matching is ADDED), rendered as one-row Tables for `kubectl get -w`, and
+ * interleaved with BOOKMARKs when asked. Too old a resourceVersion is answered with an ERROR event carrying a
+ * 410 Expired Status, so clients list again. A watcher that cannot keep up is cut off rather than buffered
+ * without bound.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { KubeObject, ResourceInfo } from '../api/index.ts';
+import type { CachedEvent, WatchCache } from './watch-cache.ts';
+import { TooOldError } from './watch-cache.ts';
+import { expired, toStatus } from './status.ts';
+
+export interface WatchRequest {
+  info: ResourceInfo;
+  cache: WatchCache;
+  namespace: string;
+  filter: ((obj: KubeObject) => boolean) | undefined;
+  /** 0: current state first (synthetic ADDED), then changes. */
+  fromRv: number;
+  bookmarks: boolean;
+  timeoutMs: number;
+  bookmarkIntervalMs: number;
+  /** Renders one object as a one-row Table (kubectl get -w); undefined for plain objects. */
+  toTable: ((obj: KubeObject) => unknown) | undefined;
+}
+
+/** Bytes queued for a slow watcher before it is disconnected. */
+const MAX_BUFFERED = 32 * 1024 * 1024;
+
+export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: WatchRequest): Promise<void> {
+  await w.cache.ready;
+  const nsMatch = (o: KubeObject) => !w.namespace || o.metadata?.namespace === w.namespace;
+  const matches = (o: KubeObject | undefined) => o !== undefined && nsMatch(o) && (!w.filter || w.filter(o));
+  const plain = !w.filter && !w.toTable;
+  let lastRv = w.fromRv;
+  let closed = false;
+  let done: () => void = () => {};
+  const ended = new Promise<void>((resolve) => (done = resolve));
+  let sub: ReturnType<WatchCache['subscribe']> | undefined;
+  const timers: NodeJS.Timeout[] = [];
+
+  const write = (line: string) => {
+    if (closed) return;
+    res.write(line);
+    if (res.writableLength > MAX_BUFFERED) finish();
+  };
+  const render = (type: string, object: KubeObject) =>
+    JSON.stringify({ type, object: w.toTable ? w.toTable(object) : object }) + '\n';
+
+  const send = (events: CachedEvent[]) => {
+    for (const ev of events) {
+      if (ev.rv <= lastRv) continue;
+      if (ev.rv > lastRv) lastRv = ev.rv;
+      if (plain) {
+        if (!nsMatch(ev.object)) continue;
+        ev.line ??= JSON.stringify({ type: ev.type, object: ev.object }) + '\n';
+        write(ev.line);
+        continue;
+      }
+      const now = matches(ev.object);
+      const before = ev.type === 'ADDED' ? false : matches(ev.prevObject);
+      if (ev.type === 'DELETED') {
+        if (before) write(render('DELETED', ev.object));
+      } else if (now && before) write(render('MODIFIED', ev.object));
+      else if (now) write(render('ADDED', ev.object));
+      else if (before) write(render('DELETED', ev.object));
+    }
+  };
+
+  const subscriber = { deliver: send, end: () => finish() };
+  try {
+    sub = w.cache.subscribe(w.fromRv, subscriber);
+  } catch (err) {
+    if (!(err instanceof TooOldError)) throw err;
+    // Like the real apiserver: 200, then one ERROR event with the 410 Status, then the end.
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    res.end(JSON.stringify({ type: 'ERROR', object: toStatus(expired(err.message)) }) + '\n');
+    return;
+  }
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+  res.flushHeaders();
+  const initial = sub.backlog;
+  if (w.fromRv === 0) {
+    // Synthetic ADDED events carry each object's own rv; afterwards only newer events count.
+    lastRv = w.cache.revision;
+    for (const ev of initial) if (matches(ev.object)) write(render('ADDED', ev.object));
+  } else {
+    send(initial);
+  }
+
+  const bookmark = () => {
+    if (closed) return;
+    const rv = Math.max(lastRv, w.cache.revision);
+    write(JSON.stringify({ type: 'BOOKMARK', object: { kind: w.info.kind, apiVersion: w.info.groupVersion, metadata: { resourceVersion: String(rv) } } }) + '\n');
+  };
+  if (w.bookmarks) timers.push(setInterval(bookmark, w.bookmarkIntervalMs));
+  timers.push(setTimeout(() => {
+    // The real apiserver ends a watch that reached its timeout with a last bookmark when asked for them.
+    if (w.bookmarks) bookmark();
+    finish();
+  }, w.timeoutMs));
+  req.on('close', () => finish());
+  res.on('close', () => finish());
+  await ended;
+
+  function finish(): void {
+    if (closed) return;
+    closed = true;
+    for (const t of timers) clearTimeout(t);
+    sub?.unsubscribe();
+    if (!res.writableEnded) res.end();
+    done();
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The hook other parts of the all-in-one server plug into. A component is an async function that runs until
+ * `ctx.signal` aborts and then returns (never throws on a normal stop). It reaches the cluster only through
+ * `ctx.client`, an admin client over loopback HTTPS made from the kubeconfig the server wrote, so it could run
+ * in another process unchanged. `src/cmd/server.ts` lists the components, one line each.
+ */
+import type { Client } from '../../client/index.ts';
+import type { Logger } from '../../machinery/index.ts';
+import type { ServerOptions } from '../flags.ts';
+
+export interface ComponentContext {
+  /** Admin client over loopback. */
+  client: Client;
+  /** Path of the admin kubeconfig (DIR/kubeconfig.yaml). */
+  kubeconfigPath: string;
+  /** `https://127.0.0.1:PORT`. */
+  server: string;
+  /** PEM CA that signed the server's certificate. */
+  caPem: string;
+  /** Token agents join with (DIR/node-token). */
+  nodeToken: string;
+  /** Token the API server presents to kubelets; the kubelet accepts it on its HTTPS server. */
+  kubeletToken: string;
+  dataDir: string;
+  /** The parsed command line (node name, labels, taints, runtime, --no-agent, ...). */
+  options: ServerOptions;
+  logger: Logger;
+  signal: AbortSignal;
+}
+
+export interface Component {
+  readonly name: string;
+  run(ctx: ComponentContext): Promise<void>;
+}

@@ -1,0 +1,129 @@
+/**
+ * Command-line parsing for `kubeling server`: `--flag value` or `--flag=value`, booleans as bare flags.
+ * Every problem is a `UsageError` whose message is the one line the binary prints before exiting with 2.
+ */
+import { hostname } from 'node:os';
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
+export interface ServerOptions {
+  dataDir: string;
+  listenHost: string;
+  listenPort: number;
+  storage: 'sqlite' | 'memory';
+  runtime: 'oci' | 'fake';
+  noAgent: boolean;
+  nodeName: string;
+  nodeLabels: Record<string, string>;
+  /** Taints the local node registers with (--register-with-taints and --node-taint, as in k3s). */
+  nodeTaints: Taint[];
+}
+
+const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
+
+export function parseLabels(text: string, flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of text.split(',').filter((p) => p !== '')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new UsageError(`invalid value for ${flag}: ${JSON.stringify(part)} (want key=value[,key=value...])`);
+    out[part.slice(0, eq)] = part.slice(eq + 1);
+  }
+  return out;
+}
+
+export function parseTaints(text: string, flag: string): Taint[] {
+  return text.split(',').filter((p) => p !== '').map((part) => {
+    const m = /^([^=:]+)(?:=([^:]*))?:(.+)$/.exec(part);
+    if (!m || !EFFECTS.has(m[3]!)) {
+      throw new UsageError(`invalid value for ${flag}: ${JSON.stringify(part)} (want key[=value]:NoSchedule|PreferNoSchedule|NoExecute)`);
+    }
+    const t: Taint = { key: m[1]!, effect: m[3] as Taint['effect'] };
+    if (m[2] !== undefined && m[2] !== '') t.value = m[2];
+    return t;
+  });
+}
+
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !(port >= 0 && port <= 65535)) throw new UsageError(`invalid value for --listen: ${JSON.stringify(text)} (want HOST:PORT)`);
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+}
+
+const VALUE_FLAGS = new Set(['--data-dir', '--listen', '--storage', '--runtime', '--node-name', '--node-labels', '--register-with-taints', '--node-taint']);
+const BOOL_FLAGS = new Set(['--no-agent']);
+
+export function parseServerFlags(argv: string[]): ServerOptions {
+  const o: ServerOptions = {
+    dataDir: './.kubeling',
+    listenHost: '127.0.0.1',
+    listenPort: 6443,
+    storage: 'sqlite',
+    runtime: 'oci',
+    noAgent: false,
+    nodeName: hostname().toLowerCase(),
+    nodeLabels: {},
+    nodeTaints: [],
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    if (BOOL_FLAGS.has(flag)) {
+      if (eq > 0) {
+        const v = arg.slice(eq + 1);
+        if (v !== 'true' && v !== 'false') throw new UsageError(`invalid value for ${flag}: ${JSON.stringify(v)} (want true or false)`);
+        o.noAgent = v === 'true';
+      } else o.noAgent = true;
+      continue;
+    }
+    if (!VALUE_FLAGS.has(flag)) throw new UsageError(`unknown flag ${flag}`);
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new UsageError(`flag ${flag} needs a value`);
+    switch (flag) {
+      case '--data-dir':
+        if (!value) throw new UsageError('--data-dir must not be empty');
+        o.dataDir = value;
+        break;
+      case '--listen': {
+        const l = parseListen(value);
+        o.listenHost = l.host;
+        o.listenPort = l.port;
+        break;
+      }
+      case '--storage':
+        if (value.startsWith('etcd://')) throw new UsageError('--storage etcd:// is not supported yet (use sqlite or memory)');
+        if (value !== 'sqlite' && value !== 'memory') throw new UsageError(`invalid value for --storage: ${JSON.stringify(value)} (want sqlite or memory)`);
+        o.storage = value;
+        break;
+      case '--runtime':
+        if (value !== 'oci' && value !== 'fake') throw new UsageError(`invalid value for --runtime: ${JSON.stringify(value)} (want oci or fake)`);
+        o.runtime = value;
+        break;
+      case '--node-name':
+        if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)) throw new UsageError(`invalid value for --node-name: ${JSON.stringify(value)} (want a lowercase DNS subdomain)`);
+        o.nodeName = value;
+        break;
+      case '--node-labels':
+        Object.assign(o.nodeLabels, parseLabels(value, flag));
+        break;
+      case '--register-with-taints':
+      case '--node-taint':
+        o.nodeTaints.push(...parseTaints(value, flag));
+        break;
+    }
+  }
+  return o;
+}

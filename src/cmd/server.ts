@@ -1,0 +1,125 @@
+/**
+ * `kubeling server`: the all-in-one control plane (and, unless --no-agent, the local node). The composition
+ * root: it picks the store backend, makes or loads the PKI and tokens in the data dir, starts the API server,
+ * writes DIR/kubeconfig.yaml, starts the components (each with an admin client over loopback), then prints the
+ * `ready` line. SIGTERM/SIGINT stop components first, then the API server, then the store; every loop is
+ * awaited with Promise.allSettled.
+ *
+ * Data dir: pki/ (ca.crt, ca.key, server.crt, server.key), admin-token, node-token, kubelet-client-token,
+ * kubeconfig.yaml, state.db (sqlite).
+ */
+import { mkdir, writeFile, rename } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { ApiServer, TokenAuthenticator, ensurePki, ensureToken } from '../apiserver/index.ts';
+import { Client } from '../client/index.ts';
+import { MemoryStore, type Store } from '../storage/index.ts';
+import { SqliteStore } from '../storage/sqlite/index.ts';
+import { createLogger } from '../machinery/index.ts';
+import { parseServerFlags, UsageError, type ServerOptions } from './flags.ts';
+import type { Component, ComponentContext } from './components/component.ts';
+
+/** The components the server runs besides the API server, one line each. */
+const COMPONENTS: Component[] = [
+];
+
+export function kubeconfigYaml(server: string, caPem: string, token: string): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'kubeling', cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } }],
+    users: [{ name: 'admin', user: { token } }],
+    contexts: [{ name: 'kubeling', context: { cluster: 'kubeling', user: 'admin' } }],
+    'current-context': 'kubeling',
+    preferences: {},
+  });
+}
+
+async function writeAtomic(file: string, text: string, mode = 0o600): Promise<void> {
+  const tmp = `${file}.tmp`;
+  await writeFile(tmp, text, { mode });
+  await rename(tmp, file);
+}
+
+function openStore(o: ServerOptions, dataDir: string): Store {
+  return o.storage === 'memory' ? new MemoryStore() : new SqliteStore({ path: join(dataDir, 'state.db') });
+}
+
+export async function runServer(argv: string[]): Promise<number> {
+  let options: ServerOptions;
+  try {
+    options = parseServerFlags(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`kubeling server: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const logger = createLogger('server');
+  const dataDir = resolve(options.dataDir);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const pki = await ensurePki(join(dataDir, 'pki'), [options.listenHost]);
+  const adminToken = await ensureToken(join(dataDir, 'admin-token'));
+  const nodeToken = await ensureToken(join(dataDir, 'node-token'));
+  const kubeletToken = await ensureToken(join(dataDir, 'kubelet-client-token'));
+  const authenticator = new TokenAuthenticator();
+  authenticator.add(adminToken, { name: 'system:admin', groups: ['system:masters', 'system:authenticated'] });
+  authenticator.add(nodeToken, { name: 'system:node-bootstrap', groups: ['system:nodes', 'system:authenticated'] });
+
+  let store: Store;
+  try {
+    store = openStore(options, dataDir);
+  } catch (err) {
+    process.stderr.write(`kubeling server: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const apiserver = new ApiServer({ store, tls: { certPem: pki.certPem, keyPem: pki.keyPem }, caPem: pki.caPem, authenticator, kubeletToken });
+  const stopping = new AbortController();
+  const loops: Promise<void>[] = [];
+  let stopped: Promise<void> | undefined;
+  const stop = async () => {
+    stopping.abort();
+    await Promise.allSettled(loops);
+    await apiserver.stop();
+    await store.close();
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopped) {
+      logger.warn({ signal: sig }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    logger.info({ signal: sig }, 'stopping');
+    stopped = stop();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  try {
+    await apiserver.start();
+    const addr = await apiserver.listen(options.listenHost, options.listenPort);
+    const host = ['0.0.0.0', '::', ''].includes(options.listenHost) ? '127.0.0.1' : options.listenHost;
+    const server = `https://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+    const kubeconfigPath = join(dataDir, 'kubeconfig.yaml');
+    await writeAtomic(kubeconfigPath, kubeconfigYaml(server, pki.caPem, adminToken));
+    for (const component of COMPONENTS) {
+      const ctx: ComponentContext = {
+        client: new Client({ server, token: adminToken, caData: pki.caPem, userAgent: `kubeling-${component.name}` }),
+        kubeconfigPath, server, caPem: pki.caPem, nodeToken, kubeletToken, dataDir, options,
+        logger: createLogger(component.name),
+        signal: stopping.signal,
+      };
+      loops.push(component.run(ctx).catch((err) => {
+        if (!stopping.signal.aborted) logger.error({ err, component: component.name }, 'component failed');
+      }));
+    }
+    process.stdout.write(`ready ${server} kubeconfig=${kubeconfigPath}\n`);
+  } catch (err) {
+    process.stderr.write(`kubeling server: ${(err as Error).message}\n`);
+    await stop().catch(() => {});
+    return 1;
+  }
+  await new Promise<void>((resolve) => stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
+  await stopped;
+  return 0;
+}
