@@ -306,6 +306,13 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
         assert.deepEqual((await done).map(showEvent), [{ type: 'put', key: '/wn/new', value: 'new', rev: rev + 1 }]);
       }));
 
+      test('a watch from a revision not reached yet starts after it', withStore(async (s) => {
+        const rev = await s.currentRevision();
+        const done = collect(s, '/fu/', rev + 2, 1);
+        for (const k of ['/fu/1', '/fu/2', '/fu/3']) okKv(await s.create(k, bytes(k)));
+        assert.deepEqual((await done).map((e) => e.kv.key), ['/fu/3']);
+      }));
+
       test('a watch on a prefix sees nothing under other prefixes', withStore(async (s) => {
         const rev = await s.currentRevision();
         const done = collect(s, '/x/pods/', rev, 2);

@@ -119,10 +119,12 @@ export class WatchHub {
         if (signal.aborted) return;
         if (w.error) throw w.error;
         if (w.pending.length > 0) {
-          const batch = w.pending.length === 1 ? w.pending[0]! : w.pending.flat();
+          let batch = w.pending.length === 1 ? w.pending[0]! : w.pending.flat();
           w.pending = [];
           w.pendingCount = 0;
-          yield strip(batch, prevKv);
+          // A watch from a revision not reached yet when it started skips the live events up to it.
+          if (afterRevision > startRev) batch = batch.filter((e) => e.kv.modRevision > afterRevision);
+          if (batch.length > 0) yield strip(batch, prevKv);
           continue;
         }
         try {
