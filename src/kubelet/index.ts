@@ -1,25 +1,36 @@
 /**
- * The kubelet's public surface. kubelet-core (this file's owner) provides the pieces that turn Pods into
- * runtime calls and report their status; kubelet-node's `kubelet.ts` composes them with pod sources, volumes,
- * env, node status and the server.
+ * The kubelet's public surface. kubelet-core provides the pieces that turn Pods into runtime calls and report
+ * their status; kubelet-node's `kubelet.ts` composes them with pod sources, volumes, env, node status and the
+ * server.
  *
- * Wiring (kubelet.ts), all loops taking one AbortSignal and awaited together with Promise.allSettled:
+ * Wiring (kubelet.ts); every loop takes one AbortSignal and is awaited with Promise.allSettled:
  *
- *   const runtimeManager = new KubeRuntimeManager({ runtime, environment, recorder, clock, logDirectory });
- *   const pleg = new GenericPLEG({ runtime: runtimeManager, clock });            // relists every 1 s
- *   const statusManager = new StatusManager({ writer, clock });                  // single writer of pods/status
- *   const probeManager = new ProbeManager({ runtime, recorder, clock });         // workers per (pod, container, kind)
+ *   const { runtimeName } = await runtime.version();
+ *   const runtimeManager = new KubeRuntimeManager({ runtime, environment, recorder, clock, logRoot });
+ *   const pleg = new GenericPLEG({ runtime: runtimeManager, clock });                 // relists every 1 s
+ *   const probeManager = new ProbeManager({ runtime, recorder, clock, statusOf: (uid) => pleg.getCachedStatus(uid) });
+ *   runtimeManager.setProbeResults(probeManager);                                     // liveness/startup kills
+ *   const statusManager = new StatusManager({ writer, clock });                       // single writer of pods/status
  *   const syncer = new KubeletPodSyncer({ runtimeManager, pleg, statusManager, probeManager, volumeManager,
- *                                         recorder, clock, nodeName, hostIPs, onPodTerminated });
+ *                                         recorder, runtimeName, hostIPs: () => [nodeIP], clock,
+ *                                         onPodTerminated: (pod) => deletePodWithGraceZeroAndUidPrecondition(pod) });
  *   const podWorkers = new PodWorkers({ syncer, clock });
  *   pleg.subscribe((e) => podWorkers.wake(e.podUid));
  *   probeManager.subscribe((uid) => podWorkers.wake(uid));
- *   pod source ADD/UPDATE  → podWorkers.updatePod({ type: 'update', pod })
- *   pod deleted (deletionTimestamp) → podWorkers.updatePod({ type: 'kill', pod, gracePeriodSeconds })
- *   pod gone from the source → podWorkers.updatePod({ type: 'kill', pod, gracePeriodSeconds: 0 })
- *   kubeletHealthy = pleg.healthy()   // { ok, message } feeds the node Ready condition
+ *   await Promise.allSettled([pleg.run(signal), statusManager.run(signal), podWorkers.run(signal), ...]);
+ *
+ *   pod source ADD/UPDATE                       → podWorkers.updatePod({ type: 'update', pod })
+ *   pod with deletionTimestamp                  → podWorkers.updatePod({ type: 'kill', pod }) (grace from the pod)
+ *   pod gone from the API (force delete)        → podWorkers.updatePod({ type: 'kill', pod, gracePeriodSeconds: 0 }),
+ *                                                  later podWorkers.forget(uid) and statusManager.removePod(uid)
+ *   housekeeping (every 2 s)                    → syncer.cleanupOrphanedPods(new Set(known uids))
+ *   node Ready condition                        → pleg.healthy(): { ok, message } ("PLEG is not healthy: " + message)
+ *   admission rejection                         → statusManager.setPodStatus(pod, { phase: 'Failed', reason, message })
  */
-export type { ContainerEnvironment, VolumeManager } from './kuberuntime/container-environment.ts';
-export type { EventRecorder, EventType } from './kuberuntime/events.ts';
-export { RecordingEventRecorder } from './kuberuntime/events.ts';
+export * from './kuberuntime/index.ts';
+export { GenericPLEG, generateEvents, type PodLifecycleEvent, type PodLifecycleEventType, type PodStatusSource } from './pleg/index.ts';
+export { ProbeManager, runProbe, type ProbeKind, type ProbeManagerConfig, type ProbeOutcome, type ProbeTarget } from './prober/index.ts';
+export { HandlerRunner, httpGet, httpGetUrl, resolvePort } from './lifecycle/index.ts';
+export { StatusManager, generatePodStatus, getPhase, toRFC3339, type PodStatusWriter, type StatusManagerConfig, type ContainerProbeView } from './status/index.ts';
+export { PodWorkers, KubeletPodSyncer, type PodSyncer, type PodUpdate, type PodUpdateType, type PodWorkerState, type KubeletPodSyncerConfig } from './pod-workers/index.ts';
 export type * from './kuberuntime/api.ts';

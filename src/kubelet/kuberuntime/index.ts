@@ -1,0 +1,26 @@
+/** Pod → runtime calls: the plan (computePodActions), its execution (KubeRuntimeManager), configs, labels. */
+export type { ContainerEnvironment, VolumeManager } from './container-environment.ts';
+export { RecordingEventRecorder, type EventRecorder, type EventType } from './events.ts';
+export {
+  computePodActions,
+  podSandboxChanged,
+  shouldRestartContainer,
+  shouldRestartOnFailure,
+  type ContainerToKill,
+  type PodActions,
+  type ProbeResult,
+  type ProbeResultsView,
+} from './compute-pod-actions.ts';
+export {
+  KubeRuntimeManager,
+  ReasonCache,
+  SyncError,
+  defaultPullPolicy,
+  formatDuration,
+  type KubeRuntimeManagerConfig,
+  type SyncErrorReason,
+  type SyncResult,
+} from './kube-runtime-manager.ts';
+export { ContainerConfigError, generateContainerConfig, generatePodSandboxConfig, podLogDirectory, podHostname } from './container-config.ts';
+export { containerLinuxResources, podCgroupParent, podQOSClass, quantityValue, type QOSClass } from './resources.ts';
+export * from './runtime-pod.ts';

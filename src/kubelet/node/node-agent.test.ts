@@ -1,0 +1,127 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client } from '../../client/index.ts';
+import { FakeApiServer } from '../../client/testing/fake-apiserver.ts';
+import { FakeClock } from '../../machinery/index.ts';
+import { NodeAgent } from './node-agent.ts';
+import type { NodeFacts, NodeHealth } from './node-status.ts';
+
+const gi = 2 ** 30;
+
+function facts(over: Partial<NodeFacts['machine']> = {}): NodeFacts {
+  return {
+    nodeName: 'node-1',
+    nodeIP: '10.0.0.5',
+    kubeletPort: 10250,
+    podCIDR: '10.42.0.0/24',
+    controlPlane: true,
+    runtime: { name: 'kubeling-oci', version: '0.1.0' },
+    machine: {
+      hostname: 'node-1',
+      cpus: 2,
+      memoryBytes: 4 * gi,
+      memoryAvailableBytes: 2 * gi,
+      fsCapacityBytes: 100 * gi,
+      fsAvailableBytes: 50 * gi,
+      machineID: 'm',
+      systemUUID: 's',
+      bootID: 'b',
+      kernelVersion: '6.1.0',
+      osImage: 'Debian GNU/Linux 12 (bookworm)',
+      architecture: 'amd64',
+      operatingSystem: 'linux',
+      ...over,
+    },
+  };
+}
+
+async function setup(t: { after: (fn: () => Promise<void> | void) => void }) {
+  const api = await new FakeApiServer().start();
+  t.after(() => api.stop());
+  const client = new Client({ server: api.url, token: api.token, caData: api.ca });
+  t.after(() => client.close());
+  const clock = new FakeClock(Date.parse('2026-11-21T10:00:00Z'));
+  let f = facts();
+  let health: NodeHealth = { errors: [] };
+  const agent = new NodeAgent({ client, clock, facts: async () => f, health: async () => health });
+  return { api, agent, clock, setFacts: (x: NodeFacts) => (f = x), setHealth: (h: NodeHealth) => (health = h) };
+}
+
+test('registers the Node with labels, capacity, allocatable, addresses, conditions and node info', async (t) => {
+  const { api, agent } = await setup(t);
+  const ac = new AbortController();
+  t.after(() => ac.abort());
+  const run = agent.run(ac.signal);
+  const node = await agent.registered;
+  assert.equal(node.metadata?.name, 'node-1');
+  const stored = api.list('nodes')[0]!;
+  assert.deepEqual(stored.metadata.labels, {
+    'beta.kubernetes.io/arch': 'amd64',
+    'beta.kubernetes.io/os': 'linux',
+    'kubernetes.io/arch': 'amd64',
+    'kubernetes.io/hostname': 'node-1',
+    'kubernetes.io/os': 'linux',
+    'node-role.kubernetes.io/control-plane': '',
+  });
+  assert.equal(stored.spec.podCIDR, '10.42.0.0/24');
+  const s = stored.status;
+  assert.deepEqual(s.capacity, { cpu: '2', 'ephemeral-storage': `${100 * 1024 * 1024}Ki`, 'hugepages-1Gi': '0', 'hugepages-2Mi': '0', memory: `${4 * 1024 * 1024}Ki`, pods: '110' });
+  assert.equal(s.allocatable.memory, `${4 * 1024 * 1024 - 100 * 1024}Ki`);
+  assert.deepEqual(s.addresses, [{ type: 'InternalIP', address: '10.0.0.5' }, { type: 'Hostname', address: 'node-1' }]);
+  assert.deepEqual(s.daemonEndpoints, { kubeletEndpoint: { Port: 10250 } });
+  assert.equal(s.nodeInfo.kubeletVersion, 'v1.32.0-kubeling');
+  assert.equal(s.nodeInfo.containerRuntimeVersion, 'kubeling-oci://0.1.0');
+  const ready = s.conditions.find((c: { type: string }) => c.type === 'Ready');
+  assert.deepEqual({ status: ready.status, reason: ready.reason, message: ready.message }, { status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' });
+  assert.deepEqual(s.conditions.map((c: { type: string; status: string }) => `${c.type}=${c.status}`), ['MemoryPressure=False', 'DiskPressure=False', 'PIDPressure=False', 'Ready=True']);
+  ac.abort();
+  await run;
+});
+
+test('status is written on change at once, unchanged only every report period; lease renews', async (t) => {
+  const { api, agent, clock, setHealth, setFacts } = await setup(t);
+  const ac = new AbortController();
+  t.after(() => ac.abort());
+  const run = agent.run(ac.signal);
+  await agent.registered;
+  const statusWrites = () => api.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith('/nodes/node-1/status')).length;
+  const waitFor = async (cond: () => boolean) => {
+    for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(cond());
+  };
+  await waitFor(() => api.list('leases').length === 1);
+  const lease = api.list('leases')[0]!;
+  assert.equal(lease.metadata.namespace, 'kube-node-lease');
+  assert.equal(lease.spec.holderIdentity, 'node-1');
+  assert.equal(lease.spec.leaseDurationSeconds, 40);
+  assert.equal(lease.metadata.ownerReferences[0].kind, 'Node');
+  const firstRenew = lease.spec.renewTime;
+
+  const before = statusWrites();
+  await clock.step(10_000);
+  await waitFor(() => api.list('leases')[0]!.spec.renewTime !== firstRenew);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(statusWrites(), before, 'nothing changed: no write');
+
+  setHealth({ errors: ['PLEG is not healthy: pleg was last seen active 3m0s ago; threshold is 3m0s'] });
+  await clock.step(10_000);
+  await waitFor(() => statusWrites() === before + 1);
+  const ready = api.list('nodes')[0]!.status.conditions.find((c: { type: string }) => c.type === 'Ready');
+  assert.equal(ready.status, 'False');
+  assert.equal(ready.reason, 'KubeletNotReady');
+  assert.match(ready.message, /^PLEG is not healthy/);
+  assert.equal(ready.lastTransitionTime, '2026-11-21T10:00:20Z');
+
+  setFacts(facts({ memoryAvailableBytes: 10 * 2 ** 20 }));
+  await clock.step(10_000);
+  await waitFor(() => statusWrites() === before + 2);
+  const mem = api.list('nodes')[0]!.status.conditions.find((c: { type: string }) => c.type === 'MemoryPressure');
+  assert.equal(mem.reason, 'KubeletHasInsufficientMemory');
+
+  // Five minutes without change: one report to refresh the heartbeat.
+  const n = statusWrites();
+  for (let i = 0; i < 30; i++) await clock.step(10_000);
+  await waitFor(() => statusWrites() === n + 1);
+  ac.abort();
+  await run;
+});

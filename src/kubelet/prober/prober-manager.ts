@@ -1,0 +1,201 @@
+/**
+ * ProbeManager: one probe worker per (pod, container, probe kind), as upstream prober.Manager, with the
+ * results caches the rest of the kubelet reads: liveness/startup for computePodActions (kill and restart),
+ * readiness/startup for the status generator (ready, started). A result change wakes the pod's worker through
+ * `subscribe`. Workers read container state from the PLEG cache (`statusOf`), never from the API.
+ *
+ * Worker, per period: skip unless the container runs; reset on a new container id (readiness starts at
+ * Failure, liveness at Success, startup at Unknown); liveness and readiness wait for the startup probe;
+ * initialDelaySeconds after start; a result is published only after `successThreshold` / `failureThreshold`
+ * identical results in a row; after a liveness or startup failure the worker holds until the container is
+ * replaced. A failing attempt records Warning `Unhealthy` ("Liveness probe failed: <output>").
+ */
+import { realClock, type Clock } from '../../machinery/index.ts';
+import type { ContainerRuntime } from '../../runtime/runtime.ts';
+import type { Container, Pod, Probe } from '../kuberuntime/api.ts';
+import type { EventRecorder } from '../kuberuntime/events.ts';
+import { isSidecar, type RuntimePodStatus } from '../kuberuntime/runtime-pod.ts';
+import { runProbe, type ProbeOutcome, type ProbeResult, type ProbeTarget } from './probe.ts';
+
+export type ProbeKind = 'liveness' | 'readiness' | 'startup';
+
+const KIND_TITLE: Record<ProbeKind, string> = { liveness: 'Liveness', readiness: 'Readiness', startup: 'Startup' };
+const INITIAL: Record<ProbeKind, ProbeResult> = { liveness: 'Success', readiness: 'Failure', startup: 'Unknown' };
+
+export interface ProbeManagerConfig {
+  runtime: Pick<ContainerRuntime, 'execSync'>;
+  recorder: EventRecorder;
+  /** The pod's runtime status (the PLEG cache). */
+  statusOf: (uid: string) => RuntimePodStatus | undefined;
+  clock?: Clock;
+  /** Replaces the real probe runner (tests). */
+  prober?: (probe: Probe, target: ProbeTarget, signal: AbortSignal) => Promise<ProbeOutcome>;
+}
+
+/** Probe results by container id, publishing changes (upstream results.Manager). */
+class ResultsCache {
+  #results = new Map<string, ProbeResult>();
+  get(id: string): ProbeResult | undefined {
+    return this.#results.get(id);
+  }
+  /** True when the value changed. */
+  set(id: string, r: ProbeResult): boolean {
+    if (this.#results.get(id) === r) return false;
+    this.#results.set(id, r);
+    return true;
+  }
+  delete(id: string): void {
+    this.#results.delete(id);
+  }
+}
+
+function probeOf(c: Container, kind: ProbeKind): Probe | undefined {
+  return kind === 'liveness' ? c.livenessProbe : kind === 'readiness' ? c.readinessProbe : c.startupProbe;
+}
+
+export class ProbeManager {
+  #runtime: ProbeManagerConfig['runtime'];
+  #recorder: EventRecorder;
+  #statusOf: ProbeManagerConfig['statusOf'];
+  #clock: Clock;
+  #prober: NonNullable<ProbeManagerConfig['prober']>;
+  #results: Record<ProbeKind, ResultsCache> = { liveness: new ResultsCache(), readiness: new ResultsCache(), startup: new ResultsCache() };
+  #workers = new Map<string, { ac: AbortController; done: Promise<void> }>();
+  #listeners = new Set<(uid: string) => void>();
+
+  constructor(config: ProbeManagerConfig) {
+    this.#runtime = config.runtime;
+    this.#recorder = config.recorder;
+    this.#statusOf = config.statusOf;
+    this.#clock = config.clock ?? realClock;
+    this.#prober = config.prober ?? ((probe, target, signal) => runProbe(probe, target, this.#runtime, signal));
+  }
+
+  // ---------------------------------------------------------- result views
+
+  liveness(id: string): ProbeResult | undefined {
+    return this.#results.liveness.get(id);
+  }
+  startup(id: string): ProbeResult | undefined {
+    return this.#results.startup.get(id);
+  }
+  /** For the status generator: readiness, undefined without a result. */
+  ready(id: string): boolean | undefined {
+    const r = this.#results.readiness.get(id);
+    return r === undefined ? undefined : r === 'Success';
+  }
+  started(id: string): boolean | undefined {
+    const r = this.#results.startup.get(id);
+    return r === undefined ? undefined : r === 'Success';
+  }
+
+  /** Called with a pod uid whenever one of its probe results changes. */
+  subscribe(listener: (uid: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  // ---------------------------------------------------------- workers
+
+  /** Starts the workers a pod needs (idempotent). Regular containers and native sidecars are probed. */
+  addPod(pod: Pod): void {
+    const uid = pod.metadata?.uid ?? '';
+    const containers = [...(pod.spec?.initContainers ?? []).filter(isSidecar), ...(pod.spec?.containers ?? [])];
+    for (const c of containers) {
+      for (const kind of ['liveness', 'readiness', 'startup'] as ProbeKind[]) {
+        const probe = probeOf(c, kind);
+        const key = `${uid}/${c.name}/${kind}`;
+        if (!probe || this.#workers.has(key)) continue;
+        const ac = new AbortController();
+        const done = this.#runWorker(pod, c, kind, probe, ac.signal).catch(() => {});
+        this.#workers.set(key, { ac, done });
+      }
+    }
+  }
+
+  /** Stops a pod's workers and waits for them. */
+  async removePod(uid: string): Promise<void> {
+    const stopping: Promise<void>[] = [];
+    for (const [key, w] of this.#workers) {
+      if (!key.startsWith(`${uid}/`)) continue;
+      w.ac.abort();
+      stopping.push(w.done);
+      this.#workers.delete(key);
+    }
+    await Promise.all(stopping);
+  }
+
+  /** Stops every worker (kubelet shutdown). */
+  async stop(): Promise<void> {
+    const all = [...this.#workers.values()];
+    this.#workers.clear();
+    for (const w of all) w.ac.abort();
+    await Promise.all(all.map((w) => w.done));
+  }
+
+  get workerCount(): number {
+    return this.#workers.size;
+  }
+
+  async #runWorker(pod: Pod, c: Container, kind: ProbeKind, probe: Probe, signal: AbortSignal): Promise<void> {
+    const uid = pod.metadata?.uid ?? '';
+    const cache = this.#results[kind];
+    const period = (probe.periodSeconds ?? 10) * 1000;
+    const failureThreshold = probe.failureThreshold ?? 3;
+    const successThreshold = probe.successThreshold ?? 1;
+    let containerId = '';
+    let lastResult: ProbeResult | undefined;
+    let run = 0;
+    let onHold = false;
+    const publish = (id: string, r: ProbeResult) => {
+      if (cache.set(id, r)) for (const l of this.#listeners) l(uid);
+    };
+
+    while (!signal.aborted) {
+      const status = this.#statusOf(uid);
+      const cur = status?.containerStatuses.find((s) => s.name === c.name);
+      let keepGoing = true;
+      if (pod.metadata?.deletionTimestamp && kind !== 'readiness') {
+        // A terminating pod is not restarted by probes.
+        if (cur) publish(cur.id, 'Success');
+        keepGoing = false;
+      } else if (!cur || cur.state !== 'running') {
+        if (containerId && kind === 'readiness') publish(containerId, 'Failure');
+        if (cur?.state === 'exited' && pod.spec?.restartPolicy === 'Never' && !isSidecar(c)) keepGoing = false;
+      } else {
+        if (cur.id !== containerId) {
+          if (containerId) cache.delete(containerId);
+          containerId = cur.id;
+          lastResult = undefined;
+          run = 0;
+          onHold = false;
+          publish(containerId, INITIAL[kind]);
+        }
+        const startupDone = !c.startupProbe || this.#results.startup.get(cur.id) === 'Success';
+        const gated = (kind !== 'startup' && !startupDone) || (kind === 'startup' && startupDone);
+        const tooEarly = this.#clock.now() - cur.startedAt < (probe.initialDelaySeconds ?? 0) * 1000;
+        if (!onHold && !gated && !tooEarly) {
+          const outcome = await this.#prober(probe, { pod, container: c, containerId: cur.id, podIP: status?.ips[0] ?? '' }, signal);
+          if (signal.aborted) break;
+          if (outcome.result === 'Failure')
+            this.#recorder.event(pod, 'Warning', 'Unhealthy', `${KIND_TITLE[kind]} probe failed: ${outcome.output}`);
+          if (outcome.result !== 'Unknown') {
+            run = outcome.result === lastResult ? run + 1 : 1;
+            lastResult = outcome.result;
+            const threshold = outcome.result === 'Success' ? successThreshold : failureThreshold;
+            if (run >= threshold) {
+              publish(cur.id, outcome.result);
+              if (outcome.result === 'Failure' && kind !== 'readiness') {
+                // Hold until the container is replaced: the kill is in flight.
+                onHold = true;
+                run = 0;
+              }
+            }
+          }
+        }
+      }
+      if (!keepGoing) break;
+      await this.#clock.sleep(period, signal).catch(() => {});
+    }
+  }
+}
