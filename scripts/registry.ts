@@ -315,3 +315,14 @@ export async function startRegistryProxy(upstream: string, options: RegistryProx
       }),
   };
 }
+
+// `node scripts/registry.ts`: a registry for demos, holding the busybox test image, until Ctrl-C.
+if (process.argv[1] && import.meta.filename === (await import('node:fs')).realpathSync(process.argv[1])) {
+  const { ensureBusyboxArchive } = await import('../test/fixtures/busybox.ts');
+  const reg = await startRegistry();
+  const digest = await pushImage(reg.host, 'library/busybox:1.35', await ensureBusyboxArchive());
+  console.log(`registry ${reg.host} (pid ${reg.pid}) serves ${reg.host}/library/busybox:1.35@${digest}; Ctrl-C stops it`);
+  const stop = () => void reg.stop().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}

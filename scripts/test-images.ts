@@ -2,17 +2,20 @@
 // Builds the test images tests and demos use (no internet needed) and prints their paths:
 //   .cache/images/busybox-1.35.oci.tar  — docker.io/library/busybox:1.35, an OCI archive from busybox-static.
 // Idempotent: a cached archive is kept while the busybox binary is unchanged.
-// `node scripts/test-images.ts [--out PATH]`
+// `node scripts/test-images.ts [--out PATH] [--push HOST:PORT]`: --push also uploads it to a registry as
+// library/busybox:1.35 (plain HTTP; e.g. one started with `node scripts/registry.ts`).
+import { parseArgs } from 'node:util';
 import { BUSYBOX_ARCHIVE, ensureBusyboxArchive } from '../test/fixtures/busybox.ts';
+import { pushImage } from './registry.ts';
 
-const outAt = process.argv.indexOf('--out');
-const out = outAt > 0 ? process.argv[outAt + 1] : BUSYBOX_ARCHIVE;
-if (!out) {
-  console.error('usage: node scripts/test-images.ts [--out PATH]');
-  process.exit(2);
-}
 try {
-  console.log(await ensureBusyboxArchive(out));
+  const { values } = parseArgs({ options: { out: { type: 'string' }, push: { type: 'string' } } });
+  const out = await ensureBusyboxArchive(values.out ?? BUSYBOX_ARCHIVE);
+  console.log(out);
+  if (values.push) {
+    const digest = await pushImage(values.push, 'library/busybox:1.35', out);
+    console.log(`${values.push}/library/busybox:1.35@${digest}`);
+  }
 } catch (err) {
   console.error(`test-images: ${(err as Error).message}`);
   process.exit(1);

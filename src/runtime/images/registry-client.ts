@@ -96,16 +96,13 @@ export class RegistryClient {
     let res = await this.#fetch(url, headers);
     if (res.status === 401) {
       const challenge = parseChallenge(res.headers.get('www-authenticate') ?? '');
-      await res.arrayBuffer().catch(() => undefined);
+      const body = await res.text().catch(() => '');
       const authorization = await this.#authorize(challenge);
-      if (authorization !== undefined) {
-        this.#authorization = authorization;
-        res = await this.#fetch(url, headers);
-      } else {
-        res = await this.#fetch(url, headers); // re-read the body for the error below
-      }
+      if (authorization === undefined) throw errorFrom(res.status, res.statusText, body);
+      this.#authorization = authorization;
+      res = await this.#fetch(url, headers);
     }
-    if (!res.ok) throw await errorFrom(res);
+    if (!res.ok) throw errorFrom(res.status, res.statusText, await res.text().catch(() => ''));
     return res;
   }
 
@@ -155,15 +152,14 @@ export class RegistryClient {
   }
 }
 
-async function errorFrom(res: Response): Promise<RegistryError> {
-  const text = await res.text().catch(() => '');
+function errorFrom(status: number, statusText: string, text: string): RegistryError {
   try {
     const body = JSON.parse(text) as { errors?: { code?: string; message?: string; detail?: unknown }[] };
     const first = body.errors?.[0];
-    if (first?.code) return new RegistryError(res.status, first.code, first.message ?? first.code.toLowerCase().replace(/_/g, ' '));
+    if (first?.code) return new RegistryError(status, first.code, first.message ?? first.code.toLowerCase().replace(/_/g, ' '));
   } catch {
     // Not a registry error document.
   }
   const codes: Record<number, string> = { 401: 'UNAUTHORIZED', 403: 'DENIED', 404: 'NOT_FOUND', 429: 'TOOMANYREQUESTS' };
-  return new RegistryError(res.status, codes[res.status] ?? '', `unexpected status ${res.status} ${res.statusText}`.trim());
+  return new RegistryError(status, codes[status] ?? '', `unexpected status ${status} ${statusText}`.trim());
 }
