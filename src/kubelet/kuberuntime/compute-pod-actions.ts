@@ -286,10 +286,14 @@ function computeInitContainerActions(pod: Pod, status: RuntimePodStatus, changes
         kill(`Init container is in ${JSON.stringify(s.state)} state, try killing it before restart`, 'Unknown');
         toStart.push(i);
     }
-    // Before initialization only one init container moves at a time.
-    if (!previouslyInitialized) break;
+    // Before initialization only the newest init container with a status decides; the rest wait.
+    if (!previouslyInitialized) {
+      changes.initContainersToStart = toStart;
+      return initialized;
+    }
   }
 
+  // No init container has a status yet: start the first one.
   if (!previouslyInitialized && toStart.length === 0 && !initialized) toStart.push(0);
   changes.initContainersToStart = [...new Set(toStart)].sort((a, b) => a - b);
   return initialized || previouslyInitialized;
