@@ -154,6 +154,21 @@ describe('image store (integration)', { skip }, () => {
       const manifestGets = proxy.requests.filter((r) => r.path.includes('/manifests/'));
       assert.equal(manifestGets.length, 2, 'one manifest request per distinct reference');
       assert.equal(layerDirsIn(svc).length, 2);
+      // One of two callers giving up does not abort the other's pull; the last one to give up aborts it.
+      const quitter = new AbortController();
+      const svc2 = newService();
+      const gaveUp = svc2.pullImage(`${proxy.host}/apps/hello:v1`, { signal: quitter.signal });
+      const stayed = svc2.pullImage(`${proxy.host}/apps/hello:v1`);
+      quitter.abort();
+      await assert.rejects(gaveUp, { name: 'AbortError' });
+      assert.equal(await stayed, derived.config.digest);
+      const alone = new AbortController();
+      const solo = newService();
+      const lone = solo.pullImage(`${proxy.host}/apps/hello:v1`, { signal: alone.signal });
+      alone.abort();
+      await assert.rejects(lone, { name: 'AbortError' });
+      assert.deepEqual(await solo.listImages(), []);
+      assert.deepEqual(readdirSync(join(solo.store.root, 'tmp')), []);
       // Pulling again: manifests only, no blob downloads.
       proxy.requests.length = 0;
       await svc.pullImage(`${proxy.host}/apps/hello:v1`);

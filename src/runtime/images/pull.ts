@@ -107,11 +107,17 @@ export async function pullFromRegistry(store: ImageStore, ref: ImageReference, o
         progress(size);
         return Promise.resolve();
       }
-      return store.writeBlob(
-        digest,
-        async () => (await client.blob(digest)).stream,
-        (n) => progress(n),
-      );
+      const write = () =>
+        store.writeBlob(
+          digest,
+          async () => (await client.blob(digest)).stream,
+          (n) => progress(n),
+        );
+      // Another pull may have started this blob's download and then been aborted: try once more ourselves.
+      return write().catch((err) => {
+        if (isAbort(err) && !options.signal?.aborted) return write();
+        throw err;
+      });
     };
     try {
       await fetchBlob(manifest.config.digest, manifest.config.size);

@@ -58,6 +58,14 @@ export interface GarbageCollectResult {
   satisfied: boolean;
 }
 
+interface PullRun {
+  promise: Promise<string>;
+  listeners: Set<(p: PullProgress) => void>;
+  /** Callers still waiting; when the last one gives up (its signal aborted), the run is aborted. */
+  waiting: number;
+  controller: AbortController;
+}
+
 function imageConfigOf(file: ImageConfigFile): Image['config'] {
   const c = file.config ?? {};
   return {
@@ -77,7 +85,7 @@ export class OciImageService implements ImageService {
   #fsStats: NonNullable<OciImageServiceConfig['fsStats']>;
   #endpoints: Record<string, string>;
   #configs = new Map<string, ImageConfigFile>();
-  #pulls = new Map<string, { promise: Promise<string>; listeners: Set<(p: PullProgress) => void> }>();
+  #pulls = new Map<string, PullRun>();
 
   constructor(config: OciImageServiceConfig) {
     if (!config.root) throw new Error('OciImageService: root is required');
@@ -96,29 +104,48 @@ export class OciImageService implements ImageService {
     await this.store.open();
     const parsed = this.#parse(ref);
     const key = formatReference(parsed);
+    options.signal?.throwIfAborted();
     let run = this.#pulls.get(key);
     if (!run) {
-      const listeners = new Set<(p: PullProgress) => void>();
-      const promise = pullFromRegistry(this.store, parsed, {
+      // One run per reference, with its own signal: it aborts only when every caller waiting on it has.
+      const controller = new AbortController();
+      const created: PullRun = { promise: Promise.resolve(''), listeners: new Set(), waiting: 0, controller };
+      created.promise = pullFromRegistry(this.store, parsed, {
         auth: options.auth,
-        signal: options.signal,
+        signal: controller.signal,
         now: () => this.#clock.now(),
         endpoint: this.#endpoints[parsed.domain],
         onProgress: (p) => {
-          for (const l of listeners) l(p);
+          for (const l of created.listeners) l(p);
         },
       })
         .then((img) => img.id)
         .finally(() => this.#pulls.delete(key));
-      run = { promise, listeners };
+      // Callers get the error through #join; this keeps a run that every caller gave up on from being an
+      // unhandled rejection.
+      created.promise.catch(() => undefined);
+      run = created;
       this.#pulls.set(key, run);
     }
-    const listener = options.onProgress;
-    if (listener) run.listeners.add(listener);
+    return this.#join(run, options.signal, options.onProgress);
+  }
+
+  async #join(run: PullRun, signal?: AbortSignal, onProgress?: (p: PullProgress) => void): Promise<string> {
+    run.waiting++;
+    if (onProgress) run.listeners.add(onProgress);
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      if (!signal) return;
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
     try {
-      return await run.promise;
+      return await Promise.race([run.promise, aborted]);
     } finally {
-      if (listener) run.listeners.delete(listener);
+      if (onAbort) signal!.removeEventListener('abort', onAbort);
+      if (onProgress) run.listeners.delete(onProgress);
+      run.waiting--;
+      if (run.waiting === 0 && signal?.aborted) run.controller.abort(signal.reason);
     }
   }
 
