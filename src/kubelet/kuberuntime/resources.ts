@@ -76,7 +76,7 @@ export function oomScoreAdj(pod: Pod, container: Container, nodeMemoryCapacity: 
   if (qos === 'Guaranteed') return -997;
   if (qos === 'BestEffort') return 1000;
   const memRequest = get(container.resources?.requests as ResourceMap, 'memory');
-  const adj = Math.trunc(1000 - (1000 * memRequest) / Math.max(1, nodeMemoryCapacity));
+  const adj = 1000 - Math.floor((1000 * memRequest) / Math.max(1, nodeMemoryCapacity)); // integer division, as upstream
   return Math.min(999, Math.max(2, adj));
 }
 

@@ -1,0 +1,182 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeClock } from '../../machinery/clock.ts';
+import { FakeRuntime } from '../../runtime/fake/index.ts';
+import type { ContainerConfig, PodSandboxConfig } from '../../runtime/runtime.ts';
+import { RecordingEventRecorder } from './events.ts';
+import { KubeRuntimeManager, formatDuration } from './kube-runtime-manager.ts';
+import { makePod, StaticEnvironment } from './testing.ts';
+import type { Pod } from './api.ts';
+
+function harness() {
+  const clock = new FakeClock();
+  const runtime = new FakeRuntime({ clock });
+  const recorder = new RecordingEventRecorder();
+  const env = new StaticEnvironment();
+  const m = new KubeRuntimeManager({ runtime, environment: env, recorder, clock, logRoot: '/nonexistent/pods', nodeMemoryCapacity: 8 * 2 ** 30 });
+  const sync = async (pod: Pod) => m.syncPod(pod, await m.getPodStatus(pod.metadata!.uid!));
+  const status = (pod: Pod) => m.getPodStatus(pod.metadata!.uid!);
+  return { clock, runtime, recorder, env, m, sync, status };
+}
+
+test('formatDuration prints Go durations', () => {
+  assert.deepEqual([10_000, 80_000, 300_000, 160_000].map(formatDuration), ['10s', '1m20s', '5m0s', '2m40s']);
+});
+
+test('syncPod: sandbox, pull, create, start, with events and a config like the real kubelet', async () => {
+  const h = harness();
+  const pod = makePod('web')
+    .container('web', {
+      image: 'busybox:1.35',
+      command: ['httpd'],
+      args: ['-f'],
+      workingDir: '/srv',
+      env: [{ name: 'A', value: '1' }],
+      resources: { requests: { cpu: '250m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } },
+      ports: [{ containerPort: 80, hostPort: 8080 }],
+    })
+    .build();
+  const r = await h.sync(pod);
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(h.recorder.reasons(), ['Pulling', 'Pulled', 'Created', 'Started']);
+  assert.deepEqual(h.recorder.events.map((e) => e.message).slice(2), ['Created container: web', 'Started container web']);
+  const sandbox = h.runtime.calls.find((c) => c.method === 'runPodSandbox')!.args[0] as PodSandboxConfig;
+  assert.equal(sandbox.linux.cgroupParent, 'kubepods/burstable/poduid-web');
+  assert.deepEqual(sandbox.portMappings, [{ protocol: 'TCP', containerPort: 80, hostPort: 8080, hostIp: undefined }]);
+  assert.equal(sandbox.labels['io.kubernetes.pod.uid'], 'uid-web');
+  const config = h.runtime.calls.find((c) => c.method === 'createContainer')!.args[1] as ContainerConfig;
+  assert.deepEqual([config.command, config.args, config.workingDir, config.envs], [['httpd'], ['-f'], '/srv', [{ key: 'A', value: '1' }]]);
+  assert.deepEqual(config.linux.resources, { cpuShares: 256, cpuPeriod: 100000, cpuQuota: 50000, memoryLimitInBytes: 134217728, oomScoreAdj: 993 });
+  assert.equal(config.labels['io.kubernetes.container.name'], 'web');
+  assert.equal(config.annotations['io.kubernetes.container.restartCount'], '0');
+  assert.match(config.annotations['io.kubernetes.container.hash'], /^[0-9a-f]{8}$/);
+  assert.equal(config.logPath, 'web/0.log');
+  const s = await h.status(pod);
+  assert.deepEqual([s.ips.length, s.containerStatuses[0].state], [1, 'running']);
+  // A second sync changes nothing.
+  const before = h.runtime.calls.length;
+  await h.sync(pod);
+  assert.ok(!h.runtime.callNames().slice(before).some((n) => ['createContainer', 'runPodSandbox', 'stopContainer'].includes(n)));
+});
+
+test('image pull policies: Never, ErrImagePull then ImagePullBackOff, retry after the back-off', async () => {
+  const h = harness();
+  const never = makePod('n').container('c', { image: 'absent:1', imagePullPolicy: 'Never' }).build();
+  await h.sync(never);
+  assert.deepEqual(h.m.reasonCache.get('uid-n', 'c'), { reason: 'ErrImageNeverPull', message: 'Container image "absent:1" is not present with pull policy of Never' });
+
+  h.runtime.failPull('broken:1', 'manifest unknown');
+  const pod = makePod('b').container('c', { image: 'broken:1' }).build();
+  await h.sync(pod);
+  assert.equal(h.m.reasonCache.get('uid-b', 'c')?.reason, 'ErrImagePull');
+  await h.sync(pod);
+  assert.deepEqual(h.m.reasonCache.get('uid-b', 'c'), { reason: 'ImagePullBackOff', message: 'Back-off pulling image "broken:1"' });
+  h.runtime.failPull('broken:1', undefined);
+  await h.clock.step(10_001);
+  await h.sync(pod);
+  assert.equal(h.m.reasonCache.get('uid-b', 'c'), undefined);
+  assert.equal((await h.status(pod)).containerStatuses[0].state, 'running');
+  // IfNotPresent with the image present: no pull, "already present".
+  const present = makePod('p').container('c', { image: 'broken:1', imagePullPolicy: 'IfNotPresent' }).build();
+  h.recorder.events.length = 0;
+  await h.sync(present);
+  assert.equal(h.recorder.events[0].message, 'Container image "broken:1" already present on machine');
+});
+
+test('CrashLoopBackOff: 10 s, 20 s, 40 s between restarts, reset after 10 minutes of running', async () => {
+  const h = harness();
+  h.runtime.scriptContainer({ name: 'crash' }, { exitAfterMs: 1000, exitCode: 1 });
+  const pod = makePod('c').container('crash').build();
+  const restartsAfter = async (ms: number) => {
+    await h.clock.step(ms);
+    await h.sync(pod);
+    return (await h.status(pod)).containerStatuses[0];
+  };
+  await h.sync(pod);
+  let c = await restartsAfter(1000); // first exit: immediate restart
+  assert.deepEqual([c.state, c.restartCount], ['running', 1]);
+  const expect = async (delaySeconds: number, restartCount: number) => {
+    const exited = await restartsAfter(1000);
+    assert.equal(exited.state, 'exited');
+    assert.deepEqual(h.m.reasonCache.get('uid-c', 'crash'), {
+      reason: 'CrashLoopBackOff',
+      message: `back-off ${delaySeconds}s restarting failed container=crash pod=c_default(uid-c)`,
+    });
+    assert.equal((await restartsAfter(delaySeconds * 1000 - 10)).state, 'exited', `still backing off before ${delaySeconds}s`);
+    const restarted = await restartsAfter(10);
+    assert.deepEqual([restarted.state, restarted.restartCount], ['running', restartCount], `restarted after ${delaySeconds}s`);
+  };
+  await expect(10, 2);
+  await expect(20, 3);
+  await expect(40, 4);
+  assert.ok(h.recorder.events.some((e) => e.reason === 'BackOff' && e.message === 'Back-off restarting failed container crash in pod c_default(uid-c)'));
+  // Runs for more than 10 minutes, then exits: restarted at once, and the next delay is 10 s again.
+  h.runtime.scriptContainer({ name: 'crash' }, { exitAfterMs: 11 * 60_000, exitCode: 1 });
+  await restartsAfter(1000); // the 40 s-era instance exits; back-off is 80 s now
+  c = await restartsAfter(80_000);
+  assert.equal(c.state, 'running');
+  c = await restartsAfter(11 * 60_000);
+  assert.equal(c.state, 'running', 'restarted without back-off after a long run');
+  const key = `c_default_uid-c_crash_${(await h.status(pod)).containerStatuses[0].hash}`;
+  assert.equal(h.m.crashBackoff.get(key), 10_000, 'the back-off starts again at 10 s');
+});
+
+test('postStart failure kills the container: FailedPostStartHook, PostStartHookError', async () => {
+  const h = harness();
+  h.runtime.scriptExec(({ cmd }) => (cmd[0] === 'hook' ? { exitCode: 1, stdout: Buffer.from('boom') } : undefined));
+  const pod = makePod('h').container('c', { lifecycle: { postStart: { exec: { command: ['hook'] } } } }).build();
+  const r = await h.sync(pod);
+  assert.equal(r.errors[0]?.reason, 'PostStartHookError');
+  assert.deepEqual(h.recorder.reasons().slice(-4), ['Created', 'Started', 'FailedPostStartHook', 'Killing']);
+  const failed = h.recorder.events.find((e) => e.reason === 'FailedPostStartHook');
+  assert.equal(failed?.message, 'PostStartHook failed');
+  assert.equal((await h.status(pod)).containerStatuses[0].state, 'exited');
+  assert.equal(h.m.reasonCache.get('uid-h', 'c')?.reason, 'PostStartHookError');
+});
+
+test('killPod: preStop shares the grace period; at least 2 s are left for the stop', async () => {
+  const h = harness();
+  h.runtime.scriptExec(async ({ cmd }) => {
+    if (cmd[0] === 'drain') {
+      await h.clock.sleep(5000);
+      return { exitCode: 0 };
+    }
+    if (cmd[0] === 'hang') {
+      await h.clock.sleep(3_600_000);
+      return { exitCode: 0 };
+    }
+    if (cmd[0] === 'bad') return { exitCode: 1 };
+    return undefined;
+  });
+  const pod = makePod('k')
+    .container('drain', { lifecycle: { preStop: { exec: { command: ['drain'] } } } })
+    .container('hang', { lifecycle: { preStop: { exec: { command: ['hang'] } } } })
+    .container('bad', { lifecycle: { preStop: { exec: { command: ['bad'] } } } })
+    .set((p) => (p.spec!.terminationGracePeriodSeconds = 10))
+    .build();
+  await h.sync(pod);
+  const killing = h.m.killPod(pod, await h.status(pod));
+  await new Promise((r) => setImmediate(r)); // let the hooks start before time moves
+  await h.clock.step(5000);
+  await h.clock.step(5000);
+  await killing;
+  const stops = h.runtime.calls.filter((c) => c.method === 'stopContainer').map((c) => c.args[1]);
+  assert.deepEqual(stops.sort((a, b) => Number(a) - Number(b)), [2, 5, 10], 'hang: clamped to 2; drain: 10-5; bad: 10 left');
+  assert.equal(h.recorder.events.filter((e) => e.reason === 'Killing').length, 3);
+  assert.ok(h.recorder.events.some((e) => e.reason === 'FailedPreStopHook' && e.message === 'PreStopHook failed'));
+  const s = await h.status(pod);
+  assert.ok(s.containerStatuses.every((c) => c.state === 'exited'));
+  assert.equal(s.sandboxStatuses[0].state, 'SANDBOX_NOTREADY');
+});
+
+test('CreateContainerConfigError from the environment and runAsNonRoot', async () => {
+  const h = harness();
+  h.env.fail = "couldn't find key password in Secret default/db";
+  const pod = makePod('e').container('c').build();
+  await h.sync(pod);
+  assert.deepEqual(h.m.reasonCache.get('uid-e', 'c'), { reason: 'CreateContainerConfigError', message: "couldn't find key password in Secret default/db" });
+  h.env.fail = undefined;
+  const root = makePod('r').container('c', { securityContext: { runAsNonRoot: true, runAsUser: 0 } }).build();
+  await h.sync(root);
+  assert.match(h.m.reasonCache.get('uid-r', 'c')!.message, /runAsUser breaks non-root policy/);
+});
