@@ -136,6 +136,23 @@ describe('image store (integration)', { skip }, () => {
     assert.ok(existsSync(join(hello.layerDirs[1]!, 'app/hello.sh')));
   });
 
+  test('pulls Docker schema 2 images pushed by skopeo', async (t) => {
+    try {
+      execFileSync('sh', ['-c', 'command -v skopeo'], { stdio: 'ignore' });
+    } catch {
+      t.skip('needs skopeo');
+      return;
+    }
+    execFileSync('skopeo', ['copy', '--quiet', '--format', 'v2s2', '--dest-tls-verify=false', `oci-archive:${archive}`, `docker://${registry.host}/skopeo/busybox:v2s2`], { stdio: 'pipe', env: { ...process.env, TMPDIR: work } });
+    const raw = await fetch(`http://${registry.host}/v2/skopeo/busybox/manifests/v2s2`, { headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+    assert.equal(raw.headers.get('content-type'), 'application/vnd.docker.distribution.manifest.v2+json');
+    await raw.arrayBuffer();
+    const svc = newService();
+    const id = await svc.pullImage(`${registry.host}/skopeo/busybox:v2s2`);
+    const { layerDirs } = await svc.imageLayers(id);
+    assert.ok(lstatSync(join(layerDirs[0]!, 'bin/busybox')).isFile());
+  });
+
   test('concurrent pulls download each blob once', async () => {
     const proxy = await startRegistryProxy(registry.host);
     try {

@@ -17,7 +17,7 @@ export interface ImageReference {
 
 export class ReferenceError extends Error {
   constructor(ref: string, reason: string) {
-    super(`couldn't parse image reference ${JSON.stringify(ref)}: ${reason}`);
+    super(`couldn't parse image name ${JSON.stringify(ref)}: ${reason}`);
     this.name = 'ReferenceError';
   }
 }
