@@ -103,7 +103,8 @@ function containerStatuses(
         const started = c.startupProbe ? probes.started(cur.id) === true : true;
         status.started = started;
         const readiness = probes.ready(cur.id);
-        status.ready = kind !== 'ephemeral' && started && (c.readinessProbe ? readiness === true : true);
+        // A regular init container is ready only once it completed; ephemeral containers never are.
+        status.ready = kind !== 'ephemeral' && (kind !== 'init' || sidecar) && started && (c.readinessProbe ? readiness === true : true);
       } else if (cur.state === 'exited') {
         status.state = terminatedState(cur, runtimeName);
         status.started = false;

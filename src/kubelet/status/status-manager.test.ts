@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeClock } from '../../machinery/clock.ts';
+import { StatusManager } from './status-manager.ts';
+import { MemoryPodStatusWriter } from './testing.ts';
+import { makePod } from '../kuberuntime/testing.ts';
+
+const tick = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+};
+
+test('StatusManager writes changed statuses once, repairs drift periodically, never un-terminates', async () => {
+  const clock = new FakeClock();
+  const writer = new MemoryPodStatusWriter();
+  const pod = makePod('a').container('c').build();
+  writer.add(pod);
+  const sm = new StatusManager({ writer, clock, syncPeriodMs: 10_000 });
+  const ac = new AbortController();
+  const loop = sm.run(ac.signal);
+
+  sm.setPodStatus(pod, { phase: 'Pending' });
+  sm.setPodStatus(pod, { phase: 'Running' });
+  await tick();
+  assert.deepEqual([writer.get(pod)?.status?.phase, writer.writes], ['Running', 1], 'rings coalesce; the newest wins');
+  sm.setPodStatus(pod, { phase: 'Running' });
+  await tick();
+  assert.equal(writer.writes, 1, 'unchanged status is not written');
+  assert.ok(sm.isSynced(pod.metadata!.uid!));
+
+  // Someone else changed the status on the server: the periodic pass repairs it.
+  writer.get(pod)!.status = { phase: 'Pending' };
+  await clock.step(10_000);
+  await tick();
+  assert.deepEqual([writer.get(pod)?.status?.phase, writer.writes], ['Running', 2]);
+
+  // A failed write is retried.
+  writer.failNext = new Error('connection refused');
+  sm.setPodStatus(pod, { phase: 'Succeeded' });
+  await tick();
+  assert.equal(writer.get(pod)?.status?.phase, 'Running');
+  await clock.step(10_000);
+  await tick();
+  assert.equal(writer.get(pod)?.status?.phase, 'Succeeded');
+  sm.setPodStatus(pod, { phase: 'Running', message: 'x' });
+  assert.equal(sm.getPodStatus(pod.metadata!.uid!)?.phase, 'Succeeded', 'terminal phase kept');
+
+  // Conditions owned by others survive our writes.
+  const b = makePod('b').container('c').build();
+  writer.add({ ...b, status: { conditions: [{ type: 'DisruptionTarget', status: 'True' }] } });
+  sm.setPodStatus(b, { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] });
+  await tick();
+  assert.deepEqual(writer.get(b)?.status?.conditions?.map((c) => c.type), ['Ready', 'DisruptionTarget']);
+
+  // A pod gone from the server is forgotten.
+  writer.pods.clear();
+  sm.setPodStatus(b, { phase: 'Failed' });
+  await tick();
+  assert.equal(sm.getPodStatus(b.metadata!.uid!), undefined);
+  ac.abort();
+  await loop;
+});
