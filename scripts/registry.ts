@@ -291,7 +291,10 @@ export async function startRegistryProxy(upstream: string, options: RegistryProx
       }
     }
     requests.push({ method: req.method ?? 'GET', path: url.pathname });
-    const { authorization: _drop, host: _host, ...rest } = req.headers;
+    // The upstream gets no Authorization (it demands none) and its own Host.
+    const rest = { ...req.headers };
+    delete rest.authorization;
+    delete rest.host;
     const upstreamReq = httpRequest(`http://${upstream}${req.url}`, { method: req.method, headers: rest }, (up) => {
       const headers = { ...up.headers };
       // Redirects and upload locations name the upstream; rewrite them to us.

@@ -15,7 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ImageConfigFile } from './media-types.ts';
 import { unpackLayer, type LayerCompression } from './unpack.ts';
@@ -242,7 +242,6 @@ export class ImageStore {
 
   /** Stores bytes already in memory (manifests, configs), verified. */
   async writeBlobBytes(digest: string, data: Buffer): Promise<void> {
-    const { Readable } = await import('node:stream');
     await this.writeBlob(digest, async () => Readable.from([data]));
   }
 
