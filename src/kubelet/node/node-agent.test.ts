@@ -89,22 +89,27 @@ test('status is written on change at once, unchanged only every report period; l
     for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
     assert.ok(cond());
   };
-  await waitFor(() => api.list('leases').length === 1);
-  const lease = api.list('leases')[0]!;
+  await waitFor(() => api.list('coordination.k8s.io/leases').length === 1);
+  const lease = api.list('coordination.k8s.io/leases')[0]!;
   assert.equal(lease.metadata.namespace, 'kube-node-lease');
   assert.equal(lease.spec.holderIdentity, 'node-1');
   assert.equal(lease.spec.leaseDurationSeconds, 40);
   assert.equal(lease.metadata.ownerReferences[0].kind, 'Node');
   const firstRenew = lease.spec.renewTime;
 
+  // Both loops (status, lease) must be asleep before time moves, or a step could pass them by.
+  const step = async (ms: number) => {
+    await waitFor(() => clock.waiting >= 2);
+    await clock.step(ms);
+  };
   const before = statusWrites();
-  await clock.step(10_000);
-  await waitFor(() => api.list('leases')[0]!.spec.renewTime !== firstRenew);
+  await step(10_000);
+  await waitFor(() => api.list('coordination.k8s.io/leases')[0]!.spec.renewTime !== firstRenew);
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(statusWrites(), before, 'nothing changed: no write');
 
   setHealth({ errors: ['PLEG is not healthy: pleg was last seen active 3m0s ago; threshold is 3m0s'] });
-  await clock.step(10_000);
+  await step(10_000);
   await waitFor(() => statusWrites() === before + 1);
   const ready = api.list('nodes')[0]!.status.conditions.find((c: { type: string }) => c.type === 'Ready');
   assert.equal(ready.status, 'False');
@@ -113,14 +118,14 @@ test('status is written on change at once, unchanged only every report period; l
   assert.equal(ready.lastTransitionTime, '2026-11-21T10:00:20Z');
 
   setFacts(facts({ memoryAvailableBytes: 10 * 2 ** 20 }));
-  await clock.step(10_000);
+  await step(10_000);
   await waitFor(() => statusWrites() === before + 2);
   const mem = api.list('nodes')[0]!.status.conditions.find((c: { type: string }) => c.type === 'MemoryPressure');
   assert.equal(mem.reason, 'KubeletHasInsufficientMemory');
 
   // Five minutes without change: one report to refresh the heartbeat.
   const n = statusWrites();
-  for (let i = 0; i < 30; i++) await clock.step(10_000);
+  for (let i = 0; i < 30; i++) await step(10_000);
   await waitFor(() => statusWrites() === n + 1);
   ac.abort();
   await run;

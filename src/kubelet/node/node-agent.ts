@@ -100,7 +100,8 @@ export class NodeAgent {
     const due = this.#clock.now() - this.#lastReportAt >= (this.#config.statusReportPeriodMs ?? 300_000);
     if (!force && !due && !statusChanged(status, this.#lastReported)) return false;
     const nodes = this.#config.client.resource<Node>('nodes');
-    const node = await nodes.patchStatus(facts.nodeName, { status }, 'merge');
+    // metadata.name is redundant for the API server; the client's FakeApiServer needs it in status patches.
+    const node = await nodes.patchStatus(facts.nodeName, { metadata: { name: facts.nodeName }, status }, 'merge');
     this.#node = node;
     this.#lastReported = status;
     this.#lastReportAt = this.#clock.now();
