@@ -78,7 +78,7 @@ export interface ContainerScriptMatch {
   image?: string;
 }
 
-export type ExecScript = (ctx: { containerName: string; cmd: string[] }) => Partial<ExecSyncResult> | Promise<Partial<ExecSyncResult>> | undefined;
+export type ExecScript = (ctx: { containerName: string; cmd: string[] }) => Partial<ExecSyncResult> | undefined | Promise<Partial<ExecSyncResult> | undefined>;
 
 export interface FakeRuntimeConfig {
   clock?: FakeRuntimeClock;
