@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Storage benchmark: prints figures for each backend (never pass/fail). `node bench/storage.ts [count]`.
+ * Storage benchmark: prints figures for each backend (never pass/fail).
+ * `node bench/storage.ts [count] [etcd://HOST:PORT]` (etcd only when given).
  *   creates/s    sequential (await each) and concurrent (100 in flight, as a busy API server has), ~2 KB values
  *   create p50/p99 latency under 100 in flight
  *   get p50/p99  random existing keys
@@ -11,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { MemoryStore, SqliteStore, type Store } from '../src/storage/index.ts';
+import { MemoryStore, SqliteStore, openStore, type Store } from '../src/storage/index.ts';
 
 const COUNT = Number(process.argv[2] ?? 20_000);
 const value = new TextEncoder().encode(JSON.stringify({ kind: 'Pod', spec: 'x'.repeat(2000) }));
@@ -98,3 +99,5 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
+const etcd = process.argv[3];
+if (etcd) await bench(`etcd (${etcd})`, await openStore(etcd, { dataDir: tmpdir() }));

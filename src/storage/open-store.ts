@@ -29,7 +29,9 @@ export async function openStore(spec: string, options: OpenStoreOptions): Promis
     for (const e of endpoints)
       if (!/^[^\s/:]+:\d+$/.test(e) && !/^\[[0-9a-fA-F:]+\]:\d+$/.test(e))
         throw new Error(`--storage ${spec}: bad etcd endpoint ${JSON.stringify(e)} (want HOST:PORT)`);
-    throw new Error(`--storage ${spec}: the etcd backend is not built yet`);
+    // Loaded on demand: etcd3 pulls in gRPC, which sqlite and memory users need not pay for at start-up.
+    const { EtcdStore } = await import('./etcd/index.ts');
+    return new EtcdStore({ endpoints: endpoints.map((e) => `http://${e}`) });
   }
   throw new Error(`--storage ${JSON.stringify(spec)}: want sqlite, memory or etcd://HOST:PORT[,HOST:PORT]`);
 }
