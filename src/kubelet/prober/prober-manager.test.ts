@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeClock } from '../../machinery/clock.ts';
+import { ProbeManager } from './prober-manager.ts';
+import type { ProbeResult } from './probe.ts';
+import { RecordingEventRecorder } from '../kuberuntime/events.ts';
+import { makePod, runtimeStatus } from '../kuberuntime/testing.ts';
+
+const settle = async () => {
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+};
+
+test('probe workers: initial values, initialDelay, thresholds, startup gating, hold after liveness failure', async () => {
+  const clock = new FakeClock();
+  const start = clock.now();
+  const pod = makePod('p')
+    .container('web', {
+      startupProbe: { exec: { command: ['s'] }, periodSeconds: 1, failureThreshold: 30 },
+      livenessProbe: { exec: { command: ['l'] }, periodSeconds: 1, failureThreshold: 3 },
+      readinessProbe: { exec: { command: ['r'] }, periodSeconds: 1, initialDelaySeconds: 8, successThreshold: 2 },
+    })
+    .build();
+  const status = runtimeStatus(pod, [{ name: 'web', id: 'c1', startedAt: start }]);
+  const answers: Record<string, ProbeResult> = { s: 'Failure', l: 'Success', r: 'Success' };
+  const ran: string[] = [];
+  const recorder = new RecordingEventRecorder();
+  const woke: string[] = [];
+  const pm = new ProbeManager({
+    runtime: { execSync: async () => ({ stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: 0 }) },
+    recorder,
+    clock,
+    statusOf: () => status,
+    prober: async (probe) => {
+      const cmd = probe.exec!.command![0];
+      ran.push(cmd);
+      return { result: answers[cmd], output: `${cmd} said no` };
+    },
+  });
+  pm.subscribe((uid) => woke.push(uid));
+  pm.addPod(pod);
+  pm.addPod(pod);
+  assert.equal(pm.workerCount, 3, 'one worker per (container, kind), idempotent');
+  await settle();
+  assert.deepEqual([pm.liveness('c1'), pm.ready('c1'), pm.startup('c1')], ['Success', false, 'Unknown']);
+  await clock.step(3000);
+  await settle();
+  assert.ok(!ran.includes('l') && !ran.includes('r'), 'liveness and readiness wait for startup');
+  assert.equal(recorder.events[0].message, 'Startup probe failed: s said no');
+  answers.s = 'Success';
+  await clock.step(1000);
+  await settle();
+  assert.equal(pm.started('c1'), true);
+  await clock.step(1000);
+  await settle();
+  assert.ok(ran.includes('l'));
+  assert.ok(!ran.includes('r'), 'readiness waits initialDelaySeconds');
+  await clock.step(3000);
+  await settle();
+  assert.ok(ran.includes('r'));
+  assert.equal(pm.ready('c1'), false, 'successThreshold 2 not reached yet');
+  await clock.step(1000);
+  await settle();
+  assert.equal(pm.ready('c1'), true);
+  answers.l = 'Failure';
+  await clock.step(2000);
+  await settle();
+  assert.equal(pm.liveness('c1'), 'Success', 'two failures are below the threshold');
+  await clock.step(1000);
+  await settle();
+  assert.equal(pm.liveness('c1'), 'Failure');
+  const livenessRuns = ran.filter((c) => c === 'l').length;
+  await clock.step(3000);
+  await settle();
+  assert.equal(ran.filter((c) => c === 'l').length, livenessRuns, 'on hold until the container is replaced');
+  assert.ok(woke.length > 0 && woke.every((u) => u === 'uid-p'));
+  // The container is replaced: the worker starts over for the new id.
+  status.containerStatuses[0] = { ...status.containerStatuses[0], id: 'c2', startedAt: clock.now() };
+  answers.l = 'Success';
+  answers.s = 'Success';
+  await clock.step(1000);
+  await settle();
+  assert.equal(pm.liveness('c2'), 'Success');
+  assert.equal(pm.liveness('c1'), undefined, 'results of the old container dropped');
+  await pm.removePod('uid-p');
+  assert.equal(pm.workerCount, 0);
+});
