@@ -185,7 +185,7 @@ describe('image store (integration)', { skip }, () => {
       alone.abort();
       await assert.rejects(lone, { name: 'AbortError' });
       assert.deepEqual(await solo.listImages(), []);
-      assert.deepEqual(readdirSync(join(solo.store.root, 'tmp')), []);
+      assert.deepEqual(readdirSync(solo.store.tmp), []);
       // Pulling again: manifests only, no blob downloads.
       proxy.requests.length = 0;
       await svc.pullImage(`${proxy.host}/apps/hello:v1`);
@@ -316,15 +316,42 @@ describe('image store (integration)', { skip }, () => {
     await assert.rejects(svc.garbageCollect({ highThresholdPercent: 50, lowThresholdPercent: 60, inUse: new Set() }), (e) => isRuntimeError(e, 'InvalidArgument'));
   });
 
+  test('a second process sharing the store sees and adds images', async () => {
+    const svc = newService();
+    await svc.pullImage(`${registry.host}/apps/hello:v1`);
+    const script = `
+      import { OciImageService } from ${JSON.stringify(join(import.meta.dirname, '../../src/runtime/images/index.ts'))};
+      const svc = new OciImageService({ root: ${JSON.stringify(svc.store.root)} });
+      const seen = (await svc.listImages()).map((i) => i.id);
+      const [img] = await svc.importArchive(${JSON.stringify(archive)}, { tag: 'imported:by-cli' });
+      console.log(JSON.stringify({ seen, imported: img.id }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as { seen: string[]; imported: string };
+    assert.deepEqual(out.seen, [derived.config.digest]);
+    assert.equal(out.imported, busybox.config.digest);
+    // This process picks the other's image up without a restart, and its own later writes keep it.
+    assert.equal((await svc.imageStatus('imported:by-cli'))?.id, busybox.config.digest);
+    await svc.pullImage(`${registry.host}/library/busybox:other`);
+    const again = new OciImageService({ root: svc.store.root });
+    assert.deepEqual((await again.imageStatus(busybox.config.digest))?.repoTags.sort(), [BUSYBOX_IMAGE, 'docker.io/library/imported:by-cli', `${registry.host}/library/busybox:other`].sort());
+    assert.ok(!existsSync(join(svc.store.root, 'images.lock')));
+  });
+
   test('state survives a restart; leftovers of an interrupted unpack are cleared', async () => {
-    const first = newService();
-    const id = await first.pullImage(`${registry.host}/library/busybox:1.35`);
-    const root = first.store.root;
-    mkdirSync(join(root, 'tmp/layer-half-done'), { recursive: true });
+    const root = join(work, `store-${nextRoot++}`);
+    const ref = `${registry.host}/library/busybox:1.35`;
+    // The first "node agent" is another process that pulls and exits.
+    const script = `
+      import { OciImageService } from ${JSON.stringify(join(import.meta.dirname, '../../src/runtime/images/index.ts'))};
+      console.log(await new OciImageService({ root: ${JSON.stringify(root)} }).pullImage(${JSON.stringify(ref)}));`;
+    const id = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).trim();
+    assert.equal(id, busybox.config.digest);
+    // What a crash mid-pull leaves: a dead process's scratch dir, a layer directory no image names.
+    const deadPid = 4194303;
+    mkdirSync(join(root, `tmp/${deadPid}-abcd/layer-half-done`), { recursive: true });
     mkdirSync(join(root, 'layers', 'f'.repeat(64)));
     const again = new OciImageService({ root });
-    assert.equal((await again.imageStatus('127.0.0.1:' + registry.host.split(':')[1] + '/library/busybox:1.35'))?.id, id);
-    assert.ok(!existsSync(join(root, 'tmp/layer-half-done')));
+    assert.equal((await again.imageStatus(ref))?.id, id);
+    assert.ok(!existsSync(join(root, `tmp/${deadPid}-abcd`)));
     assert.ok(!existsSync(join(root, 'layers', 'f'.repeat(64))));
     // A layer directory that went missing is unpacked again on use.
     const { layerDirs } = await again.imageLayers(id);

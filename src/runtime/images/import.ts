@@ -72,7 +72,7 @@ export async function importArchive(store: ImageStore, path: string, options: Im
   let dir = path;
   let tmp: string | undefined;
   if (!st.isDirectory()) {
-    tmp = join(store.root, 'tmp', `import-${randomBytes(6).toString('hex')}`);
+    tmp = join(store.tmp, `import-${randomBytes(6).toString('hex')}`);
     await mkdir(tmp, { recursive: true });
     dir = tmp;
   }

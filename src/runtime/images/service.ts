@@ -101,7 +101,7 @@ export class OciImageService implements ImageService {
   }
 
   async pullImage(ref: string, options: { auth?: AuthConfig; signal?: AbortSignal; onProgress?: (p: PullProgress) => void } = {}): Promise<string> {
-    await this.store.open();
+    await this.store.ready();
     const parsed = this.#parse(ref);
     const key = formatReference(parsed);
     options.signal?.throwIfAborted();
@@ -150,18 +150,18 @@ export class OciImageService implements ImageService {
   }
 
   async imageStatus(ref: string): Promise<Image | undefined> {
-    await this.store.open();
+    await this.store.ready();
     const img = this.#find(ref);
     return img ? this.#toImage(img) : undefined;
   }
 
   async listImages(): Promise<Image[]> {
-    await this.store.open();
+    await this.store.ready();
     return Promise.all(this.store.images().map((img) => this.#toImage(img)));
   }
 
   async removeImage(ref: string): Promise<void> {
-    await this.store.open();
+    await this.store.ready();
     await this.store.locked(async () => {
       const img = this.#find(ref);
       if (!img) return;
@@ -171,7 +171,7 @@ export class OciImageService implements ImageService {
   }
 
   async imageFsInfo(): Promise<{ mountpoint: string; usedBytes: number; capacityBytes: number; availableBytes: number }> {
-    await this.store.open();
+    await this.store.ready();
     const { capacityBytes, availableBytes } = await this.#fsStats(this.store.root);
     return { mountpoint: this.store.root, usedBytes: await this.store.diskUsage(), capacityBytes, availableBytes };
   }
@@ -181,7 +181,7 @@ export class OciImageService implements ImageService {
    * Returns the images imported.
    */
   async importArchive(path: string, options: { tag?: string; signal?: AbortSignal } = {}): Promise<Image[]> {
-    await this.store.open();
+    await this.store.ready();
     const records = await importFiles(this.store, path, { ...options, now: () => this.#clock.now() });
     return Promise.all(records.map((r) => this.#toImage(r)));
   }
@@ -193,7 +193,7 @@ export class OciImageService implements ImageService {
    * kubelet's image GC passes running containers' images in `inUse`.
    */
   async imageLayers(ref: string): Promise<ImageLayers> {
-    await this.store.open();
+    await this.store.ready();
     const img = this.#find(ref);
     if (!img) throw new RuntimeError('NotFound', `image "${ref}" not found`);
     for (const l of img.layers) await this.store.ensureLayer(l, undefined);
@@ -212,7 +212,7 @@ export class OciImageService implements ImageService {
     if (!(high >= 0 && high <= 100 && low >= 0 && low <= high)) {
       throw new RuntimeError('InvalidArgument', `image GC thresholds need 0 <= low (${low}) <= high (${high}) <= 100`);
     }
-    await this.store.open();
+    await this.store.ready();
     const { capacityBytes, availableBytes } = await this.#fsStats(this.store.root);
     const result: GarbageCollectResult = { bytesToFree: 0, freedBytes: 0, removed: [], satisfied: true };
     if (capacityBytes <= 0) return result;

@@ -4,16 +4,23 @@
  *   <root>/blobs/sha256/<hex>      manifests, configs and layer blobs as pulled or imported (verified)
  *   <root>/layers/<chain id hex>/  each layer unpacked once, whiteouts in overlayfs form, keyed by chain id
  *   <root>/images.json             the index: image id (config digest) → tags, digests, manifest, layers
- *   <root>/tmp/                    downloads and unpacks in progress (cleared at start-up)
+ *   <root>/images.lock             held (O_EXCL file with the holder's pid) while the index is rewritten
+ *   <root>/tmp/<pid>-<rand>/       this process's downloads and unpacks in progress
  *
- * Everything lands by rename from tmp/, so a crash leaves either the old state or the new one. One write
- * per blob digest and one unpack per chain id run at a time (single flight), whoever asks: that is how
- * concurrent pulls of one image, or of two images sharing a layer, download and unpack once. Index changes
- * are serialised by a lock; removal skips blobs and layers that a pull in progress has pinned.
+ * Everything lands by rename from tmp/, so a crash leaves either the old state or the new one; a dead
+ * process's tmp dir is removed by the next one to open the store. One write per blob digest and one unpack
+ * per chain id run at a time (single flight), whoever asks: that is how concurrent pulls of one image, or of
+ * two images sharing a layer, download and unpack once. Removal skips blobs and layers that a pull in
+ * progress has pinned.
+ *
+ * Several processes may share a store (a node agent and a `kubeling image import` next to it): index
+ * rewrites take the lock file and re-read the index first, and every read checks whether the file changed,
+ * so each sees the others' images. Orphans (layers or blobs no image names) are swept at open only when no
+ * other live process uses the store, since they may be another process's pull in progress.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -76,6 +83,18 @@ export class DigestMismatchError extends Error {
   }
 }
 
+/** Scratch dirs of the stores open in this process (two services on one root in one process: tests). */
+const openStores = new Set<string>();
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Every blob an image keeps: manifest, config, layers, and the index its repo digest names (if pulled by one). */
 export function blobsOf(img: ImageRecord): string[] {
   const digests = [img.manifestDigest, img.configDigest, ...img.layers.map((l) => l.digest), ...img.repoDigests.map((r) => r.slice(r.indexOf('@') + 1))];
@@ -93,9 +112,14 @@ export class ImageStore {
   /** chain id → unpacked size, for disk-use reports. */
   #layerSizes = new Map<string, number>();
   #opened?: Promise<void>;
+  /** mtime/size/inode of images.json when this process last read or wrote it. */
+  #indexStamp = '';
+  /** This process's scratch directory under tmp/. */
+  readonly tmp: string;
 
   constructor(root: string) {
     this.root = root;
+    this.tmp = join(root, 'tmp', `${process.pid}-${randomBytes(4).toString('hex')}`);
   }
 
   blobPath(digest: string): string {
@@ -106,37 +130,103 @@ export class ImageStore {
     return join(this.root, 'layers', digestHex(chainId));
   }
 
-  /** Loads the index and clears leftovers of interrupted work. Called by every public entry; idempotent. */
-  open(): Promise<void> {
-    this.#opened ??= (async () => {
-      await mkdir(join(this.root, 'blobs', 'sha256'), { recursive: true });
-      await mkdir(join(this.root, 'layers'), { recursive: true });
-      await rm(join(this.root, 'tmp'), { recursive: true, force: true });
-      await mkdir(join(this.root, 'tmp'), { recursive: true });
-      try {
-        const file = JSON.parse(await readFile(join(this.root, 'images.json'), 'utf8')) as IndexFile;
-        for (const img of file.images) {
-          this.#images.set(img.id, img);
-          for (const l of img.layers) if (l.unpackedSize !== undefined) this.#layerSizes.set(l.chainId, l.unpackedSize);
-        }
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`image index ${join(this.root, 'images.json')} unreadable`, { cause: err });
-      }
-      await this.#sweep();
-    })();
-    return this.#opened;
+  /**
+   * Opens the store (once: directories, index, leftovers of dead processes), then picks up index changes
+   * other processes made. Called by every public entry; cheap after the first call (one stat).
+   */
+  async ready(): Promise<void> {
+    this.#opened ??= this.#open();
+    await this.#opened;
+    await this.#refresh();
   }
 
-  /** Runs `fn` with the index lock held (index reads and writes that must not interleave). */
+  async #open(): Promise<void> {
+    await mkdir(join(this.root, 'blobs', 'sha256'), { recursive: true });
+    await mkdir(join(this.root, 'layers'), { recursive: true });
+    await mkdir(join(this.root, 'tmp'), { recursive: true });
+    let othersAlive = false;
+    for (const name of await readdir(join(this.root, 'tmp'))) {
+      const path = join(this.root, 'tmp', name);
+      const pid = Number(/^(\d+)-/.exec(name)?.[1]);
+      if (pid === process.pid ? openStores.has(path) : pid && isAlive(pid)) othersAlive = true;
+      else await rm(path, { recursive: true, force: true });
+    }
+    await mkdir(this.tmp, { recursive: true });
+    openStores.add(this.tmp);
+    await this.#withFileLock(async () => {
+      await this.#refresh();
+      if (!othersAlive) await this.#sweep();
+    });
+  }
+
+  /** Re-reads images.json if another process (or a crash-restart) changed it since we last saw it. */
+  async #refresh(): Promise<void> {
+    const path = join(this.root, 'images.json');
+    const st = await stat(path).catch(() => undefined);
+    const stamp = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : '';
+    if (stamp === this.#indexStamp) return;
+    let file: IndexFile = { version: 1, images: [] };
+    if (st) {
+      try {
+        file = JSON.parse(await readFile(path, 'utf8')) as IndexFile;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`image index ${path} unreadable`, { cause: err });
+      }
+    }
+    const previous = this.#images;
+    this.#images = new Map();
+    for (const img of file.images) {
+      // lastUsedAt moves in memory between saves: keep the later of ours and the file's.
+      const mine = previous.get(img.id);
+      if (mine) img.lastUsedAt = Math.max(img.lastUsedAt, mine.lastUsedAt);
+      this.#images.set(img.id, img);
+      for (const l of img.layers) if (l.unpackedSize !== undefined) this.#layerSizes.set(l.chainId, l.unpackedSize);
+    }
+    this.#indexStamp = stamp;
+  }
+
+  /**
+   * Runs `fn` holding the index lock: in this process (a promise chain) and across processes (the lock
+   * file), with the index re-read first. Every index change goes through here.
+   */
   async locked<T>(fn: () => Promise<T>): Promise<T> {
+    await this.ready();
     const prev = this.#lock;
     let release!: () => void;
     this.#lock = new Promise((r) => (release = r));
     await prev;
     try {
-      return await fn();
+      return await this.#withFileLock(async () => {
+        await this.#refresh();
+        return fn();
+      });
     } finally {
       release();
+    }
+  }
+
+  async #withFileLock<T>(fn: () => Promise<T>): Promise<T> {
+    const lock = join(this.root, 'images.lock');
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await writeFile(lock, String(process.pid), { flag: 'wx' });
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
+        // A holder that died (or a lock file left half-written) is stale: take the lock over.
+        if (!holder || (holder !== process.pid && !isAlive(holder))) {
+          await unlink(lock).catch(() => undefined);
+          continue;
+        }
+        if (attempt > 3000) throw new Error(`image store ${this.root}: lock held by pid ${holder} for over a minute`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await unlink(lock).catch(() => undefined);
     }
   }
 
@@ -150,10 +240,12 @@ export class ImageStore {
 
   /** Saves the index (call with the lock held). */
   async #save(): Promise<void> {
-    const tmp = join(this.root, 'tmp', `images.json.${randomBytes(4).toString('hex')}`);
+    const tmp = join(this.tmp, `images.json.${randomBytes(4).toString('hex')}`);
     const file: IndexFile = { version: 1, images: this.images() };
     await writeFile(tmp, JSON.stringify(file, null, 1));
     await rename(tmp, join(this.root, 'images.json'));
+    const st = await stat(join(this.root, 'images.json'));
+    this.#indexStamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
   }
 
   /**
@@ -217,7 +309,7 @@ export class ImageStore {
     if (running) return running;
     const work = (async () => {
       if (this.hasBlob(digest)) return;
-      const tmp = join(this.root, 'tmp', `blob-${randomBytes(8).toString('hex')}`);
+      const tmp = join(this.tmp, `blob-${randomBytes(8).toString('hex')}`);
       const hash = createHash('sha256');
       const tap = new Transform({
         transform(chunk: Buffer, _enc, cb) {
@@ -255,11 +347,18 @@ export class ImageStore {
     const work = (async () => {
       const dir = this.layerDir(layer.chainId);
       if (existsSync(dir)) return this.#layerSizes.get(layer.chainId) ?? layer.unpackedSize ?? 0;
-      const tmp = join(this.root, 'tmp', `layer-${digestHex(layer.chainId).slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+      const tmp = join(this.tmp, `layer-${digestHex(layer.chainId).slice(0, 12)}-${randomBytes(4).toString('hex')}`);
       await mkdir(tmp);
       try {
         const { size } = await unpackLayer(this.blobPath(layer.digest), tmp, { compression, expectedDiffId: layer.diffId, signal });
-        await rename(tmp, dir);
+        try {
+          await rename(tmp, dir);
+        } catch (err) {
+          // Another process unpacked the same layer first: theirs is as good as ours.
+          const code = (err as NodeJS.ErrnoException).code;
+          if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !existsSync(dir)) throw err;
+          await rm(tmp, { recursive: true, force: true });
+        }
         this.#layerSizes.set(layer.chainId, size);
         return size;
       } catch (err) {
@@ -317,7 +416,7 @@ export class ImageStore {
   /** Renames a directory into tmp/ first (atomic from readers' view), then deletes it. */
   async #removeDir(dir: string): Promise<void> {
     if (!existsSync(dir)) return;
-    const trash = join(this.root, 'tmp', `rm-${randomBytes(6).toString('hex')}`);
+    const trash = join(this.tmp, `rm-${randomBytes(6).toString('hex')}`);
     await rename(dir, trash);
     await rm(trash, { recursive: true, force: true });
   }
