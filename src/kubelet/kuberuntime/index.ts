@@ -1,6 +1,6 @@
 /** Pod → runtime calls: the plan (computePodActions), its execution (KubeRuntimeManager), configs, labels. */
 export type { ContainerEnvironment, VolumeManager } from './container-environment.ts';
-export { RecordingEventRecorder, type EventRecorder, type EventType } from './events.ts';
+export { RecordingEventRecorder, containerFieldPath, type EventRecorder, type EventOptions, type EventType } from './events.ts';
 export {
   computePodActions,
   podSandboxChanged,

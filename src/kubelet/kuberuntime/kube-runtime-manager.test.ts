@@ -40,6 +40,7 @@ test('syncPod: sandbox, pull, create, start, with events and a config like the r
   assert.deepEqual(r.errors, []);
   assert.deepEqual(h.recorder.reasons(), ['Pulling', 'Pulled', 'Created', 'Started']);
   assert.deepEqual(h.recorder.events.map((e) => e.message).slice(2), ['Created container: web', 'Started container web']);
+  assert.ok(h.recorder.events.every((e) => e.fieldPath === 'spec.containers{web}'));
   const sandbox = h.runtime.calls.find((c) => c.method === 'runPodSandbox')!.args[0] as PodSandboxConfig;
   assert.equal(sandbox.linux.cgroupParent, 'kubepods/burstable/poduid-web');
   assert.deepEqual(sandbox.portMappings, [{ protocol: 'TCP', containerPort: 80, hostPort: 8080, hostIp: undefined }]);

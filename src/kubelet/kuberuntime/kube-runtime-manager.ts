@@ -21,7 +21,7 @@ import { Backoff, realClock, type Clock } from '../../machinery/index.ts';
 import { isRuntimeError, type ContainerRuntime, type DnsConfig, type AuthConfig, type PodSandboxConfig } from '../../runtime/runtime.ts';
 import type { Container, LifecycleHandler, Pod } from './api.ts';
 import type { ContainerEnvironment } from './container-environment.ts';
-import type { EventRecorder } from './events.ts';
+import { containerFieldPath, type EventRecorder } from './events.ts';
 import { computePodActions, type ContainerToKill, type PodActions, type ProbeResultsView } from './compute-pod-actions.ts';
 import { ContainerConfigError, generateContainerConfig, generatePodSandboxConfig } from './container-config.ts';
 import {
@@ -172,6 +172,10 @@ export class KubeRuntimeManager {
     this.crashBackoff = config.crashBackoff ?? new Backoff({ initialMs: 10_000, maxMs: 300_000, clock: this.#clock });
     this.imageBackoff = config.imageBackoff ?? new Backoff({ initialMs: 10_000, maxMs: 300_000, clock: this.#clock });
     this.#hooks = new HandlerRunner({ runtime: this.runtime, clock: this.#clock });
+  }
+
+  #containerEvent(pod: Pod, name: string, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.#recorder.event(pod, type, reason, message, { fieldPath: containerFieldPath(pod, name) });
   }
 
   /** Lets the ProbeManager be wired after construction (it needs the runtime too). */
@@ -355,7 +359,7 @@ export class KubeRuntimeManager {
     if (previous && previous.state === 'exited' && type !== 'ephemeral') {
       const key = `${pod.metadata?.name}_${pod.metadata?.namespace}_${pod.metadata?.uid}_${c.name}_${previous.hash}`;
       if (this.crashBackoff.isInBackOffSince(key, previous.finishedAt)) {
-        this.#recorder.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${formatPod(pod)}`);
+        this.#containerEvent(pod, c.name, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${formatPod(pod)}`);
         throw new SyncError('CrashLoopBackOff', `back-off ${formatDuration(this.crashBackoff.get(key))} restarting failed container=${c.name} pod=${formatPod(pod)}`);
       }
       this.crashBackoff.next(key, previous.finishedAt);
@@ -381,7 +385,7 @@ export class KubeRuntimeManager {
       });
     } catch (err) {
       const message = errorMessage(err);
-      this.#recorder.event(pod, 'Warning', 'Failed', `Error: ${message}`);
+      this.#containerEvent(pod, c.name, 'Warning', 'Failed', `Error: ${message}`);
       throw new SyncError(err instanceof ContainerConfigError ? 'CreateContainerConfigError' : 'CreateContainerConfigError', message, { cause: err });
     }
 
@@ -390,19 +394,19 @@ export class KubeRuntimeManager {
       id = await this.runtime.createContainer(sandboxId, config, sandboxConfig);
     } catch (err) {
       const message = errorMessage(err);
-      this.#recorder.event(pod, 'Warning', 'Failed', `Error: ${message}`);
+      this.#containerEvent(pod, c.name, 'Warning', 'Failed', `Error: ${message}`);
       throw new SyncError('CreateContainerError', message, { cause: err });
     }
-    this.#recorder.event(pod, 'Normal', 'Created', `Created container: ${c.name}`);
+    this.#containerEvent(pod, c.name, 'Normal', 'Created', `Created container: ${c.name}`);
 
     try {
       await this.runtime.startContainer(id);
     } catch (err) {
       const message = errorMessage(err);
-      this.#recorder.event(pod, 'Warning', 'Failed', `Error: ${message}`);
+      this.#containerEvent(pod, c.name, 'Warning', 'Failed', `Error: ${message}`);
       throw new SyncError('RunContainerError', message, { cause: err });
     }
-    this.#recorder.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
+    this.#containerEvent(pod, c.name, 'Normal', 'Started', `Started container ${c.name}`);
 
     const postStart = c.lifecycle?.postStart;
     if (postStart) {
@@ -411,7 +415,7 @@ export class KubeRuntimeManager {
       } catch (err) {
         if (signal?.aborted) throw err;
         const message = errorMessage(err);
-        this.#recorder.event(pod, 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
+        this.#containerEvent(pod, c.name, 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
         await this.killContainer(pod, id, c.name, c, 'FailedPostStartHook', '').catch(() => {});
         throw new SyncError('PostStartHookError', message, { cause: err });
       }
@@ -425,38 +429,38 @@ export class KubeRuntimeManager {
     const policy = c.imagePullPolicy ?? defaultPullPolicy(ref);
     const present = await this.runtime.imageStatus(ref);
     if (present && policy !== 'Always') {
-      this.#recorder.event(pod, 'Normal', 'Pulled', `Container image ${JSON.stringify(ref)} already present on machine`);
+      this.#containerEvent(pod, c.name, 'Normal', 'Pulled', `Container image ${JSON.stringify(ref)} already present on machine`);
       return { imageRef: present.id, image: present };
     }
     if (policy === 'Never') {
       const message = `Container image ${JSON.stringify(ref)} is not present with pull policy of Never`;
-      this.#recorder.event(pod, 'Warning', 'ErrImageNeverPull', message);
-      this.#recorder.event(pod, 'Warning', 'Failed', 'Error: ErrImageNeverPull');
+      this.#containerEvent(pod, c.name, 'Warning', 'ErrImageNeverPull', message);
+      this.#containerEvent(pod, c.name, 'Warning', 'Failed', 'Error: ErrImageNeverPull');
       throw new SyncError('ErrImageNeverPull', message);
     }
     const key = `${pod.metadata?.uid}_${ref}`;
     if (this.imageBackoff.isInBackOffSinceUpdate(key, this.#clock.now())) {
       const message = `Back-off pulling image ${JSON.stringify(ref)}`;
-      this.#recorder.event(pod, 'Normal', 'BackOff', message);
-      this.#recorder.event(pod, 'Warning', 'Failed', 'Error: ImagePullBackOff');
+      this.#containerEvent(pod, c.name, 'Normal', 'BackOff', message);
+      this.#containerEvent(pod, c.name, 'Warning', 'Failed', 'Error: ImagePullBackOff');
       throw new SyncError('ImagePullBackOff', message);
     }
-    this.#recorder.event(pod, 'Normal', 'Pulling', `Pulling image ${JSON.stringify(ref)}`);
+    this.#containerEvent(pod, c.name, 'Normal', 'Pulling', `Pulling image ${JSON.stringify(ref)}`);
     const started = this.#clock.now();
     try {
       const auth = await this.#pullCredentials?.(pod, ref);
       const id = await this.runtime.pullImage(ref, { auth, signal });
       const image = await this.runtime.imageStatus(id);
       const took = ((this.#clock.now() - started) / 1000).toFixed(3).replace(/\.?0+$/, '') + 's';
-      this.#recorder.event(pod, 'Normal', 'Pulled', `Successfully pulled image ${JSON.stringify(ref)} in ${took} (${took} including waiting). Image size: ${image?.size ?? 0} bytes.`);
+      this.#containerEvent(pod, c.name, 'Normal', 'Pulled', `Successfully pulled image ${JSON.stringify(ref)} in ${took} (${took} including waiting). Image size: ${image?.size ?? 0} bytes.`);
       this.imageBackoff.reset(key);
       return { imageRef: id, image };
     } catch (err) {
       if (signal?.aborted) throw err;
       this.imageBackoff.next(key);
       const message = errorMessage(err);
-      this.#recorder.event(pod, 'Warning', 'Failed', `Failed to pull image ${JSON.stringify(ref)}: ${message}`);
-      this.#recorder.event(pod, 'Warning', 'Failed', 'Error: ErrImagePull');
+      this.#containerEvent(pod, c.name, 'Warning', 'Failed', `Failed to pull image ${JSON.stringify(ref)}: ${message}`);
+      this.#containerEvent(pod, c.name, 'Warning', 'Failed', 'Error: ErrImagePull');
       throw new SyncError('ErrImagePull', message, { cause: err });
     }
   }
@@ -505,7 +509,7 @@ export class KubeRuntimeManager {
       const probeGrace = (probe as { terminationGracePeriodSeconds?: number } | undefined)?.terminationGracePeriodSeconds;
       grace = probeGrace ?? pod?.spec?.terminationGracePeriodSeconds ?? Number(annotations?.[ANNOTATION_POD_GRACE_PERIOD] ?? MIN_GRACE_SECONDS);
     }
-    if (pod) this.#recorder.event(pod, 'Normal', 'Killing', message || `Stopping container ${name}`);
+    if (pod) this.#containerEvent(pod, name, 'Normal', 'Killing', message || `Stopping container ${name}`);
 
     const preStop: LifecycleHandler | undefined =
       spec?.lifecycle?.preStop ?? (annotations?.[ANNOTATION_PRESTOP] ? JSON.parse(annotations[ANNOTATION_PRESTOP]) : undefined);
@@ -524,7 +528,7 @@ export class KubeRuntimeManager {
       const outcome = await Promise.race([hook, timer]);
       ac.abort();
       if (outcome !== 'ok' && outcome !== 'timeout' && outcome !== 'cancelled')
-        this.#recorder.event(pod, 'Warning', 'FailedPreStopHook', 'PreStopHook failed');
+        this.#containerEvent(pod, name, 'Warning', 'FailedPreStopHook', 'PreStopHook failed');
       grace -= Math.floor((this.#clock.now() - started) / 1000);
     }
     if (grace < MIN_GRACE_SECONDS) grace = MIN_GRACE_SECONDS;

@@ -13,7 +13,7 @@
 import { realClock, type Clock } from '../../machinery/index.ts';
 import type { ContainerRuntime } from '../../runtime/runtime.ts';
 import type { Container, Pod, Probe } from '../kuberuntime/api.ts';
-import type { EventRecorder } from '../kuberuntime/events.ts';
+import { containerFieldPath, type EventRecorder } from '../kuberuntime/events.ts';
 import { isSidecar, type RuntimePodStatus } from '../kuberuntime/runtime-pod.ts';
 import { runProbe, type ProbeOutcome, type ProbeResult, type ProbeTarget } from './probe.ts';
 
@@ -178,7 +178,7 @@ export class ProbeManager {
           const outcome = await this.#prober(probe, { pod, container: c, containerId: cur.id, podIP: status?.ips[0] ?? '' }, signal);
           if (signal.aborted) break;
           if (outcome.result === 'Failure')
-            this.#recorder.event(pod, 'Warning', 'Unhealthy', `${KIND_TITLE[kind]} probe failed: ${outcome.output}`);
+            this.#recorder.event(pod, 'Warning', 'Unhealthy', `${KIND_TITLE[kind]} probe failed: ${outcome.output}`, { fieldPath: containerFieldPath(pod, c.name) });
           if (outcome.result !== 'Unknown') {
             run = outcome.result === lastResult ? run + 1 : 1;
             lastResult = outcome.result;
