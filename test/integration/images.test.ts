@@ -136,6 +136,15 @@ describe('image store (integration)', { skip }, () => {
     assert.ok(existsSync(join(hello.layerDirs[1]!, 'app/hello.sh')));
   });
 
+  test('a mirror serves docker.io names from the loopback registry', async () => {
+    assert.throws(() => newService({ mirrors: { 'docker.io': 'ftp://x' } }), /must be http\(s\)/);
+    const svc = newService({ mirrors: { 'docker.io': `http://${registry.host}/` } });
+    assert.equal(await svc.pullImage('busybox:1.35'), busybox.config.digest);
+    const img = (await svc.imageStatus('busybox:1.35'))!;
+    assert.deepEqual(img.repoTags, [BUSYBOX_IMAGE]);
+    assert.deepEqual(img.repoDigests, [`docker.io/library/busybox@${busybox.manifest.digest}`]);
+  });
+
   test('pulls Docker schema 2 images pushed by skopeo', async (t) => {
     try {
       execFileSync('sh', ['-c', 'command -v skopeo'], { stdio: 'ignore' });

@@ -18,7 +18,7 @@ export interface PullOptions {
   signal?: AbortSignal;
   onProgress?: (p: PullProgress) => void;
   now: () => number;
-  /** scheme://host to use instead of the reference's registry; tests only. */
+  /** scheme://host to use instead of the reference's registry (a mirror). */
   endpoint?: string;
 }
 

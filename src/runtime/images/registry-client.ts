@@ -53,7 +53,7 @@ export interface RegistryClientOptions {
   repository: string;
   auth?: AuthConfig;
   signal?: AbortSignal;
-  /** Overrides the endpoint (scheme://host); tests only. */
+  /** Overrides the endpoint (scheme://host): a mirror. */
   endpoint?: string;
 }
 

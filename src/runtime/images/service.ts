@@ -23,8 +23,12 @@ export interface OciImageServiceConfig {
   clock?: Clock;
   /** Filesystem capacity and free bytes of `root` (tests inject a full disk). Default: statfs. */
   fsStats?: (path: string) => Promise<{ capacityBytes: number; availableBytes: number }>;
-  /** Registry endpoint overrides (`domain` → `scheme://host`); tests only. */
-  endpoints?: Record<string, string>;
+  /**
+   * Registry mirrors, as k3s's registries.yaml has them: `domain` → endpoint URL (`http://127.0.0.1:5000`).
+   * Pulls of `busybox:1.35` with `{ 'docker.io': 'http://127.0.0.1:5000' }` fetch
+   * `http://127.0.0.1:5000/v2/library/busybox/manifests/1.35`; the image keeps its docker.io name.
+   */
+  mirrors?: Record<string, string>;
 }
 
 /** What the oci backend needs to build a container's root filesystem. */
@@ -83,7 +87,7 @@ export class OciImageService implements ImageService {
   readonly store: ImageStore;
   #clock: Clock;
   #fsStats: NonNullable<OciImageServiceConfig['fsStats']>;
-  #endpoints: Record<string, string>;
+  #mirrors: Record<string, string>;
   #configs = new Map<string, ImageConfigFile>();
   #pulls = new Map<string, PullRun>();
 
@@ -91,7 +95,11 @@ export class OciImageService implements ImageService {
     if (!config.root) throw new Error('OciImageService: root is required');
     this.store = new ImageStore(config.root);
     this.#clock = config.clock ?? realClock;
-    this.#endpoints = config.endpoints ?? {};
+    this.#mirrors = {};
+    for (const [domain, url] of Object.entries(config.mirrors ?? {})) {
+      if (!/^https?:\/\/[^/]+$/.test(url.replace(/\/+$/, ''))) throw new Error(`OciImageService: mirror for ${domain} must be http(s)://host[:port], got ${JSON.stringify(url)}`);
+      this.#mirrors[domain] = url.replace(/\/+$/, '');
+    }
     this.#fsStats =
       config.fsStats ??
       (async (path) => {
@@ -114,7 +122,7 @@ export class OciImageService implements ImageService {
         auth: options.auth,
         signal: controller.signal,
         now: () => this.#clock.now(),
-        endpoint: this.#endpoints[parsed.domain],
+        endpoint: this.#mirrors[parsed.domain],
         onProgress: (p) => {
           for (const l of created.listeners) l(p);
         },
