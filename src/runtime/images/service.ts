@@ -8,6 +8,7 @@
  * and progress); blob downloads and layer unpacks are single-flight per digest / chain id in the store, so
  * two images sharing a layer also fetch it once. Index writes are serialised by the store's lock.
  */
+import { createHash } from 'node:crypto';
 import { statfs } from 'node:fs/promises';
 import { realClock, type Clock } from '../../machinery/index.ts';
 import { RuntimeError, type AuthConfig, type Image, type ImageService, type PullProgress } from '../runtime.ts';
@@ -111,7 +112,9 @@ export class OciImageService implements ImageService {
   async pullImage(ref: string, options: { auth?: AuthConfig; signal?: AbortSignal; onProgress?: (p: PullProgress) => void } = {}): Promise<string> {
     await this.store.ready();
     const parsed = this.#parse(ref);
-    const key = formatReference(parsed);
+    // Callers with other credentials get their own run (one's failure to authorise is not the other's);
+    // they still share blob downloads through the store.
+    const key = `${formatReference(parsed)}\0${createHash('sha256').update(JSON.stringify(options.auth ?? {})).digest('hex')}`;
     options.signal?.throwIfAborted();
     let run = this.#pulls.get(key);
     if (!run) {
