@@ -181,3 +181,72 @@ test('CreateContainerConfigError from the environment and runAsNonRoot', async (
   await h.sync(root);
   assert.match(h.m.reasonCache.get('uid-r', 'c')!.message, /runAsUser breaks non-root policy/);
 });
+
+test('termination messages: the file (File), the log tail on failure (FallbackToLogsOnError)', async (t) => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'kubeling-kuberuntime-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const clock = new FakeClock();
+  const runtime = new FakeRuntime({ clock });
+  const env = new StaticEnvironment();
+  const m = new KubeRuntimeManager({ runtime, environment: env, recorder: new RecordingEventRecorder(), clock, logRoot: join(dir, 'logs') });
+  const file = join(dir, 'termination-log');
+  writeFileSync(file, 'all done\n');
+  env.mounts = [{ containerPath: '/dev/termination-log', hostPath: file, readonly: false }];
+  runtime.scriptContainer({ name: 'msg' }, { exitAfterMs: 1000, exitCode: 0 });
+  const a = makePod('a').container('msg', { terminationMessagePath: '/dev/termination-log' }).restartPolicy('Never').build();
+  await m.syncPod(a, await m.getPodStatus('uid-a'));
+  env.mounts = [];
+  runtime.scriptContainer({ name: 'logs' }, { exitAfterMs: 1000, exitCode: 2, logs: ['starting', 'fatal: no config'] });
+  const b = makePod('b').container('logs', { terminationMessagePolicy: 'FallbackToLogsOnError' }).restartPolicy('Never').build();
+  await m.syncPod(b, await m.getPodStatus('uid-b'));
+  await clock.step(1000);
+  assert.equal((await m.getPodStatus('uid-a')).containerStatuses[0].message, 'all done\n');
+  assert.equal((await m.getPodStatus('uid-b')).containerStatuses[0].message, 'starting\nfatal: no config\n');
+});
+
+test('ephemeral containers start once, never restart; orphaned pods are killed by killPod without a spec', async () => {
+  const h = harness();
+  const pod = makePod('dbg').container('app').build();
+  await h.sync(pod);
+  const withDebug = structuredClone(pod);
+  withDebug.spec!.ephemeralContainers = [{ name: 'debugger', image: 'busybox:1.35', targetContainerName: 'app' }];
+  h.runtime.scriptContainer({ name: 'debugger' }, { exitAfterMs: 1000, exitCode: 0 });
+  await h.sync(withDebug);
+  const created = h.runtime.calls.filter((c) => c.method === 'createContainer').map((c) => c.args[1] as ContainerConfig);
+  const dbg = created.find((c) => c.metadata.name === 'debugger')!;
+  assert.equal(dbg.linux.securityContext.namespaceOptions.pid, 'container');
+  assert.ok(dbg.linux.securityContext.namespaceOptions.targetId, 'joins the target container pid namespace');
+  assert.equal(dbg.linux.resources, undefined);
+  await h.clock.step(2000);
+  await h.sync(withDebug);
+  assert.equal(h.runtime.calls.filter((c) => c.method === 'createContainer').length, created.length, 'an exited ephemeral container is not restarted');
+  // Orphan: the kubelet lost the pod object; grace comes from the container annotations.
+  await h.m.killPod(undefined, await h.status(pod));
+  const s = await h.status(pod);
+  assert.ok(s.containerStatuses.every((c) => c.state === 'exited'));
+  const stop = h.runtime.calls.filter((c) => c.method === 'stopContainer').map((c) => c.args[1]);
+  assert.ok(stop.every((g) => g === 30));
+});
+
+test('killPod stops regular containers first, then sidecars in reverse order', async () => {
+  const h = harness();
+  const pod = makePod('sc').sidecar('a').sidecar('b').container('app').build();
+  h.runtime.scriptContainer({ name: 'app' }, { stopDelayMs: 3000 });
+  const plan = async () => h.sync(pod);
+  await plan();
+  await plan();
+  await plan();
+  const names = (await h.status(pod)).containerStatuses.filter((c) => c.state === 'running').map((c) => c.name).sort();
+  assert.deepEqual(names, ['a', 'app', 'b']);
+  const killing = h.m.killPod(pod, await h.status(pod));
+  await new Promise((r) => setImmediate(r));
+  await h.clock.step(3000);
+  await killing;
+  const order = h.recorder.events.filter((e) => e.reason === 'Killing').map((e) => e.fieldPath);
+  assert.deepEqual(order, ['spec.containers{app}', 'spec.initContainers{b}', 'spec.initContainers{a}']);
+  const grace = h.runtime.calls.filter((c) => c.method === 'stopContainer').map((c) => c.args[1]);
+  assert.deepEqual(grace, [30, 27, 27], 'sidecars get what is left of the grace period');
+});

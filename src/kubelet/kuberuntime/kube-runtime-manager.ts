@@ -129,6 +129,14 @@ export function formatDuration(ms: number): string {
   return h > 0 ? `${h}h${m}m${s}s` : `${m}m${s}s`;
 }
 
+/** Go's time.Duration String() for millisecond durations: 532ms, 1.021s, 1m2.5s. */
+export function formatGoDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const m = Math.floor(ms / 60_000);
+  const rest = `${+((ms % 60_000) / 1000).toFixed(3)}s`;
+  return m > 0 ? `${m}m${rest}` : rest;
+}
+
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -451,7 +459,7 @@ export class KubeRuntimeManager {
       const auth = await this.#pullCredentials?.(pod, ref);
       const id = await this.runtime.pullImage(ref, { auth, signal });
       const image = await this.runtime.imageStatus(id);
-      const took = ((this.#clock.now() - started) / 1000).toFixed(3).replace(/\.?0+$/, '') + 's';
+      const took = formatGoDuration(this.#clock.now() - started);
       this.#containerEvent(pod, c.name, 'Normal', 'Pulled', `Successfully pulled image ${JSON.stringify(ref)} in ${took} (${took} including waiting). Image size: ${image?.size ?? 0} bytes.`);
       this.imageBackoff.reset(key);
       return { imageRef: id, image };
