@@ -1,0 +1,148 @@
+/**
+ * `EventRecorder`: writes core/v1 Events about objects, as client-go's recorder + correlator do. Events are
+ * fire-and-forget for the caller; one internal chain writes them in order. A repeat of the same event (same
+ * object, type, reason, message, source) within 10 minutes patches the existing Event's `count` and
+ * `lastTimestamp` instead of creating another, which is how `kubectl describe` shows `(x5 over 2m)`.
+ */
+import type { Event, ObjectReference } from '../api/index.ts';
+import { createLogger, realClock, type Clock, type Logger } from '../machinery/index.ts';
+import type { Client } from './client.ts';
+import { isNotFound } from './errors.ts';
+import type { KubeObjectLike, ResourceClient } from './resource.ts';
+
+export type EventType = 'Normal' | 'Warning';
+
+export interface EventRecorderConfig {
+  /** `source.component` and `reportingComponent`: `default-scheduler`, `kubelet`, ... */
+  component: string;
+  /** `source.host` and `reportingInstance` (the node name for kubelets). */
+  host?: string;
+  clock?: Clock;
+  logger?: Logger;
+  /** How long a repeat counts as the same event (client-go's 10 min). */
+  correlationWindowMs?: number;
+}
+
+export interface EventOptions {
+  /** `involvedObject.fieldPath`, e.g. `spec.containers{web}` for a container's events. */
+  fieldPath?: string;
+}
+
+interface Seen {
+  name: string;
+  namespace: string;
+  count: number;
+  firstTimestamp: string;
+  lastMs: number;
+}
+
+const MAX_CACHED = 4096;
+const WRITE_ATTEMPTS = 3;
+
+/** metav1.Time: RFC 3339 with second precision. */
+function rfc3339(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+export class EventRecorder {
+  readonly #events: ResourceClient<Event>;
+  readonly #component: string;
+  readonly #host: string | undefined;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #windowMs: number;
+  readonly #seen = new Map<string, Seen>();
+  #chain: Promise<void> = Promise.resolve();
+  #seq = 0;
+
+  constructor(client: Client, config: EventRecorderConfig) {
+    if (!config.component) throw new Error('EventRecorder: component is required');
+    this.#events = client.resource<Event>('events');
+    this.#component = config.component;
+    this.#host = config.host;
+    this.#clock = config.clock ?? realClock;
+    this.#log = config.logger ?? createLogger(`events/${config.component}`);
+    this.#windowMs = config.correlationWindowMs ?? 10 * 60_000;
+  }
+
+  /** Records one event about `obj`. Never throws and never blocks: the write happens in the background. */
+  event(obj: KubeObjectLike, type: EventType, reason: string, message: string, opts: EventOptions = {}): void {
+    const ref: ObjectReference = {
+      kind: obj.kind,
+      namespace: obj.metadata?.namespace,
+      name: obj.metadata?.name,
+      uid: obj.metadata?.uid,
+      apiVersion: obj.apiVersion,
+      resourceVersion: obj.metadata?.resourceVersion,
+    };
+    if (opts.fieldPath) ref.fieldPath = opts.fieldPath;
+    const at = this.#clock.now();
+    this.#chain = this.#chain.then(() => this.#record(ref, type, reason, message, at));
+  }
+
+  /** Resolves when every event recorded so far has been written (or given up on). */
+  flush(): Promise<void> {
+    return this.#chain;
+  }
+
+  async #record(ref: ObjectReference, type: EventType, reason: string, message: string, at: number): Promise<void> {
+    // client-go's getEventKey: the same source, object, type, reason and message are one event.
+    const key = JSON.stringify([this.#component, this.#host ?? '', ref.kind, ref.namespace, ref.name, ref.fieldPath ?? '', ref.uid, ref.apiVersion, type, reason, message]);
+    const prev = this.#seen.get(key);
+    const now = rfc3339(at);
+    const repeat = prev !== undefined && at - prev.lastMs <= this.#windowMs;
+    const entry: Seen = repeat
+      ? { ...prev, count: prev.count + 1, lastMs: at }
+      : { name: this.#eventName(ref.name ?? '', at), namespace: ref.namespace || 'default', count: 1, firstTimestamp: now, lastMs: at };
+    this.#seen.delete(key);
+    this.#seen.set(key, entry);
+    if (this.#seen.size > MAX_CACHED) this.#seen.delete(this.#seen.keys().next().value!);
+
+    const event: Event = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: entry.name, namespace: entry.namespace },
+      involvedObject: ref,
+      reason,
+      message,
+      source: this.#host ? { component: this.#component, host: this.#host } : { component: this.#component },
+      firstTimestamp: entry.firstTimestamp,
+      lastTimestamp: now,
+      count: entry.count,
+      type,
+      reportingComponent: this.#component,
+      reportingInstance: this.#host ?? '',
+    };
+    for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
+      try {
+        if (repeat) {
+          try {
+            await this.#events.patch(entry.name, { count: entry.count, lastTimestamp: now, message }, 'strategic', {});
+            return;
+          } catch (err) {
+            // The first one was deleted (TTL, by hand): create it again with the running count.
+            if (!isNotFound(err)) throw err;
+          }
+        }
+        await this.#events.create(event);
+        return;
+      } catch (err) {
+        if (attempt === WRITE_ATTEMPTS) {
+          this.#log.warn({ err: (err as Error).message, reason, object: `${ref.namespace ?? ''}/${ref.name ?? ''}` }, 'could not write event; dropping it');
+          return;
+        }
+        try {
+          await this.#clock.sleep(200 * attempt);
+        } catch {
+          return;
+        }
+      }
+    }
+  }
+
+  /** client-go names events `<object>.<unix nanoseconds in hex>`; a sequence keeps same-ms events apart. */
+  #eventName(objectName: string, at: number): string {
+    const nanos = BigInt(at) * 1_000_000n + BigInt(this.#seq++ % 1_000_000);
+    return `${objectName}.${nanos.toString(16)}`;
+  }
+}
