@@ -106,3 +106,21 @@ test('rejects bad config', () => {
   assert.throws(() => new WorkQueue({ baseDelayMs: 0 }), /baseDelayMs/);
   assert.throws(() => new WorkQueue({ baseDelayMs: 10, maxDelayMs: 5 }), /maxDelayMs/);
 });
+
+test('shutDownWithDrain waits for keys being processed to be done', async () => {
+  const q = new WorkQueue<string>({ clock: new FakeClock() });
+  q.add('a');
+  q.add('b');
+  const a = await q.get();
+  let drained = false;
+  const draining = q.shutDownWithDrain().then(() => (drained = true));
+  const b = await q.get();
+  assert.equal(await q.get(), undefined);
+  q.done(a!);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(drained, false, 'b is still being processed');
+  q.done(b!);
+  await draining;
+  assert.equal(drained, true);
+  await q.shutDownWithDrain();
+});

@@ -13,6 +13,7 @@
  *   add ──▶ [dirty, queued] ──get──▶ [processing] ──done──▶ gone, or queued again if re-added meanwhile
  */
 import { realClock, type Clock } from './clock.ts';
+import { Deferred } from './deferred.ts';
 
 export interface WorkQueueConfig {
   clock?: Clock;
@@ -40,6 +41,7 @@ export class WorkQueue<K> {
   #failures = new Map<K, number>();
   #stop = new AbortController();
   #shuttingDown = false;
+  #drained: Deferred<void> | undefined;
 
   constructor(config: WorkQueueConfig = {}) {
     this.#clock = config.clock ?? realClock;
@@ -121,6 +123,11 @@ export class WorkQueue<K> {
       this.#queue.push(key);
       this.#dispatch();
     }
+    if (this.#drained && this.#processing.size === 0) {
+      const drained = this.#drained;
+      this.#drained = undefined;
+      drained.resolve();
+    }
   }
 
   /** Stops accepting keys and cancels delayed adds; `get` hands out what is queued, then resolves undefined. */
@@ -129,6 +136,18 @@ export class WorkQueue<K> {
     this.#stop.abort();
     this.#delayed.clear();
     this.#dispatch();
+  }
+
+  /**
+   * Shuts down, then resolves once every key handed out has been marked `done` (client-go's
+   * ShutDownWithDrain): workers finish what they hold before the component stops.
+   */
+  async shutDownWithDrain(): Promise<void> {
+    this.shutDown();
+    while (this.#processing.size > 0 || this.length > 0) {
+      this.#drained ??= new Deferred<void>();
+      await this.#drained.promise;
+    }
   }
 
   get shuttingDown(): boolean {

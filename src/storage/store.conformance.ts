@@ -192,6 +192,10 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
         const big = bytes('x'.repeat(1 << 20));
         okKv(await s.create('/b/big', big));
         assert.equal((await s.get('/b/big'))!.value.length, big.length);
+        // A list bigger than common message-size limits (gRPC's 4 MiB default).
+        for (let i = 0; i < 5; i++) okKv(await s.create(`/b/many/${i}`, big));
+        const many = await s.list('/b/many/');
+        assert.deepEqual(many.kvs.map((kv) => kv.value.length), [1, 2, 3, 4, 5].map(() => big.length));
       }));
     });
 

@@ -40,7 +40,12 @@ export class EtcdStore implements Store {
     if (config.endpoints.length === 0) throw new Error('EtcdStore needs at least one endpoint');
     this.#prefix = config.prefix ?? '';
     this.#maxPending = config.maxPendingEvents ?? 10_000;
-    this.#client = new Etcd3({ hosts: config.endpoints, dialTimeout: config.dialTimeoutMs ?? 5_000 });
+    this.#client = new Etcd3({
+      hosts: config.endpoints,
+      dialTimeout: config.dialTimeoutMs ?? 5_000,
+      // gRPC's 4 MiB default would fail a list of a few thousand pods; the apiserver lifts it the same way.
+      grpcOptions: { 'grpc.max_receive_message_length': -1 },
+    });
   }
 
   async get(key: string, options: { revision?: number } = {}): Promise<KeyValue | undefined> {
