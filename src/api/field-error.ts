@@ -10,6 +10,7 @@ export type FieldErrorType =
   | 'FieldValueInvalid'
   | 'FieldValueDuplicate'
   | 'FieldValueNotSupported'
+  | 'FieldValueNotFound'
   | 'FieldValueForbidden'
   | 'FieldValueTooLong'
   | 'FieldValueTooMany'
@@ -32,6 +33,7 @@ const TYPE_TEXT: Record<FieldErrorType, string> = {
   FieldValueInvalid: 'Invalid value',
   FieldValueDuplicate: 'Duplicate value',
   FieldValueNotSupported: 'Unsupported value',
+  FieldValueNotFound: 'Not found',
   FieldValueForbidden: 'Forbidden',
   FieldValueTooLong: 'Too long',
   FieldValueTooMany: 'Too many',
@@ -72,6 +74,9 @@ export function notSupported(field: string, value: unknown, valid: readonly stri
   const detail = valid.length ? `supported values: ${valid.map((v) => JSON.stringify(v)).join(', ')}` : '';
   return make('FieldValueNotSupported', field, value, detail);
 }
+export function notFound(field: string, value: unknown): FieldError {
+  return make('FieldValueNotFound', field, value, '');
+}
 export function forbidden(field: string, detail: string): FieldError {
   return make('FieldValueForbidden', field, OMIT, detail);
 }
@@ -83,6 +88,11 @@ export function tooMany(field: string, actual: number, max: number): FieldError 
 }
 export function typeInvalid(field: string, value: unknown, detail: string): FieldError {
   return make('FieldValueTypeInvalid', field, value, detail);
+}
+
+/** Internal error (Go's field.InternalError): detail is the error text. */
+export function internalError(field: string, detail: string): FieldError {
+  return make('InternalError', field, OMIT, detail);
 }
 
 /** `field: body`, as field.Error.Error() prints one error. */

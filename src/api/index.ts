@@ -10,3 +10,6 @@ export * from './field-error.ts';
 export * from './image-ref.ts';
 export * from './quantity.ts';
 export * from './defaults.ts';
+export * from './resource-helpers.ts';
+export * from './validation/index.ts';
+export * from './selectors/index.ts';

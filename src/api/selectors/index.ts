@@ -1,0 +1,3 @@
+/** Label and field selectors. */
+export * from './label-selector.ts';
+export * from './field-selector.ts';

@@ -1,0 +1,92 @@
+/**
+ * Validation entry points by resource: create, update (immutability) and status update. Each
+ * returns Kubernetes-style FieldErrors (empty = valid); the apiserver turns a non-empty list into a
+ * 422 Invalid Status with `invalidMessage(kind, name, errs)` and one cause per error.
+ */
+import type { ConfigMap, Deployment, Event, EventsV1Event, KubeObject, Lease, Namespace, Node, Pod, ReplicaSet, Secret, ServiceAccount } from '../types.ts';
+import { invalid, type FieldError } from '../field-error.ts';
+import { toResourceInfo, type ResourceRef } from '../resources.ts';
+import { nameIsDNSSubdomain } from './names.ts';
+import { validateObjectMeta, validateObjectMetaUpdate } from './meta.ts';
+import { validateBinding, validatePodCreate, validatePodEphemeralContainersUpdate, validatePodStatusUpdate, validatePodUpdate } from './pod.ts';
+import {
+  validateConfigMap, validateConfigMapUpdate, validateDeployment, validateEvent, validateEventsV1Event, validateLease,
+  validateNamespace, validateNamespaceUpdate, validateNode, validateNodeUpdate, validateReplicaSet, validateSecret,
+  validateSecretUpdate, validateSelectorImmutable,
+} from './core.ts';
+
+function key(resource: ResourceRef): string {
+  const info = toResourceInfo(resource);
+  return `${info.group}/${info.plural}`;
+}
+
+/** Validation of a new object (create), after defaulting. */
+export function validateObject(resource: ResourceRef, obj: object): FieldError[] {
+  const o = obj as KubeObject;
+  switch (key(resource)) {
+    case '/pods': return validatePodCreate(o as unknown as Pod);
+    case '/nodes': return validateNode(o as unknown as Node);
+    case '/namespaces': return validateNamespace(o as unknown as Namespace);
+    case '/configmaps': return validateConfigMap(o as unknown as ConfigMap);
+    case '/secrets': return validateSecret(o as unknown as Secret);
+    case '/serviceaccounts': return validateObjectMeta((o as unknown as ServiceAccount).metadata, true, nameIsDNSSubdomain);
+    case '/events': return validateEvent(o as unknown as Event);
+    case 'events.k8s.io/events': return validateEventsV1Event(o as unknown as EventsV1Event);
+    case 'coordination.k8s.io/leases': return validateLease(o as unknown as Lease);
+    case '/bindings': return validateBinding(o);
+    case 'apps/replicasets': return validateReplicaSet(o as unknown as ReplicaSet);
+    case 'apps/deployments': return validateDeployment(o as unknown as Deployment);
+    default: return validateObjectMeta(o.metadata, toResourceInfo(resource).namespaced, nameIsDNSSubdomain);
+  }
+}
+
+/** Validation of an update (PUT/PATCH of the main resource): the new object's validity plus what may not change. */
+export function validateObjectUpdate(resource: ResourceRef, obj: object, old: object): FieldError[] {
+  const o = obj as KubeObject;
+  const p = old as KubeObject;
+  switch (key(resource)) {
+    case '/pods': return validatePodUpdate(o as unknown as Pod, p as unknown as Pod);
+    case '/nodes': return validateNodeUpdate(o as unknown as Node, p as unknown as Node);
+    case '/namespaces': return validateNamespaceUpdate(o as unknown as Namespace, p as unknown as Namespace);
+    case '/configmaps': return validateConfigMapUpdate(o as unknown as ConfigMap, p as unknown as ConfigMap);
+    case '/secrets': return validateSecretUpdate(o as unknown as Secret, p as unknown as Secret);
+    case 'apps/replicasets': case 'apps/deployments': {
+      const errs = validateObjectMetaUpdate(o.metadata, p.metadata);
+      errs.push(...validateObject(resource, o).filter((e) => !e.field.startsWith('metadata.')));
+      errs.push(...validateSelectorImmutable((o.spec as { selector?: unknown })?.selector, (p.spec as { selector?: unknown })?.selector));
+      return errs;
+    }
+    default: {
+      const errs = validateObjectMetaUpdate(o.metadata, p.metadata);
+      // Name rules were checked at create and the name cannot change; re-check the rest.
+      errs.push(...validateObject(resource, o).filter((e) => !e.field.startsWith('metadata.')));
+      return errs;
+    }
+  }
+}
+
+/** Validation of a status subresource update (pods/status, nodes/status, namespaces/status, ...). */
+export function validateStatusUpdate(resource: ResourceRef, obj: object, old: object): FieldError[] {
+  const o = obj as KubeObject;
+  const p = old as KubeObject;
+  switch (key(resource)) {
+    case '/pods': return validatePodStatusUpdate(o as unknown as Pod, p as unknown as Pod);
+    case '/nodes': return validateNodeUpdate(o as unknown as Node, p as unknown as Node);
+    case '/namespaces': {
+      const errs = validateObjectMetaUpdate(o.metadata, p.metadata);
+      const phase = (o as unknown as Namespace).status?.phase;
+      if (!o.metadata?.deletionTimestamp) {
+        if (phase !== 'Active') errs.push(invalid('status.Phase', phase ?? '', "may only be 'Active' if `deletionTimestamp` is empty"));
+      } else if (phase !== 'Terminating') {
+        errs.push(invalid('status.Phase', phase ?? '', "may only be 'Terminating' if `deletionTimestamp` is not empty"));
+      }
+      return errs;
+    }
+    default: return validateObjectMetaUpdate(o.metadata, p.metadata);
+  }
+}
+
+export { validatePodEphemeralContainersUpdate, validateBinding };
+export { validatePodSpec, POD_UPDATE_FORBIDDEN_MESSAGE, validateResourceRequirements, validateNodeSelector } from './pod.ts';
+export { validateObjectMeta, validateObjectMetaUpdate, validateLabels, validateLabelSelector, deepEqual } from './meta.ts';
+export * from './names.ts';
