@@ -12,6 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OciImageService } from '../../src/runtime/images/index.ts';
+import { isRuntimeError } from '../../src/runtime/runtime.ts';
 import { buildImage, writeOciArchive, type LayerEntry } from '../fixtures/oci-image.ts';
 
 function missing(): string | undefined {
@@ -122,6 +123,26 @@ describe('layers under a real overlay mount', { skip: missing() }, () => {
       await rm(base, { recursive: true, force: true });
     });
   }
+
+  test('a layer cannot write outside its directory', async () => {
+    const outside = join(work, 'outside');
+    mkdirSync(outside, { recursive: true });
+    const hostile: [string, LayerEntry[]][] = [
+      ['absolute symlink', [{ type: 'symlink', path: 'x', target: outside }, { type: 'file', path: 'x/pwned', content: 'p' }]],
+      ['relative symlink', [{ type: 'symlink', path: 'y', target: '../../../../outside' }, { type: 'file', path: 'y/pwned', content: 'p' }]],
+      ['dot-dot path', [{ type: 'file', path: '../../../outside/pwned', content: 'p' }]],
+    ];
+    const svc = new OciImageService({ root: join(work, 'store-hostile') });
+    for (const [what, entries] of hostile) {
+      const image = await buildImage({ layers: [entries] });
+      const archive = join(work, 'hostile.tar');
+      await writeOciArchive(archive, [{ image, name: 'example.com/hostile:1' }]);
+      await assert.rejects(svc.importArchive(archive), (e) => isRuntimeError(e, 'InvalidArgument') && /failed to unpack/.test(e.message), what);
+    }
+    assert.deepEqual(readdirSync(outside), []);
+    assert.deepEqual(await svc.listImages(), []);
+    assert.deepEqual(readdirSync(join(work, 'store-hostile/layers')), []);
+  });
 });
 
 function isMounted(path: string): boolean {

@@ -96,6 +96,16 @@ export async function importArchive(store: ImageStore, path: string, options: Im
 
 type Invalid = (msg: string, cause?: unknown) => RuntimeError;
 
+/** installImage, with unpack failures (a corrupt or hostile layer) reported as a bad archive. */
+async function install(...args: Parameters<typeof installImage>): Promise<ImageRecord> {
+  try {
+    return await installImage(...args);
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') throw err;
+    throw new RuntimeError('InvalidArgument', `import: failed to unpack: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 function checkOneImage(count: number, extra: string[], invalid: Invalid): void {
   if (extra.length > 0 && count !== 1) throw invalid(`a tag needs an archive with exactly one image, this one has ${count}`);
 }
@@ -160,7 +170,7 @@ async function importLayout(store: ImageStore, dir: string, extra: string[], opt
       for (const k of keep) await store.writeBlobBytes(k.digest, k.data);
       const repoDigests = [...new Set(repoTags.map((t) => `${repositoryName(parseReference(t))}@${entry.digest}`))];
       out.push(
-        await installImage(
+        await install(
           store,
           {
             manifestDigest: manifestDesc.digest,
@@ -241,7 +251,7 @@ async function importDocker(store: ImageStore, dir: string, extra: string[], opt
       await store.writeBlobBytes(configDigest, configData);
       await store.writeBlobBytes(manifestDigest, manifestData);
       out.push(
-        await installImage(
+        await install(
           store,
           { manifestDigest, manifestSize: manifestData.length, configDigest, configSize: configData.length, layers, repoTags: [...new Set(repoTags)], repoDigests: [] },
           options.now(),
