@@ -90,7 +90,8 @@ function sortKeys(value: unknown): unknown {
  * container. Resources are left out, as upstream does, so an in-place resize would not restart it.
  */
 export function hashContainer(container: Container): string {
-  const { resources: _ignored, ...rest } = container as Container & { resources?: unknown };
+  const rest: Record<string, unknown> = { ...container };
+  delete rest.resources;
   return createHash('sha256').update(JSON.stringify(sortKeys(rest))).digest('hex').slice(0, 8);
 }
 
