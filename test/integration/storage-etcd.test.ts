@@ -70,7 +70,9 @@ if (!existsSync(ETCD)) {
     if (etcd && etcd.exitCode === null) {
       const exited = new Promise((resolve) => etcd!.once('exit', resolve));
       process.kill(etcd.pid!, 'SIGTERM');
+      const stuck = setTimeout(() => process.kill(etcd!.pid!, 'SIGKILL'), 10_000);
       await exited;
+      clearTimeout(stuck);
     }
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
