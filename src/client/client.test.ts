@@ -88,7 +88,7 @@ test('patch types send their content types; apply needs a fieldManager; status a
     assert.equal(req.method, 'PATCH');
     assert.equal(req.headers['content-type'], contentType);
   }
-  assert.throws(() => pods.patch('p', {}, 'apply'), /fieldManager/);
+  await assert.rejects(pods.patch('p', {}, 'apply'), /fieldManager/);
   await pods.patch('p', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } }, 'apply', { fieldManager: 'me', force: true }).catch(() => {});
   const apply = server.requests.at(-1)!;
   assert.equal(apply.headers['content-type'], 'application/apply-patch+yaml');

@@ -45,7 +45,7 @@ function rfc3339(ms: number): string {
 }
 
 export class EventRecorder {
-  readonly #events: ResourceClient<Event>;
+  readonly #client: Client;
   readonly #component: string;
   readonly #host: string | undefined;
   readonly #clock: Clock;
@@ -57,7 +57,7 @@ export class EventRecorder {
 
   constructor(client: Client, config: EventRecorderConfig) {
     if (!config.component) throw new Error('EventRecorder: component is required');
-    this.#events = client.resource<Event>('events');
+    this.#client = client;
     this.#component = config.component;
     this.#host = config.host;
     this.#clock = config.clock ?? realClock;
@@ -113,18 +113,19 @@ export class EventRecorder {
       reportingComponent: this.#component,
       reportingInstance: this.#host ?? '',
     };
+    const events: ResourceClient<Event> = this.#client.resource<Event>('events', entry.namespace);
     for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
       try {
         if (repeat) {
           try {
-            await this.#events.patch(entry.name, { count: entry.count, lastTimestamp: now, message }, 'strategic', {});
+            await events.patch(entry.name, { count: entry.count, lastTimestamp: now, message }, 'strategic', {});
             return;
           } catch (err) {
             // The first one was deleted (TTL, by hand): create it again with the running count.
             if (!isNotFound(err)) throw err;
           }
         }
-        await this.#events.create(event);
+        await events.create(event);
         return;
       } catch (err) {
         if (attempt === WRITE_ATTEMPTS) {

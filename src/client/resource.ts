@@ -108,7 +108,7 @@ export class ResourceClient<T extends KubeObjectLike = KubeObjectLike> {
     return p;
   }
 
-  get(name: string, opts: CallOptions = {}): Promise<T> {
+  async get(name: string, opts: CallOptions = {}): Promise<T> {
     return this.#transport.request<T>({ method: 'GET', path: this.path(name), signal: opts.signal });
   }
 
@@ -150,7 +150,7 @@ export class ResourceClient<T extends KubeObjectLike = KubeObjectLike> {
     return first;
   }
 
-  create(obj: T, opts: WriteOptions = {}): Promise<T> {
+  async create(obj: T, opts: WriteOptions = {}): Promise<T> {
     return this.#transport.request<T>({
       method: 'POST',
       path: this.path(undefined, undefined, this.#nsOf(obj)),
@@ -160,7 +160,7 @@ export class ResourceClient<T extends KubeObjectLike = KubeObjectLike> {
     });
   }
 
-  update(obj: T, opts: WriteOptions = {}): Promise<T> {
+  async update(obj: T, opts: WriteOptions = {}): Promise<T> {
     return this.#transport.request<T>({
       method: 'PUT',
       path: this.path(this.#nameOf(obj), undefined, this.#nsOf(obj)),
@@ -170,7 +170,7 @@ export class ResourceClient<T extends KubeObjectLike = KubeObjectLike> {
     });
   }
 
-  updateStatus(obj: T, opts: WriteOptions = {}): Promise<T> {
+  async updateStatus(obj: T, opts: WriteOptions = {}): Promise<T> {
     return this.#transport.request<T>({
       method: 'PUT',
       path: this.path(this.#nameOf(obj), 'status', this.#nsOf(obj)),
@@ -180,16 +180,16 @@ export class ResourceClient<T extends KubeObjectLike = KubeObjectLike> {
     });
   }
 
-  patch(name: string, patch: unknown, type: PatchType = 'merge', opts: PatchOptions = {}): Promise<T> {
+  async patch(name: string, patch: unknown, type: PatchType = 'merge', opts: PatchOptions = {}): Promise<T> {
     return this.#patch(this.path(name), patch, type, opts);
   }
 
-  patchStatus(name: string, patch: unknown, type: PatchType = 'merge', opts: PatchOptions = {}): Promise<T> {
+  async patchStatus(name: string, patch: unknown, type: PatchType = 'merge', opts: PatchOptions = {}): Promise<T> {
     return this.#patch(this.path(name, 'status'), patch, type, opts);
   }
 
   /** Deletes; resolves with what the server answers (the object while it terminates gracefully, or a Status). */
-  delete(name: string, opts: DeleteOptions = {}): Promise<T | Status> {
+  async delete(name: string, opts: DeleteOptions = {}): Promise<T | Status> {
     const body: Record<string, unknown> = { kind: 'DeleteOptions', apiVersion: 'v1' };
     if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds;
     if (opts.preconditions) body.preconditions = opts.preconditions;
@@ -211,18 +211,18 @@ export class ResourceClient<T extends KubeObjectLike = KubeObjectLike> {
   subresource(sub: string): SubresourceClient {
     const t = this.#transport;
     return {
-      get: <R>(name: string, opts: CallOptions & { query?: Record<string, string> } = {}) =>
+      get: async <R>(name: string, opts: CallOptions & { query?: Record<string, string> } = {}) =>
         t.request<R>({ method: 'GET', path: this.path(name, sub), query: opts.query, signal: opts.signal }),
-      create: <R>(name: string, body: unknown, opts: WriteOptions = {}) =>
+      create: async <R>(name: string, body: unknown, opts: WriteOptions = {}) =>
         t.request<R>({ method: 'POST', path: this.path(name, sub), query: writeQuery(opts), body, signal: opts.signal }),
-      update: <R>(name: string, body: unknown, opts: WriteOptions = {}) =>
+      update: async <R>(name: string, body: unknown, opts: WriteOptions = {}) =>
         t.request<R>({ method: 'PUT', path: this.path(name, sub), query: writeQuery(opts), body, signal: opts.signal }),
-      patch: <R>(name: string, patch: unknown, type: PatchType = 'merge', opts: PatchOptions = {}) =>
+      patch: async <R>(name: string, patch: unknown, type: PatchType = 'merge', opts: PatchOptions = {}) =>
         this.#patch(this.path(name, sub), patch, type, opts) as unknown as Promise<R>,
     };
   }
 
-  #patch(path: string, patch: unknown, type: PatchType, opts: PatchOptions): Promise<T> {
+  async #patch(path: string, patch: unknown, type: PatchType, opts: PatchOptions): Promise<T> {
     if (type === 'apply' && !opts.fieldManager) throw new Error('client: apply patches need a fieldManager');
     return this.#transport.request<T>({
       method: 'PATCH',

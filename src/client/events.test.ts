@@ -1,0 +1,98 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Event, Pod } from '../api/index.ts';
+import { FakeClock } from '../machinery/index.ts';
+import { Client, EventRecorder } from './index.ts';
+import { FakeApiServer } from './testing/fake-apiserver.ts';
+
+let server: FakeApiServer;
+let client: Client;
+
+before(async () => {
+  server = await new FakeApiServer().start();
+  client = new Client({ server: server.url, token: server.token, caData: server.ca });
+});
+after(async () => {
+  client.close();
+  await server.stop();
+});
+
+const pod = (ns: string, name: string): Pod => ({
+  apiVersion: 'v1', kind: 'Pod', metadata: { namespace: ns, name, uid: `uid-${name}`, resourceVersion: '7' }, spec: { containers: [] },
+});
+const eventsIn = (ns: string) => server.list('events').filter((e) => e.metadata.namespace === ns) as unknown as Event[];
+
+test('writes a core/v1 Event with the involved object, source and timestamps', async () => {
+  const clock = new FakeClock(Date.parse('2026-03-01T10:00:00.250Z'));
+  const rec = new EventRecorder(client, { component: 'default-scheduler', host: 'node-1', clock });
+  rec.event(pod('e1', 'web'), 'Normal', 'Scheduled', 'Successfully assigned e1/web to node-1');
+  await rec.flush();
+  const [ev] = eventsIn('e1');
+  assert.ok(ev);
+  assert.match(ev.metadata!.name!, /^web\.[0-9a-f]+$/);
+  assert.deepEqual(ev.involvedObject, { kind: 'Pod', namespace: 'e1', name: 'web', uid: 'uid-web', apiVersion: 'v1', resourceVersion: '7' });
+  assert.equal(ev.reason, 'Scheduled');
+  assert.equal(ev.message, 'Successfully assigned e1/web to node-1');
+  assert.equal(ev.type, 'Normal');
+  assert.deepEqual(ev.source, { component: 'default-scheduler', host: 'node-1' });
+  assert.equal(ev.reportingComponent, 'default-scheduler');
+  assert.equal(ev.reportingInstance, 'node-1');
+  assert.equal(ev.firstTimestamp, '2026-03-01T10:00:00Z');
+  assert.equal(ev.lastTimestamp, '2026-03-01T10:00:00Z');
+  assert.equal(ev.count, 1);
+});
+
+test('a repeat within 10 minutes patches count and lastTimestamp; a different message or a late repeat is new', async () => {
+  const clock = new FakeClock(Date.parse('2026-03-01T10:00:00Z'));
+  const rec = new EventRecorder(client, { component: 'kubelet', host: 'n1', clock });
+  const p = pod('e2', 'crash');
+  rec.event(p, 'Warning', 'BackOff', 'Back-off restarting failed container', { fieldPath: 'spec.containers{app}' });
+  await clock.step(60_000);
+  rec.event(p, 'Warning', 'BackOff', 'Back-off restarting failed container', { fieldPath: 'spec.containers{app}' });
+  await clock.step(60_000);
+  rec.event(p, 'Warning', 'BackOff', 'Back-off restarting failed container', { fieldPath: 'spec.containers{app}' });
+  await rec.flush();
+  let events = eventsIn('e2');
+  assert.equal(events.length, 1);
+  assert.equal(events[0]!.count, 3);
+  assert.equal(events[0]!.firstTimestamp, '2026-03-01T10:00:00Z');
+  assert.equal(events[0]!.lastTimestamp, '2026-03-01T10:02:00Z');
+  assert.equal(events[0]!.involvedObject.fieldPath, 'spec.containers{app}');
+  const patches = server.requests.filter((r) => r.method === 'PATCH' && r.path.startsWith('/api/v1/namespaces/e2/events/'));
+  assert.equal(patches.length, 2);
+  assert.equal(patches[0]!.headers['content-type'], 'application/strategic-merge-patch+json');
+
+  rec.event(p, 'Warning', 'BackOff', 'something else');
+  await clock.step(11 * 60_000);
+  rec.event(p, 'Warning', 'BackOff', 'Back-off restarting failed container', { fieldPath: 'spec.containers{app}' });
+  await rec.flush();
+  events = eventsIn('e2');
+  assert.equal(events.length, 3);
+  assert.deepEqual(events.map((e) => e.count).sort(), [1, 1, 3]);
+});
+
+test('events about cluster-scoped objects go to the default namespace; a deleted event is created again', async () => {
+  const rec = new EventRecorder(client, { component: 'kubelet', host: 'n9' });
+  const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n9', uid: 'n9-uid' } };
+  rec.event(node, 'Normal', 'Starting', 'Starting kubelet.');
+  await rec.flush();
+  const [first] = server.list('events').filter((e) => e.involvedObject?.name === 'n9');
+  assert.equal(first!.metadata.namespace, 'default');
+  server.remove('events', 'default', first!.metadata.name);
+  rec.event(node, 'Normal', 'Starting', 'Starting kubelet.');
+  await rec.flush();
+  const again = server.list('events').filter((e) => e.involvedObject?.name === 'n9');
+  assert.equal(again.length, 1);
+  assert.equal(again[0]!.count, 2);
+});
+
+test('a write that keeps failing is dropped without throwing; later events still go out', async () => {
+  const clock = new FakeClock();
+  const rec = new EventRecorder(client, { component: 'c', clock });
+  for (let i = 0; i < 3; i++) server.failNext.push({ method: 'POST', pathIncludes: '/namespaces/e4/events', code: 500, reason: 'InternalError' });
+  rec.event(pod('e4', 'a'), 'Normal', 'R', 'lost');
+  rec.event(pod('e4', 'b'), 'Normal', 'R', 'kept');
+  const flushed = rec.flush();
+  while (!(await Promise.race([flushed.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5))]))) await clock.step(1000);
+  assert.deepEqual(eventsIn('e4').map((e) => e.message), ['kept']);
+});
