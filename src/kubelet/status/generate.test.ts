@@ -98,3 +98,20 @@ test('conditions: readiness from probes, Initialized, PodCompleted, qosClass, IP
   const back = generatePodStatus({ pod: { ...pod, status: { phase: 'Failed' } }, runtimeStatus: runtimeStatus(pod, running), runtimeName: 'fake', now: NOW });
   assert.equal(back.phase, 'Failed');
 });
+
+test('a container that vanished from the runtime keeps its API state (ContainerStatusUnknown when it was running)', () => {
+  const pod = makePod('v').container('a').container('b').build();
+  pod.status = {
+    phase: 'Running',
+    containerStatuses: [
+      { name: 'a', image: 'busybox:1.35', imageID: '', ready: true, restartCount: 2, state: { running: { startedAt: NOW } } },
+      { name: 'b', image: 'busybox:1.35', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } },
+    ],
+  };
+  const s = gen(pod, []);
+  const [a, b] = s.containerStatuses!;
+  assert.deepEqual(a.lastState?.terminated?.reason, 'ContainerStatusUnknown');
+  assert.deepEqual([a.restartCount, a.ready, a.state], [3, false, { waiting: { reason: 'ContainerCreating' } }]);
+  assert.deepEqual(b.state, { terminated: { exitCode: 0, reason: 'Completed' } });
+  assert.equal(s.phase, 'Running', 'not pushed back to Pending');
+});

@@ -81,11 +81,34 @@ function containerStatuses(
   const probes = input.probes ?? noProbes;
   const hasInit = (pod.spec?.initContainers?.length ?? 0) > 0;
   const defaultWaiting: ContainerState = { waiting: { reason: hasInit ? 'PodInitializing' : 'ContainerCreating' } };
+  const oldList = kind === 'init' ? pod.status?.initContainerStatuses : kind === 'regular' ? pod.status?.containerStatuses : pod.status?.ephemeralContainerStatuses;
   const out: ContainerStatus[] = [];
   for (const c of containers) {
     const instances = runtimeStatus?.containerStatuses.filter((s) => s.name === c.name) ?? [];
     const [cur, prev] = instances;
     const sidecar = kind === 'init' && isSidecar(c);
+    const old = oldList?.find((o) => o.name === c.name);
+    if (!cur && old) {
+      // The runtime no longer has it (removed, or the node restarted): keep what the API knew.
+      if (old.state?.terminated) {
+        out.push(structuredClone(old));
+        continue;
+      }
+      const status: ContainerStatus = { ...structuredClone(old), state: defaultWaiting, ready: false, started: false };
+      if (old.state?.running && !old.lastState?.terminated) {
+        // It was running and vanished: it terminated, code unknown (upstream's ContainerStatusUnknown).
+        status.lastState = {
+          terminated: {
+            exitCode: 137,
+            reason: 'ContainerStatusUnknown',
+            message: 'The container could not be located when the pod was deleted.  The container used to be Running',
+          } as NonNullable<ContainerState['terminated']>,
+        };
+        if (!pod.metadata?.deletionTimestamp) status.restartCount = (old.restartCount ?? 0) + 1;
+      }
+      out.push(status);
+      continue;
+    }
     const status: ContainerStatus = {
       name: c.name,
       image: c.image ?? '',
