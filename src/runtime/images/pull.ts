@@ -18,6 +18,8 @@ export interface PullOptions {
   signal?: AbortSignal;
   onProgress?: (p: PullProgress) => void;
   now: () => number;
+  /** A blob download that receives nothing for this long fails (default 60000). */
+  progressDeadlineMs?: number;
   /** scheme://host to use instead of the reference's registry (a mirror). */
   endpoint?: string;
 }
@@ -53,7 +55,14 @@ export async function pullFromRegistry(store: ImageStore, ref: ImageReference, o
   const refText = formatReference(ref);
   const fail = (message: string, cause?: unknown) =>
     new RuntimeError('ImagePullFailed', `failed to pull and unpack image "${refText}": ${message}`, cause ? { cause } : undefined);
-  const client = new RegistryClient({ domain: ref.domain, repository: ref.path, auth: options.auth, signal: options.signal, endpoint: options.endpoint });
+  const client = new RegistryClient({
+    domain: ref.domain,
+    repository: ref.path,
+    auth: options.auth,
+    signal: options.signal,
+    endpoint: options.endpoint,
+    progressDeadlineMs: options.progressDeadlineMs,
+  });
 
   // 1. Resolve: tag or digest → manifest, through an index if there is one.
   let top: { data: Buffer; mediaType: string };
@@ -178,6 +187,6 @@ export async function pullFromRegistry(store: ImageStore, ref: ImageReference, o
 
 function blobError(err: unknown): string {
   if (err instanceof DigestMismatchError) return err.message;
-  if (err instanceof RegistryError) return `httpReadSeeker: failed open: ${err.message}`;
+  if (err instanceof RegistryError) return err.status === 0 ? err.message : `httpReadSeeker: failed open: ${err.message}`;
   return (err as Error).message;
 }

@@ -54,3 +54,27 @@ test('answers a Basic challenge with the pull secret, and sends a registry token
     await assert.rejects(wrong.manifest('v1'), (e) => e instanceof RegistryError && e.registryCode === 'DENIED' && /denied/.test(e.message));
   });
 });
+
+test('a blob download that stalls fails after the progress deadline', async () => {
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'content-length': '100' });
+    res.write(Buffer.alloc(10)); // then nothing more
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const host = `127.0.0.1:${(server.address() as { port: number }).port}`;
+    const client = new RegistryClient({ domain: host, repository: 'x', progressDeadlineMs: 200 });
+    const { stream } = await client.blob(`sha256:${'0'.repeat(64)}`);
+    let got = 0;
+    await assert.rejects(
+      (async () => {
+        for await (const chunk of stream) got += (chunk as Buffer).length;
+      })(),
+      /cancel pulling image because of no progress in 0.2s/,
+    );
+    assert.equal(got, 10);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});

@@ -53,6 +53,8 @@ export interface RegistryClientOptions {
   repository: string;
   auth?: AuthConfig;
   signal?: AbortSignal;
+  /** A blob download that receives nothing for this long fails (default 60000). */
+  progressDeadlineMs?: number;
   /** Overrides the endpoint (scheme://host): a mirror. */
   endpoint?: string;
 }
@@ -62,6 +64,7 @@ export class RegistryClient {
   readonly repository: string;
   #auth?: AuthConfig;
   #signal?: AbortSignal;
+  #progressDeadlineMs: number;
   /** The Authorization header that worked last; reused for the next requests of this pull. */
   #authorization?: string;
 
@@ -70,6 +73,7 @@ export class RegistryClient {
     this.repository = options.repository;
     this.#auth = options.auth;
     this.#signal = options.signal;
+    this.#progressDeadlineMs = options.progressDeadlineMs ?? 60_000;
     if (options.auth?.registryToken) this.#authorization = `Bearer ${options.auth.registryToken}`;
   }
 
@@ -88,7 +92,29 @@ export class RegistryClient {
   async blob(digest: string): Promise<{ stream: Readable; size: number }> {
     const res = await this.#request(`/v2/${this.repository}/blobs/${digest}`, {});
     if (!res.body) throw new RegistryError(res.status, '', `blob ${digest}: empty response`);
-    return { stream: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), size: Number(res.headers.get('content-length') ?? 0) };
+    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+    return { stream: this.#watchProgress(body), size: Number(res.headers.get('content-length') ?? 0) };
+  }
+
+  /**
+   * Fails a download that sends nothing for `progressDeadlineMs` (a stalled registry would otherwise hold
+   * the pull, and every pod waiting on it, forever): the kubelet's image-pull-progress-deadline.
+   */
+  #watchProgress(body: Readable): Readable {
+    const ms = this.#progressDeadlineMs;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const secs = ms / 1000;
+        body.destroy(new RegistryError(0, '', `cancel pulling image because of no progress in ${secs >= 60 ? `${Math.floor(secs / 60)}m${secs % 60}s` : `${secs}s`}`));
+      }, ms);
+      timer.unref();
+    };
+    arm();
+    body.on('data', arm);
+    body.once('close', () => clearTimeout(timer));
+    return body;
   }
 
   async #request(path: string, headers: Record<string, string>): Promise<Response> {

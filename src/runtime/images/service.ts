@@ -30,6 +30,8 @@ export interface OciImageServiceConfig {
    * `http://127.0.0.1:5000/v2/library/busybox/manifests/1.35`; the image keeps its docker.io name.
    */
   mirrors?: Record<string, string>;
+  /** A blob download that receives nothing for this long fails the pull (default 60000, the kubelet's 1m). */
+  pullProgressDeadlineMs?: number;
 }
 
 /** What the oci backend needs to build a container's root filesystem. */
@@ -89,6 +91,7 @@ export class OciImageService implements ImageService {
   #clock: Clock;
   #fsStats: NonNullable<OciImageServiceConfig['fsStats']>;
   #mirrors: Record<string, string>;
+  #progressDeadlineMs?: number;
   #configs = new Map<string, ImageConfigFile>();
   #pulls = new Map<string, PullRun>();
 
@@ -96,6 +99,7 @@ export class OciImageService implements ImageService {
     if (!config.root) throw new Error('OciImageService: root is required');
     this.store = new ImageStore(config.root);
     this.#clock = config.clock ?? realClock;
+    this.#progressDeadlineMs = config.pullProgressDeadlineMs;
     this.#mirrors = {};
     for (const [domain, url] of Object.entries(config.mirrors ?? {})) {
       if (!/^https?:\/\/[^/]+$/.test(url.replace(/\/+$/, ''))) throw new Error(`OciImageService: mirror for ${domain} must be http(s)://host[:port], got ${JSON.stringify(url)}`);
@@ -126,6 +130,7 @@ export class OciImageService implements ImageService {
         signal: controller.signal,
         now: () => this.#clock.now(),
         endpoint: this.#mirrors[parsed.domain],
+        progressDeadlineMs: this.#progressDeadlineMs,
         onProgress: (p) => {
           for (const l of created.listeners) l(p);
         },
