@@ -85,6 +85,12 @@ test('pod workers: kill aborts a running sync and terminates with the grace peri
   assert.deepEqual(syncer.log, ['sync job', 'terminating job 7', 'terminated job']);
   workers.forget('uid-job');
   assert.equal(workers.state('uid-job'), undefined);
+
+  // First seen while being deleted (a kubelet restart during deletion): no sync, straight to termination.
+  syncer.log.length = 0;
+  workers.updatePod({ type: 'update', pod: makePod('gone').container('c').set((p) => Object.assign(p.metadata!, { deletionTimestamp: '2026-01-01T00:00:00Z', deletionGracePeriodSeconds: 3 })).build() });
+  await tick();
+  assert.deepEqual(syncer.log, ['terminating gone 3', 'terminated gone']);
   ac.abort();
   await run;
 });

@@ -186,7 +186,8 @@ export class PodWorkers {
     if (!worker) {
       worker = new PodWorker(u.pod);
       this.#workers.set(uid, worker);
-      if (u.type === 'kill') worker.update(u);
+      // A pod first seen already deleted (or killed) goes straight to termination.
+      if (u.type === 'kill' || u.pod.metadata?.deletionTimestamp) worker.update(u);
       this.#start(worker);
       return;
     }
