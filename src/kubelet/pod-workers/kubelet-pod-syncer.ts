@@ -76,7 +76,7 @@ export class KubeletPodSyncer implements PodSyncer {
     return this.#c.pleg.updateCache(m.uid ?? '', m.name, m.namespace);
   }
 
-  async syncPod(pod: Pod, signal: AbortSignal): Promise<{ terminal: boolean; retry?: boolean }> {
+  async syncPod(pod: Pod, signal: AbortSignal): Promise<{ terminal: boolean; retry?: boolean; resyncAfterMs?: number }> {
     const uid = pod.metadata?.uid ?? '';
     let runtimeStatus = await this.#runtimeStatus(pod);
     let status = this.#status(pod, runtimeStatus, false);
@@ -103,7 +103,8 @@ export class KubeletPodSyncer implements PodSyncer {
     status = this.#status(pod, runtimeStatus, false);
     this.#c.statusManager.setPodStatus(pod, status);
     if (result.actions.killPod && !result.actions.createSandbox) return { terminal: true };
-    return { terminal: false, retry: result.errors.length > 0 };
+    const resyncAfterMs = deadline != null && status.startTime ? Date.parse(status.startTime) + deadline * 1000 - this.#clock.now() : undefined;
+    return { terminal: false, retry: result.errors.length > 0, resyncAfterMs };
   }
 
   async syncTerminatingPod(pod: Pod, gracePeriodSeconds: number, signal: AbortSignal): Promise<void> {

@@ -31,7 +31,7 @@ export interface PodUpdate {
 /** The three steps of a pod's life; the kubelet (KubeletPodSyncer) implements them. */
 export interface PodSyncer {
   /** Reconciles a running pod. Returns terminal when the pod finished by itself (or its deadline passed); retry asks for an early resync (a container is backing off or failed to start). Throws to be retried with back-off. */
-  syncPod(pod: Pod, signal: AbortSignal): Promise<{ terminal: boolean; retry?: boolean }>;
+  syncPod(pod: Pod, signal: AbortSignal): Promise<{ terminal: boolean; retry?: boolean; resyncAfterMs?: number }>;
   /** Stops every container with the grace period; throws to be retried. */
   syncTerminatingPod(pod: Pod, gracePeriodSeconds: number, signal: AbortSignal): Promise<void>;
   /** Cleans up after a terminated pod (volumes, runtime objects, final status). Throws to be retried. */
@@ -127,6 +127,8 @@ class PodWorker {
             continue;
           }
           delay = r.retry ? w.backoffDelay() : w.resyncDelay();
+          // A deadline coming up (activeDeadlineSeconds) is checked when it is due, not at the next resync.
+          if (r.resyncAfterMs !== undefined) delay = Math.min(delay, Math.max(0, r.resyncAfterMs));
         } else if (this.state === 'terminating') {
           const grace = this.#killGrace ?? defaultGrace(this.pod);
           this.#terminatingGrace = grace;
