@@ -118,6 +118,24 @@ export async function startRegistry(options: { binary?: string } = {}): Promise<
   }
 }
 
+/**
+ * A registry already holding the busybox test image as `library/busybox:1.35`, for tests that pull it:
+ * `${host}/library/busybox:1.35` directly, or `busybox:1.35` through `mirrors` (an OciImageService option
+ * that sends docker.io pulls to this registry).
+ */
+export async function startBusyboxRegistry(): Promise<RunningRegistry & { image: string; digest: string; mirrors: Record<string, string> }> {
+  const { ensureBusyboxArchive } = await import('../test/fixtures/busybox.ts');
+  const archive = await ensureBusyboxArchive();
+  const reg = await startRegistry();
+  try {
+    const digest = await pushImage(reg.host, 'library/busybox:1.35', archive);
+    return { ...reg, image: `${reg.host}/library/busybox:1.35`, digest, mirrors: { 'docker.io': `http://${reg.host}` } };
+  } catch (err) {
+    await reg.stop();
+    throw err;
+  }
+}
+
 // ---------------------------------------------------------------- push
 
 interface Blobs {
@@ -321,10 +339,8 @@ export async function startRegistryProxy(upstream: string, options: RegistryProx
 
 // `node scripts/registry.ts`: a registry for demos, holding the busybox test image, until Ctrl-C.
 if (process.argv[1] && import.meta.filename === (await import('node:fs')).realpathSync(process.argv[1])) {
-  const { ensureBusyboxArchive } = await import('../test/fixtures/busybox.ts');
-  const reg = await startRegistry();
-  const digest = await pushImage(reg.host, 'library/busybox:1.35', await ensureBusyboxArchive());
-  console.log(`registry ${reg.host} (pid ${reg.pid}) serves ${reg.host}/library/busybox:1.35@${digest}; Ctrl-C stops it`);
+  const reg = await startBusyboxRegistry();
+  console.log(`registry ${reg.host} (pid ${reg.pid}) serves ${reg.image}@${reg.digest}; Ctrl-C stops it`);
   const stop = () => void reg.stop().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { FakeClock } from '../../src/machinery/index.ts';
 import { isRuntimeError, type PullProgress } from '../../src/runtime/runtime.ts';
 import { OciImageService } from '../../src/runtime/images/index.ts';
-import { pushImage, startRegistry, startRegistryProxy, type RunningRegistry } from '../../scripts/registry.ts';
+import { pushImage, startBusyboxRegistry, startRegistry, startRegistryProxy, type RunningRegistry } from '../../scripts/registry.ts';
 import { BUSYBOX_IMAGE, buildBusyboxImage, ensureBusyboxArchive } from '../fixtures/busybox.ts';
 import { buildImage, buildIndex, writeDockerArchive, writeOciLayout, type BuiltImage } from '../fixtures/oci-image.ts';
 
@@ -138,11 +138,20 @@ describe('image store (integration)', { skip }, () => {
 
   test('a mirror serves docker.io names from the loopback registry', async () => {
     assert.throws(() => newService({ mirrors: { 'docker.io': 'ftp://x' } }), /must be http\(s\)/);
-    const svc = newService({ mirrors: { 'docker.io': `http://${registry.host}/` } });
-    assert.equal(await svc.pullImage('busybox:1.35'), busybox.config.digest);
-    const img = (await svc.imageStatus('busybox:1.35'))!;
-    assert.deepEqual(img.repoTags, [BUSYBOX_IMAGE]);
-    assert.deepEqual(img.repoDigests, [`docker.io/library/busybox@${busybox.manifest.digest}`]);
+    const bb = await startBusyboxRegistry();
+    try {
+      const svc = newService({ mirrors: bb.mirrors });
+      assert.equal(await svc.pullImage('busybox:1.35'), busybox.config.digest);
+      const img = (await svc.imageStatus('busybox:1.35'))!;
+      assert.deepEqual(img.repoTags, [BUSYBOX_IMAGE]);
+      assert.deepEqual(img.repoDigests, [`docker.io/library/busybox@${bb.digest}`]);
+      // Pinned by digest and present: no registry needed.
+      await bb.stop();
+      assert.equal(await svc.pullImage(`busybox@${bb.digest}`), img.id);
+      await assert.rejects(svc.pullImage('busybox:1.35'), (e) => isRuntimeError(e, 'ImagePullFailed') && /ECONNREFUSED/.test(e.message));
+    } finally {
+      await bb.stop();
+    }
   });
 
   test('pulls Docker schema 2 images pushed by skopeo', async (t) => {

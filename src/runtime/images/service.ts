@@ -116,6 +116,14 @@ export class OciImageService implements ImageService {
   async pullImage(ref: string, options: { auth?: AuthConfig; signal?: AbortSignal; onProgress?: (p: PullProgress) => void } = {}): Promise<string> {
     await this.store.ready();
     const parsed = this.#parse(ref);
+    // A digest names immutable content: when we have it, there is nothing to ask the registry.
+    if (parsed.digest) {
+      const present = this.#find(ref);
+      if (present) {
+        this.store.touch(present.id, this.#clock.now());
+        return present.id;
+      }
+    }
     // Callers with other credentials get their own run (one's failure to authorise is not the other's);
     // they still share blob downloads through the store.
     const key = `${formatReference(parsed)}\0${createHash('sha256').update(JSON.stringify(options.auth ?? {})).digest('hex')}`;
