@@ -13,3 +13,4 @@ export * from './defaults.ts';
 export * from './resource-helpers.ts';
 export * from './validation/index.ts';
 export * from './selectors/index.ts';
+export * from './printers/index.ts';
