@@ -15,7 +15,7 @@ import { FakeClock } from '../../src/machinery/index.ts';
 import { isRuntimeError, type PullProgress } from '../../src/runtime/runtime.ts';
 import { OciImageService } from '../../src/runtime/images/index.ts';
 import { pushImage, startBusyboxRegistry, startRegistry, startRegistryProxy, type RunningRegistry } from '../../scripts/registry.ts';
-import { BUSYBOX_IMAGE, buildBusyboxImage, ensureBusyboxArchive } from '../fixtures/busybox.ts';
+import { BUSYBOX_IMAGE, buildBusyboxImage, ensureBusyboxArchive, ensureVariantsArchive } from '../fixtures/busybox.ts';
 import { buildImage, buildIndex, writeDockerArchive, writeOciLayout, type BuiltImage } from '../fixtures/oci-image.ts';
 
 function missing(): string | undefined {
@@ -105,6 +105,15 @@ describe('image store (integration)', { skip }, () => {
     writeFileSync(join(work, 'junk.tar'), 'not a tar');
     await assert.rejects(svc.importArchive(join(work, 'junk.tar')), (e) => isRuntimeError(e, 'InvalidArgument') && /junk\.tar/.test(e.message));
     await assert.rejects(svc.importArchive(layout, { tag: 'Bad:Tag' }), /repository name must be lowercase/);
+    // An archive of several images (the busybox variants) imports them all, on the one shared base layer.
+    const variants = await svc.importArchive(await ensureVariantsArchive());
+    assert.deepEqual(variants.flatMap((v) => v.repoTags).sort(), ['kubeling.test/config:1', 'kubeling.test/entrypoint:1', 'kubeling.test/named-user:1']);
+    const cfg = await svc.imageLayers('kubeling.test/config:1');
+    assert.deepEqual([cfg.config.user, cfg.config.workingDir, cfg.config.stopSignal], ['65534:65534', '/work', 'SIGUSR1']);
+    assert.equal(cfg.layerDirs[0], (await svc.imageLayers(a!.id)).layerDirs[0]);
+    assert.deepEqual((await svc.imageStatus('kubeling.test/entrypoint:1'))?.config.entrypoint, ['/bin/echo', 'entrypoint']);
+    assert.equal(layerDirsIn(svc).length, 2);
+    await assert.rejects(svc.importArchive(await ensureVariantsArchive(), { tag: 'one:tag' }), /exactly one image/);
   });
 
   test('pulls by tag and by digest; two tags share one unpacked layer; progress is reported', async () => {
