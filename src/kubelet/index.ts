@@ -22,15 +22,45 @@
  *   pod source ADD/UPDATE                       → podWorkers.updatePod({ type: 'update', pod })
  *   pod with deletionTimestamp                  → podWorkers.updatePod({ type: 'kill', pod }) (grace from the pod)
  *   pod gone from the API (force delete)        → podWorkers.updatePod({ type: 'kill', pod, gracePeriodSeconds: 0 }),
- *                                                  later podWorkers.forget(uid) and statusManager.removePod(uid)
+ *                                                  once podWorkers.state(uid) === 'finished': podWorkers.forget(uid)
+ *                                                  and await syncer.forgetPod(uid)
  *   housekeeping (every 2 s)                    → syncer.cleanupOrphanedPods(new Set(known uids))
  *   node Ready condition                        → pleg.healthy(): { ok, message } ("PLEG is not healthy: " + message)
  *   admission rejection                         → statusManager.setPodStatus(pod, { phase: 'Failed', reason, message })
  */
 export * from './kuberuntime/index.ts';
-export { GenericPLEG, generateEvents, type PodLifecycleEvent, type PodLifecycleEventType, type PodStatusSource } from './pleg/index.ts';
-export { ProbeManager, runProbe, type ProbeKind, type ProbeManagerConfig, type ProbeOutcome, type ProbeTarget } from './prober/index.ts';
+export {
+  GenericPLEG,
+  generateEvents,
+  type PodLifecycleEvent,
+  type PodLifecycleEventType,
+  type PodStatusSource,
+} from './pleg/index.ts';
+export {
+  ProbeManager,
+  runProbe,
+  type ProbeKind,
+  type ProbeManagerConfig,
+  type ProbeOutcome,
+  type ProbeTarget,
+} from './prober/index.ts';
 export { HandlerRunner, httpGet, httpGetUrl, resolvePort } from './lifecycle/index.ts';
-export { StatusManager, generatePodStatus, getPhase, toRFC3339, type PodStatusWriter, type StatusManagerConfig, type ContainerProbeView } from './status/index.ts';
-export { PodWorkers, KubeletPodSyncer, type PodSyncer, type PodUpdate, type PodUpdateType, type PodWorkerState, type KubeletPodSyncerConfig } from './pod-workers/index.ts';
+export {
+  StatusManager,
+  generatePodStatus,
+  getPhase,
+  toRFC3339,
+  type PodStatusWriter,
+  type StatusManagerConfig,
+  type ContainerProbeView,
+} from './status/index.ts';
+export {
+  PodWorkers,
+  KubeletPodSyncer,
+  type PodSyncer,
+  type PodUpdate,
+  type PodUpdateType,
+  type PodWorkerState,
+  type KubeletPodSyncerConfig,
+} from './pod-workers/index.ts';
 export type * from './kuberuntime/api.ts';

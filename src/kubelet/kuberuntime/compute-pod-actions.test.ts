@@ -18,7 +18,13 @@ const probes = (liveness: Record<string, string>, startup: Record<string, string
 
 test('computePodActions: table', () => {
   const two = makePod().container('a').container('b');
-  const cases: { name: string; pod: ReturnType<typeof two.build>; status: ReturnType<typeof runtimeStatus>; probes?: ProbeResultsView; want: Partial<ReturnType<typeof summary>> }[] = [
+  const cases: {
+    name: string;
+    pod: ReturnType<typeof two.build>;
+    status: ReturnType<typeof runtimeStatus>;
+    probes?: ProbeResultsView;
+    want: Partial<ReturnType<typeof summary>>;
+  }[] = [
     {
       name: 'new pod: create sandbox, start all containers',
       pod: two.build(),
@@ -40,7 +46,10 @@ test('computePodActions: table', () => {
     {
       name: 'OnFailure: exited 0 stays, exited 1 restarts',
       pod: makePod().container('a').container('b').restartPolicy('OnFailure').build(),
-      status: runtimeStatus(makePod().container('a').container('b').build(), [{ name: 'a', state: 'exited', exitCode: 0 }, { name: 'b', state: 'exited', exitCode: 1 }]),
+      status: runtimeStatus(makePod().container('a').container('b').build(), [
+        { name: 'a', state: 'exited', exitCode: 0 },
+        { name: 'b', state: 'exited', exitCode: 1 },
+      ]),
       want: { start: [1], killPod: false },
     },
     {
@@ -53,7 +62,9 @@ test('computePodActions: table', () => {
       name: 'Never: sandbox died after containers ran → no new sandbox',
       pod: makePod().container('a').restartPolicy('Never').build(),
       status: (() => {
-        const s = runtimeStatus(makePod().container('a').build(), [{ name: 'a', state: 'exited', exitCode: 0 }], { sandboxReady: false });
+        const s = runtimeStatus(makePod().container('a').build(), [{ name: 'a', state: 'exited', exitCode: 0 }], {
+          sandboxReady: false,
+        });
         s.sandboxStatuses[0].metadata.attempt = 0;
         return s;
       })(),
@@ -73,15 +84,30 @@ test('computePodActions: table', () => {
     },
     {
       name: 'liveness failure: kill and restart',
-      pod: makePod().container('a', { livenessProbe: { exec: { command: ['true'] } } }).build(),
-      status: runtimeStatus(makePod().container('a', { livenessProbe: { exec: { command: ['true'] } } }).build(), [{ name: 'a', id: 'c-a' }]),
+      pod: makePod()
+        .container('a', { livenessProbe: { exec: { command: ['true'] } } })
+        .build(),
+      status: runtimeStatus(
+        makePod()
+          .container('a', { livenessProbe: { exec: { command: ['true'] } } })
+          .build(),
+        [{ name: 'a', id: 'c-a' }],
+      ),
       probes: probes({ 'c-a': 'Failure' }),
       want: { start: [0], kill: ['Container a failed liveness probe, will be restarted'] },
     },
     {
       name: 'liveness failure with Never: killed, not restarted',
-      pod: makePod().container('a', { livenessProbe: { exec: { command: ['true'] } } }).restartPolicy('Never').build(),
-      status: runtimeStatus(makePod().container('a', { livenessProbe: { exec: { command: ['true'] } } }).build(), [{ name: 'a', id: 'c-a' }]),
+      pod: makePod()
+        .container('a', { livenessProbe: { exec: { command: ['true'] } } })
+        .restartPolicy('Never')
+        .build(),
+      status: runtimeStatus(
+        makePod()
+          .container('a', { livenessProbe: { exec: { command: ['true'] } } })
+          .build(),
+        [{ name: 'a', id: 'c-a' }],
+      ),
       probes: probes({ 'c-a': 'Failure' }),
       want: { start: [], kill: ['Container a failed liveness probe'], killPod: true },
     },
@@ -100,12 +126,22 @@ test('computePodActions: init containers run one at a time, in order', () => {
   assert.deepEqual([i1Running.init, i1Running.start], [[], []]);
   const i1Done = summary(computePodActions(pod, runtimeStatus(pod, [{ name: 'i1', state: 'exited', exitCode: 0 }])));
   assert.deepEqual([i1Done.init, i1Done.start], [[1], []]);
-  const i2Done = summary(computePodActions(pod, runtimeStatus(pod, [{ name: 'i2', state: 'exited' }, { name: 'i1', state: 'exited' }])));
+  const i2Done = summary(
+    computePodActions(
+      pod,
+      runtimeStatus(pod, [
+        { name: 'i2', state: 'exited' },
+        { name: 'i1', state: 'exited' },
+      ]),
+    ),
+  );
   assert.deepEqual([i2Done.init, i2Done.start], [[], [0]]);
   const i1Failed = summary(computePodActions(pod, runtimeStatus(pod, [{ name: 'i1', state: 'exited', exitCode: 1 }])));
   assert.deepEqual(i1Failed.init, [0], 'failed init container restarts under Always');
   const never = makePod().init('i1').container('a').restartPolicy('Never').build();
-  const neverFailed = summary(computePodActions(never, runtimeStatus(never, [{ name: 'i1', state: 'exited', exitCode: 1 }])));
+  const neverFailed = summary(
+    computePodActions(never, runtimeStatus(never, [{ name: 'i1', state: 'exited', exitCode: 1 }])),
+  );
   assert.deepEqual([neverFailed.killPod, neverFailed.init, neverFailed.start], [true, [], []]);
   // Once a regular container exists, init containers never run again (even if they were removed).
   const after = summary(computePodActions(pod, runtimeStatus(pod, [{ name: 'a' }])));
@@ -122,16 +158,29 @@ test('computePodActions: native sidecars gate the next init container on started
   const failed = summary(computePodActions(pod, runtimeStatus(pod, [sc()]), probes({}, { 'c-proxy': 'Failure' })));
   assert.deepEqual([failed.init, failed.kill], [[0], ['Init container proxy failed startup probe']]);
   // Started: the next init container may start.
-  assert.deepEqual(summary(computePodActions(pod, runtimeStatus(pod, [sc()]), probes({}, { 'c-proxy': 'Success' }))).init, [1]);
+  assert.deepEqual(
+    summary(computePodActions(pod, runtimeStatus(pod, [sc()]), probes({}, { 'c-proxy': 'Success' }))).init,
+    [1],
+  );
   // Init done, sidecar running: regular containers start, sidecar kept.
-  const ready = summary(computePodActions(pod, runtimeStatus(pod, [{ name: 'migrate', state: 'exited' }, sc()]), probes({}, { 'c-proxy': 'Success' })));
+  const ready = summary(
+    computePodActions(
+      pod,
+      runtimeStatus(pod, [{ name: 'migrate', state: 'exited' }, sc()]),
+      probes({}, { 'c-proxy': 'Success' }),
+    ),
+  );
   assert.deepEqual([ready.init, ready.start], [[], [0]]);
   // After initialization a sidecar that exits is restarted, even under restartPolicy Never.
   const never = makePod().sidecar('proxy').container('app').restartPolicy('Never').build();
-  const exited = summary(computePodActions(never, runtimeStatus(never, [{ name: 'app' }, { name: 'proxy', state: 'exited', exitCode: 1 }])));
+  const exited = summary(
+    computePodActions(never, runtimeStatus(never, [{ name: 'app' }, { name: 'proxy', state: 'exited', exitCode: 1 }])),
+  );
   assert.deepEqual([exited.init, exited.killPod], [[0], false]);
   // Main containers done under Never: the pod is killed, sidecars with it (they do not block completion).
-  const done = summary(computePodActions(never, runtimeStatus(never, [{ name: 'app', state: 'exited', exitCode: 0 }, { name: 'proxy' }])));
+  const done = summary(
+    computePodActions(never, runtimeStatus(never, [{ name: 'app', state: 'exited', exitCode: 0 }, { name: 'proxy' }])),
+  );
   assert.deepEqual([done.killPod, done.init], [true, []]);
   // A sidecar without a startup probe counts as started once running.
   const plain = makePod().sidecar('log').init('i').container('a').build();

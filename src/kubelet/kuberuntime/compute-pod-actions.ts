@@ -84,7 +84,10 @@ function isInitContainerFailed(s: RuntimeContainerStatus): boolean {
 }
 
 /** Upstream's podSandboxChanged: whether the pod needs a new sandbox, with its attempt number. */
-export function podSandboxChanged(pod: Pod, status: RuntimePodStatus): { changed: boolean; attempt: number; sandboxId: string } {
+export function podSandboxChanged(
+  pod: Pod,
+  status: RuntimePodStatus,
+): { changed: boolean; attempt: number; sandboxId: string } {
   const sandboxes = status.sandboxStatuses;
   if (sandboxes.length === 0) return { changed: true, attempt: 0, sandboxId: '' };
   const newest = sandboxes[0];
@@ -208,7 +211,12 @@ export function computePodActions(pod: Pod, status: RuntimePodStatus, probes: Pr
  * restart failed ones per policy, keep sidecars running (restarting them on exit, liveness or startup failure,
  * or a spec change). Returns whether the pod counts as initialized.
  */
-function computeInitContainerActions(pod: Pod, status: RuntimePodStatus, changes: PodActions, probes: ProbeResultsView): boolean {
+function computeInitContainerActions(
+  pod: Pod,
+  status: RuntimePodStatus,
+  changes: PodActions,
+  probes: ProbeResultsView,
+): boolean {
   const initContainers = pod.spec?.initContainers ?? [];
   if (initContainers.length === 0) return true;
   const previouslyInitialized = hasAnyRegularContainerCreated(pod, status);

@@ -77,7 +77,12 @@ export function generatePodSandboxConfig(
   for (const c of spec?.containers ?? []) {
     for (const p of c.ports ?? []) {
       if (!p.hostPort) continue;
-      portMappings.push({ protocol: (p.protocol ?? 'TCP') as Protocol, containerPort: p.containerPort, hostPort: p.hostPort, hostIp: p.hostIP });
+      portMappings.push({
+        protocol: (p.protocol ?? 'TCP') as Protocol,
+        containerPort: p.containerPort,
+        hostPort: p.hostPort,
+        hostIp: p.hostIP,
+      });
     }
   }
   const psc = spec?.securityContext;
@@ -112,12 +117,20 @@ export function containerSecurityContext(pod: Pod, c: Container, image: Image | 
   const runAsUser = sc.runAsUser ?? psc.runAsUser;
   const runAsNonRoot = sc.runAsNonRoot ?? psc.runAsNonRoot;
   if (runAsNonRoot) {
-    if (runAsUser === 0) throw new ContainerConfigError(`container's runAsUser breaks non-root policy (pod: "${formatPod(pod)}", container: ${c.name})`);
+    if (runAsUser === 0)
+      throw new ContainerConfigError(
+        `container's runAsUser breaks non-root policy (pod: "${formatPod(pod)}", container: ${c.name})`,
+      );
     if (runAsUser === undefined) {
       const user = (image?.config.user ?? '').split(':')[0];
-      if (isRootUser(user)) throw new ContainerConfigError(`container has runAsNonRoot and image will run as root (pod: "${formatPod(pod)}", container: ${c.name})`);
+      if (isRootUser(user))
+        throw new ContainerConfigError(
+          `container has runAsNonRoot and image will run as root (pod: "${formatPod(pod)}", container: ${c.name})`,
+        );
       if (!/^\d+$/.test(user))
-        throw new ContainerConfigError(`container has runAsNonRoot and image has non-numeric user (${user}), cannot verify user is non-root (pod: "${formatPod(pod)}", container: ${c.name})`);
+        throw new ContainerConfigError(
+          `container has runAsNonRoot and image has non-numeric user (${user}), cannot verify user is non-root (pod: "${formatPod(pod)}", container: ${c.name})`,
+        );
     }
   }
   const seccomp = sc.seccompProfile ?? psc.seccompProfile;
@@ -156,7 +169,11 @@ export interface GenerateContainerConfigOptions {
   targetContainerId?: string;
 }
 
-export async function generateContainerConfig(pod: Pod, c: Container, o: GenerateContainerConfigOptions): Promise<ContainerConfig> {
+export async function generateContainerConfig(
+  pod: Pod,
+  c: Container,
+  o: GenerateContainerConfigOptions,
+): Promise<ContainerConfig> {
   let env: Awaited<ReturnType<ContainerEnvironment['makeContainerEnvironment']>>;
   try {
     env = await o.environment.makeContainerEnvironment(pod, c, o.podIPs);
@@ -164,7 +181,12 @@ export async function generateContainerConfig(pod: Pod, c: Container, o: Generat
     throw new ContainerConfigError(err instanceof Error ? err.message : String(err), { cause: err });
   }
   const securityContext = containerSecurityContext(pod, c, o.image);
-  if (o.targetContainerId) securityContext.namespaceOptions = { ...securityContext.namespaceOptions, pid: 'container', targetId: o.targetContainerId };
+  if (o.targetContainerId)
+    securityContext.namespaceOptions = {
+      ...securityContext.namespaceOptions,
+      pid: 'container',
+      targetId: o.targetContainerId,
+    };
   const m = pod.metadata ?? {};
   const annotations: Record<string, string> = {
     [ANNOTATION_CONTAINER_HASH]: hashContainer(c),

@@ -29,7 +29,13 @@ export class RecordingEventRecorder implements EventRecorder {
   readonly events: { pod: string; type: EventType; reason: string; message: string; fieldPath?: string }[] = [];
 
   event(obj: Pod, type: EventType, reason: string, message: string, opts: EventOptions = {}): void {
-    this.events.push({ pod: obj.metadata?.name ?? '', type, reason, message, ...(opts.fieldPath ? { fieldPath: opts.fieldPath } : {}) });
+    this.events.push({
+      pod: obj.metadata?.name ?? '',
+      type,
+      reason,
+      message,
+      ...(opts.fieldPath ? { fieldPath: opts.fieldPath } : {}),
+    });
   }
 
   reasons(): string[] {

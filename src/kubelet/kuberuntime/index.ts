@@ -1,6 +1,12 @@
 /** Pod → runtime calls: the plan (computePodActions), its execution (KubeRuntimeManager), configs, labels. */
 export type { ContainerEnvironment, VolumeManager } from './container-environment.ts';
-export { RecordingEventRecorder, containerFieldPath, type EventRecorder, type EventOptions, type EventType } from './events.ts';
+export {
+  RecordingEventRecorder,
+  containerFieldPath,
+  type EventRecorder,
+  type EventOptions,
+  type EventType,
+} from './events.ts';
 export {
   computePodActions,
   podSandboxChanged,
@@ -21,6 +27,12 @@ export {
   type SyncErrorReason,
   type SyncResult,
 } from './kube-runtime-manager.ts';
-export { ContainerConfigError, generateContainerConfig, generatePodSandboxConfig, podLogDirectory, podHostname } from './container-config.ts';
+export {
+  ContainerConfigError,
+  generateContainerConfig,
+  generatePodSandboxConfig,
+  podLogDirectory,
+  podHostname,
+} from './container-config.ts';
 export { containerLinuxResources, podCgroupParent, podQOSClass, quantityValue, type QOSClass } from './resources.ts';
 export * from './runtime-pod.ts';

@@ -13,7 +13,14 @@ function harness() {
   const runtime = new FakeRuntime({ clock });
   const recorder = new RecordingEventRecorder();
   const env = new StaticEnvironment();
-  const m = new KubeRuntimeManager({ runtime, environment: env, recorder, clock, logRoot: '/nonexistent/pods', nodeMemoryCapacity: 8 * 2 ** 30 });
+  const m = new KubeRuntimeManager({
+    runtime,
+    environment: env,
+    recorder,
+    clock,
+    logRoot: '/nonexistent/pods',
+    nodeMemoryCapacity: 8 * 2 ** 30,
+  });
   const sync = async (pod: Pod) => m.syncPod(pod, await m.getPodStatus(pod.metadata!.uid!));
   const status = (pod: Pod) => m.getPodStatus(pod.metadata!.uid!);
   return { clock, runtime, recorder, env, m, sync, status };
@@ -39,15 +46,27 @@ test('syncPod: sandbox, pull, create, start, with events and a config like the r
   const r = await h.sync(pod);
   assert.deepEqual(r.errors, []);
   assert.deepEqual(h.recorder.reasons(), ['Pulling', 'Pulled', 'Created', 'Started']);
-  assert.deepEqual(h.recorder.events.map((e) => e.message).slice(2), ['Created container: web', 'Started container web']);
+  assert.deepEqual(h.recorder.events.map((e) => e.message).slice(2), [
+    'Created container: web',
+    'Started container web',
+  ]);
   assert.ok(h.recorder.events.every((e) => e.fieldPath === 'spec.containers{web}'));
   const sandbox = h.runtime.calls.find((c) => c.method === 'runPodSandbox')!.args[0] as PodSandboxConfig;
   assert.equal(sandbox.linux.cgroupParent, 'kubepods/burstable/poduid-web');
   assert.deepEqual(sandbox.portMappings, [{ protocol: 'TCP', containerPort: 80, hostPort: 8080, hostIp: undefined }]);
   assert.equal(sandbox.labels['io.kubernetes.pod.uid'], 'uid-web');
   const config = h.runtime.calls.find((c) => c.method === 'createContainer')!.args[1] as ContainerConfig;
-  assert.deepEqual([config.command, config.args, config.workingDir, config.envs], [['httpd'], ['-f'], '/srv', [{ key: 'A', value: '1' }]]);
-  assert.deepEqual(config.linux.resources, { cpuShares: 256, cpuPeriod: 100000, cpuQuota: 50000, memoryLimitInBytes: 134217728, oomScoreAdj: 993 });
+  assert.deepEqual(
+    [config.command, config.args, config.workingDir, config.envs],
+    [['httpd'], ['-f'], '/srv', [{ key: 'A', value: '1' }]],
+  );
+  assert.deepEqual(config.linux.resources, {
+    cpuShares: 256,
+    cpuPeriod: 100000,
+    cpuQuota: 50000,
+    memoryLimitInBytes: 134217728,
+    oomScoreAdj: 993,
+  });
   assert.equal(config.labels['io.kubernetes.container.name'], 'web');
   assert.equal(config.annotations['io.kubernetes.container.restartCount'], '0');
   assert.match(config.annotations['io.kubernetes.container.hash'], /^[0-9a-f]{8}$/);
@@ -57,21 +76,32 @@ test('syncPod: sandbox, pull, create, start, with events and a config like the r
   // A second sync changes nothing.
   const before = h.runtime.calls.length;
   await h.sync(pod);
-  assert.ok(!h.runtime.callNames().slice(before).some((n) => ['createContainer', 'runPodSandbox', 'stopContainer'].includes(n)));
+  assert.ok(
+    !h.runtime
+      .callNames()
+      .slice(before)
+      .some((n) => ['createContainer', 'runPodSandbox', 'stopContainer'].includes(n)),
+  );
 });
 
 test('image pull policies: Never, ErrImagePull then ImagePullBackOff, retry after the back-off', async () => {
   const h = harness();
   const never = makePod('n').container('c', { image: 'absent:1', imagePullPolicy: 'Never' }).build();
   await h.sync(never);
-  assert.deepEqual(h.m.reasonCache.get('uid-n', 'c'), { reason: 'ErrImageNeverPull', message: 'Container image "absent:1" is not present with pull policy of Never' });
+  assert.deepEqual(h.m.reasonCache.get('uid-n', 'c'), {
+    reason: 'ErrImageNeverPull',
+    message: 'Container image "absent:1" is not present with pull policy of Never',
+  });
 
   h.runtime.failPull('broken:1', 'manifest unknown');
   const pod = makePod('b').container('c', { image: 'broken:1' }).build();
   await h.sync(pod);
   assert.equal(h.m.reasonCache.get('uid-b', 'c')?.reason, 'ErrImagePull');
   await h.sync(pod);
-  assert.deepEqual(h.m.reasonCache.get('uid-b', 'c'), { reason: 'ImagePullBackOff', message: 'Back-off pulling image "broken:1"' });
+  assert.deepEqual(h.m.reasonCache.get('uid-b', 'c'), {
+    reason: 'ImagePullBackOff',
+    message: 'Back-off pulling image "broken:1"',
+  });
   h.runtime.failPull('broken:1', undefined);
   await h.clock.step(10_001);
   await h.sync(pod);
@@ -103,14 +133,27 @@ test('CrashLoopBackOff: 10 s, 20 s, 40 s between restarts, reset after 10 minute
       reason: 'CrashLoopBackOff',
       message: `back-off ${delaySeconds}s restarting failed container=crash pod=c_default(uid-c)`,
     });
-    assert.equal((await restartsAfter(delaySeconds * 1000 - 10)).state, 'exited', `still backing off before ${delaySeconds}s`);
+    assert.equal(
+      (await restartsAfter(delaySeconds * 1000 - 10)).state,
+      'exited',
+      `still backing off before ${delaySeconds}s`,
+    );
     const restarted = await restartsAfter(10);
-    assert.deepEqual([restarted.state, restarted.restartCount], ['running', restartCount], `restarted after ${delaySeconds}s`);
+    assert.deepEqual(
+      [restarted.state, restarted.restartCount],
+      ['running', restartCount],
+      `restarted after ${delaySeconds}s`,
+    );
   };
   await expect(10, 2);
   await expect(20, 3);
   await expect(40, 4);
-  assert.ok(h.recorder.events.some((e) => e.reason === 'BackOff' && e.message === 'Back-off restarting failed container crash in pod c_default(uid-c)'));
+  assert.ok(
+    h.recorder.events.some(
+      (e) =>
+        e.reason === 'BackOff' && e.message === 'Back-off restarting failed container crash in pod c_default(uid-c)',
+    ),
+  );
   // Runs for more than 10 minutes, then exits: restarted at once, and the next delay is 10 s again.
   h.runtime.scriptContainer({ name: 'crash' }, { exitAfterMs: 11 * 60_000, exitCode: 1 });
   await restartsAfter(1000); // the 40 s-era instance exits; back-off is 80 s now
@@ -125,7 +168,9 @@ test('CrashLoopBackOff: 10 s, 20 s, 40 s between restarts, reset after 10 minute
 test('postStart failure kills the container: FailedPostStartHook, PostStartHookError', async () => {
   const h = harness();
   h.runtime.scriptExec(({ cmd }) => (cmd[0] === 'hook' ? { exitCode: 1, stdout: Buffer.from('boom') } : undefined));
-  const pod = makePod('h').container('c', { lifecycle: { postStart: { exec: { command: ['hook'] } } } }).build();
+  const pod = makePod('h')
+    .container('c', { lifecycle: { postStart: { exec: { command: ['hook'] } } } })
+    .build();
   const r = await h.sync(pod);
   assert.equal(r.errors[0]?.reason, 'PostStartHookError');
   assert.deepEqual(h.recorder.reasons().slice(-4), ['Created', 'Started', 'FailedPostStartHook', 'Killing']);
@@ -162,7 +207,11 @@ test('killPod: preStop shares the grace period; at least 2 s are left for the st
   await h.clock.step(5000);
   await killing;
   const stops = h.runtime.calls.filter((c) => c.method === 'stopContainer').map((c) => c.args[1]);
-  assert.deepEqual(stops.sort((a, b) => Number(a) - Number(b)), [2, 5, 10], 'hang: clamped to 2; drain: 10-5; bad: 10 left');
+  assert.deepEqual(
+    stops.sort((a, b) => Number(a) - Number(b)),
+    [2, 5, 10],
+    'hang: clamped to 2; drain: 10-5; bad: 10 left',
+  );
   assert.equal(h.recorder.events.filter((e) => e.reason === 'Killing').length, 3);
   assert.ok(h.recorder.events.some((e) => e.reason === 'FailedPreStopHook' && e.message === 'PreStopHook failed'));
   const s = await h.status(pod);
@@ -175,9 +224,14 @@ test('CreateContainerConfigError from the environment and runAsNonRoot', async (
   h.env.fail = "couldn't find key password in Secret default/db";
   const pod = makePod('e').container('c').build();
   await h.sync(pod);
-  assert.deepEqual(h.m.reasonCache.get('uid-e', 'c'), { reason: 'CreateContainerConfigError', message: "couldn't find key password in Secret default/db" });
+  assert.deepEqual(h.m.reasonCache.get('uid-e', 'c'), {
+    reason: 'CreateContainerConfigError',
+    message: "couldn't find key password in Secret default/db",
+  });
   h.env.fail = undefined;
-  const root = makePod('r').container('c', { securityContext: { runAsNonRoot: true, runAsUser: 0 } }).build();
+  const root = makePod('r')
+    .container('c', { securityContext: { runAsNonRoot: true, runAsUser: 0 } })
+    .build();
   await h.sync(root);
   assert.match(h.m.reasonCache.get('uid-r', 'c')!.message, /runAsUser breaks non-root policy/);
 });
@@ -191,16 +245,28 @@ test('termination messages: the file (File), the log tail on failure (FallbackTo
   const clock = new FakeClock();
   const runtime = new FakeRuntime({ clock });
   const env = new StaticEnvironment();
-  const m = new KubeRuntimeManager({ runtime, environment: env, recorder: new RecordingEventRecorder(), clock, logRoot: join(dir, 'logs') });
+  const m = new KubeRuntimeManager({
+    runtime,
+    environment: env,
+    recorder: new RecordingEventRecorder(),
+    clock,
+    logRoot: join(dir, 'logs'),
+  });
   const file = join(dir, 'termination-log');
   writeFileSync(file, 'all done\n');
   env.mounts = [{ containerPath: '/dev/termination-log', hostPath: file, readonly: false }];
   runtime.scriptContainer({ name: 'msg' }, { exitAfterMs: 1000, exitCode: 0 });
-  const a = makePod('a').container('msg', { terminationMessagePath: '/dev/termination-log' }).restartPolicy('Never').build();
+  const a = makePod('a')
+    .container('msg', { terminationMessagePath: '/dev/termination-log' })
+    .restartPolicy('Never')
+    .build();
   await m.syncPod(a, await m.getPodStatus('uid-a'));
   env.mounts = [];
   runtime.scriptContainer({ name: 'logs' }, { exitAfterMs: 1000, exitCode: 2, logs: ['starting', 'fatal: no config'] });
-  const b = makePod('b').container('logs', { terminationMessagePolicy: 'FallbackToLogsOnError' }).restartPolicy('Never').build();
+  const b = makePod('b')
+    .container('logs', { terminationMessagePolicy: 'FallbackToLogsOnError' })
+    .restartPolicy('Never')
+    .build();
   await m.syncPod(b, await m.getPodStatus('uid-b'));
   await clock.step(1000);
   assert.equal((await m.getPodStatus('uid-a')).containerStatuses[0].message, 'all done\n');
@@ -215,14 +281,20 @@ test('ephemeral containers start once, never restart; orphaned pods are killed b
   withDebug.spec!.ephemeralContainers = [{ name: 'debugger', image: 'busybox:1.35', targetContainerName: 'app' }];
   h.runtime.scriptContainer({ name: 'debugger' }, { exitAfterMs: 1000, exitCode: 0 });
   await h.sync(withDebug);
-  const created = h.runtime.calls.filter((c) => c.method === 'createContainer').map((c) => c.args[1] as ContainerConfig);
+  const created = h.runtime.calls
+    .filter((c) => c.method === 'createContainer')
+    .map((c) => c.args[1] as ContainerConfig);
   const dbg = created.find((c) => c.metadata.name === 'debugger')!;
   assert.equal(dbg.linux.securityContext.namespaceOptions.pid, 'container');
   assert.ok(dbg.linux.securityContext.namespaceOptions.targetId, 'joins the target container pid namespace');
   assert.equal(dbg.linux.resources, undefined);
   await h.clock.step(2000);
   await h.sync(withDebug);
-  assert.equal(h.runtime.calls.filter((c) => c.method === 'createContainer').length, created.length, 'an exited ephemeral container is not restarted');
+  assert.equal(
+    h.runtime.calls.filter((c) => c.method === 'createContainer').length,
+    created.length,
+    'an exited ephemeral container is not restarted',
+  );
   // Orphan: the kubelet lost the pod object; grace comes from the container annotations.
   await h.m.killPod(undefined, await h.status(pod));
   const s = await h.status(pod);
@@ -239,7 +311,10 @@ test('killPod stops regular containers first, then sidecars in reverse order', a
   await plan();
   await plan();
   await plan();
-  const names = (await h.status(pod)).containerStatuses.filter((c) => c.state === 'running').map((c) => c.name).sort();
+  const names = (await h.status(pod)).containerStatuses
+    .filter((c) => c.state === 'running')
+    .map((c) => c.name)
+    .sort();
   assert.deepEqual(names, ['a', 'app', 'b']);
   const killing = h.m.killPod(pod, await h.status(pod));
   await new Promise((r) => setImmediate(r));

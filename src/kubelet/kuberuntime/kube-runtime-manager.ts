@@ -18,11 +18,22 @@
 import { readFile, open } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { Backoff, realClock, type Clock } from '../../machinery/index.ts';
-import { isRuntimeError, type ContainerRuntime, type DnsConfig, type AuthConfig, type PodSandboxConfig } from '../../runtime/runtime.ts';
+import {
+  isRuntimeError,
+  type ContainerRuntime,
+  type DnsConfig,
+  type AuthConfig,
+  type PodSandboxConfig,
+} from '../../runtime/runtime.ts';
 import type { Container, LifecycleHandler, Pod } from './api.ts';
 import type { ContainerEnvironment } from './container-environment.ts';
 import { containerFieldPath, type EventRecorder } from './events.ts';
-import { computePodActions, type ContainerToKill, type PodActions, type ProbeResultsView } from './compute-pod-actions.ts';
+import {
+  computePodActions,
+  type ContainerToKill,
+  type PodActions,
+  type ProbeResultsView,
+} from './compute-pod-actions.ts';
 import { ContainerConfigError, generateContainerConfig, generatePodSandboxConfig } from './container-config.ts';
 import {
   ANNOTATION_CONTAINER_HASH,
@@ -164,6 +175,7 @@ export class KubeRuntimeManager {
   #hooks: HandlerRunner;
   /** Termination messages of exited containers (they never change), by container id. */
   #messages = new Map<string, string>();
+  #lastBackoffGc = 0;
 
   constructor(config: KubeRuntimeManagerConfig) {
     if (!config.runtime) throw new Error('KubeRuntimeManager needs a runtime');
@@ -194,18 +206,53 @@ export class KubeRuntimeManager {
   // ------------------------------------------------------------------ reading state
 
   /** Every pod the runtime holds, by uid, from sandbox and container labels (for the PLEG relist). */
-  async listPods(): Promise<Map<string, { uid: string; name: string; namespace: string; sandboxes: { id: string; state: string }[]; containers: { id: string; name: string; state: string }[] }>> {
+  async listPods(): Promise<
+    Map<
+      string,
+      {
+        uid: string;
+        name: string;
+        namespace: string;
+        sandboxes: { id: string; state: string }[];
+        containers: { id: string; name: string; state: string }[];
+      }
+    >
+  > {
     const [sandboxes, containers] = await Promise.all([this.runtime.listPodSandbox(), this.runtime.listContainers()]);
-    const pods = new Map<string, { uid: string; name: string; namespace: string; sandboxes: { id: string; state: string }[]; containers: { id: string; name: string; state: string }[] }>();
+    const pods = new Map<
+      string,
+      {
+        uid: string;
+        name: string;
+        namespace: string;
+        sandboxes: { id: string; state: string }[];
+        containers: { id: string; name: string; state: string }[];
+      }
+    >();
     const entry = (labels: Record<string, string>) => {
       const uid = labels[LABEL_POD_UID];
       if (!uid) return undefined;
       let p = pods.get(uid);
-      if (!p) pods.set(uid, (p = { uid, name: labels[LABEL_POD_NAME] ?? '', namespace: labels[LABEL_POD_NAMESPACE] ?? '', sandboxes: [], containers: [] }));
+      if (!p)
+        pods.set(
+          uid,
+          (p = {
+            uid,
+            name: labels[LABEL_POD_NAME] ?? '',
+            namespace: labels[LABEL_POD_NAMESPACE] ?? '',
+            sandboxes: [],
+            containers: [],
+          }),
+        );
       return p;
     };
     for (const s of sandboxes) entry(s.labels)?.sandboxes.push({ id: s.id, state: s.state });
-    for (const c of containers) entry(c.labels)?.containers.push({ id: c.id, name: c.labels[LABEL_CONTAINER_NAME] ?? c.metadata.name, state: c.state });
+    for (const c of containers)
+      entry(c.labels)?.containers.push({
+        id: c.id,
+        name: c.labels[LABEL_CONTAINER_NAME] ?? c.metadata.name,
+        state: c.state,
+      });
     return pods;
   }
 
@@ -261,7 +308,15 @@ export class KubeRuntimeManager {
     const ready = sandboxStatuses.find((s) => s.state === 'SANDBOX_READY');
     const ips = ready?.network?.ip ? [ready.network.ip, ...ready.network.additionalIps] : [];
     const first = sandboxStatuses[0]?.metadata;
-    return { uid, name: name || first?.name || '', namespace: namespace || first?.namespace || '', ips, sandboxStatuses, containerStatuses, timestamp };
+    return {
+      uid,
+      name: name || first?.name || '',
+      namespace: namespace || first?.namespace || '',
+      ips,
+      sandboxStatuses,
+      containerStatuses,
+      timestamp,
+    };
   }
 
   /** upstream getTerminationMessage: the runtime's message, else the file, else (FallbackToLogsOnError) the log tail. */
@@ -279,7 +334,8 @@ export class KubeRuntimeManager {
         }
       }
     }
-    if (!message && s.terminationMessagePolicy === 'FallbackToLogsOnError' && s.exitCode !== 0) message = await readLogTail(s.logPath);
+    if (!message && s.terminationMessagePolicy === 'FallbackToLogsOnError' && s.exitCode !== 0)
+      message = await readLogTail(s.logPath);
     this.#messages.set(s.id, message);
     return message;
   }
@@ -289,18 +345,23 @@ export class KubeRuntimeManager {
   /** Brings the runtime in line with the pod spec (the plan from computePodActions). Safe to repeat. */
   async syncPod(pod: Pod, podStatus: RuntimePodStatus, signal?: AbortSignal): Promise<SyncResult> {
     const uid = pod.metadata?.uid ?? '';
+    if (this.#clock.now() - this.#lastBackoffGc > 60_000) {
+      // Entries idle for 2 × max (10 min) are forgotten, so back-off tables do not grow with gone pods.
+      this.#lastBackoffGc = this.#clock.now();
+      this.crashBackoff.gc();
+      this.imageBackoff.gc();
+    }
     const actions = computePodActions(pod, podStatus, this.#probes);
     const result: SyncResult = { errors: [], actions };
 
     // Step 2: kill the pod or the containers that must go.
-    if (actions.createSandbox && actions.sandboxId) this.#recorder.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+    if (actions.createSandbox && actions.sandboxId)
+      this.#recorder.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
     if (actions.killPod) {
       await this.killPod(pod, podStatus);
       if (!actions.createSandbox) return result;
     } else {
-      await Promise.all(
-        [...actions.containersToKill].map(([id, k]) => this.#killFromPlan(pod, podStatus, id, k)),
-      );
+      await Promise.all([...actions.containersToKill].map(([id, k]) => this.#killFromPlan(pod, podStatus, id, k)));
     }
     signal?.throwIfAborted();
     await this.#pruneDeadContainers(pod, podStatus);
@@ -308,7 +369,10 @@ export class KubeRuntimeManager {
     // Step 3: the sandbox.
     let sandboxId = actions.sandboxId;
     let podIPs = podStatus.ips;
-    const sandboxConfig = generatePodSandboxConfig(pod, actions.attempt, { logRoot: this.#logRoot, dnsConfig: this.#dnsConfig?.(pod) });
+    const sandboxConfig = generatePodSandboxConfig(pod, actions.attempt, {
+      logRoot: this.#logRoot,
+      dnsConfig: this.#dnsConfig?.(pod),
+    });
     if (actions.createSandbox) {
       try {
         sandboxId = await this.runtime.runPodSandbox(sandboxConfig, signal);
@@ -332,7 +396,8 @@ export class KubeRuntimeManager {
         return true;
       } catch (err) {
         if (signal?.aborted) throw err;
-        const e = err instanceof SyncError ? err : new SyncError('RunContainerError', errorMessage(err), { cause: err });
+        const e =
+          err instanceof SyncError ? err : new SyncError('RunContainerError', errorMessage(err), { cause: err });
         this.reasonCache.set(uid, c.name, e.reason, e.message);
         result.errors.push({ name: c.name, reason: e.reason, message: e.message });
         return false;
@@ -340,7 +405,8 @@ export class KubeRuntimeManager {
     };
 
     // Step 4: ephemeral containers.
-    for (const i of actions.ephemeralContainersToStart) await start(pod.spec!.ephemeralContainers![i] as Container, 'ephemeral');
+    for (const i of actions.ephemeralContainersToStart)
+      await start(pod.spec!.ephemeralContainers![i] as Container, 'ephemeral');
     // Step 5: init containers, in order; a regular one that fails to start stops the step.
     for (const i of actions.initContainersToStart) {
       const c = pod.spec!.initContainers![i];
@@ -367,8 +433,17 @@ export class KubeRuntimeManager {
     if (previous && previous.state === 'exited' && type !== 'ephemeral') {
       const key = `${pod.metadata?.name}_${pod.metadata?.namespace}_${pod.metadata?.uid}_${c.name}_${previous.hash}`;
       if (this.crashBackoff.isInBackOffSince(key, previous.finishedAt)) {
-        this.#containerEvent(pod, c.name, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${formatPod(pod)}`);
-        throw new SyncError('CrashLoopBackOff', `back-off ${formatDuration(this.crashBackoff.get(key))} restarting failed container=${c.name} pod=${formatPod(pod)}`);
+        this.#containerEvent(
+          pod,
+          c.name,
+          'Warning',
+          'BackOff',
+          `Back-off restarting failed container ${c.name} in pod ${formatPod(pod)}`,
+        );
+        throw new SyncError(
+          'CrashLoopBackOff',
+          `back-off ${formatDuration(this.crashBackoff.get(key))} restarting failed container=${c.name} pod=${formatPod(pod)}`,
+        );
       }
       this.crashBackoff.next(key, previous.finishedAt);
     }
@@ -377,7 +452,8 @@ export class KubeRuntimeManager {
     const restartCount = previous ? previous.restartCount + 1 : 0;
     let targetContainerId: string | undefined;
     const target = (c as { targetContainerName?: string }).targetContainerName;
-    if (type === 'ephemeral' && target) targetContainerId = podStatus.containerStatuses.find((s) => s.name === target && s.state === 'running')?.id;
+    if (type === 'ephemeral' && target)
+      targetContainerId = podStatus.containerStatuses.find((s) => s.name === target && s.state === 'running')?.id;
 
     let config;
     try {
@@ -394,7 +470,11 @@ export class KubeRuntimeManager {
     } catch (err) {
       const message = errorMessage(err);
       this.#containerEvent(pod, c.name, 'Warning', 'Failed', `Error: ${message}`);
-      throw new SyncError(err instanceof ContainerConfigError ? 'CreateContainerConfigError' : 'CreateContainerConfigError', message, { cause: err });
+      throw new SyncError(
+        err instanceof ContainerConfigError ? 'CreateContainerConfigError' : 'CreateContainerConfigError',
+        message,
+        { cause: err },
+      );
     }
 
     let id: string;
@@ -433,11 +513,21 @@ export class KubeRuntimeManager {
   /** upstream EnsureImageExists: pulls per imagePullPolicy, with back-off, emitting Pulling/Pulled/Failed/BackOff. */
   async #ensureImage(pod: Pod, c: Container, signal?: AbortSignal) {
     const ref = c.image ?? '';
-    if (!ref) throw new SyncError('InvalidImageName', `Failed to apply default image tag "${ref}": couldn't parse image name "${ref}": invalid reference format`);
+    if (!ref)
+      throw new SyncError(
+        'InvalidImageName',
+        `Failed to apply default image tag "${ref}": couldn't parse image name "${ref}": invalid reference format`,
+      );
     const policy = c.imagePullPolicy ?? defaultPullPolicy(ref);
     const present = await this.runtime.imageStatus(ref);
     if (present && policy !== 'Always') {
-      this.#containerEvent(pod, c.name, 'Normal', 'Pulled', `Container image ${JSON.stringify(ref)} already present on machine`);
+      this.#containerEvent(
+        pod,
+        c.name,
+        'Normal',
+        'Pulled',
+        `Container image ${JSON.stringify(ref)} already present on machine`,
+      );
       return { imageRef: present.id, image: present };
     }
     if (policy === 'Never') {
@@ -460,7 +550,13 @@ export class KubeRuntimeManager {
       const id = await this.runtime.pullImage(ref, { auth, signal });
       const image = await this.runtime.imageStatus(id);
       const took = formatGoDuration(this.#clock.now() - started);
-      this.#containerEvent(pod, c.name, 'Normal', 'Pulled', `Successfully pulled image ${JSON.stringify(ref)} in ${took} (${took} including waiting). Image size: ${image?.size ?? 0} bytes.`);
+      this.#containerEvent(
+        pod,
+        c.name,
+        'Normal',
+        'Pulled',
+        `Successfully pulled image ${JSON.stringify(ref)} in ${took} (${took} including waiting). Image size: ${image?.size ?? 0} bytes.`,
+      );
       this.imageBackoff.reset(key);
       return { imageRef: id, image };
     } catch (err) {
@@ -513,14 +609,20 @@ export class KubeRuntimeManager {
     if (gracePeriodOverride !== undefined) grace = gracePeriodOverride;
     else if (pod?.metadata?.deletionGracePeriodSeconds != null) grace = pod.metadata.deletionGracePeriodSeconds;
     else {
-      const probe = reason === 'LivenessProbe' ? spec?.livenessProbe : reason === 'StartupProbe' ? spec?.startupProbe : undefined;
-      const probeGrace = (probe as { terminationGracePeriodSeconds?: number } | undefined)?.terminationGracePeriodSeconds;
-      grace = probeGrace ?? pod?.spec?.terminationGracePeriodSeconds ?? Number(annotations?.[ANNOTATION_POD_GRACE_PERIOD] ?? MIN_GRACE_SECONDS);
+      const probe =
+        reason === 'LivenessProbe' ? spec?.livenessProbe : reason === 'StartupProbe' ? spec?.startupProbe : undefined;
+      const probeGrace = (probe as { terminationGracePeriodSeconds?: number } | undefined)
+        ?.terminationGracePeriodSeconds;
+      grace =
+        probeGrace ??
+        pod?.spec?.terminationGracePeriodSeconds ??
+        Number(annotations?.[ANNOTATION_POD_GRACE_PERIOD] ?? MIN_GRACE_SECONDS);
     }
     if (pod) this.#containerEvent(pod, name, 'Normal', 'Killing', message || `Stopping container ${name}`);
 
     const preStop: LifecycleHandler | undefined =
-      spec?.lifecycle?.preStop ?? (annotations?.[ANNOTATION_PRESTOP] ? JSON.parse(annotations[ANNOTATION_PRESTOP]) : undefined);
+      spec?.lifecycle?.preStop ??
+      (annotations?.[ANNOTATION_PRESTOP] ? JSON.parse(annotations[ANNOTATION_PRESTOP]) : undefined);
     if (preStop && grace > 0 && pod && spec) {
       const started = this.#clock.now();
       const ac = new AbortController();
@@ -543,7 +645,8 @@ export class KubeRuntimeManager {
     try {
       await this.runtime.stopContainer(containerId, grace);
     } catch (err) {
-      if (!isRuntimeError(err, 'NotFound')) throw new SyncError('KillContainerError', errorMessage(err), { cause: err });
+      if (!isRuntimeError(err, 'NotFound'))
+        throw new SyncError('KillContainerError', errorMessage(err), { cause: err });
     }
   }
 
@@ -553,7 +656,9 @@ export class KubeRuntimeManager {
    * `pod` may be undefined for a pod the kubelet no longer knows (an orphan): grace then comes from labels.
    */
   async killPod(pod: Pod | undefined, podStatus: RuntimePodStatus, gracePeriodOverride?: number): Promise<void> {
-    const running = podStatus.containerStatuses.filter((s) => s.state === 'running' || s.state === 'created' || s.state === 'unknown');
+    const running = podStatus.containerStatuses.filter(
+      (s) => s.state === 'running' || s.state === 'created' || s.state === 'unknown',
+    );
     const specOf = (name: string): Container | undefined =>
       pod?.spec?.containers.find((c) => c.name === name) ??
       pod?.spec?.initContainers?.find((c) => c.name === name) ??
@@ -575,8 +680,14 @@ export class KubeRuntimeManager {
     const errors: unknown[] = [];
     await Promise.all(others.map((s) => kill(s, gracePeriodOverride).catch((e) => errors.push(e))));
     if (sidecars.length > 0) {
-      const total = gracePeriodOverride ?? pod?.metadata?.deletionGracePeriodSeconds ?? pod?.spec?.terminationGracePeriodSeconds ?? 30;
-      const order = pod ? [...sidecars].sort((a, b) => sidecarNames.indexOf(b.name) - sidecarNames.indexOf(a.name)) : sidecars;
+      const total =
+        gracePeriodOverride ??
+        pod?.metadata?.deletionGracePeriodSeconds ??
+        pod?.spec?.terminationGracePeriodSeconds ??
+        30;
+      const order = pod
+        ? [...sidecars].sort((a, b) => sidecarNames.indexOf(b.name) - sidecarNames.indexOf(a.name))
+        : sidecars;
       for (const s of order) {
         const left = Math.max(0, total - Math.floor((this.#clock.now() - started) / 1000));
         await kill(s, left).catch((e) => errors.push(e));

@@ -69,19 +69,32 @@ export const runtimeStateOf: Record<string, RuntimeContainerState> = {
 };
 
 /** The newest instance of container `name`, as upstream's FindContainerStatusByName. */
-export function findContainerStatus(status: RuntimePodStatus | undefined, name: string): RuntimeContainerStatus | undefined {
+export function findContainerStatus(
+  status: RuntimePodStatus | undefined,
+  name: string,
+): RuntimeContainerStatus | undefined {
   return status?.containerStatuses.find((c) => c.name === name);
 }
 
 export function podLabels(pod: Pod): Labels {
   const m = pod.metadata ?? {};
-  return { ...(m.labels ?? {}), [LABEL_POD_NAME]: m.name ?? '', [LABEL_POD_NAMESPACE]: m.namespace ?? 'default', [LABEL_POD_UID]: m.uid ?? '' };
+  return {
+    ...(m.labels ?? {}),
+    [LABEL_POD_NAME]: m.name ?? '',
+    [LABEL_POD_NAMESPACE]: m.namespace ?? 'default',
+    [LABEL_POD_UID]: m.uid ?? '',
+  };
 }
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sortKeys(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => [k, sortKeys(v)]),
+    );
   return value;
 }
 
@@ -92,7 +105,10 @@ function sortKeys(value: unknown): unknown {
 export function hashContainer(container: Container): string {
   const rest: Record<string, unknown> = { ...container };
   delete rest.resources;
-  return createHash('sha256').update(JSON.stringify(sortKeys(rest))).digest('hex').slice(0, 8);
+  return createHash('sha256')
+    .update(JSON.stringify(sortKeys(rest)))
+    .digest('hex')
+    .slice(0, 8);
 }
 
 /** `name_namespace(uid)`, upstream's format.Pod, used in messages such as CrashLoopBackOff's. */

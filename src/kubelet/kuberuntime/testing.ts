@@ -49,7 +49,10 @@ export class StaticEnvironment implements ContainerEnvironment {
   mounts: Mount[] = [];
   async makeContainerEnvironment(_pod: Pod, c: Container) {
     if (this.fail) throw new Error(this.fail);
-    return { envs: (c.env ?? []).filter((e) => e.value !== undefined).map((e) => ({ key: e.name, value: e.value! })), mounts: this.mounts };
+    return {
+      envs: (c.env ?? []).filter((e) => e.value !== undefined).map((e) => ({ key: e.name, value: e.value! })),
+      mounts: this.mounts,
+    };
   }
 }
 
@@ -62,7 +65,11 @@ export class NoopVolumeManager implements VolumeManager {
 }
 
 /** A runtime status for pure tests: one ready sandbox with an IP and the given container instances. */
-export function runtimeStatus(pod: Pod, containers: Partial<RuntimeContainerStatus & { spec: Container }>[] = [], opts: { noSandbox?: boolean; sandboxReady?: boolean } = {}): RuntimePodStatus {
+export function runtimeStatus(
+  pod: Pod,
+  containers: Partial<RuntimeContainerStatus & { spec: Container }>[] = [],
+  opts: { noSandbox?: boolean; sandboxReady?: boolean } = {},
+): RuntimePodStatus {
   const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
   let n = 0;
   return {

@@ -6,7 +6,9 @@ import { FakeClock } from '../../machinery/clock.ts';
 import { HandlerRunner } from './handlers.ts';
 import { makePod } from '../kuberuntime/testing.ts';
 
-const pod = makePod('h').container('c', { ports: [{ name: 'http', containerPort: 1 }] }).build();
+const pod = makePod('h')
+  .container('c', { ports: [{ name: 'http', containerPort: 1 }] })
+  .build();
 
 test('hooks: httpGet to the pod IP or host, named ports, status decides; exec exit code; sleep on the clock', async () => {
   const paths: string[] = [];
@@ -20,18 +22,27 @@ test('hooks: httpGet to the pod IP or host, named ports, status decides; exec ex
   const c = { ...pod.spec!.containers[0], ports: [{ name: 'http', containerPort: port }] };
   const clock = new FakeClock();
   let exitCode = 0;
-  const runner = new HandlerRunner({ runtime: { execSync: async () => ({ stdout: Buffer.from('nope'), stderr: Buffer.alloc(0), exitCode }) }, clock });
+  const runner = new HandlerRunner({
+    runtime: { execSync: async () => ({ stdout: Buffer.from('nope'), stderr: Buffer.alloc(0), exitCode }) },
+    clock,
+  });
   try {
     await runner.run(pod, c, 'cid', { httpGet: { path: '/start', port: 'http' } }, '127.0.0.1', 0);
     await runner.run(pod, c, 'cid', { httpGet: { host: '127.0.0.1', path: 'nolead', port } }, '10.0.0.1', 0);
-    await assert.rejects(runner.run(pod, c, 'cid', { httpGet: { path: '/fail', port } }, '127.0.0.1', 0), /HTTP lifecycle hook \(\/fail\) for Container "c" in Pod "h_default\(uid-h\)" failed - error: HTTP status 500/);
+    await assert.rejects(
+      runner.run(pod, c, 'cid', { httpGet: { path: '/fail', port } }, '127.0.0.1', 0),
+      /HTTP lifecycle hook \(\/fail\) for Container "c" in Pod "h_default\(uid-h\)" failed - error: HTTP status 500/,
+    );
     assert.deepEqual(paths, ['/start', '/nolead', '/fail']);
   } finally {
     server.close();
   }
   await runner.run(pod, c, 'cid', { exec: { command: ['true'] } }, '', 0);
   exitCode = 2;
-  await assert.rejects(runner.run(pod, c, 'cid', { exec: { command: ['sh', '-c', 'exit 2'] } }, '', 0), /exited with 2: nope/);
+  await assert.rejects(
+    runner.run(pod, c, 'cid', { exec: { command: ['sh', '-c', 'exit 2'] } }, '', 0),
+    /exited with 2: nope/,
+  );
   let slept = false;
   const sleeping = runner.run(pod, c, 'cid', { sleep: { seconds: 5 } }, '', 0).then(() => (slept = true));
   await clock.step(4000);

@@ -24,7 +24,15 @@ export class HandlerRunner {
   }
 
   /** Runs `handler` for the container `containerId`; throws on failure. `timeoutMs` 0 means no limit. */
-  async run(pod: Pod, container: Container, containerId: string, handler: LifecycleHandler, podIP: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  async run(
+    pod: Pod,
+    container: Container,
+    containerId: string,
+    handler: LifecycleHandler,
+    podIP: string,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
     if (handler.exec) {
       const cmd = handler.exec.command ?? [];
       const r = await this.#runtime.execSync(containerId, cmd, timeoutMs);
@@ -40,7 +48,9 @@ export class HandlerRunner {
       const url = httpGetUrl(handler.httpGet, container, podIP);
       const res = await httpGet(url, handler.httpGet.httpHeaders ?? [], timeoutMs || 30_000, signal);
       if (res.statusCode < 200 || res.statusCode >= 400)
-        throw new Error(`HTTP lifecycle hook (${url.pathname}) for Container "${container.name}" in Pod "${formatPod(pod)}" failed - error: HTTP status ${res.statusCode}, message: ""`);
+        throw new Error(
+          `HTTP lifecycle hook (${url.pathname}) for Container "${container.name}" in Pod "${formatPod(pod)}" failed - error: HTTP status ${res.statusCode}, message: ""`,
+        );
       return;
     }
     if (handler.sleep) {

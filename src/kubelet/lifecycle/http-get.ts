@@ -34,7 +34,12 @@ export function httpGetUrl(action: HTTPGetAction, container: Container, podIP: s
   return new URL(`${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}${path}`);
 }
 
-export function httpGet(url: URL, headers: { name: string; value: string }[], timeoutMs: number, signal?: AbortSignal): Promise<HttpGetResult> {
+export function httpGet(
+  url: URL,
+  headers: { name: string; value: string }[],
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<HttpGetResult> {
   const h: Record<string, string> = { 'User-Agent': PROBE_USER_AGENT, Accept: '*/*' };
   for (const { name, value } of headers) {
     if (name.toLowerCase() === 'user-agent') delete h['User-Agent'];
@@ -42,17 +47,31 @@ export function httpGet(url: URL, headers: { name: string; value: string }[], ti
   }
   const mod = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const req = mod.get(url, { headers: h, rejectUnauthorized: false, timeout: timeoutMs, signal, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (d: Buffer) => {
-        if (size < MAX_BODY) chunks.push(d.subarray(0, MAX_BODY - size));
-        size += d.length;
-      });
-      res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), location: res.headers.location }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`)));
+    const req = mod.get(
+      url,
+      { headers: h, rejectUnauthorized: false, timeout: timeoutMs, signal, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (d: Buffer) => {
+          if (size < MAX_BODY) chunks.push(d.subarray(0, MAX_BODY - size));
+          size += d.length;
+        });
+        res.on('end', () =>
+          resolve({
+            statusCode: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString(),
+            location: res.headers.location,
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () =>
+      req.destroy(
+        new Error(`Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`),
+      ),
+    );
     req.on('error', reject);
   });
 }

@@ -12,7 +12,12 @@ test('generateEvents follows upstream transitions', () => {
     ['removed after exit', 'exited', 'non-existent', ['ContainerRemoved']],
     ['removed while running', 'running', 'non-existent', ['ContainerDied', 'ContainerRemoved']],
   ];
-  for (const [name, from, to, want] of cases) assert.deepEqual(generateEvents('u', 'c', from, to).map((e) => e.type), want, name);
+  for (const [name, from, to, want] of cases)
+    assert.deepEqual(
+      generateEvents('u', 'c', from, to).map((e) => e.type),
+      want,
+      name,
+    );
 });
 
 test('relist emits events, refreshes the cache of changed pods and reports health', async () => {
@@ -23,11 +28,24 @@ test('relist emits events, refreshes the cache of changed pods and reports healt
   const source: PodStatusSource = {
     async listPods() {
       if (failList) throw new Error('runtime down');
-      return new Map([['u1', { uid: 'u1', name: 'p', namespace: 'default', sandboxes: [{ id: 's1', state: 'SANDBOX_READY' }], containers }]]);
+      return new Map([
+        [
+          'u1',
+          { uid: 'u1', name: 'p', namespace: 'default', sandboxes: [{ id: 's1', state: 'SANDBOX_READY' }], containers },
+        ],
+      ]);
     },
     async getPodStatus(uid) {
       statusReads++;
-      return { uid, name: 'p', namespace: 'default', ips: [], sandboxStatuses: [], containerStatuses: [], timestamp: clock.now() };
+      return {
+        uid,
+        name: 'p',
+        namespace: 'default',
+        ips: [],
+        sandboxStatuses: [],
+        containerStatuses: [],
+        timestamp: clock.now(),
+      };
     },
   };
   const pleg = new GenericPLEG({ runtime: source, clock });

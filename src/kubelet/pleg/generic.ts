@@ -10,7 +10,8 @@
 import { realClock, type Clock } from '../../machinery/index.ts';
 import type { RuntimePodStatus } from '../kuberuntime/runtime-pod.ts';
 
-export type PodLifecycleEventType = 'ContainerStarted' | 'ContainerDied' | 'ContainerRemoved' | 'ContainerChanged' | 'PodSync';
+export type PodLifecycleEventType =
+  'ContainerStarted' | 'ContainerDied' | 'ContainerRemoved' | 'ContainerChanged' | 'PodSync';
 
 export interface PodLifecycleEvent {
   podUid: string;
@@ -22,7 +23,12 @@ export interface PodLifecycleEvent {
 export type PlegContainerState = 'running' | 'exited' | 'unknown' | 'non-existent';
 
 /** Upstream's generateEvents: the events of one container moving from `oldState` to `newState`. */
-export function generateEvents(podUid: string, containerId: string, oldState: PlegContainerState, newState: PlegContainerState): PodLifecycleEvent[] {
+export function generateEvents(
+  podUid: string,
+  containerId: string,
+  oldState: PlegContainerState,
+  newState: PlegContainerState,
+): PodLifecycleEvent[] {
   if (oldState === newState) return [];
   const ev = (type: PodLifecycleEventType) => ({ podUid, type, containerId });
   switch (newState) {
@@ -48,7 +54,18 @@ const stateOf: Record<string, PlegContainerState> = {
 
 /** What the PLEG reads: KubeRuntimeManager provides both. */
 export interface PodStatusSource {
-  listPods(): Promise<Map<string, { uid: string; name: string; namespace: string; sandboxes: { id: string; state: string }[]; containers: { id: string; state: string }[] }>>;
+  listPods(): Promise<
+    Map<
+      string,
+      {
+        uid: string;
+        name: string;
+        namespace: string;
+        sandboxes: { id: string; state: string }[];
+        containers: { id: string; state: string }[];
+      }
+    >
+  >;
   getPodStatus(uid: string, name?: string, namespace?: string): Promise<RuntimePodStatus>;
 }
 
@@ -117,7 +134,10 @@ export class GenericPLEG {
     if (this.#lastRelist === 0) return { ok: false, message: 'pleg has yet to be successful' };
     const elapsed = this.#clock.now() - this.#lastRelist;
     if (elapsed > this.#threshold)
-      return { ok: false, message: `pleg was last seen active ${formatAgo(elapsed)} ago; threshold is ${formatAgo(this.#threshold)}` };
+      return {
+        ok: false,
+        message: `pleg was last seen active ${formatAgo(elapsed)} ago; threshold is ${formatAgo(this.#threshold)}`,
+      };
     return { ok: true, message: '' };
   }
 

@@ -26,7 +26,14 @@ async function kubelet() {
   const writer = new MemoryPodStatusWriter();
   const volumes = new NoopVolumeManager();
   const deleted: string[] = [];
-  const runtimeManager = new KubeRuntimeManager({ runtime, environment: new StaticEnvironment(), recorder, clock, logRoot: '/nonexistent/pods', nodeMemoryCapacity: 2 ** 33 });
+  const runtimeManager = new KubeRuntimeManager({
+    runtime,
+    environment: new StaticEnvironment(),
+    recorder,
+    clock,
+    logRoot: '/nonexistent/pods',
+    nodeMemoryCapacity: 2 ** 33,
+  });
   const pleg = new GenericPLEG({ runtime: runtimeManager, clock });
   const probeManager = new ProbeManager({ runtime, recorder, clock, statusOf: (uid) => pleg.getCachedStatus(uid) });
   runtimeManager.setProbeResults(probeManager);
@@ -118,17 +125,28 @@ test('init containers run in order before the app; status shows PodInitializing 
   await k.advance(1000);
   let s = k.status(pod)!;
   assert.equal(s.phase, 'Pending');
-  assert.deepEqual(s.initContainerStatuses?.map((c) => Object.keys(c.state ?? {})[0]), ['running', 'waiting']);
+  assert.deepEqual(
+    s.initContainerStatuses?.map((c) => Object.keys(c.state ?? {})[0]),
+    ['running', 'waiting'],
+  );
   assert.deepEqual(s.containerStatuses?.[0].state, { waiting: { reason: 'PodInitializing' } });
-  assert.equal(s.conditions?.find((c) => c.type === 'Initialized')?.message, 'containers with incomplete status: [i1 i2]');
+  assert.equal(
+    s.conditions?.find((c) => c.type === 'Initialized')?.message,
+    'containers with incomplete status: [i1 i2]',
+  );
   await k.advance(4000);
   s = k.status(pod)!;
-  assert.deepEqual(s.initContainerStatuses?.map((c) => Object.keys(c.state ?? {})[0]), ['terminated', 'running']);
+  assert.deepEqual(
+    s.initContainerStatuses?.map((c) => Object.keys(c.state ?? {})[0]),
+    ['terminated', 'running'],
+  );
   await k.advance(4000);
   s = k.status(pod)!;
   assert.equal(s.phase, 'Running');
   assert.equal(s.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
-  const creates = k.runtime.calls.filter((c) => c.method === 'createContainer').map((c) => (c.args[1] as { metadata: { name: string } }).metadata.name);
+  const creates = k.runtime.calls
+    .filter((c) => c.method === 'createContainer')
+    .map((c) => (c.args[1] as { metadata: { name: string } }).metadata.name);
   assert.deepEqual(creates, ['i1', 'i2', 'app']);
   await k.stop();
 });
@@ -136,7 +154,9 @@ test('init containers run in order before the app; status shows PodInitializing 
 test('native sidecar: next init waits for its startup probe; job completes and the sidecar is stopped', async () => {
   const k = await kubelet();
   let proxyStarted = false;
-  k.runtime.scriptExec(({ containerName }) => (containerName === 'proxy' ? { exitCode: proxyStarted ? 0 : 1 } : undefined));
+  k.runtime.scriptExec(({ containerName }) =>
+    containerName === 'proxy' ? { exitCode: proxyStarted ? 0 : 1 } : undefined,
+  );
   k.runtime.scriptContainer({ name: 'job' }, { exitAfterMs: 5000, exitCode: 0 });
   const pod = makePod('sc')
     .sidecar('proxy', { startupProbe: { exec: { command: ['ready'] }, periodSeconds: 1, failureThreshold: 100 } })
@@ -145,7 +165,12 @@ test('native sidecar: next init waits for its startup probe; job completes and t
     .build();
   k.add(pod);
   await k.advance(5000);
-  assert.ok(!k.runtime.calls.some((c) => c.method === 'createContainer' && (c.args[1] as { metadata: { name: string } }).metadata.name === 'job'), 'job waits for the sidecar');
+  assert.ok(
+    !k.runtime.calls.some(
+      (c) => c.method === 'createContainer' && (c.args[1] as { metadata: { name: string } }).metadata.name === 'job',
+    ),
+    'job waits for the sidecar',
+  );
   assert.equal(k.status(pod)?.phase, 'Pending');
   proxyStarted = true;
   await k.advance(3000);
@@ -161,8 +186,17 @@ test('native sidecar: next init waits for its startup probe; job completes and t
 test('liveness failure restarts the container with Unhealthy and Killing events', async () => {
   const k = await kubelet();
   let healthy = true;
-  k.runtime.scriptExec(({ cmd }) => (cmd[0] === 'check' ? { exitCode: healthy ? 0 : 1, stdout: Buffer.from(healthy ? '' : 'cat: /tmp/healthy: No such file or directory') } : undefined));
-  const pod = makePod('live').container('web', { livenessProbe: { exec: { command: ['check'] }, periodSeconds: 5, failureThreshold: 3 } }).build();
+  k.runtime.scriptExec(({ cmd }) =>
+    cmd[0] === 'check'
+      ? {
+          exitCode: healthy ? 0 : 1,
+          stdout: Buffer.from(healthy ? '' : 'cat: /tmp/healthy: No such file or directory'),
+        }
+      : undefined,
+  );
+  const pod = makePod('live')
+    .container('web', { livenessProbe: { exec: { command: ['check'] }, periodSeconds: 5, failureThreshold: 3 } })
+    .build();
   k.add(pod);
   await k.advance(10_000);
   assert.equal(k.status(pod)?.containerStatuses?.[0].restartCount, 0);
@@ -171,7 +205,11 @@ test('liveness failure restarts the container with Unhealthy and Killing events'
   const unhealthy = k.recorder.events.filter((e) => e.reason === 'Unhealthy');
   assert.ok(unhealthy.length >= 3);
   assert.equal(unhealthy[0].message, 'Liveness probe failed: cat: /tmp/healthy: No such file or directory');
-  assert.ok(k.recorder.events.some((e) => e.reason === 'Killing' && e.message === 'Container web failed liveness probe, will be restarted'));
+  assert.ok(
+    k.recorder.events.some(
+      (e) => e.reason === 'Killing' && e.message === 'Container web failed liveness probe, will be restarted',
+    ),
+  );
   healthy = true;
   await k.advance(3000);
   const cs = k.status(pod)?.containerStatuses?.[0];
@@ -185,7 +223,9 @@ test('readiness flips Ready both ways', async () => {
   const k = await kubelet();
   let ready = false;
   k.runtime.scriptExec(({ cmd }) => (cmd[0] === 'ready' ? { exitCode: ready ? 0 : 1 } : undefined));
-  const pod = makePod('rd').container('web', { readinessProbe: { exec: { command: ['ready'] }, periodSeconds: 2 } }).build();
+  const pod = makePod('rd')
+    .container('web', { readinessProbe: { exec: { command: ['ready'] }, periodSeconds: 2 } })
+    .build();
   k.add(pod);
   const readyCond = () => k.status(pod)?.conditions?.find((c) => c.type === 'Ready');
   await k.advance(5000);
@@ -203,13 +243,19 @@ test('readiness flips Ready both ways', async () => {
 
 test('activeDeadlineSeconds fails the pod with DeadlineExceeded', async () => {
   const k = await kubelet();
-  const pod = makePod('dl').container('c').set((p) => (p.spec!.activeDeadlineSeconds = 10)).build();
+  const pod = makePod('dl')
+    .container('c')
+    .set((p) => (p.spec!.activeDeadlineSeconds = 10))
+    .build();
   k.add(pod);
   await k.advance(5000);
   assert.equal(k.status(pod)?.phase, 'Running');
   await k.advance(6000); // the worker wakes when the deadline is due
   const s = k.status(pod)!;
-  assert.deepEqual([s.phase, s.reason, s.message], ['Failed', 'DeadlineExceeded', 'Pod was active on the node longer than the specified deadline']);
+  assert.deepEqual(
+    [s.phase, s.reason, s.message],
+    ['Failed', 'DeadlineExceeded', 'Pod was active on the node longer than the specified deadline'],
+  );
   assert.ok(s.containerStatuses?.[0].state?.terminated);
   assert.ok(k.recorder.events.some((e) => e.reason === 'DeadlineExceeded'));
   await k.stop();
@@ -218,10 +264,15 @@ test('activeDeadlineSeconds fails the pod with DeadlineExceeded', async () => {
 test('graceful delete: preStop, stop within the grace period, runtime cleaned, pod handed back for deletion', async () => {
   const k = await kubelet();
   k.runtime.scriptContainer({ name: 'web' }, { stopDelayMs: 60_000 });
-  const pod = makePod('del').container('web', { lifecycle: { preStop: { sleep: { seconds: 3 } } } }).build();
+  const pod = makePod('del')
+    .container('web', { lifecycle: { preStop: { sleep: { seconds: 3 } } } })
+    .build();
   k.add(pod);
   await k.advance(2000);
-  const deleting: Pod = { ...pod, metadata: { ...pod.metadata, deletionTimestamp: '2026-01-01T00:01:00Z', deletionGracePeriodSeconds: 10 } };
+  const deleting: Pod = {
+    ...pod,
+    metadata: { ...pod.metadata, deletionTimestamp: '2026-01-01T00:01:00Z', deletionGracePeriodSeconds: 10 },
+  };
   k.podWorkers.updatePod({ type: 'kill', pod: deleting });
   await k.advance(2000);
   assert.ok(k.recorder.events.some((e) => e.reason === 'Killing' && e.message === 'Stopping container web'));
@@ -243,9 +294,18 @@ test('a restarted kubelet adopts running containers without restarting them', as
   await k.advance(2000);
   const creates = k.runtime.calls.filter((c) => c.method === 'createContainer').length;
   // A second kubelet on the same runtime (state survives the caller) plans nothing for the running pod.
-  const m2 = new KubeRuntimeManager({ runtime: k.runtime, environment: new StaticEnvironment(), recorder: k.recorder, clock: k.clock, logRoot: '/nonexistent/pods' });
+  const m2 = new KubeRuntimeManager({
+    runtime: k.runtime,
+    environment: new StaticEnvironment(),
+    recorder: k.recorder,
+    clock: k.clock,
+    logRoot: '/nonexistent/pods',
+  });
   const r = await m2.syncPod(pod, await m2.getPodStatus('uid-adopt'));
-  assert.equal(r.actions.containersToStart.length + r.actions.containersToKill.size + (r.actions.createSandbox ? 1 : 0), 0);
+  assert.equal(
+    r.actions.containersToStart.length + r.actions.containersToKill.size + (r.actions.createSandbox ? 1 : 0),
+    0,
+  );
   assert.equal(k.runtime.calls.filter((c) => c.method === 'createContainer').length, creates);
   await k.stop();
 });

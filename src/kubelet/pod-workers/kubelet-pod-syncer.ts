@@ -76,7 +76,10 @@ export class KubeletPodSyncer implements PodSyncer {
     return this.#c.pleg.updateCache(m.uid ?? '', m.name, m.namespace);
   }
 
-  async syncPod(pod: Pod, signal: AbortSignal): Promise<{ terminal: boolean; retry?: boolean; resyncAfterMs?: number }> {
+  async syncPod(
+    pod: Pod,
+    signal: AbortSignal,
+  ): Promise<{ terminal: boolean; retry?: boolean; resyncAfterMs?: number }> {
     const uid = pod.metadata?.uid ?? '';
     let runtimeStatus = await this.#runtimeStatus(pod);
     let status = this.#status(pod, runtimeStatus, false);
@@ -103,7 +106,10 @@ export class KubeletPodSyncer implements PodSyncer {
     status = this.#status(pod, runtimeStatus, false);
     this.#c.statusManager.setPodStatus(pod, status);
     if (result.actions.killPod && !result.actions.createSandbox) return { terminal: true };
-    const resyncAfterMs = deadline != null && status.startTime ? Date.parse(status.startTime) + deadline * 1000 - this.#clock.now() : undefined;
+    const resyncAfterMs =
+      deadline != null && status.startTime
+        ? Date.parse(status.startTime) + deadline * 1000 - this.#clock.now()
+        : undefined;
     return { terminal: false, retry: result.errors.length > 0, resyncAfterMs };
   }
 
@@ -116,7 +122,10 @@ export class KubeletPodSyncer implements PodSyncer {
     await this.#c.runtimeManager.killPod(pod, runtimeStatus, gracePeriodSeconds);
     runtimeStatus = await this.#runtimeStatus(pod);
     const stillRunning = runtimeStatus.containerStatuses.filter((c) => c.state === 'running');
-    if (stillRunning.length > 0) throw new Error(`pod ${pod.metadata?.name} still has running containers: ${stillRunning.map((c) => c.name).join(', ')}`);
+    if (stillRunning.length > 0)
+      throw new Error(
+        `pod ${pod.metadata?.name} still has running containers: ${stillRunning.map((c) => c.name).join(', ')}`,
+      );
     this.#c.statusManager.setPodStatus(pod, this.#status(pod, runtimeStatus, true));
   }
 
@@ -132,6 +141,17 @@ export class KubeletPodSyncer implements PodSyncer {
       this.#terminalReason.delete(uid);
       await this.#c.onPodTerminated?.(pod, status);
     }
+  }
+
+  /**
+   * Forgets everything kept about a pod that is gone from the API (after podWorkers.forget(uid)): probe
+   * workers, the status manager's entry, start-failure reasons, terminal reasons.
+   */
+  async forgetPod(uid: string): Promise<void> {
+    await this.#c.probeManager.removePod(uid);
+    this.#c.statusManager.removePod(uid);
+    this.#c.runtimeManager.reasonCache.forgetPod(uid);
+    this.#terminalReason.delete(uid);
   }
 
   /**

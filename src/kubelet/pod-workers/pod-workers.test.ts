@@ -19,7 +19,10 @@ class ScriptedSyncer implements PodSyncer {
     this.log.push(`sync ${pod.metadata!.name} ${pod.metadata!.labels?.v ?? ''}`.trim());
     if (this.failOnce.delete(pod.metadata!.name!)) throw new Error('boom');
     if (this.gate && pod.metadata!.name === 'slow') {
-      await Promise.race([this.gate.promise, new Promise((_, rej) => signal.addEventListener('abort', () => rej(signal.reason)))]);
+      await Promise.race([
+        this.gate.promise,
+        new Promise((_, rej) => signal.addEventListener('abort', () => rej(signal.reason))),
+      ]);
     }
     return { terminal: this.terminal.has(pod.metadata!.name!) };
   }
@@ -44,10 +47,14 @@ test('pod workers: per-pod serialization, newest update wins, pods do not wait o
   await tick();
   assert.deepEqual(syncer.log.sort(), ['sync fast', 'sync slow'], 'fast synced while slow is busy');
   // Three updates while slow is busy: only the newest is synced next.
-  for (const v of ['1', '2', '3']) workers.updatePod({ type: 'update', pod: { ...slow, metadata: { ...slow.metadata, labels: { v } } } });
+  for (const v of ['1', '2', '3'])
+    workers.updatePod({ type: 'update', pod: { ...slow, metadata: { ...slow.metadata, labels: { v } } } });
   syncer.gate.resolve();
   await tick();
-  assert.deepEqual(syncer.log.filter((l) => l.startsWith('sync slow')), ['sync slow', 'sync slow 3']);
+  assert.deepEqual(
+    syncer.log.filter((l) => l.startsWith('sync slow')),
+    ['sync slow', 'sync slow 3'],
+  );
   // Resync after ~60 s; retry after ~10 s on error.
   syncer.log.length = 0;
   syncer.failOnce.add('fast');
@@ -80,7 +87,13 @@ test('pod workers: kill aborts a running sync and terminates with the grace peri
 
   syncer.log.length = 0;
   syncer.terminal.add('job');
-  workers.updatePod({ type: 'create', pod: makePod('job').container('c').set((p) => (p.spec!.terminationGracePeriodSeconds = 7)).build() });
+  workers.updatePod({
+    type: 'create',
+    pod: makePod('job')
+      .container('c')
+      .set((p) => (p.spec!.terminationGracePeriodSeconds = 7))
+      .build(),
+  });
   await tick();
   assert.deepEqual(syncer.log, ['sync job', 'terminating job 7', 'terminated job']);
   workers.forget('uid-job');
@@ -88,7 +101,15 @@ test('pod workers: kill aborts a running sync and terminates with the grace peri
 
   // First seen while being deleted (a kubelet restart during deletion): no sync, straight to termination.
   syncer.log.length = 0;
-  workers.updatePod({ type: 'update', pod: makePod('gone').container('c').set((p) => Object.assign(p.metadata!, { deletionTimestamp: '2026-01-01T00:00:00Z', deletionGracePeriodSeconds: 3 })).build() });
+  workers.updatePod({
+    type: 'update',
+    pod: makePod('gone')
+      .container('c')
+      .set((p) =>
+        Object.assign(p.metadata!, { deletionTimestamp: '2026-01-01T00:00:00Z', deletionGracePeriodSeconds: 3 }),
+      )
+      .build(),
+  });
   await tick();
   assert.deepEqual(syncer.log, ['terminating gone 3', 'terminated gone']);
   ac.abort();

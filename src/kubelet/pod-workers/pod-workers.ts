@@ -84,7 +84,13 @@ class PodWorker {
       const grace = u.gracePeriodSeconds ?? defaultGrace(u.pod);
       const shorter = this.#killGrace === undefined || grace < this.#killGrace;
       if (shorter) this.#killGrace = grace;
-      if (this.state === 'syncing' || (this.state === 'terminating' && shorter && this.#terminatingGrace !== undefined && grace < this.#terminatingGrace))
+      if (
+        this.state === 'syncing' ||
+        (this.state === 'terminating' &&
+          shorter &&
+          this.#terminatingGrace !== undefined &&
+          grace < this.#terminatingGrace)
+      )
         this.#active?.abort(new TerminationRequested());
     }
     this.#bell.ring();
@@ -156,7 +162,8 @@ class PodWorker {
 }
 
 export class PodWorkers {
-  readonly config: Required<Pick<PodWorkersConfig, 'syncer' | 'clock' | 'resyncIntervalMs' | 'backoffMs' | 'random'>> & Pick<PodWorkersConfig, 'onError'>;
+  readonly config: Required<Pick<PodWorkersConfig, 'syncer' | 'clock' | 'resyncIntervalMs' | 'backoffMs' | 'random'>> &
+    Pick<PodWorkersConfig, 'onError'>;
   #workers = new Map<string, PodWorker>();
   #signal: AbortSignal | undefined;
 

@@ -8,7 +8,9 @@ import { RuntimeError } from '../../runtime/runtime.ts';
 import { runProbe, type ProbeTarget } from './probe.ts';
 import { makePod } from '../kuberuntime/testing.ts';
 
-const pod = makePod('p').container('c', { ports: [{ name: 'web', containerPort: 1 }] }).build();
+const pod = makePod('p')
+  .container('c', { ports: [{ name: 'web', containerPort: 1 }] })
+  .build();
 const target = (port?: number): ProbeTarget => {
   const container = structuredClone(pod.spec!.containers[0]);
   if (port) container.ports = [{ name: 'web', containerPort: port }];
@@ -30,18 +32,28 @@ test('httpGet probe: 2xx/3xx succeed, others fail, headers and named ports, refu
   });
   const port = await listen(server);
   try {
-    const ok = await runProbe({ httpGet: { path: '/healthz', port: 'web', httpHeaders: [{ name: 'X-Probe', value: '1' }] } }, target(port), noExec);
+    const ok = await runProbe(
+      { httpGet: { path: '/healthz', port: 'web', httpHeaders: [{ name: 'X-Probe', value: '1' }] } },
+      target(port),
+      noExec,
+    );
     assert.equal(ok.result, 'Success');
     assert.equal(seen[0]['user-agent'], 'kube-probe/1.32');
     assert.equal(seen[0]['x-probe'], '1');
     assert.equal((await runProbe({ httpGet: { path: '/moved', port } }, target(), noExec)).result, 'Success');
-    assert.deepEqual(await runProbe({ httpGet: { path: '/bad', port } }, target(), noExec), { result: 'Failure', output: 'HTTP probe failed with statuscode: 500' });
+    assert.deepEqual(await runProbe({ httpGet: { path: '/bad', port } }, target(), noExec), {
+      result: 'Failure',
+      output: 'HTTP probe failed with statuscode: 500',
+    });
   } finally {
     server.close();
   }
   const refused = await runProbe({ httpGet: { path: '/', port } }, target(), noExec);
   assert.equal(refused.result, 'Failure');
-  assert.equal(refused.output, `Get "http://127.0.0.1:${port}/": dial tcp 127.0.0.1:${port}: connect: connection refused`);
+  assert.equal(
+    refused.output,
+    `Get "http://127.0.0.1:${port}/": dial tcp 127.0.0.1:${port}: connect: connection refused`,
+  );
 });
 
 test('tcpSocket probe: connect succeeds, refused fails', async () => {
@@ -50,7 +62,10 @@ test('tcpSocket probe: connect succeeds, refused fails', async () => {
   assert.equal((await runProbe({ tcpSocket: { port } }, target(), noExec)).result, 'Success');
   server.close();
   await new Promise((r) => server.once('close', r));
-  assert.deepEqual(await runProbe({ tcpSocket: { port } }, target(), noExec), { result: 'Failure', output: `dial tcp 127.0.0.1:${port}: connect: connection refused` });
+  assert.deepEqual(await runProbe({ tcpSocket: { port } }, target(), noExec), {
+    result: 'Failure',
+    output: `dial tcp 127.0.0.1:${port}: connect: connection refused`,
+  });
 });
 
 test('grpc probe: health Check over HTTP/2, SERVING succeeds, NOT_SERVING fails', async () => {
@@ -73,7 +88,10 @@ test('grpc probe: health Check over HTTP/2, SERVING succeeds, NOT_SERVING fails'
   try {
     assert.equal((await runProbe({ grpc: { port, service: 'db' } }, target(), noExec)).result, 'Success');
     status = 2;
-    assert.deepEqual(await runProbe({ grpc: { port } }, target(), noExec), { result: 'Failure', output: 'service unhealthy (responded with "NOT_SERVING")' });
+    assert.deepEqual(await runProbe({ grpc: { port } }, target(), noExec), {
+      result: 'Failure',
+      output: 'service unhealthy (responded with "NOT_SERVING")',
+    });
     assert.deepEqual(services, ['db', '']);
   } finally {
     server.close();

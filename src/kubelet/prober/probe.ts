@@ -25,22 +25,32 @@ export interface ProbeTarget {
 
 /** Expands `$(VAR)` in an exec probe command from the container's literal env values (as upstream). */
 function expand(arg: string, env: Record<string, string>): string {
-  return arg.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name: string | undefined) => (m === '$$' ? '$' : name !== undefined && name in env ? env[name] : m));
+  return arg.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name: string | undefined) =>
+    m === '$$' ? '$' : name !== undefined && name in env ? env[name] : m,
+  );
 }
 
-export async function runProbe(probe: Probe, target: ProbeTarget, runtime: Pick<ContainerRuntime, 'execSync'>, signal?: AbortSignal): Promise<ProbeOutcome> {
+export async function runProbe(
+  probe: Probe,
+  target: ProbeTarget,
+  runtime: Pick<ContainerRuntime, 'execSync'>,
+  signal?: AbortSignal,
+): Promise<ProbeOutcome> {
   const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
   const { container, podIP } = target;
   try {
     if (probe.exec) {
-      const env = Object.fromEntries((container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]));
+      const env = Object.fromEntries(
+        (container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]),
+      );
       const cmd = (probe.exec.command ?? []).map((a) => expand(a, env));
       try {
         const r = await runtime.execSync(target.containerId, cmd, timeoutMs);
         const output = (r.stdout.toString() + r.stderr.toString()).trim();
         return r.exitCode === 0 ? { result: 'Success', output } : { result: 'Failure', output };
       } catch (err) {
-        if (isRuntimeError(err, 'DeadlineExceeded')) return { result: 'Failure', output: `command ${JSON.stringify(cmd.join(' '))} timed out` };
+        if (isRuntimeError(err, 'DeadlineExceeded'))
+          return { result: 'Failure', output: `command ${JSON.stringify(cmd.join(' '))} timed out` };
         throw err;
       }
     }
@@ -107,7 +117,12 @@ function grpcProbe(host: string, port: number, service: string, timeoutMs: numbe
       () => finish({ result: 'Failure', output: `timeout: health rpc did not complete within ${timeoutMs / 1000}s` }),
       timeoutMs,
     );
-    session.on('error', () => finish({ result: 'Failure', output: `timeout: failed to connect service ${JSON.stringify(target)} within ${timeoutMs / 1000}s` }));
+    session.on('error', () =>
+      finish({
+        result: 'Failure',
+        output: `timeout: failed to connect service ${JSON.stringify(target)} within ${timeoutMs / 1000}s`,
+      }),
+    );
     const svc = Buffer.from(service);
     const msg = svc.length ? Buffer.concat([Buffer.from([0x0a, svc.length]), svc]) : Buffer.alloc(0);
     const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, msg.length]), msg]);
@@ -138,7 +153,11 @@ function grpcProbe(host: string, port: number, service: string, timeoutMs: numbe
       // field 1 varint: tag 0x08
       const status = body[0] === 0x08 ? body[1] : 0;
       const name = GRPC_STATUS[status] ?? String(status);
-      finish(status === 1 ? { result: 'Success', output: '' } : { result: 'Failure', output: `service unhealthy (responded with ${JSON.stringify(name)})` });
+      finish(
+        status === 1
+          ? { result: 'Success', output: '' }
+          : { result: 'Failure', output: `service unhealthy (responded with ${JSON.stringify(name)})` },
+      );
     });
     req.end(frame);
   });

@@ -59,7 +59,11 @@ export class ProbeManager {
   #statusOf: ProbeManagerConfig['statusOf'];
   #clock: Clock;
   #prober: NonNullable<ProbeManagerConfig['prober']>;
-  #results: Record<ProbeKind, ResultsCache> = { liveness: new ResultsCache(), readiness: new ResultsCache(), startup: new ResultsCache() };
+  #results: Record<ProbeKind, ResultsCache> = {
+    liveness: new ResultsCache(),
+    readiness: new ResultsCache(),
+    startup: new ResultsCache(),
+  };
   #workers = new Map<string, { ac: AbortController; done: Promise<void> }>();
   #listeners = new Set<(uid: string) => void>();
 
@@ -151,51 +155,62 @@ export class ProbeManager {
       if (cache.set(id, r)) for (const l of this.#listeners) l(uid);
     };
 
-    while (!signal.aborted) {
-      const status = this.#statusOf(uid);
-      const cur = status?.containerStatuses.find((s) => s.name === c.name);
-      let keepGoing = true;
-      if (pod.metadata?.deletionTimestamp && kind !== 'readiness') {
-        // A terminating pod is not restarted by probes.
-        if (cur) publish(cur.id, 'Success');
-        keepGoing = false;
-      } else if (!cur || cur.state !== 'running') {
-        if (containerId && kind === 'readiness') publish(containerId, 'Failure');
-        if (cur?.state === 'exited' && pod.spec?.restartPolicy === 'Never' && !isSidecar(c)) keepGoing = false;
-      } else {
-        if (cur.id !== containerId) {
-          if (containerId) cache.delete(containerId);
-          containerId = cur.id;
-          lastResult = undefined;
-          run = 0;
-          onHold = false;
-          publish(containerId, INITIAL[kind]);
-        }
-        const startupDone = !c.startupProbe || this.#results.startup.get(cur.id) === 'Success';
-        const gated = (kind !== 'startup' && !startupDone) || (kind === 'startup' && startupDone);
-        const tooEarly = this.#clock.now() - cur.startedAt < (probe.initialDelaySeconds ?? 0) * 1000;
-        if (!onHold && !gated && !tooEarly) {
-          const outcome = await this.#prober(probe, { pod, container: c, containerId: cur.id, podIP: status?.ips[0] ?? '' }, signal);
-          if (signal.aborted) break;
-          if (outcome.result === 'Failure')
-            this.#recorder.event(pod, 'Warning', 'Unhealthy', `${KIND_TITLE[kind]} probe failed: ${outcome.output}`, { fieldPath: containerFieldPath(pod, c.name) });
-          if (outcome.result !== 'Unknown') {
-            run = outcome.result === lastResult ? run + 1 : 1;
-            lastResult = outcome.result;
-            const threshold = outcome.result === 'Success' ? successThreshold : failureThreshold;
-            if (run >= threshold) {
-              publish(cur.id, outcome.result);
-              if (outcome.result === 'Failure' && kind !== 'readiness') {
-                // Hold until the container is replaced: the kill is in flight.
-                onHold = true;
-                run = 0;
+    try {
+      while (!signal.aborted) {
+        const status = this.#statusOf(uid);
+        const cur = status?.containerStatuses.find((s) => s.name === c.name);
+        let keepGoing = true;
+        if (pod.metadata?.deletionTimestamp && kind !== 'readiness') {
+          // A terminating pod is not restarted by probes.
+          if (cur) publish(cur.id, 'Success');
+          keepGoing = false;
+        } else if (!cur || cur.state !== 'running') {
+          if (containerId && kind === 'readiness') publish(containerId, 'Failure');
+          if (cur?.state === 'exited' && pod.spec?.restartPolicy === 'Never' && !isSidecar(c)) keepGoing = false;
+        } else {
+          if (cur.id !== containerId) {
+            if (containerId) cache.delete(containerId);
+            containerId = cur.id;
+            lastResult = undefined;
+            run = 0;
+            onHold = false;
+            publish(containerId, INITIAL[kind]);
+          }
+          const startupDone = !c.startupProbe || this.#results.startup.get(cur.id) === 'Success';
+          const gated = (kind !== 'startup' && !startupDone) || (kind === 'startup' && startupDone);
+          const tooEarly = this.#clock.now() - cur.startedAt < (probe.initialDelaySeconds ?? 0) * 1000;
+          if (!onHold && !gated && !tooEarly) {
+            const outcome = await this.#prober(
+              probe,
+              { pod, container: c, containerId: cur.id, podIP: status?.ips[0] ?? '' },
+              signal,
+            );
+            if (signal.aborted) break;
+            if (outcome.result === 'Failure')
+              this.#recorder.event(pod, 'Warning', 'Unhealthy', `${KIND_TITLE[kind]} probe failed: ${outcome.output}`, {
+                fieldPath: containerFieldPath(pod, c.name),
+              });
+            if (outcome.result !== 'Unknown') {
+              run = outcome.result === lastResult ? run + 1 : 1;
+              lastResult = outcome.result;
+              const threshold = outcome.result === 'Success' ? successThreshold : failureThreshold;
+              if (run >= threshold) {
+                publish(cur.id, outcome.result);
+                if (outcome.result === 'Failure' && kind !== 'readiness') {
+                  // Hold until the container is replaced: the kill is in flight.
+                  onHold = true;
+                  run = 0;
+                }
               }
             }
           }
         }
+        if (!keepGoing) break;
+        await this.#clock.sleep(period, signal).catch(() => {});
       }
-      if (!keepGoing) break;
-      await this.#clock.sleep(period, signal).catch(() => {});
+    } finally {
+      // A stopped worker's results go with it: no stale readiness or liveness for a gone container.
+      if (containerId) cache.delete(containerId);
     }
   }
 }

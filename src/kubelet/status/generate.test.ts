@@ -37,24 +37,77 @@ test('phase: restart policies and container states (reference §1.2)', () => {
     ['Always, exit 1, pod terminal', one('Always'), [{ name: 'a', state: 'exited', exitCode: 1 }], 'Failed', true],
     ['Always, exit 0, pod terminal', one('Always'), [{ name: 'a', state: 'exited', exitCode: 0 }], 'Succeeded', true],
     ['init running', makePod().init('i').container('a').build(), [{ name: 'i' }], 'Pending'],
-    ['init failed, Never', makePod().init('i').container('a').restartPolicy('Never').build(), [{ name: 'i', state: 'exited', exitCode: 1 }], 'Failed'],
-    ['sidecar running, not started', makePod().sidecar('s', { startupProbe: { exec: { command: ['x'] } } }).container('a').build(), [{ name: 's' }], 'Pending'],
-    ['sidecar exited, app running', makePod().sidecar('s').container('a').build(), [{ name: 'a' }, { name: 's', state: 'exited', exitCode: 1 }], 'Running'],
-    ['job with sidecar: app done', makePod().sidecar('s').container('a').restartPolicy('Never').build(), [{ name: 'a', state: 'exited', exitCode: 0 }, { name: 's', state: 'exited', exitCode: 137 }], 'Succeeded'],
+    [
+      'init failed, Never',
+      makePod().init('i').container('a').restartPolicy('Never').build(),
+      [{ name: 'i', state: 'exited', exitCode: 1 }],
+      'Failed',
+    ],
+    [
+      'sidecar running, not started',
+      makePod()
+        .sidecar('s', { startupProbe: { exec: { command: ['x'] } } })
+        .container('a')
+        .build(),
+      [{ name: 's' }],
+      'Pending',
+    ],
+    [
+      'sidecar exited, app running',
+      makePod().sidecar('s').container('a').build(),
+      [{ name: 'a' }, { name: 's', state: 'exited', exitCode: 1 }],
+      'Running',
+    ],
+    [
+      'job with sidecar: app done',
+      makePod().sidecar('s').container('a').restartPolicy('Never').build(),
+      [
+        { name: 'a', state: 'exited', exitCode: 0 },
+        { name: 's', state: 'exited', exitCode: 137 },
+      ],
+      'Succeeded',
+    ],
   ];
-  for (const [name, pod, containers, phase, terminal] of cases) assert.equal(gen(pod, containers, { podIsTerminal: terminal }).phase, phase, name);
+  for (const [name, pod, containers, phase, terminal] of cases)
+    assert.equal(gen(pod, containers, { podIsTerminal: terminal }).phase, phase, name);
 });
 
 test('container states, waiting reasons and lastState', () => {
   const pod = makePod('web').container('web').build();
   const s0 = gen(pod, undefined);
   assert.deepEqual(s0.containerStatuses![0].state, { waiting: { reason: 'ContainerCreating' } });
-  assert.deepEqual(gen(makePod().init('i').container('a').build(), undefined).containerStatuses![0].state, { waiting: { reason: 'PodInitializing' } });
-  const s = gen(pod, [{ name: 'web', id: 'c2', state: 'exited', exitCode: 1, reason: 'Error', startedAt: 5000, finishedAt: 9000, restartCount: 3 }, { name: 'web', id: 'c1', state: 'exited', exitCode: 2, finishedAt: 4000 }], {
-    reasonFor: () => ({ reason: 'CrashLoopBackOff', message: 'back-off 40s restarting failed container=web pod=web_default(uid-web)' }),
+  assert.deepEqual(gen(makePod().init('i').container('a').build(), undefined).containerStatuses![0].state, {
+    waiting: { reason: 'PodInitializing' },
   });
+  const s = gen(
+    pod,
+    [
+      {
+        name: 'web',
+        id: 'c2',
+        state: 'exited',
+        exitCode: 1,
+        reason: 'Error',
+        startedAt: 5000,
+        finishedAt: 9000,
+        restartCount: 3,
+      },
+      { name: 'web', id: 'c1', state: 'exited', exitCode: 2, finishedAt: 4000 },
+    ],
+    {
+      reasonFor: () => ({
+        reason: 'CrashLoopBackOff',
+        message: 'back-off 40s restarting failed container=web pod=web_default(uid-web)',
+      }),
+    },
+  );
   const cs = s.containerStatuses![0];
-  assert.deepEqual(cs.state, { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 40s restarting failed container=web pod=web_default(uid-web)' } });
+  assert.deepEqual(cs.state, {
+    waiting: {
+      reason: 'CrashLoopBackOff',
+      message: 'back-off 40s restarting failed container=web pod=web_default(uid-web)',
+    },
+  });
   assert.deepEqual(cs.lastState?.terminated, {
     exitCode: 1,
     reason: 'Error',
@@ -68,17 +121,29 @@ test('container states, waiting reasons and lastState', () => {
   assert.equal(cond(s, 'ContainersReady'), 'False|ContainersNotReady|containers with unready status: [web]');
   assert.equal(cond(s, 'Ready'), 'False|ContainersNotReady|containers with unready status: [web]');
   // OOM reason from the runtime.
-  const oom = gen(makePod().container('a').restartPolicy('Never').build(), [{ name: 'a', state: 'exited', exitCode: 137, reason: 'OOMKilled' }]);
+  const oom = gen(makePod().container('a').restartPolicy('Never').build(), [
+    { name: 'a', state: 'exited', exitCode: 137, reason: 'OOMKilled' },
+  ]);
   assert.equal(oom.containerStatuses![0].state?.terminated?.reason, 'OOMKilled');
 });
 
 test('conditions: readiness from probes, Initialized, PodCompleted, qosClass, IPs', () => {
-  const pod = makePod('p').init('i').container('a', { readinessProbe: { exec: { command: ['x'] } } }).container('b').build();
+  const pod = makePod('p')
+    .init('i')
+    .container('a', { readinessProbe: { exec: { command: ['x'] } } })
+    .container('b')
+    .build();
   const init = gen(pod, [{ name: 'i' }]);
   assert.equal(cond(init, 'Initialized'), 'False|ContainersNotInitialized|containers with incomplete status: [i]');
   assert.equal(cond(init, 'PodReadyToStartContainers'), 'True');
-  const running = [{ name: 'a', id: 'ca' }, { name: 'b', id: 'cb' }, { name: 'i', state: 'exited' as const, exitCode: 0 }];
-  const notReady = gen(pod, running, { probes: { ready: (id) => (id === 'ca' ? false : undefined), started: () => undefined } });
+  const running = [
+    { name: 'a', id: 'ca' },
+    { name: 'b', id: 'cb' },
+    { name: 'i', state: 'exited' as const, exitCode: 0 },
+  ];
+  const notReady = gen(pod, running, {
+    probes: { ready: (id) => (id === 'ca' ? false : undefined), started: () => undefined },
+  });
   assert.equal(cond(notReady, 'Initialized'), 'True');
   assert.equal(cond(notReady, 'ContainersReady'), 'False|ContainersNotReady|containers with unready status: [a]');
   assert.deepEqual(notReady.initContainerStatuses![0].ready, true);
@@ -88,14 +153,30 @@ test('conditions: readiness from probes, Initialized, PodCompleted, qosClass, IP
     ready.conditions!.map((c) => c.type),
     ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'],
   );
-  assert.deepEqual([ready.podIP, ready.hostIP, ready.qosClass, ready.startTime], ['10.42.0.9', '192.168.1.10', 'BestEffort', NOW]);
-  const done = gen(makePod().container('a').restartPolicy('Never').build(), [{ name: 'a', state: 'exited', exitCode: 0 }]);
+  assert.deepEqual(
+    [ready.podIP, ready.hostIP, ready.qosClass, ready.startTime],
+    ['10.42.0.9', '192.168.1.10', 'BestEffort', NOW],
+  );
+  const done = gen(makePod().container('a').restartPolicy('Never').build(), [
+    { name: 'a', state: 'exited', exitCode: 0 },
+  ]);
   assert.deepEqual([cond(done, 'Ready'), cond(done, 'Initialized')], ['False|PodCompleted', 'True|PodCompleted']);
   // lastTransitionTime is kept while a condition's status holds.
-  const again = generatePodStatus({ pod: { ...pod, status: ready }, runtimeStatus: runtimeStatus(pod, running), probes: { ready: () => true, started: () => undefined }, runtimeName: 'fake', now: '2026-01-01T00:05:00Z' });
+  const again = generatePodStatus({
+    pod: { ...pod, status: ready },
+    runtimeStatus: runtimeStatus(pod, running),
+    probes: { ready: () => true, started: () => undefined },
+    runtimeName: 'fake',
+    now: '2026-01-01T00:05:00Z',
+  });
   assert.equal(again.conditions!.find((c) => c.type === 'Ready')!.lastTransitionTime, NOW);
   // A terminal phase never goes back.
-  const back = generatePodStatus({ pod: { ...pod, status: { phase: 'Failed' } }, runtimeStatus: runtimeStatus(pod, running), runtimeName: 'fake', now: NOW });
+  const back = generatePodStatus({
+    pod: { ...pod, status: { phase: 'Failed' } },
+    runtimeStatus: runtimeStatus(pod, running),
+    runtimeName: 'fake',
+    now: NOW,
+  });
   assert.equal(back.phase, 'Failed');
 });
 
@@ -104,8 +185,22 @@ test('a container that vanished from the runtime keeps its API state (ContainerS
   pod.status = {
     phase: 'Running',
     containerStatuses: [
-      { name: 'a', image: 'busybox:1.35', imageID: '', ready: true, restartCount: 2, state: { running: { startedAt: NOW } } },
-      { name: 'b', image: 'busybox:1.35', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } },
+      {
+        name: 'a',
+        image: 'busybox:1.35',
+        imageID: '',
+        ready: true,
+        restartCount: 2,
+        state: { running: { startedAt: NOW } },
+      },
+      {
+        name: 'b',
+        image: 'busybox:1.35',
+        imageID: '',
+        ready: false,
+        restartCount: 0,
+        state: { terminated: { exitCode: 0, reason: 'Completed' } },
+      },
     ],
   };
   const s = gen(pod, []);

@@ -47,7 +47,12 @@ export function toRFC3339(ms: number): string {
 type Policy = 'Always' | 'OnFailure' | 'Never';
 
 /** Upstream's ShouldContainerBeRestarted: whether the next sync (re)starts this container. */
-function shouldBeRestarted(pod: Pod, c: Container, s: RuntimeContainerStatus | undefined, initSidecar: boolean): boolean {
+function shouldBeRestarted(
+  pod: Pod,
+  c: Container,
+  s: RuntimeContainerStatus | undefined,
+  initSidecar: boolean,
+): boolean {
   if (pod.metadata?.deletionTimestamp) return false;
   if (!s) return true;
   if (s.state === 'running') return false;
@@ -81,7 +86,12 @@ function containerStatuses(
   const probes = input.probes ?? noProbes;
   const hasInit = (pod.spec?.initContainers?.length ?? 0) > 0;
   const defaultWaiting: ContainerState = { waiting: { reason: hasInit ? 'PodInitializing' : 'ContainerCreating' } };
-  const oldList = kind === 'init' ? pod.status?.initContainerStatuses : kind === 'regular' ? pod.status?.containerStatuses : pod.status?.ephemeralContainerStatuses;
+  const oldList =
+    kind === 'init'
+      ? pod.status?.initContainerStatuses
+      : kind === 'regular'
+        ? pod.status?.containerStatuses
+        : pod.status?.ephemeralContainerStatuses;
   const out: ContainerStatus[] = [];
   for (const c of containers) {
     const instances = runtimeStatus?.containerStatuses.filter((s) => s.name === c.name) ?? [];
@@ -127,7 +137,11 @@ function containerStatuses(
         status.started = started;
         const readiness = probes.ready(cur.id);
         // A regular init container is ready only once it completed; ephemeral containers never are.
-        status.ready = kind !== 'ephemeral' && (kind !== 'init' || sidecar) && started && (c.readinessProbe ? readiness === true : true);
+        status.ready =
+          kind !== 'ephemeral' &&
+          (kind !== 'init' || sidecar) &&
+          started &&
+          (c.readinessProbe ? readiness === true : true);
       } else if (cur.state === 'exited') {
         status.state = terminatedState(cur, runtimeName);
         status.started = false;
@@ -138,9 +152,11 @@ function containerStatuses(
         status.started = false;
       } else {
         status.state = {
-          terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated' } as NonNullable<
-            ContainerState['terminated']
-          >,
+          terminated: {
+            exitCode: 137,
+            reason: 'ContainerStatusUnknown',
+            message: 'The container could not be located when the pod was terminated',
+          } as NonNullable<ContainerState['terminated']>,
         };
         status.started = false;
       }
@@ -161,7 +177,12 @@ function containerStatuses(
 }
 
 /** The phase algorithm of k8s-pod-reference.md §1.2 (upstream getPhase). */
-export function getPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: ContainerStatus[], podIsTerminal: boolean): PodStatus['phase'] {
+export function getPhase(
+  pod: Pod,
+  initStatuses: ContainerStatus[],
+  statuses: ContainerStatus[],
+  podIsTerminal: boolean,
+): PodStatus['phase'] {
   const spec = pod.spec;
   const policy = (spec?.restartPolicy ?? 'Always') as Policy;
   let pendingInit = 0;
@@ -220,7 +241,9 @@ export function getPhase(pod: Pod, initStatuses: ContainerStatus[], statuses: Co
   if ((pendingInit > 0 && !anyRegularStarted) || waiting > 0) return 'Pending';
   if (running > 0 && unknown === 0) return 'Running';
   if (running === 0 && stopped > 0 && unknown === 0) {
-    const isStatic = !!pod.metadata?.annotations?.['kubernetes.io/config.source'] && pod.metadata.annotations['kubernetes.io/config.source'] !== 'api';
+    const isStatic =
+      !!pod.metadata?.annotations?.['kubernetes.io/config.source'] &&
+      pod.metadata.annotations['kubernetes.io/config.source'] !== 'api';
     if (podIsTerminal && !isStatic) return stopped === succeeded ? 'Succeeded' : 'Failed';
     if (policy === 'Always') return 'Running';
     if (stopped === succeeded) return 'Succeeded';
@@ -252,7 +275,8 @@ export function generatePodStatus(input: GeneratePodStatusInput): PodStatus {
 
   // Conditions.
   const sandbox = runtimeStatus?.sandboxStatuses[0];
-  const sandboxReady = !!sandbox && sandbox.state === 'SANDBOX_READY' && (spec?.hostNetwork === true || !!sandbox.network?.ip);
+  const sandboxReady =
+    !!sandbox && sandbox.state === 'SANDBOX_READY' && (spec?.hostNetwork === true || !!sandbox.network?.ip);
   const conditions: PodCondition[] = [];
   conditions.push(condition('PodReadyToStartContainers', sandboxReady));
 
@@ -265,7 +289,15 @@ export function generatePodStatus(input: GeneratePodStatusInput): PodStatus {
   }
   if (phase === 'Succeeded') conditions.push(condition('Initialized', true, 'PodCompleted'));
   else if (incompleteInit.length === 0 || anyRegularStarted) conditions.push(condition('Initialized', true));
-  else conditions.push(condition('Initialized', false, 'ContainersNotInitialized', `containers with incomplete status: ${names(incompleteInit)}`));
+  else
+    conditions.push(
+      condition(
+        'Initialized',
+        false,
+        'ContainersNotInitialized',
+        `containers with incomplete status: ${names(incompleteInit)}`,
+      ),
+    );
 
   const unready: string[] = [];
   for (const c of spec?.initContainers ?? []) {
@@ -276,7 +308,13 @@ export function generatePodStatus(input: GeneratePodStatusInput): PodStatus {
   let containersReady: PodCondition;
   if (phase === 'Succeeded') containersReady = condition('ContainersReady', false, 'PodCompleted');
   else if (phase === 'Failed' && unready.length > 0) containersReady = condition('ContainersReady', false, 'PodFailed');
-  else if (unready.length > 0) containersReady = condition('ContainersReady', false, 'ContainersNotReady', `containers with unready status: ${names(unready)}`);
+  else if (unready.length > 0)
+    containersReady = condition(
+      'ContainersReady',
+      false,
+      'ContainersNotReady',
+      `containers with unready status: ${names(unready)}`,
+    );
   else containersReady = condition('ContainersReady', true);
 
   let ready = { ...containersReady, type: 'Ready' } as PodCondition;
@@ -284,18 +322,32 @@ export function generatePodStatus(input: GeneratePodStatusInput): PodStatus {
     for (const gate of spec?.readinessGates ?? []) {
       const c = old.conditions?.find((x) => x.type === gate.conditionType);
       if (!c) {
-        ready = condition('Ready', false, 'ReadinessGatesNotReady', `corresponding condition of pod readiness gate ${JSON.stringify(gate.conditionType)} does not exist.`);
+        ready = condition(
+          'Ready',
+          false,
+          'ReadinessGatesNotReady',
+          `corresponding condition of pod readiness gate ${JSON.stringify(gate.conditionType)} does not exist.`,
+        );
         break;
       }
       if (c.status !== 'True') {
-        ready = condition('Ready', false, 'ReadinessGatesNotReady', `the status of pod readiness gate ${JSON.stringify(gate.conditionType)} is not "True", but ${c.status}`);
+        ready = condition(
+          'Ready',
+          false,
+          'ReadinessGatesNotReady',
+          `the status of pod readiness gate ${JSON.stringify(gate.conditionType)} is not "True", but ${c.status}`,
+        );
         break;
       }
     }
   }
   conditions.push(ready, containersReady);
   const scheduled = old.conditions?.find((c) => c.type === 'PodScheduled');
-  conditions.push(scheduled ? { ...scheduled, status: 'True', reason: undefined, message: undefined } : condition('PodScheduled', true));
+  conditions.push(
+    scheduled
+      ? { ...scheduled, status: 'True', reason: undefined, message: undefined }
+      : condition('PodScheduled', true),
+  );
 
   // Keep other owners' conditions (DisruptionTarget, readiness gates, ...).
   const ours = new Set(conditions.map((c) => c.type));
@@ -303,12 +355,17 @@ export function generatePodStatus(input: GeneratePodStatusInput): PodStatus {
   for (const c of conditions) {
     const prev = old.conditions?.find((x) => x.type === c.type);
     c.lastProbeTime = null as unknown as undefined;
-    c.lastTransitionTime = prev && prev.status === c.status && prev.lastTransitionTime ? prev.lastTransitionTime : input.now;
+    c.lastTransitionTime =
+      prev && prev.status === c.status && prev.lastTransitionTime ? prev.lastTransitionTime : input.now;
     if (c.reason === undefined) delete c.reason;
     if (c.message === undefined) delete c.message;
   }
 
-  const ips = runtimeStatus?.ips.length ? runtimeStatus.ips : spec?.hostNetwork ? (input.hostIPs ?? []) : (old.podIPs?.map((p) => p.ip ?? '') ?? []);
+  const ips = runtimeStatus?.ips.length
+    ? runtimeStatus.ips
+    : spec?.hostNetwork
+      ? (input.hostIPs ?? [])
+      : (old.podIPs?.map((p) => p.ip ?? '') ?? []);
   const status: PodStatus = {
     ...old,
     phase,

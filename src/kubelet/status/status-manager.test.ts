@@ -49,7 +49,10 @@ test('StatusManager writes changed statuses once, repairs drift periodically, ne
   writer.add({ ...b, status: { conditions: [{ type: 'DisruptionTarget', status: 'True' }] } });
   sm.setPodStatus(b, { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] });
   await tick();
-  assert.deepEqual(writer.get(b)?.status?.conditions?.map((c) => c.type), ['Ready', 'DisruptionTarget']);
+  assert.deepEqual(
+    writer.get(b)?.status?.conditions?.map((c) => c.type),
+    ['Ready', 'DisruptionTarget'],
+  );
 
   // A pod gone from the server is forgotten.
   writer.pods.clear();

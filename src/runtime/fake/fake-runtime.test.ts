@@ -43,7 +43,9 @@ test('scripted containers exit on the fake clock with code and reason', async ()
   rt.scriptContainer({ name: 'oom' }, { exitAfterMs: 1000, oom: true });
   const sb = await rt.runPodSandbox(sandboxConfig);
   assert.match((await rt.podSandboxStatus(sb)).network!.ip, /^10\.42\.0\.\d+$/);
-  await assert.rejects(rt.createContainer(sb, containerConfig('crash'), sandboxConfig), (e) => isRuntimeError(e, 'NotFound'));
+  await assert.rejects(rt.createContainer(sb, containerConfig('crash'), sandboxConfig), (e) =>
+    isRuntimeError(e, 'NotFound'),
+  );
   await rt.pullImage('busybox:1.35');
   const crash = await rt.createContainer(sb, containerConfig('crash'), sandboxConfig);
   const oom = await rt.createContainer(sb, containerConfig('oom'), sandboxConfig);
@@ -56,7 +58,9 @@ test('scripted containers exit on the fake clock with code and reason', async ()
   await clock.step(4000);
   const c = await rt.containerStatus(crash);
   assert.deepEqual([c.state, c.exitCode, c.reason, c.finishedAt - c.startedAt], ['CONTAINER_EXITED', 2, 'Error', 5000]);
-  await assert.rejects(rt.createContainer(sb, containerConfig('crash'), sandboxConfig), (e) => isRuntimeError(e, 'AlreadyExists'));
+  await assert.rejects(rt.createContainer(sb, containerConfig('crash'), sandboxConfig), (e) =>
+    isRuntimeError(e, 'AlreadyExists'),
+  );
 });
 
 test('stopContainer waits for a slow process up to the timeout, then SIGKILLs', async () => {
@@ -84,7 +88,10 @@ test('stopContainer waits for a slow process up to the timeout, then SIGKILLs', 
 test('exec scripts, pull failures and injected errors', async () => {
   const rt = new FakeRuntime();
   rt.failPull('bad:1', 'manifest unknown');
-  await assert.rejects(rt.pullImage('bad:1'), (e) => isRuntimeError(e, 'ImagePullFailed') && /manifest unknown/.test(e.message));
+  await assert.rejects(
+    rt.pullImage('bad:1'),
+    (e) => isRuntimeError(e, 'ImagePullFailed') && /manifest unknown/.test(e.message),
+  );
   rt.scriptExec(({ cmd }) => (cmd[0] === 'fail' ? { exitCode: 1, stdout: Buffer.from('nope') } : undefined));
   await rt.pullImage('busybox:1.35');
   const sb = await rt.runPodSandbox(sandboxConfig);

@@ -78,7 +78,10 @@ export interface ContainerScriptMatch {
   image?: string;
 }
 
-export type ExecScript = (ctx: { containerName: string; cmd: string[] }) => Partial<ExecSyncResult> | undefined | Promise<Partial<ExecSyncResult> | undefined>;
+export type ExecScript = (ctx: {
+  containerName: string;
+  cmd: string[];
+}) => Partial<ExecSyncResult> | undefined | Promise<Partial<ExecSyncResult> | undefined>;
 
 export interface FakeRuntimeConfig {
   clock?: FakeRuntimeClock;
@@ -229,7 +232,8 @@ export class FakeRuntime implements ContainerRuntime {
   /** Ends a running container now, as if its process exited (a crash the test decides on). */
   exitContainer(id: string, exitCode: number, reason?: string): void {
     const rec = this.#containers.get(id);
-    if (!rec || rec.status.state !== 'CONTAINER_RUNNING') throw new RuntimeError('FailedPrecondition', `container ${id} is not running`);
+    if (!rec || rec.status.state !== 'CONTAINER_RUNNING')
+      throw new RuntimeError('FailedPrecondition', `container ${id} is not running`);
     this.#exit(rec, exitCode, reason);
   }
 
@@ -249,7 +253,8 @@ export class FakeRuntime implements ContainerRuntime {
     this.#record('runPodSandbox', [config]);
     signal?.throwIfAborted();
     const m = config.metadata;
-    if (!m?.name || !m.uid || !m.namespace) throw new RuntimeError('InvalidArgument', 'sandbox metadata needs name, uid and namespace');
+    if (!m?.name || !m.uid || !m.namespace)
+      throw new RuntimeError('InvalidArgument', 'sandbox metadata needs name, uid and namespace');
     for (const s of this.#sandboxes.values()) {
       const o = s.status.metadata;
       if (o.uid === m.uid && o.attempt === m.attempt && o.name === m.name && o.namespace === m.namespace)
@@ -319,23 +324,39 @@ export class FakeRuntime implements ContainerRuntime {
     return out;
   }
 
-  async createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
+  async createContainer(
+    podSandboxId: string,
+    config: ContainerConfig,
+    sandboxConfig: PodSandboxConfig,
+  ): Promise<string> {
     this.#record('createContainer', [podSandboxId, config, sandboxConfig]);
     const sb = this.#sandboxes.get(podSandboxId);
     if (!sb) throw new RuntimeError('NotFound', `sandbox ${podSandboxId} not found`);
-    if (sb.status.state !== 'SANDBOX_READY') throw new RuntimeError('FailedPrecondition', `sandbox ${podSandboxId} is not ready`);
+    if (sb.status.state !== 'SANDBOX_READY')
+      throw new RuntimeError('FailedPrecondition', `sandbox ${podSandboxId} is not ready`);
     if (!config.metadata?.name) throw new RuntimeError('InvalidArgument', 'container metadata needs a name');
     const image = this.#findImage(config.image);
     if (!image) throw new RuntimeError('NotFound', `image ${config.image} not found`);
     for (const c of this.#containers.values()) {
-      if (c.status.podSandboxId === podSandboxId && c.status.metadata.name === config.metadata.name && c.status.metadata.attempt === config.metadata.attempt)
-        throw new RuntimeError('AlreadyExists', `container ${config.metadata.name} attempt ${config.metadata.attempt} exists in sandbox ${podSandboxId}`);
+      if (
+        c.status.podSandboxId === podSandboxId &&
+        c.status.metadata.name === config.metadata.name &&
+        c.status.metadata.attempt === config.metadata.attempt
+      )
+        throw new RuntimeError(
+          'AlreadyExists',
+          `container ${config.metadata.name} attempt ${config.metadata.attempt} exists in sandbox ${podSandboxId}`,
+        );
     }
     const id = this.#newId();
-    const normalized = config.image.startsWith('sha256:') ? image.repoTags[0] ?? config.image : normalizeImageRef(config.image);
+    const normalized = config.image.startsWith('sha256:')
+      ? (image.repoTags[0] ?? config.image)
+      : normalizeImageRef(config.image);
     const script =
-      this.#scripts.find((s) => (!s.match.name || s.match.name === config.metadata.name) && (!s.match.image || s.match.image === normalized))?.script ??
-      interpretShell([...config.command, ...config.args]);
+      this.#scripts.find(
+        (s) =>
+          (!s.match.name || s.match.name === config.metadata.name) && (!s.match.image || s.match.image === normalized),
+      )?.script ?? interpretShell([...config.command, ...config.args]);
     this.#containers.set(id, {
       config: structuredClone(config),
       script,
@@ -366,7 +387,8 @@ export class FakeRuntime implements ContainerRuntime {
     this.#record('startContainer', [id]);
     const rec = this.#containers.get(id);
     if (!rec) throw new RuntimeError('NotFound', `container ${id} not found`);
-    if (rec.status.state !== 'CONTAINER_CREATED') throw new RuntimeError('FailedPrecondition', `container ${id} is not created (${rec.status.state})`);
+    if (rec.status.state !== 'CONTAINER_CREATED')
+      throw new RuntimeError('FailedPrecondition', `container ${id} is not created (${rec.status.state})`);
     const { script } = rec;
     if (script.startDelayMs) await this.#clock.sleep(script.startDelayMs);
     if (script.startError) throw new RuntimeError('Internal', script.startError);
@@ -490,7 +512,8 @@ export class FakeRuntime implements ContainerRuntime {
     this.#record('portForward', [podSandboxId, port]);
     const sb = this.#sandboxes.get(podSandboxId);
     if (!sb) throw new RuntimeError('NotFound', `sandbox ${podSandboxId} not found`);
-    if (sb.status.state !== 'SANDBOX_READY') throw new RuntimeError('FailedPrecondition', `sandbox ${podSandboxId} is not ready`);
+    if (sb.status.state !== 'SANDBOX_READY')
+      throw new RuntimeError('FailedPrecondition', `sandbox ${podSandboxId} is not ready`);
     // An echo server stands in for whatever listens on the port.
     return new PassThrough();
   }
@@ -502,7 +525,10 @@ export class FakeRuntime implements ContainerRuntime {
 
   // ------------------------------------------------------------ image service
 
-  async pullImage(ref: string, options: { auth?: AuthConfig; signal?: AbortSignal; onProgress?: (p: PullProgress) => void } = {}): Promise<string> {
+  async pullImage(
+    ref: string,
+    options: { auth?: AuthConfig; signal?: AbortSignal; onProgress?: (p: PullProgress) => void } = {},
+  ): Promise<string> {
     this.#record('pullImage', [ref]);
     options.signal?.throwIfAborted();
     const name = normalizeImageRef(ref);
@@ -510,7 +536,8 @@ export class FakeRuntime implements ContainerRuntime {
     if (failure) throw new RuntimeError('ImagePullFailed', failure);
     const present = this.#findImage(ref);
     if (present) return present.id;
-    if (!this.#pullableByDefault) throw new RuntimeError('ImagePullFailed', `failed to resolve reference "${name}": not found`);
+    if (!this.#pullableByDefault)
+      throw new RuntimeError('ImagePullFailed', `failed to resolve reference "${name}": not found`);
     options.onProgress?.({ downloaded: 1024, total: 1024 });
     return this.addImage(ref);
   }
@@ -536,7 +563,12 @@ export class FakeRuntime implements ContainerRuntime {
   async imageFsInfo() {
     this.#record('imageFsInfo', []);
     const used = [...this.#images.values()].reduce((n, i) => n + i.size, 0);
-    return { mountpoint: '/fake/images', usedBytes: used, capacityBytes: 100 << 30, availableBytes: (100 << 30) - used };
+    return {
+      mountpoint: '/fake/images',
+      usedBytes: used,
+      capacityBytes: 100 << 30,
+      availableBytes: (100 << 30) - used,
+    };
   }
 
   // ------------------------------------------------------------ internals
@@ -561,17 +593,23 @@ export class FakeRuntime implements ContainerRuntime {
     this.#advance();
     const rec = this.#containers.get(id);
     if (!rec) throw new RuntimeError('NotFound', `container ${id} not found`);
-    if (rec.status.state !== 'CONTAINER_RUNNING') throw new RuntimeError('FailedPrecondition', `container ${id} is not running`);
+    if (rec.status.state !== 'CONTAINER_RUNNING')
+      throw new RuntimeError('FailedPrecondition', `container ${id} is not running`);
     return rec;
   }
 
   async #execResult(rec: ContainerRecord, cmd: string[]): Promise<ExecSyncResult> {
     for (const script of this.#execScripts) {
       const r = await script({ containerName: rec.status.metadata.name, cmd });
-      if (r) return { stdout: r.stdout ?? Buffer.alloc(0), stderr: r.stderr ?? Buffer.alloc(0), exitCode: r.exitCode ?? 0 };
+      if (r)
+        return { stdout: r.stdout ?? Buffer.alloc(0), stderr: r.stderr ?? Buffer.alloc(0), exitCode: r.exitCode ?? 0 };
     }
     const shell = interpretShell(cmd);
-    return { stdout: Buffer.from(shell.logs?.map((l) => l + '\n').join('') ?? ''), stderr: Buffer.alloc(0), exitCode: shell.exitCode ?? 0 };
+    return {
+      stdout: Buffer.from(shell.logs?.map((l) => l + '\n').join('') ?? ''),
+      stderr: Buffer.alloc(0),
+      exitCode: shell.exitCode ?? 0,
+    };
   }
 
   /** Applies every scripted exit whose time has come. */
