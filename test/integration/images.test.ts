@@ -184,11 +184,15 @@ describe('image store (integration)', { skip }, () => {
     const proxy = await startRegistryProxy(registry.host);
     try {
       const svc = newService();
+      const last: Record<string, PullProgress> = {};
       const [a, b, c] = await Promise.all([
+        svc.pullImage(`${proxy.host}/library/busybox:1.35`, { onProgress: (p) => (last.a = p) }),
         svc.pullImage(`${proxy.host}/library/busybox:1.35`),
-        svc.pullImage(`${proxy.host}/library/busybox:1.35`),
-        svc.pullImage(`${proxy.host}/apps/hello:v1`),
+        svc.pullImage(`${proxy.host}/apps/hello:v1`, { onProgress: (p) => (last.c = p) }),
       ]);
+      // Each pull's progress reaches its total, also for the base layer the other pull downloaded.
+      for (const p of Object.values(last)) assert.equal(p.downloaded, p.total);
+      assert.equal(Object.keys(last).length, 2);
       assert.equal(a, b);
       assert.equal(c, derived.config.digest);
       const blobGets = proxy.requests.filter((r) => r.method === 'GET' && r.path.includes('/blobs/')).map((r) => r.path.split('/').pop());

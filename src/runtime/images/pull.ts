@@ -64,6 +64,8 @@ export async function pullFromRegistry(store: ImageStore, ref: ImageReference, o
     progressDeadlineMs: options.progressDeadlineMs,
   });
 
+  if (ref.digest && !ref.digest.startsWith('sha256:')) throw fail(`unsupported digest algorithm in ${ref.digest} (sha256 only)`);
+
   // 1. Resolve: tag or digest → manifest, through an index if there is one.
   let top: { data: Buffer; mediaType: string };
   try {
@@ -74,12 +76,18 @@ export async function pullFromRegistry(store: ImageStore, ref: ImageReference, o
   }
   const topDigest = sha256(top.data);
   if (ref.digest && topDigest !== ref.digest) throw fail(`manifest digest mismatch: got ${topDigest}, want ${ref.digest}`);
-  const topType = top.mediaType || ((JSON.parse(top.data.toString()) as { mediaType?: string }).mediaType ?? '');
+  let topDoc: { mediaType?: string; manifests?: unknown };
+  try {
+    topDoc = JSON.parse(top.data.toString()) as typeof topDoc;
+  } catch (err) {
+    throw fail(`manifest from ${client.endpoint} is not JSON`, err);
+  }
+  const topType = top.mediaType || (topDoc.mediaType ?? '');
   let manifestData = top.data;
   let manifestDigest = topDigest;
   const extraBlobs: { digest: string; data: Buffer }[] = [];
-  if (isIndexMediaType(topType) || (!isManifestMediaType(topType) && 'manifests' in JSON.parse(top.data.toString()))) {
-    const index = JSON.parse(top.data.toString()) as ImageIndex;
+  if (isIndexMediaType(topType) || (!isManifestMediaType(topType) && Array.isArray(topDoc.manifests))) {
+    const index = topDoc as ImageIndex;
     const platform = nodePlatform();
     const chosen = selectPlatform(index.manifests ?? [], platform);
     if (!chosen) throw fail(`no match for platform in manifest: not found (want ${platform.os}/${platform.architecture})`);
@@ -116,17 +124,26 @@ export async function pullFromRegistry(store: ImageStore, ref: ImageReference, o
         progress(size);
         return Promise.resolve();
       }
+      let reported = 0;
       const write = () =>
         store.writeBlob(
           digest,
           async () => (await client.blob(digest)).stream,
-          (n) => progress(n),
+          (n) => {
+            reported += n;
+            progress(n);
+          },
         );
       // Another pull may have started this blob's download and then been aborted: try once more ourselves.
-      return write().catch((err) => {
-        if (isAbort(err) && !options.signal?.aborted) return write();
-        throw err;
-      });
+      return write()
+        .catch((err) => {
+          if (isAbort(err) && !options.signal?.aborted) return write();
+          throw err;
+        })
+        .then(() => {
+          // Downloaded by another pull that we joined: count it as ours once it has landed.
+          if (reported < size) progress(size - reported);
+        });
     };
     try {
       await fetchBlob(manifest.config.digest, manifest.config.size);
