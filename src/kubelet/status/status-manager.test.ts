@@ -54,6 +54,13 @@ test('StatusManager writes changed statuses once, repairs drift periodically, ne
     ['Ready', 'DisruptionTarget'],
   );
 
+  // A static pod's status is written to its mirror pod (config.mirror names the static pod's uid).
+  const staticPod = makePod('etcd-node1', 'hash123').container('etcd').build();
+  writer.add({ ...staticPod, metadata: { ...staticPod.metadata, uid: 'mirror-uid', annotations: { 'kubernetes.io/config.mirror': 'hash123' } } });
+  sm.setPodStatus(staticPod, { phase: 'Running' });
+  await tick();
+  assert.equal(writer.get(staticPod)?.status?.phase, 'Running');
+
   // A pod gone from the server is forgotten.
   writer.pods.clear();
   sm.setPodStatus(b, { phase: 'Failed' });

@@ -16,7 +16,10 @@ import type { Pod, PodStatus } from '../kuberuntime/api.ts';
 export interface PodStatusWriter {
   /** The pod as the API server has it now; undefined when it does not exist. */
   getPod(namespace: string, name: string): Promise<Pod | undefined>;
-  /** Writes the pod's status (pods/status, merge patch of `{ status }`) and resolves with the stored pod. */
+  /**
+   * Writes the pod's status (pods/status, merge patch of `{ status }`) and resolves with the stored pod. `uid`
+   * is the API object's uid (a mirror pod's own uid for a static pod), for a uid precondition.
+   */
   patchPodStatus(namespace: string, name: string, uid: string, status: PodStatus): Promise<Pod>;
 }
 
@@ -138,7 +141,9 @@ export class StatusManager {
 
   async #syncPod(e: Entry, all: boolean): Promise<void> {
     const current = await this.#writer.getPod(e.namespace, e.name);
-    if (!current || current.metadata?.uid !== e.uid) {
+    // A static pod's status goes to its mirror pod, which names the static pod's uid in its annotation.
+    const mirrorOf = current?.metadata?.annotations?.['kubernetes.io/config.mirror'];
+    if (!current || (current.metadata?.uid !== e.uid && mirrorOf !== e.uid)) {
       // Gone (or replaced by a pod of the same name): nothing to write.
       this.removePod(e.uid);
       return;
@@ -155,7 +160,7 @@ export class StatusManager {
       this.#written.set(e.uid, version);
       return;
     }
-    await this.#writer.patchPodStatus(e.namespace, e.name, e.uid, status);
+    await this.#writer.patchPodStatus(e.namespace, e.name, current.metadata?.uid ?? e.uid, status);
     this.#written.set(e.uid, version);
   }
 }
