@@ -304,10 +304,16 @@ describe('image store (integration)', { skip }, () => {
   });
 
   test('removing an image keeps layers other images use; the last removal empties the store', async () => {
-    const svc = newService();
+    const containers = new Set<string>();
+    const svc = newService({ imagesInUse: async () => new Set(containers) });
     await svc.pullImage(`${registry.host}/library/busybox:1.35`);
     const helloId = await svc.pullImage(`${registry.host}/apps/hello:v1`);
     const hello = await svc.imageLayers(helloId);
+    containers.add(busybox.config.digest); // a container made from busybox exists
+    await assert.rejects(svc.removeImage(`${registry.host}/library/busybox:1.35`), (e) => isRuntimeError(e, 'FailedPrecondition') && /in use by a container/.test(e.message));
+    const gc = await newService({ root: svc.store.root, imagesInUse: async () => new Set(containers), fsStats: async () => ({ capacityBytes: 100, availableBytes: 0 }) }).garbageCollect({ highThresholdPercent: 50, lowThresholdPercent: 0, inUse: new Set([helloId]) });
+    assert.deepEqual(gc.removed, []);
+    containers.clear();
     await svc.removeImage(`${registry.host}/library/busybox:1.35`);
     assert.equal(await svc.imageStatus(busybox.config.digest), undefined);
     assert.ok(existsSync(hello.layerDirs[0]!), 'shared base layer stays');

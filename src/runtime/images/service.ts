@@ -32,6 +32,12 @@ export interface OciImageServiceConfig {
   mirrors?: Record<string, string>;
   /** A blob download that receives nothing for this long fails the pull (default 60000, the kubelet's 1m). */
   pullProgressDeadlineMs?: number;
+  /**
+   * Ids of the images that containers (running or not) were created from: the oci backend lists its
+   * containers. Their layers are root filesystems in use, so removeImage refuses them and image GC skips
+   * them. Default: none known.
+   */
+  imagesInUse?: () => Promise<Set<string>>;
 }
 
 /** What the oci backend needs to build a container's root filesystem. */
@@ -49,7 +55,7 @@ export interface GarbageCollectOptions {
   highThresholdPercent: number;
   /** ...and frees down to this percent (--image-gc-low-threshold, default 80). */
   lowThresholdPercent: number;
-  /** Image ids that containers use: never removed. */
+  /** Image ids that containers use: never removed (together with the service's `imagesInUse`). */
   inUse: Set<string>;
   /** Images pulled or used more recently than this many ms ago are kept (kubelet's minAge). Default 0. */
   minAgeMs?: number;
@@ -92,6 +98,7 @@ export class OciImageService implements ImageService {
   #fsStats: NonNullable<OciImageServiceConfig['fsStats']>;
   #mirrors: Record<string, string>;
   #progressDeadlineMs?: number;
+  #imagesInUse: () => Promise<Set<string>>;
   #configs = new Map<string, ImageConfigFile>();
   #pulls = new Map<string, PullRun>();
 
@@ -100,6 +107,7 @@ export class OciImageService implements ImageService {
     this.store = new ImageStore(config.root);
     this.#clock = config.clock ?? realClock;
     this.#progressDeadlineMs = config.pullProgressDeadlineMs;
+    this.#imagesInUse = config.imagesInUse ?? (async () => new Set());
     this.#mirrors = {};
     for (const [domain, url] of Object.entries(config.mirrors ?? {})) {
       if (!/^https?:\/\/[^/]+$/.test(url.replace(/\/+$/, ''))) throw new Error(`OciImageService: mirror for ${domain} must be http(s)://host[:port], got ${JSON.stringify(url)}`);
@@ -184,11 +192,19 @@ export class OciImageService implements ImageService {
     return Promise.all(this.store.images().map((img) => this.#toImage(img)));
   }
 
+  /**
+   * Removes the image with all its tags (as the CRI does); its blobs and layers go unless another image uses
+   * them. 'FailedPrecondition' while a container uses the image (see `imagesInUse`).
+   */
   async removeImage(ref: string): Promise<void> {
     await this.store.ready();
+    const inUse = await this.#imagesInUse();
     await this.store.locked(async () => {
       const img = this.#find(ref);
       if (!img) return;
+      if (inUse.has(img.id)) {
+        throw new RuntimeError('FailedPrecondition', `conflict: unable to remove image "${ref}" (${img.id.slice(7, 19)}): it is in use by a container`);
+      }
       this.#configs.delete(img.id);
       await this.store.remove(img.id);
     });
@@ -245,10 +261,11 @@ export class OciImageService implements ImageService {
     result.bytesToFree = Math.max(0, Math.floor((capacityBytes * (100 - low)) / 100) - availableBytes);
     const now = this.#clock.now();
     const minAge = options.minAgeMs ?? 0;
+    const inUse = new Set([...options.inUse, ...(await this.#imagesInUse())]);
     await this.store.locked(async () => {
       const candidates = this.store
         .images()
-        .filter((img) => !options.inUse.has(img.id) && now - img.lastUsedAt >= minAge)
+        .filter((img) => !inUse.has(img.id) && now - img.lastUsedAt >= minAge)
         .sort((a, b) => a.lastUsedAt - b.lastUsedAt || a.createdAt - b.createdAt);
       for (const img of candidates) {
         if (result.freedBytes >= result.bytesToFree) break;
