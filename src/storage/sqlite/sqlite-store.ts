@@ -15,9 +15,12 @@
  * row, check, append) is atomic with respect to every other call, and its watch events are published in the
  * same synchronous step as its commit (see watch-hub.ts for why that makes watches gap-free).
  *
- * Writes are not grouped into shared transactions: one autocommit per write measured about 17,000 creates/s
- * of 2 KB values on this 2-core machine (bench/storage.ts), well above the API server's 2,000/s target, and
- * grouping would let reads in the same tick see writes that are not committed yet.
+ * Writes are not grouped into shared transactions: one autocommit per write measured 9,000-18,000 creates/s
+ * of 2 KB values on this shared 2-core machine (bench/storage.ts), well above the API server's 2,000/s
+ * target, and grouping would let reads in the same tick see writes that are not committed yet. The write
+ * that fills the WAL to 1000 pages runs the checkpoint (copy + fsync) and takes ~8 ms instead of ~0.03 ms;
+ * that is most of the p99. A worker-thread checkpointer (which needs a shared, not exclusive, lock) was
+ * tried and did not measurably help here, so the simpler design stays.
  *
  * History is compacted in the background every `compactIntervalMs`, keeping at least `keepRevisions`
  * revisions and at least `keepMs` of history; the API server lists again when a watch gets 'Compacted'.
@@ -111,10 +114,10 @@ export class SqliteStore implements Store {
     this.#check(prefix);
     const revision = this.#readRevision(prefix, options.revision);
     const limit = options.limit && options.limit > 0 ? options.limit : -1;
-    const rows = this.#log.list(prefix, revision, options.startAfter ?? '', limit === -1 ? -1 : limit + 1);
-    const more = limit !== -1 && rows.length > limit;
-    if (more) rows.pop();
-    return { kvs: rows.map(rowToKv), revision, more };
+    const kvs = this.#log.list(prefix, revision, options.startAfter ?? '', limit === -1 ? -1 : limit + 1);
+    const more = limit !== -1 && kvs.length > limit;
+    if (more) kvs.pop();
+    return { kvs, revision, more };
   }
 
   async count(prefix: string): Promise<number> {
