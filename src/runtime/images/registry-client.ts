@@ -13,7 +13,10 @@ import { registryEndpoint } from './reference.ts';
 
 export class RegistryError extends Error {
   readonly status: number;
-  /** The registry's error code (`MANIFEST_UNKNOWN`, `NAME_UNKNOWN`, `UNAUTHORIZED`, `DENIED`…) or ''. */
+  /**
+   * The registry's error code (`MANIFEST_UNKNOWN`, `NAME_UNKNOWN`, `UNAUTHORIZED`, `DENIED`…), ours
+   * `UNREACHABLE` when no HTTP answer came (DNS, refused, TLS), or ''.
+   */
   readonly registryCode: string;
 
   constructor(status: number, registryCode: string, message: string, options?: ErrorOptions) {
@@ -142,7 +145,7 @@ export class RegistryClient {
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
       const cause = (err as { cause?: Error }).cause;
-      throw new RegistryError(0, '', `failed to do request: ${url}: ${cause?.message ?? (err as Error).message}`, { cause: err });
+      throw new RegistryError(0, 'UNREACHABLE', `failed to do request: ${url}: ${cause?.message ?? (err as Error).message}`, { cause: err });
     }
   }
 
@@ -164,7 +167,7 @@ export class RegistryClient {
       });
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
-      throw new RegistryError(0, '', `failed to fetch anonymous token: ${realm.origin}${realm.pathname}: ${((err as { cause?: Error }).cause ?? (err as Error)).message}`, { cause: err });
+      throw new RegistryError(0, 'UNREACHABLE', `failed to fetch anonymous token: ${realm.origin}${realm.pathname}: ${((err as { cause?: Error }).cause ?? (err as Error)).message}`, { cause: err });
     }
     if (!res.ok) {
       const text = (await res.text().catch(() => '')).slice(0, 300);

@@ -15,6 +15,7 @@ import { RuntimeError, type AuthConfig, type Image, type ImageService, type Pull
 import { importArchive as importFiles } from './import.ts';
 import type { ImageConfigFile } from './media-types.ts';
 import { pullFromRegistry } from './pull.ts';
+import { RegistryError } from './registry-client.ts';
 import { formatReference, parseImageId, parseReference, ReferenceError, repositoryName } from './reference.ts';
 import { ImageStore, type ImageRecord } from './store.ts';
 
@@ -152,6 +153,16 @@ export class OciImageService implements ImageService {
         },
       })
         .then((img) => img.id)
+        .catch((err: unknown) => {
+          // "Pulls an image (or finds it present)": a registry we cannot reach at all (an air-gapped node,
+          // images imported) does not fail a pull of an image we hold under that name. A registry that
+          // answers (not found, unauthorised) is believed.
+          const cause = (err as Error).cause;
+          const present = cause instanceof RegistryError && cause.registryCode === 'UNREACHABLE' && !parsed.digest ? this.#find(ref) : undefined;
+          if (!present) throw err;
+          this.store.touch(present.id, this.#clock.now());
+          return present.id;
+        })
         .finally(() => this.#pulls.delete(key));
       // Callers get the error through #join; this keeps a run that every caller gave up on from being an
       // unhandled rejection.
