@@ -1,0 +1,151 @@
+/**
+ * `NodeInfo`: what the scheduler knows about one node for a cycle: the Node, the pods on it (bound or
+ * assumed), the sum of their requests, and the host ports they use. Filters and scores read it; only the
+ * scheduler cache changes it (`addPod`/`removePod`), between cycles or when a pod is assumed.
+ */
+import { podRequests, tryParseQuantity, type Node, type Pod } from '../../api/index.ts';
+
+/** Resources in the units the scheduler compares: millicores for cpu, bytes, counts. */
+export interface Resource {
+  milliCPU: number;
+  memory: number;
+  ephemeralStorage: number;
+  /** Extended and hugepages resources by name, in their integer value. */
+  scalar: Record<string, number>;
+}
+
+export function emptyResource(): Resource {
+  return { milliCPU: 0, memory: 0, ephemeralStorage: 0, scalar: {} };
+}
+
+/** Defaults the scheduler's scoring charges containers that request nothing (schedutil.DefaultMilliCPURequest/DefaultMemoryRequest). */
+export const DEFAULT_MILLI_CPU_REQUEST = 100;
+export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
+
+function toResource(list: Record<string, { milliValue(): number; value(): number }>): Resource {
+  const r = emptyResource();
+  for (const [name, q] of Object.entries(list)) {
+    if (name === 'cpu') r.milliCPU = q.milliValue();
+    else if (name === 'memory') r.memory = q.value();
+    else if (name === 'ephemeral-storage') r.ephemeralStorage = q.value();
+    else if (name !== 'pods') r.scalar[name] = q.value();
+  }
+  return r;
+}
+
+/** The pod's effective requests (containers, init containers, sidecars, overhead: api's podRequests). */
+export function podResourceRequest(pod: Pod): Resource {
+  return toResource(podRequests(pod));
+}
+
+/** Requests with the scoring defaults for containers that request no cpu or memory (for least-allocated). */
+export function podNonZeroRequest(pod: Pod): { milliCPU: number; memory: number } {
+  const r = toResource(podRequests(pod, { nonMissingContainerRequests: { cpu: `${DEFAULT_MILLI_CPU_REQUEST}m`, memory: DEFAULT_MEMORY_REQUEST } }));
+  return { milliCPU: r.milliCPU, memory: r.memory };
+}
+
+/** One host port a pod uses: `hostIP` is `0.0.0.0` when unset, protocol `TCP` when unset. */
+export interface HostPort {
+  ip: string;
+  protocol: string;
+  port: number;
+}
+
+export function podHostPorts(pod: Pod): HostPort[] {
+  const out: HostPort[] = [];
+  for (const c of pod.spec?.containers ?? []) {
+    for (const p of c.ports ?? []) {
+      if (!p.hostPort || p.hostPort <= 0) continue;
+      out.push({ ip: p.hostIP || '0.0.0.0', protocol: p.protocol || 'TCP', port: p.hostPort });
+    }
+  }
+  return out;
+}
+
+/** Two host ports conflict on the same protocol and port when either binds all addresses or both the same one. */
+export function hostPortsConflict(a: HostPort, b: HostPort): boolean {
+  if (a.protocol !== b.protocol || a.port !== b.port) return false;
+  return a.ip === '0.0.0.0' || b.ip === '0.0.0.0' || a.ip === b.ip;
+}
+
+interface PodEntry {
+  pod: Pod;
+  request: Resource;
+  nonZero: { milliCPU: number; memory: number };
+  ports: HostPort[];
+}
+
+export class NodeInfo {
+  node: Node;
+  readonly #pods = new Map<string, PodEntry>();
+  requested: Resource = emptyResource();
+  nonZeroRequested = { milliCPU: 0, memory: 0 };
+  usedPorts: HostPort[] = [];
+
+  constructor(node: Node) {
+    this.node = node;
+  }
+
+  get name(): string {
+    return this.node.metadata?.name ?? '';
+  }
+
+  /** The node's allocatable resources (falling back to capacity, as nodes without allocatable report). */
+  #allocatableOf: Node | undefined;
+  #allocatable: (Resource & { pods: number }) | undefined;
+
+  get allocatable(): Resource & { pods: number } {
+    // Parsed once per Node object: filters ask for it for every pod on every node.
+    if (this.#allocatableOf === this.node && this.#allocatable) return this.#allocatable;
+    const list = this.node.status?.allocatable ?? this.node.status?.capacity ?? {};
+    const quantities: Record<string, { milliValue(): number; value(): number }> = {};
+    for (const [k, v] of Object.entries(list)) {
+      const q = tryParseQuantity(v);
+      if (q) quantities[k] = q;
+    }
+    const pods = quantities.pods ? quantities.pods.value() : 0;
+    this.#allocatableOf = this.node;
+    this.#allocatable = { ...toResource(quantities), pods };
+    return this.#allocatable;
+  }
+
+  get pods(): Pod[] {
+    return [...this.#pods.values()].map((e) => e.pod);
+  }
+
+  get podCount(): number {
+    return this.#pods.size;
+  }
+
+  hasPod(uid: string): boolean {
+    return this.#pods.has(uid);
+  }
+
+  /** Charges the node with a pod (bound or assumed); adding a pod already there replaces it. */
+  addPod(pod: Pod): void {
+    const uid = pod.metadata?.uid ?? `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+    if (this.#pods.has(uid)) this.removePod(pod);
+    const entry: PodEntry = { pod, request: podResourceRequest(pod), nonZero: podNonZeroRequest(pod), ports: podHostPorts(pod) };
+    this.#pods.set(uid, entry);
+    this.#charge(entry, 1);
+  }
+
+  removePod(pod: Pod): void {
+    const uid = pod.metadata?.uid ?? `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+    const entry = this.#pods.get(uid);
+    if (!entry) return;
+    this.#pods.delete(uid);
+    this.#charge(entry, -1);
+  }
+
+  #charge(e: PodEntry, sign: 1 | -1): void {
+    const r = this.requested;
+    r.milliCPU += sign * e.request.milliCPU;
+    r.memory += sign * e.request.memory;
+    r.ephemeralStorage += sign * e.request.ephemeralStorage;
+    for (const [k, v] of Object.entries(e.request.scalar)) r.scalar[k] = (r.scalar[k] ?? 0) + sign * v;
+    this.nonZeroRequested.milliCPU += sign * e.nonZero.milliCPU;
+    this.nonZeroRequested.memory += sign * e.nonZero.memory;
+    this.usedPorts = [...this.#pods.values()].flatMap((p) => p.ports);
+  }
+}

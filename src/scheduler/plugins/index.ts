@@ -1,0 +1,34 @@
+/**
+ * The default profile's plugins, in kube-scheduler's order (default_plugins.go): filters run NodeUnschedulable,
+ * NodeName, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit; score weights TaintToleration 3,
+ * NodeAffinity 2, NodeResourcesFit 1; DefaultBinder binds.
+ */
+import type { Client } from '../../client/index.ts';
+import type { FrameworkConfig } from '../framework/index.ts';
+import { DefaultBinder } from './default-binder/default-binder.ts';
+import { NodeAffinity } from './node-affinity/node-affinity.ts';
+import { NodeName } from './node-name/node-name.ts';
+import { NodePorts } from './node-ports/node-ports.ts';
+import { NodeResourcesFit } from './node-resources-fit/node-resources-fit.ts';
+import { NodeUnschedulable } from './node-unschedulable/node-unschedulable.ts';
+import { TaintToleration } from './taint-toleration/taint-toleration.ts';
+
+export { DefaultBinder, NodeAffinity, NodeName, NodePorts, NodeResourcesFit, NodeUnschedulable, TaintToleration };
+export { tolerationsTolerateTaint, toleratesTaint } from './taint-toleration/tolerations.ts';
+export { podMatchesNodeSelectorAndAffinityTerms, nodeSelectorTermMatches } from './node-affinity/node-affinity.ts';
+export { fitsRequest, type InsufficientResource } from './node-resources-fit/node-resources-fit.ts';
+
+export function defaultProfile(client: Client): FrameworkConfig {
+  return {
+    plugins: [
+      new NodeUnschedulable(),
+      new NodeName(),
+      new TaintToleration(),
+      new NodeAffinity(),
+      new NodePorts(),
+      new NodeResourcesFit(),
+      new DefaultBinder(client),
+    ],
+    weights: { TaintToleration: 3, NodeAffinity: 2, NodeResourcesFit: 1 },
+  };
+}
