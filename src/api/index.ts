@@ -14,3 +14,4 @@ export * from './resource-helpers.ts';
 export * from './validation/index.ts';
 export * from './selectors/index.ts';
 export * from './printers/index.ts';
+export * from './patch/index.ts';
