@@ -21,7 +21,8 @@ export interface ServerOptions {
   dataDir: string;
   listenHost: string;
   listenPort: number;
-  storage: 'sqlite' | 'memory';
+  /** `sqlite`, `memory` or `etcd://HOST:PORT[,HOST:PORT]` (storage's openStore decides what it supports). */
+  storage: string;
   runtime: 'oci' | 'fake';
   noAgent: boolean;
   nodeName: string;
@@ -104,8 +105,9 @@ export function parseServerFlags(argv: string[]): ServerOptions {
         break;
       }
       case '--storage':
-        if (value.startsWith('etcd://')) throw new UsageError('--storage etcd:// is not supported yet (use sqlite or memory)');
-        if (value !== 'sqlite' && value !== 'memory') throw new UsageError(`invalid value for --storage: ${JSON.stringify(value)} (want sqlite or memory)`);
+        if (value !== 'sqlite' && value !== 'memory' && !value.startsWith('etcd://')) {
+          throw new UsageError(`invalid value for --storage: ${JSON.stringify(value)} (want sqlite, memory or etcd://HOST:PORT)`);
+        }
         o.storage = value;
         break;
       case '--runtime':

@@ -13,8 +13,7 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { ApiServer, TokenAuthenticator, ensurePki, ensureToken } from '../apiserver/index.ts';
 import { Client } from '../client/index.ts';
-import { MemoryStore, type Store } from '../storage/index.ts';
-import { SqliteStore } from '../storage/sqlite/index.ts';
+import { openStore, type Store } from '../storage/index.ts';
 import { createLogger } from '../machinery/index.ts';
 import { parseServerFlags, UsageError, type ServerOptions } from './flags.ts';
 import type { Component, ComponentContext } from './components/component.ts';
@@ -41,10 +40,6 @@ async function writeAtomic(file: string, text: string, mode = 0o600): Promise<vo
   await rename(tmp, file);
 }
 
-function openStore(o: ServerOptions, dataDir: string): Store {
-  return o.storage === 'memory' ? new MemoryStore() : new SqliteStore({ path: join(dataDir, 'state.db') });
-}
-
 export async function runServer(argv: string[]): Promise<number> {
   let options: ServerOptions;
   try {
@@ -69,7 +64,7 @@ export async function runServer(argv: string[]): Promise<number> {
 
   let store: Store;
   try {
-    store = openStore(options, dataDir);
+    store = await openStore(options.storage, { dataDir });
   } catch (err) {
     process.stderr.write(`kubeling server: ${(err as Error).message}\n`);
     return 1;
