@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock } from '../../src/machinery/index.ts';
 import { isRuntimeError, type PullProgress } from '../../src/runtime/runtime.ts';
-import { OciImageService } from '../../src/runtime/images/index.ts';
+import { imageCommand, OciImageService } from '../../src/runtime/images/index.ts';
 import { pushImage, startBusyboxRegistry, startRegistry, startRegistryProxy, type RunningRegistry } from '../../scripts/registry.ts';
 import { BUSYBOX_IMAGE, buildBusyboxImage, ensureBusyboxArchive, ensureVariantsArchive } from '../fixtures/busybox.ts';
 import { buildImage, buildIndex, writeDockerArchive, writeOciLayout, type BuiltImage } from '../fixtures/oci-image.ts';
@@ -373,6 +373,29 @@ describe('image store (integration)', { skip }, () => {
     const again = new OciImageService({ root: svc.store.root });
     assert.deepEqual((await again.imageStatus(busybox.config.digest))?.repoTags.sort(), [BUSYBOX_IMAGE, 'docker.io/library/imported:by-cli', `${registry.host}/library/busybox:other`].sort());
     assert.ok(!existsSync(join(svc.store.root, 'images.lock')));
+  });
+
+  test('kubeling image import | ls | pull | rm', async () => {
+    const root = join(work, `store-${nextRoot++}`);
+    const run = async (...argv: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await imageCommand(argv, { root, out: (l) => out.push(l), err: (l) => err.push(l) });
+      return { code, out, err };
+    };
+    assert.deepEqual(await run('import', archive), { code: 0, out: [`imported ${BUSYBOX_IMAGE} (${busybox.config.digest})`], err: [] });
+    assert.deepEqual(await run('pull', `${registry.host}/apps/hello:v1`), { code: 0, out: [`Image is up to date for ${derived.config.digest}`], err: [] });
+    const ls = await run('ls');
+    assert.equal(ls.code, 0);
+    assert.match(ls.out[0]!, /^IMAGE\s+TAG\s+IMAGE ID\s+SIZE$/);
+    assert.match(ls.out.join('\n'), new RegExp(`${registry.host}/apps/hello\\s+v1\\s+${derived.config.digest.slice(7, 20)}`));
+    assert.match(ls.out.join('\n'), /docker\.io\/library\/busybox\s+1\.35\s+/);
+    assert.deepEqual((await run('ls', '-q')).out.sort(), [busybox.config.digest, derived.config.digest].sort());
+    assert.deepEqual(await run('rm', 'busybox:1.35', 'nope:1'), { code: 1, out: [`Deleted: ${BUSYBOX_IMAGE}`], err: ['no such image "nope:1" present'] });
+    const bad = await run('pull', 'Bad');
+    assert.equal(bad.code, 1);
+    assert.match(bad.err[0]!, /couldn't parse image name "Bad": invalid reference format: repository name must be lowercase/);
+    assert.equal((await run('frobnicate')).code, 2);
   });
 
   test('state survives a restart; leftovers of an interrupted unpack are cleared', async () => {

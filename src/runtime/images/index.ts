@@ -6,3 +6,4 @@ export { OciImageService, type OciImageServiceConfig, type ImageLayers, type Gar
 export { parseReference, normalizeReference, formatReference, familiarName, parseImageId, repositoryName, ReferenceError, type ImageReference } from './reference.ts';
 export { chainIds } from './store.ts';
 export { MediaType, type ImageConfigFile, type ImageManifest, type ImageIndex, type Descriptor, type Platform } from './media-types.ts';
+export { imageCommand, imageTable, humanSize, type ImageCommandOptions } from './cli.ts';
