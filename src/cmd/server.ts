@@ -17,9 +17,11 @@ import { openStore, type Store } from '../storage/index.ts';
 import { createLogger } from '../machinery/index.ts';
 import { parseServerFlags, UsageError, type ServerOptions } from './flags.ts';
 import type { Component, ComponentContext } from './components/component.ts';
+import { kubeletComponent } from './components/kubelet.ts';
 
 /** The components the server runs besides the API server, one line each. */
 const COMPONENTS: Component[] = [
+  kubeletComponent,
 ];
 
 export function kubeconfigYaml(server: string, caPem: string, token: string): string {

@@ -84,7 +84,7 @@ test('status is written on change at once, unchanged only every report period; l
   t.after(() => ac.abort());
   const run = agent.run(ac.signal);
   await agent.registered;
-  const statusWrites = () => api.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith('/nodes/node-1/status')).length;
+  const statusWrites = () => api.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/nodes/node-1/status')).length;
   const waitFor = async (cond: () => boolean) => {
     for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
     assert.ok(cond());

@@ -99,13 +99,28 @@ export class NodeAgent {
     const status = nodeStatus(facts, conditions, images);
     const due = this.#clock.now() - this.#lastReportAt >= (this.#config.statusReportPeriodMs ?? 300_000);
     if (!force && !due && !statusChanged(status, this.#lastReported)) return false;
-    const nodes = this.#config.client.resource<Node>('nodes');
-    // metadata.name is redundant for the API server; the client's FakeApiServer needs it in status patches.
-    const node = await nodes.patchStatus(facts.nodeName, { metadata: { name: facts.nodeName }, status }, 'merge');
+    const node = await this.#writeStatus(facts.nodeName, status);
     this.#node = node;
     this.#lastReported = status;
     this.#lastReportAt = this.#clock.now();
     return true;
+  }
+
+  /**
+   * PUT of nodes/status on the newest object, retried once on a conflict. (The real kubelet sends a strategic
+   * merge patch; a PUT works on every API server we talk to, including one without patch support.)
+   */
+  async #writeStatus(name: string, status: NonNullable<Node['status']>): Promise<Node> {
+    const nodes = this.#config.client.resource<Node>('nodes');
+    for (let attempt = 0; ; attempt++) {
+      const current = attempt === 0 && this.#node ? this.#node : await nodes.get(name);
+      try {
+        return await nodes.updateStatus({ ...current, status });
+      } catch (err) {
+        if (!isConflict(err) || attempt >= 2) throw err;
+        this.#node = undefined;
+      }
+    }
   }
 
   async #statusLoop(signal: AbortSignal): Promise<void> {

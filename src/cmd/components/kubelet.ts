@@ -1,0 +1,61 @@
+/**
+ * The local node's kubelet inside `kubeling server` (and later `kubeling agent`): picks the runtime backend
+ * (`--runtime oci|fake`), then runs the Kubelet until the server stops. State lives under DIR/kubelet, static
+ * pod manifests are read from DIR/manifests.
+ *
+ * The kubelet's HTTPS port is 10250 as in Kubernetes; when that port is taken (another node or test on this
+ * machine) it takes a free one, which the Node's daemonEndpoints tells the API server.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import type { ContainerRuntime } from '../../runtime/runtime.ts';
+import { Kubelet } from '../../kubelet/kubelet.ts';
+import type { Component, ComponentContext } from './component.ts';
+
+async function makeRuntime(ctx: ComponentContext): Promise<ContainerRuntime> {
+  if (ctx.options.runtime === 'fake') {
+    const { FakeRuntime } = await import('../../runtime/fake/index.ts');
+    return new FakeRuntime();
+  }
+  const oci = (await import('../../runtime/index.ts' as string)) as { createOciRuntime?: (o: { dataDir: string }) => Promise<ContainerRuntime> };
+  if (!oci.createOciRuntime) throw new Error('the oci runtime is not available in this build (use --runtime fake)');
+  return oci.createOciRuntime({ dataDir: ctx.dataDir });
+}
+
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, () => s.close(() => resolve(true)));
+  });
+}
+
+export const kubeletComponent: Component = {
+  name: 'kubelet',
+  async run(ctx: ComponentContext): Promise<void> {
+    if (ctx.options.noAgent) return;
+    const runtime = await makeRuntime(ctx);
+    // Made up front so it is watched from the start (a missing one is only polled).
+    await mkdir(join(ctx.dataDir, 'manifests'), { recursive: true });
+    const port = (await portFree(10250)) ? 10250 : 0;
+    const kubelet = new Kubelet({
+      client: ctx.client,
+      runtime,
+      nodeName: ctx.options.nodeName,
+      rootDir: join(ctx.dataDir, 'kubelet'),
+      manifestDirs: [join(ctx.dataDir, 'manifests')],
+      kubeletToken: ctx.kubeletToken,
+      port,
+      controlPlane: true,
+      nodeLabels: ctx.options.nodeLabels,
+      nodeTaints: ctx.options.nodeTaints,
+      caPem: ctx.caPem,
+      // TODO(kubelet-node): projected service-account tokens need the TokenRequest API; until then pods get
+      // the node's token.
+      serviceAccountToken: ctx.nodeToken,
+      logger: ctx.logger,
+    });
+    await kubelet.run(ctx.signal);
+  },
+};
