@@ -15,3 +15,4 @@ export * from './validation/index.ts';
 export * from './selectors/index.ts';
 export * from './printers/index.ts';
 export * from './patch/index.ts';
+export * from './schema/unknown-fields.ts';
