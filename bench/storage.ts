@@ -103,7 +103,8 @@ async function bench(name: string, store: Store): Promise<void> {
 }
 
 async function drain(events: AsyncIterable<unknown>): Promise<void> {
-  for await (const _ of events);
+  const iter = events[Symbol.asyncIterator]();
+  while (!(await iter.next()).done);
 }
 
 console.log(`storage bench: ${COUNT} creates per phase, ${value.length}-byte values, node ${process.version}`);

@@ -14,7 +14,10 @@ test('CrashLoopBackOff: 10 s doubling to 5 min', async () => {
     delays.push(b.next('pod/c'));
     await clock.step(b.get('pod/c'));
   }
-  assert.deepEqual(delays, [10, 20, 40, 80, 160, 300, 300].map((s) => s * SECOND));
+  assert.deepEqual(
+    delays,
+    [10, 20, 40, 80, 160, 300, 300].map((s) => s * SECOND),
+  );
 });
 
 test('isInBackOffSince counts from the event time', async () => {

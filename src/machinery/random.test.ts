@@ -9,9 +9,18 @@ test('newUid returns distinct v4 UUIDs', () => {
 });
 
 test('jitter adds up to factor × ms, and a factor ≤ 0 means 1', () => {
-  assert.equal(jitter(1000, 0.1, () => 0), 1000);
-  assert.equal(jitter(1000, 0.1, () => 0.5), 1050);
-  assert.equal(jitter(1000, 0, () => 1), 2000);
+  assert.equal(
+    jitter(1000, 0.1, () => 0),
+    1000,
+  );
+  assert.equal(
+    jitter(1000, 0.1, () => 0.5),
+    1050,
+  );
+  assert.equal(
+    jitter(1000, 0, () => 1),
+    2000,
+  );
   for (let i = 0; i < 100; i++) {
     const j = jitter(100, 0.2);
     assert.ok(j >= 100 && j <= 120, `${j}`);

@@ -25,7 +25,8 @@ export async function openStore(spec: string, options: OpenStoreOptions): Promis
       .split(',')
       .map((hostPort) => hostPort.trim())
       .filter(Boolean);
-    if (endpoints.length === 0) throw new Error(`--storage ${spec}: no etcd endpoints (want etcd://HOST:PORT[,HOST:PORT])`);
+    if (endpoints.length === 0)
+      throw new Error(`--storage ${spec}: no etcd endpoints (want etcd://HOST:PORT[,HOST:PORT])`);
     for (const e of endpoints)
       if (!/^[^\s/:]+:\d+$/.test(e) && !/^\[[0-9a-fA-F:]+\]:\d+$/.test(e))
         throw new Error(`--storage ${spec}: bad etcd endpoint ${JSON.stringify(e)} (want HOST:PORT)`);

@@ -31,7 +31,12 @@ if (!existsSync(ETCD)) {
   let n = 0;
 
   // A failed start fails every test with its reason (node:test would only cancel them).
-  before(() => start().then((url) => endpoint.resolve(url), (err) => endpoint.reject(err)));
+  before(() =>
+    start().then(
+      (url) => endpoint.resolve(url),
+      (err) => endpoint.reject(err),
+    ),
+  );
 
   async function start(): Promise<string> {
     dir = mkdtempSync(join(tmpdir(), 'kubeling-etcd-'));
@@ -39,12 +44,26 @@ if (!existsSync(ETCD)) {
     const clientUrl = `http://127.0.0.1:${client}`;
     const peerUrl = `http://127.0.0.1:${peer}`;
     let log = '';
-    etcd = spawn(ETCD, [
-      '--name', 'kubeling-test', '--data-dir', join(dir, 'data'),
-      '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl,
-      '--listen-peer-urls', peerUrl, '--initial-advertise-peer-urls', peerUrl,
-      '--initial-cluster', `kubeling-test=${peerUrl}`,
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    etcd = spawn(
+      ETCD,
+      [
+        '--name',
+        'kubeling-test',
+        '--data-dir',
+        join(dir, 'data'),
+        '--listen-client-urls',
+        clientUrl,
+        '--advertise-client-urls',
+        clientUrl,
+        '--listen-peer-urls',
+        peerUrl,
+        '--initial-advertise-peer-urls',
+        peerUrl,
+        '--initial-cluster',
+        `kubeling-test=${peerUrl}`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     etcd.stdout!.on('data', (d) => (log += d));
     etcd.stderr!.on('data', (d) => (log += d));
     etcd.on('exit', (code) => endpoint.reject(new Error(`etcd exited (${code}): ${log.slice(-2000)}`)));
@@ -56,7 +75,8 @@ if (!existsSync(ETCD)) {
           await probe.currentRevision();
           break;
         } catch (err) {
-          if (i > 100 || etcd.exitCode !== null) throw new Error(`etcd did not become ready: ${String(err)}\n${log.slice(-2000)}`);
+          if (i > 100 || etcd.exitCode !== null)
+            throw new Error(`etcd did not become ready: ${String(err)}\n${log.slice(-2000)}`);
           await new Promise((r) => setTimeout(r, 100));
         }
       }
@@ -77,6 +97,8 @@ if (!existsSync(ETCD)) {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  runStoreConformance('etcd', async () =>
-    new EtcdStore({ endpoints: [await endpoint.promise], prefix: `/kubeling-test-${process.pid}-${n++}` }));
+  runStoreConformance(
+    'etcd',
+    async () => new EtcdStore({ endpoints: [await endpoint.promise], prefix: `/kubeling-test-${process.pid}-${n++}` }),
+  );
 }

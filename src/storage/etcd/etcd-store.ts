@@ -50,7 +50,8 @@ export class EtcdStore implements Store {
 
   async get(key: string, options: { revision?: number } = {}): Promise<KeyValue | undefined> {
     const res = await this.#call(key, () =>
-      this.#client.kv.range({ key: this.#key(key), revision: options.revision || undefined }));
+      this.#client.kv.range({ key: this.#key(key), revision: options.revision || undefined }),
+    );
     return res.kvs[0] && this.#kv(res.kvs[0]);
   }
 
@@ -62,7 +63,8 @@ export class EtcdStore implements Store {
         range_end: this.#rangeEnd(prefix),
         revision: options.revision || undefined,
         limit: options.limit && options.limit > 0 ? options.limit : undefined,
-      }));
+      }),
+    );
     return {
       kvs: res.kvs.map((kv) => this.#kv(kv)),
       revision: options.revision || Number(res.header.revision),
@@ -72,7 +74,8 @@ export class EtcdStore implements Store {
 
   async count(prefix: string): Promise<number> {
     const res = await this.#call(prefix, () =>
-      this.#client.kv.range({ key: this.#key(prefix), range_end: this.#rangeEnd(prefix), count_only: true }));
+      this.#client.kv.range({ key: this.#key(prefix), range_end: this.#rangeEnd(prefix), count_only: true }),
+    );
     return Number(res.count);
   }
 
@@ -84,7 +87,8 @@ export class EtcdStore implements Store {
         compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: 0 }],
         success: [{ request_put: { key: k, value: Buffer.from(value) } }],
         failure: [{ request_range: { key: k } }],
-      }));
+      }),
+    );
     if (!res.succeeded) return this.#lost(res.responses[0]?.response_range.kvs);
     const rev = Number(res.header.revision);
     return { ok: true, kv: { key, value, createRevision: rev, modRevision: rev } };
@@ -99,7 +103,8 @@ export class EtcdStore implements Store {
         compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedModRevision }],
         success: [{ request_put: { key: k, value: Buffer.from(value), prev_kv: true } }],
         failure: [{ request_range: { key: k } }],
-      }));
+      }),
+    );
     if (!res.succeeded) return this.#lost(res.responses[0]?.response_range.kvs);
     const prev = res.responses[0]!.response_put.prev_kv;
     const rev = Number(res.header.revision);
@@ -112,12 +117,14 @@ export class EtcdStore implements Store {
       return { ok: false, current: await this.get(key) };
     const res = await this.#call(key, () =>
       this.#client.kv.txn({
-        compare: expectedModRevision === undefined
-          ? []
-          : [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedModRevision }],
+        compare:
+          expectedModRevision === undefined
+            ? []
+            : [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedModRevision }],
         success: [{ request_delete_range: { key: k, prev_kv: true } }],
         failure: [{ request_range: { key: k } }],
-      }));
+      }),
+    );
     if (!res.succeeded) return this.#lost(res.responses[0]?.response_range.kvs);
     const prev = res.responses[0]!.response_delete_range.prev_kvs[0];
     if (!prev) return { ok: false, current: undefined };
@@ -130,7 +137,8 @@ export class EtcdStore implements Store {
 
   async currentRevision(): Promise<number> {
     const res = await this.#call('', () =>
-      this.#client.kv.range({ key: this.#key(''), range_end: this.#rangeEnd(''), count_only: true }));
+      this.#client.kv.range({ key: this.#key(''), range_end: this.#rangeEnd(''), count_only: true }),
+    );
     return Number(res.header.revision);
   }
 
@@ -158,7 +166,8 @@ export class EtcdStore implements Store {
     if (afterRevision > 0) {
       try {
         await this.#call(prefix, () =>
-          this.#client.kv.range({ key: this.#key(prefix), revision: afterRevision, count_only: true }));
+          this.#client.kv.range({ key: this.#key(prefix), revision: afterRevision, count_only: true }),
+        );
       } catch (err) {
         if (isStoreError(err, 'Compacted') || isStoreError(err, 'Closed')) throw err;
         // A future revision is fine: the watch waits for it.
@@ -198,13 +207,23 @@ export class EtcdStore implements Store {
       }
       if (pending.length > this.#maxPending) {
         pending = [];
-        end(new StoreError('Compacted', prefix, { message: `watch of ${JSON.stringify(prefix)} fell behind; list again` }));
+        end(
+          new StoreError('Compacted', prefix, {
+            message: `watch of ${JSON.stringify(prefix)} fell behind; list again`,
+          }),
+        );
       }
       bell.ring();
     });
     // etcd cancels a watch whose start revision was compacted meanwhile (etcd3 reports it as an error).
     watcher.on('error', (err) =>
-      end(new StoreError('Compacted', prefix, { cause: err, message: `watch of ${JSON.stringify(prefix)} canceled by etcd: ${err.message}` })));
+      end(
+        new StoreError('Compacted', prefix, {
+          cause: err,
+          message: `watch of ${JSON.stringify(prefix)} canceled by etcd: ${err.message}`,
+        }),
+      ),
+    );
     try {
       for (;;) {
         if (signal.aborted) return;

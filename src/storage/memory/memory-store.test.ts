@@ -29,7 +29,9 @@ test('MemoryStore compacts automatically, keeping a bounded window of history', 
 test('MemoryStore ends a watcher that falls too far behind with Compacted', async () => {
   const store = new MemoryStore({ maxPendingEvents: 10 });
   try {
-    const iter = store.watch('/', { afterRevision: await store.currentRevision(), signal: AbortSignal.timeout(10_000) })[Symbol.asyncIterator]();
+    const iter = store
+      .watch('/', { afterRevision: await store.currentRevision(), signal: AbortSignal.timeout(10_000) })
+      [Symbol.asyncIterator]();
     const first = iter.next();
     await store.create('/a', bytes('a'));
     assert.equal((await first).value?.length, 1);

@@ -202,14 +202,22 @@ export class MemoryStore implements Store {
     let i = 0;
     let j = 0;
     while (i < this.#sorted.length || j < added.length) {
-      const key = j >= added.length || (i < this.#sorted.length && this.#sorted[i]! <= added[j]!) ? this.#sorted[i++]! : added[j++]!;
+      const key =
+        j >= added.length || (i < this.#sorted.length && this.#sorted[i]! <= added[j]!)
+          ? this.#sorted[i++]!
+          : added[j++]!;
       if (merged.at(-1) !== key && this.#versions.has(key)) merged.push(key);
     }
     this.#sorted = merged;
     return merged;
   }
 
-  #readHistory(prefix: string, after: number, upto: number, limit: number): { events: WatchEvent[]; scannedTo: number } {
+  #readHistory(
+    prefix: string,
+    after: number,
+    upto: number,
+    limit: number,
+  ): { events: WatchEvent[]; scannedTo: number } {
     if (after < this.#compacted)
       throw new StoreError('Compacted', prefix, { message: `revision ${after} is compacted (at ${this.#compacted})` });
     const events: WatchEvent[] = [];

@@ -61,7 +61,12 @@ export function rowToEvent(row: Row): WatchEvent {
   // A create has no previous value (its prev_revision may point at the tombstone before it).
   const prevKv: KeyValue | undefined = row.created
     ? undefined
-    : { key: row.name, value: row.old_value ?? row.value, createRevision: row.create_revision, modRevision: row.prev_revision };
+    : {
+        key: row.name,
+        value: row.old_value ?? row.value,
+        createRevision: row.create_revision,
+        modRevision: row.prev_revision,
+      };
   return row.deleted ? { type: 'delete', kv, prevKv } : { type: 'put', kv, prevKv };
 }
 
@@ -86,7 +91,8 @@ export class LogTable {
   /** The newest row of `name` with id ≤ `revision`, tombstones included. */
   latest(name: string, revision?: number): Row | undefined {
     if (revision === undefined)
-      return this.#prepare(`SELECT ${COLUMNS} FROM log WHERE name = ? ORDER BY id DESC LIMIT 1`).get(name) as Row | undefined;
+      return this.#prepare(`SELECT ${COLUMNS} FROM log WHERE name = ? ORDER BY id DESC LIMIT 1`).get(name) as
+        Row | undefined;
     return this.#prepare(`SELECT ${COLUMNS} FROM log WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1`).get(
       name,
       revision,
@@ -117,9 +123,10 @@ export class LogTable {
       WHERE l.name >= ? ${end === undefined ? '' : 'AND l.name < ?'} AND l.name > ? AND l.id <= ? AND l.deleted = 0
         AND l.id = (SELECT MAX(n.id) FROM log AS n WHERE n.name = l.name AND n.id <= ?)
       ORDER BY l.name LIMIT ?`;
-    const params = end === undefined
-      ? [prefix, startAfter, revision, revision, limit]
-      : [prefix, end, startAfter, revision, revision, limit];
+    const params =
+      end === undefined
+        ? [prefix, startAfter, revision, revision, limit]
+        : [prefix, end, startAfter, revision, revision, limit];
     // Rows as arrays and only the columns a KeyValue needs: building row objects costs more than the query.
     const st = this.#prepare(sql);
     st.setReturnArrays(true);
@@ -155,12 +162,10 @@ export class LogTable {
    * rows with a newer row of the same key at or below `revision`. Returns how many went.
    */
   compactRange(from: number, to: number, revision: number): number {
-    const r = this.#prepare(`DELETE FROM log WHERE id > ? AND id <= ? AND (deleted = 1 OR EXISTS (
-        SELECT 1 FROM log AS newer WHERE newer.name = log.name AND newer.id > log.id AND newer.id <= ?))`).run(
-      from,
-      to,
-      revision,
-    );
+    const r = this.#prepare(
+      `DELETE FROM log WHERE id > ? AND id <= ? AND (deleted = 1 OR EXISTS (
+        SELECT 1 FROM log AS newer WHERE newer.name = log.name AND newer.id > log.id AND newer.id <= ?))`,
+    ).run(from, to, revision);
     return Number(r.changes);
   }
 
@@ -169,9 +174,8 @@ export class LogTable {
   }
 
   setMeta(name: string, value: number): void {
-    this.#prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run(
-      name,
-      value,
-    );
+    this.#prepare(
+      'INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+    ).run(name, value);
   }
 }

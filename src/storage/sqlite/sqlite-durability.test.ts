@@ -16,7 +16,9 @@ test('every acknowledged create survives SIGKILL of the writing process', async 
     let out = '';
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal)),
+    );
     // Kill it mid-stream, once it has acknowledged a good number of writes.
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (d) => {

@@ -49,7 +49,10 @@ test('a second SqliteStore on the same file fails with Unavailable', async () =>
   const path = join(dir, 'locked.db');
   const s1 = new SqliteStore({ path });
   try {
-    assert.throws(() => new SqliteStore({ path }), (e) => isStoreError(e, 'Unavailable') && /another kubeling/.test(e.message));
+    assert.throws(
+      () => new SqliteStore({ path }),
+      (e) => isStoreError(e, 'Unavailable') && /another kubeling/.test(e.message),
+    );
   } finally {
     await s1.close();
   }
@@ -57,7 +60,13 @@ test('a second SqliteStore on the same file fails with Unavailable', async () =>
 
 test('background compaction keeps the newest revisions and at least keepMs of history', async () => {
   const clock = new FakeClock(0);
-  const store = new SqliteStore({ path: ':memory:', clock, keepRevisions: 10, keepMs: 60_000, compactIntervalMs: 30_000 });
+  const store = new SqliteStore({
+    path: ':memory:',
+    clock,
+    keepRevisions: 10,
+    keepMs: 60_000,
+    compactIntervalMs: 30_000,
+  });
   try {
     let kv = await store.create('/k', bytes('0'));
     assert.ok(kv.ok);

@@ -76,7 +76,9 @@ export class SqliteStore implements Store {
     this.#keepMs = config.keepMs ?? 5 * 60_000;
     try {
       this.#db = new DatabaseSync(config.path, { timeout: 0 });
-      this.#db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;');
+      this.#db.exec(
+        'PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;',
+      );
       // Taking the write lock now makes a second owner fail here, not on its first write.
       this.#db.exec('BEGIN IMMEDIATE');
       this.#log = new LogTable(this.#db);
@@ -84,7 +86,8 @@ export class SqliteStore implements Store {
     } catch (err) {
       throw new StoreError('Unavailable', config.path, {
         cause: err,
-        message: `cannot open ${config.path}: ${(err as Error).message}` +
+        message:
+          `cannot open ${config.path}: ${(err as Error).message}` +
           (/locked|busy/i.test((err as Error).message) ? ' (is another kubeling server using this data dir?)' : ''),
       });
     }
@@ -132,7 +135,14 @@ export class SqliteStore implements Store {
     if (latest && !latest.deleted) return { ok: false, current: rowToKv(latest) };
     const id = this.#rev + 1;
     return this.#append({
-      id, name: key, created: 1, deleted: 0, create_revision: id, prev_revision: latest?.id ?? 0, value, old_value: null,
+      id,
+      name: key,
+      created: 1,
+      deleted: 0,
+      create_revision: id,
+      prev_revision: latest?.id ?? 0,
+      value,
+      old_value: null,
     });
   }
 
@@ -142,8 +152,14 @@ export class SqliteStore implements Store {
     if (!latest || latest.deleted) return { ok: false, current: undefined };
     if (latest.id !== expectedModRevision) return { ok: false, current: rowToKv(latest) };
     return this.#append({
-      id: this.#rev + 1, name: key, created: 0, deleted: 0, create_revision: latest.create_revision,
-      prev_revision: latest.id, value, old_value: latest.value,
+      id: this.#rev + 1,
+      name: key,
+      created: 0,
+      deleted: 0,
+      create_revision: latest.create_revision,
+      prev_revision: latest.id,
+      value,
+      old_value: latest.value,
     });
   }
 
@@ -154,8 +170,14 @@ export class SqliteStore implements Store {
     if (expectedModRevision !== undefined && latest.id !== expectedModRevision)
       return { ok: false, current: rowToKv(latest) };
     return this.#append({
-      id: this.#rev + 1, name: key, created: 0, deleted: 1, create_revision: latest.create_revision,
-      prev_revision: latest.id, value: latest.value, old_value: latest.value,
+      id: this.#rev + 1,
+      name: key,
+      created: 0,
+      deleted: 1,
+      create_revision: latest.create_revision,
+      prev_revision: latest.id,
+      value: latest.value,
+      old_value: latest.value,
     });
   }
 
@@ -188,7 +210,10 @@ export class SqliteStore implements Store {
     try {
       this.#log.insert(row);
     } catch (err) {
-      throw new StoreError('Unavailable', row.name, { cause: err, message: `write ${row.name}: ${(err as Error).message}` });
+      throw new StoreError('Unavailable', row.name, {
+        cause: err,
+        message: `write ${row.name}: ${(err as Error).message}`,
+      });
     }
     this.#rev = row.id;
     this.#hub.publish([rowToEvent(row)]);
@@ -202,7 +227,12 @@ export class SqliteStore implements Store {
     return Math.min(revision, this.#rev);
   }
 
-  #readHistory(prefix: string, after: number, upto: number, limit: number): { events: WatchEvent[]; scannedTo: number } {
+  #readHistory(
+    prefix: string,
+    after: number,
+    upto: number,
+    limit: number,
+  ): { events: WatchEvent[]; scannedTo: number } {
     if (after < this.#compacted)
       throw new StoreError('Compacted', prefix, { message: `revision ${after} is compacted (at ${this.#compacted})` });
     const rows = this.#log.history(prefix, after, upto, limit);
