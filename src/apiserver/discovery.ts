@@ -82,17 +82,14 @@ const FIELD_VALIDATION = queryParam('fieldValidation', 'fieldValidation instruct
 const DRY_RUN = queryParam('dryRun', 'When present, indicates that modifications should not be persisted.');
 const FIELD_MANAGER = queryParam('fieldManager', 'fieldManager is a name associated with the actor or entity that is making these changes.');
 
-function schemaName(r: ResourceInfo): string {
-  const group = r.group === '' ? 'core' : r.group.split('.')[0]!;
-  return `io.k8s.api.${group}.${r.version}.${r.kind}`;
-}
-
 function operations(r: ResourceInfo): Record<string, unknown> {
   const gvk = { group: r.group, version: r.version, kind: r.kind };
   const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
   const collection = r.namespaced ? `${base}/namespaces/{namespace}/${r.plural}` : `${base}/${r.plural}`;
   const item = `${collection}/{name}`;
-  const ref = { $ref: `#/components/schemas/${schemaName(r)}` };
+  // No component schemas yet: with a partial schema kubectl would compute apply patches from it and warn;
+  // without one it uses its compiled-in patch metadata. TODO(apiserver): real schemas for kubectl explain.
+  const ref = { type: 'object' };
   const content = { 'application/json': { schema: ref } };
   const op = (action: string, verb: string, params: unknown[], extra: Record<string, unknown> = {}) => ({
     operationId: `${verb}${r.kind}`,
@@ -139,17 +136,6 @@ export function openApiDocument(groupVersion: string): unknown {
   const schemas: Record<string, unknown> = {};
   for (const r of rs) {
     Object.assign(paths, operations(r));
-    schemas[schemaName(r)] = {
-      type: 'object',
-      description: `${r.kind} (served by kubeling; the schema is open: the server validates).`,
-      'x-kubernetes-group-version-kind': [{ group: r.group, version: r.version, kind: r.kind }],
-      properties: {
-        apiVersion: { type: 'string' },
-        kind: { type: 'string' },
-        metadata: { type: 'object' },
-      },
-      additionalProperties: true,
-    };
   }
   return { openapi: '3.0.0', info: { title: 'Kubernetes', version: VERSION_INFO.gitVersion }, paths, components: { schemas } };
 }

@@ -6,9 +6,9 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { isDeepStrictEqual } from 'node:util';
 import type { Binding, DeleteOptions, EphemeralContainer, KubeObject, Node, Pod } from '../api/index.ts';
 import { parseObjectBody, readBody, sendJson } from './http.ts';
+import { validatePodEphemeralContainersUpdate } from './api-bridge.ts';
 import { applyPatch, parsePatch, patchTypeOf } from './patch.ts';
 import { checkUnknownFields, dryRunOf, type RequestContext } from './request-context.ts';
 import type { GenericRegistry } from './registry/generic.ts';
@@ -66,18 +66,6 @@ export async function handleEviction(ctx: RequestContext): Promise<void> {
   sendJson(ctx.res, 201, successStatus(undefined, 201));
 }
 
-/** Ephemeral containers can be added, never changed or removed. */
-function checkEphemeral(pod: Pod, old: Pod): void {
-  const now = new Map((pod.spec?.ephemeralContainers ?? []).map((c) => [c.name, c]));
-  const errors = [];
-  for (const c of old.spec?.ephemeralContainers ?? []) {
-    const n = now.get(c.name);
-    if (!n) errors.push({ type: 'FieldValueForbidden', field: 'spec.ephemeralContainers', message: `Forbidden: existing ephemeral containers ${JSON.stringify(c.name)} may not be removed` });
-    else if (!isDeepStrictEqual(n, c)) errors.push({ type: 'FieldValueForbidden', field: 'spec.ephemeralContainers', message: `Forbidden: existing ephemeral containers ${JSON.stringify(c.name)} may not be changed` });
-  }
-  if (errors.length) throw invalid('Pod', '', pod.metadata?.name ?? '', errors);
-}
-
 export async function handleEphemeralContainers(ctx: RequestContext): Promise<void> {
   const method = ctx.req.method;
   const r = ctx.registry;
@@ -92,12 +80,14 @@ export async function handleEphemeralContainers(ctx: RequestContext): Promise<vo
   const result = await r.guaranteedUpdate(ctx.info.namespace, ctx.info.name, { subresource: 'ephemeralcontainers', dryRun: dryRunOf(ctx.query), user: ctx.user.name }, (current) => {
     const desired = (type ? applyPatch(type, current!, input, 'Pod') : input) as KubeObject as unknown as Pod;
     checkUnknownFields(ctx, desired as unknown as KubeObject);
-    const pod = current as unknown as Pod;
-    checkEphemeral(desired, pod);
+    const pod = structuredClone(current) as unknown as Pod;
     const added: EphemeralContainer[] = desired.spec?.ephemeralContainers ?? [];
     pod.spec!.ephemeralContainers = added;
     if (added.length === 0) delete pod.spec!.ephemeralContainers;
-    return current!;
+    // Only additions are allowed: api's rule, with Kubernetes' messages.
+    const errors = validatePodEphemeralContainersUpdate(pod, current as unknown as Pod);
+    if (errors.length) throw invalid('Pod', '', ctx.info.name, errors);
+    return pod as unknown as KubeObject;
   }, type ? undefined : (input as KubeObject).metadata?.resourceVersion);
   sendJson(ctx.res, 200, result.object);
 }

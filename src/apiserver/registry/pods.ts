@@ -4,16 +4,11 @@
  * kubelet finishes it), while unbound or finished pods and `gracePeriodSeconds: 0` go at once.
  */
 import type { DeleteOptions, KubeObject, Pod, ResourceInfo } from '../../api/index.ts';
-import * as api from '../../api/index.ts';
+import { podQOSClass } from '../api-bridge.ts';
 import { baseStrategy } from './base.ts';
 import type { Strategy } from './strategy.ts';
 
 const DEFAULT_GRACE = 30;
-
-function qosClass(pod: Pod): string | undefined {
-  const f = (api as unknown as { podQOSClass?: (p: Pod) => string }).podQOSClass;
-  return typeof f === 'function' ? f(pod) : undefined;
-}
 
 export function podStrategy(info: ResourceInfo): Strategy {
   const base = baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true });
@@ -21,8 +16,7 @@ export function podStrategy(info: ResourceInfo): Strategy {
     ...base,
     prepareForCreate(obj: KubeObject) {
       const pod = obj as unknown as Pod;
-      const qos = qosClass(pod);
-      pod.status = { phase: 'Pending', ...(qos ? { qosClass: qos } : {}) } as Pod['status'];
+      pod.status = { phase: 'Pending', qosClass: podQOSClass(pod) };
     },
     gracePeriodSeconds(obj: KubeObject, options: DeleteOptions): number {
       const pod = obj as unknown as Pod;
