@@ -111,6 +111,9 @@ test('other kinds', () => {
   assert.deepEqual(ns.status, { phase: 'Active' });
   const s = applyDefaults('secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' } } as Secret);
   assert.equal(s.type, 'Opaque');
+  const sd = applyDefaults('secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: { a: 'eA==', b: 'eQ==' }, stringData: { b: 'hello' } } as Secret);
+  assert.deepEqual(sd.data, { a: 'eA==', b: 'aGVsbG8=' });
+  assert.equal('stringData' in sd, false);
   const n = applyDefaults('nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' }, status: { capacity: { cpu: '2', memory: '4096Mi', pods: '110' } } } as Node);
   assert.deepEqual(n.status!.allocatable, { cpu: '2', memory: '4Gi', pods: '110' });
   assert.deepEqual(n.spec, {});

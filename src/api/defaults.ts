@@ -220,6 +220,12 @@ export function defaultNamespace(ns: Namespace): Namespace {
 
 export function defaultSecret(s: Secret): Secret {
   s.type ||= 'Opaque';
+  // Conversion from v1 folds write-only stringData into data (base64), overriding same keys.
+  if (s.stringData) {
+    const data = (s.data ??= {});
+    for (const [k, v] of Object.entries(s.stringData)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+    delete s.stringData;
+  }
   return s;
 }
 
