@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { selectPlatform } from './install.ts';
+import { parseManifest, selectPlatform } from './install.ts';
 import { chainIds } from './store.ts';
 
 const d = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
@@ -30,4 +30,12 @@ test('chain ids follow the OCI definition', () => {
   const abc = `sha256:${createHash('sha256').update(`${ab} ${c}`).digest('hex')}`;
   assert.deepEqual(chainIds([a, b, c]), [a, ab, abc]);
   assert.deepEqual(chainIds([]), []);
+});
+
+test('manifests: schema 1 and OCI artifacts are refused', () => {
+  const m = (config: object) => Buffer.from(JSON.stringify({ schemaVersion: 2, config: { digest: d(1), size: 1, ...config }, layers: [] }));
+  assert.equal(parseManifest(m({ mediaType: 'application/vnd.oci.image.config.v1+json' }), 'x').config.digest, d(1));
+  assert.throws(() => parseManifest(m({ mediaType: 'application/vnd.cncf.helm.config.v1+json' }), 'x'), /not a container image/);
+  assert.throws(() => parseManifest(Buffer.from('{"schemaVersion":1}'), 'x'), /schema 1/);
+  assert.throws(() => parseManifest(Buffer.from('<html>'), 'x'), /not JSON/);
 });

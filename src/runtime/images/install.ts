@@ -40,6 +40,10 @@ export function parseManifest(data: Buffer, what: string): ImageManifest {
   }
   if ((doc as { schemaVersion?: number }).schemaVersion === 1) throw new Error(`${what}: Docker schema 1 manifests are not supported`);
   if (!doc.config?.digest || !Array.isArray(doc.layers)) throw new Error(`${what}: not an image manifest`);
+  // OCI artifacts (Helm charts, signatures) reuse the manifest format with another config type.
+  if (doc.config.mediaType && doc.config.mediaType !== MediaType.ociConfig && doc.config.mediaType !== MediaType.dockerConfig) {
+    throw new Error(`${what}: not a container image (config media type ${doc.config.mediaType})`);
+  }
   return doc;
 }
 
