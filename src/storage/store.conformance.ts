@@ -197,6 +197,19 @@ export function runStoreConformance(name: string, makeStore: () => Promise<Store
       );
 
       test(
+        'an empty key is refused; compacting past the newest revision compacts to it',
+        withStore(async (s) => {
+          await assert.rejects(s.create('', bytes('x')), TypeError);
+          okKv(await s.create('/e/a', bytes('1')));
+          const rev = await s.currentRevision();
+          await s.compact(rev + 100);
+          okKv(await s.create('/e/b', bytes('2')));
+          assert.equal(await s.currentRevision(), rev + 1);
+          assert.equal((await s.list('/e/')).kvs.length, 2);
+        }),
+      );
+
+      test(
         'lost compare-and-swaps do not advance the revision',
         withStore(async (s) => {
           const a = okKv(await s.create('/l/a', bytes('1')));

@@ -143,8 +143,10 @@ export class EtcdStore implements Store {
   }
 
   async compact(revision: number): Promise<void> {
+    // etcd refuses a future revision; the other backends compact to the newest one.
+    const target = Math.min(revision, await this.currentRevision());
     try {
-      await this.#call('', () => this.#client.kv.compact({ revision, physical: true }));
+      await this.#call('', () => this.#client.kv.compact({ revision: target, physical: true }));
     } catch (err) {
       // Compacting to a revision at or below the last compaction is a no-op, as in the other backends.
       if (!isStoreError(err, 'Compacted')) throw err;

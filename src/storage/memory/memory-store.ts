@@ -94,6 +94,7 @@ export class MemoryStore implements Store {
 
   async create(key: string, value: Uint8Array): Promise<CasResult> {
     this.#check(key);
+    if (key === '') throw new TypeError('store keys must not be empty');
     const current = this.#current(key);
     if (current) return { ok: false, current };
     const rev = this.#rev + 1;
