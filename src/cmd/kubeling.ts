@@ -4,11 +4,13 @@
  * (see server.ts). Usage errors print one line to stderr and exit 2.
  */
 import { runServer } from './server.ts';
+import { runImage } from './image.ts';
 
 const USAGE = 'usage: kubeling server [--data-dir DIR] [--listen HOST:PORT] [--storage sqlite|memory] [--runtime oci|fake] [--no-agent] [--node-name N] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--node-taint k=v:Effect,...]';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   server: runServer,
+  image: runImage,
 };
 
 async function main(argv: string[]): Promise<number> {
