@@ -184,6 +184,31 @@ const SUPPORT: Record<string, FieldSupport> = {
       };
     },
   },
+  // events.k8s.io/v1 names map onto the core event fields (AddFieldLabelConversionsForEvent).
+  'events.k8s.io/events': {
+    fields: ['metadata.name', 'metadata.namespace', 'reason', 'type', 'reportingComponent',
+      ...EVENT_FIELDS.filter((f) => f.startsWith('involvedObject.'))],
+    aliases: {
+      'regarding.kind': 'involvedObject.kind', 'regarding.namespace': 'involvedObject.namespace', 'regarding.name': 'involvedObject.name',
+      'regarding.uid': 'involvedObject.uid', 'regarding.apiVersion': 'involvedObject.apiVersion',
+      'regarding.resourceVersion': 'involvedObject.resourceVersion', 'regarding.fieldPath': 'involvedObject.fieldPath',
+      reportingController: 'reportingComponent',
+    },
+    custom: true,
+    values: (o) => {
+      const e = o as Record<string, unknown> & KubeObject;
+      const r = (e.regarding ?? {}) as Record<string, string | undefined>;
+      const src = (e.deprecatedSource ?? {}) as { component?: string };
+      return {
+        ...metaFields(o, true),
+        'involvedObject.kind': r.kind ?? '', 'involvedObject.namespace': r.namespace ?? '', 'involvedObject.name': r.name ?? '',
+        'involvedObject.uid': r.uid ?? '', 'involvedObject.apiVersion': r.apiVersion ?? '',
+        'involvedObject.resourceVersion': r.resourceVersion ?? '', 'involvedObject.fieldPath': r.fieldPath ?? '',
+        reason: String(e.reason ?? ''), reportingComponent: String(e.reportingController ?? ''),
+        source: src.component || String(e.reportingController ?? ''), type: String(e.type ?? ''),
+      };
+    },
+  },
   '/nodes': {
     fields: ['metadata.name', 'spec.unschedulable'],
     custom: true,

@@ -76,6 +76,10 @@ test('field selectors per resource', () => {
   assert.equal(fieldSelectorMatches('events', ev, 'involvedObject.name=nginx,involvedObject.namespace=default,involvedObject.uid=u1'), true);
   assert.equal(fieldSelectorMatches('events', ev, 'source=kubelet,type=Normal,reason=Pulled'), true);
   assert.equal(fieldSelectorMatches('events', ev, 'involvedObject.uid=u2'), false);
+  const ev1 = { apiVersion: 'events.k8s.io/v1', metadata: { name: 'e', namespace: 'default' }, regarding: { kind: 'Pod', name: 'nginx' }, reportingController: 'kubelet', reason: 'Started', type: 'Normal' };
+  assert.equal(fieldSelectorMatches('events.events.k8s.io', ev1, 'regarding.name=nginx,reportingController=kubelet,reason=Started'), true);
+  assert.equal(fieldSelectorMatches('events.events.k8s.io', ev1, 'regarding.kind=Node'), false);
+  assert.throws(() => fieldSelectorMatches('events.events.k8s.io', ev1, 'note=x'), { message: 'field label not supported: note' });
   assert.equal(fieldSelectorMatches('nodes', { metadata: { name: 'n1' }, spec: { unschedulable: true } }, 'spec.unschedulable=true'), true);
   assert.equal(convertFieldSelector('pods', parseFieldSelector('spec.host=n')).requiresExactMatch('spec.nodeName'), 'n');
 });

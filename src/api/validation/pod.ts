@@ -954,22 +954,34 @@ export const POD_UPDATE_FORBIDDEN_MESSAGE = 'pod updates may not change fields o
   '`spec.tolerations` (only additions to existing tolerations),' +
   '`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)';
 
-/** A short cmp.Diff-like listing of what differs between two JSON values. */
-export function describeDiff(oldVal: unknown, newVal: unknown, path = ''): string[] {
-  if (deepEqual(oldVal, newVal)) return [];
-  const isObj = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
-  if (isObj(oldVal) && isObj(newVal)) {
-    const o = oldVal as Obj;
-    const n = newVal as Obj;
-    return [...new Set([...Object.keys(o), ...Object.keys(n)])].flatMap((k) => describeDiff(o[k], n[k], path ? `${path}.${k}` : k));
+/**
+ * A cmp.Diff-style rendering of what differs between two objects, as the apiserver appends to
+ * "pod updates may not change fields ..." (`  core.PodSpec{`, `- \tField: old,`, `+ \tField: new,`, `  }`).
+ * Values print as JSON rather than Go syntax.
+ */
+export function describeDiff(oldVal: unknown, newVal: unknown, typeName: string): string {
+  const o = (oldVal ?? {}) as Obj;
+  const n = (newVal ?? {}) as Obj;
+  const keys = [...new Set([...Object.keys(o), ...Object.keys(n)])];
+  const lines = [`  ${typeName}{`];
+  let same = 0;
+  const flush = () => {
+    if (same) lines.push(`  \t... // ${same} identical field${same === 1 ? '' : 's'}`);
+    same = 0;
+  };
+  for (const k of keys) {
+    if (deepEqual(o[k], n[k])) {
+      same++;
+      continue;
+    }
+    flush();
+    const goName = k.charAt(0).toUpperCase() + k.slice(1);
+    if (o[k] !== undefined) lines.push(`- \t${goName}: ${JSON.stringify(o[k])},`);
+    if (n[k] !== undefined) lines.push(`+ \t${goName}: ${JSON.stringify(n[k])},`);
   }
-  if (Array.isArray(oldVal) && Array.isArray(newVal) && oldVal.length === newVal.length) {
-    return oldVal.flatMap((v, i) => describeDiff(v, newVal[i], `${path}[${i}]`));
-  }
-  const out: string[] = [];
-  if (oldVal !== undefined) out.push(`- ${path}: ${JSON.stringify(oldVal)}`);
-  if (newVal !== undefined) out.push(`+ ${path}: ${JSON.stringify(newVal)}`);
-  return out;
+  flush();
+  lines.push('  }');
+  return lines.join('\n');
 }
 
 function validateContainerUpdates(newCs: Container[] | undefined, oldCs: Container[] | undefined, path: string): { errs: FieldError[]; stop: boolean } {
@@ -1055,7 +1067,7 @@ export function validatePodUpdate(newPod: Pod, oldPod: Pod): FieldError[] {
     }
   }
   if (!deepEqual(munged, os)) {
-    errs.push(forbidden('spec', `${POD_UPDATE_FORBIDDEN_MESSAGE}\n${describeDiff(os, munged, 'spec').join('\n')}`));
+    errs.push(forbidden('spec', `${POD_UPDATE_FORBIDDEN_MESSAGE}\n${describeDiff(os, munged, 'core.PodSpec')}`));
   }
   return errs;
 }
@@ -1077,7 +1089,7 @@ export function validatePodEphemeralContainersUpdate(newPod: Pod, oldPod: Pod): 
     const cur = byName.get(old.name);
     if (!cur) errs.push(forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(old.name)} may not be removed\n`));
     else if (!deepEqual(old, cur)) {
-      errs.push(forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(old.name)} may not be changed\n${describeDiff(old, cur).join('\n')}`));
+      errs.push(forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(old.name)} may not be changed\n${describeDiff(old, cur, 'core.EphemeralContainer')}`));
     }
   }
   return errs;

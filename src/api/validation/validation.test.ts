@@ -144,7 +144,12 @@ test('pod updates: image, activeDeadlineSeconds and tolerations may change; othe
   assert.equal(errs.length, 1);
   assert.equal(errs[0]!.field, 'spec');
   assert.ok(errs[0]!.message.startsWith('Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)\n'), errs[0]!.message);
-  assert.match(errs[0]!.message, /\+ spec\.containers\[0\]\.ports/);
+  const diff = errs[0]!.message.split('\n').slice(1);
+  assert.equal(diff[0], '  core.PodSpec{');
+  assert.ok(diff[1]!.startsWith('- \tContainers: [{"name":"web"'));
+  assert.ok(diff[2]!.startsWith('+ \tContainers: [{"name":"web"') && diff[2]!.includes('"ports":[{"containerPort":80,"protocol":"TCP"}]'));
+  assert.match(diff[3]!, /^  \t\.\.\. \/\/ \d+ identical fields$/);
+  assert.equal(diff.at(-1), '  }');
 
   const removed = structuredClone(old);
   removed.spec!.containers.pop();
