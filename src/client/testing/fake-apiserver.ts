@@ -116,7 +116,8 @@ export class FakeApiServer {
   }
 
   /** Puts an object in place directly (as another client would), notifying watchers. */
-  put(collection: string, obj: Obj): Obj {
+  put(collection: string, object: object): Obj {
+    const obj = object as Obj;
     const key = this.#key(collection, obj.metadata.namespace, obj.metadata.name);
     const exists = this.objects.has(key);
     return this.#write(collection, key, obj, exists ? 'MODIFIED' : 'ADDED');

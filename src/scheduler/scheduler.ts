@@ -1,0 +1,283 @@
+/**
+ * `Scheduler`: binds pending pods to nodes, as kube-scheduler's default profile does. It watches pods and
+ * nodes through informers, keeps a cache of what each node carries, and runs one scheduling cycle at a time:
+ *
+ *   queue.pop ─▶ preFilter ─▶ filter every node ─▶ score the feasible ones ─▶ assume on the best
+ *   ─▶ (async) bind: POST pods/binding ─▶ event Scheduled
+ *
+ * A pod that fits nowhere gets `PodScheduled=False` reason `Unschedulable` with Kubernetes' message and a
+ * `FailedScheduling` Warning event, and waits in the queue until a node is added or changes or a pod goes
+ * away. Errors (no nodes at all, failed binding) are reported the same way with reason `SchedulerError` and
+ * retried after back-off. Cycles are synchronous on one loop; only binding runs in the background, so the
+ * next cycle can start at once and sees the previous pod through the cache's assumed pods.
+ */
+import type { Node, Pod, PodCondition } from '../api/index.ts';
+import { EventRecorder, Informer, isNotFound, type Client } from '../client/index.ts';
+import { createLogger, realClock, type Clock, type Logger } from '../machinery/index.ts';
+import { SchedulerCache } from './cache.ts';
+import {
+  CycleState, Framework, fitErrorMessage, isRejected, NO_NODES_AVAILABLE, preemptionMessage, statusMessage,
+  type Diagnosis, type FrameworkConfig, type NodeInfo, type Status,
+} from './framework/index.ts';
+import { defaultProfile } from './plugins/index.ts';
+import { SchedulingQueue, type QueuedPodInfo, type SchedulingQueueConfig } from './queue.ts';
+
+export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
+
+export interface SchedulerConfig {
+  client: Client;
+  /** Pods whose `spec.schedulerName` is this are ours (default `default-scheduler`). */
+  schedulerName?: string;
+  /** Plugins and weights (default: the default profile). */
+  profile?: FrameworkConfig;
+  queue?: SchedulingQueueConfig;
+  clock?: Clock;
+  logger?: Logger;
+  /** Picks among equally scored nodes (default Math.random). */
+  random?: () => number;
+}
+
+const uidOf = (pod: Pod) => pod.metadata?.uid ?? `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+const keyOf = (pod: Pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+const isTerminal = (pod: Pod) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+
+/** Whether an update to a pending pod could change where it fits (status and bookkeeping changes cannot). */
+export function podSchedulingChanged(oldPod: Pod, newPod: Pod): boolean {
+  const view = (p: Pod) => JSON.stringify([p.spec, p.metadata?.labels, p.metadata?.annotations]);
+  return view(oldPod) !== view(newPod);
+}
+
+/** Whether a node update could make pending pods fit (upstream's nodeSchedulingPropertiesChange). */
+export function nodeSchedulingChanged(oldNode: Node, newNode: Node): boolean {
+  const view = (n: Node) =>
+    JSON.stringify([
+      n.spec?.unschedulable ?? false,
+      n.spec?.taints ?? [],
+      n.metadata?.labels ?? {},
+      n.status?.allocatable ?? {},
+      (n.status?.conditions ?? []).map((c) => [c.type, c.status]),
+    ]);
+  return view(oldNode) !== view(newNode);
+}
+
+export class Scheduler {
+  readonly schedulerName: string;
+  readonly queue: SchedulingQueue;
+  readonly cache = new SchedulerCache();
+  readonly framework: Framework;
+  readonly pods: Informer<Pod>;
+  readonly nodes: Informer<Node>;
+  readonly #client: Client;
+  readonly #recorder: EventRecorder;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #random: () => number;
+  readonly #background = new Set<Promise<void>>();
+
+  constructor(config: SchedulerConfig) {
+    this.#client = config.client;
+    this.schedulerName = config.schedulerName ?? DEFAULT_SCHEDULER_NAME;
+    this.#clock = config.clock ?? realClock;
+    this.#log = config.logger ?? createLogger('scheduler');
+    this.#random = config.random ?? Math.random;
+    this.framework = new Framework(config.profile ?? defaultProfile(config.client));
+    this.queue = new SchedulingQueue({ clock: this.#clock, ...config.queue });
+    this.#recorder = new EventRecorder(config.client, { component: this.schedulerName, clock: this.#clock, logger: this.#log });
+    this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), { clock: this.#clock, logger: this.#log });
+    this.nodes = new Informer<Node>(config.client.resource<Node>('nodes'), { clock: this.#clock, logger: this.#log });
+    this.#wireInformers();
+  }
+
+  /** Runs until `signal` aborts: informers, then one cycle after another. Resolves once everything stopped. */
+  async run(signal: AbortSignal): Promise<void> {
+    const informers = [this.pods.run(signal), this.nodes.run(signal)];
+    try {
+      await Promise.all([this.pods.synced, this.nodes.synced]);
+      this.#log.info({ nodes: this.nodes.list().length, pending: this.queue.stats.active }, 'scheduler started');
+      for (;;) {
+        const info = await this.queue.pop(signal);
+        if (!info) break;
+        this.scheduleOne(info, signal);
+        // Let I/O (informer events, bindings, status writes) in between cycles.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } catch (err) {
+      if (!signal.aborted) throw err;
+    } finally {
+      this.queue.close();
+      await Promise.allSettled([...informers, ...this.#background]);
+      await this.#recorder.flush();
+    }
+  }
+
+  #responsible(pod: Pod): boolean {
+    return (pod.spec?.schedulerName || DEFAULT_SCHEDULER_NAME) === this.schedulerName;
+  }
+
+  #wireInformers(): void {
+    const pending = (pod: Pod) => !pod.spec?.nodeName && !isTerminal(pod) && !pod.metadata?.deletionTimestamp && this.#responsible(pod);
+    this.pods
+      .onAdd((pod) => {
+        if (pod.spec?.nodeName) this.cache.addOrUpdatePod(pod);
+        else if (pending(pod)) this.queue.add(pod);
+      })
+      .onUpdate((oldPod, pod) => {
+        if (pod.spec?.nodeName) {
+          if (!oldPod.spec?.nodeName) this.queue.delete(pod);
+          const freed = isTerminal(pod) && !isTerminal(oldPod);
+          this.cache.addOrUpdatePod(pod);
+          if (freed) this.queue.moveAllToActiveOrBackoff();
+        } else if (pending(pod)) {
+          if (podSchedulingChanged(oldPod, pod)) this.queue.update(pod);
+        } else {
+          this.queue.delete(pod);
+        }
+      })
+      .onDelete((pod) => {
+        if (pod.spec?.nodeName || this.cache.hasPod(pod)) {
+          this.cache.removePod(pod);
+          this.queue.moveAllToActiveOrBackoff();
+        }
+        this.queue.delete(pod);
+      });
+    this.nodes
+      .onAdd((node) => {
+        this.cache.addNode(node);
+        this.queue.moveAllToActiveOrBackoff();
+      })
+      .onUpdate((oldNode, node) => {
+        this.cache.updateNode(node);
+        if (nodeSchedulingChanged(oldNode, node)) this.queue.moveAllToActiveOrBackoff();
+      })
+      .onDelete((node) => this.cache.removeNode(node));
+  }
+
+  /**
+   * One scheduling cycle for one pod: everything up to assuming it on a node happens now; binding is
+   * started in the background. Public for tests.
+   */
+  scheduleOne(info: QueuedPodInfo, signal: AbortSignal): void {
+    const pod = info.pod;
+    const uid = uidOf(pod);
+    if (pod.metadata?.deletionTimestamp || pod.spec?.nodeName || this.cache.hasPod(pod)) {
+      this.queue.done(uid);
+      return;
+    }
+    const nodes = this.cache.nodeInfos();
+    if (nodes.length === 0) {
+      this.#fail(info, { code: 'Error', reasons: [NO_NODES_AVAILABLE] }, NO_NODES_AVAILABLE);
+      return;
+    }
+    const state = new CycleState();
+    const pre = this.framework.runPreFilter(state, pod);
+    if (pre) {
+      if (!isRejected(pre)) return this.#fail(info, pre, statusMessage(pre));
+      const d: Diagnosis = { numAllNodes: nodes.length, nodeStatuses: new Map(nodes.map((n) => [n.name, pre])), preFilterMsg: statusMessage(pre) };
+      return this.#fail(info, pre, this.#fitError(pod, d));
+    }
+    const feasible: NodeInfo[] = [];
+    const statuses = new Map<string, Status>();
+    for (const n of nodes) {
+      const s = this.framework.runFilter(state, pod, n);
+      if (!s) feasible.push(n);
+      else if (s.code === 'Error') return this.#fail(info, s, statusMessage(s));
+      else statuses.set(n.name, s);
+    }
+    if (feasible.length === 0) {
+      const code = [...statuses.values()].some((s) => s.code === 'Unschedulable') ? 'Unschedulable' : 'UnschedulableAndUnresolvable';
+      return this.#fail(info, { code, reasons: [] }, this.#fitError(pod, { numAllNodes: nodes.length, nodeStatuses: statuses }));
+    }
+    let chosen: string;
+    try {
+      chosen = feasible.length === 1 ? feasible[0]!.name : this.#selectHost(this.framework.runScore(state, pod, feasible));
+    } catch (err) {
+      return this.#fail(info, { code: 'Error', reasons: [(err as Error).message], cause: err }, (err as Error).message);
+    }
+    this.cache.assumePod(pod, chosen);
+    const reserved = this.framework.runReserve(state, pod, chosen);
+    if (reserved) {
+      this.cache.forgetPod(pod);
+      return this.#fail(info, reserved, statusMessage(reserved));
+    }
+    this.#track(this.#bind(info, state, chosen, signal));
+  }
+
+  async #bind(info: QueuedPodInfo, state: CycleState, nodeName: string, signal: AbortSignal): Promise<void> {
+    const pod = info.pod;
+    const status = await this.framework.runBind(state, pod, nodeName, signal);
+    if (!status) {
+      this.#recorder.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${keyOf(pod)} to ${nodeName}`);
+      this.queue.done(uidOf(pod));
+      return;
+    }
+    this.cache.forgetPod(pod);
+    this.framework.runUnreserve(state, pod, nodeName);
+    if (signal.aborted) return this.queue.done(uidOf(pod));
+    if (isNotFound(status.cause)) {
+      // Deleted while we were binding it: nothing left to do.
+      this.queue.done(uidOf(pod));
+      return;
+    }
+    this.#log.warn({ pod: keyOf(pod), node: nodeName, err: statusMessage(status) }, 'binding failed');
+    this.#fail(info, status, `Binding rejected: ${statusMessage(status)}`);
+  }
+
+  #fitError(pod: Pod, d: Diagnosis): string {
+    return fitErrorMessage({ ...d, postFilterMsg: preemptionMessage(pod, d) });
+  }
+
+  /** Picks the highest total score; ties are broken at random (reservoir sampling), as upstream. */
+  #selectHost(scores: { name: string; score: number }[]): string {
+    let best = scores[0]!;
+    let ties = 1;
+    for (const s of scores.slice(1)) {
+      if (s.score > best.score) {
+        best = s;
+        ties = 1;
+      } else if (s.score === best.score) {
+        ties++;
+        if (this.#random() * ties < 1) best = s;
+      }
+    }
+    return best.name;
+  }
+
+  /** Reports a failed attempt (event + PodScheduled condition) and puts the pod back in the queue. */
+  #fail(info: QueuedPodInfo, status: Status, message: string): void {
+    const rejected = isRejected(status);
+    const reason = rejected ? 'Unschedulable' : 'SchedulerError';
+    const pod = this.pods.get(keyOf(info.pod)) ?? info.pod;
+    this.#log.debug({ pod: keyOf(pod), reason, message }, 'pod not scheduled');
+    this.#recorder.event(pod, 'Warning', 'FailedScheduling', message);
+    if (rejected) this.queue.addUnschedulable(info);
+    else this.queue.addBackoff(info);
+    this.#track(this.#setCondition(pod, reason, message));
+  }
+
+  /** Writes PodScheduled=False with reason and message, unless the pod already says exactly that. */
+  async #setCondition(pod: Pod, reason: string, message: string): Promise<void> {
+    const conditions = pod.status?.conditions ?? [];
+    const current = conditions.find((c) => c.type === 'PodScheduled');
+    if (current?.status === 'False' && current.reason === reason && current.message === message) return;
+    const now = new Date(Math.floor(this.#clock.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+    const cond: PodCondition = {
+      type: 'PodScheduled',
+      status: 'False',
+      reason,
+      message,
+      lastProbeTime: null as unknown as undefined,
+      lastTransitionTime: current?.status === 'False' ? current.lastTransitionTime : now,
+    };
+    const next = [...conditions.filter((c) => c.type !== 'PodScheduled'), cond];
+    try {
+      await this.#client.resource<Pod>('pods', pod.metadata!.namespace).patchStatus(pod.metadata!.name!, { status: { conditions: next } }, 'strategic');
+    } catch (err) {
+      if (!isNotFound(err)) this.#log.warn({ pod: keyOf(pod), err: (err as Error).message }, 'could not update PodScheduled condition');
+    }
+  }
+
+  #track(p: Promise<void>): void {
+    const tracked = p.catch((err) => this.#log.error({ err }, 'scheduler background task failed')).finally(() => this.#background.delete(tracked));
+    this.#background.add(tracked);
+  }
+}
