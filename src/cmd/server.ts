@@ -18,10 +18,16 @@ import { createLogger } from '../machinery/index.ts';
 import { parseServerFlags, UsageError, type ServerOptions } from './flags.ts';
 import type { Component, ComponentContext } from './components/component.ts';
 import { kubeletComponent } from './components/kubelet.ts';
+import { joinComponent } from './components/join.ts';
+import { nodeIpamComponent } from './components/node-ipam.ts';
+import { schedulerComponent } from './components/scheduler.ts';
 
 /** The components the server runs besides the API server, one line each. */
 const COMPONENTS: Component[] = [
   kubeletComponent,
+  joinComponent,
+  nodeIpamComponent,
+  schedulerComponent,
 ];
 
 export function kubeconfigYaml(server: string, caPem: string, token: string): string {

@@ -1,0 +1,13 @@
+/**
+ * The scheduler inside `kubeling server`: kube-scheduler's default profile, talking to the API server over
+ * loopback with the admin client like any other component. It runs whether or not the local node does.
+ */
+import { Scheduler } from '../../scheduler/index.ts';
+import type { Component, ComponentContext } from './component.ts';
+
+export const schedulerComponent: Component = {
+  name: 'scheduler',
+  async run(ctx: ComponentContext): Promise<void> {
+    await new Scheduler({ client: ctx.client, logger: ctx.logger }).run(ctx.signal);
+  },
+};
