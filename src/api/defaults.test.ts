@@ -19,6 +19,11 @@ test('pod spec defaults match SetDefaults_PodSpec/Pod and Priority admission', (
   assert.equal(s.priority, 0);
   assert.equal(s.preemptionPolicy, 'PreemptLowerPriority');
   assert.equal(s.tolerations, undefined);
+  assert.equal(s.serviceAccountName, undefined);
+  const sa = applyDefaults('pods', pod({ serviceAccountName: 'builder', containers: [{ name: 'c', image: 'x:1' }], overhead: { cpu: '0.25' }, volumes: [{ name: 'm', emptyDir: { medium: 'Memory', sizeLimit: '1024Mi' } }] }));
+  assert.equal(sa.spec!.serviceAccount, 'builder');
+  assert.deepEqual(sa.spec!.overhead, { cpu: '250m' });
+  assert.equal(sa.spec!.volumes![0]!.emptyDir!.sizeLimit, '1Gi');
   const c = s.containers[0]!;
   assert.deepEqual(c, {
     name: 'web', image: 'nginx:1.27', imagePullPolicy: 'IfNotPresent', ports: [{ containerPort: 80, protocol: 'TCP' }],

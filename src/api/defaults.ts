@@ -14,7 +14,7 @@ import type {
 } from './types.ts';
 import { toResourceInfo, type ResourceRef } from './resources.ts';
 import { imageTag } from './image-ref.ts';
-import { canonicalizeResourceList } from './quantity.ts';
+import { canonicalizeResourceList, tryParseQuantity } from './quantity.ts';
 
 /** DefaultTerminationGracePeriodSeconds. */
 export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
@@ -91,6 +91,10 @@ export function defaultPodSpec(spec: PodSpec): PodSpec {
   spec.securityContext ??= {};
   spec.terminationGracePeriodSeconds ??= DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS;
   spec.schedulerName ||= DEFAULT_SCHEDULER_NAME;
+  // v1 conversion keeps the deprecated serviceAccount field in step with serviceAccountName.
+  if (!spec.serviceAccountName && spec.serviceAccount) spec.serviceAccountName = spec.serviceAccount;
+  if (spec.serviceAccountName) spec.serviceAccount = spec.serviceAccountName;
+  if (spec.overhead) canonicalizeResourceList(spec.overhead);
   for (const v of spec.volumes ?? []) defaultVolume(v);
   for (const c of spec.initContainers ?? []) defaultContainer(c);
   for (const c of spec.containers ?? []) defaultContainer(c);
@@ -118,7 +122,7 @@ function defaultEnvVar(e: EnvVar): void {
   if (fieldRef) fieldRef.apiVersion ||= 'v1';
   const resourceFieldRef = e.valueFrom?.resourceFieldRef;
   // Quantity is a struct in Go; a missing divisor serializes as "0".
-  if (resourceFieldRef) resourceFieldRef.divisor ??= '0';
+  if (resourceFieldRef) resourceFieldRef.divisor = tryParseQuantity(resourceFieldRef.divisor ?? '0')?.toString() ?? resourceFieldRef.divisor;
 }
 
 export function defaultProbe(p: Probe): void {
@@ -152,6 +156,10 @@ export const VOLUME_SOURCE_FIELDS: readonly string[] = VOLUME_SOURCES;
 export function defaultVolume(v: Volume): void {
   const vo = v as unknown as Obj;
   if (!VOLUME_SOURCES.some((s) => vo[s] !== undefined && vo[s] !== null)) v.emptyDir = {};
+  if (v.emptyDir?.sizeLimit !== undefined) {
+    const q = tryParseQuantity(v.emptyDir.sizeLimit);
+    if (q) v.emptyDir.sizeLimit = q.toString();
+  }
   if (v.hostPath) v.hostPath.type ??= '';
   if (v.secret) v.secret.defaultMode ??= DEFAULT_VOLUME_MODE;
   if (v.configMap) v.configMap.defaultMode ??= DEFAULT_VOLUME_MODE;

@@ -4,9 +4,9 @@
  *
  *   node src/api/schema/generate.ts
  *
- * Each type is a map of field name → type reference: `s` (scalar), `*` (anything: RawExtension,
- * JSON), a type name, `[]<ref>` (list) or `{}<ref>` (map with string keys). Re-run it after
- * upgrading kubernetes-models.
+ * Each type is a map of field name → type reference: a scalar (`str`, `num`, `bool`, `ios` for
+ * IntOrString, `qty` for Quantity), `*` (anything: RawExtension, JSON), a type name, `[]<ref>`
+ * (list) or `{}<ref>` (map with string keys). Re-run it after upgrading kubernetes-models.
  */
 import ts from 'typescript';
 import { writeFileSync } from 'node:fs';
@@ -47,15 +47,31 @@ function typeName(t: ts.Type): string {
   return base.replace(/\.d\.ts$/, '').replace(/\//g, '.');
 }
 
+function scalar(t: ts.Type): string | undefined {
+  if (t.flags & ts.TypeFlags.StringLike) return 'str';
+  if (t.flags & ts.TypeFlags.NumberLike) return 'num';
+  if (t.flags & ts.TypeFlags.BooleanLike) return 'bool';
+  return undefined;
+}
+
 function ref(t: ts.Type): string {
+  const alias = t.aliasSymbol?.getName() ?? '';
   const nn = checker.getNonNullableType(t);
   if (nn.isUnion()) {
     const parts = nn.types.filter((x) => !(x.flags & (ts.TypeFlags.Undefined | ts.TypeFlags.Null)));
-    if (parts.every((p) => p.flags & (ts.TypeFlags.StringLike | ts.TypeFlags.NumberLike | ts.TypeFlags.BooleanLike))) return 's';
+    const kinds = new Set(parts.map(scalar));
+    if (!kinds.has(undefined)) {
+      if (kinds.size === 1) return [...kinds][0]!;
+      if (kinds.has('bool') && kinds.size === 1) return 'bool';
+      if (/Quantity/.test(alias)) return 'qty';
+      if (kinds.size === 2 && kinds.has('str') && kinds.has('num')) return 'ios';
+      return '*';
+    }
     if (parts.length === 1) return ref(parts[0]!);
     return '*';
   }
-  if (nn.flags & (ts.TypeFlags.StringLike | ts.TypeFlags.NumberLike | ts.TypeFlags.BooleanLike)) return 's';
+  const sc = scalar(nn);
+  if (sc) return sc;
   if (nn.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return '*';
   if (checker.isArrayType(nn)) return `[]${ref(checker.getTypeArguments(nn as ts.TypeReference)[0]!)}`;
   const props = checker.getPropertiesOfType(nn);
@@ -68,7 +84,11 @@ function ref(t: ts.Type): string {
     types[name] = fields;
     for (const p of props) {
       const decl = p.valueDeclaration ?? p.declarations?.[0];
-      fields[p.getName()] = decl ? ref(checker.getTypeOfSymbolAtLocation(p, decl)) : '*';
+      let r = decl ? ref(checker.getTypeOfSymbolAtLocation(p, decl)) : '*';
+      // Optional properties lose their alias; the declared type text still names Quantity.
+      const text = decl && ts.isPropertySignature(decl) ? decl.type?.getText() ?? '' : '';
+      if (r === 'ios' && /Quantity/.test(text)) r = 'qty';
+      fields[p.getName()] = r;
     }
   }
   return name;

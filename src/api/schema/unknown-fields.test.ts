@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { unknownFields, strictDecodingError, hasSchema } from './unknown-fields.ts';
+import { unknownFields, strictDecodingError, hasSchema, decodeError } from './unknown-fields.ts';
 
 test('unknownFields finds misspelled fields with Kubernetes paths', () => {
   const pod = {
@@ -40,4 +40,20 @@ test('known objects of every served kind pass', () => {
   assert.deepEqual(unknownFields('Nope', { a: 1 }), []);
   assert.equal(hasSchema('Pod'), true);
   assert.equal(hasSchema('Nope'), false);
+});
+
+test('decodeError reports what the Go JSON decoder refuses', () => {
+  const pod = (containers: unknown[], extra: object = {}) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', creationTimestamp: null }, spec: { containers, ...extra }, status: {} });
+  const cases: [unknown, string | undefined][] = [
+    [pod([{ name: 'c', image: 'x', ports: [{ containerPort: 80 }], livenessProbe: { httpGet: { port: 'http' } }, resources: { limits: { cpu: 0.5, memory: '1Gi' } } }]), undefined],
+    [pod([{ name: 'c', ports: [{ containerPort: '80' }] }]), 'json: cannot unmarshal string into Go struct field ContainerPort.spec.containers.ports.containerPort of type int32'],
+    [pod([{ name: 'c', ports: [{ containerPort: 1.5 }] }]), 'json: cannot unmarshal number 1.5 into Go struct field ContainerPort.spec.containers.ports.containerPort of type int32'],
+    [pod([{ name: 'c' }], { terminationGracePeriodSeconds: 'x' }), 'json: cannot unmarshal string into Go struct field PodSpec.spec.terminationGracePeriodSeconds of type int64'],
+    [pod([{ name: 5 }]), 'json: cannot unmarshal number into Go struct field Container.spec.containers.name of type string'],
+    [pod({ name: 'c' } as unknown as unknown[]), 'json: cannot unmarshal object into Go struct field PodSpec.spec.containers of type []v1.Container'],
+    [pod([{ name: 'c', command: 'sleep 1' }]), 'json: cannot unmarshal string into Go struct field Container.spec.containers.command of type []string'],
+    [pod([{ name: 'c', resources: { limits: { cpu: 'lots' } } }]), "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"],
+    [pod([{ name: 'c', stdin: 'yes' }]), 'json: cannot unmarshal string into Go struct field Container.spec.containers.stdin of type bool'],
+  ];
+  for (const [obj, want] of cases) assert.equal(decodeError('Pod', obj), want, JSON.stringify(obj));
 });

@@ -2,9 +2,13 @@
  * fieldValidation=Strict: the JSON paths of fields an object carries that its kind does not define
  * (`spec.containers[0].imagee`). The apiserver reports each as
  * `strict decoding error: unknown field "<path>"` (400 BadRequest), or as a warning for
- * fieldValidation=Warn. The schema comes from kubernetes-models (see generate.ts).
+ * fieldValidation=Warn. `decodeError` finds what Go's JSON decoder would refuse outright (a string
+ * where an int32 belongs, a malformed quantity). The schema comes from kubernetes-models (see generate.ts).
  */
 import { SCHEMA_ROOTS, SCHEMA_TYPES } from './schema.generated.ts';
+import { tryParseQuantity, QUANTITY_FORMAT_ERROR } from '../quantity.ts';
+
+const SCALARS = new Set(['str', 'num', 'bool', 'ios', 'qty', 's']);
 
 function isMap(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -34,7 +38,7 @@ export function unknownFields(kind: string, obj: unknown): string[] {
 }
 
 function walk(value: unknown, ref: string, path: string, out: string[]): void {
-  if (value === null || value === undefined || ref === 's' || ref === '*') return;
+  if (value === null || value === undefined || ref === '*' || SCALARS.has(ref)) return;
   if (ref.startsWith('[]')) {
     if (Array.isArray(value)) value.forEach((v, i) => walk(v, ref.slice(2), `${path}[${i}]`, out));
     return;
@@ -56,4 +60,85 @@ function walk(value: unknown, ref: string, path: string, out: string[]): void {
 /** The apiserver's message for one unknown field. */
 export function strictDecodingError(paths: readonly string[]): string {
   return `strict decoding error: ${paths.map((p) => `unknown field ${JSON.stringify(p)}`).join(', ')}`;
+}
+
+/** Integer fields Kubernetes declares as int64 (the rest of the schema's numbers are int32). */
+const INT64_FIELDS = new Set([
+  'terminationGracePeriodSeconds', 'activeDeadlineSeconds', 'deletionGracePeriodSeconds', 'generation', 'observedGeneration',
+  'runAsUser', 'runAsGroup', 'fsGroup', 'supplementalGroups', 'expirationSeconds', 'tolerationSeconds',
+]);
+
+function jsonKind(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'boolean') return 'bool';
+  return typeof v === 'object' ? 'object' : typeof v;
+}
+
+function goTypeOf(ref: string, field: string): string {
+  if (ref === 'str') return 'string';
+  if (ref === 'bool') return 'bool';
+  if (ref === 'num') return INT64_FIELDS.has(field) ? 'int64' : 'int32';
+  if (ref === 'ios') return 'intstr.IntOrString';
+  if (ref === 'qty') return 'resource.Quantity';
+  if (ref.startsWith('[]')) return `[]${goTypeOf(ref.slice(2), field)}`;
+  if (ref.startsWith('{}')) return `map[string]${goTypeOf(ref.slice(2), field)}`;
+  const last = ref.split('.');
+  return `v1.${last[last.length - 1]}`;
+}
+
+class DecodeFailure extends Error {}
+
+/**
+ * The error Go's decoder reports for the first value of the wrong JSON type, e.g.
+ * `json: cannot unmarshal string into Go struct field ContainerPort.spec.containers.ports.containerPort of type int32`,
+ * or the quantity format error; undefined when the object decodes. The apiserver answers 400 with
+ * `<Kind> in version "<version>" cannot be handled as a <Kind>: <this>`.
+ */
+export function decodeError(kind: string, obj: unknown): string | undefined {
+  const root = rootFor(kind, obj);
+  if (!root) return undefined;
+  try {
+    check(obj, root, '', '', '');
+    return undefined;
+  } catch (e) {
+    if (e instanceof DecodeFailure) return e.message;
+    throw e;
+  }
+}
+
+/** `structName` and `dotted` track the Go struct that holds the field and the index-free path. */
+function check(value: unknown, ref: string, structName: string, dotted: string, field: string): void {
+  if (value === null || value === undefined || ref === '*') return;
+  const fail = () => {
+    const what = jsonKind(value) === 'number' && ref === 'num' ? `number ${String(value)}` : jsonKind(value);
+    throw new DecodeFailure(`json: cannot unmarshal ${what} into Go struct field ${structName}.${dotted} of type ${goTypeOf(ref, field)}`);
+  };
+  switch (ref) {
+    case 'str': if (typeof value !== 'string') fail(); return;
+    case 'bool': if (typeof value !== 'boolean') fail(); return;
+    case 'num': if (typeof value !== 'number' || !Number.isInteger(value)) fail(); return;
+    case 'ios': if (typeof value !== 'string' && !(typeof value === 'number' && Number.isInteger(value))) fail(); return;
+    case 'qty':
+      if (!tryParseQuantity(value)) throw new DecodeFailure(QUANTITY_FORMAT_ERROR);
+      return;
+    case 's': return;
+  }
+  if (ref.startsWith('[]')) {
+    if (!Array.isArray(value)) fail();
+    for (const v of value as unknown[]) check(v, ref.slice(2), structName, dotted, field);
+    return;
+  }
+  if (ref.startsWith('{}')) {
+    if (!isMap(value)) fail();
+    for (const v of Object.values(value as Record<string, unknown>)) check(v, ref.slice(2), structName, dotted, field);
+    return;
+  }
+  const fields = SCHEMA_TYPES[ref];
+  if (!fields) return;
+  if (!isMap(value)) fail();
+  const name = ref.split('.').at(-1)!;
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const fref = fields[k];
+    if (fref !== undefined) check(v, fref, name, dotted ? `${dotted}.${k}` : k, k);
+  }
 }
