@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import type { ContainerRuntime } from '../../runtime/runtime.ts';
 import { Kubelet } from '../../kubelet/kubelet.ts';
+import { SystemMounter } from '../../kubelet/volumes/index.ts';
 import type { Component, ComponentContext } from './component.ts';
 
 async function makeRuntime(ctx: ComponentContext): Promise<ContainerRuntime> {
@@ -57,5 +58,10 @@ export const kubeletComponent: Component = {
       logger: ctx.logger,
     });
     await kubelet.run(ctx.signal);
+    if (ctx.options.runtime === 'fake') {
+      // Fake containers die with this process; their volumes must not outlive them (real ones do, on purpose).
+      const mounter = new SystemMounter();
+      for (const m of await mounter.mountsUnder(join(ctx.dataDir, 'kubelet'))) await mounter.unmount(m).catch(() => {});
+    }
   },
 };
