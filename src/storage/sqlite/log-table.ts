@@ -134,13 +134,13 @@ export class LogTable {
     return rows.map(([key, value, createRevision, modRevision]) => ({ key, value, createRevision, modRevision }));
   }
 
-  count(prefix: string): number {
+  /** Live keys under `prefix` as of `revision`. */
+  count(prefix: string, revision: number): number {
     const end = prefixEnd(prefix);
-    // A key counts when its newest row is not a tombstone.
     const sql = `SELECT COUNT(*) AS n FROM log AS l
-      WHERE l.name >= ? ${end === undefined ? '' : 'AND l.name < ?'} AND l.deleted = 0
-        AND l.id = (SELECT MAX(n.id) FROM log AS n WHERE n.name = l.name)`;
-    const params = end === undefined ? [prefix] : [prefix, end];
+      WHERE l.name >= ? ${end === undefined ? '' : 'AND l.name < ?'} AND l.id <= ? AND l.deleted = 0
+        AND l.id = (SELECT MAX(n.id) FROM log AS n WHERE n.name = l.name AND n.id <= ?)`;
+    const params = end === undefined ? [prefix, revision, revision] : [prefix, end, revision, revision];
     return (this.#prepare(sql).get(...params) as { n: number }).n;
   }
 

@@ -89,3 +89,28 @@ test('background compaction keeps the newest revisions and at least keepMs of hi
     await store.close();
   }
 });
+
+test('group commit: writes share a transaction, and nothing uncommitted is visible', async () => {
+  const store = new SqliteStore({ path: join(dir, 'group.db') });
+  try {
+    const rev = await store.currentRevision();
+    // Issued in one turn of the event loop: one transaction. Reads in the same turn see none of it.
+    const writes = [
+      store.create('/g/a', bytes('a')),
+      store.create('/g/b', bytes('b')),
+      store.create('/g/a', bytes('x')),
+    ];
+    const reads = [store.get('/g/a'), store.list('/g/'), store.count('/g/'), store.currentRevision()];
+    assert.deepEqual(await Promise.all(reads.slice(0, 3)), [undefined, { kvs: [], revision: rev, more: false }, 0]);
+    assert.equal(await reads[3], rev);
+    const [a, b, again] = await Promise.all(writes);
+    assert.equal(a!.ok && a.kv.modRevision, rev + 1);
+    assert.equal(b!.ok && b.kv.modRevision, rev + 2);
+    assert.equal(again!.ok, false, 'the second create lost against the uncommitted first');
+    assert.equal(!again!.ok && again.current?.modRevision, rev + 1);
+    assert.equal(await store.currentRevision(), rev + 2);
+    assert.equal(await store.count('/g/'), 2);
+  } finally {
+    await store.close();
+  }
+});
