@@ -5,12 +5,16 @@
  */
 import { runServer } from './server.ts';
 import { runImage } from './image.ts';
+import { runRun } from '../cli/run.ts';
+import { runAgent } from './agent.ts';
 
 const USAGE = 'usage: kubeling server [--data-dir DIR] [--listen HOST:PORT] [--storage sqlite|memory] [--runtime oci|fake] [--no-agent] [--node-name N] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--node-taint k=v:Effect,...]';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   server: runServer,
   image: runImage,
+  run: runRun,
+  agent: runAgent,
 };
 
 async function main(argv: string[]): Promise<number> {

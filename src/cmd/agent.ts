@@ -1,0 +1,300 @@
+/**
+ * `kubeling agent --server URL --token TOKEN [--node-name N] [--data-dir DIR] [--runtime oci|fake]
+ * [--node-labels k=v,...] [--register-with-taints k=v:Effect,...]`: joins this machine to a server as a
+ * worker node and runs its kubelet until SIGTERM/SIGINT.
+ *
+ *   discover   cluster-info (CA, signed with the token; ./join.ts) → trusted CA, kept in DIR/pki/ca.crt
+ *              (a later start checks the server against it), kubelet client token
+ *   register   the Node with its labels and taints, without a podCIDR
+ *   wait       for the server's node-ipam to set spec.podCIDR (one /24 of 10.42.0.0/16)
+ *   run        the runtime (its own CNI bridge `kubeling<n>` and pod CIDR; state in DIR/runtime, images in
+ *              DIR/images) and the kubelet (DIR/kubelet, static pods from DIR/manifests)
+ *
+ * It prints `ready node=N podCIDR=C` once the node is registered and its kubelet serves. The agent's Node has
+ * no control-plane role. Its credentials are the node token (a bearer token the API server knows).
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { request } from 'node:https';
+import { createServer } from 'node:net';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { INode } from 'kubernetes-models/v1/Node';
+import { parse } from 'yaml';
+import { ApiError, Client, isAlreadyExists } from '../client/index.ts';
+import { Kubelet } from '../kubelet/kubelet.ts';
+import { SystemMounter } from '../kubelet/volumes/index.ts';
+import { createLogger, realClock, type Logger } from '../machinery/index.ts';
+import type { ContainerRuntime } from '../runtime/runtime.ts';
+import { parseLabels, parseTaints, UsageError, type Taint } from './flags.ts';
+import { CLUSTER_INFO, JWS_DATA_KEY, KUBELET_CLIENT_SECRET, bridgeForPodCidr, subnetPrefix, verifyDetached } from './join.ts';
+
+export interface AgentOptions {
+  server: string;
+  token: string;
+  nodeName: string;
+  dataDir: string;
+  runtime: 'oci' | 'fake';
+  nodeLabels: Record<string, string>;
+  nodeTaints: Taint[];
+}
+
+const USAGE = 'usage: kubeling agent --server URL --token TOKEN [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...]';
+const VALUE_FLAGS = new Set(['--server', '--token', '--token-file', '--node-name', '--data-dir', '--runtime', '--node-labels', '--register-with-taints']);
+
+export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
+  const o: Partial<AgentOptions> & Pick<AgentOptions, 'nodeLabels' | 'nodeTaints'> = { nodeLabels: {}, nodeTaints: [] };
+  let tokenFile: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    if (!VALUE_FLAGS.has(flag)) throw new UsageError(`unknown flag ${flag}`);
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined || value === '') throw new UsageError(`flag ${flag} needs a value`);
+    switch (flag) {
+      case '--server': {
+        let url: URL;
+        try {
+          url = new URL(value);
+        } catch {
+          throw new UsageError(`invalid value for --server: ${JSON.stringify(value)} (want https://HOST:PORT)`);
+        }
+        if (url.protocol !== 'https:') throw new UsageError(`invalid value for --server: ${JSON.stringify(value)} (want https://HOST:PORT)`);
+        o.server = url.origin;
+        break;
+      }
+      case '--token':
+        o.token = value.trim();
+        break;
+      case '--token-file':
+        tokenFile = value;
+        break;
+      case '--node-name':
+        if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value) || value.length > 253) {
+          throw new UsageError(`invalid value for --node-name: ${JSON.stringify(value)} (want a lowercase DNS subdomain)`);
+        }
+        o.nodeName = value;
+        break;
+      case '--data-dir':
+        o.dataDir = value;
+        break;
+      case '--runtime':
+        if (value !== 'oci' && value !== 'fake') throw new UsageError(`invalid value for --runtime: ${JSON.stringify(value)} (want oci or fake)`);
+        o.runtime = value;
+        break;
+      case '--node-labels':
+        Object.assign(o.nodeLabels, parseLabels(value, flag));
+        break;
+      case '--register-with-taints':
+        o.nodeTaints.push(...parseTaints(value, flag));
+        break;
+    }
+  }
+  if (o.token === undefined && tokenFile !== undefined) {
+    try {
+      o.token = (await readFile(tokenFile, 'utf8')).trim();
+    } catch (err) {
+      throw new UsageError(`cannot read --token-file: ${(err as Error).message}`);
+    }
+  }
+  if (!o.server) throw new UsageError('--server is required');
+  if (!o.token) throw new UsageError('--token is required (the server writes it to DATA_DIR/node-token)');
+  return {
+    server: o.server,
+    token: o.token,
+    nodeName: o.nodeName ?? hostname().toLowerCase(),
+    dataDir: resolve(o.dataDir ?? './.kubeling-agent'),
+    runtime: o.runtime ?? 'oci',
+    nodeLabels: o.nodeLabels,
+    nodeTaints: o.nodeTaints,
+  };
+}
+
+export class JoinError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JoinError';
+  }
+}
+
+/** GET over TLS without checking the server certificate (nothing is trusted yet); `token` only if given. */
+function insecureGet(url: string, token: string | undefined, signal: AbortSignal): Promise<{ code: number; body: string }> {
+  return new Promise((resolveGet, reject) => {
+    const req = request(url, { method: 'GET', rejectUnauthorized: false, signal, headers: { Accept: 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolveGet({ code: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * The cluster CA, from the signed cluster-info. An anonymous read is tried first (Kubernetes serves
+ * cluster-info to anyone, so the token never goes to an unverified server); a server that answers 401 gets
+ * the token, and the CA is then trusted on first use. `pinnedCa` (from an earlier join) must match.
+ */
+export async function discoverCa(server: string, token: string, pinnedCa: string | undefined, log: Logger, signal: AbortSignal): Promise<string> {
+  const url = `${server}/api/v1/namespaces/${CLUSTER_INFO.namespace}/configmaps/${CLUSTER_INFO.name}`;
+  let res = await insecureGet(url, undefined, signal);
+  if (res.code === 401 || res.code === 403) {
+    if (!pinnedCa) log.warn('the server does not serve cluster-info anonymously: sending the token before the server is verified (trust on first use)');
+    res = pinnedCa ? res : await insecureGet(url, token, signal);
+  }
+  if (res.code === 401 && pinnedCa) {
+    // Verified transport from here on: the pinned CA must accept the server before the token is sent.
+    const client = new Client({ server, token, caData: pinnedCa, userAgent: 'kubeling-agent' });
+    const cm = await client.resource<{ kind?: string; data?: Record<string, string> }>('configmaps', CLUSTER_INFO.namespace).get(CLUSTER_INFO.name, { signal });
+    res = { code: 200, body: JSON.stringify(cm) };
+  }
+  if (res.code === 401) throw new JoinError('the server refused the token (401 Unauthorized)');
+  if (res.code === 404) throw new JoinError(`the server has no ${CLUSTER_INFO.namespace}/${CLUSTER_INFO.name} (not a kubeling server, or it is still starting)`);
+  if (res.code !== 200) throw new JoinError(`reading cluster-info: HTTP ${res.code}: ${res.body.slice(0, 200)}`);
+  const data = (JSON.parse(res.body) as { data?: Record<string, string> }).data ?? {};
+  const kubeconfig = data.kubeconfig;
+  const jws = data[JWS_DATA_KEY];
+  if (!kubeconfig || !jws) throw new JoinError('cluster-info is not signed for this token');
+  if (!verifyDetached(kubeconfig, jws, token)) throw new JoinError('cluster-info signature does not match the token (wrong token, or not the server you meant)');
+  const cfg = parse(kubeconfig) as { clusters?: { cluster?: { 'certificate-authority-data'?: string } }[] };
+  const caData = cfg.clusters?.[0]?.cluster?.['certificate-authority-data'];
+  if (!caData) throw new JoinError('cluster-info holds no CA');
+  const ca = Buffer.from(caData, 'base64').toString('utf8');
+  if (pinnedCa && pinnedCa.trim() !== ca.trim()) throw new JoinError('the server CA changed since this node joined (remove DIR/pki/ca.crt to join anew)');
+  return ca;
+}
+
+async function writeAtomic(file: string, text: string, mode = 0o600): Promise<void> {
+  await writeFile(`${file}.tmp`, text, { mode });
+  await rename(`${file}.tmp`, file);
+}
+
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const s = createServer();
+    s.once('error', () => resolvePort(false));
+    s.listen(port, () => s.close(() => resolvePort(true)));
+  });
+}
+
+/** Registers the Node (labels, taints, no podCIDR) unless it exists, then waits for its podCIDR. */
+async function registerAndWaitForPodCidr(client: Client, o: AgentOptions, log: Logger, signal: AbortSignal): Promise<string> {
+  const nodes = client.resource<INode>('nodes');
+  try {
+    await nodes.create({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: o.nodeName, labels: { 'kubernetes.io/hostname': o.nodeName, 'kubernetes.io/os': 'linux', ...o.nodeLabels } },
+      spec: o.nodeTaints.length ? { taints: o.nodeTaints } : {},
+    }, { signal });
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+  let waited = 0;
+  for (;;) {
+    const node = await nodes.get(o.nodeName, { signal });
+    if (node.spec?.podCIDR) return node.spec.podCIDR;
+    if (waited === 5000) log.info('waiting for the server to allocate this node a pod CIDR');
+    await realClock.sleep(100, signal);
+    waited += 100;
+  }
+}
+
+async function makeRuntime(o: AgentOptions, podCidr: string): Promise<{ runtime: ContainerRuntime; close(): void }> {
+  if (o.runtime === 'fake') {
+    const { FakeRuntime } = await import('../runtime/fake/index.ts');
+    return { runtime: new FakeRuntime({ podSubnet: subnetPrefix(podCidr) }), close() {} };
+  }
+  const [{ OciRuntime }, { OciImageService }] = await Promise.all([import('../runtime/oci/index.ts'), import('../runtime/images/index.ts')]);
+  const images = new OciImageService({ root: join(o.dataDir, 'images') });
+  const runtime = new OciRuntime({ root: join(o.dataDir, 'runtime'), cni: { bridge: bridgeForPodCidr(podCidr), podCidr }, images });
+  return { runtime, close: () => runtime.close() };
+}
+
+async function retry<T>(what: string, fn: () => Promise<T>, log: Logger, signal: AbortSignal): Promise<T> {
+  let delay = 200;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (signal.aborted || err instanceof JoinError || (err instanceof ApiError && (err.code === 401 || err.code === 403))) throw err;
+      log.warn({ err: (err as Error).message }, `${what} failed; retrying`);
+      await realClock.sleep(delay, signal);
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+}
+
+export async function runAgent(argv: string[]): Promise<number> {
+  let o: AgentOptions;
+  try {
+    o = await parseAgentFlags(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`kubeling agent: ${err.message}\n${USAGE}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const log = createLogger('agent');
+  const stopping = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (++signals > 1) process.exit(1);
+    log.info({ signal: sig }, 'stopping');
+    stopping.abort();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const signal = stopping.signal;
+
+  let closeRuntime = () => {};
+  try {
+    await mkdir(join(o.dataDir, 'pki'), { recursive: true, mode: 0o700 });
+    const caFile = join(o.dataDir, 'pki', 'ca.crt');
+    const pinned = existsSync(caFile) ? await readFile(caFile, 'utf8') : undefined;
+    const caPem = await retry('discovering the server', () => discoverCa(o.server, o.token, pinned, log, signal), log, signal);
+    if (!pinned) await writeAtomic(caFile, caPem, 0o644);
+    const client = new Client({ server: o.server, token: o.token, caData: caPem, userAgent: `kubeling-agent/${o.nodeName}` });
+    const secret = await retry('reading the kubelet client token', () => client.resource<{ kind?: string; data?: Record<string, string> }>('secrets', KUBELET_CLIENT_SECRET.namespace).get(KUBELET_CLIENT_SECRET.name, { signal }), log, signal);
+    const kubeletToken = Buffer.from(secret.data?.token ?? '', 'base64').toString('utf8');
+    if (!kubeletToken) throw new JoinError(`secret ${KUBELET_CLIENT_SECRET.namespace}/${KUBELET_CLIENT_SECRET.name} holds no token`);
+    const podCidr = await retry('registering the node', () => registerAndWaitForPodCidr(client, o, log, signal), log, signal);
+
+    const { runtime, close } = await makeRuntime(o, podCidr);
+    closeRuntime = close;
+    const kubelet = new Kubelet({
+      client,
+      runtime,
+      nodeName: o.nodeName,
+      rootDir: join(o.dataDir, 'kubelet'),
+      manifestDirs: [join(o.dataDir, 'manifests')],
+      kubeletToken,
+      port: (await portFree(10250)) ? 10250 : 0,
+      podCIDR: podCidr,
+      controlPlane: false,
+      nodeLabels: o.nodeLabels,
+      nodeTaints: o.nodeTaints,
+      caPem,
+      serviceAccountToken: o.token,
+      logger: createLogger('kubelet'),
+    });
+    const running = kubelet.run(signal);
+    const announced = kubelet.ready.then(() => process.stdout.write(`ready node=${o.nodeName} podCIDR=${podCidr} bridge=${o.runtime === 'oci' ? bridgeForPodCidr(podCidr) : '-'}\n`));
+    await Promise.race([running, announced]);
+    await running;
+    if (o.runtime === 'fake') {
+      // Fake containers die with this process; their volumes must not outlive them.
+      const mounter = new SystemMounter();
+      for (const m of await mounter.mountsUnder(join(o.dataDir, 'kubelet'))) await mounter.unmount(m).catch(() => {});
+    }
+  } catch (err) {
+    closeRuntime();
+    if (signal.aborted) return 0;
+    process.stderr.write(`kubeling agent: ${(err as Error).message}\n`);
+    return 1;
+  }
+  closeRuntime();
+  return 0;
+}

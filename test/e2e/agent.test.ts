@@ -1,0 +1,174 @@
+/**
+ * `kubeling agent` end to end (fake runtime: this is about joining and scheduling, not containers): a
+ * server and an agent with labels and a taint, joined with the server's DIR/node-token. kubectl sees both
+ * nodes Ready with the right ROLES; each node got its own /24; a pod whose nodeSelector names the agent's
+ * label but does not tolerate its taint stays Pending as Unschedulable; with the toleration it lands on the
+ * agent and gets an IP from the agent's /24; pods without either never land on the tainted agent.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { IPod } from 'kubernetes-models/v1/Pod';
+import type { INode } from 'kubernetes-models/v1/Node';
+import { KUBELING_BIN, startServer, waitForOutput, type ServerHandle } from './helpers/server.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+interface Agent {
+  process: ChildProcess;
+  dataDir: string;
+  stderr(): string;
+  stop(): Promise<number | null>;
+}
+
+function startAgent(server: ServerHandle, args: string[]): Agent {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kubeling-agent-e2e-'));
+  const child = spawn(process.execPath, [KUBELING_BIN, 'agent', '--server', server.url, '--data-dir', dataDir, '--runtime', 'fake', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = once(child, 'exit') as Promise<[number | null]>;
+  return {
+    process: child,
+    dataDir,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const [code] = await exited;
+      clearTimeout(timer);
+      rmSync(dataDir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+async function getJson<T>(server: ServerHandle, args: string[]): Promise<T | undefined> {
+  const r = await server.kubectl(['get', ...args, '-o', 'json']);
+  return r.code === 0 ? (JSON.parse(r.stdout) as T) : undefined;
+}
+
+async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last !== undefined) return last;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+const inCidr = (ip: string, cidr: string) => ip.startsWith(cidr.replace(/0\/24$/, ''));
+
+function podYaml(name: string, extra: string): string {
+  return `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+spec:
+  containers:
+  - name: main
+    image: busybox:1.35
+    command: ["sleep", "3600"]
+${extra}`;
+}
+
+test('an agent joins with the node token; labels, taints, roles and pod CIDRs', async (t) => {
+  const server = await startServer({ runtime: 'fake' });
+  t.after(() => server.stop());
+  const agentName = `agent-${process.pid}`;
+
+  // Bad input first: one line, exit 2, nothing joined.
+  const bad = spawn(process.execPath, [KUBELING_BIN, 'agent', '--server', server.url, '--register-with-taints', 'x=y:Sometimes'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let badErr = '';
+  bad.stderr!.setEncoding('utf8').on('data', (d: string) => (badErr += d));
+  const [badCode] = (await once(bad, 'exit')) as [number | null];
+  assert.equal(badCode, 2);
+  assert.match(badErr, /^kubeling agent: invalid value for --register-with-taints: "x=y:Sometimes"/);
+
+  // A wrong token is refused before anything is registered.
+  const wrong = startAgent(server, ['--token', 'not-the-token', '--node-name', 'intruder']);
+  const [wrongCode] = (await once(wrong.process, 'exit')) as [number | null];
+  await wrong.stop();
+  assert.equal(wrongCode, 1, wrong.stderr());
+  assert.match(wrong.stderr(), /kubeling agent: .*(401|refused the token)/);
+
+  const token = readFileSync(join(server.dataDir, 'node-token'), 'utf8').trim();
+  const agent = startAgent(server, ['--token', token, '--node-name', agentName, '--node-labels', 'disk=ssd,zone=b', '--register-with-taints', 'dedicated=gpu:NoSchedule']);
+  t.after(() => agent.stop());
+  const readyLine = await waitForOutput(agent.process.stdout!, /^ready .*\n/m, 60_000).catch((err: Error) => assert.fail(`${err.message}\nagent log:\n${agent.stderr()}`));
+  const agentCidr = /podCIDR=(\S+)/.exec(readyLine)?.[1];
+  assert.equal(agentCidr, '10.42.1.0/24', readyLine);
+  assert.ok(existsSync(join(agent.dataDir, 'pki', 'ca.crt')), 'the agent pins the CA it discovered');
+  assert.equal(readFileSync(join(agent.dataDir, 'pki', 'ca.crt'), 'utf8').trim(), server.caPem.trim());
+
+  // Both nodes Ready in kubectl, with the control-plane role only on the server's node.
+  const table = await poll('both nodes Ready', async () => {
+    const r = await server.kubectl(['get', 'nodes']);
+    const rows = r.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/));
+    return rows.length === 2 && rows.every((row) => row[1] === 'Ready') ? rows : undefined;
+  });
+  const serverRow = table.find((r) => r[0] !== agentName)!;
+  const agentRow = table.find((r) => r[0] === agentName)!;
+  assert.equal(serverRow[2], 'control-plane');
+  assert.equal(agentRow[2], '<none>');
+  const nodes = (await getJson<{ items: INode[] }>(server, ['nodes']))!.items;
+  const serverNode = nodes.find((n) => n.metadata?.name !== agentName)!;
+  const agentNode = nodes.find((n) => n.metadata?.name === agentName)!;
+  assert.equal(serverNode.spec?.podCIDR, '10.42.0.0/24');
+  assert.equal(agentNode.spec?.podCIDR, '10.42.1.0/24');
+  assert.equal(agentNode.metadata?.labels?.disk, 'ssd');
+  assert.equal(agentNode.metadata?.labels?.zone, 'b');
+  assert.equal(agentNode.metadata?.labels?.['kubernetes.io/hostname'], agentName);
+  assert.deepEqual(agentNode.spec?.taints, [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }]);
+  assert.equal(agentNode.status?.nodeInfo?.containerRuntimeVersion, 'fake://0.1.0');
+  const serverNodeName = serverNode.metadata!.name!;
+
+  // nodeSelector matches only the agent, which is tainted: unschedulable.
+  const apply = async (yaml: string) => {
+    const r = await server.kubectl(['apply', '-f', '-'], { input: yaml });
+    assert.equal(r.code, 0, r.stderr);
+  };
+  await apply(podYaml('picky', '  nodeSelector:\n    disk: ssd\n'));
+  const unschedulable = await poll('picky Unschedulable', async () => {
+    const p = await getJson<IPod>(server, ['pod', 'picky']);
+    const c = p?.status?.conditions?.find((x) => x.type === 'PodScheduled');
+    return c?.status === 'False' && c.reason === 'Unschedulable' ? c : undefined;
+  });
+  assert.match(unschedulable.message ?? '', /0\/2 nodes are available/);
+  assert.match(unschedulable.message ?? '', /untolerated taint.*dedicated: gpu/);
+
+  // With the toleration it lands on the agent, runs there and gets an IP from the agent's /24.
+  await apply(podYaml('gpu-job', '  nodeSelector:\n    disk: ssd\n  tolerations:\n  - key: dedicated\n    operator: Equal\n    value: gpu\n    effect: NoSchedule\n'));
+  const onAgent = await poll('gpu-job Running', async () => {
+    const p = await getJson<IPod>(server, ['pod', 'gpu-job']);
+    return p?.status?.phase === 'Running' && p.status.podIP ? p : undefined;
+  });
+  assert.equal(onAgent.spec?.nodeName, agentName);
+  assert.ok(inCidr(onAgent.status!.podIP!, agentCidr), `pod IP ${onAgent.status!.podIP} not in ${agentCidr}`);
+
+  // Pods that neither select nor tolerate the agent go to the server's node, and get its /24.
+  for (const n of [1, 2, 3]) await apply(podYaml(`plain-${n}`, ''));
+  for (const n of [1, 2, 3]) {
+    const p = await poll(`plain-${n} Running`, async () => {
+      const pod = await getJson<IPod>(server, ['pod', `plain-${n}`]);
+      return pod?.status?.phase === 'Running' && pod.status.podIP ? pod : undefined;
+    });
+    assert.equal(p.spec?.nodeName, serverNodeName, `plain-${n} must not land on the tainted agent`);
+    assert.ok(inCidr(p.status!.podIP!, '10.42.0.0/24'), `pod IP ${p.status!.podIP}`);
+  }
+  const stillPending = await getJson<IPod>(server, ['pod', 'picky']);
+  assert.equal(stillPending?.spec?.nodeName, undefined);
+
+  // The agent stops cleanly on SIGTERM.
+  const r = await server.kubectl(['delete', 'pod', '--all', '--wait=false']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(await agent.stop(), 0, agent.stderr().slice(-3000));
+});
