@@ -14,14 +14,16 @@ import { Kubelet } from '../../kubelet/kubelet.ts';
 import { SystemMounter } from '../../kubelet/volumes/index.ts';
 import type { Component, ComponentContext } from './component.ts';
 
-async function makeRuntime(ctx: ComponentContext): Promise<ContainerRuntime> {
+async function makeRuntime(ctx: ComponentContext, podCidr: string): Promise<{ runtime: ContainerRuntime; close(): void }> {
   if (ctx.options.runtime === 'fake') {
     const { FakeRuntime } = await import('../../runtime/fake/index.ts');
-    return new FakeRuntime();
+    return { runtime: new FakeRuntime(), close() {} };
   }
-  const oci = (await import('../../runtime/index.ts' as string)) as { createOciRuntime?: (o: { dataDir: string }) => Promise<ContainerRuntime> };
-  if (!oci.createOciRuntime) throw new Error('the oci runtime is not available in this build (use --runtime fake)');
-  return oci.createOciRuntime({ dataDir: ctx.dataDir });
+  const [{ OciRuntime }, { OciImageService }] = await Promise.all([import('../../runtime/oci/index.ts'), import('../../runtime/images/index.ts')]);
+  // The image store `kubeling image import --data-dir DIR` fills, so imported images count as present.
+  const images = new OciImageService({ root: join(ctx.dataDir, 'images') });
+  const runtime = new OciRuntime({ root: join(ctx.dataDir, 'runtime'), cni: { bridge: 'kubeling0', podCidr }, images });
+  return { runtime, close: () => runtime.close() };
 }
 
 async function portFree(port: number): Promise<boolean> {
@@ -36,7 +38,8 @@ export const kubeletComponent: Component = {
   name: 'kubelet',
   async run(ctx: ComponentContext): Promise<void> {
     if (ctx.options.noAgent) return;
-    const runtime = await makeRuntime(ctx);
+    const podCIDR = '10.42.0.0/24';
+    const { runtime, close } = await makeRuntime(ctx, podCIDR);
     // Made up front so it is watched from the start (a missing one is only polled).
     await mkdir(join(ctx.dataDir, 'manifests'), { recursive: true });
     const port = (await portFree(10250)) ? 10250 : 0;
@@ -48,6 +51,7 @@ export const kubeletComponent: Component = {
       manifestDirs: [join(ctx.dataDir, 'manifests')],
       kubeletToken: ctx.kubeletToken,
       port,
+      podCIDR,
       controlPlane: true,
       nodeLabels: ctx.options.nodeLabels,
       nodeTaints: ctx.options.nodeTaints,
@@ -57,7 +61,11 @@ export const kubeletComponent: Component = {
       serviceAccountToken: ctx.nodeToken,
       logger: ctx.logger,
     });
-    await kubelet.run(ctx.signal);
+    try {
+      await kubelet.run(ctx.signal);
+    } finally {
+      close();
+    }
     if (ctx.options.runtime === 'fake') {
       // Fake containers die with this process; their volumes must not outlive them (real ones do, on purpose).
       const mounter = new SystemMounter();
