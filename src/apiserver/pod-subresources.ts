@@ -7,6 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Binding, DeleteOptions, EphemeralContainer, KubeObject, Node, Pod } from '../api/index.ts';
+import { applyDefaults } from '../api/index.ts';
 import { parseObjectBody, readBody, sendJson } from './http.ts';
 import { validatePodEphemeralContainersUpdate } from './api-bridge.ts';
 import { applyPatch, parsePatch, patchTypeOf } from './patch.ts';
@@ -84,6 +85,7 @@ export async function handleEphemeralContainers(ctx: RequestContext): Promise<vo
     const added: EphemeralContainer[] = desired.spec?.ephemeralContainers ?? [];
     pod.spec!.ephemeralContainers = added;
     if (added.length === 0) delete pod.spec!.ephemeralContainers;
+    applyDefaults(r.info, pod);
     // Only additions are allowed: api's rule, with Kubernetes' messages.
     const errors = validatePodEphemeralContainersUpdate(pod, current as unknown as Pod);
     if (errors.length) throw invalid('Pod', '', ctx.info.name, errors);

@@ -101,7 +101,27 @@ export class GenericRegistry {
     this.#admission = config.admission;
     this.#clock = config.clock ?? realClock;
     this.#prefix = this.info.group ? `/registry/${this.info.group}/${this.info.plural}/` : `/registry/${this.info.plural}/`;
-    this.cache = new WatchCache({ store: this.#store, prefix: this.#prefix, decode: (kv) => this.decode(kv), capacity: config.watchCacheCapacity });
+    this.cache = new WatchCache({ store: this.#store, prefix: this.#prefix, decode: (kv) => this.#written(kv) ?? this.decode(kv), capacity: config.watchCacheCapacity });
+  }
+
+  /**
+   * Objects this registry just wrote, by key and revision, so the watch cache takes them instead of parsing
+   * the same bytes again. Objects handed out by the registry and the cache are never mutated afterwards.
+   */
+  readonly #recent = new Map<string, KubeObject>();
+
+  #remember(kv: KeyValue, obj: KubeObject): KubeObject {
+    obj.metadata!.resourceVersion = String(kv.modRevision);
+    if (this.#recent.size > 10_000) this.#recent.clear();
+    this.#recent.set(`${kv.key}@${kv.modRevision}`, obj);
+    return obj;
+  }
+
+  #written(kv: KeyValue): KubeObject | undefined {
+    const id = `${kv.key}@${kv.modRevision}`;
+    const obj = this.#recent.get(id);
+    if (obj) this.#recent.delete(id);
+    return obj;
   }
 
   get prefix(): string {
@@ -156,8 +176,9 @@ export class GenericRegistry {
     if (options.resourceVersion === '0' && !options.continueToken && this.cache.isReady) {
       const { items, revision } = this.cache.list();
       const own = namespace && this.info.namespaced ? items.filter((o) => o.metadata?.namespace === namespace) : items;
+      // Cached objects are shared and never mutated, so they are served without copying.
       const sorted = own.filter(filter).sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1));
-      return { items: sorted.map(clone), resourceVersion: String(revision) };
+      return { items: sorted, resourceVersion: String(revision) };
     }
     let revision = 0;
     let start: string | undefined;
@@ -223,8 +244,8 @@ export class GenericRegistry {
     else delete meta.generation;
   }
 
-  async create(namespace: string, input: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
-    const obj = clone(input);
+  /** Creates an object; takes ownership of `obj` (callers pass a freshly decoded or built object). */
+  async create(namespace: string, obj: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
     obj.apiVersion = this.info.groupVersion;
     obj.kind = this.info.kind;
     this.#prepareMetadata(obj, namespace);
@@ -241,7 +262,7 @@ export class GenericRegistry {
     if (options.dryRun) return obj;
     const r = await this.#store.create(this.key(namespace, name), this.encode(obj));
     if (!r.ok) throw alreadyExists(this.qualified, name);
-    return this.decode(r.kv);
+    return this.#remember(r.kv, obj);
   }
 
   #attrs(operation: Operation, object: KubeObject | undefined, oldObject: KubeObject | undefined, namespace: string, options: WriteOptions) {
@@ -297,7 +318,8 @@ export class GenericRegistry {
       if (expectedRv !== undefined && expectedRv !== '' && expectedRv !== String(kv.modRevision)) {
         throw conflict(this.qualified, name);
       }
-      const obj = clone(await mutate(clone(old)));
+      // mutate gets its own copy of the stored object and returns the desired object, which is ours to change.
+      const obj = await mutate(clone(old));
       obj.apiVersion = this.info.groupVersion;
       obj.kind = this.info.kind;
       this.#keepMetadata(obj, old, namespace, name);
@@ -330,7 +352,7 @@ export class GenericRegistry {
         if (d.ok) return { object: this.decode(d.kv), created: false };
       } else {
         const r = await this.#store.update(key, this.encode(obj), kv.modRevision);
-        if (r.ok) return { object: this.decode(r.kv), created: false };
+        if (r.ok) return { object: this.#remember(r.kv, obj), created: false };
       }
       if (expectedRv !== undefined && expectedRv !== '') throw conflict(this.qualified, name);
       if (attempt > 50) throw conflict(this.qualified, name);

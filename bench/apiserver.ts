@@ -1,0 +1,180 @@
+#!/usr/bin/env node
+/**
+ * API server benchmark: runs the real `kubeling server --no-agent` (sqlite, then memory) in its own process
+ * and drives it over HTTPS with keep-alive connections from this one:
+ *
+ *   creates   N pods with C requests in flight        → creates/s, latency p50/p99
+ *   gets      random pods, C in flight                → latency p50/p99
+ *   lists     all pods of the namespace (≥ 10,000)    → latency p50/p99, from the store and with resourceVersion=0
+ *   watch     W watchers on pods, then E creates       → every watcher got every event?, delivery lag p50/p99
+ *
+ * Prints figures only (targets: 2,000 creates/s with p99 < 50 ms on sqlite; list of 10,000 pods < 300 ms;
+ * 1,000 watchers each receiving every event). Usage:
+ *   node bench/apiserver.ts [--storage sqlite,memory] [--pods 10000] [--concurrency 64] [--watchers 1000] [--events 200]
+ */
+import https from 'node:https';
+import type { ClientRequest } from 'node:http';
+import { parseArgs } from 'node:util';
+import { startServer, type ServerHandle } from '../test/e2e/helpers/server.ts';
+
+const { values } = parseArgs({
+  options: {
+    storage: { type: 'string', default: 'sqlite,memory' },
+    pods: { type: 'string', default: '10000' },
+    concurrency: { type: 'string', default: '64' },
+    watchers: { type: 'string', default: '1000' },
+    events: { type: 'string', default: '200' },
+    gets: { type: 'string', default: '5000' },
+  },
+});
+const PODS = Number(values.pods);
+const CONCURRENCY = Number(values.concurrency);
+const WATCHERS = Number(values.watchers);
+const EVENTS = Number(values.events);
+const GETS = Number(values.gets);
+
+function pct(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function fmt(ms: number): string {
+  return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
+}
+
+class Http {
+  readonly agent: https.Agent;
+  readonly #s: ServerHandle;
+  constructor(s: ServerHandle) {
+    this.#s = s;
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: Infinity, ca: s.caPem });
+  }
+  request(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = https.request({
+        host: '127.0.0.1', port: this.#s.port, path, method, agent: this.agent,
+        headers: { authorization: `Bearer ${this.#s.token}`, ...(data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {}) },
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(data);
+    });
+  }
+}
+
+const podBody = (name: string) => ({
+  apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'bench' } },
+  spec: { containers: [{ name: 'c', image: 'busybox:1.35', command: ['sleep', '3600'] }] },
+});
+
+/** Runs `total` tasks with `concurrency` in flight; returns per-task latencies (ms) and the wall time. */
+async function pool(total: number, concurrency: number, task: (i: number) => Promise<void>): Promise<{ latencies: number[]; wallMs: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: Math.min(concurrency, total) }, async () => {
+    while (next < total) {
+      const i = next++;
+      const t0 = performance.now();
+      await task(i);
+      latencies.push(performance.now() - t0);
+    }
+  }));
+  return { latencies: latencies.sort((a, b) => a - b), wallMs: performance.now() - start };
+}
+
+async function benchBackend(storage: 'sqlite' | 'memory'): Promise<void> {
+  const s = await startServer({ storage, noAgent: true });
+  const http = new Http(s);
+  try {
+    console.log(`\n== ${storage} ==`);
+    await http.request('POST', '/api/v1/namespaces', { metadata: { name: 'bench' } });
+    await new Promise((r) => setTimeout(r, 300)); // the default service account
+    const creates = await pool(PODS, CONCURRENCY, async (i) => {
+      const r = await http.request('POST', '/api/v1/namespaces/bench/pods', podBody(`pod-${i}`));
+      if (r.status !== 201) throw new Error(`create ${i}: ${r.status} ${r.text}`);
+    });
+    console.log(`creates: ${PODS} pods, ${CONCURRENCY} in flight: ${(PODS / (creates.wallMs / 1000)).toFixed(0)} creates/s, p50 ${fmt(pct(creates.latencies, 50))}, p99 ${fmt(pct(creates.latencies, 99))}`);
+
+    const gets = await pool(GETS, CONCURRENCY, async () => {
+      const r = await http.request('GET', `/api/v1/namespaces/bench/pods/pod-${Math.floor(Math.random() * PODS)}`);
+      if (r.status !== 200) throw new Error(`get: ${r.status}`);
+    });
+    console.log(`gets: ${GETS}, ${CONCURRENCY} in flight: ${(GETS / (gets.wallMs / 1000)).toFixed(0)} gets/s, p50 ${fmt(pct(gets.latencies, 50))}, p99 ${fmt(pct(gets.latencies, 99))}`);
+
+    for (const [label, query] of [['store', ''], ['watch cache (resourceVersion=0)', '?resourceVersion=0']] as const) {
+      let count = 0;
+      const lists = await pool(10, 1, async () => {
+        const r = await http.request('GET', `/api/v1/namespaces/bench/pods${query}`);
+        count = (JSON.parse(r.text) as { items: unknown[] }).items.length;
+      });
+      console.log(`list ${count} pods from the ${label}: p50 ${fmt(pct(lists.latencies, 50))}, p99 ${fmt(pct(lists.latencies, 99))}`);
+    }
+
+    // Watchers: each its own TLS connection, like separate clients.
+    const list = JSON.parse((await http.request('GET', '/api/v1/namespaces/bench/pods?limit=1')).text) as { metadata: { resourceVersion: string } };
+    const rv = list.metadata.resourceVersion;
+    const sentAt = new Map<string, number>();
+    const lags: number[] = [];
+    const received = new Array<number>(WATCHERS).fill(0);
+    const requests: ClientRequest[] = [];
+    const watchAgent = new https.Agent({ keepAlive: false, maxSockets: Infinity, ca: s.caPem });
+    const connectStart = performance.now();
+    await Promise.all(Array.from({ length: WATCHERS }, (_, w) => new Promise<void>((resolve, reject) => {
+      const req = https.request({
+        host: '127.0.0.1', port: s.port, agent: watchAgent,
+        path: `/api/v1/namespaces/bench/pods?watch=true&resourceVersion=${rv}&labelSelector=app%3Dwatched`,
+        headers: { authorization: `Bearer ${s.token}` },
+      }, (res) => {
+        resolve();
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          buf += d;
+          let i;
+          while ((i = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, i);
+            buf = buf.slice(i + 1);
+            const name = /"name":"(w-\d+)"/.exec(line)?.[1];
+            if (name) {
+              received[w]!++;
+              lags.push(performance.now() - sentAt.get(name)!);
+            }
+          }
+        });
+        res.on('error', () => {});
+      });
+      req.on('error', reject);
+      req.end();
+      requests.push(req);
+    })));
+    console.log(`watch: ${WATCHERS} watchers connected in ${fmt(performance.now() - connectStart)}`);
+    const watchedPod = (name: string) => ({ ...podBody(name), metadata: { name, labels: { app: 'watched' } } });
+    await pool(EVENTS, 8, async (i) => {
+      const name = `w-${i}`;
+      sentAt.set(name, performance.now());
+      const r = await http.request('POST', '/api/v1/namespaces/bench/pods', watchedPod(name));
+      if (r.status !== 201) throw new Error(`create ${name}: ${r.status}`);
+    });
+    const deadline = Date.now() + 60_000;
+    while (received.some((n) => n < EVENTS) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const complete = received.filter((n) => n === EVENTS).length;
+    lags.sort((a, b) => a - b);
+    console.log(`watch: ${EVENTS} events × ${WATCHERS} watchers: ${complete}/${WATCHERS} watchers got every event; delivery lag p50 ${fmt(pct(lags, 50))}, p99 ${fmt(pct(lags, 99))}, max ${fmt(lags[lags.length - 1] ?? NaN)}`);
+    for (const req of requests) req.destroy();
+    watchAgent.destroy();
+  } finally {
+    http.agent.destroy();
+    await s.stop();
+  }
+}
+
+for (const storage of values.storage!.split(',')) {
+  if (storage !== 'sqlite' && storage !== 'memory') throw new Error(`unknown storage ${storage}`);
+  await benchBackend(storage);
+}
