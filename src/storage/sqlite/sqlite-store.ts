@@ -321,6 +321,8 @@ export class SqliteStore implements Store {
    */
   #compactTo(revision: number): Promise<void> {
     const run = this.#compacting.then(async () => {
+      // Compaction writes in its own transactions, not in the writes' open one (whose rollback would undo them).
+      if (this.#batch) this.#commit(this.#batch);
       const target = Math.min(revision, this.#committed);
       if (target > this.#compacted) {
         // Raise the bar first: a watch replay that reads rows being deleted must fail, not skip them.
@@ -330,7 +332,6 @@ export class SqliteStore implements Store {
       let deleted = 0;
       while (this.#cleanedTo < this.#compacted && !this.#closed) {
         const to = Math.min(this.#cleanedTo + COMPACT_BATCH, this.#compacted);
-        // Deletes go in their own transaction, not into the writes' open one (whose rollback would undo them).
         if (this.#batch) this.#commit(this.#batch);
         deleted += this.#log.compactRange(this.#cleanedTo, to, this.#compacted);
         this.#cleanedTo = to;
