@@ -920,8 +920,38 @@ function validatePodIPs(pod: Pod): FieldError[] {
   return errs;
 }
 
+const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
+const DELETION_COST_ANNOTATION = 'controller.kubernetes.io/pod-deletion-cost';
+
+/** ValidatePodSpecificAnnotations: mirror pods need a node; the deletion cost is an int32. */
+function validatePodSpecificAnnotations(pod: Pod): FieldError[] {
+  const errs: FieldError[] = [];
+  const ann = pod.metadata?.annotations ?? {};
+  if (MIRROR_POD_ANNOTATION in ann && !pod.spec?.nodeName) {
+    errs.push(invalid(`metadata.annotations[${MIRROR_POD_ANNOTATION}]`, ann[MIRROR_POD_ANNOTATION], 'must set spec.nodeName if mirror pod annotation is set'));
+  }
+  if (DELETION_COST_ANNOTATION in ann) {
+    const v = ann[DELETION_COST_ANNOTATION]!;
+    const n = Number(v);
+    if (!/^[-+]?\d+$/.test(v) || n < -(2 ** 31) || n > 2 ** 31 - 1) errs.push(invalid(`metadata.annotations[${DELETION_COST_ANNOTATION}]`, v, 'must be a 32bit integer'));
+  }
+  return errs;
+}
+
+/** ValidatePodSpecificAnnotationUpdates: the mirror pod annotation can be neither added, changed nor removed. */
+function validatePodAnnotationUpdates(newPod: Pod, oldPod: Pod): FieldError[] {
+  const errs: FieldError[] = [];
+  const n = newPod.metadata?.annotations ?? {};
+  const o = oldPod.metadata?.annotations ?? {};
+  const path = `metadata.annotations[${MIRROR_POD_ANNOTATION}]`;
+  if (MIRROR_POD_ANNOTATION in o && n[MIRROR_POD_ANNOTATION] !== o[MIRROR_POD_ANNOTATION]) errs.push(forbidden(path, 'may not remove or update mirror pod annotation'));
+  if (MIRROR_POD_ANNOTATION in n && !(MIRROR_POD_ANNOTATION in o)) errs.push(forbidden(path, 'may not add mirror pod annotation'));
+  return errs;
+}
+
 function validatePodMetadataAndSpec(pod: Pod): FieldError[] {
   const errs = validateObjectMeta(pod.metadata, true, nameIsDNSSubdomain);
+  errs.push(...validatePodSpecificAnnotations(pod));
   errs.push(...validatePodSpec(pod.spec));
   const spec = pod.spec ?? ({ containers: [] } as PodSpec);
   if (!spec.serviceAccountName) {
@@ -1009,6 +1039,7 @@ function validateOnlyAddedTolerations(newT: Toleration[] | undefined, oldT: Tole
 export function validatePodUpdate(newPod: Pod, oldPod: Pod): FieldError[] {
   const errs = validateObjectMetaUpdate(newPod.metadata, oldPod.metadata);
   errs.push(...validatePodMetadataAndSpec(newPod));
+  errs.push(...validatePodAnnotationUpdates(newPod, oldPod));
   const ns = newPod.spec ?? ({ containers: [] } as PodSpec);
   const os = oldPod.spec ?? ({ containers: [] } as PodSpec);
   let r = validateContainerUpdates(ns.containers, os.containers, 'spec.containers');
@@ -1081,6 +1112,7 @@ function setOrDelete(o: object, key: string, value: unknown): void {
 export function validatePodEphemeralContainersUpdate(newPod: Pod, oldPod: Pod): FieldError[] {
   const errs = validateObjectMetaUpdate(newPod.metadata, oldPod.metadata);
   errs.push(...validatePodMetadataAndSpec(newPod));
+  errs.push(...validatePodAnnotationUpdates(newPod, oldPod));
   if (oldPod.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined) {
     return [forbidden('', 'static pods do not support ephemeral containers')];
   }
@@ -1114,6 +1146,7 @@ const SYSTEM_POD_CONDITIONS = ['PodScheduled', 'Ready', 'Initialized'];
 /** ValidatePodStatusUpdate (pods/status). */
 export function validatePodStatusUpdate(newPod: Pod, oldPod: Pod): FieldError[] {
   const errs = validateObjectMetaUpdate(newPod.metadata, oldPod.metadata);
+  errs.push(...validatePodAnnotationUpdates(newPod, oldPod));
   (newPod.status?.conditions ?? []).forEach((c: PodCondition, i) => {
     if (!SYSTEM_POD_CONDITIONS.includes(c.type)) errs.push(...validateQualifiedName(c.type, `status.conditions[${i}].Type`));
   });

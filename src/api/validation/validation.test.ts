@@ -114,6 +114,10 @@ test('pod create errors carry Kubernetes field paths and messages', () => {
     },
     { name: 'labels', pod: pod({}, { name: 'p', namespace: 'default', labels: { 'a/b/c': 'x' } }), want: ["metadata.labels: Invalid value: \"a/b/c\": a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"] },
     { name: 'hostAliases', pod: pod({ hostAliases: [{ ip: 'nope', hostnames: ['ok'] }] }), want: ['spec.hostAliases[0].ip: Invalid value: "nope": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'] },
+    {
+      name: 'mirror pod without a node', pod: pod({}, { name: 'p', namespace: 'default', annotations: { 'kubernetes.io/config.mirror': 'abc' } }),
+      want: ['metadata.annotations[kubernetes.io/config.mirror]: Invalid value: "abc": must set spec.nodeName if mirror pod annotation is set'],
+    },
     { name: 'dnsPolicy None without config', pod: pod({ dnsPolicy: 'None' }), want: ['spec.dnsConfig: Required value: must provide `dnsConfig` when `dnsPolicy` is None'] },
   ];
   for (const c of cases) assert.deepEqual(texts(validateObject('pods', c.pod)), c.want, c.name);
@@ -162,6 +166,13 @@ test('pod updates: image, activeDeadlineSeconds and tolerations may change; othe
   const ads = structuredClone(ok);
   ads.spec!.activeDeadlineSeconds = 200;
   assert.deepEqual(texts(validateObjectUpdate('pods', ads, ok)), ['spec.activeDeadlineSeconds: Invalid value: 200: must be less than or equal to previous value']);
+
+  const mirror = structuredClone(old);
+  mirror.metadata!.annotations = { 'kubernetes.io/config.mirror': 'x' };
+  mirror.spec!.nodeName = 'n1';
+  const bare = structuredClone(old);
+  bare.spec!.nodeName = 'n1';
+  assert.ok(texts(validateObjectUpdate('pods', mirror, bare)).includes('metadata.annotations[kubernetes.io/config.mirror]: Forbidden: may not add mirror pod annotation'));
 
   const renamed = structuredClone(old);
   renamed.metadata!.name = 'other';
