@@ -389,3 +389,66 @@ test('a watch from a resourceVersion older than the watch cache holds is an ERRO
     await s.stop();
   }
 });
+
+test('exec upgrades are proxied to the kubelet: the subprotocol and binary frames pass both ways', async () => {
+  const { WebSocketServer, WebSocket } = await import('ws');
+  const s = await startTestServer();
+  const dir = mkdtempSync(join(tmpdir(), 'fake-kubelet-'));
+  const pki = await ensurePki(dir);
+  const kubelet = https.createServer({ cert: pki.certPem, key: pki.keyPem });
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => (protocols.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : false) });
+  const upgrades: { url: string; auth: string }[] = [];
+  kubelet.on('upgrade', (req, socket, head) => {
+    upgrades.push({ url: req.url ?? '', auth: req.headers.authorization ?? '' });
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('message', (data: Buffer) => {
+        // Echo stdin (channel 0) on stdout (channel 1), then report success on channel 3 and close.
+        if (data[0] === 0) {
+          ws.send(Buffer.concat([Buffer.from([1]), data.subarray(1)]));
+          ws.send(Buffer.concat([Buffer.from([3]), Buffer.from('{"metadata":{},"status":"Success"}')]));
+          ws.close(1000);
+        }
+      });
+    });
+  });
+  await new Promise<void>((r) => kubelet.listen(0, '127.0.0.1', r));
+  try {
+    const port = (kubelet.address() as AddressInfo).port;
+    await s.request('POST', '/api/v1/nodes', { metadata: { name: 'node-exec' } });
+    await s.request('PATCH', '/api/v1/nodes/node-exec/status', { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: port } } } }, { 'content-type': 'application/merge-patch+json' });
+    await s.request('POST', '/api/v1/namespaces/default/pods', pod('execme'));
+    await s.request('POST', '/api/v1/namespaces/default/pods/execme/binding', { metadata: { name: 'execme' }, target: { name: 'node-exec' } });
+    const ws = new WebSocket(`wss://127.0.0.1:${s.port}/api/v1/namespaces/default/pods/execme/exec?command=cat&container=c&stdin=true&stdout=true`, ['v5.channel.k8s.io'], {
+      ca: s.caPem, headers: { authorization: `Bearer ${s.token}` },
+    });
+    const frames: Buffer[] = [];
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    ws.on('message', (d: Buffer) => frames.push(d));
+    await new Promise<void>((resolve, reject) => {
+      ws.on('open', () => resolve());
+      ws.on('error', reject);
+    });
+    assert.equal(ws.protocol, 'v5.channel.k8s.io');
+    ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('hello\n')]));
+    assert.equal(await closed, 1000);
+    assert.deepEqual(frames.map((f) => `${f[0]}:${f.subarray(1).toString()}`), ['1:hello\n', '3:{"metadata":{},"status":"Success"}']);
+    assert.equal(upgrades[0]!.url, '/exec/default/execme/c?command=cat&stdin=true&stdout=true');
+    assert.equal(upgrades[0]!.auth, `Bearer ${s.kubeletToken}`);
+    // An unknown container is refused by the API server itself (kubectl then prints the message).
+    const bad = new WebSocket(`wss://127.0.0.1:${s.port}/api/v1/namespaces/default/pods/execme/exec?command=sh&container=nope&stdout=true`, ['v5.channel.k8s.io'], {
+      ca: s.caPem, headers: { authorization: `Bearer ${s.token}` },
+    });
+    const status = await new Promise<number>((resolve) => {
+      bad.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      bad.on('error', () => resolve(-1));
+    });
+    assert.equal(status, 400);
+    assert.equal(upgrades.length, 1, 'the refused request never reached the kubelet');
+  } finally {
+    wss.close();
+    kubelet.close();
+    kubelet.closeAllConnections();
+    rmSync(dir, { recursive: true, force: true });
+    await s.stop();
+  }
+});
