@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { unknownFields, strictDecodingError, hasSchema, decodeError } from './unknown-fields.ts';
+import { unknownFields, strictDecodingError, hasSchema, decodeError, base64ErrorOffset } from './unknown-fields.ts';
 
 test('unknownFields finds misspelled fields with Kubernetes paths', () => {
   const pod = {
@@ -56,4 +56,12 @@ test('decodeError reports what the Go JSON decoder refuses', () => {
     [pod([{ name: 'c', stdin: 'yes' }]), 'json: cannot unmarshal string into Go struct field Container.spec.containers.stdin of type bool'],
   ];
   for (const [obj, want] of cases) assert.equal(decodeError('Pod', obj), want, JSON.stringify(obj));
+});
+
+test('base64 data in secrets and configmap binaryData', () => {
+  const cases: [string, number][] = [['', -1], ['aGVsbG8=', -1], ['aGVsbG8', 4], ['aGV*bG8=', 3], ['aGVsbG8==', 8], ['YQ==', -1], ['Y===', 1], ['aGVs\nbG8=', -1]];
+  for (const [text, want] of cases) assert.equal(base64ErrorOffset(text), want, text);
+  assert.equal(decodeError('Secret', { apiVersion: 'v1', kind: 'Secret', data: { a: 'aGV*bG8=' } }), 'illegal base64 data at input byte 3');
+  assert.equal(decodeError('Secret', { apiVersion: 'v1', kind: 'Secret', data: { a: 'aGVsbG8=' } }), undefined);
+  assert.equal(decodeError('ConfigMap', { apiVersion: 'v1', kind: 'ConfigMap', data: { a: 'not base64 and fine' }, binaryData: { b: '%%' } }), 'illegal base64 data at input byte 0');
 });

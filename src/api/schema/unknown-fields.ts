@@ -99,6 +99,18 @@ export function decodeError(kind: string, obj: unknown): string | undefined {
   if (!root) return undefined;
   try {
     check(obj, root, '', '', '');
+    // []byte fields (secret data, configmap binaryData) must be standard base64.
+    if (isMap(obj) && (obj.kind === 'Secret' || obj.kind === 'ConfigMap' || kind === 'Secret' || kind === 'ConfigMap')) {
+      for (const field of ['data', 'binaryData']) {
+        if (field === 'data' && (obj.kind ?? kind) === 'ConfigMap') continue;
+        const m = obj[field];
+        if (!isMap(m)) continue;
+        for (const v of Object.values(m)) {
+          const bad = typeof v === 'string' ? base64ErrorOffset(v) : -1;
+          if (bad >= 0) throw new DecodeFailure(`illegal base64 data at input byte ${bad}`);
+        }
+      }
+    }
     return undefined;
   } catch (e) {
     if (e instanceof DecodeFailure) return e.message;
@@ -141,4 +153,28 @@ function check(value: unknown, ref: string, structName: string, dotted: string, 
     const fref = fields[k];
     if (fref !== undefined) check(v, fref, name, dotted ? `${dotted}.${k}` : k, k);
   }
+}
+
+/** Offset of the first byte Go's base64.StdEncoding rejects (as its CorruptInputError reports), or -1. */
+export function base64ErrorOffset(text: string): number {
+  const s = text.replace(/[\r\n]/g, '');
+  const n = s.length;
+  const alphabet = /[A-Za-z0-9+/]/;
+  let si = 0;
+  while (si < n) {
+    for (let j = 0; j < 4; j++) {
+      if (si === n) return j === 0 ? -1 : si - j;
+      const c = s[si++]!;
+      if (alphabet.test(c)) continue;
+      if (c !== '=') return si - 1;
+      if (j < 2) return si - 1;
+      if (j === 2) {
+        if (si === n) return n;
+        if (s[si] !== '=') return si - 1;
+        si++;
+      }
+      return si < n ? si : -1;
+    }
+  }
+  return -1;
 }

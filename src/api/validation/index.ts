@@ -12,7 +12,7 @@ import { validateBinding, validatePodCreate, validatePodEphemeralContainersUpdat
 import {
   validateConfigMap, validateConfigMapUpdate, validateDeployment, validateEvent, validateEventsV1Event, validateLease,
   validateNamespace, validateNamespaceUpdate, validateNode, validateNodeUpdate, validateReplicaSet, validateSecret,
-  validateSecretUpdate, validateSelectorImmutable,
+  validateSecretUpdate, validateSelectorImmutable, validateTokenRequest,
 } from './core.ts';
 
 function key(resource: ResourceRef): string {
@@ -86,7 +86,7 @@ export function validateStatusUpdate(resource: ResourceRef, obj: object, old: ob
   }
 }
 
-export { validatePodEphemeralContainersUpdate, validateBinding };
+export { validatePodEphemeralContainersUpdate, validateBinding, validateTokenRequest };
 export { validatePodSpec, POD_UPDATE_FORBIDDEN_MESSAGE, validateResourceRequirements, validateNodeSelector } from './pod.ts';
 export { validateObjectMeta, validateObjectMetaUpdate, validateLabels, validateLabelSelector, deepEqual } from './meta.ts';
 export * from './names.ts';
