@@ -289,7 +289,7 @@ export class EtcdStore implements Store {
     for (let i = start.length - 1; i >= 0; i--) {
       if (start[i]! < 0xff) {
         const end = Buffer.from(start.subarray(0, i + 1));
-        end[i]!++;
+        end[i] = start[i]! + 1;
         return end;
       }
     }
