@@ -79,7 +79,7 @@ test('strategic merge: list merge keys, directives and ordering', () => {
     },
     {
       name: '$retainKeys on a volume switches its source',
-      patch: { spec: { volumes: [{ name: 'data', hostPath: { path: '/tmp' }, $retainKeys: ['hostPath', 'name'] }] } },
+      patch: { spec: { '$setElementOrder/volumes': [{ name: 'data' }], volumes: [{ name: 'data', hostPath: { path: '/tmp' }, emptyDir: null, $retainKeys: ['hostPath', 'name'] }] } },
       check: (o) => assert.deepEqual(o.spec.volumes, [{ name: 'data', hostPath: { path: '/tmp' } }]),
     },
     {

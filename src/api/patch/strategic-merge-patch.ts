@@ -58,9 +58,7 @@ function mergeMap(original: JsonMap, patch: JsonMap, type: string | undefined): 
   if (RETAIN_KEYS in patch) {
     const keep = patch[RETAIN_KEYS];
     if (!Array.isArray(keep)) throw new PatchError(`invalid ${RETAIN_KEYS} directive: must be a list of strings`);
-    for (const k of Object.keys(patch)) {
-      if (!k.startsWith('$') && !keep.includes(k)) throw new PatchError(`The ${RETAIN_KEYS} directive is missing key ${JSON.stringify(k)} that is present in the patch`);
-    }
+    // applyRetainKeysDirective: fields of the original not named are cleared before merging.
     for (const k of Object.keys(original)) if (!keep.includes(k)) delete original[k];
     delete patch[RETAIN_KEYS];
   }
