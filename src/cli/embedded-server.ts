@@ -1,0 +1,109 @@
+/**
+ * An embedded `kubeling server` for CLI commands that need a cluster of their own (`kubeling run`): the same
+ * binary started as a child process on a free loopback port with a temporary data dir, so it is torn down
+ * completely (its own process, its own files) and the CLI talks to it through the API like any client.
+ * The server's logs go to `DIR/server.log`, shown when it fails to start.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '../client/index.ts';
+
+const KUBELING = fileURLToPath(new URL('../cmd/kubeling.ts', import.meta.url));
+
+export interface EmbeddedServerOptions {
+  runtime: 'oci' | 'fake';
+  storage: 'memory' | 'sqlite';
+  /** Keep the data dir here (default: a new temp dir, removed on stop). */
+  dataDir?: string;
+  readyTimeoutMs?: number;
+}
+
+export class EmbeddedServer {
+  readonly dataDir: string;
+  readonly client: Client;
+  readonly url: string;
+  readonly #child: ChildProcess;
+  readonly #ownDir: boolean;
+  readonly #exited: Promise<unknown>;
+
+  private constructor(child: ChildProcess, dataDir: string, ownDir: boolean, url: string, client: Client, exited: Promise<unknown>) {
+    this.#child = child;
+    this.dataDir = dataDir;
+    this.#ownDir = ownDir;
+    this.url = url;
+    this.client = client;
+    this.#exited = exited;
+  }
+
+  static async start(opts: EmbeddedServerOptions): Promise<EmbeddedServer> {
+    const ownDir = opts.dataDir === undefined;
+    const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'kubeling-run-'));
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const logFile = join(dataDir, 'server.log');
+    const log = openSync(logFile, 'a');
+    const child = spawn(
+      process.execPath,
+      [KUBELING, 'server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--storage', opts.storage, '--runtime', opts.runtime],
+      { stdio: ['ignore', 'pipe', log], env: process.env },
+    );
+    closeSync(log);
+    const exited = once(child, 'exit');
+    const cleanup = () => {
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    };
+    let url: string;
+    try {
+      url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        const timer = setTimeout(() => reject(new Error(`the embedded server was not ready after ${(opts.readyTimeoutMs ?? 60_000) / 1000} s`)), opts.readyTimeoutMs ?? 60_000);
+        child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+          out += d;
+          const line = out.split('\n').find((l) => l.startsWith('ready '));
+          if (line) {
+            clearTimeout(timer);
+            resolve(line.split(/\s+/)[1]!);
+          }
+        });
+        child.once('exit', (code, signal) => {
+          clearTimeout(timer);
+          reject(new Error(`the embedded server exited (${code ?? signal}) before it was ready`));
+        });
+      });
+    } catch (err) {
+      child.kill('SIGKILL');
+      await exited;
+      const tail = safeRead(logFile).split('\n').slice(-20).join('\n');
+      cleanup();
+      throw new Error(`${(err as Error).message}\n${tail}`, { cause: err });
+    }
+    const client = await Client.fromKubeconfig(join(dataDir, 'kubeconfig.yaml'), { userAgent: 'kubeling-run' });
+    return new EmbeddedServer(child, dataDir, ownDir, url, client, exited);
+  }
+
+  /** SIGTERM and wait (SIGKILL after `graceMs`); removes the data dir if it made it. */
+  async stop(graceMs = 15_000): Promise<void> {
+    this.client.close();
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGTERM');
+    const timer = setTimeout(() => this.#child.kill('SIGKILL'), graceMs);
+    await this.#exited;
+    clearTimeout(timer);
+    if (this.#ownDir) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  /** Stops at once (second Ctrl-C). */
+  kill(): void {
+    this.#child.kill('SIGKILL');
+  }
+}
+
+function safeRead(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}

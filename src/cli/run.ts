@@ -1,0 +1,204 @@
+/**
+ * `kubeling run FILE.yaml`: the quickest way to try a pod (DESIGN.md). Starts an embedded server with a local
+ * node, creates the file's objects, prints each pod's status as `kubectl get pods -w` would and the
+ * containers' logs as they come, and tears everything down (pods deleted gracefully, then the server
+ * stopped and its data removed) on Ctrl-C or once every pod of the file has completed.
+ *
+ * Exit status: 0 when all pods Succeeded, 1 when one Failed or something went wrong, 130 after Ctrl-C,
+ * 2 for usage errors.
+ */
+import type { KubeObject, Pod } from '../api/index.ts';
+import { podSummary } from '../api/index.ts';
+import { Informer, isAlreadyExists, isNotFound, type Client } from '../client/index.ts';
+import { EmbeddedServer } from './embedded-server.ts';
+import { LogFollower } from './log-follower.ts';
+import { readManifests, type Manifest } from './manifests.ts';
+
+export const RUN_USAGE = 'usage: kubeling run FILE.yaml [--runtime oci|fake] [--storage memory|sqlite] [--data-dir DIR]';
+
+interface RunOptions {
+  file: string;
+  runtime: 'oci' | 'fake';
+  storage: 'memory' | 'sqlite';
+  dataDir?: string;
+}
+
+export function parseRunFlags(argv: string[]): RunOptions | string {
+  const o: Partial<RunOptions> = { runtime: 'oci', storage: 'memory' };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = () => inline ?? argv[++i];
+    if (flag === '--runtime') {
+      const v = value();
+      if (v !== 'oci' && v !== 'fake') return `invalid value for --runtime: ${JSON.stringify(v ?? '')} (want oci or fake)`;
+      o.runtime = v;
+    } else if (flag === '--storage') {
+      const v = value();
+      if (v !== 'memory' && v !== 'sqlite') return `invalid value for --storage: ${JSON.stringify(v ?? '')} (want memory or sqlite)`;
+      o.storage = v;
+    } else if (flag === '--data-dir') {
+      const v = value();
+      if (!v) return 'flag needs a value: --data-dir';
+      o.dataDir = v;
+    } else if (flag.startsWith('-') && flag !== '-') {
+      return `unknown flag: ${flag}`;
+    } else if (o.file === undefined) {
+      o.file = arg;
+    } else {
+      return `unexpected argument ${JSON.stringify(arg)} (one file at a time)`;
+    }
+  }
+  if (!o.file) return 'a manifest file is required';
+  return o as RunOptions;
+}
+
+const isTerminal = (pod: Pod) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${line}\n`);
+
+export async function runRun(argv: string[]): Promise<number> {
+  const opts = parseRunFlags(argv);
+  if (typeof opts === 'string') {
+    err(`kubeling run: ${opts}`);
+    err(RUN_USAGE);
+    return 2;
+  }
+  let manifests: Manifest[];
+  try {
+    manifests = await readManifests(opts.file);
+  } catch (e) {
+    err(`kubeling run: ${(e as Error).message}`);
+    return 1;
+  }
+
+  const stop = new AbortController();
+  let interrupted = false;
+  let server: EmbeddedServer | undefined;
+  const onSignal = () => {
+    if (interrupted) {
+      server?.kill();
+      process.exit(130);
+    }
+    interrupted = true;
+    err('\nstopping (Ctrl-C again to stop at once)...');
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    err(`starting an embedded server (runtime ${opts.runtime}, storage ${opts.storage})...`);
+    server = await EmbeddedServer.start({ runtime: opts.runtime, storage: opts.storage, dataDir: opts.dataDir });
+    if (stop.signal.aborted) return 130;
+    const created = await applyAll(server.client, manifests);
+    const pods = created.filter((c) => c.resource.plural === 'pods').map((c) => c.object as Pod);
+    let code = 0;
+    if (pods.length === 0) out('no pods in the file; the objects were created, nothing to watch');
+    else code = await watchPods(server.client, pods, stop.signal);
+    await teardown(server.client, created);
+    return interrupted ? 130 : code;
+  } catch (e) {
+    err(`kubeling run: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    await server?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Creates the objects in file order (namespaces first), retrying while the namespace's service account appears. */
+async function applyAll(client: Client, manifests: Manifest[]): Promise<Manifest[]> {
+  const ordered = [...manifests].sort((a, b) => Number(b.resource.kind === 'Namespace') - Number(a.resource.kind === 'Namespace'));
+  const created: Manifest[] = [];
+  for (const m of ordered) {
+    const ns = m.resource.namespaced ? m.object.metadata?.namespace || 'default' : undefined;
+    const rc = client.resource<KubeObject>(m.resource, ns);
+    let obj: KubeObject | undefined;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        obj = await rc.create(m.object);
+        break;
+      } catch (e) {
+        if (isAlreadyExists(e)) throw new Error(`${m.resource.singular}/${m.object.metadata?.name} already exists`, { cause: e });
+        // A new namespace gets its default service account a moment later; the API rejects pods until then.
+        if (attempt < 50 && /serviceaccount/i.test((e as Error).message)) {
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
+        throw new Error(`creating ${m.resource.singular} ${m.object.metadata?.name ?? ''}: ${(e as Error).message}`, { cause: e });
+      }
+    }
+    out(`${m.resource.singular}/${obj.metadata?.name} created`);
+    created.push({ object: obj, resource: m.resource });
+  }
+  return created;
+}
+
+/** Prints status rows and logs until every pod is terminal (or the signal aborts); returns the exit code. */
+async function watchPods(client: Client, pods: Pod[], signal: AbortSignal): Promise<number> {
+  const watching = new Map(pods.map((p) => [`${p.metadata!.namespace}/${p.metadata!.name}`, p]));
+  const done = new AbortController();
+  const both = AbortSignal.any([signal, done.signal]);
+  const informer = new Informer<Pod>(client.resource<Pod>('pods'));
+  const logs = new LogFollower(client, out, signal);
+  const last = new Map<string, string>();
+  const width = Math.max(4, ...pods.map((p) => p.metadata!.name!.length)) + 3;
+  out(`${'NAME'.padEnd(width)}${'READY'.padEnd(8)}${'STATUS'.padEnd(22)}RESTARTS`);
+  const show = (pod: Pod) => {
+    const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+    if (!watching.has(key)) return;
+    watching.set(key, pod);
+    const s = podSummary(pod);
+    const row = `${pod.metadata!.name!.padEnd(width)}${s.ready.padEnd(8)}${s.status.padEnd(22)}${s.restarts}`;
+    if (last.get(key) !== row) {
+      last.set(key, row);
+      out(row);
+    }
+    logs.observe(pod);
+    if ([...watching.values()].every(isTerminal)) done.abort();
+  };
+  informer.onAdd(show).onUpdate((_old, pod) => show(pod)).onDelete((pod) => {
+    const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+    if (watching.has(key) && !signal.aborted) {
+      out(`${pod.metadata!.name!.padEnd(width)}(deleted)`);
+      watching.set(key, { ...pod, status: { ...pod.status, phase: 'Failed' } });
+      if ([...watching.values()].every(isTerminal)) done.abort();
+    }
+  });
+  await informer.run(both);
+  if (signal.aborted) return 130;
+  // Let the last log lines of completed containers arrive.
+  await logs.drain(2000);
+  const failed = [...watching.values()].filter((p) => p.status?.phase === 'Failed');
+  out(failed.length === 0 ? 'all pods completed' : `${failed.length} pod(s) failed: ${failed.map((p) => p.metadata?.name).join(', ')}`);
+  return failed.length === 0 ? 0 : 1;
+}
+
+/** Deletes what was created (pods gracefully, waiting until they are gone), newest first. */
+async function teardown(client: Client, created: Manifest[]): Promise<void> {
+  const pods: { ns: string; name: string }[] = [];
+  for (const m of [...created].reverse()) {
+    if (m.resource.kind === 'Namespace') continue;
+    const ns = m.resource.namespaced ? m.object.metadata?.namespace : undefined;
+    const name = m.object.metadata!.name!;
+    try {
+      await client.resource(m.resource, ns).delete(name);
+      if (m.resource.plural === 'pods') pods.push({ ns: ns!, name });
+    } catch (e) {
+      if (!isNotFound(e)) err(`deleting ${m.resource.singular}/${name}: ${(e as Error).message}`);
+    }
+  }
+  const deadline = Date.now() + 45_000;
+  for (const p of pods) {
+    while (Date.now() < deadline) {
+      try {
+        await client.resource('pods', p.ns).get(p.name);
+      } catch (e) {
+        if (isNotFound(e)) break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  if (pods.length > 0) out(`deleted ${pods.length} pod(s)`);
+}

@@ -1,0 +1,120 @@
+/**
+ * `kubeling run FILE.yaml` end to end on the fake runtime: it starts its own server, creates the file's
+ * objects, prints status rows and container logs, exits 0 when every pod succeeded (1 when one failed), and
+ * on Ctrl-C deletes its pods, stops the server and exits 130, leaving no process or temp dir behind.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KUBELING_BIN, waitForOutput } from './helpers/server.ts';
+
+function manifest(dir: string, name: string, text: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+function run(args: string[]) {
+  const child = spawn(process.execPath, [KUBELING_BIN, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+test('runs a pod to completion, with its status rows and logs, and exits 0', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubeling-run-e2e-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = manifest(dir, 'job.yaml', `apiVersion: v1
+kind: Pod
+metadata:
+  name: hello
+spec:
+  restartPolicy: Never
+  containers:
+  - name: say
+    image: busybox:1.35
+    command: ["sh", "-c", "echo hello from kubeling; exit 0"]
+`);
+  const r = run([file, '--runtime', 'fake']);
+  const code = await r.exited;
+  assert.equal(code, 0, r.err());
+  const lines = r.out().split('\n');
+  assert.equal(lines[0], 'pod/hello created');
+  assert.match(lines[1]!, /^NAME\s+READY\s+STATUS\s+RESTARTS$/);
+  assert.ok(lines.some((l) => /^hello\s+0\/1\s+Pending\s+0$/.test(l)), r.out());
+  assert.ok(lines.some((l) => /^hello\s+0\/1\s+Completed\s+0$/.test(l)), r.out());
+  assert.ok(lines.includes('[hello/say] hello from kubeling'), r.out());
+  assert.ok(lines.includes('all pods completed'));
+});
+
+test('a failing pod makes it exit 1', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubeling-run-e2e-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = manifest(dir, 'fail.yaml', `apiVersion: v1
+kind: Pod
+metadata:
+  name: broken
+spec:
+  restartPolicy: Never
+  containers:
+  - name: c
+    image: busybox:1.35
+    command: ["sh", "-c", "exit 3"]
+`);
+  const r = run([file, '--runtime', 'fake']);
+  assert.equal(await r.exited, 1, r.err());
+  assert.match(r.out(), /^broken\s+0\/1\s+Error\s+0$/m);
+  assert.match(r.out(), /1 pod\(s\) failed: broken/);
+});
+
+test('Ctrl-C deletes the pods, stops the embedded server and exits 130', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubeling-run-e2e-'));
+  const data = join(dir, 'data');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = manifest(dir, 'long.yaml', `apiVersion: v1
+kind: Namespace
+metadata:
+  name: demo
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: server
+  namespace: demo
+spec:
+  containers:
+  - name: web
+    image: busybox:1.35
+    command: ["sh", "-c", "echo serving; sleep 3600"]
+`);
+  const r = run([file, '--runtime', 'fake', '--data-dir', data]);
+  await waitForOutput(r.child.stdout, /\[server\/web\] serving/, 60_000);
+  assert.match(r.out(), /^namespace\/demo created$/m);
+  assert.match(r.out(), /^server\s+1\/1\s+Running\s+0$/m);
+  r.child.kill('SIGINT');
+  assert.equal(await r.exited, 130, r.err());
+  assert.match(r.out(), /deleted 1 pod\(s\)/);
+  // --data-dir given: kept, and the server wrote its log there; no server process is left (it was awaited).
+  assert.ok(existsSync(join(data, 'server.log')));
+});
+
+test('bad input: a missing file and an unknown kind are one-line errors', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubeling-run-e2e-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const missing = run([join(dir, 'nope.yaml')]);
+  assert.equal(await missing.exited, 1);
+  assert.match(missing.err(), /kubeling run: .*nope\.yaml: no such file/);
+  const widget = run([manifest(dir, 'w.yaml', 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n')]);
+  assert.equal(await widget.exited, 1);
+  assert.match(widget.err(), /no resource serves example\.com\/v1 Widget/);
+  const usage = run([]);
+  assert.equal(await usage.exited, 2);
+  assert.match(usage.err(), /a manifest file is required/);
+});
