@@ -6,7 +6,6 @@
 import { runServer } from './server.ts';
 import { runImage } from './image.ts';
 import { runRun } from '../cli/run.ts';
-import { runRun } from '../cli/run.ts';
 import { runAgent } from './agent.ts';
 
 const USAGE = 'usage: kubeling server [--data-dir DIR] [--listen HOST:PORT] [--storage sqlite|memory] [--runtime oci|fake] [--no-agent] [--node-name N] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--node-taint k=v:Effect,...]';
@@ -14,7 +13,6 @@ const USAGE = 'usage: kubeling server [--data-dir DIR] [--listen HOST:PORT] [--s
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   server: runServer,
   image: runImage,
-  run: runRun,
   run: runRun,
   agent: runAgent,
 };
