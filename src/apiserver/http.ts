@@ -5,7 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { badRequest, ApiError, type Status } from './status.ts';
+import { badRequest, ApiError, unsupportedMediaType, type Status } from './status.ts';
+import { decodeProtobuf, PROTOBUF_MEDIA_TYPE } from './protobuf/decode.ts';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -24,9 +25,17 @@ export function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-/** Parses a JSON (or, for YAML media types, YAML) object body; a 400 for anything else. */
+/** Parses a JSON, YAML or Kubernetes protobuf object body; a 400 when it does not decode, 415 for other types. */
 export function parseObjectBody(body: Buffer, contentType: string | undefined): Record<string, unknown> {
   const type = mediaType(contentType);
+  if (type === PROTOBUF_MEDIA_TYPE) {
+    try {
+      return decodeProtobuf(body);
+    } catch (err) {
+      throw badRequest(`the request body could not be decoded as protobuf: ${(err as Error).message}`);
+    }
+  }
+  if (type !== '' && type !== 'application/json' && !type.endsWith('yaml') && !type.endsWith('+json')) throw unsupportedMediaType(contentType ?? '');
   const text = body.toString('utf8');
   if (text.trim() === '') throw badRequest('the request body is empty');
   let value: unknown;

@@ -175,4 +175,20 @@ count: 2
     const refused = await s.kubectl(['delete', 'namespace', 'kube-system']);
     assert.match(refused.stderr, /Error from server \(Forbidden\): namespaces "kube-system" is forbidden: this namespace may not be deleted/);
   });
+
+  test('kubectl create namespace/configmap/secret/deployment (protobuf bodies) work', async () => {
+    assert.match(await ok(['create', 'namespace', 'proto']), /^namespace\/proto created$/m);
+    assert.match(await ok(['create', 'configmap', 'cfg', '-n', 'proto', '--from-literal=mode=fast']), /^configmap\/cfg created$/m);
+    assert.match(await ok(['create', 'secret', 'generic', 'pw', '-n', 'proto', '--from-literal=password=hunter2']), /^secret\/pw created$/m);
+    assert.match(await ok(['create', 'deployment', 'web', '-n', 'proto', '--image=busybox:1.35', '--replicas=0']), /^deployment\.apps\/web created$/m);
+    const cfg = JSON.parse(await ok(['get', 'configmap', 'cfg', '-n', 'proto', '-o', 'json']));
+    assert.deepEqual(cfg.data, { mode: 'fast' });
+    const pw = JSON.parse(await ok(['get', 'secret', 'pw', '-n', 'proto', '-o', 'json']));
+    assert.equal(Buffer.from(pw.data.password, 'base64').toString(), 'hunter2');
+    assert.equal(pw.type, 'Opaque');
+    const deploy = JSON.parse(await ok(['get', 'deployment', 'web', '-n', 'proto', '-o', 'json']));
+    assert.equal(deploy.spec.replicas, 0, 'an explicit 0 survives protobuf decoding');
+    assert.equal(deploy.spec.template.spec.containers[0].image, 'busybox:1.35');
+    assert.equal(deploy.spec.template.spec.containers[0].stdin, undefined, 'empty non-pointer fields are omitted as in JSON');
+  });
 });
