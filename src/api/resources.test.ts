@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RESOURCES, findResource, findResourceByKind, resolveResource, findSubresource } from './resources.ts';
+import { RESOURCES, findResource, findResourceByKind, resolveResource, findSubresource, qualifiedKind, qualifiedResource } from './resources.ts';
 import { groupDiscovery, apiResourceList, apiGroups } from './discovery.ts';
 
 test('findResource by group/version and plural', () => {
@@ -42,6 +42,9 @@ test('resolveResource accepts what users type', () => {
   }
   assert.equal(resolveResource('nope'), undefined);
   assert.equal(findResourceByKind('apps/v1', 'ReplicaSet')?.plural, 'replicasets');
+  assert.equal(qualifiedKind(findResource('v1', 'pods')!), 'Pod');
+  assert.equal(qualifiedKind(findResource('apps/v1', 'deployments')!), 'Deployment.apps');
+  assert.equal(qualifiedResource(findResource('coordination.k8s.io/v1', 'leases')!), 'leases.coordination.k8s.io');
 });
 
 test('discovery documents', () => {

@@ -150,3 +150,13 @@ export function toResourceInfo(ref: ResourceRef): ResourceInfo {
   if (!r) throw new Error(`unknown resource ${JSON.stringify(ref)}`);
   return r;
 }
+
+/** GroupKind.String(): `Pod` for the core group, `Deployment.apps` otherwise (the kind in 422 messages). */
+export function qualifiedKind(info: ResourceInfo): string {
+  return info.group ? `${info.kind}.${info.group}` : info.kind;
+}
+
+/** GroupResource.String(): `pods`, `deployments.apps` (the resource in 404/409 messages). */
+export function qualifiedResource(info: ResourceInfo): string {
+  return info.group ? `${info.plural}.${info.group}` : info.plural;
+}
