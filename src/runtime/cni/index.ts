@@ -1,0 +1,3 @@
+/** Pod networking for the oci backend: CNI plugin invocation and pinned network namespaces. */
+export { CniNetwork, CniError, type CniConfig, type CniAttachment, type CniPortMapping, type CniResult } from './cni.ts';
+export { createNetns, deleteNetns, netnsPath, NETNS_DIR } from './netns.ts';

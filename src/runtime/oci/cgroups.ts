@@ -1,0 +1,150 @@
+/**
+ * Cgroups for pods and containers on both layouts a node may have: cgroup v2 (one unified tree under
+ * /sys/fs/cgroup) and v1, also "hybrid" v1 (one tree per controller plus a cgroup2 mount at unified/). crun
+ * creates and removes each container's own cgroup (`cgroupsPath` = `<pod cgroup>/<container id>`); this
+ * module owns the pod-level cgroup: its limits, reading OOM kills and the pids of a cgroup, and removing the
+ * pod cgroup in every hierarchy so nothing is left behind.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RuntimeError, type LinuxResources } from '../runtime.ts';
+
+export interface CgroupLayout {
+  version: 1 | 2;
+  root: string;
+  /** Every hierarchy mount directory (v1: one per controller, plus `unified` and named ones). */
+  hierarchies: string[];
+}
+
+export function detectCgroupLayout(root = '/sys/fs/cgroup'): CgroupLayout {
+  if (existsSync(join(root, 'cgroup.controllers'))) return { version: 2, root, hierarchies: [root] };
+  const hierarchies: string[] = [];
+  for (const name of readdirSync(root)) {
+    const dir = join(root, name);
+    if (existsSync(join(dir, 'cgroup.procs'))) hierarchies.push(dir);
+  }
+  return { version: 1, root, hierarchies };
+}
+
+/** A safe relative cgroup path: no leading slash, no `..`, no empty parts. */
+export function normaliseCgroupPath(path: string): string {
+  const parts = path.split('/').filter(Boolean);
+  if (parts.some((p) => p === '..' || p === '.')) throw new RuntimeError('InvalidArgument', `invalid cgroup path ${JSON.stringify(path)}`);
+  return parts.join('/');
+}
+
+function controllerDir(layout: CgroupLayout, controller: string, path: string): string {
+  return layout.version === 2 ? join(layout.root, path) : join(layout.root, controller, path);
+}
+
+async function writeIfPresent(file: string, value: string): Promise<void> {
+  try {
+    await writeFile(file, value);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+/** Enables `controllers` in the subtree of every ancestor of `path` (v2 needs it before limits can be set). */
+async function enableControllers(layout: CgroupLayout, path: string, controllers: string[]): Promise<void> {
+  const parts = path.split('/');
+  let dir = layout.root;
+  for (let i = 0; i < parts.length; i++) {
+    const available = (await readFile(join(dir, 'cgroup.controllers'), 'utf8').catch(() => '')).split(/\s+/);
+    const want = controllers.filter((c) => available.includes(c));
+    if (want.length) await writeFile(join(dir, 'cgroup.subtree_control'), want.map((c) => `+${c}`).join(' ')).catch(() => {});
+    dir = join(dir, parts[i]!);
+    await mkdir(dir, { recursive: true });
+  }
+}
+
+/** Creates the pod cgroup and applies pod-level limits. */
+export async function setupPodCgroup(layout: CgroupLayout, path: string, r: LinuxResources | undefined): Promise<void> {
+  if (layout.version === 2) {
+    await enableControllers(layout, path, ['cpu', 'memory', 'pids', 'cpuset']);
+    const dir = join(layout.root, path);
+    await mkdir(dir, { recursive: true });
+    if (!r) return;
+    if (r.memoryLimitInBytes) await writeIfPresent(join(dir, 'memory.max'), String(r.memoryLimitInBytes));
+    if (r.cpuQuota && r.cpuQuota > 0) await writeIfPresent(join(dir, 'cpu.max'), `${r.cpuQuota} ${r.cpuPeriod || 100000}`);
+    if (r.cpuShares) await writeIfPresent(join(dir, 'cpu.weight'), String(sharesToWeight(r.cpuShares)));
+    if (r.pidsLimit && r.pidsLimit > 0) await writeIfPresent(join(dir, 'pids.max'), String(r.pidsLimit));
+    return;
+  }
+  await Promise.all(layout.hierarchies.map((h) => mkdir(join(h, path), { recursive: true })));
+  if (!r) return;
+  if (r.memoryLimitInBytes) await writeIfPresent(join(controllerDir(layout, 'memory', path), 'memory.limit_in_bytes'), String(r.memoryLimitInBytes));
+  if (r.cpuShares) await writeIfPresent(join(controllerDir(layout, 'cpu', path), 'cpu.shares'), String(r.cpuShares));
+  if (r.cpuQuota && r.cpuQuota > 0) {
+    await writeIfPresent(join(controllerDir(layout, 'cpu', path), 'cpu.cfs_period_us'), String(r.cpuPeriod || 100000));
+    await writeIfPresent(join(controllerDir(layout, 'cpu', path), 'cpu.cfs_quota_us'), String(r.cpuQuota));
+  }
+  if (r.pidsLimit && r.pidsLimit > 0) await writeIfPresent(join(controllerDir(layout, 'pids', path), 'pids.max'), String(r.pidsLimit));
+}
+
+/** crun's and the kubelet's conversion from v1 shares (2..262144) to v2 weight (1..10000). */
+export function sharesToWeight(shares: number): number {
+  return Math.floor(1 + ((Math.min(Math.max(shares, 2), 262144) - 2) * 9999) / 262142);
+}
+
+/** Whether the kernel OOM-killed a process in the cgroup (v2 memory.events, v1 memory.oom_control). */
+export function cgroupOomKilled(layout: CgroupLayout, path: string): boolean {
+  try {
+    if (layout.version === 2) {
+      const m = /^oom_kill (\d+)$/m.exec(readFileSync(join(layout.root, path, 'memory.events'), 'utf8'));
+      return !!m && Number(m[1]) > 0;
+    }
+    const text = readFileSync(join(layout.root, 'memory', path, 'memory.oom_control'), 'utf8');
+    const m = /^oom_kill (\d+)$/m.exec(text);
+    return !!m && Number(m[1]) > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Host pids of every process in a cgroup (empty when the cgroup is gone). */
+export async function cgroupPids(layout: CgroupLayout, path: string): Promise<number[]> {
+  const dirs = layout.version === 2 ? [join(layout.root, path)] : [join(layout.root, 'pids', path), join(layout.root, 'memory', path)];
+  for (const dir of dirs) {
+    try {
+      const text = await readFile(join(dir, 'cgroup.procs'), 'utf8');
+      return text.split('\n').filter(Boolean).map(Number);
+    } catch {}
+  }
+  return [];
+}
+
+async function rmdirTree(dir: string): Promise<void> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  await Promise.all(entries.filter((e) => e.isDirectory()).map((e) => rmdirTree(join(dir, e.name))));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await rmdir(dir);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      // EBUSY: a process that was just killed has not left the cgroup yet.
+      if (code !== 'EBUSY' || attempt >= 100) throw err;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
+/** Removes a cgroup (and any child cgroups left behind) in every hierarchy. */
+export async function removeCgroup(layout: CgroupLayout, path: string): Promise<void> {
+  if (!path) return;
+  await Promise.all(layout.hierarchies.map((h) => rmdirTree(join(h, path))));
+}
+
+/** Whether the cgroup exists in any hierarchy (tests use this to prove nothing is left). */
+export function cgroupExists(layout: CgroupLayout, path: string): boolean {
+  return layout.hierarchies.some((h) => existsSync(join(h, path)));
+}

@@ -1,0 +1,128 @@
+/**
+ * Shared set-up for the oci integration tests and the runtime benchmark: prerequisites (root, crun, conmon,
+ * catatonit, CNI plugins, cgroups crun accepts), a data dir with the busybox test image imported, a bridge
+ * name and pod subnet unique to this process (parallel test files don't collide), and a cleanup that removes
+ * the bridge and the data dir.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OciImageService } from '../../src/runtime/images/index.ts';
+import { OciRuntime } from '../../src/runtime/oci/index.ts';
+import type { ContainerConfig, PodSandboxConfig } from '../../src/runtime/runtime.ts';
+import { BUSYBOX_IMAGE, ensureBusyboxArchive } from '../fixtures/busybox.ts';
+
+export { BUSYBOX_IMAGE };
+
+function has(bin: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Why the oci tests cannot run here, or false. */
+export function ociSkipReason(): string | false {
+  if (process.platform !== 'linux') return 'needs Linux';
+  if (process.getuid?.() !== 0) return 'needs root';
+  for (const b of ['crun', 'conmon', 'catatonit', 'ip', 'mount', 'nsenter', 'busybox']) if (!has(b)) return `needs ${b} in PATH (scripts/setup-host.sh)`;
+  if (!['/usr/lib/cni/bridge', '/opt/cni/bin/bridge'].some(existsSync)) return 'needs the CNI plugins (containernetworking-plugins)';
+  if (existsSync('/sys/fs/cgroup/unified') && existsSync('/sys/fs/cgroup/memory') && !existsSync('/sys/fs/cgroup/hugetlb/cgroup.procs')) {
+    return 'crun needs the hugetlb cgroup mounted on this hybrid cgroup host (scripts/setup-host.sh)';
+  }
+  return false;
+}
+
+export interface OciTestEnv {
+  runtime: OciRuntime;
+  images: OciImageService;
+  root: string;
+  bridge: string;
+  podCidr: string;
+  gateway: string;
+  logDir: string;
+  newRuntime(): OciRuntime;
+  cleanup(): Promise<void>;
+}
+
+/** A runtime over a fresh data dir, with a bridge and a /24 from 10.200-250.x chosen by pid. */
+export async function makeOciEnv(label: string): Promise<OciTestEnv> {
+  const root = mkdtempSync(join(tmpdir(), `kubeling-oci-${label}-`));
+  const n = (process.pid * 7 + label.length * 131 + Math.floor(Math.random() * 1000)) % 250;
+  const bridge = `klt${process.pid % 100000}${label.slice(0, 4)}`.slice(0, 15);
+  const podCidr = `10.${200 + (n % 50)}.${n}.0/24`;
+  const gateway = podCidr.replace(/0\/24$/, '1');
+  const images = new OciImageService({ root: join(root, 'images') });
+  await images.importArchive(await ensureBusyboxArchive());
+  const make = () => new OciRuntime({ root: join(root, 'runtime'), runtime: 'crun', cni: { bridge, podCidr }, images });
+  const runtime = make();
+  const made: OciRuntime[] = [runtime];
+  return {
+    runtime,
+    images,
+    root,
+    bridge,
+    podCidr,
+    gateway,
+    logDir: join(root, 'logs'),
+    newRuntime() {
+      const r = make();
+      made.push(r);
+      return r;
+    },
+    async cleanup() {
+      for (const r of made) {
+        for (const s of await r.listPodSandbox().catch(() => [])) await r.removePodSandbox(s.id).catch(() => {});
+        r.close();
+      }
+      spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+let seq = 0;
+
+export function sandboxConfig(env: OciTestEnv, over: Partial<PodSandboxConfig> & { name?: string } = {}): PodSandboxConfig {
+  const n = ++seq;
+  const name = over.name ?? `pod${n}`;
+  const uid = `11111111-2222-4333-8444-${String(process.pid).padStart(6, '0')}${String(n).padStart(6, '0')}`;
+  const { name: _ignored, ...rest } = over;
+  return {
+    metadata: { name, uid, namespace: 'default', attempt: 0 },
+    hostname: name,
+    logDirectory: join(env.logDir, `default_${name}_${uid}`),
+    portMappings: [],
+    labels: { pod: name },
+    annotations: {},
+    linux: { namespaceOptions: { network: 'pod', pid: 'container', ipc: 'pod' }, sysctls: {} },
+    ...rest,
+  };
+}
+
+export function containerConfig(name: string, command: string[], over: Partial<ContainerConfig> = {}): ContainerConfig {
+  return {
+    metadata: { name, attempt: 0 },
+    image: BUSYBOX_IMAGE,
+    command,
+    args: [],
+    envs: [],
+    mounts: [],
+    labels: {},
+    annotations: {},
+    logPath: `${name}/0.log`,
+    stdin: false,
+    stdinOnce: false,
+    tty: false,
+    linux: { securityContext: { namespaceOptions: { network: 'pod', pid: 'container', ipc: 'pod' } } },
+    ...over,
+  };
+}
+
+/** Lines of `ps` on the host that mention `needle` (processes left behind). */
+export function hostProcessesMatching(needle: string): string[] {
+  const out = execFileSync('ps', ['-eo', 'pid,stat,args'], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l.includes(needle) && !l.includes('ps -eo'));
+}
+
+export function mountsMatching(needle: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(needle));
+}
