@@ -394,6 +394,12 @@ function validateVolumeMounts(mounts: VolumeMount[] | undefined, devices: { name
 }
 
 const STANDARD_CONTAINER_RESOURCES = ['cpu', 'memory', 'ephemeral-storage'];
+/** helper.IsStandardResourceName: the names ResourceList keys may use without a domain. */
+const STANDARD_RESOURCES = [
+  'cpu', 'memory', 'ephemeral-storage', 'pods', 'services', 'replicationcontrollers', 'resourcequotas', 'secrets', 'configmaps',
+  'persistentvolumeclaims', 'storage', 'requests.cpu', 'requests.memory', 'requests.storage', 'requests.ephemeral-storage',
+  'limits.cpu', 'limits.memory', 'limits.ephemeral-storage', 'services.nodeports', 'services.loadbalancers',
+];
 
 function isNativeResource(name: string): boolean {
   return !name.includes('/') || name.includes('kubernetes.io/');
@@ -410,7 +416,12 @@ export function validateResourceRequirements(r: ResourceRequirements | undefined
   const limits = r?.limits ?? {};
   const requests = r?.requests ?? {};
   const checkName = (name: string, p: string) => {
-    for (const m of validateQualifiedName(name, p)) errs.push(m);
+    const qn = validateQualifiedName(name, p);
+    errs.push(...qn);
+    if (qn.length) return;
+    if (!name.includes('/') && !STANDARD_RESOURCES.includes(name) && !isHugePageResource(name)) {
+      errs.push(invalid(p, name, 'must be a standard resource type or fully qualified'));
+    }
     if (!name.includes('/')) {
       if (!STANDARD_CONTAINER_RESOURCES.includes(name) && !isHugePageResource(name)) errs.push(invalid(p, name, 'must be a standard resource for containers'));
     } else if (!isNativeResource(name) && name.startsWith('requests.')) {

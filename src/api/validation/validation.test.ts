@@ -78,6 +78,19 @@ test('pod create errors carry Kubernetes field paths and messages', () => {
       want: ['spec.containers[0].resources.requests: Invalid value: "2": must be less than or equal to cpu limit of 1'],
     },
     {
+      name: 'unknown resource names',
+      pod: pod({ containers: [{ name: 'c', image: 'x:1', resources: { limits: { gpu: '1', pods: '1' } } }] }),
+      want: [
+        'spec.containers[0].resources.limits[gpu]: Invalid value: "gpu": must be a standard resource type or fully qualified',
+        'spec.containers[0].resources.limits[gpu]: Invalid value: "gpu": must be a standard resource for containers',
+        'spec.containers[0].resources.limits[pods]: Invalid value: "pods": must be a standard resource for containers',
+        // defaulting copied the limits into requests, which are checked too
+        'spec.containers[0].resources.requests[gpu]: Invalid value: "gpu": must be a standard resource type or fully qualified',
+        'spec.containers[0].resources.requests[gpu]: Invalid value: "gpu": must be a standard resource for containers',
+        'spec.containers[0].resources.requests[pods]: Invalid value: "pods": must be a standard resource for containers',
+      ],
+    },
+    {
       name: 'env name and value source',
       pod: pod({ containers: [{ name: 'c', image: 'x:1', env: [{ name: 'A=B' }, { name: 'X', value: 'y', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }, { name: 'Y', valueFrom: { fieldRef: { fieldPath: 'spec.nope' } } }] }] }),
       want: [
