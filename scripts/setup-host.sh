@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(crun runc conmon catatonit containernetworking-plugins busybox-static skopeo umoci docker-registry
-  etcd-server iptables iproute2 util-linux tmux podman attr)
+  etcd-server iptables iproute2 util-linux tmux podman attr socat)
 
 if [ "$(id -u)" != 0 ]; then
   echo "setup-host: needs root (containers, network namespaces and cgroups)" >&2
