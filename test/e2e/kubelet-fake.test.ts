@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { startServer, type ServerHandle } from './helpers/server.ts';
+import net from 'node:net';
+import { startServer, waitForOutput, type ServerHandle } from './helpers/server.ts';
 import { apply, getPod, nodeName, running, waitForGone, waitForPod } from './pod-helpers.ts';
 
 let server: ServerHandle;
@@ -79,6 +80,29 @@ spec:
   const nope = await server.kubectl(['exec', 'sleeper', '-c', 'nope', '--', 'true']);
   assert.notEqual(nope.code, 0);
   assert.match(nope.stderr, /container nope is not valid for pod sleeper/);
+
+  // port-forward: the fake runtime's pod port is an echo server.
+  const pf = server.spawnKubectl(['port-forward', 'pod/sleeper', ':80']);
+  try {
+    const line = await waitForOutput(pf.stdout!, /Forwarding from 127\.0\.0\.1:(\d+) -> 80/);
+    const localPort = Number(/127\.0\.0\.1:(\d+)/.exec(line)![1]);
+    const echoed = await new Promise<string>((resolve, reject) => {
+      const sock = net.connect(localPort, '127.0.0.1', () => sock.write('ping through the pod\n'));
+      let got = '';
+      sock.on('data', (d) => {
+        got += d.toString();
+        if (got.endsWith('\n')) {
+          sock.end();
+          resolve(got);
+        }
+      });
+      sock.on('error', reject);
+    });
+    assert.equal(echoed, 'ping through the pod\n');
+  } finally {
+    pf.kill('SIGTERM');
+  }
+
   const uid = (await getPod(server, 'sleeper'))!.metadata!.uid!;
   assert.equal((await server.kubectl(['delete', 'pod', 'sleeper'])).code, 0);
   await waitForGone(server, 'sleeper');

@@ -23,6 +23,7 @@ import type { RuntimeService } from '../../runtime/runtime.ts';
 import { readLogs, type LogOptions } from '../logs/index.ts';
 import { bridge, channelProtocols, exitStatus, failureStatus, finish, successStatus } from './remote-command.ts';
 import type { ServingCert } from './tls.ts';
+import { servePortForward } from './port-forward.ts';
 
 export interface KubeletServerHost {
   /** The pod as the kubelet knows it, with its newest status (what the status manager last computed). */
@@ -38,8 +39,6 @@ export interface KubeletServerConfig {
   /** Address to listen on (default all); port 0 picks a free one. */
   address?: string;
   port?: number;
-  /** Serves /portForward (SPDY); absent when the SPDY transport is not wired. */
-  portForward?: (req: IncomingMessage, socket: Duplex, head: Buffer, open: (port: number) => Promise<Duplex>) => void;
 }
 
 class HttpError extends Error {
@@ -123,8 +122,7 @@ export class KubeletServer {
       const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
       if (parts[0] === 'portForward' && parts.length === 3) {
         const pod = this.#pod(parts[1]!, parts[2]!);
-        if (!this.#config.portForward) throw new HttpError(400, 'BadRequest', 'port-forward is not supported by this kubelet');
-        this.#config.portForward(req, socket, head, (port) => this.#openPort(pod, port));
+        servePortForward(req, socket, (port) => this.#openPort(pod, port));
         return;
       }
       if ((parts[0] !== 'exec' && parts[0] !== 'attach') || parts.length !== 4) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');

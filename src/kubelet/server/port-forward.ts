@@ -1,0 +1,113 @@
+/**
+ * `kubectl port-forward` on the kubelet side: SPDY/3.1 over the upgraded connection (kubectl-compat.md §6).
+ * kubectl opens, per accepted local connection, an `error` stream and a `data` stream (headers `streamtype`,
+ * `port`, `requestid`); the kubelet answers each SYN_STREAM, pipes the data stream to the port inside the pod's
+ * network namespace (runtime.portForward) and writes failures as text to the error stream.
+ *
+ * spdy-transport does the framing. kubectl's Go SPDY client sends SYN_STREAM frames without the `:method` and
+ * `:path` headers spdy-transport insists on, so its header parser is wrapped once to fill them in.
+ * A WebSocket-tunnelled request (`SPDY/3.1+portforward.k8s.io`) is refused with 400, and kubectl falls back to
+ * the raw SPDY upgrade.
+ */
+import { createRequire } from 'node:module';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+const require = createRequire(import.meta.url);
+
+interface SpdyStream extends Duplex {
+  headers: Record<string, string>;
+  respond(status: number, headers: Record<string, string>): void;
+}
+interface SpdyConnection {
+  start(version: number): void;
+  on(event: 'stream', fn: (s: SpdyStream) => void): void;
+  on(event: 'error' | 'close', fn: (err?: Error) => void): void;
+  end(): void;
+}
+interface SpdyTransport {
+  connection: { create(socket: Duplex, opts: { protocol: string; isServer: boolean }): SpdyConnection };
+}
+
+let transport: SpdyTransport | undefined;
+
+function spdy(): SpdyTransport {
+  if (transport) return transport;
+  transport = require('spdy-transport') as SpdyTransport;
+  type ParseKVs = (buffer: unknown, cb: (err: Error | null, headers?: Record<string, string>) => void) => void;
+  // The SPDY parser class is not exported; its prototype is reachable through an instance.
+  const parser = require('spdy-transport/lib/spdy-transport/protocol/spdy/parser.js') as { create(o: object): object };
+  const proto = Object.getPrototypeOf(parser.create({})) as { parseKVs: ParseKVs };
+  const original = proto.parseKVs;
+  proto.parseKVs = function (this: unknown, buffer, cb) {
+    original.call(this, buffer, (err, headers) => {
+      if (headers) {
+        headers[':method'] ??= 'POST';
+        headers[':path'] ??= '/';
+      }
+      cb(err, headers);
+    });
+  };
+  return transport;
+}
+
+/** Serves one upgraded port-forward connection. `open` connects to a port of the pod. */
+export function servePortForward(req: IncomingMessage, socket: Duplex, open: (port: number) => Promise<Duplex>): void {
+  const upgrade = (req.headers.upgrade ?? '').toLowerCase();
+  if (upgrade !== 'spdy/3.1') {
+    const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'port-forward needs an SPDY/3.1 upgrade', reason: 'BadRequest', code: 400 });
+    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    return;
+  }
+  const versions = String(req.headers['x-stream-protocol-version'] ?? '').split(',').map((v) => v.trim());
+  if (!versions.includes('portforward.k8s.io')) {
+    socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    return;
+  }
+  socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n');
+  const conn = spdy().connection.create(socket, { protocol: 'spdy', isServer: true });
+  conn.start(3.1);
+  const pairs = new Map<string, { error?: SpdyStream; data?: SpdyStream }>();
+  conn.on('error', () => socket.destroy());
+  conn.on('stream', (stream) => {
+    stream.on('error', () => {});
+    stream.respond(200, {});
+    const type = stream.headers['streamtype'];
+    const id = stream.headers['requestid'] ?? '';
+    const port = Number(stream.headers['port']);
+    const pair = pairs.get(id) ?? {};
+    pairs.set(id, pair);
+    if (type === 'error') {
+      pair.error = stream;
+      // kubectl only reads it; our side ends it when the data stream is done.
+      stream.resume();
+      return;
+    }
+    if (type !== 'data') {
+      stream.end();
+      return;
+    }
+    pair.data = stream;
+    const fail = (message: string) => {
+      pair.error?.end(message);
+      stream.end();
+      pairs.delete(id);
+    };
+    if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+      fail(`invalid port ${JSON.stringify(stream.headers['port'])}`);
+      return;
+    }
+    open(port).then(
+      (target) => {
+        target.on('error', (err) => fail(`error forwarding port ${port}: ${err.message}`));
+        stream.pipe(target);
+        target.pipe(stream);
+        target.on('close', () => {
+          pair.error?.end();
+          pairs.delete(id);
+        });
+      },
+      (err: Error) => fail(`error forwarding port ${port} to pod: ${err.message}`),
+    );
+  });
+}
