@@ -23,6 +23,11 @@ export interface RuntimeConformanceOptions {
   image?: string;
   /** A command that keeps running until signalled (default `['sleep', '3600']`). */
   sleepCommand?: string[];
+  /**
+   * A command that exits with code 0 on SIGTERM (default a shell trap); undefined makes the graceful-stop
+   * test check only that the container exited.
+   */
+  trapTermCommand?: string[] | undefined;
   /** A command that exits by itself with `code` soon after start; undefined skips the exit-code checks. */
   exitCommand?: ((code: number) => string[]) | undefined;
   /** A command for execSync that prints `text` on stdout and exits with `code`; undefined skips exec checks. */
@@ -40,6 +45,7 @@ export interface RuntimeConformanceOptions {
 const defaults = {
   image: 'docker.io/library/busybox:1.35',
   sleepCommand: ['sleep', '3600'],
+  trapTermCommand: ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'],
   exitCommand: (code: number) => ['sh', '-c', `exit ${code}`],
   execCommand: (text: string, code: number) => ['sh', '-c', `echo ${text}; exit ${code}`],
 };
@@ -57,6 +63,7 @@ export function runRuntimeConformance(
 ): void {
   const image = options.image ?? defaults.image;
   const sleepCommand = options.sleepCommand ?? defaults.sleepCommand;
+  const trapTermCommand = 'trapTermCommand' in options ? options.trapTermCommand : defaults.trapTermCommand;
   const exitCommand = 'exitCommand' in options ? options.exitCommand : defaults.exitCommand;
   const execCommand = 'execCommand' in options ? options.execCommand : defaults.execCommand;
   const network = options.network ?? 'pod';
@@ -275,12 +282,13 @@ export function runRuntimeConformance(
 
     it('stops a container gracefully within the timeout', { timeout }, async () => {
       const { id: sid, config } = await newSandbox();
-      const cid = await rt.createContainer(sid, containerConfig('graceful', sleepCommand), config);
+      const cid = await rt.createContainer(sid, containerConfig('graceful', trapTermCommand ?? sleepCommand), config);
       await rt.startContainer(cid);
-      await rt.stopContainer(cid, 10);
+      await rt.stopContainer(cid, 30);
       const st = await rt.containerStatus(cid);
       assert.equal(st.state, 'CONTAINER_EXITED');
       assert.ok(st.finishedAt > 0);
+      if (trapTermCommand) assert.equal(st.exitCode, 0, 'the stop signal reached the process, which exited by itself');
     });
 
     it('reports exit codes and reasons of containers that exit by themselves', {

@@ -322,10 +322,10 @@ export class OciRuntime implements ContainerRuntime {
     }
     const code = Number.parseInt(text.trim(), 10);
     c.exitCode = Number.isFinite(code) ? code : 255;
-    c.finishedAt = Math.floor(mtime);
+    // File times use the kernel's coarse clock and may trail Date.now() by a few ms.
+    c.finishedAt = Math.max(Math.floor(mtime), c.startedAt);
     const oom = existsSync(join(c.dir, 'oom')) || cgroupOomKilled(this.cgroups, c.cgroupPath);
     c.reason = oom ? 'OOMKilled' : c.exitCode === 0 ? 'Completed' : 'Error';
-    if (c.startedAt === 0) c.startedAt = c.finishedAt;
     c.state = 'exited';
     try {
       this.#saveContainer(c);
