@@ -16,3 +16,4 @@ export * from './selectors/index.ts';
 export * from './printers/index.ts';
 export * from './patch/index.ts';
 export * from './schema/unknown-fields.ts';
+export * from './schema/duplicate-fields.ts';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { unknownFields, strictDecodingError, hasSchema, decodeError, base64ErrorOffset } from './unknown-fields.ts';
+import { duplicateFields } from './duplicate-fields.ts';
 
 test('unknownFields finds misspelled fields with Kubernetes paths', () => {
   const pod = {
@@ -24,6 +25,7 @@ test('unknownFields finds misspelled fields with Kubernetes paths', () => {
     'statuss',
   ]);
   assert.equal(strictDecodingError(['spec.containers[0].imagee']), 'strict decoding error: unknown field "spec.containers[0].imagee"');
+  assert.equal(strictDecodingError(['a', 'b'], ['metadata.name']), 'strict decoding error: duplicate field "metadata.name", unknown field "a", unknown field "b"');
 });
 
 test('known objects of every served kind pass', () => {
@@ -64,4 +66,11 @@ test('base64 data in secrets and configmap binaryData', () => {
   assert.equal(decodeError('Secret', { apiVersion: 'v1', kind: 'Secret', data: { a: 'aGV*bG8=' } }), 'illegal base64 data at input byte 3');
   assert.equal(decodeError('Secret', { apiVersion: 'v1', kind: 'Secret', data: { a: 'aGVsbG8=' } }), undefined);
   assert.equal(decodeError('ConfigMap', { apiVersion: 'v1', kind: 'ConfigMap', data: { a: 'not base64 and fine' }, binaryData: { b: '%%' } }), 'illegal base64 data at input byte 0');
+});
+
+test('duplicateFields finds repeated keys in the raw body', () => {
+  assert.deepEqual(duplicateFields('{"metadata":{"name":"a","name":"b"},"spec":{"containers":[{"name":"c","image":"x","image":"y"},{"name":"d"}]}}'),
+    ['metadata.name', 'spec.containers[0].image']);
+  assert.deepEqual(duplicateFields('{"a":"x\\"y","b":[1,2,{"c":true}],"d":{}}'), []);
+  assert.deepEqual(duplicateFields('not json'), []);
 });

@@ -57,9 +57,10 @@ function walk(value: unknown, ref: string, path: string, out: string[]): void {
   }
 }
 
-/** The apiserver's message for one unknown field. */
-export function strictDecodingError(paths: readonly string[]): string {
-  return `strict decoding error: ${paths.map((p) => `unknown field ${JSON.stringify(p)}`).join(', ')}`;
+/** The apiserver's 400 message for fieldValidation=Strict (duplicates, then unknown fields). */
+export function strictDecodingError(unknown: readonly string[], duplicates: readonly string[] = []): string {
+  const parts = [...duplicates.map((p) => `duplicate field ${JSON.stringify(p)}`), ...unknown.map((p) => `unknown field ${JSON.stringify(p)}`)];
+  return `strict decoding error: ${parts.join(', ')}`;
 }
 
 /** Integer fields Kubernetes declares as int64 (the rest of the schema's numbers are int32). */
