@@ -392,6 +392,12 @@ export class Kubelet {
         this.#removed.delete(uid);
       }
     }
+    // Deleted pods whose teardown finished but whose final API delete did not go through (API down): retry.
+    for (const pod of this.podConfig.pods()) {
+      const uid = pod.metadata?.uid ?? '';
+      const state = podWorkers.state(uid);
+      if (pod.metadata?.deletionTimestamp && !isStaticPod(pod) && state === 'finished') await this.#deleteFromApi(pod);
+    }
     const known = new Set<string>([...this.podConfig.pods().map((p) => p.metadata?.uid ?? ''), ...podWorkers.knownPods()]);
     await syncer.cleanupOrphanedPods(known);
 
