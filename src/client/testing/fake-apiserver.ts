@@ -55,7 +55,7 @@ export function testCertificate(): { cert: string; key: string } {
   }
 }
 
-const kinds: Record<string, string> = { pods: 'Pod', nodes: 'Node', events: 'Event', namespaces: 'Namespace', configmaps: 'ConfigMap' };
+const kinds: Record<string, string> = { pods: 'Pod', nodes: 'Node', events: 'Event', namespaces: 'Namespace', configmaps: 'ConfigMap', replicasets: 'ReplicaSet' };
 
 export class FakeApiServer {
   readonly token = 'test-token';
@@ -64,6 +64,7 @@ export class FakeApiServer {
   #server: https.Server;
   #rv = 100;
   #compactedRv = 0;
+  #generated = 0;
   #log: StoredEvent[] = [];
   #watchers = new Set<Watcher>();
   /** Status code to answer the next matching request with instead of serving it (tests of error paths). */
@@ -145,7 +146,7 @@ export class FakeApiServer {
     stored.metadata.uid ??= `uid-${this.#rv}`;
     stored.metadata.creationTimestamp ??= '2026-01-01T00:00:00Z';
     stored.kind ??= kinds[collection.split('/').pop()!];
-    stored.apiVersion ??= 'v1';
+    stored.apiVersion ??= collection.includes('/') ? `${collection.split('/')[0]}/v1` : 'v1';
     this.objects.set(key, stored);
     this.#emit(collection, type, stored);
     return stored;
@@ -195,7 +196,10 @@ export class FakeApiServer {
     if (req.method === 'GET' && !name && q.get('watch') === 'true') return this.#watch(res, collection, ns, q.get('resourceVersion') ?? '', filter);
     if (req.method === 'GET' && !name) {
       const items = this.list(collection).filter((o) => (!ns || o.metadata.namespace === ns) && filter(o));
-      return this.#json(res, 200, { kind: `${kinds[plural!] ?? 'Object'}List`, apiVersion: 'v1', metadata: { resourceVersion: String(this.#rv) }, items: items.map(({ kind, apiVersion, ...o }) => o) });
+      return this.#json(res, 200, { kind: `${kinds[plural!] ?? 'Object'}List`, apiVersion: group ? `${group}/v1` : 'v1', metadata: { resourceVersion: String(this.#rv) }, items: items.map(({ kind, apiVersion, ...o }) => o) });
+    }
+    if (req.method === 'POST' && !name && body?.metadata && !body.metadata.name && body.metadata.generateName) {
+      body.metadata.name = `${body.metadata.generateName}${(++this.#generated).toString(36).padStart(5, 'x')}`;
     }
     const key = this.#key(collection, ns, name ?? body?.metadata?.name);
     const current = this.objects.get(key);

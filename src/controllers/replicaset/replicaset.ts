@@ -1,0 +1,272 @@
+/**
+ * The ReplicaSet controller: keeps `spec.replicas` pods of the template running for each ReplicaSet, as
+ * kube-controller-manager's does. Pods belong to a ReplicaSet through their controller ownerReference;
+ * orphans matching its selector are adopted. Expectations (how many creates and which deletes are still to
+ * be seen in the pod informer) stop a reconcile from acting twice on a change it made itself.
+ *
+ *   reconcile(ns/name): pods owned (and adopted) ─▶ active = not terminal, not deleting
+ *     expectations met? diff = active − replicas: create (generateName rs-) or delete the least valuable
+ *     ─▶ status: replicas, fullyLabeledReplicas, readyReplicas, availableReplicas, observedGeneration
+ */
+import { labelSelectorFromObject, type OwnerReference, type Pod, type ReplicaSet, type ReplicaSetStatus } from '../../api/index.ts';
+import { EventRecorder, Informer, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
+import { Controller } from '../controller.ts';
+
+export interface ReplicaSetControllerConfig {
+  client: Client;
+  workers?: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** Creates per reconcile at most this many pods (kube-controller-manager's burstReplicas). */
+const BURST_REPLICAS = 500;
+/** Expectations older than this are ignored (a lost watch event must not block the set forever). */
+const EXPECTATIONS_TTL_MS = 5 * 60_000;
+
+interface Expectations {
+  adds: number;
+  deletes: Set<string>;
+  at: number;
+}
+
+export function controllerRef(obj: KubeObjectLike): OwnerReference | undefined {
+  return obj.metadata?.ownerReferences?.find((r) => r.controller);
+}
+
+const isActive = (p: Pod) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed' && !p.metadata?.deletionTimestamp;
+const isReady = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+/** Pods least worth keeping first (upstream's ActivePods ordering, simplified). */
+export function deletionOrder(a: Pod, b: Pod): number {
+  const phaseRank = (p: Pod) => ({ Pending: 0, Unknown: 1, Running: 2 } as Record<string, number>)[p.status?.phase ?? 'Pending'] ?? 0;
+  const restarts = (p: Pod) => (p.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
+  const keys = (p: Pod) => [p.spec?.nodeName ? 1 : 0, phaseRank(p), isReady(p) ? 1 : 0, -restarts(p)];
+  const ka = keys(a);
+  const kb = keys(b);
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! - kb[i]!;
+  // Newer pods go first.
+  return (b.metadata?.creationTimestamp ?? '').localeCompare(a.metadata?.creationTimestamp ?? '');
+}
+
+export class ReplicaSetController {
+  readonly replicaSets: Informer<ReplicaSet>;
+  readonly pods: Informer<Pod>;
+  readonly controller: Controller;
+  readonly #client: Client;
+  readonly #recorder: EventRecorder;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #expectations = new Map<string, Expectations>();
+
+  constructor(config: ReplicaSetControllerConfig) {
+    this.#client = config.client;
+    this.#clock = config.clock ?? realClock;
+    this.#log = config.logger ?? createLogger('replicaset-controller');
+    this.#recorder = new EventRecorder(config.client, { component: 'replicaset-controller', clock: this.#clock, logger: this.#log });
+    this.replicaSets = new Informer<ReplicaSet>(config.client.resource<ReplicaSet>('replicasets'), { clock: this.#clock, logger: this.#log });
+    this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), { clock: this.#clock, logger: this.#log });
+    this.controller = new Controller({
+      name: 'replicaset-controller',
+      reconcile: (key, signal) => this.reconcile(key, signal),
+      informers: [this.replicaSets, this.pods] as Informer<KubeObjectLike>[],
+      workers: config.workers ?? 2,
+      clock: this.#clock,
+      logger: this.#log,
+    });
+    this.#wire();
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    try {
+      await this.controller.run(signal);
+    } finally {
+      await this.#recorder.flush();
+    }
+  }
+
+  #wire(): void {
+    const enqueueRs = (rs: ReplicaSet) => this.controller.enqueue(objectKey(rs));
+    this.replicaSets.onAdd(enqueueRs).onUpdate((_o, rs) => enqueueRs(rs)).onDelete((rs) => {
+      this.#expectations.delete(objectKey(rs));
+      enqueueRs(rs);
+    });
+    const ownerKey = (pod: Pod) => {
+      const ref = controllerRef(pod);
+      return ref?.kind === 'ReplicaSet' ? `${pod.metadata?.namespace}/${ref.name}` : undefined;
+    };
+    // Orphans may be adopted by any set in their namespace whose selector matches.
+    const enqueueMatching = (pod: Pod) => {
+      for (const rs of this.replicaSets.list()) {
+        if (rs.metadata?.namespace !== pod.metadata?.namespace) continue;
+        if (this.#selects(rs, pod)) enqueueRs(rs);
+      }
+    };
+    this.pods
+      .onAdd((pod) => {
+        const key = ownerKey(pod);
+        if (!key) return enqueueMatching(pod);
+        const exp = this.#expectations.get(key);
+        if (exp) exp.adds--;
+        this.controller.enqueue(key);
+      })
+      .onUpdate((old, pod) => {
+        const oldKey = ownerKey(old);
+        const key = ownerKey(pod);
+        if (oldKey && oldKey !== key) this.controller.enqueue(oldKey);
+        if (key) this.controller.enqueue(key);
+        else enqueueMatching(pod);
+      })
+      .onDelete((pod) => {
+        const key = ownerKey(pod);
+        if (!key) return;
+        this.#expectations.get(key)?.deletes.delete(pod.metadata?.uid ?? '');
+        this.controller.enqueue(key);
+      });
+  }
+
+  #selects(rs: ReplicaSet, pod: Pod): boolean {
+    try {
+      return labelSelectorFromObject(rs.spec?.selector).matches(pod.metadata?.labels);
+    } catch {
+      return false;
+    }
+  }
+
+  #expectationsMet(key: string): boolean {
+    const exp = this.#expectations.get(key);
+    if (!exp) return true;
+    if (exp.adds <= 0 && exp.deletes.size === 0) return true;
+    return this.#clock.now() - exp.at > EXPECTATIONS_TTL_MS;
+  }
+
+  /** One pass for one ReplicaSet (public for tests). Safe to call at any time. */
+  async reconcile(key: string, signal: AbortSignal): Promise<void> {
+    const rs = this.replicaSets.get(key);
+    if (!rs || rs.metadata?.deletionTimestamp) {
+      this.#expectations.delete(key);
+      return;
+    }
+    const ns = rs.metadata!.namespace!;
+    const uid = rs.metadata!.uid;
+    const pods: Pod[] = [];
+    for (const pod of this.pods.list()) {
+      if (pod.metadata?.namespace !== ns) continue;
+      const ref = controllerRef(pod);
+      if (ref) {
+        if (ref.uid === uid) pods.push(pod);
+      } else if (isActive(pod) && this.#selects(rs, pod)) {
+        const adopted = await this.#adopt(rs, pod, signal);
+        if (adopted) pods.push(adopted);
+      }
+    }
+    const active = pods.filter(isActive);
+    if (this.#expectationsMet(key)) await this.#manageReplicas(key, rs, active, signal);
+    await this.#updateStatus(rs, active, signal);
+  }
+
+  async #adopt(rs: ReplicaSet, pod: Pod, signal: AbortSignal): Promise<Pod | undefined> {
+    const ref = this.#ownerRef(rs);
+    try {
+      return await this.#client.resource<Pod>('pods', pod.metadata!.namespace).patch(
+        pod.metadata!.name!,
+        { metadata: { ownerReferences: [...(pod.metadata?.ownerReferences ?? []), ref], uid: pod.metadata?.uid } },
+        'merge',
+        { signal },
+      );
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  #ownerRef(rs: ReplicaSet): OwnerReference {
+    return { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata!.name!, uid: rs.metadata!.uid!, controller: true, blockOwnerDeletion: true };
+  }
+
+  async #manageReplicas(key: string, rs: ReplicaSet, active: Pod[], signal: AbortSignal): Promise<void> {
+    const want = rs.spec?.replicas ?? 1;
+    const diff = active.length - want;
+    if (diff < 0) {
+      const n = Math.min(-diff, BURST_REPLICAS);
+      this.#expectations.set(key, { adds: n, deletes: new Set(), at: this.#clock.now() });
+      const template = rs.spec?.template ?? {};
+      const pods = this.#client.resource<Pod>('pods', rs.metadata!.namespace);
+      const results = await Promise.allSettled(
+        Array.from({ length: n }, () =>
+          pods.create(
+            {
+              apiVersion: 'v1',
+              kind: 'Pod',
+              metadata: {
+                generateName: `${rs.metadata!.name}-`,
+                namespace: rs.metadata!.namespace,
+                labels: template.metadata?.labels,
+                annotations: template.metadata?.annotations,
+                ownerReferences: [this.#ownerRef(rs)],
+              },
+              spec: template.spec!,
+            },
+            { signal },
+          ),
+        ),
+      );
+      let failed: unknown;
+      for (const r of results) {
+        if (r.status === 'fulfilled') {
+          this.#recorder.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${r.value.metadata?.name}`);
+        } else {
+          // That create will never be observed.
+          const exp = this.#expectations.get(key);
+          if (exp) exp.adds--;
+          failed ??= r.reason;
+          this.#recorder.event(rs, 'Warning', 'FailedCreate', `Error creating: ${(r.reason as Error).message}`);
+        }
+      }
+      if (failed) throw failed;
+    } else if (diff > 0) {
+      const victims = [...active].sort(deletionOrder).slice(0, Math.min(diff, BURST_REPLICAS));
+      this.#expectations.set(key, { adds: 0, deletes: new Set(victims.map((p) => p.metadata!.uid!)), at: this.#clock.now() });
+      const pods = this.#client.resource<Pod>('pods', rs.metadata!.namespace);
+      const results = await Promise.allSettled(victims.map((p) => pods.delete(p.metadata!.name!, { signal })));
+      let failed: unknown;
+      results.forEach((r, i) => {
+        const victim = victims[i]!;
+        if (r.status === 'fulfilled') this.#recorder.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${victim.metadata?.name}`);
+        else {
+          this.#expectations.get(key)?.deletes.delete(victim.metadata!.uid!);
+          if (isNotFound(r.reason)) return;
+          failed ??= r.reason;
+          this.#recorder.event(rs, 'Warning', 'FailedDelete', `Error deleting: ${(r.reason as Error).message}`);
+        }
+      });
+      if (failed) throw failed;
+    }
+  }
+
+  async #updateStatus(rs: ReplicaSet, active: Pod[], signal: AbortSignal): Promise<void> {
+    const templateLabels = rs.spec?.template?.metadata?.labels ?? {};
+    const fullyLabeled = active.filter((p) => Object.entries(templateLabels).every(([k, v]) => p.metadata?.labels?.[k] === v)).length;
+    const ready = active.filter(isReady).length;
+    const next = {
+      replicas: active.length,
+      fullyLabeledReplicas: fullyLabeled,
+      readyReplicas: ready,
+      // minReadySeconds is not tracked yet: ready pods count as available at once.
+      availableReplicas: ready,
+      observedGeneration: rs.metadata?.generation ?? 1,
+    };
+    const cur: Partial<ReplicaSetStatus> = rs.status ?? {};
+    if (
+      cur.replicas === next.replicas && (cur.fullyLabeledReplicas ?? 0) === next.fullyLabeledReplicas &&
+      (cur.readyReplicas ?? 0) === next.readyReplicas && (cur.availableReplicas ?? 0) === next.availableReplicas &&
+      cur.observedGeneration === next.observedGeneration
+    ) return;
+    try {
+      await this.#client.resource<ReplicaSet>('replicasets', rs.metadata!.namespace).patchStatus(rs.metadata!.name!, { status: next }, 'merge', { signal });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}
