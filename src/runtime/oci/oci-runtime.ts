@@ -1150,9 +1150,30 @@ export class OciRuntime implements ContainerRuntime {
       child.once('spawn', resolve);
       child.once('error', (e) => reject(new RuntimeError('Internal', `port-forward: ${e.message}`)));
     });
-    const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
-    duplex.on('close', () => child.kill());
-    child.on('close', () => duplex.destroy());
+    // The helper's stdout/stdin as one socket-like stream: the remote closing ends the readable side.
+    const out = child.stdout!;
+    const duplex = new Duplex({
+      read() {
+        out.resume();
+      },
+      write(chunk, _enc, cb) {
+        if (child.stdin!.destroyed) return cb();
+        child.stdin!.write(chunk, () => cb());
+      },
+      final(cb) {
+        child.stdin!.end();
+        cb();
+      },
+      destroy(err, cb) {
+        child.kill();
+        cb(err);
+      },
+    });
+    child.stdin!.on('error', () => {});
+    out.on('data', (d: Buffer) => {
+      if (!duplex.push(d)) out.pause();
+    });
+    out.on('end', () => duplex.push(null));
     return duplex;
   }
 
