@@ -63,7 +63,7 @@ describe('oci pods (real containers)', { skip, timeout: 120_000 }, () => {
     }
   }
 
-  async function pod(over: Partial<PodSandboxConfig> = {}) {
+  async function pod(over: Partial<PodSandboxConfig> & { name?: string } = {}) {
     const cfg = sandboxConfig(env, over);
     const id = await env.runtime.runPodSandbox(cfg);
     return { id, cfg };
