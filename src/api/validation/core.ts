@@ -5,7 +5,7 @@
  */
 import type { ConfigMap, Deployment, Event, EventsV1Event, Lease, Namespace, Node, ReplicaSet, Secret } from '../types.ts';
 import { type FieldError, duplicate, forbidden, invalid, notSupported, required, tooLong } from '../field-error.ts';
-import { INVALID_IP_MESSAGE, isConfigMapKey, isDNS1123Subdomain, isIPv4, isValidCIDR, isValidIP, isValidLabelValue, nameIsDNSLabel, nameIsDNSSubdomain } from './names.ts';
+import { isConfigMapKey, isDNS1123Subdomain, isIPv4, isValidCIDR, isValidIP, isValidLabelValue, nameIsDNSLabel, nameIsDNSSubdomain } from './names.ts';
 import { deepEqual, validateLabelName, validateLabelSelector, validateObjectMeta, validateObjectMetaUpdate, validateQualifiedName } from './meta.ts';
 import { validatePodSpec, validateTaintEffect } from './pod.ts';
 import { tryParseQuantity } from '../quantity.ts';
@@ -341,4 +341,3 @@ export function validateSelectorImmutable(newSel: unknown, oldSel: unknown): Fie
   return deepEqual(newSel, oldSel) ? [] : [invalid('spec.selector', newSel, 'field is immutable')];
 }
 
-export { INVALID_IP_MESSAGE };

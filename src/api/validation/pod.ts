@@ -11,7 +11,7 @@ import type {
   ResourceRequirements, Toleration, TopologySpreadConstraint, Volume, VolumeMount, PodCondition, LocalObjectReference,
 } from '../types.ts';
 import {
-  type FieldError, duplicate, forbidden, invalid, notFound, notSupported, required, tooLong,
+  type FieldError, duplicate, forbidden, invalid, notFound, notSupported, required,
 } from '../field-error.ts';
 import {
   INVALID_IP_MESSAGE, inclusiveRangeError, isConfigMapKey, isDNS1123Label, isDNS1123Subdomain, isHTTPHeaderName,
@@ -1184,4 +1184,3 @@ export function validateBinding(binding: KubeObject & { target?: { kind?: string
   return errs;
 }
 
-export { tooLong };
