@@ -74,7 +74,45 @@ export async function handleGet(ctx: RequestContext, deps: HandlerDeps): Promise
   send(ctx, 200, render(ctx, deps, format, [obj], { resourceVersion: obj.metadata?.resourceVersion ?? '' }, true));
 }
 
+/** Writes a list whose items are already JSON (no object round trip). */
+function sendRawList(ctx: RequestContext, items: (Buffer | string)[], meta: Record<string, string>): void {
+  const r = ctx.registry.info;
+  const head = Buffer.from(`{"kind":${JSON.stringify(r.listKind)},"apiVersion":${JSON.stringify(r.groupVersion)},"metadata":${JSON.stringify(meta)},"items":[`);
+  const parts: Buffer[] = [head];
+  items.forEach((item, i) => {
+    if (i > 0) parts.push(COMMA);
+    parts.push(typeof item === 'string' ? Buffer.from(item) : item);
+  });
+  parts.push(TAIL);
+  const body = Buffer.concat(parts);
+  ctx.res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
+  ctx.res.end(body);
+}
+
+const COMMA = Buffer.from(',');
+const TAIL = Buffer.from(']}');
+
+/** Each cached object's JSON, made once: cached objects are never mutated. */
+const jsonCache = new WeakMap<object, string>();
+function jsonOf(obj: KubeObject): string {
+  let j = jsonCache.get(obj);
+  if (j === undefined) {
+    j = JSON.stringify(obj);
+    jsonCache.set(obj, j);
+  }
+  return j;
+}
+
 export async function handleList(ctx: RequestContext, deps: HandlerDeps): Promise<void> {
+  const format = negotiateObjectFormat(ctx.req.headers.accept);
+  const rvParam = ctx.query.get('resourceVersion') ?? undefined;
+  const unfiltered = !ctx.query.get('labelSelector') && !ctx.query.get('fieldSelector');
+  if (format.as === 'object' && unfiltered && rvParam !== '0') {
+    const raw = await ctx.registry.listRaw(ctx.info.namespace, { limit: queryInt(ctx.query, 'limit'), continueToken: ctx.query.get('continue') ?? undefined });
+    const meta: Record<string, string> = { resourceVersion: raw.resourceVersion };
+    if (raw.continueToken) meta.continue = raw.continueToken;
+    return sendRawList(ctx, raw.items, meta);
+  }
   const options: ListOptions = {
     filter: filterOf(ctx),
     limit: queryInt(ctx.query, 'limit'),
@@ -84,7 +122,7 @@ export async function handleList(ctx: RequestContext, deps: HandlerDeps): Promis
   const result = await ctx.registry.list(ctx.info.namespace, options);
   const meta: Record<string, string> = { resourceVersion: result.resourceVersion };
   if (result.continueToken) meta.continue = result.continueToken;
-  const format = negotiateObjectFormat(ctx.req.headers.accept);
+  if (format.as === 'object') return sendRawList(ctx, result.items.map(jsonOf), meta);
   send(ctx, 200, render(ctx, deps, format, result.items, meta, false));
 }
 
