@@ -21,6 +21,7 @@ import { kubeletComponent } from './components/kubelet.ts';
 import { joinComponent } from './components/join.ts';
 import { nodeIpamComponent } from './components/node-ipam.ts';
 import { schedulerComponent } from './components/scheduler.ts';
+import { controllersComponent } from './components/controllers.ts';
 
 /** The components the server runs besides the API server, one line each. */
 const COMPONENTS: Component[] = [
@@ -28,6 +29,7 @@ const COMPONENTS: Component[] = [
   joinComponent,
   nodeIpamComponent,
   schedulerComponent,
+  controllersComponent,
 ];
 
 export function kubeconfigYaml(server: string, caPem: string, token: string): string {

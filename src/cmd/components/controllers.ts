@@ -1,0 +1,13 @@
+/**
+ * The controller manager inside `kubeling server`: the controllers of src/controllers (ReplicaSet so far),
+ * each on the admin client like any other component.
+ */
+import { ReplicaSetController } from '../../controllers/index.ts';
+import type { Component, ComponentContext } from './component.ts';
+
+export const controllersComponent: Component = {
+  name: 'controller-manager',
+  async run(ctx: ComponentContext): Promise<void> {
+    await Promise.all([new ReplicaSetController({ client: ctx.client, logger: ctx.logger.child({ controller: 'replicaset' }) }).run(ctx.signal)]);
+  },
+};

@@ -1,0 +1,79 @@
+/**
+ * The controller manager and scheduler together in `kubeling server` (fake runtime, local node): a ReplicaSet
+ * applied with kubectl gets its pods, they are scheduled to the local node and run; scaling it down removes
+ * pods, deleting a pod brings a replacement.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Pod, ReplicaSet } from '../../src/api/index.ts';
+import { Client } from '../../src/client/index.ts';
+import { startServer, type ServerHandle } from './helpers/server.ts';
+
+let server: ServerHandle;
+let client: Client;
+
+before(async () => {
+  server = await startServer({ storage: 'memory', runtime: 'fake' });
+  client = await Client.fromKubeconfig(server.kubeconfig);
+});
+after(async () => {
+  client?.close();
+  await server?.stop();
+});
+
+async function until<T>(get: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    const v = await get().catch((e: unknown) => ((last = e), undefined));
+    if (v) return v;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}${last ? ` (${String(last)})` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const MANIFEST = `apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: web
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: c
+        image: busybox:1.35
+        command: ["sh", "-c", "sleep 3600"]
+`;
+
+test('a ReplicaSet gets its pods scheduled and running; scale down and replacement work', async () => {
+  const applied = await server.kubectl(['apply', '-f', '-'], { input: MANIFEST });
+  assert.equal(applied.code, 0, applied.stderr);
+  const pods = client.resource<Pod>('pods', 'default');
+  const running = await until(async () => {
+    const items = (await pods.list({ labelSelector: 'app=web' })).items;
+    return items.length === 3 && items.every((p) => p.status?.phase === 'Running' && p.spec?.nodeName) ? items : undefined;
+  }, 'three running pods');
+  for (const p of running) {
+    assert.match(p.metadata!.name!, /^web-[a-z0-9]{5}$/);
+    assert.equal(p.metadata?.ownerReferences?.[0]?.kind, 'ReplicaSet');
+  }
+  const rs = client.resource<ReplicaSet>('replicasets', 'default');
+  await until(async () => (await rs.get('web')).status?.readyReplicas === 3, 'readyReplicas 3');
+  const got = await server.kubectl(['get', 'rs', 'web', '--no-headers']);
+  assert.match(got.stdout, /^web\s+3\s+3\s+3\s+/);
+
+  await pods.delete(running[0]!.metadata!.name!);
+  await until(async () => {
+    const items = (await pods.list({ labelSelector: 'app=web' })).items.filter((p) => !p.metadata?.deletionTimestamp);
+    return items.length === 3 && !items.some((p) => p.metadata?.name === running[0]!.metadata!.name) ? items : undefined;
+  }, 'a replacement pod');
+
+  await rs.patch('web', { spec: { replicas: 1 } }, 'merge');
+  await until(async () => (await pods.list({ labelSelector: 'app=web' })).items.length === 1, 'scale down to one pod');
+  await until(async () => (await rs.get('web')).status?.replicas === 1, 'status.replicas 1');
+});
