@@ -5,7 +5,7 @@
  */
 import type { ConfigMap, Deployment, Event, EventsV1Event, Lease, Namespace, Node, ReplicaSet, Secret } from '../types.ts';
 import { type FieldError, duplicate, forbidden, invalid, notSupported, required, tooLong } from '../field-error.ts';
-import { isConfigMapKey, isDNS1123Subdomain, isIPv4, isValidCIDR, isValidIP, isValidLabelValue, nameIsDNSLabel, nameIsDNSSubdomain } from './names.ts';
+import { isConfigMapKey, isDNS1123Subdomain, isIPv4, isValidCIDR, isValidLabelValue, nameIsDNSLabel, nameIsDNSSubdomain } from './names.ts';
 import { deepEqual, validateLabelName, validateLabelSelector, validateObjectMeta, validateObjectMetaUpdate, validateQualifiedName } from './meta.ts';
 import { validatePodSpec, validateTaintEffect } from './pod.ts';
 import { tryParseQuantity } from '../quantity.ts';
@@ -103,11 +103,6 @@ export function validateNodeUpdate(node: Node, old: Node): FieldError[] {
     if (seen.some((s) => deepEqual(s, a))) errs.push(duplicate(`status.addresses[${i}]`, a));
     seen.push(a);
   });
-  for (const a of node.status?.addresses ?? []) {
-    if ((a.type === 'InternalIP' || a.type === 'ExternalIP') && !isValidIP(a.address)) {
-      // Kubernetes does not validate addresses; keep the check lenient and skip.
-    }
-  }
   const oldCIDRs = old.spec?.podCIDRs ?? [];
   if (oldCIDRs.length > 0 && !deepEqual(oldCIDRs, node.spec?.podCIDRs ?? [])) {
     errs.push(forbidden('spec.podCIDRs', 'node updates may not change podCIDR except from "" to valid'));
