@@ -191,4 +191,23 @@ count: 2
     assert.equal(deploy.spec.template.spec.containers[0].image, 'busybox:1.35');
     assert.equal(deploy.spec.template.spec.containers[0].stdin, undefined, 'empty non-pointer fields are omitted as in JSON');
   });
+
+  test('every example applies (server-side too) and stays Pending without a node', async () => {
+    await ok(['create', 'namespace', 'examples']);
+    for (const name of ['javaweb-2.yaml', 'liveness-exec.yaml', 'projected-volume.yaml']) {
+      const out = await ok(['apply', '--server-side', '-n', 'examples', '-f', join(EXAMPLES, name)]);
+      assert.match(out, /serverside-applied/);
+      // A second server-side apply of the same file changes nothing.
+      assert.match(await ok(['apply', '--server-side', '-n', 'examples', '-f', join(EXAMPLES, name)]), /serverside-applied/);
+    }
+    const pods = await ok(['get', 'pods', '-n', 'examples']);
+    assert.match(pods, /^javaweb-2\s+0\/1\s+Pending\s+0\s+/m);
+    assert.match(pods, /^liveness-exec\s+0\/1\s+Pending\s+0\s+/m);
+    assert.match(pods, /^test-projected-volume\s+0\/1\s+Pending\s+0\s+/m);
+    const secret = JSON.parse(await ok(['get', 'secret', 'user', '-n', 'examples', '-o', 'json']));
+    assert.equal(Buffer.from(secret.data['username.txt'], 'base64').toString(), 'admin', 'stringData is stored as data');
+    const probe = JSON.parse(await ok(['get', 'pod', 'liveness-exec', '-n', 'examples', '-o', 'json'])).spec.containers[0].livenessProbe;
+    assert.deepEqual({ t: probe.timeoutSeconds, s: probe.successThreshold, f: probe.failureThreshold }, { t: 1, s: 1, f: 3 });
+  });
 });
+
