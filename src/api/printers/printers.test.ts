@@ -124,6 +124,12 @@ test('node, event, namespace, configmap, secret, serviceaccount, lease, workload
   assert.deepEqual(et.rows[0]!.cells, ['30s', 'Normal', 'Pulled', 'pod/nginx', 'spec.containers{web}', 'kubelet, node-1', 'Successfully pulled image', '10m', 4, 'nginx.1']);
   assert.deepEqual(printTable('events', [{ ...ev, count: undefined, lastTimestamp: undefined }], { now, wide: false }).rows[0]!.cells, ['10m', 'Normal', 'Pulled', 'pod/nginx', 'Successfully pulled image']);
 
+  const ev1 = {
+    apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name: 'x.1', namespace: 'default' }, eventTime: '2026-01-03T02:59:00.000000Z',
+    regarding: { kind: 'Pod', name: 'nginx' }, note: 'Started container web', reason: 'Started', type: 'Normal', reportingController: 'kubelet', reportingInstance: 'node-1', action: 'Start',
+  };
+  assert.deepEqual(printTable('events.events.k8s.io', [ev1], { now }).rows[0]!.cells, ['60s', 'Normal', 'Started', 'pod/nginx', '', 'kubelet, node-1', 'Started container web', '60s', 1, 'x.1']);
+
   assert.deepEqual(printTable('namespaces', [{ metadata: { name: 'dev', creationTimestamp: created }, status: { phase: 'Active' } }], { now }).rows[0]!.cells, ['dev', 'Active', '2d3h']);
   assert.deepEqual(printTable('configmaps', [{ metadata: { name: 'c', creationTimestamp: created }, data: { a: '1' }, binaryData: { b: 'AA==' } }], { now }).rows[0]!.cells, ['c', 2, '2d3h']);
   assert.deepEqual(printTable('secrets', [{ metadata: { name: 's', creationTimestamp: created }, type: 'Opaque', data: { a: 'MQ==' } }], { now }).rows[0]!.cells, ['s', 'Opaque', 1, '2d3h']);
