@@ -20,6 +20,8 @@ export interface RecordedRequest {
   body: unknown;
 }
 
+// Objects here are untyped JSON that tests reach into freely (spec.nodeName, involvedObject.name, ...).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = { apiVersion?: string; kind?: string; metadata: Record<string, any>; [k: string]: any };
 
 interface StoredEvent {
@@ -196,7 +198,7 @@ export class FakeApiServer {
     if (req.method === 'GET' && !name && q.get('watch') === 'true') return this.#watch(res, collection, ns, q.get('resourceVersion') ?? '', filter);
     if (req.method === 'GET' && !name) {
       const items = this.list(collection).filter((o) => (!ns || o.metadata.namespace === ns) && filter(o));
-      return this.#json(res, 200, { kind: `${kinds[plural!] ?? 'Object'}List`, apiVersion: group ? `${group}/v1` : 'v1', metadata: { resourceVersion: String(this.#rv) }, items: items.map(({ kind, apiVersion, ...o }) => o) });
+      return this.#json(res, 200, { kind: `${kinds[plural!] ?? 'Object'}List`, apiVersion: group ? `${group}/v1` : 'v1', metadata: { resourceVersion: String(this.#rv) }, items: items.map(({ kind: _kind, apiVersion: _apiVersion, ...o }) => o) });
     }
     if (req.method === 'POST' && !name && body?.metadata && !body.metadata.name && body.metadata.generateName) {
       body.metadata.name = `${body.metadata.generateName}${(++this.#generated).toString(36).padStart(5, 'x')}`;
@@ -277,8 +279,8 @@ function mergePatch(target: unknown, patch: unknown): unknown {
 }
 
 function lookup(obj: Obj, dotted: string): string {
-  let cur: any = obj;
-  for (const part of dotted.split('.')) cur = cur?.[part];
+  let cur: unknown = obj;
+  for (const part of dotted.split('.')) cur = (cur as Record<string, unknown> | undefined)?.[part];
   return cur === undefined || cur === null ? '' : String(cur);
 }
 
