@@ -10,13 +10,12 @@ export const validateObjectUpdate = (info: ResourceInfo, obj: KubeObject, old: K
 export const validateStatusUpdate = (info: ResourceInfo, obj: KubeObject, old: KubeObject): FieldError[] => api.validateStatusUpdate(info, obj, old);
 export const { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, validatePodEphemeralContainersUpdate, podQOSClass } = api;
 
-// unknownFields lands in src/api after the rest; until then fieldValidation finds nothing unknown.
-const unknownFieldsFn = (api as unknown as { unknownFields?: (kind: string, obj: unknown) => string[] }).unknownFields;
-
 /** Paths of fields the kind does not declare (`spec.containers[0].imagee`), for fieldValidation. */
-export function unknownFields(kind: string, obj: unknown): string[] {
-  return unknownFieldsFn ? unknownFieldsFn(kind, obj) : [];
-}
+export const unknownFields = (kind: string, obj: unknown): string[] => api.unknownFields(kind, obj);
+/** Paths of keys that appear twice in one JSON object of the raw body. */
+export const duplicateFields = (json: string): string[] => api.duplicateFields(json);
+/** `strict decoding error: duplicate field "x", unknown field "y"`. */
+export const strictDecodingError = (unknown: readonly string[], duplicates: readonly string[]): string => api.strictDecodingError(unknown, duplicates);
 
 /** Compiles label and field selectors from query text into one predicate; a parse error throws. */
 export function compileSelectors(info: ResourceInfo, labelSelector: string | null, fieldSelector: string | null): ((obj: KubeObject) => boolean) | undefined {

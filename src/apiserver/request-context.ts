@@ -7,7 +7,7 @@ import type { KubeObject } from '../api/index.ts';
 import type { GenericRegistry } from './registry/generic.ts';
 import type { ResourceRequest } from './request-info.ts';
 import type { User } from './auth/tokens.ts';
-import { unknownFields } from './api-bridge.ts';
+import { duplicateFields, strictDecodingError, unknownFields } from './api-bridge.ts';
 import { badRequest } from './status.ts';
 
 export interface RequestContext {
@@ -38,20 +38,27 @@ export function fieldValidationOf(query: URLSearchParams): FieldValidation {
 }
 
 /**
- * Applies fieldValidation to a decoded object: Strict refuses unknown fields with the decoder's message,
- * Warn adds one warning per field, Ignore says nothing.
+ * Applies fieldValidation to a decoded object (and, for duplicate keys, its raw JSON): Strict refuses unknown
+ * or duplicate fields with the decoder's message, Warn adds one warning per field, Ignore says nothing.
  */
-export function checkUnknownFields(ctx: RequestContext, obj: KubeObject): void {
+export function checkUnknownFields(ctx: RequestContext, obj: KubeObject, rawJson?: Buffer): void {
   const mode = fieldValidationOf(ctx.query);
   if (mode === 'Ignore') return;
   const kind = ctx.registry.info.kind;
   const unknown = unknownFields(kind, obj);
-  if (unknown.length === 0) return;
-  const texts = unknown.map((f) => `unknown field ${JSON.stringify(f)}`);
-  if (mode === 'Strict') {
-    throw badRequest(`${kind} in version ${JSON.stringify(ctx.registry.info.version)} cannot be handled as a ${kind}: strict decoding error: ${texts.join(', ')}`);
+  let duplicates: string[] = [];
+  if (rawJson && rawJson[0] === 0x7b /* { */) {
+    try {
+      duplicates = duplicateFields(rawJson.toString('utf8'));
+    } catch {
+      duplicates = [];
+    }
   }
-  ctx.warnings.push(...texts);
+  if (unknown.length === 0 && duplicates.length === 0) return;
+  if (mode === 'Strict') {
+    throw badRequest(`${kind} in version ${JSON.stringify(ctx.registry.info.version)} cannot be handled as a ${kind}: ${strictDecodingError(unknown, duplicates)}`);
+  }
+  ctx.warnings.push(...duplicates.map((f) => `duplicate field ${JSON.stringify(f)}`), ...unknown.map((f) => `unknown field ${JSON.stringify(f)}`));
 }
 
 /** `Warning: 299 - "text"` header values, as the real apiserver formats them. */

@@ -166,9 +166,10 @@ export async function handleWatch(ctx: RequestContext, deps: HandlerDeps): Promi
 }
 
 export async function handleCreate(ctx: RequestContext): Promise<void> {
-  const body = parseObjectBody(await readBody(ctx.req), ctx.req.headers['content-type']) as KubeObject;
+  const raw = await readBody(ctx.req);
+  const body = parseObjectBody(raw, ctx.req.headers['content-type']) as KubeObject;
   checkKind(ctx, body);
-  checkUnknownFields(ctx, body);
+  checkUnknownFields(ctx, body, raw);
   const created = await ctx.registry.create(ctx.info.namespace, body, { dryRun: dryRunOf(ctx.query), user: ctx.user.name });
   sendWithWarnings(ctx, 201, created);
 }
@@ -188,9 +189,10 @@ const WRITABLE_SUBRESOURCES = new Set(['', 'status', 'finalize']);
 export async function handleUpdate(ctx: RequestContext): Promise<void> {
   const sub = ctx.info.subresource;
   if (!WRITABLE_SUBRESOURCES.has(sub)) throw methodNotAllowed('update', resourceOf(ctx));
-  const body = parseObjectBody(await readBody(ctx.req), ctx.req.headers['content-type']) as KubeObject;
+  const raw = await readBody(ctx.req);
+  const body = parseObjectBody(raw, ctx.req.headers['content-type']) as KubeObject;
   checkKind(ctx, body);
-  checkUnknownFields(ctx, body);
+  checkUnknownFields(ctx, body, raw);
   const write = { dryRun: dryRunOf(ctx.query), subresource: sub, user: ctx.user.name };
   let result;
   if (sub === 'finalize') {

@@ -452,3 +452,15 @@ test('exec upgrades are proxied to the kubelet: the subprotocol and binary frame
     await s.stop();
   }
 });
+
+test('fieldValidation=Strict also refuses duplicate fields in the JSON body', async () => {
+  const s = await startTestServer();
+  try {
+    const body = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup","name":"dup"},"data":{}}';
+    const r = await s.request('POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Strict', body);
+    assert.equal(r.status, 400);
+    assert.equal(r.body.message, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: duplicate field "metadata.name"');
+  } finally {
+    await s.stop();
+  }
+});
