@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyDefaults } from './defaults.ts';
+import { DecodeError } from './schema/unknown-fields.ts';
 import type { Pod, Deployment, Namespace, Node, Secret } from './types.ts';
 
 function pod(spec: Partial<Pod['spec']> & object, extra: Partial<Pod> = {}): Pod {
@@ -134,4 +135,12 @@ test('other kinds', () => {
   assert.equal(d.spec!.template.spec!.containers[0]!.imagePullPolicy, 'Always');
   // SetDefaults_Pod (enableServiceLinks, priority) applies to Pods only, not templates.
   assert.equal(d.spec!.template.spec!.enableServiceLinks, undefined);
+});
+
+test('applyDefaults refuses what Go would not decode', () => {
+  const bad = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: { name: 'c' } } };
+  assert.throws(() => applyDefaults('pods', bad), (e: unknown) => e instanceof DecodeError &&
+    e.message === 'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal object into Go struct field PodSpec.spec.containers of type []v1.Container');
+  const badDeploy = { metadata: { name: 'd' }, spec: { replicas: 'two' } };
+  assert.throws(() => applyDefaults('deployments', badDeploy), { message: 'Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32' });
 });

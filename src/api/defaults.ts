@@ -15,6 +15,7 @@ import type {
 import { toResourceInfo, type ResourceRef } from './resources.ts';
 import { imageTag } from './image-ref.ts';
 import { canonicalizeResourceList, tryParseQuantity } from './quantity.ts';
+import { DecodeError, decodeError } from './schema/unknown-fields.ts';
 
 /** DefaultTerminationGracePeriodSeconds. */
 export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
@@ -30,10 +31,15 @@ export const SYSTEM_PRIORITY_CLASSES: Readonly<Record<string, number>> = Object.
 
 type Obj = Record<string, unknown>;
 
-/** Fills in defaults for an object of the given resource (mutates it) and returns it. */
+/**
+ * Fills in defaults for an object of the given resource (mutates it) and returns it. Throws
+ * DecodeError first when a field has the wrong JSON type (what Go's decoder would have refused).
+ */
 export function applyDefaults<T extends object>(resource: ResourceRef, obj: T): T {
   const info = toResourceInfo(resource);
   const o = obj as unknown as KubeObject;
+  const bad = decodeError(info.kind, { ...o, apiVersion: o.apiVersion ?? info.groupVersion });
+  if (bad) throw new DecodeError(info.kind, info.version, bad);
   switch (`${info.group}/${info.plural}`) {
     case '/pods': defaultPod(o as unknown as Pod); break;
     case '/nodes': defaultNode(o as unknown as Node); break;

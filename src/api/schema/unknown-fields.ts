@@ -90,6 +90,25 @@ function goTypeOf(ref: string, field: string): string {
 class DecodeFailure extends Error {}
 
 /**
+ * Thrown by applyDefaults for an object Go's decoder would refuse. The apiserver answers it with
+ * 400 BadRequest and `message` (`Pod in version "v1" cannot be handled as a Pod: json: cannot ...`).
+ */
+export class DecodeError extends Error {
+  readonly kind: string;
+  readonly version: string;
+  /** The decoder's own text (`json: cannot unmarshal ...`, the quantity format error, ...). */
+  readonly detail: string;
+
+  constructor(kind: string, version: string, detail: string) {
+    super(`${kind} in version ${JSON.stringify(version)} cannot be handled as a ${kind}: ${detail}`);
+    this.name = 'DecodeError';
+    this.kind = kind;
+    this.version = version;
+    this.detail = detail;
+  }
+}
+
+/**
  * The error Go's decoder reports for the first value of the wrong JSON type, e.g.
  * `json: cannot unmarshal string into Go struct field ContainerPort.spec.containers.ports.containerPort of type int32`,
  * or the quantity format error; undefined when the object decodes. The apiserver answers 400 with
