@@ -104,6 +104,14 @@ test('hostNetwork copies containerPort into hostPort; system priority classes re
   assert.equal(other.spec!.priority, undefined);
 });
 
+test('pod IPs stay consistent, podIP authoritative', () => {
+  const st = (status: Pod['status']) => applyDefaults('pods', pod({ containers: [{ name: 'c', image: 'x:1' }] }, { status })).status;
+  assert.deepEqual(st({ podIP: '10.0.0.1' }), { podIP: '10.0.0.1', podIPs: [{ ip: '10.0.0.1' }] });
+  assert.deepEqual(st({ podIPs: [{ ip: '10.0.0.2' }, { ip: 'fd00::2' }] }), { podIP: '10.0.0.2', podIPs: [{ ip: '10.0.0.2' }, { ip: 'fd00::2' }] });
+  assert.deepEqual(st({ podIP: '10.0.0.3', podIPs: [{ ip: '10.0.0.2' }] }), { podIP: '10.0.0.3', podIPs: [{ ip: '10.0.0.3' }] });
+  assert.deepEqual(st({ hostIP: '192.168.1.2' }), { hostIP: '192.168.1.2', hostIPs: [{ ip: '192.168.1.2' }] });
+});
+
 test('defaulting is idempotent', () => {
   const once = applyDefaults('pods', pod({ containers: [{ name: 'c', image: 'nginx', livenessProbe: { exec: { command: ['true'] } } }], volumes: [{ name: 'v' }] }));
   const twice = applyDefaults('pods', structuredClone(once));

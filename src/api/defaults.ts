@@ -79,9 +79,12 @@ export function defaultPod(pod: Pod): Pod {
     else if (spec.priorityClassName in SYSTEM_PRIORITY_CLASSES) spec.priority = SYSTEM_PRIORITY_CLASSES[spec.priorityClassName];
   }
   if (spec.priority !== undefined) spec.preemptionPolicy ??= 'PreemptLowerPriority';
-  // Conversion keeps podIP/podIPs (and hostIP/hostIPs) consistent.
+  // Conversion keeps podIP/podIPs (and hostIP/hostIPs) consistent; when both are set and differ,
+  // podIP is authoritative (for older clients), as in Convert_v1_PodStatus_To_core_PodStatus.
   const status = pod.status;
   if (status) {
+    if (status.podIP && status.podIPs?.length && status.podIPs[0]!.ip !== status.podIP) status.podIPs = [{ ip: status.podIP }];
+    if (status.hostIP && status.hostIPs?.length && status.hostIPs[0]!.ip !== status.hostIP) status.hostIPs = [{ ip: status.hostIP }];
     if (status.podIP && !status.podIPs?.length) status.podIPs = [{ ip: status.podIP }];
     if (!status.podIP && status.podIPs?.length) status.podIP = status.podIPs[0]!.ip;
     if (status.hostIP && !status.hostIPs?.length) status.hostIPs = [{ ip: status.hostIP }];
