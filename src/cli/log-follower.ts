@@ -43,10 +43,7 @@ export class LogFollower {
     const name = pod.metadata!.name!;
     const prefix = `[${name}/${container}] `;
     try {
-      const res = await this.#client.transport.stream(
-        { method: 'GET', path: `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}/log`, query: { container, follow: 'true' }, signal: this.#signal },
-        '*/*',
-      );
+      const res = await this.#client.resource('pods', ns).subresource('log').stream(name, { query: { container, follow: true }, signal: this.#signal });
       res.setEncoding('utf8');
       let buffered = '';
       for await (const chunk of res) {

@@ -192,3 +192,17 @@ test('watch from a compacted resourceVersion throws a Gone ApiError', async () =
   await assert.rejects(iterate(), (err) => isGone(err) && (err as ApiError).code === 410);
   await client.resource<Pod>('pods', 'default').delete('bump');
 });
+
+test('text and streamed subresources: pods/log', async () => {
+  const pods = client.resource<Pod>('pods', 'logs');
+  await pods.create(pod('talker'));
+  server.logs.set('logs/talker/c', 'line 1\nline 2\n');
+  assert.equal(await pods.subresource('log').getText('talker', { query: { container: 'c' } }), 'line 1\nline 2\n');
+  assert.equal(server.requests.at(-1)!.query.get('container'), 'c');
+  const res = await pods.subresource('log').stream('talker', { query: { container: 'c', follow: true } });
+  let text = '';
+  for await (const chunk of res) text += String(chunk);
+  assert.equal(text, 'line 1\nline 2\n');
+  assert.equal(server.requests.at(-1)!.query.get('follow'), 'true');
+  await assert.rejects(pods.subresource('log').getText('nobody'), (err) => isNotFound(err));
+});

@@ -18,6 +18,7 @@ export {
   type ListOptions,
   type DeleteOptions,
   type SubresourceClient,
+  type SubresourceCallOptions,
 } from './resource.ts';
 export type { WatchEvent, WatchEventType, WatchOptions } from './watch.ts';
 export { ApiError, isNotFound, isConflict, isAlreadyExists, isGone, isInvalid, type Status } from './errors.ts';

@@ -5,6 +5,7 @@
  */
 import type { IObjectMeta } from '@kubernetes-models/apimachinery/apis/meta/v1/ObjectMeta';
 import type { IListMeta } from '@kubernetes-models/apimachinery/apis/meta/v1/ListMeta';
+import type { IncomingMessage } from 'node:http';
 import type { Transport } from './transport.ts';
 import type { Status } from './errors.ts';
 import { watchStream, type WatchEvent, type WatchOptions } from './watch.ts';
@@ -74,8 +75,16 @@ export interface DeleteOptions extends CallOptions {
   dryRun?: boolean;
 }
 
+export interface SubresourceCallOptions extends CallOptions {
+  query?: Record<string, string | number | boolean | string[] | undefined>;
+}
+
 export interface SubresourceClient {
-  get<R = unknown>(name: string, opts?: CallOptions & { query?: Record<string, string> }): Promise<R>;
+  get<R = unknown>(name: string, opts?: SubresourceCallOptions): Promise<R>;
+  /** GET answered as text (`pods/log`). */
+  getText(name: string, opts?: SubresourceCallOptions): Promise<string>;
+  /** GET read as a stream (`pods/log?follow=true`); the caller reads the body, `signal` ends it. */
+  stream(name: string, opts?: SubresourceCallOptions): Promise<IncomingMessage>;
   create<R = unknown>(name: string, body: unknown, opts?: WriteOptions): Promise<R>;
   update<R = unknown>(name: string, body: unknown, opts?: WriteOptions): Promise<R>;
   patch<R = unknown>(name: string, patch: unknown, type?: PatchType, opts?: PatchOptions): Promise<R>;
@@ -211,8 +220,12 @@ export class ResourceClient<T extends KubeObjectLike = KubeObjectLike> {
   subresource(sub: string): SubresourceClient {
     const t = this.#transport;
     return {
-      get: async <R>(name: string, opts: CallOptions & { query?: Record<string, string> } = {}) =>
+      get: async <R>(name: string, opts: SubresourceCallOptions = {}) =>
         t.request<R>({ method: 'GET', path: this.path(name, sub), query: opts.query, signal: opts.signal }),
+      getText: async (name: string, opts: SubresourceCallOptions = {}) =>
+        t.requestText({ method: 'GET', path: this.path(name, sub), query: opts.query, signal: opts.signal }),
+      stream: async (name: string, opts: SubresourceCallOptions = {}) =>
+        t.stream({ method: 'GET', path: this.path(name, sub), query: opts.query, signal: opts.signal }, '*/*'),
       create: async <R>(name: string, body: unknown, opts: WriteOptions = {}) =>
         t.request<R>({ method: 'POST', path: this.path(name, sub), query: writeQuery(opts), body, signal: opts.signal }),
       update: async <R>(name: string, body: unknown, opts: WriteOptions = {}) =>

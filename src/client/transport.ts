@@ -120,6 +120,15 @@ export class Transport {
     }
   }
 
+  /** A request whose 2xx body is returned as text (logs); throws `ApiError` otherwise. */
+  async requestText(opts: RequestOptions): Promise<string> {
+    const res = await this.open(opts, '*/*');
+    const body = await readBody(res);
+    const code = res.statusCode ?? 0;
+    if (code < 200 || code >= 300) throw ApiError.fromResponse(code, body, opts.method, opts.path);
+    return body;
+  }
+
   /** A request whose body is read as a stream (watch, logs); throws `ApiError` on a non-2xx answer. */
   async stream(opts: RequestOptions, accept = 'application/json'): Promise<http.IncomingMessage> {
     const res = await this.open(opts, accept);

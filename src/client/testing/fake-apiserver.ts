@@ -73,6 +73,8 @@ export class FakeApiServer {
   failNext: { method: string; pathIncludes: string; code: number; reason: string; message?: string }[] = [];
   url = '';
   ca = '';
+  /** What `pods/log` answers, by `ns/name/container`. */
+  readonly logs = new Map<string, string>();
 
   constructor() {
     const { cert, key } = testCertificate();
@@ -212,6 +214,11 @@ export class FakeApiServer {
     }
     if (!current) return this.#status(res, 404, 'NotFound', `${plural} "${name}" not found`);
     if (req.method === 'GET' && !sub) return this.#json(res, 200, current);
+    if (req.method === 'GET' && sub === 'log') {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end(this.logs.get(`${ns}/${name}/${q.get('container') ?? ''}`) ?? '');
+      return;
+    }
     if (req.method === 'POST' && sub === 'binding') {
       if (current.spec?.nodeName) return this.#status(res, 409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${current.spec.nodeName}"`);
       const next = structuredClone(current);
