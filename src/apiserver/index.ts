@@ -4,3 +4,4 @@ export { ensurePki, type ServerPki } from './auth/certs.ts';
 export { ensureToken, TokenAuthenticator, type User } from './auth/tokens.ts';
 export { VERSION_INFO } from './discovery.ts';
 export { toStatus, ApiError, type Status } from './status.ts';
+export { ensureServiceAccountKey, ServiceAccountTokens, SERVICE_ACCOUNT_ISSUER } from './auth/service-account-tokens.ts';

@@ -464,3 +464,36 @@ test('fieldValidation=Strict also refuses duplicate fields in the JSON body', as
     await s.stop();
   }
 });
+
+test('TokenRequest issues bound service account tokens that authenticate until the account goes', async () => {
+  const s = await startTestServer();
+  try {
+    await s.request('POST', '/api/v1/namespaces/default/serviceaccounts', { metadata: { name: 'robot' } });
+    await s.request('POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'holder' }, spec: { serviceAccountName: 'robot', containers: [{ name: 'c', image: 'busybox:1.35' }] } });
+    const pod = (await s.request('GET', '/api/v1/namespaces/default/pods/holder')).body;
+    const r = await s.request('POST', '/api/v1/namespaces/default/serviceaccounts/robot/token', {
+      apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest',
+      spec: { expirationSeconds: 3607, boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'holder', uid: pod.metadata.uid } },
+    });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.body.kind, 'TokenRequest');
+    assert.deepEqual(r.body.spec.audiences, ['https://kubernetes.default.svc.cluster.local']);
+    const token: string = r.body.status.token;
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
+    assert.equal(claims.sub, 'system:serviceaccount:default:robot');
+    assert.equal(claims['kubernetes.io'].pod.name, 'holder');
+    assert.equal(claims.exp - claims.iat, 3607);
+    const asRobot = await s.request('GET', '/api/v1/namespaces/default/pods', undefined, { authorization: `Bearer ${token}` });
+    assert.equal(asRobot.status, 200);
+    const forged = token.slice(0, -4) + (token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+    assert.equal((await s.request('GET', '/api/v1/namespaces/default/pods', undefined, { authorization: `Bearer ${forged}` })).status, 401);
+    const short = await s.request('POST', '/api/v1/namespaces/default/serviceaccounts/robot/token', { spec: { expirationSeconds: 60 } });
+    assert.equal(short.status, 422);
+    assert.match(short.body.message, /may not specify a duration less than 10 minutes/);
+    await s.request('DELETE', '/api/v1/namespaces/default/serviceaccounts/robot');
+    await until('the account to leave the cache', () => !s.server.registry('serviceaccounts').cache.get(s.server.registry('serviceaccounts').key('default', 'robot')));
+    assert.equal((await s.request('GET', '/api/v1/namespaces/default/pods', undefined, { authorization: `Bearer ${token}` })).status, 401);
+  } finally {
+    await s.stop();
+  }
+});

@@ -35,6 +35,9 @@ import {
 } from './resource-handler.ts';
 import { ApiError, methodNotAllowed, toStatus, unauthorized, type Status } from './status.ts';
 import { writeUpgradeError } from './kubelet-proxy.ts';
+import { ServiceAccountTokens } from './auth/service-account-tokens.ts';
+import { handleTokenRequest } from './token-request.ts';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -52,6 +55,8 @@ export interface ApiServerConfig {
   watchCacheCapacity?: number;
   /** How often watches that asked for bookmarks get one (default 60 s). */
   bookmarkIntervalMs?: number;
+  /** Signs service account tokens (TokenRequest); a fresh key per process when absent. */
+  serviceAccountKey?: KeyObject;
 }
 
 const NOT_FOUND: Status = {
@@ -66,12 +71,14 @@ export class ApiServer {
   readonly #server: https.Server;
   readonly #stop = new AbortController();
   readonly #loops: Promise<void>[] = [];
+  readonly #saTokens: ServiceAccountTokens;
   #address = '';
 
   constructor(config: ApiServerConfig) {
     this.#config = config;
     this.#clock = config.clock ?? realClock;
     this.#logger = config.logger ?? createLogger('apiserver');
+    this.#saTokens = new ServiceAccountTokens(config.serviceAccountKey ?? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
     const lookup: AdmissionLookup = { get: (resource, ns, name) => this.#lookup(resource, ns, name) };
     const admission = new AdmissionChain([new NamespaceLifecycle(lookup), new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds()]);
     for (const info of RESOURCES) {
@@ -150,8 +157,19 @@ export class ApiServer {
     sendStatus(res, status);
   }
 
+  /** A static token (admin, node), or a service account token this server issued for an existing account. */
   #authenticate(req: IncomingMessage): User | undefined {
-    return this.#config.authenticator.authenticate(req.headers.authorization);
+    const auth = req.headers.authorization;
+    const user = this.#config.authenticator.authenticate(auth);
+    if (user || !auth) return user;
+    const token = /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1];
+    const claims = token ? this.#saTokens.verify(token, Math.floor(this.#clock.now() / 1000)) : undefined;
+    if (!claims) return undefined;
+    const k = claims['kubernetes.io'];
+    const sas = this.registry('serviceaccounts');
+    const sa = sas.cache.get(sas.key(k.namespace, k.serviceaccount.name));
+    if (!sa || sa.metadata?.uid !== k.serviceaccount.uid) return undefined;
+    return { name: claims.sub, groups: ['system:serviceaccounts', `system:serviceaccounts:${k.namespace}`, 'system:authenticated'] };
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -212,6 +230,9 @@ export class ApiServer {
         if (sub === 'ephemeralcontainers') return handleEphemeralContainers(ctx);
         if (sub === 'log') return handleLog(ctx, podDeps);
         if (KUBELET_SUBRESOURCES.has(sub)) rejectNonUpgrade();
+      }
+      if (r.plural === 'serviceaccounts' && r.group === '' && sub === 'token') {
+        return handleTokenRequest(ctx, { tokens: this.#saTokens, pods: this.registry('pods'), now: () => this.#clock.now() });
       }
       if (sub !== 'status' && sub !== 'finalize') throw methodNotAllowed(ctx.req.method ?? '', registry.qualified);
       if (ctx.req.method === 'GET') return handleGet(ctx, deps);

@@ -11,7 +11,7 @@
 import { mkdir, writeFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { ApiServer, TokenAuthenticator, ensurePki, ensureToken } from '../apiserver/index.ts';
+import { ApiServer, TokenAuthenticator, ensurePki, ensureServiceAccountKey, ensureToken } from '../apiserver/index.ts';
 import { Client } from '../client/index.ts';
 import { openStore, type Store } from '../storage/index.ts';
 import { createLogger } from '../machinery/index.ts';
@@ -79,7 +79,8 @@ export async function runServer(argv: string[]): Promise<number> {
     process.stderr.write(`kubeling server: ${(err as Error).message}\n`);
     return 1;
   }
-  const apiserver = new ApiServer({ store, tls: { certPem: pki.certPem, keyPem: pki.keyPem }, caPem: pki.caPem, authenticator, kubeletToken });
+  const serviceAccountKey = await ensureServiceAccountKey(join(dataDir, 'pki', 'sa.key'));
+  const apiserver = new ApiServer({ store, tls: { certPem: pki.certPem, keyPem: pki.keyPem }, caPem: pki.caPem, authenticator, kubeletToken, serviceAccountKey });
   const stopping = new AbortController();
   const loops: Promise<void>[] = [];
   let stopped: Promise<void> | undefined;
