@@ -27,6 +27,7 @@ import { SystemMounter } from '../kubelet/volumes/index.ts';
 import { createLogger, realClock, type Logger } from '../machinery/index.ts';
 import type { ContainerRuntime } from '../runtime/runtime.ts';
 import { parseLabels, parseTaints, UsageError, type Taint } from './flags.ts';
+import { traceRuntime } from './runtime-trace.ts';
 import { CLUSTER_INFO, JWS_DATA_KEY, KUBELET_CLIENT_SECRET, bridgeForPodCidr, subnetPrefix, verifyDetached } from './join.ts';
 
 export interface AgentOptions {
@@ -241,9 +242,17 @@ export async function runAgent(argv: string[]): Promise<number> {
   const stopping = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (++signals > 1) process.exit(1);
+    if (++signals > 1) process.kill(process.pid, 'SIGKILL');
     log.info({ signal: sig }, 'stopping');
     stopping.abort();
+    // A runtime call that never returns (a hung `crun`, a blocked fifo) must not keep the node agent
+    // alive forever: containers outlive the agent anyway, and a restart adopts them.
+    setTimeout(() => {
+      // SIGKILL rather than exit(): exit() waits for libuv's threads, and a thread blocked in open() on a
+      // fifo is exactly what can hang here.
+      log.error('the kubelet did not stop within 20 s; killing the agent');
+      process.kill(process.pid, 'SIGKILL');
+    }, 20_000).unref();
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
@@ -266,7 +275,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     closeRuntime = close;
     const kubelet = new Kubelet({
       client,
-      runtime,
+      runtime: traceRuntime(runtime, process.env.KUBELING_TRACE_RUNTIME),
       nodeName: o.nodeName,
       rootDir: join(o.dataDir, 'kubelet'),
       manifestDirs: [join(o.dataDir, 'manifests')],

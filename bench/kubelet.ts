@@ -1,0 +1,472 @@
+#!/usr/bin/env node
+/**
+ * The node end to end, beside `podman kube play` in the same run. Prints figures; asserts nothing.
+ *
+ *   node bench/kubelet.ts [--runs 50] [--pods 100] [--no-podman] [--cpu-prof DIR]
+ *
+ * Set-up: `kubeling server` (sqlite; its local node is the fake runtime, tainted so no pod lands there) and
+ * `kubeling agent --runtime oci` joined to it, with the busybox test image imported into the agent's store
+ * (`kubeling image import`) and loaded into podman (`podman load`), so no run pulls. The agent writes a
+ * runtime call trace (KUBELING_TRACE_RUNTIME) that the breakdown below is computed from.
+ *
+ * 1. Latency: `create` through the API until the watch shows the pod Ready, for a one-container and a
+ *    two-container pod (p50/p99 over --runs), then delete until the watch shows it gone; podman: `podman
+ *    kube play FILE` (returns once its containers run), then `podman kube down FILE`. Runs alternate.
+ *    Breakdown per kubeling pod: create→bound (API + scheduler + binding), bound→runPodSandbox starts
+ *    (watch delivery, pod worker, volumes), runtime calls (sandbox, create, start), last start→Ready seen
+ *    (PLEG/status manager/pods/status write and the watch back to us).
+ * 2. Density: --pods one-container pods created at once through the API until all are Ready (total time);
+ *    podman plays the same pods from one multi-document file. Memory per pod: PSS of the pods' conmon and
+ *    catatonit processes, plus the agent's growth (agent PSS with the pods minus before) divided by the pods.
+ *
+ * Needs root, crun, conmon, catatonit, the CNI plugins and podman (Debian packages, scripts/setup-host.sh).
+ * podman runs with CONTAINERS_CONF pointing at a file that caps nofile/nproc at this host's hard limits
+ * (root here lacks CAP_SYS_RESOURCE, so podman's defaults fail with `setrlimit ... Operation not permitted`).
+ */
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { IPod } from 'kubernetes-models/v1/Pod';
+import type { INode } from 'kubernetes-models/v1/Node';
+import { Client } from '../src/client/index.ts';
+import { BUSYBOX_IMAGE, ensureBusyboxArchive } from '../test/fixtures/busybox.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, 'src/cmd/kubeling.ts');
+const NS = 'bench';
+
+const { values: flags } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '50' },
+    pods: { type: 'string', default: '100' },
+    'no-podman': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+    warmup: { type: 'string', default: '3' },
+  },
+});
+const RUNS = Number(flags.runs);
+const PODS = Number(flags.pods);
+const WARMUP = Number(flags.warmup);
+const PODMAN = !flags['no-podman'];
+
+// ---------------------------------------------------------------- helpers
+
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function pct(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
+const stats = (xs: number[]) => `p50 ${f1(pct(xs, 50)).padStart(7)}  p99 ${f1(pct(xs, 99)).padStart(7)}  (n=${xs.length})`;
+
+function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    execFile(cmd, args, { env: { ...process.env, ...env }, maxBuffer: 64 << 20, timeout: 600_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      res({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+function has(bin: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
+}
+
+function pss(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+interface Proc {
+  pid: number;
+  ppid: number;
+  comm: string;
+  cmdline: string;
+}
+
+function processes(): Proc[] {
+  const out: Proc[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const cmdline = readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      out.push({ pid: Number(d), ppid, comm, cmdline });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** PSS (KiB) of the conmon processes `isOurs` picks and of the catatonit processes they monitor. */
+function monitorMemory(isOurs: (conmon: Proc) => boolean): { conmonKiB: number; catatonitKiB: number; conmons: number; catatonits: number } {
+  const all = processes();
+  const conmons = all.filter((p) => p.comm === 'conmon' && isOurs(p));
+  const ids = new Set(conmons.map((p) => p.pid));
+  const cats = all.filter((p) => p.comm === 'catatonit' && ids.has(p.ppid));
+  return {
+    conmonKiB: conmons.reduce((s, p) => s + pss(p.pid), 0),
+    catatonitKiB: cats.reduce((s, p) => s + pss(p.pid), 0),
+    conmons: conmons.length,
+    catatonits: cats.length,
+  };
+}
+
+function podSpec(name: string, containers: number, image: string): IPod {
+  // `sh` as PID 1 with a TERM trap, so deletion measures teardown rather than the grace period.
+  const command = ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'];
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: NS, labels: { app: 'kubeling-bench' } },
+    spec: {
+      terminationGracePeriodSeconds: 5,
+      containers: Array.from({ length: containers }, (_, i) => ({ name: `c${i}`, image, imagePullPolicy: 'IfNotPresent', command })),
+    },
+  } as IPod;
+}
+
+function podYaml(p: IPod): string {
+  // podman kube play reads the same object; JSON is YAML.
+  return JSON.stringify({ ...p, metadata: { name: p.metadata!.name, labels: p.metadata!.labels } });
+}
+
+const isReady = (p: IPod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+// ---------------------------------------------------------------- the cluster
+
+interface Started {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+function start(args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Started {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+    if (err.length > 4_000_000) err = err.slice(-2_000_000);
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number, log?: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}${log ? `\n${log().slice(-4000)}` : ''}`);
+}
+
+/** Routes one watch stream's events to per-pod waiters, stamped with their arrival time. */
+class PodWatch {
+  #waiters = new Map<string, { pred: (p: IPod | undefined, type: string) => boolean; resolve: (t: number) => void }[]>();
+  #seen = new Map<string, { type: string; pod: IPod; at: number }[]>();
+  readonly #abort = new AbortController();
+  #loop: Promise<void>;
+
+  constructor(client: Client) {
+    const pods = client.resource<IPod>('pods', NS);
+    this.#loop = (async () => {
+      while (!this.#abort.signal.aborted) {
+        try {
+          for await (const ev of pods.watch({ timeoutSeconds: 3600 }, this.#abort.signal)) {
+            const at = now();
+            const pod = ev.object as IPod;
+            const name = pod.metadata?.name;
+            if (!name) continue;
+            const list = this.#seen.get(name) ?? [];
+            list.push({ type: ev.type, pod, at });
+            this.#seen.set(name, list);
+            const ws = this.#waiters.get(name) ?? [];
+            this.#waiters.set(name, ws.filter((w) => {
+              if (!w.pred(ev.type === 'DELETED' ? undefined : pod, ev.type)) return true;
+              w.resolve(at);
+              return false;
+            }));
+          }
+        } catch {
+          if (!this.#abort.signal.aborted) await sleep(100);
+        }
+      }
+    })();
+  }
+
+  /** Resolves with the arrival time of the first event (from now on) that satisfies `pred`. */
+  until(name: string, pred: (p: IPod | undefined, type: string) => boolean): Promise<number> {
+    return new Promise((resolve) => {
+      const ws = this.#waiters.get(name) ?? [];
+      ws.push({ pred, resolve });
+      this.#waiters.set(name, ws);
+    });
+  }
+
+  events(name: string) {
+    return this.#seen.get(name) ?? [];
+  }
+
+  forget(name: string) {
+    this.#seen.delete(name);
+  }
+
+  async close() {
+    this.#abort.abort();
+    await this.#loop;
+  }
+}
+
+// ---------------------------------------------------------------- runtime trace
+
+interface TraceLine {
+  m: string;
+  start: number;
+  ms: number;
+  ok: boolean;
+  id?: string;
+  pod?: string;
+  ret?: string;
+}
+
+function readTrace(file: string): TraceLine[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as TraceLine);
+}
+
+/** The runtime calls that start one pod: its sandbox, then creates and starts on its containers. */
+function podCalls(trace: TraceLine[], pod: string) {
+  const sandbox = trace.find((l) => l.m === 'runPodSandbox' && l.pod === pod);
+  if (!sandbox?.ret) return undefined;
+  const creates = trace.filter((l) => l.m === 'createContainer' && l.id === sandbox.ret);
+  const ctrIds = new Set(creates.map((c) => c.ret));
+  const starts = trace.filter((l) => l.m === 'startContainer' && l.id && ctrIds.has(l.id));
+  return { sandbox, creates, starts };
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('needs root (real containers)');
+  for (const b of ['crun', 'conmon', 'catatonit', ...(PODMAN ? ['podman'] : [])]) if (!has(b)) throw new Error(`needs ${b} (scripts/setup-host.sh)`);
+  const archive = await ensureBusyboxArchive();
+  const work = mkdtempSync(join(tmpdir(), 'kubeling-bench-kubelet-'));
+  const serverDir = join(work, 'server');
+  const agentDir = join(work, 'agent');
+  const tracePath = join(work, 'runtime-trace.jsonl');
+  const podmanConf = join(work, 'containers.conf');
+  const limits = readFileSync('/proc/self/limits', 'utf8');
+  const hard = (name: string) => /\d+/.exec(limits.split('\n').find((l) => l.startsWith(name))?.slice(26) ?? '')?.[0];
+  writeFileSync(podmanConf, `[containers]\ndefault_ulimits = ["nofile=${hard('Max open files') ?? 1024}:${hard('Max open files') ?? 1024}", "nproc=${Math.min(Number(hard('Max processes') ?? 32768), 32768)}:${Math.min(Number(hard('Max processes') ?? 32768), 32768)}"]\n`);
+  const podmanEnv = { CONTAINERS_CONF: podmanConf };
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) await c().catch((e: Error) => console.error(`cleanup: ${e.message}`));
+    rmSync(work, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+  try {
+    console.log(`kubelet bench: ${RUNS} runs per pod kind, ${PODS} pods for density, podman ${PODMAN ? 'on' : 'off'}; work dir ${work}`);
+    const server = start(['server', '--data-dir', serverDir, '--listen', '127.0.0.1:0', '--runtime', 'fake', '--node-name', 'bench-local', '--node-taint', 'bench.kubeling.io/fake=:NoSchedule']);
+    cleanups.push(() => server.stop());
+    const url = await waitFor('server ready', () => /^ready (\S+)/m.exec(server.stdout())?.[1], 60_000, server.stderr);
+    const imp = await run(process.execPath, [BIN, 'image', 'import', archive, '--data-dir', agentDir]);
+    if (imp.code !== 0) throw new Error(`image import: ${imp.stderr}`);
+    const token = readFileSync(join(serverDir, 'node-token'), 'utf8').trim();
+    const profDir = flags['cpu-prof'] ? resolve(flags['cpu-prof']) : undefined;
+    const agent = start(
+      ['agent', '--server', url, '--token', token, '--node-name', 'bench-node', '--data-dir', agentDir, '--runtime', 'oci'],
+      { KUBELING_TRACE_RUNTIME: tracePath },
+      profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+    );
+    cleanups.push(async () => {
+      await agent.stop();
+      const bridge = /bridge=(\S+)/.exec(agent.stdout())?.[1];
+      if (bridge && bridge !== '-') spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+    });
+    const agentLine = await waitFor('agent ready', () => /^ready .*$/m.exec(agent.stdout())?.[0], 60_000, agent.stderr);
+    console.log(`agent: ${agentLine}`);
+    const client = new Client({ server: url, token: readFileSync(join(serverDir, 'admin-token'), 'utf8').trim(), caData: readFileSync(join(serverDir, 'pki', 'ca.crt'), 'utf8') });
+    await waitFor('bench-node Ready', async () => {
+      const n = await client.resource<INode>('nodes').get('bench-node').catch(() => undefined);
+      return n?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
+    }, 60_000, agent.stderr);
+    await client.resource('namespaces').create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+    const pods = client.resource<IPod>('pods', NS);
+    const watch = new PodWatch(client);
+    cleanups.push(() => watch.close());
+    await sleep(300);
+
+    if (PODMAN) {
+      const have = await run('podman', ['image', 'exists', BUSYBOX_IMAGE], podmanEnv);
+      if (have.code !== 0) {
+        const load = await run('podman', ['load', '-i', archive], podmanEnv);
+        if (load.code !== 0) throw new Error(`podman load: ${load.stderr}`);
+      }
+    }
+
+    let seq = 0;
+    /** One kubeling pod: create → Ready (watch) → delete → gone. */
+    const kubelingOnce = async (containers: number) => {
+      const name = `k${containers}-${++seq}`;
+      const ready = watch.until(name, (p) => !!p && isReady(p));
+      const bound = watch.until(name, (p) => !!p?.spec?.nodeName);
+      const t0 = now();
+      await pods.create(podSpec(name, containers, BUSYBOX_IMAGE));
+      const tCreated = now();
+      const tReady = await ready;
+      const tBound = await bound;
+      const gone = watch.until(name, (_p, type) => type === 'DELETED');
+      const t1 = now();
+      await pods.delete(name);
+      const tGone = await gone;
+      return { name, t0, tCreated, tBound, tReady, ready: tReady - t0, teardown: tGone - t1 };
+    };
+    /** One podman pod: kube play (returns with the containers running) → kube down. */
+    const podmanOnce = async (containers: number) => {
+      const name = `p${containers}-${++seq}`;
+      const file = join(work, `${name}.json`);
+      writeFileSync(file, podYaml(podSpec(name, containers, BUSYBOX_IMAGE)));
+      const t0 = now();
+      const play = await run('podman', ['kube', 'play', file], podmanEnv);
+      const t1 = now();
+      if (play.code !== 0) throw new Error(`podman kube play: ${play.stderr}`);
+      const down = await run('podman', ['kube', 'down', file], podmanEnv);
+      const t2 = now();
+      if (down.code !== 0) throw new Error(`podman kube down: ${down.stderr}`);
+      rmSync(file, { force: true });
+      return { ready: t1 - t0, teardown: t2 - t1 };
+    };
+
+    // ---- 1. latency
+    for (const containers of [1, 2]) {
+      for (let i = 0; i < WARMUP; i++) {
+        await kubelingOnce(containers);
+        if (PODMAN) await podmanOnce(containers);
+      }
+      const k: Awaited<ReturnType<typeof kubelingOnce>>[] = [];
+      const p: Awaited<ReturnType<typeof podmanOnce>>[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        k.push(await kubelingOnce(containers));
+        if (PODMAN) p.push(await podmanOnce(containers));
+      }
+      const trace = readTrace(tracePath);
+      const parts = { api: [] as number[], bind: [] as number[], toSandbox: [] as number[], sandbox: [] as number[], containers: [] as number[], afterStart: [] as number[] };
+      for (const r of k) {
+        const calls = podCalls(trace, r.name);
+        parts.api.push(r.tCreated - r.t0);
+        parts.bind.push(r.tBound - r.t0);
+        if (!calls) continue;
+        parts.toSandbox.push(calls.sandbox.start - r.tBound);
+        parts.sandbox.push(calls.sandbox.ms);
+        const lastStartEnd = Math.max(...calls.starts.map((s) => s.start + s.ms));
+        parts.containers.push(lastStartEnd - (calls.sandbox.start + calls.sandbox.ms));
+        parts.afterStart.push(r.tReady - lastStartEnd);
+      }
+      console.log(`\n== ${containers}-container pod, ${RUNS} runs (ms)`);
+      console.log(`kubeling create→Ready       ${stats(k.map((r) => r.ready))}`);
+      if (PODMAN) console.log(`podman kube play            ${stats(p.map((r) => r.ready))}`);
+      console.log(`kubeling delete→gone        ${stats(k.map((r) => r.teardown))}`);
+      if (PODMAN) console.log(`podman kube down            ${stats(p.map((r) => r.teardown))}`);
+      console.log('kubeling breakdown:');
+      console.log(`  create request (API write) ${stats(parts.api)}`);
+      console.log(`  create→bound seen (sched)  ${stats(parts.bind)}`);
+      console.log(`  bound→runPodSandbox starts ${stats(parts.toSandbox)}`);
+      console.log(`  runPodSandbox              ${stats(parts.sandbox)}`);
+      console.log(`  sandbox→last container up  ${stats(parts.containers)}`);
+      console.log(`  last start→Ready seen      ${stats(parts.afterStart)}`);
+    }
+
+    // Runtime calls over the whole latency phase.
+    const trace = readTrace(tracePath);
+    const byMethod = new Map<string, number[]>();
+    for (const l of trace) byMethod.set(l.m, [...(byMethod.get(l.m) ?? []), l.ms]);
+    console.log('\nruntime calls during the latency runs (count, p50 ms, p99 ms, total ms):');
+    for (const [m, xs] of [...byMethod].sort((a, b) => b[1].reduce((s, x) => s + x, 0) - a[1].reduce((s, x) => s + x, 0))) {
+      console.log(`  ${m.padEnd(22)} ${String(xs.length).padStart(6)} ${f1(pct(xs, 50)).padStart(8)} ${f1(pct(xs, 99)).padStart(8)} ${f1(xs.reduce((s, x) => s + x, 0)).padStart(10)}`);
+    }
+
+    // ---- 2. density
+    console.log(`\n== ${PODS} one-container pods on one node`);
+    const agentPid = agent.child.pid!;
+    const agentBefore = pss(agentPid);
+    const names = Array.from({ length: PODS }, (_, i) => `d-${i}`);
+    const allReady = Promise.all(names.map((n) => watch.until(n, (p) => !!p && isReady(p))));
+    const tD0 = now();
+    await Promise.all(names.map((n) => pods.create(podSpec(n, 1, BUSYBOX_IMAGE))));
+    const tCreated = now();
+    const readies = await allReady;
+    const tD1 = Math.max(...readies);
+    await sleep(2000);
+    const agentAfter = pss(agentPid);
+    const serverPss = pss(server.child.pid!);
+    const km = monitorMemory((p) => p.cmdline.includes(agentDir));
+    console.log(`kubeling: ${PODS} creates took ${f1(tCreated - tD0)} ms; all Ready after ${f1(tD1 - tD0)} ms (${f1((PODS * 1000) / (tD1 - tD0))} pods/s); first Ready ${f1(Math.min(...readies) - tD0)} ms`);
+    console.log(`  conmon: ${km.conmons} processes, ${f1(km.conmonKiB / 1024)} MiB PSS; catatonit: ${km.catatonits}, ${f1(km.catatonitKiB / 1024)} MiB PSS`);
+    console.log(`  agent PSS ${f1(agentBefore / 1024)} MiB before, ${f1(agentAfter / 1024)} MiB with the pods; server PSS ${f1(serverPss / 1024)} MiB`);
+    const perPod = (km.conmonKiB + km.catatonitKiB + Math.max(0, agentAfter - agentBefore)) / PODS;
+    console.log(`  memory per pod: ${f1(perPod / 1024)} MiB (monitors + pause ${f1((km.conmonKiB + km.catatonitKiB) / PODS / 1024)} MiB, agent growth ${f1(Math.max(0, agentAfter - agentBefore) / PODS / 1024)} MiB)`);
+    const gone = Promise.all(names.map((n) => watch.until(n, (_p, type) => type === 'DELETED')));
+    const tX0 = now();
+    await Promise.all(names.map((n) => pods.delete(n)));
+    await gone;
+    console.log(`  delete all → all gone: ${f1(now() - tX0)} ms`);
+
+    if (PODMAN) {
+      const file = join(work, 'density.yaml');
+      writeFileSync(file, names.map((n) => podYaml(podSpec(`pd-${n}`, 1, BUSYBOX_IMAGE))).join('\n---\n'));
+      const t0 = now();
+      const play = await run('podman', ['kube', 'play', file], podmanEnv);
+      const t1 = now();
+      if (play.code !== 0) console.log(`podman kube play failed: ${play.stderr.slice(-500)}`);
+      cleanups.push(async () => void (await run('podman', ['kube', 'down', file], podmanEnv)));
+      await sleep(2000);
+      const ps = await run('podman', ['ps', '--pod', '--no-trunc', '--format', '{{.ID}} {{.PodName}}'], podmanEnv);
+      const ids = new Set(ps.stdout.split('\n').map((l) => l.split(' ')).filter(([, pod]) => pod?.startsWith('pd-d-')).map(([id]) => id!));
+      const pm = monitorMemory((p) => [...ids].some((id) => p.cmdline.includes(id)));
+      console.log(`podman: kube play of ${PODS} pods took ${f1(t1 - t0)} ms (${f1((PODS * 1000) / (t1 - t0))} pods/s)`);
+      console.log(`  conmon: ${pm.conmons} processes, ${f1(pm.conmonKiB / 1024)} MiB PSS; catatonit: ${pm.catatonits}, ${f1(pm.catatonitKiB / 1024)} MiB PSS`);
+      console.log(`  memory per pod: ${f1((pm.conmonKiB + pm.catatonitKiB) / PODS / 1024)} MiB (monitors + pause)`);
+      const t2 = now();
+      await run('podman', ['kube', 'down', file], podmanEnv);
+      console.log(`  kube down of ${PODS} pods: ${f1(now() - t2)} ms`);
+    }
+  } finally {
+    await cleanup();
+  }
+  if (flags['cpu-prof']) console.log(`\nagent CPU profile written to ${resolve(flags['cpu-prof'])}`);
+}
+
+main().catch((err: Error) => {
+  console.error(`bench/kubelet: ${err.message}`);
+  process.exitCode = 1;
+});
