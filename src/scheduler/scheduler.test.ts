@@ -137,3 +137,19 @@ test('with no nodes at all the pod reports a SchedulerError and is bound once a 
     assert.equal(await until(() => storedPod('s5', 'early')?.spec?.nodeName, 'binding'), 'late');
   });
 });
+
+test('a pod with scheduling gates waits until the gates are removed', async () => {
+  clearCluster();
+  server.put('nodes', makeNode().name('n').obj());
+  await withScheduler(async () => {
+    const gated = { ...makePod().namespace('s6').name('gated').obj() };
+    gated.spec!.schedulingGates = [{ name: 'example.com/wait' }];
+    const stored = server.put('pods', gated);
+    server.put('pods', makePod().namespace('s6').name('free').obj());
+    await until(() => storedPod('s6', 'free')?.spec?.nodeName, 'ungated pod bound');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(storedPod('s6', 'gated')?.spec?.nodeName, undefined);
+    server.put('pods', { ...stored, spec: { ...stored.spec, schedulingGates: [] } });
+    assert.equal(await until(() => storedPod('s6', 'gated')?.spec?.nodeName, 'binding after the gates went'), 'n');
+  });
+});

@@ -115,7 +115,10 @@ export class Scheduler {
   }
 
   #wireInformers(): void {
-    const pending = (pod: Pod) => !pod.spec?.nodeName && !isTerminal(pod) && !pod.metadata?.deletionTimestamp && this.#responsible(pod);
+    // A pod with scheduling gates waits outside the queue (PreEnqueue SchedulingGates) until they are removed;
+    // the API server marks it PodScheduled=False/SchedulingGated.
+    const gated = (pod: Pod) => (pod.spec?.schedulingGates?.length ?? 0) > 0;
+    const pending = (pod: Pod) => !pod.spec?.nodeName && !isTerminal(pod) && !pod.metadata?.deletionTimestamp && !gated(pod) && this.#responsible(pod);
     this.pods
       .onAdd((pod) => {
         if (pod.spec?.nodeName) this.cache.addOrUpdatePod(pod);
