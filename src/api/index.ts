@@ -1,7 +1,24 @@
 /**
  * The api module's public surface: Kubernetes object types, the resource table, and the pure logic
- * every component shares (defaulting, validation, selectors, patches, quantities, table printers).
- * No I/O; imports only machinery.
+ * every component shares. No I/O; imports only machinery (schema/generate.ts is a build-time tool,
+ * never imported).
+ *
+ * How the apiserver uses it on a write, in Kubernetes' order:
+ *   decodeError / unknownFields + duplicateFields (fieldValidation=Strict)   → 400
+ *   applyDefaults (throws DecodeError for wrongly typed fields)               → 400
+ *   validateObject / validateObjectUpdate / validateStatusUpdate             → 422 via invalidMessage
+ * and on reads: parseLabelSelector / parseFieldSelector + convertFieldSelector, printTable.
+ *
+ *   types.ts              kubernetes-models interfaces under plain names, Table, WatchEvent, discovery types
+ *   resources.ts          RESOURCES, findResource, resolveResource (the shared resource table)
+ *   discovery.ts          aggregated and legacy discovery documents
+ *   defaults.ts           SetDefaults_* for pods, nodes, namespaces, secrets, apps
+ *   validation/           pkg/apis/core/validation equivalents with Kubernetes' paths and messages
+ *   selectors/            label and field selectors
+ *   patch/                JSON patch, merge patch, strategic merge patch
+ *   printers/             server-side Table printers, pod STATUS text, HumanDuration
+ *   quantity.ts           resource.Quantity; resource-helpers.ts: podRequests, podQOSClass
+ *   schema/               unknownFields, decodeError, duplicateFields (from a generated schema)
  */
 export type * from './types.ts';
 export * from './resources.ts';
