@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryStore, type KeyValue } from '../storage/index.ts';
+import { WatchCache, TooOldError, type CachedEvent } from './watch-cache.ts';
+
+const enc = (o: unknown) => Buffer.from(JSON.stringify(o));
+const decode = (kv: KeyValue) => ({ ...JSON.parse(Buffer.from(kv.value).toString()), metadata: { name: kv.key.split('/').pop(), resourceVersion: String(kv.modRevision) } });
+
+async function until(cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('the watch cache lists, follows the store, replays from its ring, and refuses what fell out of it', async () => {
+  const store = new MemoryStore();
+  const stop = new AbortController();
+  await store.create('/registry/things/a', enc({ v: 1 }));
+  const cache = new WatchCache({ store, prefix: '/registry/things/', decode, capacity: 3 });
+  const run = cache.run(stop.signal);
+  await cache.ready;
+  assert.deepEqual(cache.list().items.map((o) => o.metadata?.name), ['a']);
+  const live: CachedEvent[] = [];
+  const start = cache.revision;
+  const sub = cache.subscribe(start, { deliver: (e) => live.push(...e), end: () => {} });
+  const b = await store.create('/registry/things/b', enc({ v: 1 }));
+  const a = await store.get('/registry/things/a');
+  await store.update('/registry/things/a', enc({ v: 2 }), a!.modRevision);
+  await store.delete('/registry/things/b');
+  await store.create('/registry/other/x', enc({})); // another prefix: not seen
+  await until(() => live.length === 3);
+  assert.deepEqual(live.map((e) => `${e.type} ${e.object.metadata?.name}`), ['ADDED b', 'MODIFIED a', 'DELETED b']);
+  assert.equal(live[1]!.prevObject?.v, 1, 'MODIFIED carries the previous object');
+  sub.unsubscribe();
+  // The ring holds the last 3 events: a watch from just after b's creation replays the rest.
+  assert.deepEqual(cache.subscribe(b.ok ? b.kv.modRevision : 0, { deliver: () => {}, end: () => {} }).backlog.map((e) => e.type), ['MODIFIED', 'DELETED']);
+  await store.create('/registry/things/c', enc({ v: 1 }));
+  await until(() => cache.list().items.length === 2);
+  // The ring is full: the creation of b fell out, so a watch from before it is too old.
+  assert.throws(() => cache.subscribe(start, { deliver: () => {}, end: () => {} }), TooOldError);
+  // rv 0: the current objects as ADDED.
+  assert.deepEqual(cache.subscribe(0, { deliver: () => {}, end: () => {} }).backlog.map((e) => `${e.type} ${e.object.metadata?.name}`).sort(), ['ADDED a', 'ADDED c']);
+  stop.abort();
+  await run;
+  await store.close();
+});
