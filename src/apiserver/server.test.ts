@@ -4,6 +4,7 @@
  * preconditions, dryRun, fieldValidation, selectors, paging, watch replay/410/bookmarks/Table, discovery
  * negotiation, authentication, the kubelet proxy).
  */
+/* eslint-disable @typescript-eslint/no-explicit-any -- assertions read untyped JSON responses */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
