@@ -284,7 +284,10 @@ export function runRuntimeConformance(
       const { id: sid, config } = await newSandbox();
       const cid = await rt.createContainer(sid, containerConfig('graceful', trapTermCommand ?? sleepCommand), config);
       await rt.startContainer(cid);
-      await rt.stopContainer(cid, 30);
+      // Give the process time to install its signal handler (a signal before that would be ignored by a
+      // pid-namespace init and the stop would end in SIGKILL after the timeout).
+      await new Promise((r) => setTimeout(r, 500));
+      await rt.stopContainer(cid, 20);
       const st = await rt.containerStatus(cid);
       assert.equal(st.state, 'CONTAINER_EXITED');
       assert.ok(st.finishedAt > 0);

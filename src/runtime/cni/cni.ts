@@ -8,9 +8,9 @@
  * Network namespaces are pinned with `ip netns add` (a bind mount under /run/netns), so they outlive the
  * pause process and are visible to `ip netns list`.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFile, type Exec } from './exec.ts';
 
 export interface CniConfig {
   /** Node bridge name (default node config: `kubeling0`). At most 15 characters. */
@@ -26,6 +26,8 @@ export interface CniConfig {
   mtu?: number;
   /** CNI network name (default `kubeling`). */
   networkName?: string;
+  /** How plugins are run (default: spawn from Node). */
+  exec?: Exec;
 }
 
 export interface CniPortMapping {
@@ -67,7 +69,8 @@ const CNI_VERSION = '1.0.0';
 const DEFAULT_PLUGIN_DIRS = ['/usr/lib/cni', '/opt/cni/bin', '/usr/libexec/cni'];
 
 export class CniNetwork {
-  readonly config: Required<Omit<CniConfig, 'mtu'>> & { mtu?: number };
+  readonly config: Required<Omit<CniConfig, 'mtu' | 'exec'>> & { mtu?: number };
+  #exec: Exec;
   readonly pluginPath: string;
 
   constructor(config: CniConfig) {
@@ -88,6 +91,7 @@ export class CniNetwork {
       ...(config.mtu ? { mtu: config.mtu } : {}),
     };
     this.pluginPath = this.config.pluginDirs.join(':');
+    this.#exec = config.exec ?? execFile;
   }
 
   /** Missing plugin binaries (empty when the network can be set up). */
@@ -165,10 +169,10 @@ export class CniNetwork {
     return { cniVersion: CNI_VERSION, name: this.config.networkName, ...plugin, ...(prevResult ? { prevResult } : {}) };
   }
 
-  #invoke(command: 'ADD' | 'DEL', conf: Record<string, unknown>, a: CniAttachment, ifname: string): Promise<unknown> {
+  async #invoke(command: 'ADD' | 'DEL', conf: Record<string, unknown>, a: CniAttachment, ifname: string): Promise<unknown> {
     const type = conf.type as string;
     const dir = this.config.pluginDirs.find((d) => existsSync(join(d, type)));
-    if (!dir) return Promise.reject(new CniError(type, `plugin not found in ${this.pluginPath}`));
+    if (!dir) throw new CniError(type, `plugin not found in ${this.pluginPath}`);
     const args = ['IgnoreUnknown=1'];
     if (a.podNamespace) args.push(`K8S_POD_NAMESPACE=${a.podNamespace}`);
     if (a.podName) args.push(`K8S_POD_NAME=${a.podName}`, `K8S_POD_INFRA_CONTAINER_ID=${a.containerId}`);
@@ -182,32 +186,26 @@ export class CniNetwork {
       CNI_PATH: this.pluginPath,
       CNI_ARGS: args.join(';'),
     };
-    return new Promise((resolve, reject) => {
-      const child = spawn(join(dir, type), [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout.on('data', (d: Buffer) => out.push(d));
-      child.stderr.on('data', (d: Buffer) => err.push(d));
-      child.on('error', (e) => reject(new CniError(type, e.message)));
-      child.stdin.on('error', () => {});
-      child.stdin.end(JSON.stringify(conf));
-      child.on('close', (code) => {
-        const text = Buffer.concat(out).toString();
+    return this.#exec(join(dir, type), [], { env, input: JSON.stringify(conf), allowFailure: true }).then(
+      ({ code, stdout, stderr }) => {
         if (code !== 0) {
-          let msg = text || Buffer.concat(err).toString();
+          let msg = stdout || stderr;
           try {
-            const e = JSON.parse(text) as { msg?: string; details?: string };
+            const e = JSON.parse(stdout) as { msg?: string; details?: string };
             msg = [e.msg, e.details].filter(Boolean).join(': ');
           } catch {}
-          return reject(new CniError(type, `${command} failed: ${msg.trim()}`));
+          throw new CniError(type, `${command} failed: ${msg.trim()}`);
         }
-        if (command === 'DEL' || !text.trim()) return resolve(undefined);
+        if (command === 'DEL' || !stdout.trim()) return undefined;
         try {
-          resolve(JSON.parse(text));
+          return JSON.parse(stdout) as unknown;
         } catch {
-          reject(new CniError(type, `${command} printed no JSON result: ${text.slice(0, 200)}`));
+          throw new CniError(type, `${command} printed no JSON result: ${stdout.slice(0, 200)}`);
         }
-      });
-    });
+      },
+      (e: Error) => {
+        throw new CniError(type, e.message);
+      },
+    );
   }
 }

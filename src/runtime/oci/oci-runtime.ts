@@ -40,10 +40,10 @@ import {
 } from 'node:fs';
 import { open, rm, unlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { dirname, isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { Duplex, PassThrough } from 'node:stream';
 import { realClock, type Clock } from '../../machinery/index.ts';
-import { CniNetwork, createNetns, deleteNetns, netnsPath, type CniConfig } from '../cni/index.ts';
+import { CniNetwork, createNetns, deleteNetns, execFile, netnsPath, type CniConfig, type Exec } from '../cni/index.ts';
 import {
   RuntimeError,
   type AuthConfig,
@@ -74,8 +74,8 @@ import {
   type CgroupLayout,
 } from './cgroups.ts';
 import { startConmon } from './conmon.ts';
-import { execFile } from './exec-file.ts';
 import { runtimeDefaultSeccomp } from './seccomp.ts';
+import { Spawner } from './spawner.ts';
 import {
   allCapabilities,
   bindMount,
@@ -189,6 +189,9 @@ export class OciRuntime implements ContainerRuntime {
   /** Our own oom_score_adj: without CAP_SYS_RESOURCE a child may not go below it. */
   #minOomScoreAdj: number;
   #runtimeVersion: string | undefined;
+  #spawner = new Spawner();
+  /** Short helper commands go through the spawner's shells (see spawner.ts for why). */
+  #exec: Exec = (cmd, args, options) => this.#spawner.run(cmd, args, options);
   #dirs: { sandboxes: string; containers: string; exits: string; crun: string; sockets: string; pause: string };
 
   constructor(config: OciRuntimeConfig) {
@@ -211,7 +214,7 @@ export class OciRuntime implements ContainerRuntime {
       pause: join(this.root, 'pause'),
     };
     for (const d of Object.values(this.#dirs)) mkdirSync(d, { recursive: true });
-    this.cni = new CniNetwork({ ...config.cni, dataDir: config.cni.dataDir ?? join(this.root, 'cni') });
+    this.cni = new CniNetwork({ ...config.cni, dataDir: config.cni.dataDir ?? join(this.root, 'cni'), exec: this.#exec });
     this.cgroups = detectCgroupLayout();
     let limits = '';
     try {
@@ -231,8 +234,9 @@ export class OciRuntime implements ContainerRuntime {
     for (const c of readRecords<ContainerRecord>(this.#dirs.containers)) this.#containers.set(c.id, c);
   }
 
-  /** Stops watching exit files (the runtime's own resources; containers keep running). */
+  /** Releases the runtime's own resources (exit watcher, helper shells); containers keep running. */
   close(): void {
+    this.#spawner.close();
     this.#watcher?.close();
     this.#watcher = undefined;
     if (this.#pollTimer) clearInterval(this.#pollTimer);
@@ -346,7 +350,7 @@ export class OciRuntime implements ContainerRuntime {
   }
 
   async #crun(args: string[], allowFailure = false) {
-    return execFile(this.#runtime, [`--root=${this.#dirs.crun}`, ...args], { allowFailure });
+    return this.#exec(this.#runtime, [`--root=${this.#dirs.crun}`, ...args], { allowFailure });
   }
 
   /** The pause rootfs: an otherwise empty read-only directory holding a copy of catatonit. */
@@ -442,13 +446,13 @@ export class OciRuntime implements ContainerRuntime {
         this.#saveSandbox(rec);
         const shm = (async () => {
           mkdirSync(join(dir, 'shm'), { recursive: true });
-          await execFile('mount', ['-t', 'tmpfs', '-o', 'nosuid,nodev,noexec,mode=1777,size=65536k', 'shm', join(dir, 'shm')]);
+          await this.#exec('mount', ['-t', 'tmpfs', '-o', 'nosuid,nodev,noexec,mode=1777,size=65536k', 'shm', join(dir, 'shm')]);
           rec.shmMounted = true;
         })();
         const cgroup = setupPodCgroup(this.cgroups, podCgroup, config.linux.resources);
         const network = (async () => {
           if (hostNetwork) return;
-          await createNetns(rec.netns);
+          await createNetns(rec.netns, this.#exec);
           const pause = this.#startPause(rec);
           const cni = this.cni.add({
             containerId: id,
@@ -586,18 +590,18 @@ export class OciRuntime implements ContainerRuntime {
             );
             rec.cniResult = undefined;
           }
-          await deleteNetns(rec.netns);
+          await deleteNetns(rec.netns, this.#exec);
         })(),
       ),
       ...(remove ? containers.map((c) => step(this.#locked(c.id, () => this.#removeContainerNow(c)))) : []),
     ]);
     if (remove) {
-      await step(this.#crun(['delete', '-f', rec.id], true));
+      await step(this.#deleteFromRuntime(rec.id, rec.pausePid));
       await Promise.all([
         step(
           (async () => {
             if (rec.shmMounted || existsSync(join(rec.dir, 'shm'))) {
-              await execFile('umount', [join(rec.dir, 'shm')], { allowFailure: true });
+              await this.#exec('umount', [join(rec.dir, 'shm')], { allowFailure: true });
               rec.shmMounted = false;
             }
           })(),
@@ -725,7 +729,7 @@ export class OciRuntime implements ContainerRuntime {
         for (const d of ['upper', 'work', 'merged']) mkdirSync(join(dir, d), { recursive: true });
         mkdirSync(dirname(logPath), { recursive: true });
         const lower = [...image.layerDirs].reverse().join(':');
-        const mount = execFile('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, rootfs]);
+        const mount = this.#exec('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, rootfs]);
         const spec = this.#containerSpec(sb, rec, config, image);
         await mount;
         mounted = true;
@@ -756,7 +760,7 @@ export class OciRuntime implements ContainerRuntime {
       } catch (err) {
         this.#containers.delete(id);
         await this.#crun(['delete', '-f', id], true).catch(() => {});
-        if (mounted) await execFile('umount', [rootfs], { allowFailure: true });
+        if (mounted) await this.#exec('umount', [rootfs], { allowFailure: true });
         await rm(dir, { recursive: true, force: true });
         await rm(this.#exitFile(id), { force: true });
         await removeCgroup(this.cgroups, rec.cgroupPath).catch(() => {});
@@ -910,11 +914,25 @@ export class OciRuntime implements ContainerRuntime {
     await this.#locked(id, () => this.#kill(rec, Math.max(0, timeoutSeconds)));
   }
 
+  /**
+   * `crun delete`: for a container whose processes are gone that is removing its state directory (its
+   * cgroup goes with the pod cgroup or in removeContainer), done here without a spawn.
+   */
+  async #deleteFromRuntime(id: string, pid: number): Promise<void> {
+    const state = join(this.#dirs.crun, id);
+    if (!existsSync(state)) return;
+    if (pid > 0 && !alive(pid) && basename(this.#runtime) === 'crun') {
+      await rm(state, { recursive: true, force: true });
+      return;
+    }
+    await this.#crun(['delete', '-f', id], true);
+  }
+
   async #removeContainerNow(rec: ContainerRecord): Promise<void> {
     if (!this.#containers.has(rec.id)) return;
     await this.#kill(rec, 0);
-    await this.#crun(['delete', '-f', rec.id], true);
-    await execFile('umount', [rec.rootfs], { allowFailure: true });
+    await this.#deleteFromRuntime(rec.id, rec.pid);
+    await this.#exec('umount', [rec.rootfs], { allowFailure: true });
     await removeCgroup(this.cgroups, rec.cgroupPath).catch(() => {});
     await rm(rec.dir, { recursive: true, force: true });
     await rm(this.#exitFile(rec.id), { force: true });

@@ -1,7 +1,8 @@
 /**
  * Running the node's helper binaries (crun, mount, ip, CNI plugins): one small promise wrapper around spawn
- * that collects output, feeds stdin and reports failures with the command's own stderr. Every spawn costs a
- * few milliseconds, so callers batch and parallelise instead of calling this in loops.
+ * that collects output, feeds stdin and reports failures with the command's own stderr. `Exec` is its shape;
+ * the oci runtime passes a faster implementation (a pool of helper shells, oci/spawner.ts) with the same
+ * contract.
  */
 import { spawn } from 'node:child_process';
 
@@ -30,6 +31,9 @@ export class CommandError extends Error {
     this.stderr = result.stderr;
   }
 }
+
+/** Runs a command to completion; throws CommandError on a non-zero exit unless `allowFailure`. */
+export type Exec = (cmd: string, args: string[], options?: ExecOptions) => Promise<ExecResult>;
 
 export function execFile(cmd: string, args: string[], options: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
