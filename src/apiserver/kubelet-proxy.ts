@@ -44,6 +44,9 @@ export function pickContainer(pod: Pod, container: string | null): string {
   return container;
 }
 
+/** Headers that belong to one connection and are not forwarded (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
+
 function headersFor(token: string, req: IncomingMessage): Record<string, string | string[]> {
   const h: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(req.headers)) {
@@ -62,7 +65,7 @@ export function proxyStream(target: KubeletTarget, path: string, token: string, 
       { host: target.host, port: target.port, path, method: 'GET', headers: headersFor(token, req), rejectUnauthorized: false },
       (kres) => {
         const headers: Record<string, string | string[]> = {};
-        for (const [k, v] of Object.entries(kres.headers)) if (v !== undefined && k !== 'connection') headers[k] = v;
+        for (const [k, v] of Object.entries(kres.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
         res.writeHead(kres.statusCode ?? 502, headers);
         res.flushHeaders();
         kres.pipe(res);
