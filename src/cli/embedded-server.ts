@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,6 +84,33 @@ export class EmbeddedServer {
     return new EmbeddedServer(child, dataDir, ownDir, url, client, exited);
   }
 
+  /**
+   * Waits until the local node has released what it set up for pods that are gone: the kubelet finishes a
+   * deleted pod asynchronously (unmount volumes, remove containers and sandbox), and a server stopped before
+   * that would leave mounts and sandboxes under DIR behind. Returns what is still held after `timeoutMs`.
+   */
+  async waitForNodeCleanup(timeoutMs = 30_000): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const held = this.#held();
+      if (held.length === 0 || Date.now() > deadline) return held;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  #held(): string[] {
+    const root = realpathSync(this.dataDir);
+    const held = mountsUnder(root);
+    for (const dir of ['runtime/sandboxes', 'runtime/containers']) {
+      try {
+        for (const entry of readdirSync(join(root, dir))) held.push(join(root, dir, entry));
+      } catch {
+        // no such directory: nothing held there
+      }
+    }
+    return held;
+  }
+
   /** SIGTERM and wait (SIGKILL after `graceMs`); removes the data dir if it made it. */
   async stop(graceMs = 15_000): Promise<void> {
     this.client.close();
@@ -98,6 +125,19 @@ export class EmbeddedServer {
   kill(): void {
     this.#child.kill('SIGKILL');
   }
+}
+
+/** Mount points at or below `root`, from /proc/self/mountinfo (field 5, octal escapes decoded). */
+function mountsUnder(root: string): string[] {
+  const text = safeRead('/proc/self/mountinfo');
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const field = line.split(' ')[4];
+    if (!field) continue;
+    const point = field.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+    if (point.startsWith(`${root}/`)) out.push(point);
+  }
+  return out;
 }
 
 function safeRead(file: string): string {

@@ -96,6 +96,8 @@ export async function runRun(argv: string[]): Promise<number> {
     if (pods.length === 0) out('no pods in the file; the objects were created, nothing to watch');
     else code = await watchPods(server.client, pods, stop.signal);
     await teardown(server.client, created);
+    const held = await server.waitForNodeCleanup();
+    if (held.length > 0) err(`warning: the node still holds ${held.length} mount(s) or sandbox(es) under ${server.dataDir}: ${held.slice(0, 3).join(', ')}`);
     return interrupted ? 130 : code;
   } catch (e) {
     err(`kubeling run: ${(e as Error).message}`);

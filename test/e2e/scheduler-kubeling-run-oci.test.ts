@@ -1,0 +1,69 @@
+/**
+ * `kubeling run` on real containers (oci runtime: crun, conmon, CNI): the seeds' two-containers pod, where
+ * one container writes into the shared emptyDir and the other reads it, runs to completion with both
+ * containers' logs printed; afterwards no mount, sandbox, process or cgroup of the pod is left.
+ * Skipped without root, crun, conmon or catatonit.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KUBELING_BIN } from './helpers/server.ts';
+import { podLeftovers, realContainersUnavailable } from './pod-helpers.ts';
+
+const TWO_CONTAINERS = `apiVersion: v1
+kind: Pod
+metadata:
+  name: two-containers
+spec:
+  restartPolicy: Never
+  volumes:
+  - name: shared-data
+    emptyDir: {}
+  containers:
+  - name: writer
+    image: busybox:1.35
+    volumeMounts:
+    - name: shared-data
+      mountPath: /pod-data
+    command: ["/bin/sh", "-c", "echo Hello from the writer container > /pod-data/index.html"]
+  - name: reader
+    image: busybox:1.35
+    volumeMounts:
+    - name: shared-data
+      mountPath: /data
+    command: ["/bin/sh", "-c", "while [ ! -s /data/index.html ]; do sleep 0.1; done; cat /data/index.html"]
+`;
+
+test('kubeling run: the two-containers pod on real containers, and nothing left afterwards', async (t) => {
+  const why = realContainersUnavailable();
+  if (why) return t.skip(why);
+  const dir = mkdtempSync(join(tmpdir(), 'kubeling-run-oci-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const data = join(dir, 'data');
+  const { ensureBusyboxArchive } = await import('../fixtures/busybox.ts');
+  execFileSync(process.execPath, [KUBELING_BIN, 'image', 'import', await ensureBusyboxArchive(), '--data-dir', data], { stdio: 'pipe' });
+  const file = join(dir, 'two-containers.yaml');
+  writeFileSync(file, TWO_CONTAINERS);
+
+  const child = spawn(process.execPath, [KUBELING_BIN, 'run', file, '--runtime', 'oci', '--data-dir', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const timer = setTimeout(() => child.kill('SIGINT'), 90_000);
+  const [code] = await once(child, 'exit');
+  clearTimeout(timer);
+  assert.equal(code, 0, `${out}\n${err}`);
+  assert.match(out, /^\[two-containers\/reader\] Hello from the writer container$/m);
+  assert.match(out, /^two-containers\s+0\/2\s+Completed\s+0$/m);
+  assert.doesNotMatch(err, /still holds/);
+
+  const uid = readdirSync(join(data, 'kubelet', 'logs'))[0]!.split('_').at(-1)!;
+  assert.deepEqual(podLeftovers(uid), []);
+  assert.deepEqual(readdirSync(join(data, 'runtime', 'sandboxes')), []);
+  assert.deepEqual(readdirSync(join(data, 'runtime', 'containers')), []);
+});
