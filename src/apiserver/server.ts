@@ -59,9 +59,8 @@ export interface ApiServerConfig {
   serviceAccountKey?: KeyObject;
 }
 
-const NOT_FOUND: Status = {
-  kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', details: {}, code: 404,
-};
+/** What the real apiserver answers for a path it does not serve. */
+const NOT_FOUND: Status = toStatus(new ApiError(404, 'NotFound', 'the server could not find the requested resource', {}));
 
 export class ApiServer {
   readonly #config: ApiServerConfig;
