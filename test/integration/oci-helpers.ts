@@ -74,6 +74,8 @@ export async function makeOciEnv(label: string): Promise<OciTestEnv> {
         r.close();
       }
       spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+      // Parent cgroups the tests' pods used; rmdir refuses while another test file's pods live there.
+      spawnSync('sh', ['-c', 'for d in /sys/fs/cgroup/*/kubeling-test /sys/fs/cgroup/kubeling-test /sys/fs/cgroup/*/kubeling /sys/fs/cgroup/kubeling; do [ -d "$d" ] && rmdir "$d"; done; true'], { stdio: 'ignore' });
       rmSync(root, { recursive: true, force: true });
     },
   };

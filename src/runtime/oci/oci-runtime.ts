@@ -724,15 +724,15 @@ export class OciRuntime implements ContainerRuntime {
       process: {},
     };
     return this.#locked(id, async () => {
-      let mounted = false;
+      let mount: Promise<unknown> | undefined;
       try {
+        // Everything that can refuse the config runs before anything is made.
+        const spec = this.#containerSpec(sb, rec, config, image);
         for (const d of ['upper', 'work', 'merged']) mkdirSync(join(dir, d), { recursive: true });
         mkdirSync(dirname(logPath), { recursive: true });
         const lower = [...image.layerDirs].reverse().join(':');
-        const mount = this.#exec('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, rootfs]);
-        const spec = this.#containerSpec(sb, rec, config, image);
+        mount = this.#exec('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, rootfs]);
         await mount;
-        mounted = true;
         rec.process = spec.process as Record<string, unknown>;
         writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
         this.#containers.set(id, rec);
@@ -760,9 +760,9 @@ export class OciRuntime implements ContainerRuntime {
       } catch (err) {
         this.#containers.delete(id);
         await this.#crun(['delete', '-f', id], true).catch(() => {});
-        if (mounted) await this.#exec('umount', [rootfs], { allowFailure: true });
-        await rm(dir, { recursive: true, force: true });
-        await rm(this.#exitFile(id), { force: true });
+        if (mount && (await mount.then(() => true, () => false))) await this.#exec('umount', [rootfs], { allowFailure: true });
+        await rm(dir, { recursive: true, force: true }).catch(() => {});
+        await rm(this.#exitFile(id), { force: true }).catch(() => {});
         await removeCgroup(this.cgroups, rec.cgroupPath).catch(() => {});
         if (err instanceof RuntimeError) throw err;
         throw new RuntimeError('Internal', `createContainer ${config.metadata.name}: ${(err as Error).message}`, { cause: err });
