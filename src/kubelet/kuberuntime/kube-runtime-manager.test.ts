@@ -325,3 +325,38 @@ test('killPod stops regular containers first, then sidecars in reverse order', a
   const grace = h.runtime.calls.filter((c) => c.method === 'stopContainer').map((c) => c.args[1]);
   assert.deepEqual(grace, [30, 27, 27], 'sidecars get what is left of the grace period');
 });
+
+test('an image reference that does not parse: InvalidImageName with InspectFailed, no pull', async () => {
+  const h = harness();
+  const pod = makePod('bad').container('c', { image: 'BusyBox:1.35' }).build();
+  const r = await h.sync(pod);
+  const message =
+    'Failed to apply default image tag "BusyBox:1.35": couldn\'t parse image name "BusyBox:1.35": invalid reference format: repository name must be lowercase';
+  assert.deepEqual(r.errors, [{ name: 'c', reason: 'InvalidImageName', message }]);
+  assert.deepEqual(
+    h.recorder.events.map((e) => [e.type, e.reason, e.message]),
+    [
+      ['Warning', 'InspectFailed', message],
+      ['Warning', 'Failed', 'Error: InvalidImageName'],
+    ],
+  );
+  assert.ok(!h.runtime.callNames().includes('pullImage'), 'no pull of a bad reference');
+  assert.deepEqual(h.m.reasonCache.get('uid-bad', 'c'), { reason: 'InvalidImageName', message });
+  // The next sync says the same; the image back-off never grows (nothing was pulled).
+  await h.sync(pod);
+  assert.equal(h.m.reasonCache.get('uid-bad', 'c')?.reason, 'InvalidImageName');
+  assert.ok(!h.runtime.callNames().includes('pullImage'));
+});
+
+test('container image and imageID as containerd shows them: repo tag, repo digest else image id', async () => {
+  const h = harness();
+  const imported = h.runtime.addImage('docker.io/library/busybox:1.35');
+  const pod = makePod('img').container('a', { image: 'busybox:1.35' }).container('b', { image: 'nginx:1.27' }).build();
+  await h.sync(pod);
+  const s = await h.status(pod);
+  const a = s.containerStatuses.find((c) => c.name === 'a')!;
+  const b = s.containerStatuses.find((c) => c.name === 'b')!;
+  assert.deepEqual([a.image, a.imageRef], ['docker.io/library/busybox:1.35', imported]);
+  assert.equal(b.image, 'docker.io/library/nginx:1.27');
+  assert.match(b.imageRef, /^docker\.io\/library\/nginx@sha256:[0-9a-f]{64}$/, 'a pulled image has a repo digest');
+});

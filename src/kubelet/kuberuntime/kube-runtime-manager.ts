@@ -63,6 +63,7 @@ export type SyncErrorReason =
   | 'ImagePullBackOff'
   | 'ErrImageNeverPull'
   | 'InvalidImageName'
+  | 'ImageInspectError'
   | 'CreateContainerConfigError'
   | 'CreateContainerError'
   | 'RunContainerError'
@@ -175,6 +176,8 @@ export class KubeRuntimeManager {
   #hooks: HandlerRunner;
   /** Termination messages of exited containers (they never change), by container id. */
   #messages = new Map<string, string>();
+  /** How an image id shows in container statuses (see #imageNames), by image id; refreshed after pulls. */
+  #imageNames = new Map<string, { image: string; imageID: string }>();
   #lastBackoffGc = 0;
 
   constructor(config: KubeRuntimeManagerConfig) {
@@ -291,8 +294,7 @@ export class KubeRuntimeManager {
         exitCode: s.exitCode,
         reason: s.reason,
         message: s.message,
-        image: s.image,
-        imageRef: s.imageRef,
+        ...(await this.#imageNamesOf(s.image, s.imageRef)),
         hash: a[ANNOTATION_CONTAINER_HASH] ?? '',
         restartCount: Number(a[ANNOTATION_RESTART_COUNT] ?? s.metadata.attempt ?? 0),
         podSandboxId: s.podSandboxId,
@@ -317,6 +319,24 @@ export class KubeRuntimeManager {
       containerStatuses,
       timestamp,
     };
+  }
+
+  /**
+   * A container's `image` and `imageID` as containerd reports them through the real kubelet (CRI
+   * ContainerStatus): the image's first repo tag (`docker.io/library/busybox:1.35`) and its first repo digest
+   * (`docker.io/library/busybox@sha256:…`), else its id (`sha256:…`). The runtime holds containers by image
+   * id; an image removed since keeps what the runtime said.
+   */
+  async #imageNamesOf(image: string, imageRef: string): Promise<{ image: string; imageRef: string }> {
+    const id = imageRef || image;
+    let names = this.#imageNames.get(id);
+    if (!names) {
+      const img = await this.runtime.imageStatus(id).catch(() => undefined);
+      if (!img) return { image, imageRef: imageRef || image };
+      names = { image: img.repoTags[0] ?? image, imageID: img.repoDigests[0] ?? img.id };
+      this.#imageNames.set(id, names);
+    }
+    return { image: names.image, imageRef: names.imageID };
   }
 
   /** upstream getTerminationMessage: the runtime's message, else the file, else (FallbackToLogsOnError) the log tail. */
@@ -513,13 +533,27 @@ export class KubeRuntimeManager {
   /** upstream EnsureImageExists: pulls per imagePullPolicy, with back-off, emitting Pulling/Pulled/Failed/BackOff. */
   async #ensureImage(pod: Pod, c: Container, signal?: AbortSignal) {
     const ref = c.image ?? '';
-    if (!ref)
-      throw new SyncError(
-        'InvalidImageName',
-        `Failed to apply default image tag "${ref}": couldn't parse image name "${ref}": invalid reference format`,
-      );
+    // upstream applyDefaultImageTag: a reference that does not parse is InvalidImageName, with an
+    // InspectFailed event, and no pull is tried. The runtime parses it (InvalidArgument) as the kubelet's
+    // own docker/reference would; an empty one never reaches it.
+    const invalidImage = (reason: string): SyncError => {
+      const message = `Failed to apply default image tag ${JSON.stringify(ref)}: ${reason}`;
+      this.#containerEvent(pod, c.name, 'Warning', 'InspectFailed', message);
+      this.#containerEvent(pod, c.name, 'Warning', 'Failed', 'Error: InvalidImageName');
+      return new SyncError('InvalidImageName', message);
+    };
+    if (!ref) throw invalidImage(`couldn't parse image name "": invalid reference format`);
     const policy = c.imagePullPolicy ?? defaultPullPolicy(ref);
-    const present = await this.runtime.imageStatus(ref);
+    let present;
+    try {
+      present = await this.runtime.imageStatus(ref);
+    } catch (err) {
+      if (isRuntimeError(err, 'InvalidArgument')) throw invalidImage(err.message);
+      const message = `Failed to inspect image ${JSON.stringify(ref)}: ${errorMessage(err)}`;
+      this.#containerEvent(pod, c.name, 'Warning', 'InspectFailed', message);
+      this.#containerEvent(pod, c.name, 'Warning', 'Failed', 'Error: ImageInspectError');
+      throw new SyncError('ImageInspectError', message, { cause: err });
+    }
     if (present && policy !== 'Always') {
       this.#containerEvent(
         pod,
@@ -549,6 +583,7 @@ export class KubeRuntimeManager {
       const auth = await this.#pullCredentials?.(pod, ref);
       const id = await this.runtime.pullImage(ref, { auth, signal });
       const image = await this.runtime.imageStatus(id);
+      this.#imageNames.delete(id); // a pull may have added a tag or a repo digest
       const took = formatGoDuration(this.#clock.now() - started);
       this.#containerEvent(
         pod,
@@ -561,6 +596,7 @@ export class KubeRuntimeManager {
       return { imageRef: id, image };
     } catch (err) {
       if (signal?.aborted) throw err;
+      if (isRuntimeError(err, 'InvalidArgument')) throw invalidImage(err.message);
       this.imageBackoff.next(key);
       const message = errorMessage(err);
       this.#containerEvent(pod, c.name, 'Warning', 'Failed', `Failed to pull image ${JSON.stringify(ref)}: ${message}`);

@@ -36,7 +36,9 @@ export interface RuntimeContainerStatus {
   exitCode: number;
   reason: string;
   message: string;
+  /** The image as containerd reports it: its first repo tag (`docker.io/library/busybox:1.35`). */
   image: string;
+  /** Its first repo digest (`docker.io/library/busybox@sha256:…`), else its id: the API's `imageID`. */
   imageRef: string;
   hash: string;
   restartCount: number;

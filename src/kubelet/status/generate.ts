@@ -130,7 +130,8 @@ function containerStatuses(
     };
     if (cur) {
       status.containerID = `${runtimeName}://${cur.id}`;
-      status.image = c.image ?? cur.image;
+      // What the runtime ran, normalised (`docker.io/library/busybox:1.35`), as the real kubelet shows it.
+      status.image = cur.image || c.image || '';
       if (cur.state === 'running') {
         status.state = { running: { startedAt: rfc3339(cur.startedAt) } };
         const started = c.startupProbe ? probes.started(cur.id) === true : true;

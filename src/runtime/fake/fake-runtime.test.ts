@@ -108,3 +108,28 @@ test('exec scripts, pull failures and injected errors', async () => {
   assert.deepEqual(await rt.listContainers(), []);
   assert.ok(rt.callNames().includes('removePodSandbox'));
 });
+
+test('image references are checked as the real image service does; pulls record a repo digest', async () => {
+  const rt = new FakeRuntime();
+  for (const bad of ['BusyBox:1.35', 'busybox:bad tag', 'a//b', 'busybox:-x'])
+    await assert.rejects(rt.imageStatus(bad), (e) => isRuntimeError(e, 'InvalidArgument') && /^couldn't parse image name /.test(e.message), bad);
+  await assert.rejects(rt.pullImage('Nope'), (e) => isRuntimeError(e, 'InvalidArgument'));
+  const id = await rt.pullImage('busybox:1.35');
+  const img = (await rt.imageStatus(id))!;
+  assert.deepEqual(img.repoTags, ['docker.io/library/busybox:1.35']);
+  assert.match(img.repoDigests[0], /^docker\.io\/library\/busybox@sha256:[0-9a-f]{64}$/);
+  const imported = (await rt.imageStatus(rt.addImage('quay.io/x/y:1')))!;
+  assert.deepEqual(imported.repoDigests, []);
+});
+
+test('sh -c \'trap "exit 0" TERM; ...\' exits 0 on a graceful stop', async () => {
+  const clock = new FakeClock();
+  const rt = new FakeRuntime({ clock });
+  await rt.pullImage('busybox:1.35');
+  const sb = await rt.runPodSandbox(sandboxConfig);
+  const cfg = { ...containerConfig('t'), command: ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'] };
+  const id = await rt.createContainer(sb, cfg, sandboxConfig);
+  await rt.startContainer(id);
+  await rt.stopContainer(id, 30);
+  assert.equal((await rt.containerStatus(id)).exitCode, 0);
+});

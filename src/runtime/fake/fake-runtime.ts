@@ -111,6 +111,33 @@ interface ContainerRecord {
   exitWaiters: (() => void)[];
 }
 
+const NAME_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+
+/**
+ * Checks a reference as distribution's ParseNormalizedNamed does (the real image service's reference.ts),
+ * throwing 'InvalidArgument' with its message: the kubelet turns that into InvalidImageName.
+ */
+function validateImageRef(ref: string): void {
+  const bad = (reason: string) => new RuntimeError('InvalidArgument', `couldn't parse image name ${JSON.stringify(ref)}: ${reason}`);
+  if (ref === '' || /\s/.test(ref)) throw bad('invalid reference format');
+  let name = ref;
+  const at = name.indexOf('@');
+  if (at >= 0) name = name.slice(0, at);
+  const colon = name.lastIndexOf(':');
+  if (colon > name.lastIndexOf('/')) {
+    if (!TAG.test(name.slice(colon + 1))) throw bad('invalid reference format');
+    name = name.slice(0, colon);
+  }
+  const parts = name.split('/');
+  const first = parts[0];
+  const hasDomain = parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost');
+  const path = hasDomain ? parts.slice(1) : parts;
+  if (path.join('/') !== path.join('/').toLowerCase())
+    throw bad('invalid reference format: repository name must be lowercase');
+  if (path.length === 0 || !path.every((c) => NAME_COMPONENT.test(c))) throw bad('invalid reference format');
+}
+
 /** Normalises an image reference as a registry client does: default domain, library/ and the latest tag. */
 export function normalizeImageRef(ref: string): string {
   if (ref.startsWith('sha256:')) return ref;
@@ -142,6 +169,9 @@ function interpretShell(argv: string[]): ContainerScript {
   if (i < 0 || !/(^|\/)sh$/.test(argv[i - 1] ?? '')) return {};
   const script: ContainerScript = {};
   for (const part of (argv[i + 1] ?? '').split(/;|&&/).map((p) => p.trim())) {
+    // `trap "exit N" TERM`: the process handles SIGTERM by exiting N.
+    const trap = /^trap\s+(['"])exit\s+(\d+)\1\s+(?:SIG)?TERM$/.exec(part);
+    if (trap) script.stopExitCode = Number(trap[2]);
     const echo = /^echo\s+(.*)$/.exec(part);
     if (echo) (script.logs ??= []).push(echo[1].replace(/^(['"])(.*)\1$/, '$2'));
     const exit = /^exit\s+(\d+)$/.exec(part);
@@ -204,13 +234,18 @@ export class FakeRuntime implements ContainerRuntime {
     this.#execScripts.unshift(script);
   }
 
-  /** Makes an image present, as if pulled or imported. Returns its id. */
-  addImage(ref: string, config: Image['config'] = {}): string {
+  /**
+   * Makes an image present, as if imported (`pulled: false`, the default: no repo digest, as a docker archive
+   * has none) or pulled from a registry (a repo digest `<repository>@sha256:…`, as a pull records). Returns its id.
+   */
+  addImage(ref: string, config: Image['config'] = {}, options: { pulled?: boolean; size?: number } = {}): string {
     const name = normalizeImageRef(ref);
     const existing = this.#images.get(name);
     if (existing) return existing.id;
     const id = fakeDigest(name);
-    this.#images.set(name, { id, repoTags: [name], repoDigests: [], size: 1024, config });
+    const repository = name.replace(/@.*$/, '').replace(/:[^:/]+$/, '');
+    const repoDigests = options.pulled ? [`${repository}@${fakeDigest(`manifest of ${name}`)}`] : [];
+    this.#images.set(name, { id, repoTags: name.includes('@') ? [] : [name], repoDigests, size: options.size ?? 1024, config });
     return id;
   }
 
@@ -531,6 +566,7 @@ export class FakeRuntime implements ContainerRuntime {
   ): Promise<string> {
     this.#record('pullImage', [ref]);
     options.signal?.throwIfAborted();
+    if (!ref.startsWith('sha256:')) validateImageRef(ref);
     const name = normalizeImageRef(ref);
     const failure = this.#pullErrors.get(name);
     if (failure) throw new RuntimeError('ImagePullFailed', failure);
@@ -539,11 +575,12 @@ export class FakeRuntime implements ContainerRuntime {
     if (!this.#pullableByDefault)
       throw new RuntimeError('ImagePullFailed', `failed to resolve reference "${name}": not found`);
     options.onProgress?.({ downloaded: 1024, total: 1024 });
-    return this.addImage(ref);
+    return this.addImage(ref, {}, { pulled: true });
   }
 
   async imageStatus(ref: string): Promise<Image | undefined> {
     this.#record('imageStatus', [ref]);
+    if (!ref.startsWith('sha256:')) validateImageRef(ref);
     const img = this.#findImage(ref);
     return img && structuredClone(img);
   }
