@@ -138,10 +138,8 @@ export function resolveUser(
   let home: string | undefined;
   const spec = sc.runAsUser !== undefined ? String(sc.runAsUser) : (sc.runAsUsername ?? imageUser ?? '');
   const [userPart = '', groupPart] = spec.split(':');
-  if (userPart === '') {
-    uid = 0;
-  } else if (/^\d+$/.test(userPart)) {
-    uid = Number(userPart);
+  if (userPart === '' || /^\d+$/.test(userPart)) {
+    uid = Number(userPart || '0');
     const e = passwd.find((p) => p.uid === uid);
     if (e) ({ gid, name, home } = { gid: e.gid, name: e.name, home: e.home });
   } else {
