@@ -16,7 +16,7 @@ import type {
 } from '../../runtime/runtime.ts';
 import type { Container, Pod } from './api.ts';
 import type { ContainerEnvironment } from './container-environment.ts';
-import { containerLinuxResources, podCgroupParent } from './resources.ts';
+import { containerLinuxResources, podCgroupParent, podLinuxResources } from './resources.ts';
 import {
   ANNOTATION_CONTAINER_HASH,
   ANNOTATION_POD_GRACE_PERIOD,
@@ -96,6 +96,7 @@ export function generatePodSandboxConfig(
     annotations: { ...(m.annotations ?? {}) },
     linux: {
       cgroupParent: podCgroupParent(pod),
+      resources: podLinuxResources(pod),
       namespaceOptions: podNamespaceOptions(pod),
       sysctls: Object.fromEntries((psc?.sysctls ?? []).map((s) => [s.name, s.value])),
       runAsUser: psc?.runAsUser,

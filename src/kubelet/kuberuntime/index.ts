@@ -34,5 +34,5 @@ export {
   podLogDirectory,
   podHostname,
 } from './container-config.ts';
-export { containerLinuxResources, podCgroupParent, podQOSClass, quantityValue, type QOSClass } from './resources.ts';
+export { containerLinuxResources, podCgroupParent, podLinuxResources } from './resources.ts';
 export * from './runtime-pod.ts';

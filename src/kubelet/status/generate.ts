@@ -9,7 +9,7 @@
  */
 import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from '../kuberuntime/api.ts';
 import { isSidecar, type RuntimeContainerStatus, type RuntimePodStatus } from '../kuberuntime/runtime-pod.ts';
-import { podQOSClass } from '../kuberuntime/resources.ts';
+import { podQOSClass } from '../../api/index.ts';
 
 export interface ContainerProbeView {
   /** Readiness of a running container: true/false, undefined when it has no readiness probe. */
