@@ -35,7 +35,7 @@ async function kubelet() {
     nodeMemoryCapacity: 2 ** 33,
   });
   const pleg = new GenericPLEG({ runtime: runtimeManager, clock });
-  const probeManager = new ProbeManager({ runtime, recorder, clock, statusOf: (uid) => pleg.getCachedStatus(uid) });
+  const probeManager = new ProbeManager({ runtime, recorder, clock, random: () => 0, statusOf: (uid) => pleg.getCachedStatus(uid) });
   runtimeManager.setProbeResults(probeManager);
   const statusManager = new StatusManager({ writer, clock });
   const { runtimeName } = await runtime.version();

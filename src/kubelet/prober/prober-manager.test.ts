@@ -29,6 +29,7 @@ test('probe workers: initial values, initialDelay, thresholds, startup gating, h
     runtime: { execSync: async () => ({ stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: 0 }) },
     recorder,
     clock,
+    random: () => 0,
     statusOf: () => status,
     prober: async (probe) => {
       const cmd = probe.exec!.command![0];
@@ -83,4 +84,44 @@ test('probe workers: initial values, initialDelay, thresholds, startup gating, h
   assert.equal(pm.liveness('c1'), undefined, 'results of the old container dropped');
   await pm.removePod('uid-p');
   assert.equal(pm.workerCount, 0);
+});
+
+test('first probes after a kubelet start are spread by a random fraction of the period; later workers are not', async () => {
+  const clock = new FakeClock();
+  const probe = { exec: { command: ['r'] }, periodSeconds: 10 };
+  const a = makePod('a').container('web', { readinessProbe: probe }).build();
+  const b = makePod('b').container('web', { readinessProbe: probe }).build();
+  const statuses = new Map([
+    ['uid-a', runtimeStatus(a, [{ name: 'web', id: 'ca', startedAt: clock.now() }])],
+    ['uid-b', runtimeStatus(b, [{ name: 'web', id: 'cb', startedAt: clock.now() }])],
+  ]);
+  const ran: { id: string; at: number }[] = [];
+  const pm = new ProbeManager({
+    runtime: { execSync: async () => ({ stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: 0 }) },
+    recorder: new RecordingEventRecorder(),
+    clock,
+    random: () => 0.35,
+    statusOf: (uid) => statuses.get(uid),
+    prober: async (_p, target) => {
+      ran.push({ id: target.containerId, at: clock.now() });
+      return { result: 'Success', output: '' };
+    },
+  });
+  const t0 = clock.now();
+  pm.addPod(a);
+  await settle();
+  assert.deepEqual(ran, [], 'no probe at once after the kubelet started');
+  for (let i = 0; i < 4; i++) {
+    await clock.step(1000);
+    await settle();
+  }
+  assert.deepEqual(ran, [{ id: 'ca', at: t0 + 3500 }], '35 % of the 10 s period');
+  await clock.step(10_000);
+  await settle();
+  assert.deepEqual(ran.map((r) => r.at - t0), [3500, 13500], 'then every period from there');
+  // A pod added long after the start is probed at once.
+  pm.addPod(b);
+  await settle();
+  assert.deepEqual(ran.at(-1), { id: 'cb', at: t0 + 14_000 });
+  await pm.stop();
 });

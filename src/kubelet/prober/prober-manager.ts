@@ -8,7 +8,8 @@
  * Failure, liveness at Success, startup at Unknown); liveness and readiness wait for the startup probe;
  * initialDelaySeconds after start; a result is published only after `successThreshold` / `failureThreshold`
  * identical results in a row; after a liveness or startup failure the worker holds until the container is
- * replaced. A failing attempt records Warning `Unhealthy` ("Liveness probe failed: <output>").
+ * replaced. A failing attempt records Warning `Unhealthy` ("Liveness probe failed: <output>"). Workers started
+ * within one period of the kubelet's start first wait a random fraction of their period (upstream's jitter).
  */
 import { realClock, type Clock } from '../../machinery/index.ts';
 import type { ContainerRuntime } from '../../runtime/runtime.ts';
@@ -28,6 +29,12 @@ export interface ProbeManagerConfig {
   /** The pod's runtime status (the PLEG cache). */
   statusOf: (uid: string) => RuntimePodStatus | undefined;
   clock?: Clock;
+  /**
+   * For the first probe's jitter (default Math.random): a worker started within one period of the kubelet's
+   * start waits a random fraction of its period first, so a restarted kubelet does not probe every container
+   * at once (upstream worker.run). Tests inject a fixed value.
+   */
+  random?: () => number;
   /** Replaces the real probe runner (tests). */
   prober?: (probe: Probe, target: ProbeTarget, signal: AbortSignal) => Promise<ProbeOutcome>;
 }
@@ -66,12 +73,17 @@ export class ProbeManager {
   };
   #workers = new Map<string, { ac: AbortController; done: Promise<void> }>();
   #listeners = new Set<(uid: string) => void>();
+  #random: () => number;
+  /** When this manager (the kubelet) started, for the first-probe jitter. */
+  #startedAt: number;
 
   constructor(config: ProbeManagerConfig) {
     this.#runtime = config.runtime;
     this.#recorder = config.recorder;
     this.#statusOf = config.statusOf;
     this.#clock = config.clock ?? realClock;
+    this.#random = config.random ?? Math.random;
+    this.#startedAt = this.#clock.now();
     this.#prober = config.prober ?? ((probe, target, signal) => runProbe(probe, target, this.#runtime, signal));
   }
 
@@ -155,6 +167,11 @@ export class ProbeManager {
       if (cache.set(id, r)) for (const l of this.#listeners) l(uid);
     };
 
+    // Right after a kubelet (re)start every worker starts at once: spread their first probes over a period.
+    if (period > this.#clock.now() - this.#startedAt) {
+      const wait = Math.floor(this.#random() * period);
+      if (wait > 0) await this.#clock.sleep(wait, signal).catch(() => {});
+    }
     try {
       while (!signal.aborted) {
         const status = this.#statusOf(uid);
