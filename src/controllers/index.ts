@@ -1,3 +1,4 @@
 /** Controllers: the reconcile harness and the controllers built on it. Imports api, client and machinery only. */
 export { Controller, type ControllerConfig, type ReconcileResult } from './controller.ts';
 export { ReplicaSetController, controllerRef, deletionOrder, type ReplicaSetControllerConfig } from './replicaset/replicaset.ts';
+export { GarbageCollector, type GarbageCollectorConfig } from './gc/garbage-collector.ts';

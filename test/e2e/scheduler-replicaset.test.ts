@@ -1,7 +1,7 @@
 /**
  * The controller manager and scheduler together in `kubeling server` (fake runtime, local node): a ReplicaSet
  * applied with kubectl gets its pods, they are scheduled to the local node and run; scaling it down removes
- * pods, deleting a pod brings a replacement.
+ * pods, deleting a pod brings a replacement, and deleting the ReplicaSet deletes its pods (garbage collector).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -76,4 +76,8 @@ test('a ReplicaSet gets its pods scheduled and running; scale down and replaceme
   await rs.patch('web', { spec: { replicas: 1 } }, 'merge');
   await until(async () => (await pods.list({ labelSelector: 'app=web' })).items.length === 1, 'scale down to one pod');
   await until(async () => (await rs.get('web')).status?.replicas === 1, 'status.replicas 1');
+
+  const deleted = await server.kubectl(['delete', 'rs', 'web']);
+  assert.equal(deleted.code, 0, deleted.stderr);
+  await until(async () => (await pods.list({ labelSelector: 'app=web' })).items.length === 0, 'the pods to go with their ReplicaSet');
 });

@@ -1,0 +1,102 @@
+/**
+ * The garbage collector, first cut: deletes dependents whose owners are all gone (background cascading
+ * deletion, what `kubectl delete rs web` asks for by default). Dependents are watched through informers
+ * (pods, replicasets); an owner is looked up by its ownerReference (apiVersion, kind, name) and counts as gone
+ * when it is not found or has another uid (deleted and created again). Level-triggered: each dependent is
+ * checked when it appears or changes, and again when an object it names as owner is deleted.
+ *
+ * Not yet: orphan and foreground propagation (the API server's finalizers), blockOwnerDeletion.
+ */
+import { findResourceByKind, type OwnerReference } from '../../api/index.ts';
+import { Informer, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
+import { Controller } from '../controller.ts';
+
+export interface GarbageCollectorConfig {
+  client: Client;
+  /** Dependent resources to watch (default: pods and replicasets). */
+  dependents?: string[];
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export class GarbageCollector {
+  readonly controller: Controller;
+  readonly #client: Client;
+  readonly #log: Logger;
+  /** Informers by resource plural; queue keys are `plural|ns/name`. */
+  readonly #informers = new Map<string, Informer<KubeObjectLike>>();
+
+  constructor(config: GarbageCollectorConfig) {
+    this.#client = config.client;
+    const clock = config.clock ?? realClock;
+    this.#log = config.logger ?? createLogger('garbage-collector');
+    for (const plural of config.dependents ?? ['pods', 'replicasets']) {
+      this.#informers.set(plural, new Informer<KubeObjectLike>(config.client.resource(plural), { clock, logger: this.#log }));
+    }
+    this.controller = new Controller({
+      name: 'garbage-collector',
+      informers: [...this.#informers.values()],
+      reconcile: (key, signal) => this.reconcile(key, signal),
+      clock,
+      logger: this.#log,
+    });
+    this.#wire();
+  }
+
+  run(signal: AbortSignal): Promise<void> {
+    return this.controller.run(signal);
+  }
+
+  #wire(): void {
+    for (const [plural, informer] of this.#informers) {
+      const enqueue = (obj: KubeObjectLike) => {
+        if (obj.metadata?.ownerReferences?.length) this.controller.enqueue(`${plural}|${objectKey(obj)}`);
+      };
+      informer.onAdd(enqueue).onUpdate((_old, obj) => enqueue(obj)).onDelete((owner) => {
+        // Its dependents (in any watched resource) may now be garbage.
+        const uid = owner.metadata?.uid;
+        for (const [depPlural, deps] of this.#informers) {
+          for (const dep of deps.list()) {
+            if (dep.metadata?.ownerReferences?.some((r) => r.uid === uid)) this.controller.enqueue(`${depPlural}|${objectKey(dep)}`);
+          }
+        }
+      });
+    }
+  }
+
+  /** Deletes the dependent `plural|ns/name` if every owner it names is gone (public for tests). */
+  async reconcile(key: string, signal: AbortSignal): Promise<void> {
+    const [plural, objKey] = key.split('|') as [string, string];
+    const obj = this.#informers.get(plural)?.get(objKey);
+    const owners = obj?.metadata?.ownerReferences ?? [];
+    if (!obj || owners.length === 0 || obj.metadata?.deletionTimestamp) return;
+    for (const ref of owners) {
+      if (await this.#ownerExists(obj, ref, signal)) return;
+    }
+    const ns = obj.metadata?.namespace;
+    try {
+      await this.#client.resource(plural, ns).delete(obj.metadata!.name!, { preconditions: { uid: obj.metadata?.uid }, propagationPolicy: 'Background', signal });
+      this.#log.info({ object: `${plural}/${objKey}`, owners: owners.map((o) => `${o.kind}/${o.name}`) }, 'deleted an object whose owners are gone');
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  async #ownerExists(dependent: KubeObjectLike, ref: OwnerReference, signal: AbortSignal): Promise<boolean> {
+    const resource = findResourceByKind(ref.apiVersion, ref.kind);
+    // An owner of a kind this server does not serve cannot be checked: keep the dependent.
+    if (!resource) return true;
+    const ns = resource.namespaced ? dependent.metadata?.namespace : undefined;
+    // The informer's cache first (no request for the common case of a live owner).
+    const cached = this.#informers.get(resource.plural)?.get(ns ? `${ns}/${ref.name}` : ref.name);
+    if (cached && cached.metadata?.uid === ref.uid) return true;
+    try {
+      const owner = await this.#client.resource(resource, ns).get(ref.name, { signal });
+      return owner.metadata?.uid === ref.uid;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+}
