@@ -100,11 +100,21 @@ test('image pull policies: Never, ErrImagePull then ImagePullBackOff, retry afte
   await h.sync(pod);
   assert.deepEqual(h.m.reasonCache.get('uid-b', 'c'), {
     reason: 'ImagePullBackOff',
-    message: 'Back-off pulling image "broken:1"',
+    message: 'Back-off pulling image "broken:1": ErrImagePull: manifest unknown',
   });
+  assert.deepEqual(
+    h.recorder.events.filter((e) => e.reason === 'BackOff').map((e) => [e.type, e.message]),
+    [['Normal', 'Back-off pulling image "broken:1"']],
+  );
   h.runtime.failPull('broken:1', undefined);
   await h.clock.step(10_001);
   await h.sync(pod);
+  const pulled = h.recorder.events.filter((e) => e.reason === 'Pulled').at(-1);
+  assert.equal(
+    pulled?.message,
+    'Successfully pulled image "broken:1" in 0s (0s including waiting). Image size: 1024 bytes.',
+    'Go prints a zero duration as 0s',
+  );
   assert.equal(h.m.reasonCache.get('uid-b', 'c'), undefined);
   assert.equal((await h.status(pod)).containerStatuses[0].state, 'running');
   // IfNotPresent with the image present: no pull, "already present".
@@ -174,10 +184,14 @@ test('postStart failure kills the container: FailedPostStartHook, PostStartHookE
   const r = await h.sync(pod);
   assert.equal(r.errors[0]?.reason, 'PostStartHookError');
   assert.deepEqual(h.recorder.reasons().slice(-4), ['Created', 'Started', 'FailedPostStartHook', 'Killing']);
+  // The event and the waiting message carry upstream's handler text; Killing says why.
+  const hookMessage =
+    'Exec lifecycle hook ([hook]) for Container "c" in Pod "h_default(uid-h)" failed - error: command \'hook\' exited with 1: , message: "boom"';
   const failed = h.recorder.events.find((e) => e.reason === 'FailedPostStartHook');
-  assert.equal(failed?.message, 'PostStartHook failed');
+  assert.deepEqual([failed?.type, failed?.message], ['Warning', hookMessage]);
+  assert.equal(h.recorder.events.find((e) => e.reason === 'Killing')?.message, 'FailedPostStartHook');
   assert.equal((await h.status(pod)).containerStatuses[0].state, 'exited');
-  assert.equal(h.m.reasonCache.get('uid-h', 'c')?.reason, 'PostStartHookError');
+  assert.deepEqual(h.m.reasonCache.get('uid-h', 'c'), { reason: 'PostStartHookError', message: hookMessage });
 });
 
 test('killPod: preStop shares the grace period; at least 2 s are left for the stop', async () => {
@@ -213,7 +227,12 @@ test('killPod: preStop shares the grace period; at least 2 s are left for the st
     'hang: clamped to 2; drain: 10-5; bad: 10 left',
   );
   assert.equal(h.recorder.events.filter((e) => e.reason === 'Killing').length, 3);
-  assert.ok(h.recorder.events.some((e) => e.reason === 'FailedPreStopHook' && e.message === 'PreStopHook failed'));
+  assert.deepEqual(
+    h.recorder.events.filter((e) => e.reason === 'FailedPreStopHook').map((e) => e.message),
+    [
+      'Exec lifecycle hook ([bad]) for Container "bad" in Pod "k_default(uid-k)" failed - error: command \'bad\' exited with 1: , message: ""',
+    ],
+  );
   const s = await h.status(pod);
   assert.ok(s.containerStatuses.every((c) => c.state === 'exited'));
   assert.equal(s.sandboxStatuses[0].state, 'SANDBOX_NOTREADY');

@@ -141,8 +141,9 @@ export function formatDuration(ms: number): string {
   return h > 0 ? `${h}h${m}m${s}s` : `${m}m${s}s`;
 }
 
-/** Go's time.Duration String() for millisecond durations: 532ms, 1.021s, 1m2.5s. */
+/** Go's time.Duration String() for millisecond durations: 0s, 532ms, 1.021s, 1m2.5s. */
 export function formatGoDuration(ms: number): string {
+  if (ms === 0) return '0s';
   if (ms < 1000) return `${ms}ms`;
   const m = Math.floor(ms / 60_000);
   const rest = `${+((ms % 60_000) / 1000).toFixed(3)}s`;
@@ -178,6 +179,8 @@ export class KubeRuntimeManager {
   #messages = new Map<string, string>();
   /** How an image id shows in container statuses (see #imageNames), by image id; refreshed after pulls. */
   #imageNames = new Map<string, { image: string; imageID: string }>();
+  /** The last pull error per image back-off key (`<uid>_<image>`), shown while the pull backs off. */
+  #pullErrors = new Map<string, string>();
   #lastBackoffGc = 0;
 
   constructor(config: KubeRuntimeManagerConfig) {
@@ -523,7 +526,7 @@ export class KubeRuntimeManager {
       } catch (err) {
         if (signal?.aborted) throw err;
         const message = errorMessage(err);
-        this.#containerEvent(pod, c.name, 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
+        this.#containerEvent(pod, c.name, 'Warning', 'FailedPostStartHook', message);
         await this.killContainer(pod, id, c.name, c, 'FailedPostStartHook', '').catch(() => {});
         throw new SyncError('PostStartHookError', message, { cause: err });
       }
@@ -575,8 +578,11 @@ export class KubeRuntimeManager {
       const message = `Back-off pulling image ${JSON.stringify(ref)}`;
       this.#containerEvent(pod, c.name, 'Normal', 'BackOff', message);
       this.#containerEvent(pod, c.name, 'Warning', 'Failed', 'Error: ImagePullBackOff');
-      throw new SyncError('ImagePullBackOff', message);
+      // The waiting message carries the last pull's error, as upstream's prevPullErrMsg.
+      const previous = this.#pullErrors.get(key);
+      throw new SyncError('ImagePullBackOff', previous ? `${message}: ${previous}` : message);
     }
+    this.#pullErrors.delete(key);
     this.#containerEvent(pod, c.name, 'Normal', 'Pulling', `Pulling image ${JSON.stringify(ref)}`);
     const started = this.#clock.now();
     try {
@@ -599,6 +605,7 @@ export class KubeRuntimeManager {
       if (isRuntimeError(err, 'InvalidArgument')) throw invalidImage(err.message);
       this.imageBackoff.next(key);
       const message = errorMessage(err);
+      this.#pullErrors.set(key, `ErrImagePull: ${message}`);
       this.#containerEvent(pod, c.name, 'Warning', 'Failed', `Failed to pull image ${JSON.stringify(ref)}: ${message}`);
       this.#containerEvent(pod, c.name, 'Warning', 'Failed', 'Error: ErrImagePull');
       throw new SyncError('ErrImagePull', message, { cause: err });
@@ -674,7 +681,7 @@ export class KubeRuntimeManager {
       const outcome = await Promise.race([hook, timer]);
       ac.abort();
       if (outcome !== 'ok' && outcome !== 'timeout' && outcome !== 'cancelled')
-        this.#containerEvent(pod, name, 'Warning', 'FailedPreStopHook', 'PreStopHook failed');
+        this.#containerEvent(pod, name, 'Warning', 'FailedPreStopHook', errorMessage(outcome));
       grace -= Math.floor((this.#clock.now() - started) / 1000);
     }
     if (grace < MIN_GRACE_SECONDS) grace = MIN_GRACE_SECONDS;
@@ -748,6 +755,7 @@ export class KubeRuntimeManager {
     for (const c of leftovers) await this.runtime.removeContainer(c.id);
     for (const c of leftovers) this.#messages.delete(c.id);
     this.reasonCache.forgetPod(uid);
+    for (const k of this.#pullErrors.keys()) if (k.startsWith(`${uid}_`)) this.#pullErrors.delete(k);
   }
 
   /** The container type of a spec name, for callers that only hold a name. */

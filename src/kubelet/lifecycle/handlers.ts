@@ -1,7 +1,8 @@
 /**
  * Runs postStart and preStop handlers (exec, httpGet, sleep), as upstream's lifecycle.handlerRunner. A hook
- * either resolves or throws an Error whose message says what failed; the caller turns that into the
- * FailedPostStartHook / FailedPreStopHook events (without the handler's output, as upstream does).
+ * either resolves or throws an Error whose message is upstream's text for the failure ("Exec lifecycle hook
+ * ([sh -c exit 1]) for Container ..."): the FailedPostStartHook / FailedPreStopHook event message and the
+ * PostStartHookError waiting message. An httpGet hook fails only when no response comes (any status passes).
  */
 import type { ContainerRuntime } from '../../runtime/runtime.ts';
 import type { Clock } from '../../machinery/index.ts';
@@ -37,20 +38,27 @@ export class HandlerRunner {
       const cmd = handler.exec.command ?? [];
       const r = await this.#runtime.execSync(containerId, cmd, timeoutMs);
       if (r.exitCode !== 0) {
-        const out = (r.stdout.toString() + r.stderr.toString()).trim();
+        // Upstream's texts: the CRI's ExecSync error (stderr only), then the whole output as message (%q).
+        const error = `command '${cmd.join(' ')}' exited with ${r.exitCode}: ${r.stderr.toString()}`;
+        const output = r.stdout.toString() + r.stderr.toString();
         throw new Error(
-          `Exec lifecycle hook (${JSON.stringify(cmd)}) for Container "${container.name}" in Pod "${formatPod(pod)}" failed - error: command '${cmd.join(' ')}' exited with ${r.exitCode}: ${out}, message: ${JSON.stringify(out)}`,
+          `Exec lifecycle hook ([${cmd.join(' ')}]) for Container ${JSON.stringify(container.name)} in Pod ${JSON.stringify(formatPod(pod))} failed - error: ${error}, message: ${JSON.stringify(output)}`,
         );
       }
       return;
     }
     if (handler.httpGet) {
+      // As upstream: only a request that gets no response fails the hook; any status code is accepted.
       const url = httpGetUrl(handler.httpGet, container, podIP);
-      const res = await httpGet(url, handler.httpGet.httpHeaders ?? [], timeoutMs || 30_000, signal);
-      if (res.statusCode < 200 || res.statusCode >= 400)
+      try {
+        await httpGet(url, handler.httpGet.httpHeaders ?? [], timeoutMs || 30_000, signal);
+      } catch (err) {
+        if (signal?.aborted) throw err;
         throw new Error(
-          `HTTP lifecycle hook (${url.pathname}) for Container "${container.name}" in Pod "${formatPod(pod)}" failed - error: HTTP status ${res.statusCode}, message: ""`,
+          `HTTP lifecycle hook (${handler.httpGet.path ?? ''}) for Container ${JSON.stringify(container.name)} in Pod ${JSON.stringify(formatPod(pod))} failed - error: ${transportError(url, err)}`,
+          { cause: err },
         );
+      }
       return;
     }
     if (handler.sleep) {
@@ -61,4 +69,12 @@ export class HandlerRunner {
     if (handler.tcpSocket) throw new Error('TCPSocket lifecycle handler is not supported');
     throw new Error('a lifecycle handler needs exec, httpGet or sleep');
   }
+}
+
+/** Go's *url.Error text for a GET that got no response: `Get "http://10.42.0.5:80/": dial tcp ...`. */
+function transportError(url: URL, err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e?.code === 'ECONNREFUSED') return `Get "${url}": dial tcp ${e.address}:${e.port}: connect: connection refused`;
+  const message = e instanceof Error ? e.message : String(err);
+  return message.startsWith('Get "') ? message : `Get "${url}": ${message}`;
 }
