@@ -196,6 +196,10 @@ export class ApiServer {
     }
     const registry = this.#registries.get(`${info.groupVersion}/${info.resource}`);
     if (!registry) return sendStatus(res, NOT_FOUND);
+    // Routes the real apiserver does not register: a namespaced object without its namespace (only list and
+    // watch span namespaces), or a cluster-scoped resource under a namespace.
+    if (registry.info.namespaced && !info.namespace && info.verb !== 'list' && info.verb !== 'watch') return sendStatus(res, NOT_FOUND);
+    if (!registry.info.namespaced && info.namespace) return sendStatus(res, NOT_FOUND);
     const ref = { resource: registry.qualified, name: info.name };
     const ctx = this.#context(req, res, url, info, registry, user);
     try {
