@@ -8,6 +8,7 @@ import http2 from 'node:http2';
 import { isRuntimeError, type ContainerRuntime } from '../../runtime/runtime.ts';
 import type { Container, Pod, Probe } from '../kuberuntime/api.ts';
 import { httpGet, httpGetUrl, resolvePort } from '../lifecycle/http-get.ts';
+import { formatPod } from '../kuberuntime/runtime-pod.ts';
 
 export type ProbeResult = 'Success' | 'Failure' | 'Unknown';
 
@@ -73,7 +74,10 @@ export async function runProbe(
       const host = podIP;
       return await grpcProbe(host, probe.grpc.port, probe.grpc.service ?? '', timeoutMs);
     }
-    return { result: 'Unknown', output: 'missing probe handler' };
+    return {
+      result: 'Unknown',
+      output: `missing probe handler for ${formatPod(target.pod)}:${container.name}`,
+    };
   } catch (err) {
     return { result: 'Unknown', output: err instanceof Error ? err.message : String(err) };
   }

@@ -125,3 +125,32 @@ test('first probes after a kubelet start are spread by a random fraction of the 
   assert.deepEqual(ran.at(-1), { id: 'cb', at: t0 + 14_000 });
   await pm.stop();
 });
+
+test('a probe that cannot run: Unhealthy "errored and resulted in unknown state", result not counted', async () => {
+  const clock = new FakeClock();
+  const pod = makePod('u')
+    .container('web', { livenessProbe: { exec: { command: ['l'] }, periodSeconds: 1, failureThreshold: 1 } })
+    .build();
+  const status = runtimeStatus(pod, [{ name: 'web', id: 'c1', startedAt: clock.now() }]);
+  const recorder = new RecordingEventRecorder();
+  const pm = new ProbeManager({
+    runtime: { execSync: async () => ({ stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: 0 }) },
+    recorder,
+    clock,
+    random: () => 0,
+    statusOf: () => status,
+    prober: async () => ({ result: 'Unknown', output: 'container c1 is not running' }),
+  });
+  pm.addPod(pod);
+  for (let i = 0; i < 3; i++) {
+    await clock.step(1000);
+    await settle();
+  }
+  assert.equal(pm.liveness('c1'), 'Success', 'an errored probe never fails the container');
+  assert.equal(
+    recorder.events[0].message,
+    'Liveness probe errored and resulted in unknown state: container c1 is not running',
+  );
+  assert.equal(recorder.events[0].reason, 'Unhealthy');
+  await pm.stop();
+});

@@ -203,10 +203,16 @@ export class ProbeManager {
               signal,
             );
             if (signal.aborted) break;
-            if (outcome.result === 'Failure')
-              this.#recorder.event(pod, 'Warning', 'Unhealthy', `${KIND_TITLE[kind]} probe failed: ${outcome.output}`, {
-                fieldPath: containerFieldPath(pod, c.name),
-              });
+            // Upstream's two Unhealthy texts: a probe that ran and failed, and one that could not run (its
+            // result is thrown away).
+            const unhealthy =
+              outcome.result === 'Failure'
+                ? `${KIND_TITLE[kind]} probe failed: ${outcome.output}`
+                : outcome.result === 'Unknown'
+                  ? `${KIND_TITLE[kind]} probe errored and resulted in unknown state: ${outcome.output}`
+                  : undefined;
+            if (unhealthy)
+              this.#recorder.event(pod, 'Warning', 'Unhealthy', unhealthy, { fieldPath: containerFieldPath(pod, c.name) });
             if (outcome.result !== 'Unknown') {
               run = outcome.result === lastResult ? run + 1 : 1;
               lastResult = outcome.result;
