@@ -305,7 +305,8 @@ test('ephemeral containers start once, never restart; orphaned pods are killed b
     .map((c) => c.args[1] as ContainerConfig);
   const dbg = created.find((c) => c.metadata.name === 'debugger')!;
   assert.equal(dbg.linux.securityContext.namespaceOptions.pid, 'container');
-  assert.ok(dbg.linux.securityContext.namespaceOptions.targetId, 'joins the target container pid namespace');
+  const appId = (await h.status(pod)).containerStatuses.find((c) => c.name === 'app')!.id;
+  assert.equal(dbg.linux.securityContext.namespaceOptions.targetId, appId, 'joins the target container pid namespace');
   assert.equal(dbg.linux.resources, undefined);
   await h.clock.step(2000);
   await h.sync(withDebug);
@@ -378,4 +379,19 @@ test('container image and imageID as containerd shows them: repo tag, repo diges
   assert.deepEqual([a.image, a.imageRef], ['docker.io/library/busybox:1.35', imported]);
   assert.equal(b.image, 'docker.io/library/nginx:1.27');
   assert.match(b.imageRef, /^docker\.io\/library\/nginx@sha256:[0-9a-f]{64}$/, 'a pulled image has a repo digest');
+});
+
+test('an ephemeral container whose target does not run: CreateContainerConfigError "unable to find target container"', async () => {
+  const h = harness();
+  h.runtime.scriptContainer({ name: 'app' }, { exitAfterMs: 10, exitCode: 1 });
+  const pod = makePod('dbg2').container('app').build();
+  await h.sync(pod);
+  await h.clock.step(1000);
+  pod.spec!.ephemeralContainers = [{ name: 'debugger', image: 'busybox:1.35', targetContainerName: 'app' }];
+  const r = await h.sync(pod);
+  assert.deepEqual(r.errors, [
+    { name: 'debugger', reason: 'CreateContainerConfigError', message: 'unable to find target container app' },
+  ]);
+  assert.ok(h.recorder.events.some((e) => e.message === 'Error: unable to find target container app' && e.fieldPath === 'spec.ephemeralContainers{debugger}'));
+  assert.ok(!h.runtime.calls.some((c) => c.method === 'createContainer' && (c.args[1] as ContainerConfig).metadata.name === 'debugger'));
 });

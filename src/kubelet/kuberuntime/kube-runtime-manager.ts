@@ -475,8 +475,16 @@ export class KubeRuntimeManager {
     const restartCount = previous ? previous.restartCount + 1 : 0;
     let targetContainerId: string | undefined;
     const target = (c as { targetContainerName?: string }).targetContainerName;
-    if (type === 'ephemeral' && target)
-      targetContainerId = podStatus.containerStatuses.find((s) => s.name === target && s.state === 'running')?.id;
+    if (type === 'ephemeral' && target) {
+      // upstream getTargetID: the target's newest instance, which must be running to share its pid namespace.
+      const t = findContainerStatus(podStatus, target);
+      if (!t || t.state !== 'running') {
+        const message = `unable to find target container ${target}`;
+        this.#containerEvent(pod, c.name, 'Warning', 'Failed', `Error: ${message}`);
+        throw new SyncError('CreateContainerConfigError', message);
+      }
+      targetContainerId = t.id;
+    }
 
     let config;
     try {

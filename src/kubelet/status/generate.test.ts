@@ -210,3 +210,21 @@ test('a container that vanished from the runtime keeps its API state (ContainerS
   assert.deepEqual(b.state, { terminated: { exitCode: 0, reason: 'Completed' } });
   assert.equal(s.phase, 'Running', 'not pushed back to Pending');
 });
+
+test('ephemeral containers: statuses reported, never ready; a start failure shows until their one start', () => {
+  const pod = makePod('dbg').container('app').build();
+  pod.spec!.ephemeralContainers = [
+    { name: 'debugger', image: 'busybox:1.35', targetContainerName: 'app' },
+    { name: 'broken', image: 'nope:1' },
+  ];
+  const s = gen(pod, [{ name: 'app' }, { name: 'debugger', image: 'docker.io/library/busybox:1.35' }], {
+    reasonFor: (n) => (n === 'broken' ? { reason: 'ErrImagePull', message: 'manifest unknown' } : undefined),
+  });
+  const [dbg, broken] = s.ephemeralContainerStatuses!;
+  assert.equal(dbg.name, 'debugger');
+  assert.ok(dbg.state?.running);
+  assert.equal(dbg.ready, false);
+  assert.equal(dbg.image, 'docker.io/library/busybox:1.35', 'the runtime’s normalised image');
+  assert.deepEqual(broken.state, { waiting: { reason: 'ErrImagePull', message: 'manifest unknown' } });
+  assert.equal(cond(s, 'Ready'), 'True', 'ephemeral containers do not count for readiness');
+});

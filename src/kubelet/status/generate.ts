@@ -163,8 +163,9 @@ function containerStatuses(
       }
       if (prev && prev.state === 'exited') status.lastState = terminatedState(prev, runtimeName);
     }
-    // A container the next sync will (re)start shows why it is not running yet.
-    if (kind !== 'ephemeral' && shouldBeRestarted(pod, c, cur, sidecar)) {
+    // A container the next sync will (re)start shows why it is not running yet; an ephemeral container only
+    // before its one start (it is never restarted).
+    if (kind === 'ephemeral' ? !cur : shouldBeRestarted(pod, c, cur, sidecar)) {
       const reason = input.reasonFor?.(c.name);
       if (reason) {
         if (status.state?.terminated) status.lastState = status.state;
