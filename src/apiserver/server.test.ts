@@ -498,3 +498,23 @@ test('TokenRequest issues bound service account tokens that authenticate until t
     await s.stop();
   }
 });
+
+test('the scale subresource reads and writes a ReplicaSet\'s replicas', async () => {
+  const s = await startTestServer();
+  try {
+    const rs = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web' }, spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'busybox:1.35' }] } } } };
+    assert.equal((await s.request('POST', '/apis/apps/v1/namespaces/default/replicasets', rs)).status, 201);
+    const scale = await s.request('GET', '/apis/apps/v1/namespaces/default/replicasets/web/scale');
+    assert.deepEqual({ kind: scale.body.kind, spec: scale.body.spec, selector: scale.body.status.selector }, { kind: 'Scale', spec: { replicas: 1 }, selector: 'app=web' });
+    const patched = await s.request('PATCH', '/apis/apps/v1/namespaces/default/replicasets/web/scale', { spec: { replicas: 3 } }, { 'content-type': 'application/merge-patch+json' });
+    assert.equal(patched.status, 200, patched.text);
+    assert.equal(patched.body.spec.replicas, 3);
+    const after = (await s.request('GET', '/apis/apps/v1/namespaces/default/replicasets/web')).body;
+    assert.equal(after.spec.replicas, 3);
+    assert.equal(after.metadata.generation, 2);
+    const negative = await s.request('PUT', '/apis/apps/v1/namespaces/default/replicasets/web/scale', { ...patched.body, spec: { replicas: -1 } });
+    assert.equal(negative.status, 422);
+  } finally {
+    await s.stop();
+  }
+});

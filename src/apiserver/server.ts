@@ -37,6 +37,7 @@ import { ApiError, methodNotAllowed, toStatus, unauthorized, type Status } from 
 import { writeUpgradeError } from './kubelet-proxy.ts';
 import { ServiceAccountTokens } from './auth/service-account-tokens.ts';
 import { handleTokenRequest } from './token-request.ts';
+import { handleScale } from './scale.ts';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -234,6 +235,7 @@ export class ApiServer {
         if (sub === 'log') return handleLog(ctx, podDeps);
         if (KUBELET_SUBRESOURCES.has(sub)) rejectNonUpgrade();
       }
+      if (sub === 'scale' && r.group === 'apps') return handleScale(ctx);
       if (r.plural === 'serviceaccounts' && r.group === '' && sub === 'token') {
         return handleTokenRequest(ctx, { tokens: this.#saTokens, pods: this.registry('pods'), now: () => this.#clock.now() });
       }

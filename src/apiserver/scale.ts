@@ -1,0 +1,61 @@
+/**
+ * The `scale` subresource of Deployments and ReplicaSets (autoscaling/v1 Scale), which `kubectl scale` reads
+ * and patches: spec.replicas of the parent, status.replicas and the selector as text. Writes change only the
+ * parent's spec.replicas, with the parent's resourceVersion as the Scale's.
+ */
+import type { KubeObject } from '../api/index.ts';
+import { labelSelectorFromObject, type LabelSelector } from '../api/index.ts';
+import { parseObjectBody, readBody, sendJson } from './http.ts';
+import { applyPatch, parsePatch, patchTypeOf } from './patch.ts';
+import { dryRunOf, type RequestContext } from './request-context.ts';
+import { badRequest, invalid, methodNotAllowed } from './status.ts';
+
+interface Scale {
+  apiVersion: 'autoscaling/v1';
+  kind: 'Scale';
+  metadata: KubeObject['metadata'];
+  spec: { replicas?: number };
+  status: { replicas: number; selector?: string };
+}
+
+function scaleOf(obj: KubeObject): Scale {
+  const spec = (obj.spec ?? {}) as { replicas?: number; selector?: LabelSelector };
+  const status = (obj.status ?? {}) as { replicas?: number };
+  const m = obj.metadata ?? {};
+  const scale: Scale = {
+    apiVersion: 'autoscaling/v1',
+    kind: 'Scale',
+    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
+    spec: { replicas: spec.replicas ?? 0 },
+    status: { replicas: status.replicas ?? 0 },
+  };
+  if (spec.selector) scale.status.selector = labelSelectorFromObject(spec.selector).toString();
+  return scale;
+}
+
+export async function handleScale(ctx: RequestContext): Promise<void> {
+  const r = ctx.registry;
+  const { namespace, name } = ctx.info;
+  const method = ctx.req.method;
+  if (method === 'GET') {
+    sendJson(ctx.res, 200, scaleOf(await r.get(namespace, name)));
+    return;
+  }
+  if (method !== 'PUT' && method !== 'PATCH') throw methodNotAllowed(method ?? '', r.qualified);
+  const raw = await readBody(ctx.req);
+  const type = method === 'PATCH' ? patchTypeOf(ctx.req.headers['content-type']) : undefined;
+  const input = type ? parsePatch(type, raw) : parseObjectBody(raw, ctx.req.headers['content-type']);
+  const expectedRv = type ? (input as KubeObject).metadata?.resourceVersion : (input as KubeObject).metadata?.resourceVersion;
+  const result = await r.guaranteedUpdate(namespace, name, { dryRun: dryRunOf(ctx.query), subresource: 'scale', user: ctx.user.name }, (current) => {
+    const desired = (type ? applyPatch(type, scaleOf(current!) as unknown as KubeObject, input, 'Scale') : input) as unknown as Scale;
+    const replicas = desired.spec?.replicas;
+    if (replicas === undefined || !Number.isInteger(replicas)) throw badRequest('spec.replicas must be an integer');
+    if (replicas < 0) {
+      throw invalid('Scale', 'autoscaling', name, [{ type: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${replicas}: must be greater than or equal to 0` }]);
+    }
+    const next = structuredClone(current!);
+    (next.spec as { replicas?: number }).replicas = replicas;
+    return next;
+  }, expectedRv);
+  sendJson(ctx.res, 200, scaleOf(result.object));
+}
