@@ -76,10 +76,105 @@ export function podLeftovers(uid: string): string[] {
   return left;
 }
 
-/** Network namespaces and veths that exist now; compare before/after a test. */
-export function netSnapshot(): { netns: string[]; veths: string[] } {
-  const netns = fs.existsSync('/run/netns') ? fs.readdirSync('/run/netns').sort() : [];
-  const links = execFileSync('ip', ['-o', 'link', 'show', 'type', 'veth'], { encoding: 'utf8' });
-  const veths = links.split('\n').filter(Boolean).map((l) => l.split(':')[1]!.trim().split('@')[0]!).sort();
-  return { netns, veths };
+/** Why real-container tests cannot run here, or undefined when they can. */
+export function realContainersUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root';
+  for (const bin of ['crun', 'conmon', 'catatonit']) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
+    } catch {
+      return `needs ${bin} in PATH`;
+    }
+  }
+  if (!fs.existsSync(new URL('../../src/runtime/oci/index.ts', import.meta.url))) return 'the oci runtime is not in this tree';
+  return undefined;
+}
+
+/** Puts the busybox test image into the node's image store (as `kubeling image import` does for users). */
+export async function importBusybox(server: ServerHandle): Promise<void> {
+  const { ensureBusyboxArchive } = await import('../fixtures/busybox.ts');
+  const archive = await ensureBusyboxArchive();
+  const bin = new URL('../../src/cmd/kubeling.ts', import.meta.url).pathname;
+  execFileSync(process.execPath, [bin, 'image', 'import', archive, '--data-dir', server.dataDir], { stdio: 'pipe' });
+}
+
+/** The pod's sandboxes in the server's oci runtime state: id, netns name and the host-side veth's ifindex. */
+export function podSandboxes(dataDir: string, uid: string): { id: string; netns: string; vethIndex?: number }[] {
+  const dir = `${dataDir}/runtime/sandboxes`;
+  const out: { id: string; netns: string; vethIndex?: number }[] = [];
+  for (const id of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    let state: { netns?: string; metadata?: { uid?: string }; status?: { metadata?: { uid?: string } } };
+    try {
+      state = JSON.parse(fs.readFileSync(`${dir}/${id}/state.json`, 'utf8'));
+    } catch {
+      continue;
+    }
+    if (!JSON.stringify(state).includes(uid)) continue;
+    const netns = state.netns ?? '';
+    let vethIndex: number | undefined;
+    if (netns) {
+      try {
+        const eth0 = execFileSync('ip', ['netns', 'exec', netns, 'ip', '-o', 'link', 'show', 'eth0'], { encoding: 'utf8' });
+        const m = /eth0@if(\d+)/.exec(eth0);
+        if (m) vethIndex = Number(m[1]);
+      } catch {
+        // no eth0 (host network) or already gone
+      }
+    }
+    out.push({ id, netns, vethIndex });
+  }
+  return out;
+}
+
+/** What is left on the machine of the given sandboxes (netns, host veth, state dir). */
+function sandboxLeftovers(dataDir: string, sandboxes: { id: string; netns: string; vethIndex?: number }[]): string[] {
+  const left: string[] = [];
+  const netns = fs.existsSync('/run/netns') ? fs.readdirSync('/run/netns') : [];
+  const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
+  for (const sb of sandboxes) {
+    if (sb.netns && netns.includes(sb.netns)) left.push(`netns ${sb.netns}`);
+    if (sb.vethIndex !== undefined && new RegExp(`^${sb.vethIndex}: veth`, 'm').test(links)) left.push(`veth ifindex ${sb.vethIndex}`);
+    if (fs.existsSync(`${dataDir}/runtime/sandboxes/${sb.id}`)) left.push(`sandbox dir ${sb.id}`);
+  }
+  return left;
+}
+
+/**
+ * Deletes the pod, waits until it is gone from the API, then until nothing of it is left on the machine:
+ * processes, mounts and cgroups (by uid), its network namespace, host veth and runtime state.
+ */
+export async function deleteAndCheckClean(server: ServerHandle, name: string, extra: string[] = []): Promise<void> {
+  const uid = (await getPod(server, name))?.metadata?.uid;
+  const sandboxes = uid ? podSandboxes(server.dataDir, uid) : [];
+  const r = await server.kubectl(['delete', 'pod', name, '--wait=false', ...extra]);
+  assert.equal(r.code, 0, r.stderr);
+  await waitForGone(server, name, 90_000);
+  if (!uid) return;
+  const leftovers = () => [...podLeftovers(uid), ...sandboxLeftovers(server.dataDir, sandboxes)];
+  const deadline = Date.now() + 20_000;
+  let left = leftovers();
+  while (Date.now() < deadline && left.length > 0) {
+    await new Promise((res) => setTimeout(res, 300));
+    left = leftovers();
+  }
+  assert.deepEqual(left, [], `leftovers of pod ${name}`);
+}
+
+/** Best-effort removal of every pod (test clean-up after a failure): forced deletes, then wait for the node. */
+export async function deleteAllPods(server: ServerHandle): Promise<void> {
+  await server.kubectl(['delete', 'pods', '--all', '--grace-period=1', '--wait=false']);
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const left = fs.existsSync(`${server.dataDir}/runtime/sandboxes`) ? fs.readdirSync(`${server.dataDir}/runtime/sandboxes`) : [];
+    const pods = (await server.kubectl(['get', 'pods', '-o', 'name'])).stdout.trim();
+    if (left.length === 0 && pods === '') return;
+    await new Promise((res) => setTimeout(res, 500));
+  }
+}
+
+/** Warning/Normal events of a pod as `Reason: message` lines. */
+export async function podEvents(server: ServerHandle, name: string): Promise<string[]> {
+  const r = await server.kubectl(['get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'json']);
+  if (r.code !== 0) return [];
+  return (JSON.parse(r.stdout).items as { reason: string; message: string }[]).map((e) => `${e.reason}: ${e.message}`);
 }

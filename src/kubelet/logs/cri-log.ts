@@ -44,6 +44,21 @@ export function parseCriLine(line: Buffer): LogEntry | undefined {
   return { timestamp, time, stream, partial, content: partial ? Buffer.from(body) : Buffer.concat([body, Buffer.from('\n')]) };
 }
 
+/**
+ * The timestamp as the kubelet prints it for `--timestamps`: Go's RFC3339Nano in UTC (`Z`, trailing zeros of
+ * the fraction dropped), whatever offset the writer used (conmon writes `+00:00`).
+ */
+export function formatTimestamp(text: string): string {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(text);
+  if (!m) return text;
+  const frac = (m[2] ?? '').slice(0, 9).replace(/0+$/, '');
+  let base = m[1]!;
+  if (m[3] !== 'Z' && m[3] !== '+00:00' && m[3] !== '-00:00') {
+    base = new Date(`${m[1]}${m[3]}`).toISOString().slice(0, 19);
+  }
+  return `${base}${frac ? `.${frac}` : ''}Z`;
+}
+
 /** Formats an entry as a CRI log line (for tests and for writers of our own). */
 export function formatCriLine(e: { timestamp: string; stream: 'stdout' | 'stderr'; partial?: boolean; text: string }): string {
   return `${e.timestamp} ${e.stream} ${e.partial ? 'P' : 'F'} ${e.text}\n`;

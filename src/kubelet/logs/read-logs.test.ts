@@ -36,6 +36,10 @@ test('readLogs: all, tail, since, timestamps, limitBytes, streams', async (t) =>
   assert.equal(await collect(file, { sinceTime: Date.parse('2026-01-01T00:00:02Z') }), 'two\nthree\nfour\n');
   assert.equal(await collect(file, { timestamps: true, tailLines: 1 }), '2026-01-01T00:00:04.000000004Z four\n');
   assert.equal(await collect(file, { limitBytes: 6 }), 'one\ntw');
+  // conmon's +00:00 offset comes out as Go's RFC3339Nano in UTC.
+  const conmon = path.join(dir, 'conmon.log');
+  await fs.writeFile(conmon, '2026-11-21T15:07:17.050784010+00:00 stdout F x\n2026-11-21T17:07:17.5+02:00 stdout F y\n');
+  assert.equal(await collect(conmon, { timestamps: true }), '2026-11-21T15:07:17.05078401Z x\n2026-11-21T15:07:17.5Z y\n');
   assert.equal(await collect(file, { stderr: false }), 'one\nthree\nfour\n');
 });
 

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { parseCriLine, type LogEntry } from './cri-log.ts';
+import { formatTimestamp, parseCriLine, type LogEntry } from './cri-log.ts';
 
 export interface LogOptions {
   follow?: boolean;
@@ -37,7 +37,7 @@ export async function readLogs(path: string, opts: LogOptions, out: Writable, si
   const emit = async (e: LogEntry): Promise<boolean> => {
     if (opts.sinceTime !== undefined && e.time < opts.sinceTime) return true;
     if ((e.stream === 'stdout' && !wantStdout) || (e.stream === 'stderr' && !wantStderr)) return true;
-    let chunk = opts.timestamps ? Buffer.concat([Buffer.from(`${e.timestamp} `), e.content]) : e.content;
+    let chunk = opts.timestamps ? Buffer.concat([Buffer.from(`${formatTimestamp(e.timestamp)} `), e.content]) : e.content;
     if (chunk.length > limit) chunk = chunk.subarray(0, limit);
     limit -= chunk.length;
     if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', resolve));
