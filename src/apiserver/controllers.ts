@@ -7,7 +7,11 @@
  * - `runNamespaceController`: a Terminating namespace is emptied (pods gracefully, like any DELETE), then its
  *   `kubernetes` finalizer is cleared through /finalize, which removes it.
  *
- * Both are level-triggered: any event on the resources they read rings a doorbell, and a timer re-checks.
+ * - `runEventTtlController`: Events are removed an hour after they were last seen, as the real apiserver's
+ *   `--event-ttl` does through etcd leases, so a long-running cluster's store does not fill with them.
+ *
+ * The first two are level-triggered: any event on the resources they read rings a doorbell, and a timer
+ * re-checks.
  */
 import type { KubeObject, Namespace } from '../api/index.ts';
 import { Doorbell, type Logger } from '../machinery/index.ts';
@@ -113,5 +117,38 @@ export async function runNamespaceController(c: NamespaceControllerConfig, signa
     }
   } finally {
     stop();
+  }
+}
+
+export interface EventTtlControllerConfig {
+  /** Every registry of Event objects (core/v1 and events.k8s.io/v1). */
+  events: GenericRegistry[];
+  ttlMs?: number;
+  intervalMs?: number;
+  now: () => number;
+  logger?: Logger;
+}
+
+function lastSeen(e: KubeObject): number {
+  const o = e as KubeObject & { lastTimestamp?: string; eventTime?: string; series?: { lastObservedTime?: string }; deprecatedLastTimestamp?: string };
+  const t = o.series?.lastObservedTime ?? o.lastTimestamp ?? o.deprecatedLastTimestamp ?? o.eventTime ?? o.metadata?.creationTimestamp;
+  const ms = t ? Date.parse(t) : NaN;
+  return Number.isNaN(ms) ? 0 : ms;
+}
+
+export async function runEventTtlController(c: EventTtlControllerConfig, signal: AbortSignal): Promise<void> {
+  const ttl = c.ttlMs ?? 3600_000;
+  await Promise.all(c.events.map((r) => r.cache.ready));
+  while (!signal.aborted) {
+    const cutoff = c.now() - ttl;
+    for (const r of c.events) {
+      for (const e of r.cache.list().items) {
+        // Only events that were not touched again since they got old (a recorder may be updating the count).
+        if (lastSeen(e) >= cutoff || Date.parse(e.metadata?.creationTimestamp ?? '') >= cutoff) continue;
+        await r.delete(e.metadata!.namespace ?? '', e.metadata!.name!, { preconditions: { resourceVersion: e.metadata!.resourceVersion } })
+          .catch((err) => ignoreExpected(err, c.logger, 'expiring an event'));
+      }
+    }
+    await tick(new Doorbell(), c.intervalMs ?? Math.min(60_000, Math.max(100, ttl / 2)), signal);
   }
 }

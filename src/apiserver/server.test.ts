@@ -518,3 +518,22 @@ test('the scale subresource reads and writes a ReplicaSet\'s replicas', async ()
     await s.stop();
   }
 });
+
+test('events expire after the event TTL', async () => {
+  const s = await startTestServer({ config: { eventTtlMs: 2000 } });
+  try {
+    const ev = (name: string, at: string) => ({
+      metadata: { name }, involvedObject: { kind: 'Pod', namespace: 'default', name: 'p' }, reason: 'Test', message: name, type: 'Normal',
+      firstTimestamp: at, lastTimestamp: at, count: 1, source: { component: 'test' },
+    });
+    const old = new Date(Date.now() - 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    assert.equal((await s.request('POST', '/api/v1/namespaces/default/events', ev('old', old))).status, 201);
+    await new Promise((r) => setTimeout(r, 2500));
+    const fresh = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    assert.equal((await s.request('POST', '/api/v1/namespaces/default/events', ev('fresh', fresh))).status, 201);
+    await until('the old event to expire', () => !s.server.registry('events').cache.get(s.server.registry('events').key('default', 'old')), 5000);
+    assert.equal((await s.request('GET', '/api/v1/namespaces/default/events/fresh')).status, 200);
+  } finally {
+    await s.stop();
+  }
+});

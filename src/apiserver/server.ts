@@ -20,7 +20,7 @@ import { NamespaceLifecycle } from './admission/namespace-lifecycle.ts';
 import { ServiceAccountAdmission } from './admission/service-account.ts';
 import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.ts';
 import { TokenAuthenticator, type User } from './auth/tokens.ts';
-import { runNamespaceController, runServiceAccountsController } from './controllers.ts';
+import { runEventTtlController, runNamespaceController, runServiceAccountsController } from './controllers.ts';
 import {
   DISCOVERY_V2, DISCOVERY_V2BETA1, VERSION_INFO, aggregatedDiscovery, apiResourceList, legacyApiGroup, legacyApiGroupList,
   legacyApiVersions, negotiateDiscovery, openApiDocument, openApiIndex,
@@ -56,6 +56,8 @@ export interface ApiServerConfig {
   watchCacheCapacity?: number;
   /** How often watches that asked for bookmarks get one (default 60 s). */
   bookmarkIntervalMs?: number;
+  /** How long Events live after they were last seen (default 1 h, like --event-ttl). */
+  eventTtlMs?: number;
   /** Signs service account tokens (TokenRequest); a fresh key per process when absent. */
   serviceAccountKey?: KeyObject;
 }
@@ -127,6 +129,7 @@ export class ApiServer {
     this.#loops.push(
       runServiceAccountsController({ namespaces, serviceAccounts: this.registry('serviceaccounts'), configMaps: this.registry('configmaps'), caPem: this.#config.caPem, logger }, signal),
       runNamespaceController({ namespaces, namespaced: [...this.#registries.values()].filter((r) => r.info.namespaced), logger }, signal),
+      runEventTtlController({ events: [this.registry('events'), this.registry('events', 'events.k8s.io')], ttlMs: this.#config.eventTtlMs, now: () => this.#clock.now(), logger }, signal),
     );
   }
 
