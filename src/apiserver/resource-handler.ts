@@ -56,12 +56,24 @@ function sendWithWarnings(ctx: RequestContext, code: number, body: unknown): voi
   send(ctx, code, body);
 }
 
+/**
+ * The list/watch filter from labelSelector and fieldSelector. Unsupported field labels only show when a
+ * selector is evaluated, so it is tried once on an empty object here and refused with the real message.
+ */
 function filterOf(ctx: RequestContext): ((o: KubeObject) => boolean) | undefined {
+  const ls = ctx.query.get('labelSelector') ?? '';
+  const fs = ctx.query.get('fieldSelector') ?? '';
+  const r = ctx.registry.info;
+  const refuse = (err: unknown) =>
+    badRequest(`Unable to find "${r.group}/${r.version}, Resource=${r.plural}" that match label selector "${ls}", field selector "${fs}": ${(err as Error).message}`);
+  let filter: ((o: KubeObject) => boolean) | undefined;
   try {
-    return compileSelectors(ctx.registry.info, ctx.query.get('labelSelector'), ctx.query.get('fieldSelector'));
+    filter = compileSelectors(r, ls, fs);
+    filter?.({ apiVersion: r.groupVersion, kind: r.kind, metadata: { name: '', namespace: '' } });
   } catch (err) {
-    throw badRequest((err as Error).message);
+    throw refuse(err);
   }
+  return filter;
 }
 
 function resourceOf(ctx: RequestContext): QualifiedResource {

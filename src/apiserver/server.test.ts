@@ -252,6 +252,9 @@ describe('API server', () => {
     assert.equal(pages, 3);
     const bad = await s.request('GET', '/api/v1/pods?labelSelector=%3D%3D%3D');
     assert.equal(bad.status, 400);
+    const unknownField = await s.request('GET', '/api/v1/pods?fieldSelector=spec.bogus%3D1');
+    assert.equal(unknownField.status, 400);
+    assert.equal(unknownField.body.message, 'Unable to find "/v1, Resource=pods" that match label selector "", field selector "spec.bogus=1": field label not supported: spec.bogus');
   });
 
   test('watch replays from a resourceVersion, filters by selector, ends with timeoutSeconds, sends bookmarks', async () => {
