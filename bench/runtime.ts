@@ -153,8 +153,7 @@ function benchPodman(): Figures | string {
   mkdirSync(dir, { recursive: true });
   // crun refuses rlimits above the host's hard limits (no CAP_SYS_RESOURCE here): give podman ours.
   const limits = readFileSync('/proc/self/limits', 'utf8');
-  const hard = (label: string) => /^\S.*?\s+(\S+)\s+(\S+)/.exec(limits.split('\n').find((l) => l.startsWith(label)) ?? '')?.[2];
-  const nofile = hard('Max open files') ?? '1024';
+  const nofile = /^Max open files\s+\S+\s+(\d+)/m.exec(limits)?.[1] ?? '1024';
   writeFileSync(join(dir, 'containers.conf'), `[containers]\ndefault_ulimits = ["nofile=${nofile}:${nofile}", "nproc=32768:32768"]\n`);
   const env = { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') };
   const base = ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
@@ -235,7 +234,19 @@ function benchPodman(): Figures | string {
       const name = l.split(': ')[1]?.split('@')[0];
       if (name && !bridgeBefore.has(name) && /^cni-podman\d+$/.test(name)) spawnSync('ip', ['link', 'del', name]);
     }
-    rmSync(dir, { recursive: true, force: true });
+    // podman leaves its storage mounted; unmount what lies under our directory before removing it.
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[4])
+      .filter((m): m is string => !!m && m.startsWith(dir))
+      .sort()
+      .reverse();
+    for (const m of mounts) spawnSync('umount', ['-l', m]);
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch (err) {
+      console.error(`bench/runtime: could not remove ${dir}: ${(err as Error).message}`);
+    }
   }
 }
 
@@ -249,7 +260,13 @@ try {
 } finally {
   await env.cleanup();
 }
-const theirs = values['no-podman'] ? 'skipped (--no-podman)' : benchPodman();
+console.log(`ours: 1 container ${fmt(ours.one)}; 2 containers ${fmt(ours.two)}; concurrent ${fmt(ours.twoConcurrent!)}; teardown ${fmt(ours.teardown)}; ${ours.podsPerSecond.toFixed(1)} pods/s`);
+let theirs: Figures | string;
+try {
+  theirs = values['no-podman'] ? 'skipped (--no-podman)' : benchPodman();
+} catch (err) {
+  theirs = `failed: ${(err as Error).message.split('\n')[0]}`;
+}
 
 const line = (label: string, a: string, b: string) => console.log(`${label.padEnd(34)} ${a.padEnd(44)} ${b}`);
 console.log(`\nruntime benchmark: ${RUNS} runs per figure, ${PODS} pods in a row, PSS over ${PSS_PODS} two-container pods`);

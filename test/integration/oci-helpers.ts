@@ -69,9 +69,10 @@ export async function makeOciEnv(label: string): Promise<OciTestEnv> {
       return r;
     },
     async cleanup() {
-      for (const r of made) {
+      // Newest first: a runtime closed earlier (a "restarted kubelet") has handed its pods on.
+      for (const r of [...made].reverse()) {
         for (const s of await r.listPodSandbox().catch(() => [])) await r.removePodSandbox(s.id).catch(() => {});
-        r.close();
+        await r.close();
       }
       spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
       // Parent cgroups the tests' pods used; rmdir refuses while another test file's pods live there.

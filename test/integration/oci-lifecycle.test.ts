@@ -55,7 +55,7 @@ describe('oci lifecycle (real containers)', { skip, timeout: 120_000 }, () => {
     const ip = (await env.runtime.podSandboxStatus(sid)).network!.ip;
 
     // "Restart the kubelet": a second runtime object on the same data dir, the first one dropped.
-    env.runtime.close();
+    await env.runtime.close();
     const rt = env.newRuntime();
     assert.deepEqual((await rt.listPodSandbox()).map((s) => [s.id, s.state]), [[sid, 'SANDBOX_READY']]);
     assert.equal((await rt.podSandboxStatus(sid)).network!.ip, ip);
@@ -101,7 +101,7 @@ describe('oci lifecycle (real containers)', { skip, timeout: 120_000 }, () => {
     assert.ok(!readFileSync(`${st.logPath}.1`, 'utf8').includes('after-rotate'));
     await rt.removePodSandbox(sid);
     assert.ok(existsSync(st.logPath), 'log files outlive the container (the kubelet removes them)');
-    rt.close();
+    await rt.close();
   });
 
   it('execs with a TTY, stdin and resize; streams without one; attaches; port-forwards', async () => {
@@ -157,7 +157,7 @@ describe('oci lifecycle (real containers)', { skip, timeout: 120_000 }, () => {
     await until(() => body.text().includes('forwarded'), 'HTTP over port-forward');
     conn.destroy();
     await rt.removePodSandbox(sid);
-    rt.close();
+    await rt.close();
   });
 
   it('leaves nothing behind after removePodSandbox', async () => {
@@ -195,6 +195,6 @@ describe('oci lifecycle (real containers)', { skip, timeout: 120_000 }, () => {
       assert.deepEqual(left, [], `nothing of the pod left in ${dir}/`);
     }
     execFileSync('sh', ['-c', 'for h in /sys/fs/cgroup/*/kubeling-test /sys/fs/cgroup/kubeling-test; do [ -d "$h" ] && rmdir "$h"; done; true']);
-    rt.close();
+    await rt.close();
   });
 });

@@ -4,11 +4,14 @@
  * `<exit dir>/<id>` (and an `oom` file under the persist dir) when the container ends. It outlives us: a new
  * runtime on the same data dir finds the exit file.
  *
- * We start it with `--sync` (fork once: conmon stays our child, so we reap it and no zombie is left under an
- * init that does not reap) in its own session, and read the container's pid from the sync pipe (fd 3), which
- * is also where `crun create`'s error arrives.
+ * conmon reports the container's pid, or `crun create`'s error, on its sync fd (fd 3). We start it through
+ * the spawner's helper shells, which run under catatonit as a subreaper so that conmon (which daemonizes) is
+ * reaped when it ends; without catatonit, as our own child with `--sync`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { watch } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import type { Spawner } from './spawner.ts';
 
 export interface ConmonConfig {
   conmon: string;
@@ -33,13 +36,12 @@ export interface ConmonConfig {
 export interface ConmonHandle {
   /** Host pid of the container's init process. */
   pid: number;
-  child: ChildProcess;
+  child?: ChildProcess;
 }
 
-export function startConmon(c: ConmonConfig): Promise<ConmonHandle> {
+function conmonArgs(c: ConmonConfig): string[] {
   const args = [
     '--api-version', '1',
-    '--sync',
     '-c', c.id,
     '-u', c.id,
     '-n', c.name,
@@ -57,6 +59,81 @@ export function startConmon(c: ConmonConfig): Promise<ConmonHandle> {
   if (c.stdin) args.push('-i');
   if (c.stdin && !c.stdinOnce) args.push('--leave-stdin-open');
   if (c.tty) args.push('-t');
+  return args;
+}
+
+function parseSync(line: string): number {
+  let msg: { data: number; message?: string };
+  try {
+    msg = JSON.parse(line) as { data: number; message?: string };
+  } catch (e) {
+    throw new Error(`conmon: bad sync message ${JSON.stringify(line)}`, { cause: e });
+  }
+  if (msg.data > 0) return msg.data;
+  throw new Error((msg.message ?? `conmon reported ${msg.data}`).trim());
+}
+
+/**
+ * Starts conmon through the spawner's helper shells (much cheaper than forking Node; their catatonit reaps
+ * conmon later). conmon forks at once and its first process exits; the sync message (pid or error) arrives
+ * in `syncFile` when `crun create` is done, which we notice with fs.watch.
+ */
+export async function startConmonVia(spawner: Spawner, c: ConmonConfig, syncFile: string, timeoutMs = 60_000): Promise<ConmonHandle> {
+  await rm(syncFile, { force: true });
+  const done = waitForLine(syncFile, timeoutMs);
+  try {
+    const r = await spawner.run(c.conmon, conmonArgs(c), { env: { _OCI_SYNCPIPE: '3' }, fd3: syncFile, allowFailure: true });
+    if (r.code !== 0) throw new Error(`conmon exited ${r.code}: ${r.stderr.trim()}`);
+    return { pid: parseSync(await done.line) };
+  } finally {
+    done.cancel();
+  }
+}
+
+/** The first line of a file that something else is writing, noticed by inotify (with a slow safety poll). */
+function waitForLine(file: string, timeoutMs: number): { line: Promise<string>; cancel(): void } {
+  let cancel = () => {};
+  const line = new Promise<string>((resolve, reject) => {
+    let settled = false;
+    const check = async () => {
+      if (settled) return;
+      const text = await readFile(file, 'utf8').catch(() => '');
+      const nl = text.indexOf('\n');
+      if (nl >= 0 && !settled) {
+        settled = true;
+        cancel();
+        resolve(text.slice(0, nl));
+      }
+    };
+    let watcher: ReturnType<typeof watch> | undefined;
+    const dir = file.slice(0, file.lastIndexOf('/')) || '/';
+    try {
+      watcher = watch(dir, (_e, name) => {
+        if (!name || file.endsWith(`/${name}`)) void check();
+      });
+    } catch {}
+    const poll = setInterval(() => void check(), 50);
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      cancel();
+      reject(new Error(`conmon did not report the container within ${timeoutMs} ms`));
+    }, timeoutMs);
+    cancel = () => {
+      settled = true;
+      watcher?.close();
+      clearInterval(poll);
+      clearTimeout(timer);
+    };
+    void check();
+  });
+  line.catch(() => {});
+  return { line, cancel: () => cancel() };
+}
+
+/** Starts conmon as our own child with `--sync` (we reap it); used when no subreaper shell is available. */
+export function startConmon(c: ConmonConfig): Promise<ConmonHandle> {
+  const args = ['--sync', ...conmonArgs(c)];
   return new Promise((resolve, reject) => {
     const child = spawn(c.conmon, args, {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
@@ -83,11 +160,9 @@ export function startConmon(c: ConmonConfig): Promise<ConmonHandle> {
       const nl = text.indexOf('\n');
       if (nl < 0) return;
       try {
-        const msg = JSON.parse(text.slice(0, nl)) as { data: number; message?: string };
-        if (msg.data > 0) finish(undefined, msg.data);
-        else finish(new Error((msg.message ?? `conmon reported ${msg.data}`).trim()));
+        finish(undefined, parseSync(text.slice(0, nl)));
       } catch (e) {
-        finish(new Error(`conmon: bad sync message ${JSON.stringify(text.slice(0, nl))}`, { cause: e }));
+        finish(e as Error);
       }
     });
     sync.on('end', () => {

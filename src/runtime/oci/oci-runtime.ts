@@ -73,7 +73,7 @@ import {
   setupPodCgroup,
   type CgroupLayout,
 } from './cgroups.ts';
-import { startConmon } from './conmon.ts';
+import { startConmon, startConmonVia, type ConmonConfig, type ConmonHandle } from './conmon.ts';
 import { runtimeDefaultSeccomp } from './seccomp.ts';
 import { Spawner } from './spawner.ts';
 import {
@@ -181,6 +181,8 @@ export class OciRuntime implements ContainerRuntime {
   #sandboxes = new Map<string, SandboxRecord>();
   #containers = new Map<string, ContainerRecord>();
   #locks = new Map<string, Promise<unknown>>();
+  /** sandbox/name/attempt of containers being created (AlreadyExists for a concurrent twin). */
+  #creating = new Set<string>();
   #exitWaiters = new Map<string, Set<() => void>>();
   #watcher: FSWatcher | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
@@ -189,7 +191,7 @@ export class OciRuntime implements ContainerRuntime {
   /** Our own oom_score_adj: without CAP_SYS_RESOURCE a child may not go below it. */
   #minOomScoreAdj: number;
   #runtimeVersion: string | undefined;
-  #spawner = new Spawner();
+  #spawner: Spawner;
   /** Short helper commands go through the spawner's shells (see spawner.ts for why). */
   #exec: Exec = (cmd, args, options) => this.#spawner.run(cmd, args, options);
   #dirs: { sandboxes: string; containers: string; exits: string; crun: string; sockets: string; pause: string };
@@ -204,6 +206,7 @@ export class OciRuntime implements ContainerRuntime {
     this.#runtime = which([rt]) ?? rt;
     this.#conmon = which([config.conmonPath ?? 'conmon'], ['/usr/libexec/podman/conmon', '/usr/libexec/crio/conmon']);
     this.#catatonit = which([config.catatonitPath ?? 'catatonit'], ['/usr/libexec/catatonit/catatonit', '/usr/libexec/podman/catatonit']);
+    this.#spawner = new Spawner(this.#catatonit ? { subreaper: this.#catatonit } : {});
     this.#dirs = {
       sandboxes: join(this.root, 'sandboxes'),
       containers: join(this.root, 'containers'),
@@ -234,13 +237,17 @@ export class OciRuntime implements ContainerRuntime {
     for (const c of readRecords<ContainerRecord>(this.#dirs.containers)) this.#containers.set(c.id, c);
   }
 
-  /** Releases the runtime's own resources (exit watcher, helper shells); containers keep running. */
-  close(): void {
-    this.#spawner.close();
+  /**
+   * Releases the runtime's own resources (exit watcher, helper shells); containers keep running. The promise
+   * resolves when the helper processes are gone (await it before the process exits).
+   */
+  close(): Promise<void> {
+    const closed = this.#spawner.close();
     this.#watcher?.close();
     this.#watcher = undefined;
     if (this.#pollTimer) clearInterval(this.#pollTimer);
     this.#pollTimer = undefined;
+    return closed;
   }
 
   // ------------------------------------------------------------------ helpers
@@ -507,7 +514,7 @@ export class OciRuntime implements ContainerRuntime {
       annotations: { 'io.kubernetes.cri.container-type': 'sandbox' },
     });
     writeFileSync(join(rec.dir, 'config.json'), JSON.stringify(spec));
-    const { pid } = await startConmon({
+    const { pid } = await this.#startConmon({
       conmon: this.#conmon!,
       runtime: this.#runtime,
       runtimeRoot: this.#dirs.crun,
@@ -525,6 +532,11 @@ export class OciRuntime implements ContainerRuntime {
     });
     rec.pausePid = pid;
     await this.#startCreated(rec.id);
+  }
+
+  #startConmon(c: ConmonConfig): Promise<ConmonHandle> {
+    if (this.#spawner.reapsDaemons) return startConmonVia(this.#spawner, c, join(c.persistDir, 'sync'));
+    return startConmon(c);
   }
 
   /**
@@ -687,11 +699,23 @@ export class OciRuntime implements ContainerRuntime {
       throw new RuntimeError('FailedPrecondition', `pod sandbox "${podSandboxId}" is not ready`);
     }
     validateContainerConfig(config);
-    for (const c of this.#containers.values()) {
-      if (c.sandboxId === podSandboxId && c.metadata.name === config.metadata.name && c.metadata.attempt === config.metadata.attempt) {
-        throw new RuntimeError('AlreadyExists', `container ${config.metadata.name} (attempt ${config.metadata.attempt}) already exists in sandbox ${podSandboxId} as ${c.id}`);
-      }
+    const key = `${podSandboxId}/${config.metadata.name}/${config.metadata.attempt}`;
+    const taken = [...this.#containers.values()].some(
+      (c) => c.sandboxId === podSandboxId && c.metadata.name === config.metadata.name && c.metadata.attempt === config.metadata.attempt,
+    );
+    if (taken || this.#creating.has(key)) {
+      throw new RuntimeError('AlreadyExists', `container ${config.metadata.name} (attempt ${config.metadata.attempt}) already exists in sandbox ${podSandboxId}`);
     }
+    this.#creating.add(key);
+    try {
+      return await this.#createContainer(sb, config);
+    } finally {
+      this.#creating.delete(key);
+    }
+  }
+
+  async #createContainer(sb: SandboxRecord, config: ContainerConfig): Promise<string> {
+    const podSandboxId = sb.id;
     const image = await this.#images.imageLayers(config.image);
     const id = newId();
     const dir = join(this.#dirs.containers, id);
@@ -737,7 +761,7 @@ export class OciRuntime implements ContainerRuntime {
         writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
         this.#containers.set(id, rec);
         this.#saveContainer(rec);
-        const { pid } = await startConmon({
+        const { pid } = await this.#startConmon({
           conmon: this.#conmon!,
           runtime: this.#runtime,
           runtimeRoot: this.#dirs.crun,

@@ -16,6 +16,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandError, type ExecOptions, type ExecResult } from '../cni/index.ts';
 
+export interface SpawnOptions extends ExecOptions {
+  /** A file the command gets as fd 3 (conmon's sync "pipe"), opened for writing. */
+  fd3?: string;
+}
+
 interface Job {
   id: number;
   line: string;
@@ -42,15 +47,28 @@ export class Spawner {
   #max: number;
   #closed = false;
 
-  constructor(options: { max?: number } = {}) {
+  #subreaper: string | undefined;
+
+  /**
+   * `subreaper`: a catatonit binary to run each shell under. catatonit makes itself the child subreaper, so
+   * daemons a job starts (conmon forks and its parent exits) are reaped by it when they end, instead of
+   * becoming zombies under an init that does not reap (as on some VMs and containers).
+   */
+  constructor(options: { max?: number; subreaper?: string } = {}) {
     this.#max = options.max ?? 6;
+    this.#subreaper = options.subreaper;
     // tmpfs when the node has one: the redirect files never touch a disk.
     const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
     this.#dir = join(base, `kubeling-spawner-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   }
 
   /** Runs `cmd args` with optional stdin and environment additions; like execFile, throws on non-zero exit. */
-  async run(cmd: string, args: string[], options: ExecOptions = {}): Promise<ExecResult> {
+  /** Whether daemons started through the shells are reaped (see the constructor). */
+  get reapsDaemons(): boolean {
+    return this.#subreaper !== undefined;
+  }
+
+  async run(cmd: string, args: string[], options: SpawnOptions = {}): Promise<ExecResult> {
     if (this.#closed) throw new Error('spawner closed');
     mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
     const id = ++this.#seq;
@@ -64,7 +82,8 @@ export class Spawner {
       .filter(([k]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
       .map(([k, v]) => `${k}=${q(v ?? '')}`)
       .join(' ');
-    const line = `${env} ${[cmd, ...args].map(q).join(' ')} <${files.in ? q(files.in) : '/dev/null'} >${q(files.out)} 2>${q(files.err)}; echo "@@${id} $?"\n`;
+    const fd3 = options.fd3 ? ` 3>${q(options.fd3)}` : '';
+    const line = `${env} ${[cmd, ...args].map(q).join(' ')} <${files.in ? q(files.in) : '/dev/null'} >${q(files.out)} 2>${q(files.err)}${fd3}; echo "@@${id} $?"\n`;
     const { code } = await new Promise<{ code: number }>((resolve, reject) => {
       this.#queue.push({ id, line, files, resolve, reject });
       this.#pump();
@@ -94,7 +113,8 @@ export class Spawner {
   }
 
   #start(): Shell {
-    const child = spawn('/bin/sh', [], { stdio: ['pipe', 'pipe', 'ignore'] as const }) as unknown as ChildProcessWithoutNullStreams;
+    const [bin, args] = this.#subreaper ? [this.#subreaper, ['--', '/bin/sh']] : ['/bin/sh', []];
+    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'ignore'] as const }) as unknown as ChildProcessWithoutNullStreams;
     const shell: Shell = { child, busy: undefined, buf: '' };
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (d: string) => {
@@ -126,12 +146,27 @@ export class Spawner {
     return shell;
   }
 
-  /** Ends the helper shells (waiting jobs fail) and removes the scratch directory. */
-  close(): void {
+  /**
+   * Ends the helper shells (waiting jobs fail) and removes the scratch directory. Resolves once the shells
+   * have exited and been reaped (a caller about to exit should wait, or they linger as zombies under an
+   * init that does not reap).
+   */
+  close(): Promise<void> {
     this.#closed = true;
-    for (const s of this.#shells) s.child.kill();
+    const exited = this.#shells.map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
+          s.child.once('exit', () => resolve());
+          this.#ref(s, true);
+          // EOF ends the shell, and catatonit with it.
+          s.child.stdin.end();
+          setTimeout(() => s.child.kill('SIGKILL'), 2000).unref();
+        }),
+    );
     this.#shells = [];
     for (const j of this.#queue.splice(0)) j.reject(new Error('spawner closed'));
     rmSync(this.#dir, { recursive: true, force: true });
+    return Promise.all(exited).then(() => {});
   }
 }
