@@ -12,6 +12,8 @@ export const { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, valida
 
 /** Paths of fields the kind does not declare (`spec.containers[0].imagee`), for fieldValidation. */
 export const unknownFields = (kind: string, obj: unknown): string[] => api.unknownFields(kind, obj);
+/** Go's decoder error for the first value of the wrong JSON type, or undefined. */
+export const decodeError = (kind: string, obj: unknown): string | undefined => api.decodeError(kind, obj);
 /** Paths of keys that appear twice in one JSON object of the raw body. */
 export const duplicateFields = (json: string): string[] => api.duplicateFields(json);
 /** `strict decoding error: duplicate field "x", unknown field "y"`. */

@@ -7,7 +7,7 @@ import type { KubeObject } from '../api/index.ts';
 import type { GenericRegistry } from './registry/generic.ts';
 import type { ResourceRequest } from './request-info.ts';
 import type { User } from './auth/tokens.ts';
-import { duplicateFields, strictDecodingError, unknownFields } from './api-bridge.ts';
+import { decodeError, duplicateFields, strictDecodingError, unknownFields } from './api-bridge.ts';
 import { badRequest } from './status.ts';
 
 export interface RequestContext {
@@ -38,10 +38,13 @@ export function fieldValidationOf(query: URLSearchParams): FieldValidation {
 }
 
 /**
- * Applies fieldValidation to a decoded object (and, for duplicate keys, its raw JSON): Strict refuses unknown
+ * Refuses values of the wrong type (400, Go's decoder message), then applies fieldValidation to a decoded object (and, for duplicate keys, its raw JSON): Strict refuses unknown
  * or duplicate fields with the decoder's message, Warn adds one warning per field, Ignore says nothing.
  */
 export function checkUnknownFields(ctx: RequestContext, obj: KubeObject, rawJson?: Buffer): void {
+  // Values of the wrong JSON type are refused whatever fieldValidation says, as Go's decoder does.
+  const wrongType = decodeError(ctx.registry.info.kind, obj);
+  if (wrongType) throw badRequest(`${ctx.registry.info.kind} in version ${JSON.stringify(ctx.registry.info.version)} cannot be handled as a ${ctx.registry.info.kind}: ${wrongType}`);
   const mode = fieldValidationOf(ctx.query);
   if (mode === 'Ignore') return;
   const kind = ctx.registry.info.kind;

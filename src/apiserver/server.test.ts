@@ -540,3 +540,18 @@ test('events expire after the event TTL', async () => {
     await s.stop();
   }
 });
+
+test('values of the wrong JSON type are a 400 with Go\'s decoder message, not a 500', async () => {
+  const s = await startTestServer();
+  try {
+    const r = await s.request('POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'x' }, spec: { containers: 'nope' } });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.message, 'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field PodSpec.spec.containers of type []v1.Container');
+    const m = await s.request('POST', '/api/v1/namespaces/default/configmaps', { metadata: 'x' });
+    assert.equal(m.status, 400);
+    const put = await s.request('PUT', '/api/v1/namespaces/default/pods', {});
+    assert.equal(put.status, 405);
+  } finally {
+    await s.stop();
+  }
+});

@@ -268,9 +268,11 @@ export class ApiServer {
         return handleCreate(ctx);
       case 'update':
         allowed('update');
+        if (!info.name) throw methodNotAllowed('update', registry.qualified);
         return handleUpdate(ctx);
       case 'patch':
         allowed('patch');
+        if (!info.name) throw methodNotAllowed('patch', registry.qualified);
         return handlePatch(ctx);
       case 'delete':
         allowed('delete');

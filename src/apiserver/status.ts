@@ -5,6 +5,7 @@
  * word for word, because kubectl prints them (`Error from server (NotFound): pods "x" not found`).
  */
 import { isStoreError } from '../storage/index.ts';
+import { DecodeError } from '../api/index.ts';
 
 export type StatusReason =
   | 'NotFound'
@@ -168,6 +169,8 @@ export function internalError(err: unknown): ApiError {
 export function toStatus(err: unknown, ref?: { resource: QualifiedResource; name: string }, onInternal?: (err: unknown) => void): Status {
   let e: ApiError;
   if (err instanceof ApiError) e = err;
+  // api's decoding check (a value of the wrong JSON type): the client's fault, as Go's decoder reports it.
+  else if (err instanceof DecodeError) e = badRequest(err.message);
   else if (isStoreError(err) && ref) {
     switch (err.code) {
       case 'NotFound':
