@@ -1,0 +1,73 @@
+/**
+ * `kubectl exec -it` through a real pseudo-terminal (a tmux session): an interactive shell in a real container,
+ * typed into, resized, and left with an exit code that kubectl passes on.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { KUBECTL, startServer, type ServerHandle } from './helpers/server.ts';
+import { apply, deleteAllPods, deleteAndCheckClean, importBusybox, realContainersUnavailable, running, waitForPod } from './pod-helpers.ts';
+
+function tmuxMissing(): string | undefined {
+  try {
+    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
+    return undefined;
+  } catch {
+    return 'needs tmux';
+  }
+}
+
+const why = realContainersUnavailable() ?? tmuxMissing();
+
+test('kubectl exec -it from a terminal (tmux): an interactive shell and its exit code', { skip: why }, async (t) => {
+  const server: ServerHandle = await startServer({ runtime: 'oci', storage: 'memory' });
+  const session = `kubelet-e2e-${process.pid}`;
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'kubelet-tty-'));
+  t.after(async () => {
+    try {
+      execFileSync('tmux', ['kill-session', '-t', session], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+    await deleteAllPods(server);
+    await server.stop();
+    await fs.rm(work, { recursive: true, force: true });
+  });
+  await importBusybox(server);
+  await apply(server, `apiVersion: v1\nkind: Pod\nmetadata:\n  name: tty\nspec:\n  containers:\n  - name: sh\n    image: busybox:1.35\n    command: ["sleep", "3600"]\n`);
+  await waitForPod(server, 'tty', running, 'Running');
+
+  const exitFile = path.join(work, 'exit');
+  const env = server.kubectlEnv;
+  const cmd = `env KUBECONFIG=${env.KUBECONFIG} HOME=${env.HOME} ${KUBECTL} --cache-dir ${env.HOME}/.kube/cache exec -it tty -- sh; echo "EXIT=$?" > ${exitFile}; sleep 30`;
+  execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '100', '-y', '30', cmd]);
+  const pane = () => execFileSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' });
+  const waitPane = async (re: RegExp) => {
+    const deadline = Date.now() + 30_000;
+    let text = '';
+    while (Date.now() < deadline) {
+      text = pane();
+      if (re.test(text)) return text;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.fail(`pane never matched ${re}:\n${text}`);
+  };
+  await waitPane(/^\/ [#$]\s*$/m);
+  execFileSync('tmux', ['send-keys', '-t', session, 'echo answer=$((6*7))', 'Enter']);
+  await waitPane(/^answer=42\s*$/m);
+  // TODO(oci): the runtime's exec with tty=true gives the shell no pseudo-terminal yet (`tty` says "not a tty",
+  // so `stty size` cannot show the resize kubectl sends on channel 4). Check both once it does:
+  //   send 'tty; stty size' → /dev/pts/N and "30 100".
+  execFileSync('tmux', ['send-keys', '-t', session, 'exit 5', 'Enter']);
+  const deadline = Date.now() + 30_000;
+  let exit = '';
+  while (Date.now() < deadline && !exit) {
+    exit = await fs.readFile(exitFile, 'utf8').catch(() => '');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal(exit.trim(), 'EXIT=5');
+  await deleteAndCheckClean(server, 'tty', ['--grace-period=1']);
+});
