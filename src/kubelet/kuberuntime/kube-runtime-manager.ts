@@ -49,6 +49,7 @@ import {
   LABEL_POD_UID,
   findContainerStatus,
   formatPod,
+  hashContainer,
   isSidecar,
   runtimeStateOf,
   type ContainerType,
@@ -452,10 +453,14 @@ export class KubeRuntimeManager {
     signal?: AbortSignal,
   ): Promise<void> {
     const previous = findContainerStatus(podStatus, c.name);
-    // CrashLoopBackOff: wait out the back-off measured from the previous instance's exit.
-    if (previous && previous.state === 'exited' && type !== 'ephemeral') {
-      const key = `${pod.metadata?.name}_${pod.metadata?.namespace}_${pod.metadata?.uid}_${c.name}_${previous.hash}`;
-      if (this.crashBackoff.isInBackOffSince(key, previous.finishedAt)) {
+    // CrashLoopBackOff (upstream doBackOff): wait out the back-off measured from the exit of the newest
+    // instance that exited. That is not always the newest instance: a container killed by its liveness probe
+    // is restarted in the same sync, and its predecessor's exit decides (so a container that keeps failing
+    // its probe does reach CrashLoopBackOff once the back-off outgrows its run time).
+    const exited = podStatus.containerStatuses.find((s) => s.name === c.name && s.state === 'exited');
+    if (exited && type !== 'ephemeral') {
+      const key = `${pod.metadata?.name}_${pod.metadata?.namespace}_${pod.metadata?.uid}_${c.name}_${hashContainer(c)}`;
+      if (this.crashBackoff.isInBackOffSince(key, exited.finishedAt)) {
         this.#containerEvent(
           pod,
           c.name,
@@ -468,7 +473,7 @@ export class KubeRuntimeManager {
           `back-off ${formatDuration(this.crashBackoff.get(key))} restarting failed container=${c.name} pod=${formatPod(pod)}`,
         );
       }
-      this.crashBackoff.next(key, previous.finishedAt);
+      this.crashBackoff.next(key, exited.finishedAt);
     }
 
     const { imageRef, image } = await this.#ensureImage(pod, c, signal);

@@ -81,6 +81,7 @@ export class KubeletPodSyncer implements PodSyncer {
     signal: AbortSignal,
   ): Promise<{ terminal: boolean; retry?: boolean; resyncAfterMs?: number }> {
     const uid = pod.metadata?.uid ?? '';
+    const before = this.#c.statusManager.getPodStatus(uid) ?? pod.status;
     let runtimeStatus = await this.#runtimeStatus(pod);
     let status = this.#status(pod, runtimeStatus, false);
 
@@ -94,6 +95,9 @@ export class KubeletPodSyncer implements PodSyncer {
     }
     this.#c.statusManager.setPodStatus(pod, status);
     if (status.phase === 'Succeeded' || status.phase === 'Failed') return { terminal: true };
+    // A container that just exited is shown terminated (STATUS Error/Completed) before this sync restarts it
+    // or backs off, as the real kubelet's status does between two PLEG events.
+    if (newlyTerminated(before, status)) await this.#flushed(uid, signal);
 
     this.#c.probeManager.addPod(pod);
     await this.#c.volumeManager.waitForAttachAndMount(pod, signal);
@@ -111,6 +115,17 @@ export class KubeletPodSyncer implements PodSyncer {
         ? Date.parse(status.startTime) + deadline * 1000 - this.#clock.now()
         : undefined;
     return { terminal: false, retry: result.errors.length > 0, resyncAfterMs };
+  }
+
+  /** Waits (at most 1 s) until the status set for the pod is written. */
+  async #flushed(uid: string, signal: AbortSignal): Promise<void> {
+    const ac = new AbortController();
+    const both = AbortSignal.any([signal, ac.signal]);
+    await Promise.race([
+      this.#c.statusManager.flushed(uid, both),
+      this.#clock.sleep(1000, both).catch(() => {}),
+    ]);
+    ac.abort();
   }
 
   async syncTerminatingPod(pod: Pod, gracePeriodSeconds: number, signal: AbortSignal): Promise<void> {
@@ -172,4 +187,11 @@ export class KubeletPodSyncer implements PodSyncer {
     }
     return cleaned;
   }
+}
+
+/** Whether a container that was running in `before` is terminated in `after`. */
+function newlyTerminated(before: PodStatus | undefined, after: PodStatus): boolean {
+  const lists = (s: PodStatus | undefined) => [...(s?.initContainerStatuses ?? []), ...(s?.containerStatuses ?? [])];
+  const old = new Map(lists(before).map((c) => [c.name, c]));
+  return lists(after).some((c) => c.state?.terminated && old.get(c.name)?.state?.running);
 }

@@ -228,3 +228,23 @@ test('ephemeral containers: statuses reported, never ready; a start failure show
   assert.deepEqual(broken.state, { waiting: { reason: 'ErrImagePull', message: 'manifest unknown' } });
   assert.equal(cond(s, 'Ready'), 'True', 'ephemeral containers do not count for readiness');
 });
+
+test('a container never created shows its start failure over an earlier ContainerCreating (ErrImagePull after the first status)', () => {
+  const pod = makePod('img').container('c', { image: 'nope:1' }).build();
+  pod.status = gen(pod, []); // the first status: ContainerCreating
+  assert.deepEqual(pod.status.containerStatuses?.[0].state, { waiting: { reason: 'ContainerCreating' } });
+  const s = gen(pod, [], { reasonFor: () => ({ reason: 'ErrImagePull', message: 'manifest unknown' }) });
+  assert.deepEqual(s.containerStatuses?.[0].state, { waiting: { reason: 'ErrImagePull', message: 'manifest unknown' } });
+  // A terminated API status of a container the runtime lost is kept, and a restart reason still shows.
+  pod.status = {
+    ...s,
+    containerStatuses: [
+      { ...s.containerStatuses![0], restartCount: 2, state: { terminated: { exitCode: 1, reason: 'Error' } } },
+    ],
+  };
+  const again = gen(pod, [], { reasonFor: () => ({ reason: 'CrashLoopBackOff', message: 'back-off 20s ...' }) });
+  assert.deepEqual(
+    [again.containerStatuses?.[0].state?.waiting?.reason, again.containerStatuses?.[0].lastState?.terminated?.reason, again.containerStatuses?.[0].restartCount],
+    ['CrashLoopBackOff', 'Error', 2],
+  );
+});

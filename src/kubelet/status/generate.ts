@@ -98,15 +98,33 @@ function containerStatuses(
     const [cur, prev] = instances;
     const sidecar = kind === 'init' && isSidecar(c);
     const old = oldList?.find((o) => o.name === c.name);
-    if (!cur && old) {
-      // The runtime no longer has it (removed, or the node restarted): keep what the API knew.
-      if (old.state?.terminated) {
-        out.push(structuredClone(old));
-        continue;
+    // Upstream's defaults: waiting (ContainerCreating/PodInitializing); a terminated API status is kept as
+    // it is, otherwise its restartCount and lastState carry over.
+    let status: ContainerStatus = {
+      name: c.name,
+      image: c.image ?? '',
+      imageID: '',
+      ready: false,
+      restartCount: 0,
+      state: defaultWaiting,
+      lastState: {},
+    };
+    if (old?.state?.terminated) status = structuredClone(old);
+    else if (old) {
+      status.restartCount = old.restartCount ?? 0;
+      status.lastState = structuredClone(old.lastState ?? {});
+      // The API's instance ids stay until the runtime shows another (a node restart may have lost them).
+      if (!cur && old.containerID) {
+        status.containerID = old.containerID;
+        status.imageID = old.imageID ?? '';
+        status.image = old.image ?? status.image;
       }
-      const status: ContainerStatus = { ...structuredClone(old), state: defaultWaiting, ready: false, started: false };
-      if (old.state?.running && !old.lastState?.terminated) {
-        // It was running and vanished: it terminated, code unknown (upstream's ContainerStatusUnknown).
+    }
+    if (!cur && old) {
+      status.ready = false;
+      status.started = false;
+      if (old.state?.running && !status.state?.terminated && !status.lastState?.terminated) {
+        // It was running and vanished from the runtime: it terminated, code unknown (ContainerStatusUnknown).
         status.lastState = {
           terminated: {
             exitCode: 137,
@@ -114,21 +132,14 @@ function containerStatuses(
             message: 'The container could not be located when the pod was deleted.  The container used to be Running',
           } as NonNullable<ContainerState['terminated']>,
         };
-        if (!pod.metadata?.deletionTimestamp) status.restartCount = (old.restartCount ?? 0) + 1;
+        if (!pod.metadata?.deletionTimestamp) status.restartCount = (status.restartCount ?? 0) + 1;
       }
-      out.push(status);
-      continue;
     }
-    const status: ContainerStatus = {
-      name: c.name,
-      image: c.image ?? '',
-      imageID: cur?.imageRef ?? '',
-      ready: false,
-      restartCount: cur?.restartCount ?? 0,
-      state: defaultWaiting,
-      lastState: {},
-    };
     if (cur) {
+      // The runtime's newest instance is the state, the one before it lastState (nothing else carries over).
+      status.imageID = cur.imageRef;
+      status.restartCount = cur.restartCount;
+      status.lastState = {};
       status.containerID = `${runtimeName}://${cur.id}`;
       // What the runtime ran, normalised (`docker.io/library/busybox:1.35`), as the real kubelet shows it.
       status.image = cur.image || c.image || '';
@@ -163,9 +174,10 @@ function containerStatuses(
       }
       if (prev && prev.state === 'exited') status.lastState = terminatedState(prev, runtimeName);
     }
-    // A container the next sync will (re)start shows why it is not running yet; an ephemeral container only
-    // before its one start (it is never restarted).
-    if (kind === 'ephemeral' ? !cur : shouldBeRestarted(pod, c, cur, sidecar)) {
+    // A container the next sync will (re)start shows why it is not running yet (the reason cache); an init
+    // container that completed never restarts; an ephemeral container only before its one start.
+    const completedInit = kind === 'init' && cur?.state === 'exited' && cur.exitCode === 0;
+    if (!completedInit && (kind === 'ephemeral' ? !cur : shouldBeRestarted(pod, c, cur, sidecar))) {
       const reason = input.reasonFor?.(c.name);
       if (reason) {
         if (status.state?.terminated) status.lastState = status.state;

@@ -69,3 +69,20 @@ test('StatusManager writes changed statuses once, repairs drift periodically, ne
   ac.abort();
   await loop;
 });
+
+test('flushed(uid) resolves once the status set so far is written', async () => {
+  const clock = new FakeClock();
+  const writer = new MemoryPodStatusWriter();
+  const sm = new StatusManager({ writer, clock });
+  const pod = makePod('f').container('c').build();
+  writer.add(pod);
+  sm.setPodStatus(pod, { phase: 'Running' });
+  let done = false;
+  const flushed = sm.flushed('uid-f').then(() => (done = true));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(done, false, 'nothing written yet');
+  await sm.syncBatch(false);
+  await flushed;
+  assert.equal(writer.get(pod)?.status?.phase, 'Running');
+  await sm.flushed('uid-f'); // already written: at once
+});

@@ -56,6 +56,7 @@ export class StatusManager {
   #written = new Map<string, number>();
   #dirty = new Set<string>();
   #bell = new Doorbell();
+  #waiters = new Set<{ uid: string; version: number; done: () => void }>();
 
   constructor(config: StatusManagerConfig) {
     if (!config.writer) throw new Error('StatusManager needs a writer');
@@ -94,6 +95,34 @@ export class StatusManager {
     this.#cache.delete(uid);
     this.#dirty.delete(uid);
     this.#written.delete(uid);
+    this.#notify(uid);
+  }
+
+  /**
+   * Resolves once the status set so far for the pod is on the API server (or the pod is forgotten, or
+   * `signal` aborts). For statuses users must see even when the next sync replaces them at once: the Error of
+   * a container that just exited before it is restarted (`kubectl get pods -w` shows Running → Error → Running).
+   */
+  async flushed(uid: string, signal?: AbortSignal): Promise<void> {
+    const e = this.#cache.get(uid);
+    if (!e || (this.#written.get(uid) ?? 0) >= e.version || signal?.aborted) return;
+    const version = e.version;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        signal?.removeEventListener('abort', done);
+        this.#waiters.delete(waiter);
+        resolve();
+      };
+      const waiter = { uid, version, done };
+      this.#waiters.add(waiter);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  #notify(uid: string): void {
+    const written = this.#written.get(uid);
+    for (const w of this.#waiters)
+      if (w.uid === uid && (written === undefined || written >= w.version || !this.#cache.has(uid))) w.done();
   }
 
   /** True when the latest status of the pod has been written. */
@@ -158,9 +187,11 @@ export class StatusManager {
     if (all && this.#written.get(e.uid) === version && sameStatus(current.status, status)) return;
     if (sameStatus(current.status, status)) {
       this.#written.set(e.uid, version);
+      this.#notify(e.uid);
       return;
     }
     await this.#writer.patchPodStatus(e.namespace, e.name, current.metadata?.uid ?? e.uid, status);
     this.#written.set(e.uid, version);
+    this.#notify(e.uid);
   }
 }
