@@ -57,6 +57,7 @@ spec:
   hostAliases:
   - ip: "1.1.1.1"
     hostnames: ["foo.remote", "bar.remote"]
+  shareProcessNamespace: true
   volumes:
   - name: shared-data
     emptyDir: {}
@@ -64,6 +65,10 @@ spec:
   - name: web
     image: busybox:1.35
     command: ["httpd", "-f", "-p", "8080", "-h", "/usr/share/web"]
+    lifecycle:
+      postStart:
+        exec:
+          command: ["/bin/sh", "-c", "echo hello > /usr/share/message"]
     volumeMounts:
     - name: shared-data
       mountPath: /usr/share/web
@@ -90,6 +95,11 @@ spec:
   assert.match(hosts.stdout, /^# Kubernetes-managed hosts file\.\n/);
   assert.match(hosts.stdout, new RegExp(`\\n${pod.status!.podIP!.replaceAll('.', '\\.')}\\ttwo-containers\\n`));
   assert.match(hosts.stdout, /# Entries added by HostAliases\.\n1\.1\.1\.1\tfoo\.remote\tbar\.remote\n$/);
+  assert.equal((await server.kubectl(['exec', 'two-containers', '-c', 'web', '--', 'cat', '/usr/share/message'])).stdout, 'hello\n');
+  // shareProcessNamespace: each container sees the other's processes (and the pause process as PID 1).
+  const ps = await server.kubectl(['exec', 'two-containers', '-c', 'writer', '--', 'ps', '-o', 'pid,args']);
+  assert.match(ps.stdout, /httpd -f -p 8080/);
+  assert.match(ps.stdout, /^\s*1\s+\S*(pause|catatonit)/m);
   const hostname = await server.kubectl(['exec', 'two-containers', '-c', 'web', '--', 'hostname']);
   assert.equal(hostname.stdout, 'two-containers\n');
   await deleteAndCheckClean(server, 'two-containers');
