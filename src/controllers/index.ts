@@ -2,3 +2,4 @@
 export { Controller, type ControllerConfig, type ReconcileResult } from './controller.ts';
 export { ReplicaSetController, controllerRef, deletionOrder, type ReplicaSetControllerConfig } from './replicaset/replicaset.ts';
 export { GarbageCollector, type GarbageCollectorConfig } from './gc/garbage-collector.ts';
+export { DeploymentController, podTemplateHash, resolveIntOrPercent, POD_TEMPLATE_HASH, REVISION_ANNOTATION, type DeploymentControllerConfig } from './deployment/deployment.ts';

@@ -57,7 +57,7 @@ export function testCertificate(): { cert: string; key: string } {
   }
 }
 
-const kinds: Record<string, string> = { pods: 'Pod', nodes: 'Node', events: 'Event', namespaces: 'Namespace', configmaps: 'ConfigMap', replicasets: 'ReplicaSet' };
+const kinds: Record<string, string> = { pods: 'Pod', nodes: 'Node', events: 'Event', namespaces: 'Namespace', configmaps: 'ConfigMap', replicasets: 'ReplicaSet', deployments: 'Deployment' };
 
 export class FakeApiServer {
   readonly token = 'test-token';

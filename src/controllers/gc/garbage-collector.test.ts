@@ -34,6 +34,14 @@ test('dependents go when their owner is deleted; live, recreated-with-new-uid an
     server.remove('apps/replicasets', 'g', 'web');
     await until(() => !names().includes('owned'), 'the owned pod to go with its owner');
     assert.deepEqual(names(), ['foreign', 'free']);
+
+    // Owners of a watched kind that are not dependents themselves (a Deployment) are watched too.
+    const d = server.put('apps/deployments', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'app', namespace: 'g' }, spec: {} });
+    server.put('apps/replicasets', { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'app-1', namespace: 'g', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'app', uid: d.metadata.uid, controller: true }] }, spec: {} });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(server.list('apps/replicasets').filter((r) => r.metadata.name === 'app-1').length, 1);
+    server.remove('apps/deployments', 'g', 'app');
+    await until(() => server.list('apps/replicasets').filter((r) => r.metadata.name === 'app-1').length === 0, 'the replica set to go with its deployment');
     const del = server.requests.find((r) => r.method === 'DELETE' && r.path === '/api/v1/namespaces/g/pods/owned')!;
     assert.deepEqual((del.body as { propagationPolicy: string }).propagationPolicy, 'Background');
   } finally {

@@ -1,9 +1,10 @@
 /**
  * The garbage collector, first cut: deletes dependents whose owners are all gone (background cascading
- * deletion, what `kubectl delete rs web` asks for by default). Dependents are watched through informers
- * (pods, replicasets); an owner is looked up by its ownerReference (apiVersion, kind, name) and counts as gone
+ * deletion, what `kubectl delete rs web` asks for by default). Dependents and owners are watched through
+ * informers (pods, replicasets, deployments); an owner is looked up by its ownerReference (apiVersion, kind, name) and counts as gone
  * when it is not found or has another uid (deleted and created again). Level-triggered: each dependent is
- * checked when it appears or changes, and again when an object it names as owner is deleted.
+ * checked when it appears or changes, when an object it names as owner is deleted, and on a periodic resync
+ * (so an owner of a kind not watched here is noticed too).
  *
  * Not yet: orphan and foreground propagation (the API server's finalizers), blockOwnerDeletion.
  */
@@ -14,8 +15,10 @@ import { Controller } from '../controller.ts';
 
 export interface GarbageCollectorConfig {
   client: Client;
-  /** Dependent resources to watch (default: pods and replicasets). */
-  dependents?: string[];
+  /** Resources to watch as dependents and owners (default: pods, replicasets, deployments). */
+  resources?: string[];
+  /** Every dependent is checked again this often (default 1 min). */
+  resyncPeriodMs?: number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -31,8 +34,9 @@ export class GarbageCollector {
     this.#client = config.client;
     const clock = config.clock ?? realClock;
     this.#log = config.logger ?? createLogger('garbage-collector');
-    for (const plural of config.dependents ?? ['pods', 'replicasets']) {
-      this.#informers.set(plural, new Informer<KubeObjectLike>(config.client.resource(plural), { clock, logger: this.#log }));
+    for (const plural of config.resources ?? ['pods', 'replicasets', 'deployments']) {
+      const informer = new Informer<KubeObjectLike>(config.client.resource(plural), { clock, logger: this.#log, resyncPeriodMs: config.resyncPeriodMs ?? 60_000 });
+      this.#informers.set(plural, informer);
     }
     this.controller = new Controller({
       name: 'garbage-collector',
