@@ -9,6 +9,7 @@
  *   const runtimeManager = new KubeRuntimeManager({ runtime, environment, recorder, clock, logRoot });
  *   const pleg = new GenericPLEG({ runtime: runtimeManager, clock });                 // relists every 1 s
  *   const probeManager = new ProbeManager({ runtime, recorder, clock, statusOf: (uid) => pleg.getCachedStatus(uid) });
+ *                                                  // first probes jittered over a period after start (random)
  *   runtimeManager.setProbeResults(probeManager);                                     // liveness/startup kills
  *   const statusManager = new StatusManager({ writer, clock });                       // single writer of pods/status
  *   const syncer = new KubeletPodSyncer({ runtimeManager, pleg, statusManager, probeManager, volumeManager,
@@ -27,6 +28,8 @@
  *   housekeeping (every 2 s)                    → syncer.cleanupOrphanedPods(new Set(known uids))
  *   node Ready condition                        → pleg.healthy(): { ok, message } ("PLEG is not healthy: " + message)
  *   admission rejection                         → statusManager.setPodStatus(pod, { phase: 'Failed', reason, message })
+ *
+ * Tests: pod-workers/testing.ts `startKubelet()` wires all of it on FakeRuntime and FakeClock (must-show.test.ts).
  */
 export * from './kuberuntime/index.ts';
 export {
