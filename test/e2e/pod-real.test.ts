@@ -105,6 +105,113 @@ spec:
   await deleteAndCheckClean(server, 'two-containers');
 });
 
+test('configMap, secret, downwardAPI and projected volumes and env reach a real container', skip, async () => {
+  await apply(
+    server,
+    `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: app-config
+data:
+  LEVEL: debug
+  app.conf: |
+    answer=42
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: app-secret
+stringData:
+  password: s3cr3t
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: config-env
+  labels:
+    app: config
+spec:
+  containers:
+  - name: app
+    image: busybox:1.35
+    command: ["sleep", "3600"]
+    resources:
+      limits:
+        memory: 64Mi
+    env:
+    - name: POD_NAME
+      valueFrom:
+        fieldRef:
+          fieldPath: metadata.name
+    - name: POD_IP
+      valueFrom:
+        fieldRef:
+          fieldPath: status.podIP
+    - name: MEM_MI
+      valueFrom:
+        resourceFieldRef:
+          resource: limits.memory
+          divisor: 1Mi
+    - name: PASSWORD
+      valueFrom:
+        secretKeyRef:
+          name: app-secret
+          key: password
+    - name: GREETING
+      value: "hello $(POD_NAME) $$(POD_NAME)"
+    envFrom:
+    - configMapRef:
+        name: app-config
+      prefix: CFG_
+    volumeMounts:
+    - name: config
+      mountPath: /etc/app
+    - name: secret
+      mountPath: /etc/secret
+    - name: info
+      mountPath: /etc/podinfo
+  volumes:
+  - name: config
+    configMap:
+      name: app-config
+      items:
+      - key: app.conf
+        path: app.conf
+  - name: secret
+    secret:
+      secretName: app-secret
+      defaultMode: 0400
+  - name: info
+    downwardAPI:
+      items:
+      - path: labels
+        fieldRef:
+          fieldPath: metadata.labels
+`,
+  );
+  const pod = await waitForPod(server, 'config-env', running, 'Running');
+  const sh = async (script: string) => (await server.kubectl(['exec', 'config-env', '--', 'sh', '-c', script])).stdout;
+  assert.equal(await sh('echo "$POD_NAME|$POD_IP|$MEM_MI|$PASSWORD|$GREETING|$CFG_LEVEL"'), `config-env|${pod.status!.podIP}|64|s3cr3t|hello config-env $(POD_NAME)|debug\n`);
+  assert.equal(await sh('cat /etc/app/app.conf'), 'answer=42\n');
+  assert.equal(await sh('cat /etc/secret/password; stat -L -c %a /etc/secret/password'), 's3cr3t400\n');
+  assert.equal(await sh('cat /etc/podinfo/labels'), 'app="config"');
+  assert.match(await sh('cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; ls /var/run/secrets/kubernetes.io/serviceaccount'), /^default(ca\.crt\nnamespace\ntoken\n)$/);
+  // Read-only volumes stay read-only inside the container.
+  assert.match((await server.kubectl(['exec', 'config-env', '--', 'sh', '-c', 'touch /etc/app/x'])).stderr, /Read-only file system/);
+  // A label change reaches the downwardAPI file (the volume refresh).
+  assert.equal((await server.kubectl(['label', 'pod', 'config-env', 'tier=web'])).code, 0);
+  const deadline = Date.now() + 30_000;
+  let labels = '';
+  while (Date.now() < deadline && !labels.includes('tier')) {
+    labels = await sh('cat /etc/podinfo/labels');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.equal(labels, 'app="config"\ntier="web"');
+  await deleteAndCheckClean(server, 'config-env', ['--grace-period=1']);
+  await server.kubectl(['delete', 'configmap', 'app-config']);
+  await server.kubectl(['delete', 'secret', 'app-secret']);
+});
+
 test('init container (javaweb-2 style) fills the volume before the app starts', skip, async () => {
   await apply(
     server,
