@@ -4,92 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeClock } from '../../machinery/clock.ts';
-import { FakeRuntime } from '../../runtime/fake/index.ts';
-import {
-  GenericPLEG,
-  KubeRuntimeManager,
-  KubeletPodSyncer,
-  PodWorkers,
-  ProbeManager,
-  RecordingEventRecorder,
-  StatusManager,
-  type Pod,
-} from '../index.ts';
-import { makePod, NoopVolumeManager, StaticEnvironment } from '../kuberuntime/testing.ts';
-import { MemoryPodStatusWriter } from '../status/testing.ts';
+import { KubeRuntimeManager, type Pod } from '../index.ts';
+import { StaticEnvironment, makePod } from '../kuberuntime/testing.ts';
+import { startKubelet } from './testing.ts';
 
-async function kubelet() {
-  const clock = new FakeClock();
-  const runtime = new FakeRuntime({ clock });
-  const recorder = new RecordingEventRecorder();
-  const writer = new MemoryPodStatusWriter();
-  const volumes = new NoopVolumeManager();
-  const deleted: string[] = [];
-  const runtimeManager = new KubeRuntimeManager({
-    runtime,
-    environment: new StaticEnvironment(),
-    recorder,
-    clock,
-    logRoot: '/nonexistent/pods',
-    nodeMemoryCapacity: 2 ** 33,
-  });
-  const pleg = new GenericPLEG({ runtime: runtimeManager, clock });
-  const probeManager = new ProbeManager({ runtime, recorder, clock, random: () => 0, statusOf: (uid) => pleg.getCachedStatus(uid) });
-  runtimeManager.setProbeResults(probeManager);
-  const statusManager = new StatusManager({ writer, clock });
-  const { runtimeName } = await runtime.version();
-  const syncer = new KubeletPodSyncer({
-    runtimeManager,
-    pleg,
-    statusManager,
-    probeManager,
-    volumeManager: volumes,
-    recorder,
-    runtimeName,
-    hostIPs: () => ['192.168.1.10'],
-    clock,
-    onPodTerminated: async (pod) => {
-      deleted.push(pod.metadata!.name!);
-    },
-  });
-  const podWorkers = new PodWorkers({ syncer, clock, random: () => 0 });
-  pleg.subscribe((e) => podWorkers.wake(e.podUid));
-  probeManager.subscribe((uid) => podWorkers.wake(uid));
-  const ac = new AbortController();
-  const loops = [pleg.run(ac.signal), statusManager.run(ac.signal), podWorkers.run(ac.signal)];
-  const settle = async () => {
-    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-  };
-  return {
-    clock,
-    runtime,
-    recorder,
-    writer,
-    volumes,
-    deleted,
-    podWorkers,
-    probeManager,
-    add(pod: Pod) {
-      writer.add(pod);
-      podWorkers.updatePod({ type: 'create', pod });
-    },
-    status: (pod: Pod) => writer.get(pod)?.status,
-    /** Moves time in 1 s steps, letting every loop run in between. */
-    async advance(ms: number) {
-      await settle();
-      for (let t = 0; t < ms; t += 1000) {
-        await clock.step(Math.min(1000, ms - t));
-        await settle();
-      }
-    },
-    async stop() {
-      ac.abort();
-      await probeManager.stop();
-      await Promise.allSettled(loops);
-    },
-  };
-}
+const kubelet = () => startKubelet();
 
 test('restart policies: Never/OnFailure reach Succeeded/Failed, Always keeps Running', async () => {
   const k = await kubelet();
