@@ -456,6 +456,13 @@ test('kubectl exec: piped stdin, exit code 3, unknown container', skip, async ()
   await deleteAndCheckClean(server, 'shell', ['--grace-period=1']);
 });
 
+test('kubectl run -i --rm attaches to the container (stdin in, output out) and deletes the pod', skip, async () => {
+  const r = await server.kubectl(['run', '-i', '--rm', '--restart=Never', '--image=busybox:1.35', 'attached', '--', 'sh', '-c', 'read x; echo got $x'], { input: 'abc\n' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'got abc\npod "attached" deleted\n');
+  assert.equal(await getPod(server, 'attached'), undefined);
+});
+
 test('graceful delete: a container ignoring SIGTERM is killed after the grace period', skip, async () => {
   await apply(
     server,
