@@ -248,3 +248,16 @@ test('a container never created shows its start failure over an earlier Containe
     ['CrashLoopBackOff', 'Error', 2],
   );
 });
+
+test('conditions as upstream generate.go: PodFailed whatever the readiness, every unmet readiness gate named', () => {
+  const failed = makePod('f').container('a').restartPolicy('Never').build();
+  failed.status = { phase: 'Failed' };
+  assert.equal(cond(gen(failed, [{ name: 'a' }]), 'ContainersReady'), 'False|PodFailed');
+  const gated = makePod('g').container('a').build();
+  gated.spec!.readinessGates = [{ conditionType: 'example.com/one' }, { conditionType: 'example.com/two' }];
+  gated.status = { conditions: [{ type: 'example.com/two', status: 'False' }] };
+  assert.equal(
+    cond(gen(gated, [{ name: 'a' }]), 'Ready'),
+    'False|ReadinessGatesNotReady|corresponding condition of pod readiness gate "example.com/one" does not exist., the status of pod readiness gate "example.com/two" is not "True", but False',
+  );
+});

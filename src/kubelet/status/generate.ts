@@ -294,7 +294,8 @@ export function generatePodStatus(input: GeneratePodStatusInput): PodStatus {
   const conditions: PodCondition[] = [];
   conditions.push(condition('PodReadyToStartContainers', sandboxReady));
 
-  const anyRegularStarted = statuses.some((s) => s.state?.running || s.state?.terminated || s.lastState?.terminated);
+  // upstream HasAnyRegularContainerStarted: a regular container running or terminated now.
+  const anyRegularStarted = statuses.some((s) => s.state?.running || s.state?.terminated);
   const incompleteInit: string[] = [];
   for (const c of spec?.initContainers ?? []) {
     const s = initStatuses.find((x) => x.name === c.name);
@@ -321,7 +322,8 @@ export function generatePodStatus(input: GeneratePodStatusInput): PodStatus {
   for (const c of spec?.containers ?? []) if (!statuses.find((x) => x.name === c.name)?.ready) unready.push(c.name);
   let containersReady: PodCondition;
   if (phase === 'Succeeded') containersReady = condition('ContainersReady', false, 'PodCompleted');
-  else if (phase === 'Failed' && unready.length > 0) containersReady = condition('ContainersReady', false, 'PodFailed');
+  // A failed pod's containers may still be terminating: never ready.
+  else if (phase === 'Failed') containersReady = condition('ContainersReady', false, 'PodFailed');
   else if (unready.length > 0)
     containersReady = condition(
       'ContainersReady',
@@ -333,27 +335,15 @@ export function generatePodStatus(input: GeneratePodStatusInput): PodStatus {
 
   let ready = { ...containersReady, type: 'Ready' } as PodCondition;
   if (containersReady.status === 'True') {
+    // Every gate that is not True is named, joined as upstream does.
+    const gates: string[] = [];
     for (const gate of spec?.readinessGates ?? []) {
       const c = old.conditions?.find((x) => x.type === gate.conditionType);
-      if (!c) {
-        ready = condition(
-          'Ready',
-          false,
-          'ReadinessGatesNotReady',
-          `corresponding condition of pod readiness gate ${JSON.stringify(gate.conditionType)} does not exist.`,
-        );
-        break;
-      }
-      if (c.status !== 'True') {
-        ready = condition(
-          'Ready',
-          false,
-          'ReadinessGatesNotReady',
-          `the status of pod readiness gate ${JSON.stringify(gate.conditionType)} is not "True", but ${c.status}`,
-        );
-        break;
-      }
+      if (!c) gates.push(`corresponding condition of pod readiness gate ${JSON.stringify(gate.conditionType)} does not exist.`);
+      else if (c.status !== 'True')
+        gates.push(`the status of pod readiness gate ${JSON.stringify(gate.conditionType)} is not "True", but ${c.status}`);
     }
+    if (gates.length > 0) ready = condition('Ready', false, 'ReadinessGatesNotReady', gates.join(', '));
   }
   conditions.push(ready, containersReady);
   const scheduled = old.conditions?.find((c) => c.type === 'PodScheduled');
