@@ -261,3 +261,23 @@ test('conditions as upstream generate.go: PodFailed whatever the readiness, ever
     'False|ReadinessGatesNotReady|corresponding condition of pod readiness gate "example.com/one" does not exist., the status of pod readiness gate "example.com/two" is not "True", but False',
   );
 });
+
+test('container statuses list the spec volume mounts by name (recursiveReadOnly Disabled for read-only ones)', () => {
+  const pod = makePod('v')
+    .container('a', {
+      volumeMounts: [
+        { name: 'data', mountPath: '/data' },
+        { name: 'kube-api-access-x', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+      ],
+    })
+    .build();
+  assert.deepEqual(gen(pod, [{ name: 'a' }]).containerStatuses?.[0].volumeMounts, [
+    { name: 'data', mountPath: '/data' },
+    {
+      name: 'kube-api-access-x',
+      mountPath: '/var/run/secrets/kubernetes.io/serviceaccount',
+      readOnly: true,
+      recursiveReadOnly: 'Disabled',
+    },
+  ]);
+});

@@ -185,6 +185,19 @@ function containerStatuses(
         status.ready = false;
       }
     }
+    // The spec's mounts by volume name (RecursiveReadOnlyMounts, on since 1.31): the CRI knows no volume names.
+    if (c.volumeMounts?.length)
+      status.volumeMounts = c.volumeMounts.map((m) => ({
+        name: m.name,
+        mountPath: m.mountPath,
+        ...(m.readOnly
+          ? {
+              readOnly: true,
+              recursiveReadOnly: (m as { recursiveReadOnly?: string }).recursiveReadOnly === 'Enabled' ? 'Enabled' : 'Disabled',
+            }
+          : {}),
+      }));
+    else delete status.volumeMounts;
     out.push(status);
   }
   return out;
