@@ -145,6 +145,7 @@ async function watchPods(client: Client, pods: Pod[], signal: AbortSignal): Prom
   const informer = new Informer<Pod>(client.resource<Pod>('pods'));
   const logs = new LogFollower(client, out, signal);
   const last = new Map<string, string>();
+  const reasons = new Map<string, string>();
   const width = Math.max(4, ...pods.map((p) => p.metadata!.name!.length)) + 3;
   out(`${'NAME'.padEnd(width)}${'READY'.padEnd(8)}${'STATUS'.padEnd(22)}RESTARTS`);
   const show = (pod: Pod) => {
@@ -156,6 +157,13 @@ async function watchPods(client: Client, pods: Pod[], signal: AbortSignal): Prom
     if (last.get(key) !== row) {
       last.set(key, row);
       out(row);
+    }
+    // Why a pod waits (scheduling failures) matters more than the Pending row: print each new reason once.
+    const unscheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+    const why = unscheduled?.message ? `  ${pod.metadata!.name}: ${unscheduled.reason}: ${unscheduled.message}` : undefined;
+    if (why && reasons.get(key) !== why) {
+      reasons.set(key, why);
+      out(why);
     }
     logs.observe(pod);
     if ([...watching.values()].every(isTerminal)) done.abort();

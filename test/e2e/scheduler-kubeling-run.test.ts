@@ -105,6 +105,26 @@ spec:
   assert.ok(existsSync(join(data, 'server.log')));
 });
 
+test('a pod that cannot be scheduled shows why', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubeling-run-e2e-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = manifest(dir, 'picky.yaml', `apiVersion: v1
+kind: Pod
+metadata:
+  name: picky
+spec:
+  nodeSelector: {disktype: ssd}
+  containers:
+  - name: c
+    image: busybox:1.35
+`);
+  const r = run([file, '--runtime', 'fake']);
+  await waitForOutput(r.child.stdout, /picky: Unschedulable: /, 60_000);
+  assert.match(r.out(), /^ {2}picky: Unschedulable: 0\/1 nodes are available: 1 node\(s\) didn't match Pod's node affinity\/selector\. preemption: /m);
+  r.child.kill('SIGINT');
+  assert.equal(await r.exited, 130, r.err());
+});
+
 test('bad input: a missing file and an unknown kind are one-line errors', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kubeling-run-e2e-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
