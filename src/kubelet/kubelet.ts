@@ -353,7 +353,15 @@ export class Kubelet {
     } finally {
       if (!this.#ready.settled) this.#ready.reject(new Error('kubelet stopped before it was ready'));
       await probeManager.stop().catch(() => {});
-      await Promise.allSettled(loops);
+      // A loop stuck in a runtime call must not keep the process from stopping: the containers outlive the
+      // kubelet anyway, and the next start adopts them.
+      const giveUp = new AbortController();
+      const stopped = await Promise.race([
+        Promise.allSettled(loops).then(() => true),
+        realClock.sleep(15_000, giveUp.signal).then(() => false, () => false),
+      ]);
+      giveUp.abort();
+      if (!stopped) log.warn('kubelet loops did not stop within 15 s; exiting anyway');
       await server.close();
       await recorder.flush().catch(() => {});
     }

@@ -101,6 +101,9 @@ test('containerLogs serves current and previous logs with the kubelet error mess
   assert.match((await get(port, '/containerLogs/default/web/app?timestamps=true&tailLines=1')).body, /^\d{4}-\d\d-\d\dT\S+Z line-3\n$/);
   assert.equal((await get(port, '/containerLogs/default/web/app?limitBytes=3')).body, 'lin');
   assert.equal((await get(port, '/containerLogs/default/web/app?previous=true')).body, 'old-1\n');
+  assert.equal((await get(port, '/containerLogs/default/web/app?sinceSeconds=3600')).body, 'line-1\nline-2\nline-3\n');
+  assert.equal((await get(port, `/containerLogs/default/web/app?sinceTime=${new Date(Date.now() + 3600_000).toISOString()}`)).body, '');
+  assert.equal((await get(port, '/containerLogs/default/web/app?tailLines=x')).status, 400);
   const waiting = await get(port, '/containerLogs/default/web/waiting');
   assert.equal(waiting.status, 400);
   assert.equal(JSON.parse(waiting.body).message, 'container "waiting" in pod "web" is waiting to start: ContainerCreating');
