@@ -49,16 +49,18 @@ class Http {
     this.#s = s;
     this.agent = new https.Agent({ keepAlive: true, maxSockets: Infinity, ca: s.caPem });
   }
-  request(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+  request(method: string, path: string, body?: unknown): Promise<{ status: number; text: string; ttfbMs: number }> {
     const data = body === undefined ? undefined : JSON.stringify(body);
+    const start = performance.now();
     return new Promise((resolve, reject) => {
       const req = https.request({
         host: '127.0.0.1', port: this.#s.port, path, method, agent: this.agent,
         headers: { authorization: `Bearer ${this.#s.token}`, ...(data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {}) },
       }, (res) => {
+        const ttfbMs = performance.now() - start;
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString(), ttfbMs }));
         res.on('error', reject);
       });
       req.on('error', reject);
@@ -109,11 +111,17 @@ async function benchBackend(storage: 'sqlite' | 'memory'): Promise<void> {
 
     for (const [label, query] of [['store', ''], ['watch cache (resourceVersion=0)', '?resourceVersion=0']] as const) {
       let count = 0;
+      let bytes = 0;
+      const ttfb: number[] = [];
       const lists = await pool(10, 1, async () => {
         const r = await http.request('GET', `/api/v1/namespaces/bench/pods${query}`);
+        ttfb.push(r.ttfbMs);
+        bytes = r.text.length;
         count = (JSON.parse(r.text) as { items: unknown[] }).items.length;
       });
-      console.log(`list ${count} pods from the ${label}: p50 ${fmt(pct(lists.latencies, 50))}, p99 ${fmt(pct(lists.latencies, 99))}`);
+      ttfb.sort((a, b) => a - b);
+      console.log(`list ${count} pods (${(bytes / 1e6).toFixed(1)} MB) from the ${label}: p50 ${fmt(pct(lists.latencies, 50))}, p99 ${fmt(pct(lists.latencies, 99))} ` +
+        `(first byte p50 ${fmt(pct(ttfb, 50))}; the rest is transfer and the client's JSON.parse)`);
     }
 
     // Watchers: each its own TLS connection, like separate clients.
