@@ -245,7 +245,7 @@ spec:
   const main = pod.status!.containerStatuses![0]!.state!.running!;
   assert.ok(Date.parse(main.startedAt!) >= Date.parse(init.finishedAt!), 'the app starts after the init container finished');
   assert.equal((await server.kubectl(['logs', 'javaweb-2', '-c', 'tomcat'])).stdout, 'sample.war\n');
-  await deleteAndCheckClean(server, 'javaweb-2');
+  await deleteAndCheckClean(server, 'javaweb-2', ['--grace-period=1']);
 });
 
 test('liveness-exec: restarted by its probe, then CrashLoopBackOff; logs --previous', skip, async () => {
@@ -494,7 +494,7 @@ spec:
 
 test('a static pod on real containers with its mirror pod', skip, async () => {
   const file = path.join(server.dataDir, 'manifests', 'static-web.yaml');
-  await fs.writeFile(file, `apiVersion: v1\nkind: Pod\nmetadata:\n  name: static-web\nspec:\n  containers:\n  - name: web\n    image: busybox:1.35\n    command: ["httpd", "-f", "-p", "8081"]\n`);
+  await fs.writeFile(file, `apiVersion: v1\nkind: Pod\nmetadata:\n  name: static-web\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n  - name: web\n    image: busybox:1.35\n    command: ["httpd", "-f", "-p", "8081"]\n`);
   const name = `static-web-${node}`;
   const mirror = await waitForPod(server, name, running, 'mirror Running');
   const uid = mirror.metadata!.annotations!['kubernetes.io/config.hash']!;
