@@ -14,7 +14,7 @@ import { applyPatch, parsePatch, patchTypeOf } from './patch.ts';
 import { checkUnknownFields, dryRunOf, type RequestContext } from './request-context.ts';
 import type { GenericRegistry } from './registry/generic.ts';
 import { timestamp } from './registry/generic.ts';
-import { badRequest, conflict, invalid, methodNotAllowed, successStatus, ApiError, toStatus } from './status.ts';
+import { badRequest, conflict, invalid, methodNotAllowed, successStatus, toStatus } from './status.ts';
 import { kubeletTarget, pickContainer, proxyStream, proxyUpgrade, writeUpgradeError } from './kubelet-proxy.ts';
 
 export interface PodDeps {
@@ -131,6 +131,6 @@ export async function handleUpgrade(pods: GenericRegistry, deps: PodDeps, req: I
     const { target, path } = await kubeletPath(pods, deps, namespace, name, subresource, query);
     proxyUpgrade(target, path, deps.kubeletToken, req, socket, head);
   } catch (err) {
-    writeUpgradeError(socket, toStatus(err instanceof ApiError ? err : err));
+    writeUpgradeError(socket, toStatus(err));
   }
 }

@@ -12,7 +12,7 @@ import { checkUnknownFields, dryRunOf, warningHeader, type RequestContext } from
 import { prepareForFinalize } from './registry/index.ts';
 import { badRequest, methodNotAllowed, notFound, successStatus, type QualifiedResource } from './status.ts';
 import { serveWatch } from './watch.ts';
-import type { GenericRegistry, ListOptions } from './registry/generic.ts';
+import type { ListOptions } from './registry/generic.ts';
 
 export interface HandlerDeps {
   now: () => number;
@@ -47,8 +47,7 @@ function render(ctx: RequestContext, deps: HandlerDeps, format: ObjectFormat, ob
 }
 
 function send(ctx: RequestContext, code: number, body: unknown): void {
-  const headers: Record<string, string> = {};
-  sendJson(ctx.res, code, body, headers);
+  sendJson(ctx.res, code, body);
 }
 
 function sendWithWarnings(ctx: RequestContext, code: number, body: unknown): void {
@@ -289,4 +288,3 @@ export async function handleDeleteCollection(ctx: RequestContext): Promise<void>
   send(ctx, 200, { kind: r.listKind, apiVersion: r.groupVersion, metadata: {}, items });
 }
 
-export type { GenericRegistry };
