@@ -174,7 +174,7 @@ test('liveness-exec: restarted by its liveness probe (Unhealthy, Killing), then 
 });
 
 test('crash loop: kubectl get pods -w shows ContainerCreating → Running → Error → Running → Error → CrashLoopBackOff; restartCount and lastState follow', async () => {
-  const k = await startKubelet();
+  const k = await startKubelet({ slowApi: true });
   k.runtime.scriptContainer({ name: 'app' }, { exitAfterMs: 3000, exitCode: 1 });
   const pod = makePod('crash').container('app').build();
   k.add(pod);

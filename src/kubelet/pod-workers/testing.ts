@@ -68,9 +68,16 @@ const settle = async () => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 };
 
-export async function startKubelet(
-  shared: { clock?: FakeClock; runtime?: FakeRuntime; writer?: MemoryPodStatusWriter; recorder?: RecordingEventRecorder } = {},
-): Promise<TestKubelet> {
+export interface StartKubeletOptions {
+  clock?: FakeClock;
+  runtime?: FakeRuntime;
+  writer?: MemoryPodStatusWriter;
+  recorder?: RecordingEventRecorder;
+  /** The API answers status reads a few event-loop turns late, as a real server does (ordering tests). */
+  slowApi?: boolean;
+}
+
+export async function startKubelet(shared: StartKubeletOptions = {}): Promise<TestKubelet> {
   const clock = shared.clock ?? new FakeClock();
   const runtime = shared.runtime ?? new FakeRuntime({ clock });
   const recorder = shared.recorder ?? new RecordingEventRecorder();
@@ -125,6 +132,13 @@ export async function startKubelet(
       if (history.at(-1) !== text) history.push(text);
     }
   };
+  if (shared.slowApi && !shared.writer) {
+    const getPod = writer.getPod.bind(writer);
+    writer.getPod = async (...args) => {
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      return getPod(...args);
+    };
+  }
   // Every status write is one `kubectl get pods -w` line: record the STATUS after each.
   const patch = writer.patchPodStatus.bind(writer);
   writer.patchPodStatus = async (...args) => {
