@@ -2,12 +2,13 @@
 /**
  * The node end to end, beside `podman kube play` in the same run. Prints figures; asserts nothing.
  *
- *   node bench/kubelet.ts [--runs 50] [--pods 100] [--no-podman] [--cpu-prof DIR]
+ *   node bench/kubelet.ts [--runs 50] [--pods 100] [--no-podman] [--cpu-prof DIR] [--mode agent|server] [--warmup 3]
  *
  * Set-up: `kubeling server` (sqlite; its local node is the fake runtime, tainted so no pod lands there) and
  * `kubeling agent --runtime oci` joined to it, with the busybox test image imported into the agent's store
  * (`kubeling image import`) and loaded into podman (`podman load`), so no run pulls. The agent writes a
- * runtime call trace (KUBELING_TRACE_RUNTIME) that the breakdown below is computed from.
+ * runtime call trace (KUBELING_TRACE_RUNTIME) that the breakdown below is computed from. `--mode server`
+ * measures `kubeling server --runtime oci` alone instead (its own node; no trace, so no breakdown).
  *
  * 1. Latency: `create` through the API until the watch shows the pod Ready, for a one-container and a
  *    two-container pod (p50/p99 over --runs), then delete until the watch shows it gone; podman: `podman
@@ -17,7 +18,8 @@
  *    (PLEG/status manager/pods/status write and the watch back to us).
  * 2. Density: --pods one-container pods created at once through the API until all are Ready (total time);
  *    podman plays the same pods from one multi-document file. Memory per pod: PSS of the pods' conmon and
- *    catatonit processes, plus the agent's growth (agent PSS with the pods minus before) divided by the pods.
+ *    catatonit processes, plus the node process's growth (its PSS and its helpers' with the pods minus
+ *    before) divided by the pods.
  *
  * Needs root, crun, conmon, catatonit, the CNI plugins and podman (Debian packages, scripts/setup-host.sh).
  * podman runs with CONTAINERS_CONF pointing at a file that caps nofile/nproc at this host's hard limits
@@ -44,12 +46,16 @@ const { values: flags } = parseArgs({
     'no-podman': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     warmup: { type: 'string', default: '3' },
+    mode: { type: 'string', default: 'agent' },
   },
 });
 const RUNS = Number(flags.runs);
 const PODS = Number(flags.pods);
 const WARMUP = Number(flags.warmup);
 const PODMAN = !flags['no-podman'];
+const MODE = flags.mode as 'agent' | 'server';
+if (MODE !== 'agent' && MODE !== 'server')
+  throw new Error(`--mode must be agent or server, got ${JSON.stringify(flags.mode)}`);
 
 // ---------------------------------------------------------------- helpers
 
@@ -63,14 +69,28 @@ function pct(xs: number[], p: number): number {
 }
 
 const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
-const stats = (xs: number[]) => `p50 ${f1(pct(xs, 50)).padStart(7)}  p99 ${f1(pct(xs, 99)).padStart(7)}  (n=${xs.length})`;
+const stats = (xs: number[]) =>
+  `p50 ${f1(pct(xs, 50)).padStart(7)}  p99 ${f1(pct(xs, 99)).padStart(7)}  (n=${xs.length})`;
 
-function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
-    execFile(cmd, args, { env: { ...process.env, ...env }, maxBuffer: 64 << 20, timeout: 600_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      res({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
+    execFile(
+      cmd,
+      args,
+      { env: { ...process.env, ...env }, maxBuffer: 64 << 20, timeout: 600_000 },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : 1
+          : 0;
+        res({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
   });
 }
 
@@ -112,7 +132,12 @@ function processes(): Proc[] {
 }
 
 /** PSS (KiB) of the conmon processes `isOurs` picks and of the catatonit processes they monitor. */
-function monitorMemory(isOurs: (conmon: Proc) => boolean): { conmonKiB: number; catatonitKiB: number; conmons: number; catatonits: number } {
+function monitorMemory(isOurs: (conmon: Proc) => boolean): {
+  conmonKiB: number;
+  catatonitKiB: number;
+  conmons: number;
+  catatonits: number;
+} {
   const all = processes();
   const conmons = all.filter((p) => p.comm === 'conmon' && isOurs(p));
   const ids = new Set(conmons.map((p) => p.pid));
@@ -125,6 +150,27 @@ function monitorMemory(isOurs: (conmon: Proc) => boolean): { conmonKiB: number; 
   };
 }
 
+/**
+ * The node's memory: PSS of its process and of its helper processes (descendants that are not pod
+ * monitors), and of the pods' conmon processes (found by the node's data dir on their command line, as
+ * conmon may be reparented) with the catatonit pause processes they monitor. Workloads are not counted.
+ */
+function nodeMemory(nodePid: number, dataDir: string) {
+  const all = processes();
+  const children = new Map<number, Proc[]>();
+  for (const p of all) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
+  let helperKiB = 0;
+  const walk = (pid: number) => {
+    for (const c of children.get(pid) ?? []) {
+      if (c.comm === 'conmon') continue;
+      helperKiB += pss(c.pid);
+      walk(c.pid);
+    }
+  };
+  walk(nodePid);
+  return { nodeKiB: pss(nodePid), helperKiB, ...monitorMemory((p) => p.cmdline.includes(dataDir)) };
+}
+
 function podSpec(name: string, containers: number, image: string): IPod {
   // `sh` as PID 1 with a TERM trap, so deletion measures teardown rather than the grace period.
   const command = ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'];
@@ -134,7 +180,12 @@ function podSpec(name: string, containers: number, image: string): IPod {
     metadata: { name, namespace: NS, labels: { app: 'kubeling-bench' } },
     spec: {
       terminationGracePeriodSeconds: 5,
-      containers: Array.from({ length: containers }, (_, i) => ({ name: `c${i}`, image, imagePullPolicy: 'IfNotPresent', command })),
+      containers: Array.from({ length: containers }, (_, i) => ({
+        name: `c${i}`,
+        image,
+        imagePullPolicy: 'IfNotPresent',
+        command,
+      })),
     },
   } as IPod;
 }
@@ -156,7 +207,11 @@ interface Started {
 }
 
 function start(args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Started {
-  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -178,7 +233,12 @@ function start(args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] =
   };
 }
 
-async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number, log?: () => string): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | Promise<T | undefined>,
+  timeoutMs: number,
+  log?: () => string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const v = await fn();
@@ -190,7 +250,10 @@ async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | un
 
 /** Routes one watch stream's events to per-pod waiters, stamped with their arrival time. */
 class PodWatch {
-  #waiters = new Map<string, { pred: (p: IPod | undefined, type: string) => boolean; resolve: (t: number) => void }[]>();
+  #waiters = new Map<
+    string,
+    { pred: (p: IPod | undefined, type: string) => boolean; resolve: (t: number) => void }[]
+  >();
   #seen = new Map<string, { type: string; pod: IPod; at: number }[]>();
   readonly #abort = new AbortController();
   #loop: Promise<void>;
@@ -209,11 +272,14 @@ class PodWatch {
             list.push({ type: ev.type, pod, at });
             this.#seen.set(name, list);
             const ws = this.#waiters.get(name) ?? [];
-            this.#waiters.set(name, ws.filter((w) => {
-              if (!w.pred(ev.type === 'DELETED' ? undefined : pod, ev.type)) return true;
-              w.resolve(at);
-              return false;
-            }));
+            this.#waiters.set(
+              name,
+              ws.filter((w) => {
+                if (!w.pred(ev.type === 'DELETED' ? undefined : pod, ev.type)) return true;
+                w.resolve(at);
+                return false;
+              }),
+            );
           }
         } catch {
           if (!this.#abort.signal.aborted) await sleep(100);
@@ -259,7 +325,10 @@ interface TraceLine {
 
 function readTrace(file: string): TraceLine[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as TraceLine);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as TraceLine);
 }
 
 /** The runtime calls that start one pod: its sandbox, then creates and starts on its containers. */
@@ -276,7 +345,8 @@ function podCalls(trace: TraceLine[], pod: string) {
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('needs root (real containers)');
-  for (const b of ['crun', 'conmon', 'catatonit', ...(PODMAN ? ['podman'] : [])]) if (!has(b)) throw new Error(`needs ${b} (scripts/setup-host.sh)`);
+  for (const b of ['crun', 'conmon', 'catatonit', ...(PODMAN ? ['podman'] : [])])
+    if (!has(b)) throw new Error(`needs ${b} (scripts/setup-host.sh)`);
   const archive = await ensureBusyboxArchive();
   const work = mkdtempSync(join(tmpdir(), 'kubeling-bench-kubelet-'));
   const serverDir = join(work, 'server');
@@ -284,8 +354,17 @@ async function main(): Promise<void> {
   const tracePath = join(work, 'runtime-trace.jsonl');
   const podmanConf = join(work, 'containers.conf');
   const limits = readFileSync('/proc/self/limits', 'utf8');
-  const hard = (name: string) => /\d+/.exec(limits.split('\n').find((l) => l.startsWith(name))?.slice(26) ?? '')?.[0];
-  writeFileSync(podmanConf, `[containers]\ndefault_ulimits = ["nofile=${hard('Max open files') ?? 1024}:${hard('Max open files') ?? 1024}", "nproc=${Math.min(Number(hard('Max processes') ?? 32768), 32768)}:${Math.min(Number(hard('Max processes') ?? 32768), 32768)}"]\n`);
+  const hard = (name: string) =>
+    /\d+/.exec(
+      limits
+        .split('\n')
+        .find((l) => l.startsWith(name))
+        ?.slice(26) ?? '',
+    )?.[0];
+  writeFileSync(
+    podmanConf,
+    `[containers]\ndefault_ulimits = ["nofile=${hard('Max open files') ?? 1024}:${hard('Max open files') ?? 1024}", "nproc=${Math.min(Number(hard('Max processes') ?? 32768), 32768)}:${Math.min(Number(hard('Max processes') ?? 32768), 32768)}"]\n`,
+  );
   const podmanEnv = { CONTAINERS_CONF: podmanConf };
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
@@ -295,31 +374,96 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
   try {
-    console.log(`kubelet bench: ${RUNS} runs per pod kind, ${PODS} pods for density, podman ${PODMAN ? 'on' : 'off'}; work dir ${work}`);
-    const server = start(['server', '--data-dir', serverDir, '--listen', '127.0.0.1:0', '--runtime', 'fake', '--node-name', 'bench-local', '--node-taint', 'bench.kubeling.io/fake=:NoSchedule']);
-    cleanups.push(() => server.stop());
-    const url = await waitFor('server ready', () => /^ready (\S+)/m.exec(server.stdout())?.[1], 60_000, server.stderr);
-    const imp = await run(process.execPath, [BIN, 'image', 'import', archive, '--data-dir', agentDir]);
+    console.log(
+      `kubelet bench: ${RUNS} runs per pod kind, ${PODS} pods for density, podman ${PODMAN ? 'on' : 'off'}; work dir ${work}`,
+    );
+    // The node under test: an agent (own bridge and /24; the server's fake node holds 10.42.0.0/24), or the
+    // server's own oci node (--mode server: kubeling0 and 10.42.0.0/24, like `kubeling server` for a user).
+    const nodeDir = MODE === 'server' ? serverDir : agentDir;
+    const linksBefore = new Set(
+      spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .map((l) => l.split(': ')[1]?.split('@')[0])
+        .filter(Boolean),
+    );
+    const imp = await run(process.execPath, [BIN, 'image', 'import', archive, '--data-dir', nodeDir]);
     if (imp.code !== 0) throw new Error(`image import: ${imp.stderr}`);
-    const token = readFileSync(join(serverDir, 'node-token'), 'utf8').trim();
-    const profDir = flags['cpu-prof'] ? resolve(flags['cpu-prof']) : undefined;
-    const agent = start(
-      ['agent', '--server', url, '--token', token, '--node-name', 'bench-node', '--data-dir', agentDir, '--runtime', 'oci'],
-      { KUBELING_TRACE_RUNTIME: tracePath },
-      profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+    const profArgs = flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(flags['cpu-prof'])}`] : [];
+    const server = start(
+      [
+        'server',
+        '--data-dir',
+        serverDir,
+        '--listen',
+        '127.0.0.1:0',
+        '--node-name',
+        MODE === 'server' ? 'bench-node' : 'bench-local',
+        ...(MODE === 'server'
+          ? ['--runtime', 'oci']
+          : ['--runtime', 'fake', '--node-taint', 'bench.kubeling.io/fake=:NoSchedule']),
+      ],
+      {},
+      MODE === 'server' ? profArgs : [],
     );
     cleanups.push(async () => {
-      await agent.stop();
-      const bridge = /bridge=(\S+)/.exec(agent.stdout())?.[1];
-      if (bridge && bridge !== '-') spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+      await server.stop();
+      // The server's node bridge is shared by every server on this machine: remove it only if we made it.
+      if (MODE === 'server' && !linksBefore.has('kubeling0'))
+        spawnSync('ip', ['link', 'del', 'kubeling0'], { stdio: 'ignore' });
     });
-    const agentLine = await waitFor('agent ready', () => /^ready .*$/m.exec(agent.stdout())?.[0], 60_000, agent.stderr);
-    console.log(`agent: ${agentLine}`);
-    const client = new Client({ server: url, token: readFileSync(join(serverDir, 'admin-token'), 'utf8').trim(), caData: readFileSync(join(serverDir, 'pki', 'ca.crt'), 'utf8') });
-    await waitFor('bench-node Ready', async () => {
-      const n = await client.resource<INode>('nodes').get('bench-node').catch(() => undefined);
-      return n?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
-    }, 60_000, agent.stderr);
+    const url = await waitFor('server ready', () => /^ready (\S+)/m.exec(server.stdout())?.[1], 60_000, server.stderr);
+    let node: Started = server;
+    if (MODE === 'agent') {
+      const token = readFileSync(join(serverDir, 'node-token'), 'utf8').trim();
+      const agent = start(
+        [
+          'agent',
+          '--server',
+          url,
+          '--token',
+          token,
+          '--node-name',
+          'bench-node',
+          '--data-dir',
+          agentDir,
+          '--runtime',
+          'oci',
+        ],
+        { KUBELING_TRACE_RUNTIME: tracePath },
+        profArgs,
+      );
+      cleanups.push(async () => {
+        await agent.stop();
+        const bridge = /bridge=(\S+)/.exec(agent.stdout())?.[1];
+        if (bridge && bridge !== '-' && !linksBefore.has(bridge))
+          spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+      });
+      const agentLine = await waitFor(
+        'agent ready',
+        () => /^ready .*$/m.exec(agent.stdout())?.[0],
+        60_000,
+        agent.stderr,
+      );
+      console.log(`agent: ${agentLine}`);
+      node = agent;
+    }
+    const client = new Client({
+      server: url,
+      token: readFileSync(join(serverDir, 'admin-token'), 'utf8').trim(),
+      caData: readFileSync(join(serverDir, 'pki', 'ca.crt'), 'utf8'),
+    });
+    await waitFor(
+      'bench-node Ready',
+      async () => {
+        const n = await client
+          .resource<INode>('nodes')
+          .get('bench-node')
+          .catch(() => undefined);
+        return n?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
+      },
+      60_000,
+      node.stderr,
+    );
     await client.resource('namespaces').create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
     const pods = client.resource<IPod>('pods', NS);
     const watch = new PodWatch(client);
@@ -380,7 +524,14 @@ async function main(): Promise<void> {
         if (PODMAN) p.push(await podmanOnce(containers));
       }
       const trace = readTrace(tracePath);
-      const parts = { api: [] as number[], bind: [] as number[], toSandbox: [] as number[], sandbox: [] as number[], containers: [] as number[], afterStart: [] as number[] };
+      const parts = {
+        api: [] as number[],
+        bind: [] as number[],
+        toSandbox: [] as number[],
+        sandbox: [] as number[],
+        containers: [] as number[],
+        afterStart: [] as number[],
+      };
       for (const r of k) {
         const calls = podCalls(trace, r.name);
         parts.api.push(r.tCreated - r.t0);
@@ -411,59 +562,84 @@ async function main(): Promise<void> {
     const byMethod = new Map<string, number[]>();
     for (const l of trace) byMethod.set(l.m, [...(byMethod.get(l.m) ?? []), l.ms]);
     console.log('\nruntime calls during the latency runs (count, p50 ms, p99 ms, total ms):');
-    for (const [m, xs] of [...byMethod].sort((a, b) => b[1].reduce((s, x) => s + x, 0) - a[1].reduce((s, x) => s + x, 0))) {
-      console.log(`  ${m.padEnd(22)} ${String(xs.length).padStart(6)} ${f1(pct(xs, 50)).padStart(8)} ${f1(pct(xs, 99)).padStart(8)} ${f1(xs.reduce((s, x) => s + x, 0)).padStart(10)}`);
+    for (const [m, xs] of [...byMethod].sort(
+      (a, b) => b[1].reduce((s, x) => s + x, 0) - a[1].reduce((s, x) => s + x, 0),
+    )) {
+      console.log(
+        `  ${m.padEnd(22)} ${String(xs.length).padStart(6)} ${f1(pct(xs, 50)).padStart(8)} ${f1(pct(xs, 99)).padStart(8)} ${f1(xs.reduce((s, x) => s + x, 0)).padStart(10)}`,
+      );
     }
 
     // ---- 2. density
-    console.log(`\n== ${PODS} one-container pods on one node`);
-    const agentPid = agent.child.pid!;
-    const agentBefore = pss(agentPid);
-    const names = Array.from({ length: PODS }, (_, i) => `d-${i}`);
-    const allReady = Promise.all(names.map((n) => watch.until(n, (p) => !!p && isReady(p))));
-    const tD0 = now();
-    await Promise.all(names.map((n) => pods.create(podSpec(n, 1, BUSYBOX_IMAGE))));
-    const tCreated = now();
-    const readies = await allReady;
-    const tD1 = Math.max(...readies);
-    await sleep(2000);
-    const agentAfter = pss(agentPid);
-    const serverPss = pss(server.child.pid!);
-    const km = monitorMemory((p) => p.cmdline.includes(agentDir));
-    console.log(`kubeling: ${PODS} creates took ${f1(tCreated - tD0)} ms; all Ready after ${f1(tD1 - tD0)} ms (${f1((PODS * 1000) / (tD1 - tD0))} pods/s); first Ready ${f1(Math.min(...readies) - tD0)} ms`);
-    console.log(`  conmon: ${km.conmons} processes, ${f1(km.conmonKiB / 1024)} MiB PSS; catatonit: ${km.catatonits}, ${f1(km.catatonitKiB / 1024)} MiB PSS`);
-    console.log(`  agent PSS ${f1(agentBefore / 1024)} MiB before, ${f1(agentAfter / 1024)} MiB with the pods; server PSS ${f1(serverPss / 1024)} MiB`);
-    const perPod = (km.conmonKiB + km.catatonitKiB + Math.max(0, agentAfter - agentBefore)) / PODS;
-    console.log(`  memory per pod: ${f1(perPod / 1024)} MiB (monitors + pause ${f1((km.conmonKiB + km.catatonitKiB) / PODS / 1024)} MiB, agent growth ${f1(Math.max(0, agentAfter - agentBefore) / PODS / 1024)} MiB)`);
-    const gone = Promise.all(names.map((n) => watch.until(n, (_p, type) => type === 'DELETED')));
-    const tX0 = now();
-    await Promise.all(names.map((n) => pods.delete(n)));
-    await gone;
-    console.log(`  delete all → all gone: ${f1(now() - tX0)} ms`);
-
-    if (PODMAN) {
-      const file = join(work, 'density.yaml');
-      writeFileSync(file, names.map((n) => podYaml(podSpec(`pd-${n}`, 1, BUSYBOX_IMAGE))).join('\n---\n'));
-      const t0 = now();
-      const play = await run('podman', ['kube', 'play', file], podmanEnv);
-      const t1 = now();
-      if (play.code !== 0) console.log(`podman kube play failed: ${play.stderr.slice(-500)}`);
-      cleanups.push(async () => void (await run('podman', ['kube', 'down', file], podmanEnv)));
+    if (PODS > 0) {
+      console.log(`\n== ${PODS} one-container pods on one node`);
+      const nodePid = node.child.pid!;
+      const before = nodeMemory(nodePid, nodeDir);
+      const names = Array.from({ length: PODS }, (_, i) => `d-${i}`);
+      const allReady = Promise.all(names.map((n) => watch.until(n, (p) => !!p && isReady(p))));
+      const tD0 = now();
+      await Promise.all(names.map((n) => pods.create(podSpec(n, 1, BUSYBOX_IMAGE))));
+      const tCreated = now();
+      const readies = await allReady;
+      const tD1 = Math.max(...readies);
       await sleep(2000);
-      const ps = await run('podman', ['ps', '--pod', '--no-trunc', '--format', '{{.ID}} {{.PodName}}'], podmanEnv);
-      const ids = new Set(ps.stdout.split('\n').map((l) => l.split(' ')).filter(([, pod]) => pod?.startsWith('pd-d-')).map(([id]) => id!));
-      const pm = monitorMemory((p) => [...ids].some((id) => p.cmdline.includes(id)));
-      console.log(`podman: kube play of ${PODS} pods took ${f1(t1 - t0)} ms (${f1((PODS * 1000) / (t1 - t0))} pods/s)`);
-      console.log(`  conmon: ${pm.conmons} processes, ${f1(pm.conmonKiB / 1024)} MiB PSS; catatonit: ${pm.catatonits}, ${f1(pm.catatonitKiB / 1024)} MiB PSS`);
-      console.log(`  memory per pod: ${f1((pm.conmonKiB + pm.catatonitKiB) / PODS / 1024)} MiB (monitors + pause)`);
-      const t2 = now();
-      await run('podman', ['kube', 'down', file], podmanEnv);
-      console.log(`  kube down of ${PODS} pods: ${f1(now() - t2)} ms`);
+      const after = nodeMemory(nodePid, nodeDir);
+      const growth = Math.max(0, after.nodeKiB + after.helperKiB - before.nodeKiB - before.helperKiB);
+      const who = MODE === 'agent' ? 'agent' : 'server (API server, scheduler and kubelet in one process)';
+      console.log(
+        `kubeling: ${PODS} creates took ${f1(tCreated - tD0)} ms; all Ready after ${f1(tD1 - tD0)} ms (${f1((PODS * 1000) / (tD1 - tD0))} pods/s); first Ready ${f1(Math.min(...readies) - tD0)} ms`,
+      );
+      console.log(
+        `  conmon: ${after.conmons} processes, ${f1(after.conmonKiB / 1024)} MiB PSS; pause catatonit: ${after.catatonits}, ${f1(after.catatonitKiB / 1024)} MiB PSS`,
+      );
+      console.log(
+        `  ${who}: PSS ${f1(before.nodeKiB / 1024)} MiB before, ${f1(after.nodeKiB / 1024)} MiB with the pods; its helper processes ${f1(before.helperKiB / 1024)} → ${f1(after.helperKiB / 1024)} MiB`,
+      );
+      if (MODE === 'agent') console.log(`  server PSS ${f1(pss(server.child.pid!) / 1024)} MiB`);
+      const perPod = (after.conmonKiB + after.catatonitKiB + growth) / PODS;
+      console.log(
+        `  memory per pod: ${f1(perPod / 1024)} MiB (monitors + pause ${f1((after.conmonKiB + after.catatonitKiB) / PODS / 1024)} MiB, node process growth ${f1(growth / PODS / 1024)} MiB)`,
+      );
+      const gone = Promise.all(names.map((n) => watch.until(n, (_p, type) => type === 'DELETED')));
+      const tX0 = now();
+      await Promise.all(names.map((n) => pods.delete(n)));
+      await gone;
+      console.log(`  delete all → all gone: ${f1(now() - tX0)} ms`);
+
+      if (PODMAN) {
+        const file = join(work, 'density.yaml');
+        writeFileSync(file, names.map((n) => podYaml(podSpec(`pd-${n}`, 1, BUSYBOX_IMAGE))).join('\n---\n'));
+        const t0 = now();
+        const play = await run('podman', ['kube', 'play', file], podmanEnv);
+        const t1 = now();
+        if (play.code !== 0) console.log(`podman kube play failed: ${play.stderr.slice(-500)}`);
+        cleanups.push(async () => void (await run('podman', ['kube', 'down', file], podmanEnv)));
+        await sleep(2000);
+        const ps = await run('podman', ['ps', '--pod', '--no-trunc', '--format', '{{.ID}} {{.PodName}}'], podmanEnv);
+        const ids = new Set(
+          ps.stdout
+            .split('\n')
+            .map((l) => l.split(' '))
+            .filter(([, pod]) => pod?.startsWith('pd-d-'))
+            .map(([id]) => id!),
+        );
+        const pm = monitorMemory((p) => [...ids].some((id) => p.cmdline.includes(id)));
+        console.log(
+          `podman: kube play of ${PODS} pods took ${f1(t1 - t0)} ms (${f1((PODS * 1000) / (t1 - t0))} pods/s)`,
+        );
+        console.log(
+          `  conmon: ${pm.conmons} processes, ${f1(pm.conmonKiB / 1024)} MiB PSS; catatonit: ${pm.catatonits}, ${f1(pm.catatonitKiB / 1024)} MiB PSS`,
+        );
+        console.log(`  memory per pod: ${f1((pm.conmonKiB + pm.catatonitKiB) / PODS / 1024)} MiB (monitors + pause)`);
+        const t2 = now();
+        await run('podman', ['kube', 'down', file], podmanEnv);
+        console.log(`  kube down of ${PODS} pods: ${f1(now() - t2)} ms`);
+      }
     }
   } finally {
     await cleanup();
   }
-  if (flags['cpu-prof']) console.log(`\nagent CPU profile written to ${resolve(flags['cpu-prof'])}`);
+  if (flags['cpu-prof']) console.log(`\nnode CPU profile written to ${resolve(flags['cpu-prof'])}`);
 }
 
 main().catch((err: Error) => {

@@ -28,7 +28,14 @@ import { createLogger, realClock, type Logger } from '../machinery/index.ts';
 import type { ContainerRuntime } from '../runtime/runtime.ts';
 import { parseLabels, parseTaints, UsageError, type Taint } from './flags.ts';
 import { traceRuntime } from './runtime-trace.ts';
-import { CLUSTER_INFO, JWS_DATA_KEY, KUBELET_CLIENT_SECRET, bridgeForPodCidr, subnetPrefix, verifyDetached } from './join.ts';
+import {
+  CLUSTER_INFO,
+  JWS_DATA_KEY,
+  KUBELET_CLIENT_SECRET,
+  bridgeForPodCidr,
+  subnetPrefix,
+  verifyDetached,
+} from './join.ts';
 
 export interface AgentOptions {
   server: string;
@@ -40,8 +47,18 @@ export interface AgentOptions {
   nodeTaints: Taint[];
 }
 
-const USAGE = 'usage: kubeling agent --server URL --token TOKEN [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...]';
-const VALUE_FLAGS = new Set(['--server', '--token', '--token-file', '--node-name', '--data-dir', '--runtime', '--node-labels', '--register-with-taints']);
+const USAGE =
+  'usage: kubeling agent --server URL --token TOKEN [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...]';
+const VALUE_FLAGS = new Set([
+  '--server',
+  '--token',
+  '--token-file',
+  '--node-name',
+  '--data-dir',
+  '--runtime',
+  '--node-labels',
+  '--register-with-taints',
+]);
 
 export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
   const o: Partial<AgentOptions> & Pick<AgentOptions, 'nodeLabels' | 'nodeTaints'> = { nodeLabels: {}, nodeTaints: [] };
@@ -62,7 +79,8 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
         } catch {
           throw new UsageError(`invalid value for --server: ${JSON.stringify(value)} (want https://HOST:PORT)`);
         }
-        if (url.protocol !== 'https:') throw new UsageError(`invalid value for --server: ${JSON.stringify(value)} (want https://HOST:PORT)`);
+        if (url.protocol !== 'https:')
+          throw new UsageError(`invalid value for --server: ${JSON.stringify(value)} (want https://HOST:PORT)`);
         o.server = url.origin;
         break;
       }
@@ -74,7 +92,9 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
         break;
       case '--node-name':
         if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value) || value.length > 253) {
-          throw new UsageError(`invalid value for --node-name: ${JSON.stringify(value)} (want a lowercase DNS subdomain)`);
+          throw new UsageError(
+            `invalid value for --node-name: ${JSON.stringify(value)} (want a lowercase DNS subdomain)`,
+          );
         }
         o.nodeName = value;
         break;
@@ -82,7 +102,8 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
         o.dataDir = value;
         break;
       case '--runtime':
-        if (value !== 'oci' && value !== 'fake') throw new UsageError(`invalid value for --runtime: ${JSON.stringify(value)} (want oci or fake)`);
+        if (value !== 'oci' && value !== 'fake')
+          throw new UsageError(`invalid value for --runtime: ${JSON.stringify(value)} (want oci or fake)`);
         o.runtime = value;
         break;
       case '--node-labels':
@@ -121,12 +142,28 @@ export class JoinError extends Error {
 }
 
 /** GET over TLS without checking the server certificate (nothing is trusted yet); `token` only if given. */
-function insecureGet(url: string, token: string | undefined, signal: AbortSignal): Promise<{ code: number; body: string }> {
+function insecureGet(
+  url: string,
+  token: string | undefined,
+  signal: AbortSignal,
+): Promise<{ code: number; body: string }> {
   return new Promise((resolveGet, reject) => {
-    const req = request(url, { method: 'GET', rejectUnauthorized: false, signal, headers: { Accept: 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolveGet({ code: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      url,
+      {
+        method: 'GET',
+        rejectUnauthorized: false,
+        signal,
+        headers: { Accept: 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+      },
+      (res) => {
+        let body = '';
+        res
+          .setEncoding('utf8')
+          .on('data', (d: string) => (body += d))
+          .on('end', () => resolveGet({ code: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -137,32 +174,48 @@ function insecureGet(url: string, token: string | undefined, signal: AbortSignal
  * cluster-info to anyone, so the token never goes to an unverified server); a server that answers 401 gets
  * the token, and the CA is then trusted on first use. `pinnedCa` (from an earlier join) must match.
  */
-export async function discoverCa(server: string, token: string, pinnedCa: string | undefined, log: Logger, signal: AbortSignal): Promise<string> {
+export async function discoverCa(
+  server: string,
+  token: string,
+  pinnedCa: string | undefined,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<string> {
   const url = `${server}/api/v1/namespaces/${CLUSTER_INFO.namespace}/configmaps/${CLUSTER_INFO.name}`;
   let res = await insecureGet(url, undefined, signal);
   if (res.code === 401 || res.code === 403) {
-    if (!pinnedCa) log.warn('the server does not serve cluster-info anonymously: sending the token before the server is verified (trust on first use)');
+    if (!pinnedCa)
+      log.warn(
+        'the server does not serve cluster-info anonymously: sending the token before the server is verified (trust on first use)',
+      );
     res = pinnedCa ? res : await insecureGet(url, token, signal);
   }
   if (res.code === 401 && pinnedCa) {
     // Verified transport from here on: the pinned CA must accept the server before the token is sent.
     const client = new Client({ server, token, caData: pinnedCa, userAgent: 'kubeling-agent' });
-    const cm = await client.resource<{ kind?: string; data?: Record<string, string> }>('configmaps', CLUSTER_INFO.namespace).get(CLUSTER_INFO.name, { signal });
+    const cm = await client
+      .resource<{ kind?: string; data?: Record<string, string> }>('configmaps', CLUSTER_INFO.namespace)
+      .get(CLUSTER_INFO.name, { signal });
     res = { code: 200, body: JSON.stringify(cm) };
   }
   if (res.code === 401) throw new JoinError('the server refused the token (401 Unauthorized)');
-  if (res.code === 404) throw new JoinError(`the server has no ${CLUSTER_INFO.namespace}/${CLUSTER_INFO.name} (not a kubeling server, or it is still starting)`);
+  if (res.code === 404)
+    throw new JoinError(
+      `the server has no ${CLUSTER_INFO.namespace}/${CLUSTER_INFO.name} (not a kubeling server, or it is still starting)`,
+    );
   if (res.code !== 200) throw new JoinError(`reading cluster-info: HTTP ${res.code}: ${res.body.slice(0, 200)}`);
   const data = (JSON.parse(res.body) as { data?: Record<string, string> }).data ?? {};
   const kubeconfig = data.kubeconfig;
   const jws = data[JWS_DATA_KEY];
   if (!kubeconfig || !jws) throw new JoinError('cluster-info is not signed for this token');
-  if (!verifyDetached(kubeconfig, jws, token)) throw new JoinError('cluster-info signature does not match the token (wrong token, or not the server you meant)');
+  if (!verifyDetached(kubeconfig, jws, token))
+    throw new JoinError('cluster-info signature does not match the token (wrong token, or not the server you meant)');
   const cfg = parse(kubeconfig) as { clusters?: { cluster?: { 'certificate-authority-data'?: string } }[] };
   const caData = cfg.clusters?.[0]?.cluster?.['certificate-authority-data'];
   if (!caData) throw new JoinError('cluster-info holds no CA');
   const ca = Buffer.from(caData, 'base64').toString('utf8');
-  if (pinnedCa && pinnedCa.trim() !== ca.trim()) throw new JoinError('the server CA changed since this node joined (remove DIR/pki/ca.crt to join anew)');
+  if (pinnedCa && pinnedCa.trim() !== ca.trim())
+    throw new JoinError('the server CA changed since this node joined (remove DIR/pki/ca.crt to join anew)');
   return ca;
 }
 
@@ -180,15 +233,26 @@ async function portFree(port: number): Promise<boolean> {
 }
 
 /** Registers the Node (labels, taints, no podCIDR) unless it exists, then waits for its podCIDR. */
-async function registerAndWaitForPodCidr(client: Client, o: AgentOptions, log: Logger, signal: AbortSignal): Promise<string> {
+async function registerAndWaitForPodCidr(
+  client: Client,
+  o: AgentOptions,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<string> {
   const nodes = client.resource<INode>('nodes');
   try {
-    await nodes.create({
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: { name: o.nodeName, labels: { 'kubernetes.io/hostname': o.nodeName, 'kubernetes.io/os': 'linux', ...o.nodeLabels } },
-      spec: o.nodeTaints.length ? { taints: o.nodeTaints } : {},
-    }, { signal });
+    await nodes.create(
+      {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: {
+          name: o.nodeName,
+          labels: { 'kubernetes.io/hostname': o.nodeName, 'kubernetes.io/os': 'linux', ...o.nodeLabels },
+        },
+        spec: o.nodeTaints.length ? { taints: o.nodeTaints } : {},
+      },
+      { signal },
+    );
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
   }
@@ -202,14 +266,24 @@ async function registerAndWaitForPodCidr(client: Client, o: AgentOptions, log: L
   }
 }
 
-async function makeRuntime(o: AgentOptions, podCidr: string): Promise<{ runtime: ContainerRuntime; close(): void }> {
+async function makeRuntime(
+  o: AgentOptions,
+  podCidr: string,
+): Promise<{ runtime: ContainerRuntime; close(): Promise<void> | void }> {
   if (o.runtime === 'fake') {
     const { FakeRuntime } = await import('../runtime/fake/index.ts');
     return { runtime: new FakeRuntime({ podSubnet: subnetPrefix(podCidr) }), close() {} };
   }
-  const [{ OciRuntime }, { OciImageService }] = await Promise.all([import('../runtime/oci/index.ts'), import('../runtime/images/index.ts')]);
+  const [{ OciRuntime }, { OciImageService }] = await Promise.all([
+    import('../runtime/oci/index.ts'),
+    import('../runtime/images/index.ts'),
+  ]);
   const images = new OciImageService({ root: join(o.dataDir, 'images') });
-  const runtime = new OciRuntime({ root: join(o.dataDir, 'runtime'), cni: { bridge: bridgeForPodCidr(podCidr), podCidr }, images });
+  const runtime = new OciRuntime({
+    root: join(o.dataDir, 'runtime'),
+    cni: { bridge: bridgeForPodCidr(podCidr), podCidr },
+    images,
+  });
   return { runtime, close: () => runtime.close() };
 }
 
@@ -219,7 +293,12 @@ async function retry<T>(what: string, fn: () => Promise<T>, log: Logger, signal:
     try {
       return await fn();
     } catch (err) {
-      if (signal.aborted || err instanceof JoinError || (err instanceof ApiError && (err.code === 401 || err.code === 403))) throw err;
+      if (
+        signal.aborted ||
+        err instanceof JoinError ||
+        (err instanceof ApiError && (err.code === 401 || err.code === 403))
+      )
+        throw err;
       log.warn({ err: (err as Error).message }, `${what} failed; retrying`);
       await realClock.sleep(delay, signal);
       delay = Math.min(delay * 2, 5000);
@@ -258,18 +337,42 @@ export async function runAgent(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   const signal = stopping.signal;
 
-  let closeRuntime = () => {};
+  let closeRuntime: () => Promise<void> | void = () => {};
   try {
     await mkdir(join(o.dataDir, 'pki'), { recursive: true, mode: 0o700 });
     const caFile = join(o.dataDir, 'pki', 'ca.crt');
     const pinned = existsSync(caFile) ? await readFile(caFile, 'utf8') : undefined;
-    const caPem = await retry('discovering the server', () => discoverCa(o.server, o.token, pinned, log, signal), log, signal);
+    const caPem = await retry(
+      'discovering the server',
+      () => discoverCa(o.server, o.token, pinned, log, signal),
+      log,
+      signal,
+    );
     if (!pinned) await writeAtomic(caFile, caPem, 0o644);
-    const client = new Client({ server: o.server, token: o.token, caData: caPem, userAgent: `kubeling-agent/${o.nodeName}` });
-    const secret = await retry('reading the kubelet client token', () => client.resource<{ kind?: string; data?: Record<string, string> }>('secrets', KUBELET_CLIENT_SECRET.namespace).get(KUBELET_CLIENT_SECRET.name, { signal }), log, signal);
+    const client = new Client({
+      server: o.server,
+      token: o.token,
+      caData: caPem,
+      userAgent: `kubeling-agent/${o.nodeName}`,
+    });
+    const secret = await retry(
+      'reading the kubelet client token',
+      () =>
+        client
+          .resource<{ kind?: string; data?: Record<string, string> }>('secrets', KUBELET_CLIENT_SECRET.namespace)
+          .get(KUBELET_CLIENT_SECRET.name, { signal }),
+      log,
+      signal,
+    );
     const kubeletToken = Buffer.from(secret.data?.token ?? '', 'base64').toString('utf8');
-    if (!kubeletToken) throw new JoinError(`secret ${KUBELET_CLIENT_SECRET.namespace}/${KUBELET_CLIENT_SECRET.name} holds no token`);
-    const podCidr = await retry('registering the node', () => registerAndWaitForPodCidr(client, o, log, signal), log, signal);
+    if (!kubeletToken)
+      throw new JoinError(`secret ${KUBELET_CLIENT_SECRET.namespace}/${KUBELET_CLIENT_SECRET.name} holds no token`);
+    const podCidr = await retry(
+      'registering the node',
+      () => registerAndWaitForPodCidr(client, o, log, signal),
+      log,
+      signal,
+    );
 
     const { runtime, close } = await makeRuntime(o, podCidr);
     closeRuntime = close;
@@ -290,7 +393,11 @@ export async function runAgent(argv: string[]): Promise<number> {
       logger: createLogger('kubelet'),
     });
     const running = kubelet.run(signal);
-    const announced = kubelet.ready.then(() => process.stdout.write(`ready node=${o.nodeName} podCIDR=${podCidr} bridge=${o.runtime === 'oci' ? bridgeForPodCidr(podCidr) : '-'}\n`));
+    const announced = kubelet.ready.then(() =>
+      process.stdout.write(
+        `ready node=${o.nodeName} podCIDR=${podCidr} bridge=${o.runtime === 'oci' ? bridgeForPodCidr(podCidr) : '-'}\n`,
+      ),
+    );
     await Promise.race([running, announced]);
     await running;
     if (o.runtime === 'fake') {
@@ -299,11 +406,12 @@ export async function runAgent(argv: string[]): Promise<number> {
       for (const m of await mounter.mountsUnder(join(o.dataDir, 'kubelet'))) await mounter.unmount(m).catch(() => {});
     }
   } catch (err) {
-    closeRuntime();
+    await closeRuntime();
     if (signal.aborted) return 0;
     process.stderr.write(`kubeling agent: ${(err as Error).message}\n`);
     return 1;
   }
-  closeRuntime();
+  // The runtime's helper processes must be gone before we exit (containers keep running).
+  await closeRuntime();
   return 0;
 }

@@ -9,7 +9,8 @@
 import { join, resolve } from 'node:path';
 import { imageCommand } from '../runtime/images/cli.ts';
 
-const USAGE = 'usage: kubeling image import ARCHIVE [--tag REF] | pull REF [--creds USER:PASSWORD] | ls [-q] [--digests] | rm REF... [--data-dir DIR]';
+const USAGE =
+  'usage: kubeling image import ARCHIVE [--tag REF] | pull REF [--creds USER:PASSWORD] | ls [-q] [--digests] | rm REF... [--data-dir DIR]';
 
 /** The image store directory of the node whose data dir is `dataDir`. */
 export function imageStoreDir(dataDir: string): string {

@@ -36,12 +36,32 @@ test('bridge and fake subnet per node CIDR', () => {
   assert.equal(subnetPrefix('10.42.17.0/24'), '10.42.17');
 });
 
-const node = (name: string, podCIDR?: string): INode & { metadata: { name: string } } => ({ apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: podCIDR ? { podCIDR } : {} });
+const node = (name: string, podCIDR?: string): INode & { metadata: { name: string } } => ({
+  apiVersion: 'v1',
+  kind: 'Node',
+  metadata: { name },
+  spec: podCIDR ? { podCIDR } : {},
+});
 
 test('planPodCidrs: the server node keeps 10.42.0.0/24, others get the next free ones in name order', () => {
-  assert.deepEqual([...planPodCidrs([node('b'), node('a')], 'server')], [['a', '10.42.1.0/24'], ['b', '10.42.2.0/24']]);
-  assert.deepEqual([...planPodCidrs([node('server'), node('a')], 'server')], [['server', '10.42.0.0/24'], ['a', '10.42.1.0/24']]);
-  assert.deepEqual([...planPodCidrs([node('server', '10.42.0.0/24'), node('a', '10.42.1.0/24'), node('b')], 'server')], [['b', '10.42.2.0/24']]);
+  assert.deepEqual(
+    [...planPodCidrs([node('b'), node('a')], 'server')],
+    [
+      ['a', '10.42.1.0/24'],
+      ['b', '10.42.2.0/24'],
+    ],
+  );
+  assert.deepEqual(
+    [...planPodCidrs([node('server'), node('a')], 'server')],
+    [
+      ['server', '10.42.0.0/24'],
+      ['a', '10.42.1.0/24'],
+    ],
+  );
+  assert.deepEqual(
+    [...planPodCidrs([node('server', '10.42.0.0/24'), node('a', '10.42.1.0/24'), node('b')], 'server')],
+    [['b', '10.42.2.0/24']],
+  );
   // Without a local node (--no-agent) the first /24 goes to the first agent.
   assert.deepEqual([...planPodCidrs([node('a')], undefined)], [['a', '10.42.0.0/24']]);
   assert.deepEqual([...planPodCidrs([node('a', '10.42.0.0/24')], 'server')], []);

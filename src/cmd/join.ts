@@ -36,7 +36,9 @@ function b64url(data: Buffer | string): string {
 /** A detached JWS (`header..signature`) over `payload`, HS256 with `token` as the key. */
 export function signDetached(payload: string, token: string): string {
   const header = b64url(JSON.stringify({ alg: 'HS256', kid: JWS_KEY_ID }));
-  const sig = createHmac('sha256', token).update(`${header}.${b64url(payload)}`).digest();
+  const sig = createHmac('sha256', token)
+    .update(`${header}.${b64url(payload)}`)
+    .digest();
   return `${header}..${b64url(sig)}`;
 }
 
@@ -51,7 +53,9 @@ export function verifyDetached(payload: string, jws: string, token: string): boo
     return false;
   }
   if (header.alg !== 'HS256') return false;
-  const want = createHmac('sha256', token).update(`${parts[0]}.${b64url(payload)}`).digest();
+  const want = createHmac('sha256', token)
+    .update(`${parts[0]}.${b64url(payload)}`)
+    .digest();
   const given = Buffer.from(parts[2]!, 'base64url');
   return given.length === want.length && timingSafeEqual(given, want);
 }
@@ -66,10 +70,14 @@ function intToIp(n: number): string {
 
 function parseCidr(cidr: string): { base: number; bits: number } {
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
-  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) throw new Error(`invalid IPv4 CIDR ${JSON.stringify(cidr)}`);
+  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32)
+    throw new Error(`invalid IPv4 CIDR ${JSON.stringify(cidr)}`);
   const bits = Number(m[5]);
   const size = 2 ** (32 - bits);
-  return { base: ipToInt(`${m[1]}.${m[2]}.${m[3]}.${m[4]}`) - (ipToInt(`${m[1]}.${m[2]}.${m[3]}.${m[4]}`) % size), bits };
+  return {
+    base: ipToInt(`${m[1]}.${m[2]}.${m[3]}.${m[4]}`) - (ipToInt(`${m[1]}.${m[2]}.${m[3]}.${m[4]}`) % size),
+    bits,
+  };
 }
 
 /**

@@ -26,14 +26,18 @@ function has(bin: string): boolean {
 function skipReason(): string | undefined {
   if (process.platform !== 'linux') return 'needs Linux';
   if (process.getuid?.() !== 0) return 'needs root';
-  for (const b of ['crun', 'conmon', 'catatonit', 'ip', 'busybox']) if (!has(b)) return `needs ${b} (scripts/setup-host.sh)`;
-  if (!['/usr/lib/cni/bridge', '/opt/cni/bin/bridge'].some((p) => spawnSync('test', ['-x', p]).status === 0)) return 'needs the CNI plugins';
+  for (const b of ['crun', 'conmon', 'catatonit', 'ip', 'busybox'])
+    if (!has(b)) return `needs ${b} (scripts/setup-host.sh)`;
+  if (!['/usr/lib/cni/bridge', '/opt/cni/bin/bridge'].some((p) => spawnSync('test', ['-x', p]).status === 0))
+    return 'needs the CNI plugins';
   return undefined;
 }
 
 function kubeling(args: string[]): Promise<{ code: number; stderr: string }> {
   return new Promise((res) => {
-    execFile(process.execPath, [KUBELING_BIN, ...args], { timeout: 120_000 }, (err, _out, stderr) => res({ code: err ? 1 : 0, stderr: String(stderr) }));
+    execFile(process.execPath, [KUBELING_BIN, ...args], { timeout: 120_000 }, (err, _out, stderr) =>
+      res({ code: err ? 1 : 0, stderr: String(stderr) }),
+    );
   });
 }
 
@@ -49,10 +53,29 @@ async function startOciAgent(server: ServerHandle, name: string, archive: string
   const imported = await kubeling(['image', 'import', archive, '--data-dir', dataDir]);
   assert.equal(imported.code, 0, imported.stderr);
   const token = readFileSync(join(server.dataDir, 'node-token'), 'utf8').trim();
-  const child = spawn(process.execPath, [KUBELING_BIN, 'agent', '--server', server.url, '--token', token, '--node-name', name, '--data-dir', dataDir, '--runtime', 'oci', '--node-labels', `agent=${name}`], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      KUBELING_BIN,
+      'agent',
+      '--server',
+      server.url,
+      '--token',
+      token,
+      '--node-name',
+      name,
+      '--data-dir',
+      dataDir,
+      '--runtime',
+      'oci',
+      '--node-labels',
+      `agent=${name}`,
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = once(child, 'exit') as Promise<[number | null]>;
@@ -89,49 +112,62 @@ function httpGet(url: string): Promise<string> {
   return new Promise((res, rej) => {
     const req = get(url, { timeout: 5000 }, (r) => {
       let body = '';
-      r.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => res(body));
+      r.setEncoding('utf8')
+        .on('data', (d: string) => (body += d))
+        .on('end', () => res(body));
     });
     req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
     req.on('error', rej);
   });
 }
 
-test('two oci agents on one machine: own /24 and bridge each, pods reachable on their IPs', { timeout: 300_000 }, async (t) => {
-  const why = skipReason();
-  if (why) {
-    t.skip(why);
-    return;
-  }
-  const archive = await ensureBusyboxArchive();
-  // The server's own node is fake and tainted: it only holds 10.42.0.0/24 (and kubeling0) out of the way.
-  const server = await startServer({ runtime: 'fake', args: ['--node-taint', 'e2e.kubeling.io/fake=:NoSchedule'] });
-  t.after(() => server.stop());
-  const agents: Agent[] = [];
-  const bridges: string[] = [];
-  t.after(async () => {
-    for (const a of agents) {
-      await a.stop();
-      rmSync(a.dataDir, { recursive: true, force: true });
+test(
+  'two oci agents on one machine: own /24 and bridge each, pods reachable on their IPs',
+  { timeout: 300_000 },
+  async (t) => {
+    const why = skipReason();
+    if (why) {
+      t.skip(why);
+      return;
     }
-    for (const b of bridges) spawnSync('ip', ['link', 'del', b], { stdio: 'ignore' });
-  });
+    const archive = await ensureBusyboxArchive();
+    // The server's own node is fake and tainted: it only holds 10.42.0.0/24 (and kubeling0) out of the way.
+    const server = await startServer({ runtime: 'fake', args: ['--node-taint', 'e2e.kubeling.io/fake=:NoSchedule'] });
+    t.after(() => server.stop());
+    const agents: Agent[] = [];
+    const bridges: string[] = [];
+    t.after(async () => {
+      for (const a of agents) {
+        await a.stop();
+        rmSync(a.dataDir, { recursive: true, force: true });
+      }
+      for (const b of bridges) spawnSync('ip', ['link', 'del', b], { stdio: 'ignore' });
+    });
 
-  const nodes: { name: string; cidr: string; bridge: string }[] = [];
-  for (const name of [`oci-a-${process.pid}`, `oci-b-${process.pid}`]) {
-    const agent = await startOciAgent(server, name, archive);
-    agents.push(agent);
-    const line = await waitForOutput(agent.process.stdout!, /^ready .*\n/m, 90_000).catch((err: Error) => assert.fail(`${err.message}\n${agent.stderr().slice(-3000)}`));
-    const cidr = /podCIDR=(\S+)/.exec(line)![1]!;
-    const bridge = /bridge=(\S+)/.exec(line)![1]!;
-    bridges.push(bridge);
-    nodes.push({ name, cidr, bridge });
-  }
-  assert.deepEqual(nodes.map((n) => n.cidr), ['10.42.1.0/24', '10.42.2.0/24']);
-  assert.deepEqual(nodes.map((n) => n.bridge), ['kubeling1', 'kubeling2']);
+    const nodes: { name: string; cidr: string; bridge: string }[] = [];
+    for (const name of [`oci-a-${process.pid}`, `oci-b-${process.pid}`]) {
+      const agent = await startOciAgent(server, name, archive);
+      agents.push(agent);
+      const line = await waitForOutput(agent.process.stdout!, /^ready .*\n/m, 90_000).catch((err: Error) =>
+        assert.fail(`${err.message}\n${agent.stderr().slice(-3000)}`),
+      );
+      const cidr = /podCIDR=(\S+)/.exec(line)![1]!;
+      const bridge = /bridge=(\S+)/.exec(line)![1]!;
+      bridges.push(bridge);
+      nodes.push({ name, cidr, bridge });
+    }
+    assert.deepEqual(
+      nodes.map((n) => n.cidr),
+      ['10.42.1.0/24', '10.42.2.0/24'],
+    );
+    assert.deepEqual(
+      nodes.map((n) => n.bridge),
+      ['kubeling1', 'kubeling2'],
+    );
 
-  for (const n of nodes) {
-    const r = await server.kubectl(['apply', '-f', '-'], {
-      input: `apiVersion: v1
+    for (const n of nodes) {
+      const r = await server.kubectl(['apply', '-f', '-'], {
+        input: `apiVersion: v1
 kind: Pod
 metadata:
   name: web-${n.name}
@@ -144,32 +180,40 @@ spec:
     image: busybox:1.35
     command: ["sh", "-c", "trap 'exit 0' TERM; mkdir -p /www && hostname > /www/index.html && httpd -f -p 8080 -h /www & wait"]
 `,
-    });
-    assert.equal(r.code, 0, r.stderr);
-  }
-  for (const n of nodes) {
-    const deadline = Date.now() + 90_000;
-    let pod: IPod | undefined;
-    while (Date.now() < deadline) {
-      const r = await server.kubectl(['get', 'pod', `web-${n.name}`, '-o', 'json']);
-      pod = r.code === 0 ? (JSON.parse(r.stdout) as IPod) : undefined;
-      if (pod?.status?.phase === 'Running' && pod.status.podIP) break;
-      await new Promise((res) => setTimeout(res, 300));
+      });
+      assert.equal(r.code, 0, r.stderr);
     }
-    assert.equal(pod?.status?.phase, 'Running', `web-${n.name}: ${JSON.stringify(pod?.status)}\n${agents[nodes.indexOf(n)]!.stderr().slice(-3000)}`);
-    assert.equal(pod!.spec?.nodeName, n.name);
-    const ip = pod!.status!.podIP!;
-    assert.ok(ip.startsWith(n.cidr.replace(/0\/24$/, '')), `${ip} is not in ${n.cidr}`);
-    // The node reaches its pod over the pod's own bridge.
-    let body = '';
-    for (let i = 0; i < 20 && !body; i++) body = await httpGet(`http://${ip}:8080/`).catch(() => new Promise<string>((res) => setTimeout(() => res(''), 250)));
-    assert.equal(body.trim(), `web-${n.name}`);
-  }
+    for (const n of nodes) {
+      const deadline = Date.now() + 90_000;
+      let pod: IPod | undefined;
+      while (Date.now() < deadline) {
+        const r = await server.kubectl(['get', 'pod', `web-${n.name}`, '-o', 'json']);
+        pod = r.code === 0 ? (JSON.parse(r.stdout) as IPod) : undefined;
+        if (pod?.status?.phase === 'Running' && pod.status.podIP) break;
+        await new Promise((res) => setTimeout(res, 300));
+      }
+      assert.equal(
+        pod?.status?.phase,
+        'Running',
+        `web-${n.name}: ${JSON.stringify(pod?.status)}\n${agents[nodes.indexOf(n)]!.stderr().slice(-3000)}`,
+      );
+      assert.equal(pod!.spec?.nodeName, n.name);
+      const ip = pod!.status!.podIP!;
+      assert.ok(ip.startsWith(n.cidr.replace(/0\/24$/, '')), `${ip} is not in ${n.cidr}`);
+      // The node reaches its pod over the pod's own bridge.
+      let body = '';
+      for (let i = 0; i < 20 && !body; i++)
+        body = await httpGet(`http://${ip}:8080/`).catch(
+          () => new Promise<string>((res) => setTimeout(() => res(''), 250)),
+        );
+      assert.equal(body.trim(), `web-${n.name}`);
+    }
 
-  const del = await server.kubectl(['delete', 'pod', '--all', '--timeout=60s']);
-  assert.equal(del.code, 0, del.stderr);
-  for (const a of agents) {
-    assert.equal(await a.stop(), 0, a.stderr().slice(-3000));
-    assert.deepEqual(conmonsUnder(a.dataDir), [], 'no conmon of a deleted pod is left');
-  }
-});
+    const del = await server.kubectl(['delete', 'pod', '--all', '--timeout=60s']);
+    assert.equal(del.code, 0, del.stderr);
+    for (const a of agents) {
+      assert.equal(await a.stop(), 0, a.stderr().slice(-3000));
+      assert.deepEqual(conmonsUnder(a.dataDir), [], 'no conmon of a deleted pod is left');
+    }
+  },
+);

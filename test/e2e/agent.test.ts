@@ -27,10 +27,14 @@ interface Agent {
 
 function startAgent(server: ServerHandle, args: string[]): Agent {
   const dataDir = mkdtempSync(join(tmpdir(), 'kubeling-agent-e2e-'));
-  const child = spawn(process.execPath, [KUBELING_BIN, 'agent', '--server', server.url, '--data-dir', dataDir, '--runtime', 'fake', ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [KUBELING_BIN, 'agent', '--server', server.url, '--data-dir', dataDir, '--runtime', 'fake', ...args],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = once(child, 'exit') as Promise<[number | null]>;
@@ -86,7 +90,11 @@ test('an agent joins with the node token; labels, taints, roles and pod CIDRs', 
   const agentName = `agent-${process.pid}`;
 
   // Bad input first: one line, exit 2, nothing joined.
-  const bad = spawn(process.execPath, [KUBELING_BIN, 'agent', '--server', server.url, '--register-with-taints', 'x=y:Sometimes'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const bad = spawn(
+    process.execPath,
+    [KUBELING_BIN, 'agent', '--server', server.url, '--register-with-taints', 'x=y:Sometimes'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let badErr = '';
   bad.stderr!.setEncoding('utf8').on('data', (d: string) => (badErr += d));
   const [badCode] = (await once(bad, 'exit')) as [number | null];
@@ -101,9 +109,20 @@ test('an agent joins with the node token; labels, taints, roles and pod CIDRs', 
   assert.match(wrong.stderr(), /kubeling agent: .*(401|refused the token)/);
 
   const token = readFileSync(join(server.dataDir, 'node-token'), 'utf8').trim();
-  const agent = startAgent(server, ['--token', token, '--node-name', agentName, '--node-labels', 'disk=ssd,zone=b', '--register-with-taints', 'dedicated=gpu:NoSchedule']);
+  const agent = startAgent(server, [
+    '--token',
+    token,
+    '--node-name',
+    agentName,
+    '--node-labels',
+    'disk=ssd,zone=b',
+    '--register-with-taints',
+    'dedicated=gpu:NoSchedule',
+  ]);
   t.after(() => agent.stop());
-  const readyLine = await waitForOutput(agent.process.stdout!, /^ready .*\n/m, 60_000).catch((err: Error) => assert.fail(`${err.message}\nagent log:\n${agent.stderr()}`));
+  const readyLine = await waitForOutput(agent.process.stdout!, /^ready .*\n/m, 60_000).catch((err: Error) =>
+    assert.fail(`${err.message}\nagent log:\n${agent.stderr()}`),
+  );
   const agentCidr = /podCIDR=(\S+)/.exec(readyLine)?.[1];
   assert.equal(agentCidr, '10.42.1.0/24', readyLine);
   assert.ok(existsSync(join(agent.dataDir, 'pki', 'ca.crt')), 'the agent pins the CA it discovered');
@@ -112,7 +131,11 @@ test('an agent joins with the node token; labels, taints, roles and pod CIDRs', 
   // Both nodes Ready in kubectl, with the control-plane role only on the server's node.
   const table = await poll('both nodes Ready', async () => {
     const r = await server.kubectl(['get', 'nodes']);
-    const rows = r.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/));
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(/\s+/));
     return rows.length === 2 && rows.every((row) => row[1] === 'Ready') ? rows : undefined;
   });
   const serverRow = table.find((r) => r[0] !== agentName)!;
@@ -146,7 +169,12 @@ test('an agent joins with the node token; labels, taints, roles and pod CIDRs', 
   assert.match(unschedulable.message ?? '', /untolerated taint.*dedicated: gpu/);
 
   // With the toleration it lands on the agent, runs there and gets an IP from the agent's /24.
-  await apply(podYaml('gpu-job', '  nodeSelector:\n    disk: ssd\n  tolerations:\n  - key: dedicated\n    operator: Equal\n    value: gpu\n    effect: NoSchedule\n'));
+  await apply(
+    podYaml(
+      'gpu-job',
+      '  nodeSelector:\n    disk: ssd\n  tolerations:\n  - key: dedicated\n    operator: Equal\n    value: gpu\n    effect: NoSchedule\n',
+    ),
+  );
   const onAgent = await poll('gpu-job Running', async () => {
     const p = await getJson<IPod>(server, ['pod', 'gpu-job']);
     return p?.status?.phase === 'Running' && p.status.podIP ? p : undefined;

@@ -49,24 +49,40 @@ async function ensure(client: Client, plural: 'configmaps' | 'secrets', want: Ob
     }
   }
   if (JSON.stringify(have.data ?? {}) === JSON.stringify(want.data)) return;
-  await res.update({ ...want, metadata: { ...want.metadata, resourceVersion: have.metadata.resourceVersion } }, { signal });
+  await res.update(
+    { ...want, metadata: { ...want.metadata, resourceVersion: have.metadata.resourceVersion } },
+    { signal },
+  );
 }
 
-export async function publishJoinInfo(ctx: Pick<ComponentContext, 'client' | 'server' | 'caPem' | 'nodeToken' | 'kubeletToken'>, signal: AbortSignal): Promise<void> {
+export async function publishJoinInfo(
+  ctx: Pick<ComponentContext, 'client' | 'server' | 'caPem' | 'nodeToken' | 'kubeletToken'>,
+  signal: AbortSignal,
+): Promise<void> {
   const kubeconfig = clusterInfoKubeconfig(ctx.server, ctx.caPem);
-  await ensure(ctx.client, 'configmaps', {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { ...CLUSTER_INFO },
-    data: { kubeconfig, [JWS_DATA_KEY]: signDetached(kubeconfig, ctx.nodeToken) },
-  }, signal);
-  await ensure(ctx.client, 'secrets', {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { ...KUBELET_CLIENT_SECRET },
-    type: 'Opaque',
-    data: { token: Buffer.from(ctx.kubeletToken).toString('base64') },
-  }, signal);
+  await ensure(
+    ctx.client,
+    'configmaps',
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { ...CLUSTER_INFO },
+      data: { kubeconfig, [JWS_DATA_KEY]: signDetached(kubeconfig, ctx.nodeToken) },
+    },
+    signal,
+  );
+  await ensure(
+    ctx.client,
+    'secrets',
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { ...KUBELET_CLIENT_SECRET },
+      type: 'Opaque',
+      data: { token: Buffer.from(ctx.kubeletToken).toString('base64') },
+    },
+    signal,
+  );
 }
 
 export const joinComponent: Component = {
