@@ -113,12 +113,6 @@ function containerStatuses(
     else if (old) {
       status.restartCount = old.restartCount ?? 0;
       status.lastState = structuredClone(old.lastState ?? {});
-      // The API's instance ids stay until the runtime shows another (a node restart may have lost them).
-      if (!cur && old.containerID) {
-        status.containerID = old.containerID;
-        status.imageID = old.imageID ?? '';
-        status.image = old.image ?? status.image;
-      }
     }
     if (!cur && old) {
       status.ready = false;
