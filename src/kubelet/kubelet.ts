@@ -24,13 +24,39 @@ import type { IPodStatus } from 'kubernetes-models/v1/PodStatus';
 import type { ContainerRuntime } from '../runtime/runtime.ts';
 import { EventRecorder, isConflict, isNotFound, type Client } from '../client/index.ts';
 import { Deferred, createLogger, realClock, type Clock, type Logger } from '../machinery/index.ts';
-import { GenericPLEG, KubeRuntimeManager, KubeletPodSyncer, PodWorkers, ProbeManager, StatusManager, type PodStatusWriter } from './index.ts';
+import {
+  GenericPLEG,
+  KubeRuntimeManager,
+  KubeletPodSyncer,
+  PodWorkers,
+  ProbeManager,
+  StatusManager,
+  type PodStatusWriter,
+} from './index.ts';
 import { admitPod } from './admission/index.ts';
-import { ANNOTATION_CONFIG_MIRROR, ApiPodSource, FileSource, MirrorPodClient, PodConfig, isMirrorPod, isStaticPod, podFullName, type PodConfigUpdate } from './config/index.ts';
+import {
+  ANNOTATION_CONFIG_MIRROR,
+  ApiPodSource,
+  FileSource,
+  MirrorPodClient,
+  PodConfig,
+  isMirrorPod,
+  isStaticPod,
+  podFullName,
+  type PodConfigUpdate,
+} from './config/index.ts';
 import { ContainerLogManager } from './logs/index.ts';
 import { NodeAgent, defaultNodeIP, readMachineInfo, type NodeFacts, type NodeHealth } from './node/index.ts';
 import { KubeletServer, selfSignedServingCert, type ServingCert } from './server/index.ts';
-import { NodeContainerEnvironment, NodeVolumeManager, ObjectNotFoundError, PodDirs, type ConfigMap, type ObjectSource, type Secret } from './volumes/index.ts';
+import {
+  NodeContainerEnvironment,
+  NodeVolumeManager,
+  ObjectNotFoundError,
+  PodDirs,
+  type ConfigMap,
+  type ObjectSource,
+  type Secret,
+} from './volumes/index.ts';
 
 export interface KubeletConfig {
   client: Client;
@@ -122,7 +148,8 @@ export class Kubelet {
     // ---- the HTTPS server first: its port goes into the Node's daemonEndpoints
     const tls = c.tls ?? (await selfSignedServingCert(c.nodeName, [nodeIP]));
     const podConfig = this.podConfig;
-    let statusManager: StatusManager | undefined;
+    // Made further down; the server and the node's health check may be asked before that.
+    const late: { statusManager?: StatusManager; pleg?: GenericPLEG } = {};
     const server = new KubeletServer({
       runtime,
       token: c.kubeletToken,
@@ -133,14 +160,13 @@ export class Kubelet {
         getPod: (namespace, name) => {
           const pod = podConfig.pods().find((p) => p.metadata?.namespace === namespace && p.metadata?.name === name);
           if (!pod) return undefined;
-          return { ...pod, status: statusManager?.getPodStatus(pod.metadata?.uid ?? '') ?? pod.status };
+          return { ...pod, status: late.statusManager?.getPodStatus(pod.metadata?.uid ?? '') ?? pod.status };
         },
       },
     });
     const port = await server.listen();
 
     // ---- node: registration, status, lease
-    let pleg: GenericPLEG | undefined;
     const facts = async (): Promise<NodeFacts> => ({
       nodeName: c.nodeName,
       nodeIP,
@@ -157,12 +183,16 @@ export class Kubelet {
       try {
         for (const cond of await runtime.status()) {
           if (cond.status) continue;
-          errors.push(cond.type === 'RuntimeReady' ? 'container runtime is down' : `container runtime network not ready: NetworkReady=false reason:${cond.reason} message:${cond.message}`);
+          errors.push(
+            cond.type === 'RuntimeReady'
+              ? 'container runtime is down'
+              : `container runtime network not ready: NetworkReady=false reason:${cond.reason} message:${cond.message}`,
+          );
         }
       } catch (err) {
         errors.push(`container runtime status check may not have completed yet: ${(err as Error).message}`);
       }
-      const p = pleg?.healthy();
+      const p = late.pleg?.healthy();
       if (p && !p.ok) errors.push(`PLEG is not healthy: ${p.message}`);
       return { errors };
     };
@@ -171,7 +201,8 @@ export class Kubelet {
       clock,
       facts,
       health,
-      images: async () => (await runtime.listImages()).map((i) => ({ names: [...i.repoDigests, ...i.repoTags], sizeBytes: i.size })),
+      images: async () =>
+        (await runtime.listImages()).map((i) => ({ names: [...i.repoDigests, ...i.repoTags], sizeBytes: i.size })),
       onError: (what, err) => log.warn({ err }, what),
     });
     const nodeFacts = () => ({
@@ -187,7 +218,13 @@ export class Kubelet {
         } catch (err) {
           if (!isNotFound(err)) throw err;
           // No root-CA publisher runs yet: serve the cluster CA the kubelet was given.
-          if (name === 'kube-root-ca.crt' && c.caPem) return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data: { 'ca.crt': c.caPem } };
+          if (name === 'kube-root-ca.crt' && c.caPem)
+            return {
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              metadata: { name, namespace: ns },
+              data: { 'ca.crt': c.caPem },
+            };
           throw new ObjectNotFoundError('configmap', name);
         }
       },
@@ -210,7 +247,11 @@ export class Kubelet {
         try {
           const pod = await client.resource<IPod>('pods', namespace).get(name);
           // A static pod's status goes to its mirror pod, which carries the static pod's uid as its hash.
-          if (isMirrorPod(pod)) return { ...pod, metadata: { ...pod.metadata, uid: pod.metadata?.annotations?.[ANNOTATION_CONFIG_MIRROR] } };
+          if (isMirrorPod(pod))
+            return {
+              ...pod,
+              metadata: { ...pod.metadata, uid: pod.metadata?.annotations?.[ANNOTATION_CONFIG_MIRROR] },
+            };
           return pod;
         } catch (err) {
           if (isNotFound(err)) return undefined;
@@ -223,8 +264,11 @@ export class Kubelet {
         const pods = client.resource<IPod>('pods', namespace);
         for (let attempt = 0; ; attempt++) {
           const current = await pods.get(name);
-          const expected = isMirrorPod(current) ? current.metadata?.annotations?.[ANNOTATION_CONFIG_MIRROR] : current.metadata?.uid;
-          if (expected !== uid) throw new Error(`pod ${namespace}/${name} was replaced (uid ${current.metadata?.uid}, want ${uid})`);
+          const expected = isMirrorPod(current)
+            ? current.metadata?.annotations?.[ANNOTATION_CONFIG_MIRROR]
+            : current.metadata?.uid;
+          if (expected !== uid)
+            throw new Error(`pod ${namespace}/${name} was replaced (uid ${current.metadata?.uid}, want ${uid})`);
           try {
             return await pods.updateStatus({ ...current, status });
           } catch (err) {
@@ -233,12 +277,22 @@ export class Kubelet {
         }
       },
     };
-    const runtimeManager = new KubeRuntimeManager({ runtime, environment, recorder, clock, logRoot, nodeMemoryCapacity: (await readMachineInfo(rootDir)).memoryBytes });
-    pleg = new GenericPLEG({ runtime: runtimeManager, clock });
-    const probeManager = new ProbeManager({ runtime, recorder, clock, statusOf: (uid) => pleg!.getCachedStatus(uid) });
+    const runtimeManager = new KubeRuntimeManager({
+      runtime,
+      environment,
+      recorder,
+      clock,
+      logRoot,
+      nodeMemoryCapacity: (await readMachineInfo(rootDir)).memoryBytes,
+    });
+    const pleg = (late.pleg = new GenericPLEG({ runtime: runtimeManager, clock }));
+    const probeManager = new ProbeManager({ runtime, recorder, clock, statusOf: (uid) => pleg.getCachedStatus(uid) });
     runtimeManager.setProbeResults(probeManager);
-    statusManager = new StatusManager({ writer, clock, onError: (err, pod) => log.debug({ err, pod }, 'pod status write failed') });
-    const sm = statusManager;
+    const sm = (late.statusManager = new StatusManager({
+      writer,
+      clock,
+      onError: (err, pod) => log.debug({ err, pod }, 'pod status write failed'),
+    }));
     const syncer = new KubeletPodSyncer({
       runtimeManager,
       pleg,
@@ -251,7 +305,11 @@ export class Kubelet {
       clock,
       onPodTerminated: (pod) => this.#onPodTerminated(pod),
     });
-    const podWorkers = new PodWorkers({ syncer, clock, onError: (err, pod) => log.warn({ err, pod: pod.metadata?.name }, 'pod worker failed') });
+    const podWorkers = new PodWorkers({
+      syncer,
+      clock,
+      onError: (err, pod) => log.warn({ err, pod: pod.metadata?.name }, 'pod worker failed'),
+    });
     pleg.subscribe((e) => podWorkers.wake(e.podUid));
     probeManager.subscribe((uid) => podWorkers.wake(uid));
 
@@ -267,7 +325,13 @@ export class Kubelet {
     });
     const mirrors = new MirrorPodClient({ client, nodeName: c.nodeName, nodeUid: () => nodeAgent.node?.metadata?.uid });
 
-    const active = () => podConfig.pods().filter((p) => !this.#rejected.has(p.metadata?.uid ?? '') && podWorkers.couldHaveRunningContainers(p.metadata?.uid ?? ''));
+    const active = () =>
+      podConfig
+        .pods()
+        .filter(
+          (p) =>
+            !this.#rejected.has(p.metadata?.uid ?? '') && podWorkers.couldHaveRunningContainers(p.metadata?.uid ?? ''),
+        );
     const dispatch = (u: PodConfigUpdate) => {
       const pod = u.pod;
       const uid = pod.metadata?.uid ?? '';
@@ -275,12 +339,23 @@ export class Kubelet {
         case 'ADD': {
           const phase = pod.status?.phase;
           const node = nodeAgent.node;
-          if (node && phase !== 'Succeeded' && phase !== 'Failed' && !pod.metadata?.deletionTimestamp && podWorkers.state(uid) === undefined) {
+          if (
+            node &&
+            phase !== 'Succeeded' &&
+            phase !== 'Failed' &&
+            !pod.metadata?.deletionTimestamp &&
+            podWorkers.state(uid) === undefined
+          ) {
             const verdict = admitPod(pod, node, active());
             if (!verdict.admit) {
               this.#rejected.add(uid);
               recorder.event(pod, 'Warning', verdict.reason, verdict.message);
-              sm.setPodStatus(pod, { ...pod.status, phase: 'Failed', reason: verdict.reason, message: `Pod was rejected: ${verdict.message}` } as IPodStatus);
+              sm.setPodStatus(pod, {
+                ...pod.status,
+                phase: 'Failed',
+                reason: verdict.reason,
+                message: `Pod was rejected: ${verdict.message}`,
+              } as IPodStatus);
               return;
             }
           }
@@ -309,7 +384,14 @@ export class Kubelet {
           // The syncer tears a pod down completely (sandbox, volumes) only when it is being deleted.
           const deleted: IPod = pod.metadata?.deletionTimestamp
             ? pod
-            : { ...pod, metadata: { ...pod.metadata, deletionTimestamp: new Date(clock.now()).toISOString(), deletionGracePeriodSeconds: removalGrace(pod) } };
+            : {
+                ...pod,
+                metadata: {
+                  ...pod.metadata,
+                  deletionTimestamp: new Date(clock.now()).toISOString(),
+                  deletionGracePeriodSeconds: removalGrace(pod),
+                },
+              };
           this.#removed.add(uid);
           podWorkers.updatePod({ type: 'kill', pod: deleted, gracePeriodSeconds: removalGrace(pod) });
           return;
@@ -319,27 +401,41 @@ export class Kubelet {
     this.#deleteFromApi = async (pod: IPod) => {
       if (isStaticPod(pod)) return;
       try {
-        await client.resource<IPod>('pods', pod.metadata?.namespace).delete(pod.metadata?.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } });
+        await client
+          .resource<IPod>('pods', pod.metadata?.namespace)
+          .delete(pod.metadata?.name ?? '', { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid } });
       } catch (err) {
         if (!isNotFound(err)) log.warn({ err, pod: pod.metadata?.name }, 'final pod delete failed');
       }
     };
 
-    const logManager = new ContainerLogManager({ runtime, clock, onError: (err) => log.debug({ err }, 'log rotation') });
+    const logManager = new ContainerLogManager({
+      runtime,
+      clock,
+      onError: (err) => log.debug({ err }, 'log rotation'),
+    });
     const loops: Promise<unknown>[] = [];
     const keep = (name: string, p: Promise<unknown>) =>
-      loops.push(p.catch((err) => {
-        if (!signal.aborted) log.error({ err }, `${name} stopped`);
-      }));
+      loops.push(
+        p.catch((err) => {
+          if (!signal.aborted) log.error({ err }, `${name} stopped`);
+        }),
+      );
     try {
       keep('node agent', nodeAgent.run(signal));
-      await Promise.race([nodeAgent.registered, new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))]);
+      await Promise.race([
+        nodeAgent.registered,
+        new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
+      ]);
       this.#ready.resolve({ port });
       log.info({ node: c.nodeName, port, nodeIP }, 'kubelet running');
 
       keep('pleg', pleg.run(signal));
       // Registration reported NotReady (PLEG had not relisted yet); report Ready as soon as it has.
-      keep('first node status', clock.sleep(1500, signal).then(() => nodeAgent.syncStatus()));
+      keep(
+        'first node status',
+        clock.sleep(1500, signal).then(() => nodeAgent.syncStatus()),
+      );
       keep('status manager', sm.run(signal));
       keep('pod workers', podWorkers.run(signal));
       keep('volume manager', volumeManager.run(signal));
@@ -347,8 +443,14 @@ export class Kubelet {
       podConfig.subscribe(dispatch);
       keep('api source', apiSource.run(signal));
       keep('file source', fileSource.run(signal));
-      await Promise.race([Promise.all([apiSource.synced, fileSource.scan()]), new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
-      keep('housekeeping', this.#housekeeping(signal, { podWorkers, syncer, sm, dirs, logRoot, volumeManager, mirrors, apiSource }));
+      await Promise.race([
+        Promise.all([apiSource.synced, fileSource.scan()]),
+        new Promise((r) => signal.addEventListener('abort', r, { once: true })),
+      ]);
+      keep(
+        'housekeeping',
+        this.#housekeeping(signal, { podWorkers, syncer, sm, dirs, logRoot, volumeManager, mirrors, apiSource }),
+      );
       await new Promise((r) => (signal.aborted ? r(undefined) : signal.addEventListener('abort', r, { once: true })));
     } finally {
       if (!this.#ready.settled) this.#ready.reject(new Error('kubelet stopped before it was ready'));
@@ -358,7 +460,10 @@ export class Kubelet {
       const giveUp = new AbortController();
       const stopped = await Promise.race([
         Promise.allSettled(loops).then(() => true),
-        realClock.sleep(15_000, giveUp.signal).then(() => false, () => false),
+        realClock.sleep(15_000, giveUp.signal).then(
+          () => false,
+          () => false,
+        ),
       ]);
       giveUp.abort();
       if (!stopped) log.warn('kubelet loops did not stop within 15 s; exiting anyway');
@@ -406,7 +511,10 @@ export class Kubelet {
       const state = podWorkers.state(uid);
       if (pod.metadata?.deletionTimestamp && !isStaticPod(pod) && state === 'finished') await this.#deleteFromApi(pod);
     }
-    const known = new Set<string>([...this.podConfig.pods().map((p) => p.metadata?.uid ?? ''), ...podWorkers.knownPods()]);
+    const known = new Set<string>([
+      ...this.podConfig.pods().map((p) => p.metadata?.uid ?? ''),
+      ...podWorkers.knownPods(),
+    ]);
     await syncer.cleanupOrphanedPods(known);
 
     // Pod and log directories of pods nobody knows any more (deleted while the kubelet was down, or done).

@@ -31,8 +31,19 @@ test('the node registers Ready with its role, version and addresses', async () =
     if (/\sReady\s/.test(out)) break;
     await new Promise((r) => setTimeout(r, 300));
   }
-  assert.match(out, new RegExp(`^${node}\\s+Ready\\s+control-plane\\s+\\S+\\s+v1\\.32\\.0-kubeling\\s+\\S+\\s+<none>\\s+`, 'm'));
-  const lease = await server.kubectl(['get', 'lease', node, '-n', 'kube-node-lease', '-o', 'jsonpath={.spec.holderIdentity}']);
+  assert.match(
+    out,
+    new RegExp(`^${node}\\s+Ready\\s+control-plane\\s+\\S+\\s+v1\\.32\\.0-kubeling\\s+\\S+\\s+<none>\\s+`, 'm'),
+  );
+  const lease = await server.kubectl([
+    'get',
+    'lease',
+    node,
+    '-n',
+    'kube-node-lease',
+    '-o',
+    'jsonpath={.spec.holderIdentity}',
+  ]);
   assert.equal(lease.stdout, node);
 });
 
@@ -56,20 +67,31 @@ spec:
   restartPolicy: Never
 `,
   );
-  const pod = await waitForPod(server, 'two', (p) => (p.status?.containerStatuses ?? []).length === 2 && !!p.status?.podIP, 'two container statuses and a pod IP');
+  const pod = await waitForPod(
+    server,
+    'two',
+    (p) => (p.status?.containerStatuses ?? []).length === 2 && !!p.status?.podIP,
+    'two container statuses and a pod IP',
+  );
   assert.match(pod.status!.podIP!, /^10\.42\.0\.\d+$/);
   await waitForPod(server, 'two', (p) => p.status?.phase === 'Succeeded', 'Succeeded');
   assert.equal((await server.kubectl(['logs', 'two', '-c', 'a'])).stdout, 'hello from a\n');
   const all = await server.kubectl(['logs', 'two', '--all-containers', '--prefix']);
   assert.equal(all.stdout, '[pod/two/a] hello from a\n[pod/two/b] hello from b\n');
-  assert.match((await server.kubectl(['logs', 'two', '-c', 'b', '--timestamps'])).stdout, /^\d{4}-\d\d-\d\dT[\d:.]+Z hello from b\n$/);
+  assert.match(
+    (await server.kubectl(['logs', 'two', '-c', 'b', '--timestamps'])).stdout,
+    /^\d{4}-\d\d-\d\dT[\d:.]+Z hello from b\n$/,
+  );
   const prev = await server.kubectl(['logs', 'two', '-c', 'a', '--previous']);
   assert.equal(prev.code, 1);
   assert.match(prev.stderr, /previous terminated container "a" in pod "two" not found/);
   assert.equal((await server.kubectl(['delete', 'pod', 'two'])).code, 0);
   await waitForGone(server, 'two');
 
-  await apply(server, `apiVersion: v1\nkind: Pod\nmetadata:\n  name: sleeper\nspec:\n  nodeName: ${node}\n  containers:\n  - name: main\n    image: busybox:1.35\n`);
+  await apply(
+    server,
+    `apiVersion: v1\nkind: Pod\nmetadata:\n  name: sleeper\nspec:\n  nodeName: ${node}\n  containers:\n  - name: main\n    image: busybox:1.35\n`,
+  );
   await waitForPod(server, 'sleeper', running, 'Running');
   const ok = await server.kubectl(['exec', 'sleeper', '--', 'sh', '-c', 'echo out']);
   assert.deepEqual([ok.code, ok.stdout], [0, 'out\n']);
@@ -109,25 +131,41 @@ spec:
   // Housekeeping removes the pod's directory on the node.
   const podDir = path.join(server.dataDir, 'kubelet', 'pods', uid);
   const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline && (await fs.stat(podDir).catch(() => undefined))) await new Promise((r) => setTimeout(r, 200));
+  while (Date.now() < deadline && (await fs.stat(podDir).catch(() => undefined)))
+    await new Promise((r) => setTimeout(r, 200));
   await assert.rejects(fs.stat(podDir));
 });
 
 test('node admission rejects a pod bound to a node it does not fit', async () => {
-  await apply(server, `apiVersion: v1\nkind: Pod\nmetadata:\n  name: misfit\nspec:\n  nodeName: ${node}\n  nodeSelector:\n    disktype: ssd\n  containers:\n  - name: c\n    image: busybox:1.35\n`);
+  await apply(
+    server,
+    `apiVersion: v1\nkind: Pod\nmetadata:\n  name: misfit\nspec:\n  nodeName: ${node}\n  nodeSelector:\n    disktype: ssd\n  containers:\n  - name: c\n    image: busybox:1.35\n`,
+  );
   const pod = await waitForPod(server, 'misfit', (p) => p.status?.phase === 'Failed', 'Failed');
   assert.equal(pod.status?.reason, 'NodeAffinity');
-  assert.equal(pod.status?.message, "Pod was rejected: Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector");
-  await apply(server, `apiVersion: v1\nkind: Pod\nmetadata:\n  name: greedy\nspec:\n  nodeName: ${node}\n  containers:\n  - name: c\n    image: busybox:1.35\n    resources:\n      requests:\n        cpu: "1000"\n`);
+  assert.equal(
+    pod.status?.message,
+    "Pod was rejected: Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector",
+  );
+  await apply(
+    server,
+    `apiVersion: v1\nkind: Pod\nmetadata:\n  name: greedy\nspec:\n  nodeName: ${node}\n  containers:\n  - name: c\n    image: busybox:1.35\n    resources:\n      requests:\n        cpu: "1000"\n`,
+  );
   const greedy = await waitForPod(server, 'greedy', (p) => p.status?.phase === 'Failed', 'Failed');
   assert.equal(greedy.status?.reason, 'OutOfcpu');
-  assert.match(greedy.status?.message ?? '', /^Pod was rejected: Node didn't have enough resource: cpu, requested: 1000000, used: 0, capacity: \d+$/);
+  assert.match(
+    greedy.status?.message ?? '',
+    /^Pod was rejected: Node didn't have enough resource: cpu, requested: 1000000, used: 0, capacity: \d+$/,
+  );
   await server.kubectl(['delete', 'pod', 'misfit', 'greedy']);
 });
 
 test('a static pod runs from the manifest dir with its mirror pod; the mirror comes back when deleted', async () => {
   const manifest = path.join(server.dataDir, 'manifests', 'static-web.yaml');
-  await fs.writeFile(manifest, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: static-web\n  labels:\n    app: web\nspec:\n  containers:\n  - name: web\n    image: busybox:1.35\n');
+  await fs.writeFile(
+    manifest,
+    'apiVersion: v1\nkind: Pod\nmetadata:\n  name: static-web\n  labels:\n    app: web\nspec:\n  containers:\n  - name: web\n    image: busybox:1.35\n',
+  );
   const mirrorName = `static-web-${node}`;
   const mirror = await waitForPod(server, mirrorName, running, 'mirror pod Running');
   const ann = mirror.metadata!.annotations!;
@@ -139,7 +177,12 @@ test('a static pod runs from the manifest dir with its mirror pod; the mirror co
   const firstUid = mirror.metadata!.uid;
 
   assert.equal((await server.kubectl(['delete', 'pod', mirrorName])).code, 0);
-  const again = await waitForPod(server, mirrorName, (p) => p.metadata?.uid !== firstUid && running(p), 'a new mirror pod, Running');
+  const again = await waitForPod(
+    server,
+    mirrorName,
+    (p) => p.metadata?.uid !== firstUid && running(p),
+    'a new mirror pod, Running',
+  );
   // The static pod kept running: same container, no restart.
   assert.equal(again.status?.containerStatuses?.[0]?.restartCount, 0);
   assert.equal(again.status?.containerStatuses?.[0]?.containerID, mirror.status?.containerStatuses?.[0]?.containerID);

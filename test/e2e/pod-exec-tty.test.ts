@@ -9,7 +9,15 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { KUBECTL, startServer, type ServerHandle } from './helpers/server.ts';
-import { apply, deleteAllPods, deleteAndCheckClean, importBusybox, realContainersUnavailable, running, waitForPod } from './pod-helpers.ts';
+import {
+  apply,
+  deleteAllPods,
+  deleteAndCheckClean,
+  importBusybox,
+  realContainersUnavailable,
+  running,
+  waitForPod,
+} from './pod-helpers.ts';
 
 function tmuxMissing(): string | undefined {
   try {
@@ -37,7 +45,10 @@ test('kubectl exec -it from a terminal (tmux): an interactive shell and its exit
     await fs.rm(work, { recursive: true, force: true });
   });
   await importBusybox(server);
-  await apply(server, `apiVersion: v1\nkind: Pod\nmetadata:\n  name: tty\nspec:\n  containers:\n  - name: sh\n    image: busybox:1.35\n    command: ["sleep", "3600"]\n`);
+  await apply(
+    server,
+    `apiVersion: v1\nkind: Pod\nmetadata:\n  name: tty\nspec:\n  containers:\n  - name: sh\n    image: busybox:1.35\n    command: ["sleep", "3600"]\n`,
+  );
   await waitForPod(server, 'tty', running, 'Running');
 
   const exitFile = path.join(work, 'exit');

@@ -21,7 +21,13 @@ export async function getPod(server: ServerHandle, name: string, namespace = 'de
 }
 
 /** Polls the pod until `pred` holds; fails with the last pod seen (and the server's log tail) on timeout. */
-export async function waitForPod(server: ServerHandle, name: string, pred: (p: IPod) => boolean, what: string, timeoutMs = 60_000): Promise<IPod> {
+export async function waitForPod(
+  server: ServerHandle,
+  name: string,
+  pred: (p: IPod) => boolean,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<IPod> {
   const deadline = Date.now() + timeoutMs;
   let last: IPod | undefined;
   while (Date.now() < deadline) {
@@ -29,7 +35,9 @@ export async function waitForPod(server: ServerHandle, name: string, pred: (p: I
     if (last && pred(last)) return last;
     await new Promise((r) => setTimeout(r, 300));
   }
-  assert.fail(`pod ${name}: timed out waiting for ${what}; last seen:\n${JSON.stringify(last?.status, null, 1)}\nserver log tail:\n${server.stderr().slice(-3000)}`);
+  assert.fail(
+    `pod ${name}: timed out waiting for ${what}; last seen:\n${JSON.stringify(last?.status, null, 1)}\nserver log tail:\n${server.stderr().slice(-3000)}`,
+  );
 }
 
 export async function waitForGone(server: ServerHandle, name: string, timeoutMs = 60_000): Promise<void> {
@@ -41,7 +49,8 @@ export async function waitForGone(server: ServerHandle, name: string, timeoutMs 
   assert.fail(`pod ${name} still exists after ${timeoutMs} ms`);
 }
 
-export const running = (p: IPod) => p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.state?.running);
+export const running = (p: IPod) =>
+  p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.state?.running);
 export const ready = (p: IPod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 export async function nodeName(server: ServerHandle): Promise<string> {
@@ -68,7 +77,24 @@ export function podLeftovers(uid: string): string[] {
     }
   }
   try {
-    const out = execFileSync('find', ['/sys/fs/cgroup', '-maxdepth', '5', '-type', 'd', '-name', `*${uid.replaceAll('-', '_')}*`, '-o', '-type', 'd', '-name', `*${uid}*`], { encoding: 'utf8' });
+    const out = execFileSync(
+      'find',
+      [
+        '/sys/fs/cgroup',
+        '-maxdepth',
+        '5',
+        '-type',
+        'd',
+        '-name',
+        `*${uid.replaceAll('-', '_')}*`,
+        '-o',
+        '-type',
+        'd',
+        '-name',
+        `*${uid}*`,
+      ],
+      { encoding: 'utf8' },
+    );
     for (const d of out.split('\n').filter(Boolean)) left.push(`cgroup ${d}`);
   } catch {
     // find exits non-zero on unreadable entries; what it printed is still checked above
@@ -86,7 +112,8 @@ export function realContainersUnavailable(): string | undefined {
       return `needs ${bin} in PATH`;
     }
   }
-  if (!fs.existsSync(new URL('../../src/runtime/oci/index.ts', import.meta.url))) return 'the oci runtime is not in this tree';
+  if (!fs.existsSync(new URL('../../src/runtime/oci/index.ts', import.meta.url)))
+    return 'the oci runtime is not in this tree';
   return undefined;
 }
 
@@ -114,7 +141,9 @@ export function podSandboxes(dataDir: string, uid: string): { id: string; netns:
     let vethIndex: number | undefined;
     if (netns) {
       try {
-        const eth0 = execFileSync('ip', ['netns', 'exec', netns, 'ip', '-o', 'link', 'show', 'eth0'], { encoding: 'utf8' });
+        const eth0 = execFileSync('ip', ['netns', 'exec', netns, 'ip', '-o', 'link', 'show', 'eth0'], {
+          encoding: 'utf8',
+        });
         const m = /eth0@if(\d+)/.exec(eth0);
         if (m) vethIndex = Number(m[1]);
       } catch {
@@ -133,7 +162,8 @@ function sandboxLeftovers(dataDir: string, sandboxes: { id: string; netns: strin
   const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
   for (const sb of sandboxes) {
     if (sb.netns && netns.includes(sb.netns)) left.push(`netns ${sb.netns}`);
-    if (sb.vethIndex !== undefined && new RegExp(`^${sb.vethIndex}: veth`, 'm').test(links)) left.push(`veth ifindex ${sb.vethIndex}`);
+    if (sb.vethIndex !== undefined && new RegExp(`^${sb.vethIndex}: veth`, 'm').test(links))
+      left.push(`veth ifindex ${sb.vethIndex}`);
     if (fs.existsSync(`${dataDir}/runtime/sandboxes/${sb.id}`)) left.push(`sandbox dir ${sb.id}`);
   }
   return left;
@@ -165,7 +195,9 @@ export async function deleteAllPods(server: ServerHandle): Promise<void> {
   await server.kubectl(['delete', 'pods', '--all', '--grace-period=1', '--wait=false']);
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const left = fs.existsSync(`${server.dataDir}/runtime/sandboxes`) ? fs.readdirSync(`${server.dataDir}/runtime/sandboxes`) : [];
+    const left = fs.existsSync(`${server.dataDir}/runtime/sandboxes`)
+      ? fs.readdirSync(`${server.dataDir}/runtime/sandboxes`)
+      : [];
     const pods = (await server.kubectl(['get', 'pods', '-o', 'name'])).stdout.trim();
     if (left.length === 0 && pods === '') return;
     await new Promise((res) => setTimeout(res, 500));

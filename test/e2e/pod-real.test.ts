@@ -46,10 +46,13 @@ test.after(async () => {
 
 const skip = { skip: why };
 
-test('two-containers: httpd serves what the other container wrote into the shared volume, over localhost', skip, async () => {
-  await apply(
-    server,
-    `apiVersion: v1
+test(
+  'two-containers: httpd serves what the other container wrote into the shared volume, over localhost',
+  skip,
+  async () => {
+    await apply(
+      server,
+      `apiVersion: v1
 kind: Pod
 metadata:
   name: two-containers
@@ -79,31 +82,46 @@ spec:
     - name: shared-data
       mountPath: /pod-data
 `,
-  );
-  const pod = await waitForPod(server, 'two-containers', running, 'both containers Running');
-  assert.match(pod.status!.podIP!, /^10\.42\.0\.\d+$/);
-  const deadline = Date.now() + 30_000;
-  let logs = '';
-  while (Date.now() < deadline && !logs.includes('Hello from the writer container')) {
-    logs = (await server.kubectl(['logs', 'two-containers', '-c', 'writer'])).stdout;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  assert.match(logs, /^Hello from the writer container$/m);
-  const viaWeb = await server.kubectl(['exec', 'two-containers', '-c', 'web', '--', 'wget', '-q', '-O', '-', 'http://127.0.0.1:8080/index.html']);
-  assert.equal(viaWeb.stdout, 'Hello from the writer container\n');
-  const hosts = await server.kubectl(['exec', 'two-containers', '-c', 'writer', '--', 'cat', '/etc/hosts']);
-  assert.match(hosts.stdout, /^# Kubernetes-managed hosts file\.\n/);
-  assert.match(hosts.stdout, new RegExp(`\\n${pod.status!.podIP!.replaceAll('.', '\\.')}\\ttwo-containers\\n`));
-  assert.match(hosts.stdout, /# Entries added by HostAliases\.\n1\.1\.1\.1\tfoo\.remote\tbar\.remote\n$/);
-  assert.equal((await server.kubectl(['exec', 'two-containers', '-c', 'web', '--', 'cat', '/usr/share/message'])).stdout, 'hello\n');
-  // shareProcessNamespace: each container sees the other's processes (and the pause process as PID 1).
-  const ps = await server.kubectl(['exec', 'two-containers', '-c', 'writer', '--', 'ps', '-o', 'pid,args']);
-  assert.match(ps.stdout, /httpd -f -p 8080/);
-  assert.match(ps.stdout, /^\s*1\s+\S*(pause|catatonit)/m);
-  const hostname = await server.kubectl(['exec', 'two-containers', '-c', 'web', '--', 'hostname']);
-  assert.equal(hostname.stdout, 'two-containers\n');
-  await deleteAndCheckClean(server, 'two-containers');
-});
+    );
+    const pod = await waitForPod(server, 'two-containers', running, 'both containers Running');
+    assert.match(pod.status!.podIP!, /^10\.42\.0\.\d+$/);
+    const deadline = Date.now() + 30_000;
+    let logs = '';
+    while (Date.now() < deadline && !logs.includes('Hello from the writer container')) {
+      logs = (await server.kubectl(['logs', 'two-containers', '-c', 'writer'])).stdout;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    assert.match(logs, /^Hello from the writer container$/m);
+    const viaWeb = await server.kubectl([
+      'exec',
+      'two-containers',
+      '-c',
+      'web',
+      '--',
+      'wget',
+      '-q',
+      '-O',
+      '-',
+      'http://127.0.0.1:8080/index.html',
+    ]);
+    assert.equal(viaWeb.stdout, 'Hello from the writer container\n');
+    const hosts = await server.kubectl(['exec', 'two-containers', '-c', 'writer', '--', 'cat', '/etc/hosts']);
+    assert.match(hosts.stdout, /^# Kubernetes-managed hosts file\.\n/);
+    assert.match(hosts.stdout, new RegExp(`\\n${pod.status!.podIP!.replaceAll('.', '\\.')}\\ttwo-containers\\n`));
+    assert.match(hosts.stdout, /# Entries added by HostAliases\.\n1\.1\.1\.1\tfoo\.remote\tbar\.remote\n$/);
+    assert.equal(
+      (await server.kubectl(['exec', 'two-containers', '-c', 'web', '--', 'cat', '/usr/share/message'])).stdout,
+      'hello\n',
+    );
+    // shareProcessNamespace: each container sees the other's processes (and the pause process as PID 1).
+    const ps = await server.kubectl(['exec', 'two-containers', '-c', 'writer', '--', 'ps', '-o', 'pid,args']);
+    assert.match(ps.stdout, /httpd -f -p 8080/);
+    assert.match(ps.stdout, /^\s*1\s+\S*(pause|catatonit)/m);
+    const hostname = await server.kubectl(['exec', 'two-containers', '-c', 'web', '--', 'hostname']);
+    assert.equal(hostname.stdout, 'two-containers\n');
+    await deleteAndCheckClean(server, 'two-containers');
+  },
+);
 
 test('configMap, secret, downwardAPI and projected volumes and env reach a real container', skip, async () => {
   await apply(
@@ -191,13 +209,24 @@ spec:
   );
   const pod = await waitForPod(server, 'config-env', running, 'Running');
   const sh = async (script: string) => (await server.kubectl(['exec', 'config-env', '--', 'sh', '-c', script])).stdout;
-  assert.equal(await sh('echo "$POD_NAME|$POD_IP|$MEM_MI|$PASSWORD|$GREETING|$CFG_LEVEL"'), `config-env|${pod.status!.podIP}|64|s3cr3t|hello config-env $(POD_NAME)|debug\n`);
+  assert.equal(
+    await sh('echo "$POD_NAME|$POD_IP|$MEM_MI|$PASSWORD|$GREETING|$CFG_LEVEL"'),
+    `config-env|${pod.status!.podIP}|64|s3cr3t|hello config-env $(POD_NAME)|debug\n`,
+  );
   assert.equal(await sh('cat /etc/app/app.conf'), 'answer=42\n');
   assert.equal(await sh('cat /etc/secret/password; stat -L -c %a /etc/secret/password'), 's3cr3t400\n');
   assert.equal(await sh('cat /etc/podinfo/labels'), 'app="config"');
-  assert.match(await sh('cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; ls /var/run/secrets/kubernetes.io/serviceaccount'), /^default(ca\.crt\nnamespace\ntoken\n)$/);
+  assert.match(
+    await sh(
+      'cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; ls /var/run/secrets/kubernetes.io/serviceaccount',
+    ),
+    /^default(ca\.crt\nnamespace\ntoken\n)$/,
+  );
   // Read-only volumes stay read-only inside the container.
-  assert.match((await server.kubectl(['exec', 'config-env', '--', 'sh', '-c', 'touch /etc/app/x'])).stderr, /Read-only file system/);
+  assert.match(
+    (await server.kubectl(['exec', 'config-env', '--', 'sh', '-c', 'touch /etc/app/x'])).stderr,
+    /Read-only file system/,
+  );
   // A label change reaches the downwardAPI file (the volume refresh).
   assert.equal((await server.kubectl(['label', 'pod', 'config-env', 'tier=web'])).code, 0);
   const deadline = Date.now() + 30_000;
@@ -243,7 +272,10 @@ spec:
   assert.equal(pod.status?.initContainerStatuses?.[0]?.state?.terminated?.reason, 'Completed');
   const init = pod.status!.initContainerStatuses![0]!.state!.terminated!;
   const main = pod.status!.containerStatuses![0]!.state!.running!;
-  assert.ok(Date.parse(main.startedAt!) >= Date.parse(init.finishedAt!), 'the app starts after the init container finished');
+  assert.ok(
+    Date.parse(main.startedAt!) >= Date.parse(init.finishedAt!),
+    'the app starts after the init container finished',
+  );
   assert.equal((await server.kubectl(['logs', 'javaweb-2', '-c', 'tomcat'])).stdout, 'sample.war\n');
   await deleteAndCheckClean(server, 'javaweb-2', ['--grace-period=1']);
 });
@@ -283,16 +315,44 @@ spec:
       failureThreshold: 1
 `,
   );
-  const first = await waitForPod(server, 'liveness-exec', (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, 'a restart', 90_000);
-  assert.equal(first.status?.containerStatuses?.[0]?.lastState?.terminated?.exitCode, 137, 'killed (SIGKILL after a 1 s grace period)');
+  const first = await waitForPod(
+    server,
+    'liveness-exec',
+    (p) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1,
+    'a restart',
+    90_000,
+  );
+  assert.equal(
+    first.status?.containerStatuses?.[0]?.lastState?.terminated?.exitCode,
+    137,
+    'killed (SIGKILL after a 1 s grace period)',
+  );
   const events = await podEvents(server, 'liveness-exec');
-  assert.ok(events.some((e) => /^Unhealthy: Liveness probe failed: cat: can't open '\/tmp\/healthy': No such file or directory/.test(e)), events.join('\n'));
+  assert.ok(
+    events.some((e) =>
+      /^Unhealthy: Liveness probe failed: cat: can't open '\/tmp\/healthy': No such file or directory/.test(e),
+    ),
+    events.join('\n'),
+  );
   assert.ok(events.includes('Killing: Container liveness failed liveness probe, will be restarted'), events.join('\n'));
-  const pod = await waitForPod(server, 'liveness-exec', (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff', 'CrashLoopBackOff', 120_000);
+  const pod = await waitForPod(
+    server,
+    'liveness-exec',
+    (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff',
+    'CrashLoopBackOff',
+    120_000,
+  );
   assert.equal(pod.status?.containerStatuses?.[0]?.lastState?.terminated?.exitCode, 1);
   assert.match((await server.kubectl(['logs', 'liveness-exec', '--previous'])).stdout, /^exiting \d+\n$/);
-  assert.match((await server.kubectl(['get', 'pod', 'liveness-exec'])).stdout, /liveness-exec\s+0\/1\s+CrashLoopBackOff\s+\d+ \(\S+ ago\)/);
-  assert.ok((await podEvents(server, 'liveness-exec')).some((e) => e.startsWith('BackOff: Back-off restarting failed container liveness in pod liveness-exec')));
+  assert.match(
+    (await server.kubectl(['get', 'pod', 'liveness-exec'])).stdout,
+    /liveness-exec\s+0\/1\s+CrashLoopBackOff\s+\d+ \(\S+ ago\)/,
+  );
+  assert.ok(
+    (await podEvents(server, 'liveness-exec')).some((e) =>
+      e.startsWith('BackOff: Back-off restarting failed container liveness in pod liveness-exec'),
+    ),
+  );
   await deleteAndCheckClean(server, 'liveness-exec');
 });
 
@@ -378,7 +438,12 @@ spec:
     command: ["sleep", "3600"]
 `,
   );
-  const pod = await waitForPod(server, 'sidecar', (p) => running(p) && !!p.status?.initContainerStatuses?.[0]?.state?.running, 'app and sidecar running');
+  const pod = await waitForPod(
+    server,
+    'sidecar',
+    (p) => running(p) && !!p.status?.initContainerStatuses?.[0]?.state?.running,
+    'app and sidecar running',
+  );
   assert.equal(pod.status?.initContainerStatuses?.[0]?.started, true);
   const side = Date.parse(pod.status!.initContainerStatuses![0]!.state!.running!.startedAt!);
   const app = Date.parse(pod.status!.containerStatuses![0]!.state!.running!.startedAt!);
@@ -400,14 +465,20 @@ spec:
     command: ["sh", "-c", "echo run; exit ${code}"]
 ---
 `;
-  await apply(server, pod('never-ok', 'Never', 0) + pod('never-fail', 'Never', 2) + pod('onfailure-ok', 'OnFailure', 0));
+  await apply(
+    server,
+    pod('never-ok', 'Never', 0) + pod('never-fail', 'Never', 2) + pod('onfailure-ok', 'OnFailure', 0),
+  );
   const ok = await waitForPod(server, 'never-ok', (p) => p.status?.phase === 'Succeeded', 'Succeeded');
   assert.equal(ok.status?.containerStatuses?.[0]?.state?.terminated?.reason, 'Completed');
   const bad = await waitForPod(server, 'never-fail', (p) => p.status?.phase === 'Failed', 'Failed');
   assert.equal(bad.status?.containerStatuses?.[0]?.state?.terminated?.exitCode, 2);
   assert.equal(bad.status?.containerStatuses?.[0]?.state?.terminated?.reason, 'Error');
   await waitForPod(server, 'onfailure-ok', (p) => p.status?.phase === 'Succeeded', 'Succeeded');
-  assert.match((await server.kubectl(['get', 'pods', 'never-ok', 'never-fail'])).stdout, /never-ok\s+0\/1\s+Completed[\s\S]*never-fail\s+0\/1\s+Error/);
+  assert.match(
+    (await server.kubectl(['get', 'pods', 'never-ok', 'never-fail'])).stdout,
+    /never-ok\s+0\/1\s+Completed[\s\S]*never-fail\s+0\/1\s+Error/,
+  );
   for (const n of ['never-ok', 'never-fail', 'onfailure-ok']) await deleteAndCheckClean(server, n);
 });
 
@@ -429,7 +500,12 @@ spec:
     command: ["sh", "-c", "echo other; sleep 3600"]
 `,
   );
-  await waitForPod(server, 'counter', (p) => !!p.status?.containerStatuses?.every((c) => c.state?.running || c.state?.terminated), 'started');
+  await waitForPod(
+    server,
+    'counter',
+    (p) => !!p.status?.containerStatuses?.every((c) => c.state?.running || c.state?.terminated),
+    'started',
+  );
   const follow = server.spawnKubectl(['logs', '-f', 'counter', '-c', 'count']);
   let followed = '';
   follow.stdout!.on('data', (d: Buffer) => (followed += d.toString()));
@@ -437,16 +513,24 @@ spec:
   assert.equal(code, 0, 'kubectl logs -f ends when the container exits');
   assert.equal(followed, 'line 1\nline 2\nline 3\nline 4\nline 5\n');
   assert.equal((await server.kubectl(['logs', 'counter', '-c', 'count', '--tail', '2'])).stdout, 'line 4\nline 5\n');
-  assert.match((await server.kubectl(['logs', 'counter', '-c', 'count', '--tail', '1', '--timestamps'])).stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z line 5\n$/);
+  assert.match(
+    (await server.kubectl(['logs', 'counter', '-c', 'count', '--tail', '1', '--timestamps'])).stdout,
+    /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z line 5\n$/,
+  );
   const all = await server.kubectl(['logs', 'counter', '--all-containers']);
   assert.equal(all.stdout, 'line 1\nline 2\nline 3\nline 4\nline 5\nother\n');
   await deleteAndCheckClean(server, 'counter', ['--grace-period=1']);
 });
 
 test('kubectl exec: piped stdin, exit code 3, unknown container', skip, async () => {
-  await apply(server, `apiVersion: v1\nkind: Pod\nmetadata:\n  name: shell\nspec:\n  containers:\n  - name: sh\n    image: busybox:1.35\n    command: ["sleep", "3600"]\n`);
+  await apply(
+    server,
+    `apiVersion: v1\nkind: Pod\nmetadata:\n  name: shell\nspec:\n  containers:\n  - name: sh\n    image: busybox:1.35\n    command: ["sleep", "3600"]\n`,
+  );
   await waitForPod(server, 'shell', running, 'Running');
-  const piped = await server.kubectl(['exec', '-i', 'shell', '--', 'sh', '-c', 'cat; echo done'], { input: 'input-data\n' });
+  const piped = await server.kubectl(['exec', '-i', 'shell', '--', 'sh', '-c', 'cat; echo done'], {
+    input: 'input-data\n',
+  });
   assert.deepEqual([piped.code, piped.stdout], [0, 'input-data\ndone\n']);
   const three = await server.kubectl(['exec', 'shell', '--', 'sh', '-c', 'echo to-stderr >&2; exit 3']);
   assert.equal(three.code, 3);
@@ -457,7 +541,21 @@ test('kubectl exec: piped stdin, exit code 3, unknown container', skip, async ()
 });
 
 test('kubectl run -i --rm attaches to the container (stdin in, output out) and deletes the pod', skip, async () => {
-  const r = await server.kubectl(['run', '-i', '--rm', '--restart=Never', '--image=busybox:1.35', 'attached', '--', 'sh', '-c', 'read x; echo got $x'], { input: 'abc\n' });
+  const r = await server.kubectl(
+    [
+      'run',
+      '-i',
+      '--rm',
+      '--restart=Never',
+      '--image=busybox:1.35',
+      'attached',
+      '--',
+      'sh',
+      '-c',
+      'read x; echo got $x',
+    ],
+    { input: 'abc\n' },
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'got abc\npod "attached" deleted\n');
   assert.equal(await getPod(server, 'attached'), undefined);
@@ -488,13 +586,20 @@ spec:
   await waitForPod(server, 'stubborn', running, 'Running');
   const started = Date.now();
   await deleteAndCheckClean(server, 'stubborn');
-  assert.equal(await fs.readFile(path.join(hostDir, 'stubborn'), 'utf8'), 'ignored-term\n', 'SIGTERM was delivered and ignored');
+  assert.equal(
+    await fs.readFile(path.join(hostDir, 'stubborn'), 'utf8'),
+    'ignored-term\n',
+    'SIGTERM was delivered and ignored',
+  );
   assert.ok(Date.now() - started >= 2000, 'the kubelet waited for the grace period before SIGKILL');
 });
 
 test('a static pod on real containers with its mirror pod', skip, async () => {
   const file = path.join(server.dataDir, 'manifests', 'static-web.yaml');
-  await fs.writeFile(file, `apiVersion: v1\nkind: Pod\nmetadata:\n  name: static-web\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n  - name: web\n    image: busybox:1.35\n    command: ["httpd", "-f", "-p", "8081"]\n`);
+  await fs.writeFile(
+    file,
+    `apiVersion: v1\nkind: Pod\nmetadata:\n  name: static-web\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n  - name: web\n    image: busybox:1.35\n    command: ["httpd", "-f", "-p", "8081"]\n`,
+  );
   const name = `static-web-${node}`;
   const mirror = await waitForPod(server, name, running, 'mirror Running');
   const uid = mirror.metadata!.annotations!['kubernetes.io/config.hash']!;

@@ -8,7 +8,16 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, type ServerHandle } from './helpers/server.ts';
-import { apply, deleteAllPods, deleteAndCheckClean, getPod, importBusybox, realContainersUnavailable, running, waitForPod } from './pod-helpers.ts';
+import {
+  apply,
+  deleteAllPods,
+  deleteAndCheckClean,
+  getPod,
+  importBusybox,
+  realContainersUnavailable,
+  running,
+  waitForPod,
+} from './pod-helpers.ts';
 
 const why = realContainersUnavailable();
 
@@ -47,7 +56,12 @@ spec:
   // The containers outlive the kubelet.
   const ids = before.status!.containerStatuses!.map((c) => c.containerID!.replace(/^[^:]+:\/\//, ''));
   server = await startServer({ runtime: 'oci', dataDir, port });
-  const after = await waitForPod(server, 'survivor', (p) => running(p) && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true, 'Running and Ready after the restart');
+  const after = await waitForPod(
+    server,
+    'survivor',
+    (p) => running(p) && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true,
+    'Running and Ready after the restart',
+  );
   for (const name of ['app', 'web']) {
     const b = before.status!.containerStatuses!.find((c) => c.name === name)!;
     const a = after.status!.containerStatuses!.find((c) => c.name === name)!;
@@ -58,7 +72,18 @@ spec:
   assert.equal((await getPod(server, 'survivor'))!.metadata!.uid, before.metadata!.uid);
   assert.ok(ids.length === 2);
   assert.equal((await server.kubectl(['logs', 'survivor', '-c', 'app'])).stdout, 'up\n');
-  const exec = await server.kubectl(['exec', 'survivor', '-c', 'app', '--', 'wget', '-q', '-O', '-', 'http://localhost:8080/']);
+  const exec = await server.kubectl([
+    'exec',
+    'survivor',
+    '-c',
+    'app',
+    '--',
+    'wget',
+    '-q',
+    '-O',
+    '-',
+    'http://localhost:8080/',
+  ]);
   assert.equal(exec.code, 1, 'httpd answers (404 for a missing index page), reached over localhost');
   assert.match(exec.stderr, /404 Not Found/);
   await deleteAndCheckClean(server, 'survivor', ['--grace-period=5']);

@@ -14,7 +14,11 @@ const node = () => ({ hostIPs: ['10.0.0.1'], allocatable: { cpu: '2', memory: '1
 
 async function mountsUnder(dir: string): Promise<string[]> {
   const text = await fs.readFile('/proc/self/mountinfo', 'utf8');
-  return text.split('\n').filter(Boolean).map((l) => l.split(' ')[4]!).filter((m) => m.startsWith(dir));
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' ')[4]!)
+    .filter((m) => m.startsWith(dir));
 }
 
 test('tmpfs-backed volumes are mounted with their size and torn down completely', async (t) => {

@@ -14,12 +14,18 @@ import { Kubelet } from '../../kubelet/kubelet.ts';
 import { SystemMounter } from '../../kubelet/volumes/index.ts';
 import type { Component, ComponentContext } from './component.ts';
 
-async function makeRuntime(ctx: ComponentContext, podCidr: string): Promise<{ runtime: ContainerRuntime; close(): void }> {
+async function makeRuntime(
+  ctx: ComponentContext,
+  podCidr: string,
+): Promise<{ runtime: ContainerRuntime; close(): void }> {
   if (ctx.options.runtime === 'fake') {
     const { FakeRuntime } = await import('../../runtime/fake/index.ts');
     return { runtime: new FakeRuntime(), close() {} };
   }
-  const [{ OciRuntime }, { OciImageService }] = await Promise.all([import('../../runtime/oci/index.ts'), import('../../runtime/images/index.ts')]);
+  const [{ OciRuntime }, { OciImageService }] = await Promise.all([
+    import('../../runtime/oci/index.ts'),
+    import('../../runtime/images/index.ts'),
+  ]);
   // The image store `kubeling image import --data-dir DIR` fills, so imported images count as present.
   const images = new OciImageService({ root: join(ctx.dataDir, 'images') });
   const runtime = new OciRuntime({ root: join(ctx.dataDir, 'runtime'), cni: { bridge: 'kubeling0', podCidr }, images });

@@ -1,2 +1,9 @@
 /** Node-side pod admission: resources, host ports, node selector/affinity and NoExecute taints. */
-export { admitPod, isStaticPod, matchesNodeSelectorAndAffinity, podRequestAmounts, tolerates, type AdmitResult } from './predicates.ts';
+export {
+  admitPod,
+  isStaticPod,
+  matchesNodeSelectorAndAffinity,
+  podRequestAmounts,
+  tolerates,
+  type AdmitResult,
+} from './predicates.ts';

@@ -8,7 +8,12 @@ const node: INode = {
   apiVersion: 'v1',
   kind: 'Node',
   metadata: { name: 'n1', labels: { disktype: 'ssd', 'kubernetes.io/hostname': 'n1', rank: '5' } },
-  spec: { taints: [{ key: 'dedicated', value: 'db', effect: 'NoExecute' }, { key: 'soft', effect: 'NoSchedule' }] },
+  spec: {
+    taints: [
+      { key: 'dedicated', value: 'db', effect: 'NoExecute' },
+      { key: 'soft', effect: 'NoSchedule' },
+    ],
+  },
   status: { allocatable: { cpu: '2', memory: '1Gi', pods: '3' } },
 };
 
@@ -46,7 +51,11 @@ test('admission: resources with the kubelet reasons and messages', () => {
   // Init containers count at their maximum, not summed; sidecars add up.
   const init = pod('i', { initContainers: [{ name: 'i1', resources: { requests: { cpu: '2' } } }] }, { cpu: '1' });
   assert.equal(admitPod(init, node, []).admit, true);
-  const sidecar = pod('s', { initContainers: [{ name: 's1', restartPolicy: 'Always', resources: { requests: { cpu: '1500m' } } }] }, { cpu: '1' });
+  const sidecar = pod(
+    's',
+    { initContainers: [{ name: 's1', restartPolicy: 'Always', resources: { requests: { cpu: '1500m' } } }] },
+    { cpu: '1' },
+  );
   assert.equal((admitPod(sidecar, node, []) as { reason: string }).reason, 'OutOfcpu');
 });
 
@@ -57,14 +66,19 @@ test('admission: node selector, affinity, host ports, NoExecute taints', () => {
     message: "Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector",
   });
   const affinity = (op: 'In' | 'Gt' | 'Lt' | 'DoesNotExist', values?: string[]) => ({
-    nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'rank', operator: op, values }] }] } },
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchExpressions: [{ key: 'rank', operator: op, values }] }],
+      },
+    },
   });
   assert.equal(admitPod(pod('a', { affinity: affinity('Gt', ['4']) }), node, []).admit, true);
   assert.equal(admitPod(pod('a', { affinity: affinity('Lt', ['4']) }), node, []).admit, false);
   assert.equal(admitPod(pod('a', { affinity: affinity('In', ['5', '6']) }), node, []).admit, true);
   assert.equal(admitPod(pod('a', { affinity: affinity('DoesNotExist') }), node, []).admit, false);
 
-  const withPort = (name: string, hostPort: number, hostIP?: string) => pod(name, { containers: [{ name: 'c', ports: [{ containerPort: 80, hostPort, protocol: 'TCP', hostIP }] }] });
+  const withPort = (name: string, hostPort: number, hostIP?: string) =>
+    pod(name, { containers: [{ name: 'c', ports: [{ containerPort: 80, hostPort, protocol: 'TCP', hostIP }] }] });
   assert.deepEqual(admitPod(withPort('a', 8080), node, [withPort('b', 8080, '127.0.0.1')]), {
     admit: false,
     reason: 'NodePorts',

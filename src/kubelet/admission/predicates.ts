@@ -29,8 +29,11 @@ export function admitPod(pod: IPod, node: INode, activePods: IPod[]): AdmitResul
     return predicateFailure('NodePorts', "node(s) didn't have free ports for the requested pod ports");
   }
   if (!isStaticPod(pod)) {
-    const taint = (node.spec?.taints ?? []).find((t) => t.effect === 'NoExecute' && !(pod.spec?.tolerations ?? []).some((tol) => tolerates(tol, t)));
-    if (taint) return predicateFailure('TaintToleration', `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`);
+    const taint = (node.spec?.taints ?? []).find(
+      (t) => t.effect === 'NoExecute' && !(pod.spec?.tolerations ?? []).some((tol) => tolerates(tol, t)),
+    );
+    if (taint)
+      return predicateFailure('TaintToleration', `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`);
   }
   return { admit: true };
 }
@@ -94,7 +97,12 @@ function checkResources(pod: IPod, node: INode, active: IPod[]): AdmitResult | u
   const used: Amounts = new Map();
   for (const p of active) addInto(used, podRequestAmounts(p));
   // The scheduler's order: cpu, memory, ephemeral-storage, then anything else requested.
-  const order = ['cpu', 'memory', 'ephemeral-storage', ...[...want.keys()].filter((k) => !['cpu', 'memory', 'ephemeral-storage'].includes(k)).sort()];
+  const order = [
+    'cpu',
+    'memory',
+    'ephemeral-storage',
+    ...[...want.keys()].filter((k) => !['cpu', 'memory', 'ephemeral-storage'].includes(k)).sort(),
+  ];
   for (const r of order) {
     const requested = want.get(r) ?? 0n;
     if (requested === 0n) continue;
@@ -118,14 +126,21 @@ function insufficient(resource: string, requested: bigint, used: bigint, capacit
 function hostPorts(pod: IPod): { protocol: string; ip: string; port: number }[] {
   const containers = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
   return containers.flatMap((c) =>
-    (c.ports ?? []).filter((p) => (p.hostPort ?? 0) > 0).map((p) => ({ protocol: p.protocol ?? 'TCP', ip: p.hostIP || '0.0.0.0', port: p.hostPort! })),
+    (c.ports ?? [])
+      .filter((p) => (p.hostPort ?? 0) > 0)
+      .map((p) => ({ protocol: p.protocol ?? 'TCP', ip: p.hostIP || '0.0.0.0', port: p.hostPort! })),
   );
 }
 
 function hostPortsConflict(pod: IPod, active: IPod[]): boolean {
   const inUse = active.flatMap(hostPorts);
   return hostPorts(pod).some((want) =>
-    inUse.some((u) => u.port === want.port && u.protocol === want.protocol && (u.ip === want.ip || u.ip === '0.0.0.0' || want.ip === '0.0.0.0')),
+    inUse.some(
+      (u) =>
+        u.port === want.port &&
+        u.protocol === want.protocol &&
+        (u.ip === want.ip || u.ip === '0.0.0.0' || want.ip === '0.0.0.0'),
+    ),
   );
 }
 
@@ -147,7 +162,9 @@ function termMatches(term: INodeSelectorTerm, node: INode): boolean {
   const labels = node.metadata?.labels ?? {};
   return (
     exprs.every((r) => requirementMatches(r, labels)) &&
-    fields.every((r) => r.key === 'metadata.name' && requirementMatches(r, { 'metadata.name': node.metadata?.name ?? '' }))
+    fields.every(
+      (r) => r.key === 'metadata.name' && requirementMatches(r, { 'metadata.name': node.metadata?.name ?? '' }),
+    )
   );
 }
 

@@ -11,7 +11,12 @@ import { FileSource, parseManifest, staticPodFromManifest } from './static-pods.
 import { MirrorPodClient } from './mirror-pods.ts';
 
 function pod(uid: string, over: Partial<NonNullable<IPod['metadata']>> = {}, image = 'busybox:1.35'): IPod {
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: `p-${uid}`, namespace: 'default', uid, ...over }, spec: { containers: [{ name: 'c', image }] } };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `p-${uid}`, namespace: 'default', uid, ...over },
+    spec: { containers: [{ name: 'c', image }] },
+  };
 }
 
 test('PodConfig turns snapshots and single changes into ADD/UPDATE/DELETE/REMOVE', () => {
@@ -26,12 +31,25 @@ test('PodConfig turns snapshots and single changes into ADD/UPDATE/DELETE/REMOVE
   config.addOrUpdate('api', pod('x', { resourceVersion: '9' })); // bookkeeping only: nothing
   config.addOrUpdate('api', pod('x', { deletionTimestamp: '2026-01-01T00:00:00Z', deletionGracePeriodSeconds: 30 }));
   config.remove('api', pod('x'));
-  assert.deepEqual(seen, ['ADD file a', 'ADD file b', 'UPDATE file b', 'REMOVE file a', 'ADD api x', 'DELETE api x', 'REMOVE api x']);
-  assert.deepEqual(config.pods().map((p) => p.metadata!.uid), ['b']);
+  assert.deepEqual(seen, [
+    'ADD file a',
+    'ADD file b',
+    'UPDATE file b',
+    'REMOVE file a',
+    'ADD api x',
+    'DELETE api x',
+    'REMOVE api x',
+  ]);
+  assert.deepEqual(
+    config.pods().map((p) => p.metadata!.uid),
+    ['b'],
+  );
 });
 
 test('static pod defaulting: uid from node, path and content; name suffix; annotations; toleration', () => {
-  const [raw] = parseManifest('apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: c\n    image: busybox:1.35\n');
+  const [raw] = parseManifest(
+    'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: c\n    image: busybox:1.35\n',
+  );
   const a = staticPodFromManifest(raw!, '/etc/m/web.yaml', 'Node-1', '2026-01-01T00:00:00.000000000Z');
   assert.equal(a.metadata!.name, 'web-node-1');
   assert.equal(a.metadata!.namespace, 'default');
@@ -46,7 +64,12 @@ test('static pod defaulting: uid from node, path and content; name suffix; annot
   assert.notEqual(staticPodFromManifest(raw!, '/etc/m/other.yaml', 'Node-1', 'x').metadata!.uid, a.metadata!.uid);
   assert.notEqual(staticPodFromManifest(raw!, '/etc/m/web.yaml', 'node-2', 'x').metadata!.uid, a.metadata!.uid);
   assert.throws(() => parseManifest('kind: Service\n'), /must be a Pod or PodList/);
-  assert.equal(parseManifest('{"kind":"PodList","items":[{"kind":"Pod","metadata":{"name":"a"}},{"kind":"Pod","metadata":{"name":"b"}}]}').length, 2);
+  assert.equal(
+    parseManifest(
+      '{"kind":"PodList","items":[{"kind":"Pod","metadata":{"name":"a"}},{"kind":"Pod","metadata":{"name":"b"}}]}',
+    ).length,
+    2,
+  );
 });
 
 test('FileSource picks manifests up, changes and removes them while running', async (t) => {
@@ -56,14 +79,21 @@ test('FileSource picks manifests up, changes and removes them while running', as
   const ops: string[] = [];
   config.subscribe((u) => ops.push(`${u.op} ${u.pod.metadata!.name}`));
   const errors: string[] = [];
-  const source = new FileSource({ dirs: [dir, path.join(dir, 'missing')], nodeName: 'n1', onPods: (p) => config.setPods('file', p), onError: (e) => errors.push(e.message), periodMs: 60_000 });
+  const source = new FileSource({
+    dirs: [dir, path.join(dir, 'missing')],
+    nodeName: 'n1',
+    onPods: (p) => config.setPods('file', p),
+    onError: (e) => errors.push(e.message),
+    periodMs: 60_000,
+  });
   const ac = new AbortController();
   const run = source.run(ac.signal);
   const waitFor = async (want: string) => {
     for (let i = 0; i < 300 && !ops.includes(want); i++) await new Promise((r) => setTimeout(r, 10));
     assert.ok(ops.includes(want), `${want} in ${JSON.stringify(ops)}`);
   };
-  const manifest = (image: string) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: c\n    image: ${image}\n`;
+  const manifest = (image: string) =>
+    `apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: c\n    image: ${image}\n`;
   await fs.writeFile(path.join(dir, 'web.yaml'), manifest('busybox:1.35'));
   await waitFor('ADD web-n1');
   const firstUid = config.pods()[0]!.metadata!.uid;
@@ -88,7 +118,9 @@ test('mirror pods: created, recreated after deletion, replaced when stale, remov
   const client = new Client({ server: api.url, token: api.token, caData: api.ca });
   t.after(() => client.close());
   const mirrors = new MirrorPodClient({ client, nodeName: 'n1', nodeUid: () => 'node-uid' });
-  const [raw] = parseManifest('kind: Pod\nmetadata:\n  name: web\n  labels: {app: web}\nspec:\n  containers:\n  - name: c\n    image: busybox:1.35\n');
+  const [raw] = parseManifest(
+    'kind: Pod\nmetadata:\n  name: web\n  labels: {app: web}\nspec:\n  containers:\n  - name: c\n    image: busybox:1.35\n',
+  );
   const sp = staticPodFromManifest(raw!, '/m/web.yaml', 'n1', 'now');
   const inApi = () => api.list('pods') as unknown as IPod[];
 
@@ -96,14 +128,28 @@ test('mirror pods: created, recreated after deletion, replaced when stale, remov
   const m = inApi()[0]!;
   assert.equal(m.metadata!.annotations!['kubernetes.io/config.mirror'], sp.metadata!.uid);
   assert.deepEqual(m.metadata!.labels, { app: 'web' });
-  assert.deepEqual(m.metadata!.ownerReferences, [{ apiVersion: 'v1', kind: 'Node', name: 'n1', uid: 'node-uid', controller: true }]);
+  assert.deepEqual(m.metadata!.ownerReferences, [
+    { apiVersion: 'v1', kind: 'Node', name: 'n1', uid: 'node-uid', controller: true },
+  ]);
   assert.deepEqual(await mirrors.reconcile([sp], inApi()), { created: [], deleted: [] }, 'nothing to do');
 
   api.remove('pods', 'default', 'web-n1');
-  assert.deepEqual(await mirrors.reconcile([sp], inApi()), { created: ['default/web-n1'], deleted: [] }, 'deleted mirror comes back');
+  assert.deepEqual(
+    await mirrors.reconcile([sp], inApi()),
+    { created: ['default/web-n1'], deleted: [] },
+    'deleted mirror comes back',
+  );
 
-  const edited = staticPodFromManifest({ ...raw!, spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] } }, '/m/web.yaml', 'n1', 'now');
-  assert.deepEqual(await mirrors.reconcile([edited], inApi()), { created: ['default/web-n1'], deleted: ['default/web-n1'] });
+  const edited = staticPodFromManifest(
+    { ...raw!, spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] } },
+    '/m/web.yaml',
+    'n1',
+    'now',
+  );
+  assert.deepEqual(await mirrors.reconcile([edited], inApi()), {
+    created: ['default/web-n1'],
+    deleted: ['default/web-n1'],
+  });
   assert.equal(inApi()[0]!.metadata!.annotations!['kubernetes.io/config.mirror'], edited.metadata!.uid);
 
   assert.deepEqual(await mirrors.reconcile([], inApi()), { created: [], deleted: ['default/web-n1'] });

@@ -14,6 +14,12 @@ export {
   type PodOperation,
   type PodSource,
 } from './pod-config.ts';
-export { FileSource, parseManifest, staticPodFromManifest, type FileSourceConfig, type ManifestError } from './static-pods.ts';
+export {
+  FileSource,
+  parseManifest,
+  staticPodFromManifest,
+  type FileSourceConfig,
+  type ManifestError,
+} from './static-pods.ts';
 export { MirrorPodClient, mirrorPodFor, type MirrorPodClientConfig } from './mirror-pods.ts';
 export { ApiPodSource } from './api-source.ts';

@@ -30,7 +30,9 @@ export function mirrorPodFor(staticPod: IPod, nodeName: string, nodeUid: string 
       namespace: meta.namespace,
       labels: meta.labels,
       annotations: { ...meta.annotations, [ANNOTATION_CONFIG_MIRROR]: hash },
-      ...(nodeUid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: nodeName, uid: nodeUid, controller: true }] } : {}),
+      ...(nodeUid
+        ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: nodeName, uid: nodeUid, controller: true }] }
+        : {}),
     },
     spec: structuredClone(staticPod.spec!),
   };
@@ -77,7 +79,12 @@ export class MirrorPodClient {
       wanted.add(name);
       const mirror = byName.get(name);
       const hash = sp.metadata?.annotations?.[ANNOTATION_CONFIG_HASH];
-      if (mirror && mirror.metadata?.annotations?.[ANNOTATION_CONFIG_MIRROR] === hash && !mirror.metadata?.deletionTimestamp) continue;
+      if (
+        mirror &&
+        mirror.metadata?.annotations?.[ANNOTATION_CONFIG_MIRROR] === hash &&
+        !mirror.metadata?.deletionTimestamp
+      )
+        continue;
       if (mirror) {
         await this.delete(mirror);
         done.deleted.push(name);

@@ -59,7 +59,12 @@ export function staticPodFromManifest(raw: IPod, file: string, nodeName: string,
   meta.name = `${raw.metadata.name}-${nodeName.toLowerCase()}`;
   meta.namespace ||= 'default';
   meta.uid = uid;
-  meta.annotations = { ...meta.annotations, [ANNOTATION_CONFIG_HASH]: uid, [ANNOTATION_CONFIG_SOURCE]: 'file', [ANNOTATION_CONFIG_SEEN]: seen };
+  meta.annotations = {
+    ...meta.annotations,
+    [ANNOTATION_CONFIG_HASH]: uid,
+    [ANNOTATION_CONFIG_SOURCE]: 'file',
+    [ANNOTATION_CONFIG_SEEN]: seen,
+  };
   pod.spec!.nodeName = nodeName;
   pod.spec!.tolerations = [...(pod.spec!.tolerations ?? []), { operator: 'Exists', effect: 'NoExecute' }];
   pod.status = { phase: 'Pending' };

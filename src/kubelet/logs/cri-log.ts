@@ -41,7 +41,13 @@ export function parseCriLine(line: Buffer): LogEntry | undefined {
   if (Number.isNaN(time)) return undefined;
   const body = line.subarray(rest);
   const partial = tag === 'P';
-  return { timestamp, time, stream, partial, content: partial ? Buffer.from(body) : Buffer.concat([body, Buffer.from('\n')]) };
+  return {
+    timestamp,
+    time,
+    stream,
+    partial,
+    content: partial ? Buffer.from(body) : Buffer.concat([body, Buffer.from('\n')]),
+  };
 }
 
 /**
@@ -60,6 +66,11 @@ export function formatTimestamp(text: string): string {
 }
 
 /** Formats an entry as a CRI log line (for tests and for writers of our own). */
-export function formatCriLine(e: { timestamp: string; stream: 'stdout' | 'stderr'; partial?: boolean; text: string }): string {
+export function formatCriLine(e: {
+  timestamp: string;
+  stream: 'stdout' | 'stderr';
+  partial?: boolean;
+  text: string;
+}): string {
   return `${e.timestamp} ${e.stream} ${e.partial ? 'P' : 'F'} ${e.text}\n`;
 }

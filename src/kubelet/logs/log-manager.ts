@@ -62,7 +62,10 @@ export class ContainerLogManager {
   async rotateIfNeeded(containerId: string, logPath: string): Promise<boolean> {
     const st = await fs.stat(logPath).catch(() => undefined);
     if (!st || st.size < this.#maxSize) return false;
-    const stamp = new Date(this.#clock.now()).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '');
+    const stamp = new Date(this.#clock.now())
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, '');
     await fs.rename(logPath, `${logPath}.${stamp}`);
     try {
       await this.#runtime.reopenContainerLog(containerId);

@@ -38,8 +38,14 @@ test('readLogs: all, tail, since, timestamps, limitBytes, streams', async (t) =>
   assert.equal(await collect(file, { limitBytes: 6 }), 'one\ntw');
   // conmon's +00:00 offset comes out as Go's RFC3339Nano in UTC.
   const conmon = path.join(dir, 'conmon.log');
-  await fs.writeFile(conmon, '2026-11-21T15:07:17.050784010+00:00 stdout F x\n2026-11-21T17:07:17.5+02:00 stdout F y\n');
-  assert.equal(await collect(conmon, { timestamps: true }), '2026-11-21T15:07:17.05078401Z x\n2026-11-21T15:07:17.5Z y\n');
+  await fs.writeFile(
+    conmon,
+    '2026-11-21T15:07:17.050784010+00:00 stdout F x\n2026-11-21T17:07:17.5+02:00 stdout F y\n',
+  );
+  assert.equal(
+    await collect(conmon, { timestamps: true }),
+    '2026-11-21T15:07:17.05078401Z x\n2026-11-21T15:07:17.5Z y\n',
+  );
   assert.equal(await collect(file, { stderr: false }), 'one\nthree\nfour\n');
 });
 
@@ -52,21 +58,29 @@ test('readLogs: follow reads new lines, survives rotation, ends when the contain
   let rotations = 0;
   const reopen = async () => {
     rotations++;
-    await fs.writeFile(file, formatCriLine({ timestamp: '2026-01-01T00:00:03Z', stream: 'stdout', text: 'after-rotation' }));
+    await fs.writeFile(
+      file,
+      formatCriLine({ timestamp: '2026-01-01T00:00:03Z', stream: 'stdout', text: 'after-rotation' }),
+    );
   };
   const manager = new ContainerLogManager({
     maxSize: 10,
     maxFiles: 2,
     runtime: {
       listContainers: async () => [],
-      containerStatus: async () => { throw new Error('unused'); },
+      containerStatus: async () => {
+        throw new Error('unused');
+      },
       reopenContainerLog: reopen,
     },
   });
   const out = new PassThrough();
   let text = '';
   out.on('data', (c: Buffer) => (text += c.toString()));
-  const done = readLogs(file, { follow: true }, out, AbortSignal.timeout(10_000), { isRunning: async () => running, pollMs: 10 });
+  const done = readLogs(file, { follow: true }, out, AbortSignal.timeout(10_000), {
+    isRunning: async () => running,
+    pollMs: 10,
+  });
   const waitFor = async (s: string) => {
     for (let i = 0; i < 200 && !text.includes(s); i++) await new Promise((r) => setTimeout(r, 10));
     assert.ok(text.includes(s), `saw ${JSON.stringify(s)} in ${JSON.stringify(text)}`);

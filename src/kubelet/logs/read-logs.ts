@@ -29,7 +29,13 @@ export interface FollowHooks {
 }
 
 /** Writes the log to `out`; resolves when done (or when `signal` aborts, e.g. the client went away). */
-export async function readLogs(path: string, opts: LogOptions, out: Writable, signal: AbortSignal, follow?: FollowHooks): Promise<void> {
+export async function readLogs(
+  path: string,
+  opts: LogOptions,
+  out: Writable,
+  signal: AbortSignal,
+  follow?: FollowHooks,
+): Promise<void> {
   let limit = opts.limitBytes !== undefined && opts.limitBytes > 0 ? opts.limitBytes : Infinity;
   const wantStdout = opts.stdout !== false;
   const wantStderr = opts.stderr !== false;
@@ -37,7 +43,9 @@ export async function readLogs(path: string, opts: LogOptions, out: Writable, si
   const emit = async (e: LogEntry): Promise<boolean> => {
     if (opts.sinceTime !== undefined && e.time < opts.sinceTime) return true;
     if ((e.stream === 'stdout' && !wantStdout) || (e.stream === 'stderr' && !wantStderr)) return true;
-    let chunk = opts.timestamps ? Buffer.concat([Buffer.from(`${formatTimestamp(e.timestamp)} `), e.content]) : e.content;
+    let chunk = opts.timestamps
+      ? Buffer.concat([Buffer.from(`${formatTimestamp(e.timestamp)} `), e.content])
+      : e.content;
     if (chunk.length > limit) chunk = chunk.subarray(0, limit);
     limit -= chunk.length;
     if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', resolve));

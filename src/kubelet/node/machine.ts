@@ -23,7 +23,15 @@ export interface MachineInfo {
   operatingSystem: string;
 }
 
-const goArch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const goArch: Record<string, string> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ia32: '386',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+};
 
 async function readTrim(file: string): Promise<string> {
   return (await fs.readFile(file, 'utf8').catch(() => '')).trim();

@@ -65,15 +65,31 @@ test('registers the Node with labels, capacity, allocatable, addresses, conditio
   });
   assert.equal(stored.spec.podCIDR, '10.42.0.0/24');
   const s = stored.status;
-  assert.deepEqual(s.capacity, { cpu: '2', 'ephemeral-storage': `${100 * 1024 * 1024}Ki`, 'hugepages-1Gi': '0', 'hugepages-2Mi': '0', memory: `${4 * 1024 * 1024}Ki`, pods: '110' });
+  assert.deepEqual(s.capacity, {
+    cpu: '2',
+    'ephemeral-storage': `${100 * 1024 * 1024}Ki`,
+    'hugepages-1Gi': '0',
+    'hugepages-2Mi': '0',
+    memory: `${4 * 1024 * 1024}Ki`,
+    pods: '110',
+  });
   assert.equal(s.allocatable.memory, `${4 * 1024 * 1024 - 100 * 1024}Ki`);
-  assert.deepEqual(s.addresses, [{ type: 'InternalIP', address: '10.0.0.5' }, { type: 'Hostname', address: 'node-1' }]);
+  assert.deepEqual(s.addresses, [
+    { type: 'InternalIP', address: '10.0.0.5' },
+    { type: 'Hostname', address: 'node-1' },
+  ]);
   assert.deepEqual(s.daemonEndpoints, { kubeletEndpoint: { Port: 10250 } });
   assert.equal(s.nodeInfo.kubeletVersion, 'v1.32.0-kubeling');
   assert.equal(s.nodeInfo.containerRuntimeVersion, 'kubeling-oci://0.1.0');
   const ready = s.conditions.find((c: { type: string }) => c.type === 'Ready');
-  assert.deepEqual({ status: ready.status, reason: ready.reason, message: ready.message }, { status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' });
-  assert.deepEqual(s.conditions.map((c: { type: string; status: string }) => `${c.type}=${c.status}`), ['MemoryPressure=False', 'DiskPressure=False', 'PIDPressure=False', 'Ready=True']);
+  assert.deepEqual(
+    { status: ready.status, reason: ready.reason, message: ready.message },
+    { status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' },
+  );
+  assert.deepEqual(
+    s.conditions.map((c: { type: string; status: string }) => `${c.type}=${c.status}`),
+    ['MemoryPressure=False', 'DiskPressure=False', 'PIDPressure=False', 'Ready=True'],
+  );
   ac.abort();
   await run;
 });
@@ -84,7 +100,8 @@ test('status is written on change at once, unchanged only every report period; l
   t.after(() => ac.abort());
   const run = agent.run(ac.signal);
   await agent.registered;
-  const statusWrites = () => api.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/nodes/node-1/status')).length;
+  const statusWrites = () =>
+    api.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/nodes/node-1/status')).length;
   const waitFor = async (cond: () => boolean) => {
     for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
     assert.ok(cond());

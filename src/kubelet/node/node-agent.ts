@@ -12,7 +12,15 @@
 import type { ILease } from 'kubernetes-models/coordination.k8s.io/v1/Lease';
 import { isAlreadyExists, isConflict, isNotFound, type Client } from '../../client/index.ts';
 import { Deferred, realClock, type Clock } from '../../machinery/index.ts';
-import { buildNode, nodeConditions, nodeStatus, statusChanged, type Node, type NodeFacts, type NodeHealth } from './node-status.ts';
+import {
+  buildNode,
+  nodeConditions,
+  nodeStatus,
+  statusChanged,
+  type Node,
+  type NodeFacts,
+  type NodeHealth,
+} from './node-status.ts';
 
 export interface NodeAgentConfig {
   client: Client;
@@ -73,8 +81,15 @@ export class NodeAgent {
           if (!isAlreadyExists(err)) throw err;
           // An existing Node (a restart, or registered before): keep it, with our labels and pod CIDR.
           const existing = await nodes.get(facts.nodeName, { signal });
-          existing.metadata = { ...existing.metadata, labels: { ...existing.metadata?.labels, ...wanted.metadata?.labels } };
-          existing.spec = { ...existing.spec, podCIDR: existing.spec?.podCIDR ?? facts.podCIDR, podCIDRs: existing.spec?.podCIDRs ?? [facts.podCIDR] };
+          existing.metadata = {
+            ...existing.metadata,
+            labels: { ...existing.metadata?.labels, ...wanted.metadata?.labels },
+          };
+          existing.spec = {
+            ...existing.spec,
+            podCIDR: existing.spec?.podCIDR ?? facts.podCIDR,
+            podCIDRs: existing.spec?.podCIDRs ?? [facts.podCIDR],
+          };
           node = await nodes.update(existing, { signal });
         }
         this.#node = node;
@@ -95,7 +110,12 @@ export class NodeAgent {
     const facts = await this.#config.facts();
     const [health, images] = await Promise.all([this.#config.health(), this.#config.images?.() ?? Promise.resolve([])]);
     const now = new Date(this.#clock.now()).toISOString().replace(/\.\d+Z$/, 'Z');
-    const conditions = nodeConditions(facts, health, this.#lastReported?.conditions ?? this.#node?.status?.conditions, now);
+    const conditions = nodeConditions(
+      facts,
+      health,
+      this.#lastReported?.conditions ?? this.#node?.status?.conditions,
+      now,
+    );
     const status = nodeStatus(facts, conditions, images);
     const due = this.#clock.now() - this.#lastReportAt >= (this.#config.statusReportPeriodMs ?? 300_000);
     if (!force && !due && !statusChanged(status, this.#lastReported)) return false;
@@ -139,7 +159,11 @@ export class NodeAgent {
     const facts = await this.#config.facts();
     const leases = this.#config.client.resource<ILease>('leases', LEASE_NAMESPACE);
     const renewTime = new Date(this.#clock.now()).toISOString().replace(/Z$/, '000Z');
-    const spec = { holderIdentity: facts.nodeName, leaseDurationSeconds: this.#config.leaseDurationSeconds ?? 40, renewTime };
+    const spec = {
+      holderIdentity: facts.nodeName,
+      leaseDurationSeconds: this.#config.leaseDurationSeconds ?? 40,
+      renewTime,
+    };
     try {
       const lease = await leases.get(facts.nodeName, { signal });
       return await leases.update({ ...lease, spec: { ...lease.spec, ...spec } }, { signal });
@@ -153,7 +177,9 @@ export class NodeAgent {
       metadata: {
         name: facts.nodeName,
         namespace: LEASE_NAMESPACE,
-        ...(node?.metadata?.uid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: facts.nodeName, uid: node.metadata.uid }] } : {}),
+        ...(node?.metadata?.uid
+          ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: facts.nodeName, uid: node.metadata.uid }] }
+          : {}),
       },
       spec,
     };
@@ -162,9 +188,12 @@ export class NodeAgent {
     } catch (err) {
       if (!isNotFound(err)) throw err;
       // The namespace is missing (a fresh cluster without it): make it, as a bootstrapping server would.
-      await this.#config.client.resource('namespaces').create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: LEASE_NAMESPACE } }, { signal }).catch((e) => {
-        if (!isAlreadyExists(e)) throw e;
-      });
+      await this.#config.client
+        .resource('namespaces')
+        .create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: LEASE_NAMESPACE } }, { signal })
+        .catch((e) => {
+          if (!isAlreadyExists(e)) throw e;
+        });
       return leases.create(lease, { signal });
     }
   }

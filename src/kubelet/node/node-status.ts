@@ -57,14 +57,21 @@ export function buildNode(f: NodeFacts): Node {
     metadata: {
       name: f.nodeName,
       labels: nodeLabels(f),
-      annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' },
+      annotations: {
+        'node.alpha.kubernetes.io/ttl': '0',
+        'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
+      },
     },
     spec: { podCIDR: f.podCIDR, podCIDRs: [f.podCIDR], ...(f.taints?.length ? { taints: f.taints } : {}) },
   };
 }
 
 /** Everything in status except the conditions' times (filled in by nodeConditions). */
-export function nodeStatus(f: NodeFacts, conditions: NodeCondition[], images: { names: string[]; sizeBytes: number }[]): NonNullable<Node['status']> {
+export function nodeStatus(
+  f: NodeFacts,
+  conditions: NodeCondition[],
+  images: { names: string[]; sizeBytes: number }[],
+): NonNullable<Node['status']> {
   const m = f.machine;
   const capacity = {
     cpu: String(m.cpus),
@@ -114,7 +121,12 @@ interface ConditionValue {
  * The four conditions with the real kubelet's reasons and messages. Transition times change only when the
  * status does; heartbeat times are `now` (they are rewritten at every report).
  */
-export function nodeConditions(f: NodeFacts, health: NodeHealth, previous: NodeCondition[] | undefined, now: string): NodeCondition[] {
+export function nodeConditions(
+  f: NodeFacts,
+  health: NodeHealth,
+  previous: NodeCondition[] | undefined,
+  now: string,
+): NodeCondition[] {
   const m = f.machine;
   const memoryPressure = m.memoryAvailableBytes < evictionMemoryBytes;
   const diskPressure = m.fsAvailableBytes < m.fsCapacityBytes * 0.1;
@@ -125,7 +137,11 @@ export function nodeConditions(f: NodeFacts, health: NodeHealth, previous: NodeC
     DiskPressure: diskPressure
       ? { status: 'True', reason: 'KubeletHasDiskPressure', message: 'kubelet has disk pressure' }
       : { status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
-    PIDPressure: { status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
+    PIDPressure: {
+      status: 'False',
+      reason: 'KubeletHasSufficientPID',
+      message: 'kubelet has sufficient PID available',
+    },
     Ready:
       health.errors.length === 0
         ? { status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }
@@ -133,7 +149,8 @@ export function nodeConditions(f: NodeFacts, health: NodeHealth, previous: NodeC
   };
   return Object.entries(values).map(([type, v]) => {
     const prev = previous?.find((c) => c.type === type);
-    const lastTransitionTime = prev && prev.status === v.status && prev.lastTransitionTime ? prev.lastTransitionTime : now;
+    const lastTransitionTime =
+      prev && prev.status === v.status && prev.lastTransitionTime ? prev.lastTransitionTime : now;
     return { type, ...v, lastHeartbeatTime: now, lastTransitionTime };
   });
 }

@@ -62,8 +62,24 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }) {
     spec: { containers: [{ name: 'app' }, { name: 'waiting' }] },
     status: {
       containerStatuses: [
-        { name: 'app', ready: true, restartCount: 1, image: '', imageID: '', containerID: `fake://${cur}`, state: { running: {} }, lastState: { terminated: { exitCode: 1, containerID: `fake://${old}` } } },
-        { name: 'waiting', ready: false, restartCount: 0, image: '', imageID: '', state: { waiting: { reason: 'ContainerCreating' } } },
+        {
+          name: 'app',
+          ready: true,
+          restartCount: 1,
+          image: '',
+          imageID: '',
+          containerID: `fake://${cur}`,
+          state: { running: {} },
+          lastState: { terminated: { exitCode: 1, containerID: `fake://${old}` } },
+        },
+        {
+          name: 'waiting',
+          ready: false,
+          restartCount: 0,
+          image: '',
+          imageID: '',
+          state: { waiting: { reason: 'ContainerCreating' } },
+        },
       ],
     },
   };
@@ -77,18 +93,31 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }) {
   });
   const port = await server.listen();
   t.after(() => server.close());
-  runtime.scriptExec(({ cmd }) => (cmd.join(' ') === 'sh -c exit 3' ? { exitCode: 3, stderr: Buffer.from('oops\n') } : { stdout: Buffer.from(`ran ${cmd.join(' ')}\n`) }));
+  runtime.scriptExec(({ cmd }) =>
+    cmd.join(' ') === 'sh -c exit 3'
+      ? { exitCode: 3, stderr: Buffer.from('oops\n') }
+      : { stdout: Buffer.from(`ran ${cmd.join(' ')}\n`) },
+  );
   return { port, runtime, cur };
 }
 
 function get(port: number, p: string, auth = true): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     https
-      .get({ host: '127.0.0.1', port, path: p, rejectUnauthorized: false, headers: auth ? { authorization: `Bearer ${token}` } : {} }, (res) => {
-        let body = '';
-        res.on('data', (c) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      })
+      .get(
+        {
+          host: '127.0.0.1',
+          port,
+          path: p,
+          rejectUnauthorized: false,
+          headers: auth ? { authorization: `Bearer ${token}` } : {},
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      )
       .on('error', reject);
   });
 }
@@ -96,25 +125,44 @@ function get(port: number, p: string, auth = true): Promise<{ status: number; bo
 test('containerLogs serves current and previous logs with the kubelet error messages', async (t) => {
   const { port } = await setup(t);
   assert.equal((await get(port, '/containerLogs/default/web/app', false)).status, 401);
-  assert.deepEqual(await get(port, '/containerLogs/default/web/app'), { status: 200, body: 'line-1\nline-2\nline-3\n' });
+  assert.deepEqual(await get(port, '/containerLogs/default/web/app'), {
+    status: 200,
+    body: 'line-1\nline-2\nline-3\n',
+  });
   assert.equal((await get(port, '/containerLogs/default/web/app?tailLines=1')).body, 'line-3\n');
-  assert.match((await get(port, '/containerLogs/default/web/app?timestamps=true&tailLines=1')).body, /^\d{4}-\d\d-\d\dT\S+Z line-3\n$/);
+  assert.match(
+    (await get(port, '/containerLogs/default/web/app?timestamps=true&tailLines=1')).body,
+    /^\d{4}-\d\d-\d\dT\S+Z line-3\n$/,
+  );
   assert.equal((await get(port, '/containerLogs/default/web/app?limitBytes=3')).body, 'lin');
   assert.equal((await get(port, '/containerLogs/default/web/app?previous=true')).body, 'old-1\n');
   assert.equal((await get(port, '/containerLogs/default/web/app?sinceSeconds=3600')).body, 'line-1\nline-2\nline-3\n');
-  assert.equal((await get(port, `/containerLogs/default/web/app?sinceTime=${new Date(Date.now() + 3600_000).toISOString()}`)).body, '');
+  assert.equal(
+    (await get(port, `/containerLogs/default/web/app?sinceTime=${new Date(Date.now() + 3600_000).toISOString()}`)).body,
+    '',
+  );
   assert.equal((await get(port, '/containerLogs/default/web/app?tailLines=x')).status, 400);
   const waiting = await get(port, '/containerLogs/default/web/waiting');
   assert.equal(waiting.status, 400);
-  assert.equal(JSON.parse(waiting.body).message, 'container "waiting" in pod "web" is waiting to start: ContainerCreating');
+  assert.equal(
+    JSON.parse(waiting.body).message,
+    'container "waiting" in pod "web" is waiting to start: ContainerCreating',
+  );
   const prev = await get(port, '/containerLogs/default/web/waiting?previous=true');
   assert.equal(JSON.parse(prev.body).message, 'previous terminated container "waiting" in pod "web" not found');
   assert.equal((await get(port, '/containerLogs/default/nope/app')).status, 404);
 });
 
-function execWs(port: number, query: string, protocols = ['v5.channel.k8s.io']): Promise<{ protocol: string; frames: Buffer[]; closeCode: number }> {
+function execWs(
+  port: number,
+  query: string,
+  protocols = ['v5.channel.k8s.io'],
+): Promise<{ protocol: string; frames: Buffer[]; closeCode: number }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`wss://127.0.0.1:${port}/exec/default/web/app?${query}`, protocols, { rejectUnauthorized: false, headers: { authorization: `Bearer ${token}` } });
+    const ws = new WebSocket(`wss://127.0.0.1:${port}/exec/default/web/app?${query}`, protocols, {
+      rejectUnauthorized: false,
+      headers: { authorization: `Bearer ${token}` },
+    });
     const frames: Buffer[] = [];
     ws.on('open', () => {
       ws.send(Buffer.from([4, ...Buffer.from('{"Width":80,"Height":24}\n')]));
@@ -132,13 +180,23 @@ test('exec over WebSocket: channels, exit status on channel 3, close 1000', asyn
   const ok = await execWs(port, 'command=echo&command=hi&stdin=true&stdout=true&stderr=true');
   assert.equal(ok.protocol, 'v5.channel.k8s.io');
   assert.equal(ok.closeCode, 1000);
-  const byChannel = (frames: Buffer[], ch: number) => Buffer.concat(frames.filter((f) => f[0] === ch).map((f) => f.subarray(1))).toString();
+  const byChannel = (frames: Buffer[], ch: number) =>
+    Buffer.concat(frames.filter((f) => f[0] === ch).map((f) => f.subarray(1))).toString();
   assert.equal(byChannel(ok.frames, 1), 'ran echo hi\n');
   assert.deepEqual(JSON.parse(byChannel(ok.frames, 3)), { metadata: {}, status: 'Success' });
-  assert.ok(ok.frames.every((f) => f[0] !== 3 || f === ok.frames.at(-1)), 'the status is the last frame');
-  assert.deepEqual(runtime.calls.find((c) => c.method === 'exec')?.args, [cur, ['echo', 'hi'], { stdin: true, stdout: true, stderr: true, tty: false }]);
+  assert.ok(
+    ok.frames.every((f) => f[0] !== 3 || f === ok.frames.at(-1)),
+    'the status is the last frame',
+  );
+  assert.deepEqual(runtime.calls.find((c) => c.method === 'exec')?.args, [
+    cur,
+    ['echo', 'hi'],
+    { stdin: true, stdout: true, stderr: true, tty: false },
+  ]);
 
-  const fail = await execWs(port, 'command=sh&command=-c&command=exit%203&stdout=true&stderr=true', ['v4.channel.k8s.io']);
+  const fail = await execWs(port, 'command=sh&command=-c&command=exit%203&stdout=true&stderr=true', [
+    'v4.channel.k8s.io',
+  ]);
   assert.equal(fail.protocol, 'v4.channel.k8s.io');
   assert.equal(byChannel(fail.frames, 2), 'oops\n');
   const status = JSON.parse(byChannel(fail.frames, 3));
@@ -151,7 +209,10 @@ test('exec is refused before the upgrade for unknown containers and protocols', 
   const { port } = await setup(t);
   const refused = (p: string, protocols: string[]) =>
     new Promise<number>((resolve) => {
-      const ws = new WebSocket(`wss://127.0.0.1:${port}${p}`, protocols, { rejectUnauthorized: false, headers: { authorization: `Bearer ${token}` } });
+      const ws = new WebSocket(`wss://127.0.0.1:${port}${p}`, protocols, {
+        rejectUnauthorized: false,
+        headers: { authorization: `Bearer ${token}` },
+      });
       ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
       ws.on('error', () => {});
     });

@@ -106,7 +106,11 @@ export class KubeletServer {
       }
       if ((parts[0] === 'exec' || parts[0] === 'attach') && parts.length === 4) {
         // Only WebSocket clients are served; kubectl then falls back to SPDY and reports this error.
-        throw new HttpError(400, 'BadRequest', 'Upgrade request required: use a WebSocket with v5.channel.k8s.io or v4.channel.k8s.io');
+        throw new HttpError(
+          400,
+          'BadRequest',
+          'Upgrade request required: use a WebSocket with v5.channel.k8s.io or v4.channel.k8s.io',
+        );
       }
       throw new HttpError(404, 'NotFound', `the server could not find the requested resource`);
     } catch (err) {
@@ -125,10 +129,16 @@ export class KubeletServer {
         servePortForward(req, socket, (port) => this.#openPort(pod, port));
         return;
       }
-      if ((parts[0] !== 'exec' && parts[0] !== 'attach') || parts.length !== 4) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
+      if ((parts[0] !== 'exec' && parts[0] !== 'attach') || parts.length !== 4)
+        throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
       const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
       const protocol = channelProtocols.find((p) => offered.includes(p));
-      if (!protocol) throw new HttpError(400, 'BadRequest', `unsupported streaming protocol, want one of ${channelProtocols.join(', ')}`);
+      if (!protocol)
+        throw new HttpError(
+          400,
+          'BadRequest',
+          `unsupported streaming protocol, want one of ${channelProtocols.join(', ')}`,
+        );
       const q = url.searchParams;
       const tty = q.get('tty') === 'true' || q.get('tty') === '1';
       const opts = {
@@ -138,19 +148,34 @@ export class KubeletServer {
         tty,
       };
       const command = q.getAll('command');
-      if (parts[0] === 'exec' && command.length === 0) throw new HttpError(400, 'BadRequest', 'you must specify at least 1 command');
+      if (parts[0] === 'exec' && command.length === 0)
+        throw new HttpError(400, 'BadRequest', 'you must specify at least 1 command');
       const pod = this.#pod(parts[1]!, parts[2]!);
       const containerName = parts[3]!;
       const id = await this.#runningContainerId(pod, containerName);
-      this.#wss.handleUpgrade(req, socket, head, (ws) => void this.#stream(ws, protocol, parts[0] as 'exec' | 'attach', id, command, opts));
+      this.#wss.handleUpgrade(
+        req,
+        socket,
+        head,
+        (ws) => void this.#stream(ws, protocol, parts[0] as 'exec' | 'attach', id, command, opts),
+      );
     } catch (err) {
       const e = toHttpError(err);
       const body = JSON.stringify(statusBody(e));
-      socket.end(`HTTP/1.1 ${e.code} ${e.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 ${e.code} ${e.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
     }
   }
 
-  async #stream(ws: WebSocket, protocol: string, kind: 'exec' | 'attach', id: string, command: string[], opts: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }): Promise<void> {
+  async #stream(
+    ws: WebSocket,
+    protocol: string,
+    kind: 'exec' | 'attach',
+    id: string,
+    command: string[],
+    opts: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean },
+  ): Promise<void> {
     try {
       const rt = this.#config.runtime;
       const session = kind === 'exec' ? await rt.exec(id, command, opts) : await rt.attach(id, opts);
@@ -168,24 +193,43 @@ export class KubeletServer {
 
   async #runningContainerId(pod: IPod, containerName: string): Promise<string> {
     const uid = pod.metadata?.uid ?? '';
-    const known = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? []), ...(pod.spec?.ephemeralContainers ?? [])].some((c) => c.name === containerName);
+    const known = [
+      ...(pod.spec?.containers ?? []),
+      ...(pod.spec?.initContainers ?? []),
+      ...(pod.spec?.ephemeralContainers ?? []),
+    ].some((c) => c.name === containerName);
     if (!known) throw new HttpError(404, 'NotFound', `container not found ("${containerName}")`);
     const running = await this.#config.runtime.listContainers({
       state: 'CONTAINER_RUNNING',
       labelSelector: { 'io.kubernetes.pod.uid': uid, 'io.kubernetes.container.name': containerName },
     });
-    if (running.length === 0) throw new HttpError(400, 'BadRequest', `container ${containerName} is not valid for pod ${pod.metadata?.name ?? ''}: not running`);
+    if (running.length === 0)
+      throw new HttpError(
+        400,
+        'BadRequest',
+        `container ${containerName} is not valid for pod ${pod.metadata?.name ?? ''}: not running`,
+      );
     return running.sort((a, b) => b.createdAt - a.createdAt)[0]!.id;
   }
 
   async #openPort(pod: IPod, port: number): Promise<Duplex> {
-    const sandboxes = await this.#config.runtime.listPodSandbox({ state: 'SANDBOX_READY', labelSelector: { 'io.kubernetes.pod.uid': pod.metadata?.uid ?? '' } });
+    const sandboxes = await this.#config.runtime.listPodSandbox({
+      state: 'SANDBOX_READY',
+      labelSelector: { 'io.kubernetes.pod.uid': pod.metadata?.uid ?? '' },
+    });
     const sandbox = sandboxes.sort((a, b) => b.createdAt - a.createdAt)[0];
     if (!sandbox) throw new Error(`pod ${pod.metadata?.name ?? ''} has no running sandbox`);
     return this.#config.runtime.portForward(sandbox.id, port);
   }
 
-  async #containerLogs(namespace: string, name: string, containerName: string, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async #containerLogs(
+    namespace: string,
+    name: string,
+    containerName: string,
+    q: URLSearchParams,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
     const pod = this.#pod(namespace, name);
     const previous = q.get('previous') === 'true';
     const id = logContainerId(pod, containerName, previous);
@@ -237,14 +281,23 @@ export class KubeletServer {
 /** Which container instance's log to serve, from the pod status (the kubelet's validateContainerLogStatus). */
 export function logContainerId(pod: IPod, containerName: string, previous: boolean): string {
   const podName = pod.metadata?.name ?? '';
-  const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.ephemeralContainerStatuses ?? [])];
+  const statuses = [
+    ...(pod.status?.containerStatuses ?? []),
+    ...(pod.status?.initContainerStatuses ?? []),
+    ...(pod.status?.ephemeralContainerStatuses ?? []),
+  ];
   const cs = statuses.find((s) => s.name === containerName);
   if (!cs) throw new HttpError(400, 'BadRequest', `container "${containerName}" in pod "${podName}" is not available`);
   const strip = (id: string) => id.replace(/^[a-z0-9.+-]+:\/\//, '');
   const last = cs.lastState?.terminated;
   const { running, terminated, waiting } = cs.state ?? {};
   if (previous) {
-    if (!last?.containerID) throw new HttpError(400, 'BadRequest', `previous terminated container "${containerName}" in pod "${podName}" not found`);
+    if (!last?.containerID)
+      throw new HttpError(
+        400,
+        'BadRequest',
+        `previous terminated container "${containerName}" in pod "${podName}" not found`,
+      );
     return strip(last.containerID);
   }
   if (running) return strip(cs.containerID ?? '');
@@ -254,15 +307,28 @@ export function logContainerId(pod: IPod, containerName: string, previous: boole
     throw new HttpError(400, 'BadRequest', `container "${containerName}" in pod "${podName}" is terminated`);
   }
   if (last) {
-    if (!last.containerID) throw new HttpError(400, 'BadRequest', `container "${containerName}" in pod "${podName}" is terminated`);
+    if (!last.containerID)
+      throw new HttpError(400, 'BadRequest', `container "${containerName}" in pod "${podName}" is terminated`);
     return strip(last.containerID);
   }
   if (waiting) {
     const why =
-      waiting.reason === 'ErrImagePull' ? 'image can\'t be pulled' : waiting.reason === 'ImagePullBackOff' ? 'trying and failing to pull image' : waiting.reason;
-    throw new HttpError(400, 'BadRequest', `container "${containerName}" in pod "${podName}" is waiting to start: ${why}`);
+      waiting.reason === 'ErrImagePull'
+        ? "image can't be pulled"
+        : waiting.reason === 'ImagePullBackOff'
+          ? 'trying and failing to pull image'
+          : waiting.reason;
+    throw new HttpError(
+      400,
+      'BadRequest',
+      `container "${containerName}" in pod "${podName}" is waiting to start: ${why}`,
+    );
   }
-  throw new HttpError(400, 'BadRequest', `container "${containerName}" in pod "${podName}" is waiting to start - no logs yet`);
+  throw new HttpError(
+    400,
+    'BadRequest',
+    `container "${containerName}" in pod "${podName}" is waiting to start - no logs yet`,
+  );
 }
 
 function toHttpError(err: unknown): HttpError {
@@ -271,7 +337,15 @@ function toHttpError(err: unknown): HttpError {
 }
 
 function statusBody(e: HttpError) {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: e.message, reason: e.reason, code: e.code };
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: e.message,
+    reason: e.reason,
+    code: e.code,
+  };
 }
 
 function writeError(res: ServerResponse, err: unknown): void {

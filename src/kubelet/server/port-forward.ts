@@ -55,16 +55,30 @@ function spdy(): SpdyTransport {
 export function servePortForward(req: IncomingMessage, socket: Duplex, open: (port: number) => Promise<Duplex>): void {
   const upgrade = (req.headers.upgrade ?? '').toLowerCase();
   if (upgrade !== 'spdy/3.1') {
-    const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'port-forward needs an SPDY/3.1 upgrade', reason: 'BadRequest', code: 400 });
-    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    const body = JSON.stringify({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'port-forward needs an SPDY/3.1 upgrade',
+      reason: 'BadRequest',
+      code: 400,
+    });
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
     return;
   }
-  const versions = String(req.headers['x-stream-protocol-version'] ?? '').split(',').map((v) => v.trim());
+  const versions = String(req.headers['x-stream-protocol-version'] ?? '')
+    .split(',')
+    .map((v) => v.trim());
   if (!versions.includes('portforward.k8s.io')) {
     socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
     return;
   }
-  socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n');
+  socket.write(
+    'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n',
+  );
   const conn = spdy().connection.create(socket, { protocol: 'spdy', isServer: true });
   conn.start(3.1);
   const pairs = new Map<string, { error?: SpdyStream; data?: SpdyStream }>();

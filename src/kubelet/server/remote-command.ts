@@ -61,7 +61,12 @@ export function finish(ws: WebSocket, status: Status): void {
  * Bridges an open WebSocket and a runtime stream session until the process exits (exec) or the attach ends.
  * `statusFor` turns the exit code into the status sent on channel 3.
  */
-export async function bridge(ws: WebSocket, protocol: string, session: StreamSession, statusFor: (exitCode: number) => Status): Promise<void> {
+export async function bridge(
+  ws: WebSocket,
+  protocol: string,
+  session: StreamSession,
+  statusFor: (exitCode: number) => Status,
+): Promise<void> {
   const supportsClose = protocol === 'v5.channel.k8s.io';
   let clientGone = false;
 

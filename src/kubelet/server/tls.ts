@@ -18,7 +18,9 @@ export interface ServingCert {
 }
 
 export async function selfSignedServingCert(hostname: string, hosts: string[]): Promise<ServingCert> {
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"])) as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]["keys"];
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as unknown as Parameters<
+    typeof x509.X509CertificateGenerator.createSelfSigned
+  >[0]['keys'];
   const now = Date.now();
   const names = [...new Set([hostname, 'localhost', '127.0.0.1', ...hosts].filter(Boolean))].map((h) => ({
     type: (isIP(h) ? 'ip' : 'dns') as 'ip' | 'dns',
@@ -38,6 +40,12 @@ export async function selfSignedServingCert(hostname: string, hosts: string[]): 
     ],
   });
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as unknown as webcrypto.CryptoKey);
-  const b64 = Buffer.from(pkcs8).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
-  return { certPem: cert.toString('pem') + '\n', keyPem: `-----BEGIN PRIVATE KEY-----\n${b64}\n-----END PRIVATE KEY-----\n` };
+  const b64 = Buffer.from(pkcs8)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
+  return {
+    certPem: cert.toString('pem') + '\n',
+    keyPem: `-----BEGIN PRIVATE KEY-----\n${b64}\n-----END PRIVATE KEY-----\n`,
+  };
 }

@@ -69,7 +69,8 @@ export async function writeAtomically(dir: string, payload: Payload): Promise<bo
   }
   for (const entry of await fs.readdir(dir)) {
     if (entry.startsWith('..')) {
-      if (entry !== dataDirName && entry !== tsName) await fs.rm(path.join(dir, entry), { recursive: true, force: true });
+      if (entry !== dataDirName && entry !== tsName)
+        await fs.rm(path.join(dir, entry), { recursive: true, force: true });
     } else if (!wanted.has(entry)) {
       await fs.rm(path.join(dir, entry), { recursive: true, force: true });
     }

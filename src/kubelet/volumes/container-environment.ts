@@ -34,7 +34,11 @@ export class NodeContainerEnvironment implements ContainerEnvironment {
     this.#config = config;
   }
 
-  async makeContainerEnvironment(pod: IPod, container: IContainer, podIPs: string[]): Promise<{ envs: EnvVar[]; mounts: Mount[] }> {
+  async makeContainerEnvironment(
+    pod: IPod,
+    container: IContainer,
+    podIPs: string[],
+  ): Promise<{ envs: EnvVar[]; mounts: Mount[] }> {
     const envs = await makeEnvironmentVariables(pod, container, podIPs, this.#config.node(), this.#config.objects);
     const mounts = await this.#makeMounts(pod, container, podIPs, envs);
     return { envs, mounts };
@@ -52,7 +56,12 @@ export class NodeContainerEnvironment implements ContainerEnvironment {
       let hostPath = loc.hostPath;
       let subPath = vm.subPath ?? '';
       if (vm.subPathExpr) subPath = expand(vm.subPathExpr, mappingFor(new Map(envs.map((e) => [e.key, e.value]))));
-      if (subPath) hostPath = await resolveSubPath(loc.hostPath, subPath, loc.plugin === 'empty-dir' || loc.plugin === 'host-path');
+      if (subPath)
+        hostPath = await resolveSubPath(
+          loc.hostPath,
+          subPath,
+          loc.plugin === 'empty-dir' || loc.plugin === 'host-path',
+        );
       mounts.push({
         containerPath: vm.mountPath,
         hostPath,
@@ -66,7 +75,10 @@ export class NodeContainerEnvironment implements ContainerEnvironment {
       const file = dirs.etcHostsPath(uid);
       await fs.mkdir(path.dirname(file), { recursive: true });
       const content = pod.spec?.hostNetwork
-        ? hostNetworkHostsFile(pod, this.#config.nodeHostsFile ?? (await fs.readFile('/etc/hosts', 'utf8').catch(() => '')))
+        ? hostNetworkHostsFile(
+            pod,
+            this.#config.nodeHostsFile ?? (await fs.readFile('/etc/hosts', 'utf8').catch(() => '')),
+          )
         : managedHostsFile(pod, podIPs, this.#config.clusterDomain);
       await fs.writeFile(file, content, { mode: 0o644 });
       mounts.push({ containerPath: '/etc/hosts', hostPath: file, readonly: false, propagation: 'private' });
@@ -78,7 +90,12 @@ export class NodeContainerEnvironment implements ContainerEnvironment {
       const file = path.join(dir, randomBytes(4).toString('hex'));
       await fs.writeFile(file, '', { mode: 0o666 });
       await fs.chmod(file, 0o666);
-      mounts.push({ containerPath: container.terminationMessagePath, hostPath: file, readonly: false, propagation: 'private' });
+      mounts.push({
+        containerPath: container.terminationMessagePath,
+        hostPath: file,
+        readonly: false,
+        propagation: 'private',
+      });
     }
     return mounts;
   }
@@ -96,10 +113,15 @@ function propagation(mode: string | undefined): MountPropagation {
  */
 async function resolveSubPath(volumePath: string, subPath: string, createMissing: boolean): Promise<string> {
   if (path.isAbsolute(subPath) || subPath.split('/').includes('..')) {
-    throw new Error(`failed to prepare subPath for volumeMount: subPath "${subPath}" must be a relative path without ".."`);
+    throw new Error(
+      `failed to prepare subPath for volumeMount: subPath "${subPath}" must be a relative path without ".."`,
+    );
   }
   const joined = path.join(volumePath, subPath);
-  const exists = await fs.lstat(joined).then(() => true, () => false);
+  const exists = await fs.lstat(joined).then(
+    () => true,
+    () => false,
+  );
   if (!exists && createMissing) await fs.mkdir(joined, { recursive: true, mode: 0o750 });
   const [realVolume, real] = await Promise.all([fs.realpath(volumePath), fs.realpath(joined)]).catch(() => {
     throw new Error(`failed to prepare subPath for volumeMount: subPath "${subPath}" does not exist in the volume`);

@@ -12,7 +12,13 @@ function pod(container: NonNullable<IPod['spec']>['containers'][number]): IPod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: 'web', namespace: 'prod', uid: 'u-1', labels: { app: 'web', tier: 'a"b' }, annotations: { note: 'x' } },
+    metadata: {
+      name: 'web',
+      namespace: 'prod',
+      uid: 'u-1',
+      labels: { app: 'web', tier: 'a"b' },
+      annotations: { note: 'x' },
+    },
     spec: { nodeName: 'node-1', serviceAccountName: 'builder', containers: [container] },
   };
 }
@@ -41,7 +47,12 @@ test('env: values, expansion, downward API and resources', async () => {
       { name: 'C', value: '$(NAME).$(B)' },
     ],
   });
-  const env = Object.fromEntries((await makeEnvironmentVariables(p, p.spec!.containers[0]!, ['10.42.0.5', 'fd00::5'], node, objects)).map((e) => [e.key, e.value]));
+  const env = Object.fromEntries(
+    (await makeEnvironmentVariables(p, p.spec!.containers[0]!, ['10.42.0.5', 'fd00::5'], node, objects)).map((e) => [
+      e.key,
+      e.value,
+    ]),
+  );
   assert.deepEqual(env, {
     A: 'a',
     B: 'a-$(MISSING)-$(A)',
@@ -68,7 +79,11 @@ test('env: envFrom with prefix, key refs, optional and missing objects', async (
   objects.putSecret('prod', 'creds', { PASSWORD: 's3cr3t' });
   const c = {
     name: 'c',
-    envFrom: [{ configMapRef: { name: 'cfg' }, prefix: 'CFG_' }, { secretRef: { name: 'creds' } }, { configMapRef: { name: 'nope', optional: true } }],
+    envFrom: [
+      { configMapRef: { name: 'cfg' }, prefix: 'CFG_' },
+      { secretRef: { name: 'creds' } },
+      { configMapRef: { name: 'nope', optional: true } },
+    ],
     env: [
       { name: 'LEVEL', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'LEVEL' } } },
       { name: 'PW', valueFrom: { secretKeyRef: { name: 'creds', key: 'PASSWORD' } } },
@@ -79,14 +94,29 @@ test('env: envFrom with prefix, key refs, optional and missing objects', async (
   };
   const p = pod(c);
   const env = await makeEnvironmentVariables(p, c, [], node, objects);
-  assert.deepEqual(env.map((e) => `${e.key}=${e.value}`), ['CFG_LEVEL=debug', 'CFG_MODE=fast', 'PASSWORD=s3cr3t', 'LEVEL=debug', 'PW=s3cr3t', 'REF=fast/s3cr3t']);
+  assert.deepEqual(
+    env.map((e) => `${e.key}=${e.value}`),
+    ['CFG_LEVEL=debug', 'CFG_MODE=fast', 'PASSWORD=s3cr3t', 'LEVEL=debug', 'PW=s3cr3t', 'REF=fast/s3cr3t'],
+  );
 
-  const missingKey = { name: 'c', env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'absent' } } }] };
-  await assert.rejects(makeEnvironmentVariables(pod(missingKey), missingKey, [], node, objects), { message: "couldn't find key absent in ConfigMap prod/cfg" });
-  const missingSecretKey = { name: 'c', env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'creds', key: 'absent' } } }] };
-  await assert.rejects(makeEnvironmentVariables(pod(missingSecretKey), missingSecretKey, [], node, objects), { message: "couldn't find key absent in Secret prod/creds" });
+  const missingKey = {
+    name: 'c',
+    env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'absent' } } }],
+  };
+  await assert.rejects(makeEnvironmentVariables(pod(missingKey), missingKey, [], node, objects), {
+    message: "couldn't find key absent in ConfigMap prod/cfg",
+  });
+  const missingSecretKey = {
+    name: 'c',
+    env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'creds', key: 'absent' } } }],
+  };
+  await assert.rejects(makeEnvironmentVariables(pod(missingSecretKey), missingSecretKey, [], node, objects), {
+    message: "couldn't find key absent in Secret prod/creds",
+  });
   const missingObj = { name: 'c', envFrom: [{ secretRef: { name: 'gone' } }] };
-  await assert.rejects(makeEnvironmentVariables(pod(missingObj), missingObj, [], node, objects), { message: 'secret "gone" not found' });
+  await assert.rejects(makeEnvironmentVariables(pod(missingObj), missingObj, [], node, objects), {
+    message: 'secret "gone" not found',
+  });
 });
 
 test('downward API formats whole maps as sorted, quoted lines', () => {
@@ -106,5 +136,8 @@ test('managed /etc/hosts matches the kubelet byte for byte', () => {
   p.spec!.subdomain = 'svc';
   p.spec!.hostAliases = [];
   assert.match(managedHostsFile(p, ['10.42.0.5']), /\n10\.42\.0\.5\th\.svc\.prod\.svc\.cluster\.local\th\n$/);
-  assert.equal(hostNetworkHostsFile(p, '127.0.0.1 localhost\n'), '# Kubernetes-managed hosts file (host network).\n127.0.0.1 localhost\n');
+  assert.equal(
+    hostNetworkHostsFile(p, '127.0.0.1 localhost\n'),
+    '# Kubernetes-managed hosts file (host network).\n127.0.0.1 localhost\n',
+  );
 });

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { expand, mappingFor } from './expansion.ts';
 
 test('expand follows Kubernetes $(VAR) rules', () => {
-  const m = mappingFor(new Map([['A', 'a'], ['B', 'b'], ['EMPTY', '']]));
+  const m = mappingFor(
+    new Map([
+      ['A', 'a'],
+      ['B', 'b'],
+      ['EMPTY', ''],
+    ]),
+  );
   const cases: [string, string][] = [
     ['$(A)', 'a'],
     ['x$(A)y$(B)z', 'xaybz'],
@@ -23,6 +29,12 @@ test('expand follows Kubernetes $(VAR) rules', () => {
 });
 
 test('mappingFor looks names up in order', () => {
-  const m = mappingFor(new Map([['X', '1']]), new Map([['X', '2'], ['Y', '3']]));
+  const m = mappingFor(
+    new Map([['X', '1']]),
+    new Map([
+      ['X', '2'],
+      ['Y', '3'],
+    ]),
+  );
   assert.equal(expand('$(X)$(Y)', m), '13');
 });

@@ -75,7 +75,12 @@ export function extractEnvFieldPath(pod: IPod, fieldPath: string, node: NodeFact
  * `resourceFieldRef`: the container's limit or request divided by the divisor, rounded up. Limits that are not
  * set fall back to node allocatable, as the real kubelet merges them before it evaluates the reference.
  */
-export function extractResourceFieldRef(pod: IPod, ref: IResourceFieldSelector, defaultContainer: IContainer | undefined, node: NodeFacts): string {
+export function extractResourceFieldRef(
+  pod: IPod,
+  ref: IResourceFieldSelector,
+  defaultContainer: IContainer | undefined,
+  node: NodeFacts,
+): string {
   const containers = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
   const container = ref.containerName ? containers.find((c) => c.name === ref.containerName) : defaultContainer;
   if (!container) throw new Error(`container ${ref.containerName ?? ''} not found in pod ${pod.metadata?.name ?? ''}`);

@@ -4,7 +4,8 @@
  */
 import fs from 'node:fs/promises';
 
-export type HostPathType = '' | 'DirectoryOrCreate' | 'Directory' | 'FileOrCreate' | 'File' | 'Socket' | 'CharDevice' | 'BlockDevice';
+export type HostPathType =
+  '' | 'DirectoryOrCreate' | 'Directory' | 'FileOrCreate' | 'File' | 'Socket' | 'CharDevice' | 'BlockDevice';
 
 export async function checkHostPath(p: string, type: string | undefined): Promise<void> {
   const st = await fs.stat(p).catch(() => undefined);

@@ -2,7 +2,13 @@
  * Volumes and container environment on the node (kubelet-node): the VolumeManager and ContainerEnvironment
  * that kubelet-core's kuberuntime asks for, plus the pieces other kubelet-node parts reuse.
  */
-export { NodeVolumeManager, volumeLocation, volumePlugin, type VolumeManagerConfig, type VolumeLocation } from './volume-manager.ts';
+export {
+  NodeVolumeManager,
+  volumeLocation,
+  volumePlugin,
+  type VolumeManagerConfig,
+  type VolumeLocation,
+} from './volume-manager.ts';
 export { NodeContainerEnvironment, type NodeContainerEnvironmentConfig } from './container-environment.ts';
 export { makeEnvironmentVariables, type EnvVar } from './env.ts';
 export { expand, mappingFor } from './expansion.ts';

@@ -35,9 +35,7 @@ export class SystemMounter implements Mounter {
 
   async mountsUnder(dir: string): Promise<string[]> {
     const prefix = dir.endsWith('/') ? dir : `${dir}/`;
-    return (await mountPoints())
-      .filter((m) => m === dir || m.startsWith(prefix))
-      .sort((a, b) => b.length - a.length);
+    return (await mountPoints()).filter((m) => m === dir || m.startsWith(prefix)).sort((a, b) => b.length - a.length);
   }
 }
 
@@ -67,6 +65,8 @@ export class FakeMounter implements Mounter {
   }
 
   async mountsUnder(dir: string): Promise<string[]> {
-    return [...this.mounts.keys()].filter((m) => m === dir || m.startsWith(`${dir}/`)).sort((a, b) => b.length - a.length);
+    return [...this.mounts.keys()]
+      .filter((m) => m === dir || m.startsWith(`${dir}/`))
+      .sort((a, b) => b.length - a.length);
   }
 }

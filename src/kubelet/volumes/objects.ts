@@ -33,7 +33,12 @@ export interface ObjectSource {
    * TODO(kubelet-node): real bound tokens need the TokenRequest API (`serviceaccounts/token`); until the API
    * server has it, the kubelet hands out the token it was configured with.
    */
-  serviceAccountToken(namespace: string, serviceAccountName: string, audience: string | undefined, expirationSeconds: number): Promise<string>;
+  serviceAccountToken(
+    namespace: string,
+    serviceAccountName: string,
+    audience: string | undefined,
+    expirationSeconds: number,
+  ): Promise<string>;
 }
 
 /** A map-backed ObjectSource for tests and for static pods (which may not reference API objects). */
@@ -58,13 +63,29 @@ export class MapObjectSource implements ObjectSource {
     return this.token;
   }
 
-  putConfigMap(namespace: string, name: string, data: Record<string, string>, binaryData?: Record<string, string>): void {
-    this.configMaps.set(`${namespace}/${name}`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data, binaryData });
+  putConfigMap(
+    namespace: string,
+    name: string,
+    data: Record<string, string>,
+    binaryData?: Record<string, string>,
+  ): void {
+    this.configMaps.set(`${namespace}/${name}`, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace },
+      data,
+      binaryData,
+    });
   }
 
   /** `data` given as plain strings; stored base64 as the API does. */
   putSecret(namespace: string, name: string, data: Record<string, string>): void {
     const encoded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
-    this.secrets.set(`${namespace}/${name}`, { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, data: encoded });
+    this.secrets.set(`${namespace}/${name}`, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace },
+      data: encoded,
+    });
   }
 }

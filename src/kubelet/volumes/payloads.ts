@@ -12,11 +12,17 @@ import type { ConfigMap, Secret } from './objects.ts';
 /** Kubernetes' default file mode for these volumes (0644). */
 export const defaultFileMode = 0o644;
 
-export function configMapPayload(items: IKeyToPath[] | undefined, cm: ConfigMap, defaultMode: number, optional: boolean): Payload {
+export function configMapPayload(
+  items: IKeyToPath[] | undefined,
+  cm: ConfigMap,
+  defaultMode: number,
+  optional: boolean,
+): Payload {
   const payload: Payload = new Map();
   if (!items || items.length === 0) {
     for (const [k, v] of Object.entries(cm.data ?? {})) payload.set(k, { data: Buffer.from(v), mode: defaultMode });
-    for (const [k, v] of Object.entries(cm.binaryData ?? {})) payload.set(k, { data: Buffer.from(v, 'base64'), mode: defaultMode });
+    for (const [k, v] of Object.entries(cm.binaryData ?? {}))
+      payload.set(k, { data: Buffer.from(v, 'base64'), mode: defaultMode });
     return payload;
   }
   for (const ktp of items) {
@@ -30,7 +36,12 @@ export function configMapPayload(items: IKeyToPath[] | undefined, cm: ConfigMap,
   return payload;
 }
 
-export function secretPayload(items: IKeyToPath[] | undefined, secret: Secret, defaultMode: number, optional: boolean): Payload {
+export function secretPayload(
+  items: IKeyToPath[] | undefined,
+  secret: Secret,
+  defaultMode: number,
+  optional: boolean,
+): Payload {
   const payload: Payload = new Map();
   // stringData is write-only in the API; a secret handed to us straight from a manifest may still carry it.
   const data: Record<string, Buffer> = {};
@@ -51,7 +62,12 @@ export function secretPayload(items: IKeyToPath[] | undefined, secret: Secret, d
   return payload;
 }
 
-export function downwardAPIPayload(pod: IPod, items: IDownwardAPIVolumeFile[] | undefined, defaultMode: number, node: NodeFacts): Payload {
+export function downwardAPIPayload(
+  pod: IPod,
+  items: IDownwardAPIVolumeFile[] | undefined,
+  defaultMode: number,
+  node: NodeFacts,
+): Payload {
   const payload: Payload = new Map();
   for (const item of items ?? []) {
     let value: string;

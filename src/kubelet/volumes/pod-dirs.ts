@@ -10,13 +10,7 @@
  */
 import path from 'node:path';
 
-export type VolumePluginName =
-  | 'empty-dir'
-  | 'host-path'
-  | 'configmap'
-  | 'secret'
-  | 'downward-api'
-  | 'projected';
+export type VolumePluginName = 'empty-dir' | 'host-path' | 'configmap' | 'secret' | 'downward-api' | 'projected';
 
 export class PodDirs {
   readonly root: string;
@@ -30,7 +24,8 @@ export class PodDirs {
   }
 
   podDir(uid: string): string {
-    if (!/^[A-Za-z0-9._-]+$/.test(uid) || uid === '.' || uid === '..') throw new Error(`invalid pod uid ${JSON.stringify(uid)}`);
+    if (!/^[A-Za-z0-9._-]+$/.test(uid) || uid === '.' || uid === '..')
+      throw new Error(`invalid pod uid ${JSON.stringify(uid)}`);
     return path.join(this.podsDir(), uid);
   }
 

@@ -33,7 +33,9 @@ function makePod(volumes: NonNullable<IPod['spec']>['volumes']): IPod {
     metadata: { name: 'p', namespace: 'ns', uid: 'uid-1', labels: { app: 'x' } },
     spec: {
       volumes,
-      containers: [{ name: 'c', resources: { limits: { memory: '128Mi' } }, terminationMessagePath: '/dev/termination-log' }],
+      containers: [
+        { name: 'c', resources: { limits: { memory: '128Mi' } }, terminationMessagePath: '/dev/termination-log' },
+      ],
     },
   };
 }
@@ -56,7 +58,11 @@ test('emptyDir on disk and in memory, hostPath, and teardown', async (t) => {
   assert.equal(await mode(scratch), 0o777);
   assert.ok((await fs.stat(dirs.volumeDir('uid-1', 'empty-dir', 'nosource'))).isDirectory());
   assert.equal(mounter.mounts.get(dirs.volumeDir('uid-1', 'empty-dir', 'mem')), 64 * 2 ** 20);
-  assert.equal(mounter.mounts.get(dirs.volumeDir('uid-1', 'empty-dir', 'memdefault')), 2 ** 30, 'sized to node allocatable memory');
+  assert.equal(
+    mounter.mounts.get(dirs.volumeDir('uid-1', 'empty-dir', 'memdefault')),
+    2 ** 30,
+    'sized to node allocatable memory',
+  );
   assert.ok((await fs.stat(host)).isDirectory(), 'DirectoryOrCreate created the host directory');
   assert.equal(vm.allMounted(pod), true);
 
@@ -77,12 +83,22 @@ test('hostPath type mismatches fail with the kubelet messages and FailedMount ev
     { name: 's', hostPath: { path: file, type: 'Socket' } },
   ]);
   const done = vm.waitForAttachAndMount(pod, AbortSignal.timeout(10_000));
-  const failure = assert.rejects(done, { message: 'unmounted volumes=[d s], unattached volumes=[], failed to process volumes=[]: context deadline exceeded' });
+  const failure = assert.rejects(done, {
+    message: 'unmounted volumes=[d s], unattached volumes=[], failed to process volumes=[]: context deadline exceeded',
+  });
   for (let i = 0; i < 20; i++) await clock.step(1000);
   await failure;
   const msgs = recorder.events.map((e) => `${e.reason}: ${e.message}`);
-  assert.ok(msgs.includes(`FailedMount: MountVolume.SetUp failed for volume "d" : hostPath type check failed: ${file} is not a directory`));
-  assert.ok(msgs.includes(`FailedMount: MountVolume.SetUp failed for volume "s" : hostPath type check failed: ${file} is not a socket file`));
+  assert.ok(
+    msgs.includes(
+      `FailedMount: MountVolume.SetUp failed for volume "d" : hostPath type check failed: ${file} is not a directory`,
+    ),
+  );
+  assert.ok(
+    msgs.includes(
+      `FailedMount: MountVolume.SetUp failed for volume "s" : hostPath type check failed: ${file} is not a socket file`,
+    ),
+  );
   assert.ok(msgs.some((m) => m.startsWith('FailedMount: Unable to attach or mount volumes: unmounted volumes=[d s]')));
 });
 
@@ -92,7 +108,10 @@ test('configMap and secret volumes: items, modes, optional, tmpfs, atomic refres
   objects.putSecret('ns', 'creds', { user: 'admin', pass: 'pw' });
   const pod = makePod([
     { name: 'cfg', configMap: { name: 'cfg' } },
-    { name: 'picked', configMap: { name: 'cfg', items: [{ key: 'app.conf', path: 'conf/app.conf', mode: 0o600 }], defaultMode: 0o640 } },
+    {
+      name: 'picked',
+      configMap: { name: 'cfg', items: [{ key: 'app.conf', path: 'conf/app.conf', mode: 0o600 }], defaultMode: 0o640 },
+    },
     { name: 'creds', secret: { secretName: 'creds', defaultMode: 0o400 } },
     { name: 'optional', secret: { secretName: 'absent', optional: true } },
   ]);
@@ -105,20 +124,27 @@ test('configMap and secret volumes: items, modes, optional, tmpfs, atomic refres
   const picked = dirs.volumeDir('uid-1', 'configmap', 'picked');
   assert.equal(await read(path.join(picked, 'conf/app.conf')), 'a=1');
   assert.equal(await mode(path.join(picked, 'conf/app.conf')), 0o600);
-  assert.deepEqual((await fs.readdir(picked)).filter((n) => !n.startsWith('..')), ['conf']);
+  assert.deepEqual(
+    (await fs.readdir(picked)).filter((n) => !n.startsWith('..')),
+    ['conf'],
+  );
   const creds = dirs.volumeDir('uid-1', 'secret', 'creds');
   assert.equal(await read(path.join(creds, 'pass')), 'pw');
   assert.equal(await mode(path.join(creds, 'user')), 0o400);
   assert.ok(mounter.mounts.has(creds), 'secrets live on tmpfs');
   assert.ok(!mounter.mounts.has(cfg), 'configMaps live on disk');
-  assert.deepEqual((await fs.readdir(dirs.volumeDir('uid-1', 'secret', 'optional'))).filter((n) => !n.startsWith('..')), []);
+  assert.deepEqual(
+    (await fs.readdir(dirs.volumeDir('uid-1', 'secret', 'optional'))).filter((n) => !n.startsWith('..')),
+    [],
+  );
 
   // An update reaches the volume through the refresh loop, swapped atomically.
   const before = await fs.readlink(path.join(cfg, '..data'));
   objects.putConfigMap('ns', 'cfg', { 'app.conf': 'a=2' });
   const loop = vm.run(ac.signal);
   await clock.step(10_000);
-  for (let i = 0; i < 50 && (await read(path.join(cfg, 'app.conf')).catch(() => '')) !== 'a=2'; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 50 && (await read(path.join(cfg, 'app.conf')).catch(() => '')) !== 'a=2'; i++)
+    await new Promise((r) => setTimeout(r, 10));
   assert.equal(await read(path.join(cfg, 'app.conf')), 'a=2');
   assert.notEqual(await fs.readlink(path.join(cfg, '..data')), before);
   await assert.rejects(fs.stat(path.join(cfg, 'other')));
@@ -139,7 +165,9 @@ test('missing configMap key and object are reported as the kubelet does', async 
   ac.abort(new Error('stop'));
   await assert.rejects(done, /stop/);
   const msgs = recorder.events.map((e) => e.message);
-  assert.ok(msgs.includes('MountVolume.SetUp failed for volume "k" : configmap references non-existent config key: zzz'));
+  assert.ok(
+    msgs.includes('MountVolume.SetUp failed for volume "k" : configmap references non-existent config key: zzz'),
+  );
   assert.ok(msgs.includes('MountVolume.SetUp failed for volume "o" : configmap "nope" not found'));
 });
 
@@ -165,7 +193,11 @@ test('downwardAPI and projected (kube-api-access) volumes', async (t) => {
         sources: [
           { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
           { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-          { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+          {
+            downwardAPI: {
+              items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }],
+            },
+          },
         ],
       },
     },
@@ -177,7 +209,9 @@ test('downwardAPI and projected (kube-api-access) volumes', async (t) => {
   assert.equal(await read(path.join(info, 'mem')), '128');
   const sa = dirs.volumeDir('uid-1', 'projected', 'kube-api-access-abcde');
   assert.deepEqual(
-    Object.fromEntries(await Promise.all(['token', 'ca.crt', 'namespace'].map(async (f) => [f, await read(path.join(sa, f))]))),
+    Object.fromEntries(
+      await Promise.all(['token', 'ca.crt', 'namespace'].map(async (f) => [f, await read(path.join(sa, f))])),
+    ),
     { token: 'tok', 'ca.crt': 'CERT', namespace: 'ns' },
   );
 });
@@ -203,14 +237,22 @@ test('container mounts: volumes, subPath, read-only rules, /etc/hosts and termin
   assert.deepEqual(envs, [{ key: 'SUB', value: 'logs' }]);
   const shared = dirs.volumeDir('uid-1', 'empty-dir', 'shared');
   const byPath = Object.fromEntries(mounts.map((m) => [m.containerPath, m]));
-  assert.deepEqual(byPath['/data'], { containerPath: '/data', hostPath: shared, readonly: false, propagation: 'private' });
+  assert.deepEqual(byPath['/data'], {
+    containerPath: '/data',
+    hostPath: shared,
+    readonly: false,
+    propagation: 'private',
+  });
   assert.equal(byPath['/ro']!.readonly, true);
   assert.equal(byPath['/sub']!.hostPath, path.join(await fs.realpath(shared), 'logs/x'));
   assert.ok((await fs.stat(path.join(shared, 'logs/x'))).isDirectory(), 'missing subPath directory is created');
   assert.equal(byPath['/etc/nginx/nginx.conf']!.readonly, true, 'configMap mounts are read-only');
   assert.equal(await read(byPath['/etc/nginx/nginx.conf']!.hostPath), 'x');
   assert.equal(byPath['/etc/hosts']!.hostPath, dirs.etcHostsPath('uid-1'));
-  assert.match(await read(dirs.etcHostsPath('uid-1')), /^# Kubernetes-managed hosts file\.\n[\s\S]*10\.42\.0\.7\tp\n\n# Entries added by HostAliases\.\n1\.1\.1\.1\tfoo\.remote\n$/);
+  assert.match(
+    await read(dirs.etcHostsPath('uid-1')),
+    /^# Kubernetes-managed hosts file\.\n[\s\S]*10\.42\.0\.7\tp\n\n# Entries added by HostAliases\.\n1\.1\.1\.1\tfoo\.remote\n$/,
+  );
   const term = byPath['/dev/termination-log']!;
   assert.ok(term.hostPath.startsWith(dirs.containerDir('uid-1', 'c')));
   assert.equal(await mode(term.hostPath), 0o666);

@@ -60,7 +60,12 @@ export function volumePlugin(v: IVolume): VolumePluginName | undefined {
 
 export function volumeLocation(dirs: PodDirs, podUid: string, v: IVolume): VolumeLocation {
   const plugin = volumePlugin(v);
-  if (!plugin) throw new Error(`volume "${v.name}": unsupported volume type ${Object.keys(v).filter((k) => k !== 'name').join(', ')}`);
+  if (!plugin)
+    throw new Error(
+      `volume "${v.name}": unsupported volume type ${Object.keys(v)
+        .filter((k) => k !== 'name')
+        .join(', ')}`,
+    );
   if (plugin === 'host-path') return { hostPath: v.hostPath!.path, plugin, readOnly: false };
   const readOnly = plugin !== 'empty-dir';
   return { hostPath: dirs.volumeDir(podUid, plugin, v.name), plugin, readOnly };
@@ -102,7 +107,9 @@ export class NodeVolumeManager implements VolumeManager {
       const failed = await this.#setUpPod(pod);
       if (failed.length === 0) return;
       if (this.#clock.now() >= deadline) {
-        const err = new Error(`unmounted volumes=[${failed.join(' ')}], unattached volumes=[], failed to process volumes=[]: context deadline exceeded`);
+        const err = new Error(
+          `unmounted volumes=[${failed.join(' ')}], unattached volumes=[], failed to process volumes=[]: context deadline exceeded`,
+        );
         this.#recorder?.event(pod, 'Warning', 'FailedMount', `Unable to attach or mount volumes: ${err.message}`);
         throw err;
       }
@@ -170,7 +177,12 @@ export class NodeVolumeManager implements VolumeManager {
       } catch (err) {
         failed.push(v.name);
         const msg = err instanceof Error ? err.message : String(err);
-        this.#recorder?.event(pod, 'Warning', 'FailedMount', `MountVolume.SetUp failed for volume "${v.name}" : ${msg}`);
+        this.#recorder?.event(
+          pod,
+          'Warning',
+          'FailedMount',
+          `MountVolume.SetUp failed for volume "${v.name}" : ${msg}`,
+        );
       }
     }
     return failed;
@@ -198,18 +210,38 @@ export class NodeVolumeManager implements VolumeManager {
       case 'configmap': {
         const src = v.configMap!;
         const optional = src.optional === true;
-        const cm = await orEmpty(this.#objects.getConfigMap(ns, src.name ?? ''), optional, { apiVersion: 'v1', kind: 'ConfigMap', metadata: {} });
-        return this.#write(loc.hostPath, configMapPayload(src.items, cm, src.defaultMode ?? defaultFileMode, optional), false);
+        const cm = await orEmpty(this.#objects.getConfigMap(ns, src.name ?? ''), optional, {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: {},
+        });
+        return this.#write(
+          loc.hostPath,
+          configMapPayload(src.items, cm, src.defaultMode ?? defaultFileMode, optional),
+          false,
+        );
       }
       case 'secret': {
         const src = v.secret!;
         const optional = src.optional === true;
-        const s = await orEmpty(this.#objects.getSecret(ns, src.secretName ?? ''), optional, { apiVersion: 'v1', kind: 'Secret', metadata: {} });
-        return this.#write(loc.hostPath, secretPayload(src.items, s, src.defaultMode ?? defaultFileMode, optional), true);
+        const s = await orEmpty(this.#objects.getSecret(ns, src.secretName ?? ''), optional, {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: {},
+        });
+        return this.#write(
+          loc.hostPath,
+          secretPayload(src.items, s, src.defaultMode ?? defaultFileMode, optional),
+          true,
+        );
       }
       case 'downward-api': {
         const src = v.downwardAPI!;
-        return this.#write(loc.hostPath, downwardAPIPayload(pod, src.items, src.defaultMode ?? defaultFileMode, this.#node()), true);
+        return this.#write(
+          loc.hostPath,
+          downwardAPIPayload(pod, src.items, src.defaultMode ?? defaultFileMode, this.#node()),
+          true,
+        );
       }
       case 'projected':
         return this.#write(loc.hostPath, await this.#projectedPayload(pod, v), true);
@@ -226,17 +258,30 @@ export class NodeVolumeManager implements VolumeManager {
     for (const source of v.projected!.sources ?? []) {
       if (source.configMap) {
         const optional = source.configMap.optional === true;
-        const cm = await orEmpty(this.#objects.getConfigMap(ns, source.configMap.name ?? ''), optional, { apiVersion: 'v1', kind: 'ConfigMap', metadata: {} });
+        const cm = await orEmpty(this.#objects.getConfigMap(ns, source.configMap.name ?? ''), optional, {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: {},
+        });
         add(configMapPayload(source.configMap.items, cm, mode, optional));
       } else if (source.secret) {
         const optional = source.secret.optional === true;
-        const s = await orEmpty(this.#objects.getSecret(ns, source.secret.name ?? ''), optional, { apiVersion: 'v1', kind: 'Secret', metadata: {} });
+        const s = await orEmpty(this.#objects.getSecret(ns, source.secret.name ?? ''), optional, {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: {},
+        });
         add(secretPayload(source.secret.items, s, mode, optional));
       } else if (source.downwardAPI) {
         add(downwardAPIPayload(pod, source.downwardAPI.items, mode, this.#node()));
       } else if (source.serviceAccountToken) {
         const t = source.serviceAccountToken;
-        const token = await this.#objects.serviceAccountToken(ns, pod.spec?.serviceAccountName ?? 'default', t.audience, t.expirationSeconds ?? 3600);
+        const token = await this.#objects.serviceAccountToken(
+          ns,
+          pod.spec?.serviceAccountName ?? 'default',
+          t.audience,
+          t.expirationSeconds ?? 3600,
+        );
         payload.set(t.path, { data: Buffer.from(token), mode });
       }
     }
@@ -251,7 +296,8 @@ export class NodeVolumeManager implements VolumeManager {
   }
 
   async #ensureTmpfs(dir: string, sizeBytes: number | undefined): Promise<void> {
-    if (!(await this.#mounter.isMountPoint(path.resolve(dir)))) await this.#mounter.mountTmpfs(path.resolve(dir), sizeBytes);
+    if (!(await this.#mounter.isMountPoint(path.resolve(dir))))
+      await this.#mounter.mountTmpfs(path.resolve(dir), sizeBytes);
   }
 }
 
