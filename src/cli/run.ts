@@ -2,13 +2,14 @@
  * `kubeling run FILE.yaml`: the quickest way to try a pod (DESIGN.md). Starts an embedded server with a local
  * node, creates the file's objects, prints each pod's status as `kubectl get pods -w` would and the
  * containers' logs as they come, and tears everything down (pods deleted gracefully, then the server
- * stopped and its data removed) on Ctrl-C or once every pod of the file has completed.
+ * stopped and its data removed) on Ctrl-C or once every pod of the file has completed. Pods made by the
+ * file's Deployments and ReplicaSets are shown too; such workloads never complete, so those runs end on Ctrl-C.
  *
  * Exit status: 0 when all pods Succeeded, 1 when one Failed or something went wrong, 130 after Ctrl-C,
  * 2 for usage errors.
  */
-import type { KubeObject, Pod } from '../api/index.ts';
-import { podSummary } from '../api/index.ts';
+import type { KubeObject, LabelSelector, Node, Pod } from '../api/index.ts';
+import { labelSelectorFromObject, podSummary } from '../api/index.ts';
 import { Informer, isAlreadyExists, isNotFound, type Client } from '../client/index.ts';
 import { EmbeddedServer } from './embedded-server.ts';
 import { LogFollower } from './log-follower.ts';
@@ -90,12 +91,16 @@ export async function runRun(argv: string[]): Promise<number> {
     err(`starting an embedded server (runtime ${opts.runtime}, storage ${opts.storage})...`);
     server = await EmbeddedServer.start({ runtime: opts.runtime, storage: opts.storage, dataDir: opts.dataDir });
     if (stop.signal.aborted) return 130;
+    await waitForNode(server.client, stop.signal);
+    if (stop.signal.aborted) return 130;
     const created = await applyAll(server.client, manifests);
     const pods = created.filter((c) => c.resource.plural === 'pods').map((c) => c.object as Pod);
+    const workloads = created.filter((c) => WORKLOADS.has(c.resource.plural)).map((c) => c.object);
     let code = 0;
-    if (pods.length === 0) out('no pods in the file; the objects were created, nothing to watch');
-    else code = await watchPods(server.client, pods, stop.signal);
-    await teardown(server.client, created);
+    let seen: string[] = [];
+    if (pods.length === 0 && workloads.length === 0) out('no pods or workloads in the file; the objects were created, nothing to watch');
+    else ({ code, seen } = await watchPods(server.client, pods, workloads, stop.signal));
+    await teardown(server.client, created, seen);
     const held = await server.waitForNodeCleanup();
     if (held.length > 0) err(`warning: the node still holds ${held.length} mount(s) or sandbox(es) under ${server.dataDir}: ${held.slice(0, 3).join(', ')}`);
     return interrupted ? 130 : code;
@@ -107,6 +112,21 @@ export async function runRun(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** Waits (up to a minute) for the local node to register and be Ready, so pods are not first reported unschedulable. */
+async function waitForNode(client: Client, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!signal.aborted && Date.now() < deadline) {
+    try {
+      const nodes = (await client.resource<Node>('nodes').list({ signal })).items;
+      if (nodes.some((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))) return;
+    } catch {
+      // the server may still be starting its handlers; try again
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (!signal.aborted) err('warning: the local node is not Ready after 60 s; pods may stay Pending (see the server log in the data dir)');
 }
 
 /** Creates the objects in file order (namespaces first), retrying while the namespace's service account appears. */
@@ -137,20 +157,37 @@ async function applyAll(client: Client, manifests: Manifest[]): Promise<Manifest
   return created;
 }
 
-/** Prints status rows and logs until every pod is terminal (or the signal aborts); returns the exit code. */
-async function watchPods(client: Client, pods: Pod[], signal: AbortSignal): Promise<number> {
+/** Workloads whose pods `kubeling run` shows too (it then runs until Ctrl-C: they never complete). */
+const WORKLOADS = new Set(['deployments', 'replicasets']);
+
+/**
+ * Prints status rows and logs of the file's pods, and of the pods its workloads make, until every pod is
+ * terminal (never, with workloads) or the signal aborts. Returns the exit code and every pod key it showed.
+ */
+async function watchPods(client: Client, pods: Pod[], workloads: KubeObject[], signal: AbortSignal): Promise<{ code: number; seen: string[] }> {
   const watching = new Map(pods.map((p) => [`${p.metadata!.namespace}/${p.metadata!.name}`, p]));
+  const seen = new Set(watching.keys());
+  const selectors = workloads.map((w) => ({
+    namespace: w.metadata?.namespace,
+    selector: labelSelectorFromObject((w.spec as { selector?: LabelSelector } | undefined)?.selector),
+  }));
+  const ofWorkload = (pod: Pod) => selectors.some((s) => s.namespace === pod.metadata?.namespace && s.selector.matches(pod.metadata?.labels));
+  const finished = () => selectors.length === 0 && [...watching.values()].every(isTerminal);
   const done = new AbortController();
   const both = AbortSignal.any([signal, done.signal]);
   const informer = new Informer<Pod>(client.resource<Pod>('pods'));
   const logs = new LogFollower(client, out, signal);
   const last = new Map<string, string>();
   const reasons = new Map<string, string>();
-  const width = Math.max(4, ...pods.map((p) => p.metadata!.name!.length)) + 3;
+  // Pods of workloads are named <workload>-<hash>-<suffix>: leave room for that.
+  const width = Math.max(4, ...pods.map((p) => p.metadata!.name!.length), ...workloads.map((w) => (w.metadata?.name?.length ?? 0) + 17)) + 3;
   out(`${'NAME'.padEnd(width)}${'READY'.padEnd(8)}${'STATUS'.padEnd(22)}RESTARTS`);
   const show = (pod: Pod) => {
     const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
-    if (!watching.has(key)) return;
+    if (!watching.has(key)) {
+      if (!ofWorkload(pod) || pod.metadata?.deletionTimestamp) return;
+      seen.add(key);
+    }
     watching.set(key, pod);
     const s = podSummary(pod);
     const row = `${pod.metadata!.name!.padEnd(width)}${s.ready.padEnd(8)}${s.status.padEnd(22)}${s.restarts}`;
@@ -166,35 +203,40 @@ async function watchPods(client: Client, pods: Pod[], signal: AbortSignal): Prom
       out(why);
     }
     logs.observe(pod);
-    if ([...watching.values()].every(isTerminal)) done.abort();
+    if (finished()) done.abort();
   };
   informer.onAdd(show).onUpdate((_old, pod) => show(pod)).onDelete((pod) => {
     const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
     if (watching.has(key) && !signal.aborted) {
       out(`${pod.metadata!.name!.padEnd(width)}(deleted)`);
-      watching.set(key, { ...pod, status: { ...pod.status, phase: 'Failed' } });
-      if ([...watching.values()].every(isTerminal)) done.abort();
+      // A workload's pod that goes is replaced by its controller; a pod of the file counts as failed.
+      if (ofWorkload(pod) && !pods.some((p) => `${p.metadata!.namespace}/${p.metadata!.name}` === key)) watching.delete(key);
+      else watching.set(key, { ...pod, status: { ...pod.status, phase: 'Failed' } });
+      if (finished()) done.abort();
     }
   });
   await informer.run(both);
-  if (signal.aborted) return 130;
+  if (signal.aborted) return { code: 130, seen: [...seen] };
   // Let the last log lines of completed containers arrive.
   await logs.drain(2000);
   const failed = [...watching.values()].filter((p) => p.status?.phase === 'Failed');
   out(failed.length === 0 ? 'all pods completed' : `${failed.length} pod(s) failed: ${failed.map((p) => p.metadata?.name).join(', ')}`);
-  return failed.length === 0 ? 0 : 1;
+  return { code: failed.length === 0 ? 0 : 1, seen: [...seen] };
 }
 
-/** Deletes what was created (pods gracefully, waiting until they are gone), newest first. */
-async function teardown(client: Client, created: Manifest[]): Promise<void> {
-  const pods: { ns: string; name: string }[] = [];
+/**
+ * Deletes what was created, newest first, then waits until every pod it showed is gone (pods of workloads
+ * go through the garbage collector once their owners are deleted).
+ */
+async function teardown(client: Client, created: Manifest[], seen: string[]): Promise<void> {
+  const pods: { ns: string; name: string }[] = seen.map((key) => ({ ns: key.split('/')[0]!, name: key.split('/')[1]! }));
   for (const m of [...created].reverse()) {
     if (m.resource.kind === 'Namespace') continue;
     const ns = m.resource.namespaced ? m.object.metadata?.namespace : undefined;
     const name = m.object.metadata!.name!;
     try {
       await client.resource(m.resource, ns).delete(name);
-      if (m.resource.plural === 'pods') pods.push({ ns: ns!, name });
+      if (m.resource.plural === 'pods' && !pods.some((p) => p.ns === ns && p.name === name)) pods.push({ ns: ns!, name });
     } catch (e) {
       if (!isNotFound(e)) err(`deleting ${m.resource.singular}/${name}: ${(e as Error).message}`);
     }

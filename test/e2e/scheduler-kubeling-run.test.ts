@@ -125,6 +125,35 @@ spec:
   assert.equal(await r.exited, 130, r.err());
 });
 
+test('a Deployment: its pods are shown until Ctrl-C, then go with it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubeling-run-e2e-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = manifest(dir, 'deploy.yaml', `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: c
+        image: busybox:1.35
+        command: ["sh", "-c", "echo up; sleep 3600"]
+`);
+  const r = run([file, '--runtime', 'fake']);
+  await waitForOutput(r.child.stdout, /(\[web-[a-z0-9]+-[a-z0-9]{5}\/c\] up[\s\S]*){2}/, 60_000);
+  const running = r.out().match(/^web-[a-z0-9]+-[a-z0-9]{5}\s+1\/1\s+Running\s+0$/gm) ?? [];
+  assert.equal(running.length, 2, r.out());
+  r.child.kill('SIGINT');
+  assert.equal(await r.exited, 130, r.err());
+  assert.match(r.out(), /deleted 2 pod\(s\)/);
+});
+
 test('bad input: a missing file and an unknown kind are one-line errors', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kubeling-run-e2e-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
