@@ -186,3 +186,24 @@ test('computePodActions: native sidecars gate the next init container on started
   const plain = makePod().sidecar('log').init('i').container('a').build();
   assert.deepEqual(summary(computePodActions(plain, runtimeStatus(plain, [{ name: 'log' }]))).init, [1]);
 });
+
+test('computePodActions: init as upstream computeInitContainerActions (sidecar restarted while a later init runs; exited apps do not count as initialized)', () => {
+  // The sidecar exits while the regular init container after it still runs: it is restarted at once.
+  const pod = makePod('i').sidecar('proxy').init('migrate').container('app').build();
+  const midInit = computePodActions(
+    pod,
+    runtimeStatus(pod, [
+      { name: 'migrate', state: 'running' },
+      { name: 'proxy', state: 'exited', exitCode: 1 },
+    ]),
+  );
+  assert.deepEqual(summary(midInit), { killPod: false, createSandbox: false, init: [0], start: [], kill: [] });
+  // Only an exited app instance (init statuses gone, as after a node reboot): initialization runs again.
+  const rebooted = makePod('r').init('setup').container('app').build();
+  const again = computePodActions(rebooted, runtimeStatus(rebooted, [{ name: 'app', state: 'exited', exitCode: 0 }]));
+  assert.deepEqual(again.initContainersToStart, [0]);
+  assert.deepEqual(again.containersToStart, []);
+  // A running app: init is done whatever the runtime still has.
+  const running = computePodActions(rebooted, runtimeStatus(rebooted, [{ name: 'app' }]));
+  assert.deepEqual([running.initContainersToStart, running.containersToStart], [[], []]);
+});

@@ -102,11 +102,15 @@ export function podSandboxChanged(
   return { changed: false, attempt: newest.metadata.attempt, sandboxId: newest.id };
 }
 
-/** True once any regular container has an instance: then init is done and is never re-run. */
+/**
+ * Upstream's podHasInitialized: a regular container's newest instance is created or running, so init ran and
+ * is never re-run. Exited ones do not count: after a node reboot every container is exited and the new sandbox
+ * must be initialized again.
+ */
 function hasAnyRegularContainerCreated(pod: Pod, status: RuntimePodStatus): boolean {
   return (pod.spec?.containers ?? []).some((c) => {
     const s = findContainerStatus(status, c.name);
-    return !!s && s.state !== 'unknown';
+    return !!s && (s.state === 'created' || s.state === 'running');
   });
 }
 
@@ -219,7 +223,9 @@ function computeInitContainerActions(
 ): boolean {
   const initContainers = pod.spec?.initContainers ?? [];
   if (initContainers.length === 0) return true;
-  const previouslyInitialized = hasAnyRegularContainerCreated(pod, status);
+  const podHasInitialized = hasAnyRegularContainerCreated(pod, status);
+  // Becomes true after the newest init container with a status: older ones then only matter if sidecars.
+  let previouslyInitialized = podHasInitialized;
   let initialized = false;
   const toStart: number[] = [];
   const last = initContainers.length - 1;
@@ -294,15 +300,13 @@ function computeInitContainerActions(
         kill(`Init container is in ${JSON.stringify(s.state)} state, try killing it before restart`, 'Unknown');
         toStart.push(i);
     }
-    // Before initialization only the newest init container with a status decides; the rest wait.
-    if (!previouslyInitialized) {
-      changes.initContainersToStart = toStart;
-      return initialized;
-    }
+    // The newest init container with a status decided what comes next; older ones are only checked for
+    // sidecars to keep running (one that exits while a later init container runs is restarted).
+    previouslyInitialized = true;
   }
 
   // No init container has a status yet: start the first one.
-  if (!previouslyInitialized && toStart.length === 0 && !initialized) toStart.push(0);
+  if (!previouslyInitialized) toStart.push(0);
   changes.initContainersToStart = [...new Set(toStart)].sort((a, b) => a - b);
-  return initialized || previouslyInitialized;
+  return initialized || podHasInitialized;
 }
