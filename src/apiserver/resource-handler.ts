@@ -17,6 +17,8 @@ import type { ListOptions } from './registry/generic.ts';
 export interface HandlerDeps {
   now: () => number;
   bookmarkIntervalMs: number;
+  /** Orphan or Foreground propagation, done before the owner is deleted (propagation.ts). */
+  propagate: (owner: KubeObject, options: DeleteOptions, dryRun: boolean) => Promise<void>;
 }
 
 function includeObjectOf(q: URLSearchParams): 'None' | 'Metadata' | 'Object' {
@@ -266,10 +268,13 @@ export async function deleteOptionsOf(ctx: RequestContext): Promise<DeleteOption
   return options;
 }
 
-export async function handleDelete(ctx: RequestContext): Promise<void> {
+export async function handleDelete(ctx: RequestContext, deps: HandlerDeps): Promise<void> {
   if (ctx.info.subresource) throw methodNotAllowed('delete', resourceOf(ctx));
   const options = await deleteOptionsOf(ctx);
   const dryRun = dryRunOf(ctx.query) || (options.dryRun?.includes('All') ?? false);
+  if (options.propagationPolicy === 'Orphan' || options.propagationPolicy === 'Foreground' || options.orphanDependents === true) {
+    await deps.propagate(await ctx.registry.get(ctx.info.namespace, ctx.info.name), options, dryRun);
+  }
   const { object, deleted } = await ctx.registry.delete(ctx.info.namespace, ctx.info.name, options, { dryRun, user: ctx.user.name });
   if (deleted && ctx.registry.info.plural !== 'pods') {
     const r = ctx.registry.info;

@@ -555,3 +555,26 @@ test('values of the wrong JSON type are a 400 with Go\'s decoder message, not a 
     await s.stop();
   }
 });
+
+test('delete with propagationPolicy Orphan keeps dependents (without the owner reference); Foreground deletes them first', async () => {
+  const s = await startTestServer();
+  try {
+    const owner = (await s.request('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'owner' } })).body;
+    const ref = [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid }];
+    await s.request('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'dep', ownerReferences: ref } });
+    await until('the cache to see the dependent', () => Boolean(s.server.registry('configmaps').cache.get(s.server.registry('configmaps').key('default', 'dep'))));
+    const del = await s.request('DELETE', '/api/v1/namespaces/default/configmaps/owner', { propagationPolicy: 'Orphan' });
+    assert.equal(del.status, 200, del.text);
+    const dep = (await s.request('GET', '/api/v1/namespaces/default/configmaps/dep')).body;
+    assert.equal(dep.metadata.ownerReferences, undefined);
+
+    const owner2 = (await s.request('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'owner2' } })).body;
+    await s.request('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'dep2', ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner2', uid: owner2.metadata.uid }] } });
+    await until('the cache to see dep2', () => Boolean(s.server.registry('configmaps').cache.get(s.server.registry('configmaps').key('default', 'dep2'))));
+    await s.request('DELETE', '/api/v1/namespaces/default/configmaps/owner2?propagationPolicy=Foreground');
+    assert.equal((await s.request('GET', '/api/v1/namespaces/default/configmaps/dep2')).status, 404);
+    assert.equal((await s.request('GET', '/api/v1/namespaces/default/configmaps/owner2')).status, 404);
+  } finally {
+    await s.stop();
+  }
+});

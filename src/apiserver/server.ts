@@ -38,6 +38,7 @@ import { writeUpgradeError } from './kubelet-proxy.ts';
 import { ServiceAccountTokens } from './auth/service-account-tokens.ts';
 import { handleTokenRequest } from './token-request.ts';
 import { handleScale } from './scale.ts';
+import { propagateDeletion } from './propagation.ts';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -219,7 +220,11 @@ export class ApiServer {
 
   async #dispatch(ctx: RequestContext, podDeps: PodDeps): Promise<void> {
     const { info, registry } = ctx;
-    const deps: HandlerDeps = { now: () => this.#clock.now(), bookmarkIntervalMs: this.#config.bookmarkIntervalMs ?? 60_000 };
+    const deps: HandlerDeps = {
+      now: () => this.#clock.now(),
+      bookmarkIntervalMs: this.#config.bookmarkIntervalMs ?? 60_000,
+      propagate: (owner, options, dryRun) => propagateDeletion(this.#registries.values(), owner, options, dryRun),
+    };
     const sub = info.subresource;
     if (sub) {
       const r = registry.info;
@@ -276,7 +281,7 @@ export class ApiServer {
         return handlePatch(ctx);
       case 'delete':
         allowed('delete');
-        return handleDelete(ctx);
+        return handleDelete(ctx, deps);
       case 'deletecollection':
         return handleDeleteCollection(ctx);
       default:
