@@ -51,9 +51,10 @@ export function parseObjectBody(body: Buffer, contentType: string | undefined): 
 }
 
 export function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
-  res.end(text);
+  // Encoded once: the length and the write use the same bytes.
+  const bytes = Buffer.from(JSON.stringify(body));
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': bytes.length, ...headers });
+  res.end(bytes);
 }
 
 export function sendStatus(res: ServerResponse, status: Status): void {
