@@ -38,7 +38,7 @@ import {
   writeFileSync,
   type FSWatcher,
 } from 'node:fs';
-import { open, rm, unlink, writeFile } from 'node:fs/promises';
+import { open, rm, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { Duplex, PassThrough } from 'node:stream';
@@ -569,7 +569,6 @@ export class OciRuntime implements ContainerRuntime {
    */
   async #teardownSandbox(rec: SandboxRecord, remove: boolean): Promise<void> {
     const containers = [...this.#containers.values()].filter((c) => c.sandboxId === rec.id);
-    await Promise.all(containers.map((c) => this.#locked(c.id, () => this.#kill(c, 0))));
     const errors: unknown[] = [];
     const step = async (p: Promise<unknown>) => {
       try {
@@ -578,13 +577,19 @@ export class OciRuntime implements ContainerRuntime {
         errors.push(err);
       }
     };
-    // Pause: kill and wait for conmon's exit file (the pid namespace dies with it).
-    if (rec.pausePid > 0 && !existsSync(this.#exitFile(rec.id))) {
-      killQuiet(rec.pausePid, 'SIGKILL');
-      const pid = rec.pausePid;
-      await this.#waitExitFile(rec.id, 5000, () => !alive(pid));
-    }
+    // Independent, so at once: kill the containers, kill the pause process (its pid namespace dies with it;
+    // wait for conmon's exit file), and take the network down (CNI DEL needs only the pinned netns).
     await Promise.all([
+      ...containers.map((c) => step(this.#locked(c.id, () => this.#kill(c, 0)))),
+      step(
+        (async () => {
+          if (rec.pausePid > 0 && !existsSync(this.#exitFile(rec.id))) {
+            killQuiet(rec.pausePid, 'SIGKILL');
+            const pid = rec.pausePid;
+            await this.#waitExitFile(rec.id, 5000, () => !alive(pid));
+          }
+        })(),
+      ),
       step(
         (async () => {
           if (!rec.netns) return;
@@ -605,11 +610,11 @@ export class OciRuntime implements ContainerRuntime {
           await deleteNetns(rec.netns, this.#exec);
         })(),
       ),
-      ...(remove ? containers.map((c) => step(this.#locked(c.id, () => this.#removeContainerNow(c)))) : []),
     ]);
     if (remove) {
-      await step(this.#deleteFromRuntime(rec.id, rec.pausePid));
       await Promise.all([
+        ...containers.map((c) => step(this.#locked(c.id, () => this.#removeContainerNow(c)))),
+        step(this.#deleteFromRuntime(rec.id, rec.pausePid)),
         step(
           (async () => {
             if (rec.shmMounted || existsSync(join(rec.dir, 'shm'))) {
@@ -618,8 +623,9 @@ export class OciRuntime implements ContainerRuntime {
             }
           })(),
         ),
-        step(removeCgroup(this.cgroups, rec.cgroupPath)),
       ]);
+      // Last: the pod cgroup can go only once every container cgroup in it is gone.
+      await step(removeCgroup(this.cgroups, rec.cgroupPath));
       await step(rm(this.#exitFile(rec.id), { force: true }));
       await step(rm(join(this.#dirs.sockets, rec.id), { force: true }));
       if (errors.length === 0) await rm(rec.dir, { recursive: true, force: true });
@@ -1086,6 +1092,9 @@ export class OciRuntime implements ContainerRuntime {
         })
       : spawn(this.#runtime, crunArgs, { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     if (options.tty && !options.stdin) child.stdin!.end();
+    // Streams nobody reads must still be drained, or a chatty process blocks on a full pipe.
+    if (!options.stdout && !options.tty) child.stdout!.resume();
+    if (!options.stderr || options.tty) child.stderr!.resume();
     const exit = new Promise<{ exitCode: number }>((resolve) => {
       child.on('error', () => resolve({ exitCode: 126 }));
       child.on('close', (code, signal) => {
@@ -1173,7 +1182,7 @@ export class OciRuntime implements ContainerRuntime {
       ...(options.stderr && !options.tty ? { stderr } : {}),
       resize: (size) => {
         if (!rec.tty) return;
-        void writeFile(join(rec.dir, 'ctl'), `1 ${size.height} ${size.width}\n`).catch(() => {});
+        void writeFifo(join(rec.dir, 'ctl'), `1 ${size.height} ${size.width}\n`).catch(() => {});
       },
       exit,
       close: () => void end(),
@@ -1223,11 +1232,10 @@ export class OciRuntime implements ContainerRuntime {
     const rec = this.#containerOrThrow(id);
     if (rec.state !== 'running') throw new RuntimeError('FailedPrecondition', `container "${id}" is not running`);
     // conmon's control fifo: message type 2 reopens the log file.
-    const fh = await open(join(rec.dir, 'ctl'), 'w');
     try {
-      await fh.write('2 0 0\n');
-    } finally {
-      await fh.close();
+      await writeFifo(join(rec.dir, 'ctl'), '2 0 0\n');
+    } catch (err) {
+      throw new RuntimeError('Internal', `reopen log of ${id}: conmon does not answer (${(err as Error).message})`, { cause: err });
     }
   }
 
@@ -1255,6 +1263,16 @@ export class OciRuntime implements ContainerRuntime {
 }
 
 // ------------------------------------------------------------------ small pure helpers
+
+/** Writes to a fifo that conmon reads; fails at once (ENXIO) instead of blocking when nobody reads it. */
+async function writeFifo(path: string, text: string): Promise<void> {
+  const fh = await open(path, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+  try {
+    await fh.write(text);
+  } finally {
+    await fh.close();
+  }
+}
 
 function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;

@@ -268,6 +268,7 @@ export function pauseSpec(i: PauseSpecInput): OciSpec {
     linux: {
       namespaces: i.namespaces,
       cgroupsPath: i.cgroupsPath,
+      rootfsPropagation: 'rprivate',
       resources: { devices: [{ allow: false, access: 'rwm' }] },
       sysctl: i.sysctls,
       maskedPaths: DEFAULT_MASKED_PATHS,
@@ -310,6 +311,10 @@ export function containerSpec(i: ContainerSpecInput): OciSpec {
   }
   const resources = ociResources(i.resources);
   if (i.privileged) resources.devices = [{ allow: true, access: 'rwm' }];
+  // Private unless a mount asks for propagation (as containerd does): a private tree also keeps the node's
+  // later mounts (other pods' netns pins, rootfs and shm mounts) from propagating into every container.
+  const opts = i.mounts.flatMap((m) => (m.options as string[] | undefined) ?? []);
+  const rootfsPropagation = opts.includes('rshared') ? 'rshared' : opts.includes('rslave') ? 'rslave' : 'rprivate';
   return {
     ociVersion: '1.0.2',
     process: {
@@ -336,6 +341,7 @@ export function containerSpec(i: ContainerSpecInput): OciSpec {
     linux: {
       namespaces: i.namespaces,
       cgroupsPath: i.cgroupsPath,
+      rootfsPropagation,
       resources,
       ...(i.seccomp ? { seccomp: i.seccomp } : {}),
       ...(i.privileged ? {} : { maskedPaths: i.maskedPaths, readonlyPaths: i.readonlyPaths }),
