@@ -561,6 +561,21 @@ test('kubectl run -i --rm attaches to the container (stdin in, output out) and d
   assert.equal(await getPod(server, 'attached'), undefined);
 });
 
+test('a host-network pod has the node IP, hostname and /etc/hosts (with the host-network header)', skip, async () => {
+  await apply(
+    server,
+    `apiVersion: v1\nkind: Pod\nmetadata:\n  name: hostnet\nspec:\n  hostNetwork: true\n  terminationGracePeriodSeconds: 1\n  containers:\n  - name: c\n    image: busybox:1.35\n    command: ["sleep", "3600"]\n`,
+  );
+  const pod = await waitForPod(server, 'hostnet', running, 'Running');
+  assert.equal(pod.status?.podIP, pod.status?.hostIP);
+  assert.equal((await server.kubectl(['exec', 'hostnet', '--', 'hostname'])).stdout, `${os.hostname()}\n`);
+  assert.match(
+    (await server.kubectl(['exec', 'hostnet', '--', 'cat', '/etc/hosts'])).stdout,
+    /^# Kubernetes-managed hosts file \(host network\)\.\n/,
+  );
+  await deleteAndCheckClean(server, 'hostnet');
+});
+
 test('graceful delete: a container ignoring SIGTERM is killed after the grace period', skip, async () => {
   await apply(
     server,
