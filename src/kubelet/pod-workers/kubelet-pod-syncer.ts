@@ -57,6 +57,7 @@ export class KubeletPodSyncer implements PodSyncer {
       runtimeStatus,
       reasonFor: (name) => rm.reasonCache.get(uid, name),
       probes: this.#c.probeManager,
+      kubeletStartedAt: this.#c.probeManager.startedAt,
       podIsTerminal,
       hostIPs: this.#c.hostIPs(),
       runtimeName: this.#c.runtimeName,

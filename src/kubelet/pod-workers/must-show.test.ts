@@ -346,11 +346,11 @@ test('graceful delete: SIGTERM handled within the grace period, or SIGKILL when 
 test('kubelet restart adopts running pods: no container restarts, restartCount and Ready unchanged', async () => {
   let k = await startKubelet();
   const pod = makePod('adopt')
-    .container('web', { readinessProbe: { exec: { command: ['true'] }, periodSeconds: 1 } })
+    .container('web', { readinessProbe: { exec: { command: ['true'] }, periodSeconds: 10 } })
     .container('flaky')
     .build();
   k.add(pod);
-  await k.advance(3000);
+  await k.advance(12_000);
   // flaky crashes once and is restarted at once (first exit: no back-off).
   const flaky = (await k.runtime.listContainers()).find((c) => c.metadata.name === 'flaky')!;
   k.runtime.exitContainer(flaky.id, 1);
@@ -360,8 +360,13 @@ test('kubelet restart adopts running pods: no container restarts, restartCount a
   assert.deepEqual(restarts, [0, 1]);
   const creates = created(k).length;
 
-  k = await k.restart([pod]);
-  await k.advance(5000);
+  // The new kubelet's first readiness probe waits half a period (jitter): Ready must hold meanwhile.
+  k = await k.restart([pod], { probeRandom: () => 0.5 });
+  for (let s = 0; s < 8; s++) {
+    await k.advance(1000);
+    const readyNow = k.status(pod)?.conditions?.find((c) => c.type === 'Ready')?.status;
+    assert.equal(readyNow, 'True', `Ready after ${s + 1} s of the new kubelet`);
+  }
   assert.equal(created(k).length, creates, 'nothing recreated');
   assert.equal(k.runtime.calls.filter((c) => c.method === 'stopContainer').length, 0, 'nothing stopped');
   const after = k.status(pod)!;

@@ -61,7 +61,7 @@ export interface TestKubelet {
   /** Stops this kubelet's loops (the runtime and the API stay). */
   stop(): Promise<void>;
   /** Stops this kubelet and starts a new one on the same runtime, API and clock, with these pods. */
-  restart(pods: Pod[]): Promise<TestKubelet>;
+  restart(pods: Pod[], options?: Pick<StartKubeletOptions, 'probeRandom'>): Promise<TestKubelet>;
 }
 
 const settle = async () => {
@@ -75,6 +75,8 @@ export interface StartKubeletOptions {
   recorder?: RecordingEventRecorder;
   /** The API answers status reads a few event-loop turns late, as a real server does (ordering tests). */
   slowApi?: boolean;
+  /** The prober's first-probe jitter (default 0: no jitter). */
+  probeRandom?: () => number;
 }
 
 export async function startKubelet(shared: StartKubeletOptions = {}): Promise<TestKubelet> {
@@ -97,7 +99,7 @@ export async function startKubelet(shared: StartKubeletOptions = {}): Promise<Te
     runtime,
     recorder,
     clock,
-    random: () => 0,
+    random: shared.probeRandom ?? (() => 0),
     statusOf: (uid) => pleg.getCachedStatus(uid),
   });
   runtimeManager.setProbeResults(probeManager);
@@ -184,9 +186,9 @@ export async function startKubelet(shared: StartKubeletOptions = {}): Promise<Te
       await probeManager.stop();
       await Promise.allSettled(loops);
     },
-    async restart(pods) {
+    async restart(pods, options = {}) {
       await k.stop();
-      const next = await startKubelet({ clock, runtime, writer, recorder });
+      const next = await startKubelet({ clock, runtime, writer, recorder, ...options });
       for (const p of pods) next.podWorkers.updatePod({ type: 'create', pod: writer.get(p) ?? p });
       return next;
     },

@@ -149,6 +149,11 @@ export class ProbeManager {
     await Promise.all(all.map((w) => w.done));
   }
 
+  /** When this manager (the kubelet) started, ms. */
+  get startedAt(): number {
+    return this.#startedAt;
+  }
+
   get workerCount(): number {
     return this.#workers.size;
   }
@@ -191,7 +196,9 @@ export class ProbeManager {
             lastResult = undefined;
             run = 0;
             onHold = false;
-            publish(containerId, INITIAL[kind]);
+            // An adopted container's readiness is unknown (not Failure) until probed: Ready does not flip
+            // on a kubelet restart.
+            if (!(kind === 'readiness' && cur.startedAt < this.#startedAt - 10_000)) publish(containerId, INITIAL[kind]);
           }
           const startupDone = !c.startupProbe || this.#results.startup.get(cur.id) === 'Success';
           const gated = (kind !== 'startup' && !startupDone) || (kind === 'startup' && startupDone);

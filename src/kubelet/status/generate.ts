@@ -28,6 +28,8 @@ export interface GeneratePodStatusInput {
   /** The kubelet decided the pod will not run again (deleted, deadline, all done). */
   podIsTerminal?: boolean;
   hostIPs?: string[];
+  /** When this kubelet started (ms): containers running since before it were adopted (readiness kept). */
+  kubeletStartedAt?: number;
   /** `<runtimeName>://<id>` prefix of containerIDs. */
   runtimeName: string;
   /** RFC 3339 "now" (seconds precision, as the API stores times). */
@@ -142,12 +144,15 @@ function containerStatuses(
         const started = c.startupProbe ? probes.started(cur.id) === true : true;
         status.started = started;
         const readiness = probes.ready(cur.id);
+        let ready = c.readinessProbe ? readiness === true : true;
+        // A container that ran before this kubelet started (adopted after a restart) keeps the pod's
+        // readiness until its probe has a result, so a kubelet restart does not flip Ready (upstream
+        // setReadyStateOnKubeletRestart, with a 10 s margin).
+        const adopted = input.kubeletStartedAt !== undefined && cur.startedAt < input.kubeletStartedAt - 10_000;
+        if (c.readinessProbe && readiness === undefined && adopted)
+          ready = !!pod.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True');
         // A regular init container is ready only once it completed; ephemeral containers never are.
-        status.ready =
-          kind !== 'ephemeral' &&
-          (kind !== 'init' || sidecar) &&
-          started &&
-          (c.readinessProbe ? readiness === true : true);
+        status.ready = kind !== 'ephemeral' && (kind !== 'init' || sidecar) && started && ready;
       } else if (cur.state === 'exited') {
         status.state = terminatedState(cur, runtimeName);
         status.started = false;
