@@ -153,3 +153,21 @@ test('a pod with scheduling gates waits until the gates are removed', async () =
     assert.equal(await until(() => storedPod('s6', 'gated')?.spec?.nodeName, 'binding after the gates went'), 'n');
   });
 });
+
+test('required anti-affinity spreads back-to-back replicas one per node; the extra one says why', async () => {
+  clearCluster();
+  server.put('nodes', makeNode().name('h1').obj());
+  server.put('nodes', makeNode().name('h2').obj());
+  await withScheduler(async () => {
+    for (let i = 0; i < 3; i++) {
+      server.put('pods', makePod().namespace('s7').name(`r${i}`).labels({ app: 'r' }).podAffinity({ app: 'r' }, 'kubernetes.io/hostname', { anti: true }).obj());
+    }
+    const cond = await until(() => ['r0', 'r1', 'r2'].map((n) => storedPod('s7', n)?.status?.conditions?.[0]).find(Boolean), 'one rejected');
+    assert.equal(
+      cond.message,
+      "0/2 nodes are available: 2 node(s) didn't match pod anti-affinity rules. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.",
+    );
+    const nodes = ['r0', 'r1', 'r2'].map((n) => storedPod('s7', n)?.spec?.nodeName).filter(Boolean).sort();
+    assert.deepEqual(nodes, ['h1', 'h2']);
+  });
+});

@@ -172,7 +172,7 @@ export class Scheduler {
       return;
     }
     const state = new CycleState();
-    const pre = this.framework.runPreFilter(state, pod);
+    const pre = this.framework.runPreFilter(state, pod, nodes);
     if (pre) {
       if (!isRejected(pre)) return this.#fail(info, pre, statusMessage(pre));
       const d: Diagnosis = { numAllNodes: nodes.length, nodeStatuses: new Map(nodes.map((n) => [n.name, pre])), preFilterMsg: statusMessage(pre) };

@@ -42,9 +42,9 @@ export class Framework {
     if (this.binders.length === 0) throw new Error('scheduler framework: at least one bind plugin is required');
   }
 
-  runPreFilter(state: CycleState, pod: Pod): Status | undefined {
+  runPreFilter(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): Status | undefined {
     for (const p of this.preFilters) {
-      const s = guard(p.name, () => p.preFilter(state, pod));
+      const s = guard(p.name, () => p.preFilter(state, pod, nodes));
       if (s) return { ...s, plugin: p.name };
     }
     return undefined;

@@ -22,10 +22,11 @@ export interface Plugin {
 
 export interface PreFilterPlugin extends Plugin {
   /**
-   * Called once per cycle before any Filter; computes per-pod data into `state`. A rejection here fails the
-   * pod on every node with this status's message in place of the per-node histogram.
+   * Called once per cycle before any Filter; computes per-pod data into `state` (from `nodes`, the cycle's
+   * snapshot, when it needs the pods of the whole cluster). A rejection here fails the pod on every node
+   * with this status's message in place of the per-node histogram.
    */
-  preFilter(state: CycleState, pod: Pod): Status | undefined;
+  preFilter(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): Status | undefined;
 }
 
 export interface FilterPlugin extends Plugin {

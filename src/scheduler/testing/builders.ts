@@ -62,6 +62,15 @@ export class PodBuilder {
     };
     return this;
   }
+  /** Required pod affinity (`anti` for anti-affinity) to pods with these labels, per `topologyKey`. */
+  podAffinity(labels: Record<string, string>, topologyKey: string, opts: { anti?: boolean; namespaces?: string[] } = {}): this {
+    const spec = this.#pod.spec!;
+    const term = { labelSelector: { matchLabels: labels }, topologyKey, ...(opts.namespaces ? { namespaces: opts.namespaces } : {}) };
+    const kind = opts.anti ? 'podAntiAffinity' : 'podAffinity';
+    const cur = spec.affinity?.[kind]?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+    spec.affinity = { ...spec.affinity, [kind]: { ...spec.affinity?.[kind], requiredDuringSchedulingIgnoredDuringExecution: [...cur, term] } };
+    return this;
+  }
   toleration(t: Toleration): this {
     this.#pod.spec!.tolerations = [...(this.#pod.spec!.tolerations ?? []), t];
     return this;

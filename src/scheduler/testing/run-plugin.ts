@@ -8,17 +8,18 @@ export function nodeInfoOf(node: Node, pods: Pod[] = []): NodeInfo {
   return ni;
 }
 
-export function runFilter(plugin: Plugin & FilterPlugin, pod: Pod, node: Node, pods: Pod[] = []): Status | undefined {
+export function runFilter(plugin: Plugin & FilterPlugin, pod: Pod, node: Node, pods: Pod[] = [], others: NodeInfo[] = []): Status | undefined {
   const state = new CycleState();
-  const pre = (plugin as Partial<PreFilterPlugin>).preFilter?.call(plugin, state, pod);
+  const info = nodeInfoOf(node, pods);
+  const pre = (plugin as Partial<PreFilterPlugin>).preFilter?.call(plugin, state, pod, [info, ...others]);
   if (pre) return pre;
-  return plugin.filter(state, pod, nodeInfoOf(node, pods));
+  return plugin.filter(state, pod, info);
 }
 
 /** Scores every node (then normalizes, if the plugin does) and returns name → score. */
 export function runScore(plugin: Plugin & ScorePlugin, pod: Pod, nodes: NodeInfo[]): Record<string, number> {
   const state = new CycleState();
-  (plugin as Partial<PreFilterPlugin>).preFilter?.call(plugin, state, pod);
+  (plugin as Partial<PreFilterPlugin>).preFilter?.call(plugin, state, pod, nodes);
   const scores: NodeScore[] = nodes.map((n) => ({ name: n.name, score: plugin.score(state, pod, n) }));
   plugin.normalizeScore?.(state, pod, scores);
   return Object.fromEntries(scores.map((s) => [s.name, s.score]));
