@@ -110,6 +110,8 @@ export class KubeletPodSyncer implements PodSyncer {
     runtimeStatus = await this.#runtimeStatus(pod);
     status = this.#status(pod, runtimeStatus, false);
     this.#c.statusManager.setPodStatus(pod, status);
+    // New containers are probed for readiness now, not a period later.
+    this.#c.probeManager.triggerReadiness(uid);
     if (result.actions.killPod && !result.actions.createSandbox) return { terminal: true };
     const resyncAfterMs =
       deadline != null && status.startTime

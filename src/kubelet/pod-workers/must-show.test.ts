@@ -395,3 +395,18 @@ test('an image name that does not parse: InvalidImageName, retried at the back-o
   assert.equal(events(k, 'InspectFailed').length, tries);
   await k.stop();
 });
+
+test('readiness: a container that just started is probed at once (not a period later), as upstream triggers it', async () => {
+  const k = await startKubelet();
+  const pod = makePod('ready-fast')
+    .container('web', { readinessProbe: { exec: { command: ['true'] }, periodSeconds: 10 } })
+    .build();
+  k.add(pod);
+  await k.advance(2000);
+  assert.equal(k.status(pod)?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+  const probes = () => k.runtime.calls.filter((c) => c.method === 'execSync').length;
+  const n = probes();
+  await k.advance(5000);
+  assert.equal(probes(), n, 'then every period, not on every sync');
+  await k.stop();
+});

@@ -11,7 +11,7 @@
  * replaced. A failing attempt records Warning `Unhealthy` ("Liveness probe failed: <output>"). Workers started
  * within one period of the kubelet's start first wait a random fraction of their period (upstream's jitter).
  */
-import { realClock, type Clock } from '../../machinery/index.ts';
+import { Doorbell, realClock, type Clock } from '../../machinery/index.ts';
 import type { ContainerRuntime } from '../../runtime/runtime.ts';
 import type { Container, Pod, Probe } from '../kuberuntime/api.ts';
 import { containerFieldPath, type EventRecorder } from '../kuberuntime/events.ts';
@@ -71,7 +71,7 @@ export class ProbeManager {
     readiness: new ResultsCache(),
     startup: new ResultsCache(),
   };
-  #workers = new Map<string, { ac: AbortController; done: Promise<void> }>();
+  #workers = new Map<string, { ac: AbortController; done: Promise<void>; trigger: Doorbell }>();
   #listeners = new Set<(uid: string) => void>();
   #random: () => number;
   /** When this manager (the kubelet) started, for the first-probe jitter. */
@@ -123,9 +123,25 @@ export class ProbeManager {
         const key = `${uid}/${c.name}/${kind}`;
         if (!probe || this.#workers.has(key)) continue;
         const ac = new AbortController();
-        const done = this.#runWorker(pod, c, kind, probe, ac.signal).catch(() => {});
-        this.#workers.set(key, { ac, done });
+        const trigger = new Doorbell();
+        const done = this.#runWorker(pod, c, kind, probe, ac.signal, trigger).catch(() => {});
+        this.#workers.set(key, { ac, done, trigger });
       }
+    }
+  }
+
+  /**
+   * Runs the pod's readiness probes now for running containers that have no Success yet (upstream's manual
+   * trigger from UpdatePodStatus): a container that just started is probed at once instead of at the next
+   * period, so Ready follows within a sync. Called after each pod sync; cheap when nothing is pending.
+   */
+  triggerReadiness(uid: string): void {
+    const status = this.#statusOf(uid);
+    for (const [key, w] of this.#workers) {
+      if (!key.startsWith(`${uid}/`) || !key.endsWith('/readiness')) continue;
+      const name = key.slice(uid.length + 1, -'/readiness'.length);
+      const cur = status?.containerStatuses.find((s) => s.name === name);
+      if (cur?.state === 'running' && this.#results.readiness.get(cur.id) !== 'Success') w.trigger.ring();
     }
   }
 
@@ -158,7 +174,14 @@ export class ProbeManager {
     return this.#workers.size;
   }
 
-  async #runWorker(pod: Pod, c: Container, kind: ProbeKind, probe: Probe, signal: AbortSignal): Promise<void> {
+  async #runWorker(
+    pod: Pod,
+    c: Container,
+    kind: ProbeKind,
+    probe: Probe,
+    signal: AbortSignal,
+    trigger: Doorbell,
+  ): Promise<void> {
     const uid = pod.metadata?.uid ?? '';
     const cache = this.#results[kind];
     const period = (probe.periodSeconds ?? 10) * 1000;
@@ -236,7 +259,11 @@ export class ProbeManager {
           }
         }
         if (!keepGoing) break;
-        await this.#clock.sleep(period, signal).catch(() => {});
+        // The next period, or sooner when triggered (a running container without a readiness result).
+        const ac = new AbortController();
+        const both = AbortSignal.any([signal, ac.signal]);
+        await Promise.race([this.#clock.sleep(period, both), trigger.wait(both)]).catch(() => {});
+        ac.abort();
       }
     } finally {
       // A stopped worker's results go with it: no stale readiness or liveness for a gone container.
