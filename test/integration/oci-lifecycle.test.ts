@@ -127,9 +127,11 @@ describe('oci lifecycle (real containers)', { skip, timeout: 120_000 }, () => {
     s.resize({ width: 123, height: 45 });
     // busybox ash asks the terminal for the cursor position (ESC[6n) at each prompt; type after the prompt.
     await until(() => out.text().includes('# '), 'the shell prompt');
-    s.stdin!.write('[ -t 0 ] && [ -t 1 ] && echo is-a-terminal; stty size\n');
+    s.stdin!.write('[ -t 0 ] && [ -t 1 ] && echo is-a-terminal; tty; stty size\n');
     await until(() => /45 123/.test(out.text()), 'stty size in the tty', 10_000);
     assert.match(out.text(), /\r\nis-a-terminal\r\n/, 'stdin and stdout are a terminal (CRLF from the line discipline)');
+    assert.match(out.text(), /\r\n\/dev\/pts\/\d+\r\n/, 'a pty of the container\'s own /dev/pts');
+    assert.doesNotMatch(out.text(), /job control turned off/, 'the terminal is the controlling terminal');
     s.resize({ width: 80, height: 24 });
     // The new size applies asynchronously: ask until the shell reports it.
     await until(async () => {

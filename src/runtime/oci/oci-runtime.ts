@@ -92,6 +92,8 @@ import {
   type Rlimit,
 } from './spec.ts';
 import { readRecords, writeRecord, type ContainerRecord, type SandboxRecord } from './state.ts';
+import { execWithTty } from './exec-tty.ts';
+import { followCriLog, writeFifo } from './stream-util.ts';
 
 /** What the runtime needs from the image store besides the ImageService: unpacked layers for overlayfs. */
 export interface LayeredImageService extends ImageService {
@@ -178,6 +180,7 @@ export class OciRuntime implements ContainerRuntime {
   #runtime: string;
   #conmon: string | undefined;
   #catatonit: string | undefined;
+  #socat: string | undefined;
   #sandboxes = new Map<string, SandboxRecord>();
   #containers = new Map<string, ContainerRecord>();
   #locks = new Map<string, Promise<unknown>>();
@@ -206,6 +209,7 @@ export class OciRuntime implements ContainerRuntime {
     this.#runtime = which([rt]) ?? rt;
     this.#conmon = which([config.conmonPath ?? 'conmon'], ['/usr/libexec/podman/conmon', '/usr/libexec/crio/conmon']);
     this.#catatonit = which([config.catatonitPath ?? 'catatonit'], ['/usr/libexec/catatonit/catatonit', '/usr/libexec/podman/catatonit']);
+    this.#socat = which(['socat']);
     this.#spawner = new Spawner(this.#catatonit ? { subreaper: this.#catatonit } : {});
     this.#dirs = {
       sandboxes: join(this.root, 'sandboxes'),
@@ -1080,6 +1084,26 @@ export class OciRuntime implements ContainerRuntime {
 
   async exec(id: string, cmd: string[], options: StreamOptions): Promise<StreamSession> {
     const rec = this.#runningOrThrow(id);
+    if (cmd.length === 0) throw new RuntimeError('InvalidArgument', 'exec needs a command');
+    if (options.tty && this.#conmon && (!options.stdin || this.#socat)) {
+      const execId = randomBytes(6).toString('hex');
+      try {
+        return await execWithTty({
+          conmon: this.#conmon,
+          runtime: this.#runtime,
+          runtimeRoot: this.#dirs.crun,
+          containerId: id,
+          dir: join(rec.dir, `exec-${execId}`),
+          socketDir: this.#dirs.sockets,
+          execId,
+          process: { ...rec.process, args: cmd },
+          stdin: options.stdin,
+        });
+      } catch (err) {
+        if (!alive(rec.pid)) throw new RuntimeError('FailedPrecondition', `container "${id}" is not running`);
+        throw new RuntimeError('Internal', `exec in ${id}: ${(err as Error).message}`, { cause: err });
+      }
+    }
     const processFile = this.#execProcessFile(rec, cmd, options.tty);
     const pidFile = `${processFile}.pid`;
     const crunArgs = [`--root=${this.#dirs.crun}`, 'exec', '--process', processFile, '--pid-file', pidFile, id];
@@ -1264,16 +1288,6 @@ export class OciRuntime implements ContainerRuntime {
 
 // ------------------------------------------------------------------ small pure helpers
 
-/** Writes to a fifo that conmon reads; fails at once (ENXIO) instead of blocking when nobody reads it. */
-async function writeFifo(path: string, text: string): Promise<void> {
-  const fh = await open(path, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
-  try {
-    await fh.write(text);
-  } finally {
-    await fh.close();
-  }
-}
-
 function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -1341,58 +1355,4 @@ function hostsFile(hostname: string, ip: string): string {
   const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet', 'fe00::1\tip6-allnodes', 'fe00::2\tip6-allrouters'];
   if (ip && hostname) lines.push(`${ip}\t${hostname}`);
   return `${lines.join('\n')}\n`;
-}
-
-/**
- * Follows a CRI-format log file from its current end, calling `onData` with each line's payload (full lines
- * get their newline back; partial `P` lines do not).
- */
-function followCriLog(path: string, onData: (stream: 'stdout' | 'stderr', data: Buffer) => void): { stop(): Promise<void> } {
-  let offset = 0;
-  try {
-    offset = statSync(path).size;
-  } catch {}
-  let rest = '';
-  let stopped = false;
-  let reading: Promise<void> = Promise.resolve();
-  const read = async () => {
-    let fh;
-    try {
-      fh = await open(path, 'r');
-      for (;;) {
-        const buf = Buffer.alloc(65536);
-        const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
-        if (bytesRead <= 0) break;
-        offset += bytesRead;
-        rest += buf.subarray(0, bytesRead).toString();
-        let nl;
-        while ((nl = rest.indexOf('\n')) >= 0) {
-          const line = rest.slice(0, nl);
-          rest = rest.slice(nl + 1);
-          const m = /^(\S+) (stdout|stderr) ([FP])(?: (.*))?$/.exec(line);
-          if (m) onData(m[2] as 'stdout' | 'stderr', Buffer.from(m[3] === 'F' ? `${m[4] ?? ''}\n` : (m[4] ?? '')));
-        }
-      }
-    } catch {
-    } finally {
-      await fh?.close();
-    }
-  };
-  const kick = () => {
-    if (!stopped) reading = reading.then(read);
-  };
-  let watcher: FSWatcher | undefined;
-  try {
-    watcher = watch(path, kick);
-  } catch {}
-  const timer = setInterval(kick, 200);
-  return {
-    async stop() {
-      stopped = true;
-      watcher?.close();
-      clearInterval(timer);
-      await reading;
-      await read();
-    },
-  };
 }
