@@ -1,12 +1,13 @@
 /**
- * The default profile's plugins, in kube-scheduler's order (default_plugins.go): filters run NodeUnschedulable,
- * NodeName, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit, InterPodAffinity; score weights TaintToleration 3,
- * NodeAffinity 2, NodeResourcesFit 1; DefaultBinder binds.
+ * The default profile's plugins, in kube-scheduler's order (default_plugins.go): filters run
+ * NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit, PodTopologySpread,
+ * InterPodAffinity; score weights TaintToleration 3, NodeAffinity 2, NodeResourcesFit 1; DefaultBinder binds.
  */
 import type { Client } from '../../client/index.ts';
 import type { FrameworkConfig } from '../framework/index.ts';
 import { DefaultBinder } from './default-binder/default-binder.ts';
 import { InterPodAffinity } from './inter-pod-affinity/inter-pod-affinity.ts';
+import { PodTopologySpread } from './pod-topology-spread/pod-topology-spread.ts';
 import { NodeAffinity } from './node-affinity/node-affinity.ts';
 import { NodeName } from './node-name/node-name.ts';
 import { NodePorts } from './node-ports/node-ports.ts';
@@ -14,7 +15,7 @@ import { NodeResourcesFit } from './node-resources-fit/node-resources-fit.ts';
 import { NodeUnschedulable } from './node-unschedulable/node-unschedulable.ts';
 import { TaintToleration } from './taint-toleration/taint-toleration.ts';
 
-export { DefaultBinder, InterPodAffinity, NodeAffinity, NodeName, NodePorts, NodeResourcesFit, NodeUnschedulable, TaintToleration };
+export { DefaultBinder, InterPodAffinity, PodTopologySpread, NodeAffinity, NodeName, NodePorts, NodeResourcesFit, NodeUnschedulable, TaintToleration };
 export { tolerationsTolerateTaint, toleratesTaint } from './taint-toleration/tolerations.ts';
 export { podMatchesNodeSelectorAndAffinityTerms, nodeSelectorTermMatches } from './node-affinity/node-affinity.ts';
 export { fitsRequest, type InsufficientResource } from './node-resources-fit/node-resources-fit.ts';
@@ -28,6 +29,7 @@ export function defaultProfile(client: Client): FrameworkConfig {
       new NodeAffinity(),
       new NodePorts(),
       new NodeResourcesFit(),
+      new PodTopologySpread(),
       new InterPodAffinity(),
       new DefaultBinder(client),
     ],

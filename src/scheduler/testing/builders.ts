@@ -71,6 +71,12 @@ export class PodBuilder {
     spec.affinity = { ...spec.affinity, [kind]: { ...spec.affinity?.[kind], requiredDuringSchedulingIgnoredDuringExecution: [...cur, term] } };
     return this;
   }
+  /** A DoNotSchedule topology spread constraint over pods with these labels. */
+  spread(maxSkew: number, topologyKey: string, labels: Record<string, string>, minDomains?: number): this {
+    const c = { maxSkew, topologyKey, whenUnsatisfiable: 'DoNotSchedule' as const, labelSelector: { matchLabels: labels }, ...(minDomains ? { minDomains } : {}) };
+    this.#pod.spec!.topologySpreadConstraints = [...(this.#pod.spec!.topologySpreadConstraints ?? []), c];
+    return this;
+  }
   toleration(t: Toleration): this {
     this.#pod.spec!.tolerations = [...(this.#pod.spec!.tolerations ?? []), t];
     return this;
