@@ -207,3 +207,25 @@ test('computePodActions: init as upstream computeInitContainerActions (sidecar r
   const running = computePodActions(rebooted, runtimeStatus(rebooted, [{ name: 'app' }]));
   assert.deepEqual([running.initContainersToStart, running.containersToStart], [[], []]);
 });
+
+test('computePodActions: Killing messages for liveness and startup failures, restart per policy', () => {
+  const pod = makePod('k')
+    .container('a', { livenessProbe: { exec: { command: ['l'] } } })
+    .container('b', { startupProbe: { exec: { command: ['s'] } } })
+    .build();
+  const st = runtimeStatus(pod, [
+    { name: 'a', id: 'ca' },
+    { name: 'b', id: 'cb' },
+  ]);
+  const always = computePodActions(pod, st, probes({ ca: 'Failure' }, { cb: 'Failure' }));
+  assert.deepEqual(summary(always).kill, [
+    'Container a failed liveness probe, will be restarted',
+    'Container b failed startup probe, will be restarted',
+  ]);
+  assert.deepEqual(
+    [...always.containersToKill.values()].map((k) => k.reason),
+    ['LivenessProbe', 'StartupProbe'],
+  );
+  const never = { ...pod, spec: { ...pod.spec!, restartPolicy: 'Never' } };
+  assert.deepEqual(summary(computePodActions(never, st, probes({ ca: 'Failure' }))).kill, ['Container a failed liveness probe']);
+});
