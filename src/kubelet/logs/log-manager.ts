@@ -62,16 +62,28 @@ export class ContainerLogManager {
   async rotateIfNeeded(containerId: string, logPath: string): Promise<boolean> {
     const st = await fs.stat(logPath).catch(() => undefined);
     if (!st || st.size < this.#maxSize) return false;
+    // The kubelet's suffix format (20060102-150405); a second rotation within the same second gets `.N`.
     const stamp = new Date(this.#clock.now())
       .toISOString()
+      .replace(/\.\d+Z$/, '')
       .replace(/[-:]/g, '')
-      .replace(/\.\d+Z$/, '');
-    await fs.rename(logPath, `${logPath}.${stamp}`);
+      .replace('T', '-');
+    let target = `${logPath}.${stamp}`;
+    for (
+      let n = 1;
+      await fs.stat(target).then(
+        () => true,
+        () => false,
+      );
+      n++
+    )
+      target = `${logPath}.${stamp}.${n}`;
+    await fs.rename(logPath, target);
     try {
       await this.#runtime.reopenContainerLog(containerId);
     } catch (err) {
       // Keep the container logging somewhere: put the file back where the monitor still writes.
-      await fs.rename(`${logPath}.${stamp}`, logPath).catch(() => {});
+      await fs.rename(target, logPath).catch(() => {});
       throw err;
     }
     await this.#cleanup(logPath);
