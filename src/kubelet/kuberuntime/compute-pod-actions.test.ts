@@ -226,6 +226,7 @@ test('computePodActions: Killing messages for liveness and startup failures, res
     [...always.containersToKill.values()].map((k) => k.reason),
     ['LivenessProbe', 'StartupProbe'],
   );
-  const never = { ...pod, spec: { ...pod.spec!, restartPolicy: 'Never' } };
+  const never = structuredClone(pod);
+  never.spec!.restartPolicy = 'Never';
   assert.deepEqual(summary(computePodActions(never, st, probes({ ca: 'Failure' }))).kill, ['Container a failed liveness probe']);
 });
