@@ -281,3 +281,14 @@ test('container statuses list the spec volume mounts by name (recursiveReadOnly 
     },
   ]);
 });
+
+test('a container in unknown state: ContainerStatusUnknown (restartCount + 1) only when it was running, else waiting', () => {
+  const pod = makePod('u').container('a').build();
+  assert.deepEqual(gen(pod, [{ name: 'a', state: 'unknown' }]).containerStatuses?.[0].state, { waiting: {} });
+  pod.status = gen(pod, [{ name: 'a', restartCount: 2 }]);
+  const s = gen(pod, [{ name: 'a', state: 'unknown', restartCount: 2 }]).containerStatuses![0];
+  assert.deepEqual(
+    [s.state?.terminated?.reason, s.state?.terminated?.exitCode, s.restartCount],
+    ['ContainerStatusUnknown', 137, 3],
+  );
+});

@@ -161,7 +161,8 @@ function containerStatuses(
       } else if (cur.state === 'created') {
         status.state = { waiting: {} };
         status.started = false;
-      } else {
+      } else if (old?.state?.running) {
+        // Unknown to the runtime but running before: it stopped, how is unknown (upstream convertContainerStatus).
         status.state = {
           terminated: {
             exitCode: 137,
@@ -169,6 +170,10 @@ function containerStatuses(
             message: 'The container could not be located when the pod was terminated',
           } as NonNullable<ContainerState['terminated']>,
         };
+        status.restartCount = (old.restartCount ?? 0) + 1;
+        status.started = false;
+      } else {
+        status.state = { waiting: {} };
         status.started = false;
       }
       if (prev && prev.state === 'exited') status.lastState = terminatedState(prev, runtimeName);
