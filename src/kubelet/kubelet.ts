@@ -70,6 +70,8 @@ export interface KubeletConfig {
   kubeletToken: string;
   /** HTTPS port (10250 by default; 0 picks a free one). */
   port?: number;
+  /** When `port` is taken, listen on a free one instead of failing (the Node's daemonEndpoints says which). */
+  portFallback?: boolean;
   /** Address the HTTPS server listens on (default all). */
   address?: string;
   /** InternalIP (default: the machine's first non-container IPv4 address). */
@@ -164,7 +166,14 @@ export class Kubelet {
         },
       },
     });
-    const port = await server.listen();
+    let port: number;
+    try {
+      port = await server.listen();
+    } catch (err) {
+      if (!c.portFallback || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      port = await server.listen(0);
+      log.info({ wanted: c.port ?? 10250, port }, 'kubelet port taken; listening on a free one');
+    }
 
     // ---- node: registration, status, lease
     const facts = async (): Promise<NodeFacts> => ({

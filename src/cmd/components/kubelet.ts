@@ -4,11 +4,10 @@
  * pod manifests are read from DIR/manifests.
  *
  * The kubelet's HTTPS port is 10250 as in Kubernetes; when that port is taken (another node or test on this
- * machine) it takes a free one, which the Node's daemonEndpoints tells the API server.
+ * machine) it listens on a free one, which the Node's daemonEndpoints tells the API server.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import type { ContainerRuntime } from '../../runtime/runtime.ts';
 import { Kubelet } from '../../kubelet/kubelet.ts';
 import { SystemMounter } from '../../kubelet/volumes/index.ts';
@@ -32,14 +31,6 @@ async function makeRuntime(
   return { runtime, close: () => runtime.close() };
 }
 
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, () => s.close(() => resolve(true)));
-  });
-}
-
 export const kubeletComponent: Component = {
   name: 'kubelet',
   async run(ctx: ComponentContext): Promise<void> {
@@ -48,7 +39,6 @@ export const kubeletComponent: Component = {
     const { runtime, close } = await makeRuntime(ctx, podCIDR);
     // Made up front so it is watched from the start (a missing one is only polled).
     await mkdir(join(ctx.dataDir, 'manifests'), { recursive: true });
-    const port = (await portFree(10250)) ? 10250 : 0;
     const kubelet = new Kubelet({
       client: ctx.client,
       runtime,
@@ -56,7 +46,8 @@ export const kubeletComponent: Component = {
       rootDir: join(ctx.dataDir, 'kubelet'),
       manifestDirs: [join(ctx.dataDir, 'manifests')],
       kubeletToken: ctx.kubeletToken,
-      port,
+      port: 10250,
+      portFallback: true,
       podCIDR,
       controlPlane: true,
       nodeLabels: ctx.options.nodeLabels,

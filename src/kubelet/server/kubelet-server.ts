@@ -70,10 +70,14 @@ export class KubeletServer {
     this.#server.on('upgrade', (req, socket, head) => void this.#onUpgrade(req, socket, head));
   }
 
-  async listen(): Promise<number> {
+  /** Listens on the configured port, or on `port` when given (0: a free one). */
+  async listen(port = this.#config.port ?? 10250): Promise<number> {
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject);
-      this.#server.listen(this.#config.port ?? 10250, this.#config.address, () => resolve());
+      this.#server.listen(port, this.#config.address, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
     });
     return (this.#server.address() as AddressInfo).port;
   }
