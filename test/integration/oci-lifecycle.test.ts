@@ -115,7 +115,7 @@ describe('oci lifecycle (real containers)', { skip, timeout: 120_000 }, () => {
     // Non-TTY streaming exec: stdout and stderr apart, stdin to EOF, the exit code.
     let s: StreamSession = await rt.exec(cid, ['sh', '-c', 'cat; echo to-err >&2; exit 3'], { stdin: true, stdout: true, stderr: true, tty: false });
     let out = collect(s.stdout);
-    let err = collect(s.stderr);
+    const err = collect(s.stderr);
     s.stdin!.end('piped input\n');
     assert.deepEqual(await s.exit, { exitCode: 3 });
     assert.equal(out.text(), 'piped input\n');

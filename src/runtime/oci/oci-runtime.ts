@@ -38,7 +38,6 @@ import {
   readFileSync,
   readlinkSync,
   renameSync,
-  rmSync,
   statSync,
   watch,
   writeFileSync,
