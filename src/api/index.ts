@@ -34,3 +34,5 @@ export * from './printers/index.ts';
 export * from './patch/index.ts';
 export * from './schema/unknown-fields.ts';
 export * from './schema/duplicate-fields.ts';
+/** The field schema derived from kubernetes-models (the apiserver builds its OpenAPI component schemas from it). */
+export { SCHEMA_ROOTS, SCHEMA_TYPES } from './schema/schema.generated.ts';

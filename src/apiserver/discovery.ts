@@ -3,11 +3,13 @@
  * binary the dispatcher runs, so it says v1.32), discovery at `/api`, `/apis` (aggregated apidiscovery v2 or
  * v2beta1 when the Accept header asks for exactly that version, else the legacy lists), `/api/v1`,
  * `/apis/<g>[/<v>]`, and OpenAPI v3 (`/openapi/v3` plus one document per group-version whose PATCH and POST
- * operations declare `fieldValidation`, which makes kubectl leave validation to the server).
+ * operations declare `fieldValidation`, which makes kubectl leave validation to the server, and whose component
+ * schemas serve `kubectl explain` and apply's strategic merge patches).
  */
 import { createHash } from 'node:crypto';
 import { RESOURCES, apiGroups, apiResourceList, groupDiscovery, type ResourceInfo } from '../api/index.ts';
 import { parseAccept } from './http.ts';
+import { componentSchemas, kindComponent } from './openapi-schemas.ts';
 
 export const VERSION_INFO = {
   major: '1',
@@ -87,9 +89,9 @@ function operations(r: ResourceInfo): Record<string, unknown> {
   const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
   const collection = r.namespaced ? `${base}/namespaces/{namespace}/${r.plural}` : `${base}/${r.plural}`;
   const item = `${collection}/{name}`;
-  // No component schemas yet: with a partial schema kubectl would compute apply patches from it and warn;
-  // without one it uses its compiled-in patch metadata. TODO(apiserver): real schemas for kubectl explain.
-  const ref = { type: 'object' };
+  // The kind's full component schema (openapi-schemas.ts); a kind without one is a plain object.
+  const component = kindComponent(r.groupVersion, r.kind);
+  const ref = component ? { $ref: `#/components/schemas/${component}` } : { type: 'object' };
   const content = { 'application/json': { schema: ref } };
   const op = (action: string, verb: string, params: unknown[], extra: Record<string, unknown> = {}) => ({
     operationId: `${verb}${r.kind}`,
@@ -130,13 +132,21 @@ function operations(r: ResourceInfo): Record<string, unknown> {
 
 /** The OpenAPI v3 document of one group-version (`v1`, `apps/v1`), or undefined. */
 export function openApiDocument(groupVersion: string): unknown {
+  if (!documents.has(groupVersion)) documents.set(groupVersion, buildOpenApiDocument(groupVersion));
+  return documents.get(groupVersion);
+}
+
+const documents = new Map<string, unknown>();
+
+function buildOpenApiDocument(groupVersion: string): unknown {
   const rs = RESOURCES.filter((r) => r.groupVersion === groupVersion);
   if (rs.length === 0) return undefined;
   const paths: Record<string, unknown> = {};
-  const schemas: Record<string, unknown> = {};
   for (const r of rs) {
     Object.assign(paths, operations(r));
   }
+  // Every type goes in every document: kinds of one group refer to types of others (ObjectMeta, PodSpec).
+  const schemas = componentSchemas();
   return { openapi: '3.0.0', info: { title: 'Kubernetes', version: VERSION_INFO.gitVersion }, paths, components: { schemas } };
 }
 
