@@ -345,8 +345,13 @@ test('graceful delete: SIGTERM handled within the grace period, or SIGKILL when 
 
 test('kubelet restart adopts running pods: no container restarts, restartCount and Ready unchanged', async () => {
   let k = await startKubelet();
+  let booting = true; // the startup probe only passes while the app boots
+  k.runtime.scriptExec(({ cmd }) => (cmd[0] === 'booted' ? { exitCode: booting ? 0 : 1 } : undefined));
   const pod = makePod('adopt')
-    .container('web', { readinessProbe: { exec: { command: ['true'] }, periodSeconds: 10 } })
+    .container('web', {
+      readinessProbe: { exec: { command: ['true'] }, periodSeconds: 10 },
+      startupProbe: { exec: { command: ['booted'] }, periodSeconds: 1, failureThreshold: 2 },
+    })
     .container('flaky')
     .build();
   k.add(pod);
@@ -360,7 +365,9 @@ test('kubelet restart adopts running pods: no container restarts, restartCount a
   assert.deepEqual(restarts, [0, 1]);
   const creates = created(k).length;
 
-  // The new kubelet's first readiness probe waits half a period (jitter): Ready must hold meanwhile.
+  // The new kubelet's first readiness probe waits half a period (jitter): Ready must hold meanwhile. The
+  // startup probe (failing now) is not run again for a container the API shows started.
+  booting = false;
   k = await k.restart([pod], { probeRandom: () => 0.5 });
   for (let s = 0; s < 8; s++) {
     await k.advance(1000);
@@ -376,6 +383,7 @@ test('kubelet restart adopts running pods: no container restarts, restartCount a
     before.containerStatuses!.map((c) => c.containerID),
   );
   assert.equal(after.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+  assert.equal(after.containerStatuses?.[0].started, true);
   assert.equal(after.startTime, before.startTime);
   await k.stop();
 });

@@ -220,8 +220,11 @@ export class ProbeManager {
             run = 0;
             onHold = false;
             // An adopted container's readiness is unknown (not Failure) until probed: Ready does not flip
-            // on a kubelet restart.
-            if (!(kind === 'readiness' && cur.startedAt < this.#startedAt - 10_000)) publish(containerId, INITIAL[kind]);
+            // on a kubelet restart. One the API already shows started is not probed for startup again (a
+            // startup probe failing now must not kill a container that started long ago).
+            if (kind === 'startup' && startedInApi(pod, c.name, cur.id)) publish(containerId, 'Success');
+            else if (!(kind === 'readiness' && cur.startedAt < this.#startedAt - 10_000))
+              publish(containerId, INITIAL[kind]);
           }
           const startupDone = !c.startupProbe || this.#results.startup.get(cur.id) === 'Success';
           const gated = (kind !== 'startup' && !startupDone) || (kind === 'startup' && startupDone);
@@ -270,4 +273,10 @@ export class ProbeManager {
       if (containerId) cache.delete(containerId);
     }
   }
+}
+
+/** Whether the pod's API status shows this container instance as started (before a kubelet restart). */
+function startedInApi(pod: Pod, name: string, containerId: string): boolean {
+  const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
+  return statuses.some((s) => s.name === name && s.started === true && !!s.containerID?.endsWith(`://${containerId}`));
 }

@@ -141,7 +141,10 @@ function containerStatuses(
       status.image = cur.image || c.image || '';
       if (cur.state === 'running') {
         status.state = { running: { startedAt: rfc3339(cur.startedAt) } };
-        const started = c.startupProbe ? probes.started(cur.id) === true : true;
+        const startup = probes.started(cur.id);
+        // Without a startup result yet (a restarted kubelet), the API's word for this instance stands.
+        const apiStarted = old?.containerID === `${runtimeName}://${cur.id}` && old.started === true;
+        const started = c.startupProbe ? startup === true || (startup === undefined && apiStarted) : true;
         status.started = started;
         const readiness = probes.ready(cur.id);
         let ready = c.readinessProbe ? readiness === true : true;
