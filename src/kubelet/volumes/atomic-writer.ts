@@ -85,8 +85,9 @@ async function sameContents(tsDir: string, payload: Payload): Promise<boolean> {
     const want = payload.get(rel);
     if (!want) return false;
     const full = path.join(tsDir, rel);
-    const [data, st] = await Promise.all([fs.readFile(full), fs.stat(full)]);
-    if (!data.equals(want.data) || (st.mode & 0o7777) !== want.mode) return false;
+    // Contents only, as the kubelet's writer compares: modes may have been widened for fsGroup since.
+    const data = await fs.readFile(full);
+    if (!data.equals(want.data)) return false;
   }
   return true;
 }

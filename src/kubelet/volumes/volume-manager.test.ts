@@ -264,3 +264,25 @@ test('container mounts: volumes, subPath, read-only rules, /etc/hosts and termin
   const dotdot = { ...pod.spec!.containers[0]!, volumeMounts: [{ name: 'shared', mountPath: '/x', subPath: '../x' }] };
   await assert.rejects(env.makeContainerEnvironment(pod, dotdot, []), /without "\.\."/);
 });
+
+test('fsGroup: volume files get the group, group permissions and setgid directories', async (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root to chown');
+  const { dirs, objects, vm } = await setup(t);
+  objects.putSecret('ns', 'creds', { pass: 'pw' });
+  const pod = makePod([
+    { name: 'scratch', emptyDir: {} },
+    { name: 'creds', secret: { secretName: 'creds', defaultMode: 0o400 } },
+  ]);
+  pod.spec!.securityContext = { fsGroup: 2000 };
+  await vm.waitForAttachAndMount(pod, AbortSignal.timeout(10_000));
+  const scratch = await fs.stat(dirs.volumeDir('uid-1', 'empty-dir', 'scratch'));
+  assert.equal(scratch.gid, 2000);
+  assert.equal(scratch.mode & 0o2000, 0o2000, 'setgid directory');
+  const pass = await fs.stat(path.join(dirs.volumeDir('uid-1', 'secret', 'creds'), 'pass'));
+  assert.equal(pass.gid, 2000);
+  assert.equal(pass.mode & 0o777, 0o440, 'group may read a read-only volume');
+  // A refresh with unchanged contents leaves the files alone (no new ..data version).
+  const data = await fs.readlink(path.join(dirs.volumeDir('uid-1', 'secret', 'creds'), '..data'));
+  await vm.waitForAttachAndMount(pod, AbortSignal.timeout(10_000));
+  assert.equal(await fs.readlink(path.join(dirs.volumeDir('uid-1', 'secret', 'creds'), '..data')), data);
+});

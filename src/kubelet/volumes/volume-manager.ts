@@ -18,6 +18,7 @@ import type { EventRecorder, VolumeManager } from '../index.ts';
 import { writeAtomically, type Payload } from './atomic-writer.ts';
 import type { NodeFacts } from './fieldpath.ts';
 import { checkHostPath } from './host-path.ts';
+import { setVolumeOwnership } from './ownership.ts';
 import { SystemMounter, type Mounter } from './mounter.ts';
 import { ObjectNotFoundError, type ObjectSource } from './objects.ts';
 import { configMapPayload, defaultFileMode, downwardAPIPayload, secretPayload } from './payloads.ts';
@@ -171,6 +172,10 @@ export class NodeVolumeManager implements VolumeManager {
     for (const v of pod.spec?.volumes ?? []) {
       try {
         await this.#setUpVolume(pod, v);
+        const fsGroup = pod.spec?.securityContext?.fsGroup;
+        const loc = volumeLocation(this.#dirs, uid, v);
+        if (fsGroup !== undefined && loc.plugin !== 'host-path')
+          await setVolumeOwnership(loc.hostPath, fsGroup, loc.readOnly);
         let done = this.#mounted.get(uid);
         if (!done) this.#mounted.set(uid, (done = new Set()));
         done.add(v.name);
