@@ -52,7 +52,9 @@ export async function makeOciEnv(label: string): Promise<OciTestEnv> {
   const gateway = podCidr.replace(/0\/24$/, '1');
   const images = new OciImageService({ root: join(root, 'images') });
   await images.importArchive(await ensureBusyboxArchive());
-  const make = () => new OciRuntime({ root: join(root, 'runtime'), runtime: 'crun', cni: { bridge, podCidr }, images });
+  // KUBELING_OCI_RUNTIME=runc runs the same tests on runc.
+  const runtimeName = process.env.KUBELING_OCI_RUNTIME ?? 'crun';
+  const make = () => new OciRuntime({ root: join(root, 'runtime'), runtime: runtimeName, cni: { bridge, podCidr }, images });
   const runtime = make();
   const made: OciRuntime[] = [runtime];
   return {
