@@ -251,10 +251,13 @@ export class Kubelet {
     const environment = new NodeContainerEnvironment({ dirs, objects, node: nodeFacts });
 
     // ---- kubelet core (kubelet-core's pieces, wired as src/kubelet/index.ts describes)
+    // The pod each getPod just read, so the write that follows needs no second GET (a conflict re-reads).
+    const lastRead = new Map<string, IPod>();
     const writer: PodStatusWriter = {
       getPod: async (namespace, name) => {
         try {
           const pod = await client.resource<IPod>('pods', namespace).get(name);
+          lastRead.set(`${namespace}/${name}`, pod);
           // A static pod's status goes to its mirror pod, which carries the static pod's uid as its hash.
           if (isMirrorPod(pod))
             return {
@@ -263,6 +266,7 @@ export class Kubelet {
             };
           return pod;
         } catch (err) {
+          lastRead.delete(`${namespace}/${name}`);
           if (isNotFound(err)) return undefined;
           throw err;
         }
@@ -271,8 +275,10 @@ export class Kubelet {
       // to a different pod of the same name. Static pods write to their mirror (its uid differs by design).
       patchPodStatus: async (namespace, name, uid, status) => {
         const pods = client.resource<IPod>('pods', namespace);
+        const key = `${namespace}/${name}`;
         for (let attempt = 0; ; attempt++) {
-          const current = await pods.get(name);
+          const current = (attempt === 0 && lastRead.get(key)) || (await pods.get(name));
+          lastRead.delete(key);
           const expected = isMirrorPod(current)
             ? current.metadata?.annotations?.[ANNOTATION_CONFIG_MIRROR]
             : current.metadata?.uid;
