@@ -105,37 +105,27 @@ function sendRawList(ctx: RequestContext, items: (Buffer | string)[], meta: Reco
 const COMMA = Buffer.from(',');
 const TAIL = Buffer.from(']}');
 
-/** Each cached object's JSON, made once: cached objects are never mutated. */
-const jsonCache = new WeakMap<object, string>();
-function jsonOf(obj: KubeObject): string {
-  let j = jsonCache.get(obj);
-  if (j === undefined) {
-    j = JSON.stringify(obj);
-    jsonCache.set(obj, j);
-  }
-  return j;
-}
-
 export async function handleList(ctx: RequestContext, deps: HandlerDeps): Promise<void> {
   const format = negotiateObjectFormat(ctx.req.headers.accept);
-  const rvParam = ctx.query.get('resourceVersion') ?? undefined;
-  const unfiltered = !ctx.query.get('labelSelector') && !ctx.query.get('fieldSelector');
-  if (format.as === 'object' && unfiltered && rvParam !== '0') {
-    const raw = await ctx.registry.listRaw(ctx.info.namespace, { limit: queryInt(ctx.query, 'limit'), continueToken: ctx.query.get('continue') ?? undefined });
-    const meta: Record<string, string> = { resourceVersion: raw.resourceVersion };
-    if (raw.continueToken) meta.continue = raw.continueToken;
-    return sendRawList(ctx, raw.items, meta);
-  }
+  const r = ctx.registry;
   const options: ListOptions = {
     filter: filterOf(ctx),
     limit: queryInt(ctx.query, 'limit'),
     continueToken: ctx.query.get('continue') ?? undefined,
     resourceVersion: ctx.query.get('resourceVersion') ?? undefined,
   };
-  const result = await ctx.registry.list(ctx.info.namespace, options);
+  let result = await r.listFromCache(ctx.info.namespace, options);
+  if (!result && format.as === 'object' && !options.filter) {
+    // An unfiltered page from the store: items spliced from the stored bytes, never parsed.
+    const raw = await r.listRaw(ctx.info.namespace, { limit: options.limit, continueToken: options.continueToken });
+    const meta: Record<string, string> = { resourceVersion: raw.resourceVersion };
+    if (raw.continueToken) meta.continue = raw.continueToken;
+    return sendRawList(ctx, raw.items, meta);
+  }
+  result ??= await r.list(ctx.info.namespace, options);
   const meta: Record<string, string> = { resourceVersion: result.resourceVersion };
   if (result.continueToken) meta.continue = result.continueToken;
-  if (format.as === 'object') return sendRawList(ctx, result.items.map(jsonOf), meta);
+  if (format.as === 'object') return sendRawList(ctx, result.items.map((o) => r.objectJson(o)), meta);
   send(ctx, 200, render(ctx, deps, format, result.items, meta, false));
 }
 
@@ -175,6 +165,7 @@ export async function handleWatch(ctx: RequestContext, deps: HandlerDeps): Promi
     timeoutMs,
     bookmarkIntervalMs: deps.bookmarkIntervalMs,
     toTable,
+    objectJson: (o) => ctx.registry.objectJson(o),
   });
 }
 

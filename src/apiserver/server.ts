@@ -55,6 +55,8 @@ export interface ApiServerConfig {
   clock?: Clock;
   logger?: Logger;
   watchCacheCapacity?: number;
+  /** Consistent lists from the watch cache (default true); only while this server is the store's single writer. */
+  consistentListFromCache?: boolean;
   /** How often watches that asked for bookmarks get one (default 60 s). */
   bookmarkIntervalMs?: number;
   /** How long Events live after they were last seen (default 1 h, like --event-ttl). */
@@ -86,7 +88,7 @@ export class ApiServer {
     const admission = new AdmissionChain([new NamespaceLifecycle(lookup), new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds()]);
     for (const info of RESOURCES) {
       if (VIRTUAL_RESOURCES.has(`${info.group}/${info.plural}`)) continue;
-      const registry = new GenericRegistry({ strategy: strategyFor(info), store: config.store, admission, clock: this.#clock, watchCacheCapacity: config.watchCacheCapacity });
+      const registry = new GenericRegistry({ strategy: strategyFor(info), store: config.store, admission, clock: this.#clock, watchCacheCapacity: config.watchCacheCapacity, consistentListFromCache: config.consistentListFromCache });
       this.#registries.set(`${info.groupVersion}/${info.plural}`, registry);
     }
     this.#server = https.createServer({ cert: config.tls.certPem, key: config.tls.keyPem }, (req, res) => {

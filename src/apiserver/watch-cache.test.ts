@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryStore, type KeyValue } from '../storage/index.ts';
-import { WatchCache, TooOldError, type CachedEvent } from './watch-cache.ts';
+import { WatchCache, TooOldError, eventLine, type CachedEvent } from './watch-cache.ts';
 
 const enc = (o: unknown) => Buffer.from(JSON.stringify(o));
 const decode = (kv: KeyValue) => ({ ...JSON.parse(Buffer.from(kv.value).toString()), metadata: { name: kv.key.split('/').pop(), resourceVersion: String(kv.modRevision) } });
@@ -42,6 +42,36 @@ test('the watch cache lists, follows the store, replays from its ring, and refus
   assert.throws(() => cache.subscribe(start, { deliver: () => {}, end: () => {} }), TooOldError);
   // rv 0: the current objects as ADDED.
   assert.deepEqual(cache.subscribe(0, { deliver: () => {}, end: () => {} }).backlog.map((e) => `${e.type} ${e.object.metadata?.name}`).sort(), ['ADDED a', 'ADDED c']);
+  stop.abort();
+  await run;
+  await store.close();
+});
+
+test('listSorted returns a prefix in key order; eventLine serialises an event once per type', async () => {
+  const store = new MemoryStore();
+  const stop = new AbortController();
+  for (const k of ['ns2/a', 'ns1/c', 'ns1/a', 'ns10/x']) await store.create(`/registry/things/${k}`, enc({ v: k }));
+  const cache = new WatchCache({ store, prefix: '/registry/things/', decode, capacity: 10 });
+  const run = cache.run(stop.signal);
+  await cache.ready;
+  assert.deepEqual(cache.listSorted('/registry/things/ns1/').items.map((o) => o.v), ['ns1/a', 'ns1/c']);
+  assert.deepEqual(cache.listSorted().items.map((o) => o.v), ['ns1/a', 'ns1/c', 'ns10/x', 'ns2/a']);
+  await store.create('/registry/things/ns1/b', enc({ v: 'ns1/b' }));
+  await until(() => cache.list().items.length === 5);
+  assert.deepEqual(cache.listSorted('/registry/things/ns1/').items.map((o) => o.v), ['ns1/a', 'ns1/b', 'ns1/c']);
+
+  let calls = 0;
+  const json = (o: unknown) => {
+    calls++;
+    return JSON.stringify(o);
+  };
+  const ev: CachedEvent = { type: 'MODIFIED', object: { apiVersion: 'v1', kind: 'Thing', metadata: { name: 'x' } }, rv: 7 };
+  const first = eventLine(ev, 'MODIFIED', json);
+  assert.equal(eventLine(ev, 'MODIFIED', json), first, 'the same bytes for every watcher');
+  assert.deepEqual(JSON.parse(first.toString()), { type: 'MODIFIED', object: ev.object });
+  assert.ok(first.toString().endsWith('}\n'));
+  assert.equal(JSON.parse(eventLine(ev, 'DELETED', json).toString()).type, 'DELETED');
+  assert.equal(calls, 2);
   stop.abort();
   await run;
   await store.close();

@@ -25,9 +25,26 @@ export interface CachedEvent {
   /** The object before this change (MODIFIED, DELETED), so filtered watchers can see an object leave their view. */
   prevObject?: KubeObject;
   rv: number;
-  /** `JSON.stringify({type, object})` + '\n', computed once and shared by unfiltered watchers. */
-  line?: string;
+  /**
+   * The event's wire form per type (`{"type":…,"object":…}` + '\n'), made once and shared by every watcher that
+   * sends it as that type with the plain object (a filtered watcher may send a MODIFIED as ADDED or DELETED).
+   */
+  lines?: Partial<Record<EventType, Buffer>>;
 }
+
+/** The bytes of `{"type":type,"object":ev.object}\n`, serialised once per event and type. */
+export function eventLine(ev: CachedEvent, type: EventType, objectJson: (o: KubeObject) => string | Buffer): Buffer {
+  const lines = (ev.lines ??= {});
+  let line = lines[type];
+  if (!line) {
+    const json = objectJson(ev.object);
+    line = Buffer.concat([Buffer.from(`{"type":"${type}","object":`), typeof json === 'string' ? Buffer.from(json) : json, LINE_END]);
+    lines[type] = line;
+  }
+  return line;
+}
+
+const LINE_END = Buffer.from('}\n');
 
 export class TooOldError extends Error {
   readonly requested: number;
@@ -126,6 +143,7 @@ export class WatchCache {
   #reset(kvs: KeyValue[], revision: number): void {
     const restarting = this.#ready.settled;
     this.#objects = new Map(kvs.map((kv) => [kv.key, this.#decode(kv)]));
+    this.#sortedKeys = undefined;
     this.#ring = [];
     this.#ringStart = 0;
     this.#horizon = revision;
@@ -143,10 +161,12 @@ export class WatchCache {
       let ev: CachedEvent;
       if (e.type === 'put') {
         const object = this.#decode(e.kv);
+        if (!prev) this.#sortedKeys = undefined;
         this.#objects.set(e.kv.key, object);
         ev = prev ? { type: 'MODIFIED', object, prevObject: prev, rv: e.kv.modRevision } : { type: 'ADDED', object, rv: e.kv.modRevision };
       } else {
         this.#objects.delete(e.kv.key);
+        this.#sortedKeys = undefined;
         const object = this.#decode(e.kv);
         ev = { type: 'DELETED', object, prevObject: prev ?? object, rv: e.kv.modRevision };
       }
@@ -195,6 +215,29 @@ export class WatchCache {
   /** Every object now, and the revision they reflect. */
   list(): { items: KubeObject[]; revision: number } {
     return { items: [...this.#objects.values()], revision: this.#revision };
+  }
+
+  #sortedKeys: string[] | undefined;
+
+  /**
+   * The objects whose keys start with `prefix`, in key order (a list's order), and the revision they reflect.
+   * The sorted key list is kept until the next change, so repeated lists do not sort again.
+   */
+  listSorted(prefix = ''): { items: KubeObject[]; revision: number } {
+    const keys = (this.#sortedKeys ??= [...this.#objects.keys()].sort());
+    let lo = 0;
+    if (prefix) {
+      // First key >= prefix, then every key that starts with it.
+      let hi = keys.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (keys[mid]! < prefix) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    const items: KubeObject[] = [];
+    for (let i = lo; i < keys.length && keys[i]!.startsWith(prefix); i++) items.push(this.#objects.get(keys[i]!)!);
+    return { items, revision: this.#revision };
   }
 
   get(key: string): KubeObject | undefined {

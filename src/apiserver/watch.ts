@@ -9,8 +9,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject, ResourceInfo } from '../api/index.ts';
-import type { CachedEvent, WatchCache } from './watch-cache.ts';
-import { TooOldError } from './watch-cache.ts';
+import type { CachedEvent, EventType, WatchCache } from './watch-cache.ts';
+import { TooOldError, eventLine } from './watch-cache.ts';
 import { expired, toStatus } from './status.ts';
 
 export interface WatchRequest {
@@ -23,8 +23,10 @@ export interface WatchRequest {
   bookmarks: boolean;
   timeoutMs: number;
   bookmarkIntervalMs: number;
-  /** Renders one object as a one-row Table (kubectl get -w); undefined for plain objects. */
+  /** Renders one object as a one-row Table (kubectl get -w) or PartialObjectMetadata; undefined for plain objects. */
   toTable: ((obj: KubeObject) => unknown) | undefined;
+  /** A cached object's JSON (the registry's, shared with lists). */
+  objectJson: (obj: KubeObject) => string | Buffer;
 }
 
 /** Bytes queued for a slow watcher before it is disconnected. */
@@ -42,32 +44,42 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: W
   let sub: ReturnType<WatchCache['subscribe']> | undefined;
   const timers: NodeJS.Timeout[] = [];
 
-  const write = (line: string) => {
-    if (closed) return;
-    res.write(line);
+  // Everything one delivery produces goes out in one write (one TLS record batch, one syscall).
+  let pending: (string | Buffer)[] = [];
+  const flush = () => {
+    if (closed || pending.length === 0) return;
+    const chunk = pending.length === 1 ? pending[0]! : Buffer.concat(pending.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+    pending = [];
+    res.write(chunk);
     if (res.writableLength > MAX_BUFFERED) finish();
   };
-  const render = (type: string, object: KubeObject) =>
-    JSON.stringify({ type, object: w.toTable ? w.toTable(object) : object }) + '\n';
+  const write = (line: string | Buffer) => {
+    if (!closed) pending.push(line);
+  };
+  // Plain objects: the event's bytes are made once and shared by every watcher (eventLine); Tables and
+  // PartialObjectMetadata depend on the request, so they are rendered per watcher.
+  const emit = (type: EventType, ev: CachedEvent) => {
+    if (w.toTable) write(JSON.stringify({ type, object: w.toTable(ev.object) }) + '\n');
+    else write(eventLine(ev, type, w.objectJson));
+  };
 
   const send = (events: CachedEvent[]) => {
     for (const ev of events) {
       if (ev.rv <= lastRv) continue;
       if (ev.rv > lastRv) lastRv = ev.rv;
       if (plain) {
-        if (!nsMatch(ev.object)) continue;
-        ev.line ??= JSON.stringify({ type: ev.type, object: ev.object }) + '\n';
-        write(ev.line);
+        if (nsMatch(ev.object)) emit(ev.type, ev);
         continue;
       }
       const now = matches(ev.object);
       const before = ev.type === 'ADDED' ? false : matches(ev.prevObject);
       if (ev.type === 'DELETED') {
-        if (before) write(render('DELETED', ev.object));
-      } else if (now && before) write(render('MODIFIED', ev.object));
-      else if (now) write(render('ADDED', ev.object));
-      else if (before) write(render('DELETED', ev.object));
+        if (before) emit('DELETED', ev);
+      } else if (now && before) emit('MODIFIED', ev);
+      else if (now) emit('ADDED', ev);
+      else if (before) emit('DELETED', ev);
     }
+    flush();
   };
 
   const subscriber = { deliver: send, end: () => finish() };
@@ -86,7 +98,8 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: W
   if (w.fromRv === 0) {
     // Synthetic ADDED events carry each object's own rv; afterwards only newer events count.
     lastRv = w.cache.revision;
-    for (const ev of initial) if (matches(ev.object)) write(render('ADDED', ev.object));
+    for (const ev of initial) if (matches(ev.object)) emit('ADDED', ev);
+    flush();
   } else {
     send(initial);
   }
@@ -95,6 +108,7 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: W
     if (closed) return;
     const rv = Math.max(lastRv, w.cache.revision);
     write(JSON.stringify({ type: 'BOOKMARK', object: { kind: w.info.kind, apiVersion: w.info.groupVersion, metadata: { resourceVersion: String(rv) } } }) + '\n');
+    flush();
   };
   if (w.bookmarks) timers.push(setInterval(bookmark, w.bookmarkIntervalMs));
   timers.push(setTimeout(() => {

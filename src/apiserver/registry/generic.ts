@@ -46,6 +46,13 @@ export interface RegistryConfig {
   admission: AdmissionChain;
   clock?: Clock;
   watchCacheCapacity?: number;
+  /**
+   * Serve lists without a resourceVersion (consistent reads) from the watch cache once it has caught up with
+   * this registry's own last write, as Kubernetes' ConsistentListFromCache does. Sound only while this server
+   * is the store's single writer (sqlite, memory); with a shared etcd upstream asks etcd for progress instead.
+   * Default true.
+   */
+  consistentListFromCache?: boolean;
 }
 
 const RANDOM_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -101,7 +108,56 @@ export class GenericRegistry {
     this.#admission = config.admission;
     this.#clock = config.clock ?? realClock;
     this.#prefix = this.info.group ? `/registry/${this.info.group}/${this.info.plural}/` : `/registry/${this.info.plural}/`;
-    this.cache = new WatchCache({ store: this.#store, prefix: this.#prefix, decode: (kv) => this.#written(kv) ?? this.decode(kv), capacity: config.watchCacheCapacity });
+    this.#consistentFromCache = config.consistentListFromCache ?? true;
+    this.cache = new WatchCache({
+      store: this.#store,
+      prefix: this.#prefix,
+      decode: (kv) => {
+        const obj = this.#written(kv) ?? this.decode(kv);
+        this.#kvOf.set(obj, kv);
+        return obj;
+      },
+      capacity: config.watchCacheCapacity,
+    });
+  }
+
+  readonly #consistentFromCache: boolean;
+  /** The revision of this registry's newest store write: a consistent read must see at least this. */
+  #lastWrite = 0;
+
+  #wrote(kv: KeyValue): KeyValue {
+    if (kv.modRevision > this.#lastWrite) this.#lastWrite = kv.modRevision;
+    return kv;
+  }
+
+  /** The stored bytes behind each cached object, so its JSON is spliced (rawJson), never made again. */
+  readonly #kvOf = new WeakMap<KubeObject, KeyValue>();
+  readonly #jsonOf = new WeakMap<KubeObject, string>();
+
+  /**
+   * A cached or stored object's JSON, as lists and watches send it: spliced from its stored bytes when the
+   * cache has them, else stringified once. Objects the registry and cache hand out are never mutated.
+   */
+  objectJson(obj: KubeObject): string | Buffer {
+    const kv = this.#kvOf.get(obj);
+    if (kv) return this.rawJson(kv);
+    let j = this.#jsonOf.get(obj);
+    if (j === undefined) {
+      j = JSON.stringify(obj);
+      this.#jsonOf.set(obj, j);
+    }
+    return j;
+  }
+
+  /**
+   * Whether a list without a resourceVersion may come from the watch cache: it must have seen this
+   * registry's last write (waits briefly for the cache to catch up).
+   */
+  async #cacheIsConsistent(): Promise<boolean> {
+    if (!this.#consistentFromCache || !this.cache.isReady) return false;
+    const want = this.#lastWrite;
+    await this.cache.waitFor(want, 3000);
+    return this.cache.revision >= want;
   }
 
   /**
@@ -215,14 +271,8 @@ export class GenericRegistry {
   async list(namespace: string, options: ListOptions = {}): Promise<ListResult> {
     const filter = options.filter ?? (() => true);
     const prefix = this.listPrefix(namespace);
-    // resourceVersion=0 without paging: any recent state will do, so answer from memory.
-    if (options.resourceVersion === '0' && !options.continueToken && this.cache.isReady) {
-      const { items, revision } = this.cache.list();
-      const own = namespace && this.info.namespaced ? items.filter((o) => o.metadata?.namespace === namespace) : items;
-      // Cached objects are shared and never mutated, so they are served without copying.
-      const sorted = own.filter(filter).sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1));
-      return { items: sorted, resourceVersion: String(revision) };
-    }
+    const cached = await this.listFromCache(namespace, options);
+    if (cached) return cached;
     let revision = 0;
     let start: string | undefined;
     if (options.continueToken) {
@@ -265,6 +315,26 @@ export class GenericRegistry {
     return result;
   }
 
+  /**
+   * Where the real apiserver answers a list from its watch cache: resourceVersion=0 without a continue token
+   * (any recent state; the limit is ignored, as upstream does), and a consistent read (no resourceVersion)
+   * without paging once the cache has caught up (ConsistentListFromCache). Other lists read the store.
+   */
+  async #fromCache(options: ListOptions): Promise<boolean> {
+    if (options.continueToken || !this.cache.isReady) return false;
+    if (options.resourceVersion === '0') return true;
+    if ((options.resourceVersion ?? '') !== '' || (options.limit ?? 0) > 0) return false;
+    return this.#cacheIsConsistent();
+  }
+
+  /** The list from the watch cache when the real apiserver would answer it from there (see above), else undefined. */
+  async listFromCache(namespace: string, options: ListOptions = {}): Promise<ListResult | undefined> {
+    if (!(await this.#fromCache(options))) return undefined;
+    // Cached objects are shared and never mutated, so they are served without copying.
+    const { items, revision } = this.cache.listSorted(this.listPrefix(namespace));
+    return { items: options.filter ? items.filter(options.filter) : items, resourceVersion: String(revision) };
+  }
+
   /** Stamps a new object's metadata (BeforeCreate): name from generateName, uid, creationTimestamp, generation. */
   #prepareMetadata(obj: KubeObject, namespace: string): void {
     const meta = (obj.metadata ??= {}) as ObjectMeta & Record<string, unknown>;
@@ -305,6 +375,7 @@ export class GenericRegistry {
     if (options.dryRun) return obj;
     const r = await this.#store.create(this.key(namespace, name), this.encode(obj));
     if (!r.ok) throw alreadyExists(this.qualified, name);
+    this.#wrote(r.kv);
     return this.#remember(r.kv, obj);
   }
 
@@ -392,10 +463,10 @@ export class GenericRegistry {
       if (options.dryRun) return { object: obj, created: false };
       if (finishing) {
         const d = await this.#store.delete(key, kv.modRevision);
-        if (d.ok) return { object: this.decode(d.kv), created: false };
+        if (d.ok) return { object: this.decode(this.#wrote(d.kv)), created: false };
       } else {
         const r = await this.#store.update(key, this.encode(obj), kv.modRevision);
-        if (r.ok) return { object: this.#remember(r.kv, obj), created: false };
+        if (r.ok) return { object: this.#remember(this.#wrote(r.kv), obj), created: false };
       }
       if (expectedRv !== undefined && expectedRv !== '') throw conflict(this.qualified, name);
       if (attempt > 50) throw conflict(this.qualified, name);
@@ -461,12 +532,12 @@ export class GenericRegistry {
         this.strategy.markDeleting(updated);
         if (write.dryRun) return { object: updated, deleted: false };
         const r = await this.#store.update(key, this.encode(updated), kv.modRevision);
-        if (r.ok) return { object: this.decode(r.kv), deleted: false };
+        if (r.ok) return { object: this.decode(this.#wrote(r.kv)), deleted: false };
         continue;
       }
       if (write.dryRun) return { object: old, deleted: true };
       const r = await this.#store.delete(key, kv.modRevision);
-      if (r.ok) return { object: this.decode(r.kv), deleted: true };
+      if (r.ok) return { object: this.decode(this.#wrote(r.kv)), deleted: true };
       if (pre?.resourceVersion) throw conflict(this.qualified, name);
       if (attempt > 50) throw conflict(this.qualified, name);
     }
@@ -491,10 +562,6 @@ export class GenericRegistry {
   async count(namespace: string): Promise<number> {
     return this.#store.count(this.listPrefix(namespace));
   }
-}
-
-function keyOf(o: KubeObject): string {
-  return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 }
 
 function encodeContinue(t: ContinueToken): string {

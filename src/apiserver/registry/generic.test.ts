@@ -1,0 +1,72 @@
+/**
+ * Where the generic registry reads lists from: the watch cache for resourceVersion=0 and for consistent reads
+ * (no resourceVersion, no paging) once the cache has seen the registry's own writes, the store otherwise.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryStore, type ListOptions as StoreListOptions } from '../../storage/index.ts';
+import { findResource, type KubeObject } from '../../api/index.ts';
+import { AdmissionChain } from '../admission/chain.ts';
+import { GenericRegistry, strategyFor } from './index.ts';
+
+/** A memory store that counts the lists it answers. */
+class CountingStore extends MemoryStore {
+  lists = 0;
+  override list(prefix: string, options?: StoreListOptions) {
+    this.lists++;
+    return super.list(prefix, options);
+  }
+}
+
+const cm = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { k: name } } as KubeObject);
+
+async function withRegistry(consistentListFromCache: boolean, fn: (r: GenericRegistry, store: CountingStore) => Promise<void>): Promise<void> {
+  const store = new CountingStore();
+  const registry = new GenericRegistry({ strategy: strategyFor(findResource('v1', 'configmaps')!), store, admission: new AdmissionChain(), consistentListFromCache });
+  const stop = new AbortController();
+  const run = registry.cache.run(stop.signal);
+  try {
+    await registry.cache.ready;
+    await fn(registry, store);
+  } finally {
+    stop.abort();
+    await run;
+    await store.close();
+  }
+}
+
+test('consistent lists come from the watch cache and still see the writes just made', async () => {
+  await withRegistry(true, async (r, store) => {
+    for (const name of ['b', 'a', 'c']) await r.create('ns1', cm(name));
+    await r.create('ns2', cm('a'));
+    const before = store.lists;
+    // Read-your-writes: right after the creates, without waiting for the cache by hand.
+    const all = await r.list('');
+    assert.deepEqual(all.items.map((o) => `${o.metadata?.namespace}/${o.metadata?.name}`), ['ns1/a', 'ns1/b', 'ns1/c', 'ns2/a']);
+    const ns1 = await r.list('ns1', { filter: (o) => o.metadata?.name !== 'b' });
+    assert.deepEqual(ns1.items.map((o) => o.metadata?.name), ['a', 'c']);
+    assert.equal((await r.list('ns1', { resourceVersion: '0' })).items.length, 3);
+    assert.equal(store.lists, before, 'no store reads');
+    const deleted = await r.delete('ns1', 'a', { gracePeriodSeconds: 0 });
+    assert.equal(deleted.deleted, true);
+    assert.deepEqual((await r.list('ns1')).items.map((o) => o.metadata?.name), ['b', 'c']);
+    assert.equal(Number(all.resourceVersion) > 0, true);
+    // Paged lists and exact resourceVersions read the store.
+    const page = await r.list('ns1', { limit: 1 });
+    assert.equal(page.items.length, 1);
+    assert.ok(page.continueToken);
+    assert.equal(store.lists, before + 1);
+    // A cached object's JSON is its stored bytes with its resourceVersion.
+    const obj = (await r.list('ns2')).items[0]!;
+    assert.deepEqual(JSON.parse(r.objectJson(obj).toString()), obj);
+  });
+});
+
+test('without consistentListFromCache a list without resourceVersion reads the store', async () => {
+  await withRegistry(false, async (r, store) => {
+    await r.create('ns1', cm('a'));
+    const before = store.lists;
+    assert.equal((await r.list('ns1')).items.length, 1);
+    assert.equal(store.lists, before + 1);
+  });
+});
