@@ -29,6 +29,8 @@ export interface ServerOptions {
   nodeLabels: Record<string, string>;
   /** Taints the local node registers with (--register-with-taints and --node-taint, as in k3s). */
   nodeTaints: Taint[];
+  /** Components not to run, by name (`scheduler`, `controller-manager`), from k3s's --disable-* flags. */
+  disabledComponents: string[];
 }
 
 const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
@@ -63,7 +65,18 @@ export function parseListen(text: string): { host: string; port: number } {
 }
 
 const VALUE_FLAGS = new Set(['--data-dir', '--listen', '--storage', '--runtime', '--node-name', '--node-labels', '--register-with-taints', '--node-taint']);
-const BOOL_FLAGS = new Set(['--no-agent']);
+/** Bare flags and what they switch on. */
+const BOOL_FLAGS: Record<string, (o: ServerOptions, on: boolean) => void> = {
+  '--no-agent': (o, on) => (o.noAgent = on),
+  '--disable-scheduler': (o, on) => toggle(o.disabledComponents, 'scheduler', on),
+  '--disable-controller-manager': (o, on) => toggle(o.disabledComponents, 'controller-manager', on),
+};
+
+function toggle(list: string[], name: string, on: boolean): void {
+  const i = list.indexOf(name);
+  if (on && i < 0) list.push(name);
+  if (!on && i >= 0) list.splice(i, 1);
+}
 
 export function parseServerFlags(argv: string[]): ServerOptions {
   const o: ServerOptions = {
@@ -76,18 +89,20 @@ export function parseServerFlags(argv: string[]): ServerOptions {
     nodeName: hostname().toLowerCase(),
     nodeLabels: {},
     nodeTaints: [],
+    disabledComponents: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
     const eq = arg.indexOf('=');
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    if (BOOL_FLAGS.has(flag)) {
+    const setBool = Object.hasOwn(BOOL_FLAGS, flag) ? BOOL_FLAGS[flag]! : undefined;
+    if (setBool) {
       if (eq > 0) {
         const v = arg.slice(eq + 1);
         if (v !== 'true' && v !== 'false') throw new UsageError(`invalid value for ${flag}: ${JSON.stringify(v)} (want true or false)`);
-        o.noAgent = v === 'true';
-      } else o.noAgent = true;
+        setBool(o, v === 'true');
+      } else setBool(o, true);
       continue;
     }
     if (!VALUE_FLAGS.has(flag)) throw new UsageError(`unknown flag ${flag}`);

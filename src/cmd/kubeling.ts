@@ -8,7 +8,7 @@ import { runImage } from './image.ts';
 import { runRun } from '../cli/run.ts';
 import { runAgent } from './agent.ts';
 
-const USAGE = 'usage: kubeling server [--data-dir DIR] [--listen HOST:PORT] [--storage sqlite|memory] [--runtime oci|fake] [--no-agent] [--node-name N] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--node-taint k=v:Effect,...]';
+const USAGE = 'usage: kubeling server [--data-dir DIR] [--listen HOST:PORT] [--storage sqlite|memory] [--runtime oci|fake] [--no-agent] [--disable-scheduler] [--disable-controller-manager] [--node-name N] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--node-taint k=v:Effect,...]';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   server: runServer,

@@ -80,15 +80,43 @@ export async function runServer(argv: string[]): Promise<number> {
     return 1;
   }
   const serviceAccountKey = await ensureServiceAccountKey(join(dataDir, 'pki', 'sa.key'));
-  const apiserver = new ApiServer({ store, tls: { certPem: pki.certPem, keyPem: pki.keyPem }, caPem: pki.caPem, authenticator, kubeletToken, serviceAccountKey });
+  const apiserver = new ApiServer({
+    store, tls: { certPem: pki.certPem, keyPem: pki.keyPem }, caPem: pki.caPem, authenticator, kubeletToken, serviceAccountKey,
+    // An etcd may have other writers, whose writes the watch cache cannot be known to have seen.
+    consistentListFromCache: !options.storage.startsWith('etcd://'),
+  });
   const stopping = new AbortController();
   const loops: Promise<void>[] = [];
   let stopped: Promise<void> | undefined;
+  const names: string[] = [];
   const stop = async () => {
     stopping.abort();
-    await Promise.allSettled(loops);
+    // A component blocked on a request to the API server would hold the stop forever: after a grace period,
+    // name the laggards, close the API server (which ends their connections) and then wait for them.
+    const pending = new Set(names);
+    loops.forEach((l, i) => void l.finally(() => pending.delete(names[i]!)));
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 5000)));
+    if ((await Promise.race([Promise.allSettled(loops), grace])) === 'timeout') {
+      logger.warn({ components: [...pending] }, 'components still stopping; closing the API server first');
+    }
+    clearTimeout(timer);
     await apiserver.stop();
+    const last = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 10_000)));
+    if ((await Promise.race([Promise.allSettled(loops), last])) === 'timeout') {
+      // Nothing is served any more; a loop that ignores its signal must not keep the process alive.
+      logger.error({ components: [...pending] }, 'components did not stop; exiting anyway');
+      await store.close().catch(() => {});
+      process.exit(0);
+    }
+    clearTimeout(timer);
     await store.close();
+    // A timer or socket some component left behind must not keep a stopped server alive (unref'd: a clean
+    // stop exits before it fires).
+    setTimeout(() => {
+      logger.warn({}, 'handles left open after stop; exiting');
+      process.exit(0);
+    }, 3000).unref();
   };
   const onSignal = (sig: NodeJS.Signals) => {
     if (stopped) {
@@ -108,13 +136,14 @@ export async function runServer(argv: string[]): Promise<number> {
     const server = `https://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
     const kubeconfigPath = join(dataDir, 'kubeconfig.yaml');
     await writeAtomic(kubeconfigPath, kubeconfigYaml(server, pki.caPem, adminToken));
-    for (const component of COMPONENTS) {
+    for (const component of COMPONENTS.filter((c) => !options.disabledComponents.includes(c.name))) {
       const ctx: ComponentContext = {
         client: new Client({ server, token: adminToken, caData: pki.caPem, userAgent: `kubeling-${component.name}` }),
         kubeconfigPath, server, caPem: pki.caPem, nodeToken, kubeletToken, dataDir, options,
         logger: createLogger(component.name),
         signal: stopping.signal,
       };
+      names.push(component.name);
       loops.push(component.run(ctx).catch((err) => {
         if (!stopping.signal.aborted) logger.error({ err, component: component.name }, 'component failed');
       }));
