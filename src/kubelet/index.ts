@@ -53,6 +53,8 @@ export {
   generatePodStatus,
   getPhase,
   toRFC3339,
+  podStatusPatch,
+  type PodStatusPatch,
   type PodStatusWriter,
   type StatusManagerConfig,
   type ContainerProbeView,

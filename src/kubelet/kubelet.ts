@@ -22,7 +22,7 @@ import path from 'node:path';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { IPodStatus } from 'kubernetes-models/v1/PodStatus';
 import type { ContainerRuntime } from '../runtime/runtime.ts';
-import { EventRecorder, isConflict, isNotFound, type Client } from '../client/index.ts';
+import { EventRecorder, isNotFound, type Client } from '../client/index.ts';
 import { Deferred, createLogger, realClock, type Clock, type Logger } from '../machinery/index.ts';
 import {
   GenericPLEG,
@@ -35,12 +35,10 @@ import {
 } from './index.ts';
 import { admitPod } from './admission/index.ts';
 import {
-  ANNOTATION_CONFIG_MIRROR,
   ApiPodSource,
   FileSource,
   MirrorPodClient,
   PodConfig,
-  isMirrorPod,
   isStaticPod,
   podFullName,
   type PodConfigUpdate,
@@ -251,46 +249,21 @@ export class Kubelet {
     const environment = new NodeContainerEnvironment({ dirs, objects, node: nodeFacts });
 
     // ---- kubelet core (kubelet-core's pieces, wired as src/kubelet/index.ts describes)
-    // The pod each getPod just read, so the write that follows needs no second GET (a conflict re-reads).
-    const lastRead = new Map<string, IPod>();
+    // The status manager GETs the pod, then sends a strategic merge patch of pods/status computed from that
+    // status to its own, with the uid as precondition (upstream statusutil.PatchPodStatus): no resourceVersion,
+    // so no conflicts to retry, and fields other writers set in between are kept. A static pod's status goes
+    // to its mirror pod; the status manager matches it by the config.mirror annotation.
     const writer: PodStatusWriter = {
       getPod: async (namespace, name) => {
         try {
-          const pod = await client.resource<IPod>('pods', namespace).get(name);
-          lastRead.set(`${namespace}/${name}`, pod);
-          // A static pod's status goes to its mirror pod, which carries the static pod's uid as its hash.
-          if (isMirrorPod(pod))
-            return {
-              ...pod,
-              metadata: { ...pod.metadata, uid: pod.metadata?.annotations?.[ANNOTATION_CONFIG_MIRROR] },
-            };
-          return pod;
+          return await client.resource<IPod>('pods', namespace).get(name);
         } catch (err) {
-          lastRead.delete(`${namespace}/${name}`);
           if (isNotFound(err)) return undefined;
           throw err;
         }
       },
-      // A PUT of pods/status on the newest object (retried on conflicts); the uid check keeps us from writing
-      // to a different pod of the same name. Static pods write to their mirror (its uid differs by design).
-      patchPodStatus: async (namespace, name, uid, status) => {
-        const pods = client.resource<IPod>('pods', namespace);
-        const key = `${namespace}/${name}`;
-        for (let attempt = 0; ; attempt++) {
-          const current = (attempt === 0 && lastRead.get(key)) || (await pods.get(name));
-          lastRead.delete(key);
-          const expected = isMirrorPod(current)
-            ? current.metadata?.annotations?.[ANNOTATION_CONFIG_MIRROR]
-            : current.metadata?.uid;
-          if (expected !== uid)
-            throw new Error(`pod ${namespace}/${name} was replaced (uid ${current.metadata?.uid}, want ${uid})`);
-          try {
-            return await pods.updateStatus({ ...current, status });
-          } catch (err) {
-            if (!isConflict(err) || attempt >= 3) throw err;
-          }
-        }
-      },
+      patchPodStatus: (namespace, name, patch) =>
+        client.resource<IPod>('pods', namespace).patchStatus(name, patch, 'strategic'),
     };
     const runtimeManager = new KubeRuntimeManager({
       runtime,

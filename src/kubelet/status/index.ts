@@ -7,3 +7,4 @@ export {
   type GeneratePodStatusInput,
 } from './generate.ts';
 export { StatusManager, type PodStatusWriter, type StatusManagerConfig } from './status-manager.ts';
+export { podStatusPatch, type PodStatusPatch } from './pod-status-patch.ts';

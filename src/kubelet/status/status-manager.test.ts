@@ -86,3 +86,41 @@ test('flushed(uid) resolves once the status set so far is written', async () => 
   assert.equal(writer.get(pod)?.status?.phase, 'Running');
   await sm.flushed('uid-f'); // already written: at once
 });
+
+test('status writes are uid-guarded patches: a writer racing between our GET and PATCH keeps its fields', async () => {
+  const writer = new MemoryPodStatusWriter();
+  const sm = new StatusManager({ writer, clock: new FakeClock() });
+  const pod = makePod('race').container('c').build();
+  writer.add({ ...pod, status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }] } });
+  const get = writer.getPod.bind(writer);
+  writer.getPod = async (ns, name) => {
+    const read = await get(ns, name);
+    // The scheduler and a controller write after our read, before our patch.
+    const stored = writer.pods.get(`${ns}/${name}`)!;
+    stored.status = { ...stored.status, nominatedNodeName: 'n2', conditions: [...stored.status!.conditions!, { type: 'DisruptionTarget', status: 'True' }] };
+    return read;
+  };
+  sm.setPodStatus(pod, { phase: 'Running', conditions: [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: 'True' }] });
+  await sm.syncBatch(false);
+  const after = writer.get(pod)!.status!;
+  assert.equal(after.phase, 'Running');
+  assert.equal(after.nominatedNodeName, 'n2');
+  assert.deepEqual(after.conditions?.map((c) => c.type), ['PodScheduled', 'Ready', 'DisruptionTarget']);
+  assert.deepEqual(writer.patches.at(-1)?.metadata, { uid: pod.metadata!.uid });
+  assert.equal(writer.patches.at(-1)?.status?.nominatedNodeName, undefined, 'fields we do not own are not in the patch');
+
+  // The pod was deleted and recreated under the same name after our GET: the uid precondition refuses the write.
+  writer.getPod = get;
+  const errors: unknown[] = [];
+  const sm2 = new StatusManager({ writer, clock: new FakeClock(), onError: (err) => errors.push(err) });
+  const replaced = makePod('race').container('c').build();
+  writer.getPod = async (ns, name) => {
+    const read = await get(ns, name);
+    writer.pods.get(`${ns}/${name}`)!.metadata!.uid = 'someone-else';
+    return read;
+  };
+  sm2.setPodStatus(replaced, { phase: 'Failed' });
+  await sm2.syncBatch(false);
+  assert.match(String(errors[0]), /metadata\.uid: Invalid value/);
+  assert.equal(writer.get(pod)!.status!.phase, 'Running');
+});

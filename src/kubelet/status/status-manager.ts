@@ -8,19 +8,27 @@
  *
  *   setPodStatus ──▶ cache[uid] = {status, version+1}; dirty.add(uid); ring
  *   run: wait(ring | period) ──▶ for uid in dirty (or all): GET pod → merge → PATCH status → written[uid]=version
+ *
+ * The write is a strategic merge patch from the status just read to the merged one, with the pod's uid as a
+ * precondition (pod-status-patch.ts, upstream statusutil.PatchPodStatus): fields others write concurrently
+ * are never overwritten and there is no resourceVersion to conflict on.
  */
 import { Doorbell, realClock, type Clock } from '../../machinery/index.ts';
 import type { Pod, PodStatus } from '../kuberuntime/api.ts';
+import { podStatusPatch, type PodStatusPatch } from './pod-status-patch.ts';
+
+export type { PodStatusPatch } from './pod-status-patch.ts';
 
 /** How the status manager reaches the API server (kubelet-node adapts src/client to it). */
 export interface PodStatusWriter {
-  /** The pod as the API server has it now; undefined when it does not exist. */
+  /** The pod as the API server has it now (a mirror pod with its own uid); undefined when it does not exist. */
   getPod(namespace: string, name: string): Promise<Pod | undefined>;
   /**
-   * Writes the pod's status (pods/status, merge patch of `{ status }`) and resolves with the stored pod. `uid`
-   * is the API object's uid (a mirror pod's own uid for a static pod), for a uid precondition.
+   * Sends `patch` as a strategic merge patch of pods/status and resolves with the stored pod. The patch's
+   * `metadata.uid` is the API object's uid (a mirror pod's own for a static pod): a precondition the server
+   * enforces (uid is immutable), so the write fails rather than land on a pod recreated under the same name.
    */
-  patchPodStatus(namespace: string, name: string, uid: string, status: PodStatus): Promise<Pod>;
+  patchPodStatus(namespace: string, name: string, patch: PodStatusPatch): Promise<Pod>;
 }
 
 export interface StatusManagerConfig {
@@ -38,6 +46,15 @@ interface Entry {
   status: PodStatus;
   version: number;
 }
+
+/**
+ * Top-level status fields the kubelet generates. Anything else on the server (nominatedNodeName from the
+ * scheduler, resourceClaimStatuses, fields newer than us) belongs to other writers and is left as it is.
+ */
+const KUBELET_FIELDS = new Set([
+  'phase', 'conditions', 'message', 'reason', 'hostIP', 'hostIPs', 'podIP', 'podIPs', 'startTime',
+  'initContainerStatuses', 'containerStatuses', 'ephemeralContainerStatuses', 'qosClass', 'observedGeneration',
+]);
 
 const terminal = (phase: string | undefined) => phase === 'Succeeded' || phase === 'Failed';
 
@@ -184,13 +201,12 @@ export class StatusManager {
     // Conditions owned by others (scheduler, controllers, readiness gates) stay as the server has them.
     const ours = new Set(status.conditions?.map((c) => c.type));
     for (const c of current.status?.conditions ?? []) if (!ours.has(c.type)) (status.conditions ??= []).push(c);
-    if (all && this.#written.get(e.uid) === version && sameStatus(current.status, status)) return;
-    if (sameStatus(current.status, status)) {
-      this.#written.set(e.uid, version);
-      this.#notify(e.uid);
-      return;
-    }
-    await this.#writer.patchPodStatus(e.namespace, e.name, current.metadata?.uid ?? e.uid, status);
+    const mutable = status as Record<string, unknown>;
+    for (const [k, v] of Object.entries(current.status ?? {}))
+      if (!KUBELET_FIELDS.has(k) && mutable[k] === undefined) mutable[k] = v;
+    const patch = podStatusPatch(current.metadata?.uid ?? e.uid, current.status, status);
+    // Nothing differs (key order aside): no write, as upstream skips a patch that is only the uid.
+    if (patch.status) await this.#writer.patchPodStatus(e.namespace, e.name, patch);
     this.#written.set(e.uid, version);
     this.#notify(e.uid);
   }

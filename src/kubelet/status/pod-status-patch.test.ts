@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { applyStrategicMergePatch } from '../../api/index.ts';
+import type { PodStatus } from '../kuberuntime/api.ts';
+import { podStatusPatch } from './pod-status-patch.ts';
+
+const cond = (type: string, status: string, extra: object = {}) => ({ type, status, ...extra });
+
+test('podStatusPatch: only what changed, conditions by type with their order, the uid as precondition', () => {
+  const old: PodStatus = {
+    phase: 'Pending',
+    conditions: [cond('PodScheduled', 'True'), cond('Ready', 'False', { reason: 'ContainersNotReady' })],
+    containerStatuses: [{ name: 'a', ready: false, restartCount: 0, image: 'i', imageID: '' }],
+    message: 'gone soon',
+  };
+  const next: PodStatus = {
+    phase: 'Running',
+    conditions: [cond('PodScheduled', 'True'), cond('Initialized', 'True'), cond('Ready', 'True')],
+    containerStatuses: [{ name: 'a', ready: true, restartCount: 0, image: 'i', imageID: '' }],
+  };
+  assert.deepEqual(podStatusPatch('u1', old, next), {
+    metadata: { uid: 'u1' },
+    status: {
+      phase: 'Running',
+      '$setElementOrder/conditions': [{ type: 'PodScheduled' }, { type: 'Initialized' }, { type: 'Ready' }],
+      conditions: [cond('Initialized', 'True'), { type: 'Ready', status: 'True', reason: null }],
+      // An atomic list is sent whole.
+      containerStatuses: next.containerStatuses,
+      message: null,
+    },
+  });
+  assert.deepEqual(podStatusPatch('u1', next, structuredClone(next)), { metadata: { uid: 'u1' } }, 'no change, no status');
+  const dropped = podStatusPatch('u1', next, { ...next, conditions: [cond('PodScheduled', 'True')] });
+  assert.deepEqual(dropped.status?.conditions, [
+    { $patch: 'delete', type: 'Initialized' },
+    { $patch: 'delete', type: 'Ready' },
+  ]);
+});
+
+test('podStatusPatch applied to a status another writer changed meanwhile keeps their changes', () => {
+  const read: PodStatus = { phase: 'Pending', conditions: [cond('PodScheduled', 'True')] };
+  const ours: PodStatus = { phase: 'Running', conditions: [cond('PodScheduled', 'True'), cond('Ready', 'True')], podIP: '10.42.0.5', podIPs: [{ ip: '10.42.0.5' }] };
+  const patch = podStatusPatch('u1', read, ours);
+  // Between our GET and our PATCH a controller added a condition and the scheduler nominated a node.
+  const server = { metadata: { uid: 'u1' }, status: { ...read, nominatedNodeName: 'n2', conditions: [...read.conditions!, cond('DisruptionTarget', 'True')] } };
+  const after = applyStrategicMergePatch(server, patch, 'Pod').status!;
+  assert.equal(after.phase, 'Running');
+  assert.equal(after.nominatedNodeName, 'n2');
+  assert.deepEqual(after.conditions?.map((c) => c.type), ['PodScheduled', 'Ready', 'DisruptionTarget']);
+  assert.deepEqual(after.podIPs, [{ ip: '10.42.0.5' }]);
+});
