@@ -206,3 +206,23 @@ test('text and streamed subresources: pods/log', async () => {
   assert.equal(server.requests.at(-1)!.query.get('follow'), 'true');
   await assert.rejects(pods.subresource('log').getText('nobody'), (err) => isNotFound(err));
 });
+
+test('fake API: status patches apply strategically, keep identity, refuse a foreign uid, reject non-objects', async () => {
+  const server = await new FakeApiServer().start();
+  try {
+    const client = new Client({ server: server.url, token: server.token, caData: server.ca });
+    const pods = client.resource<{ metadata: { uid?: string; name?: string }; status?: { phase?: string; conditions?: { type: string; status: string }[] } }>('pods', 'fk');
+    const created = await pods.create({ metadata: { name: 'p' }, status: { conditions: [{ type: 'PodScheduled', status: 'True' }] } } as never);
+    const uid = created.metadata.uid!;
+    // No metadata at all (a plain status patch) used to answer 500.
+    assert.equal((await pods.patchStatus('p', { status: { phase: 'Running' } }, 'strategic')).status?.phase, 'Running');
+    assert.equal((await pods.patchStatus('p', { metadata: null, status: { phase: 'Pending' } })).metadata.uid, uid);
+    const merged = await pods.patchStatus('p', { metadata: { uid }, status: { '$setElementOrder/conditions': [{ type: 'PodScheduled' }, { type: 'Ready' }], conditions: [{ type: 'Ready', status: 'True' }] } }, 'strategic');
+    assert.deepEqual(merged.status?.conditions, [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: 'True' }]);
+    await assert.rejects(pods.patchStatus('p', { metadata: { uid: 'other' }, status: { phase: 'Failed' } }, 'strategic'), (err: ApiError) => err.code === 422 && /metadata\.uid: Invalid value: "other": field is immutable/.test(err.message));
+    await assert.rejects(pods.patchStatus('p', null), (err: ApiError) => err.code === 400);
+    assert.equal((await pods.get('p')).metadata.uid, uid);
+  } finally {
+    await server.stop();
+  }
+});

@@ -1,7 +1,7 @@
 /**
  * A small in-memory Kubernetes API server over HTTPS for unit tests of the client, informers, the event
- * recorder and the scheduler: get/list/create/update/patch (merge and strategic, treated alike: a merge)/
- * delete, the `status` and `binding` subresources, equality label and field selectors, and watch streams from
+ * recorder and the scheduler: get/list/create/update/patch (merge, and strategic through api's
+ * applyStrategicMergePatch)/delete, the `status` and `binding` subresources, equality label and field selectors, and watch streams from
  * a resourceVersion with `410 Gone` below a compaction point. It records every request. It is a fake of the
  * API for our own tests, not a second API server: anything beyond these verbs answers 405.
  */
@@ -11,6 +11,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { applyMergePatch, applyStrategicMergePatch } from '../../api/index.ts';
 
 export interface RecordedRequest {
   method: string;
@@ -235,8 +236,20 @@ export class FakeApiServer {
       return this.#json(res, 200, this.#write(collection, key, next, 'MODIFIED'));
     }
     if (req.method === 'PATCH') {
-      const patch = sub === 'status' ? { status: body.status, metadata: body.metadata } : body;
-      const next = mergePatch(structuredClone(current), patch) as Obj;
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+        return this.#status(res, 400, 'BadRequest', 'the fake API server takes only merge and strategic merge patches of an object');
+      }
+      // The uid cannot change (BeforeUpdate's immutability check): a uid in the patch acts as a precondition.
+      const uid = (body.metadata as { uid?: string } | null | undefined)?.uid;
+      if (uid && uid !== current.metadata.uid) {
+        return this.#status(res, 422, 'Invalid', `${kinds[plural!] ?? plural} "${name}" is invalid: metadata.uid: Invalid value: "${uid}": field is immutable`);
+      }
+      const strategic = req.headers['content-type'] === 'application/strategic-merge-patch+json';
+      const patched = (strategic ? applyStrategicMergePatch(current, body, current.kind) : applyMergePatch(current, body)) as Obj;
+      // The status subresource changes only status; identity and bookkeeping always come from the stored object.
+      const next: Obj = sub === 'status' ? { ...structuredClone(current), status: patched.status } : patched;
+      next.metadata = { ...(sub === 'status' ? current.metadata : (patched.metadata ?? {})), name: current.metadata.name, namespace: current.metadata.namespace, uid: current.metadata.uid, creationTimestamp: current.metadata.creationTimestamp };
+      if (next.status === undefined) delete next.status;
       return this.#json(res, 200, this.#write(collection, key, next, 'MODIFIED'));
     }
     if (req.method === 'DELETE') {
@@ -272,17 +285,6 @@ export class FakeApiServer {
   #status(res: ServerResponse, code: number, reason: string, message: string): void {
     this.#json(res, code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
   }
-}
-
-function mergePatch(target: unknown, patch: unknown): unknown {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as object) } : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === undefined) continue;
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out;
 }
 
 function lookup(obj: Obj, dotted: string): string {
