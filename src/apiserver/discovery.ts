@@ -102,7 +102,8 @@ function operations(r: ResourceInfo): Record<string, unknown> {
     ...extra,
   });
   const paths: Record<string, unknown> = {};
-  if (r.plural === 'bindings') {
+  if (!r.verbs.includes('get')) {
+    // Create-only resources (bindings, the self-subject reviews).
     paths[collection] = { post: op('post', 'create', [DRY_RUN, FIELD_MANAGER, FIELD_VALIDATION], { requestBody: { content } }) };
     return paths;
   }

@@ -38,6 +38,7 @@ import { writeUpgradeError } from './kubelet-proxy.ts';
 import { ServiceAccountTokens } from './auth/service-account-tokens.ts';
 import { handleTokenRequest } from './token-request.ts';
 import { handleScale } from './scale.ts';
+import { handleSelfSubjectReview, type SelfSubjectResource } from './self-subject-review.ts';
 import { propagateDeletion } from './propagation.ts';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 
@@ -64,6 +65,12 @@ export interface ApiServerConfig {
   /** Signs service account tokens (TokenRequest); a fresh key per process when absent. */
   serviceAccountKey?: KeyObject;
 }
+
+const SELF_SUBJECT: Record<string, true> = {
+  'authentication.k8s.io/v1/selfsubjectreviews': true,
+  'authorization.k8s.io/v1/selfsubjectaccessreviews': true,
+  'authorization.k8s.io/v1/selfsubjectrulesreviews': true,
+};
 
 /** What the real apiserver answers for a path it does not serve. */
 const NOT_FOUND: Status = toStatus(new ApiError(404, 'NotFound', 'the server could not find the requested resource', {}));
@@ -200,6 +207,13 @@ export class ApiServer {
     if (info.groupVersion === 'v1' && info.resource === 'bindings' && !info.name && req.method === 'POST') {
       const ctx = this.#context(req, res, url, info, this.registry('pods'), user);
       return handleBinding(ctx, podDeps, '');
+    }
+    if (SELF_SUBJECT[`${info.groupVersion}/${info.resource}`] && !info.namespace && !info.name) {
+      try {
+        return await handleSelfSubjectReview(req, res, info.resource as SelfSubjectResource, user);
+      } catch (err) {
+        return this.#fail(res, err);
+      }
     }
     const registry = this.#registries.get(`${info.groupVersion}/${info.resource}`);
     if (!registry) return sendStatus(res, NOT_FOUND);

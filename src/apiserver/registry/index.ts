@@ -20,8 +20,13 @@ const BUILDERS: Record<string, (info: ResourceInfo) => Strategy> = {
   'apps/replicasets': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
 };
 
-/** Resources that have no storage of their own (bindings are a pod subresource in disguise). */
-export const VIRTUAL_RESOURCES = new Set(['/bindings']);
+/**
+ * Resources that have no storage of their own: bindings are a pod subresource in disguise; the self-subject
+ * reviews are answered at once (self-subject-review.ts).
+ */
+export const VIRTUAL_RESOURCES = new Set([
+  '/bindings', 'authentication.k8s.io/selfsubjectreviews', 'authorization.k8s.io/selfsubjectaccessreviews', 'authorization.k8s.io/selfsubjectrulesreviews',
+]);
 
 export function strategyFor(info: ResourceInfo): Strategy {
   const build = BUILDERS[`${info.group}/${info.plural}`];
