@@ -44,14 +44,23 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: W
   let sub: ReturnType<WatchCache['subscribe']> | undefined;
   const timers: NodeJS.Timeout[] = [];
 
-  // Everything one delivery produces goes out in one write (one TLS record batch, one syscall).
+  // Lines are written once per turn of the event loop: everything delivered meanwhile goes out in one write
+  // (one TLS record batch, one syscall). The busier the server, the more events share a write, so a thousand
+  // watchers cost a thousand writes per turn rather than per event.
   let pending: (string | Buffer)[] = [];
-  const flush = () => {
+  let scheduled = false;
+  const writePending = () => {
+    scheduled = false;
     if (closed || pending.length === 0) return;
     const chunk = pending.length === 1 ? pending[0]! : Buffer.concat(pending.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
     pending = [];
     res.write(chunk);
     if (res.writableLength > MAX_BUFFERED) finish();
+  };
+  const flush = () => {
+    if (scheduled || pending.length === 0) return;
+    scheduled = true;
+    setImmediate(writePending);
   };
   const write = (line: string | Buffer) => {
     if (!closed) pending.push(line);
@@ -122,6 +131,9 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: W
 
   function finish(): void {
     if (closed) return;
+    // What is still queued (the last bookmark at a timeout) goes out before the end.
+    if (pending.length && !res.destroyed && !res.writableEnded) res.write(Buffer.concat(pending.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))));
+    pending = [];
     closed = true;
     for (const t of timers) clearTimeout(t);
     sub?.unsubscribe();
