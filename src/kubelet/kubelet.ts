@@ -51,6 +51,7 @@ import {
   NodeVolumeManager,
   ObjectNotFoundError,
   PodDirs,
+  ServiceAccountTokenManager,
   type ConfigMap,
   type ObjectSource,
   type Secret,
@@ -80,7 +81,10 @@ export interface KubeletConfig {
   nodeTaints?: NonNullable<NonNullable<NodeFacts['taints']>>;
   /** The cluster CA, served as kube-root-ca.crt when that ConfigMap does not exist (no publisher yet). */
   caPem?: string;
-  /** Token written into projected serviceAccountToken volumes (see ObjectSource.serviceAccountToken). */
+  /**
+   * @deprecated Ignored: projected serviceAccountToken volumes get bound tokens of the pod's own service
+   * account from the TokenRequest API (ServiceAccountTokenManager), never a node credential.
+   */
   serviceAccountToken?: string;
   tls?: ServingCert;
   clock?: Clock;
@@ -218,6 +222,31 @@ export class Kubelet {
     });
 
     // ---- volumes and container environment
+    // Bound tokens of the pod's service account (TokenRequest), renewed at 80% of their lifetime.
+    const tokens = new ServiceAccountTokenManager({
+      clock,
+      request: async (r) => {
+        const tr = await client.resource('serviceaccounts', r.namespace).subresource('token').create<{
+          spec?: { expirationSeconds?: number };
+          status?: { token?: string; expirationTimestamp?: string };
+        }>(r.serviceAccountName, {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenRequest',
+          spec: {
+            ...(r.audience ? { audiences: [r.audience] } : {}),
+            expirationSeconds: r.expirationSeconds,
+            boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: r.pod.name, uid: r.pod.uid },
+          },
+        });
+        if (!tr.status?.token || !tr.status.expirationTimestamp)
+          throw new Error(`TokenRequest for ${r.namespace}/${r.serviceAccountName} returned no token`);
+        return {
+          token: tr.status.token,
+          expirationTimestamp: tr.status.expirationTimestamp,
+          expirationSeconds: tr.spec?.expirationSeconds ?? r.expirationSeconds,
+        };
+      },
+    });
     const objects: ObjectSource = {
       getConfigMap: async (ns, name) => {
         try {
@@ -243,7 +272,8 @@ export class Kubelet {
           throw err;
         }
       },
-      serviceAccountToken: async () => c.serviceAccountToken ?? '',
+      serviceAccountToken: (r) => tokens.getToken(r),
+      releasePod: (uid) => tokens.deletePodTokens(uid),
     };
     const volumeManager = new NodeVolumeManager({ dirs, objects, node: nodeFacts, recorder, clock });
     const environment = new NodeContainerEnvironment({ dirs, objects, node: nodeFacts });

@@ -53,9 +53,6 @@ export const kubeletComponent: Component = {
       nodeLabels: ctx.options.nodeLabels,
       nodeTaints: ctx.options.nodeTaints,
       caPem: ctx.caPem,
-      // TODO(kubelet-node): projected service-account tokens need the TokenRequest API; until then pods get
-      // the node's token.
-      serviceAccountToken: ctx.nodeToken,
       logger: ctx.logger,
     });
     try {

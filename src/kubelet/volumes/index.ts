@@ -18,3 +18,10 @@ export { SystemMounter, FakeMounter, type Mounter } from './mounter.ts';
 export { ObjectNotFoundError, MapObjectSource, type ObjectSource, type ConfigMap, type Secret } from './objects.ts';
 export { formatMap, type NodeFacts } from './fieldpath.ts';
 export { writeAtomically, type Payload } from './atomic-writer.ts';
+export {
+  ServiceAccountTokenManager,
+  type BoundTokenRequest,
+  type IssuedToken,
+  type TokenRequester,
+  type TokenManagerConfig,
+} from './token-manager.ts';

@@ -5,6 +5,7 @@
  */
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { ISecret } from 'kubernetes-models/v1/Secret';
+import type { BoundTokenRequest } from './token-manager.ts';
 
 export type ConfigMap = IConfigMap;
 export type Secret = ISecret;
@@ -29,16 +30,12 @@ export interface ObjectSource {
   getConfigMap(namespace: string, name: string): Promise<ConfigMap>;
   getSecret(namespace: string, name: string): Promise<Secret>;
   /**
-   * A token for the pod's service account (projected `serviceAccountToken` sources).
-   * TODO(kubelet-node): real bound tokens need the TokenRequest API (`serviceaccounts/token`); until the API
-   * server has it, the kubelet hands out the token it was configured with.
+   * A bound token of the pod's service account for a projected `serviceAccountToken` source (the kubelet
+   * answers from its ServiceAccountTokenManager: TokenRequest, cached, renewed at 80% of its lifetime).
    */
-  serviceAccountToken(
-    namespace: string,
-    serviceAccountName: string,
-    audience: string | undefined,
-    expirationSeconds: number,
-  ): Promise<string>;
+  serviceAccountToken(request: BoundTokenRequest): Promise<string>;
+  /** The pod's volumes are gone: drop what was cached for it (its tokens). */
+  releasePod?(podUid: string): void;
 }
 
 /** A map-backed ObjectSource for tests and for static pods (which may not reference API objects). */
@@ -46,6 +43,7 @@ export class MapObjectSource implements ObjectSource {
   readonly configMaps = new Map<string, ConfigMap>();
   readonly secrets = new Map<string, Secret>();
   token = 'test-token';
+  readonly tokenRequests: BoundTokenRequest[] = [];
 
   async getConfigMap(namespace: string, name: string): Promise<ConfigMap> {
     const cm = this.configMaps.get(`${namespace}/${name}`);
@@ -59,7 +57,8 @@ export class MapObjectSource implements ObjectSource {
     return s;
   }
 
-  async serviceAccountToken(): Promise<string> {
+  async serviceAccountToken(request: BoundTokenRequest): Promise<string> {
+    this.tokenRequests.push(request);
     return this.token;
   }
 

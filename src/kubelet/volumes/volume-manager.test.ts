@@ -214,6 +214,14 @@ test('downwardAPI and projected (kube-api-access) volumes', async (t) => {
     ),
     { token: 'tok', 'ca.crt': 'CERT', namespace: 'ns' },
   );
+  // The token is asked for the pod's service account, bound to the pod, with the admission plugin's lifetime.
+  assert.deepEqual(objects.tokenRequests[0], {
+    namespace: 'ns',
+    serviceAccountName: 'default',
+    audience: undefined,
+    expirationSeconds: 3607,
+    pod: { name: 'p', uid: 'uid-1' },
+  });
 });
 
 test('container mounts: volumes, subPath, read-only rules, /etc/hosts and termination log', async (t) => {

@@ -123,6 +123,7 @@ export class NodeVolumeManager implements VolumeManager {
   async unmountPodVolumes(podUid: string): Promise<void> {
     this.#desired.delete(podUid);
     this.#mounted.delete(podUid);
+    this.#objects.releasePod?.(podUid);
     const dir = this.#dirs.volumesDir(podUid);
     for (const m of await this.#mounter.mountsUnder(dir)) await this.#mounter.unmount(m);
     const left = await this.#mounter.mountsUnder(dir);
@@ -281,12 +282,13 @@ export class NodeVolumeManager implements VolumeManager {
         add(downwardAPIPayload(pod, source.downwardAPI.items, mode, this.#node()));
       } else if (source.serviceAccountToken) {
         const t = source.serviceAccountToken;
-        const token = await this.#objects.serviceAccountToken(
-          ns,
-          pod.spec?.serviceAccountName ?? 'default',
-          t.audience,
-          t.expirationSeconds ?? 3600,
-        );
+        const token = await this.#objects.serviceAccountToken({
+          namespace: ns,
+          serviceAccountName: pod.spec?.serviceAccountName || pod.spec?.serviceAccount || 'default',
+          audience: t.audience || undefined,
+          expirationSeconds: t.expirationSeconds ?? 3600,
+          pod: { name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '' },
+        });
         payload.set(t.path, { data: Buffer.from(token), mode });
       }
     }

@@ -1,0 +1,100 @@
+/**
+ * Projected service account tokens on real containers: the kube-api-access volume holds a bound token of the
+ * pod's own service account that the kubelet got from the TokenRequest API (audience the API server's, 3607 s
+ * as the admission plugin asks, bound to the pod), and the API server accepts it from inside the container.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import tls from 'node:tls';
+import { startServer, type ServerHandle } from './helpers/server.ts';
+import {
+  apply,
+  deleteAndCheckClean,
+  deleteAllPods,
+  importBusybox,
+  realContainersUnavailable,
+  running,
+  waitForPod,
+} from './pod-helpers.ts';
+
+const why = realContainersUnavailable();
+let server: ServerHandle;
+
+test.before(async () => {
+  if (why) return;
+  server = await startServer({ runtime: 'oci', storage: 'memory' });
+  await importBusybox(server);
+});
+test.afterEach(async () => {
+  if (server) await deleteAllPods(server);
+});
+test.after(async () => {
+  await server?.stop();
+});
+
+test('a pod reads the API with its bound service account token (busybox wget --header)', { skip: why }, async (t) => {
+  assert.equal((await server.kubectl(['create', 'serviceaccount', 'builder'])).code, 0);
+  // Host network: the API server listens on the node's loopback in these tests.
+  await apply(
+    server,
+    `apiVersion: v1
+kind: Pod
+metadata:
+  name: sa-reader
+spec:
+  serviceAccountName: builder
+  hostNetwork: true
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: busybox:1.35
+    command: ["sleep", "3600"]
+`,
+  );
+  const pod = await waitForPod(server, 'sa-reader', running, 'Running');
+  const sh = async (script: string) => {
+    const r = await server.kubectl(['exec', 'sa-reader', '--', 'sh', '-c', script]);
+    return { ...r, stdout: r.stdout.trim() };
+  };
+  const token = (await sh('cat /var/run/secrets/kubernetes.io/serviceaccount/token')).stdout;
+  assert.notEqual(token, server.token, 'not the admin token');
+  assert.match(token, /^[\w-]+\.[\w-]+\.[\w-]+$/, 'a JWT');
+  const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
+  assert.equal(claims.sub, 'system:serviceaccount:default:builder');
+  assert.deepEqual(claims.aud, ['https://kubernetes.default.svc.cluster.local']);
+  assert.equal(claims.exp - claims.iat, 3607);
+  assert.deepEqual(claims['kubernetes.io'].pod, { name: 'sa-reader', uid: pod.metadata!.uid });
+  assert.equal(claims['kubernetes.io'].serviceaccount.name, 'builder');
+
+  // busybox 1.35's TLS client offers only rsa_pkcs1_sha256 signatures, so it cannot handshake with the API
+  // server's ECDSA certificate; a byte-for-byte TLS relay on loopback (no HTTP parsing: wget's request,
+  // Authorization header included, reaches the API server unchanged) stands in for the TLS layer.
+  const relay = net.createServer((sock) => {
+    const up = tls.connect({ host: '127.0.0.1', port: server.port, rejectUnauthorized: false });
+    sock.pipe(up).pipe(sock);
+    const end = () => {
+      sock.destroy();
+      up.destroy();
+    };
+    sock.on('error', end).on('close', end);
+    up.on('error', end).on('close', end);
+  });
+  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+  const relayPort = (relay.address() as net.AddressInfo).port;
+  t.after(() => new Promise<void>((r) => relay.close(() => r())));
+  const get = (auth: string) =>
+    sh(
+      `wget -q -O - --header "Authorization: Bearer ${auth}" ` +
+        `http://127.0.0.1:${relayPort}/api/v1/namespaces/default/pods 2>&1; echo " exit=$?"`,
+    );
+  const ok = await get('$(cat /var/run/secrets/kubernetes.io/serviceaccount/token)');
+  assert.match(ok.stdout, /"kind":"PodList"/, ok.stdout + ok.stderr);
+  assert.match(ok.stdout, /"name":"sa-reader"/);
+  assert.match(ok.stdout, / exit=0$/);
+  // The server does check: a made-up bearer token is refused.
+  const bad = await get('not-a-token');
+  assert.match(bad.stdout, /401 Unauthorized/, bad.stdout);
+  await deleteAndCheckClean(server, 'sa-reader');
+  await server.kubectl(['delete', 'serviceaccount', 'builder']);
+});
