@@ -92,17 +92,18 @@ export async function runServer(argv: string[]): Promise<number> {
   const stop = async () => {
     stopping.abort();
     // A component blocked on a request to the API server would hold the stop forever: after a grace period,
-    // name the laggards, close the API server (which ends their connections) and then wait for them.
+    // name the laggards, close the API server (which ends their connections) and then wait for them. Both waits
+    // together stay well inside the 10 s a supervisor usually gives before SIGKILL.
     const pending = new Set(names);
     loops.forEach((l, i) => void l.finally(() => pending.delete(names[i]!)));
     let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 5000)));
+    const grace = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 3000)));
     if ((await Promise.race([Promise.allSettled(loops), grace])) === 'timeout') {
       logger.warn({ components: [...pending] }, 'components still stopping; closing the API server first');
     }
     clearTimeout(timer);
     await apiserver.stop();
-    const last = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 10_000)));
+    const last = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 4000)));
     if ((await Promise.race([Promise.allSettled(loops), last])) === 'timeout') {
       // Nothing is served any more; a loop that ignores its signal must not keep the process alive.
       logger.error({ components: [...pending] }, 'components did not stop; exiting anyway');

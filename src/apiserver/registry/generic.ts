@@ -130,20 +130,21 @@ export class GenericRegistry {
     return kv;
   }
 
-  /** The stored bytes behind each cached object, so its JSON is spliced (rawJson), never made again. */
+  /** The stored bytes behind each cached object, until its JSON is first asked for. */
   readonly #kvOf = new WeakMap<KubeObject, KeyValue>();
-  readonly #jsonOf = new WeakMap<KubeObject, string>();
+  readonly #jsonOf = new WeakMap<KubeObject, string | Buffer>();
 
   /**
-   * A cached or stored object's JSON, as lists and watches send it: spliced from its stored bytes when the
-   * cache has them, else stringified once. Objects the registry and cache hand out are never mutated.
+   * A cached or stored object's JSON, as lists and watches send it, made once per object: spliced from its
+   * stored bytes when the cache has them (which are then let go), else stringified. Objects the registry and
+   * cache hand out are never mutated, so the bytes stay right.
    */
   objectJson(obj: KubeObject): string | Buffer {
-    const kv = this.#kvOf.get(obj);
-    if (kv) return this.rawJson(kv);
     let j = this.#jsonOf.get(obj);
     if (j === undefined) {
-      j = JSON.stringify(obj);
+      const kv = this.#kvOf.get(obj);
+      j = kv ? this.rawJson(kv) : JSON.stringify(obj);
+      this.#kvOf.delete(obj);
       this.#jsonOf.set(obj, j);
     }
     return j;
