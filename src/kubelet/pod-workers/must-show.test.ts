@@ -418,3 +418,59 @@ test('readiness: a container that just started is probed at once (not a period l
   assert.equal(probes(), n, 'then every period, not on every sync');
   await k.stop();
 });
+
+test('liveness-exec timeline: every run is killed; restarts are immediate while the back-off (10, 20, 40 s from the previous exit) is shorter than a run, then wait it out from the kill (80 s, 160 s) with BackOff', async () => {
+  const k = await startKubelet();
+  k.runtime.scriptExec(async ({ containerName, cmd }) => {
+    if (cmd.join(' ') !== 'cat /tmp/healthy') return undefined;
+    const running = await k.runtime.listContainers({ state: 'CONTAINER_RUNNING' });
+    const id = running.find((c) => c.metadata.name === containerName)?.id;
+    const startedAt = id ? (await k.runtime.containerStatus(id)).startedAt : 0;
+    return k.clock.now() - startedAt < 30_000 ? { exitCode: 0 } : { exitCode: 1, stderr: Buffer.from('gone\n') };
+  });
+  const pod = makePod('liveness-exec')
+    .container('liveness', {
+      args: ['/bin/sh', '-c', 'touch /tmp/healthy; sleep 30; rm -rf /tmp/healthy; sleep 600'],
+      livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, initialDelaySeconds: 5, periodSeconds: 5 },
+    })
+    .build();
+  const t0 = k.clock.now();
+  const starts: number[] = [];
+  const kills: number[] = [];
+  const backOffs: number[] = [];
+  const waitingMessages = new Set<string>();
+  let seen = { starts: 0, kills: 0, backOffs: 0 };
+  k.add(pod);
+  for (let i = 0; i <= 420; i++) {
+    await k.advance(0);
+    const now = Math.round((k.clock.now() - t0) / 1000);
+    const counts = {
+      starts: k.runtime.calls.filter((c) => c.method === 'startContainer').length,
+      kills: events(k, 'Killing').length,
+      backOffs: events(k, 'BackOff').length,
+    };
+    for (let n = seen.starts; n < counts.starts; n++) starts.push(now);
+    for (let n = seen.kills; n < counts.kills; n++) kills.push(now);
+    if (counts.backOffs > seen.backOffs) backOffs.push(now);
+    seen = counts;
+    const waiting = k.status(pod)?.containerStatuses?.[0]?.state?.waiting;
+    if (waiting?.reason === 'CrashLoopBackOff') waitingMessages.add(waiting.message ?? '');
+    await k.advance(1000);
+  }
+  const timeline = JSON.stringify({ starts, kills, backOffs });
+  // Each run is killed after three failed probes (5 s apart) once /tmp/healthy is gone at 30 s: 40 s.
+  assert.deepEqual(kills.map((kill, i) => kill - starts[i]!), Array(kills.length).fill(40), timeline);
+  // upstream doBackOff, run at the kill's sync with the status from before the kill: the newest exited
+  // instance is the previous run (exited 40 s ago). Back-off 10 s, 20 s, 40 s are not longer than that, so
+  // restarts 1–5 are immediate (each one doubling it); at the sixth kill the 80 s back-off holds, counted
+  // from that kill; the restart then makes it 160 s.
+  assert.deepEqual(starts, [0, 40, 80, 120, 160, 200, 320], timeline);
+  assert.deepEqual(kills, [40, 80, 120, 160, 200, 240, 360], timeline);
+  assert.ok(backOffs.length > 0 && backOffs.every((t) => (t >= 240 && t < 320) || t >= 360), timeline);
+  assert.deepEqual([...waitingMessages], [
+    'back-off 1m20s restarting failed container=liveness pod=liveness-exec_default(uid-liveness-exec)',
+    'back-off 2m40s restarting failed container=liveness pod=liveness-exec_default(uid-liveness-exec)',
+  ]);
+  assert.equal(k.status(pod)!.containerStatuses![0]!.restartCount, 6);
+  await k.stop();
+});
