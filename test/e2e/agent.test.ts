@@ -80,7 +80,7 @@ spec:
   containers:
   - name: main
     image: busybox:1.35
-    command: ["sleep", "3600"]
+    command: ["sh", "-c", "echo hello from ${name}; sleep 3600"]
 ${extra}`;
 }
 
@@ -181,6 +181,12 @@ test('an agent joins with the node token; labels, taints, roles and pod CIDRs', 
   });
   assert.equal(onAgent.spec?.nodeName, agentName);
   assert.ok(inCidr(onAgent.status!.podIP!, agentCidr), `pod IP ${onAgent.status!.podIP} not in ${agentCidr}`);
+  // kubectl logs goes API server → the agent's kubelet, which accepts the kubelet client token it joined with.
+  const logs = await poll('gpu-job logs', async () => {
+    const l = await server.kubectl(['logs', 'gpu-job']);
+    return l.code === 0 && l.stdout.includes('hello') ? l.stdout : undefined;
+  });
+  assert.equal(logs.trim(), 'hello from gpu-job');
 
   // Pods that neither select nor tolerate the agent go to the server's node, and get its /24.
   for (const n of [1, 2, 3]) await apply(podYaml(`plain-${n}`, ''));

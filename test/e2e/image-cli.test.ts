@@ -43,7 +43,7 @@ test('kubeling image import, ls, rm on a data dir', async (t) => {
 
   const empty = await kubeling(['image', 'ls', '--data-dir', dir]);
   assert.equal(empty.code, 0, empty.stderr);
-  assert.deepEqual(empty.stdout.trim().split('\n'), ['IMAGE   TAG   IMAGE ID   SIZE']);
+  assert.deepEqual(empty.stdout.trim().split('\n'), ['IMAGE   TAG   IMAGE ID   SIZE'], empty.stderr);
 
   const imported = await kubeling(['image', 'import', archive, '--data-dir', dir]);
   assert.equal(imported.code, 0, imported.stderr);
@@ -63,20 +63,20 @@ test('kubeling image import, ls, rm on a data dir', async (t) => {
   assert.match(cells[3]!, /^\d+(\.\d+)?[kM]B$/);
 
   const quiet = await kubeling(['image', 'ls', '-q', '--data-dir', dir]);
-  assert.equal(quiet.stdout.trim(), id);
+  assert.equal(quiet.stdout.trim(), id, `${quiet.stdout}\n${quiet.stderr}`);
 
   // Removing an image that is not there: one line, exit 1, nothing else touched.
   const missing = await kubeling(['image', 'rm', 'nope:1', '--data-dir', dir]);
-  assert.equal(missing.code, 1);
-  assert.equal(missing.stderr.trim().split('\n').length, 1);
+  assert.equal(missing.code, 1, missing.stderr);
+  assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
   assert.match(missing.stderr, /nope:1/);
 
   // The short name resolves to the docker.io name, as in a pod's `image:`.
   const rm = await kubeling(['image', 'rm', 'busybox:1.35', '--data-dir', dir]);
   assert.equal(rm.code, 0, rm.stderr);
-  assert.equal(rm.stdout.trim(), 'Deleted: docker.io/library/busybox:1.35');
+  assert.equal(rm.stdout.trim(), 'Deleted: docker.io/library/busybox:1.35', rm.stderr);
   const after = await kubeling(['image', 'ls', '-q', '--data-dir', dir]);
-  assert.equal(after.stdout.trim(), '');
+  assert.equal(after.stdout.trim(), '', after.stderr);
 });
 
 test('kubeling image: bad input is one line and a non-zero exit', async (t) => {
