@@ -5,12 +5,50 @@
  *
  *   creates   N pods with C requests in flight        → creates/s, latency p50/p99
  *   gets      random pods, C in flight                → latency p50/p99
- *   lists     all pods of the namespace (≥ 10,000)    → latency p50/p99, from the store and with resourceVersion=0
+ *   lists     all pods of the namespace (≥ 10,000)    → latency p50/p99: a paged read from the store, a consistent
+ *                                                       read and resourceVersion=0 (both from the watch cache)
  *   watch     W watchers on pods, then E creates       → every watcher got every event?, delivery lag p50/p99
  *
  * Prints figures only (targets: 2,000 creates/s with p99 < 50 ms on sqlite; list of 10,000 pods < 300 ms;
- * 1,000 watchers each receiving every event). Usage:
+ * 1,000 watchers each receiving every event). List times are end to end: TLS transfer of ~15 MB and the
+ * client's JSON.parse included ("first byte" is the server's part). By default the server runs without its
+ * scheduler and controllers (--disable-scheduler --disable-controller-manager) so the figures are the API
+ * server's; --with-components adds them (the scheduler then patches a PodScheduled=False condition onto every
+ * pod, in the same process). --profile DIR writes the server's V8 CPU profile. Usage:
  *   node bench/apiserver.ts [--storage sqlite,memory] [--pods 10000] [--concurrency 64] [--watchers 1000] [--events 200]
+ *                           [--gets 5000] [--with-components] [--profile DIR]
+ *
+ * Figures on the team's 2-core machine, 2026-11-21, shared with other engineers (load average in brackets;
+ * every figure moves a lot with the load). Defaults: 10,000 pods, 64 in flight, 1,000 watchers, 200 events.
+ *
+ *   before (34fb9f3, with its in-process scheduler, load 2.4 → 7):           sqlite          memory
+ *     creates/s, p50 / p99                                                  1132, 45 / 235  554, 94 / 338 ms
+ *     list 10k: store / no resourceVersion (store then) / rv=0 (p50)        483 / 386 / 332 953 / 873 / 1010 ms
+ *     1,000 watchers: connect, lag p50 / p99 (all got every event)          22 s, 1042 / 2012 ms  22 s, 346 / 786 ms
+ *   (the issue's earlier run, load unknown: 632 creates/s p50 72 p99 473 ms, list 739 ms, lag p50 290 ms;
+ *    a first run of this bench at load 10: 316 creates/s p50 179 p99 571 ms, list 936 ms, lag p50 783 ms)
+ *
+ *   after, with the scheduler and controllers (--with-components, load 5.6 → 6):   sqlite
+ *     creates/s, p50 / p99                                                  1127, 44 / 197 ms
+ *     list 10k: store (paged) / consistent from cache / rv=0 (p50)          831 / 349 / 315 ms
+ *     1,000 watchers: connect, lag p50 / p99                                13 s, 176 / 559 ms
+ *
+ *   after, the API server alone (default, load 7.5 → 5.6):                 sqlite          memory
+ *     creates/s, p50 / p99                                                  1288, 38 / 186  1909, 27 / 104 ms
+ *     gets/s, p50 / p99                                                     4730, 10 / 59   2125, 24 / 152 ms
+ *     list 10k: store (paged) / consistent from cache / rv=0 (p50)          297 / 140 / 185 298 / 144 / 159 ms
+ *       server's first byte from the cache                                  27 ms           45 ms
+ *     1,000 watchers: connect, lag p50 / p99 (all got every event)          1.7 s, 151 / 295 ms  3.0 s, 227 / 821 ms
+ *
+ * Where the time went (CPU profiles of the server during this bench): with the in-process scheduler, a third
+ * of the server process was the scheduler writing a condition on every unschedulable pod, over a new TLS
+ * connection per concurrent request (createSecureContext alone ~12%). Alone, the API server was ~25-30% idle
+ * while the machine was saturated: the rest is the bench client on the same two cores and other engineers'
+ * work. Of the server's own time, about 14% is the native writev of responses (TLS + loopback send, which
+ * on loopback includes waking the client), 6-10% GC, ~2% each validation and unknown-field checks; TLS
+ * handshakes are under 1%. Plain lists without resourceVersion now come from the watch cache (as Kubernetes'
+ * ConsistentListFromCache), objects' JSON is made once and shared by lists and watches, and each watch event
+ * is serialised once and written once per event-loop turn per watcher.
  */
 import https from 'node:https';
 import type { ClientRequest } from 'node:http';
@@ -25,6 +63,10 @@ const { values } = parseArgs({
     watchers: { type: 'string', default: '1000' },
     events: { type: 'string', default: '200' },
     gets: { type: 'string', default: '5000' },
+    // Writes a V8 CPU profile of the server process into this directory (node --cpu-prof).
+    profile: { type: 'string' },
+    // Also run the in-process scheduler and controllers (they write a status for every unschedulable pod).
+    'with-components': { type: 'boolean', default: false },
   },
 });
 const PODS = Number(values.pods);
@@ -91,7 +133,9 @@ async function pool(total: number, concurrency: number, task: (i: number) => Pro
 }
 
 async function benchBackend(storage: 'sqlite' | 'memory'): Promise<void> {
-  const s = await startServer({ storage, noAgent: true });
+  const nodeArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
+  const args = values['with-components'] ? [] : ['--disable-scheduler', '--disable-controller-manager'];
+  const s = await startServer({ storage, noAgent: true, nodeArgs, args, stopTimeoutMs: values.profile ? 120_000 : undefined });
   const http = new Http(s);
   try {
     console.log(`\n== ${storage} ==`);
@@ -109,7 +153,11 @@ async function benchBackend(storage: 'sqlite' | 'memory'): Promise<void> {
     });
     console.log(`gets: ${GETS}, ${CONCURRENCY} in flight: ${(GETS / (gets.wallMs / 1000)).toFixed(0)} gets/s, p50 ${fmt(pct(gets.latencies, 50))}, p99 ${fmt(pct(gets.latencies, 99))}`);
 
-    for (const [label, query] of [['store', ''], ['watch cache (resourceVersion=0)', '?resourceVersion=0']] as const) {
+    for (const [label, query] of [
+      ['store (limit=100000: a paged read)', '?limit=100000'],
+      ['watch cache (consistent read, no resourceVersion)', ''],
+      ['watch cache (resourceVersion=0)', '?resourceVersion=0'],
+    ] as const) {
       let count = 0;
       let bytes = 0;
       const ttfb: number[] = [];
@@ -178,7 +226,8 @@ async function benchBackend(storage: 'sqlite' | 'memory'): Promise<void> {
     watchAgent.destroy();
   } finally {
     http.agent.destroy();
-    await s.stop();
+    const code = await s.stop();
+    if (code !== 0) console.log(`server exited with ${code}: ${s.stderr().slice(-2000)}`);
   }
 }
 

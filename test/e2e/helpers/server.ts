@@ -27,6 +27,10 @@ export interface StartServerOptions {
   /** More flags for `kubeling server`. */
   args?: string[];
   env?: NodeJS.ProcessEnv;
+  /** Flags for node itself, before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
+  /** How long stop() waits after SIGTERM before SIGKILL (default 15 s; profiles take a while to write). */
+  stopTimeoutMs?: number;
   /** How long to wait for `ready` (default 60 s). */
   readyTimeoutMs?: number;
 }
@@ -67,6 +71,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   const home = join(dataDir, 'kubectl-home');
   mkdirSync(home, { recursive: true });
   const args = [
+    ...(options.nodeArgs ?? []),
     KUBELING_BIN, 'server',
     '--data-dir', dataDir,
     '--listen', `127.0.0.1:${options.port ?? 0}`,
@@ -139,7 +144,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), options.stopTimeoutMs ?? 15_000);
       const [code] = await exited;
       clearTimeout(timer);
       if (ownDir) rmSync(dataDir, { recursive: true, force: true });
