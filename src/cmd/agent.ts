@@ -199,11 +199,13 @@ export async function discoverCa(
     res = { code: 200, body: JSON.stringify(cm) };
   }
   if (res.code === 401) throw new JoinError('the server refused the token (401 Unauthorized)');
-  if (res.code === 404)
-    throw new JoinError(
-      `the server has no ${CLUSTER_INFO.namespace}/${CLUSTER_INFO.name} (not a kubeling server, or it is still starting)`,
+  // A server that just printed `ready` may not have published cluster-info yet: retried by the caller.
+  if (res.code === 404) {
+    throw new Error(
+      `the server has no ${CLUSTER_INFO.namespace}/${CLUSTER_INFO.name} yet (still starting, or not a kubeling server)`,
     );
-  if (res.code !== 200) throw new JoinError(`reading cluster-info: HTTP ${res.code}: ${res.body.slice(0, 200)}`);
+  }
+  if (res.code !== 200) throw new Error(`reading cluster-info: HTTP ${res.code}: ${res.body.slice(0, 200)}`);
   const data = (JSON.parse(res.body) as { data?: Record<string, string> }).data ?? {};
   const kubeconfig = data.kubeconfig;
   const jws = data[JWS_DATA_KEY];

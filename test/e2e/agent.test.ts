@@ -22,11 +22,12 @@ interface Agent {
   process: ChildProcess;
   dataDir: string;
   stderr(): string;
-  stop(): Promise<number | null>;
+  stop(options?: { keep?: boolean }): Promise<number | null>;
 }
 
-function startAgent(server: ServerHandle, args: string[]): Agent {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kubeling-agent-e2e-'));
+/** `keep` leaves the data dir for a restart; the last stop removes it. */
+function startAgent(server: ServerHandle, args: string[], reuse?: string): Agent {
+  const dataDir = reuse ?? mkdtempSync(join(tmpdir(), 'kubeling-agent-e2e-'));
   const child = spawn(
     process.execPath,
     [KUBELING_BIN, 'agent', '--server', server.url, '--data-dir', dataDir, '--runtime', 'fake', ...args],
@@ -42,12 +43,12 @@ function startAgent(server: ServerHandle, args: string[]): Agent {
     process: child,
     dataDir,
     stderr: () => stderr,
-    async stop() {
+    async stop(options = {}) {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       const [code] = await exited;
       clearTimeout(timer);
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!options.keep) rmSync(dataDir, { recursive: true, force: true });
       return code;
     },
   };
@@ -201,8 +202,17 @@ test('an agent joins with the node token; labels, taints, roles and pod CIDRs', 
   const stillPending = await getJson<IPod>(server, ['pod', 'picky']);
   assert.equal(stillPending?.spec?.nodeName, undefined);
 
-  // The agent stops cleanly on SIGTERM.
+  // The agent stops cleanly on SIGTERM, and a restart on the same data dir rejoins: it checks the server
+  // against the CA it pinned, keeps its Node and pod CIDR.
   const r = await server.kubectl(['delete', 'pod', '--all', '--wait=false']);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(await agent.stop(), 0, agent.stderr().slice(-3000));
+  assert.equal(await agent.stop({ keep: true }), 0, agent.stderr().slice(-3000));
+  const again = startAgent(server, ['--token', token, '--node-name', agentName], agent.dataDir);
+  t.after(() => again.stop());
+  const line2 = await waitForOutput(again.process.stdout!, /^ready .*\n/m, 60_000).catch((err: Error) =>
+    assert.fail(`${err.message}\nagent log:\n${again.stderr()}`),
+  );
+  assert.match(line2, /podCIDR=10\.42\.1\.0\/24/);
+  assert.doesNotMatch(again.stderr(), /trust on first use/);
+  assert.equal(await again.stop(), 0, again.stderr().slice(-3000));
 });
