@@ -264,6 +264,13 @@ export class GenericRegistry {
     return this.decode(kv);
   }
 
+  /** An object's JSON straight from the store (spliced, never parsed): a plain GET. */
+  async getJson(namespace: string, name: string): Promise<Buffer> {
+    const kv = await this.#store.get(this.key(namespace, name));
+    if (!kv) throw notFound(this.qualified, name);
+    return this.rawJson(kv);
+  }
+
   async tryGet(namespace: string, name: string): Promise<KubeObject | undefined> {
     const kv = await this.#store.get(this.key(namespace, name));
     return kv ? this.decode(kv) : undefined;
