@@ -52,9 +52,13 @@ function send(ctx: RequestContext, code: number, body: unknown): void {
   sendJson(ctx.res, code, body);
 }
 
-function sendWithWarnings(ctx: RequestContext, code: number, body: unknown): void {
+/** Sends a written object (with any warnings) as the registry's JSON of it, made once per write. */
+function sendWithWarnings(ctx: RequestContext, code: number, obj: KubeObject): void {
   if (ctx.warnings.length) ctx.res.setHeader('Warning', warningHeader(ctx.warnings));
-  send(ctx, code, body);
+  const json = ctx.registry.objectJson(obj);
+  const body = typeof json === 'string' ? Buffer.from(json) : json;
+  ctx.res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': body.length });
+  ctx.res.end(body);
 }
 
 /**

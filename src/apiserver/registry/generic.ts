@@ -134,8 +134,13 @@ export class GenericRegistry {
   readonly #kvOf = new WeakMap<KubeObject, KeyValue>();
   readonly #jsonOf = new WeakMap<KubeObject, string | Buffer>();
 
+  /** The JSON of an object just written: its stored bytes with the new resourceVersion (one stringify per write). */
+  #keepJson(obj: KubeObject, kv: KeyValue, bytes: Uint8Array): void {
+    this.#jsonOf.set(obj, this.rawJson({ ...kv, value: bytes }));
+  }
+
   /**
-   * A cached or stored object's JSON, as lists and watches send it, made once per object: spliced from its
+   * A cached or stored object's JSON, as the write that made it, lists and watches send it, made once per object: spliced from its
    * stored bytes when the cache has them (which are then let go), else stringified. Objects the registry and
    * cache hand out are never mutated, so the bytes stay right.
    */
@@ -381,9 +386,11 @@ export class GenericRegistry {
     if (errors.length) throw this.#invalid(obj, errors);
     await this.#admission.validate(this.#attrs('CREATE', obj, undefined, namespace, options));
     if (options.dryRun) return obj;
-    const r = await this.#store.create(this.key(namespace, name), this.encode(obj));
+    const bytes = this.encode(obj);
+    const r = await this.#store.create(this.key(namespace, name), bytes);
     if (!r.ok) throw alreadyExists(this.qualified, name);
     this.#wrote(r.kv);
+    this.#keepJson(obj, r.kv, bytes);
     return this.#remember(r.kv, obj);
   }
 
@@ -473,8 +480,12 @@ export class GenericRegistry {
         const d = await this.#store.delete(key, kv.modRevision);
         if (d.ok) return { object: this.decode(this.#wrote(d.kv)), created: false };
       } else {
-        const r = await this.#store.update(key, this.encode(obj), kv.modRevision);
-        if (r.ok) return { object: this.#remember(this.#wrote(r.kv), obj), created: false };
+        const bytes = this.encode(obj);
+        const r = await this.#store.update(key, bytes, kv.modRevision);
+        if (r.ok) {
+          this.#keepJson(obj, this.#wrote(r.kv), bytes);
+          return { object: this.#remember(r.kv, obj), created: false };
+        }
       }
       if (expectedRv !== undefined && expectedRv !== '') throw conflict(this.qualified, name);
       if (attempt > 50) throw conflict(this.qualified, name);
