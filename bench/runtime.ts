@@ -9,9 +9,12 @@
  * teardown time (stop + remove), --pods pods started one after another (pods/s), and PSS per running
  * two-container pod (pause + monitors + containers, plus the agent's own growth for ours). Needs root, crun,
  * conmon, catatonit, CNI plugins; podman and skopeo for the comparison.
+ *
+ * The two engines take turns run by run (and block by block for the pods in a row), so both see the same
+ * machine load: on a shared node the load moves more than either engine's own cost.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -63,97 +66,62 @@ function readPid(file: string): number {
   }
 }
 
-interface Figures {
-  one: number[];
-  two: number[];
-  twoConcurrent?: number[];
-  teardown: number[];
-  podsPerSecond: number;
-  pssPerPodKiB: number;
-  agentPerPodKiB?: number;
+// ------------------------------------------------------------------ engines
+
+/** One engine under test: run a pod of n sleeping containers (timed until all run), tear it down (timed). */
+interface Engine {
+  name: string;
+  run(containers: number): Promise<{ ms: number; pod: string }>;
+  teardown(pod: string): Promise<number>;
+  /** PSS (KiB) of the processes of running pods (pause, monitors, containers, shared helpers). */
+  pss(pods: string[]): Promise<number>;
+  close(): Promise<void>;
 }
 
-// ------------------------------------------------------------------ ours
-
-async function benchOurs(env: OciTestEnv): Promise<Figures> {
+function oursEngine(env: OciTestEnv, concurrent = false): Engine {
   const rt: OciRuntime = env.runtime;
   const sleep = ['sleep', '3600'];
-  const runPod = async (containers: number, concurrent = false) => {
-    const cfg = sandboxConfig(env);
-    const t0 = performance.now();
-    const sid = await rt.runPodSandbox(cfg);
-    const names = Array.from({ length: containers }, (_, i) => `c${i}`);
-    if (concurrent) {
-      await Promise.all(
-        names.map(async (n) => {
-          const c = await rt.createContainer(sid, containerConfig(n, sleep), cfg);
-          await rt.startContainer(c);
-        }),
-      );
-    } else {
-      for (const n of names) await rt.startContainer(await rt.createContainer(sid, containerConfig(n, sleep), cfg));
-    }
-    return { sid, ms: performance.now() - t0 };
-  };
-  const teardown = async (sid: string) => {
-    const t0 = performance.now();
-    await rt.stopPodSandbox(sid);
-    await rt.removePodSandbox(sid);
-    return performance.now() - t0;
-  };
-
-  for (let i = 0; i < 3; i++) await teardown((await runPod(2)).sid); // warm-up
-  const f: Figures = { one: [], two: [], twoConcurrent: [], teardown: [], podsPerSecond: 0, pssPerPodKiB: 0 };
-  for (let i = 0; i < RUNS; i++) {
-    const a = await runPod(1);
-    f.one.push(a.ms);
-    f.teardown.push(await teardown(a.sid));
-  }
-  for (let i = 0; i < RUNS; i++) {
-    const a = await runPod(2);
-    f.two.push(a.ms);
-    f.teardown.push(await teardown(a.sid));
-  }
-  for (let i = 0; i < RUNS; i++) {
-    const a = await runPod(2, true);
-    f.twoConcurrent!.push(a.ms);
-    f.teardown.push(await teardown(a.sid));
-  }
-
-  const t0 = performance.now();
-  const ids: string[] = [];
-  for (let i = 0; i < PODS; i++) ids.push((await runPod(1)).sid);
-  f.podsPerSecond = PODS / ((performance.now() - t0) / 1000);
-  for (const id of ids) await teardown(id);
-
-  // PSS: pause + conmons + containers of PSS_PODS running two-container pods, and the agent's growth.
-  const agentBefore = pssKb(process.pid);
-  const pods: string[] = [];
-  for (let i = 0; i < PSS_PODS; i++) pods.push((await runPod(2)).sid);
-  await new Promise((r) => setTimeout(r, 500));
-  let total = 0;
   const runtimeRoot = join(env.root, 'runtime');
-  for (const sid of pods) {
-    total += pssKb(readPid(join(runtimeRoot, 'sandboxes', sid, 'pid'))) + pssKb(readPid(join(runtimeRoot, 'sandboxes', sid, 'conmon.pid')));
-    for (const c of await rt.listContainers({ podSandboxId: sid })) {
-      total += pssKb(readPid(join(runtimeRoot, 'containers', c.id, 'pid'))) + pssKb(readPid(join(runtimeRoot, 'containers', c.id, 'conmon.pid')));
-    }
-  }
-  f.pssPerPodKiB = total / PSS_PODS;
-  f.agentPerPodKiB = Math.max(0, pssKb(process.pid) - agentBefore) / PSS_PODS;
-  for (const id of pods) await teardown(id);
-  return f;
+  return {
+    name: 'kubeling',
+    async run(containers) {
+      const cfg = sandboxConfig(env);
+      const t0 = performance.now();
+      const sid = await rt.runPodSandbox(cfg);
+      const names = Array.from({ length: containers }, (_, i) => `c${i}`);
+      if (concurrent) {
+        await Promise.all(names.map(async (n) => rt.startContainer(await rt.createContainer(sid, containerConfig(n, sleep), cfg))));
+      } else {
+        for (const n of names) await rt.startContainer(await rt.createContainer(sid, containerConfig(n, sleep), cfg));
+      }
+      return { ms: performance.now() - t0, pod: sid };
+    },
+    async teardown(sid) {
+      const t0 = performance.now();
+      await rt.stopPodSandbox(sid);
+      await rt.removePodSandbox(sid);
+      return performance.now() - t0;
+    },
+    async pss(pods) {
+      let total = 0;
+      for (const sid of pods) {
+        total += pssKb(readPid(join(runtimeRoot, 'sandboxes', sid, 'pid'))) + pssKb(readPid(join(runtimeRoot, 'sandboxes', sid, 'conmon.pid')));
+        for (const c of await rt.listContainers({ podSandboxId: sid })) {
+          total += pssKb(readPid(join(runtimeRoot, 'containers', c.id, 'pid'))) + pssKb(readPid(join(runtimeRoot, 'containers', c.id, 'conmon.pid')));
+        }
+      }
+      return total;
+    },
+    async close() {},
+  };
 }
 
-// ------------------------------------------------------------------ podman
-
-function benchPodman(): Figures | string {
+function podmanEngine(): Engine | string {
   if (spawnSync('sh', ['-c', 'command -v podman && command -v skopeo'], { stdio: 'ignore' }).status !== 0) return 'podman or skopeo missing';
   const dir = join(tmpdir(), `kubeling-bench-podman-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   // crun refuses rlimits above the host's hard limits (no CAP_SYS_RESOURCE here): give podman ours.
-  const limits = readFileSync('/proc/self/limits', 'utf8');
-  const nofile = /^Max open files\s+\S+\s+(\d+)/m.exec(limits)?.[1] ?? '1024';
+  const nofile = /^Max open files\s+\S+\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? '1024';
   writeFileSync(join(dir, 'containers.conf'), `[containers]\ndefault_ulimits = ["nofile=${nofile}:${nofile}", "nproc=32768:32768"]\n`);
   const env = { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf') };
   const base = ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
@@ -162,124 +130,149 @@ function benchPodman(): Figures | string {
     if (r.status !== 0) throw new Error(`podman ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
-  const bridgeBefore = new Set(execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' }).split('\n').map((l) => l.split(': ')[1]));
+  const linksBefore = new Set(execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' }).split('\n').map((l) => l.split(': ')[1]));
   execFileSync('skopeo', ['copy', '-q', `oci-archive:${BUSYBOX_ARCHIVE}`, `containers-storage:[overlay@${join(dir, 'root')}+${join(dir, 'run')}]docker.io/library/busybox:1.35`]);
   let n = 0;
-  const yaml = (containers: number) => {
-    const name = `bench${++n}`;
-    const file = join(dir, `${name}.yaml`);
-    const cs = Array.from({ length: containers }, (_, i) => `  - name: c${i}\n    image: docker.io/library/busybox:1.35\n    command: ["sleep", "3600"]\n`).join('');
-    writeFileSync(file, `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\nspec:\n  containers:\n${cs}`);
-    return file;
+  return {
+    name: 'podman',
+    async run(containers) {
+      const name = `bench${++n}`;
+      const file = join(dir, `${name}.yaml`);
+      const cs = Array.from({ length: containers }, (_, i) => `  - name: c${i}\n    image: docker.io/library/busybox:1.35\n    command: ["sleep", "3600"]\n`).join('');
+      writeFileSync(file, `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\nspec:\n  containers:\n${cs}`);
+      const t0 = performance.now();
+      podman(['kube', 'play', file]);
+      return { ms: performance.now() - t0, pod: file };
+    },
+    async teardown(file) {
+      const t0 = performance.now();
+      podman(['kube', 'down', file]);
+      return performance.now() - t0;
+    },
+    async pss() {
+      let total = 0;
+      for (const id of podman(['ps', '-q', '--no-trunc']).split('\n').filter(Boolean)) {
+        const [pid, conmon] = podman(['inspect', '--format', '{{.State.Pid}} {{.State.ConmonPid}}', id]).trim().split(' ').map(Number);
+        total += pssKb(pid!) + pssKb(conmon!);
+      }
+      // Helpers podman leaves running for its networks (DNS), shared by its pods.
+      for (const line of execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).split('\n')) {
+        if (/aardvark-dns|dnsmasq.*cni|netavark/.test(line)) total += pssKb(Number(line.trim().split(/\s+/)[0]));
+      }
+      return total;
+    },
+    async close() {
+      spawnSync('podman', [...base, 'pod', 'rm', '-af', '-t', '0'], { env, stdio: 'ignore' });
+      spawnSync('podman', [...base, 'system', 'reset', '-f'], { env, stdio: 'ignore' });
+      for (const l of execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' }).split('\n')) {
+        const name = l.split(': ')[1]?.split('@')[0];
+        if (name && !linksBefore.has(name) && /^cni-podman\d+$/.test(name)) spawnSync('ip', ['link', 'del', name]);
+      }
+      // podman leaves its storage mounted; unmount what lies under our directory before removing it.
+      const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .map((l) => l.split(' ')[4])
+        .filter((m): m is string => !!m && m.startsWith(dir))
+        .sort()
+        .reverse();
+      for (const m of mounts) spawnSync('umount', ['-l', m]);
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch (err) {
+        console.error(`bench/runtime: could not remove ${dir}: ${(err as Error).message}`);
+      }
+    },
   };
-  const play = (file: string) => {
-    const t0 = performance.now();
-    podman(['kube', 'play', file]);
-    return performance.now() - t0;
-  };
-  const down = (file: string) => {
-    const t0 = performance.now();
-    podman(['kube', 'down', file]);
-    return performance.now() - t0;
-  };
-  try {
-    for (let i = 0; i < 2; i++) {
-      const f = yaml(2);
-      play(f);
-      down(f);
-    }
-    const f: Figures = { one: [], two: [], teardown: [], podsPerSecond: 0, pssPerPodKiB: 0 };
-    for (let i = 0; i < RUNS; i++) {
-      const y = yaml(1);
-      f.one.push(play(y));
-      f.teardown.push(down(y));
-    }
-    for (let i = 0; i < RUNS; i++) {
-      const y = yaml(2);
-      f.two.push(play(y));
-      f.teardown.push(down(y));
-    }
-    const files: string[] = [];
-    const t0 = performance.now();
-    for (let i = 0; i < PODS; i++) {
-      files.push(yaml(1));
-      play(files[files.length - 1]!);
-    }
-    f.podsPerSecond = PODS / ((performance.now() - t0) / 1000);
-    for (const y of files) down(y);
-
-    const pss: string[] = [];
-    for (let i = 0; i < PSS_PODS; i++) {
-      pss.push(yaml(2));
-      play(pss[pss.length - 1]!);
-    }
-    spawnSync('sleep', ['0.5']);
-    const ids = podman(['ps', '-q', '--no-trunc']).split('\n').filter(Boolean);
-    let total = 0;
-    for (const id of ids) {
-      const [pid, conmon] = podman(['inspect', '--format', '{{.State.Pid}} {{.State.ConmonPid}}', id]).trim().split(' ').map(Number);
-      total += pssKb(pid!) + pssKb(conmon!);
-    }
-    // Helpers podman leaves running for its networks (DNS), shared by its pods.
-    for (const line of execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).split('\n')) {
-      if (/aardvark-dns|dnsmasq.*cni|netavark/.test(line)) total += pssKb(Number(line.trim().split(/\s+/)[0]));
-    }
-    f.pssPerPodKiB = total / PSS_PODS;
-    for (const y of pss) down(y);
-    return f;
-  } finally {
-    spawnSync('podman', [...base, 'pod', 'rm', '-af', '-t', '0'], { env, stdio: 'ignore' });
-    spawnSync('podman', [...base, 'system', 'reset', '-f'], { env, stdio: 'ignore' });
-    for (const l of execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' }).split('\n')) {
-      const name = l.split(': ')[1]?.split('@')[0];
-      if (name && !bridgeBefore.has(name) && /^cni-podman\d+$/.test(name)) spawnSync('ip', ['link', 'del', name]);
-    }
-    // podman leaves its storage mounted; unmount what lies under our directory before removing it.
-    const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .map((l) => l.split(' ')[4])
-      .filter((m): m is string => !!m && m.startsWith(dir))
-      .sort()
-      .reverse();
-    for (const m of mounts) spawnSync('umount', ['-l', m]);
-    try {
-      rmSync(dir, { recursive: true, force: true });
-    } catch (err) {
-      console.error(`bench/runtime: could not remove ${dir}: ${(err as Error).message}`);
-    }
-  }
 }
 
 // ------------------------------------------------------------------ main
 
-await ensureBusyboxArchive();
-const env = await makeOciEnv('bench');
-let ours: Figures;
-try {
-  ours = await benchOurs(env);
-} finally {
-  await env.cleanup();
-}
-console.log(`ours: 1 container ${fmt(ours.one)}; 2 containers ${fmt(ours.two)}; concurrent ${fmt(ours.twoConcurrent!)}; teardown ${fmt(ours.teardown)}; ${ours.podsPerSecond.toFixed(1)} pods/s`);
-let theirs: Figures | string;
-try {
-  theirs = values['no-podman'] ? 'skipped (--no-podman)' : benchPodman();
-} catch (err) {
-  theirs = `failed: ${(err as Error).message.split('\n')[0]}`;
+interface Figures {
+  one: number[];
+  two: number[];
+  teardown: number[];
+  podsPerSecond: number;
+  pssPerPodKiB: number;
 }
 
-const line = (label: string, a: string, b: string) => console.log(`${label.padEnd(34)} ${a.padEnd(44)} ${b}`);
-console.log(`\nruntime benchmark: ${RUNS} runs per figure, ${PODS} pods in a row, PSS over ${PSS_PODS} two-container pods`);
-line('', 'kubeling OciRuntime (crun)', 'podman kube play (crun)');
-const p = typeof theirs === 'string' ? undefined : theirs;
-const na = typeof theirs === 'string' ? theirs : '';
-line('run pod, 1 container', fmt(ours.one), p ? fmt(p.one) : na);
-line('run pod, 2 containers (in order)', fmt(ours.two), p ? fmt(p.two) : na);
-line('run pod, 2 containers (concurrent)', fmt(ours.twoConcurrent!), '');
-line('teardown (stop + remove)', fmt(ours.teardown), p ? fmt(p.teardown) : na);
-line(`${PODS} pods in a row`, `${ours.podsPerSecond.toFixed(1)} pods/s`, p ? `${p.podsPerSecond.toFixed(1)} pods/s` : na);
-line('PSS per 2-container pod', `${(ours.pssPerPodKiB / 1024).toFixed(2)} MiB (+ agent ${((ours.agentPerPodKiB ?? 0) / 1024).toFixed(2)} MiB)`, p ? `${(p.pssPerPodKiB / 1024).toFixed(2)} MiB` : na);
-if (p) {
-  console.log(`speed-up at p50: 1 container ${(pct(p.one, 50) / pct(ours.one, 50)).toFixed(1)}x, 2 containers ${(pct(p.two, 50) / pct(ours.two, 50)).toFixed(1)}x, teardown ${(pct(p.teardown, 50) / pct(ours.teardown, 50)).toFixed(1)}x`);
+await ensureBusyboxArchive();
+const env = await makeOciEnv('bench');
+const ours = oursEngine(env);
+const oursConcurrent = oursEngine(env, true);
+let podman: Engine | string = values['no-podman'] ? 'skipped (--no-podman)' : 'not run';
+const fig = new Map<string, Figures>();
+const twoConcurrent: number[] = [];
+let agentPerPodKiB = 0;
+try {
+  if (!values['no-podman']) {
+    try {
+      podman = podmanEngine();
+    } catch (err) {
+      podman = `failed: ${(err as Error).message.split('\n')[0]}`;
+    }
+  }
+  const engines = [ours, ...(typeof podman === 'string' ? [] : [podman])];
+  for (const e of engines) fig.set(e.name, { one: [], two: [], teardown: [], podsPerSecond: 0, pssPerPodKiB: 0 });
+  for (const e of engines) for (let i = 0; i < 2; i++) await e.teardown((await e.run(2)).pod); // warm-up
+  for (const containers of [1, 2]) {
+    for (let i = 0; i < RUNS; i++) {
+      for (const e of engines) {
+        const r = await e.run(containers);
+        fig.get(e.name)![containers === 1 ? 'one' : 'two'].push(r.ms);
+        fig.get(e.name)!.teardown.push(await e.teardown(r.pod));
+      }
+      if (containers === 2) {
+        const r = await oursConcurrent.run(2);
+        twoConcurrent.push(r.ms);
+        await oursConcurrent.teardown(r.pod);
+      }
+    }
+  }
+  // Pods in a row, in blocks of 10 taken in turn.
+  const running = new Map<string, string[]>(engines.map((e) => [e.name, []]));
+  const spent = new Map<string, number>(engines.map((e) => [e.name, 0]));
+  for (let done = 0; done < PODS; done += 10) {
+    for (const e of engines) {
+      const t0 = performance.now();
+      for (let i = 0; i < Math.min(10, PODS - done); i++) running.get(e.name)!.push((await e.run(1)).pod);
+      spent.set(e.name, spent.get(e.name)! + performance.now() - t0);
+    }
+  }
+  for (const e of engines) {
+    fig.get(e.name)!.podsPerSecond = PODS / (spent.get(e.name)! / 1000);
+    for (const pod of running.get(e.name)!) await e.teardown(pod);
+  }
+  // Memory of running two-container pods.
+  for (const e of engines) {
+    const agentBefore = pssKb(process.pid);
+    const pods: string[] = [];
+    for (let i = 0; i < PSS_PODS; i++) pods.push((await e.run(2)).pod);
+    await new Promise((r) => setTimeout(r, 500));
+    fig.get(e.name)!.pssPerPodKiB = (await e.pss(pods)) / PSS_PODS;
+    if (e === ours) agentPerPodKiB = Math.max(0, pssKb(process.pid) - agentBefore) / PSS_PODS;
+    for (const pod of pods) await e.teardown(pod);
+  }
+} finally {
+  if (typeof podman !== 'string') await podman.close();
+  await env.cleanup();
 }
-if (!existsSync(BUSYBOX_ARCHIVE)) console.log('(busybox archive missing)');
+
+const o = fig.get('kubeling')!;
+const p = fig.get('podman');
+const na = typeof podman === 'string' ? podman : '';
+const line = (label: string, a: string, b: string) => console.log(`${label.padEnd(34)} ${a.padEnd(44)} ${b}`);
+console.log(`\nruntime benchmark: ${RUNS} runs per figure (engines in turn), ${PODS} pods in a row, PSS over ${PSS_PODS} two-container pods`);
+console.log(`load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} CPUs)`);
+line('', 'kubeling OciRuntime (crun)', 'podman kube play (crun)');
+line('run pod, 1 container', fmt(o.one), p ? fmt(p.one) : na);
+line('run pod, 2 containers (in order)', fmt(o.two), p ? fmt(p.two) : na);
+line('run pod, 2 containers (concurrent)', fmt(twoConcurrent), '');
+line('teardown (stop + remove)', fmt(o.teardown), p ? fmt(p.teardown) : na);
+line(`${PODS} pods in a row`, `${o.podsPerSecond.toFixed(1)} pods/s`, p ? `${p.podsPerSecond.toFixed(1)} pods/s` : na);
+line('PSS per 2-container pod', `${(o.pssPerPodKiB / 1024).toFixed(2)} MiB (+ agent ${(agentPerPodKiB / 1024).toFixed(2)} MiB)`, p ? `${(p.pssPerPodKiB / 1024).toFixed(2)} MiB` : na);
+if (p) {
+  console.log(
+    `speed-up at p50: 1 container ${(pct(p.one, 50) / pct(o.one, 50)).toFixed(1)}x, 2 containers ${(pct(p.two, 50) / pct(o.two, 50)).toFixed(1)}x, ` +
+      `teardown ${(pct(p.teardown, 50) / pct(o.teardown, 50)).toFixed(1)}x, pods in a row ${(o.podsPerSecond / p.podsPerSecond).toFixed(1)}x`,
+  );
+}
