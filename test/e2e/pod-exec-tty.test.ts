@@ -1,6 +1,7 @@
 /**
- * `kubectl exec -it` through a real pseudo-terminal (a tmux session): an interactive shell in a real container,
- * typed into, resized, and left with an exit code that kubectl passes on.
+ * `kubectl exec -it` through a real pseudo-terminal (a tmux session): an interactive shell in a real container
+ * on a pty of its own, typed into, resized (`stty size` follows the tmux window), and left with an exit code
+ * that kubectl passes on.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -69,9 +70,26 @@ test('kubectl exec -it from a terminal (tmux): an interactive shell and its exit
   await waitPane(/^\/ [#$]\s*$/m);
   execFileSync('tmux', ['send-keys', '-t', session, 'echo answer=$((6*7))', 'Enter']);
   await waitPane(/^answer=42\s*$/m);
-  // TODO(oci): the runtime's exec with tty=true gives the shell no pseudo-terminal yet (`tty` says "not a tty",
-  // so `stty size` cannot show the resize kubectl sends on channel 4). Check both once it does:
-  //   send 'tty; stty size' → /dev/pts/N and "30 100".
+  // A real pseudo-terminal (the oci runtime's conmon exec -t), sized as the terminal kubectl runs in (kubectl
+  // sends the size on channel 4 at start), and following it when the terminal is resized (SIGWINCH in kubectl
+  // → another resize message → the pty's winsize).
+  const paneSize = () =>
+    execFileSync('tmux', ['display-message', '-p', '-t', session, '#{pane_height} #{pane_width}'], { encoding: 'utf8' }).trim();
+  const initial = paneSize(); // 100 columns; 30 rows less tmux's status line
+  execFileSync('tmux', ['send-keys', '-t', session, 'echo tty=$(tty) size=$(stty size)', 'Enter']);
+  await waitPane(new RegExp(`^tty=/dev/pts/\\d+ size=${initial}\\s*$`, 'm'));
+  execFileSync('tmux', ['resize-window', '-t', session, '-x', '120', '-y', '40']);
+  const after = paneSize();
+  assert.notEqual(after, initial);
+  // The resize travels asynchronously; ask until the new size shows (each answer on its own line).
+  const resizeDeadline = Date.now() + 20_000;
+  let resized = false;
+  while (!resized && Date.now() < resizeDeadline) {
+    execFileSync('tmux', ['send-keys', '-t', session, 'clear; echo now=$(stty size)', 'Enter']);
+    await new Promise((r) => setTimeout(r, 500));
+    resized = pane().split('\n').some((l) => l.trim() === `now=${after}`);
+  }
+  assert.ok(resized, `stty size never showed ${after} after the resize:\n${pane()}`);
   execFileSync('tmux', ['send-keys', '-t', session, 'exit 5', 'Enter']);
   const deadline = Date.now() + 30_000;
   let exit = '';

@@ -220,3 +220,18 @@ test('exec is refused before the upgrade for unknown containers and protocols', 
   assert.equal(await refused('/exec/default/web/app?command=sh&stdout=true', ['channel.k8s.io']), 400);
   assert.equal(await refused('/exec/default/web/waiting?command=sh&stdout=true', ['v5.channel.k8s.io']), 400);
 });
+
+test('exec: the terminal size kubectl sends at once reaches the session even while the runtime is still starting it', async (t) => {
+  const { port, runtime } = await setup(t);
+  const realExec = runtime.exec.bind(runtime);
+  const sizes: { width: number; height: number }[] = [];
+  runtime.exec = async (id, cmd, opts) => {
+    // conmon takes a while to hand over the pty; kubectl's first frames arrive meanwhile.
+    await new Promise((r) => setTimeout(r, 150));
+    const session = await realExec(id, cmd, opts);
+    return { ...session, resize: (size) => sizes.push(size) };
+  };
+  const r = await execWs(port, 'command=sh&stdin=true&stdout=true&tty=true');
+  assert.equal(r.closeCode, 1000);
+  assert.deepEqual(sizes, [{ width: 80, height: 24 }]);
+});

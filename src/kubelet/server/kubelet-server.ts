@@ -21,7 +21,15 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { RuntimeService } from '../../runtime/runtime.ts';
 import { readLogs, type LogOptions } from '../logs/index.ts';
-import { bridge, channelProtocols, exitStatus, failureStatus, finish, successStatus } from './remote-command.ts';
+import {
+  bridge,
+  channelProtocols,
+  exitStatus,
+  failureStatus,
+  finish,
+  successStatus,
+  type EarlyFrame,
+} from './remote-command.ts';
 import type { ServingCert } from './tls.ts';
 import { servePortForward } from './port-forward.ts';
 
@@ -180,10 +188,26 @@ export class KubeletServer {
     command: string[],
     opts: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean },
   ): Promise<void> {
+    // kubectl sends the terminal size (and may send stdin) the moment the socket is up, while the runtime is
+    // still starting the process: hold those frames and hand them to the bridge, or the pty stays 0x0.
+    const early: EarlyFrame[] = [];
+    const hold = (data: Buffer, isBinary: boolean) => early.push({ data, isBinary });
+    ws.on('message', hold);
     try {
       const rt = this.#config.runtime;
-      const session = kind === 'exec' ? await rt.exec(id, command, opts) : await rt.attach(id, opts);
-      await bridge(ws, protocol, session, (code) => (kind === 'exec' ? exitStatus(code, command) : successStatus()));
+      let session;
+      try {
+        session = kind === 'exec' ? await rt.exec(id, command, opts) : await rt.attach(id, opts);
+      } finally {
+        ws.off('message', hold);
+      }
+      await bridge(
+        ws,
+        protocol,
+        session,
+        (code) => (kind === 'exec' ? exitStatus(code, command) : successStatus()),
+        early,
+      );
     } catch (err) {
       finish(ws, failureStatus(err instanceof Error ? err.message : String(err)));
     }

@@ -57,6 +57,12 @@ export function finish(ws: WebSocket, status: Status): void {
   ws.send(frame(ERROR, JSON.stringify(status)), () => ws.close(1000));
 }
 
+/** A frame the client sent before the runtime's session existed (replayed into it first, in order). */
+export interface EarlyFrame {
+  data: Buffer;
+  isBinary: boolean;
+}
+
 /**
  * Bridges an open WebSocket and a runtime stream session until the process exits (exec) or the attach ends.
  * `statusFor` turns the exit code into the status sent on channel 3.
@@ -66,11 +72,12 @@ export async function bridge(
   protocol: string,
   session: StreamSession,
   statusFor: (exitCode: number) => Status,
+  early: EarlyFrame[] = [],
 ): Promise<void> {
   const supportsClose = protocol === 'v5.channel.k8s.io';
   let clientGone = false;
 
-  ws.on('message', (data: Buffer, isBinary: boolean) => {
+  const onMessage = (data: Buffer, isBinary: boolean) => {
     if (!isBinary || data.length === 0) return;
     const channel = data[0]!;
     const payload = data.subarray(1);
@@ -90,12 +97,17 @@ export async function bridge(
     } else if (channel === CLOSE && supportsClose && payload[0] === STDIN) {
       session.stdin?.end();
     }
-  });
-  ws.on('close', () => {
+  };
+  for (const f of early) onMessage(f.data, f.isBinary);
+  ws.on('message', onMessage);
+  const gone = () => {
     clientGone = true;
     session.stdin?.end();
     session.close();
-  });
+  };
+  ws.on('close', gone);
+  // The client may have left while the process was being started.
+  if (ws.readyState !== ws.OPEN) gone();
   ws.on('error', () => {});
 
   const pump = (stream: NodeJS.ReadableStream | undefined, channel: number): Promise<void> => {
