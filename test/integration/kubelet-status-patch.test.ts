@@ -34,7 +34,7 @@ test('a status patch from the kubelet keeps what another writer set after the ku
   const read = await pods.get('patched');
   // Another writer (a controller) adds a condition after the kubelet's GET.
   await pods.patchStatus('patched', { status: { conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'Test' }] } }, 'strategic');
-  const ours = {
+  const ours: NonNullable<IPod['status']> = {
     ...read.status,
     phase: 'Running',
     podIP: '10.42.0.9',
