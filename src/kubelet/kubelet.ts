@@ -226,18 +226,21 @@ export class Kubelet {
     const tokens = new ServiceAccountTokenManager({
       clock,
       request: async (r) => {
-        const tr = await client.resource('serviceaccounts', r.namespace).subresource('token').create<{
-          spec?: { expirationSeconds?: number };
-          status?: { token?: string; expirationTimestamp?: string };
-        }>(r.serviceAccountName, {
-          apiVersion: 'authentication.k8s.io/v1',
-          kind: 'TokenRequest',
-          spec: {
-            ...(r.audience ? { audiences: [r.audience] } : {}),
-            expirationSeconds: r.expirationSeconds,
-            boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: r.pod.name, uid: r.pod.uid },
-          },
-        });
+        const tr = await client
+          .resource('serviceaccounts', r.namespace)
+          .subresource('token')
+          .create<{
+            spec?: { expirationSeconds?: number };
+            status?: { token?: string; expirationTimestamp?: string };
+          }>(r.serviceAccountName, {
+            apiVersion: 'authentication.k8s.io/v1',
+            kind: 'TokenRequest',
+            spec: {
+              ...(r.audience ? { audiences: [r.audience] } : {}),
+              expirationSeconds: r.expirationSeconds,
+              boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: r.pod.name, uid: r.pod.uid },
+            },
+          });
         if (!tr.status?.token || !tr.status.expirationTimestamp)
           throw new Error(`TokenRequest for ${r.namespace}/${r.serviceAccountName} returned no token`);
         return {

@@ -74,7 +74,9 @@ test('kubectl exec -it from a terminal (tmux): an interactive shell and its exit
   // sends the size on channel 4 at start), and following it when the terminal is resized (SIGWINCH in kubectl
   // → another resize message → the pty's winsize).
   const paneSize = () =>
-    execFileSync('tmux', ['display-message', '-p', '-t', session, '#{pane_height} #{pane_width}'], { encoding: 'utf8' }).trim();
+    execFileSync('tmux', ['display-message', '-p', '-t', session, '#{pane_height} #{pane_width}'], {
+      encoding: 'utf8',
+    }).trim();
   const initial = paneSize(); // 100 columns; 30 rows less tmux's status line
   execFileSync('tmux', ['send-keys', '-t', session, 'echo tty=$(tty) size=$(stty size)', 'Enter']);
   await waitPane(new RegExp(`^tty=/dev/pts/\\d+ size=${initial}\\s*$`, 'm'));
@@ -87,7 +89,9 @@ test('kubectl exec -it from a terminal (tmux): an interactive shell and its exit
   while (!resized && Date.now() < resizeDeadline) {
     execFileSync('tmux', ['send-keys', '-t', session, 'clear; echo now=$(stty size)', 'Enter']);
     await new Promise((r) => setTimeout(r, 500));
-    resized = pane().split('\n').some((l) => l.trim() === `now=${after}`);
+    resized = pane()
+      .split('\n')
+      .some((l) => l.trim() === `now=${after}`);
   }
   assert.ok(resized, `stty size never showed ${after} after the resize:\n${pane()}`);
   execFileSync('tmux', ['send-keys', '-t', session, 'exit 5', 'Enter']);

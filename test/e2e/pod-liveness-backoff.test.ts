@@ -68,29 +68,37 @@ function expectedWaits(runs: Run[]): { wait: number; either?: number }[] {
   return out;
 }
 
-test('liveness-exec seed pod: Killing every run, restarts by the real back-off (10 s, 20 s, 40 s), BackOff while waiting', { skip: why }, async (t) => {
-  const client = new Client({ server: server.url, token: server.token, caData: server.caPem });
-  const ac = new AbortController();
-  t.after(() => ac.abort());
-  const runs = new Map<number, Run>();
-  const waitingMessages = new Set<string>();
-  let last: IPod | undefined;
-  const watching = (async () => {
-    for await (const ev of client.resource<IPod>('pods', 'default').watch({ fieldSelector: 'metadata.name=liveness-seed' }, ac.signal)) {
-      const cs = ev.object.status?.containerStatuses?.[0];
-      last = ev.object;
-      if (!cs) continue;
-      const prev = cs.lastState?.terminated;
-      if (prev?.startedAt && prev.finishedAt)
-        runs.set(Date.parse(prev.startedAt), { started: Date.parse(prev.startedAt), finished: Date.parse(prev.finishedAt) });
-      const now = cs.state?.running?.startedAt;
-      if (now && !runs.has(Date.parse(now))) runs.set(Date.parse(now), { started: Date.parse(now) });
-      if (cs.state?.waiting?.reason === 'CrashLoopBackOff') waitingMessages.add(cs.state.waiting.message ?? '');
-    }
-  })().catch(() => {});
-  await apply(
-    server,
-    `apiVersion: v1
+test(
+  'liveness-exec seed pod: Killing every run, restarts by the real back-off (10 s, 20 s, 40 s), BackOff while waiting',
+  { skip: why },
+  async (t) => {
+    const client = new Client({ server: server.url, token: server.token, caData: server.caPem });
+    const ac = new AbortController();
+    t.after(() => ac.abort());
+    const runs = new Map<number, Run>();
+    const waitingMessages = new Set<string>();
+    let last: IPod | undefined;
+    const watching = (async () => {
+      for await (const ev of client
+        .resource<IPod>('pods', 'default')
+        .watch({ fieldSelector: 'metadata.name=liveness-seed' }, ac.signal)) {
+        const cs = ev.object.status?.containerStatuses?.[0];
+        last = ev.object;
+        if (!cs) continue;
+        const prev = cs.lastState?.terminated;
+        if (prev?.startedAt && prev.finishedAt)
+          runs.set(Date.parse(prev.startedAt), {
+            started: Date.parse(prev.startedAt),
+            finished: Date.parse(prev.finishedAt),
+          });
+        const now = cs.state?.running?.startedAt;
+        if (now && !runs.has(Date.parse(now))) runs.set(Date.parse(now), { started: Date.parse(now) });
+        if (cs.state?.waiting?.reason === 'CrashLoopBackOff') waitingMessages.add(cs.state.waiting.message ?? '');
+      }
+    })().catch(() => {});
+    await apply(
+      server,
+      `apiVersion: v1
 kind: Pod
 metadata:
   labels:
@@ -113,44 +121,60 @@ spec:
       initialDelaySeconds: 5
       periodSeconds: 5
 `,
-  );
-  // Runs last about 20 s, so the back-off (10, 20, 40 s) first exceeds the time since the previous exit at the
-  // fifth kill: six runs take about two and a half minutes.
-  const deadline = Date.now() + 240_000;
-  while (Date.now() < deadline && [...runs.values()].length < 6) await new Promise((r) => setTimeout(r, 500));
-  ac.abort();
-  await watching;
-  const timeline = [...runs.values()].sort((a, b) => a.started - b.started);
-  const t0 = timeline[0]?.started ?? 0;
-  const shown = JSON.stringify(timeline.map((r) => [(r.started - t0) / 1000, r.finished && (r.finished - t0) / 1000]));
-  assert.ok(timeline.length >= 6, `runs seen: ${shown}; last status ${JSON.stringify(last?.status?.containerStatuses)}`);
-  t.diagnostic(`runs [started, killed] in seconds: ${shown}`);
-  const six = timeline.slice(0, 6);
-  // Each run is killed: three failed probes 5 s apart once /tmp/healthy is gone.
-  for (const r of six.slice(0, 5)) {
-    const ran = (r.finished! - r.started) / 1000;
-    assert.ok(ran >= 8 && ran <= 25, `a run lasted ${ran} s: ${shown}`);
-  }
-  const expected = expectedWaits(six);
-  let sawWait = false;
-  for (let i = 0; i < 5; i++) {
-    const waited = (six[i + 1]!.started - six[i]!.finished!) / 1000;
-    const e = expected[i]!;
-    // Seconds in the API, plus the pod worker's jittered 10–15 s retry while it backs off.
-    const fits = (w: number) => (w === 0 ? waited <= 3 : waited >= w - 1 && waited <= w + 16);
-    assert.ok(fits(e.wait) || (e.either !== undefined && fits(e.either)), `restart ${i + 1} waited ${waited} s, expected ${JSON.stringify(e)}: ${shown}`);
-    if (waited >= 19) sawWait = true;
-  }
-  assert.ok(sawWait, `no restart waited for its back-off: ${shown}`);
-  assert.ok(
-    [...waitingMessages].some((m) => /^back-off (20s|40s|1m20s) restarting failed container=liveness pod=liveness-seed_default\(/.test(m)),
-    [...waitingMessages].join('\n'),
-  );
-  const events = await podEvents(server, 'liveness-seed');
-  assert.ok(events.includes('Killing: Container liveness failed liveness probe, will be restarted'), events.join('\n'));
-  assert.ok(
-    events.some((e) => e.startsWith('BackOff: Back-off restarting failed container liveness in pod liveness-seed_default(')),
-    events.join('\n'),
-  );
-  await deleteAndCheckClean(server, 'liveness-seed', ['--grace-period=1']);
-});
+    );
+    // Runs last about 20 s, so the back-off (10, 20, 40 s) first exceeds the time since the previous exit at the
+    // fifth kill: six runs take about two and a half minutes.
+    const deadline = Date.now() + 240_000;
+    while (Date.now() < deadline && [...runs.values()].length < 6) await new Promise((r) => setTimeout(r, 500));
+    ac.abort();
+    await watching;
+    const timeline = [...runs.values()].sort((a, b) => a.started - b.started);
+    const t0 = timeline[0]?.started ?? 0;
+    const shown = JSON.stringify(
+      timeline.map((r) => [(r.started - t0) / 1000, r.finished && (r.finished - t0) / 1000]),
+    );
+    assert.ok(
+      timeline.length >= 6,
+      `runs seen: ${shown}; last status ${JSON.stringify(last?.status?.containerStatuses)}`,
+    );
+    t.diagnostic(`runs [started, killed] in seconds: ${shown}`);
+    const six = timeline.slice(0, 6);
+    // Each run is killed: three failed probes 5 s apart once /tmp/healthy is gone.
+    for (const r of six.slice(0, 5)) {
+      const ran = (r.finished! - r.started) / 1000;
+      assert.ok(ran >= 8 && ran <= 25, `a run lasted ${ran} s: ${shown}`);
+    }
+    const expected = expectedWaits(six);
+    let sawWait = false;
+    for (let i = 0; i < 5; i++) {
+      const waited = (six[i + 1]!.started - six[i]!.finished!) / 1000;
+      const e = expected[i]!;
+      // Seconds in the API, plus the pod worker's jittered 10–15 s retry while it backs off.
+      const fits = (w: number) => (w === 0 ? waited <= 3 : waited >= w - 1 && waited <= w + 16);
+      assert.ok(
+        fits(e.wait) || (e.either !== undefined && fits(e.either)),
+        `restart ${i + 1} waited ${waited} s, expected ${JSON.stringify(e)}: ${shown}`,
+      );
+      if (waited >= 19) sawWait = true;
+    }
+    assert.ok(sawWait, `no restart waited for its back-off: ${shown}`);
+    assert.ok(
+      [...waitingMessages].some((m) =>
+        /^back-off (20s|40s|1m20s) restarting failed container=liveness pod=liveness-seed_default\(/.test(m),
+      ),
+      [...waitingMessages].join('\n'),
+    );
+    const events = await podEvents(server, 'liveness-seed');
+    assert.ok(
+      events.includes('Killing: Container liveness failed liveness probe, will be restarted'),
+      events.join('\n'),
+    );
+    assert.ok(
+      events.some((e) =>
+        e.startsWith('BackOff: Back-off restarting failed container liveness in pod liveness-seed_default('),
+      ),
+      events.join('\n'),
+    );
+    await deleteAndCheckClean(server, 'liveness-seed', ['--grace-period=1']);
+  },
+);

@@ -25,7 +25,11 @@ const podManifest = (name: string): IPod => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name, namespace: 'default' },
-  spec: { serviceAccountName: 'default', automountServiceAccountToken: false, containers: [{ name: 'c', image: 'busybox:1.35' }] },
+  spec: {
+    serviceAccountName: 'default',
+    automountServiceAccountToken: false,
+    containers: [{ name: 'c', image: 'busybox:1.35' }],
+  },
 });
 
 test('a status patch from the kubelet keeps what another writer set after the kubelet read the pod', async () => {
@@ -33,7 +37,11 @@ test('a status patch from the kubelet keeps what another writer set after the ku
   const created = await pods.create(podManifest('patched'));
   const read = await pods.get('patched');
   // Another writer (a controller) adds a condition after the kubelet's GET.
-  await pods.patchStatus('patched', { status: { conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'Test' }] } }, 'strategic');
+  await pods.patchStatus(
+    'patched',
+    { status: { conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'Test' }] } },
+    'strategic',
+  );
   const ours: NonNullable<IPod['status']> = {
     ...read.status,
     phase: 'Running',
@@ -41,7 +49,11 @@ test('a status patch from the kubelet keeps what another writer set after the ku
     podIPs: [{ ip: '10.42.0.9' }],
     conditions: [...(read.status?.conditions ?? []), { type: 'Ready', status: 'True' }],
   };
-  const after = await pods.patchStatus('patched', podStatusPatch(created.metadata!.uid!, read.status, ours), 'strategic');
+  const after = await pods.patchStatus(
+    'patched',
+    podStatusPatch(created.metadata!.uid!, read.status, ours),
+    'strategic',
+  );
   assert.equal(after.status?.phase, 'Running');
   assert.deepEqual(after.status?.podIPs, [{ ip: '10.42.0.9' }]);
   assert.deepEqual(
@@ -58,7 +70,10 @@ test(
     const pods = client.resource<IPod>('pods', 'default');
     await pods.create(podManifest('replaced'));
     const stale = podStatusPatch('uid-of-a-deleted-pod', {}, { phase: 'Failed' });
-    await assert.rejects(pods.patchStatus('replaced', stale, 'strategic'), (err: { code?: number }) => err.code === 422);
+    await assert.rejects(
+      pods.patchStatus('replaced', stale, 'strategic'),
+      (err: { code?: number }) => err.code === 422,
+    );
     assert.notEqual((await pods.get('replaced')).status?.phase, 'Failed');
   },
 );

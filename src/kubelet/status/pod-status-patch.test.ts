@@ -29,7 +29,11 @@ test('podStatusPatch: only what changed, conditions by type with their order, th
       message: null,
     },
   });
-  assert.deepEqual(podStatusPatch('u1', next, structuredClone(next)), { metadata: { uid: 'u1' } }, 'no change, no status');
+  assert.deepEqual(
+    podStatusPatch('u1', next, structuredClone(next)),
+    { metadata: { uid: 'u1' } },
+    'no change, no status',
+  );
   const dropped = podStatusPatch('u1', next, { ...next, conditions: [cond('PodScheduled', 'True')] });
   assert.deepEqual(dropped.status?.conditions, [
     { $patch: 'delete', type: 'Initialized' },
@@ -39,13 +43,24 @@ test('podStatusPatch: only what changed, conditions by type with their order, th
 
 test('podStatusPatch applied to a status another writer changed meanwhile keeps their changes', () => {
   const read: PodStatus = { phase: 'Pending', conditions: [cond('PodScheduled', 'True')] };
-  const ours: PodStatus = { phase: 'Running', conditions: [cond('PodScheduled', 'True'), cond('Ready', 'True')], podIP: '10.42.0.5', podIPs: [{ ip: '10.42.0.5' }] };
+  const ours: PodStatus = {
+    phase: 'Running',
+    conditions: [cond('PodScheduled', 'True'), cond('Ready', 'True')],
+    podIP: '10.42.0.5',
+    podIPs: [{ ip: '10.42.0.5' }],
+  };
   const patch = podStatusPatch('u1', read, ours);
   // Between our GET and our PATCH a controller added a condition and the scheduler nominated a node.
-  const server = { metadata: { uid: 'u1' }, status: { ...read, nominatedNodeName: 'n2', conditions: [...read.conditions!, cond('DisruptionTarget', 'True')] } };
+  const server = {
+    metadata: { uid: 'u1' },
+    status: { ...read, nominatedNodeName: 'n2', conditions: [...read.conditions!, cond('DisruptionTarget', 'True')] },
+  };
   const after = applyStrategicMergePatch(server, patch, 'Pod').status!;
   assert.equal(after.phase, 'Running');
   assert.equal(after.nominatedNodeName, 'n2');
-  assert.deepEqual(after.conditions?.map((c) => c.type), ['PodScheduled', 'Ready', 'DisruptionTarget']);
+  assert.deepEqual(
+    after.conditions?.map((c) => c.type),
+    ['PodScheduled', 'Ready', 'DisruptionTarget'],
+  );
   assert.deepEqual(after.podIPs, [{ ip: '10.42.0.5' }]);
 });

@@ -55,7 +55,13 @@ export function diffMaps(oldMap: JsonMap, newMap: JsonMap, type: string | undefi
 }
 
 /** A list merged by `key`: changed and new elements, `$patch: delete` for removed ones, and the new order. */
-function diffKeyedList(field: string, oldList: Json[], newList: Json[], key: string, type: string | undefined): JsonMap {
+function diffKeyedList(
+  field: string,
+  oldList: Json[],
+  newList: Json[],
+  key: string,
+  type: string | undefined,
+): JsonMap {
   if (isDeepStrictEqual(oldList, newList)) return {};
   const keyOf = (v: Json) => JSON.stringify(isMap(v) ? v[key] : v);
   const oldByKey = new Map(oldList.map((o) => [keyOf(o), o]));

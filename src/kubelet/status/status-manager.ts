@@ -52,8 +52,20 @@ interface Entry {
  * scheduler, resourceClaimStatuses, fields newer than us) belongs to other writers and is left as it is.
  */
 const KUBELET_FIELDS = new Set([
-  'phase', 'conditions', 'message', 'reason', 'hostIP', 'hostIPs', 'podIP', 'podIPs', 'startTime',
-  'initContainerStatuses', 'containerStatuses', 'ephemeralContainerStatuses', 'qosClass', 'observedGeneration',
+  'phase',
+  'conditions',
+  'message',
+  'reason',
+  'hostIP',
+  'hostIPs',
+  'podIP',
+  'podIPs',
+  'startTime',
+  'initContainerStatuses',
+  'containerStatuses',
+  'ephemeralContainerStatuses',
+  'qosClass',
+  'observedGeneration',
 ]);
 
 const terminal = (phase: string | undefined) => phase === 'Succeeded' || phase === 'Failed';
@@ -176,7 +188,7 @@ export class StatusManager {
       if (!e) continue;
       if (!all && this.#written.get(uid) === e.version) continue;
       try {
-        await this.#syncPod(e, all);
+        await this.#syncPod(e);
       } catch (err) {
         // Retried on the next ring or the periodic pass.
         this.#dirty.add(uid);
@@ -185,7 +197,7 @@ export class StatusManager {
     }
   }
 
-  async #syncPod(e: Entry, all: boolean): Promise<void> {
+  async #syncPod(e: Entry): Promise<void> {
     const current = await this.#writer.getPod(e.namespace, e.name);
     // A static pod's status goes to its mirror pod, which names the static pod's uid in its annotation.
     const mirrorOf = current?.metadata?.annotations?.['kubernetes.io/config.mirror'];

@@ -32,7 +32,9 @@ export class MemoryPodStatusWriter implements PodStatusWriter {
     const p = this.pods.get(`${namespace}/${name}`);
     if (!p) throw new Error(`pods "${name}" not found`);
     if (p.metadata?.uid !== patch.metadata.uid)
-      throw new Error(`Pod "${name}" is invalid: metadata.uid: Invalid value: "${patch.metadata.uid}": field is immutable`);
+      throw new Error(
+        `Pod "${name}" is invalid: metadata.uid: Invalid value: "${patch.metadata.uid}": field is immutable`,
+      );
     this.patches.push(structuredClone(patch));
     p.status = applyStrategicMergePatch(p, { status: patch.status ?? {} }, 'Pod').status;
     this.writes++;

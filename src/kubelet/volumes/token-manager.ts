@@ -69,10 +69,7 @@ export class ServiceAccountTokenManager {
       return issued.token;
     } catch (err) {
       if (cached && !this.#expired(cached.issued)) return cached.issued.token;
-      throw new Error(
-        `failed to fetch token: ${err instanceof Error ? err.message : String(err)}`,
-        { cause: err },
-      );
+      throw new Error(`failed to fetch token: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
   }
 
