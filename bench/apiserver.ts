@@ -39,6 +39,9 @@
  *     list 10k: store (paged) / consistent from cache / rv=0 (p50)          297 / 140 / 185 298 / 144 / 159 ms
  *       server's first byte from the cache                                  27 ms           45 ms
  *     1,000 watchers: connect, lag p50 / p99 (all got every event)          1.7 s, 151 / 295 ms  3.0 s, 227 / 821 ms
+ *   again after GETs and write responses stopped re-serialising (1792cb9, load 4.2 → 4.7): the same within noise:
+ *     creates/s 1385, p50 36 / p99 189 ms (sqlite), 986 (memory); gets/s 1559 / 2132; list 10k p50 store 346 /
+ *     cache 188 / rv=0 194 ms (sqlite); 1,000 watchers all complete, lag p50 215 / p99 734 ms.
  *
  * Where the time went (CPU profiles of the server during this bench): with the in-process scheduler, a third
  * of the server process was the scheduler writing a condition on every unschedulable pod, over a new TLS
