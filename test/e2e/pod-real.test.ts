@@ -281,8 +281,10 @@ spec:
 });
 
 test('liveness-exec: restarted by its probe, then CrashLoopBackOff; logs --previous', skip, async () => {
-  // The first instance turns unhealthy and is killed by its liveness probe; later instances fail at once
-  // (they find the counter in the pod's emptyDir), so the restarts go into CrashLoopBackOff.
+  // The first instance turns unhealthy and is killed by its liveness probe; later instances fail after 2 s
+  // (they find the counter in the pod's emptyDir), so the restarts go into CrashLoopBackOff. The 2 s keep
+  // restartCount 1 (lastState: the killed instance) visible long enough for the poll below: the second
+  // instance's restart is immediate (no back-off entry yet), as upstream's.
   await apply(
     server,
     `apiVersion: v1
@@ -302,7 +304,7 @@ spec:
     - -c
     - |
       n=$(cat /state/n 2>/dev/null || echo 0); echo $((n+1)) > /state/n
-      if [ "$n" -ge 1 ]; then echo "exiting $n"; exit 1; fi
+      if [ "$n" -ge 1 ]; then echo "exiting $n"; sleep 2; exit 1; fi
       echo started; touch /tmp/healthy; sleep 2; rm -f /tmp/healthy; sleep 600
     volumeMounts:
     - name: state
