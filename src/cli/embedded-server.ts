@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync, openSync, closeSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,11 @@ export interface EmbeddedServerOptions {
   storage: 'memory' | 'sqlite';
   /** Keep the data dir here (default: a new temp dir, removed on stop). */
   dataDir?: string;
+  /**
+   * With a temp data dir: an image store to use instead of an empty one (linked in as DIR/images). The store is
+   * safe to share between processes, and the link goes with the temp dir (removal does not follow links).
+   */
+  imageStore?: string;
   readyTimeoutMs?: number;
 }
 
@@ -43,12 +48,15 @@ export class EmbeddedServer {
     const ownDir = opts.dataDir === undefined;
     const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'kubeling-run-'));
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    if (ownDir && opts.imageStore && existsSync(opts.imageStore)) symlinkSync(realpathSync(opts.imageStore), join(dataDir, 'images'));
     const logFile = join(dataDir, 'server.log');
     const log = openSync(logFile, 'a');
     const child = spawn(
       process.execPath,
       [KUBELING, 'server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--storage', opts.storage, '--runtime', opts.runtime],
-      { stdio: ['ignore', 'pipe', log], env: process.env },
+      // Its own process group: a terminal's Ctrl-C goes to the whole foreground group, and the server must
+      // stay up until `kubeling run` has deleted the pods and the node has released them.
+      { stdio: ['ignore', 'pipe', log], env: process.env, detached: true },
     );
     closeSync(log);
     const exited = once(child, 'exit');

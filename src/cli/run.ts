@@ -6,7 +6,13 @@
  * file's Deployments and ReplicaSets are shown too; such workloads never complete, so those runs end on Ctrl-C.
  *
  * Exit status: 0 when all pods Succeeded, 1 when one Failed or something went wrong, 130 after Ctrl-C,
- * 2 for usage errors.
+ * 2 for usage errors. `--timeout D` stops a run that is still going after D (pods that serve never complete):
+ * 0 if no pod had failed by then, else 1.
+ *
+ * The embedded server runs in its own process group, so a terminal's Ctrl-C (sent to the whole foreground
+ * group) reaches only this command, which then deletes the pods and waits for the node to release them before
+ * it stops the server. Without `--data-dir` the server's state lives in a temporary directory, but images come
+ * from the default store (`./.kubeling/images`, where `kubeling image import` puts them).
  */
 import type { KubeObject, LabelSelector, Node, Pod } from '../api/index.ts';
 import { labelSelectorFromObject, podSummary } from '../api/index.ts';
@@ -14,14 +20,33 @@ import { Informer, isAlreadyExists, isNotFound, type Client } from '../client/in
 import { EmbeddedServer } from './embedded-server.ts';
 import { LogFollower } from './log-follower.ts';
 import { readManifests, type Manifest } from './manifests.ts';
+import { join } from 'node:path';
 
-export const RUN_USAGE = 'usage: kubeling run FILE.yaml [--runtime oci|fake] [--storage memory|sqlite] [--data-dir DIR]';
+export const RUN_USAGE =
+  'usage: kubeling run FILE.yaml [--runtime oci|fake] [--storage memory|sqlite] [--data-dir DIR] [--timeout DURATION]';
 
 interface RunOptions {
   file: string;
   runtime: 'oci' | 'fake';
   storage: 'memory' | 'sqlite';
   dataDir?: string;
+  /** Stop (and tear down) after this many milliseconds, as if Ctrl-C had been pressed. */
+  timeoutMs?: number;
+}
+
+/** A kubectl-style duration (`30s`, `2m`, `1m30s`, `500ms`) or plain seconds, in milliseconds; undefined if malformed. */
+export function parseDuration(text: string): number | undefined {
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let rest = text;
+  while (rest.length > 0) {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)/.exec(rest);
+    if (!m) return undefined;
+    total += Number(m[1]) * units[m[2]!]!;
+    rest = rest.slice(m[0].length);
+  }
+  return text.length > 0 ? total : undefined;
 }
 
 export function parseRunFlags(argv: string[]): RunOptions | string {
@@ -42,6 +67,11 @@ export function parseRunFlags(argv: string[]): RunOptions | string {
       const v = value();
       if (!v) return 'flag needs a value: --data-dir';
       o.dataDir = v;
+    } else if (flag === '--timeout') {
+      const v = value() ?? '';
+      const ms = parseDuration(v);
+      if (ms === undefined || ms <= 0) return `invalid value for --timeout: ${JSON.stringify(v)} (want a duration such as 30s or 2m)`;
+      o.timeoutMs = ms;
     } else if (flag.startsWith('-') && flag !== '-') {
       return `unknown flag: ${flag}`;
     } else if (o.file === undefined) {
@@ -87,9 +117,24 @@ export async function runRun(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  let timedOut = false;
+  const timer =
+    opts.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          err(`\n--timeout ${opts.timeoutMs! / 1000}s reached; stopping...`);
+          stop.abort();
+        }, opts.timeoutMs);
   try {
     err(`starting an embedded server (runtime ${opts.runtime}, storage ${opts.storage})...`);
-    server = await EmbeddedServer.start({ runtime: opts.runtime, storage: opts.storage, dataDir: opts.dataDir });
+    server = await EmbeddedServer.start({
+      runtime: opts.runtime,
+      storage: opts.storage,
+      dataDir: opts.dataDir,
+      imageStore: join('.kubeling', 'images'),
+    });
     if (stop.signal.aborted) return 130;
     await waitForNode(server.client, stop.signal);
     if (stop.signal.aborted) return 130;
@@ -98,19 +143,24 @@ export async function runRun(argv: string[]): Promise<number> {
     const workloads = created.filter((c) => WORKLOADS.has(c.resource.plural)).map((c) => c.object);
     let code = 0;
     let seen: string[] = [];
+    let failed = 0;
     if (pods.length === 0 && workloads.length === 0) out('no pods or workloads in the file; the objects were created, nothing to watch');
-    else ({ code, seen } = await watchPods(server.client, pods, workloads, stop.signal));
+    else ({ code, seen, failed } = await watchPods(server.client, pods, workloads, stop.signal));
     await teardown(server.client, created, seen);
     const held = await server.waitForNodeCleanup();
     if (held.length > 0) err(`warning: the node still holds ${held.length} mount(s) or sandbox(es) under ${server.dataDir}: ${held.slice(0, 3).join(', ')}`);
+    // A timeout ends a healthy run normally: what ran is judged by whether any pod failed.
+    if (timedOut) return failed > 0 ? 1 : 0;
     return interrupted ? 130 : code;
   } catch (e) {
     err(`kubeling run: ${(e as Error).message}`);
     return 1;
   } finally {
+    clearTimeout(timer);
     await server?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   }
 }
 
@@ -164,7 +214,12 @@ const WORKLOADS = new Set(['deployments', 'replicasets']);
  * Prints status rows and logs of the file's pods, and of the pods its workloads make, until every pod is
  * terminal (never, with workloads) or the signal aborts. Returns the exit code and every pod key it showed.
  */
-async function watchPods(client: Client, pods: Pod[], workloads: KubeObject[], signal: AbortSignal): Promise<{ code: number; seen: string[] }> {
+async function watchPods(
+  client: Client,
+  pods: Pod[],
+  workloads: KubeObject[],
+  signal: AbortSignal,
+): Promise<{ code: number; seen: string[]; failed: number }> {
   const watching = new Map(pods.map((p) => [`${p.metadata!.namespace}/${p.metadata!.name}`, p]));
   const seen = new Set(watching.keys());
   const selectors = workloads.map((w) => ({
@@ -216,12 +271,12 @@ async function watchPods(client: Client, pods: Pod[], workloads: KubeObject[], s
     }
   });
   await informer.run(both);
-  if (signal.aborted) return { code: 130, seen: [...seen] };
+  const failed = [...watching.values()].filter((p) => p.status?.phase === 'Failed');
+  if (signal.aborted) return { code: 130, seen: [...seen], failed: failed.length };
   // Let the last log lines of completed containers arrive.
   await logs.drain(2000);
-  const failed = [...watching.values()].filter((p) => p.status?.phase === 'Failed');
   out(failed.length === 0 ? 'all pods completed' : `${failed.length} pod(s) failed: ${failed.map((p) => p.metadata?.name).join(', ')}`);
-  return { code: failed.length === 0 ? 0 : 1, seen: [...seen] };
+  return { code: failed.length === 0 ? 0 : 1, seen: [...seen], failed: failed.length };
 }
 
 /**
