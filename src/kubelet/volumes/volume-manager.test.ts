@@ -8,6 +8,7 @@ import { FakeClock } from '../../machinery/index.ts';
 import { RecordingEventRecorder } from '../index.ts';
 import { FakeMounter } from './mounter.ts';
 import { MapObjectSource } from './objects.ts';
+import { ServiceAccountTokenManager } from './token-manager.ts';
 import { PodDirs } from './pod-dirs.ts';
 import { NodeVolumeManager } from './volume-manager.ts';
 import { NodeContainerEnvironment } from './container-environment.ts';
@@ -293,4 +294,47 @@ test('fsGroup: volume files get the group, group permissions and setgid director
   const data = await fs.readlink(path.join(dirs.volumeDir('uid-1', 'secret', 'creds'), '..data'));
   await vm.waitForAttachAndMount(pod, AbortSignal.timeout(10_000));
   assert.equal(await fs.readlink(path.join(dirs.volumeDir('uid-1', 'secret', 'creds'), '..data')), data);
+});
+
+test('a projected token is renewed in place once 80% of its lifetime has passed, and forgotten with the pod', async (t) => {
+  const { dirs, mounter, clock } = await setup(t);
+  const objects = new MapObjectSource();
+  let issued = 0;
+  const tokens = new ServiceAccountTokenManager({
+    clock,
+    random: () => 0,
+    request: async (r) => ({
+      token: `token-${++issued}-for-${r.pod.name}`,
+      expirationTimestamp: new Date(clock.now() + r.expirationSeconds * 1000).toISOString(),
+      expirationSeconds: r.expirationSeconds,
+    }),
+  });
+  objects.serviceAccountToken = (r) => tokens.getToken(r);
+  objects.releasePod = (uid) => tokens.deletePodTokens(uid);
+  const vm = new NodeVolumeManager({ dirs, objects, node, mounter, clock, refreshPeriodMs: 10_000 });
+  const pod = makePod([
+    {
+      name: 'kube-api-access-x',
+      projected: { sources: [{ serviceAccountToken: { expirationSeconds: 3607, path: 'token' } }] },
+    },
+  ]);
+  await vm.waitForAttachAndMount(pod, AbortSignal.timeout(10_000));
+  const file = path.join(dirs.volumeDir('uid-1', 'projected', 'kube-api-access-x'), 'token');
+  assert.equal(await fs.readFile(file, 'utf8'), 'token-1-for-p');
+  const ac = new AbortController();
+  const loop = vm.run(ac.signal);
+  // The refresh runs every 10 s; the token stays until 80% of 3607 s (2885.6 s), then a new one is written.
+  const settle = () => new Promise((r) => setTimeout(r, 200));
+  await settle(); // the loop is asleep
+  await clock.step(2_880_000);
+  await settle(); // one refresh at 2880 s, then asleep again
+  assert.equal(await fs.readFile(file, 'utf8'), 'token-1-for-p');
+  await clock.step(10_000);
+  for (let i = 0; i < 50 && (await fs.readFile(file, 'utf8')) === 'token-1-for-p'; i++)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.equal(await fs.readFile(file, 'utf8'), 'token-2-for-p');
+  ac.abort();
+  await loop;
+  await vm.unmountPodVolumes('uid-1');
+  assert.equal(tokens.size, 0);
 });
