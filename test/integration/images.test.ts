@@ -333,15 +333,15 @@ describe('image store (integration)', { skip }, () => {
     let capacity = 1000;
     const svc = newService({ clock, fsStats: async () => ({ capacityBytes: capacity, availableBytes: available }) });
     const older = await svc.pullImage(`${registry.host}/library/busybox:1.35`);
-    clock.step(1000);
+    await clock.step(1000);
     const small = await buildImage({ layers: [[{ type: 'file', path: 'small', content: 'gc me' }]] });
     await pushImage(registry.host, 'gc/small:1', small);
     const multi = await svc.pullImage(`${registry.host}/gc/small:1`);
-    clock.step(1000);
+    await clock.step(1000);
     const hello = await svc.pullImage(`${registry.host}/apps/hello:v1`);
     assert.deepEqual(await svc.garbageCollect({ highThresholdPercent: 85, lowThresholdPercent: 80, inUse: new Set() }), { bytesToFree: 0, freedBytes: 0, removed: [], satisfied: true });
     available = 100; // 90% used: free down to 80%, i.e. 100 bytes
-    clock.step(1000);
+    await clock.step(1000);
     await svc.imageLayers(older); // a container started from busybox: now the most recently used
     const res = await svc.garbageCollect({ highThresholdPercent: 85, lowThresholdPercent: 80, inUse: new Set([hello]) });
     assert.deepEqual(res.removed, [multi]);
