@@ -13,10 +13,20 @@ export class Client {
   readonly transport: Transport;
   /** The kubeconfig context's namespace (or `default`): what the CLI uses when none is given. */
   readonly defaultNamespace: string;
+  readonly #config: ClientConfig & { namespace?: string };
 
   constructor(config: ClientConfig & { namespace?: string }) {
     this.transport = new Transport(config);
     this.defaultNamespace = config.namespace || 'default';
+    this.#config = config;
+  }
+
+  /**
+   * Another client to the same server with some settings changed (its own connections and rate limiter):
+   * how a component takes its own limits, e.g. `client.with({ qps: 20, burst: 30 })` for controllers.
+   */
+  with(overrides: Partial<ClientConfig>): Client {
+    return new Client({ ...this.#config, ...overrides });
   }
 
   static async fromKubeconfig(file: string, opts: { context?: string; userAgent?: string } = {}): Promise<Client> {

@@ -1,11 +1,27 @@
 /**
- * The HTTP layer of the client: one keep-alive agent per `Client`, bearer-token auth, the cluster's CA (or
- * no verification when asked), JSON in and out, and raw streaming responses for watch. Everything above it
- * (resources, watch, informers) speaks through `request` and `stream`.
+ * The HTTP layer of the client: bearer-token auth, the cluster's CA (or no verification when asked), JSON in
+ * and out, and raw streaming responses for watch. Everything above it (resources, watch, informers) speaks
+ * through `request` and `stream`.
+ *
+ * Connections: client-go multiplexes everything over one HTTP/2 connection; over HTTP/1.1 we keep a bounded
+ * pool instead. Short requests share at most `maxSockets` keep-alive sockets (a burst queues for a free socket
+ * rather than opening, and TLS-handshaking, hundreds); long-lived streams (watches, logs) each hold a socket of
+ * a second, unbounded pool so they can never starve the short ones. Both pools use one TLS secure context,
+ * made once per transport: Node would otherwise parse the CA into a new context for every connection.
+ * Every request first waits on the client's token bucket (QPS/burst, client-go's rate limiter).
  */
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
+import type { Clock } from '../machinery/index.ts';
 import { ApiError } from './errors.ts';
+import { TokenBucket } from './rate-limiter.ts';
+
+/** client-go's rest.Config defaults for components: QPS 50, burst 100. */
+export const DEFAULT_QPS = 50;
+export const DEFAULT_BURST = 100;
+/** Keep-alive sockets for short requests per server. */
+export const DEFAULT_MAX_SOCKETS = 32;
 
 export interface ClientConfig {
   /** Base URL of the API server, e.g. `https://127.0.0.1:6443`. `http:` works too (tests, proxies). */
@@ -21,6 +37,13 @@ export interface ClientConfig {
   insecureSkipTlsVerify?: boolean;
   /** Sent as `User-Agent`; components put their name here (`kubeling-scheduler`). */
   userAgent?: string;
+  /** Client-side rate limit: requests per second (default 50; 0 = unlimited) and burst (default 100). */
+  qps?: number;
+  burst?: number;
+  /** Sockets for short requests (default 32); watches and other streams do not count against it. */
+  maxSockets?: number;
+  /** Time for the rate limiter (tests). */
+  clock?: Clock;
 }
 
 export interface RequestOptions {
@@ -39,7 +62,9 @@ export class Transport {
   readonly server: URL;
   readonly #config: ClientConfig;
   readonly #agent: http.Agent;
+  readonly #streamAgent: http.Agent;
   readonly #mod: typeof http | typeof https;
+  readonly #limiter: TokenBucket;
 
   constructor(config: ClientConfig) {
     if (!config.server) throw new Error('client: server URL is required');
@@ -48,19 +73,25 @@ export class Transport {
       throw new Error(`client: server URL ${config.server} must be http: or https:`);
     }
     this.#config = config;
+    const maxSockets = config.maxSockets ?? DEFAULT_MAX_SOCKETS;
+    if (!(Number.isInteger(maxSockets) && maxSockets >= 1)) throw new Error(`client: maxSockets must be an integer >= 1, got ${maxSockets}`);
+    this.#limiter = new TokenBucket({ qps: config.qps ?? DEFAULT_QPS, burst: config.burst ?? DEFAULT_BURST, clock: config.clock });
     if (this.server.protocol === 'https:') {
       this.#mod = https;
-      this.#agent = new https.Agent({
-        keepAlive: true,
-        ca: config.caData,
-        cert: config.certData,
-        key: config.keyData,
-        rejectUnauthorized: !config.insecureSkipTlsVerify,
-      });
+      const secureContext = tls.createSecureContext({ ca: config.caData, cert: config.certData, key: config.keyData });
+      const tlsOptions = { secureContext, rejectUnauthorized: !config.insecureSkipTlsVerify };
+      this.#agent = new https.Agent({ keepAlive: true, maxSockets, ...tlsOptions });
+      this.#streamAgent = new https.Agent({ keepAlive: true, ...tlsOptions });
     } else {
       this.#mod = http;
-      this.#agent = new http.Agent({ keepAlive: true });
+      this.#agent = new http.Agent({ keepAlive: true, maxSockets });
+      this.#streamAgent = new http.Agent({ keepAlive: true });
     }
+  }
+
+  /** The client-side rate limit in force (`qps` 0 = none). */
+  get rateLimit(): { qps: number; burst: number } {
+    return { qps: this.#limiter.qps, burst: this.#limiter.burst };
   }
 
   url(path: string, query?: RequestOptions['query']): string {
@@ -75,8 +106,16 @@ export class Transport {
     return `${base}${path}${qs ? `?${qs}` : ''}`;
   }
 
-  /** Sends a request and resolves with the response, whatever its code; the caller reads or drains the body. */
-  open(opts: RequestOptions, accept = 'application/json'): Promise<http.IncomingMessage> {
+  /**
+   * Sends a request (after the rate limiter lets it) and resolves with the response, whatever its code; the
+   * caller reads or drains the body. `streaming` puts it on the stream pool (watch, follow).
+   */
+  async open(opts: RequestOptions, accept = 'application/json', streaming = false): Promise<http.IncomingMessage> {
+    await this.#limiter.wait(opts.signal);
+    return this.#send(opts, accept, streaming ? this.#streamAgent : this.#agent);
+  }
+
+  #send(opts: RequestOptions, accept: string, agent: http.Agent): Promise<http.IncomingMessage> {
     const headers: Record<string, string> = { Accept: accept };
     if (this.#config.token) headers.Authorization = `Bearer ${this.#config.token}`;
     if (this.#config.userAgent) headers['User-Agent'] = this.#config.userAgent;
@@ -96,7 +135,7 @@ export class Transport {
           method: opts.method,
           path: this.url(opts.path, opts.query),
           headers,
-          agent: this.#agent,
+          agent,
           signal: opts.signal,
         },
         resolve,
@@ -131,7 +170,7 @@ export class Transport {
 
   /** A request whose body is read as a stream (watch, logs); throws `ApiError` on a non-2xx answer. */
   async stream(opts: RequestOptions, accept = 'application/json'): Promise<http.IncomingMessage> {
-    const res = await this.open(opts, accept);
+    const res = await this.open(opts, accept, true);
     const code = res.statusCode ?? 0;
     if (code < 200 || code >= 300) {
       const body = await readBody(res);
@@ -143,6 +182,7 @@ export class Transport {
   /** Closes idle keep-alive sockets; open watches end when their signals abort. */
   close(): void {
     this.#agent.destroy();
+    this.#streamAgent.destroy();
   }
 }
 
