@@ -14,9 +14,14 @@
  *   instead of the unschedulable pool, so the event is not lost (the "move request cycle").
  *
  * The queue is owned by the scheduler's loop; informer handlers call add/update/delete/move.
+ *
+ * activeQ and backoffQ are binary heaps keyed by pod uid (activeQ by priority then queue time, backoffQ by
+ * when the back-off ends). One timer, armed for the earliest moment anything is due (a back-off ending or a
+ * pod's 5 minutes in the pool), moves pods on; there is no timer or abort listener per pod.
  */
 import type { Pod } from '../api/index.ts';
 import { realClock, type Clock } from '../machinery/index.ts';
+import { Heap } from './heap.ts';
 
 export interface QueuedPodInfo {
   pod: Pod;
@@ -39,20 +44,30 @@ export interface SchedulingQueueConfig {
 }
 
 const uidOf = (pod: Pod) => pod.metadata?.uid ?? `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+const infoUid = (info: QueuedPodInfo) => uidOf(info.pod);
+
+/** PrioritySort: higher `spec.priority` first, then the pod queued earlier. */
+export function activeLess(a: QueuedPodInfo, b: QueuedPodInfo): boolean {
+  const pa = a.pod.spec?.priority ?? 0;
+  const pb = b.pod.spec?.priority ?? 0;
+  return pa > pb || (pa === pb && a.timestamp < b.timestamp);
+}
 
 export class SchedulingQueue {
   readonly #clock: Clock;
   readonly #initialBackoffMs: number;
   readonly #maxBackoffMs: number;
   readonly #maxUnschedulableMs: number;
-  readonly #active = new Map<string, QueuedPodInfo>();
-  readonly #backoff = new Map<string, QueuedPodInfo>();
+  readonly #active = new Heap<QueuedPodInfo>(activeLess, infoUid);
+  readonly #backoff = new Heap<QueuedPodInfo>((a, b) => this.#backoffEnd(a) < this.#backoffEnd(b), infoUid);
+  /** In the order the pods were put there, which is the order of their timestamps (each set to `now`). */
   readonly #unschedulable = new Map<string, QueuedPodInfo>();
+  /** The one pending timer: when it fires and how to cancel it. */
+  #timer: { due: number; cancel: AbortController } | undefined;
   /** Popped and not yet done: the latest version of each, with whether an event arrived meanwhile. */
   readonly #inFlight = new Map<string, { info: QueuedPodInfo; moved: boolean; deleted: boolean }>();
   #cycle = 0;
   #waiters: (() => void)[] = [];
-  #stop = new AbortController();
   #closed = false;
 
   constructor(config: SchedulingQueueConfig = {}) {
@@ -93,9 +108,16 @@ export class SchedulingQueue {
       flight.moved = true;
       return;
     }
-    const active = this.#active.get(uid) ?? this.#backoff.get(uid);
+    const active = this.#active.get(uid);
     if (active) {
+      // The pod's priority may have changed: reposition it.
       active.pod = pod;
+      this.#active.push(active);
+      return;
+    }
+    const backingOff = this.#backoff.get(uid);
+    if (backingOff) {
+      backingOff.pod = pod;
       return;
     }
     const waiting = this.#unschedulable.get(uid);
@@ -125,10 +147,9 @@ export class SchedulingQueue {
   async pop(signal?: AbortSignal): Promise<QueuedPodInfo | undefined> {
     for (;;) {
       if (this.#closed) return undefined;
-      const next = this.#best();
+      const next = this.#active.pop();
       if (next) {
         const uid = uidOf(next.pod);
-        this.#active.delete(uid);
         next.attempts++;
         next.cycle = ++this.#cycle;
         this.#inFlight.set(uid, { info: next, moved: false, deleted: false });
@@ -170,15 +191,9 @@ export class SchedulingQueue {
       this.#pushBackoff(latest);
       return;
     }
+    this.#unschedulable.delete(uid);
     this.#unschedulable.set(uid, latest);
-    this.#clock.sleep(this.#maxUnschedulableMs, this.#stop.signal).then(
-      () => {
-        if (this.#unschedulable.get(uid) !== latest) return;
-        this.#unschedulable.delete(uid);
-        this.#requeue(latest);
-      },
-      () => {},
-    );
+    this.#arm();
   }
 
   /** The attempt failed with an error (API, bind): retry after the pod's back-off. */
@@ -198,12 +213,14 @@ export class SchedulingQueue {
     const waiting = [...this.#unschedulable.values()];
     this.#unschedulable.clear();
     for (const info of waiting) this.#requeue(info);
+    this.#arm();
   }
 
   /** Stops timers and wakes a waiting `pop` with `undefined`. */
   close(): void {
     this.#closed = true;
-    this.#stop.abort();
+    this.#timer?.cancel.abort();
+    this.#timer = undefined;
     this.#wake();
   }
 
@@ -218,42 +235,59 @@ export class SchedulingQueue {
   }
 
   #requeue(info: QueuedPodInfo): void {
-    const remaining = info.timestamp + this.backoffMs(info.attempts) - this.#clock.now();
-    if (info.attempts > 0 && remaining > 0) this.#pushBackoff(info);
+    if (info.attempts > 0 && this.#backoffEnd(info) > this.#clock.now()) this.#pushBackoff(info);
     else this.#pushActive(info);
   }
 
+  #backoffEnd(info: QueuedPodInfo): number {
+    return info.timestamp + this.backoffMs(info.attempts);
+  }
+
   #pushActive(info: QueuedPodInfo): void {
-    this.#active.set(uidOf(info.pod), info);
+    this.#active.push(info);
     this.#wake();
   }
 
   #pushBackoff(info: QueuedPodInfo): void {
-    const uid = uidOf(info.pod);
-    this.#backoff.set(uid, info);
-    const wait = Math.max(0, info.timestamp + this.backoffMs(info.attempts) - this.#clock.now());
-    this.#clock.sleep(wait, this.#stop.signal).then(
+    this.#backoff.push(info);
+    this.#arm();
+  }
+
+  /** Moves every pod whose back-off is over to activeQ, and every pod 5 minutes in the pool back to a queue. */
+  #flush(): void {
+    const now = this.#clock.now();
+    for (let next = this.#backoff.peek(); next && this.#backoffEnd(next) <= now; next = this.#backoff.peek()) {
+      this.#pushActive(this.#backoff.pop()!);
+    }
+    for (const [uid, info] of this.#unschedulable) {
+      if (info.timestamp + this.#maxUnschedulableMs > now) break;
+      this.#unschedulable.delete(uid);
+      this.#requeue(info);
+    }
+  }
+
+  /** Makes sure the one timer fires when the next thing is due (or not at all when nothing waits). */
+  #arm(): void {
+    if (this.#closed) return;
+    const nextBackoff = this.#backoff.peek();
+    const oldest = this.#unschedulable.values().next();
+    let due = nextBackoff ? this.#backoffEnd(nextBackoff) : Infinity;
+    if (!oldest.done) due = Math.min(due, oldest.value.timestamp + this.#maxUnschedulableMs);
+    if (this.#timer && this.#timer.due <= due && due !== Infinity) return;
+    this.#timer?.cancel.abort();
+    this.#timer = undefined;
+    if (due === Infinity) return;
+    const timer = { due, cancel: new AbortController() };
+    this.#timer = timer;
+    this.#clock.sleep(Math.max(0, due - this.#clock.now()), timer.cancel.signal).then(
       () => {
-        if (this.#backoff.get(uid) !== info) return;
-        this.#backoff.delete(uid);
-        this.#pushActive(info);
+        if (this.#timer !== timer) return;
+        this.#timer = undefined;
+        this.#flush();
+        this.#arm();
       },
       () => {},
     );
-  }
-
-  /** PrioritySort: higher priority first, then earlier timestamp. A linear scan: queues here are small. */
-  #best(): QueuedPodInfo | undefined {
-    let best: QueuedPodInfo | undefined;
-    for (const info of this.#active.values()) {
-      if (!best) best = info;
-      else {
-        const p = info.pod.spec?.priority ?? 0;
-        const bp = best.pod.spec?.priority ?? 0;
-        if (p > bp || (p === bp && info.timestamp < best.timestamp)) best = info;
-      }
-    }
-    return best;
   }
 
   #wake(): void {
