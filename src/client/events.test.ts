@@ -96,3 +96,23 @@ test('a write that keeps failing is dropped without throwing; later events still
   while (!(await Promise.race([flushed.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5))]))) await clock.step(1000);
   assert.deepEqual(eventsIn('e4').map((e) => e.message), ['kept']);
 });
+
+test('close() drops waiting events and writes nothing more; more than 1000 waiting are dropped', async () => {
+  const rec = new EventRecorder(client, { component: 'default-scheduler', clock: new FakeClock(0) });
+  const before = server.requests.length;
+  for (let i = 0; i < 20; i++) rec.event(pod('e-close', `p${i}`), 'Warning', 'FailedScheduling', 'no nodes');
+  rec.close();
+  await rec.flush();
+  rec.event(pod('e-close', 'late'), 'Normal', 'Scheduled', 'after close');
+  await rec.flush();
+  // The first write may have started before close(); it is aborted, and nothing follows it.
+  assert.ok(server.requests.length - before <= 1, `${server.requests.length - before} requests after close`);
+  assert.ok(eventsIn('e-close').length <= 1);
+
+  const unlimited = client.with({ qps: 0 });
+  const flood = new EventRecorder(unlimited, { component: 'flood', clock: new FakeClock(0) });
+  for (let i = 0; i < 1010; i++) flood.event(pod('e-flood', `p${i}`), 'Warning', 'FailedScheduling', 'no nodes');
+  await flood.flush();
+  unlimited.close();
+  assert.equal(eventsIn('e-flood').length, 1000);
+});

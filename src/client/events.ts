@@ -3,6 +3,10 @@
  * fire-and-forget for the caller; one internal chain writes them in order. A repeat of the same event (same
  * object, type, reason, message, source) within 10 minutes patches the existing Event's `count` and
  * `lastTimestamp` instead of creating another, which is how `kubectl describe` shows `(x5 over 2m)`.
+ *
+ * Like client-go's broadcaster (a queue of 1000, DropIfChannelFull), at most 1000 events wait to be written;
+ * more are dropped rather than piling up behind a slow or rate-limited API server. `close()` (a component
+ * stopping) drops the waiting ones and aborts the one in flight, so nothing is written after it.
  */
 import type { Event, ObjectReference } from '../api/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../machinery/index.ts';
@@ -37,6 +41,8 @@ interface Seen {
 }
 
 const MAX_CACHED = 4096;
+/** client-go's maxQueuedEvents. */
+const MAX_QUEUED = 1000;
 const WRITE_ATTEMPTS = 3;
 
 /** metav1.Time: RFC 3339 with second precision. */
@@ -54,6 +60,9 @@ export class EventRecorder {
   readonly #seen = new Map<string, Seen>();
   #chain: Promise<void> = Promise.resolve();
   #seq = 0;
+  #queued = 0;
+  #dropped = 0;
+  readonly #stop = new AbortController();
 
   constructor(client: Client, config: EventRecorderConfig) {
     if (!config.component) throw new Error('EventRecorder: component is required');
@@ -67,6 +76,12 @@ export class EventRecorder {
 
   /** Records one event about `obj`. Never throws and never blocks: the write happens in the background. */
   event(obj: KubeObjectLike, type: EventType, reason: string, message: string, opts: EventOptions = {}): void {
+    if (this.#stop.signal.aborted) return;
+    if (this.#queued >= MAX_QUEUED) {
+      // Logged once per 1000 so a flood of dropped events does not become a flood of log lines.
+      if (this.#dropped++ % MAX_QUEUED === 0) this.#log.warn({ dropped: this.#dropped, reason }, 'event queue full; dropping events');
+      return;
+    }
     const ref: ObjectReference = {
       kind: obj.kind,
       namespace: obj.metadata?.namespace,
@@ -77,7 +92,19 @@ export class EventRecorder {
     };
     if (opts.fieldPath) ref.fieldPath = opts.fieldPath;
     const at = this.#clock.now();
-    this.#chain = this.#chain.then(() => this.#record(ref, type, reason, message, at));
+    this.#queued++;
+    this.#chain = this.#chain.then(async () => {
+      try {
+        if (!this.#stop.signal.aborted) await this.#record(ref, type, reason, message, at);
+      } finally {
+        this.#queued--;
+      }
+    });
+  }
+
+  /** Stops recording: events waiting to be written are dropped, the one being written is aborted. */
+  close(): void {
+    this.#stop.abort(new Error('event recorder closed'));
   }
 
   /** Resolves when every event recorded so far has been written (or given up on). */
@@ -114,26 +141,28 @@ export class EventRecorder {
       reportingInstance: this.#host ?? '',
     };
     const events: ResourceClient<Event> = this.#client.resource<Event>('events', entry.namespace);
+    const signal = this.#stop.signal;
     for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
       try {
         if (repeat) {
           try {
-            await events.patch(entry.name, { count: entry.count, lastTimestamp: now, message }, 'strategic', {});
+            await events.patch(entry.name, { count: entry.count, lastTimestamp: now, message }, 'strategic', { signal });
             return;
           } catch (err) {
             // The first one was deleted (TTL, by hand): create it again with the running count.
             if (!isNotFound(err)) throw err;
           }
         }
-        await events.create(event);
+        await events.create(event, { signal });
         return;
       } catch (err) {
+        if (signal.aborted) return;
         if (attempt === WRITE_ATTEMPTS) {
           this.#log.warn({ err: (err as Error).message, reason, object: `${ref.namespace ?? ''}/${ref.name ?? ''}` }, 'could not write event; dropping it');
           return;
         }
         try {
-          await this.#clock.sleep(200 * attempt);
+          await this.#clock.sleep(200 * attempt, signal);
         } catch {
           return;
         }

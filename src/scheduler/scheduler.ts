@@ -10,6 +10,12 @@
  * away. Errors (no nodes at all, failed binding) are reported the same way with reason `SchedulerError` and
  * retried after back-off. Cycles are synchronous on one loop; only binding runs in the background, so the
  * next cycle can start at once and sees the previous pod through the cache's assumed pods.
+ *
+ * PodScheduled=False writes go through a small writer of their own: at most `maxConditionWrites` patches in
+ * flight, the latest wanted condition per pod (a pod that fails again before its write went out is written
+ * once), and no write at all when the pod already says the same (reason and message). With the client's rate
+ * limit (kube-scheduler's QPS 50, burst 100) a flood of unschedulable pods cannot flood the API server.
+ * Everything stops with the run's signal: informers, cycles, bindings, condition writes and events.
  */
 import type { Node, Pod, PodCondition } from '../api/index.ts';
 import { EventRecorder, Informer, isNotFound, type Client } from '../client/index.ts';
@@ -35,6 +41,8 @@ export interface SchedulerConfig {
   logger?: Logger;
   /** Picks among equally scored nodes (default Math.random). */
   random?: () => number;
+  /** PodScheduled=False patches in flight at once (default 8). */
+  maxConditionWrites?: number;
 }
 
 const uidOf = (pod: Pod) => pod.metadata?.uid ?? `${pod.metadata?.namespace}/${pod.metadata?.name}`;
@@ -73,6 +81,12 @@ export class Scheduler {
   readonly #log: Logger;
   readonly #random: () => number;
   readonly #background = new Set<Promise<void>>();
+  readonly #maxConditionWrites: number;
+  /** Conditions waiting to be written, by pod key: the latest wins. */
+  readonly #conditionsWanted = new Map<string, { reason: string; message: string; pod: Pod }>();
+  #conditionWriters = 0;
+  /** The run's signal: stops condition writes that were queued by a cycle. */
+  #signal: AbortSignal = new AbortController().signal;
 
   constructor(config: SchedulerConfig) {
     this.#client = config.client;
@@ -80,6 +94,10 @@ export class Scheduler {
     this.#clock = config.clock ?? realClock;
     this.#log = config.logger ?? createLogger('scheduler');
     this.#random = config.random ?? Math.random;
+    this.#maxConditionWrites = config.maxConditionWrites ?? 8;
+    if (!(Number.isInteger(this.#maxConditionWrites) && this.#maxConditionWrites >= 1)) {
+      throw new Error(`scheduler: maxConditionWrites must be an integer >= 1, got ${config.maxConditionWrites}`);
+    }
     this.framework = new Framework(config.profile ?? defaultProfile(config.client));
     this.queue = new SchedulingQueue({ clock: this.#clock, ...config.queue });
     this.#recorder = new EventRecorder(config.client, { component: this.schedulerName, clock: this.#clock, logger: this.#log });
@@ -90,6 +108,14 @@ export class Scheduler {
 
   /** Runs until `signal` aborts: informers, then one cycle after another. Resolves once everything stopped. */
   async run(signal: AbortSignal): Promise<void> {
+    this.#signal = signal;
+    // A waiting pop wakes with undefined; the recorder drops what it has not written yet.
+    const onAbort = () => {
+      this.queue.close();
+      this.#recorder.close();
+      this.#conditionsWanted.clear();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
     const informers = [this.pods.run(signal), this.nodes.run(signal)];
     try {
       await Promise.all([this.pods.synced, this.nodes.synced]);
@@ -104,7 +130,8 @@ export class Scheduler {
     } catch (err) {
       if (!signal.aborted) throw err;
     } finally {
-      this.queue.close();
+      signal.removeEventListener('abort', onAbort);
+      onAbort();
       await Promise.allSettled([...informers, ...this.#background]);
       await this.#recorder.flush();
     }
@@ -254,14 +281,46 @@ export class Scheduler {
     this.#recorder.event(pod, 'Warning', 'FailedScheduling', message);
     if (rejected) this.queue.addUnschedulable(info);
     else this.queue.addBackoff(info);
-    this.#track(this.#setCondition(pod, reason, message));
+    this.#wantCondition(pod, reason, message);
   }
 
-  /** Writes PodScheduled=False with reason and message, unless the pod already says exactly that. */
+  /** Whether the pod's PodScheduled condition already says False with this reason and message. */
+  #conditionSays(pod: Pod, reason: string, message: string): boolean {
+    const current = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    return current?.status === 'False' && current.reason === reason && current.message === message;
+  }
+
+  /** Queues a PodScheduled=False write for the pod (replacing one not yet sent) and starts a writer if one is free. */
+  #wantCondition(pod: Pod, reason: string, message: string): void {
+    if (this.#signal.aborted || this.#conditionSays(pod, reason, message)) return;
+    const key = keyOf(pod);
+    this.#conditionsWanted.delete(key);
+    this.#conditionsWanted.set(key, { reason, message, pod });
+    if (this.#conditionWriters < this.#maxConditionWrites) {
+      this.#conditionWriters++;
+      this.#track(this.#writeConditions().finally(() => this.#conditionWriters--));
+    }
+  }
+
+  /** One writer: takes the oldest wanted condition until none is left (or the run stops). */
+  async #writeConditions(): Promise<void> {
+    for (;;) {
+      if (this.#signal.aborted) return;
+      const next = this.#conditionsWanted.entries().next();
+      if (next.done) return;
+      const [key, { reason, message, pod: queued }] = next.value;
+      this.#conditionsWanted.delete(key);
+      // The informer's copy is the freshest: skip pods that are gone, bound, or already say this.
+      const pod = this.pods.get(key) ?? queued;
+      if (pod.spec?.nodeName || pod.metadata?.uid !== queued.metadata?.uid || this.#conditionSays(pod, reason, message)) continue;
+      await this.#setCondition(pod, reason, message);
+    }
+  }
+
+  /** Writes PodScheduled=False with reason and message. */
   async #setCondition(pod: Pod, reason: string, message: string): Promise<void> {
     const conditions = pod.status?.conditions ?? [];
     const current = conditions.find((c) => c.type === 'PodScheduled');
-    if (current?.status === 'False' && current.reason === reason && current.message === message) return;
     const now = new Date(Math.floor(this.#clock.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
     const cond: PodCondition = {
       type: 'PodScheduled',
@@ -273,9 +332,11 @@ export class Scheduler {
     };
     const next = [...conditions.filter((c) => c.type !== 'PodScheduled'), cond];
     try {
-      await this.#client.resource<Pod>('pods', pod.metadata!.namespace).patchStatus(pod.metadata!.name!, { status: { conditions: next } }, 'strategic');
+      await this.#client
+        .resource<Pod>('pods', pod.metadata!.namespace)
+        .patchStatus(pod.metadata!.name!, { status: { conditions: next } }, 'strategic', { signal: this.#signal });
     } catch (err) {
-      if (!isNotFound(err)) this.#log.warn({ pod: keyOf(pod), err: (err as Error).message }, 'could not update PodScheduled condition');
+      if (!isNotFound(err) && !this.#signal.aborted) this.#log.warn({ pod: keyOf(pod), err: (err as Error).message }, 'could not update PodScheduled condition');
     }
   }
 
