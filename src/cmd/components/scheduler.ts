@@ -8,6 +8,7 @@ import type { Component, ComponentContext } from './component.ts';
 export const schedulerComponent: Component = {
   name: 'scheduler',
   async run(ctx: ComponentContext): Promise<void> {
+    // kube-scheduler's client limits (QPS 50, burst 100) are the client's defaults: ctx.client has them.
     await new Scheduler({ client: ctx.client, logger: ctx.logger }).run(ctx.signal);
   },
 };

@@ -81,7 +81,7 @@ export class GarbageCollector {
     const ns = obj.metadata?.namespace;
     try {
       await this.#client.resource(plural, ns).delete(obj.metadata!.name!, { preconditions: { uid: obj.metadata?.uid }, propagationPolicy: 'Background', signal });
-      this.#log.info({ object: `${plural}/${objKey}`, owners: owners.map((o) => `${o.kind}/${o.name}`) }, 'deleted an object whose owners are gone');
+      this.#log.debug({ object: `${plural}/${objKey}`, owners: owners.map((o) => `${o.kind}/${o.name}`) }, 'deleted an object whose owners are gone');
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

@@ -82,6 +82,8 @@ export class ReplicaSetController {
     try {
       await this.controller.run(signal);
     } finally {
+      // Stopped: events not yet written are dropped, as client-go's broadcaster does on shutdown.
+      this.#recorder.close();
       await this.#recorder.flush();
     }
   }
