@@ -63,17 +63,15 @@ test('a status patch from the kubelet keeps what another writer set after the ku
   assert.equal(after.metadata?.uid, created.metadata?.uid);
 });
 
-test(
-  'a status patch with another uid is refused (uid is immutable: 422), not applied to the pod of that name',
-  { todo: 'apiserver: #keepMetadata copies the stored uid over the patched one instead of rejecting the change' },
-  async () => {
-    const pods = client.resource<IPod>('pods', 'default');
-    await pods.create(podManifest('replaced'));
-    const stale = podStatusPatch('uid-of-a-deleted-pod', {}, { phase: 'Failed' });
-    await assert.rejects(
-      pods.patchStatus('replaced', stale, 'strategic'),
-      (err: { code?: number }) => err.code === 422,
-    );
-    assert.notEqual((await pods.get('replaced')).status?.phase, 'Failed');
-  },
-);
+test('a status patch with another uid is refused (uid is immutable: 422), not applied to the pod of that name', async () => {
+  const pods = client.resource<IPod>('pods', 'default');
+  await pods.create(podManifest('replaced'));
+  const stale = podStatusPatch('uid-of-a-deleted-pod', {}, { phase: 'Failed' });
+  await assert.rejects(pods.patchStatus('replaced', stale, 'strategic'), (err: { code?: number; reason?: string; message?: string }) => {
+    assert.equal(err.code, 422);
+    assert.equal(err.reason, 'Invalid');
+    assert.match(err.message ?? '', /metadata\.uid: Invalid value: "uid-of-a-deleted-pod": field is immutable/);
+    return true;
+  });
+  assert.notEqual((await pods.get('replaced')).status?.phase, 'Failed');
+});

@@ -10,7 +10,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { KeyValue, Store } from '../../storage/index.ts';
 import type { DeleteOptions, KubeObject, ObjectMeta, ResourceInfo } from '../../api/index.ts';
-import { applyDefaults } from '../../api/index.ts';
+import { applyDefaults, invalid as invalidField } from '../../api/index.ts';
 import { newUid, realClock, type Clock } from '../../machinery/index.ts';
 import type { Strategy } from './strategy.ts';
 import type { AdmissionChain, Operation } from '../admission/chain.ts';
@@ -451,7 +451,8 @@ export class GenericRegistry {
       const obj = await mutate(clone(old));
       obj.apiVersion = this.info.groupVersion;
       obj.kind = this.info.kind;
-      this.#keepMetadata(obj, old, namespace, name);
+      const metaErrors = this.#keepMetadata(obj, old, namespace, name);
+      if (metaErrors.length) throw this.#invalid(obj, metaErrors);
       const sub = options.subresource ?? '';
       let errors: FieldCause[];
       if (sub === 'status') {
@@ -498,10 +499,24 @@ export class GenericRegistry {
     return grace === 0 || this.info.plural !== 'pods' || !(obj.spec as { nodeName?: string } | undefined)?.nodeName;
   }
 
-  /** BeforeUpdate's metadata rules: identity and creation data come from the stored object. */
-  #keepMetadata(obj: KubeObject, old: KubeObject, namespace: string, name: string): void {
+  /**
+   * BeforeUpdate's metadata rules: identity and creation data come from the stored object. A body that names
+   * another object is refused rather than silently retargeted (a status patch carrying a deleted pod's uid must
+   * not land on the pod that now has its name): another name or namespace is checkName's 400 (update() checks
+   * the same for PUT bodies before reading), another uid ValidateObjectMetaUpdate's 422, returned as causes.
+   * An empty uid keeps the stored one; creationTimestamp is taken from the stored object as BeforeUpdate does.
+   */
+  #keepMetadata(obj: KubeObject, old: KubeObject, namespace: string, name: string): FieldCause[] {
     const meta = (obj.metadata ??= {});
     const oldMeta = old.metadata!;
+    if (meta.name && meta.name !== name) {
+      throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
+    }
+    if (this.info.namespaced && meta.namespace && namespace && meta.namespace !== namespace) {
+      throw badRequest(`the namespace of the object (${meta.namespace}) does not match the namespace on the URL (${namespace})`);
+    }
+    const errors: FieldCause[] = [];
+    if (meta.uid && meta.uid !== oldMeta.uid) errors.push(invalidField('metadata.uid', meta.uid, 'field is immutable'));
     meta.name = name;
     if (this.info.namespaced) meta.namespace = namespace;
     else delete meta.namespace;
@@ -516,6 +531,7 @@ export class GenericRegistry {
     delete meta.generateName;
     if (oldMeta.generateName) meta.generateName = oldMeta.generateName;
     meta.resourceVersion = oldMeta.resourceVersion;
+    return errors;
   }
 
   /**
