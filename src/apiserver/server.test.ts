@@ -153,6 +153,54 @@ describe('API server', () => {
     assert.equal(p.body.status.conditions[0].type, 'Ready');
   });
 
+  test('uid is immutable (422); a body naming another object is 400; a body without uid keeps the stored one', async () => {
+    const created = (await s.request('POST', '/api/v1/namespaces/default/pods', pod('ident'))).body;
+    const smp = { 'content-type': 'application/strategic-merge-patch+json' };
+    const other = await s.request('PATCH', '/api/v1/namespaces/default/pods/ident/status', { metadata: { uid: 'x' }, status: { phase: 'Failed' } }, smp);
+    assert.equal(other.status, 422, other.text);
+    assert.equal(other.body.reason, 'Invalid');
+    assert.equal(other.body.message, 'Pod "ident" is invalid: metadata.uid: Invalid value: "x": field is immutable');
+    assert.deepEqual(other.body.details.causes, [{ reason: 'FieldValueInvalid', message: 'Invalid value: "x": field is immutable', field: 'metadata.uid' }]);
+    const put = structuredClone(created);
+    put.metadata.uid = 'x';
+    const replaced = await s.request('PUT', '/api/v1/namespaces/default/pods/ident', put);
+    assert.equal(replaced.status, 422, replaced.text);
+    const renamed = await s.request('PATCH', '/api/v1/namespaces/default/pods/ident', { metadata: { name: 'ident2' } }, { 'content-type': 'application/merge-patch+json' });
+    assert.equal(renamed.status, 400);
+    assert.equal(renamed.body.message, 'the name of the object (ident2) does not match the name on the URL (ident)');
+    const moved = await s.request('PATCH', '/api/v1/namespaces/default/pods/ident', { metadata: { namespace: 'kube-system' } }, { 'content-type': 'application/merge-patch+json' });
+    assert.equal(moved.status, 400);
+    assert.equal(moved.body.message, 'the namespace of the object (kube-system) does not match the namespace on the URL (default)');
+    const still = await s.request('GET', '/api/v1/namespaces/default/pods/ident');
+    assert.equal(still.body.status.phase, 'Pending');
+    // Same uid, or none: accepted; creationTimestamp stays the stored one (BeforeUpdate ignores a change).
+    const same = await s.request('PATCH', '/api/v1/namespaces/default/pods/ident/status', { metadata: { uid: created.metadata.uid }, status: { phase: 'Running' } }, smp);
+    assert.equal(same.status, 200, same.text);
+    const noUid = structuredClone(same.body);
+    delete noUid.metadata.uid;
+    noUid.metadata.creationTimestamp = '2001-01-01T00:00:00Z';
+    noUid.metadata.labels.kept = 'yes';
+    const ok = await s.request('PUT', '/api/v1/namespaces/default/pods/ident', noUid);
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.body.metadata.uid, created.metadata.uid);
+    assert.equal(ok.body.metadata.creationTimestamp, created.metadata.creationTimestamp);
+    assert.equal(ok.body.metadata.labels.kept, 'yes');
+  });
+
+  test('a pod created with scheduling gates is PodScheduled=False/SchedulingGated; kubectl get shows SchedulingGated', async () => {
+    const gated = pod('gated');
+    const r = await s.request('POST', '/api/v1/namespaces/default/pods', { ...gated, spec: { ...gated.spec, schedulingGates: [{ name: 'example.com/wait' }] } });
+    assert.equal(r.status, 201, r.text);
+    assert.deepEqual(r.body.status.conditions, [
+      { type: 'PodScheduled', status: 'False', reason: 'SchedulingGated', message: 'Scheduling is blocked due to non-empty scheduling gates' },
+    ]);
+    const accept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
+    const t = await s.request('GET', '/api/v1/namespaces/default/pods/gated', undefined, { accept });
+    assert.equal(t.body.rows[0].cells[2], 'SchedulingGated');
+    const plain = await s.request('POST', '/api/v1/namespaces/default/pods', pod('ungated'));
+    assert.equal(plain.body.status.conditions, undefined);
+  });
+
   test('binding sets spec.nodeName once; a second binding is 409', async () => {
     await s.request('POST', '/api/v1/namespaces/default/pods', pod('bindme'));
     const b = await s.request('POST', '/api/v1/namespaces/default/pods/bindme/binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'bindme' }, target: { kind: 'Node', name: 'node-1' } });

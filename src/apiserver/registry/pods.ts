@@ -1,7 +1,8 @@
 /**
  * Pods: status belongs to the kubelet (reset to Pending on create, carried over on spec updates, the only part
  * `/status` writes); deletion of a pod bound to a node is graceful (deletionTimestamp + grace period, the
- * kubelet finishes it), while unbound or finished pods and `gracePeriodSeconds: 0` go at once.
+ * kubelet finishes it), while unbound or finished pods and `gracePeriodSeconds: 0` go at once. A pod created
+ * with scheduling gates starts with PodScheduled=False/SchedulingGated.
  */
 import type { DeleteOptions, KubeObject, Pod, ResourceInfo } from '../../api/index.ts';
 import { podQOSClass } from '../api-bridge.ts';
@@ -10,6 +11,22 @@ import type { Strategy } from './strategy.ts';
 
 const DEFAULT_GRACE = 30;
 
+/**
+ * A pod created with scheduling gates says so at once (upstream's applySchedulingGatedCondition), so
+ * `kubectl get` shows SchedulingGated instead of Pending; the scheduler leaves it alone until the gates go.
+ */
+function applySchedulingGatedCondition(pod: Pod): void {
+  if (!pod.spec?.schedulingGates?.length) return;
+  const status = (pod.status ??= {});
+  if (status.conditions?.some((c) => c.type === 'PodScheduled')) return;
+  (status.conditions ??= []).push({
+    type: 'PodScheduled',
+    status: 'False',
+    reason: 'SchedulingGated',
+    message: 'Scheduling is blocked due to non-empty scheduling gates',
+  });
+}
+
 export function podStrategy(info: ResourceInfo): Strategy {
   const base = baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true });
   return {
@@ -17,6 +34,7 @@ export function podStrategy(info: ResourceInfo): Strategy {
     prepareForCreate(obj: KubeObject) {
       const pod = obj as unknown as Pod;
       pod.status = { phase: 'Pending', qosClass: podQOSClass(pod) };
+      applySchedulingGatedCondition(pod);
     },
     gracePeriodSeconds(obj: KubeObject, options: DeleteOptions): number {
       const pod = obj as unknown as Pod;
