@@ -55,14 +55,25 @@ test('kubeling run: the two-containers pod on real containers, and nothing left 
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const timer = setTimeout(() => child.kill('SIGINT'), 90_000);
+  // The pod's uid, from its log directory (<ns>_<name>_<uid>) while it exists: the kubelet removes it with the pod.
+  let podLogDir: string | undefined;
+  const watchLogs = setInterval(() => {
+    try {
+      podLogDir ??= readdirSync(join(data, 'kubelet', 'logs'))[0];
+    } catch {
+      // not created yet
+    }
+  }, 50);
   const [code] = await once(child, 'exit');
   clearTimeout(timer);
+  clearInterval(watchLogs);
   assert.equal(code, 0, `${out}\n${err}`);
   assert.match(out, /^\[two-containers\/reader\] Hello from the writer container$/m);
   assert.match(out, /^two-containers\s+0\/2\s+Completed\s+0$/m);
   assert.doesNotMatch(err, /still holds/);
 
-  const uid = readdirSync(join(data, 'kubelet', 'logs'))[0]!.split('_').at(-1)!;
+  assert.ok(podLogDir, 'the pod had a log directory');
+  const uid = podLogDir.split('_').at(-1)!;
   assert.deepEqual(podLeftovers(uid), []);
   assert.deepEqual(readdirSync(join(data, 'runtime', 'sandboxes')), []);
   assert.deepEqual(readdirSync(join(data, 'runtime', 'containers')), []);
