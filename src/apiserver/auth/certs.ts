@@ -2,9 +2,11 @@
  * The server's PKI, made on first start and kept under the data dir: a self-signed CA (`ca.crt`, `ca.key`) and a
  * serving certificate it signs (`server.crt`, `server.key`) with SANs for 127.0.0.1, localhost and the listen host.
  * A later start reuses both, and makes a new serving certificate only when the listen host is not among its SANs,
- * so kubeconfigs handed out earlier (which pin the CA) keep working. ECDSA P-256 through WebCrypto.
+ * so kubeconfigs handed out earlier (which pin the CA) keep working. New keys are RSA 2048 with SHA-256
+ * signatures, as kubeadm makes them: small TLS clients such as busybox's wget cannot handshake with an ECDSA
+ * serving key. Keys already in a data dir (ECDSA P-256 before) are kept and used with their own algorithm.
  */
-import { webcrypto } from 'node:crypto';
+import { createPrivateKey, webcrypto } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
@@ -17,7 +19,12 @@ x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoPro
 type Key = webcrypto.CryptoKey;
 type KeyPair = webcrypto.CryptoKeyPair;
 
-const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+type Alg = webcrypto.RsaHashedKeyGenParams | (webcrypto.EcKeyGenParams & { hash: string });
+
+/** What new keys are made with: kubeadm's default (RSA 2048, SHA-256). */
+const RSA: Alg = { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' };
+/** Earlier data dirs hold ECDSA P-256 keys. */
+const ECDSA: Alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 const TEN_YEARS = 10 * 365 * 24 * 3600 * 1000;
 
 export interface ServerPki {
@@ -37,19 +44,21 @@ function fromPem(pem: string): ArrayBuffer {
   return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
 }
 
-async function importKey(pem: string): Promise<Key> {
-  return webcrypto.subtle.importKey('pkcs8', fromPem(pem), alg, true, ['sign']);
+/** Imports a stored PKCS#8 key with the algorithm it was made for; returns that algorithm for signing. */
+async function importKey(pem: string): Promise<{ key: Key; alg: Alg }> {
+  const alg = createPrivateKey(pem).asymmetricKeyType === 'ec' ? ECDSA : RSA;
+  return { key: await webcrypto.subtle.importKey('pkcs8', fromPem(pem), alg, true, ['sign']), alg };
 }
 
 async function makeCa(): Promise<{ certPem: string; keyPem: string }> {
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as KeyPair;
+  const keys = (await webcrypto.subtle.generateKey(RSA, true, ['sign', 'verify'])) as KeyPair;
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     name: `CN=kubeling-ca@${Math.floor(now / 1000)}`,
     notBefore: new Date(now - 3600_000),
     notAfter: new Date(now + TEN_YEARS),
     keys,
-    signingAlgorithm: alg,
+    signingAlgorithm: RSA,
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
@@ -62,8 +71,8 @@ async function makeCa(): Promise<{ certPem: string; keyPem: string }> {
 
 async function makeServing(caPem: string, caKeyPem: string, hosts: string[]): Promise<{ certPem: string; keyPem: string }> {
   const ca = new x509.X509Certificate(caPem);
-  const caKey = await importKey(caKeyPem);
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as KeyPair;
+  const { key: caKey, alg: caAlg } = await importKey(caKeyPem);
+  const keys = (await webcrypto.subtle.generateKey(RSA, true, ['sign', 'verify'])) as KeyPair;
   const now = Date.now();
   const names = hosts.map((h) => ({ type: (isIP(h) ? 'ip' : 'dns') as 'ip' | 'dns', value: h }));
   const cert = await x509.X509CertificateGenerator.create({
@@ -73,7 +82,7 @@ async function makeServing(caPem: string, caKeyPem: string, hosts: string[]): Pr
     notAfter: new Date(now + TEN_YEARS),
     publicKey: keys.publicKey,
     signingKey: caKey,
-    signingAlgorithm: alg,
+    signingAlgorithm: caAlg,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
