@@ -1,0 +1,38 @@
+/**
+ * The in-process scheduler stops with the server: with hundreds of unschedulable pods (no nodes) and their
+ * FailedScheduling events and PodScheduled conditions still queued behind the scheduler's rate limit, a
+ * SIGTERM stops every component within the server's grace period: no "components still stopping" warning,
+ * no forced exit.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Pod } from '../../src/api/index.ts';
+import { Client } from '../../src/client/index.ts';
+import { startServer } from './helpers/server.ts';
+
+test('kubeling server stops its scheduler promptly while a backlog of writes is queued', async (t) => {
+  // Warnings logged (under node --test the server is silent by default): the stop's laggard report is one.
+  const server = await startServer({ noAgent: true, storage: 'memory', env: { KUBELING_LOG: 'warn' } });
+  t.after(() => server.stop());
+  const client = new Client({ server: server.url, token: server.token, caData: server.caPem, qps: 0 });
+  t.after(() => client.close());
+  const pods = client.resource<Pod>('pods', 'default');
+  const N = 400;
+  for (let i = 0; i < N; i += 50) {
+    await Promise.all(
+      Array.from({ length: 50 }, (_, j) =>
+        pods.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i + j}` }, spec: { containers: [{ name: 'c', image: 'busybox:1.35' }] } }),
+      ),
+    );
+  }
+  // The scheduler is at work: some pods already carry PodScheduled=False (SchedulerError: no nodes).
+  for (let i = 0; ; i++) {
+    const list = await pods.list();
+    if (list.items.some((p) => p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.reason === 'SchedulerError'))) break;
+    if (i > 200) assert.fail('no PodScheduled condition written');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const code = await server.stop();
+  assert.equal(code, 0);
+  assert.doesNotMatch(server.stderr(), /components still stopping|components did not stop/);
+});
