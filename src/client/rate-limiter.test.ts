@@ -6,7 +6,12 @@ import { TokenBucket } from './rate-limiter.ts';
 /** Starts `n` waits and returns which of them resolved by now. */
 async function settled(promises: Promise<void>[]): Promise<boolean[]> {
   const done = promises.map(() => false);
-  promises.forEach((p, i) => p.then(() => (done[i] = true), () => (done[i] = true)));
+  promises.forEach((p, i) =>
+    p.then(
+      () => (done[i] = true),
+      () => (done[i] = true),
+    ),
+  );
   await new Promise((r) => setImmediate(r));
   return done;
 }

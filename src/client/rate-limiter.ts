@@ -24,7 +24,8 @@ export class TokenBucket {
   #last: number;
 
   constructor(config: RateLimiterConfig) {
-    if (!(config.qps >= 0) || !Number.isFinite(config.qps)) throw new Error(`client: qps must be a number >= 0, got ${config.qps}`);
+    if (!(config.qps >= 0) || !Number.isFinite(config.qps))
+      throw new Error(`client: qps must be a number >= 0, got ${config.qps}`);
     if (config.qps > 0 && !(Number.isInteger(config.burst) && config.burst >= 1)) {
       throw new Error(`client: burst must be an integer >= 1 when qps > 0, got ${config.burst}`);
     }

@@ -18,7 +18,10 @@ async function countingServer() {
   let requests = 0;
   const server = https.createServer({ cert, key }, (req, res) => {
     requests++;
-    const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Pod', metadata: { name: 'x' } }));
+    const answer = () =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ kind: 'Pod', metadata: { name: 'x' } }));
     if (req.url?.includes('watch=true')) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('');
@@ -31,8 +34,12 @@ async function countingServer() {
   return {
     url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
     ca: cert,
-    get connections() { return connections; },
-    get requests() { return requests; },
+    get connections() {
+      return connections;
+    },
+    get requests() {
+      return requests;
+    },
     held,
     async stop() {
       server.closeAllConnections();

@@ -2,8 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Heap } from './heap.ts';
 
-interface Item { key: string; n: number }
-const make = () => new Heap<Item>((a, b) => a.n < b.n, (i) => i.key);
+interface Item {
+  key: string;
+  n: number;
+}
+const make = () =>
+  new Heap<Item>(
+    (a, b) => a.n < b.n,
+    (i) => i.key,
+  );
 const drain = (h: Heap<Item>) => {
   const out: string[] = [];
   for (let i = h.pop(); i; i = h.pop()) out.push(i.key);
@@ -12,8 +19,16 @@ const drain = (h: Heap<Item>) => {
 
 test('heap: pops in order whatever the push order; replace and delete by key keep it a heap', () => {
   const cases: { name: string; ops: (h: Heap<Item>) => void; want: string[] }[] = [
-    { name: 'ascending', ops: (h) => [1, 2, 3, 4].forEach((n) => h.push({ key: `k${n}`, n })), want: ['k1', 'k2', 'k3', 'k4'] },
-    { name: 'descending', ops: (h) => [4, 3, 2, 1].forEach((n) => h.push({ key: `k${n}`, n })), want: ['k1', 'k2', 'k3', 'k4'] },
+    {
+      name: 'ascending',
+      ops: (h) => [1, 2, 3, 4].forEach((n) => h.push({ key: `k${n}`, n })),
+      want: ['k1', 'k2', 'k3', 'k4'],
+    },
+    {
+      name: 'descending',
+      ops: (h) => [4, 3, 2, 1].forEach((n) => h.push({ key: `k${n}`, n })),
+      want: ['k1', 'k2', 'k3', 'k4'],
+    },
     {
       name: 'replace moves an item up and down',
       ops: (h) => {

@@ -18,7 +18,10 @@ class SlowStatusClient extends Client {
   inFlight = 0;
   maxInFlight = 0;
   statusPatches = 0;
-  override resource<T extends KubeObjectLike = KubeObjectLike>(resource: ResourceRef | ResourceInfo | string, namespace?: string): ResourceClient<T> {
+  override resource<T extends KubeObjectLike = KubeObjectLike>(
+    resource: ResourceRef | ResourceInfo | string,
+    namespace?: string,
+  ): ResourceClient<T> {
     const r = super.resource<T>(resource, namespace);
     const patchStatus = r.patchStatus.bind(r);
     r.patchStatus = async (...args: Parameters<typeof patchStatus>) => {
@@ -51,9 +54,13 @@ async function until<T>(get: () => T | undefined | false, what: string): Promise
 }
 
 const clearCluster = () => {
-  for (const c of ['pods', 'nodes', 'events']) for (const o of server.list(c)) server.remove(c, o.metadata.namespace, o.metadata.name);
+  for (const c of ['pods', 'nodes', 'events'])
+    for (const o of server.list(c)) server.remove(c, o.metadata.namespace, o.metadata.name);
 };
-const conditionOf = (name: string) => (server.list('pods').find((p) => p.metadata.name === name) as Pod | undefined)?.status?.conditions?.find((c) => c.type === 'PodScheduled');
+const conditionOf = (name: string) =>
+  (server.list('pods').find((p) => p.metadata.name === name) as Pod | undefined)?.status?.conditions?.find(
+    (c) => c.type === 'PodScheduled',
+  );
 
 test('PodScheduled=False writes: at most maxConditionWrites at once, none when reason and message are unchanged', async (t) => {
   clearCluster();
@@ -70,7 +77,8 @@ test('PodScheduled=False writes: at most maxConditionWrites at once, none when r
   server.put('nodes', makeNode().name('n1').labels({ zone: 'a' }).obj());
   await until(() => sched.nodes.list().length === 1, 'the node in the cache');
   const names = Array.from({ length: 30 }, (_, i) => `picky-${i}`);
-  for (const n of names) server.put('pods', makePod().namespace('w1').name(n).uid(n).nodeSelector({ gpu: 'true' }).obj());
+  for (const n of names)
+    server.put('pods', makePod().namespace('w1').name(n).uid(n).nodeSelector({ gpu: 'true' }).obj());
   await until(() => names.every((n) => conditionOf(n)?.reason === 'Unschedulable'), 'every pod marked Unschedulable');
   assert.ok(client.maxInFlight <= 3, `${client.maxInFlight} status patches at once`);
   assert.ok(client.maxInFlight >= 2, 'the writes did overlap');
@@ -80,7 +88,14 @@ test('PodScheduled=False writes: at most maxConditionWrites at once, none when r
 
   // A node change that does not help: every pod is tried again, fails with the same message: no writes.
   server.put('nodes', makeNode().name('n1').labels({ zone: 'b' }).obj());
-  await until(() => sched.queue.stats.unschedulable === names.length && sched.queue.stats.active === 0 && sched.queue.stats.backoff === 0 && sched.queue.stats.inFlight === 0, 'pods back in the pool');
+  await until(
+    () =>
+      sched.queue.stats.unschedulable === names.length &&
+      sched.queue.stats.active === 0 &&
+      sched.queue.stats.backoff === 0 &&
+      sched.queue.stats.inFlight === 0,
+    'pods back in the pool',
+  );
   await sleep(100);
   assert.equal(client.statusPatches, written, 'same reason and message: no patch');
 });

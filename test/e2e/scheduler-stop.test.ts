@@ -21,14 +21,24 @@ test('kubeling server stops its scheduler promptly while a backlog of writes is 
   for (let i = 0; i < N; i += 50) {
     await Promise.all(
       Array.from({ length: 50 }, (_, j) =>
-        pods.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i + j}` }, spec: { containers: [{ name: 'c', image: 'busybox:1.35' }] } }),
+        pods.create({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: `p${i + j}` },
+          spec: { containers: [{ name: 'c', image: 'busybox:1.35' }] },
+        }),
       ),
     );
   }
   // The scheduler is at work: some pods already carry PodScheduled=False (SchedulerError: no nodes).
   for (let i = 0; ; i++) {
     const list = await pods.list();
-    if (list.items.some((p) => p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.reason === 'SchedulerError'))) break;
+    if (
+      list.items.some((p) =>
+        p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.reason === 'SchedulerError'),
+      )
+    )
+      break;
     if (i > 200) assert.fail('no PodScheduled condition written');
     await new Promise((r) => setTimeout(r, 100));
   }
