@@ -20,6 +20,7 @@ import { NamespaceLifecycle } from './admission/namespace-lifecycle.ts';
 import { ServiceAccountAdmission } from './admission/service-account.ts';
 import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.ts';
 import { TokenAuthenticator, type User } from './auth/tokens.ts';
+import { servingTlsOptions } from './auth/certs.ts';
 import { runEventTtlController, runNamespaceController, runServiceAccountsController } from './controllers.ts';
 import {
   DISCOVERY_V2, DISCOVERY_V2BETA1, VERSION_INFO, aggregatedDiscovery, apiResourceList, legacyApiGroup, legacyApiGroupList,
@@ -98,7 +99,7 @@ export class ApiServer {
       const registry = new GenericRegistry({ strategy: strategyFor(info), store: config.store, admission, clock: this.#clock, watchCacheCapacity: config.watchCacheCapacity, consistentListFromCache: config.consistentListFromCache });
       this.#registries.set(`${info.groupVersion}/${info.plural}`, registry);
     }
-    this.#server = https.createServer({ cert: config.tls.certPem, key: config.tls.keyPem }, (req, res) => {
+    this.#server = https.createServer(servingTlsOptions(config.tls), (req, res) => {
       this.#handle(req, res).catch((err) => this.#fail(res, err));
     });
     // Watches and log streams are long; the per-request timers of Node would cut them.

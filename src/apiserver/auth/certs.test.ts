@@ -1,19 +1,21 @@
 /**
  * The server's PKI: new CA and serving keys are RSA 2048 signed with SHA-256 (kubeadm's default), so a TLS
- * client that offers only RSA signature algorithms (as busybox's wget does) completes a handshake; a data
- * dir made earlier with ECDSA keys keeps them.
+ * client that offers only RSA signature algorithms completes a handshake, and so does busybox's wget (which
+ * sends no signature_algorithms extension at all); a data dir made earlier with ECDSA keys keeps them.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { X509Certificate, createPrivateKey, webcrypto } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { ensurePki } from './certs.ts';
+import { ensurePki, servingTlsOptions } from './certs.ts';
 
 /** Handshakes with a TLS server on those files, offering only RSA signature schemes; resolves the protocol. */
 async function handshakeRsaOnly(pki: { caPem: string; certPem: string; keyPem: string }, options: tls.ConnectionOptions = {}): Promise<string> {
@@ -90,4 +92,24 @@ test('an existing ECDSA CA is kept; a serving certificate made for a new host is
   assert.notEqual(widened.certPem, first.certPem);
   assert.ok(new X509Certificate(widened.certPem).checkIP('10.1.2.3'));
   assert.ok(new X509Certificate(widened.certPem).verify(new X509Certificate(first.caPem).publicKey));
+}));
+
+const BUSYBOX = '/bin/busybox';
+
+test('busybox 1.35 wget (its own TLS client, no signature_algorithms extension) reads from the server', { skip: existsSync(BUSYBOX) ? false : 'needs busybox-static' }, withDir(async (dir) => {
+  const pki = await ensurePki(dir);
+  const server = https.createServer(servingTlsOptions(pki), (_req, res) => res.end('ok from kubeling\n'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    // No PATH: busybox would otherwise hand TLS to an `openssl s_client` it finds; in a container it has none.
+    const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(BUSYBOX, ['wget', '-q', '-O', '-', `https://127.0.0.1:${port}/`], { env: { PATH: '/nonexistent' }, timeout: 20_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    });
+    assert.equal(out.stdout, 'ok from kubeling\n', out.stderr);
+    assert.equal(out.code, 0);
+  } finally {
+    server.close();
+  }
 }));

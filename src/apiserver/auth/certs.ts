@@ -10,6 +10,7 @@ import { createPrivateKey, webcrypto } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { DEFAULT_CIPHERS, type SecureContextOptions } from 'node:tls';
 import { join } from 'node:path';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
@@ -31,6 +32,18 @@ export interface ServerPki {
   caPem: string;
   certPem: string;
   keyPem: string;
+}
+
+/**
+ * TLS options for serving with a certificate and key. A TLS 1.2 client that sends no signature_algorithms
+ * extension (busybox 1.35's wget does not) asks for SHA-1 signatures of the key exchange (RFC 5246
+ * §7.4.1.4.1), which OpenSSL 3 refuses above security level 0 ("no suitable signature algorithm", alert 40);
+ * Go's crypto/tls, which the real API server uses, still signs with SHA-1 for them. Level 0 only widens what
+ * such clients may get: clients that send the extension get the SHA-256/PSS schemes they list first, and the
+ * cipher list stays Node's default.
+ */
+export function servingTlsOptions(tls: { certPem: string; keyPem: string }): SecureContextOptions {
+  return { cert: tls.certPem, key: tls.keyPem, ciphers: `${DEFAULT_CIPHERS}:@SECLEVEL=0` };
 }
 
 function toPem(der: ArrayBuffer, label: string): string {
