@@ -18,6 +18,8 @@ class SlowStatusClient extends Client {
   inFlight = 0;
   maxInFlight = 0;
   statusPatches = 0;
+  bindsInFlight = 0;
+  maxBindsInFlight = 0;
   override resource<T extends KubeObjectLike = KubeObjectLike>(
     resource: ResourceRef | ResourceInfo | string,
     namespace?: string,
@@ -33,6 +35,22 @@ class SlowStatusClient extends Client {
       } finally {
         this.inFlight--;
       }
+    };
+    const subresource = r.subresource.bind(r);
+    r.subresource = (name: string) => {
+      const sub = subresource(name);
+      if (name !== 'binding') return sub;
+      const create = sub.create.bind(sub);
+      sub.create = async (...args: Parameters<typeof create>) => {
+        this.maxBindsInFlight = Math.max(this.maxBindsInFlight, ++this.bindsInFlight);
+        try {
+          await sleep(5);
+          return await create(...args);
+        } finally {
+          this.bindsInFlight--;
+        }
+      };
+      return sub;
     };
     return r;
   }
@@ -121,4 +139,28 @@ test('after the signal aborts, the scheduler sends no more requests (events and 
   assert.ok(atReturn - atAbort <= 2, `${atReturn - atAbort} requests between abort and return`);
   const written = server.list('events').filter((e) => e.metadata.namespace === 'w2').length;
   assert.ok(written < 40, `${written} events written: the backlog was dropped, not drained`);
+});
+
+test('bindings: at most maxBindings in flight; every pod is bound', async (t) => {
+  clearCluster();
+  const client = new SlowStatusClient({ server: server.url, token: server.token, caData: server.ca, qps: 0 });
+  const sched = new Scheduler({ client, maxBindings: 4 });
+  const ac = new AbortController();
+  const running = sched.run(ac.signal);
+  t.after(async () => {
+    ac.abort();
+    await running;
+    client.close();
+  });
+  await Promise.all([sched.pods.synced, sched.nodes.synced]);
+  server.put('nodes', makeNode().name('big').capacity({ cpu: '100', memory: '100Gi', pods: 200 }).obj());
+  await until(() => sched.nodes.list().length === 1, 'the node in the cache');
+  const names = Array.from({ length: 40 }, (_, i) => `b-${i}`);
+  for (const n of names) server.put('pods', makePod().namespace('w3').name(n).uid(n).obj());
+  await until(
+    () => names.every((n) => server.list('pods').find((p) => p.metadata.name === n)?.spec?.nodeName === 'big'),
+    'every pod bound',
+  );
+  assert.ok(client.maxBindsInFlight <= 4, `${client.maxBindsInFlight} bindings at once`);
+  assert.ok(client.maxBindsInFlight >= 2, 'the bindings did overlap');
 });

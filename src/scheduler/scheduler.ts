@@ -15,8 +15,11 @@
  * flight, the latest wanted condition per pod (a pod that fails again before its write went out is written
  * once), and no write at all when the pod already says the same (reason and message). With the client's rate
  * limit (kube-scheduler's QPS 50, burst 100) a flood of unschedulable pods cannot flood the API server.
- * Everything stops with the run's signal: informers, cycles, bindings, condition writes and events.
+ * Bindings are bounded the same way (`maxBindings` in flight, the rest wait in order without holding a
+ * request, a timer or an abort listener). Everything stops with the run's signal: informers, cycles,
+ * bindings, condition writes and events.
  */
+import { setMaxListeners } from 'node:events';
 import type { Node, Pod, PodCondition } from '../api/index.ts';
 import { EventRecorder, Informer, isNotFound, type Client } from '../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../machinery/index.ts';
@@ -43,6 +46,8 @@ export interface SchedulerConfig {
   random?: () => number;
   /** PodScheduled=False patches in flight at once (default 8). */
   maxConditionWrites?: number;
+  /** Bindings in flight at once (default 16). */
+  maxBindings?: number;
 }
 
 const uidOf = (pod: Pod) => pod.metadata?.uid ?? `${pod.metadata?.namespace}/${pod.metadata?.name}`;
@@ -85,6 +90,9 @@ export class Scheduler {
   /** Conditions waiting to be written, by pod key: the latest wins. */
   readonly #conditionsWanted = new Map<string, { reason: string; message: string; pod: Pod }>();
   #conditionWriters = 0;
+  readonly #maxBindings: number;
+  #bindings = 0;
+  readonly #bindWaiting: (() => void)[] = [];
   /** The run's signal: stops condition writes that were queued by a cycle. */
   #signal: AbortSignal = new AbortController().signal;
 
@@ -95,8 +103,9 @@ export class Scheduler {
     this.#log = config.logger ?? createLogger('scheduler');
     this.#random = config.random ?? Math.random;
     this.#maxConditionWrites = config.maxConditionWrites ?? 8;
-    if (!(Number.isInteger(this.#maxConditionWrites) && this.#maxConditionWrites >= 1)) {
-      throw new Error(`scheduler: maxConditionWrites must be an integer >= 1, got ${config.maxConditionWrites}`);
+    this.#maxBindings = config.maxBindings ?? 16;
+    for (const [name, v] of [['maxConditionWrites', this.#maxConditionWrites], ['maxBindings', this.#maxBindings]] as const) {
+      if (!(Number.isInteger(v) && v >= 1)) throw new Error(`scheduler: ${name} must be an integer >= 1, got ${v}`);
     }
     this.framework = new Framework(config.profile ?? defaultProfile(config.client));
     this.queue = new SchedulingQueue({ clock: this.#clock, ...config.queue });
@@ -107,13 +116,26 @@ export class Scheduler {
   }
 
   /** Runs until `signal` aborts: informers, then one cycle after another. Resolves once everything stopped. */
-  async run(signal: AbortSignal): Promise<void> {
+  async run(outer: AbortSignal): Promise<void> {
+    // Our own signal, linked to the caller's by one listener: every request in flight listens to it, and
+    // their number is bounded (bindings + condition writes + informers + one event), not by the pods.
+    const stop = new AbortController();
+    setMaxListeners(this.#maxBindings + this.#maxConditionWrites + 16, stop.signal);
+    const signal = stop.signal;
+    const onOuterAbort = () => stop.abort(outer.reason);
+    if (outer.aborted) onOuterAbort();
+    else outer.addEventListener('abort', onOuterAbort, { once: true });
     this.#signal = signal;
-    // A waiting pop wakes with undefined; the recorder drops what it has not written yet.
+    // A waiting pop wakes with undefined; the recorder drops what it has not written yet; waiting bindings
+    // wake to find the signal aborted.
     const onAbort = () => {
       this.queue.close();
       this.#recorder.close();
       this.#conditionsWanted.clear();
+      for (const wake of this.#bindWaiting.splice(0)) {
+        this.#bindings++; // each woken binding releases a slot when it ends
+        wake();
+      }
     };
     signal.addEventListener('abort', onAbort, { once: true });
     const informers = [this.pods.run(signal), this.nodes.run(signal)];
@@ -130,6 +152,8 @@ export class Scheduler {
     } catch (err) {
       if (!signal.aborted) throw err;
     } finally {
+      outer.removeEventListener('abort', onOuterAbort);
+      stop.abort();
       signal.removeEventListener('abort', onAbort);
       onAbort();
       await Promise.allSettled([...informers, ...this.#background]);
@@ -233,6 +257,19 @@ export class Scheduler {
   }
 
   async #bind(info: QueuedPodInfo, state: CycleState, nodeName: string, signal: AbortSignal): Promise<void> {
+    // A finished binding hands its slot straight to the next waiter, so the count never goes over the limit.
+    if (this.#bindings >= this.#maxBindings && !signal.aborted) await new Promise<void>((resolve) => this.#bindWaiting.push(resolve));
+    else this.#bindings++;
+    try {
+      await this.#bindNow(info, state, nodeName, signal);
+    } finally {
+      const next = this.#bindWaiting.shift();
+      if (next) next();
+      else this.#bindings--;
+    }
+  }
+
+  async #bindNow(info: QueuedPodInfo, state: CycleState, nodeName: string, signal: AbortSignal): Promise<void> {
     const pod = info.pod;
     const status = await this.framework.runBind(state, pod, nodeName, signal);
     if (!status) {
