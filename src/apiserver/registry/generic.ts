@@ -239,24 +239,24 @@ export class GenericRegistry {
    */
   async listRaw(namespace: string, options: Pick<ListOptions, 'limit' | 'continueToken'> = {}): Promise<{ items: Buffer[]; resourceVersion: string; continueToken?: string }> {
     const prefix = this.listPrefix(namespace);
-    let revision = 0;
-    let start: string | undefined;
-    if (options.continueToken) {
-      const token = decodeContinue(options.continueToken);
-      revision = token.rv;
-      start = prefix + token.start;
-    }
-    let page;
-    try {
-      page = await this.#store.list(prefix, { revision, limit: options.limit && options.limit > 0 ? options.limit : 0, startAfter: start });
-    } catch (err) {
-      if ((err as { code?: string }).code === 'Compacted') throw expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
-      throw err;
-    }
+    const { revision, start } = listStart(prefix, options.continueToken);
+    const page = await this.#storePage(prefix, revision, options.limit && options.limit > 0 ? options.limit : 0, start);
     const result: { items: Buffer[]; resourceVersion: string; continueToken?: string } = { items: page.kvs.map((kv) => this.rawJson(kv)), resourceVersion: String(page.revision) };
     const last = page.kvs[page.kvs.length - 1];
     if (page.more && last) result.continueToken = encodeContinue({ rv: page.revision, start: last.key.slice(prefix.length) });
     return result;
+  }
+
+  /** One page of the store at `revision` (0: now); a compacted revision is the 410 of an expired continue token. */
+  async #storePage(prefix: string, revision: number, limit: number, startAfter: string | undefined) {
+    try {
+      return await this.#store.list(prefix, { revision, limit, startAfter });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'Compacted') {
+        throw expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
+      }
+      throw err;
+    }
   }
 
   #invalid(obj: KubeObject, errors: FieldCause[]): ApiError {
@@ -286,27 +286,13 @@ export class GenericRegistry {
     const prefix = this.listPrefix(namespace);
     const cached = await this.listFromCache(namespace, options);
     if (cached) return cached;
-    let revision = 0;
-    let start: string | undefined;
-    if (options.continueToken) {
-      const token = decodeContinue(options.continueToken);
-      revision = token.rv;
-      start = prefix + token.start;
-    }
+    let { revision, start } = listStart(prefix, options.continueToken);
     const limit = options.limit && options.limit > 0 ? options.limit : 0;
     const items: KubeObject[] = [];
     let lastKey: string | undefined;
     let more = false;
     for (;;) {
-      let page;
-      try {
-        page = await this.#store.list(prefix, { revision, limit: limit ? Math.max(limit - items.length, 100) : 0, startAfter: start });
-      } catch (err) {
-        if ((err as { code?: string }).code === 'Compacted') {
-          throw expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
-        }
-        throw err;
-      }
+      const page = await this.#storePage(prefix, revision, limit ? Math.max(limit - items.length, 100) : 0, start);
       revision = page.revision;
       let i = 0;
       for (; i < page.kvs.length && (!limit || items.length < limit); i++) {
@@ -597,6 +583,13 @@ export class GenericRegistry {
   async count(namespace: string): Promise<number> {
     return this.#store.count(this.listPrefix(namespace));
   }
+}
+
+/** Where a list starts: at the continue token's revision, after its key; without a token, now from the start. */
+function listStart(prefix: string, continueToken: string | undefined): { revision: number; start: string | undefined } {
+  if (!continueToken) return { revision: 0, start: undefined };
+  const token = decodeContinue(continueToken);
+  return { revision: token.rv, start: prefix + token.start };
 }
 
 function encodeContinue(t: ContinueToken): string {
