@@ -65,12 +65,20 @@ test('unmatched nodeSelector: Pending with the message, then scheduled when a no
   await pods().create(pod('picky', { nodeSelector: { disktype: 'ssd' } }));
   const message =
     "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.";
-  const cond = await until(async () => (await pods().get('picky')).status?.conditions?.find((c) => c.type === 'PodScheduled'), 'PodScheduled condition');
+  // The scheduler's pod and node watches are separate streams: it may see the pod before the node and first
+  // report SchedulerError "no nodes available" (retried after back-off), so wait for the Unschedulable verdict.
+  const cond = await until(
+    async () => (await pods().get('picky')).status?.conditions?.find((c) => c.type === 'PodScheduled' && c.reason !== 'SchedulerError'),
+    'PodScheduled condition',
+  );
   assert.equal(cond.status, 'False');
   assert.equal(cond.reason, 'Unschedulable');
   assert.equal(cond.message, message);
   const events = client.resource<Event>('events', 'default');
-  const ev = await until(async () => (await events.list({ fieldSelector: 'involvedObject.name=picky' })).items.find((e) => e.reason === 'FailedScheduling'), 'event');
+  const ev = await until(
+    async () => (await events.list({ fieldSelector: 'involvedObject.name=picky' })).items.find((e) => e.reason === 'FailedScheduling' && e.message === message),
+    'event',
+  );
   assert.equal(ev.type, 'Warning');
   assert.equal(ev.message, message);
   assert.equal(ev.source?.component, 'default-scheduler');
