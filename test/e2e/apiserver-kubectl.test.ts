@@ -147,6 +147,15 @@ count: 2
     assert.match(got.stderr, /Error from server \(NotFound\): pods "typo" not found/);
   });
 
+  test('a pod with scheduling gates shows STATUS SchedulingGated and the PodScheduled condition's reason and message', async () => {
+    const gated = file('gated.yaml', 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: gated\nspec:\n  schedulingGates:\n  - name: example.com/wait\n  containers:\n  - name: c\n    image: busybox:1.35\n');
+    assert.match(await ok(['apply', '-f', gated]), /^pod\/gated created$/m);
+    assert.match(await ok(['get', 'pod', 'gated']), /^gated\s+0\/1\s+SchedulingGated\s+0\s+/m);
+    assert.equal(await ok(['get', 'pod', 'gated', '-o', 'jsonpath={.status.conditions[0].reason}: {.status.conditions[0].message}']),
+      'SchedulingGated: Scheduling is blocked due to non-empty scheduling gates');
+    await ok(['delete', 'pod', 'gated']);
+  });
+
   test('delete by name, several at once, --all; wait --for=delete', async () => {
     const pod = (n: string) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${n}\n  labels:\n    app: del\nspec:\n  containers:\n  - name: c\n    image: busybox:1.35\n`;
     await ok(['apply', '-f', file('del.yaml', ['a', 'b', 'c', 'd'].map(pod).join('---\n'))]);
