@@ -147,7 +147,7 @@ count: 2
     assert.match(got.stderr, /Error from server \(NotFound\): pods "typo" not found/);
   });
 
-  test('a pod with scheduling gates shows STATUS SchedulingGated and the PodScheduled condition's reason and message', async () => {
+  test('a pod with scheduling gates shows STATUS SchedulingGated and the PodScheduled condition reason and message', async () => {
     const gated = file('gated.yaml', 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: gated\nspec:\n  schedulingGates:\n  - name: example.com/wait\n  containers:\n  - name: c\n    image: busybox:1.35\n');
     assert.match(await ok(['apply', '-f', gated]), /^pod\/gated created$/m);
     assert.match(await ok(['get', 'pod', 'gated']), /^gated\s+0\/1\s+SchedulingGated\s+0\s+/m);
