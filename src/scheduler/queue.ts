@@ -59,7 +59,8 @@ export class SchedulingQueue {
   readonly #maxBackoffMs: number;
   readonly #maxUnschedulableMs: number;
   readonly #active = new Heap<QueuedPodInfo>(activeLess, infoUid);
-  readonly #backoff = new Heap<QueuedPodInfo>((a, b) => this.#backoffEnd(a) < this.#backoffEnd(b), infoUid);
+  /** With each pod, when its back-off ends (computed once, not at every comparison). */
+  readonly #backoff = new Heap<{ info: QueuedPodInfo; end: number }>((a, b) => a.end < b.end, (e) => infoUid(e.info));
   /** In the order the pods were put there, which is the order of their timestamps (each set to `now`). */
   readonly #unschedulable = new Map<string, QueuedPodInfo>();
   /** The one pending timer: when it fires and how to cancel it. */
@@ -87,7 +88,7 @@ export class SchedulingQueue {
       this.#inFlight.get(uid)!.info.pod = pod;
       return;
     }
-    const existing = this.#active.get(uid) ?? this.#backoff.get(uid) ?? this.#unschedulable.get(uid);
+    const existing = this.#active.get(uid) ?? this.#backoff.get(uid)?.info ?? this.#unschedulable.get(uid);
     if (existing) {
       existing.pod = pod;
       return;
@@ -115,7 +116,7 @@ export class SchedulingQueue {
       this.#active.push(active);
       return;
     }
-    const backingOff = this.#backoff.get(uid);
+    const backingOff = this.#backoff.get(uid)?.info;
     if (backingOff) {
       backingOff.pod = pod;
       return;
@@ -249,15 +250,15 @@ export class SchedulingQueue {
   }
 
   #pushBackoff(info: QueuedPodInfo): void {
-    this.#backoff.push(info);
+    this.#backoff.push({ info, end: this.#backoffEnd(info) });
     this.#arm();
   }
 
   /** Moves every pod whose back-off is over to activeQ, and every pod 5 minutes in the pool back to a queue. */
   #flush(): void {
     const now = this.#clock.now();
-    for (let next = this.#backoff.peek(); next && this.#backoffEnd(next) <= now; next = this.#backoff.peek()) {
-      this.#pushActive(this.#backoff.pop()!);
+    for (let next = this.#backoff.peek(); next && next.end <= now; next = this.#backoff.peek()) {
+      this.#pushActive(this.#backoff.pop()!.info);
     }
     for (const [uid, info] of this.#unschedulable) {
       if (info.timestamp + this.#maxUnschedulableMs > now) break;
@@ -271,7 +272,7 @@ export class SchedulingQueue {
     if (this.#closed) return;
     const nextBackoff = this.#backoff.peek();
     const oldest = this.#unschedulable.values().next();
-    let due = nextBackoff ? this.#backoffEnd(nextBackoff) : Infinity;
+    let due = nextBackoff ? nextBackoff.end : Infinity;
     if (!oldest.done) due = Math.min(due, oldest.value.timestamp + this.#maxUnschedulableMs);
     if (this.#timer && this.#timer.due <= due && due !== Infinity) return;
     this.#timer?.cancel.abort();
