@@ -44,6 +44,8 @@ export class MapObjectSource implements ObjectSource {
   readonly secrets = new Map<string, Secret>();
   token = 'test-token';
   readonly tokenRequests: BoundTokenRequest[] = [];
+  /** Set by tests that hand tokens out from a ServiceAccountTokenManager. */
+  releasePod?: (podUid: string) => void;
 
   async getConfigMap(namespace: string, name: string): Promise<ConfigMap> {
     const cm = this.configMaps.get(`${namespace}/${name}`);
