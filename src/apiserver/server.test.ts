@@ -90,6 +90,32 @@ describe('API server', () => {
     assert.equal(h.text, 'ok');
   });
 
+  test('anonymous requests may read kube-public/cluster-info and nothing else; a bad token is refused even there', async () => {
+    const path = '/api/v1/namespaces/kube-public/configmaps/cluster-info';
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cluster-info', namespace: 'kube-public' }, data: { kubeconfig: 'x' } };
+    assert.equal((await s.request('POST', '/api/v1/namespaces/kube-public/configmaps', cm)).status, 201);
+    const anon = { authorization: '' };
+    const r = await s.request('GET', path, undefined, anon);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.data.kubeconfig, 'x');
+    for (const [method, p, body] of [
+      ['GET', '/api/v1/namespaces/kube-public/configmaps'],
+      ['GET', '/api/v1/namespaces/kube-public/configmaps/other'],
+      ['GET', '/api/v1/namespaces/default/configmaps/cluster-info'],
+      ['GET', '/api/v1/namespaces/kube-system/secrets'],
+      ['GET', `${path}?watch=1`],
+      ['GET', '/api/v1/watch/namespaces/kube-public/configmaps/cluster-info'],
+      ['GET', '/api'],
+      ['PUT', path, cm],
+      ['DELETE', path],
+    ] as [string, string, unknown?][]) {
+      const res = await s.request(method, p, body, anon);
+      assert.equal(res.status, 401, `${method} ${p}`);
+    }
+    assert.equal((await s.request('GET', path, undefined, { authorization: 'Bearer nope' })).status, 401);
+    assert.equal((await s.request('DELETE', path)).status, 200);
+  });
+
   test('create sets uid, creationTimestamp, generation, resourceVersion; generateName makes a name', async () => {
     const r = await s.request('POST', '/api/v1/namespaces/default/pods', { ...pod(''), metadata: { generateName: 'web-' } });
     assert.equal(r.status, 201);

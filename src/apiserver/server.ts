@@ -198,7 +198,7 @@ export class ApiServer {
       }
       if (path === '/version') return sendJson(res, 200, VERSION_INFO);
     }
-    const user = this.#authenticate(req);
+    const user = this.#authenticate(req) ?? anonymousUser(req, path, url.searchParams);
     if (!user) return sendStatus(res, toStatus(unauthorized()));
     if (req.method === 'GET' && this.#serveNonResource(req, res, path)) return;
     const info = parseResourcePath(req.method ?? 'GET', path, url.searchParams);
@@ -353,4 +353,18 @@ export class ApiServer {
     }
     await handleUpgrade(this.registry('pods'), { nodes: this.registry('nodes'), kubeletToken: this.#config.kubeletToken, now: () => this.#clock.now() }, req, socket, head, info.namespace, info.name, info.subresource, url.searchParams);
   }
+}
+
+/** The one object Kubernetes lets anyone read (RBAC's system:public-info-viewer for bootstrap discovery). */
+const ANONYMOUS_PATH = '/api/v1/namespaces/kube-public/configmaps/cluster-info';
+
+/**
+ * `system:anonymous` for a request without credentials that reads cluster-info, so a joining agent can check
+ * the server (the signed CA in it) before it sends its token; any other request without a valid token is 401.
+ * A request that presents a bad token is refused even here, as Kubernetes does.
+ */
+function anonymousUser(req: IncomingMessage, path: string, params: URLSearchParams): User | undefined {
+  if (req.headers.authorization || req.method !== 'GET' || path !== ANONYMOUS_PATH) return undefined;
+  if (params.has('watch')) return undefined;
+  return { name: 'system:anonymous', groups: ['system:unauthenticated'] };
 }
