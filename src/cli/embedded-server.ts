@@ -3,6 +3,10 @@
  * binary started as a child process on a free loopback port with a temporary data dir, so it is torn down
  * completely (its own process, its own files) and the CLI talks to it through the API like any client.
  * The server's logs go to `DIR/server.log`, shown when it fails to start.
+ *
+ * With the oci runtime it gets a cluster CIDR of its own (10.43.0.0/16–10.99.0.0/16, the first whose bridge
+ * does not exist on this machine yet), so its pods never share a bridge, or IPs, with a `kubeling server`
+ * running beside it (10.42.0.0/16, bridge kubeling0) or another `kubeling run`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -27,6 +31,20 @@ export interface EmbeddedServerOptions {
   readyTimeoutMs?: number;
 }
 
+/**
+ * A cluster CIDR 10.N.0.0/16 (N in 43..99) whose first node's bridge (`kubelingN-0`) is not on this machine.
+ * The search starts at a pid-derived N so that two runs starting at once are unlikely to pick the same one.
+ */
+export function pickClusterCidr(bridgeExists = (name: string) => existsSync(`/sys/class/net/${name}`)): string {
+  const span = 99 - 43 + 1;
+  const start = process.pid % span;
+  for (let i = 0; i < span; i++) {
+    const n = 43 + ((start + i) % span);
+    if (!bridgeExists(`kubeling${n}-0`)) return `10.${n}.0.0/16`;
+  }
+  throw new Error('no free pod network: bridges kubeling43-0 … kubeling99-0 all exist');
+}
+
 export class EmbeddedServer {
   readonly dataDir: string;
   readonly client: Client;
@@ -45,6 +63,7 @@ export class EmbeddedServer {
   }
 
   static async start(opts: EmbeddedServerOptions): Promise<EmbeddedServer> {
+    const network = opts.runtime === 'oci' ? ['--cluster-cidr', pickClusterCidr()] : [];
     const ownDir = opts.dataDir === undefined;
     const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'kubeling-run-'));
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -53,7 +72,7 @@ export class EmbeddedServer {
     const log = openSync(logFile, 'a');
     const child = spawn(
       process.execPath,
-      [KUBELING, 'server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--storage', opts.storage, '--runtime', opts.runtime],
+      [KUBELING, 'server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--storage', opts.storage, '--runtime', opts.runtime, ...network],
       // Its own process group: a terminal's Ctrl-C goes to the whole foreground group, and the server must
       // stay up until `kubeling run` has deleted the pods and the node has released them.
       { stdio: ['ignore', 'pipe', log], env: process.env, detached: true },

@@ -1,6 +1,6 @@
 /**
  * `kubeling agent --server URL --token TOKEN [--node-name N] [--data-dir DIR] [--runtime oci|fake]
- * [--node-labels k=v,...] [--register-with-taints k=v:Effect,...]`: joins this machine to a server as a
+ * [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR]`: joins this machine to a server as a
  * worker node and runs its kubelet until SIGTERM/SIGINT.
  *
  *   discover   cluster-info (CA, signed with the token; ./join.ts) → trusted CA, kept in DIR/pki/ca.crt
@@ -8,7 +8,8 @@
  *   register   the Node with its labels and taints, without a podCIDR
  *   wait       for the server's node-ipam to set spec.podCIDR (one /24 of 10.42.0.0/16)
  *   run        the runtime (its own CNI bridge `kubeling<n>` and pod CIDR; state in DIR/runtime, images in
- *              DIR/images) and the kubelet (DIR/kubelet, static pods from DIR/manifests)
+ *              DIR/images) and the kubelet (DIR/kubelet, static pods from DIR/manifests and
+ *              --pod-manifest-path): the same kubelet component the server runs (components/kubelet.ts)
  *
  * It prints `ready node=N podCIDR=C` once the node is registered and its kubelet serves. The agent's Node has
  * no control-plane role. Its credentials are the node token (a bearer token the API server knows).
@@ -16,24 +17,19 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { INode } from 'kubernetes-models/v1/Node';
 import { parse } from 'yaml';
 import { ApiError, Client, isAlreadyExists } from '../client/index.ts';
-import { Kubelet } from '../kubelet/kubelet.ts';
-import { SystemMounter } from '../kubelet/volumes/index.ts';
 import { createLogger, realClock, type Logger } from '../machinery/index.ts';
-import type { ContainerRuntime } from '../runtime/runtime.ts';
 import { parseLabels, parseTaints, UsageError, type Taint } from './flags.ts';
-import { traceRuntime } from './runtime-trace.ts';
+import { runKubelet } from './components/kubelet.ts';
 import {
   CLUSTER_INFO,
   JWS_DATA_KEY,
   KUBELET_CLIENT_SECRET,
   bridgeForPodCidr,
-  subnetPrefix,
   verifyDetached,
 } from './join.ts';
 
@@ -45,10 +41,12 @@ export interface AgentOptions {
   runtime: 'oci' | 'fake';
   nodeLabels: Record<string, string>;
   nodeTaints: Taint[];
+  /** `--pod-manifest-path`: static pods read in addition to DIR/manifests. */
+  podManifestPath?: string;
 }
 
-const USAGE =
-  'usage: kubeling agent --server URL --token TOKEN [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...]';
+export const AGENT_USAGE =
+  'kubeling agent --server URL --token TOKEN|--token-file FILE [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR]';
 const VALUE_FLAGS = new Set([
   '--server',
   '--token',
@@ -58,6 +56,7 @@ const VALUE_FLAGS = new Set([
   '--runtime',
   '--node-labels',
   '--register-with-taints',
+  '--pod-manifest-path',
 ]);
 
 export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
@@ -112,6 +111,9 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
       case '--register-with-taints':
         o.nodeTaints.push(...parseTaints(value, flag));
         break;
+      case '--pod-manifest-path':
+        o.podManifestPath = value;
+        break;
     }
   }
   if (o.token === undefined && tokenFile !== undefined) {
@@ -131,6 +133,7 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
     runtime: o.runtime ?? 'oci',
     nodeLabels: o.nodeLabels,
     nodeTaints: o.nodeTaints,
+    ...(o.podManifestPath !== undefined ? { podManifestPath: o.podManifestPath } : {}),
   };
 }
 
@@ -226,14 +229,6 @@ async function writeAtomic(file: string, text: string, mode = 0o600): Promise<vo
   await rename(`${file}.tmp`, file);
 }
 
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolvePort) => {
-    const s = createServer();
-    s.once('error', () => resolvePort(false));
-    s.listen(port, () => s.close(() => resolvePort(true)));
-  });
-}
-
 /** Registers the Node (labels, taints, no podCIDR) unless it exists, then waits for its podCIDR. */
 async function registerAndWaitForPodCidr(
   client: Client,
@@ -268,27 +263,6 @@ async function registerAndWaitForPodCidr(
   }
 }
 
-async function makeRuntime(
-  o: AgentOptions,
-  podCidr: string,
-): Promise<{ runtime: ContainerRuntime; close(): Promise<void> | void }> {
-  if (o.runtime === 'fake') {
-    const { FakeRuntime } = await import('../runtime/fake/index.ts');
-    return { runtime: new FakeRuntime({ podSubnet: subnetPrefix(podCidr) }), close() {} };
-  }
-  const [{ OciRuntime }, { OciImageService }] = await Promise.all([
-    import('../runtime/oci/index.ts'),
-    import('../runtime/images/index.ts'),
-  ]);
-  const images = new OciImageService({ root: join(o.dataDir, 'images') });
-  const runtime = new OciRuntime({
-    root: join(o.dataDir, 'runtime'),
-    cni: { bridge: bridgeForPodCidr(podCidr), podCidr },
-    images,
-  });
-  return { runtime, close: () => runtime.close() };
-}
-
 async function retry<T>(what: string, fn: () => Promise<T>, log: Logger, signal: AbortSignal): Promise<T> {
   let delay = 200;
   for (;;) {
@@ -314,7 +288,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     o = await parseAgentFlags(argv);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`kubeling agent: ${err.message}\n${USAGE}\n`);
+      process.stderr.write(`kubeling agent: ${err.message}\nusage: ${AGENT_USAGE}\n`);
       return 2;
     }
     throw err;
@@ -339,7 +313,6 @@ export async function runAgent(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   const signal = stopping.signal;
 
-  let closeRuntime: () => Promise<void> | void = () => {};
   try {
     await mkdir(join(o.dataDir, 'pki'), { recursive: true, mode: 0o700 });
     const caFile = join(o.dataDir, 'pki', 'ca.crt');
@@ -376,44 +349,34 @@ export async function runAgent(argv: string[]): Promise<number> {
       signal,
     );
 
-    const { runtime, close } = await makeRuntime(o, podCidr);
-    closeRuntime = close;
-    const kubelet = new Kubelet({
+    const bridge = bridgeForPodCidr(podCidr);
+    await runKubelet({
       client,
-      runtime: traceRuntime(runtime, process.env.KUBELING_TRACE_RUNTIME),
-      nodeName: o.nodeName,
-      rootDir: join(o.dataDir, 'kubelet'),
-      manifestDirs: [join(o.dataDir, 'manifests')],
-      kubeletToken,
-      port: (await portFree(10250)) ? 10250 : 0,
-      podCIDR: podCidr,
-      controlPlane: false,
-      nodeLabels: o.nodeLabels,
-      nodeTaints: o.nodeTaints,
       caPem,
-      serviceAccountToken: o.token,
+      kubeletToken,
+      dataDir: o.dataDir,
       logger: createLogger('kubelet'),
+      signal,
+      node: {
+        name: o.nodeName,
+        role: 'agent',
+        podCidr,
+        bridge,
+        runtime: o.runtime,
+        labels: o.nodeLabels,
+        taints: o.nodeTaints,
+        podManifestPath: o.podManifestPath,
+      },
+      onReady: () =>
+        process.stdout.write(
+          `ready node=${o.nodeName} podCIDR=${podCidr} bridge=${o.runtime === 'oci' ? bridge : '-'}\n`,
+        ),
     });
-    const running = kubelet.run(signal);
-    const announced = kubelet.ready.then(() =>
-      process.stdout.write(
-        `ready node=${o.nodeName} podCIDR=${podCidr} bridge=${o.runtime === 'oci' ? bridgeForPodCidr(podCidr) : '-'}\n`,
-      ),
-    );
-    await Promise.race([running, announced]);
-    await running;
-    if (o.runtime === 'fake') {
-      // Fake containers die with this process; their volumes must not outlive them.
-      const mounter = new SystemMounter();
-      for (const m of await mounter.mountsUnder(join(o.dataDir, 'kubelet'))) await mounter.unmount(m).catch(() => {});
-    }
   } catch (err) {
-    await closeRuntime();
+    // runKubelet has closed (and awaited) the runtime it made.
     if (signal.aborted) return 0;
     process.stderr.write(`kubeling agent: ${(err as Error).message}\n`);
     return 1;
   }
-  // The runtime's helper processes must be gone before we exit (containers keep running).
-  await closeRuntime();
   return 0;
 }

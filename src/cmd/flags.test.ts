@@ -18,7 +18,7 @@ test('server flags: defaults, both spellings, labels and taints', () => {
     dataDir: '/tmp/x', listenHost: '0.0.0.0', listenPort: 0, storage: 'memory', runtime: 'fake', noAgent: true, nodeName: 'n1',
     nodeLabels: { disktype: 'ssd', zone: 'a' },
     nodeTaints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }, { key: 'x', effect: 'NoExecute' }],
-    disabledComponents: [],
+    disabledComponents: [], clusterCidr: '10.42.0.0/16', tlsSans: [],
   });
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-controller-manager=true']).disabledComponents, ['scheduler', 'controller-manager']);
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-scheduler=false']).disabledComponents, []);
@@ -27,17 +27,49 @@ test('server flags: defaults, both spellings, labels and taints', () => {
 
 test('server flags: unknown flags and bad values are usage errors', () => {
   for (const argv of [['--nope'], ['--storage', 'mysql'], ['--runtime', 'docker'], ['--listen', 'localhost'], ['--listen', 'h:99999'],
-    ['--node-labels', 'novalue'], ['--register-with-taints', 'k=v:Sometimes'], ['--data-dir'], ['extra'], ['--node-name', 'Bad_Name']]) {
+    ['--node-labels', 'novalue'], ['--register-with-taints', 'k=v:Sometimes'], ['--data-dir'], ['extra'], ['--node-name', 'Bad_Name'],
+    ['--cluster-cidr', '10.42.0.0'], ['--cluster-cidr', '10.42.0.0/25'], ['--cluster-cidr', '10.42.0.0/7'], ['--cluster-cidr', '10.42.1.0/16'],
+    ['--cluster-cidr', '300.1.0.0/16'], ['--cluster-cidr', 'fd00::/48'], ['--tls-san', 'bad name'], ['--pod-manifest-path', '']]) {
     assert.throws(() => parseServerFlags(argv), UsageError, argv.join(' '));
   }
 });
 
+test('server flags: --cluster-cidr, --pod-manifest-path, --tls-san (repeatable and comma-separated)', () => {
+  const o = parseServerFlags(['--cluster-cidr', '10.123.0.0/16', '--pod-manifest-path=/etc/kubeling/pods',
+    '--tls-san', 'kube.example.com', '--tls-san=192.0.2.7,2001:db8::1']);
+  assert.equal(o.clusterCidr, '10.123.0.0/16');
+  assert.equal(o.podManifestPath, '/etc/kubeling/pods');
+  assert.deepEqual(o.tlsSans, ['kube.example.com', '192.0.2.7', '2001:db8::1']);
+  assert.equal(parseServerFlags(['--cluster-cidr=10.42.0.0/24']).clusterCidr, '10.42.0.0/24');
+  assert.throws(() => parseServerFlags(['--cluster-cidr', '10.42.1.0/16']), /host bits set; did you mean 10\.42\.0\.0\/16\?/);
+});
+
+const bin = resolve(import.meta.dirname, 'kubeling.ts');
+
 test('the binary prints one line and exits 2 on a usage error', () => {
-  const bin = resolve(import.meta.dirname, 'kubeling.ts');
   const r = spawnSync(process.execPath, [bin, 'server', '--bogus'], { encoding: 'utf8' });
   assert.equal(r.status, 2);
   assert.equal(r.stderr, 'kubeling server: unknown flag --bogus\n');
+  const c = spawnSync(process.execPath, [bin, 'server', '--cluster-cidr', 'nope'], { encoding: 'utf8' });
+  assert.equal(c.status, 2);
+  assert.equal(c.stderr, 'kubeling server: invalid value for --cluster-cidr: "nope" (want an IPv4 CIDR such as 10.42.0.0/16)\n');
+});
+
+test('kubeling --help prints every subcommand with its flags and exits 0; an unknown command is one line + usage, exit 2', () => {
+  const h = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+  assert.equal(h.status, 0);
+  assert.equal(h.stderr, '');
+  for (const cmd of ['server', 'agent', 'run', 'image']) assert.match(h.stdout, new RegExp(`^  kubeling ${cmd} `, 'm'), cmd);
+  for (const flag of ['--cluster-cidr CIDR', '--pod-manifest-path DIR', '--tls-san NAME', '--no-agent', '--token TOKEN', '--register-with-taints',
+    '--timeout DURATION', '--tag REF']) {
+    assert.ok(h.stdout.includes(flag), flag);
+  }
   const u = spawnSync(process.execPath, [bin, 'frobnicate'], { encoding: 'utf8' });
   assert.equal(u.status, 2);
-  assert.equal(u.stderr.split('\n').length, 2);
+  assert.equal(u.stdout, '');
+  const [first, ...rest] = u.stderr.split('\n');
+  assert.equal(first, 'kubeling: unknown command "frobnicate" (want one of: server, image, run, agent)');
+  assert.equal(rest.join('\n'), h.stdout);
+  const proto = spawnSync(process.execPath, [bin, 'constructor'], { encoding: 'utf8' });
+  assert.equal(proto.status, 2);
 });

@@ -2,7 +2,9 @@
  * Command-line parsing for `kubeling server`: `--flag value` or `--flag=value`, booleans as bare flags.
  * Every problem is a `UsageError` whose message is the one line the binary prints before exiting with 2.
  */
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import { CLUSTER_CIDR, validateClusterCidr } from './join.ts';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -31,6 +33,12 @@ export interface ServerOptions {
   nodeTaints: Taint[];
   /** Components not to run, by name (`scheduler`, `controller-manager`), from k3s's --disable-* flags. */
   disabledComponents: string[];
+  /** `--cluster-cidr`: the range node-ipam cuts nodes' /24s from; the server's own node takes the first. */
+  clusterCidr: string;
+  /** `--pod-manifest-path`: a static pod directory read in addition to DIR/manifests (the kubelet's flag). */
+  podManifestPath?: string;
+  /** `--tls-san`: extra names (DNS or IP) for the serving certificate, as in k3s. */
+  tlsSans: string[];
 }
 
 const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
@@ -64,7 +72,13 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
-const VALUE_FLAGS = new Set(['--data-dir', '--listen', '--storage', '--runtime', '--node-name', '--node-labels', '--register-with-taints', '--node-taint']);
+const VALUE_FLAGS = new Set(['--data-dir', '--listen', '--storage', '--runtime', '--node-name', '--node-labels', '--register-with-taints', '--node-taint', '--cluster-cidr', '--pod-manifest-path', '--tls-san']);
+
+/** Checks a `--tls-san` value: an IP address or a DNS name. */
+export function parseTlsSan(value: string): string {
+  if (isIP(value) || /^(\*\.)?[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*$/.test(value)) return value;
+  throw new UsageError(`invalid value for --tls-san: ${JSON.stringify(value)} (want a DNS name or an IP address)`);
+}
 /** Bare flags and what they switch on. */
 const BOOL_FLAGS: Record<string, (o: ServerOptions, on: boolean) => void> = {
   '--no-agent': (o, on) => (o.noAgent = on),
@@ -90,6 +104,8 @@ export function parseServerFlags(argv: string[]): ServerOptions {
     nodeLabels: {},
     nodeTaints: [],
     disabledComponents: [],
+    clusterCidr: CLUSTER_CIDR,
+    tlsSans: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -139,6 +155,20 @@ export function parseServerFlags(argv: string[]): ServerOptions {
       case '--register-with-taints':
       case '--node-taint':
         o.nodeTaints.push(...parseTaints(value, flag));
+        break;
+      case '--cluster-cidr':
+        try {
+          o.clusterCidr = validateClusterCidr(value);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+        break;
+      case '--pod-manifest-path':
+        if (!value) throw new UsageError('--pod-manifest-path must not be empty');
+        o.podManifestPath = value;
+        break;
+      case '--tls-san':
+        o.tlsSans.push(...value.split(',').filter((v) => v !== '').map(parseTlsSan));
         break;
     }
   }

@@ -12,10 +12,10 @@
  * could have made it), and from then on verifies the server against that CA. The kubelet client token is a
  * Secret `kube-system/kubeling-kubelet-client`, read over the verified connection.
  *
- * Pod networks: the server hands out one /24 per node from the cluster CIDR 10.42.0.0/16 into
- * `node.spec.podCIDR` (node-ipam component); 10.42.0.0/24 is the server's own node (the kubelet's default).
- * Each node's CNI bridge is named after its /24 (`kubeling<third octet>`), so several nodes on one machine
- * do not share a bridge.
+ * Pod networks: the server hands out one /24 per node from its cluster CIDR (`--cluster-cidr`, default
+ * 10.42.0.0/16, as in k3s) into `node.spec.podCIDR` (node-ipam component); the first /24 is the server's own
+ * node. Each node's CNI bridge is named after its /24 (bridgeForPodCidr), so several nodes, and several
+ * servers with different cluster CIDRs, on one machine never share a bridge.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -25,9 +25,8 @@ export const KUBELET_CLIENT_SECRET = { namespace: 'kube-system', name: 'kubeling
 export const JWS_KEY_ID = 'kubeling';
 export const JWS_DATA_KEY = `jws-kubeconfig-${JWS_KEY_ID}`;
 
+/** k3s's default `--cluster-cidr`. */
 export const CLUSTER_CIDR = '10.42.0.0/16';
-/** The server's own node: the kubelet registers with it unless told otherwise. */
-export const SERVER_NODE_POD_CIDR = '10.42.0.0/24';
 
 function b64url(data: Buffer | string): string {
   return Buffer.from(data).toString('base64url');
@@ -103,10 +102,40 @@ export function allocatePodCidr(used: Iterable<string>, clusterCidr = CLUSTER_CI
   return undefined;
 }
 
-/** The CNI bridge of the node with this pod CIDR: `kubeling0` for 10.42.0.0/24, `kubeling7` for 10.42.7.0/24. */
+/**
+ * Checks a `--cluster-cidr` value: an IPv4 network (no host bits set) from /8 to /24, so whole /24s can be cut
+ * from it. Returns it unchanged; throws an Error whose message is one line for the user.
+ */
+export function validateClusterCidr(text: string): string {
+  let parsed: { base: number; bits: number };
+  try {
+    parsed = parseCidr(text);
+  } catch {
+    throw new Error(`invalid value for --cluster-cidr: ${JSON.stringify(text)} (want an IPv4 CIDR such as 10.42.0.0/16)`);
+  }
+  if (parsed.bits < 8 || parsed.bits > 24)
+    throw new Error(`invalid value for --cluster-cidr: ${JSON.stringify(text)} (the prefix must be /8 to /24: nodes get /24s)`);
+  const want = `${intToIp(parsed.base)}/${parsed.bits}`;
+  if (want !== text) throw new Error(`invalid value for --cluster-cidr: ${JSON.stringify(text)} (host bits set; did you mean ${want}?)`);
+  return text;
+}
+
+/** The server's own node's pod CIDR: the first /24 of the cluster CIDR (10.42.0.0/24 by default). */
+export function serverNodePodCidr(clusterCidr = CLUSTER_CIDR): string {
+  return allocatePodCidr([], clusterCidr)!;
+}
+
+/**
+ * The CNI bridge of the node with this pod CIDR, at most 15 characters (IFNAMSIZ - 1): `kubeling0` for
+ * 10.42.0.0/24 and `kubeling7` for 10.42.7.0/24 (the default cluster CIDR keeps its names), `kubeling43-5`
+ * for 10.43.5.0/24 in other 10.x ranges, `kl172-16-5` outside 10/8. Distinct /24s get distinct names.
+ */
 export function bridgeForPodCidr(podCidr: string): string {
   const { base } = parseCidr(podCidr);
-  return `kubeling${Math.floor(base / 256) % 256}`;
+  const [a, b, c] = intToIp(base).split('.');
+  if (a === '10' && b === '42') return `kubeling${c}`;
+  if (a === '10') return `kubeling${b}-${c}`;
+  return `kl${a}-${b}-${c}`;
 }
 
 /** First three octets of a /24 (the fake runtime's pod subnet). */

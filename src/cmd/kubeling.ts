@@ -1,14 +1,32 @@
 #!/usr/bin/env node
 /**
  * The `kubeling` binary: one executable, subcommands. `kubeling server ...` runs the all-in-one control plane
- * (see server.ts). Usage errors print one line to stderr and exit 2.
+ * (see server.ts). Usage errors print one line to stderr and exit 2; an unknown command adds the usage text
+ * (USAGE, every subcommand with its flags), which `kubeling --help` prints on stdout with exit 0.
  */
 import { runServer } from './server.ts';
 import { runImage } from './image.ts';
 import { runRun } from '../cli/run.ts';
-import { runAgent } from './agent.ts';
+import { AGENT_USAGE, runAgent } from './agent.ts';
 
-const USAGE = 'usage: kubeling server [--data-dir DIR] [--listen HOST:PORT] [--storage sqlite|memory] [--runtime oci|fake] [--no-agent] [--disable-scheduler] [--disable-controller-manager] [--node-name N] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--node-taint k=v:Effect,...]';
+/** Every subcommand with its flags (kept beside the parsers' own one-line usages). */
+export const USAGE = `usage: kubeling COMMAND [FLAGS]
+
+commands:
+  kubeling server [--data-dir DIR] [--listen HOST:PORT] [--storage sqlite|memory|etcd://HOST:PORT[,HOST:PORT]]
+      [--runtime oci|fake] [--no-agent] [--disable-scheduler] [--disable-controller-manager] [--node-name N]
+      [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--node-taint k=v:Effect,...]
+      [--cluster-cidr CIDR] [--pod-manifest-path DIR] [--tls-san NAME]...
+      the control plane and (unless --no-agent) a local node
+  ${AGENT_USAGE.replace(' [--node-name', '\n      [--node-name').replace(' [--node-labels', '\n      [--node-labels')}
+      joins this machine to a server as a node
+  kubeling run FILE.yaml [--runtime oci|fake] [--storage memory|sqlite] [--data-dir DIR] [--timeout DURATION]
+      runs the manifests in FILE on an embedded server, streams status and logs
+  kubeling image import ARCHIVE [--tag REF] | pull REF [--creds USER:PASSWORD] | ls [-q] [--digests] | rm REF...
+      [--data-dir DIR]
+      manages the node's image store
+  kubeling --help
+`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   server: runServer,
@@ -20,12 +38,13 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    // Asked for: stdout and success; missing: a usage error on stderr.
+    (command === undefined ? process.stderr : process.stdout).write(USAGE);
     return command === undefined ? 2 : 0;
   }
-  const run = COMMANDS[command];
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!run) {
-    process.stderr.write(`kubeling: unknown command ${JSON.stringify(command)} (want one of: ${Object.keys(COMMANDS).join(', ')})\n`);
+    process.stderr.write(`kubeling: unknown command ${JSON.stringify(command)} (want one of: ${Object.keys(COMMANDS).join(', ')})\n${USAGE}`);
     return 2;
   }
   return run(rest);

@@ -9,6 +9,7 @@
  * kubeconfig.yaml, state.db (sqlite).
  */
 import { mkdir, writeFile, rename } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { ApiServer, TokenAuthenticator, ensurePki, ensureServiceAccountKey, ensureToken } from '../apiserver/index.ts';
@@ -16,7 +17,8 @@ import { Client } from '../client/index.ts';
 import { openStore, type Store } from '../storage/index.ts';
 import { createLogger } from '../machinery/index.ts';
 import { parseServerFlags, UsageError, type ServerOptions } from './flags.ts';
-import type { Component, ComponentContext } from './components/component.ts';
+import type { Component, ComponentContext, NodeConfig } from './components/component.ts';
+import { bridgeForPodCidr, serverNodePodCidr } from './join.ts';
 import { kubeletComponent } from './components/kubelet.ts';
 import { joinComponent } from './components/join.ts';
 import { nodeIpamComponent } from './components/node-ipam.ts';
@@ -44,6 +46,34 @@ export function kubeconfigYaml(server: string, caPem: string, token: string): st
   });
 }
 
+/**
+ * The names the serving certificate must carry (besides localhost and loopback, which ensurePki adds): the
+ * listen host, every `--tls-san`, and when listening on all addresses the machine's own non-loopback IPs,
+ * so agents on other machines can verify the server at any of them.
+ */
+export function servingHosts(options: Pick<ServerOptions, 'listenHost' | 'tlsSans'>, nics = networkInterfaces()): string[] {
+  const hosts = [options.listenHost, ...options.tlsSans];
+  if (['0.0.0.0', '::', ''].includes(options.listenHost)) {
+    for (const addrs of Object.values(nics)) {
+      for (const a of addrs ?? []) {
+        // Link-local v6 addresses need a zone to be dialled; nobody reaches a server through one.
+        if (!a.internal && !(a.family === 'IPv6' && a.address.toLowerCase().startsWith('fe80:'))) hosts.push(a.address);
+      }
+    }
+  }
+  return [...new Set(hosts)];
+}
+
+/** The server's own node (undefined with --no-agent): the cluster CIDR's first /24 and its bridge. */
+export function serverNode(options: ServerOptions): NodeConfig | undefined {
+  if (options.noAgent) return undefined;
+  const podCidr = serverNodePodCidr(options.clusterCidr);
+  return {
+    name: options.nodeName, role: 'server', podCidr, bridge: bridgeForPodCidr(podCidr), runtime: options.runtime,
+    labels: options.nodeLabels, taints: options.nodeTaints, podManifestPath: options.podManifestPath,
+  };
+}
+
 async function writeAtomic(file: string, text: string, mode = 0o600): Promise<void> {
   const tmp = `${file}.tmp`;
   await writeFile(tmp, text, { mode });
@@ -64,7 +94,7 @@ export async function runServer(argv: string[]): Promise<number> {
   const logger = createLogger('server');
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const pki = await ensurePki(join(dataDir, 'pki'), [options.listenHost]);
+  const pki = await ensurePki(join(dataDir, 'pki'), servingHosts(options));
   const adminToken = await ensureToken(join(dataDir, 'admin-token'));
   const nodeToken = await ensureToken(join(dataDir, 'node-token'));
   const kubeletToken = await ensureToken(join(dataDir, 'kubelet-client-token'));
@@ -140,7 +170,7 @@ export async function runServer(argv: string[]): Promise<number> {
     for (const component of COMPONENTS.filter((c) => !options.disabledComponents.includes(c.name))) {
       const ctx: ComponentContext = {
         client: new Client({ server, token: adminToken, caData: pki.caPem, userAgent: `kubeling-${component.name}` }),
-        kubeconfigPath, server, caPem: pki.caPem, nodeToken, kubeletToken, dataDir, options,
+        kubeconfigPath, server, caPem: pki.caPem, nodeToken, kubeletToken, dataDir, options, node: serverNode(options),
         logger: createLogger(component.name),
         signal: stopping.signal,
       };

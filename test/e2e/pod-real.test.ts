@@ -84,7 +84,7 @@ spec:
 `,
     );
     const pod = await waitForPod(server, 'two-containers', running, 'both containers Running');
-    assert.match(pod.status!.podIP!, /^10\.42\.0\.\d+$/);
+    assert.match(pod.status!.podIP!, new RegExp(`^${server.podCidr.replace(/0\/24$/, '').replaceAll('.', '\\.')}\\d+$`));
     const deadline = Date.now() + 30_000;
     let logs = '';
     while (Date.now() < deadline && !logs.includes('Hello from the writer container')) {

@@ -6,7 +6,23 @@
  */
 import type { Client } from '../../client/index.ts';
 import type { Logger } from '../../machinery/index.ts';
-import type { ServerOptions } from '../flags.ts';
+import type { ServerOptions, Taint } from '../flags.ts';
+
+/** The node a kubelet runs: what differs between the server's own node and an agent's. */
+export interface NodeConfig {
+  name: string;
+  /** `server` nodes carry the control-plane role label; `agent` nodes do not. */
+  role: 'server' | 'agent';
+  /** This node's /24 (spec.podCIDR): the server's is the cluster CIDR's first, an agent's comes from node-ipam. */
+  podCidr: string;
+  /** Its CNI bridge (bridgeForPodCidr(podCidr)), so nodes and servers on one machine never share one. */
+  bridge: string;
+  runtime: 'oci' | 'fake';
+  labels: Record<string, string>;
+  taints: Taint[];
+  /** `--pod-manifest-path`: read in addition to DIR/manifests. */
+  podManifestPath?: string;
+}
 
 export interface ComponentContext {
   /** Admin client over loopback. */
@@ -24,6 +40,8 @@ export interface ComponentContext {
   dataDir: string;
   /** The parsed command line (node name, labels, taints, runtime, --no-agent, ...). */
   options: ServerOptions;
+  /** The local node (unless --no-agent). */
+  node?: NodeConfig;
   logger: Logger;
   signal: AbortSignal;
 }

@@ -1,69 +1,89 @@
 /**
- * The local node's kubelet inside `kubeling server` (and later `kubeling agent`): picks the runtime backend
- * (`--runtime oci|fake`), then runs the Kubelet until the server stops. State lives under DIR/kubelet, static
- * pod manifests are read from DIR/manifests.
+ * A node's kubelet, for both `kubeling server` (its own node) and `kubeling agent`: picks the runtime backend
+ * (`--runtime oci|fake`) with the node's pod CIDR and CNI bridge, then runs the Kubelet until the signal
+ * aborts, and closes the runtime (awaited: the oci runtime's helper processes must be reaped before exit).
+ * State lives under DIR/kubelet, static pod manifests are read from DIR/manifests and `--pod-manifest-path`.
  *
  * The kubelet's HTTPS port is 10250 as in Kubernetes; when that port is taken (another node or test on this
  * machine) it listens on a free one, which the Node's daemonEndpoints tells the API server.
  */
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ContainerRuntime } from '../../runtime/runtime.ts';
 import { Kubelet } from '../../kubelet/kubelet.ts';
 import { SystemMounter } from '../../kubelet/volumes/index.ts';
-import type { Component, ComponentContext } from './component.ts';
+import { subnetPrefix } from '../join.ts';
+import { traceRuntime } from '../runtime-trace.ts';
+import type { Component, ComponentContext, NodeConfig } from './component.ts';
 
-async function makeRuntime(
-  ctx: ComponentContext,
-  podCidr: string,
-): Promise<{ runtime: ContainerRuntime; close(): void }> {
-  if (ctx.options.runtime === 'fake') {
+/** What a kubelet needs: the server passes its ComponentContext, the agent builds one after joining. */
+export type KubeletContext = Pick<ComponentContext, 'client' | 'caPem' | 'kubeletToken' | 'dataDir' | 'logger' | 'signal'> & {
+  node: NodeConfig;
+  /** Called once the node is registered and the kubelet serves. */
+  onReady?: () => void;
+};
+
+async function makeRuntime(dataDir: string, node: NodeConfig): Promise<{ runtime: ContainerRuntime; close(): Promise<void> }> {
+  if (node.runtime === 'fake') {
     const { FakeRuntime } = await import('../../runtime/fake/index.ts');
-    return { runtime: new FakeRuntime(), close() {} };
+    return { runtime: new FakeRuntime({ podSubnet: subnetPrefix(node.podCidr) }), close: async () => {} };
   }
   const [{ OciRuntime }, { OciImageService }] = await Promise.all([
     import('../../runtime/oci/index.ts'),
     import('../../runtime/images/index.ts'),
   ]);
   // The image store `kubeling image import --data-dir DIR` fills, so imported images count as present.
-  const images = new OciImageService({ root: join(ctx.dataDir, 'images') });
-  const runtime = new OciRuntime({ root: join(ctx.dataDir, 'runtime'), cni: { bridge: 'kubeling0', podCidr }, images });
-  return { runtime, close: () => runtime.close() };
+  const images = new OciImageService({ root: join(dataDir, 'images') });
+  const runtime = new OciRuntime({ root: join(dataDir, 'runtime'), cni: { bridge: node.bridge, podCidr: node.podCidr }, images });
+  return { runtime, close: async () => await runtime.close() };
+}
+
+export async function runKubelet(ctx: KubeletContext): Promise<void> {
+  const { node } = ctx;
+  const { runtime, close } = await makeRuntime(ctx.dataDir, node);
+  try {
+    // Made up front so it is watched from the start (a missing one is only polled).
+    await mkdir(join(ctx.dataDir, 'manifests'), { recursive: true });
+    const manifestDirs = [join(ctx.dataDir, 'manifests')];
+    if (node.podManifestPath !== undefined && !manifestDirs.includes(resolve(node.podManifestPath))) {
+      manifestDirs.push(resolve(node.podManifestPath));
+    }
+    const kubelet = new Kubelet({
+      client: ctx.client,
+      runtime: traceRuntime(runtime, process.env.KUBELING_TRACE_RUNTIME),
+      nodeName: node.name,
+      rootDir: join(ctx.dataDir, 'kubelet'),
+      manifestDirs,
+      kubeletToken: ctx.kubeletToken,
+      port: 10250,
+      portFallback: true,
+      podCIDR: node.podCidr,
+      controlPlane: node.role === 'server',
+      nodeLabels: node.labels,
+      nodeTaints: node.taints,
+      caPem: ctx.caPem,
+      logger: ctx.logger,
+    });
+    const running = kubelet.run(ctx.signal);
+    if (ctx.onReady) {
+      const onReady = ctx.onReady;
+      await Promise.race([running, kubelet.ready.then(() => onReady())]);
+    }
+    await running;
+  } finally {
+    await close();
+  }
+  if (node.runtime === 'fake') {
+    // Fake containers die with this process; their volumes must not outlive them (real ones do, on purpose).
+    const mounter = new SystemMounter();
+    for (const m of await mounter.mountsUnder(join(ctx.dataDir, 'kubelet'))) await mounter.unmount(m).catch(() => {});
+  }
 }
 
 export const kubeletComponent: Component = {
   name: 'kubelet',
   async run(ctx: ComponentContext): Promise<void> {
-    if (ctx.options.noAgent) return;
-    const podCIDR = '10.42.0.0/24';
-    const { runtime, close } = await makeRuntime(ctx, podCIDR);
-    // Made up front so it is watched from the start (a missing one is only polled).
-    await mkdir(join(ctx.dataDir, 'manifests'), { recursive: true });
-    const kubelet = new Kubelet({
-      client: ctx.client,
-      runtime,
-      nodeName: ctx.options.nodeName,
-      rootDir: join(ctx.dataDir, 'kubelet'),
-      manifestDirs: [join(ctx.dataDir, 'manifests')],
-      kubeletToken: ctx.kubeletToken,
-      port: 10250,
-      portFallback: true,
-      podCIDR,
-      controlPlane: true,
-      nodeLabels: ctx.options.nodeLabels,
-      nodeTaints: ctx.options.nodeTaints,
-      caPem: ctx.caPem,
-      logger: ctx.logger,
-    });
-    try {
-      await kubelet.run(ctx.signal);
-    } finally {
-      close();
-    }
-    if (ctx.options.runtime === 'fake') {
-      // Fake containers die with this process; their volumes must not outlive them (real ones do, on purpose).
-      const mounter = new SystemMounter();
-      for (const m of await mounter.mountsUnder(join(ctx.dataDir, 'kubelet'))) await mounter.unmount(m).catch(() => {});
-    }
+    if (!ctx.node) return;
+    await runKubelet({ ...ctx, node: ctx.node });
   },
 };

@@ -1,8 +1,8 @@
 /**
  * Node IPAM, as kube-controller-manager's range allocator does it: every Node without `spec.podCIDR` gets
- * the lowest free /24 of the cluster CIDR 10.42.0.0/16 (`--allocate-node-cidrs`). The server's own node
- * keeps 10.42.0.0/24, the kubelet's default, also before it has registered, so an agent that joins first
- * cannot take it. Agents wait for their podCIDR before they set up their pod network (agent.ts).
+ * the lowest free /24 of the cluster CIDR (`--cluster-cidr`, default 10.42.0.0/16; `--allocate-node-cidrs`).
+ * The server's own node keeps the first /24 (10.42.0.0/24 by default), also before it has registered, so an
+ * agent that joins first cannot take it. Agents wait for their podCIDR before they set up their pod network (agent.ts).
  *
  * One allocator per cluster: it is the single writer of podCIDRs, and each write is a compare-and-swap on
  * the Node's resourceVersion, so a node that registered meanwhile is seen on the next round.
@@ -10,13 +10,18 @@
 import type { INode } from 'kubernetes-models/v1/Node';
 import { Informer, isConflict, isNotFound } from '../../client/index.ts';
 import { realClock } from '../../machinery/index.ts';
-import { allocatePodCidr, SERVER_NODE_POD_CIDR } from '../join.ts';
+import { allocatePodCidr, CLUSTER_CIDR, serverNodePodCidr } from '../join.ts';
 import type { Component, ComponentContext } from './component.ts';
 
 type Node = INode & { metadata: NonNullable<INode['metadata']> };
 
 /** The podCIDR each node that needs one should get, given all nodes (pure; the server's node first). */
-export function planPodCidrs(nodes: Node[], serverNodeName: string | undefined): Map<string, string> {
+export function planPodCidrs(
+  nodes: Node[],
+  serverNodeName: string | undefined,
+  clusterCidr = CLUSTER_CIDR,
+): Map<string, string> {
+  const SERVER_NODE_POD_CIDR = serverNodePodCidr(clusterCidr);
   const used = new Set<string>();
   for (const n of nodes) if (n.spec?.podCIDR) used.add(n.spec.podCIDR);
   const plan = new Map<string, string>();
@@ -28,7 +33,7 @@ export function planPodCidrs(nodes: Node[], serverNodeName: string | undefined):
   if (serverNodeName !== undefined) used.add(SERVER_NODE_POD_CIDR);
   for (const n of [...nodes].sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))) {
     if (n.spec?.podCIDR || plan.has(n.metadata.name!)) continue;
-    const cidr = allocatePodCidr(used);
+    const cidr = allocatePodCidr(used, clusterCidr);
     if (!cidr) break;
     used.add(cidr);
     plan.set(n.metadata.name!, cidr);
@@ -62,7 +67,7 @@ export const nodeIpamComponent: Component = {
           continue;
         }
         dirty = false;
-        for (const [name, cidr] of planPodCidrs(informer.list(), serverNode)) {
+        for (const [name, cidr] of planPodCidrs(informer.list(), serverNode, ctx.options.clusterCidr)) {
           try {
             const node = await nodes.get(name, { signal: ctx.signal });
             if (node.spec?.podCIDR) continue;

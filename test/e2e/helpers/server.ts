@@ -4,9 +4,15 @@
  * real kubectl against it with a private HOME and cache dir (kubectl's discovery cache would otherwise leak
  * between tests). `stop()` sends SIGTERM and waits; `kill()` sends SIGKILL (crash tests). The data dir the
  * helper made is removed by `stop()`; pass `dataDir` to keep control of it yourself.
+ *
+ * Pod networks: test files run in parallel on one machine, and two oci servers with the same cluster CIDR
+ * would share bridge `kubeling0` and hand out the same pod IPs from separate lease stores. So each oci server
+ * gets a cluster CIDR of its own from 10.100.0.0/16–10.199.0.0/16 (from the test process's pid and a counter,
+ * skipping ranges whose bridge exists already; a restart on the same data dir keeps its range), unless the
+ * caller passes `clusterCidr` or `--cluster-cidr`. `kubeling run` uses 10.43–10.99, a user's server 10.42.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
@@ -26,6 +32,8 @@ export interface StartServerOptions {
   port?: number;
   /** More flags for `kubeling server`. */
   args?: string[];
+  /** `--cluster-cidr` (default for oci: a /16 of 10.100–10.199 no other server here uses; fake: the server's default). */
+  clusterCidr?: string;
   env?: NodeJS.ProcessEnv;
   /** Flags for node itself, before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
   nodeArgs?: string[];
@@ -50,6 +58,10 @@ export interface ServerHandle {
   dataDir: string;
   token: string;
   caPem: string;
+  /** The `--cluster-cidr` the server runs with (10.42.0.0/16 when the helper passed none). */
+  clusterCidr: string;
+  /** Its own node's pod CIDR (the cluster CIDR's first /24), e.g. `10.42.0.0/24`. */
+  podCidr: string;
   process: ChildProcess;
   /** Everything the server wrote to stderr so far (logs). */
   stderr(): string;
@@ -65,9 +77,38 @@ export interface ServerHandle {
   kill(): Promise<void>;
 }
 
+let cidrCounter = 0;
+/** Cluster CIDRs handed out by this process, by data dir (a restarted server keeps its range). */
+const cidrByDataDir = new Map<string, string>();
+
+/** A 10.x.0.0/16 with x in 100..199 for this process's next oci server, whose first bridge does not exist yet. */
+export function pickTestClusterCidr(): string {
+  for (let tries = 0; tries < 100; tries++) {
+    // The pid spreads parallel test processes over the range; the counter spreads one process's servers.
+    const x = 100 + ((process.pid * 7 + cidrCounter++ * 13) % 100);
+    if (!existsSync(`/sys/class/net/kubeling${x}-0`)) return `10.${x}.0.0/16`;
+  }
+  throw new Error('no free cluster CIDR in 10.100.0.0/16-10.199.0.0/16 (bridges kubeling1xx-0 all exist)');
+}
+
+/** The cluster CIDR's first /24 (the server node's; cluster CIDRs here have no host bits set). */
+function firstPodCidr(clusterCidr: string): string {
+  const [a, b, c] = clusterCidr.split('/')[0]!.split('.');
+  return `${a}.${b}.${c}.0/24`;
+}
+
 export async function startServer(options: StartServerOptions = {}): Promise<ServerHandle> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'kubeling-e2e-'));
+  const flagged = (options.args ?? []).findIndex((a) => a === '--cluster-cidr' || a.startsWith('--cluster-cidr='));
+  let clusterCidr = options.clusterCidr;
+  if (flagged >= 0) {
+    const a = options.args![flagged]!;
+    clusterCidr = a.includes('=') ? a.slice(a.indexOf('=') + 1) : options.args![flagged + 1];
+  } else if (clusterCidr === undefined && (options.runtime ?? 'fake') === 'oci') {
+    clusterCidr = cidrByDataDir.get(dataDir) ?? pickTestClusterCidr();
+  }
+  if (clusterCidr !== undefined) cidrByDataDir.set(dataDir, clusterCidr);
   const home = join(dataDir, 'kubectl-home');
   mkdirSync(home, { recursive: true });
   const args = [
@@ -78,6 +119,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     '--storage', options.storage ?? 'sqlite',
     '--runtime', options.runtime ?? 'fake',
     ...(options.noAgent ? ['--no-agent'] : []),
+    ...(clusterCidr !== undefined && flagged < 0 ? ['--cluster-cidr', clusterCidr] : []),
     ...(options.args ?? []),
   ];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -126,6 +168,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     dataDir,
     token,
     caPem,
+    clusterCidr: clusterCidr ?? '10.42.0.0/16',
+    podCidr: firstPodCidr(clusterCidr ?? '10.42.0.0/16'),
     process: child,
     kubectlEnv,
     stderr: () => stderr,
@@ -147,7 +191,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       const timer = setTimeout(() => child.kill('SIGKILL'), options.stopTimeoutMs ?? 15_000);
       const [code] = await exited;
       clearTimeout(timer);
-      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+      if (ownDir) {
+        rmSync(dataDir, { recursive: true, force: true });
+        cidrByDataDir.delete(dataDir);
+      }
       return code;
     },
     async kill() {
