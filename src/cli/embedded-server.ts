@@ -8,7 +8,7 @@
  * does not exist on this machine yet), so its pods never share a bridge, or IPs, with a `kubeling server`
  * running beside it (10.42.0.0/16, bridge kubeling0) or another `kubeling run`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, symlinkSync, openSync, closeSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,6 +52,8 @@ export class EmbeddedServer {
   readonly #child: ChildProcess;
   readonly #ownDir: boolean;
   readonly #exited: Promise<unknown>;
+  /** The node's CNI bridge when this server made one (oci), deleted once the server has stopped. */
+  #bridge: string | undefined;
 
   private constructor(child: ChildProcess, dataDir: string, ownDir: boolean, url: string, client: Client, exited: Promise<unknown>) {
     this.#child = child;
@@ -63,7 +65,10 @@ export class EmbeddedServer {
   }
 
   static async start(opts: EmbeddedServerOptions): Promise<EmbeddedServer> {
-    const network = opts.runtime === 'oci' ? ['--cluster-cidr', pickClusterCidr()] : [];
+    const clusterCidr = opts.runtime === 'oci' ? pickClusterCidr() : undefined;
+    const network = clusterCidr ? ['--cluster-cidr', clusterCidr] : [];
+    // The node's bridge did not exist before (pickClusterCidr): it goes when the server does.
+    const bridge = clusterCidr ? `kubeling${clusterCidr.split('.')[1]}-0` : undefined;
     const ownDir = opts.dataDir === undefined;
     const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'kubeling-run-'));
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -80,6 +85,7 @@ export class EmbeddedServer {
     closeSync(log);
     const exited = once(child, 'exit');
     const cleanup = () => {
+      if (bridge) deleteLink(bridge);
       if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     };
     let url: string;
@@ -108,7 +114,9 @@ export class EmbeddedServer {
       throw new Error(`${(err as Error).message}\n${tail}`, { cause: err });
     }
     const client = await Client.fromKubeconfig(join(dataDir, 'kubeconfig.yaml'), { userAgent: 'kubeling-run' });
-    return new EmbeddedServer(child, dataDir, ownDir, url, client, exited);
+    const server = new EmbeddedServer(child, dataDir, ownDir, url, client, exited);
+    server.#bridge = bridge;
+    return server;
   }
 
   /**
@@ -145,6 +153,7 @@ export class EmbeddedServer {
     const timer = setTimeout(() => this.#child.kill('SIGKILL'), graceMs);
     await this.#exited;
     clearTimeout(timer);
+    if (this.#bridge) deleteLink(this.#bridge);
     if (this.#ownDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
@@ -152,6 +161,11 @@ export class EmbeddedServer {
   kill(): void {
     this.#child.kill('SIGKILL');
   }
+}
+
+/** Deletes a network link if it exists (best effort: nothing else uses a bridge only this server's node had). */
+function deleteLink(name: string): void {
+  if (existsSync(`/sys/class/net/${name}`)) spawnSync('ip', ['link', 'del', name], { stdio: 'ignore' });
 }
 
 /** Mount points at or below `root`, from /proc/self/mountinfo (field 5, octal escapes decoded). */

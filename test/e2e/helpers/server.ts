@@ -10,8 +10,10 @@
  * gets a cluster CIDR of its own from 10.100.0.0/16–10.199.0.0/16 (from the test process's pid and a counter,
  * skipping ranges whose bridge exists already; a restart on the same data dir keeps its range), unless the
  * caller passes `clusterCidr` or `--cluster-cidr`. `kubeling run` uses 10.43–10.99, a user's server 10.42.
+ * The bridge such a server made is deleted when the helper's data dir goes (stop()), or else when the test
+ * process exits (restart tests reuse it in between).
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -81,12 +83,23 @@ let cidrCounter = 0;
 /** Cluster CIDRs handed out by this process, by data dir (a restarted server keeps its range). */
 const cidrByDataDir = new Map<string, string>();
 
+/** Bridges of the cluster CIDRs this process picked (none existed before), deleted by the time it exits. */
+const pickedBridges = new Set<string>();
+function deleteBridge(name: string): void {
+  if (pickedBridges.delete(name)) spawnSync('ip', ['link', 'del', name], { stdio: 'ignore' });
+}
+process.on('exit', () => [...pickedBridges].forEach(deleteBridge));
+
 /** A 10.x.0.0/16 with x in 100..199 for this process's next oci server, whose first bridge does not exist yet. */
 export function pickTestClusterCidr(): string {
   for (let tries = 0; tries < 100; tries++) {
     // The pid spreads parallel test processes over the range; the counter spreads one process's servers.
     const x = 100 + ((process.pid * 7 + cidrCounter++ * 13) % 100);
-    if (!existsSync(`/sys/class/net/kubeling${x}-0`)) return `10.${x}.0.0/16`;
+    const bridge = `kubeling${x}-0`;
+    if (!existsSync(`/sys/class/net/${bridge}`) && ![...cidrByDataDir.values()].includes(`10.${x}.0.0/16`)) {
+      pickedBridges.add(bridge);
+      return `10.${x}.0.0/16`;
+    }
   }
   throw new Error('no free cluster CIDR in 10.100.0.0/16-10.199.0.0/16 (bridges kubeling1xx-0 all exist)');
 }
@@ -149,7 +162,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     line = await ready;
   } catch (err) {
     child.kill('SIGKILL');
-    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    if (ownDir) {
+      rmSync(dataDir, { recursive: true, force: true });
+      cidrByDataDir.delete(dataDir);
+      if (clusterCidr !== undefined) deleteBridge(`kubeling${clusterCidr.split('.')[1]}-0`);
+    }
     throw err;
   }
   const url = line.split(/\s+/)[1]!;
@@ -194,6 +211,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       if (ownDir) {
         rmSync(dataDir, { recursive: true, force: true });
         cidrByDataDir.delete(dataDir);
+        // Only a bridge this process's pick made (deleteBridge ignores others); nothing is attached any more.
+        if (clusterCidr !== undefined) deleteBridge(`kubeling${clusterCidr.split('.')[1]}-0`);
       }
       return code;
     },
