@@ -8,7 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -217,4 +218,65 @@ test('an agent joins with the node token; labels, taints, roles and pod CIDRs', 
   assert.match(line2, /podCIDR=10\.42\.1\.0\/24/);
   assert.doesNotMatch(again.stderr(), /trust on first use/);
   assert.equal(await again.stop(), 0, again.stderr().slice(-3000));
+});
+
+const staticPod = (name: string) => `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+spec:
+  containers:
+  - name: main
+    image: busybox:1.35
+    command: ["sleep", "3600"]
+`;
+
+test('--cluster-cidr, --pod-manifest-path (server and agent) and --tls-san', async (t) => {
+  const manifests = mkdtempSync(join(tmpdir(), 'kubeling-static-e2e-'));
+  t.after(() => rmSync(manifests, { recursive: true, force: true }));
+  writeFileSync(join(manifests, 'server-static.yaml'), staticPod('server-static'));
+  const server = await startServer({
+    runtime: 'fake',
+    clusterCidr: '10.77.0.0/16',
+    args: ['--pod-manifest-path', manifests, '--tls-san', 'kubeling.example.test', '--tls-san=192.0.2.77'],
+  });
+  t.after(() => server.stop());
+  assert.equal(server.clusterCidr, '10.77.0.0/16');
+
+  // The serving certificate names the --tls-san values besides loopback.
+  const san = new X509Certificate(readFileSync(join(server.dataDir, 'pki', 'server.crt'))).subjectAltName ?? '';
+  for (const want of ['DNS:kubeling.example.test', 'IP Address:192.0.2.77', 'IP Address:127.0.0.1']) assert.ok(san.includes(want), san);
+
+  const agentManifests = mkdtempSync(join(tmpdir(), 'kubeling-static-agent-e2e-'));
+  t.after(() => rmSync(agentManifests, { recursive: true, force: true }));
+  writeFileSync(join(agentManifests, 'agent-static.yaml'), staticPod('agent-static'));
+  const token = readFileSync(join(server.dataDir, 'node-token'), 'utf8').trim();
+  const agentName = `static-agent-${process.pid}`;
+  const agent = startAgent(server, ['--token', token, '--node-name', agentName, '--pod-manifest-path', agentManifests]);
+  t.after(() => agent.stop());
+  const readyLine = await waitForOutput(agent.process.stdout!, /^ready .*\n/m, 60_000).catch((err: Error) =>
+    assert.fail(`${err.message}\nagent log:\n${agent.stderr()}`),
+  );
+  // node-ipam cuts /24s from the cluster CIDR: the server's node has the first, the agent the next.
+  assert.match(readyLine, /podCIDR=10\.77\.1\.0\/24/);
+  const nodes = await poll('both nodes with pod CIDRs', async () => {
+    const items = (await getJson<{ items: INode[] }>(server, ['nodes']))?.items ?? [];
+    return items.length === 2 && items.every((n) => n.spec?.podCIDR) ? items : undefined;
+  });
+  const serverNode = nodes.find((n) => n.metadata?.name !== agentName)!;
+  assert.equal(serverNode.spec?.podCIDR, '10.77.0.0/24');
+
+  // Static pods from each --pod-manifest-path run on their node, shown as mirror pods `<name>-<node>`, with
+  // IPs from that node's /24.
+  for (const [name, node, cidr] of [
+    ['server-static', serverNode.metadata!.name!, '10.77.0.0/24'],
+    ['agent-static', agentName, '10.77.1.0/24'],
+  ] as const) {
+    const mirror = await poll(`${name} mirror pod Running`, async () => {
+      const p = await getJson<IPod>(server, ['pod', `${name}-${node}`]);
+      return p?.status?.phase === 'Running' && p.status.podIP ? p : undefined;
+    });
+    assert.equal(mirror.spec?.nodeName, node);
+    assert.ok(inCidr(mirror.status!.podIP!, cidr), `${name}: pod IP ${mirror.status!.podIP} not in ${cidr}`);
+  }
 });

@@ -113,3 +113,14 @@ test('busybox 1.35 wget (its own TLS client, no signature_algorithms extension) 
     server.close();
   }
 }));
+
+test('the serving certificate is reissued (same CA) only when it lacks a requested name (--tls-san)', withDir(async (dir) => {
+  const first = await ensurePki(dir, ['a.example.test']);
+  assert.equal((await ensurePki(dir, ['a.example.test'])).certPem, first.certPem, 'unchanged names keep the certificate');
+  const second = await ensurePki(dir, ['a.example.test', 'b.example.test', '192.0.2.9']);
+  assert.notEqual(second.certPem, first.certPem);
+  assert.equal(second.caPem, first.caPem);
+  const san = new X509Certificate(second.certPem).subjectAltName ?? '';
+  for (const want of ['DNS:a.example.test', 'DNS:b.example.test', 'IP Address:192.0.2.9', 'IP Address:127.0.0.1']) assert.ok(san.includes(want), san);
+  assert.ok(new X509Certificate(second.certPem).verify(new X509Certificate(second.caPem).publicKey));
+}));
