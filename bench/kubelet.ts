@@ -451,6 +451,8 @@ async function main(): Promise<void> {
       server: url,
       token: readFileSync(join(serverDir, 'admin-token'), 'utf8').trim(),
       caData: readFileSync(join(serverDir, 'pki', 'ca.crt'), 'utf8'),
+      // The driver measures the node, not client-side throttling: no QPS limit (components keep theirs).
+      qps: 0,
     });
     await waitFor(
       'bench-node Ready',
