@@ -1,4 +1,4 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,18 +6,11 @@ import path from 'node:path';
 import type { Pod } from '../api/index.ts';
 import { Client, isAlreadyExists, isConflict, isGone, isNotFound, ApiError, type WatchEvent } from './index.ts';
 import { FakeApiServer } from './testing/fake-apiserver.ts';
+import { fakeApiServerForFile } from './testing/fake-api-for-file.ts';
 
 let server: FakeApiServer;
 let client: Client;
-
-before(async () => {
-  server = await new FakeApiServer().start();
-  client = new Client({ server: server.url, token: server.token, caData: server.ca });
-});
-after(async () => {
-  client.close();
-  await server.stop();
-});
+fakeApiServerForFile((api) => ({ server, client } = api));
 
 const pod = (name: string, extra: Partial<Pod> = {}): Pod => ({
   apiVersion: 'v1',

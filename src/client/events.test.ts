@@ -1,21 +1,14 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Event, Pod } from '../api/index.ts';
 import { FakeClock } from '../machinery/index.ts';
 import { Client, EventRecorder } from './index.ts';
-import { FakeApiServer } from './testing/fake-apiserver.ts';
+import type { FakeApiServer } from './testing/fake-apiserver.ts';
+import { fakeApiServerForFile } from './testing/fake-api-for-file.ts';
 
 let server: FakeApiServer;
 let client: Client;
-
-before(async () => {
-  server = await new FakeApiServer().start();
-  client = new Client({ server: server.url, token: server.token, caData: server.ca });
-});
-after(async () => {
-  client.close();
-  await server.stop();
-});
+fakeApiServerForFile((api) => ({ server, client } = api));
 
 const pod = (ns: string, name: string): Pod => ({
   apiVersion: 'v1', kind: 'Pod', metadata: { namespace: ns, name, uid: `uid-${name}`, resourceVersion: '7' }, spec: { containers: [] },

@@ -1,32 +1,18 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod } from '../api/index.ts';
 import { Client, Informer } from './index.ts';
-import { FakeApiServer } from './testing/fake-apiserver.ts';
+import type { FakeApiServer } from './testing/fake-apiserver.ts';
+import { fakeApiServerForFile } from './testing/fake-api-for-file.ts';
+import { until } from './testing/until.ts';
 
 let server: FakeApiServer;
 let client: Client;
-
-before(async () => {
-  server = await new FakeApiServer().start();
-  client = new Client({ server: server.url, token: server.token, caData: server.ca });
-});
-after(async () => {
-  client.close();
-  await server.stop();
-});
+fakeApiServerForFile((api) => ({ server, client } = api));
 
 const pod = (ns: string, name: string, labels: Record<string, string> = {}) => ({
   apiVersion: 'v1', kind: 'Pod', metadata: { namespace: ns, name, labels }, spec: { containers: [] as never[] },
 });
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 function recorder(inf: Informer<Pod>): string[] {
   const log: string[] = [];

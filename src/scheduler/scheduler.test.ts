@@ -1,31 +1,16 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Event, Pod } from '../api/index.ts';
 import { Client } from '../client/index.ts';
-import { FakeApiServer } from '../client/testing/fake-apiserver.ts';
+import type { FakeApiServer } from '../client/testing/fake-apiserver.ts';
+import { fakeApiServerForFile } from '../client/testing/fake-api-for-file.ts';
+import { until } from '../client/testing/until.ts';
 import { Scheduler } from './scheduler.ts';
 import { makeNode, makePod } from './testing/builders.ts';
 
 let server: FakeApiServer;
 let client: Client;
-
-before(async () => {
-  server = await new FakeApiServer().start();
-  client = new Client({ server: server.url, token: server.token, caData: server.ca });
-});
-after(async () => {
-  client.close();
-  await server.stop();
-});
-
-async function until<T>(get: () => T | undefined | false, what: string): Promise<T> {
-  for (let i = 0; i < 1000; i++) {
-    const v = get();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+fakeApiServerForFile((api) => ({ server, client } = api));
 
 /** Runs a scheduler against the fake API for the duration of `body`, then stops it. */
 async function withScheduler(body: () => Promise<void>): Promise<void> {

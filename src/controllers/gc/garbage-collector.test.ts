@@ -2,15 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from '../../client/index.ts';
 import { FakeApiServer } from '../../client/testing/fake-apiserver.ts';
+import { until } from '../../client/testing/until.ts';
 import { GarbageCollector } from './garbage-collector.ts';
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 test('dependents go when their owner is deleted; live, recreated-with-new-uid and unknown owners are handled', async () => {
   const server = await new FakeApiServer().start();
