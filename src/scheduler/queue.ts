@@ -182,30 +182,36 @@ export class SchedulingQueue {
    * arrived while it was being scheduled (then it goes to the backoffQ at once).
    */
   addUnschedulable(info: QueuedPodInfo): void {
-    const uid = uidOf(info.pod);
-    const flight = this.#inFlight.get(uid);
-    this.#inFlight.delete(uid);
-    if (flight?.deleted || this.#closed) return;
-    const latest = flight?.info ?? info;
-    latest.timestamp = this.#clock.now();
-    if (flight?.moved) {
-      this.#pushBackoff(latest);
+    const ended = this.#endAttempt(info);
+    if (!ended) return;
+    if (ended.moved) {
+      this.#pushBackoff(ended.latest);
       return;
     }
+    const uid = uidOf(info.pod);
     this.#unschedulable.delete(uid);
-    this.#unschedulable.set(uid, latest);
+    this.#unschedulable.set(uid, ended.latest);
     this.#arm();
   }
 
   /** The attempt failed with an error (API, bind): retry after the pod's back-off. */
   addBackoff(info: QueuedPodInfo): void {
+    const ended = this.#endAttempt(info);
+    if (ended) this.#pushBackoff(ended.latest);
+  }
+
+  /**
+   * Ends the pod's in-flight attempt: its newest info (updates that arrived meanwhile) stamped now, and
+   * whether a cluster event came meanwhile; undefined when the pod was deleted meanwhile or the queue closed.
+   */
+  #endAttempt(info: QueuedPodInfo): { latest: QueuedPodInfo; moved: boolean } | undefined {
     const uid = uidOf(info.pod);
     const flight = this.#inFlight.get(uid);
     this.#inFlight.delete(uid);
-    if (flight?.deleted || this.#closed) return;
+    if (flight?.deleted || this.#closed) return undefined;
     const latest = flight?.info ?? info;
     latest.timestamp = this.#clock.now();
-    this.#pushBackoff(latest);
+    return { latest, moved: flight?.moved ?? false };
   }
 
   /** A cluster event that may make unschedulable pods fit (node added/changed, pod deleted). */
