@@ -2,23 +2,16 @@
  * src/client against the real `kubeling server` (no node): the verbs and patch types other components use,
  * errors as ApiError, watch from a list's resourceVersion, an Informer, and the EventRecorder's aggregation.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConfigMap, Event, Pod } from '../../src/api/index.ts';
 import { ApiError, Client, EventRecorder, Informer, isAlreadyExists, isConflict, isInvalid, isNotFound, type WatchEvent } from '../../src/client/index.ts';
-import { startServer, type ServerHandle } from './helpers/server.ts';
+import type { ServerHandle } from './helpers/server.ts';
+import { serverWithClientForFile } from './helpers/server-for-file.ts';
 
 let server: ServerHandle;
 let client: Client;
-
-before(async () => {
-  server = await startServer({ noAgent: true, storage: 'memory' });
-  client = await Client.fromKubeconfig(server.kubeconfig);
-});
-after(async () => {
-  client?.close();
-  await server?.stop();
-});
+serverWithClientForFile({ noAgent: true, storage: 'memory' }, (s) => ({ server, client } = s));
 
 const cm = (name: string, data: Record<string, string>): ConfigMap => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
 

@@ -3,33 +3,17 @@
  * status` until complete, `set image` rolls out a second ReplicaSet, `get deploy` columns, and deleting the
  * Deployment removes its ReplicaSets and pods (garbage collector).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod, ReplicaSet } from '../../src/api/index.ts';
 import { Client } from '../../src/client/index.ts';
-import { startServer, type ServerHandle } from './helpers/server.ts';
+import type { ServerHandle } from './helpers/server.ts';
+import { serverWithClientForFile } from './helpers/server-for-file.ts';
+import { until } from './helpers/until.ts';
 
 let server: ServerHandle;
 let client: Client;
-
-before(async () => {
-  server = await startServer({ storage: 'memory', runtime: 'fake' });
-  client = await Client.fromKubeconfig(server.kubeconfig);
-});
-after(async () => {
-  client?.close();
-  await server?.stop();
-});
-
-async function until<T>(get: () => Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+serverWithClientForFile({ storage: 'memory', runtime: 'fake' }, (s) => ({ server, client } = s));
 
 const MANIFEST = `apiVersion: apps/v1
 kind: Deployment
@@ -66,12 +50,12 @@ test('kubectl apply, rollout status, set image, delete', async () => {
   await until(async () => {
     const items = (await pods.list({ labelSelector: 'app=web' })).items.filter((p) => !p.metadata?.deletionTimestamp);
     return items.length === 3 && items.every((p) => p.spec?.containers[0]?.image === 'busybox:1.36') ? items : undefined;
-  }, 'three pods on the new image');
+  }, 'three pods on the new image', 60_000);
   const rss = (await client.resource<ReplicaSet>('replicasets', 'default').list()).items;
   assert.deepEqual(rss.map((r) => r.spec?.replicas).sort(), [0, 3]);
 
   const deleted = await server.kubectl(['delete', 'deployment', 'web']);
   assert.equal(deleted.code, 0, deleted.stderr);
-  await until(async () => (await client.resource('replicasets', 'default').list()).items.length === 0, 'replicasets gone');
-  await until(async () => (await pods.list({ labelSelector: 'app=web' })).items.length === 0, 'pods gone');
+  await until(async () => (await client.resource('replicasets', 'default').list()).items.length === 0, 'replicasets gone', 60_000);
+  await until(async () => (await pods.list({ labelSelector: 'app=web' })).items.length === 0, 'pods gone', 60_000);
 });

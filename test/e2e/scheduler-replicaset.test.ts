@@ -3,34 +3,17 @@
  * applied with kubectl gets its pods, they are scheduled to the local node and run; scaling it down removes
  * pods, deleting a pod brings a replacement, and deleting the ReplicaSet deletes its pods (garbage collector).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod, ReplicaSet } from '../../src/api/index.ts';
 import { Client } from '../../src/client/index.ts';
-import { startServer, type ServerHandle } from './helpers/server.ts';
+import type { ServerHandle } from './helpers/server.ts';
+import { serverWithClientForFile } from './helpers/server-for-file.ts';
+import { until } from './helpers/until.ts';
 
 let server: ServerHandle;
 let client: Client;
-
-before(async () => {
-  server = await startServer({ storage: 'memory', runtime: 'fake' });
-  client = await Client.fromKubeconfig(server.kubeconfig);
-});
-after(async () => {
-  client?.close();
-  await server?.stop();
-});
-
-async function until<T>(get: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const v = await get().catch((e: unknown) => ((last = e), undefined));
-    if (v) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}${last ? ` (${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+serverWithClientForFile({ storage: 'memory', runtime: 'fake' }, (s) => ({ server, client } = s));
 
 const MANIFEST = `apiVersion: apps/v1
 kind: ReplicaSet

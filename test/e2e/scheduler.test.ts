@@ -4,23 +4,16 @@
  * with Kubernetes' message as condition, event and `kubectl describe` line until a node gets the label;
  * tainted nodes are avoided unless tolerated; requests must fit.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Event, Node, Pod } from '../../src/api/index.ts';
 import { Client } from '../../src/client/index.ts';
-import { startServer, type ServerHandle } from './helpers/server.ts';
+import type { ServerHandle } from './helpers/server.ts';
+import { serverWithClientForFile } from './helpers/server-for-file.ts';
 
 let server: ServerHandle;
 let client: Client;
-
-before(async () => {
-  server = await startServer({ noAgent: true, storage: 'memory' });
-  client = await Client.fromKubeconfig(server.kubeconfig);
-});
-after(async () => {
-  client?.close();
-  await server?.stop();
-});
+serverWithClientForFile({ noAgent: true, storage: 'memory' }, (s) => ({ server, client } = s));
 
 async function until<T>(get: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
