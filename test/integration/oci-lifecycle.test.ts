@@ -75,6 +75,22 @@ describe('oci lifecycle (real containers)', { skip, timeout: 120_000 }, () => {
     assert.deepEqual(await rt.listPodSandbox(), []);
   });
 
+  it('a sandbox whose pause process dies is not ready, and is torn down cleanly', async () => {
+    const rt = env.newRuntime();
+    const cfg = sandboxConfig(env, { name: 'pausedies' });
+    const sid = await rt.runPodSandbox(cfg);
+    assert.equal((await rt.podSandboxStatus(sid)).state, 'SANDBOX_READY');
+    const pausePid = Number(readFileSync(join(env.root, 'runtime', 'sandboxes', sid, 'pid'), 'utf8'));
+    process.kill(pausePid, 'SIGKILL');
+    for (let i = 0; i < 100 && existsSync(`/proc/${pausePid}`); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await rt.podSandboxStatus(sid)).state, 'SANDBOX_NOTREADY');
+    assert.ok((await rt.listPodSandbox({ state: 'SANDBOX_NOTREADY' })).some((s) => s.id === sid));
+    await rt.stopPodSandbox(sid);
+    await rt.removePodSandbox(sid);
+    assert.ok(!execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).includes(sid), 'netns removed');
+    await rt.close();
+  });
+
   it('writes logs in the CRI format and reopens them after rotation', async () => {
     const rt = env.newRuntime();
     const cfg = sandboxConfig(env, { name: 'logs' });
@@ -180,9 +196,14 @@ describe('oci lifecycle (real containers)', { skip, timeout: 120_000 }, () => {
     const veths = () => execFileSync('ip', ['-o', 'link', 'show', 'master', env.bridge], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`kubeling-${sid}`));
     assert.equal(veths().length, 1, 'the pod\'s veth is on the bridge');
     assert.ok(cgroupExists(rt.cgroups, cfg.linux.cgroupParent!));
-    assert.ok(hostProcessesMatching(sid).length > 0);
+    for (const id of ids) assert.ok(hostProcessesMatching(id).length > 0, `conmon of ${id} runs`);
+    // The pause process runs without conmon: know it by its pid.
+    const pausePid = Number(readFileSync(join(env.root, 'runtime', 'sandboxes', sid, 'pid'), 'utf8'));
+    assert.match(readFileSync(`/proc/${pausePid}/cmdline`, 'utf8'), /catatonit/);
 
     await rt.removePodSandbox(sid);
+
+    assert.ok(!existsSync(`/proc/${pausePid}`), 'the pause process has ended and been reaped');
 
     for (const id of [sid, ...ids]) {
       assert.deepEqual(hostProcessesMatching(id), [], `no process mentions ${id}`);

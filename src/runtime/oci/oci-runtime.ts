@@ -80,6 +80,7 @@ import {
 } from './cgroups.ts';
 import { startConmon, startConmonVia, type ConmonConfig, type ConmonHandle } from './conmon.ts';
 import { runtimeDefaultSeccomp } from './seccomp.ts';
+import { alive, aliveSince, killQuiet, processStartTime, waitGone } from './processes.ts';
 import { Spawner } from './spawner.ts';
 import {
   allCapabilities,
@@ -151,29 +152,6 @@ function signalNumber(sig: string): NodeJS.Signals | number {
 function matchesLabels(labels: Record<string, string>, selector?: Record<string, string>): boolean {
   if (!selector) return true;
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
-}
-
-function killQuiet(pid: number, sig: NodeJS.Signals | number): void {
-  if (pid <= 0) return;
-  try {
-    process.kill(pid, sig);
-  } catch {}
-}
-
-function alive(pid: number): boolean {
-  if (pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return errno(err) === 'EPERM';
-  }
-  // A zombie still answers signal 0; its state letter says it is gone.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 export class OciRuntime implements ContainerRuntime {
@@ -523,24 +501,26 @@ export class OciRuntime implements ContainerRuntime {
       annotations: { 'io.kubernetes.cri.container-type': 'sandbox' },
     });
     writeFileSync(join(rec.dir, 'config.json'), JSON.stringify(spec));
-    const { pid } = await this.#startConmon({
-      conmon: this.#conmon!,
-      runtime: this.#runtime,
-      runtimeRoot: this.#dirs.crun,
-      id: rec.id,
-      name: `pause-${rec.config.metadata.name}`,
-      bundle: rec.dir,
-      logPath: join(rec.dir, 'pause.log'),
-      exitDir: this.#dirs.exits,
-      persistDir: rec.dir,
-      socketDir: this.#dirs.sockets,
-      pidFile: join(rec.dir, 'pid'),
-      conmonPidFile: join(rec.dir, 'conmon.pid'),
-    }).catch((err: Error) => {
-      throw new RuntimeError('Internal', `pause process: ${err.message}`, { cause: err });
+    // No conmon for the pause: it has no output or exit code anyone reads, only a life (which its pid and
+    // start time tell). `crun run --detach` returns once it runs; the spawner's catatonit reaps it.
+    const log = join(rec.dir, 'crun.log');
+    const pidFile = join(rec.dir, 'pid');
+    const r = await this.#spawner.run(this.#runtime, [`--root=${this.#dirs.crun}`, `--log=${log}`, 'run', '--detach', '--bundle', rec.dir, '--pid-file', pidFile, rec.id], {
+      detach: true,
+      allowFailure: true,
     });
+    const pid = r.code === 0 ? Number(readFileSync(pidFile, 'utf8').trim()) : 0;
+    if (!pid) {
+      const why = readFileSync(log, 'utf8').trim().split('\n').pop() || `${basename(this.#runtime)} exited ${r.code}`;
+      throw new RuntimeError('Internal', `pause process: ${why}`);
+    }
     rec.pausePid = pid;
-    await this.#startCreated(rec.id);
+    rec.pauseStartTime = processStartTime(pid);
+  }
+
+  /** Whether the sandbox's pause process still runs (not a later process that reuses its pid). */
+  #pauseRunning(rec: SandboxRecord): boolean {
+    return aliveSince(rec.pausePid, rec.pauseStartTime);
   }
 
   #startConmon(c: ConmonConfig): Promise<ConmonHandle> {
@@ -586,16 +566,15 @@ export class OciRuntime implements ContainerRuntime {
         errors.push(err);
       }
     };
-    // Independent, so at once: kill the containers, kill the pause process (its pid namespace dies with it;
-    // wait for conmon's exit file), and take the network down (CNI DEL needs only the pinned netns).
+    // Independent, so at once: kill the containers, kill the pause process (its pid namespace dies with it)
+    // and wait until it is gone, and take the network down (CNI DEL needs only the pinned netns).
     await Promise.all([
       ...containers.map((c) => step(this.#locked(c.id, () => this.#kill(c, 0)))),
       step(
         (async () => {
-          if (rec.pausePid > 0 && !existsSync(this.#exitFile(rec.id))) {
+          if (this.#pauseRunning(rec)) {
             killQuiet(rec.pausePid, 'SIGKILL');
-            const pid = rec.pausePid;
-            await this.#waitExitFile(rec.id, 5000, () => !alive(pid));
+            if (!(await waitGone(rec.pausePid, 5000))) throw new Error(`pause process ${rec.pausePid} did not end after SIGKILL`);
           }
         })(),
       ),
@@ -666,7 +645,7 @@ export class OciRuntime implements ContainerRuntime {
   #sandboxState(rec: SandboxRecord): 'SANDBOX_READY' | 'SANDBOX_NOTREADY' {
     if (rec.state !== 'ready') return 'SANDBOX_NOTREADY';
     // A pause process that died (OOM, killed by hand) leaves the sandbox not ready; the kubelet replaces it.
-    if (rec.pausePid > 0 && existsSync(this.#exitFile(rec.id))) return 'SANDBOX_NOTREADY';
+    if (rec.pausePid > 0 && !this.#pauseRunning(rec)) return 'SANDBOX_NOTREADY';
     return 'SANDBOX_READY';
   }
 

@@ -19,6 +19,11 @@ import { CommandError, type ExecOptions, type ExecResult } from '../cni/index.ts
 export interface SpawnOptions extends ExecOptions {
   /** A file the command gets as fd 3 (conmon's sync "pipe"), opened for writing. */
   fd3?: string;
+  /**
+   * The command leaves a process behind that keeps its stdio (`crun run --detach`): stdout and stderr go to
+   * /dev/null instead of scratch files, which that process would otherwise hold open. Nothing is captured.
+   */
+  detach?: boolean;
 }
 
 interface Job {
@@ -83,7 +88,8 @@ export class Spawner {
       .map(([k, v]) => `${k}=${q(v ?? '')}`)
       .join(' ');
     const fd3 = options.fd3 ? ` 3>${q(options.fd3)}` : '';
-    const line = `${env} ${[cmd, ...args].map(q).join(' ')} <${files.in ? q(files.in) : '/dev/null'} >${q(files.out)} 2>${q(files.err)}${fd3}; echo "@@${id} $?"\n`;
+    const out = options.detach ? '>/dev/null 2>&1' : `>${q(files.out)} 2>${q(files.err)}`;
+    const line = `${env} ${[cmd, ...args].map(q).join(' ')} <${files.in ? q(files.in) : '/dev/null'} ${out}${fd3}; echo "@@${id} $?"\n`;
     const { code } = await new Promise<{ code: number }>((resolve, reject) => {
       this.#queue.push({ id, line, files, resolve, reject });
       this.#pump();

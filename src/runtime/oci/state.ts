@@ -22,6 +22,8 @@ export interface SandboxRecord {
   /** Pod cgroup, relative to the cgroup root. */
   cgroupPath: string;
   pausePid: number;
+  /** The pause process's start time (clock ticks since boot), to tell it from a later process with its pid. */
+  pauseStartTime?: number | undefined;
   /** Whether /dev/shm (a tmpfs under dir) is mounted. */
   shmMounted: boolean;
 }
