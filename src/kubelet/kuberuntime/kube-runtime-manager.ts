@@ -54,6 +54,7 @@ import {
   runtimeStateOf,
   type ContainerType,
   type RuntimeContainerStatus,
+  type RuntimePod,
   type RuntimePodStatus,
 } from './runtime-pod.ts';
 import { HandlerRunner } from '../lifecycle/handlers.ts';
@@ -213,29 +214,9 @@ export class KubeRuntimeManager {
   // ------------------------------------------------------------------ reading state
 
   /** Every pod the runtime holds, by uid, from sandbox and container labels (for the PLEG relist). */
-  async listPods(): Promise<
-    Map<
-      string,
-      {
-        uid: string;
-        name: string;
-        namespace: string;
-        sandboxes: { id: string; state: string }[];
-        containers: { id: string; name: string; state: string }[];
-      }
-    >
-  > {
+  async listPods(): Promise<Map<string, RuntimePod>> {
     const [sandboxes, containers] = await Promise.all([this.runtime.listPodSandbox(), this.runtime.listContainers()]);
-    const pods = new Map<
-      string,
-      {
-        uid: string;
-        name: string;
-        namespace: string;
-        sandboxes: { id: string; state: string }[];
-        containers: { id: string; name: string; state: string }[];
-      }
-    >();
+    const pods = new Map<string, RuntimePod>();
     const entry = (labels: Record<string, string>) => {
       const uid = labels[LABEL_POD_UID];
       if (!uid) return undefined;

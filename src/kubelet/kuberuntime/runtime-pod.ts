@@ -49,6 +49,15 @@ export interface RuntimeContainerStatus {
   mounts: RuntimeContainer['mounts'];
 }
 
+/** A pod as the runtime holds it (kubecontainer.Pod): its sandboxes and containers, grouped by their uid label. */
+export interface RuntimePod {
+  uid: string;
+  name: string;
+  namespace: string;
+  sandboxes: { id: string; state: string }[];
+  containers: { id: string; name: string; state: string }[];
+}
+
 export interface RuntimePodStatus {
   uid: string;
   name: string;
