@@ -3,13 +3,14 @@
  * PodScheduled=False patches are bounded in concurrency and skipped when nothing changed, and after the
  * run's signal aborts no request reaches the API server.
  */
-import { test, before, after } from 'node:test';
+import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pod } from '../api/index.ts';
 import { Client, type KubeObjectLike, type ResourceClient, type ResourceRef } from '../client/index.ts';
 import type { ResourceInfo } from '../api/index.ts';
 import { FakeApiServer } from '../client/testing/fake-apiserver.ts';
+import { until as untilPolled } from '../client/testing/until.ts';
 import { Scheduler } from './scheduler.ts';
 import { makeNode, makePod } from './testing/builders.ts';
 
@@ -62,13 +63,19 @@ before(async () => {
 });
 after(() => server.stop());
 
-async function until<T>(get: () => T | undefined | false, what: string): Promise<T> {
-  for (let i = 0; i < 2000; i++) {
-    const v = get();
-    if (v) return v;
-    await sleep(5);
-  }
-  assert.fail(`timed out waiting for ${what}`);
+/** Up to 2000 polls: these tests push dozens of pods through slowed-down writes. */
+const until = <T>(get: () => T | undefined | false, what: string) => untilPolled(get, what, 2000);
+
+/** Runs `sched` until the test ends (then stops it and closes its client); resolves once its caches synced. */
+async function runUntilTestEnds(t: TestContext, sched: Scheduler, client: Client): Promise<void> {
+  const ac = new AbortController();
+  const running = sched.run(ac.signal);
+  t.after(async () => {
+    ac.abort();
+    await running;
+    client.close();
+  });
+  await Promise.all([sched.pods.synced, sched.nodes.synced]);
 }
 
 const clearCluster = () => {
@@ -84,14 +91,7 @@ test('PodScheduled=False writes: at most maxConditionWrites at once, none when r
   clearCluster();
   const client = new SlowStatusClient({ server: server.url, token: server.token, caData: server.ca, qps: 0 });
   const sched = new Scheduler({ client, maxConditionWrites: 3, queue: { initialBackoffMs: 10, maxBackoffMs: 20 } });
-  const ac = new AbortController();
-  const running = sched.run(ac.signal);
-  t.after(async () => {
-    ac.abort();
-    await running;
-    client.close();
-  });
-  await Promise.all([sched.pods.synced, sched.nodes.synced]);
+  await runUntilTestEnds(t, sched, client);
   server.put('nodes', makeNode().name('n1').labels({ zone: 'a' }).obj());
   await until(() => sched.nodes.list().length === 1, 'the node in the cache');
   const names = Array.from({ length: 30 }, (_, i) => `picky-${i}`);
@@ -145,14 +145,7 @@ test('bindings: at most maxBindings in flight; every pod is bound', async (t) =>
   clearCluster();
   const client = new SlowStatusClient({ server: server.url, token: server.token, caData: server.ca, qps: 0 });
   const sched = new Scheduler({ client, maxBindings: 4 });
-  const ac = new AbortController();
-  const running = sched.run(ac.signal);
-  t.after(async () => {
-    ac.abort();
-    await running;
-    client.close();
-  });
-  await Promise.all([sched.pods.synced, sched.nodes.synced]);
+  await runUntilTestEnds(t, sched, client);
   server.put('nodes', makeNode().name('big').capacity({ cpu: '100', memory: '100Gi', pods: 200 }).obj());
   await until(() => sched.nodes.list().length === 1, 'the node in the cache');
   const names = Array.from({ length: 40 }, (_, i) => `b-${i}`);
