@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { test } from 'node:test';
 import type { IPod } from 'kubernetes-models/v1/Pod';
-import type { ServerHandle } from './helpers/server.ts';
+import { startServer, type ServerHandle } from './helpers/server.ts';
 
 export async function apply(server: ServerHandle, manifest: string): Promise<void> {
   const r = await server.kubectl(['apply', '-f', '-'], { input: manifest });
@@ -115,6 +116,31 @@ export function realContainersUnavailable(): string | undefined {
   if (!fs.existsSync(new URL('../../src/runtime/oci/index.ts', import.meta.url)))
     return 'the oci runtime is not in this tree';
   return undefined;
+}
+
+/**
+ * Registers the hooks of a file of tests on real containers (none start when `why`, from
+ * realContainersUnavailable(), says they cannot run here): before its tests, `kubeling server --runtime oci`
+ * with memory storage and the busybox image imported, handed to `started`; after each test every pod is
+ * deleted (a failed test must not leave its pods running into the next one); after the last, the server stops.
+ */
+export function ociServerForFile(
+  why: string | undefined,
+  started: (server: ServerHandle) => void | Promise<void>,
+): void {
+  let server: ServerHandle | undefined;
+  test.before(async () => {
+    if (why) return;
+    server = await startServer({ runtime: 'oci', storage: 'memory' });
+    await importBusybox(server);
+    await started(server);
+  });
+  test.afterEach(async () => {
+    if (server) await deleteAllPods(server);
+  });
+  test.after(async () => {
+    await server?.stop();
+  });
 }
 
 /** Puts the busybox test image into the node's image store (as `kubeling image import` does for users). */

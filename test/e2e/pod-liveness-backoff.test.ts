@@ -11,27 +11,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import { Client } from '../../src/client/index.ts';
-import { startServer, type ServerHandle } from './helpers/server.ts';
-import {
-  apply,
-  deleteAllPods,
-  deleteAndCheckClean,
-  importBusybox,
-  podEvents,
-  realContainersUnavailable,
-} from './pod-helpers.ts';
+import type { ServerHandle } from './helpers/server.ts';
+import { apply, deleteAndCheckClean, ociServerForFile, podEvents, realContainersUnavailable } from './pod-helpers.ts';
 
 const why = realContainersUnavailable();
 let server: ServerHandle;
 
-test.before(async () => {
-  if (why) return;
-  server = await startServer({ runtime: 'oci', storage: 'memory' });
-  await importBusybox(server);
-});
-test.after(async () => {
-  if (server) await deleteAllPods(server);
-  await server?.stop();
+ociServerForFile(why, (started) => {
+  server = started;
 });
 
 interface Run {

@@ -8,14 +8,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, type ServerHandle } from './helpers/server.ts';
+import type { ServerHandle } from './helpers/server.ts';
 import {
   apply,
-  deleteAllPods,
   deleteAndCheckClean,
   getPod,
-  importBusybox,
   nodeName,
+  ociServerForFile,
   podEvents,
   ready,
   realContainersUnavailable,
@@ -28,19 +27,12 @@ let server: ServerHandle;
 let node: string;
 let hostDir: string;
 
-test.before(async () => {
-  if (why) return;
-  server = await startServer({ runtime: 'oci', storage: 'memory' });
-  await importBusybox(server);
+ociServerForFile(why, async (started) => {
+  server = started;
   node = await nodeName(server);
   hostDir = await fs.mkdtemp(path.join(os.tmpdir(), 'kubelet-e2e-host-'));
 });
-test.afterEach(async () => {
-  // A failed test must not leave its pods running into the next one (or past the server).
-  if (server) await deleteAllPods(server);
-});
 test.after(async () => {
-  await server?.stop();
   if (hostDir) await fs.rm(hostDir, { recursive: true, force: true });
 });
 

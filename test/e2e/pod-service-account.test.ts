@@ -5,12 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, type ServerHandle } from './helpers/server.ts';
+import type { ServerHandle } from './helpers/server.ts';
 import {
   apply,
   deleteAndCheckClean,
-  deleteAllPods,
-  importBusybox,
+  ociServerForFile,
   realContainersUnavailable,
   running,
   waitForPod,
@@ -19,16 +18,8 @@ import {
 const why = realContainersUnavailable();
 let server: ServerHandle;
 
-test.before(async () => {
-  if (why) return;
-  server = await startServer({ runtime: 'oci', storage: 'memory' });
-  await importBusybox(server);
-});
-test.afterEach(async () => {
-  if (server) await deleteAllPods(server);
-});
-test.after(async () => {
-  await server?.stop();
+ociServerForFile(why, (started) => {
+  server = started;
 });
 
 test('a pod reads the API with its bound service account token (busybox wget --header)', { skip: why }, async () => {
