@@ -7,7 +7,7 @@ import https from 'node:https';
 import { WebSocket } from 'ws';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import { FakeRuntime } from '../../runtime/fake/index.ts';
-import type { PodSandboxConfig } from '../../runtime/runtime.ts';
+import { testContainerConfig, testSandboxConfig } from '../../runtime/fake/test-configs.ts';
 import { KubeletServer } from './kubelet-server.ts';
 import { selfSignedServingCert } from './tls.ts';
 
@@ -18,35 +18,13 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }) {
   t.after(() => fs.rm(logDir, { recursive: true, force: true }));
   const runtime = new FakeRuntime();
   runtime.addImage('busybox:1.35');
-  const sandboxConfig: PodSandboxConfig = {
-    metadata: { name: 'web', uid: 'u1', namespace: 'default', attempt: 0 },
-    hostname: 'web',
-    logDirectory: logDir,
-    portMappings: [],
-    labels: { 'io.kubernetes.pod.uid': 'u1' },
-    annotations: {},
-    linux: { namespaceOptions: { network: 'pod', pid: 'container', ipc: 'pod' }, sysctls: {} },
-  };
+  const sandboxConfig = testSandboxConfig('web', 'u1', logDir);
   const sb = await runtime.runPodSandbox(sandboxConfig);
   const make = async (name: string, attempt: number, logs: string[]) => {
     runtime.scriptContainer({ name }, { logs });
     const id = await runtime.createContainer(
       sb,
-      {
-        metadata: { name, attempt },
-        image: 'busybox:1.35',
-        command: ['sh'],
-        args: [],
-        envs: [],
-        mounts: [],
-        labels: { 'io.kubernetes.pod.uid': 'u1', 'io.kubernetes.container.name': name },
-        annotations: {},
-        logPath: `${name}/${attempt}.log`,
-        stdin: false,
-        stdinOnce: false,
-        tty: false,
-        linux: { securityContext: { namespaceOptions: { network: 'pod', pid: 'container', ipc: 'pod' } } },
-      },
+      testContainerConfig(name, { attempt, command: ['sh'], labels: { 'io.kubernetes.pod.uid': 'u1' } }),
       sandboxConfig,
     );
     await runtime.startContainer(id);

@@ -1,33 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../machinery/clock.ts';
-import { isRuntimeError, RuntimeError, type ContainerConfig, type PodSandboxConfig } from '../runtime.ts';
+import { isRuntimeError, RuntimeError } from '../runtime.ts';
 import { FakeRuntime, normalizeImageRef } from './fake-runtime.ts';
+import { testContainerConfig, testSandboxConfig } from './test-configs.ts';
 
-const sandboxConfig: PodSandboxConfig = {
-  metadata: { name: 'p', uid: 'u1', namespace: 'default', attempt: 0 },
-  hostname: 'p',
-  logDirectory: '/nonexistent/logs',
-  portMappings: [],
-  labels: { 'io.kubernetes.pod.uid': 'u1' },
-  annotations: {},
-  linux: { namespaceOptions: { network: 'pod', pid: 'container', ipc: 'pod' }, sysctls: {} },
-};
-const containerConfig = (name: string, image = 'busybox:1.35', attempt = 0): ContainerConfig => ({
-  metadata: { name, attempt },
-  image,
-  command: [],
-  args: [],
-  envs: [],
-  mounts: [],
-  labels: { 'io.kubernetes.container.name': name },
-  annotations: {},
-  logPath: `${name}/${attempt}.log`,
-  stdin: false,
-  stdinOnce: false,
-  tty: false,
-  linux: { securityContext: { namespaceOptions: { network: 'pod', pid: 'container', ipc: 'pod' } } },
-});
+const sandboxConfig = testSandboxConfig('p', 'u1', '/nonexistent/logs');
 
 test('normalizeImageRef adds docker.io, library and latest', () => {
   assert.equal(normalizeImageRef('busybox'), 'docker.io/library/busybox:latest');
@@ -43,12 +21,12 @@ test('scripted containers exit on the fake clock with code and reason', async ()
   rt.scriptContainer({ name: 'oom' }, { exitAfterMs: 1000, oom: true });
   const sb = await rt.runPodSandbox(sandboxConfig);
   assert.match((await rt.podSandboxStatus(sb)).network!.ip, /^10\.42\.0\.\d+$/);
-  await assert.rejects(rt.createContainer(sb, containerConfig('crash'), sandboxConfig), (e) =>
+  await assert.rejects(rt.createContainer(sb, testContainerConfig('crash'), sandboxConfig), (e) =>
     isRuntimeError(e, 'NotFound'),
   );
   await rt.pullImage('busybox:1.35');
-  const crash = await rt.createContainer(sb, containerConfig('crash'), sandboxConfig);
-  const oom = await rt.createContainer(sb, containerConfig('oom'), sandboxConfig);
+  const crash = await rt.createContainer(sb, testContainerConfig('crash'), sandboxConfig);
+  const oom = await rt.createContainer(sb, testContainerConfig('oom'), sandboxConfig);
   await rt.startContainer(crash);
   await rt.startContainer(oom);
   assert.equal((await rt.containerStatus(crash)).state, 'CONTAINER_RUNNING');
@@ -58,7 +36,7 @@ test('scripted containers exit on the fake clock with code and reason', async ()
   await clock.step(4000);
   const c = await rt.containerStatus(crash);
   assert.deepEqual([c.state, c.exitCode, c.reason, c.finishedAt - c.startedAt], ['CONTAINER_EXITED', 2, 'Error', 5000]);
-  await assert.rejects(rt.createContainer(sb, containerConfig('crash'), sandboxConfig), (e) =>
+  await assert.rejects(rt.createContainer(sb, testContainerConfig('crash'), sandboxConfig), (e) =>
     isRuntimeError(e, 'AlreadyExists'),
   );
 });
@@ -70,8 +48,8 @@ test('stopContainer waits for a slow process up to the timeout, then SIGKILLs', 
   rt.scriptContainer({ name: 'nice' }, { stopDelayMs: 3_000, stopExitCode: 0 });
   await rt.pullImage('busybox:1.35');
   const sb = await rt.runPodSandbox(sandboxConfig);
-  const slow = await rt.createContainer(sb, containerConfig('slow'), sandboxConfig);
-  const nice = await rt.createContainer(sb, containerConfig('nice'), sandboxConfig);
+  const slow = await rt.createContainer(sb, testContainerConfig('slow'), sandboxConfig);
+  const nice = await rt.createContainer(sb, testContainerConfig('nice'), sandboxConfig);
   await rt.startContainer(slow);
   await rt.startContainer(nice);
   let slowDone = false;
@@ -95,7 +73,7 @@ test('exec scripts, pull failures and injected errors', async () => {
   rt.scriptExec(({ cmd }) => (cmd[0] === 'fail' ? { exitCode: 1, stdout: Buffer.from('nope') } : undefined));
   await rt.pullImage('busybox:1.35');
   const sb = await rt.runPodSandbox(sandboxConfig);
-  const id = await rt.createContainer(sb, containerConfig('c'), sandboxConfig);
+  const id = await rt.createContainer(sb, testContainerConfig('c'), sandboxConfig);
   await assert.rejects(rt.execSync(id, ['true'], 0), (e) => isRuntimeError(e, 'FailedPrecondition'));
   await rt.startContainer(id);
   assert.equal((await rt.execSync(id, ['true'], 0)).exitCode, 0);
@@ -127,7 +105,7 @@ test('sh -c \'trap "exit 0" TERM; ...\' exits 0 on a graceful stop', async () =>
   const rt = new FakeRuntime({ clock });
   await rt.pullImage('busybox:1.35');
   const sb = await rt.runPodSandbox(sandboxConfig);
-  const cfg = { ...containerConfig('t'), command: ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'] };
+  const cfg = { ...testContainerConfig('t'), command: ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'] };
   const id = await rt.createContainer(sb, cfg, sandboxConfig);
   await rt.startContainer(id);
   await rt.stopContainer(id, 30);
