@@ -34,6 +34,7 @@ import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { INode } from 'kubernetes-models/v1/Node';
 import { Client } from '../src/client/index.ts';
 import { BUSYBOX_IMAGE, ensureBusyboxArchive } from '../test/fixtures/busybox.ts';
+import { unmountUnder } from '../src/runtime/oci/mounts.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'src/cmd/kubeling.ts');
@@ -369,6 +370,7 @@ async function main(): Promise<void> {
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
     for (const c of cleanups.reverse()) await c().catch((e: Error) => console.error(`cleanup: ${e.message}`));
+    unmountUnder(work);
     rmSync(work, { recursive: true, force: true });
   };
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));

@@ -86,6 +86,7 @@ export class EmbeddedServer {
     const exited = once(child, 'exit');
     const cleanup = () => {
       if (bridge) deleteLink(bridge);
+      if (existsSync(dataDir)) unmountState(dataDir);
       if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     };
     let url: string;
@@ -135,8 +136,9 @@ export class EmbeddedServer {
 
   #held(): string[] {
     const root = realpathSync(this.dataDir);
-    const held = mountsUnder(root);
-    for (const dir of ['runtime/sandboxes', 'runtime/containers']) {
+    // The runtime's state tmpfs (runtime/run) is the node's, not a pod's: what is mounted inside it counts.
+    const held = mountsUnder(root).filter((m) => m !== join(root, STATE_DIR));
+    for (const dir of [`${STATE_DIR}/sandboxes`, `${STATE_DIR}/containers`]) {
       try {
         for (const entry of readdirSync(join(root, dir))) held.push(join(root, dir, entry));
       } catch {
@@ -154,6 +156,8 @@ export class EmbeddedServer {
     await this.#exited;
     clearTimeout(timer);
     if (this.#bridge) deleteLink(this.#bridge);
+    // Nothing outlives `kubeling run`: with no pod left, the runtime's state tmpfs goes too.
+    if (existsSync(this.dataDir) && this.#held().length === 0) unmountState(this.dataDir);
     if (this.#ownDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
@@ -169,6 +173,15 @@ function deleteLink(name: string): void {
 }
 
 /** Mount points at or below `root`, from /proc/self/mountinfo (field 5, octal escapes decoded). */
+/** The oci runtime's volatile state under a data dir: a tmpfs it mounts (runtime/oci/mounts.ts). */
+const STATE_DIR = 'runtime/run';
+
+function unmountState(dataDir: string): void {
+  const root = realpathSync(dataDir);
+  const state = join(root, STATE_DIR);
+  if (mountsUnder(root).includes(state)) spawnSync('umount', ['-l', state], { stdio: 'ignore' });
+}
+
 function mountsUnder(root: string): string[] {
   const text = safeRead('/proc/self/mountinfo');
   const out: string[] = [];

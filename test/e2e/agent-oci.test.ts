@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import { KUBELING_BIN, startServer, waitForOutput, type ServerHandle } from './helpers/server.ts';
 import { ensureBusyboxArchive } from '../fixtures/busybox.ts';
+import { unmountUnder } from '../../src/runtime/oci/mounts.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -139,6 +140,7 @@ test(
     t.after(async () => {
       for (const a of agents) {
         await a.stop();
+        unmountUnder(a.dataDir);
         rmSync(a.dataDir, { recursive: true, force: true });
       }
       for (const b of bridges) spawnSync('ip', ['link', 'del', b], { stdio: 'ignore' });

@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { INode } from 'kubernetes-models/v1/Node';
 import { KUBELING_BIN, startServer, waitForOutput, type ServerHandle } from './helpers/server.ts';
+import { unmountUnder } from '../../src/runtime/oci/mounts.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -49,7 +50,10 @@ function startAgent(server: ServerHandle, args: string[], reuse?: string): Agent
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       const [code] = await exited;
       clearTimeout(timer);
-      if (!options.keep) rmSync(dataDir, { recursive: true, force: true });
+      if (!options.keep) {
+        unmountUnder(dataDir);
+        rmSync(dataDir, { recursive: true, force: true });
+      }
       return code;
     },
   };

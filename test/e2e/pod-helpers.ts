@@ -153,7 +153,7 @@ export async function importBusybox(server: ServerHandle): Promise<void> {
 
 /** The pod's sandboxes in the server's oci runtime state: id, netns name and the host-side veth's ifindex. */
 export function podSandboxes(dataDir: string, uid: string): { id: string; netns: string; vethIndex?: number }[] {
-  const dir = `${dataDir}/runtime/sandboxes`;
+  const dir = `${dataDir}/runtime/run/sandboxes`;
   const out: { id: string; netns: string; vethIndex?: number }[] = [];
   for (const id of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
     let state: { netns?: string; metadata?: { uid?: string }; status?: { metadata?: { uid?: string } } };
@@ -190,7 +190,7 @@ function sandboxLeftovers(dataDir: string, sandboxes: { id: string; netns: strin
     if (sb.netns && netns.includes(sb.netns)) left.push(`netns ${sb.netns}`);
     if (sb.vethIndex !== undefined && new RegExp(`^${sb.vethIndex}: veth`, 'm').test(links))
       left.push(`veth ifindex ${sb.vethIndex}`);
-    if (fs.existsSync(`${dataDir}/runtime/sandboxes/${sb.id}`)) left.push(`sandbox dir ${sb.id}`);
+    if (fs.existsSync(`${dataDir}/runtime/run/sandboxes/${sb.id}`)) left.push(`sandbox dir ${sb.id}`);
   }
   return left;
 }
@@ -221,8 +221,8 @@ export async function deleteAllPods(server: ServerHandle): Promise<void> {
   await server.kubectl(['delete', 'pods', '--all', '--grace-period=1', '--wait=false']);
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const left = fs.existsSync(`${server.dataDir}/runtime/sandboxes`)
-      ? fs.readdirSync(`${server.dataDir}/runtime/sandboxes`)
+    const left = fs.existsSync(`${server.dataDir}/runtime/run/sandboxes`)
+      ? fs.readdirSync(`${server.dataDir}/runtime/run/sandboxes`)
       : [];
     const pods = (await server.kubectl(['get', 'pods', '-o', 'name'])).stdout.trim();
     if (left.length === 0 && pods === '') return;

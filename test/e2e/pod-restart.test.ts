@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { unmountUnder } from '../../src/runtime/oci/mounts.ts';
 import { startServer, type ServerHandle } from './helpers/server.ts';
 import {
   apply,
@@ -29,6 +30,7 @@ test('restarting the kubelet adopts running pods without restarting their contai
       await deleteAllPods(server);
       await server.stop();
     }
+    unmountUnder(dataDir);
     await fs.rm(dataDir, { recursive: true, force: true });
   });
   await importBusybox(server);

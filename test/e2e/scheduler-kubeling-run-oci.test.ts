@@ -8,11 +8,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KUBELING_BIN } from './helpers/server.ts';
 import { podLeftovers, realContainersUnavailable } from './pod-helpers.ts';
+import { mountTable, unmountUnder } from '../../src/runtime/oci/mounts.ts';
 
 const TWO_CONTAINERS = `apiVersion: v1
 kind: Pod
@@ -42,7 +43,10 @@ test('kubeling run: the two-containers pod on real containers, and nothing left 
   const why = realContainersUnavailable();
   if (why) return t.skip(why);
   const dir = mkdtempSync(join(tmpdir(), 'kubeling-run-oci-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => {
+    unmountUnder(dir);
+    rmSync(dir, { recursive: true, force: true });
+  });
   const data = join(dir, 'data');
   const { ensureBusyboxArchive } = await import('../fixtures/busybox.ts');
   execFileSync(process.execPath, [KUBELING_BIN, 'image', 'import', await ensureBusyboxArchive(), '--data-dir', data], { stdio: 'pipe' });
@@ -75,6 +79,7 @@ test('kubeling run: the two-containers pod on real containers, and nothing left 
   assert.ok(podLogDir, 'the pod had a log directory');
   const uid = podLogDir.split('_').at(-1)!;
   assert.deepEqual(podLeftovers(uid), []);
-  assert.deepEqual(readdirSync(join(data, 'runtime', 'sandboxes')), []);
-  assert.deepEqual(readdirSync(join(data, 'runtime', 'containers')), []);
+  // The runtime's state tmpfs went with the last pod: nothing is mounted under the data dir any more.
+  assert.deepEqual(mountTable().filter((m) => m.mountPoint.startsWith(`${realpathSync(data)}/`)), []);
+  assert.deepEqual(readdirSync(join(data, 'runtime', 'layers')), [], 'no container writable layer left');
 });

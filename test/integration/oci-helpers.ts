@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OciImageService } from '../../src/runtime/images/index.ts';
-import { OciRuntime } from '../../src/runtime/oci/index.ts';
+import { OciRuntime, unmountUnder } from '../../src/runtime/oci/index.ts';
 import type { ContainerConfig, PodSandboxConfig } from '../../src/runtime/runtime.ts';
 import { BUSYBOX_IMAGE, ensureBusyboxArchive } from '../fixtures/busybox.ts';
 
@@ -79,6 +79,7 @@ export async function makeOciEnv(label: string): Promise<OciTestEnv> {
       spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
       // Parent cgroups the tests' pods used; rmdir refuses while another test file's pods live there.
       spawnSync('sh', ['-c', 'for d in /sys/fs/cgroup/*/kubeling-test /sys/fs/cgroup/kubeling-test /sys/fs/cgroup/*/kubeling /sys/fs/cgroup/kubeling; do [ -d "$d" ] && rmdir "$d"; done; true'], { stdio: 'ignore' });
+      unmountUnder(root);
       rmSync(root, { recursive: true, force: true });
     },
   };

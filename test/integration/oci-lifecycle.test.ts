@@ -80,7 +80,7 @@ describe('oci lifecycle (real containers)', { skip, timeout: 120_000 }, () => {
     const cfg = sandboxConfig(env, { name: 'pausedies' });
     const sid = await rt.runPodSandbox(cfg);
     assert.equal((await rt.podSandboxStatus(sid)).state, 'SANDBOX_READY');
-    const pausePid = Number(readFileSync(join(env.root, 'runtime', 'sandboxes', sid, 'pid'), 'utf8'));
+    const pausePid = Number(readFileSync(join(env.root, 'runtime', 'run', 'sandboxes', sid, 'pid'), 'utf8'));
     process.kill(pausePid, 'SIGKILL');
     for (let i = 0; i < 100 && existsSync(`/proc/${pausePid}`); i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal((await rt.podSandboxStatus(sid)).state, 'SANDBOX_NOTREADY');
@@ -190,7 +190,7 @@ describe('oci lifecycle (real containers)', { skip, timeout: 120_000 }, () => {
       }),
     );
     const ip = (await rt.podSandboxStatus(sid)).network!.ip;
-    const leaseDir = join(env.root, 'runtime', 'cni', 'networks', 'kubeling');
+    const leaseDir = join(env.root, 'runtime', 'run', 'cni', 'networks', 'kubeling');
     assert.ok(readdirSync(leaseDir).includes(ip), 'host-local holds a lease for the pod IP');
     assert.ok(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).includes(`kubeling-${sid}`));
     const veths = () => execFileSync('ip', ['-o', 'link', 'show', 'master', env.bridge], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`kubeling-${sid}`));
@@ -198,7 +198,7 @@ describe('oci lifecycle (real containers)', { skip, timeout: 120_000 }, () => {
     assert.ok(cgroupExists(rt.cgroups, cfg.linux.cgroupParent!));
     for (const id of ids) assert.ok(hostProcessesMatching(id).length > 0, `conmon of ${id} runs`);
     // The pause process runs without conmon: know it by its pid.
-    const pausePid = Number(readFileSync(join(env.root, 'runtime', 'sandboxes', sid, 'pid'), 'utf8'));
+    const pausePid = Number(readFileSync(join(env.root, 'runtime', 'run', 'sandboxes', sid, 'pid'), 'utf8'));
     assert.match(readFileSync(`/proc/${pausePid}/cmdline`, 'utf8'), /catatonit/);
 
     await rt.removePodSandbox(sid);
@@ -213,7 +213,7 @@ describe('oci lifecycle (real containers)', { skip, timeout: 120_000 }, () => {
     assert.deepEqual(veths(), [], 'no veth of the pod left on the bridge');
     assert.ok(!cgroupExists(rt.cgroups, cfg.linux.cgroupParent!), 'pod cgroup removed in every hierarchy');
     assert.ok(!readdirSync(leaseDir).includes(ip), 'IP lease released');
-    for (const dir of ['sandboxes', 'containers', 'crun', 'exits', 's']) {
+    for (const dir of ['run/sandboxes', 'run/containers', 'run/crun', 'run/exits', 'run/s', 'layers']) {
       const left = readdirSync(join(env.root, 'runtime', dir)).filter((n) => [sid, ...ids].includes(n));
       assert.deepEqual(left, [], `nothing of the pod left in ${dir}/`);
     }

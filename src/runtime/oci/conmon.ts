@@ -9,8 +9,7 @@
  * reaped when it ends; without catatonit, as our own child with `--sync`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { watch } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFileSync, rmSync, watch } from 'node:fs';
 import type { Spawner } from './spawner.ts';
 
 export interface ConmonConfig {
@@ -79,10 +78,11 @@ function parseSync(line: string): number {
  * in `syncFile` when `crun create` is done, which we notice with fs.watch.
  */
 export async function startConmonVia(spawner: Spawner, c: ConmonConfig, syncFile: string, timeoutMs = 60_000): Promise<ConmonHandle> {
-  await rm(syncFile, { force: true });
+  rmSync(syncFile, { force: true });
   const done = waitForLine(syncFile, timeoutMs);
   try {
-    const r = await spawner.run(c.conmon, conmonArgs(c), { env: { _OCI_SYNCPIPE: '3' }, fd3: syncFile, allowFailure: true });
+    // In the bundle: conmon writes an `oom` file to its working directory when the container is OOM-killed.
+    const r = await spawner.run(c.conmon, conmonArgs(c), { env: { _OCI_SYNCPIPE: '3' }, fd3: syncFile, allowFailure: true, cwd: c.bundle });
     if (r.code !== 0) throw new Error(`conmon exited ${r.code}: ${r.stderr.trim()}`);
     return { pid: parseSync(await done.line) };
   } finally {
@@ -95,9 +95,13 @@ function waitForLine(file: string, timeoutMs: number): { line: Promise<string>; 
   let cancel = () => {};
   const line = new Promise<string>((resolve, reject) => {
     let settled = false;
-    const check = async () => {
+    // A sync read: a few bytes on a local file, cheaper than a round trip through libuv's thread pool.
+    const check = () => {
       if (settled) return;
-      const text = await readFile(file, 'utf8').catch(() => '');
+      let text = '';
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {}
       const nl = text.indexOf('\n');
       if (nl >= 0 && !settled) {
         settled = true;
@@ -109,10 +113,10 @@ function waitForLine(file: string, timeoutMs: number): { line: Promise<string>; 
     const dir = file.slice(0, file.lastIndexOf('/')) || '/';
     try {
       watcher = watch(dir, (_e, name) => {
-        if (!name || file.endsWith(`/${name}`)) void check();
+        if (!name || file.endsWith(`/${name}`)) check();
       });
     } catch {}
-    const poll = setInterval(() => void check(), 50);
+    const poll = setInterval(check, 50);
     const timer = setTimeout(() => {
       if (settled) return;
       settled = true;
@@ -125,7 +129,7 @@ function waitForLine(file: string, timeoutMs: number): { line: Promise<string>; 
       clearInterval(poll);
       clearTimeout(timer);
     };
-    void check();
+    check();
   });
   line.catch(() => {});
   return { line, cancel: () => cancel() };
@@ -139,6 +143,7 @@ export function startConmon(c: ConmonConfig): Promise<ConmonHandle> {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
       env: { ...process.env, _OCI_SYNCPIPE: '3' },
       detached: true,
+      cwd: c.bundle,
     });
     const sync = child.stdio[3] as NodeJS.ReadableStream;
     const errChunks: Buffer[] = [];

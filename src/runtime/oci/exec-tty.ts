@@ -86,6 +86,8 @@ export async function execWithTty(c: TtyExecConfig): Promise<StreamSession> {
   const conmon = spawn(c.conmon, args, {
     stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
     env: { ...process.env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', _OCI_ATTACHPIPE: '5' },
+    // conmon writes an `oom` file to its working directory on an OOM kill: keep it in the session's dir.
+    cwd: c.dir,
   });
   const stdio = conmon.stdio as unknown as (Readable & Writable)[];
   const syncPipe: Readable = stdio[3]!;

@@ -32,18 +32,23 @@ import { randomBytes } from 'node:crypto';
 import {
   constants as fsConstants,
   chmodSync,
+  closeSync,
   copyFileSync,
   existsSync,
   mkdirSync,
+  openSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   renameSync,
   statSync,
+  unlinkSync,
   watch,
   writeFileSync,
+  writeSync,
   type FSWatcher,
 } from 'node:fs';
-import { open, rm, unlink } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { Duplex, PassThrough } from 'node:stream';
@@ -80,6 +85,7 @@ import {
 } from './cgroups.ts';
 import { startConmon, startConmonVia, type ConmonConfig, type ConmonHandle } from './conmon.ts';
 import { runtimeDefaultSeccomp } from './seccomp.ts';
+import { ensureTmpfs } from './mounts.ts';
 import { alive, aliveSince, killQuiet, processStartTime, waitGone } from './processes.ts';
 import { Spawner } from './spawner.ts';
 import {
@@ -107,8 +113,15 @@ export interface LayeredImageService extends ImageService {
 }
 
 export interface OciRuntimeConfig {
-  /** Data directory for sandboxes, containers, leases (e.g. `<data dir>/runtime`). */
+  /** Data directory (e.g. `<data dir>/runtime`): container writable layers on disk, and the state tmpfs. */
   root: string;
+  /**
+   * Volatile state: sandbox and container records and bundles, crun's state, exit files, sockets, leases.
+   * Default `<root>/run`, made a tmpfs mount when it is not on one (mounts.ts says why). It stays mounted
+   * when the runtime closes (containers outlive it; a new runtime adopts them); remove a data directory
+   * with `unmountUnder` first.
+   */
+  stateRoot?: string;
   /** OCI runtime binary name or path (default 'crun'). */
   runtime?: 'crun' | 'runc' | string;
   cni: Omit<CniConfig, 'dataDir'> & { dataDir?: string };
@@ -180,7 +193,7 @@ export class OciRuntime implements ContainerRuntime {
   #spawner: Spawner;
   /** Short helper commands go through the spawner's shells (see spawner.ts for why). */
   #exec: Exec = (cmd, args, options) => this.#spawner.run(cmd, args, options);
-  #dirs: { sandboxes: string; containers: string; exits: string; crun: string; sockets: string; pause: string };
+  #dirs: { sandboxes: string; containers: string; exits: string; crun: string; sockets: string; pause: string; layers: string };
 
   constructor(config: OciRuntimeConfig) {
     if (!config.root || !isAbsolute(config.root)) throw new Error('OciRuntime: root must be an absolute path');
@@ -194,17 +207,21 @@ export class OciRuntime implements ContainerRuntime {
     this.#catatonit = which([config.catatonitPath ?? 'catatonit'], ['/usr/libexec/catatonit/catatonit', '/usr/libexec/podman/catatonit']);
     this.#socat = which(['socat']);
     this.#spawner = new Spawner(this.#catatonit ? { subreaper: this.#catatonit } : {});
+    const state = config.stateRoot ?? join(this.root, 'run');
+    ensureTmpfs(state);
     this.#dirs = {
-      sandboxes: join(this.root, 'sandboxes'),
-      containers: join(this.root, 'containers'),
-      exits: join(this.root, 'exits'),
-      crun: join(this.root, 'crun'),
+      sandboxes: join(state, 'sandboxes'),
+      containers: join(state, 'containers'),
+      exits: join(state, 'exits'),
+      crun: join(state, 'crun'),
       // conmon's attach socket path must stay under 108 bytes: it links <socketDir>/<id> to the bundle.
-      sockets: join(this.root, 's'),
+      sockets: join(state, 's'),
+      // On disk: what containers write to their root filesystems (overlay upper and work directories).
+      layers: join(this.root, 'layers'),
       pause: join(this.root, 'pause'),
     };
     for (const d of Object.values(this.#dirs)) mkdirSync(d, { recursive: true });
-    this.cni = new CniNetwork({ ...config.cni, dataDir: config.cni.dataDir ?? join(this.root, 'cni'), exec: this.#exec });
+    this.cni = new CniNetwork({ ...config.cni, dataDir: config.cni.dataDir ?? join(state, 'cni'), exec: this.#exec });
     this.cgroups = detectCgroupLayout();
     let limits = '';
     try {
@@ -222,6 +239,11 @@ export class OciRuntime implements ContainerRuntime {
     } catch {}
     for (const s of readRecords<SandboxRecord>(this.#dirs.sandboxes)) this.#sandboxes.set(s.id, s);
     for (const c of readRecords<ContainerRecord>(this.#dirs.containers)) this.#containers.set(c.id, c);
+    // Writable layers of containers no record knows (the state tmpfs was lost with a reboot): nothing runs
+    // on them any more.
+    for (const id of readdirSync(this.#dirs.layers)) {
+      if (!this.#containers.has(id)) void rm(join(this.#dirs.layers, id), { recursive: true, force: true }).catch(() => {});
+    }
   }
 
   /**
@@ -535,9 +557,10 @@ export class OciRuntime implements ContainerRuntime {
    */
   async #startCreated(id: string): Promise<void> {
     const fifo = join(this.#dirs.crun, id, 'exec.fifo');
-    let fh;
+    // Sync calls: four tiny operations, each cheaper than a round trip through libuv's thread pool.
+    let fd: number;
     try {
-      fh = await open(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+      fd = openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
     } catch (err) {
       // ENXIO: no reader (the init died); ENOENT: not a crun-style runtime. Let the runtime say why.
       if (errno(err) !== 'ENOENT' && errno(err) !== 'ENXIO') throw err;
@@ -545,10 +568,12 @@ export class OciRuntime implements ContainerRuntime {
       return;
     }
     try {
-      await unlink(fifo).catch(() => {});
-      await fh.write('1');
+      try {
+        unlinkSync(fifo);
+      } catch {}
+      writeSync(fd, '1');
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
   }
 
@@ -746,10 +771,13 @@ export class OciRuntime implements ContainerRuntime {
       try {
         // Everything that can refuse the config runs before anything is made.
         const spec = this.#containerSpec(sb, rec, config, image);
-        for (const d of ['upper', 'work', 'merged']) mkdirSync(join(dir, d), { recursive: true });
+        const layer = join(this.#dirs.layers, id);
+        mkdirSync(rootfs, { recursive: true });
+        mkdirSync(join(layer, 'upper'), { recursive: true });
+        mkdirSync(join(layer, 'work'));
         mkdirSync(dirname(logPath), { recursive: true });
         const lower = [...image.layerDirs].reverse().join(':');
-        mount = this.#exec('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, rootfs]);
+        mount = this.#exec('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${join(layer, 'upper')},workdir=${join(layer, 'work')}`, rootfs]);
         await mount;
         rec.process = spec.process as Record<string, unknown>;
         writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
@@ -780,6 +808,7 @@ export class OciRuntime implements ContainerRuntime {
         await this.#crun(['delete', '-f', id], true).catch(() => {});
         if (mount && (await mount.then(() => true, () => false))) await this.#exec('umount', [rootfs], { allowFailure: true });
         await rm(dir, { recursive: true, force: true }).catch(() => {});
+        await rm(join(this.#dirs.layers, id), { recursive: true, force: true }).catch(() => {});
         await rm(this.#exitFile(id), { force: true }).catch(() => {});
         await removeCgroup(this.cgroups, rec.cgroupPath).catch(() => {});
         if (err instanceof RuntimeError) throw err;
@@ -953,6 +982,7 @@ export class OciRuntime implements ContainerRuntime {
     await this.#exec('umount', [rec.rootfs], { allowFailure: true });
     await removeCgroup(this.cgroups, rec.cgroupPath).catch(() => {});
     await rm(rec.dir, { recursive: true, force: true });
+    await rm(join(this.#dirs.layers, rec.id), { recursive: true, force: true });
     await rm(this.#exitFile(rec.id), { force: true });
     await rm(join(this.#dirs.sockets, rec.id), { force: true });
     this.#containers.delete(rec.id);

@@ -10,8 +10,7 @@
  * are spawned from Node directly instead.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandError, type ExecOptions, type ExecResult } from '../cni/index.ts';
@@ -24,6 +23,8 @@ export interface SpawnOptions extends ExecOptions {
    * /dev/null instead of scratch files, which that process would otherwise hold open. Nothing is captured.
    */
   detach?: boolean;
+  /** Working directory of the command (default: the shell's, which is ours). */
+  cwd?: string;
 }
 
 interface Job {
@@ -38,6 +39,14 @@ interface Shell {
   child: ChildProcessWithoutNullStreams;
   busy: Job | undefined;
   buf: string;
+}
+
+function readQuietly(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 function q(s: string): string {
@@ -82,20 +91,26 @@ export class Spawner {
       out: join(this.#dir, `${id}.out`),
       err: join(this.#dir, `${id}.err`),
     };
-    if (files.in) await writeFile(files.in, options.input!);
+    // Sync file calls: these are small files on tmpfs, microseconds each, where every async call would cost a
+    // round trip through libuv's thread pool (several futex wake-ups); a pod start runs a dozen such jobs.
+    if (files.in) writeFileSync(files.in, options.input!);
     const env = Object.entries(options.env ?? {})
       .filter(([k]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
       .map(([k, v]) => `${k}=${q(v ?? '')}`)
       .join(' ');
     const fd3 = options.fd3 ? ` 3>${q(options.fd3)}` : '';
     const out = options.detach ? '>/dev/null 2>&1' : `>${q(files.out)} 2>${q(files.err)}`;
-    const line = `${env} ${[cmd, ...args].map(q).join(' ')} <${files.in ? q(files.in) : '/dev/null'} ${out}${fd3}; echo "@@${id} $?"\n`;
+    const argv = [cmd, ...args].map(q).join(' ');
+    // A subshell for a working directory: it forks where the shell would fork anyway, then execs the command.
+    const run = options.cwd ? `(cd ${q(options.cwd)} && ${env} exec ${argv})` : `${env} ${argv}`;
+    const line = `${run} <${files.in ? q(files.in) : '/dev/null'} ${out}${fd3}; echo "@@${id} $?"\n`;
     const { code } = await new Promise<{ code: number }>((resolve, reject) => {
       this.#queue.push({ id, line, files, resolve, reject });
       this.#pump();
     });
-    const [stdout, stderr] = await Promise.all([readFile(files.out, 'utf8').catch(() => ''), readFile(files.err, 'utf8').catch(() => '')]);
-    await Promise.all(Object.values(files).map((f) => rm(f, { force: true })));
+    const stdout = options.detach ? '' : readQuietly(files.out);
+    const stderr = options.detach ? '' : readQuietly(files.err);
+    for (const f of Object.values(files)) rmSync(f, { force: true });
     const result = { code, stdout, stderr };
     if (code !== 0 && !options.allowFailure) throw new CommandError(cmd, args, result);
     return result;

@@ -18,6 +18,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
+import { unmountUnder } from '../../../src/runtime/oci/mounts.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 export const KUBELING_BIN = join(ROOT, 'src/cmd/kubeling.ts');
@@ -163,6 +164,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   } catch (err) {
     child.kill('SIGKILL');
     if (ownDir) {
+      unmountUnder(dataDir);
       rmSync(dataDir, { recursive: true, force: true });
       cidrByDataDir.delete(dataDir);
       if (clusterCidr !== undefined) deleteBridge(`kubeling${clusterCidr.split('.')[1]}-0`);
@@ -209,6 +211,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       const [code] = await exited;
       clearTimeout(timer);
       if (ownDir) {
+        // The oci runtime's state tmpfs stays mounted after the server (containers outlive it).
+        unmountUnder(dataDir);
         rmSync(dataDir, { recursive: true, force: true });
         cidrByDataDir.delete(dataDir);
         // Only a bridge this process's pick made (deleteBridge ignores others); nothing is attached any more.
