@@ -7,6 +7,8 @@ set -euo pipefail
 
 packages=(crun runc conmon catatonit containernetworking-plugins busybox-static skopeo umoci docker-registry
   etcd-server iptables iproute2 util-linux tmux podman attr socat)
+# The cgroup v2 VM test (test/integration/cgroup-v2-vm.test.ts) boots Debian's kernel under qemu.
+packages+=(qemu-system-x86 linux-image-amd64)
 
 if [ "$(id -u)" != 0 ]; then
   echo "setup-host: needs root (containers, network namespaces and cgroups)" >&2

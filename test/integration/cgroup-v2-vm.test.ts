@@ -1,0 +1,72 @@
+/**
+ * The runtime on a cgroup v2 machine, from any host: boots a qemu VM (test/vm/qemu.ts) whose kernel has a
+ * pure v2 hierarchy with every controller, runs the cgroup-relevant oci integration tests inside it on real
+ * containers (the host's node, crun, conmon and CNI plugins, shared read-only), and asserts that every one
+ * of them passed there and none skipped. oci-cgroup-v2.test.ts is the focused one (it fails on v1 in the
+ * VM); oci-container and oci-pod take their cgroup v2 branches (limits, OOMKilled) and the rest of the pod
+ * plumbing (netns, CNI bridge, portmap, shared namespaces) along.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ensureBusyboxArchive, ensureVariantsArchive } from '../fixtures/busybox.ts';
+import { runTestsInCgroupV2Vm, vmSkipReason } from '../vm/qemu.ts';
+import { ociSkipReason } from './oci-helpers.ts';
+
+const GUEST_TESTS = [
+  'test/integration/oci-cgroup-v2.test.ts',
+  'test/integration/oci-container.test.ts',
+  'test/integration/oci-pod.test.ts',
+];
+const skip = vmSkipReason() || ociSkipReason();
+
+/** The `# key N` summary lines node's TAP reporter ends with. */
+function tapSummary(tap: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of tap.matchAll(/^# (tests|suites|pass|fail|cancelled|skipped|todo) (\d+)$/gm))
+    out[m[1]!] = Number(m[2]);
+  return out;
+}
+
+/** The failing tests' TAP blocks (what to show when the guest reports failures). */
+function failures(tap: string): string {
+  const lines = tap.split('\n');
+  const shown: string[] = [];
+  lines.forEach((l, i) => {
+    if (/^\s*not ok /.test(l)) shown.push(...lines.slice(i, i + 14));
+  });
+  return shown.join('\n');
+}
+
+describe('cgroup v2 VM', { skip, timeout: 20 * 60_000 }, () => {
+  it("runs the runtime's cgroup tests on a pure cgroup v2 kernel, all passing", async (t) => {
+    // The guest sees the repository read-only: the test images must exist before it boots.
+    await ensureBusyboxArchive();
+    await ensureVariantsArchive();
+    const r = await runTestsInCgroupV2Vm({ tests: GUEST_TESTS, signal: t.signal });
+    t.diagnostic(`guest kernel ${r.kernel}, ${r.accel}, ${(r.ms / 1000).toFixed(1)} s`);
+    const context = () =>
+      `\n--- guest error: ${r.error}\n--- guest stderr:\n${r.stderr.slice(-2000)}\n--- console (tail):\n${r.console.slice(-3000)}`;
+    assert.equal(r.error, '', `the guest failed before the tests${context()}`);
+    assert.match(
+      r.info,
+      /^cgroup mount: cgroup2 \/sys\/fs\/cgroup cgroup2 /m,
+      `the guest mounts cgroup v2 at /sys/fs/cgroup${context()}`,
+    );
+    for (const c of ['cpu', 'memory', 'pids']) assert.match(r.info, new RegExp(`^controllers: .*\\b${c}\\b`, 'm'));
+    const sum = tapSummary(r.tap);
+    assert.ok(sum.tests !== undefined, `no TAP summary from the guest (exit ${r.exitCode})${context()}`);
+    assert.equal(sum.fail, 0, `guest tests failed:\n${failures(r.tap)}${context()}`);
+    assert.equal(sum.cancelled, 0, `guest tests cancelled:\n${failures(r.tap)}${context()}`);
+    assert.equal(
+      sum.skipped,
+      0,
+      `guest tests skipped (a prerequisite is missing in the VM):\n${r.tap
+        .split('\n')
+        .filter((l) => /# SKIP/.test(l))
+        .join('\n')}`,
+    );
+    assert.ok((sum.pass ?? 0) >= 15, `expected the guest to pass its tests, got ${JSON.stringify(sum)}`);
+    assert.match(r.tap, /^ok \d+ - oci cgroup v2 \(real containers\)$/m, 'the focused cgroup v2 suite ran and passed');
+    assert.equal(r.exitCode, 0);
+  });
+});
