@@ -8,7 +8,7 @@
  * sets KUBELING_EXPECT_CGROUP_V2=1 so that a v1 layout there fails instead of skipping.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { detectCgroupLayout } from '../../src/runtime/oci/index.ts';
@@ -219,6 +219,39 @@ describe('oci cgroup v2 (real containers)', { skip, timeout: 300_000 }, () => {
     assert.deepEqual(left(), []);
     await env.runtime.removePodSandbox(sid);
     assert.equal(existsSync(join(ROOT, `${parent}/sweep`)), false);
+  });
+
+  it('stop and removal kill what sits in child cgroups below a container, and leave no cgroup', async () => {
+    // Nested runtimes (a privileged container running its own containers) make cgroups below their own and
+    // move processes there; with the node's pid namespace those outlive the container's main process. The
+    // test plays the nested runtime from outside: it moves one of the container's processes into a child.
+    const host = { network: 'pod', pid: 'node', ipc: 'pod' } as const;
+    const { id: sid, cfg } = await pod('nested');
+    const id = await start(sid, cfg, 'nester', ['sh', '-c', 'sleep 7101 & exec sleep 7102'], {
+      linux: { securityContext: { namespaceOptions: host } },
+    });
+    const path = `${parent}/nested/${id}`;
+    const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+    let orphan: number | undefined;
+    const end = Date.now() + 30_000;
+    while (!orphan) {
+      orphan = procs(path).find((p) => cmdline(p) === 'sleep 7101');
+      if (!orphan && Date.now() > end) assert.fail(`sleep 7101 never showed up in ${path}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    mkdirSync(join(ROOT, path, 'sub'));
+    writeFileSync(join(ROOT, path, 'sub', 'cgroup.procs'), String(orphan));
+    assert.deepEqual(procs(`${path}/sub`), [orphan]);
+    await env.runtime.stopContainer(id, 0);
+    await env.runtime.removeContainer(id);
+    assert.equal(
+      existsSync(`/proc/${orphan}`) && cmdline(orphan) === 'sleep 7101',
+      false,
+      'the process in the child cgroup was killed',
+    );
+    assert.equal(existsSync(join(ROOT, path)), false, 'container cgroup and its child removed');
+    await env.runtime.removePodSandbox(sid);
+    assert.equal(existsSync(join(ROOT, `${parent}/nested`)), false);
   });
 
   it('the default pod cgroup (kubeling/pod-<id>) is made and removed with the pod', async () => {

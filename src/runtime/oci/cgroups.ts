@@ -103,16 +103,51 @@ export function cgroupOomKilled(layout: CgroupLayout, path: string): boolean {
   }
 }
 
-/** Host pids of every process in a cgroup (empty when the cgroup is gone). */
+/**
+ * Host pids of every process in a cgroup and in the cgroups below it (a nested runtime in a container may
+ * have made some); empty when the cgroup is gone.
+ */
 export async function cgroupPids(layout: CgroupLayout, path: string): Promise<number[]> {
   const dirs = layout.version === 2 ? [join(layout.root, path)] : [join(layout.root, 'pids', path), join(layout.root, 'memory', path)];
   for (const dir of dirs) {
-    try {
-      const text = await readFile(join(dir, 'cgroup.procs'), 'utf8');
-      return text.split('\n').filter(Boolean).map(Number);
-    } catch {}
+    const pids = await treePids(dir);
+    if (pids) return pids;
   }
   return [];
+}
+
+async function treePids(dir: string): Promise<number[] | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, 'cgroup.procs'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const pids = text.split('\n').filter(Boolean).map(Number);
+  const children = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const c of children) if (c.isDirectory()) pids.push(...((await treePids(join(dir, c.name))) ?? []));
+  return pids;
+}
+
+/**
+ * SIGKILLs whatever is still in a cgroup or below it, as `crun delete -f` does: v2's cgroup.kill (kernel
+ * 5.14+) takes the whole subtree at once, even processes forking meanwhile; otherwise each listed pid.
+ */
+async function killCgroup(layout: CgroupLayout, path: string): Promise<void> {
+  if (layout.version === 2) {
+    try {
+      await writeFile(join(layout.root, path, 'cgroup.kill'), '1', { flag: 'r+' });
+      return;
+    } catch {
+      // The cgroup is gone (nothing to kill), or the kernel predates cgroup.kill: kill pid by pid.
+      if (!existsSync(join(layout.root, path))) return;
+    }
+  }
+  for (const pid of await cgroupPids(layout, path)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  }
 }
 
 async function rmdirTree(dir: string): Promise<void> {
@@ -138,9 +173,10 @@ async function rmdirTree(dir: string): Promise<void> {
   }
 }
 
-/** Removes a cgroup (and any child cgroups left behind) in every hierarchy. */
+/** Removes a cgroup (and any child cgroups left behind) in every hierarchy, killing what still runs there. */
 export async function removeCgroup(layout: CgroupLayout, path: string): Promise<void> {
   if (!path) return;
+  await killCgroup(layout, path);
   await Promise.all(layout.hierarchies.map((h) => rmdirTree(join(h, path))));
 }
 
