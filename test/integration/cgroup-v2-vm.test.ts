@@ -32,7 +32,7 @@ function failures(tap: string): string {
   const lines = tap.split('\n');
   const shown: string[] = [];
   lines.forEach((l, i) => {
-    if (/^\s*not ok /.test(l)) shown.push(...lines.slice(i, i + 14));
+    if (/^\s*not ok /.test(l) && !/# TODO/.test(l)) shown.push(...lines.slice(i, i + 14));
   });
   return shown.join('\n');
 }
@@ -44,8 +44,9 @@ describe('cgroup v2 VM', { skip, timeout: 20 * 60_000 }, () => {
     await ensureVariantsArchive();
     const r = await runTestsInCgroupV2Vm({ tests: GUEST_TESTS, signal: t.signal });
     t.diagnostic(`guest kernel ${r.kernel}, ${r.accel}, ${(r.ms / 1000).toFixed(1)} s`);
+    const traps = r.dmesg.split('\n').filter((l) => /traps:|segfault/.test(l));
     const context = () =>
-      `\n--- guest error: ${r.error}\n--- guest stderr:\n${r.stderr.slice(-2000)}\n--- console (tail):\n${r.console.slice(-3000)}`;
+      `\n--- guest error: ${r.error}\n--- guest stderr:\n${r.stderr.slice(-2000)}\n--- guest kernel traps:\n${traps.join('\n')}\n--- console (tail):\n${r.console.slice(-3000)}`;
     assert.equal(r.error, '', `the guest failed before the tests${context()}`);
     assert.match(
       r.info,
@@ -65,6 +66,8 @@ describe('cgroup v2 VM', { skip, timeout: 20 * 60_000 }, () => {
         .filter((l) => /# SKIP/.test(l))
         .join('\n')}`,
     );
+    // Known gaps are `todo` tests in the guest files: listed here, not failed on.
+    for (const l of r.tap.split('\n').filter((l) => /# TODO/.test(l))) t.diagnostic(`guest todo: ${l.trim()}`);
     assert.ok((sum.pass ?? 0) >= 15, `expected the guest to pass its tests, got ${JSON.stringify(sum)}`);
     assert.match(r.tap, /^ok \d+ - oci cgroup v2 \(real containers\)$/m, 'the focused cgroup v2 suite ran and passed');
     assert.equal(r.exitCode, 0);

@@ -2,7 +2,8 @@
  * The runtime's cgroup v2 code path on real containers: a pure v2 hierarchy is detected, pod-level limits
  * land in the pod cgroup's memory.max / cpu.max / cpu.weight / pids.max, container limits in the container
  * cgroup crun makes under it, the kernel enforces them (pids, memory → OOMKilled, also from a pod-level
- * limit), processes sit in leaf cgroups only, and removal leaves no cgroup directory behind.
+ * limit), processes sit in leaf cgroups only, and removal leaves no cgroup directory behind. One todo: the
+ * per-container cgroup namespace that containerd and CRI-O create on v2.
  *
  * On a cgroup v1 host it skips: test/integration/cgroup-v2-vm.test.ts runs it inside a cgroup v2 VM, which
  * sets KUBELING_EXPECT_CGROUP_V2=1 so that a v1 layout there fails instead of skipping.
@@ -253,6 +254,30 @@ describe('oci cgroup v2 (real containers)', { skip, timeout: 300_000 }, () => {
     await env.runtime.removePodSandbox(sid);
     assert.equal(existsSync(join(ROOT, `${parent}/nested`)), false);
   });
+
+  // containerd and CRI-O give every non-privileged container a cgroup namespace of its own on v2: it sees
+  // `0::/` in /proc/self/cgroup and its own limits at /sys/fs/cgroup (JVMs and .NET size their heaps from
+  // memory.max there). OciRuntime does not yet: containers see the node's whole tree.
+  it(
+    'a container has a cgroup namespace of its own and reads its limits at /sys/fs/cgroup',
+    { todo: 'OciRuntime adds no cgroup namespace on v2 yet (#containerSpec in oci-runtime.ts)' },
+    async () => {
+      const { id: sid, cfg } = await pod('cgns');
+      try {
+        const id = await start(sid, cfg, 'c', ['sleep', '3600'], {
+          linux: { resources: { memoryLimitInBytes: 64 * MiB }, securityContext: { namespaceOptions: ns } },
+        });
+        const r = await env.runtime.execSync(
+          id,
+          ['sh', '-c', 'cat /proc/self/cgroup /sys/fs/cgroup/memory.max'],
+          30_000,
+        );
+        assert.equal(r.stdout.toString(), `0::/\n${64 * MiB}\n`, r.stderr.toString());
+      } finally {
+        await env.runtime.removePodSandbox(sid);
+      }
+    },
+  );
 
   it('the default pod cgroup (kubeling/pod-<id>) is made and removed with the pod', async () => {
     const { id: sid, cfg } = await pod('default', { pidsLimit: 100 }, null);

@@ -71,6 +71,7 @@ say "running: node --test $KVM_TESTS"
 # shellcheck disable=SC2086 # KVM_TESTS is a list of repo-relative paths without spaces
 "$KVM_NODE" --test --test-reporter=tap --test-concurrency=1 $KVM_TESTS > "$out/tap" 2> "$out/stderr"
 echo $? > "$out/exit"
+dmesg > "$out/dmesg" 2>&1
 say "tests finished with exit code $(cat "$out/exit")"
 sync
 /bin/busybox poweroff -f
