@@ -81,7 +81,8 @@ interface Engine {
 function oursEngine(env: OciTestEnv, concurrent = false): Engine {
   const rt: OciRuntime = env.runtime;
   const sleep = ['sleep', '3600'];
-  const runtimeRoot = join(env.root, 'runtime');
+  // The runtime's state tmpfs: records, bundles and the pid files of pause, containers and conmons.
+  const runtimeRoot = join(env.root, 'runtime', 'run');
   return {
     name: 'kubeling',
     async run(containers) {
