@@ -131,6 +131,13 @@ function podmanEngine(): Engine | string {
     if (r.status !== 0) throw new Error(`podman ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
+  // conmon starts `podman container cleanup` (a whole podman) when a container exits, after `kube down` has
+  // returned: let those finish before the next measurement, whichever engine it is for.
+  const settle = () => {
+    for (let i = 0; i < 100 && spawnSync('pgrep', ['-f', `podman .*${dir}.*cleanup`], { stdio: 'ignore' }).status === 0; i++) {
+      spawnSync('sleep', ['0.05']);
+    }
+  };
   const linksBefore = new Set(execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' }).split('\n').map((l) => l.split(': ')[1]));
   execFileSync('skopeo', ['copy', '-q', `oci-archive:${BUSYBOX_ARCHIVE}`, `containers-storage:[overlay@${join(dir, 'root')}+${join(dir, 'run')}]docker.io/library/busybox:1.35`]);
   let n = 0;
@@ -148,7 +155,9 @@ function podmanEngine(): Engine | string {
     async teardown(file) {
       const t0 = performance.now();
       podman(['kube', 'down', file]);
-      return performance.now() - t0;
+      const ms = performance.now() - t0;
+      settle();
+      return ms;
     },
     async pss() {
       let total = 0;
