@@ -2,8 +2,9 @@
  * The runtime's cgroup v2 code path on real containers: a pure v2 hierarchy is detected, pod-level limits
  * land in the pod cgroup's memory.max / cpu.max / cpu.weight / pids.max, container limits in the container
  * cgroup crun makes under it, the kernel enforces them (pids, memory → OOMKilled, also from a pod-level
- * limit), processes sit in leaf cgroups only, and removal leaves no cgroup directory behind. One todo: the
- * per-container cgroup namespace that containerd and CRI-O create on v2.
+ * limit), the kubelet's memory defaults (no swap, an OOM kill ends the whole container), each container's own
+ * cgroup namespace (as containerd and CRI-O make on v2), processes sit in leaf cgroups only, and removal
+ * leaves no cgroup directory behind.
  *
  * On a cgroup v1 host it skips: test/integration/cgroup-v2-vm.test.ts runs it inside a cgroup v2 VM, which
  * sets KUBELING_EXPECT_CGROUP_V2=1 so that a v1 layout there fails instead of skipping.
@@ -153,6 +154,9 @@ describe('oci cgroup v2 (real containers)', { skip, timeout: 300_000 }, () => {
     assert.equal(cg(path, 'memory.max'), String(64 * MiB));
     assert.equal(cg(path, 'pids.max'), '8');
     assert.equal(cg(path, 'cpuset.cpus'), '0');
+    // The kubelet's defaults: no swap (NoSwap), and an OOM kill takes the whole container.
+    assert.equal(cg(path, 'memory.swap.max'), '0');
+    assert.equal(cg(path, 'memory.oom.group'), '1');
     const [pid] = procs(path);
     assert.ok(pid, 'the container process is in the container cgroup');
     assert.equal(readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim(), `0::/${path}`);
@@ -186,6 +190,19 @@ describe('oci cgroup v2 (real containers)', { skip, timeout: 300_000 }, () => {
     if (existsSync(join(ROOT, path))) assert.ok(counter(path, 'memory.events', 'oom_kill') > 0);
     await env.runtime.removePodSandbox(sid);
     assert.equal(existsSync(join(ROOT, `${parent}/oom`)), false);
+  });
+
+  it('an OOM kill ends the whole container (memory.oom.group), not only the largest process', async () => {
+    const { id: sid, cfg } = await pod('oomgroup');
+    // Without memory.oom.group only dd would die, and the shell would sleep on.
+    const id = await start(sid, cfg, 'hog', ['sh', '-c', 'dd if=/dev/zero of=/dev/null bs=256M count=1; sleep 3600'], {
+      linux: { resources: { memoryLimitInBytes: 32 * MiB }, securityContext: { namespaceOptions: ns } },
+    });
+    const st = await waitExited(id);
+    assert.equal(st.reason, 'OOMKilled');
+    assert.equal(st.exitCode, 137);
+    await env.runtime.removePodSandbox(sid);
+    assert.equal(existsSync(join(ROOT, `${parent}/oomgroup`)), false);
   });
 
   it('a pod-level memory limit OOM-kills a container without its own limit', async () => {
@@ -257,10 +274,9 @@ describe('oci cgroup v2 (real containers)', { skip, timeout: 300_000 }, () => {
 
   // containerd and CRI-O give every non-privileged container a cgroup namespace of its own on v2: it sees
   // `0::/` in /proc/self/cgroup and its own limits at /sys/fs/cgroup (JVMs and .NET size their heaps from
-  // memory.max there). OciRuntime does not yet: containers see the node's whole tree.
+  // memory.max there).
   it(
     'a container has a cgroup namespace of its own and reads its limits at /sys/fs/cgroup',
-    { todo: 'OciRuntime adds no cgroup namespace on v2 yet (#containerSpec in oci-runtime.ts)' },
     async () => {
       const { id: sid, cfg } = await pod('cgns');
       try {

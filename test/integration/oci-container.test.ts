@@ -5,7 +5,7 @@
  * and host-network sandboxes.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -179,6 +179,10 @@ describe('oci containers (real containers)', { skip, timeout: 120_000 }, () => {
       assert.equal(read('cpu', 'cpu.shares'), '512');
       assert.equal(read('memory', 'memory.limit_in_bytes'), String(64 * 1024 * 1024));
       assert.equal(read('pids', 'pids.max'), '100');
+      // The kubelet's NoSwap: memory+swap no more than memory (where the kernel accounts swap).
+      if (existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes')) {
+        assert.equal(read('memory', 'memory.memsw.limit_in_bytes'), String(64 * 1024 * 1024));
+      }
     }
     const hostNofile = /^Max open files\s+\S+\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))![1]!;
     const ulimit = await rt.execSync(id, ['sh', '-c', 'ulimit -n'], 5000);

@@ -852,6 +852,9 @@ export class OciRuntime implements ContainerRuntime {
       namespaces.push({ type: 'network', path: netnsPath(sb.netns) }, { type: 'uts', path: `/proc/${pause}/ns/uts` });
     }
     if (nsOpts.ipc !== 'node') namespaces.push({ type: 'ipc', path: `/proc/${pause}/ns/ipc` });
+    // On cgroup v2 a container sees its own cgroup as the root of /sys/fs/cgroup, with its limits there
+    // (JVMs and .NET size their heaps from memory.max), as containerd and CRI-O arrange.
+    if (this.cgroups.version === 2 && !privileged) namespaces.push({ type: 'cgroup' });
     const pidMode = sc.namespaceOptions?.pid ?? nsOpts.pid;
     if (pidMode === 'pod') namespaces.push({ type: 'pid', path: `/proc/${pause}/ns/pid` });
     else if (pidMode === 'container') {
@@ -896,6 +899,7 @@ export class OciRuntime implements ContainerRuntime {
       mounts,
       namespaces,
       cgroupsPath: `/${rec.cgroupPath}`,
+      ...this.#memoryDefaults(sb, config.linux.resources),
       ...(config.linux.resources
         ? {
             resources: {
@@ -909,6 +913,25 @@ export class OciRuntime implements ContainerRuntime {
       rlimits: this.#rlimits,
       annotations: { 'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.sandbox-id': sb.id },
     });
+  }
+
+  /**
+   * What the kubelet asks of every container's memory cgroup by default (swap behaviour NoSwap, no
+   * single-process OOM kill): on v2 `memory.swap.max` 0 and `memory.oom.group` 1, so an OOM kill ends the
+   * whole container; on v1 with swap accounting, a memory+swap limit equal to the memory limit. Only the
+   * files the node's kernel has.
+   */
+  #memoryDefaults(sb: SandboxRecord, r: ContainerConfig['linux']['resources']): { memorySwap?: number; unified?: Record<string, string> } {
+    if (this.cgroups.version === 2) {
+      const pod = join(this.cgroups.root, sb.cgroupPath);
+      const unified: Record<string, string> = {};
+      if (existsSync(join(pod, 'memory.swap.max'))) unified['memory.swap.max'] = '0';
+      if (existsSync(join(pod, 'memory.oom.group'))) unified['memory.oom.group'] = '1';
+      return { unified };
+    }
+    const limit = r?.memoryLimitInBytes;
+    if (limit && limit > 0 && existsSync(join(this.cgroups.root, 'memory', 'memory.memsw.limit_in_bytes'))) return { memorySwap: limit };
+    return {};
   }
 
   async startContainer(id: string): Promise<void> {

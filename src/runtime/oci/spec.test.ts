@@ -108,3 +108,20 @@ describe('resources, cgroups and seccomp', () => {
     assert.equal(mounts.find((m) => m.destination === '/sys')!.source, '/x');
   });
 });
+
+describe('containerSpec memory defaults', () => {
+  const base = {
+    rootfs: '/r', readonlyRootfs: false, args: ['sh'], env: [], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] }, tty: false,
+    capabilities: [], privileged: false, noNewPrivs: false, maskedPaths: [], readonlyPaths: [], mounts: [], namespaces: [],
+    cgroupsPath: '/p/c', rlimits: [], annotations: {},
+  };
+  it('puts a memory+swap limit next to the memory limit, and cgroup v2 files under unified', () => {
+    type Res = { resources: { memory?: unknown; unified?: unknown } };
+    const v1 = containerSpec({ ...base, resources: { memoryLimitInBytes: 1 << 20 }, memorySwap: 1 << 20 }).linux as Res;
+    assert.deepEqual(v1.resources.memory, { limit: 1 << 20, swap: 1 << 20 });
+    assert.equal(v1.resources.unified, undefined);
+    const v2 = containerSpec({ ...base, unified: { 'memory.swap.max': '0', 'memory.oom.group': '1' } }).linux as Res;
+    assert.deepEqual(v2.resources.unified, { 'memory.swap.max': '0', 'memory.oom.group': '1' });
+    assert.equal(v2.resources.memory, undefined, 'no swap without a memory limit');
+  });
+});

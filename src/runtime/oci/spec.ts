@@ -297,6 +297,10 @@ export interface ContainerSpecInput {
   namespaces: Namespace[];
   cgroupsPath: string;
   resources?: LinuxResources;
+  /** memory+swap limit (cgroup v1 `memory.memsw.limit_in_bytes`); the memory limit means no swap. */
+  memorySwap?: number;
+  /** cgroup v2 files to write as they are (`linux.resources.unified`). */
+  unified?: Record<string, string>;
   rlimits: Rlimit[];
   annotations: Record<string, string>;
 }
@@ -311,6 +315,8 @@ export function containerSpec(i: ContainerSpecInput): OciSpec {
   }
   const resources = ociResources(i.resources);
   if (i.privileged) resources.devices = [{ allow: true, access: 'rwm' }];
+  if (i.memorySwap !== undefined && resources.memory) (resources.memory as Record<string, unknown>).swap = i.memorySwap;
+  if (i.unified && Object.keys(i.unified).length > 0) resources.unified = i.unified;
   // Private unless a mount asks for propagation (as containerd does): a private tree also keeps the node's
   // later mounts (other pods' netns pins, rootfs and shm mounts) from propagating into every container.
   const opts = i.mounts.flatMap((m) => (m.options as string[] | undefined) ?? []);
