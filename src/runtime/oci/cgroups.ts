@@ -5,8 +5,8 @@
  * module owns the pod-level cgroup: its limits, reading OOM kills and the pids of a cgroup, and removing the
  * pod cgroup in every hierarchy so nothing is left behind.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RuntimeError, type LinuxResources } from '../runtime.ts';
 
@@ -38,49 +38,59 @@ function controllerDir(layout: CgroupLayout, controller: string, path: string): 
   return layout.version === 2 ? join(layout.root, path) : join(layout.root, controller, path);
 }
 
-async function writeIfPresent(file: string, value: string): Promise<void> {
+function writeIfPresent(file: string, value: string): void {
   try {
-    await writeFile(file, value);
+    writeFileSync(file, value);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }
 
 /** Enables `controllers` in the subtree of every ancestor of `path` (v2 needs it before limits can be set). */
-async function enableControllers(layout: CgroupLayout, path: string, controllers: string[]): Promise<void> {
+function enableControllers(layout: CgroupLayout, path: string, controllers: string[]): void {
   const parts = path.split('/');
   let dir = layout.root;
   for (let i = 0; i < parts.length; i++) {
-    const available = (await readFile(join(dir, 'cgroup.controllers'), 'utf8').catch(() => '')).split(/\s+/);
+    let available: string[] = [];
+    try {
+      available = readFileSync(join(dir, 'cgroup.controllers'), 'utf8').split(/\s+/);
+    } catch {}
     const want = controllers.filter((c) => available.includes(c));
-    if (want.length) await writeFile(join(dir, 'cgroup.subtree_control'), want.map((c) => `+${c}`).join(' ')).catch(() => {});
+    if (want.length) {
+      try {
+        writeFileSync(join(dir, 'cgroup.subtree_control'), want.map((c) => `+${c}`).join(' '));
+      } catch {}
+    }
     dir = join(dir, parts[i]!);
-    await mkdir(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true });
   }
 }
 
-/** Creates the pod cgroup and applies pod-level limits. */
+/**
+ * Creates the pod cgroup and applies pod-level limits. Sync file calls inside: a dozen tiny cgroupfs
+ * operations on every pod start, each cheaper than a round trip through libuv's thread pool.
+ */
 export async function setupPodCgroup(layout: CgroupLayout, path: string, r: LinuxResources | undefined): Promise<void> {
   if (layout.version === 2) {
-    await enableControllers(layout, path, ['cpu', 'memory', 'pids', 'cpuset']);
+    enableControllers(layout, path, ['cpu', 'memory', 'pids', 'cpuset']);
     const dir = join(layout.root, path);
-    await mkdir(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true });
     if (!r) return;
-    if (r.memoryLimitInBytes) await writeIfPresent(join(dir, 'memory.max'), String(r.memoryLimitInBytes));
-    if (r.cpuQuota && r.cpuQuota > 0) await writeIfPresent(join(dir, 'cpu.max'), `${r.cpuQuota} ${r.cpuPeriod || 100000}`);
-    if (r.cpuShares) await writeIfPresent(join(dir, 'cpu.weight'), String(sharesToWeight(r.cpuShares)));
-    if (r.pidsLimit && r.pidsLimit > 0) await writeIfPresent(join(dir, 'pids.max'), String(r.pidsLimit));
+    if (r.memoryLimitInBytes) writeIfPresent(join(dir, 'memory.max'), String(r.memoryLimitInBytes));
+    if (r.cpuQuota && r.cpuQuota > 0) writeIfPresent(join(dir, 'cpu.max'), `${r.cpuQuota} ${r.cpuPeriod || 100000}`);
+    if (r.cpuShares) writeIfPresent(join(dir, 'cpu.weight'), String(sharesToWeight(r.cpuShares)));
+    if (r.pidsLimit && r.pidsLimit > 0) writeIfPresent(join(dir, 'pids.max'), String(r.pidsLimit));
     return;
   }
-  await Promise.all(layout.hierarchies.map((h) => mkdir(join(h, path), { recursive: true })));
+  for (const h of layout.hierarchies) mkdirSync(join(h, path), { recursive: true });
   if (!r) return;
-  if (r.memoryLimitInBytes) await writeIfPresent(join(controllerDir(layout, 'memory', path), 'memory.limit_in_bytes'), String(r.memoryLimitInBytes));
-  if (r.cpuShares) await writeIfPresent(join(controllerDir(layout, 'cpu', path), 'cpu.shares'), String(r.cpuShares));
+  if (r.memoryLimitInBytes) writeIfPresent(join(controllerDir(layout, 'memory', path), 'memory.limit_in_bytes'), String(r.memoryLimitInBytes));
+  if (r.cpuShares) writeIfPresent(join(controllerDir(layout, 'cpu', path), 'cpu.shares'), String(r.cpuShares));
   if (r.cpuQuota && r.cpuQuota > 0) {
-    await writeIfPresent(join(controllerDir(layout, 'cpu', path), 'cpu.cfs_period_us'), String(r.cpuPeriod || 100000));
-    await writeIfPresent(join(controllerDir(layout, 'cpu', path), 'cpu.cfs_quota_us'), String(r.cpuQuota));
+    writeIfPresent(join(controllerDir(layout, 'cpu', path), 'cpu.cfs_period_us'), String(r.cpuPeriod || 100000));
+    writeIfPresent(join(controllerDir(layout, 'cpu', path), 'cpu.cfs_quota_us'), String(r.cpuQuota));
   }
-  if (r.pidsLimit && r.pidsLimit > 0) await writeIfPresent(join(controllerDir(layout, 'pids', path), 'pids.max'), String(r.pidsLimit));
+  if (r.pidsLimit && r.pidsLimit > 0) writeIfPresent(join(controllerDir(layout, 'pids', path), 'pids.max'), String(r.pidsLimit));
 }
 
 /** crun's and the kubelet's conversion from v1 shares (2..262144) to v2 weight (1..10000). */
