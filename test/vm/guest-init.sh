@@ -32,7 +32,18 @@ if [ "$1" != stage2 ]; then
   mkdir -p /newroot
   mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /newroot || die 'mount the host root (9p)'
   for d in tmp run var/tmp root; do
-    [ -d "/newroot/$d" ] && { mount -t tmpfs -o mode=0755 tmpfs "/newroot/$d" || die "tmpfs on /$d"; }
+    [ -d "/newroot/$d" ] || continue
+    # A repository checked out below one of these (CI clones into /tmp) must stay visible over the tmpfs:
+    # hold it on a bind mount, then move that onto the same path inside the tmpfs.
+    keep=''
+    case "$KVM_REPO/" in "/$d/"*) keep=1 ;; esac
+    if [ -n "$keep" ]; then
+      mkdir -p /keep && mount -o bind "/newroot$KVM_REPO" /keep || die "hold $KVM_REPO"
+    fi
+    mount -t tmpfs -o mode=0755 tmpfs "/newroot/$d" || die "tmpfs on /$d"
+    if [ -n "$keep" ]; then
+      mkdir -p "/newroot$KVM_REPO" && mount -o move /keep "/newroot$KVM_REPO" || die "put $KVM_REPO back over the tmpfs"
+    fi
   done
   chmod 1777 /newroot/tmp /newroot/var/tmp
   mount -t proc proc /newroot/proc || die 'mount /proc'
