@@ -63,6 +63,8 @@ test('creates the missing pods with owner references, replaces deleted ones, sca
     // Scale down to 1, keeping a running ready pod over pending ones.
     const keeper = podsIn('r1')[1]!;
     server.put('pods', { ...keeper, spec: { ...keeper.spec, nodeName: 'n1' }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } });
+    // The controller ranks pods from its informer: wait until it has seen the keeper ready (its status says so).
+    await until(() => storedRs('r1', 'web')?.status?.readyReplicas === 1, 'the keeper seen ready');
     const cur = storedRs('r1', 'web')!;
     server.put('apps/replicasets', { ...cur, metadata: { ...cur.metadata, generation: 2 }, spec: { ...cur.spec!, replicas: 1 } });
     await until(() => podsIn('r1').length === 1, 'scale down');
