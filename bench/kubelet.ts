@@ -153,23 +153,37 @@ function monitorMemory(isOurs: (conmon: Proc) => boolean): {
 
 /**
  * The node's memory: PSS of its process and of its helper processes (descendants that are not pod
- * monitors), and of the pods' conmon processes (found by the node's data dir on their command line, as
- * conmon may be reparented) with the catatonit pause processes they monitor. Workloads are not counted.
+ * monitors or pauses), of the pods' conmon processes (found by the node's data dir on their command line, as
+ * conmon may be reparented) and of the catatonit pause processes. Workloads are not counted.
  */
 function nodeMemory(nodePid: number, dataDir: string) {
   const all = processes();
   const children = new Map<number, Proc[]>();
   for (const p of all) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
   let helperKiB = 0;
+  // Pause processes run without a conmon (crun run --detach) and are reaped by the node's helper shells'
+  // catatonit: they are descendants of the node, but count as the pods'.
+  const pauses: Proc[] = [];
   const walk = (pid: number) => {
     for (const c of children.get(pid) ?? []) {
       if (c.comm === 'conmon') continue;
+      if (c.comm === 'catatonit' && c.cmdline.startsWith('/catatonit -P')) {
+        pauses.push(c);
+        continue;
+      }
       helperKiB += pss(c.pid);
       walk(c.pid);
     }
   };
   walk(nodePid);
-  return { nodeKiB: pss(nodePid), helperKiB, ...monitorMemory((p) => p.cmdline.includes(dataDir)) };
+  const monitors = monitorMemory((p) => p.cmdline.includes(dataDir));
+  return {
+    nodeKiB: pss(nodePid),
+    helperKiB,
+    ...monitors,
+    catatonitKiB: monitors.catatonitKiB + pauses.reduce((sum, p) => sum + pss(p.pid), 0),
+    catatonits: monitors.catatonits + pauses.length,
+  };
 }
 
 function podSpec(name: string, containers: number, image: string): IPod {
