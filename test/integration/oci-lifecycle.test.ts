@@ -91,6 +91,18 @@ describe('oci lifecycle (real containers)', { skip, timeout: 120_000 }, () => {
     await rt.close();
   });
 
+  it('a pause process crun refuses fails the sandbox with crun\'s reason and leaves nothing', async () => {
+    const rt = env.newRuntime();
+    const sandboxDirs = () => readdirSync(join(env.root, 'runtime', 'run', 'sandboxes')).sort();
+    const before = sandboxDirs();
+    const cfg = sandboxConfig(env, { name: 'badpause', linux: { namespaceOptions: { network: 'pod', pid: 'container', ipc: 'pod' }, sysctls: { 'net.ipv4.kubeling_no_such_sysctl': '1' } } });
+    await assert.rejects(rt.runPodSandbox(cfg), (err: Error) => /pause process: .*kubeling_no_such_sysctl/.test(err.message));
+    assert.ok(!(await rt.listPodSandbox()).some((s) => s.metadata.name === 'badpause'));
+    assert.deepEqual(sandboxDirs(), before, 'no sandbox directory left');
+    assert.ok(!execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).includes('badpause'));
+    await rt.close();
+  });
+
   it('writes logs in the CRI format and reopens them after rotation', async () => {
     const rt = env.newRuntime();
     const cfg = sandboxConfig(env, { name: 'logs' });

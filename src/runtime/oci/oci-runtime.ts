@@ -531,9 +531,16 @@ export class OciRuntime implements ContainerRuntime {
       detach: true,
       allowFailure: true,
     });
-    const pid = r.code === 0 ? Number(readFileSync(pidFile, 'utf8').trim()) : 0;
+    const readQuietly = (file: string) => {
+      try {
+        return readFileSync(file, 'utf8').trim();
+      } catch {
+        return '';
+      }
+    };
+    const pid = r.code === 0 ? Number(readQuietly(pidFile)) : 0;
     if (!pid) {
-      const why = readFileSync(log, 'utf8').trim().split('\n').pop() || `${basename(this.#runtime)} exited ${r.code}`;
+      const why = readQuietly(log).split('\n').pop() || `${basename(this.#runtime)} exited ${r.code}`;
       throw new RuntimeError('Internal', `pause process: ${why}`);
     }
     rec.pausePid = pid;
