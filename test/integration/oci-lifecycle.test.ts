@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cgroupExists } from '../../src/runtime/oci/index.ts';
+import { cgroupExists, filesystemType } from '../../src/runtime/oci/index.ts';
 import type { StreamSession } from '../../src/runtime/runtime.ts';
 import {
   containerConfig,
@@ -101,6 +101,27 @@ describe('oci lifecycle (real containers)', { skip, timeout: 120_000 }, () => {
     assert.deepEqual(sandboxDirs(), before, 'no sandbox directory left');
     assert.ok(!execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).includes('badpause'));
     await rt.close();
+  });
+
+  it('releases its state tmpfs on an idle shutdown, and keeps it while a pod remains', async () => {
+    const own = await makeOciEnv('rel');
+    try {
+      const state = join(own.root, 'runtime', 'run');
+      const mounted = filesystemType(own.root) !== 'tmpfs'; // on a tmpfs already, the runtime mounts nothing
+      const cfg = sandboxConfig(own, { name: 'stays' });
+      const sid = await own.runtime.runPodSandbox(cfg);
+      await own.runtime.close();
+      assert.equal(own.runtime.releaseStateIfIdle(), false, 'a sandbox remains: the state stays');
+      assert.equal(filesystemType(state), 'tmpfs');
+      const rt = own.newRuntime();
+      assert.deepEqual((await rt.listPodSandbox()).map((s) => s.id), [sid], 'adopted from the state tmpfs');
+      await rt.removePodSandbox(sid);
+      await rt.close();
+      assert.equal(rt.releaseStateIfIdle(), mounted);
+      if (mounted) assert.notEqual(filesystemType(state), 'tmpfs', 'unmounted');
+    } finally {
+      await own.cleanup();
+    }
   });
 
   it('writes logs in the CRI format and reopens them after rotation', async () => {

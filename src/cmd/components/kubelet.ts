@@ -35,7 +35,14 @@ async function makeRuntime(dataDir: string, node: NodeConfig): Promise<{ runtime
   // The image store `kubeling image import --data-dir DIR` fills, so imported images count as present.
   const images = new OciImageService({ root: join(dataDir, 'images') });
   const runtime = new OciRuntime({ root: join(dataDir, 'runtime'), cni: { bridge: node.bridge, podCidr: node.podCidr }, images });
-  return { runtime, close: async () => await runtime.close() };
+  return {
+    runtime,
+    close: async () => {
+      await runtime.close();
+      // With no pod left, nothing needs the runtime's state tmpfs until the next start.
+      runtime.releaseStateIfIdle();
+    },
+  };
 }
 
 export async function runKubelet(ctx: KubeletContext): Promise<void> {

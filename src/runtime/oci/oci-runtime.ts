@@ -40,6 +40,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  realpathSync,
   renameSync,
   statSync,
   unlinkSync,
@@ -85,7 +86,7 @@ import {
 } from './cgroups.ts';
 import { startConmon, startConmonVia, type ConmonConfig, type ConmonHandle } from './conmon.ts';
 import { runtimeDefaultSeccomp } from './seccomp.ts';
-import { ensureTmpfs } from './mounts.ts';
+import { ensureTmpfs, mountTable, unmountUnder } from './mounts.ts';
 import { alive, aliveSince, killQuiet, processStartTime, waitGone } from './processes.ts';
 import { Spawner } from './spawner.ts';
 import {
@@ -191,6 +192,7 @@ export class OciRuntime implements ContainerRuntime {
   #minOomScoreAdj: number;
   #runtimeVersion: string | undefined;
   #spawner: Spawner;
+  #stateRoot: string;
   /** Short helper commands go through the spawner's shells (see spawner.ts for why). */
   #exec: Exec = (cmd, args, options) => this.#spawner.run(cmd, args, options);
   #dirs: { sandboxes: string; containers: string; exits: string; crun: string; sockets: string; pause: string; layers: string };
@@ -209,6 +211,7 @@ export class OciRuntime implements ContainerRuntime {
     this.#spawner = new Spawner(this.#catatonit ? { subreaper: this.#catatonit } : {});
     const state = config.stateRoot ?? join(this.root, 'run');
     ensureTmpfs(state);
+    this.#stateRoot = state;
     this.#dirs = {
       sandboxes: join(state, 'sandboxes'),
       containers: join(state, 'containers'),
@@ -257,6 +260,25 @@ export class OciRuntime implements ContainerRuntime {
     if (this.#pollTimer) clearInterval(this.#pollTimer);
     this.#pollTimer = undefined;
     return closed;
+  }
+
+  /**
+   * For the node agent's shutdown, after close(): unmounts the state tmpfs when no sandbox is recorded in
+   * it (nothing runs that a later agent would adopt), so the data directory can simply be removed. With pods
+   * still there it stays, and so do they. Returns whether it unmounted. Not for several runtimes on one root.
+   */
+  releaseStateIfIdle(): boolean {
+    let left: string[];
+    try {
+      left = readdirSync(this.#dirs.sandboxes);
+    } catch {
+      return false;
+    }
+    if (left.length > 0 || this.#containers.size > 0) return false;
+    const state = realpathSync(this.#stateRoot);
+    if (!mountTable().some((m) => m.mountPoint === state && m.fsType === 'tmpfs')) return false;
+    unmountUnder(state);
+    return true;
   }
 
   // ------------------------------------------------------------------ helpers
