@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../client/index.ts';
+import { mountTable, unmountUnder } from '../runtime/oci/mounts.ts';
 
 const KUBELING = fileURLToPath(new URL('../cmd/kubeling.ts', import.meta.url));
 
@@ -172,26 +173,18 @@ function deleteLink(name: string): void {
   if (existsSync(`/sys/class/net/${name}`)) spawnSync('ip', ['link', 'del', name], { stdio: 'ignore' });
 }
 
-/** Mount points at or below `root`, from /proc/self/mountinfo (field 5, octal escapes decoded). */
 /** The oci runtime's volatile state under a data dir: a tmpfs it mounts (runtime/oci/mounts.ts). */
 const STATE_DIR = 'runtime/run';
 
 function unmountState(dataDir: string): void {
-  const root = realpathSync(dataDir);
-  const state = join(root, STATE_DIR);
-  if (mountsUnder(root).includes(state)) spawnSync('umount', ['-l', state], { stdio: 'ignore' });
+  unmountUnder(join(realpathSync(dataDir), STATE_DIR));
 }
 
+/** Mount points below `root`. */
 function mountsUnder(root: string): string[] {
-  const text = safeRead('/proc/self/mountinfo');
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const field = line.split(' ')[4];
-    if (!field) continue;
-    const point = field.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-    if (point.startsWith(`${root}/`)) out.push(point);
-  }
-  return out;
+  return mountTable()
+    .map((m) => m.mountPoint)
+    .filter((p) => p.startsWith(`${root}/`));
 }
 
 function safeRead(file: string): string {
