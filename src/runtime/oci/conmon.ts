@@ -9,8 +9,9 @@
  * reaped when it ends; without catatonit, as our own child with `--sync`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync, watch } from 'node:fs';
+import { rmSync, watch } from 'node:fs';
 import type { Spawner } from './spawner.ts';
+import { readQuietly } from './state.ts';
 
 export interface ConmonConfig {
   conmon: string;
@@ -98,10 +99,7 @@ function waitForLine(file: string, timeoutMs: number): { line: Promise<string>; 
     // A sync read: a few bytes on a local file, cheaper than a round trip through libuv's thread pool.
     const check = () => {
       if (settled) return;
-      let text = '';
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch {}
+      const text = readQuietly(file);
       const nl = text.indexOf('\n');
       if (nl >= 0 && !settled) {
         settled = true;

@@ -104,7 +104,7 @@ import {
   type Namespace,
   type Rlimit,
 } from './spec.ts';
-import { readRecords, writeRecord, type ContainerRecord, type SandboxRecord } from './state.ts';
+import { readQuietly, readRecords, writeRecord, type ContainerRecord, type SandboxRecord } from './state.ts';
 import { execWithTty } from './exec-tty.ts';
 import { followCriLog, writeFifo } from './stream-util.ts';
 
@@ -553,16 +553,9 @@ export class OciRuntime implements ContainerRuntime {
       detach: true,
       allowFailure: true,
     });
-    const readQuietly = (file: string) => {
-      try {
-        return readFileSync(file, 'utf8').trim();
-      } catch {
-        return '';
-      }
-    };
-    const pid = r.code === 0 ? Number(readQuietly(pidFile)) : 0;
+    const pid = r.code === 0 ? Number(readQuietly(pidFile).trim()) : 0;
     if (!pid) {
-      const why = readQuietly(log).split('\n').pop() || `${basename(this.#runtime)} exited ${r.code}`;
+      const why = readQuietly(log).trim().split('\n').pop() || `${basename(this.#runtime)} exited ${r.code}`;
       throw new RuntimeError('Internal', `pause process: ${why}`);
     }
     rec.pausePid = pid;

@@ -10,10 +10,11 @@
  * are spawned from Node directly instead.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandError, type ExecOptions, type ExecResult } from '../cni/index.ts';
+import { readQuietly } from './state.ts';
 
 export interface SpawnOptions extends ExecOptions {
   /** A file the command gets as fd 3 (conmon's sync "pipe"), opened for writing. */
@@ -39,14 +40,6 @@ interface Shell {
   child: ChildProcessWithoutNullStreams;
   busy: Job | undefined;
   buf: string;
-}
-
-function readQuietly(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 function q(s: string): string {
@@ -76,12 +69,12 @@ export class Spawner {
     this.#dir = join(base, `kubeling-spawner-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   }
 
-  /** Runs `cmd args` with optional stdin and environment additions; like execFile, throws on non-zero exit. */
   /** Whether daemons started through the shells are reaped (see the constructor). */
   get reapsDaemons(): boolean {
     return this.#subreaper !== undefined;
   }
 
+  /** Runs `cmd args` with optional stdin and environment additions; like execFile, throws on non-zero exit. */
   async run(cmd: string, args: string[], options: SpawnOptions = {}): Promise<ExecResult> {
     if (this.#closed) throw new Error('spawner closed');
     mkdirSync(this.#dir, { recursive: true, mode: 0o700 });

@@ -58,6 +58,15 @@ export interface ContainerRecord {
   process: Record<string, unknown>;
 }
 
+/** A small file's text, or '' when it cannot be read (not there yet, or gone). */
+export function readQuietly(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 export function writeRecord(dir: string, record: object): void {
   const file = join(dir, 'state.json');
   writeFileSync(`${file}.tmp`, JSON.stringify(record));
