@@ -7,18 +7,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import { KUBELING_BIN, startServer, waitForOutput, type ServerHandle } from './helpers/server.ts';
 import { ensureBusyboxArchive } from '../fixtures/busybox.ts';
-import { unmountUnder } from '../../src/runtime/oci/mounts.ts';
-
-const ROOT = resolve(import.meta.dirname, '../..');
+import { startAgent, type AgentHandle } from './helpers/agent.ts';
 
 function has(bin: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
@@ -42,56 +39,17 @@ function kubeling(args: string[]): Promise<{ code: number; stderr: string }> {
   });
 }
 
-interface Agent {
-  dataDir: string;
-  process: ChildProcess;
-  stderr(): string;
-  stop(): Promise<number | null>;
-}
-
-async function startOciAgent(server: ServerHandle, name: string, archive: string): Promise<Agent> {
+async function startOciAgent(server: ServerHandle, name: string, archive: string): Promise<AgentHandle> {
   const dataDir = mkdtempSync(join(tmpdir(), `kubeling-agent-oci-${name}-`));
   const imported = await kubeling(['image', 'import', archive, '--data-dir', dataDir]);
   assert.equal(imported.code, 0, imported.stderr);
   const token = readFileSync(join(server.dataDir, 'node-token'), 'utf8').trim();
-  const child = spawn(
-    process.execPath,
-    [
-      KUBELING_BIN,
-      'agent',
-      '--server',
-      server.url,
-      '--token',
-      token,
-      '--node-name',
-      name,
-      '--data-dir',
-      dataDir,
-      '--runtime',
-      'oci',
-      '--node-labels',
-      `agent=${name}`,
-    ],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = once(child, 'exit') as Promise<[number | null]>;
-  return {
+  return startAgent(server, {
+    runtime: 'oci',
     dataDir,
-    process: child,
-    stderr: () => stderr,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      const [code] = await exited;
-      clearTimeout(timer);
-      return code;
-    },
-  };
+    args: ['--token', token, '--node-name', name, '--node-labels', `agent=${name}`],
+    stopTimeoutMs: 30_000,
+  });
 }
 
 /** conmon processes whose command line names `dir` (the agent's runtime state lives under it). */
@@ -135,14 +93,10 @@ test(
     // The server's own node is fake and tainted: it only holds 10.42.0.0/24 (and kubeling0) out of the way.
     const server = await startServer({ runtime: 'fake', args: ['--node-taint', 'e2e.kubeling.io/fake=:NoSchedule'] });
     t.after(() => server.stop());
-    const agents: Agent[] = [];
+    const agents: AgentHandle[] = [];
     const bridges: string[] = [];
     t.after(async () => {
-      for (const a of agents) {
-        await a.stop();
-        unmountUnder(a.dataDir);
-        rmSync(a.dataDir, { recursive: true, force: true });
-      }
+      for (const a of agents) await a.stop();
       for (const b of bridges) spawnSync('ip', ['link', 'del', b], { stdio: 'ignore' });
     });
 

@@ -7,56 +7,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { INode } from 'kubernetes-models/v1/Node';
 import { KUBELING_BIN, startServer, waitForOutput, type ServerHandle } from './helpers/server.ts';
-import { unmountUnder } from '../../src/runtime/oci/mounts.ts';
+import { startAgent, type AgentHandle } from './helpers/agent.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-
-interface Agent {
-  process: ChildProcess;
-  dataDir: string;
-  stderr(): string;
-  stop(options?: { keep?: boolean }): Promise<number | null>;
-}
-
-/** `keep` leaves the data dir for a restart; the last stop removes it. */
-function startAgent(server: ServerHandle, args: string[], reuse?: string): Agent {
-  const dataDir = reuse ?? mkdtempSync(join(tmpdir(), 'kubeling-agent-e2e-'));
-  const child = spawn(
-    process.execPath,
-    [KUBELING_BIN, 'agent', '--server', server.url, '--data-dir', dataDir, '--runtime', 'fake', ...args],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = once(child, 'exit') as Promise<[number | null]>;
-  return {
-    process: child,
-    dataDir,
-    stderr: () => stderr,
-    async stop(options = {}) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      const [code] = await exited;
-      clearTimeout(timer);
-      if (!options.keep) {
-        unmountUnder(dataDir);
-        rmSync(dataDir, { recursive: true, force: true });
-      }
-      return code;
-    },
-  };
+/** A fake-runtime agent; `reuse` restarts on an earlier agent's data dir (`stop({ keep: true })` first). */
+function startFakeAgent(server: ServerHandle, args: string[], reuse?: string): AgentHandle {
+  return startAgent(server, { runtime: 'fake', args, ...(reuse ? { dataDir: reuse } : {}) });
 }
 
 async function getJson<T>(server: ServerHandle, args: string[]): Promise<T | undefined> {
@@ -109,7 +73,7 @@ test('an agent joins with the node token; labels, taints, roles and pod CIDRs', 
 
   // A wrong token is refused before anything is registered: the agent reads cluster-info anonymously and
   // finds its signature does not match, so the token never goes to a server it has not verified.
-  const wrong = startAgent(server, ['--token', 'not-the-token', '--node-name', 'intruder']);
+  const wrong = startFakeAgent(server, ['--token', 'not-the-token', '--node-name', 'intruder']);
   const [wrongCode] = (await once(wrong.process, 'exit')) as [number | null];
   await wrong.stop();
   assert.equal(wrongCode, 1, wrong.stderr());
@@ -117,7 +81,7 @@ test('an agent joins with the node token; labels, taints, roles and pod CIDRs', 
   assert.doesNotMatch(wrong.stderr(), /sending the token before the server is verified/);
 
   const token = readFileSync(join(server.dataDir, 'node-token'), 'utf8').trim();
-  const agent = startAgent(server, [
+  const agent = startFakeAgent(server, [
     '--token',
     token,
     '--node-name',
@@ -214,7 +178,7 @@ test('an agent joins with the node token; labels, taints, roles and pod CIDRs', 
   const r = await server.kubectl(['delete', 'pod', '--all', '--wait=false']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(await agent.stop({ keep: true }), 0, agent.stderr().slice(-3000));
-  const again = startAgent(server, ['--token', token, '--node-name', agentName], agent.dataDir);
+  const again = startFakeAgent(server, ['--token', token, '--node-name', agentName], agent.dataDir);
   t.after(() => again.stop());
   const line2 = await waitForOutput(again.process.stdout!, /^ready .*\n/m, 60_000).catch((err: Error) =>
     assert.fail(`${err.message}\nagent log:\n${again.stderr()}`),
@@ -256,7 +220,7 @@ test('--cluster-cidr, --pod-manifest-path (server and agent) and --tls-san', asy
   writeFileSync(join(agentManifests, 'agent-static.yaml'), staticPod('agent-static'));
   const token = readFileSync(join(server.dataDir, 'node-token'), 'utf8').trim();
   const agentName = `static-agent-${process.pid}`;
-  const agent = startAgent(server, ['--token', token, '--node-name', agentName, '--pod-manifest-path', agentManifests]);
+  const agent = startFakeAgent(server, ['--token', token, '--node-name', agentName, '--pod-manifest-path', agentManifests]);
   t.after(() => agent.stop());
   const readyLine = await waitForOutput(agent.process.stdout!, /^ready .*\n/m, 60_000).catch((err: Error) =>
     assert.fail(`${err.message}\nagent log:\n${agent.stderr()}`),
