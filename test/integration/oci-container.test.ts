@@ -6,9 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { favorDynmodsTarget } from '../../src/runtime/oci/cgroup-tuning.ts';
+import { OciRuntime } from '../../src/runtime/oci/index.ts';
 import type { ContainerConfig, PodSandboxConfig } from '../../src/runtime/runtime.ts';
 import { VARIANTS_ARCHIVE, ensureVariantsArchive } from '../fixtures/busybox.ts';
 import { containerConfig, makeOciEnv, ociSkipReason, sandboxConfig, type OciTestEnv } from './oci-helpers.ts';
@@ -214,5 +216,24 @@ describe('oci containers (real containers)', { skip, timeout: 120_000 }, () => {
     assert.equal(h, hostname());
     assert.equal(netns, readlinkSync('/proc/self/ns/net'), 'the node\'s network namespace');
     await rt.removePodSandbox(hid);
+  });
+
+  it('sets favordynmods on the node\'s cgroup2 mount, unless told to protect kernel defaults', async () => {
+    const result = env.runtime.cgroupFavorDynmods;
+    const target = favorDynmodsTarget(readFileSync('/proc/self/mountinfo', 'utf8'));
+    if (target && Number(release().split('.')[0]) >= 6) {
+      assert.ok(result === 'enabled' || result === 'already', JSON.stringify(result));
+      assert.equal(target.enabled, true, `${target.mountPoint} has favordynmods`);
+    } else {
+      assert.equal(typeof result, 'object', 'unavailable without a cgroup2 mount or before Linux 6.0');
+    }
+    const kept = new OciRuntime({
+      root: join(env.root, 'protected'),
+      cni: { bridge: env.bridge, podCidr: env.podCidr },
+      images: env.images,
+      protectKernelDefaults: true,
+    });
+    assert.equal(kept.cgroupFavorDynmods, 'protected');
+    await kept.close();
   });
 });

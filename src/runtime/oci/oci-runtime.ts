@@ -1,16 +1,20 @@
 /**
  * `OciRuntime`: the node's real container runtime. A pod sandbox is a pinned network namespace wired by CNI
- * plus a pause process (`catatonit -P`, run by crun under conmon) that holds the pod's IPC, UTS and (when
- * shared) PID namespaces, a pod cgroup, and per-pod /etc/hostname, /etc/resolv.conf, /etc/hosts and /dev/shm.
- * Containers are created by crun under one conmon each, join the sandbox's namespaces, and get their own
- * mount namespace with an overlayfs root over the image's unpacked layers.
+ * plus a pause process (`catatonit -P`, run by `crun run --detach`, no conmon: nothing reads its output or
+ * exit code) that holds the pod's IPC, UTS and (when shared) PID namespaces, a pod cgroup, and per-pod
+ * /etc/hostname, /etc/resolv.conf, /etc/hosts and /dev/shm. Containers are created by crun under one conmon
+ * each, join the sandbox's namespaces, and get their own mount namespace with an overlayfs root over the
+ * image's unpacked layers.
  *
- * Layout under `root`:
- *   sandboxes/<id>/{state.json,config.json,hostname,resolv.conf,hosts,shm/}
- *   containers/<id>/{state.json,config.json,upper/,work/,merged/,oom,exit}
- *   exits/<id>        conmon's exit files (pause and containers)
+ * Layout: volatile state on a tmpfs at `stateRoot` (default `<root>/run`, see mounts.ts):
+ *   sandboxes/<id>/{state.json,config.json,pid,crun.log,hostname,resolv.conf,hosts,shm/}
+ *   containers/<id>/{state.json,config.json,merged/,pid,conmon.pid,sync,oom}
+ *   exits/<id>        conmon's exit files
  *   crun/             crun's own state (--root)
+ *   s/                conmon's attach sockets
  *   cni/networks/     host-local leases
+ * and on disk under `root`:
+ *   layers/<id>/{upper,work}   container writable layers
  *   pause/rootfs/     read-only root holding /catatonit
  *
  * Speed: forking Node costs 7-9 ms per command on a busy node, so helper commands (ip, mount, CNI plugins,
@@ -84,6 +88,7 @@ import {
   setupPodCgroup,
   type CgroupLayout,
 } from './cgroups.ts';
+import { favorDynamicCgroupModifications, type FavorDynmodsResult } from './cgroup-tuning.ts';
 import { startConmon, startConmonVia, type ConmonConfig, type ConmonHandle } from './conmon.ts';
 import { runtimeDefaultSeccomp } from './seccomp.ts';
 import { ensureTmpfs, mountTable, unmountUnder } from './mounts.ts';
@@ -131,6 +136,12 @@ export interface OciRuntimeConfig {
   /** Binaries, when not found in PATH or the usual places. */
   conmonPath?: string;
   catatonitPath?: string;
+  /**
+   * Leave the host's kernel settings alone (the kubelet's --protect-kernel-defaults). By default the
+   * runtime sets the cgroup filesystem's `favordynmods`, which makes each container start two RCU grace
+   * periods faster (cgroup-tuning.ts).
+   */
+  protectKernelDefaults?: boolean;
 }
 
 const RUNTIME_NAME = 'kubeling-oci';
@@ -172,6 +183,8 @@ export class OciRuntime implements ContainerRuntime {
   readonly root: string;
   readonly cni: CniNetwork;
   readonly cgroups: CgroupLayout;
+  /** What became of `favordynmods` at construction ('protected': not tried, as configured). */
+  readonly cgroupFavorDynmods: FavorDynmodsResult | 'protected';
   #images: LayeredImageService;
   #clock: Clock;
   #runtime: string;
@@ -226,6 +239,7 @@ export class OciRuntime implements ContainerRuntime {
     for (const d of Object.values(this.#dirs)) mkdirSync(d, { recursive: true });
     this.cni = new CniNetwork({ ...config.cni, dataDir: config.cni.dataDir ?? join(state, 'cni'), exec: this.#exec });
     this.cgroups = detectCgroupLayout();
+    this.cgroupFavorDynmods = config.protectKernelDefaults ? 'protected' : favorDynamicCgroupModifications();
     let limits = '';
     try {
       limits = readFileSync('/proc/self/limits', 'utf8');
