@@ -43,10 +43,12 @@ export interface AgentOptions {
   nodeTaints: Taint[];
   /** `--pod-manifest-path`: static pods read in addition to DIR/manifests. */
   podManifestPath?: string;
+  /** `--protect-kernel-defaults`: the node leaves the host's kernel settings alone. */
+  protectKernelDefaults: boolean;
 }
 
 export const AGENT_USAGE =
-  'kubeling agent --server URL --token TOKEN|--token-file FILE [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR]';
+  'kubeling agent --server URL --token TOKEN|--token-file FILE [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR] [--protect-kernel-defaults]';
 const VALUE_FLAGS = new Set([
   '--server',
   '--token',
@@ -67,6 +69,12 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
     if (!arg.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
     const eq = arg.indexOf('=');
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    if (flag === '--protect-kernel-defaults') {
+      const v = eq > 0 ? arg.slice(eq + 1) : 'true';
+      if (v !== 'true' && v !== 'false') throw new UsageError(`invalid value for ${flag}: ${JSON.stringify(v)} (want true or false)`);
+      o.protectKernelDefaults = v === 'true';
+      continue;
+    }
     if (!VALUE_FLAGS.has(flag)) throw new UsageError(`unknown flag ${flag}`);
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined || value === '') throw new UsageError(`flag ${flag} needs a value`);
@@ -134,6 +142,7 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
     nodeLabels: o.nodeLabels,
     nodeTaints: o.nodeTaints,
     ...(o.podManifestPath !== undefined ? { podManifestPath: o.podManifestPath } : {}),
+    protectKernelDefaults: o.protectKernelDefaults ?? false,
   };
 }
 
@@ -366,6 +375,7 @@ export async function runAgent(argv: string[]): Promise<number> {
         labels: o.nodeLabels,
         taints: o.nodeTaints,
         podManifestPath: o.podManifestPath,
+        protectKernelDefaults: o.protectKernelDefaults,
       },
       onReady: () =>
         process.stdout.write(

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { parseAgentFlags } from './agent.ts';
 import { parseServerFlags, UsageError } from './flags.ts';
 
 test('server flags: defaults, both spellings, labels and taints', () => {
@@ -18,11 +19,21 @@ test('server flags: defaults, both spellings, labels and taints', () => {
     dataDir: '/tmp/x', listenHost: '0.0.0.0', listenPort: 0, storage: 'memory', runtime: 'fake', noAgent: true, nodeName: 'n1',
     nodeLabels: { disktype: 'ssd', zone: 'a' },
     nodeTaints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }, { key: 'x', effect: 'NoExecute' }],
-    disabledComponents: [], clusterCidr: '10.42.0.0/16', tlsSans: [],
+    disabledComponents: [], clusterCidr: '10.42.0.0/16', tlsSans: [], protectKernelDefaults: false,
   });
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-controller-manager=true']).disabledComponents, ['scheduler', 'controller-manager']);
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-scheduler=false']).disabledComponents, []);
   assert.equal(parseServerFlags(['--listen', '[::1]:7443']).listenHost, '::1');
+  assert.equal(parseServerFlags(['--protect-kernel-defaults']).protectKernelDefaults, true);
+  assert.equal(parseServerFlags(['--protect-kernel-defaults=false']).protectKernelDefaults, false);
+});
+
+test('agent flags: --protect-kernel-defaults as a bare flag or =true|false; any other value is a usage error', async () => {
+  const base = ['--server', 'https://127.0.0.1:6443', '--token', 't'];
+  assert.equal((await parseAgentFlags(base)).protectKernelDefaults, false);
+  assert.equal((await parseAgentFlags([...base, '--protect-kernel-defaults'])).protectKernelDefaults, true);
+  assert.equal((await parseAgentFlags([...base, '--protect-kernel-defaults=false'])).protectKernelDefaults, false);
+  await assert.rejects(parseAgentFlags([...base, '--protect-kernel-defaults=yes']), /invalid value for --protect-kernel-defaults: "yes" \(want true or false\)/);
 });
 
 test('server flags: unknown flags and bad values are usage errors', () => {
@@ -61,7 +72,7 @@ test('kubeling --help prints every subcommand with its flags and exits 0; an unk
   assert.equal(h.stderr, '');
   for (const cmd of ['server', 'agent', 'run', 'image']) assert.match(h.stdout, new RegExp(`^  kubeling ${cmd} `, 'm'), cmd);
   for (const flag of ['--cluster-cidr CIDR', '--pod-manifest-path DIR', '--tls-san NAME', '--no-agent', '--token TOKEN', '--register-with-taints',
-    '--timeout DURATION', '--tag REF']) {
+    '--timeout DURATION', '--tag REF', '--protect-kernel-defaults']) {
     assert.ok(h.stdout.includes(flag), flag);
   }
   const u = spawnSync(process.execPath, [bin, 'frobnicate'], { encoding: 'utf8' });

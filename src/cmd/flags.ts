@@ -39,6 +39,8 @@ export interface ServerOptions {
   podManifestPath?: string;
   /** `--tls-san`: extra names (DNS or IP) for the serving certificate, as in k3s. */
   tlsSans: string[];
+  /** `--protect-kernel-defaults` (the kubelet's flag): the node leaves the host's kernel settings alone. */
+  protectKernelDefaults: boolean;
 }
 
 const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
@@ -82,6 +84,7 @@ export function parseTlsSan(value: string): string {
 /** Bare flags and what they switch on. */
 const BOOL_FLAGS: Record<string, (o: ServerOptions, on: boolean) => void> = {
   '--no-agent': (o, on) => (o.noAgent = on),
+  '--protect-kernel-defaults': (o, on) => (o.protectKernelDefaults = on),
   '--disable-scheduler': (o, on) => toggle(o.disabledComponents, 'scheduler', on),
   '--disable-controller-manager': (o, on) => toggle(o.disabledComponents, 'controller-manager', on),
 };
@@ -106,6 +109,7 @@ export function parseServerFlags(argv: string[]): ServerOptions {
     disabledComponents: [],
     clusterCidr: CLUSTER_CIDR,
     tlsSans: [],
+    protectKernelDefaults: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;

@@ -71,6 +71,7 @@ export function serverNode(options: ServerOptions): NodeConfig | undefined {
   return {
     name: options.nodeName, role: 'server', podCidr, bridge: bridgeForPodCidr(podCidr), runtime: options.runtime,
     labels: options.nodeLabels, taints: options.nodeTaints, podManifestPath: options.podManifestPath,
+    protectKernelDefaults: options.protectKernelDefaults,
   };
 }
 

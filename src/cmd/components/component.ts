@@ -22,6 +22,8 @@ export interface NodeConfig {
   taints: Taint[];
   /** `--pod-manifest-path`: read in addition to DIR/manifests. */
   podManifestPath?: string;
+  /** `--protect-kernel-defaults`: the node changes no kernel setting (see runtime/oci/cgroup-tuning.ts). */
+  protectKernelDefaults?: boolean;
 }
 
 export interface ComponentContext {

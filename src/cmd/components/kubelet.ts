@@ -15,6 +15,7 @@ import { SystemMounter } from '../../kubelet/volumes/index.ts';
 import { subnetPrefix } from '../join.ts';
 import { traceRuntime } from '../runtime-trace.ts';
 import type { Component, ComponentContext, NodeConfig } from './component.ts';
+import type { Logger } from '../../machinery/index.ts';
 
 /** What a kubelet needs: the server passes its ComponentContext, the agent builds one after joining. */
 export type KubeletContext = Pick<ComponentContext, 'client' | 'caPem' | 'kubeletToken' | 'dataDir' | 'logger' | 'signal'> & {
@@ -23,7 +24,7 @@ export type KubeletContext = Pick<ComponentContext, 'client' | 'caPem' | 'kubele
   onReady?: () => void;
 };
 
-async function makeRuntime(dataDir: string, node: NodeConfig): Promise<{ runtime: ContainerRuntime; close(): Promise<void> }> {
+async function makeRuntime(dataDir: string, node: NodeConfig, logger: Logger): Promise<{ runtime: ContainerRuntime; close(): Promise<void> }> {
   if (node.runtime === 'fake') {
     const { FakeRuntime } = await import('../../runtime/fake/index.ts');
     return { runtime: new FakeRuntime({ podSubnet: subnetPrefix(node.podCidr) }), close: async () => {} };
@@ -34,7 +35,15 @@ async function makeRuntime(dataDir: string, node: NodeConfig): Promise<{ runtime
   ]);
   // The image store `kubeling image import --data-dir DIR` fills, so imported images count as present.
   const images = new OciImageService({ root: join(dataDir, 'images') });
-  const runtime = new OciRuntime({ root: join(dataDir, 'runtime'), cni: { bridge: node.bridge, podCidr: node.podCidr }, images });
+  const runtime = new OciRuntime({
+    root: join(dataDir, 'runtime'),
+    cni: { bridge: node.bridge, podCidr: node.podCidr },
+    images,
+    protectKernelDefaults: node.protectKernelDefaults ?? false,
+  });
+  const favor = runtime.cgroupFavorDynmods;
+  if (favor === 'enabled') logger.info('set favordynmods on the cgroup filesystem: cgroup migrations no longer wait for RCU grace periods');
+  else if (typeof favor === 'object') logger.info(`cgroup migrations stay slow (favordynmods unavailable: ${favor.unavailable})`);
   return {
     runtime,
     close: async () => {
@@ -47,7 +56,7 @@ async function makeRuntime(dataDir: string, node: NodeConfig): Promise<{ runtime
 
 export async function runKubelet(ctx: KubeletContext): Promise<void> {
   const { node } = ctx;
-  const { runtime, close } = await makeRuntime(ctx.dataDir, node);
+  const { runtime, close } = await makeRuntime(ctx.dataDir, node, ctx.logger);
   try {
     // Made up front so it is watched from the start (a missing one is only polled).
     await mkdir(join(ctx.dataDir, 'manifests'), { recursive: true });
