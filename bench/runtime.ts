@@ -16,7 +16,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { OciRuntime } from '../src/runtime/oci/index.ts';
@@ -217,6 +217,7 @@ interface Figures {
 
 await ensureBusyboxArchive();
 const env = await makeOciEnv('bench');
+const favorDynmods = env.runtime.cgroupFavorDynmods;
 const ours = oursEngine(env);
 const oursConcurrent = oursEngine(env, true);
 let podman: Engine | string = values['no-podman'] ? 'skipped (--no-podman)' : 'not run';
@@ -279,6 +280,8 @@ const na = typeof podman === 'string' ? podman : '';
 const line = (label: string, a: string, b: string) => console.log(`${label.padEnd(34)} ${a.padEnd(44)} ${b}`);
 console.log(`\nruntime benchmark: ${RUNS} runs per figure (engines in turn), ${PODS} pods in a row, PSS over ${PSS_PODS} two-container pods`);
 console.log(`load average at the end: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} CPUs)`);
+// Both engines' cgroup migrations depend on it (runtime/oci/cgroup-tuning.ts).
+console.log(`cgroup favordynmods: ${JSON.stringify(favorDynmods)} (kernel ${release()})`);
 line('', 'kubeling OciRuntime (crun)', 'podman kube play (crun)');
 line('run pod, 1 container', fmt(o.one), p ? fmt(p.one) : na);
 line('run pod, 2 containers (in order)', fmt(o.two), p ? fmt(p.two) : na);

@@ -110,6 +110,7 @@ describe('oci lifecycle (real containers)', { skip, timeout: 120_000 }, () => {
       const mounted = filesystemType(own.root) !== 'tmpfs'; // on a tmpfs already, the runtime mounts nothing
       const cfg = sandboxConfig(own, { name: 'stays' });
       const sid = await own.runtime.runPodSandbox(cfg);
+      assert.equal(mountsMatching(` ${join(state, 'bin')}/`).length, 1, 'the OCI runtime runs from a read-only view');
       await own.runtime.close();
       assert.equal(own.runtime.releaseStateIfIdle(), false, 'a sandbox remains: the state stays');
       assert.equal(filesystemType(state), 'tmpfs');
@@ -119,6 +120,7 @@ describe('oci lifecycle (real containers)', { skip, timeout: 120_000 }, () => {
       await rt.close();
       assert.equal(rt.releaseStateIfIdle(), mounted);
       if (mounted) assert.notEqual(filesystemType(state), 'tmpfs', 'unmounted');
+      assert.deepEqual(mountsMatching(`${own.root}/`), [], 'nothing stays mounted, the read-only crun binary neither');
     } finally {
       await own.cleanup();
     }

@@ -91,7 +91,7 @@ import {
 import { favorDynamicCgroupModifications, type FavorDynmodsResult } from './cgroup-tuning.ts';
 import { startConmon, startConmonVia, type ConmonConfig, type ConmonHandle } from './conmon.ts';
 import { runtimeDefaultSeccomp } from './seccomp.ts';
-import { ensureTmpfs, mountTable, unmountUnder } from './mounts.ts';
+import { ensureTmpfs, mountTable, readOnlyBinary, unmountUnder } from './mounts.ts';
 import { alive, aliveSince, killQuiet, processStartTime, waitGone } from './processes.ts';
 import { Spawner } from './spawner.ts';
 import {
@@ -205,6 +205,8 @@ export class OciRuntime implements ContainerRuntime {
   #minOomScoreAdj: number;
   #runtimeVersion: string | undefined;
   #spawner: Spawner;
+  /** The environment crun runs with: it says that crun's binary is a read-only mount (mounts.ts). */
+  #runtimeEnv: NodeJS.ProcessEnv = process.env;
   #stateRoot: string;
   /** Short helper commands go through the spawner's shells (see spawner.ts for why). */
   #exec: Exec = (cmd, args, options) => this.#spawner.run(cmd, args, options);
@@ -221,9 +223,15 @@ export class OciRuntime implements ContainerRuntime {
     this.#conmon = which([config.conmonPath ?? 'conmon'], ['/usr/libexec/podman/conmon', '/usr/libexec/crio/conmon']);
     this.#catatonit = which([config.catatonitPath ?? 'catatonit'], ['/usr/libexec/catatonit/catatonit', '/usr/libexec/podman/catatonit']);
     this.#socat = which(['socat']);
-    this.#spawner = new Spawner(this.#catatonit ? { subreaper: this.#catatonit } : {});
     const state = config.stateRoot ?? join(this.root, 'run');
     ensureTmpfs(state);
+    const readOnly = readOnlyBinary(this.#runtime, join(state, 'bin'));
+    if (readOnly) {
+      this.#runtime = readOnly;
+      this.#runtimeEnv = { ...process.env, _LIBCONTAINER_CLONED_BINARY: '1' };
+    }
+    // Every crun started through the shells (pause, conmon's create) inherits their environment.
+    this.#spawner = new Spawner({ ...(this.#catatonit ? { subreaper: this.#catatonit } : {}), env: this.#runtimeEnv });
     this.#stateRoot = state;
     this.#dirs = {
       sandboxes: join(state, 'sandboxes'),
@@ -290,9 +298,10 @@ export class OciRuntime implements ContainerRuntime {
     }
     if (left.length > 0 || this.#containers.size > 0) return false;
     const state = realpathSync(this.#stateRoot);
-    if (!mountTable().some((m) => m.mountPoint === state && m.fsType === 'tmpfs')) return false;
+    const ours = mountTable().some((m) => m.mountPoint === state && m.fsType === 'tmpfs');
+    // The runtime binary's read-only view goes too, also from a state directory on a tmpfs of the node's.
     unmountUnder(state);
-    return true;
+    return ours;
   }
 
   // ------------------------------------------------------------------ helpers
@@ -1119,6 +1128,7 @@ export class OciRuntime implements ContainerRuntime {
       return await new Promise<ExecSyncResult>((resolve, reject) => {
         const child = spawn(this.#runtime, [`--root=${this.#dirs.crun}`, 'exec', '--process', processFile, '--pid-file', pidFile, id], {
           stdio: ['ignore', 'pipe', 'pipe'],
+          env: this.#runtimeEnv,
         });
         const out: Buffer[] = [];
         const err: Buffer[] = [];
@@ -1185,9 +1195,9 @@ export class OciRuntime implements ContainerRuntime {
     const child = options.tty
       ? spawn('script', ['-q', '-e', '-f', '-c', [this.#runtime, ...crunArgs].map(shellQuote).join(' '), '/dev/null'], {
           stdio: ['pipe', 'pipe', 'pipe'],
-          env: { ...process.env, SHELL: '/bin/sh' },
+          env: { ...this.#runtimeEnv, SHELL: '/bin/sh' },
         })
-      : spawn(this.#runtime, crunArgs, { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+      : spawn(this.#runtime, crunArgs, { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: this.#runtimeEnv });
     if (options.tty && !options.stdin) child.stdin!.end();
     // Streams nobody reads must still be drained, or a chatty process blocks on a full pipe.
     if (!options.stdout && !options.tty) child.stdout!.resume();

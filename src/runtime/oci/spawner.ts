@@ -55,15 +55,18 @@ export class Spawner {
   #closed = false;
 
   #subreaper: string | undefined;
+  /** The shells' environment (default: ours), which every job inherits. */
+  #env: NodeJS.ProcessEnv | undefined;
 
   /**
    * `subreaper`: a catatonit binary to run each shell under. catatonit makes itself the child subreaper, so
    * daemons a job starts (conmon forks and its parent exits) are reaped by it when they end, instead of
    * becoming zombies under an init that does not reap (as on some VMs and containers).
    */
-  constructor(options: { max?: number; subreaper?: string } = {}) {
+  constructor(options: { max?: number; subreaper?: string; env?: NodeJS.ProcessEnv } = {}) {
     this.#max = options.max ?? 6;
     this.#subreaper = options.subreaper;
+    this.#env = options.env;
     // tmpfs when the node has one: the redirect files never touch a disk.
     const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
     this.#dir = join(base, `kubeling-spawner-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
@@ -128,7 +131,7 @@ export class Spawner {
 
   #start(): Shell {
     const [bin, args] = this.#subreaper ? [this.#subreaper, ['--', '/bin/sh']] : ['/bin/sh', []];
-    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'ignore'] as const }) as unknown as ChildProcessWithoutNullStreams;
+    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'ignore'] as const, ...(this.#env ? { env: this.#env } : {}) }) as unknown as ChildProcessWithoutNullStreams;
     const shell: Shell = { child, busy: undefined, buf: '' };
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (d: string) => {
