@@ -137,8 +137,10 @@ export class EmbeddedServer {
 
   #held(): string[] {
     const root = realpathSync(this.dataDir);
-    // The runtime's state tmpfs (runtime/run) is the node's, not a pod's: what is mounted inside it counts.
-    const held = mountsUnder(root).filter((m) => m !== join(root, STATE_DIR));
+    // The runtime's state tmpfs (runtime/run) and the read-only view of crun in it (bin/) are the node's,
+    // not a pod's: what else is mounted inside counts.
+    const own = join(root, STATE_DIR, 'bin');
+    const held = mountsUnder(root).filter((m) => m !== join(root, STATE_DIR) && !m.startsWith(`${own}/`));
     for (const dir of [`${STATE_DIR}/sandboxes`, `${STATE_DIR}/containers`]) {
       try {
         for (const entry of readdirSync(join(root, dir))) held.push(join(root, dir, entry));
