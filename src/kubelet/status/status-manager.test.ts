@@ -124,3 +124,26 @@ test('status writes are uid-guarded patches: a writer racing between our GET and
   assert.match(String(errors[0]), /metadata\.uid: Invalid value/);
   assert.equal(writer.get(pod)!.status!.phase, 'Running');
 });
+
+test('StatusManager writes several pods at once (concurrency), each pod once per pass', async () => {
+  for (const concurrency of [1, 3]) {
+    const writer = new MemoryPodStatusWriter();
+    const pods = ['a', 'b', 'c', 'd'].map((n) => makePod(n).container('c').build());
+    for (const p of pods) writer.add(p);
+    let inFlight = 0;
+    let most = 0;
+    const getPod = writer.getPod.bind(writer);
+    writer.getPod = async (ns, name) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      return getPod(ns, name);
+    };
+    const sm = new StatusManager({ writer, clock: new FakeClock(), concurrency });
+    for (const p of pods) sm.setPodStatus(p, { phase: 'Running' });
+    await sm.syncBatch(false);
+    assert.equal(most, concurrency, `at most ${concurrency} in flight`);
+    assert.equal(writer.writes, 4, 'every pod written once');
+    for (const p of pods) assert.ok(sm.isSynced(p.metadata!.uid!));
+  }
+});
