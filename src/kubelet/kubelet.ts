@@ -49,10 +49,12 @@ import { KubeletServer, selfSignedServingCert, type ServingCert } from './server
 import {
   NodeContainerEnvironment,
   NodeVolumeManager,
+  ObjectCache,
   ObjectNotFoundError,
   PodDirs,
   ServiceAccountTokenManager,
   type ConfigMap,
+  type Mounter,
   type ObjectSource,
   type Secret,
 } from './volumes/index.ts';
@@ -91,6 +93,8 @@ export interface KubeletConfig {
   logger?: Logger;
   housekeepingPeriodMs?: number;
   fileCheckPeriodMs?: number;
+  /** Mounts for volumes (default: a SystemMounter that forks mount(8) from this process). */
+  mounter?: Mounter;
 }
 
 interface HousekeepingParts {
@@ -147,7 +151,10 @@ export class Kubelet {
 
     const version = await runtime.version();
     const nodeIP = c.nodeIP ?? defaultNodeIP();
-    const recorder = new EventRecorder(client, { component: 'kubelet', host: c.nodeName, clock });
+    // Events through a client of their own, as upstream's kubelet (eventRecordQPS 50, eventBurst 100): three or
+    // four per pod start must not spend the tokens its status writes wait for.
+    const eventClient = client.with({ qps: 50, burst: 100 });
+    const recorder = new EventRecorder(eventClient, { component: 'kubelet', host: c.nodeName, clock });
 
     // ---- the HTTPS server first: its port goes into the Node's daemonEndpoints
     const tls = c.tls ?? (await selfSignedServingCert(c.nodeName, [nodeIP]));
@@ -250,8 +257,9 @@ export class Kubelet {
         };
       },
     });
-    const objects: ObjectSource = {
-      getConfigMap: async (ns, name) => {
+    // GETs through a short-lived cache (object-cache.ts says why).
+    const configMaps = new ObjectCache<ConfigMap>(
+      async (ns, name) => {
         try {
           return await client.resource<ConfigMap>('configmaps', ns).get(name);
         } catch (err) {
@@ -267,7 +275,10 @@ export class Kubelet {
           throw new ObjectNotFoundError('configmap', name);
         }
       },
-      getSecret: async (ns, name) => {
+      { clock },
+    );
+    const secrets = new ObjectCache<Secret>(
+      async (ns, name) => {
         try {
           return await client.resource<Secret>('secrets', ns).get(name);
         } catch (err) {
@@ -275,10 +286,15 @@ export class Kubelet {
           throw err;
         }
       },
+      { clock },
+    );
+    const objects: ObjectSource = {
+      getConfigMap: (ns, name) => configMaps.get(ns, name),
+      getSecret: (ns, name) => secrets.get(ns, name),
       serviceAccountToken: (r) => tokens.getToken(r),
       releasePod: (uid) => tokens.deletePodTokens(uid),
     };
-    const volumeManager = new NodeVolumeManager({ dirs, objects, node: nodeFacts, recorder, clock });
+    const volumeManager = new NodeVolumeManager({ dirs, objects, node: nodeFacts, recorder, clock, ...(c.mounter ? { mounter: c.mounter } : {}) });
     const environment = new NodeContainerEnvironment({ dirs, objects, node: nodeFacts });
 
     // ---- kubelet core (kubelet-core's pieces, wired as src/kubelet/index.ts describes)
@@ -490,6 +506,7 @@ export class Kubelet {
       if (!stopped) log.warn('kubelet loops did not stop within 15 s; exiting anyway');
       await server.close();
       await recorder.flush().catch(() => {});
+      eventClient.close();
     }
   }
 

@@ -15,6 +15,7 @@ export { expand, mappingFor } from './expansion.ts';
 export { managedHostsFile, hostNetworkHostsFile, podHostname } from './hosts.ts';
 export { PodDirs, type VolumePluginName } from './pod-dirs.ts';
 export { SystemMounter, FakeMounter, type Mounter } from './mounter.ts';
+export { ObjectCache } from './object-cache.ts';
 export { ObjectNotFoundError, MapObjectSource, type ObjectSource, type ConfigMap, type Secret } from './objects.ts';
 export { formatMap, type NodeFacts } from './fieldpath.ts';
 export { writeAtomically, type Payload } from './atomic-writer.ts';
