@@ -11,7 +11,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ContainerRuntime } from '../../runtime/runtime.ts';
 import { Kubelet } from '../../kubelet/kubelet.ts';
-import { SystemMounter } from '../../kubelet/volumes/index.ts';
+import { SystemMounter, type Mounter } from '../../kubelet/volumes/index.ts';
 import { subnetPrefix } from '../join.ts';
 import { traceRuntime } from '../runtime-trace.ts';
 import type { Component, ComponentContext, NodeConfig } from './component.ts';
@@ -24,12 +24,16 @@ export type KubeletContext = Pick<ComponentContext, 'client' | 'caPem' | 'kubele
   onReady?: () => void;
 };
 
-async function makeRuntime(dataDir: string, node: NodeConfig, logger: Logger): Promise<{ runtime: ContainerRuntime; close(): Promise<void> }> {
+async function makeRuntime(
+  dataDir: string,
+  node: NodeConfig,
+  logger: Logger,
+): Promise<{ runtime: ContainerRuntime; mounter?: Mounter; close(): Promise<void> }> {
   if (node.runtime === 'fake') {
     const { FakeRuntime } = await import('../../runtime/fake/index.ts');
     return { runtime: new FakeRuntime({ podSubnet: subnetPrefix(node.podCidr) }), close: async () => {} };
   }
-  const [{ OciRuntime }, { OciImageService }] = await Promise.all([
+  const [{ OciRuntime, Spawner }, { OciImageService }] = await Promise.all([
     import('../../runtime/oci/index.ts'),
     import('../../runtime/images/index.ts'),
   ]);
@@ -44,10 +48,14 @@ async function makeRuntime(dataDir: string, node: NodeConfig, logger: Logger): P
   const favor = runtime.cgroupFavorDynmods;
   if (favor === 'enabled') logger.info('set favordynmods on the cgroup filesystem: cgroup migrations no longer wait for RCU grace periods');
   else if (typeof favor === 'object') logger.info(`cgroup migrations stay slow (favordynmods unavailable: ${favor.unavailable})`);
+  // Volume mounts (every pod's service account token is a tmpfs) through two helper shells, not forks of
+  // this process.
+  const shells = new Spawner({ max: 2 });
   return {
     runtime,
+    mounter: new SystemMounter((cmd, args) => shells.run(cmd, args)),
     close: async () => {
-      await runtime.close();
+      await Promise.all([runtime.close(), shells.close()]);
       // With no pod left, nothing needs the runtime's state tmpfs until the next start.
       runtime.releaseStateIfIdle();
     },
@@ -56,7 +64,7 @@ async function makeRuntime(dataDir: string, node: NodeConfig, logger: Logger): P
 
 export async function runKubelet(ctx: KubeletContext): Promise<void> {
   const { node } = ctx;
-  const { runtime, close } = await makeRuntime(ctx.dataDir, node, ctx.logger);
+  const { runtime, mounter, close } = await makeRuntime(ctx.dataDir, node, ctx.logger);
   try {
     // Made up front so it is watched from the start (a missing one is only polled).
     await mkdir(join(ctx.dataDir, 'manifests'), { recursive: true });
@@ -79,6 +87,7 @@ export async function runKubelet(ctx: KubeletContext): Promise<void> {
       nodeTaints: node.taints,
       caPem: ctx.caPem,
       logger: ctx.logger,
+      ...(mounter ? { mounter } : {}),
     });
     const running = kubelet.run(ctx.signal);
     if (ctx.onReady) {

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
 
 export interface Mounter {
   /** Mounts a tmpfs on `dir` (which exists); `sizeBytes` caps it, otherwise the kernel default applies. */
@@ -18,15 +18,29 @@ export interface Mounter {
   mountsUnder(dir: string): Promise<string[]>;
 }
 
+/** Runs a short command to completion, rejecting when it fails. */
+export type RunCommand = (cmd: string, args: string[]) => Promise<unknown>;
+
 export class SystemMounter implements Mounter {
+  #run: RunCommand;
+
+  /**
+   * `run` starts mount(8) and umount(8); by default execFile, which forks this process. A node passes its
+   * helper shells instead (runtime/oci/spawner.ts): forking a busy Node process costs several milliseconds
+   * of its main thread, and every pod mounts a tmpfs for its service account token.
+   */
+  constructor(run: RunCommand = (cmd, args) => execFileAsync(cmd, args)) {
+    this.#run = run;
+  }
+
   async mountTmpfs(dir: string, sizeBytes?: number): Promise<void> {
     const opts = ['mode=0777', ...(sizeBytes ? [`size=${sizeBytes}`] : [])];
-    await run('mount', ['-t', 'tmpfs', '-o', opts.join(','), 'tmpfs', dir]);
+    await this.#run('mount', ['-t', 'tmpfs', '-o', opts.join(','), 'tmpfs', dir]);
   }
 
   async unmount(dir: string): Promise<void> {
     if (!(await this.isMountPoint(dir))) return;
-    await run('umount', [dir]);
+    await this.#run('umount', [dir]);
   }
 
   async isMountPoint(dir: string): Promise<boolean> {

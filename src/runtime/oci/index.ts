@@ -2,3 +2,4 @@
 export { OciRuntime, type OciRuntimeConfig, type LayeredImageService } from './oci-runtime.ts';
 export { detectCgroupLayout, cgroupExists, type CgroupLayout } from './cgroups.ts';
 export { ensureTmpfs, filesystemType, unmountUnder } from './mounts.ts';
+export { Spawner } from './spawner.ts';
