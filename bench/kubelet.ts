@@ -419,7 +419,7 @@ async function main(): Promise<void> {
           : ['--runtime', 'fake', '--node-taint', 'bench.kubeling.io/fake=:NoSchedule']),
       ],
       {},
-      MODE === 'server' ? profArgs : [],
+      profArgs,
     );
     cleanups.push(async () => {
       await server.stop();
@@ -618,6 +618,28 @@ async function main(): Promise<void> {
       console.log(
         `  memory per pod: ${f1(perPod / 1024)} MiB (monitors + pause ${f1((after.conmonKiB + after.catatonitKiB) / PODS / 1024)} MiB, node process growth ${f1(growth / PODS / 1024)} MiB)`,
       );
+      // Where the density time went, from the agent's runtime trace: each call's spread, and how many pods
+      // were inside the runtime at once.
+      const burst = readTrace(tracePath).filter((l) => l.start >= tD0 && l.start <= tD1);
+      if (burst.length > 0) {
+        console.log('  runtime calls in the burst (count, p50 ms, max ms; first start, last end after create):');
+        for (const m of ['runPodSandbox', 'createContainer', 'startContainer']) {
+          const ls = burst.filter((l) => l.m === m);
+          if (ls.length === 0) continue;
+          const xs = ls.map((l) => l.ms);
+          const first = Math.min(...ls.map((l) => l.start)) - tD0;
+          const last = Math.max(...ls.map((l) => l.start + l.ms)) - tD0;
+          console.log(`    ${m.padEnd(16)} ${String(ls.length).padStart(4)} ${f1(pct(xs, 50)).padStart(8)} ${f1(Math.max(...xs)).padStart(8)}   ${f1(first)} → ${f1(last)}`);
+        }
+        const edges = burst
+          .filter((l) => l.m === 'runPodSandbox' || l.m === 'startContainer')
+          .map((l) => (l.m === 'runPodSandbox' ? [l.start, 1] : [l.start + l.ms, -1]) as [number, number])
+          .sort((x, y) => x[0] - y[0]);
+        let inside = 0;
+        let most = 0;
+        for (const [, d] of edges) most = Math.max(most, (inside += d));
+        console.log(`    pods between runPodSandbox and their container's start, at most: ${most}`);
+      }
       const gone = Promise.all(names.map((n) => watch.until(n, (_p, type) => type === 'DELETED')));
       const tX0 = now();
       await Promise.all(names.map((n) => pods.delete(n)));

@@ -53,7 +53,7 @@ import {
   writeSync,
   type FSWatcher,
 } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { Duplex, PassThrough } from 'node:stream';
@@ -500,7 +500,9 @@ export class OciRuntime implements ContainerRuntime {
     this.#sandboxes.set(id, rec);
     return this.#locked(id, async () => {
       try {
-        mkdirSync(config.logDirectory, { recursive: true });
+        // On disk, where a directory can wait for a journal commit: off the event loop, beside the rest.
+        const logDir = mkdir(config.logDirectory, { recursive: true });
+        logDir.catch(() => {}); // seen through allSettled below; a throw before that must not leave it unhandled
         const hostname = hostNetwork ? (readFileSync('/proc/sys/kernel/hostname', 'utf8').trim()) : config.hostname;
         writeFileSync(join(dir, 'hostname'), `${hostname}\n`);
         writeFileSync(join(dir, 'resolv.conf'), resolvConf(config));
@@ -531,7 +533,7 @@ export class OciRuntime implements ContainerRuntime {
           if (p.status === 'rejected') throw p.reason;
           if (c.status === 'rejected') throw c.reason;
         })();
-        const results = await Promise.allSettled([shm, cgroup, network]);
+        const results = await Promise.allSettled([shm, cgroup, network, logDir]);
         for (const r of results) if (r.status === 'rejected') throw r.reason;
         if (hostNetwork) await this.#startPause(rec);
         writeFileSync(join(dir, 'hosts'), hostsFile(hostname, rec.ip));
@@ -818,9 +820,12 @@ export class OciRuntime implements ContainerRuntime {
         const spec = this.#containerSpec(sb, rec, config, image);
         const layer = join(this.#dirs.layers, id);
         mkdirSync(rootfs, { recursive: true });
-        mkdirSync(join(layer, 'upper'), { recursive: true });
-        mkdirSync(join(layer, 'work'));
-        mkdirSync(dirname(logPath), { recursive: true });
+        // On disk (the writable layer and the log): off the event loop, where a busy journal cannot stall it.
+        await Promise.all([
+          mkdir(join(layer, 'upper'), { recursive: true }),
+          mkdir(join(layer, 'work'), { recursive: true }),
+          mkdir(dirname(logPath), { recursive: true }),
+        ]);
         const lower = [...image.layerDirs].reverse().join(':');
         mount = this.#exec('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${join(layer, 'upper')},workdir=${join(layer, 'work')}`, rootfs]);
         await mount;
