@@ -35,6 +35,7 @@ import type { INode } from 'kubernetes-models/v1/Node';
 import { Client } from '../src/client/index.ts';
 import { BUSYBOX_IMAGE, ensureBusyboxArchive } from '../test/fixtures/busybox.ts';
 import { unmountUnder } from '../src/runtime/oci/mounts.ts';
+import { podmanCgroupsBefore, removeNewPodmanCgroups } from './podman-cgroups.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'src/cmd/kubeling.ts');
@@ -362,6 +363,7 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('needs root (real containers)');
   for (const b of ['crun', 'conmon', 'catatonit', ...(PODMAN ? ['podman'] : [])])
     if (!has(b)) throw new Error(`needs ${b} (scripts/setup-host.sh)`);
+  const podmanCgroups = podmanCgroupsBefore();
   const archive = await ensureBusyboxArchive();
   const work = mkdtempSync(join(tmpdir(), 'kubeling-bench-kubelet-'));
   const serverDir = join(work, 'server');
@@ -678,6 +680,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await cleanup();
+    removeNewPodmanCgroups(podmanCgroups);
   }
   if (flags['cpu-prof']) console.log(`\nnode CPU profile written to ${resolve(flags['cpu-prof'])}`);
 }

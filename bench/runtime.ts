@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { OciRuntime } from '../src/runtime/oci/index.ts';
 import { BUSYBOX_ARCHIVE, ensureBusyboxArchive } from '../test/fixtures/busybox.ts';
+import { podmanCgroupsBefore, removeNewPodmanCgroups } from './podman-cgroups.ts';
 import { containerConfig, makeOciEnv, ociSkipReason, sandboxConfig, type OciTestEnv } from '../test/integration/oci-helpers.ts';
 
 const { values } = parseArgs({
@@ -144,6 +145,7 @@ function podmanEngine(): Engine | string {
       spawnSync('sleep', ['0.05']);
     }
   };
+  const cgroupsBefore = podmanCgroupsBefore();
   const linksBefore = new Set(execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' }).split('\n').map((l) => l.split(': ')[1]));
   execFileSync('skopeo', ['copy', '-q', `oci-archive:${BUSYBOX_ARCHIVE}`, `containers-storage:[overlay@${join(dir, 'root')}+${join(dir, 'run')}]docker.io/library/busybox:1.35`]);
   let n = 0;
@@ -184,6 +186,7 @@ function podmanEngine(): Engine | string {
     async close() {
       spawnSync('podman', [...base, 'pod', 'rm', '-af', '-t', '0'], { env, stdio: 'ignore' });
       spawnSync('podman', [...base, 'system', 'reset', '-f'], { env, stdio: 'ignore' });
+      removeNewPodmanCgroups(cgroupsBefore);
       for (const l of execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' }).split('\n')) {
         const name = l.split(': ')[1]?.split('@')[0];
         if (name && !linksBefore.has(name) && /^cni-podman\d+$/.test(name)) spawnSync('ip', ['link', 'del', name]);
