@@ -748,9 +748,10 @@ export class OciRuntime implements ContainerRuntime {
     for (const rec of this.#sandboxes.values()) {
       if (filter?.id && rec.id !== filter.id) continue;
       if (!rec.pausePid && rec.state === 'ready') continue; // still being made
+      // Labels first: the state reads /proc, and the kubelet asks for one pod's sandboxes among many.
+      if (!matchesLabels(rec.config.labels, filter?.labelSelector)) continue;
       const view = this.#sandboxView(rec);
       if (filter?.state && view.state !== filter.state) continue;
-      if (!matchesLabels(rec.config.labels, filter?.labelSelector)) continue;
       out.push(view);
     }
     return out;
@@ -1101,9 +1102,9 @@ export class OciRuntime implements ContainerRuntime {
       if (filter?.id && rec.id !== filter.id) continue;
       if (filter?.podSandboxId && rec.sandboxId !== filter.podSandboxId) continue;
       if (rec.pid === 0) continue; // still being created
+      if (!matchesLabels(rec.labels, filter?.labelSelector)) continue;
       const view = this.#containerView(this.#refresh(rec));
       if (filter?.state && view.state !== filter.state) continue;
-      if (!matchesLabels(rec.labels, filter?.labelSelector)) continue;
       out.push(view);
     }
     return out;
