@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { favorDynmodsTarget } from '../../src/runtime/oci/cgroup-tuning.ts';
 import { OciRuntime } from '../../src/runtime/oci/index.ts';
+import { mountTable } from '../../src/runtime/oci/mounts.ts';
 import type { ContainerConfig, PodSandboxConfig } from '../../src/runtime/runtime.ts';
 import { VARIANTS_ARCHIVE, ensureVariantsArchive } from '../fixtures/busybox.ts';
 import { containerConfig, makeOciEnv, ociSkipReason, sandboxConfig, type OciTestEnv } from './oci-helpers.ts';
@@ -220,7 +221,7 @@ describe('oci containers (real containers)', { skip, timeout: 120_000 }, () => {
 
   it('sets favordynmods on the node\'s cgroup2 mount, unless told to protect kernel defaults', async () => {
     const result = env.runtime.cgroupFavorDynmods;
-    const target = favorDynmodsTarget(readFileSync('/proc/self/mountinfo', 'utf8'));
+    const target = favorDynmodsTarget(mountTable());
     if (target && Number(release().split('.')[0]) >= 6) {
       assert.ok(result === 'enabled' || result === 'already', JSON.stringify(result));
       assert.equal(target.enabled, true, `${target.mountPoint} has favordynmods`);

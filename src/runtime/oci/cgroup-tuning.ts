@@ -14,28 +14,21 @@
  * --protect-kernel-defaults.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mountTable, type MountEntry } from './mounts.ts';
 
 /**
- * The mount to set the option on, from /proc/self/mountinfo: the cgroup2 one (hybrid nodes have it at
+ * The mount to set the option on, from a mount table: the cgroup2 one (hybrid nodes have it at
  * unified/), or any cgroup mount that has the option already. cgroup v1 refuses option changes on a remount,
  * so a node with no cgroup2 mount keeps what it booted with.
  */
-export function favorDynmodsTarget(mountinfo: string): { mountPoint: string; enabled: boolean } | undefined {
+export function favorDynmodsTarget(mounts: MountEntry[]): { mountPoint: string; enabled: boolean } | undefined {
   let v2: { mountPoint: string; enabled: boolean } | undefined;
-  for (const line of mountinfo.split('\n')) {
-    const fields = line.split(' ');
-    const sep = fields.indexOf('-');
-    if (sep < 0) continue;
-    const fsType = fields[sep + 1];
-    if (fsType !== 'cgroup2' && fsType !== 'cgroup') continue;
-    const entry = {
-      mountPoint: fields[4]!.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8))),
-      enabled: (fields[sep + 3] ?? '').split(',').includes('favordynmods'),
-    };
+  for (const m of mounts) {
+    if (m.fsType !== 'cgroup2' && m.fsType !== 'cgroup') continue;
+    const entry = { mountPoint: m.mountPoint, enabled: m.superOptions.includes('favordynmods') };
     // One flag for the whole kernel: set on any hierarchy, it speeds up migrations in all of them.
     if (entry.enabled) return entry;
-    if (fsType === 'cgroup2') v2 ??= entry;
+    if (m.fsType === 'cgroup2') v2 ??= entry;
   }
   return v2;
 }
@@ -50,7 +43,7 @@ export type FavorDynmodsResult = 'enabled' | 'already' | { unavailable: string }
 export function favorDynamicCgroupModifications(): FavorDynmodsResult {
   let target: ReturnType<typeof favorDynmodsTarget>;
   try {
-    target = favorDynmodsTarget(readFileSync('/proc/self/mountinfo', 'utf8'));
+    target = favorDynmodsTarget(mountTable());
   } catch (err) {
     return { unavailable: (err as Error).message };
   }

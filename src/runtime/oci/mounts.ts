@@ -12,23 +12,30 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
-interface MountEntry {
+export interface MountEntry {
   mountPoint: string;
   fsType: string;
+  /** The filesystem's own options (the field after the source), e.g. `rw,nsdelegate` for cgroup2. */
+  superOptions: string[];
 }
 
-/** /proc/self/mountinfo's mount points (octal escapes decoded) with their filesystem types. */
-export function mountTable(): MountEntry[] {
+/** A mountinfo text's mount points (octal escapes decoded) with their filesystem types and options. */
+export function parseMountinfo(text: string): MountEntry[] {
   const out: MountEntry[] = [];
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+  for (const line of text.split('\n')) {
     if (!line) continue;
     const fields = line.split(' ');
     const sep = fields.indexOf('-');
     if (sep < 0) continue;
     const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
-    out.push({ mountPoint: unescape(fields[4]!), fsType: fields[sep + 1]! });
+    out.push({ mountPoint: unescape(fields[4]!), fsType: fields[sep + 1]!, superOptions: (fields[sep + 3] ?? '').split(',') });
   }
   return out;
+}
+
+/** This process's mount table, from /proc/self/mountinfo. */
+export function mountTable(): MountEntry[] {
+  return parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'));
 }
 
 /** The type of the filesystem `path` (an existing path) is on: that of its deepest enclosing mount. */
