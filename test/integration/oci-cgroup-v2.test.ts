@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { detectCgroupLayout } from '../../src/runtime/oci/index.ts';
 import type { ContainerConfig, LinuxResources, PodSandboxConfig } from '../../src/runtime/runtime.ts';
-import { containerConfig, makeOciEnv, ociSkipReason, sandboxConfig, type OciTestEnv } from './oci-helpers.ts';
+import { containerConfig, makeOciEnv, ociSkipReason, pollUntil, sandboxConfig, type OciTestEnv } from './oci-helpers.ts';
 
 const ROOT = '/sys/fs/cgroup';
 const expectV2 = process.env.KUBELING_EXPECT_CGROUP_V2 === '1';
@@ -225,11 +225,7 @@ describe('oci cgroup v2 (real containers)', { skip, timeout: 300_000 }, () => {
       linux: { securityContext: { namespaceOptions: host } },
     });
     const path = `${parent}/sweep/${id}`;
-    const end = Date.now() + 30_000;
-    while (procs(path).length < 3) {
-      if (Date.now() > end) assert.fail(`expected 3 processes in ${path}, have ${procs(path).length}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await pollUntil(() => procs(path).length >= 3, `3 processes in ${path}`, 30_000);
     await env.runtime.stopContainer(id, 0);
     const left = () => (existsSync(join(ROOT, path)) ? procs(path) : []);
     const end2 = Date.now() + 10_000;
@@ -250,13 +246,7 @@ describe('oci cgroup v2 (real containers)', { skip, timeout: 300_000 }, () => {
     });
     const path = `${parent}/nested/${id}`;
     const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-    let orphan: number | undefined;
-    const end = Date.now() + 30_000;
-    while (!orphan) {
-      orphan = procs(path).find((p) => cmdline(p) === 'sleep 7101');
-      if (!orphan && Date.now() > end) assert.fail(`sleep 7101 never showed up in ${path}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const orphan = await pollUntil(() => procs(path).find((p) => cmdline(p) === 'sleep 7101'), `sleep 7101 in ${path}`, 30_000);
     mkdirSync(join(ROOT, path, 'sub'));
     writeFileSync(join(ROOT, path, 'sub', 'cgroup.procs'), String(orphan));
     assert.deepEqual(procs(`${path}/sub`), [orphan]);

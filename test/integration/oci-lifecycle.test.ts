@@ -17,6 +17,7 @@ import {
   makeOciEnv,
   mountsMatching,
   ociSkipReason,
+  pollUntil as until,
   sandboxConfig,
   type OciTestEnv,
 } from './oci-helpers.ts';
@@ -27,14 +28,6 @@ function collect(s: NodeJS.ReadableStream | undefined): { text: () => string } {
   const chunks: Buffer[] = [];
   s?.on('data', (d: Buffer) => chunks.push(Buffer.from(d)));
   return { text: () => Buffer.concat(chunks).toString() };
-}
-
-async function until(fn: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe('oci lifecycle (real containers)', { skip, timeout: 120_000 }, () => {
