@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RuntimeError, type LinuxResources } from '../runtime.ts';
+import { killQuiet } from './processes.ts';
 
 export interface CgroupLayout {
   version: 1 | 2;
@@ -153,11 +154,7 @@ async function killCgroup(layout: CgroupLayout, path: string): Promise<void> {
       if (!existsSync(join(layout.root, path))) return;
     }
   }
-  for (const pid of await cgroupPids(layout, path)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {}
-  }
+  for (const pid of await cgroupPids(layout, path)) killQuiet(pid, 'SIGKILL');
 }
 
 async function rmdirTree(dir: string): Promise<void> {

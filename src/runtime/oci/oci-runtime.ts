@@ -92,7 +92,7 @@ import { favorDynamicCgroupModifications, type FavorDynmodsResult } from './cgro
 import { startConmon, startConmonVia, type ConmonConfig, type ConmonHandle } from './conmon.ts';
 import { runtimeDefaultSeccomp } from './seccomp.ts';
 import { ensureTmpfs, mountTable, readOnlyBinary, unmountUnder } from './mounts.ts';
-import { alive, aliveSince, killQuiet, processStartTime, waitGone } from './processes.ts';
+import { alive, aliveSince, errno, killQuiet, processStartTime, waitGone } from './processes.ts';
 import { Spawner } from './spawner.ts';
 import {
   allCapabilities,
@@ -162,10 +162,6 @@ function which(names: string[], extra: string[] = []): string | undefined {
 
 function newId(): string {
   return randomBytes(16).toString('hex');
-}
-
-function errno(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException)?.code;
 }
 
 function signalNumber(sig: string): NodeJS.Signals | number {

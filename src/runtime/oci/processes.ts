@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 
-function errno(err: unknown): string | undefined {
+/** The `code` of a failed system call (ENOENT, EPERM, ...). */
+export function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException)?.code;
 }
 
