@@ -63,10 +63,17 @@ export type {
   IConfigMap as ConfigMap, IConfigMapList as ConfigMapList, ISecret as Secret, ISecretList as SecretList,
   IServiceAccount as ServiceAccount, IServiceAccountList as ServiceAccountList,
   IBinding as Binding,
+  IService as Service, IServiceList as ServiceList, IServiceSpec as ServiceSpec, IServicePort as ServicePort,
+  IServiceStatus as ServiceStatus, IEndpoints as Endpoints, IEndpointsList as EndpointsList, IEndpointSubset as EndpointSubset,
+  IEndpointAddress as EndpointAddress, IEndpointPort as EndpointPort,
 } from 'kubernetes-models/v1';
 // other groups
 export type { ILease as Lease, ILeaseList as LeaseList, ILeaseSpec as LeaseSpec } from 'kubernetes-models/coordination.k8s.io/v1';
 export type { IEvent as EventsV1Event, IEventList as EventsV1EventList } from 'kubernetes-models/events.k8s.io/v1';
+export type {
+  IEndpointSlice as EndpointSlice, IEndpointSliceList as EndpointSliceList, IEndpoint as Endpoint,
+  IEndpointConditions as EndpointConditions, IEndpointPort as EndpointSlicePort,
+} from 'kubernetes-models/discovery.k8s.io/v1';
 export type { IEviction as Eviction } from 'kubernetes-models/policy/v1';
 export type { ITokenRequest as TokenRequest } from 'kubernetes-models/authentication.k8s.io/v1';
 export type {
