@@ -4,11 +4,11 @@
  * name and pod subnet unique to this process (parallel test files don't collide), and a cleanup that removes
  * the bridge and the data dir.
  */
-import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { poll } from '../../src/machinery/testing/poll.ts';
 import { OciImageService } from '../../src/runtime/images/index.ts';
 import { OciRuntime, unmountUnder } from '../../src/runtime/oci/index.ts';
 import type { ContainerConfig, PodSandboxConfig } from '../../src/runtime/runtime.ts';
@@ -16,15 +16,9 @@ import { BUSYBOX_IMAGE, ensureBusyboxArchive } from '../fixtures/busybox.ts';
 
 export { BUSYBOX_IMAGE };
 
-/** The first truthy value `get` gives, asked every 25 ms; after `ms` the test fails naming `what`. */
+/** The first truthy value `get` gives, asked every 25 ms; after `ms` the test fails naming `what` (the shared poll). */
 export async function pollUntil<T>(get: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (v) return v;
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  return poll(get, what, { intervalMs: 25, timeoutMs: ms });
 }
 
 function has(bin: string): boolean {
