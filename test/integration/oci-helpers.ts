@@ -49,8 +49,11 @@ export interface OciTestEnv {
   cleanup(): Promise<void>;
 }
 
-/** A runtime over a fresh data dir, with a bridge and a /24 from 10.200-250.x chosen by pid. */
-export async function makeOciEnv(label: string): Promise<OciTestEnv> {
+/**
+ * A runtime over a fresh data dir, with a bridge and a /24 from 10.200-250.x chosen by pid. `runtime` picks
+ * the OCI runtime binary (default: KUBELING_OCI_RUNTIME, else crun).
+ */
+export async function makeOciEnv(label: string, options: { runtime?: 'crun' | 'runc' } = {}): Promise<OciTestEnv> {
   const root = mkdtempSync(join(tmpdir(), `kubeling-oci-${label}-`));
   const n = (process.pid * 7 + label.length * 131 + Math.floor(Math.random() * 1000)) % 250;
   const bridge = `klt${process.pid % 100000}${label.slice(0, 4)}`.slice(0, 15);
@@ -58,8 +61,8 @@ export async function makeOciEnv(label: string): Promise<OciTestEnv> {
   const gateway = podCidr.replace(/0\/24$/, '1');
   const images = new OciImageService({ root: join(root, 'images') });
   await images.importArchive(await ensureBusyboxArchive());
-  // KUBELING_OCI_RUNTIME=runc runs the same tests on runc.
-  const runtimeName = process.env.KUBELING_OCI_RUNTIME ?? 'crun';
+  // KUBELING_OCI_RUNTIME=runc runs the same tests on runc; oci-runc.test.ts asks for runc itself.
+  const runtimeName = options.runtime ?? process.env.KUBELING_OCI_RUNTIME ?? 'crun';
   const make = () => new OciRuntime({ root: join(root, 'runtime'), runtime: runtimeName, cni: { bridge, podCidr }, images });
   const runtime = make();
   const made: OciRuntime[] = [runtime];
