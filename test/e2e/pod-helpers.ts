@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { test } from 'node:test';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import { startServer, type ServerHandle } from './helpers/server.ts';
+import { untilWith } from './helpers/until.ts';
 
 export async function apply(server: ServerHandle, manifest: string): Promise<void> {
   const r = await server.kubectl(['apply', '-f', '-'], { input: manifest });
@@ -29,25 +30,29 @@ export async function waitForPod(
   what: string,
   timeoutMs = 60_000,
 ): Promise<IPod> {
-  const deadline = Date.now() + timeoutMs;
   let last: IPod | undefined;
-  while (Date.now() < deadline) {
-    last = await getPod(server, name);
-    if (last && pred(last)) return last;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  assert.fail(
-    `pod ${name}: timed out waiting for ${what}; last seen:\n${JSON.stringify(last?.status, null, 1)}\nserver log tail:\n${server.stderr().slice(-3000)}`,
+  return untilWith(
+    async () => {
+      last = await getPod(server, name);
+      return last && pred(last) && last;
+    },
+    `pod ${name}: ${what}`,
+    {
+      timeoutMs,
+      intervalMs: 300,
+      retryErrors: false,
+      detail: () =>
+        `last seen:\n${JSON.stringify(last?.status, null, 1)}\nserver log tail:\n${server.stderr().slice(-3000)}`,
+    },
   );
 }
 
 export async function waitForGone(server: ServerHandle, name: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!(await getPod(server, name))) return;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  assert.fail(`pod ${name} still exists after ${timeoutMs} ms`);
+  await untilWith(async () => !(await getPod(server, name)), `pod ${name} to be gone`, {
+    timeoutMs,
+    intervalMs: 300,
+    retryErrors: false,
+  });
 }
 
 export const running = (p: IPod) =>
@@ -55,13 +60,14 @@ export const running = (p: IPod) =>
 export const ready = (p: IPod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 export async function nodeName(server: ServerHandle): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const r = await server.kubectl(['get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}']);
-    if (r.code === 0 && r.stdout) return r.stdout;
-    await new Promise((res) => setTimeout(res, 300));
-  }
-  assert.fail('no node registered');
+  return untilWith(
+    async () => {
+      const r = await server.kubectl(['get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}']);
+      return r.code === 0 && r.stdout;
+    },
+    'a registered node',
+    { timeoutMs: 30_000, intervalMs: 300, retryErrors: false },
+  );
 }
 
 /** Everything of a pod (by uid) still on this machine: processes, mounts, netns, cgroups. Empty when clean. */
@@ -207,27 +213,28 @@ export async function deleteAndCheckClean(server: ServerHandle, name: string, ex
   await waitForGone(server, name, 90_000);
   if (!uid) return;
   const leftovers = () => [...podLeftovers(uid), ...sandboxLeftovers(server.dataDir, sandboxes)];
-  const deadline = Date.now() + 20_000;
-  let left = leftovers();
-  while (Date.now() < deadline && left.length > 0) {
-    await new Promise((res) => setTimeout(res, 300));
-    left = leftovers();
-  }
-  assert.deepEqual(left, [], `leftovers of pod ${name}`);
+  await untilWith(() => leftovers().length === 0, `nothing left of pod ${name}`, {
+    timeoutMs: 20_000,
+    intervalMs: 300,
+    retryErrors: false,
+  }).catch(() => undefined);
+  assert.deepEqual(leftovers(), [], `leftovers of pod ${name}`);
 }
 
 /** Best-effort removal of every pod (test clean-up after a failure): forced deletes, then wait for the node. */
 export async function deleteAllPods(server: ServerHandle): Promise<void> {
   await server.kubectl(['delete', 'pods', '--all', '--grace-period=1', '--wait=false']);
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const left = fs.existsSync(`${server.dataDir}/runtime/run/sandboxes`)
-      ? fs.readdirSync(`${server.dataDir}/runtime/run/sandboxes`)
-      : [];
-    const pods = (await server.kubectl(['get', 'pods', '-o', 'name'])).stdout.trim();
-    if (left.length === 0 && pods === '') return;
-    await new Promise((res) => setTimeout(res, 500));
-  }
+  await untilWith(
+    async () => {
+      const left = fs.existsSync(`${server.dataDir}/runtime/run/sandboxes`)
+        ? fs.readdirSync(`${server.dataDir}/runtime/run/sandboxes`)
+        : [];
+      const pods = (await server.kubectl(['get', 'pods', '-o', 'name'])).stdout.trim();
+      return left.length === 0 && pods === '';
+    },
+    'no pods and no sandboxes',
+    { timeoutMs: 60_000, intervalMs: 500 },
+  ).catch(() => undefined); // best effort: the next test's own checks name what is left
 }
 
 /** Warning/Normal events of a pod as `Reason: message` lines. */
