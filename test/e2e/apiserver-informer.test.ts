@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { startServer, type ServerHandle } from './helpers/server.ts';
+import { untilWith } from './helpers/until.ts';
 
 let dataDir: string;
 let server: ServerHandle | undefined;
@@ -23,11 +24,7 @@ after(async () => {
 });
 
 async function until(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await untilWith(cond, what, { timeoutMs, intervalMs: 50, retryErrors: false });
 }
 
 test('a client-node informer sees every change in order, also across a server restart', async () => {

@@ -10,6 +10,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import net from 'node:net';
 import { startServer, waitForOutput, type ServerHandle } from './helpers/server.ts';
+import { untilWith } from './helpers/until.ts';
 import { apply, getPod, nodeName, running, waitForGone, waitForPod } from './pod-helpers.ts';
 
 let server: ServerHandle;
@@ -24,13 +25,15 @@ test.after(async () => {
 });
 
 test('the node registers Ready with its role, version and addresses', async () => {
-  const deadline = Date.now() + 30_000;
   let out = '';
-  while (Date.now() < deadline) {
-    out = (await server.kubectl(['get', 'nodes', '-o', 'wide'])).stdout;
-    if (/\sReady\s/.test(out)) break;
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  await untilWith(
+    async () => {
+      out = (await server.kubectl(['get', 'nodes', '-o', 'wide'])).stdout;
+      return /\sReady\s/.test(out);
+    },
+    'the node Ready',
+    { timeoutMs: 30_000, intervalMs: 300 },
+  ).catch(() => undefined); // the match below shows the table
   assert.match(
     out,
     new RegExp(`^${node}\\s+Ready\\s+control-plane\\s+\\S+\\s+v1\\.32\\.0-kubeling\\s+\\S+\\s+<none>\\s+`, 'm'),
@@ -133,9 +136,9 @@ spec:
   await waitForGone(server, 'sleeper');
   // Housekeeping removes the pod's directory on the node.
   const podDir = path.join(server.dataDir, 'kubelet', 'pods', uid);
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline && (await fs.stat(podDir).catch(() => undefined)))
-    await new Promise((r) => setTimeout(r, 200));
+  await untilWith(async () => !(await fs.stat(podDir).catch(() => undefined)), `${podDir} removed`, {
+    timeoutMs: 10_000,
+  }).catch(() => undefined);
   await assert.rejects(fs.stat(podDir));
 });
 

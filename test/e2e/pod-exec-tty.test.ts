@@ -10,6 +10,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { KUBECTL, startServer, type ServerHandle } from './helpers/server.ts';
+import { untilWith } from './helpers/until.ts';
 import {
   apply,
   deleteAllPods,
@@ -58,14 +59,15 @@ test('kubectl exec -it from a terminal (tmux): an interactive shell and its exit
   execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '100', '-y', '30', cmd]);
   const pane = () => execFileSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' });
   const waitPane = async (re: RegExp) => {
-    const deadline = Date.now() + 30_000;
     let text = '';
-    while (Date.now() < deadline) {
-      text = pane();
-      if (re.test(text)) return text;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.fail(`pane never matched ${re}:\n${text}`);
+    return untilWith(
+      () => {
+        text = pane();
+        return re.test(text) && text;
+      },
+      `the pane to match ${re}`,
+      { timeoutMs: 30_000, retryErrors: false, detail: () => text },
+    );
   };
   await waitPane(/^\/ [#$]\s*$/m);
   execFileSync('tmux', ['send-keys', '-t', session, 'echo answer=$((6*7))', 'Enter']);
@@ -84,23 +86,22 @@ test('kubectl exec -it from a terminal (tmux): an interactive shell and its exit
   const after = paneSize();
   assert.notEqual(after, initial);
   // The resize travels asynchronously; ask until the new size shows (each answer on its own line).
-  const resizeDeadline = Date.now() + 20_000;
-  let resized = false;
-  while (!resized && Date.now() < resizeDeadline) {
-    execFileSync('tmux', ['send-keys', '-t', session, 'clear; echo now=$(stty size)', 'Enter']);
-    await new Promise((r) => setTimeout(r, 500));
-    resized = pane()
-      .split('\n')
-      .some((l) => l.trim() === `now=${after}`);
-  }
-  assert.ok(resized, `stty size never showed ${after} after the resize:\n${pane()}`);
+  // Each ask types the command again (the poll's interval lets its answer arrive before the next look).
+  await untilWith(
+    () => {
+      const shown = pane()
+        .split('\n')
+        .some((l) => l.trim() === `now=${after}`);
+      if (!shown) execFileSync('tmux', ['send-keys', '-t', session, 'clear; echo now=$(stty size)', 'Enter']);
+      return shown;
+    },
+    `stty size to show ${after} after the resize`,
+    { timeoutMs: 20_000, intervalMs: 500, retryErrors: false, detail: pane },
+  );
   execFileSync('tmux', ['send-keys', '-t', session, 'exit 5', 'Enter']);
-  const deadline = Date.now() + 30_000;
-  let exit = '';
-  while (Date.now() < deadline && !exit) {
-    exit = await fs.readFile(exitFile, 'utf8').catch(() => '');
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const exit = await untilWith(() => fs.readFile(exitFile, 'utf8'), `kubectl's exit status in ${exitFile}`, {
+    timeoutMs: 30_000,
+  });
   assert.equal(exit.trim(), 'EXIT=5');
   await deleteAndCheckClean(server, 'tty', ['--grace-period=1']);
 });

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { ConfigMap, Event, Pod } from '../../src/api/index.ts';
 import { ApiError, Client, EventRecorder, Informer, isAlreadyExists, isConflict, isInvalid, isNotFound, type WatchEvent } from '../../src/client/index.ts';
 import type { ServerHandle } from './helpers/server.ts';
+import { untilWith } from './helpers/until.ts';
 import { serverWithClientForFile } from './helpers/server-for-file.ts';
 
 let server: ServerHandle;
@@ -72,7 +73,10 @@ test('watch from a list resourceVersion sees changes in order; an Informer follo
   await cms.delete('w1', { preconditions: { uid: w.metadata!.uid! } });
   await watching;
   assert.deepEqual(events, ['ADDED w1 1', 'MODIFIED w1 2', 'ADDED w2 1', 'DELETED w1 2']);
-  for (let i = 0; i < 100 && seenByInformer.length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+  await untilWith(() => seenByInformer.length >= 3, 'the informer to see three events', {
+    timeoutMs: 5_000,
+    intervalMs: 50,
+  }).catch(() => undefined); // the assertion below names what it saw
   assert.deepEqual(seenByInformer, ['add w1', 'add w2', 'delete w1']);
   assert.deepEqual(informer.list().map((o) => o.metadata?.name), ['w2']);
   ac.abort();

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import type { Pod } from '../../src/api/index.ts';
 import { Client } from '../../src/client/index.ts';
 import { startServer } from './helpers/server.ts';
+import { untilWith } from './helpers/until.ts';
 
 test('kubeling server stops its scheduler promptly while a backlog of writes is queued', async (t) => {
   // Warnings logged (under node --test the server is silent by default): the stop's laggard report is one.
@@ -31,17 +32,14 @@ test('kubeling server stops its scheduler promptly while a backlog of writes is 
     );
   }
   // The scheduler is at work: some pods already carry PodScheduled=False (SchedulerError: no nodes).
-  for (let i = 0; ; i++) {
-    const list = await pods.list();
-    if (
-      list.items.some((p) =>
+  await untilWith(
+    async () =>
+      (await pods.list()).items.some((p) =>
         p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.reason === 'SchedulerError'),
-      )
-    )
-      break;
-    if (i > 200) assert.fail('no PodScheduled condition written');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+      ),
+    'a PodScheduled condition written',
+    { timeoutMs: 20_000, intervalMs: 100, retryErrors: false },
+  );
   const code = await server.stop();
   assert.equal(code, 0);
   assert.doesNotMatch(server.stderr(), /components still stopping|components did not stop/);

@@ -9,20 +9,15 @@ import assert from 'node:assert/strict';
 import type { Event, Node, Pod } from '../../src/api/index.ts';
 import { Client } from '../../src/client/index.ts';
 import type { ServerHandle } from './helpers/server.ts';
+import { untilWith } from './helpers/until.ts';
 import { serverWithClientForFile } from './helpers/server-for-file.ts';
 
 let server: ServerHandle;
 let client: Client;
 serverWithClientForFile({ noAgent: true, storage: 'memory' }, (s) => ({ server, client } = s));
 
-async function until<T>(get: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (v) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function until<T>(get: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
+  return untilWith(get, what, { timeoutMs, intervalMs: 100, retryErrors: false });
 }
 
 async function createNode(name: string, opts: { labels?: Record<string, string>; taints?: Node['spec'] extends infer S ? S extends { taints?: infer T } ? T : never : never; cpu?: string } = {}): Promise<void> {
