@@ -1,7 +1,8 @@
 /**
- * Two `kubeling agent --runtime oci` nodes on one machine, joined to one server: each node gets its own /24
- * from the server (10.42.1.0/24, 10.42.2.0/24; the server's own node, fake and tainted here, keeps
- * 10.42.0.0/24) and its own CNI bridge, a pod on each node gets an IP from its node's /24, and each pod
+ * Two `kubeling agent --runtime oci` nodes on one machine, joined to one server on a cluster CIDR of this
+ * test's own (10.x.0.0/16 from `pickTestClusterCidr()`, never the default 10.42.0.0/16): each node gets its
+ * own /24 from the server (10.x.1.0/24, 10.x.2.0/24; the server's own node, fake and tainted here, keeps
+ * 10.x.0.0/24) and its own CNI bridge (kubelingx-1, kubelingx-2), a pod on each node gets an IP from its node's /24, and each pod
  * answers HTTP from the host on that IP. After the pods are deleted and the agents stopped, no conmon of
  * either agent is left, and the test removes the bridges it caused.
  */
@@ -13,7 +14,8 @@ import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IPod } from 'kubernetes-models/v1/Pod';
-import { KUBELING_BIN, startServer, waitForOutput, type ServerHandle } from './helpers/server.ts';
+import { KUBELING_BIN, pickTestClusterCidr, startServer, waitForOutput, type ServerHandle } from './helpers/server.ts';
+import { until, untilWith } from './helpers/until.ts';
 import { ensureBusyboxArchive } from '../fixtures/busybox.ts';
 import { startAgent, type AgentHandle } from './helpers/agent.ts';
 
@@ -90,9 +92,16 @@ test(
       return;
     }
     const archive = await ensureBusyboxArchive();
-    // The server's own node is fake and tainted: it only holds 10.42.0.0/24 (and kubeling0) out of the way.
-    const server = await startServer({ runtime: 'fake', args: ['--node-taint', 'e2e.kubeling.io/fake=:NoSchedule'] });
+    // The server's own node is fake and tainted: it only holds the first /24 out of the way.
+    const clusterCidr = pickTestClusterCidr();
+    const x = /^10\.(\d+)\.0\.0\/16$/.exec(clusterCidr)![1]!;
+    const server = await startServer({
+      runtime: 'fake',
+      clusterCidr,
+      args: ['--node-taint', 'e2e.kubeling.io/fake=:NoSchedule'],
+    });
     t.after(() => server.stop());
+    assert.equal(server.clusterCidr, clusterCidr);
     const agents: AgentHandle[] = [];
     const bridges: string[] = [];
     t.after(async () => {
@@ -114,11 +123,11 @@ test(
     }
     assert.deepEqual(
       nodes.map((n) => n.cidr),
-      ['10.42.1.0/24', '10.42.2.0/24'],
+      [`10.${x}.1.0/24`, `10.${x}.2.0/24`],
     );
     assert.deepEqual(
       nodes.map((n) => n.bridge),
-      ['kubeling1', 'kubeling2'],
+      [`kubeling${x}-1`, `kubeling${x}-2`],
     );
 
     for (const n of nodes) {
@@ -140,28 +149,25 @@ spec:
       assert.equal(r.code, 0, r.stderr);
     }
     for (const n of nodes) {
-      const deadline = Date.now() + 90_000;
       let pod: IPod | undefined;
-      while (Date.now() < deadline) {
-        const r = await server.kubectl(['get', 'pod', `web-${n.name}`, '-o', 'json']);
-        pod = r.code === 0 ? (JSON.parse(r.stdout) as IPod) : undefined;
-        if (pod?.status?.phase === 'Running' && pod.status.podIP) break;
-        await new Promise((res) => setTimeout(res, 300));
-      }
-      assert.equal(
-        pod?.status?.phase,
-        'Running',
-        `web-${n.name}: ${JSON.stringify(pod?.status)}\n${agents[nodes.indexOf(n)]!.stderr().slice(-3000)}`,
+      await untilWith(
+        async () => {
+          const r = await server.kubectl(['get', 'pod', `web-${n.name}`, '-o', 'json']);
+          pod = r.code === 0 ? (JSON.parse(r.stdout) as IPod) : undefined;
+          return pod?.status?.phase === 'Running' && pod.status.podIP;
+        },
+        `web-${n.name} Running`,
+        {
+          timeoutMs: 90_000,
+          intervalMs: 300,
+          detail: () => `${JSON.stringify(pod?.status)}\n${agents[nodes.indexOf(n)]!.stderr().slice(-3000)}`,
+        },
       );
       assert.equal(pod!.spec?.nodeName, n.name);
       const ip = pod!.status!.podIP!;
       assert.ok(ip.startsWith(n.cidr.replace(/0\/24$/, '')), `${ip} is not in ${n.cidr}`);
       // The node reaches its pod over the pod's own bridge.
-      let body = '';
-      for (let i = 0; i < 20 && !body; i++)
-        body = await httpGet(`http://${ip}:8080/`).catch(
-          () => new Promise<string>((res) => setTimeout(() => res(''), 250)),
-        );
+      const body = await until(() => httpGet(`http://${ip}:8080/`), `HTTP from web-${n.name} on ${ip}`, 20_000);
       assert.equal(body.trim(), `web-${n.name}`);
     }
 

@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { INode } from 'kubernetes-models/v1/Node';
-import { KUBELING_BIN, startServer, waitForOutput, type ServerHandle } from './helpers/server.ts';
+import { KUBELING_BIN, pickTestClusterCidr, startServer, waitForOutput, type ServerHandle } from './helpers/server.ts';
+import { until } from './helpers/until.ts';
 import { startAgent, type AgentHandle } from './helpers/agent.ts';
 
 /** A fake-runtime agent; `reuse` restarts on an earlier agent's data dir (`stop({ keep: true })` first). */
@@ -28,16 +29,12 @@ async function getJson<T>(server: ServerHandle, args: string[]): Promise<T | und
   return r.code === 0 ? (JSON.parse(r.stdout) as T) : undefined;
 }
 
-async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last !== undefined) return last;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  assert.fail(`timed out waiting for ${what}`);
+function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  return until(fn, what, timeoutMs);
 }
+
+/** The n-th /24 of a 10.x.0.0/16 cluster CIDR: node-ipam gives the server's node the first, agents the next. */
+const nthPodCidr = (clusterCidr: string, n: number) => clusterCidr.replace(/\.0\.0\/16$/, `.${n}.0/24`);
 
 const inCidr = (ip: string, cidr: string) => ip.startsWith(cidr.replace(/0\/24$/, ''));
 
@@ -55,8 +52,13 @@ ${extra}`;
 }
 
 test('an agent joins with the node token; labels, taints, roles and pod CIDRs', async (t) => {
-  const server = await startServer({ runtime: 'fake' });
+  // A cluster CIDR of this test's own (not the default 10.42.0.0/16), so parallel servers never share one.
+  const clusterCidr = pickTestClusterCidr();
+  const server = await startServer({ runtime: 'fake', clusterCidr });
   t.after(() => server.stop());
+  assert.equal(server.clusterCidr, clusterCidr);
+  const serverCidr = nthPodCidr(clusterCidr, 0);
+  const agentCidrWanted = nthPodCidr(clusterCidr, 1);
   const agentName = `agent-${process.pid}`;
 
   // Bad input first: one line, exit 2, nothing joined.
@@ -96,7 +98,7 @@ test('an agent joins with the node token; labels, taints, roles and pod CIDRs', 
     assert.fail(`${err.message}\nagent log:\n${agent.stderr()}`),
   );
   const agentCidr = /podCIDR=(\S+)/.exec(readyLine)?.[1];
-  assert.equal(agentCidr, '10.42.1.0/24', readyLine);
+  assert.equal(agentCidr, agentCidrWanted, readyLine);
   assert.ok(existsSync(join(agent.dataDir, 'pki', 'ca.crt')), 'the agent pins the CA it discovered');
   assert.equal(readFileSync(join(agent.dataDir, 'pki', 'ca.crt'), 'utf8').trim(), server.caPem.trim());
 
@@ -117,8 +119,8 @@ test('an agent joins with the node token; labels, taints, roles and pod CIDRs', 
   const nodes = (await getJson<{ items: INode[] }>(server, ['nodes']))!.items;
   const serverNode = nodes.find((n) => n.metadata?.name !== agentName)!;
   const agentNode = nodes.find((n) => n.metadata?.name === agentName)!;
-  assert.equal(serverNode.spec?.podCIDR, '10.42.0.0/24');
-  assert.equal(agentNode.spec?.podCIDR, '10.42.1.0/24');
+  assert.equal(serverNode.spec?.podCIDR, serverCidr);
+  assert.equal(agentNode.spec?.podCIDR, agentCidrWanted);
   assert.equal(agentNode.metadata?.labels?.disk, 'ssd');
   assert.equal(agentNode.metadata?.labels?.zone, 'b');
   assert.equal(agentNode.metadata?.labels?.['kubernetes.io/hostname'], agentName);
@@ -168,7 +170,7 @@ test('an agent joins with the node token; labels, taints, roles and pod CIDRs', 
       return pod?.status?.phase === 'Running' && pod.status.podIP ? pod : undefined;
     });
     assert.equal(p.spec?.nodeName, serverNodeName, `plain-${n} must not land on the tainted agent`);
-    assert.ok(inCidr(p.status!.podIP!, '10.42.0.0/24'), `pod IP ${p.status!.podIP}`);
+    assert.ok(inCidr(p.status!.podIP!, serverCidr), `pod IP ${p.status!.podIP} not in ${serverCidr}`);
   }
   const stillPending = await getJson<IPod>(server, ['pod', 'picky']);
   assert.equal(stillPending?.spec?.nodeName, undefined);
@@ -183,7 +185,7 @@ test('an agent joins with the node token; labels, taints, roles and pod CIDRs', 
   const line2 = await waitForOutput(again.process.stdout!, /^ready .*\n/m, 60_000).catch((err: Error) =>
     assert.fail(`${err.message}\nagent log:\n${again.stderr()}`),
   );
-  assert.match(line2, /podCIDR=10\.42\.1\.0\/24/);
+  assert.ok(line2.includes(` podCIDR=${agentCidrWanted} `), line2);
   assert.doesNotMatch(again.stderr(), /trust on first use/);
   assert.equal(await again.stop(), 0, again.stderr().slice(-3000));
 });
