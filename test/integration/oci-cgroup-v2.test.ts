@@ -89,13 +89,10 @@ describe('oci cgroup v2 (real containers)', { skip, timeout: 300_000 }, () => {
   }
 
   async function waitExited(id: string, ms = 60_000) {
-    const end = Date.now() + ms;
-    for (;;) {
+    return pollUntil(async () => {
       const st = await env.runtime.containerStatus(id);
-      if (st.state === 'CONTAINER_EXITED') return st;
-      if (Date.now() > end) assert.fail(`container ${st.metadata.name} still ${st.state} after ${ms} ms`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      return st.state === 'CONTAINER_EXITED' && st;
+    }, `container ${id} to exit`, ms);
   }
 
   it('detects a pure cgroup v2 hierarchy with the cpu, memory, pids and cpuset controllers', () => {
@@ -228,8 +225,7 @@ describe('oci cgroup v2 (real containers)', { skip, timeout: 300_000 }, () => {
     await pollUntil(() => procs(path).length >= 3, `3 processes in ${path}`, 30_000);
     await env.runtime.stopContainer(id, 0);
     const left = () => (existsSync(join(ROOT, path)) ? procs(path) : []);
-    const end2 = Date.now() + 10_000;
-    while (left().length > 0 && Date.now() < end2) await new Promise((r) => setTimeout(r, 50));
+    await pollUntil(() => left().length === 0, `no process left in ${path}`).catch(() => undefined);
     assert.deepEqual(left(), []);
     await env.runtime.removePodSandbox(sid);
     assert.equal(existsSync(join(ROOT, `${parent}/sweep`)), false);

@@ -14,7 +14,7 @@ import { OciRuntime } from '../../src/runtime/oci/index.ts';
 import { mountTable } from '../../src/runtime/oci/mounts.ts';
 import type { ContainerConfig, PodSandboxConfig } from '../../src/runtime/runtime.ts';
 import { VARIANTS_ARCHIVE, ensureVariantsArchive } from '../fixtures/busybox.ts';
-import { containerConfig, makeOciEnv, ociSkipReason, sandboxConfig, type OciTestEnv } from './oci-helpers.ts';
+import { containerConfig, makeOciEnv, ociSkipReason, pollUntil, sandboxConfig, type OciTestEnv } from './oci-helpers.ts';
 
 const skip = ociSkipReason();
 const ns = { network: 'pod', pid: 'container', ipc: 'pod' } as const;
@@ -49,19 +49,17 @@ describe('oci containers (real containers)', { skip, timeout: 120_000 }, () => {
     const rt = env.runtime;
     const id = await rt.createContainer(sid, containerConfig(name, [], over), cfg);
     await rt.startContainer(id);
-    for (;;) {
-      const st = await rt.containerStatus(id);
-      if (st.state === 'CONTAINER_EXITED') {
-        const text = readFileSync(st.logPath, 'utf8')
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => l.replace(/^\S+ (stdout|stderr) [FP] /, ''))
-          .join('\n');
-        await rt.removeContainer(id);
-        return [st.exitCode, text];
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const st = await pollUntil(async () => {
+      const now = await rt.containerStatus(id);
+      return now.state === 'CONTAINER_EXITED' && now;
+    }, `container ${name} to exit`, 30_000);
+    const text = readFileSync(st.logPath, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.replace(/^\S+ (stdout|stderr) [FP] /, ''))
+      .join('\n');
+    await rt.removeContainer(id);
+    return [st.exitCode, text];
   }
 
   it('combines the image entrypoint and cmd with command and args as Kubernetes does', async () => {
@@ -105,7 +103,7 @@ describe('oci containers (real containers)', { skip, timeout: 120_000 }, () => {
     );
     await rt.startContainer(id);
     const st0 = await rt.containerStatus(id);
-    for (let i = 0; i < 200 && !readFileSync(st0.logPath, 'utf8').includes('ready'); i++) await new Promise((r) => setTimeout(r, 20));
+    await pollUntil(() => readFileSync(st0.logPath, 'utf8').includes('ready'), 'the container to trap USR1');
     await rt.stopContainer(id, 20);
     const st = await rt.containerStatus(id);
     assert.equal(st.exitCode, 0);

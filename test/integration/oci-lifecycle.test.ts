@@ -75,7 +75,7 @@ describe('oci lifecycle (real containers)', { skip, timeout: 120_000 }, () => {
     assert.equal((await rt.podSandboxStatus(sid)).state, 'SANDBOX_READY');
     const pausePid = Number(readFileSync(join(env.root, 'runtime', 'run', 'sandboxes', sid, 'pid'), 'utf8'));
     process.kill(pausePid, 'SIGKILL');
-    for (let i = 0; i < 100 && existsSync(`/proc/${pausePid}`); i++) await new Promise((r) => setTimeout(r, 20));
+    await until(() => !existsSync(`/proc/${pausePid}`), `pause process ${pausePid} to be gone`);
     assert.equal((await rt.podSandboxStatus(sid)).state, 'SANDBOX_NOTREADY');
     assert.ok((await rt.listPodSandbox({ state: 'SANDBOX_NOTREADY' })).some((s) => s.id === sid));
     await rt.stopPodSandbox(sid);
@@ -178,10 +178,11 @@ describe('oci lifecycle (real containers)', { skip, timeout: 120_000 }, () => {
     assert.doesNotMatch(out.text(), /job control turned off/, 'the terminal is the controlling terminal');
     s.resize({ width: 80, height: 24 });
     // The new size applies asynchronously: ask until the shell reports it.
-    await until(async () => {
+    // Each ask that does not see the answer yet asks the shell again (the poll's interval lets it arrive).
+    await until(() => {
+      if (/24 80/.test(out.text())) return true;
       s.stdin!.write('stty size\n');
-      await new Promise((r) => setTimeout(r, 100));
-      return /24 80/.test(out.text());
+      return false;
     }, 'the resized terminal');
     s.stdin!.write('exit 4\n');
     assert.deepEqual(await s.exit, { exitCode: 4 });

@@ -11,6 +11,7 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { PodSandboxConfig } from '../../src/runtime/runtime.ts';
+import { poll } from '../../src/machinery/testing/poll.ts';
 import { containerConfig, makeOciEnv, ociSkipReason, sandboxConfig, type OciTestEnv } from './oci-helpers.ts';
 
 const skip = ociSkipReason();
@@ -49,18 +50,9 @@ describe('oci pods (real containers)', { skip, timeout: 120_000 }, () => {
     await env?.cleanup();
   });
 
-  async function waitFor<T>(fn: () => Promise<T | undefined>, what: string, ms = 10_000): Promise<T> {
-    const end = Date.now() + ms;
-    for (;;) {
-      try {
-        const v = await fn();
-        if (v !== undefined) return v;
-      } catch (err) {
-        if (Date.now() > end) throw err;
-      }
-      if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  /** A failing `fn` (a refused connection, a failed exec) means "not yet" here. */
+  function waitFor<T>(fn: () => Promise<T | undefined>, what: string, ms = 10_000): Promise<T> {
+    return poll(fn, what, { intervalMs: 50, timeoutMs: ms, retryErrors: true });
   }
 
   async function pod(over: Partial<PodSandboxConfig> & { name?: string } = {}) {
