@@ -2,16 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryStore, type KeyValue } from '../storage/index.ts';
 import { WatchCache, TooOldError, eventLine, type CachedEvent } from './watch-cache.ts';
+import { poll } from '../machinery/testing/poll.ts';
 
 const enc = (o: unknown) => Buffer.from(JSON.stringify(o));
 const decode = (kv: KeyValue) => ({ ...JSON.parse(Buffer.from(kv.value).toString()), metadata: { name: kv.key.split('/').pop(), resourceVersion: String(kv.modRevision) } });
 
 async function until(cond: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await poll(cond, String(cond), { intervalMs: 5, timeoutMs: 5000 });
 }
 
 test('the watch cache lists, follows the store, replays from its ring, and refuses what fell out of it', async () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Client, Informer, type KubeObjectLike } from '../client/index.ts';
 import { FakeApiServer } from '../client/testing/fake-apiserver.ts';
 import { Controller } from './controller.ts';
+import { poll } from '../machinery/testing/poll.ts';
 
 test('reconciles each enqueued key after the caches sync, retrying failures with back-off', async () => {
   const server = await new FakeApiServer().start();
@@ -26,7 +27,7 @@ test('reconciles each enqueued key after the caches sync, retrying failures with
     ctl.enqueue('c1/a#flaky');
     const ac = new AbortController();
     const running = ctl.run(ac.signal);
-    for (let i = 0; i < 500 && seen.filter((k) => k === 'c1/a#flaky').length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    await poll(() => seen.filter((k) => k === 'c1/a#flaky').length >= 2, 'the retry of c1/a#flaky', { intervalMs: 5, timeoutMs: 2500 });
     assert.deepEqual(seen.filter((k) => k === 'c1/a#flaky').length, 2);
     assert.ok(seen.includes('c1/a'));
     assert.equal(ctl.queue.numRequeues('c1/a#flaky'), 0, 'forgotten after the success');

@@ -5,6 +5,7 @@ import { Client } from '../../client/index.ts';
 import { FakeApiServer } from '../../client/testing/fake-apiserver.ts';
 import { ReplicaSetController } from '../replicaset/replicaset.ts';
 import { DeploymentController, podTemplateHash, resolveIntOrPercent } from './deployment.ts';
+import { poll } from '../../machinery/testing/poll.ts';
 
 test('resolveIntOrPercent and podTemplateHash', () => {
   assert.equal(resolveIntOrPercent(undefined, '25%', 4, true), 1);
@@ -20,12 +21,14 @@ test('resolveIntOrPercent and podTemplateHash', () => {
 });
 
 async function until(cond: () => boolean, what: string, check?: () => void): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    check?.();
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  assert.fail(`timed out waiting for ${what}`);
+  await poll(
+    () => {
+      check?.();
+      return cond();
+    },
+    what,
+    { intervalMs: 5, timeoutMs: 10_000 },
+  );
 }
 
 test('rolls a new template out within maxSurge/maxUnavailable, and Recreate never overlaps', async () => {

@@ -9,6 +9,7 @@ import { FakeApiServer } from '../../client/testing/fake-apiserver.ts';
 import { PodConfig, type PodConfigUpdate } from './pod-config.ts';
 import { FileSource, parseManifest, staticPodFromManifest } from './static-pods.ts';
 import { MirrorPodClient } from './mirror-pods.ts';
+import { poll } from '../../machinery/testing/poll.ts';
 
 function pod(uid: string, over: Partial<NonNullable<IPod['metadata']>> = {}, image = 'busybox:1.35'): IPod {
   return {
@@ -89,8 +90,7 @@ test('FileSource picks manifests up, changes and removes them while running', as
   const ac = new AbortController();
   const run = source.run(ac.signal);
   const waitFor = async (want: string) => {
-    for (let i = 0; i < 300 && !ops.includes(want); i++) await new Promise((r) => setTimeout(r, 10));
-    assert.ok(ops.includes(want), `${want} in ${JSON.stringify(ops)}`);
+    await poll(() => ops.includes(want), want, { intervalMs: 10, timeoutMs: 3000, detail: () => JSON.stringify(ops) });
   };
   const manifest = (image: string) =>
     `apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: c\n    image: ${image}\n`;
@@ -106,8 +106,7 @@ test('FileSource picks manifests up, changes and removes them while running', as
   assert.equal(config.pods()[0]!.spec!.containers[0]!.image, 'busybox:1.36');
   assert.equal(errors.length, 1, 'a broken file is reported once');
   await fs.rm(path.join(dir, 'web.yaml'));
-  for (let i = 0; i < 300 && config.pods().length > 0; i++) await new Promise((r) => setTimeout(r, 10));
-  assert.equal(config.pods().length, 0);
+  await poll(() => config.pods().length === 0, 'the removed file to remove its pod', { intervalMs: 10, timeoutMs: 3000 });
   ac.abort();
   await run;
 });

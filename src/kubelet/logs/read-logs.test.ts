@@ -7,6 +7,7 @@ import { PassThrough } from 'node:stream';
 import { formatCriLine } from './cri-log.ts';
 import { readLogs, type LogOptions } from './read-logs.ts';
 import { ContainerLogManager } from './log-manager.ts';
+import { poll } from '../../machinery/testing/poll.ts';
 
 const lines = [
   formatCriLine({ timestamp: '2026-01-01T00:00:01.000000001Z', stream: 'stdout', text: 'one' }),
@@ -82,8 +83,7 @@ test('readLogs: follow reads new lines, survives rotation, ends when the contain
     pollMs: 10,
   });
   const waitFor = async (s: string) => {
-    for (let i = 0; i < 200 && !text.includes(s); i++) await new Promise((r) => setTimeout(r, 10));
-    assert.ok(text.includes(s), `saw ${JSON.stringify(s)} in ${JSON.stringify(text)}`);
+    await poll(() => text.includes(s), JSON.stringify(s), { intervalMs: 10, timeoutMs: 2000, detail: () => JSON.stringify(text) });
   };
   await waitFor('first\n');
   await fs.appendFile(file, formatCriLine({ timestamp: '2026-01-01T00:00:02Z', stream: 'stdout', text: 'second' }));

@@ -5,6 +5,7 @@ import { FakeApiServer } from '../../client/testing/fake-apiserver.ts';
 import { FakeClock } from '../../machinery/index.ts';
 import { NodeAgent } from './node-agent.ts';
 import type { NodeFacts, NodeHealth } from './node-status.ts';
+import { poll } from '../../machinery/testing/poll.ts';
 
 const gi = 2 ** 30;
 
@@ -103,8 +104,7 @@ test('status is written on change at once, unchanged only every report period; l
   const statusWrites = () =>
     api.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/nodes/node-1/status')).length;
   const waitFor = async (cond: () => boolean) => {
-    for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
-    assert.ok(cond());
+    await poll(cond, String(cond), { intervalMs: 5, timeoutMs: 1000 });
   };
   await waitFor(() => api.list('coordination.k8s.io/leases').length === 1);
   const lease = api.list('coordination.k8s.io/leases')[0]!;

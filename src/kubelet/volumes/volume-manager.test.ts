@@ -12,6 +12,7 @@ import { ServiceAccountTokenManager } from './token-manager.ts';
 import { PodDirs } from './pod-dirs.ts';
 import { NodeVolumeManager } from './volume-manager.ts';
 import { NodeContainerEnvironment } from './container-environment.ts';
+import { poll } from '../../machinery/testing/poll.ts';
 
 const node = () => ({ hostIPs: ['192.168.1.10'], allocatable: { cpu: '2', memory: '1Gi' } });
 
@@ -144,8 +145,10 @@ test('configMap and secret volumes: items, modes, optional, tmpfs, atomic refres
   objects.putConfigMap('ns', 'cfg', { 'app.conf': 'a=2' });
   const loop = vm.run(ac.signal);
   await clock.step(10_000);
-  for (let i = 0; i < 50 && (await read(path.join(cfg, 'app.conf')).catch(() => '')) !== 'a=2'; i++)
-    await new Promise((r) => setTimeout(r, 10));
+  await poll(async () => (await read(path.join(cfg, 'app.conf')).catch(() => '')) === 'a=2', 'the new configMap data', {
+    intervalMs: 10,
+    timeoutMs: 500,
+  }).catch(() => undefined);
   assert.equal(await read(path.join(cfg, 'app.conf')), 'a=2');
   assert.notEqual(await fs.readlink(path.join(cfg, '..data')), before);
   await assert.rejects(fs.stat(path.join(cfg, 'other')));

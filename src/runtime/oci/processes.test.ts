@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { alive, aliveSince, processStartTime, waitGone } from './processes.ts';
+import { poll } from '../../machinery/testing/poll.ts';
 
 describe('processes', () => {
   it('tells a running process by pid and start time from a later one with the same pid', () => {
@@ -23,7 +24,7 @@ describe('processes', () => {
     const [line] = (await once(parent.stdout!, 'data')) as [Buffer];
     const zombie = Number(line.toString().trim());
     try {
-      for (let i = 0; i < 100 && !/\) Z/.test(readFileSync(`/proc/${zombie}/stat`, 'utf8')); i++) await new Promise((r) => setTimeout(r, 10));
+      await poll(() => /\) Z/.test(readFileSync(`/proc/${zombie}/stat`, 'utf8')), `pid ${zombie} a zombie`, { intervalMs: 10, timeoutMs: 1000 });
       assert.ok(existsSync(`/proc/${zombie}`), 'the zombie still has a pid');
       assert.equal(alive(zombie), false);
       assert.equal(await waitGone(zombie, 1000), true);
