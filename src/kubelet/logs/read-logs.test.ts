@@ -8,6 +8,7 @@ import { formatCriLine } from './cri-log.ts';
 import { readLogs, type LogOptions } from './read-logs.ts';
 import { ContainerLogManager } from './log-manager.ts';
 import { poll } from '../../machinery/testing/poll.ts';
+import { FakeClock } from '../../machinery/clock.ts';
 
 const lines = [
   formatCriLine({ timestamp: '2026-01-01T00:00:01.000000001Z', stream: 'stdout', text: 'one' }),
@@ -64,7 +65,10 @@ test('readLogs: follow reads new lines, survives rotation, ends when the contain
       formatCriLine({ timestamp: '2026-01-01T00:00:03Z', stream: 'stdout', text: 'after-rotation' }),
     );
   };
+  // The rotated files' names carry the clock's second: a fake clock gives the second rotation a later one.
+  const clock = new FakeClock();
   const manager = new ContainerLogManager({
+    clock,
     maxSize: 10,
     maxFiles: 2,
     runtime: {
@@ -95,7 +99,7 @@ test('readLogs: follow reads new lines, survives rotation, ends when the contain
   await done;
   assert.equal(text, 'first\nsecond\nafter-rotation\n');
   // Rotated files beyond maxFiles - 1 are deleted.
-  await new Promise((r) => setTimeout(r, 1100));
+  await clock.step(1000);
   await fs.appendFile(file, 'x'.repeat(20));
   await manager.rotateIfNeeded('c1', file);
   assert.equal((await fs.readdir(dir)).filter((f) => f.startsWith('0.log.')).length, 1);
