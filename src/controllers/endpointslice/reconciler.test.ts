@@ -15,7 +15,7 @@ interface PodOpts {
   ready?: boolean;
   node?: string;
   deleting?: boolean;
-  phase?: string;
+  phase?: 'Running' | 'Succeeded' | 'Failed';
   ports?: { name: string; containerPort: number }[];
   hostname?: string;
   subdomain?: string;
@@ -38,8 +38,8 @@ const pod = (name: string, o: PodOpts = {}): Pod => ({
 });
 
 const nodes = new Map<string, Node>([
-  ['n1', { metadata: { name: 'n1', labels: { 'topology.kubernetes.io/zone': 'z1' } } }],
-  ['n2', { metadata: { name: 'n2' } }],
+  ['n1', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', labels: { 'topology.kubernetes.io/zone': 'z1' } } }],
+  ['n2', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n2' } }],
 ]);
 
 const flat = (plan: { create: EndpointSlice[]; update: EndpointSlice[] }) => [...plan.create, ...plan.update].flatMap((s) => s.endpoints ?? []);
@@ -191,7 +191,7 @@ test('pods on a node not known yet are left out and reported; slices of other ad
   const { groups, podsOnUnknownNodes } = desiredEndpoints(svc(), [pod('p1'), pod('p2', { node: 'n9' })], nodes);
   assert.deepEqual(podsOnUnknownNodes, ['p2']);
   assert.equal([...groups.values()].flatMap((g) => g.endpoints).length, 1);
-  const v6: EndpointSlice = { metadata: { name: 'web-v6', namespace: 'ns' }, addressType: 'IPv6', endpoints: [], ports: [] };
+  const v6: EndpointSlice = { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'web-v6', namespace: 'ns' }, addressType: 'IPv6', endpoints: [], ports: [] };
   const plan = reconcileSlices({ service: svc(), pods: [pod('p1')], nodes, existing: [v6] });
   assert.deepEqual(plan.delete.map((s) => s.metadata?.name), ['web-v6']);
   assert.equal(plan.create.length, 1);
