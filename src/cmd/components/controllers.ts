@@ -19,7 +19,7 @@ export const controllersComponent: Component = {
         new ReplicaSetController({ client, logger: ctx.logger.child({ controller: 'replicaset' }) }).run(ctx.signal),
         new DeploymentController({ client, logger: ctx.logger.child({ controller: 'deployment' }) }).run(ctx.signal),
         new GarbageCollector({ client, logger: ctx.logger.child({ controller: 'garbage-collector' }) }).run(ctx.signal),
-        new EndpointSliceController({ client, logger: ctx.logger.child({ controller: 'endpointslice' }) }).run(ctx.signal),
+        new EndpointSliceController({ client, maxEndpointsPerSlice: ctx.options.maxEndpointsPerSlice, logger: ctx.logger.child({ controller: 'endpointslice' }) }).run(ctx.signal),
         new EndpointsController({ client, logger: ctx.logger.child({ controller: 'endpoints' }) }).run(ctx.signal),
         new ServiceLBController({ client, logger: ctx.logger.child({ controller: 'service-lb' }) }).run(ctx.signal),
       ]);
