@@ -125,7 +125,7 @@ export class EndpointsController {
     };
     this.pods.onAdd(forPod).onUpdate((old, pod) => {
       forPod(pod);
-      if (old.metadata?.labels !== pod.metadata?.labels) forPod(old);
+      if (!isDeepStrictEqual(old.metadata?.labels, pod.metadata?.labels)) forPod(old);
     }).onDelete(forPod);
     // Deleted by someone else: made again if its Service still selects.
     this.endpoints.onDelete(enqueue);

@@ -11,6 +11,7 @@
  *     cache behind our own writes? wait for it (a stale cache would create duplicates)
  *     reconcileSlices ─▶ create / update / delete, remembering the resourceVersions written
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { EndpointSlice, Node, Pod, Service } from '../../api/index.ts';
 import { Informer, isNotFound, objectKey, type Client, type KubeObjectLike, type ResourceClient } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
@@ -86,7 +87,7 @@ export class EndpointSliceController {
     };
     this.pods.onAdd(forPod).onUpdate((old, pod) => {
       forPod(pod);
-      if (old.metadata?.labels !== pod.metadata?.labels) forPod(old);
+      if (!isDeepStrictEqual(old.metadata?.labels, pod.metadata?.labels)) forPod(old);
     }).onDelete(forPod);
     // Zones come from nodes, and pods wait for their node to be known.
     const allServices = () => this.services.list().forEach(enqueue);
@@ -106,22 +107,29 @@ export class EndpointSliceController {
     return this.slices.list().filter((s) => s.metadata?.namespace === namespace && s.metadata?.labels?.[LABEL_SERVICE_NAME] === name);
   }
 
-  /** The cache has not yet seen every write this controller made for the Service (EndpointSliceTracker.StaleSlices). */
+  /**
+   * The cache has not yet seen every write this controller made for the Service (upstream's
+   * EndpointSliceTracker.StaleSlices): a slice we created or updated is missing or older there, or one we
+   * deleted is still there. Once the informer has seen a resourceVersion past a write, the cache holds that
+   * write or something newer (even the slice's deletion by someone else), so the write is forgotten.
+   */
   #stale(key: string, cached: EndpointSlice[]): boolean {
     const written = this.#written.get(key);
     if (!written) return false;
+    const seen = rvNumber(this.slices.lastSyncResourceVersion);
     const byName = new Map(cached.map((s) => [s.metadata!.name!, s]));
     for (const [name, rv] of written) {
       const have = byName.get(name);
       if (rv === undefined) {
-        if (have) return true;
+        if (!have) written.delete(name);
         continue;
       }
-      if (!have) return true;
       const want = rvNumber(rv);
-      const got = rvNumber(have.metadata?.resourceVersion);
-      if (want !== undefined && got !== undefined ? got < want : have.metadata?.resourceVersion !== rv) return true;
+      const got = rvNumber(have?.metadata?.resourceVersion);
+      const caughtUp = want !== undefined && ((seen !== undefined && seen >= want) || (got !== undefined && got >= want));
+      if (caughtUp || have?.metadata?.resourceVersion === rv) written.delete(name);
     }
+    if (written.size > 0) return true;
     this.#written.delete(key);
     return false;
   }
