@@ -103,16 +103,23 @@ test('Services without a selector keep their own slices; pods on an unknown node
     apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'manual-1', namespace: 's2', labels: { 'kubernetes.io/service-name': 'manual' } },
     addressType: 'IPv4', endpoints: [{ addresses: ['192.0.2.1'] }], ports: [],
   });
+  // Labelled as ours but owned by no Service (as an API server might write the `kubernetes` slice): not ours.
+  server.put(SLICES, {
+    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+    metadata: { name: 'manual-2', namespace: 's2', labels: { 'kubernetes.io/service-name': 'manual', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } },
+    addressType: 'IPv4', endpoints: [{ addresses: ['192.0.2.2'] }], ports: [],
+  });
   server.put('services', service('s2', 'web', { app: 'web' }));
   server.put('pods', pod('s2', 'late', '10.42.1.2', { node: 'n-late' }));
-  await withController(async () => {
+  await withController(async (c, signal) => {
     await until(() => slicesIn('s2').some((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === 'web'), 'slice for web');
     assert.equal(slicesIn('s2').find((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === 'web')?.endpoints?.length ?? 0, 0, 'the pod waits for its node');
     server.put('nodes', node('n-late'));
     await until(() => endpointsOf('s2').some((e) => e.targetRef?.name === 'late'), 'pod listed once its node is known');
     const manual = slicesIn('s2').find((s) => s.metadata?.name === 'manual-1');
     assert.deepEqual(manual?.endpoints, [{ addresses: ['192.0.2.1'] }]);
-    assert.equal(slicesIn('s2').filter((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === 'manual').length, 1);
+    await c.reconcile('s2/manual', signal);
+    assert.deepEqual(slicesIn('s2').filter((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === 'manual').map((s) => s.metadata?.name).sort(), ['manual-1', 'manual-2']);
   });
 });
 

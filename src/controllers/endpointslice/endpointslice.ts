@@ -102,9 +102,15 @@ export class EndpointSliceController {
     this.slices.onAdd(forSlice).onUpdate((_o, s) => forSlice(s)).onDelete(forSlice);
   }
 
-  /** The slices in the cache labelled for Service ns/name. */
+  /**
+   * The slices in the cache that this controller made for Service ns/name: labelled managed-by us and for
+   * the Service, with a Service as their controller. A slice someone else wrote with our label but no
+   * such owner (as an API server might for `default/kubernetes`) is never ours to change or delete.
+   */
   #slicesOf(namespace: string, name: string): EndpointSlice[] {
-    return this.slices.list().filter((s) => s.metadata?.namespace === namespace && s.metadata?.labels?.[LABEL_SERVICE_NAME] === name);
+    return this.slices.list().filter((s) =>
+      s.metadata?.namespace === namespace && s.metadata?.labels?.[LABEL_SERVICE_NAME] === name &&
+      (s.metadata?.ownerReferences ?? []).some((r) => r.controller && r.kind === 'Service' && r.name === name));
   }
 
   /**
