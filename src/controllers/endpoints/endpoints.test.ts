@@ -102,3 +102,15 @@ test('Endpoints left from a Service deleted while the controller was down are re
     assert.ok(ep('e3', 'lock'), 'a leader-election lock stays');
   });
 });
+
+test('a failed create is reported as a FailedToCreateEndpoint event and retried', async () => {
+  server.put('services', service('e4', 'web', { selector: { app: 'web' } }));
+  server.put('pods', pod('e4', 'a', '10.42.4.2'));
+  server.failNext.push({ method: 'POST', pathIncludes: '/namespaces/e4/endpoints', code: 500, reason: 'InternalError', message: 'boom' });
+  await withController(async () => {
+    await until(() => ready(ep('e4', 'web')).length === 1, 'Endpoints written on retry');
+    const ev = server.list('events').find((e) => e.reason === 'FailedToCreateEndpoint' && e.involvedObject?.namespace === 'e4');
+    assert.ok(ev, 'a Warning event');
+    assert.match(ev.message, /^Failed to create endpoint for service e4\/web: /);
+  });
+});

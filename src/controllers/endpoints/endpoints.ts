@@ -10,7 +10,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Endpoints, Pod, Service } from '../../api/index.ts';
-import { Informer, isAlreadyExists, isConflict, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { EventRecorder, Informer, isAlreadyExists, isConflict, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller } from '../controller.ts';
 import {
@@ -78,12 +78,14 @@ export class EndpointsController {
   readonly endpoints: Informer<Endpoints>;
   readonly controller: Controller;
   readonly #client: Client;
+  readonly #recorder: EventRecorder;
   readonly #triggerTimes = new TriggerTimeTracker();
 
   constructor(config: EndpointsControllerConfig) {
     const clock = config.clock ?? realClock;
     const logger = config.logger ?? createLogger('endpoints-controller');
     this.#client = config.client;
+    this.#recorder = new EventRecorder(config.client, { component: 'endpoint-controller', clock, logger });
     const opts = { clock, logger };
     this.services = new Informer<Service>(config.client.resource<Service>('services'), opts);
     this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), opts);
@@ -110,7 +112,12 @@ export class EndpointsController {
       },
       () => undefined,
     );
-    await Promise.all([running, leftovers]);
+    try {
+      await Promise.all([running, leftovers]);
+    } finally {
+      this.#recorder.close();
+      await this.#recorder.flush();
+    }
   }
 
   #wire(): void {
@@ -163,6 +170,10 @@ export class EndpointsController {
     } catch (err) {
       // Our cache is behind the server (our own last write, most likely): try again once it caught up.
       if (isConflict(err) || isAlreadyExists(err)) return { requeueAfterMs: STALE_RETRY_MS };
+      if (!signal.aborted) {
+        const message = current ? `Failed to update endpoint ${key}: ${(err as Error).message}` : `Failed to create endpoint for service ${key}: ${(err as Error).message}`;
+        this.#recorder.event(next, 'Warning', current ? 'FailedToUpdateEndpoint' : 'FailedToCreateEndpoint', message);
+      }
       throw err;
     }
   }

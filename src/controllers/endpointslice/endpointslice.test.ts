@@ -136,3 +136,17 @@ test('150 pods spread over two slices; a slice deleted by hand comes back', asyn
     assert.equal(slicesIn('s3').length, 2);
   });
 });
+
+test('a failed write is reported as a FailedToUpdateEndpointSlices event on the Service and retried', async () => {
+  server.put('nodes', node('n1'));
+  server.put('services', service('s4', 'web', { app: 'web' }));
+  server.put('pods', pod('s4', 'a', '10.42.4.2'));
+  server.failNext.push({ method: 'POST', pathIncludes: '/namespaces/s4/endpointslices', code: 500, reason: 'InternalError', message: 'boom' });
+  await withController(async () => {
+    await until(() => endpointsOf('s4').length === 1, 'slice written on retry');
+    const ev = server.list('events').find((e) => e.reason === 'FailedToUpdateEndpointSlices' && e.involvedObject?.namespace === 's4');
+    assert.ok(ev, 'a Warning event');
+    assert.equal(ev.type, 'Warning');
+    assert.match(ev.message, /^Error updating Endpoint Slices for Service s4\/web: /);
+  });
+});

@@ -13,11 +13,11 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { EndpointSlice, Node, Pod, Service } from '../../api/index.ts';
-import { Informer, isNotFound, objectKey, type Client, type KubeObjectLike, type ResourceClient } from '../../client/index.ts';
+import { EventRecorder, Informer, isNotFound, objectKey, type Client, type KubeObjectLike, type ResourceClient } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller } from '../controller.ts';
 import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME, selectsPod, serviceSelector, TriggerTimeTracker } from '../endpoint-util/index.ts';
-import { CONTROLLER_NAME, DEFAULT_MAX_ENDPOINTS_PER_SLICE, reconcileSlices } from './reconciler.ts';
+import { CONTROLLER_NAME, DEFAULT_MAX_ENDPOINTS_PER_SLICE, reconcileSlices, type SlicePlan } from './reconciler.ts';
 
 export interface EndpointSliceControllerConfig {
   client: Client;
@@ -45,6 +45,7 @@ export class EndpointSliceController {
   readonly #client: Client;
   readonly #log: Logger;
   readonly #max: number;
+  readonly #recorder: EventRecorder;
   readonly #triggerTimes = new TriggerTimeTracker();
   readonly #written = new Map<string, Written>();
 
@@ -55,6 +56,7 @@ export class EndpointSliceController {
     this.#max = config.maxEndpointsPerSlice ?? DEFAULT_MAX_ENDPOINTS_PER_SLICE;
     if (!(this.#max >= 1 && this.#max <= 1000)) throw new Error(`endpointslice controller: maxEndpointsPerSlice must be between 1 and 1000, got ${this.#max}`);
     const opts = { clock, logger: this.#log };
+    this.#recorder = new EventRecorder(config.client, { component: 'endpoint-slice-controller', clock, logger: this.#log });
     this.services = new Informer<Service>(config.client.resource<Service>('services'), opts);
     this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), opts);
     this.nodes = new Informer<Node>(config.client.resource<Node>('nodes'), opts);
@@ -70,8 +72,13 @@ export class EndpointSliceController {
     this.#wire();
   }
 
-  run(signal: AbortSignal): Promise<void> {
-    return this.controller.run(signal);
+  async run(signal: AbortSignal): Promise<void> {
+    try {
+      await this.controller.run(signal);
+    } finally {
+      this.#recorder.close();
+      await this.#recorder.flush();
+    }
   }
 
   #wire(): void {
@@ -164,6 +171,19 @@ export class EndpointSliceController {
     const nodes = new Map(this.nodes.list().map((n) => [n.metadata!.name!, n]));
     const triggerTime = this.#triggerTimes.compute(svc, pods);
     const plan = reconcileSlices({ service: svc, pods, nodes, existing: owned, maxEndpointsPerSlice: this.#max, triggerTime });
+    try {
+      await this.#apply(key, namespace, plan, signal);
+    } catch (err) {
+      if (!signal.aborted) this.#recorder.event(svc, 'Warning', 'FailedToUpdateEndpointSlices', `Error updating Endpoint Slices for Service ${key}: ${(err as Error).message}`);
+      throw err;
+    }
+    if (plan.podsOnUnknownNodes.length > 0) {
+      this.#log.debug({ service: key, pods: plan.podsOnUnknownNodes }, 'pods on nodes not known yet; retrying');
+      return { requeueAfterMs: RETRY_MS };
+    }
+  }
+
+  async #apply(key: string, namespace: string, plan: SlicePlan, signal: AbortSignal): Promise<void> {
     const api = this.#client.resource<EndpointSlice>('endpointslices', namespace);
     const written = this.#written.get(key) ?? new Map<string, string | undefined>();
     this.#written.set(key, written);
@@ -178,10 +198,6 @@ export class EndpointSliceController {
     }
     for (const slice of plan.delete) await this.#delete(api, slice, written, signal);
     if (written.size === 0) this.#written.delete(key);
-    if (plan.podsOnUnknownNodes.length > 0) {
-      this.#log.debug({ service: key, pods: plan.podsOnUnknownNodes }, 'pods on nodes not known yet; retrying');
-      return { requeueAfterMs: RETRY_MS };
-    }
   }
 
   async #deleteAll(key: string, slices: EndpointSlice[], signal: AbortSignal): Promise<void> {
