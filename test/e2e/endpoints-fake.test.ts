@@ -97,6 +97,17 @@ test('a Deployment behind a Service: slices and Endpoints follow its pods; LoadB
   }, 'Endpoints with three addresses');
   assert.deepEqual(ep.subsets?.[0]?.ports, [{ name: 'http', port: 8080, protocol: 'TCP' }]);
 
+  // A pod change that changes no endpoint (an annotation) writes nothing: the objects as the server stores
+  // them compare equal to what the controllers want (no write, so no echo event and no write loop).
+  const sliceRv = (await slicesOf('web'))[0]!.metadata?.resourceVersion;
+  const epRv = ep.metadata?.resourceVersion;
+  const someone = (await client.resource<Pod>('pods', 'default').list({ labelSelector: 'app=web' })).items[0]!.metadata!.name!;
+  const annotated = await server.kubectl(['annotate', 'pod', someone, 'touched=yes']);
+  assert.equal(annotated.code, 0, annotated.stderr);
+  await new Promise((r) => setTimeout(r, 1500)); // time for a wrong write to happen; nothing is measured
+  assert.equal((await slicesOf('web'))[0]!.metadata?.resourceVersion, sliceRv, 'slice not rewritten');
+  assert.equal((await kubectlJson<Endpoints>(['get', 'endpoints', 'web'])).metadata?.resourceVersion, epRv, 'Endpoints not rewritten');
+
   // A deleted pod leaves the ready sets while its preStop hook still holds it in Terminating.
   const victim = (await client.resource<Pod>('pods', 'default').list({ labelSelector: 'app=web' })).items[0]!;
   const del = await server.kubectl(['delete', 'pod', victim.metadata!.name!, '--wait=false']);
