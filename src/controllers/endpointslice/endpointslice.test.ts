@@ -150,3 +150,16 @@ test('a failed write is reported as a FailedToUpdateEndpointSlices event on the 
     assert.match(ev.message, /^Error updating Endpoint Slices for Service s4\/web: /);
   });
 });
+
+test('a Service deleted and made again under the same name: the old slices go, the new Service owns its own', async () => {
+  server.put('nodes', node('n1'));
+  const first = server.put('services', service('s5', 'web', { app: 'web' }));
+  server.put('pods', pod('s5', 'a', '10.42.5.2'));
+  await withController(async () => {
+    await until(() => endpointsOf('s5').length === 1, 'first slice');
+    server.remove('services', 's5', 'web');
+    const second = server.put('services', service('s5', 'web', { app: 'web' }));
+    assert.notEqual(second.metadata.uid, first.metadata.uid);
+    await until(() => slicesIn('s5').length === 1 && slicesIn('s5')[0]!.metadata?.ownerReferences?.[0]?.uid === second.metadata.uid && endpointsOf('s5').length === 1, 'only the new Service\'s slice');
+  });
+});

@@ -196,3 +196,11 @@ test('pods on a node not known yet are left out and reported; slices of other ad
   assert.deepEqual(plan.delete.map((s) => s.metadata?.name), ['web-v6']);
   assert.equal(plan.create.length, 1);
 });
+
+test('a headless Service without ports: endpoints in a slice with no ports', () => {
+  const plan = reconcileSlices({ service: svc({ clusterIP: 'None', ports: [] }), pods: [pod('p1'), pod('p2')], nodes, existing: [] });
+  assert.equal(plan.create.length, 1);
+  assert.deepEqual(plan.create[0]!.ports, []);
+  assert.equal(plan.create[0]!.endpoints!.length, 2);
+  assert.equal(plan.create[0]!.metadata?.labels?.['service.kubernetes.io/headless'], '');
+});
