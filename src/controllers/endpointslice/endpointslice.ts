@@ -4,7 +4,9 @@
  * endpoint per pod with an IP, `ready`/`serving`/`terminating` as upstream sets them. The slices carry
  * `kubernetes.io/service-name`, `endpointslice.kubernetes.io/managed-by: endpointslice-controller.k8s.io` and
  * a controller owner reference to the Service. Slices of Services without a selector are the user's and are
- * never touched. The decision is `reconcileSlices` (pure); this file reads the caches and writes the plan.
+ * never touched; the ones this controller made while such a Service still had a selector are deleted (upstream
+ * leaves them until the Service goes). The decision is `reconcileSlices` (pure); this file reads the caches
+ * and writes the plan.
  *
  *   services, pods, nodes, own slices (informers) ─▶ key ns/name of the Service ─▶ reconcile:
  *     Service gone: delete its slices (the garbage collector would too, via the owner reference)
@@ -156,7 +158,7 @@ export class EndpointSliceController {
     const selector = svc ? serviceSelector(svc) : undefined;
     if (!svc || svc.spec?.type === 'ExternalName' || !selector) {
       if (!svc) this.#triggerTimes.deleteService(namespace, name);
-      // A selector-less Service's slices are the user's; ours (labelled managed-by) go when it stops selecting.
+      // Only our own slices are in `cached`: a selector-less Service's other slices are its user's.
       await this.#deleteAll(key, cached, signal);
       return;
     }
