@@ -19,13 +19,17 @@ test('server flags: defaults, both spellings, labels and taints', () => {
     dataDir: '/tmp/x', listenHost: '0.0.0.0', listenPort: 0, storage: 'memory', runtime: 'fake', noAgent: true, nodeName: 'n1',
     nodeLabels: { disktype: 'ssd', zone: 'a' },
     nodeTaints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }, { key: 'x', effect: 'NoExecute' }],
-    disabledComponents: [], clusterCidr: '10.42.0.0/16', tlsSans: [], protectKernelDefaults: false,
+    disabledComponents: [], clusterCidr: '10.42.0.0/16', tlsSans: [], protectKernelDefaults: false, maxEndpointsPerSlice: 100,
   });
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-controller-manager=true']).disabledComponents, ['scheduler', 'controller-manager']);
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-scheduler=false']).disabledComponents, []);
   assert.equal(parseServerFlags(['--listen', '[::1]:7443']).listenHost, '::1');
   assert.equal(parseServerFlags(['--protect-kernel-defaults']).protectKernelDefaults, true);
   assert.equal(parseServerFlags(['--protect-kernel-defaults=false']).protectKernelDefaults, false);
+  assert.equal(parseServerFlags(['--max-endpoints-per-slice', '500']).maxEndpointsPerSlice, 500);
+  for (const bad of ['0', '1001', 'x', '1.5']) {
+    assert.throws(() => parseServerFlags([`--max-endpoints-per-slice=${bad}`]), new RegExp(`invalid value for --max-endpoints-per-slice: "${bad.replace('.', '\\.')}" \\(want a number from 1 to 1000\\)`));
+  }
 });
 
 test('agent flags: --protect-kernel-defaults as a bare flag or =true|false; any other value is a usage error', async () => {
@@ -72,7 +76,7 @@ test('kubeling --help prints every subcommand with its flags and exits 0; an unk
   assert.equal(h.stderr, '');
   for (const cmd of ['server', 'agent', 'run', 'image']) assert.match(h.stdout, new RegExp(`^  kubeling ${cmd} `, 'm'), cmd);
   for (const flag of ['--cluster-cidr CIDR', '--pod-manifest-path DIR', '--tls-san NAME', '--no-agent', '--token TOKEN', '--register-with-taints',
-    '--timeout DURATION', '--tag REF', '--protect-kernel-defaults']) {
+    '--timeout DURATION', '--tag REF', '--protect-kernel-defaults', '--max-endpoints-per-slice N']) {
     assert.ok(h.stdout.includes(flag), flag);
   }
   const u = spawnSync(process.execPath, [bin, 'frobnicate'], { encoding: 'utf8' });

@@ -41,6 +41,8 @@ export interface ServerOptions {
   tlsSans: string[];
   /** `--protect-kernel-defaults` (the kubelet's flag): the node leaves the host's kernel settings alone. */
   protectKernelDefaults: boolean;
+  /** `--max-endpoints-per-slice` (kube-controller-manager's flag, 1-1000, default 100). */
+  maxEndpointsPerSlice: number;
 }
 
 const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
@@ -74,7 +76,7 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
-const VALUE_FLAGS = new Set(['--data-dir', '--listen', '--storage', '--runtime', '--node-name', '--node-labels', '--register-with-taints', '--node-taint', '--cluster-cidr', '--pod-manifest-path', '--tls-san']);
+const VALUE_FLAGS = new Set(['--data-dir', '--listen', '--storage', '--runtime', '--node-name', '--node-labels', '--register-with-taints', '--node-taint', '--cluster-cidr', '--pod-manifest-path', '--tls-san', '--max-endpoints-per-slice']);
 
 /** Checks a `--tls-san` value: an IP address or a DNS name. */
 export function parseTlsSan(value: string): string {
@@ -110,6 +112,7 @@ export function parseServerFlags(argv: string[]): ServerOptions {
     clusterCidr: CLUSTER_CIDR,
     tlsSans: [],
     protectKernelDefaults: false,
+    maxEndpointsPerSlice: 100,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -174,6 +177,12 @@ export function parseServerFlags(argv: string[]): ServerOptions {
       case '--tls-san':
         o.tlsSans.push(...value.split(',').filter((v) => v !== '').map(parseTlsSan));
         break;
+      case '--max-endpoints-per-slice': {
+        const n = /^\d+$/.test(value) ? Number(value) : NaN;
+        if (!(n >= 1 && n <= 1000)) throw new UsageError(`invalid value for --max-endpoints-per-slice: ${JSON.stringify(value)} (want a number from 1 to 1000)`);
+        o.maxEndpointsPerSlice = n;
+        break;
+      }
     }
   }
   return o;

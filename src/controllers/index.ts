@@ -3,3 +3,6 @@ export { Controller, type ControllerConfig, type ReconcileResult } from './contr
 export { ReplicaSetController, controllerRef, deletionOrder, type ReplicaSetControllerConfig } from './replicaset/replicaset.ts';
 export { GarbageCollector, type GarbageCollectorConfig } from './gc/garbage-collector.ts';
 export { DeploymentController, podTemplateHash, resolveIntOrPercent, POD_TEMPLATE_HASH, REVISION_ANNOTATION, type DeploymentControllerConfig } from './deployment/deployment.ts';
+export { EndpointSliceController, CONTROLLER_NAME as ENDPOINTSLICE_CONTROLLER_NAME, DEFAULT_MAX_ENDPOINTS_PER_SLICE, type EndpointSliceControllerConfig } from './endpointslice/index.ts';
+export { EndpointsController, type EndpointsControllerConfig } from './endpoints/index.ts';
+export { ServiceLBController, loadBalancerIngress, type ServiceLBControllerConfig } from './servicelb/servicelb.ts';

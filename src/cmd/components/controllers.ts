@@ -1,9 +1,12 @@
 /**
  * The controller manager inside `kubeling server`: the controllers of src/controllers (Deployment,
- * ReplicaSet and the garbage collector so far), on the admin client like any other component, with
- * kube-controller-manager's rate limit (QPS 20, burst 30).
+ * ReplicaSet, the garbage collector, EndpointSlice, Endpoints, and the LoadBalancer status of k3s's
+ * servicelb), on the admin client like any other component, with kube-controller-manager's rate limit
+ * (QPS 20, burst 30).
  */
-import { DeploymentController, GarbageCollector, ReplicaSetController } from '../../controllers/index.ts';
+import {
+  DeploymentController, EndpointsController, EndpointSliceController, GarbageCollector, ReplicaSetController, ServiceLBController,
+} from '../../controllers/index.ts';
 import type { Component, ComponentContext } from './component.ts';
 
 export const controllersComponent: Component = {
@@ -16,6 +19,9 @@ export const controllersComponent: Component = {
         new ReplicaSetController({ client, logger: ctx.logger.child({ controller: 'replicaset' }) }).run(ctx.signal),
         new DeploymentController({ client, logger: ctx.logger.child({ controller: 'deployment' }) }).run(ctx.signal),
         new GarbageCollector({ client, logger: ctx.logger.child({ controller: 'garbage-collector' }) }).run(ctx.signal),
+        new EndpointSliceController({ client, maxEndpointsPerSlice: ctx.options.maxEndpointsPerSlice, logger: ctx.logger.child({ controller: 'endpointslice' }) }).run(ctx.signal),
+        new EndpointsController({ client, logger: ctx.logger.child({ controller: 'endpoints' }) }).run(ctx.signal),
+        new ServiceLBController({ client, logger: ctx.logger.child({ controller: 'service-lb' }) }).run(ctx.signal),
       ]);
     } finally {
       client.close();
