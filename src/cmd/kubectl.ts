@@ -1,0 +1,60 @@
+/**
+ * `kubeling kubectl [--data-dir DIR] ARGS...`, as `k3s kubectl`: runs the project's own kubectl 1.32
+ * (kubectl-binary.ts) against the server whose data dir is DIR (default `./.kubeling`), through the admin
+ * kubeconfig the server writes there. A KUBECONFIG set in the environment, or a `--kubeconfig` among the
+ * args, wins, as in k3s. The child shares this process's stdin, stdout, stderr and terminal; the signals a
+ * caller sends here (SIGTERM, SIGINT, SIGHUP, SIGQUIT) are passed on, and kubectl's exit code is ours
+ * (128 + the signal number when a signal ended it, as shells report it).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
+import { join, resolve } from 'node:path';
+import { kubectlPath } from './kubectl-binary.ts';
+
+const FORWARDED = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const;
+
+/** The kubeconfig kubectl gets: the caller's own, or `DIR/kubeconfig.yaml`; undefined when the args name one. */
+export function chooseKubeconfig(dataDir: string, args: string[], env: NodeJS.ProcessEnv): string | undefined {
+  if (env.KUBECONFIG) return env.KUBECONFIG;
+  if (args.some((a) => a === '--kubeconfig' || a.startsWith('--kubeconfig='))) return undefined;
+  return join(resolve(dataDir), 'kubeconfig.yaml');
+}
+
+export async function runKubectl(argv: string[]): Promise<number> {
+  let dataDir = './.kubeling';
+  let args = argv;
+  // Only a leading --data-dir is ours; anything after it belongs to kubectl.
+  if (args[0] === '--data-dir' || args[0]?.startsWith('--data-dir=')) {
+    const value = args[0].includes('=') ? args[0].slice(args[0].indexOf('=') + 1) : args[1];
+    if (!value) {
+      process.stderr.write('kubeling kubectl: --data-dir needs a value\n');
+      return 2;
+    }
+    dataDir = value;
+    args = args.slice(args[0].includes('=') ? 1 : 2);
+  }
+  const kubeconfig = chooseKubeconfig(dataDir, args, process.env);
+  const env = { ...process.env };
+  if (kubeconfig !== undefined && !process.env.KUBECONFIG) {
+    if (!existsSync(kubeconfig)) {
+      process.stderr.write(
+        `kubeling kubectl: no kubeconfig at ${kubeconfig} (start \`kubeling server --data-dir ${dataDir}\` first, or set KUBECONFIG)\n`,
+      );
+      return 1;
+    }
+    env.KUBECONFIG = kubeconfig;
+  }
+  const bin = await kubectlPath();
+  const child = spawn(bin, args, { stdio: 'inherit', env });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  for (const s of FORWARDED) process.on(s, forward);
+  try {
+    return await new Promise<number>((done, fail) => {
+      child.once('error', fail);
+      child.once('exit', (code, signal) => done(code ?? 128 + (signal ? constants.signals[signal] : 0)));
+    });
+  } finally {
+    for (const s of FORWARDED) process.off(s, forward);
+  }
+}
