@@ -12,9 +12,10 @@ import assert from 'node:assert/strict';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import { Client } from '../../src/client/index.ts';
 import type { ServerHandle } from './helpers/server.ts';
-import { apply, deleteAndCheckClean, ociServerForFile, podEvents, realContainersUnavailable } from './pod-helpers.ts';
+import { apply, deleteAndCheckClean, ociServerForFile, podEvents } from './pod-helpers.ts';
+import { missingRealContainers } from '../prerequisites.ts';
 
-const why = realContainersUnavailable();
+const why = missingRealContainers();
 let server: ServerHandle;
 
 ociServerForFile(why, (started) => {

@@ -17,12 +17,12 @@ import {
   ociServerForFile,
   podEvents,
   ready,
-  realContainersUnavailable,
   running,
   waitForPod,
 } from './pod-helpers.ts';
+import { missingRealContainers } from '../prerequisites.ts';
 
-const why = realContainersUnavailable();
+const why = missingRealContainers();
 let server: ServerHandle;
 let node: string;
 let hostDir: string;

@@ -9,9 +9,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ContainerLogManager, readLogs } from '../../src/kubelet/logs/index.ts';
-import { containerConfig, makeOciEnv, ociSkipReason, sandboxConfig } from './oci-helpers.ts';
+import { containerConfig, makeOciEnv, sandboxConfig } from './oci-helpers.ts';
+import { missingRealContainers } from '../prerequisites.ts';
 
-const why = ociSkipReason();
+const why = missingRealContainers();
 
 test(
   'rotation under a running container: follow continues in the reopened file',

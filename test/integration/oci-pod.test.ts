@@ -11,9 +11,10 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { PodSandboxConfig } from '../../src/runtime/runtime.ts';
-import { containerConfig, makeOciEnv, ociSkipReason, sandboxConfig, type OciTestEnv } from './oci-helpers.ts';
+import { containerConfig, makeOciEnv, sandboxConfig, type OciTestEnv } from './oci-helpers.ts';
+import { missingRealContainers } from '../prerequisites.ts';
 
-const skip = ociSkipReason();
+const skip = missingRealContainers();
 
 function httpGet(host: string, port: number): Promise<string> {
   return new Promise((resolve, reject) => {

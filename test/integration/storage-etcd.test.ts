@@ -4,7 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { Deferred } from '../../src/machinery/index.ts';
 import { EtcdStore } from '../../src/storage/etcd/index.ts';
 import { runStoreConformance } from '../../src/storage/store.conformance.ts';
 
-const ETCD = '/usr/bin/etcd';
+import { ETCD, missingEtcd } from '../prerequisites.ts';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -22,8 +22,9 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-if (!existsSync(ETCD)) {
-  test('etcd store conformance', (t) => t.skip(`needs ${ETCD} (Debian package etcd-server)`));
+const missing = missingEtcd();
+if (missing) {
+  test('etcd store conformance', { skip: missing }, () => {});
 } else {
   const endpoint = new Deferred<string>();
   let etcd: ChildProcess | undefined;
