@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chooseKubeconfig } from './kubectl.ts';
+import { chooseKubeconfig, clientOnly } from './kubectl.ts';
 import { clientVersion, ensureKubectl, kubectlLayer, kubectlPath } from './kubectl-binary.ts';
 
 const bin = new URL('./kubeling.ts', import.meta.url).pathname;
@@ -42,7 +42,13 @@ test('kubeconfig: an exported KUBECONFIG wins, a --kubeconfig arg is left to kub
   assert.equal(chooseKubeconfig('d', ['get', 'pods'], {}), join(resolve('d'), 'kubeconfig.yaml'));
 });
 
-test('kubeling kubectl without a kubeconfig: one line on stderr and exit 1', () => {
+test('commands that need no server: help, completion, version --client', () => {
+  for (const args of [[], ['--help'], ['get', '-h'], ['help'], ['completion', 'bash'], ['version', '--client'], ['version', '--client=true', '-o', 'json']])
+    assert.equal(clientOnly(args), true, args.join(' '));
+  for (const args of [['version'], ['get', 'nodes'], ['--namespace', 'x', 'get', 'pods'], ['config', 'view']]) assert.equal(clientOnly(args), false, args.join(' '));
+});
+
+test('kubeling kubectl without a kubeconfig: one line on stderr and exit 1; version --client still runs', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kubeling-kubectl-'));
   try {
     const env = { ...process.env };
@@ -54,6 +60,9 @@ test('kubeling kubectl without a kubeconfig: one line on stderr and exit 1', () 
       r.stderr,
       `kubeling kubectl: no kubeconfig at ${dir}/kubeconfig.yaml (start \`kubeling server --data-dir ${dir}\` first, or set KUBECONFIG)\n`,
     );
+    const client = spawnSync(process.execPath, [bin, 'kubectl', '--data-dir', dir, 'version', '--client'], { encoding: 'utf8', env: { ...env, HOME: dir } });
+    assert.equal(client.status, 0, client.stderr);
+    assert.match(client.stdout, /^Client Version: v1\.32\.\d+$/m);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,7 +2,8 @@
  * `kubeling kubectl [--data-dir DIR] ARGS...`, as `k3s kubectl`: runs the project's own kubectl 1.32
  * (kubectl-binary.ts) against the server whose data dir is DIR (default `./.kubeling`), through the admin
  * kubeconfig the server writes there. A KUBECONFIG set in the environment, or a `--kubeconfig` among the
- * args, wins, as in k3s. The child shares this process's stdin, stdout, stderr and terminal; the signals a
+ * args, wins, as in k3s. Without any kubeconfig only commands that need no server run (help, completion,
+ * `version --client`); the rest fail with one line. The child shares this process's stdin, stdout, stderr and terminal; the signals a
  * caller sends here (SIGTERM, SIGINT, SIGHUP, SIGQUIT) are passed on, and kubectl's exit code is ours
  * (128 + the signal number when a signal ended it, as shells report it).
  */
@@ -13,6 +14,14 @@ import { join, resolve } from 'node:path';
 import { kubectlPath } from './kubectl-binary.ts';
 
 const FORWARDED = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const;
+
+/** kubectl commands that never reach a server (they run without a kubeconfig): help, completion, `--client`. */
+export function clientOnly(args: string[]): boolean {
+  const first = args.find((a) => !a.startsWith('-'));
+  if (args.length === 0 || args.includes('--help') || args.includes('-h')) return true;
+  if (first === 'help' || first === 'completion' || first === 'options' || first === 'plugin') return true;
+  return first === 'version' && args.some((a) => a === '--client' || a === '--client=true');
+}
 
 /** The kubeconfig kubectl gets: the caller's own, or `DIR/kubeconfig.yaml`; undefined when the args name one. */
 export function chooseKubeconfig(dataDir: string, args: string[], env: NodeJS.ProcessEnv): string | undefined {
@@ -37,13 +46,13 @@ export async function runKubectl(argv: string[]): Promise<number> {
   const kubeconfig = chooseKubeconfig(dataDir, args, process.env);
   const env = { ...process.env };
   if (kubeconfig !== undefined && !process.env.KUBECONFIG) {
-    if (!existsSync(kubeconfig)) {
+    if (!existsSync(kubeconfig) && !clientOnly(args)) {
       process.stderr.write(
         `kubeling kubectl: no kubeconfig at ${kubeconfig} (start \`kubeling server --data-dir ${dataDir}\` first, or set KUBECONFIG)\n`,
       );
       return 1;
     }
-    env.KUBECONFIG = kubeconfig;
+    if (existsSync(kubeconfig)) env.KUBECONFIG = kubeconfig;
   }
   const bin = await kubectlPath();
   const child = spawn(bin, args, { stdio: 'inherit', env });
