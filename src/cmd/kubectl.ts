@@ -3,9 +3,13 @@
  * (kubectl-binary.ts) against the server whose data dir is DIR (default `./.kubeling`), through the admin
  * kubeconfig the server writes there. A KUBECONFIG set in the environment, or a `--kubeconfig` among the
  * args, wins, as in k3s. Without any kubeconfig only commands that need no server run (help, completion,
- * `version --client`); the rest fail with one line. The child shares this process's stdin, stdout, stderr and terminal; the signals a
- * caller sends here (SIGTERM, SIGINT, SIGHUP, SIGQUIT) are passed on, and kubectl's exit code is ours
- * (128 + the signal number when a signal ended it, as shells report it).
+ * `version --client`); the rest fail with one line.
+ *
+ * The child shares this process's stdin, stdout, stderr, terminal and process group; the signals a caller
+ * sends here (SIGTERM, SIGINT, SIGHUP, SIGQUIT) are passed on, and kubectl's exit code is ours (128 + the
+ * signal number when a signal ended it, as shells report it). On a terminal, SIGINT is not passed on: Ctrl-C
+ * already reaches the whole foreground process group, kubectl included, and a second one would cut its
+ * clean-up short.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -56,7 +60,10 @@ export async function runKubectl(argv: string[]): Promise<number> {
   }
   const bin = await kubectlPath();
   const child = spawn(bin, args, { stdio: 'inherit', env });
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  const forward = (signal: NodeJS.Signals) => {
+    if (signal === 'SIGINT' && process.stdin.isTTY) return;
+    child.kill(signal);
+  };
   for (const s of FORWARDED) process.on(s, forward);
   try {
     return await new Promise<number>((done, fail) => {
