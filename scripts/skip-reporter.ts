@@ -18,7 +18,10 @@ export default async function* skipReporter(source: AsyncIterable<TestEvent>): A
   for await (const event of source) {
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
     const { name, file, line, skip, todo } = event.data;
-    for (const [kind, value] of [['skip', skip], ['todo', todo]] as const) {
+    for (const [kind, value] of [
+      ['skip', skip],
+      ['todo', todo],
+    ] as const) {
       if (value === undefined || value === false) continue;
       const record: SkipRecord = { kind, name, file, line, reason: typeof value === 'string' ? value : '' };
       yield `${JSON.stringify(record)}\n`;

@@ -39,7 +39,8 @@ export function judgeSkips(
   const refused: SkipRecord[] = [];
   for (const record of records) {
     const file = fileOf(record, root);
-    const allowed = record.kind === 'skip' ? allowedSkips.find((a) => a.file === file && a.reason === record.reason) : undefined;
+    const allowed =
+      record.kind === 'skip' ? allowedSkips.find((a) => a.file === file && a.reason === record.reason) : undefined;
     if (allowed) accepted.push({ record, allowed });
     else refused.push(record);
   }

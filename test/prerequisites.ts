@@ -80,8 +80,12 @@ export function missingBinaries(bins: string[]): string | undefined {
 }
 
 export function missingCniPlugins(): string | undefined {
-  const found = CNI_DIRS.some((d) => ['bridge', 'host-local', 'loopback', 'portmap'].every((p) => existsSync(join(d, p))));
-  return found ? undefined : `needs the CNI plugins bridge, host-local, loopback, portmap in ${CNI_DIRS.join(' or ')} (Debian containernetworking-plugins: ${SETUP})`;
+  const found = CNI_DIRS.some((d) =>
+    ['bridge', 'host-local', 'loopback', 'portmap'].every((p) => existsSync(join(d, p))),
+  );
+  return found
+    ? undefined
+    : `needs the CNI plugins bridge, host-local, loopback, portmap in ${CNI_DIRS.join(' or ')} (Debian containernetworking-plugins: ${SETUP})`;
 }
 
 /** crun refuses to run on a hybrid cgroup host whose hugetlb controller is not mounted. */
@@ -126,7 +130,11 @@ export function missingCgroupV2(cgroupVersion: 1 | 2): string | undefined {
 
 /** The image store against Debian's docker-registry, unpacking layers as root. */
 export function missingRegistry(): string | undefined {
-  return reason([missingRoot('layer owners, devices, trusted xattrs'), missingBinaries(['docker-registry', 'tar']), missingTestImages()]);
+  return reason([
+    missingRoot('layer owners, devices, trusted xattrs'),
+    missingBinaries(['docker-registry', 'tar']),
+    missingTestImages(),
+  ]);
 }
 
 /** Layers under a real overlay mount. */
@@ -164,5 +172,10 @@ export function missingSkopeo(): string | undefined {
 export function missingVm(): string | undefined {
   if (process.platform !== 'linux' || process.arch !== 'x64') return 'needs Linux on x86-64';
   const kernel = findGuestKernel();
-  return reason([missingRoot('the VM shares the host tree as root'), missingBinaries([QEMU]), typeof kernel === 'string' ? kernel : undefined, missingTestImages()]);
+  return reason([
+    missingRoot('the VM shares the host tree as root'),
+    missingBinaries([QEMU]),
+    typeof kernel === 'string' ? kernel : undefined,
+    missingTestImages(),
+  ]);
 }

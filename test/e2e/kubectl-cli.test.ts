@@ -24,7 +24,11 @@ interface Run {
 function kubelingKubectl(args: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
   const env: NodeJS.ProcessEnv = { PATH: dirname(process.execPath), HOME: join(cwd, 'home'), ...extraEnv };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [KUBELING_BIN, 'kubectl', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [KUBELING_BIN, 'kubectl', ...args], {
+      cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -54,7 +58,10 @@ test('kubeling kubectl get nodes works against kubeling server with no kubectl i
   // --data-dir from elsewhere, and kubectl's exit code for a missing object.
   const elsewhere = mkdtempSync(join(tmpdir(), 'kubeling-kubectl-e2e-cwd-'));
   t.after(() => rmSync(elsewhere, { recursive: true, force: true }));
-  const byFlag = await kubelingKubectl(['--data-dir', server.dataDir, 'get', 'node', node, '-o', 'jsonpath={.metadata.name}'], elsewhere);
+  const byFlag = await kubelingKubectl(
+    ['--data-dir', server.dataDir, 'get', 'node', node, '-o', 'jsonpath={.metadata.name}'],
+    elsewhere,
+  );
   assert.equal(byFlag.code, 0, byFlag.stderr);
   assert.equal(byFlag.stdout, node);
   const missing = await kubelingKubectl(['--data-dir', server.dataDir, 'get', 'pod', 'nope'], elsewhere);

@@ -41,7 +41,11 @@ test('with crun removed from PATH the real-container prerequisites name crun', (
   const path = pathWithoutCrun(t);
   const r = spawnSync(
     process.execPath,
-    ['--input-type=module', '-e', `import { missingRealContainers } from ${JSON.stringify(join(ROOT, 'test/prerequisites.ts'))}; console.log(missingRealContainers() ?? 'nothing missing');`],
+    [
+      '--input-type=module',
+      '-e',
+      `import { missingRealContainers } from ${JSON.stringify(join(ROOT, 'test/prerequisites.ts'))}; console.log(missingRealContainers() ?? 'nothing missing');`,
+    ],
     { encoding: 'utf8', env: envWith(path, undefined) },
   );
   assert.equal(r.status, 0, r.stderr);
@@ -55,12 +59,12 @@ test('scripts/test.ts: a prerequisite skip passes the run, but under CI=true fai
 
   const local = run(undefined);
   assert.equal(local.status, 0, local.stdout + local.stderr);
-  assert.match(local.stdout, /^ℹ skipped 1$/m, 'node\'s closing summary is kept');
+  assert.match(local.stdout, /^ℹ skipped 1$/m, "node's closing summary is kept");
   assert.doesNotMatch(local.stdout, /^CI:/m);
 
   const ci = run('true');
   assert.equal(ci.status, 1, ci.stdout + ci.stderr);
-  assert.match(ci.stdout, /^ℹ skipped 1$/m, 'node\'s closing summary is kept');
+  assert.match(ci.stdout, /^ℹ skipped 1$/m, "node's closing summary is kept");
   assert.match(ci.stdout, /^CI: 1 test\(s\) skipped or todo; under CI=true only the listed exceptions/m);
   assert.match(
     ci.stdout,
@@ -82,6 +86,9 @@ test('CI accepts only the cgroup v2 suite skipped for the cgroup v1 host reason;
   const otherFile = rec({ file: join(ROOT, 'test/integration/oci-pod.test.ts') });
   const todo = rec({ kind: 'todo' });
   const { accepted, refused } = judgeSkips([v1Host, noCrun, otherFile, todo], ROOT);
-  assert.deepEqual(accepted.map((a) => a.record), [v1Host]);
+  assert.deepEqual(
+    accepted.map((a) => a.record),
+    [v1Host],
+  );
   assert.deepEqual(refused, [noCrun, otherFile, todo]);
 });
