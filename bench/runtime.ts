@@ -22,7 +22,8 @@ import { parseArgs } from 'node:util';
 import type { OciRuntime } from '../src/runtime/oci/index.ts';
 import { BUSYBOX_ARCHIVE, ensureBusyboxArchive } from '../test/fixtures/busybox.ts';
 import { podmanCgroupsBefore, removeNewPodmanCgroups } from './podman-cgroups.ts';
-import { containerConfig, makeOciEnv, ociSkipReason, sandboxConfig, type OciTestEnv } from '../test/integration/oci-helpers.ts';
+import { containerConfig, makeOciEnv, sandboxConfig, type OciTestEnv } from '../test/integration/oci-helpers.ts';
+import { missingRealContainers } from '../test/prerequisites.ts';
 
 const { values } = parseArgs({
   options: {
@@ -36,7 +37,7 @@ const RUNS = Number(values.runs);
 const PODS = Number(values.pods);
 const PSS_PODS = Number(values['pss-pods']);
 
-const skip = ociSkipReason();
+const skip = missingRealContainers();
 if (skip) {
   console.error(`bench/runtime: cannot run: ${skip}`);
   process.exit(1);

@@ -1,10 +1,20 @@
 #!/usr/bin/env node
 // Runs the test tiers with node:test in one run (one summary for CI to read).
-// `node scripts/test.ts [unit|integration|e2e ...]`; no argument runs all tiers.
+// `node scripts/test.ts [unit|integration|e2e|FILE.ts ...]`; no argument runs all tiers.
 // Unit tests sit next to the code (src/**/*.test.ts); integration and e2e tests live under test/ and skip
-// themselves with a reason when they need root or binaries that are missing.
+// themselves with the reason test/prerequisites.ts gives when the machine lacks something they need.
+//
+// A skip proves nothing, so under CI=true a skipped (or todo) test fails the run, except the skips that
+// scripts/skips.ts lists with their reason. scripts/skip-reporter.ts collects them, a second reporter beside
+// the usual `spec` output (whose closing summary lines CI reads), into a temp file judged after the run.
 import { spawnSync } from 'node:child_process';
-import { globSync } from 'node:fs';
+import { existsSync, globSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { SkipRecord } from './skip-reporter.ts';
+import { formatSkip, judgeSkips } from './skips.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
 
 const tiers: Record<string, string> = {
   unit: 'src/**/*.test.ts',
@@ -12,21 +22,65 @@ const tiers: Record<string, string> = {
   e2e: 'test/e2e/**/*.test.ts',
 };
 
+function isCi(): boolean {
+  const ci = process.env.CI ?? '';
+  return ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
+}
+
 const asked = process.argv.slice(2);
 const names = asked.length > 0 ? asked : Object.keys(tiers);
 const files: string[] = [];
 for (const name of names) {
   const pattern = tiers[name];
-  if (!pattern) {
-    console.error(`unknown test tier ${JSON.stringify(name)} (want ${Object.keys(tiers).join(', ')})`);
+  if (pattern) {
+    files.push(...globSync(pattern).sort());
+  } else if (name.endsWith('.ts') && existsSync(name)) {
+    files.push(name);
+  } else {
+    console.error(`unknown test tier ${JSON.stringify(name)} (want ${Object.keys(tiers).join(', ')}, or a test file)`);
     process.exit(2);
   }
-  files.push(...globSync(pattern).sort());
 }
 if (files.length === 0) {
   console.error(`no test files in ${names.join(', ')}`);
   process.exit(1);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '3';
-const run = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...files], { stdio: 'inherit' });
-process.exit(run.status ?? 1);
+const work = mkdtempSync(join(tmpdir(), 'kubeling-test-run-'));
+const skipsFile = join(work, 'skips.jsonl');
+let code: number;
+let skips: SkipRecord[];
+try {
+  const run = spawnSync(
+    process.execPath,
+    [
+      '--test',
+      `--test-concurrency=${concurrency}`,
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      `--test-reporter=${join(ROOT, 'scripts/skip-reporter.ts')}`,
+      `--test-reporter-destination=${skipsFile}`,
+      ...files,
+    ],
+    { stdio: 'inherit' },
+  );
+  code = run.status ?? 1;
+  const text = existsSync(skipsFile) ? readFileSync(skipsFile, 'utf8') : '';
+  skips = text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as SkipRecord);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+if (isCi()) {
+  const { accepted, refused } = judgeSkips(skips, ROOT);
+  for (const { record, allowed } of accepted) console.log(`CI: accepted ${formatSkip(record, ROOT)} [${allowed.why}]`);
+  if (refused.length > 0) {
+    console.log(`CI: ${refused.length} test(s) skipped or todo; under CI=true only the listed exceptions (scripts/skips.ts) may skip:`);
+    for (const r of refused) console.log(`CI: ${formatSkip(r, ROOT)}`);
+    process.exit(code === 0 ? 1 : code);
+  }
+}
+process.exit(code);

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
  * The `kubeling` binary: one executable, subcommands. `kubeling server ...` runs the all-in-one control plane
- * (see server.ts). Usage errors print one line to stderr and exit 2; an unknown command adds the usage text
- * (USAGE, every subcommand with its flags), which `kubeling --help` prints on stdout with exit 0.
+ * (see server.ts); `kubeling kubectl ...` runs the bundled kubectl against it (kubectl.ts). Usage errors
+ * print one line to stderr and exit 2; an unknown command adds the usage text (USAGE, every subcommand with
+ * its flags), which `kubeling --help` prints on stdout with exit 0.
  */
 import { runServer } from './server.ts';
 import { runImage } from './image.ts';
 import { runRun } from '../cli/run.ts';
 import { AGENT_USAGE, runAgent } from './agent.ts';
+import { runKubectl } from './kubectl.ts';
 
 /** Every subcommand with its flags (kept beside the parsers' own one-line usages). */
 export const USAGE = `usage: kubeling COMMAND [FLAGS]
@@ -26,6 +28,9 @@ commands:
   kubeling image import ARCHIVE [--tag REF] | pull REF [--creds USER:PASSWORD] | ls [-q] [--digests] | rm REF...
       [--data-dir DIR]
       manages the node's image store
+  kubeling kubectl [--data-dir DIR] ARGS...
+      runs kubectl 1.32 (shipped with kubeling) with the server's admin kubeconfig (DIR/kubeconfig.yaml;
+      an exported KUBECONFIG wins)
   kubeling --help
 `;
 
@@ -34,6 +39,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   image: runImage,
   run: runRun,
   agent: runAgent,
+  kubectl: runKubectl,
 };
 
 async function main(argv: string[]): Promise<number> {

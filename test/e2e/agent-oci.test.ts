@@ -18,20 +18,7 @@ import { KUBELING_BIN, pickTestClusterCidr, startServer, waitForOutput, type Ser
 import { until, untilWith } from './helpers/until.ts';
 import { ensureBusyboxArchive } from '../fixtures/busybox.ts';
 import { startAgent, type AgentHandle } from './helpers/agent.ts';
-
-function has(bin: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
-}
-
-function skipReason(): string | undefined {
-  if (process.platform !== 'linux') return 'needs Linux';
-  if (process.getuid?.() !== 0) return 'needs root';
-  for (const b of ['crun', 'conmon', 'catatonit', 'ip', 'busybox'])
-    if (!has(b)) return `needs ${b} (scripts/setup-host.sh)`;
-  if (!['/usr/lib/cni/bridge', '/opt/cni/bin/bridge'].some((p) => spawnSync('test', ['-x', p]).status === 0))
-    return 'needs the CNI plugins';
-  return undefined;
-}
+import { missingRealContainers } from '../prerequisites.ts';
 
 function kubeling(args: string[]): Promise<{ code: number; stderr: string }> {
   return new Promise((res) => {
@@ -86,7 +73,7 @@ test(
   'two oci agents on one machine: own /24 and bridge each, pods reachable on their IPs',
   { timeout: 300_000 },
   async (t) => {
-    const why = skipReason();
+    const why = missingRealContainers();
     if (why) {
       t.skip(why);
       return;

@@ -4,12 +4,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { startServer, KUBECTL, type ServerHandle } from './helpers/server.ts';
+import { startServer, type ServerHandle } from './helpers/server.ts';
 
-const haveKubectl = existsSync(KUBECTL);
-
-describe('kubectl auth against kubeling server', { skip: haveKubectl ? false : `needs kubectl at ${KUBECTL}` }, () => {
+describe('kubectl auth against kubeling server', () => {
   let s: ServerHandle;
 
   before(async () => {

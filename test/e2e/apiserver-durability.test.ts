@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
-import { startServer, KUBECTL, type ServerHandle } from './helpers/server.ts';
+import { startServer, type ServerHandle } from './helpers/server.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'kubeling-durability-'));
 let server: ServerHandle | undefined;
@@ -18,7 +17,7 @@ after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-test('objects created through the API survive kill -9 and a restart', { skip: existsSync(KUBECTL) ? false : `needs kubectl at ${KUBECTL}` }, async () => {
+test('objects created through the API survive kill -9 and a restart', async () => {
   server = await startServer({ storage: 'sqlite', noAgent: true, dataDir });
   const manifest = join(dataDir, 'objects.yaml');
   const docs = [];

@@ -7,14 +7,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startServer, waitForOutput, KUBECTL, type ServerHandle } from './helpers/server.ts';
+import { startServer, waitForOutput, type ServerHandle } from './helpers/server.ts';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
-const haveKubectl = existsSync(KUBECTL);
-
-describe('kubectl against kubeling server', { skip: haveKubectl ? false : `needs kubectl at ${KUBECTL}` }, () => {
+describe('kubectl against kubeling server', () => {
   let s: ServerHandle;
   const file = (name: string, text: string) => {
     const p = join(s.dataDir, name);

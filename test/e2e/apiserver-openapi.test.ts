@@ -5,13 +5,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, KUBECTL, type ServerHandle } from './helpers/server.ts';
+import { startServer, type ServerHandle } from './helpers/server.ts';
 
-const haveKubectl = existsSync(KUBECTL);
-
-describe('OpenAPI schemas with the real kubectl', { skip: haveKubectl ? false : `needs kubectl at ${KUBECTL}` }, () => {
+describe('OpenAPI schemas with the real kubectl', () => {
   let s: ServerHandle;
 
   before(async () => {

@@ -15,7 +15,8 @@ import path from 'node:path';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import { unmountUnder } from '../../src/runtime/oci/mounts.ts';
 import { EtcdStore } from '../../src/storage/etcd/index.ts';
-import { etcdUnavailable, startEtcd } from '../fixtures/etcd.ts';
+import { startEtcd } from '../fixtures/etcd.ts';
+import { missingEtcd, missingRealContainers } from '../prerequisites.ts';
 import { REPO_ROOT } from '../fixtures/busybox.ts';
 import { startServer, type ServerHandle } from './helpers/server.ts';
 import {
@@ -23,11 +24,10 @@ import {
   deleteAndCheckClean,
   getPod,
   importBusybox,
-  realContainersUnavailable,
   waitForPod,
 } from './pod-helpers.ts';
 
-const why = realContainersUnavailable() ?? etcdUnavailable();
+const why = missingRealContainers() ?? missingEtcd();
 
 const served = (p: IPod) => {
   const byName = new Map((p.status?.containerStatuses ?? []).map((c) => [c.name, c]));

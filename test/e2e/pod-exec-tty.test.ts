@@ -16,21 +16,12 @@ import {
   deleteAllPods,
   deleteAndCheckClean,
   importBusybox,
-  realContainersUnavailable,
   running,
   waitForPod,
 } from './pod-helpers.ts';
+import { missingRealContainers, missingTmux } from '../prerequisites.ts';
 
-function tmuxMissing(): string | undefined {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return undefined;
-  } catch {
-    return 'needs tmux';
-  }
-}
-
-const why = realContainersUnavailable() ?? tmuxMissing();
+const why = missingRealContainers() ?? missingTmux();
 
 test('kubectl exec -it from a terminal (tmux): an interactive shell and its exit code', { skip: why }, async (t) => {
   const server: ServerHandle = await startServer({ runtime: 'oci', storage: 'memory' });

@@ -109,24 +109,9 @@ export function podLeftovers(uid: string): string[] {
   return left;
 }
 
-/** Why real-container tests cannot run here, or undefined when they can. */
-export function realContainersUnavailable(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root';
-  for (const bin of ['crun', 'conmon', 'catatonit']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
-    } catch {
-      return `needs ${bin} in PATH`;
-    }
-  }
-  if (!fs.existsSync(new URL('../../src/runtime/oci/index.ts', import.meta.url)))
-    return 'the oci runtime is not in this tree';
-  return undefined;
-}
-
 /**
  * Registers the hooks of a file of tests on real containers (none start when `why`, from
- * realContainersUnavailable(), says they cannot run here): before its tests, `kubeling server --runtime oci`
+ * missingRealContainers() in test/prerequisites.ts, says they cannot run here): before its tests, `kubeling server --runtime oci`
  * with memory storage and the busybox image imported, handed to `started`; after each test every pod is
  * deleted (a failed test must not leave its pods running into the next one); after the last, the server stops.
  */

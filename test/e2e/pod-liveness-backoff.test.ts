@@ -14,9 +14,10 @@ import type { IPod } from 'kubernetes-models/v1/Pod';
 import { Client } from '../../src/client/index.ts';
 import type { ServerHandle } from './helpers/server.ts';
 import { untilWith } from './helpers/until.ts';
-import { apply, deleteAndCheckClean, ociServerForFile, podEvents, realContainersUnavailable } from './pod-helpers.ts';
+import { apply, deleteAndCheckClean, ociServerForFile, podEvents } from './pod-helpers.ts';
+import { missingRealContainers } from '../prerequisites.ts';
 
-const why = realContainersUnavailable();
+const why = missingRealContainers();
 let server: ServerHandle;
 
 ociServerForFile(why, (started) => {

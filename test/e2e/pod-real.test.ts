@@ -19,13 +19,13 @@ import {
   podEvents,
   podLeftovers,
   ready,
-  realContainersUnavailable,
   running,
   waitForGone,
   waitForPod,
 } from './pod-helpers.ts';
+import { missingRealContainers } from '../prerequisites.ts';
 
-const why = realContainersUnavailable();
+const why = missingRealContainers();
 let server: ServerHandle;
 let node: string;
 let hostDir: string;

@@ -15,12 +15,12 @@ import {
   deleteAndCheckClean,
   getPod,
   importBusybox,
-  realContainersUnavailable,
   running,
   waitForPod,
 } from './pod-helpers.ts';
+import { missingRealContainers } from '../prerequisites.ts';
 
-const why = realContainersUnavailable();
+const why = missingRealContainers();
 
 test('restarting the kubelet adopts running pods without restarting their containers', { skip: why }, async (t) => {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'kubelet-restart-'));

@@ -10,12 +10,12 @@ import {
   apply,
   deleteAndCheckClean,
   ociServerForFile,
-  realContainersUnavailable,
   running,
   waitForPod,
 } from './pod-helpers.ts';
+import { missingRealContainers } from '../prerequisites.ts';
 
-const why = realContainersUnavailable();
+const why = missingRealContainers();
 let server: ServerHandle;
 
 ociServerForFile(why, (started) => {

@@ -12,7 +12,8 @@ import { mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KUBELING_BIN } from './helpers/server.ts';
-import { podLeftovers, realContainersUnavailable } from './pod-helpers.ts';
+import { podLeftovers } from './pod-helpers.ts';
+import { missingRealContainers } from '../prerequisites.ts';
 import { mountTable, unmountUnder } from '../../src/runtime/oci/mounts.ts';
 
 const TWO_CONTAINERS = `apiVersion: v1
@@ -40,7 +41,7 @@ spec:
 `;
 
 test('kubeling run: the two-containers pod on real containers, and nothing left afterwards', async (t) => {
-  const why = realContainersUnavailable();
+  const why = missingRealContainers();
   if (why) return t.skip(why);
   const dir = mkdtempSync(join(tmpdir(), 'kubeling-run-oci-'));
   t.after(() => {

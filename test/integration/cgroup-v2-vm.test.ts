@@ -9,15 +9,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ensureBusyboxArchive, ensureVariantsArchive } from '../fixtures/busybox.ts';
-import { runTestsInCgroupV2Vm, vmSkipReason } from '../vm/qemu.ts';
-import { ociSkipReason } from './oci-helpers.ts';
+import { runTestsInCgroupV2Vm } from '../vm/qemu.ts';
+import { missingRealContainers, missingVm } from '../prerequisites.ts';
 
 const GUEST_TESTS = [
   'test/integration/oci-cgroup-v2.test.ts',
   'test/integration/oci-container.test.ts',
   'test/integration/oci-pod.test.ts',
 ];
-const skip = vmSkipReason() || ociSkipReason();
+const skip = missingVm() ?? missingRealContainers();
 
 /** The `# key N` summary lines node's TAP reporter ends with. */
 function tapSummary(tap: string): Record<string, number> {

@@ -14,17 +14,7 @@ import { join } from 'node:path';
 import { OciImageService } from '../../src/runtime/images/index.ts';
 import { isRuntimeError } from '../../src/runtime/runtime.ts';
 import { buildImage, writeOciArchive, type LayerEntry } from '../fixtures/oci-image.ts';
-
-function missing(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (overlay mounts, devices, trusted xattrs)';
-  if (!readFileSync('/proc/filesystems', 'utf8').includes('overlay')) return 'needs overlayfs (modprobe overlay)';
-  try {
-    execFileSync('sh', ['-c', 'command -v tar && command -v getfattr'], { stdio: 'ignore' });
-  } catch {
-    return 'needs tar and getfattr (Debian attr; scripts/setup-host.sh)';
-  }
-  return undefined;
-}
+import { missingOverlay } from '../prerequisites.ts';
 
 const lower: LayerEntry[] = [
   { type: 'dir', path: 'etc' },
@@ -56,7 +46,7 @@ const upper: LayerEntry[] = [
   { type: 'file', path: 'added', content: 'added' },
 ];
 
-describe('layers under a real overlay mount', { skip: missing() }, () => {
+describe('layers under a real overlay mount', { skip: missingOverlay() }, () => {
   let work: string;
   let mnt: string | undefined;
 

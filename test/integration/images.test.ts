@@ -17,20 +17,9 @@ import { imageCommand, OciImageService } from '../../src/runtime/images/index.ts
 import { pushImage, startBusyboxRegistry, startRegistry, startRegistryProxy, type RunningRegistry } from '../../scripts/registry.ts';
 import { BUSYBOX_IMAGE, buildBusyboxImage, ensureBusyboxArchive, ensureVariantsArchive } from '../fixtures/busybox.ts';
 import { buildImage, buildIndex, writeDockerArchive, writeOciLayout, type BuiltImage } from '../fixtures/oci-image.ts';
+import { missingRegistry, missingSkopeo } from '../prerequisites.ts';
 
-function missing(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (layer owners, devices, trusted xattrs)';
-  for (const bin of ['docker-registry', 'tar']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
-    } catch {
-      return `needs ${bin} in PATH (scripts/setup-host.sh)`;
-    }
-  }
-  return undefined;
-}
-
-const skip = missing();
+const skip = missingRegistry();
 
 describe('image store (integration)', { skip }, () => {
   let work: string;
@@ -166,12 +155,8 @@ describe('image store (integration)', { skip }, () => {
   });
 
   test('pulls Docker schema 2 images pushed by skopeo', async (t) => {
-    try {
-      execFileSync('sh', ['-c', 'command -v skopeo'], { stdio: 'ignore' });
-    } catch {
-      t.skip('needs skopeo');
-      return;
-    }
+    const noSkopeo = missingSkopeo();
+    if (noSkopeo) return t.skip(noSkopeo);
     execFileSync('skopeo', ['copy', '--quiet', '--format', 'v2s2', '--dest-tls-verify=false', `oci-archive:${archive}`, `docker://${registry.host}/skopeo/busybox:v2s2`], { stdio: 'pipe', env: { ...process.env, TMPDIR: work } });
     const raw = await fetch(`http://${registry.host}/v2/skopeo/busybox/manifests/v2s2`, { headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
     assert.equal(raw.headers.get('content-type'), 'application/vnd.docker.distribution.manifest.v2+json');

@@ -11,9 +11,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ContainerLogManager, readLogs } from '../../src/kubelet/logs/index.ts';
-import { containerConfig, makeOciEnv, ociSkipReason, pollUntil, sandboxConfig } from './oci-helpers.ts';
+import { containerConfig, makeOciEnv, pollUntil, sandboxConfig } from './oci-helpers.ts';
+import { missingRealContainers } from '../prerequisites.ts';
 
-const why = ociSkipReason();
+const why = missingRealContainers();
 const BATCHES = 4;
 const PER_BATCH = 100; // some 4.5 kB of CRI lines per batch: each batch alone fills a 1500-byte log
 

@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { IPod } from 'kubernetes-models/v1/Pod';
+import { missingMounts } from '../prerequisites.ts';
 import { MapObjectSource, NodeVolumeManager, PodDirs, SystemMounter } from '../../src/kubelet/volumes/index.ts';
 
 const node = () => ({ hostIPs: ['10.0.0.1'], allocatable: { cpu: '2', memory: '1Gi' } });
@@ -22,7 +23,8 @@ async function mountsUnder(dir: string): Promise<string[]> {
 }
 
 test('tmpfs-backed volumes are mounted with their size and torn down completely', async (t) => {
-  if (process.getuid?.() !== 0) return t.skip('needs root to mount tmpfs');
+  const missing = missingMounts();
+  if (missing) return t.skip(missing);
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'kubelet-volumes-'));
   const mounter = new SystemMounter();
   t.after(async () => {

@@ -1,8 +1,9 @@
 /** The runtime conformance suite against OciRuntime: real sandboxes and containers (root, crun, conmon, CNI). */
 import { runRuntimeConformance } from '../../src/runtime/runtime.conformance.ts';
-import { makeOciEnv, ociSkipReason, type OciTestEnv } from './oci-helpers.ts';
+import { makeOciEnv, type OciTestEnv } from './oci-helpers.ts';
+import { missingRealContainers } from '../prerequisites.ts';
 
-const skip = ociSkipReason();
+const skip = missingRealContainers();
 let env: OciTestEnv | undefined;
 
 runRuntimeConformance(

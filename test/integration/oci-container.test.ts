@@ -14,9 +14,10 @@ import { OciRuntime } from '../../src/runtime/oci/index.ts';
 import { mountTable } from '../../src/runtime/oci/mounts.ts';
 import type { ContainerConfig, PodSandboxConfig } from '../../src/runtime/runtime.ts';
 import { VARIANTS_ARCHIVE, ensureVariantsArchive } from '../fixtures/busybox.ts';
-import { containerConfig, makeOciEnv, ociSkipReason, pollUntil, sandboxConfig, type OciTestEnv } from './oci-helpers.ts';
+import { containerConfig, makeOciEnv, pollUntil, sandboxConfig, type OciTestEnv } from './oci-helpers.ts';
+import { missingRealContainers } from '../prerequisites.ts';
 
-const skip = ociSkipReason();
+const skip = missingRealContainers();
 const ns = { network: 'pod', pid: 'container', ipc: 'pod' } as const;
 
 describe('oci containers (real containers)', { skip, timeout: 120_000 }, () => {

@@ -1,11 +1,11 @@
 /**
- * Shared set-up for the oci integration tests and the runtime benchmark: prerequisites (root, crun, conmon,
- * catatonit, CNI plugins, cgroups crun accepts), a data dir with the busybox test image imported, a bridge
+ * Shared set-up for the oci integration tests and the runtime benchmark (their prerequisites are
+ * missingRealContainers() in test/prerequisites.ts): a data dir with the busybox test image imported, a bridge
  * name and pod subnet unique to this process (parallel test files don't collide), and a cleanup that removes
  * the bridge and the data dir.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { poll } from '../../src/machinery/testing/poll.ts';
@@ -19,22 +19,6 @@ export { BUSYBOX_IMAGE };
 /** The first truthy value `get` gives, asked every 25 ms; after `ms` the test fails naming `what` (the shared poll). */
 export async function pollUntil<T>(get: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 10_000): Promise<T> {
   return poll(get, what, { intervalMs: 25, timeoutMs: ms });
-}
-
-function has(bin: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
-}
-
-/** Why the oci tests cannot run here, or false. */
-export function ociSkipReason(): string | false {
-  if (process.platform !== 'linux') return 'needs Linux';
-  if (process.getuid?.() !== 0) return 'needs root';
-  for (const b of ['crun', 'conmon', 'catatonit', 'ip', 'mount', 'nsenter', 'busybox']) if (!has(b)) return `needs ${b} in PATH (scripts/setup-host.sh)`;
-  if (!['/usr/lib/cni/bridge', '/opt/cni/bin/bridge'].some(existsSync)) return 'needs the CNI plugins (containernetworking-plugins)';
-  if (existsSync('/sys/fs/cgroup/unified') && existsSync('/sys/fs/cgroup/memory') && !existsSync('/sys/fs/cgroup/hugetlb/cgroup.procs')) {
-    return 'crun needs the hugetlb cgroup mounted on this hybrid cgroup host (scripts/setup-host.sh)';
-  }
-  return false;
 }
 
 export interface OciTestEnv {

@@ -16,13 +16,13 @@ import {
   hostProcessesMatching,
   makeOciEnv,
   mountsMatching,
-  ociSkipReason,
   pollUntil as until,
   sandboxConfig,
   type OciTestEnv,
 } from './oci-helpers.ts';
+import { missingRealContainers } from '../prerequisites.ts';
 
-const skip = ociSkipReason();
+const skip = missingRealContainers();
 
 function collect(s: NodeJS.ReadableStream | undefined): { text: () => string } {
   const chunks: Buffer[] = [];

@@ -12,9 +12,10 @@ import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { PodSandboxConfig } from '../../src/runtime/runtime.ts';
 import { poll } from '../../src/machinery/testing/poll.ts';
-import { containerConfig, makeOciEnv, ociSkipReason, sandboxConfig, type OciTestEnv } from './oci-helpers.ts';
+import { containerConfig, makeOciEnv, sandboxConfig, type OciTestEnv } from './oci-helpers.ts';
+import { missingRealContainers } from '../prerequisites.ts';
 
-const skip = ociSkipReason();
+const skip = missingRealContainers();
 
 function httpGet(host: string, port: number): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -8,14 +8,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runRuntimeConformance } from '../../src/runtime/runtime.conformance.ts';
-import { containerConfig, makeOciEnv, ociSkipReason, pollUntil, sandboxConfig, type OciTestEnv } from './oci-helpers.ts';
+import { containerConfig, makeOciEnv, pollUntil, sandboxConfig, type OciTestEnv } from './oci-helpers.ts';
+import { missingBinaries, missingRealContainers } from '../prerequisites.ts';
 
-const hasRunc = spawnSync('sh', ['-c', 'command -v runc'], { stdio: 'ignore' }).status === 0;
-const skip = ociSkipReason() || (hasRunc ? false : 'needs runc in PATH (scripts/setup-host.sh)');
+const skip = missingRealContainers() ?? missingBinaries(['runc']);
 
 let env: OciTestEnv | undefined;
 runRuntimeConformance(

@@ -6,9 +6,10 @@ import { after, before, test } from 'node:test';
 import { Deferred } from '../../src/machinery/index.ts';
 import { EtcdStore } from '../../src/storage/etcd/index.ts';
 import { runStoreConformance } from '../../src/storage/store.conformance.ts';
-import { etcdUnavailable, startEtcd, type EtcdHandle } from '../fixtures/etcd.ts';
+import { startEtcd, type EtcdHandle } from '../fixtures/etcd.ts';
+import { missingEtcd } from '../prerequisites.ts';
 
-const why = etcdUnavailable();
+const why = missingEtcd();
 if (why) {
   test('etcd store conformance', (t) => t.skip(why));
 } else {

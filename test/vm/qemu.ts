@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { findStaticBusybox } from '../fixtures/busybox.ts';
 import { cpioArchive, moduleLoadOrder, type CpioEntry } from './initramfs.ts';
 
-const QEMU = 'qemu-system-x86_64';
+export const QEMU = 'qemu-system-x86_64';
 /** What stage 1 needs to reach the host's files (and a fast entropy source for node's crypto). */
 const INITRAMFS_MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'virtio_rng'];
 /** Built-in or loadable pieces the guest needs, checked in the kernel's config. */
@@ -63,22 +63,6 @@ export function findGuestKernel(): GuestKernel | string {
     }
   }
   return 'needs a kernel image with its modules in /boot and /lib/modules (Debian linux-image-amd64: scripts/setup-host.sh)';
-}
-
-/** Why a cgroup v2 VM cannot run here, or false. */
-export function vmSkipReason(): string | false {
-  if (process.platform !== 'linux' || process.arch !== 'x64') return 'needs Linux on x86-64';
-  if (process.getuid?.() !== 0) return 'needs root';
-  if (spawnSync('sh', ['-c', `command -v ${QEMU}`], { stdio: 'ignore' }).status !== 0)
-    return `needs ${QEMU} (Debian qemu-system-x86: scripts/setup-host.sh)`;
-  const kernel = findGuestKernel();
-  if (typeof kernel === 'string') return kernel;
-  try {
-    findStaticBusybox();
-  } catch (err) {
-    return (err as Error).message;
-  }
-  return false;
 }
 
 /** kvm when the host has hardware virtualisation that a stock kernel can use, else tcg (emulation). */

