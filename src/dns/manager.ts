@@ -33,6 +33,8 @@ export interface DnsManagerConfig {
   clusterDns: string[];
   /** The host's resolvers (readResolvConf()). */
   upstreams: Upstream[];
+  /** How long one upstream gets before the next is asked (default 2000 ms). */
+  forwardTimeoutMs?: number;
   /** Answer TTL (CoreDNS `ttl`, default 30). */
   ttl?: number;
   /** Run before binding, e.g. to create the bridge that carries the listen address. */
@@ -96,6 +98,7 @@ export class DnsManager {
     const forwarder = new Forwarder({
       // Never forward to ourselves (a resolv.conf naming this address would loop).
       upstreams: this.#cfg.upstreams.filter((u) => !(u.host === this.#cfg.listen.host && u.port === this.#cfg.listen.port)),
+      ...(this.#cfg.forwardTimeoutMs !== undefined ? { timeoutMs: this.#cfg.forwardTimeoutMs } : {}),
     });
     const resolver = new Resolver(this, forwarder);
     const server = new DnsServer((raw, tcp) => resolver.handle(raw, tcp));
