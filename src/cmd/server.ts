@@ -72,6 +72,7 @@ export function serverNode(options: ServerOptions): NodeConfig | undefined {
     name: options.nodeName, role: 'server', podCidr, bridge: bridgeForPodCidr(podCidr), runtime: options.runtime,
     labels: options.nodeLabels, taints: options.nodeTaints, podManifestPath: options.podManifestPath,
     protectKernelDefaults: options.protectKernelDefaults,
+    clusterDns: options.clusterDns, clusterDomain: options.clusterDomain,
   };
 }
 
