@@ -9,7 +9,8 @@
  *   wait       for the server's node-ipam to set spec.podCIDR (one /24 of 10.42.0.0/16)
  *   run        the runtime (its own CNI bridge `kubeling<n>` and pod CIDR; state in DIR/runtime, images in
  *              DIR/images) and the kubelet (DIR/kubelet, static pods from DIR/manifests and
- *              --pod-manifest-path): the same kubelet component the server runs (components/kubelet.ts)
+ *              --pod-manifest-path): the same kubelet component the server runs (components/kubelet.ts),
+ *              and beside it the node's cluster DNS (components/dns.ts; --cluster-dns, --cluster-domain)
  *
  * It prints `ready node=N podCIDR=C` once the node is registered and its kubelet serves. The agent's Node has
  * no control-plane role. Its credentials are the node token (a bearer token the API server knows).
@@ -26,6 +27,8 @@ import { createLogger, realClock, type Logger } from '../machinery/index.ts';
 import { DEFAULT_SERVICE_CIDR, parseClusterDns, parseClusterDomain, parseLabels, parseTaints, UsageError, type Taint } from './flags.ts';
 import { defaultClusterDns } from '../dns/kube-dns.ts';
 import { runKubelet } from './components/kubelet.ts';
+import type { NodeConfig } from './components/component.ts';
+import { runNodeDns } from './components/dns.ts';
 import {
   CLUSTER_INFO,
   JWS_DATA_KEY,
@@ -394,31 +397,46 @@ export async function runAgent(argv: string[]): Promise<number> {
     );
 
     const bridge = bridgeForPodCidr(podCidr);
-    await runKubelet({
+    const node: NodeConfig = {
+      name: o.nodeName,
+      role: 'agent',
+      podCidr,
+      bridge,
+      runtime: o.runtime,
+      labels: o.nodeLabels,
+      taints: o.nodeTaints,
+      podManifestPath: o.podManifestPath,
+      protectKernelDefaults: o.protectKernelDefaults,
+      clusterDns: o.clusterDns,
+      clusterDomain: o.clusterDomain,
+    };
+    const kubelet = runKubelet({
       client,
       caPem,
       kubeletToken,
       dataDir: o.dataDir,
       logger: createLogger('kubelet'),
       signal,
-      node: {
-        name: o.nodeName,
-        role: 'agent',
-        podCidr,
-        bridge,
-        runtime: o.runtime,
-        labels: o.nodeLabels,
-        taints: o.nodeTaints,
-        podManifestPath: o.podManifestPath,
-        protectKernelDefaults: o.protectKernelDefaults,
-        clusterDns: o.clusterDns,
-        clusterDomain: o.clusterDomain,
-      },
+      node,
       onReady: () =>
         process.stdout.write(
           `ready node=${o.nodeName} podCIDR=${podCidr} bridge=${o.runtime === 'oci' ? bridge : '-'}\n`,
         ),
     });
+    // The node's cluster DNS beside its kubelet; a failure there is logged, never fatal to the node.
+    // It stops with the agent, or when the kubelet fails.
+    const dnsLog = createLogger('dns');
+    const dnsStop = new AbortController();
+    signal.addEventListener('abort', () => dnsStop.abort(), { once: true });
+    const dns = runNodeDns({ client, node, logger: dnsLog, signal: dnsStop.signal }).catch((err) => {
+      if (!dnsStop.signal.aborted) dnsLog.error({ err }, 'cluster DNS failed');
+    });
+    try {
+      await kubelet;
+    } finally {
+      dnsStop.abort();
+      await dns;
+    }
   } catch (err) {
     // runKubelet has closed (and awaited) the runtime it made.
     if (signal.aborted) return 0;
