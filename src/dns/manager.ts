@@ -150,7 +150,9 @@ export class DnsManager {
       const have = this.#slices.get(`${KUBE_DNS.namespace}/${name}`);
       if (have && sliceUpToDate(have, want)) continue;
       try {
-        if (have) await slices.update({ ...want, metadata: { ...have.metadata, ...want.metadata } }, { signal });
+        // The owner is the current Service's, or none while it does not exist (never a deleted one's).
+        const metadata = { ...have?.metadata, ...want.metadata, ownerReferences: want.metadata?.ownerReferences ?? [] };
+        if (have) await slices.update({ ...want, metadata }, { signal });
         else await slices.create(want, { signal });
         this.#log.info({ slice: name, address: this.#cfg.listen.host }, have ? 'updated the node DNS endpoint' : 'published the node DNS endpoint');
       } catch (err) {

@@ -43,7 +43,12 @@ export class Resolver {
       const reply = await this.#upstream.ask(name, type);
       return reply ? { answers: reply.answers ?? [] } : undefined;
     });
-    const result = await lookup.lookup({ name: q[0]!.name, type: q[0]!.type });
+    let result: Awaited<ReturnType<ClusterLookup['lookup']>>;
+    try {
+      result = await lookup.lookup({ name: q[0]!.name, type: q[0]!.type });
+    } catch {
+      return encodeError(query, 'SERVFAIL');
+    }
     if (result !== 'forward') return encodeReply(query, result, !tcp);
     try {
       return relay(query, await this.#upstream.forward(raw, tcp), !tcp);

@@ -238,6 +238,19 @@ describe('cluster DNS over UDP and TCP', () => {
     api.remove('discovery.k8s.io/endpointslices', 'kube-system', 'kube-dns-node-a');
     await until(() => api.list('discovery.k8s.io/endpointslices').find((s) => s.metadata.name === 'kube-dns-node-a'), 'node slice recreated');
   });
+
+  test('the slice follows its Service: no owner while it is gone, the new one once it is back, one write each', async () => {
+    const sliceWrites = () => api.requests.filter((r) => r.method !== 'GET' && r.path.includes('/endpointslices')).length;
+    const owner = () => api.list('discovery.k8s.io/endpointslices').find((s) => s.metadata.name === 'kube-dns-node-a')?.metadata.ownerReferences?.[0]?.uid ?? 'none';
+    await until(() => owner() === 'kube-dns-uid', 'owned by the Service');
+    const before = sliceWrites();
+    api.remove('services', 'kube-system', 'kube-dns');
+    await until(() => owner() === 'none', 'owner dropped');
+    api.put('services', { ...kubeDnsService('10.43.0.10'), metadata: { ...kubeDnsService('10.43.0.10').metadata, uid: 'kube-dns-uid-2' } });
+    await until(() => owner() === 'kube-dns-uid-2', 'owned by the new Service');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(sliceWrites() - before, 2, 'one update per change, no write loop');
+  });
 });
 
 describe('stopping a node DNS', () => {
