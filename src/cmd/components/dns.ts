@@ -15,7 +15,7 @@
  * nodes' DNS servers ever compete for one address, and nothing listens on the host's other addresses.
  * Nodes with the fake runtime have no bridge and serve no DNS.
  */
-import { isAlreadyExists, type Client } from '../../client/index.ts';
+import { isAlreadyExists, isInvalid, type Client } from '../../client/index.ts';
 import { DnsManager, KUBE_DNS, kubeDnsService, readResolvConf } from '../../dns/index.ts';
 import type { Service } from '../../api/types.ts';
 import { realClock, type Logger } from '../../machinery/index.ts';
@@ -42,6 +42,11 @@ export async function ensureKubeDnsService(client: Client, clusterIP: string, lo
         return;
       }
       if (signal.aborted) return;
+      if (isInvalid(err)) {
+        // e.g. a --cluster-dns outside the service CIDR: retrying cannot help.
+        logger.error({ err: (err as Error).message, clusterIP }, `cannot create service ${KUBE_DNS.namespace}/${KUBE_DNS.name}`);
+        return;
+      }
       logger.warn({ err: (err as Error).message }, `creating service ${KUBE_DNS.namespace}/${KUBE_DNS.name} failed; retrying`);
       await realClock.sleep(delay, signal).catch(() => {});
       delay = Math.min(delay * 2, 5000);
