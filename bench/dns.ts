@@ -7,7 +7,8 @@
  *
  *   cluster    A of random `svc-N.bench.svc.cluster.local` names   → queries/s, latency p50/p99
  *   nxdomain   A of names in the zone that do not exist            → queries/s, latency p50/p99
- *   forwarded  A of random `hN.example.org` names, via the upstream → queries/s, latency p50/p99
+ *   forwarded  A of names never asked before (`hN.example.org`), via the upstream → queries/s, p50/p99
+ *   cached     A of 100 names asked again and again: the reply cache (CoreDNS `cache 30`) → queries/s, p50/p99
  *
  * Prints figures only. Loopback, one process for the server (as on a node), so the numbers are the DNS
  * code's, not a pod's path through the service proxy (that figure comes with the proxy, from a pod).
@@ -16,15 +17,12 @@
  * network namespace on that bridge (wired by the real CNI plugins), as a pod's queries to its node arrive.
  * Usage: node bench/dns.ts [--services 1000] [--queries 20000] [--concurrency 32] [--from-pod]
  *
- * Figures on the team's 2-core machine, 2026-12-07, defaults, shared with other engineers (load 12):
- *   cluster      18,229 queries/s   p50 0.97 ms   p99 13.34 ms
- *   nxdomain     30,757 queries/s   p50 0.85 ms   p99  3.03 ms
- *   forwarded     7,753 queries/s   p50 1.43 ms   p99 40.34 ms
- * --from-pod, same day (load 11):
- *   cluster      19,500 queries/s   p50 1.07 ms   p99  8.43 ms
- *   nxdomain      8,944 queries/s   p50 2.36 ms   p99 14.77 ms
- *   forwarded     8,748 queries/s   p50 1.91 ms   p99 22.24 ms
- * (single runs on a loaded machine: differences between phases of less than 2-3x are noise here)
+ * Figures on the team's 2-core machine, 2026-12-07, defaults, shared with other engineers (load 10-12;
+ * single runs: differences between phases of less than 2-3x are noise here):
+ *   loopback     cluster 12,290/s p50 1.08 p99 28.8 ms   nxdomain 11,231/s p50 1.91 p99 13.7 ms
+ *                forwarded 5,833/s p50 2.08 p99 70.2 ms   cached 19,405/s p50 0.73 p99 14.6 ms
+ *   --from-pod   (before the cache, forwarded names then repeated) cluster 19,500/s p50 1.07 p99 8.4 ms
+ *                nxdomain 8,944/s p50 2.36 p99 14.8 ms   forwarded 8,748/s p50 1.91 p99 22.2 ms
  */
 import { createSocket } from 'node:dgram';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -62,7 +60,7 @@ function pct(sorted: number[], p: number): number {
 }
 
 /** The load generator (worker thread): C queries in flight from one UDP socket, ids mapping to start times. */
-async function loadPhase(host: string, port: number, phase: Phase, total: number, concurrency: number): Promise<PhaseResult> {
+async function loadPhase(host: string, port: number, phase: Phase, total: number, concurrency: number, offset: number): Promise<PhaseResult> {
   const sock = createSocket('udp4');
   await new Promise<void>((resolve) => sock.bind(0, () => resolve()));
   const started = new Map<number, number>();
@@ -76,7 +74,7 @@ async function loadPhase(host: string, port: number, phase: Phase, total: number
     const send = () => {
       if (sent >= total) return;
       const id = nextId++ & 0xffff || nextId++;
-      const name = phase.names[sent % phase.names.length]!;
+      const name = phase.names[(offset + sent) % phase.names.length]!;
       sent++;
       started.set(id, performance.now());
       sock.send(dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name, type: 'A', class: 'IN' }] }), port, host);
@@ -119,8 +117,10 @@ async function load(input: WorkerInput): Promise<PhaseResult[]> {
   const results: PhaseResult[] = [];
   for (const phase of input.phases) {
     // A short warm-up (JIT, index build), then the measured run.
-    await loadPhase(input.host, input.port, phase, Math.min(2000, input.queries), input.concurrency);
-    results.push(await loadPhase(input.host, input.port, phase, input.queries, input.concurrency));
+    // (The measured run starts where the warm-up stopped: names meant to be new stay new.)
+    const warm = Math.min(2000, input.queries);
+    await loadPhase(input.host, input.port, phase, warm, input.concurrency, 0);
+    results.push(await loadPhase(input.host, input.port, phase, input.queries, input.concurrency, warm));
   }
   return results;
 }
@@ -239,7 +239,8 @@ async function main(): Promise<void> {
   const phases: Phase[] = [
     { name: 'cluster', names: Array.from({ length: 5000 }, () => `svc-${rnd(services)}.bench.svc.cluster.local`) },
     { name: 'nxdomain', names: Array.from({ length: 5000 }, () => `nope-${rnd(services)}.bench.svc.cluster.local`) },
-    { name: 'forwarded', names: Array.from({ length: 5000 }, () => `h${rnd(100000)}.example.org`) },
+    { name: 'forwarded', names: Array.from({ length: queries + 2000 }, (_, i) => `h${i}.example.org`) },
+    { name: 'cached', names: Array.from({ length: 100 }, (_, i) => `c${i}.example.org`) },
   ];
   const input: WorkerInput = { host, port, queries, concurrency, phases };
   let results: PhaseResult[];

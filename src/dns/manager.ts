@@ -2,7 +2,8 @@
  * A node's cluster DNS: informers on Services, EndpointSlices and Namespaces (all through `src/client`),
  * a ClusterIndex rebuilt on the first query after a change, a DnsServer on the node's DNS address (UDP and
  * TCP port 53 of the pod bridge's gateway, which pods reach without any rule), forwarding to the host's
- * resolvers, and the node's own EndpointSlice for `kube-system/kube-dns` pointing at that address.
+ * resolvers with a 30 s reply cache, and the node's own EndpointSlice for `kube-system/kube-dns` pointing
+ * at that address.
  *
  *   run ─▶ informers ─▶ prepare() (the bridge with its gateway address) ─▶ listen (retried until it binds)
  *        ─▶ keep the node slice as it should be (on every change of it or of the Service) ─▶ abort
@@ -15,6 +16,7 @@ import type { Client } from '../client/index.ts';
 import { Informer, isAlreadyExists, isConflict, isNotFound } from '../client/index.ts';
 import type { EndpointSlice, Namespace, Service } from '../api/types.ts';
 import { Doorbell, realClock, type Logger } from '../machinery/index.ts';
+import { ReplyCache } from './cache.ts';
 import { Forwarder, type Upstream } from './forward.ts';
 import type { LookupConfig } from './lookup.ts';
 import { KUBE_DNS, nodeDnsSlice, nodeSliceName, sliceUpToDate } from './kube-dns.ts';
@@ -35,6 +37,8 @@ export interface DnsManagerConfig {
   upstreams: Upstream[];
   /** How long one upstream gets before the next is asked (default 2000 ms). */
   forwardTimeoutMs?: number;
+  /** Longest time an upstream reply is cached, in seconds (CoreDNS `cache 30`; 0: no cache). */
+  cacheSeconds?: number;
   /** Answer TTL (CoreDNS `ttl`, default 30). */
   ttl?: number;
   /** Run before binding, e.g. to create the bridge that carries the listen address. */
@@ -100,7 +104,7 @@ export class DnsManager {
       upstreams: this.#cfg.upstreams.filter((u) => !(u.host === this.#cfg.listen.host && u.port === this.#cfg.listen.port)),
       ...(this.#cfg.forwardTimeoutMs !== undefined ? { timeoutMs: this.#cfg.forwardTimeoutMs } : {}),
     });
-    const resolver = new Resolver(this, forwarder);
+    const resolver = new Resolver(this, forwarder, this.#cfg.cacheSeconds === 0 ? undefined : new ReplyCache({ maxTtl: this.#cfg.cacheSeconds ?? 30 }));
     const server = new DnsServer((raw, tcp) => resolver.handle(raw, tcp));
     let listening = false;
     try {

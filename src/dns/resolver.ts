@@ -1,10 +1,11 @@
 /**
  * One query in, one reply out: the cluster zone answers what it owns (lookup.ts over the current
  * ClusterIndex), everything else goes to the node's resolvers (forward.ts). Cluster-domain names are never
- * forwarded. A query that cannot be decoded gets no reply when it has no header, FORMERR otherwise; a query
+ * forwarded; upstream replies are cached (cache.ts) when a cache is given. A query that cannot be decoded gets no reply when it has no header, FORMERR otherwise; a query
  * without exactly one question FORMERR; upstream failure SERVFAIL.
  */
 import type { DecodedPacket, RecordType } from 'dns-packet';
+import type { ReplyCache } from './cache.ts';
 import { ClusterLookup, type LookupConfig } from './lookup.ts';
 import type { ClusterIndex } from './records.ts';
 import { decodeQuery, encodeError, encodeReply, relay } from './wire.ts';
@@ -24,10 +25,12 @@ export interface ResolverSource {
 export class Resolver {
   readonly #source: ResolverSource;
   readonly #upstream: UpstreamResolver;
+  readonly #cache: ReplyCache | undefined;
 
-  constructor(source: ResolverSource, upstream: UpstreamResolver) {
+  constructor(source: ResolverSource, upstream: UpstreamResolver, cache?: ReplyCache) {
     this.#source = source;
     this.#upstream = upstream;
+    this.#cache = cache;
   }
 
   /** The reply to a raw query (undefined: drop it, it is not even a DNS header). */
@@ -50,10 +53,15 @@ export class Resolver {
       return encodeError(query, 'SERVFAIL');
     }
     if (result !== 'forward') return encodeReply(query, result, !tcp);
+    const cached = this.#cache?.get(query);
+    if (cached) return relay(query, cached, !tcp);
+    let reply: Buffer;
     try {
-      return relay(query, await this.#upstream.forward(raw, tcp), !tcp);
+      reply = await this.#upstream.forward(raw, tcp);
     } catch {
       return encodeError(query, 'SERVFAIL');
     }
+    this.#cache?.put(query, reply);
+    return relay(query, reply, !tcp);
   }
 }

@@ -2,7 +2,8 @@
  * A node's cluster DNS over real sockets: the DnsManager reads Services, EndpointSlices and Namespaces
  * from the fake API server, listens on 127.0.0.1 (a free port of its own) and is queried with dns-packet
  * over UDP and TCP. Names outside the cluster go to a fake upstream DNS server on 127.0.0.2 (never a real
- * resolver): answered, truncated over UDP and then asked again over TCP, or never answered (SERVFAIL).
+ * resolver): answered (and cached), truncated over UDP and then asked again over TCP, or never answered
+ * (SERVFAIL).
  * The node's kube-dns EndpointSlice is published while it runs and removed at stop when no pod is left.
  */
 import assert from 'node:assert/strict';
@@ -19,7 +20,7 @@ import { createLogger } from '../../src/machinery/index.ts';
 
 type Reply = DecodedPacket & { rcode: string };
 
-/** A fake upstream: example.org A, big.example.org (too big for UDP: TC), silent.example.org never answered. */
+/** A fake upstream: *example.org A, big*.example.org (too big for UDP: TC), silent.example.org never answered. */
 class FakeUpstream {
   udp!: Socket;
   tcp!: Server;
@@ -31,8 +32,8 @@ class FakeUpstream {
     this.seen.push(`${tcp ? 'tcp' : 'udp'} ${question.name} ${question.type}`);
     if (question.name === 'silent.example.org') return undefined;
     let answers: RR[] = [];
-    if (question.name === 'example.org' && question.type === 'A') answers = [{ type: 'A', name: question.name, ttl: 60, data: '192.0.2.1' }];
-    if (question.name === 'big.example.org' && question.type === 'A') {
+    if (question.name.endsWith('example.org') && question.type === 'A') answers = [{ type: 'A', name: question.name, ttl: 60, data: '192.0.2.1' }];
+    if (question.name.startsWith('big') && question.type === 'A') {
       answers = Array.from({ length: 40 }, (_, i) => ({ type: 'A' as const, name: question.name, ttl: 60, data: `192.0.2.${i + 1}` }));
     }
     const rcode = question.name.endsWith('example.org') ? 0 : 3;
@@ -216,8 +217,21 @@ describe('cluster DNS over UDP and TCP', () => {
     assert.deepEqual(upstream.seen.slice(before), ['udp big.example.org A', 'tcp big.example.org A']);
     const tcp = await queryTcp(port, 'big.example.org', 'A');
     assert.equal(tcp.flag_tc, false);
-    assert.equal(tcp.answers!.length, 40);
-    assert.equal(upstream.seen.at(-1), 'tcp big.example.org A', 'a TCP client is forwarded over TCP');
+    assert.equal(tcp.answers!.length, 40, 'the whole reply over TCP (from the cache)');
+    const mark = upstream.seen.length;
+    const direct = await queryTcp(port, 'big-tcp.example.org', 'A');
+    assert.equal(direct.answers!.length, 40);
+    assert.deepEqual(upstream.seen.slice(mark), ['tcp big-tcp.example.org A'], 'a TCP client is forwarded over TCP');
+  });
+
+  test('forwarded replies are cached (CoreDNS cache 30): a repeat is answered without asking upstream', async () => {
+    const mark = upstream.seen.length;
+    const first = await queryUdp(port, 'cached.example.org', 'A');
+    const again = await queryUdp(port, 'Cached.Example.org', 'A');
+    assert.equal(first.rcode, 'NOERROR');
+    assert.deepEqual(data(again), data(first));
+    assert.equal(again.questions![0]!.name, 'Cached.Example.org');
+    assert.deepEqual(upstream.seen.slice(mark), ['udp cached.example.org A']);
   });
 
   test('SERVFAIL when the upstream does not answer', async () => {
