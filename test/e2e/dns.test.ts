@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ServerHandle } from './helpers/server.ts';
+import { startServer, type ServerHandle } from './helpers/server.ts';
 import { apply, nodeName, ociServerForFile, realContainersUnavailable, running, waitForPod } from './pod-helpers.ts';
 
 const why = realContainersUnavailable();
@@ -123,4 +123,21 @@ spec:
   assert.match(alias, /Address:\s+10\.43\.0\.99/);
   assert.match(await lookup('nope.default.svc.cluster.local'), /NXDOMAIN/);
   assert.match(await lookup('kube-dns.kube-system.svc.cluster.local'), /Address:\s+10\.43\.0\.10/);
+});
+
+test('a server stopped with no pod left removes its node DNS slice', skip, async () => {
+  const own = await startServer({ runtime: 'oci', storage: 'memory', env: { KUBELING_LOG: 'info' } });
+  let stopped = false;
+  try {
+    const name = await nodeName(own);
+    await eventually('node DNS slice', async () => {
+      const r = await own.kubectl(['get', 'endpointslices', '-n', 'kube-system', `kube-dns-${name}`]);
+      return r.code === 0 ? true : undefined;
+    });
+    assert.equal(await own.stop(), 0);
+    stopped = true;
+    assert.match(own.stderr(), /removed the node DNS endpoint \(no pod left on the node\)/);
+  } finally {
+    if (!stopped) await own.stop();
+  }
 });
