@@ -9,7 +9,8 @@
  *   wait       for the server's node-ipam to set spec.podCIDR (one /24 of 10.42.0.0/16)
  *   run        the runtime (its own CNI bridge `kubeling<n>` and pod CIDR; state in DIR/runtime, images in
  *              DIR/images) and the kubelet (DIR/kubelet, static pods from DIR/manifests and
- *              --pod-manifest-path): the same kubelet component the server runs (components/kubelet.ts)
+ *              --pod-manifest-path): the same kubelet component the server runs (components/kubelet.ts),
+ *              and beside it the node's cluster DNS (components/dns.ts; --cluster-dns, --cluster-domain)
  *
  * It prints `ready node=N podCIDR=C` once the node is registered and its kubelet serves. The agent's Node has
  * no control-plane role. Its credentials are the node token (a bearer token the API server knows).
@@ -23,8 +24,11 @@ import type { INode } from 'kubernetes-models/v1/Node';
 import { parse } from 'yaml';
 import { ApiError, Client, isAlreadyExists } from '../client/index.ts';
 import { createLogger, realClock, type Logger } from '../machinery/index.ts';
-import { parseLabels, parseTaints, UsageError, type Taint } from './flags.ts';
+import { DEFAULT_SERVICE_CIDR, parseClusterDns, parseClusterDomain, parseLabels, parseTaints, UsageError, type Taint } from './flags.ts';
+import { defaultClusterDns } from '../dns/kube-dns.ts';
 import { runKubelet } from './components/kubelet.ts';
+import type { NodeConfig } from './components/component.ts';
+import { runNodeDns } from './components/dns.ts';
 import {
   CLUSTER_INFO,
   JWS_DATA_KEY,
@@ -45,10 +49,16 @@ export interface AgentOptions {
   podManifestPath?: string;
   /** `--protect-kernel-defaults`: the node leaves the host's kernel settings alone. */
   protectKernelDefaults: boolean;
+  /** `--service-cidr`: the cluster's service range, as given to the server (default 10.43.0.0/16). */
+  serviceCidr: string;
+  /** `--cluster-dns`: the kube-dns Service's IP (default: the `.10` of --service-cidr). */
+  clusterDns: string;
+  /** `--cluster-domain` (default `cluster.local`). */
+  clusterDomain: string;
 }
 
 export const AGENT_USAGE =
-  'kubeling agent --server URL --token TOKEN|--token-file FILE [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR] [--protect-kernel-defaults]';
+  'kubeling agent --server URL --token TOKEN|--token-file FILE [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR] [--protect-kernel-defaults] [--service-cidr CIDR] [--cluster-dns IP] [--cluster-domain DOMAIN]';
 const VALUE_FLAGS = new Set([
   '--server',
   '--token',
@@ -59,7 +69,23 @@ const VALUE_FLAGS = new Set([
   '--node-labels',
   '--register-with-taints',
   '--pod-manifest-path',
+  '--service-cidr',
+  '--cluster-dns',
+  '--cluster-domain',
 ]);
+
+/** Checks `--service-cidr`: an IPv4 CIDR without host bits. */
+function parseServiceCidr(value: string): string {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(value);
+  const octets = m ? m.slice(1, 5).map(Number) : [];
+  const bits = m ? Number(m[5]) : -1;
+  const base = octets.reduce((acc, o) => acc * 256 + o, 0);
+  const hostBits = bits >= 0 && bits <= 32 ? base % 2 ** (32 - bits) : 1;
+  if (!m || octets.some((o) => o > 255) || bits < 0 || bits > 30 || hostBits !== 0) {
+    throw new UsageError(`invalid value for --service-cidr: ${JSON.stringify(value)} (want an IPv4 CIDR such as 10.43.0.0/16)`);
+  }
+  return value;
+}
 
 export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
   const o: Partial<AgentOptions> & Pick<AgentOptions, 'nodeLabels' | 'nodeTaints'> = { nodeLabels: {}, nodeTaints: [] };
@@ -122,6 +148,15 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
       case '--pod-manifest-path':
         o.podManifestPath = value;
         break;
+      case '--service-cidr':
+        o.serviceCidr = parseServiceCidr(value);
+        break;
+      case '--cluster-dns':
+        o.clusterDns = parseClusterDns(value);
+        break;
+      case '--cluster-domain':
+        o.clusterDomain = parseClusterDomain(value);
+        break;
     }
   }
   if (o.token === undefined && tokenFile !== undefined) {
@@ -143,6 +178,9 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
     nodeTaints: o.nodeTaints,
     ...(o.podManifestPath !== undefined ? { podManifestPath: o.podManifestPath } : {}),
     protectKernelDefaults: o.protectKernelDefaults ?? false,
+    serviceCidr: o.serviceCidr ?? DEFAULT_SERVICE_CIDR,
+    clusterDns: o.clusterDns ?? defaultClusterDns(o.serviceCidr ?? DEFAULT_SERVICE_CIDR),
+    clusterDomain: o.clusterDomain ?? 'cluster.local',
   };
 }
 
@@ -359,29 +397,46 @@ export async function runAgent(argv: string[]): Promise<number> {
     );
 
     const bridge = bridgeForPodCidr(podCidr);
-    await runKubelet({
+    const node: NodeConfig = {
+      name: o.nodeName,
+      role: 'agent',
+      podCidr,
+      bridge,
+      runtime: o.runtime,
+      labels: o.nodeLabels,
+      taints: o.nodeTaints,
+      podManifestPath: o.podManifestPath,
+      protectKernelDefaults: o.protectKernelDefaults,
+      clusterDns: o.clusterDns,
+      clusterDomain: o.clusterDomain,
+    };
+    const kubelet = runKubelet({
       client,
       caPem,
       kubeletToken,
       dataDir: o.dataDir,
       logger: createLogger('kubelet'),
       signal,
-      node: {
-        name: o.nodeName,
-        role: 'agent',
-        podCidr,
-        bridge,
-        runtime: o.runtime,
-        labels: o.nodeLabels,
-        taints: o.nodeTaints,
-        podManifestPath: o.podManifestPath,
-        protectKernelDefaults: o.protectKernelDefaults,
-      },
+      node,
       onReady: () =>
         process.stdout.write(
           `ready node=${o.nodeName} podCIDR=${podCidr} bridge=${o.runtime === 'oci' ? bridge : '-'}\n`,
         ),
     });
+    // The node's cluster DNS beside its kubelet; a failure there is logged, never fatal to the node.
+    // It stops with the agent, or when the kubelet fails.
+    const dnsLog = createLogger('dns');
+    const dnsStop = new AbortController();
+    signal.addEventListener('abort', () => dnsStop.abort(), { once: true });
+    const dns = runNodeDns({ client, node, logger: dnsLog, signal: dnsStop.signal }).catch((err) => {
+      if (!dnsStop.signal.aborted) dnsLog.error({ err }, 'cluster DNS failed');
+    });
+    try {
+      await kubelet;
+    } finally {
+      dnsStop.abort();
+      await dns;
+    }
   } catch (err) {
     // runKubelet has closed (and awaited) the runtime it made.
     if (signal.aborted) return 0;

@@ -20,6 +20,7 @@ test('server flags: defaults, both spellings, labels and taints', () => {
     nodeLabels: { disktype: 'ssd', zone: 'a' },
     nodeTaints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }, { key: 'x', effect: 'NoExecute' }],
     disabledComponents: [], clusterCidr: '10.42.0.0/16', tlsSans: [], protectKernelDefaults: false, maxEndpointsPerSlice: 100,
+    clusterDns: '10.43.0.10', clusterDomain: 'cluster.local',
   });
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-controller-manager=true']).disabledComponents, ['scheduler', 'controller-manager']);
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-scheduler=false']).disabledComponents, []);
@@ -38,6 +39,31 @@ test('agent flags: --protect-kernel-defaults as a bare flag or =true|false; any 
   assert.equal((await parseAgentFlags([...base, '--protect-kernel-defaults'])).protectKernelDefaults, true);
   assert.equal((await parseAgentFlags([...base, '--protect-kernel-defaults=false'])).protectKernelDefaults, false);
   await assert.rejects(parseAgentFlags([...base, '--protect-kernel-defaults=yes']), /invalid value for --protect-kernel-defaults: "yes" \(want true or false\)/);
+});
+
+test('--cluster-dns and --cluster-domain on server and agent: defaults (.10 of the service CIDR, cluster.local), values, bad values', async () => {
+  const d = parseServerFlags([]);
+  assert.equal(d.clusterDns, '10.43.0.10');
+  assert.equal(d.clusterDomain, 'cluster.local');
+  const o = parseServerFlags(['--cluster-dns', '10.99.0.53', '--cluster-domain=corp.example.']);
+  assert.equal(o.clusterDns, '10.99.0.53');
+  assert.equal(o.clusterDomain, 'corp.example');
+  for (const argv of [['--cluster-dns', 'dns'], ['--cluster-dns', '10.43.0.300'], ['--cluster-dns', 'fd00::10'], ['--cluster-domain', 'Cluster.Local'],
+    ['--cluster-domain', 'bad_domain'], ['--cluster-domain', '-x.local']]) {
+    assert.throws(() => parseServerFlags(argv), UsageError, argv.join(' '));
+  }
+  assert.throws(() => parseServerFlags(['--cluster-dns', 'x']), /^UsageError: invalid value for --cluster-dns: "x" \(want an IPv4 address such as 10\.43\.0\.10\)$/);
+
+  const base = ['--server', 'https://127.0.0.1:6443', '--token', 't'];
+  const a = await parseAgentFlags(base);
+  assert.deepEqual([a.serviceCidr, a.clusterDns, a.clusterDomain], ['10.43.0.0/16', '10.43.0.10', 'cluster.local']);
+  const b = await parseAgentFlags([...base, '--service-cidr', '10.96.0.0/12']);
+  assert.equal(b.clusterDns, '10.96.0.10', 'the .10 of the given service CIDR');
+  const c = await parseAgentFlags([...base, '--service-cidr=10.96.0.0/12', '--cluster-dns', '10.96.0.53', '--cluster-domain', 'corp.example']);
+  assert.deepEqual([c.clusterDns, c.clusterDomain], ['10.96.0.53', 'corp.example']);
+  for (const bad of [['--service-cidr', '10.96.0.1/12'], ['--service-cidr', 'nope'], ['--cluster-dns', 'x'], ['--cluster-domain', 'A..b']]) {
+    await assert.rejects(parseAgentFlags([...base, ...bad]), UsageError, bad.join(' '));
+  }
 });
 
 test('server flags: unknown flags and bad values are usage errors', () => {
@@ -76,7 +102,7 @@ test('kubeling --help prints every subcommand with its flags and exits 0; an unk
   assert.equal(h.stderr, '');
   for (const cmd of ['server', 'agent', 'run', 'image', 'kubectl']) assert.match(h.stdout, new RegExp(`^  kubeling ${cmd} `, 'm'), cmd);
   for (const flag of ['--cluster-cidr CIDR', '--pod-manifest-path DIR', '--tls-san NAME', '--no-agent', '--token TOKEN', '--register-with-taints',
-    '--timeout DURATION', '--tag REF', '--protect-kernel-defaults', '--max-endpoints-per-slice N']) {
+    '--timeout DURATION', '--tag REF', '--protect-kernel-defaults', '--max-endpoints-per-slice N', '--cluster-dns IP', '--cluster-domain DOMAIN', '--service-cidr CIDR']) {
     assert.ok(h.stdout.includes(flag), flag);
   }
   const u = spawnSync(process.execPath, [bin, 'frobnicate'], { encoding: 'utf8' });

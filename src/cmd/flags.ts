@@ -4,7 +4,11 @@
  */
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import { defaultClusterDns } from '../dns/kube-dns.ts';
 import { CLUSTER_CIDR, validateClusterCidr } from './join.ts';
+
+/** The service CIDR whose `.10` is the default `--cluster-dns` (k3s's default `--service-cidr`). */
+export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -43,6 +47,10 @@ export interface ServerOptions {
   protectKernelDefaults: boolean;
   /** `--max-endpoints-per-slice` (kube-controller-manager's flag, 1-1000, default 100). */
   maxEndpointsPerSlice: number;
+  /** `--cluster-dns`: the kube-dns Service's ClusterIP (default: the `.10` of the service CIDR). */
+  clusterDns: string;
+  /** `--cluster-domain`: the cluster's DNS domain (default `cluster.local`). */
+  clusterDomain: string;
 }
 
 const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
@@ -76,7 +84,20 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
-const VALUE_FLAGS = new Set(['--data-dir', '--listen', '--storage', '--runtime', '--node-name', '--node-labels', '--register-with-taints', '--node-taint', '--cluster-cidr', '--pod-manifest-path', '--tls-san', '--max-endpoints-per-slice']);
+const VALUE_FLAGS = new Set(['--data-dir', '--listen', '--storage', '--runtime', '--node-name', '--node-labels', '--register-with-taints', '--node-taint', '--cluster-cidr', '--pod-manifest-path', '--tls-san', '--max-endpoints-per-slice', '--cluster-dns', '--cluster-domain']);
+
+/** Checks `--cluster-dns`: one IPv4 address (as k3s's flag; the kubelet's takes a list). */
+export function parseClusterDns(value: string): string {
+  if (isIP(value) === 4) return value;
+  throw new UsageError(`invalid value for --cluster-dns: ${JSON.stringify(value)} (want an IPv4 address such as 10.43.0.10)`);
+}
+
+/** Checks `--cluster-domain`: a DNS domain (lowercase labels; a trailing dot is dropped). */
+export function parseClusterDomain(value: string): string {
+  const domain = value.replace(/\.$/, '');
+  if (domain.length <= 253 && /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/.test(domain)) return domain;
+  throw new UsageError(`invalid value for --cluster-domain: ${JSON.stringify(value)} (want a DNS domain such as cluster.local)`);
+}
 
 /** Checks a `--tls-san` value: an IP address or a DNS name. */
 export function parseTlsSan(value: string): string {
@@ -113,6 +134,8 @@ export function parseServerFlags(argv: string[]): ServerOptions {
     tlsSans: [],
     protectKernelDefaults: false,
     maxEndpointsPerSlice: 100,
+    clusterDns: '',
+    clusterDomain: 'cluster.local',
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -183,7 +206,15 @@ export function parseServerFlags(argv: string[]): ServerOptions {
         o.maxEndpointsPerSlice = n;
         break;
       }
+      case '--cluster-dns':
+        o.clusterDns = parseClusterDns(value);
+        break;
+      case '--cluster-domain':
+        o.clusterDomain = parseClusterDomain(value);
+        break;
     }
   }
+  // TODO(dns, #9): the .10 of --service-cidr once that flag is parsed here (svcapi adds it).
+  if (o.clusterDns === '') o.clusterDns = defaultClusterDns(DEFAULT_SERVICE_CIDR);
   return o;
 }

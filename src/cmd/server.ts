@@ -24,6 +24,7 @@ import { joinComponent } from './components/join.ts';
 import { nodeIpamComponent } from './components/node-ipam.ts';
 import { schedulerComponent } from './components/scheduler.ts';
 import { controllersComponent } from './components/controllers.ts';
+import { dnsComponent, kubeDnsServiceComponent } from './components/dns.ts';
 
 /** The components the server runs besides the API server, one line each. */
 const COMPONENTS: Component[] = [
@@ -32,6 +33,8 @@ const COMPONENTS: Component[] = [
   nodeIpamComponent,
   schedulerComponent,
   controllersComponent,
+  kubeDnsServiceComponent,
+  dnsComponent,
 ];
 
 export function kubeconfigYaml(server: string, caPem: string, token: string): string {
@@ -72,6 +75,7 @@ export function serverNode(options: ServerOptions): NodeConfig | undefined {
     name: options.nodeName, role: 'server', podCidr, bridge: bridgeForPodCidr(podCidr), runtime: options.runtime,
     labels: options.nodeLabels, taints: options.nodeTaints, podManifestPath: options.podManifestPath,
     protectKernelDefaults: options.protectKernelDefaults,
+    clusterDns: options.clusterDns, clusterDomain: options.clusterDomain,
   };
 }
 

@@ -95,6 +95,10 @@ export interface KubeletConfig {
   fileCheckPeriodMs?: number;
   /** Mounts for volumes (default: a SystemMounter that forks mount(8) from this process). */
   mounter?: Mounter;
+  /** KubeletConfiguration's clusterDNS: the nameservers of ClusterFirst pods (`--cluster-dns`). */
+  clusterDNS?: string[];
+  /** KubeletConfiguration's clusterDomain: the search domains' base (`--cluster-domain`). */
+  clusterDomain?: string;
 }
 
 interface HousekeepingParts {

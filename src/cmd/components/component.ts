@@ -24,6 +24,10 @@ export interface NodeConfig {
   podManifestPath?: string;
   /** `--protect-kernel-defaults`: the node changes no kernel setting (see runtime/oci/cgroup-tuning.ts). */
   protectKernelDefaults?: boolean;
+  /** `--cluster-dns`: the kube-dns Service's IP, the kubelet's clusterDNS. */
+  clusterDns?: string;
+  /** `--cluster-domain`: the kubelet's clusterDomain, the zone the node's DNS serves. */
+  clusterDomain?: string;
 }
 
 export interface ComponentContext {

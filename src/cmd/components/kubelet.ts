@@ -88,6 +88,8 @@ export async function runKubelet(ctx: KubeletContext): Promise<void> {
       caPem: ctx.caPem,
       logger: ctx.logger,
       ...(mounter ? { mounter } : {}),
+      ...(node.clusterDns ? { clusterDNS: [node.clusterDns] } : {}),
+      ...(node.clusterDomain ? { clusterDomain: node.clusterDomain } : {}),
     });
     const running = kubelet.run(ctx.signal);
     if (ctx.onReady) {

@@ -2,3 +2,4 @@
 export { CniNetwork, CniError, type CniConfig, type CniAttachment, type CniPortMapping, type CniResult } from './cni.ts';
 export { createNetns, deleteNetns, netnsPath, NETNS_DIR } from './netns.ts';
 export { execFile, CommandError, type Exec, type ExecOptions, type ExecResult } from './exec.ts';
+export { ensureBridge, gatewayForPodCidr } from './bridge.ts';
