@@ -86,6 +86,10 @@ export async function runKubelet(ctx: KubeletContext): Promise<void> {
       nodeLabels: node.labels,
       nodeTaints: node.taints,
       caPem: ctx.caPem,
+      // The cluster DNS Service's address (the service CIDR's .10) and domain, until --cluster-dns and
+      // --cluster-domain reach here.
+      clusterDNS: ['10.43.0.10'],
+      clusterDomain: 'cluster.local',
       logger: ctx.logger,
       ...(mounter ? { mounter } : {}),
     });
