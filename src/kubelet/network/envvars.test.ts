@@ -67,7 +67,7 @@ test('serviceEnvVarMap: the namespace\'s Services with a cluster IP, plus defaul
 });
 
 function pod(spec: Partial<NonNullable<IPod['spec']>> = {}): IPod {
-  return { metadata: { name: 'p', namespace: 'shop', uid: 'u' }, spec: { containers: [], ...spec } };
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'shop', uid: 'u' }, spec: { containers: [], ...spec } };
 }
 
 class Lister implements ServiceLister {
@@ -109,6 +109,6 @@ test('ServiceEnvSource waits for the first list of Services, then fails as upstr
   await new Promise((r) => setImmediate(r));
   await clock.step(5000);
   assert.equal(await outcome, 'services have not yet been read at least once, cannot construct envvars');
-  const staticPod: IPod = { metadata: { name: 'static', namespace: 'shop', uid: 's' }, spec: { containers: [] } };
+  const staticPod: IPod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'static', namespace: 'shop', uid: 's' }, spec: { containers: [] } };
   assert.deepEqual([...(await never.forPod(staticPod))], []);
 });
