@@ -7,6 +7,7 @@
  *   PLEG events, probe results ─────────────────────────────────────────────▶ PodWorkers.wake(uid)
  *   PodWorkers → KubeletPodSyncer → KubeRuntimeManager (runtime), VolumeManager, StatusManager (pods/status)
  *   NodeAgent: Node registration, status, Lease.     KubeletServer: logs, exec, attach (HTTPS).
+ *   Service informer → the containers' service env variables; DnsConfigurer → each new sandbox's resolv.conf.
  *   housekeeping (every 2 s): forget finished removed pods, kill/remove runtime pods nobody knows, clean
  *   orphaned pod directories and log directories, reconcile mirror pods.
  *
@@ -21,8 +22,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { IPodStatus } from 'kubernetes-models/v1/PodStatus';
+import type { IService } from 'kubernetes-models/v1/Service';
 import type { ContainerRuntime } from '../runtime/runtime.ts';
-import { EventRecorder, isNotFound, type Client } from '../client/index.ts';
+import { EventRecorder, Informer, isNotFound, type Client } from '../client/index.ts';
 import { Deferred, createLogger, realClock, type Clock, type Logger } from '../machinery/index.ts';
 import {
   GenericPLEG,
@@ -44,6 +46,7 @@ import {
   type PodConfigUpdate,
 } from './config/index.ts';
 import { ContainerLogManager } from './logs/index.ts';
+import { DnsConfigurer, ServiceEnvSource } from './network/index.ts';
 import { NodeAgent, defaultNodeIP, readMachineInfo, type NodeFacts, type NodeHealth } from './node/index.ts';
 import { KubeletServer, selfSignedServingCert, type ServingCert } from './server/index.ts';
 import {
@@ -95,10 +98,15 @@ export interface KubeletConfig {
   fileCheckPeriodMs?: number;
   /** Mounts for volumes (default: a SystemMounter that forks mount(8) from this process). */
   mounter?: Mounter;
-  /** KubeletConfiguration's clusterDNS: the nameservers of ClusterFirst pods (`--cluster-dns`). */
+  /**
+   * KubeletConfiguration.clusterDNS: the DNS servers ClusterFirst pods get (default none: such pods fall back
+   * to the node's resolver, with a MissingClusterDNS event).
+   */
   clusterDNS?: string[];
-  /** KubeletConfiguration's clusterDomain: the search domains' base (`--cluster-domain`). */
+  /** KubeletConfiguration.clusterDomain (default `cluster.local`): pods' search domains and /etc/hosts names. */
   clusterDomain?: string;
+  /** KubeletConfiguration.resolvConf: the node's resolver file (default /etc/resolv.conf; "" for none). */
+  resolvConf?: string;
 }
 
 interface HousekeepingParts {
@@ -299,7 +307,30 @@ export class Kubelet {
       releasePod: (uid) => tokens.deletePodTokens(uid),
     };
     const volumeManager = new NodeVolumeManager({ dirs, objects, node: nodeFacts, recorder, clock, ...(c.mounter ? { mounter: c.mounter } : {}) });
-    const environment = new NodeContainerEnvironment({ dirs, objects, node: nodeFacts });
+    // Service env variables from a Service informer (all namespaces: a pod also gets default/kubernetes).
+    const services = new Informer<IService>(client.resource<IService>('services'), {
+      clock,
+      logger: log.child({ informer: 'services' }),
+    });
+    const serviceEnv = new ServiceEnvSource({ services, clock, isStaticPod });
+    const clusterDomain = c.clusterDomain ?? 'cluster.local';
+    const environment = new NodeContainerEnvironment({
+      dirs,
+      objects,
+      node: nodeFacts,
+      clusterDomain,
+      serviceEnv: (pod) => serviceEnv.forPod(pod),
+    });
+    const dns = new DnsConfigurer({
+      clusterDNS: c.clusterDNS ?? [],
+      clusterDomain,
+      ...(c.resolvConf !== undefined ? { resolvConf: c.resolvConf } : {}),
+      nodeIPs: () => [nodeIP],
+      record: (pod, e) => {
+        const node = nodeAgent.node ?? { apiVersion: 'v1', kind: 'Node', metadata: { name: c.nodeName } };
+        recorder.event(e.on === 'node' ? node : pod, 'Warning', e.reason, e.message);
+      },
+    });
 
     // ---- kubelet core (kubelet-core's pieces, wired as src/kubelet/index.ts describes)
     // The status manager GETs the pod, then sends a strategic merge patch of pods/status computed from that
@@ -324,6 +355,7 @@ export class Kubelet {
       recorder,
       clock,
       logRoot,
+      dnsConfig: (pod) => dns.getPodDns(pod),
       nodeMemoryCapacity: (await readMachineInfo(rootDir)).memoryBytes,
     });
     const pleg = (late.pleg = new GenericPLEG({ runtime: runtimeManager, clock }));
@@ -464,6 +496,7 @@ export class Kubelet {
       );
     try {
       keep('node agent', nodeAgent.run(signal));
+      keep('service informer', services.run(signal));
       await Promise.race([
         nodeAgent.registered,
         new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),

@@ -374,9 +374,10 @@ export class KubeRuntimeManager {
     // Step 3: the sandbox.
     let sandboxId = actions.sandboxId;
     let podIPs = podStatus.ips;
+    // DNS settings only for a new sandbox: forming them may record events (DNSConfigForming), once per sandbox.
     const sandboxConfig = generatePodSandboxConfig(pod, actions.attempt, {
       logRoot: this.#logRoot,
-      dnsConfig: this.#dnsConfig?.(pod),
+      dnsConfig: actions.createSandbox ? this.#dnsConfig?.(pod) : undefined,
     });
     if (actions.createSandbox) {
       try {

@@ -1,6 +1,6 @@
 /**
  * The node's side of turning a container spec into a runtime ContainerConfig (kubelet-core's
- * ContainerEnvironment): the resolved environment, and the mounts: each volumeMount as a host path (with
+ * ContainerEnvironment): the resolved environment (with the service variables), and the mounts: each volumeMount as a host path (with
  * subPath and read-only rules), the managed /etc/hosts, and a fresh termination-message file per start.
  */
 import fs from 'node:fs/promises';
@@ -24,7 +24,10 @@ export interface NodeContainerEnvironmentConfig {
   node: () => NodeFacts;
   /** The node's /etc/hosts, copied for host-network pods. */
   nodeHostsFile?: string;
+  /** KubeletConfiguration.clusterDomain: the domain of `hostname.subdomain` in /etc/hosts (default cluster.local). */
   clusterDomain?: string;
+  /** The service variables for a pod's containers (none when undefined); may throw to delay the start. */
+  serviceEnv?: (pod: IPod) => Promise<ReadonlyMap<string, string>>;
 }
 
 export class NodeContainerEnvironment implements ContainerEnvironment {
@@ -39,7 +42,8 @@ export class NodeContainerEnvironment implements ContainerEnvironment {
     container: IContainer,
     podIPs: string[],
   ): Promise<{ envs: EnvVar[]; mounts: Mount[] }> {
-    const envs = await makeEnvironmentVariables(pod, container, podIPs, this.#config.node(), this.#config.objects);
+    const serviceEnv = (await this.#config.serviceEnv?.(pod)) ?? new Map<string, string>();
+    const envs = await makeEnvironmentVariables(pod, container, podIPs, this.#config.node(), this.#config.objects, serviceEnv);
     const mounts = await this.#makeMounts(pod, container, podIPs, envs);
     return { envs, mounts };
   }
@@ -79,7 +83,7 @@ export class NodeContainerEnvironment implements ContainerEnvironment {
             pod,
             this.#config.nodeHostsFile ?? (await fs.readFile('/etc/hosts', 'utf8').catch(() => '')),
           )
-        : managedHostsFile(pod, podIPs, this.#config.clusterDomain);
+        : managedHostsFile(pod, podIPs, this.#config.clusterDomain ?? 'cluster.local');
       await fs.writeFile(file, content, { mode: 0o644 });
       mounts.push({ containerPath: '/etc/hosts', hostPath: file, readonly: false, propagation: 'private' });
     }

@@ -136,8 +136,36 @@ test('managed /etc/hosts matches the kubelet byte for byte', () => {
   p.spec!.subdomain = 'svc';
   p.spec!.hostAliases = [];
   assert.match(managedHostsFile(p, ['10.42.0.5']), /\n10\.42\.0\.5\th\.svc\.prod\.svc\.cluster\.local\th\n$/);
+  assert.match(managedHostsFile(p, ['10.42.0.5'], 'example.org'), /\n10\.42\.0\.5\th\.svc\.prod\.svc\.example\.org\th\n$/);
+  // No cluster domain: no fully qualified name (upstream's GeneratePodHostNameAndDomain).
+  assert.match(managedHostsFile(p, ['10.42.0.5'], ''), /\n10\.42\.0\.5\th\n$/);
   assert.equal(
     hostNetworkHostsFile(p, '127.0.0.1 localhost\n'),
     '# Kubernetes-managed hosts file (host network).\n127.0.0.1 localhost\n',
   );
+});
+
+test('env: service variables after the container\'s own, which win; $(VAR) sees them', async () => {
+  const services = new Map([
+    ['WEB_SERVICE_HOST', '10.43.0.7'],
+    ['WEB_SERVICE_PORT', '80'],
+    ['KUBERNETES_SERVICE_HOST', '10.43.0.1'],
+  ]);
+  const p = pod({
+    name: 'c',
+    env: [
+      { name: 'URL', value: 'http://$(WEB_SERVICE_HOST):$(WEB_SERVICE_PORT)/' },
+      { name: 'WEB_SERVICE_PORT', value: '8080' },
+      { name: 'AFTER', value: '$(WEB_SERVICE_PORT)' },
+    ],
+  });
+  const env = await makeEnvironmentVariables(p, p.spec!.containers[0]!, ['10.42.0.5'], node, new MapObjectSource(), services);
+  assert.deepEqual(env, [
+    // Expanded before WEB_SERVICE_PORT was defined by the container: the service's value.
+    { key: 'URL', value: 'http://10.43.0.7:80/' },
+    { key: 'WEB_SERVICE_PORT', value: '8080' },
+    { key: 'AFTER', value: '8080' },
+    { key: 'WEB_SERVICE_HOST', value: '10.43.0.7' },
+    { key: 'KUBERNETES_SERVICE_HOST', value: '10.43.0.1' },
+  ]);
 });

@@ -1,8 +1,9 @@
 /**
  * A container's environment, resolved as the kubelet's makeEnvironmentVariables does: `envFrom` sources first
- * (each key with its prefix), then `env` in order, later names overriding earlier ones. Only literal `value`s
- * are `$(VAR)`-expanded, against the variables defined before them. A missing non-optional ConfigMap, Secret
- * or key is an error whose message the kubelet reports as CreateContainerConfigError.
+ * (each key with its prefix), then `env` in order, later names overriding earlier ones, then the service
+ * variables (`serviceEnv`) the container does not define itself. Only literal `value`s are `$(VAR)`-expanded,
+ * against the variables defined before them and then the service variables. A missing non-optional ConfigMap,
+ * Secret or key is an error whose message the kubelet reports as CreateContainerConfigError.
  */
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { IContainer } from 'kubernetes-models/v1/Container';
@@ -21,6 +22,7 @@ export async function makeEnvironmentVariables(
   podIPs: string[],
   node: NodeFacts,
   objects: ObjectSource,
+  serviceEnv: ReadonlyMap<string, string> = new Map(),
 ): Promise<EnvVar[]> {
   const namespace = pod.metadata?.namespace ?? 'default';
   const configMaps = new Map<string, ConfigMap | null>();
@@ -51,7 +53,7 @@ export async function makeEnvironmentVariables(
   for (const e of container.env ?? []) {
     let value: string | undefined;
     if (e.value !== undefined && e.value !== '') {
-      value = expand(e.value, mappingFor(env));
+      value = expand(e.value, mappingFor(env, serviceEnv));
     } else if (e.valueFrom?.fieldRef) {
       value = extractEnvFieldPath(pod, e.valueFrom.fieldRef.fieldPath, node, podIPs);
     } else if (e.valueFrom?.resourceFieldRef) {
@@ -83,6 +85,8 @@ export async function makeEnvironmentVariables(
     env.delete(e.name); // a redefinition moves to its new place, as the spec order says
     env.set(e.name, value);
   }
+  // The container's own variables win over service variables of the same name.
+  for (const [k, v] of serviceEnv) if (!env.has(k)) env.set(k, v);
   return [...env].map(([key, value]) => ({ key, value }));
 }
 

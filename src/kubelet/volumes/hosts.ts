@@ -12,6 +12,7 @@ export function podHostname(pod: IPod): string {
   return name.length > 63 ? name.slice(0, 63).replace(/[-.]+$/, '') : name;
 }
 
+/** `clusterDomain` empty: no domain, as upstream's GeneratePodHostNameAndDomain (then the short name only). */
 export function managedHostsFile(pod: IPod, podIPs: string[], clusterDomain = 'cluster.local'): string {
   const hostname = podHostname(pod);
   const subdomain = pod.spec?.subdomain;
@@ -24,7 +25,7 @@ export function managedHostsFile(pod: IPod, podIPs: string[], clusterDomain = 'c
   out += 'fe00::1\tip6-allnodes\n';
   out += 'fe00::2\tip6-allrouters\n';
   for (const ip of podIPs) {
-    out += subdomain
+    out += subdomain && clusterDomain
       ? `${ip}\t${hostname}.${subdomain}.${namespace}.svc.${clusterDomain}\t${hostname}\n`
       : `${ip}\t${hostname}\n`;
   }
