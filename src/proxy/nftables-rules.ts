@@ -1,0 +1,260 @@
+/**
+ * The rule generator: from the Service ports this node proxies (service-ports.ts) to the text of one nftables
+ * transaction (`nft -f -`) that makes a table of this node's own hold exactly those rules. Pure: no I/O, the
+ * same input gives the same text. Its shape follows kube-proxy's nftables mode (pkg/proxy/nftables):
+ *
+ *   nat-prerouting / nat-output (dstnat) ─▶ services ─▶ vmap @service-ips        (ClusterIP, external, LB IPs)
+ *                                                    ─▶ fib daddr type local: vmap @service-nodeports
+ *        service-…  (all usable endpoints)   ─▶ affinity sets, then numgen random mod N ─▶ endpoint-…
+ *        local-…    (this node's endpoints, traffic policy Local)
+ *        external-… (node ports, external and LB IPs: masquerade unless externalTrafficPolicy Local)
+ *        endpoint-… ─▶ hairpin mark, affinity update, dnat to the pod
+ *   nat-postrouting (srcnat) ─▶ masquerading: masquerade what mark-for-masquerade marked (0x4000)
+ *   filter-input/forward/output ─▶ @no-endpoint-services / @no-endpoint-nodeports ─▶ reject (or drop when
+ *        the only endpoints are on other nodes and the policy is Local); cluster-ips-check rejects unserved
+ *        ports of a cluster IP and drops the rest of the service CIDR.
+ *
+ * The transaction declares the table, flushes it (its rules, not its sets: the affinity sets keep their
+ * clients), flushes and refills the maps, declares everything, then deletes chains and sets that are no
+ * longer wanted. Being one transaction, the kernel swaps the rule set atomically; established connections
+ * keep their conntrack entries (NAT is decided on a connection's first packet), so a re-sync drops nothing.
+ */
+import { createHash } from 'node:crypto';
+import { usableEndpoints, type ProxyEndpoint, type ServicePortInfo } from './service-ports.ts';
+
+/** kube-proxy's masquerade mark (`--masquerade-bit` 14). */
+export const MASQUERADE_MARK = '0x4000';
+
+export interface RuleConfig {
+  /** This node's table (tableName(nodeName)). */
+  table: string;
+  /** Pod addresses (`--cluster-cidr`): traffic from elsewhere to a cluster IP is masqueraded. */
+  clusterCidr: string;
+  /** Service addresses (`--service-cidr`): addresses in it that no Service serves are dropped. */
+  serviceCidr: string;
+  /** Said in the table's comment. */
+  nodeName: string;
+}
+
+/** What a generated rule set declares, so the applier can delete what a later one no longer has. */
+export interface RuleSet {
+  table: string;
+  /** The transaction without deletions of stale objects (see transaction()). */
+  text: string;
+  /** Every chain the text declares. */
+  chains: string[];
+  /** Every set (affinity) the text declares; maps are fixed and never deleted. */
+  sets: string[];
+}
+
+/** What is in the kernel's table now (chains and sets by name), as read back or remembered. */
+export interface TableContent {
+  chains: Set<string>;
+  sets: Set<string>;
+}
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** First 8 base32 characters of the SHA-256 of `s` (upstream's chain-name hash). */
+export function shortHash(s: string): string {
+  const bytes = createHash('sha256').update(s).digest();
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (const b of bytes) {
+    value = (value << 8) | b;
+    bits += 8;
+    while (bits >= 5 && out.length < 8) {
+      out += BASE32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    if (out.length >= 8) break;
+  }
+  return out;
+}
+
+/** The table of one node: several kubeling nodes may share a host, so each has its own. */
+export function tableName(nodeName: string): string {
+  return `kubeling-${shortHash(nodeName).toLowerCase()}`;
+}
+
+const MAPS: { name: string; type: string; comment: string }[] = [
+  { name: 'service-ips', type: 'ipv4_addr . inet_proto . inet_service : verdict', comment: 'ClusterIP, ExternalIP and LoadBalancer IP traffic' },
+  { name: 'service-nodeports', type: 'inet_proto . inet_service : verdict', comment: 'NodePort traffic' },
+  { name: 'no-endpoint-services', type: 'ipv4_addr . inet_proto . inet_service : verdict', comment: 'vmap to drop or reject packets to services with no endpoints' },
+  { name: 'no-endpoint-nodeports', type: 'inet_proto . inet_service : verdict', comment: 'vmap to drop or reject packets to service nodeports with no endpoints' },
+];
+
+/** The fixed chains: [name, base chain spec or '', rules]. */
+function fixedChains(c: RuleConfig): [string, string, string[]][] {
+  return [
+    ['nat-prerouting', 'type nat hook prerouting priority -100 ;', ['jump services']],
+    ['nat-output', 'type nat hook output priority -100 ;', ['jump services']],
+    ['nat-postrouting', 'type nat hook postrouting priority 100 ;', ['jump masquerading']],
+    ['filter-input', 'type filter hook input priority -110 ;', ['ct state new jump nodeport-endpoints-check', 'ct state new jump service-endpoints-check']],
+    ['filter-forward', 'type filter hook forward priority -110 ;', ['ct state new jump service-endpoints-check', 'ct state new jump cluster-ips-check']],
+    ['filter-output', 'type filter hook output priority -110 ;', ['ct state new jump service-endpoints-check']],
+    ['filter-output-post-dnat', 'type filter hook output priority -90 ;', ['ct state new jump cluster-ips-check']],
+    ['mark-for-masquerade', '', [`mark set mark or ${MASQUERADE_MARK}`]],
+    ['masquerading', '', [`mark and ${MASQUERADE_MARK} == 0 return`, `mark set mark xor ${MASQUERADE_MARK}`, 'masquerade fully-random']],
+    ['services', '', [
+      'ip daddr . meta l4proto . th dport vmap @service-ips',
+      'fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports',
+    ]],
+    ['service-endpoints-check', '', ['ip daddr . meta l4proto . th dport vmap @no-endpoint-services']],
+    ['nodeport-endpoints-check', '', ['fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @no-endpoint-nodeports']],
+    ['cluster-ips-check', '', ['ip daddr @cluster-ips reject', `ip daddr ${c.serviceCidr} drop`]],
+    ['reject-chain', '', ['meta l4proto tcp reject with tcp reset', 'reject']],
+  ];
+}
+
+const proto = (p: ServicePortInfo) => p.protocol.toLowerCase();
+
+function portBase(p: ServicePortInfo): string {
+  const id = `${p.namespace}/${p.name}/${proto(p)}/${p.portName}`;
+  return `${shortHash(id)}-${id}`;
+}
+
+function endpointBase(p: ServicePortInfo, e: ProxyEndpoint): string {
+  const id = `${p.namespace}/${p.name}/${proto(p)}/${p.portName}__${e.ip}/${e.port}`;
+  return `${shortHash(id)}-${id}`;
+}
+
+interface Builder {
+  chains: Map<string, string[]>;
+  sets: Map<string, string>;
+  elements: Map<string, string[]>;
+  clusterIPs: Set<string>;
+}
+
+function addChain(b: Builder, name: string, rules: string[]): void {
+  b.chains.set(name, rules);
+}
+
+function addElement(b: Builder, map: string, element: string): void {
+  b.elements.get(map)!.push(element);
+}
+
+/** A chain spreading connections over `eps` (their endpoint chains), after the affinity sets. */
+function policyChain(b: Builder, p: ServicePortInfo, eps: ProxyEndpoint[], config: RuleConfig): string[] {
+  const rules = [
+    `ip daddr ${p.clusterIP} ${proto(p)} dport ${p.port} ip saddr != ${config.clusterCidr} jump mark-for-masquerade`,
+  ];
+  const targets = eps.map((e) => `endpoint-${endpointBase(p, e)}`);
+  if (p.affinityTimeoutSeconds !== undefined) {
+    for (const e of eps) rules.push(`ip saddr @affinity-${endpointBase(p, e)} goto endpoint-${endpointBase(p, e)}`);
+  }
+  if (targets.length === 1) rules.push(`goto ${targets[0]}`);
+  else rules.push(`numgen random mod ${targets.length} vmap { ${targets.map((t, i) => `${i} : goto ${t}`).join(' , ')} }`);
+  for (const e of eps) endpointChain(b, p, e);
+  return rules;
+}
+
+function endpointChain(b: Builder, p: ServicePortInfo, e: ProxyEndpoint): void {
+  const base = endpointBase(p, e);
+  const name = `endpoint-${base}`;
+  if (b.chains.has(name)) return;
+  const rules = [`ip saddr ${e.ip} jump mark-for-masquerade`];
+  if (p.affinityTimeoutSeconds !== undefined) {
+    const set = `affinity-${base}`;
+    b.sets.set(set, `type ipv4_addr ; flags dynamic,timeout ; timeout ${p.affinityTimeoutSeconds}s ;`);
+    rules.push(`update @${set} { ip saddr }`);
+  }
+  rules.push(`meta l4proto ${proto(p)} dnat to ${e.ip}:${e.port}`);
+  addChain(b, name, rules);
+}
+
+function servicePort(b: Builder, p: ServicePortInfo, config: RuleConfig): void {
+  const base = portBase(p);
+  const key = (ip: string) => `${ip} . ${proto(p)} . ${p.port}`;
+  const clusterEps = usableEndpoints(p.endpoints, false);
+  const localEps = usableEndpoints(p.endpoints, true);
+  const hasEndpoints = clusterEps.length > 0;
+  // No endpoint at all: reject (the client learns at once). Endpoints only on other nodes under a Local
+  // policy: drop, as upstream (the client may retry elsewhere).
+  const noEndpointVerdict = hasEndpoints ? 'drop' : 'goto reject-chain';
+  const clusterChain = `service-${base}`;
+  const localChain = `local-${base}`;
+  const hasExternal = p.nodePort !== undefined || p.externalIPs.length > 0;
+  // The cluster chain serves internal traffic (unless Local) and external traffic (also under Local: from
+  // the node itself).
+  const usesCluster = hasEndpoints && (!p.internalLocal || hasExternal);
+  if (usesCluster) addChain(b, clusterChain, policyChain(b, p, clusterEps, config));
+  if ((p.internalLocal || p.externalLocal) && localEps.length > 0) addChain(b, localChain, policyChain(b, p, localEps, config));
+
+  b.clusterIPs.add(p.clusterIP);
+  const internalEps = p.internalLocal ? localEps : clusterEps;
+  if (internalEps.length > 0) addElement(b, 'service-ips', `${key(p.clusterIP)} : goto ${p.internalLocal ? localChain : clusterChain}`);
+  else addElement(b, 'no-endpoint-services', `${key(p.clusterIP)} : ${noEndpointVerdict}`);
+
+  if (!hasExternal) return;
+  const externalEps = p.externalLocal ? localEps : clusterEps;
+  if (externalEps.length === 0) {
+    if (p.nodePort !== undefined) addElement(b, 'no-endpoint-nodeports', `${proto(p)} . ${p.nodePort} : ${noEndpointVerdict}`);
+    for (const ip of p.externalIPs) addElement(b, 'no-endpoint-services', `${key(ip)} : ${noEndpointVerdict}`);
+    return;
+  }
+  const externalChain = `external-${base}`;
+  // Policy Local keeps the client's address (no masquerade) and uses only this node's endpoints; traffic
+  // from the node itself is treated as internal (upstream's short-circuit), so it is masqueraded and may go
+  // to any endpoint.
+  addChain(b, externalChain, p.externalLocal
+    ? ['fib saddr type local jump mark-for-masquerade', `fib saddr type local goto ${clusterChain}`, `goto ${localChain}`]
+    : ['jump mark-for-masquerade', `goto ${clusterChain}`]);
+  if (p.nodePort !== undefined) addElement(b, 'service-nodeports', `${proto(p)} . ${p.nodePort} : goto ${externalChain}`);
+  for (const ip of p.externalIPs) addElement(b, 'service-ips', `${key(ip)} : goto ${externalChain}`);
+}
+
+/** The rule set for `ports` (sorted as servicePorts() sorts them, so the text is stable). */
+export function generateRules(ports: ServicePortInfo[], config: RuleConfig): RuleSet {
+  const b: Builder = { chains: new Map(), sets: new Map(), elements: new Map(MAPS.map((m) => [m.name, []])), clusterIPs: new Set() };
+  for (const p of ports) servicePort(b, p, config);
+
+  const t = `ip ${config.table}`;
+  const lines: string[] = [
+    `add table ${t} { comment "kubeling service proxy for node ${config.nodeName.replace(/"/g, '')}" ; }`,
+    `flush table ${t}`,
+  ];
+  for (const m of MAPS) {
+    lines.push(`add map ${t} ${m.name} { type ${m.type} ; comment "${m.comment}" ; }`, `flush map ${t} ${m.name}`);
+  }
+  lines.push(`add set ${t} cluster-ips { type ipv4_addr ; comment "Active ClusterIPs" ; }`, `flush set ${t} cluster-ips`);
+  for (const [name, spec] of b.sets) lines.push(`add set ${t} ${name} { ${spec} }`);
+  const chains: string[] = [];
+  for (const [name, spec] of fixedChains(config)) {
+    lines.push(spec ? `add chain ${t} ${name} { ${spec} }` : `add chain ${t} ${name}`);
+    chains.push(name);
+  }
+  // Declare every service chain before any rule, since rules and vmap elements name chains declared later.
+  for (const name of b.chains.keys()) {
+    lines.push(`add chain ${t} ${name}`);
+    chains.push(name);
+  }
+  for (const [name, , rules] of fixedChains(config)) for (const r of rules) lines.push(`add rule ${t} ${name} ${r}`);
+  for (const [name, rules] of b.chains) for (const r of rules) lines.push(`add rule ${t} ${name} ${r}`);
+  if (b.clusterIPs.size > 0) lines.push(`add element ${t} cluster-ips { ${[...b.clusterIPs].join(' , ')} }`);
+  for (const m of MAPS) {
+    const elements = b.elements.get(m.name)!;
+    if (elements.length > 0) lines.push(`add element ${t} ${m.name} { ${elements.join(' , ')} }`);
+  }
+  return { table: config.table, text: lines.join('\n') + '\n', chains, sets: [...b.sets.keys()] };
+}
+
+/**
+ * The full transaction: the rule set, then deletions of what `current` holds that it no longer declares
+ * (after the flushes, nothing refers to them any more). `current` undefined: a fresh table, nothing stale.
+ */
+export function transaction(rules: RuleSet, current?: TableContent): string {
+  const t = `ip ${rules.table}`;
+  const chains = new Set(rules.chains);
+  const sets = new Set(rules.sets);
+  const stale: string[] = [];
+  for (const c of [...(current?.chains ?? [])].sort()) if (!chains.has(c)) stale.push(`delete chain ${t} ${c}`);
+  for (const s of [...(current?.sets ?? [])].sort()) if (!sets.has(s) && s.startsWith('affinity-')) stale.push(`delete set ${t} ${s}`);
+  return rules.text + (stale.length > 0 ? stale.join('\n') + '\n' : '');
+}
+
+/** The transaction that removes a node's table (`nft -f -` fails on it when the table is absent). */
+export function deleteTable(table: string): string {
+  return `delete table ip ${table}\n`;
+}

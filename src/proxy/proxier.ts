@@ -1,0 +1,164 @@
+/**
+ * The service proxy of one node (kube-proxy's nftables Proxier): informers on Services and EndpointSlices
+ * ring a doorbell; one loop owns the kernel table and syncs it, at most once per `minSyncPeriodMs` (changes
+ * in between coalesce into one sync, as upstream's BoundedFrequencyRunner) and at least once per
+ * `syncPeriodMs` (repairs anything changed behind its back). Each sync is a full one: cache ->
+ * servicePorts() -> generateRules() -> one `nft -f -` transaction.
+ *
+ *   informers ─▶ ring ─▶ [wait min period since last sync] ─▶ sync ─▶ wait(ring | syncPeriod) ─▶ …
+ *                                                              │ fails: ring again after minSync / back-off
+ *
+ * The rules outlive `run`: stopping the loop leaves the table in place, so pods keep their Services while
+ * the node process restarts (the next start re-syncs it atomically; established flows keep their conntrack
+ * entries). `removeRules()` deletes it, for a node that stops with no pod left.
+ */
+import { Informer, type Client } from '../client/index.ts';
+import type { EndpointSlice, Service } from '../api/index.ts';
+import { Doorbell, createLogger, realClock, type Clock, type Logger } from '../machinery/index.ts';
+import { servicePorts } from './service-ports.ts';
+import { generateRules, tableName } from './nftables-rules.ts';
+import { NftablesApplier, bridgeNetfilterProblem, type NftExec } from './nftables.ts';
+
+export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
+
+export interface ProxierConfig {
+  client: Client;
+  nodeName: string;
+  /** Pod addresses of the cluster (`--cluster-cidr`). */
+  clusterCidr: string;
+  /** Service addresses (`--service-cidr`, default 10.43.0.0/16). */
+  serviceCidr?: string;
+  /** Least time between two syncs (upstream's minSyncPeriod; default 100 ms). */
+  minSyncPeriodMs?: number;
+  /** Most time between two syncs (upstream's syncPeriod; default 30 s). */
+  syncPeriodMs?: number;
+  /** How nft runs (default: a child process). */
+  exec?: NftExec;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface SyncRecord {
+  /** When the sync started and how long generating and applying took (ms). */
+  startedAt: number;
+  generateMs: number;
+  applyMs: number;
+  servicePorts: number;
+}
+
+export class Proxier {
+  readonly table: string;
+  readonly services: Informer<Service>;
+  readonly slices: Informer<EndpointSlice>;
+  readonly #config: Required<Pick<ProxierConfig, 'nodeName' | 'clusterCidr' | 'serviceCidr' | 'minSyncPeriodMs' | 'syncPeriodMs'>>;
+  readonly #applier: NftablesApplier;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #dirty = new Doorbell();
+  #syncs = 0;
+  #last: SyncRecord | undefined;
+  #syncedListeners: (() => void)[] = [];
+
+  constructor(config: ProxierConfig) {
+    this.#config = {
+      nodeName: config.nodeName,
+      clusterCidr: config.clusterCidr,
+      serviceCidr: config.serviceCidr ?? DEFAULT_SERVICE_CIDR,
+      minSyncPeriodMs: config.minSyncPeriodMs ?? 100,
+      syncPeriodMs: config.syncPeriodMs ?? 30_000,
+    };
+    if (this.#config.minSyncPeriodMs < 0 || this.#config.syncPeriodMs <= 0) throw new Error('proxier: sync periods must be positive');
+    this.#clock = config.clock ?? realClock;
+    this.#log = config.logger ?? createLogger('proxy');
+    this.table = tableName(config.nodeName);
+    this.#applier = new NftablesApplier({ table: this.table, ...(config.exec ? { exec: config.exec } : {}) });
+    const informer = { clock: this.#clock, logger: this.#log };
+    this.services = new Informer<Service>(config.client.resource<Service>('services'), informer);
+    this.slices = new Informer<EndpointSlice>(config.client.resource<EndpointSlice>('endpointslices'), informer);
+    for (const inf of [this.services, this.slices] as Informer<Service | EndpointSlice>[]) {
+      const ring = () => this.#dirty.ring();
+      inf.onAdd(ring).onUpdate(ring).onDelete(ring);
+    }
+  }
+
+  /** Successful syncs so far. */
+  get syncs(): number {
+    return this.#syncs;
+  }
+
+  get lastSync(): SyncRecord | undefined {
+    return this.#last;
+  }
+
+  /** Calls `fn` after every successful sync (tests and the benchmark wait on it). */
+  onSynced(fn: () => void): void {
+    this.#syncedListeners.push(fn);
+  }
+
+  /** Runs until `signal` aborts; the table stays (see the header). */
+  async run(signal: AbortSignal): Promise<void> {
+    const problem = await bridgeNetfilterProblem();
+    if (problem) this.#log.warn(`replies between pods on one bridge will miss the Service NAT: ${problem}`);
+    const informers = [this.services.run(signal), this.slices.run(signal)];
+    try {
+      await Promise.race([Promise.all([this.services.synced, this.slices.synced]), aborted(signal)]);
+      let failures = 0;
+      while (!signal.aborted) {
+        const started = this.#clock.now();
+        try {
+          await this.sync();
+          failures = 0;
+        } catch (err) {
+          failures++;
+          this.#log.error({ err }, 'syncing the service rules failed');
+          this.#dirty.ring();
+        }
+        // Back off on repeated failures (1 s doubling up to the sync period); otherwise keep the minimum gap.
+        const gap = failures > 0
+          ? Math.min(this.#config.syncPeriodMs, 1000 * 2 ** (failures - 1))
+          : this.#config.minSyncPeriodMs - (this.#clock.now() - started);
+        if (gap > 0) await this.#clock.sleep(gap, signal);
+        await this.#nextChange(signal);
+      }
+    } catch (err) {
+      if (!signal.aborted) throw err;
+    } finally {
+      await Promise.allSettled(informers);
+    }
+  }
+
+  /** Resolves at the next ring or after the sync period, whichever comes first; the other wait is withdrawn. */
+  async #nextChange(signal: AbortSignal): Promise<void> {
+    const round = new AbortController();
+    const both = AbortSignal.any([signal, round.signal]);
+    try {
+      await Promise.race([this.#dirty.wait(both), this.#clock.sleep(this.#config.syncPeriodMs, both)]);
+    } finally {
+      round.abort();
+    }
+  }
+
+  /** One full sync from the informers' caches. Only run() calls it while running; tests may call it directly. */
+  async sync(): Promise<void> {
+    const startedAt = this.#clock.now();
+    const ports = servicePorts(this.services.list(), this.slices.list(), this.#config.nodeName);
+    const rules = generateRules(ports, { table: this.table, ...this.#config });
+    const generated = this.#clock.now();
+    await this.#applier.apply(rules);
+    this.#last = { startedAt, generateMs: generated - startedAt, applyMs: this.#clock.now() - generated, servicePorts: ports.length };
+    this.#syncs++;
+    for (const fn of this.#syncedListeners) fn();
+  }
+
+  /** Deletes this node's table (the node stops with no pod left). */
+  async removeRules(): Promise<boolean> {
+    return this.#applier.remove();
+  }
+}
+
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
