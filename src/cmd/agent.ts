@@ -9,7 +9,8 @@
  *   wait       for the server's node-ipam to set spec.podCIDR (one /24 of 10.42.0.0/16)
  *   run        the runtime (its own CNI bridge `kubeling<n>` and pod CIDR; state in DIR/runtime, images in
  *              DIR/images) and the kubelet (DIR/kubelet, static pods from DIR/manifests and
- *              --pod-manifest-path): the same kubelet component the server runs (components/kubelet.ts)
+ *              --pod-manifest-path), beside the service proxy (nftables rules): the same node managers the
+ *              server runs (components/node.ts)
  *
  * It prints `ready node=N podCIDR=C` once the node is registered and its kubelet serves. The agent's Node has
  * no control-plane role. Its credentials are the node token (a bearer token the API server knows).
@@ -24,7 +25,7 @@ import { parse } from 'yaml';
 import { ApiError, Client, isAlreadyExists } from '../client/index.ts';
 import { createLogger, realClock, type Logger } from '../machinery/index.ts';
 import { parseLabels, parseTaints, UsageError, type Taint } from './flags.ts';
-import { runKubelet } from './components/kubelet.ts';
+import { runNode } from './components/node.ts';
 import {
   CLUSTER_INFO,
   JWS_DATA_KEY,
@@ -359,8 +360,12 @@ export async function runAgent(argv: string[]): Promise<number> {
     );
 
     const bridge = bridgeForPodCidr(podCidr);
-    await runKubelet({
+    await runNode({
       client,
+      // The agent is not told the cluster CIDR: its proxy treats its own pods' range as local (NodeCIDR mode).
+      // TODO(proxy, #9): serviceCidr from the agent's --service-cidr once svcapi's flag is merged.
+      localPodCidr: podCidr,
+      proxyLogger: createLogger('proxy'),
       caPem,
       kubeletToken,
       dataDir: o.dataDir,
@@ -383,7 +388,7 @@ export async function runAgent(argv: string[]): Promise<number> {
         ),
     });
   } catch (err) {
-    // runKubelet has closed (and awaited) the runtime it made.
+    // runNode's kubelet has closed (and awaited) the runtime it made.
     if (signal.aborted) return 0;
     process.stderr.write(`kubeling agent: ${(err as Error).message}\n`);
     return 1;
