@@ -2,8 +2,9 @@
 /**
  * Service proxy benchmark: prints figures (never pass/fail). Needs root and nft. `node bench/proxy.ts [services]`
  *   generate      Services + EndpointSlices -> rule text (servicePorts + generateRules), 1,000 Services x 3 endpoints
- *   apply         that text as one `nft -f -` transaction: into a fresh table, then as the steady full re-sync
- *                 (flush + refill) every later sync is; through a child process and through the Spawner's shell
+ *   apply         that text as one `nft -f -` transaction: into a fresh table, as the periodic full re-sync
+ *                 (flush + refill), and a partial one (one endpoint replaced); through a child process and
+ *                 through the Spawner's shell
  *   change        an EndpointSlice change (one endpoint replaced) -> the transaction holding it returned from nft,
  *                 p50/p99 over sequential changes, through the fake API server's watch and the Proxier's loop
  *                 (minSyncPeriod 100 ms, its default); and a burst of 100 changes at once -> all in place
@@ -56,16 +57,25 @@ async function main(): Promise<void> {
     let t = performance.now();
     await applier.apply(rules);
     console.log(`  apply, fresh table       ${ms(performance.now() - t)}`);
+    // One Service's endpoint replaced: what a partial sync sends.
+    const changed = structuredClone(slices);
+    changed[COUNT >> 1]!.endpoints![1]!.addresses = [ip('10.254', 3 * COUNT + 1)];
+    const rules2 = generateRules(servicePorts(services, changed, NODE), config);
     for (const [name, exec] of [['child process', spawnNft], ['Spawner shell', viaShell]] as const) {
       const a = new NftablesApplier({ table: config.table, exec });
-      await a.apply(rules);
-      const samples: number[] = [];
+      await a.apply(rules, { full: true });
+      const full: number[] = [];
+      const partial: number[] = [];
       for (let i = 0; i < 10; i++) {
         t = performance.now();
-        await a.apply(rules);
-        samples.push(performance.now() - t);
+        await a.apply(rules, { full: true });
+        full.push(performance.now() - t);
+        t = performance.now();
+        if ((await a.apply(rules2)) !== 'partial') throw new Error('expected a partial sync');
+        partial.push(performance.now() - t);
       }
-      console.log(`  re-sync (${name.padEnd(13)}) p50 ${ms(pct(samples, 50))}  max ${ms(Math.max(...samples))}`);
+      console.log(`  full re-sync (${name.padEnd(13)}) p50 ${ms(pct(full, 50))}  max ${ms(Math.max(...full))}`);
+      console.log(`  partial, 1 endpoint (${name.padEnd(13)}) p50 ${ms(pct(partial, 50))}  max ${ms(Math.max(...partial))}`);
     }
     await changeLatency(config.table);
   } finally {
@@ -87,7 +97,11 @@ async function changeLatency(table: string): Promise<void> {
   const exec: NftExec = async (args, input) => {
     const r = await spawnNft(args, input);
     const done = performance.now();
-    if (input) for (const [needle, resolve] of waiting) if (input.includes(needle)) (waiting.delete(needle), resolve(done));
+    for (const [needle, resolve] of waiting) {
+      if (!input?.includes(needle)) continue;
+      waiting.delete(needle);
+      resolve(done);
+    }
     return r;
   };
   const proxier = new Proxier({ client, nodeName: NODE, clusterCidr: CLUSTER_CIDR, serviceCidr: SERVICE_CIDR, exec });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EndpointSlice, Service } from '../api/index.ts';
 import { servicePorts } from './service-ports.ts';
-import { generateRules, shortHash, tableName, transaction, type RuleConfig } from './nftables-rules.ts';
+import { generateRules, partialTransaction, shortHash, tableName, transaction, type RuleConfig } from './nftables-rules.ts';
 import { makeService, makeSlice } from './testing/builders.ts';
 
 const config: RuleConfig = { table: 'kubeling-test', clusterCidr: '10.42.0.0/16', serviceCidr: '10.43.0.0/16', nodeName: 'n1' };
@@ -253,4 +253,41 @@ test('tableName: one per node, stable, a valid nft identifier', () => {
   assert.notEqual(tableName('n1'), tableName('n2'));
   assert.match(tableName('node.example.com'), /^kubeling-[a-z2-7]{8}$/);
   assert.match(shortHash('x'), /^[A-Z2-7]{8}$/);
+});
+
+test('partialTransaction: an endpoint change rewrites that Service\'s chain and adds the new endpoint\'s; the old one is emptied, then deleted; other Services untouched', () => {
+  const svc = makeService('web', { clusterIP: '10.43.0.5', ports: [{ port: 80 }], sessionAffinity: 'ClientIP' });
+  const other = makeService('api', { clusterIP: '10.43.0.6', ports: [{ port: 80 }] });
+  const apiSlice = makeSlice('api', [{ ip: '10.42.0.9' }], [{ port: 8080 }]);
+  const before = rules([svc, other], [makeSlice('web', [{ ip: '10.42.0.3' }], [{ port: 8080 }]), apiSlice]);
+  const after = rules([svc, other], [makeSlice('web', [{ ip: '10.42.0.4' }], [{ port: 8080 }]), apiSlice]);
+  assert.equal(partialTransaction(before, after), [
+    'add set ip kubeling-test affinity-KZF5M2J4-default/web/tcp/__10.42.0.4/8080 { type ipv4_addr ; flags dynamic,timeout ; timeout 10800s ; }',
+    'add chain ip kubeling-test endpoint-KZF5M2J4-default/web/tcp/__10.42.0.4/8080',
+    'add rule ip kubeling-test endpoint-KZF5M2J4-default/web/tcp/__10.42.0.4/8080 ip saddr 10.42.0.4 jump mark-for-masquerade',
+    'add rule ip kubeling-test endpoint-KZF5M2J4-default/web/tcp/__10.42.0.4/8080 update @affinity-KZF5M2J4-default/web/tcp/__10.42.0.4/8080 { ip saddr }',
+    'add rule ip kubeling-test endpoint-KZF5M2J4-default/web/tcp/__10.42.0.4/8080 meta l4proto tcp dnat to 10.42.0.4:8080',
+    'flush chain ip kubeling-test service-PFISGYVC-default/web/tcp/',
+    'add rule ip kubeling-test service-PFISGYVC-default/web/tcp/ ip daddr 10.43.0.5 tcp dport 80 ip saddr != 10.42.0.0/16 jump mark-for-masquerade',
+    'add rule ip kubeling-test service-PFISGYVC-default/web/tcp/ ip saddr @affinity-KZF5M2J4-default/web/tcp/__10.42.0.4/8080 goto endpoint-KZF5M2J4-default/web/tcp/__10.42.0.4/8080',
+    'add rule ip kubeling-test service-PFISGYVC-default/web/tcp/ goto endpoint-KZF5M2J4-default/web/tcp/__10.42.0.4/8080',
+    'flush chain ip kubeling-test endpoint-RSC2SJJ4-default/web/tcp/__10.42.0.3/8080',
+    'delete chain ip kubeling-test endpoint-RSC2SJJ4-default/web/tcp/__10.42.0.3/8080',
+    'delete set ip kubeling-test affinity-RSC2SJJ4-default/web/tcp/__10.42.0.3/8080',
+  ].join('\n') + '\n');
+});
+
+test('partialTransaction: a Service losing its endpoints moves from service-ips to no-endpoint-services; nothing changed is empty', () => {
+  const svc = makeService('web', { clusterIP: '10.43.0.5', ports: [{ port: 80 }] });
+  const before = rules([svc], [makeSlice('web', [{ ip: '10.42.0.3' }], [{ port: 8080 }])]);
+  const after = rules([svc], []);
+  assert.equal(partialTransaction(before, after), [
+    'delete element ip kubeling-test service-ips { 10.43.0.5 . tcp . 80 }',
+    'add element ip kubeling-test no-endpoint-services { 10.43.0.5 . tcp . 80 : goto reject-chain }',
+    'flush chain ip kubeling-test endpoint-RSC2SJJ4-default/web/tcp/__10.42.0.3/8080',
+    'flush chain ip kubeling-test service-PFISGYVC-default/web/tcp/',
+    'delete chain ip kubeling-test endpoint-RSC2SJJ4-default/web/tcp/__10.42.0.3/8080',
+    'delete chain ip kubeling-test service-PFISGYVC-default/web/tcp/',
+  ].join('\n') + '\n');
+  assert.equal(partialTransaction(after, rules([svc], [])), '');
 });

@@ -14,10 +14,11 @@
  *        the only endpoints are on other nodes and the policy is Local); cluster-ips-check rejects unserved
  *        ports of a cluster IP and drops the rest of the service CIDR.
  *
- * The transaction declares the table, flushes it (its rules, not its sets: the affinity sets keep their
- * clients), flushes and refills the maps, declares everything, then deletes chains and sets that are no
+ * A full sync's transaction declares the table, flushes it (its rules, not its sets: the affinity sets keep
+ * their clients), flushes and refills the maps, declares everything, then deletes chains and sets that are no
  * longer wanted. Being one transaction, the kernel swaps the rule set atomically; established connections
  * keep their conntrack entries (NAT is decided on a connection's first packet), so a re-sync drops nothing.
+ * Between full syncs, partialTransaction() changes only what differs from the last applied rule set.
  */
 import { createHash } from 'node:crypto';
 import { usableEndpoints, type ProxyEndpoint, type ServicePortInfo } from './service-ports.ts';
@@ -45,6 +46,11 @@ export interface RuleSet {
   chains: string[];
   /** Every set (affinity) the text declares; maps are fixed and never deleted. */
   sets: string[];
+  /** The per-Service chains with their rules, the affinity sets with their specs, and the elements of each
+   * map and of `cluster-ips`: what partialTransaction() compares. */
+  serviceChains: Map<string, string[]>;
+  affinitySets: Map<string, string>;
+  elements: Map<string, string[]>;
 }
 
 /** What is in the kernel's table now (chains and sets by name), as read back or remembered. */
@@ -55,8 +61,25 @@ export interface TableContent {
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
+/**
+ * Hashes already computed: every sync names the same chains again (about four per endpoint), and hashing
+ * was most of a sync's generation time with 1,000 Services. Dropped whole when it grows past its bound.
+ */
+const hashes = new Map<string, string>();
+const HASH_CACHE_MAX = 200_000;
+
 /** First 8 base32 characters of the SHA-256 of `s` (upstream's chain-name hash). */
 export function shortHash(s: string): string {
+  let h = hashes.get(s);
+  if (h === undefined) {
+    if (hashes.size >= HASH_CACHE_MAX) hashes.clear();
+    h = sha256Base32(s);
+    hashes.set(s, h);
+  }
+  return h;
+}
+
+function sha256Base32(s: string): string {
   const bytes = createHash('sha256').update(s).digest();
   let bits = 0;
   let value = 0;
@@ -232,12 +255,59 @@ export function generateRules(ports: ServicePortInfo[], config: RuleConfig): Rul
   }
   for (const [name, , rules] of fixedChains(config)) for (const r of rules) lines.push(`add rule ${t} ${name} ${r}`);
   for (const [name, rules] of b.chains) for (const r of rules) lines.push(`add rule ${t} ${name} ${r}`);
-  if (b.clusterIPs.size > 0) lines.push(`add element ${t} cluster-ips { ${[...b.clusterIPs].join(' , ')} }`);
-  for (const m of MAPS) {
-    const elements = b.elements.get(m.name)!;
-    if (elements.length > 0) lines.push(`add element ${t} ${m.name} { ${elements.join(' , ')} }`);
+  b.elements.set('cluster-ips', [...b.clusterIPs]);
+  for (const name of ['cluster-ips', ...MAPS.map((m) => m.name)]) {
+    const elements = b.elements.get(name)!;
+    if (elements.length > 0) lines.push(`add element ${t} ${name} { ${elements.join(' , ')} }`);
   }
-  return { table: config.table, text: lines.join('\n') + '\n', chains, sets: [...b.sets.keys()] };
+  return {
+    table: config.table, text: lines.join('\n') + '\n', chains, sets: [...b.sets.keys()],
+    serviceChains: b.chains, affinitySets: b.sets, elements: b.elements,
+  };
+}
+
+/** An element's key: what precedes ` : verdict` in a map element (the whole element in a set). */
+function elementKey(element: string): string {
+  const i = element.indexOf(' : ');
+  return i < 0 ? element : element.slice(0, i);
+}
+
+/**
+ * The transaction that turns the table from `prev` (applied last, by this process) into `next`, touching only
+ * what differs: new chains and sets are declared, chains whose rules changed are flushed and refilled, map
+ * elements that went or changed are deleted and the new ones added, then chains and sets no longer wanted
+ * are deleted (nothing refers to them by then). Upstream's partial sync: an endpoint change rewrites one
+ * Service's chains instead of the whole table. Empty when nothing differs. Base chains and fixed chains
+ * depend only on the config, which does not change while a process runs.
+ */
+export function partialTransaction(prev: RuleSet, next: RuleSet): string {
+  const t = `ip ${next.table}`;
+  const lines: string[] = [];
+  for (const [name, spec] of next.affinitySets) if (!prev.affinitySets.has(name)) lines.push(`add set ${t} ${name} { ${spec} }`);
+  const changed: string[] = [];
+  for (const [name, rules] of next.serviceChains) {
+    const before = prev.serviceChains.get(name);
+    if (!before) lines.push(`add chain ${t} ${name}`);
+    if (!before || before.length !== rules.length || before.some((r, i) => r !== rules[i])) changed.push(name);
+  }
+  for (const name of changed) {
+    if (prev.serviceChains.has(name)) lines.push(`flush chain ${t} ${name}`);
+    for (const r of next.serviceChains.get(name)!) lines.push(`add rule ${t} ${name} ${r}`);
+  }
+  for (const [map, elements] of next.elements) {
+    const want = new Map(elements.map((e) => [elementKey(e), e]));
+    const had = new Map((prev.elements.get(map) ?? []).map((e) => [elementKey(e), e]));
+    const gone = [...had].filter(([k, e]) => want.get(k) !== e).map(([k]) => k);
+    const added = [...want].filter(([k, e]) => had.get(k) !== e).map(([, e]) => e);
+    if (gone.length > 0) lines.push(`delete element ${t} ${map} { ${gone.join(' , ')} }`);
+    if (added.length > 0) lines.push(`add element ${t} ${map} { ${added.join(' , ')} }`);
+  }
+  // Emptied first: a chain may not be deleted while another (also going) still jumps to it.
+  const removed = [...prev.serviceChains.keys()].filter((name) => !next.serviceChains.has(name));
+  for (const name of removed) lines.push(`flush chain ${t} ${name}`);
+  for (const name of removed) lines.push(`delete chain ${t} ${name}`);
+  for (const name of prev.affinitySets.keys()) if (!next.affinitySets.has(name)) lines.push(`delete set ${t} ${name}`);
+  return lines.length > 0 ? lines.join('\n') + '\n' : '';
 }
 
 /**

@@ -4,13 +4,14 @@
  * node goes for good. How a command runs is injected (`NftExec`): `cmd` passes the node's helper shells (the
  * runtime's Spawner, no fork of the node process per sync); the default here is a plain child process.
  *
- * It remembers which chains and sets it last put in the table, so each transaction also deletes the ones no
- * longer wanted. After a failed transaction (which the kernel rolls back entirely) or at start it does not
- * know, and reads the table back first.
+ * It remembers the rule set it applied last: a later one is applied as a partial transaction (only what
+ * differs) unless a full one is asked for. A full transaction also deletes chains and sets no longer wanted;
+ * after a failed transaction (which the kernel rolls back entirely) or at start it does not know what the
+ * table holds, and reads it back first.
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { transaction, deleteTable, type RuleSet, type TableContent } from './nftables-rules.ts';
+import { transaction, deleteTable, partialTransaction, type RuleSet, type TableContent } from './nftables-rules.ts';
 
 /** Runs `nft args` with `input` on stdin; rejects (with nft's stderr in the message) on a non-zero exit. */
 export type NftExec = (args: string[], input?: string) => Promise<{ stdout: string }>;
@@ -57,6 +58,8 @@ export class NftablesApplier {
   readonly #exec: NftExec;
   /** What the table holds after our last successful transaction; undefined = unknown, read it back. */
   #content: TableContent | undefined;
+  /** The rule set of that transaction. */
+  #last: RuleSet | undefined;
 
   constructor(options: { table: string; exec?: NftExec }) {
     this.table = options.table;
@@ -74,17 +77,41 @@ export class NftablesApplier {
     }
   }
 
-  /** Makes the table hold exactly `rules`, in one atomic transaction. */
-  async apply(rules: RuleSet): Promise<void> {
+  /**
+   * Makes the table hold exactly `rules`, in one atomic transaction: the whole table when `full` or when the
+   * previous state is unknown, else only the difference from the last rule set (no nft call when none).
+   * Returns which it did.
+   */
+  async apply(rules: RuleSet, options: { full?: boolean } = {}): Promise<'full' | 'partial' | 'unchanged'> {
+    const last = this.#last;
+    if (!options.full && last && this.#content) {
+      const text = partialTransaction(last, rules);
+      if (text === '') return 'unchanged';
+      this.#forget();
+      await this.#exec(['-f', '-'], text);
+      this.#remember(rules);
+      return 'partial';
+    }
     const current = this.#content ?? (await this.read());
-    this.#content = undefined;
+    this.#forget();
     await this.#exec(['-f', '-'], transaction(rules, current));
+    this.#remember(rules);
+    return 'full';
+  }
+
+  #forget(): void {
+    this.#content = undefined;
+    this.#last = undefined;
+  }
+
+  #remember(rules: RuleSet): void {
     this.#content = { chains: new Set(rules.chains), sets: new Set(rules.sets) };
+    this.#last = rules;
   }
 
   /** Deletes the table; true if there was one. */
   async remove(): Promise<boolean> {
-    this.#content = undefined;
+    this.#forget();
     if ((await this.read()) === undefined) return false;
     await this.#exec(['-f', '-'], deleteTable(this.table));
     return true;

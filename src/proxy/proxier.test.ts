@@ -60,10 +60,20 @@ test('Proxier: syncs from Services and EndpointSlices, again on every change; th
 
     server.put(SLICES, makeSlice('web', [{ ip: '10.42.0.3' }, { ip: '10.42.0.4' }], [{ port: 8080 }]));
     await until(() => nft.transactions().at(-1)!.includes('numgen random mod 2'), 'a sync with the new endpoint');
+    // Later syncs change only what differs: the Service's chain and the new endpoint's.
+    const partial = nft.transactions().at(-1)!;
+    assert.doesNotMatch(partial, /flush table/);
+    assert.match(partial, /^add chain ip \S+ endpoint-[A-Z2-7]{8}-default\/web\/tcp\/__10\.42\.0\.4\/8080$/m);
+    assert.match(partial, /^flush chain ip \S+ service-[A-Z2-7]{8}-default\/web\/tcp\/$/m);
+    assert.equal(p.proxier.lastSync!.kind, 'partial');
+
     server.remove('services', 'default', 'web');
-    await until(() => !nft.transactions().at(-1)!.includes('10.43.0.5'), 'a sync without the Service');
+    await until(() => nft.transactions().at(-1)!.includes('delete element'), 'a sync without the Service');
     // What the previous sync declared and this one does not is deleted in the same transaction.
-    assert.match(nft.transactions().at(-1)!, /^delete chain ip kubeling-\w+ service-[A-Z2-7]{8}-default\/web\/tcp\/$/m);
+    const removal = nft.transactions().at(-1)!;
+    assert.match(removal, /^delete element ip \S+ service-ips \{ 10\.43\.0\.5 \. tcp \. 80 \}$/m);
+    assert.match(removal, /^delete chain ip kubeling-\w+ service-[A-Z2-7]{8}-default\/web\/tcp\/$/m);
+    assert.match(removal, /^delete chain ip kubeling-\w+ endpoint-[A-Z2-7]{8}-default\/web\/tcp\/__10\.42\.0\.3\/8080$/m);
   } finally {
     await p.stop();
     server.remove(SLICES, 'default', 'web-abcde');
@@ -110,6 +120,27 @@ test('Proxier: a failed transaction is retried, after reading the table back', a
   } finally {
     await p.stop();
     server.remove('services', 'default', 'retry');
+  }
+});
+
+test('Proxier: with nothing changed no transaction is sent, until the sync period asks for a full one', async () => {
+  server.put('services', makeService('quiet', { clusterIP: '10.43.0.9', ports: [{ port: 80 }] }));
+  const nft = recordingNft();
+  const client = new Client({ server: server.url, token: server.token, caData: server.ca });
+  const proxier = new Proxier({ client, nodeName: 'n1', clusterCidr: '10.42.0.0/16', minSyncPeriodMs: 0, syncPeriodMs: 150, exec: nft.exec });
+  const stop = new AbortController();
+  const running = proxier.run(stop.signal);
+  try {
+    await until(() => nft.transactions().length === 2, 'a second (periodic) transaction');
+    assert.ok(nft.transactions().every((t) => t.includes('flush table')), 'both full');
+    await proxier.sync();
+    assert.equal(proxier.lastSync!.kind, 'unchanged');
+    assert.equal(nft.transactions().length, 2);
+  } finally {
+    stop.abort();
+    await running;
+    client.close();
+    server.remove('services', 'default', 'quiet');
   }
 });
 

@@ -2,8 +2,10 @@
  * The service proxy of one node (kube-proxy's nftables Proxier): informers on Services and EndpointSlices
  * ring a doorbell; one loop owns the kernel table and syncs it, at most once per `minSyncPeriodMs` (changes
  * in between coalesce into one sync, as upstream's BoundedFrequencyRunner) and at least once per
- * `syncPeriodMs` (repairs anything changed behind its back). Each sync is a full one: cache ->
- * servicePorts() -> generateRules() -> one `nft -f -` transaction.
+ * `syncPeriodMs`. Each sync computes the whole rule set (cache -> servicePorts() -> generateRules()) and
+ * applies it in one `nft -f -` transaction: a partial one holding only what changed since the last sync
+ * (an endpoint change rewrites one Service's chains), or a full one that rewrites the table, at start, after
+ * a failure and once per `syncPeriodMs` (repairs anything changed behind its back), as upstream does.
  *
  *   informers ─▶ ring ─▶ [wait min period since last sync] ─▶ sync ─▶ wait(ring | syncPeriod) ─▶ …
  *                                                              │ fails: ring again after minSync / back-off
@@ -41,6 +43,7 @@ export interface ProxierConfig {
 export interface SyncRecord {
   /** When the sync started and how long generating and applying took (ms). */
   startedAt: number;
+  kind: 'full' | 'partial' | 'unchanged';
   generateMs: number;
   applyMs: number;
   servicePorts: number;
@@ -57,6 +60,8 @@ export class Proxier {
   readonly #dirty = new Doorbell();
   #syncs = 0;
   #last: SyncRecord | undefined;
+  /** When the last full sync started (-Infinity: the next sync is full). */
+  #lastFull = -Infinity;
   #syncedListeners: (() => void)[] = [];
 
   constructor(config: ProxierConfig) {
@@ -138,14 +143,22 @@ export class Proxier {
     }
   }
 
-  /** One full sync from the informers' caches. Only run() calls it while running; tests may call it directly. */
+  /** One sync from the informers' caches. Only run() calls it while running; tests may call it directly. */
   async sync(): Promise<void> {
     const startedAt = this.#clock.now();
     const ports = servicePorts(this.services.list(), this.slices.list(), this.#config.nodeName);
     const rules = generateRules(ports, { table: this.table, ...this.#config });
     const generated = this.#clock.now();
-    await this.#applier.apply(rules);
-    this.#last = { startedAt, generateMs: generated - startedAt, applyMs: this.#clock.now() - generated, servicePorts: ports.length };
+    const full = startedAt - this.#lastFull >= this.#config.syncPeriodMs;
+    let kind: SyncRecord['kind'];
+    try {
+      kind = await this.#applier.apply(rules, { full });
+    } catch (err) {
+      this.#lastFull = -Infinity;
+      throw err;
+    }
+    if (kind === 'full') this.#lastFull = startedAt;
+    this.#last = { startedAt, kind, generateMs: generated - startedAt, applyMs: this.#clock.now() - generated, servicePorts: ports.length };
     this.#syncs++;
     for (const fn of this.#syncedListeners) fn();
   }

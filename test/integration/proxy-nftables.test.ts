@@ -102,6 +102,8 @@ after(async () => {
   await proxier.removeRules().catch(() => {});
   // Gone before their netns is deleted, so the veths go with it at once.
   await Promise.all(servers.map((s) => (s.exitCode !== null || s.signalCode !== null ? undefined : new Promise((r) => s.once('exit', r).kill('SIGKILL')))));
+  // The veths explicitly: a deleted netns takes its end (and so the pair) only once the kernel reaps it.
+  for (const p of Object.keys(pods) as PodName[]) spawnSync('ip', ['link', 'del', `${bridge}${p}`]);
   for (const p of Object.keys(pods) as PodName[]) spawnSync('ip', ['netns', 'del', netns(p)]);
   spawnSync('ip', ['link', 'del', bridge]);
   client.close();
@@ -215,9 +217,12 @@ test('an established connection survives re-syncs and a restarted proxy; a delet
 
     api.remove('services', 'default', 'echo');
     api.remove(SLICES, 'default', 'echo-abcde');
-    await pollUntil(() => !applied.at(-1)?.includes(`${svcNet}.15`), 'a sync without the echo Service');
-    const { stdout } = await run('nft', ['list', 'table', 'ip', proxier.table]);
-    assert.ok(!stdout.includes(`${svcNet}.15`) && !stdout.includes('default/echo/'), 'no rule, chain or element of the deleted Service');
+    // Applied as a partial transaction: its map elements and chains are deleted, nothing else rewritten.
+    await pollUntil(async () => {
+      const { stdout } = await run('nft', ['list', 'table', 'ip', proxier.table]);
+      return !stdout.includes(`${svcNet}.15`) && !stdout.includes('default/echo/');
+    }, 'no rule, chain or element of the deleted Service');
+    assert.doesNotMatch(applied.at(-1)!, /flush table/);
   } finally {
     sock.destroy();
   }
