@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EndpointSlice, Service } from '../api/index.ts';
 import { servicePorts } from './service-ports.ts';
-import { generateRules, partialTransaction, shortHash, tableName, transaction, type RuleConfig } from './nftables-rules.ts';
+import { cidrsOverlap, generateRules, partialTransaction, shortHash, tableName, transaction, type RuleConfig } from './nftables-rules.ts';
 import { makeService, makeSlice } from './testing/builders.ts';
 
 const config: RuleConfig = { table: 'kubeling-test', clusterCidr: '10.42.0.0/16', serviceCidr: '10.43.0.0/16', nodeName: 'n1' };
@@ -73,7 +73,6 @@ test('generateRules: a ClusterIP Service with two ready endpoints, the whole tra
     'add rule ip kubeling-test service-endpoints-check ip daddr . meta l4proto . th dport vmap @no-endpoint-services',
     'add rule ip kubeling-test nodeport-endpoints-check fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @no-endpoint-nodeports',
     'add rule ip kubeling-test cluster-ips-check ip daddr @cluster-ips reject',
-    'add rule ip kubeling-test cluster-ips-check ip daddr 10.43.0.0/16 drop',
     'add rule ip kubeling-test reject-chain meta l4proto tcp reject with tcp reset',
     'add rule ip kubeling-test reject-chain reject',
     'add rule ip kubeling-test endpoint-RYTVFLFH-default/web/tcp/http__10.42.0.3/8080 ip saddr 10.42.0.3 jump mark-for-masquerade',
@@ -290,4 +289,12 @@ test('partialTransaction: a Service losing its endpoints moves from service-ips 
     'delete chain ip kubeling-test service-PFISGYVC-default/web/tcp/',
   ].join('\n') + '\n');
   assert.equal(partialTransaction(after, rules([svc], [])), '');
+});
+
+test('cidrsOverlap', () => {
+  assert.equal(cidrsOverlap('10.43.0.0/16', '10.43.0.0/16'), true);
+  assert.equal(cidrsOverlap('10.43.0.0/16', '10.43.7.0/24'), true);
+  assert.equal(cidrsOverlap('10.0.0.0/8', '10.43.7.0/24'), true);
+  assert.equal(cidrsOverlap('10.43.0.0/16', '10.42.0.0/16'), false);
+  assert.equal(cidrsOverlap('10.43.0.0/16', '10.44.0.0/24'), false);
 });

@@ -12,7 +12,8 @@
  *   nat-postrouting (srcnat) ─▶ masquerading: masquerade what mark-for-masquerade marked (0x4000)
  *   filter-input/forward/output ─▶ @no-endpoint-services / @no-endpoint-nodeports ─▶ reject (or drop when
  *        the only endpoints are on other nodes and the policy is Local); cluster-ips-check rejects unserved
- *        ports of a cluster IP and drops the rest of the service CIDR.
+ *        ports of a cluster IP. Unlike upstream it does not drop the rest of the service CIDR: kubeling
+ *        clusters share hosts (tests, laptops, `kubeling run`), and another one's pods may live in that range.
  *
  * A full sync's transaction declares the table, flushes it (its rules, not its sets: the affinity sets keep
  * their clients), flushes and refills the maps, declares everything, then deletes chains and sets that are no
@@ -31,7 +32,7 @@ export interface RuleConfig {
   table: string;
   /** Pod addresses (`--cluster-cidr`): traffic from elsewhere to a cluster IP is masqueraded. */
   clusterCidr: string;
-  /** Service addresses (`--service-cidr`): addresses in it that no Service serves are dropped. */
+  /** Service addresses (`--service-cidr`); must not overlap the pods' (see cidrsOverlap). */
   serviceCidr: string;
   /** Said in the table's comment. */
   nodeName: string;
@@ -96,6 +97,24 @@ function sha256Base32(s: string): string {
   return out;
 }
 
+function parseCidr(cidr: string): { base: number; bits: number } | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
+  if (!m) return undefined;
+  const bits = Number(m[5]);
+  const base = m.slice(1, 5).reduce((a, o) => a * 256 + Number(o), 0);
+  return bits <= 32 ? { base, bits } : undefined;
+}
+
+/** Whether two IPv4 CIDRs share an address (false when either does not parse). */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const x = parseCidr(a);
+  const y = parseCidr(b);
+  if (!x || !y) return false;
+  const bits = Math.min(x.bits, y.bits);
+  const size = 2 ** (32 - bits);
+  return Math.floor(x.base / size) === Math.floor(y.base / size);
+}
+
 /** The table of one node: several kubeling nodes may share a host, so each has its own. */
 export function tableName(nodeName: string): string {
   return `kubeling-${shortHash(nodeName).toLowerCase()}`;
@@ -109,7 +128,7 @@ const MAPS: { name: string; type: string; comment: string }[] = [
 ];
 
 /** The fixed chains: [name, base chain spec or '', rules]. */
-function fixedChains(c: RuleConfig): [string, string, string[]][] {
+function fixedChains(): [string, string, string[]][] {
   return [
     ['nat-prerouting', 'type nat hook prerouting priority -100 ;', ['jump services']],
     ['nat-output', 'type nat hook output priority -100 ;', ['jump services']],
@@ -126,7 +145,7 @@ function fixedChains(c: RuleConfig): [string, string, string[]][] {
     ]],
     ['service-endpoints-check', '', ['ip daddr . meta l4proto . th dport vmap @no-endpoint-services']],
     ['nodeport-endpoints-check', '', ['fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @no-endpoint-nodeports']],
-    ['cluster-ips-check', '', ['ip daddr @cluster-ips reject', `ip daddr ${c.serviceCidr} drop`]],
+    ['cluster-ips-check', '', ['ip daddr @cluster-ips reject']],
     ['reject-chain', '', ['meta l4proto tcp reject with tcp reset', 'reject']],
   ];
 }
@@ -244,7 +263,7 @@ export function generateRules(ports: ServicePortInfo[], config: RuleConfig): Rul
   lines.push(`add set ${t} cluster-ips { type ipv4_addr ; comment "Active ClusterIPs" ; }`, `flush set ${t} cluster-ips`);
   for (const [name, spec] of b.sets) lines.push(`add set ${t} ${name} { ${spec} }`);
   const chains: string[] = [];
-  for (const [name, spec] of fixedChains(config)) {
+  for (const [name, spec] of fixedChains()) {
     lines.push(spec ? `add chain ${t} ${name} { ${spec} }` : `add chain ${t} ${name}`);
     chains.push(name);
   }
@@ -253,7 +272,7 @@ export function generateRules(ports: ServicePortInfo[], config: RuleConfig): Rul
     lines.push(`add chain ${t} ${name}`);
     chains.push(name);
   }
-  for (const [name, , rules] of fixedChains(config)) for (const r of rules) lines.push(`add rule ${t} ${name} ${r}`);
+  for (const [name, , rules] of fixedChains()) for (const r of rules) lines.push(`add rule ${t} ${name} ${r}`);
   for (const [name, rules] of b.chains) for (const r of rules) lines.push(`add rule ${t} ${name} ${r}`);
   b.elements.set('cluster-ips', [...b.clusterIPs]);
   for (const name of ['cluster-ips', ...MAPS.map((m) => m.name)]) {

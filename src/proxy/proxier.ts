@@ -18,7 +18,7 @@ import { Informer, type Client } from '../client/index.ts';
 import type { EndpointSlice, Service } from '../api/index.ts';
 import { Doorbell, createLogger, realClock, type Clock, type Logger } from '../machinery/index.ts';
 import { servicePorts } from './service-ports.ts';
-import { generateRules, tableName } from './nftables-rules.ts';
+import { cidrsOverlap, generateRules, tableName } from './nftables-rules.ts';
 import { NftablesApplier, bridgeNetfilterProblem, type NftExec } from './nftables.ts';
 
 export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
@@ -102,6 +102,9 @@ export class Proxier {
 
   /** Runs until `signal` aborts; the table stays (see the header). */
   async run(signal: AbortSignal): Promise<void> {
+    if (cidrsOverlap(this.#config.serviceCidr, this.#config.clusterCidr)) {
+      this.#log.error(`the service CIDR ${this.#config.serviceCidr} overlaps the pods' ${this.#config.clusterCidr}: cluster IPs may shadow pod addresses`);
+    }
     const problem = await bridgeNetfilterProblem();
     if (problem) this.#log.warn(`replies between pods on one bridge will miss the Service NAT: ${problem}`);
     const informers = [this.services.run(signal), this.slices.run(signal)];
