@@ -250,6 +250,7 @@ test('transaction: deletes chains and affinity sets the table holds but the new 
 test('tableName: one per node, stable, a valid nft identifier', () => {
   assert.equal(tableName('n1'), tableName('n1'));
   assert.notEqual(tableName('n1'), tableName('n2'));
+  assert.notEqual(tableName('host', '10.100.0.0/24'), tableName('host', '10.101.0.0/24'));
   assert.match(tableName('node.example.com'), /^kubeling-[a-z2-7]{8}$/);
   assert.match(shortHash('x'), /^[A-Z2-7]{8}$/);
 });

@@ -115,9 +115,13 @@ export function cidrsOverlap(a: string, b: string): boolean {
   return Math.floor(x.base / size) === Math.floor(y.base / size);
 }
 
-/** The table of one node: several kubeling nodes may share a host, so each has its own. */
-export function tableName(nodeName: string): string {
-  return `kubeling-${shortHash(nodeName).toLowerCase()}`;
+/**
+ * The table of one node: several kubeling nodes may share a host, so each has its own. Test servers on one
+ * host all name their node after the host; their pod CIDRs (and bridges) differ, so with `podCidr` the name
+ * tells them apart. A restarted node keeps both, and so its table.
+ */
+export function tableName(nodeName: string, podCidr?: string): string {
+  return `kubeling-${shortHash(podCidr ? `${nodeName}/${podCidr}` : nodeName).toLowerCase()}`;
 }
 
 const MAPS: { name: string; type: string; comment: string }[] = [

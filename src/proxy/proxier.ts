@@ -26,6 +26,8 @@ export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
 export interface ProxierConfig {
   client: Client;
   nodeName: string;
+  /** This node's pod CIDR: part of the table's name (see tableName). */
+  nodePodCidr?: string;
   /** Pod addresses of the cluster (`--cluster-cidr`). */
   clusterCidr: string;
   /** Service addresses (`--service-cidr`, default 10.43.0.0/16). */
@@ -75,7 +77,7 @@ export class Proxier {
     if (this.#config.minSyncPeriodMs < 0 || this.#config.syncPeriodMs <= 0) throw new Error('proxier: sync periods must be positive');
     this.#clock = config.clock ?? realClock;
     this.#log = config.logger ?? createLogger('proxy');
-    this.table = tableName(config.nodeName);
+    this.table = tableName(config.nodeName, config.nodePodCidr);
     this.#applier = new NftablesApplier({ table: this.table, ...(config.exec ? { exec: config.exec } : {}) });
     const informer = { clock: this.#clock, logger: this.#log };
     this.services = new Informer<Service>(config.client.resource<Service>('services'), informer);

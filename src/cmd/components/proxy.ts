@@ -34,6 +34,7 @@ export async function runProxy(ctx: ProxyContext, kubeletStopped: Promise<Kubele
   const proxier = new Proxier({
     client: ctx.client,
     nodeName: ctx.node.name,
+    nodePodCidr: ctx.node.podCidr,
     clusterCidr: ctx.localPodCidr,
     serviceCidr: ctx.serviceCidr ?? DEFAULT_SERVICE_CIDR,
     exec: (args, input) => shells.run('nft', args, input !== undefined ? { input } : {}),
