@@ -7,6 +7,8 @@
  * Nodes with the fake runtime run no proxy: their pods have no network to forward to, and many of them share
  * one test host.
  */
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { DEFAULT_SERVICE_CIDR, Proxier } from '../../proxy/index.ts';
 import type { Client } from '../../client/index.ts';
 import type { Logger } from '../../machinery/index.ts';
@@ -29,6 +31,11 @@ export interface ProxyContext {
 
 export async function runProxy(ctx: ProxyContext, kubeletStopped: Promise<KubeletStopped>): Promise<void> {
   if (ctx.node.runtime === 'fake') return;
+  const nft = findNft();
+  if (!nft) {
+    ctx.logger.warn('nft is not installed: Services are not proxied on this node (scripts/setup-host.sh installs nftables)');
+    return;
+  }
   const { Spawner } = await import('../../runtime/oci/index.ts');
   const shells = new Spawner({ max: 1 });
   const proxier = new Proxier({
@@ -37,7 +44,7 @@ export async function runProxy(ctx: ProxyContext, kubeletStopped: Promise<Kubele
     nodePodCidr: ctx.node.podCidr,
     clusterCidr: ctx.localPodCidr,
     serviceCidr: ctx.serviceCidr ?? DEFAULT_SERVICE_CIDR,
-    exec: (args, input) => shells.run('nft', args, input !== undefined ? { input } : {}),
+    exec: (args, input) => shells.run(nft, args, input !== undefined ? { input } : {}),
     logger: ctx.logger,
   });
   try {
@@ -52,4 +59,18 @@ export async function runProxy(ctx: ProxyContext, kubeletStopped: Promise<Kubele
       await shells.close();
     }
   }
+}
+
+/** nft's path: from PATH, or where Debian puts it (root's PATH has /usr/sbin, others' may not). */
+function findNft(): string | undefined {
+  for (const dir of [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin']) {
+    const file = join(dir, 'nft');
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }
