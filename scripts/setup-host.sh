@@ -7,8 +7,9 @@ set -euo pipefail
 
 packages=(crun runc conmon catatonit containernetworking-plugins busybox-static skopeo umoci docker-registry
   etcd-server iptables iproute2 util-linux tmux podman attr socat)
-# The service proxy (src/proxy) programs the kernel with nft, as kube-proxy's nftables mode.
-packages+=(nftables)
+# The service proxy (src/proxy) programs the kernel with nft, as kube-proxy's nftables mode, and clears
+# stale UDP flows with conntrack.
+packages+=(nftables conntrack)
 # The cgroup v2 VM test (test/integration/cgroup-v2-vm.test.ts) boots Debian's kernel under qemu.
 packages+=(qemu-system-x86 linux-image-amd64)
 

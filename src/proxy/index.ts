@@ -6,4 +6,5 @@
 export { Proxier, DEFAULT_SERVICE_CIDR, type ProxierConfig, type SyncRecord } from './proxier.ts';
 export { servicePorts, usableEndpoints, type ServicePortInfo, type ProxyEndpoint, type Protocol } from './service-ports.ts';
 export { generateRules, transaction, partialTransaction, tableName, cidrsOverlap, type RuleConfig, type RuleSet, type TableContent } from './nftables-rules.ts';
+export { staleUdpFlows } from './conntrack.ts';
 export { NftablesApplier, NftError, spawnNft, bridgeNetfilterProblem, parseTableContent, type NftExec } from './nftables.ts';

@@ -17,7 +17,8 @@
 import { Informer, type Client } from '../client/index.ts';
 import type { EndpointSlice, Service } from '../api/index.ts';
 import { Doorbell, createLogger, realClock, type Clock, type Logger } from '../machinery/index.ts';
-import { servicePorts } from './service-ports.ts';
+import { servicePorts, type ServicePortInfo } from './service-ports.ts';
+import { staleUdpFlows } from './conntrack.ts';
 import { cidrsOverlap, generateRules, tableName } from './nftables-rules.ts';
 import { NftablesApplier, bridgeNetfilterProblem, type NftExec } from './nftables.ts';
 
@@ -38,6 +39,11 @@ export interface ProxierConfig {
   syncPeriodMs?: number;
   /** How nft runs (default: a child process). */
   exec?: NftExec;
+  /**
+   * Runs `conntrack args` to delete stale UDP flows (conntrack.ts); it should not throw when nothing matched
+   * (conntrack exits 1 then). Without it no flow is deleted.
+   */
+  conntrack?: (args: string[]) => Promise<void>;
   clock?: Clock;
   logger?: Logger;
 }
@@ -64,6 +70,9 @@ export class Proxier {
   #last: SyncRecord | undefined;
   /** When the last full sync started (-Infinity: the next sync is full). */
   #lastFull = -Infinity;
+  readonly #conntrack: ((args: string[]) => Promise<void>) | undefined;
+  /** The service ports of the last applied sync (stale UDP flows are what changed since). */
+  #lastPorts: ServicePortInfo[] | undefined;
   #syncedListeners: (() => void)[] = [];
 
   constructor(config: ProxierConfig) {
@@ -78,6 +87,7 @@ export class Proxier {
     this.#clock = config.clock ?? realClock;
     this.#log = config.logger ?? createLogger('proxy');
     this.table = tableName(config.nodeName, config.nodePodCidr);
+    this.#conntrack = config.conntrack;
     this.#applier = new NftablesApplier({ table: this.table, ...(config.exec ? { exec: config.exec } : {}) });
     const informer = { clock: this.#clock, logger: this.#log };
     this.services = new Informer<Service>(config.client.resource<Service>('services'), informer);
@@ -163,6 +173,14 @@ export class Proxier {
       throw err;
     }
     if (kind === 'full') this.#lastFull = startedAt;
+    // Not after the first sync of a process: what the table held before is not known, and deleting flows
+    // that still match the rules would break a restart's promise to keep them.
+    if (this.#lastPorts && this.#conntrack) {
+      for (const args of staleUdpFlows(this.#lastPorts, ports)) {
+        await this.#conntrack(args).catch((err: unknown) => this.#log.warn({ err, args }, 'deleting stale UDP flows failed'));
+      }
+    }
+    this.#lastPorts = ports;
     this.#last = { startedAt, kind, generateMs: generated - startedAt, applyMs: this.#clock.now() - generated, servicePorts: ports.length };
     this.#syncs++;
     for (const fn of this.#syncedListeners) fn();

@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
+import { createSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { Client } from '../../src/client/index.ts';
@@ -21,7 +22,7 @@ const run = promisify(execFile);
 function skipReason(): string | false {
   if (process.platform !== 'linux') return 'needs Linux';
   if (process.getuid?.() !== 0) return 'needs root';
-  for (const b of ['nft', 'ip', 'busybox']) {
+  for (const b of ['nft', 'conntrack', 'ip', 'busybox']) {
     if (spawnSync('sh', ['-c', `command -v ${b}`], { stdio: 'ignore' }).status !== 0) return `needs ${b} in PATH (scripts/setup-host.sh)`;
   }
   return false;
@@ -50,11 +51,13 @@ let running: Promise<void> | undefined;
 const servers: ChildProcess[] = [];
 const applied: string[] = [];
 
-/** Answers HTTP with the pod's name on 8080 and echoes TCP on 9000 (node, inside the pod's netns). */
+/** Answers HTTP and UDP (9001) with the pod's name and echoes TCP on 9000 (node, inside the pod's netns). */
 const endpointProgram = `
-const http = require('node:http'), net = require('node:net');
+const http = require('node:http'), net = require('node:net'), dgram = require('node:dgram');
 http.createServer((req, res) => res.end(process.argv[1])).listen(8080);
 net.createServer((s) => s.pipe(s)).listen(9000);
+const udp = dgram.createSocket('udp4');
+udp.on('message', (m, from) => udp.send(process.argv[1], from.port, from.address)).bind(9001);
 `;
 
 async function sh(cmd: string, args: string[]): Promise<void> {
@@ -90,7 +93,11 @@ before(async () => {
     if (args[0] === '-f' && input) applied.push(input);
     return r;
   };
-  proxier = new Proxier({ client, nodeName: `proxy-it-${process.pid}`, clusterCidr: `${net}.0/24`, serviceCidr: `${svcNet}.0/24`, minSyncPeriodMs: 0, exec });
+  // conntrack exits 1 when no flow matched.
+  const conntrack = (args: string[]) => run('conntrack', args).then(() => {}, (err: { code?: unknown }) => {
+    if (err.code !== 1) throw err;
+  });
+  proxier = new Proxier({ client, nodeName: `proxy-it-${process.pid}`, clusterCidr: `${net}.0/24`, serviceCidr: `${svcNet}.0/24`, minSyncPeriodMs: 0, exec, conntrack });
   running = proxier.run(stopProxier.signal);
   for (const p of ['a', 'b'] as const) await pollUntil(() => httpGet('c', `${pods[p]}:8080`).catch(() => ''), `endpoint ${p} to serve`);
 });
@@ -225,6 +232,29 @@ test('an established connection survives re-syncs and a restarted proxy; a delet
     assert.doesNotMatch(applied.at(-1)!, /flush table/);
   } finally {
     sock.destroy();
+  }
+});
+
+test('UDP: a client that keeps sending moves to the new endpoint once the old one is removed (stale flows deleted)', { skip }, async () => {
+  api.put('services', makeService('udp', { clusterIP: `${svcNet}.16`, ports: [{ port: 53, protocol: 'UDP' }] }));
+  api.put(SLICES, makeSlice('udp', [{ ip: pods.a }], [{ port: 9001, protocol: 'UDP' }]));
+  await applied_(`dnat to ${pods.a}:9001`);
+  // One socket, so one flow: its source address and port stay the same for every datagram.
+  const sock = createSocket('udp4');
+  await new Promise<void>((resolve) => sock.bind(0, resolve));
+  const ask = () => new Promise<string>((resolve) => {
+    const timer = setTimeout(() => (sock.removeAllListeners('message'), resolve('')), 1000);
+    sock.once('message', (m) => (clearTimeout(timer), resolve(m.toString())));
+    sock.send('who', 53, `${svcNet}.16`);
+  });
+  try {
+    assert.equal(await pollUntil(ask, 'an answer over UDP'), 'a');
+    // Endpoint a stays up and would keep answering this flow if its conntrack entry survived.
+    api.put(SLICES, makeSlice('udp', [{ ip: pods.b }], [{ port: 9001, protocol: 'UDP' }]));
+    await applied_(`dnat to ${pods.b}:9001`);
+    await pollUntil(async () => (await ask()) === 'b', 'the flow to move to endpoint b', 5000);
+  } finally {
+    sock.close();
   }
 });
 
