@@ -7,6 +7,9 @@ set -euo pipefail
 
 packages=(crun runc conmon catatonit containernetworking-plugins busybox-static skopeo umoci docker-registry
   etcd-server iptables iproute2 util-linux tmux podman attr socat)
+# The service proxy (src/proxy) programs the kernel with nft, as kube-proxy's nftables mode, and clears
+# stale UDP flows with conntrack.
+packages+=(nftables conntrack)
 # The cgroup v2 VM test (test/integration/cgroup-v2-vm.test.ts) boots Debian's kernel under qemu.
 packages+=(qemu-system-x86 linux-image-amd64)
 
@@ -38,4 +41,7 @@ fi
 sysctl -qw net.ipv4.ip_forward=1 || true
 modprobe overlay 2>/dev/null || true
 modprobe br_netfilter 2>/dev/null || true
+# Replies between two pods on one node bridge must pass conntrack, or a Service's NAT is not undone on them
+# (the client sees the pod's address answer instead of the Service's). The proxy warns at start when off.
+sysctl -qw net.bridge.bridge-nf-call-iptables=1 || echo "setup-host: could not set net.bridge.bridge-nf-call-iptables=1" >&2
 echo "setup-host: ok"

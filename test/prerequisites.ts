@@ -32,6 +32,8 @@ const PACKAGES: Record<string, string> = {
   'docker-registry': 'docker-registry',
   tmux: 'tmux',
   skopeo: 'skopeo',
+  nft: 'nftables',
+  conntrack: 'conntrack',
   [QEMU]: 'qemu-system-x86',
 };
 
@@ -156,6 +158,11 @@ export function missingMounts(): string | undefined {
 export const ETCD = '/usr/bin/etcd';
 export function missingEtcd(): string | undefined {
   return existsSync(ETCD) ? undefined : `needs ${ETCD} (Debian etcd-server: ${SETUP})`;
+}
+
+/** The service proxy's tools (nftables and conntrack), beside what real containers need. */
+export function missingServiceProxy(): string | undefined {
+  return reason([missingLinux(), missingRoot('nftables'), missingBinaries(['nft', 'conntrack', 'ip', 'busybox'])]);
 }
 
 /** A terminal multiplexer, for `kubectl exec -it` from a real tty. */

@@ -9,8 +9,9 @@
  *   wait       for the server's node-ipam to set spec.podCIDR (one /24 of 10.42.0.0/16)
  *   run        the runtime (its own CNI bridge `kubeling<n>` and pod CIDR; state in DIR/runtime, images in
  *              DIR/images) and the kubelet (DIR/kubelet, static pods from DIR/manifests and
- *              --pod-manifest-path): the same kubelet component the server runs (components/kubelet.ts),
- *              and beside it the node's cluster DNS (components/dns.ts; --cluster-dns, --cluster-domain)
+ *              --pod-manifest-path), beside the service proxy (nftables rules): the same node managers the
+ *              server runs (components/node.ts), and the node's cluster DNS (components/dns.ts; --cluster-dns,
+ *              --cluster-domain)
  *
  * It prints `ready node=N podCIDR=C` once the node is registered and its kubelet serves. The agent's Node has
  * no control-plane role. Its credentials are the node token (a bearer token the API server knows).
@@ -26,7 +27,7 @@ import { ApiError, Client, isAlreadyExists } from '../client/index.ts';
 import { createLogger, realClock, type Logger } from '../machinery/index.ts';
 import { DEFAULT_SERVICE_CIDR, parseClusterDns, parseClusterDomain, parseLabels, parseTaints, UsageError, type Taint } from './flags.ts';
 import { defaultClusterDns } from '../dns/kube-dns.ts';
-import { runKubelet } from './components/kubelet.ts';
+import { runNode } from './components/node.ts';
 import type { NodeConfig } from './components/component.ts';
 import { runNodeDns } from './components/dns.ts';
 import {
@@ -410,8 +411,12 @@ export async function runAgent(argv: string[]): Promise<number> {
       clusterDns: o.clusterDns,
       clusterDomain: o.clusterDomain,
     };
-    const kubelet = runKubelet({
+    const kubelet = runNode({
       client,
+      // The agent is not told the cluster CIDR: its proxy treats its own pods' range as local (NodeCIDR mode).
+      localPodCidr: podCidr,
+      serviceCidr: o.serviceCidr,
+      proxyLogger: createLogger('proxy'),
       caPem,
       kubeletToken,
       dataDir: o.dataDir,
@@ -438,7 +443,7 @@ export async function runAgent(argv: string[]): Promise<number> {
       await dns;
     }
   } catch (err) {
-    // runKubelet has closed (and awaited) the runtime it made.
+    // runNode's kubelet has closed (and awaited) the runtime it made.
     if (signal.aborted) return 0;
     process.stderr.write(`kubeling agent: ${(err as Error).message}\n`);
     return 1;

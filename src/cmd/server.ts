@@ -19,7 +19,7 @@ import { createLogger } from '../machinery/index.ts';
 import { parseServerFlags, UsageError, type ServerOptions } from './flags.ts';
 import type { Component, ComponentContext, NodeConfig } from './components/component.ts';
 import { bridgeForPodCidr, serverNodePodCidr } from './join.ts';
-import { kubeletComponent } from './components/kubelet.ts';
+import { nodeComponent } from './components/node.ts';
 import { joinComponent } from './components/join.ts';
 import { nodeIpamComponent } from './components/node-ipam.ts';
 import { schedulerComponent } from './components/scheduler.ts';
@@ -28,7 +28,7 @@ import { dnsComponent, kubeDnsServiceComponent } from './components/dns.ts';
 
 /** The components the server runs besides the API server, one line each. */
 const COMPONENTS: Component[] = [
-  kubeletComponent,
+  nodeComponent,
   joinComponent,
   nodeIpamComponent,
   schedulerComponent,

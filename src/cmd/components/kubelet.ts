@@ -17,6 +17,15 @@ import { traceRuntime } from '../runtime-trace.ts';
 import type { Component, ComponentContext, NodeConfig } from './component.ts';
 import type { Logger } from '../../machinery/index.ts';
 
+/**
+ * How a kubelet left its node: `podsLeft` when pod sandboxes remain in the runtime (they outlive the node
+ * process and are adopted by the next start), the same decision as the oci runtime's releaseStateIfIdle.
+ * Other node managers keep what the pods need (the proxy's rules) exactly then.
+ */
+export interface KubeletStopped {
+  podsLeft: boolean;
+}
+
 /** What a kubelet needs: the server passes its ComponentContext, the agent builds one after joining. */
 export type KubeletContext = Pick<ComponentContext, 'client' | 'caPem' | 'kubeletToken' | 'dataDir' | 'logger' | 'signal'> & {
   node: NodeConfig;
@@ -28,10 +37,11 @@ async function makeRuntime(
   dataDir: string,
   node: NodeConfig,
   logger: Logger,
-): Promise<{ runtime: ContainerRuntime; mounter?: Mounter; close(): Promise<void> }> {
+): Promise<{ runtime: ContainerRuntime; mounter?: Mounter; close(): Promise<KubeletStopped> }> {
   if (node.runtime === 'fake') {
     const { FakeRuntime } = await import('../../runtime/fake/index.ts');
-    return { runtime: new FakeRuntime({ podSubnet: subnetPrefix(node.podCidr) }), close: async () => {} };
+    // Fake containers die with this process.
+    return { runtime: new FakeRuntime({ podSubnet: subnetPrefix(node.podCidr) }), close: async () => ({ podsLeft: false }) };
   }
   const [{ OciRuntime, Spawner }, { OciImageService }] = await Promise.all([
     import('../../runtime/oci/index.ts'),
@@ -55,16 +65,20 @@ async function makeRuntime(
     runtime,
     mounter: new SystemMounter((cmd, args) => shells.run(cmd, args)),
     close: async () => {
+      // Asked before closing: the kubelet has stopped, so the sandboxes recorded now are the ones that stay.
+      const podsLeft = await runtime.listPodSandbox().then((s) => s.length > 0, () => true);
       await Promise.all([runtime.close(), shells.close()]);
       // With no pod left, nothing needs the runtime's state tmpfs until the next start.
       runtime.releaseStateIfIdle();
+      return { podsLeft };
     },
   };
 }
 
-export async function runKubelet(ctx: KubeletContext): Promise<void> {
+export async function runKubelet(ctx: KubeletContext): Promise<KubeletStopped> {
   const { node } = ctx;
   const { runtime, mounter, close } = await makeRuntime(ctx.dataDir, node, ctx.logger);
+  let stopped: KubeletStopped = { podsLeft: true };
   try {
     // Made up front so it is watched from the start (a missing one is only polled).
     await mkdir(join(ctx.dataDir, 'manifests'), { recursive: true });
@@ -98,13 +112,14 @@ export async function runKubelet(ctx: KubeletContext): Promise<void> {
     }
     await running;
   } finally {
-    await close();
+    stopped = await close();
   }
   if (node.runtime === 'fake') {
     // Fake containers die with this process; their volumes must not outlive them (real ones do, on purpose).
     const mounter = new SystemMounter();
     for (const m of await mounter.mountsUnder(join(ctx.dataDir, 'kubelet'))) await mounter.unmount(m).catch(() => {});
   }
+  return stopped;
 }
 
 export const kubeletComponent: Component = {
