@@ -37,7 +37,7 @@ test('endpoints: three addresses, then + N more...', () => {
     ...EP, metadata: meta('web'),
     subsets: [{ addresses: [{ ip: '10.0.0.1' }, { ip: '10.0.0.2' }, { ip: '10.0.0.3' }, { ip: '10.0.0.4' }], ports: [{ port: 80, protocol: 'TCP' }] }],
   };
-  const empty: Endpoints = { ...SVC, metadata: meta('none') };
+  const empty: Endpoints = { ...EP, metadata: meta('none') };
   const t = printTable('endpoints', [ep, empty], { now: NOW });
   assert.deepEqual(t.columnDefinitions.map((c) => c.name), ['Name', 'Endpoints', 'Age']);
   assert.deepEqual(t.rows.map((r) => r.cells), [['web', '10.0.0.1:80,10.0.0.2:80,10.0.0.3:80 + 1 more...', '5m'], ['none', '<none>', '5m']]);
@@ -49,7 +49,7 @@ test('endpointslices: NAME ADDRESSTYPE PORTS ENDPOINTS AGE', () => {
     endpoints: [{ addresses: ['10.42.0.5'] }, { addresses: ['10.42.0.6'] }],
     ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
   };
-  const bare: EndpointSlice = { ...SVC, metadata: meta('bare'), addressType: 'IPv4', endpoints: [] };
+  const bare: EndpointSlice = { ...SLICE, metadata: meta('bare'), addressType: 'IPv4', endpoints: [] };
   const t = printTable('endpointslices.discovery.k8s.io', [s, bare], { now: NOW });
   assert.deepEqual(t.columnDefinitions.map((c) => c.name), ['Name', 'AddressType', 'Ports', 'Endpoints', 'Age']);
   assert.deepEqual(t.rows.map((r) => r.cells), [['web-abcde', 'IPv4', '8080', '10.42.0.5,10.42.0.6', '5m'], ['bare', 'IPv4', '<unset>', '<unset>', '5m']]);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyDefaults, invalidMessage, validateObject, validateObjectUpdate, type Service } from '../index.ts';
+import { applyDefaults, invalidMessage, validateObject, validateObjectUpdate, type Endpoints, type Service } from '../index.ts';
 
 function svc(spec: Service['spec'], name = 'web'): Service {
   return applyDefaults('services', { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: structuredClone(spec) });
@@ -51,8 +51,8 @@ test('Kubernetes messages for invalid services', () => {
     'spec.ports[0].port: Invalid value: 70000: must be between 1 and 65535, inclusive',
     'spec.ports[0].targetPort: Invalid value: 70000: must be between 1 and 65535, inclusive',
   ]);
-  assert.deepEqual(errors(svc({ ports: [{ port: 80, protocol: 'ICMP' }] })), ['spec.ports[0].protocol: Unsupported value: "ICMP": supported values: "SCTP", "TCP", "UDP"']);
-  assert.deepEqual(errors(svc({ type: 'Weird', ports: [{ port: 80 }] })), ['spec.type: Unsupported value: "Weird": supported values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"']);
+  assert.deepEqual(errors(svc({ ports: [{ port: 80, protocol: 'ICMP' as 'TCP' }] })), ['spec.ports[0].protocol: Unsupported value: "ICMP": supported values: "SCTP", "TCP", "UDP"']);
+  assert.deepEqual(errors(svc({ type: 'Weird' as 'ClusterIP', ports: [{ port: 80 }] })), ['spec.type: Unsupported value: "Weird": supported values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"']);
   assert.deepEqual(errors(svc({ ports: [{ port: 80 }], externalTrafficPolicy: 'Local' })), ['spec.externalTrafficPolicy: Invalid value: "Local": may only be set for externally-accessible services']);
   assert.deepEqual(errors(svc({ ports: [{ port: 80 }] }, 'Web')).length, 1);
   const s = svc({ ports: [{ port: 80 }, { port: 81 }] });
@@ -76,7 +76,7 @@ test('update: clusterIPs may not change once set, may not be unset', () => {
 });
 
 test('Endpoints and EndpointSlices', () => {
-  const ep = applyDefaults('endpoints', { metadata: { name: 'web', namespace: 'default' }, subsets: [{ addresses: [{ ip: '10.42.0.5' }], ports: [{ port: 80 }] }] });
+  const ep: Endpoints = applyDefaults('endpoints', { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'web', namespace: 'default' }, subsets: [{ addresses: [{ ip: '10.42.0.5' }], ports: [{ port: 80 }] }] });
   assert.equal(ep.subsets![0]!.ports![0]!.protocol, 'TCP');
   assert.deepEqual(validateObject('endpoints', ep), []);
   const bad = { metadata: { name: 'web', namespace: 'default' }, subsets: [{ addresses: [{ ip: 'x' }], ports: [{ port: 80, protocol: 'TCP' }, { port: 81, protocol: 'TCP' }] }] };
