@@ -23,7 +23,8 @@ import type { INode } from 'kubernetes-models/v1/Node';
 import { parse } from 'yaml';
 import { ApiError, Client, isAlreadyExists } from '../client/index.ts';
 import { createLogger, realClock, type Logger } from '../machinery/index.ts';
-import { parseLabels, parseTaints, UsageError, type Taint } from './flags.ts';
+import { parseLabels, parseTaints, UsageError, validateServiceCidr, type Taint } from './flags.ts';
+import { DEFAULT_SERVICE_CIDR } from '../apiserver/index.ts';
 import { runKubelet } from './components/kubelet.ts';
 import {
   CLUSTER_INFO,
@@ -45,10 +46,12 @@ export interface AgentOptions {
   podManifestPath?: string;
   /** `--protect-kernel-defaults`: the node leaves the host's kernel settings alone. */
   protectKernelDefaults: boolean;
+  /** `--service-cidr`: the same value the server was given (read by the node's service proxy and DNS). */
+  serviceCidr: string;
 }
 
 export const AGENT_USAGE =
-  'kubeling agent --server URL --token TOKEN|--token-file FILE [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR] [--protect-kernel-defaults]';
+  'kubeling agent --server URL --token TOKEN|--token-file FILE [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR] [--protect-kernel-defaults] [--service-cidr CIDR]';
 const VALUE_FLAGS = new Set([
   '--server',
   '--token',
@@ -59,6 +62,7 @@ const VALUE_FLAGS = new Set([
   '--node-labels',
   '--register-with-taints',
   '--pod-manifest-path',
+  '--service-cidr',
 ]);
 
 export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
@@ -122,6 +126,9 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
       case '--pod-manifest-path':
         o.podManifestPath = value;
         break;
+      case '--service-cidr':
+        o.serviceCidr = validateServiceCidr(value);
+        break;
     }
   }
   if (o.token === undefined && tokenFile !== undefined) {
@@ -143,6 +150,7 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
     nodeTaints: o.nodeTaints,
     ...(o.podManifestPath !== undefined ? { podManifestPath: o.podManifestPath } : {}),
     protectKernelDefaults: o.protectKernelDefaults ?? false,
+    serviceCidr: o.serviceCidr ?? DEFAULT_SERVICE_CIDR,
   };
 }
 
@@ -376,6 +384,7 @@ export async function runAgent(argv: string[]): Promise<number> {
         taints: o.nodeTaints,
         podManifestPath: o.podManifestPath,
         protectKernelDefaults: o.protectKernelDefaults,
+        serviceCidr: o.serviceCidr,
       },
       onReady: () =>
         process.stdout.write(

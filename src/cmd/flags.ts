@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { CLUSTER_CIDR, validateClusterCidr } from './join.ts';
+import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR, parsePortRange, parseServiceCidr } from '../apiserver/index.ts';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -41,6 +42,10 @@ export interface ServerOptions {
   tlsSans: string[];
   /** `--protect-kernel-defaults` (the kubelet's flag): the node leaves the host's kernel settings alone. */
   protectKernelDefaults: boolean;
+  /** `--service-cidr`: Services' cluster IPs (default 10.43.0.0/16; `kubernetes` at the first, DNS at `.10`). */
+  serviceCidr: string;
+  /** `--service-node-port-range`: NodePorts (default 30000-32767). */
+  serviceNodePortRange: string;
 }
 
 const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
@@ -75,6 +80,28 @@ export function parseListen(text: string): { host: string; port: number } {
 }
 
 const VALUE_FLAGS = new Set(['--data-dir', '--listen', '--storage', '--runtime', '--node-name', '--node-labels', '--register-with-taints', '--node-taint', '--cluster-cidr', '--pod-manifest-path', '--tls-san']);
+VALUE_FLAGS.add('--service-cidr');
+VALUE_FLAGS.add('--service-node-port-range');
+
+/** Checks `--service-cidr`: an IPv4 network address with a prefix of /1../28 (the allocator's rule). */
+export function validateServiceCidr(value: string): string {
+  let cidr: string;
+  try {
+    cidr = parseServiceCidr(value).cidr;
+  } catch {
+    throw new UsageError(`invalid value for --service-cidr: ${JSON.stringify(value)} (want an IPv4 CIDR between /1 and /28, e.g. ${DEFAULT_SERVICE_CIDR})`);
+  }
+  if (cidr !== value) throw new UsageError(`invalid value for --service-cidr: ${JSON.stringify(value)} (host bits set; did you mean ${cidr}?)`);
+  return cidr;
+}
+
+function validateNodePortRange(value: string): string {
+  try {
+    return parsePortRange(value).text;
+  } catch {
+    throw new UsageError(`invalid value for --service-node-port-range: ${JSON.stringify(value)} (want LOW-HIGH within 1-65535, e.g. ${DEFAULT_NODE_PORT_RANGE})`);
+  }
+}
 
 /** Checks a `--tls-san` value: an IP address or a DNS name. */
 export function parseTlsSan(value: string): string {
@@ -110,6 +137,8 @@ export function parseServerFlags(argv: string[]): ServerOptions {
     clusterCidr: CLUSTER_CIDR,
     tlsSans: [],
     protectKernelDefaults: false,
+    serviceCidr: DEFAULT_SERVICE_CIDR,
+    serviceNodePortRange: DEFAULT_NODE_PORT_RANGE,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -173,6 +202,12 @@ export function parseServerFlags(argv: string[]): ServerOptions {
         break;
       case '--tls-san':
         o.tlsSans.push(...value.split(',').filter((v) => v !== '').map(parseTlsSan));
+        break;
+      case '--service-cidr':
+        o.serviceCidr = validateServiceCidr(value);
+        break;
+      case '--service-node-port-range':
+        o.serviceNodePortRange = validateNodePortRange(value);
         break;
     }
   }

@@ -72,6 +72,7 @@ export function serverNode(options: ServerOptions): NodeConfig | undefined {
     name: options.nodeName, role: 'server', podCidr, bridge: bridgeForPodCidr(podCidr), runtime: options.runtime,
     labels: options.nodeLabels, taints: options.nodeTaints, podManifestPath: options.podManifestPath,
     protectKernelDefaults: options.protectKernelDefaults,
+    serviceCidr: options.serviceCidr,
   };
 }
 
@@ -115,6 +116,7 @@ export async function runServer(argv: string[]): Promise<number> {
     store, tls: { certPem: pki.certPem, keyPem: pki.keyPem }, caPem: pki.caPem, authenticator, kubeletToken, serviceAccountKey,
     // An etcd may have other writers, whose writes the watch cache cannot be known to have seen.
     consistentListFromCache: !options.storage.startsWith('etcd://'),
+    serviceCidr: options.serviceCidr, serviceNodePortRange: options.serviceNodePortRange,
   });
   const stopping = new AbortController();
   const loops: Promise<void>[] = [];

@@ -24,6 +24,8 @@ export interface NodeConfig {
   podManifestPath?: string;
   /** `--protect-kernel-defaults`: the node changes no kernel setting (see runtime/oci/cgroup-tuning.ts). */
   protectKernelDefaults?: boolean;
+  /** `--service-cidr` (default 10.43.0.0/16): for the node's service proxy and cluster DNS. */
+  serviceCidr?: string;
 }
 
 export interface ComponentContext {
