@@ -47,7 +47,7 @@ import { ServiceAllocation } from './services/service-allocation.ts';
 import { serviceStrategy } from './registry/services.ts';
 import { repairAllocations } from './services/repair.ts';
 import { KubernetesServiceController } from './services/kubernetes-service.ts';
-import { advertiseAddress } from './services/advertise-address.ts';
+import { advertiseAddress, listensOnLoopbackOnly } from './services/advertise-address.ts';
 import { handleServiceProxy } from './services/service-proxy.ts';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -87,6 +87,11 @@ export interface ApiServerConfig {
   masterLeaseTtlMs?: number;
   /** How old an allocation key without a Service must be before the repair pass frees it (default 60 s). */
   allocationRepairGraceMs?: number;
+  /**
+   * When `listen` gets a loopback address, also serve on the advertise address (same port), so pods, which
+   * reach the API through the `kubernetes` Service's endpoints, find it. Failing to bind there is logged.
+   */
+  alsoListenOnAdvertiseAddress?: boolean;
 }
 
 const SELF_SUBJECT: Record<string, true> = {
@@ -104,6 +109,8 @@ export class ApiServer {
   readonly #logger: Logger;
   readonly #registries = new Map<string, GenericRegistry>();
   readonly #server: https.Server;
+  /** The extra listener on the advertise address (alsoListenOnAdvertiseAddress). */
+  #advertiseServer: https.Server | undefined;
   readonly #stop = new AbortController();
   readonly #loops: Promise<void>[] = [];
   readonly #saTokens: ServiceAccountTokens;
@@ -127,17 +134,22 @@ export class ApiServer {
       const registry = new GenericRegistry({ strategy, store: config.store, admission, clock: this.#clock, watchCacheCapacity: config.watchCacheCapacity, consistentListFromCache: config.consistentListFromCache, onHookError });
       this.#registries.set(`${info.groupVersion}/${info.plural}`, registry);
     }
-    this.#server = https.createServer(servingTlsOptions(config.tls), (req, res) => {
+    this.#server = this.#httpsServer();
+  }
+
+  #httpsServer(): https.Server {
+    const server = https.createServer(servingTlsOptions(this.#config.tls), (req, res) => {
       this.#handle(req, res).catch((err) => this.#fail(res, err));
     });
     // Watches and log streams are long; the per-request timers of Node would cut them.
-    this.#server.requestTimeout = 0;
-    this.#server.timeout = 0;
-    this.#server.keepAliveTimeout = 65_000;
-    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    server.requestTimeout = 0;
+    server.timeout = 0;
+    server.keepAliveTimeout = 65_000;
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.#upgrade(req, socket, head).catch((err) => writeUpgradeError(socket, toStatus(err, undefined, (e) => this.#logger.error({ err: e }, 'upgrade failed'))));
     });
-    this.#server.on('clientError', (_err, socket) => socket.destroy());
+    server.on('clientError', (_err, socket) => socket.destroy());
+    return server;
   }
 
   /** The service IP and node port allocators (tests and the repair pass). */
@@ -237,8 +249,28 @@ export class ApiServer {
     });
     const addr = this.#server.address() as AddressInfo;
     this.#address = `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+    await this.#listenOnAdvertiseAddress(host, addr.port);
     await this.#startKubernetesService(host, addr.port);
     return addr;
+  }
+
+  async #listenOnAdvertiseAddress(host: string, port: number): Promise<void> {
+    const advertise = advertiseAddress(host, this.#config.advertiseAddress);
+    if (!this.#config.alsoListenOnAdvertiseAddress || !listensOnLoopbackOnly(host) || listensOnLoopbackOnly(advertise)) return;
+    const server = this.#httpsServer();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, advertise, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      this.#advertiseServer = server;
+      this.#logger.info({ address: `${advertise}:${port}` }, 'also serving on the advertise address, for pods');
+    } catch (err) {
+      this.#logger.warn({ address: `${advertise}:${port}`, err: String(err) }, 'cannot serve on the advertise address; pods will not reach the API server');
+    }
   }
 
   /** Closes the port and every open connection (watches included), stops the loops and waits for them. */
@@ -246,7 +278,10 @@ export class ApiServer {
     this.#stop.abort();
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeAllConnections();
-    const results = await Promise.allSettled([closed, ...this.#loops]);
+    const extra = this.#advertiseServer;
+    const extraClosed = extra ? new Promise<void>((resolve) => extra.close(() => resolve())) : Promise.resolve();
+    extra?.closeAllConnections();
+    const results = await Promise.allSettled([closed, extraClosed, ...this.#loops]);
     for (const r of results) if (r.status === 'rejected' && !this.#stop.signal.aborted) this.#logger.warn({ err: String(r.reason) }, 'loop failed');
   }
 

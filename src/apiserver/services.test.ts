@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { MemoryStore } from '../storage/index.ts';
 import { startTestServer, type TestServer } from './testing.ts';
 import { SERVICE_IP_PREFIX } from './services/allocators.ts';
 import { KubernetesServiceController } from './services/kubernetes-service.ts';
+import { hostPrimaryIPv4 } from './services/advertise-address.ts';
 
 const SVC = '/api/v1/namespaces/default/services';
 
@@ -284,4 +286,27 @@ test('services/proxy: to a ready endpoint from the EndpointSlices; 503 when none
     await s.stop();
     backend.close();
   }
+});
+
+test('listening on loopback, the server also serves on the advertise address (for pods)', async (t) => {
+  const address = hostPrimaryIPv4();
+  if (!address) return t.skip('no non-loopback IPv4 address on this host');
+  const s = await startTestServer({ config: { alsoListenOnAdvertiseAddress: true } });
+  try {
+    const ep = (await s.request('GET', '/api/v1/namespaces/default/endpoints/kubernetes')).body;
+    assert.deepEqual(ep.subsets[0].addresses, [{ ip: address }]);
+    const code = await new Promise<number>((resolve, reject) => {
+      https.get({ host: address, port: s.port, path: '/version', ca: s.caPem, servername: 'localhost' }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject);
+    });
+    assert.equal(code, 200);
+  } finally {
+    await s.stop();
+  }
+  // Stopped: nothing listens there any more.
+  await assert.rejects(new Promise((resolve, reject) => {
+    https.get({ host: address, port: s.port, path: '/version', rejectUnauthorized: false }, resolve).on('error', reject);
+  }));
 });

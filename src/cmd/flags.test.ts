@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { parseAgentFlags } from './agent.ts';
 import { parseServerFlags, UsageError } from './flags.ts';
-import { serverNode } from './server.ts';
+import { inClusterHosts, serverNode } from './server.ts';
 
 test('server flags: defaults, both spellings, labels and taints', () => {
   const d = parseServerFlags([]);
@@ -65,6 +65,9 @@ test('server flags: --service-cidr and --service-node-port-range, with their def
   assert.equal(o.serviceCidr, '10.96.0.0/12');
   assert.equal(o.serviceNodePortRange, '31000-31999');
   assert.equal(serverNode(o)?.serviceCidr, '10.96.0.0/12');
+  // The serving certificate carries what pods dial: the kubernetes Service's IP and names.
+  const inCluster = inClusterHosts(o);
+  for (const h of ['10.96.0.1', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local']) assert.ok(inCluster.includes(h), h);
   assert.throws(() => parseServerFlags(['--service-cidr', '10.43.1.0/16']), /invalid value for --service-cidr: "10\.43\.1\.0\/16" \(host bits set; did you mean 10\.43\.0\.0\/16\?\)/);
   for (const bad of ['10.43.0.0', '10.43.0.0/30', 'fd00::/64', '300.0.0.0/16']) {
     assert.throws(() => parseServerFlags(['--service-cidr', bad]), /invalid value for --service-cidr/, bad);
