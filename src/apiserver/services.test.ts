@@ -310,3 +310,20 @@ test('listening on loopback, the server also serves on the advertise address (fo
     https.get({ host: address, port: s.port, path: '/version', rejectUnauthorized: false }, resolve).on('error', reject);
   }));
 });
+
+test('fieldValidation=Strict knows Service, Endpoints and EndpointSlice fields', async () => {
+  const s = await startTestServer();
+  try {
+    const bad = await s.request('POST', `${SVC}?fieldValidation=Strict`, svc('strict', { bogus: 1 }));
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.message, /strict decoding error: unknown field "spec\.bogus"/);
+    assert.equal((await s.request('POST', `${SVC}?fieldValidation=Strict`, svc('strict', { sessionAffinity: 'None', publishNotReadyAddresses: true }))).status, 201);
+    const slice = await s.request('POST', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?fieldValidation=Strict', {
+      metadata: { name: 's' }, addressType: 'IPv4', endpoints: [{ addresses: ['10.0.0.1'], zone: 'a', bogus: true }],
+    });
+    assert.equal(slice.status, 400);
+    assert.match(slice.body.message, /unknown field "endpoints\[0\]\.bogus"/);
+  } finally {
+    await s.stop();
+  }
+});
