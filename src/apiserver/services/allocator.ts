@@ -54,6 +54,9 @@ export interface StoreAllocatorConfig {
   random?: () => number;
 }
 
+/** Random creates tried before listing the range. */
+const RANDOM_TRIES = 4;
+
 function encodeOwner(owner: AllocationOwner, at: number): Uint8Array {
   return Buffer.from(JSON.stringify({ namespace: owner.namespace, name: owner.name, uid: owner.uid, at }));
 }
@@ -102,9 +105,20 @@ export class StoreAllocator {
 
   /** Takes any free item for `owner` and returns it; throws 'Full' when none is left. */
   async allocateNext(owner: AllocationOwner, dryRun = false): Promise<string> {
-    const taken = new Set((await this.list()).map((a) => this.#c.offset(a.item)));
     const { first, last, staticEnd } = this.#c;
     const bands: [number, number][] = staticEnd < last ? [[Math.max(first, staticEnd + 1), last], [first, staticEnd]] : [[first, last]];
+    // A few random tries in the dynamic band first: in a sparse range one create does it, without listing
+    // every allocation. Only when they collide is the whole range listed and scanned.
+    if (!dryRun) {
+      const [lo, hi] = bands[0]!;
+      for (let i = 0; i < RANDOM_TRIES; i++) {
+        const off = lo + Math.floor(this.#random() * (hi - lo + 1));
+        if (this.#reserved.has(off)) continue;
+        const item = this.#c.name(off);
+        if ((await this.#c.store.create(this.#c.prefix + item, encodeOwner(owner, this.#now()))).ok) return item;
+      }
+    }
+    const taken = new Set((await this.list()).map((a) => this.#c.offset(a.item)));
     for (const [lo, hi] of bands) {
       const n = hi - lo + 1;
       const start = Math.floor(this.#random() * n);
