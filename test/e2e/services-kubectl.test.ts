@@ -2,8 +2,8 @@
  * Services through the real kubectl against `kubeling server` (fake runtime, local node): `create service
  * clusterip|nodeport|externalname`, `expose deployment`, `get svc,ep,endpointslices -o wide` columns, `describe
  * svc`, the `default/kubernetes` Service and its endpoints, kubectl's error line for an invalid Service,
- * `explain svc.spec`, and the `services/proxy` subresource through `get --raw` (503 without endpoints; with a
- * hand-made EndpointSlice pointing at an HTTP server on loopback, the answer comes through).
+ * `explain svc.spec`, and the `services/proxy` subresource through `get --raw` and `kubectl proxy` (503 without
+ * endpoints; with a hand-made EndpointSlice pointing at an HTTP server on loopback, the answer comes through).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -108,6 +108,29 @@ test('services/proxy through kubectl get --raw: 503 without endpoints, then the 
     assert.equal(await ok(['get', '--raw', '/api/v1/namespaces/default/services/http:web:80-8080/proxy/']), 'served /');
     const eps = await ok(['get', 'endpointslices', 'web-manual']);
     assert.match(eps, new RegExp(`^web-manual\\s+IPv4\\s+${port}\\s+127\\.0\\.0\\.1\\s+\\S+$`, 'm'));
+    // The same path through `kubectl proxy`.
+    const proxy = server.spawnKubectl(['proxy', '--port=0']);
+    try {
+      const proxyPort = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        proxy.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /Starting to serve on 127\.0\.0\.1:(\d+)/.exec(out);
+          if (m) resolve(Number(m[1]));
+        });
+        proxy.once('exit', (code) => reject(new Error(`kubectl proxy exited ${code}: ${out}`)));
+      });
+      const body = await new Promise<string>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: proxyPort, path: '/api/v1/namespaces/default/services/web:80/proxy/via-kubectl-proxy' }, (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve(text));
+        }).on('error', reject);
+      });
+      assert.equal(body, 'served /via-kubectl-proxy');
+    } finally {
+      proxy.kill('SIGTERM');
+    }
   } finally {
     backend.close();
   }
