@@ -51,7 +51,7 @@ test('a chosen clusterIP: taken, out of range, already allocated (upstream wordi
     assert.equal((await create(s, svc('dns', { clusterIP: '10.43.0.10' }))).body.spec.clusterIP, '10.43.0.10');
     const dup = await create(s, svc('dup', { clusterIP: '10.43.0.10' }));
     assert.equal(dup.status, 422);
-    assert.equal(dup.body.message, 'Service "dup" is invalid: spec.clusterIPs: Invalid value: ["10.43.0.10"]: failed to allocate IP 10.43.0.10: provided IP is already allocated');
+    assert.equal(dup.body.message, 'Service "dup" is invalid: spec.clusterIPs: Invalid value: []string{"10.43.0.10"}: failed to allocate IP 10.43.0.10: provided IP is already allocated');
     const out = await create(s, svc('out', { clusterIP: '10.0.0.5' }));
     assert.equal(out.status, 422);
     assert.equal(out.body.details.causes[0].field, 'spec.clusterIPs');
@@ -149,7 +149,7 @@ test('update: clusterIP may not change; ExternalName and headless get no IP', as
     web.spec.clusterIPs = ['10.43.200.200'];
     const r = await s.request('PUT', `${SVC}/web`, web);
     assert.equal(r.status, 422);
-    assert.equal(r.body.message, 'Service "web" is invalid: spec.clusterIPs[0]: Invalid value: ["10.43.200.200"]: may not change once set');
+    assert.equal(r.body.message, 'Service "web" is invalid: spec.clusterIPs[0]: Invalid value: []string{"10.43.200.200"}: may not change once set');
     const ext = await create(s, { metadata: { name: 'ext' }, spec: { type: 'ExternalName', externalName: 'db.example.com' } });
     assert.equal(ext.status, 201, ext.text);
     assert.equal(ext.body.spec.clusterIP, undefined);

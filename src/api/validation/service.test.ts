@@ -65,11 +65,11 @@ test('update: clusterIPs may not change once set, may not be unset', () => {
   const changed = structuredClone(old);
   changed.spec!.clusterIP = '10.43.0.6';
   changed.spec!.clusterIPs = ['10.43.0.6'];
-  assert.deepEqual(validateObjectUpdate('services', changed, old).map((e) => `${e.field}: ${e.message}`), ['spec.clusterIPs[0]: Invalid value: ["10.43.0.6"]: may not change once set']);
+  assert.deepEqual(validateObjectUpdate('services', changed, old).map((e) => `${e.field}: ${e.message}`), ['spec.clusterIPs[0]: Invalid value: []string{"10.43.0.6"}: may not change once set']);
   const unset = structuredClone(old);
   delete unset.spec!.clusterIP;
   delete unset.spec!.clusterIPs;
-  assert.deepEqual(validateObjectUpdate('services', unset, old).map((e) => e.message), ['Invalid value: null: primary clusterIP can not be unset']);
+  assert.deepEqual(validateObjectUpdate('services', unset, old).map((e) => e.message), ['Invalid value: []string(nil): primary clusterIP can not be unset']);
   const toExternal = structuredClone(old);
   toExternal.spec = { type: 'ExternalName', externalName: 'a.example', sessionAffinity: 'None' };
   assert.deepEqual(validateObjectUpdate('services', toExternal, old), []);

@@ -5,7 +5,7 @@
  * checked here for form only: whether an address or port is in range and free is the allocator's question.
  */
 import type { EndpointSlice, Endpoints, Service, ServicePort } from '../types.ts';
-import { duplicate, forbidden, invalid, notSupported, required, tooMany, type FieldError } from '../field-error.ts';
+import { duplicate, forbidden, goStringSlice, invalid, notSupported, required, tooMany, type FieldError } from '../field-error.ts';
 import { externallyAccessible } from '../service-defaults.ts';
 import { INVALID_IP_MESSAGE, isDNS1123Label, isDNS1123Subdomain, isIPv4, isIPv6, isValidIP, isValidPortNum, nameIsDNS1035Label, nameIsDNSSubdomain } from './names.ts';
 import { validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './meta.ts';
@@ -52,12 +52,12 @@ function validateClusterIPs(svc: Service): FieldError[] {
     return errs;
   }
   if (spec.clusterIP && ips.length && ips[0] !== spec.clusterIP) {
-    errs.push(invalid('spec.clusterIPs[0]', ips, 'must match `clusterIP`'));
+    errs.push(invalid('spec.clusterIPs[0]', goStringSlice(ips), 'must match `clusterIP`'));
   }
-  if (ips.length > 2) errs.push(invalid('spec.clusterIPs', ips, 'may only hold up to 2 values'));
+  if (ips.length > 2) errs.push(invalid('spec.clusterIPs', goStringSlice(ips), 'may only hold up to 2 values'));
   ips.forEach((ip, i) => {
     if (ip === 'None') {
-      if (i > 0 || ips.length > 1) errs.push(invalid(`spec.clusterIPs[${i}]`, ips, "'None' must be the first and only value"));
+      if (i > 0 || ips.length > 1) errs.push(invalid(`spec.clusterIPs[${i}]`, goStringSlice(ips), "'None' must be the first and only value"));
     } else if (!isValidIP(ip)) {
       errs.push(invalid(`spec.clusterIPs[${i}]`, ip, INVALID_IP_MESSAGE));
     }
@@ -178,11 +178,11 @@ export function validateServiceUpdate(svc: Service, old: Service): FieldError[] 
     const now = svc.spec?.clusterIPs ?? [];
     const before = old.spec?.clusterIPs ?? [];
     if (before.length > 0 && now.length === 0) {
-      errs.push(invalid('spec.clusterIPs[0]', null, 'primary clusterIP can not be unset'));
+      errs.push(invalid('spec.clusterIPs[0]', goStringSlice(now), 'primary clusterIP can not be unset'));
     } else if (before.length > 0 && now[0] !== before[0]) {
-      errs.push(invalid('spec.clusterIPs[0]', now, 'may not change once set'));
+      errs.push(invalid('spec.clusterIPs[0]', goStringSlice(now), 'may not change once set'));
     } else if (before.length === 2 && now.length === 2 && now[1] !== before[1]) {
-      errs.push(invalid('spec.clusterIPs[1]', now, 'may not change once set'));
+      errs.push(invalid('spec.clusterIPs[1]', goStringSlice(now), 'may not change once set'));
     }
   }
   const cls = svc.spec?.loadBalancerClass;

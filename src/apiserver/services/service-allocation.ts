@@ -8,7 +8,7 @@
  * one does not), `finish(false)` when it did not (what was just taken is freed). A crash between the two leaves
  * at most a key whose owner never got stored; the repair pass frees it.
  */
-import { invalid as invalidField, type Service, type ServicePort } from '../../api/index.ts';
+import { goStringSlice, invalid as invalidField, type Service, type ServicePort } from '../../api/index.ts';
 import { invalid, internalError, type FieldCause } from '../status.ts';
 import { AllocationError, type AllocationOwner } from './allocator.ts';
 import { ipAllocationMessage, portAllocationMessage, type ServiceAllocators } from './allocators.ts';
@@ -153,7 +153,7 @@ export class ServiceAllocation {
         await this.#a.ips.allocate(asked, owner, dryRun);
       } catch (err) {
         if (!(err instanceof AllocationError)) throw err;
-        throw invalidService(svc, [invalidField('spec.clusterIPs', spec.clusterIPs ?? [asked], ipAllocationMessage(asked, err))]);
+        throw invalidService(svc, [invalidField('spec.clusterIPs', goStringSlice(spec.clusterIPs ?? [asked]), ipAllocationMessage(asked, err))]);
       }
       ip = asked;
     } else {
