@@ -40,6 +40,9 @@ test('Kubernetes messages for invalid services', () => {
   assert.deepEqual(errors(svc({ ports: [{ port: 80 }, { port: 81 }] })), ['spec.ports[0].name: Required value', 'spec.ports[1].name: Required value']);
   assert.deepEqual(errors(svc({ ports: [{ name: 'a', port: 80 }, { name: 'a', port: 81 }] })), ['spec.ports[1].name: Duplicate value: "a"']);
   assert.deepEqual(errors(svc({})), ['spec.ports: Required value']);
+  assert.deepEqual(errors(svc({ ports: [{ name: 'a', port: 80 }, { name: 'b', port: 80 }] })), [
+    'spec.ports[1]: Duplicate value: core.ServicePort{Name:"", Protocol:"TCP", AppProtocol:(*string)(nil), Port:80, TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:""}, NodePort:0}',
+  ]);
   assert.deepEqual(errors(svc({ type: 'ExternalName' })), ['spec.externalName: Required value']);
   assert.deepEqual(errors(svc({ type: 'ExternalName', externalName: 'Bad_Name' })), [
     'spec.externalName: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\', and must start and end with an alphanumeric character (e.g. \'example.com\', regex used for validation is \'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\')',

@@ -5,7 +5,7 @@
  * checked here for form only: whether an address or port is in range and free is the allocator's question.
  */
 import type { EndpointSlice, Endpoints, Service, ServicePort } from '../types.ts';
-import { duplicate, forbidden, goStringSlice, invalid, notSupported, required, tooMany, type FieldError } from '../field-error.ts';
+import { GoLiteral, duplicate, forbidden, goStringSlice, invalid, notSupported, required, tooMany, type FieldError } from '../field-error.ts';
 import { externallyAccessible } from '../service-defaults.ts';
 import { INVALID_IP_MESSAGE, isDNS1123Label, isDNS1123Subdomain, isIPv4, isIPv6, isValidIP, isValidPortNum, nameIsDNS1035Label, nameIsDNSSubdomain } from './names.ts';
 import { validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './meta.ts';
@@ -142,7 +142,7 @@ export function validateService(svc: Service): FieldError[] {
   const servicePorts = new Set<string>();
   ports.forEach((p, i) => {
     const k = `${p.protocol}/${p.port}`;
-    if (servicePorts.has(k)) errs.push(duplicate(`spec.ports[${i}]`, { port: p.port, protocol: p.protocol }));
+    if (servicePorts.has(k)) errs.push(duplicate(`spec.ports[${i}]`, new GoLiteral(`core.ServicePort{Name:"", Protocol:${JSON.stringify(p.protocol ?? '')}, AppProtocol:(*string)(nil), Port:${p.port}, TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:""}, NodePort:0}`)));
     servicePorts.add(k);
   });
   if (!externallyAccessible(spec)) {
