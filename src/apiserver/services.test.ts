@@ -327,3 +327,21 @@ test('fieldValidation=Strict knows Service, Endpoints and EndpointSlice fields',
     await s.stop();
   }
 });
+
+test('EndpointSlice generation: 1 on create, +1 when endpoints, ports or labels change, kept otherwise', async () => {
+  const s = await startTestServer();
+  const path = '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices';
+  try {
+    const created = await s.request('POST', path, { metadata: { name: 'g', labels: { a: '1' } }, addressType: 'IPv4', endpoints: [] });
+    assert.equal(created.body.metadata.generation, 1);
+    const merge = { 'content-type': 'application/merge-patch+json' };
+    const moved = await s.request('PATCH', `${path}/g`, { endpoints: [{ addresses: ['10.42.0.9'] }] }, merge);
+    assert.equal(moved.body.metadata.generation, 2);
+    const annotated = await s.request('PATCH', `${path}/g`, { metadata: { annotations: { x: 'y' } } }, merge);
+    assert.equal(annotated.body.metadata.generation, 2);
+    const relabelled = await s.request('PATCH', `${path}/g`, { metadata: { labels: { a: '2' } } }, merge);
+    assert.equal(relabelled.body.metadata.generation, 3);
+  } finally {
+    await s.stop();
+  }
+});
