@@ -72,6 +72,8 @@ test('server flags: --service-cidr and --service-node-port-range, with their def
   for (const bad of ['10.43.0.0', '10.43.0.0/30', 'fd00::/64', '300.0.0.0/16']) {
     assert.throws(() => parseServerFlags(['--service-cidr', bad]), /invalid value for --service-cidr/, bad);
   }
+  assert.throws(() => parseServerFlags(['--cluster-cidr', '10.43.0.0/16']), /--service-cidr 10\.43\.0\.0\/16 overlaps --cluster-cidr 10\.43\.0\.0\/16/);
+  assert.throws(() => parseServerFlags(['--service-cidr', '10.42.128.0/20']), /overlaps --cluster-cidr 10\.42\.0\.0\/16/);
   for (const bad of ['32767-30000', '30000-70000', 'x', '0-10']) {
     assert.throws(() => parseServerFlags(['--service-node-port-range', bad]), /invalid value for --service-node-port-range/, bad);
   }

@@ -211,5 +211,14 @@ export function parseServerFlags(argv: string[]): ServerOptions {
         break;
     }
   }
+  if (cidrsOverlap(o.serviceCidr, o.clusterCidr)) {
+    throw new UsageError(`--service-cidr ${o.serviceCidr} overlaps --cluster-cidr ${o.clusterCidr} (Services and pods need separate ranges)`);
+  }
   return o;
+}
+
+/** Whether two IPv4 CIDRs (already validated) share an address. */
+function cidrsOverlap(a: string, b: string): boolean {
+  const [x, y] = [parseServiceCidr(a), parseServiceCidr(b)];
+  return x.base < y.base + y.size && y.base < x.base + x.size;
 }
