@@ -10,12 +10,13 @@
  */
 import type {
   Container, EphemeralContainer, HTTPGetAction, KubeObject, Pod, PodSpec, PodTemplateSpec, Probe, Volume,
-  LifecycleHandler, Deployment, ReplicaSet, Node, Namespace, Secret, EnvVar,
+  LifecycleHandler, Deployment, ReplicaSet, Node, Namespace, Secret, EnvVar, Service, Endpoints, EndpointSlice,
 } from './types.ts';
 import { toResourceInfo, type ResourceRef } from './resources.ts';
 import { imageTag } from './image-ref.ts';
 import { canonicalizeResourceList, tryParseQuantity } from './quantity.ts';
 import { DecodeError, decodeError } from './schema/unknown-fields.ts';
+import { defaultEndpointSlice, defaultEndpoints, defaultService } from './service-defaults.ts';
 
 /** DefaultTerminationGracePeriodSeconds. */
 export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
@@ -47,6 +48,9 @@ export function applyDefaults<T extends object>(resource: ResourceRef, obj: T): 
     case '/secrets': defaultSecret(o as unknown as Secret); break;
     case 'apps/replicasets': defaultReplicaSet(o as unknown as ReplicaSet); break;
     case 'apps/deployments': defaultDeployment(o as unknown as Deployment); break;
+    case '/services': defaultService(o as unknown as Service); break;
+    case '/endpoints': defaultEndpoints(o as unknown as Endpoints); break;
+    case 'discovery.k8s.io/endpointslices': defaultEndpointSlice(o as unknown as EndpointSlice); break;
     // configmaps, events, leases, serviceaccounts, bindings: the real API has no defaults for them.
     default: break;
   }

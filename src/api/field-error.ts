@@ -41,8 +41,22 @@ const TYPE_TEXT: Record<FieldErrorType, string> = {
   InternalError: 'Internal error',
 };
 
-/** Go-ish rendering of a bad value: strings %q, numbers/bools %v, everything else as JSON. */
+/** A bad value Go prints with %#v where JSON would read differently: `[]string{"a", "b"}`, `[]string(nil)`. */
+export class GoLiteral {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
+/** A `[]string` as Go's %#v prints it (a nil or empty list as `[]string(nil)`, as a dropped field decodes). */
+export function goStringSlice(values: readonly string[] | undefined): GoLiteral {
+  return new GoLiteral(values?.length ? `[]string{${values.map((v) => JSON.stringify(v)).join(', ')}}` : '[]string(nil)');
+}
+
+/** Go-ish rendering of a bad value: strings %q, numbers/bools %v, GoLiterals as given, everything else as JSON. */
 export function formatValue(value: unknown): string {
+  if (value instanceof GoLiteral) return value.text;
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);

@@ -27,6 +27,7 @@ export * from './field-error.ts';
 export * from './image-ref.ts';
 export * from './quantity.ts';
 export * from './defaults.ts';
+export * from './service-defaults.ts';
 export * from './resource-helpers.ts';
 export * from './validation/index.ts';
 export * from './selectors/index.ts';

@@ -5,3 +5,6 @@ export { ensureToken, TokenAuthenticator, type User } from './auth/tokens.ts';
 export { VERSION_INFO } from './discovery.ts';
 export { toStatus, ApiError, type Status } from './status.ts';
 export { ensureServiceAccountKey, ServiceAccountTokens, SERVICE_ACCOUNT_ISSUER } from './auth/service-account-tokens.ts';
+export { DEFAULT_SERVICE_CIDR, DEFAULT_NODE_PORT_RANGE } from './services/allocators.ts';
+export { parseServiceCidr, parsePortRange, ipAt } from './services/range.ts';
+export { advertiseAddress } from './services/advertise-address.ts';

@@ -42,6 +42,13 @@ import { handleScale } from './scale.ts';
 import { handleSelfSubjectReview, type SelfSubjectResource } from './self-subject-review.ts';
 import { propagateDeletion } from './propagation.ts';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { ServiceAllocators } from './services/allocators.ts';
+import { ServiceAllocation } from './services/service-allocation.ts';
+import { serviceStrategy } from './registry/services.ts';
+import { repairAllocations } from './services/repair.ts';
+import { KubernetesServiceController } from './services/kubernetes-service.ts';
+import { advertiseAddress, listensOnLoopbackOnly } from './services/advertise-address.ts';
+import { handleServiceProxy } from './services/service-proxy.ts';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -65,6 +72,26 @@ export interface ApiServerConfig {
   eventTtlMs?: number;
   /** Signs service account tokens (TokenRequest); a fresh key per process when absent. */
   serviceAccountKey?: KeyObject;
+  /** `--service-cidr`: where Services' cluster IPs come from (default 10.43.0.0/16). */
+  serviceCidr?: string;
+  /** `--service-node-port-range` (default 30000-32767). */
+  serviceNodePortRange?: string;
+  /**
+   * The address the `default/kubernetes` Endpoints list for this server (--advertise-address); default the
+   * listen address, or the host's primary IPv4 address when listening on a wildcard or loopback address.
+   */
+  advertiseAddress?: string;
+  /** How often this server renews its lease and rewrites the kubernetes endpoints (default 10 s). */
+  kubernetesServiceIntervalMs?: number;
+  /** How long a server's lease lives unrenewed before it leaves the kubernetes endpoints (default 15 s). */
+  masterLeaseTtlMs?: number;
+  /** How old an allocation key without a Service must be before the repair pass frees it (default 60 s). */
+  allocationRepairGraceMs?: number;
+  /**
+   * When `listen` gets a loopback address, also serve on the advertise address (same port), so pods, which
+   * reach the API through the `kubernetes` Service's endpoints, find it. Failing to bind there is logged.
+   */
+  alsoListenOnAdvertiseAddress?: boolean;
 }
 
 const SELF_SUBJECT: Record<string, true> = {
@@ -82,9 +109,12 @@ export class ApiServer {
   readonly #logger: Logger;
   readonly #registries = new Map<string, GenericRegistry>();
   readonly #server: https.Server;
+  /** The extra listener on the advertise address (alsoListenOnAdvertiseAddress). */
+  #advertiseServer: https.Server | undefined;
   readonly #stop = new AbortController();
   readonly #loops: Promise<void>[] = [];
   readonly #saTokens: ServiceAccountTokens;
+  readonly #serviceAllocation: ServiceAllocation;
   #address = '';
 
   constructor(config: ApiServerConfig) {
@@ -94,22 +124,49 @@ export class ApiServer {
     this.#saTokens = new ServiceAccountTokens(config.serviceAccountKey ?? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
     const lookup: AdmissionLookup = { get: (resource, ns, name) => this.#lookup(resource, ns, name) };
     const admission = new AdmissionChain([new NamespaceLifecycle(lookup), new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds()]);
+    this.#serviceAllocation = new ServiceAllocation(new ServiceAllocators({
+      store: config.store, serviceCidr: config.serviceCidr, nodePortRange: config.serviceNodePortRange, now: () => this.#clock.now(),
+    }));
+    const onHookError = (err: unknown) => this.#logger.warn({ err: String(err) }, 'after-delete hook failed');
     for (const info of RESOURCES) {
       if (VIRTUAL_RESOURCES.has(`${info.group}/${info.plural}`)) continue;
-      const registry = new GenericRegistry({ strategy: strategyFor(info), store: config.store, admission, clock: this.#clock, watchCacheCapacity: config.watchCacheCapacity, consistentListFromCache: config.consistentListFromCache });
+      const strategy = info.group === '' && info.plural === 'services' ? serviceStrategy(info, this.#serviceAllocation) : strategyFor(info);
+      const registry = new GenericRegistry({ strategy, store: config.store, admission, clock: this.#clock, watchCacheCapacity: config.watchCacheCapacity, consistentListFromCache: config.consistentListFromCache, onHookError });
       this.#registries.set(`${info.groupVersion}/${info.plural}`, registry);
     }
-    this.#server = https.createServer(servingTlsOptions(config.tls), (req, res) => {
+    this.#server = this.#httpsServer();
+  }
+
+  #httpsServer(): https.Server {
+    const server = https.createServer(servingTlsOptions(this.#config.tls), (req, res) => {
       this.#handle(req, res).catch((err) => this.#fail(res, err));
     });
     // Watches and log streams are long; the per-request timers of Node would cut them.
-    this.#server.requestTimeout = 0;
-    this.#server.timeout = 0;
-    this.#server.keepAliveTimeout = 65_000;
-    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    server.requestTimeout = 0;
+    server.timeout = 0;
+    server.keepAliveTimeout = 65_000;
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.#upgrade(req, socket, head).catch((err) => writeUpgradeError(socket, toStatus(err, undefined, (e) => this.#logger.error({ err: e }, 'upgrade failed'))));
     });
-    this.#server.on('clientError', (_err, socket) => socket.destroy());
+    server.on('clientError', (_err, socket) => socket.destroy());
+    return server;
+  }
+
+  /** The service IP and node port allocators (tests and the repair pass). */
+  get serviceAllocators(): ServiceAllocators {
+    return this.#serviceAllocation.allocators;
+  }
+
+  /** One repair pass of the service IP and node port allocations (also run at start and every 3 minutes). */
+  repairServiceAllocations() {
+    const services = this.registry('services');
+    return repairAllocations({
+      allocators: this.#serviceAllocation.allocators,
+      listServices: async () => (await services.list('')).items as never,
+      now: () => this.#clock.now(),
+      graceMs: this.#config.allocationRepairGraceMs,
+      logger: this.#logger,
+    });
   }
 
   /** The registry of a resource (`pods`, or `leases` with group `coordination.k8s.io`). */
@@ -142,6 +199,44 @@ export class ApiServer {
       runNamespaceController({ namespaces, namespaced: [...this.#registries.values()].filter((r) => r.info.namespaced), logger }, signal),
       runEventTtlController({ events: [this.registry('events'), this.registry('events', 'events.k8s.io')], ttlMs: this.#config.eventTtlMs, now: () => this.#clock.now(), logger }, signal),
     );
+    await this.repairServiceAllocations();
+    this.#loops.push(this.#repairLoop(signal));
+  }
+
+  async #repairLoop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 180_000);
+        signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+      });
+      if (signal.aborted) return;
+      await this.repairServiceAllocations().catch((err) => this.#logger.warn({ err: String(err) }, 'service allocation repair failed'));
+    }
+  }
+
+  /**
+   * Starts the `default/kubernetes` Service controller for this server's address and port; resolves after its
+   * first pass. `listen` calls it, since the port is known only then.
+   */
+  async #startKubernetesService(host: string, port: number): Promise<void> {
+    if (this.#stop.signal.aborted) return;
+    const controller = new KubernetesServiceController({
+      store: this.#config.store,
+      services: this.registry('services'),
+      endpoints: this.registry('endpoints'),
+      endpointSlices: this.registry('endpointslices', 'discovery.k8s.io'),
+      clusterIP: this.#serviceAllocation.allocators.kubernetesIP,
+      address: advertiseAddress(host, this.#config.advertiseAddress),
+      port,
+      now: () => this.#clock.now(),
+      intervalMs: this.#config.kubernetesServiceIntervalMs,
+      leaseTtlMs: this.#config.masterLeaseTtlMs,
+      logger: this.#logger,
+    });
+    let firstPass!: (err?: unknown) => void;
+    const first = new Promise<void>((resolve) => { firstPass = () => resolve(); });
+    this.#loops.push(controller.run(this.#stop.signal, firstPass));
+    await first;
   }
 
   async listen(host: string, port: number): Promise<AddressInfo> {
@@ -154,7 +249,28 @@ export class ApiServer {
     });
     const addr = this.#server.address() as AddressInfo;
     this.#address = `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+    await this.#listenOnAdvertiseAddress(host, addr.port);
+    await this.#startKubernetesService(host, addr.port);
     return addr;
+  }
+
+  async #listenOnAdvertiseAddress(host: string, port: number): Promise<void> {
+    const advertise = advertiseAddress(host, this.#config.advertiseAddress);
+    if (!this.#config.alsoListenOnAdvertiseAddress || !listensOnLoopbackOnly(host) || listensOnLoopbackOnly(advertise)) return;
+    const server = this.#httpsServer();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, advertise, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      this.#advertiseServer = server;
+      this.#logger.info({ address: `${advertise}:${port}` }, 'also serving on the advertise address, for pods');
+    } catch (err) {
+      this.#logger.warn({ address: `${advertise}:${port}`, err: String(err) }, 'cannot serve on the advertise address; pods will not reach the API server');
+    }
   }
 
   /** Closes the port and every open connection (watches included), stops the loops and waits for them. */
@@ -162,7 +278,10 @@ export class ApiServer {
     this.#stop.abort();
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeAllConnections();
-    const results = await Promise.allSettled([closed, ...this.#loops]);
+    const extra = this.#advertiseServer;
+    const extraClosed = extra ? new Promise<void>((resolve) => extra.close(() => resolve())) : Promise.resolve();
+    extra?.closeAllConnections();
+    const results = await Promise.allSettled([closed, extraClosed, ...this.#loops]);
     for (const r of results) if (r.status === 'rejected' && !this.#stop.signal.aborted) this.#logger.warn({ err: String(r.reason) }, 'loop failed');
   }
 
@@ -243,6 +362,9 @@ export class ApiServer {
       propagate: (owner, options, dryRun) => propagateDeletion(this.#registries.values(), owner, options, dryRun),
     };
     const sub = info.subresource;
+    if ((sub === 'proxy' || sub.startsWith('proxy/')) && registry.info.plural === 'services' && registry.info.group === '' && info.name) {
+      return handleServiceProxy(ctx, { endpointSlices: this.registry('endpointslices', 'discovery.k8s.io') });
+    }
     if (sub) {
       const r = registry.info;
       const known = r.subresources.some((s) => s.name === sub);

@@ -4,9 +4,10 @@
  * completely (its own process, its own files) and the CLI talks to it through the API like any client.
  * The server's logs go to `DIR/server.log`, shown when it fails to start.
  *
- * With the oci runtime it gets a cluster CIDR of its own (10.43.0.0/16–10.99.0.0/16, the first whose bridge
+ * With the oci runtime it gets a cluster CIDR of its own (10.44.0.0/16–10.99.0.0/16, the first whose bridge
  * does not exist on this machine yet), so its pods never share a bridge, or IPs, with a `kubeling server`
- * running beside it (10.42.0.0/16, bridge kubeling0) or another `kubeling run`.
+ * running beside it (10.42.0.0/16, bridge kubeling0) or another `kubeling run`; 10.43.0.0/16 is the default
+ * service CIDR, never a pod network.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -37,13 +38,13 @@ export interface EmbeddedServerOptions {
  * The search starts at a pid-derived N so that two runs starting at once are unlikely to pick the same one.
  */
 export function pickClusterCidr(bridgeExists = (name: string) => existsSync(`/sys/class/net/${name}`)): string {
-  const span = 99 - 43 + 1;
+  const span = 99 - 44 + 1;
   const start = process.pid % span;
   for (let i = 0; i < span; i++) {
-    const n = 43 + ((start + i) % span);
+    const n = 44 + ((start + i) % span);
     if (!bridgeExists(`kubeling${n}-0`)) return `10.${n}.0.0/16`;
   }
-  throw new Error('no free pod network: bridges kubeling43-0 … kubeling99-0 all exist');
+  throw new Error('no free pod network: bridges kubeling44-0 … kubeling99-0 all exist');
 }
 
 export class EmbeddedServer {

@@ -25,7 +25,7 @@ import type { INode } from 'kubernetes-models/v1/Node';
 import { parse } from 'yaml';
 import { ApiError, Client, isAlreadyExists } from '../client/index.ts';
 import { createLogger, realClock, type Logger } from '../machinery/index.ts';
-import { DEFAULT_SERVICE_CIDR, parseClusterDns, parseClusterDomain, parseLabels, parseTaints, UsageError, type Taint } from './flags.ts';
+import { DEFAULT_SERVICE_CIDR, parseClusterDns, parseClusterDomain, parseLabels, parseTaints, UsageError, validateServiceCidr, type Taint } from './flags.ts';
 import { defaultClusterDns } from '../dns/kube-dns.ts';
 import { runNode } from './components/node.ts';
 import type { NodeConfig } from './components/component.ts';
@@ -74,19 +74,6 @@ const VALUE_FLAGS = new Set([
   '--cluster-dns',
   '--cluster-domain',
 ]);
-
-/** Checks `--service-cidr`: an IPv4 CIDR without host bits. */
-function parseServiceCidr(value: string): string {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(value);
-  const octets = m ? m.slice(1, 5).map(Number) : [];
-  const bits = m ? Number(m[5]) : -1;
-  const base = octets.reduce((acc, o) => acc * 256 + o, 0);
-  const hostBits = bits >= 0 && bits <= 32 ? base % 2 ** (32 - bits) : 1;
-  if (!m || octets.some((o) => o > 255) || bits < 0 || bits > 30 || hostBits !== 0) {
-    throw new UsageError(`invalid value for --service-cidr: ${JSON.stringify(value)} (want an IPv4 CIDR such as 10.43.0.0/16)`);
-  }
-  return value;
-}
 
 export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
   const o: Partial<AgentOptions> & Pick<AgentOptions, 'nodeLabels' | 'nodeTaints'> = { nodeLabels: {}, nodeTaints: [] };
@@ -150,7 +137,7 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
         o.podManifestPath = value;
         break;
       case '--service-cidr':
-        o.serviceCidr = parseServiceCidr(value);
+        o.serviceCidr = validateServiceCidr(value);
         break;
       case '--cluster-dns':
         o.clusterDns = parseClusterDns(value);
@@ -408,6 +395,7 @@ export async function runAgent(argv: string[]): Promise<number> {
       taints: o.nodeTaints,
       podManifestPath: o.podManifestPath,
       protectKernelDefaults: o.protectKernelDefaults,
+      serviceCidr: o.serviceCidr,
       clusterDns: o.clusterDns,
       clusterDomain: o.clusterDomain,
     };

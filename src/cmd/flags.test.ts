@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { parseAgentFlags } from './agent.ts';
 import { parseServerFlags, UsageError } from './flags.ts';
+import { inClusterHosts, serverNode } from './server.ts';
 
 test('server flags: defaults, both spellings, labels and taints', () => {
   const d = parseServerFlags([]);
@@ -20,7 +21,7 @@ test('server flags: defaults, both spellings, labels and taints', () => {
     nodeLabels: { disktype: 'ssd', zone: 'a' },
     nodeTaints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }, { key: 'x', effect: 'NoExecute' }],
     disabledComponents: [], clusterCidr: '10.42.0.0/16', tlsSans: [], protectKernelDefaults: false, maxEndpointsPerSlice: 100,
-    clusterDns: '10.43.0.10', clusterDomain: 'cluster.local',
+    clusterDns: '10.43.0.10', clusterDomain: 'cluster.local', serviceCidr: '10.43.0.0/16', serviceNodePortRange: '30000-32767',
   });
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-controller-manager=true']).disabledComponents, ['scheduler', 'controller-manager']);
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-scheduler=false']).disabledComponents, []);
@@ -83,6 +84,35 @@ test('server flags: --cluster-cidr, --pod-manifest-path, --tls-san (repeatable a
   assert.deepEqual(o.tlsSans, ['kube.example.com', '192.0.2.7', '2001:db8::1']);
   assert.equal(parseServerFlags(['--cluster-cidr=10.42.0.0/24']).clusterCidr, '10.42.0.0/24');
   assert.throws(() => parseServerFlags(['--cluster-cidr', '10.42.1.0/16']), /host bits set; did you mean 10\.42\.0\.0\/16\?/);
+});
+
+test('server flags: --service-cidr and --service-node-port-range, with their defaults; bad values are usage errors', () => {
+  const d = parseServerFlags([]);
+  assert.equal(d.serviceCidr, '10.43.0.0/16');
+  assert.equal(d.serviceNodePortRange, '30000-32767');
+  const o = parseServerFlags(['--service-cidr', '10.96.0.0/12', '--service-node-port-range=31000-31999']);
+  assert.equal(o.serviceCidr, '10.96.0.0/12');
+  assert.equal(o.serviceNodePortRange, '31000-31999');
+  assert.equal(serverNode(o)?.serviceCidr, '10.96.0.0/12');
+  // The serving certificate carries what pods dial: the kubernetes Service's IP and names.
+  const inCluster = inClusterHosts(o);
+  for (const h of ['10.96.0.1', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local']) assert.ok(inCluster.includes(h), h);
+  assert.throws(() => parseServerFlags(['--service-cidr', '10.43.1.0/16']), /invalid value for --service-cidr: "10\.43\.1\.0\/16" \(host bits set; did you mean 10\.43\.0\.0\/16\?\)/);
+  for (const bad of ['10.43.0.0', '10.43.0.0/30', 'fd00::/64', '300.0.0.0/16']) {
+    assert.throws(() => parseServerFlags(['--service-cidr', bad]), /invalid value for --service-cidr/, bad);
+  }
+  assert.throws(() => parseServerFlags(['--cluster-cidr', '10.43.0.0/16']), /--service-cidr 10\.43\.0\.0\/16 overlaps --cluster-cidr 10\.43\.0\.0\/16/);
+  assert.throws(() => parseServerFlags(['--service-cidr', '10.42.128.0/20']), /overlaps --cluster-cidr 10\.42\.0\.0\/16/);
+  for (const bad of ['32767-30000', '30000-70000', 'x', '0-10']) {
+    assert.throws(() => parseServerFlags(['--service-node-port-range', bad]), /invalid value for --service-node-port-range/, bad);
+  }
+});
+
+test('agent flags: --service-cidr (default 10.43.0.0/16)', async () => {
+  const base = ['--server', 'https://127.0.0.1:6443', '--token', 't'];
+  assert.equal((await parseAgentFlags(base)).serviceCidr, '10.43.0.0/16');
+  assert.equal((await parseAgentFlags([...base, '--service-cidr=10.96.0.0/16'])).serviceCidr, '10.96.0.0/16');
+  await assert.rejects(parseAgentFlags([...base, '--service-cidr', 'nope']), /invalid value for --service-cidr/);
 });
 
 const bin = resolve(import.meta.dirname, 'kubeling.ts');

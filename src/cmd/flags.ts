@@ -6,9 +6,10 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { defaultClusterDns } from '../dns/kube-dns.ts';
 import { CLUSTER_CIDR, validateClusterCidr } from './join.ts';
+import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR, parsePortRange, parseServiceCidr } from '../apiserver/index.ts';
 
-/** The service CIDR whose `.10` is the default `--cluster-dns` (k3s's default `--service-cidr`). */
-export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
+/** k3s's default `--service-cidr`, whose `.10` is the default `--cluster-dns`. */
+export { DEFAULT_SERVICE_CIDR };
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -51,6 +52,10 @@ export interface ServerOptions {
   clusterDns: string;
   /** `--cluster-domain`: the cluster's DNS domain (default `cluster.local`). */
   clusterDomain: string;
+  /** `--service-cidr`: Services' cluster IPs (default 10.43.0.0/16; `kubernetes` at the first, DNS at `.10`). */
+  serviceCidr: string;
+  /** `--service-node-port-range`: NodePorts (default 30000-32767). */
+  serviceNodePortRange: string;
 }
 
 const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
@@ -84,7 +89,7 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
-const VALUE_FLAGS = new Set(['--data-dir', '--listen', '--storage', '--runtime', '--node-name', '--node-labels', '--register-with-taints', '--node-taint', '--cluster-cidr', '--pod-manifest-path', '--tls-san', '--max-endpoints-per-slice', '--cluster-dns', '--cluster-domain']);
+const VALUE_FLAGS = new Set(['--data-dir', '--listen', '--storage', '--runtime', '--node-name', '--node-labels', '--register-with-taints', '--node-taint', '--cluster-cidr', '--pod-manifest-path', '--tls-san', '--max-endpoints-per-slice', '--cluster-dns', '--cluster-domain', '--service-cidr', '--service-node-port-range']);
 
 /** Checks `--cluster-dns`: one IPv4 address (as k3s's flag; the kubelet's takes a list). */
 export function parseClusterDns(value: string): string {
@@ -97,6 +102,26 @@ export function parseClusterDomain(value: string): string {
   const domain = value.replace(/\.$/, '');
   if (domain.length <= 253 && /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/.test(domain)) return domain;
   throw new UsageError(`invalid value for --cluster-domain: ${JSON.stringify(value)} (want a DNS domain such as cluster.local)`);
+}
+
+/** Checks `--service-cidr`: an IPv4 network address with a prefix of /1../28 (the allocator's rule). */
+export function validateServiceCidr(value: string): string {
+  let cidr: string;
+  try {
+    cidr = parseServiceCidr(value).cidr;
+  } catch {
+    throw new UsageError(`invalid value for --service-cidr: ${JSON.stringify(value)} (want an IPv4 CIDR between /1 and /28, e.g. ${DEFAULT_SERVICE_CIDR})`);
+  }
+  if (cidr !== value) throw new UsageError(`invalid value for --service-cidr: ${JSON.stringify(value)} (host bits set; did you mean ${cidr}?)`);
+  return cidr;
+}
+
+function validateNodePortRange(value: string): string {
+  try {
+    return parsePortRange(value).text;
+  } catch {
+    throw new UsageError(`invalid value for --service-node-port-range: ${JSON.stringify(value)} (want LOW-HIGH within 1-65535, e.g. ${DEFAULT_NODE_PORT_RANGE})`);
+  }
 }
 
 /** Checks a `--tls-san` value: an IP address or a DNS name. */
@@ -136,6 +161,8 @@ export function parseServerFlags(argv: string[]): ServerOptions {
     maxEndpointsPerSlice: 100,
     clusterDns: '',
     clusterDomain: 'cluster.local',
+    serviceCidr: DEFAULT_SERVICE_CIDR,
+    serviceNodePortRange: DEFAULT_NODE_PORT_RANGE,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -212,9 +239,23 @@ export function parseServerFlags(argv: string[]): ServerOptions {
       case '--cluster-domain':
         o.clusterDomain = parseClusterDomain(value);
         break;
+      case '--service-cidr':
+        o.serviceCidr = validateServiceCidr(value);
+        break;
+      case '--service-node-port-range':
+        o.serviceNodePortRange = validateNodePortRange(value);
+        break;
     }
   }
-  // TODO(dns, #9): the .10 of --service-cidr once that flag is parsed here (svcapi adds it).
-  if (o.clusterDns === '') o.clusterDns = defaultClusterDns(DEFAULT_SERVICE_CIDR);
+  if (o.clusterDns === '') o.clusterDns = defaultClusterDns(o.serviceCidr);
+  if (cidrsOverlap(o.serviceCidr, o.clusterCidr)) {
+    throw new UsageError(`--service-cidr ${o.serviceCidr} overlaps --cluster-cidr ${o.clusterCidr} (Services and pods need separate ranges)`);
+  }
   return o;
+}
+
+/** Whether two IPv4 CIDRs (already validated) share an address. */
+function cidrsOverlap(a: string, b: string): boolean {
+  const [x, y] = [parseServiceCidr(a), parseServiceCidr(b)];
+  return x.base < y.base + y.size && y.base < x.base + x.size;
 }

@@ -62,7 +62,7 @@ test('cluster CIDR: validated; the server node takes its first /24 and that /24s
   assert.equal(serverNodePodCidr('10.77.0.0/16'), '10.77.0.0/24');
   assert.deepEqual(serverNode(parseServerFlags(['--node-name', 'n', '--cluster-cidr', '10.77.0.0/16', '--pod-manifest-path', '/p'])), {
     name: 'n', role: 'server', podCidr: '10.77.0.0/24', bridge: 'kubeling77-0', runtime: 'oci', labels: {}, taints: [], podManifestPath: '/p',
-    protectKernelDefaults: false, clusterDns: '10.43.0.10', clusterDomain: 'cluster.local',
+    protectKernelDefaults: false, clusterDns: '10.43.0.10', clusterDomain: 'cluster.local', serviceCidr: '10.43.0.0/16',
   });
   assert.equal(serverNode(parseServerFlags(['--node-name', 'n']))!.bridge, 'kubeling0');
   assert.equal(serverNode(parseServerFlags(['--no-agent'])), undefined);

@@ -12,7 +12,7 @@ import { mkdir, writeFile, rename } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { ApiServer, TokenAuthenticator, ensurePki, ensureServiceAccountKey, ensureToken } from '../apiserver/index.ts';
+import { ApiServer, TokenAuthenticator, advertiseAddress, ensurePki, ensureServiceAccountKey, ensureToken, ipAt, parseServiceCidr } from '../apiserver/index.ts';
 import { Client } from '../client/index.ts';
 import { openStore, type Store } from '../storage/index.ts';
 import { createLogger } from '../machinery/index.ts';
@@ -67,6 +67,16 @@ export function servingHosts(options: Pick<ServerOptions, 'listenHost' | 'tlsSan
   return [...new Set(hosts)];
 }
 
+/**
+ * The names a pod uses for the API server, which the serving certificate must carry as upstream's does: the
+ * `kubernetes` Service's cluster IP and DNS names (cluster domain `cluster.local`), and the address the
+ * Service's endpoints list (the listen address, or the host's primary IPv4 address on loopback or wildcard).
+ */
+export function inClusterHosts(options: Pick<ServerOptions, 'listenHost' | 'serviceCidr'>): string[] {
+  const ip = ipAt(parseServiceCidr(options.serviceCidr), 1);
+  return [ip, 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local', advertiseAddress(options.listenHost)];
+}
+
 /** The server's own node (undefined with --no-agent): the cluster CIDR's first /24 and its bridge. */
 export function serverNode(options: ServerOptions): NodeConfig | undefined {
   if (options.noAgent) return undefined;
@@ -76,6 +86,7 @@ export function serverNode(options: ServerOptions): NodeConfig | undefined {
     labels: options.nodeLabels, taints: options.nodeTaints, podManifestPath: options.podManifestPath,
     protectKernelDefaults: options.protectKernelDefaults,
     clusterDns: options.clusterDns, clusterDomain: options.clusterDomain,
+    serviceCidr: options.serviceCidr,
   };
 }
 
@@ -99,7 +110,7 @@ export async function runServer(argv: string[]): Promise<number> {
   const logger = createLogger('server');
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const pki = await ensurePki(join(dataDir, 'pki'), servingHosts(options));
+  const pki = await ensurePki(join(dataDir, 'pki'), [...servingHosts(options), ...inClusterHosts(options)]);
   const adminToken = await ensureToken(join(dataDir, 'admin-token'));
   const nodeToken = await ensureToken(join(dataDir, 'node-token'));
   const kubeletToken = await ensureToken(join(dataDir, 'kubelet-client-token'));
@@ -119,6 +130,9 @@ export async function runServer(argv: string[]): Promise<number> {
     store, tls: { certPem: pki.certPem, keyPem: pki.keyPem }, caPem: pki.caPem, authenticator, kubeletToken, serviceAccountKey,
     // An etcd may have other writers, whose writes the watch cache cannot be known to have seen.
     consistentListFromCache: !options.storage.startsWith('etcd://'),
+    serviceCidr: options.serviceCidr, serviceNodePortRange: options.serviceNodePortRange,
+    // Pods reach the API through the kubernetes Service's endpoint, the host's address: serve there too.
+    alsoListenOnAdvertiseAddress: true,
   });
   const stopping = new AbortController();
   const loops: Promise<void>[] = [];

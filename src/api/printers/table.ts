@@ -12,6 +12,7 @@ import { toResourceInfo, type ResourceRef } from '../resources.ts';
 import { translateTimestampSince } from './duration.ts';
 import { podRestartsText, podSummary } from './pod-status.ts';
 import { labelSelectorFromObject } from '../selectors/label-selector.ts';
+import { servicePrinters } from './service.ts';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
@@ -267,6 +268,7 @@ const PRINTERS: Record<string, Printer> = {
   'coordination.k8s.io/leases': leasePrinter,
   'apps/replicasets': replicaSetPrinter,
   'apps/deployments': deploymentPrinter,
+  ...servicePrinters(col, NAME, AGE, age),
 };
 
 function printerFor(resource: ResourceRef): Printer {

@@ -3,7 +3,10 @@
  * returns Kubernetes-style FieldErrors (empty = valid); the apiserver turns a non-empty list into a
  * 422 Invalid Status with `invalidMessage(kind, name, errs)` and one cause per error.
  */
-import type { ConfigMap, Deployment, Event, EventsV1Event, KubeObject, Lease, Namespace, Node, Pod, ReplicaSet, Secret, ServiceAccount } from '../types.ts';
+import type {
+  ConfigMap, Deployment, EndpointSlice, Endpoints, Event, EventsV1Event, KubeObject, Lease, Namespace, Node, Pod, ReplicaSet, Secret, Service,
+  ServiceAccount,
+} from '../types.ts';
 import { invalid, type FieldError } from '../field-error.ts';
 import { toResourceInfo, type ResourceRef } from '../resources.ts';
 import { nameIsDNSSubdomain } from './names.ts';
@@ -14,6 +17,7 @@ import {
   validateNamespace, validateNamespaceUpdate, validateNode, validateNodeUpdate, validateReplicaSet, validateSecret,
   validateSecretUpdate, validateSelectorImmutable, validateTokenRequest,
 } from './core.ts';
+import { validateEndpointSlice, validateEndpoints, validateService, validateServiceStatusUpdate, validateServiceUpdate } from './service.ts';
 
 function key(resource: ResourceRef): string {
   const info = toResourceInfo(resource);
@@ -36,6 +40,9 @@ export function validateObject(resource: ResourceRef, obj: object): FieldError[]
     case '/bindings': return validateBinding(o);
     case 'apps/replicasets': return validateReplicaSet(o as unknown as ReplicaSet);
     case 'apps/deployments': return validateDeployment(o as unknown as Deployment);
+    case '/services': return validateService(o as unknown as Service);
+    case '/endpoints': return validateEndpoints(o as unknown as Endpoints);
+    case 'discovery.k8s.io/endpointslices': return validateEndpointSlice(o as unknown as EndpointSlice);
     default: return validateObjectMeta(o.metadata, toResourceInfo(resource).namespaced, nameIsDNSSubdomain);
   }
 }
@@ -50,6 +57,9 @@ export function validateObjectUpdate(resource: ResourceRef, obj: object, old: ob
     case '/namespaces': return validateNamespaceUpdate(o as unknown as Namespace, p as unknown as Namespace);
     case '/configmaps': return validateConfigMapUpdate(o as unknown as ConfigMap, p as unknown as ConfigMap);
     case '/secrets': return validateSecretUpdate(o as unknown as Secret, p as unknown as Secret);
+    case '/services': return validateServiceUpdate(o as unknown as Service, p as unknown as Service);
+    case '/endpoints': return validateEndpoints(o as unknown as Endpoints, p as unknown as Endpoints);
+    case 'discovery.k8s.io/endpointslices': return validateEndpointSlice(o as unknown as EndpointSlice, p as unknown as EndpointSlice);
     case 'apps/replicasets': case 'apps/deployments': {
       const errs = validateObjectMetaUpdate(o.metadata, p.metadata);
       errs.push(...validateObject(resource, o).filter((e) => !e.field.startsWith('metadata.')));
@@ -72,6 +82,7 @@ export function validateStatusUpdate(resource: ResourceRef, obj: object, old: ob
   switch (key(resource)) {
     case '/pods': return validatePodStatusUpdate(o as unknown as Pod, p as unknown as Pod);
     case '/nodes': return validateNodeUpdate(o as unknown as Node, p as unknown as Node);
+    case '/services': return validateServiceStatusUpdate(o as unknown as Service, p as unknown as Service);
     case '/namespaces': {
       const errs = validateObjectMetaUpdate(o.metadata, p.metadata);
       const phase = (o as unknown as Namespace).status?.phase;
@@ -90,3 +101,4 @@ export { validatePodEphemeralContainersUpdate, validateBinding, validateTokenReq
 export { validatePodSpec, POD_UPDATE_FORBIDDEN_MESSAGE, validateResourceRequirements, validateNodeSelector } from './pod.ts';
 export { validateObjectMeta, validateObjectMetaUpdate, validateLabels, validateLabelSelector, deepEqual } from './meta.ts';
 export * from './names.ts';
+export { isHeadlessService } from './service.ts';

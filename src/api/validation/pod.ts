@@ -462,7 +462,7 @@ export function validateResourceRequirements(r: ResourceRequirements | undefined
   return errs;
 }
 
-function validatePortNumOrName(port: number | string | undefined, path: string): FieldError[] {
+export function validatePortNumOrName(port: number | string | undefined, path: string): FieldError[] {
   if (typeof port === 'number') return isValidPortNum(port).map((m) => invalid(path, port, m));
   if (typeof port === 'string') return isValidPortName(port).map((m) => invalid(path, port, m));
   return [invalid(path, port ?? null, 'must be an int or a string')];

@@ -53,6 +53,8 @@ export interface RegistryConfig {
    * Default true.
    */
   consistentListFromCache?: boolean;
+  /** Where a failed afterDelete hook is reported (logged by the server). */
+  onHookError?: (err: unknown) => void;
 }
 
 const RANDOM_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -109,6 +111,7 @@ export class GenericRegistry {
     this.#clock = config.clock ?? realClock;
     this.#prefix = this.info.group ? `/registry/${this.info.group}/${this.info.plural}/` : `/registry/${this.info.plural}/`;
     this.#consistentFromCache = config.consistentListFromCache ?? true;
+    this.#onHookError = config.onHookError;
     this.cache = new WatchCache({
       store: this.#store,
       prefix: this.#prefix,
@@ -122,6 +125,7 @@ export class GenericRegistry {
   }
 
   readonly #consistentFromCache: boolean;
+  readonly #onHookError: ((err: unknown) => void) | undefined;
   /** The revision of this registry's newest store write: a consistent read must see at least this. */
   #lastWrite = 0;
 
@@ -371,9 +375,21 @@ export class GenericRegistry {
     const errors = this.strategy.validate(obj);
     if (errors.length) throw this.#invalid(obj, errors);
     await this.#admission.validate(this.#attrs('CREATE', obj, undefined, namespace, options));
-    if (options.dryRun) return obj;
+    if (this.strategy.beginCreate && (await this.tryGet(namespace, name))) throw alreadyExists(this.qualified, name);
+    const finish = await this.strategy.beginCreate?.(obj, options.dryRun ?? false);
+    if (options.dryRun) {
+      await finish?.(true);
+      return obj;
+    }
     const bytes = this.encode(obj);
-    const r = await this.#store.create(this.key(namespace, name), bytes);
+    let r: Awaited<ReturnType<Store['create']>>;
+    try {
+      r = await this.#store.create(this.key(namespace, name), bytes);
+    } catch (err) {
+      await finish?.(false);
+      throw err;
+    }
+    await finish?.(r.ok);
     if (!r.ok) throw alreadyExists(this.qualified, name);
     this.#wrote(r.kv);
     this.#keepJson(obj, r.kv, bytes);
@@ -462,13 +478,27 @@ export class GenericRegistry {
       // Removing the last finalizer of an object being deleted finishes the deletion.
       const finishing = Boolean(obj.metadata?.deletionTimestamp) && !this.strategy.finalizing(obj) && this.#finishesOnEmptyFinalizers(obj);
       if (isDeepStrictEqual(withoutVolatile(obj), withoutVolatile(old)) && !finishing) return { object: old, created: false };
-      if (options.dryRun) return { object: obj, created: false };
+      const finish = !sub && !finishing ? await this.strategy.beginUpdate?.(obj, old, options.dryRun ?? false) : undefined;
+      if (options.dryRun) {
+        await finish?.(true);
+        return { object: obj, created: false };
+      }
       if (finishing) {
         const d = await this.#store.delete(key, kv.modRevision);
-        if (d.ok) return { object: this.decode(this.#wrote(d.kv)), created: false };
+        if (d.ok) {
+          await this.#afterDelete(old);
+          return { object: this.decode(this.#wrote(d.kv)), created: false };
+        }
       } else {
         const bytes = this.encode(obj);
-        const r = await this.#store.update(key, bytes, kv.modRevision);
+        let r: Awaited<ReturnType<Store['update']>>;
+        try {
+          r = await this.#store.update(key, bytes, kv.modRevision);
+        } catch (err) {
+          await finish?.(false);
+          throw err;
+        }
+        await finish?.(r.ok);
         if (r.ok) {
           this.#keepJson(obj, this.#wrote(r.kv), bytes);
           return { object: this.#remember(r.kv, obj), created: false };
@@ -476,6 +506,15 @@ export class GenericRegistry {
       }
       if (expectedRv !== undefined && expectedRv !== '') throw conflict(this.qualified, name);
       if (attempt > 50) throw conflict(this.qualified, name);
+    }
+  }
+
+  /** The strategy's afterDelete; a failure only leaks what the repair pass frees later, so the DELETE stands. */
+  async #afterDelete(obj: KubeObject): Promise<void> {
+    try {
+      await this.strategy.afterDelete?.(obj);
+    } catch (err) {
+      this.#onHookError?.(err);
     }
   }
 
@@ -558,7 +597,10 @@ export class GenericRegistry {
       }
       if (write.dryRun) return { object: old, deleted: true };
       const r = await this.#store.delete(key, kv.modRevision);
-      if (r.ok) return { object: this.decode(this.#wrote(r.kv)), deleted: true };
+      if (r.ok) {
+        await this.#afterDelete(old);
+        return { object: this.decode(this.#wrote(r.kv)), deleted: true };
+      }
       if (pre?.resourceVersion) throw conflict(this.qualified, name);
       if (attempt > 50) throw conflict(this.qualified, name);
     }

@@ -6,6 +6,7 @@ import type { ResourceInfo } from '../../api/index.ts';
 import { baseStrategy } from './base.ts';
 import { podStrategy } from './pods.ts';
 import { namespaceStrategy } from './namespaces.ts';
+import { endpointSliceStrategy } from './endpointslices.ts';
 import type { Strategy } from './strategy.ts';
 
 const BUILDERS: Record<string, (info: ResourceInfo) => Strategy> = {
@@ -18,6 +19,7 @@ const BUILDERS: Record<string, (info: ResourceInfo) => Strategy> = {
   'coordination.k8s.io/leases': (info) => baseStrategy(info, { allowCreateOnUpdate: true }),
   'apps/deployments': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
   'apps/replicasets': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
+  'discovery.k8s.io/endpointslices': endpointSliceStrategy,
 };
 
 /**

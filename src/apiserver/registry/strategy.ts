@@ -36,4 +36,17 @@ export interface Strategy {
   finalizing(obj: KubeObject): boolean;
   /** Changes a DELETE makes to an object it only marks (a namespace's phase becomes Terminating). */
   markDeleting(obj: KubeObject): void;
+  /**
+   * Work a create needs beside the object (a Service's cluster IP and node ports), after validation and
+   * before the write, as upstream's BeginCreate hook. It may change `obj` (fill in what it took). The returned
+   * function is told whether the write landed, so what was taken for a failed write is given back.
+   */
+  beginCreate?(obj: KubeObject, dryRun: boolean): Promise<FinishFunc>;
+  /** The same for a main-resource update (not status or other subresources); called again on each retry. */
+  beginUpdate?(obj: KubeObject, old: KubeObject, dryRun: boolean): Promise<FinishFunc>;
+  /** After the object left the store: give back what it held. Failures are the caller's to log. */
+  afterDelete?(obj: KubeObject): Promise<void>;
 }
+
+/** Upstream's FinishFunc: called once, with whether the store write succeeded. */
+export type FinishFunc = (success: boolean) => Promise<void>;

@@ -28,6 +28,8 @@ export interface NodeConfig {
   clusterDns?: string;
   /** `--cluster-domain`: the kubelet's clusterDomain, the zone the node's DNS serves. */
   clusterDomain?: string;
+  /** `--service-cidr` (default 10.43.0.0/16): for the node's service proxy and cluster DNS. */
+  serviceCidr?: string;
 }
 
 export interface ComponentContext {

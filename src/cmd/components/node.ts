@@ -38,7 +38,6 @@ export const nodeComponent: Component = {
   name: 'node',
   async run(ctx: ComponentContext): Promise<void> {
     if (!ctx.node) return;
-    // TODO(proxy, #9): pass options.serviceCidr once --service-cidr (svcapi) is merged; the default until then.
-    await runNode({ ...ctx, node: ctx.node, localPodCidr: ctx.options.clusterCidr, proxyLogger: createLogger('proxy') });
+    await runNode({ ...ctx, node: ctx.node, localPodCidr: ctx.options.clusterCidr, serviceCidr: ctx.options.serviceCidr, proxyLogger: createLogger('proxy') });
   },
 };

@@ -9,7 +9,7 @@
  * would share bridge `kubeling0` and hand out the same pod IPs from separate lease stores. So each oci server
  * gets a cluster CIDR of its own from 10.100.0.0/16–10.199.0.0/16 (from the test process's pid and a counter,
  * skipping ranges whose bridge exists already; a restart on the same data dir keeps its range), unless the
- * caller passes `clusterCidr` or `--cluster-cidr`. `kubeling run` uses 10.43–10.99, a user's server 10.42.
+ * caller passes `clusterCidr` or `--cluster-cidr`. `kubeling run` uses 10.44–10.99, a user's server 10.42 (10.43 is the service CIDR).
  * The bridge such a server made is deleted when the helper's data dir goes (stop()), or else when the test
  * process exits (restart tests reuse it in between).
  */
