@@ -323,7 +323,13 @@ export class Kubelet {
       nodeMemoryCapacity: (await readMachineInfo(rootDir)).memoryBytes,
     });
     const pleg = (late.pleg = new GenericPLEG({ runtime: runtimeManager, clock }));
-    const probeManager = new ProbeManager({ runtime, recorder, clock, statusOf: (uid) => pleg.getCachedStatus(uid) });
+    const probeManager = new ProbeManager({
+      runtime,
+      recorder,
+      clock,
+      statusOf: (uid) => pleg.getCachedStatus(uid),
+      hostIPs: () => [nodeIP],
+    });
     runtimeManager.setProbeResults(probeManager);
     const sm = (late.statusManager = new StatusManager({
       writer,
