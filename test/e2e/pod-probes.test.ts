@@ -35,8 +35,17 @@ const skip = { skip: why };
 const status = (p: IPod, name: string) => p.status!.containerStatuses!.find((c) => c.name === name)!;
 const notReady = (p: IPod) => running(p) && !ready(p);
 
+/**
+ * Runs an idempotent script in the pod. kubectl 1.32's WebSocket client can drop a message that arrives before
+ * it has created its streams ("Unknown stream id 3, discarding message", then "error: closed all streams";
+ * kubernetes/kubernetes#131189, fixed in client-go 1.33): a command that ends at once sometimes loses its
+ * result that way, so exactly that failure is run again.
+ */
 async function exec(pod: string, script: string): Promise<void> {
-  const r = await server.kubectl(['exec', pod, '--', 'sh', '-c', script]);
+  const r = await until(async () => {
+    const res = await server.kubectl(['exec', pod, '--', 'sh', '-c', script]);
+    return !/Unknown stream id \d+, discarding message/.test(res.stderr) && res;
+  }, `kubectl exec ${pod} -- ${script}`);
   assert.equal(r.code, 0, r.stderr);
 }
 
