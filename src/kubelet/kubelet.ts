@@ -36,6 +36,7 @@ import {
   type PodStatusWriter,
 } from './index.ts';
 import { admitPod } from './admission/index.ts';
+import { credentialsFor } from './kuberuntime/index.ts';
 import {
   ApiPodSource,
   FileSource,
@@ -357,9 +358,37 @@ export class Kubelet {
       logRoot,
       dnsConfig: (pod) => dns.getPodDns(pod),
       nodeMemoryCapacity: (await readMachineInfo(rootDir)).memoryBytes,
+      pullCredentials: async (pod, image) => {
+        const namespace = pod.metadata?.namespace ?? 'default';
+        const found: Secret[] = [];
+        const missing: string[] = [];
+        for (const ref of pod.spec?.imagePullSecrets ?? []) {
+          try {
+            found.push(await objects.getSecret(namespace, ref.name ?? ''));
+          } catch (err) {
+            if (!(err instanceof ObjectNotFoundError)) throw err;
+            missing.push(ref.name ?? '');
+          }
+        }
+        // upstream getPullSecretsForPod: a missing secret is a warning, and the pull goes on without it.
+        if (missing.length)
+          recorder.event(
+            pod,
+            'Warning',
+            'FailedToRetrieveImagePullSecret',
+            `Unable to retrieve some image pull secrets (${missing.join(', ')}); attempting to pull the image may not succeed.`,
+          );
+        return credentialsFor(image, found);
+      },
     });
     const pleg = (late.pleg = new GenericPLEG({ runtime: runtimeManager, clock }));
-    const probeManager = new ProbeManager({ runtime, recorder, clock, statusOf: (uid) => pleg.getCachedStatus(uid) });
+    const probeManager = new ProbeManager({
+      runtime,
+      recorder,
+      clock,
+      statusOf: (uid) => pleg.getCachedStatus(uid),
+      hostIPs: () => [nodeIP],
+    });
     runtimeManager.setProbeResults(probeManager);
     const sm = (late.statusManager = new StatusManager({
       writer,

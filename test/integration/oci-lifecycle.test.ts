@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -203,6 +204,11 @@ describe('oci lifecycle (real containers)', { skip, timeout: 120_000 }, () => {
     conn.write('GET / HTTP/1.0\r\n\r\n');
     await until(() => body.text().includes('forwarded'), 'HTTP over port-forward');
     conn.destroy();
+    // A port nothing listens on: the stream fails with the dial's error (kubectl prints it), never just ends.
+    const closed = await rt.portForward(sid, 9999);
+    closed.resume();
+    const [failed] = (await once(closed, 'error')) as [Error];
+    assert.match(failed.message, /^failed to connect to localhost:9999 inside namespace ".+": .*refused/);
     await rt.removePodSandbox(sid);
     await rt.close();
   });

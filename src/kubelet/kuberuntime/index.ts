@@ -36,3 +36,4 @@ export {
 } from './container-config.ts';
 export { containerLinuxResources, podCgroupParent, podLinuxResources } from './resources.ts';
 export * from './runtime-pod.ts';
+export { credentialsFor } from './pull-secrets.ts';

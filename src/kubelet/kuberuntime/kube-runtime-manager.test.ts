@@ -2,13 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../machinery/clock.ts';
 import { FakeRuntime } from '../../runtime/fake/index.ts';
-import type { ContainerConfig, PodSandboxConfig } from '../../runtime/runtime.ts';
+import { RuntimeError, type AuthConfig, type ContainerConfig, type PodSandboxConfig } from '../../runtime/runtime.ts';
 import { RecordingEventRecorder } from './events.ts';
-import { KubeRuntimeManager, formatDuration } from './kube-runtime-manager.ts';
+import { KubeRuntimeManager, formatDuration, type KubeRuntimeManagerConfig } from './kube-runtime-manager.ts';
 import { makePod, StaticEnvironment } from './testing.ts';
 import type { Pod } from './api.ts';
 
-function harness() {
+function harness(extra: Partial<KubeRuntimeManagerConfig> = {}) {
   const clock = new FakeClock();
   const runtime = new FakeRuntime({ clock });
   const recorder = new RecordingEventRecorder();
@@ -20,6 +20,7 @@ function harness() {
     clock,
     logRoot: '/nonexistent/pods',
     nodeMemoryCapacity: 8 * 2 ** 30,
+    ...extra,
   });
   const sync = async (pod: Pod) => m.syncPod(pod, await m.getPodStatus(pod.metadata!.uid!));
   const status = (pod: Pod) => m.getPodStatus(pod.metadata!.uid!);
@@ -122,6 +123,35 @@ test('image pull policies: Never, ErrImagePull then ImagePullBackOff, retry afte
   h.recorder.events.length = 0;
   await h.sync(present);
   assert.equal(h.recorder.events[0].message, 'Container image "broken:1" already present on machine');
+});
+
+test('pull credentials are tried in turn until one pull succeeds; without any the pull is anonymous', async () => {
+  const creds = new Map<string, AuthConfig[]>([
+    ['private:1', [{ username: 'wrong', password: 'x' }, { username: 'right', password: 'y' }]],
+    ['denied:1', [{ username: 'wrong', password: 'x' }]],
+  ]);
+  const h = harness({ pullCredentials: async (_pod, image) => creds.get(image) ?? [] });
+  const tried: [string, string | undefined][] = [];
+  const pull = h.runtime.pullImage.bind(h.runtime);
+  h.runtime.pullImage = async (ref, options = {}) => {
+    tried.push([ref, options.auth?.username]);
+    if (options.auth?.username === 'wrong') throw new RuntimeError('ImagePullFailed', `${ref}: unauthorized`);
+    return pull(ref, options);
+  };
+  const ok = makePod('ok').container('c', { image: 'private:1' }).build();
+  await h.sync(ok);
+  assert.equal((await h.status(ok)).containerStatuses[0].state, 'running');
+  const denied = makePod('d').container('c', { image: 'denied:1' }).build();
+  await h.sync(denied);
+  assert.deepEqual(h.m.reasonCache.get('uid-d', 'c'), { reason: 'ErrImagePull', message: 'denied:1: unauthorized' });
+  const open = makePod('o').container('c', { image: 'public:1' }).build();
+  await h.sync(open);
+  assert.deepEqual(tried, [
+    ['private:1', 'wrong'],
+    ['private:1', 'right'],
+    ['denied:1', 'wrong'],
+    ['public:1', undefined],
+  ]);
 });
 
 test('CrashLoopBackOff: 10 s, 20 s, 40 s between restarts, reset after 10 minutes of running', async () => {

@@ -120,8 +120,11 @@ export interface KubeRuntimeManagerConfig {
   probeResults?: ProbeResultsView;
   /** The pod's resolv.conf settings (kubelet-node's DNS configurer); the runtime's default when undefined. */
   dnsConfig?: (pod: Pod) => DnsConfig | undefined;
-  /** Registry credentials for a pod's image (imagePullSecrets); anonymous when undefined. */
-  pullCredentials?: (pod: Pod, image: string) => Promise<AuthConfig | undefined>;
+  /**
+   * Registry credentials for a pod's image (its imagePullSecrets, pull-secrets.ts), tried in turn until one
+   * pull succeeds (upstream PullImage); none (or no function): an anonymous pull.
+   */
+  pullCredentials?: (pod: Pod, image: string) => Promise<AuthConfig[]>;
   nodeMemoryCapacity?: number;
   /** CrashLoopBackOff (default 10 s doubling to 300 s) and image pull back-off (the same). */
   crashBackoff?: Backoff;
@@ -581,8 +584,7 @@ export class KubeRuntimeManager {
     this.#containerEvent(pod, c.name, 'Normal', 'Pulling', `Pulling image ${JSON.stringify(ref)}`);
     const started = this.#clock.now();
     try {
-      const auth = await this.#pullCredentials?.(pod, ref);
-      const id = await this.runtime.pullImage(ref, { auth, signal });
+      const id = await this.#pullWithCredentials(pod, ref, signal);
       const image = await this.runtime.imageStatus(id);
       this.#imageNames.delete(id); // a pull may have added a tag or a repo digest
       const took = formatGoDuration(this.#clock.now() - started);
@@ -605,6 +607,22 @@ export class KubeRuntimeManager {
       this.#containerEvent(pod, c.name, 'Warning', 'Failed', 'Error: ErrImagePull');
       throw new SyncError('ErrImagePull', message, { cause: err });
     }
+  }
+
+  /** Pulls with each of the pod's matching credentials in turn (anonymously without any); the last error wins. */
+  async #pullWithCredentials(pod: Pod, ref: string, signal?: AbortSignal): Promise<string> {
+    const creds = (await this.#pullCredentials?.(pod, ref)) ?? [];
+    if (creds.length === 0) return this.runtime.pullImage(ref, { signal });
+    let last: unknown;
+    for (const auth of creds) {
+      try {
+        return await this.runtime.pullImage(ref, { auth, signal });
+      } catch (err) {
+        if (signal?.aborted || isRuntimeError(err, 'InvalidArgument')) throw err;
+        last = err;
+      }
+    }
+    throw last;
   }
 
   /** Keeps the two newest instances of each container name (state and lastState); removes older exited ones. */

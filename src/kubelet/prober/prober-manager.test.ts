@@ -154,3 +154,37 @@ test('a probe that cannot run: Unhealthy "errored and resulted in unknown state"
   assert.equal(recorder.events[0].reason, 'Unhealthy');
   await pm.stop();
 });
+
+test('network probes dial the pod IP, and the node IP for a hostNetwork pod (its sandbox has none)', async () => {
+  const clock = new FakeClock();
+  const probe = { tcpSocket: { port: 80 }, periodSeconds: 1 };
+  const pod = makePod('pod').container('web', { readinessProbe: probe }).build();
+  const host = makePod('host')
+    .container('web', { readinessProbe: probe })
+    .set((p) => (p.spec!.hostNetwork = true))
+    .build();
+  const podStatus = runtimeStatus(pod, [{ name: 'web', id: 'cp', startedAt: clock.now() }]);
+  const hostStatus = { ...runtimeStatus(host, [{ name: 'web', id: 'ch', startedAt: clock.now() }]), ips: [] };
+  const dialed = new Map<string, string>();
+  const pm = new ProbeManager({
+    runtime: { execSync: async () => ({ stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: 0 }) },
+    recorder: new RecordingEventRecorder(),
+    clock,
+    random: () => 0,
+    statusOf: (uid) => (uid === 'uid-host' ? hostStatus : podStatus),
+    hostIPs: () => ['192.0.2.7'],
+    prober: async (_probe, target) => {
+      dialed.set(target.pod.metadata!.name!, target.podIP);
+      return { result: 'Success', output: '' };
+    },
+  });
+  pm.addPod(pod);
+  pm.addPod(host);
+  await settle();
+  await clock.step(1000);
+  await settle();
+  assert.deepEqual(Object.fromEntries(dialed), { pod: '10.42.0.9', host: '192.0.2.7' });
+  assert.equal(pm.ready('ch'), true);
+  await pm.removePod('uid-pod');
+  await pm.removePod('uid-host');
+});

@@ -28,6 +28,11 @@ export interface ProbeManagerConfig {
   recorder: EventRecorder;
   /** The pod's runtime status (the PLEG cache). */
   statusOf: (uid: string) => RuntimePodStatus | undefined;
+  /**
+   * The node's IPs: a hostNetwork pod's IP, which httpGet, tcpSocket and grpc probes dial (its sandbox has no
+   * address of its own; upstream probes the pod status's podIP, the host's for such a pod).
+   */
+  hostIPs?: () => string[];
   clock?: Clock;
   /**
    * For the first probe's jitter (default Math.random): a worker started within one period of the kubelet's
@@ -64,6 +69,7 @@ export class ProbeManager {
   #runtime: ProbeManagerConfig['runtime'];
   #recorder: EventRecorder;
   #statusOf: ProbeManagerConfig['statusOf'];
+  #hostIPs: NonNullable<ProbeManagerConfig['hostIPs']>;
   #clock: Clock;
   #prober: NonNullable<ProbeManagerConfig['prober']>;
   #results: Record<ProbeKind, ResultsCache> = {
@@ -81,10 +87,17 @@ export class ProbeManager {
     this.#runtime = config.runtime;
     this.#recorder = config.recorder;
     this.#statusOf = config.statusOf;
+    this.#hostIPs = config.hostIPs ?? (() => []);
     this.#clock = config.clock ?? realClock;
     this.#random = config.random ?? Math.random;
     this.#startedAt = this.#clock.now();
     this.#prober = config.prober ?? ((probe, target, signal) => runProbe(probe, target, this.#runtime, signal));
+  }
+
+  /** The address network probes dial: the sandbox's, or the node's for a hostNetwork pod. */
+  #podIP(pod: Pod, status: RuntimePodStatus | undefined): string {
+    if (pod.spec?.hostNetwork) return this.#hostIPs()[0] ?? '';
+    return status?.ips[0] ?? '';
   }
 
   // ---------------------------------------------------------- result views
@@ -232,7 +245,7 @@ export class ProbeManager {
           if (!onHold && !gated && !tooEarly) {
             const outcome = await this.#prober(
               probe,
-              { pod, container: c, containerId: cur.id, podIP: status?.ips[0] ?? '' },
+              { pod, container: c, containerId: cur.id, podIP: this.#podIP(pod, status) },
               signal,
             );
             if (signal.aborted) break;

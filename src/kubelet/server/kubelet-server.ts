@@ -138,7 +138,10 @@ export class KubeletServer {
       const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
       if (parts[0] === 'portForward' && parts.length === 3) {
         const pod = this.#pod(parts[1]!, parts[2]!);
-        servePortForward(req, socket, (port) => this.#openPort(pod, port));
+        servePortForward(req, socket, (port) => this.#openPort(pod, port), {
+          fullName: `${pod.metadata?.name ?? ''}_${pod.metadata?.namespace ?? ''}`,
+          uid: pod.metadata?.uid ?? '',
+        });
         return;
       }
       if ((parts[0] !== 'exec' && parts[0] !== 'attach') || parts.length !== 4)

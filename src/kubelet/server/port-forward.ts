@@ -51,8 +51,16 @@ function spdy(): SpdyTransport {
   return transport;
 }
 
-/** Serves one upgraded port-forward connection. `open` connects to a port of the pod. */
-export function servePortForward(req: IncomingMessage, socket: Duplex, open: (port: number) => Promise<Duplex>): void {
+/**
+ * Serves one upgraded port-forward connection. `open` connects to a port of the pod; `pod` names it in the
+ * error kubectl prints when that fails (upstream's "error forwarding port P to pod NAME_NAMESPACE, uid UID: ...").
+ */
+export function servePortForward(
+  req: IncomingMessage,
+  socket: Duplex,
+  open: (port: number) => Promise<Duplex>,
+  pod: { fullName: string; uid: string } = { fullName: '', uid: '' },
+): void {
   const upgrade = (req.headers.upgrade ?? '').toLowerCase();
   if (upgrade !== 'spdy/3.1') {
     const body = JSON.stringify({
@@ -111,9 +119,10 @@ export function servePortForward(req: IncomingMessage, socket: Duplex, open: (po
       fail(`invalid port ${JSON.stringify(stream.headers['port'])}`);
       return;
     }
+    const forwardError = (err: Error) => `error forwarding port ${port} to pod ${pod.fullName}, uid ${pod.uid}: ${err.message}`;
     open(port).then(
       (target) => {
-        target.on('error', (err) => fail(`error forwarding port ${port}: ${err.message}`));
+        target.on('error', (err) => fail(forwardError(err)));
         stream.pipe(target);
         target.pipe(stream);
         target.on('close', () => {
@@ -121,7 +130,7 @@ export function servePortForward(req: IncomingMessage, socket: Duplex, open: (po
           pairs.delete(id);
         });
       },
-      (err: Error) => fail(`error forwarding port ${port} to pod: ${err.message}`),
+      (err: Error) => fail(forwardError(err)),
     );
   });
 }

@@ -1305,13 +1305,17 @@ export class OciRuntime implements ContainerRuntime {
     if (!sb.netns) return connect({ host: '127.0.0.1', port });
     const busybox = which(['busybox'], ['/bin/busybox', '/usr/bin/busybox']);
     if (!busybox) throw new RuntimeError('Unavailable', 'port-forward needs busybox on the node');
-    const child = spawn('nsenter', [`--net=${netnsPath(sb.netns)}`, busybox, 'nc', '127.0.0.1', String(port)], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const child = spawn('nsenter', [`--net=${netnsPath(sb.netns)}`, busybox, 'nc', '127.0.0.1', String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', (e) => reject(new RuntimeError('Internal', `port-forward: ${e.message}`)));
     });
-    // The helper's stdout/stdin as one socket-like stream: the remote closing ends the readable side.
+    // The helper's stdout/stdin as one socket-like stream: the remote closing ends the readable side, and
+    // a helper that fails (nothing listens on the port) destroys it with the helper's own words, as a failed
+    // dial does upstream.
     const out = child.stdout!;
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-1000)));
     const duplex = new Duplex({
       read() {
         out.resume();
@@ -1333,7 +1337,16 @@ export class OciRuntime implements ContainerRuntime {
     out.on('data', (d: Buffer) => {
       if (!duplex.push(d)) out.pause();
     });
-    out.on('end', () => duplex.push(null));
+    child.once('close', (code) => {
+      if (code === 0 || code === null) duplex.push(null);
+      else
+        duplex.destroy(
+          new RuntimeError(
+            'Unavailable',
+            `failed to connect to localhost:${port} inside namespace ${JSON.stringify(netnsPath(sb.netns!))}: ${stderr.trim() || `exit status ${code}`}`,
+          ),
+        );
+    });
     return duplex;
   }
 
