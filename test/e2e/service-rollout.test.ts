@@ -207,24 +207,29 @@ spec:
 
   const restart = await server.kubectl(['rollout', 'restart', 'deployment/web']);
   assert.equal(restart.code, 0, restart.stderr);
+  // Every line from here on was logged after the restart was accepted.
+  const rolloutBegan = (await clientLog()).length;
   const done = await server.kubectl(['rollout', 'status', 'deployment/web', '--timeout=300s'], { timeoutMs: 320_000 });
   assert.equal(done.code, 0, `rollout status: ${done.stderr}\n${server.stderr().slice(-3000)}`);
   const afterRollout = (await clientLog()).length;
-  // Requests keep flowing after the rollout, and every old pod's containers got TERM.
-  await until(async () => ((await clientLog()).length >= afterRollout + 10 ? true : undefined), 'requests after the rollout', 60_000);
+  // Every old pod's containers get TERM (after their preStop sleep, possibly after rollout status returned),
+  // and requests keep flowing after the last of them.
   await until(async () => ([...old].every((p) => termSeen.has(p)) ? true : undefined), 'TERM recorded by every old pod', 60_000);
+  const afterTerms = (await clientLog()).length;
+  await until(async () => ((await clientLog()).length >= afterTerms + 10 ? true : undefined), 'requests after the old pods stopped', 60_000);
 
   const log = await clientLog();
-  const during = log.slice(beforeRollout, afterRollout);
+  const during = log.slice(rolloutBegan, afterRollout);
   const failed = log.slice(beforeRollout).filter((l) => / fail/.test(l));
   assert.ok(during.length > 0, 'requests logged while the rollout ran');
+  assert.ok(log.length > afterTerms, 'requests logged after the old pods stopped');
   assert.deepEqual(failed, [], `failed requests during/after the rollout (of ${log.length - beforeRollout})`);
   // Answers came from the new pods after the rollout.
   const newPods = [...wasReady].filter((p) => !old.has(p));
   assert.ok(newPods.length >= 3, `three new pods became ready: ${JSON.stringify(seen)}`);
   assert.ok(log.slice(afterRollout).some((l) => newPods.some((p) => l.endsWith(` ${p}`))), 'answers from the new pods after the rollout');
 
-  t.diagnostic(`client: ${log.length} requests, ${beforeRollout} before the rollout, ${during.length} during it, ${log.length - afterRollout} after`);
+  t.diagnostic(`client: ${log.length} requests, ${beforeRollout} before the restart, ${during.length} while rollout status ran, ${log.length - afterTerms} after the last old pod's TERM`);
   t.diagnostic(`seen in order: ${seen.map((s) => `${s.kind} ${s.pod}`).join(', ')}`);
   for (const pod of old) {
     const left = seen.findIndex((s) => s.kind === 'left-ready' && s.pod === pod);
