@@ -15,6 +15,15 @@
  *   --all             afterwards runs `bench/proxy.ts 1000` (endpoint change → rules in place, p50/p99, with
  *                     1,000 Services) and `bench/dns.ts --from-pod` (DNS queries/s and p99 from a pod netns).
  *
+ * Figures on the team's 2-core machine, 2026-12-07, shared with other engineers (load 9-10), `--services 50 --all`:
+ *   create -> answer   from the node p50 105 ms p99 348 ms; from a pod p50 106 ms p99 470 ms
+ *                      (create -> ready slice seen by a watch p50 10 ms p99 314 ms; the rest is the proxy's
+ *                      100 ms minSyncPeriod coalescing and one nft transaction)
+ *   proxy.ts 1000      endpoint change -> rules p50 183 ms p99 446 ms (40 sequential changes); a burst of 100
+ *                      changes all in place in 438 ms (2 syncs); partial nft apply p50 44 ms, full re-sync 550 ms
+ *   dns.ts --from-pod  cluster names 25,238 queries/s p99 7.3 ms; NXDOMAIN 30,416/s p99 3.7 ms; forwarded
+ *                      10,216/s p99 25.8 ms; cached 28,087/s p99 8.6 ms
+ *
  * kube-proxy publishes no figure for either latency: sig-scalability's network programming latency SLI
  * (kubernetes/community sig-scalability/slos/network_programming_latency.md, "from when service spec or list
  * of its Ready pods change to when it is reflected in load balancing mechanism") is WIP with its SLO left at
