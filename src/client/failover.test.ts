@@ -21,7 +21,7 @@ test('a client with several servers sends to the next when the first refuses con
     assert.equal(client.transport.server.origin, b.url);
     // A write that never reached the dead server is sent to the live one.
     const c2 = new Client({ server: deadUrl, servers: [b.url], token: b.token, caData: b.ca, qps: 0 });
-    await c2.resource<Pod>('pods', 'default').create({ metadata: { name: 'q' } });
+    await c2.resource<Pod>('pods', 'default').create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'q' } });
     c2.close();
     assert.ok(b.objects.has('pods|default|q'));
   } finally {
