@@ -4,7 +4,8 @@
  * first one's node token (so all three share its CA and tokens), and a fake-runtime agent given all three
  * URLs. The first server is left alone until it holds both Leases (`kube-system/kube-scheduler` and
  * `kube-system/kube-controller-manager`), so it is the one that gets SIGKILL. Then: another server takes both
- * Leases (holder changes, `leaseTransitions` goes up); a Deployment scaled up after the kill gets its new
+ * Leases (holder changes, `leaseTransitions` goes up); the agent renews its node Lease through a survivor; a
+ * Deployment scaled up after the kill gets its new
  * pods scheduled onto the agent's node and Running (the agent moved to a surviving server, its watches too);
  * kubectl against a surviving server sees every object acknowledged before the kill, and a watch there sees a
  * write made through the other survivor. Order and existence only; no timing asserts beyond the waits.
@@ -124,7 +125,15 @@ test('three servers on one etcd: the leader is killed, another takes its Leases,
     before.set(name, l);
   }
 
+  const nodeLeaseBefore = await getJson<LeaseJson>(s2, ['lease', '-n', 'kube-node-lease', nodeName]);
+  assert.ok(nodeLeaseBefore?.spec?.renewTime, 'the agent renews its node Lease');
   await s1.kill();
+
+  // The agent, whose first server is gone, goes on renewing its node Lease through another.
+  await until(async () => {
+    const l = await getJson<LeaseJson>(s3, ['lease', '-n', 'kube-node-lease', nodeName]);
+    return (l?.spec?.renewTime ?? '') > nodeLeaseBefore.spec!.renewTime!;
+  }, 'the agent to renew its node Lease after the kill', 120_000);
 
   // Another server takes each Lease (after the lease duration: s1 released nothing).
   const survivors = new Map([[identityOf(s2, 'kube-scheduler'), 's2'], [identityOf(s3, 'kube-scheduler'), 's3'], [identityOf(s2, 'kube-controller-manager'), 's2'], [identityOf(s3, 'kube-controller-manager'), 's3']]);
