@@ -5,8 +5,8 @@
  * URLs. The first server is left alone until it holds both Leases (`kube-system/kube-scheduler` and
  * `kube-system/kube-controller-manager`), so it is the one that gets SIGKILL. Then: another server takes both
  * Leases (holder changes, `leaseTransitions` goes up); the agent renews its node Lease through a survivor; a
- * Deployment scaled up after the kill gets its new
- * pods scheduled onto the agent's node and Running (the agent moved to a surviving server, its watches too);
+ * Deployment scaled up after the kill gets its new pods scheduled onto the agent's node and Running (the
+ * agent moved to a surviving server, its watches too);
  * kubectl against a surviving server sees every object acknowledged before the kill, and a watch there sees a
  * write made through the other survivor. Order and existence only; no timing asserts beyond the waits.
  */
