@@ -127,6 +127,32 @@ describe('leader election on a Lease', () => {
     }
   });
 
+  it('starts a component that ends by itself again only after a retry period', async () => {
+    const clock = new FakeClock();
+    const client = new Client({ server: api.url, token: api.token, caData: api.ca, qps: 0 });
+    let starts = 0;
+    const elector = new LeaderElector({
+      client, namespace: 'kube-system', name: 'kube-scheduler', identity: 'host_a', clock, random: () => 0,
+      onStartedLeading: async () => {
+        starts++;
+      },
+    });
+    const stop = new AbortController();
+    const running = elector.run(stop.signal);
+    try {
+      await until(() => starts === 1 && clock.waiting >= 1, 'the first start');
+      await until(() => clock.waiting >= 1, 'the loop asleep');
+      assert.equal(starts, 1, 'started again without waiting');
+      const t0 = clock.now();
+      await advanceUntil(clock, 1, () => clock.now() >= t0 + 10_000);
+      assert.ok(starts >= 3 && starts <= 6, `${starts} starts in 10 s`);
+    } finally {
+      stop.abort();
+      await running;
+      client.close();
+    }
+  });
+
   it('releases the Lease on stop so a waiting candidate need not wait out the lease duration', async () => {
     const clock = new FakeClock();
     const a = candidate(api, 'host_a', clock);

@@ -122,6 +122,9 @@ export class LeaderElector {
       signal.removeEventListener('abort', stopLeading);
       this.#c.logger?.info({ lease: `${this.#c.namespace}/${this.#c.name}` }, 'leader lost');
       this.#c.onStoppedLeading?.();
+      // A component that ended by itself while the Lease is still ours would be started again at once:
+      // wait one retry period first, so a failing component cannot spin.
+      await this.#clock.sleep(jitter(this.#retryMs, JITTER_FACTOR, this.#c.random), signal).catch(() => {});
     }
     if (this.isLeader()) await this.#release();
   }
