@@ -12,6 +12,10 @@
  *
  * The first two are level-triggered: any event on the resources they read rings a doorbell, and a timer
  * re-checks.
+ *
+ * Several API servers on one etcd all run these loops, so each is idempotent rather than leader-elected:
+ * creates that find the object already there (409) are done, deletes carry a resourceVersion precondition,
+ * and the finalize is a compare-and-swap on the stored object.
  */
 import type { KubeObject, Namespace } from '../api/index.ts';
 import { Doorbell, type Logger } from '../machinery/index.ts';

@@ -24,3 +24,7 @@ export type { WatchEvent, WatchEventType, WatchOptions } from './watch.ts';
 export { ApiError, isNotFound, isConflict, isAlreadyExists, isGone, isInvalid, type Status } from './errors.ts';
 export { Informer, objectKey, type InformerConfig, type AddHandler, type UpdateHandler, type DeleteHandler } from './informer.ts';
 export { EventRecorder, type EventRecorderConfig, type EventOptions, type EventType } from './events.ts';
+export {
+  LeaderElector, runLeaderElection, defaultIdentity, microTime, type LeaderElectionConfig, type Lease,
+  DEFAULT_LEASE_DURATION_MS, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS,
+} from './leaderelection/leader-election.ts';

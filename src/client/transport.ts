@@ -9,6 +9,12 @@
  * a second, unbounded pool so they can never starve the short ones. Both pools use one TLS secure context,
  * made once per transport: Node would otherwise parse the CA into a new context for every connection.
  * Every request first waits on the client's token bucket (QPS/burst, client-go's rate limiter).
+ *
+ * Failover (`servers`, several API servers of one cluster, as k3s's agent load balancer keeps them): requests
+ * go to one server until a connection to it fails; then the transport moves on to the next in the list and
+ * stays there. A request that never reached the server (connection refused, no route) is sent to the next
+ * one at once, and so is a GET (watches included) whose connection broke; a write whose connection broke
+ * fails, as it may have been applied, and its caller retries as after any error.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -26,6 +32,8 @@ export const DEFAULT_MAX_SOCKETS = 32;
 export interface ClientConfig {
   /** Base URL of the API server, e.g. `https://127.0.0.1:6443`. `http:` works too (tests, proxies). */
   server: string;
+  /** More API servers of the same cluster (same CA) to fail over to, tried in order after `server`. */
+  servers?: string[];
   /** Bearer token sent as `Authorization: Bearer <token>`. */
   token?: string;
   /** PEM of the CA that signed the server's certificate. */
@@ -58,8 +66,18 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/** Errors of a connection that could not be made: the request was never sent. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+/** Errors of a connection that broke: the server may be gone. */
+const BROKEN = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+
+function errorCode(err: unknown): string {
+  return typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : '';
+}
+
 export class Transport {
-  readonly server: URL;
+  readonly #servers: URL[];
+  #current = 0;
   readonly #config: ClientConfig;
   readonly #agent: http.Agent;
   readonly #streamAgent: http.Agent;
@@ -68,9 +86,11 @@ export class Transport {
 
   constructor(config: ClientConfig) {
     if (!config.server) throw new Error('client: server URL is required');
-    this.server = new URL(config.server);
-    if (this.server.protocol !== 'https:' && this.server.protocol !== 'http:') {
-      throw new Error(`client: server URL ${config.server} must be http: or https:`);
+    this.#servers = [...new Set([config.server, ...(config.servers ?? [])])].map((s) => new URL(s));
+    for (const u of this.#servers) {
+      if (u.protocol !== this.#servers[0]!.protocol || (u.protocol !== 'https:' && u.protocol !== 'http:')) {
+        throw new Error(`client: server URL ${u.href} must be http: or https: (all servers alike)`);
+      }
     }
     this.#config = config;
     const maxSockets = config.maxSockets ?? DEFAULT_MAX_SOCKETS;
@@ -87,6 +107,11 @@ export class Transport {
       this.#agent = new http.Agent({ keepAlive: true, maxSockets });
       this.#streamAgent = new http.Agent({ keepAlive: true });
     }
+  }
+
+  /** The API server requests go to now (the first of `servers` until a connection to it failed). */
+  get server(): URL {
+    return this.#servers[this.#current]!;
   }
 
   /** The client-side rate limit in force (`qps` 0 = none). */
@@ -112,10 +137,27 @@ export class Transport {
    */
   async open(opts: RequestOptions, accept = 'application/json', streaming = false): Promise<http.IncomingMessage> {
     await this.#limiter.wait(opts.signal);
-    return this.#send(opts, accept, streaming ? this.#streamAgent : this.#agent);
+    return this.#sendWithFailover(opts, accept, streaming ? this.#streamAgent : this.#agent);
   }
 
-  #send(opts: RequestOptions, accept: string, agent: http.Agent): Promise<http.IncomingMessage> {
+  async #sendWithFailover(opts: RequestOptions, accept: string, agent: http.Agent): Promise<http.IncomingMessage> {
+    for (let tried = 1; ; tried++) {
+      const index = this.#current;
+      try {
+        return await this.#send(opts, accept, agent, this.#servers[index]!);
+      } catch (err) {
+        const code = errorCode(err);
+        const failed = NOT_SENT.has(code) || BROKEN.has(code);
+        if (this.#servers.length < 2 || opts.signal?.aborted || !failed) throw err;
+        // Another request may have moved on already; move only from the server this one used.
+        if (this.#current === index) this.#current = (index + 1) % this.#servers.length;
+        const resend = NOT_SENT.has(code) || opts.method === 'GET';
+        if (!resend || tried >= this.#servers.length) throw err;
+      }
+    }
+  }
+
+  #send(opts: RequestOptions, accept: string, agent: http.Agent, server: URL): Promise<http.IncomingMessage> {
     const headers: Record<string, string> = { Accept: accept };
     if (this.#config.token) headers.Authorization = `Bearer ${this.#config.token}`;
     if (this.#config.userAgent) headers['User-Agent'] = this.#config.userAgent;
@@ -129,9 +171,9 @@ export class Transport {
       if (opts.signal?.aborted) return reject(opts.signal.reason);
       const req = this.#mod.request(
         {
-          protocol: this.server.protocol,
-          hostname: this.server.hostname.replace(/^\[|\]$/g, ''),
-          port: this.server.port,
+          protocol: server.protocol,
+          hostname: server.hostname.replace(/^\[|\]$/g, ''),
+          port: server.port,
           method: opts.method,
           path: this.url(opts.path, opts.query),
           headers,

@@ -13,6 +13,10 @@
  *              server runs (components/node.ts), and the node's cluster DNS (components/dns.ts; --cluster-dns,
  *              --cluster-domain)
  *
+ * `--server URL1,URL2,...` names several servers of one cluster (servers on one etcd): the agent discovers
+ * through the first that answers, and its client moves to the next when a connection to its server fails
+ * (src/client/transport.ts), so the node keeps working, and its watches resume, when a server dies.
+ *
  * It prints `ready node=N podCIDR=C` once the node is registered and its kubelet serves. The agent's Node has
  * no control-plane role. Its credentials are the node token (a bearer token the API server knows).
  */
@@ -39,7 +43,10 @@ import {
 } from './join.ts';
 
 export interface AgentOptions {
+  /** The first of `servers`. */
   server: string;
+  /** Every `--server` URL, in order (comma-separated, or the flag given several times). */
+  servers: string[];
   token: string;
   nodeName: string;
   dataDir: string;
@@ -59,7 +66,7 @@ export interface AgentOptions {
 }
 
 export const AGENT_USAGE =
-  'kubeling agent --server URL --token TOKEN|--token-file FILE [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR] [--protect-kernel-defaults] [--service-cidr CIDR] [--cluster-dns IP] [--cluster-domain DOMAIN]';
+  'kubeling agent --server URL[,URL...] --token TOKEN|--token-file FILE [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR] [--protect-kernel-defaults] [--service-cidr CIDR] [--cluster-dns IP] [--cluster-domain DOMAIN]';
 const VALUE_FLAGS = new Set([
   '--server',
   '--token',
@@ -76,7 +83,7 @@ const VALUE_FLAGS = new Set([
 ]);
 
 export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
-  const o: Partial<AgentOptions> & Pick<AgentOptions, 'nodeLabels' | 'nodeTaints'> = { nodeLabels: {}, nodeTaints: [] };
+  const o: Partial<AgentOptions> & Pick<AgentOptions, 'nodeLabels' | 'nodeTaints' | 'servers'> = { nodeLabels: {}, nodeTaints: [], servers: [] };
   let tokenFile: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -93,18 +100,20 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined || value === '') throw new UsageError(`flag ${flag} needs a value`);
     switch (flag) {
-      case '--server': {
-        let url: URL;
-        try {
-          url = new URL(value);
-        } catch {
-          throw new UsageError(`invalid value for --server: ${JSON.stringify(value)} (want https://HOST:PORT)`);
+      case '--server':
+        for (const one of value.split(',').filter((v) => v.trim() !== '')) {
+          let url: URL;
+          try {
+            url = new URL(one.trim());
+          } catch {
+            throw new UsageError(`invalid value for --server: ${JSON.stringify(one)} (want https://HOST:PORT)`);
+          }
+          if (url.protocol !== 'https:')
+            throw new UsageError(`invalid value for --server: ${JSON.stringify(one)} (want https://HOST:PORT)`);
+          if (!o.servers.includes(url.origin)) o.servers.push(url.origin);
         }
-        if (url.protocol !== 'https:')
-          throw new UsageError(`invalid value for --server: ${JSON.stringify(value)} (want https://HOST:PORT)`);
-        o.server = url.origin;
+        o.server = o.servers[0];
         break;
-      }
       case '--token':
         o.token = value.trim();
         break;
@@ -158,6 +167,7 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
   if (!o.token) throw new UsageError('--token is required (the server writes it to DATA_DIR/node-token)');
   return {
     server: o.server,
+    servers: o.servers,
     token: o.token,
     nodeName: o.nodeName ?? hostname().toLowerCase(),
     dataDir: resolve(o.dataDir ?? './.kubeling-agent'),
@@ -352,15 +362,18 @@ export async function runAgent(argv: string[]): Promise<number> {
     await mkdir(join(o.dataDir, 'pki'), { recursive: true, mode: 0o700 });
     const caFile = join(o.dataDir, 'pki', 'ca.crt');
     const pinned = existsSync(caFile) ? await readFile(caFile, 'utf8') : undefined;
+    // Through the first server that answers (all servers of one cluster publish the same signed CA).
+    let next = 0;
     const caPem = await retry(
       'discovering the server',
-      () => discoverCa(o.server, o.token, pinned, log, signal),
+      () => discoverCa(o.servers[next++ % o.servers.length]!, o.token, pinned, log, signal),
       log,
       signal,
     );
     if (!pinned) await writeAtomic(caFile, caPem, 0o644);
     const client = new Client({
       server: o.server,
+      servers: o.servers,
       token: o.token,
       caData: caPem,
       userAgent: `kubeling-agent/${o.nodeName}`,

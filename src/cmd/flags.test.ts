@@ -21,7 +21,7 @@ test('server flags: defaults, both spellings, labels and taints', () => {
     nodeLabels: { disktype: 'ssd', zone: 'a' },
     nodeTaints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }, { key: 'x', effect: 'NoExecute' }],
     disabledComponents: [], clusterCidr: '10.42.0.0/16', tlsSans: [], protectKernelDefaults: false, maxEndpointsPerSlice: 100,
-    clusterDns: '10.43.0.10', clusterDomain: 'cluster.local', serviceCidr: '10.43.0.0/16', serviceNodePortRange: '30000-32767',
+    clusterDns: '10.43.0.10', clusterDomain: 'cluster.local', serviceCidr: '10.43.0.0/16', serviceNodePortRange: '30000-32767', leaderElect: false,
   });
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-controller-manager=true']).disabledComponents, ['scheduler', 'controller-manager']);
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-scheduler=false']).disabledComponents, []);
@@ -32,6 +32,24 @@ test('server flags: defaults, both spellings, labels and taints', () => {
   for (const bad of ['0', '1001', 'x', '1.5']) {
     assert.throws(() => parseServerFlags([`--max-endpoints-per-slice=${bad}`]), new RegExp(`invalid value for --max-endpoints-per-slice: "${bad.replace('.', '\\.')}" \\(want a number from 1 to 1000\\)`));
   }
+});
+
+test('server flags: --leader-elect defaults to true with etcd only; --token and --token-file', () => {
+  assert.equal(parseServerFlags([]).leaderElect, false);
+  assert.equal(parseServerFlags(['--storage', 'etcd://127.0.0.1:2379']).leaderElect, true);
+  assert.equal(parseServerFlags(['--storage', 'etcd://127.0.0.1:2379', '--leader-elect=false']).leaderElect, false);
+  assert.equal(parseServerFlags(['--leader-elect', '--storage', 'memory']).leaderElect, true);
+  assert.equal(parseServerFlags(['--token', 'secret']).token, 'secret');
+  assert.equal(parseServerFlags(['--token-file=/x/node-token']).tokenFile, '/x/node-token');
+  assert.throws(() => parseServerFlags(['--token', 'a', '--token-file', 'b']), /--token and --token-file are mutually exclusive/);
+  assert.throws(() => parseServerFlags(['--leader-elect=yes']), /invalid value for --leader-elect: "yes" \(want true or false\)/);
+});
+
+test('agent flags: --server takes several URLs (comma-separated or repeated), deduplicated, in order', async () => {
+  const a = await parseAgentFlags(['--server', 'https://127.0.0.1:6443,https://127.0.0.1:6444/', '--server=https://127.0.0.1:6445', '--server', 'https://127.0.0.1:6443', '--token', 't']);
+  assert.equal(a.server, 'https://127.0.0.1:6443');
+  assert.deepEqual(a.servers, ['https://127.0.0.1:6443', 'https://127.0.0.1:6444', 'https://127.0.0.1:6445']);
+  await assert.rejects(parseAgentFlags(['--server', 'https://127.0.0.1:6443,http://127.0.0.1:6444', '--token', 't']), /invalid value for --server: "http:\/\/127.0.0.1:6444" \(want https:\/\/HOST:PORT\)/);
 });
 
 test('agent flags: --protect-kernel-defaults as a bare flag or =true|false; any other value is a usage error', async () => {

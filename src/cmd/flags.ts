@@ -56,6 +56,15 @@ export interface ServerOptions {
   serviceCidr: string;
   /** `--service-node-port-range`: NodePorts (default 30000-32767). */
   serviceNodePortRange: string;
+  /**
+   * `--leader-elect`: the scheduler and the controller manager act only while this server holds their Lease.
+   * Default true with etcd storage (upstream's default; several servers may share it), false otherwise.
+   */
+  leaderElect: boolean;
+  /** `--token` (or the contents of `--token-file`): the node token; with etcd, the key to the shared identity. */
+  token?: string;
+  /** `--token-file`: read at start (see runServer). */
+  tokenFile?: string;
 }
 
 const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
@@ -89,7 +98,7 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
-const VALUE_FLAGS = new Set(['--data-dir', '--listen', '--storage', '--runtime', '--node-name', '--node-labels', '--register-with-taints', '--node-taint', '--cluster-cidr', '--pod-manifest-path', '--tls-san', '--max-endpoints-per-slice', '--cluster-dns', '--cluster-domain', '--service-cidr', '--service-node-port-range']);
+const VALUE_FLAGS = new Set(['--data-dir', '--listen', '--storage', '--runtime', '--node-name', '--node-labels', '--register-with-taints', '--node-taint', '--cluster-cidr', '--pod-manifest-path', '--tls-san', '--max-endpoints-per-slice', '--cluster-dns', '--cluster-domain', '--service-cidr', '--service-node-port-range', '--token', '--token-file']);
 
 /** Checks `--cluster-dns`: one IPv4 address (as k3s's flag; the kubelet's takes a list). */
 export function parseClusterDns(value: string): string {
@@ -135,6 +144,7 @@ const BOOL_FLAGS: Record<string, (o: ServerOptions, on: boolean) => void> = {
   '--protect-kernel-defaults': (o, on) => (o.protectKernelDefaults = on),
   '--disable-scheduler': (o, on) => toggle(o.disabledComponents, 'scheduler', on),
   '--disable-controller-manager': (o, on) => toggle(o.disabledComponents, 'controller-manager', on),
+  '--leader-elect': (o, on) => (o.leaderElect = on),
 };
 
 function toggle(list: string[], name: string, on: boolean): void {
@@ -163,7 +173,9 @@ export function parseServerFlags(argv: string[]): ServerOptions {
     clusterDomain: 'cluster.local',
     serviceCidr: DEFAULT_SERVICE_CIDR,
     serviceNodePortRange: DEFAULT_NODE_PORT_RANGE,
+    leaderElect: false,
   };
+  let leaderElectSet = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
@@ -171,6 +183,7 @@ export function parseServerFlags(argv: string[]): ServerOptions {
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
     const setBool = Object.hasOwn(BOOL_FLAGS, flag) ? BOOL_FLAGS[flag]! : undefined;
     if (setBool) {
+      if (flag === '--leader-elect') leaderElectSet = true;
       if (eq > 0) {
         const v = arg.slice(eq + 1);
         if (v !== 'true' && v !== 'false') throw new UsageError(`invalid value for ${flag}: ${JSON.stringify(v)} (want true or false)`);
@@ -245,8 +258,18 @@ export function parseServerFlags(argv: string[]): ServerOptions {
       case '--service-node-port-range':
         o.serviceNodePortRange = validateNodePortRange(value);
         break;
+      case '--token':
+        if (!value.trim()) throw new UsageError('--token must not be empty');
+        o.token = value.trim();
+        break;
+      case '--token-file':
+        if (!value) throw new UsageError('--token-file must not be empty');
+        o.tokenFile = value;
+        break;
     }
   }
+  if (o.token !== undefined && o.tokenFile !== undefined) throw new UsageError('--token and --token-file are mutually exclusive');
+  if (!leaderElectSet) o.leaderElect = o.storage.startsWith('etcd://');
   if (o.clusterDns === '') o.clusterDns = defaultClusterDns(o.serviceCidr);
   if (cidrsOverlap(o.serviceCidr, o.clusterCidr)) {
     throw new UsageError(`--service-cidr ${o.serviceCidr} overlaps --cluster-cidr ${o.clusterCidr} (Services and pods need separate ranges)`);

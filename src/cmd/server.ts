@@ -5,10 +5,15 @@
  * `ready` line. SIGTERM/SIGINT stop components first, then the API server, then the store; every loop is
  * awaited with Promise.allSettled.
  *
- * Data dir: pki/ (ca.crt, ca.key, server.crt, server.key), admin-token, node-token, kubelet-client-token,
+ * Data dir: pki/ (ca.crt, ca.key, server.crt, server.key, sa.key), admin-token, node-token, kubelet-client-token,
  * kubeconfig.yaml, state.db (sqlite).
+ *
+ * Several servers on one etcd: the CA, the service-account key and the tokens are the cluster's, shared
+ * through the store (./bootstrap.ts; a later server needs the first one's node token, `--token` or
+ * `--token-file`), and with `--leader-elect` (the default with etcd) the scheduler and the controller manager
+ * act only in the server holding their Lease (components/leader-elected.ts).
  */
-import { mkdir, writeFile, rename } from 'node:fs/promises';
+import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -25,6 +30,8 @@ import { nodeIpamComponent } from './components/node-ipam.ts';
 import { schedulerComponent } from './components/scheduler.ts';
 import { controllersComponent } from './components/controllers.ts';
 import { dnsComponent, kubeDnsServiceComponent } from './components/dns.ts';
+import { withLeaderElection } from './components/leader-elected.ts';
+import { loadBootstrap, publishBootstrap } from './bootstrap.ts';
 
 /** The components the server runs besides the API server, one line each. */
 const COMPONENTS: Component[] = [
@@ -110,13 +117,19 @@ export async function runServer(argv: string[]): Promise<number> {
   const logger = createLogger('server');
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const pki = await ensurePki(join(dataDir, 'pki'), [...servingHosts(options), ...inClusterHosts(options)]);
-  const adminToken = await ensureToken(join(dataDir, 'admin-token'));
-  const nodeToken = await ensureToken(join(dataDir, 'node-token'));
-  const kubeletToken = await ensureToken(join(dataDir, 'kubelet-client-token'));
-  const authenticator = new TokenAuthenticator();
-  authenticator.add(adminToken, { name: 'system:admin', groups: ['system:masters', 'system:authenticated'] });
-  authenticator.add(nodeToken, { name: 'system:node-bootstrap', groups: ['system:nodes', 'system:authenticated'] });
+  let token = options.token;
+  if (options.tokenFile !== undefined) {
+    try {
+      token = (await readFile(options.tokenFile, 'utf8')).trim();
+    } catch (err) {
+      process.stderr.write(`kubeling server: cannot read --token-file: ${(err as Error).message}\n`);
+      return 2;
+    }
+    if (!token) {
+      process.stderr.write(`kubeling server: --token-file ${options.tokenFile} is empty\n`);
+      return 2;
+    }
+  }
 
   let store: Store;
   try {
@@ -125,6 +138,37 @@ export async function runServer(argv: string[]): Promise<number> {
     process.stderr.write(`kubeling server: ${(err as Error).message}\n`);
     return 1;
   }
+  const ensureIdentity = async () => {
+    await mkdir(join(dataDir, 'pki'), { recursive: true, mode: 0o700 });
+    await ensurePki(join(dataDir, 'pki'), [...servingHosts(options), ...inClusterHosts(options)]);
+    await ensureToken(join(dataDir, 'admin-token'));
+    await ensureToken(join(dataDir, 'kubelet-client-token'));
+    await ensureServiceAccountKey(join(dataDir, 'pki', 'sa.key'));
+  };
+  try {
+    // With etcd the identity is the cluster's: take the stored one, or store ours for later servers.
+    const shared = options.storage.startsWith('etcd://');
+    const state = shared ? await loadBootstrap(store, dataDir, token) : 'first';
+    if (state === 'first' && token !== undefined) await writeAtomic(join(dataDir, 'node-token'), `${token}\n`);
+    await ensureToken(join(dataDir, 'node-token'));
+    await ensureIdentity();
+    if (shared && state === 'first' && (await publishBootstrap(store, dataDir)) === 'published') {
+      logger.info({}, 'stored the cluster identity in the datastore for other servers');
+    } else if (shared) {
+      logger.info({}, 'took the cluster identity from the datastore');
+    }
+  } catch (err) {
+    process.stderr.write(`kubeling server: ${(err as Error).message}\n`);
+    await store.close().catch(() => {});
+    return 1;
+  }
+  const pki = await ensurePki(join(dataDir, 'pki'), [...servingHosts(options), ...inClusterHosts(options)]);
+  const adminToken = await ensureToken(join(dataDir, 'admin-token'));
+  const nodeToken = await ensureToken(join(dataDir, 'node-token'));
+  const kubeletToken = await ensureToken(join(dataDir, 'kubelet-client-token'));
+  const authenticator = new TokenAuthenticator();
+  authenticator.add(adminToken, { name: 'system:admin', groups: ['system:masters', 'system:authenticated'] });
+  authenticator.add(nodeToken, { name: 'system:node-bootstrap', groups: ['system:nodes', 'system:authenticated'] });
   const serviceAccountKey = await ensureServiceAccountKey(join(dataDir, 'pki', 'sa.key'));
   const apiserver = new ApiServer({
     store, tls: { certPem: pki.certPem, keyPem: pki.keyPem }, caPem: pki.caPem, authenticator, kubeletToken, serviceAccountKey,
@@ -186,7 +230,8 @@ export async function runServer(argv: string[]): Promise<number> {
     const server = `https://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
     const kubeconfigPath = join(dataDir, 'kubeconfig.yaml');
     await writeAtomic(kubeconfigPath, kubeconfigYaml(server, pki.caPem, adminToken));
-    for (const component of COMPONENTS.filter((c) => !options.disabledComponents.includes(c.name))) {
+    const enabled = COMPONENTS.filter((c) => !options.disabledComponents.includes(c.name));
+    for (const component of options.leaderElect ? withLeaderElection(enabled) : enabled) {
       const ctx: ComponentContext = {
         client: new Client({ server, token: adminToken, caData: pki.caPem, userAgent: `kubeling-${component.name}` }),
         kubeconfigPath, server, caPem: pki.caPem, nodeToken, kubeletToken, dataDir, options, node: serverNode(options),

@@ -30,6 +30,8 @@ export async function runNode(ctx: NodeContext): Promise<void> {
     { client: ctx.client, node: ctx.node, localPodCidr: ctx.localPodCidr, serviceCidr: ctx.serviceCidr, logger: ctx.proxyLogger ?? ctx.logger, signal },
     kubeletStopped.promise,
   ).catch((err: unknown) => {
+    // A proxy that fails stops the node; one that does not run here (fake runtime, no nft) returns at once
+    // and must not stop the kubelet.
     stop.abort();
     throw err;
   });
