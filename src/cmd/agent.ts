@@ -11,7 +11,9 @@
  *              DIR/images) and the kubelet (DIR/kubelet, static pods from DIR/manifests and
  *              --pod-manifest-path), beside the service proxy (nftables rules): the same node managers the
  *              server runs (components/node.ts), and the node's cluster DNS (components/dns.ts; --cluster-dns,
- *              --cluster-domain)
+ *              --cluster-domain), and the pod network between nodes (components/pod-network.ts: routes or
+ *              vxlan to the other nodes' podCIDRs, masquerade; cluster CIDR and backend from the server's
+ *              kube-system/kubeling-pod-network ConfigMap; --node-ip)
  *
  * It prints `ready node=N podCIDR=C` once the node is registered and its kubelet serves. The agent's Node has
  * no control-plane role. Its credentials are the node token (a bearer token the API server knows).
@@ -25,7 +27,7 @@ import type { INode } from 'kubernetes-models/v1/Node';
 import { parse } from 'yaml';
 import { ApiError, Client, isAlreadyExists } from '../client/index.ts';
 import { createLogger, realClock, type Logger } from '../machinery/index.ts';
-import { DEFAULT_SERVICE_CIDR, parseClusterDns, parseClusterDomain, parseLabels, parseTaints, UsageError, type Taint } from './flags.ts';
+import { DEFAULT_SERVICE_CIDR, parseClusterDns, parseClusterDomain, parseLabels, parseNodeIp, parseTaints, UsageError, type Taint } from './flags.ts';
 import { defaultClusterDns } from '../dns/kube-dns.ts';
 import { runNode } from './components/node.ts';
 import type { NodeConfig } from './components/component.ts';
@@ -56,10 +58,12 @@ export interface AgentOptions {
   clusterDns: string;
   /** `--cluster-domain` (default `cluster.local`). */
   clusterDomain: string;
+  /** `--node-ip`: the node's InternalIP and address between hosts (default: the default route's interface's). */
+  nodeIp?: string;
 }
 
 export const AGENT_USAGE =
-  'kubeling agent --server URL --token TOKEN|--token-file FILE [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR] [--protect-kernel-defaults] [--service-cidr CIDR] [--cluster-dns IP] [--cluster-domain DOMAIN]';
+  'kubeling agent --server URL --token TOKEN|--token-file FILE [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR] [--protect-kernel-defaults] [--service-cidr CIDR] [--cluster-dns IP] [--cluster-domain DOMAIN] [--node-ip IP]';
 const VALUE_FLAGS = new Set([
   '--server',
   '--token',
@@ -73,6 +77,7 @@ const VALUE_FLAGS = new Set([
   '--service-cidr',
   '--cluster-dns',
   '--cluster-domain',
+  '--node-ip',
 ]);
 
 /** Checks `--service-cidr`: an IPv4 CIDR without host bits. */
@@ -158,6 +163,9 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
       case '--cluster-domain':
         o.clusterDomain = parseClusterDomain(value);
         break;
+      case '--node-ip':
+        o.nodeIp = parseNodeIp(value);
+        break;
     }
   }
   if (o.token === undefined && tokenFile !== undefined) {
@@ -182,6 +190,7 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
     serviceCidr: o.serviceCidr ?? DEFAULT_SERVICE_CIDR,
     clusterDns: o.clusterDns ?? defaultClusterDns(o.serviceCidr ?? DEFAULT_SERVICE_CIDR),
     clusterDomain: o.clusterDomain ?? 'cluster.local',
+    ...(o.nodeIp !== undefined ? { nodeIp: o.nodeIp } : {}),
   };
 }
 
@@ -410,6 +419,7 @@ export async function runAgent(argv: string[]): Promise<number> {
       protectKernelDefaults: o.protectKernelDefaults,
       clusterDns: o.clusterDns,
       clusterDomain: o.clusterDomain,
+      ...(o.nodeIp !== undefined ? { nodeIp: o.nodeIp } : {}),
     };
     const kubelet = runNode({
       client,

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { defaultClusterDns } from '../dns/kube-dns.ts';
 import { CLUSTER_CIDR, validateClusterCidr } from './join.ts';
+import { BACKENDS, type Backend } from '../network/index.ts';
 
 /** The service CIDR whose `.10` is the default `--cluster-dns` (k3s's default `--service-cidr`). */
 export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
@@ -51,6 +52,10 @@ export interface ServerOptions {
   clusterDns: string;
   /** `--cluster-domain`: the cluster's DNS domain (default `cluster.local`). */
   clusterDomain: string;
+  /** `--pod-network host-gw|vxlan` (default vxlan): how pods reach pods on other nodes (k3s's --flannel-backend). */
+  podNetwork: Backend;
+  /** `--node-ip`: the node's InternalIP and address between hosts (default: the default route's interface's). */
+  nodeIp?: string;
 }
 
 const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
@@ -84,7 +89,19 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
-const VALUE_FLAGS = new Set(['--data-dir', '--listen', '--storage', '--runtime', '--node-name', '--node-labels', '--register-with-taints', '--node-taint', '--cluster-cidr', '--pod-manifest-path', '--tls-san', '--max-endpoints-per-slice', '--cluster-dns', '--cluster-domain']);
+const VALUE_FLAGS = new Set(['--data-dir', '--listen', '--storage', '--runtime', '--node-name', '--node-labels', '--register-with-taints', '--node-taint', '--cluster-cidr', '--pod-manifest-path', '--tls-san', '--max-endpoints-per-slice', '--cluster-dns', '--cluster-domain', '--pod-network', '--node-ip']);
+
+/** Checks `--pod-network`. */
+export function parsePodNetwork(value: string): Backend {
+  if ((BACKENDS as readonly string[]).includes(value)) return value as Backend;
+  throw new UsageError(`invalid value for --pod-network: ${JSON.stringify(value)} (want host-gw or vxlan)`);
+}
+
+/** Checks `--node-ip`: one IPv4 address (the pod network is IPv4). */
+export function parseNodeIp(value: string): string {
+  if (isIP(value) === 4) return value;
+  throw new UsageError(`invalid value for --node-ip: ${JSON.stringify(value)} (want an IPv4 address)`);
+}
 
 /** Checks `--cluster-dns`: one IPv4 address (as k3s's flag; the kubelet's takes a list). */
 export function parseClusterDns(value: string): string {
@@ -136,6 +153,7 @@ export function parseServerFlags(argv: string[]): ServerOptions {
     maxEndpointsPerSlice: 100,
     clusterDns: '',
     clusterDomain: 'cluster.local',
+    podNetwork: 'vxlan',
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -211,6 +229,12 @@ export function parseServerFlags(argv: string[]): ServerOptions {
         break;
       case '--cluster-domain':
         o.clusterDomain = parseClusterDomain(value);
+        break;
+      case '--pod-network':
+        o.podNetwork = parsePodNetwork(value);
+        break;
+      case '--node-ip':
+        o.nodeIp = parseNodeIp(value);
         break;
     }
   }

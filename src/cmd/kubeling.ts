@@ -19,7 +19,8 @@ commands:
       [--runtime oci|fake] [--no-agent] [--disable-scheduler] [--disable-controller-manager] [--node-name N]
       [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--node-taint k=v:Effect,...]
       [--cluster-cidr CIDR] [--pod-manifest-path DIR] [--tls-san NAME]... [--protect-kernel-defaults]
-      [--max-endpoints-per-slice N] [--cluster-dns IP] [--cluster-domain DOMAIN]
+      [--max-endpoints-per-slice N] [--cluster-dns IP] [--cluster-domain DOMAIN] [--pod-network host-gw|vxlan]
+      [--node-ip IP]
       the control plane and (unless --no-agent) a local node
   ${AGENT_USAGE.replace(' [--node-name', '\n      [--node-name').replace(' [--node-labels', '\n      [--node-labels').replace(' [--pod-manifest-path', '\n      [--pod-manifest-path').replace(' [--service-cidr', '\n      [--service-cidr')}
       joins this machine to a server as a node

@@ -20,6 +20,7 @@ import { parseServerFlags, UsageError, type ServerOptions } from './flags.ts';
 import type { Component, ComponentContext, NodeConfig } from './components/component.ts';
 import { bridgeForPodCidr, serverNodePodCidr } from './join.ts';
 import { nodeComponent } from './components/node.ts';
+import { podNetworkConfigComponent } from './components/pod-network.ts';
 import { joinComponent } from './components/join.ts';
 import { nodeIpamComponent } from './components/node-ipam.ts';
 import { schedulerComponent } from './components/scheduler.ts';
@@ -35,6 +36,7 @@ const COMPONENTS: Component[] = [
   controllersComponent,
   kubeDnsServiceComponent,
   dnsComponent,
+  podNetworkConfigComponent,
 ];
 
 export function kubeconfigYaml(server: string, caPem: string, token: string): string {
@@ -76,6 +78,7 @@ export function serverNode(options: ServerOptions): NodeConfig | undefined {
     labels: options.nodeLabels, taints: options.nodeTaints, podManifestPath: options.podManifestPath,
     protectKernelDefaults: options.protectKernelDefaults,
     clusterDns: options.clusterDns, clusterDomain: options.clusterDomain,
+    ...(options.nodeIp ? { nodeIp: options.nodeIp } : {}),
   };
 }
 

@@ -9,3 +9,4 @@ export { BACKENDS, PUBLIC_IP_ANNOTATION, BACKEND_TYPE_ANNOTATION, BACKEND_DATA_A
 export { planRoutes, ROUTE_PROTO, VXLAN_DEVICE, type Command, type ActualState } from './plan.ts';
 export { masqueradeRules, masqueradeTable } from './masquerade.ts';
 export { chooseNodeIp, detectNodeIp, type IpExec } from './node-ip.ts';
+export { NET_CONF, netConfData, parseNetConf, type NetConf } from './net-conf.ts';

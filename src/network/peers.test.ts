@@ -6,6 +6,8 @@ import { chooseNodeIp } from './node-ip.ts';
 
 function node(name: string, podCIDR: string | undefined, annotations: Record<string, string>, internalIp?: string): INode {
   return {
+    apiVersion: 'v1',
+    kind: 'Node',
     metadata: { name, annotations },
     spec: podCIDR ? { podCIDR } : {},
     ...(internalIp ? { status: { addresses: [{ type: 'InternalIP', address: internalIp }] } } : {}),
@@ -62,4 +64,13 @@ test('chooseNodeIp: the default route\'s interface, else the first global addres
   assert.equal(chooseNodeIp('[{"dst":"default","gateway":"172.16.0.254","dev":"eth1"}]', addrs), '172.16.0.1');
   assert.equal(chooseNodeIp('[]', addrs), '192.168.7.1');
   assert.equal(chooseNodeIp('', '[]'), undefined);
+});
+
+test('net-conf.json round trip, and what agents refuse', async () => {
+  const { netConfData, parseNetConf } = await import('./net-conf.ts');
+  const data = netConfData({ clusterCidr: '10.9.0.0/16', backend: 'host-gw' });
+  assert.deepEqual(data, { 'net-conf.json': '{"Network":"10.9.0.0/16","Backend":{"Type":"host-gw"}}' });
+  assert.deepEqual(parseNetConf(data), { clusterCidr: '10.9.0.0/16', backend: 'host-gw' });
+  assert.throws(() => parseNetConf({}), /has no net-conf.json/);
+  assert.throws(() => parseNetConf({ 'net-conf.json': '{"Network":"10.9.0.0/16","Backend":{"Type":"udp"}}' }), /unknown Backend.Type "udp"/);
 });

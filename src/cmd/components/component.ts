@@ -28,6 +28,8 @@ export interface NodeConfig {
   clusterDns?: string;
   /** `--cluster-domain`: the kubelet's clusterDomain, the zone the node's DNS serves. */
   clusterDomain?: string;
+  /** `--node-ip`: the node's InternalIP and its address between hosts (default: the default route's interface's). */
+  nodeIp?: string;
 }
 
 export interface ComponentContext {

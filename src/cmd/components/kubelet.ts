@@ -104,6 +104,7 @@ export async function runKubelet(ctx: KubeletContext): Promise<KubeletStopped> {
       ...(mounter ? { mounter } : {}),
       ...(node.clusterDns ? { clusterDNS: [node.clusterDns] } : {}),
       ...(node.clusterDomain ? { clusterDomain: node.clusterDomain } : {}),
+      ...(node.nodeIp ? { nodeIP: node.nodeIp } : {}),
     });
     const running = kubelet.run(ctx.signal);
     if (ctx.onReady) {
