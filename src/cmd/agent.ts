@@ -32,6 +32,8 @@ import { defaultClusterDns } from '../dns/kube-dns.ts';
 import { runNode } from './components/node.ts';
 import type { NodeConfig } from './components/component.ts';
 import { runNodeDns } from './components/dns.ts';
+import { readNetConf } from './components/pod-network.ts';
+import { VXLAN_MTU } from '../network/index.ts';
 import {
   CLUSTER_INFO,
   JWS_DATA_KEY,
@@ -406,6 +408,8 @@ export async function runAgent(argv: string[]): Promise<number> {
       signal,
     );
 
+    // The pod network's cluster CIDR and backend come from the server (its kubeling-pod-network ConfigMap).
+    const netConf = o.runtime === 'oci' ? await retry('reading the pod network settings', () => readNetConf(client, signal), log, signal) : undefined;
     const bridge = bridgeForPodCidr(podCidr);
     const node: NodeConfig = {
       name: o.nodeName,
@@ -420,6 +424,7 @@ export async function runAgent(argv: string[]): Promise<number> {
       clusterDns: o.clusterDns,
       clusterDomain: o.clusterDomain,
       ...(o.nodeIp !== undefined ? { nodeIp: o.nodeIp } : {}),
+      ...(netConf?.backend === 'vxlan' ? { podMtu: VXLAN_MTU } : {}),
     };
     const kubelet = runNode({
       client,
@@ -427,6 +432,7 @@ export async function runAgent(argv: string[]): Promise<number> {
       localPodCidr: podCidr,
       serviceCidr: o.serviceCidr,
       proxyLogger: createLogger('proxy'),
+      ...(netConf ? { netConf } : {}),
       caPem,
       kubeletToken,
       dataDir: o.dataDir,

@@ -21,6 +21,7 @@ import type { Component, ComponentContext, NodeConfig } from './components/compo
 import { bridgeForPodCidr, serverNodePodCidr } from './join.ts';
 import { nodeComponent } from './components/node.ts';
 import { podNetworkConfigComponent } from './components/pod-network.ts';
+import { VXLAN_MTU } from '../network/index.ts';
 import { joinComponent } from './components/join.ts';
 import { nodeIpamComponent } from './components/node-ipam.ts';
 import { schedulerComponent } from './components/scheduler.ts';
@@ -79,6 +80,7 @@ export function serverNode(options: ServerOptions): NodeConfig | undefined {
     protectKernelDefaults: options.protectKernelDefaults,
     clusterDns: options.clusterDns, clusterDomain: options.clusterDomain,
     ...(options.nodeIp ? { nodeIp: options.nodeIp } : {}),
+    ...(options.podNetwork === 'vxlan' ? { podMtu: VXLAN_MTU } : {}),
   };
 }
 

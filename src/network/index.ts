@@ -6,7 +6,7 @@
  */
 export { PodNetwork, type PodNetworkConfig, type NetExec } from './pod-network.ts';
 export { BACKENDS, PUBLIC_IP_ANNOTATION, BACKEND_TYPE_ANNOTATION, BACKEND_DATA_ANNOTATION, peersOf, networkAddress, nodeAnnotations, type Backend, type Peer } from './peers.ts';
-export { planRoutes, ROUTE_PROTO, VXLAN_DEVICE, type Command, type ActualState } from './plan.ts';
+export { planRoutes, ROUTE_PROTO, VXLAN_DEVICE, VXLAN_MTU, type Command, type ActualState } from './plan.ts';
 export { masqueradeRules, masqueradeTable } from './masquerade.ts';
 export { chooseNodeIp, detectNodeIp, type IpExec } from './node-ip.ts';
 export { NET_CONF, netConfData, parseNetConf, type NetConf } from './net-conf.ts';

@@ -24,7 +24,8 @@ test('peersOf: other nodes with a podCIDR, an address and the same backend', () 
     node('other', '10.9.6.0/24', nodeAnnotations('host-gw', '192.168.7.6')),
     node('nomac', '10.9.7.0/24', nodeAnnotations('vxlan', '192.168.7.7')),
   ];
-  const { peers, skipped } = peersOf(nodes, 'a', 'vxlan');
+  const { peers, skipped, remote } = peersOf(nodes, 'a', '192.168.7.1', 'vxlan');
+  assert.equal(remote, true);
   assert.deepEqual(peers, [
     { name: 'b', ip: '192.168.7.2', podCidr: '10.9.1.0/24', vtepMac: '02:00:00:00:00:0b' },
     { name: 'c', ip: '192.168.7.3', podCidr: '10.9.2.0/24', vtepMac: '02:00:00:00:00:0c' },
@@ -35,7 +36,17 @@ test('peersOf: other nodes with a podCIDR, an address and the same backend', () 
 
 test('peersOf: host-gw peers need no MAC; the public-ip annotation wins over the InternalIP', () => {
   const nodes = [node('b', '10.9.1.0/24', nodeAnnotations('host-gw', '192.168.7.2'), '172.16.0.2')];
-  assert.deepEqual(peersOf(nodes, 'a', 'host-gw').peers, [{ name: 'b', ip: '192.168.7.2', podCidr: '10.9.1.0/24' }]);
+  assert.deepEqual(peersOf(nodes, 'a', '192.168.7.1', 'host-gw').peers, [{ name: 'b', ip: '192.168.7.2', podCidr: '10.9.1.0/24' }]);
+});
+
+test('peersOf: nodes at this node\'s own address share its host: no route, no device needed', () => {
+  const nodes = [
+    node('a', '10.9.0.0/24', nodeAnnotations('vxlan', '192.168.7.1', '02:00:00:00:00:0a')),
+    node('b', '10.9.1.0/24', nodeAnnotations('vxlan', '192.168.7.1')),
+  ];
+  assert.deepEqual(peersOf(nodes, 'a', '192.168.7.1', 'vxlan'), { peers: [], skipped: [], remote: false });
+  const withoutMac = peersOf(nodes, 'a', '192.168.7.9', 'vxlan');
+  assert.deepEqual([withoutMac.peers, withoutMac.remote], [[], true], 'a remote vxlan node without a MAC yet still asks for the device');
 });
 
 test('nodeAnnotations: flannel-shaped backend data for vxlan only', () => {

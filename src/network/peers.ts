@@ -5,8 +5,10 @@
  * reads ours. `backend-data` has flannel's vxlan shape: `{"VNI":1,"VtepMAC":"aa:bb:..."}`.
  *
  * A peer is a node other than this one with a podCIDR and an address (the public-ip annotation, else its
- * InternalIP). A vxlan peer also needs its VTEP MAC; a node that announces another backend is no peer (the
- * manager logs it), since neither side could reach the other.
+ * InternalIP) other than this node's own. A vxlan peer also needs its VTEP MAC; a node that announces another
+ * backend is no peer (the manager logs it), since neither side could reach the other. Nodes at this node's own
+ * address run on this very host (test servers, several agents on one machine): their pods are reached through
+ * their own bridges, and a route to them would shadow that bridge's connected route.
  */
 import type { INode } from 'kubernetes-models/v1/Node';
 
@@ -44,14 +46,17 @@ export interface PeerScan {
   peers: Peer[];
   /** Nodes left out, with why (for the log). */
   skipped: { name: string; reason: string }[];
+  /** Whether any node on another host runs this backend (vxlan: this node needs its device, to announce its MAC). */
+  remote: boolean;
 }
 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
-/** The peers of node `self` among `nodes`, sorted by name. */
-export function peersOf(nodes: readonly INode[], self: string, backend: Backend): PeerScan {
+/** The peers of node `self` (at address `selfIp`) among `nodes`, sorted by name. */
+export function peersOf(nodes: readonly INode[], self: string, selfIp: string, backend: Backend): PeerScan {
   const peers: Peer[] = [];
   const skipped: PeerScan['skipped'] = [];
+  let remote = false;
   for (const node of nodes) {
     const name = node.metadata?.name ?? '';
     if (!name || name === self) continue;
@@ -63,6 +68,7 @@ export function peersOf(nodes: readonly INode[], self: string, backend: Backend)
       skipped.push({ name, reason: 'no address yet' });
       continue;
     }
+    if (ip === selfIp) continue; // on this host (see the header)
     const theirs = ann[BACKEND_TYPE_ANNOTATION];
     if (theirs === undefined) {
       skipped.push({ name, reason: 'its pod network has not started yet' });
@@ -72,6 +78,7 @@ export function peersOf(nodes: readonly INode[], self: string, backend: Backend)
       skipped.push({ name, reason: `it uses the ${theirs} pod network, this node ${backend}` });
       continue;
     }
+    remote = true;
     if (backend === 'host-gw') {
       peers.push({ name, ip, podCidr });
       continue;
@@ -90,7 +97,7 @@ export function peersOf(nodes: readonly INode[], self: string, backend: Backend)
     peers.push({ name, ip, podCidr, vtepMac: mac });
   }
   peers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { peers, skipped };
+  return { peers, skipped, remote };
 }
 
 /** The network address of a CIDR (`10.42.1.0/24` → `10.42.1.0`): the address a vxlan node gives its device. */

@@ -2,8 +2,14 @@
  * The pod network of one node (flannel's daemon, in-process): makes this node's pods reachable from the
  * other nodes' pods and lets them out of the cluster.
  *
- *   run ─▶ backend device (vxlan: kubeling.vxlan, its MAC) ─▶ masquerade table ─▶ announce (Node annotations)
- *       ─▶ informer on Nodes ─▶ ring ─▶ sync: read the kernel, plan (plan.ts), apply ─▶ wait(ring | 30 s) ─▶ …
+ *   run ─▶ masquerade table ─▶ informer on Nodes ─▶ ring ─▶ sync ─▶ wait(ring | 30 s) ─▶ sync ─▶ …
+ *   sync: announce (Node annotations) ─▶ vxlan: the device, once a node on another host runs vxlan
+ *         ─▶ read the kernel ─▶ plan (plan.ts) ─▶ apply
+ *
+ * The vxlan device (`kubeling.vxlan`, one per host as flannel's `flannel.1`) is made only when a node on
+ * another host needs it: nodes that share one host (test servers, several agents on a laptop) never make it,
+ * so they never fight over it. Such a node announces its address and backend first, its VTEP MAC once its
+ * device exists; peers route to it from then on.
  *
  * One loop owns the kernel state; the informer only rings. Each sync reads what the kernel holds (kubeling's
  * routes by their protocol number, the device's neighbours and fdb entries), so a sync is safe at any moment
@@ -81,8 +87,9 @@ export class PodNetwork {
   async run(signal: AbortSignal): Promise<void> {
     const informer = this.#nodes.run(signal);
     try {
-      await this.#setUpBackend();
       await this.#c.exec('nft', ['-f', '-'], masqueradeRules(this.table, this.#c.podCidr, this.#c.clusterCidr));
+      // host-gw after vxlan: the old device goes (if it is this node's).
+      if (this.#c.backend === 'host-gw' && (await this.#ownsDevice())) await this.#c.exec('ip', ['link', 'del', VXLAN_DEVICE]);
       await Promise.race([this.#nodes.synced, aborted(signal)]);
       let failures = 0;
       while (!signal.aborted) {
@@ -107,12 +114,13 @@ export class PodNetwork {
 
   /** One pass: announce this node if its annotations are stale, then bring the routes in line with the peers. */
   async sync(signal?: AbortSignal): Promise<void> {
+    const { peers, skipped, remote } = peersOf(this.#nodes.list(), this.#c.nodeName, this.#c.nodeIp, this.#c.backend);
+    if (this.#c.backend === 'vxlan' && remote && !this.#vtepMac) await this.#setUpVxlan();
     await this.#announce(signal);
-    const { peers, skipped } = peersOf(this.#nodes.list(), this.#c.nodeName, this.#c.backend);
     const skippedText = skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
     if (skippedText !== this.#lastSkipped && skippedText) this.#c.logger.info(`nodes not routed yet: ${skippedText}`);
     this.#lastSkipped = skippedText;
-    const commands = planRoutes(this.#c.backend, peers, await this.#actual());
+    const commands = planRoutes(this.#c.backend, peers, await this.#actual(this.#vtepMac !== undefined));
     for (const cmd of commands) await this.#run(cmd);
     if (commands.length > 0) this.#c.logger.info({ peers: peers.map((p) => `${p.name}=${p.podCidr}@${p.ip}`), changes: commands.length }, 'pod network routes synced');
     this.#syncs++;
@@ -125,7 +133,7 @@ export class PodNetwork {
   async remove(): Promise<boolean> {
     const routes = parseRoutes((await this.#c.exec('ip', ['-j', 'route', 'show', 'proto', ROUTE_PROTO])).stdout);
     for (const r of routes) await this.#c.exec('ip', ['route', 'del', r.dst, 'proto', ROUTE_PROTO]).catch(() => {});
-    const device = await this.#deviceExists();
+    const device = await this.#ownsDevice();
     if (device) await this.#c.exec('ip', ['link', 'del', VXLAN_DEVICE]);
     const table = await this.#c.exec('nft', ['delete', 'table', 'ip', this.table]).then(() => true, () => false);
     return routes.length > 0 || device || table;
@@ -141,21 +149,23 @@ export class PodNetwork {
     }
   }
 
-  async #deviceExists(): Promise<boolean> {
-    return this.#c.exec('ip', ['-j', 'link', 'show', VXLAN_DEVICE]).then(() => true, () => false);
+  /** Whether the host's vxlan device is this node's: it holds this node's podCIDR's .0. */
+  async #ownsDevice(): Promise<boolean> {
+    const rows = await this.#c.exec('ip', ['-j', '-4', 'addr', 'show', 'dev', VXLAN_DEVICE]).then(
+      (r) => JSON.parse(r.stdout || '[]') as { addr_info?: { local?: string }[] }[],
+      () => [],
+    );
+    const mine = networkAddress(this.#c.podCidr);
+    return rows.some((row) => (row.addr_info ?? []).some((a) => a.local === mine));
   }
 
-  /** vxlan: the device (made again if its local address or VNI is not ours), up, with the podCIDR's .0. host-gw: no device. */
-  async #setUpBackend(): Promise<void> {
+  /** The vxlan device (made again if its local address, VNI or port is not ours), up, with the podCIDR's .0. */
+  async #setUpVxlan(): Promise<void> {
     const exec = this.#c.exec;
     const current = await exec('ip', ['-j', '-d', 'link', 'show', VXLAN_DEVICE]).then(
       (r) => (JSON.parse(r.stdout) as DeviceRow[])[0],
       () => undefined,
     );
-    if (this.#c.backend === 'host-gw') {
-      if (current) await exec('ip', ['link', 'del', VXLAN_DEVICE]);
-      return;
-    }
     const info = current?.linkinfo?.info_data;
     if (current && (info?.local !== this.#c.nodeIp || info?.id !== VXLAN_VNI || info?.port !== VXLAN_PORT)) {
       this.#c.logger.info(`re-creating ${VXLAN_DEVICE}: its settings changed`);
@@ -171,10 +181,10 @@ export class PodNetwork {
     if (!this.#vtepMac) throw new Error(`${VXLAN_DEVICE} has no MAC address`);
   }
 
-  async #actual(): Promise<ActualState> {
+  async #actual(device: boolean): Promise<ActualState> {
     const exec = this.#c.exec;
     const routes = parseRoutes((await exec('ip', ['-j', 'route', 'show', 'proto', ROUTE_PROTO])).stdout);
-    if (this.#c.backend !== 'vxlan') return { routes, neighbours: [], fdb: [] };
+    if (this.#c.backend !== 'vxlan' || !device) return { routes, neighbours: [], fdb: [] };
     const [neigh, fdb] = await Promise.all([
       exec('ip', ['-j', 'neigh', 'show', 'dev', VXLAN_DEVICE]),
       exec('bridge', ['-j', 'fdb', 'show', 'dev', VXLAN_DEVICE]),

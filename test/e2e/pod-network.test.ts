@@ -240,6 +240,9 @@ async function threeHosts(t: TestContext, backend: 'host-gw' | 'vxlan'): Promise
     assert.match(vxlan1, /kubeling\.vxlan.*mtu 1450/s);
     assert.match(vxlan1, /vxlan id 1 local 192\.168\.\d+\.2 .*dstport 8472 nolearning/s);
     assert.match(routes1, /dev kubeling\.vxlan onlink/);
+    // Pods leave room for the overlay's header, as flannel sets their MTU.
+    const mtu = await server.kubectl(['exec', 'web-1', '--', 'cat', '/sys/class/net/eth0/mtu']);
+    assert.equal(mtu.stdout.trim(), '1450', mtu.stderr);
   } else {
     assert.equal(vxlan1.trim(), '');
     assert.match(routes1, new RegExp(`via ${addr(2).replace(/\./g, '\\.')} dev eth0`));

@@ -30,6 +30,8 @@ export interface NodeConfig {
   clusterDomain?: string;
   /** `--node-ip`: the node's InternalIP and its address between hosts (default: the default route's interface's). */
   nodeIp?: string;
+  /** The MTU of pods' interfaces: 1450 under the vxlan pod network (room for its 50-byte header, as flannel sets). */
+  podMtu?: number;
 }
 
 export interface ComponentContext {

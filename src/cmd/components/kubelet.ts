@@ -51,7 +51,7 @@ async function makeRuntime(
   const images = new OciImageService({ root: join(dataDir, 'images') });
   const runtime = new OciRuntime({
     root: join(dataDir, 'runtime'),
-    cni: { bridge: node.bridge, podCidr: node.podCidr },
+    cni: { bridge: node.bridge, podCidr: node.podCidr, ...(node.podMtu ? { mtu: node.podMtu } : {}) },
     images,
     protectKernelDefaults: node.protectKernelDefaults ?? false,
   });

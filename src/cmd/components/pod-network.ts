@@ -21,7 +21,7 @@ export interface PodNetworkContext {
   node: NodeConfig;
   /** This node's address between hosts (resolved by resolveNodeIp). */
   nodeIp: string;
-  /** The server knows them; an agent reads them from the server's ConfigMap (undefined). */
+  /** The cluster CIDR and backend: the server's flags, or for an agent the server's ConfigMap (readNetConf). */
   netConf?: NetConf;
   logger: Logger;
   signal: AbortSignal;
@@ -45,8 +45,11 @@ export async function runPodNetwork(ctx: PodNetworkContext, kubeletStopped: Prom
     ctx.logger.warn(`${missing.join(', ')} not installed: no pod network between nodes (scripts/setup-host.sh installs iproute2 and nftables)`);
     return;
   }
-  const netConf = ctx.netConf ?? (await readNetConf(ctx.client, ctx.logger, ctx.signal));
-  if (!netConf) return; // stopped while waiting
+  const netConf = ctx.netConf;
+  if (!netConf) {
+    ctx.logger.warn('the pod network settings are unknown: no pod network between nodes');
+    return;
+  }
   const { Spawner } = await import('../../runtime/oci/index.ts');
   const shells = new Spawner({ max: 1 });
   const network = new PodNetwork({
@@ -74,23 +77,10 @@ export async function runPodNetwork(ctx: PodNetworkContext, kubeletStopped: Prom
   }
 }
 
-/** The server's net-conf.json, retried until it is there (a server still starting) or the signal aborts. */
-async function readNetConf(client: Client, logger: Logger, signal: AbortSignal): Promise<NetConf | undefined> {
-  const configMaps = client.resource<IConfigMap>('configmaps', NET_CONF.namespace);
-  let delay = 200;
-  let warned = false;
-  while (!signal.aborted) {
-    try {
-      return parseNetConf((await configMaps.get(NET_CONF.name, { signal })).data);
-    } catch (err) {
-      if (signal.aborted) return undefined;
-      if (!warned) logger.warn({ err: (err as Error).message }, `waiting for the server's ${NET_CONF.namespace}/${NET_CONF.name}`);
-      warned = true;
-      await realClock.sleep(delay, signal).catch(() => {});
-      delay = Math.min(delay * 2, 5000);
-    }
-  }
-  return undefined;
+/** The server's net-conf.json (one attempt: the agent retries while the server is still starting). */
+export async function readNetConf(client: Client, signal: AbortSignal): Promise<NetConf> {
+  const cm = await client.resource<IConfigMap>('configmaps', NET_CONF.namespace).get(NET_CONF.name, { signal });
+  return parseNetConf(cm.data);
 }
 
 /** The server publishes `--cluster-cidr` and `--pod-network` for agents (updated when a restart changes them). */
