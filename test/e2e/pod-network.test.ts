@@ -1,8 +1,8 @@
 /**
  * A three-host cluster on one machine, once per `--pod-network` backend (host-gw, vxlan). Each host is a
  * network namespace this test makes, with a veth into a test bridge in the root namespace as its LAN
- * (192.168.N.0/24, N from 200-249 with no address or route of the root namespace in it; the bridge holds
- * .254, the hosts .1-.3). `kubeling server --runtime oci` runs in the first (`--listen 192.168.N.1:0`),
+ * (helpers/lan.ts: 192.168.N.0/24, N from 200-249 with no address or route of the root namespace in it; the
+ * bridge holds .254, the hosts .1-.3). `kubeling server --runtime oci` runs in the first (`--listen 192.168.N.1:0`),
  * `kubeling agent --runtime oci` in the others, all with real containers. The test shows:
  *
  *   - a pod on the server's host and a pod on an agent reach pods on the other hosts by pod IP, and the pod
@@ -15,7 +15,7 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -27,77 +27,14 @@ import { until, untilWith } from './helpers/until.ts';
 import { ensureBusyboxArchive } from '../fixtures/busybox.ts';
 import { missingPodNetwork } from '../prerequisites.ts';
 import { unmountUnder } from '../../src/runtime/oci/mounts.ts';
+import { inNs, makeLan, run } from './helpers/lan.ts';
 
 const ROUTE_PROTO = '75';
-
-function run(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function inNs(ns: string, cmd: string, args: string[]): string {
-  return run('nsenter', [`--net=/run/netns/${ns}`, cmd, ...args]);
-}
 
 function kubeling(args: string[]): Promise<{ code: number; stderr: string }> {
   return new Promise((res) => {
     execFile(process.execPath, [KUBELING_BIN, ...args], { timeout: 120_000 }, (err, _out, stderr) => res({ code: err ? 1 : 0, stderr: String(stderr) }));
   });
-}
-
-/** A 192.168.N.0/24 (N in 200-249) that no root-namespace address or route touches. */
-function pickLan(): number {
-  const used = run('ip', ['-4', '-o', 'addr', 'show']) + run('ip', ['-4', 'route', 'show', 'table', 'all']);
-  for (let i = 0; i < 50; i++) {
-    const n = 200 + ((process.pid + i * 7) % 50);
-    if (!used.includes(`192.168.${n}.`)) return n;
-  }
-  throw new Error('no free 192.168.2xx.0/24 for the test LAN');
-}
-
-interface Lan {
-  n: number;
-  bridge: string;
-  namespaces: string[];
-  /** Root-namespace ends of the veths. */
-  veths: string[];
-  remove(): void;
-}
-
-/** The test LAN: a bridge in the root namespace with .254, and `hosts` namespaces at .1, .2, ... */
-function makeLan(tag: string, hosts: number): Lan {
-  const n = pickLan();
-  const bridge = `kpn${tag}`;
-  const lan: Lan = {
-    n,
-    bridge,
-    namespaces: [],
-    veths: [],
-    remove() {
-      for (const ns of lan.namespaces) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-      spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
-    },
-  };
-  try {
-    run('ip', ['link', 'add', bridge, 'type', 'bridge']);
-    run('ip', ['addr', 'add', `192.168.${n}.254/24`, 'dev', bridge]);
-    run('ip', ['link', 'set', bridge, 'up']);
-    for (let i = 0; i < hosts; i++) {
-      const ns = `kpn-${tag}-${i}`;
-      const veth = `kpn${tag}v${i}`;
-      run('ip', ['netns', 'add', ns]);
-      lan.namespaces.push(ns);
-      run('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
-      lan.veths.push(veth);
-      run('ip', ['link', 'set', veth, 'master', bridge, 'up']);
-      run('ip', ['-n', ns, 'addr', 'add', `192.168.${n}.${i + 1}/24`, 'dev', 'eth0']);
-      run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
-      run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-    }
-  } catch (err) {
-    lan.remove();
-    throw err;
-  }
-  return lan;
 }
 
 /** What of kubeling's pod network (and proxy) a namespace still holds: vxlan devices, proto-75 routes, nft tables. */
