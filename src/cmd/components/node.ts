@@ -1,8 +1,8 @@
 /**
  * A node's managers side by side: the kubelet, the service proxy and the pod network, for both `kubeling
- * server` (its own node) and `kubeling agent`. They stop together (any one ending stops the others), and the
- * proxy and the pod network learn from the kubelet whether pods stay on the node, which decides whether their
- * rules and routes stay too. The node's address (`--node-ip`, else the default route's interface's) is
+ * server` (its own node) and `kubeling agent`. They stop together (the kubelet ending, or any one failing,
+ * stops the others), and the proxy and the pod network learn from the kubelet whether pods stay on the node,
+ * which decides whether their rules and routes stay too. The node's address (`--node-ip`, else the default route's interface's) is
  * resolved here once: the kubelet reports it as the InternalIP and the pod network announces it to peers.
  */
 import { createLogger, Deferred } from '../../machinery/index.ts';
@@ -32,12 +32,18 @@ export async function runNode(ctx: NodeContext): Promise<void> {
       throw err;
     },
   ).finally(() => stop.abort());
+  // The proxy and the pod network return at once where they have nothing to do (fake runtime, tools
+  // missing): only a failure of theirs stops the node.
+  const failed = (err: unknown): never => {
+    stop.abort();
+    throw err;
+  };
   const proxy = runProxy(
     { client: ctx.client, node: ctx.node, localPodCidr: ctx.localPodCidr, serviceCidr: ctx.serviceCidr, logger: ctx.proxyLogger ?? ctx.logger, signal },
     kubeletStopped.promise,
-  ).finally(() => stop.abort());
+  ).catch(failed);
   const network = nodeIp
-    ? runPodNetwork({ client: ctx.client, node: ctx.node, nodeIp, ...(ctx.netConf ? { netConf: ctx.netConf } : {}), logger: createLogger('pod-network'), signal }, kubeletStopped.promise).finally(() => stop.abort())
+    ? runPodNetwork({ client: ctx.client, node: ctx.node, nodeIp, ...(ctx.netConf ? { netConf: ctx.netConf } : {}), logger: createLogger('pod-network'), signal }, kubeletStopped.promise).catch(failed)
     : Promise.resolve(ctx.node.runtime === 'oci' ? ctx.logger.warn('no node address found (give --node-ip): no pod network between nodes') : undefined);
   const [k, p, n] = await Promise.allSettled([kubelet, proxy, network]);
   if (k.status === 'rejected') throw k.reason;
