@@ -165,6 +165,11 @@ export function missingServiceProxy(): string | undefined {
   return reason([missingLinux(), missingRoot('nftables'), missingBinaries(['nft', 'conntrack', 'ip', 'busybox'])]);
 }
 
+/** The pod network between hosts (routes, vxlan, masquerade) on hosts made of network namespaces, beside real containers. */
+export function missingPodNetwork(): string | undefined {
+  return reason([missingRealContainers(), missingRoot('network namespaces, vxlan devices, nftables'), missingBinaries(['nft', 'ip', 'bridge', 'nsenter'])]);
+}
+
 /** A terminal multiplexer, for `kubectl exec -it` from a real tty. */
 export function missingTmux(): string | undefined {
   return missingBinaries(['tmux']);

@@ -11,7 +11,9 @@
  *              DIR/images) and the kubelet (DIR/kubelet, static pods from DIR/manifests and
  *              --pod-manifest-path), beside the service proxy (nftables rules): the same node managers the
  *              server runs (components/node.ts), and the node's cluster DNS (components/dns.ts; --cluster-dns,
- *              --cluster-domain)
+ *              --cluster-domain), and the pod network between nodes (components/pod-network.ts: routes or
+ *              vxlan to the other nodes' podCIDRs, masquerade; cluster CIDR and backend from the server's
+ *              kube-system/kubeling-pod-network ConfigMap; --node-ip)
  *
  * `--server URL1,URL2,...` names several servers of one cluster (servers on one etcd): the agent discovers
  * through the first that answers, and its client moves to the next when a connection to its server fails
@@ -29,11 +31,13 @@ import type { INode } from 'kubernetes-models/v1/Node';
 import { parse } from 'yaml';
 import { ApiError, Client, isAlreadyExists } from '../client/index.ts';
 import { createLogger, realClock, type Logger } from '../machinery/index.ts';
-import { DEFAULT_SERVICE_CIDR, parseClusterDns, parseClusterDomain, parseLabels, parseTaints, UsageError, validateServiceCidr, type Taint } from './flags.ts';
+import { DEFAULT_SERVICE_CIDR, parseClusterDns, parseClusterDomain, parseLabels, parseNodeIp, parseTaints, UsageError, validateServiceCidr, type Taint } from './flags.ts';
 import { defaultClusterDns } from '../dns/kube-dns.ts';
 import { runNode } from './components/node.ts';
 import type { NodeConfig } from './components/component.ts';
 import { runNodeDns } from './components/dns.ts';
+import { readNetConf } from './components/pod-network.ts';
+import { VXLAN_MTU } from '../network/index.ts';
 import {
   CLUSTER_INFO,
   JWS_DATA_KEY,
@@ -63,10 +67,12 @@ export interface AgentOptions {
   clusterDns: string;
   /** `--cluster-domain` (default `cluster.local`). */
   clusterDomain: string;
+  /** `--node-ip`: the node's InternalIP and address between hosts (default: the default route's interface's). */
+  nodeIp?: string;
 }
 
 export const AGENT_USAGE =
-  'kubeling agent --server URL[,URL...] --token TOKEN|--token-file FILE [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR] [--protect-kernel-defaults] [--service-cidr CIDR] [--cluster-dns IP] [--cluster-domain DOMAIN]';
+  'kubeling agent --server URL[,URL...] --token TOKEN|--token-file FILE [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR] [--protect-kernel-defaults] [--service-cidr CIDR] [--cluster-dns IP] [--cluster-domain DOMAIN] [--node-ip IP]';
 const VALUE_FLAGS = new Set([
   '--server',
   '--token',
@@ -80,6 +86,7 @@ const VALUE_FLAGS = new Set([
   '--service-cidr',
   '--cluster-dns',
   '--cluster-domain',
+  '--node-ip',
 ]);
 
 export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
@@ -154,6 +161,9 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
       case '--cluster-domain':
         o.clusterDomain = parseClusterDomain(value);
         break;
+      case '--node-ip':
+        o.nodeIp = parseNodeIp(value);
+        break;
     }
   }
   if (o.token === undefined && tokenFile !== undefined) {
@@ -179,6 +189,7 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
     serviceCidr: o.serviceCidr ?? DEFAULT_SERVICE_CIDR,
     clusterDns: o.clusterDns ?? defaultClusterDns(o.serviceCidr ?? DEFAULT_SERVICE_CIDR),
     clusterDomain: o.clusterDomain ?? 'cluster.local',
+    ...(o.nodeIp !== undefined ? { nodeIp: o.nodeIp } : {}),
   };
 }
 
@@ -397,6 +408,8 @@ export async function runAgent(argv: string[]): Promise<number> {
       signal,
     );
 
+    // The pod network's cluster CIDR and backend come from the server (its kubeling-pod-network ConfigMap).
+    const netConf = o.runtime === 'oci' ? await retry('reading the pod network settings', () => readNetConf(client, signal), log, signal) : undefined;
     const bridge = bridgeForPodCidr(podCidr);
     const node: NodeConfig = {
       name: o.nodeName,
@@ -411,6 +424,8 @@ export async function runAgent(argv: string[]): Promise<number> {
       serviceCidr: o.serviceCidr,
       clusterDns: o.clusterDns,
       clusterDomain: o.clusterDomain,
+      ...(o.nodeIp !== undefined ? { nodeIp: o.nodeIp } : {}),
+      ...(netConf?.backend === 'vxlan' ? { podMtu: VXLAN_MTU } : {}),
     };
     const kubelet = runNode({
       client,
@@ -418,6 +433,7 @@ export async function runAgent(argv: string[]): Promise<number> {
       localPodCidr: podCidr,
       serviceCidr: o.serviceCidr,
       proxyLogger: createLogger('proxy'),
+      ...(netConf ? { netConf } : {}),
       caPem,
       kubeletToken,
       dataDir: o.dataDir,

@@ -22,6 +22,7 @@ test('server flags: defaults, both spellings, labels and taints', () => {
     nodeTaints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }, { key: 'x', effect: 'NoExecute' }],
     disabledComponents: [], clusterCidr: '10.42.0.0/16', tlsSans: [], protectKernelDefaults: false, maxEndpointsPerSlice: 100,
     clusterDns: '10.43.0.10', clusterDomain: 'cluster.local', serviceCidr: '10.43.0.0/16', serviceNodePortRange: '30000-32767', leaderElect: false,
+    podNetwork: 'vxlan',
   });
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-controller-manager=true']).disabledComponents, ['scheduler', 'controller-manager']);
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-scheduler=false']).disabledComponents, []);
@@ -83,6 +84,21 @@ test('--cluster-dns and --cluster-domain on server and agent: defaults (.10 of t
   for (const bad of [['--service-cidr', '10.96.0.1/12'], ['--service-cidr', 'nope'], ['--cluster-dns', 'x'], ['--cluster-domain', 'A..b']]) {
     await assert.rejects(parseAgentFlags([...base, ...bad]), UsageError, bad.join(' '));
   }
+});
+
+test('--pod-network (server) and --node-ip (server and agent): defaults, values, bad values', async () => {
+  const d = parseServerFlags([]);
+  assert.equal(d.podNetwork, 'vxlan');
+  assert.equal(d.nodeIp, undefined);
+  const o = parseServerFlags(['--pod-network', 'host-gw', '--node-ip=192.168.7.1']);
+  assert.deepEqual([o.podNetwork, o.nodeIp], ['host-gw', '192.168.7.1']);
+  assert.throws(() => parseServerFlags(['--pod-network', 'udp']), /^UsageError: invalid value for --pod-network: "udp" \(want host-gw or vxlan\)$/);
+  assert.throws(() => parseServerFlags(['--node-ip', 'fd00::1']), /^UsageError: invalid value for --node-ip: "fd00::1" \(want an IPv4 address\)$/);
+  const base = ['--server', 'https://127.0.0.1:6443', '--token', 't'];
+  assert.equal((await parseAgentFlags(base)).nodeIp, undefined);
+  assert.equal((await parseAgentFlags([...base, '--node-ip', '192.168.7.2'])).nodeIp, '192.168.7.2');
+  await assert.rejects(parseAgentFlags([...base, '--node-ip', 'host']), UsageError);
+  await assert.rejects(parseAgentFlags([...base, '--pod-network', 'vxlan']), /unknown flag --pod-network/, 'agents take the backend from the server');
 });
 
 test('server flags: unknown flags and bad values are usage errors', () => {
@@ -150,7 +166,7 @@ test('kubeling --help prints every subcommand with its flags and exits 0; an unk
   assert.equal(h.stderr, '');
   for (const cmd of ['server', 'agent', 'run', 'image', 'kubectl']) assert.match(h.stdout, new RegExp(`^  kubeling ${cmd} `, 'm'), cmd);
   for (const flag of ['--cluster-cidr CIDR', '--pod-manifest-path DIR', '--tls-san NAME', '--no-agent', '--token TOKEN', '--register-with-taints',
-    '--timeout DURATION', '--tag REF', '--protect-kernel-defaults', '--max-endpoints-per-slice N', '--cluster-dns IP', '--cluster-domain DOMAIN', '--service-cidr CIDR']) {
+    '--timeout DURATION', '--tag REF', '--protect-kernel-defaults', '--max-endpoints-per-slice N', '--cluster-dns IP', '--cluster-domain DOMAIN', '--service-cidr CIDR', '--pod-network host-gw|vxlan', '--node-ip IP']) {
     assert.ok(h.stdout.includes(flag), flag);
   }
   const u = spawnSync(process.execPath, [bin, 'frobnicate'], { encoding: 'utf8' });

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { defaultClusterDns } from '../dns/kube-dns.ts';
 import { CLUSTER_CIDR, validateClusterCidr } from './join.ts';
 import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR, parsePortRange, parseServiceCidr } from '../apiserver/index.ts';
+import { BACKENDS, type Backend } from '../network/index.ts';
 
 /** k3s's default `--service-cidr`, whose `.10` is the default `--cluster-dns`. */
 export { DEFAULT_SERVICE_CIDR };
@@ -65,6 +66,10 @@ export interface ServerOptions {
   token?: string;
   /** `--token-file`: read at start (see runServer). */
   tokenFile?: string;
+  /** `--pod-network host-gw|vxlan` (default vxlan): how pods reach pods on other nodes (k3s's --flannel-backend). */
+  podNetwork: Backend;
+  /** `--node-ip`: the node's InternalIP and address between hosts (default: the default route's interface's). */
+  nodeIp?: string;
 }
 
 const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
@@ -98,7 +103,19 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
-const VALUE_FLAGS = new Set(['--data-dir', '--listen', '--storage', '--runtime', '--node-name', '--node-labels', '--register-with-taints', '--node-taint', '--cluster-cidr', '--pod-manifest-path', '--tls-san', '--max-endpoints-per-slice', '--cluster-dns', '--cluster-domain', '--service-cidr', '--service-node-port-range', '--token', '--token-file']);
+const VALUE_FLAGS = new Set(['--data-dir', '--listen', '--storage', '--runtime', '--node-name', '--node-labels', '--register-with-taints', '--node-taint', '--cluster-cidr', '--pod-manifest-path', '--tls-san', '--max-endpoints-per-slice', '--cluster-dns', '--cluster-domain', '--service-cidr', '--service-node-port-range', '--token', '--token-file', '--pod-network', '--node-ip']);
+
+/** Checks `--pod-network`. */
+export function parsePodNetwork(value: string): Backend {
+  if ((BACKENDS as readonly string[]).includes(value)) return value as Backend;
+  throw new UsageError(`invalid value for --pod-network: ${JSON.stringify(value)} (want host-gw or vxlan)`);
+}
+
+/** Checks `--node-ip`: one IPv4 address (the pod network is IPv4). */
+export function parseNodeIp(value: string): string {
+  if (isIP(value) === 4) return value;
+  throw new UsageError(`invalid value for --node-ip: ${JSON.stringify(value)} (want an IPv4 address)`);
+}
 
 /** Checks `--cluster-dns`: one IPv4 address (as k3s's flag; the kubelet's takes a list). */
 export function parseClusterDns(value: string): string {
@@ -174,6 +191,7 @@ export function parseServerFlags(argv: string[]): ServerOptions {
     serviceCidr: DEFAULT_SERVICE_CIDR,
     serviceNodePortRange: DEFAULT_NODE_PORT_RANGE,
     leaderElect: false,
+    podNetwork: 'vxlan',
   };
   let leaderElectSet = false;
   for (let i = 0; i < argv.length; i++) {
@@ -265,6 +283,12 @@ export function parseServerFlags(argv: string[]): ServerOptions {
       case '--token-file':
         if (!value) throw new UsageError('--token-file must not be empty');
         o.tokenFile = value;
+        break;
+      case '--pod-network':
+        o.podNetwork = parsePodNetwork(value);
+        break;
+      case '--node-ip':
+        o.nodeIp = parseNodeIp(value);
         break;
     }
   }

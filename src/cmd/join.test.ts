@@ -62,9 +62,11 @@ test('cluster CIDR: validated; the server node takes its first /24 and that /24s
   assert.equal(serverNodePodCidr('10.77.0.0/16'), '10.77.0.0/24');
   assert.deepEqual(serverNode(parseServerFlags(['--node-name', 'n', '--cluster-cidr', '10.77.0.0/16', '--pod-manifest-path', '/p'])), {
     name: 'n', role: 'server', podCidr: '10.77.0.0/24', bridge: 'kubeling77-0', runtime: 'oci', labels: {}, taints: [], podManifestPath: '/p',
-    protectKernelDefaults: false, clusterDns: '10.43.0.10', clusterDomain: 'cluster.local', serviceCidr: '10.43.0.0/16',
+    protectKernelDefaults: false, clusterDns: '10.43.0.10', clusterDomain: 'cluster.local', serviceCidr: '10.43.0.0/16', podMtu: 1450,
   });
   assert.equal(serverNode(parseServerFlags(['--node-name', 'n']))!.bridge, 'kubeling0');
+  const hostGw = serverNode(parseServerFlags(['--node-name', 'n', '--pod-network', 'host-gw', '--node-ip', '192.0.2.7']))!;
+  assert.deepEqual([hostGw.podMtu, hostGw.nodeIp], [undefined, '192.0.2.7'], 'host-gw pods keep the link MTU; --node-ip reaches the node');
   assert.equal(serverNode(parseServerFlags(['--no-agent'])), undefined);
 });
 

@@ -21,6 +21,7 @@ commands:
       [--cluster-cidr CIDR] [--pod-manifest-path DIR] [--tls-san NAME]... [--protect-kernel-defaults]
       [--max-endpoints-per-slice N] [--service-cidr CIDR] [--service-node-port-range LOW-HIGH]
       [--cluster-dns IP] [--cluster-domain DOMAIN] [--leader-elect[=false]] [--token TOKEN|--token-file FILE]
+      [--pod-network host-gw|vxlan] [--node-ip IP]
       the control plane and (unless --no-agent) a local node
   ${AGENT_USAGE.replace(' [--node-name', '\n      [--node-name').replace(' [--node-labels', '\n      [--node-labels').replace(' [--pod-manifest-path', '\n      [--pod-manifest-path').replace(' [--service-cidr', '\n      [--service-cidr')}
       joins this machine to a server as a node

@@ -25,6 +25,8 @@ import { parseServerFlags, UsageError, type ServerOptions } from './flags.ts';
 import type { Component, ComponentContext, NodeConfig } from './components/component.ts';
 import { bridgeForPodCidr, serverNodePodCidr } from './join.ts';
 import { nodeComponent } from './components/node.ts';
+import { podNetworkConfigComponent } from './components/pod-network.ts';
+import { VXLAN_MTU } from '../network/index.ts';
 import { joinComponent } from './components/join.ts';
 import { nodeIpamComponent } from './components/node-ipam.ts';
 import { schedulerComponent } from './components/scheduler.ts';
@@ -42,6 +44,7 @@ const COMPONENTS: Component[] = [
   controllersComponent,
   kubeDnsServiceComponent,
   dnsComponent,
+  podNetworkConfigComponent,
 ];
 
 export function kubeconfigYaml(server: string, caPem: string, token: string): string {
@@ -94,6 +97,8 @@ export function serverNode(options: ServerOptions): NodeConfig | undefined {
     protectKernelDefaults: options.protectKernelDefaults,
     clusterDns: options.clusterDns, clusterDomain: options.clusterDomain,
     serviceCidr: options.serviceCidr,
+    ...(options.nodeIp ? { nodeIp: options.nodeIp } : {}),
+    ...(options.podNetwork === 'vxlan' ? { podMtu: VXLAN_MTU } : {}),
   };
 }
 

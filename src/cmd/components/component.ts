@@ -30,6 +30,10 @@ export interface NodeConfig {
   clusterDomain?: string;
   /** `--service-cidr` (default 10.43.0.0/16): for the node's service proxy and cluster DNS. */
   serviceCidr?: string;
+  /** `--node-ip`: the node's InternalIP and its address between hosts (default: the default route's interface's). */
+  nodeIp?: string;
+  /** The MTU of pods' interfaces: 1450 under the vxlan pod network (room for its 50-byte header, as flannel sets). */
+  podMtu?: number;
 }
 
 export interface ComponentContext {

@@ -51,7 +51,7 @@ async function makeRuntime(
   const images = new OciImageService({ root: join(dataDir, 'images') });
   const runtime = new OciRuntime({
     root: join(dataDir, 'runtime'),
-    cni: { bridge: node.bridge, podCidr: node.podCidr },
+    cni: { bridge: node.bridge, podCidr: node.podCidr, ...(node.podMtu ? { mtu: node.podMtu } : {}) },
     images,
     protectKernelDefaults: node.protectKernelDefaults ?? false,
   });
@@ -104,6 +104,7 @@ export async function runKubelet(ctx: KubeletContext): Promise<KubeletStopped> {
       ...(mounter ? { mounter } : {}),
       ...(node.clusterDns ? { clusterDNS: [node.clusterDns] } : {}),
       ...(node.clusterDomain ? { clusterDomain: node.clusterDomain } : {}),
+      ...(node.nodeIp ? { nodeIP: node.nodeIp } : {}),
     });
     const running = kubelet.run(ctx.signal);
     if (ctx.onReady) {

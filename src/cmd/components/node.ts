@@ -1,20 +1,27 @@
 /**
- * A node's managers side by side: the kubelet and the service proxy, for both `kubeling server` (its own node)
- * and `kubeling agent`. The kubelet's end stops the proxy, and a failed proxy stops the kubelet (a proxy with
- * nothing to do, on a fake-runtime node, returns at once and leaves the kubelet running); the proxy learns
- * from the kubelet whether pods stay on the node, which decides whether its rules stay too.
+ * A node's managers side by side: the kubelet, the service proxy and the pod network, for both `kubeling
+ * server` (its own node) and `kubeling agent`. They stop together (the kubelet ending, or any one failing,
+ * stops the others; a proxy or pod network with nothing to do, on a fake-runtime node, returns
+ * at once and leaves the kubelet running), and the proxy and the pod network learn from the kubelet whether pods stay on the node,
+ * which decides whether their rules and routes stay too. The node's address (`--node-ip`, else the default route's interface's) is
+ * resolved here once: the kubelet reports it as the InternalIP and the pod network announces it to peers.
  */
 import { createLogger, Deferred } from '../../machinery/index.ts';
 import { runKubelet, type KubeletContext, type KubeletStopped } from './kubelet.ts';
 import { runProxy, type ProxyContext } from './proxy.ts';
+import { resolveNodeIp, runPodNetwork, type PodNetworkContext } from './pod-network.ts';
 import type { Component, ComponentContext } from './component.ts';
 
 export type NodeContext = KubeletContext & Pick<ProxyContext, 'localPodCidr' | 'serviceCidr'> & {
   /** The proxy's logger (default: the kubelet's). */
   proxyLogger?: ProxyContext['logger'];
+  /** The server's cluster CIDR and backend; an agent leaves it out and reads the server's ConfigMap. */
+  netConf?: PodNetworkContext['netConf'];
 };
 
 export async function runNode(ctx: NodeContext): Promise<void> {
+  const nodeIp = ctx.node.runtime === 'oci' || ctx.node.nodeIp ? await resolveNodeIp(ctx.node) : undefined;
+  if (nodeIp && nodeIp !== ctx.node.nodeIp) ctx = { ...ctx, node: { ...ctx.node, nodeIp } };
   const stop = new AbortController();
   const signal = AbortSignal.any([ctx.signal, stop.signal]);
   const kubeletStopped = new Deferred<KubeletStopped>();
@@ -26,24 +33,29 @@ export async function runNode(ctx: NodeContext): Promise<void> {
       throw err;
     },
   ).finally(() => stop.abort());
+  // The proxy and the pod network return at once where they have nothing to do (fake runtime, tools
+  // missing): only a failure of theirs stops the node.
+  const failed = (err: unknown): never => {
+    stop.abort();
+    throw err;
+  };
   const proxy = runProxy(
     { client: ctx.client, node: ctx.node, localPodCidr: ctx.localPodCidr, serviceCidr: ctx.serviceCidr, logger: ctx.proxyLogger ?? ctx.logger, signal },
     kubeletStopped.promise,
-  ).catch((err: unknown) => {
-    // A proxy that fails stops the node; one that does not run here (fake runtime, no nft) returns at once
-    // and must not stop the kubelet.
-    stop.abort();
-    throw err;
-  });
-  const [k, p] = await Promise.allSettled([kubelet, proxy]);
+  ).catch(failed);
+  const network = nodeIp
+    ? runPodNetwork({ client: ctx.client, node: ctx.node, nodeIp, ...(ctx.netConf ? { netConf: ctx.netConf } : {}), logger: createLogger('pod-network'), signal }, kubeletStopped.promise).catch(failed)
+    : Promise.resolve(ctx.node.runtime === 'oci' ? ctx.logger.warn('no node address found (give --node-ip): no pod network between nodes') : undefined);
+  const [k, p, n] = await Promise.allSettled([kubelet, proxy, network]);
   if (k.status === 'rejected') throw k.reason;
   if (p.status === 'rejected') throw p.reason;
+  if (n.status === 'rejected') throw n.reason;
 }
 
 export const nodeComponent: Component = {
   name: 'node',
   async run(ctx: ComponentContext): Promise<void> {
     if (!ctx.node) return;
-    await runNode({ ...ctx, node: ctx.node, localPodCidr: ctx.options.clusterCidr, serviceCidr: ctx.options.serviceCidr, proxyLogger: createLogger('proxy') });
+    await runNode({ ...ctx, node: ctx.node, localPodCidr: ctx.options.clusterCidr, serviceCidr: ctx.options.serviceCidr, proxyLogger: createLogger('proxy'), netConf: { clusterCidr: ctx.options.clusterCidr, backend: ctx.options.podNetwork } });
   },
 };

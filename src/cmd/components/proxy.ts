@@ -69,7 +69,7 @@ export async function runProxy(ctx: ProxyContext, kubeletStopped: Promise<Kubele
 }
 
 /** A tool's path: from PATH, or where Debian puts it (root's PATH has /usr/sbin, others' may not). */
-function findTool(name: string): string | undefined {
+export function findTool(name: string): string | undefined {
   for (const dir of [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin']) {
     const file = join(dir, name);
     try {

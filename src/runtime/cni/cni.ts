@@ -21,7 +21,10 @@ export interface CniConfig {
   dataDir: string;
   /** Directories searched for plugin binaries (default `/usr/lib/cni`, `/opt/cni/bin`, `/usr/libexec/cni`). */
   pluginDirs?: string[];
-  /** Masquerade traffic leaving the pod CIDR (costs iptables rules per pod; default false). */
+  /**
+   * Masquerade traffic leaving the pod CIDR (costs iptables rules per pod; default false). Nodes leave it off:
+   * the pod network (src/network) masquerades only what leaves the cluster CIDR, which this would not.
+   */
   ipMasq?: boolean;
   mtu?: number;
   /** CNI network name (default `kubeling`). */

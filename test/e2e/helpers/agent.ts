@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { unmountUnder } from '../../../src/runtime/oci/mounts.ts';
-import { KUBELING_BIN, type ServerHandle } from './server.ts';
+import { inNetns, KUBELING_BIN, type ServerHandle } from './server.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -30,15 +30,14 @@ export interface AgentOptions {
   label?: string;
   /** How long SIGTERM may take before SIGKILL (default 15 s). */
   stopTimeoutMs?: number;
+  /** Run the agent inside network namespace NAME (`/run/netns/NAME`; see inNetns in server.ts). */
+  netns?: string;
 }
 
 export function startAgent(server: ServerHandle, options: AgentOptions): AgentHandle {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), `kubeling-agent-${options.label ?? 'e2e'}-`));
-  const child = spawn(
-    process.execPath,
-    [KUBELING_BIN, 'agent', '--server', server.url, '--data-dir', dataDir, '--runtime', options.runtime, ...options.args],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const [cmd, args] = inNetns(options.netns, [KUBELING_BIN, 'agent', '--server', server.url, '--data-dir', dataDir, '--runtime', options.runtime, ...options.args]);
+  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = once(child, 'exit') as Promise<[number | null]>;

@@ -46,6 +46,8 @@ export interface StartServerOptions {
   stopTimeoutMs?: number;
   /** How long to wait for `ready` (default 60 s). */
   readyTimeoutMs?: number;
+  /** Run the server inside network namespace NAME (see inNetns); pass `--listen` in `args` to be reachable. */
+  netns?: string;
 }
 
 export interface KubectlResult {
@@ -80,6 +82,17 @@ export interface ServerHandle {
   stop(): Promise<number | null>;
   /** SIGKILL, wait for exit; keeps the data dir. */
   kill(): Promise<void>;
+}
+
+/**
+ * The node binary and its arguments, run inside network namespace `netns` (`/run/netns/NAME`, as `ip netns
+ * add` makes them) if given. `nsenter --net` rather than `ip netns exec`: the latter also gives the command a
+ * mount namespace of its own with a fresh /sys, which hides the cgroup filesystem from the runtime; with
+ * nsenter the node shares the test's mounts (its data dir must be its own) and only its network differs.
+ * nsenter execs the command in place, so the child's pid is node's own and SIGTERM reaches it directly.
+ */
+export function inNetns(netns: string | undefined, args: string[]): [string, string[]] {
+  return netns === undefined ? [process.execPath, args] : ['nsenter', [`--net=/run/netns/${netns}`, process.execPath, ...args]];
 }
 
 let cidrCounter = 0;
@@ -138,7 +151,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     ...(clusterCidr !== undefined && flagged < 0 ? ['--cluster-cidr', clusterCidr] : []),
     ...(options.args ?? []),
   ];
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, cmdArgs] = inNetns(options.netns, args);
+  const child = spawn(cmd, cmdArgs, { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
     stderr += d;
