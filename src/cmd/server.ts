@@ -20,7 +20,7 @@ import { stringify } from 'yaml';
 import { ApiServer, TokenAuthenticator, advertiseAddress, ensurePki, ensureServiceAccountKey, ensureToken, ipAt, parseServiceCidr } from '../apiserver/index.ts';
 import { Client } from '../client/index.ts';
 import { openStore, type Store } from '../storage/index.ts';
-import { createLogger } from '../machinery/index.ts';
+import { createLogger, Deferred } from '../machinery/index.ts';
 import { parseServerFlags, UsageError, type ServerOptions } from './flags.ts';
 import type { Component, ComponentContext, NodeConfig } from './components/component.ts';
 import { bridgeForPodCidr, serverNodePodCidr } from './join.ts';
@@ -236,18 +236,26 @@ export async function runServer(argv: string[]): Promise<number> {
     const kubeconfigPath = join(dataDir, 'kubeconfig.yaml');
     await writeAtomic(kubeconfigPath, kubeconfigYaml(server, pki.caPem, adminToken));
     const enabled = COMPONENTS.filter((c) => !options.disabledComponents.includes(c.name));
+    // `ready` means kubectl works against the whole server: with a local node, once it is registered and its
+    // kubelet serves (after a restart, logs, exec and port-forward reach the adopted pods at once).
+    const nodeReady = new Deferred<void>();
+    let nodeLoop: Promise<void> | undefined;
     for (const component of options.leaderElect ? withLeaderElection(enabled) : enabled) {
       const ctx: ComponentContext = {
         client: new Client({ server, token: adminToken, caData: pki.caPem, userAgent: `kubeling-${component.name}` }),
         kubeconfigPath, server, caPem: pki.caPem, nodeToken, kubeletToken, dataDir, options, node: serverNode(options),
+        onNodeReady: () => nodeReady.resolve(),
         logger: createLogger(component.name),
         signal: stopping.signal,
       };
       names.push(component.name);
-      loops.push(component.run(ctx).catch((err) => {
+      const loop = component.run(ctx).catch((err) => {
         if (!stopping.signal.aborted) logger.error({ err, component: component.name }, 'component failed');
-      }));
+      });
+      if (component.name === nodeComponent.name) nodeLoop = loop;
+      loops.push(loop);
     }
+    if (nodeLoop && serverNode(options)) await Promise.race([nodeReady.promise, nodeLoop]);
     process.stdout.write(`ready ${server} kubeconfig=${kubeconfigPath}\n`);
   } catch (err) {
     process.stderr.write(`kubeling server: ${(err as Error).message}\n`);

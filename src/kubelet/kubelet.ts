@@ -193,7 +193,13 @@ export class Kubelet {
       port = await server.listen();
     } catch (err) {
       if (!c.portFallback || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-      port = await server.listen(0);
+      // The fallback port is kept in the root dir, so a restarted kubelet comes back where the Node's
+      // daemonEndpoints (and so the API server's logs, exec and port-forward) still point, as a kubelet on
+      // its fixed port does; a free one only when that is taken too.
+      const portFile = path.join(rootDir, 'kubelet-port');
+      const previous = Number(await fs.readFile(portFile, 'utf8').catch(() => '0')) || 0;
+      port = previous > 0 ? await server.listen(previous).catch(() => server.listen(0)) : await server.listen(0);
+      await fs.writeFile(portFile, `${port}\n`);
       log.info({ wanted: c.port ?? 10250, port }, 'kubelet port taken; listening on a free one');
     }
 

@@ -52,6 +52,8 @@ export interface ComponentContext {
   dataDir: string;
   /** The parsed command line (node name, labels, taints, runtime, --no-agent, ...). */
   options: ServerOptions;
+  /** Called by the node component once the local node is registered and its kubelet serves. */
+  onNodeReady?: () => void;
   /** The local node (unless --no-agent). */
   node?: NodeConfig;
   logger: Logger;

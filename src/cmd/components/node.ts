@@ -56,6 +56,6 @@ export const nodeComponent: Component = {
   name: 'node',
   async run(ctx: ComponentContext): Promise<void> {
     if (!ctx.node) return;
-    await runNode({ ...ctx, node: ctx.node, localPodCidr: ctx.options.clusterCidr, serviceCidr: ctx.options.serviceCidr, proxyLogger: createLogger('proxy'), netConf: { clusterCidr: ctx.options.clusterCidr, backend: ctx.options.podNetwork } });
+    await runNode({ ...ctx, node: ctx.node, ...(ctx.onNodeReady ? { onReady: ctx.onNodeReady } : {}), localPodCidr: ctx.options.clusterCidr, serviceCidr: ctx.options.serviceCidr, proxyLogger: createLogger('proxy'), netConf: { clusterCidr: ctx.options.clusterCidr, backend: ctx.options.podNetwork } });
   },
 };
