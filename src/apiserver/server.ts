@@ -65,6 +65,8 @@ export interface ApiServerConfig {
   eventTtlMs?: number;
   /** Signs service account tokens (TokenRequest); a fresh key per process when absent. */
   serviceAccountKey?: KeyObject;
+  /** --default-not-ready-toleration-seconds / --default-unreachable-toleration-seconds (default 300 each). */
+  defaultTolerationSeconds?: { notReady?: number; unreachable?: number };
 }
 
 const SELF_SUBJECT: Record<string, true> = {
@@ -93,7 +95,9 @@ export class ApiServer {
     this.#logger = config.logger ?? createLogger('apiserver');
     this.#saTokens = new ServiceAccountTokens(config.serviceAccountKey ?? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
     const lookup: AdmissionLookup = { get: (resource, ns, name) => this.#lookup(resource, ns, name) };
-    const admission = new AdmissionChain([new NamespaceLifecycle(lookup), new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds()]);
+    const admission = new AdmissionChain([new NamespaceLifecycle(lookup), new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds({
+      notReadySeconds: config.defaultTolerationSeconds?.notReady, unreachableSeconds: config.defaultTolerationSeconds?.unreachable,
+    })]);
     for (const info of RESOURCES) {
       if (VIRTUAL_RESOURCES.has(`${info.group}/${info.plural}`)) continue;
       const registry = new GenericRegistry({ strategy: strategyFor(info), store: config.store, admission, clock: this.#clock, watchCacheCapacity: config.watchCacheCapacity, consistentListFromCache: config.consistentListFromCache });

@@ -20,6 +20,10 @@ commands:
       [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--node-taint k=v:Effect,...]
       [--cluster-cidr CIDR] [--pod-manifest-path DIR] [--tls-san NAME]... [--protect-kernel-defaults]
       [--max-endpoints-per-slice N] [--cluster-dns IP] [--cluster-domain DOMAIN]
+      [--node-monitor-grace-period DURATION] [--node-monitor-period DURATION] [--node-eviction-rate RATE]
+      [--secondary-node-eviction-rate RATE] [--unhealthy-zone-threshold FRACTION]
+      [--large-cluster-size-threshold N] [--default-not-ready-toleration-seconds N]
+      [--default-unreachable-toleration-seconds N] [--terminated-pod-gc-threshold N]
       the control plane and (unless --no-agent) a local node
   ${AGENT_USAGE.replace(' [--node-name', '\n      [--node-name').replace(' [--node-labels', '\n      [--node-labels').replace(' [--pod-manifest-path', '\n      [--pod-manifest-path').replace(' [--service-cidr', '\n      [--service-cidr')}
       joins this machine to a server as a node
