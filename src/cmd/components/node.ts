@@ -1,6 +1,6 @@
 /**
  * A node's managers side by side: the kubelet and the service proxy, for both `kubeling server` (its own node)
- * and `kubeling agent`. They stop together (either ending stops the other), and the proxy learns from the
+ * and `kubeling agent`. They stop together (the kubelet ending, or the proxy failing, stops the other), and the proxy learns from the
  * kubelet whether pods stay on the node, which decides whether its rules stay too.
  */
 import { createLogger, Deferred } from '../../machinery/index.ts';
@@ -28,7 +28,12 @@ export async function runNode(ctx: NodeContext): Promise<void> {
   const proxy = runProxy(
     { client: ctx.client, node: ctx.node, localPodCidr: ctx.localPodCidr, serviceCidr: ctx.serviceCidr, logger: ctx.proxyLogger ?? ctx.logger, signal },
     kubeletStopped.promise,
-  ).finally(() => stop.abort());
+  ).catch((err: unknown) => {
+    // A failed proxy stops the node; one that has nothing to do (fake runtime, no nft) returns at once and
+    // must not take the kubelet with it.
+    stop.abort();
+    throw err;
+  });
   const [k, p] = await Promise.allSettled([kubelet, proxy]);
   if (k.status === 'rejected') throw k.reason;
   if (p.status === 'rejected') throw p.reason;
