@@ -33,7 +33,8 @@ export class TokenBucket {
     if (this.#rate <= 0) return false;
     this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#last) / 1000) * this.#rate);
     this.#last = now;
-    if (this.#tokens < 1) return false;
+    // Refills add up in small fractions (0.1 per 10 s at 0.01/s); allow for their rounding.
+    if (this.#tokens < 1 - 1e-9) return false;
     this.#tokens -= 1;
     return true;
   }
