@@ -21,6 +21,9 @@ test('server flags: defaults, both spellings, labels and taints', () => {
     nodeTaints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }, { key: 'x', effect: 'NoExecute' }],
     disabledComponents: [], clusterCidr: '10.42.0.0/16', tlsSans: [], protectKernelDefaults: false, maxEndpointsPerSlice: 100,
     clusterDns: '10.43.0.10', clusterDomain: 'cluster.local',
+    nodeMonitorGracePeriodMs: 40_000, nodeMonitorPeriodMs: 5000, nodeEvictionRate: 0.1, secondaryNodeEvictionRate: 0.01,
+    unhealthyZoneThreshold: 0.55, largeClusterSizeThreshold: 50, defaultNotReadyTolerationSeconds: 300,
+    defaultUnreachableTolerationSeconds: 300, terminatedPodGcThreshold: 12500,
   });
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-controller-manager=true']).disabledComponents, ['scheduler', 'controller-manager']);
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-scheduler=false']).disabledComponents, []);

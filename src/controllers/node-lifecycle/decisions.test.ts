@@ -11,6 +11,7 @@ const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
 function node(conditions: { type: string; status: string }[], extra: Partial<Node['spec']> = {}): Node {
   return {
+    apiVersion: 'v1', kind: 'Node',
     metadata: { name: 'n1', creationTimestamp: iso(T0 - 60_000) },
     spec: { ...extra },
     status: { conditions: conditions.map((c) => ({ ...c, lastHeartbeatTime: iso(T0), lastTransitionTime: iso(T0 - 30_000) })) },
@@ -51,7 +52,7 @@ test('health: a node silent past the grace period gets Ready, MemoryPressure, Di
 });
 
 test('health: a node that never posted a Ready condition gets NodeStatusNeverUpdated after the startup grace', () => {
-  const n: Node = { metadata: { name: 'n1', creationTimestamp: iso(T0) }, status: {} };
+  const n: Node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', creationTimestamp: iso(T0) }, status: {} };
   const first = observeHealth({ node: n, now: T0, gracePeriodMs: 40_000, startupGracePeriodMs: 60_000 });
   assert.equal(observeHealth({ node: n, saved: first.health, now: T0 + 50_000, gracePeriodMs: 40_000, startupGracePeriodMs: 60_000 }).conditions, undefined);
   const r = observeHealth({ node: n, saved: first.health, now: T0 + 61_000, gracePeriodMs: 40_000, startupGracePeriodMs: 60_000 });
@@ -92,8 +93,8 @@ test('zones: states from Ready counts, rates from states and size', () => {
   assert.equal(zoneEvictionRate('FullDisruption', 5, rates), 0.1);
   assert.equal(zoneEvictionRate('PartialDisruption', 5, rates), 0, 'small zones stop');
   assert.equal(zoneEvictionRate('PartialDisruption', 51, rates), 0.01, 'large zones slow to the secondary rate');
-  assert.equal(zoneKey({ metadata: { labels: { 'topology.kubernetes.io/region': 'r', 'topology.kubernetes.io/zone': 'a' } } }), 'r:\x00:a');
-  assert.equal(zoneKey({ metadata: {} }), '');
+  assert.equal(zoneKey({ apiVersion: 'v1', kind: 'Node', metadata: { labels: { 'topology.kubernetes.io/region': 'r', 'topology.kubernetes.io/zone': 'a' } } }), 'r:\x00:a');
+  assert.equal(zoneKey({ apiVersion: 'v1', kind: 'Node', metadata: {} }), '');
 });
 
 test('rate-limited queue: burst 1, then one node per 1/rate seconds; rate 0 hands out nothing', async () => {

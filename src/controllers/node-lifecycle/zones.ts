@@ -30,7 +30,10 @@ export function zoneKey(node: Node): string {
 export function computeZoneState(readyStatuses: string[], unhealthyZoneThreshold: number): ZoneState {
   let ready = 0;
   let notReady = 0;
-  for (const s of readyStatuses) s === 'True' ? ready++ : notReady++;
+  for (const s of readyStatuses) {
+    if (s === 'True') ready++;
+    else notReady++;
+  }
   if (ready === 0 && notReady > 0) return 'FullDisruption';
   if (notReady > 2 && notReady / (ready + notReady) >= unhealthyZoneThreshold) return 'PartialDisruption';
   return 'Normal';

@@ -13,7 +13,8 @@ let server: FakeApiServer;
 let client: Client;
 fakeApiServerForFile((api) => ({ server, client } = api));
 
-const pod = (name: string, o: { phase?: string; created?: string; node?: string; deleting?: boolean; reason?: string } = {}): Pod => ({
+const pod = (name: string, o: { phase?: 'Running' | 'Succeeded' | 'Failed'; created?: string; node?: string; deleting?: boolean; reason?: string } = {}): Pod => ({
+  apiVersion: 'v1', kind: 'Pod',
   metadata: { name, namespace: 'gc', uid: `uid-${name}`, creationTimestamp: o.created ?? '2026-01-01T00:00:00Z', ...(o.deleting ? { deletionTimestamp: '2026-01-01T01:00:00Z' } : {}) },
   spec: { containers: [], ...(o.node ? { nodeName: o.node } : {}) },
   status: { phase: o.phase ?? 'Running', ...(o.reason ? { reason: o.reason } : {}) },
