@@ -172,3 +172,18 @@ test('every zone fully disrupted: the controller taints nobody (master disruptio
     await stop();
   }
 });
+
+test('a node that turns Ready loses its NoExecute taints at once, without waiting for a monitor pass', async () => {
+  const clock = new FakeClock();
+  server.put('nodes', {
+    metadata: { name: 'rr1' },
+    spec: { taints: [{ key: 'node.kubernetes.io/not-ready', effect: 'NoExecute', timeAdded: iso(clock.now()) }, { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' }, { key: 'own', effect: 'NoSchedule' }] },
+    status: { conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: iso(clock.now()), lastTransitionTime: iso(clock.now()) }] },
+  });
+  const { stop } = await start({}, clock);
+  try {
+    await until(() => taints('rr1').join() === 'own:NoSchedule', 'only its own taint left');
+  } finally {
+    await stop();
+  }
+});

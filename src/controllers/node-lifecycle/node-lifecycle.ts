@@ -301,11 +301,17 @@ export class NodeLifecycleController {
     }
   }
 
-  /** Brings one node's NoSchedule taints in line with its conditions and spec.unschedulable. */
+  /** Brings one node's NoSchedule taints in line with its conditions and spec.unschedulable; a Ready node loses its NoExecute ones. */
   async reconcileNoScheduleTaints(name: string, signal: AbortSignal): Promise<void> {
     const node = this.nodes.get(name);
     if (!node) return;
-    const taints = reconcileNoScheduleTaints(node);
+    let taints = reconcileNoScheduleTaints(node);
+    // A node Ready again loses its NoExecute taints at once, not at the next monitor pass: a kubelet
+    // registers NotReady and turns Ready a moment later.
+    if (readyStatus(node) === 'True') {
+      const updated = { ...node, spec: { ...node.spec, taints: taints ?? node.spec?.taints } };
+      taints = swapNoExecuteTaints(updated, undefined, [TAINT_NOT_READY, TAINT_UNREACHABLE], '') ?? taints;
+    }
     if (!taints) return;
     if (!(await this.#writeTaints(node, taints, signal))) throw new Error(`cannot update taints of node ${name}`);
   }
