@@ -16,7 +16,9 @@
  *   node bench/node-failure.ts [--replicas 2] [--default]
  *
  * Figures on the team's 2-core machine shared with 8 engineers (2026-12-07, load average 8-12), 2 replicas:
- *   shortened   unknown 12.3 s, tainted 12.6 s, evicted 15.7 s, running 15.7 s
+ *   shortened   unknown 10.3-12.3 s, tainted 10.9-12.6 s, evicted 13.8-15.7 s, running 14.1-15.7 s (two runs)
+ *   defaults    unknown 36.9 s, tainted 37.1 s, evicted 337.1 s, running 337.4 s
+ * (upstream's own arithmetic for the defaults: up to 40 s + 5 s to notice, 300 s of toleration.)
  * "unknown" comes 6-17 s after the kill, not 16 s: the grace runs from the last lease renewal the controller
  * saw (every 10 s), not from the kill.
  */
