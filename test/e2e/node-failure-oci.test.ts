@@ -1,10 +1,11 @@
 /**
  * Node failure with real containers: two `kubeling agent --runtime oci` nodes joined to a server (its own
- * node fake and tainted out of the way) with shortened timeouts. A Deployment's pod runs on agent A; A is
- * killed with SIGKILL and its container keeps running under conmon (containers outlive the agent); the node
- * turns Unknown with the unreachable taints, the pod is evicted after its 3 s toleration and its replacement
- * runs on B. A restarted on its data dir turns Ready and untainted, and its kubelet stops the replaced
- * container (no conmon of A is left) and finishes the evicted pod.
+ * node fake and tainted out of the way) with shortened timeouts. A Deployment's two pods run on agent A; A is
+ * killed with SIGKILL and its containers keep running under conmon (containers outlive the agent); the node
+ * turns Unknown with the unreachable taints, the pods are evicted after their 3 s toleration and their
+ * replacements run on B; one evicted pod is force-deleted meanwhile. A restarted on its data dir turns Ready
+ * and untainted, and its kubelet stops both replaced containers (the terminating pod's, which it then
+ * finishes, and the one gone from the API): no conmon of A is left.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,7 +48,7 @@ async function getJson<T>(server: ServerHandle, args: string[]): Promise<T | und
   return r.code === 0 ? (JSON.parse(r.stdout) as T) : undefined;
 }
 
-test('a killed oci agent: its pod is replaced on the other node; back again, its kubelet stops the replaced container', { timeout: 600_000 }, async (t) => {
+test('a killed oci agent: its pods are replaced on the other node; back again, its kubelet stops the replaced containers, also of a pod gone from the API', { timeout: 600_000 }, async (t) => {
   const why = missingRealContainers();
   if (why) {
     t.skip(why);
@@ -98,7 +99,7 @@ kind: Deployment
 metadata:
   name: web
 spec:
-  replicas: 1
+  replicas: 2
   selector:
     matchLabels: {app: web}
   template:
@@ -116,26 +117,31 @@ spec:
   const webPods = async () => (await getJson<{ items: IPod[] }>(server, ['pods', '-l', 'app=web']))?.items ?? [];
   const first = await until(async () => {
     const pods = (await webPods()).filter((p) => p.status?.phase === 'Running');
-    return pods.length === 1 ? pods[0] : undefined;
-  }, 'the pod Running on A', 120_000);
-  assert.equal(first.spec?.nodeName, a);
+    return pods.length === 2 ? pods : undefined;
+  }, 'both pods Running on A', 120_000);
+  assert.deepEqual(first.map((p) => p.spec?.nodeName), [a, a]);
+  const firstNames = new Set(first.map((p) => p.metadata!.name!));
   await start(b);
 
   agentA.process.kill('SIGKILL');
   await once(agentA.process, 'exit').catch(() => {});
-  assert.ok(conmonsUnder(agentA.dataDir).length > 0, "A's container outlives its agent");
+  assert.equal(conmonsUnder(agentA.dataDir).length, 2, "A's containers outlive their agent");
   await until(async () => {
     const n = await getJson<INode>(server, ['node', a]);
     return n?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'Unknown' &&
       n.spec?.taints?.some((x) => x.key === 'node.kubernetes.io/unreachable' && x.effect === 'NoExecute');
   }, "A's node Unknown and tainted", 90_000);
-  const replacement = await until(async () => {
+  const replacements = await until(async () => {
     const pods = await webPods();
-    const old = pods.find((p) => p.metadata?.name === first.metadata?.name);
-    const fresh = pods.find((p) => p.metadata?.name !== first.metadata?.name && p.status?.phase === 'Running');
-    return old?.metadata?.deletionTimestamp && fresh ? fresh : undefined;
-  }, 'the pod evicted and its replacement Running', 120_000);
-  assert.equal(replacement.spec?.nodeName, b);
+    const old = pods.filter((p) => firstNames.has(p.metadata!.name!));
+    const fresh = pods.filter((p) => !firstNames.has(p.metadata!.name!) && p.status?.phase === 'Running');
+    return old.length === 2 && old.every((p) => p.metadata?.deletionTimestamp) && fresh.length === 2 ? fresh : undefined;
+  }, 'both pods evicted and their replacements Running', 120_000);
+  assert.deepEqual(replacements.map((p) => p.spec?.nodeName), [b, b]);
+  // One evicted pod is force-deleted while A is down: gone from the API, its container must still stop.
+  const [forced] = [...firstNames];
+  const force = await server.kubectl(['delete', 'pod', forced!, '--force', '--grace-period=0']);
+  assert.equal(force.code, 0, force.stderr);
 
   await agentA.stop({ keep: true });
   await start(a, agentA.dataDir);
@@ -143,9 +149,9 @@ spec:
     const n = await getJson<INode>(server, ['node', a]);
     return n?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' && !(n.spec?.taints ?? []).length;
   }, 'A Ready and untainted', 90_000);
-  await until(async () => !(await webPods()).some((p) => p.metadata?.name === first.metadata?.name), 'the evicted pod finished by A', 90_000);
-  await until(async () => conmonsUnder(agentA.dataDir).length === 0 || undefined, "A's replaced container stopped", 60_000);
-  assert.equal((await webPods()).filter((p) => p.status?.phase === 'Running').length, 1);
+  await until(async () => !(await webPods()).some((p) => firstNames.has(p.metadata!.name!)), 'the evicted pod finished by A', 90_000);
+  await until(async () => conmonsUnder(agentA.dataDir).length === 0 || undefined, "A's replaced containers stopped (the terminating pod's and the force-deleted one's)", 90_000);
+  assert.equal((await webPods()).filter((p) => p.status?.phase === 'Running').length, 2);
 
   const del = await server.kubectl(['delete', 'deployment', 'web', '--timeout=60s']);
   assert.equal(del.code, 0, del.stderr);
