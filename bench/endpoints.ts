@@ -71,7 +71,9 @@ async function watchUntil<T extends { metadata?: { resourceVersion?: string } }>
 }
 
 async function main(): Promise<void> {
-  const server = await startServer({ storage: 'memory', noAgent: true, args: ['--disable-scheduler'] });
+  // Its Node has no kubelet renewing a lease: a long grace keeps the node lifecycle controller from marking
+  // the pods not Ready mid-run.
+  const server = await startServer({ storage: 'memory', noAgent: true, args: ['--disable-scheduler', '--node-monitor-grace-period', '24h'] });
   const client = (await Client.fromKubeconfig(server.kubeconfig)).with({ qps: 0 });
   try {
     await client.resource('namespaces').create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });

@@ -92,6 +92,8 @@ export interface ApiServerConfig {
    * reach the API through the `kubernetes` Service's endpoints, find it. Failing to bind there is logged.
    */
   alsoListenOnAdvertiseAddress?: boolean;
+  /** --default-not-ready-toleration-seconds / --default-unreachable-toleration-seconds (default 300 each). */
+  defaultTolerationSeconds?: { notReady?: number; unreachable?: number };
 }
 
 const SELF_SUBJECT: Record<string, true> = {
@@ -123,7 +125,9 @@ export class ApiServer {
     this.#logger = config.logger ?? createLogger('apiserver');
     this.#saTokens = new ServiceAccountTokens(config.serviceAccountKey ?? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
     const lookup: AdmissionLookup = { get: (resource, ns, name) => this.#lookup(resource, ns, name) };
-    const admission = new AdmissionChain([new NamespaceLifecycle(lookup), new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds()]);
+    const admission = new AdmissionChain([new NamespaceLifecycle(lookup), new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds({
+      notReadySeconds: config.defaultTolerationSeconds?.notReady, unreachableSeconds: config.defaultTolerationSeconds?.unreachable,
+    })]);
     this.#serviceAllocation = new ServiceAllocation(new ServiceAllocators({
       store: config.store, serviceCidr: config.serviceCidr, nodePortRange: config.serviceNodePortRange, now: () => this.#clock.now(),
     }));

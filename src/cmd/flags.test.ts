@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { parseAgentFlags } from './agent.ts';
-import { parseServerFlags, UsageError } from './flags.ts';
+import { parseDuration, parseServerFlags, UsageError } from './flags.ts';
 import { inClusterHosts, serverNode } from './server.ts';
 
 test('server flags: defaults, both spellings, labels and taints', () => {
@@ -23,6 +23,9 @@ test('server flags: defaults, both spellings, labels and taints', () => {
     disabledComponents: [], clusterCidr: '10.42.0.0/16', tlsSans: [], protectKernelDefaults: false, maxEndpointsPerSlice: 100,
     clusterDns: '10.43.0.10', clusterDomain: 'cluster.local', serviceCidr: '10.43.0.0/16', serviceNodePortRange: '30000-32767', leaderElect: false,
     podNetwork: 'vxlan',
+    nodeMonitorGracePeriodMs: 40_000, nodeMonitorPeriodMs: 5000, nodeEvictionRate: 0.1, secondaryNodeEvictionRate: 0.01,
+    unhealthyZoneThreshold: 0.55, largeClusterSizeThreshold: 50, defaultNotReadyTolerationSeconds: 300,
+    defaultUnreachableTolerationSeconds: 300, terminatedPodGcThreshold: 12500,
   });
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-controller-manager=true']).disabledComponents, ['scheduler', 'controller-manager']);
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-scheduler=false']).disabledComponents, []);
@@ -160,13 +163,44 @@ test('the binary prints one line and exits 2 on a usage error', () => {
   assert.equal(c.stderr, 'kubeling server: invalid value for --cluster-cidr: "nope" (want an IPv4 CIDR such as 10.42.0.0/16)\n');
 });
 
+test('node lifecycle flags: kube-controller-manager and kube-apiserver defaults, Go durations, bad values are one line', () => {
+  const d = parseServerFlags([]);
+  assert.deepEqual(
+    [d.nodeMonitorGracePeriodMs, d.nodeMonitorPeriodMs, d.nodeEvictionRate, d.secondaryNodeEvictionRate, d.unhealthyZoneThreshold,
+      d.largeClusterSizeThreshold, d.defaultNotReadyTolerationSeconds, d.defaultUnreachableTolerationSeconds, d.terminatedPodGcThreshold],
+    [40_000, 5000, 0.1, 0.01, 0.55, 50, 300, 300, 12500],
+  );
+  const o = parseServerFlags([
+    '--node-monitor-grace-period', '1m30s', '--node-monitor-period=500ms', '--node-eviction-rate', '2', '--secondary-node-eviction-rate=0.5',
+    '--unhealthy-zone-threshold', '0.4', '--large-cluster-size-threshold', '3', '--default-not-ready-toleration-seconds', '5',
+    '--default-unreachable-toleration-seconds=0', '--terminated-pod-gc-threshold', '10',
+  ]);
+  assert.deepEqual(
+    [o.nodeMonitorGracePeriodMs, o.nodeMonitorPeriodMs, o.nodeEvictionRate, o.secondaryNodeEvictionRate, o.unhealthyZoneThreshold,
+      o.largeClusterSizeThreshold, o.defaultNotReadyTolerationSeconds, o.defaultUnreachableTolerationSeconds, o.terminatedPodGcThreshold],
+    [90_000, 500, 2, 0.5, 0.4, 3, 5, 0, 10],
+  );
+  assert.equal(parseDuration('1.5h', '--x'), 5_400_000);
+  assert.equal(parseDuration('0', '--x', false), 0);
+  for (const bad of ['40', '0', 's', '1x', '-5s', '5s ']) {
+    assert.throws(() => parseServerFlags(['--node-monitor-grace-period', bad]), new UsageError(`invalid value for --node-monitor-grace-period: ${JSON.stringify(bad)} (want a duration such as 40s, 1m30s or 500ms, above 0)`), bad);
+  }
+  assert.throws(() => parseServerFlags(['--unhealthy-zone-threshold', '1.5']), /invalid value for --unhealthy-zone-threshold: "1.5" \(want a fraction above 0 and at most 1\)/);
+  assert.throws(() => parseServerFlags(['--node-eviction-rate', '-1']), /invalid value for --node-eviction-rate/);
+  assert.throws(() => parseServerFlags(['--terminated-pod-gc-threshold', '1.5']), /invalid value for --terminated-pod-gc-threshold: "1.5" \(want a whole number of pods \(0 = never\)\)/);
+  assert.throws(() => parseServerFlags(['--default-unreachable-toleration-seconds', 'x']), /invalid value for --default-unreachable-toleration-seconds/);
+});
+
 test('kubeling --help prints every subcommand with its flags and exits 0; an unknown command is one line + usage, exit 2', () => {
   const h = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
   assert.equal(h.status, 0);
   assert.equal(h.stderr, '');
   for (const cmd of ['server', 'agent', 'run', 'image', 'kubectl']) assert.match(h.stdout, new RegExp(`^  kubeling ${cmd} `, 'm'), cmd);
   for (const flag of ['--cluster-cidr CIDR', '--pod-manifest-path DIR', '--tls-san NAME', '--no-agent', '--token TOKEN', '--register-with-taints',
-    '--timeout DURATION', '--tag REF', '--protect-kernel-defaults', '--max-endpoints-per-slice N', '--cluster-dns IP', '--cluster-domain DOMAIN', '--service-cidr CIDR', '--pod-network host-gw|vxlan', '--node-ip IP']) {
+    '--timeout DURATION', '--tag REF', '--protect-kernel-defaults', '--max-endpoints-per-slice N', '--cluster-dns IP', '--cluster-domain DOMAIN', '--service-cidr CIDR', '--pod-network host-gw|vxlan', '--node-ip IP',
+    '--node-monitor-grace-period DURATION', '--node-monitor-period DURATION', '--node-eviction-rate RATE', '--secondary-node-eviction-rate RATE',
+    '--unhealthy-zone-threshold FRACTION', '--large-cluster-size-threshold N', '--default-not-ready-toleration-seconds N',
+    '--default-unreachable-toleration-seconds N', '--terminated-pod-gc-threshold N']) {
     assert.ok(h.stdout.includes(flag), flag);
   }
   const u = spawnSync(process.execPath, [bin, 'frobnicate'], { encoding: 'utf8' });

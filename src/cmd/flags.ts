@@ -70,6 +70,24 @@ export interface ServerOptions {
   podNetwork: Backend;
   /** `--node-ip`: the node's InternalIP and address between hosts (default: the default route's interface's). */
   nodeIp?: string;
+  /** `--node-monitor-grace-period` (kube-controller-manager's, default 40s): silence before a node turns Unknown. */
+  nodeMonitorGracePeriodMs: number;
+  /** `--node-monitor-period` (default 5s): how often the node lifecycle controller looks at nodes. */
+  nodeMonitorPeriodMs: number;
+  /** `--node-eviction-rate` (default 0.1): nodes per second tainted NoExecute in a healthy zone. */
+  nodeEvictionRate: number;
+  /** `--secondary-node-eviction-rate` (default 0.01): the rate in a partially disrupted large zone. */
+  secondaryNodeEvictionRate: number;
+  /** `--unhealthy-zone-threshold` (default 0.55): the share of not-Ready nodes that disrupts a zone. */
+  unhealthyZoneThreshold: number;
+  /** `--large-cluster-size-threshold` (default 50): zones up to this size stop tainting when disrupted. */
+  largeClusterSizeThreshold: number;
+  /** `--default-not-ready-toleration-seconds` (kube-apiserver's, default 300). */
+  defaultNotReadyTolerationSeconds: number;
+  /** `--default-unreachable-toleration-seconds` (kube-apiserver's, default 300). */
+  defaultUnreachableTolerationSeconds: number;
+  /** `--terminated-pod-gc-threshold` (default 12500; 0 keeps every terminated pod). */
+  terminatedPodGcThreshold: number;
 }
 
 const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
@@ -103,7 +121,10 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
-const VALUE_FLAGS = new Set(['--data-dir', '--listen', '--storage', '--runtime', '--node-name', '--node-labels', '--register-with-taints', '--node-taint', '--cluster-cidr', '--pod-manifest-path', '--tls-san', '--max-endpoints-per-slice', '--cluster-dns', '--cluster-domain', '--service-cidr', '--service-node-port-range', '--token', '--token-file', '--pod-network', '--node-ip']);
+const VALUE_FLAGS = new Set(['--data-dir', '--listen', '--storage', '--runtime', '--node-name', '--node-labels', '--register-with-taints', '--node-taint', '--cluster-cidr', '--pod-manifest-path', '--tls-san', '--max-endpoints-per-slice', '--cluster-dns', '--cluster-domain', '--service-cidr', '--service-node-port-range', '--token', '--token-file', '--pod-network', '--node-ip',
+  '--node-monitor-grace-period', '--node-monitor-period', '--node-eviction-rate', '--secondary-node-eviction-rate',
+  '--unhealthy-zone-threshold', '--large-cluster-size-threshold', '--default-not-ready-toleration-seconds',
+  '--default-unreachable-toleration-seconds', '--terminated-pod-gc-threshold']);
 
 /** Checks `--pod-network`. */
 export function parsePodNetwork(value: string): Backend {
@@ -115,6 +136,27 @@ export function parsePodNetwork(value: string): Backend {
 export function parseNodeIp(value: string): string {
   if (isIP(value) === 4) return value;
   throw new UsageError(`invalid value for --node-ip: ${JSON.stringify(value)} (want an IPv4 address)`);
+}
+
+const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A Go duration (`40s`, `1m30s`, `500ms`, `0`) in milliseconds; `positive` refuses 0. */
+export function parseDuration(value: string, flag: string, positive = true): number {
+  const bad = () => new UsageError(`invalid value for ${flag}: ${JSON.stringify(value)} (want a duration such as 40s, 1m30s or 500ms${positive ? ', above 0' : ''})`);
+  let ms = 0;
+  if (value !== '0') {
+    const parts = [...value.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)];
+    if (parts.length === 0 || parts.map((m) => m[0]).join('') !== value) throw bad();
+    for (const m of parts) ms += Number(m[1]) * DURATION_UNITS[m[2]!]!;
+  }
+  if (positive && !(ms > 0)) throw bad();
+  return ms;
+}
+
+function parseNumber(value: string, flag: string, want: string, ok: (n: number) => boolean, integer = false): number {
+  const n = (integer ? /^\d+$/ : /^\d+(\.\d+)?$|^\.\d+$/).test(value) ? Number(value) : NaN;
+  if (!ok(n)) throw new UsageError(`invalid value for ${flag}: ${JSON.stringify(value)} (want ${want})`);
+  return n;
 }
 
 /** Checks `--cluster-dns`: one IPv4 address (as k3s's flag; the kubelet's takes a list). */
@@ -192,6 +234,15 @@ export function parseServerFlags(argv: string[]): ServerOptions {
     serviceNodePortRange: DEFAULT_NODE_PORT_RANGE,
     leaderElect: false,
     podNetwork: 'vxlan',
+    nodeMonitorGracePeriodMs: 40_000,
+    nodeMonitorPeriodMs: 5000,
+    nodeEvictionRate: 0.1,
+    secondaryNodeEvictionRate: 0.01,
+    unhealthyZoneThreshold: 0.55,
+    largeClusterSizeThreshold: 50,
+    defaultNotReadyTolerationSeconds: 300,
+    defaultUnreachableTolerationSeconds: 300,
+    terminatedPodGcThreshold: 12500,
   };
   let leaderElectSet = false;
   for (let i = 0; i < argv.length; i++) {
@@ -289,6 +340,33 @@ export function parseServerFlags(argv: string[]): ServerOptions {
         break;
       case '--node-ip':
         o.nodeIp = parseNodeIp(value);
+        break;
+      case '--node-monitor-grace-period':
+        o.nodeMonitorGracePeriodMs = parseDuration(value, flag);
+        break;
+      case '--node-monitor-period':
+        o.nodeMonitorPeriodMs = parseDuration(value, flag);
+        break;
+      case '--node-eviction-rate':
+        o.nodeEvictionRate = parseNumber(value, flag, 'a number of nodes per second, 0 or more', (n) => n >= 0);
+        break;
+      case '--secondary-node-eviction-rate':
+        o.secondaryNodeEvictionRate = parseNumber(value, flag, 'a number of nodes per second, 0 or more', (n) => n >= 0);
+        break;
+      case '--unhealthy-zone-threshold':
+        o.unhealthyZoneThreshold = parseNumber(value, flag, 'a fraction above 0 and at most 1', (n) => n > 0 && n <= 1);
+        break;
+      case '--large-cluster-size-threshold':
+        o.largeClusterSizeThreshold = parseNumber(value, flag, 'a whole number of nodes', (n) => n >= 0, true);
+        break;
+      case '--default-not-ready-toleration-seconds':
+        o.defaultNotReadyTolerationSeconds = parseNumber(value, flag, 'a whole number of seconds', (n) => n >= 0, true);
+        break;
+      case '--default-unreachable-toleration-seconds':
+        o.defaultUnreachableTolerationSeconds = parseNumber(value, flag, 'a whole number of seconds', (n) => n >= 0, true);
+        break;
+      case '--terminated-pod-gc-threshold':
+        o.terminatedPodGcThreshold = parseNumber(value, flag, 'a whole number of pods (0 = never)', (n) => n >= 0, true);
         break;
     }
   }

@@ -22,6 +22,10 @@ commands:
       [--max-endpoints-per-slice N] [--service-cidr CIDR] [--service-node-port-range LOW-HIGH]
       [--cluster-dns IP] [--cluster-domain DOMAIN] [--leader-elect[=false]] [--token TOKEN|--token-file FILE]
       [--pod-network host-gw|vxlan] [--node-ip IP]
+      [--node-monitor-grace-period DURATION] [--node-monitor-period DURATION] [--node-eviction-rate RATE]
+      [--secondary-node-eviction-rate RATE] [--unhealthy-zone-threshold FRACTION]
+      [--large-cluster-size-threshold N] [--default-not-ready-toleration-seconds N]
+      [--default-unreachable-toleration-seconds N] [--terminated-pod-gc-threshold N]
       the control plane and (unless --no-agent) a local node
   ${AGENT_USAGE.replace(' [--node-name', '\n      [--node-name').replace(' [--node-labels', '\n      [--node-labels').replace(' [--pod-manifest-path', '\n      [--pod-manifest-path').replace(' [--service-cidr', '\n      [--service-cidr')}
       joins this machine to a server as a node

@@ -182,6 +182,7 @@ export async function runServer(argv: string[]): Promise<number> {
     serviceCidr: options.serviceCidr, serviceNodePortRange: options.serviceNodePortRange,
     // Pods reach the API through the kubernetes Service's endpoint, the host's address: serve there too.
     alsoListenOnAdvertiseAddress: true,
+    defaultTolerationSeconds: { notReady: options.defaultNotReadyTolerationSeconds, unreachable: options.defaultUnreachableTolerationSeconds },
   });
   const stopping = new AbortController();
   const loops: Promise<void>[] = [];

@@ -6,3 +6,6 @@ export { DeploymentController, podTemplateHash, resolveIntOrPercent, POD_TEMPLAT
 export { EndpointSliceController, CONTROLLER_NAME as ENDPOINTSLICE_CONTROLLER_NAME, DEFAULT_MAX_ENDPOINTS_PER_SLICE, type EndpointSliceControllerConfig } from './endpointslice/index.ts';
 export { EndpointsController, type EndpointsControllerConfig } from './endpoints/index.ts';
 export { ServiceLBController, loadBalancerIngress, type ServiceLBControllerConfig } from './servicelb/servicelb.ts';
+export { NodeLifecycleController, type NodeLifecycleControllerConfig } from './node-lifecycle/index.ts';
+export { TaintEvictionController, type TaintEvictionControllerConfig } from './taint-eviction/index.ts';
+export { PodGCController, DEFAULT_TERMINATED_POD_GC_THRESHOLD, type PodGCControllerConfig } from './podgc/index.ts';

@@ -14,7 +14,9 @@ import { serverWithClientForFile } from './helpers/server-for-file.ts';
 
 let server: ServerHandle;
 let client: Client;
-serverWithClientForFile({ noAgent: true, storage: 'memory' }, (s) => ({ server, client } = s));
+// The Nodes here have no kubelet renewing a lease: a long grace keeps the node lifecycle controller from
+// tainting them unreachable while the file runs.
+serverWithClientForFile({ noAgent: true, storage: 'memory', args: ['--node-monitor-grace-period', '1h'] }, (s) => ({ server, client } = s));
 
 function until<T>(get: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
   return untilWith(get, what, { timeoutMs, intervalMs: 100, retryErrors: false });

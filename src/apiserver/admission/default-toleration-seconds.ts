@@ -1,7 +1,8 @@
 /**
  * DefaultTolerationSeconds: every new pod tolerates `node.kubernetes.io/not-ready` and
  * `node.kubernetes.io/unreachable` (NoExecute) for 300 s unless it already tolerates them, so a pod rides out
- * a short node outage before the node lifecycle controller evicts it.
+ * a short node outage before the node lifecycle controller evicts it. The two times are kube-apiserver's
+ * `--default-not-ready-toleration-seconds` and `--default-unreachable-toleration-seconds`.
  */
 import type { Pod, Toleration } from '../../api/index.ts';
 import type { AdmissionAttributes, AdmissionPlugin } from './chain.ts';
@@ -18,10 +19,13 @@ function tolerates(t: Toleration, key: string): boolean {
 
 export class DefaultTolerationSeconds implements AdmissionPlugin {
   readonly name = 'DefaultTolerationSeconds';
-  readonly #seconds: number;
+  readonly #seconds: Record<string, number>;
 
-  constructor(options: { seconds?: number } = {}) {
-    this.#seconds = options.seconds ?? DEFAULT_TOLERATION_SECONDS;
+  constructor(options: { notReadySeconds?: number; unreachableSeconds?: number } = {}) {
+    this.#seconds = {
+      'node.kubernetes.io/not-ready': options.notReadySeconds ?? DEFAULT_TOLERATION_SECONDS,
+      'node.kubernetes.io/unreachable': options.unreachableSeconds ?? DEFAULT_TOLERATION_SECONDS,
+    };
   }
 
   admit(a: AdmissionAttributes): void {
@@ -30,7 +34,7 @@ export class DefaultTolerationSeconds implements AdmissionPlugin {
     const tolerations = (spec.tolerations ??= []);
     for (const key of TAINTS) {
       if (tolerations.some((t) => tolerates(t, key))) continue;
-      tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: this.#seconds });
+      tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: this.#seconds[key] });
     }
   }
 }

@@ -147,3 +147,23 @@ test('status is written on change at once, unchanged only every report period; l
   ac.abort();
   await run;
 });
+
+test('conditions the node lifecycle controller set to Unknown are written again at the next status sync', async (t) => {
+  const { api, agent, clock } = await setup(t);
+  const ac = new AbortController();
+  t.after(() => ac.abort());
+  const run = agent.run(ac.signal);
+  await agent.registered;
+  const ready = () => api.list('nodes')[0]!.status.conditions.find((c: { type: string }) => c.type === 'Ready');
+  await poll(() => ready()?.status === 'True', 'Ready');
+  assert.equal(await agent.syncStatus(), false, 'nothing changed: nothing written');
+  // What the controller writes when our lease went stale.
+  const stored = api.list('nodes')[0]!;
+  api.put('nodes', { ...stored, status: { ...stored.status, conditions: stored.status.conditions.map((c: object) => ({ ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' })) } });
+  await clock.step(1000);
+  assert.equal(await agent.syncStatus(), true);
+  assert.equal(ready().status, 'True');
+  assert.equal(ready().lastTransitionTime, new Date(clock.now()).toISOString().replace(/\.\d+Z$/, 'Z'), 'a new transition');
+  ac.abort();
+  await run;
+});

@@ -38,6 +38,9 @@ export interface NodeAgentConfig {
 
 const LEASE_NAMESPACE = 'kube-node-lease';
 
+/** Each condition's type and status, to tell whether someone else rewrote them. */
+const conditionStatuses = (s: Node['status'] | undefined) => JSON.stringify((s?.conditions ?? []).map((c) => [c.type, c.status]));
+
 export class NodeAgent {
   readonly #config: NodeAgentConfig;
   readonly #clock: Clock;
@@ -110,12 +113,18 @@ export class NodeAgent {
     const facts = await this.#config.facts();
     const [health, images] = await Promise.all([this.#config.health(), this.#config.images?.() ?? Promise.resolve([])]);
     const now = new Date(this.#clock.now()).toISOString().replace(/\.\d+Z$/, 'Z');
-    const conditions = nodeConditions(
-      facts,
-      health,
-      this.#lastReported?.conditions ?? this.#node?.status?.conditions,
-      now,
-    );
+    let previous = this.#lastReported?.conditions ?? this.#node?.status?.conditions;
+    if (!force && this.#lastReported) {
+      // The node lifecycle controller sets our conditions to Unknown when our lease went stale (we were cut off,
+      // or slow): compare with the API's copy, as the kubelet does, so a node that is fine says so again at once.
+      const current = await this.#config.client.resource<Node>('nodes').get(facts.nodeName).catch(() => undefined);
+      if (current && conditionStatuses(current.status) !== conditionStatuses(this.#lastReported)) {
+        this.#node = current;
+        previous = current.status?.conditions;
+        force = true;
+      }
+    }
+    const conditions = nodeConditions(facts, health, previous, now);
     const status = nodeStatus(facts, conditions, images);
     const due = this.#clock.now() - this.#lastReportAt >= (this.#config.statusReportPeriodMs ?? 300_000);
     if (!force && !due && !statusChanged(status, this.#lastReported)) return false;
