@@ -17,6 +17,11 @@
  * Restart safety: housekeeping starts only after the API source has synced and the manifest dirs were scanned,
  * so a restarted kubelet adopts its running pods (their workers find the containers with matching hashes and
  * leave them alone) instead of treating them as orphans.
+ *
+ * Each part runs as a manager (manager.ts) that starts and stops on its own; run() starts them in upstream's
+ * order (the server, then node registration, then kubelet.Run's volume manager, node status, log manager,
+ * status manager, PLEG and sync loop, then the sources, then housekeeping), each step once the managers
+ * before it are ready, and stops them together.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -43,10 +48,11 @@ import {
   MirrorPodClient,
   PodConfig,
   isStaticPod,
-  podFullName,
   type PodConfigUpdate,
 } from './config/index.ts';
+import { Housekeeping } from './housekeeping.ts';
 import { ContainerLogManager } from './logs/index.ts';
+import { ManagerGroup, manager, untilAborted, type Manager } from './manager.ts';
 import { DnsConfigurer, ServiceEnvSource } from './network/index.ts';
 import { NodeAgent, defaultNodeIP, readMachineInfo, type NodeFacts, type NodeHealth } from './node/index.ts';
 import { KubeletServer, selfSignedServingCert, type ServingCert } from './server/index.ts';
@@ -110,15 +116,36 @@ export interface KubeletConfig {
   resolvConf?: string;
 }
 
-interface HousekeepingParts {
-  podWorkers: PodWorkers;
-  syncer: KubeletPodSyncer;
-  sm: StatusManager;
-  dirs: PodDirs;
-  logRoot: string;
-  volumeManager: NodeVolumeManager;
-  mirrors: MirrorPodClient;
-  apiSource: ApiPodSource;
+/**
+ * What #compose() makes: the kubelet's managers, in the order run() starts them (upstream's `kubelet.Run`
+ * and `startKubelet`), and what run() reports once the node is registered.
+ */
+interface Composition {
+  nodeIP: string;
+  port: () => number;
+  /** The event recorder: nothing to run, flushed at close. */
+  events: Manager;
+  /** The HTTPS server (logs, exec, attach, port-forward): first, as its port goes into daemonEndpoints. */
+  server: Manager;
+  /** Node registration, status, lease; ready once the Node exists (admission reads it). */
+  nodeAgent: Manager;
+  /** The Service informer of the containers' service env variables. */
+  services: Manager;
+  volumeManager: Manager;
+  /** upstream fastStatusUpdateOnce: Ready as soon as PLEG has relisted. */
+  firstNodeStatus: Manager;
+  /** upstream initializeRuntimeDependentModules: the container log manager (rotation). */
+  logManager: Manager;
+  statusManager: Manager;
+  pleg: Manager;
+  probeManager: Manager;
+  podWorkers: Manager;
+  /** The sync loop: pod config updates → admission → pod workers. */
+  syncLoop: Manager;
+  /** The pod sources: ready once the API source synced and the manifest dirs were scanned. */
+  apiSource: Manager;
+  fileSource: Manager;
+  housekeeping: Manager;
 }
 
 /** Grace period for a pod that vanished from its source: the API's, else the spec's. */
@@ -150,7 +177,42 @@ export class Kubelet {
     return this.#ready.promise;
   }
 
+  /**
+   * Starts the managers in upstream's order, each step once the ones before it are ready, and stops them all
+   * when `signal` aborts (or a manager fails before it was ready).
+   */
   async run(signal: AbortSignal): Promise<void> {
+    const m = await this.#compose();
+    const group = new ManagerGroup({ signal, logger: this.#log });
+    try {
+      await group.start(m.events, m.server);
+      if (!(await group.start(m.nodeAgent, m.services))) throw signal.reason;
+      this.#ready.resolve({ port: m.port() });
+      this.#log.info({ node: this.#c.nodeName, port: m.port(), nodeIP: m.nodeIP }, 'kubelet running');
+      // kubelet.Run: volume manager, node status, runtime-dependent modules, status manager, PLEG, sync loop.
+      await group.start(
+        m.volumeManager,
+        m.firstNodeStatus,
+        m.logManager,
+        m.statusManager,
+        m.pleg,
+        m.probeManager,
+        m.podWorkers,
+        m.syncLoop,
+      );
+      // Housekeeping only once the sources are ready (upstream's sourcesReady).
+      if (await group.start(m.apiSource, m.fileSource)) await group.start(m.housekeeping);
+      await untilAborted(group.signal);
+    } finally {
+      if (!this.#ready.settled) this.#ready.reject(new Error('kubelet stopped before it was ready'));
+      // A loop stuck in a runtime call must not keep the process from stopping: the containers outlive the
+      // kubelet anyway, and the next start adopts them.
+      if (!(await group.stop())) this.#log.warn('kubelet loops did not stop within 15 s; exiting anyway');
+    }
+  }
+
+  /** Makes every part and wires them together; nothing runs yet. */
+  async #compose(): Promise<Composition> {
     const c = this.#c;
     const clock = this.#clock;
     const log = this.#log;
@@ -168,6 +230,13 @@ export class Kubelet {
     // four per pod start must not spend the tokens its status writes wait for.
     const eventClient = client.with({ qps: 50, burst: 100 });
     const recorder = new EventRecorder(eventClient, { component: 'kubelet', host: c.nodeName, clock });
+
+    const events = manager('event recorder', untilAborted, {
+      close: async () => {
+        await recorder.flush().catch(() => {});
+        eventClient.close();
+      },
+    });
 
     // ---- the HTTPS server first: its port goes into the Node's daemonEndpoints
     const tls = c.tls ?? (await selfSignedServingCert(c.nodeName, [nodeIP]));
@@ -188,20 +257,29 @@ export class Kubelet {
         },
       },
     });
-    let port: number;
-    try {
-      port = await server.listen();
-    } catch (err) {
-      if (!c.portFallback || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-      // The fallback port is kept in the root dir, so a restarted kubelet comes back where the Node's
-      // daemonEndpoints (and so the API server's logs, exec and port-forward) still point, as a kubelet on
-      // its fixed port does; a free one only when that is taken too.
-      const portFile = path.join(rootDir, 'kubelet-port');
-      const previous = Number(await fs.readFile(portFile, 'utf8').catch(() => '0')) || 0;
-      port = previous > 0 ? await server.listen(previous).catch(() => server.listen(0)) : await server.listen(0);
-      await fs.writeFile(portFile, `${port}\n`);
-      log.info({ wanted: c.port ?? 10250, port }, 'kubelet port taken; listening on a free one');
-    }
+    let port = 0;
+    const listening = new Deferred<void>();
+    const serverManager = manager(
+      'kubelet server',
+      async (signal) => {
+        try {
+          port = await server.listen();
+        } catch (err) {
+          if (!c.portFallback || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+          // The fallback port is kept in the root dir, so a restarted kubelet comes back where the Node's
+          // daemonEndpoints (and so the API server's logs, exec and port-forward) still point, as a kubelet
+          // on its fixed port does; a free one only when that is taken too.
+          const portFile = path.join(rootDir, 'kubelet-port');
+          const previous = Number(await fs.readFile(portFile, 'utf8').catch(() => '0')) || 0;
+          port = previous > 0 ? await server.listen(previous).catch(() => server.listen(0)) : await server.listen(0);
+          await fs.writeFile(portFile, `${port}\n`);
+          log.info({ wanted: c.port ?? 10250, port }, 'kubelet port taken; listening on a free one');
+        }
+        listening.resolve();
+        await untilAborted(signal);
+      },
+      { ready: () => listening.promise, close: () => server.close() },
+    );
 
     // ---- node: registration, status, lease
     const facts = async (): Promise<NodeFacts> => ({
@@ -522,125 +600,51 @@ export class Kubelet {
       clock,
       onError: (err) => log.debug({ err }, 'log rotation'),
     });
-    const loops: Promise<unknown>[] = [];
-    const keep = (name: string, p: Promise<unknown>) =>
-      loops.push(
-        p.catch((err) => {
-          if (!signal.aborted) log.error({ err }, `${name} stopped`);
-        }),
-      );
-    try {
-      keep('node agent', nodeAgent.run(signal));
-      keep('service informer', services.run(signal));
-      await Promise.race([
-        nodeAgent.registered,
-        new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
-      ]);
-      this.#ready.resolve({ port });
-      log.info({ node: c.nodeName, port, nodeIP }, 'kubelet running');
 
-      keep('pleg', pleg.run(signal));
+    return {
+      nodeIP,
+      port: () => port,
+      events,
+      server: serverManager,
+      nodeAgent: manager('node agent', (s) => nodeAgent.run(s), { ready: () => nodeAgent.registered }),
+      services: manager('service informer', (s) => services.run(s)),
+      volumeManager: manager('volume manager', (s) => volumeManager.run(s)),
       // Registration reported NotReady (PLEG had not relisted yet); report Ready as soon as it has.
-      keep(
-        'first node status',
-        clock.sleep(1500, signal).then(() => nodeAgent.syncStatus()),
-      );
-      keep('status manager', sm.run(signal));
-      keep('pod workers', podWorkers.run(signal));
-      keep('volume manager', volumeManager.run(signal));
-      keep('log manager', logManager.run(signal));
-      podConfig.subscribe(dispatch);
-      keep('api source', apiSource.run(signal));
-      keep('file source', fileSource.run(signal));
-      await Promise.race([
-        Promise.all([apiSource.synced, fileSource.scan()]),
-        new Promise((r) => signal.addEventListener('abort', r, { once: true })),
-      ]);
-      keep(
-        'housekeeping',
-        this.#housekeeping(signal, { podWorkers, syncer, sm, dirs, logRoot, volumeManager, mirrors, apiSource }),
-      );
-      await new Promise((r) => (signal.aborted ? r(undefined) : signal.addEventListener('abort', r, { once: true })));
-    } finally {
-      if (!this.#ready.settled) this.#ready.reject(new Error('kubelet stopped before it was ready'));
-      await probeManager.stop().catch(() => {});
-      // A loop stuck in a runtime call must not keep the process from stopping: the containers outlive the
-      // kubelet anyway, and the next start adopts them.
-      const giveUp = new AbortController();
-      const stopped = await Promise.race([
-        Promise.allSettled(loops).then(() => true),
-        realClock.sleep(15_000, giveUp.signal).then(
-          () => false,
-          () => false,
-        ),
-      ]);
-      giveUp.abort();
-      if (!stopped) log.warn('kubelet loops did not stop within 15 s; exiting anyway');
-      await server.close();
-      await recorder.flush().catch(() => {});
-      eventClient.close();
-    }
+      firstNodeStatus: manager('first node status', (s) => clock.sleep(1500, s).then(() => nodeAgent.syncStatus())),
+      logManager: manager('log manager', (s) => logManager.run(s)),
+      statusManager: manager('status manager', (s) => sm.run(s)),
+      pleg: manager('pleg', (s) => pleg.run(s)),
+      probeManager: manager('prober manager', (s) => untilAborted(s).then(() => probeManager.stop())),
+      podWorkers: manager('pod workers', (s) => podWorkers.run(s)),
+      syncLoop: manager('sync loop', async (s) => {
+        const unsubscribe = podConfig.subscribe(dispatch);
+        await untilAborted(s);
+        unsubscribe();
+      }),
+      apiSource: manager('api source', (s) => apiSource.run(s), { ready: () => apiSource.synced }),
+      fileSource: manager('file source', (s) => fileSource.run(s), { ready: () => fileSource.scan() }),
+      housekeeping: new Housekeeping({
+        podConfig,
+        removed: this.#removed,
+        deleteFromApi: (pod) => this.#deleteFromApi(pod),
+        podWorkers,
+        syncer,
+        sm,
+        dirs,
+        logRoot,
+        volumeManager,
+        mirrors,
+        apiSource,
+        clock,
+        logger: log,
+        periodMs: c.housekeepingPeriodMs,
+      }),
+    };
   }
 
   #deleteFromApi: (pod: IPod) => Promise<void> = async () => {};
 
   async #onPodTerminated(pod: IPod): Promise<void> {
     await this.#deleteFromApi(pod);
-  }
-
-  async #housekeeping(signal: AbortSignal, k: HousekeepingParts): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        await this.#housekeepOnce(k);
-      } catch (err) {
-        this.#log.warn({ err }, 'housekeeping');
-      }
-      try {
-        await this.#clock.sleep(this.#c.housekeepingPeriodMs ?? 2000, signal);
-      } catch {
-        return;
-      }
-    }
-  }
-
-  async #housekeepOnce(k: HousekeepingParts): Promise<void> {
-    const { podWorkers, syncer, sm, dirs, logRoot, volumeManager, mirrors, apiSource } = k;
-    // Removed pods whose workers finished: forget them.
-    for (const uid of [...this.#removed]) {
-      const state = podWorkers.state(uid);
-      if (state === undefined || state === 'finished' || state === 'terminated') {
-        if (this.podConfig.get(uid)) continue;
-        podWorkers.forget(uid);
-        sm.removePod(uid);
-        this.#removed.delete(uid);
-      }
-    }
-    // Deleted pods whose teardown finished but whose final API delete did not go through (API down): retry.
-    for (const pod of this.podConfig.pods()) {
-      const uid = pod.metadata?.uid ?? '';
-      const state = podWorkers.state(uid);
-      if (pod.metadata?.deletionTimestamp && !isStaticPod(pod) && state === 'finished') await this.#deleteFromApi(pod);
-    }
-    const known = new Set<string>([
-      ...this.podConfig.pods().map((p) => p.metadata?.uid ?? ''),
-      ...podWorkers.knownPods(),
-    ]);
-    await syncer.cleanupOrphanedPods(known);
-
-    // Pod and log directories of pods nobody knows any more (deleted while the kubelet was down, or done).
-    for (const uid of await fs.readdir(dirs.podsDir()).catch(() => [] as string[])) {
-      if (known.has(uid)) continue;
-      await volumeManager.unmountPodVolumes(uid);
-      await fs.rm(dirs.podDir(uid), { recursive: true, force: true });
-    }
-    for (const entry of await fs.readdir(logRoot).catch(() => [] as string[])) {
-      const uid = entry.slice(entry.lastIndexOf('_') + 1);
-      if (!known.has(uid)) await fs.rm(path.join(logRoot, entry), { recursive: true, force: true });
-    }
-
-    const statics = this.podConfig.pods().filter((p) => isStaticPod(p) && !this.#removed.has(p.metadata?.uid ?? ''));
-    const { created } = await mirrors.reconcile(statics, apiSource.mirrorPods());
-    // A new mirror has no status yet: have its static pod's worker publish one now.
-    for (const sp of statics) if (created.includes(podFullName(sp))) podWorkers.wake(sp.metadata?.uid ?? '');
   }
 }
