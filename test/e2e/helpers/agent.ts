@@ -1,7 +1,8 @@
 /**
  * `kubeling agent` as a child process for e2e tests: joined to a test server, stderr kept for failure
  * messages, stopped with SIGTERM (SIGKILL after a grace period), and its data dir (with the oci runtime's
- * state tmpfs, if one is still mounted) removed unless the test keeps it for a restart.
+ * state tmpfs, if one is still mounted) removed unless the test keeps it for a restart. An oci agent gets the
+ * server's `--service-cidr` (server.ts picks one per test server) unless `args` names one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -34,9 +35,11 @@ export interface AgentOptions {
 
 export function startAgent(server: ServerHandle, options: AgentOptions): AgentHandle {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), `kubeling-agent-${options.label ?? 'e2e'}-`));
+  const named = options.args.some((a) => a === '--service-cidr' || a.startsWith('--service-cidr='));
+  const serviceCidr = options.runtime === 'oci' && !named ? ['--service-cidr', server.serviceCidr] : [];
   const child = spawn(
     process.execPath,
-    [KUBELING_BIN, 'agent', '--server', server.url, '--data-dir', dataDir, '--runtime', options.runtime, ...options.args],
+    [KUBELING_BIN, 'agent', '--server', server.url, '--data-dir', dataDir, '--runtime', options.runtime, ...serviceCidr, ...options.args],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
