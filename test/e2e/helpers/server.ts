@@ -12,7 +12,7 @@
  * caller passes `clusterCidr` or `--cluster-cidr`. `kubeling run` uses 10.44–10.99, a user's server 10.42 (10.43 is the service CIDR).
  * Services likewise: every oci node programs nftables rules for its service CIDR (and serves DNS at its .10),
  * and those rules see every packet on the host, so two servers with one service CIDR would capture each
- * other's traffic. An oci server with a test cluster CIDR 10.X.0.0/16 gets `--service-cidr 10.200.X.0/24`
+ * other's traffic. A server with a test cluster CIDR 10.X.0.0/16 (every oci one) gets `--service-cidr 10.200.X.0/24`
  * (unique while its cluster CIDR is; 10.200/16 overlaps no cluster CIDR here, nor 10.42/10.43, nor `kubeling
  * run`'s ranges) and so `--cluster-dns 10.200.X.10`, unless the caller passes `--service-cidr`; startAgent()
  * passes the server's to its agents.
@@ -160,7 +160,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
   }
   if (clusterCidr !== undefined) cidrByDataDir.set(dataDir, clusterCidr);
   const givenServiceCidr = flagValue(options.args ?? [], '--service-cidr');
-  const pickedServiceCidr = givenServiceCidr === undefined && (options.runtime ?? 'fake') === 'oci' ? testServiceCidr(clusterCidr) : undefined;
+  // Also for a fake server with a test cluster CIDR: its oci agents (agent-oci) program rules for it.
+  const pickedServiceCidr = givenServiceCidr === undefined ? testServiceCidr(clusterCidr) : undefined;
   const serviceCidr = givenServiceCidr ?? pickedServiceCidr ?? '10.43.0.0/16';
   const clusterDns = flagValue(options.args ?? [], '--cluster-dns') ?? addressIn(serviceCidr, 10);
   const home = join(dataDir, 'kubectl-home');
