@@ -4,7 +4,8 @@
  * node's nftables proxy, its cluster DNS and the kubelet's resolv.conf and service environment working
  * together. A 3-replica Deployment of busybox httpd (each pod serves its hostname, ready while /tmp/ready
  * exists) sits behind the ClusterIP Service `web`; a client pod reaches it by name, a pod whose readiness
- * fails leaves the answers and comes back, NodePort answers on the node's address, headless and ExternalName
+ * fails leaves the answers and comes back, hairpin and ClusterIP from the node, NodePort and LoadBalancer answer
+ * on the node's address, ClientIP affinity keeps a client on one replica, headless and ExternalName
  * Services resolve, a pod lists pods through the `kubernetes` Service with its service account token, and
  * `kubectl expose`, `port-forward svc/` and the services proxy subresource reach the real pods. At the end no
  * rule of a deleted Service remains, and no kubeling table once the server stops with no pod left.
@@ -218,6 +219,47 @@ spec:
   const names = new Set((await webPods()).keys());
   const body = await until(async () => (await httpGet(`http://${address}:${nodePort}/`)).trim(), `http://${address}:${nodePort}/`);
   assert.ok(names.has(body), body);
+});
+
+test('LoadBalancer: the node addresses as its ingress, reachable there from the node', skip, async () => {
+  // A port of this process's own: another server's LoadBalancer on the same host address would share it.
+  const port = 20_000 + (process.pid % 10_000);
+  await apply(server, `apiVersion: v1
+kind: Service
+metadata: {name: web-lb}
+spec:
+  type: LoadBalancer
+  selector: {app: web}
+  ports: [{port: ${port}, targetPort: 8080}]
+`);
+  const node = await json<INode>(['get', 'node', await nodeName(server)]);
+  const address = node.status!.addresses!.find((a) => a.type === 'InternalIP')!.address;
+  await until(async () => {
+    const svc = await json<IService>(['get', 'svc', 'web-lb']);
+    return svc.status?.loadBalancer?.ingress?.some((i) => i.ip === address);
+  }, `web-lb's ingress ${address}`);
+  const names = new Set((await webPods()).keys());
+  const body = await until(async () => (await httpGet(`http://${address}:${port}/`)).trim(), `http://${address}:${port}/`);
+  assert.ok(names.has(body), body);
+  const r = await server.kubectl(['delete', 'svc', 'web-lb']);
+  assert.equal(r.code, 0, r.stderr);
+});
+
+test('sessionAffinity ClientIP: every request of a client goes to one replica', skip, async () => {
+  await apply(server, `apiVersion: v1
+kind: Service
+metadata: {name: web-sticky}
+spec:
+  selector: {app: web}
+  sessionAffinity: ClientIP
+  ports: [{port: 80, targetPort: 8080}]
+`);
+  const names = new Set((await webPods()).keys());
+  const a = await until(async () => {
+    const got = await answers('http://web-sticky/', 15);
+    return got.every((h) => names.has(h)) && got;
+  }, 'answers at web-sticky');
+  assert.equal(new Set(a).size, 1, a.join(' '));
 });
 
 test('a headless Service resolves to the pod IPs; an ExternalName Service resolves as a CNAME', skip, async () => {
