@@ -177,6 +177,27 @@ test('a 3-replica Deployment behind ClusterIP Service web: slices list the 3 pod
   }
 });
 
+test('a pod in another namespace reaches web.default through its search list', skip, async () => {
+  const ns = await server.kubectl(['create', 'namespace', 'other']);
+  assert.equal(ns.code, 0, ns.stderr);
+  await apply(server, client('client').replace('metadata: {name: client}', 'metadata: {name: client, namespace: other}'));
+  await until(async () => {
+    const r = await server.kubectl(['get', 'pod', 'client', '-n', 'other', '-o', 'json']);
+    return r.code === 0 && ready(JSON.parse(r.stdout) as IPod);
+  }, 'the client in namespace other ready', 90_000);
+  const names = new Set((await webPods()).keys());
+  const r = await server.kubectl(['exec', '-n', 'other', 'client', '--', 'sh', '-c', 'timeout 5 wget -qO- http://web.default/; timeout 5 wget -qO- http://web/ || echo NONE']);
+  const [first, second] = r.stdout.trim().split('\n');
+  assert.ok(names.has(first!), r.stdout + r.stderr);
+  // `web` alone is other.svc.cluster.local's first: no such Service there.
+  assert.equal(second, 'NONE', r.stdout);
+  // The pod first (deleteAllPods at the end sees only default's), then its namespace.
+  const p = await server.kubectl(['delete', 'pod', 'client', '-n', 'other', '--grace-period=1'], { timeoutMs: 120_000 });
+  assert.equal(p.code, 0, p.stderr);
+  const d = await server.kubectl(['delete', 'namespace', 'other', '--wait=false']);
+  assert.equal(d.code, 0, d.stderr);
+});
+
 test('a pod whose readiness fails leaves the ready set and the answers, and comes back when it passes again', skip, async () => {
   const pods = await webPods();
   assert.equal(pods.size, 3);
@@ -219,6 +240,9 @@ spec:
   const names = new Set((await webPods()).keys());
   const body = await until(async () => (await httpGet(`http://${address}:${nodePort}/`)).trim(), `http://${address}:${nodePort}/`);
   assert.ok(names.has(body), body);
+  // And from a pod, to the node's address.
+  const fromPod = await answers(`http://${address}:${nodePort}/`, 3);
+  assert.ok(fromPod.every((h) => names.has(h)), fromPod.join(' '));
 });
 
 test('LoadBalancer: the node addresses as its ingress, reachable there from the node', skip, async () => {
