@@ -332,7 +332,7 @@ spec:
   containers:
   - name: c
     image: busybox:1.35
-    command: ["sh", "-c", "echo host=$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT; /opt/kubectl/kubectl get pods -o name"]
+    command: ["sh", "-c", "echo host=$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT; /opt/kubectl/kubectl get pods -o name && echo user=$(/opt/kubectl/kubectl auth whoami -o jsonpath='{.status.userInfo.username}')"]
     volumeMounts: [{name: kubectl, mountPath: /opt/kubectl, readOnly: true}]
   volumes:
   - name: kubectl
@@ -344,6 +344,8 @@ spec:
   assert.match(log.stdout, new RegExp(`^host=${kubernetes.clusterIP.replace(/\./g, '\\.')}:443$`, 'm'));
   assert.match(log.stdout, /^pod\/client$/m);
   assert.match(log.stdout, /^pod\/lister$/m);
+  // Who the API server took it for: the pod's service account, from its token.
+  assert.match(log.stdout, /^user=system:serviceaccount:default:default$/m);
 });
 
 test('kubectl expose deployment, port-forward svc/web and the services proxy reach the real pods', skip, async () => {
