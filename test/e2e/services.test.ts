@@ -396,4 +396,10 @@ test('after the server stops with no pod left no kubeling table remains', skip, 
   stopped = true;
   assert.equal(await server.stop(), 0);
   assert.doesNotMatch((await run('nft', ['list', 'tables'])).stdout, new RegExp(`table ip ${table}\\b`));
+  // Nor any rule naming its pods' or Services' addresses (the CNI plugins' iptables-nft rules included).
+  const ruleset = (await run('nft', ['list', 'ruleset'], { maxBuffer: 64 * 1024 * 1024 })).stdout;
+  for (const cidr of [server.clusterCidr, server.serviceCidr]) {
+    const prefix = cidr.split('.').slice(0, cidr.endsWith('/16') ? 2 : 3).join('\\.');
+    assert.doesNotMatch(ruleset, new RegExp(`\\b${prefix}\\.`), `a rule for ${cidr} is left`);
+  }
 });
