@@ -48,6 +48,8 @@ test.before(async () => {
 test.after(async () => {
   if (!server || stopped) return;
   await server.kubectl(['delete', 'deployments', '--all']);
+  // A failed test may leave the client in namespace other (deleteAllPods sees only default's).
+  await server.kubectl(['delete', 'pods', '--all', '--all-namespaces', '--grace-period=1'], { timeoutMs: 120_000 });
   await deleteAllPods(server);
   await server.stop();
 });
