@@ -100,8 +100,19 @@ async function json<T>(args: string[]): Promise<T> {
   return JSON.parse(r.stdout) as T;
 }
 
+/**
+ * `kubectl exec` (args after `exec`); run again when kubectl 1.32's WebSocket client dropped the result
+ * (`Unknown stream id`, kubernetes#131189; every command here may run twice).
+ */
+async function kexec(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const r = await server.kubectl(['exec', ...args], { timeoutMs: 60_000 });
+    if (attempt === 3 || !r.stderr.includes('Unknown stream id')) return r;
+  }
+}
+
 async function exec(pod: string, command: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return server.kubectl(['exec', pod, '--', 'sh', '-c', command], { timeoutMs: 60_000 });
+  return kexec([pod, '--', 'sh', '-c', command]);
 }
 
 /** Service `name`'s cluster IP and first port's node port. */
@@ -188,7 +199,7 @@ test('a pod in another namespace reaches web.default through its search list', s
     return r.code === 0 && ready(JSON.parse(r.stdout) as IPod);
   }, 'the client in namespace other ready', 90_000);
   const names = new Set((await webPods()).keys());
-  const r = await server.kubectl(['exec', '-n', 'other', 'client', '--', 'sh', '-c', 'timeout 5 wget -qO- http://web.default/; timeout 5 wget -qO- http://web/ || echo NONE']);
+  const r = await kexec(['-n', 'other', 'client', '--', 'sh', '-c', 'timeout 5 wget -qO- http://web.default/; timeout 5 wget -qO- http://web/ || echo NONE']);
   const [first, second] = r.stdout.trim().split('\n');
   assert.ok(names.has(first!), r.stdout + r.stderr);
   // `web` alone is other.svc.cluster.local's first: no such Service there.
@@ -204,7 +215,7 @@ test('a pod whose readiness fails leaves the ready set and the answers, and come
   const pods = await webPods();
   assert.equal(pods.size, 3);
   const [victim, ip] = [...pods][0]!;
-  const rm = await server.kubectl(['exec', victim, '--', 'rm', '/tmp/ready']);
+  const rm = await kexec([victim, '--', 'rm', '-f', '/tmp/ready']);
   assert.equal(rm.code, 0, rm.stderr);
   await until(async () => (await sliceEndpoints('web')).get(ip) === false && true, `${victim} not ready in the slice`);
   const without = await until(async () => {
@@ -213,7 +224,7 @@ test('a pod whose readiness fails leaves the ready set and the answers, and come
   }, `answers without ${victim}`);
   assert.equal(new Set(without).size, 2, without.join(' '));
 
-  const touch = await server.kubectl(['exec', victim, '--', 'touch', '/tmp/ready']);
+  const touch = await kexec([victim, '--', 'touch', '/tmp/ready']);
   assert.equal(touch.code, 0, touch.stderr);
   await until(async () => (await sliceEndpoints('web')).get(ip) === true, `${victim} ready again in the slice`);
   await until(async () => (await answers('http://web/', 20)).includes(victim), `answers from ${victim} again`);
@@ -318,7 +329,7 @@ spec:
 
 test('a pod created after the Service sees WEB_SERVICE_HOST', skip, async () => {
   const svc = await service('web');
-  const r = await server.kubectl(['exec', 'client', '--', 'env']);
+  const r = await kexec(['client', '--', 'env']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`^WEB_SERVICE_HOST=${svc.clusterIP.replace(/\./g, '\\.')}$`, 'm'));
   assert.match(r.stdout, /^WEB_SERVICE_PORT=80$/m);
