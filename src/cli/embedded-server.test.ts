@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pickClusterCidr } from './embedded-server.ts';
+import { pickClusterCidr, serviceCidrFor } from './embedded-server.ts';
 
 test('pickClusterCidr: a 10.44–10.99 /16 whose first bridge does not exist; never 10.42 (a user server) or 10.43 (the service CIDR)', () => {
   const first = pickClusterCidr(() => false);
@@ -12,4 +12,9 @@ test('pickClusterCidr: a 10.44–10.99 /16 whose first bridge does not exist; ne
   const next = n === 99 ? 44 : n + 1;
   assert.equal(pickClusterCidr((name) => name === `kubeling${n}-0`), `10.${next}.0.0/16`);
   assert.throws(() => pickClusterCidr(() => true), /no free pod network/);
+});
+
+test('serviceCidrFor: a /24 of 10.201 per pod network, overlapping no pod network nor the default 10.43.0.0/16', () => {
+  assert.equal(serviceCidrFor('10.44.0.0/16'), '10.201.44.0/24');
+  assert.equal(serviceCidrFor('10.99.0.0/16'), '10.201.99.0/24');
 });

@@ -7,7 +7,9 @@
  * With the oci runtime it gets a cluster CIDR of its own (10.44.0.0/16–10.99.0.0/16, the first whose bridge
  * does not exist on this machine yet), so its pods never share a bridge, or IPs, with a `kubeling server`
  * running beside it (10.42.0.0/16, bridge kubeling0) or another `kubeling run`; 10.43.0.0/16 is the default
- * service CIDR, never a pod network.
+ * service CIDR, never a pod network. Its Services get a range of their own too (serviceCidrFor: 10.201.N.0/24
+ * beside pod network 10.N): a node's service proxy rules see every packet on the host, so a `kubeling run` on
+ * the default service CIDR would capture the cluster IPs of a `kubeling server` beside it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -47,6 +49,11 @@ export function pickClusterCidr(bridgeExists = (name: string) => existsSync(`/sy
   throw new Error('no free pod network: bridges kubeling44-0 … kubeling99-0 all exist');
 }
 
+/** The service CIDR of the embedded server whose pods use `clusterCidr` (10.N.0.0/16): 10.201.N.0/24. */
+export function serviceCidrFor(clusterCidr: string): string {
+  return `10.201.${clusterCidr.split('.')[1]}.0/24`;
+}
+
 export class EmbeddedServer {
   readonly dataDir: string;
   readonly client: Client;
@@ -68,7 +75,7 @@ export class EmbeddedServer {
 
   static async start(opts: EmbeddedServerOptions): Promise<EmbeddedServer> {
     const clusterCidr = opts.runtime === 'oci' ? pickClusterCidr() : undefined;
-    const network = clusterCidr ? ['--cluster-cidr', clusterCidr] : [];
+    const network = clusterCidr ? ['--cluster-cidr', clusterCidr, '--service-cidr', serviceCidrFor(clusterCidr)] : [];
     // The node's bridge did not exist before (pickClusterCidr): it goes when the server does.
     const bridge = clusterCidr ? `kubeling${clusterCidr.split('.')[1]}-0` : undefined;
     const ownDir = opts.dataDir === undefined;

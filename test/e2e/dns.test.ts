@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, type ServerHandle } from './helpers/server.ts';
+import { addressIn, startServer, type ServerHandle } from './helpers/server.ts';
 import { apply, nodeName, ociServerForFile, running, waitForPod } from './pod-helpers.ts';
 import { missingRealContainers } from '../prerequisites.ts';
 
@@ -23,6 +23,9 @@ ociServerForFile(why, async (started) => {
 });
 
 const skip = { skip: why };
+
+/** nslookup's answer line for `ip`. */
+const address = (ip: string) => new RegExp(`Address:\\s+${ip.replace(/\./g, '\\.')}`);
 
 async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -44,7 +47,7 @@ test('the kube-dns Service and the node DNS EndpointSlice', skip, async () => {
     const r = await server.kubectl(['get', 'svc', '-n', 'kube-system', 'kube-dns', '-o', 'json']);
     return r.code === 0 ? JSON.parse(r.stdout) : undefined;
   });
-  assert.equal(svc.spec.clusterIP, '10.43.0.10');
+  assert.equal(svc.spec.clusterIP, server.clusterDns);
   assert.equal(svc.spec.internalTrafficPolicy, 'Local');
   assert.equal(svc.spec.selector, undefined);
   assert.equal(svc.metadata.labels['k8s-app'], 'kube-dns');
@@ -67,7 +70,7 @@ test('a pod resolves Services at its node gateway: ClusterIP, headless, External
 kind: Service
 metadata: {name: web}
 spec:
-  clusterIP: 10.43.0.99
+  clusterIP: ${addressIn(server.serviceCidr, 99)}
   ports: [{name: http, port: 80, protocol: TCP}]
 ---
 apiVersion: v1
@@ -114,16 +117,16 @@ spec:
   };
   const web = await eventually('web resolved', async () => {
     const out = await lookup('web.default.svc.cluster.local');
-    return /Address:\s+10\.43\.0\.99/.test(out) ? out : undefined;
+    return address(addressIn(server.serviceCidr, 99)).test(out) ? out : undefined;
   });
   assert.match(web, /Name:\s+web\.default\.svc\.cluster\.local/);
   assert.match(await lookup('db.default.svc.cluster.local'), /Address:\s+10\.42\.250\.7/);
   assert.match(await lookup('db-0.db.default.svc.cluster.local'), /Address:\s+10\.42\.250\.7/);
   const alias = await lookup('alias.default.svc.cluster.local');
   assert.match(alias, /canonical name = web\.default\.svc\.cluster\.local/);
-  assert.match(alias, /Address:\s+10\.43\.0\.99/);
+  assert.match(alias, address(addressIn(server.serviceCidr, 99)));
   assert.match(await lookup('nope.default.svc.cluster.local'), /NXDOMAIN/);
-  assert.match(await lookup('kube-dns.kube-system.svc.cluster.local'), /Address:\s+10\.43\.0\.10/);
+  assert.match(await lookup('kube-dns.kube-system.svc.cluster.local'), address(server.clusterDns));
 });
 
 test('a server stopped with no pod left removes its node DNS slice', skip, async () => {

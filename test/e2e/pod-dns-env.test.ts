@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IService } from 'kubernetes-models/v1/Service';
-import type { ServerHandle } from './helpers/server.ts';
+import { addressIn, type ServerHandle } from './helpers/server.ts';
 import { apply, deleteAndCheckClean, ociServerForFile, waitForPod } from './pod-helpers.ts';
 import { missingRealContainers } from '../prerequisites.ts';
 
@@ -19,8 +19,6 @@ ociServerForFile(why, (started) => {
 });
 const skip = { skip: why };
 
-/** The cluster DNS address kubeling's node passes to its kubelet by default (the service CIDR's .10). */
-const CLUSTER_DNS = '10.43.0.10';
 
 async function service(name: string, namespace = 'default'): Promise<IService | undefined> {
   const r = await server.kubectl(['get', 'service', name, '-n', namespace, '-o', 'json']);
@@ -40,7 +38,7 @@ metadata:
   namespace: default
 spec:
   type: ClusterIP
-  clusterIP: 10.43.0.1
+  clusterIP: ${addressIn(server.serviceCidr, 1)}
   ports:
   - name: https
     port: 443
@@ -79,7 +77,7 @@ metadata:
   namespace: default
 spec:
   type: ClusterIP
-  clusterIP: 10.43.0.80
+  clusterIP: ${addressIn(server.serviceCidr, 80)}
   selector:
     app: web
   ports:
@@ -110,7 +108,7 @@ spec:
   );
   const resolv = section(log, 'resolv');
   assert.match(resolv, /^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local( |$)/m);
-  assert.deepEqual(resolv.match(/^nameserver .*$/gm), [`nameserver ${CLUSTER_DNS}`]);
+  assert.deepEqual(resolv.match(/^nameserver .*$/gm), [`nameserver ${server.clusterDns}`]);
   assert.match(resolv, /^options ndots:5$/m);
 
   const hosts = section(log, 'hosts');
@@ -123,10 +121,11 @@ spec:
       .filter((l) => l.includes('='))
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
-  assert.equal(env.get('WEB_SERVICE_HOST'), '10.43.0.80');
+  const web = addressIn(server.serviceCidr, 80);
+  assert.equal(env.get('WEB_SERVICE_HOST'), web);
   assert.equal(env.get('WEB_SERVICE_PORT'), '80');
-  assert.equal(env.get('WEB_PORT_80_TCP'), 'tcp://10.43.0.80:80');
-  assert.equal(env.get('WEB_URL'), 'http://10.43.0.80:80/');
+  assert.equal(env.get('WEB_PORT_80_TCP'), `tcp://${web}:80`);
+  assert.equal(env.get('WEB_URL'), `http://${web}:80/`);
   assert.equal(env.get('KUBERNETES_SERVICE_HOST'), kubernetes.spec!.clusterIP);
   assert.equal(env.get('KUBERNETES_SERVICE_PORT'), String(kubernetes.spec!.ports![0]!.port));
   await deleteAndCheckClean(server, 'dns-client');

@@ -15,16 +15,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { unmountUnder } from '../../src/runtime/oci/mounts.ts';
 import { tableName } from '../../src/proxy/index.ts';
-import { startServer, type ServerHandle } from './helpers/server.ts';
+import { addressIn, startServer, type ServerHandle } from './helpers/server.ts';
 import { missingRealContainers, missingServiceProxy } from '../prerequisites.ts';
 import { apply, deleteAllPods, importBusybox, nodeName, running, waitForPod } from './pod-helpers.ts';
 
 const run = promisify(execFile);
 const why = missingRealContainers() ?? missingServiceProxy();
 
-// A cluster IP of the default service CIDR that no other test here uses (pods of `kubeling run` live at
-// 10.43.0.x, the first /24 of its first range).
-const clusterIP = `10.43.250.${(process.pid % 250) + 1}`;
 
 async function tables(): Promise<string> {
   return (await run('nft', ['list', 'tables'])).stdout;
@@ -54,6 +51,8 @@ test('the proxy serves a Service from the node, keeps its rules while pods run a
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'proxy-lifecycle-'));
   let server: ServerHandle | undefined = await startServer({ runtime: 'oci', dataDir });
   let table = '';
+  // A cluster IP given by hand, in the service CIDR the helper picked for this server (its own).
+  const clusterIP = addressIn(server.serviceCidr, 250);
   t.after(async () => {
     if (server) {
       await deleteAllPods(server);

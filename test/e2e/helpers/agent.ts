@@ -1,7 +1,8 @@
 /**
  * `kubeling agent` as a child process for e2e tests: joined to a test server, stderr kept for failure
  * messages, stopped with SIGTERM (SIGKILL after a grace period), and its data dir (with the oci runtime's
- * state tmpfs, if one is still mounted) removed unless the test keeps it for a restart.
+ * state tmpfs, if one is still mounted) removed unless the test keeps it for a restart. An oci agent gets the
+ * server's `--service-cidr` (server.ts picks one per test server) unless `args` names one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -36,7 +37,9 @@ export interface AgentOptions {
 
 export function startAgent(server: ServerHandle, options: AgentOptions): AgentHandle {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), `kubeling-agent-${options.label ?? 'e2e'}-`));
-  const [cmd, args] = inNetns(options.netns, [KUBELING_BIN, 'agent', '--server', server.url, '--data-dir', dataDir, '--runtime', options.runtime, ...options.args]);
+  const named = options.args.some((a) => a === '--service-cidr' || a.startsWith('--service-cidr='));
+  const serviceCidr = options.runtime === 'oci' && !named ? ['--service-cidr', server.serviceCidr] : [];
+  const [cmd, args] = inNetns(options.netns, [KUBELING_BIN, 'agent', '--server', server.url, '--data-dir', dataDir, '--runtime', options.runtime, ...serviceCidr, ...options.args]);
   const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));

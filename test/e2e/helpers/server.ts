@@ -10,6 +10,12 @@
  * gets a cluster CIDR of its own from 10.100.0.0/16–10.199.0.0/16 (from the test process's pid and a counter,
  * skipping ranges whose bridge exists already; a restart on the same data dir keeps its range), unless the
  * caller passes `clusterCidr` or `--cluster-cidr`. `kubeling run` uses 10.44–10.99, a user's server 10.42 (10.43 is the service CIDR).
+ * Services likewise: every oci node programs nftables rules for its service CIDR (and serves DNS at its .10),
+ * and those rules see every packet on the host, so two servers with one service CIDR would capture each
+ * other's traffic. A server with a test cluster CIDR 10.X.0.0/16 (every oci one) gets `--service-cidr 10.200.X.0/24`
+ * (unique while its cluster CIDR is; 10.200/16 overlaps no cluster CIDR here, nor 10.42/10.43, nor `kubeling
+ * run`'s ranges) and so `--cluster-dns 10.200.X.10`, unless the caller passes `--service-cidr`; startAgent()
+ * passes the server's to its agents.
  * The bridge such a server made is deleted when the helper's data dir goes (stop()), or else when the test
  * process exits (restart tests reuse it in between).
  */
@@ -69,6 +75,10 @@ export interface ServerHandle {
   clusterCidr: string;
   /** Its own node's pod CIDR (the cluster CIDR's first /24), e.g. `10.42.0.0/24`. */
   podCidr: string;
+  /** The `--service-cidr` the server runs with (10.43.0.0/16 when the helper passed none). */
+  serviceCidr: string;
+  /** The kube-dns Service's IP: the `.10` of the service CIDR (unless the caller passed `--cluster-dns`). */
+  clusterDns: string;
   process: ChildProcess;
   /** Everything the server wrote to stderr so far (logs). */
   stderr(): string;
@@ -120,6 +130,30 @@ export function pickTestClusterCidr(): string {
   throw new Error('no free cluster CIDR in 10.100.0.0/16-10.199.0.0/16 (bridges kubeling1xx-0 all exist)');
 }
 
+/**
+ * The service CIDR of a test server with cluster CIDR `clusterCidr`: 10.200.X.0/24 for a test range 10.X.0.0/16
+ * (X in 100..199, unique among running servers by the bridge check above), else the server's default.
+ */
+export function testServiceCidr(clusterCidr: string | undefined): string | undefined {
+  const x = clusterCidr === undefined ? NaN : Number(/^10\.(\d+)\.0\.0\/16$/.exec(clusterCidr)?.[1]);
+  return x >= 100 && x <= 199 ? `10.200.${x}.0/24` : undefined;
+}
+
+/** The value of `--flag` in `args` (either `--flag V` or `--flag=V`), if given. */
+function flagValue(args: string[], flag: string): string | undefined {
+  const i = args.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+  if (i < 0) return undefined;
+  const a = args[i]!;
+  return a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[i + 1];
+}
+
+/** The `n`th address of an IPv4 CIDR: `addressIn('10.200.7.0/24', 80)` is 10.200.7.80 (a Service IP tests pick). */
+export function addressIn(cidr: string, n: number): string {
+  const [a, b, c, d] = cidr.split('/')[0]!.split('.').map(Number);
+  const v = ((a! * 256 + b!) * 256 + c!) * 256 + d! + n;
+  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
+}
+
 /** The cluster CIDR's first /24 (the server node's; cluster CIDRs here have no host bits set). */
 function firstPodCidr(clusterCidr: string): string {
   const [a, b, c] = clusterCidr.split('/')[0]!.split('.');
@@ -138,6 +172,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     clusterCidr = cidrByDataDir.get(dataDir) ?? pickTestClusterCidr();
   }
   if (clusterCidr !== undefined) cidrByDataDir.set(dataDir, clusterCidr);
+  const givenServiceCidr = flagValue(options.args ?? [], '--service-cidr');
+  // Also for a fake server with a test cluster CIDR: its oci agents (agent-oci) program rules for it.
+  const pickedServiceCidr = givenServiceCidr === undefined ? testServiceCidr(clusterCidr) : undefined;
+  const serviceCidr = givenServiceCidr ?? pickedServiceCidr ?? '10.43.0.0/16';
+  const clusterDns = flagValue(options.args ?? [], '--cluster-dns') ?? addressIn(serviceCidr, 10);
   const home = join(dataDir, 'kubectl-home');
   mkdirSync(home, { recursive: true });
   const args = [
@@ -149,6 +188,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     '--runtime', options.runtime ?? 'fake',
     ...(options.noAgent ? ['--no-agent'] : []),
     ...(clusterCidr !== undefined && flagged < 0 ? ['--cluster-cidr', clusterCidr] : []),
+    ...(pickedServiceCidr !== undefined ? ['--service-cidr', pickedServiceCidr] : []),
     ...(options.args ?? []),
   ];
   const [cmd, cmdArgs] = inNetns(options.netns, args);
@@ -205,6 +245,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
     caPem,
     clusterCidr: clusterCidr ?? '10.42.0.0/16',
     podCidr: firstPodCidr(clusterCidr ?? '10.42.0.0/16'),
+    serviceCidr,
+    clusterDns,
     process: child,
     kubectlEnv,
     stderr: () => stderr,
