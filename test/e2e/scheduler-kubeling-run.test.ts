@@ -48,7 +48,9 @@ spec:
   const lines = r.out().split('\n');
   assert.equal(lines[0], 'pod/hello created');
   assert.match(lines[1]!, /^NAME\s+READY\s+STATUS\s+RESTARTS$/);
-  assert.ok(lines.some((l) => /^hello\s+0\/1\s+Pending\s+0$/.test(l)), r.out());
+  // The first row shows the pod before it runs: Pending, or ContainerCreating when it was bound before the
+  // first row printed.
+  assert.match(lines[2]!, /^hello\s+0\/1\s+(Pending|ContainerCreating)\s+0$/, r.out());
   assert.ok(lines.some((l) => /^hello\s+0\/1\s+Completed\s+0$/.test(l)), r.out());
   assert.ok(lines.includes('[hello/say] hello from kubeling'), r.out());
   assert.ok(lines.includes('all pods completed'));
