@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { test } from 'node:test';
 import type { IPod } from 'kubernetes-models/v1/Pod';
+import { startEtcd, type EtcdHandle } from '../fixtures/etcd.ts';
 import { startServer, type ServerHandle } from './helpers/server.ts';
 import { untilWith } from './helpers/until.ts';
 
@@ -110,19 +111,49 @@ export function podLeftovers(uid: string): string[] {
 }
 
 /**
+ * The environment variable that moves a file's server (see ociServerForFile) from memory storage onto a
+ * throwaway etcd: `KUBELING_E2E_STORAGE=etcd`. test/e2e/pod-real-etcd.test.ts sets it, then imports
+ * pod-real.test.ts, so the same tests run once against `--storage etcd://`.
+ */
+export const E2E_STORAGE_ENV = 'KUBELING_E2E_STORAGE';
+
+/** The storage ociServerForFile gives its server: `memory` unless E2E_STORAGE_ENV says `etcd`. */
+export function e2eStorage(): 'memory' | 'etcd' {
+  const v = process.env[E2E_STORAGE_ENV] ?? 'memory';
+  if (v !== 'memory' && v !== 'etcd') throw new Error(`${E2E_STORAGE_ENV}=${v}: want memory or etcd`);
+  return v;
+}
+
+let fileEtcd: EtcdHandle | undefined;
+
+/** The etcd ociServerForFile started for this file's server (E2E_STORAGE_ENV=etcd), once its hooks ran. */
+export function etcdOfFile(): EtcdHandle | undefined {
+  return fileEtcd;
+}
+
+/**
  * Registers the hooks of a file of tests on real containers (none start when `why`, from
  * missingRealContainers() in test/prerequisites.ts, says they cannot run here): before its tests, `kubeling server --runtime oci`
- * with memory storage and the busybox image imported, handed to `started`; after each test every pod is
- * deleted (a failed test must not leave its pods running into the next one); after the last, the server stops.
+ * with memory storage (or, when E2E_STORAGE_ENV says `etcd`, `--storage etcd://` on an etcd started for the
+ * file from test/fixtures/etcd.ts) and the busybox image imported, handed to `started`; after each test every
+ * pod is deleted (a failed test must not leave its pods running into the next one); after the last, the
+ * server stops, then its etcd.
  */
 export function ociServerForFile(
   why: string | undefined,
   started: (server: ServerHandle) => void | Promise<void>,
 ): void {
   let server: ServerHandle | undefined;
+  let etcd: EtcdHandle | undefined;
   test.before(async () => {
     if (why) return;
-    server = await startServer({ runtime: 'oci', storage: 'memory' });
+    if (e2eStorage() === 'etcd') {
+      etcd = fileEtcd = await startEtcd();
+      const storage = `etcd://${etcd.url.replace(/^http:\/\//, '')}`;
+      server = await startServer({ runtime: 'oci', args: ['--storage', storage] });
+    } else {
+      server = await startServer({ runtime: 'oci', storage: 'memory' });
+    }
     await importBusybox(server);
     await started(server);
   });
@@ -131,6 +162,7 @@ export function ociServerForFile(
   });
   test.after(async () => {
     await server?.stop();
+    await etcd?.stop();
   });
 }
 
