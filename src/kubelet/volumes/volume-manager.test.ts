@@ -327,14 +327,13 @@ test('a projected token is renewed in place once 80% of its lifetime has passed,
   const ac = new AbortController();
   const loop = vm.run(ac.signal);
   // The refresh runs every 10 s; the token stays until 80% of 3607 s (2885.6 s), then a new one is written.
-  const settle = () => new Promise((r) => setTimeout(r, 200));
-  await settle(); // the loop is asleep
+  const asleep = () => poll(() => clock.waiting > 0, 'the refresh loop asleep on the clock', { intervalMs: 5, timeoutMs: 30_000 });
+  await asleep();
   await clock.step(2_880_000);
-  await settle(); // one refresh at 2880 s, then asleep again
+  await asleep(); // one refresh at 2880 s, then asleep again
   assert.equal(await fs.readFile(file, 'utf8'), 'token-1-for-p');
   await clock.step(10_000);
-  for (let i = 0; i < 50 && (await fs.readFile(file, 'utf8')) === 'token-1-for-p'; i++)
-    await new Promise((r) => setTimeout(r, 20));
+  await poll(async () => (await fs.readFile(file, 'utf8')) !== 'token-1-for-p', 'the token file rewritten', { intervalMs: 5, timeoutMs: 30_000 });
   assert.equal(await fs.readFile(file, 'utf8'), 'token-2-for-p');
   ac.abort();
   await loop;
