@@ -20,6 +20,7 @@ import { KubeRuntimeManager } from '../kuberuntime/kube-runtime-manager.ts';
 import { makePod } from '../kuberuntime/testing.ts';
 import type { Pod } from '../kuberuntime/api.ts';
 import { MapObjectSource, NodeContainerEnvironment, PodDirs } from '../volumes/index.ts';
+import { poll } from '../../machinery/testing/poll.ts';
 import { DnsConfigurer } from './dns.ts';
 import { ServiceEnvSource } from './envvars.ts';
 
@@ -129,7 +130,7 @@ test('a new sandbox carries the DnsConfig of its dnsPolicy; the containers get t
 
   // A Service created later reaches containers started later (through the watch).
   h.server.put('services', service('default', 'late', '10.43.0.11', 8080));
-  for (let i = 0; i < 200 && !h.services.get('default/late'); i++) await new Promise((r) => setTimeout(r, 5));
+  await poll(() => h.services.get('default/late'), 'the late Service in the informer', { intervalMs: 5, timeoutMs: 30_000 });
   const later = makePod('later').container('c').build();
   await h.sync(later);
   assert.equal(new Map(h.containerConfigs()[2]!.envs.map((e) => [e.key, e.value])).get('LATE_SERVICE_PORT'), '8080');
