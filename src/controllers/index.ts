@@ -6,3 +6,5 @@ export { DeploymentController, podTemplateHash, resolveIntOrPercent, POD_TEMPLAT
 export { EndpointSliceController, CONTROLLER_NAME as ENDPOINTSLICE_CONTROLLER_NAME, DEFAULT_MAX_ENDPOINTS_PER_SLICE, type EndpointSliceControllerConfig } from './endpointslice/index.ts';
 export { EndpointsController, type EndpointsControllerConfig } from './endpoints/index.ts';
 export { ServiceLBController, loadBalancerIngress, type ServiceLBControllerConfig } from './servicelb/servicelb.ts';
+export { JobController, isJobFinished, podIndex, JOB_INDEX_FAILURE_COUNT_ANNOTATION, type JobControllerConfig } from './job/index.ts';
+export { TTLAfterFinishedController, jobExpiresAt, type TTLAfterFinishedControllerConfig } from './ttl-after-finished/index.ts';
