@@ -1,7 +1,8 @@
 /**
  * A node's managers side by side: the kubelet and the service proxy, for both `kubeling server` (its own node)
- * and `kubeling agent`. They stop together (either ending stops the other), and the proxy learns from the
- * kubelet whether pods stay on the node, which decides whether its rules stay too.
+ * and `kubeling agent`. The kubelet's end stops the proxy, and a failed proxy stops the kubelet (a proxy with
+ * nothing to do, on a fake-runtime node, returns at once and leaves the kubelet running); the proxy learns
+ * from the kubelet whether pods stay on the node, which decides whether its rules stay too.
  */
 import { createLogger, Deferred } from '../../machinery/index.ts';
 import { runKubelet, type KubeletContext, type KubeletStopped } from './kubelet.ts';
@@ -28,7 +29,10 @@ export async function runNode(ctx: NodeContext): Promise<void> {
   const proxy = runProxy(
     { client: ctx.client, node: ctx.node, localPodCidr: ctx.localPodCidr, serviceCidr: ctx.serviceCidr, logger: ctx.proxyLogger ?? ctx.logger, signal },
     kubeletStopped.promise,
-  ).finally(() => stop.abort());
+  ).catch((err: unknown) => {
+    stop.abort();
+    throw err;
+  });
   const [k, p] = await Promise.allSettled([kubelet, proxy]);
   if (k.status === 'rejected') throw k.reason;
   if (p.status === 'rejected') throw p.reason;
