@@ -74,3 +74,25 @@ test('cron schedules: descriptors, time zones, @every', () => {
   // Day of month and day of week are OR-ed as in Vixie cron: the 15th, or any Monday (2026-01-05).
   assert.equal(new Date(parseCronSchedule('0 0 15 * 1').next(t)!).toISOString(), '2026-01-05T00:00:00.000Z');
 });
+
+test('Table cells of jobs and cronjobs as kubectl 1.32 prints them', async () => {
+  const { printTable } = await import('../index.ts');
+  const now = Date.parse('2026-01-01T00:10:00Z');
+  const j = applyDefaults('jobs', job({ completions: 5, parallelism: 2 }));
+  generateJobSelector(j);
+  j.metadata!.creationTimestamp = '2026-01-01T00:00:00Z';
+  j.status = { succeeded: 5, startTime: '2026-01-01T00:00:00Z', completionTime: '2026-01-01T00:01:30Z', conditions: [{ type: 'Complete', status: 'True' }] };
+  const t = printTable('jobs', [j], { now });
+  assert.deepEqual(t.columnDefinitions.map((c) => c.name), ['Name', 'Status', 'Completions', 'Duration', 'Age', 'Containers', 'Images', 'Selector']);
+  assert.deepEqual(t.rows[0]!.cells, ['pi', 'Complete', '5/5', '90s', '10m', 'c', 'busybox', 'batch.kubernetes.io/controller-uid=u1']);
+  const noCompletions = applyDefaults('jobs', job({ parallelism: 3 }));
+  assert.equal(printTable('jobs', [noCompletions], { now }).rows[0]!.cells[2], '0/1 of 3');
+  const cj = applyDefaults('cronjobs', {
+    apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'tick', creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: { schedule: '*/5 * * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } } },
+    status: { active: [{ name: 'tick-1' }], lastScheduleTime: '2026-01-01T00:05:00Z' },
+  } as CronJob);
+  const ct = printTable('cronjobs', [cj], { now });
+  assert.deepEqual(ct.columnDefinitions.map((c) => c.name), ['Name', 'Schedule', 'Timezone', 'Suspend', 'Active', 'Last Schedule', 'Age', 'Containers', 'Images', 'Selector']);
+  assert.deepEqual(ct.rows[0]!.cells, ['tick', '*/5 * * * *', '<none>', 'False', 1, '5m', '10m', 'c', 'busybox', '<none>']);
+});
