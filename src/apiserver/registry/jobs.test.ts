@@ -24,6 +24,7 @@ test('a created Job gets the controller-uid selector and labels, defaults, no st
   const uid = j.metadata.uid;
   assert.deepEqual(j.spec.selector, { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } });
   assert.deepEqual(j.spec.template.metadata.labels, { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': 'pi', 'controller-uid': uid, 'job-name': 'pi' });
+  assert.deepEqual(j.metadata.labels, j.spec.template.metadata.labels, 'labels defaulted from the template, generated ones included');
   assert.equal(j.spec.backoffLimit, 6);
   assert.equal(j.spec.completions, 1);
   assert.equal(j.metadata.generation, 1);
