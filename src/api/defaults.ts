@@ -10,13 +10,14 @@
  */
 import type {
   Container, EphemeralContainer, HTTPGetAction, KubeObject, Pod, PodSpec, PodTemplateSpec, Probe, Volume,
-  LifecycleHandler, Deployment, ReplicaSet, Node, Namespace, Secret, EnvVar, Service, Endpoints, EndpointSlice,
+  LifecycleHandler, Deployment, ReplicaSet, Node, Namespace, Secret, EnvVar, Service, Endpoints, EndpointSlice, Job, CronJob,
 } from './types.ts';
 import { toResourceInfo, type ResourceRef } from './resources.ts';
 import { imageTag } from './image-ref.ts';
 import { canonicalizeResourceList, tryParseQuantity } from './quantity.ts';
 import { DecodeError, decodeError } from './schema/unknown-fields.ts';
 import { defaultEndpointSlice, defaultEndpoints, defaultService } from './service-defaults.ts';
+import { defaultCronJob, defaultJob } from './batch-defaults.ts';
 
 /** DefaultTerminationGracePeriodSeconds. */
 export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
@@ -51,6 +52,8 @@ export function applyDefaults<T extends object>(resource: ResourceRef, obj: T): 
     case '/services': defaultService(o as unknown as Service); break;
     case '/endpoints': defaultEndpoints(o as unknown as Endpoints); break;
     case 'discovery.k8s.io/endpointslices': defaultEndpointSlice(o as unknown as EndpointSlice); break;
+    case 'batch/jobs': defaultJob(o as unknown as Job, defaultPodTemplate); break;
+    case 'batch/cronjobs': defaultCronJob(o as unknown as CronJob, defaultPodTemplate); break;
     // configmaps, events, leases, serviceaccounts, bindings: the real API has no defaults for them.
     default: break;
   }

@@ -119,6 +119,15 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
       { name: 'status', kind: 'ReplicaSet', verbs: STATUS_VERBS },
     ],
   }),
+  resource({
+    group: 'batch', version: 'v1', plural: 'cronjobs', singular: 'cronjob', kind: 'CronJob', namespaced: true,
+    shortNames: ['cj'], categories: ['all'],
+    subresources: [{ name: 'status', kind: 'CronJob', verbs: STATUS_VERBS }],
+  }),
+  resource({
+    group: 'batch', version: 'v1', plural: 'jobs', singular: 'job', kind: 'Job', namespaced: true, categories: ['all'],
+    subresources: [{ name: 'status', kind: 'Job', verbs: STATUS_VERBS }],
+  }),
 ]);
 
 /** The resource served at `/api/v1/<plural>` (groupVersion `v1`) or `/apis/<group>/<version>/<plural>`. */

@@ -81,6 +81,12 @@ export type {
   IReplicaSetStatus as ReplicaSetStatus, IDeployment as Deployment, IDeploymentList as DeploymentList,
   IDeploymentSpec as DeploymentSpec, IDeploymentStatus as DeploymentStatus,
 } from 'kubernetes-models/apps/v1';
+export type {
+  IJob as Job, IJobList as JobList, IJobSpec as JobSpec, IJobStatus as JobStatus, IJobCondition as JobCondition,
+  IJobTemplateSpec as JobTemplateSpec, IPodFailurePolicy as PodFailurePolicy, IPodFailurePolicyRule as PodFailurePolicyRule,
+  IUncountedTerminatedPods as UncountedTerminatedPods, ICronJob as CronJob, ICronJobList as CronJobList,
+  ICronJobSpec as CronJobSpec, ICronJobStatus as CronJobStatus,
+} from 'kubernetes-models/batch/v1';
 
 /** Any API object: what generic code (storage, watch, tables, patches) handles. */
 export interface KubeObject {

@@ -9,3 +9,6 @@ export { ServiceLBController, loadBalancerIngress, type ServiceLBControllerConfi
 export { NodeLifecycleController, type NodeLifecycleControllerConfig } from './node-lifecycle/index.ts';
 export { TaintEvictionController, type TaintEvictionControllerConfig } from './taint-eviction/index.ts';
 export { PodGCController, DEFAULT_TERMINATED_POD_GC_THRESHOLD, type PodGCControllerConfig } from './podgc/index.ts';
+export { JobController, isJobFinished, podIndex, JOB_INDEX_FAILURE_COUNT_ANNOTATION, type JobControllerConfig } from './job/index.ts';
+export { TTLAfterFinishedController, jobExpiresAt, type TTLAfterFinishedControllerConfig } from './ttl-after-finished/index.ts';
+export { CronJobController, CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION, type CronJobControllerConfig } from './cronjob/index.ts';

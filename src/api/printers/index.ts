@@ -2,3 +2,4 @@
 export * from './duration.ts';
 export * from './pod-status.ts';
 export * from './table.ts';
+export { jobStatusText, jobCompletionsText } from './batch.ts';

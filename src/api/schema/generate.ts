@@ -34,6 +34,8 @@ const ROOTS: Record<string, [string, string]> = {
   'events.k8s.io/v1/Event': ['events.k8s.io/v1/Event.d.ts', 'IEvent'],
   'apps/v1/ReplicaSet': ['apps/v1/ReplicaSet.d.ts', 'IReplicaSet'],
   'apps/v1/Deployment': ['apps/v1/Deployment.d.ts', 'IDeployment'],
+  'batch/v1/Job': ['batch/v1/Job.d.ts', 'IJob'],
+  'batch/v1/CronJob': ['batch/v1/CronJob.d.ts', 'ICronJob'],
   'policy/v1/Eviction': ['policy/v1/Eviction.d.ts', 'IEviction'],
   'authentication.k8s.io/v1/TokenRequest': ['authentication.k8s.io/v1/TokenRequest.d.ts', 'ITokenRequest'],
 };

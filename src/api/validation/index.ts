@@ -5,7 +5,7 @@
  */
 import type {
   ConfigMap, Deployment, EndpointSlice, Endpoints, Event, EventsV1Event, KubeObject, Lease, Namespace, Node, Pod, ReplicaSet, Secret, Service,
-  ServiceAccount,
+  ServiceAccount, Job, CronJob,
 } from '../types.ts';
 import { invalid, type FieldError } from '../field-error.ts';
 import { toResourceInfo, type ResourceRef } from '../resources.ts';
@@ -17,6 +17,7 @@ import {
   validateNamespace, validateNamespaceUpdate, validateNode, validateNodeUpdate, validateReplicaSet, validateSecret,
   validateSecretUpdate, validateSelectorImmutable, validateTokenRequest,
 } from './core.ts';
+import { validateCronJob, validateCronJobUpdate, validateJob, validateJobUpdate } from './batch.ts';
 import { validateEndpointSlice, validateEndpoints, validateService, validateServiceStatusUpdate, validateServiceUpdate } from './service.ts';
 
 function key(resource: ResourceRef): string {
@@ -43,6 +44,8 @@ export function validateObject(resource: ResourceRef, obj: object): FieldError[]
     case '/services': return validateService(o as unknown as Service);
     case '/endpoints': return validateEndpoints(o as unknown as Endpoints);
     case 'discovery.k8s.io/endpointslices': return validateEndpointSlice(o as unknown as EndpointSlice);
+    case 'batch/jobs': return validateJob(o as unknown as Job);
+    case 'batch/cronjobs': return validateCronJob(o as unknown as CronJob);
     default: return validateObjectMeta(o.metadata, toResourceInfo(resource).namespaced, nameIsDNSSubdomain);
   }
 }
@@ -60,6 +63,8 @@ export function validateObjectUpdate(resource: ResourceRef, obj: object, old: ob
     case '/services': return validateServiceUpdate(o as unknown as Service, p as unknown as Service);
     case '/endpoints': return validateEndpoints(o as unknown as Endpoints, p as unknown as Endpoints);
     case 'discovery.k8s.io/endpointslices': return validateEndpointSlice(o as unknown as EndpointSlice, p as unknown as EndpointSlice);
+    case 'batch/jobs': return validateJobUpdate(o as unknown as Job, p as unknown as Job);
+    case 'batch/cronjobs': return validateCronJobUpdate(o as unknown as CronJob, p as unknown as CronJob);
     case 'apps/replicasets': case 'apps/deployments': {
       const errs = validateObjectMetaUpdate(o.metadata, p.metadata);
       errs.push(...validateObject(resource, o).filter((e) => !e.field.startsWith('metadata.')));

@@ -16,6 +16,7 @@ if (!apiDir || !machineryDir) {
 const FILES = [
   join(apiDir, 'core/v1/generated.proto'),
   join(apiDir, 'apps/v1/generated.proto'),
+  join(apiDir, 'batch/v1/generated.proto'),
   join(apiDir, 'authentication/v1/generated.proto'),
   join(apiDir, 'authorization/v1/generated.proto'),
   join(apiDir, 'coordination/v1/generated.proto'),

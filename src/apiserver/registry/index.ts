@@ -7,6 +7,7 @@ import { baseStrategy } from './base.ts';
 import { podStrategy } from './pods.ts';
 import { namespaceStrategy } from './namespaces.ts';
 import { endpointSliceStrategy } from './endpointslices.ts';
+import { cronJobStrategy, jobStrategy } from './jobs.ts';
 import type { Strategy } from './strategy.ts';
 
 const BUILDERS: Record<string, (info: ResourceInfo) => Strategy> = {
@@ -20,6 +21,8 @@ const BUILDERS: Record<string, (info: ResourceInfo) => Strategy> = {
   'apps/deployments': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
   'apps/replicasets': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
   'discovery.k8s.io/endpointslices': endpointSliceStrategy,
+  'batch/jobs': jobStrategy,
+  'batch/cronjobs': cronJobStrategy,
 };
 
 /**

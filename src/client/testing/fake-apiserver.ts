@@ -58,7 +58,7 @@ export function testCertificate(): { cert: string; key: string } {
   }
 }
 
-const kinds: Record<string, string> = { pods: 'Pod', nodes: 'Node', events: 'Event', namespaces: 'Namespace', configmaps: 'ConfigMap', replicasets: 'ReplicaSet', deployments: 'Deployment' };
+const kinds: Record<string, string> = { pods: 'Pod', nodes: 'Node', events: 'Event', namespaces: 'Namespace', configmaps: 'ConfigMap', replicasets: 'ReplicaSet', deployments: 'Deployment', jobs: 'Job', cronjobs: 'CronJob' };
 
 export class FakeApiServer {
   readonly token = 'test-token';

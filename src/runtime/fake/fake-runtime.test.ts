@@ -111,3 +111,20 @@ test('sh -c \'trap "exit 0" TERM; ...\' exits 0 on a graceful stop', async () =>
   await rt.stopContainer(id, 30);
   assert.equal((await rt.containerStatus(id)).exitCode, 0);
 });
+
+test('pod addresses go round the /24: a stopped sandbox gives its address back', async () => {
+  const rt = new FakeRuntime();
+  const ips = new Set<string>();
+  for (let i = 0; i < 600; i++) {
+    const sb = await rt.runPodSandbox(testSandboxConfig(`p${i}`, `u${i}`, '/nonexistent/logs'));
+    const ip = (await rt.podSandboxStatus(sb)).network?.ip ?? '';
+    assert.match(ip, /^10\.42\.0\.(\d+)$/);
+    ips.add(ip);
+    await rt.stopPodSandbox(sb);
+  }
+  assert.equal(ips.size, 253, 'every address of .2–.254 used, none twice at a time');
+  // 253 running sandboxes fill the range; the next one has none left.
+  const rt2 = new FakeRuntime();
+  for (let i = 0; i < 253; i++) await rt2.runPodSandbox(testSandboxConfig(`q${i}`, `v${i}`, '/nonexistent/logs'));
+  await assert.rejects(rt2.runPodSandbox(testSandboxConfig('x', 'x', '/nonexistent/logs')), (e) => isRuntimeError(e) && e.code === 'FailedPrecondition');
+});

@@ -297,7 +297,7 @@ export class FakeRuntime implements ContainerRuntime {
     }
     const id = this.#newId();
     const hostNetwork = config.linux.namespaceOptions.network === 'node';
-    const ip = hostNetwork ? '' : `${this.#subnet}.${this.#nextIp++}`;
+    const ip = hostNetwork ? '' : this.#allocateIp();
     this.#sandboxes.set(id, {
       config: structuredClone(config),
       status: {
@@ -314,6 +314,22 @@ export class FakeRuntime implements ContainerRuntime {
       },
     });
     return id;
+  }
+
+  /**
+   * The next free address of the /24 (2–254), going round: a stopped sandbox gives its address back, as CNI's
+   * host-local does on teardown, so a node can run more than 253 pods over its life.
+   */
+  #allocateIp(): string {
+    const used = new Set([...this.#sandboxes.values()].map((s) => s.status.network?.ip).filter(Boolean));
+    for (let i = 0; i < 253; i++) {
+      const n = ((this.#nextIp - 2 + i) % 253) + 2;
+      const ip = `${this.#subnet}.${n}`;
+      if (used.has(ip)) continue;
+      this.#nextIp = n + 1;
+      return ip;
+    }
+    throw new RuntimeError('FailedPrecondition', `no free address left in ${this.#subnet}.0/24`);
   }
 
   async stopPodSandbox(id: string): Promise<void> {

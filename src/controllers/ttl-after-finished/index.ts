@@ -1,0 +1,1 @@
+export { TTLAfterFinishedController, jobExpiresAt, type TTLAfterFinishedControllerConfig } from './ttl-after-finished.ts';
