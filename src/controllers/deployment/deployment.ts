@@ -48,6 +48,26 @@ export function podTemplateHash(template: unknown, collisionCount = 0): string {
   return [...String(h)].map((c) => ALPHANUMS[c.charCodeAt(0) % ALPHANUMS.length]).join('');
 }
 
+/** A value's JSON with keys sorted and null/undefined fields dropped, so equal objects compare equal. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const entries = Object.entries(v).filter(([, x]) => x !== null && x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** Upstream's EqualIgnoreHash: two pod templates equal but for the pod-template-hash label. */
+export function equalIgnoreHash(a: unknown, b: unknown): boolean {
+  const strip = (t: unknown) => {
+    const c = structuredClone(t ?? {}) as { metadata?: { labels?: Record<string, string> } };
+    if (c.metadata?.labels) delete c.metadata.labels[POD_TEMPLATE_HASH];
+    return canonical(c);
+  };
+  return strip(a) === strip(b);
+}
+
 /** An int-or-percent against `total` (percentages round up for surge, down for unavailable). */
 export function resolveIntOrPercent(v: IntOrString | undefined, fallback: string, total: number, roundUp: boolean): number {
   const value = v ?? fallback;
@@ -109,7 +129,10 @@ export class DeploymentController {
     const now = this.#clock.now();
     const owned = this.replicaSets.list().filter((rs) => rs.metadata?.namespace === ns && controllerRef(rs)?.uid === d.metadata?.uid);
     const hash = podTemplateHash(d.spec?.template, d.status?.collisionCount ?? 0);
-    let newRS = owned.find((rs) => rs.metadata?.labels?.[POD_TEMPLATE_HASH] === hash);
+    // The new ReplicaSet is the oldest one whose template is the Deployment's (as upstream's FindNewReplicaSet).
+    const byAge = [...owned].sort((a, b) => (a.metadata?.creationTimestamp ?? '').localeCompare(b.metadata?.creationTimestamp ?? ''));
+    let newRS = owned.find((rs) => rs.metadata?.labels?.[POD_TEMPLATE_HASH] === hash) ??
+      byAge.find((rs) => equalIgnoreHash(rs.spec?.template, d.spec?.template));
     const oldRSs = owned.filter((rs) => rs !== newRS).sort((a, b) => revisionOf(a) - revisionOf(b));
     const replicas = d.spec?.replicas ?? 1;
     const maxSurge = d.spec?.strategy?.type === 'Recreate' ? 0 : resolveIntOrPercent(d.spec?.strategy?.rollingUpdate?.maxSurge, '25%', replicas, true);
