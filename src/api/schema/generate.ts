@@ -35,6 +35,7 @@ const ROOTS: Record<string, [string, string]> = {
   'apps/v1/ReplicaSet': ['apps/v1/ReplicaSet.d.ts', 'IReplicaSet'],
   'apps/v1/Deployment': ['apps/v1/Deployment.d.ts', 'IDeployment'],
   'policy/v1/Eviction': ['policy/v1/Eviction.d.ts', 'IEviction'],
+  'policy/v1/PodDisruptionBudget': ['policy/v1/PodDisruptionBudget.d.ts', 'IPodDisruptionBudget'],
   'authentication.k8s.io/v1/TokenRequest': ['authentication.k8s.io/v1/TokenRequest.d.ts', 'ITokenRequest'],
 };
 
