@@ -1,11 +1,11 @@
 /**
  * The controller manager inside `kubeling server`: the controllers of src/controllers (Deployment,
  * ReplicaSet, the garbage collector, EndpointSlice, Endpoints, the LoadBalancer status of k3s's
- * servicelb, node lifecycle, the taint manager and pod GC), on the admin client like any other component, with kube-controller-manager's rate limit
+ * servicelb, node lifecycle, the taint manager, pod GC and the disruption controller), on the admin client like any other component, with kube-controller-manager's rate limit
  * (QPS 20, burst 30).
  */
 import {
-  DeploymentController, EndpointsController, EndpointSliceController, GarbageCollector, NodeLifecycleController, PodGCController,
+  DeploymentController, DisruptionController, EndpointsController, EndpointSliceController, GarbageCollector, NodeLifecycleController, PodGCController,
   ReplicaSetController, ServiceLBController, TaintEvictionController,
 } from '../../controllers/index.ts';
 import type { Component, ComponentContext } from './component.ts';
@@ -31,6 +31,7 @@ export const controllersComponent: Component = {
           unhealthyZoneThreshold: o.unhealthyZoneThreshold, largeClusterSizeThreshold: o.largeClusterSizeThreshold,
         }).run(ctx.signal),
         new TaintEvictionController({ client, logger: ctx.logger.child({ controller: 'taint-eviction' }) }).run(ctx.signal),
+        new DisruptionController({ client, logger: ctx.logger.child({ controller: 'disruption' }) }).run(ctx.signal),
         new PodGCController({ client, terminatedPodThreshold: o.terminatedPodGcThreshold, logger: ctx.logger.child({ controller: 'pod-garbage-collector' }) }).run(ctx.signal),
       ]);
     } finally {
