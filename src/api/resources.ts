@@ -128,6 +128,11 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
     group: 'batch', version: 'v1', plural: 'jobs', singular: 'job', kind: 'Job', namespaced: true, categories: ['all'],
     subresources: [{ name: 'status', kind: 'Job', verbs: STATUS_VERBS }],
   }),
+  resource({
+    group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', singular: 'poddisruptionbudget', kind: 'PodDisruptionBudget',
+    namespaced: true, shortNames: ['pdb'],
+    subresources: [{ name: 'status', kind: 'PodDisruptionBudget', verbs: STATUS_VERBS }],
+  }),
 ]);
 
 /** The resource served at `/api/v1/<plural>` (groupVersion `v1`) or `/apis/<group>/<version>/<plural>`. */

@@ -74,7 +74,10 @@ export type {
   IEndpointSlice as EndpointSlice, IEndpointSliceList as EndpointSliceList, IEndpoint as Endpoint,
   IEndpointConditions as EndpointConditions, IEndpointPort as EndpointSlicePort,
 } from 'kubernetes-models/discovery.k8s.io/v1';
-export type { IEviction as Eviction } from 'kubernetes-models/policy/v1';
+export type {
+  IEviction as Eviction, IPodDisruptionBudget as PodDisruptionBudget, IPodDisruptionBudgetList as PodDisruptionBudgetList,
+  IPodDisruptionBudgetSpec as PodDisruptionBudgetSpec, IPodDisruptionBudgetStatus as PodDisruptionBudgetStatus,
+} from 'kubernetes-models/policy/v1';
 export type { ITokenRequest as TokenRequest } from 'kubernetes-models/authentication.k8s.io/v1';
 export type {
   IReplicaSet as ReplicaSet, IReplicaSetList as ReplicaSetList, IReplicaSetSpec as ReplicaSetSpec,

@@ -15,10 +15,13 @@ import { checkUnknownFields, dryRunOf, type RequestContext } from './request-con
 import type { GenericRegistry } from './registry/generic.ts';
 import { timestamp } from './registry/generic.ts';
 import { badRequest, conflict, invalid, methodNotAllowed, successStatus, toStatus } from './status.ts';
+import { checkDisruptionBudget } from './eviction.ts';
 import { kubeletTarget, pickContainer, proxyStream, proxyUpgrade, writeUpgradeError } from './kubelet-proxy.ts';
 
 export interface PodDeps {
   nodes: GenericRegistry;
+  /** For the eviction subresource's budget check. */
+  podDisruptionBudgets: GenericRegistry;
   kubeletToken: string;
   now: () => number;
 }
@@ -58,11 +61,14 @@ export async function handleBinding(ctx: RequestContext, deps: PodDeps, podName:
   sendJson(ctx.res, 201, successStatus(undefined, 201));
 }
 
-export async function handleEviction(ctx: RequestContext): Promise<void> {
+export async function handleEviction(ctx: RequestContext, deps: PodDeps): Promise<void> {
   const body = parseObjectBody(await readBody(ctx.req), ctx.req.headers['content-type']) as { metadata?: { name?: string }; deleteOptions?: DeleteOptions };
   if (body.metadata?.name && body.metadata.name !== ctx.info.name) {
     throw badRequest(`name in URL does not match name in Eviction object`);
   }
+  // A PodDisruptionBudget selecting the pod may refuse (429) before anything is deleted.
+  const pod = (await ctx.registry.get(ctx.info.namespace, ctx.info.name)) as unknown as Pod;
+  await checkDisruptionBudget(deps.podDisruptionBudgets, pod, deps.now(), dryRunOf(ctx.query));
   await ctx.registry.delete(ctx.info.namespace, ctx.info.name, body.deleteOptions ?? {}, { dryRun: dryRunOf(ctx.query), user: ctx.user.name });
   sendJson(ctx.res, 201, successStatus(undefined, 201));
 }

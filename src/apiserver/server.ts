@@ -326,7 +326,7 @@ export class ApiServer {
     if (req.method === 'GET' && this.#serveNonResource(req, res, path)) return;
     const info = parseResourcePath(req.method ?? 'GET', path, url.searchParams);
     if (!info) return sendStatus(res, NOT_FOUND);
-    const podDeps: PodDeps = { nodes: this.registry('nodes'), kubeletToken: this.#config.kubeletToken, now: () => this.#clock.now() };
+    const podDeps: PodDeps = { nodes: this.registry('nodes'), podDisruptionBudgets: this.registry('poddisruptionbudgets', 'policy'), kubeletToken: this.#config.kubeletToken, now: () => this.#clock.now() };
     // POST /api/v1/namespaces/{ns}/bindings: the scheduler's older form of pods/binding.
     if (info.groupVersion === 'v1' && info.resource === 'bindings' && !info.name && req.method === 'POST') {
       const ctx = this.#context(req, res, url, info, this.registry('pods'), user);
@@ -380,7 +380,7 @@ export class ApiServer {
         }
         if (sub === 'eviction') {
           if (ctx.req.method !== 'POST') throw methodNotAllowed(ctx.req.method ?? '', registry.qualified);
-          return handleEviction(ctx);
+          return handleEviction(ctx, podDeps);
         }
         if (sub === 'ephemeralcontainers') return handleEphemeralContainers(ctx);
         if (sub === 'log') return handleLog(ctx, podDeps);
@@ -477,7 +477,7 @@ export class ApiServer {
     if (!info || info.groupVersion !== 'v1' || info.resource !== 'pods' || !info.name || !KUBELET_SUBRESOURCES.has(info.subresource) || info.subresource === 'log') {
       return writeUpgradeError(socket, NOT_FOUND);
     }
-    await handleUpgrade(this.registry('pods'), { nodes: this.registry('nodes'), kubeletToken: this.#config.kubeletToken, now: () => this.#clock.now() }, req, socket, head, info.namespace, info.name, info.subresource, url.searchParams);
+    await handleUpgrade(this.registry('pods'), { nodes: this.registry('nodes'), podDisruptionBudgets: this.registry('poddisruptionbudgets', 'policy'), kubeletToken: this.#config.kubeletToken, now: () => this.#clock.now() }, req, socket, head, info.namespace, info.name, info.subresource, url.searchParams);
   }
 }
 

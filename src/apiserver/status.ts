@@ -23,6 +23,7 @@ export type StatusReason =
   | 'Unauthorized'
   | 'RequestEntityTooLarge'
   | 'ServiceUnavailable'
+  | 'TooManyRequests'
   | 'Timeout';
 
 export interface StatusCause {

@@ -12,3 +12,4 @@ export { PodGCController, DEFAULT_TERMINATED_POD_GC_THRESHOLD, type PodGCControl
 export { JobController, isJobFinished, podIndex, JOB_INDEX_FAILURE_COUNT_ANNOTATION, type JobControllerConfig } from './job/index.ts';
 export { TTLAfterFinishedController, jobExpiresAt, type TTLAfterFinishedControllerConfig } from './ttl-after-finished/index.ts';
 export { CronJobController, CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION, type CronJobControllerConfig } from './cronjob/index.ts';
+export { DisruptionController, type DisruptionControllerConfig } from './disruption/index.ts';

@@ -5,7 +5,7 @@
  * Each row carries PartialObjectMetadata by default so kubectl can print NAMESPACE and LABELS.
  */
 import type {
-  ConfigMap, Deployment, Event, KubeObject, Lease, ListMeta, Namespace, Node, PartialObjectMetadata, Pod, ReplicaSet, Secret,
+  ConfigMap, Deployment, Event, IntOrString, KubeObject, Lease, PodDisruptionBudget, ListMeta, Namespace, Node, PartialObjectMetadata, Pod, ReplicaSet, Secret,
   ServiceAccount, Table, TableColumnDefinition, TableRow, PodTemplateSpec,
 } from '../types.ts';
 import { toResourceInfo, type ResourceRef } from '../resources.ts';
@@ -251,6 +251,21 @@ const deploymentPrinter: Printer = {
   },
 };
 
+const podDisruptionBudgetPrinter: Printer = {
+  columns: [
+    NAME,
+    col('Min Available', 'The minimum number or percentage of available pods this budget requires.'),
+    col('Max Unavailable', 'The maximum number or percentage of unavailable pods this budget requires.'),
+    col('Allowed Disruptions', 'Calculated number of pods that may be disrupted at this time.', { type: 'integer' }),
+    AGE,
+  ],
+  cells(obj, now) {
+    const pdb = obj as unknown as PodDisruptionBudget;
+    const text = (v: IntOrString | undefined) => (v === undefined || v === null ? 'N/A' : String(v));
+    return [pdb.metadata?.name ?? '', text(pdb.spec?.minAvailable), text(pdb.spec?.maxUnavailable), pdb.status?.disruptionsAllowed ?? 0, age(obj, now)];
+  },
+};
+
 /** rest.NewDefaultTableConvertor: Name and Created At. */
 const defaultPrinter: Printer = {
   columns: [NAME, col('Created At', 'CreationTimestamp is a timestamp representing the server time when this object was created.', { type: 'date' })],
@@ -269,6 +284,7 @@ const PRINTERS: Record<string, Printer> = {
   'coordination.k8s.io/leases': leasePrinter,
   'apps/replicasets': replicaSetPrinter,
   'apps/deployments': deploymentPrinter,
+  'policy/poddisruptionbudgets': podDisruptionBudgetPrinter,
   ...servicePrinters(col, NAME, AGE, age),
   ...batchPrinters(col, NAME, AGE, age, selectorText),
 };

@@ -37,6 +37,7 @@ const ROOTS: Record<string, [string, string]> = {
   'batch/v1/Job': ['batch/v1/Job.d.ts', 'IJob'],
   'batch/v1/CronJob': ['batch/v1/CronJob.d.ts', 'ICronJob'],
   'policy/v1/Eviction': ['policy/v1/Eviction.d.ts', 'IEviction'],
+  'policy/v1/PodDisruptionBudget': ['policy/v1/PodDisruptionBudget.d.ts', 'IPodDisruptionBudget'],
   'authentication.k8s.io/v1/TokenRequest': ['authentication.k8s.io/v1/TokenRequest.d.ts', 'ITokenRequest'],
 };
 

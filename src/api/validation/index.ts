@@ -3,6 +3,8 @@
  * returns Kubernetes-style FieldErrors (empty = valid); the apiserver turns a non-empty list into a
  * 422 Invalid Status with `invalidMessage(kind, name, errs)` and one cause per error.
  */
+import { validatePodDisruptionBudget } from './policy.ts';
+import type { PodDisruptionBudget } from '../types.ts';
 import type {
   ConfigMap, Deployment, EndpointSlice, Endpoints, Event, EventsV1Event, KubeObject, Lease, Namespace, Node, Pod, ReplicaSet, Secret, Service,
   ServiceAccount, Job, CronJob,
@@ -46,6 +48,7 @@ export function validateObject(resource: ResourceRef, obj: object): FieldError[]
     case 'discovery.k8s.io/endpointslices': return validateEndpointSlice(o as unknown as EndpointSlice);
     case 'batch/jobs': return validateJob(o as unknown as Job);
     case 'batch/cronjobs': return validateCronJob(o as unknown as CronJob);
+    case 'policy/poddisruptionbudgets': return validatePodDisruptionBudget(o as unknown as PodDisruptionBudget);
     default: return validateObjectMeta(o.metadata, toResourceInfo(resource).namespaced, nameIsDNSSubdomain);
   }
 }

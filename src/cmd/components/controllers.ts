@@ -1,11 +1,11 @@
 /**
  * The controller manager inside `kubeling server`: the controllers of src/controllers (Deployment,
  * ReplicaSet, Job, CronJob, TTL-after-finished, the garbage collector, EndpointSlice, Endpoints, the
- * LoadBalancer status of k3s's servicelb, node lifecycle, the taint manager and pod GC), on the admin client
+ * LoadBalancer status of k3s's servicelb, node lifecycle, the taint manager, pod GC and the disruption controller), on the admin client
  * like any other component, with kube-controller-manager's rate limit (QPS 20, burst 30).
  */
 import {
-  CronJobController, DeploymentController, EndpointsController, EndpointSliceController, GarbageCollector, JobController,
+  CronJobController, DeploymentController, DisruptionController, EndpointsController, EndpointSliceController, GarbageCollector, JobController,
   NodeLifecycleController, PodGCController, ReplicaSetController, ServiceLBController, TaintEvictionController,
   TTLAfterFinishedController,
 } from '../../controllers/index.ts';
@@ -35,6 +35,7 @@ export const controllersComponent: Component = {
           unhealthyZoneThreshold: o.unhealthyZoneThreshold, largeClusterSizeThreshold: o.largeClusterSizeThreshold,
         }).run(ctx.signal),
         new TaintEvictionController({ client, logger: ctx.logger.child({ controller: 'taint-eviction' }) }).run(ctx.signal),
+        new DisruptionController({ client, logger: ctx.logger.child({ controller: 'disruption' }) }).run(ctx.signal),
         new PodGCController({ client, terminatedPodThreshold: o.terminatedPodGcThreshold, logger: ctx.logger.child({ controller: 'pod-garbage-collector' }) }).run(ctx.signal),
       ]);
     } finally {

@@ -8,17 +8,26 @@
  *                  available ≥ replicas − maxUnavailable (defaults 25 % each).
  *   Recreate:      scale old ReplicaSets to 0, wait until their pods are gone, then scale the new one up.
  *
- * Not yet: rollback, paused deployments, revisionHistoryLimit cleanup, progressDeadlineSeconds.
+ * Paused (`kubectl rollout pause`): no new ReplicaSet and no rollout until resumed. Conditions and the progress
+ * deadline are in progress.ts; revisions, their history and revisionHistoryLimit cleanup in history.ts.
+ * `kubectl rollout undo` needs nothing more: kubectl patches the template back and the old ReplicaSet returns
+ * as the new one, with the next revision.
  */
-import type { IDeploymentCondition as DeploymentCondition } from 'kubernetes-models/apps/v1';
+import type { IDeploymentCondition as DeploymentCondition, IDeploymentStatus as DeploymentStatus } from 'kubernetes-models/apps/v1';
 import type { Deployment, IntOrString, ReplicaSet } from '../../api/index.ts';
 import { EventRecorder, Informer, isAlreadyExists, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
-import { Controller } from '../controller.ts';
+import { Controller, type ReconcileResult } from '../controller.ts';
+import {
+  availableCondition, deadlineDueIn, deploymentComplete, FOUND_NEW_RS, getCondition, NEW_RS_CREATED, newCondition, pausedConditions,
+  progressDeadline, progressingConditions, PROGRESSING, setCondition,
+} from './progress.ts';
+import { newReplicaSetAnnotations, nextRevision, REVISION_ANNOTATION, replicaSetsToClean, revisionOf } from './history.ts';
 import { controllerRef } from '../replicaset/replicaset.ts';
 
 export const POD_TEMPLATE_HASH = 'pod-template-hash';
-export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+export { REVISION_ANNOTATION } from './history.ts';
+const CONDITION_ORDER = ['Available', 'Progressing'];
 
 export interface DeploymentControllerConfig {
   client: Client;
@@ -39,6 +48,26 @@ export function podTemplateHash(template: unknown, collisionCount = 0): string {
   return [...String(h)].map((c) => ALPHANUMS[c.charCodeAt(0) % ALPHANUMS.length]).join('');
 }
 
+/** A value's JSON with keys sorted and null/undefined fields dropped, so equal objects compare equal. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const entries = Object.entries(v).filter(([, x]) => x !== null && x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** Upstream's EqualIgnoreHash: two pod templates equal but for the pod-template-hash label. */
+export function equalIgnoreHash(a: unknown, b: unknown): boolean {
+  const strip = (t: unknown) => {
+    const c = structuredClone(t ?? {}) as { metadata?: { labels?: Record<string, string> } };
+    if (c.metadata?.labels) delete c.metadata.labels[POD_TEMPLATE_HASH];
+    return canonical(c);
+  };
+  return strip(a) === strip(b);
+}
+
 /** An int-or-percent against `total` (percentages round up for surge, down for unavailable). */
 export function resolveIntOrPercent(v: IntOrString | undefined, fallback: string, total: number, roundUp: boolean): number {
   const value = v ?? fallback;
@@ -50,7 +79,6 @@ export function resolveIntOrPercent(v: IntOrString | undefined, fallback: string
 }
 
 const replicasOf = (rs: ReplicaSet) => rs.spec?.replicas ?? 0;
-const revisionOf = (rs: ReplicaSet) => Number(rs.metadata?.annotations?.[REVISION_ANNOTATION] ?? 0);
 
 export class DeploymentController {
   readonly deployments: Informer<Deployment>;
@@ -94,21 +122,45 @@ export class DeploymentController {
   }
 
   /** One pass for one Deployment (public for tests). */
-  async reconcile(key: string, signal: AbortSignal): Promise<void> {
+  async reconcile(key: string, signal: AbortSignal): Promise<ReconcileResult | void> {
     const d = this.deployments.get(key);
     if (!d || d.metadata?.deletionTimestamp) return;
     const ns = d.metadata!.namespace!;
+    const now = this.#clock.now();
     const owned = this.replicaSets.list().filter((rs) => rs.metadata?.namespace === ns && controllerRef(rs)?.uid === d.metadata?.uid);
     const hash = podTemplateHash(d.spec?.template, d.status?.collisionCount ?? 0);
-    let newRS = owned.find((rs) => rs.metadata?.labels?.[POD_TEMPLATE_HASH] === hash);
+    // The new ReplicaSet is the oldest one whose template is the Deployment's (as upstream's FindNewReplicaSet).
+    const byAge = [...owned].sort((a, b) => (a.metadata?.creationTimestamp ?? '').localeCompare(b.metadata?.creationTimestamp ?? ''));
+    let newRS = owned.find((rs) => rs.metadata?.labels?.[POD_TEMPLATE_HASH] === hash) ??
+      byAge.find((rs) => equalIgnoreHash(rs.spec?.template, d.spec?.template));
     const oldRSs = owned.filter((rs) => rs !== newRS).sort((a, b) => revisionOf(a) - revisionOf(b));
     const replicas = d.spec?.replicas ?? 1;
-    let created = false;
-    if (!newRS) {
-      newRS = await this.#createReplicaSet(d, hash, oldRSs, signal);
-      if (!newRS) return;
-      created = true;
+    const maxSurge = d.spec?.strategy?.type === 'Recreate' ? 0 : resolveIntOrPercent(d.spec?.strategy?.rollingUpdate?.maxSurge, '25%', replicas, true);
+    let conds = pausedConditions(d, d.status?.conditions ?? [], now);
+
+    if (d.spec?.paused) {
+      // Paused: no new ReplicaSet and no rollout; a scale of a Deployment with one active ReplicaSet still applies.
+      const active = owned.filter((rs) => replicasOf(rs) > 0);
+      const only = active.length === 1 ? active[0] : owned.length === 1 ? owned[0] : undefined;
+      if (only) await this.#scale(d, only, replicas, signal);
+      await this.#cleanup(d, oldRSs, signal);
+      await this.#updateStatus(d, newRS, oldRSs, conds, false, signal);
+      return;
     }
+
+    const revision = nextRevision(oldRSs);
+    if (!newRS) {
+      newRS = await this.#createReplicaSet(d, hash, revision, maxSurge, signal);
+      if (!newRS) return;
+      conds = setCondition(conds, newCondition(PROGRESSING, 'True', NEW_RS_CREATED, `Created new replica set "${newRS.metadata!.name}"`, now));
+    } else {
+      newRS = await this.#syncRevision(d, newRS, revision, maxSurge, signal);
+      if (progressDeadline(d) !== undefined && !getCondition(conds, PROGRESSING)) {
+        conds = setCondition(conds, newCondition(PROGRESSING, 'True', FOUND_NEW_RS, `Found new replica set "${newRS.metadata!.name}"`, now));
+      }
+    }
+    await this.#syncDeploymentRevision(d, newRS, signal);
+
     const recreate = d.spec?.strategy?.type === 'Recreate';
     const activeOld = oldRSs.filter((rs) => replicasOf(rs) > 0 || (rs.status?.replicas ?? 0) > 0);
     if (activeOld.length === 0) {
@@ -118,7 +170,6 @@ export class DeploymentController {
       // Wait until every old pod is gone before the new ones start.
       if (activeOld.every((rs) => replicasOf(rs) === 0 && (rs.status?.replicas ?? 0) === 0)) await this.#scale(d, newRS, replicas, signal);
     } else {
-      const maxSurge = resolveIntOrPercent(d.spec?.strategy?.rollingUpdate?.maxSurge, '25%', replicas, true);
       let maxUnavailable = resolveIntOrPercent(d.spec?.strategy?.rollingUpdate?.maxUnavailable, '25%', replicas, false);
       if (maxSurge === 0 && maxUnavailable === 0) maxUnavailable = 1;
       // Scale up the new ReplicaSet within the surge.
@@ -137,15 +188,19 @@ export class DeploymentController {
         canScaleDown -= down;
       }
     }
-    await this.#updateStatus(d, newRS, oldRSs, created, signal);
+    // Old ReplicaSets beyond the history limit go once the rollout has completed.
+    if (d.status && deploymentComplete(d, d.status)) await this.#cleanup(d, oldRSs, signal);
+    const status = await this.#updateStatus(d, newRS, oldRSs, conds, true, signal);
+    // Come back when the deadline would pass without progress, to report ProgressDeadlineExceeded.
+    const due = status && deadlineDueIn(d, status, this.#clock.now());
+    if (due !== undefined) return { requeueAfterMs: due };
   }
 
-  async #createReplicaSet(d: Deployment, hash: string, oldRSs: ReplicaSet[], signal: AbortSignal): Promise<ReplicaSet | undefined> {
+  async #createReplicaSet(d: Deployment, hash: string, revision: number, maxSurge: number, signal: AbortSignal): Promise<ReplicaSet | undefined> {
     const template = structuredClone(d.spec!.template);
     template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, [POD_TEMPLATE_HASH]: hash } };
     const selector = structuredClone(d.spec!.selector);
     selector.matchLabels = { ...selector.matchLabels, [POD_TEMPLATE_HASH]: hash };
-    const revision = Math.max(0, ...oldRSs.map(revisionOf)) + 1;
     const name = `${d.metadata!.name}-${hash}`;
     const rs: ReplicaSet = {
       apiVersion: 'apps/v1',
@@ -154,7 +209,7 @@ export class DeploymentController {
         name,
         namespace: d.metadata!.namespace,
         labels: template.metadata.labels,
-        annotations: { [REVISION_ANNOTATION]: String(revision), 'deployment.kubernetes.io/desired-replicas': String(d.spec?.replicas ?? 1) },
+        annotations: newReplicaSetAnnotations(d, undefined, revision, maxSurge),
         ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata!.name!, uid: d.metadata!.uid!, controller: true, blockOwnerDeletion: true }],
       },
       // Starts empty: the rollout logic decides how many pods it may have.
@@ -166,6 +221,44 @@ export class DeploymentController {
       // Another template hashed the same (or our informer is behind): try again with the cache caught up.
       if (isAlreadyExists(err)) throw new Error(`replica set ${name} already exists; retrying`, { cause: err });
       throw err;
+    }
+  }
+
+  /** Brings an existing new ReplicaSet's annotations (revision, history, copied ones) and minReadySeconds up to date. */
+  async #syncRevision(d: Deployment, rs: ReplicaSet, revision: number, maxSurge: number, signal: AbortSignal): Promise<ReplicaSet> {
+    const want = newReplicaSetAnnotations(d, rs, revision, maxSurge);
+    const have = rs.metadata?.annotations ?? {};
+    const annotationsSame = Object.keys(want).length === Object.keys(have).length && Object.entries(want).every(([k, v]) => have[k] === v);
+    const minReady = d.spec?.minReadySeconds;
+    if (annotationsSame && (rs.spec?.minReadySeconds ?? 0) === (minReady ?? 0)) return rs;
+    try {
+      return await this.#client.resource<ReplicaSet>('replicasets', rs.metadata!.namespace).patch(
+        rs.metadata!.name!, { metadata: { annotations: want }, spec: { minReadySeconds: minReady ?? 0 } }, 'merge', { signal });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      return rs;
+    }
+  }
+
+  /** The Deployment's own revision annotation follows its new ReplicaSet's. */
+  async #syncDeploymentRevision(d: Deployment, newRS: ReplicaSet, signal: AbortSignal): Promise<void> {
+    const revision = newRS.metadata?.annotations?.[REVISION_ANNOTATION];
+    if (!revision || d.metadata?.annotations?.[REVISION_ANNOTATION] === revision) return;
+    try {
+      await this.#client.resource<Deployment>('deployments', d.metadata!.namespace).patch(
+        d.metadata!.name!, { metadata: { annotations: { [REVISION_ANNOTATION]: revision } } }, 'merge', { signal });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  async #cleanup(d: Deployment, oldRSs: ReplicaSet[], signal: AbortSignal): Promise<void> {
+    for (const rs of replicaSetsToClean(d, oldRSs)) {
+      try {
+        await this.#client.resource<ReplicaSet>('replicasets', rs.metadata!.namespace).delete(rs.metadata!.name!, { signal });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
     }
   }
 
@@ -186,53 +279,37 @@ export class DeploymentController {
     }
   }
 
-  async #updateStatus(d: Deployment, newRS: ReplicaSet, oldRSs: ReplicaSet[], created: boolean, signal: AbortSignal): Promise<void> {
-    const all = [newRS, ...oldRSs];
+  async #updateStatus(
+    d: Deployment, newRS: ReplicaSet | undefined, oldRSs: ReplicaSet[], conds: DeploymentCondition[], rollout: boolean, signal: AbortSignal,
+  ): Promise<DeploymentStatus | undefined> {
+    const all = newRS ? [newRS, ...oldRSs] : oldRSs;
     const sum = (f: (rs: ReplicaSet) => number | undefined) => all.reduce((n, rs) => n + (f(rs) ?? 0), 0);
     const replicas = d.spec?.replicas ?? 1;
     const maxUnavailable = d.spec?.strategy?.type === 'Recreate' ? 0 : resolveIntOrPercent(d.spec?.strategy?.rollingUpdate?.maxUnavailable, '25%', replicas, false);
+    const now = this.#clock.now();
     const available = sum((rs) => rs.status?.availableReplicas);
-    const updated = newRS.status?.replicas ?? 0;
-    const complete = updated === replicas && sum((rs) => rs.status?.replicas) === replicas && available === replicas && oldRSs.every((rs) => replicasOf(rs) === 0);
-    const now = new Date(Math.floor(this.#clock.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-    const keep = (type: string, status: 'True' | 'False', reason: string, message: string): DeploymentCondition => {
-      const cur = d.status?.conditions?.find((c) => c.type === type);
-      const same = cur?.status === status;
-      return {
-        type, status, reason, message,
-        lastUpdateTime: same && cur?.reason === reason && cur?.message === message ? cur.lastUpdateTime : now,
-        lastTransitionTime: same ? cur?.lastTransitionTime : now,
-      };
-    };
-    const rsName = newRS.metadata!.name!;
-    const conditions: DeploymentCondition[] = [
-      available >= replicas - maxUnavailable
-        ? keep('Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.')
-        : keep('Available', 'False', 'MinimumReplicasUnavailable', 'Deployment does not have minimum availability.'),
-      complete
-        ? keep('Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${rsName}" has successfully progressed.`)
-        : created
-          ? keep('Progressing', 'True', 'NewReplicaSetCreated', `Created new replica set "${rsName}"`)
-          : keep('Progressing', 'True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`),
-    ];
-    const status = {
+    const status: DeploymentStatus = {
       observedGeneration: d.metadata?.generation ?? 1,
       replicas: sum((rs) => rs.status?.replicas),
-      updatedReplicas: updated,
+      updatedReplicas: newRS?.status?.replicas ?? 0,
       readyReplicas: sum((rs) => rs.status?.readyReplicas),
       availableReplicas: available,
-      unavailableReplicas: Math.max(0, replicas - available),
-      conditions,
+      unavailableReplicas: Math.max(0, sum((rs) => rs.spec?.replicas) - available),
     };
+    if (d.status?.collisionCount !== undefined) status.collisionCount = d.status.collisionCount;
+    conds = setCondition(conds, availableCondition(d, status, maxUnavailable, now));
+    if (rollout) conds = progressingConditions(d, d.status ?? {}, status, conds, newRS?.metadata?.name, now);
+    status.conditions = [...conds].sort((a, b) => CONDITION_ORDER.indexOf(a.type) - CONDITION_ORDER.indexOf(b.type));
     const cur = (d.status ?? {}) as Record<string, unknown>;
     const numbers = ['observedGeneration', 'replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas'] as const;
-    const condView = (cs: DeploymentCondition[] | undefined) => JSON.stringify((cs ?? []).map((c) => [c.type, c.status, c.reason, c.message]));
+    const condView = (cs: DeploymentCondition[] | undefined) => JSON.stringify(cs ?? []);
     // Nothing changed: no write (a write would come back as an update event and a needless reconcile).
-    if (numbers.every((f) => ((cur[f] as number | undefined) ?? 0) === status[f]) && condView(d.status?.conditions) === condView(conditions)) return;
+    if (numbers.every((f) => ((cur[f] as number | undefined) ?? 0) === status[f]) && condView(d.status?.conditions) === condView(status.conditions)) return status;
     try {
       await this.#client.resource<Deployment>('deployments', d.metadata!.namespace).patchStatus(d.metadata!.name!, { status }, 'merge', { signal });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
+    return status;
   }
 }

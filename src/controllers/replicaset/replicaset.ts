@@ -11,7 +11,7 @@
 import { labelSelectorFromObject, type OwnerReference, type Pod, type ReplicaSet, type ReplicaSetStatus } from '../../api/index.ts';
 import { EventRecorder, Informer, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
-import { Controller } from '../controller.ts';
+import { Controller, type ReconcileResult } from '../controller.ts';
 
 export interface ReplicaSetControllerConfig {
   client: Client;
@@ -37,6 +37,10 @@ export function controllerRef(obj: KubeObjectLike): OwnerReference | undefined {
 
 const isActive = (p: Pod) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed' && !p.metadata?.deletionTimestamp;
 const isReady = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+/** When the pod's Ready condition last turned True (ms), or NaN when it carries no time. */
+const readySince = (p: Pod) => Date.parse(p.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime ?? '');
+/** Upstream's IsPodAvailable: ready for longer than minReadySeconds (a Ready condition without a time never is). */
+export const isAvailable = (p: Pod, minReadyMs: number, now: number) => isReady(p) && (minReadyMs === 0 || readySince(p) + minReadyMs < now);
 
 /** Pods least worth keeping first (upstream's ActivePods ordering, simplified). */
 export function deletionOrder(a: Pod, b: Pod): number {
@@ -144,7 +148,7 @@ export class ReplicaSetController {
   }
 
   /** One pass for one ReplicaSet (public for tests). Safe to call at any time. */
-  async reconcile(key: string, signal: AbortSignal): Promise<void> {
+  async reconcile(key: string, signal: AbortSignal): Promise<ReconcileResult | void> {
     const rs = this.replicaSets.get(key);
     if (!rs || rs.metadata?.deletionTimestamp) {
       this.#expectations.delete(key);
@@ -166,6 +170,11 @@ export class ReplicaSetController {
     const active = pods.filter(isActive);
     if (this.#expectationsMet(key)) await this.#manageReplicas(key, rs, active, signal);
     await this.#updateStatus(rs, active, signal);
+    // A ready pod not yet available: come back when its minReadySeconds have passed.
+    const minReadyMs = (rs.spec?.minReadySeconds ?? 0) * 1000;
+    const now = this.#clock.now();
+    const waits = active.filter((p) => isReady(p) && !isAvailable(p, minReadyMs, now)).map((p) => readySince(p) + minReadyMs - now).filter((ms) => !Number.isNaN(ms));
+    if (waits.length > 0) return { requeueAfterMs: Math.max(1, Math.min(...waits)) + 1000 };
   }
 
   async #adopt(rs: ReplicaSet, pod: Pod, signal: AbortSignal): Promise<Pod | undefined> {
@@ -255,8 +264,7 @@ export class ReplicaSetController {
       replicas: active.length,
       fullyLabeledReplicas: fullyLabeled,
       readyReplicas: ready,
-      // minReadySeconds is not tracked yet: ready pods count as available at once.
-      availableReplicas: ready,
+      availableReplicas: active.filter((p) => isAvailable(p, (rs.spec?.minReadySeconds ?? 0) * 1000, this.#clock.now())).length,
       observedGeneration: rs.metadata?.generation ?? 1,
     };
     const cur: Partial<ReplicaSetStatus> = rs.status ?? {};

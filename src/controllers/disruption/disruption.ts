@@ -1,0 +1,100 @@
+/**
+ * The disruption controller: keeps each PodDisruptionBudget's status (currentHealthy, desiredHealthy,
+ * expectedPods, disruptionsAllowed, disruptedPods, the DisruptionAllowed condition) up to date from the pods
+ * it selects and their controllers' scale, as kube-controller-manager's `disruption` controller does. The
+ * eviction API (src/apiserver/eviction.ts) reads that status to allow or refuse an eviction.
+ *
+ *   pdb / pod / replicaset / deployment events ─▶ enqueue the budgets concerned ─▶ reconcile: budgetStatus, write if changed
+ */
+import type { Deployment, Pod, PodDisruptionBudget, ReplicaSet } from '../../api/index.ts';
+import { labelSelectorFromObject } from '../../api/index.ts';
+import { Informer, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
+import { Controller, type ReconcileResult } from '../controller.ts';
+import { budgetStatus } from './budget.ts';
+
+export interface DisruptionControllerConfig {
+  client: Client;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** Whether a budget's selector picks the pod (nil selects nothing, empty everything; invalid nothing). */
+function selects(pdb: PodDisruptionBudget, pod: Pod): boolean {
+  if (pdb.metadata?.namespace !== pod.metadata?.namespace) return false;
+  try {
+    return labelSelectorFromObject(pdb.spec?.selector).matches(pod.metadata?.labels ?? {});
+  } catch {
+    return false;
+  }
+}
+
+export class DisruptionController {
+  readonly budgets: Informer<PodDisruptionBudget>;
+  readonly pods: Informer<Pod>;
+  readonly replicaSets: Informer<ReplicaSet>;
+  readonly deployments: Informer<Deployment>;
+  readonly controller: Controller;
+  readonly #client: Client;
+  readonly #clock: Clock;
+
+  constructor(config: DisruptionControllerConfig) {
+    this.#client = config.client;
+    this.#clock = config.clock ?? realClock;
+    const log = config.logger ?? createLogger('disruption-controller');
+    const opts = { clock: this.#clock, logger: log };
+    this.budgets = new Informer<PodDisruptionBudget>(config.client.resource<PodDisruptionBudget>('poddisruptionbudgets'), opts);
+    this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), opts);
+    this.replicaSets = new Informer<ReplicaSet>(config.client.resource<ReplicaSet>('replicasets'), opts);
+    this.deployments = new Informer<Deployment>(config.client.resource<Deployment>('deployments'), opts);
+    this.controller = new Controller({
+      name: 'disruption-controller',
+      informers: [this.budgets, this.pods, this.replicaSets, this.deployments] as Informer<KubeObjectLike>[],
+      reconcile: (key, signal) => this.reconcile(key, signal),
+      clock: this.#clock,
+      logger: log,
+    });
+    const enqueue = (b: PodDisruptionBudget) => this.controller.enqueue(objectKey(b));
+    this.budgets.onAdd(enqueue).onUpdate((_o, b) => enqueue(b)).onDelete(enqueue);
+    const forPod = (p: Pod) => {
+      for (const b of this.budgets.list()) if (selects(b, p)) enqueue(b);
+    };
+    this.pods.onAdd(forPod).onUpdate((o, p) => {
+      forPod(o);
+      forPod(p);
+    }).onDelete(forPod);
+    // A controller's scale changes expectedPods of the budgets over its namespace's pods.
+    const forNamespace = (o: { metadata?: { namespace?: string } }) => {
+      for (const b of this.budgets.list()) if (b.metadata?.namespace === o.metadata?.namespace) enqueue(b);
+    };
+    this.replicaSets.onAdd(forNamespace).onUpdate((_o, rs) => forNamespace(rs)).onDelete(forNamespace);
+    this.deployments.onAdd(forNamespace).onUpdate((_o, d) => forNamespace(d)).onDelete(forNamespace);
+  }
+
+  run(signal: AbortSignal): Promise<void> {
+    return this.controller.run(signal);
+  }
+
+  /** One pass for one budget (public for tests). */
+  async reconcile(key: string, signal: AbortSignal): Promise<ReconcileResult | void> {
+    const pdb = this.budgets.get(key);
+    if (!pdb || pdb.metadata?.deletionTimestamp) return;
+    const ns = pdb.metadata!.namespace!;
+    const pods = this.pods.list().filter((p) => selects(pdb, p));
+    const owners = {
+      replicaSet: (n: string, name: string) => this.replicaSets.get(`${n}/${name}`),
+      deployment: (n: string, name: string) => this.deployments.get(`${n}/${name}`),
+    };
+    const { status, requeueAfterMs } = budgetStatus(pdb, pods, owners, this.#clock.now());
+    if (JSON.stringify(status) !== JSON.stringify(pdb.status ?? {})) {
+      try {
+        // The budget's resourceVersion guards against overwriting an eviction's decrement made meanwhile.
+        await this.#client.resource<PodDisruptionBudget>('poddisruptionbudgets', ns).updateStatus(
+          { ...pdb, status }, { signal });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    if (requeueAfterMs !== undefined) return { requeueAfterMs };
+  }
+}
