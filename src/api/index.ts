@@ -28,6 +28,7 @@ export * from './image-ref.ts';
 export * from './quantity.ts';
 export * from './defaults.ts';
 export * from './service-defaults.ts';
+export * from './storage-defaults.ts';
 export * from './resource-helpers.ts';
 export * from './validation/index.ts';
 export * from './selectors/index.ts';

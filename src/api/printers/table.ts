@@ -6,13 +6,14 @@
  */
 import type {
   ConfigMap, Deployment, Event, KubeObject, Lease, ListMeta, Namespace, Node, PartialObjectMetadata, Pod, ReplicaSet, Secret,
-  ServiceAccount, Table, TableColumnDefinition, TableRow, PodTemplateSpec,
+  ServiceAccount, Table, TableColumnDefinition, TableRow, PodTemplateSpec, StatefulSet,
 } from '../types.ts';
 import { toResourceInfo, type ResourceRef } from '../resources.ts';
 import { translateTimestampSince } from './duration.ts';
 import { podRestartsText, podSummary } from './pod-status.ts';
 import { labelSelectorFromObject } from '../selectors/label-selector.ts';
 import { servicePrinters } from './service.ts';
+import { storagePrinters } from './storage.ts';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
@@ -250,6 +251,16 @@ const deploymentPrinter: Printer = {
   },
 };
 
+const statefulSetPrinter: Printer = {
+  columns: [NAME, col('Ready', 'Number of the pod with ready state'), AGE, CONTAINERS_COL, IMAGES_COL],
+  cells(obj, now, wide) {
+    const sts = obj as unknown as StatefulSet;
+    const cells: unknown[] = [sts.metadata?.name ?? '', `${sts.status?.readyReplicas ?? 0}/${sts.spec?.replicas ?? 0}`, age(obj, now)];
+    if (wide) cells.push(...containerCells(sts.spec?.template));
+    return cells;
+  },
+};
+
 /** rest.NewDefaultTableConvertor: Name and Created At. */
 const defaultPrinter: Printer = {
   columns: [NAME, col('Created At', 'CreationTimestamp is a timestamp representing the server time when this object was created.', { type: 'date' })],
@@ -268,6 +279,8 @@ const PRINTERS: Record<string, Printer> = {
   'coordination.k8s.io/leases': leasePrinter,
   'apps/replicasets': replicaSetPrinter,
   'apps/deployments': deploymentPrinter,
+  'apps/statefulsets': statefulSetPrinter,
+  ...storagePrinters(col, NAME, AGE, age),
   ...servicePrinters(col, NAME, AGE, age),
 };
 

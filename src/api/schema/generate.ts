@@ -34,6 +34,10 @@ const ROOTS: Record<string, [string, string]> = {
   'events.k8s.io/v1/Event': ['events.k8s.io/v1/Event.d.ts', 'IEvent'],
   'apps/v1/ReplicaSet': ['apps/v1/ReplicaSet.d.ts', 'IReplicaSet'],
   'apps/v1/Deployment': ['apps/v1/Deployment.d.ts', 'IDeployment'],
+  'apps/v1/StatefulSet': ['apps/v1/StatefulSet.d.ts', 'IStatefulSet'],
+  'v1/PersistentVolume': ['v1/PersistentVolume.d.ts', 'IPersistentVolume'],
+  'v1/PersistentVolumeClaim': ['v1/PersistentVolumeClaim.d.ts', 'IPersistentVolumeClaim'],
+  'storage.k8s.io/v1/StorageClass': ['storage.k8s.io/v1/StorageClass.d.ts', 'IStorageClass'],
   'policy/v1/Eviction': ['policy/v1/Eviction.d.ts', 'IEviction'],
   'authentication.k8s.io/v1/TokenRequest': ['authentication.k8s.io/v1/TokenRequest.d.ts', 'ITokenRequest'],
 };
