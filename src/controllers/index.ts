@@ -9,3 +9,4 @@ export { ServiceLBController, loadBalancerIngress, type ServiceLBControllerConfi
 export { NodeLifecycleController, type NodeLifecycleControllerConfig } from './node-lifecycle/index.ts';
 export { TaintEvictionController, type TaintEvictionControllerConfig } from './taint-eviction/index.ts';
 export { PodGCController, DEFAULT_TERMINATED_POD_GC_THRESHOLD, type PodGCControllerConfig } from './podgc/index.ts';
+export { StatefulSetController, type StatefulSetControllerConfig } from './statefulset/index.ts';
