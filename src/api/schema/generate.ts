@@ -51,7 +51,10 @@ function typeName(t: ts.Type): string {
   const decl = t.getSymbol()?.declarations?.[0];
   const file = decl?.getSourceFile().fileName ?? 'anon';
   const base = file.startsWith(APIMACHINERY) ? `meta:${relative(APIMACHINERY, file)}` : relative(MODELS, file);
-  return base.replace(/\.d\.ts$/, '').replace(/\//g, '.');
+  const name = base.replace(/\.d\.ts$/, '').replace(/\//g, '.');
+  // An inline type literal (StatefulSetSpec's volumeClaimTemplates items) shares its file with the type around
+  // it: name it by its place in that file so the two do not merge.
+  return t.getSymbol()?.getName() === '__type' && decl ? `${name}@${decl.pos}` : name;
 }
 
 function scalar(t: ts.Type): string | undefined {
