@@ -56,7 +56,7 @@ test('OrderedReady: web-0, web-1, web-2 each after the one before is Ready; dele
   try {
     const applied = await server.kubectl(['apply', '-f', '-'], { input: set('web', '') });
     assert.equal(applied.code, 0, applied.stderr);
-    await until(() => ready.size === 3, 'three ready pods');
+    await until(async () => ready.size === 3, 'three ready pods');
     assert.deepEqual(seen, ['created web-0', 'ready web-0', 'created web-1', 'ready web-1', 'created web-2', 'ready web-2']);
     const pod = informer.get('default/web-1')!;
     assert.equal(pod.spec?.hostname, 'web-1');
