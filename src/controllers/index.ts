@@ -10,3 +10,4 @@ export { NodeLifecycleController, type NodeLifecycleControllerConfig } from './n
 export { TaintEvictionController, type TaintEvictionControllerConfig } from './taint-eviction/index.ts';
 export { PodGCController, DEFAULT_TERMINATED_POD_GC_THRESHOLD, type PodGCControllerConfig } from './podgc/index.ts';
 export { StatefulSetController, type StatefulSetControllerConfig } from './statefulset/index.ts';
+export { VolumeBindingController, volumeMatches, BIND_COMPLETED_ANNOTATION, type VolumeBindingControllerConfig } from './volume-binding/index.ts';

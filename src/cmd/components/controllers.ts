@@ -1,12 +1,12 @@
 /**
  * The controller manager inside `kubeling server`: the controllers of src/controllers (Deployment,
- * ReplicaSet, StatefulSet, the garbage collector, EndpointSlice, Endpoints, the LoadBalancer status of k3s's
+ * ReplicaSet, StatefulSet, the PersistentVolume binder, the garbage collector, EndpointSlice, Endpoints, the LoadBalancer status of k3s's
  * servicelb, node lifecycle, the taint manager and pod GC), on the admin client like any other component, with kube-controller-manager's rate limit
  * (QPS 20, burst 30).
  */
 import {
   DeploymentController, EndpointsController, EndpointSliceController, GarbageCollector, NodeLifecycleController, PodGCController,
-  ReplicaSetController, ServiceLBController, StatefulSetController, TaintEvictionController,
+  ReplicaSetController, ServiceLBController, StatefulSetController, TaintEvictionController, VolumeBindingController,
 } from '../../controllers/index.ts';
 import type { Component, ComponentContext } from './component.ts';
 
@@ -21,6 +21,7 @@ export const controllersComponent: Component = {
         new ReplicaSetController({ client, logger: ctx.logger.child({ controller: 'replicaset' }) }).run(ctx.signal),
         new DeploymentController({ client, logger: ctx.logger.child({ controller: 'deployment' }) }).run(ctx.signal),
         new StatefulSetController({ client, logger: ctx.logger.child({ controller: 'statefulset' }) }).run(ctx.signal),
+        new VolumeBindingController({ client, logger: ctx.logger.child({ controller: 'persistentvolume-binder' }) }).run(ctx.signal),
         // StatefulSets own their pods, and their claims when whenDeleted is Delete.
         new GarbageCollector({ client, resources: ['pods', 'replicasets', 'deployments', 'statefulsets', 'persistentvolumeclaims'], logger: ctx.logger.child({ controller: 'garbage-collector' }) }).run(ctx.signal),
         new EndpointSliceController({ client, maxEndpointsPerSlice: ctx.options.maxEndpointsPerSlice, logger: ctx.logger.child({ controller: 'endpointslice' }) }).run(ctx.signal),
