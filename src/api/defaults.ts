@@ -11,6 +11,7 @@
 import type {
   Container, EphemeralContainer, HTTPGetAction, KubeObject, Pod, PodSpec, PodTemplateSpec, Probe, Volume,
   LifecycleHandler, Deployment, ReplicaSet, Node, Namespace, Secret, EnvVar, Service, Endpoints, EndpointSlice, Job, CronJob,
+  StatefulSet, PersistentVolume, PersistentVolumeClaim, StorageClass,
 } from './types.ts';
 import { toResourceInfo, type ResourceRef } from './resources.ts';
 import { imageTag } from './image-ref.ts';
@@ -18,6 +19,7 @@ import { canonicalizeResourceList, tryParseQuantity } from './quantity.ts';
 import { DecodeError, decodeError } from './schema/unknown-fields.ts';
 import { defaultEndpointSlice, defaultEndpoints, defaultService } from './service-defaults.ts';
 import { defaultCronJob, defaultJob } from './batch-defaults.ts';
+import { defaultPersistentVolume, defaultPersistentVolumeClaim, defaultPersistentVolumeClaimSpec, defaultStorageClass } from './storage-defaults.ts';
 
 /** DefaultTerminationGracePeriodSeconds. */
 export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
@@ -49,6 +51,10 @@ export function applyDefaults<T extends object>(resource: ResourceRef, obj: T): 
     case '/secrets': defaultSecret(o as unknown as Secret); break;
     case 'apps/replicasets': defaultReplicaSet(o as unknown as ReplicaSet); break;
     case 'apps/deployments': defaultDeployment(o as unknown as Deployment); break;
+    case 'apps/statefulsets': defaultStatefulSet(o as unknown as StatefulSet); break;
+    case '/persistentvolumes': defaultPersistentVolume(o as unknown as PersistentVolume); break;
+    case '/persistentvolumeclaims': defaultPersistentVolumeClaim(o as unknown as PersistentVolumeClaim); break;
+    case 'storage.k8s.io/storageclasses': defaultStorageClass(o as unknown as StorageClass); break;
     case '/services': defaultService(o as unknown as Service); break;
     case '/endpoints': defaultEndpoints(o as unknown as Endpoints); break;
     case 'discovery.k8s.io/endpointslices': defaultEndpointSlice(o as unknown as EndpointSlice); break;
@@ -258,6 +264,23 @@ export function defaultReplicaSet(rs: ReplicaSet): ReplicaSet {
   spec.replicas ??= 1;
   defaultPodTemplate(spec.template);
   return rs;
+}
+
+/** SetDefaults_StatefulSet (apps/v1): OrderedReady, RollingUpdate with partition 0, claims retained. */
+export function defaultStatefulSet(sts: StatefulSet): StatefulSet {
+  const spec = (sts.spec ??= { selector: {}, template: {}, serviceName: '' });
+  spec.replicas ??= 1;
+  spec.podManagementPolicy ||= 'OrderedReady';
+  const strategy = (spec.updateStrategy ??= {});
+  strategy.type ||= 'RollingUpdate';
+  if (strategy.type === 'RollingUpdate') (strategy.rollingUpdate ??= {}).partition ??= 0;
+  spec.revisionHistoryLimit ??= 10;
+  const retention = (spec.persistentVolumeClaimRetentionPolicy ??= {});
+  retention.whenDeleted ||= 'Retain';
+  retention.whenScaled ||= 'Retain';
+  for (const t of spec.volumeClaimTemplates ?? []) defaultPersistentVolumeClaimSpec(t.spec ??= {});
+  defaultPodTemplate(spec.template);
+  return sts;
 }
 
 export function defaultDeployment(d: Deployment): Deployment {

@@ -30,6 +30,7 @@ export * from './defaults.ts';
 export * from './service-defaults.ts';
 export * from './batch-defaults.ts';
 export * from './cron-schedule.ts';
+export * from './storage-defaults.ts';
 export * from './resource-helpers.ts';
 export * from './validation/index.ts';
 export * from './selectors/index.ts';

@@ -82,6 +82,16 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
       { name: 'status', kind: 'Pod', verbs: STATUS_VERBS },
     ],
   }),
+  resource({
+    group: '', version: 'v1', plural: 'persistentvolumeclaims', singular: 'persistentvolumeclaim', kind: 'PersistentVolumeClaim',
+    namespaced: true, shortNames: ['pvc'],
+    subresources: [{ name: 'status', kind: 'PersistentVolumeClaim', verbs: STATUS_VERBS }],
+  }),
+  resource({
+    group: '', version: 'v1', plural: 'persistentvolumes', singular: 'persistentvolume', kind: 'PersistentVolume',
+    namespaced: false, shortNames: ['pv'],
+    subresources: [{ name: 'status', kind: 'PersistentVolume', verbs: STATUS_VERBS }],
+  }),
   resource({ group: '', version: 'v1', plural: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true }),
   resource({
     group: '', version: 'v1', plural: 'services', singular: 'service', kind: 'Service', namespaced: true, shortNames: ['svc'],
@@ -120,6 +130,14 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
     ],
   }),
   resource({
+    group: 'apps', version: 'v1', plural: 'statefulsets', singular: 'statefulset', kind: 'StatefulSet', namespaced: true,
+    shortNames: ['sts'], categories: ['all'],
+    subresources: [
+      { name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: STATUS_VERBS },
+      { name: 'status', kind: 'StatefulSet', verbs: STATUS_VERBS },
+    ],
+  }),
+  resource({
     group: 'batch', version: 'v1', plural: 'cronjobs', singular: 'cronjob', kind: 'CronJob', namespaced: true,
     shortNames: ['cj'], categories: ['all'],
     subresources: [{ name: 'status', kind: 'CronJob', verbs: STATUS_VERBS }],
@@ -133,6 +151,7 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
     namespaced: true, shortNames: ['pdb'],
     subresources: [{ name: 'status', kind: 'PodDisruptionBudget', verbs: STATUS_VERBS }],
   }),
+  resource({ group: 'storage.k8s.io', version: 'v1', plural: 'storageclasses', singular: 'storageclass', kind: 'StorageClass', namespaced: false, shortNames: ['sc'] }),
 ]);
 
 /** The resource served at `/api/v1/<plural>` (groupVersion `v1`) or `/apis/<group>/<version>/<plural>`. */

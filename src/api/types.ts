@@ -66,6 +66,9 @@ export type {
   IService as Service, IServiceList as ServiceList, IServiceSpec as ServiceSpec, IServicePort as ServicePort,
   IServiceStatus as ServiceStatus, IEndpoints as Endpoints, IEndpointsList as EndpointsList, IEndpointSubset as EndpointSubset,
   IEndpointAddress as EndpointAddress, IEndpointPort as EndpointPort,
+  IPersistentVolume as PersistentVolume, IPersistentVolumeList as PersistentVolumeList, IPersistentVolumeSpec as PersistentVolumeSpec,
+  IPersistentVolumeClaim as PersistentVolumeClaim, IPersistentVolumeClaimList as PersistentVolumeClaimList,
+  IPersistentVolumeClaimSpec as PersistentVolumeClaimSpec,
 } from 'kubernetes-models/v1';
 // other groups
 export type { ILease as Lease, ILeaseList as LeaseList, ILeaseSpec as LeaseSpec } from 'kubernetes-models/coordination.k8s.io/v1';
@@ -83,6 +86,8 @@ export type {
   IReplicaSet as ReplicaSet, IReplicaSetList as ReplicaSetList, IReplicaSetSpec as ReplicaSetSpec,
   IReplicaSetStatus as ReplicaSetStatus, IDeployment as Deployment, IDeploymentList as DeploymentList,
   IDeploymentSpec as DeploymentSpec, IDeploymentStatus as DeploymentStatus,
+  IStatefulSet as StatefulSet, IStatefulSetList as StatefulSetList, IStatefulSetSpec as StatefulSetSpec,
+  IStatefulSetStatus as StatefulSetStatus,
 } from 'kubernetes-models/apps/v1';
 export type {
   IJob as Job, IJobList as JobList, IJobSpec as JobSpec, IJobStatus as JobStatus, IJobCondition as JobCondition,
@@ -90,6 +95,7 @@ export type {
   IUncountedTerminatedPods as UncountedTerminatedPods, ICronJob as CronJob, ICronJobList as CronJobList,
   ICronJobSpec as CronJobSpec, ICronJobStatus as CronJobStatus,
 } from 'kubernetes-models/batch/v1';
+export type { IStorageClass as StorageClass, IStorageClassList as StorageClassList } from 'kubernetes-models/storage.k8s.io/v1';
 
 /** Any API object: what generic code (storage, watch, tables, patches) handles. */
 export interface KubeObject {

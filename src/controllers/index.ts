@@ -13,3 +13,5 @@ export { JobController, isJobFinished, podIndex, JOB_INDEX_FAILURE_COUNT_ANNOTAT
 export { TTLAfterFinishedController, jobExpiresAt, type TTLAfterFinishedControllerConfig } from './ttl-after-finished/index.ts';
 export { CronJobController, CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION, type CronJobControllerConfig } from './cronjob/index.ts';
 export { DisruptionController, type DisruptionControllerConfig } from './disruption/index.ts';
+export { StatefulSetController, type StatefulSetControllerConfig } from './statefulset/index.ts';
+export { VolumeBindingController, volumeMatches, BIND_COMPLETED_ANNOTATION, type VolumeBindingControllerConfig } from './volume-binding/index.ts';

@@ -61,5 +61,11 @@ export const PATCH_META: Record<string, TypeMeta> = {
   DeploymentSpec: { template: meta('PodTemplateSpec') },
   ReplicaSet: { metadata: meta('ObjectMeta'), spec: meta('ReplicaSetSpec'), status: meta('WorkloadStatus') },
   ReplicaSetSpec: { template: meta('PodTemplateSpec') },
+  StatefulSet: { metadata: meta('ObjectMeta'), spec: meta('StatefulSetSpec'), status: meta('WorkloadStatus') },
+  StatefulSetSpec: { template: meta('PodTemplateSpec') },
   WorkloadStatus: { conditions: byKey('type') },
+  PersistentVolume: { metadata: meta('ObjectMeta') },
+  PersistentVolumeClaim: { metadata: meta('ObjectMeta'), status: meta('PersistentVolumeClaimStatus') },
+  PersistentVolumeClaimStatus: { conditions: byKey('type') },
+  StorageClass: { metadata: meta('ObjectMeta') },
 };

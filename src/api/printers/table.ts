@@ -6,7 +6,7 @@
  */
 import type {
   ConfigMap, Deployment, Event, IntOrString, KubeObject, Lease, PodDisruptionBudget, ListMeta, Namespace, Node, PartialObjectMetadata, Pod, ReplicaSet, Secret,
-  ServiceAccount, Table, TableColumnDefinition, TableRow, PodTemplateSpec,
+  ServiceAccount, Table, TableColumnDefinition, TableRow, PodTemplateSpec, StatefulSet,
 } from '../types.ts';
 import { toResourceInfo, type ResourceRef } from '../resources.ts';
 import { translateTimestampSince } from './duration.ts';
@@ -14,6 +14,7 @@ import { podRestartsText, podSummary } from './pod-status.ts';
 import { labelSelectorFromObject } from '../selectors/label-selector.ts';
 import { servicePrinters } from './service.ts';
 import { batchPrinters } from './batch.ts';
+import { storagePrinters } from './storage.ts';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
@@ -266,6 +267,16 @@ const podDisruptionBudgetPrinter: Printer = {
   },
 };
 
+const statefulSetPrinter: Printer = {
+  columns: [NAME, col('Ready', 'Number of the pod with ready state'), AGE, CONTAINERS_COL, IMAGES_COL],
+  cells(obj, now, wide) {
+    const sts = obj as unknown as StatefulSet;
+    const cells: unknown[] = [sts.metadata?.name ?? '', `${sts.status?.readyReplicas ?? 0}/${sts.spec?.replicas ?? 0}`, age(obj, now)];
+    if (wide) cells.push(...containerCells(sts.spec?.template));
+    return cells;
+  },
+};
+
 /** rest.NewDefaultTableConvertor: Name and Created At. */
 const defaultPrinter: Printer = {
   columns: [NAME, col('Created At', 'CreationTimestamp is a timestamp representing the server time when this object was created.', { type: 'date' })],
@@ -285,6 +296,8 @@ const PRINTERS: Record<string, Printer> = {
   'apps/replicasets': replicaSetPrinter,
   'apps/deployments': deploymentPrinter,
   'policy/poddisruptionbudgets': podDisruptionBudgetPrinter,
+  'apps/statefulsets': statefulSetPrinter,
+  ...storagePrinters(col, NAME, AGE, age),
   ...servicePrinters(col, NAME, AGE, age),
   ...batchPrinters(col, NAME, AGE, age, selectorText),
 };

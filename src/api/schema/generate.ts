@@ -36,6 +36,10 @@ const ROOTS: Record<string, [string, string]> = {
   'apps/v1/Deployment': ['apps/v1/Deployment.d.ts', 'IDeployment'],
   'batch/v1/Job': ['batch/v1/Job.d.ts', 'IJob'],
   'batch/v1/CronJob': ['batch/v1/CronJob.d.ts', 'ICronJob'],
+  'apps/v1/StatefulSet': ['apps/v1/StatefulSet.d.ts', 'IStatefulSet'],
+  'v1/PersistentVolume': ['v1/PersistentVolume.d.ts', 'IPersistentVolume'],
+  'v1/PersistentVolumeClaim': ['v1/PersistentVolumeClaim.d.ts', 'IPersistentVolumeClaim'],
+  'storage.k8s.io/v1/StorageClass': ['storage.k8s.io/v1/StorageClass.d.ts', 'IStorageClass'],
   'policy/v1/Eviction': ['policy/v1/Eviction.d.ts', 'IEviction'],
   'policy/v1/PodDisruptionBudget': ['policy/v1/PodDisruptionBudget.d.ts', 'IPodDisruptionBudget'],
   'authentication.k8s.io/v1/TokenRequest': ['authentication.k8s.io/v1/TokenRequest.d.ts', 'ITokenRequest'],
@@ -50,7 +54,10 @@ function typeName(t: ts.Type): string {
   const decl = t.getSymbol()?.declarations?.[0];
   const file = decl?.getSourceFile().fileName ?? 'anon';
   const base = file.startsWith(APIMACHINERY) ? `meta:${relative(APIMACHINERY, file)}` : relative(MODELS, file);
-  return base.replace(/\.d\.ts$/, '').replace(/\//g, '.');
+  const name = base.replace(/\.d\.ts$/, '').replace(/\//g, '.');
+  // An inline type literal (StatefulSetSpec's volumeClaimTemplates items) shares its file with the type around
+  // it: name it by its place in that file so the two do not merge.
+  return t.getSymbol()?.getName() === '__type' && decl ? `${name}@${decl.pos}` : name;
 }
 
 function scalar(t: ts.Type): string | undefined {

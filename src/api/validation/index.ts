@@ -7,7 +7,7 @@ import { validatePodDisruptionBudget } from './policy.ts';
 import type { PodDisruptionBudget } from '../types.ts';
 import type {
   ConfigMap, Deployment, EndpointSlice, Endpoints, Event, EventsV1Event, KubeObject, Lease, Namespace, Node, Pod, ReplicaSet, Secret, Service,
-  ServiceAccount, Job, CronJob,
+  ServiceAccount, Job, CronJob, StatefulSet, PersistentVolume, PersistentVolumeClaim, StorageClass,
 } from '../types.ts';
 import { invalid, type FieldError } from '../field-error.ts';
 import { toResourceInfo, type ResourceRef } from '../resources.ts';
@@ -20,6 +20,11 @@ import {
   validateSecretUpdate, validateSelectorImmutable, validateTokenRequest,
 } from './core.ts';
 import { validateCronJob, validateCronJobUpdate, validateJob, validateJobUpdate } from './batch.ts';
+import {
+  validatePersistentVolume, validatePersistentVolumeClaim, validatePersistentVolumeClaimUpdate, validatePersistentVolumeUpdate,
+  validateStorageClass, validateStorageClassUpdate,
+} from './storage.ts';
+import { validateStatefulSet, validateStatefulSetUpdate } from './statefulset.ts';
 import { validateEndpointSlice, validateEndpoints, validateService, validateServiceStatusUpdate, validateServiceUpdate } from './service.ts';
 
 function key(resource: ResourceRef): string {
@@ -43,6 +48,10 @@ export function validateObject(resource: ResourceRef, obj: object): FieldError[]
     case '/bindings': return validateBinding(o);
     case 'apps/replicasets': return validateReplicaSet(o as unknown as ReplicaSet);
     case 'apps/deployments': return validateDeployment(o as unknown as Deployment);
+    case 'apps/statefulsets': return validateStatefulSet(o as unknown as StatefulSet);
+    case '/persistentvolumes': return validatePersistentVolume(o as unknown as PersistentVolume);
+    case '/persistentvolumeclaims': return validatePersistentVolumeClaim(o as unknown as PersistentVolumeClaim);
+    case 'storage.k8s.io/storageclasses': return validateStorageClass(o as unknown as StorageClass);
     case '/services': return validateService(o as unknown as Service);
     case '/endpoints': return validateEndpoints(o as unknown as Endpoints);
     case 'discovery.k8s.io/endpointslices': return validateEndpointSlice(o as unknown as EndpointSlice);
@@ -68,6 +77,10 @@ export function validateObjectUpdate(resource: ResourceRef, obj: object, old: ob
     case 'discovery.k8s.io/endpointslices': return validateEndpointSlice(o as unknown as EndpointSlice, p as unknown as EndpointSlice);
     case 'batch/jobs': return validateJobUpdate(o as unknown as Job, p as unknown as Job);
     case 'batch/cronjobs': return validateCronJobUpdate(o as unknown as CronJob, p as unknown as CronJob);
+    case 'apps/statefulsets': return validateStatefulSetUpdate(o as unknown as StatefulSet, p as unknown as StatefulSet);
+    case '/persistentvolumes': return validatePersistentVolumeUpdate(o as unknown as PersistentVolume, p as unknown as PersistentVolume);
+    case '/persistentvolumeclaims': return validatePersistentVolumeClaimUpdate(o as unknown as PersistentVolumeClaim, p as unknown as PersistentVolumeClaim);
+    case 'storage.k8s.io/storageclasses': return validateStorageClassUpdate(o as unknown as StorageClass, p as unknown as StorageClass);
     case 'apps/replicasets': case 'apps/deployments': {
       const errs = validateObjectMetaUpdate(o.metadata, p.metadata);
       errs.push(...validateObject(resource, o).filter((e) => !e.field.startsWith('metadata.')));

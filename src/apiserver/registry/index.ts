@@ -23,6 +23,10 @@ const BUILDERS: Record<string, (info: ResourceInfo) => Strategy> = {
   'discovery.k8s.io/endpointslices': endpointSliceStrategy,
   'batch/jobs': jobStrategy,
   'batch/cronjobs': cronJobStrategy,
+  'apps/statefulsets': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
+  // Volumes and claims start Pending whatever the client sent; the PV controller moves them on.
+  '/persistentvolumes': (info) => baseStrategy(info, { hasStatusSubresource: true, prepareForCreate: (o) => { o.status = { phase: 'Pending' }; } }),
+  '/persistentvolumeclaims': (info) => baseStrategy(info, { hasStatusSubresource: true, prepareForCreate: (o) => { o.status = { phase: 'Pending' }; } }),
 };
 
 /**

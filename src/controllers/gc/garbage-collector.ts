@@ -34,7 +34,7 @@ export class GarbageCollector {
     this.#client = config.client;
     const clock = config.clock ?? realClock;
     this.#log = config.logger ?? createLogger('garbage-collector');
-    for (const plural of config.resources ?? ['pods', 'replicasets', 'deployments', 'jobs', 'cronjobs']) {
+    for (const plural of config.resources ?? ['pods', 'replicasets', 'deployments', 'jobs', 'cronjobs', 'statefulsets', 'persistentvolumeclaims']) {
       const informer = new Informer<KubeObjectLike>(config.client.resource(plural), { clock, logger: this.#log, resyncPeriodMs: config.resyncPeriodMs ?? 60_000 });
       this.#informers.set(plural, informer);
     }

@@ -1,0 +1,105 @@
+/**
+ * StatefulSets in `kubeling server` (fake runtime, local node), driven by the real kubectl: a set of 3 makes
+ * web-0, web-1 and web-2 each only after the one before is Ready (the order of pod creations and Ready
+ * transitions seen through a watch), `kubectl get sts` reads 3/3, and `kubectl delete sts` takes the pods.
+ * Claims from volumeClaimTemplates: one per pod, named <template>-<set>-<ordinal>; whenDeleted Delete removes
+ * them with the set, Retain keeps them.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { PersistentVolumeClaim, Pod } from '../../src/api/index.ts';
+import { Client, Informer } from '../../src/client/index.ts';
+import type { ServerHandle } from './helpers/server.ts';
+import { serverWithClientForFile } from './helpers/server-for-file.ts';
+import { until } from './helpers/until.ts';
+
+let server: ServerHandle;
+let client: Client;
+serverWithClientForFile({ storage: 'memory', runtime: 'fake' }, (s) => ({ server, client } = s));
+
+const set = (name: string, extra: string) => `apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: ${name}
+spec:
+  serviceName: ${name}
+  replicas: 3
+  selector:
+    matchLabels: {app: ${name}}
+  template:
+    metadata:
+      labels: {app: ${name}}
+    spec:
+      containers:
+      - name: c
+        image: busybox:1.35
+        command: ["sh", "-c", "sleep 3600"]
+${extra}`;
+
+const isReady = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+test('OrderedReady: web-0, web-1, web-2 each after the one before is Ready; delete sts takes the pods', async () => {
+  const seen: string[] = [];
+  const informer = new Informer<Pod>(client.resource<Pod>('pods', 'default'));
+  const ready = new Set<string>();
+  informer.onAdd((p) => {
+    if (p.metadata?.labels?.app === 'web') seen.push(`created ${p.metadata.name}`);
+  }).onUpdate((_o, p) => {
+    const name = p.metadata!.name!;
+    if (p.metadata?.labels?.app === 'web' && isReady(p) && !ready.has(name)) {
+      ready.add(name);
+      seen.push(`ready ${name}`);
+    }
+  });
+  const ac = new AbortController();
+  const watching = informer.run(ac.signal);
+  try {
+    const applied = await server.kubectl(['apply', '-f', '-'], { input: set('web', '') });
+    assert.equal(applied.code, 0, applied.stderr);
+    await until(async () => ready.size === 3, 'three ready pods');
+    assert.deepEqual(seen, ['created web-0', 'ready web-0', 'created web-1', 'ready web-1', 'created web-2', 'ready web-2']);
+    const pod = informer.get('default/web-1')!;
+    assert.equal(pod.spec?.hostname, 'web-1');
+    assert.equal(pod.spec?.subdomain, 'web');
+    assert.equal(pod.metadata?.labels?.['statefulset.kubernetes.io/pod-name'], 'web-1');
+    const got = await until(async () => {
+      const r = await server.kubectl(['get', 'sts', 'web']);
+      return /^web\s+3\/3\s+\S+$/m.test(r.stdout) ? r.stdout : undefined;
+    }, 'kubectl get sts: 3/3');
+    assert.match(got, /^NAME\s+READY\s+AGE$/m);
+    const deleted = await server.kubectl(['delete', 'sts', 'web']);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    await until(async () => (await client.resource<Pod>('pods', 'default').list({ labelSelector: 'app=web' })).items.length === 0, 'the pods to go with the set');
+  } finally {
+    ac.abort();
+    await watching;
+  }
+});
+
+test('volumeClaimTemplates: one claim per pod; kubectl delete sts removes them with whenDeleted Delete, keeps them with Retain', async () => {
+  const claims = (extra: string) => `  podManagementPolicy: Parallel
+  persistentVolumeClaimRetentionPolicy: {whenDeleted: ${extra}}
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources: {requests: {storage: 1Gi}}
+`;
+  for (const [name, policy] of [['gone', 'Delete'], ['kept', 'Retain']] as const) {
+    const applied = await server.kubectl(['apply', '-f', '-'], { input: set(name, claims(policy)) });
+    assert.equal(applied.code, 0, applied.stderr);
+  }
+  const pvcs = client.resource<PersistentVolumeClaim>('persistentvolumeclaims', 'default');
+  const names = async () => (await pvcs.list()).items.map((c) => c.metadata!.name!).sort();
+  await until(async () => (await names()).length === 6, 'six claims');
+  assert.deepEqual(await names(), ['data-gone-0', 'data-gone-1', 'data-gone-2', 'data-kept-0', 'data-kept-1', 'data-kept-2']);
+  const got = await server.kubectl(['get', 'pvc', 'data-kept-0']);
+  assert.match(got.stdout, /^NAME\s+STATUS\s+VOLUME\s+CAPACITY\s+ACCESS MODES\s+STORAGECLASS\s+VOLUMEATTRIBUTESCLASS\s+AGE$/m);
+  assert.match(got.stdout, /^data-kept-0\s+Pending\s+<unset>\s+\S+$/m);
+  for (const name of ['gone', 'kept']) {
+    const deleted = await server.kubectl(['delete', 'sts', name]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+  }
+  await until(async () => (await names()).length === 3, 'the Delete set\'s claims to go');
+  assert.deepEqual(await names(), ['data-kept-0', 'data-kept-1', 'data-kept-2']);
+});
