@@ -30,7 +30,7 @@ import type { INode } from 'kubernetes-models/v1/Node';
 import { parse } from 'yaml';
 import { ApiError, Client, isAlreadyExists } from '../client/index.ts';
 import { createLogger, realClock, type Logger } from '../machinery/index.ts';
-import { defaultNodeDns, NODE_FLAGS, nodeFlagDefaults, parseFlagArgs, UsageError, type FlagSpec, type NodeFlagOptions, type Taint } from './flags.ts';
+import { defaultNodeDns, NODE_FLAGS, nodeFlagDefaults, parseFlagArgs, UsageError, type FlagSpec, type NodeFlagOptions } from './flags.ts';
 import { runNode } from './components/node.ts';
 import type { NodeConfig } from './components/component.ts';
 import { runNodeDns } from './components/dns.ts';
@@ -44,29 +44,13 @@ import {
   verifyDetached,
 } from './join.ts';
 
-export interface AgentOptions {
+/** What `kubeling agent` runs with: the node flags it shares with the server, and how it joins. */
+export interface AgentOptions extends NodeFlagOptions {
   /** The first of `servers`. */
   server: string;
   /** Every `--server` URL, in order (comma-separated, or the flag given several times). */
   servers: string[];
   token: string;
-  nodeName: string;
-  dataDir: string;
-  runtime: 'oci' | 'fake';
-  nodeLabels: Record<string, string>;
-  nodeTaints: Taint[];
-  /** `--pod-manifest-path`: static pods read in addition to DIR/manifests. */
-  podManifestPath?: string;
-  /** `--protect-kernel-defaults`: the node leaves the host's kernel settings alone. */
-  protectKernelDefaults: boolean;
-  /** `--service-cidr`: the cluster's service range, as given to the server (default 10.43.0.0/16). */
-  serviceCidr: string;
-  /** `--cluster-dns`: the kube-dns Service's IP (default: the `.10` of --service-cidr). */
-  clusterDns: string;
-  /** `--cluster-domain` (default `cluster.local`). */
-  clusterDomain: string;
-  /** `--node-ip`: the node's InternalIP and address between hosts (default: the default route's interface's). */
-  nodeIp?: string;
 }
 
 export const AGENT_USAGE =

@@ -202,13 +202,19 @@ export interface NodeFlagOptions {
   runtime: 'oci' | 'fake';
   nodeName: string;
   nodeLabels: Record<string, string>;
+  /** Taints the node registers with (`--register-with-taints`; the server's `--node-taint` too). */
   nodeTaints: Taint[];
+  /** `--pod-manifest-path`: static pods read in addition to DIR/manifests. */
   podManifestPath?: string;
+  /** `--protect-kernel-defaults`: the node leaves the host's kernel settings alone. */
   protectKernelDefaults: boolean;
+  /** `--service-cidr`: the cluster's service range (default 10.43.0.0/16); an agent's must be the server's. */
   serviceCidr: string;
-  /** '' until parsed: then the `.10` of serviceCidr unless `--cluster-dns` was given (see defaultNodeDns). */
+  /** `--cluster-dns`: the kube-dns Service's IP; '' until parsed, then the `.10` of serviceCidr unless given (defaultNodeDns). */
   clusterDns: string;
+  /** `--cluster-domain` (default `cluster.local`). */
   clusterDomain: string;
+  /** `--node-ip`: the node's InternalIP and address between hosts (default: the default route's interface's). */
   nodeIp?: string;
 }
 
