@@ -88,39 +88,18 @@ async function prober(): Promise<void> {
 
 async function main(): Promise<void> {
   const count = arg('services', 30);
-  const [{ startServer }, { apply, deleteAllPods, getPod, importBusybox, podSandboxes, waitForPod, running }] = await Promise.all([
+  const [{ startServer }, { apply, deleteAllPods, getPod, importBusybox, podSandboxes, waitForPod, running }, { hostnameWebYaml, idlePodYaml }] = await Promise.all([
     import('../test/e2e/helpers/server.ts'),
     import('../test/e2e/pod-helpers.ts'),
+    import('../test/e2e/helpers/services.ts'),
   ]);
   const server = await startServer({ runtime: 'oci', storage: 'memory', args: ['--service-cidr', '10.250.0.0/16'] });
   let probe: ChildProcess | undefined;
   let stopWatch = () => {};
   try {
     await importBusybox(server);
-    await apply(server, `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: backend}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: backend}}
-  template:
-    metadata: {labels: {app: backend}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-      - name: httpd
-        image: busybox:1.35
-        command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
-        readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: client}
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - {name: c, image: busybox:1.35, command: ["sleep", "3600"]}
-`);
+    await apply(server, `${hostnameWebYaml('backend', 2)}---
+${idlePodYaml('client')}`);
     const status = await server.kubectl(['rollout', 'status', 'deployment/backend', '--timeout=180s'], { timeoutMs: 200_000 });
     if (status.code !== 0) throw new Error(`backend not ready: ${status.stderr}`);
     await waitForPod(server, 'client', running, 'Running', 120_000);

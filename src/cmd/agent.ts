@@ -25,14 +25,12 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { request } from 'node:https';
-import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { INode } from 'kubernetes-models/v1/Node';
 import { parse } from 'yaml';
 import { ApiError, Client, isAlreadyExists } from '../client/index.ts';
 import { createLogger, realClock, type Logger } from '../machinery/index.ts';
-import { DEFAULT_SERVICE_CIDR, parseClusterDns, parseClusterDomain, parseLabels, parseNodeIp, parseTaints, UsageError, validateServiceCidr, type Taint } from './flags.ts';
-import { defaultClusterDns } from '../dns/kube-dns.ts';
+import { defaultNodeDns, NODE_FLAGS, nodeFlagDefaults, parseFlagArgs, UsageError, type FlagSpec, type NodeFlagOptions } from './flags.ts';
 import { runNode } from './components/node.ts';
 import type { NodeConfig } from './components/component.ts';
 import { runNodeDns } from './components/dns.ts';
@@ -46,149 +44,75 @@ import {
   verifyDetached,
 } from './join.ts';
 
-export interface AgentOptions {
+/** What `kubeling agent` runs with: the node flags it shares with the server, and how it joins. */
+export interface AgentOptions extends NodeFlagOptions {
   /** The first of `servers`. */
   server: string;
   /** Every `--server` URL, in order (comma-separated, or the flag given several times). */
   servers: string[];
   token: string;
-  nodeName: string;
-  dataDir: string;
-  runtime: 'oci' | 'fake';
-  nodeLabels: Record<string, string>;
-  nodeTaints: Taint[];
-  /** `--pod-manifest-path`: static pods read in addition to DIR/manifests. */
-  podManifestPath?: string;
-  /** `--protect-kernel-defaults`: the node leaves the host's kernel settings alone. */
-  protectKernelDefaults: boolean;
-  /** `--service-cidr`: the cluster's service range, as given to the server (default 10.43.0.0/16). */
-  serviceCidr: string;
-  /** `--cluster-dns`: the kube-dns Service's IP (default: the `.10` of --service-cidr). */
-  clusterDns: string;
-  /** `--cluster-domain` (default `cluster.local`). */
-  clusterDomain: string;
-  /** `--node-ip`: the node's InternalIP and address between hosts (default: the default route's interface's). */
-  nodeIp?: string;
 }
 
 export const AGENT_USAGE =
   'kubeling agent --server URL[,URL...] --token TOKEN|--token-file FILE [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR] [--protect-kernel-defaults] [--service-cidr CIDR] [--cluster-dns IP] [--cluster-domain DOMAIN] [--node-ip IP]';
-const VALUE_FLAGS = new Set([
-  '--server',
-  '--token',
-  '--token-file',
-  '--node-name',
-  '--data-dir',
-  '--runtime',
-  '--node-labels',
-  '--register-with-taints',
-  '--pod-manifest-path',
-  '--service-cidr',
-  '--cluster-dns',
-  '--cluster-domain',
-  '--node-ip',
-]);
+/** `kubeling agent`'s own flags, beside NODE_FLAGS: the servers and the token, read after parsing. */
+interface AgentArgs extends NodeFlagOptions {
+  servers: string[];
+  token?: string;
+  tokenFile?: string;
+}
+
+const AGENT_FLAGS: FlagSpec<AgentArgs> = {
+  bool: { ...NODE_FLAGS.bool },
+  value: {
+    ...NODE_FLAGS.value,
+    '--server': (o, value) => {
+      for (const one of value.split(',').filter((v) => v.trim() !== '')) {
+        let url: URL;
+        try {
+          url = new URL(one.trim());
+        } catch {
+          throw new UsageError(`invalid value for --server: ${JSON.stringify(one)} (want https://HOST:PORT)`);
+        }
+        if (url.protocol !== 'https:')
+          throw new UsageError(`invalid value for --server: ${JSON.stringify(one)} (want https://HOST:PORT)`);
+        if (!o.servers.includes(url.origin)) o.servers.push(url.origin);
+      }
+    },
+    '--token': (o, value) => (o.token = value.trim()),
+    '--token-file': (o, value) => (o.tokenFile = value),
+  },
+  emptyIsMissing: true,
+};
 
 export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
-  const o: Partial<AgentOptions> & Pick<AgentOptions, 'nodeLabels' | 'nodeTaints' | 'servers'> = { nodeLabels: {}, nodeTaints: [], servers: [] };
-  let tokenFile: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
-    const eq = arg.indexOf('=');
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    if (flag === '--protect-kernel-defaults') {
-      const v = eq > 0 ? arg.slice(eq + 1) : 'true';
-      if (v !== 'true' && v !== 'false') throw new UsageError(`invalid value for ${flag}: ${JSON.stringify(v)} (want true or false)`);
-      o.protectKernelDefaults = v === 'true';
-      continue;
-    }
-    if (!VALUE_FLAGS.has(flag)) throw new UsageError(`unknown flag ${flag}`);
-    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined || value === '') throw new UsageError(`flag ${flag} needs a value`);
-    switch (flag) {
-      case '--server':
-        for (const one of value.split(',').filter((v) => v.trim() !== '')) {
-          let url: URL;
-          try {
-            url = new URL(one.trim());
-          } catch {
-            throw new UsageError(`invalid value for --server: ${JSON.stringify(one)} (want https://HOST:PORT)`);
-          }
-          if (url.protocol !== 'https:')
-            throw new UsageError(`invalid value for --server: ${JSON.stringify(one)} (want https://HOST:PORT)`);
-          if (!o.servers.includes(url.origin)) o.servers.push(url.origin);
-        }
-        o.server = o.servers[0];
-        break;
-      case '--token':
-        o.token = value.trim();
-        break;
-      case '--token-file':
-        tokenFile = value;
-        break;
-      case '--node-name':
-        if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value) || value.length > 253) {
-          throw new UsageError(
-            `invalid value for --node-name: ${JSON.stringify(value)} (want a lowercase DNS subdomain)`,
-          );
-        }
-        o.nodeName = value;
-        break;
-      case '--data-dir':
-        o.dataDir = value;
-        break;
-      case '--runtime':
-        if (value !== 'oci' && value !== 'fake')
-          throw new UsageError(`invalid value for --runtime: ${JSON.stringify(value)} (want oci or fake)`);
-        o.runtime = value;
-        break;
-      case '--node-labels':
-        Object.assign(o.nodeLabels, parseLabels(value, flag));
-        break;
-      case '--register-with-taints':
-        o.nodeTaints.push(...parseTaints(value, flag));
-        break;
-      case '--pod-manifest-path':
-        o.podManifestPath = value;
-        break;
-      case '--service-cidr':
-        o.serviceCidr = validateServiceCidr(value);
-        break;
-      case '--cluster-dns':
-        o.clusterDns = parseClusterDns(value);
-        break;
-      case '--cluster-domain':
-        o.clusterDomain = parseClusterDomain(value);
-        break;
-      case '--node-ip':
-        o.nodeIp = parseNodeIp(value);
-        break;
-    }
-  }
-  if (o.token === undefined && tokenFile !== undefined) {
+  const o: AgentArgs = { ...nodeFlagDefaults(), dataDir: './.kubeling-agent', servers: [] };
+  parseFlagArgs(argv, o, AGENT_FLAGS);
+  if (o.token === undefined && o.tokenFile !== undefined) {
     try {
-      o.token = (await readFile(tokenFile, 'utf8')).trim();
+      o.token = (await readFile(o.tokenFile, 'utf8')).trim();
     } catch (err) {
       throw new UsageError(`cannot read --token-file: ${(err as Error).message}`);
     }
   }
-  if (!o.server) throw new UsageError('--server is required');
+  const server = o.servers[0];
+  if (!server) throw new UsageError('--server is required');
   if (!o.token) throw new UsageError('--token is required (the server writes it to DATA_DIR/node-token)');
+  defaultNodeDns(o);
   return {
-    server: o.server,
+    server,
     servers: o.servers,
     token: o.token,
-    nodeName: o.nodeName ?? hostname().toLowerCase(),
-    dataDir: resolve(o.dataDir ?? './.kubeling-agent'),
-    runtime: o.runtime ?? 'oci',
+    nodeName: o.nodeName,
+    dataDir: resolve(o.dataDir),
+    runtime: o.runtime,
     nodeLabels: o.nodeLabels,
     nodeTaints: o.nodeTaints,
     ...(o.podManifestPath !== undefined ? { podManifestPath: o.podManifestPath } : {}),
-    protectKernelDefaults: o.protectKernelDefaults ?? false,
-    serviceCidr: o.serviceCidr ?? DEFAULT_SERVICE_CIDR,
-    clusterDns: o.clusterDns ?? defaultClusterDns(o.serviceCidr ?? DEFAULT_SERVICE_CIDR),
-    clusterDomain: o.clusterDomain ?? 'cluster.local',
+    protectKernelDefaults: o.protectKernelDefaults,
+    serviceCidr: o.serviceCidr,
+    clusterDns: o.clusterDns,
+    clusterDomain: o.clusterDomain,
     ...(o.nodeIp !== undefined ? { nodeIp: o.nodeIp } : {}),
   };
 }

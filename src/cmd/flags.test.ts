@@ -212,3 +212,23 @@ test('kubeling --help prints every subcommand with its flags and exits 0; an unk
   const proto = spawnSync(process.execPath, [bin, 'constructor'], { encoding: 'utf8' });
   assert.equal(proto.status, 2);
 });
+
+test('the node flags server and agent share are read alike (one parser), each command keeping its own flags and empty-value rule', async () => {
+  const node = ['--node-name', 'n1', '--node-labels=a=b', '--register-with-taints', 'k=v:NoSchedule', '--runtime=fake', '--pod-manifest-path', '/m',
+    '--service-cidr', '10.96.0.0/12', '--cluster-domain', 'example.org.', '--node-ip', '192.0.2.7', '--protect-kernel-defaults'];
+  const s = parseServerFlags(node);
+  const a = await parseAgentFlags(['--server', 'https://127.0.0.1:6443', '--token', 't', ...node]);
+  for (const o of [s, a]) {
+    assert.deepEqual(
+      [o.nodeName, o.nodeLabels, o.nodeTaints, o.runtime, o.podManifestPath, o.serviceCidr, o.clusterDns, o.clusterDomain, o.nodeIp, o.protectKernelDefaults],
+      ['n1', { a: 'b' }, [{ key: 'k', value: 'v', effect: 'NoSchedule' }], 'fake', '/m', '10.96.0.0/12', '10.96.0.10', 'example.org', '192.0.2.7', true],
+    );
+  }
+  const long = `${'a'.repeat(250)}.com`;
+  assert.throws(() => parseServerFlags(['--node-name', long]), /invalid value for --node-name: .* \(want a lowercase DNS subdomain\)/);
+  await assert.rejects(parseAgentFlags(['--node-name', long]), /invalid value for --node-name: .* \(want a lowercase DNS subdomain\)/);
+  assert.throws(() => parseServerFlags(['--data-dir=']), /--data-dir must not be empty/);
+  await assert.rejects(parseAgentFlags(['--data-dir=']), /flag --data-dir needs a value/);
+  await assert.rejects(parseAgentFlags(['--listen', '0.0.0.0:1']), /unknown flag --listen/);
+  assert.throws(() => parseServerFlags(['--server', 'https://x:1']), /unknown flag --server/);
+});

@@ -1,6 +1,9 @@
 /**
- * Command-line parsing for `kubeling server`: `--flag value` or `--flag=value`, booleans as bare flags.
- * Every problem is a `UsageError` whose message is the one line the binary prints before exiting with 2.
+ * Command-line parsing for `kubeling server` and `kubeling agent`: `--flag value` or `--flag=value`, booleans as
+ * bare flags (or `=true|false`). One loop (parseFlagArgs) reads both commands' arguments; the node flags both take
+ * (NODE_FLAGS: --node-name, --node-labels, --service-cidr, --cluster-dns, --node-ip, ...) are checked once here,
+ * and each command adds its own. Every problem is a `UsageError` whose message is the one line the binary prints
+ * before exiting with 2.
  */
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
@@ -121,11 +124,6 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
-const VALUE_FLAGS = new Set(['--data-dir', '--listen', '--storage', '--runtime', '--node-name', '--node-labels', '--register-with-taints', '--node-taint', '--cluster-cidr', '--pod-manifest-path', '--tls-san', '--max-endpoints-per-slice', '--cluster-dns', '--cluster-domain', '--service-cidr', '--service-node-port-range', '--token', '--token-file', '--pod-network', '--node-ip',
-  '--node-monitor-grace-period', '--node-monitor-period', '--node-eviction-rate', '--secondary-node-eviction-rate',
-  '--unhealthy-zone-threshold', '--large-cluster-size-threshold', '--default-not-ready-toleration-seconds',
-  '--default-unreachable-toleration-seconds', '--terminated-pod-gc-threshold']);
-
 /** Checks `--pod-network`. */
 export function parsePodNetwork(value: string): Backend {
   if ((BACKENDS as readonly string[]).includes(value)) return value as Backend;
@@ -151,6 +149,117 @@ export function parseDuration(value: string, flag: string, positive = true): num
   }
   if (positive && !(ms > 0)) throw bad();
   return ms;
+}
+
+/** Checks `--node-name`: a lowercase DNS subdomain (the Node's name). */
+export function parseNodeName(value: string): string {
+  if (/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value) && value.length <= 253) return value;
+  throw new UsageError(`invalid value for --node-name: ${JSON.stringify(value)} (want a lowercase DNS subdomain)`);
+}
+
+/** Checks `--runtime`. */
+export function parseRuntime(value: string): 'oci' | 'fake' {
+  if (value === 'oci' || value === 'fake') return value;
+  throw new UsageError(`invalid value for --runtime: ${JSON.stringify(value)} (want oci or fake)`);
+}
+
+/** One command's flags: what each bare flag switches and what each value flag sets. */
+export interface FlagSpec<O> {
+  bool: Record<string, (o: O, on: boolean) => void>;
+  value: Record<string, (o: O, value: string, flag: string) => void>;
+  /** Refuse `--flag=` (an empty value) as a missing one, before the flag's own check (the agent's rule). */
+  emptyIsMissing?: boolean;
+}
+
+/**
+ * Reads `argv` into `o` by `spec`: `--flag value` or `--flag=value`; bare flags, or `--flag=true|false`.
+ * Anything else (a positional argument, an unknown flag, a value flag at the end) is a UsageError.
+ */
+export function parseFlagArgs<O>(argv: string[], o: O, spec: FlagSpec<O>): void {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const setBool = Object.hasOwn(spec.bool, flag) ? spec.bool[flag]! : undefined;
+    if (setBool) {
+      const v = eq > 0 ? arg.slice(eq + 1) : 'true';
+      if (v !== 'true' && v !== 'false') throw new UsageError(`invalid value for ${flag}: ${JSON.stringify(v)} (want true or false)`);
+      setBool(o, v === 'true');
+      continue;
+    }
+    const set = Object.hasOwn(spec.value, flag) ? spec.value[flag]! : undefined;
+    if (!set) throw new UsageError(`unknown flag ${flag}`);
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined || (spec.emptyIsMissing && value === '')) throw new UsageError(`flag ${flag} needs a value`);
+    set(o, value, flag);
+  }
+}
+
+/** The node's settings both `kubeling server` and `kubeling agent` take (the kubelet's and k3s's flag names). */
+export interface NodeFlagOptions {
+  dataDir: string;
+  runtime: 'oci' | 'fake';
+  nodeName: string;
+  nodeLabels: Record<string, string>;
+  /** Taints the node registers with (`--register-with-taints`; the server's `--node-taint` too). */
+  nodeTaints: Taint[];
+  /** `--pod-manifest-path`: static pods read in addition to DIR/manifests. */
+  podManifestPath?: string;
+  /** `--protect-kernel-defaults`: the node leaves the host's kernel settings alone. */
+  protectKernelDefaults: boolean;
+  /** `--service-cidr`: the cluster's service range (default 10.43.0.0/16); an agent's must be the server's. */
+  serviceCidr: string;
+  /** `--cluster-dns`: the kube-dns Service's IP; '' until parsed, then the `.10` of serviceCidr unless given (defaultNodeDns). */
+  clusterDns: string;
+  /** `--cluster-domain` (default `cluster.local`). */
+  clusterDomain: string;
+  /** `--node-ip`: the node's InternalIP and address between hosts (default: the default route's interface's). */
+  nodeIp?: string;
+}
+
+/** The flags of NodeFlagOptions, checked the same way for the server and the agent. */
+export const NODE_FLAGS: FlagSpec<NodeFlagOptions> = {
+  bool: {
+    '--protect-kernel-defaults': (o, on) => (o.protectKernelDefaults = on),
+  },
+  value: {
+    '--data-dir': (o, value) => {
+      if (!value) throw new UsageError('--data-dir must not be empty');
+      o.dataDir = value;
+    },
+    '--runtime': (o, value) => (o.runtime = parseRuntime(value)),
+    '--node-name': (o, value) => (o.nodeName = parseNodeName(value)),
+    '--node-labels': (o, value, flag) => Object.assign(o.nodeLabels, parseLabels(value, flag)),
+    '--register-with-taints': (o, value, flag) => o.nodeTaints.push(...parseTaints(value, flag)),
+    '--pod-manifest-path': (o, value) => {
+      if (!value) throw new UsageError('--pod-manifest-path must not be empty');
+      o.podManifestPath = value;
+    },
+    '--service-cidr': (o, value) => (o.serviceCidr = validateServiceCidr(value)),
+    '--cluster-dns': (o, value) => (o.clusterDns = parseClusterDns(value)),
+    '--cluster-domain': (o, value) => (o.clusterDomain = parseClusterDomain(value)),
+    '--node-ip': (o, value) => (o.nodeIp = parseNodeIp(value)),
+  },
+};
+
+/** The defaults of NodeFlagOptions other than the data dir (each command has its own). */
+export function nodeFlagDefaults(): Omit<NodeFlagOptions, 'dataDir'> {
+  return {
+    runtime: 'oci',
+    nodeName: hostname().toLowerCase(),
+    nodeLabels: {},
+    nodeTaints: [],
+    protectKernelDefaults: false,
+    serviceCidr: DEFAULT_SERVICE_CIDR,
+    clusterDns: '',
+    clusterDomain: 'cluster.local',
+  };
+}
+
+/** After parsing: `--cluster-dns` defaults to the `.10` of the (possibly given) `--service-cidr`. */
+export function defaultNodeDns(o: NodeFlagOptions): void {
+  if (o.clusterDns === '') o.clusterDns = defaultClusterDns(o.serviceCidr);
 }
 
 function parseNumber(value: string, flag: string, want: string, ok: (n: number) => boolean, integer = false): number {
@@ -197,40 +306,86 @@ export function parseTlsSan(value: string): string {
   if (isIP(value) || /^(\*\.)?[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*$/.test(value)) return value;
   throw new UsageError(`invalid value for --tls-san: ${JSON.stringify(value)} (want a DNS name or an IP address)`);
 }
-/** Bare flags and what they switch on. */
-const BOOL_FLAGS: Record<string, (o: ServerOptions, on: boolean) => void> = {
-  '--no-agent': (o, on) => (o.noAgent = on),
-  '--protect-kernel-defaults': (o, on) => (o.protectKernelDefaults = on),
-  '--disable-scheduler': (o, on) => toggle(o.disabledComponents, 'scheduler', on),
-  '--disable-controller-manager': (o, on) => toggle(o.disabledComponents, 'controller-manager', on),
-  '--leader-elect': (o, on) => (o.leaderElect = on),
-};
-
 function toggle(list: string[], name: string, on: boolean): void {
   const i = list.indexOf(name);
   if (on && i < 0) list.push(name);
   if (!on && i >= 0) list.splice(i, 1);
 }
 
+/** `kubeling server`'s own flags, beside NODE_FLAGS. */
+const SERVER_FLAGS: FlagSpec<ServerOptions> = {
+  bool: {
+    '--no-agent': (o, on) => (o.noAgent = on),
+    '--disable-scheduler': (o, on) => toggle(o.disabledComponents, 'scheduler', on),
+    '--disable-controller-manager': (o, on) => toggle(o.disabledComponents, 'controller-manager', on),
+  },
+  value: {
+    '--listen': (o, value) => {
+      const l = parseListen(value);
+      o.listenHost = l.host;
+      o.listenPort = l.port;
+    },
+    '--storage': (o, value) => {
+      if (value !== 'sqlite' && value !== 'memory' && !value.startsWith('etcd://')) {
+        throw new UsageError(`invalid value for --storage: ${JSON.stringify(value)} (want sqlite, memory or etcd://HOST:PORT)`);
+      }
+      o.storage = value;
+    },
+    '--node-taint': (o, value, flag) => o.nodeTaints.push(...parseTaints(value, flag)),
+    '--cluster-cidr': (o, value) => {
+      try {
+        o.clusterCidr = validateClusterCidr(value);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+    },
+    '--tls-san': (o, value) => o.tlsSans.push(...value.split(',').filter((v) => v !== '').map(parseTlsSan)),
+    '--max-endpoints-per-slice': (o, value) => {
+      const n = /^\d+$/.test(value) ? Number(value) : NaN;
+      if (!(n >= 1 && n <= 1000)) throw new UsageError(`invalid value for --max-endpoints-per-slice: ${JSON.stringify(value)} (want a number from 1 to 1000)`);
+      o.maxEndpointsPerSlice = n;
+    },
+    '--service-node-port-range': (o, value) => (o.serviceNodePortRange = validateNodePortRange(value)),
+    '--token': (o, value) => {
+      if (!value.trim()) throw new UsageError('--token must not be empty');
+      o.token = value.trim();
+    },
+    '--token-file': (o, value) => {
+      if (!value) throw new UsageError('--token-file must not be empty');
+      o.tokenFile = value;
+    },
+    '--pod-network': (o, value) => (o.podNetwork = parsePodNetwork(value)),
+    '--node-monitor-grace-period': (o, value, flag) => (o.nodeMonitorGracePeriodMs = parseDuration(value, flag)),
+    '--node-monitor-period': (o, value, flag) => (o.nodeMonitorPeriodMs = parseDuration(value, flag)),
+    '--node-eviction-rate': (o, value, flag) =>
+      (o.nodeEvictionRate = parseNumber(value, flag, 'a number of nodes per second, 0 or more', (n) => n >= 0)),
+    '--secondary-node-eviction-rate': (o, value, flag) =>
+      (o.secondaryNodeEvictionRate = parseNumber(value, flag, 'a number of nodes per second, 0 or more', (n) => n >= 0)),
+    '--unhealthy-zone-threshold': (o, value, flag) =>
+      (o.unhealthyZoneThreshold = parseNumber(value, flag, 'a fraction above 0 and at most 1', (n) => n > 0 && n <= 1)),
+    '--large-cluster-size-threshold': (o, value, flag) =>
+      (o.largeClusterSizeThreshold = parseNumber(value, flag, 'a whole number of nodes', (n) => n >= 0, true)),
+    '--default-not-ready-toleration-seconds': (o, value, flag) =>
+      (o.defaultNotReadyTolerationSeconds = parseNumber(value, flag, 'a whole number of seconds', (n) => n >= 0, true)),
+    '--default-unreachable-toleration-seconds': (o, value, flag) =>
+      (o.defaultUnreachableTolerationSeconds = parseNumber(value, flag, 'a whole number of seconds', (n) => n >= 0, true)),
+    '--terminated-pod-gc-threshold': (o, value, flag) =>
+      (o.terminatedPodGcThreshold = parseNumber(value, flag, 'a whole number of pods (0 = never)', (n) => n >= 0, true)),
+  },
+};
+
 export function parseServerFlags(argv: string[]): ServerOptions {
   const o: ServerOptions = {
+    ...nodeFlagDefaults(),
     dataDir: './.kubeling',
     listenHost: '127.0.0.1',
     listenPort: 6443,
     storage: 'sqlite',
-    runtime: 'oci',
     noAgent: false,
-    nodeName: hostname().toLowerCase(),
-    nodeLabels: {},
-    nodeTaints: [],
     disabledComponents: [],
     clusterCidr: CLUSTER_CIDR,
     tlsSans: [],
-    protectKernelDefaults: false,
     maxEndpointsPerSlice: 100,
-    clusterDns: '',
-    clusterDomain: 'cluster.local',
-    serviceCidr: DEFAULT_SERVICE_CIDR,
     serviceNodePortRange: DEFAULT_NODE_PORT_RANGE,
     leaderElect: false,
     podNetwork: 'vxlan',
@@ -245,134 +400,20 @@ export function parseServerFlags(argv: string[]): ServerOptions {
     terminatedPodGcThreshold: 12500,
   };
   let leaderElectSet = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
-    const eq = arg.indexOf('=');
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const setBool = Object.hasOwn(BOOL_FLAGS, flag) ? BOOL_FLAGS[flag]! : undefined;
-    if (setBool) {
-      if (flag === '--leader-elect') leaderElectSet = true;
-      if (eq > 0) {
-        const v = arg.slice(eq + 1);
-        if (v !== 'true' && v !== 'false') throw new UsageError(`invalid value for ${flag}: ${JSON.stringify(v)} (want true or false)`);
-        setBool(o, v === 'true');
-      } else setBool(o, true);
-      continue;
-    }
-    if (!VALUE_FLAGS.has(flag)) throw new UsageError(`unknown flag ${flag}`);
-    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined) throw new UsageError(`flag ${flag} needs a value`);
-    switch (flag) {
-      case '--data-dir':
-        if (!value) throw new UsageError('--data-dir must not be empty');
-        o.dataDir = value;
-        break;
-      case '--listen': {
-        const l = parseListen(value);
-        o.listenHost = l.host;
-        o.listenPort = l.port;
-        break;
-      }
-      case '--storage':
-        if (value !== 'sqlite' && value !== 'memory' && !value.startsWith('etcd://')) {
-          throw new UsageError(`invalid value for --storage: ${JSON.stringify(value)} (want sqlite, memory or etcd://HOST:PORT)`);
-        }
-        o.storage = value;
-        break;
-      case '--runtime':
-        if (value !== 'oci' && value !== 'fake') throw new UsageError(`invalid value for --runtime: ${JSON.stringify(value)} (want oci or fake)`);
-        o.runtime = value;
-        break;
-      case '--node-name':
-        if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)) throw new UsageError(`invalid value for --node-name: ${JSON.stringify(value)} (want a lowercase DNS subdomain)`);
-        o.nodeName = value;
-        break;
-      case '--node-labels':
-        Object.assign(o.nodeLabels, parseLabels(value, flag));
-        break;
-      case '--register-with-taints':
-      case '--node-taint':
-        o.nodeTaints.push(...parseTaints(value, flag));
-        break;
-      case '--cluster-cidr':
-        try {
-          o.clusterCidr = validateClusterCidr(value);
-        } catch (err) {
-          throw new UsageError((err as Error).message);
-        }
-        break;
-      case '--pod-manifest-path':
-        if (!value) throw new UsageError('--pod-manifest-path must not be empty');
-        o.podManifestPath = value;
-        break;
-      case '--tls-san':
-        o.tlsSans.push(...value.split(',').filter((v) => v !== '').map(parseTlsSan));
-        break;
-      case '--max-endpoints-per-slice': {
-        const n = /^\d+$/.test(value) ? Number(value) : NaN;
-        if (!(n >= 1 && n <= 1000)) throw new UsageError(`invalid value for --max-endpoints-per-slice: ${JSON.stringify(value)} (want a number from 1 to 1000)`);
-        o.maxEndpointsPerSlice = n;
-        break;
-      }
-      case '--cluster-dns':
-        o.clusterDns = parseClusterDns(value);
-        break;
-      case '--cluster-domain':
-        o.clusterDomain = parseClusterDomain(value);
-        break;
-      case '--service-cidr':
-        o.serviceCidr = validateServiceCidr(value);
-        break;
-      case '--service-node-port-range':
-        o.serviceNodePortRange = validateNodePortRange(value);
-        break;
-      case '--token':
-        if (!value.trim()) throw new UsageError('--token must not be empty');
-        o.token = value.trim();
-        break;
-      case '--token-file':
-        if (!value) throw new UsageError('--token-file must not be empty');
-        o.tokenFile = value;
-        break;
-      case '--pod-network':
-        o.podNetwork = parsePodNetwork(value);
-        break;
-      case '--node-ip':
-        o.nodeIp = parseNodeIp(value);
-        break;
-      case '--node-monitor-grace-period':
-        o.nodeMonitorGracePeriodMs = parseDuration(value, flag);
-        break;
-      case '--node-monitor-period':
-        o.nodeMonitorPeriodMs = parseDuration(value, flag);
-        break;
-      case '--node-eviction-rate':
-        o.nodeEvictionRate = parseNumber(value, flag, 'a number of nodes per second, 0 or more', (n) => n >= 0);
-        break;
-      case '--secondary-node-eviction-rate':
-        o.secondaryNodeEvictionRate = parseNumber(value, flag, 'a number of nodes per second, 0 or more', (n) => n >= 0);
-        break;
-      case '--unhealthy-zone-threshold':
-        o.unhealthyZoneThreshold = parseNumber(value, flag, 'a fraction above 0 and at most 1', (n) => n > 0 && n <= 1);
-        break;
-      case '--large-cluster-size-threshold':
-        o.largeClusterSizeThreshold = parseNumber(value, flag, 'a whole number of nodes', (n) => n >= 0, true);
-        break;
-      case '--default-not-ready-toleration-seconds':
-        o.defaultNotReadyTolerationSeconds = parseNumber(value, flag, 'a whole number of seconds', (n) => n >= 0, true);
-        break;
-      case '--default-unreachable-toleration-seconds':
-        o.defaultUnreachableTolerationSeconds = parseNumber(value, flag, 'a whole number of seconds', (n) => n >= 0, true);
-        break;
-      case '--terminated-pod-gc-threshold':
-        o.terminatedPodGcThreshold = parseNumber(value, flag, 'a whole number of pods (0 = never)', (n) => n >= 0, true);
-        break;
-    }
-  }
+  parseFlagArgs(argv, o, {
+    bool: {
+      ...NODE_FLAGS.bool,
+      ...SERVER_FLAGS.bool,
+      '--leader-elect': (o, on) => {
+        leaderElectSet = true;
+        o.leaderElect = on;
+      },
+    },
+    value: { ...NODE_FLAGS.value, ...SERVER_FLAGS.value },
+  });
   if (o.token !== undefined && o.tokenFile !== undefined) throw new UsageError('--token and --token-file are mutually exclusive');
   if (!leaderElectSet) o.leaderElect = o.storage.startsWith('etcd://');
-  if (o.clusterDns === '') o.clusterDns = defaultClusterDns(o.serviceCidr);
+  defaultNodeDns(o);
   if (cidrsOverlap(o.serviceCidr, o.clusterCidr)) {
     throw new UsageError(`--service-cidr ${o.serviceCidr} overlaps --cluster-cidr ${o.clusterCidr} (Services and pods need separate ranges)`);
   }

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { KUBELING_BIN, pickTestClusterCidr, startServer, waitForOutput, type Ser
 import { until, untilWith } from './helpers/until.ts';
 import { ensureBusyboxArchive } from '../fixtures/busybox.ts';
 import { startAgent, type AgentHandle } from './helpers/agent.ts';
+import { conmonsUnder } from './helpers/conmon.ts';
 import { missingRealContainers } from '../prerequisites.ts';
 
 function kubeling(args: string[]): Promise<{ code: number; stderr: string }> {
@@ -39,21 +40,6 @@ async function startOciAgent(server: ServerHandle, name: string, archive: string
     args: ['--token', token, '--node-name', name, '--node-labels', `agent=${name}`],
     stopTimeoutMs: 30_000,
   });
-}
-
-/** conmon processes whose command line names `dir` (the agent's runtime state lives under it). */
-function conmonsUnder(dir: string): number[] {
-  const pids: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
-      if (cmd.startsWith('/usr/bin/conmon') || cmd.includes('conmon\0')) if (cmd.includes(dir)) pids.push(Number(d));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return pids;
 }
 
 function httpGet(url: string): Promise<string> {

@@ -17,16 +17,12 @@ import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { INode } from 'kubernetes-models/v1/Node';
 import { KUBELING_BIN, pickTestClusterCidr, startServer, waitForOutput, type ServerHandle } from './helpers/server.ts';
 import { until } from './helpers/until.ts';
+import { getJson } from './helpers/workloads.ts';
 import { startAgent, type AgentHandle } from './helpers/agent.ts';
 
 /** A fake-runtime agent; `reuse` restarts on an earlier agent's data dir (`stop({ keep: true })` first). */
 function startFakeAgent(server: ServerHandle, args: string[], reuse?: string): AgentHandle {
   return startAgent(server, { runtime: 'fake', args, ...(reuse ? { dataDir: reuse } : {}) });
-}
-
-async function getJson<T>(server: ServerHandle, args: string[]): Promise<T | undefined> {
-  const r = await server.kubectl(['get', ...args, '-o', 'json']);
-  return r.code === 0 ? (JSON.parse(r.stdout) as T) : undefined;
 }
 
 function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { addressIn, startServer, type ServerHandle } from './helpers/server.ts';
 import { apply, nodeName, ociServerForFile, running, waitForPod } from './pod-helpers.ts';
 import { missingRealContainers } from '../prerequisites.ts';
+import { idlePodYaml } from './helpers/services.ts';
 
 const why = missingRealContainers();
 let server: ServerHandle;
@@ -99,16 +100,7 @@ spec:
   type: ExternalName
   externalName: web.default.svc.cluster.local
 ---
-apiVersion: v1
-kind: Pod
-metadata: {name: dnsclient}
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: c
-    image: busybox:1.35
-    command: ["sleep", "3600"]
-`,
+${idlePodYaml('dnsclient')}`,
   );
   await waitForPod(server, 'dnsclient', running, 'dnsclient Running');
   const lookup = async (name: string) => {

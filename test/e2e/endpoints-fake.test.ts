@@ -12,31 +12,16 @@ import type { Client } from '../../src/client/index.ts';
 import type { ServerHandle } from './helpers/server.ts';
 import { serverWithClientForFile } from './helpers/server-for-file.ts';
 import { until } from './helpers/until.ts';
+import { workloadYaml } from './helpers/workloads.ts';
 
 let server: ServerHandle;
 let client: Client;
 serverWithClientForFile({ storage: 'memory', runtime: 'fake' }, (s) => ({ server, client } = s));
 
-const MANIFEST = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 3
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: c
-        image: busybox:1.35
-        command: ["sh", "-c", "sleep 3600"]
-        ports: [{name: http, containerPort: 8080}]
-        lifecycle:
-          preStop: {sleep: {seconds: 4}}
----
+const MANIFEST = `${workloadYaml({
+  replicas: 3,
+  container: { ports: [{ name: 'http', containerPort: 8080 }], lifecycle: { preStop: { sleep: { seconds: 4 } } } },
+})}---
 apiVersion: v1
 kind: Service
 metadata:

@@ -21,6 +21,7 @@ import { missingEtcd } from '../prerequisites.ts';
 import { startServer, waitForOutput, type ServerHandle } from './helpers/server.ts';
 import { startAgent } from './helpers/agent.ts';
 import { until } from './helpers/until.ts';
+import { getJson, workloadYaml } from './helpers/workloads.ts';
 
 const why = missingEtcd();
 // The servers' and the agent's logs (silent under node --test otherwise): the test reads the Lease
@@ -29,11 +30,6 @@ process.env.KUBELING_LOG ??= 'info';
 
 interface LeaseJson {
   spec?: { holderIdentity?: string; leaseTransitions?: number; renewTime?: string };
-}
-
-async function getJson<T>(server: ServerHandle, args: string[]): Promise<T | undefined> {
-  const r = await server.kubectl(['get', ...args, '-o', 'json']);
-  return r.code === 0 ? (JSON.parse(r.stdout) as T) : undefined;
 }
 
 async function lease(server: ServerHandle, name: string): Promise<LeaseJson | undefined> {
@@ -51,25 +47,7 @@ function identityOf(server: ServerHandle, lease: string): string | undefined {
 
 const LEASES = ['kube-scheduler', 'kube-controller-manager'];
 
-function deploymentYaml(replicas: number): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: ${replicas}
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: main
-        image: busybox:1.35
-        command: ["sh", "-c", "sleep 3600"]
-`;
-}
+const deploymentYaml = (replicas: number): string => workloadYaml({ replicas, container: { name: 'main' } });
 
 async function runningPods(server: ServerHandle, node: string): Promise<IPod[]> {
   const list = await getJson<{ items: IPod[] }>(server, ['pods', '-l', 'app=web']);

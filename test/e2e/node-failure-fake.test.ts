@@ -17,34 +17,14 @@ import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { INode } from 'kubernetes-models/v1/Node';
 import { startServer, waitForOutput, type ServerHandle } from './helpers/server.ts';
 import { until } from './helpers/until.ts';
+import { getJson, workloadYaml } from './helpers/workloads.ts';
 import { startAgent, type AgentHandle } from './helpers/agent.ts';
 
-async function getJson<T>(server: ServerHandle, args: string[]): Promise<T | undefined> {
-  const r = await server.kubectl(['get', ...args, '-o', 'json']);
-  return r.code === 0 ? (JSON.parse(r.stdout) as T) : undefined;
-}
-
-const deployment = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: main
-        image: busybox:1.35
-        command: ["sleep", "3600"]
-        volumeMounts: [{name: scratch, mountPath: /scratch}]
-      volumes:
-      - name: scratch
-        emptyDir: {}
-`;
+const deployment = workloadYaml({
+  replicas: 2,
+  container: { name: 'main', command: ['sleep', '3600'], volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] },
+  podSpec: { volumes: [{ name: 'scratch', emptyDir: {} }] },
+});
 
 async function joinAgent(server: ServerHandle, name: string, dataDir?: string): Promise<AgentHandle> {
   const token = readFileSync(join(server.dataDir, 'node-token'), 'utf8').trim();

@@ -11,41 +11,23 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { INode } from 'kubernetes-models/v1/Node';
-import { KUBELING_BIN, pickTestClusterCidr, startServer, waitForOutput, type ServerHandle } from './helpers/server.ts';
+import { KUBELING_BIN, pickTestClusterCidr, startServer, waitForOutput } from './helpers/server.ts';
 import { until } from './helpers/until.ts';
 import { ensureBusyboxArchive } from '../fixtures/busybox.ts';
 import { startAgent, type AgentHandle } from './helpers/agent.ts';
+import { conmonsUnder } from './helpers/conmon.ts';
+import { getJson, workloadYaml } from './helpers/workloads.ts';
 import { missingRealContainers } from '../prerequisites.ts';
 
 function kubeling(args: string[]): Promise<{ code: number; stderr: string }> {
   return new Promise((res) => {
     execFile(process.execPath, [KUBELING_BIN, ...args], { timeout: 120_000 }, (err, _out, stderr) => res({ code: err ? 1 : 0, stderr: String(stderr) }));
   });
-}
-
-/** conmon processes whose command line names `dir` (the agent's runtime state lives under it). */
-function conmonsUnder(dir: string): number[] {
-  const pids: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
-      if ((cmd.startsWith('/usr/bin/conmon') || cmd.includes('conmon\0')) && cmd.includes(dir)) pids.push(Number(d));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return pids;
-}
-
-async function getJson<T>(server: ServerHandle, args: string[]): Promise<T | undefined> {
-  const r = await server.kubectl(['get', ...args, '-o', 'json']);
-  return r.code === 0 ? (JSON.parse(r.stdout) as T) : undefined;
 }
 
 test('a killed oci agent: its pods are replaced on the other node; back again, its kubelet stops the replaced containers, also of a pod gone from the API', { timeout: 600_000 }, async (t) => {
@@ -94,24 +76,11 @@ test('a killed oci agent: its pods are replaced on the other node; back again, i
   const agentA = await start(a);
 
   const applied = await server.kubectl(['apply', '-f', '-'], {
-    input: `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      terminationGracePeriodSeconds: 5
-      containers:
-      - name: main
-        image: busybox:1.35
-        command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
-`,
+    input: workloadYaml({
+      replicas: 2,
+      container: { name: 'main', command: ['sh', '-c', "trap 'exit 0' TERM; sleep 3600 & wait"] },
+      podSpec: { terminationGracePeriodSeconds: 5 },
+    }),
   });
   assert.equal(applied.code, 0, applied.stderr);
   const webPods = async () => (await getJson<{ items: IPod[] }>(server, ['pods', '-l', 'app=web']))?.items ?? [];

@@ -10,28 +10,13 @@ import { Client } from '../../src/client/index.ts';
 import type { ServerHandle } from './helpers/server.ts';
 import { serverWithClientForFile } from './helpers/server-for-file.ts';
 import { until } from './helpers/until.ts';
+import { workloadYaml } from './helpers/workloads.ts';
 
 let server: ServerHandle;
 let client: Client;
 serverWithClientForFile({ storage: 'memory', runtime: 'fake' }, (s) => ({ server, client } = s));
 
-const MANIFEST = `apiVersion: apps/v1
-kind: ReplicaSet
-metadata:
-  name: web
-spec:
-  replicas: 3
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: c
-        image: busybox:1.35
-        command: ["sh", "-c", "sleep 3600"]
-`;
+const MANIFEST = workloadYaml({ kind: 'ReplicaSet', replicas: 3 });
 
 test('a ReplicaSet gets its pods scheduled and running; scale down and replacement work', async () => {
   const applied = await server.kubectl(['apply', '-f', '-'], { input: MANIFEST });

@@ -21,6 +21,7 @@ import { tableName } from '../../src/proxy/index.ts';
 import { KUBECTL, KUBELING_BIN, pickTestClusterCidr, startServer, waitForOutput, type ServerHandle } from './helpers/server.ts';
 import { startAgent, type AgentHandle } from './helpers/agent.ts';
 import { until } from './helpers/until.ts';
+import { hostnameWebYaml } from './helpers/services.ts';
 import { ready } from './pod-helpers.ts';
 import { ensureBusyboxArchive } from '../fixtures/busybox.ts';
 import { missingRealContainers, missingServiceProxy } from '../prerequisites.ts';
@@ -70,22 +71,7 @@ test('Services on an oci agent: by name through its DNS, the kubernetes Service,
     const r = await server.kubectl(['apply', '-f', '-'], { input: manifest });
     assert.equal(r.code, 0, r.stderr);
   };
-  await apply(`apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-      - name: httpd
-        image: busybox:1.35
-        command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
-        readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
----
+  await apply(`${hostnameWebYaml('web', 2)}---
 apiVersion: v1
 kind: Service
 metadata: {name: web}

@@ -18,6 +18,7 @@ import { unmountUnder } from '../../src/runtime/oci/mounts.ts';
 import { tableName } from '../../src/proxy/index.ts';
 import { startServer, type ServerHandle } from './helpers/server.ts';
 import { until, untilWith } from './helpers/until.ts';
+import { idlePodYaml } from './helpers/services.ts';
 import { apply, deleteAllPods, importBusybox, nodeName, ready, waitForPod } from './pod-helpers.ts';
 import { missingRealContainers, missingServiceProxy } from '../prerequisites.ts';
 
@@ -83,16 +84,7 @@ spec:
   selector: {app: echo}
   ports: [{port: 9000}]
 ---
-apiVersion: v1
-kind: Pod
-metadata: {name: client}
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: c
-    image: busybox:1.35
-    command: ["sleep", "3600"]
-`);
+${idlePodYaml('client')}`);
   await waitForPod(server, 'client', ready, 'the client ready', 90_000);
   const svc = JSON.parse((await server.kubectl(['get', 'svc', 'echo', '-o', 'json'])).stdout) as IService;
   const clusterIP = svc.spec!.clusterIP!;

@@ -27,6 +27,7 @@ import type { IEndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1/Endpo
 import { tableName } from '../../src/proxy/index.ts';
 import { KUBECTL, startServer, waitForOutput, type ServerHandle } from './helpers/server.ts';
 import { until, untilWith } from './helpers/until.ts';
+import { idlePodYaml } from './helpers/services.ts';
 import { apply, deleteAllPods, importBusybox, nodeName, ready, waitForPod } from './pod-helpers.ts';
 import { missingRealContainers, missingServiceProxy } from '../prerequisites.ts';
 
@@ -83,16 +84,7 @@ spec:
 `;
 
 /** A pod that idles, to run clients in with `kubectl exec`. */
-const client = (name: string) => `apiVersion: v1
-kind: Pod
-metadata: {name: ${name}}
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: c
-    image: busybox:1.35
-    command: ["sleep", "3600"]
-`;
+const client = idlePodYaml;
 
 async function json<T>(args: string[]): Promise<T> {
   const r = await server.kubectl([...args, '-o', 'json']);

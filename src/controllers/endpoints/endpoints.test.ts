@@ -5,6 +5,7 @@ import type { Client } from '../../client/index.ts';
 import type { FakeApiServer } from '../../client/testing/fake-apiserver.ts';
 import { fakeApiServerForFile } from '../../client/testing/fake-api-for-file.ts';
 import { until } from '../../client/testing/until.ts';
+import { runDuring } from '../testing/run-during.ts';
 import { EndpointsController } from './endpoints.ts';
 
 let server: FakeApiServer;
@@ -30,17 +31,7 @@ const ready = (e: Endpoints | undefined) => (e?.subsets ?? []).flatMap((s) => (s
 const notReady = (e: Endpoints | undefined) => (e?.subsets ?? []).flatMap((s) => (s.notReadyAddresses ?? []).map((a) => a.ip));
 const epWrites = () => server.requests.filter((r) => r.path.includes('/endpoints') && r.method !== 'GET').length;
 
-async function withController(body: (c: EndpointsController, signal: AbortSignal) => Promise<void>): Promise<void> {
-  const c = new EndpointsController({ client });
-  const ac = new AbortController();
-  const running = c.run(ac.signal);
-  try {
-    await body(c, ac.signal);
-  } finally {
-    ac.abort();
-    await running;
-  }
-}
+const withController = (body: (c: EndpointsController, signal: AbortSignal) => Promise<void>) => runDuring(new EndpointsController({ client }), body);
 
 test('Endpoints follow the selected pods: ready, not ready, terminating; no write when up to date; deleted with the Service', async () => {
   server.put('services', service('e1', 'web', { selector: { app: 'web' } }, { team: 'a' }));

@@ -14,7 +14,8 @@ import { EventRecorder, Informer, isAlreadyExists, isConflict, isNotFound, objec
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller } from '../controller.ts';
 import {
-  ANNOTATION_OVER_CAPACITY, ANNOTATION_TRIGGER_TIME, isServiceIPSet, LABEL_HEADLESS, selectsPod, serviceSelector, TriggerTimeTracker,
+  ANNOTATION_OVER_CAPACITY, ANNOTATION_TRIGGER_TIME, enqueueServicesOnEvents, isServiceIPSet, LABEL_HEADLESS, podsSelectedBy, serviceSelector,
+  TriggerTimeTracker,
 } from '../endpoint-util/index.ts';
 import { desiredSubsets, truncateSubsets, MAX_ENDPOINTS_CAPACITY } from './subsets.ts';
 
@@ -122,18 +123,7 @@ export class EndpointsController {
 
   #wire(): void {
     const enqueue = (obj: KubeObjectLike) => this.controller.enqueue(objectKey(obj));
-    this.services.onAdd(enqueue).onUpdate((_o, s) => enqueue(s)).onDelete(enqueue);
-    const forPod = (pod: Pod) => {
-      for (const svc of this.services.list()) {
-        if (svc.metadata?.namespace !== pod.metadata?.namespace) continue;
-        const sel = serviceSelector(svc);
-        if (sel && selectsPod(sel, pod)) enqueue(svc);
-      }
-    };
-    this.pods.onAdd(forPod).onUpdate((old, pod) => {
-      forPod(pod);
-      if (!isDeepStrictEqual(old.metadata?.labels, pod.metadata?.labels)) forPod(old);
-    }).onDelete(forPod);
+    enqueueServicesOnEvents(this.services, this.pods, enqueue);
     // Deleted by someone else: made again if its Service still selects.
     this.endpoints.onDelete(enqueue);
   }
@@ -157,7 +147,7 @@ export class EndpointsController {
     const selector = serviceSelector(svc);
     if (svc.spec?.type === 'ExternalName' || !selector) return;
 
-    const pods = this.pods.list().filter((p) => p.metadata?.namespace === namespace && selectsPod(selector, p));
+    const pods = podsSelectedBy(this.pods.list(), namespace, selector);
     // Computed on every pass so the tracker stays current even when nothing is written.
     const triggerTime = this.#triggerTimes.compute(svc, pods);
     const subsets = desiredSubsets(svc, pods);

@@ -5,6 +5,7 @@ import type { Client } from '../../client/index.ts';
 import type { FakeApiServer } from '../../client/testing/fake-apiserver.ts';
 import { fakeApiServerForFile } from '../../client/testing/fake-api-for-file.ts';
 import { until } from '../../client/testing/until.ts';
+import { runDuring } from '../testing/run-during.ts';
 import { EndpointSliceController } from './endpointslice.ts';
 
 let server: FakeApiServer;
@@ -32,17 +33,7 @@ const slicesIn = (ns: string) => server.list(SLICES).filter((s) => s.metadata.na
 const endpointsOf = (ns: string) => slicesIn(ns).flatMap((s) => s.endpoints ?? []);
 const sliceWrites = () => server.requests.filter((r) => r.path.includes('/endpointslices') && r.method !== 'GET').length;
 
-async function withController(body: (c: EndpointSliceController, signal: AbortSignal) => Promise<void>): Promise<void> {
-  const c = new EndpointSliceController({ client });
-  const ac = new AbortController();
-  const running = c.run(ac.signal);
-  try {
-    await body(c, ac.signal);
-  } finally {
-    ac.abort();
-    await running;
-  }
-}
+const withController = (body: (c: EndpointSliceController, signal: AbortSignal) => Promise<void>) => runDuring(new EndpointSliceController({ client }), body);
 
 test('a selector Service gets one slice with its ready pods; deletion, readiness and removal follow; no write when nothing changed', async () => {
   server.put('nodes', node('n1', 'zone-a'));

@@ -13,12 +13,11 @@
  *     cache behind our own writes? wait for it (a stale cache would create duplicates)
  *     reconcileSlices ─▶ create / update / delete, remembering the resourceVersions written
  */
-import { isDeepStrictEqual } from 'node:util';
 import type { EndpointSlice, Node, Pod, Service } from '../../api/index.ts';
 import { EventRecorder, Informer, isNotFound, objectKey, type Client, type KubeObjectLike, type ResourceClient } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller } from '../controller.ts';
-import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME, selectsPod, serviceSelector, TriggerTimeTracker } from '../endpoint-util/index.ts';
+import { enqueueServicesOnEvents, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, podsSelectedBy, serviceSelector, TriggerTimeTracker } from '../endpoint-util/index.ts';
 import { CONTROLLER_NAME, DEFAULT_MAX_ENDPOINTS_PER_SLICE, reconcileSlices, type SlicePlan } from './reconciler.ts';
 
 export interface EndpointSliceControllerConfig {
@@ -85,19 +84,8 @@ export class EndpointSliceController {
 
   #wire(): void {
     const enqueue = (svc: Service) => this.controller.enqueue(objectKey(svc));
-    this.services.onAdd(enqueue).onUpdate((_o, s) => enqueue(s)).onDelete(enqueue);
     // A pod matters to the Services that select it now or selected it before.
-    const forPod = (pod: Pod) => {
-      for (const svc of this.services.list()) {
-        if (svc.metadata?.namespace !== pod.metadata?.namespace) continue;
-        const sel = serviceSelector(svc);
-        if (sel && selectsPod(sel, pod)) enqueue(svc);
-      }
-    };
-    this.pods.onAdd(forPod).onUpdate((old, pod) => {
-      forPod(pod);
-      if (!isDeepStrictEqual(old.metadata?.labels, pod.metadata?.labels)) forPod(old);
-    }).onDelete(forPod);
+    enqueueServicesOnEvents(this.services, this.pods, enqueue);
     // Zones come from nodes, and pods wait for their node to be known.
     const allServices = () => this.services.list().forEach(enqueue);
     this.nodes.onAdd(allServices).onUpdate((old, node) => {
@@ -169,7 +157,7 @@ export class EndpointSliceController {
     // Slices of an earlier Service of the same name.
     await this.#deleteAll(key, foreign, signal);
 
-    const pods = this.pods.list().filter((p) => p.metadata?.namespace === namespace && selectsPod(selector, p));
+    const pods = podsSelectedBy(this.pods.list(), namespace, selector);
     const nodes = new Map(this.nodes.list().map((n) => [n.metadata!.name!, n]));
     const triggerTime = this.#triggerTimes.compute(svc, pods);
     const plan = reconcileSlices({ service: svc, pods, nodes, existing: owned, maxEndpointsPerSlice: this.#max, triggerTime });

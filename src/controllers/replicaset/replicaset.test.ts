@@ -5,6 +5,7 @@ import { Client } from '../../client/index.ts';
 import type { FakeApiServer } from '../../client/testing/fake-apiserver.ts';
 import { fakeApiServerForFile } from '../../client/testing/fake-api-for-file.ts';
 import { until } from '../../client/testing/until.ts';
+import { runDuring } from '../testing/run-during.ts';
 import { deletionOrder, ReplicaSetController } from './replicaset.ts';
 
 let server: FakeApiServer;
@@ -25,17 +26,7 @@ const rs = (ns: string, name: string, replicas: number): ReplicaSet => ({
 const podsIn = (ns: string) => server.list('pods').filter((p) => p.metadata.namespace === ns) as Pod[];
 const storedRs = (ns: string, name: string) => server.list('apps/replicasets').find((r) => r.metadata.namespace === ns && r.metadata.name === name) as ReplicaSet | undefined;
 
-async function withController(body: () => Promise<void>): Promise<void> {
-  const c = new ReplicaSetController({ client });
-  const ac = new AbortController();
-  const running = c.run(ac.signal);
-  try {
-    await body();
-  } finally {
-    ac.abort();
-    await running;
-  }
-}
+const withController = (body: () => Promise<void>) => runDuring(new ReplicaSetController({ client }), body);
 
 test('creates the missing pods with owner references, replaces deleted ones, scales down, reports status', async () => {
   const set = server.put('apps/replicasets', rs('r1', 'web', 3));
