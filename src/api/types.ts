@@ -66,6 +66,8 @@ export type {
   IService as Service, IServiceList as ServiceList, IServiceSpec as ServiceSpec, IServicePort as ServicePort,
   IServiceStatus as ServiceStatus, IEndpoints as Endpoints, IEndpointsList as EndpointsList, IEndpointSubset as EndpointSubset,
   IEndpointAddress as EndpointAddress, IEndpointPort as EndpointPort,
+  IReplicationController as ReplicationController, IReplicationControllerList as ReplicationControllerList,
+  IReplicationControllerSpec as ReplicationControllerSpec, IReplicationControllerStatus as ReplicationControllerStatus,
 } from 'kubernetes-models/v1';
 // other groups
 export type { ILease as Lease, ILeaseList as LeaseList, ILeaseSpec as LeaseSpec } from 'kubernetes-models/coordination.k8s.io/v1';
@@ -80,6 +82,8 @@ export type {
   IReplicaSet as ReplicaSet, IReplicaSetList as ReplicaSetList, IReplicaSetSpec as ReplicaSetSpec,
   IReplicaSetStatus as ReplicaSetStatus, IDeployment as Deployment, IDeploymentList as DeploymentList,
   IDeploymentSpec as DeploymentSpec, IDeploymentStatus as DeploymentStatus,
+  IDaemonSet as DaemonSet, IDaemonSetList as DaemonSetList, IDaemonSetSpec as DaemonSetSpec, IDaemonSetStatus as DaemonSetStatus,
+  IControllerRevision as ControllerRevision, IControllerRevisionList as ControllerRevisionList,
 } from 'kubernetes-models/apps/v1';
 
 /** Any API object: what generic code (storage, watch, tables, patches) handles. */

@@ -61,5 +61,10 @@ export const PATCH_META: Record<string, TypeMeta> = {
   DeploymentSpec: { template: meta('PodTemplateSpec') },
   ReplicaSet: { metadata: meta('ObjectMeta'), spec: meta('ReplicaSetSpec'), status: meta('WorkloadStatus') },
   ReplicaSetSpec: { template: meta('PodTemplateSpec') },
+  DaemonSet: { metadata: meta('ObjectMeta'), spec: meta('DaemonSetSpec'), status: meta('WorkloadStatus') },
+  DaemonSetSpec: { template: meta('PodTemplateSpec') },
+  ControllerRevision: { metadata: meta('ObjectMeta') },
+  ReplicationController: { metadata: meta('ObjectMeta'), spec: meta('ReplicationControllerSpec'), status: meta('WorkloadStatus') },
+  ReplicationControllerSpec: { template: meta('PodTemplateSpec') },
   WorkloadStatus: { conditions: byKey('type') },
 };

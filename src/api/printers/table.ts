@@ -13,6 +13,7 @@ import { translateTimestampSince } from './duration.ts';
 import { podRestartsText, podSummary } from './pod-status.ts';
 import { labelSelectorFromObject } from '../selectors/label-selector.ts';
 import { servicePrinters } from './service.ts';
+import { daemonSetPrinters } from './daemonset.ts';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
@@ -269,6 +270,7 @@ const PRINTERS: Record<string, Printer> = {
   'apps/replicasets': replicaSetPrinter,
   'apps/deployments': deploymentPrinter,
   ...servicePrinters(col, NAME, AGE, age),
+  ...daemonSetPrinters(col, NAME, AGE, age, containerCells, selectorText),
 };
 
 function printerFor(resource: ResourceRef): Printer {

@@ -34,6 +34,9 @@ const ROOTS: Record<string, [string, string]> = {
   'events.k8s.io/v1/Event': ['events.k8s.io/v1/Event.d.ts', 'IEvent'],
   'apps/v1/ReplicaSet': ['apps/v1/ReplicaSet.d.ts', 'IReplicaSet'],
   'apps/v1/Deployment': ['apps/v1/Deployment.d.ts', 'IDeployment'],
+  'apps/v1/DaemonSet': ['apps/v1/DaemonSet.d.ts', 'IDaemonSet'],
+  'apps/v1/ControllerRevision': ['apps/v1/ControllerRevision.d.ts', 'IControllerRevision'],
+  'v1/ReplicationController': ['v1/ReplicationController.d.ts', 'IReplicationController'],
   'policy/v1/Eviction': ['policy/v1/Eviction.d.ts', 'IEviction'],
   'authentication.k8s.io/v1/TokenRequest': ['authentication.k8s.io/v1/TokenRequest.d.ts', 'ITokenRequest'],
 };

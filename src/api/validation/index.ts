@@ -4,12 +4,13 @@
  * 422 Invalid Status with `invalidMessage(kind, name, errs)` and one cause per error.
  */
 import type {
-  ConfigMap, Deployment, EndpointSlice, Endpoints, Event, EventsV1Event, KubeObject, Lease, Namespace, Node, Pod, ReplicaSet, Secret, Service,
+  ConfigMap, DaemonSet, Deployment, EndpointSlice, ReplicationController, Endpoints, Event, EventsV1Event, KubeObject, Lease, Namespace, Node, Pod, ReplicaSet, Secret, Service,
   ServiceAccount,
 } from '../types.ts';
 import { invalid, type FieldError } from '../field-error.ts';
 import { toResourceInfo, type ResourceRef } from '../resources.ts';
 import { nameIsDNSSubdomain } from './names.ts';
+import { validateDaemonSet, validateReplicationController } from './daemonset.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './meta.ts';
 import { validateBinding, validatePodCreate, validatePodEphemeralContainersUpdate, validatePodStatusUpdate, validatePodUpdate } from './pod.ts';
 import {
@@ -40,6 +41,8 @@ export function validateObject(resource: ResourceRef, obj: object): FieldError[]
     case '/bindings': return validateBinding(o);
     case 'apps/replicasets': return validateReplicaSet(o as unknown as ReplicaSet);
     case 'apps/deployments': return validateDeployment(o as unknown as Deployment);
+    case 'apps/daemonsets': return validateDaemonSet(o as unknown as DaemonSet);
+    case '/replicationcontrollers': return validateReplicationController(o as unknown as ReplicationController);
     case '/services': return validateService(o as unknown as Service);
     case '/endpoints': return validateEndpoints(o as unknown as Endpoints);
     case 'discovery.k8s.io/endpointslices': return validateEndpointSlice(o as unknown as EndpointSlice);
@@ -60,7 +63,7 @@ export function validateObjectUpdate(resource: ResourceRef, obj: object, old: ob
     case '/services': return validateServiceUpdate(o as unknown as Service, p as unknown as Service);
     case '/endpoints': return validateEndpoints(o as unknown as Endpoints, p as unknown as Endpoints);
     case 'discovery.k8s.io/endpointslices': return validateEndpointSlice(o as unknown as EndpointSlice, p as unknown as EndpointSlice);
-    case 'apps/replicasets': case 'apps/deployments': {
+    case 'apps/replicasets': case 'apps/deployments': case 'apps/daemonsets': {
       const errs = validateObjectMetaUpdate(o.metadata, p.metadata);
       errs.push(...validateObject(resource, o).filter((e) => !e.field.startsWith('metadata.')));
       errs.push(...validateSelectorImmutable((o.spec as { selector?: unknown })?.selector, (p.spec as { selector?: unknown })?.selector));
