@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DaemonSet, Node, Pod } from '../../api/index.ts';
+import type { ControllerRevision, DaemonSet, Node, Pod } from '../../api/index.ts';
 import { newDaemonPod, targetNodeName } from './daemon-pod.ts';
 import { managePods, rollingUpdate, surgeAndUnavailable, type NodePods } from './decisions.ts';
 import { revisionsToPrune, templateHash } from './history.ts';
@@ -60,6 +60,7 @@ test('the daemon pod: labels, owner, and a required affinity on the node name th
 
 let seq = 0;
 const pod = (hash: string, opts: { ready?: boolean; failed?: boolean } = {}): Pod => ({
+  apiVersion: 'v1', kind: 'Pod',
   metadata: { name: `p${String(++seq).padStart(3, '0')}`, uid: `u${seq}`, labels: { 'controller-revision-hash': hash }, creationTimestamp: `2026-01-01T00:00:${String(seq % 60).padStart(2, '0')}Z` },
   spec: { containers: [] },
   status: { phase: opts.failed ? 'Failed' : 'Running', conditions: [{ type: 'Ready', status: opts.ready === false ? 'False' : 'True' }] },
@@ -133,8 +134,8 @@ test('history: the hash ignores key order; pruning keeps the limit, the current 
   assert.equal(templateHash({ a: 1, b: { c: 2, d: 3 } }), templateHash({ b: { d: 3, c: 2 }, a: 1 }));
   assert.notEqual(templateHash({ a: 1 }), templateHash({ a: 2 }));
   assert.notEqual(templateHash({ a: 1 }), templateHash({ a: 1 }, 1));
-  const rev = (n: number) => ({ apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: { name: `r${n}`, labels: { 'controller-revision-hash': `h${n}` } }, revision: n });
+  const rev = (n: number): ControllerRevision => ({ apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: { name: `r${n}`, labels: { 'controller-revision-hash': `h${n}` } }, revision: n });
   const all = [1, 2, 3, 4, 5].map(rev);
-  assert.deepEqual(revisionsToPrune(all, 'r5', new Set(['h1']), 2).map((r) => r.metadata.name), ['r2']);
+  assert.deepEqual(revisionsToPrune(all, 'r5', new Set(['h1']), 2).map((r) => r.metadata!.name), ['r2']);
   assert.deepEqual(revisionsToPrune(all, 'r5', new Set(), 10), []);
 });
