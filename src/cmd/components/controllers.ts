@@ -1,12 +1,12 @@
 /**
  * The controller manager inside `kubeling server`: the controllers of src/controllers (Deployment,
- * ReplicaSet, the garbage collector, EndpointSlice, Endpoints, the LoadBalancer status of k3s's
+ * ReplicaSet, ReplicationController, DaemonSet, the garbage collector, EndpointSlice, Endpoints, the LoadBalancer status of k3s's
  * servicelb, node lifecycle, the taint manager and pod GC), on the admin client like any other component, with kube-controller-manager's rate limit
  * (QPS 20, burst 30).
  */
 import {
   DeploymentController, EndpointsController, EndpointSliceController, GarbageCollector, NodeLifecycleController, PodGCController,
-  ReplicaSetController, ServiceLBController, TaintEvictionController,
+  ReplicaSetController, ReplicationManager, DaemonSetController, ServiceLBController, TaintEvictionController,
 } from '../../controllers/index.ts';
 import type { Component, ComponentContext } from './component.ts';
 
@@ -20,6 +20,8 @@ export const controllersComponent: Component = {
       await Promise.all([
         new ReplicaSetController({ client, logger: ctx.logger.child({ controller: 'replicaset' }) }).run(ctx.signal),
         new DeploymentController({ client, logger: ctx.logger.child({ controller: 'deployment' }) }).run(ctx.signal),
+        new ReplicationManager({ client, logger: ctx.logger.child({ controller: 'replicationcontroller' }) }).run(ctx.signal),
+        new DaemonSetController({ client, logger: ctx.logger.child({ controller: 'daemonset' }) }).run(ctx.signal),
         new GarbageCollector({ client, logger: ctx.logger.child({ controller: 'garbage-collector' }) }).run(ctx.signal),
         new EndpointSliceController({ client, maxEndpointsPerSlice: ctx.options.maxEndpointsPerSlice, logger: ctx.logger.child({ controller: 'endpointslice' }) }).run(ctx.signal),
         new EndpointsController({ client, logger: ctx.logger.child({ controller: 'endpoints' }) }).run(ctx.signal),
