@@ -168,6 +168,9 @@ test('kubectl rollout restart, status, history and undo on a DaemonSet', async (
   const history = await kubectlOk(['rollout', 'history', 'ds/agent']);
   assert.match(history, /^daemonset\.apps\/agent\s*\nREVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>\n3\s+<none>\n/);
 
+  const rev3 = await kubectlOk(['rollout', 'history', 'ds/agent', '--revision=3']);
+  assert.match(rev3, /Image:\s+busybox:1\.36/);
+
   const undone = await kubectlOk(['rollout', 'undo', 'ds/agent']);
   assert.match(undone, /daemonset\.apps\/agent rolled back/);
   await kubectlOk(['rollout', 'status', 'ds/agent', '--timeout=170s']);
