@@ -10,7 +10,7 @@
  */
 import type {
   Container, EphemeralContainer, HTTPGetAction, KubeObject, Pod, PodSpec, PodTemplateSpec, Probe, Volume,
-  LifecycleHandler, Deployment, ReplicaSet, Node, Namespace, Secret, EnvVar, Service, Endpoints, EndpointSlice, Job, CronJob,
+  LifecycleHandler, Deployment, ReplicaSet, DaemonSet, ReplicationController, Node, Namespace, Secret, EnvVar, Service, Endpoints, EndpointSlice, Job, CronJob,
   StatefulSet, PersistentVolume, PersistentVolumeClaim, StorageClass,
 } from './types.ts';
 import { toResourceInfo, type ResourceRef } from './resources.ts';
@@ -55,6 +55,8 @@ export function applyDefaults<T extends object>(resource: ResourceRef, obj: T): 
     case '/persistentvolumes': defaultPersistentVolume(o as unknown as PersistentVolume); break;
     case '/persistentvolumeclaims': defaultPersistentVolumeClaim(o as unknown as PersistentVolumeClaim); break;
     case 'storage.k8s.io/storageclasses': defaultStorageClass(o as unknown as StorageClass); break;
+    case 'apps/daemonsets': defaultDaemonSet(o as unknown as DaemonSet); break;
+    case '/replicationcontrollers': defaultReplicationController(o as unknown as ReplicationController); break;
     case '/services': defaultService(o as unknown as Service); break;
     case '/endpoints': defaultEndpoints(o as unknown as Endpoints); break;
     case 'discovery.k8s.io/endpointslices': defaultEndpointSlice(o as unknown as EndpointSlice); break;
@@ -281,6 +283,34 @@ export function defaultStatefulSet(sts: StatefulSet): StatefulSet {
   for (const t of spec.volumeClaimTemplates ?? []) defaultPersistentVolumeClaimSpec(t.spec ??= {});
   defaultPodTemplate(spec.template);
   return sts;
+}
+
+export function defaultDaemonSet(ds: DaemonSet): DaemonSet {
+  const spec = (ds.spec ??= { selector: {}, template: {} });
+  const strategy = (spec.updateStrategy ??= {});
+  strategy.type ||= 'RollingUpdate';
+  if (strategy.type === 'RollingUpdate') {
+    const ru = (strategy.rollingUpdate ??= {});
+    ru.maxUnavailable ??= 1;
+    ru.maxSurge ??= 0;
+  }
+  spec.revisionHistoryLimit ??= 10;
+  defaultPodTemplate(spec.template);
+  return ds;
+}
+
+/** SetDefaults_ReplicationController: the selector and the labels come from the template's labels when unset. */
+export function defaultReplicationController(rc: ReplicationController): ReplicationController {
+  const spec = (rc.spec ??= {});
+  const labels = spec.template?.metadata?.labels;
+  if (labels && Object.keys(labels).length > 0) {
+    if (!spec.selector || Object.keys(spec.selector).length === 0) spec.selector = { ...labels };
+    const meta = (rc.metadata ??= {});
+    if (!meta.labels || Object.keys(meta.labels).length === 0) meta.labels = { ...labels };
+  }
+  spec.replicas ??= 1;
+  defaultPodTemplate(spec.template);
+  return rc;
 }
 
 export function defaultDeployment(d: Deployment): Deployment {

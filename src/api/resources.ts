@@ -102,6 +102,14 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
     ],
   }),
   resource({
+    group: '', version: 'v1', plural: 'replicationcontrollers', singular: 'replicationcontroller', kind: 'ReplicationController', namespaced: true,
+    shortNames: ['rc'], categories: ['all'],
+    subresources: [
+      { name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: STATUS_VERBS },
+      { name: 'status', kind: 'ReplicationController', verbs: STATUS_VERBS },
+    ],
+  }),
+  resource({
     group: '', version: 'v1', plural: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: true,
     shortNames: ['sa'],
     subresources: [{ name: 'token', kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'] }],
@@ -121,6 +129,12 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
       { name: 'status', kind: 'Deployment', verbs: STATUS_VERBS },
     ],
   }),
+  resource({
+    group: 'apps', version: 'v1', plural: 'daemonsets', singular: 'daemonset', kind: 'DaemonSet', namespaced: true,
+    shortNames: ['ds'], categories: ['all'],
+    subresources: [{ name: 'status', kind: 'DaemonSet', verbs: STATUS_VERBS }],
+  }),
+  resource({ group: 'apps', version: 'v1', plural: 'controllerrevisions', singular: 'controllerrevision', kind: 'ControllerRevision', namespaced: true }),
   resource({
     group: 'apps', version: 'v1', plural: 'replicasets', singular: 'replicaset', kind: 'ReplicaSet', namespaced: true,
     shortNames: ['rs'], categories: ['all'],

@@ -69,6 +69,8 @@ export type {
   IPersistentVolume as PersistentVolume, IPersistentVolumeList as PersistentVolumeList, IPersistentVolumeSpec as PersistentVolumeSpec,
   IPersistentVolumeClaim as PersistentVolumeClaim, IPersistentVolumeClaimList as PersistentVolumeClaimList,
   IPersistentVolumeClaimSpec as PersistentVolumeClaimSpec,
+  IReplicationController as ReplicationController, IReplicationControllerList as ReplicationControllerList,
+  IReplicationControllerSpec as ReplicationControllerSpec, IReplicationControllerStatus as ReplicationControllerStatus,
 } from 'kubernetes-models/v1';
 // other groups
 export type { ILease as Lease, ILeaseList as LeaseList, ILeaseSpec as LeaseSpec } from 'kubernetes-models/coordination.k8s.io/v1';
@@ -88,6 +90,8 @@ export type {
   IDeploymentSpec as DeploymentSpec, IDeploymentStatus as DeploymentStatus,
   IStatefulSet as StatefulSet, IStatefulSetList as StatefulSetList, IStatefulSetSpec as StatefulSetSpec,
   IStatefulSetStatus as StatefulSetStatus,
+  IDaemonSet as DaemonSet, IDaemonSetList as DaemonSetList, IDaemonSetSpec as DaemonSetSpec, IDaemonSetStatus as DaemonSetStatus,
+  IControllerRevision as ControllerRevision, IControllerRevisionList as ControllerRevisionList,
 } from 'kubernetes-models/apps/v1';
 export type {
   IJob as Job, IJobList as JobList, IJobSpec as JobSpec, IJobStatus as JobStatus, IJobCondition as JobCondition,

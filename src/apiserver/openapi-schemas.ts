@@ -24,7 +24,7 @@ export function componentName(type: string): string {
 /** The short type name PATCH_META uses (`PodSpec`), with the workload statuses it shares. */
 function patchMetaOf(type: string): Record<string, FieldMeta> | undefined {
   const short = type.slice(type.lastIndexOf('.') + 1);
-  return PATCH_META[short] ?? (/^(Deployment|ReplicaSet|StatefulSet)Status$/.test(short) ? PATCH_META['WorkloadStatus'] : undefined);
+  return PATCH_META[short] ?? (/^(Deployment|ReplicaSet|StatefulSet|DaemonSet|ReplicationController)Status$/.test(short) ? PATCH_META['WorkloadStatus'] : undefined);
 }
 
 const INT64 = new Set([

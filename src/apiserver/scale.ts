@@ -1,5 +1,5 @@
 /**
- * The `scale` subresource of Deployments and ReplicaSets (autoscaling/v1 Scale), which `kubectl scale` reads
+ * The `scale` subresource of Deployments, ReplicaSets and ReplicationControllers (autoscaling/v1 Scale), which `kubectl scale` reads
  * and patches: spec.replicas of the parent, status.replicas and the selector as text. Writes change only the
  * parent's spec.replicas, with the parent's resourceVersion as the Scale's.
  */
@@ -20,6 +20,8 @@ interface Scale {
 
 function scaleOf(obj: KubeObject): Scale {
   const spec = (obj.spec ?? {}) as { replicas?: number; selector?: LabelSelector };
+  // A ReplicationController's selector is a plain label map.
+  const selector = obj.kind === 'ReplicationController' && spec.selector ? { matchLabels: spec.selector as Record<string, string> } : spec.selector;
   const status = (obj.status ?? {}) as { replicas?: number };
   const m = obj.metadata ?? {};
   const scale: Scale = {
@@ -29,7 +31,7 @@ function scaleOf(obj: KubeObject): Scale {
     spec: { replicas: spec.replicas ?? 0 },
     status: { replicas: status.replicas ?? 0 },
   };
-  if (spec.selector) scale.status.selector = labelSelectorFromObject(spec.selector).toString();
+  if (selector) scale.status.selector = labelSelectorFromObject(selector).toString();
   return scale;
 }
 

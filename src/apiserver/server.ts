@@ -386,7 +386,7 @@ export class ApiServer {
         if (sub === 'log') return handleLog(ctx, podDeps);
         if (KUBELET_SUBRESOURCES.has(sub)) rejectNonUpgrade();
       }
-      if (sub === 'scale' && r.group === 'apps') return handleScale(ctx);
+      if (sub === 'scale' && (r.group === 'apps' || r.plural === 'replicationcontrollers')) return handleScale(ctx);
       if (r.plural === 'serviceaccounts' && r.group === '' && sub === 'token') {
         return handleTokenRequest(ctx, { tokens: this.#saTokens, pods: this.registry('pods'), now: () => this.#clock.now() });
       }

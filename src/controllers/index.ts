@@ -1,6 +1,8 @@
 /** Controllers: the reconcile harness and the controllers built on it. Imports api, client and machinery only. */
 export { Controller, type ControllerConfig, type ReconcileResult } from './controller.ts';
-export { ReplicaSetController, controllerRef, deletionOrder, type ReplicaSetControllerConfig } from './replicaset/replicaset.ts';
+export { ReplicaSetController, controllerRef, deletionOrder, REPLICA_SET_KIND, type ReplicaSetControllerConfig, type ReplicatedKind } from './replicaset/replicaset.ts';
+export { ReplicationManager, REPLICATION_CONTROLLER_KIND, type ReplicationManagerConfig } from './replicationcontroller/index.ts';
+export { DaemonSetController, type DaemonSetControllerConfig } from './daemonset/index.ts';
 export { GarbageCollector, type GarbageCollectorConfig } from './gc/garbage-collector.ts';
 export { DeploymentController, podTemplateHash, resolveIntOrPercent, POD_TEMPLATE_HASH, REVISION_ANNOTATION, type DeploymentControllerConfig } from './deployment/deployment.ts';
 export { EndpointSliceController, CONTROLLER_NAME as ENDPOINTSLICE_CONTROLLER_NAME, DEFAULT_MAX_ENDPOINTS_PER_SLICE, type EndpointSliceControllerConfig } from './endpointslice/index.ts';

@@ -273,7 +273,8 @@ export function validateLease(l: Lease): FieldError[] {
 
 // --- apps/v1 --------------------------------------------------------------------------------
 
-function validateWorkload(kind: 'deployment' | 'ReplicaSet', obj: Deployment | ReplicaSet): FieldError[] {
+/** The rules every pod-template workload shares (selector, template labels, pod spec, restartPolicy Always). */
+export function validateWorkload(kind: string, obj: Deployment | ReplicaSet): FieldError[] {
   const errs = validateObjectMeta(obj.metadata, true, nameIsDNSSubdomain);
   const spec = obj.spec;
   if (spec?.replicas !== undefined && spec.replicas < 0) errs.push(invalid('spec.replicas', spec.replicas, 'must be greater than or equal to 0'));

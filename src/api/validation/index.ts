@@ -6,12 +6,13 @@
 import { validatePodDisruptionBudget } from './policy.ts';
 import type { PodDisruptionBudget } from '../types.ts';
 import type {
-  ConfigMap, Deployment, EndpointSlice, Endpoints, Event, EventsV1Event, KubeObject, Lease, Namespace, Node, Pod, ReplicaSet, Secret, Service,
+  ConfigMap, DaemonSet, Deployment, EndpointSlice, ReplicationController, Endpoints, Event, EventsV1Event, KubeObject, Lease, Namespace, Node, Pod, ReplicaSet, Secret, Service,
   ServiceAccount, Job, CronJob, StatefulSet, PersistentVolume, PersistentVolumeClaim, StorageClass,
 } from '../types.ts';
 import { invalid, type FieldError } from '../field-error.ts';
 import { toResourceInfo, type ResourceRef } from '../resources.ts';
 import { nameIsDNSSubdomain } from './names.ts';
+import { validateDaemonSet, validateReplicationController } from './daemonset.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './meta.ts';
 import { validateBinding, validatePodCreate, validatePodEphemeralContainersUpdate, validatePodStatusUpdate, validatePodUpdate } from './pod.ts';
 import {
@@ -52,6 +53,8 @@ export function validateObject(resource: ResourceRef, obj: object): FieldError[]
     case '/persistentvolumes': return validatePersistentVolume(o as unknown as PersistentVolume);
     case '/persistentvolumeclaims': return validatePersistentVolumeClaim(o as unknown as PersistentVolumeClaim);
     case 'storage.k8s.io/storageclasses': return validateStorageClass(o as unknown as StorageClass);
+    case 'apps/daemonsets': return validateDaemonSet(o as unknown as DaemonSet);
+    case '/replicationcontrollers': return validateReplicationController(o as unknown as ReplicationController);
     case '/services': return validateService(o as unknown as Service);
     case '/endpoints': return validateEndpoints(o as unknown as Endpoints);
     case 'discovery.k8s.io/endpointslices': return validateEndpointSlice(o as unknown as EndpointSlice);
@@ -81,7 +84,7 @@ export function validateObjectUpdate(resource: ResourceRef, obj: object, old: ob
     case '/persistentvolumes': return validatePersistentVolumeUpdate(o as unknown as PersistentVolume, p as unknown as PersistentVolume);
     case '/persistentvolumeclaims': return validatePersistentVolumeClaimUpdate(o as unknown as PersistentVolumeClaim, p as unknown as PersistentVolumeClaim);
     case 'storage.k8s.io/storageclasses': return validateStorageClassUpdate(o as unknown as StorageClass, p as unknown as StorageClass);
-    case 'apps/replicasets': case 'apps/deployments': {
+    case 'apps/replicasets': case 'apps/deployments': case 'apps/daemonsets': {
       const errs = validateObjectMetaUpdate(o.metadata, p.metadata);
       errs.push(...validateObject(resource, o).filter((e) => !e.field.startsWith('metadata.')));
       errs.push(...validateSelectorImmutable((o.spec as { selector?: unknown })?.selector, (p.spec as { selector?: unknown })?.selector));

@@ -20,6 +20,8 @@ const BUILDERS: Record<string, (info: ResourceInfo) => Strategy> = {
   'coordination.k8s.io/leases': (info) => baseStrategy(info, { allowCreateOnUpdate: true }),
   'apps/deployments': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
   'apps/replicasets': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
+  'apps/daemonsets': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
+  '/replicationcontrollers': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
   'discovery.k8s.io/endpointslices': endpointSliceStrategy,
   'batch/jobs': jobStrategy,
   'batch/cronjobs': cronJobStrategy,

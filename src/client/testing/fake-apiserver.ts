@@ -58,7 +58,8 @@ export function testCertificate(): { cert: string; key: string } {
   }
 }
 
-const kinds: Record<string, string> = { pods: 'Pod', nodes: 'Node', events: 'Event', namespaces: 'Namespace', configmaps: 'ConfigMap', replicasets: 'ReplicaSet', deployments: 'Deployment', jobs: 'Job', cronjobs: 'CronJob' };
+const kinds: Record<string, string> = { pods: 'Pod', nodes: 'Node', events: 'Event', namespaces: 'Namespace', configmaps: 'ConfigMap', replicasets: 'ReplicaSet', deployments: 'Deployment',
+  jobs: 'Job', cronjobs: 'CronJob', daemonsets: 'DaemonSet', controllerrevisions: 'ControllerRevision', replicationcontrollers: 'ReplicationController' };
 
 export class FakeApiServer {
   readonly token = 'test-token';

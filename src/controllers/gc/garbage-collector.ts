@@ -1,7 +1,7 @@
 /**
  * The garbage collector, first cut: deletes dependents whose owners are all gone (background cascading
  * deletion, what `kubectl delete rs web` asks for by default). Dependents and owners are watched through
- * informers (pods, replicasets, deployments, jobs, cronjobs); an owner is looked up by its ownerReference (apiVersion, kind, name) and counts as gone
+ * informers (pods, replicasets, deployments, daemonsets, controllerrevisions, replicationcontrollers, jobs, cronjobs, statefulsets, persistentvolumeclaims); an owner is looked up by its ownerReference (apiVersion, kind, name) and counts as gone
  * when it is not found or has another uid (deleted and created again). Level-triggered: each dependent is
  * checked when it appears or changes, when an object it names as owner is deleted, and on a periodic resync
  * (so an owner of a kind not watched here is noticed too).
@@ -15,7 +15,7 @@ import { Controller } from '../controller.ts';
 
 export interface GarbageCollectorConfig {
   client: Client;
-  /** Resources to watch as dependents and owners (default: pods, replicasets, deployments, jobs, cronjobs). */
+  /** Resources to watch as dependents and owners (default: pods, replicasets, deployments, daemonsets, controllerrevisions, replicationcontrollers, jobs, cronjobs, statefulsets, persistentvolumeclaims). */
   resources?: string[];
   /** Every dependent is checked again this often (default 1 min). */
   resyncPeriodMs?: number;
@@ -34,7 +34,7 @@ export class GarbageCollector {
     this.#client = config.client;
     const clock = config.clock ?? realClock;
     this.#log = config.logger ?? createLogger('garbage-collector');
-    for (const plural of config.resources ?? ['pods', 'replicasets', 'deployments', 'jobs', 'cronjobs', 'statefulsets', 'persistentvolumeclaims']) {
+    for (const plural of config.resources ?? ['pods', 'replicasets', 'deployments', 'daemonsets', 'controllerrevisions', 'replicationcontrollers', 'jobs', 'cronjobs', 'statefulsets', 'persistentvolumeclaims']) {
       const informer = new Informer<KubeObjectLike>(config.client.resource(plural), { clock, logger: this.#log, resyncPeriodMs: config.resyncPeriodMs ?? 60_000 });
       this.#informers.set(plural, informer);
     }

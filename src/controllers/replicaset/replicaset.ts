@@ -7,14 +7,35 @@
  *   reconcile(ns/name): pods owned (and adopted) ─▶ active = not terminal, not deleting
  *     expectations met? diff = active − replicas: create (generateName rs-) or delete the least valuable
  *     ─▶ status: replicas, fullyLabeledReplicas, readyReplicas, availableReplicas, observedGeneration
+ *
+ * The same controller keeps ReplicationControllers (core/v1), as upstream's ReplicationManager wraps the
+ * ReplicaSet controller: `kind` says which objects it reads (their plural, owner references, and how their
+ * selector is spelled: a LabelSelector or a plain label map).
  */
-import { labelSelectorFromObject, type OwnerReference, type Pod, type ReplicaSet, type ReplicaSetStatus } from '../../api/index.ts';
+import { labelSelectorFromObject, type LabelSelector, type OwnerReference, type Pod, type ReplicaSet, type ReplicaSetStatus } from '../../api/index.ts';
 import { EventRecorder, Informer, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller, type ReconcileResult } from '../controller.ts';
 
+/** What differs between the kinds this controller keeps. */
+export interface ReplicatedKind {
+  kind: 'ReplicaSet' | 'ReplicationController';
+  apiVersion: string;
+  plural: string;
+  /** Logs, the event source and the work queue: `replicaset-controller`. */
+  controllerName: string;
+  selector(obj: ReplicaSet): LabelSelector | undefined;
+}
+
+export const REPLICA_SET_KIND: ReplicatedKind = {
+  kind: 'ReplicaSet', apiVersion: 'apps/v1', plural: 'replicasets', controllerName: 'replicaset-controller',
+  selector: (rs) => rs.spec?.selector,
+};
+
 export interface ReplicaSetControllerConfig {
   client: Client;
+  /** The kind kept (default ReplicaSets). */
+  kind?: ReplicatedKind;
   workers?: number;
   clock?: Clock;
   logger?: Logger;
@@ -63,16 +84,18 @@ export class ReplicaSetController {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #expectations = new Map<string, Expectations>();
+  readonly #kind: ReplicatedKind;
 
   constructor(config: ReplicaSetControllerConfig) {
     this.#client = config.client;
+    this.#kind = config.kind ?? REPLICA_SET_KIND;
     this.#clock = config.clock ?? realClock;
-    this.#log = config.logger ?? createLogger('replicaset-controller');
-    this.#recorder = new EventRecorder(config.client, { component: 'replicaset-controller', clock: this.#clock, logger: this.#log });
-    this.replicaSets = new Informer<ReplicaSet>(config.client.resource<ReplicaSet>('replicasets'), { clock: this.#clock, logger: this.#log });
+    this.#log = config.logger ?? createLogger(this.#kind.controllerName);
+    this.#recorder = new EventRecorder(config.client, { component: this.#kind.controllerName, clock: this.#clock, logger: this.#log });
+    this.replicaSets = new Informer<ReplicaSet>(config.client.resource<ReplicaSet>(this.#kind.plural), { clock: this.#clock, logger: this.#log });
     this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), { clock: this.#clock, logger: this.#log });
     this.controller = new Controller({
-      name: 'replicaset-controller',
+      name: this.#kind.controllerName,
       reconcile: (key, signal) => this.reconcile(key, signal),
       informers: [this.replicaSets, this.pods] as Informer<KubeObjectLike>[],
       workers: config.workers ?? 2,
@@ -100,7 +123,7 @@ export class ReplicaSetController {
     });
     const ownerKey = (pod: Pod) => {
       const ref = controllerRef(pod);
-      return ref?.kind === 'ReplicaSet' ? `${pod.metadata?.namespace}/${ref.name}` : undefined;
+      return ref?.kind === this.#kind.kind ? `${pod.metadata?.namespace}/${ref.name}` : undefined;
     };
     // Orphans may be adopted by any set in their namespace whose selector matches.
     const enqueueMatching = (pod: Pod) => {
@@ -134,7 +157,7 @@ export class ReplicaSetController {
 
   #selects(rs: ReplicaSet, pod: Pod): boolean {
     try {
-      return labelSelectorFromObject(rs.spec?.selector).matches(pod.metadata?.labels);
+      return labelSelectorFromObject(this.#kind.selector(rs)).matches(pod.metadata?.labels);
     } catch {
       return false;
     }
@@ -193,7 +216,7 @@ export class ReplicaSetController {
   }
 
   #ownerRef(rs: ReplicaSet): OwnerReference {
-    return { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata!.name!, uid: rs.metadata!.uid!, controller: true, blockOwnerDeletion: true };
+    return { apiVersion: this.#kind.apiVersion, kind: this.#kind.kind, name: rs.metadata!.name!, uid: rs.metadata!.uid!, controller: true, blockOwnerDeletion: true };
   }
 
   async #manageReplicas(key: string, rs: ReplicaSet, active: Pod[], signal: AbortSignal): Promise<void> {
@@ -274,7 +297,7 @@ export class ReplicaSetController {
       cur.observedGeneration === next.observedGeneration
     ) return;
     try {
-      await this.#client.resource<ReplicaSet>('replicasets', rs.metadata!.namespace).patchStatus(rs.metadata!.name!, { status: next }, 'merge', { signal });
+      await this.#client.resource<ReplicaSet>(this.#kind.plural, rs.metadata!.namespace).patchStatus(rs.metadata!.name!, { status: next }, 'merge', { signal });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
