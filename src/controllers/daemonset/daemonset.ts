@@ -15,6 +15,7 @@ import {
 } from '../../api/index.ts';
 import { EventRecorder, Informer, isAlreadyExists, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
+import { PodExpectations, watchOwnedPods } from '../pod-expectations.ts';
 import { Controller, type ReconcileResult } from '../controller.ts';
 import { controllerRef } from '../replicaset/replicaset.ts';
 import { CONTROLLER_REVISION_HASH, daemonSetOwnerRef, newDaemonPod, targetNodeName } from './daemon-pod.ts';
@@ -31,13 +32,6 @@ export interface DaemonSetControllerConfig {
 
 /** Creates per reconcile at most this many pods (upstream's BurstReplicas). */
 const BURST_REPLICAS = 250;
-const EXPECTATIONS_TTL_MS = 5 * 60_000;
-
-interface Expectations {
-  adds: number;
-  deletes: Set<string>;
-  at: number;
-}
 
 const isReady = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
@@ -51,11 +45,12 @@ export class DaemonSetController {
   readonly #recorder: EventRecorder;
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #expectations = new Map<string, Expectations>();
+  readonly #expectations: PodExpectations;
 
   constructor(config: DaemonSetControllerConfig) {
     this.#client = config.client;
     this.#clock = config.clock ?? realClock;
+    this.#expectations = new PodExpectations(this.#clock);
     this.#log = config.logger ?? createLogger('daemonset-controller');
     this.#recorder = new EventRecorder(config.client, { component: 'daemonset-controller', clock: this.#clock, logger: this.#log });
     const informer = <T extends KubeObjectLike>(plural: string) => new Informer<T>(config.client.resource<T>(plural), { clock: this.#clock, logger: this.#log });
@@ -89,7 +84,7 @@ export class DaemonSetController {
       for (const ds of this.daemonSets.list()) enqueueDs(ds);
     };
     this.daemonSets.onAdd(enqueueDs).onUpdate((_o, ds) => enqueueDs(ds)).onDelete((ds) => {
-      this.#expectations.delete(objectKey(ds));
+      this.#expectations.forget(objectKey(ds));
       enqueueDs(ds);
     });
     // Heartbeats change a node's status every few seconds; only what decides fit matters here.
@@ -107,27 +102,7 @@ export class DaemonSetController {
         if (ds.metadata?.namespace === pod.metadata?.namespace && this.#selects(ds, pod)) enqueueDs(ds);
       }
     };
-    this.pods
-      .onAdd((pod) => {
-        const key = ownerKey(pod);
-        if (!key) return enqueueMatching(pod);
-        const exp = this.#expectations.get(key);
-        if (exp) exp.adds--;
-        this.controller.enqueue(key);
-      })
-      .onUpdate((old, pod) => {
-        const oldKey = ownerKey(old);
-        const key = ownerKey(pod);
-        if (oldKey && oldKey !== key) this.controller.enqueue(oldKey);
-        if (key) this.controller.enqueue(key);
-        else enqueueMatching(pod);
-      })
-      .onDelete((pod) => {
-        const key = ownerKey(pod);
-        if (!key) return;
-        this.#expectations.get(key)?.deletes.delete(pod.metadata?.uid ?? '');
-        this.controller.enqueue(key);
-      });
+    watchOwnedPods(this.pods, this.#expectations, { ownerKey, enqueue: (key) => this.controller.enqueue(key), enqueueMatching });
     this.revisions.onDelete((cr) => {
       const key = ownerKey(cr);
       if (key) this.controller.enqueue(key);
@@ -140,12 +115,6 @@ export class DaemonSetController {
     } catch {
       return false;
     }
-  }
-
-  #expectationsMet(key: string): boolean {
-    const exp = this.#expectations.get(key);
-    if (!exp || (exp.adds <= 0 && exp.deletes.size === 0)) return true;
-    return this.#clock.now() - exp.at > EXPECTATIONS_TTL_MS;
   }
 
   /** Ready for at least minReadySeconds; `wait` learns the shortest time until a ready pod becomes available. */
@@ -167,7 +136,7 @@ export class DaemonSetController {
   async reconcile(key: string, signal: AbortSignal): Promise<ReconcileResult | void> {
     const ds = this.daemonSets.get(key);
     if (!ds || ds.metadata?.deletionTimestamp) {
-      this.#expectations.delete(key);
+      this.#expectations.forget(key);
       return;
     }
     const ns = ds.metadata!.namespace!;
@@ -195,7 +164,7 @@ export class DaemonSetController {
     const wait: { ms?: number } = {};
     const available = this.#available(ds, wait);
 
-    if (this.#expectationsMet(key)) {
+    if (this.#expectations.satisfied(key)) {
       const strategy = ds.spec?.updateStrategy;
       const desired = nodes.filter((n) => n.fit.shouldRun).length;
       const limits = surgeAndUnavailable(strategy?.rollingUpdate?.maxSurge, strategy?.rollingUpdate?.maxUnavailable, desired);
@@ -255,15 +224,14 @@ export class DaemonSetController {
     const create = actions.create.slice(0, BURST_REPLICAS);
     const del = actions.delete.slice(0, BURST_REPLICAS);
     if (create.length === 0 && del.length === 0) return;
-    const exp: Expectations = { adds: create.length, deletes: new Set(del.map((p) => p.metadata!.uid!)), at: this.#clock.now() };
-    this.#expectations.set(key, exp);
+    this.#expectations.expect(key, create.length, del.map((p) => p.metadata!.uid!));
     const pods = this.#client.resource<Pod>('pods', ds.metadata!.namespace);
     let failed: unknown;
     const created = await Promise.allSettled(create.map((node) => pods.create(newDaemonPod(ds, hash, node), { signal })));
     for (const r of created) {
       if (r.status === 'fulfilled') this.#recorder.event(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${r.value.metadata?.name}`);
       else {
-        exp.adds--;
+        this.#expectations.createObserved(key);
         failed ??= r.reason;
         this.#recorder.event(ds, 'Warning', 'FailedCreate', `Error creating: ${(r.reason as Error).message}`);
       }
@@ -275,7 +243,7 @@ export class DaemonSetController {
         this.#recorder.event(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${victim.metadata?.name}`);
         return;
       }
-      exp.deletes.delete(victim.metadata!.uid!);
+      this.#expectations.deleteObserved(key, victim.metadata!.uid!);
       if (isNotFound(r.reason)) return;
       failed ??= r.reason;
       this.#recorder.event(ds, 'Warning', 'FailedDelete', `Error deleting: ${(r.reason as Error).message}`);

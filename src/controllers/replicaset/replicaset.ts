@@ -15,6 +15,7 @@
 import { labelSelectorFromObject, type LabelSelector, type OwnerReference, type Pod, type ReplicaSet, type ReplicaSetStatus } from '../../api/index.ts';
 import { EventRecorder, Informer, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
+import { PodExpectations, watchOwnedPods } from '../pod-expectations.ts';
 import { Controller, type ReconcileResult } from '../controller.ts';
 
 /** What differs between the kinds this controller keeps. */
@@ -43,14 +44,6 @@ export interface ReplicaSetControllerConfig {
 
 /** Creates per reconcile at most this many pods (kube-controller-manager's burstReplicas). */
 const BURST_REPLICAS = 500;
-/** Expectations older than this are ignored (a lost watch event must not block the set forever). */
-const EXPECTATIONS_TTL_MS = 5 * 60_000;
-
-interface Expectations {
-  adds: number;
-  deletes: Set<string>;
-  at: number;
-}
 
 export function controllerRef(obj: KubeObjectLike): OwnerReference | undefined {
   return obj.metadata?.ownerReferences?.find((r) => r.controller);
@@ -83,13 +76,14 @@ export class ReplicaSetController {
   readonly #recorder: EventRecorder;
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #expectations = new Map<string, Expectations>();
+  readonly #expectations: PodExpectations;
   readonly #kind: ReplicatedKind;
 
   constructor(config: ReplicaSetControllerConfig) {
     this.#client = config.client;
     this.#kind = config.kind ?? REPLICA_SET_KIND;
     this.#clock = config.clock ?? realClock;
+    this.#expectations = new PodExpectations(this.#clock);
     this.#log = config.logger ?? createLogger(this.#kind.controllerName);
     this.#recorder = new EventRecorder(config.client, { component: this.#kind.controllerName, clock: this.#clock, logger: this.#log });
     this.replicaSets = new Informer<ReplicaSet>(config.client.resource<ReplicaSet>(this.#kind.plural), { clock: this.#clock, logger: this.#log });
@@ -118,7 +112,7 @@ export class ReplicaSetController {
   #wire(): void {
     const enqueueRs = (rs: ReplicaSet) => this.controller.enqueue(objectKey(rs));
     this.replicaSets.onAdd(enqueueRs).onUpdate((_o, rs) => enqueueRs(rs)).onDelete((rs) => {
-      this.#expectations.delete(objectKey(rs));
+      this.#expectations.forget(objectKey(rs));
       enqueueRs(rs);
     });
     const ownerKey = (pod: Pod) => {
@@ -132,27 +126,7 @@ export class ReplicaSetController {
         if (this.#selects(rs, pod)) enqueueRs(rs);
       }
     };
-    this.pods
-      .onAdd((pod) => {
-        const key = ownerKey(pod);
-        if (!key) return enqueueMatching(pod);
-        const exp = this.#expectations.get(key);
-        if (exp) exp.adds--;
-        this.controller.enqueue(key);
-      })
-      .onUpdate((old, pod) => {
-        const oldKey = ownerKey(old);
-        const key = ownerKey(pod);
-        if (oldKey && oldKey !== key) this.controller.enqueue(oldKey);
-        if (key) this.controller.enqueue(key);
-        else enqueueMatching(pod);
-      })
-      .onDelete((pod) => {
-        const key = ownerKey(pod);
-        if (!key) return;
-        this.#expectations.get(key)?.deletes.delete(pod.metadata?.uid ?? '');
-        this.controller.enqueue(key);
-      });
+    watchOwnedPods(this.pods, this.#expectations, { ownerKey, enqueue: (key) => this.controller.enqueue(key), enqueueMatching });
   }
 
   #selects(rs: ReplicaSet, pod: Pod): boolean {
@@ -163,18 +137,11 @@ export class ReplicaSetController {
     }
   }
 
-  #expectationsMet(key: string): boolean {
-    const exp = this.#expectations.get(key);
-    if (!exp) return true;
-    if (exp.adds <= 0 && exp.deletes.size === 0) return true;
-    return this.#clock.now() - exp.at > EXPECTATIONS_TTL_MS;
-  }
-
   /** One pass for one ReplicaSet (public for tests). Safe to call at any time. */
   async reconcile(key: string, signal: AbortSignal): Promise<ReconcileResult | void> {
     const rs = this.replicaSets.get(key);
     if (!rs || rs.metadata?.deletionTimestamp) {
-      this.#expectations.delete(key);
+      this.#expectations.forget(key);
       return;
     }
     const ns = rs.metadata!.namespace!;
@@ -191,7 +158,7 @@ export class ReplicaSetController {
       }
     }
     const active = pods.filter(isActive);
-    if (this.#expectationsMet(key)) await this.#manageReplicas(key, rs, active, signal);
+    if (this.#expectations.satisfied(key)) await this.#manageReplicas(key, rs, active, signal);
     await this.#updateStatus(rs, active, signal);
     // A ready pod not yet available: come back when its minReadySeconds have passed.
     const minReadyMs = (rs.spec?.minReadySeconds ?? 0) * 1000;
@@ -224,7 +191,7 @@ export class ReplicaSetController {
     const diff = active.length - want;
     if (diff < 0) {
       const n = Math.min(-diff, BURST_REPLICAS);
-      this.#expectations.set(key, { adds: n, deletes: new Set(), at: this.#clock.now() });
+      this.#expectations.expect(key, n);
       const template = rs.spec?.template ?? {};
       const pods = this.#client.resource<Pod>('pods', rs.metadata!.namespace);
       const results = await Promise.allSettled(
@@ -252,8 +219,7 @@ export class ReplicaSetController {
           this.#recorder.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${r.value.metadata?.name}`);
         } else {
           // That create will never be observed.
-          const exp = this.#expectations.get(key);
-          if (exp) exp.adds--;
+          this.#expectations.createObserved(key);
           failed ??= r.reason;
           this.#recorder.event(rs, 'Warning', 'FailedCreate', `Error creating: ${(r.reason as Error).message}`);
         }
@@ -261,7 +227,7 @@ export class ReplicaSetController {
       if (failed) throw failed;
     } else if (diff > 0) {
       const victims = [...active].sort(deletionOrder).slice(0, Math.min(diff, BURST_REPLICAS));
-      this.#expectations.set(key, { adds: 0, deletes: new Set(victims.map((p) => p.metadata!.uid!)), at: this.#clock.now() });
+      this.#expectations.expect(key, 0, victims.map((p) => p.metadata!.uid!));
       const pods = this.#client.resource<Pod>('pods', rs.metadata!.namespace);
       const results = await Promise.allSettled(victims.map((p) => pods.delete(p.metadata!.name!, { signal })));
       let failed: unknown;
@@ -269,7 +235,7 @@ export class ReplicaSetController {
         const victim = victims[i]!;
         if (r.status === 'fulfilled') this.#recorder.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${victim.metadata?.name}`);
         else {
-          this.#expectations.get(key)?.deletes.delete(victim.metadata!.uid!);
+          this.#expectations.deleteObserved(key, victim.metadata!.uid!);
           if (isNotFound(r.reason)) return;
           failed ??= r.reason;
           this.#recorder.event(rs, 'Warning', 'FailedDelete', `Error deleting: ${(r.reason as Error).message}`);
