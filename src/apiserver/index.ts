@@ -8,3 +8,4 @@ export { ensureServiceAccountKey, ServiceAccountTokens, SERVICE_ACCOUNT_ISSUER }
 export { DEFAULT_SERVICE_CIDR, DEFAULT_NODE_PORT_RANGE } from './services/allocators.ts';
 export { parseServiceCidr, parsePortRange, ipAt } from './services/range.ts';
 export { advertiseAddress } from './services/advertise-address.ts';
+export { AuthorizerChain, alwaysAllow, forbiddenMessage, type Attributes, type Authorizer, type AuthorizationResult, type Decision } from './authz/authorizer.ts';

@@ -20,6 +20,7 @@ import { NamespaceLifecycle } from './admission/namespace-lifecycle.ts';
 import { ServiceAccountAdmission } from './admission/service-account.ts';
 import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.ts';
 import { TokenAuthenticator, type User } from './auth/tokens.ts';
+import { alwaysAllow, forbiddenMessage, type Attributes, type Authorizer } from './authz/authorizer.ts';
 import { servingTlsOptions } from './auth/certs.ts';
 import { runEventTtlController, runNamespaceController, runServiceAccountsController } from './controllers.ts';
 import {
@@ -34,7 +35,7 @@ import type { RequestContext } from './request-context.ts';
 import {
   handleCreate, handleDelete, handleDeleteCollection, handleGet, handleList, handlePatch, handleUpdate, handleWatch, type HandlerDeps,
 } from './resource-handler.ts';
-import { ApiError, methodNotAllowed, toStatus, unauthorized, type Status } from './status.ts';
+import { ApiError, forbidden, methodNotAllowed, toStatus, unauthorized, type Status } from './status.ts';
 import { writeUpgradeError } from './kubelet-proxy.ts';
 import { ServiceAccountTokens } from './auth/service-account-tokens.ts';
 import { handleTokenRequest } from './token-request.ts';
@@ -59,6 +60,8 @@ export interface ApiServerConfig {
   /** The CA that signed the serving certificate (published as kube-root-ca.crt). */
   caPem: string;
   authenticator: TokenAuthenticator;
+  /** Decides every authenticated request (`--authorization-mode`); every request is allowed when absent. */
+  authorizer?: Authorizer;
   /** The token the server presents to kubelets (logs, exec, attach, port-forward). */
   kubeletToken: string;
   clock?: Clock;
@@ -323,8 +326,10 @@ export class ApiServer {
     }
     const user = this.#authenticate(req) ?? anonymousUser(req, path, url.searchParams);
     if (!user) return sendStatus(res, toStatus(unauthorized()));
-    if (req.method === 'GET' && this.#serveNonResource(req, res, path)) return;
     const info = parseResourcePath(req.method ?? 'GET', path, url.searchParams);
+    const denied = await this.#authorize(user, req.method ?? 'GET', path, info);
+    if (denied) return sendStatus(res, denied);
+    if (req.method === 'GET' && this.#serveNonResource(req, res, path)) return;
     if (!info) return sendStatus(res, NOT_FOUND);
     const podDeps: PodDeps = { nodes: this.registry('nodes'), podDisruptionBudgets: this.registry('poddisruptionbudgets', 'policy'), kubeletToken: this.#config.kubeletToken, now: () => this.#clock.now() };
     // POST /api/v1/namespaces/{ns}/bindings: the scheduler's older form of pods/binding.
@@ -352,6 +357,22 @@ export class ApiServer {
     } catch (err) {
       this.#fail(res, err, ref);
     }
+  }
+
+  /** The 403 Status when the authorizer does not allow the request, else undefined. */
+  async #authorize(user: User, method: string, path: string, info: RequestContext['info'] | undefined): Promise<Status | undefined> {
+    const authorizer = this.#config.authorizer ?? alwaysAllow;
+    const attrs: Attributes = info
+      ? {
+        user, verb: info.verb === 'connect' ? method.toLowerCase() : info.verb, resourceRequest: true, namespace: info.namespace,
+        apiGroup: info.group, apiVersion: info.version, resource: info.resource, subresource: info.subresource, name: info.name, path,
+      }
+      : { user, verb: method.toLowerCase(), resourceRequest: false, namespace: '', apiGroup: '', apiVersion: '', resource: '', subresource: '', name: '', path };
+    const result = await authorizer.authorize(attrs);
+    if (result.decision === 'Allow') return undefined;
+    const message = forbiddenMessage(attrs, result.reason);
+    if (!info) return toStatus(new ApiError(403, 'Forbidden', `forbidden: ${message}`, {}));
+    return toStatus(forbidden({ group: info.group, resource: info.resource }, info.name, message));
   }
 
   #context(req: IncomingMessage, res: ServerResponse, url: URL, info: RequestContext['info'], registry: GenericRegistry, user: User): RequestContext {
@@ -472,8 +493,11 @@ export class ApiServer {
 
   async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
-    if (!this.#authenticate(req)) return writeUpgradeError(socket, toStatus(unauthorized()));
+    const user = this.#authenticate(req);
+    if (!user) return writeUpgradeError(socket, toStatus(unauthorized()));
     const info = parseResourcePath(req.method ?? 'GET', url.pathname, url.searchParams);
+    const denied = await this.#authorize(user, req.method ?? 'GET', url.pathname, info);
+    if (denied) return writeUpgradeError(socket, denied);
     if (!info || info.groupVersion !== 'v1' || info.resource !== 'pods' || !info.name || !KUBELET_SUBRESOURCES.has(info.subresource) || info.subresource === 'log') {
       return writeUpgradeError(socket, NOT_FOUND);
     }
