@@ -7,3 +7,5 @@ export * from './errors.ts';
 export { MemoryStore, type MemoryStoreConfig } from './memory/index.ts';
 export { SqliteStore, type SqliteStoreConfig } from './sqlite/index.ts';
 export { openStore, type OpenStoreOptions } from './open-store.ts';
+export { TransformingStore, type TransformingStoreConfig } from './transforming-store.ts';
+export * from './encrypt/index.ts';

@@ -15,6 +15,11 @@ export interface KeyValue {
   createRevision: number;
   /** Revision of the last write to this key. The API server's resourceVersion. */
   modRevision: number;
+  /**
+   * Set by a TransformingStore when the value was read by a provider other than the one that writes now
+   * (an old key, identity before encryption): an update must store it again even when nothing changed.
+   */
+  stale?: boolean;
 }
 
 export type WatchEvent =

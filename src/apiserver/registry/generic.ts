@@ -477,7 +477,9 @@ export class GenericRegistry {
       }
       // Removing the last finalizer of an object being deleted finishes the deletion.
       const finishing = Boolean(obj.metadata?.deletionTimestamp) && !this.strategy.finalizing(obj) && this.#finishesOnEmptyFinalizers(obj);
-      if (isDeepStrictEqual(withoutVolatile(obj), withoutVolatile(old)) && !finishing) return { object: old, created: false };
+      // A stale value (read with an old key or before encryption) is written again even when unchanged, as
+      // upstream's GuaranteedUpdate does: that is how `kubectl replace` re-encrypts with the current key.
+      if (isDeepStrictEqual(withoutVolatile(obj), withoutVolatile(old)) && !finishing && !kv.stale) return { object: old, created: false };
       const finish = !sub && !finishing ? await this.strategy.beginUpdate?.(obj, old, options.dryRun ?? false) : undefined;
       if (options.dryRun) {
         await finish?.(true);
