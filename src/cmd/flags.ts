@@ -69,6 +69,8 @@ export interface ServerOptions {
   token?: string;
   /** `--token-file`: read at start (see runServer). */
   tokenFile?: string;
+  /** `--encryption-provider-config`: an EncryptionConfiguration file; secrets (or what it names) encrypted at rest. */
+  encryptionProviderConfig?: string;
   /** `--pod-network host-gw|vxlan` (default vxlan): how pods reach pods on other nodes (k3s's --flannel-backend). */
   podNetwork: Backend;
   /** `--node-ip`: the node's InternalIP and address between hosts (default: the default route's interface's). */
@@ -353,6 +355,10 @@ const SERVER_FLAGS: FlagSpec<ServerOptions> = {
     '--token-file': (o, value) => {
       if (!value) throw new UsageError('--token-file must not be empty');
       o.tokenFile = value;
+    },
+    '--encryption-provider-config': (o, value) => {
+      if (!value) throw new UsageError('--encryption-provider-config must not be empty');
+      o.encryptionProviderConfig = value;
     },
     '--pod-network': (o, value) => (o.podNetwork = parsePodNetwork(value)),
     '--node-monitor-grace-period': (o, value, flag) => (o.nodeMonitorGracePeriodMs = parseDuration(value, flag)),

@@ -19,7 +19,9 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { ApiServer, TokenAuthenticator, advertiseAddress, ensurePki, ensureServiceAccountKey, ensureToken, ipAt, parseServiceCidr } from '../apiserver/index.ts';
 import { Client } from '../client/index.ts';
-import { openStore, type Store } from '../storage/index.ts';
+import { openStore, TransformingStore, type Store } from '../storage/index.ts';
+import { RESOURCES } from '../api/index.ts';
+import { loadEncryptionConfig, storeKeyTransformers, type EncryptionConfig } from '../apiserver/index.ts';
 import { createLogger, Deferred } from '../machinery/index.ts';
 import { parseServerFlags, UsageError, type ServerOptions } from './flags.ts';
 import type { Component, ComponentContext, NodeConfig } from './components/component.ts';
@@ -136,12 +138,24 @@ export async function runServer(argv: string[]): Promise<number> {
     }
   }
 
+  // Read before the store opens: a bad config stops the server with upstream's one-line error.
+  let encryption: EncryptionConfig | undefined;
+  try {
+    if (options.encryptionProviderConfig !== undefined) encryption = await loadEncryptionConfig(options.encryptionProviderConfig);
+  } catch (err) {
+    process.stderr.write(`kubeling server: ${(err as Error).message}\n`);
+    return 1;
+  }
   let store: Store;
   try {
     store = await openStore(options.storage, { dataDir });
   } catch (err) {
     process.stderr.write(`kubeling server: ${(err as Error).message}\n`);
     return 1;
+  }
+  if (encryption) {
+    store = new TransformingStore({ store, transformerFor: storeKeyTransformers(encryption, RESOURCES) });
+    for (const rule of encryption.summary) logger.info({ resources: rule.resources, writes: rule.writes }, 'encryption at rest');
   }
   const ensureIdentity = async () => {
     await mkdir(join(dataDir, 'pki'), { recursive: true, mode: 0o700 });

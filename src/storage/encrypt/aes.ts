@@ -5,7 +5,7 @@
  *   16-byte tag last (Go's `Seal`), so a value copied to another key does not decrypt.
  * Keys are 16, 24 or 32 bytes (AES-128/192/256). Errors carry upstream's messages.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, type CipherGCMTypes } from 'node:crypto';
 import type { TransformResult, Transformer } from './transformer.ts';
 
 const BLOCK = 16;
@@ -26,7 +26,7 @@ export class AesCbcTransformer implements Transformer {
     this.#key = Buffer.from(key);
   }
 
-  fromStorage(data: Uint8Array): TransformResult {
+  fromStorage(data: Uint8Array, _context?: Uint8Array): TransformResult {
     if (data.length < BLOCK) throw new Error('the stored data was shorter than the required size');
     const iv = data.subarray(0, BLOCK);
     const body = data.subarray(BLOCK);
@@ -41,7 +41,7 @@ export class AesCbcTransformer implements Transformer {
     return { data: plain.subarray(0, plain.length - pad), stale: false };
   }
 
-  toStorage(data: Uint8Array): Uint8Array {
+  toStorage(data: Uint8Array, _context?: Uint8Array): Uint8Array {
     const pad = BLOCK - (data.length % BLOCK);
     const iv = randomBytes(BLOCK);
     const cipher = createCipheriv(this.#algorithm, this.#key, iv).setAutoPadding(false);
@@ -52,10 +52,10 @@ export class AesCbcTransformer implements Transformer {
 
 export class AesGcmTransformer implements Transformer {
   readonly #key: Buffer;
-  readonly #algorithm: string;
+  readonly #algorithm: CipherGCMTypes;
 
   constructor(key: Uint8Array) {
-    this.#algorithm = algorithm('gcm', key);
+    this.#algorithm = algorithm('gcm', key) as CipherGCMTypes;
     this.#key = Buffer.from(key);
   }
 

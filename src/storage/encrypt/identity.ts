@@ -8,14 +8,14 @@ import type { TransformResult, Transformer } from './transformer.ts';
 const ENCRYPTED = Buffer.from('k8s:enc:');
 
 export class IdentityTransformer implements Transformer {
-  fromStorage(data: Uint8Array): TransformResult {
+  fromStorage(data: Uint8Array, _context?: Uint8Array): TransformResult {
     if (data.length >= ENCRYPTED.length && ENCRYPTED.equals(data.subarray(0, ENCRYPTED.length))) {
       throw new Error('identity transformer tried to read encrypted data');
     }
     return { data, stale: false };
   }
 
-  toStorage(data: Uint8Array): Uint8Array {
+  toStorage(data: Uint8Array, _context?: Uint8Array): Uint8Array {
     return data;
   }
 }

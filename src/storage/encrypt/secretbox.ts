@@ -18,7 +18,7 @@ export class SecretboxTransformer implements Transformer {
     this.#key = Uint8Array.from(key);
   }
 
-  fromStorage(data: Uint8Array): TransformResult {
+  fromStorage(data: Uint8Array, _context?: Uint8Array): TransformResult {
     if (data.length < OVERHEAD + NONCE) throw new Error('the stored data was shorter than the required size');
     const opened = nacl.secretbox.open(data.subarray(NONCE), data.subarray(0, NONCE), this.#key);
     // Upstream's message for a failed open, odd as it reads.
@@ -26,7 +26,7 @@ export class SecretboxTransformer implements Transformer {
     return { data: opened, stale: false };
   }
 
-  toStorage(data: Uint8Array): Uint8Array {
+  toStorage(data: Uint8Array, _context?: Uint8Array): Uint8Array {
     const nonce = new Uint8Array(randomBytes(NONCE));
     const box = nacl.secretbox(data, nonce, this.#key);
     const out = new Uint8Array(NONCE + box.length);
