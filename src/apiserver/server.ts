@@ -28,6 +28,7 @@ import {
   legacyApiVersions, negotiateDiscovery, openApiDocument, openApiIndex,
 } from './discovery.ts';
 import { sendJson, sendStatus } from './http.ts';
+import { OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_ACCEPT, openApiV2Json, openApiV2Protobuf } from './openapi-v2.ts';
 import { KUBELET_SUBRESOURCES, handleBinding, handleEphemeralContainers, handleEviction, handleLog, handleUpgrade, rejectNonUpgrade, type PodDeps } from './pod-subresources.ts';
 import { GenericRegistry, strategyFor, VIRTUAL_RESOURCES } from './registry/index.ts';
 import { parseResourcePath } from './request-info.ts';
@@ -475,6 +476,12 @@ export class ApiServer {
       const g = legacyApiGroup(m[1]!);
       if (!g) return false;
       sendJson(res, 200, g);
+      return true;
+    }
+    if (path === '/openapi/v2') {
+      if (OPENAPI_V2_PROTOBUF_ACCEPT.some((t) => accept?.includes(t))) {
+        res.writeHead(200, { 'Content-Type': OPENAPI_V2_PROTOBUF, Vary: 'Accept' }).end(openApiV2Protobuf);
+      } else sendJson(res, 200, openApiV2Json, { Vary: 'Accept' });
       return true;
     }
     if (path === '/openapi/v3') {
