@@ -21,7 +21,7 @@ import { ApiServer, TokenAuthenticator, advertiseAddress, ensurePki, ensureServi
 import { Client } from '../client/index.ts';
 import { openStore, TransformingStore, type Store } from '../storage/index.ts';
 import { RESOURCES } from '../api/index.ts';
-import { loadEncryptionConfig, storeKeyTransformers, type EncryptionConfig } from '../apiserver/index.ts';
+import { checkStoredValuesReadable, loadEncryptionConfig, storeKeyTransformers, type EncryptionConfig } from '../apiserver/index.ts';
 import { createLogger, Deferred } from '../machinery/index.ts';
 import { parseServerFlags, UsageError, type ServerOptions } from './flags.ts';
 import type { Component, ComponentContext, NodeConfig } from './components/component.ts';
@@ -156,6 +156,13 @@ export async function runServer(argv: string[]): Promise<number> {
   if (encryption) {
     store = new TransformingStore({ store, transformerFor: storeKeyTransformers(encryption, RESOURCES) });
     for (const rule of encryption.summary) logger.info({ resources: rule.resources, writes: rule.writes }, 'encryption at rest');
+    try {
+      await checkStoredValuesReadable(store, RESOURCES);
+    } catch (err) {
+      process.stderr.write(`kubeling server: ${(err as Error).message} (--encryption-provider-config must list every key stored data still uses)\n`);
+      await store.close().catch(() => {});
+      return 1;
+    }
   }
   const ensureIdentity = async () => {
     await mkdir(join(dataDir, 'pki'), { recursive: true, mode: 0o700 });

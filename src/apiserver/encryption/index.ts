@@ -5,3 +5,4 @@
  */
 export { EncryptionConfig, EncryptionConfigError, loadEncryptionConfig, parseEncryptionConfiguration, parseGroupResource, type GroupResource } from './config.ts';
 export { storeKeyTransformers } from './store-keys.ts';
+export { checkStoredValuesReadable } from './check.ts';
