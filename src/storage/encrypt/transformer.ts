@@ -71,6 +71,7 @@ export class PrefixTransformers implements Transformer {
   toStorage(data: Uint8Array, context: Uint8Array): Uint8Array {
     const { prefix, transformer } = this.#list[0]!;
     const out = transformer.toStorage(data, context);
+    if (prefix.length === 0) return out;
     const result = new Uint8Array(prefix.length + out.length);
     result.set(prefix, 0);
     result.set(out, prefix.length);
