@@ -232,3 +232,10 @@ test('the node flags server and agent share are read alike (one parser), each co
   await assert.rejects(parseAgentFlags(['--listen', '0.0.0.0:1']), /unknown flag --listen/);
   assert.throws(() => parseServerFlags(['--server', 'https://x:1']), /unknown flag --server/);
 });
+
+test('server flags: --encryption-provider-config names a file, read at start', () => {
+  assert.equal(parseServerFlags([]).encryptionProviderConfig, undefined);
+  assert.equal(parseServerFlags(['--encryption-provider-config', '/etc/kubeling/enc.yaml']).encryptionProviderConfig, '/etc/kubeling/enc.yaml');
+  assert.equal(parseServerFlags(['--encryption-provider-config=enc.yaml']).encryptionProviderConfig, 'enc.yaml');
+  assert.throws(() => parseServerFlags(['--encryption-provider-config=']), /--encryption-provider-config must not be empty/);
+});
