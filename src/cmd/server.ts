@@ -159,7 +159,9 @@ export async function runServer(argv: string[]): Promise<number> {
     try {
       await checkStoredValuesReadable(store, RESOURCES);
     } catch (err) {
-      process.stderr.write(`kubeling server: ${(err as Error).message} (--encryption-provider-config must list every key stored data still uses)\n`);
+      const message = (err as Error).message;
+      const hint = message.startsWith('unable to transform key') ? ' (--encryption-provider-config must list every key stored data still uses)' : '';
+      process.stderr.write(`kubeling server: ${message}${hint}\n`);
       await store.close().catch(() => {});
       return 1;
     }
