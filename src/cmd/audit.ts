@@ -15,8 +15,8 @@ export interface AuditSetup {
 }
 
 /** The auditor and its log, or undefined when auditing is off; throws an Error with the line to print. */
-export async function openAudit(options: AuditOptions, logger: Logger): Promise<AuditSetup | undefined> {
-  if (!options.policyFile || !options.logPath) return undefined;
+export async function openAudit(options: AuditOptions | undefined, logger: Logger): Promise<AuditSetup | undefined> {
+  if (!options?.policyFile || !options.logPath) return undefined;
   let text: string;
   try {
     text = await readFile(options.policyFile, 'utf8');

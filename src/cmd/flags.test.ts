@@ -232,3 +232,15 @@ test('the node flags server and agent share are read alike (one parser), each co
   await assert.rejects(parseAgentFlags(['--listen', '0.0.0.0:1']), /unknown flag --listen/);
   assert.throws(() => parseServerFlags(['--server', 'https://x:1']), /unknown flag --server/);
 });
+
+test('the audit flags: kube-apiserver names, whole non-negative numbers, json only', () => {
+  assert.equal(parseServerFlags([]).audit, undefined);
+  const o = parseServerFlags(['--audit-policy-file', '/p.yaml', '--audit-log-path=-', '--audit-log-maxage', '7', '--audit-log-maxbackup=3', '--audit-log-maxsize', '50', '--audit-log-format', 'json']);
+  assert.deepEqual(o.audit, { policyFile: '/p.yaml', logPath: '-', maxAge: 7, maxBackup: 3, maxSize: 50 });
+  assert.throws(() => parseServerFlags(['--audit-log-maxsize', '-1']), /invalid value for --audit-log-maxsize: "-1" \(want a whole number of megabytes, 0 or more\)/);
+  assert.throws(() => parseServerFlags(['--audit-log-format', 'legacy']), /invalid value for --audit-log-format: "legacy" \(only json is supported\)/);
+  const h = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+  for (const flag of ['--audit-policy-file FILE', '--audit-log-path FILE|-', '--audit-log-maxage DAYS', '--audit-log-maxbackup N', '--audit-log-maxsize MB', '--audit-log-format json']) {
+    assert.ok(h.stdout.includes(flag), flag);
+  }
+});
