@@ -222,7 +222,13 @@ export class RequestAudit {
   #captureResponse(chunk: unknown): void {
     if (chunk === undefined || chunk === null || this.#config?.level === 'None' || (this.#longRunning && this.#code < 300)) return;
     const buf = Buffer.isBuffer(chunk) ? chunk : typeof chunk === 'string' ? Buffer.from(chunk) : chunk instanceof Uint8Array ? Buffer.from(chunk) : undefined;
-    if (!buf || this.#responseBytes + buf.length > MAX_CAPTURE_BYTES) return;
+    const limit = this.#config && !levelAtLeast(this.#config.level, 'RequestResponse') ? MAX_STATUS_BYTES : MAX_CAPTURE_BYTES;
+    if (!buf || this.#responseBytes + buf.length > limit) {
+      // Too big to keep (at Metadata and Request only a Status is looked for, and a Status is small).
+      this.#responseBody = [];
+      this.#responseBytes = Infinity;
+      return;
+    }
     this.#responseBody.push(buf);
     this.#responseBytes += buf.length;
   }
