@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import type { Attributes } from '../authz/authorizer.ts';
 import { readBody, sendJson } from '../http.ts';
 import { poll } from '../../machinery/testing/poll.ts';
@@ -226,6 +226,48 @@ describe('auditing requests', () => {
     } finally {
       fake.closeAllConnections();
       await new Promise((resolve) => fake.close(resolve));
+    }
+  });
+
+  test('an upgrade (exec): ResponseStarted with the 101, ResponseComplete when the stream ends; a refused one with its Status', async () => {
+    const sink2 = new RecordingSink();
+    const upgrades = new Auditor({ policy: POLICY, sink: sink2 });
+    const srv = http.createServer();
+    srv.on('upgrade', (req: IncomingMessage, socket) => {
+      const a = upgrades.beginUpgrade(req, socket);
+      const attrs = { ...attrsFor(req), verb: 'create', subresource: 'exec' };
+      a.authorized(attrs, { decision: 'Allow', reason: '' });
+      if (req.url!.includes('/refused/')) {
+        const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'pods "refused" not found', reason: 'NotFound', code: 404 });
+        socket.end(`HTTP/1.1 404 Error\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+        return;
+      }
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: SPDY/3.1\r\nConnection: Upgrade\r\n\r\n');
+      socket.on('data', () => socket.end());
+    });
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const port = (srv.address() as AddressInfo).port;
+    const upgrade = (path: string, id: string) => new Promise<string>((resolve) => {
+      const c = connect(port, '127.0.0.1', () => c.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nAudit-ID: ${id}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n`));
+      let got = '';
+      c.on('data', (d) => {
+        got += d.toString();
+        if (got.includes('\r\n\r\n') && got.startsWith('HTTP/1.1 101')) c.write('bye');
+      });
+      c.on('close', () => resolve(got));
+    });
+    try {
+      await upgrade('/api/v1/namespaces/default/pods/p', 'exec-1');
+      await poll(() => sink2.of('exec-1').length === 3, 'audit events', { intervalMs: 5 });
+      assert.deepEqual(sink2.of('exec-1').map((e) => e.stage), ['RequestReceived', 'ResponseStarted', 'ResponseComplete']);
+      assert.deepEqual(sink2.of('exec-1')[1]!.responseStatus, { metadata: {}, code: 101 });
+      assert.deepEqual(sink2.of('exec-1')[2]!.objectRef, { resource: 'pods', namespace: 'default', name: 'p', apiVersion: 'v1', subresource: 'exec' });
+      await upgrade('/api/v1/namespaces/default/refused/p', 'exec-2');
+      await poll(() => sink2.of('exec-2').length === 3, 'audit events', { intervalMs: 5 });
+      assert.deepEqual(sink2.of('exec-2')[2]!.responseStatus, { metadata: {}, status: 'Failure', message: 'pods "refused" not found', reason: 'NotFound', code: 404 });
+    } finally {
+      srv.closeAllConnections();
+      await new Promise((resolve) => srv.close(resolve));
     }
   });
 });

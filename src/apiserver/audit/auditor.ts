@@ -271,11 +271,16 @@ export class RequestAudit {
     const level = this.#config!.level;
     const body = this.#responseBody;
     if (body.length === 0 || (!levelAtLeast(level, 'RequestResponse') && this.#responseBytes > MAX_STATUS_BYTES)) return responseStatusOf(this.#code, undefined);
-    return responseStatusOf(this.#code, this.#responseObject());
+    return responseStatusOf(this.#code, this.#parsedResponse());
   }
 
+  /** The response object for the event: never a long-running response's stream. */
   #responseObject(): unknown {
-    if (this.#longRunning || this.#responseBody.length === 0) return undefined;
+    return this.#longRunning ? undefined : this.#parsedResponse();
+  }
+
+  #parsedResponse(): unknown {
+    if (this.#responseBody.length === 0) return undefined;
     try {
       return JSON.parse(Buffer.concat(this.#responseBody).toString('utf8'));
     } catch {
