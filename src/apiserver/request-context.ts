@@ -20,6 +20,11 @@ export interface RequestContext {
   user: User;
   /** `Warning` headers to send with the response (fieldValidation=Warn). */
   warnings: string[];
+  /**
+   * Annotations for this request's audit event (e.g. `pod-security.kubernetes.io/enforce-policy`): set a key
+   * and it appears on the ResponseComplete event. Always present; dropped when auditing is off.
+   */
+  auditAnnotations: Record<string, string>;
 }
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';

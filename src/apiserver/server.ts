@@ -22,6 +22,7 @@ import { DefaultTolerationSeconds } from './admission/default-toleration-seconds
 import { TokenAuthenticator, type User } from './auth/tokens.ts';
 import { alwaysAllow, forbiddenMessage, type Attributes, type Authorizer } from './authz/authorizer.ts';
 import { servingTlsOptions } from './auth/certs.ts';
+import { beginAudit, type Auditor, type RequestAudit } from './audit/index.ts';
 import { runEventTtlController, runNamespaceController, runServiceAccountsController } from './controllers.ts';
 import {
   DISCOVERY_V2, DISCOVERY_V2BETA1, VERSION_INFO, aggregatedDiscovery, apiResourceList, legacyApiGroup, legacyApiGroupList,
@@ -63,6 +64,8 @@ export interface ApiServerConfig {
   authenticator: TokenAuthenticator;
   /** Decides every authenticated request (`--authorization-mode`); every request is allowed when absent. */
   authorizer?: Authorizer;
+  /** Writes the audit log (`--audit-policy-file`, `--audit-log-path`); nothing is audited when absent. */
+  auditor?: Auditor;
   /** The token the server presents to kubelets (logs, exec, attach, port-forward). */
   kubeletToken: string;
   clock?: Clock;
@@ -314,6 +317,16 @@ export class ApiServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const audit = beginAudit(this.#config.auditor, req, res);
+    try {
+      await this.#serve(req, res, audit);
+    } catch (err) {
+      audit?.panic(err);
+      throw err;
+    }
+  }
+
+  async #serve(req: IncomingMessage, res: ServerResponse, audit: RequestAudit | undefined): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (req.method === 'GET' || req.method === 'HEAD') {
@@ -328,14 +341,14 @@ export class ApiServer {
     const user = this.#authenticate(req) ?? anonymousUser(req, path, url.searchParams);
     if (!user) return sendStatus(res, toStatus(unauthorized()));
     const info = parseResourcePath(req.method ?? 'GET', path, url.searchParams);
-    const denied = await this.#authorize(user, req.method ?? 'GET', path, info);
+    const denied = await this.#authorize(user, req.method ?? 'GET', path, info, audit);
     if (denied) return sendStatus(res, denied);
     if (req.method === 'GET' && this.#serveNonResource(req, res, path)) return;
     if (!info) return sendStatus(res, NOT_FOUND);
     const podDeps: PodDeps = { nodes: this.registry('nodes'), podDisruptionBudgets: this.registry('poddisruptionbudgets', 'policy'), kubeletToken: this.#config.kubeletToken, now: () => this.#clock.now() };
     // POST /api/v1/namespaces/{ns}/bindings: the scheduler's older form of pods/binding.
     if (info.groupVersion === 'v1' && info.resource === 'bindings' && !info.name && req.method === 'POST') {
-      const ctx = this.#context(req, res, url, info, this.registry('pods'), user);
+      const ctx = this.#context(req, res, url, info, this.registry('pods'), user, audit);
       return handleBinding(ctx, podDeps, '');
     }
     if (SELF_SUBJECT[`${info.groupVersion}/${info.resource}`] && !info.namespace && !info.name) {
@@ -352,7 +365,7 @@ export class ApiServer {
     if (registry.info.namespaced && !info.namespace && info.verb !== 'list' && info.verb !== 'watch') return sendStatus(res, NOT_FOUND);
     if (!registry.info.namespaced && info.namespace) return sendStatus(res, NOT_FOUND);
     const ref = { resource: registry.qualified, name: info.name };
-    const ctx = this.#context(req, res, url, info, registry, user);
+    const ctx = this.#context(req, res, url, info, registry, user, audit);
     try {
       await this.#dispatch(ctx, podDeps);
     } catch (err) {
@@ -361,7 +374,7 @@ export class ApiServer {
   }
 
   /** The 403 Status when the authorizer does not allow the request, else undefined. */
-  async #authorize(user: User, method: string, path: string, info: RequestContext['info'] | undefined): Promise<Status | undefined> {
+  async #authorize(user: User, method: string, path: string, info: RequestContext['info'] | undefined, audit?: RequestAudit): Promise<Status | undefined> {
     const authorizer = this.#config.authorizer ?? alwaysAllow;
     const attrs: Attributes = info
       ? {
@@ -370,14 +383,15 @@ export class ApiServer {
       }
       : { user, verb: method.toLowerCase(), resourceRequest: false, namespace: '', apiGroup: '', apiVersion: '', resource: '', subresource: '', name: '', path };
     const result = await authorizer.authorize(attrs);
+    audit?.authorized(attrs, result);
     if (result.decision === 'Allow') return undefined;
     const message = forbiddenMessage(attrs, result.reason);
     if (!info) return toStatus(new ApiError(403, 'Forbidden', `forbidden: ${message}`, {}));
     return toStatus(forbidden({ group: info.group, resource: info.resource }, info.name, message));
   }
 
-  #context(req: IncomingMessage, res: ServerResponse, url: URL, info: RequestContext['info'], registry: GenericRegistry, user: User): RequestContext {
-    return { req, res, url, query: url.searchParams, info, registry, user, warnings: [] };
+  #context(req: IncomingMessage, res: ServerResponse, url: URL, info: RequestContext['info'], registry: GenericRegistry, user: User, audit: RequestAudit | undefined): RequestContext {
+    return { req, res, url, query: url.searchParams, info, registry, user, warnings: [], auditAnnotations: audit?.annotations ?? {} };
   }
 
   async #dispatch(ctx: RequestContext, podDeps: PodDeps): Promise<void> {
@@ -500,10 +514,11 @@ export class ApiServer {
 
   async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
+    const audit = this.#config.auditor?.beginUpgrade(req, socket);
     const user = this.#authenticate(req);
     if (!user) return writeUpgradeError(socket, toStatus(unauthorized()));
     const info = parseResourcePath(req.method ?? 'GET', url.pathname, url.searchParams);
-    const denied = await this.#authorize(user, req.method ?? 'GET', url.pathname, info);
+    const denied = await this.#authorize(user, req.method ?? 'GET', url.pathname, info, audit);
     if (denied) return writeUpgradeError(socket, denied);
     if (!info || info.groupVersion !== 'v1' || info.resource !== 'pods' || !info.name || !KUBELET_SUBRESOURCES.has(info.subresource) || info.subresource === 'log') {
       return writeUpgradeError(socket, NOT_FOUND);

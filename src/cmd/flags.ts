@@ -93,6 +93,19 @@ export interface ServerOptions {
   defaultUnreachableTolerationSeconds: number;
   /** `--terminated-pod-gc-threshold` (default 12500; 0 keeps every terminated pod). */
   terminatedPodGcThreshold: number;
+  /** kube-apiserver's audit flags (see src/cmd/audit.ts); absent when none is given. */
+  audit?: AuditOptions;
+}
+
+export interface AuditOptions {
+  /** `--audit-log-path`: the log file, or `-` for stdout; nothing is logged without it. */
+  logPath?: string;
+  /** `--audit-policy-file`: the `audit.k8s.io/v1` Policy; nothing is logged without it. */
+  policyFile?: string;
+  /** `--audit-log-maxage` (days), `--audit-log-maxbackup`, `--audit-log-maxsize` (MB); 0 = upstream's default. */
+  maxAge: number;
+  maxBackup: number;
+  maxSize: number;
 }
 
 const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
@@ -314,6 +327,10 @@ function toggle(list: string[], name: string, on: boolean): void {
   if (!on && i >= 0) list.splice(i, 1);
 }
 
+function auditOf(o: ServerOptions): AuditOptions {
+  return (o.audit ??= { maxAge: 0, maxBackup: 0, maxSize: 0 });
+}
+
 /** `kubeling server`'s own flags, beside NODE_FLAGS. */
 const SERVER_FLAGS: FlagSpec<ServerOptions> = {
   bool: {
@@ -377,6 +394,14 @@ const SERVER_FLAGS: FlagSpec<ServerOptions> = {
       (o.defaultUnreachableTolerationSeconds = parseNumber(value, flag, 'a whole number of seconds', (n) => n >= 0, true)),
     '--terminated-pod-gc-threshold': (o, value, flag) =>
       (o.terminatedPodGcThreshold = parseNumber(value, flag, 'a whole number of pods (0 = never)', (n) => n >= 0, true)),
+    '--audit-log-path': (o, value) => (auditOf(o).logPath = value || undefined),
+    '--audit-policy-file': (o, value) => (auditOf(o).policyFile = value || undefined),
+    '--audit-log-maxage': (o, value, flag) => (auditOf(o).maxAge = parseNumber(value, flag, 'a whole number of days, 0 or more', (n) => n >= 0, true)),
+    '--audit-log-maxbackup': (o, value, flag) => (auditOf(o).maxBackup = parseNumber(value, flag, 'a whole number of files, 0 or more', (n) => n >= 0, true)),
+    '--audit-log-maxsize': (o, value, flag) => (auditOf(o).maxSize = parseNumber(value, flag, 'a whole number of megabytes, 0 or more', (n) => n >= 0, true)),
+    '--audit-log-format': (_o, value) => {
+      if (value !== 'json') throw new UsageError(`invalid value for --audit-log-format: ${JSON.stringify(value)} (only json is supported)`);
+    },
   },
 };
 

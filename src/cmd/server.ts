@@ -36,6 +36,7 @@ import { controllersComponent } from './components/controllers.ts';
 import { dnsComponent, kubeDnsServiceComponent } from './components/dns.ts';
 import { withLeaderElection } from './components/leader-elected.ts';
 import { loadBootstrap, publishBootstrap } from './bootstrap.ts';
+import { openAudit, type AuditSetup } from './audit.ts';
 
 /** The components the server runs besides the API server, one line each. */
 const COMPONENTS: Component[] = [
@@ -146,6 +147,14 @@ export async function runServer(argv: string[]): Promise<number> {
     process.stderr.write(`kubeling server: ${(err as Error).message}\n`);
     return 1;
   }
+  let audit: AuditSetup | undefined;
+  try {
+    audit = await openAudit(options.audit, logger);
+  } catch (err) {
+    process.stderr.write(`kubeling server: ${(err as Error).message}\n`);
+    return 2;
+  }
+
   let store: Store;
   try {
     store = await openStore(options.storage, { dataDir });
@@ -199,7 +208,7 @@ export async function runServer(argv: string[]): Promise<number> {
   authenticator.add(nodeToken, { name: 'system:node-bootstrap', groups: ['system:nodes', 'system:authenticated'] });
   const serviceAccountKey = await ensureServiceAccountKey(join(dataDir, 'pki', 'sa.key'));
   const apiserver = new ApiServer({
-    store, tls: { certPem: pki.certPem, keyPem: pki.keyPem }, caPem: pki.caPem, authenticator, kubeletToken, serviceAccountKey,
+    store, tls: { certPem: pki.certPem, keyPem: pki.keyPem }, caPem: pki.caPem, authenticator, kubeletToken, serviceAccountKey, auditor: audit?.auditor,
     // An etcd may have other writers, whose writes the watch cache cannot be known to have seen.
     consistentListFromCache: !options.storage.startsWith('etcd://'),
     serviceCidr: options.serviceCidr, serviceNodePortRange: options.serviceNodePortRange,
@@ -225,6 +234,7 @@ export async function runServer(argv: string[]): Promise<number> {
     }
     clearTimeout(timer);
     await apiserver.stop();
+    await audit?.log.stop();
     const last = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 4000)));
     if ((await Promise.race([Promise.allSettled(loops), last])) === 'timeout') {
       // Nothing is served any more; a loop that ignores its signal must not keep the process alive.
