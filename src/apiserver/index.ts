@@ -9,8 +9,5 @@ export { DEFAULT_SERVICE_CIDR, DEFAULT_NODE_PORT_RANGE } from './services/alloca
 export { parseServiceCidr, parsePortRange, ipAt } from './services/range.ts';
 export { advertiseAddress } from './services/advertise-address.ts';
 export { AuthorizerChain, alwaysAllow, forbiddenMessage, type Attributes, type Authorizer, type AuthorizationResult, type Decision } from './authz/authorizer.ts';
-<<<<<<< HEAD
 export { checkStoredValuesReadable, EncryptionConfigError, loadEncryptionConfig, parseEncryptionConfiguration, storeKeyTransformers, type EncryptionConfig } from './encryption/index.ts';
-=======
 export { Auditor, AuditLogFile, parsePolicy, PolicyError, type AuditSink } from './audit/index.ts';
->>>>>>> audit

@@ -233,13 +233,13 @@ test('the node flags server and agent share are read alike (one parser), each co
   assert.throws(() => parseServerFlags(['--server', 'https://x:1']), /unknown flag --server/);
 });
 
-<<<<<<< HEAD
 test('server flags: --encryption-provider-config names a file, read at start', () => {
   assert.equal(parseServerFlags([]).encryptionProviderConfig, undefined);
   assert.equal(parseServerFlags(['--encryption-provider-config', '/etc/kubeling/enc.yaml']).encryptionProviderConfig, '/etc/kubeling/enc.yaml');
   assert.equal(parseServerFlags(['--encryption-provider-config=enc.yaml']).encryptionProviderConfig, 'enc.yaml');
   assert.throws(() => parseServerFlags(['--encryption-provider-config=']), /--encryption-provider-config must not be empty/);
-=======
+});
+
 test('the audit flags: kube-apiserver names, whole non-negative numbers, json only', () => {
   assert.equal(parseServerFlags([]).audit, undefined);
   const o = parseServerFlags(['--audit-policy-file', '/p.yaml', '--audit-log-path=-', '--audit-log-maxage', '7', '--audit-log-maxbackup=3', '--audit-log-maxsize', '50', '--audit-log-format', 'json']);
@@ -250,5 +250,4 @@ test('the audit flags: kube-apiserver names, whole non-negative numbers, json on
   for (const flag of ['--audit-policy-file FILE', '--audit-log-path FILE|-', '--audit-log-maxage DAYS', '--audit-log-maxbackup N', '--audit-log-maxsize MB', '--audit-log-format json']) {
     assert.ok(h.stdout.includes(flag), flag);
   }
->>>>>>> audit
 });

@@ -26,12 +26,9 @@ commands:
       [--secondary-node-eviction-rate RATE] [--unhealthy-zone-threshold FRACTION]
       [--large-cluster-size-threshold N] [--default-not-ready-toleration-seconds N]
       [--default-unreachable-toleration-seconds N] [--terminated-pod-gc-threshold N]
-<<<<<<< HEAD
       [--encryption-provider-config FILE]
-=======
       [--audit-policy-file FILE --audit-log-path FILE|-] [--audit-log-maxage DAYS] [--audit-log-maxbackup N]
       [--audit-log-maxsize MB] [--audit-log-format json]
->>>>>>> audit
       the control plane and (unless --no-agent) a local node
   ${AGENT_USAGE.replace(' [--node-name', '\n      [--node-name').replace(' [--node-labels', '\n      [--node-labels').replace(' [--pod-manifest-path', '\n      [--pod-manifest-path').replace(' [--service-cidr', '\n      [--service-cidr')}
       joins this machine to a server as a node
