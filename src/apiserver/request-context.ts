@@ -18,8 +18,10 @@ export interface RequestContext {
   info: ResourceRequest;
   registry: GenericRegistry;
   user: User;
-  /** `Warning` headers to send with the response (fieldValidation=Warn). */
+  /** `Warning` headers to send with the response (fieldValidation=Warn, admission plugins). */
   warnings: string[];
+  /** Audit annotations admission plugins add (`pod-security.kubernetes.io/audit-violations`), for the audit log. */
+  auditAnnotations: Record<string, string>;
 }
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';

@@ -23,6 +23,9 @@ export interface WriteOptions {
   subresource?: string;
   /** The authenticated user, for admission. */
   user?: string;
+  /** Where admission adds the request's warnings and audit annotations (the request context's). */
+  warnings?: string[];
+  auditAnnotations?: Record<string, string>;
 }
 
 export interface ListOptions {
@@ -407,6 +410,8 @@ export class GenericRegistry {
       oldObject,
       dryRun: options.dryRun ?? false,
       user: options.user ?? '',
+      warnings: options.warnings,
+      auditAnnotations: options.auditAnnotations,
     };
   }
 
