@@ -232,3 +232,9 @@ test('the node flags server and agent share are read alike (one parser), each co
   await assert.rejects(parseAgentFlags(['--listen', '0.0.0.0:1']), /unknown flag --listen/);
   assert.throws(() => parseServerFlags(['--server', 'https://x:1']), /unknown flag --server/);
 });
+
+test('server flags: --admission-control-config-file', () => {
+  assert.equal(parseServerFlags([]).admissionControlConfigFile, undefined);
+  assert.equal(parseServerFlags(['--admission-control-config-file', '/etc/kubeling/admission.yaml']).admissionControlConfigFile, '/etc/kubeling/admission.yaml');
+  assert.equal(parseServerFlags(['--admission-control-config-file=a.yaml']).admissionControlConfigFile, 'a.yaml');
+});

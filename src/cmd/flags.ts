@@ -91,6 +91,8 @@ export interface ServerOptions {
   defaultUnreachableTolerationSeconds: number;
   /** `--terminated-pod-gc-threshold` (default 12500; 0 keeps every terminated pod). */
   terminatedPodGcThreshold: number;
+  /** `--admission-control-config-file` (kube-apiserver's): PodSecurity's defaults and exemptions. */
+  admissionControlConfigFile?: string;
 }
 
 const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
@@ -371,6 +373,7 @@ const SERVER_FLAGS: FlagSpec<ServerOptions> = {
       (o.defaultUnreachableTolerationSeconds = parseNumber(value, flag, 'a whole number of seconds', (n) => n >= 0, true)),
     '--terminated-pod-gc-threshold': (o, value, flag) =>
       (o.terminatedPodGcThreshold = parseNumber(value, flag, 'a whole number of pods (0 = never)', (n) => n >= 0, true)),
+    '--admission-control-config-file': (o, value) => (o.admissionControlConfigFile = value),
   },
 };
 
