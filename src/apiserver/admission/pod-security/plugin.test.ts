@@ -165,3 +165,31 @@ test('a namespace with a bad label: enforce falls back to restricted:latest and 
   assert.equal(a.auditAnnotations!['pod-security.kubernetes.io/error'],
     'Failed to parse policy: metadata.labels[pod-security.kubernetes.io/enforce]: Invalid value: "strict": must be one of privileged, baseline, restricted');
 });
+
+test('exempt namespaces: labels asking for more than the defaults are ignored, with upstream\'s warning', async () => {
+  const config: PodSecurityConfig = { ...DEFAULT_POD_SECURITY_CONFIG, exemptions: { usernames: [], runtimeClasses: [], namespaces: ['trusted'] } };
+  const plugin = new PodSecurity(lookup({}), config);
+  const ns = (labels: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'trusted', labels } });
+  const created = attrs('CREATE', '', 'namespaces', ns({ 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/warn': 'baseline', 'pod-security.kubernetes.io/warn-version': 'v1.30' }));
+  await plugin.validate(created);
+  assert.deepEqual(created.warnings, ['namespace "trusted" is exempt from Pod Security, and the policy (enforce=restricted:latest, warn=baseline:v1.30) will be ignored']);
+  const updated = attrs('UPDATE', '', 'namespaces', ns({ 'pod-security.kubernetes.io/enforce': 'baseline' }), { oldObject: ns({}) as unknown as KubeObject });
+  await plugin.validate(updated);
+  assert.deepEqual(updated.warnings, ['namespace "trusted" is exempt from Pod Security, and the policy (enforce=baseline:latest) will be ignored']);
+  const privileged = attrs('CREATE', '', 'namespaces', ns({ 'pod-security.kubernetes.io/enforce': 'privileged' }));
+  await plugin.validate(privileged);
+  assert.deepEqual(privileged.warnings, []);
+});
+
+test('the existing-pods check skips pods of exempt runtimeClasses; a workload in a missing namespace is annotated', async () => {
+  const config: PodSecurityConfig = { ...DEFAULT_POD_SECURITY_CONFIG, exemptions: { usernames: [], runtimeClasses: ['kata'], namespaces: [] } };
+  const plugin = new PodSecurity(lookup({ ns: {} }, [pod('vm', { ...privilegedSpec(), runtimeClassName: 'kata' })]), config);
+  const ns = (labels: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns', labels } });
+  const a = attrs('UPDATE', '', 'namespaces', ns({ 'pod-security.kubernetes.io/enforce': 'restricted' }), { oldObject: ns({}) as unknown as KubeObject });
+  await plugin.validate(a);
+  assert.deepEqual(a.warnings, []);
+  const job = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j', namespace: 'gone' }, spec: { template: { spec: privilegedSpec() } } };
+  const b = attrs('CREATE', 'batch', 'jobs', job);
+  await plugin.validate(b);
+  assert.deepEqual(b.auditAnnotations, { 'pod-security.kubernetes.io/error': 'failed to lookup namespace "gone": namespaces "gone" not found' });
+});

@@ -11,7 +11,7 @@
  * - namespaces: bad PodSecurity labels are refused (422); making `enforce` stricter warns about the existing
  *   pods that violate the new level, one line per distinct set of reasons (also under dryRun).
  * Exempt usernames, namespaces and runtimeClasses from the configuration pass unchecked, with an `exempt`
- * audit annotation.
+ * audit annotation; PodSecurity labels on an exempt namespace get a warning that they are ignored.
  */
 import type { KubeObject, ObjectMeta, Pod, PodSpec, PodTemplateSpec } from '../../../api/index.ts';
 import { fieldErrorText, type FieldError } from '../../../api/index.ts';
@@ -19,7 +19,10 @@ import type { AdmissionAttributes, AdmissionLookup, AdmissionPlugin } from '../c
 import { forbidden, invalid } from '../../status.ts';
 import { DEFAULT_POD_SECURITY_CONFIG, type PodSecurityConfig } from './config.ts';
 import { Evaluator, forbiddenDetail, forbiddenReason, type AggregateResult } from './evaluator.ts';
-import { compareLevels, levelVersionString, policyToEvaluate, sameLevelVersion, type LevelVersion, type Policy } from './levels.ts';
+import {
+  AUDIT_LEVEL_LABEL, AUDIT_VERSION_LABEL, ENFORCE_LEVEL_LABEL, ENFORCE_VERSION_LABEL, WARN_LEVEL_LABEL, WARN_VERSION_LABEL,
+  compareLevels, levelVersionString, policyToEvaluate, sameLevelVersion, type LevelVersion, type Policy,
+} from './levels.ts';
 
 export const AUDIT_ANNOTATION_PREFIX = 'pod-security.kubernetes.io/';
 
@@ -81,8 +84,10 @@ export class PodSecurity implements AdmissionPlugin {
     if (a.subresource || !a.object) return;
     const { policy, errors } = this.#policy(a.object.metadata?.labels);
     const refuse = () => invalid('Namespace', '', a.name, errors);
+    const exempt = this.#config.exemptions.namespaces.includes(a.name);
     if (a.operation === 'CREATE') {
       if (errors.length) throw refuse();
+      if (exempt) this.#warnExemptNamespace(a, policy, a.object.metadata?.labels ?? {});
       return;
     }
     const old = this.#policy(a.oldObject?.metadata?.labels);
@@ -92,8 +97,28 @@ export class PodSecurity implements AdmissionPlugin {
     if (sameLevelVersion(next, prev) || next.level === 'privileged') return;
     const sameVersion = next.version.latest === prev.version.latest && next.version.minor === prev.version.minor;
     if (sameVersion && compareLevels(next.level, prev.level) < 1) return;
-    if (this.#config.exemptions.namespaces.includes(a.name)) return;
+    if (exempt) {
+      this.#warnExemptNamespace(a, policy, a.object.metadata?.labels ?? {});
+      return;
+    }
     for (const w of await this.#existingPodWarnings(a.name, next)) warn(a, w);
+  }
+
+  /** Labels on an exempt namespace that ask for more than the defaults are ignored: say so (upstream's warning). */
+  #warnExemptNamespace(a: AdmissionAttributes, policy: Policy, labels: Record<string, string>): void {
+    const modes = [
+      ['enforce', policy.enforce, ENFORCE_LEVEL_LABEL, ENFORCE_VERSION_LABEL],
+      ['audit', policy.audit, AUDIT_LEVEL_LABEL, AUDIT_VERSION_LABEL],
+      ['warn', policy.warn, WARN_LEVEL_LABEL, WARN_VERSION_LABEL],
+    ] as const;
+    const defaults = this.#config.defaults;
+    const equivalent = (x: LevelVersion, y: LevelVersion) => (x.level === 'privileged' && y.level === 'privileged') || sameLevelVersion(x, y);
+    if (modes.every(([, lv]) => lv.level === 'privileged')) return;
+    if (modes.every(([mode, lv]) => equivalent(lv, defaults[mode]))) return;
+    const set = modes
+      .filter(([, lv, levelLabel, versionLabel]) => lv.level !== 'privileged' && (levelLabel in labels || versionLabel in labels))
+      .map(([mode, lv]) => `${mode}=${levelVersionString(lv)}`);
+    warn(a, `namespace ${JSON.stringify(a.name)} is exempt from Pod Security, and the policy (${set.join(', ')}) will be ignored`);
   }
 
   /** Upstream's EvaluatePodsInNamespace: one line per distinct set of reasons, naming the first pod by name. */
@@ -106,17 +131,15 @@ export class PodSecurity implements AdmissionPlugin {
       return ['failed to list pods while checking new PodSecurity enforce level'];
     }
     const warnings: string[] = [];
-    const total = pods.length;
+    let prioritized = this.#prioritize(pods as unknown as Pod[]);
+    const total = prioritized.length;
     if (total > MAX_PODS_TO_CHECK) {
-      pods = pods.slice(0, MAX_PODS_TO_CHECK);
+      prioritized = prioritized.slice(0, MAX_PODS_TO_CHECK);
       warnings.push(`new PodSecurity enforce level only checked against the first ${MAX_PODS_TO_CHECK} of ${total} existing pods`);
     }
     const byReason = new Map<string, { first: string; count: number }>();
-    for (const obj of pods) {
-      const pod = obj as unknown as Pod;
-      const spec = pod.spec ?? { containers: [] };
-      if (this.#exemptRuntimeClass(spec)) continue;
-      const r = this.#evaluator.evaluate(enforce, pod.metadata ?? {}, spec);
+    for (const pod of prioritized) {
+      const r = this.#evaluator.evaluate(enforce, pod.metadata ?? {}, pod.spec ?? { containers: [] });
       if (r.allowed) continue;
       const reason = forbiddenReason(r);
       const name = pod.metadata?.name ?? '';
@@ -138,6 +161,24 @@ export class PodSecurity implements AdmissionPlugin {
     return [...warnings, ...lines];
   }
 
+  /** Pods of exempt runtimeClasses dropped; one pod per controller first, its siblings after every other pod. */
+  #prioritize(pods: Pod[]): Pod[] {
+    const first: Pod[] = [];
+    const siblings: Pod[] = [];
+    const seen = new Set<string>();
+    for (const pod of pods) {
+      if (this.#exemptRuntimeClass(pod.spec ?? { containers: [] })) continue;
+      const controller = pod.metadata?.ownerReferences?.find((r) => r.controller);
+      if (!controller) first.push(pod);
+      else if (seen.has(controller.uid)) siblings.push(pod);
+      else {
+        seen.add(controller.uid);
+        first.push(pod);
+      }
+    }
+    return [...first, ...siblings];
+  }
+
   async #validatePod(a: AdmissionAttributes): Promise<void> {
     if (IGNORED_POD_SUBRESOURCES.has(a.subresource) || !a.object) return;
     if (this.#exemptRequest(a)) return;
@@ -154,7 +195,10 @@ export class PodSecurity implements AdmissionPlugin {
     if (a.subresource || !a.object) return;
     if (this.#exemptRequest(a)) return;
     const ns = await this.#lookup.get('namespaces', '', a.namespace);
-    if (!ns) return;
+    if (!ns) {
+      annotate(a, 'error', `failed to lookup namespace ${JSON.stringify(a.namespace)}: namespaces ${JSON.stringify(a.namespace)} not found`);
+      return;
+    }
     const { policy, errors } = this.#policy(ns.metadata?.labels);
     if (!errors.length && policy.warn.level === 'privileged' && policy.audit.level === 'privileged') return;
     const template = templateOf(a.object as Workload);
@@ -216,17 +260,15 @@ function warn(a: AdmissionAttributes, text: string): void {
   if (a.warnings && !a.warnings.includes(text)) a.warnings.push(text);
 }
 
-const SECCOMP_POD = 'seccomp.security.alpha.kubernetes.io/pod';
 const SECCOMP_CONTAINER = 'container.seccomp.security.alpha.kubernetes.io/';
 
 /**
  * Whether a pod update can change what the checks see. The pod spec is immutable but for container images,
- * new ephemeral containers and the seccomp annotations (upstream's isSignificantPodUpdate).
+ * new ephemeral containers and the containers' seccomp annotations (upstream's isSignificantPodUpdate).
  */
 export function significantPodUpdate(pod: Pod, old: Pod): boolean {
   const ann = pod.metadata?.annotations ?? {};
   const oldAnn = old.metadata?.annotations ?? {};
-  if (ann[SECCOMP_POD] !== oldAnn[SECCOMP_POD]) return true;
   const spec = pod.spec ?? { containers: [] };
   const oldSpec = old.spec ?? { containers: [] };
   const changed = (c: { name: string; image?: string }, o: { image?: string }) =>
