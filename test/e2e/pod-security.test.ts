@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { KUBELING_BIN, startServer, type ServerHandle } from './helpers/server.ts';
+import { until } from './helpers/until.ts';
 
 const privilegedPod = (name: string, ns: string) => `
 apiVersion: v1
@@ -106,6 +107,20 @@ spec:
 `);
     assert.equal(r.stderr.trim(), 'Warning: would violate PodSecurity "baseline:latest": host namespaces (hostNetwork=true)');
     assert.equal(r.stdout.trim(), 'deployment.apps/hostnet created');
+  });
+
+  test('a Deployment is created in an enforcing namespace, but its ReplicaSet\'s pods are refused (FailedCreate)', async () => {
+    await ok(['create', 'namespace', 'locked-apps']);
+    await ok(['label', 'namespace', 'locked-apps', 'pod-security.kubernetes.io/enforce=baseline']);
+    const r = await ok(['create', 'deployment', 'web', '--image=busybox', '-n', 'locked-apps', '--', 'sleep', '3600']);
+    assert.equal(r.stderr, '');
+    // The ReplicaSet controller's pods use generateName, which the message names, as upstream's does.
+    await ok(['patch', 'deployment', 'web', '-n', 'locked-apps', '--type=json', '-p', '[{"op":"add","path":"/spec/template/spec/hostPID","value":true}]']);
+    const message = await until(async () => {
+      const events = await s.kubectl(['get', 'events', '-n', 'locked-apps', '--field-selector', 'reason=FailedCreate', '-o', 'jsonpath={.items[*].message}']);
+      return events.code === 0 && events.stdout.includes('PodSecurity') ? events.stdout : undefined;
+    }, 'a FailedCreate event naming PodSecurity');
+    assert.match(message, /Error creating: pods "web-[a-z0-9]+-" is forbidden: violates PodSecurity "baseline:latest": host namespaces \(hostPID=true\)/);
   });
 
   test('labelling a namespace with violating pods prints the existing-pods warnings; dry-run stores nothing', async () => {
