@@ -115,7 +115,9 @@ spec:
     const r = await ok(['create', 'deployment', 'web', '--image=busybox', '-n', 'locked-apps', '--', 'sleep', '3600']);
     assert.equal(r.stderr, '');
     // The ReplicaSet controller's pods use generateName, which the message names, as upstream's does.
-    await ok(['patch', 'deployment', 'web', '-n', 'locked-apps', '--type=json', '-p', '[{"op":"add","path":"/spec/template/spec/hostPID","value":true}]']);
+    // Warn follows the enforce label: the patch is told what its pods will be refused for.
+    const patched = await ok(['patch', 'deployment', 'web', '-n', 'locked-apps', '--type=json', '-p', '[{"op":"add","path":"/spec/template/spec/hostPID","value":true}]']);
+    assert.equal(patched.stderr.trim(), 'Warning: would violate PodSecurity "baseline:latest": host namespaces (hostPID=true)');
     const message = await until(async () => {
       const events = await s.kubectl(['get', 'events', '-n', 'locked-apps', '--field-selector', 'reason=FailedCreate', '-o', 'jsonpath={.items[*].message}']);
       return events.code === 0 && events.stdout.includes('PodSecurity') ? events.stdout : undefined;

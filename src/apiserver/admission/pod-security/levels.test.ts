@@ -38,3 +38,15 @@ test('bad labels: enforce fails closed (restricted:latest), audit and warn open 
     'metadata.labels[pod-security.kubernetes.io/warn]: Invalid value: "loud": must be one of privileged, baseline, restricted',
   ]);
 });
+
+test('warn follows a stricter enforce label unless a warn label is set (1.26+)', () => {
+  const lv = (labels: Record<string, string>, defaults?: Policy) => levelVersionString(policyToEvaluate(labels, defaults).policy.warn);
+  assert.equal(lv({ 'pod-security.kubernetes.io/enforce': 'baseline' }), 'baseline:latest');
+  assert.equal(lv({ 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'v1.29' }), 'restricted:v1.29');
+  assert.equal(lv({ 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'v1.29', 'pod-security.kubernetes.io/warn-version': 'v1.30' }), 'restricted:v1.30');
+  assert.equal(lv({ 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/warn': 'privileged' }), 'privileged:latest');
+  assert.equal(lv({ 'pod-security.kubernetes.io/enforce': 'strict' }), 'privileged:latest');
+  assert.equal(lv({ 'pod-security.kubernetes.io/enforce-version': 'v1.20' }), 'privileged:latest');
+  const strictWarn: Policy = { enforce: { level: 'privileged', version: LATEST }, audit: { level: 'privileged', version: LATEST }, warn: { level: 'restricted', version: LATEST } };
+  assert.equal(lv({ 'pod-security.kubernetes.io/enforce': 'baseline' }, strictWarn), 'restricted:latest');
+});

@@ -4,6 +4,7 @@
  * (`privileged`, `baseline`, `restricted`) and the `-version` labels a policy version (`latest` or `v1.N`).
  * A bad label still yields a policy, as upstream: enforce falls back to `restricted:latest` (fail closed),
  * audit and warn to `privileged` (fail open), and the error names the label the way field.Invalid prints it.
+ * Without a warn label, warn follows a stricter enforce label.
  */
 import { invalid, type FieldError } from '../../../api/index.ts';
 
@@ -110,5 +111,13 @@ export function policyToEvaluate(labels: Record<string, string> | undefined, def
   mode(policy.enforce, ENFORCE_LEVEL_LABEL, ENFORCE_VERSION_LABEL, false);
   mode(policy.audit, AUDIT_LEVEL_LABEL, AUDIT_VERSION_LABEL, true);
   mode(policy.warn, WARN_LEVEL_LABEL, WARN_VERSION_LABEL, true);
+  // An enforce label stricter than the warn level, with no warn label, warns at the enforce level too (since
+  // 1.26), so workloads get told what their pods will be refused for; with the enforce version unless a warn
+  // version is set. A bad enforce label does not count.
+  const enforceLabel = labels[ENFORCE_LEVEL_LABEL];
+  if (enforceLabel !== undefined && !parseLevel(enforceLabel).error && !(WARN_LEVEL_LABEL in labels) && compareLevels(policy.enforce.level, policy.warn.level) > 0) {
+    policy.warn.level = policy.enforce.level;
+    if (!(WARN_VERSION_LABEL in labels)) policy.warn.version = policy.enforce.version;
+  }
   return { policy, errors };
 }
