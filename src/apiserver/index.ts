@@ -11,3 +11,4 @@ export { advertiseAddress } from './services/advertise-address.ts';
 export { AuthorizerChain, alwaysAllow, forbiddenMessage, type Attributes, type Authorizer, type AuthorizationResult, type Decision } from './authz/authorizer.ts';
 export { checkStoredValuesReadable, EncryptionConfigError, loadEncryptionConfig, parseEncryptionConfiguration, storeKeyTransformers, type EncryptionConfig } from './encryption/index.ts';
 export { Auditor, AuditLogFile, parsePolicy, PolicyError, type AuditSink } from './audit/index.ts';
+export { podSecurityConfigFromAdmissionFile, type PodSecurityConfig } from './admission/pod-security/config.ts';

@@ -11,7 +11,7 @@ import { applyDefaults } from '../api/index.ts';
 import { parseObjectBody, readBody, sendJson } from './http.ts';
 import { validatePodEphemeralContainersUpdate } from './api-bridge.ts';
 import { applyPatch, parsePatch, patchTypeOf } from './patch.ts';
-import { checkUnknownFields, dryRunOf, type RequestContext } from './request-context.ts';
+import { checkUnknownFields, dryRunOf, warningHeader, type RequestContext } from './request-context.ts';
 import type { GenericRegistry } from './registry/generic.ts';
 import { timestamp } from './registry/generic.ts';
 import { badRequest, conflict, invalid, methodNotAllowed, successStatus, toStatus } from './status.ts';
@@ -84,7 +84,7 @@ export async function handleEphemeralContainers(ctx: RequestContext): Promise<vo
   const raw = await readBody(ctx.req);
   const type = method === 'PATCH' ? patchTypeOf(ctx.req.headers['content-type']) : undefined;
   const input = type ? parsePatch(type, raw) : parseObjectBody(raw, ctx.req.headers['content-type']);
-  const result = await r.guaranteedUpdate(ctx.info.namespace, ctx.info.name, { subresource: 'ephemeralcontainers', dryRun: dryRunOf(ctx.query), user: ctx.user.name }, (current) => {
+  const result = await r.guaranteedUpdate(ctx.info.namespace, ctx.info.name, { subresource: 'ephemeralcontainers', dryRun: dryRunOf(ctx.query), user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations }, (current) => {
     const desired = (type ? applyPatch(type, current!, input, 'Pod') : input) as KubeObject as unknown as Pod;
     checkUnknownFields(ctx, desired as unknown as KubeObject);
     const pod = structuredClone(current) as unknown as Pod;
@@ -97,6 +97,7 @@ export async function handleEphemeralContainers(ctx: RequestContext): Promise<vo
     if (errors.length) throw invalid('Pod', '', ctx.info.name, errors);
     return pod as unknown as KubeObject;
   }, type ? undefined : (input as KubeObject).metadata?.resourceVersion);
+  if (ctx.warnings.length) ctx.res.setHeader('Warning', warningHeader(ctx.warnings));
   sendJson(ctx.res, 200, result.object);
 }
 

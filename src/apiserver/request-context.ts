@@ -18,7 +18,7 @@ export interface RequestContext {
   info: ResourceRequest;
   registry: GenericRegistry;
   user: User;
-  /** `Warning` headers to send with the response (fieldValidation=Warn). */
+  /** `Warning` headers to send with the response (fieldValidation=Warn, admission plugins). */
   warnings: string[];
   /**
    * Annotations for this request's audit event (e.g. `pod-security.kubernetes.io/enforce-policy`): set a key

@@ -185,7 +185,7 @@ export async function handleCreate(ctx: RequestContext): Promise<void> {
   const body = parseObjectBody(raw, ctx.req.headers['content-type']) as KubeObject;
   checkKind(ctx, body);
   checkUnknownFields(ctx, body, raw);
-  const created = await ctx.registry.create(ctx.info.namespace, body, { dryRun: dryRunOf(ctx.query), user: ctx.user.name });
+  const created = await ctx.registry.create(ctx.info.namespace, body, { dryRun: dryRunOf(ctx.query), user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations });
   sendWithWarnings(ctx, 201, created);
 }
 
@@ -208,7 +208,7 @@ export async function handleUpdate(ctx: RequestContext): Promise<void> {
   const body = parseObjectBody(raw, ctx.req.headers['content-type']) as KubeObject;
   checkKind(ctx, body);
   checkUnknownFields(ctx, body, raw);
-  const write = { dryRun: dryRunOf(ctx.query), subresource: sub, user: ctx.user.name };
+  const write = { dryRun: dryRunOf(ctx.query), subresource: sub, user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations };
   let result;
   if (sub === 'finalize') {
     result = await ctx.registry.guaranteedUpdate(ctx.info.namespace, ctx.info.name, write, (current) => {
@@ -239,13 +239,13 @@ export async function handlePatch(ctx: RequestContext): Promise<void> {
       checkKind(ctx, obj);
       checkUnknownFields(ctx, obj);
       obj.metadata = { ...obj.metadata, name };
-      const created = await r.create(ns, obj, { dryRun, user: ctx.user.name });
+      const created = await r.create(ns, obj, { dryRun, user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations });
       sendWithWarnings(ctx, 201, created);
       return;
     }
   }
   const expectedRv = type === 'json' ? undefined : (patch as KubeObject).metadata?.resourceVersion;
-  const result = await r.guaranteedUpdate(ns, name, { dryRun, subresource: sub, user: ctx.user.name }, (current) => {
+  const result = await r.guaranteedUpdate(ns, name, { dryRun, subresource: sub, user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations }, (current) => {
     if (!current) throw notFound(r.qualified, name);
     const patched = applyPatch(type, current, patch, r.info.kind);
     checkUnknownFields(ctx, patched);

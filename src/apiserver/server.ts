@@ -19,6 +19,8 @@ import { AdmissionChain, type AdmissionLookup } from './admission/chain.ts';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.ts';
 import { ServiceAccountAdmission } from './admission/service-account.ts';
 import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.ts';
+import { PodSecurity } from './admission/pod-security/plugin.ts';
+import type { PodSecurityConfig } from './admission/pod-security/config.ts';
 import { TokenAuthenticator, type User } from './auth/tokens.ts';
 import { alwaysAllow, forbiddenMessage, type Attributes, type Authorizer } from './authz/authorizer.ts';
 import { servingTlsOptions } from './auth/certs.ts';
@@ -101,6 +103,8 @@ export interface ApiServerConfig {
   alsoListenOnAdvertiseAddress?: boolean;
   /** --default-not-ready-toleration-seconds / --default-unreachable-toleration-seconds (default 300 each). */
   defaultTolerationSeconds?: { notReady?: number; unreachable?: number };
+  /** PodSecurity's defaults and exemptions (`--admission-control-config-file`); all privileged when absent. */
+  podSecurity?: PodSecurityConfig;
 }
 
 const SELF_SUBJECT: Record<string, true> = {
@@ -131,10 +135,13 @@ export class ApiServer {
     this.#clock = config.clock ?? realClock;
     this.#logger = config.logger ?? createLogger('apiserver');
     this.#saTokens = new ServiceAccountTokens(config.serviceAccountKey ?? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
-    const lookup: AdmissionLookup = { get: (resource, ns, name) => this.#lookup(resource, ns, name) };
+    const lookup: AdmissionLookup = {
+      get: (resource, ns, name) => this.#lookup(resource, ns, name),
+      list: async (resource, ns) => (await this.registry(resource).list(ns)).items,
+    };
     const admission = new AdmissionChain([new NamespaceLifecycle(lookup), new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds({
       notReadySeconds: config.defaultTolerationSeconds?.notReady, unreachableSeconds: config.defaultTolerationSeconds?.unreachable,
-    })]);
+    }), new PodSecurity(lookup, config.podSecurity)]);
     this.#serviceAllocation = new ServiceAllocation(new ServiceAllocators({
       store: config.store, serviceCidr: config.serviceCidr, nodePortRange: config.serviceNodePortRange, now: () => this.#clock.now(),
     }));

@@ -251,3 +251,9 @@ test('the audit flags: kube-apiserver names, whole non-negative numbers, json on
     assert.ok(h.stdout.includes(flag), flag);
   }
 });
+
+test('server flags: --admission-control-config-file', () => {
+  assert.equal(parseServerFlags([]).admissionControlConfigFile, undefined);
+  assert.equal(parseServerFlags(['--admission-control-config-file', '/etc/kubeling/admission.yaml']).admissionControlConfigFile, '/etc/kubeling/admission.yaml');
+  assert.equal(parseServerFlags(['--admission-control-config-file=a.yaml']).admissionControlConfigFile, 'a.yaml');
+});

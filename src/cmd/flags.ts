@@ -93,6 +93,8 @@ export interface ServerOptions {
   defaultUnreachableTolerationSeconds: number;
   /** `--terminated-pod-gc-threshold` (default 12500; 0 keeps every terminated pod). */
   terminatedPodGcThreshold: number;
+  /** `--admission-control-config-file` (kube-apiserver's): PodSecurity's defaults and exemptions. */
+  admissionControlConfigFile?: string;
   /** kube-apiserver's audit flags (see src/cmd/audit.ts); absent when none is given. */
   audit?: AuditOptions;
 }
@@ -402,6 +404,7 @@ const SERVER_FLAGS: FlagSpec<ServerOptions> = {
     '--audit-log-format': (_o, value) => {
       if (value !== 'json') throw new UsageError(`invalid value for --audit-log-format: ${JSON.stringify(value)} (only json is supported)`);
     },
+    '--admission-control-config-file': (o, value) => (o.admissionControlConfigFile = value),
   },
 };
 

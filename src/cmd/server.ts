@@ -15,9 +15,11 @@
  */
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { ApiServer, TokenAuthenticator, advertiseAddress, ensurePki, ensureServiceAccountKey, ensureToken, ipAt, parseServiceCidr } from '../apiserver/index.ts';
+import { podSecurityConfigFromAdmissionFile, type PodSecurityConfig } from '../apiserver/index.ts';
 import { Client } from '../client/index.ts';
 import { openStore, TransformingStore, type Store } from '../storage/index.ts';
 import { RESOURCES } from '../api/index.ts';
@@ -154,6 +156,15 @@ export async function runServer(argv: string[]): Promise<number> {
     process.stderr.write(`kubeling server: ${(err as Error).message}\n`);
     return 2;
   }
+  let podSecurity: PodSecurityConfig | undefined;
+  if (options.admissionControlConfigFile !== undefined) {
+    try {
+      podSecurity = await loadPodSecurityConfig(options.admissionControlConfigFile);
+    } catch (err) {
+      process.stderr.write(`kubeling server: --admission-control-config-file: ${(err as Error).message}\n`);
+      return 2;
+    }
+  }
 
   let store: Store;
   try {
@@ -215,6 +226,7 @@ export async function runServer(argv: string[]): Promise<number> {
     // Pods reach the API through the kubernetes Service's endpoint, the host's address: serve there too.
     alsoListenOnAdvertiseAddress: true,
     defaultTolerationSeconds: { notReady: options.defaultNotReadyTolerationSeconds, unreachable: options.defaultUnreachableTolerationSeconds },
+    podSecurity,
   });
   const stopping = new AbortController();
   const loops: Promise<void>[] = [];
@@ -299,4 +311,11 @@ export async function runServer(argv: string[]): Promise<number> {
   await new Promise<void>((resolve) => stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
   await stopped;
   return 0;
+}
+
+/** PodSecurity's configuration from kube-apiserver's `--admission-control-config-file` (plugin paths resolve against it). */
+async function loadPodSecurityConfig(file: string): Promise<PodSecurityConfig | undefined> {
+  const text = await readFile(file, 'utf8');
+  const base = dirname(resolve(file));
+  return podSecurityConfigFromAdmissionFile(text, (path) => readFileSync(isAbsolute(path) ? path : join(base, path), 'utf8'));
 }

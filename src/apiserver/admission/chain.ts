@@ -19,6 +19,10 @@ export interface AdmissionAttributes {
   oldObject: KubeObject | undefined;
   dryRun: boolean;
   user: string;
+  /** The request's `Warning` headers: plugins add text here (PodSecurity's warn mode). */
+  warnings?: string[];
+  /** The request's audit annotations, `<plugin prefix>/<key>` to value (PodSecurity's audit mode). */
+  auditAnnotations?: Record<string, string>;
 }
 
 export interface AdmissionPlugin {
@@ -30,6 +34,8 @@ export interface AdmissionPlugin {
 /** Reads the objects plugins need (namespaces, service accounts) without going through admission again. */
 export interface AdmissionLookup {
   get(resource: string, namespace: string, name: string): Promise<KubeObject | undefined>;
+  /** Every object of a core resource in a namespace (PodSecurity's check of existing pods). */
+  list?(resource: string, namespace: string): Promise<KubeObject[]>;
 }
 
 export class AdmissionChain {

@@ -23,6 +23,9 @@ export interface WriteOptions {
   subresource?: string;
   /** The authenticated user, for admission. */
   user?: string;
+  /** Where admission adds the request's warnings and audit annotations (the request context's). */
+  warnings?: string[];
+  auditAnnotations?: Record<string, string>;
 }
 
 export interface ListOptions {
@@ -364,17 +367,20 @@ export class GenericRegistry {
   async create(namespace: string, obj: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
     obj.apiVersion = this.info.groupVersion;
     obj.kind = this.info.kind;
+    // Admission names a generated object by its generateName, as upstream's errors do (`pods "web-7d4b9-" is
+    // forbidden: ...`): there the name is made after admission.
+    const admissionName = obj.metadata?.name || obj.metadata?.generateName;
     this.#prepareMetadata(obj, namespace);
     const name = obj.metadata!.name ?? '';
     if (!name) {
       throw this.#invalid(obj, [{ type: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
     }
     applyDefaults(this.info, obj);
-    await this.#admission.admit(this.#attrs('CREATE', obj, undefined, namespace, options));
+    await this.#admission.admit(this.#attrs('CREATE', obj, undefined, namespace, options, admissionName));
     this.strategy.prepareForCreate(obj);
     const errors = this.strategy.validate(obj);
     if (errors.length) throw this.#invalid(obj, errors);
-    await this.#admission.validate(this.#attrs('CREATE', obj, undefined, namespace, options));
+    await this.#admission.validate(this.#attrs('CREATE', obj, undefined, namespace, options, admissionName));
     if (this.strategy.beginCreate && (await this.tryGet(namespace, name))) throw alreadyExists(this.qualified, name);
     const finish = await this.strategy.beginCreate?.(obj, options.dryRun ?? false);
     if (options.dryRun) {
@@ -396,17 +402,19 @@ export class GenericRegistry {
     return this.#remember(r.kv, obj);
   }
 
-  #attrs(operation: Operation, object: KubeObject | undefined, oldObject: KubeObject | undefined, namespace: string, options: WriteOptions) {
+  #attrs(operation: Operation, object: KubeObject | undefined, oldObject: KubeObject | undefined, namespace: string, options: WriteOptions, name?: string) {
     return {
       operation,
       resource: this.info,
       subresource: options.subresource ?? '',
       namespace: this.info.namespaced ? namespace : '',
-      name: (object ?? oldObject)?.metadata?.name ?? '',
+      name: name ?? (object ?? oldObject)?.metadata?.name ?? '',
       object,
       oldObject,
       dryRun: options.dryRun ?? false,
       user: options.user ?? '',
+      warnings: options.warnings,
+      auditAnnotations: options.auditAnnotations,
     };
   }
 
