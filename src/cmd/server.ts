@@ -36,7 +36,7 @@ import { loadBootstrap, publishBootstrap } from './bootstrap.ts';
 import { ComponentCredentials, componentUser } from './component-identities.ts';
 
 /** The components the server runs besides the API server, one line each. */
-const COMPONENTS: Component[] = [
+export const COMPONENTS: Component[] = [
   nodeComponent,
   joinComponent,
   nodeIpamComponent,
