@@ -150,6 +150,12 @@ test('a legacy token Secret is filled (token, ca.crt, namespace, uid annotation)
     assert.equal(claims['kubernetes.io/serviceaccount/secret.name'], 'robot-token');
     assert.equal(claims.exp, undefined);
     await poll(async () => (await asToken(s, token)) === 200, 'the legacy token to authenticate');
+    // Marked invalid by upstream's cleaner label: refused while the label is there.
+    const label = (v: string | null) => s.request('PATCH', '/api/v1/namespaces/default/secrets/robot-token', { metadata: { labels: { 'kubernetes.io/legacy-token-invalid-since': v } } }, { 'content-type': 'application/merge-patch+json' });
+    assert.equal((await label('2026-01-01')).status, 200);
+    await poll(async () => (await asToken(s, token)) === 401, 'the labelled token to be refused');
+    assert.equal((await label(null)).status, 200);
+    await poll(async () => (await asToken(s, token)) === 200, 'the token to work again without the label');
     await s.request('DELETE', '/api/v1/namespaces/default/secrets/robot-token');
     await poll(() => !inCache(s, 'secrets', 'robot-token'), 'the secret to leave the cache');
     assert.equal(await asToken(s, token), 401);

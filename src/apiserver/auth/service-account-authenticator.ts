@@ -4,7 +4,8 @@
  * then the audiences (a bound token must name one of the audiences asked for, by default `--api-audiences`),
  * then the objects the token names, read from the server's watch caches: the service account with the same
  * uid, and for a bound token the pod, secret or node it is bound to (gone, another uid, or deleted more than
- * 60 s ago: refused); a legacy token must still be the `token` of its Secret. The answer is a user
+ * 60 s ago: refused); a legacy token must still be the `token` of its Secret, not labelled
+ * `kubernetes.io/legacy-token-invalid-since`. The answer is a user
  * (`system:serviceaccount:<ns>:<name>`, its groups, uid and upstream's extra keys) or why not.
  */
 import type { KubeObject } from '../../api/index.ts';
@@ -23,6 +24,9 @@ export interface ServiceAccountAuthenticatorDeps {
 }
 
 export type ServiceAccountAuthentication = { user: User; audiences: string[] } | { error: string };
+
+/** The label upstream's legacy token cleaner puts on a token Secret it is about to remove. */
+const LEGACY_INVALID_SINCE = 'kubernetes.io/legacy-token-invalid-since';
 
 /** How long an object marked for deletion keeps its tokens valid (upstream's 60 s grace). */
 const DELETION_GRACE_MS = 60_000;
@@ -51,6 +55,9 @@ export function authenticateServiceAccountToken(token: string, deps: ServiceAcco
     const secret = deps.lookup('secrets', ns, secretName) as (KubeObject & { data?: Record<string, string> }) | undefined;
     if (!secret || secret.metadata?.deletionTimestamp) return { error: `secret ${ns}/${secretName} has been deleted` };
     if (Buffer.from(secret.data?.token ?? '', 'base64').toString('utf8') !== token) return { error: `token does not match the token of secret ${ns}/${secretName}` };
+    if (secret.metadata?.labels?.[LEGACY_INVALID_SINCE]) {
+      return { error: `the token in secret ${ns}/${secretName} for service account ${ns}/${c['kubernetes.io/serviceaccount/service-account.name']} has been marked invalid. Use tokens from the TokenRequest API or manually created secret-based tokens, or remove the '${LEGACY_INVALID_SINCE}' label from the secret to temporarily allow use of this token` };
+    }
     const saName = c['kubernetes.io/serviceaccount/service-account.name'];
     const sa = deps.lookup('serviceaccounts', ns, saName);
     if (!sa || sa.metadata?.deletionTimestamp) return { error: `service account ${ns}/${saName} has been deleted` };
