@@ -9,7 +9,7 @@ import { startTestServer } from '../apiserver/testing.ts';
 import { TokenAuthenticator, type Attributes, type Authorizer } from '../apiserver/index.ts';
 import { createLogger } from '../machinery/index.ts';
 import { poll } from '../machinery/testing/poll.ts';
-import { ComponentCredentials, componentUser, controllerUser as controllerUserOf, KUBE_PROXY_USER, POD_NETWORK_USER, DNS_USER } from './component-identities.ts';
+import { componentClients, ComponentCredentials, componentUser, controllerUser as controllerUserOf, KUBE_PROXY_USER, POD_NETWORK_USER, DNS_USER } from './component-identities.ts';
 import { COMPONENTS } from './server.ts';
 import { parseServerFlags } from './flags.ts';
 import type { ComponentContext } from './components/component.ts';
@@ -40,8 +40,7 @@ test('the scheduler binds as system:kube-scheduler and each controller writes as
   const stop = new AbortController();
   const credentials = new ComponentCredentials({ authenticator, server: s.url, caPem: s.caPem });
   const context = (name: string): ComponentContext => ({
-    client: credentials.clientAs(componentUser(name, 'n1')!, `kubeling-${name}`),
-    clientAs: (u, agent) => credentials.clientAs(u, agent),
+    ...componentClients(credentials, name, 'n1'),
     kubeconfigPath: '', server: s.url, caPem: s.caPem, nodeToken: 'x', kubeletToken: s.kubeletToken, dataDir: '', options: parseServerFlags([]),
     logger: createLogger(name), signal: stop.signal,
   });

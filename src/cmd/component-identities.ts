@@ -94,6 +94,13 @@ export interface ComponentCredentialsConfig {
   caPem: string;
 }
 
+/** A component's own client and its `clientAs`, as `kubeling server` gives them (ComponentContext). */
+export function componentClients(credentials: ComponentCredentials, component: string, nodeName: string): { client: Client; clientAs: (user: User, userAgent: string) => Client } {
+  const user = componentUser(component, nodeName);
+  if (!user) throw new Error(`no identity for component ${component}`);
+  return { client: credentials.clientAs(user, `kubeling-${component}`), clientAs: (u, userAgent) => credentials.clientAs(u, userAgent) };
+}
+
 /** Mints one token per identity (on first use) and makes clients that present it. */
 export class ComponentCredentials {
   readonly #config: ComponentCredentialsConfig;

@@ -33,7 +33,7 @@ import { controllersComponent } from './components/controllers.ts';
 import { dnsComponent, kubeDnsServiceComponent } from './components/dns.ts';
 import { withLeaderElection } from './components/leader-elected.ts';
 import { loadBootstrap, publishBootstrap } from './bootstrap.ts';
-import { ComponentCredentials, componentUser } from './component-identities.ts';
+import { componentClients, ComponentCredentials } from './component-identities.ts';
 
 /** The components the server runs besides the API server, one line each. */
 export const COMPONENTS: Component[] = [
@@ -247,11 +247,8 @@ export async function runServer(argv: string[]): Promise<number> {
     let nodeLoop: Promise<void> | undefined;
     const credentials = new ComponentCredentials({ authenticator, server, caPem: pki.caPem });
     for (const component of options.leaderElect ? withLeaderElection(enabled) : enabled) {
-      const user = componentUser(component.name, options.nodeName);
-      if (!user) throw new Error(`no identity for component ${component.name}`);
       const ctx: ComponentContext = {
-        client: credentials.clientAs(user, `kubeling-${component.name}`),
-        clientAs: (u, userAgent) => credentials.clientAs(u, userAgent),
+        ...componentClients(credentials, component.name, options.nodeName),
         kubeconfigPath, server, caPem: pki.caPem, nodeToken, kubeletToken, dataDir, options, node: serverNode(options),
         onNodeReady: () => nodeReady.resolve(),
         logger: createLogger(component.name),
