@@ -326,17 +326,17 @@ export class ApiServer {
    * A static token (admin, node, the components'), or a service account token this server signed whose
    * service account and bound object still exist (auth/service-account-authenticator.ts).
    */
-  #authenticate(req: IncomingMessage): User | undefined {
+  async #authenticate(req: IncomingMessage): Promise<User | undefined> {
     const auth = req.headers.authorization;
     const user = this.#config.authenticator.authenticate(auth);
     if (user || !auth) return user;
     const token = /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1];
-    const result = token ? this.#authenticateToken(token, undefined) : undefined;
+    const result = token ? await this.#authenticateToken(token, undefined) : undefined;
     return result && 'user' in result ? result.user : undefined;
   }
 
   /** A raw bearer token for the audiences given (default --api-audiences); TokenReview asks the same. */
-  #authenticateToken(token: string, audiences: string[] | undefined): { user: User; audiences: string[] } | { error: string } | undefined {
+  async #authenticateToken(token: string, audiences: string[] | undefined): Promise<{ user: User; audiences: string[] } | { error: string } | undefined> {
     const user = this.#config.authenticator.authenticate(`Bearer ${token}`);
     if (user) {
       // Static tokens are not audience-scoped: they are good for the API server's own audiences.
@@ -346,9 +346,9 @@ export class ApiServer {
     return authenticateServiceAccountToken(token, {
       tokens: this.#saTokens,
       apiAudiences: this.#apiAudiences,
-      lookup: (resource: BoundKind, ns, name) => {
+      lookup: async (resource: BoundKind, ns, name) => {
         const r = this.registry(resource);
-        return r.cache.get(r.key(ns, name));
+        return r.cache.get(r.key(ns, name)) ?? (await r.tryGet(ns, name));
       },
       now: () => this.#clock.now(),
     }, audiences);
@@ -366,7 +366,7 @@ export class ApiServer {
       }
       if (path === '/version') return sendJson(res, 200, VERSION_INFO);
     }
-    const user = this.#authenticate(req) ?? anonymousUser(req, path, url.searchParams);
+    const user = (await this.#authenticate(req)) ?? anonymousUser(req, path, url.searchParams);
     if (!user) return sendStatus(res, toStatus(unauthorized()));
     const info = parseResourcePath(req.method ?? 'GET', path, url.searchParams);
     const denied = await this.#authorize(user, req.method ?? 'GET', path, info);
@@ -553,7 +553,7 @@ export class ApiServer {
 
   async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
-    const user = this.#authenticate(req);
+    const user = await this.#authenticate(req);
     if (!user) return writeUpgradeError(socket, toStatus(unauthorized()));
     const info = parseResourcePath(req.method ?? 'GET', url.pathname, url.searchParams);
     const denied = await this.#authorize(user, req.method ?? 'GET', url.pathname, info);

@@ -54,8 +54,13 @@ export async function runServiceAccountTokenController(c: ServiceAccountTokenCon
         const ns = secret.metadata!.namespace!;
         const name = secret.metadata!.name!;
         const saName = secret.metadata?.annotations?.[NAME_ANNOTATION] ?? '';
-        const sa = c.serviceAccounts.cache.get(c.serviceAccounts.key(ns, saName));
-        const action = tokenSecretAction(secret, sa);
+        let sa = c.serviceAccounts.cache.get(c.serviceAccounts.key(ns, saName));
+        let action = tokenSecretAction(secret, sa);
+        // The caches follow the store independently: a miss is confirmed against the store before deleting.
+        if (action === 'delete') {
+          sa = await c.serviceAccounts.tryGet(ns, saName).catch(() => sa);
+          action = tokenSecretAction(secret, sa);
+        }
         try {
           if (action === 'delete') {
             await c.secrets.delete(ns, name, { preconditions: { uid: secret.metadata!.uid! } });

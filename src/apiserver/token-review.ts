@@ -10,7 +10,7 @@ import { parseObjectBody, readBody, sendJson } from './http.ts';
 import { badRequest, methodNotAllowed } from './status.ts';
 
 /** Authenticates a raw token for the audiences given (default the API's): a user, why not, or unknown. */
-export type TokenAuthenticate = (token: string, audiences: string[] | undefined) => { user: User; audiences: string[] } | { error: string } | undefined;
+export type TokenAuthenticate = (token: string, audiences: string[] | undefined) => Promise<{ user: User; audiences: string[] } | { error: string } | undefined>;
 
 interface TokenReviewBody {
   kind?: string;
@@ -26,7 +26,7 @@ export async function handleTokenReview(req: IncomingMessage, res: ServerRespons
   const token = body.spec?.token ?? '';
   if (!token) throw badRequest('token is required for TokenReview in authentication');
   const audiences = body.spec?.audiences?.length ? body.spec.audiences : undefined;
-  const result = authenticate(token, audiences);
+  const result = await authenticate(token, audiences);
   let status: Record<string, unknown>;
   if (result && 'user' in result) {
     const u = result.user;
