@@ -57,7 +57,8 @@ export const CONTROLLER_SERVICE_ACCOUNTS = {
   endpoints: 'endpoint-controller',
   'service-lb': 'service-lb-controller',
   'node-lifecycle': 'node-controller',
-  'taint-eviction': 'taint-eviction-controller',
+  /** Upstream has no role of its own for the taint eviction controller: it acts with the node controller's. */
+  'taint-eviction': 'node-controller',
   disruption: 'disruption-controller',
   'pod-garbage-collector': 'pod-garbage-collector',
   /** kube-controller-manager's node IPAM runs as the node controller. */
