@@ -13,6 +13,14 @@
  *   kube-system/kubeling-bootstrap      the server's publishers: kube-public/cluster-info, the kubelet client
  *                                       Secret, the kube-dns Service, the pod network's ConfigMap
  *
+ * plus what kubeling's controllers do beyond upstream's controller roles (they write status and some spec
+ * fields with merge patches where upstream's use update):
+ *
+ *   kube-system/deployment-controller   patch deployments and deployments/status
+ *   kube-system/daemon-set-controller   patch daemonsets and daemonsets/status
+ *   kube-system/replicaset-controller   patch replicasets/status
+ *   kube-system/statefulset-controller  patch statefulsets/status
+ *
  * and make the service account issuer discovery documents public (upstream binds
  * system:service-account-issuer-discovery to service accounts only; its documentation suggests this binding
  * for relying parties outside the cluster). Same labels and auto-update annotation as upstream's defaults,
@@ -73,7 +81,16 @@ const group = (name: string): Subject => ({ kind: 'Group', apiGroup: 'rbac.autho
 
 const events: PolicyRule = { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'update', 'patch'] };
 
+/** The patches kubeling's controllers make that upstream's controller roles (update only) do not allow. */
+const CONTROLLER_PATCHES: Record<string, PolicyRule[]> = {
+  'deployment-controller': [{ apiGroups: ['apps'], resources: ['deployments', 'deployments/status'], verbs: ['patch'] }],
+  'daemon-set-controller': [{ apiGroups: ['apps'], resources: ['daemonsets', 'daemonsets/status'], verbs: ['patch'] }],
+  'replicaset-controller': [{ apiGroups: ['apps'], resources: ['replicasets/status'], verbs: ['patch'] }],
+  'statefulset-controller': [{ apiGroups: ['apps'], resources: ['statefulsets/status'], verbs: ['patch'] }],
+};
+
 export const KUBELING_CLUSTER_ROLES: ClusterRole[] = [
+  ...Object.entries(CONTROLLER_PATCHES).map(([sa, rules]) => role(`kubeling:controller:${sa}`, rules)),
   role('kubeling:controller:service-lb-controller', [
     { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
     { apiGroups: [''], resources: ['services/status'], verbs: ['patch', 'update'] },
@@ -102,6 +119,7 @@ export const KUBELING_CLUSTER_ROLES: ClusterRole[] = [
 ];
 
 export const KUBELING_CLUSTER_ROLE_BINDINGS: ClusterRoleBinding[] = [
+  ...Object.keys(CONTROLLER_PATCHES).map((sa) => binding(`kubeling:controller:${sa}`, `kubeling:controller:${sa}`, [kubeSystemSA(sa)])),
   binding('kubeling:controller:service-lb-controller', 'kubeling:controller:service-lb-controller', [kubeSystemSA('service-lb-controller')]),
   binding('system:coredns', 'system:coredns', [kubeSystemSA('coredns')]),
   binding('kubeling:node-dns', 'kubeling:node-dns', [kubeSystemSA('coredns')]),
