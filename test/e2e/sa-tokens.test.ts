@@ -39,6 +39,10 @@ describe('service account tokens through kubectl', () => {
     const me = await whoami(token);
     assert.equal(me.code, 0, me.stderr);
     assert.equal(me.stdout, 'system:serviceaccount:default:default');
+    // whoami shows the account's uid and the bound pod in the extra, as upstream.
+    const table = await s.kubectl(['--token', token, 'auth', 'whoami']);
+    assert.match(table.stdout, /^UID\s+[0-9a-f-]{36}$/m);
+    assert.match(table.stdout, /^Extra: authentication\.kubernetes\.io\/pod-name\s+\[holder\]$/m);
 
     const del = await s.kubectl(['delete', 'pod', 'holder', '--wait=true']);
     assert.equal(del.code, 0, del.stderr);
