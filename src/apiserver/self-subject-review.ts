@@ -28,7 +28,8 @@ export async function handleSelfSubjectReview(req: IncomingMessage, res: ServerR
   if (body.kind && body.kind !== k.kind) throw badRequest(`the kind in the data (${body.kind}) does not match the expected kind (${k.kind})`);
   const out = { kind: k.kind, apiVersion: k.apiVersion, metadata: { creationTimestamp: null } as Record<string, unknown> };
   if (resource === 'selfsubjectreviews') {
-    return sendJson(res, 201, { ...out, status: { userInfo: { username: user.name, groups: user.groups } } });
+    const userInfo = { username: user.name, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups, ...(user.extra ? { extra: user.extra } : {}) };
+    return sendJson(res, 201, { ...out, status: { userInfo } });
   }
   const spec = body.spec ?? {};
   if (resource === 'selfsubjectaccessreviews') {

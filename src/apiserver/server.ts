@@ -42,7 +42,10 @@ import {
 import { ApiError, forbidden, methodNotAllowed, toStatus, unauthorized, type Status } from './status.ts';
 import { writeUpgradeError } from './kubelet-proxy.ts';
 import { ServiceAccountTokens } from './auth/service-account-tokens.ts';
+import { authenticateServiceAccountToken, type BoundKind } from './auth/service-account-authenticator.ts';
 import { handleTokenRequest } from './token-request.ts';
+import { handleTokenReview } from './token-review.ts';
+import { runServiceAccountTokenController } from './service-account-token-controller.ts';
 import { handleScale } from './scale.ts';
 import { handleSelfSubjectReview, type SelfSubjectResource } from './self-subject-review.ts';
 import { propagateDeletion } from './propagation.ts';
@@ -79,8 +82,18 @@ export interface ApiServerConfig {
   bookmarkIntervalMs?: number;
   /** How long Events live after they were last seen (default 1 h, like --event-ttl). */
   eventTtlMs?: number;
-  /** Signs service account tokens (TokenRequest); a fresh key per process when absent. */
+  /** Signs service account tokens (TokenRequest, token Secrets); a fresh RSA key per process when absent. */
   serviceAccountKey?: KeyObject;
+  /** Keys whose tokens are accepted besides the signing key's (an older data dir's EC key). */
+  serviceAccountVerificationKeys?: KeyObject[];
+  /** `--service-account-issuer`: the first issues, all are accepted (default https://kubernetes.default.svc.cluster.local). */
+  serviceAccountIssuers?: string[];
+  /** `--api-audiences` (default the issuers). */
+  apiAudiences?: string[];
+  /** `--service-account-max-token-expiration` in seconds (default 0: no limit). */
+  serviceAccountMaxTokenExpirationSeconds?: number;
+  /** `--service-account-jwks-uri` (default https://<advertise address>:<port>/openid/v1/jwks). */
+  serviceAccountJwksUri?: string;
   /** `--service-cidr`: where Services' cluster IPs come from (default 10.43.0.0/16). */
   serviceCidr?: string;
   /** `--service-node-port-range` (default 30000-32767). */
@@ -107,6 +120,9 @@ export interface ApiServerConfig {
   podSecurity?: PodSecurityConfig;
 }
 
+/** One RSA key per process for servers given none (tests): RSA key generation is slow. */
+let processServiceAccountKey: KeyObject | undefined;
+
 const SELF_SUBJECT: Record<string, true> = {
   'authentication.k8s.io/v1/selfsubjectreviews': true,
   'authorization.k8s.io/v1/selfsubjectaccessreviews': true,
@@ -127,6 +143,8 @@ export class ApiServer {
   readonly #stop = new AbortController();
   readonly #loops: Promise<void>[] = [];
   readonly #saTokens: ServiceAccountTokens;
+  readonly #apiAudiences: string[];
+  #jwksUri = '';
   readonly #serviceAllocation: ServiceAllocation;
   #address = '';
 
@@ -134,7 +152,11 @@ export class ApiServer {
     this.#config = config;
     this.#clock = config.clock ?? realClock;
     this.#logger = config.logger ?? createLogger('apiserver');
-    this.#saTokens = new ServiceAccountTokens(config.serviceAccountKey ?? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+    processServiceAccountKey ??= config.serviceAccountKey ? undefined : generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    this.#saTokens = new ServiceAccountTokens({
+      signingKey: config.serviceAccountKey ?? processServiceAccountKey!, verificationKeys: config.serviceAccountVerificationKeys, issuers: config.serviceAccountIssuers,
+    });
+    this.#apiAudiences = config.apiAudiences?.length ? [...config.apiAudiences] : [...this.#saTokens.issuers];
     const lookup: AdmissionLookup = {
       get: (resource, ns, name) => this.#lookup(resource, ns, name),
       list: async (resource, ns) => (await this.registry(resource).list(ns)).items,
@@ -215,6 +237,7 @@ export class ApiServer {
     this.#loops.push(
       runServiceAccountsController({ namespaces, serviceAccounts: this.registry('serviceaccounts'), configMaps: this.registry('configmaps'), caPem: this.#config.caPem, logger }, signal),
       runNamespaceController({ namespaces, namespaced: [...this.#registries.values()].filter((r) => r.info.namespaced), logger }, signal),
+      runServiceAccountTokenController({ secrets: this.registry('secrets'), serviceAccounts: this.registry('serviceaccounts'), tokens: this.#saTokens, caPem: this.#config.caPem, logger }, signal),
       runEventTtlController({ events: [this.registry('events'), this.registry('events', 'events.k8s.io')], ttlMs: this.#config.eventTtlMs, now: () => this.#clock.now(), logger }, signal),
     );
     await this.repairServiceAllocations();
@@ -267,6 +290,8 @@ export class ApiServer {
     });
     const addr = this.#server.address() as AddressInfo;
     this.#address = `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+    const external = advertiseAddress(host, this.#config.advertiseAddress);
+    this.#jwksUri = this.#config.serviceAccountJwksUri ?? `https://${external.includes(':') ? `[${external}]` : external}:${addr.port}${JWKS_PATH}`;
     await this.#listenOnAdvertiseAddress(host, addr.port);
     await this.#startKubernetesService(host, addr.port);
     return addr;
@@ -308,19 +333,36 @@ export class ApiServer {
     sendStatus(res, status);
   }
 
-  /** A static token (admin, node), or a service account token this server issued for an existing account. */
-  #authenticate(req: IncomingMessage): User | undefined {
+  /**
+   * A static token (admin, node, the components'), or a service account token this server signed whose
+   * service account and bound object still exist (auth/service-account-authenticator.ts).
+   */
+  async #authenticate(req: IncomingMessage): Promise<User | undefined> {
     const auth = req.headers.authorization;
     const user = this.#config.authenticator.authenticate(auth);
     if (user || !auth) return user;
     const token = /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1];
-    const claims = token ? this.#saTokens.verify(token, Math.floor(this.#clock.now() / 1000)) : undefined;
-    if (!claims) return undefined;
-    const k = claims['kubernetes.io'];
-    const sas = this.registry('serviceaccounts');
-    const sa = sas.cache.get(sas.key(k.namespace, k.serviceaccount.name));
-    if (!sa || sa.metadata?.uid !== k.serviceaccount.uid) return undefined;
-    return { name: claims.sub, groups: ['system:serviceaccounts', `system:serviceaccounts:${k.namespace}`, 'system:authenticated'] };
+    const result = token ? await this.#authenticateToken(token, undefined) : undefined;
+    return result && 'user' in result ? result.user : undefined;
+  }
+
+  /** A raw bearer token for the audiences given (default --api-audiences); TokenReview asks the same. */
+  async #authenticateToken(token: string, audiences: string[] | undefined): Promise<{ user: User; audiences: string[] } | { error: string } | undefined> {
+    const user = this.#config.authenticator.authenticate(`Bearer ${token}`);
+    if (user) {
+      // Static tokens are not audience-scoped: they are good for the API server's own audiences.
+      const auds = (audiences ?? this.#apiAudiences).filter((a) => this.#apiAudiences.includes(a));
+      return auds.length ? { user, audiences: auds } : { error: 'token audiences are invalid for the target audiences' };
+    }
+    return authenticateServiceAccountToken(token, {
+      tokens: this.#saTokens,
+      apiAudiences: this.#apiAudiences,
+      lookup: async (resource: BoundKind, ns, name) => {
+        const r = this.registry(resource);
+        return r.cache.get(r.key(ns, name)) ?? (await r.tryGet(ns, name));
+      },
+      now: () => this.#clock.now(),
+    }, audiences);
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -345,7 +387,7 @@ export class ApiServer {
       }
       if (path === '/version') return sendJson(res, 200, VERSION_INFO);
     }
-    const user = this.#authenticate(req) ?? anonymousUser(req, path, url.searchParams);
+    const user = (await this.#authenticate(req)) ?? anonymousUser(req, path, url.searchParams);
     if (!user) return sendStatus(res, toStatus(unauthorized()));
     const info = parseResourcePath(req.method ?? 'GET', path, url.searchParams);
     const denied = await this.#authorize(user, req.method ?? 'GET', path, info, audit);
@@ -357,6 +399,14 @@ export class ApiServer {
     if (info.groupVersion === 'v1' && info.resource === 'bindings' && !info.name && req.method === 'POST') {
       const ctx = this.#context(req, res, url, info, this.registry('pods'), user, audit);
       return handleBinding(ctx, podDeps, '');
+    }
+    if (info.groupVersion === 'authentication.k8s.io/v1' && info.resource === 'tokenreviews' && !info.name && !info.subresource) {
+      if (info.namespace) return sendStatus(res, NOT_FOUND);
+      try {
+        return await handleTokenReview(req, res, (token, audiences) => this.#authenticateToken(token, audiences));
+      } catch (err) {
+        return this.#fail(res, err);
+      }
     }
     if (SELF_SUBJECT[`${info.groupVersion}/${info.resource}`] && !info.namespace && !info.name) {
       try {
@@ -431,7 +481,10 @@ export class ApiServer {
       }
       if (sub === 'scale' && (r.group === 'apps' || r.plural === 'replicationcontrollers')) return handleScale(ctx);
       if (r.plural === 'serviceaccounts' && r.group === '' && sub === 'token') {
-        return handleTokenRequest(ctx, { tokens: this.#saTokens, pods: this.registry('pods'), now: () => this.#clock.now() });
+        return handleTokenRequest(ctx, {
+          tokens: this.#saTokens, apiAudiences: this.#apiAudiences, maxExpirationSeconds: this.#config.serviceAccountMaxTokenExpirationSeconds,
+          pods: this.registry('pods'), secrets: this.registry('secrets'), nodes: this.registry('nodes'), now: () => this.#clock.now(),
+        });
       }
       if (sub !== 'status' && sub !== 'finalize') throw methodNotAllowed(ctx.req.method ?? '', registry.qualified);
       if (ctx.req.method === 'GET') return handleGet(ctx, deps);
@@ -478,6 +531,13 @@ export class ApiServer {
   /** Discovery and OpenAPI; returns false when the path is not one of them. */
   #serveNonResource(req: IncomingMessage, res: ServerResponse, path: string): boolean {
     const accept = req.headers.accept;
+    // Service account issuer discovery, served as upstream only for an https issuer.
+    if ((path === OPENID_CONFIGURATION_PATH || path === JWKS_PATH) && this.#saTokens.issuer.startsWith('https://')) {
+      const cache = { 'Cache-Control': 'public, max-age=3600' };
+      if (path === JWKS_PATH) sendJson(res, 200, this.#saTokens.jwks(), { ...cache, 'Content-Type': 'application/jwk-set+json' });
+      else sendJson(res, 200, this.#saTokens.openIdConfiguration(this.#jwksUri), cache);
+      return true;
+    }
     if (path === '/api' || path === '/apis') {
       const core = path === '/api';
       const form = negotiateDiscovery(accept);
@@ -522,7 +582,7 @@ export class ApiServer {
   async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const audit = this.#config.auditor?.beginUpgrade(req, socket);
-    const user = this.#authenticate(req);
+    const user = await this.#authenticate(req);
     if (!user) return writeUpgradeError(socket, toStatus(unauthorized()));
     const info = parseResourcePath(req.method ?? 'GET', url.pathname, url.searchParams);
     const denied = await this.#authorize(user, req.method ?? 'GET', url.pathname, info, audit);
@@ -536,6 +596,14 @@ export class ApiServer {
 
 /** The one object Kubernetes lets anyone read (RBAC's system:public-info-viewer for bootstrap discovery). */
 const ANONYMOUS_PATH = '/api/v1/namespaces/kube-public/configmaps/cluster-info';
+const OPENID_CONFIGURATION_PATH = '/.well-known/openid-configuration';
+const JWKS_PATH = '/openid/v1/jwks';
+/**
+ * Paths a request without credentials reaches as system:anonymous: cluster-info, and the service account
+ * issuer discovery documents (RBAC's system:service-account-issuer-discovery, which kubeling binds to
+ * unauthenticated users too, so relying parties outside the cluster can fetch the keys).
+ */
+const ANONYMOUS_PATHS = new Set([ANONYMOUS_PATH, OPENID_CONFIGURATION_PATH, JWKS_PATH]);
 
 /**
  * `system:anonymous` for a request without credentials that reads cluster-info, so a joining agent can check
@@ -543,7 +611,7 @@ const ANONYMOUS_PATH = '/api/v1/namespaces/kube-public/configmaps/cluster-info';
  * A request that presents a bad token is refused even here, as Kubernetes does.
  */
 function anonymousUser(req: IncomingMessage, path: string, params: URLSearchParams): User | undefined {
-  if (req.headers.authorization || req.method !== 'GET' || path !== ANONYMOUS_PATH) return undefined;
+  if (req.headers.authorization || req.method !== 'GET' || !ANONYMOUS_PATHS.has(path)) return undefined;
   if (params.has('watch')) return undefined;
   return { name: 'system:anonymous', groups: ['system:unauthenticated'] };
 }

@@ -26,6 +26,7 @@ test('server flags: defaults, both spellings, labels and taints', () => {
     nodeMonitorGracePeriodMs: 40_000, nodeMonitorPeriodMs: 5000, nodeEvictionRate: 0.1, secondaryNodeEvictionRate: 0.01,
     unhealthyZoneThreshold: 0.55, largeClusterSizeThreshold: 50, defaultNotReadyTolerationSeconds: 300,
     defaultUnreachableTolerationSeconds: 300, terminatedPodGcThreshold: 12500,
+    serviceAccountIssuers: ['https://kubernetes.default.svc.cluster.local'], apiAudiences: [], serviceAccountMaxTokenExpirationMs: 0,
   });
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-controller-manager=true']).disabledComponents, ['scheduler', 'controller-manager']);
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-scheduler=false']).disabledComponents, []);
@@ -200,7 +201,8 @@ test('kubeling --help prints every subcommand with its flags and exits 0; an unk
     '--timeout DURATION', '--tag REF', '--protect-kernel-defaults', '--max-endpoints-per-slice N', '--cluster-dns IP', '--cluster-domain DOMAIN', '--service-cidr CIDR', '--pod-network host-gw|vxlan', '--node-ip IP',
     '--node-monitor-grace-period DURATION', '--node-monitor-period DURATION', '--node-eviction-rate RATE', '--secondary-node-eviction-rate RATE',
     '--unhealthy-zone-threshold FRACTION', '--large-cluster-size-threshold N', '--default-not-ready-toleration-seconds N',
-    '--default-unreachable-toleration-seconds N', '--terminated-pod-gc-threshold N']) {
+    '--default-unreachable-toleration-seconds N', '--terminated-pod-gc-threshold N', '--service-account-issuer URL', '--api-audiences A,...',
+    '--service-account-max-token-expiration DURATION', '--service-account-jwks-uri URL']) {
     assert.ok(h.stdout.includes(flag), flag);
   }
   const u = spawnSync(process.execPath, [bin, 'frobnicate'], { encoding: 'utf8' });
@@ -256,4 +258,18 @@ test('server flags: --admission-control-config-file', () => {
   assert.equal(parseServerFlags([]).admissionControlConfigFile, undefined);
   assert.equal(parseServerFlags(['--admission-control-config-file', '/etc/kubeling/admission.yaml']).admissionControlConfigFile, '/etc/kubeling/admission.yaml');
   assert.equal(parseServerFlags(['--admission-control-config-file=a.yaml']).admissionControlConfigFile, 'a.yaml');
+});
+
+test('service account flags: --service-account-issuer repeatable (first issues), --api-audiences, max token expiration, jwks uri', () => {
+  const o = parseServerFlags(['--service-account-issuer', 'https://a.example', '--service-account-issuer=https://b.example', '--api-audiences', 'x,y', '--api-audiences=z',
+    '--service-account-max-token-expiration', '2h', '--service-account-jwks-uri', 'https://keys.example/jwks']);
+  assert.deepEqual(o.serviceAccountIssuers, ['https://a.example', 'https://b.example']);
+  assert.deepEqual(o.apiAudiences, ['x', 'y', 'z']);
+  assert.equal(o.serviceAccountMaxTokenExpirationMs, 7_200_000);
+  assert.equal(o.serviceAccountJwksUri, 'https://keys.example/jwks');
+  assert.deepEqual(parseServerFlags(['--service-account-issuer', 'kubernetes/serviceaccount']).serviceAccountIssuers, ['kubernetes/serviceaccount']);
+  assert.throws(() => parseServerFlags(['--service-account-issuer', 'https://a', '--service-account-issuer', 'https://a']), /service-account-issuer "https:\/\/a" is already specified/);
+  assert.throws(() => parseServerFlags(['--service-account-issuer', 'http://[::1']), /contained a ':' but was not a valid URL/);
+  assert.throws(() => parseServerFlags(['--service-account-max-token-expiration', '10m']), /must be between 1 hour and 2\^32 seconds/);
+  assert.throws(() => parseServerFlags(['--service-account-jwks-uri', 'http://keys.example']), /requires https scheme/);
 });

@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { defaultClusterDns } from '../dns/kube-dns.ts';
 import { CLUSTER_CIDR, validateClusterCidr } from './join.ts';
-import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR, parsePortRange, parseServiceCidr } from '../apiserver/index.ts';
+import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR, SERVICE_ACCOUNT_ISSUER, parsePortRange, parseServiceCidr } from '../apiserver/index.ts';
 import { BACKENDS, type Backend } from '../network/index.ts';
 
 /** k3s's default `--service-cidr`, whose `.10` is the default `--cluster-dns`. */
@@ -93,6 +93,14 @@ export interface ServerOptions {
   defaultUnreachableTolerationSeconds: number;
   /** `--terminated-pod-gc-threshold` (default 12500; 0 keeps every terminated pod). */
   terminatedPodGcThreshold: number;
+  /** `--service-account-issuer` (repeatable): the first issues, all are accepted. */
+  serviceAccountIssuers: string[];
+  /** `--api-audiences` (default the issuers). */
+  apiAudiences: string[];
+  /** `--service-account-max-token-expiration` in ms (0: no limit). */
+  serviceAccountMaxTokenExpirationMs: number;
+  /** `--service-account-jwks-uri` (default https://<advertise address>:<port>/openid/v1/jwks). */
+  serviceAccountJwksUri?: string;
   /** `--admission-control-config-file` (kube-apiserver's): PodSecurity's defaults and exemptions. */
   admissionControlConfigFile?: string;
   /** kube-apiserver's audit flags (see src/cmd/audit.ts); absent when none is given. */
@@ -405,6 +413,17 @@ const SERVER_FLAGS: FlagSpec<ServerOptions> = {
       if (value !== 'json') throw new UsageError(`invalid value for --audit-log-format: ${JSON.stringify(value)} (only json is supported)`);
     },
     '--admission-control-config-file': (o, value) => (o.admissionControlConfigFile = value),
+    '--service-account-issuer': (o, value) => o.serviceAccountIssuers.push(parseIssuer(value, o.serviceAccountIssuers)),
+    '--api-audiences': (o, value) => o.apiAudiences.push(...value.split(',').map((a) => a.trim()).filter((a) => a !== '')),
+    '--service-account-max-token-expiration': (o, value, flag) => {
+      const ms = parseDuration(value, flag, false);
+      if (ms !== 0 && (ms < 3_600_000 || ms > 2 ** 32 * 1000)) throw new UsageError('the service-account-max-token-expiration must be between 1 hour and 2^32 seconds');
+      o.serviceAccountMaxTokenExpirationMs = ms;
+    },
+    '--service-account-jwks-uri': (o, value) => {
+      if (!URL.canParse(value) || new URL(value).protocol !== 'https:') throw new UsageError(`service-account-jwks-uri requires https scheme, parsed as: ${JSON.stringify(value)}`);
+      o.serviceAccountJwksUri = value;
+    },
   },
 };
 
@@ -432,6 +451,9 @@ export function parseServerFlags(argv: string[]): ServerOptions {
     defaultNotReadyTolerationSeconds: 300,
     defaultUnreachableTolerationSeconds: 300,
     terminatedPodGcThreshold: 12500,
+    serviceAccountIssuers: [],
+    apiAudiences: [],
+    serviceAccountMaxTokenExpirationMs: 0,
   };
   let leaderElectSet = false;
   parseFlagArgs(argv, o, {
@@ -447,11 +469,20 @@ export function parseServerFlags(argv: string[]): ServerOptions {
   });
   if (o.token !== undefined && o.tokenFile !== undefined) throw new UsageError('--token and --token-file are mutually exclusive');
   if (!leaderElectSet) o.leaderElect = o.storage.startsWith('etcd://');
+  if (!o.serviceAccountIssuers.length) o.serviceAccountIssuers.push(SERVICE_ACCOUNT_ISSUER);
   defaultNodeDns(o);
   if (cidrsOverlap(o.serviceCidr, o.clusterCidr)) {
     throw new UsageError(`--service-cidr ${o.serviceCidr} overlaps --cluster-cidr ${o.clusterCidr} (Services and pods need separate ranges)`);
   }
   return o;
+}
+
+/** One `--service-account-issuer`: a URL when it has a colon (as upstream checks), never twice. */
+function parseIssuer(value: string, seen: string[]): string {
+  if (!value) throw new UsageError('service-account-issuer should be a URL or a string, got an empty value');
+  if (value.includes(':') && !URL.canParse(value)) throw new UsageError(`service-account-issuer ${JSON.stringify(value)} contained a ':' but was not a valid URL`);
+  if (seen.includes(value)) throw new UsageError(`service-account-issuer ${JSON.stringify(value)} is already specified`);
+  return value;
 }
 
 /** Whether two IPv4 CIDRs (already validated) share an address. */

@@ -30,6 +30,8 @@ commands:
       [--audit-policy-file FILE --audit-log-path FILE|-] [--audit-log-maxage DAYS] [--audit-log-maxbackup N]
       [--audit-log-maxsize MB] [--audit-log-format json]
       [--admission-control-config-file FILE]
+      [--service-account-issuer URL]... [--api-audiences A,...] [--service-account-max-token-expiration DURATION]
+      [--service-account-jwks-uri URL]
       the control plane and (unless --no-agent) a local node
   ${AGENT_USAGE.replace(' [--node-name', '\n      [--node-name').replace(' [--node-labels', '\n      [--node-labels').replace(' [--pod-manifest-path', '\n      [--pod-manifest-path').replace(' [--service-cidr', '\n      [--service-cidr')}
       joins this machine to a server as a node

@@ -1,8 +1,8 @@
 /**
  * `kubeling server`: the all-in-one control plane (and, unless --no-agent, the local node). The composition
  * root: it picks the store backend, makes or loads the PKI and tokens in the data dir, starts the API server,
- * writes DIR/kubeconfig.yaml, starts the components (each with an admin client over loopback), then prints the
- * `ready` line. SIGTERM/SIGINT stop components first, then the API server, then the store; every loop is
+ * writes DIR/kubeconfig.yaml, starts the components (each with a client over loopback acting as its own identity, tokens minted at
+ * start: ./component-identities.ts), then prints the `ready` line. SIGTERM/SIGINT stop components first, then the API server, then the store; every loop is
  * awaited with Promise.allSettled.
  *
  * Data dir: pki/ (ca.crt, ca.key, server.crt, server.key, sa.key), admin-token, node-token, kubelet-client-token,
@@ -20,7 +20,6 @@ import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { ApiServer, TokenAuthenticator, advertiseAddress, ensurePki, ensureServiceAccountKey, ensureToken, ipAt, parseServiceCidr } from '../apiserver/index.ts';
 import { podSecurityConfigFromAdmissionFile, type PodSecurityConfig } from '../apiserver/index.ts';
-import { Client } from '../client/index.ts';
 import { openStore, TransformingStore, type Store } from '../storage/index.ts';
 import { RESOURCES } from '../api/index.ts';
 import { checkStoredValuesReadable, loadEncryptionConfig, storeKeyTransformers, type EncryptionConfig } from '../apiserver/index.ts';
@@ -39,9 +38,10 @@ import { dnsComponent, kubeDnsServiceComponent } from './components/dns.ts';
 import { withLeaderElection } from './components/leader-elected.ts';
 import { loadBootstrap, publishBootstrap } from './bootstrap.ts';
 import { openAudit, type AuditSetup } from './audit.ts';
+import { componentClients, ComponentCredentials } from './component-identities.ts';
 
 /** The components the server runs besides the API server, one line each. */
-const COMPONENTS: Component[] = [
+export const COMPONENTS: Component[] = [
   nodeComponent,
   joinComponent,
   nodeIpamComponent,
@@ -191,7 +191,7 @@ export async function runServer(argv: string[]): Promise<number> {
     await ensurePki(join(dataDir, 'pki'), [...servingHosts(options), ...inClusterHosts(options)]);
     await ensureToken(join(dataDir, 'admin-token'));
     await ensureToken(join(dataDir, 'kubelet-client-token'));
-    await ensureServiceAccountKey(join(dataDir, 'pki', 'sa.key'));
+    await ensureServiceAccountKey(join(dataDir, 'pki', 'sa.key'), (note) => logger.warn({}, note));
   };
   try {
     // With etcd the identity is the cluster's: take the stored one, or store ours for later servers.
@@ -217,9 +217,13 @@ export async function runServer(argv: string[]): Promise<number> {
   const authenticator = new TokenAuthenticator();
   authenticator.add(adminToken, { name: 'system:admin', groups: ['system:masters', 'system:authenticated'] });
   authenticator.add(nodeToken, { name: 'system:node-bootstrap', groups: ['system:nodes', 'system:authenticated'] });
-  const serviceAccountKey = await ensureServiceAccountKey(join(dataDir, 'pki', 'sa.key'));
+  const saKeys = await ensureServiceAccountKey(join(dataDir, 'pki', 'sa.key'), (note) => logger.warn({}, note));
   const apiserver = new ApiServer({
-    store, tls: { certPem: pki.certPem, keyPem: pki.keyPem }, caPem: pki.caPem, authenticator, kubeletToken, serviceAccountKey, auditor: audit?.auditor,
+    store, tls: { certPem: pki.certPem, keyPem: pki.keyPem }, caPem: pki.caPem, authenticator, kubeletToken, auditor: audit?.auditor,
+    serviceAccountKey: saKeys.signing, serviceAccountVerificationKeys: saKeys.extraVerifying,
+    serviceAccountIssuers: options.serviceAccountIssuers, apiAudiences: options.apiAudiences,
+    serviceAccountMaxTokenExpirationSeconds: options.serviceAccountMaxTokenExpirationMs / 1000,
+    ...(options.serviceAccountJwksUri ? { serviceAccountJwksUri: options.serviceAccountJwksUri } : {}),
     // An etcd may have other writers, whose writes the watch cache cannot be known to have seen.
     consistentListFromCache: !options.storage.startsWith('etcd://'),
     serviceCidr: options.serviceCidr, serviceNodePortRange: options.serviceNodePortRange,
@@ -286,9 +290,10 @@ export async function runServer(argv: string[]): Promise<number> {
     // kubelet serves (after a restart, logs, exec and port-forward reach the adopted pods at once).
     const nodeReady = new Deferred<void>();
     let nodeLoop: Promise<void> | undefined;
+    const credentials = new ComponentCredentials({ authenticator, server, caPem: pki.caPem });
     for (const component of options.leaderElect ? withLeaderElection(enabled) : enabled) {
       const ctx: ComponentContext = {
-        client: new Client({ server, token: adminToken, caData: pki.caPem, userAgent: `kubeling-${component.name}` }),
+        ...componentClients(credentials, component.name, options.nodeName),
         kubeconfigPath, server, caPem: pki.caPem, nodeToken, kubeletToken, dataDir, options, node: serverNode(options),
         onNodeReady: () => nodeReady.resolve(),
         logger: createLogger(component.name),

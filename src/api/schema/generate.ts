@@ -46,6 +46,7 @@ const ROOTS: Record<string, [string, string]> = {
   'policy/v1/Eviction': ['policy/v1/Eviction.d.ts', 'IEviction'],
   'policy/v1/PodDisruptionBudget': ['policy/v1/PodDisruptionBudget.d.ts', 'IPodDisruptionBudget'],
   'authentication.k8s.io/v1/TokenRequest': ['authentication.k8s.io/v1/TokenRequest.d.ts', 'ITokenRequest'],
+  'authentication.k8s.io/v1/TokenReview': ['authentication.k8s.io/v1/TokenReview.d.ts', 'ITokenReview'],
 };
 
 const files = Object.values(ROOTS).map(([f]) => join(MODELS, f));

@@ -11,6 +11,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 export interface User {
   name: string;
   groups: string[];
+  /** A service account's uid (upstream's user.Info UID). */
+  uid?: string;
+  /** Upstream's extra keys, e.g. `authentication.kubernetes.io/pod-name`. */
+  extra?: Record<string, string[]>;
 }
 
 /** Reads the token in `file`, or makes one and writes it (mode 0600). */

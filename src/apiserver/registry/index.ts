@@ -36,7 +36,7 @@ const BUILDERS: Record<string, (info: ResourceInfo) => Strategy> = {
  * reviews are answered at once (self-subject-review.ts).
  */
 export const VIRTUAL_RESOURCES = new Set([
-  '/bindings', 'authentication.k8s.io/selfsubjectreviews', 'authorization.k8s.io/selfsubjectaccessreviews', 'authorization.k8s.io/selfsubjectrulesreviews',
+  '/bindings', 'authentication.k8s.io/tokenreviews', 'authentication.k8s.io/selfsubjectreviews', 'authorization.k8s.io/selfsubjectaccessreviews', 'authorization.k8s.io/selfsubjectrulesreviews',
 ]);
 
 export function strategyFor(info: ResourceInfo): Strategy {

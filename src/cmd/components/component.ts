@@ -1,10 +1,13 @@
 /**
  * The hook other parts of the all-in-one server plug into. A component is an async function that runs until
  * `ctx.signal` aborts and then returns (never throws on a normal stop). It reaches the cluster only through
- * `ctx.client`, an admin client over loopback HTTPS made from the kubeconfig the server wrote, so it could run
- * in another process unchanged. `src/cmd/server.ts` lists the components, one line each.
+ * `ctx.client`, a client over loopback HTTPS acting as the component's own identity (../component-identities.ts:
+ * upstream's user for the same component, never the admin), so it could run in another process unchanged; a
+ * component made of several upstream components (the controller manager, a node) gets a client for each
+ * through `ctx.clientAs`. `src/cmd/server.ts` lists the components, one line each.
  */
 import type { Client } from '../../client/index.ts';
+import type { User } from '../../apiserver/index.ts';
 import type { Logger } from '../../machinery/index.ts';
 import type { ServerOptions, Taint } from '../flags.ts';
 
@@ -37,8 +40,10 @@ export interface NodeConfig {
 }
 
 export interface ComponentContext {
-  /** Admin client over loopback. */
+  /** Client over loopback acting as this component's identity. */
   client: Client;
+  /** A client over loopback acting as `user` (a token the server minted for it at start). */
+  clientAs: (user: User, userAgent: string) => Client;
   /** Path of the admin kubeconfig (DIR/kubeconfig.yaml). */
   kubeconfigPath: string;
   /** `https://127.0.0.1:PORT`. */

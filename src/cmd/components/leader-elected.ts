@@ -7,6 +7,7 @@
  */
 import { defaultIdentity, runLeaderElection } from '../../client/index.ts';
 import type { Component, ComponentContext } from './component.ts';
+import { componentUser } from '../component-identities.ts';
 
 export const LEASE_NAMESPACE = 'kube-system';
 
@@ -32,9 +33,17 @@ export function leaderElected(lease: string, members: Component[], identity = de
         logger,
         onNewLeader: (holder) => logger.info({ holder, identity }, holder === identity ? 'this server leads' : 'new leader elected'),
         async onStartedLeading(signal) {
-          await Promise.all(members.map((c) => c.run({ ...ctx, logger: ctx.logger.child({ component: c.name }), signal }).catch((err) => {
-            if (!signal.aborted) logger.error({ err, component: c.name }, 'component failed');
-          })));
+          // Each member acts as its own identity; the Lease is held with the group's (ctx.client).
+          const clientOf = (c: Component) => {
+            const user = componentUser(c.name, ctx.node?.name ?? ctx.options?.nodeName ?? '');
+            return user && ctx.clientAs ? ctx.clientAs(user, `kubeling-${c.name}`) : ctx.client;
+          };
+          await Promise.all(members.map((c) => {
+            const client = clientOf(c);
+            return c.run({ ...ctx, client, logger: ctx.logger.child({ component: c.name }), signal }).catch((err) => {
+              if (!signal.aborted) logger.error({ err, component: c.name }, 'component failed');
+            }).finally(() => client !== ctx.client && client.close());
+          }));
         },
       }, ctx.signal);
     },

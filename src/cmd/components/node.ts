@@ -11,12 +11,17 @@ import { runKubelet, type KubeletContext, type KubeletStopped } from './kubelet.
 import { runProxy, type ProxyContext } from './proxy.ts';
 import { resolveNodeIp, runPodNetwork, type PodNetworkContext } from './pod-network.ts';
 import type { Component, ComponentContext } from './component.ts';
+import { KUBE_PROXY_USER, POD_NETWORK_USER } from '../component-identities.ts';
 
 export type NodeContext = KubeletContext & Pick<ProxyContext, 'localPodCidr' | 'serviceCidr'> & {
   /** The proxy's logger (default: the kubelet's). */
   proxyLogger?: ProxyContext['logger'];
   /** The server's cluster CIDR and backend; an agent leaves it out and reads the server's ConfigMap. */
   netConf?: PodNetworkContext['netConf'];
+  /** The service proxy's client (kube-proxy's identity; default: the kubelet's). */
+  proxyClient?: ProxyContext['client'];
+  /** The pod network's client (default: the kubelet's). */
+  networkClient?: PodNetworkContext['client'];
 };
 
 export async function runNode(ctx: NodeContext): Promise<void> {
@@ -40,11 +45,11 @@ export async function runNode(ctx: NodeContext): Promise<void> {
     throw err;
   };
   const proxy = runProxy(
-    { client: ctx.client, node: ctx.node, localPodCidr: ctx.localPodCidr, serviceCidr: ctx.serviceCidr, logger: ctx.proxyLogger ?? ctx.logger, signal },
+    { client: ctx.proxyClient ?? ctx.client, node: ctx.node, localPodCidr: ctx.localPodCidr, serviceCidr: ctx.serviceCidr, logger: ctx.proxyLogger ?? ctx.logger, signal },
     kubeletStopped.promise,
   ).catch(failed);
   const network = nodeIp
-    ? runPodNetwork({ client: ctx.client, node: ctx.node, nodeIp, ...(ctx.netConf ? { netConf: ctx.netConf } : {}), logger: createLogger('pod-network'), signal }, kubeletStopped.promise).catch(failed)
+    ? runPodNetwork({ client: ctx.networkClient ?? ctx.client, node: ctx.node, nodeIp, ...(ctx.netConf ? { netConf: ctx.netConf } : {}), logger: createLogger('pod-network'), signal }, kubeletStopped.promise).catch(failed)
     : Promise.resolve(ctx.node.runtime === 'oci' ? ctx.logger.warn('no node address found (give --node-ip): no pod network between nodes') : undefined);
   const [k, p, n] = await Promise.allSettled([kubelet, proxy, network]);
   if (k.status === 'rejected') throw k.reason;
@@ -56,6 +61,17 @@ export const nodeComponent: Component = {
   name: 'node',
   async run(ctx: ComponentContext): Promise<void> {
     if (!ctx.node) return;
-    await runNode({ ...ctx, node: ctx.node, ...(ctx.onNodeReady ? { onReady: ctx.onNodeReady } : {}), localPodCidr: ctx.options.clusterCidr, serviceCidr: ctx.options.serviceCidr, proxyLogger: createLogger('proxy'), netConf: { clusterCidr: ctx.options.clusterCidr, backend: ctx.options.podNetwork } });
+    // The kubelet acts as system:node:<name> (ctx.client), the proxy as system:kube-proxy, the pod network as its own.
+    const proxyClient = ctx.clientAs(KUBE_PROXY_USER, 'kubeling-proxy');
+    const networkClient = ctx.clientAs(POD_NETWORK_USER, 'kubeling-pod-network');
+    try {
+      await runNode({
+        ...ctx, node: ctx.node, ...(ctx.onNodeReady ? { onReady: ctx.onNodeReady } : {}), localPodCidr: ctx.options.clusterCidr, serviceCidr: ctx.options.serviceCidr,
+        proxyLogger: createLogger('proxy'), netConf: { clusterCidr: ctx.options.clusterCidr, backend: ctx.options.podNetwork }, proxyClient, networkClient,
+      });
+    } finally {
+      proxyClient.close();
+      networkClient.close();
+    }
   },
 };
