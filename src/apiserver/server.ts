@@ -19,6 +19,8 @@ import { AdmissionChain, type AdmissionLookup } from './admission/chain.ts';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.ts';
 import { ServiceAccountAdmission } from './admission/service-account.ts';
 import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.ts';
+import { DefaultStorageClass } from './admission/default-storage-class.ts';
+import { StorageObjectInUseProtection } from './admission/storage-object-in-use-protection.ts';
 import { TokenAuthenticator, type User } from './auth/tokens.ts';
 import { alwaysAllow, forbiddenMessage, type Attributes, type Authorizer } from './authz/authorizer.ts';
 import { servingTlsOptions } from './auth/certs.ts';
@@ -130,7 +132,7 @@ export class ApiServer {
     const lookup: AdmissionLookup = { get: (resource, ns, name) => this.#lookup(resource, ns, name) };
     const admission = new AdmissionChain([new NamespaceLifecycle(lookup), new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds({
       notReadySeconds: config.defaultTolerationSeconds?.notReady, unreachableSeconds: config.defaultTolerationSeconds?.unreachable,
-    })]);
+    }), new DefaultStorageClass(() => this.registry('storageclasses', 'storage.k8s.io').cache.list().items), new StorageObjectInUseProtection()]);
     this.#serviceAllocation = new ServiceAllocation(new ServiceAllocators({
       store: config.store, serviceCidr: config.serviceCidr, nodePortRange: config.serviceNodePortRange, now: () => this.#clock.now(),
     }));

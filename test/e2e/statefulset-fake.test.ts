@@ -3,11 +3,12 @@
  * web-0, web-1 and web-2 each only after the one before is Ready (the order of pod creations and Ready
  * transitions seen through a watch), `kubectl get sts` reads 3/3, and `kubectl delete sts` takes the pods.
  * Claims from volumeClaimTemplates: one per pod, named <template>-<set>-<ordinal>; whenDeleted Delete removes
- * them with the set, Retain keeps them.
+ * them with the set, Retain keeps them. Each claim gets the default class `local-path` and binds to a volume
+ * its provisioner made on the pod's node; a deleted claim's volume goes too (reclaim policy Delete).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PersistentVolumeClaim, Pod } from '../../src/api/index.ts';
+import type { PersistentVolume, PersistentVolumeClaim, Pod } from '../../src/api/index.ts';
 import { Client, Informer } from '../../src/client/index.ts';
 import type { ServerHandle } from './helpers/server.ts';
 import { serverWithClientForFile } from './helpers/server-for-file.ts';
@@ -93,13 +94,23 @@ test('volumeClaimTemplates: one claim per pod; kubectl delete sts removes them w
   const names = async () => (await pvcs.list()).items.map((c) => c.metadata!.name!).sort();
   await until(async () => (await names()).length === 6, 'six claims');
   assert.deepEqual(await names(), ['data-gone-0', 'data-gone-1', 'data-gone-2', 'data-kept-0', 'data-kept-1', 'data-kept-2']);
-  const got = await server.kubectl(['get', 'pvc', 'data-kept-0']);
-  assert.match(got.stdout, /^NAME\s+STATUS\s+VOLUME\s+CAPACITY\s+ACCESS MODES\s+STORAGECLASS\s+VOLUMEATTRIBUTESCLASS\s+AGE$/m);
-  assert.match(got.stdout, /^data-kept-0\s+Pending\s+<unset>\s+\S+$/m);
+  // The default class (local-path) provisions each claim on the pod's node once the pod is scheduled.
+  const got = await until(async () => {
+    const r = await server.kubectl(['get', 'pvc', 'data-kept-0']);
+    return /\sBound\s/.test(r.stdout) ? r.stdout : undefined;
+  }, 'data-kept-0 Bound');
+  assert.match(got, /^NAME\s+STATUS\s+VOLUME\s+CAPACITY\s+ACCESS MODES\s+STORAGECLASS\s+VOLUMEATTRIBUTESCLASS\s+AGE$/m);
+  assert.match(got, /^data-kept-0\s+Bound\s+pvc-[0-9a-f-]{36}\s+1Gi\s+RWO\s+local-path\s+<unset>\s+\S+$/m);
+  const volumes = client.resource<PersistentVolume>('persistentvolumes');
+  const volumeClaims = async () => (await volumes.list()).items.map((v) => v.spec?.claimRef?.name).sort();
+  await until(async () => (await volumeClaims()).length === 6, 'six volumes');
   for (const name of ['gone', 'kept']) {
     const deleted = await server.kubectl(['delete', 'sts', name]);
     assert.equal(deleted.code, 0, deleted.stderr);
   }
   await until(async () => (await names()).length === 3, 'the Delete set\'s claims to go');
   assert.deepEqual(await names(), ['data-kept-0', 'data-kept-1', 'data-kept-2']);
+  // Reclaim policy Delete (the class's): the gone claims' volumes go with them; the kept claims keep theirs.
+  await until(async () => (await volumeClaims()).length === 3, 'the Delete set\'s volumes to go');
+  assert.deepEqual(await volumeClaims(), ['data-kept-0', 'data-kept-1', 'data-kept-2']);
 });

@@ -1,6 +1,7 @@
 /**
  * The controller manager inside `kubeling server`: the controllers of src/controllers (Deployment,
- * ReplicaSet, ReplicationController, DaemonSet, StatefulSet, Job, CronJob, TTL-after-finished, the PersistentVolume binder, the garbage collector,
+ * ReplicaSet, ReplicationController, DaemonSet, StatefulSet, Job, CronJob, TTL-after-finished, the PersistentVolume binder,
+ * PVC and PV protection, the garbage collector,
  * EndpointSlice, Endpoints, the LoadBalancer status of k3s's servicelb, node lifecycle, the taint manager, pod GC
  * and the disruption controller), on the admin client like any other component, with kube-controller-manager's
  * rate limit (QPS 20, burst 30).
@@ -8,7 +9,7 @@
 import {
   CronJobController, DeploymentController, DisruptionController, EndpointsController, EndpointSliceController, GarbageCollector, JobController,
   NodeLifecycleController, PodGCController, ReplicaSetController, ServiceLBController, StatefulSetController, TaintEvictionController,
-  TTLAfterFinishedController, VolumeBindingController, ReplicationManager, DaemonSetController,
+  TTLAfterFinishedController, VolumeBindingController, VolumeProtectionController, ReplicationManager, DaemonSetController,
 } from '../../controllers/index.ts';
 import type { Component, ComponentContext } from './component.ts';
 
@@ -27,6 +28,7 @@ export const controllersComponent: Component = {
         new TTLAfterFinishedController({ client, logger: ctx.logger.child({ controller: 'ttl-after-finished' }) }).run(ctx.signal),
         new StatefulSetController({ client, logger: ctx.logger.child({ controller: 'statefulset' }) }).run(ctx.signal),
         new VolumeBindingController({ client, logger: ctx.logger.child({ controller: 'persistentvolume-binder' }) }).run(ctx.signal),
+        new VolumeProtectionController({ client, logger: ctx.logger.child({ controller: 'volume-protection' }) }).run(ctx.signal),
         new ReplicationManager({ client, logger: ctx.logger.child({ controller: 'replicationcontroller' }) }).run(ctx.signal),
         new DaemonSetController({ client, logger: ctx.logger.child({ controller: 'daemonset' }) }).run(ctx.signal),
         new GarbageCollector({ client, logger: ctx.logger.child({ controller: 'garbage-collector' }) }).run(ctx.signal),

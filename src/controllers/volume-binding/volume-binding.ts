@@ -3,8 +3,12 @@
  * volumes that already exist): a Pending claim is bound to the smallest Available volume of its class whose
  * access modes and capacity cover it (or to the volume its spec.volumeName names); the volume gets the claimRef
  * first, then the claim its volumeName, then both turn Bound. A volume whose claim is gone turns Released;
- * with reclaim policy Delete its object is deleted (the data of a hostPath volume stays: there is no deleter).
- * Classes with volumeBindingMode WaitForFirstConsumer are left alone (no provisioner or scheduler step yet).
+ * with reclaim policy Delete its object is deleted, unless a provisioner made it (`pv.kubernetes.io/provisioned-by`):
+ * then it stays Released for that provisioner to delete with its data, as upstream leaves it to the external one.
+ * A volume pre-bound to a claim (claimRef with the claim's uid, as a provisioner makes it) is bound to that claim
+ * first. Claims of a WaitForFirstConsumer class wait until the scheduler picked their node
+ * (`volume.kubernetes.io/selected-node`) and then bind only to a volume pre-bound to them: the provisioner on
+ * that node makes it.
  */
 import { parseQuantity, type PersistentVolume, type PersistentVolumeClaim, type StorageClass } from '../../api/index.ts';
 import { Informer, isConflict, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
@@ -18,6 +22,8 @@ export interface VolumeBindingControllerConfig {
 }
 
 export const BIND_COMPLETED_ANNOTATION = 'pv.kubernetes.io/bind-completed';
+export const SELECTED_NODE_ANNOTATION = 'volume.kubernetes.io/selected-node';
+export const PROVISIONED_BY_ANNOTATION = 'pv.kubernetes.io/provisioned-by';
 
 const storage = (q: unknown) => (q === undefined ? 0n : BigInt(parseQuantity(String(q)).milliValue()));
 
@@ -90,6 +96,11 @@ export class VolumeBindingController {
       const ref = pv.spec?.claimRef;
       if (ref && (ref.name !== claim.metadata?.name || ref.namespace !== ns || (ref.uid && ref.uid !== claim.metadata?.uid))) return;
     } else {
+      const uid = claim.metadata?.uid;
+      pv = this.volumes.list().find((v) => !v.metadata?.deletionTimestamp && v.spec?.claimRef?.uid === uid &&
+        v.spec?.claimRef?.name === claim.metadata?.name && v.spec?.claimRef?.namespace === ns);
+    }
+    if (!pv) {
       const cls = claim.spec?.storageClassName ? this.classes.get(claim.spec.storageClassName) : undefined;
       if (cls?.volumeBindingMode === 'WaitForFirstConsumer') return;
       const candidates = this.volumes.list()
@@ -134,7 +145,7 @@ export class VolumeBindingController {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    if (pv.spec?.persistentVolumeReclaimPolicy === 'Delete') {
+    if (pv.spec?.persistentVolumeReclaimPolicy === 'Delete' && !pv.metadata?.annotations?.[PROVISIONED_BY_ANNOTATION]) {
       await volumes.delete(name, { signal, preconditions: { uid: pv.metadata?.uid } });
     } else if (pv.status?.phase !== 'Released') {
       await volumes.updateStatus({ ...pv, status: { ...pv.status, phase: 'Released' } }, { signal });
