@@ -114,3 +114,31 @@ test('volumeClaimTemplates: one claim per pod; kubectl delete sts removes them w
   await until(async () => (await volumeClaims()).length === 3, 'the Delete set\'s volumes to go');
   assert.deepEqual(await volumeClaims(), ['data-kept-0', 'data-kept-1', 'data-kept-2']);
 });
+
+test('ControllerRevisions: kubectl set image rolls the set, rollout history lists both revisions, rollout undo brings the first template back', async () => {
+  const applied = await server.kubectl(['apply', '-f', '-'], { input: set('hist', '') });
+  assert.equal(applied.code, 0, applied.stderr);
+  const status = await server.kubectl(['rollout', 'status', 'sts/hist', '--timeout=120s'], { timeoutMs: 130_000 });
+  assert.equal(status.code, 0, status.stderr);
+  const changed = await server.kubectl(['set', 'image', 'sts/hist', 'c=busybox:1.36']);
+  assert.equal(changed.code, 0, changed.stderr);
+  const rolled = await server.kubectl(['rollout', 'status', 'sts/hist', '--timeout=120s'], { timeoutMs: 130_000 });
+  assert.equal(rolled.code, 0, rolled.stderr);
+  const images = async () => (await client.resource<Pod>('pods', 'default').list({ labelSelector: 'app=hist' })).items.map((p) => p.spec!.containers[0]!.image).sort();
+  await until(async () => (await images()).every((i) => i === 'busybox:1.36'), 'every pod on the new image');
+  const history = await server.kubectl(['rollout', 'history', 'sts/hist']);
+  assert.equal(history.code, 0, history.stderr);
+  assert.match(history.stdout, /^REVISION\s+CHANGE-CAUSE$/m);
+  assert.match(history.stdout, /^1\s+<none>$/m);
+  assert.match(history.stdout, /^2\s+<none>$/m);
+  const undone = await server.kubectl(['rollout', 'undo', 'sts/hist']);
+  assert.equal(undone.code, 0, undone.stderr);
+  assert.match(undone.stdout, /statefulset.apps\/hist rolled back/);
+  await until(async () => (await images()).length === 3 && (await images()).every((i) => i === 'busybox:1.35'), 'every pod back on the first image', 120_000);
+  const after = await server.kubectl(['rollout', 'history', 'sts/hist']);
+  assert.match(after.stdout, /^2\s+<none>$/m);
+  assert.match(after.stdout, /^3\s+<none>$/m);
+  assert.doesNotMatch(after.stdout, /^1\s/m);
+  const deleted = await server.kubectl(['delete', 'sts', 'hist']);
+  assert.equal(deleted.code, 0, deleted.stderr);
+});
