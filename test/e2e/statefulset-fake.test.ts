@@ -142,3 +142,38 @@ test('ControllerRevisions: kubectl set image rolls the set, rollout history list
   const deleted = await server.kubectl(['delete', 'sts', 'hist']);
   assert.equal(deleted.code, 0, deleted.stderr);
 });
+
+test('a pod whose claim does not exist stays Pending with upstream\'s message, and runs once the claim is made', async () => {
+  const pod = `apiVersion: v1
+kind: Pod
+metadata: {name: needs-claim}
+spec:
+  containers:
+  - name: c
+    image: busybox:1.35
+    command: ["sh", "-c", "sleep 3600"]
+    volumeMounts: [{name: data, mountPath: /data}]
+  volumes:
+  - name: data
+    persistentVolumeClaim: {claimName: later}
+`;
+  const applied = await server.kubectl(['apply', '-f', '-'], { input: pod });
+  assert.equal(applied.code, 0, applied.stderr);
+  const pods = client.resource<Pod>('pods', 'default');
+  const message = await until(async () => (await pods.get('needs-claim')).status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False')?.message, 'PodScheduled=False');
+  assert.match(message, /^0\/1 nodes are available: persistentvolumeclaim "later" not found\./);
+  const claim = await server.kubectl(['apply', '-f', '-'], { input: `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: later}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Mi}}
+` });
+  assert.equal(claim.code, 0, claim.stderr);
+  await until(async () => (await pods.get('needs-claim')).status?.phase === 'Running', 'the pod Running on its provisioned claim');
+  const bound = await client.resource<PersistentVolumeClaim>('persistentvolumeclaims', 'default').get('later');
+  assert.equal(bound.status?.phase, 'Bound');
+  assert.equal(bound.metadata?.annotations?.['volume.kubernetes.io/selected-node'], (await pods.get('needs-claim')).spec?.nodeName);
+  const deleted = await server.kubectl(['delete', 'pod/needs-claim', 'pvc/later']);
+  assert.equal(deleted.code, 0, deleted.stderr);
+});
