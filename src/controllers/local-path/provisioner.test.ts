@@ -50,6 +50,10 @@ test('local-path: a claim selected for this node gets a directory and a pre-boun
     assert.deepEqual([pv.spec?.capacity, pv.spec?.accessModes, pv.spec?.persistentVolumeReclaimPolicy, pv.spec?.storageClassName], [{ storage: '1Gi' }, ['ReadWriteOnce'], 'Delete', 'local-path']);
     assert.equal((await fs.stat(dir)).mode & 0o777, 0o777);
     assert.equal(volumes().length, 2, 'nothing for the other node or the unscheduled claim');
+    assert.equal(claimNamed('mine')?.metadata?.annotations?.['volume.kubernetes.io/storage-provisioner'], 'rancher.io/local-path');
+    const reasons = (claim: string) => server.list('events').filter((e) => (e as { involvedObject?: { name?: string } }).involvedObject?.name === claim).map((e) => (e as { reason?: string }).reason);
+    await until(() => reasons('unscheduled').includes('WaitForFirstConsumer'), 'WaitForFirstConsumer on the unscheduled claim');
+    await until(() => ['ExternalProvisioning', 'Provisioning', 'ProvisioningSucceeded'].every((r) => reasons('mine').includes(r)), 'provisioning events on mine');
     await fs.writeFile(path.join(dir, 'f'), 'x');
     const keptDir = path.join(root, `pvc-${kept.metadata.uid}_ns1_kept`);
 

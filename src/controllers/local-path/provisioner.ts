@@ -140,6 +140,7 @@ export class LocalPathProvisioner {
     const pv = provisionedVolume(claim, cls, this.#node, this.#root);
     if (this.volumes.get(pv.metadata!.name!)) return;
     const dir = pv.spec!.hostPath!.path;
+    this.#recorder.event(claim, 'Normal', 'Provisioning', `External provisioner is provisioning volume for claim "${key}"`);
     await fs.mkdir(dir, { recursive: true });
     // Any user of any container may write, as local-path-provisioner's helper makes it.
     await fs.chmod(dir, 0o777);
