@@ -8,11 +8,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { PersistentVolume, PersistentVolumeClaim, Pod } from '../../src/api/index.ts';
 import { Client, Informer } from '../../src/client/index.ts';
 import type { ServerHandle } from './helpers/server.ts';
 import { serverWithClientForFile } from './helpers/server-for-file.ts';
 import { until } from './helpers/until.ts';
+import { nodeName } from './pod-helpers.ts';
 
 let server: ServerHandle;
 let client: Client;
@@ -175,5 +179,59 @@ spec:
   assert.equal(bound.status?.phase, 'Bound');
   assert.equal(bound.metadata?.annotations?.['volume.kubernetes.io/selected-node'], (await pods.get('needs-claim')).spec?.nodeName);
   const deleted = await server.kubectl(['delete', 'pod/needs-claim', 'pvc/later']);
+  assert.equal(deleted.code, 0, deleted.stderr);
+});
+
+test('a class without a provisioner: the scheduler binds the claim to a local volume on the node it picks', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubeling-local-pv-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const node = await nodeName(server);
+  const applied = await server.kubectl(['apply', '-f', '-'], { input: `apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: manual}
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: WaitForFirstConsumer
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: local-1}
+spec:
+  storageClassName: manual
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  local: {path: ${dir}}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms:
+      - matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [${node}]}]
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: static}
+spec:
+  storageClassName: manual
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 100Mi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: uses-static}
+spec:
+  containers:
+  - name: c
+    image: busybox:1.35
+    command: ["sh", "-c", "sleep 3600"]
+    volumeMounts: [{name: data, mountPath: /data}]
+  volumes:
+  - name: data
+    persistentVolumeClaim: {claimName: static}
+` });
+  assert.equal(applied.code, 0, applied.stderr);
+  const pods = client.resource<Pod>('pods', 'default');
+  await until(async () => (await pods.get('uses-static')).status?.phase === 'Running', 'the pod Running on the local volume');
+  const claim = await client.resource<PersistentVolumeClaim>('persistentvolumeclaims', 'default').get('static');
+  assert.equal(claim.status?.phase, 'Bound');
+  assert.equal(claim.spec?.volumeName, 'local-1');
+  const deleted = await server.kubectl(['delete', 'pod/uses-static', 'pvc/static', 'pv/local-1', 'sc/manual']);
   assert.equal(deleted.code, 0, deleted.stderr);
 });

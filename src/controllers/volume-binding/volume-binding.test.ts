@@ -82,3 +82,18 @@ test('a volume pre-bound to a claim (as a provisioner makes it) binds to it; a p
     await until(() => volume('made')?.status?.phase === 'Released', 'Released, not deleted');
   });
 });
+
+test('a volume being deleted is still Released when its claim goes (so pv-protection can let it go)', async () => {
+  const c = server.put('persistentvolumeclaims', pvc('held', '1Gi'));
+  const v = pv('deleting', '1Gi', 'Delete');
+  v.metadata!.deletionTimestamp = '2026-01-01T00:00:00Z';
+  v.metadata!.finalizers = ['kubernetes.io/pv-protection'];
+  v.spec!.claimRef = { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: 'b1', name: 'held', uid: c.metadata.uid };
+  v.status = { phase: 'Bound' };
+  server.put('persistentvolumes', v);
+  await withController(async () => {
+    await until(() => claim('held')?.status?.phase === 'Bound', 'the claim bound to it');
+    server.remove('persistentvolumeclaims', 'b1', 'held');
+    await until(() => volume('deleting')?.status?.phase === 'Released', 'Released');
+  });
+});

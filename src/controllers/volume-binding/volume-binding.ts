@@ -154,7 +154,8 @@ export class VolumeBindingController {
 
   async #syncVolume(name: string, signal: AbortSignal): Promise<void> {
     const pv = this.volumes.get(name);
-    if (!pv || pv.metadata?.deletionTimestamp) return;
+    // A volume being deleted is still released when its claim goes: pv-protection lets it go only once not Bound.
+    if (!pv) return;
     const volumes = this.#client.resource<PersistentVolume>('persistentvolumes');
     const ref = pv.spec?.claimRef;
     if (!ref) {
@@ -171,7 +172,7 @@ export class VolumeBindingController {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    if (pv.spec?.persistentVolumeReclaimPolicy === 'Delete' && !pv.metadata?.annotations?.[PROVISIONED_BY_ANNOTATION]) {
+    if (pv.spec?.persistentVolumeReclaimPolicy === 'Delete' && !pv.metadata?.annotations?.[PROVISIONED_BY_ANNOTATION] && !pv.metadata?.deletionTimestamp) {
       await volumes.delete(name, { signal, preconditions: { uid: pv.metadata?.uid } });
     } else if (pv.status?.phase !== 'Released') {
       await volumes.updateStatus({ ...pv, status: { ...pv.status, phase: 'Released' } }, { signal });

@@ -20,7 +20,7 @@ const classes: Record<string, StorageClass> = {
 };
 const claim = (name: string, cls: string, volumeName?: string): PersistentVolumeClaim => ({
   apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace: 'default', uid: `uid-${name}` },
-  spec: { storageClassName: cls, ...(volumeName ? { volumeName } : {}) },
+  spec: { storageClassName: cls, accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, ...(volumeName ? { volumeName } : {}) },
 });
 const claims = new Map<string, PersistentVolumeClaim>();
 const volumes = new Map<string, PersistentVolume>([['on-n1', {
@@ -28,7 +28,7 @@ const volumes = new Map<string, PersistentVolume>([['on-n1', {
   spec: { hostPath: { path: '/x' }, nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['n1'] }] }] } } },
 }]]);
 const plugin = () => new VolumeBinding(client, {
-  claim: (ns, name) => claims.get(`${ns}/${name}`), volume: (name) => volumes.get(name), storageClass: (name) => classes[name],
+  claim: (ns, name) => claims.get(`${ns}/${name}`), volume: (name) => volumes.get(name), volumes: () => [...volumes.values()], storageClass: (name) => classes[name],
 });
 const podWith = (...names: string[]) => {
   const pod = makePod().name('p').obj();
@@ -69,4 +69,31 @@ test('VolumeBinding preBind writes the selected node on delayed claims only', as
   const annotations = (name: string) => server.list('persistentvolumeclaims').find((c) => c.metadata.name === name)?.metadata.annotations;
   assert.equal(annotations('later')?.[SELECTED_NODE_ANNOTATION], 'n1');
   assert.equal(annotations('bound')?.[SELECTED_NODE_ANNOTATION], undefined);
+});
+
+test('VolumeBinding matches a delayed claim of a class without a provisioner to an Available local volume on the node, and pre-binds it', async () => {
+  const local = (name: string, node: string, size: string): PersistentVolume => ({
+    apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name },
+    spec: {
+      storageClassName: 'manual', accessModes: ['ReadWriteOnce'], capacity: { storage: size }, local: { path: `/mnt/${name}` },
+      nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }] } },
+    },
+    status: { phase: 'Available' },
+  });
+  volumes.set('small-n1', local('small-n1', 'n1', '500Mi'));
+  volumes.set('big-n1', local('big-n1', 'n1', '5Gi'));
+  volumes.set('fit-n1', local('fit-n1', 'n1', '2Gi'));
+  const stored = server.put('persistentvolumes', local('fit-n1', 'n1', '2Gi'));
+  volumes.set('fit-n1', stored as unknown as PersistentVolume);
+  claims.set('default/manual', claim('manual', 'manual'));
+  const p = plugin();
+  const state = new CycleState();
+  const pod = podWith('manual');
+  assert.equal(p.preFilter(state, pod), undefined);
+  assert.deepEqual(p.filter(state, pod, nodeInfoOf(n2)), { code: 'UnschedulableAndUnresolvable', reasons: [ERR_REASON_BIND_CONFLICT] }, 'no volume on n2');
+  assert.equal(p.filter(state, pod, nodeInfoOf(n1)), undefined, 'the smallest volume that fits on n1');
+  assert.equal(await p.preBind(state, pod, 'n1', AbortSignal.timeout(5000)), undefined);
+  const ref = server.list('persistentvolumes').find((v) => v.metadata.name === 'fit-n1')?.spec as PersistentVolume['spec'];
+  assert.deepEqual(ref?.claimRef, { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: 'default', name: 'manual', uid: 'uid-manual' });
+  for (const n of ['small-n1', 'big-n1', 'fit-n1']) volumes.delete(n);
 });

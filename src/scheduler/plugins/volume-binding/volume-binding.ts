@@ -6,16 +6,18 @@
  *              PersistentVolumeClaims": the PV controller binds it first); an unbound claim of a
  *              WaitForFirstConsumer class is "delayed": the node chosen for the pod decides where it is provisioned
  *   Filter     a bound claim's volume must exist and its node affinity match the node ("node(s) had volume
- *              node affinity conflict"); delayed claims of a class without a provisioner
- *              (`kubernetes.io/no-provisioner`) cannot be served ("node(s) didn't find available persistent
- *              volumes to bind": static volumes for such classes are not matched here)
- *   PreBind    delayed claims get `volume.kubernetes.io/selected-node: <node>`, which the provisioner on that
- *              node acts on. Unlike upstream it does not wait for the claims to bind: the kubelet waits
- *              (the pod stays ContainerCreating until its volumes mount).
+ *              node affinity conflict"); each delayed claim is matched to an Available volume of its class
+ *              that fits it (access modes, capacity: the smallest) and whose node affinity allows the node;
+ *              without one, a class with a provisioner will provision, one without
+ *              (`kubernetes.io/no-provisioner`) cannot ("node(s) didn't find available persistent volumes to bind")
+ *   PreBind    matched volumes are pre-bound to their claims (claimRef with the claim's uid; the binder
+ *              completes the binding), the other delayed claims get `volume.kubernetes.io/selected-node:
+ *              <node>`, which the provisioner on that node acts on. Unlike upstream it does not wait for the
+ *              claims to bind: the kubelet waits (the pod stays ContainerCreating until its volumes mount).
  *
  * It watches claims, volumes and classes itself; any change to them retries unschedulable pods.
  */
-import type { PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from '../../../api/index.ts';
+import { parseQuantity, type Node, type PersistentVolume, type PersistentVolumeClaim, type Pod, type StorageClass } from '../../../api/index.ts';
 import { Informer, objectKey, type Client, type KubeObjectLike } from '../../../client/index.ts';
 import { createLogger, realClock, type Logger } from '../../../machinery/index.ts';
 import {
@@ -36,7 +38,21 @@ const STATE_KEY = 'PreFilterVolumeBinding';
 export interface VolumeListers {
   claim(namespace: string, name: string): PersistentVolumeClaim | undefined;
   volume(name: string): PersistentVolume | undefined;
+  volumes(): PersistentVolume[];
   storageClass(name: string): StorageClass | undefined;
+}
+
+const storage = (q: unknown) => (q === undefined ? 0 : parseQuantity(String(q)).milliValue());
+
+/** Whether an unclaimed volume can serve the claim on the node (class, mode, access modes, capacity, node affinity). */
+export function volumeFits(pv: PersistentVolume, claim: PersistentVolumeClaim, node: Node): boolean {
+  if (pv.spec?.claimRef || pv.metadata?.deletionTimestamp || pv.status?.phase !== 'Available') return false;
+  if ((pv.spec?.storageClassName ?? '') !== (claim.spec?.storageClassName ?? '')) return false;
+  if ((pv.spec?.volumeMode ?? 'Filesystem') !== (claim.spec?.volumeMode ?? 'Filesystem')) return false;
+  if (!(claim.spec?.accessModes ?? []).every((m) => pv.spec?.accessModes?.includes(m))) return false;
+  if (storage(pv.spec?.capacity?.['storage']) < storage(claim.spec?.resources?.requests?.['storage'])) return false;
+  const terms = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms;
+  return !terms || terms.some((t) => nodeSelectorTermMatches(t, node));
 }
 
 interface PodVolumes {
@@ -44,6 +60,8 @@ interface PodVolumes {
   bound: { claim: PersistentVolumeClaim; volumeName: string }[];
   /** Unbound claims of WaitForFirstConsumer classes. */
   delayed: { claim: PersistentVolumeClaim; cls: StorageClass | undefined }[];
+  /** Per feasible node: the volume matched to each delayed claim (by claim name) that has one. */
+  matches: Map<string, Map<string, PersistentVolume>>;
 }
 
 export class VolumeBinding implements PreFilterPlugin, FilterPlugin, PreBindPlugin, WatchingPlugin {
@@ -70,6 +88,7 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, PreBindPlug
       this.#listers = {
         claim: (ns, name) => inf.claims.get(`${ns}/${name}`),
         volume: (name) => inf.volumes.get(name),
+        volumes: () => inf.volumes.list(),
         storageClass: (name) => inf.classes.get(name),
       };
     }
@@ -86,7 +105,7 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, PreBindPlug
 
   preFilter(state: CycleState, pod: Pod): Status | undefined {
     const ns = pod.metadata?.namespace ?? 'default';
-    const vols: PodVolumes = { bound: [], delayed: [] };
+    const vols: PodVolumes = { bound: [], delayed: [], matches: new Map() };
     let unboundImmediate = false;
     for (const v of pod.spec?.volumes ?? []) {
       const name = v.persistentVolumeClaim?.claimName;
@@ -115,15 +134,40 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, PreBindPlug
       const terms = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms;
       if (terms && !terms.some((t) => nodeSelectorTermMatches(t, nodeInfo.node))) return unresolvable(ERR_REASON_NODE_CONFLICT);
     }
-    for (const { cls } of vols.delayed) {
-      if (!cls || cls.provisioner === NO_PROVISIONER) return unresolvable(ERR_REASON_BIND_CONFLICT);
+    if (vols.delayed.length === 0) return undefined;
+    const taken = new Set<string>();
+    const matched = new Map<string, PersistentVolume>();
+    const available = this.#listers.volumes();
+    for (const { claim, cls } of vols.delayed) {
+      const pv = available.filter((v) => !taken.has(v.metadata!.name!) && volumeFits(v, claim, nodeInfo.node))
+        .sort((a, b) => storage(a.spec?.capacity?.['storage']) - storage(b.spec?.capacity?.['storage']))[0];
+      if (pv) {
+        taken.add(pv.metadata!.name!);
+        matched.set(claim.metadata!.name!, pv);
+      } else if (!cls || cls.provisioner === NO_PROVISIONER) {
+        return unresolvable(ERR_REASON_BIND_CONFLICT);
+      }
     }
+    vols.matches.set(nodeInfo.name, matched);
     return undefined;
   }
 
   async preBind(state: CycleState, _pod: Pod, nodeName: string, signal: AbortSignal): Promise<Status | undefined> {
     if (!state.has(STATE_KEY)) return undefined;
-    for (const { claim } of state.read<PodVolumes>(STATE_KEY).delayed) {
+    const vols = state.read<PodVolumes>(STATE_KEY);
+    const matched = vols.matches.get(nodeName);
+    for (const { claim } of vols.delayed) {
+      const pv = matched?.get(claim.metadata!.name!);
+      if (pv) {
+        // Pre-bind the chosen volume (with its resourceVersion: a volume taken meanwhile fails the binding).
+        const claimRef = { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: claim.metadata!.namespace, name: claim.metadata!.name, uid: claim.metadata!.uid };
+        try {
+          await this.#client.resource<PersistentVolume>('persistentvolumes').update({ ...pv, spec: { ...pv.spec, claimRef } }, { signal });
+        } catch (err) {
+          return errorStatus(err);
+        }
+        continue;
+      }
       if (claim.metadata?.annotations?.[SELECTED_NODE_ANNOTATION] === nodeName) continue;
       try {
         await this.#client.resource<PersistentVolumeClaim>('persistentvolumeclaims', claim.metadata!.namespace)
