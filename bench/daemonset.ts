@@ -18,6 +18,7 @@
  * nodes, maxUnavailable 10%:
  *   create → 100 available daemon pods           4.9 s
  *   image change → 100 updated and available     13.3 s   (10 waves of delete, create, bind, Ready)
+ * again later that day (load 15), with the scheduler's VolumeBinding plugin: create 7.1 s, image change 13.7 s.
  */
 import { parseArgs } from 'node:util';
 import type { DaemonSet, Node, Pod } from '../src/api/index.ts';

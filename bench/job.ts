@@ -18,6 +18,9 @@
  *                       1,000 pods succeeded, status.succeeded 1000, status.failed 1 (one surplus active pod
  *                       deleted near the end, counted as failed as upstream counts deleted pods)
  *   (200 completions, parallelism 50, 2 nodes, load 12.5 → 16.4: 24 s, 8.2 completions/s)
+ *   again later that day (scheduler with VolumeBinding, a local-path provisioner per node), load 14.5 → 19.1:
+ *                       create → Complete 256 s: 3.9 completions/s; first 7.7 s, half 122 s; 1,000 pods
+ *                       succeeded, status.succeeded 1000, failed 0
  *
  * The controller manager's client limit (QPS 20, burst 30, as kube-controller-manager's) bounds it: each pod
  * costs a create, a SuccessfulCreate event and a finalizer patch, plus its share of the Job status writes.

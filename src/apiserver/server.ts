@@ -21,6 +21,8 @@ import { ServiceAccountAdmission } from './admission/service-account.ts';
 import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.ts';
 import { PodSecurity } from './admission/pod-security/plugin.ts';
 import type { PodSecurityConfig } from './admission/pod-security/config.ts';
+import { DefaultStorageClass } from './admission/default-storage-class.ts';
+import { StorageObjectInUseProtection } from './admission/storage-object-in-use-protection.ts';
 import { TokenAuthenticator, type User } from './auth/tokens.ts';
 import { alwaysAllow, forbiddenMessage, type Attributes, type Authorizer } from './authz/authorizer.ts';
 import { servingTlsOptions } from './auth/certs.ts';
@@ -163,7 +165,8 @@ export class ApiServer {
     };
     const admission = new AdmissionChain([new NamespaceLifecycle(lookup), new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds({
       notReadySeconds: config.defaultTolerationSeconds?.notReady, unreachableSeconds: config.defaultTolerationSeconds?.unreachable,
-    }), new PodSecurity(lookup, config.podSecurity)]);
+    }), new PodSecurity(lookup, config.podSecurity),
+      new DefaultStorageClass(() => this.registry('storageclasses', 'storage.k8s.io').cache.list().items), new StorageObjectInUseProtection()]);
     this.#serviceAllocation = new ServiceAllocation(new ServiceAllocators({
       store: config.store, serviceCidr: config.serviceCidr, nodePortRange: config.serviceNodePortRange, now: () => this.#clock.now(),
     }));

@@ -50,6 +50,8 @@ export const CONTROLLER_SERVICE_ACCOUNTS = {
   'ttl-after-finished': 'ttl-after-finished-controller',
   statefulset: 'statefulset-controller',
   'persistentvolume-binder': 'persistent-volume-binder',
+  /** One controller for both of upstream's protection controllers; kubeling-policy binds it the pv one's role too. */
+  'volume-protection': 'pvc-protection-controller',
   replicationcontroller: 'replication-controller',
   daemonset: 'daemon-set-controller',
   'garbage-collector': 'generic-garbage-collector',

@@ -30,6 +30,8 @@ test('server flags: defaults, both spellings, labels and taints', () => {
   });
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-controller-manager=true']).disabledComponents, ['scheduler', 'controller-manager']);
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-scheduler=false']).disabledComponents, []);
+  assert.deepEqual(parseServerFlags(['--disable', 'local-storage']).disabledComponents, ['local-storage']);
+  assert.throws(() => parseServerFlags(['--disable', 'traefik']), /invalid value for --disable: "traefik"/);
   assert.equal(parseServerFlags(['--listen', '[::1]:7443']).listenHost, '::1');
   assert.equal(parseServerFlags(['--protect-kernel-defaults']).protectKernelDefaults, true);
   assert.equal(parseServerFlags(['--protect-kernel-defaults=false']).protectKernelDefaults, false);

@@ -40,7 +40,7 @@ export interface ServerOptions {
   nodeLabels: Record<string, string>;
   /** Taints the local node registers with (--register-with-taints and --node-taint, as in k3s). */
   nodeTaints: Taint[];
-  /** Components not to run, by name (`scheduler`, `controller-manager`), from k3s's --disable-* flags. */
+  /** Components not to run, by name (`scheduler`, `controller-manager`, `local-storage`), from k3s's --disable-* and --disable flags. */
   disabledComponents: string[];
   /** `--cluster-cidr`: the range node-ipam cuts nodes' /24s from; the server's own node takes the first. */
   clusterCidr: string;
@@ -349,6 +349,13 @@ const SERVER_FLAGS: FlagSpec<ServerOptions> = {
     '--disable-controller-manager': (o, on) => toggle(o.disabledComponents, 'controller-manager', on),
   },
   value: {
+    // k3s's --disable for its packaged components; of those kubeling has local-storage.
+    '--disable': (o, value) => {
+      for (const name of value.split(',')) {
+        if (name !== 'local-storage') throw new UsageError(`invalid value for --disable: ${JSON.stringify(name)} (kubeling packages only local-storage)`);
+        toggle(o.disabledComponents, name, true);
+      }
+    },
     '--listen': (o, value) => {
       const l = parseListen(value);
       o.listenHost = l.host;

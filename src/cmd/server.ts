@@ -35,6 +35,7 @@ import { nodeIpamComponent } from './components/node-ipam.ts';
 import { schedulerComponent } from './components/scheduler.ts';
 import { controllersComponent } from './components/controllers.ts';
 import { dnsComponent, kubeDnsServiceComponent } from './components/dns.ts';
+import { localStorageComponent } from './components/local-storage.ts';
 import { withLeaderElection } from './components/leader-elected.ts';
 import { loadBootstrap, publishBootstrap } from './bootstrap.ts';
 import { openAudit, type AuditSetup } from './audit.ts';
@@ -48,6 +49,7 @@ export const COMPONENTS: Component[] = [
   schedulerComponent,
   controllersComponent,
   kubeDnsServiceComponent,
+  localStorageComponent,
   dnsComponent,
   podNetworkConfigComponent,
 ];

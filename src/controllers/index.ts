@@ -16,4 +16,6 @@ export { TTLAfterFinishedController, jobExpiresAt, type TTLAfterFinishedControll
 export { CronJobController, CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION, type CronJobControllerConfig } from './cronjob/index.ts';
 export { DisruptionController, type DisruptionControllerConfig } from './disruption/index.ts';
 export { StatefulSetController, type StatefulSetControllerConfig } from './statefulset/index.ts';
-export { VolumeBindingController, volumeMatches, BIND_COMPLETED_ANNOTATION, type VolumeBindingControllerConfig } from './volume-binding/index.ts';
+export { VolumeBindingController, volumeMatches, BIND_COMPLETED_ANNOTATION, SELECTED_NODE_ANNOTATION, PROVISIONED_BY_ANNOTATION, STORAGE_PROVISIONER_ANNOTATION, type VolumeBindingControllerConfig } from './volume-binding/index.ts';
+export { VolumeProtectionController, podUsesClaim, PVC_PROTECTION_FINALIZER, PV_PROTECTION_FINALIZER, type VolumeProtectionControllerConfig } from './volume-protection/index.ts';
+export { LocalPathProvisioner, localPathStorageClass, LOCAL_PATH_PROVISIONER, LOCAL_PATH_CLASS, type LocalPathProvisionerConfig } from './local-path/index.ts';

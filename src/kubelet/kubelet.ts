@@ -66,6 +66,8 @@ import {
   type ConfigMap,
   type Mounter,
   type ObjectSource,
+  type PersistentVolume,
+  type PersistentVolumeClaim,
   type Secret,
 } from './volumes/index.ts';
 
@@ -390,6 +392,10 @@ export class Kubelet {
       getSecret: (ns, name) => secrets.get(ns, name),
       serviceAccountToken: (r) => tokens.getToken(r),
       releasePod: (uid) => tokens.deletePodTokens(uid),
+      getPersistentVolumeClaim: (ns, name) => client.resource<PersistentVolumeClaim>('persistentvolumeclaims', ns).get(name).catch((err: unknown) => {
+        throw isNotFound(err) ? new ObjectNotFoundError('persistentvolumeclaim', name) : err;
+      }),
+      getPersistentVolume: (name) => client.resource<PersistentVolume>('persistentvolumes').get(name),
     };
     const volumeManager = new NodeVolumeManager({ dirs, objects, node: nodeFacts, recorder, clock, ...(c.mounter ? { mounter: c.mounter } : {}) });
     // Service env variables from a Service informer (all namespaces: a pod also gets default/kubernetes).

@@ -138,9 +138,10 @@ export class Scheduler {
       }
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    const informers = [this.pods.run(signal), this.nodes.run(signal)];
+    const watching = this.framework.watchers.map((p) => p.start(signal, () => this.queue.moveAllToActiveOrBackoff()));
+    const informers = [this.pods.run(signal), this.nodes.run(signal), ...watching.map((w) => w.done)];
     try {
-      await Promise.all([this.pods.synced, this.nodes.synced]);
+      await Promise.all([this.pods.synced, this.nodes.synced, ...watching.map((w) => w.synced)]);
       this.#log.info({ nodes: this.nodes.list().length, pending: this.queue.stats.active }, 'scheduler started');
       for (;;) {
         const info = await this.queue.pop(signal);

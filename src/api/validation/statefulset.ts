@@ -68,7 +68,15 @@ function validateSelectorAndTemplate(spec: StatefulSetSpec | undefined): FieldEr
       // selector errors were reported above
     }
   }
-  errs.push(...validatePodSpec(tmpl.spec, 'spec.template.spec'));
+  // The pods get one persistentVolumeClaim volume per claim template (in place of a template volume of that
+  // name), so mounts may name the templates: validate the spec the pods will have.
+  const claimVolumes = (spec?.volumeClaimTemplates ?? []).filter((t) => t.metadata?.name)
+    .map((t) => ({ name: t.metadata!.name!, persistentVolumeClaim: { claimName: t.metadata!.name! } }));
+  const claimed = new Set(claimVolumes.map((v) => v.name));
+  const podSpec = tmpl.spec && claimVolumes.length > 0
+    ? { ...tmpl.spec, volumes: [...(tmpl.spec.volumes ?? []).filter((v) => !claimed.has(v.name)), ...claimVolumes] }
+    : tmpl.spec;
+  errs.push(...validatePodSpec(podSpec, 'spec.template.spec'));
   const rp = tmpl.spec?.restartPolicy;
   if (rp && rp !== 'Always') errs.push(notSupported('spec.template.spec.restartPolicy', rp, ['Always']));
   if (tmpl.spec?.activeDeadlineSeconds !== undefined) {

@@ -35,6 +35,11 @@ test('StatefulSet defaults as SetDefaults_StatefulSet', () => {
   assert.deepEqual(s.spec?.persistentVolumeClaimRetentionPolicy, { whenDeleted: 'Retain', whenScaled: 'Retain' });
   assert.equal(s.spec?.volumeClaimTemplates?.[0]?.spec?.volumeMode, 'Filesystem');
   assert.deepEqual(validateObject('statefulsets.apps', s), []);
+  // Containers may mount the claim templates by name; other unknown names are still refused.
+  s.spec!.template.spec!.containers[0]!.volumeMounts = [{ name: 'data', mountPath: '/data' }];
+  assert.deepEqual(validateObject('statefulsets.apps', s), []);
+  s.spec!.template.spec!.containers[0]!.volumeMounts = [{ name: 'nope', mountPath: '/data' }];
+  assert.deepEqual(validateObject('statefulsets.apps', s).map((e) => e.field), ['spec.template.spec.containers[0].volumeMounts[0].name']);
 });
 
 test('StatefulSet validation: bad policy, only some spec fields may change', () => {

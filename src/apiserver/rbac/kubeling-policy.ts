@@ -120,6 +120,8 @@ export const KUBELING_CLUSTER_ROLES: ClusterRole[] = [
 
 export const KUBELING_CLUSTER_ROLE_BINDINGS: ClusterRoleBinding[] = [
   ...Object.keys(CONTROLLER_PATCHES).map((sa) => binding(`kubeling:controller:${sa}`, `kubeling:controller:${sa}`, [kubeSystemSA(sa)])),
+  // kubeling's one volume-protection controller does the work of upstream's pvc- and pv-protection controllers.
+  binding('kubeling:controller:pv-protection-controller', 'system:controller:pv-protection-controller', [kubeSystemSA('pvc-protection-controller')]),
   binding('kubeling:controller:service-lb-controller', 'kubeling:controller:service-lb-controller', [kubeSystemSA('service-lb-controller')]),
   binding('system:coredns', 'system:coredns', [kubeSystemSA('coredns')]),
   binding('kubeling:node-dns', 'kubeling:node-dns', [kubeSystemSA('coredns')]),

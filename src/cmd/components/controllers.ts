@@ -1,6 +1,7 @@
 /**
  * The controller manager inside `kubeling server`: the controllers of src/controllers (Deployment,
- * ReplicaSet, ReplicationController, DaemonSet, StatefulSet, Job, CronJob, TTL-after-finished, the PersistentVolume binder, the garbage collector,
+ * ReplicaSet, ReplicationController, DaemonSet, StatefulSet, Job, CronJob, TTL-after-finished, the PersistentVolume binder,
+ * PVC and PV protection, the garbage collector,
  * EndpointSlice, Endpoints, the LoadBalancer status of k3s's servicelb, node lifecycle, the taint manager, pod GC
  * and the disruption controller), each acting as its own service account `kube-system/<name>` as
  * kube-controller-manager does with `--use-service-account-credentials` (../component-identities.ts), with
@@ -9,7 +10,7 @@
 import {
   CronJobController, DeploymentController, DisruptionController, EndpointsController, EndpointSliceController, GarbageCollector, JobController,
   NodeLifecycleController, PodGCController, ReplicaSetController, ServiceLBController, StatefulSetController, TaintEvictionController,
-  TTLAfterFinishedController, VolumeBindingController, ReplicationManager, DaemonSetController,
+  TTLAfterFinishedController, VolumeBindingController, VolumeProtectionController, ReplicationManager, DaemonSetController,
 } from '../../controllers/index.ts';
 import type { Component, ComponentContext } from './component.ts';
 import { controllerUser, type ControllerName } from '../component-identities.ts';
@@ -35,6 +36,7 @@ export const controllersComponent: Component = {
         new TTLAfterFinishedController({ client: as('ttl-after-finished'), logger: ctx.logger.child({ controller: 'ttl-after-finished' }) }).run(ctx.signal),
         new StatefulSetController({ client: as('statefulset'), logger: ctx.logger.child({ controller: 'statefulset' }) }).run(ctx.signal),
         new VolumeBindingController({ client: as('persistentvolume-binder'), logger: ctx.logger.child({ controller: 'persistentvolume-binder' }) }).run(ctx.signal),
+        new VolumeProtectionController({ client: as('volume-protection'), logger: ctx.logger.child({ controller: 'volume-protection' }) }).run(ctx.signal),
         new ReplicationManager({ client: as('replicationcontroller'), logger: ctx.logger.child({ controller: 'replicationcontroller' }) }).run(ctx.signal),
         new DaemonSetController({ client: as('daemonset'), logger: ctx.logger.child({ controller: 'daemonset' }) }).run(ctx.signal),
         new GarbageCollector({ client: as('garbage-collector'), logger: ctx.logger.child({ controller: 'garbage-collector' }) }).run(ctx.signal),

@@ -1,5 +1,6 @@
 /**
- * A node's managers side by side: the kubelet, the service proxy and the pod network, for both `kubeling
+ * A node's managers side by side: the kubelet, the service proxy, the pod network and the local-path
+ * provisioner (its volumes are directories under DIR/storage on this node), for both `kubeling
  * server` (its own node) and `kubeling agent`. They stop together (the kubelet ending, or any one failing,
  * stops the others; a proxy or pod network with nothing to do, on a fake-runtime node, returns
  * at once and leaves the kubelet running), and the proxy and the pod network learn from the kubelet whether pods stay on the node,
@@ -10,6 +11,8 @@ import { createLogger, Deferred } from '../../machinery/index.ts';
 import { runKubelet, type KubeletContext, type KubeletStopped } from './kubelet.ts';
 import { runProxy, type ProxyContext } from './proxy.ts';
 import { resolveNodeIp, runPodNetwork, type PodNetworkContext } from './pod-network.ts';
+import { LocalPathProvisioner } from '../../controllers/index.ts';
+import { join } from 'node:path';
 import type { Component, ComponentContext } from './component.ts';
 import { KUBE_PROXY_USER, POD_NETWORK_USER } from '../component-identities.ts';
 
@@ -51,10 +54,14 @@ export async function runNode(ctx: NodeContext): Promise<void> {
   const network = nodeIp
     ? runPodNetwork({ client: ctx.networkClient ?? ctx.client, node: ctx.node, nodeIp, ...(ctx.netConf ? { netConf: ctx.netConf } : {}), logger: createLogger('pod-network'), signal }, kubeletStopped.promise).catch(failed)
     : Promise.resolve(ctx.node.runtime === 'oci' ? ctx.logger.warn('no node address found (give --node-ip): no pod network between nodes') : undefined);
-  const [k, p, n] = await Promise.allSettled([kubelet, proxy, network]);
+  const provisioner = new LocalPathProvisioner({
+    client: ctx.client, nodeName: ctx.node.name, root: join(ctx.dataDir, 'storage'), logger: createLogger('local-path-provisioner'),
+  }).run(signal).catch(failed);
+  const [k, p, n, s] = await Promise.allSettled([kubelet, proxy, network, provisioner]);
   if (k.status === 'rejected') throw k.reason;
   if (p.status === 'rejected') throw p.reason;
   if (n.status === 'rejected') throw n.reason;
+  if (s.status === 'rejected') throw s.reason;
 }
 
 export const nodeComponent: Component = {

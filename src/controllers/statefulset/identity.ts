@@ -2,10 +2,11 @@
  * A StatefulSet's pod identities, pure: the name and ordinal of each pod (`web-0`), the pod made for an
  * ordinal (stable hostname and subdomain, the statefulset.kubernetes.io/pod-name and apps.kubernetes.io/pod-index
  * labels, its claims in place of the templates' volumes), the claims named `<template>-<set>-<ordinal>`, and
- * the revision (`<set>-<hash of the template>`) a pod carries in its controller-revision-hash label.
+ * the revision (`<set>-<hash of the template>`, a ControllerRevision's name) a pod carries in its
+ * controller-revision-hash label; a pod may be made from an older revision's template (below the partition).
  */
-import { createHash } from 'node:crypto';
-import type { OwnerReference, PersistentVolumeClaim, Pod, StatefulSet, Volume } from '../../api/index.ts';
+import type { OwnerReference, PersistentVolumeClaim, Pod, PodTemplateSpec, StatefulSet, Volume } from '../../api/index.ts';
+import { templateHash } from '../daemonset/history.ts';
 
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
@@ -24,10 +25,15 @@ export function ordinalOf(sts: StatefulSet, pod: Pod): number {
   return /^(0|[1-9][0-9]*)$/.test(rest) ? Number(rest) : -1;
 }
 
-/** `<set>-<hash>`: a short hash of the pod template, what upstream's ControllerRevision name looks like. */
+/** `<set>-<hash>`: the name of the ControllerRevision of the set's current template (./history.ts). */
 export function updateRevision(sts: StatefulSet): string {
-  const hash = createHash('sha256').update(JSON.stringify(sts.spec?.template ?? {})).digest('hex').slice(0, 10);
-  return `${sts.metadata!.name}-${hash}`;
+  return `${sts.metadata!.name}-${templateHash(sts.spec?.template, sts.status?.collisionCount ?? 0)}`;
+}
+
+/** Which revision a new pod is made from: its name (the pod's label) and its template. */
+export interface PodRevision {
+  name: string;
+  template: PodTemplateSpec;
 }
 
 export function claimName(templateName: string, sts: StatefulSet, ordinal: number): string {
@@ -54,8 +60,8 @@ export function claimsFor(sts: StatefulSet, ordinal: number): PersistentVolumeCl
   }));
 }
 
-export function podFor(sts: StatefulSet, ordinal: number): Pod {
-  const template = structuredClone(sts.spec?.template ?? {});
+export function podFor(sts: StatefulSet, ordinal: number, revision?: PodRevision): Pod {
+  const template = structuredClone(revision?.template ?? sts.spec?.template ?? {});
   const name = podName(sts, ordinal);
   const spec = template.spec ?? { containers: [] };
   const claimVolumes: Volume[] = (sts.spec?.volumeClaimTemplates ?? []).map((t) => ({
@@ -70,7 +76,7 @@ export function podFor(sts: StatefulSet, ordinal: number): Pod {
     apiVersion: 'v1', kind: 'Pod',
     metadata: {
       name, namespace: sts.metadata!.namespace,
-      labels: { ...template.metadata?.labels, [POD_NAME_LABEL]: name, [POD_INDEX_LABEL]: String(ordinal), [REVISION_LABEL]: updateRevision(sts) },
+      labels: { ...template.metadata?.labels, [POD_NAME_LABEL]: name, [POD_INDEX_LABEL]: String(ordinal), [REVISION_LABEL]: revision?.name ?? updateRevision(sts) },
       annotations: template.metadata?.annotations,
       ownerReferences: [ownerRef(sts)],
     },

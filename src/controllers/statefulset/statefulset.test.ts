@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PersistentVolumeClaim, Pod, StatefulSet } from '../../api/index.ts';
+import type { ControllerRevision, PersistentVolumeClaim, Pod, StatefulSet } from '../../api/index.ts';
+import { FakeClock } from '../../machinery/index.ts';
 import { Client } from '../../client/index.ts';
 import type { FakeApiServer } from '../../client/testing/fake-apiserver.ts';
 import { fakeApiServerForFile } from '../../client/testing/fake-api-for-file.ts';
@@ -34,8 +35,8 @@ function markReady(ns: string, name: string): void {
   server.put('pods', { ...p, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } });
 }
 
-async function withController(body: () => Promise<void>): Promise<void> {
-  const c = new StatefulSetController({ client });
+async function withController(body: () => Promise<void>, clock?: FakeClock): Promise<void> {
+  const c = new StatefulSetController({ client, ...(clock ? { clock } : {}) });
   const ac = new AbortController();
   const running = c.run(ac.signal);
   try {
@@ -135,4 +136,68 @@ test('a controller restarted mid-rollout makes no second pod of one identity', a
     await until(() => names('s4').length === 2, 'web-1');
     assert.deepEqual(names('s4'), ['web-0', 'web-1']);
   });
+});
+
+const revisionsIn = (ns: string) => (server.list('apps/controllerrevisions') as unknown as ControllerRevision[]).filter((r) => r.metadata?.namespace === ns);
+const podIn = (ns: string, name: string) => podsIn(ns).find((p) => p.metadata?.name === name);
+
+test('ControllerRevisions: one per template, a pod below the partition comes back at the current revision, an undo renumbers the old one', async () => {
+  const set = server.put('apps/statefulsets', sts('s5', 3, { volumeClaimTemplates: [] }));
+  await withController(async () => {
+    for (const name of ['web-0', 'web-1', 'web-2']) {
+      await until(() => names('s5').includes(name), name);
+      markReady('s5', name);
+    }
+    await until(() => stored('s5')?.status?.readyReplicas === 3, 'ready 3');
+    const [first] = revisionsIn('s5');
+    assert.equal(revisionsIn('s5').length, 1);
+    const hash = first!.metadata!.labels!['controller.kubernetes.io/hash']!;
+    assert.equal(first!.metadata!.name, `web-${hash}`);
+    assert.equal(first!.revision, 1);
+    assert.equal(first!.metadata!.labels!['app'], 'web');
+    assert.deepEqual(first!.metadata!.ownerReferences?.map((o) => [o.kind, o.uid, o.controller]), [['StatefulSet', set.metadata.uid, true]]);
+    assert.deepEqual((first!.data as { spec: { template: { $patch: string } } }).spec.template.$patch, 'replace');
+    assert.equal(stored('s5').status?.currentRevision, first!.metadata!.name);
+    assert.equal(podIn('s5', 'web-0')?.metadata?.labels?.['controller-revision-hash'], first!.metadata!.name);
+
+    // A new template with partition 2: web-2 moves to revision 2; web-1, deleted, comes back at revision 1.
+    const cur = stored('s5');
+    const template = structuredClone(cur.spec!.template);
+    template.spec!.containers[0]!.image = 'busybox:2';
+    server.put('apps/statefulsets', { ...cur, spec: { ...cur.spec!, template, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 2 } } } });
+    await until(() => revisionsIn('s5').length === 2, 'a second revision');
+    const second = revisionsIn('s5').find((r) => r.metadata?.name !== first!.metadata!.name)!;
+    assert.equal(second.revision, 2);
+    await until(() => podIn('s5', 'web-2')?.metadata?.labels?.['controller-revision-hash'] === second.metadata!.name, 'web-2 at revision 2');
+    markReady('s5', 'web-2');
+    const oldUid = podIn('s5', 'web-1')!.metadata!.uid;
+    server.remove('pods', 's5', 'web-1');
+    await until(() => podIn('s5', 'web-1') !== undefined && podIn('s5', 'web-1')!.metadata!.uid !== oldUid, 'web-1 again');
+    assert.equal(podIn('s5', 'web-1')!.metadata?.labels?.['controller-revision-hash'], first!.metadata!.name);
+    assert.equal(podIn('s5', 'web-1')!.spec?.containers[0]?.image, 'busybox:1');
+
+    // Undo: the first template again; its revision is renumbered 3, no third revision is made.
+    const now = stored('s5');
+    server.put('apps/statefulsets', { ...now, spec: { ...now.spec!, template: cur.spec!.template } });
+    await until(() => revisionsIn('s5').find((r) => r.metadata?.name === first!.metadata!.name)?.revision === 3, 'revision 1 renumbered 3');
+    assert.equal(revisionsIn('s5').length, 2);
+  });
+});
+
+test('minReadySeconds: the next pod waits until the previous has been Ready that long; availableReplicas counts only those', async () => {
+  const clock = new FakeClock();
+  server.put('apps/statefulsets', sts('s6', 2, { volumeClaimTemplates: [], minReadySeconds: 10 }));
+  await withController(async () => {
+    await until(() => names('s6').includes('web-0'), 'web-0');
+    const p = podIn('s6', 'web-0')!;
+    const since = new Date(clock.now()).toISOString();
+    server.put('pods', { ...p, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: since }] } });
+    await until(() => stored('s6')?.status?.readyReplicas === 1, 'web-0 ready');
+    assert.equal(stored('s6').status?.availableReplicas, 0);
+    await clock.step(5_000);
+    assert.deepEqual(names('s6'), ['web-0'], 'web-1 waits for web-0 to be available');
+    await clock.step(6_000);
+    await until(() => names('s6').includes('web-1'), 'web-1 once web-0 is available');
+    await until(() => stored('s6')?.status?.availableReplicas === 1, 'one available');
+  }, clock);
 });

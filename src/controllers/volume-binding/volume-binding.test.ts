@@ -41,7 +41,7 @@ test('a claim binds to the smallest volume that fits; its volume is Released (Re
   server.put('persistentvolumes', pv('small', '1Gi'));
   server.put('persistentvolumes', pv('tiny', '100Mi'));
   server.put('persistentvolumes', pv('scratch', '2Gi', 'Delete'));
-  server.put('storageclasses.storage.k8s.io', { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'later' }, provisioner: 'x', volumeBindingMode: 'WaitForFirstConsumer' });
+  server.put('storage.k8s.io/storageclasses', { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'later' }, provisioner: 'x', volumeBindingMode: 'WaitForFirstConsumer' });
   const made = server.put('persistentvolumeclaims', pvc('data', '1Gi'));
   await withController(async () => {
     await until(() => claim('data')?.status?.phase === 'Bound', 'claim Bound');
@@ -64,5 +64,36 @@ test('a claim binds to the smallest volume that fits; its volume is Released (Re
     server.remove('persistentvolumeclaims', 'b1', 'named');
     await until(() => volume('small')?.status?.phase === 'Released', 'Retain: Released');
     await until(() => volume('scratch') === undefined, 'Delete: volume deleted');
+  });
+});
+
+test('a volume pre-bound to a claim (as a provisioner makes it) binds to it; a provisioned volume is Released for its provisioner to delete', async () => {
+  server.put('storage.k8s.io/storageclasses', { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'wait' }, provisioner: 'p', volumeBindingMode: 'WaitForFirstConsumer' });
+  const c = server.put('persistentvolumeclaims', pvc('pre', '1Gi', 'wait'));
+  const made = pv('made', '1Gi', 'Delete');
+  made.metadata!.annotations = { 'pv.kubernetes.io/provisioned-by': 'p' };
+  made.spec!.storageClassName = 'wait';
+  made.spec!.claimRef = { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: 'b1', name: 'pre', uid: c.metadata.uid };
+  server.put('persistentvolumes', made);
+  await withController(async () => {
+    await until(() => claim('pre')?.status?.phase === 'Bound', 'the WaitForFirstConsumer claim Bound to its pre-bound volume');
+    assert.equal(claim('pre')?.spec?.volumeName, 'made');
+    server.remove('persistentvolumeclaims', 'b1', 'pre');
+    await until(() => volume('made')?.status?.phase === 'Released', 'Released, not deleted');
+  });
+});
+
+test('a volume being deleted is still Released when its claim goes (so pv-protection can let it go)', async () => {
+  const c = server.put('persistentvolumeclaims', pvc('held', '1Gi'));
+  const v = pv('deleting', '1Gi', 'Delete');
+  v.metadata!.deletionTimestamp = '2026-01-01T00:00:00Z';
+  v.metadata!.finalizers = ['kubernetes.io/pv-protection'];
+  v.spec!.claimRef = { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: 'b1', name: 'held', uid: c.metadata.uid };
+  v.status = { phase: 'Bound' };
+  server.put('persistentvolumes', v);
+  await withController(async () => {
+    await until(() => claim('held')?.status?.phase === 'Bound', 'the claim bound to it');
+    server.remove('persistentvolumeclaims', 'b1', 'held');
+    await until(() => volume('deleting')?.status?.phase === 'Released', 'Released');
   });
 });

@@ -3,11 +3,16 @@
  * volumes that already exist): a Pending claim is bound to the smallest Available volume of its class whose
  * access modes and capacity cover it (or to the volume its spec.volumeName names); the volume gets the claimRef
  * first, then the claim its volumeName, then both turn Bound. A volume whose claim is gone turns Released;
- * with reclaim policy Delete its object is deleted (the data of a hostPath volume stays: there is no deleter).
- * Classes with volumeBindingMode WaitForFirstConsumer are left alone (no provisioner or scheduler step yet).
+ * with reclaim policy Delete its object is deleted, unless a provisioner made it (`pv.kubernetes.io/provisioned-by`):
+ * then it stays Released for that provisioner to delete with its data, as upstream leaves it to the external one.
+ * A volume pre-bound to a claim (claimRef with the claim's uid, as a provisioner makes it) is bound to that claim
+ * first. Claims of a WaitForFirstConsumer class wait until the scheduler picked their node
+ * (`volume.kubernetes.io/selected-node`; event WaitForFirstConsumer meanwhile) and then bind only to a volume
+ * pre-bound to them: they get `volume.kubernetes.io/storage-provisioner` (and the beta annotation) naming their
+ * class's provisioner and an ExternalProvisioning event, and the provisioner on that node makes the volume.
  */
 import { parseQuantity, type PersistentVolume, type PersistentVolumeClaim, type StorageClass } from '../../api/index.ts';
-import { Informer, isConflict, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { EventRecorder, Informer, isConflict, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller } from '../controller.ts';
 
@@ -18,6 +23,11 @@ export interface VolumeBindingControllerConfig {
 }
 
 export const BIND_COMPLETED_ANNOTATION = 'pv.kubernetes.io/bind-completed';
+export const SELECTED_NODE_ANNOTATION = 'volume.kubernetes.io/selected-node';
+export const PROVISIONED_BY_ANNOTATION = 'pv.kubernetes.io/provisioned-by';
+export const STORAGE_PROVISIONER_ANNOTATION = 'volume.kubernetes.io/storage-provisioner';
+const BETA_STORAGE_PROVISIONER_ANNOTATION = 'volume.beta.kubernetes.io/storage-provisioner';
+const NO_PROVISIONER = 'kubernetes.io/no-provisioner';
 
 const storage = (q: unknown) => (q === undefined ? 0n : BigInt(parseQuantity(String(q)).milliValue()));
 
@@ -35,11 +45,13 @@ export class VolumeBindingController {
   readonly classes: Informer<StorageClass>;
   readonly controller: Controller;
   readonly #client: Client;
+  readonly #recorder: EventRecorder;
 
   constructor(config: VolumeBindingControllerConfig) {
     this.#client = config.client;
     const clock = config.clock ?? realClock;
     const log = config.logger ?? createLogger('persistentvolume-binder');
+    this.#recorder = new EventRecorder(config.client, { component: 'persistentvolume-controller', clock, logger: log });
     this.volumes = new Informer<PersistentVolume>(config.client.resource<PersistentVolume>('persistentvolumes'), { clock, logger: log });
     this.claims = new Informer<PersistentVolumeClaim>(config.client.resource<PersistentVolumeClaim>('persistentvolumeclaims'), { clock, logger: log });
     this.classes = new Informer<StorageClass>(config.client.resource<StorageClass>('storageclasses'), { clock, logger: log });
@@ -64,8 +76,13 @@ export class VolumeBindingController {
     this.volumes.onAdd(volumeChanged).onUpdate((_o, v) => volumeChanged(v)).onDelete(volumeChanged);
   }
 
-  run(signal: AbortSignal): Promise<void> {
-    return this.controller.run(signal);
+  async run(signal: AbortSignal): Promise<void> {
+    try {
+      await this.controller.run(signal);
+    } finally {
+      this.#recorder.close();
+      await this.#recorder.flush();
+    }
   }
 
   async reconcile(key: string, signal: AbortSignal): Promise<void> {
@@ -90,8 +107,13 @@ export class VolumeBindingController {
       const ref = pv.spec?.claimRef;
       if (ref && (ref.name !== claim.metadata?.name || ref.namespace !== ns || (ref.uid && ref.uid !== claim.metadata?.uid))) return;
     } else {
+      const uid = claim.metadata?.uid;
+      pv = this.volumes.list().find((v) => !v.metadata?.deletionTimestamp && v.spec?.claimRef?.uid === uid &&
+        v.spec?.claimRef?.name === claim.metadata?.name && v.spec?.claimRef?.namespace === ns);
+    }
+    if (!pv) {
       const cls = claim.spec?.storageClassName ? this.classes.get(claim.spec.storageClassName) : undefined;
-      if (cls?.volumeBindingMode === 'WaitForFirstConsumer') return;
+      if (cls?.volumeBindingMode === 'WaitForFirstConsumer') return this.#waitForVolume(claim, cls.provisioner, signal);
       const candidates = this.volumes.list()
         .filter((v) => !v.spec?.claimRef && !v.metadata?.deletionTimestamp && v.status?.phase !== 'Released' && v.status?.phase !== 'Failed' && volumeMatches(v, claim))
         .sort((a, b) => (storage(a.spec?.capacity?.['storage']) < storage(b.spec?.capacity?.['storage']) ? -1 : 1));
@@ -115,9 +137,25 @@ export class VolumeBindingController {
     }
   }
 
+  /** A delayed claim: waits for its pod's node, then for the provisioner (annotated with it, as upstream). */
+  async #waitForVolume(claim: PersistentVolumeClaim, provisioner: string, signal: AbortSignal): Promise<void> {
+    if (!claim.metadata?.annotations?.[SELECTED_NODE_ANNOTATION]) {
+      this.#recorder.event(claim, 'Normal', 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding');
+      return;
+    }
+    if (provisioner === NO_PROVISIONER) return;
+    if (claim.metadata.annotations[STORAGE_PROVISIONER_ANNOTATION] !== provisioner) {
+      await this.#client.resource<PersistentVolumeClaim>('persistentvolumeclaims', claim.metadata.namespace).patch(claim.metadata.name!, {
+        metadata: { annotations: { [STORAGE_PROVISIONER_ANNOTATION]: provisioner, [BETA_STORAGE_PROVISIONER_ANNOTATION]: provisioner } },
+      }, 'merge', { signal });
+    }
+    this.#recorder.event(claim, 'Normal', 'ExternalProvisioning', `Waiting for a volume to be created either by the external provisioner '${provisioner}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.`);
+  }
+
   async #syncVolume(name: string, signal: AbortSignal): Promise<void> {
     const pv = this.volumes.get(name);
-    if (!pv || pv.metadata?.deletionTimestamp) return;
+    // A volume being deleted is still released when its claim goes: pv-protection lets it go only once not Bound.
+    if (!pv) return;
     const volumes = this.#client.resource<PersistentVolume>('persistentvolumes');
     const ref = pv.spec?.claimRef;
     if (!ref) {
@@ -134,7 +172,7 @@ export class VolumeBindingController {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    if (pv.spec?.persistentVolumeReclaimPolicy === 'Delete') {
+    if (pv.spec?.persistentVolumeReclaimPolicy === 'Delete' && !pv.metadata?.annotations?.[PROVISIONED_BY_ANNOTATION] && !pv.metadata?.deletionTimestamp) {
       await volumes.delete(name, { signal, preconditions: { uid: pv.metadata?.uid } });
     } else if (pv.status?.phase !== 'Released') {
       await volumes.updateStatus({ ...pv, status: { ...pv.status, phase: 'Released' } }, { signal });

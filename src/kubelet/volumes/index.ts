@@ -16,7 +16,7 @@ export { managedHostsFile, hostNetworkHostsFile, podHostname } from './hosts.ts'
 export { PodDirs, type VolumePluginName } from './pod-dirs.ts';
 export { SystemMounter, FakeMounter, type Mounter } from './mounter.ts';
 export { ObjectCache } from './object-cache.ts';
-export { ObjectNotFoundError, MapObjectSource, type ObjectSource, type ConfigMap, type Secret } from './objects.ts';
+export { ObjectNotFoundError, MapObjectSource, type ObjectSource, type ConfigMap, type Secret, type PersistentVolume, type PersistentVolumeClaim } from './objects.ts';
 export { formatMap, type NodeFacts } from './fieldpath.ts';
 export { writeAtomically, type Payload } from './atomic-writer.ts';
 export {

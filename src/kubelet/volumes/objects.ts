@@ -5,17 +5,21 @@
  */
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { ISecret } from 'kubernetes-models/v1/Secret';
+import type { IPersistentVolume } from 'kubernetes-models/v1/PersistentVolume';
+import type { IPersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import type { BoundTokenRequest } from './token-manager.ts';
 
 export type ConfigMap = IConfigMap;
 export type Secret = ISecret;
+export type PersistentVolumeClaim = IPersistentVolumeClaim;
+export type PersistentVolume = IPersistentVolume;
 
 /** Thrown by an ObjectSource when the object does not exist; optional references turn it into "nothing". */
 export class ObjectNotFoundError extends Error {
-  readonly kind: 'configmap' | 'secret';
+  readonly kind: 'configmap' | 'secret' | 'persistentvolumeclaim' | 'persistentvolume';
   readonly objectName: string;
 
-  constructor(kind: 'configmap' | 'secret', name: string) {
+  constructor(kind: ObjectNotFoundError['kind'], name: string) {
     // The real kubelet's configmap/secret managers word it so (singular resource), and it reaches users in
     // CreateContainerConfigError and FailedMount messages.
     super(`${kind} "${name}" not found`);
@@ -36,12 +40,17 @@ export interface ObjectSource {
   serviceAccountToken(request: BoundTokenRequest): Promise<string>;
   /** The pod's volumes are gone: drop what was cached for it (its tokens). */
   releasePod?(podUid: string): void;
+  /** Read fresh from the API (a claim's binding changes); absent where pods cannot use claims (static pods). */
+  getPersistentVolumeClaim?(namespace: string, name: string): Promise<PersistentVolumeClaim>;
+  getPersistentVolume?(name: string): Promise<PersistentVolume>;
 }
 
 /** A map-backed ObjectSource for tests and for static pods (which may not reference API objects). */
 export class MapObjectSource implements ObjectSource {
   readonly configMaps = new Map<string, ConfigMap>();
   readonly secrets = new Map<string, Secret>();
+  readonly claims = new Map<string, PersistentVolumeClaim>();
+  readonly volumes = new Map<string, PersistentVolume>();
   token = 'test-token';
   readonly tokenRequests: BoundTokenRequest[] = [];
   /** Set by tests that hand tokens out from a ServiceAccountTokenManager. */
@@ -57,6 +66,18 @@ export class MapObjectSource implements ObjectSource {
     const s = this.secrets.get(`${namespace}/${name}`);
     if (!s) throw new ObjectNotFoundError('secret', name);
     return s;
+  }
+
+  async getPersistentVolumeClaim(namespace: string, name: string): Promise<PersistentVolumeClaim> {
+    const c = this.claims.get(`${namespace}/${name}`);
+    if (!c) throw new ObjectNotFoundError('persistentvolumeclaim', name);
+    return c;
+  }
+
+  async getPersistentVolume(name: string): Promise<PersistentVolume> {
+    const v = this.volumes.get(name);
+    if (!v) throw new ObjectNotFoundError('persistentvolume', name);
+    return v;
   }
 
   async serviceAccountToken(request: BoundTokenRequest): Promise<string> {

@@ -1,7 +1,8 @@
 /**
  * The kubelet's on-disk layout for pods, after the real kubelet's `<root-dir>/pods/<uid>/...`:
  *
- *   <root>/pods/<uid>/volumes/kubernetes.io~<plugin>/<volume>   one directory per volume (mount point for tmpfs)
+ *   <root>/pods/<uid>/volumes/kubernetes.io~<plugin>/<volume>   one directory per volume (mount point for tmpfs;
+ *                                                               for a claim, a link to its volume's path)
  *   <root>/pods/<uid>/etc-hosts                                 the managed /etc/hosts
  *   <root>/pods/<uid>/containers/<container>/<id>               termination-message files, one per container start
  *
@@ -10,7 +11,8 @@
  */
 import path from 'node:path';
 
-export type VolumePluginName = 'empty-dir' | 'host-path' | 'configmap' | 'secret' | 'downward-api' | 'projected';
+export type VolumePluginName =
+  'empty-dir' | 'host-path' | 'configmap' | 'secret' | 'downward-api' | 'projected' | 'persistent-volume-claim';
 
 export class PodDirs {
   readonly root: string;

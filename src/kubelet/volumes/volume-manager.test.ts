@@ -340,3 +340,49 @@ test('a projected token is renewed in place once 80% of its lifetime has passed,
   await vm.unmountPodVolumes('uid-1');
   assert.equal(tokens.size, 0);
 });
+
+test('persistentVolumeClaim: waits while the claim is missing or unbound, then links to its volume (readOnly honoured); teardown keeps the data', async (t) => {
+  const { root, dirs, objects, recorder, clock, vm } = await setup(t);
+  const data = path.join(root, 'storage', 'pvc-1_ns_data');
+  const pod = makePod([
+    { name: 'data', persistentVolumeClaim: { claimName: 'data' } },
+    { name: 'ro', persistentVolumeClaim: { claimName: 'data', readOnly: true } },
+  ]);
+  pod.spec!.containers[0]!.volumeMounts = [{ name: 'data', mountPath: '/data' }, { name: 'ro', mountPath: '/ro' }];
+  const done = vm.waitForAttachAndMount(pod, AbortSignal.timeout(10_000));
+  await poll(() => recorder.events.length >= 2, 'FailedMount events for the missing claim');
+  assert.ok(recorder.events.some((e) => e.reason === 'FailedMount' &&
+    e.message === 'MountVolume.SetUp failed for volume "data" : error processing PVC ns/data: failed to fetch PVC from API server: persistentvolumeclaim "data" not found'));
+  objects.claims.set('ns/data', { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data', namespace: 'ns', uid: 'pvc-uid' }, spec: {}, status: { phase: 'Pending' } });
+  await clock.step(1000);
+  await poll(() => recorder.events.some((e) => e.message.endsWith('error processing PVC ns/data: PVC is not bound')), 'the unbound claim reported');
+  assert.equal(vm.allMounted(pod), false);
+  objects.volumes.set('pvc-1', {
+    apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'pvc-1' },
+    spec: { hostPath: { path: data, type: 'DirectoryOrCreate' }, claimRef: { name: 'data', namespace: 'ns', uid: 'pvc-uid' } },
+  });
+  objects.claims.set('ns/data', { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data', namespace: 'ns', uid: 'pvc-uid' }, spec: { volumeName: 'pvc-1' }, status: { phase: 'Bound' } });
+  for (let i = 0; i < 5 && !vm.allMounted(pod); i++) await clock.step(4000);
+  await done;
+  const link = dirs.volumeDir('uid-1', 'persistent-volume-claim', 'data');
+  assert.equal(await fs.readlink(link), data);
+  await fs.writeFile(path.join(link, 'kept'), 'yes');
+  const env = new NodeContainerEnvironment({ dirs, objects, node });
+  const { mounts } = await env.makeContainerEnvironment(pod, pod.spec!.containers[0]!, []);
+  assert.deepEqual(mounts.filter((m) => m.containerPath === '/data' || m.containerPath === '/ro').map((m) => [m.containerPath, m.hostPath, m.readonly]), [
+    ['/data', link, false],
+    ['/ro', dirs.volumeDir('uid-1', 'persistent-volume-claim', 'ro'), true],
+  ]);
+  await vm.unmountPodVolumes('uid-1');
+  assert.equal(await read(path.join(data, 'kept')), 'yes');
+});
+
+test('a claim being deleted is not mounted', async (t) => {
+  const { objects, recorder, clock, vm } = await setup(t);
+  objects.claims.set('ns/gone', { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'gone', namespace: 'ns', uid: 'u', deletionTimestamp: '2026-01-01T00:00:00Z' }, spec: { volumeName: 'v' }, status: { phase: 'Bound' } });
+  const done = vm.waitForAttachAndMount(makePod([{ name: 'gone', persistentVolumeClaim: { claimName: 'gone' } }]), AbortSignal.timeout(10_000));
+  const failure = assert.rejects(done, /unmounted volumes=\[gone\]/);
+  for (let i = 0; i < 20; i++) await clock.step(1000);
+  await failure;
+  assert.ok(recorder.events.some((e) => e.message.endsWith('error processing PVC ns/gone: PVC is being deleted')));
+});

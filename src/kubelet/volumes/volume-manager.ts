@@ -6,8 +6,11 @@
  * the ..data swap) while pods run, as the real kubelet's periodic remount does.
  *
  * Supported: emptyDir (disk, or tmpfs with medium Memory), hostPath (with type checks), configMap, secret
- * (tmpfs), downwardAPI, projected (configMap, secret, downwardAPI, serviceAccountToken). Setting a volume up
- * is idempotent, so re-running it after a kubelet restart adopts what is there.
+ * (tmpfs), downwardAPI, projected (configMap, secret, downwardAPI, serviceAccountToken), and
+ * persistentVolumeClaim: the claim (read fresh from the API) must be Bound and not being deleted, and its
+ * volume a hostPath or local one; the pod's volume directory is then a link to the volume's path, which the
+ * runtime bind-mounts (readOnly honoured). Until the claim binds the pod waits, with FailedMount events.
+ * Setting a volume up is idempotent, so re-running it after a kubelet restart adopts what is there.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -53,6 +56,7 @@ export function volumePlugin(v: IVolume): VolumePluginName | undefined {
   if (v.secret) return 'secret';
   if (v.downwardAPI) return 'downward-api';
   if (v.projected) return 'projected';
+  if (v.persistentVolumeClaim) return 'persistent-volume-claim';
   // A volume without a source defaults to emptyDir (SetDefaults_Volume).
   const sources = Object.keys(v).filter((k) => k !== 'name');
   if (sources.length === 0 || v.emptyDir) return 'empty-dir';
@@ -68,6 +72,9 @@ export function volumeLocation(dirs: PodDirs, podUid: string, v: IVolume): Volum
         .join(', ')}`,
     );
   if (plugin === 'host-path') return { hostPath: v.hostPath!.path, plugin, readOnly: false };
+  if (plugin === 'persistent-volume-claim') {
+    return { hostPath: dirs.volumeDir(podUid, plugin, v.name), plugin, readOnly: v.persistentVolumeClaim!.readOnly === true };
+  }
   const readOnly = plugin !== 'empty-dir';
   return { hostPath: dirs.volumeDir(podUid, plugin, v.name), plugin, readOnly };
 }
@@ -171,11 +178,13 @@ export class NodeVolumeManager implements VolumeManager {
     const uid = pod.metadata?.uid ?? '';
     const failed: string[] = [];
     for (const v of pod.spec?.volumes ?? []) {
+      // A claim's link is made once: the periodic refresh is for API-backed contents only.
+      if (v.persistentVolumeClaim && this.#mounted.get(uid)?.has(v.name)) continue;
       try {
         await this.#setUpVolume(pod, v);
         const fsGroup = pod.spec?.securityContext?.fsGroup;
         const loc = volumeLocation(this.#dirs, uid, v);
-        if (fsGroup !== undefined && loc.plugin !== 'host-path')
+        if (fsGroup !== undefined && loc.plugin !== 'host-path' && loc.plugin !== 'persistent-volume-claim')
           await setVolumeOwnership(loc.hostPath, fsGroup, loc.readOnly);
         let done = this.#mounted.get(uid);
         if (!done) this.#mounted.set(uid, (done = new Set()));
@@ -251,7 +260,48 @@ export class NodeVolumeManager implements VolumeManager {
       }
       case 'projected':
         return this.#write(loc.hostPath, await this.#projectedPayload(pod, v), true);
+      case 'persistent-volume-claim': {
+        const target = await this.#claimPath(ns, v.persistentVolumeClaim!.claimName);
+        await fs.mkdir(path.dirname(loc.hostPath), { recursive: true });
+        if ((await fs.readlink(loc.hostPath).catch(() => undefined)) === target) return;
+        await fs.rm(loc.hostPath, { force: true });
+        await fs.symlink(target, loc.hostPath);
+        return;
+      }
     }
+  }
+
+  /** The node path of a claim's volume, or why the pod cannot have it yet (the kubelet's messages). */
+  async #claimPath(ns: string, name: string): Promise<string> {
+    const fail = (why: string) => new Error(`error processing PVC ${ns}/${name}: ${why}`);
+    if (!this.#objects.getPersistentVolumeClaim || !this.#objects.getPersistentVolume) throw fail('persistent volume claims are not available to this pod');
+    let claim;
+    try {
+      claim = await this.#objects.getPersistentVolumeClaim(ns, name);
+    } catch (err) {
+      throw fail(`failed to fetch PVC from API server: ${(err as Error).message}`);
+    }
+    if (claim.metadata?.deletionTimestamp) throw fail('PVC is being deleted');
+    const volumeName = claim.spec?.volumeName;
+    if (claim.status?.phase !== 'Bound' || !volumeName) throw fail('PVC is not bound');
+    let pv;
+    try {
+      pv = await this.#objects.getPersistentVolume(volumeName);
+    } catch (err) {
+      throw fail(`failed to fetch PV ${volumeName} from API server: ${(err as Error).message}`);
+    }
+    const ref = pv.spec?.claimRef;
+    if (ref?.uid && ref.uid !== claim.metadata?.uid) throw fail(`PV ${volumeName} is bound to another claim`);
+    if (pv.spec?.hostPath) {
+      await checkHostPath(pv.spec.hostPath.path, pv.spec.hostPath.type);
+      return path.resolve(pv.spec.hostPath.path);
+    }
+    if (pv.spec?.local) {
+      const st = await fs.stat(pv.spec.local.path).catch(() => undefined);
+      if (!st) throw new Error(`path "${pv.spec.local.path}" does not exist`);
+      return path.resolve(pv.spec.local.path);
+    }
+    throw fail(`PV ${volumeName} has a volume type this node does not support (hostPath and local only)`);
   }
 
   async #projectedPayload(pod: IPod, v: IVolume): Promise<Payload> {

@@ -6,8 +6,9 @@
 import type { Pod } from '../../api/index.ts';
 import type { CycleState } from './cycle-state.ts';
 import {
-  isBindPlugin, isFilterPlugin, isPreFilterPlugin, isReservePlugin, isScorePlugin, MAX_NODE_SCORE,
-  type BindPlugin, type FilterPlugin, type NodeScore, type Plugin, type PreFilterPlugin, type ReservePlugin, type ScorePlugin,
+  isBindPlugin, isFilterPlugin, isPreBindPlugin, isPreFilterPlugin, isReservePlugin, isScorePlugin, isWatchingPlugin, MAX_NODE_SCORE,
+  type BindPlugin, type FilterPlugin, type NodeScore, type Plugin, type PreBindPlugin, type PreFilterPlugin, type ReservePlugin,
+  type ScorePlugin, type WatchingPlugin,
 } from './interface.ts';
 import type { NodeInfo } from './node-info.ts';
 import { errorStatus, type Status } from './status.ts';
@@ -24,7 +25,10 @@ export class Framework {
   readonly filters: FilterPlugin[];
   readonly scorers: ScorePlugin[];
   readonly reservers: ReservePlugin[];
+  readonly preBinders: PreBindPlugin[];
   readonly binders: BindPlugin[];
+  /** Plugins with informers of their own, started by the scheduler. */
+  readonly watchers: WatchingPlugin[];
   readonly #weights: Record<string, number>;
 
   constructor(config: FrameworkConfig) {
@@ -37,7 +41,9 @@ export class Framework {
     this.filters = config.plugins.filter(isFilterPlugin);
     this.scorers = config.plugins.filter(isScorePlugin);
     this.reservers = config.plugins.filter(isReservePlugin);
+    this.preBinders = config.plugins.filter(isPreBindPlugin);
     this.binders = config.plugins.filter(isBindPlugin);
+    this.watchers = config.plugins.filter(isWatchingPlugin);
     this.#weights = config.weights ?? {};
     if (this.binders.length === 0) throw new Error('scheduler framework: at least one bind plugin is required');
   }
@@ -98,6 +104,15 @@ export class Framework {
   }
 
   async runBind(state: CycleState, pod: Pod, nodeName: string, signal: AbortSignal): Promise<Status | undefined> {
+    for (const p of this.preBinders) {
+      let s: Status | undefined;
+      try {
+        s = await p.preBind(state, pod, nodeName, signal);
+      } catch (err) {
+        s = errorStatus(err);
+      }
+      if (s) return { ...s, plugin: p.name };
+    }
     for (const p of this.binders) {
       let s: Status | undefined;
       try {

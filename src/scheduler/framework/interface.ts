@@ -1,11 +1,11 @@
 /**
  * The scheduling framework's extension points, after kube-scheduler's `framework/interface.go`, cut down to
- * the ones a small platform needs: PreFilter, Filter, Score (+ NormalizeScore), Reserve, Bind.
+ * the ones a small platform needs: PreFilter, Filter, Score (+ NormalizeScore), Reserve, PreBind, Bind.
  *
  * One scheduling cycle, for one pod, runs them in this order:
  *
  *   preFilter (once) ─▶ filter (per node) ─▶ score (per feasible node) ─▶ normalizeScore ─▶ reserve
- *   ─▶ bind (asynchronously; on failure: unreserve)
+ *   ─▶ preBind, bind (asynchronously; on failure: unreserve)
  *
  * Plugins return `Status | undefined`; `undefined` is success. All calls but `bind` are synchronous and run
  * on the scheduler's single loop, so a plugin may read the NodeInfo without locking; none may keep it.
@@ -57,6 +57,20 @@ export interface ReservePlugin extends Plugin {
   unreserve(state: CycleState, pod: Pod, nodeName: string): void;
 }
 
+export interface PreBindPlugin extends Plugin {
+  /** Called before binding, off the scheduling loop (e.g. to write what the binding relies on); a failure fails the binding. */
+  preBind(state: CycleState, pod: Pod, nodeName: string, signal: AbortSignal): Promise<Status | undefined>;
+}
+
+/** A plugin that watches cluster objects of its own (informers beyond pods and nodes). */
+export interface WatchingPlugin extends Plugin {
+  /**
+   * Starts its informers until `signal` aborts (`done`), `synced` once they are loaded; calls `changed` when
+   * a change may let unschedulable pods fit (the scheduler retries them).
+   */
+  start(signal: AbortSignal, changed: () => void): { synced: Promise<void>; done: Promise<void> };
+}
+
 export interface BindPlugin extends Plugin {
   /** Binds the pod to the node through the API; returns a `Skip` status if it does not handle this pod. */
   bind(state: CycleState, pod: Pod, nodeName: string, signal: AbortSignal): Promise<Status | undefined>;
@@ -73,6 +87,12 @@ export function isScorePlugin(p: Plugin): p is ScorePlugin {
 }
 export function isReservePlugin(p: Plugin): p is ReservePlugin {
   return typeof (p as ReservePlugin).reserve === 'function';
+}
+export function isPreBindPlugin(p: Plugin): p is PreBindPlugin {
+  return typeof (p as PreBindPlugin).preBind === 'function';
+}
+export function isWatchingPlugin(p: Plugin): p is WatchingPlugin {
+  return typeof (p as WatchingPlugin).start === 'function';
 }
 export function isBindPlugin(p: Plugin): p is BindPlugin {
   return typeof (p as BindPlugin).bind === 'function';

@@ -1,7 +1,7 @@
 /**
  * The default profile's plugins, in kube-scheduler's order (default_plugins.go): filters run
  * NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit, PodTopologySpread,
- * InterPodAffinity; score weights TaintToleration 3, NodeAffinity 2, NodeResourcesFit 1; DefaultBinder binds.
+ * InterPodAffinity, VolumeBinding; score weights TaintToleration 3, NodeAffinity 2, NodeResourcesFit 1; DefaultBinder binds.
  */
 import type { Client } from '../../client/index.ts';
 import type { FrameworkConfig } from '../framework/index.ts';
@@ -14,8 +14,9 @@ import { NodePorts } from './node-ports/node-ports.ts';
 import { NodeResourcesFit } from './node-resources-fit/node-resources-fit.ts';
 import { NodeUnschedulable } from './node-unschedulable/node-unschedulable.ts';
 import { TaintToleration } from './taint-toleration/taint-toleration.ts';
+import { VolumeBinding } from './volume-binding/volume-binding.ts';
 
-export { DefaultBinder, InterPodAffinity, PodTopologySpread, NodeAffinity, NodeName, NodePorts, NodeResourcesFit, NodeUnschedulable, TaintToleration };
+export { DefaultBinder, InterPodAffinity, PodTopologySpread, NodeAffinity, NodeName, NodePorts, NodeResourcesFit, NodeUnschedulable, TaintToleration, VolumeBinding };
 export { tolerationsTolerateTaint, toleratesTaint } from './taint-toleration/tolerations.ts';
 export { podMatchesNodeSelectorAndAffinityTerms, nodeSelectorTermMatches } from './node-affinity/node-affinity.ts';
 export { fitsRequest, type InsufficientResource } from './node-resources-fit/node-resources-fit.ts';
@@ -31,6 +32,7 @@ export function defaultProfile(client: Client): FrameworkConfig {
       new NodeResourcesFit(),
       new PodTopologySpread(),
       new InterPodAffinity(),
+      new VolumeBinding(client),
       new DefaultBinder(client),
     ],
     weights: { TaintToleration: 3, NodeAffinity: 2, NodeResourcesFit: 1 },
