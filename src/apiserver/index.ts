@@ -9,3 +9,5 @@ export { DEFAULT_SERVICE_CIDR, DEFAULT_NODE_PORT_RANGE } from './services/alloca
 export { parseServiceCidr, parsePortRange, ipAt } from './services/range.ts';
 export { advertiseAddress } from './services/advertise-address.ts';
 export { AuthorizerChain, alwaysAllow, forbiddenMessage, type Attributes, type Authorizer, type AuthorizationResult, type Decision } from './authz/authorizer.ts';
+export { RbacAuthorizer } from './rbac/authorizer.ts';
+export { CLUSTER_ROLES, CLUSTER_ROLE_BINDINGS, ROLES, ROLE_BINDINGS } from './rbac/bootstrap-policy.ts';

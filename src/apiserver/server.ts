@@ -40,7 +40,12 @@ import { writeUpgradeError } from './kubelet-proxy.ts';
 import { ServiceAccountTokens } from './auth/service-account-tokens.ts';
 import { handleTokenRequest } from './token-request.ts';
 import { handleScale } from './scale.ts';
-import { handleSelfSubjectReview, type SelfSubjectResource } from './self-subject-review.ts';
+import { REVIEW_RESOURCES, handleReview, type ReviewResource } from './self-subject-review.ts';
+import { impersonate } from './authz/impersonation.ts';
+import { RbacAuthorizer } from './rbac/authorizer.ts';
+import { RbacEscalation } from './rbac/escalation.ts';
+import { reconcileBootstrapPolicy } from './rbac/reconcile.ts';
+import { runClusterRoleAggregationController } from './rbac/aggregation.ts';
 import { propagateDeletion } from './propagation.ts';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { ServiceAllocators } from './services/allocators.ts';
@@ -51,6 +56,8 @@ import { KubernetesServiceController } from './services/kubernetes-service.ts';
 import { advertiseAddress, listensOnLoopbackOnly } from './services/advertise-address.ts';
 import { handleServiceProxy } from './services/service-proxy.ts';
 
+const RBAC_GROUP = 'rbac.authorization.k8s.io';
+
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export interface ApiServerConfig {
@@ -60,8 +67,11 @@ export interface ApiServerConfig {
   /** The CA that signed the serving certificate (published as kube-root-ca.crt). */
   caPem: string;
   authenticator: TokenAuthenticator;
-  /** Decides every authenticated request (`--authorization-mode`); every request is allowed when absent. */
-  authorizer?: Authorizer;
+  /**
+   * Decides every authenticated request (`--authorization-mode`); every request is allowed when absent. A
+   * function gets the server, to build authorizers over its watch caches (`server.rbac`).
+   */
+  authorizer?: Authorizer | ((server: ApiServer) => Authorizer);
   /** The token the server presents to kubelets (logs, exec, attach, port-forward). */
   kubeletToken: string;
   clock?: Clock;
@@ -99,11 +109,6 @@ export interface ApiServerConfig {
   defaultTolerationSeconds?: { notReady?: number; unreachable?: number };
 }
 
-const SELF_SUBJECT: Record<string, true> = {
-  'authentication.k8s.io/v1/selfsubjectreviews': true,
-  'authorization.k8s.io/v1/selfsubjectaccessreviews': true,
-  'authorization.k8s.io/v1/selfsubjectrulesreviews': true,
-};
 
 /** What the real apiserver answers for a path it does not serve. */
 const NOT_FOUND: Status = toStatus(new ApiError(404, 'NotFound', 'the server could not find the requested resource', {}));
@@ -120,6 +125,8 @@ export class ApiServer {
   readonly #loops: Promise<void>[] = [];
   readonly #saTokens: ServiceAccountTokens;
   readonly #serviceAllocation: ServiceAllocation;
+  readonly #rbac: RbacAuthorizer;
+  readonly #authorizer: Authorizer;
   #address = '';
 
   constructor(config: ApiServerConfig) {
@@ -131,6 +138,13 @@ export class ApiServer {
     const admission = new AdmissionChain([new NamespaceLifecycle(lookup), new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds({
       notReadySeconds: config.defaultTolerationSeconds?.notReady, unreachableSeconds: config.defaultTolerationSeconds?.unreachable,
     })]);
+    this.#rbac = new RbacAuthorizer({
+      roles: () => this.registry('roles', RBAC_GROUP).cache.list(),
+      clusterRoles: () => this.registry('clusterroles', RBAC_GROUP).cache.list(),
+      roleBindings: () => this.registry('rolebindings', RBAC_GROUP).cache.list(),
+      clusterRoleBindings: () => this.registry('clusterrolebindings', RBAC_GROUP).cache.list(),
+    });
+    admission.add(new RbacEscalation({ resolver: this.#rbac, authorizer: () => this.#authorizer }));
     this.#serviceAllocation = new ServiceAllocation(new ServiceAllocators({
       store: config.store, serviceCidr: config.serviceCidr, nodePortRange: config.serviceNodePortRange, now: () => this.#clock.now(),
     }));
@@ -142,6 +156,12 @@ export class ApiServer {
       this.#registries.set(`${info.groupVersion}/${info.plural}`, registry);
     }
     this.#server = this.#httpsServer();
+    this.#authorizer = typeof config.authorizer === 'function' ? config.authorizer(this) : config.authorizer ?? alwaysAllow;
+  }
+
+  /** The RBAC authorizer over this server's watch caches (for `--authorization-mode=...,RBAC`). */
+  get rbac(): RbacAuthorizer {
+    return this.#rbac;
   }
 
   #httpsServer(): https.Server {
@@ -201,7 +221,10 @@ export class ApiServer {
       }
     }
     const logger = this.#logger;
+    const rbac = (plural: string) => this.registry(plural, RBAC_GROUP);
+    await reconcileBootstrapPolicy({ roles: rbac('roles'), clusterRoles: rbac('clusterroles'), roleBindings: rbac('rolebindings'), clusterRoleBindings: rbac('clusterrolebindings') }, logger);
     this.#loops.push(
+      runClusterRoleAggregationController({ clusterRoles: rbac('clusterroles'), logger }, signal),
       runServiceAccountsController({ namespaces, serviceAccounts: this.registry('serviceaccounts'), configMaps: this.registry('configmaps'), caPem: this.#config.caPem, logger }, signal),
       runNamespaceController({ namespaces, namespaced: [...this.#registries.values()].filter((r) => r.info.namespaced), logger }, signal),
       runEventTtlController({ events: [this.registry('events'), this.registry('events', 'events.k8s.io')], ttlMs: this.#config.eventTtlMs, now: () => this.#clock.now(), logger }, signal),
@@ -324,8 +347,10 @@ export class ApiServer {
       }
       if (path === '/version') return sendJson(res, 200, VERSION_INFO);
     }
-    const user = this.#authenticate(req) ?? anonymousUser(req, path, url.searchParams);
-    if (!user) return sendStatus(res, toStatus(unauthorized()));
+    const authenticated = this.#authenticate(req) ?? anonymousUser(req, path, url.searchParams);
+    if (!authenticated) return sendStatus(res, toStatus(unauthorized()));
+    const user = await this.#impersonate(authenticated, req);
+    if (!('groups' in user)) return sendStatus(res, user);
     const info = parseResourcePath(req.method ?? 'GET', path, url.searchParams);
     const denied = await this.#authorize(user, req.method ?? 'GET', path, info);
     if (denied) return sendStatus(res, denied);
@@ -337,9 +362,10 @@ export class ApiServer {
       const ctx = this.#context(req, res, url, info, this.registry('pods'), user);
       return handleBinding(ctx, podDeps, '');
     }
-    if (SELF_SUBJECT[`${info.groupVersion}/${info.resource}`] && !info.namespace && !info.name) {
+    if ((info.group === 'authentication.k8s.io' || info.group === 'authorization.k8s.io') && info.version === 'v1' && REVIEW_RESOURCES.has(info.resource) &&
+      !info.name && !info.subresource && !info.namespace === (info.resource !== 'localsubjectaccessreviews')) {
       try {
-        return await handleSelfSubjectReview(req, res, info.resource as SelfSubjectResource, user);
+        return await handleReview(req, res, info.resource as ReviewResource, user, info.namespace, { authorizer: this.#authorizer });
       } catch (err) {
         return this.#fail(res, err);
       }
@@ -359,9 +385,17 @@ export class ApiServer {
     }
   }
 
+  /** The user the request acts as (Impersonate-* headers), or the Status refusing it. */
+  async #impersonate(caller: User, req: IncomingMessage): Promise<User | Status> {
+    const r = await impersonate(caller, req.headers, this.#authorizer);
+    if ('groups' in r) return r;
+    if (r.code === 400) return toStatus(new ApiError(400, 'BadRequest', r.message, {}));
+    return toStatus(new ApiError(403, 'Forbidden', r.message, r.details ?? {}));
+  }
+
   /** The 403 Status when the authorizer does not allow the request, else undefined. */
   async #authorize(user: User, method: string, path: string, info: RequestContext['info'] | undefined): Promise<Status | undefined> {
-    const authorizer = this.#config.authorizer ?? alwaysAllow;
+    const authorizer = this.#authorizer;
     const attrs: Attributes = info
       ? {
         user, verb: info.verb === 'connect' ? method.toLowerCase() : info.verb, resourceRequest: true, namespace: info.namespace,
@@ -493,8 +527,10 @@ export class ApiServer {
 
   async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
-    const user = this.#authenticate(req);
-    if (!user) return writeUpgradeError(socket, toStatus(unauthorized()));
+    const authenticated = this.#authenticate(req);
+    if (!authenticated) return writeUpgradeError(socket, toStatus(unauthorized()));
+    const user = await this.#impersonate(authenticated, req);
+    if (!('groups' in user)) return writeUpgradeError(socket, user);
     const info = parseResourcePath(req.method ?? 'GET', url.pathname, url.searchParams);
     const denied = await this.#authorize(user, req.method ?? 'GET', url.pathname, info);
     if (denied) return writeUpgradeError(socket, denied);

@@ -28,6 +28,21 @@ export interface Taint {
   effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
 }
 
+export const AUTHORIZATION_MODES = ['AlwaysAllow', 'AlwaysDeny', 'Node', 'RBAC'] as const;
+export type AuthorizationMode = (typeof AUTHORIZATION_MODES)[number];
+
+/** `--authorization-mode A,B`: known modes, each once (upstream's validation and messages). */
+export function parseAuthorizationModes(value: string): AuthorizationMode[] {
+  const modes = value.split(',').map((m) => m.trim()).filter((m) => m !== '');
+  if (modes.length === 0) throw new UsageError('--authorization-mode: at least one authorization-mode must be passed');
+  for (const m of modes) {
+    if (!(AUTHORIZATION_MODES as readonly string[]).includes(m)) throw new UsageError(`--authorization-mode: authorization-mode ${JSON.stringify(m)} is not a valid mode (valid: ${AUTHORIZATION_MODES.join(', ')})`);
+  }
+  const dup = modes.find((m, i) => modes.indexOf(m) !== i);
+  if (dup) throw new UsageError(`--authorization-mode: authorization-mode ${JSON.stringify(dup)} has mentioned multiple times`);
+  return modes as AuthorizationMode[];
+}
+
 export interface ServerOptions {
   dataDir: string;
   listenHost: string;
@@ -65,6 +80,8 @@ export interface ServerOptions {
    * Default true with etcd storage (upstream's default; several servers may share it), false otherwise.
    */
   leaderElect: boolean;
+  /** `--authorization-mode` (default Node,RBAC): the authorizers asked in order; AlwaysAllow allows everything. */
+  authorizationModes: AuthorizationMode[];
   /** `--token` (or the contents of `--token-file`): the node token; with etcd, the key to the shared identity. */
   token?: string;
   /** `--token-file`: read at start (see runServer). */
@@ -371,6 +388,7 @@ const SERVER_FLAGS: FlagSpec<ServerOptions> = {
       (o.defaultUnreachableTolerationSeconds = parseNumber(value, flag, 'a whole number of seconds', (n) => n >= 0, true)),
     '--terminated-pod-gc-threshold': (o, value, flag) =>
       (o.terminatedPodGcThreshold = parseNumber(value, flag, 'a whole number of pods (0 = never)', (n) => n >= 0, true)),
+    '--authorization-mode': (o, value) => (o.authorizationModes = parseAuthorizationModes(value)),
   },
 };
 
@@ -398,6 +416,7 @@ export function parseServerFlags(argv: string[]): ServerOptions {
     defaultNotReadyTolerationSeconds: 300,
     defaultUnreachableTolerationSeconds: 300,
     terminatedPodGcThreshold: 12500,
+    authorizationModes: ['Node', 'RBAC'],
   };
   let leaderElectSet = false;
   parseFlagArgs(argv, o, {

@@ -34,6 +34,7 @@ import { controllersComponent } from './components/controllers.ts';
 import { dnsComponent, kubeDnsServiceComponent } from './components/dns.ts';
 import { withLeaderElection } from './components/leader-elected.ts';
 import { loadBootstrap, publishBootstrap } from './bootstrap.ts';
+import { authorizerFor } from './authorization.ts';
 
 /** The components the server runs besides the API server, one line each. */
 const COMPONENTS: Component[] = [
@@ -177,6 +178,7 @@ export async function runServer(argv: string[]): Promise<number> {
   const serviceAccountKey = await ensureServiceAccountKey(join(dataDir, 'pki', 'sa.key'));
   const apiserver = new ApiServer({
     store, tls: { certPem: pki.certPem, keyPem: pki.keyPem }, caPem: pki.caPem, authenticator, kubeletToken, serviceAccountKey,
+    authorizer: (server) => authorizerFor(options.authorizationModes, server),
     // An etcd may have other writers, whose writes the watch cache cannot be known to have seen.
     consistentListFromCache: !options.storage.startsWith('etcd://'),
     serviceCidr: options.serviceCidr, serviceNodePortRange: options.serviceNodePortRange,

@@ -7,6 +7,7 @@
  * What differs per resource lives in its Strategy; admission runs between defaulting and validation, as in
  * the real request path: decode → default → mutating admission → prepare → validate → validating admission → store.
  */
+import type { User } from '../auth/tokens.ts';
 import { isDeepStrictEqual } from 'node:util';
 import type { KeyValue, Store } from '../../storage/index.ts';
 import type { DeleteOptions, KubeObject, ObjectMeta, ResourceInfo } from '../../api/index.ts';
@@ -23,6 +24,8 @@ export interface WriteOptions {
   subresource?: string;
   /** The authenticated user, for admission. */
   user?: string;
+  /** The same user with its groups (RBAC's escalation check); absent for the server's own writes. */
+  userInfo?: User;
 }
 
 export interface ListOptions {
@@ -407,6 +410,7 @@ export class GenericRegistry {
       oldObject,
       dryRun: options.dryRun ?? false,
       user: options.user ?? '',
+      ...(options.userInfo ? { userInfo: options.userInfo } : {}),
     };
   }
 
