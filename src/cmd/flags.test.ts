@@ -25,7 +25,7 @@ test('server flags: defaults, both spellings, labels and taints', () => {
     podNetwork: 'vxlan',
     nodeMonitorGracePeriodMs: 40_000, nodeMonitorPeriodMs: 5000, nodeEvictionRate: 0.1, secondaryNodeEvictionRate: 0.01,
     unhealthyZoneThreshold: 0.55, largeClusterSizeThreshold: 50, defaultNotReadyTolerationSeconds: 300,
-    defaultUnreachableTolerationSeconds: 300, terminatedPodGcThreshold: 12500,
+    defaultUnreachableTolerationSeconds: 300, terminatedPodGcThreshold: 12500, authorizationModes: ['Node', 'RBAC'],
   });
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-controller-manager=true']).disabledComponents, ['scheduler', 'controller-manager']);
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-scheduler=false']).disabledComponents, []);
@@ -231,4 +231,11 @@ test('the node flags server and agent share are read alike (one parser), each co
   await assert.rejects(parseAgentFlags(['--data-dir=']), /flag --data-dir needs a value/);
   await assert.rejects(parseAgentFlags(['--listen', '0.0.0.0:1']), /unknown flag --listen/);
   assert.throws(() => parseServerFlags(['--server', 'https://x:1']), /unknown flag --server/);
+});
+
+test('--authorization-mode: known modes in order; an unknown one is a one-line usage error', () => {
+  assert.deepEqual(parseServerFlags(['--authorization-mode', 'RBAC']).authorizationModes, ['RBAC']);
+  assert.deepEqual(parseServerFlags(['--authorization-mode=AlwaysAllow']).authorizationModes, ['AlwaysAllow']);
+  assert.throws(() => parseServerFlags(['--authorization-mode', 'Node,ABAC']), { name: 'UsageError', message: '--authorization-mode: authorization-mode "ABAC" is not a valid mode (valid: AlwaysAllow, AlwaysDeny, Node, RBAC)' });
+  assert.throws(() => parseServerFlags(['--authorization-mode', 'RBAC,RBAC']), { name: 'UsageError' });
 });
