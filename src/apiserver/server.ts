@@ -138,11 +138,12 @@ export class ApiServer {
     const admission = new AdmissionChain([new NamespaceLifecycle(lookup), new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds({
       notReadySeconds: config.defaultTolerationSeconds?.notReady, unreachableSeconds: config.defaultTolerationSeconds?.unreachable,
     })]);
+    const view = (plural: string) => {
+      const cache = () => this.#registries.get(`${RBAC_GROUP}/v1/${plural}`)!.cache;
+      return { revision: () => cache().revision, items: () => cache().list().items };
+    };
     this.#rbac = new RbacAuthorizer({
-      roles: () => this.registry('roles', RBAC_GROUP).cache.list(),
-      clusterRoles: () => this.registry('clusterroles', RBAC_GROUP).cache.list(),
-      roleBindings: () => this.registry('rolebindings', RBAC_GROUP).cache.list(),
-      clusterRoleBindings: () => this.registry('clusterrolebindings', RBAC_GROUP).cache.list(),
+      roles: view('roles'), clusterRoles: view('clusterroles'), roleBindings: view('rolebindings'), clusterRoleBindings: view('clusterrolebindings'),
     });
     admission.add(new RbacEscalation({ resolver: this.#rbac, authorizer: () => this.#authorizer }));
     this.#serviceAllocation = new ServiceAllocation(new ServiceAllocators({

@@ -13,14 +13,17 @@ import type { User } from '../auth/tokens.ts';
 import type { Attributes, AuthorizationResult, Authorizer } from '../authz/authorizer.ts';
 import { ruleAllows } from './rules.ts';
 
-/** What a watch cache offers: every object and the revision they reflect. */
-export type CacheList = () => { items: KubeObject[]; revision: number };
+/** What a watch cache offers: its revision (cheap, asked on every request) and its objects (on a change). */
+export interface CacheView {
+  revision(): number;
+  items(): KubeObject[];
+}
 
 export interface RbacSources {
-  roles: CacheList;
-  clusterRoles: CacheList;
-  roleBindings: CacheList;
-  clusterRoleBindings: CacheList;
+  roles: CacheView;
+  clusterRoles: CacheView;
+  roleBindings: CacheView;
+  clusterRoleBindings: CacheView;
 }
 
 /** Rules and errors of one namespace (or the cluster) answering to the rule resolver interface. */
@@ -132,10 +135,10 @@ export class RbacAuthorizer implements Authorizer, RuleResolver {
   }
 
   #current(): Index {
-    const lists = [this.#sources.roles(), this.#sources.clusterRoles(), this.#sources.roleBindings(), this.#sources.clusterRoleBindings()];
-    const revisions = lists.map((l) => l.revision).join(',');
+    const views = [this.#sources.roles, this.#sources.clusterRoles, this.#sources.roleBindings, this.#sources.clusterRoleBindings];
+    const revisions = views.map((v) => v.revision()).join(',');
     if (this.#index?.revisions === revisions) return this.#index;
-    const [roles, clusterRoles, roleBindings, clusterRoleBindings] = lists.map((l) => l.items);
+    const [roles, clusterRoles, roleBindings, clusterRoleBindings] = views.map((v) => v.items());
     const index: Index = { revisions, clusterRoles: new Map(), roles: new Map(), cluster: new SubjectIndex(), namespaced: new Map() };
     for (const r of clusterRoles as unknown as ClusterRole[]) index.clusterRoles.set(r.metadata?.name ?? '', r.rules ?? []);
     for (const r of roles as unknown as Role[]) {

@@ -42,8 +42,9 @@ test('ruleAllows matches verbs, groups, resources, subresources and names as ups
 function sources(objs: Partial<Record<keyof RbacSources, object[]>>): RbacSources & { bump(k: keyof RbacSources, items: object[]): void } {
   const state: Record<string, { items: KubeObject[]; revision: number }> = {};
   for (const k of ['roles', 'clusterRoles', 'roleBindings', 'clusterRoleBindings'] as const) state[k] = { items: (objs[k] ?? []) as KubeObject[], revision: 1 };
+  const view = (k: string) => ({ revision: () => state[k]!.revision, items: () => state[k]!.items });
   return {
-    roles: () => state.roles!, clusterRoles: () => state.clusterRoles!, roleBindings: () => state.roleBindings!, clusterRoleBindings: () => state.clusterRoleBindings!,
+    roles: view('roles'), clusterRoles: view('clusterRoles'), roleBindings: view('roleBindings'), clusterRoleBindings: view('clusterRoleBindings'),
     bump(k, items) {
       state[k] = { items: items as KubeObject[], revision: state[k]!.revision + 1 };
     },
