@@ -384,11 +384,24 @@ export const ROLE_BINDINGS: RoleBinding[] = [
 ];
 
 /**
- * TEMPORARY (kubeling-specific, until the Node authorizer and per-node credentials land): agents authenticate
- * with the shared node token as `system:node-bootstrap`; this binding gives that identity what a kubelet and
- * the node's service proxy need. The nodeauth part replaces it.
+ * Kubeling-specific, for every node (group system:nodes): each node runs the service proxy and serves cluster
+ * DNS with its own credentials, publishing its DNS endpoint as an EndpointSlice of kube-system/kube-dns
+ * (upstream runs kube-proxy as system:kube-proxy and CoreDNS as the kube-dns service account instead).
  */
+CLUSTER_ROLES.push(clusterRole('kubeling:node-dns', [
+  rule(['list', 'watch'], [''], ['services', 'endpoints', 'namespaces']),
+  rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices']),
+]));
 CLUSTER_ROLE_BINDINGS.push(
-  clusterBinding('kubeling:node-bootstrap:node', [user('system:node-bootstrap')], 'system:node'),
-  clusterBinding('kubeling:node-bootstrap:node-proxier', [user('system:node-bootstrap')], 'system:node-proxier'),
+  clusterBinding('kubeling:node-proxier', [group('system:nodes')], 'system:node-proxier'),
+  clusterBinding('kubeling:node-dns', [group('system:nodes')]),
 );
+ROLES.push(role('kube-system', 'kubeling:node-dns', [rule(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'], ['discovery.k8s.io'], ['endpointslices'])]));
+ROLE_BINDINGS.push(roleBinding('kube-system', 'kubeling:node-dns', [group('system:nodes')]));
+
+/**
+ * TEMPORARY (kubeling-specific, until the Node authorizer and per-node credentials land): agents authenticate
+ * with the shared node token as `system:node-bootstrap`; this binding gives that identity what a kubelet
+ * needs (upstream's system:node rules, unbound there since 1.8). The nodeauth part replaces it.
+ */
+CLUSTER_ROLE_BINDINGS.push(clusterBinding('kubeling:node-bootstrap:node', [user('system:node-bootstrap')], 'system:node'));
