@@ -45,7 +45,7 @@ import { impersonate } from './authz/impersonation.ts';
 import { RbacAuthorizer } from './rbac/authorizer.ts';
 import { RbacEscalation } from './rbac/escalation.ts';
 import { reconcileBootstrapPolicy } from './rbac/reconcile.ts';
-import { runClusterRoleAggregationController } from './rbac/aggregation.ts';
+import { runClusterRoleAggregationController, syncAggregatedClusterRoles } from './rbac/aggregation.ts';
 import { propagateDeletion } from './propagation.ts';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { ServiceAllocators } from './services/allocators.ts';
@@ -223,7 +223,10 @@ export class ApiServer {
     }
     const logger = this.#logger;
     const rbac = (plural: string) => this.registry(plural, RBAC_GROUP);
-    await reconcileBootstrapPolicy({ roles: rbac('roles'), clusterRoles: rbac('clusterroles'), roleBindings: rbac('rolebindings'), clusterRoleBindings: rbac('clusterrolebindings') }, logger);
+    const written = await reconcileBootstrapPolicy({ roles: rbac('roles'), clusterRoles: rbac('clusterroles'), roleBindings: rbac('rolebindings'), clusterRoleBindings: rbac('clusterrolebindings') }, logger);
+    // admin, edit and view get their rules before the server is ready, not a moment after.
+    await rbac('clusterroles').cache.waitFor(written, 5000);
+    await syncAggregatedClusterRoles(rbac('clusterroles'), logger);
     this.#loops.push(
       runClusterRoleAggregationController({ clusterRoles: rbac('clusterroles'), logger }, signal),
       runServiceAccountsController({ namespaces, serviceAccounts: this.registry('serviceaccounts'), configMaps: this.registry('configmaps'), caPem: this.#config.caPem, logger }, signal),

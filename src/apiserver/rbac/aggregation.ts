@@ -24,21 +24,35 @@ export function aggregateRules(role: ClusterRole, all: readonly ClusterRole[]): 
   return rules;
 }
 
-/** One pass: every aggregated ClusterRole whose rules differ is updated. */
+/**
+ * Every aggregated ClusterRole whose rules differ is updated. Roles that aggregate aggregated roles (admin
+ * gathers edit, which gathers view) are computed over the new rules at once, so one call settles them all.
+ */
 export async function syncAggregatedClusterRoles(clusterRoles: GenericRegistry, logger?: Logger): Promise<void> {
-  const all = clusterRoles.cache.list().items as unknown as ClusterRole[];
-  for (const role of all) {
-    let rules: PolicyRule[] | undefined;
-    try {
-      rules = aggregateRules(role, all);
-    } catch (err) {
-      logger?.warn({ err: String(err), clusterRole: role.metadata?.name }, 'rbac: bad aggregation selector');
-      continue;
+  const cached = clusterRoles.cache.list().items as unknown as ClusterRole[];
+  const all = cached.map((r) => ({ ...r }));
+  const dirty = new Set<ClusterRole>();
+  for (let pass = 0; pass <= all.length; pass++) {
+    let changed = false;
+    for (const role of all) {
+      let rules: PolicyRule[] | undefined;
+      try {
+        rules = aggregateRules(role, all);
+      } catch (err) {
+        if (pass === 0) logger?.warn({ err: String(err), clusterRole: role.metadata?.name }, 'rbac: bad aggregation selector');
+        continue;
+      }
+      if (!rules || deepEqual(rules, role.rules ?? [])) continue;
+      role.rules = rules;
+      dirty.add(role);
+      changed = true;
     }
-    if (!rules || deepEqual(rules, role.rules ?? [])) continue;
+    if (!changed) break;
+  }
+  for (const role of dirty) {
     const name = role.metadata?.name ?? '';
     try {
-      await clusterRoles.update('', name, { ...(role as unknown as KubeObject), rules } as unknown as KubeObject);
+      await clusterRoles.update('', name, role as unknown as KubeObject);
     } catch (err) {
       // A concurrent change: the doorbell rings again for it.
       if (!(err instanceof ApiError && (err.code === 409 || err.code === 404))) throw err;

@@ -105,3 +105,16 @@ test('access and rules reviews answer from the authorizer', async () => {
   assert.ok(rules.body.status.nonResourceRules.some((r: { nonResourceURLs: string[] }) => r.nonResourceURLs.includes('/api')));
   assert.equal(rules.body.status.incomplete, false);
 });
+
+test('admin, edit and view are aggregated before start() resolves, admin holding edit\'s and view\'s rules', async () => {
+  const other = await startTestServer();
+  try {
+    const get = async (n: string) => (await other.request('GET', `/apis/${G}/v1/clusterroles/${n}`)).body.rules as { resources?: string[]; verbs: string[] }[];
+    const [view, edit, admin] = [await get('view'), await get('edit'), await get('admin')];
+    assert.ok(view.length > 0 && edit.length > view.length && admin.length > edit.length, `${view.length} ${edit.length} ${admin.length}`);
+    for (const r of view) assert.ok(admin.some((x) => JSON.stringify(x) === JSON.stringify(r)));
+    assert.ok(admin.some((r) => r.resources?.includes('rolebindings')));
+  } finally {
+    await other.stop();
+  }
+});

@@ -63,29 +63,37 @@ export interface PolicyRegistries {
   clusterRoleBindings: GenericRegistry;
 }
 
-async function apply(registry: GenericRegistry, expected: KubeObject, logger: Logger): Promise<void> {
+/** Applies one object's decision; returns the revision written (0 when nothing was). */
+async function apply(registry: GenericRegistry, expected: KubeObject, logger: Logger): Promise<number> {
   const ns = expected.metadata?.namespace ?? '';
   const name = expected.metadata?.name ?? '';
   const decision = reconcileObject(await registry.tryGet(ns, name), expected);
+  let written: KubeObject | undefined;
   try {
-    if (decision.action === 'create') await registry.create(ns, decision.object);
-    else if (decision.action === 'update') await registry.update(ns, name, decision.object);
+    if (decision.action === 'create') written = await registry.create(ns, decision.object);
+    else if (decision.action === 'update') written = (await registry.update(ns, name, decision.object)).object;
     else if (decision.action === 'recreate') {
       await registry.delete(ns, name);
-      await registry.create(ns, decision.object);
+      written = await registry.create(ns, decision.object);
     }
   } catch (err) {
     // Another server reconciling the same store got there first; the next start sees its result.
-    if (err instanceof ApiError && err.code === 409) return;
+    if (err instanceof ApiError && err.code === 409) return 0;
     throw err;
   }
   if (decision.action !== 'none') logger.info({ kind: expected.kind, namespace: ns || undefined, name, action: decision.action }, 'rbac: reconciled bootstrap policy');
+  return Number(written?.metadata?.resourceVersion ?? 0);
 }
 
-/** Applies the whole bootstrap policy: roles before the bindings that name them. */
-export async function reconcileBootstrapPolicy(r: PolicyRegistries, logger: Logger): Promise<void> {
-  for (const o of CLUSTER_ROLES) await apply(r.clusterRoles, o as unknown as KubeObject, logger);
+/**
+ * Applies the whole bootstrap policy: roles before the bindings that name them. Returns the last revision
+ * written to ClusterRoles (0: none), so the caller can wait for the cache and aggregate at once.
+ */
+export async function reconcileBootstrapPolicy(r: PolicyRegistries, logger: Logger): Promise<number> {
+  let clusterRolesRevision = 0;
+  for (const o of CLUSTER_ROLES) clusterRolesRevision = Math.max(clusterRolesRevision, await apply(r.clusterRoles, o as unknown as KubeObject, logger));
   for (const o of CLUSTER_ROLE_BINDINGS) await apply(r.clusterRoleBindings, o as unknown as KubeObject, logger);
   for (const o of ROLES) await apply(r.roles, o as unknown as KubeObject, logger);
   for (const o of ROLE_BINDINGS) await apply(r.roleBindings, o as unknown as KubeObject, logger);
+  return clusterRolesRevision;
 }
