@@ -41,32 +41,60 @@ interface IndexedBinding {
   roleRef: { kind: string; name: string };
 }
 
+/** A binding as found for one of its subjects (the allow reason names both). */
+interface Match {
+  binding: IndexedBinding;
+  subject: Subject;
+}
+
+/** Upstream's describeSubject: `User "bob"`, `ServiceAccount "name/namespace"`. */
+function describeSubject(s: Subject, bindingNamespace: string): string {
+  if (s.kind === 'ServiceAccount') return `${s.kind} ${JSON.stringify(`${s.name}/${s.namespace || bindingNamespace}`)}`;
+  return `${s.kind} ${JSON.stringify(s.name)}`;
+}
+
+/** The binding describers' text: `ClusterRoleBinding "x" of ClusterRole "y" to Group "z"`. */
+function describeMatch(m: Match): string {
+  const b = m.binding;
+  const name = b.kind === 'RoleBinding' ? `${b.namespace}/${b.name}` : b.name;
+  return `${b.kind} ${JSON.stringify(name)} of ${b.roleRef.kind} ${JSON.stringify(b.roleRef.name)} to ${describeSubject(m.subject, b.namespace)}`;
+}
+
 /** serviceaccount.MakeUsername. */
 export function serviceAccountUser(namespace: string, name: string): string {
   return `system:serviceaccount:${namespace}:${name}`;
 }
 
 class SubjectIndex {
-  readonly users = new Map<string, IndexedBinding[]>();
-  readonly groups = new Map<string, IndexedBinding[]>();
+  readonly users = new Map<string, Match[]>();
+  readonly groups = new Map<string, Match[]>();
 
   add(binding: IndexedBinding, subjects: readonly Subject[] | undefined): void {
-    for (const s of subjects ?? []) {
-      if (s.kind === 'User') push(this.users, s.name, binding);
-      else if (s.kind === 'Group') push(this.groups, s.name, binding);
-      else if (s.kind === 'ServiceAccount') {
+    for (const subject of subjects ?? []) {
+      if (subject.kind === 'User') push(this.users, subject.name, { binding, subject });
+      else if (subject.kind === 'Group') push(this.groups, subject.name, { binding, subject });
+      else if (subject.kind === 'ServiceAccount') {
         // A RoleBinding's service account without a namespace is in the binding's namespace.
-        const ns = s.namespace || binding.namespace;
-        if (ns) push(this.users, serviceAccountUser(ns, s.name), binding);
+        const ns = subject.namespace || binding.namespace;
+        if (ns) push(this.users, serviceAccountUser(ns, subject.name), { binding, subject });
       }
     }
   }
 
-  /** The bindings that apply to the user, each once, in a stable order. */
-  find(user: User): IndexedBinding[] {
-    const out = new Set<IndexedBinding>(this.users.get(user.name) ?? []);
-    for (const g of user.groups) for (const b of this.groups.get(g) ?? []) out.add(b);
-    return [...out];
+  /** The bindings that apply to the user, each once (with the first subject that matched). */
+  find(user: User): Match[] {
+    const seen = new Set<IndexedBinding>();
+    const out: Match[] = [];
+    const add = (ms: Match[] | undefined) => {
+      for (const m of ms ?? []) {
+        if (seen.has(m.binding)) continue;
+        seen.add(m.binding);
+        out.push(m);
+      }
+    };
+    add(this.users.get(user.name));
+    for (const g of user.groups) add(this.groups.get(g));
+    return out;
   }
 }
 
@@ -96,8 +124,8 @@ export class RbacAuthorizer implements Authorizer, RuleResolver {
 
   authorize(a: Attributes): AuthorizationResult {
     const errors: string[] = [];
-    const allowed = this.#visit(a.user, a.namespace, errors, (rule) => ruleAllows(a, rule));
-    if (allowed) return { decision: 'Allow', reason: '' };
+    const allowedBy = this.#visit(a.user, a.namespace, errors, (rule) => ruleAllows(a, rule));
+    if (allowedBy) return { decision: 'Allow', reason: `RBAC: allowed by ${describeMatch(allowedBy)}` };
     return { decision: 'NoOpinion', reason: errors.length ? `RBAC: ${aggregate(errors)}` : '' };
   }
 
@@ -118,20 +146,20 @@ export class RbacAuthorizer implements Authorizer, RuleResolver {
     return `unsupported role reference kind: ${JSON.stringify(ref.kind)}`;
   }
 
-  /** Calls `visit` with each rule the user holds until it returns true; true when one did. */
-  #visit(user: User, namespace: string, errors: string[], visit: (rule: PolicyRule) => boolean): boolean {
+  /** Calls `visit` with each rule the user holds until it returns true; then returns the binding that granted it. */
+  #visit(user: User, namespace: string, errors: string[], visit: (rule: PolicyRule) => boolean): Match | undefined {
     const index = this.#current();
-    const bindings = index.cluster.find(user);
-    if (namespace) bindings.push(...(index.namespaced.get(namespace)?.find(user) ?? []));
-    for (const b of bindings) {
-      const rules = this.roleRefRules(b.roleRef, b.namespace);
+    const matches = index.cluster.find(user);
+    if (namespace) matches.push(...(index.namespaced.get(namespace)?.find(user) ?? []));
+    for (const m of matches) {
+      const rules = this.roleRefRules(m.binding.roleRef, m.binding.namespace);
       if (typeof rules === 'string') {
         errors.push(rules);
         continue;
       }
-      for (const rule of rules) if (visit(rule)) return true;
+      for (const rule of rules) if (visit(rule)) return m;
     }
-    return false;
+    return undefined;
   }
 
   #current(): Index {

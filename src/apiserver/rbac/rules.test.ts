@@ -71,7 +71,8 @@ test('RbacAuthorizer: cluster bindings anywhere, role bindings in their namespac
   const alice = { name: 'alice', groups: ['system:authenticated'] };
   const bob = { name: 'bob', groups: ['readers'] };
   const bot = { name: 'system:serviceaccount:a:bot', groups: ['system:serviceaccounts'] };
-  assert.equal(rbac.authorize(attrs(bob, 'list', 'pods')).decision, 'Allow');
+  assert.deepEqual(rbac.authorize(attrs(bob, 'list', 'pods')), { decision: 'Allow', reason: 'RBAC: allowed by ClusterRoleBinding "readers" of ClusterRole "reader" to Group "readers"' });
+  assert.equal(rbac.authorize(attrs(bot, 'delete', 'pods', 'a')).reason, 'RBAC: allowed by RoleBinding "a/d" of Role "deleter" to ServiceAccount "bot/a"');
   assert.equal(rbac.authorize(attrs(bob, 'list', 'pods', 'x')).decision, 'Allow');
   assert.equal(rbac.authorize(attrs(bob, 'delete', 'pods', 'a')).decision, 'NoOpinion');
   assert.equal(rbac.authorize(attrs(alice, 'delete', 'pods', 'a')).decision, 'Allow');
