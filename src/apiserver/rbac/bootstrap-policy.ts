@@ -194,7 +194,7 @@ export const CLUSTER_ROLES: ClusterRole[] = [
     rule(READ, ['storage.k8s.io'], ['csistoragecapacities']),
   ]),
   clusterRole('system:volume-scheduler', [
-    rule(READ_WRITE.filter((v) => ['get', 'list', 'watch', 'update', 'patch'].includes(v)), [''], ['persistentvolumes']),
+    rule(['get', 'list', 'watch', 'update', 'patch'], [''], ['persistentvolumes']),
     rule(READ, ['storage.k8s.io'], ['storageclasses']),
     rule(['get', 'list', 'watch', 'update', 'patch'], [''], ['persistentvolumeclaims']),
   ]),
