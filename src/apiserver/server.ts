@@ -4,8 +4,10 @@
  *   request ─▶ authn (bearer token) ─▶ non-resource paths (version, health, discovery, OpenAPI)
  *                                   └▶ resource path ─▶ verb handler ─▶ registry ─▶ admission/strategy ─▶ store
  *
- * `start()` starts the watch caches and the server's own loops (namespace bootstrap, default service accounts,
- * namespace cleanup) and resolves when they are ready; `listen()` opens the port; `stop()` closes the port,
+ * Impersonation headers and the authorizer (`authorizer`, RBAC over the watch caches by default in `cmd`) come
+ * right after authentication. `start()` starts the watch caches and the server's own loops (namespace
+ * bootstrap, RBAC bootstrap policy and ClusterRole aggregation, default service accounts, namespace cleanup)
+ * and resolves when they are ready; `listen()` opens the port; `stop()` closes the port,
  * ends every watch and awaits every loop. Errors become Status objects only through status.ts.
  */
 import https from 'node:https';
@@ -108,7 +110,6 @@ export interface ApiServerConfig {
   /** --default-not-ready-toleration-seconds / --default-unreachable-toleration-seconds (default 300 each). */
   defaultTolerationSeconds?: { notReady?: number; unreachable?: number };
 }
-
 
 /** What the real apiserver answers for a path it does not serve. */
 const NOT_FOUND: Status = toStatus(new ApiError(404, 'NotFound', 'the server could not find the requested resource', {}));
@@ -366,8 +367,9 @@ export class ApiServer {
       const ctx = this.#context(req, res, url, info, this.registry('pods'), user);
       return handleBinding(ctx, podDeps, '');
     }
-    if ((info.group === 'authentication.k8s.io' || info.group === 'authorization.k8s.io') && info.version === 'v1' && REVIEW_RESOURCES.has(info.resource) &&
-      !info.name && !info.subresource && !info.namespace === (info.resource !== 'localsubjectaccessreviews')) {
+    // The reviews: cluster-scoped, but for LocalSubjectAccessReview, which lives in a namespace.
+    const review = (info.group === 'authentication.k8s.io' || info.group === 'authorization.k8s.io') && info.version === 'v1' && REVIEW_RESOURCES.has(info.resource);
+    if (review && !info.name && !info.subresource && (info.resource === 'localsubjectaccessreviews' ? info.namespace !== '' : info.namespace === '')) {
       try {
         return await handleReview(req, res, info.resource as ReviewResource, user, info.namespace, { authorizer: this.#authorizer });
       } catch (err) {
