@@ -8,6 +8,8 @@
  * `applyDefaults` mutates and returns the object. It is idempotent: defaulting a defaulted object
  * changes nothing, which the apiserver relies on for updates and patches.
  */
+import { defaultBinding } from './validation/rbac.ts';
+import type { RoleBinding } from './types.ts';
 import type {
   Container, EphemeralContainer, HTTPGetAction, KubeObject, Pod, PodSpec, PodTemplateSpec, Probe, Volume,
   LifecycleHandler, Deployment, ReplicaSet, DaemonSet, ReplicationController, Node, Namespace, Secret, EnvVar, Service, Endpoints, EndpointSlice, Job, CronJob,
@@ -62,6 +64,7 @@ export function applyDefaults<T extends object>(resource: ResourceRef, obj: T): 
     case 'discovery.k8s.io/endpointslices': defaultEndpointSlice(o as unknown as EndpointSlice); break;
     case 'batch/jobs': defaultJob(o as unknown as Job, defaultPodTemplate); break;
     case 'batch/cronjobs': defaultCronJob(o as unknown as CronJob, defaultPodTemplate); break;
+    case 'rbac.authorization.k8s.io/rolebindings': case 'rbac.authorization.k8s.io/clusterrolebindings': defaultBinding(o as unknown as RoleBinding); break;
     // configmaps, events, leases, serviceaccounts, bindings: the real API has no defaults for them.
     default: break;
   }

@@ -100,6 +100,10 @@ export type {
   ICronJobSpec as CronJobSpec, ICronJobStatus as CronJobStatus,
 } from 'kubernetes-models/batch/v1';
 export type { IStorageClass as StorageClass, IStorageClassList as StorageClassList } from 'kubernetes-models/storage.k8s.io/v1';
+export type {
+  IRole as Role, IClusterRole as ClusterRole, IRoleBinding as RoleBinding, IClusterRoleBinding as ClusterRoleBinding,
+  IPolicyRule as PolicyRule, IRoleRef as RoleRef, ISubject as Subject, IAggregationRule as AggregationRule,
+} from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 
 /** Any API object: what generic code (storage, watch, tables, patches) handles. */
 export interface KubeObject {

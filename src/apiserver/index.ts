@@ -12,3 +12,5 @@ export { AuthorizerChain, alwaysAllow, forbiddenMessage, type Attributes, type A
 export { checkStoredValuesReadable, EncryptionConfigError, loadEncryptionConfig, parseEncryptionConfiguration, storeKeyTransformers, type EncryptionConfig } from './encryption/index.ts';
 export { Auditor, AuditLogFile, parsePolicy, PolicyError, type AuditSink } from './audit/index.ts';
 export { podSecurityConfigFromAdmissionFile, type PodSecurityConfig } from './admission/pod-security/config.ts';
+export { RbacAuthorizer } from './rbac/authorizer.ts';
+export { CLUSTER_ROLES, CLUSTER_ROLE_BINDINGS, ROLES, ROLE_BINDINGS } from './rbac/bootstrap-policy.ts';

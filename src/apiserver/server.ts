@@ -4,8 +4,10 @@
  *   request ─▶ authn (bearer token) ─▶ non-resource paths (version, health, discovery, OpenAPI)
  *                                   └▶ resource path ─▶ verb handler ─▶ registry ─▶ admission/strategy ─▶ store
  *
- * `start()` starts the watch caches and the server's own loops (namespace bootstrap, default service accounts,
- * namespace cleanup) and resolves when they are ready; `listen()` opens the port; `stop()` closes the port,
+ * Impersonation headers and the authorizer (`authorizer`, RBAC over the watch caches by default in `cmd`) come
+ * right after authentication. `start()` starts the watch caches and the server's own loops (namespace
+ * bootstrap, RBAC bootstrap policy and ClusterRole aggregation, default service accounts, namespace cleanup)
+ * and resolves when they are ready; `listen()` opens the port; `stop()` closes the port,
  * ends every watch and awaits every loop. Errors become Status objects only through status.ts.
  */
 import https from 'node:https';
@@ -49,7 +51,12 @@ import { handleTokenRequest } from './token-request.ts';
 import { handleTokenReview } from './token-review.ts';
 import { runServiceAccountTokenController } from './service-account-token-controller.ts';
 import { handleScale } from './scale.ts';
-import { handleSelfSubjectReview, type SelfSubjectResource } from './self-subject-review.ts';
+import { REVIEW_RESOURCES, handleReview, type ReviewResource } from './self-subject-review.ts';
+import { impersonate } from './authz/impersonation.ts';
+import { RbacAuthorizer } from './rbac/authorizer.ts';
+import { RbacEscalation } from './rbac/escalation.ts';
+import { reconcileBootstrapPolicy } from './rbac/reconcile.ts';
+import { runClusterRoleAggregationController, syncAggregatedClusterRoles } from './rbac/aggregation.ts';
 import { propagateDeletion } from './propagation.ts';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { ServiceAllocators } from './services/allocators.ts';
@@ -60,6 +67,8 @@ import { KubernetesServiceController } from './services/kubernetes-service.ts';
 import { advertiseAddress, listensOnLoopbackOnly } from './services/advertise-address.ts';
 import { handleServiceProxy } from './services/service-proxy.ts';
 
+const RBAC_GROUP = 'rbac.authorization.k8s.io';
+
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export interface ApiServerConfig {
@@ -69,8 +78,11 @@ export interface ApiServerConfig {
   /** The CA that signed the serving certificate (published as kube-root-ca.crt). */
   caPem: string;
   authenticator: TokenAuthenticator;
-  /** Decides every authenticated request (`--authorization-mode`); every request is allowed when absent. */
-  authorizer?: Authorizer;
+  /**
+   * Decides every authenticated request (`--authorization-mode`); every request is allowed when absent. A
+   * function gets the server, to build authorizers over its watch caches (`server.rbac`).
+   */
+  authorizer?: Authorizer | ((server: ApiServer) => Authorizer);
   /** Writes the audit log (`--audit-policy-file`, `--audit-log-path`); nothing is audited when absent. */
   auditor?: Auditor;
   /** The token the server presents to kubelets (logs, exec, attach, port-forward). */
@@ -125,12 +137,6 @@ export interface ApiServerConfig {
 /** One RSA key per process for servers given none (tests): RSA key generation is slow. */
 let processServiceAccountKey: KeyObject | undefined;
 
-const SELF_SUBJECT: Record<string, true> = {
-  'authentication.k8s.io/v1/selfsubjectreviews': true,
-  'authorization.k8s.io/v1/selfsubjectaccessreviews': true,
-  'authorization.k8s.io/v1/selfsubjectrulesreviews': true,
-};
-
 /** What the real apiserver answers for a path it does not serve. */
 const NOT_FOUND: Status = toStatus(new ApiError(404, 'NotFound', 'the server could not find the requested resource', {}));
 
@@ -148,6 +154,8 @@ export class ApiServer {
   readonly #apiAudiences: string[];
   #jwksUri = '';
   readonly #serviceAllocation: ServiceAllocation;
+  readonly #rbac: RbacAuthorizer;
+  readonly #authorizer: Authorizer;
   #address = '';
 
   constructor(config: ApiServerConfig) {
@@ -167,6 +175,14 @@ export class ApiServer {
       notReadySeconds: config.defaultTolerationSeconds?.notReady, unreachableSeconds: config.defaultTolerationSeconds?.unreachable,
     }), new PodSecurity(lookup, config.podSecurity),
       new DefaultStorageClass(() => this.registry('storageclasses', 'storage.k8s.io').cache.list().items), new StorageObjectInUseProtection()]);
+    const view = (plural: string) => {
+      const cache = () => this.#registries.get(`${RBAC_GROUP}/v1/${plural}`)!.cache;
+      return { revision: () => cache().revision, items: () => cache().list().items };
+    };
+    this.#rbac = new RbacAuthorizer({
+      roles: view('roles'), clusterRoles: view('clusterroles'), roleBindings: view('rolebindings'), clusterRoleBindings: view('clusterrolebindings'),
+    });
+    admission.add(new RbacEscalation({ resolver: this.#rbac, authorizer: () => this.#authorizer }));
     this.#serviceAllocation = new ServiceAllocation(new ServiceAllocators({
       store: config.store, serviceCidr: config.serviceCidr, nodePortRange: config.serviceNodePortRange, now: () => this.#clock.now(),
     }));
@@ -178,6 +194,12 @@ export class ApiServer {
       this.#registries.set(`${info.groupVersion}/${info.plural}`, registry);
     }
     this.#server = this.#httpsServer();
+    this.#authorizer = typeof config.authorizer === 'function' ? config.authorizer(this) : config.authorizer ?? alwaysAllow;
+  }
+
+  /** The RBAC authorizer over this server's watch caches (for `--authorization-mode=...,RBAC`). */
+  get rbac(): RbacAuthorizer {
+    return this.#rbac;
   }
 
   #httpsServer(): https.Server {
@@ -237,7 +259,13 @@ export class ApiServer {
       }
     }
     const logger = this.#logger;
+    const rbac = (plural: string) => this.registry(plural, RBAC_GROUP);
+    const written = await reconcileBootstrapPolicy({ roles: rbac('roles'), clusterRoles: rbac('clusterroles'), roleBindings: rbac('rolebindings'), clusterRoleBindings: rbac('clusterrolebindings') }, logger);
+    // admin, edit and view get their rules before the server is ready, not a moment after.
+    await rbac('clusterroles').cache.waitFor(written, 5000);
+    await syncAggregatedClusterRoles(rbac('clusterroles'), logger);
     this.#loops.push(
+      runClusterRoleAggregationController({ clusterRoles: rbac('clusterroles'), logger }, signal),
       runServiceAccountsController({ namespaces, serviceAccounts: this.registry('serviceaccounts'), configMaps: this.registry('configmaps'), caPem: this.#config.caPem, logger }, signal),
       runNamespaceController({ namespaces, namespaced: [...this.#registries.values()].filter((r) => r.info.namespaced), logger }, signal),
       runServiceAccountTokenController({ secrets: this.registry('secrets'), serviceAccounts: this.registry('serviceaccounts'), tokens: this.#saTokens, caPem: this.#config.caPem, logger }, signal),
@@ -390,8 +418,11 @@ export class ApiServer {
       }
       if (path === '/version') return sendJson(res, 200, VERSION_INFO);
     }
-    const user = (await this.#authenticate(req)) ?? anonymousUser(req, path, url.searchParams);
-    if (!user) return sendStatus(res, toStatus(unauthorized()));
+    const authenticated = (await this.#authenticate(req)) ?? anonymousUser(req, path, url.searchParams);
+    if (!authenticated) return sendStatus(res, toStatus(unauthorized()));
+    const user = await this.#impersonate(authenticated, req);
+    if (!('groups' in user)) return sendStatus(res, user);
+    if (user !== authenticated) audit?.impersonating(authenticated, user);
     const info = parseResourcePath(req.method ?? 'GET', path, url.searchParams);
     const denied = await this.#authorize(user, req.method ?? 'GET', path, info, audit);
     if (denied) return sendStatus(res, denied);
@@ -411,9 +442,11 @@ export class ApiServer {
         return this.#fail(res, err);
       }
     }
-    if (SELF_SUBJECT[`${info.groupVersion}/${info.resource}`] && !info.namespace && !info.name) {
+    // The reviews: cluster-scoped, but for LocalSubjectAccessReview, which lives in a namespace.
+    const review = (info.group === 'authentication.k8s.io' || info.group === 'authorization.k8s.io') && info.version === 'v1' && REVIEW_RESOURCES.has(info.resource);
+    if (review && !info.name && !info.subresource && (info.resource === 'localsubjectaccessreviews' ? info.namespace !== '' : info.namespace === '')) {
       try {
-        return await handleSelfSubjectReview(req, res, info.resource as SelfSubjectResource, user);
+        return await handleReview(req, res, info.resource as ReviewResource, user, info.namespace, { authorizer: this.#authorizer });
       } catch (err) {
         return this.#fail(res, err);
       }
@@ -433,9 +466,17 @@ export class ApiServer {
     }
   }
 
+  /** The user the request acts as (Impersonate-* headers), or the Status refusing it. */
+  async #impersonate(caller: User, req: IncomingMessage): Promise<User | Status> {
+    const r = await impersonate(caller, req.headers, this.#authorizer);
+    if ('groups' in r) return r;
+    if (r.code === 400) return toStatus(new ApiError(400, 'BadRequest', r.message, {}));
+    return toStatus(new ApiError(403, 'Forbidden', r.message, r.details ?? {}));
+  }
+
   /** The 403 Status when the authorizer does not allow the request, else undefined. */
   async #authorize(user: User, method: string, path: string, info: RequestContext['info'] | undefined, audit?: RequestAudit): Promise<Status | undefined> {
-    const authorizer = this.#config.authorizer ?? alwaysAllow;
+    const authorizer = this.#authorizer;
     const attrs: Attributes = info
       ? {
         user, verb: info.verb === 'connect' ? method.toLowerCase() : info.verb, resourceRequest: true, namespace: info.namespace,
@@ -585,8 +626,11 @@ export class ApiServer {
   async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const audit = this.#config.auditor?.beginUpgrade(req, socket);
-    const user = await this.#authenticate(req);
-    if (!user) return writeUpgradeError(socket, toStatus(unauthorized()));
+    const authenticated = await this.#authenticate(req);
+    if (!authenticated) return writeUpgradeError(socket, toStatus(unauthorized()));
+    const user = await this.#impersonate(authenticated, req);
+    if (!('groups' in user)) return writeUpgradeError(socket, user);
+    if (user !== authenticated) audit?.impersonating(authenticated, user);
     const info = parseResourcePath(req.method ?? 'GET', url.pathname, url.searchParams);
     const denied = await this.#authorize(user, req.method ?? 'GET', url.pathname, info, audit);
     if (denied) return writeUpgradeError(socket, denied);

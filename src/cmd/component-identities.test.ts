@@ -9,7 +9,7 @@ import { startTestServer } from '../apiserver/testing.ts';
 import { TokenAuthenticator, type Attributes, type Authorizer } from '../apiserver/index.ts';
 import { createLogger } from '../machinery/index.ts';
 import { poll } from '../machinery/testing/poll.ts';
-import { componentClients, ComponentCredentials, componentUser, controllerUser as controllerUserOf, KUBE_PROXY_USER, POD_NETWORK_USER, DNS_USER } from './component-identities.ts';
+import { componentClients, ComponentCredentials, componentUser, CONTROLLER_SERVICE_ACCOUNTS, controllerUser as controllerUserOf, KUBE_PROXY_USER, POD_NETWORK_USER, DNS_USER } from './component-identities.ts';
 import { COMPONENTS } from './server.ts';
 import { parseServerFlags } from './flags.ts';
 import type { ComponentContext } from './components/component.ts';
@@ -83,9 +83,14 @@ test('every kubeling-only identity has a binding in kubeling-policy.ts, and ever
   const { KUBELING_CLUSTER_ROLES, KUBELING_CLUSTER_ROLE_BINDINGS } = await import('../apiserver/rbac/kubeling-policy.ts');
   const bound = (user: string) => KUBELING_CLUSTER_ROLE_BINDINGS.some((b) => b.subjects.some((s) => s.kind === 'ServiceAccount' && `system:serviceaccount:${s.namespace}:${s.name}` === user));
   for (const u of [DNS_USER, POD_NETWORK_USER, componentUser('join', 'n1')!, controllerUserOf('service-lb')]) assert.ok(bound(u.name), u.name);
+  const { CLUSTER_ROLES } = await import('../apiserver/rbac/bootstrap-policy.ts');
   const roles = new Set(KUBELING_CLUSTER_ROLES.map((r) => r.metadata.name));
   assert.equal(roles.size, KUBELING_CLUSTER_ROLES.length, 'role names are unique');
-  for (const b of KUBELING_CLUSTER_ROLE_BINDINGS) {
-    assert.ok(roles.has(b.roleRef.name) || b.roleRef.name === 'system:service-account-issuer-discovery', b.metadata.name);
+  const upstream = new Set(CLUSTER_ROLES.map((r) => r.metadata?.name));
+  for (const b of KUBELING_CLUSTER_ROLE_BINDINGS) assert.ok(roles.has(b.roleRef.name) || upstream.has(b.roleRef.name), b.metadata.name);
+  // Every controller's service account has upstream's role for it.
+  for (const sa of new Set(Object.values(CONTROLLER_SERVICE_ACCOUNTS))) {
+    if (sa === 'service-lb-controller') continue;
+    assert.ok(upstream.has(`system:controller:${sa}`), sa);
   }
 });

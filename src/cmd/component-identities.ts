@@ -82,6 +82,7 @@ export function componentUser(component: string, nodeName: string): User | undef
     case 'node-ipam': return controllerUser('node-ipam');
     case 'dns': return DNS_USER;
     case 'join':
+    case 'local-storage':
     case 'kube-dns':
     case 'pod-network-config': return BOOTSTRAP_USER;
     // The controller manager's own client (leader election); each controller gets its own (clientAs).

@@ -25,7 +25,7 @@ test('server flags: defaults, both spellings, labels and taints', () => {
     podNetwork: 'vxlan',
     nodeMonitorGracePeriodMs: 40_000, nodeMonitorPeriodMs: 5000, nodeEvictionRate: 0.1, secondaryNodeEvictionRate: 0.01,
     unhealthyZoneThreshold: 0.55, largeClusterSizeThreshold: 50, defaultNotReadyTolerationSeconds: 300,
-    defaultUnreachableTolerationSeconds: 300, terminatedPodGcThreshold: 12500,
+    defaultUnreachableTolerationSeconds: 300, terminatedPodGcThreshold: 12500, authorizationModes: ['Node', 'RBAC'],
     serviceAccountIssuers: ['https://kubernetes.default.svc.cluster.local'], apiAudiences: [], serviceAccountMaxTokenExpirationMs: 0,
   });
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-controller-manager=true']).disabledComponents, ['scheduler', 'controller-manager']);
@@ -274,4 +274,11 @@ test('service account flags: --service-account-issuer repeatable (first issues),
   assert.throws(() => parseServerFlags(['--service-account-issuer', 'http://[::1']), /contained a ':' but was not a valid URL/);
   assert.throws(() => parseServerFlags(['--service-account-max-token-expiration', '10m']), /must be between 1 hour and 2\^32 seconds/);
   assert.throws(() => parseServerFlags(['--service-account-jwks-uri', 'http://keys.example']), /requires https scheme/);
+});
+
+test('--authorization-mode: known modes in order; an unknown one is a one-line usage error', () => {
+  assert.deepEqual(parseServerFlags(['--authorization-mode', 'RBAC']).authorizationModes, ['RBAC']);
+  assert.deepEqual(parseServerFlags(['--authorization-mode=AlwaysAllow']).authorizationModes, ['AlwaysAllow']);
+  assert.throws(() => parseServerFlags(['--authorization-mode', 'Node,ABAC']), { name: 'UsageError', message: '--authorization-mode: authorization-mode "ABAC" is not a valid mode (valid: AlwaysAllow, AlwaysDeny, Node, RBAC)' });
+  assert.throws(() => parseServerFlags(['--authorization-mode', 'RBAC,RBAC']), { name: 'UsageError' });
 });

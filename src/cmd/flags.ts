@@ -28,6 +28,21 @@ export interface Taint {
   effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
 }
 
+export const AUTHORIZATION_MODES = ['AlwaysAllow', 'AlwaysDeny', 'Node', 'RBAC'] as const;
+export type AuthorizationMode = (typeof AUTHORIZATION_MODES)[number];
+
+/** `--authorization-mode A,B`: known modes, each once (upstream's validation and messages). */
+export function parseAuthorizationModes(value: string): AuthorizationMode[] {
+  const modes = value.split(',').map((m) => m.trim()).filter((m) => m !== '');
+  if (modes.length === 0) throw new UsageError('--authorization-mode: at least one authorization-mode must be passed');
+  for (const m of modes) {
+    if (!(AUTHORIZATION_MODES as readonly string[]).includes(m)) throw new UsageError(`--authorization-mode: authorization-mode ${JSON.stringify(m)} is not a valid mode (valid: ${AUTHORIZATION_MODES.join(', ')})`);
+  }
+  const dup = modes.find((m, i) => modes.indexOf(m) !== i);
+  if (dup) throw new UsageError(`--authorization-mode: authorization-mode ${JSON.stringify(dup)} has mentioned multiple times`);
+  return modes as AuthorizationMode[];
+}
+
 export interface ServerOptions {
   dataDir: string;
   listenHost: string;
@@ -65,6 +80,8 @@ export interface ServerOptions {
    * Default true with etcd storage (upstream's default; several servers may share it), false otherwise.
    */
   leaderElect: boolean;
+  /** `--authorization-mode` (default Node,RBAC): the authorizers asked in order; AlwaysAllow allows everything. */
+  authorizationModes: AuthorizationMode[];
   /** `--token` (or the contents of `--token-file`): the node token; with etcd, the key to the shared identity. */
   token?: string;
   /** `--token-file`: read at start (see runServer). */
@@ -431,6 +448,7 @@ const SERVER_FLAGS: FlagSpec<ServerOptions> = {
       if (!URL.canParse(value) || new URL(value).protocol !== 'https:') throw new UsageError(`service-account-jwks-uri requires https scheme, parsed as: ${JSON.stringify(value)}`);
       o.serviceAccountJwksUri = value;
     },
+    '--authorization-mode': (o, value) => (o.authorizationModes = parseAuthorizationModes(value)),
   },
 };
 
@@ -461,6 +479,7 @@ export function parseServerFlags(argv: string[]): ServerOptions {
     serviceAccountIssuers: [],
     apiAudiences: [],
     serviceAccountMaxTokenExpirationMs: 0,
+    authorizationModes: ['Node', 'RBAC'],
   };
   let leaderElectSet = false;
   parseFlagArgs(argv, o, {

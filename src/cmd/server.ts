@@ -40,6 +40,7 @@ import { withLeaderElection } from './components/leader-elected.ts';
 import { loadBootstrap, publishBootstrap } from './bootstrap.ts';
 import { openAudit, type AuditSetup } from './audit.ts';
 import { componentClients, ComponentCredentials } from './component-identities.ts';
+import { authorizerFor } from './authorization.ts';
 
 /** The components the server runs besides the API server, one line each. */
 export const COMPONENTS: Component[] = [
@@ -226,6 +227,7 @@ export async function runServer(argv: string[]): Promise<number> {
     serviceAccountIssuers: options.serviceAccountIssuers, apiAudiences: options.apiAudiences,
     serviceAccountMaxTokenExpirationSeconds: options.serviceAccountMaxTokenExpirationMs / 1000,
     ...(options.serviceAccountJwksUri ? { serviceAccountJwksUri: options.serviceAccountJwksUri } : {}),
+    authorizer: (server) => authorizerFor(options.authorizationModes, server),
     // An etcd may have other writers, whose writes the watch cache cannot be known to have seen.
     consistentListFromCache: !options.storage.startsWith('etcd://'),
     serviceCidr: options.serviceCidr, serviceNodePortRange: options.serviceNodePortRange,

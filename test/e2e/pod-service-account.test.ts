@@ -24,6 +24,8 @@ ociServerForFile(why, (started) => {
 
 test('a pod reads the API with its bound service account token (busybox wget --header)', { skip: why }, async () => {
   assert.equal((await server.kubectl(['create', 'serviceaccount', 'builder'])).code, 0);
+  // With RBAC a service account may do nothing beyond discovery: grant it read access, as a user would.
+  assert.equal((await server.kubectl(['create', 'rolebinding', 'builder-view', '--clusterrole=view', '--serviceaccount=default:builder'])).code, 0);
   // Host network: the API server listens on the node's loopback in these tests.
   await apply(
     server,
@@ -73,4 +75,5 @@ spec:
   assert.match(bad.stdout, /401 Unauthorized/, bad.stdout);
   await deleteAndCheckClean(server, 'sa-reader');
   await server.kubectl(['delete', 'serviceaccount', 'builder']);
+  await server.kubectl(['delete', 'rolebinding', 'builder-view']);
 });

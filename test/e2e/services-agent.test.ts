@@ -110,6 +110,9 @@ spec:
   const slice = await json<{ endpoints: { addresses: string[]; nodeName: string }[] }>(server, ['get', 'endpointslice', '-n', 'kube-system', `kube-dns-${name}`]);
   assert.deepEqual(slice.endpoints.map((e) => [e.addresses[0], e.nodeName]), [[podCidr.replace(/0\/24$/, '1'), name]]);
 
+  // With RBAC the pod's service account may do nothing beyond discovery: grant it read access, as a user would.
+  const grant = await server.kubectl(['create', 'rolebinding', 'default-view', '--clusterrole=view', '--serviceaccount=default:default']);
+  assert.equal(grant.code, 0, grant.stderr);
   const list = await server.kubectl(['exec', 'client', '--', '/opt/kubectl/kubectl', 'get', 'pods', '-o', 'name']);
   assert.equal(list.code, 0, list.stderr);
   assert.match(list.stdout, /^pod\/client$/m);

@@ -329,6 +329,9 @@ test('a pod created after the Service sees WEB_SERVICE_HOST', skip, async () => 
 
 test('a pod lists pods through KUBERNETES_SERVICE_HOST with its service account token', skip, async () => {
   const kubernetes = await service('kubernetes');
+  // With RBAC a service account may do nothing beyond discovery: grant it read access, as a user would.
+  const grant = await server.kubectl(['create', 'rolebinding', 'default-view', '--clusterrole=view', '--serviceaccount=default:default']);
+  assert.equal(grant.code, 0, grant.stderr);
   await apply(server, `apiVersion: v1
 kind: Pod
 metadata: {name: lister}

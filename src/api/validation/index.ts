@@ -4,6 +4,8 @@
  * 422 Invalid Status with `invalidMessage(kind, name, errs)` and one cause per error.
  */
 import { validatePodDisruptionBudget } from './policy.ts';
+import { validateBindingUpdate, validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding } from './rbac.ts';
+import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from '../types.ts';
 import type { PodDisruptionBudget } from '../types.ts';
 import type {
   ConfigMap, DaemonSet, Deployment, EndpointSlice, ReplicationController, Endpoints, Event, EventsV1Event, KubeObject, Lease, Namespace, Node, Pod, ReplicaSet, Secret, Service,
@@ -61,6 +63,10 @@ export function validateObject(resource: ResourceRef, obj: object): FieldError[]
     case 'batch/jobs': return validateJob(o as unknown as Job);
     case 'batch/cronjobs': return validateCronJob(o as unknown as CronJob);
     case 'policy/poddisruptionbudgets': return validatePodDisruptionBudget(o as unknown as PodDisruptionBudget);
+    case 'rbac.authorization.k8s.io/roles': return validateRole(o as unknown as Role);
+    case 'rbac.authorization.k8s.io/clusterroles': return validateClusterRole(o as unknown as ClusterRole);
+    case 'rbac.authorization.k8s.io/rolebindings': return validateRoleBinding(o as unknown as RoleBinding);
+    case 'rbac.authorization.k8s.io/clusterrolebindings': return validateClusterRoleBinding(o as unknown as ClusterRoleBinding);
     default: return validateObjectMeta(o.metadata, toResourceInfo(resource).namespaced, nameIsDNSSubdomain);
   }
 }
@@ -84,6 +90,8 @@ export function validateObjectUpdate(resource: ResourceRef, obj: object, old: ob
     case '/persistentvolumes': return validatePersistentVolumeUpdate(o as unknown as PersistentVolume, p as unknown as PersistentVolume);
     case '/persistentvolumeclaims': return validatePersistentVolumeClaimUpdate(o as unknown as PersistentVolumeClaim, p as unknown as PersistentVolumeClaim);
     case 'storage.k8s.io/storageclasses': return validateStorageClassUpdate(o as unknown as StorageClass, p as unknown as StorageClass);
+    case 'rbac.authorization.k8s.io/rolebindings': return validateBindingUpdate(o as unknown as RoleBinding, p as unknown as RoleBinding, false);
+    case 'rbac.authorization.k8s.io/clusterrolebindings': return validateBindingUpdate(o as unknown as ClusterRoleBinding, p as unknown as ClusterRoleBinding, true);
     case 'apps/replicasets': case 'apps/deployments': case 'apps/daemonsets': {
       const errs = validateObjectMetaUpdate(o.metadata, p.metadata);
       errs.push(...validateObject(resource, o).filter((e) => !e.field.startsWith('metadata.')));

@@ -4,6 +4,7 @@
  * in this folder; adding one is a line in server.ts. Plugins throw an ApiError (from status.ts) to refuse.
  */
 import type { KubeObject, ResourceInfo } from '../../api/index.ts';
+import type { User } from '../auth/tokens.ts';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
@@ -23,6 +24,8 @@ export interface AdmissionAttributes {
   warnings?: string[];
   /** The request's audit annotations, `<plugin prefix>/<key>` to value (PodSecurity's audit mode). */
   auditAnnotations?: Record<string, string>;
+  /** The requesting user with its groups; absent for the server's own writes (its loops, the bootstrap). */
+  userInfo?: User;
 }
 
 export interface AdmissionPlugin {

@@ -33,12 +33,33 @@ export interface AuthorizationResult {
   reason: string;
 }
 
-export interface Authorizer {
-  authorize(a: Attributes): AuthorizationResult | Promise<AuthorizationResult>;
+/** A rule as the rules reviews report it: resource rules (verbs, apiGroups, resources, resourceNames) or URL rules. */
+export interface Rule {
+  verbs: string[];
+  apiGroups?: string[];
+  resources?: string[];
+  resourceNames?: string[];
+  nonResourceURLs?: string[];
 }
 
-/** Every request allowed: what kubeling did before authorization existed, kept for unit tests of other parts. */
-export const alwaysAllow: Authorizer = { authorize: () => ({ decision: 'Allow', reason: '' }) };
+/** What a user may do in a namespace, as far as an authorizer can enumerate it (authorizer.RuleResolver). */
+export interface ResolvedRules {
+  rules: Rule[];
+  /** Why the list may be incomplete (a binding to a missing role, an authorizer that cannot enumerate). */
+  errors: string[];
+}
+
+export interface Authorizer {
+  authorize(a: Attributes): AuthorizationResult | Promise<AuthorizationResult>;
+  /** The rules behind the decisions, for SelfSubjectRulesReview (`kubectl auth can-i --list`); optional. */
+  rulesFor?(user: User, namespace: string): ResolvedRules;
+}
+
+/** Every request allowed (`--authorization-mode=AlwaysAllow`, and unit tests of other parts). */
+export const alwaysAllow: Authorizer = {
+  authorize: () => ({ decision: 'Allow', reason: '' }),
+  rulesFor: () => ({ rules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] }], errors: [] }),
+};
 
 /** Asks each authorizer in turn; the first Allow or Deny decides, and NoOpinion from all of them denies. */
 export class AuthorizerChain implements Authorizer {
@@ -56,6 +77,18 @@ export class AuthorizerChain implements Authorizer {
       if (r.reason) reasons.push(r.reason);
     }
     return { decision: 'NoOpinion', reason: reasons.join(', ') };
+  }
+
+  /** Every member's rules together (the union rule resolver). */
+  rulesFor(user: User, namespace: string): ResolvedRules {
+    const out: ResolvedRules = { rules: [], errors: [] };
+    for (const a of this.#authorizers) {
+      const r = a.rulesFor?.(user, namespace);
+      if (!r) continue;
+      out.rules.push(...r.rules);
+      out.errors.push(...r.errors);
+    }
+    return out;
   }
 }
 

@@ -22,6 +22,7 @@ const FILES = [
   join(apiDir, 'coordination/v1/generated.proto'),
   join(apiDir, 'events/v1/generated.proto'),
   join(apiDir, 'policy/v1/generated.proto'),
+  join(apiDir, 'rbac/v1/generated.proto'),
   join(machineryDir, 'pkg/apis/meta/v1/generated.proto'),
   join(machineryDir, 'pkg/runtime/generated.proto'),
   join(machineryDir, 'pkg/api/resource/generated.proto'),

@@ -11,7 +11,10 @@
  *                                       own addon role, plus its node's endpoint slice of kube-system/kube-dns
  *   kube-system/kubeling-pod-network    the pod network (flannel's part): node annotations, its ConfigMap
  *   kube-system/kubeling-bootstrap      the server's publishers: kube-public/cluster-info, the kubelet client
- *                                       Secret, the kube-dns Service, the pod network's ConfigMap
+ *                                       Secret, the kube-dns Service, the pod network's ConfigMap, the
+ *                                       local-path StorageClass
+ *   group system:nodes                  the local-path provisioner beside each kubelet (k3s runs it as a
+ *                                       Deployment with this role; here each node makes its own volumes)
  *
  * plus what kubeling's controllers do beyond upstream's controller roles (they write status and some spec
  * fields with merge patches where upstream's use update):
@@ -106,12 +109,21 @@ export const KUBELING_CLUSTER_ROLES: ClusterRole[] = [
   role('kubeling:node-dns', [
     { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'create', 'update', 'delete'] },
   ]),
+  // k3s's local-path-provisioner role: each node provisions its own directories (src/controllers/local-path).
+  role('kubeling:local-path-provisioner', [
+    { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['get', 'list', 'watch', 'update', 'patch'] },
+    { apiGroups: [''], resources: ['persistentvolumes'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+    { apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: ['get', 'list', 'watch'] },
+    events,
+  ]),
   role('kubeling:pod-network', [
     { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch', 'patch'] },
     { apiGroups: [''], resources: ['configmaps'], resourceNames: ['kubeling-pod-network'], verbs: ['get'] },
   ]),
   role('kubeling:bootstrap', [
     { apiGroups: [''], resources: ['configmaps', 'secrets', 'services'], verbs: ['create'] },
+    { apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: ['create'] },
+    { apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], resourceNames: ['local-path'], verbs: ['get'] },
     { apiGroups: [''], resources: ['configmaps'], resourceNames: ['cluster-info', 'kubeling-pod-network'], verbs: ['get', 'update', 'patch'] },
     { apiGroups: [''], resources: ['secrets'], resourceNames: ['kubeling-kubelet-client'], verbs: ['get', 'update', 'patch'] },
     { apiGroups: [''], resources: ['services'], resourceNames: ['kube-dns'], verbs: ['get', 'update', 'patch'] },
@@ -125,6 +137,7 @@ export const KUBELING_CLUSTER_ROLE_BINDINGS: ClusterRoleBinding[] = [
   binding('kubeling:controller:service-lb-controller', 'kubeling:controller:service-lb-controller', [kubeSystemSA('service-lb-controller')]),
   binding('system:coredns', 'system:coredns', [kubeSystemSA('coredns')]),
   binding('kubeling:node-dns', 'kubeling:node-dns', [kubeSystemSA('coredns')]),
+  binding('kubeling:local-path-provisioner', 'kubeling:local-path-provisioner', [group('system:nodes')]),
   binding('kubeling:pod-network', 'kubeling:pod-network', [kubeSystemSA('kubeling-pod-network')]),
   binding('kubeling:bootstrap', 'kubeling:bootstrap', [kubeSystemSA('kubeling-bootstrap')]),
   // Upstream's role (bootstrap-policy.ts), also for clients without credentials: relying parties fetch the keys.

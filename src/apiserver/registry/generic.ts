@@ -7,6 +7,7 @@
  * What differs per resource lives in its Strategy; admission runs between defaulting and validation, as in
  * the real request path: decode → default → mutating admission → prepare → validate → validating admission → store.
  */
+import type { User } from '../auth/tokens.ts';
 import { isDeepStrictEqual } from 'node:util';
 import type { KeyValue, Store } from '../../storage/index.ts';
 import type { DeleteOptions, KubeObject, ObjectMeta, ResourceInfo } from '../../api/index.ts';
@@ -26,6 +27,8 @@ export interface WriteOptions {
   /** Where admission adds the request's warnings and audit annotations (the request context's). */
   warnings?: string[];
   auditAnnotations?: Record<string, string>;
+  /** The same user with its groups (RBAC's escalation check); absent for the server's own writes. */
+  userInfo?: User;
 }
 
 export interface ListOptions {
@@ -415,6 +418,7 @@ export class GenericRegistry {
       user: options.user ?? '',
       warnings: options.warnings,
       auditAnnotations: options.auditAnnotations,
+      ...(options.userInfo ? { userInfo: options.userInfo } : {}),
     };
   }
 

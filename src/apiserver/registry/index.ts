@@ -37,6 +37,7 @@ const BUILDERS: Record<string, (info: ResourceInfo) => Strategy> = {
  */
 export const VIRTUAL_RESOURCES = new Set([
   '/bindings', 'authentication.k8s.io/tokenreviews', 'authentication.k8s.io/selfsubjectreviews', 'authorization.k8s.io/selfsubjectaccessreviews', 'authorization.k8s.io/selfsubjectrulesreviews',
+  'authorization.k8s.io/subjectaccessreviews', 'authorization.k8s.io/localsubjectaccessreviews',
 ]);
 
 export function strategyFor(info: ResourceInfo): Strategy {
