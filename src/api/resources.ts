@@ -165,6 +165,14 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
     namespaced: true, shortNames: ['pdb'],
     subresources: [{ name: 'status', kind: 'PodDisruptionBudget', verbs: STATUS_VERBS }],
   }),
+  resource({
+    group: 'certificates.k8s.io', version: 'v1', plural: 'certificatesigningrequests', singular: 'certificatesigningrequest',
+    kind: 'CertificateSigningRequest', namespaced: false, shortNames: ['csr'],
+    subresources: [
+      { name: 'approval', kind: 'CertificateSigningRequest', verbs: STATUS_VERBS },
+      { name: 'status', kind: 'CertificateSigningRequest', verbs: STATUS_VERBS },
+    ],
+  }),
   resource({ group: 'storage.k8s.io', version: 'v1', plural: 'storageclasses', singular: 'storageclass', kind: 'StorageClass', namespaced: false, shortNames: ['sc'] }),
 ]);
 

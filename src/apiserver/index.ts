@@ -9,3 +9,6 @@ export { DEFAULT_SERVICE_CIDR, DEFAULT_NODE_PORT_RANGE } from './services/alloca
 export { parseServiceCidr, parsePortRange, ipAt } from './services/range.ts';
 export { advertiseAddress } from './services/advertise-address.ts';
 export { AuthorizerChain, alwaysAllow, forbiddenMessage, type Attributes, type Authorizer, type AuthorizationResult, type Decision } from './authz/authorizer.ts';
+export { NodeAuthorizer, nodeIdentity } from './authz/node.ts';
+export { NodeGraph } from './authz/node-graph.ts';
+export { BOOTSTRAP_USER, BOOTSTRAPPERS_GROUP, allowAllButNodes, bootstrapAuthorizer } from './authz/bootstrap.ts';

@@ -19,9 +19,14 @@ import { AdmissionChain, type AdmissionLookup } from './admission/chain.ts';
 import { NamespaceLifecycle } from './admission/namespace-lifecycle.ts';
 import { ServiceAccountAdmission } from './admission/service-account.ts';
 import { DefaultTolerationSeconds } from './admission/default-toleration-seconds.ts';
+import { NodeRestriction } from './admission/node-restriction.ts';
+import { CsrRequester } from './admission/csr-requester.ts';
+import type { NodeGraph } from './authz/node-graph.ts';
+import type { CachedEvent, WatchCache } from './watch-cache.ts';
 import { TokenAuthenticator, type User } from './auth/tokens.ts';
 import { alwaysAllow, forbiddenMessage, type Attributes, type Authorizer } from './authz/authorizer.ts';
 import { servingTlsOptions } from './auth/certs.ts';
+import { clientCertificateUser } from './auth/x509.ts';
 import { runEventTtlController, runNamespaceController, runServiceAccountsController } from './controllers.ts';
 import {
   DISCOVERY_V2, DISCOVERY_V2BETA1, VERSION_INFO, aggregatedDiscovery, apiResourceList, legacyApiGroup, legacyApiGroupList,
@@ -62,6 +67,8 @@ export interface ApiServerConfig {
   authenticator: TokenAuthenticator;
   /** Decides every authenticated request (`--authorization-mode`); every request is allowed when absent. */
   authorizer?: Authorizer;
+  /** The Node authorizer's graph, fed here from the pod and claim watch caches. */
+  nodeGraph?: NodeGraph;
   /** The token the server presents to kubelets (logs, exec, attach, port-forward). */
   kubeletToken: string;
   clock?: Clock;
@@ -130,7 +137,7 @@ export class ApiServer {
     const lookup: AdmissionLookup = { get: (resource, ns, name) => this.#lookup(resource, ns, name) };
     const admission = new AdmissionChain([new NamespaceLifecycle(lookup), new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds({
       notReadySeconds: config.defaultTolerationSeconds?.notReady, unreachableSeconds: config.defaultTolerationSeconds?.unreachable,
-    })]);
+    }), new CsrRequester(), new NodeRestriction(lookup)]);
     this.#serviceAllocation = new ServiceAllocation(new ServiceAllocators({
       store: config.store, serviceCidr: config.serviceCidr, nodePortRange: config.serviceNodePortRange, now: () => this.#clock.now(),
     }));
@@ -145,7 +152,10 @@ export class ApiServer {
   }
 
   #httpsServer(): https.Server {
-    const server = https.createServer(servingTlsOptions(this.#config.tls), (req, res) => {
+    // Client certificates are asked for, never required (bearer tokens keep working): one the cluster CA signed
+    // authenticates as its subject (x509.ts).
+    const tlsOptions = { ...servingTlsOptions(this.#config.tls), requestCert: true, rejectUnauthorized: false, ca: this.#config.caPem };
+    const server = https.createServer(tlsOptions, (req, res) => {
       this.#handle(req, res).catch((err) => this.#fail(res, err));
     });
     // Watches and log streams are long; the per-request timers of Node would cut them.
@@ -192,6 +202,11 @@ export class ApiServer {
     const signal = this.#stop.signal;
     for (const r of this.#registries.values()) this.#loops.push(r.cache.run(signal));
     await Promise.all([...this.#registries.values()].map((r) => r.cache.ready));
+    const graph = this.#config.nodeGraph;
+    if (graph) {
+      this.#follow(this.registry('pods').cache, (ev) => graph.onPodEvent(ev.type, ev.object), signal);
+      this.#follow(this.registry('persistentvolumeclaims').cache, (ev) => graph.onClaimEvent(ev.type, ev.object), signal);
+    }
     const namespaces = this.registry('namespaces');
     for (const name of SYSTEM_NAMESPACES) {
       if (!(await namespaces.tryGet('', name))) {
@@ -208,6 +223,20 @@ export class ApiServer {
     );
     await this.repairServiceAllocations();
     this.#loops.push(this.#repairLoop(signal));
+  }
+
+  /** Every event of a watch cache, from its current contents on, again from the start after the cache restarts. */
+  #follow(cache: WatchCache, onEvent: (ev: CachedEvent) => void, signal: AbortSignal): void {
+    const subscribe = () => {
+      if (signal.aborted) return;
+      const { backlog, unsubscribe } = cache.subscribe(0, {
+        deliver: (events) => events.forEach(onEvent),
+        end: () => queueMicrotask(subscribe),
+      });
+      backlog.forEach(onEvent);
+      signal.addEventListener('abort', unsubscribe, { once: true });
+    };
+    subscribe();
   }
 
   async #repairLoop(signal: AbortSignal): Promise<void> {
@@ -297,8 +326,13 @@ export class ApiServer {
     sendStatus(res, status);
   }
 
-  /** A static token (admin, node), or a service account token this server issued for an existing account. */
+  /**
+   * A client certificate the cluster CA signed, a static token (admin, node), or a service account token this
+   * server issued for an existing account.
+   */
   #authenticate(req: IncomingMessage): User | undefined {
+    const fromCert = clientCertificateUser(req.socket, this.#clock.now());
+    if (fromCert) return fromCert;
     const auth = req.headers.authorization;
     const user = this.#config.authenticator.authenticate(auth);
     if (user || !auth) return user;
@@ -411,7 +445,7 @@ export class ApiServer {
       if (r.plural === 'serviceaccounts' && r.group === '' && sub === 'token') {
         return handleTokenRequest(ctx, { tokens: this.#saTokens, pods: this.registry('pods'), now: () => this.#clock.now() });
       }
-      if (sub !== 'status' && sub !== 'finalize') throw methodNotAllowed(ctx.req.method ?? '', registry.qualified);
+      if (sub !== 'status' && sub !== 'finalize' && sub !== 'approval') throw methodNotAllowed(ctx.req.method ?? '', registry.qualified);
       if (ctx.req.method === 'GET') return handleGet(ctx, deps);
       if (ctx.req.method === 'PUT') return handleUpdate(ctx);
       if (ctx.req.method === 'PATCH') return handlePatch(ctx);

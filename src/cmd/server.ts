@@ -6,7 +6,7 @@
  * awaited with Promise.allSettled.
  *
  * Data dir: pki/ (ca.crt, ca.key, server.crt, server.key, sa.key), admin-token, node-token, kubelet-client-token,
- * kubeconfig.yaml, state.db (sqlite).
+ * kubeconfig.yaml, kubelet.kubeconfig (the local node's own certificate, system:node:<name>), state.db (sqlite).
  *
  * Several servers on one etcd: the CA, the service-account key and the tokens are the cluster's, shared
  * through the store (./bootstrap.ts; a later server needs the first one's node token, `--token` or
@@ -17,7 +17,9 @@ import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { ApiServer, TokenAuthenticator, advertiseAddress, ensurePki, ensureServiceAccountKey, ensureToken, ipAt, parseServiceCidr } from '../apiserver/index.ts';
+import {
+  ApiServer, TokenAuthenticator, advertiseAddress, AuthorizerChain, BOOTSTRAP_USER, BOOTSTRAPPERS_GROUP, NodeAuthorizer, NodeGraph, allowAllButNodes, bootstrapAuthorizer,
+  ensurePki, ensureServiceAccountKey, ensureToken, ipAt, parseServiceCidr } from '../apiserver/index.ts';
 import { Client } from '../client/index.ts';
 import { openStore, type Store } from '../storage/index.ts';
 import { createLogger, Deferred } from '../machinery/index.ts';
@@ -34,6 +36,7 @@ import { controllersComponent } from './components/controllers.ts';
 import { dnsComponent, kubeDnsServiceComponent } from './components/dns.ts';
 import { withLeaderElection } from './components/leader-elected.ts';
 import { loadBootstrap, publishBootstrap } from './bootstrap.ts';
+import { credentialState, loadNodeCredential, signNodeCredential, writeKubeletKubeconfig, type NodeCredential } from './node-credentials.ts';
 
 /** The components the server runs besides the API server, one line each. */
 const COMPONENTS: Component[] = [
@@ -100,6 +103,13 @@ export function serverNode(options: ServerOptions): NodeConfig | undefined {
     ...(options.nodeIp ? { nodeIp: options.nodeIp } : {}),
     ...(options.podNetwork === 'vxlan' ? { podMtu: VXLAN_MTU } : {}),
   };
+}
+
+/** The server's node credential: the one in DIR/kubelet.kubeconfig unless under 20% of its life is left. */
+async function serverNodeCredential(dataDir: string, caPem: string, nodeName: string): Promise<NodeCredential> {
+  const have = await loadNodeCredential(dataDir, nodeName);
+  if (have && credentialState(have, Date.now()) === 'fresh') return have;
+  return signNodeCredential(caPem, await readFile(join(dataDir, 'pki', 'ca.key'), 'utf8'), nodeName);
 }
 
 async function writeAtomic(file: string, text: string, mode = 0o600): Promise<void> {
@@ -173,10 +183,16 @@ export async function runServer(argv: string[]): Promise<number> {
   const kubeletToken = await ensureToken(join(dataDir, 'kubelet-client-token'));
   const authenticator = new TokenAuthenticator();
   authenticator.add(adminToken, { name: 'system:admin', groups: ['system:masters', 'system:authenticated'] });
-  authenticator.add(nodeToken, { name: 'system:node-bootstrap', groups: ['system:nodes', 'system:authenticated'] });
+  // The node token only joins: its identity may ask for a node certificate (authz/bootstrap.ts).
+  authenticator.add(nodeToken, { name: BOOTSTRAP_USER, groups: [BOOTSTRAPPERS_GROUP, 'system:authenticated'] });
+  // --authorization-mode=Node,RBAC: the Node authorizer first; until RBAC is in the chain, the default roles
+  // of nodes and bootstrappers, then everything for everyone else.
+  const nodeGraph = new NodeGraph();
+  const authorizer = new AuthorizerChain([new NodeAuthorizer(nodeGraph), bootstrapAuthorizer, allowAllButNodes]);
   const serviceAccountKey = await ensureServiceAccountKey(join(dataDir, 'pki', 'sa.key'));
   const apiserver = new ApiServer({
     store, tls: { certPem: pki.certPem, keyPem: pki.keyPem }, caPem: pki.caPem, authenticator, kubeletToken, serviceAccountKey,
+    authorizer, nodeGraph,
     // An etcd may have other writers, whose writes the watch cache cannot be known to have seen.
     consistentListFromCache: !options.storage.startsWith('etcd://'),
     serviceCidr: options.serviceCidr, serviceNodePortRange: options.serviceNodePortRange,
@@ -241,10 +257,15 @@ export async function runServer(argv: string[]): Promise<number> {
     // kubelet serves (after a restart, logs, exec and port-forward reach the adopted pods at once).
     const nodeReady = new Deferred<void>();
     let nodeLoop: Promise<void> | undefined;
+    // The local node acts as system:node:<name>, with a certificate the server signs itself (DIR/kubelet.kubeconfig).
+    const localNode = serverNode(options);
+    const nodeCred = localNode ? await serverNodeCredential(dataDir, pki.caPem, localNode.name) : undefined;
+    if (localNode && nodeCred) await writeKubeletKubeconfig(dataDir, server, pki.caPem, localNode.name, nodeCred);
     for (const component of options.leaderElect ? withLeaderElection(enabled) : enabled) {
       const ctx: ComponentContext = {
         client: new Client({ server, token: adminToken, caData: pki.caPem, userAgent: `kubeling-${component.name}` }),
-        kubeconfigPath, server, caPem: pki.caPem, nodeToken, kubeletToken, dataDir, options, node: serverNode(options),
+        kubeconfigPath, server, caPem: pki.caPem, nodeToken, kubeletToken, dataDir, options, node: localNode,
+        ...(nodeCred ? { nodeClient: new Client({ server, certData: nodeCred.certPem, keyData: nodeCred.keyPem, caData: pki.caPem, userAgent: `kubeling-${component.name}` }) } : {}),
         onNodeReady: () => nodeReady.resolve(),
         logger: createLogger(component.name),
         signal: stopping.signal,

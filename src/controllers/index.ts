@@ -17,3 +17,4 @@ export { CronJobController, CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION, type CronJob
 export { DisruptionController, type DisruptionControllerConfig } from './disruption/index.ts';
 export { StatefulSetController, type StatefulSetControllerConfig } from './statefulset/index.ts';
 export { VolumeBindingController, volumeMatches, BIND_COMPLETED_ANNOTATION, type VolumeBindingControllerConfig } from './volume-binding/index.ts';
+export { CertificateController, type CertificateControllerConfig, KUBELET_CLIENT_SIGNER, API_SERVER_CLIENT_SIGNER } from './certificates/index.ts';

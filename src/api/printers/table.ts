@@ -15,6 +15,7 @@ import { labelSelectorFromObject } from '../selectors/label-selector.ts';
 import { servicePrinters } from './service.ts';
 import { batchPrinters } from './batch.ts';
 import { storagePrinters } from './storage.ts';
+import { certificatePrinters } from './certificates.ts';
 import { daemonSetPrinters } from './daemonset.ts';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
@@ -299,6 +300,7 @@ const PRINTERS: Record<string, Printer> = {
   'policy/poddisruptionbudgets': podDisruptionBudgetPrinter,
   'apps/statefulsets': statefulSetPrinter,
   ...storagePrinters(col, NAME, AGE, age),
+  ...certificatePrinters(col, NAME, AGE, age),
   ...servicePrinters(col, NAME, AGE, age),
   ...batchPrinters(col, NAME, AGE, age, selectorText),
   ...daemonSetPrinters(col, NAME, AGE, age, containerCells, selectorText),

@@ -19,6 +19,8 @@ export interface AdmissionAttributes {
   oldObject: KubeObject | undefined;
   dryRun: boolean;
   user: string;
+  /** The user's groups. */
+  groups?: string[];
 }
 
 export interface AdmissionPlugin {

@@ -23,6 +23,8 @@ export interface WriteOptions {
   subresource?: string;
   /** The authenticated user, for admission. */
   user?: string;
+  /** The user's groups (NodeRestriction tells nodes by `system:nodes`; CSRs record them). */
+  groups?: string[];
 }
 
 export interface ListOptions {
@@ -407,6 +409,7 @@ export class GenericRegistry {
       oldObject,
       dryRun: options.dryRun ?? false,
       user: options.user ?? '',
+      groups: options.groups ?? [],
     };
   }
 
@@ -465,10 +468,11 @@ export class GenericRegistry {
       } else {
         applyDefaults(this.info, obj);
         if (!sub) this.strategy.prepareForUpdate(obj, old);
+        else this.strategy.prepareForSubresourceUpdate?.(sub, obj, old);
         await this.#admission.admit(this.#attrs('UPDATE', obj, old, namespace, options));
         // Other subresources (binding, ephemeralcontainers, finalize) change one field, which their handler
         // checked with the rule for that subresource; the main update's immutability rules do not apply.
-        errors = sub ? [] : this.strategy.validateUpdate(obj, old);
+        errors = sub ? (this.strategy.validateSubresourceUpdate?.(sub, obj, old) ?? []) : this.strategy.validateUpdate(obj, old);
       }
       if (errors.length) throw this.#invalid(obj, errors);
       await this.#admission.validate(this.#attrs('UPDATE', obj, old, namespace, options));

@@ -2,14 +2,16 @@
  * The controller manager inside `kubeling server`: the controllers of src/controllers (Deployment,
  * ReplicaSet, ReplicationController, DaemonSet, StatefulSet, Job, CronJob, TTL-after-finished, the PersistentVolume binder, the garbage collector,
  * EndpointSlice, Endpoints, the LoadBalancer status of k3s's servicelb, node lifecycle, the taint manager, pod GC
- * and the disruption controller), on the admin client like any other component, with kube-controller-manager's
+ * and the disruption controller, the CSR approver and signer), on the admin client like any other component, with kube-controller-manager's
  * rate limit (QPS 20, burst 30).
  */
 import {
   CronJobController, DeploymentController, DisruptionController, EndpointsController, EndpointSliceController, GarbageCollector, JobController,
   NodeLifecycleController, PodGCController, ReplicaSetController, ServiceLBController, StatefulSetController, TaintEvictionController,
-  TTLAfterFinishedController, VolumeBindingController, ReplicationManager, DaemonSetController,
+  TTLAfterFinishedController, VolumeBindingController, ReplicationManager, DaemonSetController, CertificateController,
 } from '../../controllers/index.ts';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Component, ComponentContext } from './component.ts';
 
 export const controllersComponent: Component = {
@@ -18,6 +20,9 @@ export const controllersComponent: Component = {
     // kube-controller-manager's client limits (--kube-api-qps 20, --kube-api-burst 30), shared by its controllers.
     const client = ctx.client.with({ qps: 20, burst: 30 });
     const o = ctx.options;
+    // The CSR signer holds the cluster CA's key, as kube-controller-manager's --cluster-signing-key-file.
+    const caKeyPem = await readFile(join(ctx.dataDir, 'pki', 'ca.key'), 'utf8');
+    const isBootstrapper = (_user: string, groups: readonly string[]) => groups.includes('system:bootstrappers');
     try {
       await Promise.all([
         new ReplicaSetController({ client, logger: ctx.logger.child({ controller: 'replicaset' }) }).run(ctx.signal),
@@ -41,6 +46,7 @@ export const controllersComponent: Component = {
         }).run(ctx.signal),
         new TaintEvictionController({ client, logger: ctx.logger.child({ controller: 'taint-eviction' }) }).run(ctx.signal),
         new DisruptionController({ client, logger: ctx.logger.child({ controller: 'disruption' }) }).run(ctx.signal),
+        new CertificateController({ client, caPem: ctx.caPem, caKeyPem, isBootstrapper, logger: ctx.logger.child({ controller: 'certificatesigningrequest' }) }).run(ctx.signal),
         new PodGCController({ client, terminatedPodThreshold: o.terminatedPodGcThreshold, logger: ctx.logger.child({ controller: 'pod-garbage-collector' }) }).run(ctx.signal),
       ]);
     } finally {
