@@ -199,7 +199,7 @@ function checkKind(ctx: RequestContext, body: KubeObject): void {
   }
 }
 
-const WRITABLE_SUBRESOURCES = new Set(['', 'status', 'finalize']);
+const WRITABLE_SUBRESOURCES = new Set(['', 'status', 'finalize', 'approval']);
 
 export async function handleUpdate(ctx: RequestContext): Promise<void> {
   const sub = ctx.info.subresource;
