@@ -204,8 +204,8 @@ export class ApiServer {
     await Promise.all([...this.#registries.values()].map((r) => r.cache.ready));
     const graph = this.#config.nodeGraph;
     if (graph) {
-      this.#follow(this.registry('pods').cache, (ev) => graph.onPodEvent(ev.type, ev.object), signal);
-      this.#follow(this.registry('persistentvolumeclaims').cache, (ev) => graph.onClaimEvent(ev.type, ev.object), signal);
+      this.#follow(this.registry('pods').cache, (ev) => graph.onPodEvent(ev.type, ev.object), () => graph.clearPods(), signal);
+      this.#follow(this.registry('persistentvolumeclaims').cache, (ev) => graph.onClaimEvent(ev.type, ev.object), () => graph.clearClaims(), signal);
     }
     const namespaces = this.registry('namespaces');
     for (const name of SYSTEM_NAMESPACES) {
@@ -225,10 +225,11 @@ export class ApiServer {
     this.#loops.push(this.#repairLoop(signal));
   }
 
-  /** Every event of a watch cache, from its current contents on, again from the start after the cache restarts. */
-  #follow(cache: WatchCache, onEvent: (ev: CachedEvent) => void, signal: AbortSignal): void {
+  /** Every event of a watch cache, from its current contents on; after the cache restarts, `reset` and again. */
+  #follow(cache: WatchCache, onEvent: (ev: CachedEvent) => void, reset: () => void, signal: AbortSignal): void {
     const subscribe = () => {
       if (signal.aborted) return;
+      reset();
       const { backlog, unsubscribe } = cache.subscribe(0, {
         deliver: (events) => events.forEach(onEvent),
         end: () => queueMicrotask(subscribe),

@@ -113,6 +113,18 @@ export class NodeGraph {
     return (this.#edges.get(`${type}/${namespace}/${name}`)?.get(node) ?? 0) > 0;
   }
 
+  /** Forgets every pod (their cache restarted and sends them all again). */
+  clearPods(): void {
+    this.#pods.clear();
+    this.#edges.clear();
+  }
+
+  /** Forgets every claim (their cache restarted). */
+  clearClaims(): void {
+    this.#pvClaims.clear();
+    this.#claimVolume.clear();
+  }
+
   /** Feeds a pod watch-cache event. */
   onPodEvent(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject): void {
     const key = `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
