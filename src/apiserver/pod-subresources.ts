@@ -69,7 +69,7 @@ export async function handleEviction(ctx: RequestContext, deps: PodDeps): Promis
   // A PodDisruptionBudget selecting the pod may refuse (429) before anything is deleted.
   const pod = (await ctx.registry.get(ctx.info.namespace, ctx.info.name)) as unknown as Pod;
   await checkDisruptionBudget(deps.podDisruptionBudgets, pod, deps.now(), dryRunOf(ctx.query));
-  await ctx.registry.delete(ctx.info.namespace, ctx.info.name, body.deleteOptions ?? {}, { dryRun: dryRunOf(ctx.query), user: ctx.user.name, groups: ctx.user.groups });
+  await ctx.registry.delete(ctx.info.namespace, ctx.info.name, body.deleteOptions ?? {}, { dryRun: dryRunOf(ctx.query), user: ctx.user.name, groups: ctx.user.groups, subresource: 'eviction' });
   sendJson(ctx.res, 201, successStatus(undefined, 201));
 }
 

@@ -82,6 +82,9 @@ test('a node deletes, evicts and writes the status of only its own pods', async 
   await plugin.validate(attrs('DELETE', ['v1', 'pods'], { namespace: 'ns', name: 'mine', oldObject: objects['pods/ns/mine'] }));
   assert.equal(await refused(attrs('DELETE', ['v1', 'pods'], { namespace: 'ns', name: 'theirs', oldObject: objects['pods/ns/theirs'] })),
     'pods "theirs" is forbidden: node "n1" can only delete pods with spec.nodeName set to itself');
+  await plugin.validate(attrs('DELETE', ['v1', 'pods'], { subresource: 'eviction', namespace: 'ns', name: 'mine', oldObject: objects['pods/ns/mine'] }));
+  assert.equal(await refused(attrs('DELETE', ['v1', 'pods'], { subresource: 'eviction', namespace: 'ns', name: 'theirs', oldObject: objects['pods/ns/theirs'] })),
+    'pods "theirs" is forbidden: node n1 can only evict pods with spec.nodeName set to itself');
   assert.equal(await refused(attrs('UPDATE', ['v1', 'pods'], { namespace: 'ns', name: 'mine', object: objects['pods/ns/mine'], oldObject: objects['pods/ns/mine'] })),
     'pods "mine" is forbidden: unexpected operation "UPDATE", node "n1" can only create and delete mirror pods');
   const status = (name: string, labels: Record<string, string> = {}) => ({ ...objects[`pods/ns/${name}`]!, metadata: { ...objects[`pods/ns/${name}`]!.metadata, labels } });

@@ -96,6 +96,8 @@ export class NodeRestriction implements AdmissionPlugin {
       case '/pods':
         if (a.subresource === '') return this.#pod(nodeName, a, refuse);
         if (a.subresource === 'status') return this.#podStatus(nodeName, a, refuse);
+        // An eviction reaches admission as the delete it makes.
+        if (a.subresource === 'eviction') return this.#podEviction(nodeName, a, refuse);
         throw refuse(`unexpected pod subresource ${JSON.stringify(a.subresource)}, only 'status' and 'eviction' are allowed`);
       case '/nodes':
         return this.#node(nodeName, a, refuse);
@@ -144,6 +146,13 @@ export class NodeRestriction implements AdmissionPlugin {
       throw refuse(`node ${n} can not create pods that reference clustertrustbundles`);
     }
     if (pod.spec?.volumes?.some((v) => v.persistentVolumeClaim)) throw refuse(`node ${n} can not create pods that reference persistentvolumeclaims`);
+  }
+
+  async #podEviction(nodeName: string, a: AdmissionAttributes, refuse: (why: string) => Error): Promise<void> {
+    if (a.operation !== 'DELETE' && a.operation !== 'CREATE') throw refuse(`unexpected operation ${a.operation}`);
+    const existing = (await this.#lookup.get('pods', a.namespace, a.name)) as unknown as Pod | undefined;
+    if (!existing) throw notFound({ group: '', resource: 'pods' }, a.name);
+    if (existing.spec?.nodeName !== nodeName) throw refuse(`node ${nodeName} can only evict pods with spec.nodeName set to itself`);
   }
 
   #podStatus(nodeName: string, a: AdmissionAttributes, refuse: (why: string) => Error): void {
