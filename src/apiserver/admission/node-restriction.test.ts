@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findResource, type KubeObject } from '../../api/index.ts';
 import type { AdmissionAttributes, Operation } from './chain.ts';
-import { forbiddenLabels, NodeRestriction } from './node-restriction.ts';
+import { admitNodeTokenRequest, forbiddenLabels, NodeRestriction } from './node-restriction.ts';
 
 const NODES = ['system:nodes', 'system:authenticated'];
 const objects: Record<string, KubeObject> = {
@@ -108,4 +108,28 @@ test('leases: only the node\'s own, in kube-node-lease', async () => {
 test('anyone who is not a node passes untouched', async () => {
   await plugin.validate(attrs('UPDATE', ['v1', 'nodes'], { user: 'system:admin', groups: ['system:masters'], name: 'n2', object: node({ 'node-restriction.kubernetes.io/x': '' }), oldObject: node({}) }));
   await plugin.validate(attrs('UPDATE', ['v1', 'nodes'], { user: 'system:node:n1', groups: ['system:authenticated'], name: 'n2', object: node({}), oldObject: node({}) }));
+});
+
+test('a node\'s token requests must be bound to one of its pods', async () => {
+  const pods: Record<string, KubeObject> = {
+    mine: { metadata: { name: 'mine', uid: 'u1' }, spec: { nodeName: 'n1' } },
+    theirs: { metadata: { name: 'theirs', uid: 'u2' }, spec: { nodeName: 'n2' } },
+  };
+  const get = async (name: string) => pods[name];
+  const n1 = { name: 'system:node:n1', groups: NODES };
+  const refusal = async (ref: Parameters<typeof admitNodeTokenRequest>[2]) => {
+    try {
+      await admitNodeTokenRequest(n1, 'sa', ref, get);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    assert.fail('expected a refusal');
+  };
+  await admitNodeTokenRequest(n1, 'sa', { apiVersion: 'v1', kind: 'Pod', name: 'mine', uid: 'u1' }, get);
+  assert.equal(await refusal(undefined), 'serviceaccounts "sa" is forbidden: node requested token not bound to a pod');
+  assert.equal(await refusal({ apiVersion: 'v1', kind: 'Pod', name: 'mine' }), 'serviceaccounts "sa" is forbidden: node requested token with a pod binding without a uid');
+  assert.equal(await refusal({ apiVersion: 'v1', kind: 'Pod', name: 'theirs', uid: 'u2' }), 'serviceaccounts "sa" is forbidden: node requested token bound to a pod scheduled on a different node');
+  assert.match(await refusal({ apiVersion: 'v1', kind: 'Pod', name: 'mine', uid: 'old' }), /the UID in the bound object reference \(old\) does not match the UID in record/);
+  // Anyone else: not this plugin's business.
+  await admitNodeTokenRequest({ name: 'alice', groups: [] }, 'sa', undefined, get);
 });

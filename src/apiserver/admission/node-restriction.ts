@@ -200,3 +200,25 @@ export class NodeRestriction implements AdmissionPlugin {
     }
   }
 }
+
+/**
+ * admitServiceAccount: a node's TokenRequest must be bound to a pod (by name and uid) that is scheduled on
+ * that node. `name` is the service account's; `getPod` reads a pod of the request's namespace.
+ */
+export async function admitNodeTokenRequest(
+  user: { name: string; groups: string[] }, name: string,
+  ref: { kind?: string; apiVersion?: string; name?: string; uid?: string } | undefined,
+  getPod: (name: string) => Promise<KubeObject | undefined>,
+): Promise<void> {
+  const { isNode, nodeName } = nodeIdentity(user);
+  if (!isNode) return;
+  const refuse = (why: string) => forbidden({ group: '', resource: 'serviceaccounts' }, name, why);
+  if (!ref || ref.apiVersion !== 'v1' || ref.kind !== 'Pod' || !ref.name) throw refuse('node requested token not bound to a pod');
+  if (!ref.uid) throw refuse('node requested token with a pod binding without a uid');
+  const pod = (await getPod(ref.name)) as unknown as Pod | undefined;
+  if (!pod) throw notFound({ group: '', resource: 'pods' }, ref.name);
+  if (ref.uid !== pod.metadata?.uid) {
+    throw refuse(`the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`);
+  }
+  if (pod.spec?.nodeName !== nodeName) throw refuse('node requested token bound to a pod scheduled on a different node');
+}
