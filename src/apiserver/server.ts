@@ -1,8 +1,8 @@
 /**
  * The API server: an HTTPS listener in front of one GenericRegistry (and watch cache) per served resource.
  *
- *   request ─▶ authn (bearer token) ─▶ non-resource paths (version, health, discovery, OpenAPI)
- *                                   └▶ resource path ─▶ verb handler ─▶ registry ─▶ admission/strategy ─▶ store
+ *   request ─▶ authn (client certificate, bearer token) ─▶ authz ─▶ non-resource paths (version, health, discovery, OpenAPI)
+ *                                                                └▶ resource path ─▶ verb handler ─▶ registry ─▶ admission/strategy ─▶ store
  *
  * `start()` starts the watch caches and the server's own loops (namespace bootstrap, default service accounts,
  * namespace cleanup) and resolves when they are ready; `listen()` opens the port; `stop()` closes the port,
