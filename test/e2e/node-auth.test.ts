@@ -59,6 +59,9 @@ test('a node acts as system:node:<name>: its kubeconfig, the Node authorizer and
   // A secret a pod on the node mounts is readable; one no pod on it uses is not.
   const serverNode = (await server.kubectl(['get', 'nodes', '-l', 'node-role.kubernetes.io/control-plane', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout;
   assert.ok(serverNode);
+  // The server's own node is a node like any other: its kubelet runs with a certificate the server signed.
+  const serverWhoami = await server.kubectl(['--kubeconfig', join(server.dataDir, 'kubelet.kubeconfig'), 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+  assert.equal(serverWhoami.stdout, `system:node:${serverNode}`, serverWhoami.stderr);
   for (const s of ['mounted', 'unused']) assert.equal((await server.kubectl(['create', 'secret', 'generic', s, '--from-literal=k=v'])).code, 0);
   const applied = await server.kubectl(['apply', '-f', '-'], {
     input: `${podYaml('on-agent', agentName, `  volumes:\n  - name: s\n    secret:\n      secretName: mounted\n`)}---\n${podYaml('on-server', serverNode)}`,
