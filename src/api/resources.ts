@@ -173,6 +173,14 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
   resource({ group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', singular: 'clusterrole', kind: 'ClusterRole', namespaced: false }),
   resource({ group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings', singular: 'rolebinding', kind: 'RoleBinding', namespaced: true }),
   resource({ group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles', singular: 'role', kind: 'Role', namespaced: true }),
+  resource({
+    group: 'certificates.k8s.io', version: 'v1', plural: 'certificatesigningrequests', singular: 'certificatesigningrequest',
+    kind: 'CertificateSigningRequest', namespaced: false, shortNames: ['csr'],
+    subresources: [
+      { name: 'approval', kind: 'CertificateSigningRequest', verbs: STATUS_VERBS },
+      { name: 'status', kind: 'CertificateSigningRequest', verbs: STATUS_VERBS },
+    ],
+  }),
   resource({ group: 'storage.k8s.io', version: 'v1', plural: 'storageclasses', singular: 'storageclass', kind: 'StorageClass', namespaced: false, shortNames: ['sc'] }),
 ]);
 

@@ -99,6 +99,9 @@ export type {
   IUncountedTerminatedPods as UncountedTerminatedPods, ICronJob as CronJob, ICronJobList as CronJobList,
   ICronJobSpec as CronJobSpec, ICronJobStatus as CronJobStatus,
 } from 'kubernetes-models/batch/v1';
+export type {
+  ICertificateSigningRequest as CertificateSigningRequest, ICertificateSigningRequestCondition as CertificateSigningRequestCondition,
+} from 'kubernetes-models/certificates.k8s.io/v1';
 export type { IStorageClass as StorageClass, IStorageClassList as StorageClassList } from 'kubernetes-models/storage.k8s.io/v1';
 export type {
   IRole as Role, IClusterRole as ClusterRole, IRoleBinding as RoleBinding, IClusterRoleBinding as ClusterRoleBinding,

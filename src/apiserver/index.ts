@@ -14,3 +14,6 @@ export { Auditor, AuditLogFile, parsePolicy, PolicyError, type AuditSink } from 
 export { podSecurityConfigFromAdmissionFile, type PodSecurityConfig } from './admission/pod-security/config.ts';
 export { RbacAuthorizer } from './rbac/authorizer.ts';
 export { CLUSTER_ROLES, CLUSTER_ROLE_BINDINGS, ROLES, ROLE_BINDINGS } from './rbac/bootstrap-policy.ts';
+export { NodeAuthorizer, nodeIdentity } from './authz/node.ts';
+export { NodeGraph } from './authz/node-graph.ts';
+export { BOOTSTRAP_USER, BOOTSTRAPPERS_GROUP } from './authz/bootstrap.ts';

@@ -69,7 +69,7 @@ export async function handleEviction(ctx: RequestContext, deps: PodDeps): Promis
   // A PodDisruptionBudget selecting the pod may refuse (429) before anything is deleted.
   const pod = (await ctx.registry.get(ctx.info.namespace, ctx.info.name)) as unknown as Pod;
   await checkDisruptionBudget(deps.podDisruptionBudgets, pod, deps.now(), dryRunOf(ctx.query));
-  await ctx.registry.delete(ctx.info.namespace, ctx.info.name, body.deleteOptions ?? {}, { dryRun: dryRunOf(ctx.query), user: ctx.user.name });
+  await ctx.registry.delete(ctx.info.namespace, ctx.info.name, body.deleteOptions ?? {}, { dryRun: dryRunOf(ctx.query), user: ctx.user.name, groups: ctx.user.groups, subresource: 'eviction' });
   sendJson(ctx.res, 201, successStatus(undefined, 201));
 }
 
@@ -84,7 +84,7 @@ export async function handleEphemeralContainers(ctx: RequestContext): Promise<vo
   const raw = await readBody(ctx.req);
   const type = method === 'PATCH' ? patchTypeOf(ctx.req.headers['content-type']) : undefined;
   const input = type ? parsePatch(type, raw) : parseObjectBody(raw, ctx.req.headers['content-type']);
-  const result = await r.guaranteedUpdate(ctx.info.namespace, ctx.info.name, { subresource: 'ephemeralcontainers', dryRun: dryRunOf(ctx.query), user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations }, (current) => {
+  const result = await r.guaranteedUpdate(ctx.info.namespace, ctx.info.name, { subresource: 'ephemeralcontainers', dryRun: dryRunOf(ctx.query), user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations, groups: ctx.user.groups }, (current) => {
     const desired = (type ? applyPatch(type, current!, input, 'Pod') : input) as KubeObject as unknown as Pod;
     checkUnknownFields(ctx, desired as unknown as KubeObject);
     const pod = structuredClone(current) as unknown as Pod;

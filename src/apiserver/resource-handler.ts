@@ -185,7 +185,7 @@ export async function handleCreate(ctx: RequestContext): Promise<void> {
   const body = parseObjectBody(raw, ctx.req.headers['content-type']) as KubeObject;
   checkKind(ctx, body);
   checkUnknownFields(ctx, body, raw);
-  const created = await ctx.registry.create(ctx.info.namespace, body, { dryRun: dryRunOf(ctx.query), user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations, userInfo: ctx.user });
+  const created = await ctx.registry.create(ctx.info.namespace, body, { dryRun: dryRunOf(ctx.query), user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations, userInfo: ctx.user, groups: ctx.user.groups });
   sendWithWarnings(ctx, 201, created);
 }
 
@@ -199,7 +199,7 @@ function checkKind(ctx: RequestContext, body: KubeObject): void {
   }
 }
 
-const WRITABLE_SUBRESOURCES = new Set(['', 'status', 'finalize']);
+const WRITABLE_SUBRESOURCES = new Set(['', 'status', 'finalize', 'approval']);
 
 export async function handleUpdate(ctx: RequestContext): Promise<void> {
   const sub = ctx.info.subresource;
@@ -208,7 +208,7 @@ export async function handleUpdate(ctx: RequestContext): Promise<void> {
   const body = parseObjectBody(raw, ctx.req.headers['content-type']) as KubeObject;
   checkKind(ctx, body);
   checkUnknownFields(ctx, body, raw);
-  const write = { dryRun: dryRunOf(ctx.query), subresource: sub, user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations, userInfo: ctx.user };
+  const write = { dryRun: dryRunOf(ctx.query), subresource: sub, user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations, userInfo: ctx.user, groups: ctx.user.groups };
   let result;
   if (sub === 'finalize') {
     result = await ctx.registry.guaranteedUpdate(ctx.info.namespace, ctx.info.name, write, (current) => {
@@ -239,13 +239,13 @@ export async function handlePatch(ctx: RequestContext): Promise<void> {
       checkKind(ctx, obj);
       checkUnknownFields(ctx, obj);
       obj.metadata = { ...obj.metadata, name };
-      const created = await r.create(ns, obj, { dryRun, user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations, userInfo: ctx.user });
+      const created = await r.create(ns, obj, { dryRun, user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations, userInfo: ctx.user, groups: ctx.user.groups });
       sendWithWarnings(ctx, 201, created);
       return;
     }
   }
   const expectedRv = type === 'json' ? undefined : (patch as KubeObject).metadata?.resourceVersion;
-  const result = await r.guaranteedUpdate(ns, name, { dryRun, subresource: sub, user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations, userInfo: ctx.user }, (current) => {
+  const result = await r.guaranteedUpdate(ns, name, { dryRun, subresource: sub, user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations, userInfo: ctx.user, groups: ctx.user.groups }, (current) => {
     if (!current) throw notFound(r.qualified, name);
     const patched = applyPatch(type, current, patch, r.info.kind);
     checkUnknownFields(ctx, patched);
@@ -277,7 +277,7 @@ export async function handleDelete(ctx: RequestContext, deps: HandlerDeps): Prom
   if (options.propagationPolicy === 'Orphan' || options.propagationPolicy === 'Foreground' || options.orphanDependents === true) {
     await deps.propagate(await ctx.registry.get(ctx.info.namespace, ctx.info.name), options, dryRun);
   }
-  const { object, deleted } = await ctx.registry.delete(ctx.info.namespace, ctx.info.name, options, { dryRun, user: ctx.user.name, userInfo: ctx.user });
+  const { object, deleted } = await ctx.registry.delete(ctx.info.namespace, ctx.info.name, options, { dryRun, user: ctx.user.name, userInfo: ctx.user, groups: ctx.user.groups });
   if (deleted && ctx.registry.info.plural !== 'pods') {
     const r = ctx.registry.info;
     send(ctx, 200, successStatus({ name: object.metadata?.name, ...(r.group ? { group: r.group } : {}), kind: r.plural, uid: object.metadata?.uid }));
@@ -290,7 +290,7 @@ export async function handleDeleteCollection(ctx: RequestContext): Promise<void>
   if (!ctx.registry.info.verbs.includes('deletecollection')) throw methodNotAllowed('deletecollection', resourceOf(ctx));
   const options = await deleteOptionsOf(ctx);
   const dryRun = dryRunOf(ctx.query);
-  const items = await ctx.registry.deleteCollection(ctx.info.namespace, { filter: filterOf(ctx) }, options, { dryRun, user: ctx.user.name, userInfo: ctx.user });
+  const items = await ctx.registry.deleteCollection(ctx.info.namespace, { filter: filterOf(ctx) }, options, { dryRun, user: ctx.user.name, userInfo: ctx.user, groups: ctx.user.groups });
   const r = ctx.registry.info;
   send(ctx, 200, { kind: r.listKind, apiVersion: r.groupVersion, metadata: {}, items });
 }

@@ -1,8 +1,8 @@
 /**
  * The API server: an HTTPS listener in front of one GenericRegistry (and watch cache) per served resource.
  *
- *   request ─▶ authn (bearer token) ─▶ non-resource paths (version, health, discovery, OpenAPI)
- *                                   └▶ resource path ─▶ verb handler ─▶ registry ─▶ admission/strategy ─▶ store
+ *   request ─▶ authn (client certificate, bearer token) ─▶ authz ─▶ non-resource paths (version, health, discovery, OpenAPI)
+ *                                                                └▶ resource path ─▶ verb handler ─▶ registry ─▶ admission/strategy ─▶ store
  *
  * Impersonation headers and the authorizer (`authorizer`, RBAC over the watch caches by default in `cmd`) come
  * right after authentication. `start()` starts the watch caches and the server's own loops (namespace
@@ -29,6 +29,11 @@ import { TokenAuthenticator, type User } from './auth/tokens.ts';
 import { alwaysAllow, forbiddenMessage, type Attributes, type Authorizer } from './authz/authorizer.ts';
 import { servingTlsOptions } from './auth/certs.ts';
 import { beginAudit, type Auditor, type RequestAudit } from './audit/index.ts';
+import { NodeRestriction } from './admission/node-restriction.ts';
+import { CsrRequester } from './admission/csr-requester.ts';
+import type { NodeGraph } from './authz/node-graph.ts';
+import type { CachedEvent, WatchCache } from './watch-cache.ts';
+import { clientCertificateUser } from './auth/x509.ts';
 import { runEventTtlController, runNamespaceController, runServiceAccountsController } from './controllers.ts';
 import {
   DISCOVERY_V2, DISCOVERY_V2BETA1, VERSION_INFO, aggregatedDiscovery, apiResourceList, legacyApiGroup, legacyApiGroupList,
@@ -85,6 +90,8 @@ export interface ApiServerConfig {
   authorizer?: Authorizer | ((server: ApiServer) => Authorizer);
   /** Writes the audit log (`--audit-policy-file`, `--audit-log-path`); nothing is audited when absent. */
   auditor?: Auditor;
+  /** The Node authorizer's graph, fed here from the pod and claim watch caches. */
+  nodeGraph?: NodeGraph;
   /** The token the server presents to kubelets (logs, exec, attach, port-forward). */
   kubeletToken: string;
   clock?: Clock;
@@ -174,7 +181,8 @@ export class ApiServer {
     const admission = new AdmissionChain([new NamespaceLifecycle(lookup), new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds({
       notReadySeconds: config.defaultTolerationSeconds?.notReady, unreachableSeconds: config.defaultTolerationSeconds?.unreachable,
     }), new PodSecurity(lookup, config.podSecurity),
-      new DefaultStorageClass(() => this.registry('storageclasses', 'storage.k8s.io').cache.list().items), new StorageObjectInUseProtection()]);
+      new DefaultStorageClass(() => this.registry('storageclasses', 'storage.k8s.io').cache.list().items), new StorageObjectInUseProtection(),
+      new CsrRequester(), new NodeRestriction(lookup)]);
     const view = (plural: string) => {
       const cache = () => this.#registries.get(`${RBAC_GROUP}/v1/${plural}`)!.cache;
       return { revision: () => cache().revision, items: () => cache().list().items };
@@ -203,7 +211,10 @@ export class ApiServer {
   }
 
   #httpsServer(): https.Server {
-    const server = https.createServer(servingTlsOptions(this.#config.tls), (req, res) => {
+    // Client certificates are asked for, never required (bearer tokens keep working): one the cluster CA signed
+    // authenticates as its subject (x509.ts).
+    const tlsOptions = { ...servingTlsOptions(this.#config.tls), requestCert: true, rejectUnauthorized: false, ca: this.#config.caPem };
+    const server = https.createServer(tlsOptions, (req, res) => {
       this.#handle(req, res).catch((err) => this.#fail(res, err));
     });
     // Watches and log streams are long; the per-request timers of Node would cut them.
@@ -250,6 +261,11 @@ export class ApiServer {
     const signal = this.#stop.signal;
     for (const r of this.#registries.values()) this.#loops.push(r.cache.run(signal));
     await Promise.all([...this.#registries.values()].map((r) => r.cache.ready));
+    const graph = this.#config.nodeGraph;
+    if (graph) {
+      this.#follow(this.registry('pods').cache, (ev) => graph.onPodEvent(ev.type, ev.object), () => graph.clearPods(), signal);
+      this.#follow(this.registry('persistentvolumeclaims').cache, (ev) => graph.onClaimEvent(ev.type, ev.object), () => graph.clearClaims(), signal);
+    }
     const namespaces = this.registry('namespaces');
     for (const name of SYSTEM_NAMESPACES) {
       if (!(await namespaces.tryGet('', name))) {
@@ -273,6 +289,21 @@ export class ApiServer {
     );
     await this.repairServiceAllocations();
     this.#loops.push(this.#repairLoop(signal));
+  }
+
+  /** Every event of a watch cache, from its current contents on; after the cache restarts, `reset` and again. */
+  #follow(cache: WatchCache, onEvent: (ev: CachedEvent) => void, reset: () => void, signal: AbortSignal): void {
+    const subscribe = () => {
+      if (signal.aborted) return;
+      reset();
+      const { backlog, unsubscribe } = cache.subscribe(0, {
+        deliver: (events) => events.forEach(onEvent),
+        end: () => queueMicrotask(subscribe),
+      });
+      backlog.forEach(onEvent);
+      signal.addEventListener('abort', unsubscribe, { once: true });
+    };
+    subscribe();
   }
 
   async #repairLoop(signal: AbortSignal): Promise<void> {
@@ -365,10 +396,12 @@ export class ApiServer {
   }
 
   /**
-   * A static token (admin, node, the components'), or a service account token this server signed whose
+   * A client certificate the cluster CA signed, a static token (admin, node, the components'), or a service account token this server signed whose
    * service account and bound object still exist (auth/service-account-authenticator.ts).
    */
   async #authenticate(req: IncomingMessage): Promise<User | undefined> {
+    const fromCert = clientCertificateUser(req.socket, this.#clock.now());
+    if (fromCert) return fromCert;
     const auth = req.headers.authorization;
     const user = this.#config.authenticator.authenticate(auth);
     if (user || !auth) return user;
@@ -530,7 +563,7 @@ export class ApiServer {
           pods: this.registry('pods'), secrets: this.registry('secrets'), nodes: this.registry('nodes'), now: () => this.#clock.now(),
         });
       }
-      if (sub !== 'status' && sub !== 'finalize') throw methodNotAllowed(ctx.req.method ?? '', registry.qualified);
+      if (sub !== 'status' && sub !== 'finalize' && sub !== 'approval') throw methodNotAllowed(ctx.req.method ?? '', registry.qualified);
       if (ctx.req.method === 'GET') return handleGet(ctx, deps);
       if (ctx.req.method === 'PUT') return handleUpdate(ctx);
       if (ctx.req.method === 'PATCH') return handlePatch(ctx);

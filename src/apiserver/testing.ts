@@ -27,6 +27,8 @@ export interface TestServer {
   port: number;
   token: string;
   caPem: string;
+  /** Holds pki/ (ca.crt, ca.key, the serving pair), as a server's data dir does. */
+  dataDir: string;
   kubeletToken: string;
   agent: https.Agent;
   request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse>;
@@ -78,7 +80,7 @@ export async function startTestServer(options: { store?: Store; config?: Partial
       req.end(data);
     });
   return {
-    server, store, url, port: addr.port, token, caPem: pki.caPem, kubeletToken, agent, request,
+    server, store, url, port: addr.port, token, caPem: pki.caPem, dataDir: dir, kubeletToken, agent, request,
     async stop() {
       agent.destroy();
       await server.stop();

@@ -14,6 +14,7 @@ import type { GenericRegistry } from './registry/generic.ts';
 import { timestamp } from './registry/generic.ts';
 import type { BoundRef, ServiceAccountClaims, ServiceAccountTokens } from './auth/service-account-tokens.ts';
 import { badRequest, conflict, invalid, methodNotAllowed, notFound } from './status.ts';
+import { admitNodeTokenRequest } from './admission/node-restriction.ts';
 
 interface TokenRequestSpec {
   audiences?: string[];
@@ -46,6 +47,8 @@ export async function handleTokenRequest(ctx: RequestContext, deps: TokenRequest
   const name = ctx.info.name;
   const sa = (await ctx.registry.get(ns, name)) as unknown as ServiceAccount;
   const spec: TokenRequestSpec = { ...body.spec };
+  // NodeRestriction: a node's token must be bound to one of its pods.
+  await admitNodeTokenRequest(ctx.user, name, spec.boundObjectRef, async (pod) => (await deps.pods.tryGet(ns, pod)) as KubeObject | undefined);
   spec.audiences = spec.audiences?.length ? spec.audiences : [...deps.apiAudiences];
   spec.expirationSeconds ??= 3600;
   if (spec.expirationSeconds < 600) {

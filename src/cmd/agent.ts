@@ -4,7 +4,9 @@
  * worker node and runs its kubelet until SIGTERM/SIGINT.
  *
  *   discover   cluster-info (CA, signed with the token; ./join.ts) → trusted CA, kept in DIR/pki/ca.crt
- *              (a later start checks the server against it), kubelet client token
+ *              (a later start checks the server against it)
+ *   identify   a CertificateSigningRequest for system:node:<name>, sent with the token → DIR/kubelet.kubeconfig
+ *              (reused on restart, renewed within 20% of its expiry); then the kubelet client token
  *   register   the Node with its labels and taints, without a podCIDR
  *   wait       for the server's node-ipam to set spec.podCIDR (one /24 of 10.42.0.0/16)
  *   run        the runtime (its own CNI bridge `kubeling<n>` and pod CIDR; state in DIR/runtime, images in
@@ -20,7 +22,9 @@
  * (src/client/transport.ts), so the node keeps working, and its watches resume, when a server dies.
  *
  * It prints `ready node=N podCIDR=C` once the node is registered and its kubelet serves. The agent's Node has
- * no control-plane role. Its credentials are the node token (a bearer token the API server knows).
+ * no control-plane role. The node token only joins: with it the agent asks for the node's own client
+ * certificate (`system:node:<name>`, ./node-credentials.ts), kept in DIR/kubelet.kubeconfig, and everything
+ * after that (registration, kubelet, proxy, DNS, pod network) runs as that node.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -36,6 +40,9 @@ import type { NodeConfig } from './components/component.ts';
 import { runNodeDns } from './components/dns.ts';
 import { readNetConf } from './components/pod-network.ts';
 import { VXLAN_MTU } from '../network/index.ts';
+import {
+  CertificateRequestError, credentialState, loadNodeCredential, nodeUserName, requestNodeCredential, writeKubeletKubeconfig, type NodeCredential,
+} from './node-credentials.ts';
 import {
   CLUSTER_INFO,
   JWS_DATA_KEY,
@@ -243,6 +250,30 @@ async function registerAndWaitForPodCidr(
   }
 }
 
+/**
+ * This node's credential: the one in DIR/kubelet.kubeconfig while it has more than 20% of its life left; a
+ * renewal asked for with it when less is left; a new one asked for with the join token when there is none
+ * (or it expired).
+ */
+async function nodeCredential(o: AgentOptions, caPem: string, log: Logger, signal: AbortSignal): Promise<NodeCredential> {
+  const have = await loadNodeCredential(o.dataDir, o.nodeName);
+  const state = have ? credentialState(have, Date.now()) : 'expired';
+  if (have && state === 'fresh') return have;
+  const as = have && state === 'renew'
+    ? { certData: have.certPem, keyData: have.keyPem }
+    : { token: o.token };
+  if (have && state === 'renew') log.info('the node client certificate is near its expiry: renewing it');
+  const client = new Client({ server: o.server, servers: o.servers, ...as, caData: caPem, userAgent: `kubeling-agent/${o.nodeName}` });
+  try {
+    return await requestNodeCredential(client, o.nodeName, log, signal);
+  } catch (err) {
+    if (err instanceof CertificateRequestError) throw new JoinError(err.message);
+    throw err;
+  } finally {
+    client.close();
+  }
+}
+
 async function retry<T>(what: string, fn: () => Promise<T>, log: Logger, signal: AbortSignal): Promise<T> {
   let delay = 200;
   for (;;) {
@@ -306,10 +337,15 @@ export async function runAgent(argv: string[]): Promise<number> {
       signal,
     );
     if (!pinned) await writeAtomic(caFile, caPem, 0o644);
+    // The node's own credential (DIR/kubelet.kubeconfig): reused, renewed, or asked for with the join identity.
+    const cred = await retry('getting the node client certificate', () => nodeCredential(o, caPem, log, signal), log, signal);
+    const kubeconfigPath = await writeKubeletKubeconfig(o.dataDir, o.server, caPem, o.nodeName, cred);
+    log.info({ kubeconfig: kubeconfigPath, user: nodeUserName(o.nodeName) }, 'node credential ready');
     const client = new Client({
       server: o.server,
       servers: o.servers,
-      token: o.token,
+      certData: cred.certPem,
+      keyData: cred.keyPem,
       caData: caPem,
       userAgent: `kubeling-agent/${o.nodeName}`,
     });

@@ -1,20 +1,21 @@
 /**
  * `--authorization-mode`: the server's authorizer chain, in the order the modes are given (default
- * `Node,RBAC`). RBAC is the API server's own RbacAuthorizer over its watch caches; AlwaysAllow and AlwaysDeny
- * are upstream's trivial modes. `Node` is accepted and, until the Node authorizer exists, adds nothing:
- * kubelets meanwhile hold their rules through the temporary bootstrap binding (rbac/bootstrap-policy.ts).
+ * `Node,RBAC`). Node is the Node authorizer over the graph of pods and what they use (authz/node.ts); RBAC is
+ * the API server's own RbacAuthorizer over its watch caches; AlwaysAllow and AlwaysDeny are upstream's
+ * trivial modes.
  */
-import { AuthorizerChain, alwaysAllow, type ApiServer, type Authorizer } from '../apiserver/index.ts';
+import { AuthorizerChain, NodeAuthorizer, alwaysAllow, type ApiServer, type Authorizer, type NodeGraph } from '../apiserver/index.ts';
 import type { AuthorizationMode } from './flags.ts';
 
 const alwaysDeny: Authorizer = { authorize: () => ({ decision: 'Deny', reason: '' }), rulesFor: () => ({ rules: [], errors: [] }) };
 
-export function authorizerFor(modes: readonly AuthorizationMode[], server: ApiServer): Authorizer {
+export function authorizerFor(modes: readonly AuthorizationMode[], server: ApiServer, nodeGraph: NodeGraph): Authorizer {
   const chain: Authorizer[] = [];
   for (const mode of modes) {
     if (mode === 'AlwaysAllow') chain.push(alwaysAllow);
     else if (mode === 'AlwaysDeny') chain.push(alwaysDeny);
     else if (mode === 'RBAC') chain.push(server.rbac);
+    else if (mode === 'Node') chain.push(new NodeAuthorizer(nodeGraph));
   }
   return new AuthorizerChain(chain);
 }

@@ -41,7 +41,7 @@ test('the scheduler binds as system:kube-scheduler and each controller writes as
   const credentials = new ComponentCredentials({ authenticator, server: s.url, caPem: s.caPem });
   const context = (name: string): ComponentContext => ({
     ...componentClients(credentials, name, 'n1'),
-    kubeconfigPath: '', server: s.url, caPem: s.caPem, nodeToken: 'x', kubeletToken: s.kubeletToken, dataDir: '', options: parseServerFlags([]),
+    kubeconfigPath: '', server: s.url, caPem: s.caPem, nodeToken: 'x', kubeletToken: s.kubeletToken, dataDir: s.dataDir, options: parseServerFlags([]),
     logger: createLogger(name), signal: stop.signal,
   });
   const loops = [schedulerComponent.run(context('scheduler')), controllersComponent.run(context('controller-manager'))];

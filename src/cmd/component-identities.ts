@@ -62,6 +62,8 @@ export const CONTROLLER_SERVICE_ACCOUNTS = {
   /** Upstream has no role of its own for the taint eviction controller: it acts with the node controller's. */
   'taint-eviction': 'node-controller',
   disruption: 'disruption-controller',
+  /** The CSR approver and signer, as kube-controller-manager's csrapproving and csrsigning. */
+  certificate: 'certificate-controller',
   'pod-garbage-collector': 'pod-garbage-collector',
   /** kube-controller-manager's node IPAM runs as the node controller. */
   'node-ipam': 'node-controller',

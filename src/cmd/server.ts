@@ -6,7 +6,7 @@
  * awaited with Promise.allSettled.
  *
  * Data dir: pki/ (ca.crt, ca.key, server.crt, server.key, sa.key), admin-token, node-token, kubelet-client-token,
- * kubeconfig.yaml, state.db (sqlite).
+ * kubeconfig.yaml, kubelet.kubeconfig (the local node's own certificate, system:node:<name>), state.db (sqlite).
  *
  * Several servers on one etcd: the CA, the service-account key and the tokens are the cluster's, shared
  * through the store (./bootstrap.ts; a later server needs the first one's node token, `--token` or
@@ -18,11 +18,12 @@ import { networkInterfaces } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { ApiServer, TokenAuthenticator, advertiseAddress, ensurePki, ensureServiceAccountKey, ensureToken, ipAt, parseServiceCidr } from '../apiserver/index.ts';
+import { ApiServer, TokenAuthenticator, advertiseAddress, BOOTSTRAP_USER, BOOTSTRAPPERS_GROUP, NodeGraph, ensurePki, ensureServiceAccountKey, ensureToken, ipAt, parseServiceCidr } from '../apiserver/index.ts';
 import { podSecurityConfigFromAdmissionFile, type PodSecurityConfig } from '../apiserver/index.ts';
 import { openStore, TransformingStore, type Store } from '../storage/index.ts';
 import { RESOURCES } from '../api/index.ts';
 import { checkStoredValuesReadable, loadEncryptionConfig, storeKeyTransformers, type EncryptionConfig } from '../apiserver/index.ts';
+import { Client } from '../client/index.ts';
 import { createLogger, Deferred } from '../machinery/index.ts';
 import { parseServerFlags, UsageError, type ServerOptions } from './flags.ts';
 import type { Component, ComponentContext, NodeConfig } from './components/component.ts';
@@ -41,6 +42,7 @@ import { loadBootstrap, publishBootstrap } from './bootstrap.ts';
 import { openAudit, type AuditSetup } from './audit.ts';
 import { componentClients, ComponentCredentials } from './component-identities.ts';
 import { authorizerFor } from './authorization.ts';
+import { credentialState, loadNodeCredential, signNodeCredential, writeKubeletKubeconfig, type NodeCredential } from './node-credentials.ts';
 
 /** The components the server runs besides the API server, one line each. */
 export const COMPONENTS: Component[] = [
@@ -108,6 +110,13 @@ export function serverNode(options: ServerOptions): NodeConfig | undefined {
     ...(options.nodeIp ? { nodeIp: options.nodeIp } : {}),
     ...(options.podNetwork === 'vxlan' ? { podMtu: VXLAN_MTU } : {}),
   };
+}
+
+/** The server's node credential: the one in DIR/kubelet.kubeconfig unless under 20% of its life is left. */
+async function serverNodeCredential(dataDir: string, caPem: string, nodeName: string): Promise<NodeCredential> {
+  const have = await loadNodeCredential(dataDir, nodeName);
+  if (have && credentialState(have, Date.now()) === 'fresh') return have;
+  return signNodeCredential(caPem, await readFile(join(dataDir, 'pki', 'ca.key'), 'utf8'), nodeName);
 }
 
 async function writeAtomic(file: string, text: string, mode = 0o600): Promise<void> {
@@ -219,7 +228,9 @@ export async function runServer(argv: string[]): Promise<number> {
   const kubeletToken = await ensureToken(join(dataDir, 'kubelet-client-token'));
   const authenticator = new TokenAuthenticator();
   authenticator.add(adminToken, { name: 'system:admin', groups: ['system:masters', 'system:authenticated'] });
-  authenticator.add(nodeToken, { name: 'system:node-bootstrap', groups: ['system:nodes', 'system:authenticated'] });
+  // The node token only joins: its identity may ask for a node certificate (RBAC's kubeadm:kubelet-bootstrap).
+  authenticator.add(nodeToken, { name: BOOTSTRAP_USER, groups: [BOOTSTRAPPERS_GROUP, 'system:authenticated'] });
+  const nodeGraph = new NodeGraph();
   const saKeys = await ensureServiceAccountKey(join(dataDir, 'pki', 'sa.key'), (note) => logger.warn({}, note));
   const apiserver = new ApiServer({
     store, tls: { certPem: pki.certPem, keyPem: pki.keyPem }, caPem: pki.caPem, authenticator, kubeletToken, auditor: audit?.auditor,
@@ -227,7 +238,7 @@ export async function runServer(argv: string[]): Promise<number> {
     serviceAccountIssuers: options.serviceAccountIssuers, apiAudiences: options.apiAudiences,
     serviceAccountMaxTokenExpirationSeconds: options.serviceAccountMaxTokenExpirationMs / 1000,
     ...(options.serviceAccountJwksUri ? { serviceAccountJwksUri: options.serviceAccountJwksUri } : {}),
-    authorizer: (server) => authorizerFor(options.authorizationModes, server),
+    authorizer: (server) => authorizerFor(options.authorizationModes, server, nodeGraph), nodeGraph,
     // An etcd may have other writers, whose writes the watch cache cannot be known to have seen.
     consistentListFromCache: !options.storage.startsWith('etcd://'),
     serviceCidr: options.serviceCidr, serviceNodePortRange: options.serviceNodePortRange,
@@ -295,10 +306,15 @@ export async function runServer(argv: string[]): Promise<number> {
     const nodeReady = new Deferred<void>();
     let nodeLoop: Promise<void> | undefined;
     const credentials = new ComponentCredentials({ authenticator, server, caPem: pki.caPem });
+    // The local node acts as system:node:<name>, with a certificate the server signs itself (DIR/kubelet.kubeconfig).
+    const localNode = serverNode(options);
+    const nodeCred = localNode ? await serverNodeCredential(dataDir, pki.caPem, localNode.name) : undefined;
+    if (localNode && nodeCred) await writeKubeletKubeconfig(dataDir, server, pki.caPem, localNode.name, nodeCred);
     for (const component of options.leaderElect ? withLeaderElection(enabled) : enabled) {
       const ctx: ComponentContext = {
         ...componentClients(credentials, component.name, options.nodeName),
-        kubeconfigPath, server, caPem: pki.caPem, nodeToken, kubeletToken, dataDir, options, node: serverNode(options),
+        kubeconfigPath, server, caPem: pki.caPem, nodeToken, kubeletToken, dataDir, options, node: localNode,
+        ...(nodeCred && component.name === nodeComponent.name ? { nodeClient: new Client({ server, certData: nodeCred.certPem, keyData: nodeCred.keyPem, caData: pki.caPem, userAgent: `kubeling-${component.name}` }) } : {}),
         onNodeReady: () => nodeReady.resolve(),
         logger: createLogger(component.name),
         signal: stopping.signal,

@@ -19,3 +19,4 @@ export { StatefulSetController, type StatefulSetControllerConfig } from './state
 export { VolumeBindingController, volumeMatches, BIND_COMPLETED_ANNOTATION, SELECTED_NODE_ANNOTATION, PROVISIONED_BY_ANNOTATION, STORAGE_PROVISIONER_ANNOTATION, type VolumeBindingControllerConfig } from './volume-binding/index.ts';
 export { VolumeProtectionController, podUsesClaim, PVC_PROTECTION_FINALIZER, PV_PROTECTION_FINALIZER, type VolumeProtectionControllerConfig } from './volume-protection/index.ts';
 export { LocalPathProvisioner, localPathStorageClass, LOCAL_PATH_PROVISIONER, LOCAL_PATH_CLASS, type LocalPathProvisionerConfig } from './local-path/index.ts';
+export { CertificateController, type CertificateControllerConfig, KUBELET_CLIENT_SIGNER, API_SERVER_CLIENT_SIGNER } from './certificates/index.ts';

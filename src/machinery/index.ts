@@ -6,3 +6,4 @@ export * from './backoff.ts';
 export * from './doorbell.ts';
 export * from './random.ts';
 export * from './logger.ts';
+export * from './x509.ts';

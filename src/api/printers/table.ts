@@ -16,6 +16,7 @@ import { servicePrinters } from './service.ts';
 import { batchPrinters } from './batch.ts';
 import { storagePrinters } from './storage.ts';
 import { rbacPrinters } from './rbac.ts';
+import { certificatePrinters } from './certificates.ts';
 import { daemonSetPrinters } from './daemonset.ts';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
@@ -301,6 +302,7 @@ const PRINTERS: Record<string, Printer> = {
   'apps/statefulsets': statefulSetPrinter,
   ...storagePrinters(col, NAME, AGE, age),
   ...rbacPrinters(col, NAME, AGE, age),
+  ...certificatePrinters(col, NAME, AGE, age),
   ...servicePrinters(col, NAME, AGE, age),
   ...batchPrinters(col, NAME, AGE, age, selectorText),
   ...daemonSetPrinters(col, NAME, AGE, age, containerCells, selectorText),

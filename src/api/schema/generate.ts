@@ -47,6 +47,7 @@ const ROOTS: Record<string, [string, string]> = {
   'policy/v1/PodDisruptionBudget': ['policy/v1/PodDisruptionBudget.d.ts', 'IPodDisruptionBudget'],
   'authentication.k8s.io/v1/TokenRequest': ['authentication.k8s.io/v1/TokenRequest.d.ts', 'ITokenRequest'],
   'authentication.k8s.io/v1/TokenReview': ['authentication.k8s.io/v1/TokenReview.d.ts', 'ITokenReview'],
+  'certificates.k8s.io/v1/CertificateSigningRequest': ['certificates.k8s.io/v1/CertificateSigningRequest.d.ts', 'ICertificateSigningRequest'],
   'rbac.authorization.k8s.io/v1/Role': ['rbac.authorization.k8s.io/v1/Role.d.ts', 'IRole'],
   'rbac.authorization.k8s.io/v1/ClusterRole': ['rbac.authorization.k8s.io/v1/ClusterRole.d.ts', 'IClusterRole'],
   'rbac.authorization.k8s.io/v1/RoleBinding': ['rbac.authorization.k8s.io/v1/RoleBinding.d.ts', 'IRoleBinding'],

@@ -134,3 +134,4 @@ export { validatePodSpec, POD_UPDATE_FORBIDDEN_MESSAGE, validateResourceRequirem
 export { validateObjectMeta, validateObjectMetaUpdate, validateLabels, validateLabelSelector, deepEqual } from './meta.ts';
 export * from './names.ts';
 export { isHeadlessService } from './service.ts';
+export * from './certificates.ts';

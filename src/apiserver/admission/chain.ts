@@ -26,6 +26,8 @@ export interface AdmissionAttributes {
   auditAnnotations?: Record<string, string>;
   /** The requesting user with its groups; absent for the server's own writes (its loops, the bootstrap). */
   userInfo?: User;
+  /** The user's groups. */
+  groups?: string[];
 }
 
 export interface AdmissionPlugin {

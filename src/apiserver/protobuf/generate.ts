@@ -19,6 +19,7 @@ const FILES = [
   join(apiDir, 'batch/v1/generated.proto'),
   join(apiDir, 'authentication/v1/generated.proto'),
   join(apiDir, 'authorization/v1/generated.proto'),
+  join(apiDir, 'certificates/v1/generated.proto'),
   join(apiDir, 'coordination/v1/generated.proto'),
   join(apiDir, 'events/v1/generated.proto'),
   join(apiDir, 'policy/v1/generated.proto'),

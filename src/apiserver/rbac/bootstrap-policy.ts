@@ -226,6 +226,14 @@ export const CLUSTER_ROLE_BINDINGS: ClusterRoleBinding[] = [
 
 /** controller_policy.go, for the controllers kubeling runs: `system:controller:<name>`, bound to kube-system/<name>. */
 const CONTROLLERS: Record<string, PolicyRule[]> = {
+  'certificate-controller': [
+    rule(['delete', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests']),
+    rule(['update'], ['certificates.k8s.io'], ['certificatesigningrequests/status', 'certificatesigningrequests/approval']),
+    rule(['approve'], ['certificates.k8s.io'], ['signers'], ['kubernetes.io/kube-apiserver-client-kubelet']),
+    rule(['sign'], ['certificates.k8s.io'], ['signers'], ['kubernetes.io/legacy-unknown', 'kubernetes.io/kube-apiserver-client', 'kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving']),
+    rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+    events(),
+  ],
   'cronjob-controller': [
     rule(['get', 'list', 'watch', 'update'], ['batch'], ['cronjobs']),
     rule(['get', 'list', 'watch', 'create', 'update', 'delete', 'patch'], ['batch'], ['jobs']),
@@ -406,8 +414,11 @@ ROLES.push(role('kube-system', 'kubeling:node-dns', [rule(['get', 'list', 'watch
 ROLE_BINDINGS.push(roleBinding('kube-system', 'kubeling:node-dns', [group('system:nodes')]));
 
 /**
- * TEMPORARY (kubeling-specific, until the Node authorizer and per-node credentials land): agents authenticate
- * with the shared node token as `system:node-bootstrap`; this binding gives that identity what a kubelet
- * needs (upstream's system:node rules, unbound there since 1.8). The nodeauth part replaces it.
+ * kubeadm's bindings for joining nodes (k3s and kubeadm make the same): the bootstrappers (the node token's
+ * identity) may ask for node client certificates, which the approver signs at once, and nodes may renew their own.
  */
-CLUSTER_ROLE_BINDINGS.push(clusterBinding('kubeling:node-bootstrap:node', [user('system:node-bootstrap')], 'system:node'));
+CLUSTER_ROLE_BINDINGS.push(
+  clusterBinding('kubeadm:kubelet-bootstrap', [group('system:bootstrappers')], 'system:node-bootstrapper'),
+  clusterBinding('kubeadm:node-autoapprove-bootstrap', [group('system:bootstrappers')], 'system:certificates.k8s.io:certificatesigningrequests:nodeclient'),
+  clusterBinding('kubeadm:node-autoapprove-certificate-rotation', [group('system:nodes')], 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient'),
+);

@@ -12,7 +12,7 @@
  *   kube-system/kubeling-pod-network    the pod network (flannel's part): node annotations, its ConfigMap
  *   kube-system/kubeling-bootstrap      the server's publishers: kube-public/cluster-info, the kubelet client
  *                                       Secret, the kube-dns Service, the pod network's ConfigMap, the
- *                                       local-path StorageClass
+ *                                       local-path StorageClass, the server's own Node (control-plane role)
  *   group system:nodes                  the local-path provisioner beside each kubelet (k3s runs it as a
  *                                       Deployment with this role; here each node makes its own volumes)
  *
@@ -123,6 +123,8 @@ export const KUBELING_CLUSTER_ROLES: ClusterRole[] = [
   role('kubeling:bootstrap', [
     { apiGroups: [''], resources: ['configmaps', 'secrets', 'services'], verbs: ['create'] },
     { apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: ['create'] },
+    // The server's own Node, registered with the control-plane role no node may give itself.
+    { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'create', 'patch'] },
     { apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], resourceNames: ['local-path'], verbs: ['get'] },
     { apiGroups: [''], resources: ['configmaps'], resourceNames: ['cluster-info', 'kubeling-pod-network'], verbs: ['get', 'update', 'patch'] },
     { apiGroups: [''], resources: ['secrets'], resourceNames: ['kubeling-kubelet-client'], verbs: ['get', 'update', 'patch'] },

@@ -29,6 +29,8 @@ export interface WriteOptions {
   auditAnnotations?: Record<string, string>;
   /** The same user with its groups (RBAC's escalation check); absent for the server's own writes. */
   userInfo?: User;
+  /** The user's groups (NodeRestriction tells nodes by `system:nodes`; CSRs record them). */
+  groups?: string[];
 }
 
 export interface ListOptions {
@@ -419,6 +421,7 @@ export class GenericRegistry {
       warnings: options.warnings,
       auditAnnotations: options.auditAnnotations,
       ...(options.userInfo ? { userInfo: options.userInfo } : {}),
+      groups: options.groups ?? [],
     };
   }
 
@@ -477,10 +480,11 @@ export class GenericRegistry {
       } else {
         applyDefaults(this.info, obj);
         if (!sub) this.strategy.prepareForUpdate(obj, old);
+        else this.strategy.prepareForSubresourceUpdate?.(sub, obj, old);
         await this.#admission.admit(this.#attrs('UPDATE', obj, old, namespace, options));
         // Other subresources (binding, ephemeralcontainers, finalize) change one field, which their handler
         // checked with the rule for that subresource; the main update's immutability rules do not apply.
-        errors = sub ? [] : this.strategy.validateUpdate(obj, old);
+        errors = sub ? (this.strategy.validateSubresourceUpdate?.(sub, obj, old) ?? []) : this.strategy.validateUpdate(obj, old);
       }
       if (errors.length) throw this.#invalid(obj, errors);
       await this.#admission.validate(this.#attrs('UPDATE', obj, old, namespace, options));

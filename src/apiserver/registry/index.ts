@@ -8,6 +8,7 @@ import { podStrategy } from './pods.ts';
 import { namespaceStrategy } from './namespaces.ts';
 import { endpointSliceStrategy } from './endpointslices.ts';
 import { cronJobStrategy, jobStrategy } from './jobs.ts';
+import { certificateSigningRequestStrategy } from './certificatesigningrequests.ts';
 import type { Strategy } from './strategy.ts';
 
 const BUILDERS: Record<string, (info: ResourceInfo) => Strategy> = {
@@ -25,6 +26,7 @@ const BUILDERS: Record<string, (info: ResourceInfo) => Strategy> = {
   'discovery.k8s.io/endpointslices': endpointSliceStrategy,
   'batch/jobs': jobStrategy,
   'batch/cronjobs': cronJobStrategy,
+  'certificates.k8s.io/certificatesigningrequests': certificateSigningRequestStrategy,
   'apps/statefulsets': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
   // Volumes and claims start Pending whatever the client sent; the PV controller moves them on.
   '/persistentvolumes': (info) => baseStrategy(info, { hasStatusSubresource: true, prepareForCreate: (o) => { o.status = { phase: 'Pending' }; } }),

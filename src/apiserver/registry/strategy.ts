@@ -21,6 +21,9 @@ export interface Strategy {
   prepareForUpdate(obj: KubeObject, old: KubeObject): void;
   /** Status update: everything but status comes from `old`. */
   prepareForStatusUpdate(obj: KubeObject, old: KubeObject): void;
+  /** Another subresource's update (a CSR's `approval`): keep from `old` what that subresource does not own. */
+  prepareForSubresourceUpdate?(subresource: string, obj: KubeObject, old: KubeObject): void;
+  validateSubresourceUpdate?(subresource: string, obj: KubeObject, old: KubeObject): FieldCause[];
   validate(obj: KubeObject): FieldCause[];
   validateUpdate(obj: KubeObject, old: KubeObject): FieldCause[];
   validateStatusUpdate(obj: KubeObject, old: KubeObject): FieldCause[];

@@ -61,6 +61,8 @@ export interface ComponentContext {
   onNodeReady?: () => void;
   /** The local node (unless --no-agent). */
   node?: NodeConfig;
+  /** The local node's own client (system:node:<name>, a client certificate), for its kubelet, proxy and pod network. */
+  nodeClient?: Client;
   logger: Logger;
   signal: AbortSignal;
 }

@@ -3,15 +3,17 @@
  * ReplicaSet, ReplicationController, DaemonSet, StatefulSet, Job, CronJob, TTL-after-finished, the PersistentVolume binder,
  * PVC and PV protection, the garbage collector,
  * EndpointSlice, Endpoints, the LoadBalancer status of k3s's servicelb, node lifecycle, the taint manager, pod GC
- * and the disruption controller), each acting as its own service account `kube-system/<name>` as
+ * the disruption controller, the CSR approver and signer), each acting as its own service account `kube-system/<name>` as
  * kube-controller-manager does with `--use-service-account-credentials` (../component-identities.ts), with
  * kube-controller-manager's rate limit (QPS 20, burst 30) per controller client as upstream's client builder gives.
  */
 import {
   CronJobController, DeploymentController, DisruptionController, EndpointsController, EndpointSliceController, GarbageCollector, JobController,
   NodeLifecycleController, PodGCController, ReplicaSetController, ServiceLBController, StatefulSetController, TaintEvictionController,
-  TTLAfterFinishedController, VolumeBindingController, VolumeProtectionController, ReplicationManager, DaemonSetController,
+  TTLAfterFinishedController, VolumeBindingController, VolumeProtectionController, ReplicationManager, DaemonSetController, CertificateController,
 } from '../../controllers/index.ts';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Component, ComponentContext } from './component.ts';
 import { controllerUser, type ControllerName } from '../component-identities.ts';
 import type { Client } from '../../client/index.ts';
@@ -27,6 +29,9 @@ export const controllersComponent: Component = {
       return c;
     };
     const o = ctx.options;
+    // The CSR signer holds the cluster CA's key, as kube-controller-manager's --cluster-signing-key-file.
+    const caKeyPem = await readFile(join(ctx.dataDir, 'pki', 'ca.key'), 'utf8');
+    const isBootstrapper = (_user: string, groups: readonly string[]) => groups.includes('system:bootstrappers');
     try {
       await Promise.all([
         new ReplicaSetController({ client: as('replicaset'), logger: ctx.logger.child({ controller: 'replicaset' }) }).run(ctx.signal),
@@ -51,6 +56,7 @@ export const controllersComponent: Component = {
         }).run(ctx.signal),
         new TaintEvictionController({ client: as('taint-eviction'), logger: ctx.logger.child({ controller: 'taint-eviction' }) }).run(ctx.signal),
         new DisruptionController({ client: as('disruption'), logger: ctx.logger.child({ controller: 'disruption' }) }).run(ctx.signal),
+        new CertificateController({ client: as('certificate'), caPem: ctx.caPem, caKeyPem, isBootstrapper, logger: ctx.logger.child({ controller: 'certificatesigningrequest' }) }).run(ctx.signal),
         new PodGCController({ client: as('pod-garbage-collector'), terminatedPodThreshold: o.terminatedPodGcThreshold, logger: ctx.logger.child({ controller: 'pod-garbage-collector' }) }).run(ctx.signal),
       ]);
     } finally {

@@ -96,7 +96,8 @@ export async function runKubelet(ctx: KubeletContext): Promise<KubeletStopped> {
       port: 10250,
       portFallback: true,
       podCIDR: node.podCidr,
-      controlPlane: node.role === 'server',
+      // The control-plane role label is the server's to set (node.ts): NodeRestriction refuses it from a node.
+      controlPlane: false,
       nodeLabels: node.labels,
       nodeTaints: node.taints,
       caPem: ctx.caPem,

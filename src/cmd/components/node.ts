@@ -7,14 +7,16 @@
  * which decides whether their rules and routes stay too. The node's address (`--node-ip`, else the default route's interface's) is
  * resolved here once: the kubelet reports it as the InternalIP and the pod network announces it to peers.
  */
-import { createLogger, Deferred } from '../../machinery/index.ts';
+import { createLogger, Deferred, realClock } from '../../machinery/index.ts';
+import type { Node } from '../../api/index.ts';
+import { isAlreadyExists, isNotFound, type ResourceClient } from '../../client/index.ts';
 import { runKubelet, type KubeletContext, type KubeletStopped } from './kubelet.ts';
 import { runProxy, type ProxyContext } from './proxy.ts';
 import { resolveNodeIp, runPodNetwork, type PodNetworkContext } from './pod-network.ts';
 import { LocalPathProvisioner } from '../../controllers/index.ts';
 import { join } from 'node:path';
-import type { Component, ComponentContext } from './component.ts';
-import { KUBE_PROXY_USER, POD_NETWORK_USER } from '../component-identities.ts';
+import type { Component, ComponentContext, NodeConfig } from './component.ts';
+import { BOOTSTRAP_USER, KUBE_PROXY_USER, POD_NETWORK_USER } from '../component-identities.ts';
 
 export type NodeContext = KubeletContext & Pick<ProxyContext, 'localPodCidr' | 'serviceCidr'> & {
   /** The proxy's logger (default: the kubelet's). */
@@ -64,16 +66,55 @@ export async function runNode(ctx: NodeContext): Promise<void> {
   if (s.status === 'rejected') throw s.reason;
 }
 
+/**
+ * The server's Node carries the control-plane role, a label no node may set on itself (NodeRestriction): the
+ * server registers it as its bootstrap identity (kube-system/kubeling-bootstrap) before the kubelet, which then
+ * finds it and adds its labels.
+ */
+async function registerControlPlaneNode(ctx: ComponentContext, node: NodeConfig): Promise<void> {
+  const client = ctx.clientAs(BOOTSTRAP_USER, 'kubeling-node-registration');
+  try {
+    await registerAs(client.resource<Node>('nodes'), ctx, node);
+  } finally {
+    client.close();
+  }
+}
+
+async function registerAs(nodes: ResourceClient<Node>, ctx: ComponentContext, node: NodeConfig): Promise<void> {
+  const role = { 'node-role.kubernetes.io/control-plane': '' };
+  for (let delay = 100; !ctx.signal.aborted; delay = Math.min(delay * 2, 5000)) {
+    try {
+      const have = await nodes.get(node.name, { signal: ctx.signal }).catch((err) => { if (isNotFound(err)) return undefined; throw err; });
+      if (!have) {
+        await nodes.create({
+          apiVersion: 'v1', kind: 'Node',
+          metadata: { name: node.name, labels: { ...role, 'kubernetes.io/hostname': node.name } },
+          spec: { podCIDR: node.podCidr, podCIDRs: [node.podCidr], ...(node.taints.length ? { taints: node.taints } : {}) },
+        }, { signal: ctx.signal });
+      } else if (have.metadata?.labels?.['node-role.kubernetes.io/control-plane'] === undefined) {
+        await nodes.patch(node.name, { metadata: { labels: role } }, 'merge', { signal: ctx.signal });
+      }
+      return;
+    } catch (err) {
+      if (ctx.signal.aborted) return;
+      if (isAlreadyExists(err)) continue;
+      ctx.logger.warn({ err: (err as Error).message }, 'registering the control-plane node failed; retrying');
+      await realClock.sleep(delay, ctx.signal).catch(() => {});
+    }
+  }
+}
+
 export const nodeComponent: Component = {
   name: 'node',
   async run(ctx: ComponentContext): Promise<void> {
     if (!ctx.node) return;
-    // The kubelet acts as system:node:<name> (ctx.client), the proxy as system:kube-proxy, the pod network as its own.
+    if (ctx.node.role === 'server') await registerControlPlaneNode(ctx, ctx.node);
+    // The kubelet acts as system:node:<name> (its certificate, ctx.nodeClient; else ctx.client), the proxy as system:kube-proxy, the pod network as its own.
     const proxyClient = ctx.clientAs(KUBE_PROXY_USER, 'kubeling-proxy');
     const networkClient = ctx.clientAs(POD_NETWORK_USER, 'kubeling-pod-network');
     try {
       await runNode({
-        ...ctx, node: ctx.node, ...(ctx.onNodeReady ? { onReady: ctx.onNodeReady } : {}), localPodCidr: ctx.options.clusterCidr, serviceCidr: ctx.options.serviceCidr,
+        ...ctx, ...(ctx.nodeClient ? { client: ctx.nodeClient } : {}), node: ctx.node, ...(ctx.onNodeReady ? { onReady: ctx.onNodeReady } : {}), localPodCidr: ctx.options.clusterCidr, serviceCidr: ctx.options.serviceCidr,
         proxyLogger: createLogger('proxy'), netConf: { clusterCidr: ctx.options.clusterCidr, backend: ctx.options.podNetwork }, proxyClient, networkClient,
       });
     } finally {

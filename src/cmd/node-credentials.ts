@@ -1,0 +1,116 @@
+/**
+ * A node's own credential, as the kubelet's TLS bootstrap makes it: a client certificate for
+ * `system:node:<name>` in `system:nodes`, kept with its key in `DIR/kubelet.kubeconfig` (mode 0600, usable
+ * with `kubectl --kubeconfig`). An agent gets it through a CertificateSigningRequest (signer
+ * kubernetes.io/kube-apiserver-client-kubelet) sent with the join identity, which the controller manager
+ * approves and signs; the server signs its own node's directly with the cluster CA. A later start reuses the
+ * kubeconfig while the certificate has more than 20% of its lifetime left (as the kubelet's certificate
+ * manager renews), and otherwise asks again: an agent with its still-valid certificate (a node renewing its
+ * own), or with the join identity when the old one is gone or expired.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import type { CertificateSigningRequest } from '../api/index.ts';
+import type { Client } from '../client/index.ts';
+import { certificateValidity, makeCsr, realClock, signClientCertificate, type Logger } from '../machinery/index.ts';
+
+export const KUBELET_KUBECONFIG = 'kubelet.kubeconfig';
+export const KUBELET_CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
+const NODE_CLIENT_USAGES = ['digital signature', 'client auth'];
+/** Renew when less than this share of the certificate's lifetime is left. */
+const RENEW_FRACTION = 0.2;
+
+export interface NodeCredential {
+  certPem: string;
+  keyPem: string;
+}
+
+export class CertificateRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CertificateRequestError';
+  }
+}
+
+export function nodeUserName(nodeName: string): string {
+  return `system:node:${nodeName}`;
+}
+
+export function kubeletKubeconfigYaml(server: string, caPem: string, nodeName: string, cred: NodeCredential): string {
+  const user = nodeUserName(nodeName);
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'kubeling', cluster: { server, 'certificate-authority-data': b64(caPem) } }],
+    users: [{ name: user, user: { 'client-certificate-data': b64(cred.certPem), 'client-key-data': b64(cred.keyPem) } }],
+    contexts: [{ name: 'kubeling', context: { cluster: 'kubeling', user } }],
+    'current-context': 'kubeling',
+    preferences: {},
+  });
+}
+
+export async function writeKubeletKubeconfig(dataDir: string, server: string, caPem: string, nodeName: string, cred: NodeCredential): Promise<string> {
+  const file = join(dataDir, KUBELET_KUBECONFIG);
+  await writeFile(`${file}.tmp`, kubeletKubeconfigYaml(server, caPem, nodeName, cred), { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
+  return file;
+}
+
+/** The credential in DIR/kubelet.kubeconfig, when there is one for this node. */
+export async function loadNodeCredential(dataDir: string, nodeName: string): Promise<NodeCredential | undefined> {
+  const file = join(dataDir, KUBELET_KUBECONFIG);
+  if (!existsSync(file)) return undefined;
+  try {
+    const cfg = parse(await readFile(file, 'utf8')) as { users?: { user?: Record<string, string> }[] };
+    const u = cfg.users?.[0]?.user;
+    if (!u?.['client-certificate-data'] || !u['client-key-data']) return undefined;
+    const cred = { certPem: Buffer.from(u['client-certificate-data'], 'base64').toString('utf8'), keyPem: Buffer.from(u['client-key-data'], 'base64').toString('utf8') };
+    return certificateValidity(cred.certPem).commonName === nodeUserName(nodeName) ? cred : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** 'fresh' (use it), 'renew' (still valid, under 20% left) or 'expired'. */
+export function credentialState(cred: NodeCredential, now: number): 'fresh' | 'renew' | 'expired' {
+  const { notBefore, notAfter } = certificateValidity(cred.certPem);
+  if (now >= notAfter || now < notBefore) return 'expired';
+  return notAfter - now < (notAfter - notBefore) * RENEW_FRACTION ? 'renew' : 'fresh';
+}
+
+/** The server's own node: a key and a certificate signed at once with the cluster CA (one year). */
+export async function signNodeCredential(caPem: string, caKeyPem: string, nodeName: string): Promise<NodeCredential> {
+  const { keyPem, csrPem } = await makeCsr(nodeUserName(nodeName), ['system:nodes']);
+  const certPem = await signClientCertificate({ caPem, caKeyPem, csrPem, usages: NODE_CLIENT_USAGES, seconds: 365 * 24 * 3600 });
+  return { certPem, keyPem };
+}
+
+/**
+ * Sends a CertificateSigningRequest for this node with `client` (the join identity, or the node's own
+ * credential when renewing) and waits until it is issued; a Denied or Failed request is an error.
+ */
+export async function requestNodeCredential(client: Client, nodeName: string, log: Logger, signal: AbortSignal): Promise<NodeCredential> {
+  const { keyPem, csrPem } = await makeCsr(nodeUserName(nodeName), ['system:nodes']);
+  const csrs = client.resource<CertificateSigningRequest>('certificatesigningrequests');
+  const created = await csrs.create({
+    apiVersion: 'certificates.k8s.io/v1',
+    kind: 'CertificateSigningRequest',
+    metadata: { generateName: 'node-csr-' },
+    spec: { request: Buffer.from(csrPem).toString('base64'), signerName: KUBELET_CLIENT_SIGNER, usages: NODE_CLIENT_USAGES },
+  } as CertificateSigningRequest, { signal });
+  const name = created.metadata!.name!;
+  log.info({ csr: name }, 'waiting for the node client certificate');
+  let waited = 0;
+  for (;;) {
+    const csr = await csrs.get(name, { signal });
+    const failed = csr.status?.conditions?.find((c) => (c.type === 'Denied' || c.type === 'Failed') && c.status === 'True');
+    if (failed) throw new CertificateRequestError(`certificate signing request ${name} is ${failed.type.toLowerCase()}: ${failed.reason ?? ''} ${failed.message ?? ''}`.trim());
+    if (csr.status?.certificate) return { certPem: Buffer.from(csr.status.certificate, 'base64').toString('utf8'), keyPem };
+    if (waited === 10_000) log.info({ csr: name }, `still waiting for certificate signing request ${name} to be approved and issued`);
+    await realClock.sleep(200, signal);
+    waited += 200;
+  }
+}
