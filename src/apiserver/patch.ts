@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import type { KubeObject } from '../api/index.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './api-bridge.ts';
 import { ApiError, badRequest, unsupportedMediaType } from './status.ts';
+import { exceedsDepth, tooDeep } from './limits/json-depth.ts';
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 
@@ -37,8 +38,10 @@ export function parsePatch(type: PatchType, body: Buffer): unknown {
     if (type === 'json' ? !Array.isArray(value) : value === null || typeof value !== 'object' || Array.isArray(value)) {
       throw new Error(type === 'json' ? 'a JSON patch must be an array of operations' : 'the patch must be an object');
     }
+    if (exceedsDepth(value)) throw tooDeep('error decoding patch');
     return value;
   } catch (err) {
+    if (err instanceof ApiError) throw err;
     throw badRequest(`error decoding patch: ${(err as Error).message}`);
   }
 }

@@ -50,6 +50,7 @@ import { repairAllocations } from './services/repair.ts';
 import { KubernetesServiceController } from './services/kubernetes-service.ts';
 import { advertiseAddress, listensOnLoopbackOnly } from './services/advertise-address.ts';
 import { handleServiceProxy } from './services/service-proxy.ts';
+import { RequestLimits, listenerOptions, type LimitsConfig } from './limits/index.ts';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -97,6 +98,8 @@ export interface ApiServerConfig {
   alsoListenOnAdvertiseAddress?: boolean;
   /** --default-not-ready-toleration-seconds / --default-unreachable-toleration-seconds (default 300 each). */
   defaultTolerationSeconds?: { notReady?: number; unreachable?: number };
+  /** Abuse limits: in-flight requests, watches per user, request and header timeouts (limits/). */
+  limits?: LimitsConfig;
 }
 
 const SELF_SUBJECT: Record<string, true> = {
@@ -120,12 +123,14 @@ export class ApiServer {
   readonly #loops: Promise<void>[] = [];
   readonly #saTokens: ServiceAccountTokens;
   readonly #serviceAllocation: ServiceAllocation;
+  readonly #limits: RequestLimits;
   #address = '';
 
   constructor(config: ApiServerConfig) {
     this.#config = config;
     this.#clock = config.clock ?? realClock;
     this.#logger = config.logger ?? createLogger('apiserver');
+    this.#limits = new RequestLimits(config.limits);
     this.#saTokens = new ServiceAccountTokens(config.serviceAccountKey ?? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
     const lookup: AdmissionLookup = { get: (resource, ns, name) => this.#lookup(resource, ns, name) };
     const admission = new AdmissionChain([new NamespaceLifecycle(lookup), new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds({
@@ -145,13 +150,12 @@ export class ApiServer {
   }
 
   #httpsServer(): https.Server {
-    const server = https.createServer(servingTlsOptions(this.#config.tls), (req, res) => {
-      this.#handle(req, res).catch((err) => this.#fail(res, err));
+    // Header, handshake and keep-alive timeouts bound slow clients (limits/); the request timeout is per request.
+    const server = https.createServer({ ...servingTlsOptions(this.#config.tls), ...listenerOptions(this.#config.limits) }, (req, res) => {
+      this.#handle(req, res).catch((err) => this.#fail(res, err)).finally(() => this.#limits.done(req));
     });
-    // Watches and log streams are long; the per-request timers of Node would cut them.
-    server.requestTimeout = 0;
+    // Watches and log streams are long; Node's socket inactivity timer would cut them.
     server.timeout = 0;
-    server.keepAliveTimeout = 65_000;
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.#upgrade(req, socket, head).catch((err) => writeUpgradeError(socket, toStatus(err, undefined, (e) => this.#logger.error({ err: e }, 'upgrade failed'))));
     });
@@ -294,6 +298,8 @@ export class ApiServer {
 
   #fail(res: ServerResponse, err: unknown, ref?: { resource: { group: string; resource: string }; name: string }): void {
     const status = toStatus(err, ref, (e) => this.#logger.error({ err: e }, 'internal error'));
+    // A refused body is not drained: the connection closes after the answer.
+    if (status.code === 413 && !res.headersSent) res.setHeader('Connection', 'close');
     sendStatus(res, status);
   }
 
@@ -327,6 +333,7 @@ export class ApiServer {
     const user = this.#authenticate(req) ?? anonymousUser(req, path, url.searchParams);
     if (!user) return sendStatus(res, toStatus(unauthorized()));
     const info = parseResourcePath(req.method ?? 'GET', path, url.searchParams);
+    if (!this.#limits.admit(req, res, user, info)) return;
     const denied = await this.#authorize(user, req.method ?? 'GET', path, info);
     if (denied) return sendStatus(res, denied);
     if (req.method === 'GET' && this.#serveNonResource(req, res, path)) return;
