@@ -91,6 +91,14 @@ export interface ServerOptions {
   defaultUnreachableTolerationSeconds: number;
   /** `--terminated-pod-gc-threshold` (default 12500; 0 keeps every terminated pod). */
   terminatedPodGcThreshold: number;
+  /** `--max-requests-inflight` (kube-apiserver's, default 400; 0: no limit): reads served at once. */
+  maxRequestsInflight: number;
+  /** `--max-mutating-requests-inflight` (default 200; 0: no limit): writes served at once. */
+  maxMutatingRequestsInflight: number;
+  /** `--max-watches-per-user` (ours, default 1000; 0: no limit): open watches of one user. */
+  maxWatchesPerUser: number;
+  /** `--request-timeout` (kube-apiserver's, default 1m0s): the bound on a request that is not long-running. */
+  requestTimeoutMs: number;
 }
 
 const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
@@ -371,6 +379,13 @@ const SERVER_FLAGS: FlagSpec<ServerOptions> = {
       (o.defaultUnreachableTolerationSeconds = parseNumber(value, flag, 'a whole number of seconds', (n) => n >= 0, true)),
     '--terminated-pod-gc-threshold': (o, value, flag) =>
       (o.terminatedPodGcThreshold = parseNumber(value, flag, 'a whole number of pods (0 = never)', (n) => n >= 0, true)),
+    '--max-requests-inflight': (o, value, flag) =>
+      (o.maxRequestsInflight = parseNumber(value, flag, 'a whole number of requests (0 = no limit)', (n) => n >= 0, true)),
+    '--max-mutating-requests-inflight': (o, value, flag) =>
+      (o.maxMutatingRequestsInflight = parseNumber(value, flag, 'a whole number of requests (0 = no limit)', (n) => n >= 0, true)),
+    '--max-watches-per-user': (o, value, flag) =>
+      (o.maxWatchesPerUser = parseNumber(value, flag, 'a whole number of watches (0 = no limit)', (n) => n >= 0, true)),
+    '--request-timeout': (o, value, flag) => (o.requestTimeoutMs = parseDuration(value, flag)),
   },
 };
 
@@ -398,6 +413,10 @@ export function parseServerFlags(argv: string[]): ServerOptions {
     defaultNotReadyTolerationSeconds: 300,
     defaultUnreachableTolerationSeconds: 300,
     terminatedPodGcThreshold: 12500,
+    maxRequestsInflight: 400,
+    maxMutatingRequestsInflight: 200,
+    maxWatchesPerUser: 1000,
+    requestTimeoutMs: 60_000,
   };
   let leaderElectSet = false;
   parseFlagArgs(argv, o, {

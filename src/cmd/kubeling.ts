@@ -26,6 +26,8 @@ commands:
       [--secondary-node-eviction-rate RATE] [--unhealthy-zone-threshold FRACTION]
       [--large-cluster-size-threshold N] [--default-not-ready-toleration-seconds N]
       [--default-unreachable-toleration-seconds N] [--terminated-pod-gc-threshold N]
+      [--max-requests-inflight N] [--max-mutating-requests-inflight N] [--max-watches-per-user N]
+      [--request-timeout DURATION]
       the control plane and (unless --no-agent) a local node
   ${AGENT_USAGE.replace(' [--node-name', '\n      [--node-name').replace(' [--node-labels', '\n      [--node-labels').replace(' [--pod-manifest-path', '\n      [--pod-manifest-path').replace(' [--service-cidr', '\n      [--service-cidr')}
       joins this machine to a server as a node

@@ -183,6 +183,10 @@ export async function runServer(argv: string[]): Promise<number> {
     // Pods reach the API through the kubernetes Service's endpoint, the host's address: serve there too.
     alsoListenOnAdvertiseAddress: true,
     defaultTolerationSeconds: { notReady: options.defaultNotReadyTolerationSeconds, unreachable: options.defaultUnreachableTolerationSeconds },
+    limits: {
+      maxRequestsInflight: options.maxRequestsInflight, maxMutatingRequestsInflight: options.maxMutatingRequestsInflight,
+      maxWatchesPerUser: options.maxWatchesPerUser, requestTimeoutMs: options.requestTimeoutMs,
+    },
   });
   const stopping = new AbortController();
   const loops: Promise<void>[] = [];
