@@ -48,15 +48,12 @@ export function parsePatch(type: PatchType, body: Buffer): unknown {
 
 export function applyPatch(type: PatchType, current: KubeObject, patch: unknown, kind: string): KubeObject {
   try {
-    switch (type) {
-      case 'json':
-        return applyJsonPatch(current, patch) as KubeObject;
-      case 'merge':
-        return applyMergePatch(current, patch) as KubeObject;
-      case 'strategic':
-      case 'apply':
-        return applyStrategicMergePatch(current, patch, kind) as KubeObject;
-    }
+    const patched: unknown = type === 'json' ? applyJsonPatch(current, patch)
+      : type === 'merge' ? applyMergePatch(current, patch)
+      : applyStrategicMergePatch(current, patch, kind);
+    // A JSON patch can replace the whole document (`{"op":"replace","path":"","value":null}`).
+    if (patched === null || typeof patched !== 'object' || Array.isArray(patched)) throw new Error('the patched document is not an object');
+    return patched as KubeObject;
   } catch (err) {
     if (err instanceof ApiError) throw err;
     // Patch functions throw plain errors for a bad patch (a failed `test`, a missing path): the client's fault.
