@@ -6,6 +6,7 @@
  */
 import type { DeleteOptions, KubeObject, Table } from '../api/index.ts';
 import { compileSelectors, printTable } from './api-bridge.ts';
+import { checkDeleteOptions } from './delete-options.ts';
 import { negotiateObjectFormat, parseObjectBody, queryBool, queryInt, readBody, sendJson, type ObjectFormat } from './http.ts';
 import { applyPatch, parsePatch, patchTypeOf } from './patch.ts';
 import { checkUnknownFields, dryRunOf, warningHeader, type RequestContext } from './request-context.ts';
@@ -259,7 +260,11 @@ export async function handlePatch(ctx: RequestContext): Promise<void> {
 export async function deleteOptionsOf(ctx: RequestContext): Promise<DeleteOptions> {
   const raw = await readBody(ctx.req);
   let options: DeleteOptions = {};
-  if (raw.length && raw.toString('utf8').trim() !== '') options = parseObjectBody(raw, ctx.req.headers['content-type']) as DeleteOptions;
+  if (raw.length && raw.toString('utf8').trim() !== '') {
+    const body = parseObjectBody(raw, ctx.req.headers['content-type']);
+    checkDeleteOptions(body);
+    options = body as DeleteOptions;
+  }
   const grace = queryInt(ctx.query, 'gracePeriodSeconds');
   if (grace !== undefined) options.gracePeriodSeconds = grace;
   const policy = ctx.query.get('propagationPolicy');
