@@ -2,8 +2,9 @@
  * A seeded generator of malformed manifests for the API abuse tests: each case starts from a valid Pod,
  * ConfigMap, Deployment, Service or Secret and applies one to three mutations — wrong JSON types, huge
  * strings, odd unicode (lone surrogates, zero-width and right-to-left marks, emoji), missing or extra fields,
- * absurd numbers, duplicate keys, truncation, random bytes — then is sent as a create (JSON or YAML) or as a
- * patch of an existing object (merge, strategic or JSON patch). The same seed gives the same cases, so a
+ * absurd numbers, duplicate keys, truncation, random bytes — then is sent as a create (JSON or YAML), an update
+ * of an existing object, a patch of it or of its status (merge, strategic, JSON patch or server-side apply), or
+ * as the DeleteOptions of a delete. The same seed gives the same cases, so a
  * failure names a seed and an index that reproduce it.
  */
 import { stringify as toYaml } from 'yaml';
@@ -59,8 +60,10 @@ export const TARGETS: FuzzTarget[] = [
 export interface FuzzCase {
   index: number;
   target: FuzzTarget;
-  /** POST (create) or PATCH (of the target's base object). */
-  method: 'POST' | 'PATCH';
+  /** POST (create), PUT and PATCH (of the target's base object), DELETE (of an absent one, with a body). */
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** `status` for a patch of the base object's status, else ''. */
+  subresource: string;
   contentType: string;
   body: Buffer;
   /** The name a successful create makes (when the mutations left metadata.name a string). */
@@ -213,8 +216,14 @@ export class ManifestFuzzer {
     const target = this.#pick(TARGETS);
     const name = `${namePrefix}-${index}`;
     const mutations: string[] = [];
-    const patch = this.#rand() < 0.25;
-    let doc: Json = target.valid(name) as Json;
+    const r = this.#rand();
+    const method: FuzzCase['method'] = r < 0.55 ? 'POST' : r < 0.75 ? 'PATCH' : r < 0.9 ? 'PUT' : 'DELETE';
+    const patch = method === 'PATCH';
+    const subresource = patch && target.kind !== 'ConfigMap' && target.kind !== 'Secret' && this.#rand() < 0.2 ? 'status' : '';
+    let doc: Json = target.valid(method === 'PUT' ? 'base' : name) as Json;
+    if (method === 'DELETE') {
+      doc = { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, propagationPolicy: 'Background', preconditions: { uid: 'x' }, dryRun: ['All'] };
+    }
     if (patch) {
       // A patch of the base object: a mutated fragment of a valid one.
       const full = doc as Record<string, Json>;
@@ -222,10 +231,19 @@ export class ManifestFuzzer {
     }
     for (let i = 1 + this.#int(3); i > 0; i--) this.#mutateTree(doc, mutations);
     let contentType = 'application/json';
-    let text: string;
+    let text: string | undefined;
     if (patch) {
-      const kind = this.#int(3);
-      if (kind === 0) {
+      const kind = this.#int(4);
+      if (kind === 3) {
+        contentType = 'application/apply-patch+yaml';
+        (doc as Record<string, Json>)['apiVersion'] = target.group ? `${target.group}/${target.version}` : target.version;
+        (doc as Record<string, Json>)['kind'] = target.kind;
+        try {
+          text = toYaml(doc);
+        } catch {
+          text = JSON.stringify(doc);
+        }
+      } else if (kind === 0) {
         contentType = 'application/json-patch+json';
         const ops = ['add', 'replace', 'remove', 'test', 'move', 'copy', 'bogus'];
         const paths = ['/metadata/labels/x', '/spec/containers/0/image', '/spec/containers/-', '/data/k', '/metadata', '', '/spec/replicas', '/a/b/c', '/spec/ports/9'];
@@ -234,7 +252,7 @@ export class ManifestFuzzer {
       } else {
         contentType = kind === 1 ? 'application/merge-patch+json' : 'application/strategic-merge-patch+json';
       }
-      text = JSON.stringify(doc);
+      text ??= JSON.stringify(doc);
     } else if (this.#rand() < 0.15) {
       contentType = 'application/yaml';
       try {
@@ -249,13 +267,17 @@ export class ManifestFuzzer {
     const body = this.#rand() < 0.3 ? this.#mutateText(text, mutations) : Buffer.from(text);
     const meta = !Array.isArray(doc) && doc && typeof doc === 'object' ? (doc as Record<string, Json>)['metadata'] : undefined;
     const docName = meta && typeof meta === 'object' && !Array.isArray(meta) ? meta['name'] : undefined;
-    return { index, target, method: patch ? 'PATCH' : 'POST', contentType, body, name: typeof docName === 'string' ? docName : undefined, mutations };
+    return { index, target, method, subresource, contentType, body, name: typeof docName === 'string' ? docName : undefined, mutations };
   }
 }
 
-/** The request path of a case in namespace `ns` (a patch goes to the target's base object `base`). */
+/** The request path of a case in namespace `ns` (updates and patches go to the target's base object `base`). */
 export function casePath(c: FuzzCase, ns: string, base: string): string {
   const prefix = c.target.group ? `/apis/${c.target.group}/${c.target.version}` : `/api/${c.target.version}`;
   const collection = `${prefix}/namespaces/${ns}/${c.target.plural}`;
-  return c.method === 'PATCH' ? `${collection}/${base}` : collection;
+  switch (c.method) {
+    case 'POST': return collection;
+    case 'DELETE': return `${collection}/${base}-absent-${c.index}`;
+    default: return `${collection}/${base}${c.subresource ? `/${c.subresource}` : ''}`;
+  }
 }
