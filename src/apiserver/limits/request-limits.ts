@@ -11,7 +11,7 @@
  * the request, and applies only to requests that are not long-running, so watches and streams are never cut.
  * Upstream answers 504 `Timeout: request did not complete within the allotted timeout`; a request whose body
  * has not fully arrived by then is the client's fault, and kubeling answers it 408 instead of a 5xx.
- * Refusals here are Status objects; `Connection: close` goes with any answer that leaves a body unread.
+ * Refusals here are Status objects; `Connection: close` goes with any answer that leaves a big body unread.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { User } from '../auth/tokens.ts';
@@ -90,7 +90,7 @@ export class RequestLimits {
       if (shape.verb !== 'watch') return true;
       const release = this.#watches.tryAcquire(user.name, user.groups);
       if (!release) {
-        refuse(res, tooManyRequests(`${TOO_MANY_REQUESTS_MESSAGE} (user "${user.name}" has ${this.#watches.maxPerUser} open watches, the most --max-watches-per-user allows)`));
+        refuse(req, res, tooManyRequests(`${TOO_MANY_REQUESTS_MESSAGE} (user "${user.name}" has ${this.#watches.maxPerUser} open watches, the most --max-watches-per-user allows)`));
         return false;
       }
       res.once('close', release);
@@ -98,7 +98,7 @@ export class RequestLimits {
     }
     const release = this.#inFlight.tryAcquire(shape.verb, user.groups);
     if (!release) {
-      refuse(res, tooManyRequests());
+      refuse(req, res, tooManyRequests());
       return false;
     }
     this.#release.set(req, release);
@@ -125,10 +125,16 @@ export class RequestLimits {
   }
 }
 
-function refuse(res: ServerResponse, err: ApiError): void {
+/** Bodies up to this size are drained after a refusal (the connection stays open); bigger ones close it. */
+const DRAIN_LIMIT = 64 * 1024;
+
+function refuse(req: IncomingMessage, res: ServerResponse, err: ApiError): void {
   res.setHeader('Retry-After', '1');
-  // The body (if any) is not read: close rather than drain it.
-  res.setHeader('Connection', 'close');
+  // The body is not read: Node drains it to keep the connection, which is fine for a small one; a big or
+  // chunked one closes the connection instead. (Closing after every 429 would cost a new TLS handshake per
+  // retry, more load on a server that is already full.)
+  const length = Number(req.headers['content-length'] ?? 0);
+  if (req.headers['transfer-encoding'] !== undefined || !(length <= DRAIN_LIMIT)) res.setHeader('Connection', 'close');
   sendStatus(res, toStatus(err));
 }
 
