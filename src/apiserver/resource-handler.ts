@@ -154,7 +154,8 @@ export async function handleWatch(ctx: RequestContext, deps: HandlerDeps): Promi
   if (!Number.isInteger(fromRv) || fromRv < 0) throw badRequest(`invalid resource version: ${JSON.stringify(rvText)}`);
   const timeoutSeconds = queryInt(ctx.query, 'timeoutSeconds');
   // Without timeoutSeconds the real apiserver picks 30–60 min (min-request-timeout × [1, 2)).
-  const timeoutMs = timeoutSeconds !== undefined && timeoutSeconds > 0 ? timeoutSeconds * 1000 : (1800 + Math.random() * 1800) * 1000;
+  // Node's timers hold at most 2^31-1 ms (~24.8 days); a longer one would fire at once.
+  const timeoutMs = Math.min(timeoutSeconds !== undefined && timeoutSeconds > 0 ? timeoutSeconds * 1000 : (1800 + Math.random() * 1800) * 1000, 2 ** 31 - 1);
   const format = negotiateObjectFormat(ctx.req.headers.accept);
   const info = ctx.registry.info;
   const toTable = format.as === 'Table'

@@ -213,3 +213,25 @@ test('timeouts: a slow upload is cut with 408, a watch outlives the request time
     await s.stop();
   }
 });
+
+test('a watch with an absurd timeoutSeconds stays open (Node would fire a timer beyond 2^31-1 ms at once)', async () => {
+  const s = await serverWith({});
+  try {
+    let text = '';
+    let ended = false;
+    const req = https.request({ host: '127.0.0.1', port: s.port, path: '/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=99999999999', ca: s.caPem, agent: false,
+      headers: { authorization: `Bearer ${s.token}` } }, (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => (ended = true));
+    });
+    req.on('error', () => {});
+    req.end();
+    assert.equal((await s.request('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'later' } })).status, 201);
+    await poll(() => text.includes('"name":"later"'), 'the watch delivers', { intervalMs: 20, timeoutMs: 10_000 });
+    assert.equal(ended, false);
+    req.destroy();
+  } finally {
+    await s.stop();
+  }
+});
