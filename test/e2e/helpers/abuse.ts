@@ -23,8 +23,17 @@ export interface Answer {
   headers: Record<string, string | string[] | undefined>;
 }
 
-/** One request on `agent` (a fresh connection when absent). */
-export function send(e: Endpoint, method: string, path: string, token: string, body?: Buffer | string, headers: Record<string, string> = {}, agent: https.Agent | false = false): Promise<Answer> {
+/**
+ * One request on `agent` (a fresh connection when absent). A request that finds its kept-alive connection
+ * closed under it (`reusedSocket` and a reset: the race Node's http documentation describes) is sent once more;
+ * any other failure to get an answer is status 0.
+ */
+export async function send(e: Endpoint, method: string, path: string, token: string, body?: Buffer | string, headers: Record<string, string> = {}, agent: https.Agent | false = false): Promise<Answer> {
+  const first = await sendOnce(e, method, path, token, body, headers, agent);
+  return first.status === 0 && first.reused ? sendOnce(e, method, path, token, body, headers, agent) : first;
+}
+
+function sendOnce(e: Endpoint, method: string, path: string, token: string, body: Buffer | string | undefined, headers: Record<string, string>, agent: https.Agent | false): Promise<Answer & { reused?: boolean }> {
   return new Promise((resolve) => {
     const req = https.request({ host: '127.0.0.1', port: e.port, path, method, ca: e.caPem, agent,
       headers: { authorization: `Bearer ${token}`, ...(body !== undefined && !headers['transfer-encoding'] ? { 'content-length': String(Buffer.byteLength(body)) } : {}), ...headers } }, (res) => {
@@ -33,7 +42,7 @@ export function send(e: Endpoint, method: string, path: string, token: string, b
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
       res.on('error', () => resolve({ status: res.statusCode ?? 0, body: '', headers: res.headers }));
     });
-    req.on('error', () => resolve({ status: 0, body: '', headers: {} }));
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: 0, body: '', headers: {}, reused: req.reusedSocket && (err.code === 'ECONNRESET' || err.message === 'socket hang up') }));
     req.end(body);
   });
 }
