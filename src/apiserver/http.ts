@@ -1,24 +1,20 @@
 /**
- * Small HTTP helpers for the handlers: reading request bodies (JSON or YAML, with a size cap), writing JSON
+ * Small HTTP helpers for the handlers: reading request bodies (JSON or YAML, under the size and depth caps of limits/), writing JSON
  * responses and Status errors, and reading what the client accepts (a meta.k8s.io Table, aggregated discovery).
  * Responses are always JSON, whatever protobuf the Accept header lists first (kubectl falls back to JSON).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { badRequest, ApiError, unsupportedMediaType, type Status } from './status.ts';
+import { badRequest, unsupportedMediaType, type Status } from './status.ts';
 import { decodeProtobuf, PROTOBUF_MEDIA_TYPE } from './protobuf/decode.ts';
+import { MAX_REQUEST_BODY_BYTES, readLimitedBody } from './limits/request-body.ts';
+import { exceedsDepth, tooDeep } from './limits/json-depth.ts';
 
-export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+export const MAX_BODY_BYTES = MAX_REQUEST_BODY_BYTES;
 
+/** The request body, at most `limit` bytes (413 `Request entity too large: limit is N` beyond). */
 export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new ApiError(413, 'RequestEntityTooLarge', `the request body is too large (limit ${limit} bytes)`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  return readLimitedBody(req, limit);
 }
 
 export function mediaType(contentType: string | undefined): string {
@@ -29,11 +25,14 @@ export function mediaType(contentType: string | undefined): string {
 export function parseObjectBody(body: Buffer, contentType: string | undefined): Record<string, unknown> {
   const type = mediaType(contentType);
   if (type === PROTOBUF_MEDIA_TYPE) {
+    let value: Record<string, unknown>;
     try {
-      return decodeProtobuf(body);
+      value = decodeProtobuf(body);
     } catch (err) {
       throw badRequest(`the request body could not be decoded as protobuf: ${(err as Error).message}`);
     }
+    if (exceedsDepth(value)) throw tooDeep('the request body could not be decoded');
+    return value;
   }
   if (type !== '' && type !== 'application/json' && !type.endsWith('yaml') && !type.endsWith('+json')) throw unsupportedMediaType(contentType ?? '');
   const text = body.toString('utf8');
@@ -47,6 +46,7 @@ export function parseObjectBody(body: Buffer, contentType: string | undefined): 
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw badRequest('the request body must be a JSON object');
   }
+  if (exceedsDepth(value)) throw tooDeep('the request body could not be decoded');
   return value as Record<string, unknown>;
 }
 

@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import type { KubeObject } from '../api/index.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './api-bridge.ts';
 import { ApiError, badRequest, unsupportedMediaType } from './status.ts';
+import { exceedsDepth, tooDeep } from './limits/json-depth.ts';
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 
@@ -37,23 +38,22 @@ export function parsePatch(type: PatchType, body: Buffer): unknown {
     if (type === 'json' ? !Array.isArray(value) : value === null || typeof value !== 'object' || Array.isArray(value)) {
       throw new Error(type === 'json' ? 'a JSON patch must be an array of operations' : 'the patch must be an object');
     }
+    if (exceedsDepth(value)) throw tooDeep('error decoding patch');
     return value;
   } catch (err) {
+    if (err instanceof ApiError) throw err;
     throw badRequest(`error decoding patch: ${(err as Error).message}`);
   }
 }
 
 export function applyPatch(type: PatchType, current: KubeObject, patch: unknown, kind: string): KubeObject {
   try {
-    switch (type) {
-      case 'json':
-        return applyJsonPatch(current, patch) as KubeObject;
-      case 'merge':
-        return applyMergePatch(current, patch) as KubeObject;
-      case 'strategic':
-      case 'apply':
-        return applyStrategicMergePatch(current, patch, kind) as KubeObject;
-    }
+    const patched: unknown = type === 'json' ? applyJsonPatch(current, patch)
+      : type === 'merge' ? applyMergePatch(current, patch)
+      : applyStrategicMergePatch(current, patch, kind);
+    // A JSON patch can replace the whole document (`{"op":"replace","path":"","value":null}`).
+    if (patched === null || typeof patched !== 'object' || Array.isArray(patched)) throw new Error('the patched document is not an object');
+    return patched as KubeObject;
   } catch (err) {
     if (err instanceof ApiError) throw err;
     // Patch functions throw plain errors for a bad patch (a failed `test`, a missing path): the client's fault.

@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { Binding, DeleteOptions, EphemeralContainer, KubeObject, Node, Pod } from '../api/index.ts';
 import { applyDefaults } from '../api/index.ts';
 import { parseObjectBody, readBody, sendJson } from './http.ts';
+import { checkDeleteOptions } from './delete-options.ts';
 import { validatePodEphemeralContainersUpdate } from './api-bridge.ts';
 import { applyPatch, parsePatch, patchTypeOf } from './patch.ts';
 import { checkUnknownFields, dryRunOf, warningHeader, type RequestContext } from './request-context.ts';
@@ -66,10 +67,17 @@ export async function handleEviction(ctx: RequestContext, deps: PodDeps): Promis
   if (body.metadata?.name && body.metadata.name !== ctx.info.name) {
     throw badRequest(`name in URL does not match name in Eviction object`);
   }
+  const options: unknown = body.deleteOptions;
+  if (options !== undefined && options !== null) {
+    if (typeof options !== 'object' || Array.isArray(options)) {
+      throw badRequest(`json: cannot unmarshal ${Array.isArray(options) ? 'array' : typeof options} into Go struct field Eviction.deleteOptions of type v1.DeleteOptions`);
+    }
+    checkDeleteOptions(options as Record<string, unknown>);
+  }
   // A PodDisruptionBudget selecting the pod may refuse (429) before anything is deleted.
   const pod = (await ctx.registry.get(ctx.info.namespace, ctx.info.name)) as unknown as Pod;
   await checkDisruptionBudget(deps.podDisruptionBudgets, pod, deps.now(), dryRunOf(ctx.query));
-  await ctx.registry.delete(ctx.info.namespace, ctx.info.name, body.deleteOptions ?? {}, { dryRun: dryRunOf(ctx.query), user: ctx.user.name, groups: ctx.user.groups, subresource: 'eviction' });
+  await ctx.registry.delete(ctx.info.namespace, ctx.info.name, (options ?? {}) as DeleteOptions, { dryRun: dryRunOf(ctx.query), user: ctx.user.name, groups: ctx.user.groups, subresource: 'eviction' });
   sendJson(ctx.res, 201, successStatus(undefined, 201));
 }
 

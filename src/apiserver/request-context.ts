@@ -69,7 +69,23 @@ export function checkUnknownFields(ctx: RequestContext, obj: KubeObject, rawJson
   ctx.warnings.push(...duplicates.map((f) => `duplicate field ${JSON.stringify(f)}`), ...unknown.map((f) => `unknown field ${JSON.stringify(f)}`));
 }
 
-/** `Warning: 299 - "text"` header values, as the real apiserver formats them. */
+/** How many bytes of warnings one response carries; the rest are dropped (client header limits are small). */
+const MAX_WARNING_BYTES = 4096;
+
+/**
+ * `Warning: 299 - "text"` header values, as the real apiserver formats them. The text is quoted (control
+ * characters and lone surrogates escaped), sent as UTF-8 bytes (Node writes header strings byte per char), and
+ * the list is cut at 4 KiB; a field name full of odd characters must not turn a response into a 500.
+ */
 export function warningHeader(warnings: string[]): string[] {
-  return warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  const out: string[] = [];
+  let total = 0;
+  for (const w of warnings) {
+    const quoted = `299 - ${JSON.stringify(w.length > 1024 ? `${w.slice(0, 1024)}...` : w).replace(/\x7f/g, '\\u007f')}`;
+    const bytes = Buffer.from(quoted, 'utf8');
+    if (total + bytes.length > MAX_WARNING_BYTES) break;
+    total += bytes.length;
+    out.push(bytes.toString('latin1'));
+  }
+  return out;
 }

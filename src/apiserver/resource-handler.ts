@@ -6,6 +6,7 @@
  */
 import type { DeleteOptions, KubeObject, Table } from '../api/index.ts';
 import { compileSelectors, printTable } from './api-bridge.ts';
+import { checkDeleteOptions } from './delete-options.ts';
 import { negotiateObjectFormat, parseObjectBody, queryBool, queryInt, readBody, sendJson, type ObjectFormat } from './http.ts';
 import { applyPatch, parsePatch, patchTypeOf } from './patch.ts';
 import { checkUnknownFields, dryRunOf, warningHeader, type RequestContext } from './request-context.ts';
@@ -153,7 +154,8 @@ export async function handleWatch(ctx: RequestContext, deps: HandlerDeps): Promi
   if (!Number.isInteger(fromRv) || fromRv < 0) throw badRequest(`invalid resource version: ${JSON.stringify(rvText)}`);
   const timeoutSeconds = queryInt(ctx.query, 'timeoutSeconds');
   // Without timeoutSeconds the real apiserver picks 30–60 min (min-request-timeout × [1, 2)).
-  const timeoutMs = timeoutSeconds !== undefined && timeoutSeconds > 0 ? timeoutSeconds * 1000 : (1800 + Math.random() * 1800) * 1000;
+  // Node's timers hold at most 2^31-1 ms (~24.8 days); a longer one would fire at once.
+  const timeoutMs = Math.min(timeoutSeconds !== undefined && timeoutSeconds > 0 ? timeoutSeconds * 1000 : (1800 + Math.random() * 1800) * 1000, 2 ** 31 - 1);
   const format = negotiateObjectFormat(ctx.req.headers.accept);
   const info = ctx.registry.info;
   const toTable = format.as === 'Table'
@@ -259,7 +261,11 @@ export async function handlePatch(ctx: RequestContext): Promise<void> {
 export async function deleteOptionsOf(ctx: RequestContext): Promise<DeleteOptions> {
   const raw = await readBody(ctx.req);
   let options: DeleteOptions = {};
-  if (raw.length && raw.toString('utf8').trim() !== '') options = parseObjectBody(raw, ctx.req.headers['content-type']) as DeleteOptions;
+  if (raw.length && raw.toString('utf8').trim() !== '') {
+    const body = parseObjectBody(raw, ctx.req.headers['content-type']);
+    checkDeleteOptions(body);
+    options = body as DeleteOptions;
+  }
   const grace = queryInt(ctx.query, 'gracePeriodSeconds');
   if (grace !== undefined) options.gracePeriodSeconds = grace;
   const policy = ctx.query.get('propagationPolicy');

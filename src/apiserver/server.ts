@@ -71,6 +71,7 @@ import { repairAllocations } from './services/repair.ts';
 import { KubernetesServiceController } from './services/kubernetes-service.ts';
 import { advertiseAddress, listensOnLoopbackOnly } from './services/advertise-address.ts';
 import { handleServiceProxy } from './services/service-proxy.ts';
+import { RequestLimits, listenerOptions, type LimitsConfig } from './limits/index.ts';
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
@@ -139,6 +140,8 @@ export interface ApiServerConfig {
   defaultTolerationSeconds?: { notReady?: number; unreachable?: number };
   /** PodSecurity's defaults and exemptions (`--admission-control-config-file`); all privileged when absent. */
   podSecurity?: PodSecurityConfig;
+  /** Abuse limits: in-flight requests, watches per user, request and header timeouts (limits/). */
+  limits?: LimitsConfig;
 }
 
 /** One RSA key per process for servers given none (tests): RSA key generation is slow. */
@@ -163,12 +166,14 @@ export class ApiServer {
   readonly #serviceAllocation: ServiceAllocation;
   readonly #rbac: RbacAuthorizer;
   readonly #authorizer: Authorizer;
+  readonly #limits: RequestLimits;
   #address = '';
 
   constructor(config: ApiServerConfig) {
     this.#config = config;
     this.#clock = config.clock ?? realClock;
     this.#logger = config.logger ?? createLogger('apiserver');
+    this.#limits = new RequestLimits(config.limits);
     processServiceAccountKey ??= config.serviceAccountKey ? undefined : generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     this.#saTokens = new ServiceAccountTokens({
       signingKey: config.serviceAccountKey ?? processServiceAccountKey!, verificationKeys: config.serviceAccountVerificationKeys, issuers: config.serviceAccountIssuers,
@@ -212,15 +217,14 @@ export class ApiServer {
 
   #httpsServer(): https.Server {
     // Client certificates are asked for, never required (bearer tokens keep working): one the cluster CA signed
-    // authenticates as its subject (x509.ts).
-    const tlsOptions = { ...servingTlsOptions(this.#config.tls), requestCert: true, rejectUnauthorized: false, ca: this.#config.caPem };
+    // authenticates as its subject (x509.ts). Header, handshake and keep-alive timeouts bound slow clients
+    // (limits/); the request timeout is per request.
+    const tlsOptions = { ...servingTlsOptions(this.#config.tls), requestCert: true, rejectUnauthorized: false, ca: this.#config.caPem, ...listenerOptions(this.#config.limits) };
     const server = https.createServer(tlsOptions, (req, res) => {
-      this.#handle(req, res).catch((err) => this.#fail(res, err));
+      this.#handle(req, res).catch((err) => this.#fail(res, err)).finally(() => this.#limits.done(req));
     });
-    // Watches and log streams are long; the per-request timers of Node would cut them.
-    server.requestTimeout = 0;
+    // Watches and log streams are long; Node's socket inactivity timer would cut them.
     server.timeout = 0;
-    server.keepAliveTimeout = 65_000;
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.#upgrade(req, socket, head).catch((err) => writeUpgradeError(socket, toStatus(err, undefined, (e) => this.#logger.error({ err: e }, 'upgrade failed'))));
     });
@@ -392,6 +396,8 @@ export class ApiServer {
 
   #fail(res: ServerResponse, err: unknown, ref?: { resource: { group: string; resource: string }; name: string }): void {
     const status = toStatus(err, ref, (e) => this.#logger.error({ err: e }, 'internal error'));
+    // A refused body is not drained: the connection closes after the answer.
+    if (status.code === 413 && !res.headersSent) res.setHeader('Connection', 'close');
     sendStatus(res, status);
   }
 
@@ -457,6 +463,7 @@ export class ApiServer {
     if (!('groups' in user)) return sendStatus(res, user);
     if (user !== authenticated) audit?.impersonating(authenticated, user);
     const info = parseResourcePath(req.method ?? 'GET', path, url.searchParams);
+    if (!this.#limits.admit(req, res, user, info)) return;
     const denied = await this.#authorize(user, req.method ?? 'GET', path, info, audit);
     if (denied) return sendStatus(res, denied);
     if (req.method === 'GET' && this.#serveNonResource(req, res, path)) return;

@@ -27,6 +27,7 @@ test('server flags: defaults, both spellings, labels and taints', () => {
     unhealthyZoneThreshold: 0.55, largeClusterSizeThreshold: 50, defaultNotReadyTolerationSeconds: 300,
     defaultUnreachableTolerationSeconds: 300, terminatedPodGcThreshold: 12500, authorizationModes: ['Node', 'RBAC'],
     serviceAccountIssuers: ['https://kubernetes.default.svc.cluster.local'], apiAudiences: [], serviceAccountMaxTokenExpirationMs: 0,
+    maxRequestsInflight: 400, maxMutatingRequestsInflight: 200, maxWatchesPerUser: 1000, requestTimeoutMs: 60_000,
   });
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-controller-manager=true']).disabledComponents, ['scheduler', 'controller-manager']);
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-scheduler=false']).disabledComponents, []);
@@ -192,6 +193,16 @@ test('node lifecycle flags: kube-controller-manager and kube-apiserver defaults,
   assert.throws(() => parseServerFlags(['--node-eviction-rate', '-1']), /invalid value for --node-eviction-rate/);
   assert.throws(() => parseServerFlags(['--terminated-pod-gc-threshold', '1.5']), /invalid value for --terminated-pod-gc-threshold: "1.5" \(want a whole number of pods \(0 = never\)\)/);
   assert.throws(() => parseServerFlags(['--default-unreachable-toleration-seconds', 'x']), /invalid value for --default-unreachable-toleration-seconds/);
+});
+
+test('abuse limit flags: kube-apiserver defaults (400, 200, 1m0s), our watch cap (1000), 0 = no limit, bad values are one line', () => {
+  const d = parseServerFlags([]);
+  assert.deepEqual([d.maxRequestsInflight, d.maxMutatingRequestsInflight, d.maxWatchesPerUser, d.requestTimeoutMs], [400, 200, 1000, 60_000]);
+  const o = parseServerFlags(['--max-requests-inflight', '10', '--max-mutating-requests-inflight=0', '--max-watches-per-user', '5', '--request-timeout=30s']);
+  assert.deepEqual([o.maxRequestsInflight, o.maxMutatingRequestsInflight, o.maxWatchesPerUser, o.requestTimeoutMs], [10, 0, 5, 30_000]);
+  assert.throws(() => parseServerFlags(['--max-requests-inflight', '-1']), new UsageError('invalid value for --max-requests-inflight: "-1" (want a whole number of requests (0 = no limit))'));
+  assert.throws(() => parseServerFlags(['--max-watches-per-user', 'x']), /invalid value for --max-watches-per-user: "x"/);
+  assert.throws(() => parseServerFlags(['--request-timeout', '0']), /invalid value for --request-timeout: "0"/);
 });
 
 test('kubeling --help prints every subcommand with its flags and exits 0; an unknown command is one line + usage, exit 2', () => {

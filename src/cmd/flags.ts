@@ -110,6 +110,14 @@ export interface ServerOptions {
   defaultUnreachableTolerationSeconds: number;
   /** `--terminated-pod-gc-threshold` (default 12500; 0 keeps every terminated pod). */
   terminatedPodGcThreshold: number;
+  /** `--max-requests-inflight` (kube-apiserver's, default 400; 0: no limit): reads served at once. */
+  maxRequestsInflight: number;
+  /** `--max-mutating-requests-inflight` (default 200; 0: no limit): writes served at once. */
+  maxMutatingRequestsInflight: number;
+  /** `--max-watches-per-user` (ours, default 1000; 0: no limit): open watches of one user. */
+  maxWatchesPerUser: number;
+  /** `--request-timeout` (kube-apiserver's, default 1m0s): the bound on a request that is not long-running. */
+  requestTimeoutMs: number;
   /** `--service-account-issuer` (repeatable): the first issues, all are accepted. */
   serviceAccountIssuers: string[];
   /** `--api-audiences` (default the issuers). */
@@ -449,6 +457,13 @@ const SERVER_FLAGS: FlagSpec<ServerOptions> = {
       o.serviceAccountJwksUri = value;
     },
     '--authorization-mode': (o, value) => (o.authorizationModes = parseAuthorizationModes(value)),
+    '--max-requests-inflight': (o, value, flag) =>
+      (o.maxRequestsInflight = parseNumber(value, flag, 'a whole number of requests (0 = no limit)', (n) => n >= 0, true)),
+    '--max-mutating-requests-inflight': (o, value, flag) =>
+      (o.maxMutatingRequestsInflight = parseNumber(value, flag, 'a whole number of requests (0 = no limit)', (n) => n >= 0, true)),
+    '--max-watches-per-user': (o, value, flag) =>
+      (o.maxWatchesPerUser = parseNumber(value, flag, 'a whole number of watches (0 = no limit)', (n) => n >= 0, true)),
+    '--request-timeout': (o, value, flag) => (o.requestTimeoutMs = parseDuration(value, flag)),
   },
 };
 
@@ -480,6 +495,10 @@ export function parseServerFlags(argv: string[]): ServerOptions {
     apiAudiences: [],
     serviceAccountMaxTokenExpirationMs: 0,
     authorizationModes: ['Node', 'RBAC'],
+    maxRequestsInflight: 400,
+    maxMutatingRequestsInflight: 200,
+    maxWatchesPerUser: 1000,
+    requestTimeoutMs: 60_000,
   };
   let leaderElectSet = false;
   parseFlagArgs(argv, o, {

@@ -32,6 +32,8 @@ commands:
       [--admission-control-config-file FILE]
       [--service-account-issuer URL]... [--api-audiences A,...] [--service-account-max-token-expiration DURATION]
       [--service-account-jwks-uri URL]
+      [--max-requests-inflight N] [--max-mutating-requests-inflight N] [--max-watches-per-user N]
+      [--request-timeout DURATION]
       the control plane and (unless --no-agent) a local node
   ${AGENT_USAGE.replace(' [--node-name', '\n      [--node-name').replace(' [--node-labels', '\n      [--node-labels').replace(' [--pod-manifest-path', '\n      [--pod-manifest-path').replace(' [--service-cidr', '\n      [--service-cidr')}
       joins this machine to a server as a node

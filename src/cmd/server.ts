@@ -246,6 +246,10 @@ export async function runServer(argv: string[]): Promise<number> {
     alsoListenOnAdvertiseAddress: true,
     defaultTolerationSeconds: { notReady: options.defaultNotReadyTolerationSeconds, unreachable: options.defaultUnreachableTolerationSeconds },
     podSecurity,
+    limits: {
+      maxRequestsInflight: options.maxRequestsInflight, maxMutatingRequestsInflight: options.maxMutatingRequestsInflight,
+      maxWatchesPerUser: options.maxWatchesPerUser, requestTimeoutMs: options.requestTimeoutMs,
+    },
   });
   const stopping = new AbortController();
   const loops: Promise<void>[] = [];

@@ -74,3 +74,10 @@ test('duplicateFields finds repeated keys in the raw body', () => {
   assert.deepEqual(duplicateFields('{"a":"x\\"y","b":[1,2,{"c":true}],"d":{}}'), []);
   assert.deepEqual(duplicateFields('not json'), []);
 });
+
+test('decodeError turns null list items and map values into Go zero values, as Go\'s decoder does (defaulting never sees null)', () => {
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', labels: { a: null } }, spec: { containers: [null, { name: 'c', image: 'i', ports: [null], args: [null] }] } };
+  assert.equal(decodeError('Pod', pod), undefined);
+  assert.deepEqual(pod.spec.containers, [{}, { name: 'c', image: 'i', ports: [{}], args: [''] }]);
+  assert.deepEqual(pod.metadata.labels, { a: '' });
+});

@@ -138,6 +138,17 @@ export function decodeError(kind: string, obj: unknown): string | undefined {
   }
 }
 
+/** The Go zero value of a schema type (null where Go's would be a nil pointer or an empty interface). */
+function zeroValue(ref: string): unknown {
+  if (SCHEMA_TYPES[ref]) return {};
+  switch (ref) {
+    case 'str': return '';
+    case 'num': return 0;
+    case 'bool': return false;
+    default: return null;
+  }
+}
+
 /** `structName` and `dotted` track the Go struct that holds the field and the index-free path. */
 function check(value: unknown, ref: string, structName: string, dotted: string, field: string): void {
   if (value === null || value === undefined || ref === '*') return;
@@ -157,12 +168,21 @@ function check(value: unknown, ref: string, structName: string, dotted: string, 
   }
   if (ref.startsWith('[]')) {
     if (!Array.isArray(value)) fail();
-    for (const v of value as unknown[]) check(v, ref.slice(2), structName, dotted, field);
+    const items = value as unknown[];
+    for (let i = 0; i < items.length; i++) {
+      // Go decodes a null list item into the item type's zero value (`[null]` is `[{}]` for a list of structs).
+      if (items[i] === null) items[i] = zeroValue(ref.slice(2));
+      check(items[i], ref.slice(2), structName, dotted, field);
+    }
     return;
   }
   if (ref.startsWith('{}')) {
     if (!isMap(value)) fail();
-    for (const v of Object.values(value as Record<string, unknown>)) check(v, ref.slice(2), structName, dotted, field);
+    const entries = value as Record<string, unknown>;
+    for (const [k, v] of Object.entries(entries)) {
+      if (v === null) entries[k] = zeroValue(ref.slice(2));
+      check(entries[k], ref.slice(2), structName, dotted, field);
+    }
     return;
   }
   const fields = SCHEMA_TYPES[ref];

@@ -16,7 +16,9 @@ import { newUid, realClock, type Clock } from '../../machinery/index.ts';
 import type { Strategy } from './strategy.ts';
 import type { AdmissionChain, Operation } from '../admission/chain.ts';
 import { WatchCache } from '../watch-cache.ts';
-import { ApiError, alreadyExists, badRequest, conflict, expired, invalid, notFound, type FieldCause, type QualifiedResource } from '../status.ts';
+import { checkObjectSize } from '../limits/object-size.ts';
+import { exceedsDepth, tooDeep } from '../limits/json-depth.ts';
+import { ApiError, alreadyExists, badRequest, conflict, expired, invalid, notFound, qualified as qualifiedName, type FieldCause, type QualifiedResource } from '../status.ts';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -229,6 +231,17 @@ export class GenericRegistry {
     return Buffer.from(JSON.stringify({ apiVersion: this.info.groupVersion, kind: this.info.kind, metadata: meta, ...rest }));
   }
 
+  /**
+   * The bytes to write under `key`, within the limits every backend shares: nesting (a patch can deepen an
+   * object) and etcd's request size (413 `etcdserver: request is too large`).
+   */
+  #storable(key: string, obj: KubeObject): Uint8Array {
+    if (exceedsDepth(obj)) throw tooDeep(`${qualifiedName(this.qualified)} "${obj.metadata?.name ?? ''}" could not be stored`);
+    const bytes = this.encode(obj);
+    checkObjectSize(key, bytes);
+    return bytes;
+  }
+
   /** The object's JSON with its resourceVersion, straight from the stored bytes when they have our layout. */
   rawJson(kv: KeyValue): Buffer {
     const value = Buffer.from(kv.value.buffer, kv.value.byteOffset, kv.value.byteLength);
@@ -392,10 +405,12 @@ export class GenericRegistry {
       await finish?.(true);
       return obj;
     }
-    const bytes = this.encode(obj);
     let r: Awaited<ReturnType<Store['create']>>;
+    let bytes: Uint8Array;
     try {
-      r = await this.#store.create(this.key(namespace, name), bytes);
+      const key = this.key(namespace, name);
+      bytes = this.#storable(key, obj);
+      r = await this.#store.create(key, bytes);
     } catch (err) {
       await finish?.(false);
       throw err;
@@ -508,9 +523,10 @@ export class GenericRegistry {
           return { object: this.decode(this.#wrote(d.kv)), created: false };
         }
       } else {
-        const bytes = this.encode(obj);
         let r: Awaited<ReturnType<Store['update']>>;
+        let bytes: Uint8Array;
         try {
+          bytes = this.#storable(key, obj);
           r = await this.#store.update(key, bytes, kv.modRevision);
         } catch (err) {
           await finish?.(false);
@@ -609,7 +625,7 @@ export class GenericRegistry {
         updated.metadata!.deletionGracePeriodSeconds = grace;
         this.strategy.markDeleting(updated);
         if (write.dryRun) return { object: updated, deleted: false };
-        const r = await this.#store.update(key, this.encode(updated), kv.modRevision);
+        const r = await this.#store.update(key, this.#storable(key, updated), kv.modRevision);
         if (r.ok) return { object: this.decode(this.#wrote(r.kv)), deleted: false };
         continue;
       }
