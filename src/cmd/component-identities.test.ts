@@ -88,6 +88,9 @@ test('every kubeling-only identity has a binding in kubeling-policy.ts, and ever
   assert.equal(roles.size, KUBELING_CLUSTER_ROLES.length, 'role names are unique');
   const upstream = new Set(CLUSTER_ROLES.map((r) => r.metadata?.name));
   for (const b of KUBELING_CLUSTER_ROLE_BINDINGS) assert.ok(roles.has(b.roleRef.name) || upstream.has(b.roleRef.name), b.metadata.name);
+  // Every controller's service account reads through kubeling:controller:informers, as upstream's shared informers do.
+  const { CONTROLLER_ACCOUNTS } = await import('../apiserver/rbac/kubeling-policy.ts');
+  assert.deepEqual(new Set(CONTROLLER_ACCOUNTS), new Set(Object.values(CONTROLLER_SERVICE_ACCOUNTS)));
   // Every controller's service account has upstream's role for it.
   for (const sa of new Set(Object.values(CONTROLLER_SERVICE_ACCOUNTS))) {
     if (sa === 'service-lb-controller') continue;

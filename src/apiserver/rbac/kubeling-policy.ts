@@ -23,6 +23,7 @@
  *   kube-system/daemon-set-controller   patch daemonsets and daemonsets/status
  *   kube-system/replicaset-controller   patch replicasets/status
  *   kube-system/statefulset-controller  patch statefulsets/status
+ *   kube-system/replication-controller  patch replicationcontrollers/status
  *
  * and make the service account issuer discovery documents public (upstream binds
  * system:service-account-issuer-discovery to service accounts only; its documentation suggests this binding
@@ -90,9 +91,24 @@ const CONTROLLER_PATCHES: Record<string, PolicyRule[]> = {
   'daemon-set-controller': [{ apiGroups: ['apps'], resources: ['daemonsets', 'daemonsets/status'], verbs: ['patch'] }],
   'replicaset-controller': [{ apiGroups: ['apps'], resources: ['replicasets/status'], verbs: ['patch'] }],
   'statefulset-controller': [{ apiGroups: ['apps'], resources: ['statefulsets/status'], verbs: ['patch'] }],
+  'replication-controller': [{ apiGroups: [''], resources: ['replicationcontrollers/status'], verbs: ['patch'] }],
 };
 
+/**
+ * The controllers' service accounts (src/cmd/component-identities.ts names the same; a test checks). Upstream's
+ * controllers read through shared informers built with kube-controller-manager's own credential, whose role
+ * lists and watches everything; kubeling's controllers each watch with their own client, so their accounts
+ * get that read access here (`kubeling:controller:informers`) and their writes stay per upstream's roles.
+ */
+export const CONTROLLER_ACCOUNTS = [
+  'replicaset-controller', 'deployment-controller', 'job-controller', 'cronjob-controller', 'ttl-after-finished-controller',
+  'statefulset-controller', 'persistent-volume-binder', 'pvc-protection-controller', 'replication-controller', 'daemon-set-controller',
+  'generic-garbage-collector', 'endpointslice-controller', 'endpoint-controller', 'service-lb-controller', 'node-controller',
+  'disruption-controller', 'certificate-controller', 'pod-garbage-collector',
+];
+
 export const KUBELING_CLUSTER_ROLES: ClusterRole[] = [
+  role('kubeling:controller:informers', [{ apiGroups: ['*'], resources: ['*'], verbs: ['list', 'watch'] }]),
   ...Object.entries(CONTROLLER_PATCHES).map(([sa, rules]) => role(`kubeling:controller:${sa}`, rules)),
   role('kubeling:controller:service-lb-controller', [
     { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
@@ -133,6 +149,7 @@ export const KUBELING_CLUSTER_ROLES: ClusterRole[] = [
 ];
 
 export const KUBELING_CLUSTER_ROLE_BINDINGS: ClusterRoleBinding[] = [
+  binding('kubeling:controller:informers', 'kubeling:controller:informers', CONTROLLER_ACCOUNTS.map(kubeSystemSA)),
   ...Object.keys(CONTROLLER_PATCHES).map((sa) => binding(`kubeling:controller:${sa}`, `kubeling:controller:${sa}`, [kubeSystemSA(sa)])),
   // kubeling's one volume-protection controller does the work of upstream's pvc- and pv-protection controllers.
   binding('kubeling:controller:pv-protection-controller', 'system:controller:pv-protection-controller', [kubeSystemSA('pvc-protection-controller')]),

@@ -53,6 +53,10 @@ export function startAgent(server: ServerHandle, options: AgentOptions): AgentHa
       const timer = setTimeout(() => child.kill('SIGKILL'), options.stopTimeoutMs ?? 15_000);
       const [code] = await exited;
       clearTimeout(timer);
+      if (process.env.KUBELING_FORBIDDEN_LOG) {
+        const lines = stderr.split('\n').filter((l) => /forbidden/i.test(l));
+        if (lines.length) (await import('node:fs')).appendFileSync(process.env.KUBELING_FORBIDDEN_LOG, lines.join('\n') + '\n');
+      }
       if (!keep) {
         unmountUnder(dataDir);
         rmSync(dataDir, { recursive: true, force: true });

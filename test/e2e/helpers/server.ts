@@ -268,6 +268,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       const timer = setTimeout(() => child.kill('SIGKILL'), options.stopTimeoutMs ?? 15_000);
       const [code] = await exited;
       clearTimeout(timer);
+      if (process.env.KUBELING_FORBIDDEN_LOG) {
+        const lines = stderr.split('\n').filter((l) => /forbidden/i.test(l));
+        if (lines.length) (await import('node:fs')).appendFileSync(process.env.KUBELING_FORBIDDEN_LOG, lines.join('\n') + '\n');
+      }
       if (ownDir) {
         // The oci runtime's state tmpfs stays mounted after the server (containers outlive it).
         unmountUnder(dataDir);
