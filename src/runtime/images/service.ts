@@ -16,6 +16,7 @@ import { importArchive as importFiles } from './import.ts';
 import type { ImageConfigFile } from './media-types.ts';
 import { pullFromRegistry } from './pull.ts';
 import { RegistryError } from './registry-client.ts';
+import { normalizeEndpoint, pullEndpoints, type RegistriesConfig } from './registries.ts';
 import { formatReference, parseImageId, parseReference, ReferenceError, repositoryName } from './reference.ts';
 import { ImageStore, type ImageRecord } from './store.ts';
 
@@ -31,6 +32,11 @@ export interface OciImageServiceConfig {
    * `http://127.0.0.1:5000/v2/library/busybox/manifests/1.35`; the image keeps its docker.io name.
    */
   mirrors?: Record<string, string>;
+  /**
+   * The node's registries.yaml (registries.ts): mirrors tried in order before the registry itself, and node
+   * credentials by host used when a pull brings none. `mirrors` above adds a first endpoint per domain.
+   */
+  registries?: RegistriesConfig;
   /** A blob download that receives nothing for this long fails the pull (default 60000, the kubelet's 1m). */
   pullProgressDeadlineMs?: number;
   /**
@@ -97,7 +103,7 @@ export class OciImageService implements ImageService {
   readonly store: ImageStore;
   #clock: Clock;
   #fsStats: NonNullable<OciImageServiceConfig['fsStats']>;
-  #mirrors: Record<string, string>;
+  #registries: RegistriesConfig;
   #progressDeadlineMs?: number;
   #imagesInUse: () => Promise<Set<string>>;
   #configs = new Map<string, ImageConfigFile>();
@@ -109,10 +115,12 @@ export class OciImageService implements ImageService {
     this.#clock = config.clock ?? realClock;
     this.#progressDeadlineMs = config.pullProgressDeadlineMs;
     this.#imagesInUse = config.imagesInUse ?? (async () => new Set());
-    this.#mirrors = {};
+    const registries = config.registries ?? { mirrors: {}, configs: {} };
+    this.#registries = { mirrors: { ...registries.mirrors }, configs: registries.configs };
     for (const [domain, url] of Object.entries(config.mirrors ?? {})) {
       if (!/^https?:\/\/[^/]+$/.test(url.replace(/\/+$/, ''))) throw new Error(`OciImageService: mirror for ${domain} must be http(s)://host[:port], got ${JSON.stringify(url)}`);
-      this.#mirrors[domain] = url.replace(/\/+$/, '');
+      const known = this.#registries.mirrors[domain];
+      this.#registries.mirrors[domain] = { endpoints: [normalizeEndpoint(url, domain), ...(known?.endpoints ?? [])], rewrite: known?.rewrite ?? [] };
     }
     this.#fsStats =
       config.fsStats ??
@@ -143,10 +151,9 @@ export class OciImageService implements ImageService {
       const controller = new AbortController();
       const created: PullRun = { promise: Promise.resolve(''), listeners: new Set(), waiting: 0, controller };
       created.promise = pullFromRegistry(this.store, parsed, {
-        auth: options.auth,
         signal: controller.signal,
         now: () => this.#clock.now(),
-        endpoint: this.#mirrors[parsed.domain],
+        endpoints: pullEndpoints(this.#registries, parsed.domain, parsed.path, options.auth),
         progressDeadlineMs: this.#progressDeadlineMs,
         onProgress: (p) => {
           for (const l of created.listeners) l(p);
