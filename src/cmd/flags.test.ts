@@ -293,3 +293,11 @@ test('--authorization-mode: known modes in order; an unknown one is a one-line u
   assert.throws(() => parseServerFlags(['--authorization-mode', 'Node,ABAC']), { name: 'UsageError', message: '--authorization-mode: authorization-mode "ABAC" is not a valid mode (valid: AlwaysAllow, AlwaysDeny, Node, RBAC)' });
   assert.throws(() => parseServerFlags(['--authorization-mode', 'RBAC,RBAC']), { name: 'UsageError' });
 });
+
+test('server flags: --private-registry reaches the server node; empty is a usage error', () => {
+  const o = parseServerFlags(['--private-registry', '/etc/kubeling/registries.yaml']);
+  assert.equal(o.privateRegistry, '/etc/kubeling/registries.yaml');
+  assert.equal(serverNode(o)?.privateRegistry, '/etc/kubeling/registries.yaml');
+  assert.equal(serverNode(parseServerFlags([]))?.privateRegistry, undefined);
+  assert.throws(() => parseServerFlags(['--private-registry=']), UsageError);
+});

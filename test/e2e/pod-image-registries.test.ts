@@ -146,3 +146,13 @@ test('a mirror in registries.yaml: a made-up registry name is pulled through its
   assert.ok(events.some((e) => e.startsWith(`Pulled: Successfully pulled image "${image}"`)), events.join('\n'));
   await deleteAndCheckClean(server, 'mirrored', ['--grace-period=1']);
 });
+
+test("the kubelet's own docker config (DIR/kubelet/config.json) lends its credentials to pods without secrets", skip, async (t) => {
+  // Upstream's kubelet reads <root-dir>/config.json; this one reads it at each pull, so no restart is needed.
+  const file = join(server.dataDir, 'kubelet', 'config.json');
+  await writeFile(file, JSON.stringify({ auths: { [privateRegistry!.host]: { auth: Buffer.from(`${PRIVATE.user}:${PRIVATE.password}`).toString('base64') } } }));
+  t.after(() => rm(file, { force: true }));
+  await apply(server, podWith('kubelet-creds', `${privateRegistry!.host}/library/busybox:1.35`));
+  await waitForPod(server, 'kubelet-creds', running, 'Running with the kubelet credentials');
+  await deleteAndCheckClean(server, 'kubelet-creds', ['--grace-period=1']);
+});
