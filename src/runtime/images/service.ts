@@ -16,7 +16,7 @@ import { importArchive as importFiles } from './import.ts';
 import type { ImageConfigFile } from './media-types.ts';
 import { pullFromRegistry } from './pull.ts';
 import { RegistryError } from './registry-client.ts';
-import { normalizeEndpoint, pullEndpoints, type RegistriesConfig } from './registries.ts';
+import { pullEndpoints, type RegistriesConfig } from './registries.ts';
 import { formatReference, parseImageId, parseReference, ReferenceError, repositoryName } from './reference.ts';
 import { ImageStore, type ImageRecord } from './store.ts';
 
@@ -27,14 +27,15 @@ export interface OciImageServiceConfig {
   /** Filesystem capacity and free bytes of `root` (tests inject a full disk). Default: statfs. */
   fsStats?: (path: string) => Promise<{ capacityBytes: number; availableBytes: number }>;
   /**
-   * Registry mirrors, as k3s's registries.yaml has them: `domain` → endpoint URL (`http://127.0.0.1:5000`).
-   * Pulls of `busybox:1.35` with `{ 'docker.io': 'http://127.0.0.1:5000' }` fetch
-   * `http://127.0.0.1:5000/v2/library/busybox/manifests/1.35`; the image keeps its docker.io name.
+   * Endpoints that replace a registry (tests, air-gapped demos): `domain` → endpoint URL
+   * (`http://127.0.0.1:5000`). Pulls of `busybox:1.35` with `{ 'docker.io': 'http://127.0.0.1:5000' }` fetch
+   * `http://127.0.0.1:5000/v2/library/busybox/manifests/1.35` and nothing else; the image keeps its docker.io
+   * name. Unlike `registries` mirrors, the registry itself is never tried.
    */
   mirrors?: Record<string, string>;
   /**
    * The node's registries.yaml (registries.ts): mirrors tried in order before the registry itself, and node
-   * credentials by host used when a pull brings none. `mirrors` above adds a first endpoint per domain.
+   * credentials by host used when a pull brings none.
    */
   registries?: RegistriesConfig;
   /** A blob download that receives nothing for this long fails the pull (default 60000, the kubelet's 1m). */
@@ -104,6 +105,7 @@ export class OciImageService implements ImageService {
   #clock: Clock;
   #fsStats: NonNullable<OciImageServiceConfig['fsStats']>;
   #registries: RegistriesConfig;
+  #replaced: Record<string, string> = {};
   #progressDeadlineMs?: number;
   #imagesInUse: () => Promise<Set<string>>;
   #configs = new Map<string, ImageConfigFile>();
@@ -115,12 +117,10 @@ export class OciImageService implements ImageService {
     this.#clock = config.clock ?? realClock;
     this.#progressDeadlineMs = config.pullProgressDeadlineMs;
     this.#imagesInUse = config.imagesInUse ?? (async () => new Set());
-    const registries = config.registries ?? { mirrors: {}, configs: {} };
-    this.#registries = { mirrors: { ...registries.mirrors }, configs: registries.configs };
+    this.#registries = config.registries ?? { mirrors: {}, configs: {} };
     for (const [domain, url] of Object.entries(config.mirrors ?? {})) {
       if (!/^https?:\/\/[^/]+$/.test(url.replace(/\/+$/, ''))) throw new Error(`OciImageService: mirror for ${domain} must be http(s)://host[:port], got ${JSON.stringify(url)}`);
-      const known = this.#registries.mirrors[domain];
-      this.#registries.mirrors[domain] = { endpoints: [normalizeEndpoint(url, domain), ...(known?.endpoints ?? [])], rewrite: known?.rewrite ?? [] };
+      this.#replaced[domain] = url.replace(/\/+$/, '');
     }
     this.#fsStats =
       config.fsStats ??
@@ -153,7 +153,9 @@ export class OciImageService implements ImageService {
       created.promise = pullFromRegistry(this.store, parsed, {
         signal: controller.signal,
         now: () => this.#clock.now(),
-        endpoints: pullEndpoints(this.#registries, parsed.domain, parsed.path, options.auth),
+        endpoints: this.#replaced[parsed.domain]
+          ? [{ url: this.#replaced[parsed.domain]!, repository: parsed.path, ...(options.auth ? { auth: options.auth } : {}) }]
+          : pullEndpoints(this.#registries, parsed.domain, parsed.path, options.auth),
         progressDeadlineMs: this.#progressDeadlineMs,
         onProgress: (p) => {
           for (const l of created.listeners) l(p);
