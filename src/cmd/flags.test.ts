@@ -301,3 +301,9 @@ test('server flags: --private-registry reaches the server node; empty is a usage
   assert.equal(serverNode(parseServerFlags([]))?.privateRegistry, undefined);
   assert.throws(() => parseServerFlags(['--private-registry=']), UsageError);
 });
+
+test('agent flags: --private-registry is made absolute, as --data-dir is', async () => {
+  const a = await parseAgentFlags(['--server', 'https://127.0.0.1:6443', '--token', 't', '--private-registry', 'conf/registries.yaml']);
+  assert.equal(a.privateRegistry, resolve('conf/registries.yaml'));
+  assert.equal((await parseAgentFlags(['--server', 'https://127.0.0.1:6443', '--token', 't'])).privateRegistry, undefined);
+});
