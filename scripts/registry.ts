@@ -51,8 +51,12 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
-/** Starts `docker-registry serve` on 127.0.0.1 (a free port), storage in a fresh temp dir. */
-export async function startRegistry(options: { binary?: string } = {}): Promise<RunningRegistry> {
+/**
+ * Starts `docker-registry serve` on 127.0.0.1 (a free port), storage in a fresh temp dir. `htpasswd`: the
+ * lines of an htpasswd file (`user:$2b$...`, bcrypt only, as distribution wants): the registry then demands
+ * basic auth (a 401 with `WWW-Authenticate: Basic realm=...`) for every request.
+ */
+export async function startRegistry(options: { binary?: string; htpasswd?: string[] } = {}): Promise<RunningRegistry> {
   const dir = await mkdtemp(join(tmpdir(), 'kubeling-registry-'));
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
@@ -70,8 +74,10 @@ export async function startRegistry(options: { binary?: string } = {}): Promise<
       '    enabled: true',
       'http:',
       `  addr: ${host}`,
+      ...(options.htpasswd ? ['auth:', '  htpasswd:', '    realm: kubeling-test', `    path: ${join(dir, 'htpasswd')}`] : []),
       '',
     ].join('\n');
+    if (options.htpasswd) await writeFile(join(dir, 'htpasswd'), `${options.htpasswd.join('\n')}\n`);
     await writeFile(join(dir, 'config.yml'), config);
     const child = spawn(options.binary ?? 'docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -100,7 +106,7 @@ export async function startRegistry(options: { binary?: string } = {}): Promise<
       try {
         const res = await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(1000) });
         await res.arrayBuffer();
-        if (res.status === 200) {
+        if (res.status === 200 || (options.htpasswd && res.status === 401)) {
           ready = true;
           break;
         }

@@ -61,7 +61,7 @@ export interface AgentOptions extends NodeFlagOptions {
 }
 
 export const AGENT_USAGE =
-  'kubeling agent --server URL[,URL...] --token TOKEN|--token-file FILE [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR] [--protect-kernel-defaults] [--service-cidr CIDR] [--cluster-dns IP] [--cluster-domain DOMAIN] [--node-ip IP]';
+  'kubeling agent --server URL[,URL...] --token TOKEN|--token-file FILE [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR] [--private-registry FILE] [--protect-kernel-defaults] [--service-cidr CIDR] [--cluster-dns IP] [--cluster-domain DOMAIN] [--node-ip IP]';
 /** `kubeling agent`'s own flags, beside NODE_FLAGS: the servers and the token, read after parsing. */
 interface AgentArgs extends NodeFlagOptions {
   servers: string[];
@@ -116,6 +116,7 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
     nodeLabels: o.nodeLabels,
     nodeTaints: o.nodeTaints,
     ...(o.podManifestPath !== undefined ? { podManifestPath: o.podManifestPath } : {}),
+    ...(o.privateRegistry !== undefined ? { privateRegistry: resolve(o.privateRegistry) } : {}),
     protectKernelDefaults: o.protectKernelDefaults,
     serviceCidr: o.serviceCidr,
     clusterDns: o.clusterDns,
@@ -380,6 +381,7 @@ export async function runAgent(argv: string[]): Promise<number> {
       labels: o.nodeLabels,
       taints: o.nodeTaints,
       podManifestPath: o.podManifestPath,
+      ...(o.privateRegistry !== undefined ? { privateRegistry: o.privateRegistry } : {}),
       protectKernelDefaults: o.protectKernelDefaults,
       serviceCidr: o.serviceCidr,
       clusterDns: o.clusterDns,

@@ -293,3 +293,17 @@ test('--authorization-mode: known modes in order; an unknown one is a one-line u
   assert.throws(() => parseServerFlags(['--authorization-mode', 'Node,ABAC']), { name: 'UsageError', message: '--authorization-mode: authorization-mode "ABAC" is not a valid mode (valid: AlwaysAllow, AlwaysDeny, Node, RBAC)' });
   assert.throws(() => parseServerFlags(['--authorization-mode', 'RBAC,RBAC']), { name: 'UsageError' });
 });
+
+test('server flags: --private-registry reaches the server node; empty is a usage error', () => {
+  const o = parseServerFlags(['--private-registry', '/etc/kubeling/registries.yaml']);
+  assert.equal(o.privateRegistry, '/etc/kubeling/registries.yaml');
+  assert.equal(serverNode(o)?.privateRegistry, '/etc/kubeling/registries.yaml');
+  assert.equal(serverNode(parseServerFlags([]))?.privateRegistry, undefined);
+  assert.throws(() => parseServerFlags(['--private-registry=']), UsageError);
+});
+
+test('agent flags: --private-registry is made absolute, as --data-dir is', async () => {
+  const a = await parseAgentFlags(['--server', 'https://127.0.0.1:6443', '--token', 't', '--private-registry', 'conf/registries.yaml']);
+  assert.equal(a.privateRegistry, resolve('conf/registries.yaml'));
+  assert.equal((await parseAgentFlags(['--server', 'https://127.0.0.1:6443', '--token', 't'])).privateRegistry, undefined);
+});

@@ -61,6 +61,8 @@ export interface ServerOptions {
   clusterCidr: string;
   /** `--pod-manifest-path`: a static pod directory read in addition to DIR/manifests (the kubelet's flag). */
   podManifestPath?: string;
+  /** `--private-registry` (k3s's flag): the node's registries.yaml (default DIR/registries.yaml, if present). */
+  privateRegistry?: string;
   /** `--tls-san`: extra names (DNS or IP) for the serving certificate, as in k3s. */
   tlsSans: string[];
   /** `--protect-kernel-defaults` (the kubelet's flag): the node leaves the host's kernel settings alone. */
@@ -256,6 +258,8 @@ export interface NodeFlagOptions {
   nodeTaints: Taint[];
   /** `--pod-manifest-path`: static pods read in addition to DIR/manifests. */
   podManifestPath?: string;
+  /** `--private-registry FILE` (k3s's flag): registry mirrors and credentials (default DIR/registries.yaml, if present). */
+  privateRegistry?: string;
   /** `--protect-kernel-defaults`: the node leaves the host's kernel settings alone. */
   protectKernelDefaults: boolean;
   /** `--service-cidr`: the cluster's service range (default 10.43.0.0/16); an agent's must be the server's. */
@@ -285,6 +289,10 @@ export const NODE_FLAGS: FlagSpec<NodeFlagOptions> = {
     '--pod-manifest-path': (o, value) => {
       if (!value) throw new UsageError('--pod-manifest-path must not be empty');
       o.podManifestPath = value;
+    },
+    '--private-registry': (o, value) => {
+      if (!value) throw new UsageError('--private-registry must not be empty');
+      o.privateRegistry = value;
     },
     '--service-cidr': (o, value) => (o.serviceCidr = validateServiceCidr(value)),
     '--cluster-dns': (o, value) => (o.clusterDns = parseClusterDns(value)),

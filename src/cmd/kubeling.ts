@@ -18,7 +18,7 @@ commands:
   kubeling server [--data-dir DIR] [--listen HOST:PORT] [--storage sqlite|memory|etcd://HOST:PORT[,HOST:PORT]]
       [--runtime oci|fake] [--no-agent] [--disable-scheduler] [--disable-controller-manager] [--node-name N]
       [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--node-taint k=v:Effect,...]
-      [--cluster-cidr CIDR] [--pod-manifest-path DIR] [--tls-san NAME]... [--protect-kernel-defaults]
+      [--cluster-cidr CIDR] [--pod-manifest-path DIR] [--private-registry FILE] [--tls-san NAME]... [--protect-kernel-defaults]
       [--max-endpoints-per-slice N] [--service-cidr CIDR] [--service-node-port-range LOW-HIGH]
       [--cluster-dns IP] [--cluster-domain DOMAIN] [--leader-elect[=false]] [--token TOKEN|--token-file FILE]
       [--pod-network host-gw|vxlan] [--node-ip IP]

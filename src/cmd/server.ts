@@ -104,6 +104,7 @@ export function serverNode(options: ServerOptions): NodeConfig | undefined {
   return {
     name: options.nodeName, role: 'server', podCidr, bridge: bridgeForPodCidr(podCidr), runtime: options.runtime,
     labels: options.nodeLabels, taints: options.nodeTaints, podManifestPath: options.podManifestPath,
+    ...(options.privateRegistry !== undefined ? { privateRegistry: options.privateRegistry } : {}),
     protectKernelDefaults: options.protectKernelDefaults,
     clusterDns: options.clusterDns, clusterDomain: options.clusterDomain,
     serviceCidr: options.serviceCidr,

@@ -41,7 +41,7 @@ import {
   type PodStatusWriter,
 } from './index.ts';
 import { admitPod } from './admission/index.ts';
-import { credentialsFor } from './kuberuntime/index.ts';
+import { credentialsFor, nodeCredentialsFor } from './kuberuntime/index.ts';
 import {
   ApiPodSource,
   FileSource,
@@ -468,7 +468,14 @@ export class Kubelet {
             'FailedToRetrieveImagePullSecret',
             `Unable to retrieve some image pull secrets (${missing.join(', ')}); attempting to pull the image may not succeed.`,
           );
-        return credentialsFor(image, found);
+        // Then the node's own docker config (upstream's DockerConfigProvider reads <root-dir>/config.json,
+        // then the legacy .dockercfg), read at each pull so an edited file counts without a restart.
+        const node = await fs
+          .readFile(path.join(rootDir, 'config.json'), 'utf8')
+          .then((text) => nodeCredentialsFor(image, text))
+          .catch(() => fs.readFile(path.join(rootDir, '.dockercfg'), 'utf8').then((text) => nodeCredentialsFor(image, text, true)))
+          .catch(() => []);
+        return [...credentialsFor(image, found), ...node];
       },
     });
     const pleg = (late.pleg = new GenericPLEG({ runtime: runtimeManager, clock }));

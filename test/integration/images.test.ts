@@ -2,7 +2,8 @@
  * The image store against real things: the busybox test image built from busybox-static, Debian's
  * docker-registry on loopback, GNU tar unpacking as root. Import (OCI archive, OCI layout, Docker archive),
  * push + pull by tag and digest, shared layers unpacked once, concurrent pulls downloading once, platform
- * resolution through an index, digest verification, bearer-token auth, clear errors, removal and image GC.
+ * resolution through an index, digest verification, bearer-token auth, registries.yaml mirrors, clear errors,
+ * removal and image GC.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock } from '../../src/machinery/index.ts';
 import { isRuntimeError, type PullProgress } from '../../src/runtime/runtime.ts';
-import { imageCommand, OciImageService } from '../../src/runtime/images/index.ts';
+import { imageCommand, OciImageService, parseRegistriesYaml } from '../../src/runtime/images/index.ts';
 import { pushImage, startBusyboxRegistry, startRegistry, startRegistryProxy, type RunningRegistry } from '../../scripts/registry.ts';
 import { BUSYBOX_IMAGE, buildBusyboxImage, ensureBusyboxArchive, ensureVariantsArchive } from '../fixtures/busybox.ts';
 import { buildImage, buildIndex, writeDockerArchive, writeOciLayout, type BuiltImage } from '../fixtures/oci-image.ts';
@@ -152,6 +153,31 @@ describe('image store (integration)', { skip }, () => {
     } finally {
       await bb.stop();
     }
+  });
+
+  test('registries.yaml mirrors: tried in order with the rewrite, the first failure reported when none has the image', async (t) => {
+    const bb = await startBusyboxRegistry();
+    t.after(() => bb.stop());
+    const empty = await startRegistry();
+    t.after(() => empty.stop());
+    const emptyProxy = await startRegistryProxy(empty.host);
+    t.after(() => emptyProxy.stop());
+    const registries = parseRegistriesYaml(`mirrors:
+  example.invalid:5000:
+    endpoint: ["http://${emptyProxy.host}", "http://${bb.host}"]
+    rewrite: {"^hub/(.*)": "library/$1"}
+`);
+    const svc = newService({ registries });
+    // The first mirror lacks it (asked under the rewritten name); the second has it; the name is kept.
+    const id = await svc.pullImage('example.invalid:5000/hub/busybox:1.35');
+    assert.equal(id, busybox.config.digest);
+    assert.ok(emptyProxy.requests.some((r) => r.path === '/v2/library/busybox/manifests/1.35'), JSON.stringify(emptyProxy.requests));
+    assert.deepEqual((await svc.imageStatus(id))!.repoTags, ['example.invalid:5000/hub/busybox:1.35']);
+    // No endpoint has the tag (and example.invalid never resolves): the first mirror's answer is the reason.
+    await assert.rejects(
+      svc.pullImage('example.invalid:5000/hub/busybox:none'),
+      (e) => isRuntimeError(e, 'ImagePullFailed') && e.message.startsWith('failed to pull and unpack image "example.invalid:5000/hub/busybox:none": failed to resolve reference "example.invalid:5000/hub/busybox:none": example.invalid:5000/hub/busybox:none: not found'),
+    );
   });
 
   test('pulls Docker schema 2 images pushed by skopeo', async (t) => {

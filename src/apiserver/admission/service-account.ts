@@ -3,7 +3,8 @@
  * `default`; the service account must exist; and unless automounting is turned off (on the pod or the service
  * account) the pod gets the `kube-api-access-<5 chars>` projected volume (token, ca.crt from the
  * `kube-root-ca.crt` ConfigMap, namespace from the downward API) mounted read-only at
- * /var/run/secrets/kubernetes.io/serviceaccount in every container and init container.
+ * /var/run/secrets/kubernetes.io/serviceaccount in every container and init container. A pod that names no
+ * `imagePullSecrets` gets the service account's (names only, in its order), whether or not the token is mounted.
  */
 import type { Container, KubeObject, Pod, ServiceAccount, Volume } from '../../api/index.ts';
 import type { AdmissionAttributes, AdmissionLookup, AdmissionPlugin } from './chain.ts';
@@ -60,6 +61,9 @@ export class ServiceAccountAdmission implements AdmissionPlugin {
     if (!sa) {
       throw forbidden({ group: '', resource: 'pods' }, pod.metadata?.name ?? '',
         `error looking up service account ${a.namespace}/${spec.serviceAccountName}: serviceaccount "${spec.serviceAccountName}" not found`);
+    }
+    if (!spec.imagePullSecrets?.length && sa.imagePullSecrets?.length) {
+      spec.imagePullSecrets = sa.imagePullSecrets.map((s) => ({ name: s.name ?? '' }));
     }
     const automount = spec.automountServiceAccountToken ?? sa.automountServiceAccountToken ?? true;
     if (!automount) return;

@@ -25,6 +25,8 @@ export interface NodeConfig {
   taints: Taint[];
   /** `--pod-manifest-path`: read in addition to DIR/manifests. */
   podManifestPath?: string;
+  /** `--private-registry`: the registries.yaml to read instead of DIR/registries.yaml (which may be absent). */
+  privateRegistry?: string;
   /** `--protect-kernel-defaults`: the node changes no kernel setting (see runtime/oci/cgroup-tuning.ts). */
   protectKernelDefaults?: boolean;
   /** `--cluster-dns`: the kube-dns Service's IP, the kubelet's clusterDNS. */

@@ -3,11 +3,13 @@
  * (`--runtime oci|fake`) with the node's pod CIDR and CNI bridge, then runs the Kubelet until the signal
  * aborts, and closes the runtime (awaited: the oci runtime's helper processes must be reaped before exit).
  * State lives under DIR/kubelet, static pod manifests are read from DIR/manifests and `--pod-manifest-path`.
+ * Registry mirrors and node credentials come from `--private-registry FILE` or DIR/registries.yaml (k3s's
+ * registries.yaml), read once at start: a file that does not parse stops the node with the reason.
  *
  * The kubelet's HTTPS port is 10250 as in Kubernetes; when that port is taken (another node or test on this
  * machine) it listens on a free one, which the Node's daemonEndpoints tells the API server.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ContainerRuntime } from '../../runtime/runtime.ts';
 import { Kubelet } from '../../kubelet/kubelet.ts';
@@ -43,12 +45,26 @@ async function makeRuntime(
     // Fake containers die with this process.
     return { runtime: new FakeRuntime({ podSubnet: subnetPrefix(node.podCidr) }), close: async () => ({ podsLeft: false }) };
   }
-  const [{ OciRuntime, Spawner }, { OciImageService }] = await Promise.all([
+  const [{ OciRuntime, Spawner }, { OciImageService, parseRegistriesYaml }] = await Promise.all([
     import('../../runtime/oci/index.ts'),
     import('../../runtime/images/index.ts'),
   ]);
+  const registriesFile = node.privateRegistry ?? join(dataDir, 'registries.yaml');
+  let registriesText: string | undefined;
+  try {
+    registriesText = await readFile(registriesFile, 'utf8');
+  } catch (err) {
+    // The default file is optional; one named by --private-registry must be there.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || node.privateRegistry !== undefined) {
+      throw new Error(`cannot read the private registry file: ${(err as Error).message}`);
+    }
+  }
+  const registries = registriesText === undefined ? undefined : parseRegistriesYaml(registriesText, registriesFile);
+  if (registries) {
+    logger.info(`registry settings from ${registriesFile}: mirrors for ${Object.keys(registries.mirrors).join(', ') || 'no registry'}, credentials for ${Object.keys(registries.configs).join(', ') || 'no registry'}`);
+  }
   // The image store `kubeling image import --data-dir DIR` fills, so imported images count as present.
-  const images = new OciImageService({ root: join(dataDir, 'images') });
+  const images = new OciImageService({ root: join(dataDir, 'images'), ...(registries ? { registries } : {}) });
   const runtime = new OciRuntime({
     root: join(dataDir, 'runtime'),
     cni: { bridge: node.bridge, podCidr: node.podCidr, ...(node.podMtu ? { mtu: node.podMtu } : {}) },

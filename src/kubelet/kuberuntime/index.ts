@@ -36,4 +36,4 @@ export {
 } from './container-config.ts';
 export { containerLinuxResources, podCgroupParent, podLinuxResources } from './resources.ts';
 export * from './runtime-pod.ts';
-export { credentialsFor } from './pull-secrets.ts';
+export { credentialsFor, nodeCredentialsFor } from './pull-secrets.ts';

@@ -57,3 +57,17 @@ test('credentialsFor: dockercfg secrets; other types and bad JSON give nothing',
   };
   assert.deepEqual(credentialsFor('localhost:5000/app', [opaque, broken, cfg]), [{ username: 'l', password: 'lp' }]);
 });
+
+test("nodeCredentialsFor: the kubelet's config.json (auths) and legacy .dockercfg, matched like pull secrets", async () => {
+  const { nodeCredentialsFor } = await import('./pull-secrets.ts');
+  const config = JSON.stringify({
+    auths: { 'registry.example:5000': { auth: b64('node:np') }, 'registry.example:5000/team': { username: 'team', password: 'tp' } },
+  });
+  assert.deepEqual(nodeCredentialsFor('registry.example:5000/team/app:v1', config).map((c) => c.username), ['team', 'node']);
+  assert.deepEqual(nodeCredentialsFor('registry.example:5000/app', config), [{ username: 'node', password: 'np', auth: b64('node:np') }]);
+  assert.deepEqual(nodeCredentialsFor('registry.example/app', config), [], 'the port is part of the host');
+  assert.deepEqual(nodeCredentialsFor('localhost:5000/app', JSON.stringify({ 'localhost:5000': { username: 'l', password: 'lp' } }), true), [
+    { username: 'l', password: 'lp' },
+  ]);
+  assert.deepEqual(nodeCredentialsFor('localhost:5000/app', '{not json'), []);
+});

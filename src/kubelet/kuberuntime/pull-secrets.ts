@@ -6,6 +6,8 @@
  * matches an image when its host matches the image's registry host (`*` globs one DNS label), its port is the
  * same, and its path, if any, is a prefix of the image's repository path. The result lists every match: the
  * secrets in the pod's order, within one secret the more specific keys first; the kubelet tries them in turn.
+ * The node's own docker config (`<kubelet root>/config.json`, upstream's DockerConfigProvider) adds its
+ * matches after the pod's (`nodeCredentialsFor`).
  * Pure: parsing and matching only; no I/O.
  */
 import { parseImageReference, type Secret } from '../../api/index.ts';
@@ -89,17 +91,34 @@ function toAuth(e: DockerConfigEntry): AuthConfig {
   return auth;
 }
 
+/** The entries of one docker config that apply to `image`, the more specific keys first. */
+function matching(image: string, entries: Record<string, DockerConfigEntry>): AuthConfig[] {
+  const target = imageLocation(image);
+  return Object.entries(entries)
+    .map(([key, entry]) => ({ loc: keyLocation(key), entry }))
+    .filter(({ loc }) => hostMatches(loc.host, target.host))
+    .filter(({ loc }) => loc.path === '' || target.path === loc.path || target.path.startsWith(`${loc.path}/`))
+    .sort((a, b) => b.loc.path.length - a.loc.path.length || b.loc.host.length - a.loc.host.length)
+    .map(({ entry }) => toAuth(entry));
+}
+
 /** Every credential of `secrets` (in the pod's order) that applies to `image`; empty: pull anonymously. */
 export function credentialsFor(image: string, secrets: readonly Secret[]): AuthConfig[] {
-  const target = imageLocation(image);
-  const out: AuthConfig[] = [];
-  for (const secret of secrets) {
-    const matches = Object.entries(entriesOf(secret))
-      .map(([key, entry]) => ({ loc: keyLocation(key), entry }))
-      .filter(({ loc }) => hostMatches(loc.host, target.host))
-      .filter(({ loc }) => loc.path === '' || target.path === loc.path || target.path.startsWith(`${loc.path}/`))
-      .sort((a, b) => b.loc.path.length - a.loc.path.length || b.loc.host.length - a.loc.host.length);
-    out.push(...matches.map(({ entry }) => toAuth(entry)));
+  return secrets.flatMap((secret) => matching(image, entriesOf(secret)));
+}
+
+/**
+ * The credentials of the node's docker config file for `image`: `config.json` text (`{"auths": {...}}`)
+ * or, with `legacy`, `.dockercfg` text (entries at top level). Unparsable text gives none.
+ */
+export function nodeCredentialsFor(image: string, text: string, legacy = false): AuthConfig[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return [];
   }
-  return out;
+  if (typeof doc !== 'object' || doc === null) return [];
+  const entries = legacy ? doc : (doc as { auths?: unknown }).auths;
+  return typeof entries === 'object' && entries !== null ? matching(image, entries as Record<string, DockerConfigEntry>) : [];
 }

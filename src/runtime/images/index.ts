@@ -7,3 +7,4 @@ export { parseReference, normalizeReference, formatReference, familiarName, pars
 export { chainIds } from './store.ts';
 export { MediaType, type ImageConfigFile, type ImageManifest, type ImageIndex, type Descriptor, type Platform } from './media-types.ts';
 export { imageCommand, imageTable, humanSize, type ImageCommandOptions } from './cli.ts';
+export { parseRegistriesYaml, pullEndpoints, RegistriesConfigError, type RegistriesConfig, type PullEndpoint } from './registries.ts';

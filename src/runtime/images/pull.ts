@@ -10,6 +10,7 @@ import { RuntimeError, type AuthConfig, type PullProgress } from '../runtime.ts'
 import { isIndexMediaType, isManifestMediaType, type ImageIndex } from './media-types.ts';
 import { formatReference, repositoryName, type ImageReference } from './reference.ts';
 import { RegistryClient, RegistryError } from './registry-client.ts';
+import type { PullEndpoint } from './registries.ts';
 import { installImage, nodePlatform, parseConfig, parseManifest, selectPlatform, storedLayers } from './install.ts';
 import { DigestMismatchError, type ImageRecord, type ImageStore } from './store.ts';
 
@@ -20,8 +21,12 @@ export interface PullOptions {
   now: () => number;
   /** A blob download that receives nothing for this long fails (default 60000). */
   progressDeadlineMs?: number;
-  /** scheme://host to use instead of the reference's registry (a mirror). */
-  endpoint?: string;
+  /**
+   * Where to fetch from, tried in order until one resolves the reference (mirrors, then the registry: see
+   * registries.ts pullEndpoints); each carries its own repository path and credentials, which replace
+   * `auth`. Default: the reference's registry with `auth`.
+   */
+  endpoints?: PullEndpoint[];
 }
 
 const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -55,25 +60,36 @@ export async function pullFromRegistry(store: ImageStore, ref: ImageReference, o
   const refText = formatReference(ref);
   const fail = (message: string, cause?: unknown) =>
     new RuntimeError('ImagePullFailed', `failed to pull and unpack image "${refText}": ${message}`, cause ? { cause } : undefined);
-  const client = new RegistryClient({
-    domain: ref.domain,
-    repository: ref.path,
-    auth: options.auth,
-    signal: options.signal,
-    endpoint: options.endpoint,
-    progressDeadlineMs: options.progressDeadlineMs,
-  });
+  const clients = (options.endpoints ?? [{ url: '', repository: ref.path, auth: options.auth }]).map(
+    (e) =>
+      new RegistryClient({
+        domain: ref.domain,
+        repository: e.repository,
+        auth: e.auth,
+        signal: options.signal,
+        ...(e.url ? { endpoint: e.url } : {}),
+        progressDeadlineMs: options.progressDeadlineMs,
+      }),
+  );
 
   if (ref.digest && !ref.digest.startsWith('sha256:')) throw fail(`unsupported digest algorithm in ${ref.digest} (sha256 only)`);
 
-  // 1. Resolve: tag or digest → manifest, through an index if there is one.
-  let top: { data: Buffer; mediaType: string };
-  try {
-    top = await client.manifest(ref.digest ?? ref.tag!);
-  } catch (err) {
-    if (isAbort(err, options.signal)) throw err;
-    throw resolveFailure(refText, err);
+  // 1. Resolve: tag or digest → manifest, through an index if there is one. Each endpoint in turn (as
+  // containerd's resolver tries hosts); the first one's failure is reported when none resolves.
+  let top: { data: Buffer; mediaType: string } | undefined;
+  let client = clients[0]!;
+  let firstError: unknown;
+  for (const candidate of clients) {
+    try {
+      top = await candidate.manifest(ref.digest ?? ref.tag!);
+      client = candidate;
+      break;
+    } catch (err) {
+      if (isAbort(err, options.signal)) throw err;
+      firstError ??= err;
+    }
   }
+  if (!top) throw resolveFailure(refText, firstError);
   const topDigest = sha256(top.data);
   if (ref.digest && topDigest !== ref.digest) throw fail(`manifest digest mismatch: got ${topDigest}, want ${ref.digest}`);
   let topDoc: { mediaType?: string; manifests?: unknown };

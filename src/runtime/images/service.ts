@@ -16,6 +16,7 @@ import { importArchive as importFiles } from './import.ts';
 import type { ImageConfigFile } from './media-types.ts';
 import { pullFromRegistry } from './pull.ts';
 import { RegistryError } from './registry-client.ts';
+import { pullEndpoints, type RegistriesConfig } from './registries.ts';
 import { formatReference, parseImageId, parseReference, ReferenceError, repositoryName } from './reference.ts';
 import { ImageStore, type ImageRecord } from './store.ts';
 
@@ -26,11 +27,17 @@ export interface OciImageServiceConfig {
   /** Filesystem capacity and free bytes of `root` (tests inject a full disk). Default: statfs. */
   fsStats?: (path: string) => Promise<{ capacityBytes: number; availableBytes: number }>;
   /**
-   * Registry mirrors, as k3s's registries.yaml has them: `domain` → endpoint URL (`http://127.0.0.1:5000`).
-   * Pulls of `busybox:1.35` with `{ 'docker.io': 'http://127.0.0.1:5000' }` fetch
-   * `http://127.0.0.1:5000/v2/library/busybox/manifests/1.35`; the image keeps its docker.io name.
+   * Endpoints that replace a registry (tests, air-gapped demos): `domain` → endpoint URL
+   * (`http://127.0.0.1:5000`). Pulls of `busybox:1.35` with `{ 'docker.io': 'http://127.0.0.1:5000' }` fetch
+   * `http://127.0.0.1:5000/v2/library/busybox/manifests/1.35` and nothing else; the image keeps its docker.io
+   * name. Unlike `registries` mirrors, the registry itself is never tried.
    */
   mirrors?: Record<string, string>;
+  /**
+   * The node's registries.yaml (registries.ts): mirrors tried in order before the registry itself, and node
+   * credentials by host used when a pull brings none.
+   */
+  registries?: RegistriesConfig;
   /** A blob download that receives nothing for this long fails the pull (default 60000, the kubelet's 1m). */
   pullProgressDeadlineMs?: number;
   /**
@@ -97,7 +104,8 @@ export class OciImageService implements ImageService {
   readonly store: ImageStore;
   #clock: Clock;
   #fsStats: NonNullable<OciImageServiceConfig['fsStats']>;
-  #mirrors: Record<string, string>;
+  #registries: RegistriesConfig;
+  #replaced: Record<string, string> = {};
   #progressDeadlineMs?: number;
   #imagesInUse: () => Promise<Set<string>>;
   #configs = new Map<string, ImageConfigFile>();
@@ -109,10 +117,10 @@ export class OciImageService implements ImageService {
     this.#clock = config.clock ?? realClock;
     this.#progressDeadlineMs = config.pullProgressDeadlineMs;
     this.#imagesInUse = config.imagesInUse ?? (async () => new Set());
-    this.#mirrors = {};
+    this.#registries = config.registries ?? { mirrors: {}, configs: {} };
     for (const [domain, url] of Object.entries(config.mirrors ?? {})) {
       if (!/^https?:\/\/[^/]+$/.test(url.replace(/\/+$/, ''))) throw new Error(`OciImageService: mirror for ${domain} must be http(s)://host[:port], got ${JSON.stringify(url)}`);
-      this.#mirrors[domain] = url.replace(/\/+$/, '');
+      this.#replaced[domain] = url.replace(/\/+$/, '');
     }
     this.#fsStats =
       config.fsStats ??
@@ -143,10 +151,11 @@ export class OciImageService implements ImageService {
       const controller = new AbortController();
       const created: PullRun = { promise: Promise.resolve(''), listeners: new Set(), waiting: 0, controller };
       created.promise = pullFromRegistry(this.store, parsed, {
-        auth: options.auth,
         signal: controller.signal,
         now: () => this.#clock.now(),
-        endpoint: this.#mirrors[parsed.domain],
+        endpoints: this.#replaced[parsed.domain]
+          ? [{ url: this.#replaced[parsed.domain]!, repository: parsed.path, ...(options.auth ? { auth: options.auth } : {}) }]
+          : pullEndpoints(this.#registries, parsed.domain, parsed.path, options.auth),
         progressDeadlineMs: this.#progressDeadlineMs,
         onProgress: (p) => {
           for (const l of created.listeners) l(p);
