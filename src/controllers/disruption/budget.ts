@@ -37,7 +37,7 @@ export function expectedScale(pods: Pod[], owners: Owners): number {
     const ns = pod.metadata!.namespace!;
     const ref = controllerOf(pod);
     // Each finder checks the owner's uid too, as upstream's do: a same-named successor is not the pod's controller.
-    const owns = (o: { metadata?: { uid?: string } } | undefined) => (o && o.metadata?.uid === ref?.uid ? o : undefined);
+    const owns = <T extends { metadata?: { uid?: string } }>(o: T | undefined): T | undefined => (o && o.metadata?.uid === ref?.uid ? o : undefined);
     if (ref?.kind === 'ReplicationController') {
       const rc = owns(owners.replicationController(ns, ref.name));
       if (rc) seen.set(`ReplicationController/${ref.uid}`, rc.spec?.replicas ?? 1);
