@@ -23,6 +23,8 @@
  *   kube-system/daemon-set-controller   patch daemonsets and daemonsets/status
  *   kube-system/replicaset-controller   patch replicasets/status
  *   kube-system/statefulset-controller  patch statefulsets/status
+ *   kube-system/disruption-controller   list and watch pods (upstream's reads them through the controller
+ *                                       manager's shared informers, not its own role)
  *
  * and make the service account issuer discovery documents public (upstream binds
  * system:service-account-issuer-discovery to service accounts only; its documentation suggests this binding
@@ -92,8 +94,14 @@ const CONTROLLER_PATCHES: Record<string, PolicyRule[]> = {
   'statefulset-controller': [{ apiGroups: ['apps'], resources: ['statefulsets/status'], verbs: ['patch'] }],
 };
 
+/** What kubeling's controllers read with their own identity where upstream's use the shared informers'. */
+const CONTROLLER_INFORMER_READS: Record<string, PolicyRule[]> = {
+  'disruption-controller': [{ apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] }],
+};
+
 export const KUBELING_CLUSTER_ROLES: ClusterRole[] = [
   ...Object.entries(CONTROLLER_PATCHES).map(([sa, rules]) => role(`kubeling:controller:${sa}`, rules)),
+  ...Object.entries(CONTROLLER_INFORMER_READS).map(([sa, rules]) => role(`kubeling:controller:${sa}`, rules)),
   role('kubeling:controller:service-lb-controller', [
     { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
     { apiGroups: [''], resources: ['services/status'], verbs: ['patch', 'update'] },
@@ -134,6 +142,7 @@ export const KUBELING_CLUSTER_ROLES: ClusterRole[] = [
 
 export const KUBELING_CLUSTER_ROLE_BINDINGS: ClusterRoleBinding[] = [
   ...Object.keys(CONTROLLER_PATCHES).map((sa) => binding(`kubeling:controller:${sa}`, `kubeling:controller:${sa}`, [kubeSystemSA(sa)])),
+  ...Object.keys(CONTROLLER_INFORMER_READS).map((sa) => binding(`kubeling:controller:${sa}`, `kubeling:controller:${sa}`, [kubeSystemSA(sa)])),
   // kubeling's one volume-protection controller does the work of upstream's pvc- and pv-protection controllers.
   binding('kubeling:controller:pv-protection-controller', 'system:controller:pv-protection-controller', [kubeSystemSA('pvc-protection-controller')]),
   binding('kubeling:controller:service-lb-controller', 'kubeling:controller:service-lb-controller', [kubeSystemSA('service-lb-controller')]),
