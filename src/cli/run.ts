@@ -278,16 +278,17 @@ async function watchPods(
     }
   });
   const jobInformer = new Informer<Job>(client.resource<Job>('jobs'));
-  const jobSeen = (job: Job) => {
+  const jobSeen = (job: Job, deleted = false) => {
     const key = `${job.metadata?.namespace}/${job.metadata?.name}`;
-    if (!jobs.has(key) || jobs.get(key)) return;
-    const outcome = jobOutcome(job);
+    if (!jobs.has(key) || jobs.get(key) || signal.aborted) return;
+    // A Job deleted before it finished (by hand, or by its TTL before this watch saw it finish) ends its part.
+    const outcome = jobOutcome(job) ?? (deleted ? { complete: false, reason: 'deleted' } : undefined);
     if (!outcome) return;
     jobs.set(key, outcome);
     out(`job/${job.metadata!.name} ${outcome.complete ? 'Complete' : `Failed (${outcome.reason ?? 'unknown reason'})`}`);
     if (finished()) done.abort();
   };
-  jobInformer.onAdd(jobSeen).onUpdate((_old, job) => jobSeen(job));
+  jobInformer.onAdd((job) => jobSeen(job)).onUpdate((_old, job) => jobSeen(job)).onDelete((job) => jobSeen(job, true));
   await Promise.all([informer.run(both), jobs.size > 0 ? jobInformer.run(both) : undefined]);
   // A Job's pods fail and are retried as its policy says: only the Job's outcome counts for them.
   const failed = [...watching.values()].filter((p) => p.status?.phase === 'Failed' && !ofJob(p));
