@@ -2,10 +2,13 @@
  * `kubeling run FILE.yaml`: the quickest way to try a pod (DESIGN.md). Starts an embedded server with a local
  * node, creates the file's objects, prints each pod's status as `kubectl get pods -w` would and the
  * containers' logs as they come, and tears everything down (pods deleted gracefully, then the server
- * stopped and its data removed) on Ctrl-C or once every pod of the file has completed. Pods made by the
- * file's Deployments and ReplicaSets are shown too; such workloads never complete, so those runs end on Ctrl-C.
+ * stopped and its data removed) on Ctrl-C or once every pod and Job of the file has completed. Pods made by the
+ * file's workloads (run-workloads.ts) are shown too: Deployments, ReplicaSets, ReplicationControllers,
+ * StatefulSets and DaemonSets never complete, so those runs end on Ctrl-C; a Job's run ends when it is
+ * Complete or Failed (a `job/NAME Complete|Failed` line says which).
  *
- * Exit status: 0 when all pods Succeeded, 1 when one Failed or something went wrong, 130 after Ctrl-C,
+ * Exit status: 0 when all pods Succeeded and all Jobs completed, 1 when a pod (not a Job's) or a Job Failed
+ * or something went wrong, 130 after Ctrl-C,
  * 2 for usage errors. `--timeout D` stops a run that is still going after D (pods that serve never complete):
  * 0 if no pod had failed by then, else 1.
  *
@@ -14,12 +17,13 @@
  * it stops the server. Without `--data-dir` the server's state lives in a temporary directory, but images come
  * from the default store (`./.kubeling/images`, where `kubeling image import` puts them).
  */
-import type { KubeObject, LabelSelector, Node, Pod } from '../api/index.ts';
+import type { Job, KubeObject, Node, Pod } from '../api/index.ts';
 import { labelSelectorFromObject, podSummary } from '../api/index.ts';
 import { Informer, isAlreadyExists, isNotFound, type Client } from '../client/index.ts';
 import { EmbeddedServer } from './embedded-server.ts';
 import { LogFollower } from './log-follower.ts';
 import { readManifests, type Manifest } from './manifests.ts';
+import { jobOutcome, podSelectorOf, workloadKind } from './run-workloads.ts';
 import { join } from 'node:path';
 
 export const RUN_USAGE =
@@ -140,7 +144,7 @@ export async function runRun(argv: string[]): Promise<number> {
     if (stop.signal.aborted) return 130;
     const created = await applyAll(server.client, manifests);
     const pods = created.filter((c) => c.resource.plural === 'pods').map((c) => c.object as Pod);
-    const workloads = created.filter((c) => WORKLOADS.has(c.resource.plural)).map((c) => c.object);
+    const workloads = created.filter((c) => workloadKind(c.resource.plural) !== undefined);
     let code = 0;
     let seen: string[] = [];
     let failed = 0;
@@ -207,9 +211,6 @@ async function applyAll(client: Client, manifests: Manifest[]): Promise<Manifest
   return created;
 }
 
-/** Workloads whose pods `kubeling run` shows too (it then runs until Ctrl-C: they never complete). */
-const WORKLOADS = new Set(['deployments', 'replicasets']);
-
 /**
  * Prints status rows and logs of the file's pods, and of the pods its workloads make, until every pod is
  * terminal (never, with workloads) or the signal aborts. Returns the exit code and every pod key it showed.
@@ -217,17 +218,23 @@ const WORKLOADS = new Set(['deployments', 'replicasets']);
 async function watchPods(
   client: Client,
   pods: Pod[],
-  workloads: KubeObject[],
+  workloads: Manifest[],
   signal: AbortSignal,
 ): Promise<{ code: number; seen: string[]; failed: number }> {
   const watching = new Map(pods.map((p) => [`${p.metadata!.namespace}/${p.metadata!.name}`, p]));
   const seen = new Set(watching.keys());
   const selectors = workloads.map((w) => ({
-    namespace: w.metadata?.namespace,
-    selector: labelSelectorFromObject((w.spec as { selector?: LabelSelector } | undefined)?.selector),
+    kind: workloadKind(w.resource.plural)!,
+    namespace: w.object.metadata?.namespace,
+    selector: labelSelectorFromObject(podSelectorOf(w.resource.plural, w.object)),
   }));
-  const ofWorkload = (pod: Pod) => selectors.some((s) => s.namespace === pod.metadata?.namespace && s.selector.matches(pod.metadata?.labels));
-  const finished = () => selectors.length === 0 && [...watching.values()].every(isTerminal);
+  const matching = (pod: Pod) => selectors.filter((s) => s.namespace === pod.metadata?.namespace && s.selector.matches(pod.metadata?.labels));
+  const ofWorkload = (pod: Pod) => matching(pod).length > 0;
+  const ofJob = (pod: Pod) => matching(pod).some((s) => s.kind === 'job');
+  // The file's Jobs by namespace/name, with their outcome once finished.
+  const jobs = new Map(workloads.filter((w) => w.resource.plural === 'jobs').map((w) => [`${w.object.metadata?.namespace}/${w.object.metadata?.name}`, undefined as ReturnType<typeof jobOutcome>]));
+  const serving = selectors.some((s) => s.kind === 'serving');
+  const finished = () => !serving && [...watching.values()].every(isTerminal) && [...jobs.values()].every((o) => o !== undefined);
   const done = new AbortController();
   const both = AbortSignal.any([signal, done.signal]);
   const informer = new Informer<Pod>(client.resource<Pod>('pods'));
@@ -235,7 +242,7 @@ async function watchPods(
   const last = new Map<string, string>();
   const reasons = new Map<string, string>();
   // Pods of workloads are named <workload>-<hash>-<suffix>: leave room for that.
-  const width = Math.max(4, ...pods.map((p) => p.metadata!.name!.length), ...workloads.map((w) => (w.metadata?.name?.length ?? 0) + 17)) + 3;
+  const width = Math.max(4, ...pods.map((p) => p.metadata!.name!.length), ...workloads.map((w) => (w.object.metadata?.name?.length ?? 0) + 17)) + 3;
   out(`${'NAME'.padEnd(width)}${'READY'.padEnd(8)}${'STATUS'.padEnd(22)}RESTARTS`);
   const show = (pod: Pod) => {
     const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
@@ -270,13 +277,32 @@ async function watchPods(
       if (finished()) done.abort();
     }
   });
-  await informer.run(both);
-  const failed = [...watching.values()].filter((p) => p.status?.phase === 'Failed');
-  if (signal.aborted) return { code: 130, seen: [...seen], failed: failed.length };
+  const jobInformer = new Informer<Job>(client.resource<Job>('jobs'));
+  const jobSeen = (job: Job, deleted = false) => {
+    const key = `${job.metadata?.namespace}/${job.metadata?.name}`;
+    if (!jobs.has(key) || jobs.get(key) || signal.aborted) return;
+    // A Job deleted before it finished (by hand, or by its TTL before this watch saw it finish) ends its part.
+    const outcome = jobOutcome(job) ?? (deleted ? { complete: false, reason: 'deleted' } : undefined);
+    if (!outcome) return;
+    jobs.set(key, outcome);
+    out(`job/${job.metadata!.name} ${outcome.complete ? 'Complete' : `Failed (${outcome.reason ?? 'unknown reason'})`}`);
+    if (finished()) done.abort();
+  };
+  jobInformer.onAdd((job) => jobSeen(job)).onUpdate((_old, job) => jobSeen(job)).onDelete((job) => jobSeen(job, true));
+  await Promise.all([informer.run(both), jobs.size > 0 ? jobInformer.run(both) : undefined]);
+  // A Job's pods fail and are retried as its policy says: only the Job's outcome counts for them.
+  const failed = [...watching.values()].filter((p) => p.status?.phase === 'Failed' && !ofJob(p));
+  const failedJobs = [...jobs.entries()].filter(([, o]) => o && !o.complete).map(([key]) => `job/${key.split('/')[1]}`);
+  const failures = failed.length + failedJobs.length;
+  if (signal.aborted) return { code: 130, seen: [...seen], failed: failures };
   // Let the last log lines of completed containers arrive.
   await logs.drain(2000);
-  out(failed.length === 0 ? 'all pods completed' : `${failed.length} pod(s) failed: ${failed.map((p) => p.metadata?.name).join(', ')}`);
-  return { code: failed.length === 0 ? 0 : 1, seen: [...seen], failed: failed.length };
+  if (failures === 0) out(jobs.size > 0 ? 'all pods and jobs completed' : 'all pods completed');
+  else {
+    if (failed.length > 0) out(`${failed.length} pod(s) failed: ${failed.map((p) => p.metadata?.name).join(', ')}`);
+    if (failedJobs.length > 0) out(`${failedJobs.length} job(s) failed: ${failedJobs.join(', ')}`);
+  }
+  return { code: failures === 0 ? 0 : 1, seen: [...seen], failed: failures };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Jobs and CronJobs end to end on `kubeling server --runtime fake`, driven by the real kubectl 1.32: a Job of
  * completions 5 / parallelism 2 completes (`kubectl wait --for=condition=complete`), a failing Job stops at its
- * back-off limit with BackoffLimitExceeded, an Indexed Job's pods see their index, `kubectl create job|cronjob`,
+ * back-off limit with BackoffLimitExceeded, an Indexed Job's pods see their index, an Indexed Job with a
+ * successPolicy completes once its listed indexes succeed (reason SuccessPolicy), `kubectl create job|cronjob`,
  * `create job --from=cronjob/…`, `get jobs,cronjobs`, `describe job` and `logs job/…` work, and an every-minute
  * CronJob makes a Job on schedule. The fake runtime runs `sh -c 'echo X; exit N'` as "print X, exit N".
  */
@@ -85,6 +86,24 @@ test('an Indexed Job: each pod gets its index in JOB_COMPLETION_INDEX and the an
     assert.equal(p.spec?.hostname, `indexed-${ix}`);
     assert.ok(p.spec?.containers[0]?.env?.some((e) => e.name === 'JOB_COMPLETION_INDEX'));
   }
+});
+
+test('an Indexed Job with a successPolicy completes once indexes 0-1 succeed; index 2 never runs', async () => {
+  const spec = '  completions: 3\n  parallelism: 1\n  completionMode: Indexed\n  successPolicy:\n    rules:\n    - succeededIndexes: "0-1"';
+  await kubectlOk(['apply', '-f', '-'], job('leaders', spec, 'exit 0'));
+  await kubectlOk(['wait', '--for=condition=complete', 'job/leaders', '--timeout=120s']);
+  const j = await client.resource<Job>('jobs', 'default').get('leaders');
+  const met = j.status?.conditions?.find((c) => c.type === 'SuccessCriteriaMet');
+  const complete = j.status?.conditions?.find((c) => c.type === 'Complete');
+  assert.deepEqual([met?.status, met?.reason, met?.message], ['True', 'SuccessPolicy', 'Matched rules at index 0']);
+  assert.deepEqual([complete?.reason, complete?.message], ['SuccessPolicy', 'Matched rules at index 0']);
+  assert.equal(j.status?.completedIndexes, '0-1');
+  assert.equal(j.status?.succeeded, 2);
+  assert.deepEqual((await podsOf('leaders')).map((p) => p.metadata?.annotations?.['batch.kubernetes.io/job-completion-index']).sort(), ['0', '1']);
+  // successPolicy is immutable, as upstream's.
+  const r = await server.kubectl(['patch', 'job', 'leaders', '--type=merge', '-p', '{"spec":{"successPolicy":{"rules":[{"succeededCount":1}]}}}']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /spec\.successPolicy: Invalid value: .*: field is immutable/);
 });
 
 test('kubectl create job and cronjob; create job --from=cronjob; an every-minute CronJob makes a Job on schedule', async () => {

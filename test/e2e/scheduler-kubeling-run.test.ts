@@ -1,7 +1,9 @@
 /**
  * `kubeling run FILE.yaml` end to end on the fake runtime: it starts its own server, creates the file's
  * objects, prints status rows and container logs, exits 0 when every pod succeeded (1 when one failed), and
- * on Ctrl-C deletes its pods, stops the server and exits 130, leaving no process or temp dir behind.
+ * on Ctrl-C deletes its pods, stops the server and exits 130, leaving no process or temp dir behind. Pods of
+ * the file's workloads are followed too: Jobs end the run when Complete or Failed; StatefulSets, DaemonSets
+ * and ReplicationControllers (like Deployments) run until Ctrl-C.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -154,6 +156,89 @@ spec:
   r.child.kill('SIGINT');
   assert.equal(await r.exited, 130, r.err());
   assert.match(r.out(), /deleted 2 pod\(s\)/);
+});
+
+test('Jobs: their pods are shown, the run ends when both are finished, and the failed one makes it exit 1', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubeling-run-e2e-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const job = (name: string, spec: string, command: string) => `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: ${name}
+spec:
+${spec}
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: c
+        image: busybox:1.35
+        command: ["sh", "-c", "${command}"]
+`;
+  const file = manifest(dir, 'jobs.yaml', `${job('twice', '  completions: 2', 'echo once more; exit 0')}---\n${job('doomed', '  backoffLimit: 0', 'exit 4')}`);
+  const r = run([file, '--runtime', 'fake']);
+  assert.equal(await r.exited, 1, r.err());
+  const out = r.out();
+  assert.match(out, /^job\/twice created$/m);
+  assert.equal((out.match(/^\[twice-[a-z0-9]{5}\/c\] once more$/gm) ?? []).length, 2, out);
+  assert.match(out, /^twice-[a-z0-9]{5}\s+0\/1\s+Completed\s+0$/m);
+  assert.match(out, /^doomed-[a-z0-9]{5}\s+0\/1\s+Error\s+0$/m);
+  assert.match(out, /^job\/twice Complete$/m);
+  assert.match(out, /^job\/doomed Failed \(BackoffLimitExceeded\)$/m);
+  assert.match(out, /^1 job\(s\) failed: job\/doomed$/m);
+  assert.doesNotMatch(out, /pod\(s\) failed/, "the Job's failed pod counts through its Job only");
+});
+
+test('a StatefulSet, a DaemonSet and a ReplicationController: their pods are shown until Ctrl-C', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubeling-run-e2e-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const template = (app: string) => `  template:
+    metadata:
+      labels: {app: ${app}}
+    spec:
+      containers:
+      - name: c
+        image: busybox:1.35
+        command: ["sh", "-c", "echo ${app} up; sleep 3600"]`;
+  const file = manifest(dir, 'serving.yaml', `apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: db
+spec:
+  replicas: 2
+  serviceName: db
+  selector:
+    matchLabels: {app: db}
+${template('db')}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+spec:
+  selector:
+    matchLabels: {app: agent}
+${template('agent')}
+---
+apiVersion: v1
+kind: ReplicationController
+metadata:
+  name: legacy
+spec:
+  replicas: 1
+  selector: {app: legacy}
+${template('legacy')}
+`);
+  const r = run([file, '--runtime', 'fake']);
+  await waitForOutput(r.child.stdout, /(?=[\s\S]*\[db-1\/c\] db up)(?=[\s\S]*\[agent-[a-z0-9]{5}\/c\] agent up)(?=[\s\S]*\[legacy-[a-z0-9]{5}\/c\] legacy up)/, 90_000);
+  const out = r.out();
+  assert.match(out, /^db-0\s+1\/1\s+Running\s+0$/m);
+  assert.match(out, /^db-1\s+1\/1\s+Running\s+0$/m);
+  assert.match(out, /^agent-[a-z0-9]{5}\s+1\/1\s+Running\s+0$/m);
+  assert.match(out, /^legacy-[a-z0-9]{5}\s+1\/1\s+Running\s+0$/m);
+  r.child.kill('SIGINT');
+  assert.equal(await r.exited, 130, r.err());
+  assert.match(r.out(), /deleted 4 pod\(s\)/);
 });
 
 test('bad input: a missing file and an unknown kind are one-line errors', async (t) => {

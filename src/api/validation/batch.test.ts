@@ -96,3 +96,32 @@ test('Table cells of jobs and cronjobs as kubectl 1.32 prints them', async () =>
   assert.deepEqual(ct.columnDefinitions.map((c) => c.name), ['Name', 'Schedule', 'Timezone', 'Suspend', 'Active', 'Last Schedule', 'Age', 'Containers', 'Images', 'Selector']);
   assert.deepEqual(ct.rows[0]!.cells, ['tick', '*/5 * * * *', '<none>', 'False', 1, '5m', '10m', 'c', 'busybox', '<none>']);
 });
+
+test('Job validation: successPolicy only for Indexed Jobs, its rules, podReplacementPolicy, managedBy; both immutable', () => {
+  const make = (spec: Record<string, unknown>) => {
+    const j = applyDefaults('jobs', job(spec));
+    generateJobSelector(j);
+    return j;
+  };
+  const nonIndexed = texts(validateObject('jobs', make({ completions: 3, successPolicy: { rules: [{ succeededCount: 1 }] } })));
+  assert.equal(nonIndexed.length, 1);
+  assert.match(nonIndexed[0]!, /^spec\.successPolicy: Invalid value: .*: requires indexed completion mode$/);
+  const indexed = (successPolicy: unknown) => texts(validateObject('jobs', make({ completionMode: 'Indexed', completions: 5, parallelism: 5, successPolicy })));
+  assert.deepEqual(indexed({ rules: [{ succeededIndexes: '0,2-4', succeededCount: 2 }] }), []);
+  assert.deepEqual(indexed({ rules: [] }), ['spec.successPolicy.rules: Required value: at least one rules must be specified when the successPolicy is specified']);
+  assert.deepEqual(indexed({ rules: [{}] }), ['spec.successPolicy.rules[0]: Required value: at least one of succeededCount or succeededIndexes must be specified']);
+  assert.deepEqual(indexed({ rules: [{ succeededIndexes: '0-5' }] }), ['spec.successPolicy.rules[0].succeededIndexes: Invalid value: "0-5": error parsing succeededIndexes: too large index: "5"']);
+  assert.deepEqual(indexed({ rules: [{ succeededIndexes: '3,1' }] }), ['spec.successPolicy.rules[0].succeededIndexes: Invalid value: "3,1": error parsing succeededIndexes: non-increasing order, previous: 3, current: 1']);
+  assert.deepEqual(indexed({ rules: [{ succeededIndexes: '0-1', succeededCount: 3 }, { succeededCount: 6 }] }), [
+    'spec.successPolicy.rules[0].succeededCount: Invalid value: 3: must be less than or equal to 2 (the number of indexes in the specified succeededIndexes field)',
+    'spec.successPolicy.rules[1].succeededCount: Invalid value: 6: must be less than or equal to 5 (the number of specified completions)',
+  ]);
+  assert.deepEqual(texts(validateObject('jobs', make({ podReplacementPolicy: 'Sometimes' }))), ['spec.podReplacementPolicy: Unsupported value: "Sometimes": supported values: "Failed", "TerminatingOrFailed"']);
+  assert.deepEqual(texts(validateObject('jobs', make({ managedBy: 'kueue' }))), ['spec.managedBy: Invalid value: "kueue": must be a domain-prefixed path (such as "acme.io/foo")']);
+  assert.deepEqual(texts(validateObject('jobs', make({ managedBy: 'kueue.x-k8s.io/multikueue' }))), []);
+  const old = make({ completionMode: 'Indexed', completions: 5, parallelism: 5, successPolicy: { rules: [{ succeededCount: 2 }] }, managedBy: 'example.com/a' });
+  const changed = structuredClone(old);
+  changed.spec!.successPolicy = { rules: [{ succeededCount: 3 }] };
+  changed.spec!.managedBy = 'example.com/b';
+  assert.deepEqual(validateObjectUpdate('jobs', changed, old).map((e) => e.field), ['spec.managedBy', 'spec.successPolicy']);
+});

@@ -1,13 +1,14 @@
 /**
  * Validation of batch/v1 Jobs and CronJobs after pkg/apis/batch/validation: non-negative counts, a selector
  * that matches the template, restartPolicy OnFailure or Never, the Indexed-mode rules, pod failure policy
- * shape, and on update the fields a Job may not change (selector, template, completions, completionMode,
- * podFailurePolicy, backoffLimitPerIndex). A CronJob's schedule is parsed as the controller will parse it.
+ * shape, success policy rules (Indexed only, index intervals within completions), podReplacementPolicy, a
+ * domain-prefixed managedBy, and on update the fields a Job may not change (selector, template, completions,
+ * completionMode, podFailurePolicy, backoffLimitPerIndex, managedBy, successPolicy). A CronJob's schedule is parsed as the controller will parse it.
  */
 import type { CronJob, Job, JobSpec, PodTemplateSpec } from '../types.ts';
-import { type FieldError, forbidden, invalid, notSupported, required } from '../field-error.ts';
+import { type FieldError, forbidden, invalid, notSupported, required, tooLong, tooMany } from '../field-error.ts';
 import { deepEqual, validateLabelSelector, validateObjectMeta, validateObjectMetaUpdate } from './meta.ts';
-import { nameIsDNSSubdomain } from './names.ts';
+import { isDNS1123Subdomain, nameIsDNSSubdomain } from './names.ts';
 import { validatePodSpec } from './pod.ts';
 import { labelSelectorFromObject } from '../selectors/label-selector.ts';
 import { hasTimeZonePrefix, isValidTimeZone, parseCronSchedule } from '../cron-schedule.ts';
@@ -15,6 +16,67 @@ import { hasTimeZonePrefix, isValidTimeZone, parseCronSchedule } from '../cron-s
 const nonNegative = (errs: FieldError[], field: string, v: number | undefined) => {
   if (v !== undefined && v < 0) errs.push(invalid(field, v, 'must be greater than or equal to 0'));
 };
+
+const MAX_SUCCESS_POLICY_RULES = 20;
+const MAX_SUCCEEDED_INDEXES_LENGTH = 64 * 1024;
+const MAX_MANAGED_BY_LENGTH = 63;
+
+/** The number of indexes in an interval list such as `0,2-4` (upstream's validateIndexesFormat), or its error. */
+export function countIndexes(text: string, completions: number): number | string {
+  if (!text) return 0;
+  let last: number | undefined;
+  let total = 0;
+  const int = (v: string | undefined) => (v !== undefined && /^[+-]?\d+$/.test(v) ? Number(v) : undefined);
+  for (const part of text.split(',')) {
+    const limits = part.split('-');
+    if (limits.length > 2) return `the fragment "${part}" violates the requirement that an index interval can have at most two parts separated by '-'`;
+    const x = int(limits[0]);
+    if (x === undefined) return `cannot convert string to integer for index: "${limits[0]}"`;
+    if (x >= completions) return `too large index: "${limits[0]}"`;
+    let y = x;
+    if (limits.length === 2) {
+      const b = int(limits[1]);
+      if (b === undefined) return `cannot convert string to integer for index: "${limits[1]}"`;
+      if (b >= completions) return `too large index: "${limits[1]}"`;
+      if (x >= b) return `non-increasing order, previous: ${x}, current: ${b}`;
+      y = b;
+    }
+    if (last !== undefined && last >= x) return `non-increasing order, previous: ${last}, current: ${x}`;
+    total += y - x + 1;
+    last = y;
+  }
+  return total;
+}
+
+function validateSuccessPolicy(spec: JobSpec, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const rules = spec.successPolicy?.rules ?? [];
+  if (rules.length === 0) errs.push(required(`${path}.rules`, 'at least one rules must be specified when the successPolicy is specified'));
+  if (rules.length > MAX_SUCCESS_POLICY_RULES) errs.push(tooMany(`${path}.rules`, rules.length, MAX_SUCCESS_POLICY_RULES));
+  const completions = spec.completions ?? 0;
+  rules.forEach((rule, i) => {
+    const rpath = `${path}.rules[${i}]`;
+    if (rule.succeededCount === undefined && rule.succeededIndexes === undefined) {
+      errs.push(required(rpath, 'at least one of succeededCount or succeededIndexes must be specified'));
+    }
+    let total = 0;
+    if (rule.succeededIndexes !== undefined) {
+      if (rule.succeededIndexes.length > MAX_SUCCEEDED_INDEXES_LENGTH) errs.push(tooLong(`${rpath}.succeededIndexes`, MAX_SUCCEEDED_INDEXES_LENGTH));
+      const n = countIndexes(rule.succeededIndexes, completions);
+      if (typeof n === 'string') errs.push(invalid(`${rpath}.succeededIndexes`, rule.succeededIndexes, `error parsing succeededIndexes: ${n}`));
+      else total = n;
+    }
+    const count = rule.succeededCount;
+    if (count !== undefined) {
+      nonNegative(errs, `${rpath}.succeededCount`, count);
+      if (count > completions) errs.push(invalid(`${rpath}.succeededCount`, count, `must be less than or equal to ${completions} (the number of specified completions)`));
+      if (rule.succeededIndexes !== undefined && count > total) {
+        errs.push(invalid(`${rpath}.succeededCount`, count, `must be less than or equal to ${total} (the number of indexes in the specified succeededIndexes field)`));
+      }
+    }
+  });
+  return errs;
+}
 
 function validateJobSpec(spec: JobSpec | undefined, path: string, selectorRequired: boolean): FieldError[] {
   const errs: FieldError[] = [];
@@ -26,6 +88,14 @@ function validateJobSpec(spec: JobSpec | undefined, path: string, selectorRequir
   nonNegative(errs, `${path}.ttlSecondsAfterFinished`, spec.ttlSecondsAfterFinished);
   nonNegative(errs, `${path}.backoffLimitPerIndex`, spec.backoffLimitPerIndex);
   nonNegative(errs, `${path}.maxFailedIndexes`, spec.maxFailedIndexes);
+  if (spec.managedBy !== undefined) {
+    const m = spec.managedBy;
+    // A domain-prefixed path: `example.com/some-controller` (apimachinery's IsDomainPrefixedPath).
+    const slash = m.indexOf('/');
+    if (slash <= 0 || slash === m.length - 1) errs.push(invalid(`${path}.managedBy`, m, 'must be a domain-prefixed path (such as "acme.io/foo")'));
+    else for (const e of isDNS1123Subdomain(m.slice(0, slash))) errs.push(invalid(`${path}.managedBy`, m.slice(0, slash), e));
+    if (m.length > MAX_MANAGED_BY_LENGTH) errs.push(tooLong(`${path}.managedBy`, MAX_MANAGED_BY_LENGTH));
+  }
   const mode = spec.completionMode;
   if (mode !== undefined && mode !== 'NonIndexed' && mode !== 'Indexed') errs.push(notSupported(`${path}.completionMode`, mode, ['NonIndexed', 'Indexed']));
   if (mode === 'Indexed') {
@@ -49,6 +119,17 @@ function validateJobSpec(spec: JobSpec | undefined, path: string, selectorRequir
       }
     } catch {
       // reported above
+    }
+  }
+  if (spec.successPolicy) {
+    if (mode !== 'Indexed') errs.push(invalid(`${path}.successPolicy`, spec.successPolicy, 'requires indexed completion mode'));
+    else errs.push(...validateSuccessPolicy(spec, `${path}.successPolicy`));
+  }
+  const replacement = spec.podReplacementPolicy;
+  if (replacement !== undefined) {
+    if (spec.podFailurePolicy && replacement !== 'Failed') errs.push(notSupported(`${path}.podReplacementPolicy`, replacement, ['Failed']));
+    else if (replacement !== 'Failed' && replacement !== 'TerminatingOrFailed') {
+      errs.push(notSupported(`${path}.podReplacementPolicy`, replacement, ['Failed', 'TerminatingOrFailed']));
     }
   }
   errs.push(...validatePodTemplate(spec.template, `${path}.template`));
@@ -101,6 +182,8 @@ export function validateJobUpdate(job: Job, old: Job): FieldError[] {
   immutable('completionMode', s?.completionMode, o?.completionMode);
   immutable('podFailurePolicy', s?.podFailurePolicy, o?.podFailurePolicy);
   immutable('backoffLimitPerIndex', s?.backoffLimitPerIndex, o?.backoffLimitPerIndex);
+  immutable('managedBy', s?.managedBy, o?.managedBy);
+  immutable('successPolicy', s?.successPolicy, o?.successPolicy);
   // Indexed Jobs may scale completions together with parallelism (elastic Indexed Jobs).
   const elastic = s?.completionMode === 'Indexed' && s.completions === s.parallelism && o?.completions === o?.parallelism;
   if (!elastic) immutable('completions', s?.completions, o?.completions);

@@ -8,16 +8,22 @@
  *   currentHealthy        ready pods not being deleted and not recently evicted (disruptedPods)
  *   disruptionsAllowed    max(0, currentHealthy − desiredHealthy)
  *
- * `scale` sums the replicas of the pods' controllers (a Deployment's for a ReplicaSet it owns). An eviction
- * recorded in disruptedPods counts as gone for two minutes, or until its pod is seen deleting.
+ * `scale` sums the replicas of the pods' controllers, found as upstream's finders do: a ReplicationController,
+ * a ReplicaSet (its Deployment's replicas when a Deployment owns it) or a StatefulSet; pods of other
+ * controllers add nothing. An eviction recorded in disruptedPods counts as gone for two minutes, or until
+ * its pod is seen deleting.
  */
-import type { Condition, Deployment, IntOrString, Pod, PodDisruptionBudget, PodDisruptionBudgetStatus, ReplicaSet } from '../../api/index.ts';
+import type {
+  Condition, Deployment, IntOrString, Pod, PodDisruptionBudget, PodDisruptionBudgetStatus, ReplicaSet, ReplicationController, StatefulSet,
+} from '../../api/index.ts';
 
 export const DELETION_TIMEOUT_MS = 2 * 60 * 1000;
 
 export interface Owners {
   replicaSet(namespace: string, name: string): ReplicaSet | undefined;
   deployment(namespace: string, name: string): Deployment | undefined;
+  replicationController(namespace: string, name: string): ReplicationController | undefined;
+  statefulSet(namespace: string, name: string): StatefulSet | undefined;
 }
 
 const isReady = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
@@ -30,13 +36,22 @@ export function expectedScale(pods: Pod[], owners: Owners): number {
   for (const pod of pods) {
     const ns = pod.metadata!.namespace!;
     const ref = controllerOf(pod);
-    if (ref?.kind !== 'ReplicaSet') continue;
-    const rs = owners.replicaSet(ns, ref.name);
-    if (!rs) continue;
-    const dref = controllerOf(rs);
-    const d = dref?.kind === 'Deployment' ? owners.deployment(ns, dref.name) : undefined;
-    if (d) seen.set(`Deployment/${d.metadata?.uid}`, d.spec?.replicas ?? 1);
-    else seen.set(`ReplicaSet/${rs.metadata?.uid}`, rs.spec?.replicas ?? 1);
+    // Each finder checks the owner's uid too, as upstream's do: a same-named successor is not the pod's controller.
+    const owns = <T extends { metadata?: { uid?: string } }>(o: T | undefined): T | undefined => (o && o.metadata?.uid === ref?.uid ? o : undefined);
+    if (ref?.kind === 'ReplicationController') {
+      const rc = owns(owners.replicationController(ns, ref.name));
+      if (rc) seen.set(`ReplicationController/${ref.uid}`, rc.spec?.replicas ?? 1);
+    } else if (ref?.kind === 'StatefulSet') {
+      const sts = owns(owners.statefulSet(ns, ref.name));
+      if (sts) seen.set(`StatefulSet/${ref.uid}`, sts.spec?.replicas ?? 1);
+    } else if (ref?.kind === 'ReplicaSet') {
+      const rs = owns(owners.replicaSet(ns, ref.name));
+      if (!rs) continue;
+      const dref = controllerOf(rs);
+      const d = dref?.kind === 'Deployment' ? owners.deployment(ns, dref.name) : undefined;
+      if (d && d.metadata?.uid === dref?.uid) seen.set(`Deployment/${d.metadata?.uid}`, d.spec?.replicas ?? 1);
+      else seen.set(`ReplicaSet/${rs.metadata?.uid}`, rs.spec?.replicas ?? 1);
+    }
   }
   return [...seen.values()].reduce((a, b) => a + b, 0);
 }

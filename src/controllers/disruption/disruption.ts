@@ -4,9 +4,9 @@
  * it selects and their controllers' scale, as kube-controller-manager's `disruption` controller does. The
  * eviction API (src/apiserver/eviction.ts) reads that status to allow or refuse an eviction.
  *
- *   pdb / pod / replicaset / deployment events ─▶ enqueue the budgets concerned ─▶ reconcile: budgetStatus, write if changed
+ *   pdb / pod / replicaset / deployment / replicationcontroller / statefulset events ─▶ enqueue the budgets concerned ─▶ reconcile: budgetStatus, write if changed
  */
-import type { Deployment, Pod, PodDisruptionBudget, ReplicaSet } from '../../api/index.ts';
+import type { Deployment, Pod, PodDisruptionBudget, ReplicaSet, ReplicationController, StatefulSet } from '../../api/index.ts';
 import { labelSelectorFromObject } from '../../api/index.ts';
 import { Informer, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
@@ -34,6 +34,8 @@ export class DisruptionController {
   readonly pods: Informer<Pod>;
   readonly replicaSets: Informer<ReplicaSet>;
   readonly deployments: Informer<Deployment>;
+  readonly replicationControllers: Informer<ReplicationController>;
+  readonly statefulSets: Informer<StatefulSet>;
   readonly controller: Controller;
   readonly #client: Client;
   readonly #clock: Clock;
@@ -47,9 +49,11 @@ export class DisruptionController {
     this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), opts);
     this.replicaSets = new Informer<ReplicaSet>(config.client.resource<ReplicaSet>('replicasets'), opts);
     this.deployments = new Informer<Deployment>(config.client.resource<Deployment>('deployments'), opts);
+    this.replicationControllers = new Informer<ReplicationController>(config.client.resource<ReplicationController>('replicationcontrollers'), opts);
+    this.statefulSets = new Informer<StatefulSet>(config.client.resource<StatefulSet>('statefulsets'), opts);
     this.controller = new Controller({
       name: 'disruption-controller',
-      informers: [this.budgets, this.pods, this.replicaSets, this.deployments] as Informer<KubeObjectLike>[],
+      informers: [this.budgets, this.pods, this.replicaSets, this.deployments, this.replicationControllers, this.statefulSets] as Informer<KubeObjectLike>[],
       reconcile: (key, signal) => this.reconcile(key, signal),
       clock: this.#clock,
       logger: log,
@@ -69,6 +73,8 @@ export class DisruptionController {
     };
     this.replicaSets.onAdd(forNamespace).onUpdate((_o, rs) => forNamespace(rs)).onDelete(forNamespace);
     this.deployments.onAdd(forNamespace).onUpdate((_o, d) => forNamespace(d)).onDelete(forNamespace);
+    this.replicationControllers.onAdd(forNamespace).onUpdate((_o, rc) => forNamespace(rc)).onDelete(forNamespace);
+    this.statefulSets.onAdd(forNamespace).onUpdate((_o, sts) => forNamespace(sts)).onDelete(forNamespace);
   }
 
   run(signal: AbortSignal): Promise<void> {
@@ -84,6 +90,8 @@ export class DisruptionController {
     const owners = {
       replicaSet: (n: string, name: string) => this.replicaSets.get(`${n}/${name}`),
       deployment: (n: string, name: string) => this.deployments.get(`${n}/${name}`),
+      replicationController: (n: string, name: string) => this.replicationControllers.get(`${n}/${name}`),
+      statefulSet: (n: string, name: string) => this.statefulSets.get(`${n}/${name}`),
     };
     const { status, requeueAfterMs } = budgetStatus(pdb, pods, owners, this.#clock.now());
     if (JSON.stringify(status) !== JSON.stringify(pdb.status ?? {})) {

@@ -1,10 +1,11 @@
-/** Table-driven tests of the Job controller's pure decisions: index lists, the pod failure back-off, pod failure policy rules. */
+/** Table-driven tests of the Job controller's pure decisions: index lists, the pod failure back-off, pod failure policy rules, success policy rules. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod, PodFailurePolicy } from '../../api/index.ts';
 import { firstPendingIndexes, formatIndexes, parseIndexes } from './indexes.ts';
 import { nextBackoffRecord, remainingBackoffMs } from './backoff.ts';
 import { matchPodFailurePolicy } from './pod-failure-policy.ts';
+import { matchSuccessPolicy } from './success-policy.ts';
 
 test('index lists read and write as intervals', () => {
   const cases: [string, number, number[], string][] = [
@@ -63,4 +64,19 @@ test('pod failure policy: first matching rule wins; exit code 0 never matches; c
   ];
   for (const c of cases) assert.equal(matchPodFailurePolicy(policy, c.pod)?.action, c.want, c.name);
   assert.equal(matchPodFailurePolicy(policy, pod({ main: 42 }))?.message, 'Container main for pod ns/p failed with exit code 42 matching FailJob rule at index 0');
+});
+
+test('success policy: the first rule the succeeded indexes satisfy, with upstream\'s message', () => {
+  const policy = { rules: [{ succeededIndexes: '0-2', succeededCount: 2 }, { succeededIndexes: '4' }, { succeededCount: 3 }] };
+  const cases: [number[], string | undefined][] = [
+    [[], undefined],
+    [[0], undefined],
+    [[0, 2], 'Matched rules at index 0'],
+    [[4], 'Matched rules at index 1'],
+    [[0, 3, 5], 'Matched rules at index 2'],
+    [[0, 3], undefined],
+  ];
+  for (const [succeeded, want] of cases) assert.equal(matchSuccessPolicy(policy, 6, new Set(succeeded)), want, `succeeded ${succeeded}`);
+  assert.equal(matchSuccessPolicy(undefined, 6, new Set([0, 1, 2])), undefined);
+  assert.equal(matchSuccessPolicy({ rules: [{ succeededIndexes: '7-9' }] }, 6, new Set([0])), undefined, 'a rule with no index in range matches nothing');
 });

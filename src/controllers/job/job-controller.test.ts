@@ -207,3 +207,67 @@ test('suspend: no pods and a Suspended condition; resuming starts pods', async (
     assert.equal(resumed.message, 'Job resumed');
   });
 });
+
+test('successPolicy: index 1 succeeding meets the rule; SuccessCriteriaMet (SuccessPolicy), the other pods deleted, then Complete', async () => {
+  server.put('batch/jobs', job('j8', 'leader', { completions: 4, parallelism: 4, completionMode: 'Indexed', successPolicy: { rules: [{ succeededIndexes: '1' }] } }));
+  await withController(async () => {
+    const pods = await until(() => (active('j8').length === 4 ? active('j8') : undefined), 'four pods');
+    const byIndex = new Map(pods.map((p) => [p.metadata?.annotations?.['batch.kubernetes.io/job-completion-index'], p]));
+    finish(byIndex.get('0')!, 0);
+    await until(() => stored('j8', 'leader')?.status?.completedIndexes === '0', 'completedIndexes 0');
+    assert.equal(cond(stored('j8', 'leader'), 'SuccessCriteriaMet'), undefined, 'index 0 is not in the rule');
+    finish(byIndex.get('1')!, 0);
+    const done = await until(() => (cond(stored('j8', 'leader'), 'Complete') ? stored('j8', 'leader') : undefined), 'Complete');
+    assert.deepEqual([cond(done, 'SuccessCriteriaMet')?.reason, cond(done, 'SuccessCriteriaMet')?.message], ['SuccessPolicy', 'Matched rules at index 0']);
+    assert.deepEqual([cond(done, 'Complete')?.reason, cond(done, 'Complete')?.message], ['SuccessPolicy', 'Matched rules at index 0']);
+    assert.deepEqual([done.status?.completedIndexes, done.status?.succeeded, done.status?.active ?? 0, done.status?.terminating], ['0-1', 2, 0, 0]);
+    // Indexes 2 and 3 never ran to the end: their pods were deleted, not counted as failed.
+    assert.deepEqual(podsIn('j8').map((p) => p.metadata?.annotations?.['batch.kubernetes.io/job-completion-index']).sort(), ['0', '1']);
+    assert.equal(done.status?.failed, undefined);
+  });
+});
+
+test('podReplacementPolicy: TerminatingOrFailed replaces a deleted pod at once; Failed waits until it has failed', async () => {
+  const terminate = (pod: Pod) => {
+    const cur = server.list('pods').find((p) => p.metadata.uid === pod.metadata?.uid) as Pod;
+    server.put('pods', { ...cur, metadata: { ...cur.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' }, status: { phase: 'Running' } });
+  };
+  const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
+  server.put('batch/jobs', job('j9', 'eager', { podReplacementPolicy: 'TerminatingOrFailed' }));
+  server.put('batch/jobs', job('j9', 'patient', { podReplacementPolicy: 'Failed' }));
+  await withController(async (c) => {
+    const eager = await until(() => active('j9').find((p) => p.metadata?.name?.startsWith('eager-')), 'the eager pod');
+    const patient = await until(() => active('j9').find((p) => p.metadata?.name?.startsWith('patient-')), 'the patient pod');
+    terminate(eager);
+    terminate(patient);
+    // Eager: counted failed at once; its replacement follows the back-off.
+    await until(() => stored('j9', 'eager')?.status?.failed === 1, 'eager failed 1');
+    const p = await until(() => (stored('j9', 'patient')?.status?.terminating === 1 ? stored('j9', 'patient') : undefined), 'patient terminating 1');
+    assert.deepEqual([p.status?.failed, p.status?.active], [undefined, undefined]);
+    await clock.step(10_000);
+    await until(() => active('j9').find((x) => x.metadata?.name?.startsWith('eager-') && !x.metadata.deletionTimestamp), 'the eager replacement');
+    // Patient: nothing new while its pod is terminating, however long.
+    await clock.step(60_000);
+    await until(() => stored('j9', 'eager')?.status?.active === 1, 'eager active 1');
+    await c.reconcile('j9/patient', new AbortController().signal);
+    assert.equal(podsIn('j9').filter((x) => x.metadata?.name?.startsWith('patient-')).length, 1);
+    assert.deepEqual(stored('j9', 'patient')?.status?.failed, undefined);
+    // Once the kubelet reports it Failed it is counted, and replaced after the back-off.
+    finish(patient, 137);
+    await until(() => stored('j9', 'patient')?.status?.failed === 1, 'patient failed 1');
+    await clock.step(10_000);
+    const next = await until(() => active('j9').find((x) => x.metadata?.name?.startsWith('patient-') && x.metadata.uid !== patient.metadata?.uid), 'the patient replacement');
+    assert.ok(next);
+  }, clock);
+});
+
+test('managedBy another controller: the Job is left alone (no pods, no status)', async () => {
+  server.put('batch/jobs', job('j10', 'theirs', { managedBy: 'example.com/other-controller' }));
+  server.put('batch/jobs', job('j10', 'ours', { managedBy: 'kubernetes.io/job-controller' }));
+  await withController(async (c) => {
+    await until(() => active('j10').find((p) => p.metadata?.name?.startsWith('ours-')), 'a pod of the Job managedBy the job controller');
+    await c.reconcile('j10/theirs', new AbortController().signal);
+    assert.equal(podsIn('j10').filter((p) => p.metadata?.name?.startsWith('theirs-')).length, 0);
+    assert.equal(stored('j10', 'theirs')?.status, undefined);
+  });
+});

@@ -18,7 +18,14 @@
  * Job's resourceVersion, so a write from a stale cache is refused (Conflict) and retried on fresh state.
  *
  * Finishing is two-phased as in 1.32: FailureTarget / SuccessCriteriaMet first (remaining pods are deleted),
- * then Failed / Complete once no pod is left running or uncounted.
+ * then Failed / Complete once no pod is left running, terminating or uncounted. An Indexed Job's
+ * `successPolicy` (success-policy.ts) can meet the success criteria before all completions.
+ *
+ * `podReplacementPolicy`: with TerminatingOrFailed (the default) a pod being deleted counts as failed at once
+ * and is replaced at once; with Failed (the only choice beside a podFailurePolicy) it counts only once its
+ * phase is Failed, and no replacement (nor its index) starts while it is still terminating.
+ *
+ * A Job whose `managedBy` names another controller is left alone entirely, as upstream's is.
  */
 import { isDeepStrictEqual } from 'node:util';
 import {
@@ -30,6 +37,7 @@ import { Controller } from '../controller.ts';
 import { nextBackoffRecord, remainingBackoffMs, type BackoffRecord } from './backoff.ts';
 import { firstPendingIndexes, formatIndexes, parseIndexes } from './indexes.ts';
 import { matchPodFailurePolicy } from './pod-failure-policy.ts';
+import { matchSuccessPolicy } from './success-policy.ts';
 
 export interface JobControllerConfig {
   client: Client;
@@ -40,6 +48,8 @@ export interface JobControllerConfig {
 
 /** Pod creations per sync at most (upstream's MaxPodCreateDeletePerSync). */
 const MAX_PODS_PER_SYNC = 500;
+/** The `spec.managedBy` of Jobs this controller manages (also when the field is unset). */
+export const JOB_CONTROLLER_NAME = 'kubernetes.io/job-controller';
 const EXPECTATIONS_TTL_MS = 5 * 60_000;
 /** The per-index failure count an Indexed pod carries (backoffLimitPerIndex). */
 export const JOB_INDEX_FAILURE_COUNT_ANNOTATION = 'batch.kubernetes.io/job-index-failure-count';
@@ -49,6 +59,10 @@ const hasFinalizer = (p: Pod) => p.metadata?.finalizers?.includes(JOB_TRACKING_F
 const isReady = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const condition = (job: Job, type: string) => job.status?.conditions?.find((c) => c.type === type && c.status === 'True');
 export const isJobFinished = (job: Job) => !!(condition(job, 'Complete') ?? condition(job, 'Failed'));
+/** Whether another controller manages the Job (`spec.managedBy` set to anything but ours). */
+export const isManagedElsewhere = (job: Job) => job.spec?.managedBy !== undefined && job.spec.managedBy !== JOB_CONTROLLER_NAME;
+/** Upstream's onlyReplaceFailedPods: replacements wait until the old pod's phase is Failed. */
+const onlyReplaceFailed = (job: Job) => job.spec?.podReplacementPolicy === 'Failed' || !!job.spec?.podFailurePolicy;
 
 export function podIndex(pod: Pod): number | undefined {
   const text = pod.metadata?.annotations?.[JOB_COMPLETION_INDEX_ANNOTATION] ?? pod.metadata?.labels?.[JOB_COMPLETION_INDEX_ANNOTATION];
@@ -117,7 +131,9 @@ export class JobController {
   }
 
   #wire(): void {
-    const enqueueJob = (job: Job) => this.controller.enqueue(objectKey(job));
+    const enqueueJob = (job: Job) => {
+      if (!isManagedElsewhere(job)) this.controller.enqueue(objectKey(job));
+    };
     this.jobs.onAdd(enqueueJob).onUpdate((_o, j) => enqueueJob(j)).onDelete((j) => {
       const key = objectKey(j);
       this.#expectations.delete(key);
@@ -161,6 +177,8 @@ export class JobController {
   async reconcile(key: string, signal: AbortSignal): Promise<{ requeueAfterMs?: number } | void> {
     const [ns, name] = key.split('/') as [string, string];
     let job = this.#current(key);
+    // Another controller's Job (checked here too: the queued key may now name a successor with the field).
+    if (job && isManagedElsewhere(job)) return;
     const uid = job?.metadata?.uid;
     const ownedBy = (pod: Pod) => {
       const ref = pod.metadata?.ownerReferences?.find((r) => r.controller);
@@ -207,7 +225,7 @@ export class JobController {
         uncounted.succeeded.push(podUid);
         if (ix !== undefined) completed.add(ix);
         newSucceeded.push(finishTime(pod, now));
-      } else if (phase === 'Failed' || (pod.metadata?.deletionTimestamp && !target && !finished && !spec.suspend)) {
+      } else if (phase === 'Failed' || (pod.metadata?.deletionTimestamp && !target && !finished && !spec.suspend && !onlyReplaceFailed(job))) {
         const match = phase === 'Failed' ? matchPodFailurePolicy(spec.podFailurePolicy, pod) : undefined;
         if (match?.action === 'Ignore') {
           ignored.push(pod);
@@ -221,7 +239,7 @@ export class JobController {
           byIndexFailures.set(ix, failures);
           if (match?.action === 'FailIndex' || failures > spec.backoffLimitPerIndex) failedIndexes.add(ix);
         }
-      } else if (pod.metadata?.deletionTimestamp) {
+      } else if (pod.metadata?.deletionTimestamp && (target || finished || spec.suspend)) {
         // Deleted by this controller (finished, suspended): not a failure of the workload.
         ignored.push(pod);
       }
@@ -269,6 +287,10 @@ export class JobController {
     if (finished) await this.#deletePods(job, active, signal);
     else {
       target ??= this.#failureTarget(job, status, active, failed, failedIndexes, now);
+      if (!target && indexed) {
+        const matched = matchSuccessPolicy(spec.successPolicy, completions!, completed);
+        if (matched) target = { type: 'SuccessCriteriaMet', reason: 'SuccessPolicy', message: matched };
+      }
       if (!target) {
         const done = indexed ? completed.size >= completions! : completions !== undefined ? succeeded >= completions : succeeded > 0 && active.length === 0;
         if (done) target = { type: 'SuccessCriteriaMet', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' };
@@ -295,7 +317,7 @@ export class JobController {
         status.ready = 0;
         status.terminating = terminating.length + active.length;
       } else {
-        requeueAfterMs = await this.#manageActive(key, job, status, active, owned, completed, failedIndexes, byIndexFailures, succeeded, now, signal);
+        requeueAfterMs = await this.#manageActive(key, job, status, active, terminating, owned, completed, failedIndexes, byIndexFailures, succeeded, now, signal);
       }
     }
     await this.#writeStatus(job, status, signal);
@@ -332,7 +354,7 @@ export class JobController {
 
   /** Suspension, start time, and creating or deleting pods toward the wanted number of active ones. */
   async #manageActive(
-    key: string, job: Job, status: JobStatus, active: Pod[], owned: Pod[], completed: Set<number>, failedIndexes: Set<number>,
+    key: string, job: Job, status: JobStatus, active: Pod[], terminating: Pod[], owned: Pod[], completed: Set<number>, failedIndexes: Set<number>,
     byIndexFailures: Map<number, number>, succeeded: number, now: number, signal: AbortSignal,
   ): Promise<number | undefined> {
     const spec = job.spec!;
@@ -373,14 +395,16 @@ export class JobController {
       status.active = active.length - excess.length;
       return requeue;
     }
-    if (active.length === want || !this.#expectationsMet(key)) return requeue;
+    // With podReplacementPolicy Failed, pods still terminating hold their place until they have failed.
+    const holding = onlyReplaceFailed(job) ? terminating : [];
+    if (active.length + holding.length >= want || !this.#expectationsMet(key)) return requeue;
     const wait = remainingBackoffMs(this.#backoff.get(key) ?? { failuresAfterLastSuccess: 0 }, now);
     if (wait > 0) return requeue === undefined ? wait : Math.min(requeue, wait);
 
-    const n = Math.min(want - active.length, MAX_PODS_PER_SYNC);
+    const n = Math.min(want - active.length - holding.length, MAX_PODS_PER_SYNC);
     let indexes: (number | undefined)[] = Array.from({ length: n }, () => undefined);
     if (indexed) {
-      const activeIx = new Set(active.map(podIndex).filter((i): i is number => i !== undefined));
+      const activeIx = new Set([...active, ...holding].map(podIndex).filter((i): i is number => i !== undefined));
       indexes = firstPendingIndexes(spec.completions!, n, completed, failedIndexes, activeIx);
     }
     if (indexes.length === 0) return requeue;
