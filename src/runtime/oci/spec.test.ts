@@ -5,6 +5,7 @@ import { sharesToWeight } from './cgroups.ts';
 import { runtimeDefaultSeccomp } from './seccomp.ts';
 import {
   allCapabilities,
+  heldCapabilities,
   containerSpec,
   DEFAULT_CAPABILITIES,
   mergeEnv,
@@ -114,6 +115,14 @@ describe('resources, cgroups and seccomp', () => {
 });
 
 describe('privileged containers', () => {
+  it('get only the capabilities of the runtime\'s bounding set', () => {
+    const all = allCapabilities(40);
+    // CAP_SYS_RESOURCE (24) missing from the bounding set, as in a container that dropped it.
+    assert.ok(!heldCapabilities(all, 'Name:\tnode\nCapBnd:\t000001fffeffffff\n').includes('CAP_SYS_RESOURCE'));
+    assert.equal(heldCapabilities(all, 'CapBnd:\t000001fffeffffff\n').length, all.length - 1);
+    assert.deepEqual(heldCapabilities(all, 'CapBnd:\t000001ffffffffff\n'), all);
+    assert.deepEqual(heldCapabilities(all, ''), all);
+  });
   const base = {
     rootfs: '/r', readonlyRootfs: false, args: ['a'], env: [], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] }, tty: false,
     capabilities: [], noNewPrivs: false, maskedPaths: ['/proc/kcore'], readonlyPaths: ['/proc/sys'],

@@ -36,6 +36,18 @@ export function allCapabilities(lastCap: number): string[] {
   return ALL_CAPABILITIES.slice(0, Math.min(lastCap, ALL_CAPABILITIES.length - 1) + 1);
 }
 
+/**
+ * Of `all`, those in this process's bounding set (`CapBnd` of /proc/self/status): a privileged container gets
+ * every capability its runtime holds (containerd's WithAllCurrentCapabilities), since asking for one outside the
+ * bounding set fails at capset. Without a readable CapBnd line, `all`.
+ */
+export function heldCapabilities(all: string[], procStatus: string): string[] {
+  const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(procStatus);
+  if (!m) return all;
+  const mask = BigInt(`0x${m[1]}`);
+  return all.filter((c) => (mask >> BigInt(ALL_CAPABILITIES.indexOf(c))) & 1n);
+}
+
 /** The effective capability set: defaults, plus `add`, minus `drop` ('ALL' allowed in both), as the CRI does. */
 export function resolveCapabilities(caps: Capabilities | undefined, privileged: boolean, all: string[]): string[] {
   if (privileged) return [...all];
