@@ -7,5 +7,5 @@ export {
   tolerates,
   type AdmitResult,
 } from './predicates.ts';
-export { SAFE_SYSCTLS, SysctlAllowlist, SysctlAllowlistError, isValidSysctlName, sysctlNamespace } from './sysctls.ts';
+export { SAFE_SYSCTLS, SysctlAllowlist, SysctlAllowlistError } from './sysctls.ts';
 export { admitAppArmor, hostAppArmorEnabled, requiresAppArmor } from './apparmor.ts';

@@ -7,7 +7,16 @@
  * allowed at all; a pattern naming another is refused when the node starts.
  */
 import type { IPod } from 'kubernetes-models/v1/Pod';
+import {
+  SYSCTL_PATTERN_FMT,
+  isValidSysctlPattern,
+  normalizeSysctlName,
+  sysctlNamespace,
+  type SysctlNamespace,
+} from '../../api/index.ts';
 import type { AdmitResult } from './predicates.ts';
+
+export { normalizeSysctlName, sysctlNamespace };
 
 export const SYSCTL_FORBIDDEN_REASON = 'SysctlForbidden';
 
@@ -27,40 +36,6 @@ export const SAFE_SYSCTLS = [
   'net.ipv4.tcp_wmem',
 ];
 
-export type SysctlNamespace = 'IPC' | 'Net';
-
-const NAMESPACED_EXACT: Record<string, SysctlNamespace> = { 'kernel.sem': 'IPC' };
-const NAMESPACED_PREFIXES: [string, SysctlNamespace][] = [
-  ['kernel.shm', 'IPC'],
-  ['kernel.msg', 'IPC'],
-  ['fs.mqueue.', 'IPC'],
-  ['net.', 'Net'],
-];
-
-const SYSCTL_SEGMENT = '[a-z0-9]([-_a-z0-9]*[a-z0-9])?';
-export const SYSCTL_NAME_FMT = `^(${SYSCTL_SEGMENT}[\\./])*${SYSCTL_SEGMENT}$`;
-const SYSCTL_NAME = new RegExp(SYSCTL_NAME_FMT);
-const SYSCTL_PATTERN = new RegExp(`^(${SYSCTL_SEGMENT}[\\./])*(${SYSCTL_SEGMENT}\\*?|\\*)$`);
-
-/** A name whose first separator is `/` has its `/` and `.` swapped (`net/ipv4/conf/eno2.100` → `net.ipv4.conf.eno2/100`). */
-export function normalizeSysctlName(name: string): string {
-  const m = /[./]/.exec(name);
-  if (!m || m[0] === '.') return name;
-  return name.replace(/[./]/g, (c) => (c === '/' ? '.' : '/'));
-}
-
-/** The namespace a sysctl (or a `prefix*` pattern's prefix) lives in, or undefined when it is node-wide. */
-export function sysctlNamespace(name: string): SysctlNamespace | undefined {
-  const n = normalizeSysctlName(name).replace(/\*$/, '');
-  if (NAMESPACED_EXACT[n]) return NAMESPACED_EXACT[n];
-  for (const [prefix, ns] of NAMESPACED_PREFIXES) if (n.startsWith(prefix)) return ns;
-  return undefined;
-}
-
-export function isValidSysctlName(name: string): boolean {
-  return name.length <= 253 && SYSCTL_NAME.test(name);
-}
-
 export class SysctlAllowlistError extends Error {
   constructor(message: string) {
     super(message);
@@ -75,9 +50,9 @@ export class SysctlAllowlist {
   /** `allowedUnsafe`: the `--allowed-unsafe-sysctls` patterns; throws SysctlAllowlistError for a bad one. */
   constructor(allowedUnsafe: string[] = []) {
     for (const s of [...SAFE_SYSCTLS, ...allowedUnsafe]) {
-      if (s.length > 253 || !SYSCTL_PATTERN.test(s))
+      if (!isValidSysctlPattern(s))
         throw new SysctlAllowlistError(
-          `sysctl ${JSON.stringify(s)} must have at most 253 characters and match regex ${SYSCTL_PATTERN.source}`,
+          `sysctl ${JSON.stringify(s)} must have at most 253 characters and match regex ${SYSCTL_PATTERN_FMT}`,
         );
       const ns = sysctlNamespace(s);
       if (!ns) throw new SysctlAllowlistError(`the sysctls ${JSON.stringify(s)} are not known to be namespaced`);
