@@ -198,3 +198,43 @@ spec:
     `Pod was rejected: Cannot enforce AppArmor: ${hostHasIt ? 'kubeling does not apply AppArmor profiles' : 'AppArmor is not enabled on the host'}`,
   );
 });
+
+test('seccomp Localhost: a profile from DIR/kubelet/seccomp applies; a missing one is CreateContainerError', skip, async () => {
+  const root = `${server.dataDir}/kubelet/seccomp`;
+  fs.mkdirSync(`${root}/profiles`, { recursive: true });
+  fs.writeFileSync(
+    `${root}/profiles/no-mkdir.json`,
+    JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] }),
+  );
+  const { out } = await runToEnd('seccomp-local', 'mkdir /tmp/x 2>&1; echo rc=$?', {
+    container: '    securityContext:\n      seccompProfile: {type: Localhost, localhostProfile: profiles/no-mkdir.json}',
+  });
+  assert.match(out, /Operation not permitted/);
+  assert.match(out, /rc=1/);
+
+  await apply(
+    server,
+    `apiVersion: v1
+kind: Pod
+metadata:
+  name: seccomp-missing
+spec:
+  securityContext:
+    seccompProfile: {type: Localhost, localhostProfile: missing.json}
+  containers:
+  - name: c
+    image: busybox:1.35
+    command: ["sleep", "3600"]
+`,
+  );
+  const pod = await waitForPod(
+    server,
+    'seccomp-missing',
+    (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerError',
+    'CreateContainerError',
+  );
+  assert.match(
+    pod.status?.containerStatuses?.[0]?.state?.waiting?.message ?? '',
+    new RegExp(`cannot load seccomp profile "${root}/missing.json": open ${root}/missing.json: no such file or directory`),
+  );
+});
