@@ -20,7 +20,7 @@ test('server flags: defaults, both spellings, labels and taints', () => {
     dataDir: '/tmp/x', listenHost: '0.0.0.0', listenPort: 0, storage: 'memory', runtime: 'fake', noAgent: true, nodeName: 'n1',
     nodeLabels: { disktype: 'ssd', zone: 'a' },
     nodeTaints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }, { key: 'x', effect: 'NoExecute' }],
-    disabledComponents: [], clusterCidr: '10.42.0.0/16', tlsSans: [], protectKernelDefaults: false, maxEndpointsPerSlice: 100,
+    disabledComponents: [], clusterCidr: '10.42.0.0/16', tlsSans: [], protectKernelDefaults: false, allowedUnsafeSysctls: [], maxEndpointsPerSlice: 100,
     clusterDns: '10.43.0.10', clusterDomain: 'cluster.local', serviceCidr: '10.43.0.0/16', serviceNodePortRange: '30000-32767', leaderElect: false,
     podNetwork: 'vxlan',
     nodeMonitorGracePeriodMs: 40_000, nodeMonitorPeriodMs: 5000, nodeEvictionRate: 0.1, secondaryNodeEvictionRate: 0.01,
@@ -36,6 +36,12 @@ test('server flags: defaults, both spellings, labels and taints', () => {
   assert.equal(parseServerFlags(['--listen', '[::1]:7443']).listenHost, '::1');
   assert.equal(parseServerFlags(['--protect-kernel-defaults']).protectKernelDefaults, true);
   assert.equal(parseServerFlags(['--protect-kernel-defaults=false']).protectKernelDefaults, false);
+  assert.deepEqual(
+    parseServerFlags(['--allowed-unsafe-sysctls', 'kernel.msg*,net.core.somaxconn', '--allowed-unsafe-sysctls=kernel.sem']).allowedUnsafeSysctls,
+    ['kernel.msg*', 'net.core.somaxconn', 'kernel.sem'],
+  );
+  assert.throws(() => parseServerFlags(['--allowed-unsafe-sysctls', 'vm.swappiness']), (e: unknown) =>
+    e instanceof UsageError && e.message === '--allowed-unsafe-sysctls: the sysctls "vm.swappiness" are not known to be namespaced');
   assert.equal(parseServerFlags(['--max-endpoints-per-slice', '500']).maxEndpointsPerSlice, 500);
   for (const bad of ['0', '1001', 'x', '1.5']) {
     assert.throws(() => parseServerFlags([`--max-endpoints-per-slice=${bad}`]), new RegExp(`invalid value for --max-endpoints-per-slice: "${bad.replace('.', '\\.')}" \\(want a number from 1 to 1000\\)`));

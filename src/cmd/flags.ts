@@ -11,6 +11,7 @@ import { defaultClusterDns } from '../dns/kube-dns.ts';
 import { CLUSTER_CIDR, validateClusterCidr } from './join.ts';
 import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR, SERVICE_ACCOUNT_ISSUER, parsePortRange, parseServiceCidr } from '../apiserver/index.ts';
 import { BACKENDS, type Backend } from '../network/index.ts';
+import { SysctlAllowlist, SysctlAllowlistError } from '../kubelet/admission/index.ts';
 
 /** k3s's default `--service-cidr`, whose `.10` is the default `--cluster-dns`. */
 export { DEFAULT_SERVICE_CIDR };
@@ -67,6 +68,8 @@ export interface ServerOptions {
   tlsSans: string[];
   /** `--protect-kernel-defaults` (the kubelet's flag): the node leaves the host's kernel settings alone. */
   protectKernelDefaults: boolean;
+  /** `--allowed-unsafe-sysctls` (the kubelet's flag): sysctls or `prefix*` patterns pods may set beyond the safe set. */
+  allowedUnsafeSysctls: string[];
   /** `--max-endpoints-per-slice` (kube-controller-manager's flag, 1-1000, default 100). */
   maxEndpointsPerSlice: number;
   /** `--cluster-dns`: the kube-dns Service's ClusterIP (default: the `.10` of the service CIDR). */
@@ -262,6 +265,8 @@ export interface NodeFlagOptions {
   privateRegistry?: string;
   /** `--protect-kernel-defaults`: the node leaves the host's kernel settings alone. */
   protectKernelDefaults: boolean;
+  /** `--allowed-unsafe-sysctls`: sysctls or `prefix*` patterns pods may set beyond the safe set. */
+  allowedUnsafeSysctls: string[];
   /** `--service-cidr`: the cluster's service range (default 10.43.0.0/16); an agent's must be the server's. */
   serviceCidr: string;
   /** `--cluster-dns`: the kube-dns Service's IP; '' until parsed, then the `.10` of serviceCidr unless given (defaultNodeDns). */
@@ -298,8 +303,21 @@ export const NODE_FLAGS: FlagSpec<NodeFlagOptions> = {
     '--cluster-dns': (o, value) => (o.clusterDns = parseClusterDns(value)),
     '--cluster-domain': (o, value) => (o.clusterDomain = parseClusterDomain(value)),
     '--node-ip': (o, value) => (o.nodeIp = parseNodeIp(value)),
+    '--allowed-unsafe-sysctls': (o, value, flag) => o.allowedUnsafeSysctls.push(...parseAllowedUnsafeSysctls(value, flag)),
   },
 };
+
+/** `--allowed-unsafe-sysctls a,b.*`: each a namespaced sysctl or `prefix*` pattern (the kubelet's checks and messages). */
+export function parseAllowedUnsafeSysctls(value: string, flag: string): string[] {
+  const patterns = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  try {
+    new SysctlAllowlist(patterns);
+  } catch (err) {
+    if (err instanceof SysctlAllowlistError) throw new UsageError(`${flag}: ${err.message}`);
+    throw err;
+  }
+  return patterns;
+}
 
 /** The defaults of NodeFlagOptions other than the data dir (each command has its own). */
 export function nodeFlagDefaults(): Omit<NodeFlagOptions, 'dataDir'> {
@@ -309,6 +327,7 @@ export function nodeFlagDefaults(): Omit<NodeFlagOptions, 'dataDir'> {
     nodeLabels: {},
     nodeTaints: [],
     protectKernelDefaults: false,
+    allowedUnsafeSysctls: [],
     serviceCidr: DEFAULT_SERVICE_CIDR,
     clusterDns: '',
     clusterDomain: 'cluster.local',

@@ -106,6 +106,7 @@ export function serverNode(options: ServerOptions): NodeConfig | undefined {
     labels: options.nodeLabels, taints: options.nodeTaints, podManifestPath: options.podManifestPath,
     ...(options.privateRegistry !== undefined ? { privateRegistry: options.privateRegistry } : {}),
     protectKernelDefaults: options.protectKernelDefaults,
+    ...(options.allowedUnsafeSysctls.length ? { allowedUnsafeSysctls: options.allowedUnsafeSysctls } : {}),
     clusterDns: options.clusterDns, clusterDomain: options.clusterDomain,
     serviceCidr: options.serviceCidr,
     ...(options.nodeIp ? { nodeIp: options.nodeIp } : {}),

@@ -40,7 +40,7 @@ import {
   StatusManager,
   type PodStatusWriter,
 } from './index.ts';
-import { admitPod } from './admission/index.ts';
+import { SysctlAllowlist, admitAppArmor, admitPod, hostAppArmorEnabled } from './admission/index.ts';
 import { credentialsFor, nodeCredentialsFor } from './kuberuntime/index.ts';
 import {
   ApiPodSource,
@@ -116,6 +116,8 @@ export interface KubeletConfig {
   clusterDomain?: string;
   /** KubeletConfiguration.resolvConf: the node's resolver file (default /etc/resolv.conf; "" for none). */
   resolvConf?: string;
+  /** `--allowed-unsafe-sysctls`: sysctls (or `prefix*` patterns) pods may set beyond the safe set. */
+  allowedUnsafeSysctls?: string[];
 }
 
 /**
@@ -448,6 +450,7 @@ export class Kubelet {
       logRoot,
       dnsConfig: (pod) => dns.getPodDns(pod),
       nodeMemoryCapacity: (await readMachineInfo(rootDir)).memoryBytes,
+      seccompProfileRoot: path.join(rootDir, 'seccomp'),
       pullCredentials: async (pod, image) => {
         const namespace = pod.metadata?.namespace ?? 'default';
         const found: Secret[] = [];
@@ -524,6 +527,8 @@ export class Kubelet {
     });
     const mirrors = new MirrorPodClient({ client, nodeName: c.nodeName, nodeUid: () => nodeAgent.node?.metadata?.uid });
 
+    const sysctls = new SysctlAllowlist(c.allowedUnsafeSysctls ?? []);
+    const appArmor = hostAppArmorEnabled();
     const active = () =>
       podConfig
         .pods()
@@ -545,7 +550,10 @@ export class Kubelet {
             !pod.metadata?.deletionTimestamp &&
             podWorkers.state(uid) === undefined
           ) {
-            const verdict = admitPod(pod, node, active());
+            // Upstream's handler order: sysctls, then the general predicates, then AppArmor.
+            let verdict = sysctls.admit(pod);
+            if (verdict.admit) verdict = admitPod(pod, node, active());
+            if (verdict.admit) verdict = admitAppArmor(pod, appArmor);
             if (!verdict.admit) {
               this.#rejected.add(uid);
               recorder.event(pod, 'Warning', verdict.reason, verdict.message);

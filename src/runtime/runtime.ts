@@ -184,6 +184,7 @@ export interface Capabilities {
 export type SeccompProfile =
   | { type: 'RuntimeDefault' }
   | { type: 'Unconfined' }
+  /** localhostRef: the profile file's absolute path (`<kubelet root>/seccomp/<localhostProfile>`). */
   | { type: 'Localhost'; localhostRef: string };
 
 export interface ContainerSecurityContext {
@@ -198,7 +199,13 @@ export interface ContainerSecurityContext {
   runAsGroup?: number;
   /** Image user name to resolve inside the image when `runAsUser` is absent. */
   runAsUsername?: string;
+  /** fsGroup first, then the pod's supplementalGroups (upstream's order). */
   supplementalGroups?: number[];
+  /**
+   * 'Merge' (default): the image's /etc/group groups of the user are added to supplementalGroups;
+   * 'Strict': only runAsGroup/primary group and supplementalGroups.
+   */
+  supplementalGroupsPolicy?: 'Merge' | 'Strict';
   readonlyRootfs?: boolean;
   noNewPrivs?: boolean;
   seccomp?: SeccompProfile;

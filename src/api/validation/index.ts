@@ -133,5 +133,6 @@ export { validatePodEphemeralContainersUpdate, validateBinding, validateTokenReq
 export { validatePodSpec, POD_UPDATE_FORBIDDEN_MESSAGE, validateResourceRequirements, validateNodeSelector } from './pod.ts';
 export { validateObjectMeta, validateObjectMetaUpdate, validateLabels, validateLabelSelector, deepEqual } from './meta.ts';
 export * from './names.ts';
+export * from './sysctl-names.ts';
 export { isHeadlessService } from './service.ts';
 export * from './certificates.ts';

@@ -23,6 +23,7 @@ import {
 } from './meta.ts';
 import { tryParseQuantity } from '../quantity.ts';
 import { podQOSClass } from '../resource-helpers.ts';
+import { validatePodSecurity } from './security-context.ts';
 
 const MAX_INT32 = 2147483647;
 const FILE_MODE_ERROR = 'must be a number between 0 and 0777 (octal), both inclusive';
@@ -868,6 +869,7 @@ export function validatePodSpec(spec: PodSpec | undefined, path = 'spec'): Field
   errs.push(...validateInitContainers(s.initContainers, s.containers, volumes, gracePeriod, `${path}.initContainers`));
   errs.push(...validateEphemeralContainers(s.ephemeralContainers, s, volumes, `${path}.ephemeralContainers`));
   errs.push(...validateHostNetworkPorts(s, path));
+  errs.push(...validatePodSecurity(s, path));
   switch (s.restartPolicy as string | undefined) {
     case 'Always': case 'OnFailure': case 'Never': break;
     case undefined: case '': errs.push(required(`${path}.restartPolicy`, '')); break;

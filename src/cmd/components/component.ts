@@ -29,6 +29,8 @@ export interface NodeConfig {
   privateRegistry?: string;
   /** `--protect-kernel-defaults`: the node changes no kernel setting (see runtime/oci/cgroup-tuning.ts). */
   protectKernelDefaults?: boolean;
+  /** `--allowed-unsafe-sysctls`: sysctls or `prefix*` patterns pods may set beyond the safe set. */
+  allowedUnsafeSysctls?: string[];
   /** `--cluster-dns`: the kube-dns Service's IP, the kubelet's clusterDNS. */
   clusterDns?: string;
   /** `--cluster-domain`: the kubelet's clusterDomain, the zone the node's DNS serves. */

@@ -122,6 +122,7 @@ export async function runKubelet(ctx: KubeletContext): Promise<KubeletStopped> {
       ...(node.clusterDns ? { clusterDNS: [node.clusterDns] } : {}),
       ...(node.clusterDomain ? { clusterDomain: node.clusterDomain } : {}),
       ...(node.nodeIp ? { nodeIP: node.nodeIp } : {}),
+      ...(node.allowedUnsafeSysctls ? { allowedUnsafeSysctls: node.allowedUnsafeSysctls } : {}),
     });
     const running = kubelet.run(ctx.signal);
     if (ctx.onReady) {

@@ -1,4 +1,4 @@
-/** Node-side pod admission: resources, host ports, node selector/affinity and NoExecute taints. */
+/** Node-side pod admission: sysctls, resources, host ports, node selector/affinity, NoExecute taints, AppArmor. */
 export {
   admitPod,
   isStaticPod,
@@ -7,3 +7,5 @@ export {
   tolerates,
   type AdmitResult,
 } from './predicates.ts';
+export { SAFE_SYSCTLS, SysctlAllowlist, SysctlAllowlistError } from './sysctls.ts';
+export { admitAppArmor, hostAppArmorEnabled, requiresAppArmor } from './apparmor.ts';

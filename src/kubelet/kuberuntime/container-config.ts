@@ -106,13 +106,18 @@ export function generatePodSandboxConfig(
   };
 }
 
-function isRootUser(user: string | undefined): boolean {
-  const u = (user ?? '').split(':')[0];
-  return u === '' || u === '0' || u === 'root';
-}
-
-/** Pod + container security context merged, container winning (upstream's determineEffectiveSecurityContext). */
-export function containerSecurityContext(pod: Pod, c: Container, image: Image | undefined): ContainerSecurityContext {
+/**
+ * Pod + container security context merged, container winning (upstream's determineEffectiveSecurityContext):
+ * the pod's fsGroup joins its supplementalGroups, a Localhost seccomp profile is a file under
+ * `seccompProfileRoot`, and runAsNonRoot is checked against runAsUser or the image's user (an image without
+ * a user runs as root; a user name cannot be checked).
+ */
+export function containerSecurityContext(
+  pod: Pod,
+  c: Container,
+  image: Image | undefined,
+  seccompProfileRoot = '/var/lib/kubelet/seccomp',
+): ContainerSecurityContext {
   const psc = pod.spec?.securityContext ?? {};
   const sc = c.securityContext ?? {};
   const runAsUser = sc.runAsUser ?? psc.runAsUser;
@@ -123,8 +128,8 @@ export function containerSecurityContext(pod: Pod, c: Container, image: Image | 
         `container's runAsUser breaks non-root policy (pod: "${formatPod(pod)}", container: ${c.name})`,
       );
     if (runAsUser === undefined) {
-      const user = (image?.config.user ?? '').split(':')[0];
-      if (isRootUser(user))
+      const user = (image?.config.user ?? '').split(':')[0] ?? '';
+      if (user === '' || user === '0')
         throw new ContainerConfigError(
           `container has runAsNonRoot and image will run as root (pod: "${formatPod(pod)}", container: ${c.name})`,
         );
@@ -136,18 +141,21 @@ export function containerSecurityContext(pod: Pod, c: Container, image: Image | 
   }
   const seccomp = sc.seccompProfile ?? psc.seccompProfile;
   const unmasked = sc.procMount === 'Unmasked';
+  const groups = [...(psc.fsGroup !== undefined ? [psc.fsGroup] : []), ...(psc.supplementalGroups ?? [])];
+  const policy = (psc as { supplementalGroupsPolicy?: string }).supplementalGroupsPolicy;
   return {
     namespaceOptions: podNamespaceOptions(pod),
     privileged: sc.privileged ?? false,
     capabilities: sc.capabilities ? { add: sc.capabilities.add ?? [], drop: sc.capabilities.drop ?? [] } : undefined,
     runAsUser,
     runAsGroup: sc.runAsGroup ?? psc.runAsGroup,
-    supplementalGroups: psc.supplementalGroups,
+    ...(groups.length ? { supplementalGroups: groups } : {}),
+    ...(policy === 'Strict' || policy === 'Merge' ? { supplementalGroupsPolicy: policy } : {}),
     readonlyRootfs: sc.readOnlyRootFilesystem ?? false,
     noNewPrivs: sc.allowPrivilegeEscalation === false,
     seccomp:
       seccomp?.type === 'Localhost'
-        ? { type: 'Localhost', localhostRef: seccomp.localhostProfile ?? '' }
+        ? { type: 'Localhost', localhostRef: `${seccompProfileRoot}/${seccomp.localhostProfile ?? ''}` }
         : seccomp?.type === 'Unconfined'
           ? { type: 'Unconfined' }
           : seccomp?.type === 'RuntimeDefault'
@@ -168,6 +176,8 @@ export interface GenerateContainerConfigOptions {
   nodeMemoryCapacity: number;
   /** For an ephemeral container with targetContainerName: the target's container id. */
   targetContainerId?: string;
+  /** The kubelet's `--seccomp-profile-root` (`<root dir>/seccomp`), where Localhost profiles live. */
+  seccompProfileRoot?: string;
 }
 
 export async function generateContainerConfig(
@@ -181,7 +191,7 @@ export async function generateContainerConfig(
   } catch (err) {
     throw new ContainerConfigError(err instanceof Error ? err.message : String(err), { cause: err });
   }
-  const securityContext = containerSecurityContext(pod, c, o.image);
+  const securityContext = containerSecurityContext(pod, c, o.image, o.seccompProfileRoot);
   if (o.targetContainerId)
     securityContext.namespaceOptions = {
       ...securityContext.namespaceOptions,

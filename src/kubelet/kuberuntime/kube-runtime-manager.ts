@@ -126,6 +126,8 @@ export interface KubeRuntimeManagerConfig {
    */
   pullCredentials?: (pod: Pod, image: string) => Promise<AuthConfig[]>;
   nodeMemoryCapacity?: number;
+  /** `--seccomp-profile-root`: where Localhost seccomp profiles are read (default /var/lib/kubelet/seccomp). */
+  seccompProfileRoot?: string;
   /** CrashLoopBackOff (default 10 s doubling to 300 s) and image pull back-off (the same). */
   crashBackoff?: Backoff;
   imageBackoff?: Backoff;
@@ -179,6 +181,7 @@ export class KubeRuntimeManager {
   #dnsConfig: KubeRuntimeManagerConfig['dnsConfig'];
   #pullCredentials: KubeRuntimeManagerConfig['pullCredentials'];
   #nodeMemory: number;
+  #seccompProfileRoot: string | undefined;
   #hooks: HandlerRunner;
   /** Termination messages of exited containers (they never change), by container id. */
   #messages = new Map<string, string>();
@@ -200,6 +203,7 @@ export class KubeRuntimeManager {
     this.#dnsConfig = config.dnsConfig;
     this.#pullCredentials = config.pullCredentials;
     this.#nodeMemory = config.nodeMemoryCapacity ?? totalmem();
+    this.#seccompProfileRoot = config.seccompProfileRoot;
     this.crashBackoff = config.crashBackoff ?? new Backoff({ initialMs: 10_000, maxMs: 300_000, clock: this.#clock });
     this.imageBackoff = config.imageBackoff ?? new Backoff({ initialMs: 10_000, maxMs: 300_000, clock: this.#clock });
     this.#hooks = new HandlerRunner({ runtime: this.runtime, clock: this.#clock });
@@ -487,6 +491,7 @@ export class KubeRuntimeManager {
         type,
         nodeMemoryCapacity: this.#nodeMemory,
         targetContainerId,
+        ...(this.#seccompProfileRoot ? { seccompProfileRoot: this.#seccompProfileRoot } : {}),
       });
     } catch (err) {
       const message = errorMessage(err);

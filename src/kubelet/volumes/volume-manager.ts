@@ -182,10 +182,10 @@ export class NodeVolumeManager implements VolumeManager {
       if (v.persistentVolumeClaim && this.#mounted.get(uid)?.has(v.name)) continue;
       try {
         await this.#setUpVolume(pod, v);
-        const fsGroup = pod.spec?.securityContext?.fsGroup;
+        const psc = pod.spec?.securityContext;
         const loc = volumeLocation(this.#dirs, uid, v);
-        if (fsGroup !== undefined && loc.plugin !== 'host-path' && loc.plugin !== 'persistent-volume-claim')
-          await setVolumeOwnership(loc.hostPath, fsGroup, loc.readOnly);
+        if (psc?.fsGroup !== undefined && loc.plugin !== 'host-path' && loc.plugin !== 'persistent-volume-claim')
+          await setVolumeOwnership(loc.hostPath, psc.fsGroup, loc.readOnly, psc.fsGroupChangePolicy);
         let done = this.#mounted.get(uid);
         if (!done) this.#mounted.set(uid, (done = new Set()));
         done.add(v.name);

@@ -21,6 +21,7 @@ import {
 import { cgroupPids, removeCgroup } from './cgroups.ts';
 import { startConmon, startConmonVia, type ConmonConfig, type ConmonHandle } from './conmon.ts';
 import { runtimeDefaultSeccomp } from './seccomp.ts';
+import { hostDevices } from './host-devices.ts';
 import { alive, errno, killQuiet } from './processes.ts';
 import {
   bindMount,
@@ -202,7 +203,8 @@ export class OciContainers {
       }
       return undefined;
     };
-    const needsFiles = sc.runAsUser === undefined || sc.runAsGroup === undefined;
+    // The user's name (for its /etc/group groups, unless Strict) or its primary group come from the image.
+    const needsFiles = sc.runAsUser === undefined || sc.runAsGroup === undefined || sc.supplementalGroupsPolicy !== 'Strict';
     const user = resolveUser(sc, image.config.user, needsFiles ? { passwd: readImageFile('etc/passwd'), group: readImageFile('etc/group') } : {});
     const caps = resolveCapabilities(sc.capabilities, privileged, this.#state.allCaps);
     let seccomp: Record<string, unknown> | undefined;
@@ -211,7 +213,10 @@ export class OciContainers {
       try {
         seccomp = JSON.parse(readFileSync(sc.seccomp.localhostRef, 'utf8')) as Record<string, unknown>;
       } catch (err) {
-        throw new RuntimeError('InvalidArgument', `seccomp profile ${sc.seccomp.localhostRef}: ${(err as Error).message}`);
+        const e = err as NodeJS.ErrnoException;
+        const why = e.code === 'ENOENT' ? `open ${sc.seccomp.localhostRef}: no such file or directory` : e.message;
+        // containerd's message for a profile it cannot load.
+        throw new RuntimeError('InvalidArgument', `failed to generate seccomp spec opts: cannot load seccomp profile ${JSON.stringify(sc.seccomp.localhostRef)}: ${why}`);
       }
     }
     const pause = sb.pausePid;
@@ -262,6 +267,7 @@ export class OciContainers {
       privileged,
       noNewPrivs: !!sc.noNewPrivs,
       ...(seccomp ? { seccomp } : {}),
+      ...(privileged ? { devices: hostDevices() as unknown as Record<string, unknown>[] } : {}),
       maskedPaths: sc.maskedPaths ?? DEFAULT_MASKED_PATHS,
       readonlyPaths: sc.readonlyPaths ?? DEFAULT_READONLY_PATHS,
       mounts,

@@ -19,7 +19,7 @@ import { favorDynamicCgroupModifications, type FavorDynmodsResult } from './cgro
 import { ensureTmpfs, mountTable, readOnlyBinary, unmountUnder } from './mounts.ts';
 import { alive, aliveSince } from './processes.ts';
 import { Spawner } from './spawner.ts';
-import { allCapabilities, rlimitsFromHost, type Rlimit } from './spec.ts';
+import { allCapabilities, heldCapabilities, rlimitsFromHost, type Rlimit } from './spec.ts';
 import { readRecords, writeRecord, type ContainerRecord, type SandboxRecord } from './state.ts';
 
 /** What the runtime needs from the image store besides the ImageService: unpacked layers for overlayfs. */
@@ -152,7 +152,11 @@ export class OciState {
     try {
       lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
     } catch {}
-    this.allCaps = allCapabilities(lastCap);
+    let status = '';
+    try {
+      status = readFileSync('/proc/self/status', 'utf8');
+    } catch {}
+    this.allCaps = heldCapabilities(allCapabilities(lastCap), status);
     this.minOomScoreAdj = -1000;
     try {
       this.minOomScoreAdj = Number(readFileSync('/proc/self/oom_score_adj', 'utf8').trim()) || 0;

@@ -5,6 +5,7 @@ import { sharesToWeight } from './cgroups.ts';
 import { runtimeDefaultSeccomp } from './seccomp.ts';
 import {
   allCapabilities,
+  heldCapabilities,
   containerSpec,
   DEFAULT_CAPABILITIES,
   mergeEnv,
@@ -47,6 +48,10 @@ describe('resolveUser', () => {
     assert.deepEqual(resolveUser({ runAsUser: 5, runAsGroup: 6, supplementalGroups: [7] }, 'app', files), { uid: 5, gid: 6, additionalGids: [7] }));
   it('an unknown numeric uid gets gid 0', () => assert.deepEqual(resolveUser({ runAsUser: 4242 }, undefined, files), { uid: 4242, gid: 0, additionalGids: [] }));
   it('an unknown name is InvalidArgument', () => assert.throws(() => resolveUser({ runAsUsername: 'nope' }, undefined, files), (e) => isRuntimeError(e, 'InvalidArgument')));
+  it('Merge (default) adds the image user\'s /etc/group groups to fsGroup and supplementalGroups', () =>
+    assert.deepEqual(resolveUser({ runAsUser: 1000, supplementalGroups: [3000, 4000] }, undefined, files), { uid: 1000, gid: 1001, additionalGids: [2000, 3000, 4000], home: '/home/app' }));
+  it('Strict keeps only the pod\'s groups', () =>
+    assert.deepEqual(resolveUser({ runAsUser: 1000, supplementalGroups: [3000], supplementalGroupsPolicy: 'Strict' }, undefined, files), { uid: 1000, gid: 1001, additionalGids: [3000], home: '/home/app' }));
 });
 
 describe('resolveCapabilities', () => {
@@ -106,6 +111,38 @@ describe('resources, cgroups and seccomp', () => {
     const mounts = spec.mounts as { destination: string; source: string }[];
     assert.equal(mounts.filter((m) => m.destination === '/sys').length, 1);
     assert.equal(mounts.find((m) => m.destination === '/sys')!.source, '/x');
+  });
+});
+
+describe('privileged containers', () => {
+  it('get only the capabilities of the runtime\'s bounding set', () => {
+    const all = allCapabilities(40);
+    // CAP_SYS_RESOURCE (24) missing from the bounding set, as in a container that dropped it.
+    assert.ok(!heldCapabilities(all, 'Name:\tnode\nCapBnd:\t000001fffeffffff\n').includes('CAP_SYS_RESOURCE'));
+    assert.equal(heldCapabilities(all, 'CapBnd:\t000001fffeffffff\n').length, all.length - 1);
+    assert.deepEqual(heldCapabilities(all, 'CapBnd:\t000001ffffffffff\n'), all);
+    assert.deepEqual(heldCapabilities(all, ''), all);
+  });
+  const base = {
+    rootfs: '/r', readonlyRootfs: false, args: ['a'], env: [], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [] }, tty: false,
+    capabilities: [], noNewPrivs: false, maskedPaths: ['/proc/kcore'], readonlyPaths: ['/proc/sys'],
+    mounts: [], namespaces: [], cgroupsPath: '/p/c', rlimits: [], annotations: {},
+  };
+  it('get the given devices, every device allowed, rw /sys, nothing masked', () => {
+    const kmsg = { path: '/dev/kmsg', type: 'c', major: 1, minor: 11, fileMode: 0o644, uid: 0, gid: 0 };
+    const spec = containerSpec({ ...base, privileged: true, devices: [kmsg] });
+    const linux = spec.linux as Record<string, unknown>;
+    assert.deepEqual(linux.devices, [kmsg]);
+    assert.deepEqual((linux.resources as { devices: unknown }).devices, [{ allow: true, access: 'rwm' }]);
+    assert.equal(linux.maskedPaths, undefined);
+    assert.equal(linux.readonlyPaths, undefined);
+    assert.ok(((spec.mounts as { destination: string; options: string[] }[]).find((m) => m.destination === '/sys')!.options).includes('rw'));
+  });
+  it('unprivileged ones get no host device and keep the masks', () => {
+    const linux = containerSpec({ ...base, privileged: false }).linux as Record<string, unknown>;
+    assert.equal(linux.devices, undefined);
+    assert.deepEqual((linux.resources as { devices: unknown }).devices, [{ allow: false, access: 'rwm' }]);
+    assert.deepEqual(linux.maskedPaths, ['/proc/kcore']);
   });
 });
 

@@ -36,6 +36,18 @@ export function allCapabilities(lastCap: number): string[] {
   return ALL_CAPABILITIES.slice(0, Math.min(lastCap, ALL_CAPABILITIES.length - 1) + 1);
 }
 
+/**
+ * Of `all`, those in this process's bounding set (`CapBnd` of /proc/self/status): a privileged container gets
+ * every capability its runtime holds (containerd's WithAllCurrentCapabilities), since asking for one outside the
+ * bounding set fails at capset. Without a readable CapBnd line, `all`.
+ */
+export function heldCapabilities(all: string[], procStatus: string): string[] {
+  const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(procStatus);
+  if (!m) return all;
+  const mask = BigInt(`0x${m[1]}`);
+  return all.filter((c) => (mask >> BigInt(ALL_CAPABILITIES.indexOf(c))) & 1n);
+}
+
 /** The effective capability set: defaults, plus `add`, minus `drop` ('ALL' allowed in both), as the CRI does. */
 export function resolveCapabilities(caps: Capabilities | undefined, privileged: boolean, all: string[]): string[] {
   if (privileged) return [...all];
@@ -123,10 +135,17 @@ export function parseGroup(text: string): { name: string; gid: number; members: 
 /**
  * The container's user: `runAsUser`/`runAsGroup` when set, else the user named by `runAsUsername` or the
  * image's `user` ("uid", "uid:gid", "name", "name:group"), looked up in the image's /etc/passwd and
- * /etc/group. Supplemental groups are the user's groups in /etc/group plus the pod's.
+ * /etc/group. Supplemental groups are the user's groups in /etc/group (not with the `Strict` policy) plus
+ * the pod's (fsGroup and supplementalGroups).
  */
 export function resolveUser(
-  sc: { runAsUser?: number; runAsGroup?: number; runAsUsername?: string; supplementalGroups?: number[] },
+  sc: {
+    runAsUser?: number;
+    runAsGroup?: number;
+    runAsUsername?: string;
+    supplementalGroups?: number[];
+    supplementalGroupsPolicy?: 'Merge' | 'Strict';
+  },
   imageUser: string | undefined,
   files: { passwd?: string; group?: string },
 ): ProcessUser {
@@ -158,7 +177,8 @@ export function resolveUser(
   if (sc.runAsGroup !== undefined) gid = sc.runAsGroup;
   gid ??= 0;
   const additional = new Set<number>();
-  if (name) for (const g of groups) if (g.members.includes(name) && g.gid !== gid) additional.add(g.gid);
+  if (name && sc.supplementalGroupsPolicy !== 'Strict')
+    for (const g of groups) if (g.members.includes(name) && g.gid !== gid) additional.add(g.gid);
   for (const g of sc.supplementalGroups ?? []) additional.add(g);
   return { uid, gid, additionalGids: [...additional], ...(home ? { home } : {}) };
 }
@@ -290,6 +310,8 @@ export interface ContainerSpecInput {
   privileged: boolean;
   noNewPrivs: boolean;
   seccomp?: Record<string, unknown>;
+  /** Device nodes made in the container's /dev (a privileged container's: the host's). */
+  devices?: Record<string, unknown>[];
   maskedPaths: string[];
   readonlyPaths: string[];
   /** Mounts after the defaults: /dev/shm, /etc files, volumes (later ones win on the same destination). */
@@ -350,6 +372,7 @@ export function containerSpec(i: ContainerSpecInput): OciSpec {
       rootfsPropagation,
       resources,
       ...(i.seccomp ? { seccomp: i.seccomp } : {}),
+      ...(i.devices?.length ? { devices: i.devices } : {}),
       ...(i.privileged ? {} : { maskedPaths: i.maskedPaths, readonlyPaths: i.readonlyPaths }),
     },
   };
