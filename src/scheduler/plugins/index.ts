@@ -1,7 +1,8 @@
 /**
  * The default profile's plugins, in kube-scheduler's order (default_plugins.go): filters run
  * NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit, PodTopologySpread,
- * InterPodAffinity, VolumeBinding; score weights TaintToleration 3, NodeAffinity 2, NodeResourcesFit 1; DefaultBinder binds.
+ * InterPodAffinity, VolumeBinding; score weights TaintToleration 3, NodeAffinity 2, InterPodAffinity 2, NodeResourcesFit 1;
+ * DefaultBinder binds.
  */
 import type { Client } from '../../client/index.ts';
 import type { FrameworkConfig } from '../framework/index.ts';
@@ -35,6 +36,6 @@ export function defaultProfile(client: Client): FrameworkConfig {
       new VolumeBinding(client),
       new DefaultBinder(client),
     ],
-    weights: { TaintToleration: 3, NodeAffinity: 2, NodeResourcesFit: 1 },
+    weights: { TaintToleration: 3, NodeAffinity: 2, NodeResourcesFit: 1, InterPodAffinity: 2 },
   };
 }

@@ -12,7 +12,7 @@ const fit = new NodeResourcesFit();
 /** NodeResourcesFit as the what-if check. */
 const fitsFor = (pod: Pod) => (ni: NodeInfo) => {
   const state = new CycleState();
-  fit.preFilter(state, pod, [ni]);
+  fit.preFilter(state, pod);
   return fit.filter(state, pod, ni) === undefined;
 };
 const node = (cpu: string) => makeNode().name('n1').capacity({ cpu, memory: '8Gi', pods: '110' }).obj();
@@ -41,7 +41,7 @@ test('pods protected by a PodDisruptionBudget are reprieved first when another v
   const base = low('guarded', '1', 1, '2026-01-02T00:00:00Z');
   const guarded = { ...base, metadata: { ...base.metadata, labels: { app: 'db' } } } as Pod;
   const plain = low('plain', '1', 1, '2026-01-01T00:00:00Z');
-  const pdb: PodDisruptionBudget = { metadata: { name: 'db', namespace: 'default' }, spec: { selector: { matchLabels: { app: 'db' } } }, status: { disruptionsAllowed: 0 } as never };
+  const pdb: PodDisruptionBudget = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'db', namespace: 'default' }, spec: { selector: { matchLabels: { app: 'db' } } }, status: { disruptionsAllowed: 0 } as never };
   const preemptor = makePod().name('hi').priority(100).req({ cpu: '1' }).obj();
   const v = selectVictimsOnNode(preemptor, nodeInfoOf(node('2'), [guarded, plain]), fitsFor(preemptor), [pdb])!;
   assert.deepEqual(names(v.pods), ['plain']);
