@@ -1,8 +1,8 @@
 /**
  * The default profile's plugins, in kube-scheduler's order (default_plugins.go): filters run
  * NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit, PodTopologySpread,
- * InterPodAffinity, VolumeBinding; score weights TaintToleration 3, NodeAffinity 2, InterPodAffinity 2, NodeResourcesFit 1;
- * DefaultBinder binds.
+ * InterPodAffinity, VolumeBinding; score weights TaintToleration 3, NodeAffinity 2, InterPodAffinity 2, NodeResourcesFit 1,
+ * NodeResourcesBalancedAllocation 1, ImageLocality 1; DefaultBinder binds.
  */
 import type { Client } from '../../client/index.ts';
 import type { FrameworkConfig } from '../framework/index.ts';
@@ -16,8 +16,10 @@ import { NodeResourcesFit } from './node-resources-fit/node-resources-fit.ts';
 import { NodeUnschedulable } from './node-unschedulable/node-unschedulable.ts';
 import { TaintToleration } from './taint-toleration/taint-toleration.ts';
 import { VolumeBinding } from './volume-binding/volume-binding.ts';
+import { NodeResourcesBalancedAllocation } from './node-resources-balanced-allocation/node-resources-balanced-allocation.ts';
+import { ImageLocality } from './image-locality/image-locality.ts';
 
-export { DefaultBinder, InterPodAffinity, PodTopologySpread, NodeAffinity, NodeName, NodePorts, NodeResourcesFit, NodeUnschedulable, TaintToleration, VolumeBinding };
+export { DefaultBinder, ImageLocality, NodeResourcesBalancedAllocation, InterPodAffinity, PodTopologySpread, NodeAffinity, NodeName, NodePorts, NodeResourcesFit, NodeUnschedulable, TaintToleration, VolumeBinding };
 export { tolerationsTolerateTaint, toleratesTaint } from './taint-toleration/tolerations.ts';
 export { podMatchesNodeSelectorAndAffinityTerms, nodeSelectorTermMatches } from './node-affinity/node-affinity.ts';
 export { fitsRequest, type InsufficientResource } from './node-resources-fit/node-resources-fit.ts';
@@ -33,9 +35,11 @@ export function defaultProfile(client: Client): FrameworkConfig {
       new NodeResourcesFit(),
       new PodTopologySpread(),
       new InterPodAffinity(),
+      new NodeResourcesBalancedAllocation(),
+      new ImageLocality(),
       new VolumeBinding(client),
       new DefaultBinder(client),
     ],
-    weights: { TaintToleration: 3, NodeAffinity: 2, NodeResourcesFit: 1, InterPodAffinity: 2 },
+    weights: { TaintToleration: 3, NodeAffinity: 2, NodeResourcesFit: 1, InterPodAffinity: 2, NodeResourcesBalancedAllocation: 1, ImageLocality: 1 },
   };
 }
