@@ -20,8 +20,7 @@ import { NodeResourcesBalancedAllocation } from './node-resources-balanced-alloc
 import { ImageLocality } from './image-locality/image-locality.ts';
 
 export { DefaultBinder, ImageLocality, NodeResourcesBalancedAllocation, InterPodAffinity, PodTopologySpread, NodeAffinity, NodeName, NodePorts, NodeResourcesFit, NodeUnschedulable, TaintToleration, VolumeBinding };
-export { tolerationsTolerateTaint, toleratesTaint } from './taint-toleration/tolerations.ts';
-export { podMatchesNodeSelectorAndAffinityTerms, nodeSelectorTermMatches } from './node-affinity/node-affinity.ts';
+export { tolerationsTolerateTaint, toleratesTaint, podMatchesNodeSelectorAndAffinityTerms, nodeSelectorTermMatches } from '../../api/index.ts';
 export { fitsRequest, type InsufficientResource } from './node-resources-fit/node-resources-fit.ts';
 
 export function defaultProfile(client: Client): FrameworkConfig {

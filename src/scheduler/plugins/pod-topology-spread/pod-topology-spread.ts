@@ -7,12 +7,11 @@
  *
  * Not yet: `ScheduleAnyway` scoring, the cluster-level default constraints, `nodeTaintsPolicy: Honor`.
  */
-import { labelSelectorFromObject, newRequirement, ParsedLabelSelector, type Pod, type TopologySpreadConstraint } from '../../../api/index.ts';
+import { labelSelectorFromObject, newRequirement, ParsedLabelSelector, podMatchesNodeSelectorAndAffinityTerms, type Pod, type TopologySpreadConstraint } from '../../../api/index.ts';
 import {
   unresolvable, unschedulable,
   type CycleState, type FilterPlugin, type NodeInfo, type PreFilterPlugin, type Status,
 } from '../../framework/index.ts';
-import { podMatchesNodeSelectorAndAffinityTerms } from '../node-affinity/node-affinity.ts';
 
 export const ERR_REASON_CONSTRAINTS = "node(s) didn't match pod topology spread constraints";
 export const ERR_REASON_MISSING_LABEL = "node(s) didn't match pod topology spread constraints (missing required label)";
