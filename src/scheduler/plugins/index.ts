@@ -1,7 +1,8 @@
 /**
  * The default profile's plugins, in kube-scheduler's order (default_plugins.go): filters run
  * NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit, PodTopologySpread,
- * InterPodAffinity, VolumeBinding; score weights TaintToleration 3, NodeAffinity 2, InterPodAffinity 2, NodeResourcesFit 1,
+ * InterPodAffinity, VolumeBinding; score weights TaintToleration 3, NodeAffinity 2, PodTopologySpread 2, InterPodAffinity 2,
+ * NodeResourcesFit 1,
  * NodeResourcesBalancedAllocation 1, ImageLocality 1; DefaultBinder binds.
  */
 import type { Client } from '../../client/index.ts';
@@ -39,6 +40,6 @@ export function defaultProfile(client: Client): FrameworkConfig {
       new VolumeBinding(client),
       new DefaultBinder(client),
     ],
-    weights: { TaintToleration: 3, NodeAffinity: 2, NodeResourcesFit: 1, InterPodAffinity: 2, NodeResourcesBalancedAllocation: 1, ImageLocality: 1 },
+    weights: { TaintToleration: 3, NodeAffinity: 2, NodeResourcesFit: 1, InterPodAffinity: 2, PodTopologySpread: 2, NodeResourcesBalancedAllocation: 1, ImageLocality: 1 },
   };
 }
