@@ -34,7 +34,7 @@ export function defaultProfile(client: Client): FrameworkConfig {
       new NodePorts(),
       new NodeResourcesFit(),
       new PodTopologySpread(),
-      new InterPodAffinity(),
+      new InterPodAffinity({ client }),
       new NodeResourcesBalancedAllocation(),
       new ImageLocality(),
       new VolumeBinding(client),

@@ -83,3 +83,20 @@ test('InterPodAffinity score: placed pods\' terms count towards the incoming pod
   const incoming = makePod().name('web-9').labels({ app: 'web' }).obj();
   assert.deepEqual(runScore(plugin, incoming, [nodeInfoOf(n('x'), [wantsWeb]), nodeInfoOf(n('y')), nodeInfoOf(n('z'), [avoidsWeb])]), { x: 100, y: 83, z: 0 });
 });
+
+test('InterPodAffinity: a non-empty namespaceSelector selects namespaces by their labels (plus those listed)', () => {
+  const namespaces = [
+    { apiVersion: 'v1' as const, kind: 'Namespace' as const, metadata: { name: 'team-a', labels: { team: 'a' } } },
+    { apiVersion: 'v1' as const, kind: 'Namespace' as const, metadata: { name: 'team-b', labels: { team: 'b' } } },
+  ];
+  const plugin = new InterPodAffinity({ namespaces: () => namespaces });
+  const wantsTeamADb = makePod().name('app').obj();
+  wantsTeamADb.spec!.affinity = {
+    podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'db' } }, namespaceSelector: { matchLabels: { team: 'a' } }, topologyKey: 'zone' }] },
+  };
+  const dbIn = (ns: string) => makePod().namespace(ns).name(`db-${ns}`).labels({ app: 'db' }).obj();
+  assert.equal(runFilter(plugin, wantsTeamADb, zoneA, [dbIn('team-a')]), undefined);
+  assert.deepEqual(runFilter(plugin, wantsTeamADb, zoneA, [dbIn('team-b')]), AFFINITY);
+  // Without namespace labels to read, the selector selects nothing.
+  assert.deepEqual(runFilter(new InterPodAffinity(), wantsTeamADb, zoneA, [dbIn('team-a')]), AFFINITY);
+});

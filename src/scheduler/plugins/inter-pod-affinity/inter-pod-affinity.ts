@@ -12,13 +12,15 @@
  *
  * Term matching: `labelSelector` (with `matchLabelKeys`/`mismatchLabelKeys` taken from the incoming pod) in
  * the term's `namespaces`, or the pod's own namespace when none are listed; an empty `namespaceSelector`
- * means all namespaces. Not yet: non-empty `namespaceSelector` (needs namespace labels; such terms match
- * only their listed namespaces).
+ * means all namespaces, a non-empty one adds the namespaces whose labels it matches (from a namespace informer
+ * of the plugin's own, read at PreFilter).
  */
-import { labelSelectorFromObject, newRequirement, ParsedLabelSelector, type Pod, type PodAffinityTerm } from '../../../api/index.ts';
+import { labelSelectorFromObject, labelSelectorMatches, newRequirement, ParsedLabelSelector, type Namespace, type Pod, type PodAffinityTerm } from '../../../api/index.ts';
+import { Informer, type Client } from '../../../client/index.ts';
+import { realClock, type Logger } from '../../../machinery/index.ts';
 import {
   MAX_NODE_SCORE, unresolvable, unschedulable,
-  type CycleState, type FilterPlugin, type NodeInfo, type NodeScore, type PreFilterPlugin, type ScorePlugin, type Status,
+  type CycleState, type FilterPlugin, type NodeInfo, type NodeScore, type PreFilterPlugin, type ScorePlugin, type Status, type WatchingPlugin,
 } from '../../framework/index.ts';
 
 export const ERR_REASON_AFFINITY = "node(s) didn't match pod affinity rules";
@@ -50,24 +52,27 @@ interface ScoredTerm {
   weight: number;
 }
 
-function preferredTerms(pod: Pod): ScoredTerm[] {
+function preferredTerms(pod: Pod, namespaces: NamespaceList): ScoredTerm[] {
   const aff = pod.spec?.affinity;
   return [
-    ...(aff?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) => ({ term: compile(w.podAffinityTerm, pod), weight: w.weight })),
-    ...(aff?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) => ({ term: compile(w.podAffinityTerm, pod), weight: -w.weight })),
+    ...(aff?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) => ({ term: compile(w.podAffinityTerm, pod, namespaces), weight: w.weight })),
+    ...(aff?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) => ({ term: compile(w.podAffinityTerm, pod, namespaces), weight: -w.weight })),
   ];
 }
 
 /** hardPodAffinityWeight: how much a placed pod's required affinity to the incoming pod counts in scoring. */
 const HARD_POD_AFFINITY_WEIGHT = 1;
 
-function existingPodScoredTerms(other: Pod): ScoredTerm[] {
+function existingPodScoredTerms(other: Pod, namespaces: NamespaceList): ScoredTerm[] {
   const required = (other.spec?.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [])
-    .map((t) => ({ term: compile(t, other), weight: HARD_POD_AFFINITY_WEIGHT }));
-  return [...required, ...preferredTerms(other)];
+    .map((t) => ({ term: compile(t, other, namespaces), weight: HARD_POD_AFFINITY_WEIGHT }));
+  return [...required, ...preferredTerms(other, namespaces)];
 }
 
-function compile(term: PodAffinityTerm, owner: Pod): CompiledTerm {
+/** The namespaces of the cluster with their labels, for non-empty namespaceSelectors. */
+type NamespaceList = readonly Namespace[];
+
+function compile(term: PodAffinityTerm, owner: Pod, namespaces: NamespaceList): CompiledTerm {
   const base = labelSelectorFromObject(term.labelSelector);
   let selector = base;
   const extra = [
@@ -78,8 +83,13 @@ function compile(term: PodAffinityTerm, owner: Pod): CompiledTerm {
   const allNamespaces = term.namespaceSelector !== undefined && term.namespaceSelector !== null &&
     Object.keys(term.namespaceSelector.matchLabels ?? {}).length === 0 && (term.namespaceSelector.matchExpressions ?? []).length === 0;
   const listed = term.namespaces ?? [];
-  const namespaces = allNamespaces ? undefined : new Set(listed.length > 0 || term.namespaceSelector ? listed : [owner.metadata?.namespace ?? 'default']);
-  return { selector, namespaces, topologyKey: term.topologyKey };
+  const selected: string[] = [];
+  if (term.namespaceSelector && !allNamespaces) {
+    const nsSelector = labelSelectorFromObject(term.namespaceSelector);
+    for (const ns of namespaces) if (labelSelectorMatches(nsSelector, ns.metadata?.labels ?? {})) selected.push(ns.metadata!.name!);
+  }
+  const set = allNamespaces ? undefined : new Set(listed.length > 0 || term.namespaceSelector ? [...listed, ...selected] : [owner.metadata?.namespace ?? 'default']);
+  return { selector, namespaces: set, topologyKey: term.topologyKey };
 }
 
 function termMatches(t: CompiledTerm, pod: Pod): boolean {
@@ -93,20 +103,44 @@ function add(counts: Map<string, number>, key: string): void {
   counts.set(key, (counts.get(key) ?? 0) + 1);
 }
 
-export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, ScorePlugin {
+export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, ScorePlugin, WatchingPlugin {
   readonly name = 'InterPodAffinity';
+  readonly #informer: Informer<Namespace> | undefined;
+  readonly #namespaces: () => NamespaceList;
+
+  /**
+   * With `client` the plugin watches namespaces itself; with `namespaces` it reads those (tests); with neither,
+   * non-empty namespaceSelectors select no namespace.
+   */
+  constructor(opts: { client?: Client; namespaces?: () => NamespaceList; logger?: Logger } = {}) {
+    if (opts.namespaces) this.#namespaces = opts.namespaces;
+    else if (opts.client) {
+      const inf = new Informer<Namespace>(opts.client.resource<Namespace>('namespaces'), { clock: realClock, logger: opts.logger });
+      this.#informer = inf;
+      this.#namespaces = () => inf.list();
+    } else this.#namespaces = () => [];
+  }
+
+  start(signal: AbortSignal, changed: () => void): { synced: Promise<void>; done: Promise<void> } {
+    const inf = this.#informer;
+    if (!inf) return { synced: Promise.resolve(), done: Promise.resolve() };
+    // A namespace's labels may bring it under a term's namespaceSelector.
+    inf.onAdd(changed).onUpdate(changed);
+    return { synced: inf.synced, done: inf.run(signal) };
+  }
 
   preFilter(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): Status | undefined {
     const aff = pod.spec?.affinity;
+    const namespaces = this.#namespaces();
     const s: State = {
-      affinityTerms: (aff?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => compile(t, pod)),
-      antiAffinityTerms: (aff?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => compile(t, pod)),
+      affinityTerms: (aff?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => compile(t, pod, namespaces)),
+      antiAffinityTerms: (aff?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => compile(t, pod, namespaces)),
       affinityCounts: new Map(),
       antiAffinityCounts: new Map(),
       existingAntiAffinityCounts: new Map(),
       domainScores: new Map(),
     };
-    const preferred = preferredTerms(pod);
+    const preferred = preferredTerms(pod, namespaces);
     const score = (t: CompiledTerm, weight: number, labels: Record<string, string>) => {
       const v = labels[t.topologyKey];
       if (v !== undefined) s.domainScores.set(domain(t.topologyKey, v), (s.domainScores.get(domain(t.topologyKey, v)) ?? 0) + weight);
@@ -124,11 +158,11 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, ScorePlu
         // Scoring: the incoming pod's preferred terms against the placed pod, and the placed pod's terms against it.
         for (const { term, weight } of preferred) if (termMatches(term, other)) score(term, weight, labels);
         if (other.spec?.affinity?.podAffinity || other.spec?.affinity?.podAntiAffinity) {
-          for (const { term, weight } of existingPodScoredTerms(other)) if (termMatches(term, pod)) score(term, weight, labels);
+          for (const { term, weight } of existingPodScoredTerms(other, namespaces)) if (termMatches(term, pod)) score(term, weight, labels);
         }
         // Placed pods' anti-affinity against the incoming pod.
         for (const term of other.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []) {
-          const t = compile(term, other);
+          const t = compile(term, other, namespaces);
           if (labels[t.topologyKey] !== undefined && termMatches(t, pod)) add(s.existingAntiAffinityCounts, domain(t.topologyKey, labels[t.topologyKey]!));
         }
       }
