@@ -7,8 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parse, stringify } from 'yaml';
-import type { Deployment, Event, Node, Pod } from '../../src/api/index.ts';
+import type { Event, Node, Pod } from '../../src/api/index.ts';
 import { Client } from '../../src/client/index.ts';
 import type { ServerHandle } from './helpers/server.ts';
 import { serverWithClientForFile } from './helpers/server-for-file.ts';
@@ -53,13 +52,12 @@ test('a high-priority pod preempts a low-priority one on a full node', async () 
     'apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: low}\nvalue: 10\n',
     'apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: high}\nvalue: 1000\ndescription: preempts\n',
   ].join('---\n'));
-  // The fillers carry a finalizer of the test's, so that a victim stays readable (terminating) until the test
-  // has seen its DisruptionTarget condition.
-  const filler = (parse(workloadYaml({ name: 'filler', replicas: 2, container: cpu, podSpec: { priorityClassName: 'low', terminationGracePeriodSeconds: 1 } })) as Deployment);
-  filler.spec!.template.metadata!.finalizers = [HOLD];
-  await kubectlOk(['apply', '-f', '-'], stringify(filler));
+  await kubectlOk(['apply', '-f', '-'], workloadYaml({ name: 'filler', replicas: 2, container: cpu, podSpec: { priorityClassName: 'low', terminationGracePeriodSeconds: 1 } }));
   await kubectlOk(['rollout', 'status', 'deployment/filler', '--timeout=90s']);
   const fillers = (await client.resource<Pod>('pods', 'default').list({ labelSelector: 'app=filler' })).items;
+  // The fillers get a finalizer of the test's, so that a victim stays readable (terminating) until the test
+  // has seen its DisruptionTarget condition.
+  for (const p of fillers) await kubectlOk(['patch', 'pod', p.metadata!.name!, '--type=merge', '-p', JSON.stringify({ metadata: { finalizers: [HOLD] } })]);
   assert.deepEqual(fillers.map((p) => p.spec?.priority), [10, 10]);
 
   const manifest = `apiVersion: v1
