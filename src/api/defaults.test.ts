@@ -8,7 +8,7 @@ function pod(spec: Partial<Pod['spec']> & object, extra: Partial<Pod> = {}): Pod
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: { containers: [], ...spec }, ...extra } as Pod;
 }
 
-test('pod spec defaults match SetDefaults_PodSpec/Pod and Priority admission', () => {
+test('pod spec defaults match SetDefaults_PodSpec/Pod (priority is left to the Priority admission plugin)', () => {
   const p = applyDefaults('pods', pod({ containers: [{ name: 'web', image: 'nginx:1.27', ports: [{ containerPort: 80 }] }] }));
   const s = p.spec!;
   assert.equal(s.restartPolicy, 'Always');
@@ -17,8 +17,8 @@ test('pod spec defaults match SetDefaults_PodSpec/Pod and Priority admission', (
   assert.equal(s.schedulerName, 'default-scheduler');
   assert.deepEqual(s.securityContext, {});
   assert.equal(s.enableServiceLinks, true);
-  assert.equal(s.priority, 0);
-  assert.equal(s.preemptionPolicy, 'PreemptLowerPriority');
+  assert.equal(s.priority, undefined);
+  assert.equal(s.preemptionPolicy, undefined);
   assert.equal(s.tolerations, undefined);
   assert.equal(s.serviceAccountName, undefined);
   const sa = applyDefaults('pods', pod({ serviceAccountName: 'builder', containers: [{ name: 'c', image: 'x:1' }], overhead: { cpu: '0.25' }, volumes: [{ name: 'm', emptyDir: { medium: 'Memory', sizeLimit: '1024Mi' } }] }));
@@ -96,12 +96,9 @@ test('volume defaults', () => {
   assert.equal(v[5]!.projected!.sources![0]!.serviceAccountToken!.expirationSeconds, 3600);
 });
 
-test('hostNetwork copies containerPort into hostPort; system priority classes resolve', () => {
+test('hostNetwork copies containerPort into hostPort', () => {
   const p = applyDefaults('pods', pod({ hostNetwork: true, priorityClassName: 'system-node-critical', containers: [{ name: 'c', image: 'x:1', ports: [{ containerPort: 53, protocol: 'UDP' }] }] }));
   assert.deepEqual(p.spec!.containers[0]!.ports, [{ containerPort: 53, hostPort: 53, protocol: 'UDP' }]);
-  assert.equal(p.spec!.priority, 2000001000);
-  const other = applyDefaults('pods', pod({ priorityClassName: 'custom', containers: [{ name: 'c', image: 'x:1' }] }));
-  assert.equal(other.spec!.priority, undefined);
 });
 
 test('pod IPs stay consistent, podIP authoritative', () => {

@@ -2,8 +2,8 @@
  * Defaulting: what the real apiserver fills in before validation, so a created object reads back
  * exactly as it would from Kubernetes 1.32. Follows pkg/apis/core/v1/defaults.go (SetDefaults_Pod,
  * _PodSpec, _Container, _Probe, _Volume, ...), apps/v1 defaults, plus the parts of create-time
- * strategy/admission that every object gets here (namespace finalizers and phase, pod priority from
- * the Priority plugin). Tolerations are left alone: DefaultTolerationSeconds admission adds them.
+ * strategy/admission that every object gets here (namespace finalizers and phase); pod priority comes from
+ * the Priority admission plugin. Tolerations are left alone: DefaultTolerationSeconds admission adds them.
  *
  * `applyDefaults` mutates and returns the object. It is idempotent: defaulting a defaulted object
  * changes nothing, which the apiserver relies on for updates and patches.
@@ -57,6 +57,7 @@ export function applyDefaults<T extends object>(resource: ResourceRef, obj: T): 
     case '/persistentvolumes': defaultPersistentVolume(o as unknown as PersistentVolume); break;
     case '/persistentvolumeclaims': defaultPersistentVolumeClaim(o as unknown as PersistentVolumeClaim); break;
     case 'storage.k8s.io/storageclasses': defaultStorageClass(o as unknown as StorageClass); break;
+    case 'scheduling.k8s.io/priorityclasses': (o as { preemptionPolicy?: string }).preemptionPolicy ??= 'PreemptLowerPriority'; break;
     case 'apps/daemonsets': defaultDaemonSet(o as unknown as DaemonSet); break;
     case '/replicationcontrollers': defaultReplicationController(o as unknown as ReplicationController); break;
     case '/services': defaultService(o as unknown as Service); break;
@@ -91,12 +92,6 @@ export function defaultPod(pod: Pod): Pod {
   }
   defaultPodSpec(spec);
   for (const c of spec.ephemeralContainers ?? []) defaultContainer(c);
-  // Priority admission: no class → 0; the built-in system classes resolve to their values.
-  if (spec.priority === undefined) {
-    if (!spec.priorityClassName) spec.priority = 0;
-    else if (spec.priorityClassName in SYSTEM_PRIORITY_CLASSES) spec.priority = SYSTEM_PRIORITY_CLASSES[spec.priorityClassName];
-  }
-  if (spec.priority !== undefined) spec.preemptionPolicy ??= 'PreemptLowerPriority';
   // Conversion keeps podIP/podIPs (and hostIP/hostIPs) consistent; when both are set and differ,
   // podIP is authoritative (for older clients), as in Convert_v1_PodStatus_To_core_PodStatus.
   const status = pod.status;

@@ -34,6 +34,7 @@ export * from './storage-defaults.ts';
 export * from './resource-helpers.ts';
 export * from './validation/index.ts';
 export * from './selectors/index.ts';
+export * from './scheduling/index.ts';
 export * from './printers/index.ts';
 export * from './patch/index.ts';
 export * from './schema/unknown-fields.ts';

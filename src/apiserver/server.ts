@@ -14,7 +14,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { RESOURCES, type KubeObject, type ResourceInfo } from '../api/index.ts';
+import { RESOURCES, SYSTEM_PRIORITY_CLASSES, type KubeObject, type ResourceInfo } from '../api/index.ts';
 import type { Store } from '../storage/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../machinery/index.ts';
 import { AdmissionChain, type AdmissionLookup } from './admission/chain.ts';
@@ -24,6 +24,7 @@ import { DefaultTolerationSeconds } from './admission/default-toleration-seconds
 import { PodSecurity } from './admission/pod-security/plugin.ts';
 import type { PodSecurityConfig } from './admission/pod-security/config.ts';
 import { DefaultStorageClass } from './admission/default-storage-class.ts';
+import { PriorityAdmission } from './admission/priority.ts';
 import { StorageObjectInUseProtection } from './admission/storage-object-in-use-protection.ts';
 import { TokenAuthenticator, type User } from './auth/tokens.ts';
 import { alwaysAllow, forbiddenMessage, type Attributes, type Authorizer } from './authz/authorizer.ts';
@@ -187,6 +188,7 @@ export class ApiServer {
       notReadySeconds: config.defaultTolerationSeconds?.notReady, unreachableSeconds: config.defaultTolerationSeconds?.unreachable,
     }), new PodSecurity(lookup, config.podSecurity),
       new DefaultStorageClass(() => this.registry('storageclasses', 'storage.k8s.io').cache.list().items), new StorageObjectInUseProtection(),
+      new PriorityAdmission(() => this.registry('priorityclasses', 'scheduling.k8s.io').cache.list().items),
       new CsrRequester(), new NodeRestriction(lookup)]);
     const view = (plural: string) => {
       const cache = () => this.#registries.get(`${RBAC_GROUP}/v1/${plural}`)!.cache;
@@ -277,6 +279,15 @@ export class ApiServer {
           if (!(err instanceof ApiError && err.code === 409)) throw err;
         });
       }
+    }
+    // The two system PriorityClasses, as the scheduling REST storage's post-start hook creates them.
+    const priorityClasses = this.registry('priorityclasses', 'scheduling.k8s.io');
+    for (const [name, value] of Object.entries(SYSTEM_PRIORITY_CLASSES)) {
+      if (await priorityClasses.tryGet('', name)) continue;
+      const description = name === 'system-node-critical' ? 'Used for system critical pods that must not be moved from their current node.' : 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.';
+      await priorityClasses.create('', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value, description } as KubeObject).catch((err) => {
+        if (!(err instanceof ApiError && err.code === 409)) throw err;
+      });
     }
     const logger = this.#logger;
     const rbac = (plural: string) => this.registry(plural, RBAC_GROUP);

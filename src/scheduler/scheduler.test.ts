@@ -156,3 +156,43 @@ test('required anti-affinity spreads back-to-back replicas one per node; the ext
     assert.deepEqual(nodes, ['h1', 'h2']);
   });
 });
+
+test('preemption: a high-priority pod evicts lower-priority victims, is nominated, and binds once they are gone', async () => {
+  clearCluster();
+  server.put('nodes', makeNode().name('full').capacity({ cpu: '2', memory: '8Gi', pods: '110' }).obj());
+  server.put('pods', makePod().namespace('pre').name('low-a').node('full').priority(1).req({ cpu: '1' }).obj());
+  server.put('pods', makePod().namespace('pre').name('low-b').node('full').priority(1).req({ cpu: '1' }).obj());
+  await withScheduler(async () => {
+    const hi = makePod().namespace('pre').name('hi').priority(1000).req({ cpu: '1' }).obj();
+    server.put('pods', hi);
+    const nominated = await until(() => storedPod('pre', 'hi')?.status?.nominatedNodeName, 'nominatedNodeName');
+    assert.equal(nominated, 'full');
+    // One victim is enough; it got the DisruptionTarget condition before it was deleted, and a Preempted event.
+    const patch = await until(() => server.requests.find((r) => r.method === 'PATCH' && /pods\/low-[ab]\/status$/.test(r.path)), 'victim status patch');
+    const cond = (patch.body as { status: Pod['status'] }).status!.conditions!.find((c) => c.type === 'DisruptionTarget')!;
+    assert.deepEqual([cond.status, cond.reason, cond.message], ['True', 'PreemptionByScheduler', 'default-scheduler: preempting to accommodate a higher priority pod']);
+    const victim = patch.path.includes('low-a') ? 'low-a' : 'low-b';
+    const ev = await until(() => eventsFor('pre', victim).find((e) => e.reason === 'Preempted'), 'Preempted event');
+    assert.equal(ev.message, `Preempted by pod ${hi.metadata!.uid} on node full`);
+    const bound = await until(() => storedPod('pre', 'hi')?.spec?.nodeName, 'binding after preemption');
+    assert.equal(bound, 'full');
+    assert.ok(storedPod('pre', victim) === undefined || storedPod('pre', victim)!.metadata?.deletionTimestamp, 'the victim is gone');
+    const survivor = victim === 'low-a' ? 'low-b' : 'low-a';
+    assert.equal(storedPod('pre', survivor)?.metadata?.deletionTimestamp, undefined, 'only one victim');
+  });
+});
+
+test('preemptionPolicy Never does not preempt', async () => {
+  clearCluster();
+  server.put('nodes', makeNode().name('full').capacity({ cpu: '1', memory: '8Gi', pods: '110' }).obj());
+  server.put('pods', makePod().namespace('pn').name('low').node('full').priority(1).req({ cpu: '1' }).obj());
+  await withScheduler(async () => {
+    const p = makePod().namespace('pn').name('polite').priority(1000).req({ cpu: '1' }).obj();
+    p.spec!.preemptionPolicy = 'Never';
+    server.put('pods', p);
+    const cond = await until(() => storedPod('pn', 'polite')?.status?.conditions?.find((c) => c.type === 'PodScheduled'), 'condition');
+    assert.equal(cond.message, '0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.');
+    assert.equal(storedPod('pn', 'polite')?.status?.nominatedNodeName, undefined);
+    assert.ok(storedPod('pn', 'low'), 'no victim');
+  });
+});

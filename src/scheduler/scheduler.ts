@@ -7,7 +7,9 @@
  *
  * A pod that fits nowhere gets `PodScheduled=False` reason `Unschedulable` with Kubernetes' message and a
  * `FailedScheduling` Warning event, and waits in the queue until a node is added or changes or a pod goes
- * away. Errors (no nodes at all, failed binding) are reported the same way with reason `SchedulerError` and
+ * away. Before that, preemption (preemption/) may pick a node where evicting lower-priority pods makes room:
+ * the victims are evicted, the pod gets `status.nominatedNodeName`, and the Nominator holds that room for it
+ * against pods of lower priority until it binds. Errors (no nodes at all, failed binding) are reported the same way with reason `SchedulerError` and
  * retried after back-off. Cycles are synchronous on one loop; only binding runs in the background, so the
  * next cycle can start at once and sees the previous pod through the cache's assumed pods.
  *
@@ -20,7 +22,7 @@
  * bindings, condition writes and events.
  */
 import { setMaxListeners } from 'node:events';
-import type { Node, Pod, PodCondition } from '../api/index.ts';
+import type { Node, Pod, PodCondition, PodDisruptionBudget } from '../api/index.ts';
 import { EventRecorder, Informer, isNotFound, type Client } from '../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../machinery/index.ts';
 import { SchedulerCache } from './cache.ts';
@@ -29,6 +31,8 @@ import {
   type Diagnosis, type FrameworkConfig, type NodeInfo, type Status,
 } from './framework/index.ts';
 import { defaultProfile } from './plugins/index.ts';
+import { Nominator } from './nominator.ts';
+import { Preemptor } from './preemption/preemptor.ts';
 import { SchedulingQueue, type QueuedPodInfo, type SchedulingQueueConfig } from './queue.ts';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
@@ -73,6 +77,14 @@ export function nodeSchedulingChanged(oldNode: Node, newNode: Node): boolean {
   return view(oldNode) !== view(newNode);
 }
 
+/** A PodScheduled=False write waiting to go out; `nominatedNodeName` '' clears the nomination, undefined leaves it. */
+interface Wanted {
+  reason: string;
+  message: string;
+  nominatedNodeName?: string | undefined;
+  pod: Pod;
+}
+
 export class Scheduler {
   readonly schedulerName: string;
   readonly queue: SchedulingQueue;
@@ -80,6 +92,10 @@ export class Scheduler {
   readonly framework: Framework;
   readonly pods: Informer<Pod>;
   readonly nodes: Informer<Node>;
+  /** PodDisruptionBudgets, which preemption tries not to break. */
+  readonly budgets: Informer<PodDisruptionBudget>;
+  readonly nominator = new Nominator();
+  readonly #preemptor: Preemptor;
   readonly #client: Client;
   readonly #recorder: EventRecorder;
   readonly #clock: Clock;
@@ -88,7 +104,7 @@ export class Scheduler {
   readonly #background = new Set<Promise<void>>();
   readonly #maxConditionWrites: number;
   /** Conditions waiting to be written, by pod key: the latest wins. */
-  readonly #conditionsWanted = new Map<string, { reason: string; message: string; pod: Pod }>();
+  readonly #conditionsWanted = new Map<string, Wanted>();
   #conditionWriters = 0;
   readonly #maxBindings: number;
   #bindings = 0;
@@ -112,6 +128,8 @@ export class Scheduler {
     this.#recorder = new EventRecorder(config.client, { component: this.schedulerName, clock: this.#clock, logger: this.#log });
     this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), { clock: this.#clock, logger: this.#log });
     this.nodes = new Informer<Node>(config.client.resource<Node>('nodes'), { clock: this.#clock, logger: this.#log });
+    this.budgets = new Informer<PodDisruptionBudget>(config.client.resource<PodDisruptionBudget>('poddisruptionbudgets'), { clock: this.#clock, logger: this.#log });
+    this.#preemptor = new Preemptor({ client: config.client, recorder: this.#recorder, nominator: this.nominator, clock: this.#clock, logger: this.#log });
     this.#wireInformers();
   }
 
@@ -139,9 +157,9 @@ export class Scheduler {
     };
     signal.addEventListener('abort', onAbort, { once: true });
     const watching = this.framework.watchers.map((p) => p.start(signal, () => this.queue.moveAllToActiveOrBackoff()));
-    const informers = [this.pods.run(signal), this.nodes.run(signal), ...watching.map((w) => w.done)];
+    const informers = [this.pods.run(signal), this.nodes.run(signal), this.budgets.run(signal), ...watching.map((w) => w.done)];
     try {
-      await Promise.all([this.pods.synced, this.nodes.synced, ...watching.map((w) => w.synced)]);
+      await Promise.all([this.pods.synced, this.nodes.synced, this.budgets.synced, ...watching.map((w) => w.synced)]);
       this.#log.info({ nodes: this.nodes.list().length, pending: this.queue.stats.active }, 'scheduler started');
       for (;;) {
         const info = await this.queue.pop(signal);
@@ -173,10 +191,12 @@ export class Scheduler {
     const pending = (pod: Pod) => !pod.spec?.nodeName && !isTerminal(pod) && !pod.metadata?.deletionTimestamp && !gated(pod) && this.#responsible(pod);
     this.pods
       .onAdd((pod) => {
+        this.nominator.observe(pod);
         if (pod.spec?.nodeName) this.cache.addOrUpdatePod(pod);
         else if (pending(pod)) this.queue.add(pod);
       })
       .onUpdate((oldPod, pod) => {
+        this.nominator.observe(pod);
         if (pod.spec?.nodeName) {
           if (!oldPod.spec?.nodeName) this.queue.delete(pod);
           const freed = isTerminal(pod) && !isTerminal(oldPod);
@@ -189,6 +209,7 @@ export class Scheduler {
         }
       })
       .onDelete((pod) => {
+        this.nominator.delete(pod);
         if (pod.spec?.nodeName || this.cache.hasPod(pod)) {
           this.cache.removePod(pod);
           this.queue.moveAllToActiveOrBackoff();
@@ -232,15 +253,31 @@ export class Scheduler {
     }
     const feasible: NodeInfo[] = [];
     const statuses = new Map<string, Status>();
+    // Room held for pods nominated by preemption counts as taken for pods that are not more important.
+    const fits = (n: NodeInfo) => this.framework.runFilter(state, pod, this.nominator.withNominated(pod, n));
     for (const n of nodes) {
-      const s = this.framework.runFilter(state, pod, n);
+      const s = fits(n);
       if (!s) feasible.push(n);
       else if (s.code === 'Error') return this.#fail(info, s, statusMessage(s));
       else statuses.set(n.name, s);
     }
     if (feasible.length === 0) {
       const code = [...statuses.values()].some((s) => s.code === 'Unschedulable') ? 'Unschedulable' : 'UnschedulableAndUnresolvable';
-      return this.#fail(info, { code, reasons: [] }, this.#fitError(pod, { numAllNodes: nodes.length, nodeStatuses: statuses }));
+      const d: Diagnosis = { numAllNodes: nodes.length, nodeStatuses: statuses };
+      // PostFilter (DefaultPreemption): on success the pod is nominated and waits for its victims to go.
+      const pdbs = this.budgets.list();
+      const preemption = this.#preemptor.findCandidate(pod, nodes, d, (n) => !fits(n), pdbs);
+      if (preemption.candidate) {
+        const { candidate } = preemption;
+        this.#log.info({ pod: keyOf(pod), node: candidate.nodeName, victims: candidate.victims.pods.map(keyOf) }, 'preempting');
+        this.nominator.set(pod, candidate.nodeName);
+        this.#track(this.#preemptor.evict(pod, candidate, signal));
+        return this.#fail(info, { code, reasons: [] }, fitErrorMessage(d), candidate.nodeName);
+      }
+      // A pod that cannot preempt any more loses its nomination (upstream's clearNominatedNode).
+      const clear = this.nominator.nodeOf(pod) || pod.status?.nominatedNodeName ? '' : undefined;
+      if (clear !== undefined && pod.spec?.preemptionPolicy !== 'Never') this.nominator.set(pod, undefined);
+      return this.#fail(info, { code, reasons: [] }, fitErrorMessage({ ...d, postFilterMsg: preemption.message }), pod.spec?.preemptionPolicy === 'Never' ? undefined : clear);
     }
     let chosen: string;
     try {
@@ -311,7 +348,7 @@ export class Scheduler {
   }
 
   /** Reports a failed attempt (event + PodScheduled condition) and puts the pod back in the queue. */
-  #fail(info: QueuedPodInfo, status: Status, message: string): void {
+  #fail(info: QueuedPodInfo, status: Status, message: string, nominatedNodeName?: string): void {
     const rejected = isRejected(status);
     const reason = rejected ? 'Unschedulable' : 'SchedulerError';
     const pod = this.pods.get(keyOf(info.pod)) ?? info.pod;
@@ -319,21 +356,27 @@ export class Scheduler {
     this.#recorder.event(pod, 'Warning', 'FailedScheduling', message);
     if (rejected) this.queue.addUnschedulable(info);
     else this.queue.addBackoff(info);
-    this.#wantCondition(pod, reason, message);
+    this.#wantCondition(pod, { reason, message, nominatedNodeName, pod });
   }
 
-  /** Whether the pod's PodScheduled condition already says False with this reason and message. */
-  #conditionSays(pod: Pod, reason: string, message: string): boolean {
+  /**
+   * Whether the pod already says what `w` wants: PodScheduled=False with its reason and message, and its
+   * nominatedNodeName (when `w` sets or clears one).
+   */
+  #conditionSays(pod: Pod, w: Wanted): boolean {
     const current = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
-    return current?.status === 'False' && current.reason === reason && current.message === message;
+    const nominated = w.nominatedNodeName === undefined || (pod.status?.nominatedNodeName ?? '') === w.nominatedNodeName;
+    return nominated && current?.status === 'False' && current.reason === w.reason && current.message === w.message;
   }
 
   /** Queues a PodScheduled=False write for the pod (replacing one not yet sent) and starts a writer if one is free. */
-  #wantCondition(pod: Pod, reason: string, message: string): void {
-    if (this.#signal.aborted || this.#conditionSays(pod, reason, message)) return;
+  #wantCondition(pod: Pod, w: Wanted): void {
+    if (this.#signal.aborted || this.#conditionSays(pod, w)) return;
     const key = keyOf(pod);
+    const earlier = this.#conditionsWanted.get(key);
     this.#conditionsWanted.delete(key);
-    this.#conditionsWanted.set(key, { reason, message, pod });
+    // A nomination not written yet is kept unless this write changes it.
+    this.#conditionsWanted.set(key, { ...w, nominatedNodeName: w.nominatedNodeName ?? earlier?.nominatedNodeName });
     if (this.#conditionWriters < this.#maxConditionWrites) {
       this.#conditionWriters++;
       this.#track(this.#writeConditions().finally(() => this.#conditionWriters--));
@@ -346,33 +389,35 @@ export class Scheduler {
       if (this.#signal.aborted) return;
       const next = this.#conditionsWanted.entries().next();
       if (next.done) return;
-      const [key, { reason, message, pod: queued }] = next.value;
+      const [key, wanted] = next.value;
       this.#conditionsWanted.delete(key);
       // The informer's copy is the freshest: skip pods that are gone, bound, or already say this.
-      const pod = this.pods.get(key) ?? queued;
-      if (pod.spec?.nodeName || pod.metadata?.uid !== queued.metadata?.uid || this.#conditionSays(pod, reason, message)) continue;
-      await this.#setCondition(pod, reason, message);
+      const pod = this.pods.get(key) ?? wanted.pod;
+      if (pod.spec?.nodeName || pod.metadata?.uid !== wanted.pod.metadata?.uid || this.#conditionSays(pod, wanted)) continue;
+      await this.#setCondition(pod, wanted);
     }
   }
 
-  /** Writes PodScheduled=False with reason and message. */
-  async #setCondition(pod: Pod, reason: string, message: string): Promise<void> {
+  /** Writes PodScheduled=False with reason and message, and the nomination in the same patch (as upstream's updatePod). */
+  async #setCondition(pod: Pod, w: Wanted): Promise<void> {
     const conditions = pod.status?.conditions ?? [];
     const current = conditions.find((c) => c.type === 'PodScheduled');
     const now = new Date(Math.floor(this.#clock.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
     const cond: PodCondition = {
       type: 'PodScheduled',
       status: 'False',
-      reason,
-      message,
+      reason: w.reason,
+      message: w.message,
       lastProbeTime: null as unknown as undefined,
       lastTransitionTime: current?.status === 'False' ? current.lastTransitionTime : now,
     };
     const next = [...conditions.filter((c) => c.type !== 'PodScheduled'), cond];
+    const status: Record<string, unknown> = { conditions: next };
+    if (w.nominatedNodeName !== undefined) status.nominatedNodeName = w.nominatedNodeName || null;
     try {
       await this.#client
         .resource<Pod>('pods', pod.metadata!.namespace)
-        .patchStatus(pod.metadata!.name!, { status: { conditions: next } }, 'strategic', { signal: this.#signal });
+        .patchStatus(pod.metadata!.name!, { status }, 'strategic', { signal: this.#signal });
     } catch (err) {
       if (!isNotFound(err) && !this.#signal.aborted) this.#log.warn({ pod: keyOf(pod), err: (err as Error).message }, 'could not update PodScheduled condition');
     }

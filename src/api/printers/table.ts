@@ -15,6 +15,7 @@ import { labelSelectorFromObject } from '../selectors/label-selector.ts';
 import { servicePrinters } from './service.ts';
 import { batchPrinters } from './batch.ts';
 import { storagePrinters } from './storage.ts';
+import { schedulingPrinters } from './scheduling.ts';
 import { rbacPrinters } from './rbac.ts';
 import { certificatePrinters } from './certificates.ts';
 import { daemonSetPrinters } from './daemonset.ts';
@@ -301,6 +302,7 @@ const PRINTERS: Record<string, Printer> = {
   'policy/poddisruptionbudgets': podDisruptionBudgetPrinter,
   'apps/statefulsets': statefulSetPrinter,
   ...storagePrinters(col, NAME, AGE, age),
+  ...schedulingPrinters(col, NAME, AGE, age),
   ...rbacPrinters(col, NAME, AGE, age),
   ...certificatePrinters(col, NAME, AGE, age),
   ...servicePrinters(col, NAME, AGE, age),

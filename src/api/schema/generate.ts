@@ -40,6 +40,7 @@ const ROOTS: Record<string, [string, string]> = {
   'v1/PersistentVolume': ['v1/PersistentVolume.d.ts', 'IPersistentVolume'],
   'v1/PersistentVolumeClaim': ['v1/PersistentVolumeClaim.d.ts', 'IPersistentVolumeClaim'],
   'storage.k8s.io/v1/StorageClass': ['storage.k8s.io/v1/StorageClass.d.ts', 'IStorageClass'],
+  'scheduling.k8s.io/v1/PriorityClass': ['scheduling.k8s.io/v1/PriorityClass.d.ts', 'IPriorityClass'],
   'apps/v1/DaemonSet': ['apps/v1/DaemonSet.d.ts', 'IDaemonSet'],
   'apps/v1/ControllerRevision': ['apps/v1/ControllerRevision.d.ts', 'IControllerRevision'],
   'v1/ReplicationController': ['v1/ReplicationController.d.ts', 'IReplicationController'],

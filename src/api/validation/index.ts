@@ -9,7 +9,7 @@ import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from '../type
 import type { PodDisruptionBudget } from '../types.ts';
 import type {
   ConfigMap, DaemonSet, Deployment, EndpointSlice, ReplicationController, Endpoints, Event, EventsV1Event, KubeObject, Lease, Namespace, Node, Pod, ReplicaSet, Secret, Service,
-  ServiceAccount, Job, CronJob, StatefulSet, PersistentVolume, PersistentVolumeClaim, StorageClass,
+  ServiceAccount, Job, CronJob, StatefulSet, PersistentVolume, PersistentVolumeClaim, StorageClass, PriorityClass,
 } from '../types.ts';
 import { invalid, type FieldError } from '../field-error.ts';
 import { toResourceInfo, type ResourceRef } from '../resources.ts';
@@ -28,6 +28,7 @@ import {
   validateStorageClass, validateStorageClassUpdate,
 } from './storage.ts';
 import { validateStatefulSet, validateStatefulSetUpdate } from './statefulset.ts';
+import { validatePriorityClass, validatePriorityClassUpdate } from './scheduling.ts';
 import { validateEndpointSlice, validateEndpoints, validateService, validateServiceStatusUpdate, validateServiceUpdate } from './service.ts';
 
 function key(resource: ResourceRef): string {
@@ -55,6 +56,7 @@ export function validateObject(resource: ResourceRef, obj: object): FieldError[]
     case '/persistentvolumes': return validatePersistentVolume(o as unknown as PersistentVolume);
     case '/persistentvolumeclaims': return validatePersistentVolumeClaim(o as unknown as PersistentVolumeClaim);
     case 'storage.k8s.io/storageclasses': return validateStorageClass(o as unknown as StorageClass);
+    case 'scheduling.k8s.io/priorityclasses': return validatePriorityClass(o as unknown as PriorityClass);
     case 'apps/daemonsets': return validateDaemonSet(o as unknown as DaemonSet);
     case '/replicationcontrollers': return validateReplicationController(o as unknown as ReplicationController);
     case '/services': return validateService(o as unknown as Service);
@@ -90,6 +92,7 @@ export function validateObjectUpdate(resource: ResourceRef, obj: object, old: ob
     case '/persistentvolumes': return validatePersistentVolumeUpdate(o as unknown as PersistentVolume, p as unknown as PersistentVolume);
     case '/persistentvolumeclaims': return validatePersistentVolumeClaimUpdate(o as unknown as PersistentVolumeClaim, p as unknown as PersistentVolumeClaim);
     case 'storage.k8s.io/storageclasses': return validateStorageClassUpdate(o as unknown as StorageClass, p as unknown as StorageClass);
+    case 'scheduling.k8s.io/priorityclasses': return validatePriorityClassUpdate(o as unknown as PriorityClass, p as unknown as PriorityClass);
     case 'rbac.authorization.k8s.io/rolebindings': return validateBindingUpdate(o as unknown as RoleBinding, p as unknown as RoleBinding, false);
     case 'rbac.authorization.k8s.io/clusterrolebindings': return validateBindingUpdate(o as unknown as ClusterRoleBinding, p as unknown as ClusterRoleBinding, true);
     case 'apps/replicasets': case 'apps/deployments': case 'apps/daemonsets': {

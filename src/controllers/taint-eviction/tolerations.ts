@@ -5,16 +5,10 @@
  * stays; one that leaves any taint untolerated goes at once. An eviction already scheduled keeps its time:
  * later updates of the node never push it back.
  */
-import type { Taint, Toleration } from '../../api/index.ts';
+import { toleratesTaint, type Taint, type Toleration } from '../../api/index.ts';
 
-/** Whether `t` tolerates `taint` (upstream's ToleratesTaint). */
-export function toleratesTaint(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  if (!t.key && t.operator !== 'Exists') return false;
-  if (t.operator === 'Exists') return true;
-  return (t.value ?? '') === (taint.value ?? '');
-}
+/** Whether `t` tolerates `taint` (upstream's ToleratesTaint; the shared matcher). */
+export { toleratesTaint };
 
 /** For each taint the first toleration that tolerates it; undefined when some taint is not tolerated. */
 export function matchingTolerations(taints: Taint[], tolerations: Toleration[]): Toleration[] | undefined {

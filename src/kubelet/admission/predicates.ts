@@ -8,11 +8,9 @@
  */
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { INode } from 'kubernetes-models/v1/Node';
-import type { INodeSelectorRequirement } from 'kubernetes-models/v1/NodeSelectorRequirement';
-import type { INodeSelectorTerm } from 'kubernetes-models/v1/NodeSelectorTerm';
 import type { ITaint } from 'kubernetes-models/v1/Taint';
 import type { IToleration } from 'kubernetes-models/v1/Toleration';
-import { parseQuantity } from '../../api/index.ts';
+import { parseQuantity, podMatchesNodeSelectorAndAffinityTerms, toleratesTaint } from '../../api/index.ts';
 
 export type AdmitResult = { admit: true } | { admit: false; reason: string; message: string };
 
@@ -146,59 +144,14 @@ function hostPortsConflict(pod: IPod, active: IPod[]): boolean {
 
 // ---------------------------------------------------------------- node selector and affinity
 
+/** The pod's nodeSelector and required node affinity against the node (the matcher the scheduler uses too). */
 export function matchesNodeSelectorAndAffinity(pod: IPod, node: INode): boolean {
-  const labels = node.metadata?.labels ?? {};
-  for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
-  const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  if (!terms) return true;
-  // Terms are ORed; an empty term matches nothing.
-  return terms.some((term) => termMatches(term, node));
-}
-
-function termMatches(term: INodeSelectorTerm, node: INode): boolean {
-  const exprs = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  if (exprs.length === 0 && fields.length === 0) return false;
-  const labels = node.metadata?.labels ?? {};
-  return (
-    exprs.every((r) => requirementMatches(r, labels)) &&
-    fields.every(
-      (r) => r.key === 'metadata.name' && requirementMatches(r, { 'metadata.name': node.metadata?.name ?? '' }),
-    )
-  );
-}
-
-function requirementMatches(r: INodeSelectorRequirement, labels: Record<string, string>): boolean {
-  const has = Object.hasOwn(labels, r.key);
-  const value = labels[r.key];
-  const values = r.values ?? [];
-  switch (r.operator) {
-    case 'In':
-      return has && values.includes(value!);
-    case 'NotIn':
-      return !has || !values.includes(value!);
-    case 'Exists':
-      return has;
-    case 'DoesNotExist':
-      return !has;
-    case 'Gt':
-    case 'Lt': {
-      if (!has || values.length !== 1) return false;
-      const a = Number.parseInt(value!, 10);
-      const b = Number.parseInt(values[0]!, 10);
-      if (Number.isNaN(a) || Number.isNaN(b)) return false;
-      return r.operator === 'Gt' ? a > b : a < b;
-    }
-  }
-  return false;
+  return podMatchesNodeSelectorAndAffinityTerms(pod, node);
 }
 
 // ---------------------------------------------------------------- taints
 
+/** Whether the toleration tolerates the taint (the matcher the scheduler uses too). */
 export function tolerates(tol: IToleration, taint: ITaint): boolean {
-  if (tol.effect && tol.effect !== taint.effect) return false;
-  if (tol.key && tol.key !== taint.key) return false;
-  if (!tol.key && tol.operator !== 'Exists') return false;
-  if (tol.operator === 'Exists') return true;
-  return (tol.value ?? '') === (taint.value ?? '');
+  return toleratesTaint(tol, taint);
 }

@@ -59,7 +59,11 @@ export function podLogDirectory(logRoot: string, pod: Pod): string {
   return `${logRoot}/${m.namespace ?? 'default'}_${m.name}_${m.uid}`;
 }
 
-/** The pod's hostname: spec.hostname or the pod name, cut to 63 characters (a DNS label). */
+/**
+ * The pod's hostname (GeneratePodHostNameAndDomain): spec.hostname or the pod name, cut to 63 characters (a DNS
+ * label) without a trailing `-` or `.`; empty on the host network. The one rule for the sandbox's hostname and
+ * the managed /etc/hosts (volumes/hosts.ts).
+ */
 export function podHostname(pod: Pod): string {
   if (pod.spec?.hostNetwork) return '';
   const name = pod.spec?.hostname || pod.metadata?.name || '';

@@ -5,12 +5,10 @@
  * the node's own /etc/hosts under a different header, plus the aliases.
  */
 import type { IPod } from 'kubernetes-models/v1/Pod';
+import { podHostname } from '../index.ts';
 
-export function podHostname(pod: IPod): string {
-  const name = pod.spec?.hostname || pod.metadata?.name || '';
-  // Hostnames longer than 63 characters are truncated (and may not end in - or .), as the kubelet does.
-  return name.length > 63 ? name.slice(0, 63).replace(/[-.]+$/, '') : name;
-}
+/** The one pod hostname rule (kuberuntime's, which the sandbox gets too): re-exported for kubelet-node's parts. */
+export { podHostname };
 
 /** `clusterDomain` empty: no domain, as upstream's GeneratePodHostNameAndDomain (then the short name only). */
 export function managedHostsFile(pod: IPod, podIPs: string[], clusterDomain = 'cluster.local'): string {

@@ -67,6 +67,7 @@ export class Framework {
   /** Weighted total score per node, in the order of `nodes`. */
   runScore(state: CycleState, pod: Pod, nodes: NodeInfo[]): NodeScore[] {
     const totals: NodeScore[] = nodes.map((n) => ({ name: n.name, score: 0 }));
+    for (const p of this.scorers) p.preScore?.(state, pod, nodes);
     for (const p of this.scorers) {
       const scores: NodeScore[] = nodes.map((n) => ({ name: n.name, score: p.score(state, pod, n) }));
       p.normalizeScore?.(state, pod, scores);

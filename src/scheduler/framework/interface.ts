@@ -44,6 +44,11 @@ export const MAX_NODE_SCORE = 100;
 export const MIN_NODE_SCORE = 0;
 
 export interface ScorePlugin extends Plugin {
+  /**
+   * Optional: called once per cycle before any score, with the feasible nodes (the ones that will be scored),
+   * to compute per-cycle data into `state`: upstream's PreScore.
+   */
+  preScore?(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): void;
   /** Ranks one feasible node; after normalizeScore (if any) the value must be within 0..100. */
   score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number;
   /** Optional: rescales all nodes' scores in place (e.g. to 0..100 relative to the best). */

@@ -121,6 +121,13 @@ export class NodeInfo {
     return this.#pods.has(uid);
   }
 
+  /** A copy that can be changed without touching this one (preemption's what-ifs, nominated pods). */
+  clone(): NodeInfo {
+    const c = new NodeInfo(this.node);
+    for (const e of this.#pods.values()) c.addPod(e.pod);
+    return c;
+  }
+
   /** Charges the node with a pod (bound or assumed); adding a pod already there replaces it. */
   addPod(pod: Pod): void {
     const uid = pod.metadata?.uid ?? `${pod.metadata?.namespace}/${pod.metadata?.name}`;

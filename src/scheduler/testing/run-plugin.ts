@@ -20,6 +20,7 @@ export function runFilter(plugin: Plugin & FilterPlugin, pod: Pod, node: Node, p
 export function runScore(plugin: Plugin & ScorePlugin, pod: Pod, nodes: NodeInfo[]): Record<string, number> {
   const state = new CycleState();
   (plugin as Partial<PreFilterPlugin>).preFilter?.call(plugin, state, pod, nodes);
+  plugin.preScore?.(state, pod, nodes);
   const scores: NodeScore[] = nodes.map((n) => ({ name: n.name, score: plugin.score(state, pod, n) }));
   plugin.normalizeScore?.(state, pod, scores);
   return Object.fromEntries(scores.map((s) => [s.name, s.score]));

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeNode, makePod } from '../../testing/builders.ts';
-import { nodeInfoOf, runFilter } from '../../testing/run-plugin.ts';
+import type { Pod } from '../../../api/index.ts';
+import { nodeInfoOf, runFilter, runScore } from '../../testing/run-plugin.ts';
 import { InterPodAffinity } from './inter-pod-affinity.ts';
 
 const zoneA = makeNode().name('a1').labels({ zone: 'a' }).obj();
@@ -46,4 +47,56 @@ test('InterPodAffinity filter', () => {
     },
   ];
   for (const c of cases) assert.deepEqual(runFilter(new InterPodAffinity(), c.pod, c.node, c.pods, c.others), c.want, c.name);
+});
+
+/** A pod with preferred (anti-)affinity terms: [labels, topologyKey, weight, anti]. */
+function preferring(name: string, labels: Record<string, string>, terms: [Record<string, string>, string, number, boolean][]): Pod {
+  const p = makePod().name(name).labels(labels).obj();
+  const term = ([sel, key, weight]: [Record<string, string>, string, number, boolean]) => ({ weight, podAffinityTerm: { labelSelector: { matchLabels: sel }, topologyKey: key } });
+  p.spec!.affinity = {
+    podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: terms.filter((t) => !t[3]).map(term) },
+    podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: terms.filter((t) => t[3]).map(term) },
+  };
+  return p;
+}
+
+test('InterPodAffinity score: preferred anti-affinity spreads, preferred affinity attracts, normalized min..max', () => {
+  const plugin = new InterPodAffinity();
+  const h = (n: string) => makeNode().name(n).labels({ 'kubernetes.io/hostname': n, zone: n === 'n3' ? 'b' : 'a' }).obj();
+  const replica = (name: string) => preferring(name, { app: 'web' }, [[{ app: 'web' }, 'kubernetes.io/hostname', 100, true]]);
+  // One replica on n1: n2 and n3 tie at the top, n1 gets 0.
+  assert.deepEqual(runScore(plugin, replica('r1'), [nodeInfoOf(h('n1'), [replica('r0')]), nodeInfoOf(h('n2')), nodeInfoOf(h('n3'))]), { n1: 0, n2: 100, n3: 100 });
+  // Affinity to db by zone (weight 50) and anti-affinity to web by host (weight 10).
+  const pod = preferring('app', {}, [[{ app: 'db' }, 'zone', 50, false], [{ app: 'web' }, 'kubernetes.io/hostname', 10, true]]);
+  const scores = runScore(plugin, pod, [nodeInfoOf(h('n1'), [db, web]), nodeInfoOf(h('n2')), nodeInfoOf(h('n3'))]);
+  // n1: 50 - 10 = 40, n2 (same zone as db): 50, n3: 0 → normalized over 0..50.
+  assert.deepEqual(scores, { n1: 80, n2: 100, n3: 0 });
+  // No preferred terms anywhere: every node scores 0.
+  assert.deepEqual(runScore(plugin, makePod().name('plain').obj(), [nodeInfoOf(h('n1'), [db]), nodeInfoOf(h('n2'))]), { n1: 0, n2: 0 });
+});
+
+test('InterPodAffinity score: placed pods\' terms count towards the incoming pod (required affinity with weight 1)', () => {
+  const plugin = new InterPodAffinity();
+  const n = (name: string) => makeNode().name(name).labels({ 'kubernetes.io/hostname': name }).obj();
+  const wantsWeb = makePod().name('follower').podAffinity({ app: 'web' }, 'kubernetes.io/hostname').obj();
+  const avoidsWeb = preferring('avoider', {}, [[{ app: 'web' }, 'kubernetes.io/hostname', 5, true]]);
+  const incoming = makePod().name('web-9').labels({ app: 'web' }).obj();
+  assert.deepEqual(runScore(plugin, incoming, [nodeInfoOf(n('x'), [wantsWeb]), nodeInfoOf(n('y')), nodeInfoOf(n('z'), [avoidsWeb])]), { x: 100, y: 83, z: 0 });
+});
+
+test('InterPodAffinity: a non-empty namespaceSelector selects namespaces by their labels (plus those listed)', () => {
+  const namespaces = [
+    { apiVersion: 'v1' as const, kind: 'Namespace' as const, metadata: { name: 'team-a', labels: { team: 'a' } } },
+    { apiVersion: 'v1' as const, kind: 'Namespace' as const, metadata: { name: 'team-b', labels: { team: 'b' } } },
+  ];
+  const plugin = new InterPodAffinity({ namespaces: () => namespaces });
+  const wantsTeamADb = makePod().name('app').obj();
+  wantsTeamADb.spec!.affinity = {
+    podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'db' } }, namespaceSelector: { matchLabels: { team: 'a' } }, topologyKey: 'zone' }] },
+  };
+  const dbIn = (ns: string) => makePod().namespace(ns).name(`db-${ns}`).labels({ app: 'db' }).obj();
+  assert.equal(runFilter(plugin, wantsTeamADb, zoneA, [dbIn('team-a')]), undefined);
+  assert.deepEqual(runFilter(plugin, wantsTeamADb, zoneA, [dbIn('team-b')]), AFFINITY);
+  // Without namespace labels to read, the selector selects nothing.
+  assert.deepEqual(runFilter(new InterPodAffinity(), wantsTeamADb, zoneA, [dbIn('team-a')]), AFFINITY);
 });

@@ -2,9 +2,8 @@
  * NodeUnschedulable: a cordoned node (`spec.unschedulable`) takes only pods that tolerate the
  * `node.kubernetes.io/unschedulable:NoSchedule` taint (DaemonSet pods, typically).
  */
-import type { Pod } from '../../../api/index.ts';
+import { tolerationsTolerateTaint, type Pod } from '../../../api/index.ts';
 import { unresolvable, type CycleState, type FilterPlugin, type NodeInfo, type Status } from '../../framework/index.ts';
-import { tolerationsTolerateTaint } from '../taint-toleration/tolerations.ts';
 
 export const ERR_REASON_UNSCHEDULABLE = 'node(s) were unschedulable';
 export const TAINT_NODE_UNSCHEDULABLE = 'node.kubernetes.io/unschedulable';

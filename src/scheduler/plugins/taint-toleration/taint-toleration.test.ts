@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { makeNode, makePod } from '../../testing/builders.ts';
 import { nodeInfoOf, runFilter, runScore } from '../../testing/run-plugin.ts';
 import { TaintToleration } from './taint-toleration.ts';
-import { toleratesTaint } from './tolerations.ts';
+import { toleratesTaint } from '../../../api/index.ts';
 
 test('toleratesTaint', () => {
   const taint = { key: 'k', value: 'v', effect: 'NoSchedule' as const };

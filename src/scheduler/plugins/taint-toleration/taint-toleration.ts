@@ -2,12 +2,11 @@
  * TaintToleration: a node's NoSchedule and NoExecute taints keep out pods that do not tolerate them (filter);
  * nodes with fewer untolerated PreferNoSchedule taints score higher (score, normalized in reverse).
  */
-import type { Pod } from '../../../api/index.ts';
+import { tolerationsTolerateTaint, type Pod } from '../../../api/index.ts';
 import {
   defaultNormalizeScore, unresolvable,
   type CycleState, type FilterPlugin, type NodeInfo, type NodeScore, type ScorePlugin, type Status,
 } from '../../framework/index.ts';
-import { tolerationsTolerateTaint } from './tolerations.ts';
 
 export class TaintToleration implements FilterPlugin, ScorePlugin {
   readonly name = 'TaintToleration';

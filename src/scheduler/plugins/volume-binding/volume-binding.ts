@@ -17,14 +17,13 @@
  *
  * It watches claims, volumes and classes itself; any change to them retries unschedulable pods.
  */
-import { parseQuantity, type Node, type PersistentVolume, type PersistentVolumeClaim, type Pod, type StorageClass } from '../../../api/index.ts';
+import { nodeSelectorTermMatches, parseQuantity, type Node, type PersistentVolume, type PersistentVolumeClaim, type Pod, type StorageClass } from '../../../api/index.ts';
 import { Informer, objectKey, type Client, type KubeObjectLike } from '../../../client/index.ts';
 import { createLogger, realClock, type Logger } from '../../../machinery/index.ts';
 import {
   errorStatus, unresolvable, type CycleState, type FilterPlugin, type NodeInfo, type PreBindPlugin, type PreFilterPlugin, type Status,
   type WatchingPlugin,
 } from '../../framework/index.ts';
-import { nodeSelectorTermMatches } from '../node-affinity/node-affinity.ts';
 
 export const SELECTED_NODE_ANNOTATION = 'volume.kubernetes.io/selected-node';
 export const ERR_REASON_NODE_CONFLICT = 'node(s) had volume node affinity conflict';
