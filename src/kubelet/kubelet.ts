@@ -446,6 +446,7 @@ export class Kubelet {
       recorder,
       clock,
       logRoot,
+      clusterDomain,
       dnsConfig: (pod) => dns.getPodDns(pod),
       nodeMemoryCapacity: (await readMachineInfo(rootDir)).memoryBytes,
       pullCredentials: async (pod, image) => {
