@@ -51,10 +51,34 @@ export function spdy(): SpdyTransport {
   return transport;
 }
 
-/** A SPDY/3.1 server connection over an upgraded socket (`head`: bytes that arrived with the request). */
+/** What spdy-transport keeps of a side of a stream's flow-control window. */
+interface WindowSide {
+  current: number;
+  max: number;
+}
+
+/** Far more than one stream sends (2^30 bytes), far below the window's overflow limit (2^31-1). */
+const UNLIMITED_WINDOW = 2 ** 30;
+
+/**
+ * A SPDY/3.1 server connection over an upgraded socket (`head`: bytes that arrived with the request).
+ * client-go's spdystream never sends WINDOW_UPDATE frames (it does no flow control), so with spdy-transport's
+ * 64 KiB initial send window every stream would stall after 64 KiB of output; each stream the client opens
+ * gets a send window no stream fills instead, and so does the session (upstream's kubelet, spdystream too, sends without limit).
+ */
 export function spdyServer(socket: Duplex, head?: Buffer): SpdyConnection {
   if (head?.length) socket.unshift(head);
   const conn = spdy().connection.create(socket, { protocol: 'spdy', isServer: true });
   conn.start(3.1);
+  const unlimited = (o: unknown) => {
+    const side = (o as { _spdyState?: { window?: { send?: WindowSide } } })._spdyState?.window?.send;
+    if (side) {
+      side.max = UNLIMITED_WINDOW;
+      side.current = UNLIMITED_WINDOW;
+    }
+  };
+  // The session's window (SPDY/3.1) and each stream's.
+  unlimited(conn);
+  conn.on('stream', unlimited);
   return conn;
 }
