@@ -145,13 +145,16 @@ function value(type: string, wire: number, r: Reader): unknown {
 /**
  * Message fields Go embeds with `json:",inline"` (a proto field of its own, no JSON key): a Volume's
  * volumeSource (kubectl debug node/X sends a hostPath volume), a PersistentVolumeSpec's source, a Probe's
- * handler, an EphemeralContainer's common part.
+ * handler, an EphemeralContainer's common part, and the LocalObjectReference (`name`) of the config map and
+ * secret references and projections (kubectl debug --copy-to sends the service-account token volume).
  */
 const INLINE = new Set([
   'k8s.io.api.core.v1.Volume.volumeSource',
   'k8s.io.api.core.v1.PersistentVolumeSpec.persistentVolumeSource',
   'k8s.io.api.core.v1.Probe.handler',
   'k8s.io.api.core.v1.EphemeralContainer.ephemeralContainerCommon',
+  ...['ConfigMapEnvSource', 'ConfigMapKeySelector', 'ConfigMapProjection', 'ConfigMapVolumeSource'].map((t) => `k8s.io.api.core.v1.${t}.localObjectReference`),
+  ...['SecretEnvSource', 'SecretKeySelector', 'SecretProjection'].map((t) => `k8s.io.api.core.v1.${t}.localObjectReference`),
 ]);
 
 function message(type: string, buf: Buffer): Record<string, unknown> {
