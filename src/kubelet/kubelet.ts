@@ -448,6 +448,7 @@ export class Kubelet {
       recorder,
       clock,
       logRoot,
+      clusterDomain,
       dnsConfig: (pod) => dns.getPodDns(pod),
       nodeMemoryCapacity: (await readMachineInfo(rootDir)).memoryBytes,
       seccompProfileRoot: path.join(rootDir, 'seccomp'),

@@ -142,6 +142,21 @@ function value(type: string, wire: number, r: Reader): unknown {
   return special(type, message(type, r.bytes()));
 }
 
+/**
+ * Message fields Go embeds with `json:",inline"` (a proto field of its own, no JSON key): a Volume's
+ * volumeSource (kubectl debug node/X sends a hostPath volume), a PersistentVolumeSpec's source, a Probe's
+ * handler, an EphemeralContainer's common part, and the LocalObjectReference (`name`) of the config map and
+ * secret references and projections (kubectl debug --copy-to sends the service-account token volume).
+ */
+const INLINE = new Set([
+  'k8s.io.api.core.v1.Volume.volumeSource',
+  'k8s.io.api.core.v1.PersistentVolumeSpec.persistentVolumeSource',
+  'k8s.io.api.core.v1.Probe.handler',
+  'k8s.io.api.core.v1.EphemeralContainer.ephemeralContainerCommon',
+  ...['ConfigMapEnvSource', 'ConfigMapKeySelector', 'ConfigMapProjection', 'ConfigMapVolumeSource'].map((t) => `k8s.io.api.core.v1.${t}.localObjectReference`),
+  ...['SecretEnvSource', 'SecretKeySelector', 'SecretProjection'].map((t) => `k8s.io.api.core.v1.${t}.localObjectReference`),
+]);
+
 function message(type: string, buf: Buffer): Record<string, unknown> {
   const fields = SCHEMA[type];
   if (!fields) throw new Error(`no protobuf schema for ${type}`);
@@ -178,6 +193,10 @@ function message(type: string, buf: Buffer): Record<string, unknown> {
         const v = value(ftype, wire, r);
         if (v !== undefined) list.push(v);
       }
+    } else if (INLINE.has(`${type}.${name}`)) {
+      // Embedded in Go with `json:",inline"`: its fields are the parent's in JSON.
+      const v = value(ftype, wire, r);
+      if (v && typeof v === 'object') Object.assign(out, v);
     } else {
       const v = value(ftype, wire, r);
       if (v === undefined || v === '' || ((v === 0 || v === false) && !KEEP_ZERO.has(name))) delete out[name];

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Image } from '../../runtime/runtime.ts';
 import type { Container, Pod } from './api.ts';
-import { ContainerConfigError, containerSecurityContext } from './container-config.ts';
+import { ContainerConfigError, containerSecurityContext, generatePodSandboxConfig, podKernelHostname } from './container-config.ts';
 
 function pod(securityContext: NonNullable<Pod['spec']>['securityContext'], c: Container = { name: 'c', image: 'i' }): Pod {
   return {
@@ -46,4 +46,33 @@ test('a Localhost seccomp profile is a file under the seccomp profile root', () 
     type: 'Localhost',
     localhostRef: '/data/kubelet/seccomp/profiles/audit.json',
   });
+});
+
+const namedPod = (name: string, spec: Partial<NonNullable<Pod['spec']>> = {}): Pod =>
+  ({ metadata: { name, namespace: 'team', uid: 'u1' }, spec: { containers: [{ name: 'c' }], ...spec } }) as Pod;
+
+test('the sandbox hostname: spec.hostname, else the pod name cut to 63; the FQDN only with setHostnameAsFQDN and a subdomain', () => {
+  assert.equal(podKernelHostname(namedPod('web-0'), 'cluster.local'), 'web-0');
+  assert.equal(podKernelHostname(namedPod('web-0', { hostname: 'db' }), 'cluster.local'), 'db');
+  assert.equal(podKernelHostname(namedPod('x'.repeat(70)), 'cluster.local'), 'x'.repeat(63));
+  assert.equal(podKernelHostname(namedPod('web-0', { subdomain: 'web' }), 'cluster.local'), 'web-0');
+  assert.equal(podKernelHostname(namedPod('web-0', { setHostnameAsFQDN: true }), 'cluster.local'), 'web-0');
+  assert.equal(
+    podKernelHostname(namedPod('web-0', { subdomain: 'web', setHostnameAsFQDN: true }), 'cluster.local'),
+    'web-0.web.team.svc.cluster.local',
+  );
+  assert.equal(
+    generatePodSandboxConfig(namedPod('p', { hostname: 'h', subdomain: 's', setHostnameAsFQDN: true }), 0, { logRoot: '/l', clusterDomain: 'example.org' }).hostname,
+    'h.s.team.svc.example.org',
+  );
+});
+
+test('an FQDN over 64 characters is refused with upstream message', () => {
+  const long = namedPod('p', { hostname: 'h'.repeat(40), subdomain: 'sub', setHostnameAsFQDN: true });
+  assert.throws(
+    () => podKernelHostname(long, 'cluster.local'),
+    new Error(
+      `failed to construct FQDN from pod hostname and cluster domain, FQDN ${'h'.repeat(40)}.sub.team.svc.cluster.local is too long (64 characters is the max, 67 characters requested)`,
+    ),
+  );
 });

@@ -70,10 +70,31 @@ export function podHostname(pod: Pod): string {
   return name.slice(0, 63).replace(/[-.]+$/, '');
 }
 
+/** The FQDN fits the kernel's nodename field (64 characters, then the terminating NUL). */
+const FQDN_MAX_LENGTH = 64;
+
+/**
+ * The hostname the sandbox's UTS namespace gets: the pod's hostname, or with `setHostnameAsFQDN` and a
+ * subdomain its FQDN `<hostname>.<subdomain>.<namespace>.svc.<clusterDomain>` (upstream's
+ * GetNodenameForKernel, with its error when that is too long).
+ */
+export function podKernelHostname(pod: Pod, clusterDomain: string): string {
+  const hostname = podHostname(pod);
+  const subdomain = pod.spec?.subdomain;
+  if (!hostname || !subdomain || !pod.spec?.setHostnameAsFQDN || !clusterDomain) return hostname;
+  const fqdn = `${hostname}.${subdomain}.${pod.metadata?.namespace ?? 'default'}.svc.${clusterDomain}`;
+  if (fqdn.length > FQDN_MAX_LENGTH) {
+    throw new Error(
+      `failed to construct FQDN from pod hostname and cluster domain, FQDN ${fqdn} is too long (${FQDN_MAX_LENGTH} characters is the max, ${fqdn.length} characters requested)`,
+    );
+  }
+  return fqdn;
+}
+
 export function generatePodSandboxConfig(
   pod: Pod,
   attempt: number,
-  options: { logRoot: string; dnsConfig?: DnsConfig },
+  options: { logRoot: string; dnsConfig?: DnsConfig; clusterDomain?: string },
 ): PodSandboxConfig {
   const m = pod.metadata ?? {};
   const spec = pod.spec;
@@ -92,7 +113,7 @@ export function generatePodSandboxConfig(
   const psc = spec?.securityContext;
   return {
     metadata: { name: m.name ?? '', uid: m.uid ?? '', namespace: m.namespace ?? 'default', attempt },
-    hostname: podHostname(pod),
+    hostname: podKernelHostname(pod, options.clusterDomain ?? 'cluster.local'),
     logDirectory: podLogDirectory(options.logRoot, pod),
     dnsConfig: options.dnsConfig,
     portMappings,

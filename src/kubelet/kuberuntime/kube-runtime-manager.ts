@@ -120,6 +120,8 @@ export interface KubeRuntimeManagerConfig {
   probeResults?: ProbeResultsView;
   /** The pod's resolv.conf settings (kubelet-node's DNS configurer); the runtime's default when undefined. */
   dnsConfig?: (pod: Pod) => DnsConfig | undefined;
+  /** KubeletConfiguration.clusterDomain: the domain of a pod's FQDN (`setHostnameAsFQDN`); default cluster.local. */
+  clusterDomain?: string;
   /**
    * Registry credentials for a pod's image (its imagePullSecrets, pull-secrets.ts), tried in turn until one
    * pull succeeds (upstream PullImage); none (or no function): an anonymous pull.
@@ -179,6 +181,7 @@ export class KubeRuntimeManager {
   #logRoot: string;
   #probes: ProbeResultsView | undefined;
   #dnsConfig: KubeRuntimeManagerConfig['dnsConfig'];
+  readonly #clusterDomain: string;
   #pullCredentials: KubeRuntimeManagerConfig['pullCredentials'];
   #nodeMemory: number;
   #seccompProfileRoot: string | undefined;
@@ -201,6 +204,7 @@ export class KubeRuntimeManager {
     this.#logRoot = config.logRoot;
     this.#probes = config.probeResults;
     this.#dnsConfig = config.dnsConfig;
+    this.#clusterDomain = config.clusterDomain ?? 'cluster.local';
     this.#pullCredentials = config.pullCredentials;
     this.#nodeMemory = config.nodeMemoryCapacity ?? totalmem();
     this.#seccompProfileRoot = config.seccompProfileRoot;
@@ -382,10 +386,20 @@ export class KubeRuntimeManager {
     let sandboxId = actions.sandboxId;
     let podIPs = podStatus.ips;
     // DNS settings only for a new sandbox: forming them may record events (DNSConfigForming), once per sandbox.
-    const sandboxConfig = generatePodSandboxConfig(pod, actions.attempt, {
-      logRoot: this.#logRoot,
-      dnsConfig: actions.createSandbox ? this.#dnsConfig?.(pod) : undefined,
-    });
+    let sandboxConfig;
+    try {
+      sandboxConfig = generatePodSandboxConfig(pod, actions.attempt, {
+        logRoot: this.#logRoot,
+        clusterDomain: this.#clusterDomain,
+        dnsConfig: actions.createSandbox ? this.#dnsConfig?.(pod) : undefined,
+      });
+    } catch (err) {
+      // A hostname that cannot be set (an FQDN over 64 characters) fails the sandbox, as upstream.
+      const message = errorMessage(err);
+      this.#recorder.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${message}`);
+      result.sandboxError = new SyncError('CreatePodSandboxError', message, { cause: err });
+      return result;
+    }
     if (actions.createSandbox) {
       try {
         sandboxId = await this.runtime.runPodSandbox(sandboxConfig, signal);

@@ -10,6 +10,7 @@ import { FakeRuntime } from '../../runtime/fake/index.ts';
 import { testContainerConfig, testSandboxConfig } from '../../runtime/fake/test-configs.ts';
 import { KubeletServer } from './kubelet-server.ts';
 import { selfSignedServingCert } from './tls.ts';
+import { spdyExec, UpgradeRefused, type SpdyExecRequest } from './testing/spdy-client.ts';
 
 const token = 'secret-token';
 
@@ -212,4 +213,87 @@ test('exec: the terminal size kubectl sends at once reaches the session even whi
   const r = await execWs(port, 'command=sh&stdin=true&stdout=true&tty=true');
   assert.equal(r.closeCode, 1000);
   assert.deepEqual(sizes, [{ width: 80, height: 24 }]);
+});
+
+test('exec over SPDY/3.1 (client-go executor): stdout, stderr, exit code on the error stream, every version', async (t) => {
+  const { port, runtime, cur } = await setup(t);
+  const req = (query: string, extra: Partial<SpdyExecRequest> = {}) =>
+    spdyExec({
+      host: '127.0.0.1',
+      port,
+      path: `/exec/default/web/app?${query}`,
+      headers: { authorization: `Bearer ${token}` },
+      ...extra,
+    });
+  const ok = await req('command=echo&command=hi&stdin=true&stdout=true&stderr=true', { stdin: 'input' });
+  assert.equal(ok.protocol, 'v4.channel.k8s.io');
+  assert.equal(ok.stdout, 'ran echo hi\n');
+  assert.deepEqual(JSON.parse(ok.error), { metadata: {}, status: 'Success' });
+  assert.deepEqual(runtime.calls.find((c) => c.method === 'exec')?.args, [
+    cur,
+    ['echo', 'hi'],
+    { stdin: true, stdout: true, stderr: true, tty: false },
+  ]);
+
+  const fail = await req('command=sh&command=-c&command=exit%203&stdout=true&stderr=true');
+  assert.equal(fail.stderr, 'oops\n');
+  const status = JSON.parse(fail.error);
+  assert.equal(status.status, 'Failure');
+  assert.equal(status.reason, 'NonZeroExitCode');
+  assert.deepEqual(status.details, { causes: [{ reason: 'ExitCode', message: '3' }] });
+
+  // Before v4 the error stream carries the message as text, and nothing on success.
+  const v3 = await req('command=sh&command=-c&command=exit%203&stdout=true&stderr=true', { protocols: ['v3.channel.k8s.io'] });
+  assert.equal(v3.protocol, 'v3.channel.k8s.io');
+  assert.match(v3.error, /^command terminated with non-zero exit code: .*exit code 3$/);
+  const v1 = await req('command=echo&stdout=true&stderr=true', { protocols: ['channel.k8s.io'] });
+  assert.equal(v1.protocol, 'channel.k8s.io');
+  assert.equal(v1.stdout, 'ran echo\n');
+  assert.equal(v1.error, '');
+});
+
+test('exec over SPDY: tty sizes from the resize stream reach the session; refusals come before the upgrade', async (t) => {
+  const { port, runtime } = await setup(t);
+  const realExec = runtime.exec.bind(runtime);
+  const sizes: { width: number; height: number }[] = [];
+  runtime.exec = async (id, cmd, opts) => {
+    const session = await realExec(id, cmd, opts);
+    return {
+      ...session,
+      resize: (size) => sizes.push(size),
+      // The process lives until the sizes are in.
+      exit: new Promise((r) => {
+        const check = setInterval(() => {
+          if (sizes.length < 2) return;
+          clearInterval(check);
+          r({ exitCode: 0 });
+        }, 10);
+      }),
+    };
+  };
+  const r = await spdyExec({
+    host: '127.0.0.1',
+    port,
+    path: '/exec/default/web/app?command=sh&stdin=true&stdout=true&tty=true',
+    headers: { authorization: `Bearer ${token}` },
+    stdin: '',
+    tty: true,
+    sizes: [{ width: 80, height: 24 }, { width: 120, height: 40 }],
+  });
+  assert.deepEqual(JSON.parse(r.error), { metadata: {}, status: 'Success' });
+  assert.deepEqual(sizes, [{ width: 80, height: 24 }, { width: 120, height: 40 }]);
+
+  const refused = async (path: string, protocols?: string[]) => {
+    const err = await spdyExec({ host: '127.0.0.1', port, path, headers: { authorization: `Bearer ${token}` }, protocols }).then(
+      () => assert.fail('upgraded'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof UpgradeRefused, String(err));
+    return err;
+  };
+  assert.equal((await refused('/exec/default/web/nope?command=sh&stdout=true')).statusCode, 404);
+  assert.equal((await refused('/exec/default/web/waiting?command=sh&stdout=true')).statusCode, 400);
+  const unknown = await refused('/exec/default/web/app?command=sh&stdout=true', ['v9.channel.k8s.io']);
+  assert.equal(unknown.statusCode, 403);
+  assert.match(JSON.parse(unknown.body).message, /unable to negotiate protocol: client supports \[v9\.channel\.k8s\.io\]/);
 });

@@ -4,8 +4,9 @@
  *
  *   GET /healthz
  *   GET /containerLogs/{namespace}/{pod}/{container}?follow&previous&tailLines&timestamps&sinceSeconds&sinceTime&limitBytes
- *   GET /exec/{namespace}/{pod}/{container}?command=..&stdin&stdout&stderr&tty     (WebSocket, v5/v4.channel.k8s.io)
- *   GET /attach/{namespace}/{pod}/{container}?stdin&stdout&stderr&tty              (WebSocket)
+ *   GET /exec/{namespace}/{pod}/{container}?command=..&stdin&stdout&stderr&tty     (WebSocket, v5/v4.channel.k8s.io,
+ *                                                                                   or SPDY/3.1: remote-command-spdy.ts)
+ *   GET /attach/{namespace}/{pod}/{container}?stdin&stdout&stderr&tty              (WebSocket or SPDY/3.1)
  *   GET|POST /portForward/{namespace}/{pod}                                        (SPDY/3.1, see port-forward.ts)
  *
  * Errors are Kubernetes Status objects; log errors use the kubelet's own messages (`container "web" in pod
@@ -32,6 +33,7 @@ import {
 } from './remote-command.ts';
 import type { ServingCert } from './tls.ts';
 import { servePortForward } from './port-forward.ts';
+import { NegotiationError, isSpdyUpgrade, negotiateSpdyProtocol, serveSpdyRemoteCommand } from './remote-command-spdy.ts';
 
 export interface KubeletServerHost {
   /** The pod as the kubelet knows it, with its newest status (what the status manager last computed). */
@@ -117,7 +119,7 @@ export class KubeletServer {
         return;
       }
       if ((parts[0] === 'exec' || parts[0] === 'attach') && parts.length === 4) {
-        // Only WebSocket clients are served; kubectl then falls back to SPDY and reports this error.
+        // Only upgrades (WebSocket or SPDY) are served.
         throw new HttpError(
           400,
           'BadRequest',
@@ -146,8 +148,19 @@ export class KubeletServer {
       }
       if ((parts[0] !== 'exec' && parts[0] !== 'attach') || parts.length !== 4)
         throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
-      const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
-      const protocol = channelProtocols.find((p) => offered.includes(p));
+      const spdy = isSpdyUpgrade(req);
+      let protocol: string | undefined;
+      if (spdy) {
+        try {
+          protocol = negotiateSpdyProtocol(req.headers['x-stream-protocol-version']);
+        } catch (err) {
+          if (err instanceof NegotiationError) throw new HttpError(err.code, err.code === 403 ? 'Forbidden' : 'BadRequest', err.message);
+          throw err;
+        }
+      } else {
+        const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
+        protocol = channelProtocols.find((p) => offered.includes(p));
+      }
       if (!protocol)
         throw new HttpError(
           400,
@@ -168,6 +181,19 @@ export class KubeletServer {
       const pod = this.#pod(parts[1]!, parts[2]!);
       const containerName = parts[3]!;
       const id = await this.#runningContainerId(pod, containerName);
+      const kind = parts[0] as 'exec' | 'attach';
+      if (spdy) {
+        const rt = this.#config.runtime;
+        serveSpdyRemoteCommand(
+          socket,
+          head,
+          protocol,
+          opts,
+          () => (kind === 'exec' ? rt.exec(id, command, opts) : rt.attach(id, opts)),
+          (code) => (kind === 'exec' ? exitStatus(code, command) : successStatus()),
+        );
+        return;
+      }
       this.#wss.handleUpgrade(
         req,
         socket,

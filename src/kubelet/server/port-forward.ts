@@ -4,52 +4,13 @@
  * `port`, `requestid`); the kubelet answers each SYN_STREAM, pipes the data stream to the port inside the pod's
  * network namespace (runtime.portForward) and writes failures as text to the error stream.
  *
- * spdy-transport does the framing. kubectl's Go SPDY client sends SYN_STREAM frames without the `:method` and
- * `:path` headers spdy-transport insists on, so its header parser is wrapped once to fill them in.
+ * spdy.ts does the framing.
  * A WebSocket-tunnelled request (`SPDY/3.1+portforward.k8s.io`) is refused with 400, and kubectl falls back to
  * the raw SPDY upgrade.
  */
-import { createRequire } from 'node:module';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-
-const require = createRequire(import.meta.url);
-
-interface SpdyStream extends Duplex {
-  headers: Record<string, string>;
-  respond(status: number, headers: Record<string, string>): void;
-}
-interface SpdyConnection {
-  start(version: number): void;
-  on(event: 'stream', fn: (s: SpdyStream) => void): void;
-  on(event: 'error' | 'close', fn: (err?: Error) => void): void;
-  end(): void;
-}
-interface SpdyTransport {
-  connection: { create(socket: Duplex, opts: { protocol: string; isServer: boolean }): SpdyConnection };
-}
-
-let transport: SpdyTransport | undefined;
-
-function spdy(): SpdyTransport {
-  if (transport) return transport;
-  transport = require('spdy-transport') as SpdyTransport;
-  type ParseKVs = (buffer: unknown, cb: (err: Error | null, headers?: Record<string, string>) => void) => void;
-  // The SPDY parser class is not exported; its prototype is reachable through an instance.
-  const parser = require('spdy-transport/lib/spdy-transport/protocol/spdy/parser.js') as { create(o: object): object };
-  const proto = Object.getPrototypeOf(parser.create({})) as { parseKVs: ParseKVs };
-  const original = proto.parseKVs;
-  proto.parseKVs = function (this: unknown, buffer, cb) {
-    original.call(this, buffer, (err, headers) => {
-      if (headers) {
-        headers[':method'] ??= 'POST';
-        headers[':path'] ??= '/';
-      }
-      cb(err, headers);
-    });
-  };
-  return transport;
-}
+import { spdyServer, type SpdyStream } from './spdy.ts';
 
 /**
  * Serves one upgraded port-forward connection. `open` connects to a port of the pod; `pod` names it in the
@@ -87,8 +48,7 @@ export function servePortForward(
   socket.write(
     'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n',
   );
-  const conn = spdy().connection.create(socket, { protocol: 'spdy', isServer: true });
-  conn.start(3.1);
+  const conn = spdyServer(socket);
   const pairs = new Map<string, { error?: SpdyStream; data?: SpdyStream }>();
   conn.on('error', () => socket.destroy());
   conn.on('stream', (stream) => {
