@@ -107,6 +107,11 @@ export type {
   IRole as Role, IClusterRole as ClusterRole, IRoleBinding as RoleBinding, IClusterRoleBinding as ClusterRoleBinding,
   IPolicyRule as PolicyRule, IRoleRef as RoleRef, ISubject as Subject, IAggregationRule as AggregationRule,
 } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+export type {
+  IMutatingWebhookConfiguration as MutatingWebhookConfiguration, IValidatingWebhookConfiguration as ValidatingWebhookConfiguration,
+  IMutatingWebhook as MutatingWebhook, IValidatingWebhook as ValidatingWebhook, IRuleWithOperations as RuleWithOperations,
+  IWebhookClientConfig as WebhookClientConfig, IMatchCondition as MatchCondition,
+} from 'kubernetes-models/admissionregistration.k8s.io/v1';
 
 /** Any API object: what generic code (storage, watch, tables, patches) handles. */
 export interface KubeObject {

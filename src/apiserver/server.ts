@@ -31,6 +31,7 @@ import { servingTlsOptions } from './auth/certs.ts';
 import { beginAudit, type Auditor, type RequestAudit } from './audit/index.ts';
 import { NodeRestriction } from './admission/node-restriction.ts';
 import { CsrRequester } from './admission/csr-requester.ts';
+import { AdmissionWebhooks } from './admission/webhook/dispatcher.ts';
 import type { NodeGraph } from './authz/node-graph.ts';
 import type { CachedEvent, WatchCache } from './watch-cache.ts';
 import { clientCertificateUser } from './auth/x509.ts';
@@ -196,6 +197,9 @@ export class ApiServer {
       roles: view('roles'), clusterRoles: view('clusterroles'), roleBindings: view('rolebindings'), clusterRoleBindings: view('clusterrolebindings'),
     });
     admission.add(new RbacEscalation({ resolver: this.#rbac, authorizer: () => this.#authorizer }));
+    // Upstream runs the webhooks after every built-in plugin of each phase (mutating, then validating).
+    const admissionCache = (plural: string) => () => this.registry(plural, 'admissionregistration.k8s.io').cache.list().items;
+    admission.add(new AdmissionWebhooks({ mutating: admissionCache('mutatingwebhookconfigurations'), validating: admissionCache('validatingwebhookconfigurations') }, lookup));
     this.#serviceAllocation = new ServiceAllocation(new ServiceAllocators({
       store: config.store, serviceCidr: config.serviceCidr, nodePortRange: config.serviceNodePortRange, now: () => this.#clock.now(),
     }));

@@ -16,6 +16,7 @@ import { servicePrinters } from './service.ts';
 import { batchPrinters } from './batch.ts';
 import { storagePrinters } from './storage.ts';
 import { rbacPrinters } from './rbac.ts';
+import { admissionPrinters } from './admissionregistration.ts';
 import { certificatePrinters } from './certificates.ts';
 import { daemonSetPrinters } from './daemonset.ts';
 
@@ -302,6 +303,7 @@ const PRINTERS: Record<string, Printer> = {
   'apps/statefulsets': statefulSetPrinter,
   ...storagePrinters(col, NAME, AGE, age),
   ...rbacPrinters(col, NAME, AGE, age),
+  ...admissionPrinters(col, NAME, AGE, age),
   ...certificatePrinters(col, NAME, AGE, age),
   ...servicePrinters(col, NAME, AGE, age),
   ...batchPrinters(col, NAME, AGE, age, selectorText),

@@ -4,6 +4,8 @@
  * 422 Invalid Status with `invalidMessage(kind, name, errs)` and one cause per error.
  */
 import { validatePodDisruptionBudget } from './policy.ts';
+import { validateWebhookConfiguration } from './admissionregistration.ts';
+import type { MutatingWebhookConfiguration, ValidatingWebhookConfiguration } from '../types.ts';
 import { validateBindingUpdate, validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding } from './rbac.ts';
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from '../types.ts';
 import type { PodDisruptionBudget } from '../types.ts';
@@ -55,6 +57,8 @@ export function validateObject(resource: ResourceRef, obj: object): FieldError[]
     case '/persistentvolumes': return validatePersistentVolume(o as unknown as PersistentVolume);
     case '/persistentvolumeclaims': return validatePersistentVolumeClaim(o as unknown as PersistentVolumeClaim);
     case 'storage.k8s.io/storageclasses': return validateStorageClass(o as unknown as StorageClass);
+    case 'admissionregistration.k8s.io/mutatingwebhookconfigurations': return validateWebhookConfiguration(o as unknown as MutatingWebhookConfiguration, true);
+    case 'admissionregistration.k8s.io/validatingwebhookconfigurations': return validateWebhookConfiguration(o as unknown as ValidatingWebhookConfiguration, false);
     case 'apps/daemonsets': return validateDaemonSet(o as unknown as DaemonSet);
     case '/replicationcontrollers': return validateReplicationController(o as unknown as ReplicationController);
     case '/services': return validateService(o as unknown as Service);
