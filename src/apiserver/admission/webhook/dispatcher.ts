@@ -2,7 +2,7 @@
  * MutatingAdmissionWebhook and ValidatingAdmissionWebhook, as upstream's plugins: the configurations (sorted by
  * name, webhooks in order) are read from the API server's watch cache on every request; a webhook is called
  * when a rule, both selectors and all matchConditions (CEL) match. Mutating webhooks run one after another and
- * their JSONPatch answers change the object; with `reinvocationPolicy: IfNeeded` a webhook is called once more
+ * their JSONPatch answers change the object (defaulted again, as upstream decodes it); with `reinvocationPolicy: IfNeeded` a webhook is called once more
  * when a later one changed the object. Validating webhooks run side by side; the first refusal in order wins.
  * A call that fails (unreachable, timeout, bad answer) is ignored under `failurePolicy: Ignore` and otherwise
  * refuses the request with upstream's `Internal error occurred: failed calling webhook "x": …`. Warnings go to
@@ -10,6 +10,7 @@
  */
 import type { KubeObject, MatchCondition, MutatingWebhook, ValidatingWebhook, WebhookClientConfig } from '../../../api/index.ts';
 import { applyJsonPatch } from '../../../api/patch/index.ts';
+import { applyDefaults } from '../../../api/defaults.ts';
 import { internalError } from '../../status.ts';
 import type { AdmissionAttributes, AdmissionLookup, AdmissionPlugin } from '../chain.ts';
 import { CelEvalError, evaluate } from '../cel/cel.ts';
@@ -112,8 +113,9 @@ export class AdmissionWebhooks implements AdmissionPlugin {
     } catch (err) {
       throw internalError(err);
     }
-    const before = JSON.stringify(a.object);
-    if (JSON.stringify(patched) === before) return false;
+    // Upstream decodes the patched object, which defaults what the patch added (a container's pull policy).
+    applyDefaults(a.resource, patched);
+    if (JSON.stringify(patched) === JSON.stringify(a.object)) return false;
     // The registry holds this object: change it in place.
     for (const k of Object.keys(a.object)) delete (a.object as Record<string, unknown>)[k];
     Object.assign(a.object, patched);

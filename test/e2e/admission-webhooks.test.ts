@@ -1,0 +1,92 @@
+/**
+ * Admission webhooks driven by the real kubectl 1.32, against webhook servers the test runs over HTTPS with their
+ * own CA (given as `caBundle`): a mutating webhook injects a sidecar container into new pods of labelled
+ * namespaces; a validating webhook refuses a label with its own message; a webhook that never answers lets the
+ * request through with `failurePolicy: Ignore` and refuses it with upstream's message with `Fail`. No node is
+ * needed: admission happens in the API server.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, type ServerHandle } from './helpers/server.ts';
+import { patchResponse, startWebhookServer, type WebhookServer } from '../../src/apiserver/admission/webhook/testing.ts';
+
+const webhookConfig = (kind: 'Mutating' | 'Validating', name: string, hook: WebhookServer, path: string, resources: string, extra = '') => `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ${kind}WebhookConfiguration
+metadata: {name: ${name}}
+webhooks:
+- name: ${name}.kubeling.test
+  sideEffects: None
+  admissionReviewVersions: [v1]
+  clientConfig: {url: "${hook.url}${path}", caBundle: ${hook.caBundle}}
+  rules: [{operations: [CREATE, UPDATE], apiGroups: [""], apiVersions: [v1], resources: [${resources}]}]
+  namespaceSelector: {matchLabels: {webhooks: "on"}}
+${extra}`;
+
+describe('admission webhooks', () => {
+  let s: ServerHandle;
+  let hook: WebhookServer;
+
+  before(async () => {
+    hook = await startWebhookServer((req, path) => {
+      if (path === '/sidecar') return patchResponse([{ op: 'add', path: '/spec/containers/-', value: { name: 'sidecar', image: 'busybox', command: ['sleep', '3600'] } }]);
+      if (path === '/labels') {
+        const labels = (req.object?.metadata?.labels ?? {}) as Record<string, string>;
+        return 'forbidden' in labels ? { allowed: false, status: { message: 'the label "forbidden" is not allowed here' } } : { allowed: true };
+      }
+      return 'hang';
+    });
+    s = await startServer({ storage: 'memory', noAgent: true });
+  });
+  after(async () => {
+    await s?.stop();
+    await hook?.close();
+  });
+
+  const ok = async (args: string[], input?: string) => {
+    const r = await s.kubectl(args, input === undefined ? undefined : { input });
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    return r;
+  };
+
+  test('a mutating webhook injects a sidecar into new pods', async () => {
+    await ok(['create', 'namespace', 'injected']);
+    await ok(['label', 'namespace', 'injected', 'webhooks=on']);
+    await ok(['apply', '-f', '-'], webhookConfig('Mutating', 'sidecar-injector', hook, '/sidecar', 'pods'));
+    const list = await ok(['get', 'mutatingwebhookconfigurations']);
+    assert.match(list.stdout, /^NAME\s+WEBHOOKS\s+AGE\nsidecar-injector\s+1\s+/);
+    await ok(['run', 'web', '-n', 'injected', '--image=busybox', '--', 'sleep', '3600']);
+    const names = await ok(['get', 'pod', 'web', '-n', 'injected', '-o', 'jsonpath={.spec.containers[*].name}']);
+    assert.equal(names.stdout, 'web sidecar');
+    // A namespace the selector does not match is left alone.
+    await ok(['create', 'namespace', 'plain']);
+    await ok(['run', 'web', '-n', 'plain', '--image=busybox', '--', 'sleep', '3600']);
+    assert.equal((await ok(['get', 'pod', 'web', '-n', 'plain', '-o', 'jsonpath={.spec.containers[*].name}'])).stdout, 'web');
+  });
+
+  test('a validating webhook refuses a label with its own message', async () => {
+    await ok(['create', 'namespace', 'checked']);
+    await ok(['label', 'namespace', 'checked', 'webhooks=on']);
+    await ok(['apply', '-f', '-'], webhookConfig('Validating', 'label-policy', hook, '/labels', 'configmaps'));
+    await ok(['create', 'configmap', 'fine', '-n', 'checked']);
+    const refused = await s.kubectl(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bad, namespace: checked, labels: {forbidden: "yes"}}\n' });
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr.trim(), 'Error from server: error when creating "STDIN": admission webhook "label-policy.kubeling.test" denied the request: the label "forbidden" is not allowed here');
+    const labelled = await s.kubectl(['label', 'configmap', 'fine', '-n', 'checked', 'forbidden=yes']);
+    assert.equal(labelled.code, 1);
+    assert.match(labelled.stderr, /admission webhook "label-policy.kubeling.test" denied the request: the label "forbidden" is not allowed here/);
+    assert.equal((await s.kubectl(['get', 'configmap', 'bad', '-n', 'checked'])).code, 1);
+  });
+
+  test('a webhook that times out: failurePolicy Ignore lets the request through, Fail refuses it with upstream\'s message', async () => {
+    await ok(['create', 'namespace', 'slow']);
+    await ok(['label', 'namespace', 'slow', 'webhooks=on']);
+    await ok(['apply', '-f', '-'], webhookConfig('Validating', 'slow', hook, '/hang', 'secrets', '  timeoutSeconds: 1\n  failurePolicy: Ignore\n'));
+    await ok(['create', 'secret', 'generic', 'passes', '-n', 'slow', '--from-literal=a=b']);
+    await ok(['apply', '-f', '-'], webhookConfig('Validating', 'slow', hook, '/hang', 'secrets', '  timeoutSeconds: 1\n  failurePolicy: Fail\n'));
+    const refused = await s.kubectl(['create', 'secret', 'generic', 'refused', '-n', 'slow', '--from-literal=a=b']);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr.trim(), `error: failed to create secret Internal error occurred: failed calling webhook "slow.kubeling.test": failed to call webhook: Post "${hook.url}/hang?timeout=1s": context deadline exceeded`);
+    assert.equal((await s.kubectl(['get', 'secret', 'passes', '-n', 'slow'])).code, 0);
+  });
+});
