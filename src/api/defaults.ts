@@ -10,6 +10,8 @@
  */
 import { defaultBinding } from './validation/rbac.ts';
 import { defaultWebhookConfiguration } from './validation/admissionregistration.ts';
+import { defaultValidatingAdmissionPolicy, defaultValidatingAdmissionPolicyBinding } from './validation/admission-policy.ts';
+import type { ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding } from './types.ts';
 import type { MutatingWebhookConfiguration } from './types.ts';
 import type { RoleBinding } from './types.ts';
 import type {
@@ -61,6 +63,8 @@ export function applyDefaults<T extends object>(resource: ResourceRef, obj: T): 
     case 'storage.k8s.io/storageclasses': defaultStorageClass(o as unknown as StorageClass); break;
     case 'admissionregistration.k8s.io/mutatingwebhookconfigurations': defaultWebhookConfiguration(o as unknown as MutatingWebhookConfiguration, true); break;
     case 'admissionregistration.k8s.io/validatingwebhookconfigurations': defaultWebhookConfiguration(o as unknown as MutatingWebhookConfiguration, false); break;
+    case 'admissionregistration.k8s.io/validatingadmissionpolicies': defaultValidatingAdmissionPolicy(o as unknown as ValidatingAdmissionPolicy); break;
+    case 'admissionregistration.k8s.io/validatingadmissionpolicybindings': defaultValidatingAdmissionPolicyBinding(o as unknown as ValidatingAdmissionPolicyBinding); break;
     case 'apps/daemonsets': defaultDaemonSet(o as unknown as DaemonSet); break;
     case '/replicationcontrollers': defaultReplicationController(o as unknown as ReplicationController); break;
     case '/services': defaultService(o as unknown as Service); break;

@@ -111,6 +111,8 @@ export type {
   IMutatingWebhookConfiguration as MutatingWebhookConfiguration, IValidatingWebhookConfiguration as ValidatingWebhookConfiguration,
   IMutatingWebhook as MutatingWebhook, IValidatingWebhook as ValidatingWebhook, IRuleWithOperations as RuleWithOperations,
   IWebhookClientConfig as WebhookClientConfig, IMatchCondition as MatchCondition,
+  IValidatingAdmissionPolicy as ValidatingAdmissionPolicy, IValidatingAdmissionPolicyBinding as ValidatingAdmissionPolicyBinding,
+  IMatchResources as MatchResources, INamedRuleWithOperations as NamedRuleWithOperations,
 } from 'kubernetes-models/admissionregistration.k8s.io/v1';
 
 /** Any API object: what generic code (storage, watch, tables, patches) handles. */

@@ -32,6 +32,7 @@ import { beginAudit, type Auditor, type RequestAudit } from './audit/index.ts';
 import { NodeRestriction } from './admission/node-restriction.ts';
 import { CsrRequester } from './admission/csr-requester.ts';
 import { AdmissionWebhooks } from './admission/webhook/dispatcher.ts';
+import { ValidatingAdmissionPolicyPlugin } from './admission/policy/validating-policy.ts';
 import type { NodeGraph } from './authz/node-graph.ts';
 import type { CachedEvent, WatchCache } from './watch-cache.ts';
 import { clientCertificateUser } from './auth/x509.ts';
@@ -197,8 +198,10 @@ export class ApiServer {
       roles: view('roles'), clusterRoles: view('clusterroles'), roleBindings: view('rolebindings'), clusterRoleBindings: view('clusterrolebindings'),
     });
     admission.add(new RbacEscalation({ resolver: this.#rbac, authorizer: () => this.#authorizer }));
-    // Upstream runs the webhooks after every built-in plugin of each phase (mutating, then validating).
+    // Upstream runs the policies and webhooks after every built-in plugin of each phase: mutating webhooks, then
+    // ValidatingAdmissionPolicy, then validating webhooks.
     const admissionCache = (plural: string) => () => this.registry(plural, 'admissionregistration.k8s.io').cache.list().items;
+    admission.add(new ValidatingAdmissionPolicyPlugin({ policies: admissionCache('validatingadmissionpolicies'), bindings: admissionCache('validatingadmissionpolicybindings') }, lookup));
     admission.add(new AdmissionWebhooks({ mutating: admissionCache('mutatingwebhookconfigurations'), validating: admissionCache('validatingwebhookconfigurations') }, lookup));
     this.#serviceAllocation = new ServiceAllocation(new ServiceAllocators({
       store: config.store, serviceCidr: config.serviceCidr, nodePortRange: config.serviceNodePortRange, now: () => this.#clock.now(),

@@ -2,8 +2,9 @@
  * Admission webhooks driven by the real kubectl 1.32, against webhook servers the test runs over HTTPS with their
  * own CA (given as `caBundle`): a mutating webhook injects a sidecar container into new pods of labelled
  * namespaces; a validating webhook refuses a label with its own message; a webhook that never answers lets the
- * request through with `failurePolicy: Ignore` and refuses it with upstream's message with `Fail`. No node is
- * needed: admission happens in the API server.
+ * request through with `failurePolicy: Ignore` and refuses it with upstream's message with `Fail`; a
+ * ValidatingAdmissionPolicy (CEL) refuses Deployments with more than 5 replicas with upstream's message. No node
+ * is needed: admission happens in the API server.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -88,5 +89,37 @@ describe('admission webhooks', () => {
     assert.equal(refused.code, 1);
     assert.equal(refused.stderr.trim(), `error: failed to create secret Internal error occurred: failed calling webhook "slow.kubeling.test": failed to call webhook: Post "${hook.url}/hang?timeout=1s": context deadline exceeded`);
     assert.equal((await s.kubectl(['get', 'secret', 'passes', '-n', 'slow'])).code, 0);
+  });
+
+  test('a ValidatingAdmissionPolicy refuses a Deployment with replicas > 5 with upstream\'s message', async () => {
+    await ok(['apply', '-f', '-'], `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: max-replicas}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments]}]
+  validations:
+  - expression: object.spec.replicas <= 5
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: max-replicas-binding}
+spec:
+  policyName: max-replicas
+  validationActions: [Deny]
+`);
+    const listed = await ok(['get', 'validatingadmissionpolicies']);
+    assert.match(listed.stdout, /^NAME\s+VALIDATIONS\s+PARAMKIND\s+AGE\nmax-replicas\s+1\s+<unset>\s+/);
+    await ok(['create', 'deployment', 'small', '--image=busybox', '--replicas=5']);
+    const refused = await s.kubectl(['create', 'deployment', 'big', '--image=busybox', '--replicas=6']);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr.trim(), 'error: failed to create deployment: deployments.apps "big" is forbidden: ' +
+      "ValidatingAdmissionPolicy 'max-replicas' with binding 'max-replicas-binding' denied request: failed expression: object.spec.replicas <= 5");
+    // An update is checked too (`kubectl scale` would not be: it writes deployments/scale, which the rule does not name).
+    const scaled = await s.kubectl(['patch', 'deployment', 'small', '-p', '{"spec":{"replicas":7}}']);
+    assert.equal(scaled.code, 1);
+    assert.match(scaled.stderr, /ValidatingAdmissionPolicy 'max-replicas' with binding 'max-replicas-binding' denied request: failed expression: object.spec.replicas <= 5/);
   });
 });

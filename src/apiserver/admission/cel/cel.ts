@@ -48,6 +48,8 @@ export function toCel(v: unknown): CelInput {
   if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : v;
   if (Array.isArray(v)) return v.map(toCel) as CelInput;
   if (typeof v === 'object') {
+    // Values CEL made (a variable's map or list) go back in as they are.
+    if (Object.getPrototypeOf(v) !== Object.prototype) return v as CelInput;
     const m = new Map<string, CelInput>();
     for (const [k, x] of Object.entries(v)) if (x !== undefined) m.set(k, toCel(x));
     return m as CelInput;
