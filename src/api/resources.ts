@@ -190,6 +190,7 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
     subresources: [{ name: 'status', kind: 'ValidatingAdmissionPolicy', verbs: STATUS_VERBS }],
   }),
   resource({ group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingadmissionpolicybindings', singular: 'validatingadmissionpolicybinding', kind: 'ValidatingAdmissionPolicyBinding', namespaced: false, categories: ['api-extensions'] }),
+  resource({ group: 'settings.k8s.io', version: 'v1alpha1', plural: 'podpresets', singular: 'podpreset', kind: 'PodPreset', namespaced: true }),
 ]);
 
 /** The resource served at `/api/v1/<plural>` (groupVersion `v1`) or `/apis/<group>/<version>/<plural>`. */

@@ -32,6 +32,7 @@ import { beginAudit, type Auditor, type RequestAudit } from './audit/index.ts';
 import { NodeRestriction } from './admission/node-restriction.ts';
 import { CsrRequester } from './admission/csr-requester.ts';
 import { AdmissionWebhooks } from './admission/webhook/dispatcher.ts';
+import { PodPresetAdmission } from './admission/pod-preset.ts';
 import { ValidatingAdmissionPolicyPlugin } from './admission/policy/validating-policy.ts';
 import type { NodeGraph } from './authz/node-graph.ts';
 import type { CachedEvent, WatchCache } from './watch-cache.ts';
@@ -142,6 +143,8 @@ export interface ApiServerConfig {
   defaultTolerationSeconds?: { notReady?: number; unreachable?: number };
   /** PodSecurity's defaults and exemptions (`--admission-control-config-file`); all privileged when absent. */
   podSecurity?: PodSecurityConfig;
+  /** The PodPreset admission plugin (settings.k8s.io/v1alpha1); default on, `--disable-admission-plugins PodPreset` turns it off. */
+  podPreset?: boolean;
   /** Abuse limits: in-flight requests, watches per user, request and header timeouts (limits/). */
   limits?: LimitsConfig;
 }
@@ -187,9 +190,15 @@ export class ApiServer {
     };
     const admission = new AdmissionChain([new NamespaceLifecycle(lookup), new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds({
       notReadySeconds: config.defaultTolerationSeconds?.notReady, unreachableSeconds: config.defaultTolerationSeconds?.unreachable,
-    }), new PodSecurity(lookup, config.podSecurity),
+    })]);
+    if (config.podPreset ?? true) {
+      admission.add(new PodPresetAdmission(() => this.registry('podpresets', 'settings.k8s.io').cache.list().items, (pod, presets, conflicts) => {
+        this.#logger.warn({ pod: pod.metadata?.name || pod.metadata?.generateName, presets, conflicts }, 'conflict occurred while applying podpresets');
+      }));
+    }
+    for (const p of [new PodSecurity(lookup, config.podSecurity),
       new DefaultStorageClass(() => this.registry('storageclasses', 'storage.k8s.io').cache.list().items), new StorageObjectInUseProtection(),
-      new CsrRequester(), new NodeRestriction(lookup)]);
+      new CsrRequester(), new NodeRestriction(lookup)]) admission.add(p);
     const view = (plural: string) => {
       const cache = () => this.#registries.get(`${RBAC_GROUP}/v1/${plural}`)!.cache;
       return { revision: () => cache().revision, items: () => cache().list().items };

@@ -293,3 +293,10 @@ test('--authorization-mode: known modes in order; an unknown one is a one-line u
   assert.throws(() => parseServerFlags(['--authorization-mode', 'Node,ABAC']), { name: 'UsageError', message: '--authorization-mode: authorization-mode "ABAC" is not a valid mode (valid: AlwaysAllow, AlwaysDeny, Node, RBAC)' });
   assert.throws(() => parseServerFlags(['--authorization-mode', 'RBAC,RBAC']), { name: 'UsageError' });
 });
+
+test('server flags: --disable-admission-plugins / --enable-admission-plugins take comma lists', () => {
+  assert.deepEqual(parseServerFlags(['--disable-admission-plugins', 'PodPreset']).disableAdmissionPlugins, ['PodPreset']);
+  assert.deepEqual(parseServerFlags(['--disable-admission-plugins=PodPreset,Foo']).disableAdmissionPlugins, ['PodPreset', 'Foo']);
+  assert.deepEqual(parseServerFlags(['--enable-admission-plugins=PodPreset']).enableAdmissionPlugins, ['PodPreset']);
+  assert.equal(parseServerFlags([]).disableAdmissionPlugins, undefined);
+});

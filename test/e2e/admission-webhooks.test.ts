@@ -3,8 +3,9 @@
  * own CA (given as `caBundle`): a mutating webhook injects a sidecar container into new pods of labelled
  * namespaces; a validating webhook refuses a label with its own message; a webhook that never answers lets the
  * request through with `failurePolicy: Ignore` and refuses it with upstream's message with `Fail`; a
- * ValidatingAdmissionPolicy (CEL) refuses Deployments with more than 5 replicas with upstream's message. No node
- * is needed: admission happens in the API server.
+ * ValidatingAdmissionPolicy (CEL) refuses Deployments with more than 5 replicas with upstream's message; a
+ * PodPreset (settings.k8s.io/v1alpha1, Kubernetes 1.19's) injects env into a matching pod and not into one annotated
+ * to be excluded. No node is needed: admission happens in the API server.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -121,5 +122,56 @@ spec:
     const scaled = await s.kubectl(['patch', 'deployment', 'small', '-p', '{"spec":{"replicas":7}}']);
     assert.equal(scaled.code, 1);
     assert.match(scaled.stderr, /ValidatingAdmissionPolicy 'max-replicas' with binding 'max-replicas-binding' denied request: failed expression: object.spec.replicas <= 5/);
+  });
+
+  test('a PodPreset injects env into a matching pod and not into an excluded one', async () => {
+    await ok(['create', 'namespace', 'presets']);
+    await ok(['apply', '-f', '-'], `
+apiVersion: settings.k8s.io/v1alpha1
+kind: PodPreset
+metadata: {name: allow-database, namespace: presets}
+spec:
+  selector: {matchLabels: {role: frontend}}
+  env: [{name: DB_PORT, value: "6379"}]
+  volumeMounts: [{mountPath: /cache, name: cache-volume}]
+  volumes: [{name: cache-volume, emptyDir: {}}]
+`);
+    const listed = await ok(['get', 'podpresets', '-n', 'presets']);
+    assert.match(listed.stdout, /^NAME\s+CREATED AT\nallow-database\s+/);
+    const rv = (await ok(['get', 'podpreset', 'allow-database', '-n', 'presets', '-o', 'jsonpath={.metadata.resourceVersion}'])).stdout;
+    await ok(['run', 'website', '-n', 'presets', '--image=busybox', '--labels=role=frontend']);
+    const env = await ok(['get', 'pod', 'website', '-n', 'presets', '-o', 'jsonpath={.spec.containers[0].env[*].name}={.spec.containers[0].env[*].value} {.spec.volumes[*].name}']);
+    // The service-account token volume (ServiceAccount admission) comes first, then the preset's.
+    assert.match(env.stdout, /^DB_PORT=6379 kube-api-access-[a-z0-9]+ cache-volume$/);
+    const annotation = await ok(['get', 'pod', 'website', '-n', 'presets', '-o', 'jsonpath={.metadata.annotations.podpreset\\.admission\\.kubernetes\\.io/podpreset-allow-database}']);
+    assert.equal(annotation.stdout, rv);
+    await ok(['run', 'excluded', '-n', 'presets', '--image=busybox', '--labels=role=frontend', '--annotations=podpreset.admission.kubernetes.io/exclude=true']);
+    assert.equal((await ok(['get', 'pod', 'excluded', '-n', 'presets', '-o', 'jsonpath={.spec.containers[0].env}'])).stdout, '');
+    await ok(['run', 'backend', '-n', 'presets', '--image=busybox', '--labels=role=backend']);
+    assert.equal((await ok(['get', 'pod', 'backend', '-n', 'presets', '-o', 'jsonpath={.spec.containers[0].env}'])).stdout, '');
+  });
+});
+
+describe('PodPreset turned off', () => {
+  let s: ServerHandle;
+  before(async () => {
+    s = await startServer({ storage: 'memory', noAgent: true, args: ['--disable-admission-plugins', 'PodPreset'] });
+  });
+  after(async () => {
+    await s?.stop();
+  });
+
+  test('--disable-admission-plugins PodPreset: presets are stored but not applied', async () => {
+    const r = await s.kubectl(['apply', '-f', '-'], { input: `
+apiVersion: settings.k8s.io/v1alpha1
+kind: PodPreset
+metadata: {name: env, namespace: default}
+spec:
+  selector: {}
+  env: [{name: INJECTED, value: "yes"}]
+` });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await s.kubectl(['run', 'plain', '--image=busybox'])).code, 0);
+    assert.equal((await s.kubectl(['get', 'pod', 'plain', '-o', 'jsonpath={.spec.containers[0].env}'])).stdout, '');
   });
 });

@@ -5,6 +5,8 @@
  */
 import { validatePodDisruptionBudget } from './policy.ts';
 import { validateWebhookConfiguration } from './admissionregistration.ts';
+import { validatePodPreset } from './pod-preset.ts';
+import type { PodPreset } from '../types.ts';
 import { validateValidatingAdmissionPolicy, validateValidatingAdmissionPolicyBinding } from './admission-policy.ts';
 import type { ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding } from '../types.ts';
 import type { MutatingWebhookConfiguration, ValidatingWebhookConfiguration } from '../types.ts';
@@ -61,6 +63,7 @@ export function validateObject(resource: ResourceRef, obj: object): FieldError[]
     case 'storage.k8s.io/storageclasses': return validateStorageClass(o as unknown as StorageClass);
     case 'admissionregistration.k8s.io/mutatingwebhookconfigurations': return validateWebhookConfiguration(o as unknown as MutatingWebhookConfiguration, true);
     case 'admissionregistration.k8s.io/validatingwebhookconfigurations': return validateWebhookConfiguration(o as unknown as ValidatingWebhookConfiguration, false);
+    case 'settings.k8s.io/podpresets': return validatePodPreset(o as unknown as PodPreset);
     case 'admissionregistration.k8s.io/validatingadmissionpolicies': return validateValidatingAdmissionPolicy(o as unknown as ValidatingAdmissionPolicy);
     case 'admissionregistration.k8s.io/validatingadmissionpolicybindings': return validateValidatingAdmissionPolicyBinding(o as unknown as ValidatingAdmissionPolicyBinding);
     case 'apps/daemonsets': return validateDaemonSet(o as unknown as DaemonSet);
