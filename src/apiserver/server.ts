@@ -193,7 +193,7 @@ export class ApiServer {
     })]);
     if (config.podPreset ?? true) {
       admission.add(new PodPresetAdmission(() => this.registry('podpresets', 'settings.k8s.io').cache.list().items, (pod, presets, conflicts) => {
-        this.#logger.warn({ pod: pod.metadata?.name || pod.metadata?.generateName, presets, conflicts }, 'conflict occurred while applying podpresets');
+        this.#logger.warn(`conflict occurred while applying podpresets: ${presets.join(',')} on pod: ${pod.metadata?.generateName ?? ''} err: ${conflicts.join(', ')}`);
       }));
     }
     for (const p of [new PodSecurity(lookup, config.podSecurity),
