@@ -162,4 +162,25 @@ describe('admission webhooks', () => {
     await hooks.validate(a);
     await refusal(hooks.validate(podAttrs()));
   });
+
+  test('clientConfig.service: the call goes to a ready endpoint of the Service, verified as <name>.<namespace>.svc', async () => {
+    const svcHook = await startWebhookServer(() => ({ allowed: false, status: { message: 'via service' } }), ['hook.webhooks.svc']);
+    try {
+      const objects: Record<string, unknown> = {
+        'services/webhooks/hook': { metadata: { name: 'hook', namespace: 'webhooks' }, spec: { ports: [{ name: 'https', port: 443, targetPort: svcHook.port }] } },
+        'endpoints/webhooks/hook': { subsets: [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'https', port: svcHook.port }] }] },
+      };
+      const lookup = { get: async (r: string, ns: string, n: string) => objects[`${r}/${ns}/${n}`] as KubeObject | undefined };
+      const cfg = config('validating', 'svc', server, { clientConfig: { service: { name: 'hook', namespace: 'webhooks', port: 443, path: '/check' }, caBundle: svcHook.caBundle } });
+      const hooks = new AdmissionWebhooks({ mutating: () => [], validating: () => [cfg] }, lookup);
+      const e = await refusal(hooks.validate(podAttrs()));
+      assert.equal(e.message, 'admission webhook "svc.example.com" denied the request: via service');
+      assert.equal(svcHook.requests[0]!.path, '/check');
+      delete objects['endpoints/webhooks/hook'];
+      const down = await refusal(hooks.validate(podAttrs()));
+      assert.equal(down.message, 'Internal error occurred: failed calling webhook "svc.example.com": no endpoints available for service "hook"');
+    } finally {
+      await svcHook.close();
+    }
+  });
 });

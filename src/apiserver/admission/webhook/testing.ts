@@ -16,15 +16,17 @@ export type ReviewHandler = (req: AdmissionRequest, path: string) => Omit<Admiss
 export interface WebhookServer {
   /** `https://127.0.0.1:PORT`. */
   url: string;
+  port: number;
   /** The CA that signed the serving certificate, base64 as `caBundle` takes it. */
   caBundle: string;
   requests: { path: string; request: AdmissionRequest }[];
   close(): Promise<void>;
 }
 
-export async function startWebhookServer(handler: ReviewHandler): Promise<WebhookServer> {
+/** `hosts`: more names for the serving certificate (a Service's `name.namespace.svc`). */
+export async function startWebhookServer(handler: ReviewHandler, hosts: string[] = []): Promise<WebhookServer> {
   const dir = mkdtempSync(join(tmpdir(), 'kubeling-webhook-'));
-  const pki = await ensurePki(dir);
+  const pki = await ensurePki(dir, hosts);
   const requests: WebhookServer['requests'] = [];
   const server = https.createServer({ cert: pki.certPem, key: pki.keyPem }, (req, res) => {
     const chunks: Buffer[] = [];
@@ -43,6 +45,7 @@ export async function startWebhookServer(handler: ReviewHandler): Promise<Webhoo
   const port = (server.address() as AddressInfo).port;
   return {
     url: `https://127.0.0.1:${port}`,
+    port,
     caBundle: Buffer.from(pki.caPem).toString('base64'),
     requests,
     async close() {
