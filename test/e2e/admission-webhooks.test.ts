@@ -113,6 +113,8 @@ spec:
 `);
     const listed = await ok(['get', 'validatingadmissionpolicies']);
     assert.match(listed.stdout, /^NAME\s+VALIDATIONS\s+PARAMKIND\s+AGE\nmax-replicas\s+1\s+<unset>\s+/);
+    const bindings = await ok(['get', 'validatingadmissionpolicybindings']);
+    assert.match(bindings.stdout, /^NAME\s+POLICYNAME\s+PARAMREF\s+AGE\nmax-replicas-binding\s+max-replicas\s+<unset>\s+/);
     await ok(['create', 'deployment', 'small', '--image=busybox', '--replicas=5']);
     const refused = await s.kubectl(['create', 'deployment', 'big', '--image=busybox', '--replicas=6']);
     assert.equal(refused.code, 1);
