@@ -3,7 +3,8 @@
  * (failurePolicy Fail, matchPolicy Equivalent, empty selectors, rule scope `*`) and the validation users meet
  * first: match constraints with resource rules, at least one validation or audit annotation, each with an
  * expression, known reasons and failure policies; a binding names a policy and has valid, non-conflicting
- * validationActions (Deny and Warn together are refused).
+ * validationActions (Deny and Warn together are refused) and a paramRef with a name or a selector and a
+ * parameterNotFoundAction.
  */
 import type { MatchResources, ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding } from '../types.ts';
 import { duplicate, invalid, notSupported, required, type FieldError } from '../field-error.ts';
@@ -67,6 +68,13 @@ export function validateValidatingAdmissionPolicyBinding(b: ValidatingAdmissionP
     if (!ACTIONS.includes(a)) errs.push(notSupported(`spec.validationActions[${i}]`, a, ACTIONS));
     if (seen.has(a)) errs.push(duplicate(`spec.validationActions[${i}]`, a));
     seen.add(a);
+  }
+  const ref = spec?.paramRef;
+  if (ref) {
+    if (ref.name && ref.selector) errs.push(invalid('spec.paramRef.name', ref.name, 'name and selector are mutually exclusive'));
+    if (!ref.name && !ref.selector) errs.push(required('spec.paramRef', 'one of name or selector must be specified'));
+    if (!ref.parameterNotFoundAction) errs.push(required('spec.paramRef.parameterNotFoundAction'));
+    else if (!['Allow', 'Deny'].includes(ref.parameterNotFoundAction)) errs.push(notSupported('spec.paramRef.parameterNotFoundAction', ref.parameterNotFoundAction, ['Allow', 'Deny']));
   }
   if (seen.has('Deny') && seen.has('Warn')) errs.push(invalid('spec.validationActions', actions, 'must not contain both Deny and Warn (repeating the same validation failure information in the API response and headers serves no purpose)'));
   return errs;

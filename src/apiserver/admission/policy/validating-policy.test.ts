@@ -82,3 +82,22 @@ test('the binding\'s matchResources and the policy\'s constraints limit what is 
   const pods = { ...attrs(1), resource: findResource('v1', 'pods')! };
   await plugin(p, binding(['Deny'])).validate(pods);
 });
+
+test('params: a ConfigMap named by paramRef (in the request\'s namespace) is `params`; none found denies unless Allow', async () => {
+  const limits: Record<string, KubeObject> = {
+    'team/limits': { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'limits', namespace: 'team' }, data: { max: '3' } } as KubeObject,
+  };
+  const paramLookup = {
+    get: async (r: string, ns: string, n: string) => (r === 'configmaps' ? limits[`${ns}/${n}`] : undefined),
+    list: async (r: string, ns: string) => (r === 'configmaps' ? Object.values(limits).filter((o) => o.metadata?.namespace === ns) : []),
+  };
+  const p = policy({ paramKind: { apiVersion: 'v1', kind: 'ConfigMap' }, validations: [{ expression: 'object.spec.replicas <= int(params.data.max)' }] });
+  const withRef = (paramRef: Record<string, unknown>) => new ValidatingAdmissionPolicyPlugin({ policies: () => [p], bindings: () => [binding(['Deny'], { paramRef })] }, paramLookup);
+  await withRef({ name: 'limits' }).validate(attrs(3));
+  const e = await refusal(withRef({ name: 'limits' }).validate(attrs(4)));
+  assert.match(e.message, /denied request: failed expression: object.spec.replicas <= int\(params.data.max\)$/);
+  await refusal(withRef({ selector: {} }).validate(attrs(4)));
+  const missing = await refusal(withRef({ name: 'nope' }).validate(attrs(1)));
+  assert.match(missing.message, /denied request: no params found for policy binding with `Deny` parameterNotFoundAction$/);
+  await withRef({ name: 'nope', parameterNotFoundAction: 'Allow' }).validate(attrs(1));
+});

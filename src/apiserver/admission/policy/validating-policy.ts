@@ -2,13 +2,16 @@
  * ValidatingAdmissionPolicy, as upstream's plugin (GA in 1.32): every binding whose policy matches the request
  * (the policy's matchConstraints, then the binding's matchResources, both with resource rules, exclusions,
  * resourceNames and selectors) evaluates the policy's `variables` and `validations` in CEL over `object`,
- * `oldObject`, `request`, `namespaceObject`, `variables` and `params` (null: parameter resources are not
- * supported yet; a policy with paramKind fails by its failurePolicy). A false validation is acted on by the
+ * `oldObject`, `request`, `namespaceObject`, `variables` and `params`. Parameters are objects of a core kind
+ * (ConfigMaps, typically) named or selected by the binding's paramRef (in the request's namespace unless it
+ * names one), each evaluated on its own; none found denies unless `parameterNotFoundAction: Allow`. Parameters
+ * of other groups fail by the policy's failurePolicy. A false validation is acted on by the
  * binding's validationActions: Deny refuses with upstream's `ValidatingAdmissionPolicy 'p' with binding 'b'
  * denied request: …` (reason from the validation, Invalid by default), Warn adds a Warning header, Audit an
  * audit annotation. An expression that fails to compile or run is a failure unless failurePolicy is Ignore.
  */
-import type { KubeObject, MatchResources, NamedRuleWithOperations, ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding } from '../../../api/index.ts';
+import { findResourceByKind, type KubeObject, type MatchResources, type NamedRuleWithOperations, type ValidatingAdmissionPolicy, type ValidatingAdmissionPolicyBinding } from '../../../api/index.ts';
+import { labelSelectorFromObject, labelSelectorMatches } from '../../../api/selectors/label-selector.ts';
 import { ApiError, type StatusReason } from '../../status.ts';
 import type { AdmissionAttributes, AdmissionLookup, AdmissionPlugin } from '../chain.ts';
 import { CelEvalError, evaluate } from '../cel/cel.ts';
@@ -61,7 +64,7 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
       if (!p?.spec) continue;
       if (!(await this.#matches(p.spec.matchConstraints, a))) continue;
       if (b.spec?.matchResources && !(await this.#matches(b.spec.matchResources, a))) continue;
-      const failures = await this.#evaluate(p, a);
+      const failures = await this.#evaluateWithParams(p, b, a);
       const actions = b.spec?.validationActions ?? [];
       const policyName = p.metadata?.name ?? '';
       const bindingName = b.metadata?.name ?? '';
@@ -87,20 +90,42 @@ export class ValidatingAdmissionPolicyPlugin implements AdmissionPlugin {
   }
 
   /** The failed validations (and, under failurePolicy Fail, the expressions that could not be evaluated). */
-  async #evaluate(p: ValidatingAdmissionPolicy, a: AdmissionAttributes): Promise<Failure[]> {
+  async #evaluateWithParams(p: ValidatingAdmissionPolicy, b: ValidatingAdmissionPolicyBinding, a: AdmissionAttributes): Promise<Failure[]> {
+    const kind = p.spec?.paramKind;
+    if (!kind) return this.#evaluate(p, a, null);
+    const fail = (message: string): Failure[] => (p.spec?.failurePolicy === 'Ignore' ? [] : [{ message, reason: 'Invalid' }]);
+    const ref = b.spec?.paramRef;
+    if (!ref) return fail('failed to configure binding: no paramRef specified');
+    const info = kind.apiVersion && kind.kind ? findResourceByKind(kind.apiVersion, kind.kind) : undefined;
+    if (!info || info.group !== '') return fail(`failed to configure policy: failed to find resource referenced by paramKind: '${kind.apiVersion ?? ''}, Kind=${kind.kind ?? ''}'`);
+    const namespace = info.namespaced ? (ref.namespace || a.namespace) : '';
+    if (info.namespaced && !namespace) return fail('cannot use namespaced paramRef in policy binding that matches cluster-scoped resources');
+    let params: KubeObject[];
+    if (ref.name) {
+      const one = await this.#lookup.get(info.plural, namespace, ref.name);
+      params = one ? [one] : [];
+    } else {
+      const all = (await this.#lookup.list?.(info.plural, namespace)) ?? [];
+      params = all.filter((o) => labelSelectorMatches(labelSelectorFromObject(ref.selector ?? {}), o.metadata?.labels ?? {}));
+    }
+    if (!params.length) {
+      return ref.parameterNotFoundAction === 'Allow' ? [] : fail('no params found for policy binding with `Deny` parameterNotFoundAction');
+    }
+    const out: Failure[] = [];
+    for (const param of params) out.push(...(await this.#evaluate(p, a, param)));
+    return out;
+  }
+
+  async #evaluate(p: ValidatingAdmissionPolicy, a: AdmissionAttributes, params: KubeObject | null): Promise<Failure[]> {
     const spec = p.spec!;
     const ignore = spec.failurePolicy === 'Ignore';
     const out: Failure[] = [];
     const broken = (message: string) => {
       if (!ignore) out.push({ message, reason: 'Invalid' });
     };
-    if (spec.paramKind) {
-      broken(`failed to configure binding: parameter resources (paramKind ${spec.paramKind.apiVersion}/${spec.paramKind.kind}) are not supported by kubeling`);
-      return out;
-    }
     const namespaceObject = a.namespace ? (await this.#lookup.get('namespaces', '', a.namespace)) ?? null : null;
     const bindings: Record<string, unknown> = {
-      object: a.object ?? null, oldObject: a.oldObject ?? null, request: buildRequest(a), params: null, namespaceObject,
+      object: a.object ?? null, oldObject: a.oldObject ?? null, request: buildRequest(a), params, namespaceObject,
     };
     const variables: Record<string, unknown> = {};
     bindings.variables = variables;
