@@ -9,6 +9,10 @@
  * changes nothing, which the apiserver relies on for updates and patches.
  */
 import { defaultBinding } from './validation/rbac.ts';
+import { defaultWebhookConfiguration } from './validation/admissionregistration.ts';
+import { defaultValidatingAdmissionPolicy, defaultValidatingAdmissionPolicyBinding } from './validation/admission-policy.ts';
+import type { ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding } from './types.ts';
+import type { MutatingWebhookConfiguration } from './types.ts';
 import type { RoleBinding } from './types.ts';
 import type {
   Container, EphemeralContainer, HTTPGetAction, KubeObject, Pod, PodSpec, PodTemplateSpec, Probe, Volume,
@@ -58,6 +62,10 @@ export function applyDefaults<T extends object>(resource: ResourceRef, obj: T): 
     case '/persistentvolumeclaims': defaultPersistentVolumeClaim(o as unknown as PersistentVolumeClaim); break;
     case 'storage.k8s.io/storageclasses': defaultStorageClass(o as unknown as StorageClass); break;
     case 'scheduling.k8s.io/priorityclasses': (o as { preemptionPolicy?: string }).preemptionPolicy ??= 'PreemptLowerPriority'; break;
+    case 'admissionregistration.k8s.io/mutatingwebhookconfigurations': defaultWebhookConfiguration(o as unknown as MutatingWebhookConfiguration, true); break;
+    case 'admissionregistration.k8s.io/validatingwebhookconfigurations': defaultWebhookConfiguration(o as unknown as MutatingWebhookConfiguration, false); break;
+    case 'admissionregistration.k8s.io/validatingadmissionpolicies': defaultValidatingAdmissionPolicy(o as unknown as ValidatingAdmissionPolicy); break;
+    case 'admissionregistration.k8s.io/validatingadmissionpolicybindings': defaultValidatingAdmissionPolicyBinding(o as unknown as ValidatingAdmissionPolicyBinding); break;
     case 'apps/daemonsets': defaultDaemonSet(o as unknown as DaemonSet); break;
     case '/replicationcontrollers': defaultReplicationController(o as unknown as ReplicationController); break;
     case '/services': defaultService(o as unknown as Service); break;

@@ -183,6 +183,15 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
   }),
   resource({ group: 'scheduling.k8s.io', version: 'v1', plural: 'priorityclasses', singular: 'priorityclass', kind: 'PriorityClass', namespaced: false, shortNames: ['pc'] }),
   resource({ group: 'storage.k8s.io', version: 'v1', plural: 'storageclasses', singular: 'storageclass', kind: 'StorageClass', namespaced: false, shortNames: ['sc'] }),
+  resource({ group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations', singular: 'mutatingwebhookconfiguration', kind: 'MutatingWebhookConfiguration', namespaced: false, categories: ['api-extensions'] }),
+  resource({ group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations', singular: 'validatingwebhookconfiguration', kind: 'ValidatingWebhookConfiguration', namespaced: false, categories: ['api-extensions'] }),
+  resource({
+    group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingadmissionpolicies', singular: 'validatingadmissionpolicy',
+    kind: 'ValidatingAdmissionPolicy', namespaced: false, categories: ['api-extensions'],
+    subresources: [{ name: 'status', kind: 'ValidatingAdmissionPolicy', verbs: STATUS_VERBS }],
+  }),
+  resource({ group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingadmissionpolicybindings', singular: 'validatingadmissionpolicybinding', kind: 'ValidatingAdmissionPolicyBinding', namespaced: false, categories: ['api-extensions'] }),
+  resource({ group: 'settings.k8s.io', version: 'v1alpha1', plural: 'podpresets', singular: 'podpreset', kind: 'PodPreset', namespaced: true }),
 ]);
 
 /** The resource served at `/api/v1/<plural>` (groupVersion `v1`) or `/apis/<group>/<version>/<plural>`. */

@@ -108,6 +108,33 @@ export type {
   IRole as Role, IClusterRole as ClusterRole, IRoleBinding as RoleBinding, IClusterRoleBinding as ClusterRoleBinding,
   IPolicyRule as PolicyRule, IRoleRef as RoleRef, ISubject as Subject, IAggregationRule as AggregationRule,
 } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+export type {
+  IMutatingWebhookConfiguration as MutatingWebhookConfiguration, IValidatingWebhookConfiguration as ValidatingWebhookConfiguration,
+  IMutatingWebhook as MutatingWebhook, IValidatingWebhook as ValidatingWebhook, IRuleWithOperations as RuleWithOperations,
+  IWebhookClientConfig as WebhookClientConfig, IMatchCondition as MatchCondition,
+  IValidatingAdmissionPolicy as ValidatingAdmissionPolicy, IValidatingAdmissionPolicyBinding as ValidatingAdmissionPolicyBinding,
+  IMatchResources as MatchResources, INamedRuleWithOperations as NamedRuleWithOperations,
+} from 'kubernetes-models/admissionregistration.k8s.io/v1';
+
+/**
+ * settings.k8s.io/v1alpha1 PodPreset, as Kubernetes 1.19 had it (removed upstream in 1.20; kubernetes-models has
+ * no type for it): what its selector's pods get injected at creation.
+ */
+type PodPresetSelector = import('@kubernetes-models/apimachinery/apis/meta/v1/LabelSelector').ILabelSelector;
+type PodPresetContainer = import('kubernetes-models/v1').IContainer;
+type PodPresetPodSpec = import('kubernetes-models/v1').IPodSpec;
+export interface PodPreset {
+  apiVersion?: 'settings.k8s.io/v1alpha1';
+  kind?: 'PodPreset';
+  metadata?: IObjectMeta;
+  spec?: {
+    selector?: PodPresetSelector;
+    env?: PodPresetContainer['env'];
+    envFrom?: PodPresetContainer['envFrom'];
+    volumes?: PodPresetPodSpec['volumes'];
+    volumeMounts?: PodPresetContainer['volumeMounts'];
+  };
+}
 
 /** Any API object: what generic code (storage, watch, tables, patches) handles. */
 export interface KubeObject {

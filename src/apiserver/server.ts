@@ -32,6 +32,9 @@ import { servingTlsOptions } from './auth/certs.ts';
 import { beginAudit, type Auditor, type RequestAudit } from './audit/index.ts';
 import { NodeRestriction } from './admission/node-restriction.ts';
 import { CsrRequester } from './admission/csr-requester.ts';
+import { AdmissionWebhooks } from './admission/webhook/dispatcher.ts';
+import { PodPresetAdmission } from './admission/pod-preset.ts';
+import { ValidatingAdmissionPolicyPlugin } from './admission/policy/validating-policy.ts';
 import type { NodeGraph } from './authz/node-graph.ts';
 import type { CachedEvent, WatchCache } from './watch-cache.ts';
 import { clientCertificateUser } from './auth/x509.ts';
@@ -141,6 +144,8 @@ export interface ApiServerConfig {
   defaultTolerationSeconds?: { notReady?: number; unreachable?: number };
   /** PodSecurity's defaults and exemptions (`--admission-control-config-file`); all privileged when absent. */
   podSecurity?: PodSecurityConfig;
+  /** The PodPreset admission plugin (settings.k8s.io/v1alpha1); default on, `--disable-admission-plugins PodPreset` turns it off. */
+  podPreset?: boolean;
   /** Abuse limits: in-flight requests, watches per user, request and header timeouts (limits/). */
   limits?: LimitsConfig;
 }
@@ -186,10 +191,16 @@ export class ApiServer {
     };
     const admission = new AdmissionChain([new NamespaceLifecycle(lookup), new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds({
       notReadySeconds: config.defaultTolerationSeconds?.notReady, unreachableSeconds: config.defaultTolerationSeconds?.unreachable,
-    }), new PodSecurity(lookup, config.podSecurity),
+    })]);
+    if (config.podPreset ?? true) {
+      admission.add(new PodPresetAdmission(() => this.registry('podpresets', 'settings.k8s.io').cache.list().items, (pod, presets, conflicts) => {
+        this.#logger.warn(`conflict occurred while applying podpresets: ${presets.join(',')} on pod: ${pod.metadata?.generateName ?? ''} err: ${conflicts.join(', ')}`);
+      }));
+    }
+    for (const p of [new PodSecurity(lookup, config.podSecurity),
       new DefaultStorageClass(() => this.registry('storageclasses', 'storage.k8s.io').cache.list().items), new StorageObjectInUseProtection(),
       new PriorityAdmission(() => this.registry('priorityclasses', 'scheduling.k8s.io').cache.list().items),
-      new CsrRequester(), new NodeRestriction(lookup)]);
+      new CsrRequester(), new NodeRestriction(lookup)]) admission.add(p);
     const view = (plural: string) => {
       const cache = () => this.#registries.get(`${RBAC_GROUP}/v1/${plural}`)!.cache;
       return { revision: () => cache().revision, items: () => cache().list().items };
@@ -198,6 +209,11 @@ export class ApiServer {
       roles: view('roles'), clusterRoles: view('clusterroles'), roleBindings: view('rolebindings'), clusterRoleBindings: view('clusterrolebindings'),
     });
     admission.add(new RbacEscalation({ resolver: this.#rbac, authorizer: () => this.#authorizer }));
+    // Upstream runs the policies and webhooks after every built-in plugin of each phase: mutating webhooks, then
+    // ValidatingAdmissionPolicy, then validating webhooks.
+    const admissionCache = (plural: string) => () => this.registry(plural, 'admissionregistration.k8s.io').cache.list().items;
+    admission.add(new ValidatingAdmissionPolicyPlugin({ policies: admissionCache('validatingadmissionpolicies'), bindings: admissionCache('validatingadmissionpolicybindings') }, lookup));
+    admission.add(new AdmissionWebhooks({ mutating: admissionCache('mutatingwebhookconfigurations'), validating: admissionCache('validatingwebhookconfigurations') }, lookup));
     this.#serviceAllocation = new ServiceAllocation(new ServiceAllocators({
       store: config.store, serviceCidr: config.serviceCidr, nodePortRange: config.serviceNodePortRange, now: () => this.#clock.now(),
     }));

@@ -313,3 +313,10 @@ test('agent flags: --private-registry is made absolute, as --data-dir is', async
   assert.equal(a.privateRegistry, resolve('conf/registries.yaml'));
   assert.equal((await parseAgentFlags(['--server', 'https://127.0.0.1:6443', '--token', 't'])).privateRegistry, undefined);
 });
+
+test('server flags: --disable-admission-plugins / --enable-admission-plugins take comma lists', () => {
+  assert.deepEqual(parseServerFlags(['--disable-admission-plugins', 'PodPreset']).disableAdmissionPlugins, ['PodPreset']);
+  assert.deepEqual(parseServerFlags(['--disable-admission-plugins=PodPreset,Foo']).disableAdmissionPlugins, ['PodPreset', 'Foo']);
+  assert.deepEqual(parseServerFlags(['--enable-admission-plugins=PodPreset']).enableAdmissionPlugins, ['PodPreset']);
+  assert.equal(parseServerFlags([]).disableAdmissionPlugins, undefined);
+});

@@ -133,6 +133,10 @@ export interface ServerOptions {
   serviceAccountJwksUri?: string;
   /** `--admission-control-config-file` (kube-apiserver's): PodSecurity's defaults and exemptions. */
   admissionControlConfigFile?: string;
+  /** `--disable-admission-plugins` (kube-apiserver's): PodPreset, on by default, can be turned off. */
+  disableAdmissionPlugins?: string[];
+  /** `--enable-admission-plugins`: every other plugin kubeling has is always on, so only PodPreset matters. */
+  enableAdmissionPlugins?: string[];
   /** kube-apiserver's audit flags (see src/cmd/audit.ts); absent when none is given. */
   audit?: AuditOptions;
 }
@@ -472,6 +476,8 @@ const SERVER_FLAGS: FlagSpec<ServerOptions> = {
       if (value !== 'json') throw new UsageError(`invalid value for --audit-log-format: ${JSON.stringify(value)} (only json is supported)`);
     },
     '--admission-control-config-file': (o, value) => (o.admissionControlConfigFile = value),
+    '--disable-admission-plugins': (o, value) => (o.disableAdmissionPlugins ??= []).push(...value.split(',').map((v) => v.trim()).filter(Boolean)),
+    '--enable-admission-plugins': (o, value) => (o.enableAdmissionPlugins ??= []).push(...value.split(',').map((v) => v.trim()).filter(Boolean)),
     '--service-account-issuer': (o, value) => o.serviceAccountIssuers.push(parseIssuer(value, o.serviceAccountIssuers)),
     '--api-audiences': (o, value) => o.apiAudiences.push(...value.split(',').map((a) => a.trim()).filter((a) => a !== '')),
     '--service-account-max-token-expiration': (o, value, flag) => {

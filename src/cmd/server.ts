@@ -248,6 +248,7 @@ export async function runServer(argv: string[]): Promise<number> {
     alsoListenOnAdvertiseAddress: true,
     defaultTolerationSeconds: { notReady: options.defaultNotReadyTolerationSeconds, unreachable: options.defaultUnreachableTolerationSeconds },
     podSecurity,
+    podPreset: !(options.disableAdmissionPlugins ?? []).includes('PodPreset'),
     limits: {
       maxRequestsInflight: options.maxRequestsInflight, maxMutatingRequestsInflight: options.maxMutatingRequestsInflight,
       maxWatchesPerUser: options.maxWatchesPerUser, requestTimeoutMs: options.requestTimeoutMs,

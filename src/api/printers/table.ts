@@ -17,6 +17,7 @@ import { batchPrinters } from './batch.ts';
 import { storagePrinters } from './storage.ts';
 import { schedulingPrinters } from './scheduling.ts';
 import { rbacPrinters } from './rbac.ts';
+import { admissionPrinters } from './admissionregistration.ts';
 import { certificatePrinters } from './certificates.ts';
 import { daemonSetPrinters } from './daemonset.ts';
 
@@ -304,6 +305,7 @@ const PRINTERS: Record<string, Printer> = {
   ...storagePrinters(col, NAME, AGE, age),
   ...schedulingPrinters(col, NAME, AGE, age),
   ...rbacPrinters(col, NAME, AGE, age),
+  ...admissionPrinters(col, NAME, AGE, age),
   ...certificatePrinters(col, NAME, AGE, age),
   ...servicePrinters(col, NAME, AGE, age),
   ...batchPrinters(col, NAME, AGE, age, selectorText),

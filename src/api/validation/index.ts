@@ -4,6 +4,12 @@
  * 422 Invalid Status with `invalidMessage(kind, name, errs)` and one cause per error.
  */
 import { validatePodDisruptionBudget } from './policy.ts';
+import { validateWebhookConfiguration } from './admissionregistration.ts';
+import { validatePodPreset } from './pod-preset.ts';
+import type { PodPreset } from '../types.ts';
+import { validateValidatingAdmissionPolicy, validateValidatingAdmissionPolicyBinding } from './admission-policy.ts';
+import type { ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding } from '../types.ts';
+import type { MutatingWebhookConfiguration, ValidatingWebhookConfiguration } from '../types.ts';
 import { validateBindingUpdate, validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding } from './rbac.ts';
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from '../types.ts';
 import type { PodDisruptionBudget } from '../types.ts';
@@ -57,6 +63,11 @@ export function validateObject(resource: ResourceRef, obj: object): FieldError[]
     case '/persistentvolumeclaims': return validatePersistentVolumeClaim(o as unknown as PersistentVolumeClaim);
     case 'storage.k8s.io/storageclasses': return validateStorageClass(o as unknown as StorageClass);
     case 'scheduling.k8s.io/priorityclasses': return validatePriorityClass(o as unknown as PriorityClass);
+    case 'admissionregistration.k8s.io/mutatingwebhookconfigurations': return validateWebhookConfiguration(o as unknown as MutatingWebhookConfiguration, true);
+    case 'admissionregistration.k8s.io/validatingwebhookconfigurations': return validateWebhookConfiguration(o as unknown as ValidatingWebhookConfiguration, false);
+    case 'settings.k8s.io/podpresets': return validatePodPreset(o as unknown as PodPreset);
+    case 'admissionregistration.k8s.io/validatingadmissionpolicies': return validateValidatingAdmissionPolicy(o as unknown as ValidatingAdmissionPolicy);
+    case 'admissionregistration.k8s.io/validatingadmissionpolicybindings': return validateValidatingAdmissionPolicyBinding(o as unknown as ValidatingAdmissionPolicyBinding);
     case 'apps/daemonsets': return validateDaemonSet(o as unknown as DaemonSet);
     case '/replicationcontrollers': return validateReplicationController(o as unknown as ReplicationController);
     case '/services': return validateService(o as unknown as Service);

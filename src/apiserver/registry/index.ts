@@ -20,6 +20,7 @@ const BUILDERS: Record<string, (info: ResourceInfo) => Strategy> = {
   'events.k8s.io/events': (info) => baseStrategy(info, { allowCreateOnUpdate: true }),
   'coordination.k8s.io/leases': (info) => baseStrategy(info, { allowCreateOnUpdate: true }),
   'apps/deployments': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
+  'admissionregistration.k8s.io/validatingadmissionpolicies': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
   'apps/replicasets': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
   'apps/daemonsets': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
   '/replicationcontrollers': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
