@@ -34,7 +34,7 @@ import type { INode } from 'kubernetes-models/v1/Node';
 import { parse } from 'yaml';
 import { ApiError, Client, isAlreadyExists } from '../client/index.ts';
 import { createLogger, realClock, type Logger } from '../machinery/index.ts';
-import { defaultNodeDns, NODE_FLAGS, nodeFlagDefaults, parseFlagArgs, UsageError, type FlagSpec, type NodeFlagOptions } from './flags.ts';
+import { checkEvictionFlags, defaultNodeDns, NODE_FLAGS, nodeFlagDefaults, parseFlagArgs, UsageError, type FlagSpec, type NodeFlagOptions } from './flags.ts';
 import { runNode } from './components/node.ts';
 import type { NodeConfig } from './components/component.ts';
 import { runNodeDns } from './components/dns.ts';
@@ -106,6 +106,7 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
   if (!server) throw new UsageError('--server is required');
   if (!o.token) throw new UsageError('--token is required (the server writes it to DATA_DIR/node-token)');
   defaultNodeDns(o);
+  checkEvictionFlags(o);
   return {
     server,
     servers: o.servers,
@@ -117,6 +118,7 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
     nodeTaints: o.nodeTaints,
     ...(o.podManifestPath !== undefined ? { podManifestPath: o.podManifestPath } : {}),
     protectKernelDefaults: o.protectKernelDefaults,
+    ...(o.eviction ? { eviction: o.eviction } : {}),
     serviceCidr: o.serviceCidr,
     clusterDns: o.clusterDns,
     clusterDomain: o.clusterDomain,
@@ -381,6 +383,7 @@ export async function runAgent(argv: string[]): Promise<number> {
       taints: o.nodeTaints,
       podManifestPath: o.podManifestPath,
       protectKernelDefaults: o.protectKernelDefaults,
+      ...(o.eviction ? { eviction: o.eviction } : {}),
       serviceCidr: o.serviceCidr,
       clusterDns: o.clusterDns,
       clusterDomain: o.clusterDomain,

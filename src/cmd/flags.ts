@@ -11,6 +11,7 @@ import { defaultClusterDns } from '../dns/kube-dns.ts';
 import { CLUSTER_CIDR, validateClusterCidr } from './join.ts';
 import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR, SERVICE_ACCOUNT_ISSUER, parsePortRange, parseServiceCidr } from '../apiserver/index.ts';
 import { BACKENDS, type Backend } from '../network/index.ts';
+import { ThresholdError, parseDurationMs, parseThresholds, type ThresholdFlags } from '../kubelet/eviction/index.ts';
 
 /** k3s's default `--service-cidr`, whose `.10` is the default `--cluster-dns`. */
 export { DEFAULT_SERVICE_CIDR };
@@ -65,6 +66,8 @@ export interface ServerOptions {
   tlsSans: string[];
   /** `--protect-kernel-defaults` (the kubelet's flag): the node leaves the host's kernel settings alone. */
   protectKernelDefaults: boolean;
+  /** The kubelet's `--eviction-*` flags (NODE_FLAGS). */
+  eviction?: ThresholdFlags & { pressureTransitionPeriod?: string };
   /** `--max-endpoints-per-slice` (kube-controller-manager's flag, 1-1000, default 100). */
   maxEndpointsPerSlice: number;
   /** `--cluster-dns`: the kube-dns Service's ClusterIP (default: the `.10` of the service CIDR). */
@@ -258,6 +261,11 @@ export interface NodeFlagOptions {
   podManifestPath?: string;
   /** `--protect-kernel-defaults`: the node leaves the host's kernel settings alone. */
   protectKernelDefaults: boolean;
+  /**
+   * The kubelet's eviction flags: `--eviction-hard`, `--eviction-soft`, `--eviction-soft-grace-period`,
+   * `--eviction-minimum-reclaim` (checked together by evictionSettings), `--eviction-pressure-transition-period`.
+   */
+  eviction?: ThresholdFlags & { pressureTransitionPeriod?: string };
   /** `--service-cidr`: the cluster's service range (default 10.43.0.0/16); an agent's must be the server's. */
   serviceCidr: string;
   /** `--cluster-dns`: the kube-dns Service's IP; '' until parsed, then the `.10` of serviceCidr unless given (defaultNodeDns). */
@@ -290,8 +298,31 @@ export const NODE_FLAGS: FlagSpec<NodeFlagOptions> = {
     '--cluster-dns': (o, value) => (o.clusterDns = parseClusterDns(value)),
     '--cluster-domain': (o, value) => (o.clusterDomain = parseClusterDomain(value)),
     '--node-ip': (o, value) => (o.nodeIp = parseNodeIp(value)),
+    '--eviction-hard': (o, value) => ((o.eviction ??= {}).evictionHard = value),
+    '--eviction-soft': (o, value) => ((o.eviction ??= {}).evictionSoft = value),
+    '--eviction-soft-grace-period': (o, value) => ((o.eviction ??= {}).evictionSoftGracePeriod = value),
+    '--eviction-minimum-reclaim': (o, value) => ((o.eviction ??= {}).evictionMinimumReclaim = value),
+    '--eviction-pressure-transition-period': (o, value, flag) => {
+      try {
+        parseDurationMs(value);
+      } catch {
+        throw new UsageError(`invalid value for ${flag}: ${JSON.stringify(value)} (want a duration such as 5m0s)`);
+      }
+      (o.eviction ??= {}).pressureTransitionPeriod = value;
+    },
   },
 };
+
+/** After parsing: the eviction flags make sense together (each soft threshold has a grace period, ...). */
+export function checkEvictionFlags(o: NodeFlagOptions): void {
+  if (!o.eviction) return;
+  try {
+    parseThresholds(o.eviction);
+  } catch (err) {
+    if (err instanceof ThresholdError) throw new UsageError(`invalid eviction flags: ${err.message}`);
+    throw err;
+  }
+}
 
 /** The defaults of NodeFlagOptions other than the data dir (each command has its own). */
 export function nodeFlagDefaults(): Omit<NodeFlagOptions, 'dataDir'> {
@@ -516,6 +547,7 @@ export function parseServerFlags(argv: string[]): ServerOptions {
   if (!leaderElectSet) o.leaderElect = o.storage.startsWith('etcd://');
   if (!o.serviceAccountIssuers.length) o.serviceAccountIssuers.push(SERVICE_ACCOUNT_ISSUER);
   defaultNodeDns(o);
+  checkEvictionFlags(o);
   if (cidrsOverlap(o.serviceCidr, o.clusterCidr)) {
     throw new UsageError(`--service-cidr ${o.serviceCidr} overlaps --cluster-cidr ${o.clusterCidr} (Services and pods need separate ranges)`);
   }

@@ -105,6 +105,7 @@ export function serverNode(options: ServerOptions): NodeConfig | undefined {
     name: options.nodeName, role: 'server', podCidr, bridge: bridgeForPodCidr(podCidr), runtime: options.runtime,
     labels: options.nodeLabels, taints: options.nodeTaints, podManifestPath: options.podManifestPath,
     protectKernelDefaults: options.protectKernelDefaults,
+    ...(options.eviction ? { eviction: options.eviction } : {}),
     clusterDns: options.clusterDns, clusterDomain: options.clusterDomain,
     serviceCidr: options.serviceCidr,
     ...(options.nodeIp ? { nodeIp: options.nodeIp } : {}),

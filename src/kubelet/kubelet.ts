@@ -41,7 +41,7 @@ import {
   type PodStatusWriter,
 } from './index.ts';
 import { admitPod } from './admission/index.ts';
-import { credentialsFor } from './kuberuntime/index.ts';
+import { credentialsFor, podLogDirectory } from './kuberuntime/index.ts';
 import {
   ApiPodSource,
   FileSource,
@@ -50,6 +50,7 @@ import {
   isStaticPod,
   type PodConfigUpdate,
 } from './config/index.ts';
+import { EvictionManager, NodeStatsProvider, parseThresholds, type Threshold } from './eviction/index.ts';
 import { Housekeeping } from './housekeeping.ts';
 import { ContainerLogManager } from './logs/index.ts';
 import { ManagerGroup, manager, untilAborted, type Manager } from './manager.ts';
@@ -116,6 +117,14 @@ export interface KubeletConfig {
   clusterDomain?: string;
   /** KubeletConfiguration.resolvConf: the node's resolver file (default /etc/resolv.conf; "" for none). */
   resolvConf?: string;
+  /** Node-pressure eviction (default: upstream's default hard thresholds, 5 min transition period). */
+  eviction?: {
+    thresholds?: Threshold[];
+    pressureTransitionPeriodMs?: number;
+    /** The image store's dir, for imagefs.* (default the root dir's filesystem). */
+    imageFsDir?: string;
+    periodMs?: number;
+  };
 }
 
 /**
@@ -138,6 +147,8 @@ interface Composition {
   firstNodeStatus: Manager;
   /** upstream initializeRuntimeDependentModules: the container log manager (rotation). */
   logManager: Manager;
+  /** upstream initializeRuntimeDependentModules: node-pressure eviction. */
+  evictionManager: Manager;
   statusManager: Manager;
   pleg: Manager;
   probeManager: Manager;
@@ -196,6 +207,7 @@ export class Kubelet {
         m.volumeManager,
         m.firstNodeStatus,
         m.logManager,
+        m.evictionManager,
         m.statusManager,
         m.pleg,
         m.probeManager,
@@ -244,7 +256,7 @@ export class Kubelet {
     const tls = c.tls ?? (await selfSignedServingCert(c.nodeName, [nodeIP]));
     const podConfig = this.podConfig;
     // Made further down; the server and the node's health check may be asked before that.
-    const late: { statusManager?: StatusManager; pleg?: GenericPLEG } = {};
+    const late: { statusManager?: StatusManager; pleg?: GenericPLEG; eviction?: EvictionManager } = {};
     const server = new KubeletServer({
       runtime,
       token: c.kubeletToken,
@@ -294,6 +306,7 @@ export class Kubelet {
       runtime: { name: version.runtimeName, version: version.runtimeVersion },
       labels: c.nodeLabels,
       taints: c.nodeTaints,
+      pressure: late.eviction?.conditions(),
     });
     const health = async (): Promise<NodeHealth> => {
       const errors: string[] = [];
@@ -538,7 +551,8 @@ export class Kubelet {
             !pod.metadata?.deletionTimestamp &&
             podWorkers.state(uid) === undefined
           ) {
-            const verdict = admitPod(pod, node, active());
+            const underPressure = evictionManager.admit(pod);
+            const verdict = underPressure.admit ? admitPod(pod, node, active()) : underPressure;
             if (!verdict.admit) {
               this.#rejected.add(uid);
               recorder.event(pod, 'Warning', verdict.reason, verdict.message);
@@ -601,6 +615,38 @@ export class Kubelet {
       }
     };
 
+    // ---- node-pressure eviction
+    const evictionManager = (late.eviction = new EvictionManager({
+      thresholds: c.eviction?.thresholds ?? parseThresholds({}),
+      pressureTransitionPeriodMs: c.eviction?.pressureTransitionPeriodMs,
+      periodMs: c.eviction?.periodMs,
+      clock,
+      logger: log,
+      stats: new NodeStatsProvider({
+        rootDir,
+        imageFsDir: c.eviction?.imageFsDir,
+        emptyDirPath: (uid, volume) => dirs.volumeDir(uid, 'empty-dir', volume),
+        podLogDir: (pod) => podLogDirectory(logRoot, pod),
+        containerIds: (uid) => {
+          const ids = new Map<string, string>();
+          // Newest first: the first instance of each name is the current one.
+          for (const cs of pleg.getCachedStatus(uid)?.containerStatuses ?? []) if (!ids.has(cs.name)) ids.set(cs.name, cs.id);
+          return ids;
+        },
+      }),
+      activePods: () => active().filter((p) => !p.metadata?.deletionTimestamp && podWorkers.state(p.metadata?.uid ?? '') === 'syncing'),
+      evictPod: async ({ pod, message, gracePeriodSeconds }) => {
+        const uid = pod.metadata?.uid ?? '';
+        if (podWorkers.state(uid) !== 'syncing') return false;
+        log.info({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, message }, 'evicting pod');
+        syncer.markEvicted(uid, message);
+        recorder.event(pod, 'Warning', 'Evicted', message);
+        podWorkers.updatePod({ type: 'kill', pod, gracePeriodSeconds });
+        return true;
+      },
+      onConditionsChanged: () => void nodeAgent.syncStatus().catch((err) => log.warn({ err }, 'update node status')),
+    }));
+
     const logManager = new ContainerLogManager({
       runtime,
       clock,
@@ -618,6 +664,7 @@ export class Kubelet {
       // Registration reported NotReady (PLEG had not relisted yet); report Ready as soon as it has.
       firstNodeStatus: manager('first node status', (s) => clock.sleep(1500, s).then(() => nodeAgent.syncStatus())),
       logManager: manager('log manager', (s) => logManager.run(s)),
+      evictionManager,
       statusManager: manager('status manager', (s) => sm.run(s)),
       pleg: manager('pleg', (s) => pleg.run(s)),
       probeManager: manager('prober manager', (s) => untilAborted(s).then(() => probeManager.stop())),

@@ -10,6 +10,7 @@ import type { Client } from '../../client/index.ts';
 import type { User } from '../../apiserver/index.ts';
 import type { Logger } from '../../machinery/index.ts';
 import type { ServerOptions, Taint } from '../flags.ts';
+import type { ThresholdFlags } from '../../kubelet/eviction/index.ts';
 
 /** The node a kubelet runs: what differs between the server's own node and an agent's. */
 export interface NodeConfig {
@@ -27,6 +28,8 @@ export interface NodeConfig {
   podManifestPath?: string;
   /** `--protect-kernel-defaults`: the node changes no kernel setting (see runtime/oci/cgroup-tuning.ts). */
   protectKernelDefaults?: boolean;
+  /** The kubelet's `--eviction-*` flags (checked by checkEvictionFlags). */
+  eviction?: ThresholdFlags & { pressureTransitionPeriod?: string };
   /** `--cluster-dns`: the kube-dns Service's IP, the kubelet's clusterDNS. */
   clusterDns?: string;
   /** `--cluster-domain`: the kubelet's clusterDomain, the zone the node's DNS serves. */

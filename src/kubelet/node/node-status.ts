@@ -28,6 +28,11 @@ export interface NodeFacts {
   /** Extra labels from --node-labels. */
   labels?: Record<string, string>;
   taints?: NonNullable<INode['spec']>['taints'];
+  /**
+   * The eviction manager's pressure conditions (MemoryPressure, DiskPressure, PIDPressure that are true);
+   * without it the default thresholds are checked against the machine figures.
+   */
+  pressure?: string[];
 }
 
 /** Kubernetes' health view of the node: the runtime (and PLEG) problems that make it NotReady. */
@@ -128,8 +133,9 @@ export function nodeConditions(
   now: string,
 ): NodeCondition[] {
   const m = f.machine;
-  const memoryPressure = m.memoryAvailableBytes < evictionMemoryBytes;
-  const diskPressure = m.fsAvailableBytes < m.fsCapacityBytes * 0.1;
+  const memoryPressure = f.pressure ? f.pressure.includes('MemoryPressure') : m.memoryAvailableBytes < evictionMemoryBytes;
+  const diskPressure = f.pressure ? f.pressure.includes('DiskPressure') : m.fsAvailableBytes < m.fsCapacityBytes * 0.1;
+  const pidPressure = f.pressure?.includes('PIDPressure') ?? false;
   const values: Record<string, ConditionValue> = {
     MemoryPressure: memoryPressure
       ? { status: 'True', reason: 'KubeletHasInsufficientMemory', message: 'kubelet has insufficient memory available' }
@@ -137,11 +143,9 @@ export function nodeConditions(
     DiskPressure: diskPressure
       ? { status: 'True', reason: 'KubeletHasDiskPressure', message: 'kubelet has disk pressure' }
       : { status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
-    PIDPressure: {
-      status: 'False',
-      reason: 'KubeletHasSufficientPID',
-      message: 'kubelet has sufficient PID available',
-    },
+    PIDPressure: pidPressure
+      ? { status: 'True', reason: 'KubeletHasInsufficientPID', message: 'kubelet has insufficient PID available' }
+      : { status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
     Ready:
       health.errors.length === 0
         ? { status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }
