@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import { FakeClock } from '../../machinery/index.ts';
+import { nodeConditions, type NodeFacts } from '../node/index.ts';
 import {
   EvictionManager,
   evictionMessage,
@@ -22,6 +23,8 @@ function pod(name: string, opts: { request?: string; limit?: string; priority?: 
     ...(opts.limit ? { limits: { memory: opts.limit } } : {}),
   };
   return {
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: { name, namespace: 'default', uid: `uid-${name}` },
     spec: {
       containers: [{ name: 'c', image: 'busybox', resources }],
@@ -188,6 +191,24 @@ describe('EvictionManager', () => {
     await clock.step(31_000);
     await m.synchronize();
     assert.deepEqual(m.conditions(), []);
+  });
+
+  it('pid.available below its threshold is PIDPressure, written with upstream reason; pods are refused', async () => {
+    const { stats, m } = setup({ evictionHard: 'pid.available<10%' }, []);
+    stats.obs = { 'pid.available': { available: 1000, capacity: 32768 } };
+    await m.synchronize();
+    assert.deepEqual(m.conditions(), ['PIDPressure']);
+    assert.deepEqual(m.admit(pod('any', { request: '1Mi' })), { admit: false, reason: 'Evicted', message: 'The node had condition: [PIDPressure]. ' });
+    const facts = { nodeName: 'n', nodeIP: '127.0.0.1', kubeletPort: 1, podCIDR: '10.0.0.0/24', controlPlane: false, runtime: { name: 'fake', version: '1' }, pressure: m.conditions() };
+    const machine = { memoryAvailableBytes: 1, memoryBytes: 2, fsAvailableBytes: 0, fsCapacityBytes: 10 } as unknown as NodeFacts['machine'];
+    const conds = nodeConditions({ ...facts, machine }, { errors: [] }, undefined, '2026-01-01T00:00:00Z');
+    const byType = Object.fromEntries(conds.map((c) => [c.type, `${c.status}/${c.reason}`]));
+    assert.deepEqual(byType, {
+      MemoryPressure: 'False/KubeletHasSufficientMemory',
+      DiskPressure: 'False/KubeletHasNoDiskPressure',
+      PIDPressure: 'True/KubeletHasInsufficientPID',
+      Ready: 'True/KubeletReady',
+    });
   });
 
   it('a met threshold stays met until the minimum reclaim is back', async () => {
