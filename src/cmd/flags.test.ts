@@ -293,3 +293,24 @@ test('--authorization-mode: known modes in order; an unknown one is a one-line u
   assert.throws(() => parseServerFlags(['--authorization-mode', 'Node,ABAC']), { name: 'UsageError', message: '--authorization-mode: authorization-mode "ABAC" is not a valid mode (valid: AlwaysAllow, AlwaysDeny, Node, RBAC)' });
   assert.throws(() => parseServerFlags(['--authorization-mode', 'RBAC,RBAC']), { name: 'UsageError' });
 });
+
+test('the kubelet eviction flags reach the node config; inconsistent ones are usage errors', async () => {
+  const o = parseServerFlags([
+    '--eviction-hard=memory.available<1Gi',
+    '--eviction-soft', 'memory.available<2Gi',
+    '--eviction-soft-grace-period', 'memory.available=1m30s',
+    '--eviction-pressure-transition-period=30s',
+  ]);
+  assert.deepEqual(serverNode(o)?.eviction, {
+    evictionHard: 'memory.available<1Gi',
+    evictionSoft: 'memory.available<2Gi',
+    evictionSoftGracePeriod: 'memory.available=1m30s',
+    pressureTransitionPeriod: '30s',
+  });
+  assert.equal(serverNode(parseServerFlags([]))?.eviction, undefined);
+  assert.throws(() => parseServerFlags(['--eviction-soft=memory.available<2Gi']), (e: unknown) => e instanceof UsageError && /grace period must be specified/.test(e.message));
+  assert.throws(() => parseServerFlags(['--eviction-hard=cpu<1']), UsageError);
+  assert.throws(() => parseServerFlags(['--eviction-pressure-transition-period=soon']), UsageError);
+  const agent = await parseAgentFlags(['--server', 'https://127.0.0.1:6443', '--token', 't', '--eviction-hard=memory.available<5%']);
+  assert.equal(agent.eviction?.evictionHard, 'memory.available<5%');
+});
