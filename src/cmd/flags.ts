@@ -68,6 +68,8 @@ export interface ServerOptions {
   protectKernelDefaults: boolean;
   /** The kubelet's `--eviction-*` flags (NODE_FLAGS). */
   eviction?: ThresholdFlags & { pressureTransitionPeriod?: string };
+  /** `--image-gc-high-threshold` / `--image-gc-low-threshold` (percent of the image filesystem; default 85 / 80). */
+  imageGC?: { highThresholdPercent: number; lowThresholdPercent: number };
   /** `--max-endpoints-per-slice` (kube-controller-manager's flag, 1-1000, default 100). */
   maxEndpointsPerSlice: number;
   /** `--cluster-dns`: the kube-dns Service's ClusterIP (default: the `.10` of the service CIDR). */
@@ -263,9 +265,11 @@ export interface NodeFlagOptions {
   protectKernelDefaults: boolean;
   /**
    * The kubelet's eviction flags: `--eviction-hard`, `--eviction-soft`, `--eviction-soft-grace-period`,
-   * `--eviction-minimum-reclaim` (checked together by evictionSettings), `--eviction-pressure-transition-period`.
+   * `--eviction-minimum-reclaim` (checked together by checkEvictionFlags), `--eviction-pressure-transition-period`.
    */
   eviction?: ThresholdFlags & { pressureTransitionPeriod?: string };
+  /** `--image-gc-high-threshold` / `--image-gc-low-threshold` (percent of the image filesystem; default 85 / 80). */
+  imageGC?: { highThresholdPercent: number; lowThresholdPercent: number };
   /** `--service-cidr`: the cluster's service range (default 10.43.0.0/16); an agent's must be the server's. */
   serviceCidr: string;
   /** `--cluster-dns`: the kube-dns Service's IP; '' until parsed, then the `.10` of serviceCidr unless given (defaultNodeDns). */
@@ -302,6 +306,10 @@ export const NODE_FLAGS: FlagSpec<NodeFlagOptions> = {
     '--eviction-soft': (o, value) => ((o.eviction ??= {}).evictionSoft = value),
     '--eviction-soft-grace-period': (o, value) => ((o.eviction ??= {}).evictionSoftGracePeriod = value),
     '--eviction-minimum-reclaim': (o, value) => ((o.eviction ??= {}).evictionMinimumReclaim = value),
+    '--image-gc-high-threshold': (o, value, flag) =>
+      ((o.imageGC ??= { highThresholdPercent: 85, lowThresholdPercent: 80 }).highThresholdPercent = parseNumber(value, flag, 'a percentage 0-100', (n) => n >= 0 && n <= 100, true)),
+    '--image-gc-low-threshold': (o, value, flag) =>
+      ((o.imageGC ??= { highThresholdPercent: 85, lowThresholdPercent: 80 }).lowThresholdPercent = parseNumber(value, flag, 'a percentage 0-100', (n) => n >= 0 && n <= 100, true)),
     '--eviction-pressure-transition-period': (o, value, flag) => {
       try {
         parseDurationMs(value);
@@ -315,6 +323,8 @@ export const NODE_FLAGS: FlagSpec<NodeFlagOptions> = {
 
 /** After parsing: the eviction flags make sense together (each soft threshold has a grace period, ...). */
 export function checkEvictionFlags(o: NodeFlagOptions): void {
+  if (o.imageGC && o.imageGC.lowThresholdPercent > o.imageGC.highThresholdPercent)
+    throw new UsageError(`--image-gc-low-threshold (${o.imageGC.lowThresholdPercent}) can not be higher than --image-gc-high-threshold (${o.imageGC.highThresholdPercent})`);
   if (!o.eviction) return;
   try {
     parseThresholds(o.eviction);

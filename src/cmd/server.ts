@@ -106,6 +106,7 @@ export function serverNode(options: ServerOptions): NodeConfig | undefined {
     labels: options.nodeLabels, taints: options.nodeTaints, podManifestPath: options.podManifestPath,
     protectKernelDefaults: options.protectKernelDefaults,
     ...(options.eviction ? { eviction: options.eviction } : {}),
+    ...(options.imageGC ? { imageGC: options.imageGC } : {}),
     clusterDns: options.clusterDns, clusterDomain: options.clusterDomain,
     serviceCidr: options.serviceCidr,
     ...(options.nodeIp ? { nodeIp: options.nodeIp } : {}),

@@ -52,6 +52,7 @@ import {
 } from './config/index.ts';
 import { EvictionManager, NodeStatsProvider, parseThresholds, type Threshold } from './eviction/index.ts';
 import { Housekeeping } from './housekeeping.ts';
+import { ImageGCManager, type ImageGCPolicy } from './images/index.ts';
 import { ContainerLogManager } from './logs/index.ts';
 import { ManagerGroup, manager, untilAborted, type Manager } from './manager.ts';
 import { DnsConfigurer, ServiceEnvSource } from './network/index.ts';
@@ -117,6 +118,8 @@ export interface KubeletConfig {
   clusterDomain?: string;
   /** KubeletConfiguration.resolvConf: the node's resolver file (default /etc/resolv.conf; "" for none). */
   resolvConf?: string;
+  /** Image garbage collection (default: upstream's 85% high, 80% low, 2 min minimum age). */
+  imageGC?: ImageGCPolicy;
   /** Node-pressure eviction (default: upstream's default hard thresholds, 5 min transition period). */
   eviction?: {
     thresholds?: Threshold[];
@@ -149,6 +152,8 @@ interface Composition {
   logManager: Manager;
   /** upstream initializeRuntimeDependentModules: node-pressure eviction. */
   evictionManager: Manager;
+  /** upstream StartGarbageCollection: image GC by disk usage. */
+  imageGC: Manager;
   statusManager: Manager;
   pleg: Manager;
   probeManager: Manager;
@@ -208,6 +213,7 @@ export class Kubelet {
         m.firstNodeStatus,
         m.logManager,
         m.evictionManager,
+        m.imageGC,
         m.statusManager,
         m.pleg,
         m.probeManager,
@@ -665,6 +671,13 @@ export class Kubelet {
       firstNodeStatus: manager('first node status', (s) => clock.sleep(1500, s).then(() => nodeAgent.syncStatus())),
       logManager: manager('log manager', (s) => logManager.run(s)),
       evictionManager,
+      imageGC: new ImageGCManager({
+        images: runtime,
+        containers: () => runtime.listContainers(),
+        policy: c.imageGC ?? { highThresholdPercent: 85, lowThresholdPercent: 80 },
+        clock,
+        logger: log,
+      }),
       statusManager: manager('status manager', (s) => sm.run(s)),
       pleg: manager('pleg', (s) => pleg.run(s)),
       probeManager: manager('prober manager', (s) => untilAborted(s).then(() => probeManager.stop())),

@@ -30,6 +30,8 @@ export interface NodeConfig {
   protectKernelDefaults?: boolean;
   /** The kubelet's `--eviction-*` flags (checked by checkEvictionFlags). */
   eviction?: ThresholdFlags & { pressureTransitionPeriod?: string };
+  /** `--image-gc-high-threshold` / `--image-gc-low-threshold`. */
+  imageGC?: { highThresholdPercent: number; lowThresholdPercent: number };
   /** `--cluster-dns`: the kube-dns Service's IP, the kubelet's clusterDNS. */
   clusterDns?: string;
   /** `--cluster-domain`: the kubelet's clusterDomain, the zone the node's DNS serves. */

@@ -107,6 +107,7 @@ export async function runKubelet(ctx: KubeletContext): Promise<KubeletStopped> {
       ...(node.clusterDns ? { clusterDNS: [node.clusterDns] } : {}),
       ...(node.clusterDomain ? { clusterDomain: node.clusterDomain } : {}),
       ...(node.nodeIp ? { nodeIP: node.nodeIp } : {}),
+      ...(node.imageGC ? { imageGC: node.imageGC } : {}),
       eviction: {
         thresholds: parseThresholds(node.eviction ?? {}),
         ...(node.eviction?.pressureTransitionPeriod !== undefined
