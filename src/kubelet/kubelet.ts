@@ -621,7 +621,14 @@ export class Kubelet {
       }
     };
 
-    // ---- node-pressure eviction
+    // ---- image GC and node-pressure eviction
+    const imageGC = new ImageGCManager({
+      images: runtime,
+      containers: () => runtime.listContainers(),
+      policy: c.imageGC ?? { highThresholdPercent: 85, lowThresholdPercent: 80 },
+      clock,
+      logger: log,
+    });
     const evictionManager = (late.eviction = new EvictionManager({
       thresholds: c.eviction?.thresholds ?? parseThresholds({}),
       pressureTransitionPeriodMs: c.eviction?.pressureTransitionPeriodMs,
@@ -650,6 +657,10 @@ export class Kubelet {
         podWorkers.updatePod({ type: 'kill', pod, gracePeriodSeconds });
         return true;
       },
+      reclaimDisk: async () => {
+        const removed = await imageGC.deleteUnusedImages();
+        if (removed.length) log.info({ images: removed }, 'disk pressure: deleted unused images');
+      },
       onConditionsChanged: () => void nodeAgent.syncStatus().catch((err) => log.warn({ err }, 'update node status')),
     }));
 
@@ -671,13 +682,7 @@ export class Kubelet {
       firstNodeStatus: manager('first node status', (s) => clock.sleep(1500, s).then(() => nodeAgent.syncStatus())),
       logManager: manager('log manager', (s) => logManager.run(s)),
       evictionManager,
-      imageGC: new ImageGCManager({
-        images: runtime,
-        containers: () => runtime.listContainers(),
-        policy: c.imageGC ?? { highThresholdPercent: 85, lowThresholdPercent: 80 },
-        clock,
-        logger: log,
-      }),
+      imageGC,
       statusManager: manager('status manager', (s) => sm.run(s)),
       pleg: manager('pleg', (s) => pleg.run(s)),
       probeManager: manager('prober manager', (s) => untilAborted(s).then(() => probeManager.stop())),

@@ -5,13 +5,14 @@
  *   observe ─▶ thresholds met (a met one stays met until its minimum reclaim is back) ─▶ soft ones only after
  *   their grace period ─▶ node conditions (kept for --eviction-pressure-transition-period after the last
  *   time) ─▶ pods over their emptyDir sizeLimit / ephemeral-storage limits evicted ─▶ rank the active pods
- *   for the starved resource ─▶ evict the first that is not critical (hard: 1 s grace; soft: the pod's)
+ *   for the starved resource (disk: unused images are deleted first, and no pod goes when that was enough)
+ *   ─▶ evict the first that is not critical (hard: 1 s grace; soft: the pod's)
  *
  * Evicting is the kubelet's: the pod is killed and ends `Failed` with reason `Evicted`, the message and a
  * `DisruptionTarget` condition (`TerminationByKubelet`). Under memory pressure BestEffort pods are refused at
  * admission (`admitUnderPressure`).
  *
- * Not done here yet: reclaiming node-level resources (image and dead-container GC) before evicting pods.
+ * Dead containers are not reclaimed here: the runtime manager keeps only the last dead instance of each.
  */
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import { Quantity, podQOSClass, parseQuantity } from '../../api/index.ts';
@@ -65,6 +66,11 @@ export interface EvictionManagerConfig {
   activePods: () => IPod[];
   /** Kills the pod and records it Failed/Evicted; resolves true when it was evicted. */
   evictPod: (e: Eviction) => Promise<boolean>;
+  /**
+   * Frees node-level resources for a disk signal before any pod is evicted (upstream reclaimNodeLevelResources:
+   * unused images); the signals are observed again afterwards.
+   */
+  reclaimDisk?: () => Promise<void>;
   /** Called when the set of pressure conditions changed (the node status is written at once). */
   onConditionsChanged?: () => void;
   /** --eviction-pressure-transition-period (default 5 min). */
@@ -175,7 +181,13 @@ export class EvictionManager implements Manager {
     ready.sort((a, b) => order.indexOf(resourceOf[a.signal]) - order.indexOf(resourceOf[b.signal]));
     const t = ready[0]!;
     const resource = resourceOf[t.signal];
-    const o = obs[t.signal]!;
+    let o = obs[t.signal]!;
+    if (resource === 'ephemeral-storage' && this.#c.reclaimDisk) {
+      await this.#c.reclaimDisk();
+      const again = await this.#c.stats.observe();
+      if (this.#metNow([t], again, true).length === 0) return undefined;
+      o = again[t.signal] ?? o;
+    }
     const candidates = rankPods(pods.filter((p) => !isCritical(p)), resource, (p) => stats.get(p.metadata?.uid ?? ''));
     for (const pod of candidates) {
       const grace = t.hard ? 1 : (pod.spec?.terminationGracePeriodSeconds ?? 30);

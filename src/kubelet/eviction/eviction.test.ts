@@ -123,7 +123,7 @@ describe('ranking and messages', () => {
 });
 
 describe('EvictionManager', () => {
-  function setup(flags: Parameters<typeof parseThresholds>[0], pods: IPod[]) {
+  function setup(flags: Parameters<typeof parseThresholds>[0], pods: IPod[], reclaimDisk?: () => Promise<void>) {
     const clock = new FakeClock();
     const stats = new FakeStats();
     const evicted: Eviction[] = [];
@@ -141,6 +141,7 @@ describe('EvictionManager', () => {
       },
       onConditionsChanged: () => conditionChanges++,
       pressureTransitionPeriodMs: 60_000,
+      ...(reclaimDisk ? { reclaimDisk } : {}),
     });
     return { clock, stats, evicted, m, changes: () => conditionChanges };
   }
@@ -209,6 +210,29 @@ describe('EvictionManager', () => {
       PIDPressure: 'True/KubeletHasInsufficientPID',
       Ready: 'True/KubeletReady',
     });
+  });
+
+  it('under disk pressure unused images go first; pods only when that was not enough, ranked by local storage', async () => {
+    const small = pod('small');
+    const big = pod('big');
+    let reclaimed = 0;
+    let freed = 0;
+    const { stats, evicted, m } = setup({ evictionHard: 'nodefs.available<10%' }, [small, big], async () => {
+      reclaimed++;
+      stats.obs = { 'nodefs.available': { available: 5 * Mi + freed, capacity: 100 * Mi } };
+    });
+    stats.pods.set('uid-small', usage(0, { ephemeralBytes: 1 * Mi }));
+    stats.pods.set('uid-big', usage(0, { ephemeralBytes: 30 * Mi }));
+    freed = 20 * Mi; // the images free enough
+    stats.obs = { 'nodefs.available': { available: 5 * Mi, capacity: 100 * Mi } };
+    assert.equal(await m.synchronize(), undefined);
+    assert.equal(reclaimed, 1);
+    assert.deepEqual(m.conditions(), ['DiskPressure']);
+    freed = 0; // nothing left to free
+    stats.obs = { 'nodefs.available': { available: 5 * Mi, capacity: 100 * Mi } };
+    assert.equal((await m.synchronize())?.metadata?.name, 'big');
+    assert.equal(reclaimed, 2);
+    assert.match(evicted[0]!.message, /^The node was low on resource: ephemeral-storage\. Threshold quantity: 10Mi, available: 5Mi\. /);
   });
 
   it('a met threshold stays met until the minimum reclaim is back', async () => {

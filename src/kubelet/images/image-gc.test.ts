@@ -59,6 +59,14 @@ describe('image garbage collection', () => {
     assert.deepEqual(await small.gc.garbageCollect(), []);
   });
 
+  it('deleteUnusedImages (disk pressure) frees every unused image old enough, whatever the usage', async () => {
+    const { clock, gc, containers } = setup([image('a', 1 * MB), image('b', 1 * MB)], 100 * MB);
+    containers.push({ image: 'b:latest', imageRef: 'b' });
+    await gc.detectImages();
+    await clock.step(120_000);
+    assert.deepEqual(await gc.deleteUnusedImages(), ['a']);
+  });
+
   it("checks the thresholds with the kubelet's messages", () => {
     assert.throws(() => validateImageGCPolicy({ highThresholdPercent: 101, lowThresholdPercent: 80 }), /invalid HighThresholdPercent 101, must be in range \[0-100\]/);
     assert.throws(() => validateImageGCPolicy({ highThresholdPercent: 70, lowThresholdPercent: 80 }), /LowThresholdPercent 80 can not be higher than HighThresholdPercent 70/);

@@ -100,6 +100,12 @@ export class ImageGCManager implements Manager {
     return this.#freeSpace(toFree, inUse);
   }
 
+  /** Frees every unused image old enough (the eviction manager's reclaim under disk pressure). */
+  async deleteUnusedImages(): Promise<string[]> {
+    const { inUse } = await this.detectImages();
+    return this.#freeSpace(Number.MAX_SAFE_INTEGER, inUse);
+  }
+
   async #freeSpace(bytes: number, inUse: Set<string>): Promise<string[]> {
     const now = this.#clock.now();
     const minAge = this.#c.policy.minimumGCAgeMs ?? 120_000;
