@@ -17,6 +17,7 @@
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import { Quantity, podQOSClass, parseQuantity } from '../../api/index.ts';
 import { realClock, type Clock, type Logger } from '../../machinery/index.ts';
+import { isStaticPod } from '../config/index.ts';
 import type { Manager } from '../manager.ts';
 import {
   containerEphemeralStorageMessage,
@@ -81,9 +82,11 @@ export interface EvictionManagerConfig {
   logger?: Logger;
 }
 
+/** upstream IsCriticalPod: static pods, mirror pods and system-critical priorities. */
 const isCritical = (pod: IPod) =>
   (pod.spec?.priority ?? 0) >= SYSTEM_CRITICAL_PRIORITY ||
-  pod.metadata?.annotations?.['kubernetes.io/config.source'] === 'file';
+  isStaticPod(pod) ||
+  pod.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined;
 
 export class EvictionManager implements Manager {
   readonly name = 'eviction manager';
@@ -207,7 +210,7 @@ export class EvictionManager implements Manager {
     let evicted: IPod | undefined;
     for (const pod of pods) {
       const s = stats.get(pod.metadata?.uid ?? '');
-      if (!s) continue;
+      if (!s || isCritical(pod)) continue;
       const message = localStorageViolation(pod, s);
       if (message && (await this.#c.evictPod({ pod, message, gracePeriodSeconds: 1 }))) evicted ??= pod;
     }

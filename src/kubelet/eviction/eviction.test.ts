@@ -245,16 +245,19 @@ describe('EvictionManager', () => {
     assert.ok(m.observations['memory.available']);
   });
 
-  it('evicts a pod whose emptyDir is over its sizeLimit without any node pressure; never critical pods', async () => {
+  it('evicts a pod whose emptyDir is over its sizeLimit without any node pressure; never critical or static pods', async () => {
     const p = pod('scratch', { emptyDirLimit: '1Mi' });
     const critical = pod('critical', { priority: 2_000_000_000 });
-    const { stats, evicted, m } = setup({ evictionHard: 'memory.available<500Mi' }, [p, critical]);
+    const staticPod = pod('static');
+    staticPod.metadata!.annotations = { 'kubernetes.io/config.source': 'file' };
+    const { stats, evicted, m } = setup({ evictionHard: 'memory.available<500Mi' }, [p, critical, staticPod]);
     stats.obs = mem(1000 * Mi);
     stats.pods.set('uid-scratch', usage(1 * Mi, { volumes: [{ name: 'scratch', usedBytes: 4 * Mi }] }));
     assert.equal((await m.synchronize())?.metadata?.name, 'scratch');
     assert.equal(evicted[0]!.message, 'Usage of EmptyDir volume "scratch" exceeds the limit "1Mi". ');
     stats.obs = mem(100 * Mi);
     stats.pods.set('uid-critical', usage(900 * Mi));
+    stats.pods.set('uid-static', usage(900 * Mi));
     assert.equal(await m.synchronize(), undefined);
     assert.equal(evicted.length, 1);
   });
