@@ -50,7 +50,7 @@ import {
   isStaticPod,
   type PodConfigUpdate,
 } from './config/index.ts';
-import { EvictionManager, NodeStatsProvider, parseThresholds, type Threshold } from './eviction/index.ts';
+import { EvictionManager, NodeStatsProvider, parseThresholds, thresholdQuantity, type Threshold } from './eviction/index.ts';
 import { Housekeeping } from './housekeeping.ts';
 import { ImageGCManager, type ImageGCPolicy } from './images/index.ts';
 import { ContainerLogManager } from './logs/index.ts';
@@ -302,6 +302,18 @@ export class Kubelet {
     );
 
     // ---- node: registration, status, lease
+    const thresholds = c.eviction?.thresholds ?? parseThresholds({});
+    const hardOf = (signal: string) => thresholds.find((t) => t.hard && t.signal === signal);
+    const hardEviction = {
+      memoryBytes: (capacity: number) => {
+        const t = hardOf('memory.available');
+        return t ? thresholdQuantity(t.value, capacity) : 0;
+      },
+      nodefsBytes: (capacity: number) => {
+        const t = hardOf('nodefs.available');
+        return t ? thresholdQuantity(t.value, capacity) : 0;
+      },
+    };
     const facts = async (): Promise<NodeFacts> => ({
       nodeName: c.nodeName,
       nodeIP,
@@ -313,6 +325,7 @@ export class Kubelet {
       labels: c.nodeLabels,
       taints: c.nodeTaints,
       pressure: late.eviction?.conditions(),
+      hardEviction,
     });
     const health = async (): Promise<NodeHealth> => {
       const errors: string[] = [];
@@ -630,7 +643,7 @@ export class Kubelet {
       logger: log,
     });
     const evictionManager = (late.eviction = new EvictionManager({
-      thresholds: c.eviction?.thresholds ?? parseThresholds({}),
+      thresholds,
       pressureTransitionPeriodMs: c.eviction?.pressureTransitionPeriodMs,
       periodMs: c.eviction?.periodMs,
       clock,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import { FakeClock } from '../../machinery/index.ts';
-import { nodeConditions, type NodeFacts } from '../node/index.ts';
+import { nodeConditions, nodeStatus, type NodeFacts } from '../node/index.ts';
 import {
   EvictionManager,
   evictionMessage,
@@ -210,6 +210,12 @@ describe('EvictionManager', () => {
       PIDPressure: 'True/KubeletHasInsufficientPID',
       Ready: 'True/KubeletReady',
     });
+    // Allocatable is capacity minus the hard thresholds given (here 1Gi of memory, 20% of the disk).
+    const machine2 = { ...(machine as object), memoryBytes: 4096 * Mi, fsCapacityBytes: 1000 * Mi, cpus: 1 } as unknown as NodeFacts['machine'];
+    const hardEviction = { memoryBytes: () => 1024 * Mi, nodefsBytes: (cap: number) => cap * 0.2 };
+    const status = nodeStatus({ ...facts, machine: machine2, hardEviction }, conds, []);
+    assert.equal(status.allocatable?.memory, `${3072 * 1024}Ki`);
+    assert.equal(status.allocatable?.['ephemeral-storage'], String(800 * Mi));
   });
 
   it('under disk pressure unused images go first; pods only when that was not enough, ranked by local storage', async () => {

@@ -3,7 +3,7 @@
  * conditions, node info, daemon endpoints, as the real kubelet's setters write them. Pure: `buildNode` and
  * `nodeConditions` compute from facts; node-agent.ts does the I/O.
  *
- * Allocatable is capacity minus the default hard eviction thresholds (memory.available 100Mi,
+ * Allocatable is capacity minus the hard eviction thresholds (default memory.available 100Mi,
  * nodefs.available 10%), as a kubelet without reservations reports.
  */
 import type { INode } from 'kubernetes-models/v1/Node';
@@ -33,6 +33,11 @@ export interface NodeFacts {
    * without it the default thresholds are checked against the machine figures.
    */
   pressure?: string[];
+  /**
+   * The hard eviction thresholds taken off capacity for allocatable (memory.available, nodefs.available), as
+   * functions of capacity; default 100Mi and 10%.
+   */
+  hardEviction?: { memoryBytes: (capacity: number) => number; nodefsBytes: (capacity: number) => number };
 }
 
 /** Kubernetes' health view of the node: the runtime (and PLEG) problems that make it NotReady. */
@@ -86,10 +91,12 @@ export function nodeStatus(
     memory: kib(m.memoryBytes),
     pods: String(MAX_PODS),
   };
+  const reserveMemory = f.hardEviction?.memoryBytes(m.memoryBytes) ?? evictionMemoryBytes;
+  const reserveNodefs = f.hardEviction?.nodefsBytes(m.fsCapacityBytes) ?? m.fsCapacityBytes * 0.1;
   const allocatable = {
     ...capacity,
-    'ephemeral-storage': String(Math.floor(m.fsCapacityBytes * 0.9)),
-    memory: kib(Math.max(0, m.memoryBytes - evictionMemoryBytes)),
+    'ephemeral-storage': String(Math.floor(Math.max(0, m.fsCapacityBytes - reserveNodefs))),
+    memory: kib(Math.max(0, m.memoryBytes - reserveMemory)),
   };
   return {
     capacity,
