@@ -34,7 +34,7 @@ import type { INode } from 'kubernetes-models/v1/Node';
 import { parse } from 'yaml';
 import { ApiError, Client, isAlreadyExists } from '../client/index.ts';
 import { createLogger, realClock, type Logger } from '../machinery/index.ts';
-import { defaultNodeDns, NODE_FLAGS, nodeFlagDefaults, parseFlagArgs, UsageError, type FlagSpec, type NodeFlagOptions } from './flags.ts';
+import { checkEvictionFlags, defaultNodeDns, NODE_FLAGS, nodeFlagDefaults, parseFlagArgs, UsageError, type FlagSpec, type NodeFlagOptions } from './flags.ts';
 import { runNode } from './components/node.ts';
 import type { NodeConfig } from './components/component.ts';
 import { runNodeDns } from './components/dns.ts';
@@ -106,6 +106,7 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
   if (!server) throw new UsageError('--server is required');
   if (!o.token) throw new UsageError('--token is required (the server writes it to DATA_DIR/node-token)');
   defaultNodeDns(o);
+  checkEvictionFlags(o);
   return {
     server,
     servers: o.servers,
@@ -119,6 +120,8 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
     ...(o.privateRegistry !== undefined ? { privateRegistry: resolve(o.privateRegistry) } : {}),
     protectKernelDefaults: o.protectKernelDefaults,
     allowedUnsafeSysctls: o.allowedUnsafeSysctls,
+    ...(o.eviction ? { eviction: o.eviction } : {}),
+    ...(o.imageGC ? { imageGC: o.imageGC } : {}),
     serviceCidr: o.serviceCidr,
     clusterDns: o.clusterDns,
     clusterDomain: o.clusterDomain,
@@ -385,6 +388,8 @@ export async function runAgent(argv: string[]): Promise<number> {
       ...(o.privateRegistry !== undefined ? { privateRegistry: o.privateRegistry } : {}),
       protectKernelDefaults: o.protectKernelDefaults,
       ...(o.allowedUnsafeSysctls.length ? { allowedUnsafeSysctls: o.allowedUnsafeSysctls } : {}),
+      ...(o.eviction ? { eviction: o.eviction } : {}),
+      ...(o.imageGC ? { imageGC: o.imageGC } : {}),
       serviceCidr: o.serviceCidr,
       clusterDns: o.clusterDns,
       clusterDomain: o.clusterDomain,

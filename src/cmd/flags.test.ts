@@ -320,3 +320,28 @@ test('server flags: --disable-admission-plugins / --enable-admission-plugins tak
   assert.deepEqual(parseServerFlags(['--enable-admission-plugins=PodPreset']).enableAdmissionPlugins, ['PodPreset']);
   assert.equal(parseServerFlags([]).disableAdmissionPlugins, undefined);
 });
+
+test('the kubelet eviction flags reach the node config; inconsistent ones are usage errors', async () => {
+  const o = parseServerFlags([
+    '--eviction-hard=memory.available<1Gi',
+    '--eviction-soft', 'memory.available<2Gi',
+    '--eviction-soft-grace-period', 'memory.available=1m30s',
+    '--eviction-pressure-transition-period=30s',
+  ]);
+  assert.deepEqual(serverNode(o)?.eviction, {
+    evictionHard: 'memory.available<1Gi',
+    evictionSoft: 'memory.available<2Gi',
+    evictionSoftGracePeriod: 'memory.available=1m30s',
+    pressureTransitionPeriod: '30s',
+  });
+  assert.equal(serverNode(parseServerFlags([]))?.eviction, undefined);
+  assert.throws(() => parseServerFlags(['--eviction-soft=memory.available<2Gi']), (e: unknown) => e instanceof UsageError && /grace period must be specified/.test(e.message));
+  assert.throws(() => parseServerFlags(['--eviction-hard=cpu<1']), UsageError);
+  assert.throws(() => parseServerFlags(['--eviction-pressure-transition-period=soon']), UsageError);
+  const agent = await parseAgentFlags(['--server', 'https://127.0.0.1:6443', '--token', 't', '--eviction-hard=memory.available<5%', '--image-gc-high-threshold=90']);
+  assert.equal(agent.eviction?.evictionHard, 'memory.available<5%');
+  assert.deepEqual(agent.imageGC, { highThresholdPercent: 90, lowThresholdPercent: 80 });
+  assert.deepEqual(serverNode(parseServerFlags(['--image-gc-high-threshold', '70', '--image-gc-low-threshold', '60']))?.imageGC, { highThresholdPercent: 70, lowThresholdPercent: 60 });
+  assert.throws(() => parseServerFlags(['--image-gc-low-threshold=90']), /--image-gc-low-threshold \(90\) can not be higher than --image-gc-high-threshold \(85\)/);
+  assert.throws(() => parseServerFlags(['--image-gc-high-threshold=101']), UsageError);
+});

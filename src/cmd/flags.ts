@@ -12,6 +12,7 @@ import { CLUSTER_CIDR, validateClusterCidr } from './join.ts';
 import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR, SERVICE_ACCOUNT_ISSUER, parsePortRange, parseServiceCidr } from '../apiserver/index.ts';
 import { BACKENDS, type Backend } from '../network/index.ts';
 import { SysctlAllowlist, SysctlAllowlistError } from '../kubelet/admission/index.ts';
+import { ThresholdError, parseDurationMs, parseThresholds, type ThresholdFlags } from '../kubelet/eviction/index.ts';
 
 /** k3s's default `--service-cidr`, whose `.10` is the default `--cluster-dns`. */
 export { DEFAULT_SERVICE_CIDR };
@@ -70,6 +71,10 @@ export interface ServerOptions {
   protectKernelDefaults: boolean;
   /** `--allowed-unsafe-sysctls` (the kubelet's flag): sysctls or `prefix*` patterns pods may set beyond the safe set. */
   allowedUnsafeSysctls: string[];
+  /** The kubelet's `--eviction-*` flags (NODE_FLAGS). */
+  eviction?: ThresholdFlags & { pressureTransitionPeriod?: string };
+  /** `--image-gc-high-threshold` / `--image-gc-low-threshold` (percent of the image filesystem; default 85 / 80). */
+  imageGC?: { highThresholdPercent: number; lowThresholdPercent: number };
   /** `--max-endpoints-per-slice` (kube-controller-manager's flag, 1-1000, default 100). */
   maxEndpointsPerSlice: number;
   /** `--cluster-dns`: the kube-dns Service's ClusterIP (default: the `.10` of the service CIDR). */
@@ -271,6 +276,13 @@ export interface NodeFlagOptions {
   protectKernelDefaults: boolean;
   /** `--allowed-unsafe-sysctls`: sysctls or `prefix*` patterns pods may set beyond the safe set. */
   allowedUnsafeSysctls: string[];
+  /**
+   * The kubelet's eviction flags: `--eviction-hard`, `--eviction-soft`, `--eviction-soft-grace-period`,
+   * `--eviction-minimum-reclaim` (checked together by checkEvictionFlags), `--eviction-pressure-transition-period`.
+   */
+  eviction?: ThresholdFlags & { pressureTransitionPeriod?: string };
+  /** `--image-gc-high-threshold` / `--image-gc-low-threshold` (percent of the image filesystem; default 85 / 80). */
+  imageGC?: { highThresholdPercent: number; lowThresholdPercent: number };
   /** `--service-cidr`: the cluster's service range (default 10.43.0.0/16); an agent's must be the server's. */
   serviceCidr: string;
   /** `--cluster-dns`: the kube-dns Service's IP; '' until parsed, then the `.10` of serviceCidr unless given (defaultNodeDns). */
@@ -308,8 +320,37 @@ export const NODE_FLAGS: FlagSpec<NodeFlagOptions> = {
     '--cluster-domain': (o, value) => (o.clusterDomain = parseClusterDomain(value)),
     '--node-ip': (o, value) => (o.nodeIp = parseNodeIp(value)),
     '--allowed-unsafe-sysctls': (o, value, flag) => o.allowedUnsafeSysctls.push(...parseAllowedUnsafeSysctls(value, flag)),
+    '--eviction-hard': (o, value) => ((o.eviction ??= {}).evictionHard = value),
+    '--eviction-soft': (o, value) => ((o.eviction ??= {}).evictionSoft = value),
+    '--eviction-soft-grace-period': (o, value) => ((o.eviction ??= {}).evictionSoftGracePeriod = value),
+    '--eviction-minimum-reclaim': (o, value) => ((o.eviction ??= {}).evictionMinimumReclaim = value),
+    '--image-gc-high-threshold': (o, value, flag) =>
+      ((o.imageGC ??= { highThresholdPercent: 85, lowThresholdPercent: 80 }).highThresholdPercent = parseNumber(value, flag, 'a percentage 0-100', (n) => n >= 0 && n <= 100, true)),
+    '--image-gc-low-threshold': (o, value, flag) =>
+      ((o.imageGC ??= { highThresholdPercent: 85, lowThresholdPercent: 80 }).lowThresholdPercent = parseNumber(value, flag, 'a percentage 0-100', (n) => n >= 0 && n <= 100, true)),
+    '--eviction-pressure-transition-period': (o, value, flag) => {
+      try {
+        parseDurationMs(value);
+      } catch {
+        throw new UsageError(`invalid value for ${flag}: ${JSON.stringify(value)} (want a duration such as 5m0s)`);
+      }
+      (o.eviction ??= {}).pressureTransitionPeriod = value;
+    },
   },
 };
+
+/** After parsing: the eviction flags make sense together (each soft threshold has a grace period, ...). */
+export function checkEvictionFlags(o: NodeFlagOptions): void {
+  if (o.imageGC && o.imageGC.lowThresholdPercent > o.imageGC.highThresholdPercent)
+    throw new UsageError(`--image-gc-low-threshold (${o.imageGC.lowThresholdPercent}) can not be higher than --image-gc-high-threshold (${o.imageGC.highThresholdPercent})`);
+  if (!o.eviction) return;
+  try {
+    parseThresholds(o.eviction);
+  } catch (err) {
+    if (err instanceof ThresholdError) throw new UsageError(`invalid eviction flags: ${err.message}`);
+    throw err;
+  }
+}
 
 /** `--allowed-unsafe-sysctls a,b.*`: each a namespaced sysctl or `prefix*` pattern (the kubelet's checks and messages). */
 export function parseAllowedUnsafeSysctls(value: string, flag: string): string[] {
@@ -549,6 +590,7 @@ export function parseServerFlags(argv: string[]): ServerOptions {
   if (!leaderElectSet) o.leaderElect = o.storage.startsWith('etcd://');
   if (!o.serviceAccountIssuers.length) o.serviceAccountIssuers.push(SERVICE_ACCOUNT_ISSUER);
   defaultNodeDns(o);
+  checkEvictionFlags(o);
   if (cidrsOverlap(o.serviceCidr, o.clusterCidr)) {
     throw new UsageError(`--service-cidr ${o.serviceCidr} overlaps --cluster-cidr ${o.clusterCidr} (Services and pods need separate ranges)`);
   }

@@ -107,6 +107,8 @@ export function serverNode(options: ServerOptions): NodeConfig | undefined {
     ...(options.privateRegistry !== undefined ? { privateRegistry: options.privateRegistry } : {}),
     protectKernelDefaults: options.protectKernelDefaults,
     ...(options.allowedUnsafeSysctls.length ? { allowedUnsafeSysctls: options.allowedUnsafeSysctls } : {}),
+    ...(options.eviction ? { eviction: options.eviction } : {}),
+    ...(options.imageGC ? { imageGC: options.imageGC } : {}),
     clusterDns: options.clusterDns, clusterDomain: options.clusterDomain,
     serviceCidr: options.serviceCidr,
     ...(options.nodeIp ? { nodeIp: options.nodeIp } : {}),

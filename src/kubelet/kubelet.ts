@@ -40,8 +40,8 @@ import {
   StatusManager,
   type PodStatusWriter,
 } from './index.ts';
-import { SysctlAllowlist, admitAppArmor, admitPod, hostAppArmorEnabled } from './admission/index.ts';
-import { credentialsFor, nodeCredentialsFor } from './kuberuntime/index.ts';
+import { SysctlAllowlist, admitAppArmor, admitPod, hostAppArmorEnabled, type AdmitResult } from './admission/index.ts';
+import { credentialsFor, nodeCredentialsFor, podLogDirectory } from './kuberuntime/index.ts';
 import {
   ApiPodSource,
   FileSource,
@@ -50,7 +50,9 @@ import {
   isStaticPod,
   type PodConfigUpdate,
 } from './config/index.ts';
+import { EvictionManager, NodeStatsProvider, parseThresholds, thresholdQuantity, type Threshold } from './eviction/index.ts';
 import { Housekeeping } from './housekeeping.ts';
+import { ImageGCManager, type ImageGCPolicy } from './images/index.ts';
 import { ContainerLogManager } from './logs/index.ts';
 import { ManagerGroup, manager, untilAborted, type Manager } from './manager.ts';
 import { DnsConfigurer, ServiceEnvSource } from './network/index.ts';
@@ -118,6 +120,16 @@ export interface KubeletConfig {
   resolvConf?: string;
   /** `--allowed-unsafe-sysctls`: sysctls (or `prefix*` patterns) pods may set beyond the safe set. */
   allowedUnsafeSysctls?: string[];
+  /** Image garbage collection (default: upstream's 85% high, 80% low, 2 min minimum age). */
+  imageGC?: ImageGCPolicy;
+  /** Node-pressure eviction (default: upstream's default hard thresholds, 5 min transition period). */
+  eviction?: {
+    thresholds?: Threshold[];
+    pressureTransitionPeriodMs?: number;
+    /** The image store's dir, for imagefs.* (default the root dir's filesystem). */
+    imageFsDir?: string;
+    periodMs?: number;
+  };
 }
 
 /**
@@ -140,6 +152,10 @@ interface Composition {
   firstNodeStatus: Manager;
   /** upstream initializeRuntimeDependentModules: the container log manager (rotation). */
   logManager: Manager;
+  /** upstream initializeRuntimeDependentModules: node-pressure eviction. */
+  evictionManager: Manager;
+  /** upstream StartGarbageCollection: image GC by disk usage. */
+  imageGC: Manager;
   statusManager: Manager;
   pleg: Manager;
   probeManager: Manager;
@@ -198,6 +214,8 @@ export class Kubelet {
         m.volumeManager,
         m.firstNodeStatus,
         m.logManager,
+        m.evictionManager,
+        m.imageGC,
         m.statusManager,
         m.pleg,
         m.probeManager,
@@ -246,7 +264,7 @@ export class Kubelet {
     const tls = c.tls ?? (await selfSignedServingCert(c.nodeName, [nodeIP]));
     const podConfig = this.podConfig;
     // Made further down; the server and the node's health check may be asked before that.
-    const late: { statusManager?: StatusManager; pleg?: GenericPLEG } = {};
+    const late: { statusManager?: StatusManager; pleg?: GenericPLEG; eviction?: EvictionManager } = {};
     const server = new KubeletServer({
       runtime,
       token: c.kubeletToken,
@@ -286,6 +304,18 @@ export class Kubelet {
     );
 
     // ---- node: registration, status, lease
+    const thresholds = c.eviction?.thresholds ?? parseThresholds({});
+    const hardOf = (signal: string) => thresholds.find((t) => t.hard && t.signal === signal);
+    const hardEviction = {
+      memoryBytes: (capacity: number) => {
+        const t = hardOf('memory.available');
+        return t ? thresholdQuantity(t.value, capacity) : 0;
+      },
+      nodefsBytes: (capacity: number) => {
+        const t = hardOf('nodefs.available');
+        return t ? thresholdQuantity(t.value, capacity) : 0;
+      },
+    };
     const facts = async (): Promise<NodeFacts> => ({
       nodeName: c.nodeName,
       nodeIP,
@@ -296,6 +326,8 @@ export class Kubelet {
       runtime: { name: version.runtimeName, version: version.runtimeVersion },
       labels: c.nodeLabels,
       taints: c.nodeTaints,
+      pressure: late.eviction?.conditions(),
+      hardEviction,
     });
     const health = async (): Promise<NodeHealth> => {
       const errors: string[] = [];
@@ -551,8 +583,9 @@ export class Kubelet {
             !pod.metadata?.deletionTimestamp &&
             podWorkers.state(uid) === undefined
           ) {
-            // Upstream's handler order: sysctls, then the general predicates, then AppArmor.
-            let verdict = sysctls.admit(pod);
+            // Upstream's handler order: the eviction manager, sysctls, the general predicates, then AppArmor.
+            let verdict: AdmitResult = evictionManager.admit(pod);
+            if (verdict.admit) verdict = sysctls.admit(pod);
             if (verdict.admit) verdict = admitPod(pod, node, active());
             if (verdict.admit) verdict = admitAppArmor(pod, appArmor);
             if (!verdict.admit) {
@@ -617,6 +650,49 @@ export class Kubelet {
       }
     };
 
+    // ---- image GC and node-pressure eviction
+    const imageGC = new ImageGCManager({
+      images: runtime,
+      containers: () => runtime.listContainers(),
+      policy: c.imageGC ?? { highThresholdPercent: 85, lowThresholdPercent: 80 },
+      clock,
+      logger: log,
+    });
+    const evictionManager = (late.eviction = new EvictionManager({
+      thresholds,
+      pressureTransitionPeriodMs: c.eviction?.pressureTransitionPeriodMs,
+      periodMs: c.eviction?.periodMs,
+      clock,
+      logger: log,
+      stats: new NodeStatsProvider({
+        rootDir,
+        imageFsDir: c.eviction?.imageFsDir,
+        emptyDirPath: (uid, volume) => dirs.volumeDir(uid, 'empty-dir', volume),
+        podLogDir: (pod) => podLogDirectory(logRoot, pod),
+        containerIds: (uid) => {
+          const ids = new Map<string, string>();
+          // Newest first: the first instance of each name is the current one.
+          for (const cs of pleg.getCachedStatus(uid)?.containerStatuses ?? []) if (!ids.has(cs.name)) ids.set(cs.name, cs.id);
+          return ids;
+        },
+      }),
+      activePods: () => active().filter((p) => !p.metadata?.deletionTimestamp && podWorkers.state(p.metadata?.uid ?? '') === 'syncing'),
+      evictPod: async ({ pod, message, gracePeriodSeconds }) => {
+        const uid = pod.metadata?.uid ?? '';
+        if (podWorkers.state(uid) !== 'syncing') return false;
+        log.info({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, message }, 'evicting pod');
+        syncer.markEvicted(uid, message);
+        recorder.event(pod, 'Warning', 'Evicted', message);
+        podWorkers.updatePod({ type: 'kill', pod, gracePeriodSeconds });
+        return true;
+      },
+      reclaimDisk: async () => {
+        const removed = await imageGC.deleteUnusedImages();
+        if (removed.length) log.info({ images: removed }, 'disk pressure: deleted unused images');
+      },
+      onConditionsChanged: () => void nodeAgent.syncStatus().catch((err) => log.warn({ err }, 'update node status')),
+    }));
+
     const logManager = new ContainerLogManager({
       runtime,
       clock,
@@ -634,6 +710,8 @@ export class Kubelet {
       // Registration reported NotReady (PLEG had not relisted yet); report Ready as soon as it has.
       firstNodeStatus: manager('first node status', (s) => clock.sleep(1500, s).then(() => nodeAgent.syncStatus())),
       logManager: manager('log manager', (s) => logManager.run(s)),
+      evictionManager,
+      imageGC,
       statusManager: manager('status manager', (s) => sm.run(s)),
       pleg: manager('pleg', (s) => pleg.run(s)),
       probeManager: manager('prober manager', (s) => untilAborted(s).then(() => probeManager.stop())),

@@ -10,6 +10,7 @@ import type { Client } from '../../client/index.ts';
 import type { User } from '../../apiserver/index.ts';
 import type { Logger } from '../../machinery/index.ts';
 import type { ServerOptions, Taint } from '../flags.ts';
+import type { ThresholdFlags } from '../../kubelet/eviction/index.ts';
 
 /** The node a kubelet runs: what differs between the server's own node and an agent's. */
 export interface NodeConfig {
@@ -31,6 +32,10 @@ export interface NodeConfig {
   protectKernelDefaults?: boolean;
   /** `--allowed-unsafe-sysctls`: sysctls or `prefix*` patterns pods may set beyond the safe set. */
   allowedUnsafeSysctls?: string[];
+  /** The kubelet's `--eviction-*` flags (checked by checkEvictionFlags). */
+  eviction?: ThresholdFlags & { pressureTransitionPeriod?: string };
+  /** `--image-gc-high-threshold` / `--image-gc-low-threshold`. */
+  imageGC?: { highThresholdPercent: number; lowThresholdPercent: number };
   /** `--cluster-dns`: the kube-dns Service's IP, the kubelet's clusterDNS. */
   clusterDns?: string;
   /** `--cluster-domain`: the kubelet's clusterDomain, the zone the node's DNS serves. */

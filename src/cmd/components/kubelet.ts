@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import type { ContainerRuntime } from '../../runtime/runtime.ts';
 import { Kubelet } from '../../kubelet/kubelet.ts';
 import { SystemMounter, type Mounter } from '../../kubelet/volumes/index.ts';
+import { parseDurationMs, parseThresholds } from '../../kubelet/eviction/index.ts';
 import { subnetPrefix } from '../join.ts';
 import { traceRuntime } from '../runtime-trace.ts';
 import type { Component, ComponentContext, NodeConfig } from './component.ts';
@@ -123,6 +124,14 @@ export async function runKubelet(ctx: KubeletContext): Promise<KubeletStopped> {
       ...(node.clusterDomain ? { clusterDomain: node.clusterDomain } : {}),
       ...(node.nodeIp ? { nodeIP: node.nodeIp } : {}),
       ...(node.allowedUnsafeSysctls ? { allowedUnsafeSysctls: node.allowedUnsafeSysctls } : {}),
+      ...(node.imageGC ? { imageGC: node.imageGC } : {}),
+      eviction: {
+        thresholds: parseThresholds(node.eviction ?? {}),
+        ...(node.eviction?.pressureTransitionPeriod !== undefined
+          ? { pressureTransitionPeriodMs: parseDurationMs(node.eviction.pressureTransitionPeriod) }
+          : {}),
+        ...(node.runtime === 'oci' ? { imageFsDir: join(ctx.dataDir, 'images') } : {}),
+      },
     });
     const running = kubelet.run(ctx.signal);
     if (ctx.onReady) {

@@ -3,7 +3,7 @@
  * conditions, node info, daemon endpoints, as the real kubelet's setters write them. Pure: `buildNode` and
  * `nodeConditions` compute from facts; node-agent.ts does the I/O.
  *
- * Allocatable is capacity minus the default hard eviction thresholds (memory.available 100Mi,
+ * Allocatable is capacity minus the hard eviction thresholds (default memory.available 100Mi,
  * nodefs.available 10%), as a kubelet without reservations reports.
  */
 import type { INode } from 'kubernetes-models/v1/Node';
@@ -28,6 +28,16 @@ export interface NodeFacts {
   /** Extra labels from --node-labels. */
   labels?: Record<string, string>;
   taints?: NonNullable<INode['spec']>['taints'];
+  /**
+   * The eviction manager's pressure conditions (MemoryPressure, DiskPressure, PIDPressure that are true);
+   * without it the default thresholds are checked against the machine figures.
+   */
+  pressure?: string[];
+  /**
+   * The hard eviction thresholds taken off capacity for allocatable (memory.available, nodefs.available), as
+   * functions of capacity; default 100Mi and 10%.
+   */
+  hardEviction?: { memoryBytes: (capacity: number) => number; nodefsBytes: (capacity: number) => number };
 }
 
 /** Kubernetes' health view of the node: the runtime (and PLEG) problems that make it NotReady. */
@@ -81,10 +91,12 @@ export function nodeStatus(
     memory: kib(m.memoryBytes),
     pods: String(MAX_PODS),
   };
+  const reserveMemory = f.hardEviction?.memoryBytes(m.memoryBytes) ?? evictionMemoryBytes;
+  const reserveNodefs = f.hardEviction?.nodefsBytes(m.fsCapacityBytes) ?? m.fsCapacityBytes * 0.1;
   const allocatable = {
     ...capacity,
-    'ephemeral-storage': String(Math.floor(m.fsCapacityBytes * 0.9)),
-    memory: kib(Math.max(0, m.memoryBytes - evictionMemoryBytes)),
+    'ephemeral-storage': String(Math.floor(Math.max(0, m.fsCapacityBytes - reserveNodefs))),
+    memory: kib(Math.max(0, m.memoryBytes - reserveMemory)),
   };
   return {
     capacity,
@@ -128,8 +140,9 @@ export function nodeConditions(
   now: string,
 ): NodeCondition[] {
   const m = f.machine;
-  const memoryPressure = m.memoryAvailableBytes < evictionMemoryBytes;
-  const diskPressure = m.fsAvailableBytes < m.fsCapacityBytes * 0.1;
+  const memoryPressure = f.pressure ? f.pressure.includes('MemoryPressure') : m.memoryAvailableBytes < evictionMemoryBytes;
+  const diskPressure = f.pressure ? f.pressure.includes('DiskPressure') : m.fsAvailableBytes < m.fsCapacityBytes * 0.1;
+  const pidPressure = f.pressure?.includes('PIDPressure') ?? false;
   const values: Record<string, ConditionValue> = {
     MemoryPressure: memoryPressure
       ? { status: 'True', reason: 'KubeletHasInsufficientMemory', message: 'kubelet has insufficient memory available' }
@@ -137,11 +150,9 @@ export function nodeConditions(
     DiskPressure: diskPressure
       ? { status: 'True', reason: 'KubeletHasDiskPressure', message: 'kubelet has disk pressure' }
       : { status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
-    PIDPressure: {
-      status: 'False',
-      reason: 'KubeletHasSufficientPID',
-      message: 'kubelet has sufficient PID available',
-    },
+    PIDPressure: pidPressure
+      ? { status: 'True', reason: 'KubeletHasInsufficientPID', message: 'kubelet has insufficient PID available' }
+      : { status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
     Ready:
       health.errors.length === 0
         ? { status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }

@@ -41,8 +41,8 @@ const DEADLINE_MESSAGE = 'Pod was active on the node longer than the specified d
 export class KubeletPodSyncer implements PodSyncer {
   #c: KubeletPodSyncerConfig;
   #clock: Clock;
-  /** Why the kubelet decided a pod is terminal (deadline), by uid. */
-  #terminalReason = new Map<string, { reason: string; message: string }>();
+  /** Why the kubelet decided a pod is terminal (deadline, eviction), by uid. */
+  #terminalReason = new Map<string, { reason: string; message: string; disruption?: boolean }>();
 
   constructor(config: KubeletPodSyncerConfig) {
     this.#c = config;
@@ -68,6 +68,19 @@ export class KubeletPodSyncer implements PodSyncer {
       status.phase = 'Failed';
       status.reason = terminal.reason;
       status.message = terminal.message;
+      if (terminal.disruption) {
+        // upstream's DisruptionTarget condition for a pod the kubelet evicts (TerminationByKubelet).
+        const conditions = (status.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget');
+        const prev = status.conditions?.find((c) => c.type === 'DisruptionTarget');
+        conditions.push({
+          type: 'DisruptionTarget',
+          status: 'True',
+          reason: 'TerminationByKubelet',
+          message: terminal.message,
+          lastTransitionTime: prev?.lastTransitionTime ?? toRFC3339(this.#clock.now()),
+        });
+        status.conditions = conditions;
+      }
     }
     return status;
   }
@@ -129,6 +142,14 @@ export class KubeletPodSyncer implements PodSyncer {
       this.#clock.sleep(1000, both).catch(() => {}),
     ]);
     ac.abort();
+  }
+
+  /**
+   * Marks a pod evicted by the kubelet (node pressure): from now on its status is Failed with reason
+   * `Evicted`, `message` and a DisruptionTarget condition. The caller then kills it.
+   */
+  markEvicted(uid: string, message: string): void {
+    this.#terminalReason.set(uid, { reason: 'Evicted', message, disruption: true });
   }
 
   async syncTerminatingPod(pod: Pod, gracePeriodSeconds: number, signal: AbortSignal): Promise<void> {

@@ -1,0 +1,2 @@
+/** The kubelet's image management: garbage collection by disk usage. */
+export * from './image-gc.ts';
