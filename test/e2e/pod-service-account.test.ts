@@ -61,15 +61,21 @@ spec:
   // Straight to the API server's HTTPS port, no relay: busybox 1.35's own TLS client (TLS 1.2, no
   // signature_algorithms extension) handshakes with the server's RSA 2048 certificate (kubeadm's default)
   // since the server also signs with SHA-1 for such clients, as Go's TLS does. busybox verifies no certificate.
-  const get = (auth: string) =>
+  const get = (auth: string, path = '/api/v1/namespaces/default/pods') =>
     sh(
       `wget -q -O - --header "Authorization: Bearer ${auth}" ` +
-        `https://127.0.0.1:${server.port}/api/v1/namespaces/default/pods 2>&1; echo " exit=$?"`,
+        `https://127.0.0.1:${server.port}${path} 2>&1; echo " exit=$?"`,
     );
   const ok = await get('$(cat /var/run/secrets/kubernetes.io/serviceaccount/token)');
   assert.match(ok.stdout, /"kind":"PodList"/, ok.stdout + ok.stderr);
   assert.match(ok.stdout, /"name":"sa-reader"/);
   assert.match(ok.stdout, / exit=0$/);
+  // The pod's token gets only what its role grants: view in default reads no secrets and nothing elsewhere.
+  const own = '$(cat /var/run/secrets/kubernetes.io/serviceaccount/token)';
+  for (const path of ['/api/v1/namespaces/default/secrets', '/api/v1/namespaces/kube-system/pods']) {
+    const refused = await get(own, path);
+    assert.match(refused.stdout, /403 Forbidden/, refused.stdout);
+  }
   // The server does check: a made-up bearer token is refused.
   const bad = await get('not-a-token');
   assert.match(bad.stdout, /401 Unauthorized/, bad.stdout);
