@@ -24,6 +24,7 @@ import {
 import { tryParseQuantity } from '../quantity.ts';
 import { podQOSClass } from '../resource-helpers.ts';
 import { validatePodSecurity } from './security-context.ts';
+import { validateUnsupportedPodFields } from './unsupported-pod-fields.ts';
 
 const MAX_INT32 = 2147483647;
 const FILE_MODE_ERROR = 'must be a number between 0 and 0777 (octal), both inclusive';
@@ -917,6 +918,7 @@ export function validatePodSpec(spec: PodSpec | undefined, path = 'spec'): Field
     errs.push(notSupported(`${path}.preemptionPolicy`, s.preemptionPolicy, ['PreemptLowerPriority', 'Never']));
   }
   if (s.os && !['linux', 'windows'].includes(s.os.name)) errs.push(notSupported(`${path}.os.name`, s.os.name, ['linux', 'windows']));
+  errs.push(...validateUnsupportedPodFields(s, path));
   return errs;
 }
 
