@@ -96,3 +96,12 @@ test('admission: node selector, affinity, host ports, NoExecute taints', () => {
   staticPod.metadata!.annotations = { 'kubernetes.io/config.source': 'file' };
   assert.equal(admitPod(staticPod, node, []).admit, true, 'static pods skip the taint check');
 });
+
+test('admission: a pod for another OS is refused before any predicate, a linux one passes', () => {
+  assert.deepEqual(admitPod(pod('w', { os: { name: 'windows' }, tolerations: [] }), node, []), {
+    admit: false,
+    reason: 'PodOSNotSupported',
+    message: "Failed to admit pod as the OS field doesn't match node OS",
+  });
+  assert.equal(admitPod(pod('l', { os: { name: 'linux' } }), node, []).admit, true);
+});

@@ -4,7 +4,8 @@
  * be free, its nodeSelector and required node affinity must match the node, and it must tolerate the node's
  * NoExecute taints (static pods excepted). A rejected pod goes to phase Failed with the failing predicate's
  * reason (`OutOfcpu`, `OutOfmemory`, `OutOfpods`, `NodeAffinity`, `NodePorts`, `TaintToleration`, ...) and
- * message, as the real kubelet writes them; only the first failure is reported.
+ * message, as the real kubelet writes them; only the first failure is reported. Before them, as upstream, a pod
+ * whose `spec.os.name` is not the node's OS (always `linux` here) is refused with reason `PodOSNotSupported`.
  */
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { INode } from 'kubernetes-models/v1/Node';
@@ -15,6 +16,11 @@ import { parseQuantity, podMatchesNodeSelectorAndAffinityTerms, toleratesTaint }
 export type AdmitResult = { admit: true } | { admit: false; reason: string; message: string };
 
 export function admitPod(pod: IPod, node: INode, activePods: IPod[]): AdmitResult {
+  // Every kubeling node runs Linux: a pod whose OS field names another OS is refused (upstream's OS-field check).
+  const os = pod.spec?.os?.name;
+  if (os && os !== 'linux') {
+    return { admit: false, reason: 'PodOSNotSupported', message: "Failed to admit pod as the OS field doesn't match node OS" };
+  }
   const fit = checkResources(pod, node, activePods);
   if (fit) return fit;
   if (!matchesNodeSelectorAndAffinity(pod, node)) {
