@@ -104,6 +104,25 @@ test('hostPath type mismatches fail with the kubelet messages and FailedMount ev
   assert.ok(msgs.some((m) => m.startsWith('FailedMount: Unable to attach or mount volumes: unmounted volumes=[d s]')));
 });
 
+test('volume types this node cannot mount fail with FailedMount events naming them, then time out', async (t) => {
+  const { recorder, clock, vm } = await setup(t);
+  const pod = makePod([
+    { name: 'ok', emptyDir: {} },
+    { name: 'share', nfs: { server: 'nfs.example', path: '/export' } },
+    { name: 'gen', ephemeral: { volumeClaimTemplate: { spec: { accessModes: ['ReadWriteOnce'] } } } },
+  ]);
+  const done = vm.waitForAttachAndMount(pod, AbortSignal.timeout(10_000));
+  const failure = assert.rejects(done, {
+    message: 'unmounted volumes=[share gen], unattached volumes=[], failed to process volumes=[]: context deadline exceeded',
+  });
+  for (let i = 0; i < 20; i++) await clock.step(1000);
+  await failure;
+  const msgs = recorder.events.map((e) => `${e.reason}: ${e.message}`);
+  assert.ok(msgs.includes('FailedMount: MountVolume.SetUp failed for volume "share" : no volume plugin matched: kubeling does not mount nfs volumes'));
+  assert.ok(msgs.includes('FailedMount: MountVolume.SetUp failed for volume "gen" : no volume plugin matched: kubeling does not mount ephemeral volumes'));
+  assert.ok(!msgs.some((m) => m.includes('"ok"')), 'the emptyDir is set up');
+});
+
 test('configMap and secret volumes: items, modes, optional, tmpfs, atomic refresh', async (t) => {
   const { dirs, objects, mounter, vm, clock } = await setup(t);
   objects.putConfigMap('ns', 'cfg', { 'app.conf': 'a=1', other: 'o' });

@@ -10,7 +10,8 @@
  * persistentVolumeClaim: the claim (read fresh from the API) must be Bound and not being deleted, and its
  * volume a hostPath or local one; the pod's volume directory is then a link to the volume's path, which the
  * runtime bind-mounts (readOnly honoured). Until the claim binds the pod waits, with FailedMount events.
- * Setting a volume up is idempotent, so re-running it after a kubelet restart adopts what is there.
+ * Setting a volume up is idempotent, so re-running it after a kubelet restart adopts what is there. Any other
+ * source (nfs, iscsi, csi, ephemeral, image, ...) fails its set-up with a FailedMount event naming the source.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -65,11 +66,12 @@ export function volumePlugin(v: IVolume): VolumePluginName | undefined {
 
 export function volumeLocation(dirs: PodDirs, podUid: string, v: IVolume): VolumeLocation {
   const plugin = volumePlugin(v);
+  // As upstream's volume plugin manager with no plugin for the source; the pod waits in ContainerCreating.
   if (!plugin)
     throw new Error(
-      `volume "${v.name}": unsupported volume type ${Object.keys(v)
+      `no volume plugin matched: kubeling does not mount ${Object.keys(v)
         .filter((k) => k !== 'name')
-        .join(', ')}`,
+        .join(', ')} volumes`,
     );
   if (plugin === 'host-path') return { hostPath: v.hostPath!.path, plugin, readOnly: false };
   if (plugin === 'persistent-volume-claim') {
