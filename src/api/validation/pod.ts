@@ -391,6 +391,15 @@ function validateVolumeMounts(mounts: VolumeMount[] | undefined, devices: { name
     if (m.mountPropagation !== undefined && !['Bidirectional', 'HostToContainer', 'None'].includes(m.mountPropagation)) {
       errs.push(notSupported(`${path}.mountPropagation`, m.mountPropagation, ['Bidirectional', 'HostToContainer', 'None']));
     }
+    const rro = (m as { recursiveReadOnly?: string }).recursiveReadOnly;
+    if (rro === 'IfPossible' || rro === 'Enabled') {
+      if (!m.readOnly) errs.push(forbidden(`${idx}.recursiveReadOnly`, 'may only be specified when readOnly is true'));
+      if (m.mountPropagation !== undefined && m.mountPropagation !== 'None') {
+        errs.push(forbidden(`${idx}.recursiveReadOnly`, 'may only be specified when mountPropagation is None or not specified'));
+      }
+    } else if (rro !== undefined && rro !== 'Disabled') {
+      errs.push(notSupported(`${idx}.recursiveReadOnly`, rro, ['Disabled', 'Enabled', 'IfPossible']));
+    }
   });
   return errs;
 }

@@ -67,3 +67,20 @@ test('clusterTrustBundle and podCertificate projections are refused, the served 
 test('volume types the kubelet cannot mount are accepted (the node reports FailedMount)', () => {
   assert.deepEqual(lines(spec({ volumes: [{ name: 'n', nfs: { server: 'nfs.example', path: '/export' } }] })), []);
 });
+
+test('recursiveReadOnly: Enabled is refused, IfPossible passes, upstream\'s rules apply to both', () => {
+  const s = spec({ volumes: [{ name: 'v', emptyDir: {} }] }, {
+    volumeMounts: [
+      { name: 'v', mountPath: '/a', readOnly: true, recursiveReadOnly: 'IfPossible' },
+      { name: 'v', mountPath: '/b', readOnly: true, recursiveReadOnly: 'Enabled' },
+      { name: 'v', mountPath: '/c', recursiveReadOnly: 'IfPossible', mountPropagation: 'HostToContainer' },
+      { name: 'v', mountPath: '/d', readOnly: true, recursiveReadOnly: 'Always' },
+    ],
+  });
+  assert.deepEqual(lines(s), [
+    'spec.containers[0].volumeMounts[2].recursiveReadOnly: Forbidden: may only be specified when readOnly is true',
+    'spec.containers[0].volumeMounts[2].recursiveReadOnly: Forbidden: may only be specified when mountPropagation is None or not specified',
+    'spec.containers[0].volumeMounts[3].recursiveReadOnly: Unsupported value: "Always": supported values: "Disabled", "Enabled", "IfPossible"',
+    'spec.containers[0].volumeMounts[1].recursiveReadOnly: Forbidden: kubeling does not support recursive read-only mounts',
+  ]);
+});

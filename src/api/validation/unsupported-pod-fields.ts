@@ -2,7 +2,7 @@
  * Pod fields kubeling refuses instead of accepting and ignoring (issue 12). The API schema is newer than the
  * Kubernetes 1.32 kubeling matches, and some of its fields need machinery no kubeling node has: dynamic
  * resource allocation (`spec.resourceClaims`, `resources.claims`), pod-level resources (`spec.resources`),
- * raw block devices (`volumeDevices`), per-container stop signals and restart rules, hostname overrides,
+ * raw block devices (`volumeDevices`), recursive read-only mounts (`recursiveReadOnly: Enabled`), per-container stop signals and restart rules, hostname overrides,
  * scheduling groups, and the `clusterTrustBundle` / `podCertificate` projections. A pod using any of them would
  * run without what it asked for, so validation refuses each with a `Forbidden` cause that says kubeling does
  * not support it (the shape of upstream's refusals of fields a cluster cannot serve). Volume types the kubelet
@@ -32,6 +32,12 @@ function containerErrors(c: Container, path: string): FieldError[] {
   if (set(o['restartPolicyRules'])) {
     errs.push(forbidden(`${path}.restartPolicyRules`, 'kubeling does not support container restart rules'));
   }
+  (c.volumeMounts ?? []).forEach((m, i) => {
+    // IfPossible is honoured (the mount stays non-recursive and the status says Disabled); Enabled is not.
+    if ((m as Obj)['recursiveReadOnly'] === 'Enabled') {
+      errs.push(forbidden(`${path}.volumeMounts[${i}].recursiveReadOnly`, 'kubeling does not support recursive read-only mounts'));
+    }
+  });
   if (set((c.lifecycle as Obj | undefined)?.['stopSignal'])) {
     errs.push(forbidden(`${path}.lifecycle.stopSignal`, 'kubeling does not support container stop signals'));
   }
