@@ -34,7 +34,7 @@ function containerErrors(c: Container, path: string): FieldError[] {
   }
   (c.volumeMounts ?? []).forEach((m, i) => {
     // IfPossible is honoured (the mount stays non-recursive and the status says Disabled); Enabled is not.
-    if ((m as Obj)['recursiveReadOnly'] === 'Enabled') {
+    if ((m as { recursiveReadOnly?: string }).recursiveReadOnly === 'Enabled') {
       errs.push(forbidden(`${path}.volumeMounts[${i}].recursiveReadOnly`, 'kubeling does not support recursive read-only mounts'));
     }
   });
