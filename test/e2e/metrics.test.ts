@@ -2,7 +2,8 @@
  * The API server's /metrics with the real kubectl: `kubectl get --raw /metrics` as the admin shows the
  * request kubectl just made (`apiserver_request_total{verb="LIST",resource="pods"}`), the store latency and
  * the process metrics; a service account's token is refused (403) until bound to `system:monitoring`, as
- * upstream's RBAC decides for the non-resource URL.
+ * upstream's RBAC decides for the non-resource URL. The scheduler's and controllers' metrics are there too
+ * (they run in the server process).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,6 +32,20 @@ describe('/metrics', () => {
     assert.match(r.stdout, /^etcd_request_duration_seconds_count\{operation="create",type="namespaces"\} [1-9]\d*$/m);
     assert.match(r.stdout, /^apiserver_storage_objects\{resource="namespaces"\} [4-9]$/m);
     assert.match(r.stdout, /^process_resident_memory_bytes \d+$/m);
+  });
+
+  test('the scheduler and the controllers report into the same /metrics', async () => {
+    // No node (--no-agent): the scheduler's attempt is unschedulable; the ReplicaSet controller's queue takes the key.
+    const rs = await s.kubectl(['create', 'deployment', 'web', '--image=busybox:1.35']);
+    assert.equal(rs.code, 0, rs.stderr);
+    const text = await until(async () => {
+      const r = await s.kubectl(['get', '--raw', '/metrics']);
+      return /^scheduler_schedule_attempts_total\{result="unschedulable",profile="default-scheduler"\} [1-9]/m.test(r.stdout) ? r.stdout : undefined;
+    }, 'an unschedulable attempt counted');
+    assert.match(text, /^workqueue_adds_total\{name="deployment"\} [1-9]\d*$/m);
+    assert.match(text, /^workqueue_adds_total\{name="replicaset"\} [1-9]\d*$/m);
+    assert.match(text, /^workqueue_depth\{name="replicaset"\} \d+$/m);
+    assert.match(text, /^workqueue_queue_duration_seconds_count\{name="replicaset"\} [1-9]\d*$/m);
   });
 
   test('a service account reads /metrics only once bound to system:monitoring', async () => {
