@@ -1,7 +1,7 @@
 /**
  * The API server: an HTTPS listener in front of one GenericRegistry (and watch cache) per served resource.
  *
- *   request ─▶ authn (client certificate, bearer token) ─▶ authz ─▶ non-resource paths (version, health, discovery, OpenAPI)
+ *   request ─▶ authn (client certificate, bearer token) ─▶ authz ─▶ non-resource paths (version, health, discovery, OpenAPI, metrics)
  *                                                                └▶ resource path ─▶ verb handler ─▶ registry ─▶ admission/strategy ─▶ store
  *
  * Impersonation headers and the authorizer (`authorizer`, RBAC over the watch caches by default in `cmd`) come
