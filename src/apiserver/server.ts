@@ -1,7 +1,7 @@
 /**
  * The API server: an HTTPS listener in front of one GenericRegistry (and watch cache) per served resource.
  *
- *   request ─▶ authn (client certificate, bearer token) ─▶ authz ─▶ non-resource paths (version, health, discovery, OpenAPI)
+ *   request ─▶ authn (client certificate, bearer token) ─▶ authz ─▶ non-resource paths (version, health, discovery, OpenAPI, metrics)
  *                                                                └▶ resource path ─▶ verb handler ─▶ registry ─▶ admission/strategy ─▶ store
  *
  * Impersonation headers and the authorizer (`authorizer`, RBAC over the watch caches by default in `cmd`) come
@@ -76,6 +76,8 @@ import { KubernetesServiceController } from './services/kubernetes-service.ts';
 import { advertiseAddress, listensOnLoopbackOnly } from './services/advertise-address.ts';
 import { handleServiceProxy } from './services/service-proxy.ts';
 import { RequestLimits, listenerOptions, type LimitsConfig } from './limits/index.ts';
+import { Registry } from 'prom-client';
+import { ApiServerMetrics, instrumentStore, requestLabels } from './metrics.ts';
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
@@ -148,6 +150,11 @@ export interface ApiServerConfig {
   podPreset?: boolean;
   /** Abuse limits: in-flight requests, watches per user, request and header timeouts (limits/). */
   limits?: LimitsConfig;
+  /**
+   * The Prometheus registry `GET /metrics` renders and this server's metrics join (cmd shares it with the
+   * scheduler and controllers, and adds the process metrics); a fresh one when absent.
+   */
+  metricsRegistry?: Registry;
 }
 
 /** One RSA key per process for servers given none (tests): RSA key generation is slow. */
@@ -173,6 +180,7 @@ export class ApiServer {
   readonly #rbac: RbacAuthorizer;
   readonly #authorizer: Authorizer;
   readonly #limits: RequestLimits;
+  readonly #metrics: ApiServerMetrics;
   #address = '';
 
   constructor(config: ApiServerConfig) {
@@ -180,6 +188,7 @@ export class ApiServer {
     this.#clock = config.clock ?? realClock;
     this.#logger = config.logger ?? createLogger('apiserver');
     this.#limits = new RequestLimits(config.limits);
+    this.#metrics = new ApiServerMetrics(config.metricsRegistry ?? new Registry(), () => this.#storedObjects());
     processServiceAccountKey ??= config.serviceAccountKey ? undefined : generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     this.#saTokens = new ServiceAccountTokens({
       signingKey: config.serviceAccountKey ?? processServiceAccountKey!, verificationKeys: config.serviceAccountVerificationKeys, issuers: config.serviceAccountIssuers,
@@ -221,11 +230,17 @@ export class ApiServer {
     for (const info of RESOURCES) {
       if (VIRTUAL_RESOURCES.has(`${info.group}/${info.plural}`)) continue;
       const strategy = info.group === '' && info.plural === 'services' ? serviceStrategy(info, this.#serviceAllocation) : strategyFor(info);
-      const registry = new GenericRegistry({ strategy, store: config.store, admission, clock: this.#clock, watchCacheCapacity: config.watchCacheCapacity, consistentListFromCache: config.consistentListFromCache, onHookError });
+      const store = instrumentStore(config.store, info.group ? `${info.plural}.${info.group}` : info.plural, this.#metrics);
+      const registry = new GenericRegistry({ strategy, store, admission, clock: this.#clock, watchCacheCapacity: config.watchCacheCapacity, consistentListFromCache: config.consistentListFromCache, onHookError });
       this.#registries.set(`${info.groupVersion}/${info.plural}`, registry);
     }
     this.#server = this.#httpsServer();
     this.#authorizer = typeof config.authorizer === 'function' ? config.authorizer(this) : config.authorizer ?? alwaysAllow;
+  }
+
+  /** Objects per resource (`pods`, `deployments.apps`) in the watch caches, for apiserver_storage_objects. */
+  *#storedObjects(): Iterable<[string, number]> {
+    for (const r of this.#registries.values()) yield [r.info.group ? `${r.info.plural}.${r.info.group}` : r.info.plural, r.cache.list().items.length];
   }
 
   /** The RBAC authorizer over this server's watch caches (for `--authorization-mode=...,RBAC`). */
@@ -464,12 +479,32 @@ export class ApiServer {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const audit = beginAudit(this.#config.auditor, req, res);
+    this.#observe(req, res);
     try {
       await this.#serve(req, res, audit);
     } catch (err) {
       audit?.panic(err);
       throw err;
     }
+  }
+
+  /** Counts the request and its latency into apiserver_request_* once its answer is sent (a watch when it ends). */
+  #observe(req: IncomingMessage, res: ServerResponse): void {
+    const start = process.hrtime.bigint();
+    res.once('close', () => {
+      const url = new URL(req.url ?? '/', 'https://localhost');
+      const method = req.method ?? 'GET';
+      const info = parseResourcePath(method, url.pathname.replace(/\/+$/, '') || '/', url.searchParams);
+      const labels = requestLabels(method, info, url.searchParams, req.headers['content-type']);
+      this.#metrics.observeRequest(labels, res.statusCode, Number(process.hrtime.bigint() - start) / 1e9);
+    });
+  }
+
+  /** `GET /metrics`: the registry in Prometheus' text format. */
+  async #serveMetrics(res: ServerResponse): Promise<void> {
+    const registry = this.#metrics.registry;
+    const body = await registry.metrics();
+    res.writeHead(200, { 'Content-Type': registry.contentType }).end(body);
   }
 
   async #serve(req: IncomingMessage, res: ServerResponse, audit: RequestAudit | undefined): Promise<void> {
@@ -493,6 +528,7 @@ export class ApiServer {
     if (!this.#limits.admit(req, res, user, info)) return;
     const denied = await this.#authorize(user, req.method ?? 'GET', path, info, audit);
     if (denied) return sendStatus(res, denied);
+    if (req.method === 'GET' && path === '/metrics') return this.#serveMetrics(res);
     if (req.method === 'GET' && this.#serveNonResource(req, res, path)) return;
     if (!info) return sendStatus(res, NOT_FOUND);
     const podDeps: PodDeps = { nodes: this.registry('nodes'), podDisruptionBudgets: this.registry('poddisruptionbudgets', 'policy'), kubeletToken: this.#config.kubeletToken, now: () => this.#clock.now() };

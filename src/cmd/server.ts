@@ -18,6 +18,7 @@ import { networkInterfaces } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { ApiServer, TokenAuthenticator, advertiseAddress, BOOTSTRAP_USER, BOOTSTRAPPERS_GROUP, NodeGraph, ensurePki, ensureServiceAccountKey, ensureToken, ipAt, parseServiceCidr } from '../apiserver/index.ts';
 import { podSecurityConfigFromAdmissionFile, type PodSecurityConfig } from '../apiserver/index.ts';
 import { openStore, TransformingStore, type Store } from '../storage/index.ts';
@@ -236,7 +237,12 @@ export async function runServer(argv: string[]): Promise<number> {
   authenticator.add(nodeToken, { name: BOOTSTRAP_USER, groups: [BOOTSTRAPPERS_GROUP, 'system:authenticated'] });
   const nodeGraph = new NodeGraph();
   const saKeys = await ensureServiceAccountKey(join(dataDir, 'pki', 'sa.key'), (note) => logger.warn({}, note));
+  // One Prometheus registry for the process: the API server's metrics, the scheduler's and the controllers'
+  // (upstream serves those on their own ports) and the process metrics, all at the API server's /metrics.
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
   const apiserver = new ApiServer({
+    metricsRegistry: metrics,
     store, tls: { certPem: pki.certPem, keyPem: pki.keyPem }, caPem: pki.caPem, authenticator, kubeletToken, auditor: audit?.auditor,
     serviceAccountKey: saKeys.signing, serviceAccountVerificationKeys: saKeys.extraVerifying,
     serviceAccountIssuers: options.serviceAccountIssuers, apiAudiences: options.apiAudiences,
@@ -325,6 +331,7 @@ export async function runServer(argv: string[]): Promise<number> {
         kubeconfigPath, server, caPem: pki.caPem, nodeToken, kubeletToken, dataDir, options, node: localNode,
         ...(nodeCred && component.name === nodeComponent.name ? { nodeClient: new Client({ server, certData: nodeCred.certPem, keyData: nodeCred.keyPem, caData: pki.caPem, userAgent: `kubeling-${component.name}` }) } : {}),
         onNodeReady: () => nodeReady.resolve(),
+        metrics,
         logger: createLogger(component.name),
         signal: stopping.signal,
       };

@@ -1,5 +1,6 @@
 /** Controllers: the reconcile harness and the controllers built on it. Imports api, client and machinery only. */
 export { Controller, type ControllerConfig, type ReconcileResult } from './controller.ts';
+export { WorkQueueMetricsProvider } from './metrics.ts';
 export { ReplicaSetController, controllerRef, deletionOrder, REPLICA_SET_KIND, type ReplicaSetControllerConfig, type ReplicatedKind } from './replicaset/replicaset.ts';
 export { ReplicationManager, REPLICATION_CONTROLLER_KIND, type ReplicationManagerConfig } from './replicationcontroller/index.ts';
 export { DaemonSetController, type DaemonSetControllerConfig } from './daemonset/index.ts';

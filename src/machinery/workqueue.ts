@@ -11,6 +11,9 @@
  *   resets that back-off after a success.
  *
  *   add ──▶ [dirty, queued] ──get──▶ [processing] ──done──▶ gone, or queued again if re-added meanwhile
+ *
+ * `instrument(metrics)` reports what client-go's queue metrics count (adds, depth, time queued, time worked,
+ * retries) to whoever implements `WorkQueueMetrics` (cmd: Prometheus' `workqueue_*`).
  */
 import { realClock, type Clock } from './clock.ts';
 import { Deferred } from './deferred.ts';
@@ -21,6 +24,18 @@ export interface WorkQueueConfig {
   baseDelayMs?: number;
   /** Largest rate-limited delay (client-go: 1000 s). */
   maxDelayMs?: number;
+}
+
+/** What a queue reports, as client-go's workqueue MetricsProvider: one object per named queue. */
+export interface WorkQueueMetrics {
+  /** A key was queued (`workqueue_adds_total`; the depth is the queue's `length`). */
+  added(): void;
+  /** A key was handed to a worker after `queuedMs` in the queue. */
+  taken(queuedMs: number): void;
+  /** A worker finished a key after `workedMs`. */
+  finished(workedMs: number): void;
+  /** A key was re-added with back-off (`workqueue_retries_total`). */
+  retried(): void;
 }
 
 interface Waiter<K> {
@@ -42,6 +57,10 @@ export class WorkQueue<K> {
   #stop = new AbortController();
   #shuttingDown = false;
   #drained: Deferred<void> | undefined;
+  #metrics: WorkQueueMetrics | undefined;
+  /** When each queued key was queued, and each key in processing was taken (only while instrumented). */
+  #queuedAt = new Map<K, number>();
+  #takenAt = new Map<K, number>();
 
   constructor(config: WorkQueueConfig = {}) {
     this.#clock = config.clock ?? realClock;
@@ -52,13 +71,24 @@ export class WorkQueue<K> {
       throw new Error(`workqueue maxDelayMs (${this.#maxDelayMs}) must be >= baseDelayMs (${this.#baseDelayMs})`);
   }
 
+  /** Reports this queue's adds, depth, waits and work to `metrics` from now on. */
+  instrument(metrics: WorkQueueMetrics): void {
+    this.#metrics = metrics;
+  }
+
   /** Queues `key` unless it is queued already; a key being processed is queued again after its `done`. */
   add(key: K): void {
     if (this.#shuttingDown || this.#dirty.has(key)) return;
     this.#dirty.add(key);
+    this.#metrics?.added();
     if (this.#processing.has(key)) return;
-    this.#queue.push(key);
+    this.#push(key);
     this.#dispatch();
+  }
+
+  #push(key: K): void {
+    if (this.#metrics) this.#queuedAt.set(key, this.#clock.now());
+    this.#queue.push(key);
   }
 
   /** Adds `key` after `ms`. While a delayed add is pending, only an earlier time replaces it. */
@@ -84,6 +114,7 @@ export class WorkQueue<K> {
   addRateLimited(key: K): void {
     const failures = this.#failures.get(key) ?? 0;
     this.#failures.set(key, failures + 1);
+    this.#metrics?.retried();
     this.addAfter(key, Math.min(this.#baseDelayMs * 2 ** failures, this.#maxDelayMs));
   }
 
@@ -119,8 +150,13 @@ export class WorkQueue<K> {
   /** Marks `key` finished; if it was added while processing, it is queued again now. */
   done(key: K): void {
     this.#processing.delete(key);
+    const takenAt = this.#takenAt.get(key);
+    if (takenAt !== undefined) {
+      this.#takenAt.delete(key);
+      this.#metrics?.finished(this.#clock.now() - takenAt);
+    }
     if (this.#dirty.has(key)) {
-      this.#queue.push(key);
+      this.#push(key);
       this.#dispatch();
     }
     if (this.#drained && this.#processing.size === 0) {
@@ -168,6 +204,13 @@ export class WorkQueue<K> {
     }
     this.#dirty.delete(key);
     this.#processing.add(key);
+    if (this.#metrics) {
+      const now = this.#clock.now();
+      const queuedAt = this.#queuedAt.get(key);
+      this.#queuedAt.delete(key);
+      this.#takenAt.set(key, now);
+      this.#metrics.taken(queuedAt === undefined ? 0 : now - queuedAt);
+    }
     return key;
   }
 

@@ -34,6 +34,8 @@ import { defaultProfile } from './plugins/index.ts';
 import { Nominator } from './nominator.ts';
 import { Preemptor } from './preemption/preemptor.ts';
 import { SchedulingQueue, type QueuedPodInfo, type SchedulingQueueConfig } from './queue.ts';
+import { SchedulerMetrics } from './metrics.ts';
+import type { Registry } from 'prom-client';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 
@@ -52,6 +54,8 @@ export interface SchedulerConfig {
   maxConditionWrites?: number;
   /** Bindings in flight at once (default 16). */
   maxBindings?: number;
+  /** The Prometheus registry for scheduler_schedule_attempts_total and the scheduling SLI (none when absent). */
+  metrics?: Registry;
 }
 
 const uidOf = (pod: Pod) => pod.metadata?.uid ?? `${pod.metadata?.namespace}/${pod.metadata?.name}`;
@@ -101,6 +105,7 @@ export class Scheduler {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #random: () => number;
+  readonly #metrics: SchedulerMetrics | undefined;
   readonly #background = new Set<Promise<void>>();
   readonly #maxConditionWrites: number;
   /** Conditions waiting to be written, by pod key: the latest wins. */
@@ -118,6 +123,7 @@ export class Scheduler {
     this.#clock = config.clock ?? realClock;
     this.#log = config.logger ?? createLogger('scheduler');
     this.#random = config.random ?? Math.random;
+    this.#metrics = config.metrics ? new SchedulerMetrics(config.metrics) : undefined;
     this.#maxConditionWrites = config.maxConditionWrites ?? 8;
     this.#maxBindings = config.maxBindings ?? 16;
     for (const [name, v] of [['maxConditionWrites', this.#maxConditionWrites], ['maxBindings', this.#maxBindings]] as const) {
@@ -312,6 +318,8 @@ export class Scheduler {
     const status = await this.framework.runBind(state, pod, nodeName, signal);
     if (!status) {
       this.#recorder.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${keyOf(pod)} to ${nodeName}`);
+      this.#metrics?.attempt('scheduled', this.schedulerName);
+      this.#metrics?.scheduled(info.attempts, (this.#clock.now() - info.initialAttemptTimestamp) / 1000);
       this.queue.done(uidOf(pod));
       return;
     }
@@ -351,6 +359,8 @@ export class Scheduler {
   #fail(info: QueuedPodInfo, status: Status, message: string, nominatedNodeName?: string): void {
     const rejected = isRejected(status);
     const reason = rejected ? 'Unschedulable' : 'SchedulerError';
+    // Upstream counts "no nodes available" as unschedulable (it is UnschedulableAndUnresolvable there).
+    this.#metrics?.attempt(rejected || message === NO_NODES_AVAILABLE ? 'unschedulable' : 'error', this.schedulerName);
     const pod = this.pods.get(keyOf(info.pod)) ?? info.pod;
     this.#log.debug({ pod: keyOf(pod), reason, message }, 'pod not scheduled');
     this.#recorder.event(pod, 'Warning', 'FailedScheduling', message);

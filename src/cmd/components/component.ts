@@ -9,6 +9,7 @@
 import type { Client } from '../../client/index.ts';
 import type { User } from '../../apiserver/index.ts';
 import type { Logger } from '../../machinery/index.ts';
+import type { Registry } from 'prom-client';
 import type { ServerOptions, Taint } from '../flags.ts';
 import type { ThresholdFlags } from '../../kubelet/eviction/index.ts';
 
@@ -72,6 +73,8 @@ export interface ComponentContext {
   node?: NodeConfig;
   /** The local node's own client (system:node:<name>, a client certificate), for its kubelet, proxy and pod network. */
   nodeClient?: Client;
+  /** The process's Prometheus registry, served at the API server's /metrics (the scheduler and controllers add theirs). */
+  metrics?: Registry;
   logger: Logger;
   signal: AbortSignal;
 }

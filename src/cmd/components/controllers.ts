@@ -11,6 +11,7 @@ import {
   CronJobController, DeploymentController, DisruptionController, EndpointsController, EndpointSliceController, GarbageCollector, JobController,
   NodeLifecycleController, PodGCController, ReplicaSetController, ServiceLBController, StatefulSetController, TaintEvictionController,
   TTLAfterFinishedController, VolumeBindingController, VolumeProtectionController, ReplicationManager, DaemonSetController, CertificateController,
+  Controller, WorkQueueMetricsProvider,
 } from '../../controllers/index.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -32,32 +33,38 @@ export const controllersComponent: Component = {
     // The CSR signer holds the cluster CA's key, as kube-controller-manager's --cluster-signing-key-file.
     const caKeyPem = await readFile(join(ctx.dataDir, 'pki', 'ca.key'), 'utf8');
     const isBootstrapper = (_user: string, groups: readonly string[]) => groups.includes('system:bootstrappers');
+    // Each controller's work queue reports workqueue_* under the controller's name, into the process registry.
+    const queues = ctx.metrics ? new WorkQueueMetricsProvider(ctx.metrics) : undefined;
+    const queued = <T extends object>(name: ControllerName, c: T): T => {
+      if ('controller' in c && c.controller instanceof Controller) queues?.instrument(c.controller.queue, name);
+      return c;
+    };
     try {
       await Promise.all([
-        new ReplicaSetController({ client: as('replicaset'), logger: ctx.logger.child({ controller: 'replicaset' }) }).run(ctx.signal),
-        new DeploymentController({ client: as('deployment'), logger: ctx.logger.child({ controller: 'deployment' }) }).run(ctx.signal),
-        new JobController({ client: as('job'), logger: ctx.logger.child({ controller: 'job' }) }).run(ctx.signal),
-        new CronJobController({ client: as('cronjob'), logger: ctx.logger.child({ controller: 'cronjob' }) }).run(ctx.signal),
-        new TTLAfterFinishedController({ client: as('ttl-after-finished'), logger: ctx.logger.child({ controller: 'ttl-after-finished' }) }).run(ctx.signal),
-        new StatefulSetController({ client: as('statefulset'), logger: ctx.logger.child({ controller: 'statefulset' }) }).run(ctx.signal),
-        new VolumeBindingController({ client: as('persistentvolume-binder'), logger: ctx.logger.child({ controller: 'persistentvolume-binder' }) }).run(ctx.signal),
-        new VolumeProtectionController({ client: as('volume-protection'), logger: ctx.logger.child({ controller: 'volume-protection' }) }).run(ctx.signal),
-        new ReplicationManager({ client: as('replicationcontroller'), logger: ctx.logger.child({ controller: 'replicationcontroller' }) }).run(ctx.signal),
-        new DaemonSetController({ client: as('daemonset'), logger: ctx.logger.child({ controller: 'daemonset' }) }).run(ctx.signal),
-        new GarbageCollector({ client: as('garbage-collector'), logger: ctx.logger.child({ controller: 'garbage-collector' }) }).run(ctx.signal),
-        new EndpointSliceController({ client: as('endpointslice'), maxEndpointsPerSlice: ctx.options.maxEndpointsPerSlice, logger: ctx.logger.child({ controller: 'endpointslice' }) }).run(ctx.signal),
-        new EndpointsController({ client: as('endpoints'), logger: ctx.logger.child({ controller: 'endpoints' }) }).run(ctx.signal),
-        new ServiceLBController({ client: as('service-lb'), logger: ctx.logger.child({ controller: 'service-lb' }) }).run(ctx.signal),
-        new NodeLifecycleController({
+        queued('replicaset', new ReplicaSetController({ client: as('replicaset'), logger: ctx.logger.child({ controller: 'replicaset' }) })).run(ctx.signal),
+        queued('deployment', new DeploymentController({ client: as('deployment'), logger: ctx.logger.child({ controller: 'deployment' }) })).run(ctx.signal),
+        queued('job', new JobController({ client: as('job'), logger: ctx.logger.child({ controller: 'job' }) })).run(ctx.signal),
+        queued('cronjob', new CronJobController({ client: as('cronjob'), logger: ctx.logger.child({ controller: 'cronjob' }) })).run(ctx.signal),
+        queued('ttl-after-finished', new TTLAfterFinishedController({ client: as('ttl-after-finished'), logger: ctx.logger.child({ controller: 'ttl-after-finished' }) })).run(ctx.signal),
+        queued('statefulset', new StatefulSetController({ client: as('statefulset'), logger: ctx.logger.child({ controller: 'statefulset' }) })).run(ctx.signal),
+        queued('persistentvolume-binder', new VolumeBindingController({ client: as('persistentvolume-binder'), logger: ctx.logger.child({ controller: 'persistentvolume-binder' }) })).run(ctx.signal),
+        queued('volume-protection', new VolumeProtectionController({ client: as('volume-protection'), logger: ctx.logger.child({ controller: 'volume-protection' }) })).run(ctx.signal),
+        queued('replicationcontroller', new ReplicationManager({ client: as('replicationcontroller'), logger: ctx.logger.child({ controller: 'replicationcontroller' }) })).run(ctx.signal),
+        queued('daemonset', new DaemonSetController({ client: as('daemonset'), logger: ctx.logger.child({ controller: 'daemonset' }) })).run(ctx.signal),
+        queued('garbage-collector', new GarbageCollector({ client: as('garbage-collector'), logger: ctx.logger.child({ controller: 'garbage-collector' }) })).run(ctx.signal),
+        queued('endpointslice', new EndpointSliceController({ client: as('endpointslice'), maxEndpointsPerSlice: ctx.options.maxEndpointsPerSlice, logger: ctx.logger.child({ controller: 'endpointslice' }) })).run(ctx.signal),
+        queued('endpoints', new EndpointsController({ client: as('endpoints'), logger: ctx.logger.child({ controller: 'endpoints' }) })).run(ctx.signal),
+        queued('service-lb', new ServiceLBController({ client: as('service-lb'), logger: ctx.logger.child({ controller: 'service-lb' }) })).run(ctx.signal),
+        queued('node-lifecycle', new NodeLifecycleController({
           client: as('node-lifecycle'), logger: ctx.logger.child({ controller: 'node-lifecycle' }),
           nodeMonitorPeriodMs: o.nodeMonitorPeriodMs, nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs,
           nodeEvictionRate: o.nodeEvictionRate, secondaryNodeEvictionRate: o.secondaryNodeEvictionRate,
           unhealthyZoneThreshold: o.unhealthyZoneThreshold, largeClusterSizeThreshold: o.largeClusterSizeThreshold,
-        }).run(ctx.signal),
-        new TaintEvictionController({ client: as('taint-eviction'), logger: ctx.logger.child({ controller: 'taint-eviction' }) }).run(ctx.signal),
-        new DisruptionController({ client: as('disruption'), logger: ctx.logger.child({ controller: 'disruption' }) }).run(ctx.signal),
-        new CertificateController({ client: as('certificate'), caPem: ctx.caPem, caKeyPem, isBootstrapper, logger: ctx.logger.child({ controller: 'certificatesigningrequest' }) }).run(ctx.signal),
-        new PodGCController({ client: as('pod-garbage-collector'), terminatedPodThreshold: o.terminatedPodGcThreshold, logger: ctx.logger.child({ controller: 'pod-garbage-collector' }) }).run(ctx.signal),
+        })).run(ctx.signal),
+        queued('taint-eviction', new TaintEvictionController({ client: as('taint-eviction'), logger: ctx.logger.child({ controller: 'taint-eviction' }) })).run(ctx.signal),
+        queued('disruption', new DisruptionController({ client: as('disruption'), logger: ctx.logger.child({ controller: 'disruption' }) })).run(ctx.signal),
+        queued('certificate', new CertificateController({ client: as('certificate'), caPem: ctx.caPem, caKeyPem, isBootstrapper, logger: ctx.logger.child({ controller: 'certificatesigningrequest' }) })).run(ctx.signal),
+        queued('pod-garbage-collector', new PodGCController({ client: as('pod-garbage-collector'), terminatedPodThreshold: o.terminatedPodGcThreshold, logger: ctx.logger.child({ controller: 'pod-garbage-collector' }) })).run(ctx.signal),
       ]);
     } finally {
       for (const c of clients) c.close();

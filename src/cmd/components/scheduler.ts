@@ -9,6 +9,6 @@ export const schedulerComponent: Component = {
   name: 'scheduler',
   async run(ctx: ComponentContext): Promise<void> {
     // kube-scheduler's client limits (QPS 50, burst 100) are the client's defaults: ctx.client has them.
-    await new Scheduler({ client: ctx.client, logger: ctx.logger }).run(ctx.signal);
+    await new Scheduler({ client: ctx.client, logger: ctx.logger, ...(ctx.metrics ? { metrics: ctx.metrics } : {}) }).run(ctx.signal);
   },
 };
