@@ -522,7 +522,7 @@ export class ApiServer {
       }
     }
     if (info.group === METRICS_GROUP && info.version === METRICS_VERSION) {
-      const r = { method: req.method ?? 'GET', resource: info.resource, namespace: info.namespace, name: info.name, subresource: info.subresource, query: url.searchParams };
+      const r = { method: req.method ?? 'GET', verb: info.verb, resource: info.resource, namespace: info.namespace, name: info.name, subresource: info.subresource, query: url.searchParams };
       const deps = {
         nodes: () => this.registry('nodes').cache.list().items as Node[],
         pods: () => this.registry('pods').cache.list().items as Pod[],

@@ -47,6 +47,8 @@ export function metricsGroupDiscovery(): unknown {
 
 export interface MetricsRequest {
   method: string;
+  /** The request's verb (get, list, watch, ...). */
+  verb: string;
   resource: string;
   namespace: string;
   name: string;
@@ -108,7 +110,7 @@ export async function handleMetrics(r: MetricsRequest, res: ServerResponse, deps
   if (r.method !== 'GET' || r.subresource || (r.resource !== 'nodes' && r.resource !== 'pods') || (r.resource === 'nodes' && r.namespace)) {
     throw methodNotAllowed(r.method, { group: METRICS_GROUP, resource: r.resource });
   }
-  if (r.query.get('watch') === 'true' || r.query.get('watch') === '1') throw methodNotAllowed('watch', { group: METRICS_GROUP, resource: r.resource });
+  if (r.verb === 'watch') throw methodNotAllowed('watch', { group: METRICS_GROUP, resource: r.resource });
   const matches = selector(r.query);
   const nodes = deps.nodes();
   const scrapes = new Map<string, Scrape | undefined>();
