@@ -54,6 +54,7 @@ import {
 } from './resource-handler.ts';
 import { ApiError, forbidden, methodNotAllowed, toStatus, unauthorized, type Status } from './status.ts';
 import { writeUpgradeError } from './kubelet-proxy.ts';
+import { handleNodeProxy } from './node-proxy.ts';
 import { METRICS_GROUP, METRICS_VERSION, handleMetrics } from './metrics/metrics-api.ts';
 import { SummaryScraper } from './metrics/kubelet-summary.ts';
 import { ServiceAccountTokens } from './auth/service-account-tokens.ts';
@@ -588,6 +589,9 @@ export class ApiServer {
     const sub = info.subresource;
     if ((sub === 'proxy' || sub.startsWith('proxy/')) && registry.info.plural === 'services' && registry.info.group === '' && info.name) {
       return handleServiceProxy(ctx, { endpointSlices: this.registry('endpointslices', 'discovery.k8s.io') });
+    }
+    if ((sub === 'proxy' || sub.startsWith('proxy/')) && registry.info.plural === 'nodes' && registry.info.group === '' && info.name) {
+      return handleNodeProxy(ctx, this.#config.kubeletToken);
     }
     if (sub) {
       const r = registry.info;

@@ -2,7 +2,8 @@
  * `kubectl top` on real containers: a pod spinning a busy loop shows in `kubectl top pod` with CPU above zero
  * and a memory figure, `--containers` lists its container, and `kubectl top node` lists the node. The figures
  * travel kubelet cgroups → `/stats/summary` → the server's built-in `metrics.k8s.io/v1beta1` → kubectl; the
- * first CPU rate needs two samples, so each command is retried until kubectl prints figures.
+ * first CPU rate needs two samples, so each command is retried until kubectl prints figures. The kubelet's
+ * Summary is also read through `nodes/NAME/proxy/stats/summary`.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,6 +75,16 @@ spec:
   assert.match(nodeRow[1]!, /^\d+m$/);
   assert.match(nodeRow[2]!, /^\d+%$/);
   assert.match(nodeRow[3]!, /^\d+Mi$/);
+
+  // The kubelet's Summary itself, through nodes/NAME/proxy.
+  const raw = await server.kubectl(['get', '--raw', `/api/v1/nodes/${node}/proxy/stats/summary`]);
+  assert.equal(raw.code, 0, raw.stderr);
+  const summary = JSON.parse(raw.stdout) as { node: { nodeName: string; cpu: { usageCoreNanoSeconds: number } }; pods: { podRef: { name: string }; containers: { name: string; memory: { workingSetBytes: number } }[] }[] };
+  assert.equal(summary.node.nodeName, node);
+  assert.ok(summary.node.cpu.usageCoreNanoSeconds > 0);
+  const spinner = summary.pods.find((p) => p.podRef.name === 'spinner');
+  assert.equal(spinner?.containers[0]?.name, 'busy');
+  assert.ok(spinner.containers[0].memory.workingSetBytes > 0);
 
   // A user with only the view role reads the metrics (system:aggregated-metrics-reader aggregates into it).
   const viewer = await server.kubectl(['auth', 'can-i', 'list', 'pods.metrics.k8s.io', '--as=system:serviceaccount:default:default']);
