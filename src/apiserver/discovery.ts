@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { RESOURCES, apiGroups, apiResourceList, groupDiscovery, type ResourceInfo } from '../api/index.ts';
 import { parseAccept } from './http.ts';
 import { componentSchemas, kindComponent } from './openapi-schemas.ts';
+import { METRICS_GROUP, METRICS_VERSION, metricsApiGroup, metricsGroupDiscovery, metricsResourceList } from './metrics/metrics-api.ts';
 
 export const VERSION_INFO = {
   major: '1',
@@ -45,7 +46,7 @@ export function aggregatedDiscovery(core: boolean, version: 'v2' | 'v2beta1'): u
     kind: 'APIGroupDiscoveryList',
     apiVersion: `apidiscovery.k8s.io/${version}`,
     metadata: {},
-    items: groups.map((g) => groupDiscovery(g.group)),
+    items: [...groups.map((g) => groupDiscovery(g.group)), ...(core ? [] : [metricsGroupDiscovery()])],
   };
 }
 
@@ -62,13 +63,19 @@ export function legacyApiGroupList(): unknown {
   return {
     kind: 'APIGroupList',
     apiVersion: 'v1',
-    groups: apiGroups().filter((g) => g.group !== '').map((g) => apiGroup(g.group, g.versions)),
+    groups: [...apiGroups().filter((g) => g.group !== '').map((g) => apiGroup(g.group, g.versions)), metricsApiGroup()],
   };
 }
 
 export function legacyApiGroup(group: string): unknown {
+  if (group === METRICS_GROUP) return { kind: 'APIGroup', apiVersion: 'v1', ...metricsApiGroup() };
   const g = apiGroups().find((x) => x.group === group && group !== '');
   return g ? { kind: 'APIGroup', apiVersion: 'v1', ...(apiGroup(g.group, g.versions) as object) } : undefined;
+}
+
+/** Legacy discovery of one group-version, the built-in metrics API included. */
+export function groupVersionResources(groupVersion: string): unknown {
+  return groupVersion === `${METRICS_GROUP}/${METRICS_VERSION}` ? metricsResourceList() : apiResourceList(groupVersion);
 }
 
 export { apiResourceList };

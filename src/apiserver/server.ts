@@ -14,7 +14,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { RESOURCES, SYSTEM_PRIORITY_CLASSES, type KubeObject, type ResourceInfo } from '../api/index.ts';
+import { RESOURCES, SYSTEM_PRIORITY_CLASSES, type KubeObject, type Node, type Pod, type ResourceInfo } from '../api/index.ts';
 import type { Store } from '../storage/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../machinery/index.ts';
 import { AdmissionChain, type AdmissionLookup } from './admission/chain.ts';
@@ -40,7 +40,7 @@ import type { CachedEvent, WatchCache } from './watch-cache.ts';
 import { clientCertificateUser } from './auth/x509.ts';
 import { runEventTtlController, runNamespaceController, runServiceAccountsController } from './controllers.ts';
 import {
-  DISCOVERY_V2, DISCOVERY_V2BETA1, VERSION_INFO, aggregatedDiscovery, apiResourceList, legacyApiGroup, legacyApiGroupList,
+  DISCOVERY_V2, DISCOVERY_V2BETA1, VERSION_INFO, aggregatedDiscovery, groupVersionResources, legacyApiGroup, legacyApiGroupList,
   legacyApiVersions, negotiateDiscovery, openApiDocument, openApiIndex,
 } from './discovery.ts';
 import { sendJson, sendStatus } from './http.ts';
@@ -54,6 +54,9 @@ import {
 } from './resource-handler.ts';
 import { ApiError, forbidden, methodNotAllowed, toStatus, unauthorized, type Status } from './status.ts';
 import { writeUpgradeError } from './kubelet-proxy.ts';
+import { handleNodeProxy } from './node-proxy.ts';
+import { METRICS_GROUP, METRICS_VERSION, handleMetrics } from './metrics/metrics-api.ts';
+import { SummaryScraper } from './metrics/kubelet-summary.ts';
 import { ServiceAccountTokens } from './auth/service-account-tokens.ts';
 import { authenticateServiceAccountToken, type BoundKind } from './auth/service-account-authenticator.ts';
 import { handleTokenRequest } from './token-request.ts';
@@ -166,6 +169,7 @@ const NOT_FOUND: Status = toStatus(new ApiError(404, 'NotFound', 'the server cou
 export class ApiServer {
   readonly #config: ApiServerConfig;
   readonly #clock: Clock;
+  #metricsScraper: SummaryScraper | undefined;
   readonly #logger: Logger;
   readonly #registries = new Map<string, GenericRegistry>();
   readonly #server: https.Server;
@@ -554,6 +558,19 @@ export class ApiServer {
         return this.#fail(res, err);
       }
     }
+    if (info.group === METRICS_GROUP && info.version === METRICS_VERSION) {
+      const r = { method: req.method ?? 'GET', verb: info.verb, resource: info.resource, namespace: info.namespace, name: info.name, subresource: info.subresource, query: url.searchParams };
+      const deps = {
+        nodes: () => this.registry('nodes').cache.list().items as Node[],
+        pods: () => this.registry('pods').cache.list().items as Pod[],
+        scraper: (this.#metricsScraper ??= new SummaryScraper(this.#config.kubeletToken, () => this.#clock.now())),
+      };
+      try {
+        return await handleMetrics(r, res, deps, new Date(this.#clock.now()).toISOString().replace(/\.\d+Z$/, 'Z'));
+      } catch (err) {
+        return this.#fail(res, err);
+      }
+    }
     const registry = this.#registries.get(`${info.groupVersion}/${info.resource}`);
     if (!registry) return sendStatus(res, NOT_FOUND);
     // Routes the real apiserver does not register: a namespaced object without its namespace (only list and
@@ -608,6 +625,9 @@ export class ApiServer {
     const sub = info.subresource;
     if ((sub === 'proxy' || sub.startsWith('proxy/')) && registry.info.plural === 'services' && registry.info.group === '' && info.name) {
       return handleServiceProxy(ctx, { endpointSlices: this.registry('endpointslices', 'discovery.k8s.io') });
+    }
+    if ((sub === 'proxy' || sub.startsWith('proxy/')) && registry.info.plural === 'nodes' && registry.info.group === '' && info.name) {
+      return handleNodeProxy(ctx, this.#config.kubeletToken);
     }
     if (sub) {
       const r = registry.info;
@@ -694,7 +714,7 @@ export class ApiServer {
     }
     let m = /^\/api\/(v1)$/.exec(path) ?? /^\/apis\/([^/]+\/[^/]+)$/.exec(path);
     if (m) {
-      const list = apiResourceList(m[1]!);
+      const list = groupVersionResources(m[1]!);
       if (!list) return false;
       sendJson(res, 200, list);
       return true;

@@ -51,6 +51,7 @@ import {
   type PodConfigUpdate,
 } from './config/index.ts';
 import { EvictionManager, NodeStatsProvider, parseThresholds, thresholdQuantity, type Threshold } from './eviction/index.ts';
+import { SummaryProvider } from './stats/summary.ts';
 import { Housekeeping } from './housekeeping.ts';
 import { ImageGCManager, type ImageGCPolicy } from './images/index.ts';
 import { ContainerLogManager } from './logs/index.ts';
@@ -264,13 +265,14 @@ export class Kubelet {
     const tls = c.tls ?? (await selfSignedServingCert(c.nodeName, [nodeIP]));
     const podConfig = this.podConfig;
     // Made further down; the server and the node's health check may be asked before that.
-    const late: { statusManager?: StatusManager; pleg?: GenericPLEG; eviction?: EvictionManager } = {};
+    const late: { statusManager?: StatusManager; pleg?: GenericPLEG; eviction?: EvictionManager; summary?: SummaryProvider } = {};
     const server = new KubeletServer({
       runtime,
       token: c.kubeletToken,
       tls,
       address: c.address,
       port: c.port ?? 10250,
+      summary: () => (late.summary ? late.summary.get() : Promise.resolve({ node: { nodeName: c.nodeName }, pods: [] })),
       host: {
         getPod: (namespace, name) => {
           const pod = podConfig.pods().find((p) => p.metadata?.namespace === namespace && p.metadata?.name === name);
@@ -658,24 +660,36 @@ export class Kubelet {
       clock,
       logger: log,
     });
+    const nodeStats = new NodeStatsProvider({
+      rootDir,
+      imageFsDir: c.eviction?.imageFsDir,
+      emptyDirPath: (uid, volume) => dirs.volumeDir(uid, 'empty-dir', volume),
+      podLogDir: (pod) => podLogDirectory(logRoot, pod),
+      containerIds: (uid) => {
+        const ids = new Map<string, string>();
+        // Newest first: the first instance of each name is the current one.
+        for (const cs of pleg.getCachedStatus(uid)?.containerStatuses ?? []) if (!ids.has(cs.name)) ids.set(cs.name, cs.id);
+        return ids;
+      },
+    });
+    late.summary = new SummaryProvider({
+      nodeName: c.nodeName,
+      stats: nodeStats,
+      pods: () => active().filter((p) => podWorkers.state(p.metadata?.uid ?? '') === 'syncing'),
+      containerIds: (uid) => {
+        const ids = new Map<string, string>();
+        for (const cs of pleg.getCachedStatus(uid)?.containerStatuses ?? []) if (!ids.has(cs.name)) ids.set(cs.name, cs.id);
+        return ids;
+      },
+      now: () => new Date(clock.now()),
+    });
     const evictionManager = (late.eviction = new EvictionManager({
       thresholds,
       pressureTransitionPeriodMs: c.eviction?.pressureTransitionPeriodMs,
       periodMs: c.eviction?.periodMs,
       clock,
       logger: log,
-      stats: new NodeStatsProvider({
-        rootDir,
-        imageFsDir: c.eviction?.imageFsDir,
-        emptyDirPath: (uid, volume) => dirs.volumeDir(uid, 'empty-dir', volume),
-        podLogDir: (pod) => podLogDirectory(logRoot, pod),
-        containerIds: (uid) => {
-          const ids = new Map<string, string>();
-          // Newest first: the first instance of each name is the current one.
-          for (const cs of pleg.getCachedStatus(uid)?.containerStatuses ?? []) if (!ids.has(cs.name)) ids.set(cs.name, cs.id);
-          return ids;
-        },
-      }),
+      stats: nodeStats,
       activePods: () => active().filter((p) => !p.metadata?.deletionTimestamp && podWorkers.state(p.metadata?.uid ?? '') === 'syncing'),
       evictPod: async ({ pod, message, gracePeriodSeconds }) => {
         const uid = pod.metadata?.uid ?? '';

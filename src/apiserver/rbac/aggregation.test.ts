@@ -12,7 +12,8 @@ test('aggregation: view, edit and admin gather the rules of the roles labelled f
   const all = [...CLUSTER_ROLES, extra];
   const view = aggregateRules(byName('view'), all)!;
   assert.deepEqual(view[0], extra.rules![0], 'a-crd-viewer sorts before system:aggregate-to-view');
-  assert.deepEqual(view.slice(1), byName('system:aggregate-to-view').rules);
+  // Then system:aggregate-to-view, then system:aggregated-metrics-reader (the metrics API's, as metrics-server ships it).
+  assert.deepEqual(view.slice(1), [...byName('system:aggregate-to-view').rules!, ...byName('system:aggregated-metrics-reader').rules!]);
   // edit aggregates view's (aggregated) rules through its label, once the view role carries them.
   const withView = all.map((r) => (r.metadata?.name === 'view' ? { ...r, rules: view } : r));
   const edit = aggregateRules(byName('edit'), withView)!;

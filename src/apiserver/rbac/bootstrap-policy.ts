@@ -132,6 +132,10 @@ export const CLUSTER_ROLES: ClusterRole[] = [
     rule(READ, ['networking.k8s.io'], ['networkpolicies', 'ingresses', 'ingresses/status']),
     rule(READ, ['coordination.k8s.io'], ['leases']),
   ], { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' }),
+  // metrics-server's own role for the metrics API (built into kubeling's server), aggregated as it ships it.
+  clusterRole('system:aggregated-metrics-reader', [rule(READ, ['metrics.k8s.io'], ['pods', 'nodes'])], {
+    'rbac.authorization.k8s.io/aggregate-to-view': 'true', 'rbac.authorization.k8s.io/aggregate-to-edit': 'true', 'rbac.authorization.k8s.io/aggregate-to-admin': 'true',
+  }),
   clusterRole('system:node', NODE_RULES),
   clusterRole('system:node-proxier', [
     rule(['list', 'watch'], [''], ['services', 'endpoints']),

@@ -8,6 +8,7 @@
  *                                                                                   or SPDY/3.1: remote-command-spdy.ts)
  *   GET /attach/{namespace}/{pod}/{container}?stdin&stdout&stderr&tty              (WebSocket or SPDY/3.1)
  *   GET|POST /portForward/{namespace}/{pod}                                        (SPDY/3.1, see port-forward.ts)
+ *   GET /stats/summary                                                             (statsapi Summary, ../stats/summary.ts)
  *
  * Errors are Kubernetes Status objects; log errors use the kubelet's own messages (`container "web" in pod
  * "nginx" is waiting to start: ContainerCreating`, `previous terminated container ...`), with code 400 as the
@@ -46,6 +47,8 @@ export interface KubeletServerConfig {
   /** Bearer token every request must carry (the kubelet client token the server hands out). */
   token: string;
   tls: ServingCert;
+  /** The statsapi Summary served at /stats/summary (404 without it). */
+  summary?: () => Promise<unknown>;
   /** Address to listen on (default all); port 0 picks a free one. */
   address?: string;
   port?: number;
@@ -114,6 +117,11 @@ export class KubeletServer {
       }
       if (!this.#authorized(req)) throw new HttpError(401, 'Unauthorized', 'Unauthorized');
       const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+      if (url.pathname === '/stats/summary' && req.method === 'GET' && this.#config.summary) {
+        const body = JSON.stringify(await this.#config.summary());
+        res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+        return;
+      }
       if (parts[0] === 'containerLogs' && parts.length === 4 && req.method === 'GET') {
         await this.#containerLogs(parts[1]!, parts[2]!, parts[3]!, url.searchParams, req, res);
         return;
