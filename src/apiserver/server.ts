@@ -600,7 +600,8 @@ export class ApiServer {
     const attrs: Attributes = info
       ? {
         user, verb: info.verb === 'connect' ? method.toLowerCase() : info.verb, resourceRequest: true, namespace: info.namespace,
-        apiGroup: info.group, apiVersion: info.version, resource: info.resource, subresource: info.subresource, name: info.name, path,
+        // Only the first segment is the subresource (`proxy` of `proxy/stats/summary`), as upstream's RequestInfo parts.
+        apiGroup: info.group, apiVersion: info.version, resource: info.resource, subresource: info.subresource.split('/')[0]!, name: info.name, path,
       }
       : { user, verb: method.toLowerCase(), resourceRequest: false, namespace: '', apiGroup: '', apiVersion: '', resource: '', subresource: '', name: '', path };
     const result = await authorizer.authorize(attrs);
