@@ -13,6 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -51,12 +52,30 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
+/** The status of a GET over https without verifying the server (a readiness probe). */
+function httpsStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { rejectUnauthorized: false, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.once('timeout', () => req.destroy(new Error('timeout')));
+    req.once('error', reject);
+    req.end();
+  });
+}
+
 /**
  * Starts `docker-registry serve` on 127.0.0.1 (a free port), storage in a fresh temp dir. `htpasswd`: the
  * lines of an htpasswd file (`user:$2b$...`, bcrypt only, as distribution wants): the registry then demands
- * basic auth (a 401 with `WWW-Authenticate: Basic realm=...`) for every request.
+ * basic auth (a 401 with `WWW-Authenticate: Basic realm=...`) for every request. `tls`: serve https with this
+ * PEM certificate and key (readiness is checked without verifying it). `storage`: serve another registry's
+ * storage directory (its `dir`/data) instead of a fresh one, read-only in practice: a TLS registry holding
+ * what was pushed to a plain one.
  */
-export async function startRegistry(options: { binary?: string; htpasswd?: string[] } = {}): Promise<RunningRegistry> {
+export async function startRegistry(
+  options: { binary?: string; htpasswd?: string[]; tls?: { certFile: string; keyFile: string }; storage?: string } = {},
+): Promise<RunningRegistry> {
   const dir = await mkdtemp(join(tmpdir(), 'kubeling-registry-'));
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
@@ -69,11 +88,12 @@ export async function startRegistry(options: { binary?: string; htpasswd?: strin
       '    disabled: true',
       'storage:',
       '  filesystem:',
-      `    rootdirectory: ${join(dir, 'data')}`,
+      `    rootdirectory: ${options.storage ?? join(dir, 'data')}`,
       '  delete:',
       '    enabled: true',
       'http:',
       `  addr: ${host}`,
+      ...(options.tls ? ['  tls:', `    certificate: ${options.tls.certFile}`, `    key: ${options.tls.keyFile}`] : []),
       ...(options.htpasswd ? ['auth:', '  htpasswd:', '    realm: kubeling-test', `    path: ${join(dir, 'htpasswd')}`] : []),
       '',
     ].join('\n');
@@ -104,9 +124,8 @@ export async function startRegistry(options: { binary?: string; htpasswd?: strin
     let ready = false;
     while (Date.now() < deadline && child.exitCode === null) {
       try {
-        const res = await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(1000) });
-        await res.arrayBuffer();
-        if (res.status === 200 || (options.htpasswd && res.status === 401)) {
+        const status = options.tls ? await httpsStatus(`https://${host}/v2/`) : await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(1000) }).then(async (res) => (await res.arrayBuffer(), res.status));
+        if (status === 200 || (options.htpasswd && status === 401)) {
           ready = true;
           break;
         }

@@ -9,6 +9,10 @@
  *  - `node` (user node): the server starts with `--private-registry registries.yaml` (k3s's format) holding
  *    its credentials and a mirror for the made-up `example.invalid:5000` pointing at it: a pod with no secret
  *    pulls from it by its own name, and a pod naming `example.invalid:5000/...` pulls through the mirror.
+ *  - `tls`: a third docker-registry serving `node`'s storage over https with a certificate a test CA signs
+ *    (the project's PKI helpers); registries.yaml names the CA (`configs.<host>.tls.ca_file`) for
+ *    `127.0.0.1:PORT` only, so `tls.invalid:5000/...` (mirrored to https://127.0.0.1:PORT) pulls and
+ *    `untrusted.invalid:5000/...` (mirrored to https://localhost:PORT, same server) fails with the x509 error.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pushImage, startRegistry, type RunningRegistry } from '../../scripts/registry.ts';
 import { ensureBusyboxArchive } from '../fixtures/busybox.ts';
+import { ensurePki } from '../../src/apiserver/auth/certs.ts';
 import { startServer, type ServerHandle } from './helpers/server.ts';
 import { apply, deleteAllPods, deleteAndCheckClean, podEvents, running, waitForPod } from './pod-helpers.ts';
 import { missingRealContainers, missingRegistry } from '../prerequisites.ts';
@@ -29,10 +34,13 @@ const skip = { skip: why };
 const PRIVATE = { user: 'puller', password: 'pull-s3cret', hash: '$2b$04$czQkhfBeX0buWov.pZUAJ.hINp8EeRJCWmhresh43/iKUcEzDVLqy' };
 const NODE = { user: 'node', password: 'node-s3cret', hash: '$2b$04$7ZK4pXEyLr6y0N5Bx4OdNuw7VPGlBHxmpBlEK1TYE6odYGpLjjmwG' };
 const MIRRORED = 'example.invalid:5000';
+const TLS_MIRRORED = 'tls.invalid:5000';
+const UNTRUSTED = 'untrusted.invalid:5000';
 
 let server: ServerHandle;
 let privateRegistry: RunningRegistry | undefined;
 let nodeRegistry: RunningRegistry | undefined;
+let tlsRegistry: RunningRegistry | undefined;
 let configDir: string | undefined;
 
 const basic = (u: { user: string; password: string }) => `Basic ${Buffer.from(`${u.user}:${u.password}`).toString('base64')}`;
@@ -45,6 +53,13 @@ test.before(async () => {
   await pushImage(privateRegistry.host, 'library/busybox:1.35', archive, { headers: { authorization: basic(PRIVATE) } });
   await pushImage(nodeRegistry.host, 'library/busybox:1.35', archive, { headers: { authorization: basic(NODE) } });
   configDir = await mkdtemp(join(tmpdir(), 'kubeling-registries-'));
+  // A CA and a serving certificate for 127.0.0.1 and localhost.
+  await ensurePki(join(configDir, 'pki'));
+  tlsRegistry = await startRegistry({
+    tls: { certFile: join(configDir, 'pki', 'server.crt'), keyFile: join(configDir, 'pki', 'server.key') },
+    storage: join(nodeRegistry.dir, 'data'),
+  });
+  const tlsPort = tlsRegistry.host.split(':')[1];
   const registriesYaml = join(configDir, 'registries.yaml');
   await writeFile(
     registriesYaml,
@@ -52,11 +67,18 @@ test.before(async () => {
   "${MIRRORED}":
     endpoint:
       - "http://${nodeRegistry.host}"
+  "${TLS_MIRRORED}":
+    endpoint: ["https://${tlsRegistry.host}"]
+  "${UNTRUSTED}":
+    endpoint: ["https://localhost:${tlsPort}"]
 configs:
   "${nodeRegistry.host}":
     auth:
       username: ${NODE.user}
       password: ${NODE.password}
+  "${tlsRegistry.host}":
+    tls:
+      ca_file: ${join(configDir, 'pki', 'ca.crt')}
 `,
   );
   server = await startServer({ runtime: 'oci', storage: 'memory', args: ['--private-registry', registriesYaml] });
@@ -67,6 +89,7 @@ test.afterEach(async () => {
 test.after(async () => {
   await server?.stop();
   await privateRegistry?.stop();
+  await tlsRegistry?.stop();
   await nodeRegistry?.stop();
   if (configDir) await rm(configDir, { recursive: true, force: true });
 });
@@ -145,6 +168,22 @@ test('a mirror in registries.yaml: a made-up registry name is pulled through its
   const events = await podEvents(server, 'mirrored');
   assert.ok(events.some((e) => e.startsWith(`Pulled: Successfully pulled image "${image}"`)), events.join('\n'));
   await deleteAndCheckClean(server, 'mirrored', ['--grace-period=1']);
+});
+
+test('registries.yaml tls.ca_file: a registry with its own CA is pulled over https; without the CA, x509 ErrImagePull', skip, async () => {
+  const image = `${TLS_MIRRORED}/library/busybox:1.35`;
+  await apply(server, podWith('tls-ca', image));
+  await waitForPod(server, 'tls-ca', running, 'Running from the https registry trusted through ca_file');
+  const events = await podEvents(server, 'tls-ca');
+  assert.ok(events.some((e) => e.startsWith(`Pulled: Successfully pulled image "${image}"`)), events.join('\n'));
+  const untrusted = `${UNTRUSTED}/library/busybox:1.35`;
+  await apply(server, podWith('tls-untrusted', untrusted));
+  const failed = await waitForPod(server, 'tls-untrusted', (p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImagePull', 'ErrImagePull');
+  assert.equal(
+    failed.status!.containerStatuses![0]!.state!.waiting!.message,
+    `failed to pull and unpack image "${untrusted}": failed to resolve reference "${untrusted}": failed to do request: https://localhost:${tlsRegistry!.host.split(':')[1]}/v2/library/busybox/manifests/1.35: tls: failed to verify certificate: x509: certificate signed by unknown authority`,
+  );
+  for (const name of ['tls-ca', 'tls-untrusted']) await deleteAndCheckClean(server, name, ['--grace-period=1']);
 });
 
 test("the kubelet's own docker config (DIR/kubelet/config.json) lends its credentials to pods without secrets", skip, async (t) => {

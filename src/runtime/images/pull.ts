@@ -68,6 +68,7 @@ export async function pullFromRegistry(store: ImageStore, ref: ImageReference, o
         auth: e.auth,
         signal: options.signal,
         ...(e.url ? { endpoint: e.url } : {}),
+        ...(e.tls ? { tls: e.tls } : {}),
         progressDeadlineMs: options.progressDeadlineMs,
       }),
   );

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRegistriesYaml, pullEndpoints, RegistriesConfigError } from './registries.ts';
+import { endpointTls, parseRegistriesYaml, pullEndpoints, RegistriesConfigError } from './registries.ts';
 
 const yaml = `
 mirrors:
@@ -44,7 +44,9 @@ test('parseRegistriesYaml: refuses what it cannot honour, naming the file and ke
     ['mirrors: {docker.io: {endpoint: ["ftp://x"]}}', /must be http or https/],
     ['mirrors: {docker.io: {endpoint: ["https://x/some/path"]}}', /paths other than \/v2/],
     ['mirrors: {docker.io: {rewrite: {"(": "x"}}}', /rewrite/],
-    ['configs: {r.example: {tls: {insecure_skip_verify: true}}}', /configs\."r\.example"\.tls: .*not supported/],
+    ['configs: {r.example: {tls: {cert_file: /c.pem}}}', /configs\."r\.example"\.tls: cert_file and key_file go together/],
+    ['configs: {r.example: {tls: {insecure_skip_verify: "yes"}}}', /tls\.insecure_skip_verify must be true or false/],
+    ['configs: {r.example: {tls: {ca: /c.pem}}}', /tls: unknown key "ca"/],
     ['configs: {r.example: {auth: {username: 5}}}', /auth\.username must be a string/],
     ['mirrors: {a: [', /f\.yaml/],
   ] as const) {
@@ -73,4 +75,32 @@ test('pullEndpoints: mirrors in order with the repository rewritten, then the re
   ]);
   assert.deepEqual(pullEndpoints(c, 'registry.example', 'app', pod).at(-1)!.auth, pod, "the pod's credentials win for the registry");
   assert.deepEqual(pullEndpoints({ mirrors: {}, configs: {} }, '127.0.0.1:5000', 'x'), [{ url: 'http://127.0.0.1:5000', repository: 'x' }]);
+});
+
+test('TLS settings: per endpoint host, https endpoints only, the registry itself by its own name too', () => {
+  const c = parseRegistriesYaml(`
+mirrors:
+  docker.io:
+    endpoint: ["https://mirror.example:5000", "http://mirror.example:5000", "https://other.example"]
+configs:
+  mirror.example:5000:
+    tls: {ca_file: /etc/ca.pem, cert_file: /etc/c.pem, key_file: /etc/k.pem}
+  registry.example:
+    tls: {insecure_skip_verify: true}
+  plain.example:
+    auth: {username: u, password: p}
+    tls: {}
+`);
+  const mirrorTls = { caFile: '/etc/ca.pem', certFile: '/etc/c.pem', keyFile: '/etc/k.pem' };
+  assert.deepEqual(c.configs['mirror.example:5000'], { tls: mirrorTls });
+  assert.deepEqual(c.configs['plain.example'], { auth: { username: 'u', password: 'p' } }, 'an empty tls is none');
+  assert.deepEqual(pullEndpoints(c, 'docker.io', 'library/busybox'), [
+    { url: 'https://mirror.example:5000', repository: 'library/busybox', tls: mirrorTls },
+    { url: 'http://mirror.example:5000', repository: 'library/busybox' },
+    { url: 'https://other.example', repository: 'library/busybox' },
+    { url: 'https://registry-1.docker.io', repository: 'library/busybox' },
+  ]);
+  assert.deepEqual(pullEndpoints(c, 'registry.example', 'app'), [{ url: 'https://registry.example', repository: 'app', tls: { insecureSkipVerify: true } }]);
+  assert.equal(endpointTls(c, 'http://registry.example'), undefined, 'plain http stays plain');
+  assert.deepEqual(endpointTls(c, 'https://REGISTRY.example'), { insecureSkipVerify: true });
 });

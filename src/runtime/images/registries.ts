@@ -15,8 +15,9 @@
  * the credentials the pod gave when it is the registry itself, else the `configs` entry for the endpoint's
  * host (containerd's CRI rule: node credentials are used when the kubelet passes none). An endpoint is
  * `scheme://host[:port]` (an optional trailing `/v2` is dropped); without a scheme it is https.
- * `configs.*.tls` (custom CAs, client certificates, skipping verification) is refused: not supported yet.
- * Pure: parsing and endpoint selection only; the caller reads the file.
+ * `configs.<host>.tls` (`ca_file`, `cert_file` + `key_file`, `insecure_skip_verify`) goes with every https
+ * endpoint of that host, as containerd's hosts config does for k3s; plain-http endpoints ignore it.
+ * Pure: parsing and endpoint selection only; the caller reads the file (and the registry client the TLS files).
  */
 import { parse as parseYaml } from 'yaml';
 import type { AuthConfig } from '../runtime.ts';
@@ -32,8 +33,18 @@ export interface RegistryMirror {
 export interface RegistriesConfig {
   /** By registry domain (`docker.io`, `registry.example:5000`), or `*` for every registry. */
   mirrors: Record<string, RegistryMirror>;
-  /** Node credentials by endpoint host (`host[:port]`). */
-  configs: Record<string, { auth?: AuthConfig }>;
+  /** Node credentials and TLS settings by endpoint host (`host[:port]`). */
+  configs: Record<string, { auth?: AuthConfig; tls?: RegistryTLS }>;
+}
+
+/** k3s's `configs.<host>.tls`: file paths as written; the registry client reads them. */
+export interface RegistryTLS {
+  /** PEM CA certificates trusted in addition to the system's. */
+  caFile?: string;
+  /** PEM client certificate and key, sent when the registry asks for one. */
+  certFile?: string;
+  keyFile?: string;
+  insecureSkipVerify?: boolean;
 }
 
 /** One place a pull may fetch an image from, with the repository path and credentials to use there. */
@@ -42,6 +53,8 @@ export interface PullEndpoint {
   url: string;
   repository: string;
   auth?: AuthConfig;
+  /** TLS settings for the endpoint's host (https endpoints only). */
+  tls?: RegistryTLS;
 }
 
 export const EMPTY_REGISTRIES: RegistriesConfig = { mirrors: {}, configs: {} };
@@ -104,6 +117,26 @@ function parseAuth(v: unknown, where: string): AuthConfig | undefined {
   return out;
 }
 
+function parseTls(v: unknown, where: string): RegistryTLS | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isRecord(v)) throw new RegistriesConfigError(`${where} must be a mapping`);
+  for (const key of Object.keys(v)) {
+    if (!['ca_file', 'cert_file', 'key_file', 'insecure_skip_verify'].includes(key)) throw new RegistriesConfigError(`${where}: unknown key ${JSON.stringify(key)}`);
+  }
+  const out: RegistryTLS = {};
+  const caFile = optionalString(v.ca_file, `${where}.ca_file`);
+  const certFile = optionalString(v.cert_file, `${where}.cert_file`);
+  const keyFile = optionalString(v.key_file, `${where}.key_file`);
+  if (caFile) out.caFile = caFile;
+  if (certFile) out.certFile = certFile;
+  if (keyFile) out.keyFile = keyFile;
+  if (!!out.certFile !== !!out.keyFile) throw new RegistriesConfigError(`${where}: cert_file and key_file go together`);
+  const skip = v.insecure_skip_verify;
+  if (skip !== undefined && skip !== null && typeof skip !== 'boolean') throw new RegistriesConfigError(`${where}.insecure_skip_verify must be true or false`);
+  if (skip === true) out.insecureSkipVerify = true;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
 /** Parses registries.yaml; `source` names the file in errors. An empty file is no settings. */
 export function parseRegistriesYaml(text: string, source = 'registries.yaml'): RegistriesConfig {
   let doc: unknown;
@@ -147,11 +180,9 @@ export function parseRegistriesYaml(text: string, source = 'registries.yaml'): R
   for (const [host, c] of Object.entries((doc.configs ?? {}) as Record<string, unknown>)) {
     const where = `${source}: configs.${JSON.stringify(host)}`;
     if (!isRecord(c)) throw new RegistriesConfigError(`${where} must be a mapping`);
-    if (c.tls !== undefined && c.tls !== null) {
-      throw new RegistriesConfigError(`${where}.tls: custom TLS settings for registries are not supported by kubeling yet`);
-    }
     const auth = parseAuth(c.auth, `${where}.auth`);
-    config.configs[host.toLowerCase().replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '')] = auth ? { auth } : {};
+    const tls = parseTls(c.tls, `${where}.tls`);
+    config.configs[host.toLowerCase().replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '')] = { ...(auth ? { auth } : {}), ...(tls ? { tls } : {}) };
   }
   return config;
 }
@@ -161,6 +192,20 @@ function rewritten(repository: string, mirror: RegistryMirror): string {
     if (pattern.test(repository)) return repository.replace(pattern, replacement);
   }
   return repository;
+}
+
+/**
+ * The TLS settings for an endpoint: the `configs` entry of its host (or of `domain`, the registry's own name,
+ * when the endpoint is the registry itself), for https endpoints only: an `http://` endpoint stays plain.
+ */
+export function endpointTls(config: RegistriesConfig, url: string, domain?: string): RegistryTLS | undefined {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'https:') return undefined;
+  for (const host of [parsed.host, ...(domain ? [domain] : [])]) {
+    const tls = config.configs[host.toLowerCase()]?.tls;
+    if (tls) return tls;
+  }
+  return undefined;
 }
 
 /**
@@ -177,11 +222,14 @@ export function pullEndpoints(config: RegistriesConfig, domain: string, reposito
     }
     return undefined;
   };
-  const withAuth = (e: PullEndpoint, auth: AuthConfig | undefined): PullEndpoint => (auth ? { ...e, auth } : e);
+  const own = registryEndpoint(domain);
+  const withAuth = (e: PullEndpoint, auth: AuthConfig | undefined): PullEndpoint => {
+    const tls = endpointTls(config, e.url, e.url === own ? domain : undefined);
+    return { ...e, ...(auth ? { auth } : {}), ...(tls ? { tls } : {}) };
+  };
   const mirror = config.mirrors[domain.toLowerCase()] ?? config.mirrors['*'];
   const out: PullEndpoint[] = [];
   for (const url of mirror?.endpoints ?? []) out.push(withAuth({ url, repository: rewritten(repository, mirror!) }, nodeAuth(url)));
-  const own = registryEndpoint(domain);
   // A mirror that lists the registry itself is that endpoint, tried once.
   const listed = out.findIndex((e) => e.url === own);
   const self = withAuth({ url: own, repository }, podAuth ?? nodeAuth(own, domain));

@@ -2,7 +2,9 @@
  * A client of the OCI distribution API (registry v2) for pulls: manifests and blobs of one repository, with
  * the auth dance registries use: a 401 carries `WWW-Authenticate: Bearer realm=…,service=…,scope=…` and the
  * client fetches a token from the realm (with basic credentials when it has them) and retries; a `Basic`
- * challenge gets the credentials directly. Plain HTTP for loopback registries, HTTPS for every other.
+ * challenge gets the credentials directly. Plain HTTP for loopback registries, HTTPS for every other; an https
+ * endpoint with `registries.yaml` TLS settings (`tls`) is reached with them (registry-transport.ts), its
+ * token realm and redirects too.
  *
  * Errors are `RegistryError`s carrying the registry's own error code (`MANIFEST_UNKNOWN`, `UNAUTHORIZED`…)
  * and message, which the pull turns into the kubelet-facing text.
@@ -10,6 +12,8 @@
 import { Readable } from 'node:stream';
 import type { AuthConfig } from '../runtime.ts';
 import { registryEndpoint } from './reference.ts';
+import type { RegistryTLS } from './registries.ts';
+import { agentTransport, defaultTransport, loadTlsAgent, networkErrorText, type Transport } from './registry-transport.ts';
 
 export class RegistryError extends Error {
   readonly status: number;
@@ -60,6 +64,8 @@ export interface RegistryClientOptions {
   progressDeadlineMs?: number;
   /** Overrides the endpoint (scheme://host): a mirror. */
   endpoint?: string;
+  /** TLS settings for an https endpoint (CA, client certificate, skip verification). */
+  tls?: RegistryTLS;
 }
 
 export class RegistryClient {
@@ -70,6 +76,8 @@ export class RegistryClient {
   #progressDeadlineMs: number;
   /** The Authorization header that worked last; reused for the next requests of this pull. */
   #authorization?: string;
+  #tls?: RegistryTLS;
+  #transport?: Promise<Transport>;
 
   constructor(options: RegistryClientOptions) {
     this.endpoint = options.endpoint ?? registryEndpoint(options.domain);
@@ -77,6 +85,7 @@ export class RegistryClient {
     this.#auth = options.auth;
     this.#signal = options.signal;
     this.#progressDeadlineMs = options.progressDeadlineMs ?? 60_000;
+    if (options.tls && this.endpoint.startsWith('https:')) this.#tls = options.tls;
     if (options.auth?.registryToken) this.#authorization = `Bearer ${options.auth.registryToken}`;
   }
 
@@ -135,17 +144,27 @@ export class RegistryClient {
     return res;
   }
 
+  /** The HTTP client for this endpoint: its TLS settings' (files read once), else the global fetch. */
+  #send(url: string | URL, init: { headers: Record<string, string>; signal?: AbortSignal }): Promise<Response> {
+    if (!this.#tls) return defaultTransport(url, init);
+    this.#transport ??= loadTlsAgent(this.#tls).then(agentTransport);
+    return this.#transport.then(
+      (send) => send(url, init),
+      (err: Error) => {
+        throw new RegistryError(0, 'UNREACHABLE', err.message, { cause: err });
+      },
+    );
+  }
+
   async #fetch(url: string, headers: Record<string, string>): Promise<Response> {
     try {
-      return await fetch(url, {
+      return await this.#send(url, {
         headers: { ...headers, ...(this.#authorization ? { authorization: this.#authorization } : {}), 'user-agent': 'kubeling' },
-        redirect: 'follow',
         signal: this.#signal,
       });
     } catch (err) {
-      if ((err as Error).name === 'AbortError') throw err;
-      const cause = (err as { cause?: Error }).cause;
-      throw new RegistryError(0, 'UNREACHABLE', `failed to do request: ${url}: ${cause?.message ?? (err as Error).message}`, { cause: err });
+      if ((err as Error).name === 'AbortError' || err instanceof RegistryError) throw err;
+      throw new RegistryError(0, 'UNREACHABLE', `failed to do request: ${url}: ${networkErrorText(err)}`, { cause: err });
     }
   }
 
@@ -161,13 +180,13 @@ export class RegistryClient {
     realm.searchParams.set('scope', challenge.params.scope || `repository:${this.repository}:pull`);
     let res: Response;
     try {
-      res = await fetch(realm, {
+      res = await this.#send(realm, {
         headers: { ...(basic ? { authorization: `Basic ${basic}` } : {}), 'user-agent': 'kubeling' },
         signal: this.#signal,
       });
     } catch (err) {
-      if ((err as Error).name === 'AbortError') throw err;
-      throw new RegistryError(0, 'UNREACHABLE', `failed to fetch anonymous token: ${realm.origin}${realm.pathname}: ${((err as { cause?: Error }).cause ?? (err as Error)).message}`, { cause: err });
+      if ((err as Error).name === 'AbortError' || err instanceof RegistryError) throw err;
+      throw new RegistryError(0, 'UNREACHABLE', `failed to fetch anonymous token: ${realm.origin}${realm.pathname}: ${networkErrorText(err)}`, { cause: err });
     }
     if (!res.ok) {
       const text = (await res.text().catch(() => '')).slice(0, 300);
