@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { unmountUnder } from '../../../src/runtime/oci/mounts.ts';
 import { inNetns, KUBELING_BIN, type ServerHandle } from './server.ts';
+import { recordForbiddenLines } from './forbidden-log.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -53,10 +54,7 @@ export function startAgent(server: ServerHandle, options: AgentOptions): AgentHa
       const timer = setTimeout(() => child.kill('SIGKILL'), options.stopTimeoutMs ?? 15_000);
       const [code] = await exited;
       clearTimeout(timer);
-      if (process.env.KUBELING_FORBIDDEN_LOG) {
-        const lines = stderr.split('\n').filter((l) => /forbidden/i.test(l));
-        if (lines.length) (await import('node:fs')).appendFileSync(process.env.KUBELING_FORBIDDEN_LOG, lines.join('\n') + '\n');
-      }
+      recordForbiddenLines(stderr);
       if (!keep) {
         unmountUnder(dataDir);
         rmSync(dataDir, { recursive: true, force: true });

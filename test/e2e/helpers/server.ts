@@ -26,6 +26,7 @@ import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { unmountUnder } from '../../../src/runtime/oci/mounts.ts';
 import { kubectlPath } from '../../../src/cmd/kubectl-binary.ts';
+import { recordForbiddenLines } from './forbidden-log.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 export const KUBELING_BIN = join(ROOT, 'src/cmd/kubeling.ts');
@@ -268,10 +269,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Ser
       const timer = setTimeout(() => child.kill('SIGKILL'), options.stopTimeoutMs ?? 15_000);
       const [code] = await exited;
       clearTimeout(timer);
-      if (process.env.KUBELING_FORBIDDEN_LOG) {
-        const lines = stderr.split('\n').filter((l) => /forbidden/i.test(l));
-        if (lines.length) (await import('node:fs')).appendFileSync(process.env.KUBELING_FORBIDDEN_LOG, lines.join('\n') + '\n');
-      }
+      recordForbiddenLines(stderr);
       if (ownDir) {
         // The oci runtime's state tmpfs stays mounted after the server (containers outlive it).
         unmountUnder(dataDir);
