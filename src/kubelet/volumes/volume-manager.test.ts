@@ -316,6 +316,11 @@ test('fsGroup: volume files get the group, group permissions and setgid director
   const data = await fs.readlink(path.join(dirs.volumeDir('uid-1', 'secret', 'creds'), '..data'));
   await vm.waitForAttachAndMount(pod, AbortSignal.timeout(10_000));
   assert.equal(await fs.readlink(path.join(dirs.volumeDir('uid-1', 'secret', 'creds'), '..data')), data);
+  // An emptyDir is set up once: a later pass neither resets its mode nor walks it again (a reset would drop
+  // setgid for a moment, and files made then would miss the group).
+  await fs.chmod(dirs.volumeDir('uid-1', 'empty-dir', 'scratch'), 0o2750);
+  await vm.waitForAttachAndMount(pod, AbortSignal.timeout(10_000));
+  assert.equal((await fs.stat(dirs.volumeDir('uid-1', 'empty-dir', 'scratch'))).mode & 0o7777, 0o2750);
 });
 
 test('a projected token is renewed in place once 80% of its lifetime has passed, and forgotten with the pod', async (t) => {

@@ -180,8 +180,10 @@ export class NodeVolumeManager implements VolumeManager {
     const uid = pod.metadata?.uid ?? '';
     const failed: string[] = [];
     for (const v of pod.spec?.volumes ?? []) {
-      // A claim's link is made once: the periodic refresh is for API-backed contents only.
-      if (v.persistentVolumeClaim && this.#mounted.get(uid)?.has(v.name)) continue;
+      // Claims, emptyDirs and host paths are set up once: the periodic refresh is for API-backed contents only.
+      // (Redoing an emptyDir would reset its mode to 0777 and, with an fsGroup, drop the setgid bit until the
+      // ownership walk put it back: a file made in between would miss the group.)
+      if (!(v.configMap || v.secret || v.downwardAPI || v.projected) && this.#mounted.get(uid)?.has(v.name)) continue;
       try {
         await this.#setUpVolume(pod, v);
         const psc = pod.spec?.securityContext;
