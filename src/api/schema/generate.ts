@@ -49,6 +49,8 @@ const ROOTS: Record<string, [string, string]> = {
   'apps/v1/ControllerRevision': ['apps/v1/ControllerRevision.d.ts', 'IControllerRevision'],
   'v1/ReplicationController': ['v1/ReplicationController.d.ts', 'IReplicationController'],
   'policy/v1/Eviction': ['policy/v1/Eviction.d.ts', 'IEviction'],
+  'autoscaling/v2/HorizontalPodAutoscaler': ['autoscaling/v2/HorizontalPodAutoscaler.d.ts', 'IHorizontalPodAutoscaler'],
+  'autoscaling/v1/HorizontalPodAutoscaler': ['autoscaling/v1/HorizontalPodAutoscaler.d.ts', 'IHorizontalPodAutoscaler'],
   'policy/v1/PodDisruptionBudget': ['policy/v1/PodDisruptionBudget.d.ts', 'IPodDisruptionBudget'],
   'authentication.k8s.io/v1/TokenRequest': ['authentication.k8s.io/v1/TokenRequest.d.ts', 'ITokenRequest'],
   'authentication.k8s.io/v1/TokenReview': ['authentication.k8s.io/v1/TokenReview.d.ts', 'ITokenReview'],
