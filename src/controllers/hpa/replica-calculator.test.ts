@@ -12,10 +12,11 @@ const milli = (q: string | number) => parseQuantity(q).milliValue();
 function pod(name: string, opts: { request?: string; phase?: string; ready?: 'True' | 'False'; startedAgoMs?: number; readySinceAgoMs?: number; deleted?: boolean } = {}): Pod {
   const started = NOW - (opts.startedAgoMs ?? 600_000);
   return {
+    apiVersion: 'v1', kind: 'Pod',
     metadata: { name, namespace: 'ns', ...(opts.deleted ? { deletionTimestamp: new Date(NOW).toISOString() } : {}) },
     spec: { containers: [{ name: 'c', ...(opts.request !== undefined ? { resources: { requests: { cpu: opts.request } } } : {}) }] },
     status: {
-      phase: opts.phase ?? 'Running',
+      phase: (opts.phase ?? 'Running') as 'Running',
       startTime: new Date(started).toISOString(),
       conditions: [{ type: 'Ready', status: opts.ready ?? 'True', lastTransitionTime: new Date(NOW - (opts.readySinceAgoMs ?? 590_000)).toISOString() }],
     },
