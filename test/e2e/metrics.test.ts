@@ -87,8 +87,11 @@ describe('the kubelet /metrics', () => {
     const node = (await s.kubectl(['get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout;
     const text = await until(async () => {
       const r = await s.kubectl(['get', '--raw', `/api/v1/nodes/${node}/proxy/metrics`]);
-      return r.code === 0 && /^kubelet_pod_start_sli_duration_seconds_count [1-9]/m.test(r.stdout) ? r.stdout : undefined;
-    }, 'the kubelet counted the pod start', 60_000);
+      // The running pod shows from the first PLEG relist after its sandbox started (up to a second after the start).
+      const counted = /^kubelet_pod_start_sli_duration_seconds_count [1-9]/m.test(r.stdout) && /^kubelet_running_pods [1-9]/m.test(r.stdout) &&
+        /^kubelet_running_containers\{container_state="running"\} [1-9]/m.test(r.stdout);
+      return r.code === 0 && counted ? r.stdout : undefined;
+    }, 'the kubelet counted the pod start and sees it running', 60_000);
     assert.match(text, /^# TYPE kubelet_running_pods gauge$/m);
     assert.match(text, /^kubelet_running_pods [1-9]\d*$/m);
     assert.match(text, /^kubelet_running_containers\{container_state="running"\} [1-9]\d*$/m);
