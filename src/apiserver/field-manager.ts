@@ -97,6 +97,11 @@ export class FieldManager {
    */
   update(old: KubeObject | undefined, obj: KubeObject, manager: string, subresource: string): void {
     const meta = (obj.metadata ??= {});
+    if (meta.managedFields?.length === 1 && Object.keys(meta.managedFields[0]!).length === 0) {
+      // isResetManagedFields: one empty entry strips them (an empty list does not: clients unaware of the field send that).
+      delete meta.managedFields;
+      return;
+    }
     let managers: Managers | undefined;
     if (!subresource && meta.managedFields?.length) managers = this.#decode(meta.managedFields);
     managers ??= this.#decode(old?.metadata?.managedFields) ?? new Map();

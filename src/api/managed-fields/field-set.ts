@@ -125,7 +125,7 @@ export class FieldSet {
       if (c && !c.isEmpty()) {
         const inner = c.toFieldsV1();
         out[pe] = this.members.has(pe) ? { '.': {}, ...inner } : inner;
-      } else {
+      } else if (this.members.has(pe)) {
         out[pe] = {};
       }
     }

@@ -19,9 +19,11 @@ export interface ManagedFieldsEntryJson {
 /** Managers from entries; throws on an entry upstream's DecodeManagedFields refuses. */
 export function decodeManagedFields(entries: readonly ManagedFieldsEntryJson[] | undefined): Managers {
   const out: Managers = new Map();
-  for (const e of entries ?? []) {
-    if (e.fieldsType !== undefined && e.fieldsType !== 'FieldsV1') throw new Error(`invalid fieldsType ${JSON.stringify(e.fieldsType)}`);
-    if (e.operation !== 'Apply' && e.operation !== 'Update') throw new Error(`invalid operation ${JSON.stringify(e.operation)}`);
+  for (const [i, e] of (entries ?? []).entries()) {
+    if (e.operation !== 'Apply' && e.operation !== 'Update') throw new Error('operation must be `Apply` or `Update`');
+    if (!e.apiVersion) throw new Error('apiVersion must not be empty');
+    if (!e.fieldsType) throw new Error(`missing fieldsType in managed fields entry ${i}`);
+    if (e.fieldsType !== 'FieldsV1') throw new Error(`invalid fieldsType ${JSON.stringify(e.fieldsType)} in managed fields entry ${i}`);
     const m: Manager = {
       manager: e.manager ?? '',
       operation: e.operation,
