@@ -21,6 +21,8 @@ const STRIPPED: readonly (readonly string[])[] = [
   ['f:metadata', 'f:resourceVersion'],
 ];
 
+const STRIPPED_AND_STATUS: readonly (readonly string[])[] = [...STRIPPED, ['f:status']];
+
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /** The manager upstream names a write after when the request names none: the user agent up to its first `/`. */
@@ -85,7 +87,10 @@ export class FieldManager {
     const resetStatus = this.#hasStatus && subresource === '';
     return {
       type: this.#type,
-      ignored: (set: FieldSet) => set.withoutPrefixes(resetStatus ? [...STRIPPED, ['f:status']] : STRIPPED).difference(FieldSet.fromPaths([['f:metadata']])),
+      ignored: (set: FieldSet) => {
+        set.removePrefixes(resetStatus ? STRIPPED_AND_STATUS : STRIPPED).members.delete('f:metadata');
+        return set;
+      },
       now: new Date(Math.floor(this.#now() / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
     };
   }

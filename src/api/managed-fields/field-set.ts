@@ -18,9 +18,7 @@ export class FieldSet {
 
   insert(path: readonly string[]): void {
     if (path.length === 0) return;
-    let s: FieldSet = this;
-    for (let i = 0; i < path.length - 1; i++) s = s.child(path[i]!);
-    s.members.add(path[path.length - 1]!);
+    parentOf(this, path, true)!.members.add(path[path.length - 1]!);
   }
 
   /** The child set under `pe`, made when absent. */
@@ -31,9 +29,7 @@ export class FieldSet {
   }
 
   has(path: readonly string[]): boolean {
-    let s: FieldSet | undefined = this;
-    for (let i = 0; i < path.length - 1 && s; i++) s = s.children.get(path[i]!);
-    return Boolean(s && path.length && s.members.has(path[path.length - 1]!));
+    return path.length > 0 && Boolean(parentOf(this, path, false)?.members.has(path[path.length - 1]!));
   }
 
   isEmpty(): boolean {
@@ -52,6 +48,17 @@ export class FieldSet {
     }
     for (const [pe, c] of o.children) if (!this.children.has(pe)) out.children.set(pe, c.clone());
     return out;
+  }
+
+  /** Adds every path of `o` to this set, in place (`o` must not be used afterwards); returns this set. */
+  addAll(o: FieldSet): this {
+    for (const m of o.members) this.members.add(m);
+    for (const [pe, c] of o.children) {
+      const mine = this.children.get(pe);
+      if (mine) mine.addAll(c);
+      else this.children.set(pe, c);
+    }
+    return this;
   }
 
   intersection(o: FieldSet): FieldSet {
@@ -77,17 +84,15 @@ export class FieldSet {
     return out;
   }
 
-  /** This set without any path that starts with one of `prefixes` (the prefix itself included). */
-  withoutPrefixes(prefixes: readonly (readonly string[])[]): FieldSet {
-    const out = this.clone();
+  /** Removes, in place, every path that starts with one of `prefixes` (the prefix itself included); returns this set. */
+  removePrefixes(prefixes: readonly (readonly string[])[]): this {
     for (const p of prefixes) {
-      let s: FieldSet | undefined = out;
-      for (let i = 0; i < p.length - 1 && s; i++) s = s.children.get(p[i]!);
-      if (!s || !p.length) continue;
+      const s = p.length ? parentOf(this, p, false) : undefined;
+      if (!s) continue;
       s.members.delete(p[p.length - 1]!);
       s.children.delete(p[p.length - 1]!);
     }
-    return out;
+    return this;
   }
 
   clone(): FieldSet {
@@ -119,15 +124,18 @@ export class FieldSet {
   /** The FieldsV1 JSON object (keys in upstream's order). */
   toFieldsV1(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    const pes = [...new Set([...this.members, ...this.children.keys()])].sort(comparePathElements);
+    const pes = this.children.size === 0 ? [...this.members] : [...new Set([...this.members, ...this.children.keys()])];
+    pes.sort(comparePathElements);
     for (const pe of pes) {
       const c = this.children.get(pe);
-      if (c && !c.isEmpty()) {
-        const inner = c.toFieldsV1();
-        out[pe] = this.members.has(pe) ? { '.': {}, ...inner } : inner;
-      } else if (this.members.has(pe)) {
-        out[pe] = {};
+      const inner = c ? c.toFieldsV1() : undefined;
+      let any = false;
+      for (const _ in inner) {
+        any = true;
+        break;
       }
+      if (inner && any) out[pe] = this.members.has(pe) ? { '.': {}, ...inner } : inner;
+      else if (this.members.has(pe)) out[pe] = {};
     }
     return out;
   }
@@ -145,6 +153,13 @@ export class FieldSet {
     }
     return s;
   }
+}
+
+/** The set holding the last element of `path` (made on the way when `create`). */
+function parentOf(root: FieldSet, path: readonly string[], create: boolean): FieldSet | undefined {
+  let s: FieldSet | undefined = root;
+  for (let i = 0; i < path.length - 1 && s; i++) s = create ? s.child(path[i]!) : s.children.get(path[i]!);
+  return s;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -185,15 +200,28 @@ export function comparePathElements(a: string, b: string): number {
   const cb = b.slice(2);
   if (a[0] === 'f') return ca < cb ? -1 : ca > cb ? 1 : 0;
   if (a[0] === 'i') return Number(ca) - Number(cb);
-  if (a[0] === 'v') return compareValues(JSON.parse(ca), JSON.parse(cb));
-  const ka = Object.entries(JSON.parse(ca) as Record<string, unknown>);
-  const kb = Object.entries(JSON.parse(cb) as Record<string, unknown>);
+  if (a[0] === 'v') return compareValues(parsed(ca), parsed(cb));
+  const ka = Object.entries(parsed(ca) as Record<string, unknown>);
+  const kb = Object.entries(parsed(cb) as Record<string, unknown>);
   for (let i = 0; i < Math.min(ka.length, kb.length); i++) {
     if (ka[i]![0] !== kb[i]![0]) return ka[i]![0] < kb[i]![0] ? -1 : 1;
     const c = compareValues(ka[i]![1], kb[i]![1]);
     if (c) return c;
   }
   return ka.length - kb.length;
+}
+
+/** Parsed key and value path elements, kept while they are sorted again and again (bounded). */
+const PARSED = new Map<string, unknown>();
+
+function parsed(json: string): unknown {
+  let v = PARSED.get(json);
+  if (v === undefined) {
+    if (PARSED.size > 10_000) PARSED.clear();
+    v = JSON.parse(json) as unknown;
+    PARSED.set(json, v);
+  }
+  return v;
 }
 
 function rank(v: unknown): number {

@@ -32,9 +32,13 @@ export function decodeManagedFields(entries: readonly ManagedFieldsEntryJson[] |
       ...(e.time ? { time: e.time } : {}),
       set: e.fieldsV1 === undefined ? new FieldSet() : FieldSet.fromFieldsV1(e.fieldsV1),
     };
+    if (e.fieldsV1 !== undefined) m.decoded = { set: m.set, fieldsV1: e.fieldsV1 };
     const id = managerId(m);
     const seen = out.get(id);
-    if (seen) seen.set = seen.set.union(m.set);
+    if (seen) {
+      seen.set = seen.set.union(m.set);
+      delete seen.decoded;
+    }
     else out.set(id, m);
   }
   return out;
@@ -50,7 +54,7 @@ export function encodeManagedFields(managers: Managers): ManagedFieldsEntryJson[
     apiVersion: m.apiVersion,
     ...(m.time ? { time: m.time } : {}),
     fieldsType: 'FieldsV1',
-    fieldsV1: m.set.toFieldsV1(),
+    fieldsV1: m.decoded?.set === m.set ? m.decoded.fieldsV1 : m.set.toFieldsV1(),
     ...(m.subresource ? { subresource: m.subresource } : {}),
   }));
 }

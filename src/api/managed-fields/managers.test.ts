@@ -5,7 +5,7 @@ import { fieldTypeOfKind } from './field-type.ts';
 import { ANCIENT_CHANGES, ApplyConflictError, apply, capUpdateManagers, managerId, update, type ChangeContext, type Managers } from './managers.ts';
 import { conflictReport, decodeManagedFields, encodeManagedFields } from './managed-fields-entries.ts';
 
-const ctx = (now = '2026-01-01T00:00:00Z'): ChangeContext => ({ type: fieldTypeOfKind('ConfigMap'), ignored: (s) => s.withoutPrefixes([['f:apiVersion'], ['f:kind'], ['f:metadata', 'f:name']]), now });
+const ctx = (now = '2026-01-01T00:00:00Z'): ChangeContext => ({ type: fieldTypeOfKind('ConfigMap'), ignored: (s) => s.removePrefixes([['f:apiVersion'], ['f:kind'], ['f:metadata', 'f:name']]), now });
 const cm = (data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data });
 const applier = (manager: string) => ({ manager, operation: 'Apply' as const, apiVersion: 'v1' });
 const updater = (manager: string) => ({ manager, operation: 'Update' as const, apiVersion: 'v1' });

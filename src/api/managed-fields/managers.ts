@@ -19,6 +19,8 @@ export interface Manager {
   /** RFC 3339 seconds, as metav1.Time. */
   time?: string;
   set: FieldSet;
+  /** The FieldsV1 `set` was decoded from, reused while `set` is that same object. */
+  decoded?: { set: FieldSet; fieldsV1: unknown };
 }
 
 export interface Conflict {
@@ -45,7 +47,10 @@ export type Managers = Map<string, Manager>;
 
 export interface ChangeContext {
   type: FieldType;
-  /** Fields no manager owns (identity, resourceVersion, managedFields; a subresource's reset fields). */
+  /**
+   * Removes, in place, the fields no manager owns (identity, resourceVersion, managedFields; a subresource's
+   * reset fields) from a set the caller just made, and returns it.
+   */
   ignored: (set: FieldSet) => FieldSet;
   now: string;
 }
@@ -56,7 +61,7 @@ export interface ChangeContext {
  */
 function takeChanged(oldObj: unknown, newObj: unknown, managers: Managers, writer: string, force: boolean, ctx: ChangeContext): { changed: FieldSet; removed: FieldSet } {
   const c = compare(oldObj, newObj, ctx.type);
-  const changed = ctx.ignored(c.modified.union(c.added));
+  const changed = ctx.ignored(c.modified.addAll(c.added));
   const removed = c.removed;
   const conflicts: Conflict[] = [];
   for (const [id, m] of managers) {
@@ -68,8 +73,9 @@ function takeChanged(oldObj: unknown, newObj: unknown, managers: Managers, write
     }
   }
   if (conflicts.length) throw new ApplyConflictError(conflicts);
+  const anyRemoved = !removed.isEmpty();
   for (const [id, m] of managers) {
-    if (id !== writer && !removed.isEmpty()) m.set = m.set.difference(removed);
+    if (id !== writer && anyRemoved && !m.set.intersection(removed).isEmpty()) m.set = m.set.difference(removed);
     if (m.set.isEmpty()) managers.delete(id);
   }
   return { changed, removed };
@@ -83,9 +89,11 @@ export function update(oldObj: unknown, newObj: unknown, managers: Managers, wri
   const id = managerId(writer);
   const { changed, removed } = takeChanged(oldObj, newObj, managers, id, true, ctx);
   const previous = managers.get(id);
-  const set = (previous?.set ?? new FieldSet()).difference(removed).union(changed);
+  // The same set object when nothing was gained or lost, so its encoding can be reused.
+  const unchanged = previous && removed.intersection(previous.set).isEmpty() && changed.difference(previous.set).isEmpty();
+  const set = unchanged ? previous.set : previous ? previous.set.difference(removed).union(changed) : changed;
   if (!changed.isEmpty()) {
-    managers.set(id, { ...writer, set, time: ctx.now });
+    managers.set(id, { ...writer, set, time: ctx.now, ...(previous?.decoded ? { decoded: previous.decoded } : {}) });
   } else if (previous) {
     if (set.isEmpty()) managers.delete(id);
     else previous.set = set;

@@ -44,26 +44,30 @@ function indexItems(t: Extract<FieldType, { shape: 'list' }>, list: readonly Jso
 /** The fields a value sets (an applied configuration's fields): leaves, list items and map entries. */
 export function toFieldSet(value: Json, type: FieldType): FieldSet {
   const set = new FieldSet();
-  const walk = (v: Json, t0: FieldType, path: string[]): void => {
+  const path: string[] = [];
+  const walk = (v: Json, t0: FieldType): void => {
     const t = resolve(t0, v);
     if (t.shape === 'list' && Array.isArray(v)) {
       for (const item of v) {
-        const p = [...path, itemPE(t, item)];
-        walk(item, t.element, p);
-        set.insert(p);
+        path.push(itemPE(t, item));
+        walk(item, t.element);
+        set.insert(path);
+        path.pop();
       }
     } else if (t.shape === 'map' && isObject(v)) {
-      for (const [k, cv] of Object.entries(v)) {
+      for (const k in v) {
+        const cv = v[k];
         if (cv === undefined) continue;
-        const p = [...path, fieldPE(k)];
-        walk(cv, t.child(k), p);
-        if (cv === null || (isObject(cv) && Object.keys(cv).length === 0) || !t.declared(k)) set.insert(p);
+        path.push(fieldPE(k));
+        walk(cv, t.child(k));
+        if (cv === null || (isObject(cv) && isEmptyContainer(cv)) || !t.declared(k)) set.insert(path);
+        path.pop();
       }
     } else {
       set.insert(path);
     }
   };
-  walk(value, type, []);
+  walk(value, type);
   return set;
 }
 
@@ -76,19 +80,34 @@ export interface Comparison {
 /** What changed from `lhs` to `rhs`: leaves added, modified or removed, and containers added or removed whole. */
 export function compare(lhs: Json, rhs: Json, type: FieldType): Comparison {
   const c: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
-  const walk = (l: Json, r: Json, t0: FieldType, path: string[]): void => {
+  const path: string[] = [];
+  const walk = (l: Json, r: Json, t0: FieldType): void => {
     if (l === undefined && r === undefined) return;
+    if (l === r && (l === null || typeof l !== 'object')) return;
     const t = resolve(t0, r !== undefined ? r : l);
-    const granularList = t.shape === 'list' && (Array.isArray(l) || Array.isArray(r)) && !(isEmptyContainer(l) && isEmptyContainer(r));
-    const granularMap = t.shape === 'map' && (isObject(l) || isObject(r)) && !(isEmptyContainer(l) && isEmptyContainer(r));
-    if (granularList && t.shape === 'list') {
+    const bothEmpty = isEmptyContainer(l) && isEmptyContainer(r);
+    if (t.shape === 'list' && (Array.isArray(l) || Array.isArray(r)) && !bothEmpty) {
       const li = indexItems(t, Array.isArray(l) ? l : []);
       const ri = indexItems(t, Array.isArray(r) ? r : []);
-      for (const pe of new Set([...li.pes, ...ri.pes])) walk(li.byPE.get(pe), ri.byPE.get(pe), t.element, [...path, pe]);
-    } else if (granularMap && t.shape === 'map') {
+      for (const pe of new Set([...li.pes, ...ri.pes])) {
+        path.push(pe);
+        walk(li.byPE.get(pe), ri.byPE.get(pe), t.element);
+        path.pop();
+      }
+    } else if (t.shape === 'map' && (isObject(l) || isObject(r)) && !bothEmpty) {
       const lo = isObject(l) ? l : {};
       const ro = isObject(r) ? r : {};
-      for (const k of new Set([...Object.keys(lo), ...Object.keys(ro)])) walk(lo[k], ro[k], t.child(k), [...path, fieldPE(k)]);
+      for (const k in lo) {
+        path.push(fieldPE(k));
+        walk(lo[k], ro[k], t.child(k));
+        path.pop();
+      }
+      for (const k in ro) {
+        if (k in lo) continue;
+        path.push(fieldPE(k));
+        walk(undefined, ro[k], t.child(k));
+        path.pop();
+      }
     } else {
       if (path.length === 0) return;
       if (l === undefined) c.added.insert(path);
@@ -100,7 +119,7 @@ export function compare(lhs: Json, rhs: Json, type: FieldType): Comparison {
     if (l === undefined) c.added.insert(path);
     else if (r === undefined) c.removed.insert(path);
   };
-  walk(lhs, rhs, type, []);
+  walk(lhs, rhs, type);
   return c;
 }
 
