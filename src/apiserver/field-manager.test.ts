@@ -78,3 +78,16 @@ test('apply needs a fieldManager; force belongs to applies; a conflict is a 409 
   const stored = await s.request('GET', '/api/v1/namespaces/default/configmaps/opts');
   assert.equal(stored.body.data.a, '1', 'a dry run stores nothing');
 });
+
+test('an apply to the status subresource owns status fields under subresource status', async () => {
+  await s.request('POST', '/api/v1/namespaces/default/pods?fieldManager=creator', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'sa' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+  const body = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'sa' }, spec: { hostname: 'ignored' }, status: { message: 'applied' } });
+  const r = await s.request('PATCH', '/api/v1/namespaces/default/pods/sa/status?fieldManager=reporter', body, applyYaml);
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.status.message, 'applied');
+  assert.equal(r.body.spec.hostname, undefined, 'a status write changes only status');
+  const e = entries(r.body).find((x) => x.manager === 'reporter');
+  assert.equal(e?.operation, 'Apply');
+  assert.equal(e?.subresource, 'status');
+  assert.deepEqual(e?.fieldsV1, { 'f:status': { 'f:message': {} } });
+});

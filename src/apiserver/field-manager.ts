@@ -22,6 +22,7 @@ const STRIPPED: readonly (readonly string[])[] = [
 ];
 
 const STRIPPED_AND_STATUS: readonly (readonly string[])[] = [...STRIPPED, ['f:status']];
+const STRIPPED_AND_SPEC: readonly (readonly string[])[] = [...STRIPPED, ['f:spec']];
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
@@ -84,11 +85,12 @@ export class FieldManager {
   }
 
   #context(subresource: string): ChangeContext {
-    const resetStatus = this.#hasStatus && subresource === '';
+    // Reset fields: a main-resource write cannot change status, a status write cannot change spec.
+    const stripped = this.#hasStatus && subresource === '' ? STRIPPED_AND_STATUS : subresource === 'status' ? STRIPPED_AND_SPEC : STRIPPED;
     return {
       type: this.#type,
       ignored: (set: FieldSet) => {
-        set.removePrefixes(resetStatus ? STRIPPED_AND_STATUS : STRIPPED).members.delete('f:metadata');
+        set.removePrefixes(stripped).members.delete('f:metadata');
         return set;
       },
       now: new Date(Math.floor(this.#now() / 1000) * 1000).toISOString().replace('.000Z', 'Z'),

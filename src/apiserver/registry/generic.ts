@@ -502,7 +502,10 @@ export class GenericRegistry {
       const sub = options.subresource ?? '';
       let errors: FieldCause[];
       if (sub === 'status') {
+        // An apply to status brings its own managedFields (the field manager made them); the rest of metadata is the stored one.
+        const applied = options.fieldManager === undefined ? obj.metadata?.managedFields : undefined;
         this.strategy.prepareForStatusUpdate(obj, old);
+        if (applied) obj.metadata!.managedFields = applied;
         applyDefaults(this.info, obj);
         if (options.fieldManager !== undefined) this.fieldManager.update(old, obj, options.fieldManager, sub);
         await this.#admission.admit(this.#attrs('UPDATE', obj, old, namespace, options));
