@@ -72,6 +72,10 @@ test('apply needs a fieldManager; force belongs to applies; a conflict is a 409 
   assert.equal(conflict.body.reason, 'Conflict');
   assert.equal(conflict.body.message, 'Apply failed with 1 conflict: conflict with "a": .data.a');
   assert.deepEqual(conflict.body.details.causes, [{ reason: 'FieldManagerConflict', message: 'conflict with "a"', field: '.data.a' }]);
+  const owned = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'opts', managedFields: [{ manager: 'x', operation: 'Apply', apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: {} }] } });
+  const refused = await s.request('PATCH', '/api/v1/namespaces/default/configmaps/opts?fieldManager=a', owned, applyYaml);
+  assert.equal(refused.status, 400);
+  assert.equal(refused.body.message, 'metadata.managedFields must be nil');
   const dry = await s.request('PATCH', '/api/v1/namespaces/default/configmaps/opts?fieldManager=b&force=true&dryRun=All', other, applyYaml);
   assert.equal(dry.status, 200);
   assert.equal(dry.body.data.a, '2');

@@ -240,6 +240,8 @@ export async function handlePatch(ctx: RequestContext): Promise<void> {
   const force = apply && queryBool(ctx.query, 'force');
   if (apply) {
     checkKind(ctx, patch as KubeObject);
+    // An applied configuration states fields, not ownership.
+    if ((patch as KubeObject).metadata?.managedFields != null) throw badRequest('metadata.managedFields must be nil');
     if (!sub) {
       const existing = await r.tryGet(ns, name);
       if (!existing) {

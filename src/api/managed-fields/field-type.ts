@@ -59,8 +59,6 @@ const LIST_KEY_OVERRIDES: Record<string, Record<string, { keys: string[]; defaul
 /** Lists with list-type `map` or `set` that the strategic-merge metadata does not name. */
 const EXTRA_LISTS: Record<string, Record<string, FieldMeta>> = {
   ServiceSpec: { ports: { list: 'merge', key: 'port' } },
-  EndpointSlice: { ports: { list: 'merge', key: 'name' } },
-  NamespaceSpec: { finalizers: { list: 'merge' } },
 };
 
 const shortName = (type: string): string => type.slice(type.lastIndexOf('.') + 1);

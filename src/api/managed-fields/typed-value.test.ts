@@ -60,3 +60,10 @@ test('a CRD schema: list-type map keys, sets, atomic lists and maps; no schema: 
   });
   assert.deepEqual(toFieldSet({ spec: { list: [1, 2], m: { k: 'v' } } }, DEDUCED).toFieldsV1(), { 'f:spec': { '.': {}, 'f:list': {}, 'f:m': { '.': {}, 'f:k': {} } } });
 });
+
+test('a Service\'s ports are keyed by port and protocol, env by name, volume mounts by path', () => {
+  const svc = toFieldSet({ spec: { ports: [{ port: 53, protocol: 'UDP' }, { port: 53 }] } }, fieldTypeOfKind('Service', 'v1'));
+  assert.deepEqual(Object.keys((svc.toFieldsV1()['f:spec'] as Record<string, Record<string, unknown>>)['f:ports']!), ['k:{"port":53,"protocol":"TCP"}', 'k:{"port":53,"protocol":"UDP"}']);
+  const c = toFieldSet({ spec: { containers: [{ name: 'c', env: [{ name: 'A', value: '1' }], volumeMounts: [{ name: 'v', mountPath: '/data' }] }] } }, POD).paths().map((p) => p.at(-1));
+  assert.ok(c.includes('k:{"name":"A"}') && c.includes('k:{"mountPath":"/data"}'));
+});
