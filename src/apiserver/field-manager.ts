@@ -62,6 +62,15 @@ function withoutManagedFields(obj: KubeObject): KubeObject {
   return { ...obj, metadata: meta };
 }
 
+function statusOnly(obj: KubeObject): KubeObject {
+  return (obj.status === undefined ? {} : { status: obj.status }) as KubeObject;
+}
+
+function withoutStatus(obj: KubeObject): KubeObject {
+  const { status: _s, ...rest } = withoutManagedFields(obj);
+  return rest;
+}
+
 export interface FieldManagerConfig {
   info: ResourceInfo;
   /** A main-resource write cannot change status (it has its own subresource): status is nobody's there. */
@@ -118,8 +127,11 @@ export class FieldManager {
     }
     try {
       const ctx = this.#context(subresource);
-      const before = old ? withoutManagedFields(old) : zeroValueOf(obj);
-      update(before, withoutManagedFields(obj), managers, { manager, operation: 'Update', apiVersion: this.#info.groupVersion, ...(subresource ? { subresource } : {}) }, ctx);
+      // Only what the write can change is compared: a status write changes status alone (the strategy put the
+      // rest back), a main-resource write never changes a status that has its own subresource.
+      const view = subresource === 'status' ? statusOnly : this.#hasStatus && !subresource ? withoutStatus : withoutManagedFields;
+      const before = old ? view(old) : zeroValueOf(view(obj));
+      update(before, view(obj), managers, { manager, operation: 'Update', apiVersion: this.#info.groupVersion, ...(subresource ? { subresource } : {}) }, ctx);
       this.#store(obj, capUpdateManagers(managers));
     } catch {
       // UpdateNoErrors: a value the type cannot describe leaves the object without managedFields, never a failed write.
