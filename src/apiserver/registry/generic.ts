@@ -16,6 +16,8 @@ import { newUid, realClock, type Clock } from '../../machinery/index.ts';
 import type { Strategy } from './strategy.ts';
 import type { AdmissionChain, Operation } from '../admission/chain.ts';
 import { WatchCache } from '../watch-cache.ts';
+import { FieldManager } from '../field-manager.ts';
+import type { FieldType } from '../../api/index.ts';
 import { checkObjectSize } from '../limits/object-size.ts';
 import { exceedsDepth, tooDeep } from '../limits/json-depth.ts';
 import { ApiError, alreadyExists, badRequest, conflict, expired, invalid, notFound, qualified as qualifiedName, type FieldCause, type QualifiedResource } from '../status.ts';
@@ -33,6 +35,11 @@ export interface WriteOptions {
   userInfo?: User;
   /** The user's groups (NodeRestriction tells nodes by `system:nodes`; CSRs record them). */
   groups?: string[];
+  /**
+   * The field manager of a request's create, update or patch, tracked in metadata.managedFields as its
+   * `Update`; absent for the server's own bookkeeping writes and for applies (whose handler sets managedFields).
+   */
+  fieldManager?: string;
 }
 
 export interface ListOptions {
@@ -65,6 +72,8 @@ export interface RegistryConfig {
   consistentListFromCache?: boolean;
   /** Where a failed afterDelete hook is reported (logged by the server). */
   onHookError?: (err: unknown) => void;
+  /** The type server-side apply tracks fields with; default the kind's (custom resources bring their schema's). */
+  fieldType?: FieldType;
 }
 
 const RANDOM_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -88,7 +97,6 @@ function clone<T>(v: T): T {
 function withoutVolatile(obj: KubeObject): KubeObject {
   const c = { ...obj, metadata: { ...obj.metadata } };
   delete c.metadata.resourceVersion;
-  delete c.metadata.managedFields;
   return c;
 }
 
@@ -107,6 +115,8 @@ export class GenericRegistry {
   readonly strategy: Strategy;
   readonly cache: WatchCache;
   readonly qualified: QualifiedResource;
+  /** metadata.managedFields for this resource's writes (server-side apply). */
+  readonly fieldManager: FieldManager;
   readonly #store: Store;
   readonly #admission: AdmissionChain;
   readonly #clock: Clock;
@@ -119,6 +129,8 @@ export class GenericRegistry {
     this.#store = config.store;
     this.#admission = config.admission;
     this.#clock = config.clock ?? realClock;
+    const clock = this.#clock;
+    this.fieldManager = new FieldManager({ info: this.info, hasStatusSubresource: this.strategy.hasStatusSubresource, now: () => clock.now(), ...(config.fieldType ? { type: config.fieldType } : {}) });
     this.#prefix = this.info.group ? `/registry/${this.info.group}/${this.info.plural}/` : `/registry/${this.info.plural}/`;
     this.#consistentFromCache = config.consistentListFromCache ?? true;
     this.#onHookError = config.onHookError;
@@ -394,6 +406,8 @@ export class GenericRegistry {
       throw this.#invalid(obj, [{ type: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
     }
     applyDefaults(this.info, obj);
+    // Upstream tracks the decoded, defaulted object before admission: what admission adds is nobody's.
+    if (options.fieldManager !== undefined) this.fieldManager.update(undefined, obj, options.fieldManager, options.subresource ?? '');
     await this.#admission.admit(this.#attrs('CREATE', obj, undefined, namespace, options, admissionName));
     this.strategy.prepareForCreate(obj);
     const errors = this.strategy.validate(obj);
@@ -488,14 +502,19 @@ export class GenericRegistry {
       const sub = options.subresource ?? '';
       let errors: FieldCause[];
       if (sub === 'status') {
+        // An apply to status brings its own managedFields (the field manager made them); the rest of metadata is the stored one.
+        const applied = options.fieldManager === undefined ? obj.metadata?.managedFields : undefined;
         this.strategy.prepareForStatusUpdate(obj, old);
+        if (applied) obj.metadata!.managedFields = applied;
         applyDefaults(this.info, obj);
+        if (options.fieldManager !== undefined) this.fieldManager.update(old, obj, options.fieldManager, sub);
         await this.#admission.admit(this.#attrs('UPDATE', obj, old, namespace, options));
         errors = this.strategy.validateStatusUpdate(obj, old);
       } else {
         applyDefaults(this.info, obj);
         if (!sub) this.strategy.prepareForUpdate(obj, old);
         else this.strategy.prepareForSubresourceUpdate?.(sub, obj, old);
+        if (options.fieldManager !== undefined) this.fieldManager.update(old, obj, options.fieldManager, sub);
         await this.#admission.admit(this.#attrs('UPDATE', obj, old, namespace, options));
         // Other subresources (binding, ephemeralcontainers, finalize) change one field, which their handler
         // checked with the rule for that subresource; the main update's immutability rules do not apply.
