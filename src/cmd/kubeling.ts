@@ -10,6 +10,7 @@ import { runImage } from './image.ts';
 import { runRun } from '../cli/run.ts';
 import { AGENT_USAGE, runAgent } from './agent.ts';
 import { runKubectl } from './kubectl.ts';
+import { runWhy, WHY_USAGE } from './why.ts';
 
 /** Every subcommand with its flags (kept beside the parsers' own one-line usages). */
 export const USAGE = `usage: kubeling COMMAND [FLAGS]
@@ -45,6 +46,8 @@ commands:
   kubeling kubectl [--data-dir DIR] ARGS...
       runs kubectl 1.32 (shipped with kubeling) with the server's admin kubeconfig (DIR/kubeconfig.yaml;
       an exported KUBECONFIG wins)
+  ${WHY_USAGE}
+      answers why the object is not Running/Ready in one sentence, with the evidence (or the pod's timeline)
   kubeling --help
 `;
 
@@ -54,6 +57,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   run: runRun,
   agent: runAgent,
   kubectl: runKubectl,
+  why: runWhy,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -35,14 +35,14 @@ test('explainDeployment: progress deadline exceeded reaches the why of one unrea
   });
   assert.equal(
     got.sentence,
-    'deployment/web is stuck: its rollout made no progress for 30s (ProgressDeadlineExceeded), 1 of 3 replicas unavailable. One of them: ' + pullAnswer.sentence,
+    'deployment/web is stuck: its rollout made no progress for 30s (ProgressDeadlineExceeded), 1 of 3 replicas unavailable. Not ready: ' + pullAnswer.sentence,
   );
   assert.equal(got.healthy, false);
 });
 
 test('explainDeployment: still rolling out', () => {
   const got = explainDeployment({ deployment: deployment({ replicas: 4, updatedReplicas: 1, availableReplicas: 3, unavailableReplicas: 1 }), events: [], podAnswer: pullAnswer, now: NOW });
-  assert.match(got.sentence, /^deployment\/web is rolling out: 1 of 3 replicas up to date, 3 available\. One of them: pod\/web-2-a cannot start/);
+  assert.match(got.sentence, /^deployment\/web is rolling out: 1 of 3 replicas up to date, 3 available\. Not ready: pod\/web-2-a cannot start/);
 });
 
 test('podToExplain: an unready pod of the newest ReplicaSet comes first', () => {

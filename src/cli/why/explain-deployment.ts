@@ -52,7 +52,7 @@ export function explainDeployment(facts: DeploymentFacts): Answer {
   }
   evidence.push(...eventLines(facts.events, now));
   if (facts.podAnswer) evidence.push(`${facts.podAnswer.sentence}`, ...facts.podAnswer.evidence.map((l) => `  ${l}`));
-  const because = facts.podAnswer && !facts.podAnswer.healthy ? ` One of them: ${facts.podAnswer.sentence}` : '';
+  const because = facts.podAnswer && !facts.podAnswer.healthy ? ` Not ready: ${facts.podAnswer.sentence}` : '';
   const done = (sentence: string, healthy = false): Answer => ({ sentence: `${sentence}${healthy ? '' : because}`, evidence, healthy });
 
   const failure = st.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');

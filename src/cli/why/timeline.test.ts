@@ -71,3 +71,19 @@ test('buildTimeline: a deleted pod shows the request and the end of its grace pe
   const steps = buildTimeline(deleted, []).map((s) => s.step);
   assert.deepEqual(steps.slice(-2), ['deletion requested (grace period 30s: preStop, then SIGTERM)', 'grace period ends (SIGKILL for what is left)']);
 });
+
+test('buildTimeline: steps recorded in the same second keep the order a pod lives them', () => {
+  const fast: Pod = {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', creationTimestamp: t(0) },
+    status: {
+      conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: t(0) }, { type: 'Initialized', status: 'True', lastTransitionTime: t(0) }],
+      initContainerStatuses: [{ name: 'init', image: 'b', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, startedAt: t(0), finishedAt: t(0) } } }],
+      containerStatuses: [{ name: 'app', image: 'b', imageID: '', ready: true, restartCount: 0, state: { running: { startedAt: t(0) } } }],
+    },
+  };
+  const steps = buildTimeline(fast, [ev('Started', 0, 'spec.containers{app}'), ev('Pulled', 0, 'spec.containers{app}'), ev('Scheduled', 0), ev('Started', 0, 'spec.initContainers{init}')]).map((s) => s.step);
+  assert.deepEqual(steps, [
+    'pod created', 'scheduled', 'init container init started', 'init container init running', 'init container init exited with code 0',
+    'init containers done (Initialized)', 'container app image pulled', 'container app started', 'container app running', 'pod Ready',
+  ]);
+});

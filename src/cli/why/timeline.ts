@@ -21,7 +21,18 @@ export interface TimelineStep {
   durationMs?: number;
   /** Source detail: event message, exit reason. */
   detail?: string;
+  /** Where the step falls in a pod's life: orders steps recorded in the same second (timestamps are whole seconds). */
+  rank: number;
 }
+
+/** Life order of the steps: pod before its init containers, init containers before Initialized, then the containers. */
+const RANK_EVENT: Record<string, number> = {
+  Scheduled: 10, FailedScheduling: 9, Pulling: 3, Pulled: 4, Failed: 5, BackOff: 5, Created: 6, Started: 7, Unhealthy: 9, Killing: 9,
+  FailedMount: 15, FailedCreatePodSandBox: 15, SandboxChanged: 15,
+};
+const RANK_CONDITION: Record<string, number> = { PodScheduled: 10, PodReadyToStartContainers: 20, Initialized: 40, ContainersReady: 60, Ready: 61 };
+/** The base of a subject's steps: init containers run in 30s, containers in 50s. */
+const base = (who: string) => (who.startsWith('init container') ? 30 : who === 'pod' ? 0 : 50);
 
 const EVENT_STEP: Record<string, string> = {
   Scheduled: 'scheduled',
@@ -69,11 +80,12 @@ function containerSteps(role: string, s: ContainerStatus): TimelineStep[] {
   const run = (startedAt: unknown, finishedAt: unknown, exitCode: number, reason: string | undefined, message: string | undefined, which: string) => {
     const start = parse(startedAt);
     const end = parse(finishedAt);
-    if (start !== undefined) out.push({ at: start, step: `${role} ${s.name} running${which}` });
+    if (start !== undefined) out.push({ at: start, step: `${role} ${s.name} running${which}`, rank: base(role) + 8 });
     if (end !== undefined) {
       out.push({
         at: end,
         step: `${role} ${s.name} exited with code ${exitCode}${which}`,
+        rank: base(role) + 9,
         durationMs: start !== undefined ? end - start : undefined,
         detail: [reason, message?.trim()].filter(Boolean).join(': ') || undefined,
       });
@@ -88,17 +100,17 @@ function containerSteps(role: string, s: ContainerStatus): TimelineStep[] {
   return out;
 }
 
-/** The steps of `pod`'s life, oldest first. Steps at the same second keep the order a pod lives them. */
+/** The steps of `pod`'s life, oldest first; steps of the same second in the order a pod lives them. */
 export function buildTimeline(pod: Pod, events: readonly Event[]): TimelineStep[] {
   const steps: TimelineStep[] = [];
   const created = parse(pod.metadata?.creationTimestamp);
-  if (created !== undefined) steps.push({ at: created, step: 'pod created' });
+  if (created !== undefined) steps.push({ at: created, step: 'pod created', rank: 0 });
   for (const c of pod.status?.conditions ?? []) {
     const t = parse(c.lastTransitionTime);
     if (t === undefined || !CONDITION_STEP[c.type]) continue;
     if (c.type === 'PodScheduled' && c.status === 'True') continue; // the Scheduled event says it, with the node
     const label = c.status === 'True' ? CONDITION_STEP[c.type]! : `${c.type}=${c.status}`;
-    steps.push({ at: t, step: label, detail: [c.reason, c.message].filter(Boolean).join(': ') || undefined });
+    steps.push({ at: t, step: label, detail: [c.reason, c.message].filter(Boolean).join(': ') || undefined, rank: RANK_CONDITION[c.type]! });
   }
   for (const e of events) {
     const first = parse(e.firstTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp);
@@ -111,6 +123,7 @@ export function buildTimeline(pod: Pod, events: readonly Event[]): TimelineStep[
       at: first,
       step: `${who === 'pod' ? '' : `${who} `}${what}${count > 1 ? ` (x${count}, last ${new Date(last).toISOString()})` : ''}`,
       detail: e.message?.trim(),
+      rank: who === 'pod' ? (RANK_EVENT[e.reason ?? ''] ?? 70) : base(who) + (RANK_EVENT[e.reason ?? ''] ?? 9),
     });
   }
   for (const s of pod.status?.initContainerStatuses ?? []) steps.push(...containerSteps('init container', s));
@@ -118,8 +131,8 @@ export function buildTimeline(pod: Pod, events: readonly Event[]): TimelineStep[
   const deleted = parse(pod.metadata?.deletionTimestamp);
   if (deleted !== undefined) {
     const grace = pod.metadata?.deletionGracePeriodSeconds ?? 0;
-    steps.push({ at: deleted - grace * 1000, step: `deletion requested (grace period ${grace}s: preStop, then SIGTERM)` });
-    steps.push({ at: deleted, step: 'grace period ends (SIGKILL for what is left)' });
+    steps.push({ at: deleted - grace * 1000, step: `deletion requested (grace period ${grace}s: preStop, then SIGTERM)`, rank: 80 });
+    steps.push({ at: deleted, step: 'grace period ends (SIGKILL for what is left)', rank: 81 });
   }
   // Pulling → Pulled of the same container: the pull's duration.
   for (const pulled of steps.filter((s) => s.step.endsWith('image pulled'))) {
@@ -131,7 +144,7 @@ export function buildTimeline(pod: Pod, events: readonly Event[]): TimelineStep[
   if (scheduled && created !== undefined) scheduled.durationMs = scheduled.at - created;
   const ready = steps.find((s) => s.step === 'pod Ready');
   if (ready && created !== undefined) ready.durationMs = ready.at - created;
-  return steps.map((s, i) => ({ s, i })).sort((a, b) => a.s.at - b.s.at || a.i - b.i).map(({ s }) => s);
+  return steps.map((s, i) => ({ s, i })).sort((a, b) => a.s.at - b.s.at || a.s.rank - b.s.rank || a.i - b.i).map(({ s }) => s);
 }
 
 /** The timeline as text: `TIME  +OFFSET  STEP  (took D)  detail`, one line a step. */
