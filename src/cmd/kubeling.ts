@@ -11,6 +11,7 @@ import { runRun } from '../cli/run.ts';
 import { AGENT_USAGE, runAgent } from './agent.ts';
 import { runKubectl } from './kubectl.ts';
 import { runWhy, WHY_USAGE } from './why.ts';
+import { COMPLETION_USAGE, runCompletion } from './completion.ts';
 
 /** Every subcommand with its flags (kept beside the parsers' own one-line usages). */
 export const USAGE = `usage: kubeling COMMAND [FLAGS]
@@ -48,6 +49,8 @@ commands:
       an exported KUBECONFIG wins)
   ${WHY_USAGE}
       answers why the object is not Running/Ready in one sentence, with the evidence (or the pod's timeline)
+  ${COMPLETION_USAGE}
+      prints a shell completion script (source <(kubeling completion bash))
   kubeling --help
 `;
 
@@ -58,6 +61,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   agent: runAgent,
   kubectl: runKubectl,
   why: runWhy,
+  completion: async (argv) => runCompletion(argv, USAGE),
 };
 
 async function main(argv: string[]): Promise<number> {
