@@ -23,7 +23,7 @@ commands:
       [--cluster-cidr CIDR] [--pod-manifest-path DIR] [--private-registry FILE] [--tls-san NAME]... [--protect-kernel-defaults]
       [--max-endpoints-per-slice N] [--service-cidr CIDR] [--service-node-port-range LOW-HIGH]
       [--cluster-dns IP] [--cluster-domain DOMAIN] [--leader-elect[=false]] [--token TOKEN|--token-file FILE]
-      [--pod-network host-gw|vxlan] [--node-ip IP]
+      [--pod-network host-gw|vxlan] [--node-ip IP] [--log-format text|json]
       [--node-monitor-grace-period DURATION] [--node-monitor-period DURATION] [--node-eviction-rate RATE]
       [--secondary-node-eviction-rate RATE] [--unhealthy-zone-threshold FRACTION]
       [--large-cluster-size-threshold N] [--default-not-ready-toleration-seconds N]
