@@ -224,7 +224,7 @@ test('kubeling --help prints every subcommand with its flags and exits 0; an unk
   const h = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
   assert.equal(h.status, 0);
   assert.equal(h.stderr, '');
-  for (const cmd of ['server', 'agent', 'run', 'image', 'kubectl', 'why', 'completion']) assert.match(h.stdout, new RegExp(`^  kubeling ${cmd} `, 'm'), cmd);
+  for (const cmd of ['server', 'agent', 'run', 'image', 'kubectl', 'why', 'completion', 'killall']) assert.match(h.stdout, new RegExp(`^  kubeling ${cmd} `, 'm'), cmd);
   for (const flag of ['--cluster-cidr CIDR', '--pod-manifest-path DIR', '--tls-san NAME', '--no-agent', '--token TOKEN', '--register-with-taints',
     '--timeout DURATION', '--tag REF', '--protect-kernel-defaults', '--max-endpoints-per-slice N', '--cluster-dns IP', '--cluster-domain DOMAIN', '--service-cidr CIDR', '--pod-network host-gw|vxlan', '--node-ip IP',
     '--node-monitor-grace-period DURATION', '--node-monitor-period DURATION', '--node-eviction-rate RATE', '--secondary-node-eviction-rate RATE',
@@ -237,7 +237,7 @@ test('kubeling --help prints every subcommand with its flags and exits 0; an unk
   assert.equal(u.status, 2);
   assert.equal(u.stdout, '');
   const [first, ...rest] = u.stderr.split('\n');
-  assert.equal(first, 'kubeling: unknown command "frobnicate" (want one of: server, image, run, agent, kubectl, why, completion)');
+  assert.equal(first, 'kubeling: unknown command "frobnicate" (want one of: server, image, run, agent, kubectl, why, completion, killall)');
   assert.equal(rest.join('\n'), h.stdout);
   const proto = spawnSync(process.execPath, [bin, 'constructor'], { encoding: 'utf8' });
   assert.equal(proto.status, 2);

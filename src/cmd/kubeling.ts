@@ -12,6 +12,7 @@ import { AGENT_USAGE, runAgent } from './agent.ts';
 import { runKubectl } from './kubectl.ts';
 import { runWhy, WHY_USAGE } from './why.ts';
 import { COMPLETION_USAGE, runCompletion } from './completion.ts';
+import { KILLALL_USAGE, runKillall } from './killall.ts';
 
 /** Every subcommand with its flags (kept beside the parsers' own one-line usages). */
 export const USAGE = `usage: kubeling COMMAND [FLAGS]
@@ -49,6 +50,8 @@ commands:
       an exported KUBECONFIG wins)
   ${WHY_USAGE}
       answers why the object is not Running/Ready in one sentence, with the evidence (or the pod's timeline)
+  ${KILLALL_USAGE}
+      stops every pod of DIR's stopped node and removes what it made (netns, mounts, bridge, nft tables)
   ${COMPLETION_USAGE}
       prints a shell completion script (source <(kubeling completion bash))
   kubeling --help
@@ -62,6 +65,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   kubectl: runKubectl,
   why: runWhy,
   completion: async (argv) => runCompletion(argv, USAGE),
+  killall: runKillall,
 };
 
 async function main(argv: string[]): Promise<number> {
