@@ -25,7 +25,7 @@ import { openStore, TransformingStore, type Store } from '../storage/index.ts';
 import { RESOURCES } from '../api/index.ts';
 import { checkStoredValuesReadable, loadEncryptionConfig, storeKeyTransformers, type EncryptionConfig } from '../apiserver/index.ts';
 import { Client } from '../client/index.ts';
-import { createLogger, Deferred } from '../machinery/index.ts';
+import { configureLogging, createLogger, defaultLogFormat, Deferred } from '../machinery/index.ts';
 import { parseServerFlags, UsageError, type ServerOptions } from './flags.ts';
 import type { Component, ComponentContext, NodeConfig } from './components/component.ts';
 import { bridgeForPodCidr, serverNodePodCidr } from './join.ts';
@@ -141,6 +141,7 @@ export async function runServer(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  configureLogging({ format: options.logFormat ?? defaultLogFormat(process.stderr.isTTY) });
   const logger = createLogger('server');
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
