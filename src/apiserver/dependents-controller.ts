@@ -19,7 +19,7 @@
  *        └─▶ rs: no blocking dependents ─▶ finalizer removed ─▶ rs gone ─▶ same for deploy
  */
 import type { KubeObject, OwnerReference } from '../api/index.ts';
-import { Doorbell, type Logger } from '../machinery/index.ts';
+import { Doorbell, realClock, type Logger } from '../machinery/index.ts';
 import type { GenericRegistry } from './registry/generic.ts';
 import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from './registry/gc-finalizers.ts';
 import { ApiError } from './status.ts';
@@ -31,6 +31,8 @@ export interface DependentsControllerConfig {
   resyncMs?: number;
   logger?: Logger;
 }
+
+const MIN_PASS_SPACING_MS = 100;
 
 interface Entry {
   registry: GenericRegistry;
@@ -121,6 +123,10 @@ export async function runDependentsController(c: DependentsControllerConfig, sig
       } catch (err) {
         c.logger?.warn({ err: String(err) }, 'processing deletion finalizers');
         waiting = true;
+      }
+      if (waiting) {
+        // While owners wait every event rings, and each pass reads every cache: at most a few passes a second.
+        await realClock.sleep(MIN_PASS_SPACING_MS, signal).catch(() => {});
       }
       const t = AbortSignal.any([signal, AbortSignal.timeout(waiting ? 1000 : (c.resyncMs ?? 30_000))]);
       await bell.wait(t).catch(() => {});
