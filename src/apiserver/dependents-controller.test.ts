@@ -76,6 +76,28 @@ describe('deletion finalizers and namespace emptying', () => {
     await gone(`${CM}/or-owner`, 'the owner to go');
   });
 
+  test('Background (any kind): dependents whose owners are all gone are deleted; one with a live owner left only loses the gone reference', async () => {
+    const owner = await cm('bg-owner');
+    const other = (await s.request('POST', '/api/v1/namespaces/default/secrets', { metadata: { name: 'bg-other' } })).body;
+    const secretRef = { apiVersion: 'v1', kind: 'Secret', name: 'bg-other', uid: other.metadata.uid };
+    await cm('bg-dep', { ownerReferences: [ref(owner)] });
+    await cm('bg-shared', { ownerReferences: [ref(owner), secretRef] });
+    await cm('bg-foreign', { ownerReferences: [{ apiVersion: 'example.com/v1', kind: 'Widget', name: 'w', uid: 'w1' }] });
+    const del = await s.request('DELETE', `${CM}/bg-owner`, { propagationPolicy: 'Background' });
+    assert.equal(del.status, 200);
+    await gone(`${CM}/bg-dep`, 'the dependent to go with its owner');
+    await poll(async () => (await get(`${CM}/bg-shared`)).body.metadata.ownerReferences?.length === 1, 'the shared dependent to lose the gone reference', { intervalMs: 20, timeoutMs: 10_000 });
+    assert.deepEqual((await get(`${CM}/bg-shared`)).body.metadata.ownerReferences, [secretRef]);
+    // An owner of a kind the server does not serve keeps its dependent.
+    assert.equal((await get(`${CM}/bg-foreign`)).status, 200);
+    // An owner deleted and made again with the same name is another owner: its predecessor's dependents go.
+    const first = await cm('bg-again');
+    await cm('bg-again-dep', { ownerReferences: [ref(first)] });
+    await s.request('DELETE', `${CM}/bg-again`);
+    await cm('bg-again');
+    await gone(`${CM}/bg-again-dep`, 'the dependent of the replaced owner to go');
+  });
+
   test('finalizers hold objects of any kind, namespaced or not; the update that removes the last one deletes the object', async () => {
     const kinds: { path: string; body: object }[] = [
       { path: '/apis/apps/v1/namespaces/default/deployments', body: { metadata: { name: 'fin' }, spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } } },

@@ -8,10 +8,16 @@
  *   live owner only loses the reference; one that has dependents of its own is deleted in the foreground too),
  *   and once no dependent whose reference has `blockOwnerDeletion: true` is left, the finalizer is removed.
  *
- * Removing the last finalizer removes the object (generic.ts). Background deletion of dependents whose owners
- * are gone stays with the garbage collector controller (controllers/gc). Level-triggered: an event carrying a
- * GC finalizer rings the doorbell, and while owners wait every event does (a dependent going is what they
- * wait for); a timer re-checks. Several API servers may run it at once: every write is a compare-and-swap or
+ * - background (an owner gone without either finalizer): a dependent whose owners are all gone is deleted; one
+ *   that still has a live owner only loses the references to the gone ones. This covers every served kind (the
+ *   garbage collector controller in controllers/gc watches a fixed list); an owner missing from the watch
+ *   cache is looked up in the store before a dependent counts as orphaned, and the dependent is deleted with
+ *   its uid and resourceVersion as preconditions, so a cache that lags never deletes a live object's dependents.
+ *
+ * Removing the last finalizer removes the object (generic.ts). Level-triggered: an event carrying a GC
+ * finalizer or deleting an object rings the doorbell (the dependents of what was deleted are looked at), while
+ * owners wait every event does (a dependent going is what they wait for), and every dependent is swept again
+ * on a timer. Several API servers may run it at once: every write is a compare-and-swap or
  * carries a uid precondition, and a lost race (404, 409) is left for the next pass.
  *
  *   DELETE ?propagationPolicy=Foreground ─▶ deploy{deletionTimestamp, finalizers:[foregroundDeletion]}
@@ -63,12 +69,15 @@ class Snapshot {
   readonly byKind = new Map<string, GenericRegistry>();
   readonly dependents = new Map<string, Entry[]>();
   readonly deleting: Entry[] = [];
+  /** Objects with owners, not being deleted: what a sweep looks at. */
+  readonly owned: Entry[] = [];
 
   constructor(registries: GenericRegistry[]) {
     for (const registry of registries) {
       this.byKind.set(`${registry.info.group}/${registry.info.kind}`, registry);
       for (const object of registry.cache.list().items) {
         if (object.metadata?.deletionTimestamp && hasGcFinalizer(object)) this.deleting.push({ registry, object });
+        if (object.metadata?.ownerReferences?.length && !object.metadata.deletionTimestamp) this.owned.push({ registry, object });
         for (const ref of object.metadata?.ownerReferences ?? []) {
           const list = this.dependents.get(ref.uid) ?? [];
           list.push({ registry, object });
@@ -84,26 +93,41 @@ class Snapshot {
     return (this.dependents.get(owner.metadata?.uid ?? '') ?? []).filter((d) => !ns || d.object.metadata?.namespace === ns);
   }
 
-  /** The owner a reference names, when it exists with that uid (undefined: gone or replaced). */
-  owner(dependent: KubeObject, ref: OwnerReference): { found: KubeObject | undefined; known: boolean } {
+  /**
+   * The owner a reference names, when it exists with that uid; 'unknown' for a kind this server does not serve.
+   * One the cache does not have is read from the store (a cache may lag behind its dependent's).
+   */
+  async owner(dependent: KubeObject, ref: OwnerReference): Promise<KubeObject | undefined | 'unknown'> {
     const registry = this.byKind.get(`${groupOf(ref.apiVersion)}/${ref.kind}`);
-    if (!registry) return { found: undefined, known: false };
+    if (!registry) return 'unknown';
     const ns = registry.info.namespaced ? (dependent.metadata?.namespace ?? '') : '';
-    const found = registry.cache.get(registry.key(ns, ref.name));
-    return { found: found?.metadata?.uid === ref.uid ? found : undefined, known: true };
+    const cached = registry.cache.get(registry.key(ns, ref.name));
+    if (cached?.metadata?.uid === ref.uid) return cached;
+    const live = await registry.tryGet(ns, ref.name);
+    return live?.metadata?.uid === ref.uid ? live : undefined;
   }
 }
 
 export async function runDependentsController(c: DependentsControllerConfig, signal: AbortSignal): Promise<void> {
   const bell = new Doorbell();
   const subscribed = new Map<GenericRegistry, () => void>();
+  const resyncMs = c.resyncMs ?? 30_000;
   let waiting = false;
+  let deleted = new Set<string>();
+  let lastSweep = 0;
   const follow = () => {
     for (const r of c.registries()) {
       if (subscribed.has(r)) continue;
       const sub = r.cache.subscribe(r.cache.revision, {
         deliver: (events) => {
-          if (waiting || events.some((e) => hasGcFinalizer(e.object))) bell.ring();
+          let ring = waiting;
+          for (const e of events) {
+            if (e.type === 'DELETED' && e.object.metadata?.uid) {
+              deleted.add(e.object.metadata.uid);
+              ring = true;
+            } else if (hasGcFinalizer(e.object)) ring = true;
+          }
+          if (ring) bell.ring();
         },
         end: () => {
           // The cache restarted: subscribe again on the next pass.
@@ -118,17 +142,20 @@ export async function runDependentsController(c: DependentsControllerConfig, sig
     await Promise.all(c.registries().map((r) => r.cache.ready));
     while (!signal.aborted) {
       follow();
+      const sweep = Date.now() - lastSweep >= resyncMs;
+      if (sweep) lastSweep = Date.now();
+      const gone = deleted;
+      deleted = new Set();
       try {
-        waiting = await syncDependents(c.registries(), c.logger);
+        waiting = await syncDependents(c.registries(), c.logger, sweep ? 'all' : gone);
       } catch (err) {
-        c.logger?.warn({ err: String(err) }, 'processing deletion finalizers');
+        c.logger?.warn({ err: String(err) }, 'processing dependents');
         waiting = true;
       }
-      if (waiting) {
-        // While owners wait every event rings, and each pass reads every cache: at most a few passes a second.
-        await realClock.sleep(MIN_PASS_SPACING_MS, signal).catch(() => {});
-      }
-      const t = AbortSignal.any([signal, AbortSignal.timeout(waiting ? 1000 : (c.resyncMs ?? 30_000))]);
+      // Deletions and, while owners wait, every event ring, and each pass reads every cache: at most a few
+      // passes a second.
+      await realClock.sleep(MIN_PASS_SPACING_MS, signal).catch(() => {});
+      const t = AbortSignal.any([signal, AbortSignal.timeout(waiting ? 1000 : resyncMs)]);
       await bell.wait(t).catch(() => {});
     }
   } finally {
@@ -137,10 +164,11 @@ export async function runDependentsController(c: DependentsControllerConfig, sig
 }
 
 /**
- * One pass over every object being deleted with a GC finalizer. Returns whether any is still waiting (for
- * dependents to go), so the caller looks again soon. Exported for tests.
+ * One pass: every object being deleted with a GC finalizer, then the dependents of the objects deleted since the
+ * last pass (`'all'`: every object with owners). Returns whether an owner is still waiting (for dependents to
+ * go), so the caller looks again soon. Exported for tests.
  */
-export async function syncDependents(registries: GenericRegistry[], logger?: Logger): Promise<boolean> {
+export async function syncDependents(registries: GenericRegistry[], logger?: Logger, ownersGone: Set<string> | 'all' = 'all'): Promise<boolean> {
   const snap = new Snapshot(registries);
   for (const { registry, object } of snap.deleting) {
     const deps = snap.dependentsOf(object);
@@ -155,6 +183,14 @@ export async function syncDependents(registries: GenericRegistry[], logger?: Log
     const uid = object.metadata?.uid;
     const blocking = deps.filter((d) => d.object.metadata?.ownerReferences?.some((r) => r.uid === uid && r.blockOwnerDeletion === true));
     if (blocking.length === 0) await removeFinalizer(registry, object, FOREGROUND_FINALIZER, logger);
+  }
+  const candidates = ownersGone === 'all' ? snap.owned : [...ownersGone].flatMap((uid) => snap.dependents.get(uid) ?? []);
+  const seen = new Set<string>();
+  for (const dep of candidates) {
+    const uid = dep.object.metadata?.uid ?? '';
+    if (seen.has(uid) || dep.object.metadata?.deletionTimestamp) continue;
+    seen.add(uid);
+    await attemptToDelete(snap, dep, logger);
   }
   return snap.deleting.length > 0;
 }
@@ -187,34 +223,37 @@ async function dropReferences({ registry, object }: Entry, uids: Set<string>): P
 }
 
 /**
- * A dependent of an owner deleted in the foreground (upstream's attemptToDeleteItem): with another owner that
- * still stands, only the references to gone or foreground-deleting owners are dropped; otherwise it is deleted,
- * in the foreground when it has dependents itself, else as its own finalizers say (background by default).
+ * A dependent some of whose owners may be gone or deleting in the foreground (upstream's attemptToDeleteItem):
+ * with all owners standing nothing happens; with another owner that still stands, only the references to gone
+ * or foreground-deleting owners are dropped; otherwise it is deleted, in the foreground when it has dependents
+ * itself and an owner waits for it, else as its own finalizers say (background by default).
  */
 async function attemptToDelete(snap: Snapshot, dep: Entry, logger: Logger | undefined): Promise<void> {
   const solid: OwnerReference[] = [];
   const drop = new Set<string>();
   let waitingOwner = false;
-  for (const ref of dep.object.metadata?.ownerReferences ?? []) {
-    const { found, known } = snap.owner(dep.object, ref);
-    // An owner of a kind this server does not serve cannot be checked: it keeps the dependent.
-    if (!known) solid.push(ref);
-    else if (!found) drop.add(ref.uid);
-    else if (isDeleting(found, FOREGROUND_FINALIZER)) {
-      waitingOwner = true;
-      drop.add(ref.uid);
-    } else solid.push(ref);
-  }
   const meta = dep.object.metadata!;
   try {
+    for (const ref of meta.ownerReferences ?? []) {
+      const owner = await snap.owner(dep.object, ref);
+      // An owner of a kind this server does not serve cannot be checked: it keeps the dependent.
+      if (owner === 'unknown') solid.push(ref);
+      else if (!owner) drop.add(ref.uid);
+      else if (isDeleting(owner, FOREGROUND_FINALIZER)) {
+        waitingOwner = true;
+        drop.add(ref.uid);
+      } else solid.push(ref);
+    }
+    if (drop.size === 0) return;
     if (solid.length) {
-      if (drop.size) await dropReferences(dep, drop);
+      await dropReferences(dep, drop);
       return;
     }
     const own = meta.finalizers ?? [];
     const policy = waitingOwner && snap.dependentsOf(dep.object).length > 0 ? 'Foreground'
       : own.includes(ORPHAN_FINALIZER) ? 'Orphan' : own.includes(FOREGROUND_FINALIZER) ? 'Foreground' : 'Background';
-    await dep.registry.delete(meta.namespace ?? '', meta.name!, { propagationPolicy: policy, preconditions: { uid: meta.uid } });
+    // Exactly the version judged: one changed since (orphaned, adopted) is a 409 and judged again next pass.
+    await dep.registry.delete(meta.namespace ?? '', meta.name!, { propagationPolicy: policy, preconditions: { uid: meta.uid, resourceVersion: meta.resourceVersion } });
   } catch (err) {
     ignoreLostRace(err, logger, 'deleting a dependent');
   }
