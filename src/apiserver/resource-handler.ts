@@ -18,8 +18,6 @@ import type { ListOptions } from './registry/generic.ts';
 export interface HandlerDeps {
   now: () => number;
   bookmarkIntervalMs: number;
-  /** Orphan or Foreground propagation, done before the owner is deleted (propagation.ts). */
-  propagate: (owner: KubeObject, options: DeleteOptions, dryRun: boolean) => Promise<void>;
 }
 
 function includeObjectOf(q: URLSearchParams): 'None' | 'Metadata' | 'Object' {
@@ -286,20 +284,19 @@ export async function deleteOptionsOf(ctx: RequestContext): Promise<DeleteOption
   return options;
 }
 
-export async function handleDelete(ctx: RequestContext, deps: HandlerDeps): Promise<void> {
+export async function handleDelete(ctx: RequestContext): Promise<void> {
   if (ctx.info.subresource) throw methodNotAllowed('delete', resourceOf(ctx));
   const options = await deleteOptionsOf(ctx);
   const dryRun = dryRunOf(ctx.query) || (options.dryRun?.includes('All') ?? false);
-  if (options.propagationPolicy === 'Orphan' || options.propagationPolicy === 'Foreground' || options.orphanDependents === true) {
-    await deps.propagate(await ctx.registry.get(ctx.info.namespace, ctx.info.name), options, dryRun);
-  }
   const { object, deleted } = await ctx.registry.delete(ctx.info.namespace, ctx.info.name, options, { dryRun, user: ctx.user.name, userInfo: ctx.user, groups: ctx.user.groups });
   if (deleted && ctx.registry.info.plural !== 'pods') {
     const r = ctx.registry.info;
     send(ctx, 200, successStatus({ name: object.metadata?.name, ...(r.group ? { group: r.group } : {}), kind: r.plural, uid: object.metadata?.uid }));
     return;
   }
-  send(ctx, 200, object);
+  // Upstream answers 202 for an object left in place only when the (deprecated) orphanDependents: false asked
+  // for cascading deletion; 200 otherwise, to keep older clients working.
+  send(ctx, !deleted && options.orphanDependents === false ? 202 : 200, object);
 }
 
 export async function handleDeleteCollection(ctx: RequestContext): Promise<void> {

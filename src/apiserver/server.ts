@@ -69,7 +69,7 @@ import { RbacAuthorizer } from './rbac/authorizer.ts';
 import { RbacEscalation } from './rbac/escalation.ts';
 import { reconcileBootstrapPolicy } from './rbac/reconcile.ts';
 import { runClusterRoleAggregationController, syncAggregatedClusterRoles } from './rbac/aggregation.ts';
-import { propagateDeletion } from './propagation.ts';
+import { runDependentsController } from './dependents-controller.ts';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { ServiceAllocators } from './services/allocators.ts';
 import { ServiceAllocation } from './services/service-allocation.ts';
@@ -286,6 +286,15 @@ export class ApiServer {
     });
   }
 
+  /**
+   * Every served resource's registry, at the time of asking: what namespace deletion empties and what the
+   * deletion finalizers (orphan, foregroundDeletion) look through for dependents. Resources served later (custom
+   * resources) belong here too.
+   */
+  servedRegistries(): GenericRegistry[] {
+    return [...this.#registries.values()];
+  }
+
   /** The registry of a resource (`pods`, or `leases` with group `coordination.k8s.io`). */
   registry(plural: string, group = ''): GenericRegistry {
     for (const r of this.#registries.values()) if (r.info.plural === plural && r.info.group === group) return r;
@@ -333,7 +342,8 @@ export class ApiServer {
     this.#loops.push(
       runClusterRoleAggregationController({ clusterRoles: rbac('clusterroles'), logger }, signal),
       runServiceAccountsController({ namespaces, serviceAccounts: this.registry('serviceaccounts'), configMaps: this.registry('configmaps'), caPem: this.#config.caPem, logger }, signal),
-      runNamespaceController({ namespaces, namespaced: [...this.#registries.values()].filter((r) => r.info.namespaced), logger }, signal),
+      runNamespaceController({ namespaces, namespaced: () => this.servedRegistries().filter((r) => r.info.namespaced), now: () => this.#clock.now(), logger }, signal),
+      runDependentsController({ registries: () => this.servedRegistries(), logger }, signal),
       runServiceAccountTokenController({ secrets: this.registry('secrets'), serviceAccounts: this.registry('serviceaccounts'), tokens: this.#saTokens, caPem: this.#config.caPem, logger }, signal),
       runEventTtlController({ events: [this.registry('events'), this.registry('events', 'events.k8s.io')], ttlMs: this.#config.eventTtlMs, now: () => this.#clock.now(), logger }, signal),
     );
@@ -621,7 +631,6 @@ export class ApiServer {
     const deps: HandlerDeps = {
       now: () => this.#clock.now(),
       bookmarkIntervalMs: this.#config.bookmarkIntervalMs ?? 60_000,
-      propagate: (owner, options, dryRun) => propagateDeletion(this.#registries.values(), owner, options, dryRun),
     };
     const sub = info.subresource;
     if ((sub === 'proxy' || sub.startsWith('proxy/')) && registry.info.plural === 'services' && registry.info.group === '' && info.name) {
@@ -688,7 +697,7 @@ export class ApiServer {
         return handlePatch(ctx);
       case 'delete':
         allowed('delete');
-        return handleDelete(ctx, deps);
+        return handleDelete(ctx);
       case 'deletecollection':
         return handleDeleteCollection(ctx);
       default:

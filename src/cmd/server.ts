@@ -43,7 +43,7 @@ import { loadBootstrap, publishBootstrap } from './bootstrap.ts';
 import { openAudit, type AuditSetup } from './audit.ts';
 import { componentClients, ComponentCredentials } from './component-identities.ts';
 import { authorizerFor } from './authorization.ts';
-import { credentialState, loadNodeCredential, signNodeCredential, writeKubeletKubeconfig, type NodeCredential } from './node-credentials.ts';
+import { credentialState, loadNodeCredential, signKubeletServingCertificate, signNodeCredential, writeKubeletKubeconfig, type NodeCredential } from './node-credentials.ts';
 
 /** The components the server runs besides the API server, one line each. */
 export const COMPONENTS: Component[] = [
@@ -330,6 +330,7 @@ export async function runServer(argv: string[]): Promise<number> {
       const ctx: ComponentContext = {
         ...componentClients(credentials, component.name, options.nodeName),
         kubeconfigPath, server, caPem: pki.caPem, nodeToken, kubeletToken, dataDir, options, node: localNode,
+        ...(localNode && component.name === nodeComponent.name ? { kubeletServingCert: async (hosts: string[]) => signKubeletServingCertificate(pki.caPem, await readFile(join(dataDir, 'pki', 'ca.key'), 'utf8'), localNode.name, hosts) } : {}),
         ...(nodeCred && component.name === nodeComponent.name ? { nodeClient: new Client({ server, certData: nodeCred.certPem, keyData: nodeCred.keyPem, caData: pki.caPem, userAgent: `kubeling-${component.name}` }) } : {}),
         onNodeReady: () => nodeReady.resolve(),
         metrics,

@@ -20,6 +20,7 @@ import { FieldManager } from '../field-manager.ts';
 import type { FieldType } from '../../api/index.ts';
 import { checkObjectSize } from '../limits/object-size.ts';
 import { exceedsDepth, tooDeep } from '../limits/json-depth.ts';
+import { finalizersOnDelete } from './gc-finalizers.ts';
 import { ApiError, alreadyExists, badRequest, conflict, expired, invalid, notFound, qualified as qualifiedName, type FieldCause, type QualifiedResource } from '../status.ts';
 
 export interface WriteOptions {
@@ -632,17 +633,23 @@ export class GenericRegistry {
       await this.#admission.validate(this.#attrs('DELETE', undefined, old, namespace, write));
       const grace = this.strategy.gracePeriodSeconds(old, options);
       const meta = old.metadata!;
-      if (grace > 0 || this.strategy.finalizing(old)) {
+      // The garbage collector's finalizers (orphan, foregroundDeletion) as the options ask, before deciding
+      // whether the object can go now.
+      const gc = finalizersOnDelete(meta.finalizers, options, this.strategy.defaultGarbageCollectionPolicy);
+      const updated = clone(old);
+      if (gc.finalizers.length) updated.metadata!.finalizers = gc.finalizers;
+      else delete updated.metadata!.finalizers;
+      if (grace > 0 || this.strategy.finalizing(updated)) {
         // Graceful: mark (or shorten an existing mark) and leave the object to its owner.
         const now = this.#clock.now();
         const currentGrace = meta.deletionGracePeriodSeconds;
-        if (meta.deletionTimestamp && (currentGrace === undefined || currentGrace <= grace)) {
-          return { object: old, deleted: false };
+        const keepMark = Boolean(meta.deletionTimestamp) && (currentGrace === undefined || currentGrace <= grace);
+        if (keepMark && !gc.changed) return { object: old, deleted: false };
+        if (!keepMark) {
+          updated.metadata!.deletionTimestamp = timestamp(now + grace * 1000);
+          updated.metadata!.deletionGracePeriodSeconds = grace;
+          this.strategy.markDeleting(updated);
         }
-        const updated = clone(old);
-        updated.metadata!.deletionTimestamp = timestamp(now + grace * 1000);
-        updated.metadata!.deletionGracePeriodSeconds = grace;
-        this.strategy.markDeleting(updated);
         if (write.dryRun) return { object: updated, deleted: false };
         const r = await this.#store.update(key, this.#storable(key, updated), kv.modRevision);
         if (r.ok) return { object: this.decode(this.#wrote(r.kv)), deleted: false };

@@ -23,7 +23,7 @@ const BUILDERS: Record<string, (info: ResourceInfo) => Strategy> = {
   'admissionregistration.k8s.io/validatingadmissionpolicies': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
   'apps/replicasets': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
   'apps/daemonsets': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
-  '/replicationcontrollers': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
+  '/replicationcontrollers': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true, defaultGarbageCollectionPolicy: 'OrphanDependents' }),
   'discovery.k8s.io/endpointslices': endpointSliceStrategy,
   'batch/jobs': jobStrategy,
   'batch/cronjobs': cronJobStrategy,
