@@ -41,3 +41,4 @@ export * from './schema/unknown-fields.ts';
 export * from './schema/duplicate-fields.ts';
 /** The field schema derived from kubernetes-models (the apiserver builds its OpenAPI component schemas from it). */
 export { SCHEMA_ROOTS, SCHEMA_TYPES } from './schema/schema.generated.ts';
+export * from './quota/index.ts';
