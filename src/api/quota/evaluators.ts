@@ -186,3 +186,42 @@ export function podConstraintsError(required: string[], pod: Pod): string | unde
   const parts = [...missing.keys()].sort().map((r) => `${r} for: ${[...missing.get(r)!].sort().join(',')}`);
   return `must specify ${parts.join('; ')}`;
 }
+
+/** The resources whose objects a quota's hard names charge (`count/deployments.apps` → apps/deployments). */
+export function quotaResourcesFor(names: string[]): QuotaResource[] {
+  const out = new Map<string, QuotaResource>();
+  const add = (group: string, plural: string) => out.set(`${group}/${plural}`, { group, plural });
+  for (const n of names) {
+    if (n.startsWith('count/')) {
+      const rest = n.slice('count/'.length);
+      const dot = rest.indexOf('.');
+      add(dot < 0 ? '' : rest.slice(dot + 1), dot < 0 ? rest : rest.slice(0, dot));
+    } else if (LEGACY_COUNTS.has(n)) add('', n);
+  }
+  for (const [r, ev] of [['pods', podEvaluator], ['services', serviceEvaluator], ['persistentvolumeclaims', claimEvaluator]] as const) {
+    if (ev.matchingResources(names).length) add('', r);
+  }
+  return [...out.values()];
+}
+
+/**
+ * CalculateUsage: what the objects of a namespace use of each of the quota's hard names (0 for those nothing
+ * uses). `list` gives the namespace's objects of a resource.
+ */
+export function calculateUsage(rq: ResourceQuota, list: (r: QuotaResource) => KubeObject[], now: number): ResourceList {
+  const names = Object.keys(rq.spec?.hard ?? {});
+  let used: ResourceList = {};
+  for (const r of quotaResourcesFor(names)) {
+    const ev = evaluatorFor(r);
+    if (!ev) continue;
+    const matched = ev.matchingResources(names);
+    const sum: ResourceList = Object.fromEntries(matched.map((n) => [n, new Quantity(0n)]));
+    for (const obj of list(r)) {
+      if (!ev.matchesScopes(rq, obj)) continue;
+      const u = ev.usage(obj, now);
+      for (const n of matched) if (u[n]) sum[n] = sum[n]!.isZero() ? u[n] : sum[n]!.add(u[n]);
+    }
+    used = addLists(used, sum);
+  }
+  return used;
+}
