@@ -106,7 +106,9 @@ export function podLimitErrors(pod: Pod, lr: LimitRange): string[] {
         checkItem(item, toResourceList(c.resources?.requests), toResourceList(c.resources?.limits), errs);
       }
     } else if (item.type === 'Pod') {
-      checkItem(item, podRequests(pod, { excludeOverhead: true }), podLimits(pod), errs);
+      // Upstream's limitranger sums the containers alone: the pod's overhead is not the user's to bound.
+      const withoutOverhead = { ...pod, spec: pod.spec && { ...pod.spec, overhead: undefined } };
+      checkItem(item, podRequests(pod, { excludeOverhead: true }), podLimits(withoutOverhead), errs);
     }
   }
   return errs;
