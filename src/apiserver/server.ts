@@ -153,6 +153,9 @@ export interface ApiServerConfig {
   podSecurity?: PodSecurityConfig;
   /** The PodPreset admission plugin (settings.k8s.io/v1alpha1); default on, `--disable-admission-plugins PodPreset` turns it off. */
   podPreset?: boolean;
+  /** The LimitRanger and ResourceQuota admission plugins; default on, `--disable-admission-plugins` turns them off. */
+  limitRanger?: boolean;
+  resourceQuota?: boolean;
   /** Abuse limits: in-flight requests, watches per user, request and header timeouts (limits/). */
   limits?: LimitsConfig;
   /**
@@ -205,9 +208,11 @@ export class ApiServer {
       list: async (resource, ns) => (await this.registry(resource).list(ns)).items,
     };
     const inNamespace = (plural: string) => (ns: string) => this.registry(plural).cache.list().items.filter((o) => o.metadata?.namespace === ns);
-    const admission = new AdmissionChain([new NamespaceLifecycle(lookup), new LimitRanger(inNamespace('limitranges')), new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds({
+    const admission = new AdmissionChain([new NamespaceLifecycle(lookup)]);
+    if (config.limitRanger ?? true) admission.add(new LimitRanger(inNamespace('limitranges')));
+    for (const p of [new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds({
       notReadySeconds: config.defaultTolerationSeconds?.notReady, unreachableSeconds: config.defaultTolerationSeconds?.unreachable,
-    })]);
+    })]) admission.add(p);
     if (config.podPreset ?? true) {
       admission.add(new PodPresetAdmission(() => this.registry('podpresets', 'settings.k8s.io').cache.list().items, (pod, presets, conflicts) => {
         this.#logger.warn(`conflict occurred while applying podpresets: ${presets.join(',')} on pod: ${pod.metadata?.generateName ?? ''} err: ${conflicts.join(', ')}`);
@@ -231,7 +236,7 @@ export class ApiServer {
     admission.add(new ValidatingAdmissionPolicyPlugin({ policies: admissionCache('validatingadmissionpolicies'), bindings: admissionCache('validatingadmissionpolicybindings') }, lookup));
     admission.add(new AdmissionWebhooks({ mutating: admissionCache('mutatingwebhookconfigurations'), validating: admissionCache('validatingwebhookconfigurations') }, lookup));
     // ResourceQuota comes last, as upstream: it charges the quota only for writes every other plugin let through.
-    admission.add(new ResourceQuotaAdmission(this.#quotaAccess(inNamespace('resourcequotas'))));
+    if (config.resourceQuota ?? true) admission.add(new ResourceQuotaAdmission(this.#quotaAccess(inNamespace('resourcequotas'))));
     this.#serviceAllocation = new ServiceAllocation(new ServiceAllocators({
       store: config.store, serviceCidr: config.serviceCidr, nodePortRange: config.serviceNodePortRange, now: () => this.#clock.now(),
     }));
