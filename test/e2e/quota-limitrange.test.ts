@@ -85,6 +85,10 @@ spec:
     defaultRequest: {cpu: 250m}
     max: {cpu: "1"}
 `);
+    // Stored with upstream's LimitRange defaulting: the default request comes from the default limit.
+    const stored = JSON.parse(await ok(server, ['get', 'limitrange', 'cpu-mem', '-n', 'lr1', '-o', 'json'])) as { spec: { limits: { defaultRequest: object }[] } };
+    assert.deepEqual(stored.spec.limits[0]!.defaultRequest, { cpu: '250m', memory: '256Mi' });
+    assert.match(await ok(server, ['explain', 'limitrange.spec.limits']), /defaultRequest/);
     const limits = await ok(server, ['get', 'limits', '-n', 'lr1']);
     assert.match(limits, /^NAME\s+CREATED AT\s*\ncpu-mem\s+\d{4}-\d\d-\d\dT/);
     const describe = await ok(server, ['describe', 'limitrange', 'cpu-mem', '-n', 'lr1']);
