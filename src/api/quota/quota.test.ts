@@ -56,3 +56,18 @@ test('calculateUsage: every hard name gets a value, scopes select the pods, coun
   const unscoped = { ...rq, spec: { hard: rq.spec!.hard } };
   assert.equal(prettyPrint(calculateUsage(unscoped, (r) => objects[r.plural] ?? [], 0)), 'count/configmaps=1,pods=3,requests.cpu=750m');
 });
+
+test('scopes: PriorityClass selectors over the pod\'s class, Terminating by activeDeadlineSeconds, cross-namespace affinity', async () => {
+  const { podMatchesScope } = await import('./scopes.ts');
+  const withClass = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [], priorityClassName: 'high' } } as Pod;
+  const without = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [] } } as Pod;
+  const pc = (operator: string, values?: string[]) => ({ scopeName: 'PriorityClass', operator, ...(values ? { values } : {}) });
+  assert.deepEqual([podMatchesScope(pc('In', ['high']), withClass), podMatchesScope(pc('In', ['high']), without)], [true, false]);
+  assert.deepEqual([podMatchesScope(pc('NotIn', ['high']), withClass), podMatchesScope(pc('NotIn', ['high']), without)], [false, true]);
+  assert.deepEqual([podMatchesScope(pc('Exists'), withClass), podMatchesScope(pc('DoesNotExist'), withClass)], [true, false]);
+  const deadline = { ...without, spec: { containers: [], activeDeadlineSeconds: 30 } } as Pod;
+  assert.deepEqual([podMatchesScope({ scopeName: 'Terminating', operator: 'Exists' }, deadline), podMatchesScope({ scopeName: 'NotTerminating', operator: 'Exists' }, deadline)], [true, false]);
+  const affinity = { ...without, spec: { containers: [], affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'k', namespaces: ['other'] }] } } } } as Pod;
+  assert.equal(podMatchesScope({ scopeName: 'CrossNamespacePodAffinity', operator: 'Exists' }, affinity), true);
+  assert.equal(podMatchesScope({ scopeName: 'CrossNamespacePodAffinity', operator: 'Exists' }, without), false);
+});
