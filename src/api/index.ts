@@ -32,6 +32,7 @@ export * from './batch-defaults.ts';
 export * from './cron-schedule.ts';
 export * from './storage-defaults.ts';
 export * from './resource-helpers.ts';
+export * from './quota/index.ts';
 export * from './validation/index.ts';
 export * from './selectors/index.ts';
 export * from './scheduling/index.ts';

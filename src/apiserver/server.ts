@@ -14,7 +14,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { RESOURCES, SYSTEM_PRIORITY_CLASSES, type KubeObject, type Node, type Pod, type ResourceInfo } from '../api/index.ts';
+import { RESOURCES, SYSTEM_PRIORITY_CLASSES, type KubeObject, type Node, type Pod, type ResourceInfo, type ResourceQuota } from '../api/index.ts';
 import type { Store } from '../storage/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../machinery/index.ts';
 import { AdmissionChain, type AdmissionLookup } from './admission/chain.ts';
@@ -35,6 +35,8 @@ import { CsrRequester } from './admission/csr-requester.ts';
 import { AdmissionWebhooks } from './admission/webhook/dispatcher.ts';
 import { PodPresetAdmission } from './admission/pod-preset.ts';
 import { ValidatingAdmissionPolicyPlugin } from './admission/policy/validating-policy.ts';
+import { LimitRanger } from './admission/limit-ranger.ts';
+import { ResourceQuotaAdmission, type QuotaAccess } from './admission/resource-quota.ts';
 import type { NodeGraph } from './authz/node-graph.ts';
 import type { CachedEvent, WatchCache } from './watch-cache.ts';
 import { clientCertificateUser } from './auth/x509.ts';
@@ -151,6 +153,9 @@ export interface ApiServerConfig {
   podSecurity?: PodSecurityConfig;
   /** The PodPreset admission plugin (settings.k8s.io/v1alpha1); default on, `--disable-admission-plugins PodPreset` turns it off. */
   podPreset?: boolean;
+  /** The LimitRanger and ResourceQuota admission plugins; default on, `--disable-admission-plugins` turns them off. */
+  limitRanger?: boolean;
+  resourceQuota?: boolean;
   /** Abuse limits: in-flight requests, watches per user, request and header timeouts (limits/). */
   limits?: LimitsConfig;
   /**
@@ -202,9 +207,12 @@ export class ApiServer {
       get: (resource, ns, name) => this.#lookup(resource, ns, name),
       list: async (resource, ns) => (await this.registry(resource).list(ns)).items,
     };
-    const admission = new AdmissionChain([new NamespaceLifecycle(lookup), new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds({
+    const inNamespace = (plural: string) => (ns: string) => this.registry(plural).cache.list().items.filter((o) => o.metadata?.namespace === ns);
+    const admission = new AdmissionChain([new NamespaceLifecycle(lookup)]);
+    if (config.limitRanger ?? true) admission.add(new LimitRanger(inNamespace('limitranges')));
+    for (const p of [new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds({
       notReadySeconds: config.defaultTolerationSeconds?.notReady, unreachableSeconds: config.defaultTolerationSeconds?.unreachable,
-    })]);
+    })]) admission.add(p);
     if (config.podPreset ?? true) {
       admission.add(new PodPresetAdmission(() => this.registry('podpresets', 'settings.k8s.io').cache.list().items, (pod, presets, conflicts) => {
         this.#logger.warn(`conflict occurred while applying podpresets: ${presets.join(',')} on pod: ${pod.metadata?.generateName ?? ''} err: ${conflicts.join(', ')}`);
@@ -227,6 +235,8 @@ export class ApiServer {
     const admissionCache = (plural: string) => () => this.registry(plural, 'admissionregistration.k8s.io').cache.list().items;
     admission.add(new ValidatingAdmissionPolicyPlugin({ policies: admissionCache('validatingadmissionpolicies'), bindings: admissionCache('validatingadmissionpolicybindings') }, lookup));
     admission.add(new AdmissionWebhooks({ mutating: admissionCache('mutatingwebhookconfigurations'), validating: admissionCache('validatingwebhookconfigurations') }, lookup));
+    // ResourceQuota comes last, as upstream: it charges the quota only for writes every other plugin let through.
+    if (config.resourceQuota ?? true) admission.add(new ResourceQuotaAdmission(this.#quotaAccess(inNamespace('resourcequotas'))));
     this.#serviceAllocation = new ServiceAllocation(new ServiceAllocators({
       store: config.store, serviceCidr: config.serviceCidr, nodePortRange: config.serviceNodePortRange, now: () => this.#clock.now(),
     }));
@@ -240,6 +250,23 @@ export class ApiServer {
     }
     this.#server = this.#httpsServer();
     this.#authorizer = typeof config.authorizer === 'function' ? config.authorizer(this) : config.authorizer ?? alwaysAllow;
+  }
+
+  #quotaAccess(cached: (ns: string) => KubeObject[]): QuotaAccess {
+    const quotas = () => this.registry('resourcequotas');
+    return {
+      list: async (ns, fresh) => (fresh ? (await quotas().list(ns)).items : cached(ns)) as unknown as ResourceQuota[],
+      updateStatus: async (rq) => {
+        try {
+          await quotas().update(rq.metadata?.namespace ?? '', rq.metadata?.name ?? '', rq as unknown as KubeObject, { subresource: 'status' });
+          return true;
+        } catch (err) {
+          if (err instanceof ApiError && err.code === 409) return false;
+          throw err;
+        }
+      },
+      now: () => this.#clock.now(),
+    };
   }
 
   /** Objects per resource (`pods`, `deployments.apps`) in the watch caches, for apiserver_storage_objects. */

@@ -141,7 +141,7 @@ export interface ServerOptions {
   serviceAccountJwksUri?: string;
   /** `--admission-control-config-file` (kube-apiserver's): PodSecurity's defaults and exemptions. */
   admissionControlConfigFile?: string;
-  /** `--disable-admission-plugins` (kube-apiserver's): PodPreset, on by default, can be turned off. */
+  /** `--disable-admission-plugins` (kube-apiserver's): PodPreset, LimitRanger and ResourceQuota, on by default, can be turned off. */
   disableAdmissionPlugins?: string[];
   /** `--enable-admission-plugins`: every other plugin kubeling has is always on, so only PodPreset matters. */
   enableAdmissionPlugins?: string[];

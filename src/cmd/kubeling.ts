@@ -32,7 +32,7 @@ commands:
       [--encryption-provider-config FILE]
       [--audit-policy-file FILE --audit-log-path FILE|-] [--audit-log-maxage DAYS] [--audit-log-maxbackup N]
       [--audit-log-maxsize MB] [--audit-log-format json]
-      [--admission-control-config-file FILE] [--disable-admission-plugins PodPreset] [--enable-admission-plugins NAMES]
+      [--admission-control-config-file FILE] [--disable-admission-plugins PodPreset,LimitRanger,ResourceQuota] [--enable-admission-plugins NAMES]
       [--service-account-issuer URL]... [--api-audiences A,...] [--service-account-max-token-expiration DURATION]
       [--service-account-jwks-uri URL]
       [--max-requests-inflight N] [--max-mutating-requests-inflight N] [--max-watches-per-user N]

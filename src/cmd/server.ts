@@ -258,6 +258,8 @@ export async function runServer(argv: string[]): Promise<number> {
     defaultTolerationSeconds: { notReady: options.defaultNotReadyTolerationSeconds, unreachable: options.defaultUnreachableTolerationSeconds },
     podSecurity,
     podPreset: !(options.disableAdmissionPlugins ?? []).includes('PodPreset'),
+    limitRanger: !(options.disableAdmissionPlugins ?? []).includes('LimitRanger'),
+    resourceQuota: !(options.disableAdmissionPlugins ?? []).includes('ResourceQuota'),
     limits: {
       maxRequestsInflight: options.maxRequestsInflight, maxMutatingRequestsInflight: options.maxMutatingRequestsInflight,
       maxWatchesPerUser: options.maxWatchesPerUser, requestTimeoutMs: options.requestTimeoutMs,
