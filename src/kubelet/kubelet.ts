@@ -50,6 +50,7 @@ import {
   isStaticPod,
   type PodConfigUpdate,
 } from './config/index.ts';
+import { QOSContainerManager, readPidMax } from './cm/index.ts';
 import { EvictionManager, NodeStatsProvider, parseThresholds, thresholdQuantity, type Threshold } from './eviction/index.ts';
 import { SummaryProvider } from './stats/summary.ts';
 import { Housekeeping } from './housekeeping.ts';
@@ -131,6 +132,11 @@ export interface KubeletConfig {
     imageFsDir?: string;
     periodMs?: number;
   };
+  /**
+   * Keep the QoS parent cgroups (`kubepods`, `kubepods/burstable`, `kubepods/besteffort`) set as upstream's
+   * container manager does (cm/). On for a node whose runtime puts pods in real cgroups; off for the fake one.
+   */
+  qosCgroups?: boolean;
 }
 
 /**
@@ -157,6 +163,8 @@ interface Composition {
   evictionManager: Manager;
   /** upstream StartGarbageCollection: image GC by disk usage. */
   imageGC: Manager;
+  /** upstream containerManager.Start: the QoS parent cgroups (a no-op manager when qosCgroups is off). */
+  qosManager: Manager;
   statusManager: Manager;
   pleg: Manager;
   probeManager: Manager;
@@ -217,6 +225,7 @@ export class Kubelet {
         m.logManager,
         m.evictionManager,
         m.imageGC,
+        m.qosManager,
         m.statusManager,
         m.pleg,
         m.probeManager,
@@ -541,6 +550,7 @@ export class Kubelet {
       hostIPs: () => [nodeIP],
       clock,
       onPodTerminated: (pod) => this.#onPodTerminated(pod),
+      onPodStopped: () => this.#onPodStopped(),
     });
     const podWorkers = new PodWorkers({
       syncer,
@@ -603,6 +613,8 @@ export class Kubelet {
             }
           }
           podWorkers.updatePod({ type: 'create', pod });
+          // Upstream updates the QoS cgroups before a new pod's cgroup is made; here once it is a worker's.
+          void qos?.update();
           return;
         }
         case 'UPDATE':
@@ -707,6 +719,20 @@ export class Kubelet {
       onConditionsChanged: () => void nodeAgent.syncStatus().catch((err) => log.warn({ err }, 'update node status')),
     }));
 
+    // ---- the QoS parent cgroups, following the pods that may run here
+    const qos = c.qosCgroups
+      ? new QOSContainerManager({
+          activePods: active,
+          capacity: async () => {
+            const m = await readMachineInfo(rootDir);
+            return { cpus: m.cpus, memoryBytes: m.memoryBytes, pidMax: await readPidMax() };
+          },
+          clock,
+          logger: log,
+        })
+      : undefined;
+    this.#onPodStopped = () => void qos?.update();
+
     const logManager = new ContainerLogManager({
       runtime,
       clock,
@@ -726,6 +752,7 @@ export class Kubelet {
       logManager: manager('log manager', (s) => logManager.run(s)),
       evictionManager,
       imageGC,
+      qosManager: qos ?? manager('qos container manager', untilAborted),
       statusManager: manager('status manager', (s) => sm.run(s)),
       pleg: manager('pleg', (s) => pleg.run(s)),
       probeManager: manager('prober manager', (s) => untilAborted(s).then(() => probeManager.stop())),
@@ -757,6 +784,9 @@ export class Kubelet {
   }
 
   #deleteFromApi: (pod: IPod) => Promise<void> = async () => {};
+
+  /** upstream killPod ends with UpdateQOSCgroups: a stopped Burstable pod's cpu request leaves the tier's shares. */
+  #onPodStopped: () => void = () => {};
 
   async #onPodTerminated(pod: IPod): Promise<void> {
     await this.#deleteFromApi(pod);
