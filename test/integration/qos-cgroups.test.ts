@@ -17,7 +17,7 @@ const skip = missingLinux() ?? missingRoot('cgroups');
 const ROOT = '/sys/fs/cgroup';
 
 function burstable(name: string, cpu: string): IPod {
-  return { metadata: { name, uid: name }, spec: { containers: [{ name: 'c', image: 'i', resources: { requests: { cpu } } }] } };
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, uid: name }, spec: { containers: [{ name: 'c', image: 'i', resources: { requests: { cpu } } }] } };
 }
 
 test('QoS parent cgroups hold upstream values on real cgroups, following the pods', { skip: skip || undefined }, async (t) => {

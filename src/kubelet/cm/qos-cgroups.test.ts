@@ -8,6 +8,8 @@ import { CgroupFs, QOSContainerManager, cpuSharesToCpuWeight, milliCPUToShares, 
 
 function pod(name: string, requests?: Record<string, string>, limits?: Record<string, string>): IPod {
   return {
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: { name, uid: name },
     spec: { containers: [{ name: 'c', image: 'i', resources: { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) } }] },
   };
