@@ -41,7 +41,7 @@ import {
   type PodStatusWriter,
 } from './index.ts';
 import { SysctlAllowlist, admitAppArmor, admitPod, hostAppArmorEnabled, type AdmitResult } from './admission/index.ts';
-import { credentialsFor, nodeCredentialsFor, podLogDirectory } from './kuberuntime/index.ts';
+import { ContainerGC, credentialsFor, nodeCredentialsFor, podLogDirectory, type ContainerGCPolicy } from './kuberuntime/index.ts';
 import {
   ApiPodSource,
   FileSource,
@@ -137,6 +137,8 @@ export interface KubeletConfig {
    * container manager does (cm/). On for a node whose runtime puts pods in real cgroups; off for the fake one.
    */
   qosCgroups?: boolean;
+  /** Dead-container garbage collection (default upstream's: keep 1 per container, no total limit, no minimum age). */
+  containerGC?: ContainerGCPolicy;
 }
 
 /**
@@ -163,6 +165,8 @@ interface Composition {
   evictionManager: Manager;
   /** upstream StartGarbageCollection: image GC by disk usage. */
   imageGC: Manager;
+  /** upstream StartGarbageCollection: dead containers every minute, once the pod sources are ready. */
+  containerGC: Manager;
   /** upstream containerManager.Start: the QoS parent cgroups (a no-op manager when qosCgroups is off). */
   qosManager: Manager;
   statusManager: Manager;
@@ -233,7 +237,7 @@ export class Kubelet {
         m.syncLoop,
       );
       // Housekeeping only once the sources are ready (upstream's sourcesReady).
-      if (await group.start(m.apiSource, m.fileSource)) await group.start(m.housekeeping);
+      if (await group.start(m.apiSource, m.fileSource)) await group.start(m.housekeeping, m.containerGC);
       await untilAborted(group.signal);
     } finally {
       if (!this.#ready.settled) this.#ready.reject(new Error('kubelet stopped before it was ready'));
@@ -672,6 +676,25 @@ export class Kubelet {
       clock,
       logger: log,
     });
+    // Dead containers (upstream's kuberuntime_gc): what the pod workers know decides what may go.
+    const terminated = (uid: string) => {
+      const state = podWorkers.state(uid);
+      return state === undefined || state === 'terminated' || state === 'finished';
+    };
+    const containerGC = new ContainerGC({
+      runtime,
+      policy: c.containerGC,
+      clock,
+      logger: log,
+      pods: {
+        shouldPodContentBeRemoved: (uid) => {
+          if (podWorkers.state(uid) === undefined || syncer.isEvicted(uid)) return true;
+          const pod = podConfig.pods().find((p) => p.metadata?.uid === uid);
+          return terminated(uid) && (!pod || !!pod.metadata?.deletionTimestamp);
+        },
+        shouldPodRuntimeBeRemoved: terminated,
+      },
+    });
     const nodeStats = new NodeStatsProvider({
       rootDir,
       imageFsDir: c.eviction?.imageFsDir,
@@ -712,7 +735,10 @@ export class Kubelet {
         podWorkers.updatePod({ type: 'kill', pod, gracePeriodSeconds });
         return true;
       },
+      // upstream's node-level reclaim for nodefs: dead containers (DeleteAllUnusedContainers), then images.
       reclaimDisk: async () => {
+        const containers = await containerGC.garbageCollect(true, true);
+        if (containers.length) log.info({ containers: containers.length }, 'disk pressure: removed dead containers');
         const removed = await imageGC.deleteUnusedImages();
         if (removed.length) log.info({ images: removed }, 'disk pressure: deleted unused images');
       },
@@ -764,6 +790,13 @@ export class Kubelet {
       }),
       apiSource: manager('api source', (s) => apiSource.run(s), { ready: () => apiSource.synced }),
       fileSource: manager('file source', (s) => fileSource.run(s), { ready: () => fileSource.scan() }),
+      containerGC: manager('container gc', async (s) => {
+        while (!s.aborted) {
+          // The sources are ready once this runs (it starts after them, as upstream's allSourcesReady).
+          await containerGC.garbageCollect(true).catch((err: unknown) => log.warn({ err }, 'container garbage collection failed'));
+          await clock.sleep(60_000, s).catch(() => {});
+        }
+      }),
       housekeeping: new Housekeeping({
         podConfig,
         removed: this.#removed,

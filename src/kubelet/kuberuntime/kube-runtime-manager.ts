@@ -15,7 +15,8 @@
  * Concurrency: one syncPod/killPod per pod at a time (the pod worker guarantees it); different pods run
  * concurrently and share only the back-off tables and the reason cache, which are keyed by pod.
  */
-import { readFile, open } from 'node:fs/promises';
+import { readFile, open, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { totalmem } from 'node:os';
 import { Backoff, realClock, type Clock } from '../../machinery/index.ts';
 import {
@@ -34,7 +35,7 @@ import {
   type PodActions,
   type ProbeResultsView,
 } from './compute-pod-actions.ts';
-import { ContainerConfigError, generateContainerConfig, generatePodSandboxConfig } from './container-config.ts';
+import { ContainerConfigError, generateContainerConfig, generatePodSandboxConfig, podLogDirectory } from './container-config.ts';
 import {
   ANNOTATION_CONTAINER_HASH,
   ANNOTATION_POD_GRACE_PERIOD,
@@ -380,7 +381,7 @@ export class KubeRuntimeManager {
       await Promise.all([...actions.containersToKill].map(([id, k]) => this.#killFromPlan(pod, podStatus, id, k)));
     }
     signal?.throwIfAborted();
-    await this.#pruneDeadContainers(pod, podStatus);
+    if (actions.initContainersToStart.length) await this.#pruneInitContainersBeforeStart(pod, podStatus);
 
     // Step 3: the sandbox.
     let sandboxId = actions.sandboxId;
@@ -480,7 +481,10 @@ export class KubeRuntimeManager {
     }
 
     const { imageRef, image } = await this.#ensureImage(pod, c, signal);
-    const restartCount = previous ? previous.restartCount + 1 : 0;
+    // With no instance left (the container GC removed them all), upstream counts from the log files kept.
+    const restartCount = previous
+      ? previous.restartCount + 1
+      : await restartCountByLogDir(join(podLogDirectory(this.#logRoot, pod), c.name));
     let targetContainerId: string | undefined;
     const target = (c as { targetContainerName?: string }).targetContainerName;
     if (type === 'ephemeral' && target) {
@@ -644,18 +648,23 @@ export class KubeRuntimeManager {
     throw last;
   }
 
-  /** Keeps the two newest instances of each container name (state and lastState); removes older exited ones. */
-  async #pruneDeadContainers(pod: Pod, podStatus: RuntimePodStatus): Promise<void> {
-    const seen = new Map<string, number>();
+  /**
+   * Upstream's pruneInitContainersBeforeStart: before an init container starts again, only the newest stopped
+   * instance of each init container is kept. Dead instances of the other containers are left to the container
+   * garbage collector (container-gc.ts) and its `--maximum-dead-containers*` policy.
+   */
+  async #pruneInitContainersBeforeStart(pod: Pod, podStatus: RuntimePodStatus): Promise<void> {
+    const initNames = new Set((pod.spec?.initContainers ?? []).map((c) => c.name));
+    const seen = new Set<string>();
     for (const s of podStatus.containerStatuses) {
-      const n = (seen.get(s.name) ?? 0) + 1;
-      seen.set(s.name, n);
-      if (n > 2 && s.state === 'exited') {
-        await this.runtime.removeContainer(s.id).catch(() => {});
-        this.#messages.delete(s.id);
+      if (!initNames.has(s.name) || (s.state !== 'exited' && s.state !== 'unknown')) continue;
+      if (!seen.has(s.name)) {
+        seen.add(s.name);
+        continue;
       }
+      await this.runtime.removeContainer(s.id).catch(() => {});
+      this.#messages.delete(s.id);
     }
-    void pod;
   }
 
   // ------------------------------------------------------------------ killing
@@ -792,6 +801,19 @@ export class KubeRuntimeManager {
 
   /** The container type of a spec name, for callers that only hold a name. */
   static containerType = containerType;
+}
+
+/**
+ * Upstream's calcRestartCountByLogDir: one more than the highest `<N>.log` (or rotated `<N>.log.*`) in a
+ * container's log directory; 0 when there is none.
+ */
+export async function restartCountByLogDir(dir: string): Promise<number> {
+  let count = 0;
+  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const m = e.isDirectory() ? null : /^(\d+)\.log(\..*)?$/.exec(e.name);
+    if (m) count = Math.max(count, Number(m[1]) + 1);
+  }
+  return count;
 }
 
 /** The API default for imagePullPolicy: Always for `:latest` or untagged references, else IfNotPresent. */

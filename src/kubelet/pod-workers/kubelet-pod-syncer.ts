@@ -154,6 +154,11 @@ export class KubeletPodSyncer implements PodSyncer {
     this.#terminalReason.set(uid, { reason: 'Evicted', message, disruption: true });
   }
 
+  /** Whether the kubelet evicted the pod (its dead containers need not be kept: container GC). */
+  isEvicted(uid: string): boolean {
+    return this.#terminalReason.get(uid)?.reason === 'Evicted';
+  }
+
   async syncTerminatingPod(pod: Pod, gracePeriodSeconds: number, signal: AbortSignal): Promise<void> {
     const uid = pod.metadata?.uid ?? '';
     await this.#c.probeManager.removePod(uid);
