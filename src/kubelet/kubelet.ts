@@ -28,6 +28,7 @@ import path from 'node:path';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { IPodStatus } from 'kubernetes-models/v1/PodStatus';
 import type { IService } from 'kubernetes-models/v1/Service';
+import type { IRuntimeClass as RuntimeClass } from 'kubernetes-models/node.k8s.io/v1/RuntimeClass';
 import type { ContainerRuntime } from '../runtime/runtime.ts';
 import { EventRecorder, Informer, isNotFound, type Client } from '../client/index.ts';
 import { Deferred, createLogger, realClock, type Clock, type Logger } from '../machinery/index.ts';
@@ -499,6 +500,7 @@ export class Kubelet {
       dnsConfig: (pod) => dns.getPodDns(pod),
       nodeMemoryCapacity: (await readMachineInfo(rootDir)).memoryBytes,
       seccompProfileRoot: path.join(rootDir, 'seccomp'),
+      runtimeHandler: async (name) => (await client.resource<RuntimeClass>('runtimeclasses').get(name)).handler ?? '',
       pullCredentials: async (pod, image) => {
         const namespace = pod.metadata?.namespace ?? 'default';
         const found: Secret[] = [];

@@ -131,6 +131,12 @@ export interface KubeRuntimeManagerConfig {
   nodeMemoryCapacity?: number;
   /** `--seccomp-profile-root`: where Localhost seccomp profiles are read (default /var/lib/kubelet/seccomp). */
   seccompProfileRoot?: string;
+  /**
+   * The runtime handler of a RuntimeClass (upstream's runtimeclass manager LookupRuntimeHandler); throws when
+   * the class cannot be read (NotFound: `runtimeclasses.node.k8s.io "x" not found`). Without it a pod naming a
+   * class gets the default handler.
+   */
+  runtimeHandler?: (runtimeClassName: string) => Promise<string>;
   /** CrashLoopBackOff (default 10 s doubling to 300 s) and image pull back-off (the same). */
   crashBackoff?: Backoff;
   imageBackoff?: Backoff;
@@ -186,6 +192,7 @@ export class KubeRuntimeManager {
   #pullCredentials: KubeRuntimeManagerConfig['pullCredentials'];
   #nodeMemory: number;
   #seccompProfileRoot: string | undefined;
+  #runtimeHandler: KubeRuntimeManagerConfig['runtimeHandler'];
   #hooks: HandlerRunner;
   /** Termination messages of exited containers (they never change), by container id. */
   #messages = new Map<string, string>();
@@ -209,6 +216,7 @@ export class KubeRuntimeManager {
     this.#pullCredentials = config.pullCredentials;
     this.#nodeMemory = config.nodeMemoryCapacity ?? totalmem();
     this.#seccompProfileRoot = config.seccompProfileRoot;
+    this.#runtimeHandler = config.runtimeHandler;
     this.crashBackoff = config.crashBackoff ?? new Backoff({ initialMs: 10_000, maxMs: 300_000, clock: this.#clock });
     this.imageBackoff = config.imageBackoff ?? new Backoff({ initialMs: 10_000, maxMs: 300_000, clock: this.#clock });
     this.#hooks = new HandlerRunner({ runtime: this.runtime, clock: this.#clock });
@@ -403,6 +411,9 @@ export class KubeRuntimeManager {
     }
     if (actions.createSandbox) {
       try {
+        // The pod's RuntimeClass picks the handler when its sandbox is made (upstream createPodSandbox).
+        const runtimeClass = pod.spec?.runtimeClassName;
+        if (runtimeClass && this.#runtimeHandler) sandboxConfig = { ...sandboxConfig, runtimeHandler: await this.#runtimeHandler(runtimeClass) };
         sandboxId = await this.runtime.runPodSandbox(sandboxConfig, signal);
         const s = await this.runtime.podSandboxStatus(sandboxId);
         podIPs = s.network?.ip ? [s.network.ip, ...s.network.additionalIps] : [];
