@@ -15,7 +15,8 @@
  * Concurrency: one syncPod/killPod per pod at a time (the pod worker guarantees it); different pods run
  * concurrently and share only the back-off tables and the reason cache, which are keyed by pod.
  */
-import { readFile, open, readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { readFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { totalmem } from 'node:os';
 import { Backoff, realClock, type Clock } from '../../machinery/index.ts';
@@ -495,7 +496,7 @@ export class KubeRuntimeManager {
     // With no instance left (the container GC removed them all), upstream counts from the log files kept.
     const restartCount = previous
       ? previous.restartCount + 1
-      : await restartCountByLogDir(join(podLogDirectory(this.#logRoot, pod), c.name));
+      : restartCountByLogDir(join(podLogDirectory(this.#logRoot, pod), c.name));
     let targetContainerId: string | undefined;
     const target = (c as { targetContainerName?: string }).targetContainerName;
     if (type === 'ephemeral' && target) {
@@ -816,11 +817,19 @@ export class KubeRuntimeManager {
 
 /**
  * Upstream's calcRestartCountByLogDir: one more than the highest `<N>.log` (or rotated `<N>.log.*`) in a
- * container's log directory; 0 when there is none.
+ * container's log directory; 0 when there is none. Read synchronously: it runs before every first start of a
+ * container, a directory of a few entries is cheaper to list than a round trip through libuv's thread pool, and
+ * a start stays one chain of promises (the kubelet's fake-clock tests count on that).
  */
-export async function restartCountByLogDir(dir: string): Promise<number> {
+export function restartCountByLogDir(dir: string): number {
   let count = 0;
-  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+  let entries: import('node:fs').Dirent[] = [];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    // No log directory yet: the first run.
+  }
+  for (const e of entries) {
     const m = e.isDirectory() ? null : /^(\d+)\.log(\..*)?$/.exec(e.name);
     if (m) count = Math.max(count, Number(m[1]) + 1);
   }
