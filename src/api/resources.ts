@@ -92,6 +92,11 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
     namespaced: false, shortNames: ['pv'],
     subresources: [{ name: 'status', kind: 'PersistentVolume', verbs: STATUS_VERBS }],
   }),
+  resource({ group: '', version: 'v1', plural: 'limitranges', singular: 'limitrange', kind: 'LimitRange', namespaced: true, shortNames: ['limits'] }),
+  resource({
+    group: '', version: 'v1', plural: 'resourcequotas', singular: 'resourcequota', kind: 'ResourceQuota', namespaced: true, shortNames: ['quota'],
+    subresources: [{ name: 'status', kind: 'ResourceQuota', verbs: STATUS_VERBS }],
+  }),
   resource({ group: '', version: 'v1', plural: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true }),
   resource({
     group: '', version: 'v1', plural: 'services', singular: 'service', kind: 'Service', namespaced: true, shortNames: ['svc'],
@@ -192,6 +197,7 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
       { name: 'status', kind: 'CertificateSigningRequest', verbs: STATUS_VERBS },
     ],
   }),
+  resource({ group: 'node.k8s.io', version: 'v1', plural: 'runtimeclasses', singular: 'runtimeclass', kind: 'RuntimeClass', namespaced: false }),
   resource({ group: 'scheduling.k8s.io', version: 'v1', plural: 'priorityclasses', singular: 'priorityclass', kind: 'PriorityClass', namespaced: false, shortNames: ['pc'] }),
   resource({ group: 'storage.k8s.io', version: 'v1', plural: 'storageclasses', singular: 'storageclass', kind: 'StorageClass', namespaced: false, shortNames: ['sc'] }),
   resource({ group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations', singular: 'mutatingwebhookconfiguration', kind: 'MutatingWebhookConfiguration', namespaced: false, categories: ['api-extensions'] }),

@@ -14,7 +14,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { RESOURCES, SYSTEM_PRIORITY_CLASSES, type KubeObject, type Node, type Pod, type ResourceInfo } from '../api/index.ts';
+import { RESOURCES, SYSTEM_PRIORITY_CLASSES, type KubeObject, type Node, type Pod, type ResourceInfo, type ResourceQuota } from '../api/index.ts';
 import type { Store } from '../storage/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../machinery/index.ts';
 import { AdmissionChain, type AdmissionLookup } from './admission/chain.ts';
@@ -24,6 +24,7 @@ import { DefaultTolerationSeconds } from './admission/default-toleration-seconds
 import { PodSecurity } from './admission/pod-security/plugin.ts';
 import type { PodSecurityConfig } from './admission/pod-security/config.ts';
 import { DefaultStorageClass } from './admission/default-storage-class.ts';
+import { RuntimeClassAdmission } from './admission/runtime-class.ts';
 import { PriorityAdmission } from './admission/priority.ts';
 import { StorageObjectInUseProtection } from './admission/storage-object-in-use-protection.ts';
 import { TokenAuthenticator, type User } from './auth/tokens.ts';
@@ -35,6 +36,8 @@ import { CsrRequester } from './admission/csr-requester.ts';
 import { AdmissionWebhooks } from './admission/webhook/dispatcher.ts';
 import { PodPresetAdmission } from './admission/pod-preset.ts';
 import { ValidatingAdmissionPolicyPlugin } from './admission/policy/validating-policy.ts';
+import { LimitRanger } from './admission/limit-ranger.ts';
+import { ResourceQuotaAdmission, type QuotaAccess } from './admission/resource-quota.ts';
 import type { NodeGraph } from './authz/node-graph.ts';
 import type { CachedEvent, WatchCache } from './watch-cache.ts';
 import { clientCertificateUser } from './auth/x509.ts';
@@ -69,7 +72,7 @@ import { RbacAuthorizer } from './rbac/authorizer.ts';
 import { RbacEscalation } from './rbac/escalation.ts';
 import { reconcileBootstrapPolicy } from './rbac/reconcile.ts';
 import { runClusterRoleAggregationController, syncAggregatedClusterRoles } from './rbac/aggregation.ts';
-import { propagateDeletion } from './propagation.ts';
+import { runDependentsController } from './dependents-controller.ts';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { ServiceAllocators } from './services/allocators.ts';
 import { ServiceAllocation } from './services/service-allocation.ts';
@@ -151,6 +154,9 @@ export interface ApiServerConfig {
   podSecurity?: PodSecurityConfig;
   /** The PodPreset admission plugin (settings.k8s.io/v1alpha1); default on, `--disable-admission-plugins PodPreset` turns it off. */
   podPreset?: boolean;
+  /** The LimitRanger and ResourceQuota admission plugins; default on, `--disable-admission-plugins` turns them off. */
+  limitRanger?: boolean;
+  resourceQuota?: boolean;
   /** Abuse limits: in-flight requests, watches per user, request and header timeouts (limits/). */
   limits?: LimitsConfig;
   /**
@@ -202,9 +208,12 @@ export class ApiServer {
       get: (resource, ns, name) => this.#lookup(resource, ns, name),
       list: async (resource, ns) => (await this.registry(resource).list(ns)).items,
     };
-    const admission = new AdmissionChain([new NamespaceLifecycle(lookup), new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds({
+    const inNamespace = (plural: string) => (ns: string) => this.registry(plural).cache.list().items.filter((o) => o.metadata?.namespace === ns);
+    const admission = new AdmissionChain([new NamespaceLifecycle(lookup)]);
+    if (config.limitRanger ?? true) admission.add(new LimitRanger(inNamespace('limitranges')));
+    for (const p of [new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds({
       notReadySeconds: config.defaultTolerationSeconds?.notReady, unreachableSeconds: config.defaultTolerationSeconds?.unreachable,
-    })]);
+    })]) admission.add(p);
     if (config.podPreset ?? true) {
       admission.add(new PodPresetAdmission(() => this.registry('podpresets', 'settings.k8s.io').cache.list().items, (pod, presets, conflicts) => {
         this.#logger.warn(`conflict occurred while applying podpresets: ${presets.join(',')} on pod: ${pod.metadata?.generateName ?? ''} err: ${conflicts.join(', ')}`);
@@ -213,6 +222,7 @@ export class ApiServer {
     for (const p of [new PodSecurity(lookup, config.podSecurity),
       new DefaultStorageClass(() => this.registry('storageclasses', 'storage.k8s.io').cache.list().items), new StorageObjectInUseProtection(),
       new PriorityAdmission(() => this.registry('priorityclasses', 'scheduling.k8s.io').cache.list().items),
+      new RuntimeClassAdmission(() => this.registry('runtimeclasses', 'node.k8s.io').cache.list().items),
       new CsrRequester(), new NodeRestriction(lookup)]) admission.add(p);
     const view = (plural: string) => {
       const cache = () => this.#registries.get(`${RBAC_GROUP}/v1/${plural}`)!.cache;
@@ -227,6 +237,8 @@ export class ApiServer {
     const admissionCache = (plural: string) => () => this.registry(plural, 'admissionregistration.k8s.io').cache.list().items;
     admission.add(new ValidatingAdmissionPolicyPlugin({ policies: admissionCache('validatingadmissionpolicies'), bindings: admissionCache('validatingadmissionpolicybindings') }, lookup));
     admission.add(new AdmissionWebhooks({ mutating: admissionCache('mutatingwebhookconfigurations'), validating: admissionCache('validatingwebhookconfigurations') }, lookup));
+    // ResourceQuota comes last, as upstream: it charges the quota only for writes every other plugin let through.
+    if (config.resourceQuota ?? true) admission.add(new ResourceQuotaAdmission(this.#quotaAccess(inNamespace('resourcequotas'))));
     this.#serviceAllocation = new ServiceAllocation(new ServiceAllocators({
       store: config.store, serviceCidr: config.serviceCidr, nodePortRange: config.serviceNodePortRange, now: () => this.#clock.now(),
     }));
@@ -240,6 +252,23 @@ export class ApiServer {
     }
     this.#server = this.#httpsServer();
     this.#authorizer = typeof config.authorizer === 'function' ? config.authorizer(this) : config.authorizer ?? alwaysAllow;
+  }
+
+  #quotaAccess(cached: (ns: string) => KubeObject[]): QuotaAccess {
+    const quotas = () => this.registry('resourcequotas');
+    return {
+      list: async (ns, fresh) => (fresh ? (await quotas().list(ns)).items : cached(ns)) as unknown as ResourceQuota[],
+      updateStatus: async (rq) => {
+        try {
+          await quotas().update(rq.metadata?.namespace ?? '', rq.metadata?.name ?? '', rq as unknown as KubeObject, { subresource: 'status' });
+          return true;
+        } catch (err) {
+          if (err instanceof ApiError && err.code === 409) return false;
+          throw err;
+        }
+      },
+      now: () => this.#clock.now(),
+    };
   }
 
   /** Objects per resource (`pods`, `deployments.apps`) in the watch caches, for apiserver_storage_objects. */
@@ -284,6 +313,15 @@ export class ApiServer {
       graceMs: this.#config.allocationRepairGraceMs,
       logger: this.#logger,
     });
+  }
+
+  /**
+   * Every served resource's registry, at the time of asking: what namespace deletion empties and what the
+   * deletion finalizers (orphan, foregroundDeletion) look through for dependents. Resources served later (custom
+   * resources) belong here too.
+   */
+  servedRegistries(): GenericRegistry[] {
+    return [...this.#registries.values()];
   }
 
   /** The registry of a resource (`pods`, or `leases` with group `coordination.k8s.io`). */
@@ -333,7 +371,8 @@ export class ApiServer {
     this.#loops.push(
       runClusterRoleAggregationController({ clusterRoles: rbac('clusterroles'), logger }, signal),
       runServiceAccountsController({ namespaces, serviceAccounts: this.registry('serviceaccounts'), configMaps: this.registry('configmaps'), caPem: this.#config.caPem, logger }, signal),
-      runNamespaceController({ namespaces, namespaced: [...this.#registries.values()].filter((r) => r.info.namespaced), logger }, signal),
+      runNamespaceController({ namespaces, namespaced: () => this.servedRegistries().filter((r) => r.info.namespaced), now: () => this.#clock.now(), logger }, signal),
+      runDependentsController({ registries: () => this.servedRegistries(), logger }, signal),
       runServiceAccountTokenController({ secrets: this.registry('secrets'), serviceAccounts: this.registry('serviceaccounts'), tokens: this.#saTokens, caPem: this.#config.caPem, logger }, signal),
       runEventTtlController({ events: [this.registry('events'), this.registry('events', 'events.k8s.io')], ttlMs: this.#config.eventTtlMs, now: () => this.#clock.now(), logger }, signal),
     );
@@ -621,7 +660,6 @@ export class ApiServer {
     const deps: HandlerDeps = {
       now: () => this.#clock.now(),
       bookmarkIntervalMs: this.#config.bookmarkIntervalMs ?? 60_000,
-      propagate: (owner, options, dryRun) => propagateDeletion(this.#registries.values(), owner, options, dryRun),
     };
     const sub = info.subresource;
     if ((sub === 'proxy' || sub.startsWith('proxy/')) && registry.info.plural === 'services' && registry.info.group === '' && info.name) {
@@ -688,7 +726,7 @@ export class ApiServer {
         return handlePatch(ctx);
       case 'delete':
         allowed('delete');
-        return handleDelete(ctx, deps);
+        return handleDelete(ctx);
       case 'deletecollection':
         return handleDeleteCollection(ctx);
       default:

@@ -13,6 +13,7 @@ import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR, SERVICE_ACCOUNT_ISSUER, 
 import { BACKENDS, type Backend } from '../network/index.ts';
 import { SysctlAllowlist, SysctlAllowlistError } from '../kubelet/admission/index.ts';
 import { ThresholdError, parseDurationMs, parseThresholds, type ThresholdFlags } from '../kubelet/eviction/index.ts';
+import type { LogFormat } from '../machinery/index.ts';
 
 /** k3s's default `--service-cidr`, whose `.10` is the default `--cluster-dns`. */
 export { DEFAULT_SERVICE_CIDR };
@@ -75,6 +76,8 @@ export interface ServerOptions {
   eviction?: ThresholdFlags & { pressureTransitionPeriod?: string };
   /** `--image-gc-high-threshold` / `--image-gc-low-threshold` (percent of the image filesystem; default 85 / 80). */
   imageGC?: { highThresholdPercent: number; lowThresholdPercent: number };
+  /** `--maximum-dead-containers-per-container`, `--maximum-dead-containers`, `--minimum-container-ttl-duration` (dead-container GC). */
+  containerGC?: { maxPerPodContainer: number; maxContainers: number; minAgeMs: number };
   /** `--max-endpoints-per-slice` (kube-controller-manager's flag, 1-1000, default 100). */
   maxEndpointsPerSlice: number;
   /** `--cluster-dns`: the kube-dns Service's ClusterIP (default: the `.10` of the service CIDR). */
@@ -102,6 +105,8 @@ export interface ServerOptions {
   podNetwork: Backend;
   /** `--node-ip`: the node's InternalIP and address between hosts (default: the default route's interface's). */
   nodeIp?: string;
+  /** `--log-format text|json` (default: text when stderr is a terminal, JSON otherwise). */
+  logFormat?: LogFormat;
   /** `--node-monitor-grace-period` (kube-controller-manager's, default 40s): silence before a node turns Unknown. */
   nodeMonitorGracePeriodMs: number;
   /** `--node-monitor-period` (default 5s): how often the node lifecycle controller looks at nodes. */
@@ -148,7 +153,7 @@ export interface ServerOptions {
   serviceAccountJwksUri?: string;
   /** `--admission-control-config-file` (kube-apiserver's): PodSecurity's defaults and exemptions. */
   admissionControlConfigFile?: string;
-  /** `--disable-admission-plugins` (kube-apiserver's): PodPreset, on by default, can be turned off. */
+  /** `--disable-admission-plugins` (kube-apiserver's): PodPreset, LimitRanger and ResourceQuota, on by default, can be turned off. */
   disableAdmissionPlugins?: string[];
   /** `--enable-admission-plugins`: every other plugin kubeling has is always on, so only PodPreset matters. */
   enableAdmissionPlugins?: string[];
@@ -293,6 +298,8 @@ export interface NodeFlagOptions {
   eviction?: ThresholdFlags & { pressureTransitionPeriod?: string };
   /** `--image-gc-high-threshold` / `--image-gc-low-threshold` (percent of the image filesystem; default 85 / 80). */
   imageGC?: { highThresholdPercent: number; lowThresholdPercent: number };
+  /** `--maximum-dead-containers-per-container`, `--maximum-dead-containers`, `--minimum-container-ttl-duration` (dead-container GC). */
+  containerGC?: { maxPerPodContainer: number; maxContainers: number; minAgeMs: number };
   /** `--service-cidr`: the cluster's service range (default 10.43.0.0/16); an agent's must be the server's. */
   serviceCidr: string;
   /** `--cluster-dns`: the kube-dns Service's IP; '' until parsed, then the `.10` of serviceCidr unless given (defaultNodeDns). */
@@ -301,6 +308,14 @@ export interface NodeFlagOptions {
   clusterDomain: string;
   /** `--node-ip`: the node's InternalIP and address between hosts (default: the default route's interface's). */
   nodeIp?: string;
+  /** `--log-format text|json` (default: text when stderr is a terminal, JSON otherwise). */
+  logFormat?: LogFormat;
+}
+
+/** `--log-format`: text or json. */
+export function parseLogFormat(value: string): LogFormat {
+  if (value !== 'text' && value !== 'json') throw new UsageError(`invalid value for --log-format: ${JSON.stringify(value)} (want text or json)`);
+  return value;
 }
 
 /** The flags of NodeFlagOptions, checked the same way for the server and the agent. */
@@ -329,6 +344,7 @@ export const NODE_FLAGS: FlagSpec<NodeFlagOptions> = {
     '--cluster-dns': (o, value) => (o.clusterDns = parseClusterDns(value)),
     '--cluster-domain': (o, value) => (o.clusterDomain = parseClusterDomain(value)),
     '--node-ip': (o, value) => (o.nodeIp = parseNodeIp(value)),
+    '--log-format': (o, value) => (o.logFormat = parseLogFormat(value)),
     '--allowed-unsafe-sysctls': (o, value, flag) => o.allowedUnsafeSysctls.push(...parseAllowedUnsafeSysctls(value, flag)),
     '--eviction-hard': (o, value) => ((o.eviction ??= {}).evictionHard = value),
     '--eviction-soft': (o, value) => ((o.eviction ??= {}).evictionSoft = value),
@@ -338,6 +354,16 @@ export const NODE_FLAGS: FlagSpec<NodeFlagOptions> = {
       ((o.imageGC ??= { highThresholdPercent: 85, lowThresholdPercent: 80 }).highThresholdPercent = parseNumber(value, flag, 'a percentage 0-100', (n) => n >= 0 && n <= 100, true)),
     '--image-gc-low-threshold': (o, value, flag) =>
       ((o.imageGC ??= { highThresholdPercent: 85, lowThresholdPercent: 80 }).lowThresholdPercent = parseNumber(value, flag, 'a percentage 0-100', (n) => n >= 0 && n <= 100, true)),
+    // The kubelet's (deprecated, still served) dead-container GC flags: any integer, negative for no limit.
+    '--maximum-dead-containers-per-container': (o, value, flag) => (containerGCFlags(o).maxPerPodContainer = parseSignedInt(value, flag)),
+    '--maximum-dead-containers': (o, value, flag) => (containerGCFlags(o).maxContainers = parseSignedInt(value, flag)),
+    '--minimum-container-ttl-duration': (o, value, flag) => {
+      try {
+        containerGCFlags(o).minAgeMs = parseDurationMs(value);
+      } catch {
+        throw new UsageError(`invalid value for ${flag}: ${JSON.stringify(value)} (want a duration such as 1m0s)`);
+      }
+    },
     '--eviction-pressure-transition-period': (o, value, flag) => {
       try {
         parseDurationMs(value);
@@ -392,6 +418,16 @@ export function nodeFlagDefaults(): Omit<NodeFlagOptions, 'dataDir'> {
 /** After parsing: `--cluster-dns` defaults to the `.10` of the (possibly given) `--service-cidr`. */
 export function defaultNodeDns(o: NodeFlagOptions): void {
   if (o.clusterDns === '') o.clusterDns = defaultClusterDns(o.serviceCidr);
+}
+
+/** The GC policy being parsed, with the kubelet's defaults for the flags not given. */
+function containerGCFlags(o: NodeFlagOptions): NonNullable<NodeFlagOptions['containerGC']> {
+  return (o.containerGC ??= { maxPerPodContainer: 1, maxContainers: -1, minAgeMs: 0 });
+}
+
+function parseSignedInt(value: string, flag: string): number {
+  if (!/^-?\d+$/.test(value)) throw new UsageError(`invalid value for ${flag}: ${JSON.stringify(value)} (want an integer)`);
+  return Number(value);
 }
 
 function parseNumber(value: string, flag: string, want: string, ok: (n: number) => boolean, integer = false): number {

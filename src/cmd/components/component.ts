@@ -37,6 +37,8 @@ export interface NodeConfig {
   eviction?: ThresholdFlags & { pressureTransitionPeriod?: string };
   /** `--image-gc-high-threshold` / `--image-gc-low-threshold`. */
   imageGC?: { highThresholdPercent: number; lowThresholdPercent: number };
+  /** `--maximum-dead-containers-per-container`, `--maximum-dead-containers`, `--minimum-container-ttl-duration` (dead-container GC). */
+  containerGC?: { maxPerPodContainer: number; maxContainers: number; minAgeMs: number };
   /** `--cluster-dns`: the kube-dns Service's IP, the kubelet's clusterDNS. */
   clusterDns?: string;
   /** `--cluster-domain`: the kubelet's clusterDomain, the zone the node's DNS serves. */
@@ -71,6 +73,8 @@ export interface ComponentContext {
   onNodeReady?: () => void;
   /** The local node (unless --no-agent). */
   node?: NodeConfig;
+  /** Signs the local node's kubelet serving certificate for these names and addresses with the cluster CA. */
+  kubeletServingCert?: (hosts: string[]) => Promise<{ certPem: string; keyPem: string }>;
   /** The local node's own client (system:node:<name>, a client certificate), for its kubelet, proxy and pod network. */
   nodeClient?: Client;
   /** The process's Prometheus registry, served at the API server's /metrics (the scheduler and controllers add theirs). */

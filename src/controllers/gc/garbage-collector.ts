@@ -6,10 +6,11 @@
  * checked when it appears or changes, when an object it names as owner is deleted, and on a periodic resync
  * (so an owner of a kind not watched here is noticed too).
  *
- * Not yet: orphan and foreground propagation (the API server's finalizers), blockOwnerDeletion.
+ * Orphan and foreground propagation (the `orphan` and `foregroundDeletion` finalizers) are the API server's
+ * dependents controller's (src/apiserver/dependents-controller.ts), which sees every served resource.
  */
 import { findResourceByKind, type OwnerReference } from '../../api/index.ts';
-import { Informer, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { Informer, isConflict, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller } from '../controller.ts';
 
@@ -79,11 +80,23 @@ export class GarbageCollector {
       if (await this.#ownerExists(obj, ref, signal)) return;
     }
     const ns = obj.metadata?.namespace;
+    const resource = this.#client.resource(plural, ns);
     try {
-      await this.#client.resource(plural, ns).delete(obj.metadata!.name!, { preconditions: { uid: obj.metadata?.uid }, propagationPolicy: 'Background', signal });
+      // The informer may lag: the dependent may have lost those references meanwhile (orphaned by its owner's
+      // deletion) or been adopted. Decide on the live object and delete exactly that version, as upstream's
+      // attemptToDeleteItem does.
+      const live = await resource.get(obj.metadata!.name!, { signal });
+      if (live.metadata?.uid !== obj.metadata?.uid || live.metadata?.deletionTimestamp) return;
+      const liveOwners = live.metadata?.ownerReferences ?? [];
+      if (liveOwners.length === 0) return;
+      for (const ref of liveOwners) {
+        if (!owners.some((o) => o.uid === ref.uid) && (await this.#ownerExists(live, ref, signal))) return;
+      }
+      await resource.delete(obj.metadata!.name!, { preconditions: { uid: live.metadata?.uid, resourceVersion: live.metadata?.resourceVersion }, propagationPolicy: 'Background', signal });
       this.#log.debug({ object: `${plural}/${objKey}`, owners: owners.map((o) => `${o.kind}/${o.name}`) }, 'deleted an object whose owners are gone');
     } catch (err) {
-      if (!isNotFound(err)) throw err;
+      // Gone, or changed since it was read (a precondition failed): the next event decides again.
+      if (!isNotFound(err) && !isConflict(err)) throw err;
     }
   }
 
