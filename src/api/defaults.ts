@@ -27,6 +27,8 @@ import type { LimitRange, ResourceQuota } from './types.ts';
 import { DecodeError, decodeError } from './schema/unknown-fields.ts';
 import { defaultEndpointSlice, defaultEndpoints, defaultService } from './service-defaults.ts';
 import { defaultCronJob, defaultJob } from './batch-defaults.ts';
+import { defaultHorizontalPodAutoscaler, defaultHorizontalPodAutoscalerV1 } from './autoscaling-defaults.ts';
+import type { HorizontalPodAutoscaler, HorizontalPodAutoscalerV1 } from './types.ts';
 import { defaultPersistentVolume, defaultPersistentVolumeClaim, defaultPersistentVolumeClaimSpec, defaultStorageClass } from './storage-defaults.ts';
 
 /** DefaultTerminationGracePeriodSeconds. */
@@ -76,6 +78,10 @@ export function applyDefaults<T extends object>(resource: ResourceRef, obj: T): 
     case '/endpoints': defaultEndpoints(o as unknown as Endpoints); break;
     case 'discovery.k8s.io/endpointslices': defaultEndpointSlice(o as unknown as EndpointSlice); break;
     case 'batch/jobs': defaultJob(o as unknown as Job, defaultPodTemplate); break;
+    case 'autoscaling/horizontalpodautoscalers':
+      if (info.version === 'v1') defaultHorizontalPodAutoscalerV1(o as unknown as HorizontalPodAutoscalerV1);
+      else defaultHorizontalPodAutoscaler(o as unknown as HorizontalPodAutoscaler);
+      break;
     case 'batch/cronjobs': defaultCronJob(o as unknown as CronJob, defaultPodTemplate); break;
     case 'rbac.authorization.k8s.io/rolebindings': case 'rbac.authorization.k8s.io/clusterrolebindings': defaultBinding(o as unknown as RoleBinding); break;
     // configmaps, events, leases, serviceaccounts, bindings: the real API has no defaults for them.

@@ -29,6 +29,8 @@ export * from './quantity.ts';
 export * from './defaults.ts';
 export * from './service-defaults.ts';
 export * from './batch-defaults.ts';
+export * from './autoscaling-defaults.ts';
+export * from './autoscaling-conversion.ts';
 export * from './cron-schedule.ts';
 export * from './storage-defaults.ts';
 export * from './resource-helpers.ts';

@@ -167,6 +167,17 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
     group: 'batch', version: 'v1', plural: 'jobs', singular: 'job', kind: 'Job', namespaced: true, categories: ['all'],
     subresources: [{ name: 'status', kind: 'Job', verbs: STATUS_VERBS }],
   }),
+  // v2 first: the group's preferred version, what `hpa` resolves to; v1 is converted (autoscaling-conversion.ts).
+  resource({
+    group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler', kind: 'HorizontalPodAutoscaler',
+    namespaced: true, shortNames: ['hpa'], categories: ['all'],
+    subresources: [{ name: 'status', kind: 'HorizontalPodAutoscaler', verbs: STATUS_VERBS }],
+  }),
+  resource({
+    group: 'autoscaling', version: 'v1', plural: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler', kind: 'HorizontalPodAutoscaler',
+    namespaced: true, shortNames: ['hpa'], categories: ['all'],
+    subresources: [{ name: 'status', kind: 'HorizontalPodAutoscaler', verbs: STATUS_VERBS }],
+  }),
   resource({
     group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', singular: 'poddisruptionbudget', kind: 'PodDisruptionBudget',
     namespaced: true, shortNames: ['pdb'],

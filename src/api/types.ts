@@ -83,6 +83,14 @@ export type {
   IEviction as Eviction, IPodDisruptionBudget as PodDisruptionBudget, IPodDisruptionBudgetList as PodDisruptionBudgetList,
   IPodDisruptionBudgetSpec as PodDisruptionBudgetSpec, IPodDisruptionBudgetStatus as PodDisruptionBudgetStatus,
 } from 'kubernetes-models/policy/v1';
+export type {
+  IHorizontalPodAutoscaler as HorizontalPodAutoscaler, IHorizontalPodAutoscalerList as HorizontalPodAutoscalerList,
+  IHorizontalPodAutoscalerSpec as HorizontalPodAutoscalerSpec, IHorizontalPodAutoscalerStatus as HorizontalPodAutoscalerStatus,
+  IHorizontalPodAutoscalerCondition as HorizontalPodAutoscalerCondition, IHorizontalPodAutoscalerBehavior as HorizontalPodAutoscalerBehavior,
+  IHPAScalingRules as HPAScalingRules, IHPAScalingPolicy as HPAScalingPolicy, IMetricSpec as MetricSpec, IMetricStatus as MetricStatus,
+  IMetricTarget as MetricTarget, ICrossVersionObjectReference as CrossVersionObjectReference,
+} from 'kubernetes-models/autoscaling/v2';
+export type { IHorizontalPodAutoscaler as HorizontalPodAutoscalerV1 } from 'kubernetes-models/autoscaling/v1';
 export type { ITokenRequest as TokenRequest } from 'kubernetes-models/authentication.k8s.io/v1';
 export type {
   IReplicaSet as ReplicaSet, IReplicaSetList as ReplicaSetList, IReplicaSetSpec as ReplicaSetSpec,

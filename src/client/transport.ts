@@ -52,6 +52,11 @@ export interface ClientConfig {
   maxSockets?: number;
   /** Time for the rate limiter (tests). */
   clock?: Clock;
+  /**
+   * Told about every request sent: its method, the server's host:port and the answer's status code (`<error>`
+   * when none came), what client-go counts as `rest_client_requests_total`.
+   */
+  requestObserver?: (request: { method: string; host: string; code: string }) => void;
 }
 
 export interface RequestOptions {
@@ -169,6 +174,7 @@ export class Transport {
     }
     return new Promise((resolve, reject) => {
       if (opts.signal?.aborted) return reject(opts.signal.reason);
+      const observe = this.#config.requestObserver;
       const req = this.#mod.request(
         {
           protocol: server.protocol,
@@ -180,9 +186,15 @@ export class Transport {
           agent,
           signal: opts.signal,
         },
-        resolve,
+        (res) => {
+          observe?.({ method: opts.method.toUpperCase(), host: server.host, code: String(res.statusCode ?? '<error>') });
+          resolve(res);
+        },
       );
-      req.on('error', reject);
+      req.on('error', (err) => {
+        observe?.({ method: opts.method.toUpperCase(), host: server.host, code: '<error>' });
+        reject(err);
+      });
       req.end(payload);
     });
   }

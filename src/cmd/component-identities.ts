@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { TokenAuthenticator, User } from '../apiserver/index.ts';
-import { Client } from '../client/index.ts';
+import { Client, type ClientConfig } from '../client/index.ts';
 
 export const KUBE_SYSTEM = 'kube-system';
 
@@ -66,6 +66,7 @@ export const CONTROLLER_SERVICE_ACCOUNTS = {
   certificate: 'certificate-controller',
   'pod-garbage-collector': 'pod-garbage-collector',
   resourcequota: 'resourcequota-controller',
+  'horizontal-pod-autoscaler': 'horizontal-pod-autoscaler',
   /** kube-controller-manager's node IPAM runs as the node controller. */
   'node-ipam': 'node-controller',
 } as const;
@@ -99,6 +100,8 @@ export interface ComponentCredentialsConfig {
   authenticator: TokenAuthenticator;
   server: string;
   caPem: string;
+  /** Counts the clients' requests (rest_client_requests_total). */
+  requestObserver?: ClientConfig['requestObserver'];
 }
 
 /** A component's own client and its `clientAs`, as `kubeling server` gives them (ComponentContext). */
@@ -130,6 +133,7 @@ export class ComponentCredentials {
 
   /** A client over loopback acting as `user`. */
   clientAs(user: User, userAgent: string): Client {
-    return new Client({ server: this.#config.server, token: this.tokenFor(user), caData: this.#config.caPem, userAgent });
+    const { server, caPem, requestObserver } = this.#config;
+    return new Client({ server, token: this.tokenFor(user), caData: caPem, userAgent, ...(requestObserver ? { requestObserver } : {}) });
   }
 }

@@ -26,6 +26,7 @@ test('server flags: defaults, both spellings, labels and taints', () => {
     nodeMonitorGracePeriodMs: 40_000, nodeMonitorPeriodMs: 5000, nodeEvictionRate: 0.1, secondaryNodeEvictionRate: 0.01,
     unhealthyZoneThreshold: 0.55, largeClusterSizeThreshold: 50, defaultNotReadyTolerationSeconds: 300,
     defaultUnreachableTolerationSeconds: 300, terminatedPodGcThreshold: 12500, authorizationModes: ['Node', 'RBAC'],
+    hpaSyncPeriodMs: 15_000, hpaDownscaleStabilizationMs: 300_000, hpaTolerance: 0.1, hpaCpuInitializationPeriodMs: 300_000, hpaInitialReadinessDelayMs: 30_000,
     serviceAccountIssuers: ['https://kubernetes.default.svc.cluster.local'], apiAudiences: [], serviceAccountMaxTokenExpirationMs: 0,
     maxRequestsInflight: 400, maxMutatingRequestsInflight: 200, maxWatchesPerUser: 1000, requestTimeoutMs: 60_000,
   });

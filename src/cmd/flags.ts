@@ -125,6 +125,16 @@ export interface ServerOptions {
   defaultUnreachableTolerationSeconds: number;
   /** `--terminated-pod-gc-threshold` (default 12500; 0 keeps every terminated pod). */
   terminatedPodGcThreshold: number;
+  /** `--horizontal-pod-autoscaler-sync-period` (default 15s): how often each HPA is reconciled. */
+  hpaSyncPeriodMs: number;
+  /** `--horizontal-pod-autoscaler-downscale-stabilization` (default 5m0s): the scale-down window without behavior. */
+  hpaDownscaleStabilizationMs: number;
+  /** `--horizontal-pod-autoscaler-tolerance` (default 0.1): usage ratios this close to 1 change nothing. */
+  hpaTolerance: number;
+  /** `--horizontal-pod-autoscaler-cpu-initialization-period` (default 5m0s): CPU samples of starting pods are doubted. */
+  hpaCpuInitializationPeriodMs: number;
+  /** `--horizontal-pod-autoscaler-initial-readiness-delay` (default 30s): readiness flaps after start are ignored. */
+  hpaInitialReadinessDelayMs: number;
   /** `--max-requests-inflight` (kube-apiserver's, default 400; 0: no limit): reads served at once. */
   maxRequestsInflight: number;
   /** `--max-mutating-requests-inflight` (default 200; 0: no limit): writes served at once. */
@@ -544,6 +554,11 @@ const SERVER_FLAGS: FlagSpec<ServerOptions> = {
       (o.defaultUnreachableTolerationSeconds = parseNumber(value, flag, 'a whole number of seconds', (n) => n >= 0, true)),
     '--terminated-pod-gc-threshold': (o, value, flag) =>
       (o.terminatedPodGcThreshold = parseNumber(value, flag, 'a whole number of pods (0 = never)', (n) => n >= 0, true)),
+    '--horizontal-pod-autoscaler-sync-period': (o, value, flag) => (o.hpaSyncPeriodMs = parseDuration(value, flag)),
+    '--horizontal-pod-autoscaler-downscale-stabilization': (o, value, flag) => (o.hpaDownscaleStabilizationMs = parseDuration(value, flag, false)),
+    '--horizontal-pod-autoscaler-tolerance': (o, value, flag) => (o.hpaTolerance = parseNumber(value, flag, 'a fraction, 0 or more', (n) => n >= 0)),
+    '--horizontal-pod-autoscaler-cpu-initialization-period': (o, value, flag) => (o.hpaCpuInitializationPeriodMs = parseDuration(value, flag, false)),
+    '--horizontal-pod-autoscaler-initial-readiness-delay': (o, value, flag) => (o.hpaInitialReadinessDelayMs = parseDuration(value, flag, false)),
     '--audit-log-path': (o, value) => (auditOf(o).logPath = value || undefined),
     '--audit-policy-file': (o, value) => (auditOf(o).policyFile = value || undefined),
     '--audit-log-maxage': (o, value, flag) => (auditOf(o).maxAge = parseNumber(value, flag, 'a whole number of days, 0 or more', (n) => n >= 0, true)),
@@ -601,6 +616,11 @@ export function parseServerFlags(argv: string[]): ServerOptions {
     defaultNotReadyTolerationSeconds: 300,
     defaultUnreachableTolerationSeconds: 300,
     terminatedPodGcThreshold: 12500,
+    hpaSyncPeriodMs: 15_000,
+    hpaDownscaleStabilizationMs: 300_000,
+    hpaTolerance: 0.1,
+    hpaCpuInitializationPeriodMs: 300_000,
+    hpaInitialReadinessDelayMs: 30_000,
     serviceAccountIssuers: [],
     apiAudiences: [],
     serviceAccountMaxTokenExpirationMs: 0,

@@ -42,6 +42,7 @@ import { withLeaderElection } from './components/leader-elected.ts';
 import { loadBootstrap, publishBootstrap } from './bootstrap.ts';
 import { openAudit, type AuditSetup } from './audit.ts';
 import { componentClients, ComponentCredentials } from './component-identities.ts';
+import { restClientMetrics } from './rest-client-metrics.ts';
 import { authorizerFor } from './authorization.ts';
 import { credentialState, loadNodeCredential, signKubeletServingCertificate, signNodeCredential, writeKubeletKubeconfig, type NodeCredential } from './node-credentials.ts';
 
@@ -324,7 +325,7 @@ export async function runServer(argv: string[]): Promise<number> {
     // kubelet serves (after a restart, logs, exec and port-forward reach the adopted pods at once).
     const nodeReady = new Deferred<void>();
     let nodeLoop: Promise<void> | undefined;
-    const credentials = new ComponentCredentials({ authenticator, server, caPem: pki.caPem });
+    const credentials = new ComponentCredentials({ authenticator, server, caPem: pki.caPem, requestObserver: restClientMetrics(metrics) });
     // The local node acts as system:node:<name>, with a certificate the server signs itself (DIR/kubelet.kubeconfig).
     const localNode = serverNode(options);
     const nodeCred = localNode ? await serverNodeCredential(dataDir, pki.caPem, localNode.name) : undefined;

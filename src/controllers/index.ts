@@ -22,3 +22,4 @@ export { VolumeBindingController, volumeMatches, BIND_COMPLETED_ANNOTATION, SELE
 export { VolumeProtectionController, podUsesClaim, PVC_PROTECTION_FINALIZER, PV_PROTECTION_FINALIZER, type VolumeProtectionControllerConfig } from './volume-protection/index.ts';
 export { LocalPathProvisioner, localPathStorageClass, LOCAL_PATH_PROVISIONER, LOCAL_PATH_CLASS, type LocalPathProvisionerConfig } from './local-path/index.ts';
 export { CertificateController, type CertificateControllerConfig, KUBELET_CLIENT_SIGNER, API_SERVER_CLIENT_SIGNER } from './certificates/index.ts';
+export { HorizontalPodAutoscalerController, type HorizontalPodAutoscalerControllerConfig } from './hpa/index.ts';

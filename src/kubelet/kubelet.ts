@@ -54,6 +54,8 @@ import {
 import { QOSContainerManager, readPidMax } from './cm/index.ts';
 import { EvictionManager, NodeStatsProvider, parseThresholds, thresholdQuantity, type Threshold } from './eviction/index.ts';
 import { SummaryProvider } from './stats/summary.ts';
+import { KubeletMetrics } from './metrics/index.ts';
+import type { Registry } from 'prom-client';
 import { Housekeeping } from './housekeeping.ts';
 import { ImageGCManager, type ImageGCPolicy } from './images/index.ts';
 import { ContainerLogManager } from './logs/index.ts';
@@ -78,6 +80,8 @@ import {
 
 export interface KubeletConfig {
   client: Client;
+  /** The kubelet's Prometheus registry, rendered at its server's /metrics (none: /metrics is 404). */
+  metrics?: Registry;
   runtime: ContainerRuntime;
   nodeName: string;
   /** The kubelet's state: pods/<uid>/ (volumes, etc-hosts), logs/ (container logs). */
@@ -280,9 +284,11 @@ export class Kubelet {
     const podConfig = this.podConfig;
     // Made further down; the server and the node's health check may be asked before that.
     const late: { statusManager?: StatusManager; pleg?: GenericPLEG; eviction?: EvictionManager; summary?: SummaryProvider } = {};
+    const kubeletMetrics = c.metrics ? new KubeletMetrics(c.metrics) : undefined;
     const server = new KubeletServer({
       runtime,
       token: c.kubeletToken,
+      ...(c.metrics ? { metrics: async () => ({ contentType: c.metrics!.contentType, body: await c.metrics!.metrics() }) } : {}),
       tls,
       address: c.address,
       port: c.port ?? 10250,
@@ -531,7 +537,9 @@ export class Kubelet {
         return [...credentialsFor(image, found), ...node];
       },
     });
-    const pleg = (late.pleg = new GenericPLEG({ runtime: runtimeManager, clock }));
+    const pleg = (late.pleg = new GenericPLEG({
+      runtime: runtimeManager, clock, ...(kubeletMetrics ? { onRelist: (ms, counts) => kubeletMetrics.relisted(ms, counts) } : {}),
+    }));
     const probeManager = new ProbeManager({
       runtime,
       recorder,
@@ -544,6 +552,7 @@ export class Kubelet {
       writer,
       clock,
       onError: (err, pod) => log.debug({ err, pod }, 'pod status write failed'),
+      ...(kubeletMetrics ? { onStatus: (pod, status) => kubeletMetrics.podStatus(pod, status, clock.now()) } : {}),
     }));
     const syncer = new KubeletPodSyncer({
       runtimeManager,

@@ -3,7 +3,9 @@
  * request kubectl just made (`apiserver_request_total{verb="LIST",resource="pods"}`), the store latency and
  * the process metrics; a service account's token is refused (403) until bound to `system:monitoring`, as
  * upstream's RBAC decides for the non-resource URL. The scheduler's and controllers' metrics are there too
- * (they run in the server process).
+ * (they run in the server process), with `rest_client_requests_total` of their clients. The kubelet's own
+ * /metrics (its pods, containers, PLEG relists, pod start SLI and its client's requests) is reached as upstream's
+ * is, through `nodes/NODE/proxy/metrics`, which needs `get` on `nodes/proxy`.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,6 +34,8 @@ describe('/metrics', () => {
     assert.match(r.stdout, /^etcd_request_duration_seconds_count\{operation="create",type="namespaces"\} [1-9]\d*$/m);
     assert.match(r.stdout, /^apiserver_storage_objects\{resource="namespaces"\} [4-9]$/m);
     assert.match(r.stdout, /^process_resident_memory_bytes \d+$/m);
+    // The controllers' and scheduler's own requests to the API server, as client-go counts them.
+    assert.match(r.stdout, /^rest_client_requests_total\{code="200",host="127\.0\.0\.1:\d+",method="GET"\} [1-9]\d*$/m);
   });
 
   test('the scheduler and the controllers report into the same /metrics', async () => {
@@ -64,5 +68,47 @@ describe('/metrics', () => {
       return r.code === 0 ? r : undefined;
     }, 'the bound service account reads /metrics');
     assert.match(allowed.stdout, /^apiserver_request_total\{verb="GET",dry_run="",group="",version="",resource="",subresource="",scope="",component="apiserver",code="403"\} [1-9]\d*$/m);
+  });
+});
+
+describe('the kubelet /metrics', () => {
+  let s: ServerHandle;
+
+  before(async () => {
+    s = await startServer({ storage: 'memory', runtime: 'fake' });
+  });
+  after(async () => {
+    await s?.stop();
+  });
+
+  test('kubectl get --raw /api/v1/nodes/NODE/proxy/metrics shows running pods, containers, PLEG and pod start', async () => {
+    const run = await s.kubectl(['run', 'sleeper', '--image=busybox:1.35', '--', 'sleep', '3600']);
+    assert.equal(run.code, 0, run.stderr);
+    const node = (await s.kubectl(['get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout;
+    const text = await until(async () => {
+      const r = await s.kubectl(['get', '--raw', `/api/v1/nodes/${node}/proxy/metrics`]);
+      // The running pod shows from the first PLEG relist after its sandbox started (up to a second after the start).
+      const counted = /^kubelet_pod_start_sli_duration_seconds_count [1-9]/m.test(r.stdout) && /^kubelet_running_pods [1-9]/m.test(r.stdout) &&
+        /^kubelet_running_containers\{container_state="running"\} [1-9]/m.test(r.stdout);
+      return r.code === 0 && counted ? r.stdout : undefined;
+    }, 'the kubelet counted the pod start and sees it running', 60_000);
+    assert.match(text, /^# TYPE kubelet_running_pods gauge$/m);
+    assert.match(text, /^kubelet_running_pods [1-9]\d*$/m);
+    assert.match(text, /^kubelet_running_containers\{container_state="running"\} [1-9]\d*$/m);
+    assert.match(text, /^kubelet_pleg_relist_duration_seconds_count [1-9]\d*$/m);
+    assert.match(text, /^kubelet_pod_start_sli_duration_seconds_bucket\{le="3600"\} [1-9]\d*$/m);
+    // The kubelet's own client (its node status, lease and pod status writes).
+    assert.match(text, /^rest_client_requests_total\{code="200",host="127\.0\.0\.1:\d+",method="PATCH"\} [1-9]\d*$/m);
+    // The API server's metrics are not the kubelet's.
+    assert.doesNotMatch(text, /^apiserver_request_total/m);
+  });
+
+  test('reaching it needs get on nodes/proxy', async () => {
+    assert.equal((await s.kubectl(['create', 'serviceaccount', 'scraper'])).code, 0);
+    const token = (await s.kubectl(['create', 'token', 'scraper'])).stdout.trim();
+    const node = (await s.kubectl(['get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout;
+    const refused = await s.kubectl(['--token', token, 'get', '--raw', `/api/v1/nodes/${node}/proxy/metrics`]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /cannot get resource "nodes\/proxy" in API group "" at the cluster scope/);
   });
 });

@@ -21,6 +21,7 @@ import { rbacPrinters } from './rbac.ts';
 import { admissionPrinters } from './admissionregistration.ts';
 import { certificatePrinters } from './certificates.ts';
 import { daemonSetPrinters } from './daemonset.ts';
+import { autoscalingPrinters } from './autoscaling.ts';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
@@ -312,6 +313,7 @@ const PRINTERS: Record<string, Printer> = {
   ...servicePrinters(col, NAME, AGE, age),
   ...batchPrinters(col, NAME, AGE, age, selectorText),
   ...daemonSetPrinters(col, NAME, AGE, age, containerCells, selectorText),
+  ...autoscalingPrinters(col, NAME, AGE, age),
 };
 
 function printerFor(resource: ResourceRef): Printer {

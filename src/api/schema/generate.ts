@@ -52,6 +52,8 @@ const ROOTS: Record<string, [string, string]> = {
   'v1/ResourceQuota': ['v1/ResourceQuota.d.ts', 'IResourceQuota'],
   'v1/LimitRange': ['v1/LimitRange.d.ts', 'ILimitRange'],
   'policy/v1/Eviction': ['policy/v1/Eviction.d.ts', 'IEviction'],
+  'autoscaling/v2/HorizontalPodAutoscaler': ['autoscaling/v2/HorizontalPodAutoscaler.d.ts', 'IHorizontalPodAutoscaler'],
+  'autoscaling/v1/HorizontalPodAutoscaler': ['autoscaling/v1/HorizontalPodAutoscaler.d.ts', 'IHorizontalPodAutoscaler'],
   'policy/v1/PodDisruptionBudget': ['policy/v1/PodDisruptionBudget.d.ts', 'IPodDisruptionBudget'],
   'authentication.k8s.io/v1/TokenRequest': ['authentication.k8s.io/v1/TokenRequest.d.ts', 'ITokenRequest'],
   'authentication.k8s.io/v1/TokenReview': ['authentication.k8s.io/v1/TokenReview.d.ts', 'ITokenReview'],

@@ -4,6 +4,9 @@
  * 422 Invalid Status with `invalidMessage(kind, name, errs)` and one cause per error.
  */
 import { validatePodDisruptionBudget } from './policy.ts';
+import { validateHorizontalPodAutoscaler, validateHorizontalPodAutoscalerStatusUpdate, validateHorizontalPodAutoscalerUpdate } from './autoscaling.ts';
+import { hpaV1ToV2 } from '../autoscaling-conversion.ts';
+import type { HorizontalPodAutoscaler, HorizontalPodAutoscalerV1 } from '../types.ts';
 import { validateWebhookConfiguration } from './admissionregistration.ts';
 import { validatePodPreset } from './pod-preset.ts';
 import type { PodPreset } from '../types.ts';
@@ -47,6 +50,11 @@ function key(resource: ResourceRef): string {
   return `${info.group}/${info.plural}`;
 }
 
+/** An HPA of either served version, as v2 (upstream validates the internal version, which v2 mirrors). */
+function hpaV2(resource: ResourceRef, obj: KubeObject): HorizontalPodAutoscaler {
+  return toResourceInfo(resource).version === 'v1' ? hpaV1ToV2(obj as unknown as HorizontalPodAutoscalerV1) : obj as unknown as HorizontalPodAutoscaler;
+}
+
 /** Validation of a new object (create), after defaulting. */
 export function validateObject(resource: ResourceRef, obj: object): FieldError[] {
   const o = obj as KubeObject;
@@ -84,6 +92,7 @@ export function validateObject(resource: ResourceRef, obj: object): FieldError[]
     case 'batch/jobs': return validateJob(o as unknown as Job);
     case 'batch/cronjobs': return validateCronJob(o as unknown as CronJob);
     case 'policy/poddisruptionbudgets': return validatePodDisruptionBudget(o as unknown as PodDisruptionBudget);
+    case 'autoscaling/horizontalpodautoscalers': return validateHorizontalPodAutoscaler(hpaV2(resource, o));
     case 'rbac.authorization.k8s.io/roles': return validateRole(o as unknown as Role);
     case 'rbac.authorization.k8s.io/clusterroles': return validateClusterRole(o as unknown as ClusterRole);
     case 'rbac.authorization.k8s.io/rolebindings': return validateRoleBinding(o as unknown as RoleBinding);
@@ -98,6 +107,7 @@ export function validateObjectUpdate(resource: ResourceRef, obj: object, old: ob
   const p = old as KubeObject;
   switch (key(resource)) {
     case '/pods': return validatePodUpdate(o as unknown as Pod, p as unknown as Pod);
+    case 'autoscaling/horizontalpodautoscalers': return validateHorizontalPodAutoscalerUpdate(hpaV2(resource, o), hpaV2(resource, p));
     case '/nodes': return validateNodeUpdate(o as unknown as Node, p as unknown as Node);
     case '/namespaces': return validateNamespaceUpdate(o as unknown as Namespace, p as unknown as Namespace);
     case '/configmaps': return validateConfigMapUpdate(o as unknown as ConfigMap, p as unknown as ConfigMap);
@@ -138,6 +148,7 @@ export function validateStatusUpdate(resource: ResourceRef, obj: object, old: ob
   const p = old as KubeObject;
   switch (key(resource)) {
     case '/pods': return validatePodStatusUpdate(o as unknown as Pod, p as unknown as Pod);
+    case 'autoscaling/horizontalpodautoscalers': return validateHorizontalPodAutoscalerStatusUpdate(hpaV2(resource, o), hpaV2(resource, p));
     case '/nodes': return validateNodeUpdate(o as unknown as Node, p as unknown as Node);
     case '/services': return validateServiceStatusUpdate(o as unknown as Service, p as unknown as Service);
     case '/resourcequotas': return validateResourceQuotaStatusUpdate(o as unknown as ResourceQuota, p as unknown as ResourceQuota);

@@ -22,6 +22,8 @@ const FILES = [
   join(apiDir, 'certificates/v1/generated.proto'),
   join(apiDir, 'coordination/v1/generated.proto'),
   join(apiDir, 'events/v1/generated.proto'),
+  join(apiDir, 'autoscaling/v1/generated.proto'),
+  join(apiDir, 'autoscaling/v2/generated.proto'),
   join(apiDir, 'policy/v1/generated.proto'),
   join(apiDir, 'rbac/v1/generated.proto'),
   join(machineryDir, 'pkg/apis/meta/v1/generated.proto'),

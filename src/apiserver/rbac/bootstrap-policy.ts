@@ -287,6 +287,17 @@ const CONTROLLERS: Record<string, PolicyRule[]> = {
     events(),
   ],
   'generic-garbage-collector': [rule(['get', 'list', 'watch', 'patch', 'update', 'delete'], ['*'], ['*']), events()],
+  'horizontal-pod-autoscaler': [
+    rule(READ, ['autoscaling'], ['horizontalpodautoscalers']),
+    rule(['update'], ['autoscaling'], ['horizontalpodautoscalers/status']),
+    rule(['get', 'update'], ['*'], ['*/scale']),
+    rule(['list'], [''], ['pods']),
+    // resource, custom and external metrics
+    rule(['list'], ['metrics.k8s.io'], ['pods']),
+    rule(['get', 'list'], ['custom.metrics.k8s.io'], ['*']),
+    rule(['get', 'list'], ['external.metrics.k8s.io'], ['*']),
+    events(),
+  ],
   'job-controller': [
     rule(['get', 'list', 'watch', 'update', 'patch'], ['batch'], ['jobs']),
     rule(['update'], ['batch'], ['jobs/status']),

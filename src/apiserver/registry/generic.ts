@@ -227,7 +227,8 @@ export class GenericRegistry {
   }
 
   decode(kv: KeyValue): KubeObject {
-    const obj = JSON.parse(Buffer.from(kv.value).toString('utf8')) as KubeObject;
+    let obj = JSON.parse(Buffer.from(kv.value).toString('utf8')) as KubeObject;
+    if (this.strategy.conversion) obj = this.strategy.conversion.fromStorage(obj);
     obj.apiVersion = this.info.groupVersion;
     obj.kind = this.info.kind;
     (obj.metadata ??= {}).resourceVersion = String(kv.modRevision);
@@ -239,9 +240,11 @@ export class GenericRegistry {
    * the revision back by splicing bytes instead of parsing (lists of thousands of objects).
    */
   encode(obj: KubeObject): Uint8Array {
-    const { apiVersion: _a, kind: _k, metadata, ...rest } = obj;
+    const conversion = this.strategy.conversion;
+    const { apiVersion: _a, kind: _k, metadata, ...rest } = conversion ? conversion.toStorage(obj) : obj;
     const { resourceVersion: _rv, ...meta } = metadata ?? {};
-    return Buffer.from(JSON.stringify({ apiVersion: this.info.groupVersion, kind: this.info.kind, metadata: meta, ...rest }));
+    const apiVersion = conversion?.storageVersion ?? this.info.groupVersion;
+    return Buffer.from(JSON.stringify({ apiVersion, kind: this.info.kind, metadata: meta, ...rest }));
   }
 
   /**

@@ -9,6 +9,7 @@ import { namespaceStrategy } from './namespaces.ts';
 import { endpointSliceStrategy } from './endpointslices.ts';
 import { cronJobStrategy, jobStrategy } from './jobs.ts';
 import { certificateSigningRequestStrategy } from './certificatesigningrequests.ts';
+import { horizontalPodAutoscalerStrategy } from './horizontalpodautoscalers.ts';
 import type { Strategy } from './strategy.ts';
 
 const BUILDERS: Record<string, (info: ResourceInfo) => Strategy> = {
@@ -30,6 +31,7 @@ const BUILDERS: Record<string, (info: ResourceInfo) => Strategy> = {
   'batch/jobs': jobStrategy,
   'batch/cronjobs': cronJobStrategy,
   'certificates.k8s.io/certificatesigningrequests': certificateSigningRequestStrategy,
+  'autoscaling/horizontalpodautoscalers': horizontalPodAutoscalerStrategy,
   'apps/statefulsets': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
   // Volumes and claims start Pending whatever the client sent; the PV controller moves them on.
   '/persistentvolumes': (info) => baseStrategy(info, { hasStatusSubresource: true, prepareForCreate: (o) => { o.status = { phase: 'Pending' }; } }),

@@ -56,6 +56,19 @@ export interface Strategy {
   beginUpdate?(obj: KubeObject, old: KubeObject, dryRun: boolean): Promise<FinishFunc>;
   /** After the object left the store: give back what it held. Failures are the caller's to log. */
   afterDelete?(obj: KubeObject): Promise<void>;
+  /**
+   * Set when this version is not the one objects are stored in (autoscaling/v1 HPAs are stored as v2): the
+   * registry converts what it writes with `toStorage` and what it reads with `fromStorage`, so both versions
+   * share the same keys and either one sees the other's writes.
+   */
+  readonly conversion?: StorageConversion;
+}
+
+export interface StorageConversion {
+  /** apiVersion of the stored form. */
+  readonly storageVersion: string;
+  toStorage(obj: KubeObject): KubeObject;
+  fromStorage(obj: KubeObject): KubeObject;
 }
 
 /** Upstream's FinishFunc: called once, with whether the store write succeeded. */

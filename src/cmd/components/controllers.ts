@@ -3,7 +3,7 @@
  * ReplicaSet, ReplicationController, DaemonSet, StatefulSet, Job, CronJob, TTL-after-finished, the PersistentVolume binder,
  * PVC and PV protection, the garbage collector,
  * EndpointSlice, Endpoints, the LoadBalancer status of k3s's servicelb, node lifecycle, the taint manager, pod GC, resource quota
- * the disruption controller, the CSR approver and signer), each acting as its own service account `kube-system/<name>` as
+ * the disruption controller, the horizontal pod autoscaler, the CSR approver and signer), each acting as its own service account `kube-system/<name>` as
  * kube-controller-manager does with `--use-service-account-credentials` (../component-identities.ts), with
  * kube-controller-manager's rate limit (QPS 20, burst 30) per controller client as upstream's client builder gives.
  */
@@ -11,7 +11,7 @@ import {
   CronJobController, DeploymentController, DisruptionController, EndpointsController, EndpointSliceController, GarbageCollector, JobController,
   NodeLifecycleController, PodGCController, ResourceQuotaController, ReplicaSetController, ServiceLBController, StatefulSetController, TaintEvictionController,
   TTLAfterFinishedController, VolumeBindingController, VolumeProtectionController, ReplicationManager, DaemonSetController, CertificateController,
-  Controller, WorkQueueMetricsProvider,
+  Controller, WorkQueueMetricsProvider, HorizontalPodAutoscalerController,
 } from '../../controllers/index.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -65,6 +65,11 @@ export const controllersComponent: Component = {
         queued('disruption', new DisruptionController({ client: as('disruption'), logger: ctx.logger.child({ controller: 'disruption' }) })).run(ctx.signal),
         queued('certificate', new CertificateController({ client: as('certificate'), caPem: ctx.caPem, caKeyPem, isBootstrapper, logger: ctx.logger.child({ controller: 'certificatesigningrequest' }) })).run(ctx.signal),
         queued('resourcequota', new ResourceQuotaController({ client: as('resourcequota'), logger: ctx.logger.child({ controller: 'resourcequota' }) })).run(ctx.signal),
+        queued('horizontal-pod-autoscaler', new HorizontalPodAutoscalerController({
+          client: as('horizontal-pod-autoscaler'), logger: ctx.logger.child({ controller: 'horizontal-pod-autoscaler' }),
+          syncPeriodMs: o.hpaSyncPeriodMs, downscaleStabilizationMs: o.hpaDownscaleStabilizationMs, tolerance: o.hpaTolerance,
+          cpuInitializationPeriodMs: o.hpaCpuInitializationPeriodMs, initialReadinessDelayMs: o.hpaInitialReadinessDelayMs,
+        })).run(ctx.signal),
         queued('pod-garbage-collector', new PodGCController({ client: as('pod-garbage-collector'), terminatedPodThreshold: o.terminatedPodGcThreshold, logger: ctx.logger.child({ controller: 'pod-garbage-collector' }) })).run(ctx.signal),
       ]);
     } finally {

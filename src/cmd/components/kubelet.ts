@@ -20,6 +20,8 @@ import { subnetPrefix } from '../join.ts';
 import { traceRuntime } from '../runtime-trace.ts';
 import type { Component, ComponentContext, NodeConfig } from './component.ts';
 import type { Logger } from '../../machinery/index.ts';
+import { Registry } from 'prom-client';
+import { restClientMetrics } from '../rest-client-metrics.ts';
 
 /**
  * How a kubelet left its node: `podsLeft` when pod sandboxes remain in the runtime (they outlive the node
@@ -97,6 +99,10 @@ export async function runKubelet(ctx: KubeletContext): Promise<KubeletStopped> {
   const { node } = ctx;
   const { runtime, mounter, close } = await makeRuntime(ctx.dataDir, node, ctx.logger);
   let stopped: KubeletStopped = { podsLeft: true };
+  // The kubelet's own registry, at its /metrics (upstream's kubelet serves its metrics apart from the API
+  // server's), with its client's rest_client_requests_total.
+  const metrics = new Registry();
+  const client = ctx.client.with({ requestObserver: restClientMetrics(metrics) });
   try {
     // Made up front so it is watched from the start (a missing one is only polled).
     await mkdir(join(ctx.dataDir, 'manifests'), { recursive: true });
@@ -108,7 +114,8 @@ export async function runKubelet(ctx: KubeletContext): Promise<KubeletStopped> {
     const tls = ctx.kubeletServingCert ? await ctx.kubeletServingCert([node.name, 'localhost', '127.0.0.1', node.nodeIp ?? defaultNodeIP()]) : undefined;
     const kubelet = new Kubelet({
       ...(tls ? { tls } : {}),
-      client: ctx.client,
+      client,
+      metrics,
       runtime: traceRuntime(runtime, process.env.KUBELING_TRACE_RUNTIME),
       nodeName: node.name,
       rootDir: join(ctx.dataDir, 'kubelet'),
@@ -148,6 +155,7 @@ export async function runKubelet(ctx: KubeletContext): Promise<KubeletStopped> {
     await running;
   } finally {
     stopped = await close();
+    client.close();
   }
   if (node.runtime === 'fake') {
     // Fake containers die with this process; their volumes must not outlive them (real ones do, on purpose).

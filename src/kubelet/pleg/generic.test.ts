@@ -70,3 +70,23 @@ test('relist emits events, refreshes the cache of changed pods and reports healt
   await clock.step(3 * 60_000 + 5000);
   assert.deepEqual(pleg.healthy(), { ok: false, message: 'pleg was last seen active 3m5s ago; threshold is 3m0s' });
 });
+
+test('onRelist hears each relist: its duration, pods with a ready sandbox and containers by state', async () => {
+  const clock = new FakeClock();
+  const source: PodStatusSource = {
+    async listPods() {
+      await clock.step(40);
+      return new Map([
+        ['u1', { uid: 'u1', name: 'a', namespace: 'default', sandboxes: [{ id: 's1', state: 'SANDBOX_READY' }], containers: [{ id: 'c1', state: 'CONTAINER_RUNNING' }, { id: 'c2', state: 'CONTAINER_EXITED' }] }],
+        ['u2', { uid: 'u2', name: 'b', namespace: 'default', sandboxes: [{ id: 's2', state: 'SANDBOX_NOTREADY' }], containers: [{ id: 'c3', state: 'CONTAINER_EXITED' }] }],
+      ]);
+    },
+    async getPodStatus(uid) {
+      return { uid, name: uid, namespace: 'default', ips: [], sandboxStatuses: [], containerStatuses: [], timestamp: clock.now() };
+    },
+  };
+  const heard: unknown[] = [];
+  const pleg = new GenericPLEG({ runtime: source, clock, onRelist: (ms, counts) => heard.push({ ms, ...counts }) });
+  await pleg.relist();
+  assert.deepEqual(heard, [{ ms: 40, runningPods: 1, containers: { CONTAINER_RUNNING: 1, CONTAINER_EXITED: 2 } }]);
+});

@@ -76,6 +76,8 @@ export interface GenericPLEGConfig {
   relistPeriodMs?: number;
   /** Default 3 min. */
   relistThresholdMs?: number;
+  /** Told after each successful relist how long it took and what it saw (the kubelet's metrics). */
+  onRelist?: (durationMs: number, counts: { runningPods: number; containers: Record<string, number> }) => void;
 }
 
 export type PodLifecycleListener = (event: PodLifecycleEvent) => void;
@@ -102,6 +104,7 @@ export class GenericPLEG {
   /** Pods whose status read failed; retried on the next relist. */
   #retry = new Set<string>();
   #lastRelist = 0;
+  readonly #onRelist: GenericPLEGConfig['onRelist'];
 
   constructor(config: GenericPLEGConfig) {
     if (!config.runtime) throw new Error('GenericPLEG needs a runtime');
@@ -109,6 +112,7 @@ export class GenericPLEG {
     this.#clock = config.clock ?? realClock;
     this.#period = config.relistPeriodMs ?? 1000;
     this.#threshold = config.relistThresholdMs ?? 180_000;
+    this.#onRelist = config.onRelist;
   }
 
   /** Adds a listener; returns the function that removes it. Listeners run synchronously; keep them cheap. */
@@ -143,6 +147,7 @@ export class GenericPLEG {
 
   /** One relist: diff, refresh the cache of changed pods, notify. Throws when the runtime cannot be listed. */
   async relist(): Promise<PodLifecycleEvent[]> {
+    const started = this.#clock.now();
     const pods = await this.#source.listPods();
     const now = new Map<string, Map<string, PlegContainerState>>();
     for (const [uid, p] of pods) {
@@ -178,6 +183,15 @@ export class GenericPLEG {
     }
     this.#old = now;
     this.#lastRelist = this.#clock.now();
+    if (this.#onRelist) {
+      let runningPods = 0;
+      const containers: Record<string, number> = {};
+      for (const p of pods.values()) {
+        if (p.sandboxes.some((sb) => sb.state === 'SANDBOX_READY')) runningPods++;
+        for (const c of p.containers) containers[c.state] = (containers[c.state] ?? 0) + 1;
+      }
+      this.#onRelist(this.#lastRelist - started, { runningPods, containers });
+    }
     for (const e of events) for (const l of this.#listeners) l(e);
     return events;
   }

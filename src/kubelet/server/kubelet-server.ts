@@ -9,6 +9,7 @@
  *   GET /attach/{namespace}/{pod}/{container}?stdin&stdout&stderr&tty              (WebSocket or SPDY/3.1)
  *   GET|POST /portForward/{namespace}/{pod}                                        (SPDY/3.1, see port-forward.ts)
  *   GET /stats/summary                                                             (statsapi Summary, ../stats/summary.ts)
+ *   GET /metrics                                                                   (Prometheus text, ../metrics)
  *
  * Errors are Kubernetes Status objects; log errors use the kubelet's own messages (`container "web" in pod
  * "nginx" is waiting to start: ContainerCreating`, `previous terminated container ...`), with code 400 as the
@@ -49,6 +50,8 @@ export interface KubeletServerConfig {
   tls: ServingCert;
   /** The statsapi Summary served at /stats/summary (404 without it). */
   summary?: () => Promise<unknown>;
+  /** The kubelet's metrics in Prometheus text format, served at /metrics (404 without it). */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
   /** Address to listen on (default all); port 0 picks a free one. */
   address?: string;
   port?: number;
@@ -120,6 +123,11 @@ export class KubeletServer {
       if (url.pathname === '/stats/summary' && req.method === 'GET' && this.#config.summary) {
         const body = JSON.stringify(await this.#config.summary());
         res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+        return;
+      }
+      if (url.pathname === '/metrics' && req.method === 'GET' && this.#config.metrics) {
+        const { contentType, body } = await this.#config.metrics();
+        res.writeHead(200, { 'content-type': contentType }).end(body);
         return;
       }
       if (parts[0] === 'containerLogs' && parts.length === 4 && req.method === 'GET') {

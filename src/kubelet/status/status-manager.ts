@@ -43,6 +43,8 @@ export interface StatusManagerConfig {
    */
   concurrency?: number;
   onError?: (err: unknown, pod: { namespace: string; name: string }) => void;
+  /** Told every status that changes what is cached (the kubelet's pod start metric watches them). */
+  onStatus?: (pod: Pod, status: PodStatus) => void;
 }
 
 interface Entry {
@@ -87,6 +89,7 @@ export class StatusManager {
   #period: number;
   #concurrency: number;
   #onError: StatusManagerConfig['onError'];
+  #onStatus: StatusManagerConfig['onStatus'];
   #cache = new Map<string, Entry>();
   /** Last version written per pod; only the run loop touches it. */
   #written = new Map<string, number>();
@@ -101,6 +104,7 @@ export class StatusManager {
     this.#period = config.syncPeriodMs ?? 10_000;
     this.#concurrency = Math.max(1, config.concurrency ?? 8);
     this.#onError = config.onError;
+    this.#onStatus = config.onStatus;
   }
 
   /** The latest status set for a pod (what the pod worker last computed). */
@@ -116,6 +120,7 @@ export class StatusManager {
     const known = prev?.status.phase ?? pod.status?.phase;
     if (terminal(known) && next.phase !== known) next.phase = known;
     if (prev && sameStatus(prev.status, next)) return;
+    this.#onStatus?.(pod, next);
     this.#cache.set(uid, {
       namespace: pod.metadata?.namespace ?? 'default',
       name: pod.metadata?.name ?? '',

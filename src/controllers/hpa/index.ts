@@ -1,0 +1,1 @@
+export { HorizontalPodAutoscalerController, type HorizontalPodAutoscalerControllerConfig } from './hpa.ts';

@@ -1,0 +1,1 @@
+export { KubeletMetrics, type RelistCounts } from './kubelet-metrics.ts';
