@@ -20,6 +20,7 @@ import { rbacPrinters } from './rbac.ts';
 import { admissionPrinters } from './admissionregistration.ts';
 import { certificatePrinters } from './certificates.ts';
 import { daemonSetPrinters } from './daemonset.ts';
+import { customColumnCells, customColumnDefinitions } from './custom-columns.ts';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
@@ -314,6 +315,10 @@ const PRINTERS: Record<string, Printer> = {
 
 function printerFor(resource: ResourceRef): Printer {
   const info = toResourceInfo(resource);
+  const custom = info.custom;
+  if (custom) {
+    return { columns: customColumnDefinitions(custom.printerColumns), cells: (o, now) => customColumnCells(custom.printerColumns, o, now) };
+  }
   return PRINTERS[`${info.group}/${info.plural}`] ?? defaultPrinter;
 }
 

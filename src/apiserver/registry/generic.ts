@@ -65,6 +65,11 @@ export interface RegistryConfig {
   consistentListFromCache?: boolean;
   /** Where a failed afterDelete hook is reported (logged by the server). */
   onHookError?: (err: unknown) => void;
+  /**
+   * The apiVersion objects are stored with when it is not the served one (a custom resource's non-storage
+   * version: conversion None changes only apiVersion, on the way in and out).
+   */
+  storageApiVersion?: string;
 }
 
 const RANDOM_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -122,6 +127,7 @@ export class GenericRegistry {
     this.#prefix = this.info.group ? `/registry/${this.info.group}/${this.info.plural}/` : `/registry/${this.info.plural}/`;
     this.#consistentFromCache = config.consistentListFromCache ?? true;
     this.#onHookError = config.onHookError;
+    this.#storageApiVersion = config.storageApiVersion ?? this.info.groupVersion;
     this.cache = new WatchCache({
       store: this.#store,
       prefix: this.#prefix,
@@ -136,6 +142,7 @@ export class GenericRegistry {
 
   readonly #consistentFromCache: boolean;
   readonly #onHookError: ((err: unknown) => void) | undefined;
+  readonly #storageApiVersion: string;
   /** The revision of this registry's newest store write: a consistent read must see at least this. */
   #lastWrite = 0;
 
@@ -228,7 +235,7 @@ export class GenericRegistry {
   encode(obj: KubeObject): Uint8Array {
     const { apiVersion: _a, kind: _k, metadata, ...rest } = obj;
     const { resourceVersion: _rv, ...meta } = metadata ?? {};
-    return Buffer.from(JSON.stringify({ apiVersion: this.info.groupVersion, kind: this.info.kind, metadata: meta, ...rest }));
+    return Buffer.from(JSON.stringify({ apiVersion: this.#storageApiVersion, kind: this.info.kind, metadata: meta, ...rest }));
   }
 
   /**
@@ -394,6 +401,7 @@ export class GenericRegistry {
       throw this.#invalid(obj, [{ type: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
     }
     applyDefaults(this.info, obj);
+    this.strategy.decode?.(obj);
     await this.#admission.admit(this.#attrs('CREATE', obj, undefined, namespace, options, admissionName));
     this.strategy.prepareForCreate(obj);
     const errors = this.strategy.validate(obj);
@@ -490,10 +498,12 @@ export class GenericRegistry {
       if (sub === 'status') {
         this.strategy.prepareForStatusUpdate(obj, old);
         applyDefaults(this.info, obj);
+        this.strategy.decode?.(obj);
         await this.#admission.admit(this.#attrs('UPDATE', obj, old, namespace, options));
         errors = this.strategy.validateStatusUpdate(obj, old);
       } else {
         applyDefaults(this.info, obj);
+        this.strategy.decode?.(obj);
         if (!sub) this.strategy.prepareForUpdate(obj, old);
         else this.strategy.prepareForSubresourceUpdate?.(sub, obj, old);
         await this.#admission.admit(this.#attrs('UPDATE', obj, old, namespace, options));
