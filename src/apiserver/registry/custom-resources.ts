@@ -28,7 +28,8 @@ export function validateCelRules(obj: KubeObject, old: KubeObject | undefined, s
   for (const site of celRules(obj, old, schema)) {
     const transition = /\boldSelf\b/.test(site.rule.rule);
     if (transition && !site.hasOld && !site.rule.optionalOldSelf) continue;
-    const field = [site.path || '<nil>', site.rule.fieldPath?.replace(/^\./, '')].filter(Boolean).join('.').replace(/^<nil>\./, '');
+    // The rule's place, then its fieldPath; a rule on the root has no path (Go prints a nil field.Path as <nil>).
+    const field = [site.path, site.rule.fieldPath?.replace(/^\./, '')].filter(Boolean).join('.') || '<nil>';
     let ok: boolean;
     let detail = site.rule.message || `failed rule: ${site.rule.rule.trim()}`;
     try {
@@ -42,7 +43,7 @@ export function validateCelRules(obj: KubeObject, old: KubeObject | undefined, s
     } catch (err) {
       if (!(err instanceof CelEvalError)) throw err;
       ok = false;
-      detail = `${detail.startsWith('failed rule') ? detail : detail}: ${err.message}`;
+      detail = `${detail}: ${err.message}`;
     }
     if (ok) continue;
     const e = invalidField(field, schemaType(site.self), detail);
