@@ -187,6 +187,14 @@ test('client-node watches a custom resource through an informer', async () => {
   }
 });
 
+test('the garbage collector discovers custom resources: a CronTab owned by a deleted CronTab goes', async () => {
+  const owner = JSON.parse(await ok(['create', '-f', '-', '-o', 'json'], crontab('owner', '  cronSpec: "* * * * *"\n')));
+  const dependent = crontab('dependent', '  cronSpec: "* * * * *"\n').replace('metadata:\n', `metadata:\n  ownerReferences:\n  - apiVersion: stable.example.com/v1\n    kind: CronTab\n    name: owner\n    uid: ${owner.metadata.uid}\n`);
+  await ok(['create', '-f', '-'], dependent);
+  await ok(['delete', 'ct', 'owner']);
+  await untilWith(async () => (await server.kubectl(['get', 'ct', 'dependent'])).stderr.includes('NotFound'), 'the dependent CronTab to be collected', { timeoutMs: 60_000, intervalMs: 500 });
+});
+
 test('kubectl delete crd deletes its objects, then the CRD, and the resource stops being served', async () => {
   assert.notEqual((await ok(['get', 'ct', '-o', 'name'])).trim(), '');
   await ok(['delete', 'crd', 'crontabs.stable.example.com', '--timeout=60s']);
