@@ -410,6 +410,12 @@ export class ApiServer {
     );
     await this.repairServiceAllocations();
     this.#loops.push(this.#repairLoop(signal));
+    // CRDs Established before a restart are served before the server says it is ready (upstream's readyz
+    // waits for crd-informer-synced); the controller carries on from there.
+    for (const crd of this.registry('customresourcedefinitions', 'apiextensions.k8s.io').cache.list().items as CustomResourceDefinition[]) {
+      const established = crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+      if (established && crd.status?.acceptedNames?.kind) await this.#serveCustomResources(crd);
+    }
   }
 
   /** Every event of a watch cache, from its current contents on; after the cache restarts, `reset` and again. */

@@ -10,6 +10,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startServer, type ServerHandle } from './helpers/server.ts';
 import { untilWith } from './helpers/until.ts';
 
@@ -163,6 +166,64 @@ test('the CronTab CRD is created, Established, and its objects are served, valid
   assert.match(explain, /replicas\s+<integer>/);
 });
 
+const WIDGETS = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Cluster
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1beta1
+    served: true
+    storage: false
+    schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object, x-kubernetes-preserve-unknown-fields: true}}}}
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object, x-kubernetes-preserve-unknown-fields: true}}}}
+`;
+
+test('a cluster-scoped CRD with two versions: conversion None, server-side apply, RBAC, and a CRD whose names conflict', async () => {
+  await ok(['apply', '-f', '-'], WIDGETS);
+  await ok(['wait', '--for=condition=Established', 'crd/widgets.example.com', '--timeout=30s']);
+  await ok(['apply', '-f', '-'], 'apiVersion: example.com/v1beta1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 3\n  any: {thing: [1, 2]}\n');
+  const v1 = JSON.parse(await ok(['get', 'widgets.v1.example.com', 'w1', '-o', 'json']));
+  assert.equal(v1.apiVersion, 'example.com/v1');
+  assert.deepEqual(v1.spec, { size: 3, any: { thing: [1, 2] } }, 'preserve-unknown-fields keeps everything');
+  assert.equal(v1.metadata.namespace, undefined);
+  const beta = JSON.parse(await ok(['get', '--raw', '/apis/example.com/v1beta1/widgets']));
+  assert.deepEqual(beta.items.map((i: { apiVersion: string }) => i.apiVersion), ['example.com/v1beta1']);
+  // Discovery prefers the GA version.
+  const group = JSON.parse(await ok(['get', '--raw', '/apis/example.com']));
+  assert.equal(group.preferredVersion.version, 'v1');
+
+  // Server-side apply: twice is a no-op.
+  const applied = 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w2\nspec:\n  size: 1\n';
+  await ok(['apply', '--server-side', '-f', '-'], applied);
+  const rv = JSON.parse(await ok(['get', 'widget', 'w2', '-o', 'json'])).metadata.resourceVersion;
+  await ok(['apply', '--server-side', '-f', '-'], applied);
+  assert.equal(JSON.parse(await ok(['get', 'widget', 'w2', '-o', 'json'])).metadata.resourceVersion, rv);
+
+  // RBAC treats the custom resource as any other.
+  await ok(['create', 'clusterrole', 'widget-reader', '--verb=get,list,watch', '--resource=widgets.example.com']);
+  await ok(['create', 'clusterrolebinding', 'widget-reader', '--clusterrole=widget-reader', '--user=alice']);
+  await untilWith(async () => (await server.kubectl(['get', 'widgets', '--as=alice'])).code === 0, 'alice to read widgets', { timeoutMs: 30_000, intervalMs: 200 });
+  const denied = await server.kubectl(['delete', 'widget', 'w1', '--as=alice']);
+  assert.match(denied.stderr, /widgets\.example\.com "w1" is forbidden: User "alice" cannot delete resource "widgets" in API group "example\.com" at the cluster scope/);
+
+  // A CRD whose kind another resource of the group has is not accepted.
+  await ok(['apply', '-f', '-'], WIDGETS.replaceAll('widgets', 'gadgets').replace('singular: widget', 'singular: gadget'));
+  const cond = await untilWith(async () => {
+    const crd = JSON.parse(await ok(['get', 'crd', 'gadgets.example.com', '-o', 'json']));
+    return crd.status?.conditions?.find((c: { type: string }) => c.type === 'NamesAccepted');
+  }, 'the NamesAccepted condition', { timeoutMs: 30_000, intervalMs: 200 });
+  assert.deepEqual([cond.status, cond.reason, cond.message], ['False', 'KindConflict', '"Widget" is already in use']);
+  assert.match((await server.kubectl(['get', '--raw', '/apis/example.com/v1/gadgets'])).stderr, /NotFound|not found/);
+  await ok(['delete', 'crd', 'gadgets.example.com', 'widgets.example.com', '--timeout=60s']);
+});
+
 test('client-node watches a custom resource through an informer', async () => {
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(server.kubeconfig);
@@ -209,4 +270,27 @@ test('kubectl delete crd deletes its objects, then the CRD, and the resource sto
   await ok(['wait', '--for=condition=Established', 'crd/crontabs.stable.example.com', '--timeout=30s']);
   await untilWith(async () => (await server.kubectl(['get', 'ct', '-A', '-o', 'name'])).code === 0, 'crontabs to be served again', { timeoutMs: 30_000, intervalMs: 200 });
   assert.equal((await ok(['get', 'ct', '-A', '-o', 'name'])).trim(), '');
+});
+
+test('with sqlite, custom resources and their CRD survive a restart and are served as soon as the server is ready', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kubeling-crd-'));
+  let s2: ServerHandle | undefined;
+  try {
+    s2 = await startServer({ runtime: 'fake', storage: 'sqlite', noAgent: true, dataDir });
+    const run = async (srv: ServerHandle, args: string[], input?: string) => {
+      const r = await srv.kubectl(args, input === undefined ? {} : { input });
+      assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    await run(s2, ['apply', '-f', '-'], CRD);
+    await run(s2, ['wait', '--for=condition=Established', 'crd/crontabs.stable.example.com', '--timeout=30s']);
+    await run(s2, ['apply', '-f', '-'], crontab('kept', '  cronSpec: "* * * * *"\n  replicas: 3\n'));
+    const port = s2.port;
+    assert.equal(await s2.stop(), 0);
+    s2 = await startServer({ runtime: 'fake', storage: 'sqlite', noAgent: true, dataDir, port });
+    assert.match(await run(s2, ['get', 'ct', 'kept', '--no-headers']), /^kept\s+\* \* \* \* \*\s+3\s+/);
+  } finally {
+    await s2?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
