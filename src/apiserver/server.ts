@@ -296,6 +296,12 @@ export class ApiServer {
     await Promise.all(registries.map((r) => r.cache.ready));
   }
 
+  /** Whether a CRD is being deleted (its objects may then be read and deleted, not created). */
+  #crdTerminating(crdName: string): boolean {
+    const crds = this.registry('customresourcedefinitions', 'apiextensions.k8s.io');
+    return Boolean(crds.cache.get(crds.key('', crdName))?.metadata?.deletionTimestamp);
+  }
+
   #unserveCustomResources(crdName: string): void {
     const current = this.#custom.get(crdName);
     if (!current) return;
@@ -755,6 +761,10 @@ export class ApiServer {
       case 'create':
         allowed('create');
         if (info.name) throw methodNotAllowed('create', registry.qualified);
+        if (registry.info.custom && this.#crdTerminating(registry.info.custom.crdName)) {
+          const err = methodNotAllowed('create', registry.qualified);
+          throw new ApiError(405, 'MethodNotAllowed', 'create not allowed while custom resource definition is terminating', err.details);
+        }
         return handleCreate(ctx);
       case 'update':
         allowed('update');

@@ -258,7 +258,17 @@ test('the garbage collector discovers custom resources: a CronTab owned by a del
 
 test('kubectl delete crd deletes its objects, then the CRD, and the resource stops being served', async () => {
   assert.notEqual((await ok(['get', 'ct', '-o', 'name'])).trim(), '');
-  await ok(['delete', 'crd', 'crontabs.stable.example.com', '--timeout=60s']);
+  // An object with a finalizer holds the CRD in Terminating: new objects are refused meanwhile.
+  await ok(['create', '-f', '-'], crontab('held', '  cronSpec: "* * * * *"\n').replace('metadata:\n', 'metadata:\n  finalizers: [example.com/hold]\n'));
+  await ok(['delete', 'crd', 'crontabs.stable.example.com', '--wait=false']);
+  await untilWith(async () => {
+    const crd = JSON.parse(await ok(['get', 'crd', 'crontabs.stable.example.com', '-o', 'json']));
+    return crd.status.conditions.some((c: { type: string; reason: string }) => c.type === 'Terminating' && c.reason === 'InstanceDeletionInProgress');
+  }, 'the CRD to be Terminating', { timeoutMs: 30_000, intervalMs: 200 });
+  const refused = await server.kubectl(['create', '-f', '-'], { input: crontab('late', '  cronSpec: "* * * * *"\n') });
+  assert.match(refused.stderr, /create not allowed while custom resource definition is terminating/);
+  await ok(['patch', 'ct', 'held', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+  await ok(['wait', '--for=delete', 'crd/crontabs.stable.example.com', '--timeout=60s']);
   const gone = await server.kubectl(['get', 'crontabs']);
   assert.notEqual(gone.code, 0);
   // kubectl's discovery cache may still name the resource; the server answers 404 either way.
