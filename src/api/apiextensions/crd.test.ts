@@ -73,3 +73,12 @@ test('each served version becomes a ResourceInfo over the storage version, with 
   assert.equal(infos[1]!.custom?.storageVersion, 'v1');
   assert.deepEqual(v1.custom?.printerColumns, [{ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' }]);
 });
+
+test('a default that its own schema refuses is refused', () => {
+  const crd = crontabs();
+  crd.spec.versions[0]!.schema = { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { replicas: { type: 'integer', maximum: 10, default: 'three' }, max: { type: 'integer', maximum: 10, default: 11 } } } } } };
+  assert.deepEqual(errors(crd), [
+    'spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[replicas].default: Invalid value: "string": spec.replicas in body must be of type integer: "string"',
+    'spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[max].default: Invalid value: 11: spec.max in body should be less than or equal to 10',
+  ]);
+});

@@ -6,7 +6,7 @@
 import { invalid, invalidNoValue, notSupported, required, type FieldError } from '../field-error.ts';
 import type { KubeObject } from '../types.ts';
 import type { ResourceInfo, SubresourceInfo, Verb } from '../resources.ts';
-import type { JSONSchemaProps } from './structural-schema.ts';
+import { validateAgainstSchema, type JSONSchemaProps } from './structural-schema.ts';
 
 export interface CustomResourceDefinitionNames {
   plural?: string;
@@ -146,20 +146,25 @@ export function validateStructural(schema: JSONSchemaProps, path: string): Field
     for (const k of Object.keys(meta.properties ?? {})) if (k !== 'name' && k !== 'generateName') errs.push(invalidNoValue(`${path}.properties[metadata]`, 'must not specify anything other than name and generateName, but metadata is implicitly specified'));
     if (meta.type && meta.type !== 'object') errs.push(invalid(`${path}.properties[metadata].type`, meta.type, 'must be object'));
   }
-  walkStructural(schema, path, errs, true);
+  walkStructural(schema, path, errs, true, '');
   return [...new Map(errs.map((e) => [`${e.field}|${e.message}`, e])).values()];
 }
 
-function walkStructural(s: JSONSchemaProps, path: string, errs: FieldError[], root: boolean): void {
+/** `path` is the schema's place in the CRD, `data` the place of the values it describes (for default errors). */
+function walkStructural(s: JSONSchemaProps, path: string, errs: FieldError[], root: boolean, data: string): void {
   const untyped = !s.type && !s['x-kubernetes-int-or-string'] && !s['x-kubernetes-preserve-unknown-fields'];
   if (!root && untyped) errs.push(required(`${path}.type`, 'must not be empty for specified object fields'));
   if (s.type === 'array' && !s.items) errs.push(required(`${path}.items`, 'must be specified'));
+  // A default must itself be valid (upstream validates defaults against the schema, by their place in objects).
+  if (s.default !== undefined && !root) {
+    for (const e of validateAgainstSchema(s.default, s, data)) errs.push({ ...e, field: `${path}.default` });
+  }
   for (const [k, sub] of Object.entries(s.properties ?? {})) {
     if (root && k === 'metadata') continue;
-    walkStructural(sub, `${path}.properties[${k}]`, errs, false);
+    walkStructural(sub, `${path}.properties[${k}]`, errs, false, data ? `${data}.${k}` : k);
   }
-  if (s.items && typeof s.items === 'object') walkStructural(s.items, `${path}.items`, errs, false);
-  if (s.additionalProperties && typeof s.additionalProperties === 'object') walkStructural(s.additionalProperties, `${path}.additionalProperties`, errs, false);
+  if (s.items && typeof s.items === 'object') walkStructural(s.items, `${path}.items`, errs, false, `${data}[0]`);
+  if (s.additionalProperties && typeof s.additionalProperties === 'object') walkStructural(s.additionalProperties, `${path}.additionalProperties`, errs, false, `${data}[*]`);
   if (s.properties && s.additionalProperties !== undefined && s.additionalProperties !== false) {
     errs.push(invalidNoValue(`${path}.additionalProperties`, 'additionalProperties and properties are mutual exclusive'));
   }

@@ -145,9 +145,9 @@ const FORMATS: Record<string, (s: string) => boolean> = {
 };
 
 /** Validates a custom object against its version's schema; paths as upstream (`spec.replicas`, `spec.items[0]`). */
-export function validateAgainstSchema(obj: unknown, schema: JSONSchemaProps): FieldError[] {
+export function validateAgainstSchema(obj: unknown, schema: JSONSchemaProps, path = ''): FieldError[] {
   const errs: FieldError[] = [];
-  validateValue(obj, schema, '', errs, true);
+  validateValue(obj, schema, path, errs, path === '');
   return errs;
 }
 
