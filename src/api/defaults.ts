@@ -22,6 +22,8 @@ import type {
 import { toResourceInfo, type ResourceRef } from './resources.ts';
 import { imageTag } from './image-ref.ts';
 import { canonicalizeResourceList, tryParseQuantity } from './quantity.ts';
+import { defaultLimitRange, defaultResourceQuota } from './quota-defaults.ts';
+import type { LimitRange, ResourceQuota } from './types.ts';
 import { DecodeError, decodeError } from './schema/unknown-fields.ts';
 import { defaultEndpointSlice, defaultEndpoints, defaultService } from './service-defaults.ts';
 import { defaultCronJob, defaultJob } from './batch-defaults.ts';
@@ -62,6 +64,8 @@ export function applyDefaults<T extends object>(resource: ResourceRef, obj: T): 
     case '/persistentvolumes': defaultPersistentVolume(o as unknown as PersistentVolume); break;
     case '/persistentvolumeclaims': defaultPersistentVolumeClaim(o as unknown as PersistentVolumeClaim); break;
     case 'storage.k8s.io/storageclasses': defaultStorageClass(o as unknown as StorageClass); break;
+    case '/resourcequotas': defaultResourceQuota(o as unknown as ResourceQuota); break;
+    case '/limitranges': defaultLimitRange(o as unknown as LimitRange); break;
     case 'scheduling.k8s.io/priorityclasses': (o as { preemptionPolicy?: string }).preemptionPolicy ??= 'PreemptLowerPriority'; break;
     case 'admissionregistration.k8s.io/mutatingwebhookconfigurations': defaultWebhookConfiguration(o as unknown as MutatingWebhookConfiguration, true); break;
     case 'admissionregistration.k8s.io/validatingwebhookconfigurations': defaultWebhookConfiguration(o as unknown as MutatingWebhookConfiguration, false); break;

@@ -33,6 +33,7 @@ export * from './batch-defaults.ts';
 export * from './cron-schedule.ts';
 export * from './storage-defaults.ts';
 export * from './resource-helpers.ts';
+export * from './quota/index.ts';
 export * from './validation/index.ts';
 export * from './selectors/index.ts';
 export * from './scheduling/index.ts';
@@ -45,3 +46,4 @@ export { evaluateSimpleJsonPath } from './printers/custom-columns.ts';
 export * from './schema/duplicate-fields.ts';
 /** The field schema derived from kubernetes-models (the apiserver builds its OpenAPI component schemas from it). */
 export { SCHEMA_ROOTS, SCHEMA_TYPES } from './schema/schema.generated.ts';
+export * from './managed-fields/index.ts';

@@ -66,8 +66,9 @@ export class Quantity {
     return this.nano < other.nano ? -1 : this.nano > other.nano ? 1 : 0;
   }
 
+  /** The sum, in this quantity's format, or the other's when this one is zero (as Go's Add). */
   add(other: Quantity): Quantity {
-    return new Quantity(this.nano + other.nano, this.format);
+    return new Quantity(this.nano + other.nano, this.nano === 0n ? other.format : this.format);
   }
 
   sub(other: Quantity): Quantity {

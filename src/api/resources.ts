@@ -121,6 +121,11 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
     namespaced: false, shortNames: ['pv'],
     subresources: [{ name: 'status', kind: 'PersistentVolume', verbs: STATUS_VERBS }],
   }),
+  resource({ group: '', version: 'v1', plural: 'limitranges', singular: 'limitrange', kind: 'LimitRange', namespaced: true, shortNames: ['limits'] }),
+  resource({
+    group: '', version: 'v1', plural: 'resourcequotas', singular: 'resourcequota', kind: 'ResourceQuota', namespaced: true, shortNames: ['quota'],
+    subresources: [{ name: 'status', kind: 'ResourceQuota', verbs: STATUS_VERBS }],
+  }),
   resource({ group: '', version: 'v1', plural: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true }),
   resource({
     group: '', version: 'v1', plural: 'services', singular: 'service', kind: 'Service', namespaced: true, shortNames: ['svc'],

@@ -102,6 +102,10 @@ export type {
 export type {
   ICertificateSigningRequest as CertificateSigningRequest, ICertificateSigningRequestCondition as CertificateSigningRequestCondition,
 } from 'kubernetes-models/certificates.k8s.io/v1';
+export type {
+  IResourceQuota as ResourceQuota, IResourceQuotaSpec as ResourceQuotaSpec, IResourceQuotaStatus as ResourceQuotaStatus,
+  ILimitRange as LimitRange, ILimitRangeItem as LimitRangeItem,
+} from 'kubernetes-models/v1';
 export type { IPriorityClass as PriorityClass } from 'kubernetes-models/scheduling.k8s.io/v1';
 export type { IStorageClass as StorageClass, IStorageClassList as StorageClassList } from 'kubernetes-models/storage.k8s.io/v1';
 export type {

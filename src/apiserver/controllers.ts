@@ -4,8 +4,10 @@
  *
  * - `runServiceAccountsController`: every Active namespace has the `default` ServiceAccount and the
  *   `kube-root-ca.crt` ConfigMap (the CA bundle pods find at .../serviceaccount/ca.crt).
- * - `runNamespaceController`: a Terminating namespace is emptied (pods gracefully, like any DELETE), then its
- *   `kubernetes` finalizer is cleared through /finalize, which removes it.
+ * - `runNamespaceController`: a Terminating namespace is emptied of every served namespaced resource (pods
+ *   gracefully, like any DELETE), its status conditions say what is left and why (namespace-conditions.ts),
+ *   and once nothing is left its `kubernetes` finalizer is cleared through /finalize, which removes it (or
+ *   leaves it to its metadata.finalizers).
  *
  * - `runEventTtlController`: Events are removed an hour after they were last seen, as the real apiserver's
  *   `--event-ttl` does through etcd leases, so a long-running cluster's store does not fill with them.
@@ -20,7 +22,8 @@
 import type { KubeObject, Namespace } from '../api/index.ts';
 import { Doorbell, type Logger } from '../machinery/index.ts';
 import type { GenericRegistry } from './registry/generic.ts';
-import { prepareForFinalize } from './registry/index.ts';
+import { prepareForFinalize, timestamp } from './registry/index.ts';
+import { nextConditions, type ContentTotals } from './namespace-conditions.ts';
 import { ApiError } from './status.ts';
 
 function ringOnChange(registries: GenericRegistry[], bell: Doorbell): () => void {
@@ -84,29 +87,68 @@ export async function runServiceAccountsController(c: ServiceAccountsControllerC
 
 export interface NamespaceControllerConfig {
   namespaces: GenericRegistry;
-  /** Every namespaced resource's registry. */
-  namespaced: GenericRegistry[];
+  /** Every served namespaced resource's registry, asked again on each pass (custom resources come and go). */
+  namespaced: () => GenericRegistry[];
+  now?: () => number;
   logger?: Logger;
+}
+
+/**
+ * Deletes what is left of one resource in a Terminating namespace and counts what stays (upstream's
+ * deleteAllContentForGroupVersionResource): objects held by finalizers, or pods still shutting down, are
+ * expected; anything else left is an error for the NamespaceDeletionContentFailure condition.
+ */
+async function emptyResource(r: GenericRegistry, ns: string, totals: ContentTotals): Promise<void> {
+  const { group, version, plural } = r.info;
+  try {
+    await r.deleteCollection(ns, {}, { propagationPolicy: 'Background' }, {});
+  } catch (err) {
+    totals.deleteErrors.push(`${err instanceof Error ? err.message : String(err)}`);
+  }
+  const left = (await r.list(ns)).items;
+  if (!left.length) return;
+  totals.remaining.set(`${plural}.${group}`, left.length);
+  let held = false;
+  for (const item of left) {
+    for (const f of item.metadata?.finalizers ?? []) {
+      totals.finalizers.set(f, (totals.finalizers.get(f) ?? 0) + 1);
+      held = true;
+    }
+  }
+  // Pods get their grace period (upstream's estimate); anything else should have gone.
+  if (!held && !(group === '' && plural === 'pods')) {
+    totals.deleteErrors.push(`unexpected items still remain in namespace: ${ns} for gvr: ${group}/${version}, Resource=${plural}`);
+  }
 }
 
 export async function runNamespaceController(c: NamespaceControllerConfig, signal: AbortSignal): Promise<void> {
   await c.namespaces.cache.ready;
+  const now = c.now ?? Date.now;
   const bell = new Doorbell();
   const stop = ringOnChange([c.namespaces], bell);
   try {
     while (!signal.aborted) {
       let pending = false;
       for (const ns of c.namespaces.cache.list().items as Namespace[]) {
-        if (!ns.metadata?.deletionTimestamp) continue;
+        // Nothing to do before a DELETE, or once the kubernetes finalizer is gone (other finalizers are theirs).
+        if (!ns.metadata?.deletionTimestamp || !ns.spec?.finalizers?.includes('kubernetes')) continue;
         pending = true;
         const name = ns.metadata.name!;
         try {
-          let left = 0;
-          for (const r of c.namespaced) {
-            await r.deleteCollection(name, {}, {});
-            left += await r.count(name);
+          const totals: ContentTotals = { remaining: new Map(), finalizers: new Map(), deleteErrors: [] };
+          for (const r of c.namespaced()) {
+            await emptyResource(r, name, totals);
           }
-          if (left > 0) continue;
+          const conditions = nextConditions(ns.status?.conditions, totals, timestamp(now()));
+          if (conditions) {
+            await c.namespaces.guaranteedUpdate('', name, { subresource: 'status' }, (cur) => {
+              const next = cur! as Namespace;
+              if (next.metadata?.uid !== ns.metadata?.uid) return next as KubeObject;
+              next.status = { ...next.status, conditions: nextConditions(next.status?.conditions, totals, timestamp(now())) ?? next.status?.conditions };
+              return next as KubeObject;
+            });
+          }
+          if (totals.remaining.size > 0 || totals.deleteErrors.length > 0) continue;
           await c.namespaces.guaranteedUpdate('', name, { subresource: 'finalize' }, (cur) => {
             const next = structuredClone(cur!);
             (next.spec as { finalizers?: string[] }).finalizers = ((cur!.spec as { finalizers?: string[] })?.finalizers ?? []).filter((f) => f !== 'kubernetes');

@@ -3,7 +3,8 @@
  * `application/json-patch+json` (RFC 6902), `application/merge-patch+json` (RFC 7386),
  * `application/strategic-merge-patch+json` (lists merged by their Kubernetes merge keys, so a second
  * `kubectl apply` keeps the containers it does not mention) and `application/apply-patch+yaml`
- * (best-effort server-side apply: the applied configuration is merged strategically; no managedFields).
+ * (server-side apply: decoded here, applied by field-manager.ts; `applyPatch` merges it strategically only
+ * where there is no field tracking, the `scale` subresource).
  */
 import { parse as parseYaml } from 'yaml';
 import type { KubeObject } from '../api/index.ts';

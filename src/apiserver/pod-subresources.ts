@@ -12,7 +12,7 @@ import { parseObjectBody, readBody, sendJson } from './http.ts';
 import { checkDeleteOptions } from './delete-options.ts';
 import { validatePodEphemeralContainersUpdate } from './api-bridge.ts';
 import { applyPatch, parsePatch, patchTypeOf } from './patch.ts';
-import { checkUnknownFields, dryRunOf, warningHeader, type RequestContext } from './request-context.ts';
+import { checkUnknownFields, dryRunOf, fieldManagerOf, warningHeader, type RequestContext } from './request-context.ts';
 import type { GenericRegistry } from './registry/generic.ts';
 import { timestamp } from './registry/generic.ts';
 import { badRequest, conflict, invalid, methodNotAllowed, successStatus, toStatus } from './status.ts';
@@ -92,7 +92,7 @@ export async function handleEphemeralContainers(ctx: RequestContext): Promise<vo
   const raw = await readBody(ctx.req);
   const type = method === 'PATCH' ? patchTypeOf(ctx.req.headers['content-type']) : undefined;
   const input = type ? parsePatch(type, raw) : parseObjectBody(raw, ctx.req.headers['content-type']);
-  const result = await r.guaranteedUpdate(ctx.info.namespace, ctx.info.name, { subresource: 'ephemeralcontainers', dryRun: dryRunOf(ctx.query), user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations, groups: ctx.user.groups }, (current) => {
+  const result = await r.guaranteedUpdate(ctx.info.namespace, ctx.info.name, { subresource: 'ephemeralcontainers', dryRun: dryRunOf(ctx.query), user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations, groups: ctx.user.groups, fieldManager: fieldManagerOf(ctx, { kind: ctx.req.method === 'PATCH' ? 'PatchOptions' : 'UpdateOptions' }) }, (current) => {
     const desired = (type ? applyPatch(type, current!, input, 'Pod') : input) as KubeObject as unknown as Pod;
     checkUnknownFields(ctx, desired as unknown as KubeObject);
     const pod = structuredClone(current) as unknown as Pod;

@@ -8,7 +8,8 @@ import type { GenericRegistry } from './registry/generic.ts';
 import type { ResourceRequest } from './request-info.ts';
 import type { User } from './auth/tokens.ts';
 import { decodeError, duplicateFields, strictDecodingError, unknownFields } from './api-bridge.ts';
-import { badRequest } from './status.ts';
+import { ApiError, badRequest } from './status.ts';
+import { managerFromUserAgent } from './field-manager.ts';
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -88,4 +89,25 @@ export function warningHeader(warnings: string[]): string[] {
     out.push(bytes.toString('latin1'));
   }
   return out;
+}
+
+/** `PatchOptions.meta.k8s.io "" is invalid: ...` (and Create/Update), as upstream's options validation says it. */
+function invalidOptions(kind: string, cause: { type: string; field: string; message: string }): ApiError {
+  return new ApiError(422, 'Invalid', `${kind}.meta.k8s.io "" is invalid: ${cause.field}: ${cause.message}`, {
+    group: 'meta.k8s.io', kind, name: '', causes: [{ reason: cause.type, message: cause.message, field: cause.field }],
+  });
+}
+
+/**
+ * The field manager a write is tracked under: the `fieldManager` parameter, else the user agent up to its
+ * first `/` (`kubectl`). An apply must name one; `force` belongs to applies only; at most 128 bytes.
+ */
+export function fieldManagerOf(ctx: RequestContext, options: { kind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions'; apply?: boolean }): string {
+  const given = ctx.query.get('fieldManager') ?? '';
+  if (options.kind === 'PatchOptions') {
+    if (options.apply && given === '') throw invalidOptions('PatchOptions', { type: 'FieldValueRequired', field: 'fieldManager', message: 'Required value: is required for apply patch' });
+    if (!options.apply && ctx.query.has('force')) throw invalidOptions('PatchOptions', { type: 'FieldValueForbidden', field: 'force', message: 'Forbidden: may not be specified for non-apply patch' });
+  }
+  if (Buffer.byteLength(given) > 128) throw invalidOptions(options.kind, { type: 'FieldValueTooLong', field: 'fieldManager', message: 'Too long: may not be more than 128 bytes' });
+  return given || managerFromUserAgent(ctx.req.headers['user-agent']);
 }

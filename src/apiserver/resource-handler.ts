@@ -9,7 +9,7 @@ import { compileSelectors, printTable } from './api-bridge.ts';
 import { checkDeleteOptions } from './delete-options.ts';
 import { negotiateObjectFormat, parseObjectBody, queryBool, queryInt, readBody, sendJson, type ObjectFormat } from './http.ts';
 import { applyPatch, parsePatch, patchTypeOf } from './patch.ts';
-import { checkUnknownFields, dryRunOf, warningHeader, type RequestContext } from './request-context.ts';
+import { checkUnknownFields, dryRunOf, fieldManagerOf, warningHeader, type RequestContext } from './request-context.ts';
 import { prepareForFinalize } from './registry/index.ts';
 import { ApiError, badRequest, methodNotAllowed, notFound, successStatus, type QualifiedResource } from './status.ts';
 import { serveWatch } from './watch.ts';
@@ -18,8 +18,6 @@ import type { ListOptions } from './registry/generic.ts';
 export interface HandlerDeps {
   now: () => number;
   bookmarkIntervalMs: number;
-  /** Orphan or Foreground propagation, done before the owner is deleted (propagation.ts). */
-  propagate: (owner: KubeObject, options: DeleteOptions, dryRun: boolean) => Promise<void>;
 }
 
 function includeObjectOf(q: URLSearchParams): 'None' | 'Metadata' | 'Object' {
@@ -187,7 +185,8 @@ export async function handleCreate(ctx: RequestContext): Promise<void> {
   const body = parseObjectBody(raw, ctx.req.headers['content-type']) as KubeObject;
   checkKind(ctx, body);
   checkUnknownFields(ctx, body, raw);
-  const created = await ctx.registry.create(ctx.info.namespace, body, { dryRun: dryRunOf(ctx.query), user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations, userInfo: ctx.user, groups: ctx.user.groups });
+  const fieldManager = fieldManagerOf(ctx, { kind: 'CreateOptions' });
+  const created = await ctx.registry.create(ctx.info.namespace, body, { dryRun: dryRunOf(ctx.query), user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations, userInfo: ctx.user, groups: ctx.user.groups, fieldManager });
   sendWithWarnings(ctx, 201, created);
 }
 
@@ -210,7 +209,8 @@ export async function handleUpdate(ctx: RequestContext): Promise<void> {
   const body = parseObjectBody(raw, ctx.req.headers['content-type']) as KubeObject;
   checkKind(ctx, body);
   checkUnknownFields(ctx, body, raw);
-  const write = { dryRun: dryRunOf(ctx.query), subresource: sub, user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations, userInfo: ctx.user, groups: ctx.user.groups };
+  const fieldManager = fieldManagerOf(ctx, { kind: 'UpdateOptions' });
+  const write = { dryRun: dryRunOf(ctx.query), subresource: sub, user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations, userInfo: ctx.user, groups: ctx.user.groups, fieldManager };
   let result;
   if (sub === 'finalize') {
     result = await ctx.registry.guaranteedUpdate(ctx.info.namespace, ctx.info.name, write, (current) => {
@@ -237,23 +237,31 @@ export async function handlePatch(ctx: RequestContext): Promise<void> {
   const r = ctx.registry;
   const ns = ctx.info.namespace;
   const name = ctx.info.name;
-  if (type === 'apply' && !sub) {
-    const existing = await r.tryGet(ns, name);
-    if (!existing) {
-      // Server-side apply of an absent object creates it.
-      const obj = structuredClone(patch) as KubeObject;
-      checkKind(ctx, obj);
-      checkUnknownFields(ctx, obj);
-      obj.metadata = { ...obj.metadata, name };
-      const created = await r.create(ns, obj, { dryRun, user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations, userInfo: ctx.user, groups: ctx.user.groups });
-      sendWithWarnings(ctx, 201, created);
-      return;
+  const apply = type === 'apply';
+  const fieldManager = fieldManagerOf(ctx, { kind: 'PatchOptions', apply });
+  const force = apply && queryBool(ctx.query, 'force');
+  if (apply) {
+    checkKind(ctx, patch as KubeObject);
+    // An applied configuration states fields, not ownership.
+    if ((patch as KubeObject).metadata?.managedFields != null) throw badRequest('metadata.managedFields must be nil');
+    if (!sub) {
+      const existing = await r.tryGet(ns, name);
+      if (!existing) {
+        // Server-side apply of an absent object creates it: the applier owns what it applied.
+        checkUnknownFields(ctx, patch as KubeObject);
+        const obj = r.fieldManager.apply(undefined, patch as KubeObject, fieldManager, force, '');
+        obj.metadata = { ...obj.metadata, name };
+        const created = await r.create(ns, obj, { dryRun, user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations, userInfo: ctx.user, groups: ctx.user.groups });
+        sendWithWarnings(ctx, 201, created);
+        return;
+      }
     }
   }
   const expectedRv = type === 'json' ? undefined : (patch as KubeObject).metadata?.resourceVersion;
-  const result = await r.guaranteedUpdate(ns, name, { dryRun, subresource: sub, user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations, userInfo: ctx.user, groups: ctx.user.groups }, (current) => {
+  const write = { dryRun, subresource: sub, user: ctx.user.name, warnings: ctx.warnings, auditAnnotations: ctx.auditAnnotations, userInfo: ctx.user, groups: ctx.user.groups, ...(apply ? {} : { fieldManager }) };
+  const result = await r.guaranteedUpdate(ns, name, write, (current) => {
     if (!current) throw notFound(r.qualified, name);
-    const patched = applyPatch(type, current, patch, r.info.kind);
+    const patched = apply ? r.fieldManager.apply(current, patch as KubeObject, fieldManager, force, sub) : applyPatch(type, current, patch, r.info.kind);
     checkUnknownFields(ctx, patched);
     // The patch may not move the object: identity comes from the URL.
     return patched;
@@ -280,20 +288,19 @@ export async function deleteOptionsOf(ctx: RequestContext): Promise<DeleteOption
   return options;
 }
 
-export async function handleDelete(ctx: RequestContext, deps: HandlerDeps): Promise<void> {
+export async function handleDelete(ctx: RequestContext): Promise<void> {
   if (ctx.info.subresource) throw methodNotAllowed('delete', resourceOf(ctx));
   const options = await deleteOptionsOf(ctx);
   const dryRun = dryRunOf(ctx.query) || (options.dryRun?.includes('All') ?? false);
-  if (options.propagationPolicy === 'Orphan' || options.propagationPolicy === 'Foreground' || options.orphanDependents === true) {
-    await deps.propagate(await ctx.registry.get(ctx.info.namespace, ctx.info.name), options, dryRun);
-  }
   const { object, deleted } = await ctx.registry.delete(ctx.info.namespace, ctx.info.name, options, { dryRun, user: ctx.user.name, userInfo: ctx.user, groups: ctx.user.groups });
   if (deleted && ctx.registry.info.plural !== 'pods') {
     const r = ctx.registry.info;
     send(ctx, 200, successStatus({ name: object.metadata?.name, ...(r.group ? { group: r.group } : {}), kind: r.plural, uid: object.metadata?.uid }));
     return;
   }
-  send(ctx, 200, object);
+  // Upstream answers 202 for an object left in place only when the (deprecated) orphanDependents: false asked
+  // for cascading deletion; 200 otherwise, to keep older clients working.
+  send(ctx, !deleted && options.orphanDependents === false ? 202 : 200, object);
 }
 
 export async function handleDeleteCollection(ctx: RequestContext): Promise<void> {

@@ -7,7 +7,7 @@ import type { KubeObject } from '../api/index.ts';
 import { evaluateSimpleJsonPath, labelSelectorFromObject, type LabelSelector } from '../api/index.ts';
 import { parseObjectBody, readBody, sendJson } from './http.ts';
 import { applyPatch, parsePatch, patchTypeOf } from './patch.ts';
-import { dryRunOf, type RequestContext } from './request-context.ts';
+import { dryRunOf, fieldManagerOf, type RequestContext } from './request-context.ts';
 import { badRequest, invalid, methodNotAllowed } from './status.ts';
 
 interface Scale {
@@ -79,7 +79,9 @@ export async function handleScale(ctx: RequestContext, paths?: ScalePaths): Prom
   const type = method === 'PATCH' ? patchTypeOf(ctx.req.headers['content-type']) : undefined;
   const input = type ? parsePatch(type, raw) : parseObjectBody(raw, ctx.req.headers['content-type']);
   const expectedRv = type ? (input as KubeObject).metadata?.resourceVersion : (input as KubeObject).metadata?.resourceVersion;
-  const result = await r.guaranteedUpdate(namespace, name, { dryRun: dryRunOf(ctx.query), subresource: 'scale', user: ctx.user.name }, (current) => {
+  // Tracked on the parent as the manager's `scale` subresource entry owning spec.replicas (upstream's ScaleHandler).
+  const fieldManager = fieldManagerOf(ctx, { kind: type ? 'PatchOptions' : 'UpdateOptions', apply: type === 'apply' });
+  const result = await r.guaranteedUpdate(namespace, name, { dryRun: dryRunOf(ctx.query), subresource: 'scale', user: ctx.user.name, fieldManager }, (current) => {
     const desired = (type ? applyPatch(type, scaleOf(current!, paths) as unknown as KubeObject, input, 'Scale') : input) as unknown as Scale;
     const replicas = desired.spec?.replicas;
     if (replicas === undefined || !Number.isInteger(replicas)) throw badRequest('spec.replicas must be an integer');

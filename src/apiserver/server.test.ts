@@ -636,6 +636,7 @@ test('delete with propagationPolicy Orphan keeps dependents (without the owner r
     await until('the cache to see the dependent', () => Boolean(s.server.registry('configmaps').cache.get(s.server.registry('configmaps').key('default', 'dep'))));
     const del = await s.request('DELETE', '/api/v1/namespaces/default/configmaps/owner', { propagationPolicy: 'Orphan' });
     assert.equal(del.status, 200, del.text);
+    await until('the owner to go', () => !s.server.registry('configmaps').cache.get(s.server.registry('configmaps').key('default', 'owner')));
     const dep = (await s.request('GET', '/api/v1/namespaces/default/configmaps/dep')).body;
     assert.equal(dep.metadata.ownerReferences, undefined);
 
@@ -643,8 +644,8 @@ test('delete with propagationPolicy Orphan keeps dependents (without the owner r
     await s.request('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'dep2', ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner2', uid: owner2.metadata.uid }] } });
     await until('the cache to see dep2', () => Boolean(s.server.registry('configmaps').cache.get(s.server.registry('configmaps').key('default', 'dep2'))));
     await s.request('DELETE', '/api/v1/namespaces/default/configmaps/owner2?propagationPolicy=Foreground');
+    await until('the owner to go', () => !s.server.registry('configmaps').cache.get(s.server.registry('configmaps').key('default', 'owner2')));
     assert.equal((await s.request('GET', '/api/v1/namespaces/default/configmaps/dep2')).status, 404);
-    assert.equal((await s.request('GET', '/api/v1/namespaces/default/configmaps/owner2')).status, 404);
   } finally {
     await s.stop();
   }

@@ -14,7 +14,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { RESOURCES, ResourceTable, SYSTEM_PRIORITY_CLASSES, customResourceInfos, type CustomResourceDefinition, type KubeObject, type Node, type Pod, type ResourceInfo } from '../api/index.ts';
+import { RESOURCES, ResourceTable, SYSTEM_PRIORITY_CLASSES, customResourceInfos, fieldTypeOfCustomResource, type CustomResourceDefinition, type KubeObject, type Node, type Pod, type ResourceInfo, type ResourceQuota } from '../api/index.ts';
 import { isDeepStrictEqual } from 'node:util';
 import { runCrdController } from './crd/crd-controller.ts';
 import type { Store } from '../storage/index.ts';
@@ -37,6 +37,8 @@ import { CsrRequester } from './admission/csr-requester.ts';
 import { AdmissionWebhooks } from './admission/webhook/dispatcher.ts';
 import { PodPresetAdmission } from './admission/pod-preset.ts';
 import { ValidatingAdmissionPolicyPlugin } from './admission/policy/validating-policy.ts';
+import { LimitRanger } from './admission/limit-ranger.ts';
+import { ResourceQuotaAdmission, type QuotaAccess } from './admission/resource-quota.ts';
 import type { NodeGraph } from './authz/node-graph.ts';
 import type { CachedEvent, WatchCache } from './watch-cache.ts';
 import { clientCertificateUser } from './auth/x509.ts';
@@ -71,7 +73,7 @@ import { RbacAuthorizer } from './rbac/authorizer.ts';
 import { RbacEscalation } from './rbac/escalation.ts';
 import { reconcileBootstrapPolicy } from './rbac/reconcile.ts';
 import { runClusterRoleAggregationController, syncAggregatedClusterRoles } from './rbac/aggregation.ts';
-import { propagateDeletion } from './propagation.ts';
+import { runDependentsController } from './dependents-controller.ts';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { ServiceAllocators } from './services/allocators.ts';
 import { ServiceAllocation } from './services/service-allocation.ts';
@@ -153,6 +155,9 @@ export interface ApiServerConfig {
   podSecurity?: PodSecurityConfig;
   /** The PodPreset admission plugin (settings.k8s.io/v1alpha1); default on, `--disable-admission-plugins PodPreset` turns it off. */
   podPreset?: boolean;
+  /** The LimitRanger and ResourceQuota admission plugins; default on, `--disable-admission-plugins` turns them off. */
+  limitRanger?: boolean;
+  resourceQuota?: boolean;
   /** Abuse limits: in-flight requests, watches per user, request and header timeouts (limits/). */
   limits?: LimitsConfig;
   /**
@@ -210,9 +215,12 @@ export class ApiServer {
       get: (resource, ns, name) => this.#lookup(resource, ns, name),
       list: async (resource, ns) => (await this.registry(resource).list(ns)).items,
     };
-    const admission = new AdmissionChain([new NamespaceLifecycle(lookup), new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds({
+    const inNamespace = (plural: string) => (ns: string) => this.registry(plural).cache.list().items.filter((o) => o.metadata?.namespace === ns);
+    const admission = new AdmissionChain([new NamespaceLifecycle(lookup)]);
+    if (config.limitRanger ?? true) admission.add(new LimitRanger(inNamespace('limitranges')));
+    for (const p of [new ServiceAccountAdmission(lookup), new DefaultTolerationSeconds({
       notReadySeconds: config.defaultTolerationSeconds?.notReady, unreachableSeconds: config.defaultTolerationSeconds?.unreachable,
-    })]);
+    })]) admission.add(p);
     if (config.podPreset ?? true) {
       admission.add(new PodPresetAdmission(() => this.registry('podpresets', 'settings.k8s.io').cache.list().items, (pod, presets, conflicts) => {
         this.#logger.warn(`conflict occurred while applying podpresets: ${presets.join(',')} on pod: ${pod.metadata?.generateName ?? ''} err: ${conflicts.join(', ')}`);
@@ -235,6 +243,8 @@ export class ApiServer {
     const admissionCache = (plural: string) => () => this.registry(plural, 'admissionregistration.k8s.io').cache.list().items;
     admission.add(new ValidatingAdmissionPolicyPlugin({ policies: admissionCache('validatingadmissionpolicies'), bindings: admissionCache('validatingadmissionpolicybindings') }, lookup));
     admission.add(new AdmissionWebhooks({ mutating: admissionCache('mutatingwebhookconfigurations'), validating: admissionCache('validatingwebhookconfigurations') }, lookup));
+    // ResourceQuota comes last, as upstream: it charges the quota only for writes every other plugin let through.
+    if (config.resourceQuota ?? true) admission.add(new ResourceQuotaAdmission(this.#quotaAccess(inNamespace('resourcequotas'))));
     this.#serviceAllocation = new ServiceAllocation(new ServiceAllocators({
       store: config.store, serviceCidr: config.serviceCidr, nodePortRange: config.serviceNodePortRange, now: () => this.#clock.now(),
     }));
@@ -243,7 +253,9 @@ export class ApiServer {
       const strategy = info.group === '' && info.plural === 'services' ? serviceStrategy(info, this.#serviceAllocation) : strategyFor(info);
       const store = instrumentStore(config.store, info.group ? `${info.plural}.${info.group}` : info.plural, this.#metrics);
       const storageApiVersion = info.custom ? `${info.group}/${info.custom.storageVersion}` : undefined;
-      return new GenericRegistry({ strategy, store, admission, clock: this.#clock, watchCacheCapacity: config.watchCacheCapacity, consistentListFromCache: config.consistentListFromCache, onHookError, storageApiVersion });
+      // Server-side apply tracks a custom resource's fields by its version's structural schema.
+      const fieldType = info.custom ? fieldTypeOfCustomResource(info.custom.schema) : undefined;
+      return new GenericRegistry({ strategy, store, admission, clock: this.#clock, watchCacheCapacity: config.watchCacheCapacity, consistentListFromCache: config.consistentListFromCache, onHookError, storageApiVersion, fieldType });
     };
     for (const info of RESOURCES) {
       if (VIRTUAL_RESOURCES.has(`${info.group}/${info.plural}`)) continue;
@@ -251,6 +263,23 @@ export class ApiServer {
     }
     this.#server = this.#httpsServer();
     this.#authorizer = typeof config.authorizer === 'function' ? config.authorizer(this) : config.authorizer ?? alwaysAllow;
+  }
+
+  #quotaAccess(cached: (ns: string) => KubeObject[]): QuotaAccess {
+    const quotas = () => this.registry('resourcequotas');
+    return {
+      list: async (ns, fresh) => (fresh ? (await quotas().list(ns)).items : cached(ns)) as unknown as ResourceQuota[],
+      updateStatus: async (rq) => {
+        try {
+          await quotas().update(rq.metadata?.namespace ?? '', rq.metadata?.name ?? '', rq as unknown as KubeObject, { subresource: 'status' });
+          return true;
+        } catch (err) {
+          if (err instanceof ApiError && err.code === 409) return false;
+          throw err;
+        }
+      },
+      now: () => this.#clock.now(),
+    };
   }
 
   /** Objects per resource (`pods`, `deployments.apps`) in the watch caches, for apiserver_storage_objects. */
@@ -264,11 +293,6 @@ export class ApiServer {
    */
   servedResources(): readonly ResourceInfo[] {
     return this.#resources.all();
-  }
-
-  /** The registries of every served resource, custom ones included. */
-  servedRegistries(): GenericRegistry[] {
-    return [...this.#registries.values()];
   }
 
   /**
@@ -354,6 +378,15 @@ export class ApiServer {
     });
   }
 
+  /**
+   * Every served resource's registry, at the time of asking: what namespace deletion empties and what the
+   * deletion finalizers (orphan, foregroundDeletion) look through for dependents. Resources served later (custom
+   * resources) belong here too.
+   */
+  servedRegistries(): GenericRegistry[] {
+    return [...this.#registries.values()];
+  }
+
   /** The registry of a resource (`pods`, or `leases` with group `coordination.k8s.io`). */
   registry(plural: string, group = ''): GenericRegistry {
     for (const r of this.#registries.values()) if (r.info.plural === plural && r.info.group === group) return r;
@@ -401,7 +434,8 @@ export class ApiServer {
     this.#loops.push(
       runClusterRoleAggregationController({ clusterRoles: rbac('clusterroles'), logger }, signal),
       runServiceAccountsController({ namespaces, serviceAccounts: this.registry('serviceaccounts'), configMaps: this.registry('configmaps'), caPem: this.#config.caPem, logger }, signal),
-      runNamespaceController({ namespaces, namespaced: [...this.#registries.values()].filter((r) => r.info.namespaced), logger }, signal),
+      runNamespaceController({ namespaces, namespaced: () => this.servedRegistries().filter((r) => r.info.namespaced), now: () => this.#clock.now(), logger }, signal),
+      runDependentsController({ registries: () => this.servedRegistries(), logger }, signal),
       runServiceAccountTokenController({ secrets: this.registry('secrets'), serviceAccounts: this.registry('serviceaccounts'), tokens: this.#saTokens, caPem: this.#config.caPem, logger }, signal),
       runCrdController({
         crds: this.registry('customresourcedefinitions', 'apiextensions.k8s.io'),
@@ -704,7 +738,6 @@ export class ApiServer {
     const deps: HandlerDeps = {
       now: () => this.#clock.now(),
       bookmarkIntervalMs: this.#config.bookmarkIntervalMs ?? 60_000,
-      propagate: (owner, options, dryRun) => propagateDeletion(this.#registries.values(), owner, options, dryRun),
     };
     const sub = info.subresource;
     if ((sub === 'proxy' || sub.startsWith('proxy/')) && registry.info.plural === 'services' && registry.info.group === '' && info.name) {
@@ -776,7 +809,7 @@ export class ApiServer {
         return handlePatch(ctx);
       case 'delete':
         allowed('delete');
-        return handleDelete(ctx, deps);
+        return handleDelete(ctx);
       case 'deletecollection':
         return handleDeleteCollection(ctx);
       default:

@@ -33,7 +33,7 @@ import { join, resolve } from 'node:path';
 import type { INode } from 'kubernetes-models/v1/Node';
 import { parse } from 'yaml';
 import { ApiError, Client, isAlreadyExists } from '../client/index.ts';
-import { createLogger, realClock, type Logger } from '../machinery/index.ts';
+import { configureLogging, createLogger, defaultLogFormat, realClock, type Logger } from '../machinery/index.ts';
 import { checkEvictionFlags, defaultNodeDns, NODE_FLAGS, nodeFlagDefaults, parseFlagArgs, UsageError, type FlagSpec, type NodeFlagOptions } from './flags.ts';
 import { runNode } from './components/node.ts';
 import type { NodeConfig } from './components/component.ts';
@@ -61,7 +61,7 @@ export interface AgentOptions extends NodeFlagOptions {
 }
 
 export const AGENT_USAGE =
-  'kubeling agent --server URL[,URL...] --token TOKEN|--token-file FILE [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR] [--private-registry FILE] [--protect-kernel-defaults] [--service-cidr CIDR] [--cluster-dns IP] [--cluster-domain DOMAIN] [--node-ip IP]';
+  'kubeling agent --server URL[,URL...] --token TOKEN|--token-file FILE [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR] [--private-registry FILE] [--protect-kernel-defaults] [--service-cidr CIDR] [--cluster-dns IP] [--cluster-domain DOMAIN] [--node-ip IP] [--log-format text|json]';
 /** `kubeling agent`'s own flags, beside NODE_FLAGS: the servers and the token, read after parsing. */
 interface AgentArgs extends NodeFlagOptions {
   servers: string[];
@@ -126,6 +126,7 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
     clusterDns: o.clusterDns,
     clusterDomain: o.clusterDomain,
     ...(o.nodeIp !== undefined ? { nodeIp: o.nodeIp } : {}),
+    ...(o.logFormat !== undefined ? { logFormat: o.logFormat } : {}),
   };
 }
 
@@ -309,6 +310,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  configureLogging({ format: o.logFormat ?? defaultLogFormat(process.stderr.isTTY) });
   const log = createLogger('agent');
   const stopping = new AbortController();
   let signals = 0;

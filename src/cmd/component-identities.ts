@@ -65,6 +65,7 @@ export const CONTROLLER_SERVICE_ACCOUNTS = {
   /** The CSR approver and signer, as kube-controller-manager's csrapproving and csrsigning. */
   certificate: 'certificate-controller',
   'pod-garbage-collector': 'pod-garbage-collector',
+  resourcequota: 'resourcequota-controller',
   /** kube-controller-manager's node IPAM runs as the node controller. */
   'node-ipam': 'node-controller',
 } as const;

@@ -114,6 +114,15 @@ test('--pod-network (server) and --node-ip (server and agent): defaults, values,
   await assert.rejects(parseAgentFlags([...base, '--pod-network', 'vxlan']), /unknown flag --pod-network/, 'agents take the backend from the server');
 });
 
+test('--log-format (server and agent): unset by default, text or json, nothing else', async () => {
+  assert.equal(parseServerFlags([]).logFormat, undefined);
+  assert.equal(parseServerFlags(['--log-format', 'text']).logFormat, 'text');
+  assert.throws(() => parseServerFlags(['--log-format=yaml']), /^UsageError: invalid value for --log-format: "yaml" \(want text or json\)$/);
+  const base = ['--server', 'https://127.0.0.1:6443', '--token', 't'];
+  assert.equal((await parseAgentFlags([...base, '--log-format=json'])).logFormat, 'json');
+  await assert.rejects(parseAgentFlags([...base, '--log-format', 'pretty']), UsageError);
+});
+
 test('server flags: unknown flags and bad values are usage errors', () => {
   for (const argv of [['--nope'], ['--storage', 'mysql'], ['--runtime', 'docker'], ['--listen', 'localhost'], ['--listen', 'h:99999'],
     ['--node-labels', 'novalue'], ['--register-with-taints', 'k=v:Sometimes'], ['--data-dir'], ['extra'], ['--node-name', 'Bad_Name'],
@@ -215,20 +224,20 @@ test('kubeling --help prints every subcommand with its flags and exits 0; an unk
   const h = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
   assert.equal(h.status, 0);
   assert.equal(h.stderr, '');
-  for (const cmd of ['server', 'agent', 'run', 'image', 'kubectl']) assert.match(h.stdout, new RegExp(`^  kubeling ${cmd} `, 'm'), cmd);
+  for (const cmd of ['server', 'agent', 'run', 'image', 'kubectl', 'why', 'completion', 'killall']) assert.match(h.stdout, new RegExp(`^  kubeling ${cmd} `, 'm'), cmd);
   for (const flag of ['--cluster-cidr CIDR', '--pod-manifest-path DIR', '--tls-san NAME', '--no-agent', '--token TOKEN', '--register-with-taints',
     '--timeout DURATION', '--tag REF', '--protect-kernel-defaults', '--max-endpoints-per-slice N', '--cluster-dns IP', '--cluster-domain DOMAIN', '--service-cidr CIDR', '--pod-network host-gw|vxlan', '--node-ip IP',
     '--node-monitor-grace-period DURATION', '--node-monitor-period DURATION', '--node-eviction-rate RATE', '--secondary-node-eviction-rate RATE',
     '--unhealthy-zone-threshold FRACTION', '--large-cluster-size-threshold N', '--default-not-ready-toleration-seconds N',
     '--default-unreachable-toleration-seconds N', '--terminated-pod-gc-threshold N', '--service-account-issuer URL', '--api-audiences A,...',
-    '--service-account-max-token-expiration DURATION', '--service-account-jwks-uri URL']) {
+    '--service-account-max-token-expiration DURATION', '--service-account-jwks-uri URL', '--log-format text|json', '--timeline']) {
     assert.ok(h.stdout.includes(flag), flag);
   }
   const u = spawnSync(process.execPath, [bin, 'frobnicate'], { encoding: 'utf8' });
   assert.equal(u.status, 2);
   assert.equal(u.stdout, '');
   const [first, ...rest] = u.stderr.split('\n');
-  assert.equal(first, 'kubeling: unknown command "frobnicate" (want one of: server, image, run, agent, kubectl)');
+  assert.equal(first, 'kubeling: unknown command "frobnicate" (want one of: server, image, run, agent, kubectl, why, completion, killall)');
   assert.equal(rest.join('\n'), h.stdout);
   const proto = spawnSync(process.execPath, [bin, 'constructor'], { encoding: 'utf8' });
   assert.equal(proto.status, 2);

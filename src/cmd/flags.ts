@@ -13,6 +13,7 @@ import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR, SERVICE_ACCOUNT_ISSUER, 
 import { BACKENDS, type Backend } from '../network/index.ts';
 import { SysctlAllowlist, SysctlAllowlistError } from '../kubelet/admission/index.ts';
 import { ThresholdError, parseDurationMs, parseThresholds, type ThresholdFlags } from '../kubelet/eviction/index.ts';
+import type { LogFormat } from '../machinery/index.ts';
 
 /** k3s's default `--service-cidr`, whose `.10` is the default `--cluster-dns`. */
 export { DEFAULT_SERVICE_CIDR };
@@ -102,6 +103,8 @@ export interface ServerOptions {
   podNetwork: Backend;
   /** `--node-ip`: the node's InternalIP and address between hosts (default: the default route's interface's). */
   nodeIp?: string;
+  /** `--log-format text|json` (default: text when stderr is a terminal, JSON otherwise). */
+  logFormat?: LogFormat;
   /** `--node-monitor-grace-period` (kube-controller-manager's, default 40s): silence before a node turns Unknown. */
   nodeMonitorGracePeriodMs: number;
   /** `--node-monitor-period` (default 5s): how often the node lifecycle controller looks at nodes. */
@@ -138,7 +141,7 @@ export interface ServerOptions {
   serviceAccountJwksUri?: string;
   /** `--admission-control-config-file` (kube-apiserver's): PodSecurity's defaults and exemptions. */
   admissionControlConfigFile?: string;
-  /** `--disable-admission-plugins` (kube-apiserver's): PodPreset, on by default, can be turned off. */
+  /** `--disable-admission-plugins` (kube-apiserver's): PodPreset, LimitRanger and ResourceQuota, on by default, can be turned off. */
   disableAdmissionPlugins?: string[];
   /** `--enable-admission-plugins`: every other plugin kubeling has is always on, so only PodPreset matters. */
   enableAdmissionPlugins?: string[];
@@ -291,6 +294,14 @@ export interface NodeFlagOptions {
   clusterDomain: string;
   /** `--node-ip`: the node's InternalIP and address between hosts (default: the default route's interface's). */
   nodeIp?: string;
+  /** `--log-format text|json` (default: text when stderr is a terminal, JSON otherwise). */
+  logFormat?: LogFormat;
+}
+
+/** `--log-format`: text or json. */
+export function parseLogFormat(value: string): LogFormat {
+  if (value !== 'text' && value !== 'json') throw new UsageError(`invalid value for --log-format: ${JSON.stringify(value)} (want text or json)`);
+  return value;
 }
 
 /** The flags of NodeFlagOptions, checked the same way for the server and the agent. */
@@ -319,6 +330,7 @@ export const NODE_FLAGS: FlagSpec<NodeFlagOptions> = {
     '--cluster-dns': (o, value) => (o.clusterDns = parseClusterDns(value)),
     '--cluster-domain': (o, value) => (o.clusterDomain = parseClusterDomain(value)),
     '--node-ip': (o, value) => (o.nodeIp = parseNodeIp(value)),
+    '--log-format': (o, value) => (o.logFormat = parseLogFormat(value)),
     '--allowed-unsafe-sysctls': (o, value, flag) => o.allowedUnsafeSysctls.push(...parseAllowedUnsafeSysctls(value, flag)),
     '--eviction-hard': (o, value) => ((o.eviction ??= {}).evictionHard = value),
     '--eviction-soft': (o, value) => ((o.eviction ??= {}).evictionSoft = value),

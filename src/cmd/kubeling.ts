@@ -10,6 +10,9 @@ import { runImage } from './image.ts';
 import { runRun } from '../cli/run.ts';
 import { AGENT_USAGE, runAgent } from './agent.ts';
 import { runKubectl } from './kubectl.ts';
+import { runWhy, WHY_USAGE } from './why.ts';
+import { COMPLETION_USAGE, runCompletion } from './completion.ts';
+import { KILLALL_USAGE, runKillall } from './killall.ts';
 
 /** Every subcommand with its flags (kept beside the parsers' own one-line usages). */
 export const USAGE = `usage: kubeling COMMAND [FLAGS]
@@ -21,7 +24,7 @@ commands:
       [--cluster-cidr CIDR] [--pod-manifest-path DIR] [--private-registry FILE] [--tls-san NAME]... [--protect-kernel-defaults]
       [--max-endpoints-per-slice N] [--service-cidr CIDR] [--service-node-port-range LOW-HIGH]
       [--cluster-dns IP] [--cluster-domain DOMAIN] [--leader-elect[=false]] [--token TOKEN|--token-file FILE]
-      [--pod-network host-gw|vxlan] [--node-ip IP]
+      [--pod-network host-gw|vxlan] [--node-ip IP] [--log-format text|json]
       [--node-monitor-grace-period DURATION] [--node-monitor-period DURATION] [--node-eviction-rate RATE]
       [--secondary-node-eviction-rate RATE] [--unhealthy-zone-threshold FRACTION]
       [--large-cluster-size-threshold N] [--default-not-ready-toleration-seconds N]
@@ -29,7 +32,7 @@ commands:
       [--encryption-provider-config FILE]
       [--audit-policy-file FILE --audit-log-path FILE|-] [--audit-log-maxage DAYS] [--audit-log-maxbackup N]
       [--audit-log-maxsize MB] [--audit-log-format json]
-      [--admission-control-config-file FILE] [--disable-admission-plugins PodPreset] [--enable-admission-plugins NAMES]
+      [--admission-control-config-file FILE] [--disable-admission-plugins PodPreset,LimitRanger,ResourceQuota] [--enable-admission-plugins NAMES]
       [--service-account-issuer URL]... [--api-audiences A,...] [--service-account-max-token-expiration DURATION]
       [--service-account-jwks-uri URL]
       [--max-requests-inflight N] [--max-mutating-requests-inflight N] [--max-watches-per-user N]
@@ -45,6 +48,12 @@ commands:
   kubeling kubectl [--data-dir DIR] ARGS...
       runs kubectl 1.32 (shipped with kubeling) with the server's admin kubeconfig (DIR/kubeconfig.yaml;
       an exported KUBECONFIG wins)
+  ${WHY_USAGE}
+      answers why the object is not Running/Ready in one sentence, with the evidence (or the pod's timeline)
+  ${KILLALL_USAGE}
+      stops every pod of DIR's stopped node and removes what it made (netns, mounts, bridge, nft tables)
+  ${COMPLETION_USAGE}
+      prints a shell completion script (source <(kubeling completion bash))
   kubeling --help
 `;
 
@@ -54,6 +63,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   run: runRun,
   agent: runAgent,
   kubectl: runKubectl,
+  why: runWhy,
+  completion: async (argv) => runCompletion(argv, USAGE),
+  killall: runKillall,
 };
 
 async function main(argv: string[]): Promise<number> {

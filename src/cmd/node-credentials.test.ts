@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ensurePki } from '../apiserver/index.ts';
 import { makeCsr, signClientCertificate } from '../machinery/index.ts';
-import { credentialState, loadNodeCredential, signNodeCredential, writeKubeletKubeconfig } from './node-credentials.ts';
+import { credentialState, loadNodeCredential, signKubeletServingCertificate, signNodeCredential, writeKubeletKubeconfig } from './node-credentials.ts';
 
 test('the node credential is kept in DIR/kubelet.kubeconfig, private, and read back for its node only', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kubeling-node-cred-'));
@@ -39,4 +40,18 @@ test('renewal: fresh until less than 20% of the lifetime is left, then renew, th
   assert.equal(credentialState(cred, at(999)), 'renew');
   assert.equal(credentialState(cred, at(1001)), 'expired');
   assert.equal(credentialState(cred, at(-400)), 'expired', 'not yet valid');
+});
+
+test('the server node\'s kubelet serving certificate: signed by the cluster CA for the node\'s names and addresses, for server auth', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubeling-node-serving-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const pki = await ensurePki(join(dir, 'pki'));
+  const cred = await signKubeletServingCertificate(pki.caPem, readFileSync(join(dir, 'pki', 'ca.key'), 'utf8'), 'n1', ['n1', '127.0.0.1', '10.1.2.3', '127.0.0.1']);
+  const cert = new X509Certificate(cred.certPem);
+  assert.ok(cert.verify(new X509Certificate(pki.caPem).publicKey), 'signed by the cluster CA');
+  assert.equal(cert.subject, 'O=system:nodes\nCN=system:node:n1');
+  assert.equal(cert.subjectAltName, 'DNS:n1, IP Address:127.0.0.1, IP Address:10.1.2.3');
+  assert.deepEqual(cert.keyUsage, ['1.3.6.1.5.5.7.3.1']);
+  assert.equal(cert.checkIP('10.1.2.3'), '10.1.2.3');
+  assert.equal(cert.checkHost('n1'), 'n1');
 });

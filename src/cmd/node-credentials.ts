@@ -89,6 +89,18 @@ export async function signNodeCredential(caPem: string, caKeyPem: string, nodeNa
 }
 
 /**
+ * The server's own node's kubelet serving certificate, signed at once with the cluster CA for the node's names
+ * and addresses (k3s signs its kubelets' serving certificates the same way): CN `system:node:<name>`, O
+ * `system:nodes` and the usages of upstream's kubernetes.io/kubelet-serving signer, so a client holding the
+ * cluster CA can verify the kubelet.
+ */
+export async function signKubeletServingCertificate(caPem: string, caKeyPem: string, nodeName: string, hosts: string[]): Promise<NodeCredential> {
+  const { keyPem, csrPem } = await makeCsr(nodeUserName(nodeName), ['system:nodes'], [...new Set(hosts.filter(Boolean))]);
+  const certPem = await signClientCertificate({ caPem, caKeyPem, csrPem, usages: ['digital signature', 'key encipherment', 'server auth'], seconds: 365 * 24 * 3600 });
+  return { certPem, keyPem };
+}
+
+/**
  * Sends a CertificateSigningRequest for this node with `client` (the join identity, or the node's own
  * credential when renewing) and waits until it is issued; a Denied or Failed request is an error.
  */

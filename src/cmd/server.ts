@@ -25,7 +25,7 @@ import { openStore, TransformingStore, type Store } from '../storage/index.ts';
 import { RESOURCES } from '../api/index.ts';
 import { checkStoredValuesReadable, loadEncryptionConfig, storeKeyTransformers, type EncryptionConfig } from '../apiserver/index.ts';
 import { Client } from '../client/index.ts';
-import { createLogger, Deferred } from '../machinery/index.ts';
+import { configureLogging, createLogger, defaultLogFormat, Deferred } from '../machinery/index.ts';
 import { parseServerFlags, UsageError, type ServerOptions } from './flags.ts';
 import type { Component, ComponentContext, NodeConfig } from './components/component.ts';
 import { bridgeForPodCidr, serverNodePodCidr } from './join.ts';
@@ -43,7 +43,7 @@ import { loadBootstrap, publishBootstrap } from './bootstrap.ts';
 import { openAudit, type AuditSetup } from './audit.ts';
 import { componentClients, ComponentCredentials } from './component-identities.ts';
 import { authorizerFor } from './authorization.ts';
-import { credentialState, loadNodeCredential, signNodeCredential, writeKubeletKubeconfig, type NodeCredential } from './node-credentials.ts';
+import { credentialState, loadNodeCredential, signKubeletServingCertificate, signNodeCredential, writeKubeletKubeconfig, type NodeCredential } from './node-credentials.ts';
 
 /** The components the server runs besides the API server, one line each. */
 export const COMPONENTS: Component[] = [
@@ -141,6 +141,7 @@ export async function runServer(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  configureLogging({ format: options.logFormat ?? defaultLogFormat(process.stderr.isTTY) });
   const logger = createLogger('server');
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -257,6 +258,8 @@ export async function runServer(argv: string[]): Promise<number> {
     defaultTolerationSeconds: { notReady: options.defaultNotReadyTolerationSeconds, unreachable: options.defaultUnreachableTolerationSeconds },
     podSecurity,
     podPreset: !(options.disableAdmissionPlugins ?? []).includes('PodPreset'),
+    limitRanger: !(options.disableAdmissionPlugins ?? []).includes('LimitRanger'),
+    resourceQuota: !(options.disableAdmissionPlugins ?? []).includes('ResourceQuota'),
     limits: {
       maxRequestsInflight: options.maxRequestsInflight, maxMutatingRequestsInflight: options.maxMutatingRequestsInflight,
       maxWatchesPerUser: options.maxWatchesPerUser, requestTimeoutMs: options.requestTimeoutMs,
@@ -329,6 +332,7 @@ export async function runServer(argv: string[]): Promise<number> {
       const ctx: ComponentContext = {
         ...componentClients(credentials, component.name, options.nodeName),
         kubeconfigPath, server, caPem: pki.caPem, nodeToken, kubeletToken, dataDir, options, node: localNode,
+        ...(localNode && component.name === nodeComponent.name ? { kubeletServingCert: async (hosts: string[]) => signKubeletServingCertificate(pki.caPem, await readFile(join(dataDir, 'pki', 'ca.key'), 'utf8'), localNode.name, hosts) } : {}),
         ...(nodeCred && component.name === nodeComponent.name ? { nodeClient: new Client({ server, certData: nodeCred.certPem, keyData: nodeCred.keyPem, caData: pki.caPem, userAgent: `kubeling-${component.name}` }) } : {}),
         onNodeReady: () => nodeReady.resolve(),
         metrics,

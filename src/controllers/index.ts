@@ -11,6 +11,7 @@ export { EndpointsController, type EndpointsControllerConfig } from './endpoints
 export { ServiceLBController, loadBalancerIngress, type ServiceLBControllerConfig } from './servicelb/servicelb.ts';
 export { NodeLifecycleController, type NodeLifecycleControllerConfig } from './node-lifecycle/index.ts';
 export { TaintEvictionController, type TaintEvictionControllerConfig } from './taint-eviction/index.ts';
+export { ResourceQuotaController, type ResourceQuotaControllerConfig } from './resourcequota/index.ts';
 export { PodGCController, DEFAULT_TERMINATED_POD_GC_THRESHOLD, type PodGCControllerConfig } from './podgc/index.ts';
 export { JobController, isJobFinished, podIndex, JOB_INDEX_FAILURE_COUNT_ANNOTATION, type JobControllerConfig } from './job/index.ts';
 export { TTLAfterFinishedController, jobExpiresAt, type TTLAfterFinishedControllerConfig } from './ttl-after-finished/index.ts';

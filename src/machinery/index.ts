@@ -6,4 +6,5 @@ export * from './backoff.ts';
 export * from './doorbell.ts';
 export * from './random.ts';
 export * from './logger.ts';
+export * from './log-text.ts';
 export * from './x509.ts';

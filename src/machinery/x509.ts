@@ -6,6 +6,7 @@
  * certificates go through `@peculiar/x509` over WebCrypto. Nothing here knows about Kubernetes objects.
  */
 import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+import { isIP } from 'node:net';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 
@@ -66,13 +67,17 @@ function fromPem(pem: string): ArrayBuffer {
   return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
 }
 
-/** A new ECDSA P-256 key (PKCS#8 PEM) and a PKCS#10 request (PEM) for CN `commonName`, O `organizations`. */
-export async function makeCsr(commonName: string, organizations: string[]): Promise<{ keyPem: string; csrPem: string }> {
+/**
+ * A new ECDSA P-256 key (PKCS#8 PEM) and a PKCS#10 request (PEM) for CN `commonName`, O `organizations`, and
+ * the DNS names and IP addresses in `sans` (a serving certificate's names; client requests carry none).
+ */
+export async function makeCsr(commonName: string, organizations: string[], sans: string[] = []): Promise<{ keyPem: string; csrPem: string }> {
   const keys = (await webcrypto.subtle.generateKey(ECDSA, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const name: x509.JsonName = [];
   if (organizations.length) name.push({ O: organizations });
   name.push({ CN: [commonName] });
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name, keys, signingAlgorithm: ECDSA });
+  const extensions = sans.length ? [new x509.SubjectAlternativeNameExtension(sans.map((v) => ({ type: (isIP(v) ? 'ip' : 'dns') as 'ip' | 'dns', value: v })))] : [];
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name, keys, signingAlgorithm: ECDSA, extensions });
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
   return { keyPem: toPem(pkcs8, 'PRIVATE KEY'), csrPem: csr.toString('pem') + '\n' };
 }
@@ -134,6 +139,9 @@ export async function signClientCertificate(o: SignOptions): Promise<string> {
   if (keyUsage) extensions.push(new x509.KeyUsagesExtension(keyUsage, true));
   if (eku.length) extensions.push(new x509.ExtendedKeyUsageExtension(eku));
   extensions.push(await x509.AuthorityKeyIdentifierExtension.create(ca));
+  // The names the request asks for, as upstream's signer copies them from the request (kubelet serving).
+  const san = csr.getExtension('2.5.29.17');
+  if (san) extensions.push(san);
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: '01' + randomBytes(15).toString('hex'),
     subject: csr.subjectName,

@@ -248,7 +248,7 @@ test('client-node watches a custom resource through an informer', async () => {
   }
 });
 
-test('the garbage collector discovers custom resources: a CronTab owned by a deleted CronTab goes', async () => {
+test('custom resources are garbage-collected: a CronTab owned by a deleted CronTab goes', async () => {
   const owner = JSON.parse(await ok(['create', '-f', '-', '-o', 'json'], crontab('owner', '  cronSpec: "* * * * *"\n')));
   const dependent = crontab('dependent', '  cronSpec: "* * * * *"\n').replace('metadata:\n', `metadata:\n  ownerReferences:\n  - apiVersion: stable.example.com/v1\n    kind: CronTab\n    name: owner\n    uid: ${owner.metadata.uid}\n`);
   await ok(['create', '-f', '-'], dependent);

@@ -16,6 +16,7 @@ import { servicePrinters } from './service.ts';
 import { batchPrinters } from './batch.ts';
 import { storagePrinters } from './storage.ts';
 import { schedulingPrinters } from './scheduling.ts';
+import { quotaPrinters } from './quota.ts';
 import { rbacPrinters } from './rbac.ts';
 import { admissionPrinters } from './admissionregistration.ts';
 import { certificatePrinters } from './certificates.ts';
@@ -305,6 +306,7 @@ const PRINTERS: Record<string, Printer> = {
   'apps/statefulsets': statefulSetPrinter,
   ...storagePrinters(col, NAME, AGE, age),
   ...schedulingPrinters(col, NAME, AGE, age),
+  ...quotaPrinters(col, NAME, AGE, age, AGE_DESC),
   ...rbacPrinters(col, NAME, AGE, age),
   ...admissionPrinters(col, NAME, AGE, age),
   ...certificatePrinters(col, NAME, AGE, age),

@@ -48,6 +48,8 @@ const ROOTS: Record<string, [string, string]> = {
   'apps/v1/DaemonSet': ['apps/v1/DaemonSet.d.ts', 'IDaemonSet'],
   'apps/v1/ControllerRevision': ['apps/v1/ControllerRevision.d.ts', 'IControllerRevision'],
   'v1/ReplicationController': ['v1/ReplicationController.d.ts', 'IReplicationController'],
+  'v1/ResourceQuota': ['v1/ResourceQuota.d.ts', 'IResourceQuota'],
+  'v1/LimitRange': ['v1/LimitRange.d.ts', 'ILimitRange'],
   'policy/v1/Eviction': ['policy/v1/Eviction.d.ts', 'IEviction'],
   'policy/v1/PodDisruptionBudget': ['policy/v1/PodDisruptionBudget.d.ts', 'IPodDisruptionBudget'],
   'authentication.k8s.io/v1/TokenRequest': ['authentication.k8s.io/v1/TokenRequest.d.ts', 'ITokenRequest'],

@@ -35,6 +35,10 @@ import {
 } from './storage.ts';
 import { validateStatefulSet, validateStatefulSetUpdate } from './statefulset.ts';
 import { validatePriorityClass, validatePriorityClassUpdate } from './scheduling.ts';
+import {
+  validateLimitRange, validateLimitRangeUpdate, validateResourceQuota, validateResourceQuotaStatusUpdate, validateResourceQuotaUpdate,
+} from './quota.ts';
+import type { LimitRange, ResourceQuota } from '../types.ts';
 import { validateEndpointSlice, validateEndpoints, validateService, validateServiceStatusUpdate, validateServiceUpdate } from './service.ts';
 
 function key(resource: ResourceRef): string {
@@ -63,6 +67,8 @@ export function validateObject(resource: ResourceRef, obj: object): FieldError[]
     case '/persistentvolumeclaims': return validatePersistentVolumeClaim(o as unknown as PersistentVolumeClaim);
     case 'storage.k8s.io/storageclasses': return validateStorageClass(o as unknown as StorageClass);
     case 'scheduling.k8s.io/priorityclasses': return validatePriorityClass(o as unknown as PriorityClass);
+    case '/resourcequotas': return validateResourceQuota(o as unknown as ResourceQuota);
+    case '/limitranges': return validateLimitRange(o as unknown as LimitRange);
     case 'admissionregistration.k8s.io/mutatingwebhookconfigurations': return validateWebhookConfiguration(o as unknown as MutatingWebhookConfiguration, true);
     case 'admissionregistration.k8s.io/validatingwebhookconfigurations': return validateWebhookConfiguration(o as unknown as ValidatingWebhookConfiguration, false);
     case 'settings.k8s.io/podpresets': return validatePodPreset(o as unknown as PodPreset);
@@ -104,6 +110,8 @@ export function validateObjectUpdate(resource: ResourceRef, obj: object, old: ob
     case '/persistentvolumeclaims': return validatePersistentVolumeClaimUpdate(o as unknown as PersistentVolumeClaim, p as unknown as PersistentVolumeClaim);
     case 'storage.k8s.io/storageclasses': return validateStorageClassUpdate(o as unknown as StorageClass, p as unknown as StorageClass);
     case 'scheduling.k8s.io/priorityclasses': return validatePriorityClassUpdate(o as unknown as PriorityClass, p as unknown as PriorityClass);
+    case '/resourcequotas': return validateResourceQuotaUpdate(o as unknown as ResourceQuota, p as unknown as ResourceQuota);
+    case '/limitranges': return validateLimitRangeUpdate(o as unknown as LimitRange, p as unknown as LimitRange);
     case 'rbac.authorization.k8s.io/rolebindings': return validateBindingUpdate(o as unknown as RoleBinding, p as unknown as RoleBinding, false);
     case 'rbac.authorization.k8s.io/clusterrolebindings': return validateBindingUpdate(o as unknown as ClusterRoleBinding, p as unknown as ClusterRoleBinding, true);
     case 'apps/replicasets': case 'apps/deployments': case 'apps/daemonsets': {
@@ -129,6 +137,7 @@ export function validateStatusUpdate(resource: ResourceRef, obj: object, old: ob
     case '/pods': return validatePodStatusUpdate(o as unknown as Pod, p as unknown as Pod);
     case '/nodes': return validateNodeUpdate(o as unknown as Node, p as unknown as Node);
     case '/services': return validateServiceStatusUpdate(o as unknown as Service, p as unknown as Service);
+    case '/resourcequotas': return validateResourceQuotaStatusUpdate(o as unknown as ResourceQuota, p as unknown as ResourceQuota);
     case '/namespaces': {
       const errs = validateObjectMetaUpdate(o.metadata, p.metadata);
       const phase = (o as unknown as Namespace).status?.phase;

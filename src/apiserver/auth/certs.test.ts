@@ -124,3 +124,23 @@ test('the serving certificate is reissued (same CA) only when it lacks a request
   for (const want of ['DNS:a.example.test', 'DNS:b.example.test', 'IP Address:192.0.2.9', 'IP Address:127.0.0.1']) assert.ok(san.includes(want), san);
   assert.ok(new X509Certificate(second.certPem).verify(new X509Certificate(second.caPem).publicKey));
 }));
+
+test('as kube-apiserver 1.32 (Go 1.23\'s crypto/tls), a TLS 1.2 client offering only SHA-1 signature schemes still handshakes', withDir(async (dir) => {
+  const pki = await ensurePki(dir);
+  const server = https.createServer(servingTlsOptions(pki), (_req, res) => res.end('ok'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const handshake = (sigalgs: string) => new Promise<string>((resolve, reject) => {
+    const { port } = server.address() as AddressInfo;
+    // The client's own OpenSSL refuses SHA-1 above security level 0; the server is what is tested here.
+    const socket = tls.connect({ host: '127.0.0.1', port, ca: pki.caPem, servername: 'localhost', maxVersion: 'TLSv1.2', sigalgs, ciphers: `${tls.DEFAULT_CIPHERS}:@SECLEVEL=0` }, () => {
+      resolve(socket.getProtocol() ?? '');
+      socket.end();
+    });
+    socket.on('error', reject);
+  });
+  try {
+    assert.equal(await handshake('RSA+SHA1'), 'TLSv1.2');
+  } finally {
+    server.close();
+  }
+}));

@@ -326,6 +326,12 @@ const CONTROLLERS: Record<string, PolicyRule[]> = {
     rule(['get', 'list', 'watch'], [''], ['nodes']),
     rule(['patch'], [''], ['pods/status']),
   ],
+  'resourcequota-controller': [
+    // Quota can count anything, so it reads everything; it writes only the quotas' status.
+    rule(['list', 'watch'], ['*'], ['*']),
+    rule(['update'], [''], ['resourcequotas/status']),
+    events(),
+  ],
   'replicaset-controller': [
     rule(['get', 'list', 'watch', 'update'], ['apps', 'extensions'], ['replicasets']),
     rule(['update'], ['apps', 'extensions'], ['replicasets/status']),

@@ -104,7 +104,7 @@ export const CONTROLLER_ACCOUNTS = [
   'replicaset-controller', 'deployment-controller', 'job-controller', 'cronjob-controller', 'ttl-after-finished-controller',
   'statefulset-controller', 'persistent-volume-binder', 'pvc-protection-controller', 'replication-controller', 'daemon-set-controller',
   'generic-garbage-collector', 'endpointslice-controller', 'endpoint-controller', 'service-lb-controller', 'node-controller',
-  'disruption-controller', 'certificate-controller', 'pod-garbage-collector',
+  'disruption-controller', 'certificate-controller', 'pod-garbage-collector', 'resourcequota-controller',
 ];
 
 export const KUBELING_CLUSTER_ROLES: ClusterRole[] = [

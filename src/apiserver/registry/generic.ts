@@ -16,8 +16,11 @@ import { newUid, realClock, type Clock } from '../../machinery/index.ts';
 import type { Strategy } from './strategy.ts';
 import type { AdmissionChain, Operation } from '../admission/chain.ts';
 import { WatchCache } from '../watch-cache.ts';
+import { FieldManager } from '../field-manager.ts';
+import type { FieldType } from '../../api/index.ts';
 import { checkObjectSize } from '../limits/object-size.ts';
 import { exceedsDepth, tooDeep } from '../limits/json-depth.ts';
+import { finalizersOnDelete } from './gc-finalizers.ts';
 import { ApiError, alreadyExists, badRequest, conflict, expired, invalid, notFound, qualified as qualifiedName, type FieldCause, type QualifiedResource } from '../status.ts';
 
 export interface WriteOptions {
@@ -33,6 +36,11 @@ export interface WriteOptions {
   userInfo?: User;
   /** The user's groups (NodeRestriction tells nodes by `system:nodes`; CSRs record them). */
   groups?: string[];
+  /**
+   * The field manager of a request's create, update or patch, tracked in metadata.managedFields as its
+   * `Update`; absent for the server's own bookkeeping writes and for applies (whose handler sets managedFields).
+   */
+  fieldManager?: string;
 }
 
 export interface ListOptions {
@@ -70,6 +78,8 @@ export interface RegistryConfig {
    * version: conversion None changes only apiVersion, on the way in and out).
    */
   storageApiVersion?: string;
+  /** The type server-side apply tracks fields with; default the kind's (custom resources bring their schema's). */
+  fieldType?: FieldType;
 }
 
 const RANDOM_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -93,7 +103,6 @@ function clone<T>(v: T): T {
 function withoutVolatile(obj: KubeObject): KubeObject {
   const c = { ...obj, metadata: { ...obj.metadata } };
   delete c.metadata.resourceVersion;
-  delete c.metadata.managedFields;
   return c;
 }
 
@@ -112,6 +121,8 @@ export class GenericRegistry {
   readonly strategy: Strategy;
   readonly cache: WatchCache;
   readonly qualified: QualifiedResource;
+  /** metadata.managedFields for this resource's writes (server-side apply). */
+  readonly fieldManager: FieldManager;
   readonly #store: Store;
   readonly #admission: AdmissionChain;
   readonly #clock: Clock;
@@ -124,6 +135,8 @@ export class GenericRegistry {
     this.#store = config.store;
     this.#admission = config.admission;
     this.#clock = config.clock ?? realClock;
+    const clock = this.#clock;
+    this.fieldManager = new FieldManager({ info: this.info, hasStatusSubresource: this.strategy.hasStatusSubresource, now: () => clock.now(), ...(config.fieldType ? { type: config.fieldType } : {}) });
     this.#prefix = this.info.group ? `/registry/${this.info.group}/${this.info.plural}/` : `/registry/${this.info.plural}/`;
     this.#consistentFromCache = config.consistentListFromCache ?? true;
     this.#onHookError = config.onHookError;
@@ -402,6 +415,8 @@ export class GenericRegistry {
     }
     applyDefaults(this.info, obj);
     this.strategy.decode?.(obj);
+    // Upstream tracks the decoded, defaulted object before admission: what admission adds is nobody's.
+    if (options.fieldManager !== undefined) this.fieldManager.update(undefined, obj, options.fieldManager, options.subresource ?? '');
     await this.#admission.admit(this.#attrs('CREATE', obj, undefined, namespace, options, admissionName));
     this.strategy.prepareForCreate(obj);
     const errors = this.strategy.validate(obj);
@@ -496,9 +511,13 @@ export class GenericRegistry {
       const sub = options.subresource ?? '';
       let errors: FieldCause[];
       if (sub === 'status') {
+        // An apply to status brings its own managedFields (the field manager made them); the rest of metadata is the stored one.
+        const applied = options.fieldManager === undefined ? obj.metadata?.managedFields : undefined;
         this.strategy.prepareForStatusUpdate(obj, old);
+        if (applied) obj.metadata!.managedFields = applied;
         applyDefaults(this.info, obj);
         this.strategy.decode?.(obj);
+        if (options.fieldManager !== undefined) this.fieldManager.update(old, obj, options.fieldManager, sub);
         await this.#admission.admit(this.#attrs('UPDATE', obj, old, namespace, options));
         errors = this.strategy.validateStatusUpdate(obj, old);
       } else {
@@ -506,6 +525,7 @@ export class GenericRegistry {
         this.strategy.decode?.(obj);
         if (!sub) this.strategy.prepareForUpdate(obj, old);
         else this.strategy.prepareForSubresourceUpdate?.(sub, obj, old);
+        if (options.fieldManager !== undefined) this.fieldManager.update(old, obj, options.fieldManager, sub);
         await this.#admission.admit(this.#attrs('UPDATE', obj, old, namespace, options));
         // Other subresources (binding, ephemeralcontainers, finalize) change one field, which their handler
         // checked with the rule for that subresource; the main update's immutability rules do not apply.
@@ -623,17 +643,23 @@ export class GenericRegistry {
       await this.#admission.validate(this.#attrs('DELETE', undefined, old, namespace, write));
       const grace = this.strategy.gracePeriodSeconds(old, options);
       const meta = old.metadata!;
-      if (grace > 0 || this.strategy.finalizing(old)) {
+      // The garbage collector's finalizers (orphan, foregroundDeletion) as the options ask, before deciding
+      // whether the object can go now.
+      const gc = finalizersOnDelete(meta.finalizers, options, this.strategy.defaultGarbageCollectionPolicy);
+      const updated = clone(old);
+      if (gc.finalizers.length) updated.metadata!.finalizers = gc.finalizers;
+      else delete updated.metadata!.finalizers;
+      if (grace > 0 || this.strategy.finalizing(updated)) {
         // Graceful: mark (or shorten an existing mark) and leave the object to its owner.
         const now = this.#clock.now();
         const currentGrace = meta.deletionGracePeriodSeconds;
-        if (meta.deletionTimestamp && (currentGrace === undefined || currentGrace <= grace)) {
-          return { object: old, deleted: false };
+        const keepMark = Boolean(meta.deletionTimestamp) && (currentGrace === undefined || currentGrace <= grace);
+        if (keepMark && !gc.changed) return { object: old, deleted: false };
+        if (!keepMark) {
+          updated.metadata!.deletionTimestamp = timestamp(now + grace * 1000);
+          updated.metadata!.deletionGracePeriodSeconds = grace;
+          this.strategy.markDeleting(updated);
         }
-        const updated = clone(old);
-        updated.metadata!.deletionTimestamp = timestamp(now + grace * 1000);
-        updated.metadata!.deletionGracePeriodSeconds = grace;
-        this.strategy.markDeleting(updated);
         if (write.dryRun) return { object: updated, deleted: false };
         const r = await this.#store.update(key, this.#storable(key, updated), kv.modRevision);
         if (r.ok) return { object: this.decode(this.#wrote(r.kv)), deleted: false };

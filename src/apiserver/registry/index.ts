@@ -25,8 +25,10 @@ const BUILDERS: Record<string, (info: ResourceInfo) => Strategy> = {
   'admissionregistration.k8s.io/validatingadmissionpolicies': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
   'apps/replicasets': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
   'apps/daemonsets': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
-  '/replicationcontrollers': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
+  '/replicationcontrollers': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true, defaultGarbageCollectionPolicy: 'OrphanDependents' }),
   'discovery.k8s.io/endpointslices': endpointSliceStrategy,
+  // The resource quota controller writes status.hard and status.used; users write the spec.
+  '/resourcequotas': (info) => baseStrategy(info, { hasStatusSubresource: true }),
   'batch/jobs': jobStrategy,
   'batch/cronjobs': cronJobStrategy,
   'certificates.k8s.io/certificatesigningrequests': certificateSigningRequestStrategy,

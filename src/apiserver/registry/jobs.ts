@@ -11,6 +11,8 @@ export function jobStrategy(info: ResourceInfo): Strategy {
   const base = baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true });
   return {
     ...base,
+    // batch/v1 keeps the Job's pods when a DELETE names no policy (kubectl always names one).
+    defaultGarbageCollectionPolicy: 'OrphanDependents',
     prepareForCreate(obj) {
       base.prepareForCreate(obj);
       const job = obj as unknown as Job;

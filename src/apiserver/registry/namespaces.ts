@@ -1,6 +1,6 @@
 /**
  * Namespaces: Active on create with the `kubernetes` finalizer in spec; a DELETE only marks the namespace
- * Terminating; the namespace controller (namespace-controller.ts) empties it and clears the finalizer through
+ * Terminating; the namespace controller (../controllers.ts) empties it and clears the finalizer through
  * `/finalize`, and that write removes the namespace.
  */
 import type { KubeObject, Namespace, ResourceInfo } from '../../api/index.ts';

@@ -6,6 +6,7 @@
  */
 import type { KubeObject, ResourceInfo, DeleteOptions } from '../../api/index.ts';
 import type { FieldCause } from '../status.ts';
+import type { GarbageCollectionPolicy } from './gc-finalizers.ts';
 
 export interface Strategy {
   readonly info: ResourceInfo;
@@ -44,6 +45,12 @@ export interface Strategy {
    * spec.finalizers). A DELETE then only marks the object, and the write that clears the last one removes it.
    */
   finalizing(obj: KubeObject): boolean;
+  /**
+   * What a DELETE that names no propagation policy does to dependents: upstream's
+   * DefaultGarbageCollectionPolicy (OrphanDependents for core/v1 ReplicationControllers and batch/v1 Jobs, kept
+   * for compatibility; DeleteDependents, in the background, when unset).
+   */
+  readonly defaultGarbageCollectionPolicy?: GarbageCollectionPolicy;
   /** Changes a DELETE makes to an object it only marks (a namespace's phase becomes Terminating). */
   markDeleting(obj: KubeObject): void;
   /**

@@ -71,6 +71,8 @@ export interface ComponentContext {
   onNodeReady?: () => void;
   /** The local node (unless --no-agent). */
   node?: NodeConfig;
+  /** Signs the local node's kubelet serving certificate for these names and addresses with the cluster CA. */
+  kubeletServingCert?: (hosts: string[]) => Promise<{ certPem: string; keyPem: string }>;
   /** The local node's own client (system:node:<name>, a client certificate), for its kubelet, proxy and pod network. */
   nodeClient?: Client;
   /** The process's Prometheus registry, served at the API server's /metrics (the scheduler and controllers add theirs). */

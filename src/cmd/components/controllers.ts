@@ -2,14 +2,14 @@
  * The controller manager inside `kubeling server`: the controllers of src/controllers (Deployment,
  * ReplicaSet, ReplicationController, DaemonSet, StatefulSet, Job, CronJob, TTL-after-finished, the PersistentVolume binder,
  * PVC and PV protection, the garbage collector,
- * EndpointSlice, Endpoints, the LoadBalancer status of k3s's servicelb, node lifecycle, the taint manager, pod GC
+ * EndpointSlice, Endpoints, the LoadBalancer status of k3s's servicelb, node lifecycle, the taint manager, pod GC, resource quota
  * the disruption controller, the CSR approver and signer), each acting as its own service account `kube-system/<name>` as
  * kube-controller-manager does with `--use-service-account-credentials` (../component-identities.ts), with
  * kube-controller-manager's rate limit (QPS 20, burst 30) per controller client as upstream's client builder gives.
  */
 import {
   CronJobController, DeploymentController, DisruptionController, EndpointsController, EndpointSliceController, GarbageCollector, JobController,
-  NodeLifecycleController, PodGCController, ReplicaSetController, ServiceLBController, StatefulSetController, TaintEvictionController,
+  NodeLifecycleController, PodGCController, ResourceQuotaController, ReplicaSetController, ServiceLBController, StatefulSetController, TaintEvictionController,
   TTLAfterFinishedController, VolumeBindingController, VolumeProtectionController, ReplicationManager, DaemonSetController, CertificateController,
   Controller, WorkQueueMetricsProvider,
 } from '../../controllers/index.ts';
@@ -64,6 +64,7 @@ export const controllersComponent: Component = {
         queued('taint-eviction', new TaintEvictionController({ client: as('taint-eviction'), logger: ctx.logger.child({ controller: 'taint-eviction' }) })).run(ctx.signal),
         queued('disruption', new DisruptionController({ client: as('disruption'), logger: ctx.logger.child({ controller: 'disruption' }) })).run(ctx.signal),
         queued('certificate', new CertificateController({ client: as('certificate'), caPem: ctx.caPem, caKeyPem, isBootstrapper, logger: ctx.logger.child({ controller: 'certificatesigningrequest' }) })).run(ctx.signal),
+        queued('resourcequota', new ResourceQuotaController({ client: as('resourcequota'), logger: ctx.logger.child({ controller: 'resourcequota' }) })).run(ctx.signal),
         queued('pod-garbage-collector', new PodGCController({ client: as('pod-garbage-collector'), terminatedPodThreshold: o.terminatedPodGcThreshold, logger: ctx.logger.child({ controller: 'pod-garbage-collector' }) })).run(ctx.signal),
       ]);
     } finally {

@@ -13,6 +13,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ContainerRuntime } from '../../runtime/runtime.ts';
 import { Kubelet } from '../../kubelet/kubelet.ts';
+import { defaultNodeIP } from '../../kubelet/node/index.ts';
 import { SystemMounter, type Mounter } from '../../kubelet/volumes/index.ts';
 import { parseDurationMs, parseThresholds } from '../../kubelet/eviction/index.ts';
 import { subnetPrefix } from '../join.ts';
@@ -30,7 +31,7 @@ export interface KubeletStopped {
 }
 
 /** What a kubelet needs: the server passes its ComponentContext, the agent builds one after joining. */
-export type KubeletContext = Pick<ComponentContext, 'client' | 'caPem' | 'kubeletToken' | 'dataDir' | 'logger' | 'signal'> & {
+export type KubeletContext = Pick<ComponentContext, 'client' | 'caPem' | 'kubeletToken' | 'dataDir' | 'logger' | 'signal' | 'kubeletServingCert'> & {
   node: NodeConfig;
   /** Called once the node is registered and the kubelet serves. */
   onReady?: () => void;
@@ -103,7 +104,10 @@ export async function runKubelet(ctx: KubeletContext): Promise<KubeletStopped> {
     if (node.podManifestPath !== undefined && !manifestDirs.includes(resolve(node.podManifestPath))) {
       manifestDirs.push(resolve(node.podManifestPath));
     }
+    // The server's own node serves with a certificate the cluster CA signs; an agent's kubelet makes its own.
+    const tls = ctx.kubeletServingCert ? await ctx.kubeletServingCert([node.name, 'localhost', '127.0.0.1', node.nodeIp ?? defaultNodeIP()]) : undefined;
     const kubelet = new Kubelet({
+      ...(tls ? { tls } : {}),
       client: ctx.client,
       runtime: traceRuntime(runtime, process.env.KUBELING_TRACE_RUNTIME),
       nodeName: node.name,

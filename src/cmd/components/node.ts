@@ -16,6 +16,7 @@ import { resolveNodeIp, runPodNetwork, type PodNetworkContext } from './pod-netw
 import { LocalPathProvisioner } from '../../controllers/index.ts';
 import { join } from 'node:path';
 import type { Component, ComponentContext, NodeConfig } from './component.ts';
+import { nodeRecord, writeNodeRecord } from '../node-record.ts';
 import { BOOTSTRAP_USER, KUBE_PROXY_USER, POD_NETWORK_USER } from '../component-identities.ts';
 
 export type NodeContext = KubeletContext & Pick<ProxyContext, 'localPodCidr' | 'serviceCidr'> & {
@@ -30,6 +31,8 @@ export type NodeContext = KubeletContext & Pick<ProxyContext, 'localPodCidr' | '
 };
 
 export async function runNode(ctx: NodeContext): Promise<void> {
+  // What outlives the node on this host, for `kubeling killall` (node-record.ts).
+  if (ctx.node.runtime === 'oci') writeNodeRecord(ctx.dataDir, nodeRecord(ctx.node));
   const nodeIp = ctx.node.runtime === 'oci' || ctx.node.nodeIp ? await resolveNodeIp(ctx.node) : undefined;
   if (nodeIp && nodeIp !== ctx.node.nodeIp) ctx = { ...ctx, node: { ...ctx.node, nodeIp } };
   const stop = new AbortController();
