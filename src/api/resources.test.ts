@@ -54,7 +54,7 @@ test('discovery documents', () => {
   assert.equal(pods.scope, 'Namespaced');
   assert.deepEqual(pods.responseKind, { group: '', version: 'v1', kind: 'Pod' });
   assert.deepEqual(pods.subresources!.find((s) => s.subresource === 'exec')!.responseKind, { group: '', version: 'v1', kind: 'PodExecOptions' });
-  assert.deepEqual(apiGroups().map((g) => g.group), ['', 'coordination.k8s.io', 'authentication.k8s.io', 'authorization.k8s.io', 'discovery.k8s.io', 'events.k8s.io', 'apps', 'batch', 'policy', 'rbac.authorization.k8s.io', 'certificates.k8s.io', 'scheduling.k8s.io', 'storage.k8s.io', 'admissionregistration.k8s.io', 'apiextensions.k8s.io', 'settings.k8s.io']);
+  assert.deepEqual(apiGroups().map((g) => g.group), ['', 'coordination.k8s.io', 'authentication.k8s.io', 'authorization.k8s.io', 'discovery.k8s.io', 'events.k8s.io', 'apps', 'batch', 'policy', 'rbac.authorization.k8s.io', 'certificates.k8s.io', 'node.k8s.io', 'scheduling.k8s.io', 'storage.k8s.io', 'admissionregistration.k8s.io', 'apiextensions.k8s.io', 'settings.k8s.io']);
   const legacy = apiResourceList('v1')!;
   assert.ok(legacy.resources.some((r) => r.name === 'pods/exec' && r.kind === 'PodExecOptions' && r.singularName === ''));
   assert.equal(apiResourceList('nope/v1'), undefined);

@@ -107,6 +107,7 @@ export type {
   ILimitRange as LimitRange, ILimitRangeItem as LimitRangeItem,
 } from 'kubernetes-models/v1';
 export type { IPriorityClass as PriorityClass } from 'kubernetes-models/scheduling.k8s.io/v1';
+export type { IRuntimeClass as RuntimeClass } from 'kubernetes-models/node.k8s.io/v1';
 export type { IStorageClass as StorageClass, IStorageClassList as StorageClassList } from 'kubernetes-models/storage.k8s.io/v1';
 export type {
   IRole as Role, IClusterRole as ClusterRole, IRoleBinding as RoleBinding, IClusterRoleBinding as ClusterRoleBinding,

@@ -26,6 +26,7 @@ import { DefaultTolerationSeconds } from './admission/default-toleration-seconds
 import { PodSecurity } from './admission/pod-security/plugin.ts';
 import type { PodSecurityConfig } from './admission/pod-security/config.ts';
 import { DefaultStorageClass } from './admission/default-storage-class.ts';
+import { RuntimeClassAdmission } from './admission/runtime-class.ts';
 import { PriorityAdmission } from './admission/priority.ts';
 import { StorageObjectInUseProtection } from './admission/storage-object-in-use-protection.ts';
 import { TokenAuthenticator, type User } from './auth/tokens.ts';
@@ -229,6 +230,7 @@ export class ApiServer {
     for (const p of [new PodSecurity(lookup, config.podSecurity),
       new DefaultStorageClass(() => this.registry('storageclasses', 'storage.k8s.io').cache.list().items), new StorageObjectInUseProtection(),
       new PriorityAdmission(() => this.registry('priorityclasses', 'scheduling.k8s.io').cache.list().items),
+      new RuntimeClassAdmission(() => this.registry('runtimeclasses', 'node.k8s.io').cache.list().items),
       new CsrRequester(), new NodeRestriction(lookup)]) admission.add(p);
     const view = (plural: string) => {
       const cache = () => this.#registries.get(`${RBAC_GROUP}/v1/${plural}`)!.cache;

@@ -353,4 +353,13 @@ test('the kubelet eviction flags reach the node config; inconsistent ones are us
   assert.deepEqual(serverNode(parseServerFlags(['--image-gc-high-threshold', '70', '--image-gc-low-threshold', '60']))?.imageGC, { highThresholdPercent: 70, lowThresholdPercent: 60 });
   assert.throws(() => parseServerFlags(['--image-gc-low-threshold=90']), /--image-gc-low-threshold \(90\) can not be higher than --image-gc-high-threshold \(85\)/);
   assert.throws(() => parseServerFlags(['--image-gc-high-threshold=101']), UsageError);
+  // Dead-container GC: the kubelet's defaults for the flags not given; negative means no limit.
+  assert.deepEqual(serverNode(parseServerFlags(['--maximum-dead-containers-per-container=3']))?.containerGC, { maxPerPodContainer: 3, maxContainers: -1, minAgeMs: 0 });
+  assert.deepEqual(
+    (await parseAgentFlags(['--server', 'https://127.0.0.1:6443', '--token', 't', '--maximum-dead-containers', '10', '--minimum-container-ttl-duration=1m30s'])).containerGC,
+    { maxPerPodContainer: 1, maxContainers: 10, minAgeMs: 90_000 },
+  );
+  assert.equal(serverNode(parseServerFlags([]))?.containerGC, undefined);
+  assert.throws(() => parseServerFlags(['--maximum-dead-containers=many']), /invalid value for --maximum-dead-containers: "many" \(want an integer\)/);
+  assert.throws(() => parseServerFlags(['--minimum-container-ttl-duration=soon']), UsageError);
 });

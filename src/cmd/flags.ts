@@ -76,6 +76,8 @@ export interface ServerOptions {
   eviction?: ThresholdFlags & { pressureTransitionPeriod?: string };
   /** `--image-gc-high-threshold` / `--image-gc-low-threshold` (percent of the image filesystem; default 85 / 80). */
   imageGC?: { highThresholdPercent: number; lowThresholdPercent: number };
+  /** `--maximum-dead-containers-per-container`, `--maximum-dead-containers`, `--minimum-container-ttl-duration` (dead-container GC). */
+  containerGC?: { maxPerPodContainer: number; maxContainers: number; minAgeMs: number };
   /** `--max-endpoints-per-slice` (kube-controller-manager's flag, 1-1000, default 100). */
   maxEndpointsPerSlice: number;
   /** `--cluster-dns`: the kube-dns Service's ClusterIP (default: the `.10` of the service CIDR). */
@@ -286,6 +288,8 @@ export interface NodeFlagOptions {
   eviction?: ThresholdFlags & { pressureTransitionPeriod?: string };
   /** `--image-gc-high-threshold` / `--image-gc-low-threshold` (percent of the image filesystem; default 85 / 80). */
   imageGC?: { highThresholdPercent: number; lowThresholdPercent: number };
+  /** `--maximum-dead-containers-per-container`, `--maximum-dead-containers`, `--minimum-container-ttl-duration` (dead-container GC). */
+  containerGC?: { maxPerPodContainer: number; maxContainers: number; minAgeMs: number };
   /** `--service-cidr`: the cluster's service range (default 10.43.0.0/16); an agent's must be the server's. */
   serviceCidr: string;
   /** `--cluster-dns`: the kube-dns Service's IP; '' until parsed, then the `.10` of serviceCidr unless given (defaultNodeDns). */
@@ -340,6 +344,16 @@ export const NODE_FLAGS: FlagSpec<NodeFlagOptions> = {
       ((o.imageGC ??= { highThresholdPercent: 85, lowThresholdPercent: 80 }).highThresholdPercent = parseNumber(value, flag, 'a percentage 0-100', (n) => n >= 0 && n <= 100, true)),
     '--image-gc-low-threshold': (o, value, flag) =>
       ((o.imageGC ??= { highThresholdPercent: 85, lowThresholdPercent: 80 }).lowThresholdPercent = parseNumber(value, flag, 'a percentage 0-100', (n) => n >= 0 && n <= 100, true)),
+    // The kubelet's (deprecated, still served) dead-container GC flags: any integer, negative for no limit.
+    '--maximum-dead-containers-per-container': (o, value, flag) => (containerGCFlags(o).maxPerPodContainer = parseSignedInt(value, flag)),
+    '--maximum-dead-containers': (o, value, flag) => (containerGCFlags(o).maxContainers = parseSignedInt(value, flag)),
+    '--minimum-container-ttl-duration': (o, value, flag) => {
+      try {
+        containerGCFlags(o).minAgeMs = parseDurationMs(value);
+      } catch {
+        throw new UsageError(`invalid value for ${flag}: ${JSON.stringify(value)} (want a duration such as 1m0s)`);
+      }
+    },
     '--eviction-pressure-transition-period': (o, value, flag) => {
       try {
         parseDurationMs(value);
@@ -394,6 +408,16 @@ export function nodeFlagDefaults(): Omit<NodeFlagOptions, 'dataDir'> {
 /** After parsing: `--cluster-dns` defaults to the `.10` of the (possibly given) `--service-cidr`. */
 export function defaultNodeDns(o: NodeFlagOptions): void {
   if (o.clusterDns === '') o.clusterDns = defaultClusterDns(o.serviceCidr);
+}
+
+/** The GC policy being parsed, with the kubelet's defaults for the flags not given. */
+function containerGCFlags(o: NodeFlagOptions): NonNullable<NodeFlagOptions['containerGC']> {
+  return (o.containerGC ??= { maxPerPodContainer: 1, maxContainers: -1, minAgeMs: 0 });
+}
+
+function parseSignedInt(value: string, flag: string): number {
+  if (!/^-?\d+$/.test(value)) throw new UsageError(`invalid value for ${flag}: ${JSON.stringify(value)} (want an integer)`);
+  return Number(value);
 }
 
 function parseNumber(value: string, flag: string, want: string, ok: (n: number) => boolean, integer = false): number {

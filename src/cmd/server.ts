@@ -110,6 +110,7 @@ export function serverNode(options: ServerOptions): NodeConfig | undefined {
     ...(options.allowedUnsafeSysctls.length ? { allowedUnsafeSysctls: options.allowedUnsafeSysctls } : {}),
     ...(options.eviction ? { eviction: options.eviction } : {}),
     ...(options.imageGC ? { imageGC: options.imageGC } : {}),
+    ...(options.containerGC ? { containerGC: options.containerGC } : {}),
     clusterDns: options.clusterDns, clusterDomain: options.clusterDomain,
     serviceCidr: options.serviceCidr,
     ...(options.nodeIp ? { nodeIp: options.nodeIp } : {}),

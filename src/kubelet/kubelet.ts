@@ -28,6 +28,7 @@ import path from 'node:path';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { IPodStatus } from 'kubernetes-models/v1/PodStatus';
 import type { IService } from 'kubernetes-models/v1/Service';
+import type { IRuntimeClass as RuntimeClass } from 'kubernetes-models/node.k8s.io/v1/RuntimeClass';
 import type { ContainerRuntime } from '../runtime/runtime.ts';
 import { EventRecorder, Informer, isNotFound, type Client } from '../client/index.ts';
 import { Deferred, createLogger, realClock, type Clock, type Logger } from '../machinery/index.ts';
@@ -41,7 +42,7 @@ import {
   type PodStatusWriter,
 } from './index.ts';
 import { SysctlAllowlist, admitAppArmor, admitPod, hostAppArmorEnabled, type AdmitResult } from './admission/index.ts';
-import { credentialsFor, nodeCredentialsFor, podLogDirectory } from './kuberuntime/index.ts';
+import { ContainerGC, credentialsFor, nodeCredentialsFor, podLogDirectory, type ContainerGCPolicy } from './kuberuntime/index.ts';
 import {
   ApiPodSource,
   FileSource,
@@ -50,6 +51,7 @@ import {
   isStaticPod,
   type PodConfigUpdate,
 } from './config/index.ts';
+import { QOSContainerManager, readPidMax } from './cm/index.ts';
 import { EvictionManager, NodeStatsProvider, parseThresholds, thresholdQuantity, type Threshold } from './eviction/index.ts';
 import { SummaryProvider } from './stats/summary.ts';
 import { Housekeeping } from './housekeeping.ts';
@@ -131,6 +133,13 @@ export interface KubeletConfig {
     imageFsDir?: string;
     periodMs?: number;
   };
+  /**
+   * Keep the QoS parent cgroups (`kubepods`, `kubepods/burstable`, `kubepods/besteffort`) set as upstream's
+   * container manager does (cm/). On for a node whose runtime puts pods in real cgroups; off for the fake one.
+   */
+  qosCgroups?: boolean;
+  /** Dead-container garbage collection (default upstream's: keep 1 per container, no total limit, no minimum age). */
+  containerGC?: ContainerGCPolicy;
 }
 
 /**
@@ -157,6 +166,10 @@ interface Composition {
   evictionManager: Manager;
   /** upstream StartGarbageCollection: image GC by disk usage. */
   imageGC: Manager;
+  /** upstream StartGarbageCollection: dead containers every minute, once the pod sources are ready. */
+  containerGC: Manager;
+  /** upstream containerManager.Start: the QoS parent cgroups (a no-op manager when qosCgroups is off). */
+  qosManager: Manager;
   statusManager: Manager;
   pleg: Manager;
   probeManager: Manager;
@@ -217,6 +230,7 @@ export class Kubelet {
         m.logManager,
         m.evictionManager,
         m.imageGC,
+        m.qosManager,
         m.statusManager,
         m.pleg,
         m.probeManager,
@@ -224,7 +238,7 @@ export class Kubelet {
         m.syncLoop,
       );
       // Housekeeping only once the sources are ready (upstream's sourcesReady).
-      if (await group.start(m.apiSource, m.fileSource)) await group.start(m.housekeeping);
+      if (await group.start(m.apiSource, m.fileSource)) await group.start(m.housekeeping, m.containerGC);
       await untilAborted(group.signal);
     } finally {
       if (!this.#ready.settled) this.#ready.reject(new Error('kubelet stopped before it was ready'));
@@ -486,6 +500,7 @@ export class Kubelet {
       dnsConfig: (pod) => dns.getPodDns(pod),
       nodeMemoryCapacity: (await readMachineInfo(rootDir)).memoryBytes,
       seccompProfileRoot: path.join(rootDir, 'seccomp'),
+      runtimeHandler: async (name) => (await client.resource<RuntimeClass>('runtimeclasses').get(name)).handler ?? '',
       pullCredentials: async (pod, image) => {
         const namespace = pod.metadata?.namespace ?? 'default';
         const found: Secret[] = [];
@@ -541,6 +556,7 @@ export class Kubelet {
       hostIPs: () => [nodeIP],
       clock,
       onPodTerminated: (pod) => this.#onPodTerminated(pod),
+      onPodStopped: () => this.#onPodStopped(),
     });
     const podWorkers = new PodWorkers({
       syncer,
@@ -603,6 +619,8 @@ export class Kubelet {
             }
           }
           podWorkers.updatePod({ type: 'create', pod });
+          // Upstream updates the QoS cgroups before a new pod's cgroup is made; here once it is a worker's.
+          void qos?.update();
           return;
         }
         case 'UPDATE':
@@ -660,6 +678,25 @@ export class Kubelet {
       clock,
       logger: log,
     });
+    // Dead containers (upstream's kuberuntime_gc): what the pod workers know decides what may go.
+    const terminated = (uid: string) => {
+      const state = podWorkers.state(uid);
+      return state === undefined || state === 'terminated' || state === 'finished';
+    };
+    const containerGC = new ContainerGC({
+      runtime,
+      policy: c.containerGC,
+      clock,
+      logger: log,
+      pods: {
+        shouldPodContentBeRemoved: (uid) => {
+          if (podWorkers.state(uid) === undefined || syncer.isEvicted(uid)) return true;
+          const pod = podConfig.pods().find((p) => p.metadata?.uid === uid);
+          return terminated(uid) && (!pod || !!pod.metadata?.deletionTimestamp);
+        },
+        shouldPodRuntimeBeRemoved: terminated,
+      },
+    });
     const nodeStats = new NodeStatsProvider({
       rootDir,
       imageFsDir: c.eviction?.imageFsDir,
@@ -700,12 +737,29 @@ export class Kubelet {
         podWorkers.updatePod({ type: 'kill', pod, gracePeriodSeconds });
         return true;
       },
+      // upstream's node-level reclaim for nodefs: dead containers (DeleteAllUnusedContainers), then images.
       reclaimDisk: async () => {
+        const containers = await containerGC.garbageCollect(true, true);
+        if (containers.length) log.info({ containers: containers.length }, 'disk pressure: removed dead containers');
         const removed = await imageGC.deleteUnusedImages();
         if (removed.length) log.info({ images: removed }, 'disk pressure: deleted unused images');
       },
       onConditionsChanged: () => void nodeAgent.syncStatus().catch((err) => log.warn({ err }, 'update node status')),
     }));
+
+    // ---- the QoS parent cgroups, following the pods that may run here
+    const qos = c.qosCgroups
+      ? new QOSContainerManager({
+          activePods: active,
+          capacity: async () => {
+            const m = await readMachineInfo(rootDir);
+            return { cpus: m.cpus, memoryBytes: m.memoryBytes, pidMax: await readPidMax() };
+          },
+          clock,
+          logger: log,
+        })
+      : undefined;
+    this.#onPodStopped = () => void qos?.update();
 
     const logManager = new ContainerLogManager({
       runtime,
@@ -726,6 +780,7 @@ export class Kubelet {
       logManager: manager('log manager', (s) => logManager.run(s)),
       evictionManager,
       imageGC,
+      qosManager: qos ?? manager('qos container manager', untilAborted),
       statusManager: manager('status manager', (s) => sm.run(s)),
       pleg: manager('pleg', (s) => pleg.run(s)),
       probeManager: manager('prober manager', (s) => untilAborted(s).then(() => probeManager.stop())),
@@ -737,6 +792,13 @@ export class Kubelet {
       }),
       apiSource: manager('api source', (s) => apiSource.run(s), { ready: () => apiSource.synced }),
       fileSource: manager('file source', (s) => fileSource.run(s), { ready: () => fileSource.scan() }),
+      containerGC: manager('container gc', async (s) => {
+        while (!s.aborted) {
+          // The sources are ready once this runs (it starts after them, as upstream's allSourcesReady).
+          await containerGC.garbageCollect(true).catch((err: unknown) => log.warn({ err }, 'container garbage collection failed'));
+          await clock.sleep(60_000, s).catch(() => {});
+        }
+      }),
       housekeeping: new Housekeeping({
         podConfig,
         removed: this.#removed,
@@ -757,6 +819,9 @@ export class Kubelet {
   }
 
   #deleteFromApi: (pod: IPod) => Promise<void> = async () => {};
+
+  /** upstream killPod ends with UpdateQOSCgroups: a stopped Burstable pod's cpu request leaves the tier's shares. */
+  #onPodStopped: () => void = () => {};
 
   async #onPodTerminated(pod: IPod): Promise<void> {
     await this.#deleteFromApi(pod);

@@ -34,6 +34,11 @@ export type RuntimeErrorCode =
   | 'Unavailable'
   | 'Internal';
 
+/** containerd's error for a runtime handler it has no runtime for (the kubelet shows it in FailedCreatePodSandBox). */
+export function noRuntimeForHandler(handler: string): RuntimeError {
+  return new RuntimeError('InvalidArgument', `failed to get sandbox runtime: no runtime for ${JSON.stringify(handler)} is configured`);
+}
+
 export class RuntimeError extends Error {
   readonly code: RuntimeErrorCode;
 
@@ -105,6 +110,11 @@ export interface PodSandboxMetadata {
 
 export interface PodSandboxConfig {
   metadata: PodSandboxMetadata;
+  /**
+   * CRI's RunPodSandboxRequest.runtime_handler, from the pod's RuntimeClass: '' (or absent) is the node's
+   * default; a handler the backend does not serve fails the sandbox with containerd's message.
+   */
+  runtimeHandler?: string;
   /** The pod's hostname (UTS namespace); empty with a node network namespace. */
   hostname: string;
   /** Directory under which container log files (`ContainerConfig.logPath`) are written. */

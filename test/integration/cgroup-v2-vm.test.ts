@@ -16,6 +16,7 @@ const GUEST_TESTS = [
   'test/integration/oci-cgroup-v2.test.ts',
   'test/integration/oci-container.test.ts',
   'test/integration/oci-pod.test.ts',
+  'test/integration/qos-cgroups.test.ts',
 ];
 const skip = missingVm() ?? missingRealContainers();
 

@@ -1,8 +1,8 @@
 /**
  * Table printer of PriorityClasses: upstream's printPriorityClass columns (NAME VALUE GLOBAL-DEFAULT AGE
- * PREEMPTIONPOLICY), so `kubectl get pc` reads as against Kubernetes.
+ * PREEMPTIONPOLICY), so `kubectl get pc` reads as against Kubernetes; and of RuntimeClasses (NAME HANDLER AGE).
  */
-import type { KubeObject, PriorityClass, TableColumnDefinition } from '../types.ts';
+import type { KubeObject, PriorityClass, RuntimeClass, TableColumnDefinition } from '../types.ts';
 
 export interface SchedulingPrinter {
   columns: TableColumnDefinition[];
@@ -26,5 +26,17 @@ export function schedulingPrinters(col: Col, NAME: TableColumnDefinition, AGE: T
       return [p.metadata?.name ?? '', p.value ?? 0, p.globalDefault ?? false, age(obj, now), p.preemptionPolicy ?? ''];
     },
   };
-  return { 'scheduling.k8s.io/priorityclasses': pc };
+  // upstream printRuntimeClass
+  const rc: SchedulingPrinter = {
+    columns: [
+      NAME,
+      col('Handler', 'handler specifies the underlying runtime and configuration that the CRI implementation will use to handle pods of this class.'),
+      AGE,
+    ],
+    cells(obj, now) {
+      const r = obj as unknown as RuntimeClass;
+      return [r.metadata?.name ?? '', r.handler ?? '', age(obj, now)];
+    },
+  };
+  return { 'scheduling.k8s.io/priorityclasses': pc, 'node.k8s.io/runtimeclasses': rc };
 }

@@ -45,6 +45,7 @@ const ROOTS: Record<string, [string, string]> = {
   'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding': ['admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding.d.ts', 'IValidatingAdmissionPolicyBinding'],
   'storage.k8s.io/v1/StorageClass': ['storage.k8s.io/v1/StorageClass.d.ts', 'IStorageClass'],
   'scheduling.k8s.io/v1/PriorityClass': ['scheduling.k8s.io/v1/PriorityClass.d.ts', 'IPriorityClass'],
+  'node.k8s.io/v1/RuntimeClass': ['node.k8s.io/v1/RuntimeClass.d.ts', 'IRuntimeClass'],
   'apps/v1/DaemonSet': ['apps/v1/DaemonSet.d.ts', 'IDaemonSet'],
   'apps/v1/ControllerRevision': ['apps/v1/ControllerRevision.d.ts', 'IControllerRevision'],
   'v1/ReplicationController': ['v1/ReplicationController.d.ts', 'IReplicationController'],

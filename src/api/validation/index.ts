@@ -15,7 +15,7 @@ import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from '../type
 import type { PodDisruptionBudget } from '../types.ts';
 import type {
   ConfigMap, DaemonSet, Deployment, EndpointSlice, ReplicationController, Endpoints, Event, EventsV1Event, KubeObject, Lease, Namespace, Node, Pod, ReplicaSet, Secret, Service,
-  ServiceAccount, Job, CronJob, StatefulSet, PersistentVolume, PersistentVolumeClaim, StorageClass, PriorityClass,
+  ServiceAccount, Job, CronJob, StatefulSet, PersistentVolume, PersistentVolumeClaim, StorageClass, PriorityClass, RuntimeClass,
 } from '../types.ts';
 import { invalid, type FieldError } from '../field-error.ts';
 import { toResourceInfo, type ResourceRef } from '../resources.ts';
@@ -39,6 +39,7 @@ import {
   validateLimitRange, validateLimitRangeUpdate, validateResourceQuota, validateResourceQuotaStatusUpdate, validateResourceQuotaUpdate,
 } from './quota.ts';
 import type { LimitRange, ResourceQuota } from '../types.ts';
+import { validateRuntimeClass, validateRuntimeClassUpdate } from './node-k8s-io.ts';
 import { validateEndpointSlice, validateEndpoints, validateService, validateServiceStatusUpdate, validateServiceUpdate } from './service.ts';
 
 function key(resource: ResourceRef): string {
@@ -69,6 +70,7 @@ export function validateObject(resource: ResourceRef, obj: object): FieldError[]
     case 'scheduling.k8s.io/priorityclasses': return validatePriorityClass(o as unknown as PriorityClass);
     case '/resourcequotas': return validateResourceQuota(o as unknown as ResourceQuota);
     case '/limitranges': return validateLimitRange(o as unknown as LimitRange);
+    case 'node.k8s.io/runtimeclasses': return validateRuntimeClass(o as unknown as RuntimeClass);
     case 'admissionregistration.k8s.io/mutatingwebhookconfigurations': return validateWebhookConfiguration(o as unknown as MutatingWebhookConfiguration, true);
     case 'admissionregistration.k8s.io/validatingwebhookconfigurations': return validateWebhookConfiguration(o as unknown as ValidatingWebhookConfiguration, false);
     case 'settings.k8s.io/podpresets': return validatePodPreset(o as unknown as PodPreset);
@@ -112,6 +114,7 @@ export function validateObjectUpdate(resource: ResourceRef, obj: object, old: ob
     case 'scheduling.k8s.io/priorityclasses': return validatePriorityClassUpdate(o as unknown as PriorityClass, p as unknown as PriorityClass);
     case '/resourcequotas': return validateResourceQuotaUpdate(o as unknown as ResourceQuota, p as unknown as ResourceQuota);
     case '/limitranges': return validateLimitRangeUpdate(o as unknown as LimitRange, p as unknown as LimitRange);
+    case 'node.k8s.io/runtimeclasses': return validateRuntimeClassUpdate(o as unknown as RuntimeClass, p as unknown as RuntimeClass);
     case 'rbac.authorization.k8s.io/rolebindings': return validateBindingUpdate(o as unknown as RoleBinding, p as unknown as RoleBinding, false);
     case 'rbac.authorization.k8s.io/clusterrolebindings': return validateBindingUpdate(o as unknown as ClusterRoleBinding, p as unknown as ClusterRoleBinding, true);
     case 'apps/replicasets': case 'apps/deployments': case 'apps/daemonsets': {

@@ -679,7 +679,7 @@ function validateContainerOnlyForPod(c: Container, path: string): FieldError[] {
 
 // --- pod-level fields -----------------------------------------------------------------------
 
-function validateTolerations(tolerations: Toleration[] | undefined, path: string): FieldError[] {
+export function validateTolerations(tolerations: Toleration[] | undefined, path: string): FieldError[] {
   const errs: FieldError[] = [];
   (tolerations ?? []).forEach((t, i) => {
     const idx = `${path}[${i}]`;

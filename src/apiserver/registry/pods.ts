@@ -27,14 +27,36 @@ function applySchedulingGatedCondition(pod: Pod): void {
   });
 }
 
+type PodSpec = NonNullable<Pod['spec']>;
+const allContainers = (s: PodSpec | undefined) => [...(s?.initContainers ?? []), ...(s?.containers ?? [])];
+
+/**
+ * Fields of features that are alpha, so off, in Kubernetes 1.32, dropped as upstream's dropDisabledPodFields
+ * does unless the stored pod already uses them: containers' `resizePolicy` (InPlacePodVerticalScaling) and
+ * `securityContext.seLinuxChangePolicy` (SELinuxChangePolicy). `kubectl get -o yaml` shows neither.
+ */
+export function dropDisabledPodFields(spec: PodSpec | undefined, old?: PodSpec): void {
+  if (!spec) return;
+  if (!allContainers(old).some((c) => c.resizePolicy?.length)) {
+    for (const c of allContainers(spec)) delete c.resizePolicy;
+  }
+  const sc = spec.securityContext as { seLinuxChangePolicy?: string } | undefined;
+  if (sc && !(old?.securityContext as { seLinuxChangePolicy?: string } | undefined)?.seLinuxChangePolicy) delete sc.seLinuxChangePolicy;
+}
+
 export function podStrategy(info: ResourceInfo): Strategy {
   const base = baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true });
   return {
     ...base,
     prepareForCreate(obj: KubeObject) {
       const pod = obj as unknown as Pod;
+      dropDisabledPodFields(pod.spec);
       pod.status = { phase: 'Pending', qosClass: podQOSClass(pod) };
       applySchedulingGatedCondition(pod);
+    },
+    prepareForUpdate(obj: KubeObject, old: KubeObject) {
+      base.prepareForUpdate(obj, old);
+      dropDisabledPodFields((obj as unknown as Pod).spec, (old as unknown as Pod).spec);
     },
     gracePeriodSeconds(obj: KubeObject, options: DeleteOptions): number {
       const pod = obj as unknown as Pod;

@@ -37,6 +37,8 @@ export interface NodeConfig {
   eviction?: ThresholdFlags & { pressureTransitionPeriod?: string };
   /** `--image-gc-high-threshold` / `--image-gc-low-threshold`. */
   imageGC?: { highThresholdPercent: number; lowThresholdPercent: number };
+  /** `--maximum-dead-containers-per-container`, `--maximum-dead-containers`, `--minimum-container-ttl-duration` (dead-container GC). */
+  containerGC?: { maxPerPodContainer: number; maxContainers: number; minAgeMs: number };
   /** `--cluster-dns`: the kube-dns Service's IP, the kubelet's clusterDNS. */
   clusterDns?: string;
   /** `--cluster-domain`: the kubelet's clusterDomain, the zone the node's DNS serves. */

@@ -129,6 +129,9 @@ export async function runKubelet(ctx: KubeletContext): Promise<KubeletStopped> {
       ...(node.nodeIp ? { nodeIP: node.nodeIp } : {}),
       ...(node.allowedUnsafeSysctls ? { allowedUnsafeSysctls: node.allowedUnsafeSysctls } : {}),
       ...(node.imageGC ? { imageGC: node.imageGC } : {}),
+      ...(node.containerGC ? { containerGC: node.containerGC } : {}),
+      // Fake pods have no cgroups; real ones sit under kubepods, whose QoS tiers the kubelet keeps set.
+      qosCgroups: node.runtime === 'oci',
       eviction: {
         thresholds: parseThresholds(node.eviction ?? {}),
         ...(node.eviction?.pressureTransitionPeriod !== undefined

@@ -37,3 +37,4 @@ export {
 export { containerLinuxResources, podCgroupParent, podLinuxResources } from './resources.ts';
 export * from './runtime-pod.ts';
 export { credentialsFor, nodeCredentialsFor } from './pull-secrets.ts';
+export * from './container-gc.ts';

@@ -15,7 +15,9 @@
  * Concurrency: one syncPod/killPod per pod at a time (the pod worker guarantees it); different pods run
  * concurrently and share only the back-off tables and the reason cache, which are keyed by pod.
  */
+import { readdirSync } from 'node:fs';
 import { readFile, open } from 'node:fs/promises';
+import { join } from 'node:path';
 import { totalmem } from 'node:os';
 import { Backoff, realClock, type Clock } from '../../machinery/index.ts';
 import {
@@ -34,7 +36,7 @@ import {
   type PodActions,
   type ProbeResultsView,
 } from './compute-pod-actions.ts';
-import { ContainerConfigError, generateContainerConfig, generatePodSandboxConfig } from './container-config.ts';
+import { ContainerConfigError, generateContainerConfig, generatePodSandboxConfig, podLogDirectory } from './container-config.ts';
 import {
   ANNOTATION_CONTAINER_HASH,
   ANNOTATION_POD_GRACE_PERIOD,
@@ -130,6 +132,12 @@ export interface KubeRuntimeManagerConfig {
   nodeMemoryCapacity?: number;
   /** `--seccomp-profile-root`: where Localhost seccomp profiles are read (default /var/lib/kubelet/seccomp). */
   seccompProfileRoot?: string;
+  /**
+   * The runtime handler of a RuntimeClass (upstream's runtimeclass manager LookupRuntimeHandler); throws when
+   * the class cannot be read (NotFound: `runtimeclasses.node.k8s.io "x" not found`). Without it a pod naming a
+   * class gets the default handler.
+   */
+  runtimeHandler?: (runtimeClassName: string) => Promise<string>;
   /** CrashLoopBackOff (default 10 s doubling to 300 s) and image pull back-off (the same). */
   crashBackoff?: Backoff;
   imageBackoff?: Backoff;
@@ -185,6 +193,7 @@ export class KubeRuntimeManager {
   #pullCredentials: KubeRuntimeManagerConfig['pullCredentials'];
   #nodeMemory: number;
   #seccompProfileRoot: string | undefined;
+  #runtimeHandler: KubeRuntimeManagerConfig['runtimeHandler'];
   #hooks: HandlerRunner;
   /** Termination messages of exited containers (they never change), by container id. */
   #messages = new Map<string, string>();
@@ -208,6 +217,7 @@ export class KubeRuntimeManager {
     this.#pullCredentials = config.pullCredentials;
     this.#nodeMemory = config.nodeMemoryCapacity ?? totalmem();
     this.#seccompProfileRoot = config.seccompProfileRoot;
+    this.#runtimeHandler = config.runtimeHandler;
     this.crashBackoff = config.crashBackoff ?? new Backoff({ initialMs: 10_000, maxMs: 300_000, clock: this.#clock });
     this.imageBackoff = config.imageBackoff ?? new Backoff({ initialMs: 10_000, maxMs: 300_000, clock: this.#clock });
     this.#hooks = new HandlerRunner({ runtime: this.runtime, clock: this.#clock });
@@ -380,7 +390,7 @@ export class KubeRuntimeManager {
       await Promise.all([...actions.containersToKill].map(([id, k]) => this.#killFromPlan(pod, podStatus, id, k)));
     }
     signal?.throwIfAborted();
-    await this.#pruneDeadContainers(pod, podStatus);
+    if (actions.initContainersToStart.length) await this.#pruneInitContainersBeforeStart(pod, podStatus);
 
     // Step 3: the sandbox.
     let sandboxId = actions.sandboxId;
@@ -402,6 +412,9 @@ export class KubeRuntimeManager {
     }
     if (actions.createSandbox) {
       try {
+        // The pod's RuntimeClass picks the handler when its sandbox is made (upstream createPodSandbox).
+        const runtimeClass = pod.spec?.runtimeClassName;
+        if (runtimeClass && this.#runtimeHandler) sandboxConfig = { ...sandboxConfig, runtimeHandler: await this.#runtimeHandler(runtimeClass) };
         sandboxId = await this.runtime.runPodSandbox(sandboxConfig, signal);
         const s = await this.runtime.podSandboxStatus(sandboxId);
         podIPs = s.network?.ip ? [s.network.ip, ...s.network.additionalIps] : [];
@@ -480,7 +493,10 @@ export class KubeRuntimeManager {
     }
 
     const { imageRef, image } = await this.#ensureImage(pod, c, signal);
-    const restartCount = previous ? previous.restartCount + 1 : 0;
+    // With no instance left (the container GC removed them all), upstream counts from the log files kept.
+    const restartCount = previous
+      ? previous.restartCount + 1
+      : restartCountByLogDir(join(podLogDirectory(this.#logRoot, pod), c.name));
     let targetContainerId: string | undefined;
     const target = (c as { targetContainerName?: string }).targetContainerName;
     if (type === 'ephemeral' && target) {
@@ -644,18 +660,23 @@ export class KubeRuntimeManager {
     throw last;
   }
 
-  /** Keeps the two newest instances of each container name (state and lastState); removes older exited ones. */
-  async #pruneDeadContainers(pod: Pod, podStatus: RuntimePodStatus): Promise<void> {
-    const seen = new Map<string, number>();
+  /**
+   * Upstream's pruneInitContainersBeforeStart: before an init container starts again, only the newest stopped
+   * instance of each init container is kept. Dead instances of the other containers are left to the container
+   * garbage collector (container-gc.ts) and its `--maximum-dead-containers*` policy.
+   */
+  async #pruneInitContainersBeforeStart(pod: Pod, podStatus: RuntimePodStatus): Promise<void> {
+    const initNames = new Set((pod.spec?.initContainers ?? []).map((c) => c.name));
+    const seen = new Set<string>();
     for (const s of podStatus.containerStatuses) {
-      const n = (seen.get(s.name) ?? 0) + 1;
-      seen.set(s.name, n);
-      if (n > 2 && s.state === 'exited') {
-        await this.runtime.removeContainer(s.id).catch(() => {});
-        this.#messages.delete(s.id);
+      if (!initNames.has(s.name) || (s.state !== 'exited' && s.state !== 'unknown')) continue;
+      if (!seen.has(s.name)) {
+        seen.add(s.name);
+        continue;
       }
+      await this.runtime.removeContainer(s.id).catch(() => {});
+      this.#messages.delete(s.id);
     }
-    void pod;
   }
 
   // ------------------------------------------------------------------ killing
@@ -792,6 +813,27 @@ export class KubeRuntimeManager {
 
   /** The container type of a spec name, for callers that only hold a name. */
   static containerType = containerType;
+}
+
+/**
+ * Upstream's calcRestartCountByLogDir: one more than the highest `<N>.log` (or rotated `<N>.log.*`) in a
+ * container's log directory; 0 when there is none. Read synchronously: it runs before every first start of a
+ * container, a directory of a few entries is cheaper to list than a round trip through libuv's thread pool, and
+ * a start stays one chain of promises (the kubelet's fake-clock tests count on that).
+ */
+export function restartCountByLogDir(dir: string): number {
+  let count = 0;
+  let entries: import('node:fs').Dirent[] = [];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    // No log directory yet: the first run.
+  }
+  for (const e of entries) {
+    const m = e.isDirectory() ? null : /^(\d+)\.log(\..*)?$/.exec(e.name);
+    if (m) count = Math.max(count, Number(m[1]) + 1);
+  }
+  return count;
 }
 
 /** The API default for imagePullPolicy: Always for `:latest` or untagged references, else IfNotPresent. */

@@ -34,6 +34,8 @@ export interface KubeletPodSyncerConfig {
   clock?: Clock;
   /** A deleted pod finished terminating: delete it from the API (grace 0, uid precondition). */
   onPodTerminated?: (pod: Pod, status: PodStatus) => Promise<void>;
+  /** A pod's containers are all stopped (deleted, evicted or finished): the QoS cgroups follow (upstream killPod). */
+  onPodStopped?: (pod: Pod) => void;
 }
 
 const DEADLINE_MESSAGE = 'Pod was active on the node longer than the specified deadline';
@@ -152,6 +154,11 @@ export class KubeletPodSyncer implements PodSyncer {
     this.#terminalReason.set(uid, { reason: 'Evicted', message, disruption: true });
   }
 
+  /** Whether the kubelet evicted the pod (its dead containers need not be kept: container GC). */
+  isEvicted(uid: string): boolean {
+    return this.#terminalReason.get(uid)?.reason === 'Evicted';
+  }
+
   async syncTerminatingPod(pod: Pod, gracePeriodSeconds: number, signal: AbortSignal): Promise<void> {
     const uid = pod.metadata?.uid ?? '';
     await this.#c.probeManager.removePod(uid);
@@ -170,6 +177,7 @@ export class KubeletPodSyncer implements PodSyncer {
 
   async syncTerminatedPod(pod: Pod, signal: AbortSignal): Promise<void> {
     const uid = pod.metadata?.uid ?? '';
+    this.#c.onPodStopped?.(pod);
     const runtimeStatus = await this.#runtimeStatus(pod);
     const status = this.#status(pod, runtimeStatus, true);
     this.#c.statusManager.setPodStatus(pod, status);

@@ -31,6 +31,7 @@ import {
   type StreamOptions,
   type StreamSession,
   type Labels,
+  noRuntimeForHandler,
 } from '../runtime.ts';
 
 /** The subset of machinery's Clock the fake needs (runtime/fake imports only runtime.ts). */
@@ -287,6 +288,8 @@ export class FakeRuntime implements ContainerRuntime {
   async runPodSandbox(config: PodSandboxConfig, signal?: AbortSignal): Promise<string> {
     this.#record('runPodSandbox', [config]);
     signal?.throwIfAborted();
+    // The fake node serves one handler, named as the runtime.
+    if (config.runtimeHandler && config.runtimeHandler !== this.runtimeName) throw noRuntimeForHandler(config.runtimeHandler);
     const m = config.metadata;
     if (!m?.name || !m.uid || !m.namespace)
       throw new RuntimeError('InvalidArgument', 'sandbox metadata needs name, uid and namespace');

@@ -84,6 +84,8 @@ export class OciState {
   readonly images: LayeredImageService;
   readonly clock: Clock;
   readonly runtime: string;
+  /** The one runtime handler this node serves (CRI's runtime_handler): the OCI runtime's name, `crun` or `runc`. */
+  readonly handler: string;
   readonly conmon: string | undefined;
   readonly catatonit: string | undefined;
   readonly socat: string | undefined;
@@ -115,6 +117,7 @@ export class OciState {
     this.clock = config.clock ?? realClock;
     const rt = config.runtime ?? 'crun';
     this.runtime = which([rt]) ?? rt;
+    this.handler = basename(rt);
     this.conmon = which([config.conmonPath ?? 'conmon'], ['/usr/libexec/podman/conmon', '/usr/libexec/crio/conmon']);
     this.catatonit = which([config.catatonitPath ?? 'catatonit'], ['/usr/libexec/catatonit/catatonit', '/usr/libexec/podman/catatonit']);
     this.socat = which(['socat']);

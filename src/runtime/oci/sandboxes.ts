@@ -14,6 +14,7 @@ import {
   type PodSandboxConfig,
   type PodSandboxFilter,
   type PodSandboxStatus,
+  noRuntimeForHandler,
 } from '../runtime.ts';
 import { normaliseCgroupPath, removeCgroup, setupPodCgroup } from './cgroups.ts';
 import { killQuiet, processStartTime, waitGone } from './processes.ts';
@@ -34,6 +35,7 @@ export class OciSandboxes {
   async runPodSandbox(config: PodSandboxConfig, signal?: AbortSignal): Promise<string> {
     signal?.throwIfAborted();
     validateSandboxConfig(config);
+    if (config.runtimeHandler && config.runtimeHandler !== this.#state.handler) throw noRuntimeForHandler(config.runtimeHandler);
     if (!this.#state.conmon) throw new RuntimeError('Unavailable', 'conmon not found (install it: scripts/setup-host.sh)');
     const m = config.metadata;
     for (const s of this.#state.sandboxes.values()) {
