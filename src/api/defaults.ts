@@ -52,7 +52,8 @@ type Obj = Record<string, unknown>;
 export function applyDefaults<T extends object>(resource: ResourceRef, obj: T): T {
   const info = toResourceInfo(resource);
   const o = obj as unknown as KubeObject;
-  const bad = decodeError(info.kind, { ...o, apiVersion: o.apiVersion ?? info.groupVersion });
+  // A custom resource's kind may share a built-in kind's name; its schema is the CRD's, checked elsewhere.
+  const bad = info.custom ? undefined : decodeError(info.kind, { ...o, apiVersion: o.apiVersion ?? info.groupVersion });
   if (bad) throw new DecodeError(info.kind, info.version, bad);
   switch (`${info.group}/${info.plural}`) {
     case '/pods': defaultPod(o as unknown as Pod); break;

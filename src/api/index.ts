@@ -18,6 +18,7 @@
  *   patch/                JSON patch, merge patch, strategic merge patch
  *   printers/             server-side Table printers, pod STATUS text, HumanDuration
  *   quantity.ts           resource.Quantity; resource-helpers.ts: podRequests, podQOSClass
+ *   apiextensions/        CustomResourceDefinition validation, structural schemas (prune, default, validate)
  *   schema/               unknownFields, decodeError, duplicateFields (from a generated schema)
  */
 export type * from './types.ts';
@@ -41,6 +42,9 @@ export * from './scheduling/index.ts';
 export * from './printers/index.ts';
 export * from './patch/index.ts';
 export * from './schema/unknown-fields.ts';
+export * from './apiextensions/crd.ts';
+export * from './apiextensions/structural-schema.ts';
+export { evaluateSimpleJsonPath } from './printers/custom-columns.ts';
 export * from './schema/duplicate-fields.ts';
 /** The field schema derived from kubernetes-models (the apiserver builds its OpenAPI component schemas from it). */
 export { SCHEMA_ROOTS, SCHEMA_TYPES } from './schema/schema.generated.ts';

@@ -33,6 +33,35 @@ export interface ResourceInfo {
   categories: string[];
   verbs: Verb[];
   subresources: SubresourceInfo[];
+  /**
+   * Set for a resource a CustomResourceDefinition serves: its Table columns (the CRD's
+   * additionalPrinterColumns of this version, after NAME), its schema and the rest the server needs.
+   */
+  custom?: CustomResourceInfo;
+}
+
+/** A printer column of a custom resource (apiextensions' CustomResourceColumnDefinition). */
+export interface PrinterColumn {
+  name: string;
+  type: string;
+  format?: string;
+  description?: string;
+  priority?: number;
+  jsonPath: string;
+}
+
+/** What a served version of a CustomResourceDefinition adds to its ResourceInfo. */
+export interface CustomResourceInfo {
+  /** The CRD's name (`crontabs.stable.example.com`) and uid. */
+  crdName: string;
+  crdUid: string;
+  /** The version objects are stored in (conversion None: only apiVersion differs between versions). */
+  storageVersion: string;
+  printerColumns: PrinterColumn[];
+  /** The version's structural schema (openAPIV3Schema), undefined when the version has none. */
+  schema?: Record<string, unknown>;
+  /** `scale` subresource paths, when the version declares it. */
+  scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
 }
 
 const ALL_VERBS: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -208,6 +237,11 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
     subresources: [{ name: 'status', kind: 'ValidatingAdmissionPolicy', verbs: STATUS_VERBS }],
   }),
   resource({ group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingadmissionpolicybindings', singular: 'validatingadmissionpolicybinding', kind: 'ValidatingAdmissionPolicyBinding', namespaced: false, categories: ['api-extensions'] }),
+  resource({
+    group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', singular: 'customresourcedefinition',
+    kind: 'CustomResourceDefinition', namespaced: false, shortNames: ['crd', 'crds'], categories: ['api-extensions'],
+    subresources: [{ name: 'status', kind: 'CustomResourceDefinition', verbs: STATUS_VERBS }],
+  }),
   resource({ group: 'settings.k8s.io', version: 'v1alpha1', plural: 'podpresets', singular: 'podpreset', kind: 'PodPreset', namespaced: true }),
 ]);
 
@@ -242,6 +276,46 @@ export function findSubresource(info: ResourceInfo, name: string): SubresourceIn
 /** Every resource in a category (`kubectl get all`). */
 export function resourcesInCategory(category: string): ResourceInfo[] {
   return RESOURCES.filter((r) => r.categories.includes(category));
+}
+
+/**
+ * The resources one API server serves: the built-in RESOURCES plus those CustomResourceDefinitions add at run
+ * time. Lookups try the built-in table first, so the static path costs what it did; `all()` is rebuilt only
+ * when the custom set changes.
+ */
+export class ResourceTable {
+  readonly #custom = new Map<string, ResourceInfo>();
+  #all: readonly ResourceInfo[] = RESOURCES;
+
+  /** Serves (or replaces) a custom resource version. */
+  add(info: ResourceInfo): void {
+    this.#custom.set(`${info.groupVersion}/${info.plural}`, info);
+    this.#all = [...RESOURCES, ...this.#custom.values()];
+  }
+
+  /** Stops serving a custom resource version; true when it was served. */
+  remove(groupVersion: string, plural: string): boolean {
+    const had = this.#custom.delete(`${groupVersion}/${plural}`);
+    if (had) this.#all = [...RESOURCES, ...this.#custom.values()];
+    return had;
+  }
+
+  /** Every served resource, built-in first, then custom ones in the order they were added. */
+  all(): readonly ResourceInfo[] {
+    return this.#all;
+  }
+
+  custom(): ResourceInfo[] {
+    return [...this.#custom.values()];
+  }
+
+  find(groupVersion: string, plural: string): ResourceInfo | undefined {
+    return findResource(groupVersion, plural) ?? this.#custom.get(`${groupVersion}/${plural}`);
+  }
+
+  findByKind(apiVersion: string, kind: string): ResourceInfo | undefined {
+    return findResourceByKind(apiVersion, kind) ?? [...this.#custom.values()].find((r) => r.groupVersion === apiVersion && r.kind === kind);
+  }
 }
 
 /** How api functions accept a resource: its ResourceInfo, or a name resolveResource understands (`pods`, `Pod`, `deployments.apps`). */

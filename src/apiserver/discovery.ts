@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { RESOURCES, apiGroups, apiResourceList, groupDiscovery, type ResourceInfo } from '../api/index.ts';
 import { parseAccept } from './http.ts';
 import { componentSchemas, kindComponent } from './openapi-schemas.ts';
+import { customComponentName, customResourceComponent } from './crd/openapi.ts';
 import { METRICS_GROUP, METRICS_VERSION, metricsApiGroup, metricsGroupDiscovery, metricsResourceList } from './metrics/metrics-api.ts';
 
 export const VERSION_INFO = {
@@ -40,13 +41,14 @@ export function negotiateDiscovery(accept: string | undefined): 'v2' | 'v2beta1'
   return 'legacy';
 }
 
-export function aggregatedDiscovery(core: boolean, version: 'v2' | 'v2beta1'): unknown {
-  const groups = apiGroups().filter((g) => (core ? g.group === '' : g.group !== ''));
+/** The aggregated discovery document of the served resources (`resources`: built-in and custom). */
+export function aggregatedDiscovery(core: boolean, version: 'v2' | 'v2beta1', resources: readonly ResourceInfo[] = RESOURCES): unknown {
+  const groups = apiGroups(resources).filter((g) => (core ? g.group === '' : g.group !== ''));
   return {
     kind: 'APIGroupDiscoveryList',
     apiVersion: `apidiscovery.k8s.io/${version}`,
     metadata: {},
-    items: [...groups.map((g) => groupDiscovery(g.group)), ...(core ? [] : [metricsGroupDiscovery()])],
+    items: [...groups.map((g) => groupDiscovery(g.group, resources)), ...(core ? [] : [metricsGroupDiscovery()])],
   };
 }
 
@@ -59,23 +61,23 @@ function apiGroup(group: string, versions: string[]): unknown {
   return { name: group, versions: vs, preferredVersion: vs[0] };
 }
 
-export function legacyApiGroupList(): unknown {
+export function legacyApiGroupList(resources: readonly ResourceInfo[] = RESOURCES): unknown {
   return {
     kind: 'APIGroupList',
     apiVersion: 'v1',
-    groups: [...apiGroups().filter((g) => g.group !== '').map((g) => apiGroup(g.group, g.versions)), metricsApiGroup()],
+    groups: [...apiGroups(resources).filter((g) => g.group !== '').map((g) => apiGroup(g.group, g.versions)), metricsApiGroup()],
   };
 }
 
-export function legacyApiGroup(group: string): unknown {
+export function legacyApiGroup(group: string, resources: readonly ResourceInfo[] = RESOURCES): unknown {
   if (group === METRICS_GROUP) return { kind: 'APIGroup', apiVersion: 'v1', ...metricsApiGroup() };
-  const g = apiGroups().find((x) => x.group === group && group !== '');
+  const g = apiGroups(resources).find((x) => x.group === group && group !== '');
   return g ? { kind: 'APIGroup', apiVersion: 'v1', ...(apiGroup(g.group, g.versions) as object) } : undefined;
 }
 
 /** Legacy discovery of one group-version, the built-in metrics API included. */
-export function groupVersionResources(groupVersion: string): unknown {
-  return groupVersion === `${METRICS_GROUP}/${METRICS_VERSION}` ? metricsResourceList() : apiResourceList(groupVersion);
+export function groupVersionResources(groupVersion: string, resources: readonly ResourceInfo[] = RESOURCES): unknown {
+  return groupVersion === `${METRICS_GROUP}/${METRICS_VERSION}` ? metricsResourceList() : apiResourceList(groupVersion, resources);
 }
 
 export { apiResourceList };
@@ -97,7 +99,7 @@ function operations(r: ResourceInfo): Record<string, unknown> {
   const collection = r.namespaced ? `${base}/namespaces/{namespace}/${r.plural}` : `${base}/${r.plural}`;
   const item = `${collection}/{name}`;
   // The kind's full component schema (openapi-schemas.ts); a kind without one is a plain object.
-  const component = kindComponent(r.groupVersion, r.kind);
+  const component = r.custom ? customComponentName(r) : kindComponent(r.groupVersion, r.kind);
   const ref = component ? { $ref: `#/components/schemas/${component}` } : { type: 'object' };
   const content = { 'application/json': { schema: ref } };
   const op = (action: string, verb: string, params: unknown[], extra: Record<string, unknown> = {}) => ({
@@ -138,36 +140,66 @@ function operations(r: ResourceInfo): Record<string, unknown> {
   return paths;
 }
 
-/** The OpenAPI v3 document of one group-version (`v1`, `apps/v1`), or undefined. */
-export function openApiDocument(groupVersion: string): unknown {
-  if (!documents.has(groupVersion)) documents.set(groupVersion, buildOpenApiDocument(groupVersion));
+/**
+ * The OpenAPI v3 document of one group-version (`v1`, `apps/v1`, or a custom resource's), or undefined.
+ * Built-in documents are built once; a custom group-version's is built from its ResourceInfos each time
+ * they change (the caller passes the served table).
+ */
+export function openApiDocument(groupVersion: string, resources: readonly ResourceInfo[] = RESOURCES): unknown {
+  const rs = resources.filter((r) => r.groupVersion === groupVersion);
+  if (rs.some((r) => r.custom)) {
+    const hit = customDocuments.get(groupVersion);
+    if (hit && hit.infos.length === rs.length && hit.infos.every((r, i) => r === rs[i])) return hit.doc;
+    const doc = buildOpenApiDocument(rs);
+    customDocuments.set(groupVersion, { infos: rs, doc });
+    return doc;
+  }
+  if (!documents.has(groupVersion)) documents.set(groupVersion, buildOpenApiDocument(rs));
   return documents.get(groupVersion);
 }
 
 const documents = new Map<string, unknown>();
+const customDocuments = new Map<string, { infos: ResourceInfo[]; doc: unknown }>();
 
-function buildOpenApiDocument(groupVersion: string): unknown {
-  const rs = RESOURCES.filter((r) => r.groupVersion === groupVersion);
+function buildOpenApiDocument(rs: ResourceInfo[]): unknown {
   if (rs.length === 0) return undefined;
   const paths: Record<string, unknown> = {};
   for (const r of rs) {
     Object.assign(paths, operations(r));
   }
   // Every type goes in every document: kinds of one group refer to types of others (ObjectMeta, PodSpec).
-  const schemas = componentSchemas();
+  let schemas = componentSchemas();
+  const custom = rs.filter((r) => r.custom);
+  if (custom.length) {
+    schemas = { ...schemas };
+    for (const r of custom) schemas[customComponentName(r)] = customResourceComponent(r);
+  }
   return { openapi: '3.0.0', info: { title: 'Kubernetes', version: VERSION_INFO.gitVersion }, paths, components: { schemas } };
 }
 
 let indexCache: { paths: Record<string, { serverRelativeURL: string }> } | undefined;
 
 /** `/openapi/v3`: where each group-version's document is, with a content hash for kubectl's HTTP cache. */
-export function openApiIndex(): unknown {
-  if (indexCache) return indexCache;
-  const paths: Record<string, { serverRelativeURL: string }> = {};
-  for (const gv of new Set(RESOURCES.map((r) => r.groupVersion))) {
-    const hash = createHash('sha512').update(JSON.stringify(openApiDocument(gv))).digest('hex').slice(0, 128).toUpperCase();
-    paths[gvPath(gv)] = { serverRelativeURL: `/openapi/v3/${gvPath(gv)}?hash=${hash}` };
+export function openApiIndex(resources: readonly ResourceInfo[] = RESOURCES): unknown {
+  if (!indexCache) {
+    const paths: Record<string, { serverRelativeURL: string }> = {};
+    for (const gv of new Set(RESOURCES.map((r) => r.groupVersion))) paths[gvPath(gv)] = { serverRelativeURL: `/openapi/v3/${gvPath(gv)}?hash=${documentHash(openApiDocument(gv))}` };
+    indexCache = { paths };
   }
-  indexCache = { paths };
-  return indexCache;
+  const custom = resources.filter((r) => r.custom);
+  if (custom.length === 0) return indexCache;
+  const paths = { ...indexCache.paths };
+  for (const gv of new Set(custom.map((r) => r.groupVersion))) paths[gvPath(gv)] = { serverRelativeURL: `/openapi/v3/${gvPath(gv)}?hash=${documentHash(openApiDocument(gv, resources))}` };
+  return { paths };
+}
+
+const hashes = new WeakMap<object, string>();
+
+function documentHash(doc: unknown): string {
+  let h = hashes.get(doc as object);
+  if (!h) {
+    h = createHash('sha512').update(JSON.stringify(doc)).digest('hex').slice(0, 128).toUpperCase();
+    hashes.set(doc as object, h);
+  }
+  return h;
 }

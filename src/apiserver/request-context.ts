@@ -49,12 +49,12 @@ export function fieldValidationOf(query: URLSearchParams): FieldValidation {
  */
 export function checkUnknownFields(ctx: RequestContext, obj: KubeObject, rawJson?: Buffer): void {
   // Values of the wrong JSON type are refused whatever fieldValidation says, as Go's decoder does.
-  const wrongType = decodeError(ctx.registry.info.kind, obj);
+  const wrongType = ctx.registry.info.custom ? undefined : decodeError(ctx.registry.info.kind, obj);
   if (wrongType) throw badRequest(`${ctx.registry.info.kind} in version ${JSON.stringify(ctx.registry.info.version)} cannot be handled as a ${ctx.registry.info.kind}: ${wrongType}`);
   const mode = fieldValidationOf(ctx.query);
   if (mode === 'Ignore') return;
   const kind = ctx.registry.info.kind;
-  const unknown = unknownFields(kind, obj);
+  const unknown = ctx.registry.strategy.unknownFields?.(obj) ?? unknownFields(kind, obj);
   let duplicates: string[] = [];
   if (rawJson && rawJson[0] === 0x7b /* { */) {
     try {

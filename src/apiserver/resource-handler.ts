@@ -11,7 +11,7 @@ import { negotiateObjectFormat, parseObjectBody, queryBool, queryInt, readBody, 
 import { applyPatch, parsePatch, patchTypeOf } from './patch.ts';
 import { checkUnknownFields, dryRunOf, fieldManagerOf, warningHeader, type RequestContext } from './request-context.ts';
 import { prepareForFinalize } from './registry/index.ts';
-import { badRequest, methodNotAllowed, notFound, successStatus, type QualifiedResource } from './status.ts';
+import { ApiError, badRequest, methodNotAllowed, notFound, successStatus, type QualifiedResource } from './status.ts';
 import { serveWatch } from './watch.ts';
 import type { ListOptions } from './registry/generic.ts';
 
@@ -228,6 +228,10 @@ export async function handlePatch(ctx: RequestContext): Promise<void> {
   const sub = ctx.info.subresource;
   if (!WRITABLE_SUBRESOURCES.has(sub) || sub === 'finalize') throw methodNotAllowed('patch', resourceOf(ctx));
   const type = patchTypeOf(ctx.req.headers['content-type']);
+  // Custom resources have no patch strategies to merge lists by, so upstream refuses strategic merge for them.
+  if (type === 'strategic' && ctx.registry.info.custom) {
+    throw new ApiError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml');
+  }
   const patch = parsePatch(type, await readBody(ctx.req));
   const dryRun = dryRunOf(ctx.query);
   const r = ctx.registry;

@@ -14,7 +14,9 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { RESOURCES, SYSTEM_PRIORITY_CLASSES, type KubeObject, type Node, type Pod, type ResourceInfo, type ResourceQuota } from '../api/index.ts';
+import { RESOURCES, ResourceTable, SYSTEM_PRIORITY_CLASSES, customResourceInfos, fieldTypeOfCustomResource, type CustomResourceDefinition, type KubeObject, type Node, type Pod, type ResourceInfo, type ResourceQuota } from '../api/index.ts';
+import { isDeepStrictEqual } from 'node:util';
+import { runCrdController } from './crd/crd-controller.ts';
 import type { Store } from '../storage/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../machinery/index.ts';
 import { AdmissionChain, type AdmissionLookup } from './admission/chain.ts';
@@ -178,6 +180,12 @@ export class ApiServer {
   #metricsScraper: SummaryScraper | undefined;
   readonly #logger: Logger;
   readonly #registries = new Map<string, GenericRegistry>();
+  /** Built-in resources plus those CustomResourceDefinitions serve. */
+  readonly #resources = new ResourceTable();
+  /** The registries serving each CRD (by CRD name), with what stops their watch caches. */
+  readonly #custom = new Map<string, { registries: GenericRegistry[]; stop: AbortController }>();
+  /** Builds the registry of a resource (built-in at construction, custom when a CRD is established). */
+  readonly #makeRegistry: (info: ResourceInfo) => GenericRegistry;
   readonly #server: https.Server;
   /** The extra listener on the advertise address (alsoListenOnAdvertiseAddress). */
   #advertiseServer: https.Server | undefined;
@@ -243,12 +251,17 @@ export class ApiServer {
       store: config.store, serviceCidr: config.serviceCidr, nodePortRange: config.serviceNodePortRange, now: () => this.#clock.now(),
     }));
     const onHookError = (err: unknown) => this.#logger.warn({ err: String(err) }, 'after-delete hook failed');
-    for (const info of RESOURCES) {
-      if (VIRTUAL_RESOURCES.has(`${info.group}/${info.plural}`)) continue;
+    this.#makeRegistry = (info) => {
       const strategy = info.group === '' && info.plural === 'services' ? serviceStrategy(info, this.#serviceAllocation) : strategyFor(info);
       const store = instrumentStore(config.store, info.group ? `${info.plural}.${info.group}` : info.plural, this.#metrics);
-      const registry = new GenericRegistry({ strategy, store, admission, clock: this.#clock, watchCacheCapacity: config.watchCacheCapacity, consistentListFromCache: config.consistentListFromCache, onHookError });
-      this.#registries.set(`${info.groupVersion}/${info.plural}`, registry);
+      const storageApiVersion = info.custom ? `${info.group}/${info.custom.storageVersion}` : undefined;
+      // Server-side apply tracks a custom resource's fields by its version's structural schema.
+      const fieldType = info.custom ? fieldTypeOfCustomResource(info.custom.schema) : undefined;
+      return new GenericRegistry({ strategy, store, admission, clock: this.#clock, watchCacheCapacity: config.watchCacheCapacity, consistentListFromCache: config.consistentListFromCache, onHookError, storageApiVersion, fieldType });
+    };
+    for (const info of RESOURCES) {
+      if (VIRTUAL_RESOURCES.has(`${info.group}/${info.plural}`)) continue;
+      this.#registries.set(`${info.groupVersion}/${info.plural}`, this.#makeRegistry(info));
     }
     this.#server = this.#httpsServer();
     this.#authorizer = typeof config.authorizer === 'function' ? config.authorizer(this) : config.authorizer ?? alwaysAllow;
@@ -274,6 +287,58 @@ export class ApiServer {
   /** Objects per resource (`pods`, `deployments.apps`) in the watch caches, for apiserver_storage_objects. */
   *#storedObjects(): Iterable<[string, number]> {
     for (const r of this.#registries.values()) yield [r.info.group ? `${r.info.plural}.${r.info.group}` : r.info.plural, r.cache.list().items.length];
+  }
+
+  /**
+   * Every resource this server serves now: the built-in table and the versions of every Established
+   * CustomResourceDefinition (discovery, OpenAPI and namespace deletion read this one list).
+   */
+  servedResources(): readonly ResourceInfo[] {
+    return this.#resources.all();
+  }
+
+  /**
+   * Serves the versions of an accepted CRD: one registry per served version, all over the same stored objects.
+   * A CRD whose served versions did not change keeps its registries (and their watches).
+   */
+  async #serveCustomResources(crd: CustomResourceDefinition): Promise<void> {
+    const name = crd.metadata!.name!;
+    const infos = customResourceInfos(crd);
+    const current = this.#custom.get(name);
+    if (current && current.registries.length === infos.length && current.registries.every((r, i) => isDeepStrictEqual(r.info, infos[i]))) {
+      await Promise.all(current.registries.map((r) => r.cache.ready));
+      return;
+    }
+    this.#unserveCustomResources(name);
+    const stop = new AbortController();
+    const signal = AbortSignal.any([this.#stop.signal, stop.signal]);
+    const registries = infos.map((info) => this.#makeRegistry(info));
+    this.#custom.set(name, { registries, stop });
+    for (const r of registries) {
+      this.#loops.push(r.cache.run(signal));
+      this.#registries.set(`${r.info.groupVersion}/${r.info.plural}`, r);
+      this.#resources.add(r.info);
+    }
+    await Promise.all(registries.map((r) => r.cache.ready));
+  }
+
+  /** Whether a CRD is being deleted (its objects may then be read and deleted, not created). */
+  #crdTerminating(crdName: string): boolean {
+    const crds = this.registry('customresourcedefinitions', 'apiextensions.k8s.io');
+    return Boolean(crds.cache.get(crds.key('', crdName))?.metadata?.deletionTimestamp);
+  }
+
+  #unserveCustomResources(crdName: string): void {
+    const current = this.#custom.get(crdName);
+    if (!current) return;
+    this.#custom.delete(crdName);
+    for (const r of current.registries) {
+      const key = `${r.info.groupVersion}/${r.info.plural}`;
+      if (this.#registries.get(key) === r) this.#registries.delete(key);
+      this.#resources.remove(r.info.groupVersion, r.info.plural);
+    }
+    // Ends the watches on them, as upstream closes a deleted CRD's watches.
+    current.stop.abort();
   }
 
   /** The RBAC authorizer over this server's watch caches (for `--authorization-mode=...,RBAC`). */
@@ -374,10 +439,25 @@ export class ApiServer {
       runNamespaceController({ namespaces, namespaced: () => this.servedRegistries().filter((r) => r.info.namespaced), now: () => this.#clock.now(), logger }, signal),
       runDependentsController({ registries: () => this.servedRegistries(), logger }, signal),
       runServiceAccountTokenController({ secrets: this.registry('secrets'), serviceAccounts: this.registry('serviceaccounts'), tokens: this.#saTokens, caPem: this.#config.caPem, logger }, signal),
+      runCrdController({
+        crds: this.registry('customresourcedefinitions', 'apiextensions.k8s.io'),
+        served: () => this.#resources.all(),
+        serve: (crd) => this.#serveCustomResources(crd),
+        unserve: (name) => this.#unserveCustomResources(name),
+        registriesOf: (name) => this.#custom.get(name)?.registries ?? [],
+        now: () => this.#clock.now(),
+        logger,
+      }, signal),
       runEventTtlController({ events: [this.registry('events'), this.registry('events', 'events.k8s.io')], ttlMs: this.#config.eventTtlMs, now: () => this.#clock.now(), logger }, signal),
     );
     await this.repairServiceAllocations();
     this.#loops.push(this.#repairLoop(signal));
+    // CRDs Established before a restart are served before the server says it is ready (upstream's readyz
+    // waits for crd-informer-synced); the controller carries on from there.
+    for (const crd of this.registry('customresourcedefinitions', 'apiextensions.k8s.io').cache.list().items as CustomResourceDefinition[]) {
+      const established = crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+      if (established && crd.status?.acceptedNames?.kind) await this.#serveCustomResources(crd);
+    }
   }
 
   /** Every event of a watch cache, from its current contents on; after the cache restarts, `reset` and again. */
@@ -686,6 +766,7 @@ export class ApiServer {
         if (KUBELET_SUBRESOURCES.has(sub)) rejectNonUpgrade();
       }
       if (sub === 'scale' && (r.group === 'apps' || r.plural === 'replicationcontrollers')) return handleScale(ctx);
+      if (sub === 'scale' && r.custom?.scale) return handleScale(ctx, r.custom.scale);
       if (r.plural === 'serviceaccounts' && r.group === '' && sub === 'token') {
         return handleTokenRequest(ctx, {
           tokens: this.#saTokens, apiAudiences: this.#apiAudiences, maxExpirationSeconds: this.#config.serviceAccountMaxTokenExpirationSeconds,
@@ -715,6 +796,10 @@ export class ApiServer {
       case 'create':
         allowed('create');
         if (info.name) throw methodNotAllowed('create', registry.qualified);
+        if (registry.info.custom && this.#crdTerminating(registry.info.custom.crdName)) {
+          const err = methodNotAllowed('create', registry.qualified);
+          throw new ApiError(405, 'MethodNotAllowed', 'create not allowed while custom resource definition is terminating', err.details);
+        }
         return handleCreate(ctx);
       case 'update':
         allowed('update');
@@ -747,20 +832,20 @@ export class ApiServer {
     if (path === '/api' || path === '/apis') {
       const core = path === '/api';
       const form = negotiateDiscovery(accept);
-      if (form === 'legacy') sendJson(res, 200, core ? legacyApiVersions(this.#address) : legacyApiGroupList(), { Vary: 'Accept' });
-      else sendJson(res, 200, aggregatedDiscovery(core, form), { 'Content-Type': form === 'v2' ? DISCOVERY_V2 : DISCOVERY_V2BETA1, Vary: 'Accept' });
+      if (form === 'legacy') sendJson(res, 200, core ? legacyApiVersions(this.#address) : legacyApiGroupList(this.#resources.all()), { Vary: 'Accept' });
+      else sendJson(res, 200, aggregatedDiscovery(core, form, this.#resources.all()), { 'Content-Type': form === 'v2' ? DISCOVERY_V2 : DISCOVERY_V2BETA1, Vary: 'Accept' });
       return true;
     }
     let m = /^\/api\/(v1)$/.exec(path) ?? /^\/apis\/([^/]+\/[^/]+)$/.exec(path);
     if (m) {
-      const list = groupVersionResources(m[1]!);
+      const list = groupVersionResources(m[1]!, this.#resources.all());
       if (!list) return false;
       sendJson(res, 200, list);
       return true;
     }
     m = /^\/apis\/([^/]+)$/.exec(path);
     if (m) {
-      const g = legacyApiGroup(m[1]!);
+      const g = legacyApiGroup(m[1]!, this.#resources.all());
       if (!g) return false;
       sendJson(res, 200, g);
       return true;
@@ -772,12 +857,12 @@ export class ApiServer {
       return true;
     }
     if (path === '/openapi/v3') {
-      sendJson(res, 200, openApiIndex());
+      sendJson(res, 200, openApiIndex(this.#resources.all()));
       return true;
     }
     m = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+\/[^/]+))$/.exec(path);
     if (m) {
-      const doc = openApiDocument(m[1] ?? m[2]!);
+      const doc = openApiDocument(m[1] ?? m[2]!, this.#resources.all());
       if (!doc) return false;
       sendJson(res, 200, doc, { 'Cache-Control': 'public, immutable' });
       return true;

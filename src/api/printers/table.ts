@@ -22,6 +22,7 @@ import { admissionPrinters } from './admissionregistration.ts';
 import { certificatePrinters } from './certificates.ts';
 import { daemonSetPrinters } from './daemonset.ts';
 import { autoscalingPrinters } from './autoscaling.ts';
+import { customColumnCells, customColumnDefinitions } from './custom-columns.ts';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
@@ -318,6 +319,10 @@ const PRINTERS: Record<string, Printer> = {
 
 function printerFor(resource: ResourceRef): Printer {
   const info = toResourceInfo(resource);
+  const custom = info.custom;
+  if (custom) {
+    return { columns: customColumnDefinitions(custom.printerColumns), cells: (o, now) => customColumnCells(custom.printerColumns, o, now) };
+  }
   return PRINTERS[`${info.group}/${info.plural}`] ?? defaultPrinter;
 }
 

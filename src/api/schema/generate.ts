@@ -62,6 +62,7 @@ const ROOTS: Record<string, [string, string]> = {
   'rbac.authorization.k8s.io/v1/ClusterRole': ['rbac.authorization.k8s.io/v1/ClusterRole.d.ts', 'IClusterRole'],
   'rbac.authorization.k8s.io/v1/RoleBinding': ['rbac.authorization.k8s.io/v1/RoleBinding.d.ts', 'IRoleBinding'],
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': ['rbac.authorization.k8s.io/v1/ClusterRoleBinding.d.ts', 'IClusterRoleBinding'],
+  'apiextensions.k8s.io/v1/CustomResourceDefinition': ['apiextensions.k8s.io/v1/CustomResourceDefinition.d.ts', 'ICustomResourceDefinition'],
 };
 
 const files = Object.values(ROOTS).map(([f]) => join(MODELS, f));

@@ -73,6 +73,11 @@ export interface RegistryConfig {
   consistentListFromCache?: boolean;
   /** Where a failed afterDelete hook is reported (logged by the server). */
   onHookError?: (err: unknown) => void;
+  /**
+   * The apiVersion objects are stored with when it is not the served one (a custom resource's non-storage
+   * version: conversion None changes only apiVersion, on the way in and out).
+   */
+  storageApiVersion?: string;
   /** The type server-side apply tracks fields with; default the kind's (custom resources bring their schema's). */
   fieldType?: FieldType;
 }
@@ -135,6 +140,7 @@ export class GenericRegistry {
     this.#prefix = this.info.group ? `/registry/${this.info.group}/${this.info.plural}/` : `/registry/${this.info.plural}/`;
     this.#consistentFromCache = config.consistentListFromCache ?? true;
     this.#onHookError = config.onHookError;
+    this.#storageApiVersion = config.storageApiVersion ?? this.info.groupVersion;
     this.cache = new WatchCache({
       store: this.#store,
       prefix: this.#prefix,
@@ -149,6 +155,7 @@ export class GenericRegistry {
 
   readonly #consistentFromCache: boolean;
   readonly #onHookError: ((err: unknown) => void) | undefined;
+  readonly #storageApiVersion: string;
   /** The revision of this registry's newest store write: a consistent read must see at least this. */
   #lastWrite = 0;
 
@@ -243,7 +250,7 @@ export class GenericRegistry {
     const conversion = this.strategy.conversion;
     const { apiVersion: _a, kind: _k, metadata, ...rest } = conversion ? conversion.toStorage(obj) : obj;
     const { resourceVersion: _rv, ...meta } = metadata ?? {};
-    const apiVersion = conversion?.storageVersion ?? this.info.groupVersion;
+    const apiVersion = conversion?.storageVersion ?? this.#storageApiVersion;
     return Buffer.from(JSON.stringify({ apiVersion, kind: this.info.kind, metadata: meta, ...rest }));
   }
 
@@ -410,6 +417,7 @@ export class GenericRegistry {
       throw this.#invalid(obj, [{ type: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
     }
     applyDefaults(this.info, obj);
+    this.strategy.decode?.(obj);
     // Upstream tracks the decoded, defaulted object before admission: what admission adds is nobody's.
     if (options.fieldManager !== undefined) this.fieldManager.update(undefined, obj, options.fieldManager, options.subresource ?? '');
     await this.#admission.admit(this.#attrs('CREATE', obj, undefined, namespace, options, admissionName));
@@ -511,11 +519,13 @@ export class GenericRegistry {
         this.strategy.prepareForStatusUpdate(obj, old);
         if (applied) obj.metadata!.managedFields = applied;
         applyDefaults(this.info, obj);
+        this.strategy.decode?.(obj);
         if (options.fieldManager !== undefined) this.fieldManager.update(old, obj, options.fieldManager, sub);
         await this.#admission.admit(this.#attrs('UPDATE', obj, old, namespace, options));
         errors = this.strategy.validateStatusUpdate(obj, old);
       } else {
         applyDefaults(this.info, obj);
+        this.strategy.decode?.(obj);
         if (!sub) this.strategy.prepareForUpdate(obj, old);
         else this.strategy.prepareForSubresourceUpdate?.(sub, obj, old);
         if (options.fieldManager !== undefined) this.fieldManager.update(old, obj, options.fieldManager, sub);

@@ -10,6 +10,8 @@ import { endpointSliceStrategy } from './endpointslices.ts';
 import { cronJobStrategy, jobStrategy } from './jobs.ts';
 import { certificateSigningRequestStrategy } from './certificatesigningrequests.ts';
 import { horizontalPodAutoscalerStrategy } from './horizontalpodautoscalers.ts';
+import { customResourceDefinitionStrategy } from './customresourcedefinitions.ts';
+import { customResourceStrategy } from './custom-resources.ts';
 import type { Strategy } from './strategy.ts';
 
 const BUILDERS: Record<string, (info: ResourceInfo) => Strategy> = {
@@ -32,6 +34,7 @@ const BUILDERS: Record<string, (info: ResourceInfo) => Strategy> = {
   'batch/cronjobs': cronJobStrategy,
   'certificates.k8s.io/certificatesigningrequests': certificateSigningRequestStrategy,
   'autoscaling/horizontalpodautoscalers': horizontalPodAutoscalerStrategy,
+  'apiextensions.k8s.io/customresourcedefinitions': customResourceDefinitionStrategy,
   'apps/statefulsets': (info) => baseStrategy(info, { hasStatusSubresource: true, tracksGeneration: true }),
   // Volumes and claims start Pending whatever the client sent; the PV controller moves them on.
   '/persistentvolumes': (info) => baseStrategy(info, { hasStatusSubresource: true, prepareForCreate: (o) => { o.status = { phase: 'Pending' }; } }),
@@ -48,6 +51,7 @@ export const VIRTUAL_RESOURCES = new Set([
 ]);
 
 export function strategyFor(info: ResourceInfo): Strategy {
+  if (info.custom) return customResourceStrategy(info);
   const build = BUILDERS[`${info.group}/${info.plural}`];
   return build ? build(info) : baseStrategy(info);
 }

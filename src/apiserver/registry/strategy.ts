@@ -16,6 +16,13 @@ export interface Strategy {
   readonly hasStatusSubresource: boolean;
   /** metadata.generation is set to 1 on create and bumped when anything outside metadata and status changes. */
   readonly tracksGeneration: boolean;
+  /**
+   * Normalizes a decoded object before admission, on every write (a custom resource is pruned to its schema and
+   * defaulted here, as upstream does while decoding).
+   */
+  decode?(obj: KubeObject): void;
+  /** Fields the object has that its schema does not declare (fieldValidation), when the generic check does not apply. */
+  unknownFields?(obj: KubeObject): string[];
   /** Clears or sets fields on create (pods: status reset to Pending). Runs after defaulting and admission. */
   prepareForCreate(obj: KubeObject): void;
   /** Main-resource update: e.g. carry the old status over. */
