@@ -9,6 +9,7 @@ import { runServer } from './server.ts';
 import { runImage } from './image.ts';
 import { runRun } from '../cli/run.ts';
 import { AGENT_USAGE, runAgent } from './agent.ts';
+import { runSimulate } from './simulate.ts';
 import { runKubectl } from './kubectl.ts';
 
 /** Every subcommand with its flags (kept beside the parsers' own one-line usages). */
@@ -45,6 +46,8 @@ commands:
   kubeling kubectl [--data-dir DIR] ARGS...
       runs kubectl 1.32 (shipped with kubeling) with the server's admin kubeconfig (DIR/kubeconfig.yaml;
       an exported KUBECONFIG wins)
+  kubeling simulate kill NODE | revive NODE | list [--data-dir DIR]
+      kills or revives a node of a running kubeling agent --simulate N (DIR is the agent's)
   kubeling --help
 `;
 
@@ -54,6 +57,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   run: runRun,
   agent: runAgent,
   kubectl: runKubectl,
+  simulate: runSimulate,
 };
 
 async function main(argv: string[]): Promise<number> {
