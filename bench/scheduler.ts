@@ -168,6 +168,7 @@ async function runCase(c: Case): Promise<void> {
   });
   const client = (await Client.fromKubeconfig(server.kubeconfig)).with({ qps: 0, maxSockets: 64 });
   const watchStop = new AbortController();
+  let watching: Promise<void> = Promise.resolve();
   try {
     await client.resource('namespaces').create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
     await makeNodes(client, c);
@@ -178,7 +179,7 @@ async function runCase(c: Case): Promise<void> {
     const boundTo = new Map<string, string[]>();
     const boundAt: number[] = [];
     let measuring = false;
-    const watching = (async () => {
+    watching = (async () => {
       for await (const ev of pods.watch({ resourceVersion: '0' }, watchStop.signal)) {
         const node = ev.object.spec?.nodeName;
         if (!node || ev.type === 'DELETED') continue;
@@ -239,6 +240,7 @@ async function runCase(c: Case): Promise<void> {
     console.log(`  checks              measured pods bound ${measuredBound}/${c.measure}; bound more than once ${rebound}; scheduler bindings ${attempts} (${c.measure} pods${c.name.startsWith('Preemption') ? ', victims not counted' : ''}); nodes over capacity ${over}`);
   } finally {
     watchStop.abort();
+    await watching;
     client.close();
     await server.stop();
   }

@@ -34,9 +34,9 @@ commands:
       [--service-account-issuer URL]... [--api-audiences A,...] [--service-account-max-token-expiration DURATION]
       [--service-account-jwks-uri URL]
       [--max-requests-inflight N] [--max-mutating-requests-inflight N] [--max-watches-per-user N]
-      [--request-timeout DURATION]
+      [--request-timeout DURATION] [--kube-api-qps QPS] [--kube-api-burst N]
       the control plane and (unless --no-agent) a local node
-  ${AGENT_USAGE.replace(' [--node-name', '\n      [--node-name').replace(' [--node-labels', '\n      [--node-labels').replace(' [--pod-manifest-path', '\n      [--pod-manifest-path').replace(' [--service-cidr', '\n      [--service-cidr')}
+  ${AGENT_USAGE.replace(' [--node-name', '\n      [--node-name').replace(' [--node-labels', '\n      [--node-labels').replace(' [--pod-manifest-path', '\n      [--pod-manifest-path').replace(' [--service-cidr', '\n      [--service-cidr').replace(' [--simulate', '\n      [--simulate')}
       joins this machine to a server as a node
   kubeling run FILE.yaml [--runtime oci|fake] [--storage memory|sqlite] [--data-dir DIR] [--timeout DURATION]
       runs the manifests in FILE on an embedded server, streams status and logs

@@ -43,6 +43,7 @@ test(`${PODS} pods of a ReplicaSet run on ${NODES} simulated nodes of one agent,
     args: ['--token', token, '--simulate', String(NODES), '--node-name-prefix', 'sim-', '--node-capacity', `cpu=${CAPACITY.milliCpu / 1000},memory=32Gi,pods=${CAPACITY.pods}`],
   });
   const watchStop = new AbortController();
+  let watching: Promise<void> = Promise.resolve();
   try {
     const nodes = client.resource<Node>('nodes');
     await untilWith(async () => {
@@ -56,7 +57,7 @@ test(`${PODS} pods of a ReplicaSet run on ${NODES} simulated nodes of one agent,
     // Every nodeName each pod ever had, from a watch started before the first pod exists.
     const pods = client.resource<Pod>('pods', 'default');
     const boundTo = new Map<string, string[]>();
-    const watching = (async () => {
+    watching = (async () => {
       for await (const ev of pods.watch({ labelSelector: 'app=many', resourceVersion: '0' }, watchStop.signal)) {
         const uid = ev.object.metadata?.uid ?? '';
         const node = ev.object.spec?.nodeName;
@@ -79,10 +80,8 @@ test(`${PODS} pods of a ReplicaSet run on ${NODES} simulated nodes of one agent,
       },
     };
     await client.resource<ReplicaSet>('replicasets', 'default').create(rs);
-    const t0 = performance.now();
     const running = await untilWith(async () => {
       const items = (await pods.listAll({ labelSelector: 'app=many' })).items;
-      console.log(`DEBUG ${((performance.now() - t0) / 1000).toFixed(1)}s pods ${items.length} bound ${items.filter((p) => p.spec?.nodeName).length} running ${items.filter((p) => p.status?.phase === 'Running').length}`);
       const ready = items.filter((p) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
       return ready.length === PODS ? items : undefined;
     }, `${PODS} Running and Ready pods`, { timeoutMs: 180_000, intervalMs: 2000, detail: () => agent.stderr().slice(-2000) });
@@ -128,6 +127,7 @@ test(`${PODS} pods of a ReplicaSet run on ${NODES} simulated nodes of one agent,
     await nextRenewal('sim-3');
   } finally {
     watchStop.abort();
+    await watching;
     await agent.stop();
   }
 });
