@@ -138,23 +138,22 @@ async function makeNodes(client: Client, c: Case): Promise<void> {
   await pool(Array.from({ length: c.nodes }, (_, i) => i), 32, async (i) => {
     const name = `bench-node-${i}`;
     const zone = c.zones?.[i % c.zones.length];
-    // A create retried after a broken connection may find its node made: take that one.
-    const made = await nodes.create({
+    // A create retried after a broken connection may find its node made: fine. The status goes in as a merge
+    // patch: the server's node-ipam may have written the node in between.
+    await nodes.create({
       apiVersion: 'v1', kind: 'Node',
       metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', ...(zone ? { 'topology.kubernetes.io/zone': zone } : {}) } },
       spec: {},
-    }).catch(async (err) => {
+    }).catch((err) => {
       if (!isAlreadyExists(err)) throw err;
-      return nodes.get(name);
     });
     const resources = { cpu: '4', memory: '32Gi', pods: '110' };
-    await nodes.updateStatus({
-      ...made,
+    await nodes.patchStatus(name, {
       status: {
         capacity: resources, allocatable: resources,
         conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
       },
-    });
+    }, 'merge');
   });
 }
 
