@@ -54,12 +54,17 @@ test(`${PODS} pods of a ReplicaSet run on ${NODES} simulated nodes of one agent,
     assert.equal(one.status?.capacity?.pods, String(CAPACITY.pods));
     assert.equal(one.status?.allocatable?.cpu, String(CAPACITY.milliCpu / 1000));
 
-    // Every nodeName each pod ever had, from a watch started before the first pod exists.
+    // Every nodeName each pod ever had, and whether it is Running and Ready now, from a watch started before
+    // the first pod exists (polling 2,000 pods would cost the server more than running them).
     const pods = client.resource<Pod>('pods', 'default');
     const boundTo = new Map<string, string[]>();
+    const readyNow = new Set<string>();
     watching = (async () => {
       for await (const ev of pods.watch({ labelSelector: 'app=many', resourceVersion: '0' }, watchStop.signal)) {
         const uid = ev.object.metadata?.uid ?? '';
+        const ready = ev.type !== 'DELETED' && ev.object.status?.phase === 'Running' && ev.object.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+        if (ready) readyNow.add(uid);
+        else readyNow.delete(uid);
         const node = ev.object.spec?.nodeName;
         if (!node) continue;
         const seen = boundTo.get(uid) ?? [];
@@ -80,11 +85,9 @@ test(`${PODS} pods of a ReplicaSet run on ${NODES} simulated nodes of one agent,
       },
     };
     await client.resource<ReplicaSet>('replicasets', 'default').create(rs);
-    const running = await untilWith(async () => {
-      const items = (await pods.listAll({ labelSelector: 'app=many' })).items;
-      const ready = items.filter((p) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-      return ready.length === PODS ? items : undefined;
-    }, `${PODS} Running and Ready pods`, { timeoutMs: 180_000, intervalMs: 2000, detail: () => agent.stderr().slice(-2000) });
+    await untilWith(() => readyNow.size === PODS, `${PODS} Running and Ready pods`, { timeoutMs: 240_000, intervalMs: 1000, detail: () => `${readyNow.size} ready; ${agent.stderr().slice(-2000)}` });
+    const running = (await pods.listAll({ labelSelector: 'app=many' })).items;
+    assert.ok(running.every((p) => p.status?.phase === 'Running'), 'every pod Running');
     assert.equal(running.length, PODS);
 
     const perNode = new Map<string, { pods: number; milliCpu: number }>();
