@@ -36,6 +36,9 @@ import { ApiError, Client, isAlreadyExists } from '../client/index.ts';
 import { configureLogging, createLogger, defaultLogFormat, realClock, type Logger } from '../machinery/index.ts';
 import { checkEvictionFlags, defaultNodeDns, NODE_FLAGS, nodeFlagDefaults, parseFlagArgs, UsageError, type FlagSpec, type NodeFlagOptions } from './flags.ts';
 import { runNode } from './components/node.ts';
+import {
+  DEFAULT_NODE_CAPACITY, DEFAULT_NODE_NAME_PREFIX, parseNodeCapacity, parseNodeNamePrefix, parseSimulateCount, runSimulatedNodes, type SimulateOptions,
+} from './simulate.ts';
 import type { NodeConfig } from './components/component.ts';
 import { runNodeDns } from './components/dns.ts';
 import { readNetConf } from './components/pod-network.ts';
@@ -58,15 +61,20 @@ export interface AgentOptions extends NodeFlagOptions {
   /** Every `--server` URL, in order (comma-separated, or the flag given several times). */
   servers: string[];
   token: string;
+  /** `--simulate N`: run N simulated nodes (fake runtime) instead of this machine's node. */
+  simulate?: SimulateOptions;
 }
 
 export const AGENT_USAGE =
-  'kubeling agent --server URL[,URL...] --token TOKEN|--token-file FILE [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR] [--private-registry FILE] [--protect-kernel-defaults] [--service-cidr CIDR] [--cluster-dns IP] [--cluster-domain DOMAIN] [--node-ip IP] [--log-format text|json]';
+  'kubeling agent --server URL[,URL...] --token TOKEN|--token-file FILE [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR] [--private-registry FILE] [--protect-kernel-defaults] [--service-cidr CIDR] [--cluster-dns IP] [--cluster-domain DOMAIN] [--node-ip IP] [--log-format text|json] [--simulate N [--node-name-prefix P] [--node-capacity cpu=8,memory=32Gi,pods=110]]';
 /** `kubeling agent`'s own flags, beside NODE_FLAGS: the servers and the token, read after parsing. */
 interface AgentArgs extends NodeFlagOptions {
   servers: string[];
   token?: string;
   tokenFile?: string;
+  simulate?: number;
+  nodeNamePrefix?: string;
+  nodeCapacity?: Record<string, string>;
 }
 
 const AGENT_FLAGS: FlagSpec<AgentArgs> = {
@@ -88,6 +96,9 @@ const AGENT_FLAGS: FlagSpec<AgentArgs> = {
     },
     '--token': (o, value) => (o.token = value.trim()),
     '--token-file': (o, value) => (o.tokenFile = value),
+    '--simulate': (o, value) => (o.simulate = parseSimulateCount(value)),
+    '--node-name-prefix': (o, value) => (o.nodeNamePrefix = parseNodeNamePrefix(value)),
+    '--node-capacity': (o, value) => (o.nodeCapacity = parseNodeCapacity(value)),
   },
   emptyIsMissing: true,
 };
@@ -107,6 +118,9 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
   if (!o.token) throw new UsageError('--token is required (the server writes it to DATA_DIR/node-token)');
   defaultNodeDns(o);
   checkEvictionFlags(o);
+  if (o.simulate === undefined && (o.nodeNamePrefix !== undefined || o.nodeCapacity !== undefined))
+    throw new UsageError('--node-name-prefix and --node-capacity go with --simulate N');
+  if (o.simulate !== undefined && o.runtime !== 'fake') throw new UsageError('--simulate needs --runtime fake');
   return {
     server,
     servers: o.servers,
@@ -128,6 +142,9 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
     clusterDomain: o.clusterDomain,
     ...(o.nodeIp !== undefined ? { nodeIp: o.nodeIp } : {}),
     ...(o.logFormat !== undefined ? { logFormat: o.logFormat } : {}),
+    ...(o.simulate !== undefined
+      ? { simulate: { count: o.simulate, prefix: o.nodeNamePrefix ?? DEFAULT_NODE_NAME_PREFIX, capacity: { ...DEFAULT_NODE_CAPACITY, ...o.nodeCapacity } } }
+      : {}),
   };
 }
 
@@ -345,6 +362,7 @@ export async function runAgent(argv: string[]): Promise<number> {
       signal,
     );
     if (!pinned) await writeAtomic(caFile, caPem, 0o644);
+    if (o.simulate) return await runSimulatedNodes(o, o.simulate, caPem, log, signal);
     // The node's own credential (DIR/kubelet.kubeconfig): reused, renewed, or asked for with the join identity.
     const cred = await retry('getting the node client certificate', () => nodeCredential(o, caPem, log, signal), log, signal);
     const kubeconfigPath = await writeKubeletKubeconfig(o.dataDir, o.server, caPem, o.nodeName, cred);
