@@ -198,7 +198,7 @@ test('on a custom resource, list-type map and set are merged per item between ma
   const spec = async () => (await get()).spec;
   // The resource is served a moment after Established in discovery: retry the first apply.
   const first = pipeline('  steps: [{name: build, image: "b:1"}]\n  tags: [a]\n  args: ["x"]\n  env: {A: "1"}\n');
-  await until(async () => (await server.kubectl(['apply', '--server-side', '--field-manager=alice', '-f', '-'], { input: first })).code === 0, 'the first apply of a pipeline', { timeoutMs: 30_000, intervalMs: 200 });
+  await until(async () => (await server.kubectl(['apply', '--server-side', '--field-manager=alice', '-f', '-'], { input: first })).code === 0, 'the first apply of a pipeline', 30_000);
 
   // Another manager adds its own step and tag: both keep theirs, nobody conflicts.
   await kubectlOk(['apply', '--server-side', '--field-manager=bob', '-f', '-'], pipeline('  steps: [{name: test, image: "t:1"}]\n  tags: [b]\n'));
