@@ -41,7 +41,8 @@ import { runNodeDns } from './components/dns.ts';
 import { readNetConf } from './components/pod-network.ts';
 import { VXLAN_MTU } from '../network/index.ts';
 import {
-  CertificateRequestError, credentialState, loadNodeCredential, nodeUserName, requestNodeCredential, writeKubeletKubeconfig, type NodeCredential,
+  CertificateRequestError, credentialState, loadKubeletServingCertificate, loadNodeCredential, nodeUserName, requestKubeletServingCertificate,
+  requestNodeCredential, writeKubeletKubeconfig, writeKubeletServingCertificate, type NodeCredential,
 } from './node-credentials.ts';
 import {
   CLUSTER_INFO,
@@ -281,6 +282,37 @@ async function nodeCredential(o: AgentOptions, caPem: string, log: Logger, signa
   }
 }
 
+/**
+ * The kubelet's serving certificate for the node's name and InternalIP: the kept one while it is fresh and for
+ * these names; else one asked for as the node through a kubernetes.io/kubelet-serving request, after making sure
+ * the Node lists these addresses (the server's approver approves only the node's own names and addresses; the
+ * kubelet reports the same ones once it runs).
+ */
+function kubeletServingCertificate(client: Client, o: AgentOptions, log: Logger, signal: AbortSignal) {
+  return async (n: { name: string; ip: string }): Promise<NodeCredential> => {
+    const hosts = [n.name, n.ip];
+    const kept = await loadKubeletServingCertificate(o.dataDir, n.name, hosts, Date.now());
+    if (kept) return kept;
+    const cred = await retry('getting the kubelet serving certificate', async () => {
+      const nodes = client.resource<INode>('nodes');
+      const addresses = (await nodes.get(n.name, { signal })).status?.addresses ?? [];
+      const has = (type: string, address: string) => addresses.some((a) => a.type === type && a.address === address);
+      if (!has('InternalIP', n.ip) || !has('Hostname', n.name)) {
+        await nodes.patchStatus(n.name, { status: { addresses: [{ type: 'InternalIP', address: n.ip }, { type: 'Hostname', address: n.name }] } }, 'merge', { signal });
+      }
+      try {
+        return await requestKubeletServingCertificate(client, n.name, hosts, log, signal);
+      } catch (err) {
+        if (err instanceof CertificateRequestError) throw new JoinError(err.message);
+        throw err;
+      }
+    }, log, signal);
+    await writeKubeletServingCertificate(o.dataDir, cred);
+    log.info({ hosts }, 'kubelet serving certificate issued by the cluster CA');
+    return cred;
+  };
+}
+
 async function retry<T>(what: string, fn: () => Promise<T>, log: Logger, signal: AbortSignal): Promise<T> {
   let delay = 200;
   for (;;) {
@@ -409,6 +441,7 @@ export async function runAgent(argv: string[]): Promise<number> {
       ...(netConf ? { netConf } : {}),
       caPem,
       kubeletToken,
+      kubeletServingCert: kubeletServingCertificate(client, o, log, signal),
       dataDir: o.dataDir,
       logger: createLogger('kubelet'),
       signal,

@@ -164,6 +164,12 @@ export async function signClientCertificate(o: SignOptions): Promise<string> {
   return cert.toString('pem') + '\n';
 }
 
+/** The DNS names and IP addresses a PEM certificate (the first one in the text) is for. */
+export function certificateSans(pem: string): string[] {
+  const ext = new x509.X509Certificate(pem).getExtension('2.5.29.17') as x509.SubjectAlternativeNameExtension | null;
+  return ext?.names.items.filter((n) => n.type === 'dns' || n.type === 'ip').map((n) => n.value) ?? [];
+}
+
 /** The validity window of a PEM certificate (the first one in the text), in ms since the epoch. */
 export function certificateValidity(pem: string): { notBefore: number; notAfter: number; commonName: string } {
   const cert = new x509.X509Certificate(pem);
