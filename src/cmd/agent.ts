@@ -9,6 +9,9 @@
  *              (reused on restart, renewed within 20% of its expiry); then the kubelet client token
  *   register   the Node with its labels and taints, without a podCIDR
  *   wait       for the server's node-ipam to set spec.podCIDR (one /24 of 10.42.0.0/16)
+ *   serve      a kubernetes.io/kubelet-serving CertificateSigningRequest as the node, for its name and
+ *              InternalIP → DIR/pki/kubelet-server-current.pem (reused on restart while fresh), the
+ *              kubelet's serving certificate, signed by the cluster CA
  *   run        the runtime (its own CNI bridge `kubeling<n>` and pod CIDR; state in DIR/runtime, images in
  *              DIR/images) and the kubelet (DIR/kubelet, static pods from DIR/manifests and
  *              --pod-manifest-path), beside the service proxy (nftables rules): the same node managers the
