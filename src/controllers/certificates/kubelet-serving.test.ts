@@ -66,4 +66,6 @@ test('the signer validates kubelet serving requests with upstream\'s messages', 
   assert.equal(signerValidationError(await csr({ cn: 'bob' })), 'subject common name does not begin with system:node:');
   assert.equal(signerValidationError(await csr({ sans: [] })), 'DNS or IP subjectAltName is required');
   assert.equal(signerValidationError(await csr({ usages: ['server auth', 'client auth'] })), 'usages did not match [digital signature key encipherment server auth]');
+  // In upstream's order: the usages before the common name.
+  assert.equal(signerValidationError(await csr({ cn: 'bob', usages: ['server auth'] })), 'usages did not match [digital signature key encipherment server auth]');
 });

@@ -20,11 +20,12 @@ const sameSet = (a: readonly string[], b: readonly string[]) => new Set(a).size 
 /** ValidateKubeletServingCSR: why the request is not a kubelet serving certificate request, or undefined. */
 export function kubeletServingError(subject: CsrSubject, usages: readonly string[]): string | undefined {
   if (subject.organizations.length !== 1 || subject.organizations[0] !== NODES_GROUP) return 'subject organization is not system:nodes';
-  if (!subject.commonName.startsWith(NODE_PREFIX)) return 'subject common name does not begin with system:node:';
   if (!subject.dnsNames.length && !subject.ipAddresses.length) return 'DNS or IP subjectAltName is required';
   if (subject.otherSans.some((s) => s.startsWith('email:'))) return 'Email subjectAltNames are not allowed';
   if (subject.otherSans.length) return 'URI subjectAltNames are not allowed';
   if (!sameSet(usages, RSA_USAGES) && !sameSet(usages, EC_USAGES)) return `usages did not match [${RSA_USAGES.join(' ')}]`;
+  // Upstream checks the common name last.
+  if (!subject.commonName.startsWith(NODE_PREFIX)) return 'subject common name does not begin with system:node:';
   return undefined;
 }
 
