@@ -1,10 +1,10 @@
 /**
  * kube-controller-manager's certificate controllers, on one CertificateSigningRequest informer: the approver
  * (csrapproving) approves kubelet client requests from the join identity and nodes' own renewals
- * (decisions.ts) and a node's own kubelet serving request for its own names and addresses (kubelet-serving.ts),
- * and the signer (csrsigning) issues approved requests for the kubelet client and
- * kube-apiserver-client and kubelet-serving signers with the cluster CA, for `expirationSeconds` (at most a year), or marks them
- * Failed (SignerValidationFailure) when they do not fit the signer. Both write through their subresources
+ * (decisions.ts) and a node's own kubelet serving request for its own names and addresses (kubelet-serving.ts,
+ * checked against its Node), and the signer (csrsigning) issues approved requests for the kubelet client,
+ * kube-apiserver-client and kubelet-serving signers with the cluster CA, for `expirationSeconds` (at most a
+ * year), or marks them Failed (SignerValidationFailure) when they do not fit the signer. Both write through their subresources
  * (`approval`, `status`) and are safe to run again on any request at any time.
  */
 import type { CertificateSigningRequest, Node } from '../../api/index.ts';
