@@ -9,6 +9,9 @@
  *              (reused on restart, renewed within 20% of its expiry); then the kubelet client token
  *   register   the Node with its labels and taints, without a podCIDR
  *   wait       for the server's node-ipam to set spec.podCIDR (one /24 of 10.42.0.0/16)
+ *   serve      a kubernetes.io/kubelet-serving CertificateSigningRequest as the node, for its name and
+ *              InternalIP → DIR/pki/kubelet-server-current.pem (reused on restart while fresh), the
+ *              kubelet's serving certificate, signed by the cluster CA
  *   run        the runtime (its own CNI bridge `kubeling<n>` and pod CIDR; state in DIR/runtime, images in
  *              DIR/images) and the kubelet (DIR/kubelet, static pods from DIR/manifests and
  *              --pod-manifest-path), beside the service proxy (nftables rules): the same node managers the
@@ -44,7 +47,8 @@ import { runNodeDns } from './components/dns.ts';
 import { readNetConf } from './components/pod-network.ts';
 import { VXLAN_MTU } from '../network/index.ts';
 import {
-  CertificateRequestError, credentialState, loadNodeCredential, nodeUserName, requestNodeCredential, writeKubeletKubeconfig, type NodeCredential,
+  CertificateRequestError, credentialState, loadKubeletServingCertificate, loadNodeCredential, nodeUserName, requestKubeletServingCertificate,
+  requestNodeCredential, writeKubeletKubeconfig, writeKubeletServingCertificate, type NodeCredential,
 } from './node-credentials.ts';
 import {
   CLUSTER_INFO,
@@ -298,6 +302,37 @@ async function nodeCredential(o: AgentOptions, caPem: string, log: Logger, signa
   }
 }
 
+/**
+ * The kubelet's serving certificate for the node's name and InternalIP: the kept one while it is fresh and for
+ * these names; else one asked for as the node through a kubernetes.io/kubelet-serving request, after making sure
+ * the Node lists these addresses (the server's approver approves only the node's own names and addresses; the
+ * kubelet reports the same ones once it runs).
+ */
+function kubeletServingCertificate(client: Client, o: AgentOptions, log: Logger, signal: AbortSignal) {
+  return async (n: { name: string; ip: string }): Promise<NodeCredential> => {
+    const hosts = [n.name, n.ip];
+    const kept = await loadKubeletServingCertificate(o.dataDir, n.name, hosts, Date.now());
+    if (kept) return kept;
+    const cred = await retry('getting the kubelet serving certificate', async () => {
+      const nodes = client.resource<INode>('nodes');
+      const addresses = (await nodes.get(n.name, { signal })).status?.addresses ?? [];
+      const has = (type: string, address: string) => addresses.some((a) => a.type === type && a.address === address);
+      if (!has('InternalIP', n.ip) || !has('Hostname', n.name)) {
+        await nodes.patchStatus(n.name, { status: { addresses: [{ type: 'InternalIP', address: n.ip }, { type: 'Hostname', address: n.name }] } }, 'merge', { signal });
+      }
+      try {
+        return await requestKubeletServingCertificate(client, n.name, hosts, log, signal);
+      } catch (err) {
+        if (err instanceof CertificateRequestError) throw new JoinError(err.message);
+        throw err;
+      }
+    }, log, signal);
+    await writeKubeletServingCertificate(o.dataDir, cred);
+    log.info({ hosts }, 'kubelet serving certificate issued by the cluster CA');
+    return cred;
+  };
+}
+
 async function retry<T>(what: string, fn: () => Promise<T>, log: Logger, signal: AbortSignal): Promise<T> {
   let delay = 200;
   for (;;) {
@@ -427,6 +462,7 @@ export async function runAgent(argv: string[]): Promise<number> {
       ...(netConf ? { netConf } : {}),
       caPem,
       kubeletToken,
+      kubeletServingCert: kubeletServingCertificate(client, o, log, signal),
       dataDir: o.dataDir,
       logger: createLogger('kubelet'),
       signal,
