@@ -9,6 +9,9 @@
  *              (reused on restart, renewed within 20% of its expiry); then the kubelet client token
  *   register   the Node with its labels and taints, without a podCIDR
  *   wait       for the server's node-ipam to set spec.podCIDR (one /24 of 10.42.0.0/16)
+ *   serve      a kubernetes.io/kubelet-serving CertificateSigningRequest as the node, for its name and
+ *              InternalIP → DIR/pki/kubelet-server-current.pem (reused on restart while fresh), the
+ *              kubelet's serving certificate, signed by the cluster CA
  *   run        the runtime (its own CNI bridge `kubeling<n>` and pod CIDR; state in DIR/runtime, images in
  *              DIR/images) and the kubelet (DIR/kubelet, static pods from DIR/manifests and
  *              --pod-manifest-path), beside the service proxy (nftables rules): the same node managers the
@@ -36,12 +39,16 @@ import { ApiError, Client, isAlreadyExists } from '../client/index.ts';
 import { configureLogging, createLogger, defaultLogFormat, realClock, type Logger } from '../machinery/index.ts';
 import { checkEvictionFlags, defaultNodeDns, NODE_FLAGS, nodeFlagDefaults, parseFlagArgs, UsageError, type FlagSpec, type NodeFlagOptions } from './flags.ts';
 import { runNode } from './components/node.ts';
+import {
+  DEFAULT_NODE_CAPACITY, DEFAULT_NODE_NAME_PREFIX, parseNodeCapacity, parseNodeNamePrefix, parseSimulateCount, runSimulatedNodes, type SimulateOptions,
+} from './simulate.ts';
 import type { NodeConfig } from './components/component.ts';
 import { runNodeDns } from './components/dns.ts';
 import { readNetConf } from './components/pod-network.ts';
 import { VXLAN_MTU } from '../network/index.ts';
 import {
-  CertificateRequestError, credentialState, loadNodeCredential, nodeUserName, requestNodeCredential, writeKubeletKubeconfig, type NodeCredential,
+  CertificateRequestError, credentialState, loadKubeletServingCertificate, loadNodeCredential, nodeUserName, requestKubeletServingCertificate,
+  requestNodeCredential, writeKubeletKubeconfig, writeKubeletServingCertificate, type NodeCredential,
 } from './node-credentials.ts';
 import {
   CLUSTER_INFO,
@@ -58,15 +65,20 @@ export interface AgentOptions extends NodeFlagOptions {
   /** Every `--server` URL, in order (comma-separated, or the flag given several times). */
   servers: string[];
   token: string;
+  /** `--simulate N`: run N simulated nodes (fake runtime) instead of this machine's node. */
+  simulate?: SimulateOptions;
 }
 
 export const AGENT_USAGE =
-  'kubeling agent --server URL[,URL...] --token TOKEN|--token-file FILE [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR] [--private-registry FILE] [--protect-kernel-defaults] [--service-cidr CIDR] [--cluster-dns IP] [--cluster-domain DOMAIN] [--node-ip IP] [--log-format text|json]';
+  'kubeling agent --server URL[,URL...] --token TOKEN|--token-file FILE [--node-name N] [--data-dir DIR] [--runtime oci|fake] [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--pod-manifest-path DIR] [--private-registry FILE] [--protect-kernel-defaults] [--service-cidr CIDR] [--cluster-dns IP] [--cluster-domain DOMAIN] [--node-ip IP] [--log-format text|json] [--simulate N [--node-name-prefix P] [--node-capacity cpu=8,memory=32Gi,pods=110]]';
 /** `kubeling agent`'s own flags, beside NODE_FLAGS: the servers and the token, read after parsing. */
 interface AgentArgs extends NodeFlagOptions {
   servers: string[];
   token?: string;
   tokenFile?: string;
+  simulate?: number;
+  nodeNamePrefix?: string;
+  nodeCapacity?: Record<string, string>;
 }
 
 const AGENT_FLAGS: FlagSpec<AgentArgs> = {
@@ -88,6 +100,9 @@ const AGENT_FLAGS: FlagSpec<AgentArgs> = {
     },
     '--token': (o, value) => (o.token = value.trim()),
     '--token-file': (o, value) => (o.tokenFile = value),
+    '--simulate': (o, value) => (o.simulate = parseSimulateCount(value)),
+    '--node-name-prefix': (o, value) => (o.nodeNamePrefix = parseNodeNamePrefix(value)),
+    '--node-capacity': (o, value) => (o.nodeCapacity = parseNodeCapacity(value)),
   },
   emptyIsMissing: true,
 };
@@ -107,6 +122,9 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
   if (!o.token) throw new UsageError('--token is required (the server writes it to DATA_DIR/node-token)');
   defaultNodeDns(o);
   checkEvictionFlags(o);
+  if (o.simulate === undefined && (o.nodeNamePrefix !== undefined || o.nodeCapacity !== undefined))
+    throw new UsageError('--node-name-prefix and --node-capacity go with --simulate N');
+  if (o.simulate !== undefined && o.runtime !== 'fake') throw new UsageError('--simulate needs --runtime fake');
   return {
     server,
     servers: o.servers,
@@ -128,6 +146,9 @@ export async function parseAgentFlags(argv: string[]): Promise<AgentOptions> {
     clusterDomain: o.clusterDomain,
     ...(o.nodeIp !== undefined ? { nodeIp: o.nodeIp } : {}),
     ...(o.logFormat !== undefined ? { logFormat: o.logFormat } : {}),
+    ...(o.simulate !== undefined
+      ? { simulate: { count: o.simulate, prefix: o.nodeNamePrefix ?? DEFAULT_NODE_NAME_PREFIX, capacity: { ...DEFAULT_NODE_CAPACITY, ...o.nodeCapacity } } }
+      : {}),
   };
 }
 
@@ -281,6 +302,37 @@ async function nodeCredential(o: AgentOptions, caPem: string, log: Logger, signa
   }
 }
 
+/**
+ * The kubelet's serving certificate for the node's name and InternalIP: the kept one while it is fresh and for
+ * these names; else one asked for as the node through a kubernetes.io/kubelet-serving request, after making sure
+ * the Node lists these addresses (the server's approver approves only the node's own names and addresses; the
+ * kubelet reports the same ones once it runs).
+ */
+function kubeletServingCertificate(client: Client, o: AgentOptions, log: Logger, signal: AbortSignal) {
+  return async (n: { name: string; ip: string }): Promise<NodeCredential> => {
+    const hosts = [n.name, n.ip];
+    const kept = await loadKubeletServingCertificate(o.dataDir, n.name, hosts, Date.now());
+    if (kept) return kept;
+    const cred = await retry('getting the kubelet serving certificate', async () => {
+      const nodes = client.resource<INode>('nodes');
+      const addresses = (await nodes.get(n.name, { signal })).status?.addresses ?? [];
+      const has = (type: string, address: string) => addresses.some((a) => a.type === type && a.address === address);
+      if (!has('InternalIP', n.ip) || !has('Hostname', n.name)) {
+        await nodes.patchStatus(n.name, { status: { addresses: [{ type: 'InternalIP', address: n.ip }, { type: 'Hostname', address: n.name }] } }, 'merge', { signal });
+      }
+      try {
+        return await requestKubeletServingCertificate(client, n.name, hosts, log, signal);
+      } catch (err) {
+        if (err instanceof CertificateRequestError) throw new JoinError(err.message);
+        throw err;
+      }
+    }, log, signal);
+    await writeKubeletServingCertificate(o.dataDir, cred);
+    log.info({ hosts }, 'kubelet serving certificate issued by the cluster CA');
+    return cred;
+  };
+}
+
 async function retry<T>(what: string, fn: () => Promise<T>, log: Logger, signal: AbortSignal): Promise<T> {
   let delay = 200;
   for (;;) {
@@ -345,6 +397,7 @@ export async function runAgent(argv: string[]): Promise<number> {
       signal,
     );
     if (!pinned) await writeAtomic(caFile, caPem, 0o644);
+    if (o.simulate) return await runSimulatedNodes(o, o.simulate, caPem, log, signal);
     // The node's own credential (DIR/kubelet.kubeconfig): reused, renewed, or asked for with the join identity.
     const cred = await retry('getting the node client certificate', () => nodeCredential(o, caPem, log, signal), log, signal);
     const kubeconfigPath = await writeKubeletKubeconfig(o.dataDir, o.server, caPem, o.nodeName, cred);
@@ -409,6 +462,7 @@ export async function runAgent(argv: string[]): Promise<number> {
       ...(netConf ? { netConf } : {}),
       caPem,
       kubeletToken,
+      kubeletServingCert: kubeletServingCertificate(client, o, log, signal),
       dataDir: o.dataDir,
       logger: createLogger('kubelet'),
       signal,

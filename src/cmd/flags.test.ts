@@ -225,20 +225,20 @@ test('kubeling --help prints every subcommand with its flags and exits 0; an unk
   const h = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
   assert.equal(h.status, 0);
   assert.equal(h.stderr, '');
-  for (const cmd of ['server', 'agent', 'run', 'image', 'kubectl', 'why', 'completion', 'killall']) assert.match(h.stdout, new RegExp(`^  kubeling ${cmd} `, 'm'), cmd);
+  for (const cmd of ['server', 'agent', 'run', 'image', 'kubectl', 'why', 'completion', 'killall', 'simulate']) assert.match(h.stdout, new RegExp(`^  kubeling ${cmd} `, 'm'), cmd);
   for (const flag of ['--cluster-cidr CIDR', '--pod-manifest-path DIR', '--tls-san NAME', '--no-agent', '--token TOKEN', '--register-with-taints',
     '--timeout DURATION', '--tag REF', '--protect-kernel-defaults', '--max-endpoints-per-slice N', '--cluster-dns IP', '--cluster-domain DOMAIN', '--service-cidr CIDR', '--pod-network host-gw|vxlan', '--node-ip IP',
     '--node-monitor-grace-period DURATION', '--node-monitor-period DURATION', '--node-eviction-rate RATE', '--secondary-node-eviction-rate RATE',
     '--unhealthy-zone-threshold FRACTION', '--large-cluster-size-threshold N', '--default-not-ready-toleration-seconds N',
     '--default-unreachable-toleration-seconds N', '--terminated-pod-gc-threshold N', '--service-account-issuer URL', '--api-audiences A,...',
-    '--service-account-max-token-expiration DURATION', '--service-account-jwks-uri URL', '--log-format text|json', '--timeline']) {
+    '--service-account-max-token-expiration DURATION', '--service-account-jwks-uri URL', '--log-format text|json', '--timeline', '--kube-api-qps QPS', '--simulate N', '--node-capacity']) {
     assert.ok(h.stdout.includes(flag), flag);
   }
   const u = spawnSync(process.execPath, [bin, 'frobnicate'], { encoding: 'utf8' });
   assert.equal(u.status, 2);
   assert.equal(u.stdout, '');
   const [first, ...rest] = u.stderr.split('\n');
-  assert.equal(first, 'kubeling: unknown command "frobnicate" (want one of: server, image, run, agent, kubectl, why, completion, killall)');
+  assert.equal(first, 'kubeling: unknown command "frobnicate" (want one of: server, image, run, agent, kubectl, why, completion, killall, simulate)');
   assert.equal(rest.join('\n'), h.stdout);
   const proto = spawnSync(process.execPath, [bin, 'constructor'], { encoding: 'utf8' });
   assert.equal(proto.status, 2);
@@ -363,4 +363,28 @@ test('the kubelet eviction flags reach the node config; inconsistent ones are us
   assert.equal(serverNode(parseServerFlags([]))?.containerGC, undefined);
   assert.throws(() => parseServerFlags(['--maximum-dead-containers=many']), /invalid value for --maximum-dead-containers: "many" \(want an integer\)/);
   assert.throws(() => parseServerFlags(['--minimum-container-ttl-duration=soon']), UsageError);
+});
+
+test('agent flags: --simulate N with --node-name-prefix and --node-capacity (fake runtime only)', async () => {
+  const base = ['--server', 'https://127.0.0.1:6443', '--token', 't'];
+  assert.equal((await parseAgentFlags(base)).simulate, undefined);
+  const d = await parseAgentFlags([...base, '--runtime', 'fake', '--simulate', '3']);
+  assert.deepEqual(d.simulate, { count: 3, prefix: 'simulated-', capacity: { cpu: '8', memory: '32Gi', pods: '110' } });
+  const o = await parseAgentFlags([...base, '--runtime', 'fake', '--simulate', '1000', '--node-name-prefix', 'kwok-', '--node-capacity', 'cpu=2,memory=4096Mi,pods=20']);
+  assert.deepEqual(o.simulate, { count: 1000, prefix: 'kwok-', capacity: { cpu: '2', memory: '4Gi', pods: '20' } });
+  await assert.rejects(parseAgentFlags([...base, '--simulate', '3']), /--simulate needs --runtime fake/);
+  await assert.rejects(parseAgentFlags([...base, '--runtime', 'fake', '--simulate', '0']), /invalid value for --simulate: "0"/);
+  await assert.rejects(parseAgentFlags([...base, '--runtime', 'fake', '--simulate', '2', '--node-capacity', 'cpu=lots']), /invalid value for --node-capacity: cpu=lots/);
+  await assert.rejects(parseAgentFlags([...base, '--runtime', 'fake', '--simulate', '2', '--node-capacity', 'cpu']), /want RESOURCE=QUANTITY/);
+  await assert.rejects(parseAgentFlags([...base, '--runtime', 'fake', '--simulate', '2', '--node-name-prefix', 'Big_']), /invalid value for --node-name-prefix/);
+  await assert.rejects(parseAgentFlags([...base, '--node-capacity', 'cpu=2']), /go with --simulate N/);
+});
+
+test('server flags: --kube-api-qps and --kube-api-burst', () => {
+  const d = parseServerFlags([]);
+  assert.equal(d.kubeApiQps, undefined);
+  const o = parseServerFlags(['--kube-api-qps', '200', '--kube-api-burst=400']);
+  assert.deepEqual([o.kubeApiQps, o.kubeApiBurst], [200, 400]);
+  assert.throws(() => parseServerFlags(['--kube-api-qps', '0']), /invalid value for --kube-api-qps: "0"/);
+  assert.throws(() => parseServerFlags(['--kube-api-burst', '1.5']), /invalid value for --kube-api-burst: "1.5"/);
 });

@@ -109,6 +109,13 @@ export interface ServerOptions {
   logFormat?: LogFormat;
   /** `--node-monitor-grace-period` (kube-controller-manager's, default 40s): silence before a node turns Unknown. */
   nodeMonitorGracePeriodMs: number;
+  /**
+   * `--kube-api-qps` / `--kube-api-burst` (kube-controller-manager's and kube-scheduler's flags): the client rate
+   * limit of each controller and of the scheduler; unset, each keeps its upstream default (controllers 20/30,
+   * scheduler 50/100). A large or simulated cluster raises them.
+   */
+  kubeApiQps?: number;
+  kubeApiBurst?: number;
   /** `--node-monitor-period` (default 5s): how often the node lifecycle controller looks at nodes. */
   nodeMonitorPeriodMs: number;
   /** `--node-eviction-rate` (default 0.1): nodes per second tainted NoExecute in a healthy zone. */
@@ -540,6 +547,8 @@ const SERVER_FLAGS: FlagSpec<ServerOptions> = {
     '--pod-network': (o, value) => (o.podNetwork = parsePodNetwork(value)),
     '--node-monitor-grace-period': (o, value, flag) => (o.nodeMonitorGracePeriodMs = parseDuration(value, flag)),
     '--node-monitor-period': (o, value, flag) => (o.nodeMonitorPeriodMs = parseDuration(value, flag)),
+    '--kube-api-qps': (o, value, flag) => (o.kubeApiQps = parseNumber(value, flag, 'requests per second, more than 0', (n) => n > 0)),
+    '--kube-api-burst': (o, value, flag) => (o.kubeApiBurst = parseNumber(value, flag, 'a whole number of requests, 1 or more', (n) => n >= 1, true)),
     '--node-eviction-rate': (o, value, flag) =>
       (o.nodeEvictionRate = parseNumber(value, flag, 'a number of nodes per second, 0 or more', (n) => n >= 0)),
     '--secondary-node-eviction-rate': (o, value, flag) =>

@@ -9,6 +9,7 @@ import { runServer } from './server.ts';
 import { runImage } from './image.ts';
 import { runRun } from '../cli/run.ts';
 import { AGENT_USAGE, runAgent } from './agent.ts';
+import { runSimulate } from './simulate.ts';
 import { runKubectl } from './kubectl.ts';
 import { runWhy, WHY_USAGE } from './why.ts';
 import { COMPLETION_USAGE, runCompletion } from './completion.ts';
@@ -39,9 +40,9 @@ commands:
       [--service-account-issuer URL]... [--api-audiences A,...] [--service-account-max-token-expiration DURATION]
       [--service-account-jwks-uri URL]
       [--max-requests-inflight N] [--max-mutating-requests-inflight N] [--max-watches-per-user N]
-      [--request-timeout DURATION]
+      [--request-timeout DURATION] [--kube-api-qps QPS] [--kube-api-burst N]
       the control plane and (unless --no-agent) a local node
-  ${AGENT_USAGE.replace(' [--node-name', '\n      [--node-name').replace(' [--node-labels', '\n      [--node-labels').replace(' [--pod-manifest-path', '\n      [--pod-manifest-path').replace(' [--service-cidr', '\n      [--service-cidr')}
+  ${AGENT_USAGE.replace(' [--node-name', '\n      [--node-name').replace(' [--node-labels', '\n      [--node-labels').replace(' [--pod-manifest-path', '\n      [--pod-manifest-path').replace(' [--service-cidr', '\n      [--service-cidr').replace(' [--simulate', '\n      [--simulate')}
       joins this machine to a server as a node
   kubeling run FILE.yaml [--runtime oci|fake] [--storage memory|sqlite] [--data-dir DIR] [--timeout DURATION]
       runs the manifests in FILE on an embedded server, streams status and logs
@@ -57,6 +58,8 @@ commands:
       stops every pod of DIR's stopped node and removes what it made (netns, mounts, bridge, nft tables)
   ${COMPLETION_USAGE}
       prints a shell completion script (source <(kubeling completion bash))
+  kubeling simulate kill NODE | revive NODE | list [--data-dir DIR]
+      kills or revives a node of a running kubeling agent --simulate N (DIR is the agent's)
   kubeling --help
 `;
 
@@ -69,6 +72,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   why: runWhy,
   completion: async (argv) => runCompletion(argv, USAGE),
   killall: runKillall,
+  simulate: runSimulate,
 };
 
 async function main(argv: string[]): Promise<number> {

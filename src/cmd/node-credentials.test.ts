@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ensurePki } from '../apiserver/index.ts';
 import { makeCsr, signClientCertificate } from '../machinery/index.ts';
-import { credentialState, loadNodeCredential, signKubeletServingCertificate, signNodeCredential, writeKubeletKubeconfig } from './node-credentials.ts';
+import { credentialState, KUBELET_SERVING_PEM, loadKubeletServingCertificate, loadNodeCredential, signKubeletServingCertificate, signNodeCredential, writeKubeletKubeconfig, writeKubeletServingCertificate } from './node-credentials.ts';
 
 test('the node credential is kept in DIR/kubelet.kubeconfig, private, and read back for its node only', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kubeling-node-cred-'));
@@ -54,4 +54,22 @@ test('the server node\'s kubelet serving certificate: signed by the cluster CA f
   assert.deepEqual(cert.keyUsage, ['1.3.6.1.5.5.7.3.1']);
   assert.equal(cert.checkIP('10.1.2.3'), '10.1.2.3');
   assert.equal(cert.checkHost('n1'), 'n1');
+});
+
+test('an agent\'s kept serving certificate is reused only for its node, its exact names, and while fresh', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubeling-node-cred-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const pki = await ensurePki(join(dir, 'pki'));
+  const caKeyPem = readFileSync(join(dir, 'pki', 'ca.key'), 'utf8');
+  const { csrPem, keyPem } = await makeCsr('system:node:n1', ['system:nodes'], ['n1', '10.0.0.5']);
+  const start = Date.now();
+  const certPem = await signClientCertificate({ caPem: pki.caPem, caKeyPem, csrPem, usages: ['server auth'], seconds: 1000, now: start });
+  await writeKubeletServingCertificate(dir, { certPem, keyPem });
+  assert.equal(statSync(join(dir, KUBELET_SERVING_PEM)).mode & 0o777, 0o600);
+  assert.deepEqual(await loadKubeletServingCertificate(dir, 'n1', ['10.0.0.5', 'n1'], start), { certPem, keyPem });
+  assert.equal(await loadKubeletServingCertificate(dir, 'n2', ['n1', '10.0.0.5'], start), undefined, 'another node');
+  assert.equal(await loadKubeletServingCertificate(dir, 'n1', ['n1', '10.0.0.6'], start), undefined, 'the node IP changed');
+  // 1300 s of life with the backdate: past 80% (1040 s from notBefore, 740 s from now) a new one is asked for.
+  assert.ok(await loadKubeletServingCertificate(dir, 'n1', ['n1', '10.0.0.5'], start + 730_000));
+  assert.equal(await loadKubeletServingCertificate(dir, 'n1', ['n1', '10.0.0.5'], start + 750_000), undefined, 'near its expiry');
 });

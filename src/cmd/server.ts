@@ -335,7 +335,7 @@ export async function runServer(argv: string[]): Promise<number> {
       const ctx: ComponentContext = {
         ...componentClients(credentials, component.name, options.nodeName),
         kubeconfigPath, server, caPem: pki.caPem, nodeToken, kubeletToken, dataDir, options, node: localNode,
-        ...(localNode && component.name === nodeComponent.name ? { kubeletServingCert: async (hosts: string[]) => signKubeletServingCertificate(pki.caPem, await readFile(join(dataDir, 'pki', 'ca.key'), 'utf8'), localNode.name, hosts) } : {}),
+        ...(localNode && component.name === nodeComponent.name ? { kubeletServingCert: async (n: { name: string; ip: string }) => signKubeletServingCertificate(pki.caPem, await readFile(join(dataDir, 'pki', 'ca.key'), 'utf8'), localNode.name, [n.name, 'localhost', '127.0.0.1', n.ip]) } : {}),
         ...(nodeCred && component.name === nodeComponent.name ? { nodeClient: new Client({ server, certData: nodeCred.certPem, keyData: nodeCred.keyPem, caData: pki.caPem, userAgent: `kubeling-${component.name}` }) } : {}),
         onNodeReady: () => nodeReady.resolve(),
         metrics,

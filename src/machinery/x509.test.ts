@@ -22,7 +22,10 @@ test('a CSR names its subject, and its self-signature holds', async () => {
   const { csrPem, keyPem } = await makeCsr('system:node:n1', ['system:nodes']);
   assert.match(csrPem, /^-----BEGIN CERTIFICATE REQUEST-----/);
   assert.match(keyPem, /^-----BEGIN PRIVATE KEY-----/);
-  assert.deepEqual(parseCsr(csrPem), { commonName: 'system:node:n1', organizations: ['system:nodes'], sans: [] });
+  assert.deepEqual(parseCsr(csrPem), { commonName: 'system:node:n1', organizations: ['system:nodes'], sans: [], dnsNames: [], ipAddresses: [], otherSans: [] });
+  // A serving request's SANs, by kind.
+  const serving = parseCsr((await makeCsr('system:node:n1', ['system:nodes'], ['n1', '10.0.0.5'])).csrPem);
+  assert.deepEqual([serving.sans, serving.dnsNames, serving.ipAddresses, serving.otherSans], [['n1', '10.0.0.5'], ['n1'], ['10.0.0.5'], []]);
   assert.equal(await verifyCsrSignature(csrPem), true);
   // One flipped byte inside the signed part breaks the signature.
   const der = Buffer.from(csrPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');

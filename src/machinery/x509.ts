@@ -55,6 +55,10 @@ export interface CsrSubject {
   organizations: string[];
   /** SANs the request carries (DNS names, IPs, emails, URIs): kubelet client requests carry none. */
   sans: string[];
+  /** The same SANs by kind, for a serving certificate's checks: DNS names, IP addresses, and any other kind. */
+  dnsNames: string[];
+  ipAddresses: string[];
+  otherSans: string[];
 }
 
 function toPem(der: ArrayBuffer, label: string): string {
@@ -92,10 +96,14 @@ export function parseCsr(pem: string): CsrSubject {
     throw new CsrParseError(`asn1: ${(err as Error).message}`);
   }
   const ext = csr.getExtension('2.5.29.17') as x509.SubjectAlternativeNameExtension | null;
+  const names: readonly { type: string; value: string }[] = ext?.names.items ?? [];
   return {
     commonName: csr.subjectName.getField('CN')[0] ?? '',
     organizations: csr.subjectName.getField('O'),
-    sans: ext?.names.items.map((n: { value: string }) => n.value) ?? [],
+    sans: names.map((n) => n.value),
+    dnsNames: names.filter((n) => n.type === 'dns').map((n) => n.value),
+    ipAddresses: names.filter((n) => n.type === 'ip').map((n) => n.value),
+    otherSans: names.filter((n) => n.type !== 'dns' && n.type !== 'ip').map((n) => `${n.type}:${n.value}`),
   };
 }
 
@@ -154,6 +162,12 @@ export async function signClientCertificate(o: SignOptions): Promise<string> {
     extensions,
   });
   return cert.toString('pem') + '\n';
+}
+
+/** The DNS names and IP addresses a PEM certificate (the first one in the text) is for. */
+export function certificateSans(pem: string): string[] {
+  const ext = new x509.X509Certificate(pem).getExtension('2.5.29.17') as x509.SubjectAlternativeNameExtension | null;
+  return ext?.names.items.filter((n) => n.type === 'dns' || n.type === 'ip').map((n) => n.value) ?? [];
 }
 
 /** The validity window of a PEM certificate (the first one in the text), in ms since the epoch. */

@@ -14,11 +14,27 @@ const uidOf = (pod: Pod) => pod.metadata?.uid ?? `${pod.metadata?.namespace}/${p
 export class Nominator {
   /** By pod uid: the pod and the node it is nominated to. */
   readonly #byPod = new Map<string, { pod: Pod; node: string }>();
+  /** By node: its nominated pods by uid (every cycle asks for each node's). */
+  readonly #byNode = new Map<string, Map<string, Pod>>();
 
   /** Records (or, with no node, forgets) the nomination of a pending pod. */
   set(pod: Pod, node: string | undefined): void {
-    if (node) this.#byPod.set(uidOf(pod), { pod, node });
-    else this.#byPod.delete(uidOf(pod));
+    const uid = uidOf(pod);
+    this.#forget(uid);
+    if (!node) return;
+    this.#byPod.set(uid, { pod, node });
+    let on = this.#byNode.get(node);
+    if (!on) this.#byNode.set(node, (on = new Map()));
+    on.set(uid, pod);
+  }
+
+  #forget(uid: string): void {
+    const had = this.#byPod.get(uid);
+    if (!had) return;
+    this.#byPod.delete(uid);
+    const on = this.#byNode.get(had.node);
+    on?.delete(uid);
+    if (on?.size === 0) this.#byNode.delete(had.node);
   }
 
   /** Follows a pod from the informer: pending pods with a nominatedNodeName are nominated, others are not. */
@@ -28,7 +44,7 @@ export class Nominator {
   }
 
   delete(pod: Pod): void {
-    this.#byPod.delete(uidOf(pod));
+    this.#forget(uidOf(pod));
   }
 
   nodeOf(pod: Pod): string | undefined {
@@ -37,7 +53,8 @@ export class Nominator {
 
   /** The pods nominated to `node`. */
   podsOn(node: string): Pod[] {
-    return [...this.#byPod.values()].filter((e) => e.node === node).map((e) => e.pod);
+    const on = this.#byNode.get(node);
+    return on ? [...on.values()] : [];
   }
 
   /**
@@ -45,6 +62,7 @@ export class Nominator {
    * `pod` itself) added, on a copy; the node itself when there are none.
    */
   withNominated(pod: Pod, nodeInfo: NodeInfo): NodeInfo {
+    if (!this.#byNode.has(nodeInfo.name)) return nodeInfo;
     const others = this.podsOn(nodeInfo.name).filter((p) => uidOf(p) !== uidOf(pod) && priorityOf(p) >= priorityOf(pod) && !nodeInfo.hasPod(uidOf(p)));
     if (others.length === 0) return nodeInfo;
     const copy = nodeInfo.clone();

@@ -58,6 +58,14 @@ export interface SchedulerConfig {
   metrics?: Registry;
 }
 
+/** Upstream's minFeasibleNodesToFind and adaptive percentageOfNodesToScore (50% less 1% per 125 nodes, at least 5%). */
+const MIN_FEASIBLE_NODES_TO_FIND = 100;
+export function numFeasibleNodesToFind(allNodes: number): number {
+  if (allNodes < MIN_FEASIBLE_NODES_TO_FIND) return allNodes;
+  const percentage = Math.max(5, 50 - Math.floor(allNodes / 125));
+  return Math.max(MIN_FEASIBLE_NODES_TO_FIND, Math.floor((allNodes * percentage) / 100));
+}
+
 const uidOf = (pod: Pod) => pod.metadata?.uid ?? `${pod.metadata?.namespace}/${pod.metadata?.name}`;
 const keyOf = (pod: Pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
 const isTerminal = (pod: Pod) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
@@ -113,6 +121,8 @@ export class Scheduler {
   #conditionWriters = 0;
   readonly #maxBindings: number;
   #bindings = 0;
+  /** Where the next cycle starts filtering (upstream nextStartNodeIndex). */
+  #nextStartNodeIndex = 0;
   readonly #bindWaiting: (() => void)[] = [];
   /** The run's signal: stops condition writes that were queued by a cycle. */
   #signal: AbortSignal = new AbortController().signal;
@@ -261,12 +271,19 @@ export class Scheduler {
     const statuses = new Map<string, Status>();
     // Room held for pods nominated by preemption counts as taken for pods that are not more important.
     const fits = (n: NodeInfo) => this.framework.runFilter(state, pod, this.nominator.withNominated(pod, n));
-    for (const n of nodes) {
+    // Upstream's percentageOfNodesToScore: filtering stops once enough feasible nodes are found, starting
+    // where the previous cycle stopped so every node gets its turn.
+    const want = numFeasibleNodesToFind(nodes.length);
+    const start = this.#nextStartNodeIndex % nodes.length;
+    let processed = 0;
+    for (; processed < nodes.length && feasible.length < want; processed++) {
+      const n = nodes[(start + processed) % nodes.length]!;
       const s = fits(n);
       if (!s) feasible.push(n);
       else if (s.code === 'Error') return this.#fail(info, s, statusMessage(s));
       else statuses.set(n.name, s);
     }
+    this.#nextStartNodeIndex = (start + processed) % nodes.length;
     if (feasible.length === 0) {
       const code = [...statuses.values()].some((s) => s.code === 'Unschedulable') ? 'Unschedulable' : 'UnschedulableAndUnresolvable';
       const d: Diagnosis = { numAllNodes: nodes.length, nodeStatuses: statuses };

@@ -14,6 +14,7 @@ import type { KubeObject } from '../../src/api/index.ts';
 import { Client } from '../../src/client/index.ts';
 import type { ServerHandle } from './helpers/server.ts';
 import { serverWithClientForFile } from './helpers/server-for-file.ts';
+import { until } from './helpers/until.ts';
 
 let server: ServerHandle;
 let client: Client;
@@ -142,4 +143,85 @@ test('client-side apply records kubectl-client-side-apply, and a server-side app
   // And the client-side apply annotation follows the server-side apply.
   const lastApplied = JSON.parse(cmNow.metadata?.annotations?.['kubectl.kubernetes.io/last-applied-configuration'] ?? '{}') as { data?: Record<string, string> };
   assert.equal(lastApplied.data?.a, '3');
+});
+
+// A CRD whose spec has a `map` list keyed by name, a `set` of strings, an `atomic` list and an atomic map.
+const LISTS_CRD = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: pipelines.lists.example.com
+spec:
+  group: lists.example.com
+  scope: Namespaced
+  names: {plural: pipelines, singular: pipeline, kind: Pipeline}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              steps:
+                type: array
+                x-kubernetes-list-type: map
+                x-kubernetes-list-map-keys: [name]
+                items:
+                  type: object
+                  required: [name]
+                  properties:
+                    name: {type: string}
+                    image: {type: string}
+              tags:
+                type: array
+                x-kubernetes-list-type: set
+                items: {type: string}
+              args:
+                type: array
+                x-kubernetes-list-type: atomic
+                items: {type: string}
+              env:
+                type: object
+                x-kubernetes-map-type: atomic
+                additionalProperties: {type: string}
+`;
+
+const pipeline = (spec: string) => `apiVersion: lists.example.com/v1\nkind: Pipeline\nmetadata:\n  name: p\nspec:\n${spec}`;
+
+test('on a custom resource, list-type map and set are merged per item between managers; atomic lists and maps are owned whole', async () => {
+  await kubectlOk(['apply', '-f', '-'], LISTS_CRD);
+  await kubectlOk(['wait', '--for=condition=Established', 'crd/pipelines.lists.example.com', '--timeout=30s']);
+  const get = async () => JSON.parse(await kubectlOk(['get', 'pipeline', 'p', '-o', 'json', '--show-managed-fields'])) as KubeObject & { spec: Record<string, unknown> };
+  const spec = async () => (await get()).spec;
+  // The resource is served a moment after Established in discovery: retry the first apply.
+  const first = pipeline('  steps: [{name: build, image: "b:1"}]\n  tags: [a]\n  args: ["x"]\n  env: {A: "1"}\n');
+  await until(async () => (await server.kubectl(['apply', '--server-side', '--field-manager=alice', '-f', '-'], { input: first })).code === 0, 'the first apply of a pipeline', 30_000);
+
+  // Another manager adds its own step and tag: both keep theirs, nobody conflicts.
+  await kubectlOk(['apply', '--server-side', '--field-manager=bob', '-f', '-'], pipeline('  steps: [{name: test, image: "t:1"}]\n  tags: [b]\n'));
+  let s = await spec();
+  assert.deepEqual(s.steps, [{ name: 'build', image: 'b:1' }, { name: 'test', image: 't:1' }]);
+  assert.deepEqual(s.tags, ['a', 'b']);
+  const entries = ((await get()).metadata?.managedFields ?? []) as unknown as Entry[];
+  const bob = entries.find((e) => e.manager === 'bob')!;
+  assert.deepEqual(bob.fieldsV1, { 'f:spec': { 'f:steps': { 'k:{"name":"test"}': { '.': {}, 'f:image': {}, 'f:name': {} } }, 'f:tags': { 'v:"b"': {} } } });
+
+  // Alice applies again without bob's items: bob's stay.
+  await kubectlOk(['apply', '--server-side', '--field-manager=alice', '-f', '-'], first);
+  s = await spec();
+  assert.deepEqual(s.steps, [{ name: 'build', image: 'b:1' }, { name: 'test', image: 't:1' }]);
+
+  // An atomic list and an atomic map: another manager's different value conflicts on the whole field.
+  const refused = await server.kubectl(['apply', '--server-side', '--field-manager=bob', '-f', '-'], { input: pipeline('  args: ["y"]\n  env: {B: "2"}\n') });
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /Apply failed with 2 conflicts: conflicts with "alice":\n- \.spec\.args\n- \.spec\.env/);
+  // Forced, bob's list and map replace alice's whole.
+  await kubectlOk(['apply', '--server-side', '--field-manager=bob', '--force-conflicts', '-f', '-'], pipeline('  args: ["y"]\n  env: {B: "2"}\n'));
+  s = await spec();
+  assert.deepEqual(s.args, ['y']);
+  assert.deepEqual(s.env, { B: '2' });
+  await kubectlOk(['delete', 'crd', 'pipelines.lists.example.com', '--timeout=60s']);
 });

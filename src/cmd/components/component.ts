@@ -73,8 +73,11 @@ export interface ComponentContext {
   onNodeReady?: () => void;
   /** The local node (unless --no-agent). */
   node?: NodeConfig;
-  /** Signs the local node's kubelet serving certificate for these names and addresses with the cluster CA. */
-  kubeletServingCert?: (hosts: string[]) => Promise<{ certPem: string; keyPem: string }>;
+  /**
+   * The node's kubelet serving certificate for its name and InternalIP: the server signs its own node's with
+   * the cluster CA; an agent asks for one through a kubernetes.io/kubelet-serving CertificateSigningRequest.
+   */
+  kubeletServingCert?: (node: { name: string; ip: string }) => Promise<{ certPem: string; keyPem: string }>;
   /** The local node's own client (system:node:<name>, a client certificate), for its kubelet, proxy and pod network. */
   nodeClient?: Client;
   /** The process's Prometheus registry, served at the API server's /metrics (the scheduler and controllers add theirs). */

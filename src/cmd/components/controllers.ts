@@ -22,10 +22,11 @@ import type { Client } from '../../client/index.ts';
 export const controllersComponent: Component = {
   name: 'controller-manager',
   async run(ctx: ComponentContext): Promise<void> {
-    // kube-controller-manager's client limits (--kube-api-qps 20, --kube-api-burst 30).
+    // kube-controller-manager's client limits (--kube-api-qps 20, --kube-api-burst 30 unless the server's flags say).
     const clients: Client[] = [];
+    const limits = { qps: ctx.options.kubeApiQps ?? 20, burst: ctx.options.kubeApiBurst ?? 30 };
     const as = (name: ControllerName) => {
-      const c = ctx.clientAs(controllerUser(name), `kubeling-controller-manager/${name}`).with({ qps: 20, burst: 30 });
+      const c = ctx.clientAs(controllerUser(name), `kubeling-controller-manager/${name}`).with(limits);
       clients.push(c);
       return c;
     };

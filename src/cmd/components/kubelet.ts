@@ -110,8 +110,8 @@ export async function runKubelet(ctx: KubeletContext): Promise<KubeletStopped> {
     if (node.podManifestPath !== undefined && !manifestDirs.includes(resolve(node.podManifestPath))) {
       manifestDirs.push(resolve(node.podManifestPath));
     }
-    // The server's own node serves with a certificate the cluster CA signs; an agent's kubelet makes its own.
-    const tls = ctx.kubeletServingCert ? await ctx.kubeletServingCert([node.name, 'localhost', '127.0.0.1', node.nodeIp ?? defaultNodeIP()]) : undefined;
+    // A serving certificate the cluster CA signs (without a provider, as in unit tests, the kubelet makes its own).
+    const tls = ctx.kubeletServingCert ? await ctx.kubeletServingCert({ name: node.name, ip: node.nodeIp ?? defaultNodeIP() }) : undefined;
     const kubelet = new Kubelet({
       ...(tls ? { tls } : {}),
       client,

@@ -1,15 +1,17 @@
 /**
  * kube-controller-manager's certificate controllers, on one CertificateSigningRequest informer: the approver
  * (csrapproving) approves kubelet client requests from the join identity and nodes' own renewals
- * (decisions.ts), and the signer (csrsigning) issues approved requests for the kubelet client and
- * kube-apiserver-client signers with the cluster CA, for `expirationSeconds` (at most a year), or marks them
- * Failed (SignerValidationFailure) when they do not fit the signer. Both write through their subresources
+ * (decisions.ts) and a node's own kubelet serving request for its own names and addresses (kubelet-serving.ts,
+ * checked against its Node), and the signer (csrsigning) issues approved requests for the kubelet client,
+ * kube-apiserver-client and kubelet-serving signers with the cluster CA, for `expirationSeconds` (at most a
+ * year), or marks them Failed (SignerValidationFailure) when they do not fit the signer. Both write through their subresources
  * (`approval`, `status`) and are safe to run again on any request at any time.
  */
-import type { CertificateSigningRequest } from '../../api/index.ts';
+import type { CertificateSigningRequest, Node } from '../../api/index.ts';
 import { Informer, isConflict, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
-import { createLogger, realClock, signClientCertificate, verifyCsrSignature, type Clock, type Logger } from '../../machinery/index.ts';
+import { createLogger, parseCsr, realClock, signClientCertificate, verifyCsrSignature, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller } from '../controller.ts';
+import { servingApproval, servingRequester } from './kubelet-serving.ts';
 import { approval, requestPem, shouldSign, signerValidationError, signingSeconds, type ApproverOptions } from './decisions.ts';
 
 type Csr = CertificateSigningRequest;
@@ -60,7 +62,7 @@ export class CertificateController {
     const csr = this.csrs.get(key);
     if (!csr?.metadata?.name) return;
     try {
-      const approved = approval(csr, this.#config);
+      const approved = approval(csr, this.#config) ?? (await this.#servingApproval(csr, signal));
       if (approved) return await this.#approve(csr, approved, signal);
       if (shouldSign(csr)) await this.#sign(csr, signal);
     } catch (err) {
@@ -70,12 +72,34 @@ export class CertificateController {
     }
   }
 
+  /** A node's own serving request, checked against its Node as it is now. */
+  async #servingApproval(csr: Csr, signal: AbortSignal): Promise<{ reason: string; message: string } | undefined> {
+    let subject;
+    try {
+      subject = parseCsr(requestPem(csr));
+    } catch {
+      return undefined;
+    }
+    const nodeName = servingRequester(csr, subject);
+    if (nodeName === undefined) return undefined;
+    let node: Node;
+    try {
+      node = await this.#config.client.resource<Node>('nodes').get(nodeName, { signal });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    const approved = servingApproval(subject, node);
+    if (!approved) this.#log.info({ csr: csr.metadata!.name, node: nodeName }, 'left a kubelet serving request pending: it names what is not the node\'s own');
+    return approved;
+  }
+
   async #approve(csr: Csr, a: { reason: string; message: string }, signal: AbortSignal): Promise<void> {
     const now = timestamp(this.#clock.now());
     const conditions = [...(csr.status?.conditions ?? []), { type: 'Approved', status: 'True', reason: a.reason, message: a.message, lastUpdateTime: now, lastTransitionTime: now }];
     await this.#config.client.resource<Csr>('certificatesigningrequests').subresource('approval')
       .update(csr.metadata!.name!, { ...csr, status: { ...csr.status, conditions } }, { signal });
-    this.#log.info({ csr: csr.metadata!.name, requester: csr.spec?.username }, 'approved kubelet client certificate request');
+    this.#log.info({ csr: csr.metadata!.name, requester: csr.spec?.username }, 'approved kubelet certificate request');
   }
 
   async #sign(csr: Csr, signal: AbortSignal): Promise<void> {

@@ -8,10 +8,11 @@
  */
 import type { CertificateSigningRequest } from '../../api/index.ts';
 import { parseCsr, type CsrSubject } from '../../machinery/index.ts';
+import { KUBELET_SERVING_SIGNER, kubeletServingError } from './kubelet-serving.ts';
 
 export const KUBELET_CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
 export const API_SERVER_CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client';
-export const SIGNERS = new Set([KUBELET_CLIENT_SIGNER, API_SERVER_CLIENT_SIGNER]);
+export const SIGNERS = new Set([KUBELET_CLIENT_SIGNER, API_SERVER_CLIENT_SIGNER, KUBELET_SERVING_SIGNER]);
 /** kube-controller-manager's --cluster-signing-duration default: one year. */
 export const DEFAULT_SIGNING_SECONDS = 365 * 24 * 3600;
 
@@ -52,6 +53,7 @@ export function signerValidationError(csr: Csr): string | undefined {
     return (err as Error).message;
   }
   const usages = csr.spec?.usages ?? [];
+  if (csr.spec?.signerName === KUBELET_SERVING_SIGNER) return kubeletServingError(subject, usages);
   return csr.spec?.signerName === KUBELET_CLIENT_SIGNER ? kubeletClientError(subject, usages) : clientUsagesError(usages);
 }
 

@@ -38,6 +38,8 @@ export interface NodeFacts {
    * functions of capacity; default 100Mi and 10%.
    */
   hardEviction?: { memoryBytes: (capacity: number) => number; nodefsBytes: (capacity: number) => number };
+  /** A simulated node's capacity, as given (`cpu`, `memory`, `pods`, ...): reported as is, and as allocatable. */
+  capacity?: Record<string, string>;
 }
 
 /** Kubernetes' health view of the node: the runtime (and PLEG) problems that make it NotReady. */
@@ -93,11 +95,26 @@ export function nodeStatus(
   };
   const reserveMemory = f.hardEviction?.memoryBytes(m.memoryBytes) ?? evictionMemoryBytes;
   const reserveNodefs = f.hardEviction?.nodefsBytes(m.fsCapacityBytes) ?? m.fsCapacityBytes * 0.1;
+  if (f.capacity) {
+    const given = { ...capacity, ...f.capacity };
+    return nodeStatusOf(f, conditions, images, given, given);
+  }
   const allocatable = {
     ...capacity,
     'ephemeral-storage': String(Math.floor(Math.max(0, m.fsCapacityBytes - reserveNodefs))),
     memory: kib(Math.max(0, m.memoryBytes - reserveMemory)),
   };
+  return nodeStatusOf(f, conditions, images, capacity, allocatable);
+}
+
+function nodeStatusOf(
+  f: NodeFacts,
+  conditions: NodeCondition[],
+  images: { names: string[]; sizeBytes: number }[],
+  capacity: Record<string, string>,
+  allocatable: Record<string, string>,
+): NonNullable<Node['status']> {
+  const m = f.machine;
   return {
     capacity,
     allocatable,

@@ -75,9 +75,19 @@ interface PodEntry {
   ports: HostPort[];
 }
 
+/** Whether a pod carries pod affinity or anti-affinity terms (required or preferred). */
+export function hasPodAffinityTerms(pod: Pod): boolean {
+  const a = pod.spec?.affinity;
+  return !!(a?.podAffinity || a?.podAntiAffinity);
+}
+
 export class NodeInfo {
   node: Node;
   readonly #pods = new Map<string, PodEntry>();
+  /** The pods with pod (anti-)affinity terms (upstream's PodsWithAffinity): the only ones whose terms a pod without terms of its own must be checked against. */
+  readonly #withAffinity = new Map<string, Pod>();
+  /** `pods`, kept until the next change: filters ask for it for every node in every cycle. */
+  #podList: readonly Pod[] | undefined;
   requested: Resource = emptyResource();
   nonZeroRequested = { milliCPU: 0, memory: 0 };
   usedPorts: HostPort[] = [];
@@ -109,8 +119,13 @@ export class NodeInfo {
     return this.#allocatable;
   }
 
-  get pods(): Pod[] {
-    return [...this.#pods.values()].map((e) => e.pod);
+  get pods(): readonly Pod[] {
+    this.#podList ??= [...this.#pods.values()].map((e) => e.pod);
+    return this.#podList;
+  }
+
+  get podsWithAffinity(): Iterable<Pod> {
+    return this.#withAffinity.values();
   }
 
   get podCount(): number {
@@ -134,6 +149,8 @@ export class NodeInfo {
     if (this.#pods.has(uid)) this.removePod(pod);
     const entry: PodEntry = { pod, request: podResourceRequest(pod), nonZero: podNonZeroRequest(pod), ports: podHostPorts(pod) };
     this.#pods.set(uid, entry);
+    if (hasPodAffinityTerms(pod)) this.#withAffinity.set(uid, pod);
+    this.#podList = undefined;
     this.#charge(entry, 1);
   }
 
@@ -142,6 +159,8 @@ export class NodeInfo {
     const entry = this.#pods.get(uid);
     if (!entry) return;
     this.#pods.delete(uid);
+    this.#withAffinity.delete(uid);
+    this.#podList = undefined;
     this.#charge(entry, -1);
   }
 

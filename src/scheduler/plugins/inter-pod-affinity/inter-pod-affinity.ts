@@ -145,9 +145,12 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, ScorePlu
       const v = labels[t.topologyKey];
       if (v !== undefined) s.domainScores.set(domain(t.topologyKey, v), (s.domainScores.get(domain(t.topologyKey, v)) ?? 0) + weight);
     };
+    // A pod without terms of its own (and no preferred ones) only meets the terms of placed pods that have
+    // some: only those are visited, as upstream's nodes-with-affinity-pods list does.
+    const ownTerms = s.affinityTerms.length > 0 || s.antiAffinityTerms.length > 0 || preferred.length > 0;
     for (const n of nodes) {
       const labels = n.node.metadata?.labels ?? {};
-      for (const other of n.pods) {
+      for (const other of ownTerms ? n.pods : n.podsWithAffinity) {
         // The incoming pod's own terms against pods already placed.
         for (const t of s.affinityTerms) {
           if (labels[t.topologyKey] !== undefined && termMatches(t, other)) add(s.affinityCounts, domain(t.topologyKey, labels[t.topologyKey]!));
@@ -173,6 +176,8 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, ScorePlu
 
   filter(state: CycleState, pod: Pod, nodeInfo: NodeInfo): Status | undefined {
     const s = state.read<State>(STATE_KEY);
+    // Nothing to check (no terms either way): most pods, on every node.
+    if (s.affinityTerms.length === 0 && s.antiAffinityTerms.length === 0 && s.existingAntiAffinityCounts.size === 0) return undefined;
     const labels = nodeInfo.node.metadata?.labels ?? {};
     // kube-scheduler's order: the pod's affinity, its anti-affinity, then placed pods' anti-affinity.
     if (!this.#satisfiesAffinity(s, pod, labels)) return unresolvable(ERR_REASON_AFFINITY);
@@ -180,7 +185,7 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, ScorePlu
       const v = labels[t.topologyKey];
       if (v !== undefined && (s.antiAffinityCounts.get(domain(t.topologyKey, v)) ?? 0) > 0) return unschedulable(ERR_REASON_ANTI_AFFINITY);
     }
-    for (const [k, v] of Object.entries(labels)) {
+    if (s.existingAntiAffinityCounts.size > 0) for (const [k, v] of Object.entries(labels)) {
       if ((s.existingAntiAffinityCounts.get(domain(k, v)) ?? 0) > 0) return unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY);
     }
     return undefined;
