@@ -1,38 +1,50 @@
 /**
- * `/openapi/v2`: a Swagger 2.0 document with no paths or definitions. kubectl checks a `v1` `List` (what
- * `kubectl get -o json` prints and `kubectl replace -f -` reads back, as in upstream's key-rotation recipe)
- * against OpenAPI v2 on the client side, because no v3 operation declares `fieldValidation` for `List`; with
- * no v2 document at all it refuses the input ("the server could not find the requested resource"). With this
- * one it finds no schema for the items, leaves them to the server's own validation (each item is sent on its
- * own, which the v3 documents cover), and goes on. kubectl asks for gnostic's protobuf form; other clients get
- * the JSON form.
+ * `/openapi/v2`: the Swagger 2.0 document of the built-in kinds (openapi-v2-document.ts), as kube-apiserver
+ * serves it: gnostic's protobuf to a client that asks for it (kubectl and client-go do), JSON otherwise, each
+ * with its own ETag (the quoted SHA-512 of its bytes) so a client's `If-None-Match` gets a 304. Both forms are
+ * built once, on first use, and kept.
+ *
+ * kubectl 1.32 reads it for `kubectl explain --output=plaintext-openapiv2`, and for client-side validation
+ * of a `v1` `List` (what `kubectl get -o json` prints and `kubectl replace -f -` reads back), because no v3
+ * operation declares `fieldValidation` for `List`; older kubectl (before 1.27) for apply, explain and edit.
  */
-import { VERSION_INFO } from './discovery.ts';
+import { createHash } from 'node:crypto';
+import { gnosticDocument } from './openapi-v2-proto.ts';
+import { swaggerDocument } from './openapi-v2-document.ts';
 
 /** What kubectl asks for (the old spelling, which Go's mime parser refuses) and what the server answers with, as kube-openapi does. */
 export const OPENAPI_V2_PROTOBUF_ACCEPT = ['com.github.proto-openapi.spec.v2@v1.0+protobuf', 'com.github.proto-openapi.spec.v2.v1.0+protobuf'];
 export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
 
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n >>>= 7;
+export interface ServedOpenApiV2 {
+  contentType: string;
+  body: Buffer;
+  /** Quoted, as the header carries it. */
+  etag: string;
+  lastModified: string;
+}
+
+let forms: { json: ServedOpenApiV2; protobuf: ServedOpenApiV2 } | undefined;
+
+function served(contentType: string, body: Buffer, lastModified: string): ServedOpenApiV2 {
+  return { contentType, body, etag: `"${createHash('sha512').update(body).digest('hex').toUpperCase()}"`, lastModified };
+}
+
+/** The form for this Accept header: protobuf when asked for, JSON otherwise. */
+export function openApiV2(accept: string | undefined): ServedOpenApiV2 {
+  if (!forms) {
+    const doc = swaggerDocument();
+    const now = new Date().toUTCString();
+    forms = { json: served('application/json', Buffer.from(JSON.stringify(doc)), now), protobuf: served(OPENAPI_V2_PROTOBUF, gnosticDocument(doc), now) };
   }
-  out.push(n);
-  return Buffer.from(out);
+  return OPENAPI_V2_PROTOBUF_ACCEPT.some((t) => accept?.includes(t)) ? forms.protobuf : forms.json;
 }
 
-/** A length-delimited protobuf field (strings and embedded messages). */
-function field(number: number, value: Buffer | string): Buffer {
-  const bytes = Buffer.isBuffer(value) ? value : Buffer.from(value);
-  return Buffer.concat([varint((number << 3) | 2), varint(bytes.length), bytes]);
+/** Whether `If-None-Match` names this ETag (or `*`): the client's copy is current. */
+export function notModified(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  return ifNoneMatch.split(',').some((t) => {
+    const tag = t.trim().replace(/^W\//, '');
+    return tag === '*' || tag === etag;
+  });
 }
-
-const TITLE = 'Kubernetes';
-const VERSION = VERSION_INFO.gitVersion;
-
-/** gnostic openapi_v2.Document { swagger = 1; info = 2 { title = 1; version = 2 } }. */
-export const openApiV2Protobuf: Buffer = Buffer.concat([field(1, '2.0'), field(2, Buffer.concat([field(1, TITLE), field(2, VERSION)]))]);
-
-export const openApiV2Json = { swagger: '2.0', info: { title: TITLE, version: VERSION }, paths: {}, definitions: {} };

@@ -49,7 +49,7 @@ import {
   legacyApiVersions, negotiateDiscovery, openApiDocument, openApiIndex,
 } from './discovery.ts';
 import { sendJson, sendStatus } from './http.ts';
-import { OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_ACCEPT, openApiV2Json, openApiV2Protobuf } from './openapi-v2.ts';
+import { notModified, openApiV2 } from './openapi-v2.ts';
 import { KUBELET_SUBRESOURCES, handleBinding, handleEphemeralContainers, handleEviction, handleLog, handleUpgrade, rejectNonUpgrade, type PodDeps } from './pod-subresources.ts';
 import { GenericRegistry, strategyFor, VIRTUAL_RESOURCES } from './registry/index.ts';
 import { parseResourcePath } from './request-info.ts';
@@ -851,9 +851,13 @@ export class ApiServer {
       return true;
     }
     if (path === '/openapi/v2') {
-      if (OPENAPI_V2_PROTOBUF_ACCEPT.some((t) => accept?.includes(t))) {
-        res.writeHead(200, { 'Content-Type': OPENAPI_V2_PROTOBUF, Vary: 'Accept' }).end(openApiV2Protobuf);
-      } else sendJson(res, 200, openApiV2Json, { Vary: 'Accept' });
+      const form = openApiV2(accept);
+      const headers = { ETag: form.etag, 'Last-Modified': form.lastModified, Vary: 'Accept', 'Cache-Control': 'no-cache, private' };
+      if (notModified(req.headers['if-none-match'], form.etag)) {
+        res.writeHead(304, headers).end();
+      } else {
+        res.writeHead(200, { ...headers, 'Content-Type': form.contentType, 'Content-Length': form.body.length }).end(form.body);
+      }
       return true;
     }
     if (path === '/openapi/v3') {

@@ -24,8 +24,8 @@
  * through the first that answers, and its client moves to the next when a connection to its server fails
  * (src/client/transport.ts), so the node keeps working, and its watches resume, when a server dies.
  *
- * It prints `ready node=N podCIDR=C` once the node is registered and its kubelet serves. The agent's Node has
- * no control-plane role. The node token only joins: with it the agent asks for the node's own client
+ * It prints `ready node=N podCIDR=C` once its kubelet serves and its Node is Ready=True in the API. The
+ * agent's Node has no control-plane role. The node token only joins: with it the agent asks for the node's own client
  * certificate (`system:node:<name>`, ./node-credentials.ts), kept in DIR/kubelet.kubeconfig, and everything
  * after that (registration, kubelet, proxy, DNS, pod network) runs as that node.
  */

@@ -38,5 +38,7 @@ export async function runImage(argv: string[]): Promise<number> {
     return rest.length === 0 ? 2 : 0;
   }
   const errLine = (line: string) => process.stderr.write(`${line}\n`);
-  return imageCommand(rest, { root: imageStoreDir(dataDir), err: errLine });
+  // Pull progress only on a terminal: piped or logged, the output stays crictl's lines.
+  const progress = process.stderr.isTTY ? process.stderr : undefined;
+  return imageCommand(rest, { root: imageStoreDir(dataDir), err: errLine, ...(progress ? { progress } : {}) });
 }

@@ -321,8 +321,9 @@ export async function runServer(argv: string[]): Promise<number> {
     const kubeconfigPath = join(dataDir, 'kubeconfig.yaml');
     await writeAtomic(kubeconfigPath, kubeconfigYaml(server, pki.caPem, adminToken));
     const enabled = COMPONENTS.filter((c) => !options.disabledComponents.includes(c.name));
-    // `ready` means kubectl works against the whole server: with a local node, once it is registered and its
-    // kubelet serves (after a restart, logs, exec and port-forward reach the adopted pods at once).
+    // `ready` means kubectl works against the whole server: with a local node, once its kubelet serves (after a
+    // restart, logs, exec and port-forward reach the adopted pods at once) and its Node is Ready=True in the API
+    // (`kubectl wait --for=condition=Ready node --all` right after passes).
     const nodeReady = new Deferred<void>();
     let nodeLoop: Promise<void> | undefined;
     const credentials = new ComponentCredentials({ authenticator, server, caPem: pki.caPem, requestObserver: restClientMetrics(metrics) });

@@ -196,6 +196,7 @@ export class Kubelet {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #ready = new Deferred<{ port: number }>();
+  readonly #nodeReady = new Deferred<void>();
   readonly podConfig = new PodConfig();
   /** Pods refused by admission: they never get a worker. */
   readonly #rejected = new Set<string>();
@@ -213,6 +214,11 @@ export class Kubelet {
   /** Resolves once the node is registered and the HTTPS server listens. */
   get ready(): Promise<{ port: number }> {
     return this.#ready.promise;
+  }
+
+  /** Resolves once the API holds this node with Ready=True, as this kubelet reported it. */
+  get nodeReady(): Promise<void> {
+    return this.#nodeReady.promise;
   }
 
   /**
@@ -246,6 +252,7 @@ export class Kubelet {
       await untilAborted(group.signal);
     } finally {
       if (!this.#ready.settled) this.#ready.reject(new Error('kubelet stopped before it was ready'));
+      if (!this.#nodeReady.settled) this.#nodeReady.reject(new Error('kubelet stopped before its node was Ready'));
       // A loop stuck in a runtime call must not keep the process from stopping: the containers outlive the
       // kubelet anyway, and the next start adopts them.
       if (!(await group.stop())) this.#log.warn('kubelet loops did not stop within 15 s; exiting anyway');
@@ -378,6 +385,7 @@ export class Kubelet {
         (await runtime.listImages()).map((i) => ({ names: [...i.repoDigests, ...i.repoTags], sizeBytes: i.size })),
       onError: (what, err) => log.warn({ err }, what),
     });
+    void nodeAgent.readyInApi.then(() => this.#nodeReady.resolve());
     const nodeFacts = () => ({
       hostIPs: [nodeIP],
       allocatable: (nodeAgent.node?.status?.allocatable ?? {}) as Record<string, string>,

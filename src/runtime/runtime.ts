@@ -431,6 +431,9 @@ export interface PullProgress {
   /** Bytes downloaded so far and the total expected (0 when unknown). */
   downloaded: number;
   total: number;
+  /** Layers landed so far and the image's layer count, once the manifest is known. */
+  layersDone?: number;
+  layers?: number;
 }
 
 export interface ImageService {

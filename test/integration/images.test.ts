@@ -113,7 +113,8 @@ describe('image store (integration)', { skip }, () => {
     assert.equal(id, busybox.config.digest);
     const total = busybox.config.size + busybox.layers[0]!.size;
     assert.ok(seen.length > 0);
-    assert.deepEqual(seen.at(-1), { downloaded: total, total });
+    assert.deepEqual(seen.at(-1), { downloaded: total, total, layersDone: 1, layers: 1 });
+    assert.equal(seen[0]!.layersDone, 0, 'the config lands before the layer');
     assert.ok(seen.every((p, i) => p.downloaded <= total && (i === 0 || p.downloaded >= seen[i - 1]!.downloaded)));
 
     assert.equal(await svc.pullImage(`${registry.host}/library/busybox:other`), id);
@@ -403,6 +404,15 @@ describe('image store (integration)', { skip }, () => {
     assert.match(ls.out.join('\n'), /docker\.io\/library\/busybox\s+1\.35\s+/);
     assert.deepEqual((await run('ls', '-q')).out.sort(), [busybox.config.digest, derived.config.digest].sort());
     assert.deepEqual(await run('rm', 'busybox:1.35', 'nope:1'), { code: 1, out: [`Deleted: ${BUSYBOX_IMAGE}`], err: ['no such image "nope:1" present'] });
+    // On a terminal the pull draws its progress line in place and ends it before crictl's line.
+    const drawn: string[] = [];
+    const out: string[] = [];
+    const tty = { write: (t: string) => drawn.push(t), columns: 200 };
+    assert.equal(await imageCommand(['pull', `${registry.host}/library/busybox:1.35`], { root, out: (l) => out.push(l), progress: tty }), 0);
+    assert.match(drawn.join(''), /^\rPulling \S+\/library\/busybox:1\.35 {2}\[[#.]{20}\] {2}\S+B\/\S+B {2}\d\/1 layer\x1b\[K/);
+    assert.match(drawn.at(-2)!, /\[#{20}\] {2}(\S+B)\/\1 {2}1\/1 layer\x1b\[K$/, 'the last state: all bytes, the layer landed');
+    assert.equal(drawn.at(-1), '\n');
+    assert.deepEqual(out, [`Image is up to date for ${busybox.config.digest}`]);
     const bad = await run('pull', 'Bad');
     assert.equal(bad.code, 1);
     assert.match(bad.err[0]!, /couldn't parse image name "Bad": invalid reference format: repository name must be lowercase/);

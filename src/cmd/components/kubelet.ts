@@ -35,7 +35,7 @@ export interface KubeletStopped {
 /** What a kubelet needs: the server passes its ComponentContext, the agent builds one after joining. */
 export type KubeletContext = Pick<ComponentContext, 'client' | 'caPem' | 'kubeletToken' | 'dataDir' | 'logger' | 'signal' | 'kubeletServingCert'> & {
   node: NodeConfig;
-  /** Called once the node is registered and the kubelet serves. */
+  /** Called once the kubelet serves and its Node is Ready=True in the API. */
   onReady?: () => void;
 };
 
@@ -150,7 +150,8 @@ export async function runKubelet(ctx: KubeletContext): Promise<KubeletStopped> {
     const running = kubelet.run(ctx.signal);
     if (ctx.onReady) {
       const onReady = ctx.onReady;
-      await Promise.race([running, kubelet.ready.then(() => onReady())]);
+      // Serving, and Ready=True in the API: `kubectl wait --for=condition=Ready node --all` passes at once.
+      await Promise.race([running, Promise.all([kubelet.ready, kubelet.nodeReady]).then(() => onReady())]);
     }
     await running;
   } finally {

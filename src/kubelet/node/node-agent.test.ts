@@ -167,3 +167,24 @@ test('conditions the node lifecycle controller set to Unknown are written again 
   ac.abort();
   await run;
 });
+
+test('readyInApi waits for a written status with Ready=True, not for registration', async (t) => {
+  const { api, agent, setHealth } = await setup(t);
+  setHealth({ errors: ['PLEG is not healthy: pleg has yet to be successful'] });
+  const ac = new AbortController();
+  t.after(() => ac.abort());
+  const run = agent.run(ac.signal);
+  await agent.registered;
+  let readyNode: unknown;
+  void agent.readyInApi.then((n) => (readyNode = n));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(readyNode, undefined, 'registered NotReady: not ready yet');
+  setHealth({ errors: [] });
+  assert.equal(await agent.syncStatus(), true);
+  const node = await agent.readyInApi;
+  assert.equal(node.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+  const stored = api.list('nodes')[0]!.status.conditions.find((c: { type: string }) => c.type === 'Ready');
+  assert.equal(stored.status, 'True', 'the API holds it');
+  ac.abort();
+  await run;
+});

@@ -45,6 +45,7 @@ export class NodeAgent {
   readonly #config: NodeAgentConfig;
   readonly #clock: Clock;
   readonly #registered = new Deferred<Node>();
+  readonly #readyInApi = new Deferred<Node>();
   #lastReported: Node['status'] | undefined;
   #lastReportAt = 0;
   #node: Node | undefined;
@@ -57,6 +58,14 @@ export class NodeAgent {
   /** Resolves with the Node once registration succeeded. */
   get registered(): Promise<Node> {
     return this.#registered.promise;
+  }
+
+  /**
+   * Resolves once a status this agent wrote came back from the API with Ready=True: from then on
+   * `kubectl wait --for=condition=Ready node/NAME` succeeds.
+   */
+  get readyInApi(): Promise<Node> {
+    return this.#readyInApi.promise;
   }
 
   /** The newest Node object this agent has written or read. */
@@ -130,6 +139,7 @@ export class NodeAgent {
     if (!force && !due && !statusChanged(status, this.#lastReported)) return false;
     const node = await this.#writeStatus(facts.nodeName, status);
     this.#node = node;
+    if (node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) this.#readyInApi.resolve(node);
     this.#lastReported = status;
     this.#lastReportAt = this.#clock.now();
     return true;

@@ -4,30 +4,24 @@
  * calls `imageCommand(argv, { root })` with the arguments after `image`; it returns the exit code.
  */
 import { parseArgs } from 'node:util';
-import { isRuntimeError, type AuthConfig, type Image } from '../runtime.ts';
+import { isRuntimeError, type AuthConfig, type Image, type PullProgress } from '../runtime.ts';
 import { parseReference, repositoryName } from './reference.ts';
 import { OciImageService, type OciImageServiceConfig } from './service.ts';
+import { humanSize } from './human-size.ts';
+import { PullProgressLine, type ProgressTerminal } from './pull-progress.ts';
+
+export { humanSize };
 
 export interface ImageCommandOptions extends Partial<OciImageServiceConfig> {
   /** The image store directory (`<data dir>/images`). */
   root: string;
   out?: (line: string) => void;
   err?: (line: string) => void;
+  /** A terminal to draw pull progress on (stderr when it is one); none: no progress. */
+  progress?: ProgressTerminal;
 }
 
 const USAGE = `usage: kubeling image import ARCHIVE [--tag REF] | pull REF [--creds USER:PASSWORD] | ls [-q] [--digests] | rm REF...`;
-
-/** Docker's HumanSize: decimal units, three significant digits (`1.06MB`). */
-export function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let n = bytes;
-  let i = 0;
-  while (n >= 1000 && i < units.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return `${Number(n.toPrecision(3))}${units[i]}`;
-}
 
 /** `crictl images` rows: one per tag (untagged images once, as `<none>`). */
 export function imageTable(images: Image[], options: { digests?: boolean } = {}): string[] {
@@ -77,7 +71,14 @@ export async function imageCommand(argv: string[], options: ImageCommandOptions)
           const at = values.creds.indexOf(':');
           auth = at < 0 ? { username: values.creds } : { username: values.creds.slice(0, at), password: values.creds.slice(at + 1) };
         }
-        out(`Image is up to date for ${await svc.pullImage(positionals[0]!, { auth })}`);
+        const line = options.progress ? new PullProgressLine(options.progress, positionals[0]!) : undefined;
+        let id: string;
+        try {
+          id = await svc.pullImage(positionals[0]!, { auth, ...(line ? { onProgress: (p: PullProgress) => line.update(p) } : {}) });
+        } finally {
+          line?.done();
+        }
+        out(`Image is up to date for ${id}`);
         return 0;
       }
       case 'ls':

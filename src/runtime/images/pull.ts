@@ -132,9 +132,10 @@ export async function pullFromRegistry(store: ImageStore, ref: ImageReference, o
     // 2. Config (small: in memory, verified).
     const total = manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
     let downloaded = 0;
+    let layersDone = 0;
     const progress = (n: number) => {
       downloaded += n;
-      options.onProgress?.({ downloaded, total });
+      options.onProgress?.({ downloaded, total, layersDone, layers: manifest.layers.length });
     };
     const fetchBlob = (digest: string, size: number) => {
       if (store.hasBlob(digest)) {
@@ -183,6 +184,8 @@ export async function pullFromRegistry(store: ImageStore, ref: ImageReference, o
       for (let l = queue.shift(); l; l = queue.shift()) {
         try {
           await fetchBlob(l.digest, l.size);
+          layersDone++;
+          progress(0);
         } catch (err) {
           if (isAbort(err, options.signal)) throw err;
           throw fail(`failed to copy layer ${l.digest}: ${blobError(err)}`, err);
