@@ -177,7 +177,10 @@ export class OciStreams {
     if (options.stdin && !rec.stdin) throw new RuntimeError('InvalidArgument', `container "${id}" was not created with stdin`);
     // Output comes from following the container's log file from its current end (conmon writes every byte
     // the container prints there); input goes to conmon's attach socket, a SOCK_SEQPACKET socket Node
-    // cannot open itself, through socat.
+    // cannot open itself, through socat. socat runs both ways, throwing away what conmon sends back (the
+    // output again): a one-way socat left conmon's copy unread and closed the socket at stdin's EOF at once,
+    // and then conmon now and then never saw the EOF and kept a stdinOnce container's stdin open (one attach
+    // in five hung here). After the EOF it keeps the socket half-open (-t) until the container ends.
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     const follow = followCriLog(rec.logPath, (stream, data) => (stream === 'stderr' && !rec.tty ? stderr : stdout).write(data));
@@ -185,7 +188,7 @@ export class OciStreams {
     let socat: ReturnType<typeof spawn> | undefined;
     if (options.stdin) {
       const socket = join(rec.dir, 'attach');
-      socat = spawn('socat', ['-u', 'STDIN', `UNIX-CONNECT:${socket},type=5`], { stdio: ['pipe', 'ignore', 'ignore'] });
+      socat = spawn('socat', ['-t', '30', 'STDIO', `UNIX-CONNECT:${socket},type=5`], { stdio: ['pipe', 'ignore', 'ignore'] });
       socat.on('error', () => {});
       stdinStream = socat.stdin!;
     }
