@@ -6,9 +6,11 @@
  * and item paths with upstream's operation ids, actions, parameters and responses. kubectl reads the
  * definitions (`kubectl explain --output=plaintext-openapiv2`, client-side validation of a `List`'s items,
  * and before 1.27 apply, explain and edit); the paths are there for clients that list operations.
- * Custom resources are not in it (their schemas are in OpenAPI v3 only).
+ * Each served custom resource version adds its kind and list definitions (crd/openapi-v2.ts) and its paths.
  */
 import { RESOURCES, type ResourceInfo } from '../api/index.ts';
+import { customResourceDefinitionsV2 } from './crd/openapi-v2.ts';
+import { customComponentName } from './crd/openapi.ts';
 import { VERSION_INFO } from './discovery.ts';
 import { componentSchemas, kindComponent } from './openapi-schemas.ts';
 
@@ -16,6 +18,7 @@ export type SwaggerSchema = Record<string, unknown>;
 
 const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
+const LIST_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta';
 const V3_PREFIX = '#/components/schemas/';
 
 /** One v3 schema in v2's vocabulary: refs unwrapped and re-pointed, `anyOf`/`oneOf` (not in Swagger 2.0) dropped. */
@@ -45,6 +48,17 @@ function definitions(): Record<string, SwaggerSchema> {
   // Upstream's two string-shaped types (their JSON form is a string, or an int for IntOrString).
   out[QUANTITY] = { type: 'string', description: 'Quantity is a fixed-point representation of a number.' };
   out[INT_OR_STRING] = { type: 'string', format: 'int-or-string', description: 'IntOrString is a type that can hold an int32 or a string.' };
+  // A custom resource's list definition refers to it (the built-in lists have no definitions here).
+  out[LIST_META] ??= {
+    description: 'ListMeta describes metadata that synthetic resources must have, including lists and various status objects. A resource may have only one of {ObjectMeta, ListMeta}.',
+    type: 'object',
+    properties: {
+      continue: { type: 'string', description: 'continue may be set if the user set a limit on the number of items returned, and indicates that the server has more data available.' },
+      remainingItemCount: { type: 'integer', format: 'int64', description: 'remainingItemCount is the number of subsequent items in the list which are not included in this list response.' },
+      resourceVersion: { type: 'string', description: "String that identifies the server's internal version of this object that can be used by clients to determine when objects have changed." },
+      selfLink: { type: 'string', description: 'Deprecated: selfLink is a legacy read-only field that is no longer populated by the system.' },
+    },
+  };
   return out;
 }
 
@@ -66,8 +80,9 @@ function operationId(verb: string, r: ResourceInfo, suffix = ''): string {
 }
 
 function resourcePaths(r: ResourceInfo): Record<string, unknown> {
-  const component = kindComponent(r.groupVersion, r.kind);
+  const component = r.custom ? customComponentName(r) : kindComponent(r.groupVersion, r.kind);
   const schema = component ? { $ref: `#/definitions/${component}` } : { type: 'object' };
+  const listSchema = r.custom ? { $ref: `#/definitions/${customComponentName({ ...r, kind: r.listKind })}` } : { type: 'object' };
   const gvk = { group: r.group, kind: r.kind, version: r.version };
   const tag = `${r.group ? r.group.replace(/\.k8s\.io$/, '') : 'core'}_${r.version}`;
   const op = (action: string, verb: string, extra: Record<string, unknown> = {}, suffix = '') => ({
@@ -96,7 +111,7 @@ function resourcePaths(r: ResourceInfo): Record<string, unknown> {
     return paths;
   }
   paths[collection] = {
-    get: { ...op('list', 'list'), description: `list or watch objects of kind ${r.kind}`, responses: { '200': { description: 'OK', schema: { type: 'object' } }, '401': { description: 'Unauthorized' } } },
+    get: { ...op('list', 'list'), description: `list or watch objects of kind ${r.kind}`, responses: { '200': { description: 'OK', schema: listSchema }, '401': { description: 'Unauthorized' } } },
     post,
     parameters: [...scope, PRETTY],
   };
@@ -119,9 +134,13 @@ function resourcePaths(r: ResourceInfo): Record<string, unknown> {
   return paths;
 }
 
-/** The whole document for the built-in resources (the caller caches it: it never changes while serving). */
+/** The whole document for the served resources (the caller caches it until the set of custom resources changes). */
 export function swaggerDocument(resources: readonly ResourceInfo[] = RESOURCES): SwaggerSchema {
   const paths: Record<string, unknown> = {};
-  for (const r of resources) if (!r.custom) Object.assign(paths, resourcePaths(r));
-  return { swagger: '2.0', info: { title: 'Kubernetes', version: VERSION_INFO.gitVersion }, paths, definitions: definitions() };
+  const defs = definitions();
+  for (const r of resources) {
+    Object.assign(paths, resourcePaths(r));
+    if (r.custom) Object.assign(defs, customResourceDefinitionsV2(r));
+  }
+  return { swagger: '2.0', info: { title: 'Kubernetes', version: VERSION_INFO.gitVersion }, paths, definitions: defs };
 }

@@ -851,7 +851,7 @@ export class ApiServer {
       return true;
     }
     if (path === '/openapi/v2') {
-      const form = openApiV2(accept);
+      const form = openApiV2(accept, this.#resources.all());
       const headers = { ETag: form.etag, 'Last-Modified': form.lastModified, Vary: 'Accept', 'Cache-Control': 'no-cache, private' };
       if (notModified(req.headers['if-none-match'], form.etag)) {
         res.writeHead(304, headers).end();
