@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import type { INode } from 'kubernetes-models/v1/Node';
 import { startServer } from './helpers/server.ts';
 import { untilWith } from './helpers/until.ts';
-import { apply, deleteAllPods, getPod, importBusybox } from './pod-helpers.ts';
+import { apply, deleteAllPods, getPod, importBusybox, memoryHogYaml } from './pod-helpers.ts';
 import { missingRealContainers } from '../prerequisites.ts';
 
 const why = missingRealContainers();
@@ -61,24 +61,7 @@ test('memory-pressure taint while the condition holds: BestEffort pods wait, tol
   const pressure = (n: INode) => n.status?.conditions?.find((c) => c.type === 'MemoryPressure')?.status;
   assert.ok(!tainted(await node()), 'no memory-pressure taint before');
 
-  await apply(
-    server,
-    `apiVersion: v1
-kind: Pod
-metadata:
-  name: hog
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: hog
-    image: busybox:1.35
-    command: [sh, -c, "i=0; while [ $i -lt 192 ]; do dd if=/dev/zero of=/mem/f$i bs=1M count=32 2>/dev/null; i=$((i+1)); sleep 0.5; done; sleep 3600"]
-    volumeMounts: [{ name: mem, mountPath: /mem }]
-  volumes:
-  - name: mem
-    emptyDir: { medium: Memory }
-`,
-  );
+  await apply(server, memoryHogYaml(1));
   await untilWith(async () => {
     const n = await node();
     return pressure(n) === 'True' && tainted(n);

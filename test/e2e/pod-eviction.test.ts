@@ -19,7 +19,7 @@ import type { INode } from 'kubernetes-models/v1/Node';
 import { Quantity } from '../../src/api/index.ts';
 import { startServer } from './helpers/server.ts';
 import { untilWith } from './helpers/until.ts';
-import { apply, deleteAllPods, deleteAndCheckClean, getPod, importBusybox, podEvents, running, waitForPod } from './pod-helpers.ts';
+import { apply, deleteAllPods, deleteAndCheckClean, getPod, importBusybox, memoryHogYaml, podEvents, running, waitForPod } from './pod-helpers.ts';
 import { missingRealContainers } from '../prerequisites.ts';
 
 const why = missingRealContainers();
@@ -105,24 +105,7 @@ spec:
   );
   await waitForPod(server, 'burstable', running, 'running', 120_000);
   await untilWith(async () => (await server.kubectl(['logs', 'burstable'])).stdout.includes('filled'), 'burstable filled its memory', { timeoutMs: 60_000, intervalMs: 500 });
-  await apply(
-    server,
-    `apiVersion: v1
-kind: Pod
-metadata:
-  name: hog
-spec:
-  terminationGracePeriodSeconds: 5
-  containers:
-  - name: hog
-    image: busybox:1.35
-    command: [sh, -c, "i=0; while [ $i -lt 192 ]; do dd if=/dev/zero of=/mem/f$i bs=1M count=32 2>/dev/null; i=$((i+1)); sleep 0.5; done; sleep 3600"]
-    volumeMounts: [{ name: mem, mountPath: /mem }]
-  volumes:
-  - name: mem
-    emptyDir: { medium: Memory }
-`,
-  );
+  await apply(server, memoryHogYaml(5));
   const hog = await waitForPod(server, 'hog', evicted, 'evicted under memory pressure', 180_000);
   assert.match(
     hog.status?.message ?? '',
