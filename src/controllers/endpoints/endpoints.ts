@@ -93,6 +93,7 @@ export class EndpointsController {
     this.endpoints = new Informer<Endpoints>(config.client.resource<Endpoints>('endpoints'), opts);
     this.controller = new Controller({
       name: 'endpoints-controller',
+      recorder: this.#recorder,
       reconcile: (key, signal) => this.reconcile(key, signal),
       informers: [this.services, this.pods, this.endpoints] as Informer<KubeObjectLike>[],
       workers: config.workers ?? 5,
@@ -113,12 +114,7 @@ export class EndpointsController {
       },
       () => undefined,
     );
-    try {
-      await Promise.all([running, leftovers]);
-    } finally {
-      this.#recorder.close();
-      await this.#recorder.flush();
-    }
+    await Promise.all([running, leftovers]);
   }
 
   #wire(): void {
