@@ -40,7 +40,8 @@ export function parseTarget(words: readonly string[]): { kind: WhyKind; name: st
   return { kind, name };
 }
 
-async function eventsAbout(client: Client, namespace: string | undefined, kind: string, name: string, uid?: string): Promise<Event[]> {
+/** Events about one object (of this incarnation when `uid` is given); the dashboard asks the same. */
+export async function eventsAbout(client: Client, namespace: string | undefined, kind: string, name: string, uid?: string): Promise<Event[]> {
   const list = await client.resource<Event>('events', namespace).list({ fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}` });
   // A deleted object's successor of the same name must not inherit its events.
   return list.items.filter((e) => !uid || !e.involvedObject?.uid || e.involvedObject.uid === uid);
@@ -55,7 +56,8 @@ async function getOrUndefined<T>(get: Promise<T>): Promise<T | undefined> {
   }
 }
 
-async function podAnswer(client: Client, pod: Pod, now: () => number): Promise<Answer> {
+/** The answer for one pod, with what it needs fetched (its node, or every node for a Pending pod). */
+export async function podAnswer(client: Client, pod: Pod, now: () => number): Promise<Answer> {
   const ns = pod.metadata?.namespace ?? 'default';
   const events = await eventsAbout(client, ns, 'Pod', pod.metadata?.name ?? '', pod.metadata?.uid);
   if (pod.spec?.nodeName) {
