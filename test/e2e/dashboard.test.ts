@@ -87,20 +87,19 @@ test('the dashboard: static shell with its headers, off with --dashboard=false',
 test('the dashboard in Chromium: log in, a pod appears live, logs, timeline, exec hostname, why for a Pending pod', { skip }, async (t) => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const server = await startServer({ runtime: 'oci', storage: 'memory' });
-  let browser: Browser | undefined;
   t.after(async () => {
-    await browser?.close();
     await deleteAllPods(server);
     await server.stop();
   });
   await importBusybox(server);
-  browser = await puppeteer.launch({
+  const browser: Browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
     acceptInsecureCerts: true,
     // Root (as the tests run) needs --no-sandbox; /dev/shm may be small in containers.
     args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
   });
+  t.after(() => browser.close());
   const page = await browser.newPage();
   const problems: string[] = [];
   page.on('pageerror', (err) => problems.push(`pageerror: ${(err as Error).message}`));

@@ -64,4 +64,7 @@ function App() {
   return html`<${Shell} session=${session} onLogout=${logout} />`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+// The shell's "Loading…" goes: render() adds to a container, it does not replace what is there.
+const root = document.getElementById('app');
+root.textContent = '';
+render(html`<${App} />`, root);

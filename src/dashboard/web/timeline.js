@@ -7,6 +7,8 @@ import { useAnswer } from './hooks.js';
 const ROW = 22;
 const LABEL = 330;
 const WIDTH = 900;
+/** Room right of the last dot for its offset and duration. */
+const RIGHT = 130;
 
 function took(ms) {
   if (ms === undefined) return '';
@@ -23,14 +25,14 @@ export function Timeline({ api, pod }) {
   if (!steps.length) return html`<p class="muted">Nothing recorded yet.</p>`;
   const start = Math.min(Date.parse(answer.created ?? '') || Infinity, ...steps.map((s) => s.at - (s.durationMs ?? 0)));
   const end = Math.max(...steps.map((s) => s.at), start + 1000);
-  const x = (t) => LABEL + ((t - start) / (end - start)) * (WIDTH - LABEL - 60);
+  const x = (t) => LABEL + ((t - start) / (end - start)) * (WIDTH - LABEL - RIGHT);
   const height = steps.length * ROW + 30;
   return html`
     <div class="timeline card" data-testid="timeline">
       <svg viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="pod timeline">
-        <line class="axis" x1=${LABEL} y1=${height - 24} x2=${WIDTH - 60} y2=${height - 24} />
+        <line class="axis" x1=${LABEL} y1=${height - 24} x2=${WIDTH - RIGHT} y2=${height - 24} />
         <text x=${LABEL} y=${height - 8}>+0s</text>
-        <text x=${WIDTH - 60} y=${height - 8} text-anchor="end">+${took(end - start)}</text>
+        <text x=${WIDTH - RIGHT} y=${height - 8} text-anchor="end">+${took(end - start)}</text>
         ${steps.map((s, i) => {
           const y = i * ROW + 14;
           const bad = /fail|back-off|exited with code [1-9]|not scheduled|probe failed|evicted/.test(s.step);
