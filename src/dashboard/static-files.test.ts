@@ -18,7 +18,7 @@ test('the CSP allows the import map by its hash and nothing inline besides', () 
   const map = '{"imports":{}}';
   const csp = contentSecurityPolicy(`<head><script type="importmap">${map}</script></head>`);
   const hash = createHash('sha256').update(map).digest('base64');
-  assert.match(csp, new RegExp(`script-src 'self' 'sha256-${hash.replace(/[+/]/g, '\\\\$&')}';`));
+  assert.ok(csp.includes(`script-src 'self' 'sha256-${hash}';`), csp);
   assert.doesNotMatch(csp.split('; ').find((d) => d.startsWith('script-src'))!, /unsafe-inline/);
   assert.match(csp, /connect-src 'self'/);
 });
