@@ -1,6 +1,6 @@
 // Hooks shared by the views: a live list (list+watch), a route from the location hash, a /dashboard/api answer.
 import { useEffect, useState } from 'preact/hooks';
-import { watchList } from './api.js';
+import { ApiError, watchList } from './api.js';
 
 /** The objects at `path`, kept live while the component is mounted: [items, error]. */
 export function useWatch(api, path) {
@@ -16,18 +16,28 @@ export function useWatch(api, path) {
   return [items, error];
 }
 
-/** A JSON answer fetched again whenever `version` changes: [value, error]. */
+/**
+ * A JSON answer fetched again whenever `version` changes: [value, error]. A failure that is not the
+ * server's answer (the network dropped the request) is asked again after a pause.
+ */
 export function useAnswer(api, path, version) {
   const [value, setValue] = useState(undefined);
   const [error, setError] = useState(undefined);
   useEffect(() => {
     if (!path) return undefined;
     const ctl = new AbortController();
-    api.get(path, ctl.signal).then(
-      (v) => { setValue(v); setError(undefined); },
-      (e) => { if (!ctl.signal.aborted) setError(e); },
-    );
-    return () => ctl.abort();
+    let timer;
+    const ask = () =>
+      api.get(path, ctl.signal).then(
+        (v) => { setValue(v); setError(undefined); },
+        (e) => {
+          if (ctl.signal.aborted) return;
+          setError(e);
+          if (!(e instanceof ApiError)) timer = setTimeout(ask, 2000);
+        },
+      );
+    ask();
+    return () => { clearTimeout(timer); ctl.abort(); };
   }, [api, path, version]);
   return [value, error];
 }

@@ -2,6 +2,7 @@
 // (containers and their states, conditions, events, logs, timeline, exec, usage).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from './html.js';
+import { ApiError } from './api.js';
 import { useTick, useWatch } from './hooks.js';
 import { age, byName, containerState, podHealthy, podReady, podRestarts, podStatus } from './format.js';
 import { WhyInline, WhyPanel } from './why.js';
@@ -53,13 +54,24 @@ function Logs({ api, pod }) {
     setError(undefined);
     const ns = encodeURIComponent(pod.metadata.namespace);
     const name = encodeURIComponent(pod.metadata.name);
+    // Followed until the container ends; a stream the network dropped is followed again from the tail.
     (async () => {
-      try {
-        for await (const line of api.lines(`/api/v1/namespaces/${ns}/pods/${name}/log?container=${encodeURIComponent(container)}&follow=true&tailLines=1000`, ctl.signal)) {
-          setText((t) => `${t}${line}\n`.slice(-200_000));
+      while (!ctl.signal.aborted) {
+        try {
+          let first = true;
+          for await (const line of api.lines(`/api/v1/namespaces/${ns}/pods/${name}/log?container=${encodeURIComponent(container)}&follow=true&tailLines=1000`, ctl.signal)) {
+            if (first) setText('');
+            first = false;
+            setError(undefined);
+            setText((t) => `${t}${line}\n`.slice(-200_000));
+          }
+          return;
+        } catch (e) {
+          if (ctl.signal.aborted) return;
+          setError(e);
+          if (e instanceof ApiError) return;
+          await new Promise((resolve) => setTimeout(resolve, 2000));
         }
-      } catch (e) {
-        if (!ctl.signal.aborted) setError(e);
       }
     })();
     return () => ctl.abort();
