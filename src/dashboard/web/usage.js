@@ -18,6 +18,8 @@ function Chart({ title, unit, series }) {
       title, width: Math.min(box.current.clientWidth || 600, 900), height: 200,
       series: [{}, ...names.map((n, i) => ({ label: n, stroke: COLORS[i % COLORS.length], value: (_u, v) => (v == null ? '-' : `${v.toFixed(unit === 'MiB' ? 1 : 0)} ${unit}`) }))],
       axes: [{}, { label: unit }],
+      // At least a minute wide: a single first sample would otherwise stretch the axis over years.
+      scales: { x: { time: true, range: (_u, min, max) => [min, Math.max(max, min + 60)] }, y: { range: (_u, _min, max) => [0, Math.max(max * 1.1, 1)] } },
     };
     plot.current = new uPlot(opts, [series.times, ...names.map((n) => series.values[n])], box.current);
     return () => plot.current.destroy();
