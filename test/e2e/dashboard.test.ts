@@ -1,7 +1,7 @@
 /**
  * The web dashboard in a real browser: Debian's headless Chromium, driven by puppeteer-core, against one
- * server with real containers. It logs in with the admin token, sees a pod appear live when kubectl creates
- * it, reads its logs, charts its timeline, execs `hostname` in it over the exec WebSocket (the token passed
+ * server with real containers. It logs in with the admin kubeconfig file and with its token, sees a pod
+ * appear live when kubectl creates it, reads its logs, charts its timeline, execs `hostname` in it over the exec WebSocket (the token passed
  * as a subprotocol), graphs its usage from metrics.k8s.io, and reads `why` beside a pod no node can take;
  * the pod list still fits a phone's width. Screenshots of each step are kept in .artifacts/dashboard/
  * (gitignored). A second, cheap server checks the shell's headers and `--dashboard=false`.
@@ -141,6 +141,15 @@ test('the dashboard in Chromium: log in, a pod appears live, logs, timeline, exe
     await page.click('[data-testid=login]');
     await page.waitForFunction(() => /Unauthorized/.test(document.querySelector('[data-testid=login-error]')?.textContent ?? ''), { timeout: 15_000 });
   });
+  // A kubeconfig file works too (its current user's token, read in the page), and logging out forgets it.
+  await retrying('logged in with the kubeconfig file', async () => {
+    const input = await page.waitForSelector('[data-testid=kubeconfig]', { timeout: 15_000 });
+    await input!.uploadFile(server.kubeconfig);
+    await page.waitForSelector('[data-testid=user]', { timeout: 15_000 });
+  });
+  assert.equal(await text(page, '[data-testid=user]'), 'system:admin');
+  await page.click('[data-testid=logout]');
+  await page.waitForSelector('[data-testid=token]', { timeout: 15_000 });
   await retrying('logged in', async () => {
     await setValue(page, '[data-testid=token]', server.token);
     await page.click('[data-testid=login]');

@@ -44,7 +44,7 @@ function Shell({ session, onLogout }) {
       <span class="who">
         <${NamespacePicker} api=${api} namespace=${namespace} onChange=${chooseNamespace} />
         <span data-testid="user">${session.user}</span>
-        <button class="link" onClick=${onLogout}>Log out</button>
+        <button class="link" data-testid="logout" onClick=${onLogout}>Log out</button>
       </span>
     </header>
     <main>${view}</main>`;
