@@ -1,8 +1,9 @@
 /**
  * The web dashboard in a real browser: Debian's headless Chromium, driven by puppeteer-core, against one
  * server with real containers. It logs in with the admin kubeconfig file and with its token, sees a pod
- * appear live when kubectl creates it, reads its logs, charts its timeline, execs `hostname` in it over the exec WebSocket (the token passed
- * as a subprotocol), graphs its usage from metrics.k8s.io, and reads `why` beside a pod no node can take;
+ * appear live when kubectl creates it, reads its logs, charts its timeline, execs `hostname` in it over
+ * the exec WebSocket (the token passed as a subprotocol), graphs its usage from metrics.k8s.io, and reads
+ * `why` beside a pod no node can take;
  * the pod list still fits a phone's width. Screenshots of each step are kept in .artifacts/dashboard/
  * (gitignored). A second, cheap server checks the shell's headers and `--dashboard=false`.
  */
