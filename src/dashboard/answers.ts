@@ -13,9 +13,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pod } from '../api/index.ts';
 import { ApiError, Client, type Status } from '../client/index.ts';
-import type { Answer } from '../cli/why/answer.ts';
 import { buildTimeline, type TimelineStep } from '../cli/why/timeline.ts';
-import { eventsAbout, podAnswer, why } from '../cli/why/why.ts';
+import { eventsAbout, explain } from '../cli/why/why.ts';
 
 export interface AnswersConfig {
   /** The API server's URL as the server itself reaches it (known once it listens). */
@@ -33,12 +32,6 @@ function send(res: ServerResponse, code: number, body: unknown): void {
   const bytes = Buffer.from(JSON.stringify(body));
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': bytes.length, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
   res.end(bytes);
-}
-
-/** `why` rendered as lines (sentence, blank, "Evidence:", indented facts) back into an Answer. */
-function linesToAnswer(lines: readonly string[]): Answer {
-  const evidence = lines.slice(3).map((l) => l.trim());
-  return { sentence: lines[0] ?? '', evidence, healthy: false };
 }
 
 export type AnswerRoute =
@@ -76,13 +69,7 @@ export async function serveAnswer(config: AnswersConfig, req: IncomingMessage, r
       const steps: TimelineStep[] = buildTimeline(pod, events);
       return send(res, 200, { created: pod.metadata?.creationTimestamp, steps });
     }
-    if (route.kind === 'pod') {
-      const pod = await client.resource<Pod>('pods', route.namespace).get(route.name);
-      return send(res, 200, await podAnswer(client, pod, now));
-    }
-    const namespace = route.kind === 'node' ? '' : route.namespace;
-    const lines = await why(client, { kind: route.kind, name: route.name, namespace, timeline: false }, now);
-    return send(res, 200, linesToAnswer(lines));
+    return send(res, 200, await explain(client, { kind: route.kind, name: route.name, namespace: route.kind === 'node' ? '' : route.namespace }, now));
   } catch (err) {
     if (err instanceof ApiError) return send(res, err.code, err.status);
     return send(res, 500, failure(500, 'InternalError', (err as Error).message));

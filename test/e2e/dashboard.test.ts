@@ -211,11 +211,29 @@ test('the dashboard in Chromium: log in, a pod appears live, logs, timeline, exe
   assert.match(sentence ?? '', /disktype=none/);
   await shot('6-why-pending');
 
+  // A Deployment whose pod cannot start: `why` beside it on the workloads page reaches the pod's reason.
+  await apply(server, `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: broken\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: broken}\n  template:\n    metadata:\n      labels: {app: broken}\n    spec:\n      containers:\n      - name: app\n        image: not-on-this-node:1\n        imagePullPolicy: Never\n`);
+  await open(page, `${server.url}/dashboard/#/workloads/deployments`, '[data-testid=workloads]');
+  const deploymentWhy = await waitInPage(page, 'why beside the Deployment', () =>
+    /imagePullPolicy is Never/.test(document.querySelector('[data-testid=workloads] [data-testid=why-inline]')?.textContent ?? '') &&
+    document.querySelector('[data-testid=workloads] [data-testid=why-inline]')?.textContent, 120_000);
+  assert.match(String(deploymentWhy), /^deployment\/broken /);
+  await shot('7-workloads');
+
+  // The other pages: the node Ready with its role, the pods' events, the namespaces.
+  await open(page, `${server.url}/dashboard/#/nodes`, '[data-testid=nodes]');
+  await waitInPage(page, 'the node Ready', () => /Ready\s*control-plane/.test(document.querySelector('[data-testid=nodes] tbody')?.textContent ?? ''));
+  await open(page, `${server.url}/dashboard/#/events`, '[data-testid=events]');
+  await waitInPage(page, 'the pods\' events', () => /Scheduledpod\/web/.test(document.querySelector('[data-testid=events] tbody')?.textContent ?? ''));
+  await open(page, `${server.url}/dashboard/#/namespaces`, '[data-testid=namespaces]');
+  assert.match(await text(page, '[data-testid=namespaces] tbody'), /kube-system/);
+  await shot('8-events');
+
   // On a phone's width the same page still fits: no sideways scrolling of the page itself.
   await page.setViewport({ width: 390, height: 844, isMobile: true, hasTouch: true });
   await open(page, `${server.url}/dashboard/#/pods`, '[data-testid=pods]');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone's screen`);
-  await shot('7-phone');
+  await shot('9-phone');
   assert.deepEqual(problems, []);
 });

@@ -17,10 +17,10 @@ export function useWatch(api, path) {
 }
 
 /**
- * A JSON answer fetched again whenever `version` changes: [value, error]. A failure that is not the
- * server's answer (the network dropped the request) is asked again after a pause.
+ * A JSON answer fetched again whenever `version` changes, and every `refreshMs` when given: [value, error].
+ * A failure that is not the server's answer (the network dropped the request) is asked again after a pause.
  */
-export function useAnswer(api, path, version) {
+export function useAnswer(api, path, version, refreshMs) {
   const [value, setValue] = useState(undefined);
   const [error, setError] = useState(undefined);
   useEffect(() => {
@@ -37,8 +37,9 @@ export function useAnswer(api, path, version) {
         },
       );
     ask();
-    return () => { clearTimeout(timer); ctl.abort(); };
-  }, [api, path, version]);
+    const every = refreshMs ? setInterval(ask, refreshMs) : undefined;
+    return () => { clearTimeout(timer); clearInterval(every); ctl.abort(); };
+  }, [api, path, version, refreshMs]);
   return [value, error];
 }
 
