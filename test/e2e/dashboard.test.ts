@@ -73,7 +73,7 @@ async function setValue(page: Page, selector: string, value: string): Promise<vo
 
 const text = (page: Page, selector: string) => page.evaluate((s) => document.querySelector(s)?.textContent ?? '', selector);
 
-test('the dashboard: static shell with its headers, off with --dashboard=false', { skip: missingChromium() }, async (t) => {
+test('the dashboard: static shell with its headers, off with --dashboard=false', async (t) => {
   const on = await startServer({ runtime: 'fake', storage: 'memory', noAgent: true });
   t.after(() => on.stop());
   const shell = await get(on, '/dashboard/');
