@@ -54,6 +54,8 @@ export interface ServerOptions {
   storage: string;
   runtime: 'oci' | 'fake';
   noAgent: boolean;
+  /** `--dashboard` (default on): the web dashboard at /dashboard/ on the API address; `--dashboard=false` turns it off. */
+  dashboard: boolean;
   nodeName: string;
   nodeLabels: Record<string, string>;
   /** Taints the local node registers with (--register-with-taints and --node-taint, as in k3s). */
@@ -495,6 +497,7 @@ function auditOf(o: ServerOptions): AuditOptions {
 const SERVER_FLAGS: FlagSpec<ServerOptions> = {
   bool: {
     '--no-agent': (o, on) => (o.noAgent = on),
+    '--dashboard': (o, on) => (o.dashboard = on),
     '--disable-scheduler': (o, on) => toggle(o.disabledComponents, 'scheduler', on),
     '--disable-controller-manager': (o, on) => toggle(o.disabledComponents, 'controller-manager', on),
   },
@@ -609,6 +612,7 @@ export function parseServerFlags(argv: string[]): ServerOptions {
     listenPort: 6443,
     storage: 'sqlite',
     noAgent: false,
+    dashboard: true,
     disabledComponents: [],
     clusterCidr: CLUSTER_CIDR,
     tlsSans: [],
