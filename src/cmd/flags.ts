@@ -116,6 +116,8 @@ export interface ServerOptions {
    */
   kubeApiQps?: number;
   kubeApiBurst?: number;
+  /** `--scheduler-thread[=false]` (default true): the scheduler runs in a worker thread of its own, not on the API server's loop. */
+  schedulerThread: boolean;
   /** `--node-monitor-period` (default 5s): how often the node lifecycle controller looks at nodes. */
   nodeMonitorPeriodMs: number;
   /** `--node-eviction-rate` (default 0.1): nodes per second tainted NoExecute in a healthy zone. */
@@ -497,6 +499,7 @@ const SERVER_FLAGS: FlagSpec<ServerOptions> = {
     '--no-agent': (o, on) => (o.noAgent = on),
     '--disable-scheduler': (o, on) => toggle(o.disabledComponents, 'scheduler', on),
     '--disable-controller-manager': (o, on) => toggle(o.disabledComponents, 'controller-manager', on),
+    '--scheduler-thread': (o, on) => (o.schedulerThread = on),
   },
   value: {
     // k3s's --disable for its packaged components; of those kubeling has local-storage.
@@ -615,6 +618,7 @@ export function parseServerFlags(argv: string[]): ServerOptions {
     maxEndpointsPerSlice: 100,
     serviceNodePortRange: DEFAULT_NODE_PORT_RANGE,
     leaderElect: false,
+    schedulerThread: true,
     podNetwork: 'vxlan',
     nodeMonitorGracePeriodMs: 40_000,
     nodeMonitorPeriodMs: 5000,

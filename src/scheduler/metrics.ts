@@ -8,7 +8,13 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 
 export type ScheduleResult = 'scheduled' | 'unschedulable' | 'error';
 
-export class SchedulerMetrics {
+/** What the scheduler reports; SchedulerMetrics keeps it in a registry, a worker thread forwards it to one. */
+export interface SchedulerMetricsRecorder {
+  attempt(result: ScheduleResult, profile: string): void;
+  scheduled(attempts: number, seconds: number): void;
+}
+
+export class SchedulerMetrics implements SchedulerMetricsRecorder {
   readonly #attempts: Counter<'result' | 'profile'>;
   readonly #sli: Histogram<'attempts'>;
 
