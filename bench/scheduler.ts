@@ -251,11 +251,14 @@ async function runCase(c: Case): Promise<void> {
     }
     const over = [...perNode.values()].filter((n) => n.pods > 110 || n.cpu > 4000 || n.mem > 32 * 2 ** 30).length;
     const measuredBound = all.filter((p) => p.metadata?.name?.startsWith('pod-') && p.spec?.nodeName).length;
+    // The scheduler's Scheduled events (written in the background, so they may trail the bindings a little).
+    const events = (await client.resource<{ reason?: string; involvedObject?: { name?: string } } & Pod>('events', 'bench').listAll()).items;
+    const scheduledEvents = new Set(events.filter((e) => e.reason === 'Scheduled' && e.involvedObject?.name?.startsWith('pod-')).map((e) => e.involvedObject!.name)).size;
 
     console.log(`${c.name}: ${c.nodes} nodes, init ${c.init}, measure ${c.measure}, ${flags.storage} (load ${loadBefore} → ${load()})`);
     console.log(`  throughput pods/s   average ${average.toFixed(1)}   p50 ${percentile(sorted, 50)}  p90 ${percentile(sorted, 90)}  p95 ${percentile(sorted, 95)}  p99 ${percentile(sorted, 99)}`);
     console.log(`  wall                ${((end - start) / 1000).toFixed(1)} s (creating the pods took ${((created - start) / 1000).toFixed(1)} s)`);
-    console.log(`  checks              measured pods bound ${measuredBound}/${c.measure}; bound more than once ${rebound}; scheduler bindings ${attempts} (${c.measure} pods${c.name.startsWith('Preemption') ? ', victims not counted' : ''}); nodes over capacity ${over}`);
+    console.log(`  checks              measured pods bound ${measuredBound}/${c.measure}; bound more than once ${rebound}; scheduler bindings ${attempts} (${c.measure} pods${c.name.startsWith('Preemption') ? ', victims not counted' : ''}); nodes over capacity ${over}; Scheduled events ${scheduledEvents}/${c.measure}`);
   } finally {
     watchStop.abort();
     await watching;
