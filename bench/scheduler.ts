@@ -251,9 +251,18 @@ async function runCase(c: Case): Promise<void> {
     }
     const over = [...perNode.values()].filter((n) => n.pods > 110 || n.cpu > 4000 || n.mem > 32 * 2 ** 30).length;
     const measuredBound = all.filter((p) => p.metadata?.name?.startsWith('pod-') && p.spec?.nodeName).length;
-    // The scheduler's Scheduled events (written in the background, so they may trail the bindings a little).
-    const events = (await client.resource<{ reason?: string; involvedObject?: { name?: string } } & Pod>('events', 'bench').listAll()).items;
-    const scheduledEvents = new Set(events.filter((e) => e.reason === 'Scheduled' && e.involvedObject?.name?.startsWith('pod-')).map((e) => e.involvedObject!.name)).size;
+    // The scheduler's Scheduled events are written in the background and may trail the bindings: counted
+    // until all are there or none came for 5 s (events past the recorder's queue of 1000 are dropped, as upstream).
+    const scheduledEventCount = async () => {
+      const events = (await client.resource<{ reason?: string; involvedObject?: { name?: string } } & Pod>('events', 'bench').listAll()).items;
+      return new Set(events.filter((e) => e.reason === 'Scheduled' && e.involvedObject?.name?.startsWith('pod-')).map((e) => e.involvedObject!.name)).size;
+    };
+    let scheduledEvents = await scheduledEventCount();
+    for (let last = -1; scheduledEvents < c.measure && scheduledEvents !== last;) {
+      await new Promise((r) => setTimeout(r, 5000));
+      last = scheduledEvents;
+      scheduledEvents = await scheduledEventCount();
+    }
 
     console.log(`${c.name}: ${c.nodes} nodes, init ${c.init}, measure ${c.measure}, ${flags.storage} (load ${loadBefore} → ${load()})`);
     console.log(`  throughput pods/s   average ${average.toFixed(1)}   p50 ${percentile(sorted, 50)}  p90 ${percentile(sorted, 90)}  p95 ${percentile(sorted, 95)}  p99 ${percentile(sorted, 99)}`);

@@ -10,7 +10,7 @@ export type ScheduleResult = 'scheduled' | 'unschedulable' | 'error';
 
 /** What the scheduler reports; SchedulerMetrics keeps it in a registry, a worker thread forwards it to one. */
 export interface SchedulerMetricsRecorder {
-  attempt(result: ScheduleResult, profile: string): void;
+  attempt(result: ScheduleResult, profile: string, n?: number): void;
   scheduled(attempts: number, seconds: number): void;
 }
 
@@ -35,9 +35,9 @@ export class SchedulerMetrics implements SchedulerMetricsRecorder {
     });
   }
 
-  /** One scheduling attempt of `profile` (the scheduler name) ended with `result`. */
-  attempt(result: ScheduleResult, profile: string): void {
-    this.#attempts.inc({ result, profile });
+  /** One scheduling attempt (or `n`) of `profile` (the scheduler name) ended with `result`. */
+  attempt(result: ScheduleResult, profile: string, n = 1): void {
+    this.#attempts.inc({ result, profile }, n);
   }
 
   /** A pod was bound after `attempts` attempts, `seconds` after it was first queued. */

@@ -7,24 +7,29 @@
  *
  *   main thread                               worker thread
  *   schedulerComponent ──workerData: client settings, log format──▶ Scheduler.run(signal)
- *                      ◀──{ metrics: [...] } once per turn of the loop───┘
+ *                      ◀──counts (a report) once per turn of the loop───┘
  *                      ──'stop'──▶ abort ─▶ run returns ─▶ last metrics ─▶ thread ends
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Client, type ClientConfig } from '../../client/index.ts';
 import { configureLogging, createLogger, type LogFormat } from '../../machinery/index.ts';
-import { Scheduler, type ScheduleResult } from '../../scheduler/index.ts';
+import { Scheduler } from '../../scheduler/index.ts';
 
 export interface SchedulerThreadData {
   client: ClientConfig;
   logFormat: LogFormat;
 }
 
-/** One thing to count in the main thread's registry. */
-export type SchedulerThreadMetric =
-  | { kind: 'attempt'; result: ScheduleResult; profile: string }
-  | { kind: 'scheduled'; attempts: number; seconds: number }
-  | { kind: 'request'; method: string; host: string; code: string };
+/**
+ * What happened since the last message, counted: attempts and requests by their labels (JSON arrays), and the
+ * SLI's observations as (attempts, seconds) pairs. Counts, not a message per thing: the main thread that
+ * receives them is the API server's, the busiest one.
+ */
+export interface SchedulerThreadReport {
+  attempts: Record<string, number>;
+  scheduled: number[];
+  requests: Record<string, number>;
+}
 
 if (parentPort) {
   const port = parentPort;
@@ -32,28 +37,36 @@ if (parentPort) {
   configureLogging({ format: data.logFormat });
   const logger = createLogger('scheduler');
 
-  // Counted here, sent once per turn of the loop: a message per binding would cost more than the count.
-  let pending: SchedulerThreadMetric[] = [];
+  // Counted here, sent once per turn of the loop.
+  let report: SchedulerThreadReport | undefined;
   const send = () => {
-    if (pending.length === 0) return;
-    port.postMessage({ metrics: pending });
-    pending = [];
+    if (!report) return;
+    port.postMessage(report);
+    report = undefined;
   };
-  const count = (m: SchedulerThreadMetric) => {
-    if (pending.push(m) === 1) setImmediate(send);
+  const current = (): SchedulerThreadReport => {
+    if (!report) {
+      report = { attempts: {}, scheduled: [], requests: {} };
+      setImmediate(send);
+    }
+    return report;
+  };
+  const count = (counts: Record<string, number>, labels: string[]) => {
+    const key = JSON.stringify(labels);
+    counts[key] = (counts[key] ?? 0) + 1;
   };
 
   const stop = new AbortController();
   port.on('message', (msg) => {
     if (msg === 'stop') stop.abort();
   });
-  const client = new Client({ ...data.client, requestObserver: (r) => count({ kind: 'request', ...r }) });
+  const client = new Client({ ...data.client, requestObserver: (r) => count(current().requests, [r.method, r.host, r.code]) });
   try {
     await new Scheduler({
       client, logger,
       metricsRecorder: {
-        attempt: (result, profile) => count({ kind: 'attempt', result, profile }),
-        scheduled: (attempts, seconds) => count({ kind: 'scheduled', attempts, seconds }),
+        attempt: (result, profile) => count(current().attempts, [result, profile]),
+        scheduled: (attempts, seconds) => current().scheduled.push(attempts, seconds),
       },
     }).run(stop.signal);
   } catch (err) {

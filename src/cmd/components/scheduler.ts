@@ -9,9 +9,9 @@
  */
 import { Worker } from 'node:worker_threads';
 import { defaultLogFormat } from '../../machinery/index.ts';
-import { Scheduler, SchedulerMetrics } from '../../scheduler/index.ts';
+import { Scheduler, SchedulerMetrics, type ScheduleResult } from '../../scheduler/index.ts';
 import type { Component, ComponentContext } from './component.ts';
-import type { SchedulerThreadData, SchedulerThreadMetric } from './scheduler-thread.ts';
+import type { SchedulerThreadData, SchedulerThreadReport } from './scheduler-thread.ts';
 
 export const schedulerComponent: Component = {
   name: 'scheduler',
@@ -40,11 +40,15 @@ async function runInThread(ctx: ComponentContext, limits: { qps?: number; burst?
   const data: SchedulerThreadData = { client: { ...settings, ...limits }, logFormat: ctx.options.logFormat ?? defaultLogFormat(process.stderr.isTTY) };
   const metrics = ctx.metrics ? new SchedulerMetrics(ctx.metrics) : undefined;
   const worker = new Worker(new URL('./scheduler-thread.ts', import.meta.url), { workerData: data, name: 'scheduler' });
-  worker.on('message', (msg: { metrics?: SchedulerThreadMetric[] }) => {
-    for (const m of msg.metrics ?? []) {
-      if (m.kind === 'attempt') metrics?.attempt(m.result, m.profile);
-      else if (m.kind === 'scheduled') metrics?.scheduled(m.attempts, m.seconds);
-      else requestObserver?.({ method: m.method, host: m.host, code: m.code });
+  worker.on('message', (report: SchedulerThreadReport) => {
+    for (const [labels, n] of Object.entries(report.attempts)) {
+      const [result, profile] = JSON.parse(labels) as [ScheduleResult, string];
+      metrics?.attempt(result, profile, n);
+    }
+    for (let i = 0; i < report.scheduled.length; i += 2) metrics?.scheduled(report.scheduled[i]!, report.scheduled[i + 1]!);
+    for (const [labels, n] of Object.entries(report.requests)) {
+      const [method, host, code] = JSON.parse(labels) as [string, string, string];
+      for (let i = 0; i < n; i++) requestObserver?.({ method, host, code });
     }
   });
   const stop = () => worker.postMessage('stop');
