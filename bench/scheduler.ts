@@ -60,6 +60,7 @@ const { values: flags } = parseArgs({
     case: { type: 'string' },
     storage: { type: 'string', default: 'sqlite' },
     'cpu-prof': { type: 'string' },
+    'scheduler-thread': { type: 'string', default: 'true' },
   },
 });
 
@@ -184,7 +185,7 @@ async function runCase(c: Case): Promise<void> {
   const nodeArgs = flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof']}`] : [];
   const server = await startServer({
     storage: flags.storage as 'sqlite' | 'memory', runtime: 'fake', noAgent: true, nodeArgs,
-    args: ['--disable-controller-manager', '--kube-api-qps', '100000', '--kube-api-burst', '100000'],
+    args: ['--disable-controller-manager', '--kube-api-qps', '100000', '--kube-api-burst', '100000', ...(flags['scheduler-thread'] === 'false' ? [] : ['--scheduler-thread'])],
     ...(flags['cpu-prof'] ? { stopTimeoutMs: 120_000 } : {}),
   });
   const client = (await Client.fromKubeconfig(server.kubeconfig)).with({ qps: 0, maxSockets: 64 });

@@ -21,7 +21,7 @@ test('server flags: defaults, both spellings, labels and taints', () => {
     nodeLabels: { disktype: 'ssd', zone: 'a' },
     nodeTaints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }, { key: 'x', effect: 'NoExecute' }],
     disabledComponents: [], clusterCidr: '10.42.0.0/16', tlsSans: [], protectKernelDefaults: false, allowedUnsafeSysctls: [], maxEndpointsPerSlice: 100,
-    clusterDns: '10.43.0.10', clusterDomain: 'cluster.local', serviceCidr: '10.43.0.0/16', serviceNodePortRange: '30000-32767', leaderElect: false, schedulerThread: true,
+    clusterDns: '10.43.0.10', clusterDomain: 'cluster.local', serviceCidr: '10.43.0.0/16', serviceNodePortRange: '30000-32767', leaderElect: false, schedulerThread: false,
     podNetwork: 'vxlan',
     nodeMonitorGracePeriodMs: 40_000, nodeMonitorPeriodMs: 5000, nodeEvictionRate: 0.1, secondaryNodeEvictionRate: 0.01,
     unhealthyZoneThreshold: 0.55, largeClusterSizeThreshold: 50, defaultNotReadyTolerationSeconds: 300,
@@ -32,8 +32,9 @@ test('server flags: defaults, both spellings, labels and taints', () => {
   });
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-controller-manager=true']).disabledComponents, ['scheduler', 'controller-manager']);
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-scheduler=false']).disabledComponents, []);
-  assert.equal(parseServerFlags([]).schedulerThread, true);
-  assert.equal(parseServerFlags(['--scheduler-thread=false']).schedulerThread, false);
+  assert.equal(parseServerFlags([]).schedulerThread, false);
+  assert.equal(parseServerFlags(['--scheduler-thread']).schedulerThread, true);
+  assert.equal(parseServerFlags(['--scheduler-thread', '--scheduler-thread=false']).schedulerThread, false);
   assert.deepEqual(parseServerFlags(['--disable', 'local-storage']).disabledComponents, ['local-storage']);
   assert.throws(() => parseServerFlags(['--disable', 'traefik']), /invalid value for --disable: "traefik"/);
   assert.equal(parseServerFlags(['--listen', '[::1]:7443']).listenHost, '::1');

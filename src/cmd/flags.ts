@@ -116,7 +116,10 @@ export interface ServerOptions {
    */
   kubeApiQps?: number;
   kubeApiBurst?: number;
-  /** `--scheduler-thread[=false]` (default true): the scheduler runs in a worker thread of its own, not on the API server's loop. */
+  /**
+   * `--scheduler-thread[=false]` (default false): the scheduler runs in a worker thread of its own, not on the
+   * API server's loop: several times the pods/s on two cores, for ~45 MiB more memory (a second V8 heap).
+   */
   schedulerThread: boolean;
   /** `--node-monitor-period` (default 5s): how often the node lifecycle controller looks at nodes. */
   nodeMonitorPeriodMs: number;
@@ -618,7 +621,7 @@ export function parseServerFlags(argv: string[]): ServerOptions {
     maxEndpointsPerSlice: 100,
     serviceNodePortRange: DEFAULT_NODE_PORT_RANGE,
     leaderElect: false,
-    schedulerThread: true,
+    schedulerThread: false,
     podNetwork: 'vxlan',
     nodeMonitorGracePeriodMs: 40_000,
     nodeMonitorPeriodMs: 5000,
