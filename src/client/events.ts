@@ -33,6 +33,8 @@ export interface EventRecorderConfig {
   correlationWindowMs?: number;
   /** Events written at once, each about a different object (default 8). */
   maxConcurrentWrites?: number;
+  /** Events waiting or being written before more are dropped (default 1000, client-go's maxQueuedEvents). */
+  maxQueuedEvents?: number;
 }
 
 export interface EventOptions {
@@ -71,6 +73,7 @@ export class EventRecorder {
   /** Every write not finished yet (what flush waits for). */
   readonly #pending = new Set<Promise<void>>();
   readonly #maxWrites: number;
+  readonly #maxQueued: number;
   #writing = 0;
   readonly #slotWaiters: (() => void)[] = [];
   #seq = 0;
@@ -87,15 +90,16 @@ export class EventRecorder {
     this.#log = config.logger ?? createLogger(`events/${config.component}`);
     this.#windowMs = config.correlationWindowMs ?? 10 * 60_000;
     this.#maxWrites = config.maxConcurrentWrites ?? 8;
+    this.#maxQueued = config.maxQueuedEvents ?? MAX_QUEUED;
     if (!(Number.isInteger(this.#maxWrites) && this.#maxWrites >= 1)) throw new Error(`EventRecorder: maxConcurrentWrites must be an integer >= 1, got ${this.#maxWrites}`);
   }
 
   /** Records one event about `obj`. Never throws and never blocks: the write happens in the background. */
   event(obj: KubeObjectLike, type: EventType, reason: string, message: string, opts: EventOptions = {}): void {
     if (this.#stop.signal.aborted) return;
-    if (this.#queued >= MAX_QUEUED) {
+    if (this.#queued >= this.#maxQueued) {
       // Logged once per 1000 so a flood of dropped events does not become a flood of log lines.
-      if (this.#dropped++ % MAX_QUEUED === 0) this.#log.warn({ dropped: this.#dropped, reason }, 'event queue full; dropping events');
+      if (this.#dropped++ % this.#maxQueued === 0) this.#log.warn({ dropped: this.#dropped, reason }, 'event queue full; dropping events');
       return;
     }
     const ref: ObjectReference = {

@@ -143,7 +143,10 @@ export class Scheduler {
     }
     this.framework = new Framework(config.profile ?? defaultProfile(config.client));
     this.queue = new SchedulingQueue({ clock: this.#clock, ...config.queue });
-    this.#recorder = new EventRecorder(config.client, { component: this.schedulerName, clock: this.#clock, logger: this.#log });
+    // Upstream's scheduler hands each event to a goroutine of its own, so its queue of 1000 never fills behind
+    // slow writes; here writes are bounded (16 at once) and the queue is long enough for a burst of bindings
+    // on a busy server to keep its Scheduled events.
+    this.#recorder = new EventRecorder(config.client, { component: this.schedulerName, clock: this.#clock, logger: this.#log, maxConcurrentWrites: 16, maxQueuedEvents: 10_000 });
     this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), { clock: this.#clock, logger: this.#log });
     this.nodes = new Informer<Node>(config.client.resource<Node>('nodes'), { clock: this.#clock, logger: this.#log });
     this.budgets = new Informer<PodDisruptionBudget>(config.client.resource<PodDisruptionBudget>('poddisruptionbudgets'), { clock: this.#clock, logger: this.#log });
