@@ -23,7 +23,7 @@ test('server flags: defaults, both spellings, labels and taints', () => {
     nodeLabels: { disktype: 'ssd', zone: 'a' },
     nodeTaints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }, { key: 'x', effect: 'NoExecute' }],
     disabledComponents: [], clusterCidr: '10.42.0.0/16', tlsSans: [], protectKernelDefaults: false, allowedUnsafeSysctls: [], maxEndpointsPerSlice: 100,
-    clusterDns: '10.43.0.10', clusterDomain: 'cluster.local', serviceCidr: '10.43.0.0/16', serviceNodePortRange: '30000-32767', leaderElect: false,
+    clusterDns: '10.43.0.10', clusterDomain: 'cluster.local', serviceCidr: '10.43.0.0/16', serviceNodePortRange: '30000-32767', leaderElect: false, schedulerThread: false,
     podNetwork: 'vxlan',
     nodeMonitorGracePeriodMs: 40_000, nodeMonitorPeriodMs: 5000, nodeEvictionRate: 0.1, secondaryNodeEvictionRate: 0.01,
     unhealthyZoneThreshold: 0.55, largeClusterSizeThreshold: 50, defaultNotReadyTolerationSeconds: 300,
@@ -34,6 +34,9 @@ test('server flags: defaults, both spellings, labels and taints', () => {
   });
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-controller-manager=true']).disabledComponents, ['scheduler', 'controller-manager']);
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-scheduler=false']).disabledComponents, []);
+  assert.equal(parseServerFlags([]).schedulerThread, false);
+  assert.equal(parseServerFlags(['--scheduler-thread']).schedulerThread, true);
+  assert.equal(parseServerFlags(['--scheduler-thread', '--scheduler-thread=false']).schedulerThread, false);
   assert.deepEqual(parseServerFlags(['--disable', 'local-storage']).disabledComponents, ['local-storage']);
   assert.throws(() => parseServerFlags(['--disable', 'traefik']), /invalid value for --disable: "traefik"/);
   assert.equal(parseServerFlags(['--listen', '[::1]:7443']).listenHost, '::1');
@@ -233,7 +236,7 @@ test('kubeling --help prints every subcommand with its flags and exits 0; an unk
     '--node-monitor-grace-period DURATION', '--node-monitor-period DURATION', '--node-eviction-rate RATE', '--secondary-node-eviction-rate RATE',
     '--unhealthy-zone-threshold FRACTION', '--large-cluster-size-threshold N', '--default-not-ready-toleration-seconds N',
     '--default-unreachable-toleration-seconds N', '--terminated-pod-gc-threshold N', '--service-account-issuer URL', '--api-audiences A,...',
-    '--service-account-max-token-expiration DURATION', '--service-account-jwks-uri URL', '--log-format text|json', '--timeline', '--kube-api-qps QPS', '--simulate N', '--node-capacity']) {
+    '--service-account-max-token-expiration DURATION', '--service-account-jwks-uri URL', '--log-format text|json', '--timeline', '--kube-api-qps QPS', '--scheduler-thread[=false]', '--simulate N', '--node-capacity']) {
     assert.ok(h.stdout.includes(flag), flag);
   }
   const u = spawnSync(process.execPath, [bin, 'frobnicate'], { encoding: 'utf8' });
