@@ -48,6 +48,8 @@ export interface PodTimelineEntry {
   containerType?: string;
   durationMs?: number;
   exitCode?: number;
+  /** The container's restart count at the step (ContainerExited): its run is restartCount + 1. */
+  restartCount?: number;
   reason?: string;
   message?: string;
   image?: string;

@@ -611,7 +611,9 @@ export class Kubelet {
         container: cs.name,
         containerType: cs.type,
         exitCode: cs.exitCode,
+        restartCount: cs.restartCount,
         ...(cs.reason ? { reason: cs.reason } : {}),
+        ...(cs.message ? { message: cs.message.trim() } : {}),
         ...(cs.startedAt > 0 && cs.finishedAt >= cs.startedAt ? { durationMs: cs.finishedAt - cs.startedAt } : {}),
       });
     });

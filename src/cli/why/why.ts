@@ -11,6 +11,7 @@ import { explainDeployment, podToExplain } from './explain-deployment.ts';
 import { explainNode } from './explain-node.ts';
 import { explainPod } from './explain-pod.ts';
 import { buildTimeline, formatTimeline } from './timeline.ts';
+import { fetchKubeletTimeline, mergeTimeline } from './kubelet-timeline.ts';
 
 export type WhyKind = 'pod' | 'deployment' | 'node';
 
@@ -71,8 +72,17 @@ export async function why(client: Client, req: WhyRequest, now: () => number = D
   if (req.kind === 'pod') {
     const pod = await client.resource<Pod>('pods', req.namespace).get(req.name);
     if (req.timeline) {
-      const events = await eventsAbout(client, req.namespace, 'Pod', req.name, pod.metadata?.uid);
-      return [`pod/${req.name} timeline:`, ...formatTimeline(pod, buildTimeline(pod, events)).map((l) => `  ${l}`)];
+      const [events, record] = await Promise.all([
+        eventsAbout(client, req.namespace, 'Pod', req.name, pod.metadata?.uid),
+        fetchKubeletTimeline(client, pod),
+      ]);
+      // The kubelet's record when its node answers; else what the API keeps, rebuilt (whole seconds).
+      if (record) {
+        const header = `pod/${req.name} timeline (kubelet record from node ${record.node ?? pod.spec?.nodeName ?? ''}, ms times):`;
+        return [header, ...formatTimeline(pod, mergeTimeline(pod, events, record)).map((l) => `  ${l}`)];
+      }
+      const header = `pod/${req.name} timeline (${pod.spec?.nodeName ? 'node unreachable or no record: ' : ''}rebuilt from events and conditions, whole seconds):`;
+      return [header, ...formatTimeline(pod, buildTimeline(pod, events)).map((l) => `  ${l}`)];
     }
     return render(await podAnswer(client, pod, now));
   }
