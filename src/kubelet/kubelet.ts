@@ -603,19 +603,7 @@ export class Kubelet {
     pleg.subscribe((e) => {
       if (e.type !== 'ContainerDied') return;
       const status = pleg.getCachedStatus(e.podUid);
-      const cs = status?.containerStatuses.find((s) => s.id === e.containerId);
-      if (!status || !cs) return;
-      const pod = { metadata: { uid: status.uid, namespace: status.namespace, name: status.name } };
-      timeline.record(pod, 'ContainerExited', {
-        ...(cs.finishedAt > 0 ? { at: cs.finishedAt } : {}),
-        container: cs.name,
-        containerType: cs.type,
-        exitCode: cs.exitCode,
-        restartCount: cs.restartCount,
-        ...(cs.reason ? { reason: cs.reason } : {}),
-        ...(cs.message ? { message: cs.message.trim() } : {}),
-        ...(cs.startedAt > 0 && cs.finishedAt >= cs.startedAt ? { durationMs: cs.finishedAt - cs.startedAt } : {}),
-      });
+      if (status) timeline.exits({ metadata: { uid: status.uid, namespace: status.namespace, name: status.name } }, status.containerStatuses);
     });
     probeManager.subscribe((uid) => podWorkers.wake(uid));
 

@@ -30,3 +30,8 @@ export function formatProgress(p: PodTimelineProgress): string {
   return bytes + layers;
 }
 
+
+/** How long a step took: milliseconds below a second (`0ms`, `12ms`), else as formatMs. */
+export function formatTook(ms: number): string {
+  return ms < 1000 ? `${Math.max(0, Math.round(ms))}ms` : formatMs(ms);
+}

@@ -10,7 +10,7 @@
  * only the newest exit has its own code; repeated events come folded (first and last time, count).
  */
 import type { ContainerStatus, Event, Pod, PodTimelineProgress, PodTimelineStepKind } from '../../api/index.ts';
-import { formatMs } from './format.ts';
+import { formatMs, formatTook } from './format.ts';
 
 export interface TimelineStep {
   /** ms since the epoch. */
@@ -166,7 +166,7 @@ export function formatTimeline(pod: Pod, steps: readonly TimelineStep[]): string
   const base = parse(pod.metadata?.creationTimestamp) ?? steps[0]?.at ?? 0;
   return steps.map((s) => {
     const offset = `+${formatMs(Math.max(0, s.at - base))}`;
-    const took = s.durationMs !== undefined ? ` (took ${formatMs(s.durationMs)})` : '';
+    const took = s.durationMs !== undefined ? ` (took ${formatTook(s.durationMs)})` : '';
     const detail = s.detail ? `: ${s.detail}` : '';
     return `${new Date(s.at).toISOString().replace('.000Z', 'Z')}  ${offset.padEnd(7)} ${s.step}${took}${detail}`;
   });

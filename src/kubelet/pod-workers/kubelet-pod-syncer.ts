@@ -102,6 +102,7 @@ export class KubeletPodSyncer implements PodSyncer {
     const uid = pod.metadata?.uid ?? '';
     const before = this.#c.statusManager.getPodStatus(uid) ?? pod.status;
     let runtimeStatus = await this.#runtimeStatus(pod);
+    this.#c.timeline?.exits(pod, runtimeStatus.containerStatuses);
     let status = this.#status(pod, runtimeStatus, false);
 
     // activeDeadlineSeconds counts from status.startTime, init containers included.
@@ -171,6 +172,8 @@ export class KubeletPodSyncer implements PodSyncer {
     signal.throwIfAborted();
     await this.#c.runtimeManager.killPod(pod, runtimeStatus, gracePeriodSeconds);
     runtimeStatus = await this.#runtimeStatus(pod);
+    // The exits of the kill, before the containers are removed (the PLEG may not relist in between).
+    this.#c.timeline?.exits(pod, runtimeStatus.containerStatuses);
     const stillRunning = runtimeStatus.containerStatuses.filter((c) => c.state === 'running');
     if (stillRunning.length > 0)
       throw new Error(

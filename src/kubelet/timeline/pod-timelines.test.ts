@@ -75,3 +75,17 @@ test('records handed out are copies', () => {
   t.get('default', 'web')!.steps.push({ at: 1, kind: 'PodGone' });
   assert.equal(t.get('default', 'web')!.steps.length, 1);
 });
+
+test('exits are recorded once per container, at the runtime’s finish time, oldest first', () => {
+  const t = new PodTimelines({ clock: new FakeClock(10_000) });
+  const c = (id: string, name: string, state: string, finishedAt: number) => ({
+    id, name, type: 'regular', state, exitCode: 137, reason: 'Error', message: ' killed \n', startedAt: 1_000, finishedAt, restartCount: 2,
+  });
+  const statuses = [c('b', 'app', 'exited', 5_000), c('a', 'side', 'exited', 4_000), c('r', 'web', 'running', 0)];
+  t.exits(pod('u1'), statuses);
+  t.exits(pod('u1'), statuses);
+  assert.deepEqual(t.get('default', 'web')!.steps, [
+    { at: 4_000, kind: 'ContainerExited', container: 'side', containerType: 'regular', exitCode: 137, restartCount: 2, reason: 'Error', message: 'killed', durationMs: 3_000 },
+    { at: 5_000, kind: 'ContainerExited', container: 'app', containerType: 'regular', exitCode: 137, restartCount: 2, reason: 'Error', message: 'killed', durationMs: 4_000 },
+  ]);
+});

@@ -40,6 +40,22 @@ export interface PodTimelinesConfig {
 interface Entry {
   record: PodTimelineRecord;
   goneAt?: number;
+  /** Containers whose exit is recorded (exits are seen by the PLEG and by the pod syncer's kill: once each). */
+  exited: Set<string>;
+}
+
+/** What the runtime says about a container that exited (the kubelet's RuntimeContainerStatus has it all). */
+export interface ExitedContainer {
+  id: string;
+  name: string;
+  type?: string;
+  state: string;
+  exitCode: number;
+  reason?: string;
+  message?: string;
+  startedAt: number;
+  finishedAt: number;
+  restartCount: number;
 }
 
 export class PodTimelines {
@@ -101,6 +117,29 @@ export class PodTimelines {
     }
   }
 
+  /**
+   * Records the exit of each exited container of the pod not recorded yet, at the runtime's finish time with
+   * its code, reason, termination message and run length. Safe to call with the same status again.
+   */
+  exits(pod: PodRef, containers: readonly ExitedContainer[]): void {
+    const entry = this.#entry(pod);
+    if (!entry) return;
+    const exited = containers.filter((c) => c.state === 'exited' && !entry.exited.has(c.id)).sort((a, b) => a.finishedAt - b.finishedAt);
+    for (const c of exited) {
+      entry.exited.add(c.id);
+      this.record(pod, 'ContainerExited', {
+        ...(c.finishedAt > 0 ? { at: c.finishedAt } : {}),
+        container: c.name,
+        containerType: c.type,
+        exitCode: c.exitCode,
+        restartCount: c.restartCount,
+        reason: c.reason || undefined,
+        message: c.message?.trim() || undefined,
+        durationMs: c.startedAt > 0 && c.finishedAt >= c.startedAt ? c.finishedAt - c.startedAt : undefined,
+      });
+    }
+  }
+
   /** The pod is gone from the node: its record is kept `retainMs` longer. */
   gone(uid: string): void {
     const entry = this.#pods.get(uid);
@@ -138,6 +177,7 @@ export class PodTimelines {
           ...(this.#nodeName ? { node: this.#nodeName } : {}),
           steps: [],
         },
+        exited: new Set(),
       };
       this.#pods.set(uid, entry);
     }
