@@ -164,10 +164,15 @@ export function buildTimeline(pod: Pod, events: readonly Event[]): TimelineStep[
  */
 export function formatTimeline(pod: Pod, steps: readonly TimelineStep[]): string[] {
   const base = parse(pod.metadata?.creationTimestamp) ?? steps[0]?.at ?? 0;
-  return steps.map((s) => {
-    const offset = `+${formatMs(Math.max(0, s.at - base))}`;
+  // Milliseconds in every time once any step has them (the kubelet's record), so the columns line up.
+  const ms = steps.some((s) => s.at % 1000 !== 0);
+  const offsets = steps.map((s) => `+${formatMs(Math.max(0, s.at - base))}`);
+  const width = Math.max(7, ...offsets.map((o) => o.length));
+  return steps.map((s, i) => {
+    const offset = offsets[i]!;
     const took = s.durationMs !== undefined ? ` (took ${formatTook(s.durationMs)})` : '';
     const detail = s.detail ? `: ${s.detail}` : '';
-    return `${new Date(s.at).toISOString().replace('.000Z', 'Z')}  ${offset.padEnd(7)} ${s.step}${took}${detail}`;
+    const time = new Date(s.at).toISOString();
+    return `${ms ? time : time.replace('.000Z', 'Z')}  ${offset.padEnd(width)} ${s.step}${took}${detail}`;
   });
 }
