@@ -105,18 +105,21 @@ export class RunTimeline {
   }
 
   async #follow(w: Watched): Promise<void> {
+    let wait = this.#intervalMs;
     while (!this.#signal.aborted && !w.gone) {
-      await this.#poll(w, this.#signal);
+      // A node that keeps no record (a simulated one) or does not answer is asked less and less often.
+      wait = (await this.#poll(w, this.#signal)) ? this.#intervalMs : Math.min(wait * 2, 8 * this.#intervalMs);
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.#intervalMs);
+        const t = setTimeout(resolve, wait);
         this.#signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
       });
     }
   }
 
-  async #poll(w: Watched, signal: AbortSignal): Promise<void> {
+  /** Reads the pod's record and prints what is new; false when there was none to read. */
+  async #poll(w: Watched, signal: AbortSignal): Promise<boolean> {
     const record = await this.#c.fetch(w.pod, signal).catch(() => undefined);
-    if (!record) return;
+    if (!record) return false;
     for (const e of record.steps) {
       const key = keyOf(e);
       if (w.printed.has(key)) continue;
@@ -128,6 +131,7 @@ export class RunTimeline {
     }
     w.pulls = runningPulls(record).map((e) => pullStatus(w.pod, e));
     this.#drawStatus();
+    return true;
   }
 
   #drawStatus(): void {
