@@ -31,6 +31,8 @@ interface Watched {
   pod: Pod;
   printed: Set<string>;
   gone: boolean;
+  /** A record of the pod was read at least once. */
+  read: boolean;
   pulls: string[];
   loop?: Promise<void>;
 }
@@ -88,19 +90,33 @@ export class RunTimeline {
     const uid = pod.metadata?.uid;
     if (!uid) return;
     let w = this.#pods.get(uid);
-    if (!w) this.#pods.set(uid, (w = { pod, printed: new Set(), gone: false, pulls: [] }));
+    if (!w) this.#pods.set(uid, (w = { pod, printed: new Set(), gone: false, read: false, pulls: [] }));
     w.pod = pod;
     if (!w.loop && pod.spec?.nodeName && !this.#signal.aborted) w.loop = this.#follow(w);
   }
 
-  /** Stops following; each pod's record is read once more first (its last steps: stop, exit, gone). */
-  async stop(): Promise<void> {
+  /** Reads every followed pod's record once now (before a summary line, so the steps come first). */
+  async catchUp(timeoutMs = 5000): Promise<void> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    await Promise.allSettled([...this.#pods.values()].filter((w) => w.loop && !w.gone).map((w) => this.#poll(w, signal)));
+  }
+
+  /**
+   * Stops following. Pods whose record was read are read on until it says they are gone, for at most
+   * `graceMs` (the kubelet removes a finished pod's containers in its housekeeping, after the API delete), so
+   * their last steps (stop, exit, gone) are printed.
+   */
+  async stop(graceMs = 5000): Promise<void> {
     this.#stop.abort();
     await Promise.allSettled([...this.#pods.values()].map((w) => w.loop));
-    const last = new AbortController();
-    const timer = setTimeout(() => last.abort(), 5000);
-    await Promise.allSettled([...this.#pods.values()].filter((w) => w.loop && !w.gone).map((w) => this.#poll(w, last.signal)));
-    clearTimeout(timer);
+    const last = AbortSignal.timeout(graceMs);
+    const finish = async (w: Watched) => {
+      while (!w.gone && !last.aborted) {
+        await this.#poll(w, last);
+        if (!w.gone) await new Promise((r) => setTimeout(r, this.#intervalMs));
+      }
+    };
+    await Promise.allSettled([...this.#pods.values()].filter((w) => w.read && !w.gone).map(finish));
     this.#c.status?.(undefined);
   }
 
@@ -120,6 +136,7 @@ export class RunTimeline {
   async #poll(w: Watched, signal: AbortSignal): Promise<boolean> {
     const record = await this.#c.fetch(w.pod, signal).catch(() => undefined);
     if (!record) return false;
+    w.read = true;
     for (const e of record.steps) {
       const key = keyOf(e);
       if (w.printed.has(key)) continue;

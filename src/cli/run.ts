@@ -152,6 +152,7 @@ export async function runRun(argv: string[]): Promise<number> {
     let code = 0;
     let seen: string[] = [];
     let failed = 0;
+    let held: string[] = [];
     const client = server.client;
     // Each pod's steps as the kubelet records them, through the teardown (preStop, stop, exit, gone): it is
     // stopped, after a last read, once the pods are gone, also after Ctrl-C or --timeout.
@@ -164,10 +165,11 @@ export async function runRun(argv: string[]): Promise<number> {
       if (pods.length === 0 && workloads.length === 0) out('no pods or workloads in the file; the objects were created, nothing to watch');
       else ({ code, seen, failed } = await watchPods(server.client, pods, workloads, timeline, stop.signal));
       await teardown(server.client, created, seen);
+      held = await server.waitForNodeCleanup();
     } finally {
+      // After the node's cleanup: a finished pod's containers go with the kubelet's housekeeping, after the API delete.
       await timeline.stop();
     }
-    const held = await server.waitForNodeCleanup();
     if (held.length > 0) err(`warning: the node still holds ${held.length} mount(s) or sandbox(es) under ${server.dataDir}: ${held.slice(0, 3).join(', ')}`);
     // A timeout ends a healthy run normally: what ran is judged by whether any pod failed.
     if (timedOut) return failed > 0 ? 1 : 0;
@@ -313,8 +315,8 @@ async function watchPods(
   const failedJobs = [...jobs.entries()].filter(([, o]) => o && !o.complete).map(([key]) => `job/${key.split('/')[1]}`);
   const failures = failed.length + failedJobs.length;
   if (signal.aborted) return { code: 130, seen: [...seen], failed: failures };
-  // Let the last log lines of completed containers arrive.
-  await logs.drain(2000);
+  // Let the last log lines of completed containers arrive, and the pods' last steps.
+  await Promise.all([logs.drain(2000), timeline.catchUp()]);
   if (failures === 0) out(jobs.size > 0 ? 'all pods and jobs completed' : 'all pods completed');
   else {
     if (failed.length > 0) out(`${failed.length} pod(s) failed: ${failed.map((p) => p.metadata?.name).join(', ')}`);

@@ -37,7 +37,7 @@ export interface KubeletPodSyncerConfig {
   onPodTerminated?: (pod: Pod, status: PodStatus) => Promise<void>;
   /** A pod's containers are all stopped (deleted, evicted or finished): the QoS cgroups follow (upstream killPod). */
   onPodStopped?: (pod: Pod) => void;
-  /** The node's pod timelines: volumes mounted and the pod gone are recorded there. */
+  /** The node's pod timelines: volumes mounted, exits seen in its status reads and the pod gone are recorded there. */
   timeline?: PodTimelines;
 }
 
@@ -90,9 +90,16 @@ export class KubeletPodSyncer implements PodSyncer {
     return status;
   }
 
+  /**
+   * The pod's runtime status, fresh. Exits it shows go to the pod's timeline at once: the status written from
+   * it may show a container terminated before the PLEG's next relist, and a killed pod's containers may be
+   * removed before it.
+   */
   async #runtimeStatus(pod: Pod): Promise<RuntimePodStatus> {
     const m = pod.metadata ?? {};
-    return this.#c.pleg.updateCache(m.uid ?? '', m.name, m.namespace);
+    const status = await this.#c.pleg.updateCache(m.uid ?? '', m.name, m.namespace);
+    this.#c.timeline?.exits(pod, status.containerStatuses);
+    return status;
   }
 
   async syncPod(
@@ -102,7 +109,6 @@ export class KubeletPodSyncer implements PodSyncer {
     const uid = pod.metadata?.uid ?? '';
     const before = this.#c.statusManager.getPodStatus(uid) ?? pod.status;
     let runtimeStatus = await this.#runtimeStatus(pod);
-    this.#c.timeline?.exits(pod, runtimeStatus.containerStatuses);
     let status = this.#status(pod, runtimeStatus, false);
 
     // activeDeadlineSeconds counts from status.startTime, init containers included.
@@ -172,8 +178,6 @@ export class KubeletPodSyncer implements PodSyncer {
     signal.throwIfAborted();
     await this.#c.runtimeManager.killPod(pod, runtimeStatus, gracePeriodSeconds);
     runtimeStatus = await this.#runtimeStatus(pod);
-    // The exits of the kill, before the containers are removed (the PLEG may not relist in between).
-    this.#c.timeline?.exits(pod, runtimeStatus.containerStatuses);
     const stillRunning = runtimeStatus.containerStatuses.filter((c) => c.state === 'running');
     if (stillRunning.length > 0)
       throw new Error(
@@ -193,8 +197,7 @@ export class KubeletPodSyncer implements PodSyncer {
     if (pod.metadata?.deletionTimestamp) {
       await this.#c.runtimeManager.removePod(uid);
       this.#terminalReason.delete(uid);
-      this.#c.timeline?.record(pod, 'PodGone');
-      this.#c.timeline?.gone(uid);
+      this.#c.timeline?.removed(uid);
       await this.#c.onPodTerminated?.(pod, status);
     }
   }
@@ -225,7 +228,7 @@ export class KubeletPodSyncer implements PodSyncer {
       await this.#c.runtimeManager.removePod(uid);
       await this.#c.probeManager.removePod(uid);
       await this.#c.volumeManager.unmountPodVolumes(uid);
-      this.#c.timeline?.gone(uid);
+      this.#c.timeline?.removed(uid);
       cleaned.push(uid);
     }
     return cleaned;

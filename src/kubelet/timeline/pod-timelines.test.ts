@@ -89,3 +89,13 @@ test('exits are recorded once per container, at the runtime’s finish time, old
     { at: 5_000, kind: 'ContainerExited', container: 'app', containerType: 'regular', exitCode: 137, restartCount: 2, reason: 'Error', message: 'killed', durationMs: 4_000 },
   ]);
 });
+
+test('removed: one PodGone step on a known pod’s record, nothing for an unknown pod', () => {
+  const t = new PodTimelines({ clock: new FakeClock(7) });
+  t.record(pod('u1'), 'PodSeen');
+  t.removed('u1');
+  t.removed('u1');
+  t.removed('other');
+  assert.deepEqual(t.get('default', 'web')!.steps.map((s) => s.kind), ['PodSeen', 'PodGone']);
+  assert.equal(t.getByUid('other'), undefined);
+});

@@ -140,6 +140,16 @@ export class PodTimelines {
     }
   }
 
+  /**
+   * The pod's containers and sandbox are removed from the node: a PodGone step (once) on the pod's record, if
+   * it has one, which is then kept `retainMs` longer.
+   */
+  removed(uid: string): void {
+    const entry = this.#pods.get(uid);
+    if (entry && !entry.record.steps.some((s) => s.kind === 'PodGone')) this.record({ metadata: { uid } }, 'PodGone');
+    this.gone(uid);
+  }
+
   /** The pod is gone from the node: its record is kept `retainMs` longer. */
   gone(uid: string): void {
     const entry = this.#pods.get(uid);
