@@ -569,7 +569,7 @@ export class Kubelet {
                 : kind === 'liveness' && result === 'Failure'
                   ? 'LivenessProbeFailed'
                   : undefined;
-        if (step) timeline.record(pod, step, { container });
+        if (step) timeline.record(pod, step, { container, containerType: KubeRuntimeManager.containerType(pod, container) });
       },
     });
     runtimeManager.setProbeResults(probeManager);
