@@ -87,3 +87,21 @@ test('LiveOutput: lines print above the live line on a terminal; off a terminal 
   plain.line('a');
   assert.deepEqual(piped, ['a\n']);
 });
+
+test('RunTimeline: a pull that ended is erased from the live line before its end is printed', async () => {
+  const steps: PodTimelineEntry[] = [{ at: T0 + 200, kind: 'ImagePulling', container: 'app', image: 'b', progress: { downloaded: 1, total: 2 } }];
+  const seen: string[] = [];
+  const tl = new RunTimeline({
+    fetch: async () => record(steps.map((s) => ({ ...s }))),
+    print: (l) => seen.push(`print ${l.trim()}`),
+    status: (s) => seen.push(`status ${s ?? '-'}`),
+    intervalMs: 5,
+  });
+  tl.observe(pod);
+  while (!seen.length) await new Promise((r) => setTimeout(r, 5));
+  steps.push({ at: T0 + 300, kind: 'ImagePulled', container: 'app', image: 'b' });
+  while (!seen.some((s) => s.startsWith('print'))) await new Promise((r) => setTimeout(r, 5));
+  await tl.stop(0);
+  const printed = seen.findIndex((s) => s.startsWith('print'));
+  assert.equal(seen[printed - 1], 'status -', seen.join('\n'));
+});

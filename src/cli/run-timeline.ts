@@ -33,6 +33,9 @@ interface Watched {
   gone: boolean;
   /** A record of the pod was read at least once. */
   read: boolean;
+  /** Reads asked for, and the newest of them whose answer the live line shows. */
+  asked: number;
+  shown: number;
   pulls: string[];
   loop?: Promise<void>;
 }
@@ -90,7 +93,7 @@ export class RunTimeline {
     const uid = pod.metadata?.uid;
     if (!uid) return;
     let w = this.#pods.get(uid);
-    if (!w) this.#pods.set(uid, (w = { pod, printed: new Set(), gone: false, read: false, pulls: [] }));
+    if (!w) this.#pods.set(uid, (w = { pod, printed: new Set(), gone: false, read: false, asked: 0, shown: 0, pulls: [] }));
     w.pod = pod;
     if (!w.loop && pod.spec?.nodeName && !this.#signal.aborted) w.loop = this.#follow(w);
   }
@@ -134,9 +137,17 @@ export class RunTimeline {
 
   /** Reads the pod's record and prints what is new; false when there was none to read. */
   async #poll(w: Watched, signal: AbortSignal): Promise<boolean> {
+    const asked = ++w.asked;
     const record = await this.#c.fetch(w.pod, signal).catch(() => undefined);
     if (!record) return false;
     w.read = true;
+    // The live line first: a pull that just ended is erased before its end's line prints. An answer older
+    // than one already shown (catchUp's read beside the loop's) does not bring back a pull that ended.
+    if (asked > w.shown) {
+      w.shown = asked;
+      w.pulls = runningPulls(record).map((e) => pullStatus(w.pod, e));
+      this.#drawStatus();
+    }
     for (const e of record.steps) {
       const key = keyOf(e);
       if (w.printed.has(key)) continue;
@@ -146,8 +157,6 @@ export class RunTimeline {
       this.#c.print(timelineLine(w.pod, e));
       if (e.kind === 'PodGone') w.gone = true;
     }
-    w.pulls = runningPulls(record).map((e) => pullStatus(w.pod, e));
-    this.#drawStatus();
     return true;
   }
 
