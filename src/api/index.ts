@@ -26,6 +26,7 @@ export * from './resources.ts';
 export * from './discovery.ts';
 export * from './field-error.ts';
 export * from './image-ref.ts';
+export type * from './pod-timeline.ts';
 export * from './quantity.ts';
 export * from './defaults.ts';
 export * from './service-defaults.ts';

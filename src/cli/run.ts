@@ -24,6 +24,8 @@ import { EmbeddedServer } from './embedded-server.ts';
 import { LogFollower } from './log-follower.ts';
 import { readManifests, type Manifest } from './manifests.ts';
 import { jobOutcome, podSelectorOf, workloadKind } from './run-workloads.ts';
+import { LiveOutput, RunTimeline } from './run-timeline.ts';
+import { fetchKubeletTimeline } from './why/kubelet-timeline.ts';
 import { join } from 'node:path';
 
 export const RUN_USAGE =
@@ -89,7 +91,9 @@ export function parseRunFlags(argv: string[]): RunOptions | string {
 }
 
 const isTerminal = (pod: Pod) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
-const out = (line: string) => process.stdout.write(`${line}\n`);
+// On a terminal the last line of stdout may be a live one (image pulls): every line goes above it.
+const live = new LiveOutput(process.stdout);
+const out = (line: string) => live.line(line);
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
 export async function runRun(argv: string[]): Promise<number> {
@@ -148,10 +152,24 @@ export async function runRun(argv: string[]): Promise<number> {
     let code = 0;
     let seen: string[] = [];
     let failed = 0;
-    if (pods.length === 0 && workloads.length === 0) out('no pods or workloads in the file; the objects were created, nothing to watch');
-    else ({ code, seen, failed } = await watchPods(server.client, pods, workloads, stop.signal));
-    await teardown(server.client, created, seen);
-    const held = await server.waitForNodeCleanup();
+    let held: string[] = [];
+    const client = server.client;
+    // Each pod's steps as the kubelet records them, through the teardown (preStop, stop, exit, gone): it is
+    // stopped, after a last read, once the pods are gone, also after Ctrl-C or --timeout.
+    const timeline = new RunTimeline({
+      fetch: (pod, signal) => fetchKubeletTimeline(client, pod, signal),
+      print: out,
+      ...(live.isTerminal ? { status: (text: string | undefined) => live.status(text) } : {}),
+    });
+    try {
+      if (pods.length === 0 && workloads.length === 0) out('no pods or workloads in the file; the objects were created, nothing to watch');
+      else ({ code, seen, failed } = await watchPods(server.client, pods, workloads, timeline, stop.signal));
+      await teardown(server.client, created, seen);
+      held = await server.waitForNodeCleanup();
+    } finally {
+      // After the node's cleanup: a finished pod's containers go with the kubelet's housekeeping, after the API delete.
+      await timeline.stop();
+    }
     if (held.length > 0) err(`warning: the node still holds ${held.length} mount(s) or sandbox(es) under ${server.dataDir}: ${held.slice(0, 3).join(', ')}`);
     // A timeout ends a healthy run normally: what ran is judged by whether any pod failed.
     if (timedOut) return failed > 0 ? 1 : 0;
@@ -219,6 +237,7 @@ async function watchPods(
   client: Client,
   pods: Pod[],
   workloads: Manifest[],
+  timeline: RunTimeline,
   signal: AbortSignal,
 ): Promise<{ code: number; seen: string[]; failed: number }> {
   const watching = new Map(pods.map((p) => [`${p.metadata!.namespace}/${p.metadata!.name}`, p]));
@@ -251,6 +270,7 @@ async function watchPods(
       seen.add(key);
     }
     watching.set(key, pod);
+    timeline.observe(pod);
     const s = podSummary(pod);
     const row = `${pod.metadata!.name!.padEnd(width)}${s.ready.padEnd(8)}${s.status.padEnd(22)}${s.restarts}`;
     if (last.get(key) !== row) {
@@ -295,8 +315,8 @@ async function watchPods(
   const failedJobs = [...jobs.entries()].filter(([, o]) => o && !o.complete).map(([key]) => `job/${key.split('/')[1]}`);
   const failures = failed.length + failedJobs.length;
   if (signal.aborted) return { code: 130, seen: [...seen], failed: failures };
-  // Let the last log lines of completed containers arrive.
-  await logs.drain(2000);
+  // Let the last log lines of completed containers arrive, and the pods' last steps.
+  await Promise.all([logs.drain(2000), timeline.catchUp()]);
   if (failures === 0) out(jobs.size > 0 ? 'all pods and jobs completed' : 'all pods completed');
   else {
     if (failed.length > 0) out(`${failed.length} pod(s) failed: ${failed.map((p) => p.metadata?.name).join(', ')}`);

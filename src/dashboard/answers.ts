@@ -8,13 +8,14 @@
  *   GET /dashboard/api/why/namespaces/NS/pods/NAME        → { sentence, evidence[], healthy }
  *   GET /dashboard/api/why/namespaces/NS/deployments/NAME → { sentence, evidence[], healthy }
  *   GET /dashboard/api/why/nodes/NAME                      → { sentence, evidence[], healthy }
- *   GET /dashboard/api/timeline/namespaces/NS/pods/NAME   → { created, steps: TimelineStep[] }
+ *   GET /dashboard/api/timeline/namespaces/NS/pods/NAME   → { created, steps: TimelineStep[], recordedBy? }
+ *
+ * The timeline is `why --timeline`'s: the kubelet's record (ms) when the pod's node answers, else rebuilt.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pod } from '../api/index.ts';
 import { ApiError, Client, type Status } from '../client/index.ts';
-import { buildTimeline, type TimelineStep } from '../cli/why/timeline.ts';
-import { eventsAbout, explain } from '../cli/why/why.ts';
+import { explain, podTimeline } from '../cli/why/why.ts';
 
 export interface AnswersConfig {
   /** The API server's URL as the server itself reaches it (known once it listens). */
@@ -65,9 +66,8 @@ export async function serveAnswer(config: AnswersConfig, req: IncomingMessage, r
   try {
     if (route.what === 'timeline') {
       const pod = await client.resource<Pod>('pods', route.namespace).get(route.name);
-      const events = await eventsAbout(client, route.namespace, 'Pod', route.name, pod.metadata?.uid);
-      const steps: TimelineStep[] = buildTimeline(pod, events);
-      return send(res, 200, { created: pod.metadata?.creationTimestamp, steps });
+      const { steps, recordedBy } = await podTimeline(client, pod);
+      return send(res, 200, { created: pod.metadata?.creationTimestamp, steps, recordedBy });
     }
     return send(res, 200, await explain(client, { kind: route.kind, name: route.name, namespace: route.kind === 'node' ? '' : route.namespace }, now));
   } catch (err) {

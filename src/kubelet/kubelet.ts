@@ -63,6 +63,7 @@ import { ManagerGroup, manager, untilAborted, type Manager } from './manager.ts'
 import { DnsConfigurer, ServiceEnvSource } from './network/index.ts';
 import { NodeAgent, defaultNodeIP, readMachineInfo, type NodeFacts, type NodeHealth } from './node/index.ts';
 import { KubeletServer, selfSignedServingCert, type ServingCert } from './server/index.ts';
+import { PodTimelines } from './timeline/index.ts';
 import {
   NodeContainerEnvironment,
   NodeVolumeManager,
@@ -292,7 +293,9 @@ export class Kubelet {
     // Made further down; the server and the node's health check may be asked before that.
     const late: { statusManager?: StatusManager; pleg?: GenericPLEG; eviction?: EvictionManager; summary?: SummaryProvider } = {};
     const kubeletMetrics = c.metrics ? new KubeletMetrics(c.metrics) : undefined;
+    const timeline = new PodTimelines({ clock, nodeName: c.nodeName });
     const server = new KubeletServer({
+      timeline: (namespace, name) => timeline.get(namespace, name),
       runtime,
       token: c.kubeletToken,
       ...(c.metrics ? { metrics: async () => ({ contentType: c.metrics!.contentType, body: await c.metrics!.metrics() }) } : {}),
@@ -506,6 +509,7 @@ export class Kubelet {
     };
     const runtimeManager = new KubeRuntimeManager({
       runtime,
+      timeline,
       environment,
       recorder,
       clock,
@@ -554,6 +558,19 @@ export class Kubelet {
       clock,
       statusOf: (uid) => pleg.getCachedStatus(uid),
       hostIPs: () => [nodeIP],
+      onResultChanged: (pod, container, kind, result, previous) => {
+        const step =
+          kind === 'startup' && result === 'Success'
+            ? 'StartupProbeSucceeded'
+            : kind === 'readiness' && result === 'Success'
+              ? 'ContainerReady'
+              : kind === 'readiness' && result === 'Failure' && previous === 'Success'
+                ? 'ContainerNotReady'
+                : kind === 'liveness' && result === 'Failure'
+                  ? 'LivenessProbeFailed'
+                  : undefined;
+        if (step) timeline.record(pod, step, { container, containerType: KubeRuntimeManager.containerType(pod, container) });
+      },
     });
     runtimeManager.setProbeResults(probeManager);
     const sm = (late.statusManager = new StatusManager({
@@ -574,6 +591,7 @@ export class Kubelet {
       clock,
       onPodTerminated: (pod) => this.#onPodTerminated(pod),
       onPodStopped: () => this.#onPodStopped(),
+      timeline,
     });
     const podWorkers = new PodWorkers({
       syncer,
@@ -581,6 +599,12 @@ export class Kubelet {
       onError: (err, pod) => log.warn({ err, pod: pod.metadata?.name }, 'pod worker failed'),
     });
     pleg.subscribe((e) => podWorkers.wake(e.podUid));
+    // Exits reach the timeline from the PLEG (the runtime's own finish time and exit code).
+    pleg.subscribe((e) => {
+      if (e.type !== 'ContainerDied') return;
+      const status = pleg.getCachedStatus(e.podUid);
+      if (status) timeline.exits({ metadata: { uid: status.uid, namespace: status.namespace, name: status.name } }, status.containerStatuses);
+    });
     probeManager.subscribe((uid) => podWorkers.wake(uid));
 
     // ---- pod sources → workers
@@ -609,6 +633,7 @@ export class Kubelet {
       const uid = pod.metadata?.uid ?? '';
       switch (u.op) {
         case 'ADD': {
+          timeline.recordOnce(pod, 'PodSeen');
           const phase = pod.status?.phase;
           const node = nodeAgent.node;
           if (
@@ -657,6 +682,7 @@ export class Kubelet {
           this.#rejected.delete(uid);
           if (podWorkers.state(uid) === undefined) {
             sm.removePod(uid);
+            timeline.gone(uid);
             return;
           }
           // The syncer tears a pod down completely (sandbox, volumes) only when it is being deleted.

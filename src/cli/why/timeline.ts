@@ -9,8 +9,8 @@
  * What it cannot show: Kubernetes keeps only a container's current and last state, so of many restarts
  * only the newest exit has its own code; repeated events come folded (first and last time, count).
  */
-import type { ContainerStatus, Event, Pod } from '../../api/index.ts';
-import { humanDuration } from '../../api/index.ts';
+import type { ContainerStatus, Event, Pod, PodTimelineProgress, PodTimelineStepKind } from '../../api/index.ts';
+import { formatMs, formatTook } from './format.ts';
 
 export interface TimelineStep {
   /** ms since the epoch. */
@@ -23,6 +23,17 @@ export interface TimelineStep {
   detail?: string;
   /** Where the step falls in a pod's life: orders steps recorded in the same second (timestamps are whole seconds). */
   rank: number;
+  /**
+   * Who kept the step: the kubelet's record (ms times, measured durations), the API object (whole seconds) or
+   * its events (whole seconds, folded). Undefined in the reconstruction from the API alone.
+   */
+  source?: 'kubelet' | 'api' | 'events';
+  /** The kubelet's name for the step (kubelet steps only): `ContainerStarted`, `ImagePulled`... */
+  kind?: PodTimelineStepKind;
+  /** The container the step is about. */
+  container?: string;
+  /** An image pull's bytes and layers (so far, while it runs). */
+  progress?: PodTimelineProgress;
 }
 
 /** Life order of the steps: pod before its init containers, init containers before Initialized, then the containers. */
@@ -147,13 +158,21 @@ export function buildTimeline(pod: Pod, events: readonly Event[]): TimelineStep[
   return steps.map((s, i) => ({ s, i })).sort((a, b) => a.s.at - b.s.at || a.s.rank - b.s.rank || a.i - b.i).map(({ s }) => s);
 }
 
-/** The timeline as text: `TIME  +OFFSET  STEP  (took D)  detail`, one line a step. */
+/**
+ * The timeline as text: `TIME  +OFFSET  STEP  (took D)  detail`, one line a step. Offsets and durations show
+ * milliseconds when the times have them (the kubelet's record), whole seconds otherwise.
+ */
 export function formatTimeline(pod: Pod, steps: readonly TimelineStep[]): string[] {
   const base = parse(pod.metadata?.creationTimestamp) ?? steps[0]?.at ?? 0;
-  return steps.map((s) => {
-    const offset = `+${humanDuration(Math.max(0, s.at - base))}`;
-    const took = s.durationMs !== undefined ? ` (took ${humanDuration(s.durationMs)})` : '';
+  // Milliseconds in every time once any step has them (the kubelet's record), so the columns line up.
+  const ms = steps.some((s) => s.at % 1000 !== 0);
+  const offsets = steps.map((s) => `+${formatMs(Math.max(0, s.at - base))}`);
+  const width = Math.max(7, ...offsets.map((o) => o.length));
+  return steps.map((s, i) => {
+    const offset = offsets[i]!;
+    const took = s.durationMs !== undefined ? ` (took ${formatTook(s.durationMs)})` : '';
     const detail = s.detail ? `: ${s.detail}` : '';
-    return `${new Date(s.at).toISOString().replace('.000Z', 'Z')}  ${offset.padEnd(7)} ${s.step}${took}${detail}`;
+    const time = new Date(s.at).toISOString();
+    return `${ms ? time : time.replace('.000Z', 'Z')}  ${offset.padEnd(width)} ${s.step}${took}${detail}`;
   });
 }

@@ -10,7 +10,8 @@ import type { Answer } from './answer.ts';
 import { explainDeployment, podToExplain } from './explain-deployment.ts';
 import { explainNode } from './explain-node.ts';
 import { explainPod } from './explain-pod.ts';
-import { buildTimeline, formatTimeline } from './timeline.ts';
+import { buildTimeline, formatTimeline, type TimelineStep } from './timeline.ts';
+import { fetchKubeletTimeline, mergeTimeline } from './kubelet-timeline.ts';
 
 export type WhyKind = 'pod' | 'deployment' | 'node';
 
@@ -73,10 +74,26 @@ export async function why(client: Client, req: WhyRequest, now: () => number = D
   if (req.timeline) {
     if (req.kind !== 'pod') throw new WhyUsageError('--timeline is for pods (want pod/NAME)');
     const pod = await client.resource<Pod>('pods', req.namespace).get(req.name);
-    const events = await eventsAbout(client, req.namespace, 'Pod', req.name, pod.metadata?.uid);
-    return [`pod/${req.name} timeline:`, ...formatTimeline(pod, buildTimeline(pod, events)).map((l) => `  ${l}`)];
+    const { steps, recordedBy } = await podTimeline(client, pod);
+    const header = recordedBy !== undefined
+      ? `pod/${req.name} timeline (kubelet record from node ${recordedBy}, ms times):`
+      : `pod/${req.name} timeline (${pod.spec?.nodeName ? 'node unreachable or no record: ' : ''}rebuilt from events and conditions, whole seconds):`;
+    return [header, ...formatTimeline(pod, steps).map((l) => `  ${l}`)];
   }
   return render(await explain(client, req, now));
+}
+
+/**
+ * A pod's timeline: the kubelet's record (ms times) merged with what the API keeps while the pod's node answers
+ * and still has it (`recordedBy` names that node); otherwise rebuilt from events and conditions (whole seconds).
+ */
+export async function podTimeline(client: Client, pod: Pod): Promise<{ steps: TimelineStep[]; recordedBy?: string }> {
+  const [events, record] = await Promise.all([
+    eventsAbout(client, pod.metadata?.namespace ?? 'default', 'Pod', pod.metadata?.name ?? '', pod.metadata?.uid),
+    fetchKubeletTimeline(client, pod),
+  ]);
+  if (!record) return { steps: buildTimeline(pod, events) };
+  return { steps: mergeTimeline(pod, events, record), recordedBy: record.node ?? pod.spec?.nodeName ?? '' };
 }
 
 /** The answer for one object, as a value (the dashboard shows it beside the object; `why` prints it). */

@@ -7,6 +7,7 @@ import { RecordingEventRecorder } from './events.ts';
 import { KubeRuntimeManager, formatDuration, type KubeRuntimeManagerConfig } from './kube-runtime-manager.ts';
 import { makePod, StaticEnvironment } from './testing.ts';
 import type { Pod } from './api.ts';
+import { PodTimelines } from '../timeline/index.ts';
 
 function harness(extra: Partial<KubeRuntimeManagerConfig> = {}) {
   const clock = new FakeClock();
@@ -424,4 +425,39 @@ test('an ephemeral container whose target does not run: CreateContainerConfigErr
   ]);
   assert.ok(h.recorder.events.some((e) => e.message === 'Error: unable to find target container app' && e.fieldPath === 'spec.ephemeralContainers{debugger}'));
   assert.ok(!h.runtime.calls.some((c) => c.method === 'createContainer' && (c.args[1] as ContainerConfig).metadata.name === 'debugger'));
+});
+
+test('the pod timeline gets the sync’s and the kill’s steps with their durations (pull with its bytes, postStart, preStop, stop)', async () => {
+  const timeline = new PodTimelines({ clock: new FakeClock() });
+  const h = harness({ timeline });
+  h.runtime.scriptExec(async ({ cmd }) => {
+    if (cmd[0] === 'drain') {
+      await h.clock.sleep(1500);
+      return { exitCode: 0 };
+    }
+    return cmd[0] === 'hook' ? { exitCode: 0 } : undefined;
+  });
+  const pod = makePod('t')
+    .container('web', { image: 'busybox:1.35', lifecycle: { postStart: { exec: { command: ['hook'] } }, preStop: { exec: { command: ['drain'] } } } })
+    .container('side', { image: 'busybox:1.35' })
+    .set((p) => (p.spec!.terminationGracePeriodSeconds = 10))
+    .build();
+  await h.sync(pod);
+  const killing = h.m.killPod(pod, await h.status(pod));
+  await new Promise((r) => setImmediate(r)); // let the hooks start before time moves
+  await h.clock.step(1500);
+  await killing;
+  const steps = timeline.get('default', 't')!.steps;
+  assert.deepEqual(steps.map((s) => `${s.kind}${s.container ? `:${s.container}` : ''}`), [
+    'SandboxCreated',
+    'ImagePulling:web', 'ImagePulled:web', 'ContainerCreated:web', 'ContainerStarted:web', 'PostStartDone:web',
+    'ImagePresent:side', 'ContainerCreated:side', 'ContainerStarted:side',
+    'PreStopStarted:web', 'StopSignalSent:side', 'ContainerStopped:side',
+    'PreStopDone:web', 'StopSignalSent:web', 'ContainerStopped:web',
+  ]);
+  const pulled = steps.find((s) => s.kind === 'ImagePulled')!;
+  assert.deepEqual([pulled.image, pulled.containerType, pulled.progress], ['busybox:1.35', 'regular', { downloaded: 1024, total: 1024 }]);
+  assert.equal(steps.find((s) => s.kind === 'PreStopDone')!.durationMs, 1500);
+  assert.equal(steps.find((s) => s.kind === 'StopSignalSent' && s.container === 'web')!.message, 'grace period 9s, then SIGKILL');
+  assert.equal(steps.find((s) => s.kind === 'StopSignalSent' && s.container === 'side')!.message, 'grace period 10s, then SIGKILL');
 });

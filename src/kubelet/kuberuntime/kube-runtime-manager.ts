@@ -26,6 +26,7 @@ import {
   type DnsConfig,
   type AuthConfig,
   type PodSandboxConfig,
+  type PullProgress,
 } from '../../runtime/runtime.ts';
 import type { Container, LifecycleHandler, Pod } from './api.ts';
 import type { ContainerEnvironment } from './container-environment.ts';
@@ -60,6 +61,8 @@ import {
   type RuntimePodStatus,
 } from './runtime-pod.ts';
 import { HandlerRunner } from '../lifecycle/handlers.ts';
+import type { PodTimelines, StepFields } from '../timeline/index.ts';
+import type { PodTimelineStepKind } from '../../api/index.ts';
 
 export type SyncErrorReason =
   | 'CrashLoopBackOff'
@@ -141,6 +144,8 @@ export interface KubeRuntimeManagerConfig {
   /** CrashLoopBackOff (default 10 s doubling to 300 s) and image pull back-off (the same). */
   crashBackoff?: Backoff;
   imageBackoff?: Backoff;
+  /** The node's pod timelines: image, sandbox, container, hook and stop steps are recorded there as they happen. */
+  timeline?: PodTimelines;
 }
 
 const MIN_GRACE_SECONDS = 2;
@@ -202,6 +207,7 @@ export class KubeRuntimeManager {
   /** The last pull error per image back-off key (`<uid>_<image>`), shown while the pull backs off. */
   #pullErrors = new Map<string, string>();
   #lastBackoffGc = 0;
+  #timeline: PodTimelines | undefined;
 
   constructor(config: KubeRuntimeManagerConfig) {
     if (!config.runtime) throw new Error('KubeRuntimeManager needs a runtime');
@@ -221,6 +227,12 @@ export class KubeRuntimeManager {
     this.crashBackoff = config.crashBackoff ?? new Backoff({ initialMs: 10_000, maxMs: 300_000, clock: this.#clock });
     this.imageBackoff = config.imageBackoff ?? new Backoff({ initialMs: 10_000, maxMs: 300_000, clock: this.#clock });
     this.#hooks = new HandlerRunner({ runtime: this.runtime, clock: this.#clock });
+    this.#timeline = config.timeline;
+  }
+
+  /** A container's step in the pod's timeline (when the kubelet keeps one). */
+  #step(pod: Pod | undefined, name: string, kind: PodTimelineStepKind, fields: StepFields = {}): void {
+    if (pod) this.#timeline?.record(pod, kind, { container: name, containerType: containerType(pod, name), ...fields });
   }
 
   #containerEvent(pod: Pod, name: string, type: 'Normal' | 'Warning', reason: string, message: string): void {
@@ -415,9 +427,14 @@ export class KubeRuntimeManager {
         // The pod's RuntimeClass picks the handler when its sandbox is made (upstream createPodSandbox).
         const runtimeClass = pod.spec?.runtimeClassName;
         if (runtimeClass && this.#runtimeHandler) sandboxConfig = { ...sandboxConfig, runtimeHandler: await this.#runtimeHandler(runtimeClass) };
+        const started = this.#clock.now();
         sandboxId = await this.runtime.runPodSandbox(sandboxConfig, signal);
         const s = await this.runtime.podSandboxStatus(sandboxId);
         podIPs = s.network?.ip ? [s.network.ip, ...s.network.additionalIps] : [];
+        this.#timeline?.record(pod, 'SandboxCreated', {
+          durationMs: this.#clock.now() - started,
+          message: podIPs.length ? `IP ${podIPs.join(', ')}` : 'host network',
+        });
       } catch (err) {
         if (signal?.aborted) throw err;
         const message = errorMessage(err);
@@ -534,6 +551,7 @@ export class KubeRuntimeManager {
     }
 
     let id: string;
+    const creating = this.#clock.now();
     try {
       id = await this.runtime.createContainer(sandboxId, config, sandboxConfig);
     } catch (err) {
@@ -542,7 +560,9 @@ export class KubeRuntimeManager {
       throw new SyncError('CreateContainerError', message, { cause: err });
     }
     this.#containerEvent(pod, c.name, 'Normal', 'Created', `Created container: ${c.name}`);
+    this.#step(pod, c.name, 'ContainerCreated', { durationMs: this.#clock.now() - creating, ...(restartCount ? { message: `restart ${restartCount}` } : {}) });
 
+    const starting = this.#clock.now();
     try {
       await this.runtime.startContainer(id);
     } catch (err) {
@@ -551,14 +571,18 @@ export class KubeRuntimeManager {
       throw new SyncError('RunContainerError', message, { cause: err });
     }
     this.#containerEvent(pod, c.name, 'Normal', 'Started', `Started container ${c.name}`);
+    const startedAt = this.#clock.now();
+    this.#step(pod, c.name, 'ContainerStarted', { durationMs: startedAt - starting });
 
     const postStart = c.lifecycle?.postStart;
     if (postStart) {
       try {
         await this.#hooks.run(pod, c, id, postStart, podIPs[0] ?? '', 0, signal);
+        this.#step(pod, c.name, 'PostStartDone', { durationMs: this.#clock.now() - startedAt });
       } catch (err) {
         if (signal?.aborted) throw err;
         const message = errorMessage(err);
+        this.#step(pod, c.name, 'PostStartFailed', { durationMs: this.#clock.now() - startedAt, message });
         this.#containerEvent(pod, c.name, 'Warning', 'FailedPostStartHook', message);
         await this.killContainer(pod, id, c.name, c, 'FailedPostStartHook', '').catch(() => {});
         throw new SyncError('PostStartHookError', message, { cause: err });
@@ -598,6 +622,7 @@ export class KubeRuntimeManager {
         'Pulled',
         `Container image ${JSON.stringify(ref)} already present on machine`,
       );
+      this.#step(pod, c.name, 'ImagePresent', { image: ref });
       return { imageRef: present.id, image: present };
     }
     if (policy === 'Never') {
@@ -618,9 +643,21 @@ export class KubeRuntimeManager {
     this.#pullErrors.delete(key);
     this.#containerEvent(pod, c.name, 'Normal', 'Pulling', `Pulling image ${JSON.stringify(ref)}`);
     const started = this.#clock.now();
+    this.#step(pod, c.name, 'ImagePulling', { image: ref });
+    let progress: PullProgress | undefined;
+    const onProgress = (p: PullProgress) => {
+      progress = p;
+      this.#timeline?.progress(pod, c.name, p);
+    };
     try {
-      const id = await this.#pullWithCredentials(pod, ref, signal);
+      const id = await this.#pullWithCredentials(pod, ref, signal, onProgress);
       const image = await this.runtime.imageStatus(id);
+      this.#step(pod, c.name, 'ImagePulled', {
+        image: ref,
+        durationMs: this.#clock.now() - started,
+        progress: progress ?? { downloaded: 0, total: 0 },
+        message: `image size ${image?.size ?? 0} bytes`,
+      });
       this.#imageNames.delete(id); // a pull may have added a tag or a repo digest
       const took = formatGoDuration(this.#clock.now() - started);
       this.#containerEvent(
@@ -638,6 +675,7 @@ export class KubeRuntimeManager {
       this.imageBackoff.next(key);
       const message = errorMessage(err);
       this.#pullErrors.set(key, `ErrImagePull: ${message}`);
+      this.#step(pod, c.name, 'ImagePullFailed', { image: ref, durationMs: this.#clock.now() - started, message });
       this.#containerEvent(pod, c.name, 'Warning', 'Failed', `Failed to pull image ${JSON.stringify(ref)}: ${message}`);
       this.#containerEvent(pod, c.name, 'Warning', 'Failed', 'Error: ErrImagePull');
       throw new SyncError('ErrImagePull', message, { cause: err });
@@ -645,13 +683,13 @@ export class KubeRuntimeManager {
   }
 
   /** Pulls with each of the pod's matching credentials in turn (anonymously without any); the last error wins. */
-  async #pullWithCredentials(pod: Pod, ref: string, signal?: AbortSignal): Promise<string> {
+  async #pullWithCredentials(pod: Pod, ref: string, signal?: AbortSignal, onProgress?: (p: PullProgress) => void): Promise<string> {
     const creds = (await this.#pullCredentials?.(pod, ref)) ?? [];
-    if (creds.length === 0) return this.runtime.pullImage(ref, { signal });
+    if (creds.length === 0) return this.runtime.pullImage(ref, { signal, onProgress });
     let last: unknown;
     for (const auth of creds) {
       try {
-        return await this.runtime.pullImage(ref, { auth, signal });
+        return await this.runtime.pullImage(ref, { auth, signal, onProgress });
       } catch (err) {
         if (signal?.aborted || isRuntimeError(err, 'InvalidArgument')) throw err;
         last = err;
@@ -721,6 +759,7 @@ export class KubeRuntimeManager {
       (annotations?.[ANNOTATION_PRESTOP] ? JSON.parse(annotations[ANNOTATION_PRESTOP]) : undefined);
     if (preStop && grace > 0 && pod && spec) {
       const started = this.#clock.now();
+      this.#step(pod, name, 'PreStopStarted', { message: `grace period ${grace}s` });
       const ac = new AbortController();
       const timer = this.#clock.sleep(grace * 1000, ac.signal).then(
         () => 'timeout' as const,
@@ -735,11 +774,24 @@ export class KubeRuntimeManager {
       ac.abort();
       if (outcome !== 'ok' && outcome !== 'timeout' && outcome !== 'cancelled')
         this.#containerEvent(pod, name, 'Warning', 'FailedPreStopHook', errorMessage(outcome));
+      this.#step(pod, name, 'PreStopDone', {
+        durationMs: this.#clock.now() - started,
+        ...(outcome === 'timeout'
+          ? { message: 'ran out of the grace period' }
+          : outcome !== 'ok' && outcome !== 'cancelled'
+            ? { message: `failed: ${errorMessage(outcome)}` }
+            : {}),
+      });
       grace -= Math.floor((this.#clock.now() - started) / 1000);
     }
     if (grace < MIN_GRACE_SECONDS) grace = MIN_GRACE_SECONDS;
+    const stopping = this.#clock.now();
+    this.#step(pod, name, 'StopSignalSent', { message: `grace period ${grace}s, then SIGKILL` });
     try {
       await this.runtime.stopContainer(containerId, grace);
+      const took = this.#clock.now() - stopping;
+      // The runtime sends SIGKILL once the grace period is over: a stop that lasted that long needed it.
+      this.#step(pod, name, 'ContainerStopped', { durationMs: took, ...(took >= grace * 1000 ? { message: 'SIGKILL after the grace period' } : {}) });
     } catch (err) {
       if (!isRuntimeError(err, 'NotFound'))
         throw new SyncError('KillContainerError', errorMessage(err), { cause: err });

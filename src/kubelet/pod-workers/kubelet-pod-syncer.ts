@@ -19,6 +19,7 @@ import type { ProbeManager } from '../prober/prober-manager.ts';
 import { generatePodStatus, toRFC3339 } from '../status/generate.ts';
 import type { StatusManager } from '../status/status-manager.ts';
 import type { PodSyncer } from './pod-workers.ts';
+import type { PodTimelines } from '../timeline/index.ts';
 
 export interface KubeletPodSyncerConfig {
   runtimeManager: KubeRuntimeManager;
@@ -36,6 +37,8 @@ export interface KubeletPodSyncerConfig {
   onPodTerminated?: (pod: Pod, status: PodStatus) => Promise<void>;
   /** A pod's containers are all stopped (deleted, evicted or finished): the QoS cgroups follow (upstream killPod). */
   onPodStopped?: (pod: Pod) => void;
+  /** The node's pod timelines: volumes mounted, exits seen in its status reads and the pod gone are recorded there. */
+  timeline?: PodTimelines;
 }
 
 const DEADLINE_MESSAGE = 'Pod was active on the node longer than the specified deadline';
@@ -87,9 +90,16 @@ export class KubeletPodSyncer implements PodSyncer {
     return status;
   }
 
+  /**
+   * The pod's runtime status, fresh. Exits it shows go to the pod's timeline at once: the status written from
+   * it may show a container terminated before the PLEG's next relist, and a killed pod's containers may be
+   * removed before it.
+   */
   async #runtimeStatus(pod: Pod): Promise<RuntimePodStatus> {
     const m = pod.metadata ?? {};
-    return this.#c.pleg.updateCache(m.uid ?? '', m.name, m.namespace);
+    const status = await this.#c.pleg.updateCache(m.uid ?? '', m.name, m.namespace);
+    this.#c.timeline?.exits(pod, status.containerStatuses);
+    return status;
   }
 
   async syncPod(
@@ -118,6 +128,7 @@ export class KubeletPodSyncer implements PodSyncer {
     this.#c.probeManager.addPod(pod);
     await this.#c.volumeManager.waitForAttachAndMount(pod, signal);
     signal.throwIfAborted();
+    this.#c.timeline?.recordOnce(pod, 'VolumesMounted', { message: `${pod.spec?.volumes?.length ?? 0} volume(s)` });
     const result = await this.#c.runtimeManager.syncPod(pod, runtimeStatus, signal);
     if (result.sandboxError) throw result.sandboxError;
 
@@ -186,6 +197,7 @@ export class KubeletPodSyncer implements PodSyncer {
     if (pod.metadata?.deletionTimestamp) {
       await this.#c.runtimeManager.removePod(uid);
       this.#terminalReason.delete(uid);
+      this.#c.timeline?.removed(uid);
       await this.#c.onPodTerminated?.(pod, status);
     }
   }
@@ -199,6 +211,7 @@ export class KubeletPodSyncer implements PodSyncer {
     this.#c.statusManager.removePod(uid);
     this.#c.runtimeManager.reasonCache.forgetPod(uid);
     this.#terminalReason.delete(uid);
+    this.#c.timeline?.gone(uid);
   }
 
   /**
@@ -215,6 +228,7 @@ export class KubeletPodSyncer implements PodSyncer {
       await this.#c.runtimeManager.removePod(uid);
       await this.#c.probeManager.removePod(uid);
       await this.#c.volumeManager.unmountPodVolumes(uid);
+      this.#c.timeline?.removed(uid);
       cleaned.push(uid);
     }
     return cleaned;

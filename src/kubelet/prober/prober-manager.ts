@@ -40,6 +40,11 @@ export interface ProbeManagerConfig {
    * at once (upstream worker.run). Tests inject a fixed value.
    */
   random?: () => number;
+  /**
+   * Told each time a container's result of one probe kind changes (the pod timeline records it), after the
+   * results cache has it; `previous` is undefined for a container's first result.
+   */
+  onResultChanged?: (pod: Pod, container: string, kind: ProbeKind, result: ProbeResult, previous: ProbeResult | undefined) => void;
   /** Replaces the real probe runner (tests). */
   prober?: (probe: Probe, target: ProbeTarget, signal: AbortSignal) => Promise<ProbeOutcome>;
 }
@@ -80,6 +85,7 @@ export class ProbeManager {
   #workers = new Map<string, { ac: AbortController; done: Promise<void>; trigger: Doorbell }>();
   #listeners = new Set<(uid: string) => void>();
   #random: () => number;
+  #onResultChanged: ProbeManagerConfig['onResultChanged'];
   /** When this manager (the kubelet) started, for the first-probe jitter. */
   #startedAt: number;
 
@@ -90,6 +96,7 @@ export class ProbeManager {
     this.#hostIPs = config.hostIPs ?? (() => []);
     this.#clock = config.clock ?? realClock;
     this.#random = config.random ?? Math.random;
+    this.#onResultChanged = config.onResultChanged;
     this.#startedAt = this.#clock.now();
     this.#prober = config.prober ?? ((probe, target, signal) => runProbe(probe, target, this.#runtime, signal));
   }
@@ -205,7 +212,10 @@ export class ProbeManager {
     let run = 0;
     let onHold = false;
     const publish = (id: string, r: ProbeResult) => {
-      if (cache.set(id, r)) for (const l of this.#listeners) l(uid);
+      const previous = cache.get(id);
+      if (!cache.set(id, r)) return;
+      this.#onResultChanged?.(pod, c.name, kind, r, previous);
+      for (const l of this.#listeners) l(uid);
     };
 
     // Right after a kubelet (re)start every worker starts at once: spread their first probes over a period.

@@ -65,6 +65,10 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }) {
   const server = new KubeletServer({
     runtime,
     host: { getPod: (ns, name) => (ns === 'default' && name === 'web' ? pod : undefined) },
+    timeline: (ns, name) =>
+      ns === 'default' && name === 'web'
+        ? { kind: 'PodTimeline', namespace: ns, name, uid: 'u1', steps: [{ at: 1_700_000_000_123, kind: 'PodSeen' }] }
+        : undefined,
     token,
     tls: await selfSignedServingCert('node-1', []),
     address: '127.0.0.1',
@@ -373,4 +377,15 @@ test('port-forward over WebSocket is refused before the upgrade without a valid 
     status: 400,
     body: 'requested protocol(s) are not supported: [v5.channel.k8s.io]; supports [v4.channel.k8s.io]',
   });
+});
+
+test('podTimeline serves the pod’s record as JSON, 404 for a pod without one, 401 without the token', async (t) => {
+  const { port } = await setup(t);
+  const ok = await get(port, '/podTimeline/default/web');
+  assert.equal(ok.status, 200);
+  assert.deepEqual(JSON.parse(ok.body).steps, [{ at: 1_700_000_000_123, kind: 'PodSeen' }]);
+  const missing = await get(port, '/podTimeline/default/nope');
+  assert.equal(missing.status, 404);
+  assert.equal(JSON.parse(missing.body).reason, 'NotFound');
+  assert.equal((await get(port, '/podTimeline/default/web', false)).status, 401);
 });

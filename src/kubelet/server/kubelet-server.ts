@@ -12,6 +12,9 @@
  *                                                                                   port-forward-websocket.ts)
  *   GET /stats/summary                                                             (statsapi Summary, ../stats/summary.ts)
  *   GET /metrics                                                                   (Prometheus text, ../metrics)
+ *   GET /podTimeline/{namespace}/{pod}                                             (kubeling's own: the pod's steps
+ *                                                                                   on this node, ../timeline; the
+ *                                                                                   API server reaches it as nodes/proxy)
  *
  * Errors are Kubernetes Status objects; log errors use the kubelet's own messages (`container "web" in pod
  * "nginx" is waiting to start: ContainerCreating`, `previous terminated container ...`), with code 400 as the
@@ -25,6 +28,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { RuntimeService } from '../../runtime/runtime.ts';
+import type { PodTimelineRecord } from '../../api/index.ts';
 import { readLogs, type LogOptions } from '../logs/index.ts';
 import {
   bridge,
@@ -61,6 +65,8 @@ export interface KubeletServerConfig {
   summary?: () => Promise<unknown>;
   /** The kubelet's metrics in Prometheus text format, served at /metrics (404 without it). */
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** A pod's timeline on this node by namespace and name, served at /podTimeline/{namespace}/{pod} (404 without it). */
+  timeline?: (namespace: string, name: string) => PodTimelineRecord | undefined;
   /** Address to listen on (default all); port 0 picks a free one. */
   address?: string;
   port?: number;
@@ -144,6 +150,12 @@ export class KubeletServer {
       if (url.pathname === '/metrics' && req.method === 'GET' && this.#config.metrics) {
         const { contentType, body } = await this.#config.metrics();
         res.writeHead(200, { 'content-type': contentType }).end(body);
+        return;
+      }
+      if (parts[0] === 'podTimeline' && parts.length === 3 && req.method === 'GET' && this.#config.timeline) {
+        const record = this.#config.timeline(parts[1]!, parts[2]!);
+        if (!record) throw new HttpError(404, 'NotFound', `pod "${parts[2]!}" has no timeline on this node`);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(record));
         return;
       }
       if (parts[0] === 'containerLogs' && parts.length === 4 && req.method === 'GET') {
