@@ -175,9 +175,11 @@ test('the dashboard in Chromium: log in, a pod appears live, logs, timeline, exe
   await page.click('[data-testid=tab-timeline]');
   const steps: string[] = await waitInPage(page, 'the timeline chart', () => {
     const all = [...document.querySelectorAll('[data-testid=timeline-step]')].map((g) => g.textContent ?? '');
-    return all.some((s) => s.includes('container app running')) && all;
+    return all.some((s) => s.includes('container app started')) && all;
   }) as string[];
   assert.ok(steps.some((s) => s.includes('pod created')), steps.join('\n'));
+  // The kubelet's own record (ms steps), merged with the API's: what the node did, not only its events.
+  assert.ok(steps.some((s) => s.includes('sandbox created')), steps.join('\n'));
   assert.ok(steps.some((s) => s.includes('scheduled')), steps.join('\n'));
   await shot('4-timeline');
 
