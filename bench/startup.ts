@@ -18,6 +18,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { unmountUnder } from '../src/runtime/oci/mounts.ts';
 import { KUBELING_BIN, startServer, type ServerHandle } from '../test/e2e/helpers/server.ts';
 import { ensureBusyboxArchive } from '../test/fixtures/busybox.ts';
 import { pssMiB, rssMiB } from './proc-memory.ts';
@@ -84,10 +85,13 @@ async function coldStart(runtime: 'fake' | 'oci'): Promise<{ ready: number; runn
       await sleep(20);
     }
     const now = performance.now();
+    // A stopped server leaves its pods' containers running (the next start adopts them): the pod goes first.
     await request(server, 'DELETE', '/api/v1/namespaces/default/pods/first');
+    while ((await request(server, 'GET', '/api/v1/namespaces/default/pods/first')).status !== 404) await sleep(100);
     return { ready, running: now - start, podStart: now - created };
   } finally {
     await server.stop();
+    unmountUnder(dataDir);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -111,6 +115,7 @@ for (const runtime of flags.runtime!.split(',')) {
     console.log(`idle server with its own node, no pods: at ready PSS ${atReady.pss} MiB (RSS ${atReady.rss}); ${flags.idle} s later PSS ${pssMiB(pid)} MiB (RSS ${rssMiB(pid)}) (load ${load()})`);
   } finally {
     await server.stop();
+    unmountUnder(dataDir);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
