@@ -78,12 +78,12 @@ class Api {
     this.#server = server;
     this.agent = new https.Agent({ keepAlive: true, maxSockets: Infinity, ca: server.caPem });
   }
-  request(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+  request(method: string, path: string, body?: unknown, accept?: string): Promise<{ status: number; text: string }> {
     const data = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = https.request({
         host: '127.0.0.1', port: this.#server.port, path, method, agent: this.agent,
-        headers: { authorization: `Bearer ${this.#server.token}`, ...(data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {}) },
+        headers: { authorization: `Bearer ${this.#server.token}`, ...(accept ? { accept } : {}), ...(data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {}) },
       }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -99,6 +99,25 @@ class Api {
     if (r.status !== 200) throw new Error(`GET ${path}: ${r.status} ${r.text.slice(0, 300)}`);
     return JSON.parse(r.text) as T;
   }
+}
+
+const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
+
+/** Every pod in pages of 500 as kubectl asks, fetched and parsed by the bench: the server's part of `kubectl get`. */
+async function pagedList(api: Api, accept: string | undefined): Promise<{ wall: number; pages: number; items: number }> {
+  const start = performance.now();
+  let cont = '';
+  let pages = 0;
+  let items = 0;
+  do {
+    const r = await api.request('GET', `/api/v1/pods?limit=500${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`, undefined, accept);
+    if (r.status !== 200) throw new Error(`list: ${r.status} ${r.text.slice(0, 300)}`);
+    const page = JSON.parse(r.text) as { metadata: { continue?: string }; items?: unknown[]; rows?: unknown[] };
+    cont = page.metadata.continue ?? '';
+    items += (page.items ?? page.rows ?? []).length;
+    pages++;
+  } while (cont);
+  return { wall: performance.now() - start, pages, items };
 }
 
 /** Probe pods: when each create was sent, and when watchers saw it. */
@@ -285,6 +304,10 @@ async function benchStorage(storage: 'sqlite' | 'etcd'): Promise<void> {
           lines = r.lines;
         }
         console.log(`${label}: ${walls.map(s).join(', ')} (${lines} lines)`);
+      }
+      for (const [label, accept] of [['Table', TABLE], ['JSON', undefined]] as const) {
+        const runs = [await pagedList(api, accept), await pagedList(api, accept)];
+        console.log(`  the server's part, ${label} in pages of 500 fetched by the bench: ${runs.map((r) => s(r.wall)).join(', ')} (${runs[0]!.pages} pages, ${runs[0]!.items} ${label === 'Table' ? 'rows' : 'items'})`);
       }
     }
     if (etcd) {
