@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.kubeling/**', '.cache/**', '.scratch*/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '.kubeling/**', '.cache/**', '.artifacts/**', '.scratch*/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

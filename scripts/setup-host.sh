@@ -12,6 +12,8 @@ packages=(crun runc conmon catatonit containernetworking-plugins busybox-static 
 packages+=(nftables conntrack)
 # The cgroup v2 VM test (test/integration/cgroup-v2-vm.test.ts) boots Debian's kernel under qemu.
 packages+=(qemu-system-x86 linux-image-amd64)
+# The dashboard's browser test (test/e2e/dashboard.test.ts) drives Debian's headless Chromium at /usr/bin/chromium.
+packages+=(chromium)
 
 if [ "$(id -u)" != 0 ]; then
   echo "setup-host: needs root (containers, network namespaces and cgroups)" >&2

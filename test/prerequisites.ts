@@ -31,6 +31,7 @@ const PACKAGES: Record<string, string> = {
   getfattr: 'attr',
   'docker-registry': 'docker-registry',
   tmux: 'tmux',
+  chromium: 'chromium',
   skopeo: 'skopeo',
   nft: 'nftables',
   conntrack: 'conntrack',
@@ -190,4 +191,11 @@ export function missingVm(): string | undefined {
     typeof kernel === 'string' ? kernel : undefined,
     missingTestImages(),
   ]);
+}
+
+/** Debian's Chromium, which the dashboard's browser test drives headless (puppeteer-core). */
+export const CHROMIUM = '/usr/bin/chromium';
+
+export function missingChromium(): string | undefined {
+  return existsSync(CHROMIUM) ? undefined : `needs ${CHROMIUM} (Debian chromium: ${SETUP})`;
 }

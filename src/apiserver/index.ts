@@ -1,5 +1,5 @@
 /** The API server's public surface, for `cmd` (composition) and tests. */
-export { ApiServer, SYSTEM_NAMESPACES, type ApiServerConfig } from './server.ts';
+export { ApiServer, SYSTEM_NAMESPACES, type ApiServerConfig, type PublicHandler } from './server.ts';
 export { ensurePki, type ServerPki } from './auth/certs.ts';
 export { ensureToken, TokenAuthenticator, type User } from './auth/tokens.ts';
 export { VERSION_INFO } from './discovery.ts';

@@ -119,13 +119,23 @@ async function kubeletPath(pods: GenericRegistry, deps: PodDeps, namespace: stri
   const target = kubeletTarget(node);
   const ns = encodeURIComponent(namespace);
   const pn = encodeURIComponent(name);
-  if (subresource === 'portforward') return { target, path: `/portForward/${ns}/${pn}?${query.toString()}` };
+  if (subresource === 'portforward') return { target, path: `/portForward/${ns}/${pn}${kubeletPortForwardQuery(query)}` };
   const container = pickContainer(pod, query.get('container'));
   const rest = new URLSearchParams(query);
   rest.delete('container');
   const base = subresource === 'log' ? 'containerLogs' : subresource;
   const qs = rest.toString();
   return { target, path: `/${base}/${ns}/${pn}/${encodeURIComponent(container)}${qs ? `?${qs}` : ''}` };
+}
+
+/**
+ * The kubelet's query for a pods/portforward request: PodPortForwardOptions' `ports` (repeated) become the
+ * kubelet's one `port` list, as upstream's PortForwardLocation writes it (WebSocket clients such as client-node
+ * name their ports there; kubectl's SPDY names them per stream and sends none).
+ */
+export function kubeletPortForwardQuery(query: URLSearchParams): string {
+  const ports = query.getAll('ports');
+  return ports.length ? `?${new URLSearchParams({ port: ports.join(',') }).toString()}` : '';
 }
 
 export const KUBELET_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward']);

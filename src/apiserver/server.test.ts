@@ -472,9 +472,9 @@ test('exec upgrades are proxied to the kubelet: the subprotocol and binary frame
   const pki = await ensurePki(dir);
   const kubelet = https.createServer({ cert: pki.certPem, key: pki.keyPem });
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => (protocols.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : false) });
-  const upgrades: { url: string; auth: string }[] = [];
+  const upgrades: { url: string; auth: string; protocols: string }[] = [];
   kubelet.on('upgrade', (req, socket, head) => {
-    upgrades.push({ url: req.url ?? '', auth: req.headers.authorization ?? '' });
+    upgrades.push({ url: req.url ?? '', auth: req.headers.authorization ?? '', protocols: String(req.headers['sec-websocket-protocol']) });
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('message', (data: Buffer) => {
         // Echo stdin (channel 0) on stdout (channel 1), then report success on channel 3 and close.
@@ -519,6 +519,30 @@ test('exec upgrades are proxied to the kubelet: the subprotocol and binary frame
     });
     assert.equal(status, 400);
     assert.equal(upgrades.length, 1, 'the refused request never reached the kubelet');
+
+    // A browser cannot set headers on a WebSocket: its token comes as a subprotocol, which the API server
+    // takes out before the kubelet sees the request (and so never answers with it).
+    const asProtocol = (token: string) => `base64url.bearer.authorization.k8s.io.${Buffer.from(token).toString('base64url')}`;
+    const browser = new WebSocket(`wss://127.0.0.1:${s.port}/api/v1/namespaces/default/pods/execme/exec?command=cat&container=c&stdin=true&stdout=true`, ['v5.channel.k8s.io', asProtocol(s.token)], { ca: s.caPem });
+    const browserFrames: Buffer[] = [];
+    browser.on('message', (d: Buffer) => browserFrames.push(d));
+    const browserClosed = new Promise<number>((resolve) => browser.on('close', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      browser.on('open', () => resolve());
+      browser.on('error', reject);
+    });
+    assert.equal(browser.protocol, 'v5.channel.k8s.io');
+    browser.send(Buffer.concat([Buffer.from([0]), Buffer.from('hi\n')]));
+    assert.equal(await browserClosed, 1000);
+    assert.equal(browserFrames[0]?.subarray(1).toString(), 'hi\n');
+    assert.equal(upgrades[1]!.protocols, 'v5.channel.k8s.io');
+    const refused = new WebSocket(`wss://127.0.0.1:${s.port}/api/v1/namespaces/default/pods/execme/exec?command=cat&container=c&stdout=true`, ['v5.channel.k8s.io', asProtocol('wrong')], { ca: s.caPem });
+    const refusedStatus = await new Promise<number>((resolve) => {
+      refused.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      refused.on('error', () => resolve(-1));
+    });
+    assert.equal(refusedStatus, 401);
+    assert.equal(upgrades.length, 2);
   } finally {
     wss.close();
     kubelet.close();

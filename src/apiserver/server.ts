@@ -64,6 +64,7 @@ import { METRICS_GROUP, METRICS_VERSION, handleMetrics } from './metrics/metrics
 import { SummaryScraper } from './metrics/kubelet-summary.ts';
 import { ServiceAccountTokens } from './auth/service-account-tokens.ts';
 import { authenticateServiceAccountToken, type BoundKind } from './auth/service-account-authenticator.ts';
+import { bearerFromProtocols } from './auth/websocket-bearer-protocol.ts';
 import { handleTokenRequest } from './token-request.ts';
 import { handleTokenReview } from './token-review.ts';
 import { runServiceAccountTokenController } from './service-account-token-controller.ts';
@@ -166,6 +167,18 @@ export interface ApiServerConfig {
    * scheduler and controllers, and adds the process metrics); a fresh one when absent.
    */
   metricsRegistry?: Registry;
+  /**
+   * Handlers served before authentication, each under its own path prefix (cmd mounts the dashboard's
+   * static shell and its read-only answers here; they authenticate their data requests themselves, through
+   * this server). A handler answers every request under its prefix.
+   */
+  publicHandlers?: readonly PublicHandler[];
+}
+
+/** An unauthenticated handler of every request under `prefix` (e.g. `/dashboard`: also `/dashboard/...`). */
+export interface PublicHandler {
+  prefix: string;
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
 /** One RSA key per process for servers given none (tests): RSA key generation is slow. */
@@ -581,6 +594,23 @@ export class ApiServer {
     return result && 'user' in result ? result.user : undefined;
   }
 
+  /**
+   * An upgrade authenticates as any request does, or, without an Authorization header, with a bearer token
+   * offered as a WebSocket subprotocol (what browsers can send); that subprotocol is then dropped from the
+   * request, so neither this server nor the kubelet picks or echoes it.
+   */
+  async #authenticateUpgrade(req: IncomingMessage): Promise<User | undefined> {
+    if (req.headers.authorization || req.headers.upgrade?.toLowerCase() !== 'websocket') return this.#authenticate(req);
+    const bearer = bearerFromProtocols(req.headers['sec-websocket-protocol']);
+    if (!bearer) return this.#authenticate(req);
+    if ('error' in bearer) return undefined;
+    const fromCert = clientCertificateUser(req.socket, this.#clock.now());
+    const result = fromCert ? undefined : await this.#authenticateToken(bearer.token, undefined);
+    const user = fromCert ?? (result && 'user' in result ? result.user : undefined);
+    if (user) req.headers['sec-websocket-protocol'] = bearer.remaining;
+    return user;
+  }
+
   /** A raw bearer token for the audiences given (default --api-audiences); TokenReview asks the same. */
   async #authenticateToken(token: string, audiences: string[] | undefined): Promise<{ user: User; audiences: string[] } | { error: string } | undefined> {
     const user = this.#config.authenticator.authenticate(`Bearer ${token}`);
@@ -633,6 +663,8 @@ export class ApiServer {
   async #serve(req: IncomingMessage, res: ServerResponse, audit: RequestAudit | undefined): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const path = url.pathname.replace(/\/+$/, '') || '/';
+    const open = this.#config.publicHandlers?.find((h) => path === h.prefix || url.pathname.startsWith(`${h.prefix}/`));
+    if (open) return open.handle(req, res);
     if (req.method === 'GET' || req.method === 'HEAD') {
       // Health and version are public, as system:public-info-viewer makes them in Kubernetes.
       if (path === '/healthz' || path === '/livez' || path === '/readyz' || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) {
@@ -877,7 +909,7 @@ export class ApiServer {
   async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const audit = this.#config.auditor?.beginUpgrade(req, socket);
-    const authenticated = await this.#authenticate(req);
+    const authenticated = await this.#authenticateUpgrade(req);
     if (!authenticated) return writeUpgradeError(socket, toStatus(unauthorized()));
     const user = await this.#impersonate(authenticated, req);
     if (!('groups' in user)) return writeUpgradeError(socket, user);

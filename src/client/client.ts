@@ -21,6 +21,11 @@ export class Client {
     this.#config = config;
   }
 
+  /** The settings this client was made with (what `with` starts from; a worker thread builds its own client from them). */
+  get config(): Readonly<ClientConfig & { namespace?: string }> {
+    return this.#config;
+  }
+
   /**
    * Another client to the same server with some settings changed (its own connections and rate limiter):
    * how a component takes its own limits, e.g. `client.with({ qps: 20, burst: 30 })` for controllers.

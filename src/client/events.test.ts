@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Event, Pod } from '../api/index.ts';
 import { FakeClock } from '../machinery/index.ts';
+import { poll } from '../machinery/testing/poll.ts';
 import { Client, EventRecorder } from './index.ts';
 import type { FakeApiServer } from './testing/fake-apiserver.ts';
 import { fakeApiServerForFile } from './testing/fake-api-for-file.ts';
@@ -84,10 +85,30 @@ test('a write that keeps failing is dropped without throwing; later events still
   const rec = new EventRecorder(client, { component: 'c', clock });
   for (let i = 0; i < 3; i++) server.failNext.push({ method: 'POST', pathIncludes: '/namespaces/e4/events', code: 500, reason: 'InternalError' });
   rec.event(pod('e4', 'a'), 'Normal', 'R', 'lost');
-  rec.event(pod('e4', 'b'), 'Normal', 'R', 'kept');
+  rec.event(pod('e4-ok', 'b'), 'Normal', 'R', 'kept');
   const flushed = rec.flush();
   while (!(await Promise.race([flushed.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5))]))) await clock.step(1000);
-  assert.deepEqual(eventsIn('e4').map((e) => e.message), ['kept']);
+  assert.deepEqual(eventsIn('e4'), []);
+  assert.deepEqual(eventsIn('e4-ok').map((e) => e.message), ['kept']);
+});
+
+test('an event being retried holds back later events about its object, not events about other objects', async () => {
+  const clock = new FakeClock();
+  const rec = new EventRecorder(client, { component: 'c', clock });
+  server.failNext.push({ method: 'POST', pathIncludes: '/namespaces/e5/events', code: 500, reason: 'InternalError' });
+  rec.event(pod('e5', 'a'), 'Normal', 'First', 'first');
+  rec.event(pod('e5', 'a'), 'Normal', 'Second', 'second');
+  rec.event(pod('e5-other', 'b'), 'Normal', 'Other', 'other');
+  // a's first write failed and waits to retry on the (stopped) clock; b's goes out meanwhile, a's second waits.
+  await poll(() => eventsIn('e5-other').length === 1, 'the event about b');
+  assert.deepEqual(eventsIn('e5'), []);
+  const flushed = rec.flush();
+  while (!(await Promise.race([flushed.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5))]))) await clock.step(1000);
+  const a = eventsIn('e5');
+  assert.deepEqual(a.map((e) => e.reason).sort(), ['First', 'Second']);
+  // In order: the first one's failed write, its retry, then the second.
+  const posts = server.requests.filter((r) => r.method === 'POST' && r.path.includes('/namespaces/e5/events'));
+  assert.deepEqual(posts.map((r) => (r.body as Event).reason), ['First', 'First', 'Second']);
 });
 
 test('close() drops waiting events and writes nothing more; more than 1000 waiting are dropped', async () => {
@@ -106,6 +127,11 @@ test('close() drops waiting events and writes nothing more; more than 1000 waiti
   const flood = new EventRecorder(unlimited, { component: 'flood', clock: new FakeClock(0) });
   for (let i = 0; i < 1010; i++) flood.event(pod('e-flood', `p${i}`), 'Warning', 'FailedScheduling', 'no nodes');
   await flood.flush();
-  unlimited.close();
   assert.equal(eventsIn('e-flood').length, 1000);
+  // A component that records in bursts (the scheduler) may keep a longer queue.
+  const long = new EventRecorder(unlimited, { component: 'long', clock: new FakeClock(0), maxQueuedEvents: 2000 });
+  for (let i = 0; i < 1010; i++) long.event(pod('e-long', `p${i}`), 'Normal', 'Scheduled', 'bound');
+  await long.flush();
+  unlimited.close();
+  assert.equal(eventsIn('e-long').length, 1010);
 });

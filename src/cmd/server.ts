@@ -45,6 +45,7 @@ import { componentClients, ComponentCredentials } from './component-identities.t
 import { restClientMetrics } from './rest-client-metrics.ts';
 import { authorizerFor } from './authorization.ts';
 import { credentialState, loadNodeCredential, signKubeletServingCertificate, signNodeCredential, writeKubeletKubeconfig, type NodeCredential } from './node-credentials.ts';
+import { createDashboard } from '../dashboard/index.ts';
 
 /** The components the server runs besides the API server, one line each. */
 export const COMPONENTS: Component[] = [
@@ -244,8 +245,11 @@ export async function runServer(argv: string[]): Promise<number> {
   // (upstream serves those on their own ports) and the process metrics, all at the API server's /metrics.
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
+  // The dashboard reaches the API as its users, over the address the server listens on (set below).
+  let selfUrl: string | undefined;
   const apiserver = new ApiServer({
     metricsRegistry: metrics,
+    publicHandlers: options.dashboard ? [createDashboard({ apiServer: () => selfUrl, caPem: pki.caPem })] : [],
     store, tls: { certPem: pki.certPem, keyPem: pki.keyPem }, caPem: pki.caPem, authenticator, kubeletToken, auditor: audit?.auditor,
     serviceAccountKey: saKeys.signing, serviceAccountVerificationKeys: saKeys.extraVerifying,
     serviceAccountIssuers: options.serviceAccountIssuers, apiAudiences: options.apiAudiences,
@@ -318,6 +322,7 @@ export async function runServer(argv: string[]): Promise<number> {
     const addr = await apiserver.listen(options.listenHost, options.listenPort);
     const host = ['0.0.0.0', '::', ''].includes(options.listenHost) ? '127.0.0.1' : options.listenHost;
     const server = `https://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+    selfUrl = server;
     const kubeconfigPath = join(dataDir, 'kubeconfig.yaml');
     await writeAtomic(kubeconfigPath, kubeconfigYaml(server, pki.caPem, adminToken));
     const enabled = COMPONENTS.filter((c) => !options.disabledComponents.includes(c.name));

@@ -38,3 +38,40 @@ test('reconciles each enqueued key after the caches sync, retrying failures with
     await server.stop();
   }
 });
+
+test('closes its event recorder when it stops, and returns only once the recorder has flushed', async () => {
+  const server = await new FakeApiServer().start();
+  const client = new Client({ server: server.url, token: server.token, caData: server.ca });
+  try {
+    const calls: string[] = [];
+    let release!: () => void;
+    const flushed = new Promise<void>((resolve) => (release = resolve));
+    const recorder = {
+      close: () => void calls.push('close'),
+      flush: async () => {
+        calls.push('flush');
+        await flushed;
+        calls.push('flushed');
+      },
+    };
+    const ctl = new Controller({
+      name: 'test-controller',
+      recorder,
+      informers: [new Informer<KubeObjectLike>(client.resource('configmaps', 'c1'))],
+      reconcile: async () => {},
+    });
+    const ac = new AbortController();
+    let stopped = false;
+    const running = ctl.run(ac.signal).then(() => (stopped = true));
+    assert.deepEqual(calls, [], 'the recorder is left alone while the controller runs');
+    ac.abort();
+    await poll(() => calls.length >= 2, 'the recorder closed and flushing', { intervalMs: 5, timeoutMs: 2500 });
+    assert.equal(stopped, false, 'run() waits for the flush');
+    release();
+    await running;
+    assert.deepEqual(calls, ['close', 'flush', 'flushed']);
+  } finally {
+    client.close();
+    await server.stop();
+  }
+});

@@ -10,7 +10,7 @@
  *                                             └────────── addRateLimited ◀─────┘
  */
 import { createLogger, realClock, WorkQueue, type Clock, type Logger } from '../machinery/index.ts';
-import type { Informer, KubeObjectLike } from '../client/index.ts';
+import type { EventRecorder, Informer, KubeObjectLike } from '../client/index.ts';
 
 export interface ReconcileResult {
   /** Reconcile this key again after this long even if nothing changes (e.g. a pending expiry). */
@@ -29,6 +29,11 @@ export interface ControllerConfig {
   logger?: Logger;
   /** Back-off of failing keys: 5 ms doubling up to this (client-go's default max is 1000 s; ours 5 min). */
   maxRetryDelayMs?: number;
+  /**
+   * The controller's event recorder, closed when run() ends: events not yet written are dropped, as
+   * client-go's broadcaster does on shutdown, and run() returns once the writes in flight are done.
+   */
+  recorder?: Pick<EventRecorder, 'close' | 'flush'>;
 }
 
 export class Controller {
@@ -68,6 +73,8 @@ export class Controller {
     } finally {
       this.queue.shutDown();
       await Promise.allSettled(informers);
+      this.#config.recorder?.close();
+      await this.#config.recorder?.flush();
     }
   }
 

@@ -7,3 +7,4 @@ export { SchedulingQueue, type QueuedPodInfo, type SchedulingQueueConfig } from 
 export { SchedulerCache } from './cache.ts';
 export * from './framework/index.ts';
 export * from './plugins/index.ts';
+export { SchedulerMetrics, type SchedulerMetricsRecorder, type ScheduleResult } from './metrics.ts';

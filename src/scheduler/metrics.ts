@@ -8,7 +8,13 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 
 export type ScheduleResult = 'scheduled' | 'unschedulable' | 'error';
 
-export class SchedulerMetrics {
+/** What the scheduler reports; SchedulerMetrics keeps it in a registry, a worker thread forwards it to one. */
+export interface SchedulerMetricsRecorder {
+  attempt(result: ScheduleResult, profile: string, n?: number): void;
+  scheduled(attempts: number, seconds: number): void;
+}
+
+export class SchedulerMetrics implements SchedulerMetricsRecorder {
   readonly #attempts: Counter<'result' | 'profile'>;
   readonly #sli: Histogram<'attempts'>;
 
@@ -29,9 +35,9 @@ export class SchedulerMetrics {
     });
   }
 
-  /** One scheduling attempt of `profile` (the scheduler name) ended with `result`. */
-  attempt(result: ScheduleResult, profile: string): void {
-    this.#attempts.inc({ result, profile });
+  /** One scheduling attempt (or `n`) of `profile` (the scheduler name) ended with `result`. */
+  attempt(result: ScheduleResult, profile: string, n = 1): void {
+    this.#attempts.inc({ result, profile }, n);
   }
 
   /** A pod was bound after `attempts` attempts, `seconds` after it was first queued. */

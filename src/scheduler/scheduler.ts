@@ -34,7 +34,7 @@ import { defaultProfile } from './plugins/index.ts';
 import { Nominator } from './nominator.ts';
 import { Preemptor } from './preemption/preemptor.ts';
 import { SchedulingQueue, type QueuedPodInfo, type SchedulingQueueConfig } from './queue.ts';
-import { SchedulerMetrics } from './metrics.ts';
+import { SchedulerMetrics, type SchedulerMetricsRecorder } from './metrics.ts';
 import type { Registry } from 'prom-client';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
@@ -56,6 +56,8 @@ export interface SchedulerConfig {
   maxBindings?: number;
   /** The Prometheus registry for scheduler_schedule_attempts_total and the scheduling SLI (none when absent). */
   metrics?: Registry;
+  /** Where the metrics go instead of `metrics` (a worker thread forwards them to the process's registry). */
+  metricsRecorder?: SchedulerMetricsRecorder;
 }
 
 /** Upstream's minFeasibleNodesToFind and adaptive percentageOfNodesToScore (50% less 1% per 125 nodes, at least 5%). */
@@ -113,7 +115,7 @@ export class Scheduler {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #random: () => number;
-  readonly #metrics: SchedulerMetrics | undefined;
+  readonly #metrics: SchedulerMetricsRecorder | undefined;
   readonly #background = new Set<Promise<void>>();
   readonly #maxConditionWrites: number;
   /** Conditions waiting to be written, by pod key: the latest wins. */
@@ -133,7 +135,7 @@ export class Scheduler {
     this.#clock = config.clock ?? realClock;
     this.#log = config.logger ?? createLogger('scheduler');
     this.#random = config.random ?? Math.random;
-    this.#metrics = config.metrics ? new SchedulerMetrics(config.metrics) : undefined;
+    this.#metrics = config.metricsRecorder ?? (config.metrics ? new SchedulerMetrics(config.metrics) : undefined);
     this.#maxConditionWrites = config.maxConditionWrites ?? 8;
     this.#maxBindings = config.maxBindings ?? 16;
     for (const [name, v] of [['maxConditionWrites', this.#maxConditionWrites], ['maxBindings', this.#maxBindings]] as const) {
@@ -141,7 +143,10 @@ export class Scheduler {
     }
     this.framework = new Framework(config.profile ?? defaultProfile(config.client));
     this.queue = new SchedulingQueue({ clock: this.#clock, ...config.queue });
-    this.#recorder = new EventRecorder(config.client, { component: this.schedulerName, clock: this.#clock, logger: this.#log });
+    // Upstream's scheduler hands each event to a goroutine of its own, so its queue of 1000 never fills behind
+    // slow writes; here writes are bounded (16 at once) and the queue is long enough for a burst of bindings
+    // on a busy server to keep its Scheduled events.
+    this.#recorder = new EventRecorder(config.client, { component: this.schedulerName, clock: this.#clock, logger: this.#log, maxConcurrentWrites: 16, maxQueuedEvents: 10_000 });
     this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), { clock: this.#clock, logger: this.#log });
     this.nodes = new Informer<Node>(config.client.resource<Node>('nodes'), { clock: this.#clock, logger: this.#log });
     this.budgets = new Informer<PodDisruptionBudget>(config.client.resource<PodDisruptionBudget>('poddisruptionbudgets'), { clock: this.#clock, logger: this.#log });

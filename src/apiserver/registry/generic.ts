@@ -234,7 +234,8 @@ export class GenericRegistry {
   }
 
   decode(kv: KeyValue): KubeObject {
-    let obj = JSON.parse(Buffer.from(kv.value).toString('utf8')) as KubeObject;
+    // A view of the bytes, not a copy of them.
+    let obj = JSON.parse(Buffer.from(kv.value.buffer, kv.value.byteOffset, kv.value.byteLength).toString('utf8')) as KubeObject;
     if (this.strategy.conversion) obj = this.strategy.conversion.fromStorage(obj);
     obj.apiVersion = this.info.groupVersion;
     obj.kind = this.info.kind;
@@ -526,7 +527,8 @@ export class GenericRegistry {
         throw conflict(this.qualified, name);
       }
       // mutate gets its own copy of the stored object and returns the desired object, which is ours to change.
-      const obj = await mutate(clone(old));
+      // A second parse of the bytes is that copy, at about a third of structuredClone's cost.
+      const obj = await mutate(this.decode(kv));
       obj.apiVersion = this.info.groupVersion;
       obj.kind = this.info.kind;
       const metaErrors = this.#keepMetadata(obj, old, namespace, name);

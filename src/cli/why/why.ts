@@ -40,7 +40,8 @@ export function parseTarget(words: readonly string[]): { kind: WhyKind; name: st
   return { kind, name };
 }
 
-async function eventsAbout(client: Client, namespace: string | undefined, kind: string, name: string, uid?: string): Promise<Event[]> {
+/** Events about one object (of this incarnation when `uid` is given); the dashboard asks the same. */
+export async function eventsAbout(client: Client, namespace: string | undefined, kind: string, name: string, uid?: string): Promise<Event[]> {
   const list = await client.resource<Event>('events', namespace).list({ fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}` });
   // A deleted object's successor of the same name must not inherit its events.
   return list.items.filter((e) => !uid || !e.involvedObject?.uid || e.involvedObject.uid === uid);
@@ -55,7 +56,8 @@ async function getOrUndefined<T>(get: Promise<T>): Promise<T | undefined> {
   }
 }
 
-async function podAnswer(client: Client, pod: Pod, now: () => number): Promise<Answer> {
+/** The answer for one pod, with what it needs fetched (its node, or every node for a Pending pod). */
+export async function podAnswer(client: Client, pod: Pod, now: () => number): Promise<Answer> {
   const ns = pod.metadata?.namespace ?? 'default';
   const events = await eventsAbout(client, ns, 'Pod', pod.metadata?.name ?? '', pod.metadata?.uid);
   if (pod.spec?.nodeName) {
@@ -68,22 +70,25 @@ async function podAnswer(client: Client, pod: Pod, now: () => number): Promise<A
 
 /** Answers `req`: the lines to print (throws the client's ApiError, e.g. NotFound, for the caller to report). */
 export async function why(client: Client, req: WhyRequest, now: () => number = Date.now): Promise<string[]> {
-  if (req.kind === 'pod') {
+  if (req.timeline) {
+    if (req.kind !== 'pod') throw new WhyUsageError('--timeline is for pods (want pod/NAME)');
     const pod = await client.resource<Pod>('pods', req.namespace).get(req.name);
-    if (req.timeline) {
-      const events = await eventsAbout(client, req.namespace, 'Pod', req.name, pod.metadata?.uid);
-      return [`pod/${req.name} timeline:`, ...formatTimeline(pod, buildTimeline(pod, events)).map((l) => `  ${l}`)];
-    }
-    return render(await podAnswer(client, pod, now));
+    const events = await eventsAbout(client, req.namespace, 'Pod', req.name, pod.metadata?.uid);
+    return [`pod/${req.name} timeline:`, ...formatTimeline(pod, buildTimeline(pod, events)).map((l) => `  ${l}`)];
   }
-  if (req.timeline) throw new WhyUsageError('--timeline is for pods (want pod/NAME)');
+  return render(await explain(client, req, now));
+}
+
+/** The answer for one object, as a value (the dashboard shows it beside the object; `why` prints it). */
+export async function explain(client: Client, req: Omit<WhyRequest, 'timeline'>, now: () => number = Date.now): Promise<Answer> {
+  if (req.kind === 'pod') return podAnswer(client, await client.resource<Pod>('pods', req.namespace).get(req.name), now);
   if (req.kind === 'node') {
     const node = await client.resource<Node>('nodes').get(req.name);
     const [events, pods] = await Promise.all([
       eventsAbout(client, undefined, 'Node', req.name),
       client.resource<Pod>('pods').list({ fieldSelector: `spec.nodeName=${req.name}` }),
     ]);
-    return render(explainNode({ node, events, podCount: pods.items.length, now: now() }));
+    return explainNode({ node, events, podCount: pods.items.length, now: now() });
   }
   const deployment = await client.resource<Deployment>('deployments', req.namespace).get(req.name);
   const [events, replicaSets, pods] = await Promise.all([
@@ -93,7 +98,7 @@ export async function why(client: Client, req: WhyRequest, now: () => number = D
   ]);
   const pod = podToExplain(deployment, replicaSets.items, pods.items);
   const answer = pod ? await podAnswer(client, pod, now) : undefined;
-  return render(explainDeployment({ deployment, events, podAnswer: answer, now: now() }));
+  return explainDeployment({ deployment, events, podAnswer: answer, now: now() });
 }
 
 export class WhyUsageError extends Error {

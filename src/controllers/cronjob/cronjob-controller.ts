@@ -82,6 +82,7 @@ export class CronJobController {
     this.jobs = informerOf(config.informers, config.client.resource<Job>('jobs'), { clock: this.#clock, logger: this.#log });
     this.controller = new Controller({
       name: 'cronjob-controller',
+      recorder: this.#recorder,
       reconcile: (key, signal) => this.reconcile(key, signal),
       informers: [this.cronJobs, this.jobs] as Informer<KubeObjectLike>[],
       workers: config.workers ?? 1,
@@ -97,13 +98,8 @@ export class CronJobController {
     this.jobs.onAdd(enqueueOwner).onUpdate((_o, j) => enqueueOwner(j)).onDelete(enqueueOwner);
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    try {
-      await this.controller.run(signal);
-    } finally {
-      this.#recorder.close();
-      await this.#recorder.flush();
-    }
+  run(signal: AbortSignal): Promise<void> {
+    return this.controller.run(signal);
   }
 
   /** One sync of one CronJob (public for tests). */

@@ -62,6 +62,7 @@ export class DaemonSetController {
     this.revisions = informer<ControllerRevision>('controllerrevisions');
     this.controller = new Controller({
       name: 'daemonset-controller',
+      recorder: this.#recorder,
       reconcile: (key, signal) => this.reconcile(key, signal),
       informers: [this.daemonSets, this.pods, this.nodes, this.revisions] as Informer<KubeObjectLike>[],
       workers: config.workers ?? 2,
@@ -71,13 +72,8 @@ export class DaemonSetController {
     this.#wire();
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    try {
-      await this.controller.run(signal);
-    } finally {
-      this.#recorder.close();
-      await this.#recorder.flush();
-    }
+  run(signal: AbortSignal): Promise<void> {
+    return this.controller.run(signal);
   }
 
   #wire(): void {

@@ -99,6 +99,7 @@ export class DeploymentController {
     this.replicaSets = informerOf(config.informers, config.client.resource<ReplicaSet>('replicasets'), { clock: this.#clock, logger: log });
     this.controller = new Controller({
       name: 'deployment-controller',
+      recorder: this.#recorder,
       informers: [this.deployments, this.replicaSets] as Informer<KubeObjectLike>[],
       reconcile: (key, signal) => this.reconcile(key, signal),
       clock: this.#clock,
@@ -113,14 +114,8 @@ export class DeploymentController {
     this.replicaSets.onAdd(enqueueOwner).onUpdate((_o, rs) => enqueueOwner(rs)).onDelete(enqueueOwner);
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    try {
-      await this.controller.run(signal);
-    } finally {
-      // Stopped: events not yet written are dropped, as client-go's broadcaster does on shutdown.
-      this.#recorder.close();
-      await this.#recorder.flush();
-    }
+  run(signal: AbortSignal): Promise<void> {
+    return this.controller.run(signal);
   }
 
   /** One pass for one Deployment (public for tests). */

@@ -95,6 +95,7 @@ export class EndpointsController {
     this.endpoints = informerOf(config.informers, config.client.resource<Endpoints>('endpoints'), opts);
     this.controller = new Controller({
       name: 'endpoints-controller',
+      recorder: this.#recorder,
       reconcile: (key, signal) => this.reconcile(key, signal),
       informers: [this.services, this.pods, this.endpoints] as Informer<KubeObjectLike>[],
       workers: config.workers ?? 5,
@@ -115,12 +116,7 @@ export class EndpointsController {
       },
       () => undefined,
     );
-    try {
-      await Promise.all([running, leftovers]);
-    } finally {
-      this.#recorder.close();
-      await this.#recorder.flush();
-    }
+    await Promise.all([running, leftovers]);
   }
 
   #wire(): void {

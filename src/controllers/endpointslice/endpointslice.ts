@@ -66,6 +66,7 @@ export class EndpointSliceController {
     this.slices = informerOf(config.informers, config.client.resource<EndpointSlice>('endpointslices'), { ...opts, labelSelector: `${LABEL_MANAGED_BY}=${CONTROLLER_NAME}` });
     this.controller = new Controller({
       name: 'endpointslice-controller',
+      recorder: this.#recorder,
       reconcile: (key, signal) => this.reconcile(key, signal),
       informers: [this.services, this.pods, this.nodes, this.slices] as Informer<KubeObjectLike>[],
       workers: config.workers ?? 5,
@@ -75,13 +76,8 @@ export class EndpointSliceController {
     this.#wire();
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    try {
-      await this.controller.run(signal);
-    } finally {
-      this.#recorder.close();
-      await this.#recorder.flush();
-    }
+  run(signal: AbortSignal): Promise<void> {
+    return this.controller.run(signal);
   }
 
   #wire(): void {

@@ -99,6 +99,7 @@ export class HorizontalPodAutoscalerController {
     this.#recorder = new EventRecorder(config.client, { component: 'horizontal-pod-autoscaler', clock: this.#clock, logger: this.#log });
     this.controller = new Controller({
       name: 'horizontal-pod-autoscaler',
+      recorder: this.#recorder,
       informers: [this.hpas, this.pods] as Informer<KubeObjectLike>[],
       reconcile: (key, signal) => this.reconcile(key, signal),
       clock: this.#clock,
@@ -117,13 +118,8 @@ export class HorizontalPodAutoscalerController {
     });
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    try {
-      await this.controller.run(signal);
-    } finally {
-      this.#recorder.close();
-      await this.#recorder.flush();
-    }
+  run(signal: AbortSignal): Promise<void> {
+    return this.controller.run(signal);
   }
 
   /** One pass for one HPA (public for tests); always comes back after the sync period. */

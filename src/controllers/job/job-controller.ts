@@ -114,6 +114,7 @@ export class JobController {
     this.pods = informerOf(config.informers, config.client.resource<Pod>('pods'), { clock: this.#clock, logger: this.#log });
     this.controller = new Controller({
       name: 'job-controller',
+      recorder: this.#recorder,
       reconcile: (key, signal) => this.reconcile(key, signal),
       informers: [this.jobs, this.pods] as Informer<KubeObjectLike>[],
       workers: config.workers ?? 2,
@@ -123,13 +124,8 @@ export class JobController {
     this.#wire();
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    try {
-      await this.controller.run(signal);
-    } finally {
-      this.#recorder.close();
-      await this.#recorder.flush();
-    }
+  run(signal: AbortSignal): Promise<void> {
+    return this.controller.run(signal);
   }
 
   #wire(): void {

@@ -97,6 +97,7 @@ export class LocalPathProvisioner {
     this.classes = new Informer<StorageClass>(config.client.resource<StorageClass>('storageclasses'), { clock, logger: this.#log });
     this.controller = new Controller({
       name: 'local-path-provisioner',
+      recorder: this.#recorder,
       reconcile: (key, signal) => this.reconcile(key, signal),
       informers: [this.claims, this.volumes, this.classes] as Informer<KubeObjectLike>[],
       workers: 1,
@@ -112,13 +113,8 @@ export class LocalPathProvisioner {
     });
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    try {
-      await this.controller.run(signal);
-    } finally {
-      this.#recorder.close();
-      await this.#recorder.flush();
-    }
+  run(signal: AbortSignal): Promise<void> {
+    return this.controller.run(signal);
   }
 
   async reconcile(key: string, signal: AbortSignal): Promise<void> {

@@ -92,6 +92,7 @@ export class ReplicaSetController {
     this.pods = informerOf(config.informers, config.client.resource<Pod>('pods'), { clock: this.#clock, logger: this.#log });
     this.controller = new Controller({
       name: this.#kind.controllerName,
+      recorder: this.#recorder,
       reconcile: (key, signal) => this.reconcile(key, signal),
       informers: [this.replicaSets, this.pods] as Informer<KubeObjectLike>[],
       workers: config.workers ?? 2,
@@ -101,14 +102,8 @@ export class ReplicaSetController {
     this.#wire();
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    try {
-      await this.controller.run(signal);
-    } finally {
-      // Stopped: events not yet written are dropped, as client-go's broadcaster does on shutdown.
-      this.#recorder.close();
-      await this.#recorder.flush();
-    }
+  run(signal: AbortSignal): Promise<void> {
+    return this.controller.run(signal);
   }
 
   #wire(): void {

@@ -64,6 +64,7 @@ export class StatefulSetController {
     this.revisions = informerOf(config.informers, config.client.resource<ControllerRevision>('controllerrevisions'), { clock, logger: this.#log });
     this.controller = new Controller({
       name: 'statefulset-controller',
+      recorder: this.#recorder,
       reconcile: (key, signal) => this.reconcile(key, signal),
       informers: [this.sets, this.pods, this.revisions] as Informer<KubeObjectLike>[],
       workers: config.workers ?? 1,
@@ -83,13 +84,8 @@ export class StatefulSetController {
     });
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    try {
-      await this.controller.run(signal);
-    } finally {
-      this.#recorder.close();
-      await this.#recorder.flush();
-    }
+  run(signal: AbortSignal): Promise<void> {
+    return this.controller.run(signal);
   }
 
   /** One pass for one StatefulSet (public for tests). Safe to call at any time, also after a restart. */

@@ -59,6 +59,7 @@ export class VolumeBindingController {
     this.classes = informerOf(config.informers, config.client.resource<StorageClass>('storageclasses'), { clock, logger: log });
     this.controller = new Controller({
       name: 'persistentvolume-binder',
+      recorder: this.#recorder,
       reconcile: (key, signal) => this.reconcile(key, signal),
       informers: [this.volumes, this.claims, this.classes] as Informer<KubeObjectLike>[],
       workers: 1,
@@ -78,13 +79,8 @@ export class VolumeBindingController {
     this.volumes.onAdd(volumeChanged).onUpdate((_o, v) => volumeChanged(v)).onDelete(volumeChanged);
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    try {
-      await this.controller.run(signal);
-    } finally {
-      this.#recorder.close();
-      await this.#recorder.flush();
-    }
+  run(signal: AbortSignal): Promise<void> {
+    return this.controller.run(signal);
   }
 
   async reconcile(key: string, signal: AbortSignal): Promise<void> {

@@ -297,3 +297,80 @@ test('exec over SPDY: tty sizes from the resize stream reach the session; refusa
   assert.equal(unknown.statusCode, 403);
   assert.match(JSON.parse(unknown.body).message, /unable to negotiate protocol: client supports \[v9\.channel\.k8s\.io\]/);
 });
+
+/** Opens a WebSocket port-forward; `talk` runs once it is open; resolves with the frames and the close code. */
+function portForwardWs(
+  port: number,
+  query: string,
+  talk: (ws: WebSocket, frames: Buffer[]) => void,
+  protocols = ['v5.channel.k8s.io', 'v4.channel.k8s.io'],
+): Promise<{ protocol: string; frames: Buffer[]; closeCode: number }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`wss://127.0.0.1:${port}/portForward/default/web?${query}`, protocols, {
+      rejectUnauthorized: false,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const frames: Buffer[] = [];
+    ws.on('open', () => talk(ws, frames));
+    ws.on('message', (d: Buffer) => frames.push(d));
+    ws.on('close', (code) => resolve({ protocol: ws.protocol, frames, closeCode: code }));
+    ws.on('error', reject);
+  });
+}
+
+test('port-forward over WebSocket (client-node): v4 channels, each opened with its port, data both ways per port', async (t) => {
+  const { port, runtime } = await setup(t);
+  const { protocol, frames, closeCode } = await portForwardWs(port, 'port=8080,9090', (ws, got) => {
+    ws.send(Buffer.from([0, ...Buffer.from('to 8080')]));
+    ws.send(Buffer.from([2, ...Buffer.from('to 9090')]));
+    // The fake runtime's ports echo; close once both echoes are back.
+    const check = setInterval(() => {
+      if (got.filter((f) => f.length > 3).length === 2) {
+        clearInterval(check);
+        ws.close();
+      }
+    }, 10);
+  });
+  assert.equal(protocol, 'v4.channel.k8s.io', 'v5 is exec’s; port-forward answers v4');
+  assert.equal(closeCode, 1005);
+  // First on every channel: its port, little-endian (8080 = 0x1f90, 9090 = 0x2382).
+  assert.deepEqual(frames.slice(0, 4).map((f) => [...f]), [[0, 0x90, 0x1f], [1, 0x90, 0x1f], [2, 0x82, 0x23], [3, 0x82, 0x23]]);
+  const data = frames.slice(4).map((f) => `${f[0]} ${f.subarray(1).toString()}`).sort();
+  assert.deepEqual(data, ['0 to 8080', '2 to 9090']);
+  assert.deepEqual(runtime.calls.filter((c) => c.method === 'portForward').map((c) => c.args[1]), [8080, 9090]);
+});
+
+test('port-forward over WebSocket: a port that cannot be opened gets upstream\'s error on its error channel, then the close', async (t) => {
+  const { port, runtime } = await setup(t);
+  runtime.injectError('portForward', new Error('connection refused'));
+  const { frames, closeCode } = await portForwardWs(port, 'port=81', () => {});
+  assert.equal(closeCode, 1000);
+  assert.equal(frames.at(-1)![0], 1);
+  assert.equal(frames.at(-1)!.subarray(1).toString(), 'error forwarding port 81 to pod web_default, uid u1: connection refused');
+});
+
+test('port-forward over WebSocket is refused before the upgrade without a valid port or a known protocol', async (t) => {
+  const { port } = await setup(t);
+  const refused = (query: string, protocols: string[]) =>
+    new Promise<{ status: number; body: string }>((resolve) => {
+      const ws = new WebSocket(`wss://127.0.0.1:${port}/portForward/default/web${query}`, protocols, {
+        rejectUnauthorized: false,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      ws.on('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(body).message }));
+      });
+      ws.on('error', () => {});
+    });
+  assert.deepEqual(await refused('', ['v4.channel.k8s.io']), { status: 400, body: 'query parameter "port" is required' });
+  assert.deepEqual(await refused('?port=http', ['v4.channel.k8s.io']), { status: 400, body: 'unable to parse "http" as a port' });
+  assert.deepEqual(await refused('?port=0', ['v4.channel.k8s.io']), { status: 400, body: 'port "0" must be > 0' });
+  // (kubectl's SPDY-in-WebSocket tunnel, `SPDY/3.1+portforward.k8s.io`, which ws cannot offer, is refused the
+  // same way, and kubectl falls back to the SPDY upgrade.)
+  assert.deepEqual(await refused('?port=80', ['v5.channel.k8s.io']), {
+    status: 400,
+    body: 'requested protocol(s) are not supported: [v5.channel.k8s.io]; supports [v4.channel.k8s.io]',
+  });
+});

@@ -8,6 +8,8 @@
  *                                                                                   or SPDY/3.1: remote-command-spdy.ts)
  *   GET /attach/{namespace}/{pod}/{container}?stdin&stdout&stderr&tty              (WebSocket or SPDY/3.1)
  *   GET|POST /portForward/{namespace}/{pod}                                        (SPDY/3.1, see port-forward.ts)
+ *   GET /portForward/{namespace}/{pod}?port=P[,P...]                               (WebSocket, v4.channel.k8s.io:
+ *                                                                                   port-forward-websocket.ts)
  *   GET /stats/summary                                                             (statsapi Summary, ../stats/summary.ts)
  *   GET /metrics                                                                   (Prometheus text, ../metrics)
  *
@@ -35,6 +37,13 @@ import {
 } from './remote-command.ts';
 import type { ServingCert } from './tls.ts';
 import { servePortForward } from './port-forward.ts';
+import {
+  PortForwardRequestError,
+  negotiatePortForwardProtocol,
+  portForwardProtocols,
+  portsOf,
+  serveWebSocketPortForward,
+} from './port-forward-websocket.ts';
 import { NegotiationError, isSpdyUpgrade, negotiateSpdyProtocol, serveSpdyRemoteCommand } from './remote-command-spdy.ts';
 
 export interface KubeletServerHost {
@@ -72,6 +81,8 @@ export class KubeletServer {
   readonly #config: KubeletServerConfig;
   readonly #server: https.Server;
   readonly #wss: WebSocketServer;
+  /** Port-forward's WebSocket protocols are not exec's (no v5), so it has a server of its own. */
+  readonly #portForwardWss: WebSocketServer;
   readonly #aborts = new Set<AbortController>();
 
   constructor(config: KubeletServerConfig) {
@@ -81,6 +92,10 @@ export class KubeletServer {
     this.#wss = new WebSocketServer({
       noServer: true,
       handleProtocols: (offered) => channelProtocols.find((p) => offered.has(p)) ?? false,
+    });
+    this.#portForwardWss = new WebSocketServer({
+      noServer: true,
+      handleProtocols: (offered) => portForwardProtocols.find((p) => offered.has(p)) ?? false,
     });
     this.#server.on('request', (req, res) => void this.#onRequest(req, res));
     this.#server.on('upgrade', (req, socket, head) => void this.#onUpgrade(req, socket, head));
@@ -101,6 +116,7 @@ export class KubeletServer {
   async close(): Promise<void> {
     for (const ac of this.#aborts) ac.abort();
     for (const ws of this.#wss.clients) ws.terminate();
+    for (const ws of this.#portForwardWss.clients) ws.terminate();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
@@ -156,10 +172,23 @@ export class KubeletServer {
       const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
       if (parts[0] === 'portForward' && parts.length === 3) {
         const pod = this.#pod(parts[1]!, parts[2]!);
-        servePortForward(req, socket, (port) => this.#openPort(pod, port), {
-          fullName: `${pod.metadata?.name ?? ''}_${pod.metadata?.namespace ?? ''}`,
-          uid: pod.metadata?.uid ?? '',
-        });
+        const names = { fullName: `${pod.metadata?.name ?? ''}_${pod.metadata?.namespace ?? ''}`, uid: pod.metadata?.uid ?? '' };
+        if (isSpdyUpgrade(req)) {
+          servePortForward(req, socket, (port) => this.#openPort(pod, port), names);
+          return;
+        }
+        let ports: number[];
+        try {
+          // The protocol first: kubectl's SPDY-in-WebSocket tunnel (which it falls back from) gets upstream's 400.
+          negotiatePortForwardProtocol(req.headers['sec-websocket-protocol']);
+          ports = portsOf(url.searchParams);
+        } catch (err) {
+          if (err instanceof PortForwardRequestError) throw new HttpError(400, 'BadRequest', err.message);
+          throw err;
+        }
+        this.#portForwardWss.handleUpgrade(req, socket, head, (ws) =>
+          serveWebSocketPortForward(ws, ports, (port) => this.#openPort(pod, port), names),
+        );
         return;
       }
       if ((parts[0] !== 'exec' && parts[0] !== 'attach') || parts.length !== 4)

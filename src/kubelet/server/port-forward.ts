@@ -5,8 +5,8 @@
  * network namespace (runtime.portForward) and writes failures as text to the error stream.
  *
  * spdy.ts does the framing.
- * A WebSocket-tunnelled request (`SPDY/3.1+portforward.k8s.io`) is refused with 400, and kubectl falls back to
- * the raw SPDY upgrade.
+ * WebSocket requests go to port-forward-websocket.ts, which refuses kubectl's SPDY-in-WebSocket tunnel
+ * (`SPDY/3.1+portforward.k8s.io`) with 400, and kubectl falls back to the raw SPDY upgrade served here.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';

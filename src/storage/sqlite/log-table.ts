@@ -30,6 +30,7 @@ export interface Row {
 }
 
 const COLUMNS = 'id, name, created, deleted, create_revision, prev_revision, value, old_value';
+const LATEST_COLUMNS = 'id, name, created, deleted, create_revision, prev_revision, value, NULL AS old_value';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS log (
@@ -88,12 +89,16 @@ export class LogTable {
     return st;
   }
 
-  /** The newest row of `name` with id ≤ `revision`, tombstones included. */
+  /**
+   * The newest row of `name` with id ≤ `revision`, tombstones included, without its `old_value` (null): reads
+   * and compare-and-swaps need the row's own value only, and copying the previous one out too made every
+   * write read two blobs.
+   */
   latest(name: string, revision?: number): Row | undefined {
     if (revision === undefined)
-      return this.#prepare(`SELECT ${COLUMNS} FROM log WHERE name = ? ORDER BY id DESC LIMIT 1`).get(name) as
+      return this.#prepare(`SELECT ${LATEST_COLUMNS} FROM log WHERE name = ? ORDER BY id DESC LIMIT 1`).get(name) as
         Row | undefined;
-    return this.#prepare(`SELECT ${COLUMNS} FROM log WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1`).get(
+    return this.#prepare(`SELECT ${LATEST_COLUMNS} FROM log WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1`).get(
       name,
       revision,
     ) as Row | undefined;

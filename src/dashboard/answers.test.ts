@@ -1,0 +1,13 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseAnswerRoute } from './answers.ts';
+
+test('the answer routes', () => {
+  assert.deepEqual(parseAnswerRoute('why/namespaces/default/pods/web'), { what: 'why', kind: 'pod', namespace: 'default', name: 'web' });
+  assert.deepEqual(parseAnswerRoute('why/namespaces/a/deployments/d'), { what: 'why', kind: 'deployment', namespace: 'a', name: 'd' });
+  assert.deepEqual(parseAnswerRoute('why/nodes/n1'), { what: 'why', kind: 'node', name: 'n1' });
+  assert.deepEqual(parseAnswerRoute('timeline/namespaces/default/pods/web'), { what: 'timeline', namespace: 'default', name: 'web' });
+  for (const bad of ['why', 'why/pods/web', 'timeline/namespaces/default/deployments/d', 'why/namespaces//pods/x', 'why/nodes/n1/extra', 'logs/namespaces/a/pods/b']) {
+    assert.equal(parseAnswerRoute(bad), undefined, bad);
+  }
+});
