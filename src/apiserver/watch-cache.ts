@@ -86,6 +86,7 @@ export class WatchCache {
   #ringStart = 0; // index of the oldest event in #ring (a circular buffer once full)
   #horizon = 0;
   #revision = 0;
+  #lastChange = 0;
   #subscribers = new Set<Subscriber>();
   #ready = new Deferred<void>();
   #waiters: { rv: number; resolve: () => void }[] = [];
@@ -110,6 +111,14 @@ export class WatchCache {
   /** The newest revision the cache has seen for this resource. */
   get revision(): number {
     return this.#revision;
+  }
+
+  /**
+   * The revision of the newest change the cache applied (or of its last list). Its objects are the resource's
+   * state at every revision from here to `revision`: what a paged list pinned to such a revision reads.
+   */
+  get lastChange(): number {
+    return this.#lastChange;
   }
 
   get subscriberCount(): number {
@@ -147,6 +156,7 @@ export class WatchCache {
     this.#ring = [];
     this.#ringStart = 0;
     this.#horizon = revision;
+    this.#lastChange = revision;
     this.#setRevision(revision);
     if (restarting) {
       for (const s of this.#subscribers) s.end();
@@ -174,7 +184,8 @@ export class WatchCache {
       this.#push(ev);
     }
     if (events.length === 0) return;
-    this.#setRevision(events[events.length - 1]!.rv);
+    this.#lastChange = events[events.length - 1]!.rv;
+    this.#setRevision(this.#lastChange);
     for (const s of this.#subscribers) s.deliver(events);
   }
 
@@ -238,6 +249,33 @@ export class WatchCache {
     const items: KubeObject[] = [];
     for (let i = lo; i < keys.length && keys[i]!.startsWith(prefix); i++) items.push(this.#objects.get(keys[i]!)!);
     return { items, revision: this.#revision };
+  }
+
+  /**
+   * One page of a list: up to `limit` objects that pass `filter`, of the keys under `prefix` after `startAfter`
+   * (or from the first), in key order; `lastKey` is the last one taken and `more` says keys remain after it
+   * (the store's paging, without building the whole list).
+   */
+  page(prefix: string, startAfter: string | undefined, limit: number, filter?: (o: KubeObject) => boolean): { items: KubeObject[]; lastKey?: string; more: boolean } {
+    const keys = (this.#sortedKeys ??= [...this.#objects.keys()].sort());
+    const from = startAfter ?? prefix;
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[mid]! < from || (startAfter !== undefined && keys[mid] === startAfter)) lo = mid + 1;
+      else hi = mid;
+    }
+    const items: KubeObject[] = [];
+    let lastKey: string | undefined;
+    let i = lo;
+    for (; i < keys.length && keys[i]!.startsWith(prefix) && items.length < limit; i++) {
+      const obj = this.#objects.get(keys[i]!)!;
+      if (filter && !filter(obj)) continue;
+      items.push(obj);
+      lastKey = keys[i];
+    }
+    return { items, lastKey, more: items.length === limit && i < keys.length && keys[i]!.startsWith(prefix) };
   }
 
   get(key: string): KubeObject | undefined {

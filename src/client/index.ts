@@ -23,6 +23,7 @@ export {
 export type { WatchEvent, WatchEventType, WatchOptions } from './watch.ts';
 export { ApiError, isNotFound, isConflict, isAlreadyExists, isGone, isInvalid, type Status } from './errors.ts';
 export { Informer, objectKey, type InformerConfig, type AddHandler, type UpdateHandler, type DeleteHandler } from './informer.ts';
+export { SharedInformers, informerOf, type SharedInformersConfig, type SharedInformerOptions } from './shared-informers.ts';
 export { EventRecorder, type EventRecorderConfig, type EventOptions, type EventType } from './events.ts';
 export {
   LeaderElector, runLeaderElection, defaultIdentity, microTime, type LeaderElectionConfig, type Lease,

@@ -23,6 +23,13 @@ export interface InformerConfig {
   backoffMaxMs?: number;
   clock?: Clock;
   logger?: Logger;
+  /**
+   * Several components share this informer (SharedInformers): `run` may be called once by each of them, the
+   * list+watch runs from the first call until the last caller's signal aborts, and a handler added after the
+   * first list gets an add for every cached object at once, as client-go's AddEventHandler on a started
+   * informer does.
+   */
+  shared?: boolean;
 }
 
 export type AddHandler<T> = (obj: T) => void;
@@ -48,6 +55,9 @@ export class Informer<T extends KubeObjectLike> {
   readonly #onDelete: DeleteHandler<T>[] = [];
   #resourceVersion = '';
   #running = false;
+  /** Shared informers: the callers of `run` whose signals have not aborted, and the loops they keep going. */
+  #owners = 0;
+  #sharedRun: { stop: AbortController; done: Promise<void> } | undefined;
 
   constructor(resource: ResourceClient<T>, config: InformerConfig = {}) {
     this.#resource = resource;
@@ -75,6 +85,7 @@ export class Informer<T extends KubeObjectLike> {
 
   onAdd(fn: AddHandler<T>): this {
     this.#onAdd.push(fn);
+    if (this.#config.shared && this.#synced.settled) for (const obj of this.#cache.values()) this.#call(() => fn(obj));
     return this;
   }
   onUpdate(fn: UpdateHandler<T>): this {
@@ -96,10 +107,31 @@ export class Informer<T extends KubeObjectLike> {
     return [...this.#cache.values()];
   }
 
-  /** Lists and watches until `signal` aborts; resolves then. Call once. */
+  /** Lists and watches until `signal` aborts; resolves then. Call once (a shared informer: once per owner). */
   async run(signal: AbortSignal): Promise<void> {
+    if (this.#config.shared) return this.#runShared(signal);
     if (this.#running) throw new Error('informer: run called twice');
     this.#running = true;
+    await this.#runLoops(signal);
+  }
+
+  /** One owner's run of a shared informer: joins the running loops (or starts them) and leaves when `signal` aborts. */
+  async #runShared(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    this.#owners++;
+    if (!this.#sharedRun) {
+      const stop = new AbortController();
+      this.#sharedRun = { stop, done: this.#runLoops(stop.signal) };
+    }
+    const run = this.#sharedRun;
+    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    if (--this.#owners > 0) return;
+    this.#sharedRun = undefined;
+    run.stop.abort(signal.reason);
+    await run.done;
+  }
+
+  async #runLoops(signal: AbortSignal): Promise<void> {
     const loops = [this.#listAndWatch(signal)];
     if (this.#config.resyncPeriodMs) loops.push(this.#resyncLoop(this.#config.resyncPeriodMs, signal));
     await Promise.all(loops);

@@ -27,3 +27,11 @@ test('no user from an unverified, expired, not yet valid, server-only or nameles
   assert.equal(clientCertificateUser(socket(true, { ...valid, subject: { O: 'dev' } }), NOW), undefined);
   assert.equal(clientCertificateUser({} as Socket, NOW), undefined);
 });
+
+test("a connection's certificate is read once; its validity is checked on every request", () => {
+  let reads = 0;
+  const s = { authorized: true, getPeerCertificate: () => (reads++, { ...valid, subject: { CN: 'system:node:n1', O: 'system:nodes' } }) } as unknown as Socket;
+  for (let i = 0; i < 3; i++) assert.equal(clientCertificateUser(s, NOW)?.name, 'system:node:n1');
+  assert.equal(reads, 1);
+  assert.equal(clientCertificateUser(s, Date.parse('2027-12-07T00:00:00Z')), undefined, 'expired since');
+});

@@ -1,6 +1,7 @@
 /**
  * Where the generic registry reads lists from: the watch cache for resourceVersion=0 and for consistent reads
- * (no resourceVersion, no paging) once the cache has seen the registry's own writes, the store otherwise.
+ * (no resourceVersion; pages too while the cache holds their revision) once the cache has seen the registry's
+ * own writes, the store otherwise.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,14 +52,43 @@ test('consistent lists come from the watch cache and still see the writes just m
     assert.equal(deleted.deleted, true);
     assert.deepEqual((await r.list('ns1')).items.map((o) => o.metadata?.name), ['b', 'c']);
     assert.equal(Number(all.resourceVersion) > 0, true);
-    // Paged lists and exact resourceVersions read the store.
-    const page = await r.list('ns1', { limit: 1 });
-    assert.equal(page.items.length, 1);
-    assert.ok(page.continueToken);
+    // Exact resourceVersions read the store.
+    await r.list('ns1', { resourceVersion: all.resourceVersion });
     assert.equal(store.lists, before + 1);
     // A cached object's JSON is its stored bytes with its resourceVersion.
     const obj = (await r.list('ns2')).items[0]!;
     assert.deepEqual(JSON.parse(r.objectJson(obj).toString()), obj);
+  });
+});
+
+test('paged consistent lists come from the cache while it holds their revision, then from the store at that revision', async () => {
+  await withRegistry(true, async (r, store) => {
+    for (const name of ['a', 'b', 'c', 'd', 'e']) await r.create('ns1', cm(name));
+    await r.create('ns2', cm('z'));
+    const before = store.lists;
+    const names = (l: { items: KubeObject[] }) => l.items.map((o) => o.metadata?.name);
+    const first = await r.list('ns1', { limit: 2 });
+    assert.deepEqual(names(first), ['a', 'b']);
+    const second = await r.list('ns1', { limit: 2, continueToken: first.continueToken });
+    assert.deepEqual(names(second), ['c', 'd']);
+    assert.equal(second.resourceVersion, first.resourceVersion);
+    // A filter pages through what passes; the last page has no continue token.
+    const filtered = await r.list('ns1', { limit: 2, filter: (o) => o.metadata?.name !== 'a' && o.metadata?.name !== 'd' });
+    assert.deepEqual(names(filtered), ['b', 'c']);
+    const rest = await r.list('ns1', { limit: 2, filter: (o) => o.metadata?.name !== 'd', continueToken: filtered.continueToken });
+    assert.deepEqual(names(rest), ['e']);
+    assert.equal(rest.continueToken, undefined);
+    assert.equal(store.lists, before, 'every page from the cache');
+
+    // The cache moves on: the next page is the first page's snapshot all the same, read from the store.
+    await r.create('ns1', cm('cc'));
+    await r.delete('ns1', 'e', { gracePeriodSeconds: 0 });
+    await r.cache.waitFor(Number((await r.list('ns1')).resourceVersion), 1000);
+    const afterStore = store.lists;
+    const third = await r.list('ns1', { limit: 2, continueToken: second.continueToken });
+    assert.deepEqual(names(third), ['e']);
+    assert.equal(third.continueToken, undefined);
+    assert.equal(store.lists, afterStore + 1);
   });
 });
 

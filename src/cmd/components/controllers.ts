@@ -6,6 +6,8 @@
  * the disruption controller, the horizontal pod autoscaler, the CSR approver and signer), each acting as its own service account `kube-system/<name>` as
  * kube-controller-manager does with `--use-service-account-credentials` (../component-identities.ts), with
  * kube-controller-manager's rate limit (QPS 20, burst 30) per controller client as upstream's client builder gives.
+ * Their informers are shared (one per resource, on the controller manager's own identity), as upstream's
+ * SharedInformerFactory is.
  */
 import {
   CronJobController, DeploymentController, DisruptionController, EndpointsController, EndpointSliceController, GarbageCollector, JobController,
@@ -16,8 +18,8 @@ import {
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Component, ComponentContext } from './component.ts';
-import { controllerUser, type ControllerName } from '../component-identities.ts';
-import type { Client } from '../../client/index.ts';
+import { CONTROLLER_MANAGER_USER, controllerUser, type ControllerName } from '../component-identities.ts';
+import { SharedInformers, type Client } from '../../client/index.ts';
 
 export const controllersComponent: Component = {
   name: 'controller-manager',
@@ -30,6 +32,11 @@ export const controllersComponent: Component = {
       clients.push(c);
       return c;
     };
+    // One informer per resource for every controller, on the controller manager's own client (upstream's
+    // "shared-informers" client): each pod is decoded and kept once, not once per controller.
+    const informerClient = ctx.clientAs(CONTROLLER_MANAGER_USER, 'kubeling-controller-manager/shared-informers');
+    clients.push(informerClient);
+    const informers = new SharedInformers({ client: informerClient, logger: ctx.logger.child({ controller: 'shared-informers' }) });
     const o = ctx.options;
     // The CSR signer holds the cluster CA's key, as kube-controller-manager's --cluster-signing-key-file.
     const caKeyPem = await readFile(join(ctx.dataDir, 'pki', 'ca.key'), 'utf8');
@@ -42,36 +49,36 @@ export const controllersComponent: Component = {
     };
     try {
       await Promise.all([
-        queued('replicaset', new ReplicaSetController({ client: as('replicaset'), logger: ctx.logger.child({ controller: 'replicaset' }) })).run(ctx.signal),
-        queued('deployment', new DeploymentController({ client: as('deployment'), logger: ctx.logger.child({ controller: 'deployment' }) })).run(ctx.signal),
-        queued('job', new JobController({ client: as('job'), logger: ctx.logger.child({ controller: 'job' }) })).run(ctx.signal),
-        queued('cronjob', new CronJobController({ client: as('cronjob'), logger: ctx.logger.child({ controller: 'cronjob' }) })).run(ctx.signal),
-        queued('ttl-after-finished', new TTLAfterFinishedController({ client: as('ttl-after-finished'), logger: ctx.logger.child({ controller: 'ttl-after-finished' }) })).run(ctx.signal),
-        queued('statefulset', new StatefulSetController({ client: as('statefulset'), logger: ctx.logger.child({ controller: 'statefulset' }) })).run(ctx.signal),
-        queued('persistentvolume-binder', new VolumeBindingController({ client: as('persistentvolume-binder'), logger: ctx.logger.child({ controller: 'persistentvolume-binder' }) })).run(ctx.signal),
-        queued('volume-protection', new VolumeProtectionController({ client: as('volume-protection'), logger: ctx.logger.child({ controller: 'volume-protection' }) })).run(ctx.signal),
-        queued('replicationcontroller', new ReplicationManager({ client: as('replicationcontroller'), logger: ctx.logger.child({ controller: 'replicationcontroller' }) })).run(ctx.signal),
-        queued('daemonset', new DaemonSetController({ client: as('daemonset'), logger: ctx.logger.child({ controller: 'daemonset' }) })).run(ctx.signal),
-        queued('garbage-collector', new GarbageCollector({ client: as('garbage-collector'), logger: ctx.logger.child({ controller: 'garbage-collector' }) })).run(ctx.signal),
-        queued('endpointslice', new EndpointSliceController({ client: as('endpointslice'), maxEndpointsPerSlice: ctx.options.maxEndpointsPerSlice, logger: ctx.logger.child({ controller: 'endpointslice' }) })).run(ctx.signal),
-        queued('endpoints', new EndpointsController({ client: as('endpoints'), logger: ctx.logger.child({ controller: 'endpoints' }) })).run(ctx.signal),
-        queued('service-lb', new ServiceLBController({ client: as('service-lb'), logger: ctx.logger.child({ controller: 'service-lb' }) })).run(ctx.signal),
+        queued('replicaset', new ReplicaSetController({ client: as('replicaset'), informers, logger: ctx.logger.child({ controller: 'replicaset' }) })).run(ctx.signal),
+        queued('deployment', new DeploymentController({ client: as('deployment'), informers, logger: ctx.logger.child({ controller: 'deployment' }) })).run(ctx.signal),
+        queued('job', new JobController({ client: as('job'), informers, logger: ctx.logger.child({ controller: 'job' }) })).run(ctx.signal),
+        queued('cronjob', new CronJobController({ client: as('cronjob'), informers, logger: ctx.logger.child({ controller: 'cronjob' }) })).run(ctx.signal),
+        queued('ttl-after-finished', new TTLAfterFinishedController({ client: as('ttl-after-finished'), informers, logger: ctx.logger.child({ controller: 'ttl-after-finished' }) })).run(ctx.signal),
+        queued('statefulset', new StatefulSetController({ client: as('statefulset'), informers, logger: ctx.logger.child({ controller: 'statefulset' }) })).run(ctx.signal),
+        queued('persistentvolume-binder', new VolumeBindingController({ client: as('persistentvolume-binder'), informers, logger: ctx.logger.child({ controller: 'persistentvolume-binder' }) })).run(ctx.signal),
+        queued('volume-protection', new VolumeProtectionController({ client: as('volume-protection'), informers, logger: ctx.logger.child({ controller: 'volume-protection' }) })).run(ctx.signal),
+        queued('replicationcontroller', new ReplicationManager({ client: as('replicationcontroller'), informers, logger: ctx.logger.child({ controller: 'replicationcontroller' }) })).run(ctx.signal),
+        queued('daemonset', new DaemonSetController({ client: as('daemonset'), informers, logger: ctx.logger.child({ controller: 'daemonset' }) })).run(ctx.signal),
+        queued('garbage-collector', new GarbageCollector({ client: as('garbage-collector'), informers, logger: ctx.logger.child({ controller: 'garbage-collector' }) })).run(ctx.signal),
+        queued('endpointslice', new EndpointSliceController({ client: as('endpointslice'), informers, maxEndpointsPerSlice: ctx.options.maxEndpointsPerSlice, logger: ctx.logger.child({ controller: 'endpointslice' }) })).run(ctx.signal),
+        queued('endpoints', new EndpointsController({ client: as('endpoints'), informers, logger: ctx.logger.child({ controller: 'endpoints' }) })).run(ctx.signal),
+        queued('service-lb', new ServiceLBController({ client: as('service-lb'), informers, logger: ctx.logger.child({ controller: 'service-lb' }) })).run(ctx.signal),
         queued('node-lifecycle', new NodeLifecycleController({
-          client: as('node-lifecycle'), logger: ctx.logger.child({ controller: 'node-lifecycle' }),
+          client: as('node-lifecycle'), informers, logger: ctx.logger.child({ controller: 'node-lifecycle' }),
           nodeMonitorPeriodMs: o.nodeMonitorPeriodMs, nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs,
           nodeEvictionRate: o.nodeEvictionRate, secondaryNodeEvictionRate: o.secondaryNodeEvictionRate,
           unhealthyZoneThreshold: o.unhealthyZoneThreshold, largeClusterSizeThreshold: o.largeClusterSizeThreshold,
         })).run(ctx.signal),
-        queued('taint-eviction', new TaintEvictionController({ client: as('taint-eviction'), logger: ctx.logger.child({ controller: 'taint-eviction' }) })).run(ctx.signal),
-        queued('disruption', new DisruptionController({ client: as('disruption'), logger: ctx.logger.child({ controller: 'disruption' }) })).run(ctx.signal),
+        queued('taint-eviction', new TaintEvictionController({ client: as('taint-eviction'), informers, logger: ctx.logger.child({ controller: 'taint-eviction' }) })).run(ctx.signal),
+        queued('disruption', new DisruptionController({ client: as('disruption'), informers, logger: ctx.logger.child({ controller: 'disruption' }) })).run(ctx.signal),
         queued('certificate', new CertificateController({ client: as('certificate'), caPem: ctx.caPem, caKeyPem, isBootstrapper, logger: ctx.logger.child({ controller: 'certificatesigningrequest' }) })).run(ctx.signal),
-        queued('resourcequota', new ResourceQuotaController({ client: as('resourcequota'), logger: ctx.logger.child({ controller: 'resourcequota' }) })).run(ctx.signal),
+        queued('resourcequota', new ResourceQuotaController({ client: as('resourcequota'), informers, logger: ctx.logger.child({ controller: 'resourcequota' }) })).run(ctx.signal),
         queued('horizontal-pod-autoscaler', new HorizontalPodAutoscalerController({
-          client: as('horizontal-pod-autoscaler'), logger: ctx.logger.child({ controller: 'horizontal-pod-autoscaler' }),
+          client: as('horizontal-pod-autoscaler'), informers, logger: ctx.logger.child({ controller: 'horizontal-pod-autoscaler' }),
           syncPeriodMs: o.hpaSyncPeriodMs, downscaleStabilizationMs: o.hpaDownscaleStabilizationMs, tolerance: o.hpaTolerance,
           cpuInitializationPeriodMs: o.hpaCpuInitializationPeriodMs, initialReadinessDelayMs: o.hpaInitialReadinessDelayMs,
         })).run(ctx.signal),
-        queued('pod-garbage-collector', new PodGCController({ client: as('pod-garbage-collector'), terminatedPodThreshold: o.terminatedPodGcThreshold, logger: ctx.logger.child({ controller: 'pod-garbage-collector' }) })).run(ctx.signal),
+        queued('pod-garbage-collector', new PodGCController({ client: as('pod-garbage-collector'), informers, terminatedPodThreshold: o.terminatedPodGcThreshold, logger: ctx.logger.child({ controller: 'pod-garbage-collector' }) })).run(ctx.signal),
       ]);
     } finally {
       for (const c of clients) c.close();

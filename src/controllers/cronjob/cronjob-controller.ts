@@ -15,12 +15,14 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   CronScheduleError, isValidTimeZone, parseCronSchedule, type CronJob, type CronJobStatus, type CronSchedule, type Job, type ObjectReference,
 } from '../../api/index.ts';
-import { EventRecorder, Informer, isAlreadyExists, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { EventRecorder, Informer, informerOf, isAlreadyExists, isNotFound, objectKey, type Client, type KubeObjectLike, type SharedInformers } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller } from '../controller.ts';
 import { jobNameFor, mostRecentScheduleTime, nextScheduleDelayMs } from './schedule.ts';
 
 export interface CronJobControllerConfig {
+  /** The process's shared informers (SharedInformers); without them the controller makes its own. */
+  informers?: SharedInformers;
   client: Client;
   workers?: number;
   clock?: Clock;
@@ -76,8 +78,8 @@ export class CronJobController {
     this.#clock = config.clock ?? realClock;
     this.#log = config.logger ?? createLogger('cronjob-controller');
     this.#recorder = new EventRecorder(config.client, { component: 'cronjob-controller', clock: this.#clock, logger: this.#log });
-    this.cronJobs = new Informer<CronJob>(config.client.resource<CronJob>('cronjobs'), { clock: this.#clock, logger: this.#log });
-    this.jobs = new Informer<Job>(config.client.resource<Job>('jobs'), { clock: this.#clock, logger: this.#log });
+    this.cronJobs = informerOf(config.informers, config.client.resource<CronJob>('cronjobs'), { clock: this.#clock, logger: this.#log });
+    this.jobs = informerOf(config.informers, config.client.resource<Job>('jobs'), { clock: this.#clock, logger: this.#log });
     this.controller = new Controller({
       name: 'cronjob-controller',
       recorder: this.#recorder,

@@ -13,7 +13,7 @@
 import {
   labelSelectorFromObject, type ControllerRevision, type DaemonSet, type DaemonSetStatus, type Node, type Pod,
 } from '../../api/index.ts';
-import { EventRecorder, Informer, isAlreadyExists, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { EventRecorder, Informer, informerOf, isAlreadyExists, isNotFound, objectKey, type Client, type KubeObjectLike, type SharedInformers } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { PodExpectations, watchOwnedPods } from '../pod-expectations.ts';
 import { Controller, type ReconcileResult } from '../controller.ts';
@@ -24,6 +24,8 @@ import { newRevision, revisionData, revisionsToPrune, sameJson, templateHash } f
 import { nodeShouldRunDaemonPod } from './node-fit.ts';
 
 export interface DaemonSetControllerConfig {
+  /** The process's shared informers (SharedInformers); without them the controller makes its own. */
+  informers?: SharedInformers;
   client: Client;
   workers?: number;
   clock?: Clock;
@@ -53,7 +55,7 @@ export class DaemonSetController {
     this.#expectations = new PodExpectations(this.#clock);
     this.#log = config.logger ?? createLogger('daemonset-controller');
     this.#recorder = new EventRecorder(config.client, { component: 'daemonset-controller', clock: this.#clock, logger: this.#log });
-    const informer = <T extends KubeObjectLike>(plural: string) => new Informer<T>(config.client.resource<T>(plural), { clock: this.#clock, logger: this.#log });
+    const informer = <T extends KubeObjectLike>(plural: string) => informerOf(config.informers, config.client.resource<T>(plural), { clock: this.#clock, logger: this.#log });
     this.daemonSets = informer<DaemonSet>('daemonsets');
     this.pods = informer<Pod>('pods');
     this.nodes = informer<Node>('nodes');

@@ -15,7 +15,7 @@
  */
 import type { IDeploymentCondition as DeploymentCondition, IDeploymentStatus as DeploymentStatus } from 'kubernetes-models/apps/v1';
 import type { Deployment, IntOrString, ReplicaSet } from '../../api/index.ts';
-import { EventRecorder, Informer, isAlreadyExists, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { EventRecorder, Informer, informerOf, isAlreadyExists, isNotFound, objectKey, type Client, type KubeObjectLike, type SharedInformers } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller, type ReconcileResult } from '../controller.ts';
 import {
@@ -30,6 +30,8 @@ export { REVISION_ANNOTATION } from './history.ts';
 const CONDITION_ORDER = ['Available', 'Progressing'];
 
 export interface DeploymentControllerConfig {
+  /** The process's shared informers (SharedInformers); without them the controller makes its own. */
+  informers?: SharedInformers;
   client: Client;
   clock?: Clock;
   logger?: Logger;
@@ -93,8 +95,8 @@ export class DeploymentController {
     this.#clock = config.clock ?? realClock;
     const log = config.logger ?? createLogger('deployment-controller');
     this.#recorder = new EventRecorder(config.client, { component: 'deployment-controller', clock: this.#clock, logger: log });
-    this.deployments = new Informer<Deployment>(config.client.resource<Deployment>('deployments'), { clock: this.#clock, logger: log });
-    this.replicaSets = new Informer<ReplicaSet>(config.client.resource<ReplicaSet>('replicasets'), { clock: this.#clock, logger: log });
+    this.deployments = informerOf(config.informers, config.client.resource<Deployment>('deployments'), { clock: this.#clock, logger: log });
+    this.replicaSets = informerOf(config.informers, config.client.resource<ReplicaSet>('replicasets'), { clock: this.#clock, logger: log });
     this.controller = new Controller({
       name: 'deployment-controller',
       recorder: this.#recorder,

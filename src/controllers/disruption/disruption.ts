@@ -8,12 +8,14 @@
  */
 import type { Deployment, Pod, PodDisruptionBudget, ReplicaSet, ReplicationController, StatefulSet } from '../../api/index.ts';
 import { labelSelectorFromObject } from '../../api/index.ts';
-import { Informer, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { Informer, informerOf, isNotFound, objectKey, type Client, type KubeObjectLike, type SharedInformers } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller, type ReconcileResult } from '../controller.ts';
 import { budgetStatus } from './budget.ts';
 
 export interface DisruptionControllerConfig {
+  /** The process's shared informers (SharedInformers); without them the controller makes its own. */
+  informers?: SharedInformers;
   client: Client;
   clock?: Clock;
   logger?: Logger;
@@ -45,12 +47,12 @@ export class DisruptionController {
     this.#clock = config.clock ?? realClock;
     const log = config.logger ?? createLogger('disruption-controller');
     const opts = { clock: this.#clock, logger: log };
-    this.budgets = new Informer<PodDisruptionBudget>(config.client.resource<PodDisruptionBudget>('poddisruptionbudgets'), opts);
-    this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), opts);
-    this.replicaSets = new Informer<ReplicaSet>(config.client.resource<ReplicaSet>('replicasets'), opts);
-    this.deployments = new Informer<Deployment>(config.client.resource<Deployment>('deployments'), opts);
-    this.replicationControllers = new Informer<ReplicationController>(config.client.resource<ReplicationController>('replicationcontrollers'), opts);
-    this.statefulSets = new Informer<StatefulSet>(config.client.resource<StatefulSet>('statefulsets'), opts);
+    this.budgets = informerOf(config.informers, config.client.resource<PodDisruptionBudget>('poddisruptionbudgets'), opts);
+    this.pods = informerOf(config.informers, config.client.resource<Pod>('pods'), opts);
+    this.replicaSets = informerOf(config.informers, config.client.resource<ReplicaSet>('replicasets'), opts);
+    this.deployments = informerOf(config.informers, config.client.resource<Deployment>('deployments'), opts);
+    this.replicationControllers = informerOf(config.informers, config.client.resource<ReplicationController>('replicationcontrollers'), opts);
+    this.statefulSets = informerOf(config.informers, config.client.resource<StatefulSet>('statefulsets'), opts);
     this.controller = new Controller({
       name: 'disruption-controller',
       informers: [this.budgets, this.pods, this.replicaSets, this.deployments, this.replicationControllers, this.statefulSets] as Informer<KubeObjectLike>[],

@@ -10,7 +10,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Endpoints, Pod, Service } from '../../api/index.ts';
-import { EventRecorder, Informer, isAlreadyExists, isConflict, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { EventRecorder, Informer, informerOf, isAlreadyExists, isConflict, isNotFound, objectKey, type Client, type KubeObjectLike, type SharedInformers } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller } from '../controller.ts';
 import {
@@ -20,6 +20,8 @@ import {
 import { desiredSubsets, truncateSubsets, MAX_ENDPOINTS_CAPACITY } from './subsets.ts';
 
 export interface EndpointsControllerConfig {
+  /** The process's shared informers (SharedInformers); without them the controller makes its own. */
+  informers?: SharedInformers;
   client: Client;
   workers?: number;
   clock?: Clock;
@@ -88,9 +90,9 @@ export class EndpointsController {
     this.#client = config.client;
     this.#recorder = new EventRecorder(config.client, { component: 'endpoint-controller', clock, logger });
     const opts = { clock, logger };
-    this.services = new Informer<Service>(config.client.resource<Service>('services'), opts);
-    this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), opts);
-    this.endpoints = new Informer<Endpoints>(config.client.resource<Endpoints>('endpoints'), opts);
+    this.services = informerOf(config.informers, config.client.resource<Service>('services'), opts);
+    this.pods = informerOf(config.informers, config.client.resource<Pod>('pods'), opts);
+    this.endpoints = informerOf(config.informers, config.client.resource<Endpoints>('endpoints'), opts);
     this.controller = new Controller({
       name: 'endpoints-controller',
       recorder: this.#recorder,

@@ -14,13 +14,15 @@
  *     reconcileSlices ─▶ create / update / delete, remembering the resourceVersions written
  */
 import type { EndpointSlice, Node, Pod, Service } from '../../api/index.ts';
-import { EventRecorder, Informer, isNotFound, objectKey, type Client, type KubeObjectLike, type ResourceClient } from '../../client/index.ts';
+import { EventRecorder, Informer, informerOf, isNotFound, objectKey, type Client, type KubeObjectLike, type ResourceClient, type SharedInformers } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller } from '../controller.ts';
 import { enqueueServicesOnEvents, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, podsSelectedBy, serviceSelector, TriggerTimeTracker } from '../endpoint-util/index.ts';
 import { CONTROLLER_NAME, DEFAULT_MAX_ENDPOINTS_PER_SLICE, reconcileSlices, type SlicePlan } from './reconciler.ts';
 
 export interface EndpointSliceControllerConfig {
+  /** The process's shared informers (SharedInformers); without them the controller makes its own. */
+  informers?: SharedInformers;
   client: Client;
   /** kube-controller-manager's --max-endpoints-per-slice (default 100). */
   maxEndpointsPerSlice?: number;
@@ -58,10 +60,10 @@ export class EndpointSliceController {
     if (!(this.#max >= 1 && this.#max <= 1000)) throw new Error(`endpointslice controller: maxEndpointsPerSlice must be between 1 and 1000, got ${this.#max}`);
     const opts = { clock, logger: this.#log };
     this.#recorder = new EventRecorder(config.client, { component: 'endpoint-slice-controller', clock, logger: this.#log });
-    this.services = new Informer<Service>(config.client.resource<Service>('services'), opts);
-    this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), opts);
-    this.nodes = new Informer<Node>(config.client.resource<Node>('nodes'), opts);
-    this.slices = new Informer<EndpointSlice>(config.client.resource<EndpointSlice>('endpointslices'), { ...opts, labelSelector: `${LABEL_MANAGED_BY}=${CONTROLLER_NAME}` });
+    this.services = informerOf(config.informers, config.client.resource<Service>('services'), opts);
+    this.pods = informerOf(config.informers, config.client.resource<Pod>('pods'), opts);
+    this.nodes = informerOf(config.informers, config.client.resource<Node>('nodes'), opts);
+    this.slices = informerOf(config.informers, config.client.resource<EndpointSlice>('endpointslices'), { ...opts, labelSelector: `${LABEL_MANAGED_BY}=${CONTROLLER_NAME}` });
     this.controller = new Controller({
       name: 'endpointslice-controller',
       recorder: this.#recorder,

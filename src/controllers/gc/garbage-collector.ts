@@ -10,7 +10,7 @@
  * dependents controller's (src/apiserver/dependents-controller.ts), which sees every served resource.
  */
 import { findResourceByKind, type OwnerReference } from '../../api/index.ts';
-import { Informer, isConflict, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { Informer, informerOf, isConflict, isNotFound, objectKey, type Client, type KubeObjectLike, type SharedInformers } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller } from '../controller.ts';
 
@@ -20,6 +20,8 @@ export interface GarbageCollectorConfig {
   resources?: string[];
   /** Every dependent is checked again this often (default 1 min). */
   resyncPeriodMs?: number;
+  /** The process's shared informers (SharedInformers); without them the collector makes its own. */
+  informers?: SharedInformers;
   clock?: Clock;
   logger?: Logger;
 }
@@ -30,13 +32,17 @@ export class GarbageCollector {
   readonly #log: Logger;
   /** Informers by resource plural; queue keys are `plural|ns/name`. */
   readonly #informers = new Map<string, Informer<KubeObjectLike>>();
+  readonly #clock: Clock;
+  readonly #resyncPeriodMs: number;
 
   constructor(config: GarbageCollectorConfig) {
     this.#client = config.client;
-    const clock = config.clock ?? realClock;
+    const clock = (this.#clock = config.clock ?? realClock);
+    this.#resyncPeriodMs = config.resyncPeriodMs ?? 60_000;
     this.#log = config.logger ?? createLogger('garbage-collector');
     for (const plural of config.resources ?? ['pods', 'replicasets', 'deployments', 'daemonsets', 'controllerrevisions', 'replicationcontrollers', 'jobs', 'cronjobs', 'statefulsets', 'persistentvolumeclaims']) {
-      const informer = new Informer<KubeObjectLike>(config.client.resource(plural), { clock, logger: this.#log, resyncPeriodMs: config.resyncPeriodMs ?? 60_000 });
+      // No informer resync: the periodic check is the collector's own (#resync), so the informers can be shared.
+      const informer = informerOf(config.informers, config.client.resource(plural), { clock, logger: this.#log });
       this.#informers.set(plural, informer);
     }
     this.controller = new Controller({
@@ -49,8 +55,23 @@ export class GarbageCollector {
     this.#wire();
   }
 
-  run(signal: AbortSignal): Promise<void> {
-    return this.controller.run(signal);
+  async run(signal: AbortSignal): Promise<void> {
+    await Promise.all([this.controller.run(signal), this.#resync(signal)]);
+  }
+
+  /** Every resync period, every dependent (an object with owners) is checked again. */
+  async #resync(signal: AbortSignal): Promise<void> {
+    if (this.#resyncPeriodMs <= 0) return;
+    while (!signal.aborted) {
+      try {
+        await this.#clock.sleep(this.#resyncPeriodMs, signal);
+      } catch {
+        return;
+      }
+      for (const [plural, informer] of this.#informers) {
+        for (const obj of informer.list()) if (obj.metadata?.ownerReferences?.length) this.controller.enqueue(`${plural}|${objectKey(obj)}`);
+      }
+    }
   }
 
   #wire(): void {

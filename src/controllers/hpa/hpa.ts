@@ -13,7 +13,7 @@
  */
 import type { HorizontalPodAutoscaler, HPAScalingRules, MetricSpec, MetricStatus, Pod } from '../../api/index.ts';
 import { defaultScaleDownRules, defaultScaleUpRules, findResourceByKind, parseLabelSelector, parseQuantity, Quantity, withDefaultRules } from '../../api/index.ts';
-import { EventRecorder, Informer, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { EventRecorder, Informer, informerOf, isNotFound, objectKey, type Client, type KubeObjectLike, type SharedInformers } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller, type ReconcileResult } from '../controller.ts';
 import { limitWithBehavior, limitWithoutBehavior, stabilizeWithBehavior, stabilizeWithoutBehavior, type ScaleEvent, type TimestampedRecommendation } from './behavior.ts';
@@ -21,6 +21,8 @@ import { podRequests, rawResourceReplicas, resourceReplicas, type CalculatorConf
 import { getResourceMetric } from './resource-metrics.ts';
 
 export interface HorizontalPodAutoscalerControllerConfig {
+  /** The process's shared informers (SharedInformers); without them the controller makes its own. */
+  informers?: SharedInformers;
   client: Client;
   /** --horizontal-pod-autoscaler-sync-period (15 s). */
   syncPeriodMs?: number;
@@ -92,8 +94,8 @@ export class HorizontalPodAutoscalerController {
       initialReadinessDelayMs: config.initialReadinessDelayMs ?? 30_000,
     };
     const opts = { clock: this.#clock, logger: this.#log };
-    this.hpas = new Informer<HorizontalPodAutoscaler>(config.client.resource<HorizontalPodAutoscaler>('horizontalpodautoscalers.autoscaling'), opts);
-    this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), opts);
+    this.hpas = informerOf(config.informers, config.client.resource<HorizontalPodAutoscaler>('horizontalpodautoscalers.autoscaling'), opts);
+    this.pods = informerOf(config.informers, config.client.resource<Pod>('pods'), opts);
     this.#recorder = new EventRecorder(config.client, { component: 'horizontal-pod-autoscaler', clock: this.#clock, logger: this.#log });
     this.controller = new Controller({
       name: 'horizontal-pod-autoscaler',

@@ -31,7 +31,7 @@ import { isDeepStrictEqual } from 'node:util';
 import {
   JOB_COMPLETION_INDEX_ANNOTATION, JOB_TRACKING_FINALIZER, type Job, type JobCondition, type JobStatus, type OwnerReference, type Pod,
 } from '../../api/index.ts';
-import { EventRecorder, Informer, isConflict, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { EventRecorder, Informer, informerOf, isConflict, isNotFound, objectKey, type Client, type KubeObjectLike, type SharedInformers } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller } from '../controller.ts';
 import { nextBackoffRecord, remainingBackoffMs, type BackoffRecord } from './backoff.ts';
@@ -40,6 +40,8 @@ import { matchPodFailurePolicy } from './pod-failure-policy.ts';
 import { matchSuccessPolicy } from './success-policy.ts';
 
 export interface JobControllerConfig {
+  /** The process's shared informers (SharedInformers); without them the controller makes its own. */
+  informers?: SharedInformers;
   client: Client;
   workers?: number;
   clock?: Clock;
@@ -108,8 +110,8 @@ export class JobController {
     this.#clock = config.clock ?? realClock;
     this.#log = config.logger ?? createLogger('job-controller');
     this.#recorder = new EventRecorder(config.client, { component: 'job-controller', clock: this.#clock, logger: this.#log });
-    this.jobs = new Informer<Job>(config.client.resource<Job>('jobs'), { clock: this.#clock, logger: this.#log });
-    this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), { clock: this.#clock, logger: this.#log });
+    this.jobs = informerOf(config.informers, config.client.resource<Job>('jobs'), { clock: this.#clock, logger: this.#log });
+    this.pods = informerOf(config.informers, config.client.resource<Pod>('pods'), { clock: this.#clock, logger: this.#log });
     this.controller = new Controller({
       name: 'job-controller',
       recorder: this.#recorder,

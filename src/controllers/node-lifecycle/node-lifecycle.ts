@@ -15,7 +15,7 @@
  *                                                                   NoExecute taint ─▶ taint manager
  */
 import type { Lease, Node, Pod, PodCondition, Taint } from '../../api/index.ts';
-import { EventRecorder, Informer, isConflict, isNotFound, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { EventRecorder, Informer, informerOf, isConflict, isNotFound, type Client, type KubeObjectLike, type SharedInformers } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller } from '../controller.ts';
 import { observeHealth, rfc3339, type NodeHealth } from './health.ts';
@@ -26,6 +26,8 @@ import {
 import { zoneEvictionRate, zoneKey, zoneStates, type EvictionRates, type ZoneState } from './zones.ts';
 
 export interface NodeLifecycleControllerConfig {
+  /** The process's shared informers (SharedInformers); without them the controller makes its own. */
+  informers?: SharedInformers;
   client: Client;
   clock?: Clock;
   logger?: Logger;
@@ -86,9 +88,9 @@ export class NodeLifecycleController {
     };
     if (!(this.#rates.nodeEvictionRate >= 0) || !(this.#rates.secondaryNodeEvictionRate >= 0)) throw new Error('node-lifecycle: eviction rates must be >= 0');
     const opts = { clock: this.#clock, logger: this.#log };
-    this.nodes = new Informer<Node>(config.client.resource<Node>('nodes'), opts);
-    this.leases = new Informer<Lease>(config.client.resource<Lease>('leases', NODE_LEASE_NAMESPACE), opts);
-    this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), opts);
+    this.nodes = informerOf(config.informers, config.client.resource<Node>('nodes'), opts);
+    this.leases = informerOf(config.informers, config.client.resource<Lease>('leases', NODE_LEASE_NAMESPACE), opts);
+    this.pods = informerOf(config.informers, config.client.resource<Pod>('pods'), opts);
     this.#events = new EventRecorder(config.client, { component: 'node-controller', clock: this.#clock, logger: this.#log });
     this.controller = new Controller({
       name: 'node-lifecycle-controller',

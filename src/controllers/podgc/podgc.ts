@@ -8,11 +8,13 @@
  * why it went.
  */
 import type { Node, Pod, PodCondition } from '../../api/index.ts';
-import { Informer, isNotFound, type Client } from '../../client/index.ts';
+import { Informer, informerOf, isNotFound, type Client, type SharedInformers } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { isTerminated, missingNodes, terminatedToDelete, terminatingOnOutOfServiceNodes, unscheduledTerminating } from './decisions.ts';
 
 export interface PodGCControllerConfig {
+  /** The process's shared informers (SharedInformers); without them the controller makes its own. */
+  informers?: SharedInformers;
   client: Client;
   clock?: Clock;
   logger?: Logger;
@@ -47,8 +49,8 @@ export class PodGCController {
     this.#periodMs = config.periodMs ?? 20_000;
     this.#quarantineMs = config.quarantineMs ?? 40_000;
     const opts = { clock: this.#clock, logger: this.#log };
-    this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), opts);
-    this.nodes = new Informer<Node>(config.client.resource<Node>('nodes'), opts);
+    this.pods = informerOf(config.informers, config.client.resource<Pod>('pods'), opts);
+    this.nodes = informerOf(config.informers, config.client.resource<Node>('nodes'), opts);
   }
 
   async run(signal: AbortSignal): Promise<void> {

@@ -13,7 +13,7 @@
  * selector is spelled: a LabelSelector or a plain label map).
  */
 import { labelSelectorFromObject, type LabelSelector, type OwnerReference, type Pod, type ReplicaSet, type ReplicaSetStatus } from '../../api/index.ts';
-import { EventRecorder, Informer, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { EventRecorder, Informer, informerOf, isNotFound, objectKey, type Client, type KubeObjectLike, type SharedInformers } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { PodExpectations, watchOwnedPods } from '../pod-expectations.ts';
 import { Controller, type ReconcileResult } from '../controller.ts';
@@ -34,6 +34,8 @@ export const REPLICA_SET_KIND: ReplicatedKind = {
 };
 
 export interface ReplicaSetControllerConfig {
+  /** The process's shared informers (SharedInformers); without them the controller makes its own. */
+  informers?: SharedInformers;
   client: Client;
   /** The kind kept (default ReplicaSets). */
   kind?: ReplicatedKind;
@@ -86,8 +88,8 @@ export class ReplicaSetController {
     this.#expectations = new PodExpectations(this.#clock);
     this.#log = config.logger ?? createLogger(this.#kind.controllerName);
     this.#recorder = new EventRecorder(config.client, { component: this.#kind.controllerName, clock: this.#clock, logger: this.#log });
-    this.replicaSets = new Informer<ReplicaSet>(config.client.resource<ReplicaSet>(this.#kind.plural), { clock: this.#clock, logger: this.#log });
-    this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), { clock: this.#clock, logger: this.#log });
+    this.replicaSets = informerOf(config.informers, config.client.resource<ReplicaSet>(this.#kind.plural), { clock: this.#clock, logger: this.#log });
+    this.pods = informerOf(config.informers, config.client.resource<Pod>('pods'), { clock: this.#clock, logger: this.#log });
     this.controller = new Controller({
       name: this.#kind.controllerName,
       recorder: this.#recorder,

@@ -14,11 +14,13 @@ import {
   calculateUsage, findResource, RESOURCES, sameLists, toResourceList, toStringList, type KubeObject, type PersistentVolumeClaim, type Pod,
   type QuotaResource, type ResourceQuota, type Service,
 } from '../../api/index.ts';
-import { Informer, isConflict, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { Informer, informerOf, isConflict, isNotFound, objectKey, type Client, type KubeObjectLike, type SharedInformers } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller } from '../controller.ts';
 
 export interface ResourceQuotaControllerConfig {
+  /** The process's shared informers (SharedInformers); without them the controller makes its own. */
+  informers?: SharedInformers;
   client: Client;
   clock?: Clock;
   logger?: Logger;
@@ -45,10 +47,10 @@ export class ResourceQuotaController {
     this.#log = config.logger ?? createLogger('resourcequota-controller');
     this.#resyncMs = config.resyncPeriodMs ?? 300_000;
     const opts = { clock: this.#clock, logger: this.#log };
-    this.quotas = new Informer<ResourceQuota>(config.client.resource<ResourceQuota>('resourcequotas'), opts);
-    this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), opts);
-    this.services = new Informer<Service>(config.client.resource<Service>('services'), opts);
-    this.claims = new Informer<PersistentVolumeClaim>(config.client.resource<PersistentVolumeClaim>('persistentvolumeclaims'), opts);
+    this.quotas = informerOf(config.informers, config.client.resource<ResourceQuota>('resourcequotas'), opts);
+    this.pods = informerOf(config.informers, config.client.resource<Pod>('pods'), opts);
+    this.services = informerOf(config.informers, config.client.resource<Service>('services'), opts);
+    this.claims = informerOf(config.informers, config.client.resource<PersistentVolumeClaim>('persistentvolumeclaims'), opts);
     this.controller = new Controller({
       name: 'resourcequota-controller',
       reconcile: (key, signal) => this.reconcile(key, signal),

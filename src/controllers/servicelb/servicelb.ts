@@ -8,11 +8,13 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Node, Service } from '../../api/index.ts';
-import { Informer, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { Informer, informerOf, isNotFound, objectKey, type Client, type KubeObjectLike, type SharedInformers } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller } from '../controller.ts';
 
 export interface ServiceLBControllerConfig {
+  /** The process's shared informers (SharedInformers); without them the controller makes its own. */
+  informers?: SharedInformers;
   client: Client;
   clock?: Clock;
   logger?: Logger;
@@ -60,8 +62,8 @@ export class ServiceLBController {
     const clock = config.clock ?? realClock;
     const logger = config.logger ?? createLogger('service-lb-controller');
     this.#client = config.client;
-    this.services = new Informer<Service>(config.client.resource<Service>('services'), { clock, logger });
-    this.nodes = new Informer<Node>(config.client.resource<Node>('nodes'), { clock, logger });
+    this.services = informerOf(config.informers, config.client.resource<Service>('services'), { clock, logger });
+    this.nodes = informerOf(config.informers, config.client.resource<Node>('nodes'), { clock, logger });
     this.controller = new Controller({
       name: 'service-lb-controller',
       reconcile: (key, signal) => this.reconcile(key, signal),

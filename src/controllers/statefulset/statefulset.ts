@@ -15,13 +15,15 @@
  *     ─▶ rolling update ─▶ status ─▶ history pruned
  */
 import type { ControllerRevision, PersistentVolumeClaim, Pod, StatefulSet, StatefulSetStatus } from '../../api/index.ts';
-import { EventRecorder, Informer, isAlreadyExists, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { EventRecorder, Informer, informerOf, isAlreadyExists, isNotFound, objectKey, type Client, type KubeObjectLike, type SharedInformers } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller, type ReconcileResult } from '../controller.ts';
 import { equalRevision, maxRevision, newRevision, revisionsToPrune, revisionTemplate, sameJson, revisionData } from './history.ts';
 import { claimsFor, ordinalOf, podFor, REVISION_LABEL, type PodRevision } from './identity.ts';
 
 export interface StatefulSetControllerConfig {
+  /** The process's shared informers (SharedInformers); without them the controller makes its own. */
+  informers?: SharedInformers;
   client: Client;
   workers?: number;
   clock?: Clock;
@@ -57,9 +59,9 @@ export class StatefulSetController {
     this.#clock = clock;
     this.#log = config.logger ?? createLogger('statefulset-controller');
     this.#recorder = new EventRecorder(config.client, { component: 'statefulset-controller', clock, logger: this.#log });
-    this.sets = new Informer<StatefulSet>(config.client.resource<StatefulSet>('statefulsets'), { clock, logger: this.#log });
-    this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), { clock, logger: this.#log });
-    this.revisions = new Informer<ControllerRevision>(config.client.resource<ControllerRevision>('controllerrevisions'), { clock, logger: this.#log });
+    this.sets = informerOf(config.informers, config.client.resource<StatefulSet>('statefulsets'), { clock, logger: this.#log });
+    this.pods = informerOf(config.informers, config.client.resource<Pod>('pods'), { clock, logger: this.#log });
+    this.revisions = informerOf(config.informers, config.client.resource<ControllerRevision>('controllerrevisions'), { clock, logger: this.#log });
     this.controller = new Controller({
       name: 'statefulset-controller',
       recorder: this.#recorder,

@@ -8,12 +8,14 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Node, Pod, PodCondition } from '../../api/index.ts';
-import { EventRecorder, Informer, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { EventRecorder, Informer, informerOf, isNotFound, objectKey, type Client, type KubeObjectLike, type SharedInformers } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller, type ReconcileResult } from '../controller.ts';
 import { evictionDecision, noExecuteTaints, type ScheduledEviction } from './tolerations.ts';
 
 export interface TaintEvictionControllerConfig {
+  /** The process's shared informers (SharedInformers); without them the controller makes its own. */
+  informers?: SharedInformers;
   client: Client;
   clock?: Clock;
   logger?: Logger;
@@ -37,8 +39,8 @@ export class TaintEvictionController {
     this.#clock = config.clock ?? realClock;
     this.#log = config.logger ?? createLogger('taint-eviction-controller');
     const opts = { clock: this.#clock, logger: this.#log };
-    this.nodes = new Informer<Node>(config.client.resource<Node>('nodes'), opts);
-    this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), opts);
+    this.nodes = informerOf(config.informers, config.client.resource<Node>('nodes'), opts);
+    this.pods = informerOf(config.informers, config.client.resource<Pod>('pods'), opts);
     this.#events = new EventRecorder(config.client, { component: 'taint-eviction-controller', clock: this.#clock, logger: this.#log });
     this.controller = new Controller({
       name: 'taint-eviction-controller',

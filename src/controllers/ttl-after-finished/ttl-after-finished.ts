@@ -5,11 +5,13 @@
  * Job fresh from the API (the TTL may have been changed), as upstream does, and deletes with a uid precondition.
  */
 import type { Job } from '../../api/index.ts';
-import { Informer, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { Informer, informerOf, isNotFound, objectKey, type Client, type KubeObjectLike, type SharedInformers } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller } from '../controller.ts';
 
 export interface TTLAfterFinishedControllerConfig {
+  /** The process's shared informers (SharedInformers); without them the controller makes its own. */
+  informers?: SharedInformers;
   client: Client;
   clock?: Clock;
   logger?: Logger;
@@ -35,7 +37,7 @@ export class TTLAfterFinishedController {
     this.#client = config.client;
     this.#clock = config.clock ?? realClock;
     this.#log = config.logger ?? createLogger('ttl-after-finished-controller');
-    this.jobs = new Informer<Job>(config.client.resource<Job>('jobs'), { clock: this.#clock, logger: this.#log });
+    this.jobs = informerOf(config.informers, config.client.resource<Job>('jobs'), { clock: this.#clock, logger: this.#log });
     this.controller = new Controller({
       name: 'ttl-after-finished-controller',
       reconcile: (key, signal) => this.reconcile(key, signal),

@@ -12,11 +12,13 @@
  * class's provisioner and an ExternalProvisioning event, and the provisioner on that node makes the volume.
  */
 import { parseQuantity, type PersistentVolume, type PersistentVolumeClaim, type StorageClass } from '../../api/index.ts';
-import { EventRecorder, Informer, isConflict, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { EventRecorder, Informer, informerOf, isConflict, isNotFound, objectKey, type Client, type KubeObjectLike, type SharedInformers } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller } from '../controller.ts';
 
 export interface VolumeBindingControllerConfig {
+  /** The process's shared informers (SharedInformers); without them the controller makes its own. */
+  informers?: SharedInformers;
   client: Client;
   clock?: Clock;
   logger?: Logger;
@@ -52,9 +54,9 @@ export class VolumeBindingController {
     const clock = config.clock ?? realClock;
     const log = config.logger ?? createLogger('persistentvolume-binder');
     this.#recorder = new EventRecorder(config.client, { component: 'persistentvolume-controller', clock, logger: log });
-    this.volumes = new Informer<PersistentVolume>(config.client.resource<PersistentVolume>('persistentvolumes'), { clock, logger: log });
-    this.claims = new Informer<PersistentVolumeClaim>(config.client.resource<PersistentVolumeClaim>('persistentvolumeclaims'), { clock, logger: log });
-    this.classes = new Informer<StorageClass>(config.client.resource<StorageClass>('storageclasses'), { clock, logger: log });
+    this.volumes = informerOf(config.informers, config.client.resource<PersistentVolume>('persistentvolumes'), { clock, logger: log });
+    this.claims = informerOf(config.informers, config.client.resource<PersistentVolumeClaim>('persistentvolumeclaims'), { clock, logger: log });
+    this.classes = informerOf(config.informers, config.client.resource<StorageClass>('storageclasses'), { clock, logger: log });
     this.controller = new Controller({
       name: 'persistentvolume-binder',
       recorder: this.#recorder,

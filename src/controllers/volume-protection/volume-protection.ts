@@ -11,7 +11,7 @@
  * Pod changes re-check the claims of their namespace that are being deleted; claim changes re-check their volume.
  */
 import type { PersistentVolume, PersistentVolumeClaim, Pod } from '../../api/index.ts';
-import { Informer, isConflict, isNotFound, objectKey, type Client, type KubeObjectLike } from '../../client/index.ts';
+import { Informer, informerOf, isConflict, isNotFound, objectKey, type Client, type KubeObjectLike, type SharedInformers } from '../../client/index.ts';
 import { createLogger, realClock, type Clock, type Logger } from '../../machinery/index.ts';
 import { Controller } from '../controller.ts';
 
@@ -19,6 +19,8 @@ export const PVC_PROTECTION_FINALIZER = 'kubernetes.io/pvc-protection';
 export const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
 
 export interface VolumeProtectionControllerConfig {
+  /** The process's shared informers (SharedInformers); without them the controller makes its own. */
+  informers?: SharedInformers;
   client: Client;
   clock?: Clock;
   logger?: Logger;
@@ -42,9 +44,9 @@ export class VolumeProtectionController {
     this.#client = config.client;
     const clock = config.clock ?? realClock;
     const log = config.logger ?? createLogger('volume-protection');
-    this.claims = new Informer<PersistentVolumeClaim>(config.client.resource<PersistentVolumeClaim>('persistentvolumeclaims'), { clock, logger: log });
-    this.volumes = new Informer<PersistentVolume>(config.client.resource<PersistentVolume>('persistentvolumes'), { clock, logger: log });
-    this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), { clock, logger: log });
+    this.claims = informerOf(config.informers, config.client.resource<PersistentVolumeClaim>('persistentvolumeclaims'), { clock, logger: log });
+    this.volumes = informerOf(config.informers, config.client.resource<PersistentVolume>('persistentvolumes'), { clock, logger: log });
+    this.pods = informerOf(config.informers, config.client.resource<Pod>('pods'), { clock, logger: log });
     this.controller = new Controller({
       name: 'volume-protection',
       reconcile: (key, signal) => this.reconcile(key, signal),
