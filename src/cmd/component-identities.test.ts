@@ -60,9 +60,13 @@ test('the scheduler binds as system:kube-scheduler and each controller writes as
     // Every request from the components came as one of the expected identities; none as the admin.
     const users = new Set(seen.map((a) => a.user.name));
     users.delete('admin');
-    for (const u of users) assert.match(u, /^(system:kube-scheduler|system:serviceaccount:kube-system:[a-z-]+)$/, u);
-    assert.ok(users.has('system:serviceaccount:kube-system:deployment-controller'), 'the deployment controller watches as its own account');
-    assert.ok(users.has('system:serviceaccount:kube-system:generic-garbage-collector'));
+    for (const u of users) assert.match(u, /^(system:kube-scheduler|system:kube-controller-manager|system:serviceaccount:kube-system:[a-z-]+)$/, u);
+    // The controllers' shared informers list and watch as the controller manager itself, as upstream's
+    // SharedInformerFactory does with kube-controller-manager's own credential.
+    assert.ok(by('watch', 'pods').includes('system:kube-controller-manager'), 'the shared informers watch as the controller manager');
+    // ...and only reads: every write is the controller's own account's.
+    const managerVerbs = new Set(seen.filter((a) => a.user.name === 'system:kube-controller-manager').map((a) => a.verb));
+    assert.deepEqual([...managerVerbs].filter((v) => !['get', 'list', 'watch'].includes(v)), []);
     // The node's other managers: the server sees the users their clients carry.
     for (const u of [KUBE_PROXY_USER, POD_NETWORK_USER, DNS_USER]) {
       const c = credentials.clientAs(u, 'test');
