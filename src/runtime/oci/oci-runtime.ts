@@ -32,7 +32,8 @@
  * parallel.
  *
  * Code by concern, around one shared state object: runtime-state.ts (the state tmpfs, records, adoption,
- * locks, exit files, releaseStateIfIdle), sandboxes.ts (sandboxes and the pause), containers.ts (containers),
+ * locks, exit files, releaseStateIfIdle), sandboxes.ts (sandboxes and the pause), sandbox-pool.ts (ready
+ * sandboxes built ahead of pods), containers.ts (containers),
  * streams.ts (exec, attach, port-forward, execSync). `OciRuntime` is the facade that implements
  * `ContainerRuntime` by delegating to them.
  */
@@ -62,6 +63,7 @@ import type { FavorDynmodsResult } from './cgroup-tuning.ts';
 import { OciContainers } from './containers.ts';
 import { OciState, type OciRuntimeConfig } from './runtime-state.ts';
 import { OciSandboxes } from './sandboxes.ts';
+import { OciSandboxPool } from './sandbox-pool.ts';
 import { OciStreams } from './streams.ts';
 
 export type { LayeredImageService, OciRuntimeConfig } from './runtime-state.ts';
@@ -79,6 +81,8 @@ export class OciRuntime implements ContainerRuntime {
   readonly #sandboxes: OciSandboxes;
   readonly #containers: OciContainers;
   readonly #streams: OciStreams;
+  /** Ready sandboxes for pods to come, while the node runs it (sandbox-pool.ts); killall drains it. */
+  readonly sandboxPool: OciSandboxPool;
   #runtimeVersion: string | undefined;
 
   constructor(config: OciRuntimeConfig) {
@@ -90,6 +94,7 @@ export class OciRuntime implements ContainerRuntime {
     this.cgroupFavorDynmods = state.cgroupFavorDynmods;
     this.#containers = new OciContainers(state);
     this.#sandboxes = new OciSandboxes(state, this.#containers);
+    this.sandboxPool = new OciSandboxPool({ state, sandboxes: this.#sandboxes, clock: state.clock });
     this.#streams = new OciStreams(state);
   }
 
