@@ -93,13 +93,17 @@ export class OciSandboxPool implements SandboxPool {
     return rec;
   }
 
-  /** Removes every pooled sandbox in the runtime's state (this run's and any an earlier process left). */
-  async drain(): Promise<void> {
+  /**
+   * Removes every pooled sandbox in the runtime's state (this run's and any an earlier process left);
+   * resolves how many there were.
+   */
+  async drain(): Promise<number> {
     this.#ready.length = 0;
     // A pooled record that names a pod is being handed over to it (sandboxes.ts #handOver): the pod's now.
     const pooled = [...this.#state.sandboxes.values()].filter((s) => s.pooled && !s.config.metadata.uid);
     const results = await Promise.allSettled(pooled.map((s) => this.#sandboxes.removePodSandbox(s.id)));
     for (const r of results) if (r.status === 'rejected') this.#onError(r.reason);
+    return pooled.length;
   }
 
   #sleepUntilTaken(signal: AbortSignal): Promise<void> {
