@@ -556,6 +556,8 @@ export class Kubelet {
     });
     const pleg = (late.pleg = new GenericPLEG({
       runtime: runtimeManager, clock, ...(kubeletMetrics ? { onRelist: (ms, counts) => kubeletMetrics.relisted(ms, counts) } : {}),
+      // Exits as the runtime sees them, so a dead container is relisted at once rather than a period later.
+      ...(runtime.watchContainerExits ? { exitHints: (hint: () => void) => runtime.watchContainerExits!(() => hint()) } : {}),
     }));
     const probeManager = new ProbeManager({
       runtime,

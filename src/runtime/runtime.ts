@@ -474,4 +474,10 @@ export interface SandboxPool {
 /** A node's runtime: both services from one backend, and its sandbox pool when it has one. */
 export interface ContainerRuntime extends RuntimeService, ImageService {
   readonly sandboxPool?: SandboxPool;
+  /**
+   * Calls `listener` with a container's id soon after it exits (CRI's GetContainerEvents, for exits only; a
+   * backend may not have it). A hint, not the truth: it may come more than once per exit, and listing stays
+   * the way to learn states. Returns the function that stops the calls.
+   */
+  watchContainerExits?(listener: (containerId: string) => void): () => void;
 }

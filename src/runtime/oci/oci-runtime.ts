@@ -205,6 +205,13 @@ export class OciRuntime implements ContainerRuntime {
     return this.#containers.reopenContainerLog(id);
   }
 
+  /** Exits as conmon writes their exit files (one inotify watch on the exits directory). */
+  watchContainerExits(listener: (containerId: string) => void): () => void {
+    return this.#state.watchExits((id) => {
+      if (this.#state.containers.has(id)) listener(id);
+    });
+  }
+
   // ------------------------------------------------------------------ exec, attach, port-forward (streams.ts)
 
   execSync(id: string, cmd: string[], timeoutMs: number): Promise<ExecSyncResult> {
