@@ -156,7 +156,7 @@ export class OciRuntime implements ContainerRuntime {
   // ------------------------------------------------------------------ sandboxes (sandboxes.ts)
 
   runPodSandbox(config: PodSandboxConfig, signal?: AbortSignal): Promise<string> {
-    return this.#sandboxes.runPodSandbox(config, signal);
+    return this.#state.starting(() => this.#sandboxes.runPodSandbox(config, signal));
   }
 
   stopPodSandbox(id: string): Promise<void> {
@@ -178,11 +178,11 @@ export class OciRuntime implements ContainerRuntime {
   // ------------------------------------------------------------------ containers (containers.ts)
 
   createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
-    return this.#containers.createContainer(podSandboxId, config, sandboxConfig);
+    return this.#state.starting(() => this.#containers.createContainer(podSandboxId, config, sandboxConfig));
   }
 
   startContainer(id: string): Promise<void> {
-    return this.#containers.startContainer(id);
+    return this.#state.starting(() => this.#containers.startContainer(id));
   }
 
   stopContainer(id: string, timeoutSeconds: number): Promise<void> {

@@ -96,6 +96,9 @@ export class OciState {
   readonly creating = new Set<string>();
   #exitWaiters = new Map<string, Set<() => void>>();
   #exitListeners = new Set<(id: string) => void>();
+  /** Pod starts under way (runPodSandbox, createContainer, startContainer) and when the last one ended. */
+  #starting = 0;
+  #lastStartEnded = 0;
   #watcher: FSWatcher | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
   readonly rlimits: Rlimit[];
@@ -245,6 +248,22 @@ export class OciState {
     if (!waiters) return;
     this.#exitWaiters.delete(id);
     for (const w of waiters) w();
+  }
+
+  /** Runs `fn` as part of a pod's start, which the sandbox pool keeps its refills away from. */
+  async starting<T>(fn: () => Promise<T>): Promise<T> {
+    this.#starting++;
+    try {
+      return await fn();
+    } finally {
+      this.#starting--;
+      this.#lastStartEnded = this.clock.now();
+    }
+  }
+
+  /** Whether no pod has been starting for `ms` (the pool refills then: sandbox-pool.ts). */
+  quietFor(ms: number): boolean {
+    return this.#starting === 0 && this.clock.now() - this.#lastStartEnded >= ms;
   }
 
   /** Calls `listener` with the id of each exit file conmon writes (a hint: maybe more than once); returns the unsubscribe. */

@@ -10,8 +10,10 @@
  *   take(config) ── pops the oldest ready one (whose pause still runs) and wakes the builder
  *   signal aborts ─▶ the build under way finishes ─▶ every pooled sandbox is removed ─▶ run resolves
  *
- * One build at a time, on purpose: refilling competes with the pods being started for the node's cores, and
- * a burst larger than the pool is better served by its own cold starts than by a refill racing them.
+ * One build at a time, and only once no pod has been starting (runPodSandbox, createContainer,
+ * startContainer) for QUIET_MS: a refill competes with the pods being started for the node's cores (on a
+ * busy 2-core node a refill beside a pod's createContainer made that slower by half), and a burst larger
+ * than the pool is better served by its own cold starts than by a refill racing them.
  * Pooled sandboxes are records in the runtime's state (flag `pooled`) that the CRI listing hides, so a
  * crashed node's pool is found and removed by the next run, and by `kubeling killall` (drain).
  */
@@ -30,6 +32,9 @@ export interface OciSandboxPoolConfig {
 }
 
 const RETRY_MS = 5_000;
+/** How long no pod must have been starting before the pool builds a sandbox, and how often it looks. */
+const QUIET_MS = 250;
+const QUIET_CHECK_MS = 50;
 
 export class OciSandboxPool implements SandboxPool {
   readonly #state: OciState;
@@ -62,6 +67,10 @@ export class OciSandboxPool implements SandboxPool {
       while (!signal.aborted) {
         if (this.#ready.length >= size) {
           await this.#sleepUntilTaken(signal);
+          continue;
+        }
+        if (!this.#state.quietFor(QUIET_MS)) {
+          await this.#clock.sleep(QUIET_CHECK_MS, signal).catch(() => {});
           continue;
         }
         try {
