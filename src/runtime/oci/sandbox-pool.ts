@@ -44,13 +44,17 @@ export class OciSandboxPool implements SandboxPool {
   readonly #ready: SandboxRecord[] = [];
   #wake: (() => void) | undefined;
   #size = 0;
+  /** Where errors go: the current run's onError, else the configured one. */
+  #report: (err: unknown) => void;
 
   constructor(config: OciSandboxPoolConfig) {
     this.#state = config.state;
     this.#sandboxes = config.sandboxes;
     this.#clock = config.clock ?? realClock;
     this.#onError = config.onError ?? (() => {});
+    this.#report = this.#onError;
     this.#sandboxes.takeFromPool = (c) => this.take(c);
+    this.#sandboxes.handOverFailed = (err) => this.#report(err);
   }
 
   /** How many pooled sandboxes are ready now. */
@@ -60,7 +64,7 @@ export class OciSandboxPool implements SandboxPool {
 
   async run(size: number, signal: AbortSignal, onError?: (err: unknown) => void): Promise<void> {
     if (!Number.isInteger(size) || size < 0) throw new Error(`sandbox pool size must be a whole number >= 0, got ${size}`);
-    const report = onError ?? this.#onError;
+    const report = (this.#report = onError ?? this.#onError);
     await this.drain();
     this.#size = size;
     try {
@@ -83,6 +87,7 @@ export class OciSandboxPool implements SandboxPool {
     } finally {
       this.#size = 0;
       await this.drain();
+      this.#report = this.#onError;
     }
   }
 
@@ -96,7 +101,7 @@ export class OciSandboxPool implements SandboxPool {
     while ((rec = this.#ready.shift())) {
       if (this.#state.pauseRunning(rec)) break;
       // Its pause died (killed by hand, OOM): nothing to hand over.
-      void this.#sandboxes.removePodSandbox(rec.id).catch((err: unknown) => this.#onError(err));
+      void this.#sandboxes.removePodSandbox(rec.id).catch((err: unknown) => this.#report(err));
     }
     this.#wake?.();
     return rec;
@@ -111,7 +116,7 @@ export class OciSandboxPool implements SandboxPool {
     // A pooled record that names a pod is being handed over to it (sandboxes.ts #handOver): the pod's now.
     const pooled = [...this.#state.sandboxes.values()].filter((s) => s.pooled && !s.config.metadata.uid);
     const results = await Promise.allSettled(pooled.map((s) => this.#sandboxes.removePodSandbox(s.id)));
-    for (const r of results) if (r.status === 'rejected') this.#onError(r.reason);
+    for (const r of results) if (r.status === 'rejected') this.#report(r.reason);
     return pooled.length;
   }
 

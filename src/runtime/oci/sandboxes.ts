@@ -37,6 +37,8 @@ export class OciSandboxes {
    * when there is none or the config does not fit one.
    */
   takeFromPool: ((config: PodSandboxConfig) => SandboxRecord | undefined) | undefined;
+  /** Told when a pooled sandbox could not be handed over (the pod then gets one built for it). */
+  handOverFailed: ((err: unknown) => void) | undefined;
 
   async runPodSandbox(config: PodSandboxConfig, signal?: AbortSignal): Promise<string> {
     signal?.throwIfAborted();
@@ -57,6 +59,7 @@ export class OciSandboxes {
       } catch (err) {
         // The pooled sandbox is gone with its error; a sandbox built for the pod may still work.
         if (signal?.aborted) throw err;
+        this.handOverFailed?.(err);
       }
     }
     return this.#create(config, false, signal);
