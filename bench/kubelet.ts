@@ -3,6 +3,7 @@
  * The node end to end, beside `podman kube play` in the same run. Prints figures; asserts nothing.
  *
  *   node bench/kubelet.ts [--runs 50] [--pods 100] [--no-podman] [--cpu-prof DIR] [--mode agent|server] [--warmup 3]
+ *                         [--sandbox-pool-size N]
  *
  * Set-up: `kubeling server` (sqlite; its local node is the fake runtime, tainted so no pod lands there) and
  * `kubeling agent --runtime oci` joined to it, with the busybox test image imported into the agent's store
@@ -20,6 +21,9 @@
  *    podman plays the same pods from one multi-document file. Memory per pod: PSS of the pods' conmon and
  *    catatonit processes, plus the node process's growth (its PSS and its helpers' with the pods minus
  *    before) divided by the pods.
+ *
+ * The node runs with its default sandbox pool unless `--sandbox-pool-size N` is given (0: every sandbox built
+ * on the pod's path, as before the pool). The load average is printed at the start and the end.
  *
  * Needs root, crun, conmon, catatonit, the CNI plugins and podman (Debian packages, scripts/setup-host.sh).
  * podman runs with CONTAINERS_CONF pointing at a file that caps nofile/nproc at this host's hard limits
@@ -49,8 +53,11 @@ const { values: flags } = parseArgs({
     'cpu-prof': { type: 'string' },
     warmup: { type: 'string', default: '3' },
     mode: { type: 'string', default: 'agent' },
+    'sandbox-pool-size': { type: 'string' },
   },
 });
+const POOL_ARGS = flags['sandbox-pool-size'] !== undefined ? ['--sandbox-pool-size', flags['sandbox-pool-size']] : [];
+const loadavg = () => `${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} CPUs)`;
 const RUNS = Number(flags.runs);
 const PODS = Number(flags.pods);
 const WARMUP = Number(flags.warmup);
@@ -417,7 +424,7 @@ async function main(): Promise<void> {
         '--node-name',
         MODE === 'server' ? 'bench-node' : 'bench-local',
         ...(MODE === 'server'
-          ? ['--runtime', 'oci']
+          ? ['--runtime', 'oci', ...POOL_ARGS]
           : ['--runtime', 'fake', '--node-taint', 'bench.kubeling.io/fake=:NoSchedule']),
       ],
       {},
@@ -446,6 +453,7 @@ async function main(): Promise<void> {
           agentDir,
           '--runtime',
           'oci',
+          ...POOL_ARGS,
         ],
         { KUBELING_TRACE_RUNTIME: tracePath },
         profArgs,
@@ -531,6 +539,7 @@ async function main(): Promise<void> {
       return { ready: t1 - t0, teardown: t2 - t1 };
     };
 
+    console.log(`load average at the start: ${loadavg()}; sandbox pool: ${flags['sandbox-pool-size'] ?? 'the default size'}`);
     // ---- 1. latency
     for (const containers of [1, 2]) {
       for (let i = 0; i < WARMUP; i++) {
@@ -678,6 +687,7 @@ async function main(): Promise<void> {
         console.log(`  kube down of ${PODS} pods: ${f1(now() - t2)} ms`);
       }
     }
+    console.log(`\nload average at the end: ${loadavg()}`);
   } finally {
     await cleanup();
     removeNewPodmanCgroups(podmanCgroups);

@@ -148,10 +148,15 @@ export class EmbeddedServer {
     // The runtime's state tmpfs (runtime/run) and the read-only view of crun in it (bin/) are the node's,
     // not a pod's: what else is mounted inside counts.
     const own = join(root, STATE_DIR, 'bin');
-    const held = mountsUnder(root).filter((m) => m !== join(root, STATE_DIR) && !m.startsWith(`${own}/`));
+    // Sandboxes the node's pool keeps ready for pods to come (--sandbox-pool-size) are no pod's: they go
+    // when the node stops.
+    const pooled = pooledSandboxDirs(join(root, STATE_DIR, 'sandboxes'));
+    const held = mountsUnder(root).filter(
+      (m) => m !== join(root, STATE_DIR) && !m.startsWith(`${own}/`) && !pooled.some((p) => m.startsWith(`${p}/`)),
+    );
     for (const dir of [`${STATE_DIR}/sandboxes`, `${STATE_DIR}/containers`]) {
       try {
-        for (const entry of readdirSync(join(root, dir))) held.push(join(root, dir, entry));
+        for (const entry of readdirSync(join(root, dir))) if (!pooled.includes(join(root, dir, entry))) held.push(join(root, dir, entry));
       } catch {
         // no such directory: nothing held there
       }
@@ -203,4 +208,23 @@ function safeRead(file: string): string {
   } catch {
     return '';
   }
+}
+
+/** Directories of the sandboxes in `dir` whose runtime record says a pool holds them (no pod has them). */
+function pooledSandboxDirs(dir: string): string[] {
+  const out: string[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const id of entries) {
+    try {
+      if ((JSON.parse(readFileSync(join(dir, id, 'state.json'), 'utf8')) as { pooled?: boolean }).pooled) out.push(join(dir, id));
+    } catch {
+      // being made or removed: not known to be pooled
+    }
+  }
+  return out;
 }

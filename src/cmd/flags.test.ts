@@ -370,6 +370,15 @@ test('the kubelet eviction flags reach the node config; inconsistent ones are us
   assert.throws(() => parseServerFlags(['--minimum-container-ttl-duration=soon']), UsageError);
 });
 
+test('--sandbox-pool-size: a whole number 0-100 for the server\'s node and an agent; unset leaves the default to the kubelet', async () => {
+  assert.equal(serverNode(parseServerFlags([]))?.sandboxPoolSize, undefined);
+  assert.equal(serverNode(parseServerFlags(['--sandbox-pool-size=0']))?.sandboxPoolSize, 0);
+  assert.equal((await parseAgentFlags(['--server', 'https://127.0.0.1:6443', '--token', 't', '--sandbox-pool-size', '4'])).sandboxPoolSize, 4);
+  assert.throws(() => parseServerFlags(['--sandbox-pool-size=-1']), /invalid value for --sandbox-pool-size: "-1" \(want a whole number 0-100\)/);
+  assert.throws(() => parseServerFlags(['--sandbox-pool-size=many']), UsageError);
+  assert.throws(() => parseServerFlags(['--sandbox-pool-size=101']), UsageError);
+});
+
 test('agent flags: --simulate N with --node-name-prefix and --node-capacity (fake runtime only)', async () => {
   const base = ['--server', 'https://127.0.0.1:6443', '--token', 't'];
   assert.equal((await parseAgentFlags(base)).simulate, undefined);

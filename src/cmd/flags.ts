@@ -80,6 +80,8 @@ export interface ServerOptions {
   imageGC?: { highThresholdPercent: number; lowThresholdPercent: number };
   /** `--maximum-dead-containers-per-container`, `--maximum-dead-containers`, `--minimum-container-ttl-duration` (dead-container GC). */
   containerGC?: { maxPerPodContainer: number; maxContainers: number; minAgeMs: number };
+  /** `--sandbox-pool-size N`: pod sandboxes the node keeps ready for new pods (default 2 on real containers; 0 keeps none). */
+  sandboxPoolSize?: number;
   /** `--max-endpoints-per-slice` (kube-controller-manager's flag, 1-1000, default 100). */
   maxEndpointsPerSlice: number;
   /** `--cluster-dns`: the kube-dns Service's ClusterIP (default: the `.10` of the service CIDR). */
@@ -314,6 +316,8 @@ export interface NodeFlagOptions {
   imageGC?: { highThresholdPercent: number; lowThresholdPercent: number };
   /** `--maximum-dead-containers-per-container`, `--maximum-dead-containers`, `--minimum-container-ttl-duration` (dead-container GC). */
   containerGC?: { maxPerPodContainer: number; maxContainers: number; minAgeMs: number };
+  /** `--sandbox-pool-size N`: pod sandboxes the node keeps ready for new pods (default 2 on real containers; 0 keeps none). */
+  sandboxPoolSize?: number;
   /** `--service-cidr`: the cluster's service range (default 10.43.0.0/16); an agent's must be the server's. */
   serviceCidr: string;
   /** `--cluster-dns`: the kube-dns Service's IP; '' until parsed, then the `.10` of serviceCidr unless given (defaultNodeDns). */
@@ -371,6 +375,7 @@ export const NODE_FLAGS: FlagSpec<NodeFlagOptions> = {
     // The kubelet's (deprecated, still served) dead-container GC flags: any integer, negative for no limit.
     '--maximum-dead-containers-per-container': (o, value, flag) => (containerGCFlags(o).maxPerPodContainer = parseSignedInt(value, flag)),
     '--maximum-dead-containers': (o, value, flag) => (containerGCFlags(o).maxContainers = parseSignedInt(value, flag)),
+    '--sandbox-pool-size': (o, value, flag) => (o.sandboxPoolSize = parseNumber(value, flag, 'a whole number 0-100', (n) => n >= 0 && n <= 100, true)),
     '--minimum-container-ttl-duration': (o, value, flag) => {
       try {
         containerGCFlags(o).minAgeMs = parseDurationMs(value);

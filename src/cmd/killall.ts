@@ -2,7 +2,8 @@
  * `kubeling killall [--data-dir DIR]`, as k3s's k3s-killall.sh: for a user who wants the machine clean
  * without starting the server again. A stopped server or agent leaves its pods running by design (the next
  * start adopts them); this stops every pod container of DIR's node through the oci runtime's own records
- * (containers, then sandboxes: pause, network namespace, CNI, pod cgroups, rootfs mounts), unmounts what is
+ * (containers, then sandboxes: pause, network namespace, CNI, pod cgroups, rootfs mounts) and the sandboxes
+ * its pool kept ready, unmounts what is
  * left under DIR (volumes, the runtime's state tmpfs), and removes the node's CNI bridge, its nftables
  * tables (service proxy and masquerade) and its vxlan device, which DIR/node.json names (node-record.ts).
  * Images, the store and the kubeconfig stay: a later `kubeling server --data-dir DIR` starts as after a
@@ -81,6 +82,9 @@ export async function runKillall(argv: string[]): Promise<number> {
       protectKernelDefaults: true,
     });
     try {
+      // Sandboxes a node kept ready for pods to come (--sandbox-pool-size), when it did not stop cleanly.
+      const pooled = await runtime.sandboxPool.drain();
+      if (pooled > 0) say(`removed ${pooled} pooled sandbox${pooled === 1 ? '' : 'es'}`);
       for (const sandbox of await runtime.listPodSandbox()) {
         const pod = `${sandbox.metadata.namespace}/${sandbox.metadata.name}`;
         for (const c of await runtime.listContainers({ podSandboxId: sandbox.id })) {

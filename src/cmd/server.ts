@@ -113,6 +113,7 @@ export function serverNode(options: ServerOptions): NodeConfig | undefined {
     ...(options.eviction ? { eviction: options.eviction } : {}),
     ...(options.imageGC ? { imageGC: options.imageGC } : {}),
     ...(options.containerGC ? { containerGC: options.containerGC } : {}),
+    ...(options.sandboxPoolSize !== undefined ? { sandboxPoolSize: options.sandboxPoolSize } : {}),
     clusterDns: options.clusterDns, clusterDomain: options.clusterDomain,
     serviceCidr: options.serviceCidr,
     ...(options.nodeIp ? { nodeIp: options.nodeIp } : {}),

@@ -42,6 +42,7 @@ import {
   type PodStatusWriter,
 } from './index.ts';
 import { SysctlAllowlist, admitAppArmor, admitPod, hostAppArmorEnabled, type AdmitResult } from './admission/index.ts';
+import { sandboxPoolManager } from './sandbox-pool.ts';
 import { ContainerGC, credentialsFor, nodeCredentialsFor, podLogDirectory, type ContainerGCPolicy } from './kuberuntime/index.ts';
 import {
   ApiPodSource,
@@ -145,6 +146,11 @@ export interface KubeletConfig {
   qosCgroups?: boolean;
   /** Dead-container garbage collection (default upstream's: keep 1 per container, no total limit, no minimum age). */
   containerGC?: ContainerGCPolicy;
+  /**
+   * `--sandbox-pool-size`: pod sandboxes the runtime keeps ready for new pods (sandbox-pool.ts); 0 (the
+   * default here; the command line's is DEFAULT_SANDBOX_POOL_SIZE) keeps none.
+   */
+  sandboxPoolSize?: number;
 }
 
 /**
@@ -173,6 +179,8 @@ interface Composition {
   imageGC: Manager;
   /** upstream StartGarbageCollection: dead containers every minute, once the pod sources are ready. */
   containerGC: Manager;
+  /** Ready sandboxes for pods to come, removed when the node stops (a no-op manager without a pool). */
+  sandboxPool: Manager;
   /** upstream containerManager.Start: the QoS parent cgroups (a no-op manager when qosCgroups is off). */
   qosManager: Manager;
   statusManager: Manager;
@@ -242,6 +250,7 @@ export class Kubelet {
         m.evictionManager,
         m.imageGC,
         m.qosManager,
+        m.sandboxPool,
         m.statusManager,
         m.pleg,
         m.probeManager,
@@ -551,6 +560,8 @@ export class Kubelet {
     });
     const pleg = (late.pleg = new GenericPLEG({
       runtime: runtimeManager, clock, ...(kubeletMetrics ? { onRelist: (ms, counts) => kubeletMetrics.relisted(ms, counts) } : {}),
+      // Exits as the runtime sees them, so a dead container is relisted at once rather than a period later.
+      ...(runtime.watchContainerExits ? { exitHints: (hint: () => void) => runtime.watchContainerExits!(() => hint()) } : {}),
     }));
     const probeManager = new ProbeManager({
       runtime,
@@ -824,6 +835,7 @@ export class Kubelet {
       evictionManager,
       imageGC,
       qosManager: qos ?? manager('qos container manager', untilAborted),
+      sandboxPool: sandboxPoolManager(runtime, c.sandboxPoolSize ?? 0, log),
       statusManager: manager('status manager', (s) => sm.run(s)),
       pleg: manager('pleg', (s) => pleg.run(s)),
       probeManager: manager('prober manager', (s) => untilAborted(s).then(() => probeManager.stop())),

@@ -458,5 +458,26 @@ export interface ImageService {
   imageFsInfo(): Promise<{ mountpoint: string; usedBytes: number; capacityBytes: number; availableBytes: number }>;
 }
 
-/** A node's runtime: both services from one backend. */
-export interface ContainerRuntime extends RuntimeService, ImageService {}
+/**
+ * A pool of ready pod sandboxes that `runPodSandbox` hands to the pods they fit instead of building one
+ * (not part of the CRI; a backend may have none). The node runs it for as long as it runs.
+ */
+export interface SandboxPool {
+  /**
+   * Keeps `size` sandboxes ready, refilling after each one a pod takes, until `signal` aborts; then removes
+   * every pooled sandbox (also ones an earlier process left) and resolves. Called once at a time.
+   * `onError` hears of sandboxes that could not be built or removed; the pool retries later.
+   */
+  run(size: number, signal: AbortSignal, onError?: (err: unknown) => void): Promise<void>;
+}
+
+/** A node's runtime: both services from one backend, and its sandbox pool when it has one. */
+export interface ContainerRuntime extends RuntimeService, ImageService {
+  readonly sandboxPool?: SandboxPool;
+  /**
+   * Calls `listener` with a container's id soon after it exits (CRI's GetContainerEvents, for exits only; a
+   * backend may not have it). A hint, not the truth: it may come more than once per exit, and listing stays
+   * the way to learn states. Returns the function that stops the calls.
+   */
+  watchContainerExits?(listener: (containerId: string) => void): () => void;
+}

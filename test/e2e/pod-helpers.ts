@@ -175,6 +175,21 @@ export async function importBusybox(server: ServerHandle): Promise<void> {
 }
 
 /** The pod's sandboxes in the server's oci runtime state: id, netns name and the host-side veth's ifindex. */
+/**
+ * Ids of the sandboxes the node's runtime records for pods (not those its sandbox pool keeps ready for pods
+ * to come, which stay while the node runs).
+ */
+export function podSandboxIds(dataDir: string): string[] {
+  const dir = `${dataDir}/runtime/run/sandboxes`;
+  return (fs.existsSync(dir) ? fs.readdirSync(dir) : []).filter((id) => {
+    try {
+      return !(JSON.parse(fs.readFileSync(`${dir}/${id}/state.json`, 'utf8')) as { pooled?: boolean }).pooled;
+    } catch {
+      return true; // being made or removed: not known to be pooled
+    }
+  });
+}
+
 export function podSandboxes(dataDir: string, uid: string): { id: string; netns: string; vethIndex?: number }[] {
   const dir = `${dataDir}/runtime/run/sandboxes`;
   const out: { id: string; netns: string; vethIndex?: number }[] = [];
@@ -243,9 +258,7 @@ export async function deleteAllPods(server: ServerHandle): Promise<void> {
   await server.kubectl(['delete', 'pods', '--all', '--grace-period=1', '--wait=false']);
   await untilWith(
     async () => {
-      const left = fs.existsSync(`${server.dataDir}/runtime/run/sandboxes`)
-        ? fs.readdirSync(`${server.dataDir}/runtime/run/sandboxes`)
-        : [];
+      const left = podSandboxIds(server.dataDir);
       const pods = (await server.kubectl(['get', 'pods', '-o', 'name'])).stdout.trim();
       return left.length === 0 && pods === '';
     },

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,7 +22,7 @@ import { KUBECTL, KUBELING_BIN, pickTestClusterCidr, startServer, waitForOutput,
 import { startAgent, type AgentHandle } from './helpers/agent.ts';
 import { until } from './helpers/until.ts';
 import { hostnameWebYaml } from './helpers/services.ts';
-import { ready } from './pod-helpers.ts';
+import { podSandboxIds, ready } from './pod-helpers.ts';
 import { ensureBusyboxArchive } from '../fixtures/busybox.ts';
 import { missingRealContainers, missingServiceProxy } from '../prerequisites.ts';
 
@@ -131,8 +131,7 @@ spec:
   const p = await server.kubectl(['delete', 'pods', '--all', '--grace-period=1'], { timeoutMs: 120_000 });
   assert.equal(p.code, 0, p.stderr);
   await until(async () => (await server.kubectl(['get', 'pods', '-o', 'name'])).stdout.trim() === '', 'no pods');
-  const sandboxes = join(dataDir, 'runtime', 'run', 'sandboxes');
-  await until(async () => !existsSync(sandboxes) || readdirSync(sandboxes).length === 0, 'no sandbox left on the agent');
+  await until(async () => podSandboxIds(dataDir).length === 0, 'no pod sandbox left on the agent');
   const stopping = agent;
   agent = undefined;
   assert.equal(await stopping.stop(), 0, stopping.stderr().slice(-3000));

@@ -39,6 +39,8 @@ export interface NodeConfig {
   imageGC?: { highThresholdPercent: number; lowThresholdPercent: number };
   /** `--maximum-dead-containers-per-container`, `--maximum-dead-containers`, `--minimum-container-ttl-duration` (dead-container GC). */
   containerGC?: { maxPerPodContainer: number; maxContainers: number; minAgeMs: number };
+  /** `--sandbox-pool-size`: pod sandboxes kept ready for new pods (real containers only; default DEFAULT_SANDBOX_POOL_SIZE). */
+  sandboxPoolSize?: number;
   /** `--cluster-dns`: the kube-dns Service's IP, the kubelet's clusterDNS. */
   clusterDns?: string;
   /** `--cluster-domain`: the kubelet's clusterDomain, the zone the node's DNS serves. */

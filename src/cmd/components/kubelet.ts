@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import type { ContainerRuntime } from '../../runtime/runtime.ts';
 import { Kubelet } from '../../kubelet/kubelet.ts';
 import { defaultNodeIP } from '../../kubelet/node/index.ts';
+import { DEFAULT_SANDBOX_POOL_SIZE } from '../../kubelet/sandbox-pool.ts';
 import { SystemMounter, type Mounter } from '../../kubelet/volumes/index.ts';
 import { parseDurationMs, parseThresholds } from '../../kubelet/eviction/index.ts';
 import { subnetPrefix } from '../join.ts';
@@ -137,6 +138,8 @@ export async function runKubelet(ctx: KubeletContext): Promise<KubeletStopped> {
       ...(node.allowedUnsafeSysctls ? { allowedUnsafeSysctls: node.allowedUnsafeSysctls } : {}),
       ...(node.imageGC ? { imageGC: node.imageGC } : {}),
       ...(node.containerGC ? { containerGC: node.containerGC } : {}),
+      // Fake sandboxes cost nothing to make: no pool for them.
+      sandboxPoolSize: node.runtime === 'oci' ? (node.sandboxPoolSize ?? DEFAULT_SANDBOX_POOL_SIZE) : 0,
       // Fake pods have no cgroups; real ones sit under kubepods, whose QoS tiers the kubelet keeps set.
       qosCgroups: node.runtime === 'oci',
       eviction: {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../machinery/clock.ts';
+import { Deferred } from '../../machinery/index.ts';
 import { FakeRuntime } from '../../runtime/fake/index.ts';
 import { RuntimeError, type AuthConfig, type ContainerConfig, type PodSandboxConfig } from '../../runtime/runtime.ts';
 import { RecordingEventRecorder } from './events.ts';
@@ -11,7 +12,7 @@ import { PodTimelines } from '../timeline/index.ts';
 
 function harness(extra: Partial<KubeRuntimeManagerConfig> = {}) {
   const clock = new FakeClock();
-  const runtime = new FakeRuntime({ clock });
+  const runtime = (extra.runtime as FakeRuntime | undefined) ?? new FakeRuntime({ clock });
   const recorder = new RecordingEventRecorder();
   const env = new StaticEnvironment();
   const m = new KubeRuntimeManager({
@@ -460,4 +461,58 @@ test('the pod timeline gets the sync’s and the kill’s steps with their durat
   assert.equal(steps.find((s) => s.kind === 'PreStopDone')!.durationMs, 1500);
   assert.equal(steps.find((s) => s.kind === 'StopSignalSent' && s.container === 'web')!.message, 'grace period 9s, then SIGKILL');
   assert.equal(steps.find((s) => s.kind === 'StopSignalSent' && s.container === 'side')!.message, 'grace period 10s, then SIGKILL');
+});
+
+/** Lets every pending promise chain run (no timers involved). */
+async function settle(turns = 50): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+test('syncPod creates and starts a pod\'s regular containers together', async () => {
+  const gate = new Deferred<void>();
+  const creating: string[] = [];
+  class SlowCreates extends FakeRuntime {
+    override async createContainer(...args: Parameters<FakeRuntime['createContainer']>): Promise<string> {
+      creating.push(args[1].metadata.name);
+      await gate.promise;
+      return super.createContainer(...args);
+    }
+  }
+  const runtime = new SlowCreates({ clock: new FakeClock() });
+  const h = harness({ runtime });
+  const pod = makePod('together').container('a').container('b').container('c').build();
+  const syncing = h.m.syncPod(pod, await h.m.getPodStatus('uid-together'));
+  await settle();
+  assert.deepEqual([...creating].sort(), ['a', 'b', 'c'], 'all three are being created at once');
+  gate.resolve();
+  assert.deepEqual((await syncing).errors, []);
+  assert.deepEqual((await h.m.getPodStatus('uid-together')).containerStatuses.map((s) => s.state), ['running', 'running', 'running']);
+});
+
+test('syncPod keeps upstream\'s order around a postStart hook: after those before it started, before those after it', async () => {
+  const h = harness();
+  const hook = new Deferred<void>();
+  const seenAtHook: string[] = [];
+  const named = (method: string) =>
+    h.runtime.calls.filter((c) => c.method === method).map((c) => (method === 'createContainer' ? (c.args[1] as ContainerConfig).metadata.name : String(c.args[0])));
+  h.runtime.scriptExec(async ({ cmd }) => {
+    if (cmd[0] !== 'hook') return undefined;
+    seenAtHook.push(...named('createContainer'));
+    await hook.promise;
+    return { exitCode: 0 };
+  });
+  const pod = makePod('hooked')
+    .container('a')
+    .container('b', { lifecycle: { postStart: { exec: { command: ['hook'] } } } })
+    .container('c')
+    .container('d')
+    .build();
+  const syncing = h.m.syncPod(pod, await h.m.getPodStatus('uid-hooked'));
+  await settle();
+  assert.deepEqual(seenAtHook, ['a', 'b'], 'a and b were created before b\'s hook ran; c and d wait for it');
+  const started = named('startContainer');
+  assert.equal(started.length, 2, 'a started before b, as upstream');
+  hook.resolve();
+  assert.deepEqual((await syncing).errors, []);
+  assert.deepEqual(named('createContainer'), ['a', 'b', 'c', 'd']);
 });

@@ -4,7 +4,8 @@
  *
  *   1. compute actions            2. kill the pod (sandbox changed) or the containers to kill
  *   3. create the sandbox         4. start ephemeral containers
- *   5. start init containers (a failed regular one stops the step)   6. start regular containers
+ *   5. start init containers (a failed regular one stops the step)   6. start regular containers (together,
+ *      but a postStart hook still runs before the containers after it start, as upstream's one-by-one loop)
  *
  * Starting a container = back-off check → image (per imagePullPolicy, with image back-off) → config → create
  * → start → postStart. Each failure becomes a reason in the reason cache (CrashLoopBackOff, ErrImagePull,
@@ -470,8 +471,21 @@ export class KubeRuntimeManager {
       const ok = await start(c, isSidecar(c) ? 'sidecar' : 'init');
       if (!ok && !isSidecar(c)) return result;
     }
-    // Step 6: regular containers.
-    for (const i of actions.containersToStart) await start(pod.spec!.containers[i], 'regular');
+    // Step 6: regular containers, together. Upstream starts them one by one, each startContainer running its
+    // postStart hook to the end before the next one starts; only a hook can see that order, so a container
+    // with one keeps it: it starts once those before it have started, and those after it wait for its hook.
+    let together: Promise<boolean>[] = [];
+    for (const i of actions.containersToStart) {
+      const c = pod.spec!.containers[i];
+      if (!c.lifecycle?.postStart) {
+        together.push(start(c, 'regular'));
+        continue;
+      }
+      await Promise.all(together);
+      together = [];
+      await start(c, 'regular');
+    }
+    await Promise.all(together);
     return result;
   }
 

@@ -90,3 +90,44 @@ test('onRelist hears each relist: its duration, pods with a ready sandbox and co
   await pleg.relist();
   assert.deepEqual(heard, [{ ms: 40, runningPods: 1, containers: { CONTAINER_RUNNING: 1, CONTAINER_EXITED: 2 } }]);
 });
+
+test('an exit hint starts the next relist at once, without waiting for the period', async () => {
+  const clock = new FakeClock();
+  let lists = 0;
+  let state = 'CONTAINER_RUNNING';
+  const source: PodStatusSource = {
+    async listPods() {
+      lists++;
+      return new Map([['u1', { uid: 'u1', name: 'a', namespace: 'default', sandboxes: [], containers: [{ id: 'c1', state }] }]]);
+    },
+    async getPodStatus(uid) {
+      return { uid, name: 'a', namespace: 'default', ips: [], sandboxStatuses: [], containerStatuses: [], timestamp: clock.now() };
+    },
+  };
+  let hint: (() => void) | undefined;
+  const pleg = new GenericPLEG({
+    runtime: source,
+    clock,
+    exitHints: (h) => {
+      hint = h;
+      return () => (hint = undefined);
+    },
+  });
+  const seen: string[] = [];
+  pleg.subscribe((e) => seen.push(e.type));
+  const settle = async () => {
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  };
+  const ac = new AbortController();
+  const running = pleg.run(ac.signal);
+  await settle();
+  assert.equal(lists, 1);
+  state = 'CONTAINER_EXITED';
+  hint!();
+  await settle();
+  assert.equal(lists, 2, 'relisted on the hint, the fake clock never moved');
+  assert.deepEqual(seen, ['ContainerStarted', 'ContainerDied']);
+  ac.abort();
+  await running;
+  assert.equal(hint, undefined, 'unsubscribed when stopped');
+});

@@ -6,6 +6,11 @@
  *
  * Assumption (as upstream's): a container is not created, exited and removed within one relist period; if it
  * is, its events are missed, and the periodic pod resync repairs the state.
+ *
+ * Exits as they happen: with `exitHints` (the runtime's watchContainerExits), a container's exit makes the
+ * next relist start at once instead of at the end of the period, so a dead container is seen in
+ * milliseconds, not up to a second later. The relist stays the only source of states and events (upstream's
+ * evented PLEG keeps the generic one beside it the same way).
  */
 import { realClock, type Clock } from '../../machinery/index.ts';
 import type { RuntimePodStatus } from '../kuberuntime/runtime-pod.ts';
@@ -76,6 +81,11 @@ export interface GenericPLEGConfig {
   relistPeriodMs?: number;
   /** Default 3 min. */
   relistThresholdMs?: number;
+  /**
+   * Subscribes to hints that a container exited (the runtime's watchContainerExits); returns the
+   * unsubscribe. Without it the PLEG relists on its period only.
+   */
+  exitHints?: (hint: () => void) => () => void;
   /** Told after each successful relist how long it took and what it saw (the kubelet's metrics). */
   onRelist?: (durationMs: number, counts: { runningPods: number; containers: Record<string, number> }) => void;
 }
@@ -105,6 +115,10 @@ export class GenericPLEG {
   #retry = new Set<string>();
   #lastRelist = 0;
   readonly #onRelist: GenericPLEGConfig['onRelist'];
+  readonly #exitHints: GenericPLEGConfig['exitHints'];
+  /** Set by an exit hint: relist again without waiting for the period. */
+  #hinted = false;
+  #wakeSleep: AbortController | undefined;
 
   constructor(config: GenericPLEGConfig) {
     if (!config.runtime) throw new Error('GenericPLEG needs a runtime');
@@ -113,6 +127,7 @@ export class GenericPLEG {
     this.#period = config.relistPeriodMs ?? 1000;
     this.#threshold = config.relistThresholdMs ?? 180_000;
     this.#onRelist = config.onRelist;
+    this.#exitHints = config.exitHints;
   }
 
   /** Adds a listener; returns the function that removes it. Listeners run synchronously; keep them cheap. */
@@ -198,13 +213,25 @@ export class GenericPLEG {
 
   /** Relists every period until `signal` aborts. A failed relist is skipped (health shows how long ago). */
   async run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        await this.relist();
-      } catch {
-        // The runtime could not be listed; the next period tries again and healthy() tells how long it's been.
+    const unsubscribe = this.#exitHints?.(() => {
+      this.#hinted = true;
+      this.#wakeSleep?.abort();
+    });
+    try {
+      while (!signal.aborted) {
+        this.#hinted = false;
+        try {
+          await this.relist();
+        } catch {
+          // The runtime could not be listed; the next period tries again and healthy() tells how long it's been.
+        }
+        if (this.#hinted) continue; // an exit came during the relist: it may not have been listed yet
+        const wake = (this.#wakeSleep = new AbortController());
+        await this.#clock.sleep(this.#period, AbortSignal.any([signal, wake.signal])).catch(() => {});
+        this.#wakeSleep = undefined;
       }
-      await this.#clock.sleep(this.#period, signal).catch(() => {});
+    } finally {
+      unsubscribe?.();
     }
   }
 }

@@ -191,3 +191,38 @@ export async function removeCgroup(layout: CgroupLayout, path: string): Promise<
 export function cgroupExists(layout: CgroupLayout, path: string): boolean {
   return layout.hierarchies.some((h) => existsSync(join(h, path)));
 }
+
+/**
+ * v1's cpuset needs cpus and mems in every cgroup before a process may join it (a fresh one has none):
+ * each empty level from the root down to `path` takes its parent's, as crun does for the cgroups it makes.
+ */
+function fillCpuset(hierarchy: string, path: string): void {
+  let parent = hierarchy;
+  for (const part of path.split('/')) {
+    const dir = join(parent, part);
+    mkdirSync(dir, { recursive: true });
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+      if (readFileSync(join(dir, f), 'utf8').trim() === '') writeFileSync(join(dir, f), readFileSync(join(parent, f), 'utf8').trim());
+    }
+    parent = dir;
+  }
+}
+
+/**
+ * Moves every process of cgroup `from` into `to` (made where missing) in each hierarchy that holds `from`,
+ * then removes `from`'s tree. A cgroup cannot be renamed into another parent, so a pooled sandbox's pause
+ * joins its pod's cgroup this way when a pod takes it.
+ */
+export async function moveCgroupProcesses(layout: CgroupLayout, from: string, to: string, fromRoot: string): Promise<void> {
+  if (layout.version === 2) enableControllers(layout, to, ['cpu', 'memory', 'pids', 'cpuset']);
+  for (const h of layout.hierarchies) {
+    const src = join(h, from);
+    if (!existsSync(src)) continue;
+    if (layout.version === 1 && existsSync(join(h, 'cpuset.cpus'))) fillCpuset(h, to);
+    else mkdirSync(join(h, to), { recursive: true });
+    const pids = readFileSync(join(src, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+    // One pid per write: cgroup.procs takes a single process at a time.
+    for (const pid of pids) writeFileSync(join(h, to, 'cgroup.procs'), pid);
+  }
+  await removeCgroup(layout, fromRoot);
+}

@@ -32,7 +32,8 @@
  * parallel.
  *
  * Code by concern, around one shared state object: runtime-state.ts (the state tmpfs, records, adoption,
- * locks, exit files, releaseStateIfIdle), sandboxes.ts (sandboxes and the pause), containers.ts (containers),
+ * locks, exit files, releaseStateIfIdle), sandboxes.ts (sandboxes and the pause), sandbox-pool.ts (ready
+ * sandboxes built ahead of pods), containers.ts (containers),
  * streams.ts (exec, attach, port-forward, execSync). `OciRuntime` is the facade that implements
  * `ContainerRuntime` by delegating to them.
  */
@@ -62,6 +63,7 @@ import type { FavorDynmodsResult } from './cgroup-tuning.ts';
 import { OciContainers } from './containers.ts';
 import { OciState, type OciRuntimeConfig } from './runtime-state.ts';
 import { OciSandboxes } from './sandboxes.ts';
+import { OciSandboxPool } from './sandbox-pool.ts';
 import { OciStreams } from './streams.ts';
 
 export type { LayeredImageService, OciRuntimeConfig } from './runtime-state.ts';
@@ -79,6 +81,8 @@ export class OciRuntime implements ContainerRuntime {
   readonly #sandboxes: OciSandboxes;
   readonly #containers: OciContainers;
   readonly #streams: OciStreams;
+  /** Ready sandboxes for pods to come, while the node runs it (sandbox-pool.ts); killall drains it. */
+  readonly sandboxPool: OciSandboxPool;
   #runtimeVersion: string | undefined;
 
   constructor(config: OciRuntimeConfig) {
@@ -90,6 +94,7 @@ export class OciRuntime implements ContainerRuntime {
     this.cgroupFavorDynmods = state.cgroupFavorDynmods;
     this.#containers = new OciContainers(state);
     this.#sandboxes = new OciSandboxes(state, this.#containers);
+    this.sandboxPool = new OciSandboxPool({ state, sandboxes: this.#sandboxes, clock: state.clock });
     this.#streams = new OciStreams(state);
   }
 
@@ -151,7 +156,7 @@ export class OciRuntime implements ContainerRuntime {
   // ------------------------------------------------------------------ sandboxes (sandboxes.ts)
 
   runPodSandbox(config: PodSandboxConfig, signal?: AbortSignal): Promise<string> {
-    return this.#sandboxes.runPodSandbox(config, signal);
+    return this.#state.starting(() => this.#sandboxes.runPodSandbox(config, signal));
   }
 
   stopPodSandbox(id: string): Promise<void> {
@@ -173,11 +178,11 @@ export class OciRuntime implements ContainerRuntime {
   // ------------------------------------------------------------------ containers (containers.ts)
 
   createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
-    return this.#containers.createContainer(podSandboxId, config, sandboxConfig);
+    return this.#state.starting(() => this.#containers.createContainer(podSandboxId, config, sandboxConfig));
   }
 
   startContainer(id: string): Promise<void> {
-    return this.#containers.startContainer(id);
+    return this.#state.starting(() => this.#containers.startContainer(id));
   }
 
   stopContainer(id: string, timeoutSeconds: number): Promise<void> {
@@ -198,6 +203,13 @@ export class OciRuntime implements ContainerRuntime {
 
   reopenContainerLog(id: string): Promise<void> {
     return this.#containers.reopenContainerLog(id);
+  }
+
+  /** Exits as conmon writes their exit files (one inotify watch on the exits directory). */
+  watchContainerExits(listener: (containerId: string) => void): () => void {
+    return this.#state.watchExits((id) => {
+      if (this.#state.containers.has(id)) listener(id);
+    });
   }
 
   // ------------------------------------------------------------------ exec, attach, port-forward (streams.ts)

@@ -95,6 +95,10 @@ export class OciState {
   /** sandbox/name/attempt of containers being created (AlreadyExists for a concurrent twin). */
   readonly creating = new Set<string>();
   #exitWaiters = new Map<string, Set<() => void>>();
+  #exitListeners = new Set<(id: string) => void>();
+  /** Pod starts under way (runPodSandbox, createContainer, startContainer) and when the last one ended. */
+  #starting = 0;
+  #lastStartEnded = 0;
   #watcher: FSWatcher | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
   readonly rlimits: Rlimit[];
@@ -179,6 +183,7 @@ export class OciState {
    */
   close(): Promise<void> {
     const closed = this.spawner.close();
+    this.#exitListeners.clear();
     this.#watcher?.close();
     this.#watcher = undefined;
     if (this.#pollTimer) clearInterval(this.#pollTimer);
@@ -226,7 +231,9 @@ export class OciState {
   #watchExits(): void {
     if (this.#watcher) return;
     this.#watcher = watch(this.dirs.exits, (_event, name) => {
-      if (name) this.#wakeExit(name.toString());
+      if (!name) return;
+      this.#wakeExit(name.toString());
+      for (const l of this.#exitListeners) l(name.toString());
     });
     this.#watcher.unref();
     // A safety net for missed events (e.g. an exit file written between checks): cheap existsSync checks.
@@ -241,6 +248,29 @@ export class OciState {
     if (!waiters) return;
     this.#exitWaiters.delete(id);
     for (const w of waiters) w();
+  }
+
+  /** Runs `fn` as part of a pod's start, which the sandbox pool keeps its refills away from. */
+  async starting<T>(fn: () => Promise<T>): Promise<T> {
+    this.#starting++;
+    try {
+      return await fn();
+    } finally {
+      this.#starting--;
+      this.#lastStartEnded = this.clock.now();
+    }
+  }
+
+  /** Whether no pod has been starting for `ms` (the pool refills then: sandbox-pool.ts). */
+  quietFor(ms: number): boolean {
+    return this.#starting === 0 && this.clock.now() - this.#lastStartEnded >= ms;
+  }
+
+  /** Calls `listener` with the id of each exit file conmon writes (a hint: maybe more than once); returns the unsubscribe. */
+  watchExits(listener: (id: string) => void): () => void {
+    this.#watchExits();
+    this.#exitListeners.add(listener);
+    return () => this.#exitListeners.delete(listener);
   }
 
   /** Resolves true when conmon has written `id`'s exit file, false after `timeoutMs`. */

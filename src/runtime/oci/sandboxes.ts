@@ -16,7 +16,7 @@ import {
   type PodSandboxStatus,
   noRuntimeForHandler,
 } from '../runtime.ts';
-import { normaliseCgroupPath, removeCgroup, setupPodCgroup } from './cgroups.ts';
+import { moveCgroupProcesses, normaliseCgroupPath, removeCgroup, setupPodCgroup } from './cgroups.ts';
 import { killQuiet, processStartTime, waitGone } from './processes.ts';
 import { pauseSpec, type Namespace } from './spec.ts';
 import { readQuietly, type SandboxRecord } from './state.ts';
@@ -32,6 +32,14 @@ export class OciSandboxes {
     this.#containerOps = containers;
   }
 
+  /**
+   * Takes a pooled sandbox the config fits (sandbox-pool.ts sets it when the node keeps a pool); undefined
+   * when there is none or the config does not fit one.
+   */
+  takeFromPool: ((config: PodSandboxConfig) => SandboxRecord | undefined) | undefined;
+  /** Told when a pooled sandbox could not be handed over (the pod then gets one built for it). */
+  handOverFailed: ((err: unknown) => void) | undefined;
+
   async runPodSandbox(config: PodSandboxConfig, signal?: AbortSignal): Promise<string> {
     signal?.throwIfAborted();
     validateSandboxConfig(config);
@@ -44,11 +52,44 @@ export class OciSandboxes {
         throw new RuntimeError('AlreadyExists', `pod sandbox for ${m.namespace}/${m.name} (uid ${m.uid}, attempt ${m.attempt}) already exists as ${s.id}`);
       }
     }
+    const pooled = this.takeFromPool?.(config);
+    if (pooled) {
+      try {
+        return await this.#handOver(pooled, config, signal);
+      } catch (err) {
+        // The pooled sandbox is gone with its error; a sandbox built for the pod may still work.
+        if (signal?.aborted) throw err;
+        this.handOverFailed?.(err);
+      }
+    }
+    return this.#create(config, false, signal);
+  }
+
+  /**
+   * Builds a sandbox for the pool: network namespace wired by CNI, pause running, /dev/shm mounted, in a
+   * cgroup of its own (`kubeling/pool-<id>`), with no pod yet (empty metadata, a placeholder hostname).
+   */
+  async buildPooled(): Promise<SandboxRecord> {
+    const config: PodSandboxConfig = {
+      metadata: { name: '', namespace: '', uid: '', attempt: 0 },
+      hostname: 'kubeling-pool',
+      logDirectory: '/',
+      portMappings: [],
+      labels: {},
+      annotations: {},
+      linux: { namespaceOptions: { network: 'pod', pid: 'container', ipc: 'pod' }, sysctls: {} },
+    };
+    const id = await this.#create(config, true);
+    return this.#state.sandboxOrThrow(id);
+  }
+
+  async #create(config: PodSandboxConfig, pooled: boolean, signal?: AbortSignal): Promise<string> {
+    const m = config.metadata;
     const id = newId();
     const dir = join(this.#state.dirs.sandboxes, id);
     mkdirSync(dir, { recursive: true });
     const hostNetwork = config.linux.namespaceOptions.network === 'node';
-    const podCgroup = config.linux.cgroupParent ? normaliseCgroupPath(config.linux.cgroupParent) : `kubeling/pod-${id}`;
+    const podCgroup = pooled ? `kubeling/pool-${id}` : podCgroupOf(config, id);
     const rec: SandboxRecord = {
       id,
       config,
@@ -60,12 +101,13 @@ export class OciSandboxes {
       cgroupPath: podCgroup,
       pausePid: 0,
       shmMounted: false,
+      ...(pooled ? { pooled } : {}),
     };
     this.#state.sandboxes.set(id, rec);
     return this.#state.locked(id, async () => {
       try {
         // On disk, where a directory can wait for a journal commit: off the event loop, beside the rest.
-        const logDir = mkdir(config.logDirectory, { recursive: true });
+        const logDir = pooled ? Promise.resolve() : mkdir(config.logDirectory, { recursive: true });
         logDir.catch(() => {}); // seen through allSettled below; a throw before that must not leave it unhandled
         const hostname = hostNetwork ? (readFileSync('/proc/sys/kernel/hostname', 'utf8').trim()) : config.hostname;
         writeFileSync(join(dir, 'hostname'), `${hostname}\n`);
@@ -109,6 +151,49 @@ export class OciSandboxes {
         this.#state.sandboxes.delete(id);
         if (err instanceof RuntimeError) throw err;
         throw new RuntimeError('Internal', `runPodSandbox ${m.namespace}/${m.name}: ${(err as Error).message}`, { cause: err });
+      }
+    });
+  }
+
+  /**
+   * Gives a pooled sandbox to the pod `config` describes (it fits: see fitsPooledSandbox). What a pod sets
+   * after the fact is set here: its hostname (sethostname in the pause's UTS namespace, which the containers
+   * join), /etc/hostname, /etc/hosts with the pooled IP, resolv.conf, the log directory, and its pod cgroup
+   * with the pod's limits, into which the pause moves. The network stays as CNI made it: the IP, the veth and
+   * the host-local lease are the sandbox's, and CNI DEL later needs only its id and netns, as for any sandbox.
+   * On failure the pooled sandbox is torn down and the error thrown.
+   */
+  async #handOver(rec: SandboxRecord, config: PodSandboxConfig, signal?: AbortSignal): Promise<string> {
+    // Claimed at once, so a concurrent twin of this pod sees AlreadyExists; listed only once handed over.
+    rec.config = config;
+    return this.#state.locked(rec.id, async () => {
+      const poolCgroup = rec.cgroupPath;
+      const podCgroup = podCgroupOf(config, rec.id);
+      try {
+        const logDir = mkdir(config.logDirectory, { recursive: true });
+        logDir.catch(() => {});
+        writeFileSync(join(rec.dir, 'hostname'), `${config.hostname}\n`);
+        writeFileSync(join(rec.dir, 'resolv.conf'), resolvConf(config));
+        writeFileSync(join(rec.dir, 'hosts'), hostsFile(config.hostname, rec.ip));
+        const uts = this.#state.exec('nsenter', [`--uts=/proc/${rec.pausePid}/ns/uts`, 'hostname', config.hostname]);
+        rec.cgroupPath = podCgroup;
+        const cgroup = (async () => {
+          await setupPodCgroup(this.#state.cgroups, podCgroup, config.linux.resources);
+          await moveCgroupProcesses(this.#state.cgroups, `${poolCgroup}/${rec.id}`, `${podCgroup}/${rec.id}`, poolCgroup);
+        })();
+        const results = await Promise.allSettled([uts, cgroup, logDir]);
+        for (const r of results) if (r.status === 'rejected') throw r.reason;
+        rec.createdAt = this.#state.clock.now();
+        delete rec.pooled;
+        this.#state.saveSandbox(rec);
+        signal?.throwIfAborted();
+        return rec.id;
+      } catch (err) {
+        await this.#teardownSandbox(rec, true).catch(() => {});
+        await removeCgroup(this.#state.cgroups, poolCgroup).catch(() => {});
+        this.#state.sandboxes.delete(rec.id);
+        if (err instanceof RuntimeError) throw err;
+        throw new RuntimeError('Internal', `runPodSandbox ${config.metadata.namespace}/${config.metadata.name} (pooled sandbox): ${(err as Error).message}`, { cause: err });
       }
     });
   }
@@ -283,6 +368,7 @@ export class OciSandboxes {
     for (const rec of this.#state.sandboxes.values()) {
       if (filter?.id && rec.id !== filter.id) continue;
       if (!rec.pausePid && rec.state === 'ready') continue; // still being made
+      if (rec.pooled) continue; // no pod's yet
       // Labels first: the state reads /proc, and the kubelet asks for one pod's sandboxes among many.
       if (!matchesLabels(rec.config.labels, filter?.labelSelector)) continue;
       const view = this.#sandboxView(rec);
@@ -303,6 +389,28 @@ export function validateSandboxConfig(c: PodSandboxConfig): void {
       throw new RuntimeError('InvalidArgument', `invalid port mapping ${JSON.stringify(p)}`);
     }
   }
+}
+
+/** The pod cgroup a sandbox's pause and containers live in: the kubelet's (QoS tier, pod uid) or one of ours. */
+function podCgroupOf(config: PodSandboxConfig, id: string): string {
+  return config.linux.cgroupParent ? normaliseCgroupPath(config.linux.cgroupParent) : `kubeling/pod-${id}`;
+}
+
+/**
+ * Whether a pooled sandbox can become this pod's: what cannot change once the sandbox runs must be what the
+ * pool made. A pool sandbox has its own network, IPC, UTS and PID namespaces, a root pause, no sysctls and
+ * no host ports, on the node's default handler; pods asking otherwise get a sandbox built for them.
+ */
+export function fitsPooledSandbox(c: PodSandboxConfig, handler: string): boolean {
+  const ns = c.linux.namespaceOptions;
+  if (ns.network !== 'pod' || ns.ipc !== 'pod' || ns.pid === 'node') return false;
+  if (c.runtimeHandler && c.runtimeHandler !== handler) return false;
+  if (!c.hostname) return false;
+  // net.* sysctls live in the network namespace and are set by the pause's runtime at creation.
+  if (Object.keys(c.linux.sysctls ?? {}).length > 0) return false;
+  if (cniPorts(c).length > 0) return false;
+  if ((c.linux.runAsUser ?? 0) !== 0 || (c.linux.runAsGroup ?? 0) !== 0 || (c.linux.supplementalGroups ?? []).length > 0) return false;
+  return true;
 }
 
 export function cniPorts(c: PodSandboxConfig) {

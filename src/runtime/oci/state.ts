@@ -26,6 +26,11 @@ export interface SandboxRecord {
   pauseStartTime?: number | undefined;
   /** Whether /dev/shm (a tmpfs under dir) is mounted. */
   shmMounted: boolean;
+  /**
+   * A ready sandbox the node's pool holds for a pod yet to come (sandbox-pool.ts): hidden from the CRI
+   * listing until a pod takes it; `config` is then the pod's.
+   */
+  pooled?: boolean;
 }
 
 export interface ContainerRecord {
