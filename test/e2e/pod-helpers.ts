@@ -253,13 +253,19 @@ export async function deleteAndCheckClean(server: ServerHandle, name: string, ex
   assert.deepEqual(leftovers(), [], `leftovers of pod ${name}`);
 }
 
-/** Best-effort removal of every pod (test clean-up after a failure): forced deletes, then wait for the node. */
+/**
+ * Best-effort removal of every pod (test clean-up, also after a failure): the workloads that would make pods
+ * again first, then forced deletes of the pods of every namespace, then wait for the node. A server stops
+ * leaving its pods running (by design), so a pod left here would outlive the test.
+ */
 export async function deleteAllPods(server: ServerHandle): Promise<void> {
-  await server.kubectl(['delete', 'pods', '--all', '--grace-period=1', '--wait=false']);
+  const workloads = 'deployments,replicasets,statefulsets,daemonsets,jobs,cronjobs,replicationcontrollers';
+  await server.kubectl(['delete', workloads, '--all', '-A', '--wait=false']);
+  await server.kubectl(['delete', 'pods', '--all', '-A', '--grace-period=1', '--wait=false']);
   await untilWith(
     async () => {
       const left = podSandboxIds(server.dataDir);
-      const pods = (await server.kubectl(['get', 'pods', '-o', 'name'])).stdout.trim();
+      const pods = (await server.kubectl(['get', 'pods', '-A', '-o', 'name'])).stdout.trim();
       return left.length === 0 && pods === '';
     },
     'no pods and no sandboxes',
