@@ -4,7 +4,8 @@
  * containers (the host's node, crun, conmon and CNI plugins, shared read-only), and asserts that every one
  * of them passed there and none skipped. oci-cgroup-v2.test.ts is the focused one (it fails on v1 in the
  * VM); oci-container and oci-pod take their cgroup v2 branches (limits, OOMKilled) and the rest of the pod
- * plumbing (netns, CNI bridge, portmap, shared namespaces) along.
+ * plumbing (netns, CNI bridge, portmap, shared namespaces) along; stats-summary checks what `kubectl top`
+ * reads (the kubelet's Summary) against a busy container on v2's counters.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -17,6 +18,7 @@ const GUEST_TESTS = [
   'test/integration/oci-container.test.ts',
   'test/integration/oci-pod.test.ts',
   'test/integration/qos-cgroups.test.ts',
+  'test/integration/stats-summary.test.ts',
 ];
 const skip = missingVm() ?? missingRealContainers();
 
