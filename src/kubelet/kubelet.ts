@@ -55,6 +55,7 @@ import {
 import { QOSContainerManager, readPidMax } from './cm/index.ts';
 import { EvictionManager, NodeStatsProvider, parseThresholds, thresholdQuantity, type Threshold } from './eviction/index.ts';
 import { SummaryProvider } from './stats/summary.ts';
+import { RESOURCE_METRICS_CONTENT_TYPE, renderResourceMetrics } from './stats/resource-metrics.ts';
 import { KubeletMetrics } from './metrics/index.ts';
 import type { Registry } from 'prom-client';
 import { Housekeeping } from './housekeeping.ts';
@@ -312,6 +313,14 @@ export class Kubelet {
       address: c.address,
       port: c.port ?? 10250,
       summary: () => (late.summary ? late.summary.get() : Promise.resolve({ node: { nodeName: c.nodeName }, pods: [] })),
+      resourceMetrics: async () => {
+        // As upstream: a Summary that cannot be had is resource_scrape_error 1, not a failed scrape.
+        const summary = await late.summary?.get().catch((err: unknown) => {
+          log.warn({ err }, 'resource metrics: no summary');
+          return undefined;
+        });
+        return { contentType: RESOURCE_METRICS_CONTENT_TYPE, body: renderResourceMetrics(summary) };
+      },
       host: {
         getPod: (namespace, name) => {
           const pod = podConfig.pods().find((p) => p.metadata?.namespace === namespace && p.metadata?.name === name);
@@ -773,6 +782,16 @@ export class Kubelet {
         return ids;
       },
       now: () => new Date(clock.now()),
+      ...(runtime.podSandboxNetworkStats
+        ? {
+            podNetwork: async (uid: string) => {
+              const sandbox = pleg.getCachedStatus(uid)?.sandboxStatuses.find((s) => s.state === 'SANDBOX_READY');
+              return sandbox ? runtime.podSandboxNetworkStats!(sandbox.id) : undefined;
+            },
+          }
+        : {}),
+      ...(runtime.containerWritableLayer ? { writableLayer: (id: string) => runtime.containerWritableLayer!(id) } : {}),
+      imageFs: () => runtime.imageFsInfo(),
     });
     const evictionManager = (late.eviction = new EvictionManager({
       thresholds,

@@ -317,6 +317,25 @@ export interface StreamSession {
   close(): void;
 }
 
+// ---------------------------------------------------------------- resource usage (CRI's PodSandboxStats/ContainerStats)
+
+/** One network interface's cumulative counters, as seen from inside the pod (rx: received by the pod). */
+export interface NetworkInterfaceStats {
+  name: string;
+  rxBytes: number;
+  rxErrors: number;
+  txBytes: number;
+  txErrors: number;
+}
+
+/** The disk a container's writable layer uses (CRI's `writable_layer`). */
+export interface WritableLayerUsage {
+  /** A directory on the filesystem that holds the layer (for its capacity and free space). */
+  mountpoint: string;
+  usedBytes: number;
+  inodesUsed: number;
+}
+
 // ---------------------------------------------------------------- the runtime service
 
 export interface RuntimeCondition {
@@ -396,6 +415,15 @@ export interface RuntimeService {
 
   /** Makes the monitor reopen the container's log file (after the kubelet rotated it). */
   reopenContainerLog(id: string): Promise<void>;
+
+  /**
+   * The interfaces of a ready sandbox's own network namespace, loopback left out; undefined for a host-network
+   * sandbox (it has no network of its own) or one not ready. Optional: a backend may not measure.
+   */
+  podSandboxNetworkStats?(id: string): Promise<NetworkInterfaceStats[] | undefined>;
+
+  /** The disk used by a container's writable layer; undefined when it has none (removed). Optional. */
+  containerWritableLayer?(id: string): Promise<WritableLayerUsage | undefined>;
 }
 
 // ---------------------------------------------------------------- the image service

@@ -41,6 +41,7 @@ function tree(v2: boolean) {
   }
   write(path.join(data, 'pods/uid-1/volumes/scratch/fill'), 'x'.repeat(64 * 1024));
   write(path.join(data, 'logs/default_p_uid-1/c/0.log'), 'y'.repeat(8192));
+  const clock = { ms: 1_000_000 };
   const stats = new NodeStatsProvider({
     rootDir: data,
     cgroupRoot: cg,
@@ -48,8 +49,9 @@ function tree(v2: boolean) {
     emptyDirPath: (uid, v) => path.join(data, 'pods', uid, 'volumes', v),
     podLogDir: (p) => path.join(data, 'logs', `default_${p.metadata?.name}_${p.metadata?.uid}`),
     containerIds: () => new Map([['c', 'ctr-1']]),
+    now: () => clock.ms,
   });
-  return { root, stats };
+  return { root, stats, data, clock };
 }
 
 const pod: IPod = {
@@ -71,12 +73,26 @@ describe('NodeStatsProvider', () => {
       assert.ok(obs['nodefs.available']!.capacity > 0);
       const s = (await stats.podStats([pod])).get('uid-1')!;
       assert.equal(s.memoryWorkingSetBytes, 50 * Mi);
-      assert.deepEqual(s.containers, [{ name: 'c', memoryWorkingSetBytes: 39 * Mi }]);
+      assert.equal(s.containers.length, 1);
+      assert.equal(s.containers[0]!.name, 'c');
+      assert.equal(s.containers[0]!.memoryWorkingSetBytes, 39 * Mi);
+      assert.ok(s.containers[0]!.logsBytes! >= 8192, `container logs ${s.containers[0]!.logsBytes}`);
       assert.equal(s.processes, 4);
       assert.ok(s.volumes[0]!.usedBytes >= 64 * 1024, `emptyDir du ${s.volumes[0]!.usedBytes}`);
       assert.ok(s.ephemeralBytes >= 64 * 1024 + 8192);
     });
   }
+
+  it('reuses a measured tree for the cache period, then measures it again', async (t) => {
+    const { root, stats, data, clock } = tree(false);
+    t.after(() => fs.rmSync(root, { recursive: true, force: true }));
+    const before = (await stats.podStats([pod])).get('uid-1')!.volumes[0]!.usedBytes;
+    fs.writeFileSync(path.join(data, 'pods/uid-1/volumes/scratch/more'), 'z'.repeat(256 * 1024));
+    clock.ms += 9_000;
+    assert.equal((await stats.podStats([pod])).get('uid-1')!.volumes[0]!.usedBytes, before);
+    clock.ms += 1_000;
+    assert.ok((await stats.podStats([pod])).get('uid-1')!.volumes[0]!.usedBytes >= before + 256 * 1024);
+  });
 
   it('a pod without a cgroup has no figures', async (t) => {
     const { root, stats } = tree(false);

@@ -8,6 +8,10 @@
  *   pid.available      kernel.pid_max − the number of processes
  *   pods               working set of `kubepods[/burstable|/besteffort]/pod<uid>` and each container's cgroup
  *                      below it (v1 memory hierarchy or the v2 tree), emptyDir sizes (du), the pod's logs
+ *                      (per container: logs/<ns>_<name>_<uid>/<container>)
+ *
+ * The eviction manager and the Summary (each scrape) both ask for pod figures: `du` results are kept for
+ * `diskUsageCacheMs` so that a walk of a tree happens at most once in that time, however often they ask.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -29,6 +33,10 @@ export interface NodeStatsProviderConfig {
   /** Default /sys/fs/cgroup; tests point it at a fake tree. */
   cgroupRoot?: string;
   procRoot?: string;
+  /** How long a measured tree's size is reused (default 10 s; 0 measures every time). */
+  diskUsageCacheMs?: number;
+  /** Milliseconds now (default Date.now). */
+  now?: () => number;
 }
 
 async function read(file: string): Promise<string | undefined> {
@@ -65,6 +73,7 @@ export class NodeStatsProvider implements StatsProvider {
   readonly #cg: string;
   readonly #proc: string;
   #v2: boolean | undefined;
+  readonly #du = new Map<string, { atMs: number; bytes: Promise<number> }>();
 
   constructor(config: NodeStatsProviderConfig) {
     this.#c = config;
@@ -75,6 +84,30 @@ export class NodeStatsProvider implements StatsProvider {
   async #isV2(): Promise<boolean> {
     this.#v2 ??= (await read(path.join(this.#cg, 'cgroup.controllers'))) !== undefined;
     return this.#v2;
+  }
+
+  /** diskUsage of `dir`, reused for diskUsageCacheMs (also by a concurrent caller). */
+  #diskUsage(dir: string): Promise<number> {
+    const now = (this.#c.now ?? Date.now)();
+    const hit = this.#du.get(dir);
+    if (hit && now - hit.atMs < (this.#c.diskUsageCacheMs ?? 10_000)) return hit.bytes;
+    for (const [k, v] of this.#du) if (now - v.atMs >= (this.#c.diskUsageCacheMs ?? 10_000)) this.#du.delete(k);
+    const bytes = diskUsage(dir);
+    this.#du.set(dir, { atMs: now, bytes });
+    return bytes;
+  }
+
+  /** The pod's log dir: each entry's size (containers' dirs by name) and the total. */
+  async #logs(dir: string): Promise<{ total: number; byEntry: Map<string, number> }> {
+    const byEntry = new Map<string, number>();
+    const entries = await fs.readdir(dir).catch(() => [] as string[]);
+    let total = 0;
+    for (const e of entries) {
+      const bytes = await this.#diskUsage(path.join(dir, e));
+      byEntry.set(e, bytes);
+      total += bytes;
+    }
+    return { total, byEntry };
   }
 
   /** The memory controller's dir of a relative cgroup path. */
@@ -132,24 +165,24 @@ export class NodeStatsProvider implements StatsProvider {
       const memory = (await this.#workingSet(cgroup)) ?? 0;
       const ids = this.#c.containerIds(uid);
       const containers: ContainerUsage[] = [];
+      const logs = await this.#logs(this.#c.podLogDir(pod));
       for (const c of pod.spec?.containers ?? []) {
         const id = ids.get(c.name);
         const ws = id ? await this.#workingSet(`${cgroup}/${id}`) : undefined;
-        containers.push({ name: c.name, ...(ws !== undefined ? { memoryWorkingSetBytes: ws } : {}) });
+        containers.push({ name: c.name, ...(ws !== undefined ? { memoryWorkingSetBytes: ws } : {}), logsBytes: logs.byEntry.get(c.name) ?? 0 });
       }
       const volumes = [];
       let diskVolumes = 0;
       for (const v of pod.spec?.volumes ?? []) {
         if (!v.emptyDir) continue;
-        const usedBytes = await diskUsage(this.#c.emptyDirPath(uid, v.name));
+        const usedBytes = await this.#diskUsage(this.#c.emptyDirPath(uid, v.name));
         volumes.push({ name: v.name, usedBytes });
         if (v.emptyDir.medium !== 'Memory') diskVolumes += usedBytes;
       }
-      const logs = await diskUsage(this.#c.podLogDir(pod));
       const pidsRaw = await read(path.join((await this.#isV2()) ? path.join(this.#cg, cgroup) : path.join(this.#cg, 'pids', cgroup), 'pids.current'));
       out.set(uid, {
         memoryWorkingSetBytes: memory,
-        ephemeralBytes: logs + diskVolumes,
+        ephemeralBytes: logs.total + diskVolumes,
         processes: Number(pidsRaw?.trim() ?? 0),
         containers,
         volumes,

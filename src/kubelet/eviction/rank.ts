@@ -20,6 +20,8 @@ export interface ContainerUsage {
   memoryWorkingSetBytes?: number;
   /** Writable layer plus logs. */
   ephemeralBytes?: number;
+  /** The container's log files (all its instances). */
+  logsBytes?: number;
 }
 
 export interface PodUsage {

@@ -69,6 +69,7 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }) {
       ns === 'default' && name === 'web'
         ? { kind: 'PodTimeline', namespace: ns, name, uid: 'u1', steps: [{ at: 1_700_000_000_123, kind: 'PodSeen' }] }
         : undefined,
+    resourceMetrics: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: 'resource_scrape_error 0\n' }),
     token,
     tls: await selfSignedServingCert('node-1', []),
     address: '127.0.0.1',
@@ -388,4 +389,10 @@ test('podTimeline serves the pod’s record as JSON, 404 for a pod without one, 
   assert.equal(missing.status, 404);
   assert.equal(JSON.parse(missing.body).reason, 'NotFound');
   assert.equal((await get(port, '/podTimeline/default/web', false)).status, 401);
+});
+
+test('/metrics/resource: the resource metrics text, for the bearer token only', async (t) => {
+  const { port } = await setup(t);
+  assert.deepEqual(await get(port, '/metrics/resource'), { status: 200, body: 'resource_scrape_error 0\n' });
+  assert.equal((await get(port, '/metrics/resource', false)).status, 401);
 });

@@ -12,6 +12,8 @@
  *                                                                                   port-forward-websocket.ts)
  *   GET /stats/summary                                                             (statsapi Summary, ../stats/summary.ts)
  *   GET /metrics                                                                   (Prometheus text, ../metrics)
+ *   GET /metrics/resource                                                          (the Summary's CPU and memory in
+ *                                                                                   Prometheus text, ../stats/resource-metrics.ts)
  *   GET /podTimeline/{namespace}/{pod}                                             (kubeling's own: the pod's steps
  *                                                                                   on this node, ../timeline; the
  *                                                                                   API server reaches it as nodes/proxy)
@@ -65,6 +67,8 @@ export interface KubeletServerConfig {
   summary?: () => Promise<unknown>;
   /** The kubelet's metrics in Prometheus text format, served at /metrics (404 without it). */
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** The resource metrics in Prometheus text format, served at /metrics/resource (404 without it). */
+  resourceMetrics?: () => Promise<{ contentType: string; body: string }>;
   /** A pod's timeline on this node by namespace and name, served at /podTimeline/{namespace}/{pod} (404 without it). */
   timeline?: (namespace: string, name: string) => PodTimelineRecord | undefined;
   /** Address to listen on (default all); port 0 picks a free one. */
@@ -149,6 +153,11 @@ export class KubeletServer {
       }
       if (url.pathname === '/metrics' && req.method === 'GET' && this.#config.metrics) {
         const { contentType, body } = await this.#config.metrics();
+        res.writeHead(200, { 'content-type': contentType }).end(body);
+        return;
+      }
+      if (url.pathname === '/metrics/resource' && req.method === 'GET' && this.#config.resourceMetrics) {
+        const { contentType, body } = await this.#config.resourceMetrics();
         res.writeHead(200, { 'content-type': contentType }).end(body);
         return;
       }

@@ -128,3 +128,23 @@ test('pod addresses go round the /24: a stopped sandbox gives its address back',
   for (let i = 0; i < 253; i++) await rt2.runPodSandbox(testSandboxConfig(`q${i}`, `v${i}`, '/nonexistent/logs'));
   await assert.rejects(rt2.runPodSandbox(testSandboxConfig('x', 'x', '/nonexistent/logs')), (e) => isRuntimeError(e) && e.code === 'FailedPrecondition');
 });
+
+test('sandbox network and writable layer figures: settable, none for host network or removed containers', async () => {
+  const rt = new FakeRuntime();
+  rt.addImage('busybox:1.35');
+  const config = testSandboxConfig('p', 'u1', '/nonexistent/logs');
+  const sb = await rt.runPodSandbox(config);
+  assert.deepEqual(await rt.podSandboxNetworkStats(sb), [{ name: 'eth0', rxBytes: 0, rxErrors: 0, txBytes: 0, txErrors: 0 }]);
+  rt.setSandboxNetworkStats(sb, [{ name: 'eth0', rxBytes: 10, rxErrors: 0, txBytes: 20, txErrors: 0 }]);
+  assert.equal((await rt.podSandboxNetworkStats(sb))?.[0]?.rxBytes, 10);
+  const host = testSandboxConfig('h', 'u2', '/nonexistent/logs');
+  host.linux.namespaceOptions = { ...host.linux.namespaceOptions, network: 'node' };
+  assert.equal(await rt.podSandboxNetworkStats(await rt.runPodSandbox(host)), undefined);
+  const id = await rt.createContainer(sb, testContainerConfig('c'), config);
+  rt.setWritableLayerBytes(id, 4096);
+  assert.equal((await rt.containerWritableLayer(id))?.usedBytes, 4096);
+  await rt.removeContainer(id);
+  assert.equal(await rt.containerWritableLayer(id), undefined);
+  await rt.stopPodSandbox(sb);
+  assert.equal(await rt.podSandboxNetworkStats(sb), undefined);
+});

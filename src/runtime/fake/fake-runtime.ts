@@ -32,6 +32,8 @@ import {
   type StreamSession,
   type Labels,
   noRuntimeForHandler,
+  type NetworkInterfaceStats,
+  type WritableLayerUsage,
 } from '../runtime.ts';
 
 /** The subset of machinery's Clock the fake needs (runtime/fake imports only runtime.ts). */
@@ -204,6 +206,8 @@ export class FakeRuntime implements ContainerRuntime {
   #errors = new Map<string, Error[]>();
   #scripts: { match: ContainerScriptMatch; script: ContainerScript }[] = [];
   #execScripts: ExecScript[] = [];
+  #networkStats = new Map<string, NetworkInterfaceStats[]>();
+  #writableLayers = new Map<string, number>();
   #conditions: RuntimeCondition[] = [
     { type: 'RuntimeReady', status: true, reason: '', message: '' },
     { type: 'NetworkReady', status: true, reason: '', message: '' },
@@ -570,6 +574,27 @@ export class FakeRuntime implements ContainerRuntime {
       throw new RuntimeError('FailedPrecondition', `sandbox ${podSandboxId} is not ready`);
     // An echo server stands in for whatever listens on the port.
     return new PassThrough();
+  }
+
+  /** Sets what podSandboxNetworkStats answers for a sandbox (default: eth0 with zero counters). */
+  setSandboxNetworkStats(id: string, interfaces: NetworkInterfaceStats[]): void {
+    this.#networkStats.set(id, interfaces);
+  }
+
+  /** Sets the bytes containerWritableLayer answers for a container (default 0). */
+  setWritableLayerBytes(id: string, bytes: number): void {
+    this.#writableLayers.set(id, bytes);
+  }
+
+  async podSandboxNetworkStats(id: string): Promise<NetworkInterfaceStats[] | undefined> {
+    const sb = this.#sandboxes.get(id);
+    if (!sb || sb.status.state !== 'SANDBOX_READY' || sb.config.linux.namespaceOptions.network === 'node') return undefined;
+    return this.#networkStats.get(id) ?? [{ name: 'eth0', rxBytes: 0, rxErrors: 0, txBytes: 0, txErrors: 0 }];
+  }
+
+  async containerWritableLayer(id: string): Promise<WritableLayerUsage | undefined> {
+    if (!this.#containers.has(id)) return undefined;
+    return { mountpoint: '/', usedBytes: this.#writableLayers.get(id) ?? 0, inodesUsed: 0 };
   }
 
   async reopenContainerLog(id: string): Promise<void> {

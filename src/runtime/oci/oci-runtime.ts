@@ -38,6 +38,7 @@
  * `ContainerRuntime` by delegating to them.
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { execFile, type CniNetwork } from '../cni/index.ts';
 import type {
   AuthConfig,
@@ -48,6 +49,7 @@ import type {
   ContainerStatus,
   ExecSyncResult,
   Image,
+  NetworkInterfaceStats,
   PodSandbox,
   PodSandboxConfig,
   PodSandboxFilter,
@@ -56,6 +58,7 @@ import type {
   RuntimeCondition,
   StreamOptions,
   StreamSession,
+  WritableLayerUsage,
 } from '../runtime.ts';
 import type { Duplex } from 'node:stream';
 import type { CgroupLayout } from './cgroups.ts';
@@ -65,6 +68,7 @@ import { OciState, type OciRuntimeConfig } from './runtime-state.ts';
 import { OciSandboxes } from './sandboxes.ts';
 import { OciSandboxPool } from './sandbox-pool.ts';
 import { OciStreams } from './streams.ts';
+import { readNetDev, treeUsage } from './usage.ts';
 
 export type { LayeredImageService, OciRuntimeConfig } from './runtime-state.ts';
 
@@ -224,6 +228,19 @@ export class OciRuntime implements ContainerRuntime {
 
   attach(id: string, options: StreamOptions): Promise<StreamSession> {
     return this.#streams.attach(id, options);
+  }
+
+  async podSandboxNetworkStats(id: string): Promise<NetworkInterfaceStats[] | undefined> {
+    const rec = this.#state.sandboxes.get(id);
+    if (!rec?.netns || !rec.pausePid || !this.#state.pauseRunning(rec)) return undefined;
+    return readNetDev(rec.pausePid);
+  }
+
+  async containerWritableLayer(id: string): Promise<WritableLayerUsage | undefined> {
+    if (!this.#state.containers.has(id)) return undefined;
+    const upper = join(this.#state.dirs.layers, id, 'upper');
+    const usage = await treeUsage(upper);
+    return usage && { mountpoint: this.#state.dirs.layers, usedBytes: usage.bytes, inodesUsed: usage.inodes };
   }
 
   portForward(podSandboxId: string, port: number): Promise<Duplex> {
