@@ -19,6 +19,13 @@ test('explainCronJob: its last Job answers, with when it ran and runs next', () 
   assert.ok(got.evidence.includes('  x'));
 });
 
+test('explainCronJob: a Job made from it by hand is its last Job too', () => {
+  const done = { sentence: 'job/nightly-manual has completed in 2s: 1 of 1 pod succeeded.', evidence: [], healthy: true };
+  const got = explainCronJob({ cronJob: cj(), events: [], jobAnswer: done, now: NOW });
+  assert.equal(got.sentence, `cronjob/nightly has scheduled no Job itself yet, next in 4m30s (2026-01-01T12:05:00.000Z). Its last Job: ${done.sentence}`);
+  assert.equal(got.healthy, true);
+});
+
 test('explainCronJob: suspended, not run yet', () => {
   assert.match(explainCronJob({ cronJob: cj({ suspend: true }), events: [], now: NOW }).sentence, /^cronjob\/nightly is suspended: it schedules no Jobs until spec.suspend is false \(schedule "\*\/5 \* \* \* \*"\)\.$/);
   const fresh = explainCronJob({ cronJob: cj(), events: [], now: NOW });

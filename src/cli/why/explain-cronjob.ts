@@ -44,5 +44,7 @@ export function explainCronJob(facts: CronJobFacts): Answer {
     return { sentence: `${name} is suspended: it schedules no Jobs until spec.suspend is false (${schedule}).${jobAnswer ? ` Its last Job: ${jobAnswer.sentence}` : ''}`, evidence, healthy: false };
   }
   if (!jobAnswer) return { sentence: `${name} has not run a Job yet (${schedule}${nextRun(cj, now)}).`, evidence, healthy: true };
-  return { sentence: `${name} last ran ${st.lastScheduleTime ? ago(st.lastScheduleTime, now) : 'at an unknown time'}${nextRun(cj, now)}. Its last Job: ${jobAnswer.sentence}`, evidence, healthy: jobAnswer.healthy };
+  // A Job made with `kubectl create job --from=cronjob/NAME` is its own but was not scheduled by it.
+  const ran = st.lastScheduleTime ? `last ran ${ago(st.lastScheduleTime, now)}` : 'has scheduled no Job itself yet';
+  return { sentence: `${name} ${ran}${nextRun(cj, now)}. Its last Job: ${jobAnswer.sentence}`, evidence, healthy: jobAnswer.healthy };
 }
