@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { commandsFromUsage, runCompletion } from './completion.ts';
+import { WHY_USAGE } from './why.ts';
 
 const USAGE = `usage: kubeling COMMAND [FLAGS]
 
@@ -26,6 +27,11 @@ test('commandsFromUsage: each command with its flags and words', () => {
   assert.deepEqual(got.get('image'), { flags: ['--creds', '--data-dir', '--digests', '--tag', '-q'], words: ['import', 'pull', 'ls', 'rm'] });
   assert.deepEqual(got.get('why'), { flags: ['--data-dir', '--timeline', '-n'], words: ['pod/', 'deployment/', 'node/'] });
   assert.deepEqual(got.get('completion'), { flags: [], words: ['bash', 'zsh'] });
+});
+
+test("why's real usage completes every kind it explains", () => {
+  const got = commandsFromUsage(`usage:\n  ${WHY_USAGE}\n      answers why\n`);
+  assert.deepEqual(got.get('why')?.words, ['pod/', 'deployment/', 'statefulset/', 'daemonset/', 'replicaset/', 'job/', 'cronjob/', 'service/', 'node/']);
 });
 
 /** The bash script's answer for a command line (COMP_WORDS up to the cursor word). */

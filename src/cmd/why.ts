@@ -1,15 +1,17 @@
 /**
- * `kubeling why [--data-dir DIR] [--kubeconfig FILE] [-n NS] [--timeline] pod/NAME|deployment/NAME|node/NAME`:
+ * `kubeling why [--data-dir DIR] [--kubeconfig FILE] [-n NS] [--timeline] KIND/NAME` (pod, deployment, statefulset,
+ * daemonset, replicaset, job, cronjob, service or node, by any of kubectl's names for it):
  * finds the server as `kubeling kubectl` does (an exported KUBECONFIG, else `--kubeconfig`, else
  * DIR/kubeconfig.yaml) and prints cli/why's answer. Usage errors exit 2; an object that is not there
  * prints kubectl's NotFound line and exits 1.
  */
 import { existsSync } from 'node:fs';
 import { Client, ApiError } from '../client/index.ts';
-import { parseTarget, why, WhyUsageError } from '../cli/why/why.ts';
+import { parseTarget, why, WHY_KINDS, WhyUsageError } from '../cli/why/why.ts';
 import { chooseKubeconfig } from './kubectl.ts';
 
-export const WHY_USAGE = 'kubeling why [--data-dir DIR] [--kubeconfig FILE] [-n NAMESPACE] [--timeline] pod/NAME|deployment/NAME|node/NAME';
+/** The kinds are spelled out (`pod/NAME|deployment/NAME|...`) so that `kubeling completion` completes them. */
+export const WHY_USAGE = `kubeling why [--data-dir DIR] [--kubeconfig FILE] [-n NAMESPACE] [--timeline] ${WHY_KINDS.map((k) => `${k}/NAME`).join('|')}`;
 
 interface WhyFlags {
   dataDir: string;

@@ -1,12 +1,13 @@
 /**
  * The dashboard's read-only answers that need more than one API object: `why` (the first thing keeping a
- * pod, Deployment or node from healthy, cli/why's explain-* answers) and a pod's timeline (cli/why's
+ * pod, workload, Service or node from healthy, cli/why's explain-* answers) and a pod's timeline (cli/why's
  * TimelineStep list). The page cannot run that TypeScript itself (no build step), so the server runs it on
  * the page's behalf, through the API and with the caller's own bearer token: RBAC decides what it may read,
  * exactly as for the page's other requests.
  *
  *   GET /dashboard/api/why/namespaces/NS/pods/NAME        → { sentence, evidence[], healthy }
  *   GET /dashboard/api/why/namespaces/NS/deployments/NAME → { sentence, evidence[], healthy }
+ *       (likewise statefulsets, daemonsets, replicasets, jobs, cronjobs and services)
  *   GET /dashboard/api/why/nodes/NAME                      → { sentence, evidence[], healthy }
  *   GET /dashboard/api/timeline/namespaces/NS/pods/NAME   → { created, steps: TimelineStep[], recordedBy? }
  *
@@ -15,7 +16,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pod } from '../api/index.ts';
 import { ApiError, Client, type Status } from '../client/index.ts';
-import { explain, podTimeline } from '../cli/why/why.ts';
+import { explain, podTimeline, type WhyKind } from '../cli/why/why.ts';
 
 export interface AnswersConfig {
   /** The API server's URL as the server itself reaches it (known once it listens). */
@@ -36,9 +37,15 @@ function send(res: ServerResponse, code: number, body: unknown): void {
 }
 
 export type AnswerRoute =
-  | { what: 'why'; kind: 'pod' | 'deployment'; namespace: string; name: string }
+  | { what: 'why'; kind: Exclude<WhyKind, 'node'>; namespace: string; name: string }
   | { what: 'why'; kind: 'node'; name: string }
   | { what: 'timeline'; namespace: string; name: string };
+
+/** The namespaced resources `why` answers for, by their plural (the page's path segment). */
+const WHY_RESOURCES: Record<string, Exclude<WhyKind, 'node'>> = {
+  pods: 'pod', deployments: 'deployment', statefulsets: 'statefulset', daemonsets: 'daemonset', replicasets: 'replicaset',
+  jobs: 'job', cronjobs: 'cronjob', services: 'service',
+};
 
 /** The route `rest` (the path after `/dashboard/api/`) names, or undefined. */
 export function parseAnswerRoute(rest: string): AnswerRoute | undefined {
@@ -47,8 +54,7 @@ export function parseAnswerRoute(rest: string): AnswerRoute | undefined {
   if (p.length === 3 && p[0] === 'why' && p[1] === 'nodes') return { what: 'why', kind: 'node', name: p[2]! };
   if (p.length !== 5 || p[1] !== 'namespaces') return undefined;
   const [what, , namespace, resource, name] = p as [string, string, string, string, string];
-  if (what === 'why' && resource === 'pods') return { what, kind: 'pod', namespace, name };
-  if (what === 'why' && resource === 'deployments') return { what, kind: 'deployment', namespace, name };
+  if (what === 'why' && Object.hasOwn(WHY_RESOURCES, resource)) return { what, kind: WHY_RESOURCES[resource]!, namespace, name };
   if (what === 'timeline' && resource === 'pods') return { what, namespace, name };
   return undefined;
 }

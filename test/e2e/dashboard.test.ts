@@ -3,7 +3,7 @@
  * server with real containers. It logs in with the admin kubeconfig file and with its token, sees a pod
  * appear live when kubectl creates it, reads its logs, charts its timeline, execs `hostname` in it over
  * the exec WebSocket (the token passed as a subprotocol), graphs its usage from metrics.k8s.io, and reads
- * `why` beside a pod no node can take;
+ * `why` beside a pod no node can take, a Deployment whose pod cannot start and a Job that failed;
  * the pod list still fits a phone's width. Screenshots of each step are kept in .artifacts/dashboard/
  * (gitignored). A second, cheap server checks the shell's headers and `--dashboard=false`.
  */
@@ -221,6 +221,14 @@ test('the dashboard in Chromium: log in, a pod appears live, logs, timeline, exe
     document.querySelector('[data-testid=workloads] [data-testid=why-inline]')?.textContent, 120_000);
   assert.match(String(deploymentWhy), /^deployment\/broken /);
   await shot('7-workloads');
+
+  // A Job whose pod exits 3 with backoffLimit 0: `why` beside it on the Jobs tab names the reason and the exit.
+  await apply(server, `apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: doomed\nspec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: main\n        image: busybox:1.35\n        command: ["sh", "-c", "exit 3"]\n`);
+  await open(page, `${server.url}/dashboard/#/workloads/jobs`, '[data-testid=workloads]');
+  const jobWhy = await waitInPage(page, 'why beside the failed Job', () =>
+    [...document.querySelectorAll('[data-testid=workloads] [data-testid=why-inline]')].map((e) => e.textContent ?? '').find((t) => t.startsWith('job/doomed ')), 120_000);
+  assert.match(String(jobWhy), /^job\/doomed has failed \(BackoffLimitExceeded\): .* exited with exit code 3/);
+  await shot('7b-jobs');
 
   // The other pages: the node Ready with its role, the pods' events, the namespaces.
   await open(page, `${server.url}/dashboard/#/nodes`, '[data-testid=nodes]');

@@ -3,6 +3,9 @@
  * containers): the scheduler-side answers name the node and what would make the pod fit (an untolerated
  * taint, not enough cpu, a nodeSelector no node matches), a healthy pod is "Running and Ready", a node and
  * a Deployment get their own answers, `--timeline` lists a pod's steps, and bad input fails in one line.
+ * The other workloads answer too: a Job that failed (its reason and last pod's exit), a CronJob through a Job
+ * made from it, a StatefulSet stuck behind its first pod (OrderedReady) with a Pending claim, a DaemonSet
+ * whose only node is tainted, and a Service that selects no pod, then an unready one.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -121,13 +124,126 @@ test('a Deployment that cannot place its pods answers with one of them', async (
   await server.kubectl(['delete', 'deployment', 'big', '--wait=false']);
 });
 
+const failingJob = `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: fails
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: main
+        image: busybox:1.35
+        command: ["sh", "-c", "exit 3"]
+`;
+
+test('a Job that failed: its reason, its backoffLimit and its last pod exit', async () => {
+  await apply(server, failingJob);
+  const got = await whyUntil(
+    ['job/fails'],
+    /^job\/fails has failed \(BackoffLimitExceeded\): its pods failed 1 time, more than its backoffLimit of 0\. Its last pod: pod\/fails-\S+ has failed: container main exited with exit code 3 \(Error\)/,
+  );
+  assert.match(got.stdout, /condition Failed=True .*BackoffLimitExceeded/);
+  await server.kubectl(['delete', 'job', 'fails', '--wait=false']);
+});
+
+test('a CronJob answers with its last Job, here one made from it by hand', async () => {
+  const cron = await server.kubectl(['create', 'cronjob', 'nightly', '--image=busybox:1.35', '--schedule=0 0 1 1 *', '--', 'sh', '-c', 'exit 0']);
+  assert.equal(cron.code, 0, cron.stderr);
+  const fresh = await kubelingWhy(server, ['cj/nightly']);
+  assert.match(fresh.sentence, /^cronjob\/nightly has not run a Job yet \(schedule "0 0 1 1 \*", next in \S+ \(\d{4}-01-01T00:00:00\.000Z\)\)\.$/);
+  const job = await server.kubectl(['create', 'job', 'nightly-manual', '--from=cronjob/nightly']);
+  assert.equal(job.code, 0, job.stderr);
+  await whyUntil(['cronjob/nightly'], /^cronjob\/nightly has scheduled no Job itself yet, next in \S+ \(\S+\)\. Its last Job: job\/nightly-manual has completed in \S+: 1 of 1 pod succeeded\.$/);
+  await server.kubectl(['delete', 'cronjob', 'nightly', '--wait=false']);
+});
+
+test('a StatefulSet stuck at web-1 because web-0 is not Ready, its claim Pending', async () => {
+  await apply(server, `apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: web
+spec:
+  replicas: 2
+  serviceName: web
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      nodeSelector: {zone: venus}
+      containers:
+      - name: app
+        image: busybox:1.35
+        command: ["sh", "-c", "sleep 3600"]
+  volumeClaimTemplates:
+  - metadata:
+      name: data
+    spec:
+      storageClassName: no-such-class
+      accessModes: [ReadWriteOnce]
+      resources:
+        requests:
+          storage: 1Mi
+`);
+  const got = await whyUntil(
+    ['sts/web'],
+    /^statefulset\/web is stuck at web-1: web-0 is not Ready, and with OrderedReady the next pod is created only once the one before it is Running and Ready\. Its claim data-web-0 is Pending\. Not ready: pod\/web-0 is Pending: /,
+  );
+  assert.match(got.stdout, /^ {2}pod web-1: not created$/m);
+  await server.kubectl(['delete', 'statefulset', 'web', '--wait=false']);
+  await server.kubectl(['delete', 'pvc', 'data-web-0', '--wait=false']);
+});
+
+test('a DaemonSet whose only node has a taint it does not tolerate runs nowhere', async () => {
+  const taint = await server.kubectl(['taint', 'nodes', node, 'why-ds=yes:NoSchedule']);
+  assert.equal(taint.code, 0, taint.stderr);
+  try {
+    await apply(server, `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+spec:
+  selector:
+    matchLabels: {app: agent}
+  template:
+    metadata:
+      labels: {app: agent}
+    spec:
+      containers:
+      - name: app
+        image: busybox:1.35
+        command: ["sh", "-c", "sleep 3600"]
+`);
+    await whyUntil(['ds/agent'], new RegExp(`^daemonset/agent runs on no node: node ${node} has the taint why-ds=yes:NoSchedule, which its pods do not tolerate\\.$`));
+  } finally {
+    await server.kubectl(['delete', 'daemonset', 'agent', '--wait=false']);
+    await server.kubectl(['taint', 'nodes', node, 'why-ds=yes:NoSchedule-']);
+  }
+});
+
+test('a Service whose selector matches no pod, then a pod that is not Ready', async () => {
+  const svc = await server.kubectl(['create', 'service', 'clusterip', 'shop', '--tcp=80:8080']);
+  assert.equal(svc.code, 0, svc.stderr);
+  await whyUntil(['svc/shop'], /^service\/shop has no endpoints: its selector app=shop matches no pod in namespace default\.$/);
+  await apply(server, pod('shop-1', '  nodeSelector:\n    zone: venus\n').replace('  name: shop-1\n', '  name: shop-1\n  labels: {app: shop}\n'));
+  await whyUntil(['service/shop'], /^service\/shop has no ready endpoints: the 1 pod\(s\) its selector app=shop matches are not Ready \(shop-1\)\. Not ready: pod\/shop-1 is Pending: no node can run it/);
+  await server.kubectl(['delete', 'service', 'shop', '--wait=false']);
+  await server.kubectl(['delete', 'pod', 'shop-1', '--wait=false']);
+});
+
 test('bad input: one line and a non-zero exit', async () => {
   const missing = await kubelingWhy(server, ['pod/nope']);
   assert.equal(missing.code, 1);
   assert.equal(missing.stderr, 'Error from server (NotFound): pods "nope" not found\n');
-  const kind = await kubelingWhy(server, ['service/x']);
+  const kind = await kubelingWhy(server, ['ingress/x']);
   assert.equal(kind.code, 2);
-  assert.match(kind.stderr, /^kubeling why: cannot explain "service" \(want pod, deployment or node\) \(usage: .*\)\n$/);
+  assert.match(kind.stderr, /^kubeling why: cannot explain "ingress" \(want pod, deployment, statefulset, daemonset, replicaset, job, cronjob, service or node\) \(usage: .*\)\n$/);
+  const svc = await kubelingWhy(server, ['svc/nope']);
+  assert.equal(svc.stderr, 'Error from server (NotFound): services "nope" not found\n');
   const timeline = await kubelingWhy(server, ['--timeline', `node/${node}`]);
   assert.equal(timeline.code, 2);
   assert.equal(timeline.stderr, 'kubeling why: --timeline is for pods (want pod/NAME)\n');

@@ -3,17 +3,27 @@
  * nodes and pods a Pending pod competes for, a Deployment's ReplicaSets and pods) and prints the answer
  * the explain-* modules build: the sentence first, the evidence beneath, or the pod's timeline.
  */
-import type { Deployment, Event, Node, Pod, ReplicaSet } from '../../api/index.ts';
+import type { CronJob, DaemonSet, Deployment, EndpointSlice, Event, Job, Node, PersistentVolumeClaim, Pod, ReplicaSet, Service, StatefulSet } from '../../api/index.ts';
 import type { Client } from '../../client/index.ts';
 import { isNotFound } from '../../client/index.ts';
 import type { Answer } from './answer.ts';
+import { explainCronJob, lastJob } from './explain-cronjob.ts';
+import { daemonSetPodToExplain, explainDaemonSet } from './explain-daemonset.ts';
 import { explainDeployment, podToExplain } from './explain-deployment.ts';
+import { explainJob, jobPodToExplain } from './explain-job.ts';
 import { explainNode } from './explain-node.ts';
 import { explainPod } from './explain-pod.ts';
+import { explainReplicaSet, replicaSetPodToExplain } from './explain-replicaset.ts';
+import { explainService, servicePodToExplain } from './explain-service.ts';
+import { explainStatefulSet, statefulSetPodToExplain } from './explain-statefulset.ts';
+import { ownedBy } from './owned.ts';
 import { buildTimeline, formatTimeline, type TimelineStep } from './timeline.ts';
 import { fetchKubeletTimeline, mergeTimeline } from './kubelet-timeline.ts';
 
-export type WhyKind = 'pod' | 'deployment' | 'node';
+export type WhyKind = 'pod' | 'deployment' | 'node' | 'statefulset' | 'daemonset' | 'replicaset' | 'job' | 'cronjob' | 'service';
+
+/** The kinds, as `why` names them in its usage and errors. */
+export const WHY_KINDS: readonly WhyKind[] = ['pod', 'deployment', 'statefulset', 'daemonset', 'replicaset', 'job', 'cronjob', 'service', 'node'];
 
 export interface WhyRequest {
   kind: WhyKind;
@@ -22,20 +32,34 @@ export interface WhyRequest {
   timeline: boolean;
 }
 
-const KINDS: Record<string, WhyKind> = {
-  pod: 'pod', pods: 'pod', po: 'pod',
-  deployment: 'deployment', deployments: 'deployment', deploy: 'deployment', 'deployment.apps': 'deployment', 'deployments.apps': 'deployment',
-  node: 'node', nodes: 'node', no: 'node',
+/** kubectl's names for each kind: singular, plural, short names, and `plural.group` / `singular.group`. */
+const NAMES: Record<WhyKind, { group: string; plural: string; short: string[] }> = {
+  pod: { group: '', plural: 'pods', short: ['po'] },
+  node: { group: '', plural: 'nodes', short: ['no'] },
+  service: { group: '', plural: 'services', short: ['svc'] },
+  deployment: { group: 'apps', plural: 'deployments', short: ['deploy'] },
+  statefulset: { group: 'apps', plural: 'statefulsets', short: ['sts'] },
+  daemonset: { group: 'apps', plural: 'daemonsets', short: ['ds'] },
+  replicaset: { group: 'apps', plural: 'replicasets', short: ['rs'] },
+  job: { group: 'batch', plural: 'jobs', short: [] },
+  cronjob: { group: 'batch', plural: 'cronjobs', short: ['cj'] },
 };
+
+const KINDS: Record<string, WhyKind> = Object.fromEntries(
+  Object.entries(NAMES).flatMap(([kind, n]) => {
+    const names = [kind, n.plural, ...n.short, ...(n.group ? [`${kind}.${n.group}`, `${n.plural}.${n.group}`] : [])];
+    return names.map((w) => [w, kind as WhyKind]);
+  }),
+);
 
 /** `pod/x`, `deploy/x`, `node x`...: the kind and name, or an error message. */
 export function parseTarget(words: readonly string[]): { kind: WhyKind; name: string } | string {
   const [first, second, ...rest] = words;
-  if (!first) return 'which object? (want pod/NAME, deployment/NAME or node/NAME)';
+  if (!first) return `which object? (want KIND/NAME, KIND one of ${WHY_KINDS.join(', ')})`;
   const [kindWord, name] = first.includes('/') ? [first.slice(0, first.indexOf('/')), first.slice(first.indexOf('/') + 1)] : [first, second];
   const extra = first.includes('/') ? [second, ...rest].filter((w) => w !== undefined) : rest;
   const kind = KINDS[kindWord!.toLowerCase()];
-  if (!kind) return `cannot explain ${JSON.stringify(kindWord)} (want pod, deployment or node)`;
+  if (!kind) return `cannot explain ${JSON.stringify(kindWord)} (want ${WHY_KINDS.slice(0, -1).join(', ')} or ${WHY_KINDS.at(-1)})`;
   if (!name) return `which ${kind}? (want ${kind}/NAME)`;
   if (extra.length) return `one object at a time (got ${JSON.stringify(extra.join(' '))} as well)`;
   return { kind, name };
@@ -107,15 +131,83 @@ export async function explain(client: Client, req: Omit<WhyRequest, 'timeline'>,
     ]);
     return explainNode({ node, events, podCount: pods.items.length, now: now() });
   }
-  const deployment = await client.resource<Deployment>('deployments', req.namespace).get(req.name);
-  const [events, replicaSets, pods] = await Promise.all([
-    eventsAbout(client, req.namespace, 'Deployment', req.name, deployment.metadata?.uid),
-    client.resource<ReplicaSet>('replicasets', req.namespace).list(),
-    client.resource<Pod>('pods', req.namespace).list(),
+  return explainWorkload(client, req, now);
+}
+
+/** The pod answer for `pod`, or undefined when there is no pod to explain. */
+async function maybePodAnswer(client: Client, pod: Pod | undefined, now: () => number): Promise<Answer | undefined> {
+  return pod ? podAnswer(client, pod, now) : undefined;
+}
+
+/** The namespaced kinds: the object, its events, what it owns, and the answer for the pod that holds it. */
+async function explainWorkload(client: Client, req: Omit<WhyRequest, 'timeline'>, now: () => number): Promise<Answer> {
+  const ns = req.namespace;
+  const pods = () => client.resource<Pod>('pods', ns).list().then((l) => l.items);
+  const events = (kind: string, uid: string | undefined) => eventsAbout(client, ns, kind, req.name, uid);
+  switch (req.kind) {
+    case 'deployment': {
+      const deployment = await client.resource<Deployment>('deployments', ns).get(req.name);
+      const [evs, replicaSets, all] = await Promise.all([events('Deployment', deployment.metadata?.uid), client.resource<ReplicaSet>('replicasets', ns).list(), pods()]);
+      const answer = await maybePodAnswer(client, podToExplain(deployment, replicaSets.items, all), now);
+      return explainDeployment({ deployment, events: evs, podAnswer: answer, now: now() });
+    }
+    case 'replicaset': {
+      const replicaSet = await client.resource<ReplicaSet>('replicasets', ns).get(req.name);
+      const [evs, all] = await Promise.all([events('ReplicaSet', replicaSet.metadata?.uid), pods()]);
+      const answer = await maybePodAnswer(client, replicaSetPodToExplain(replicaSet, all), now);
+      return explainReplicaSet({ replicaSet, events: evs, podAnswer: answer, now: now() });
+    }
+    case 'statefulset': {
+      const statefulSet = await client.resource<StatefulSet>('statefulsets', ns).get(req.name);
+      const [evs, all, claims] = await Promise.all([
+        events('StatefulSet', statefulSet.metadata?.uid),
+        pods(),
+        client.resource<PersistentVolumeClaim>('persistentvolumeclaims', ns).list().then((l) => l.items),
+      ]);
+      const answer = await maybePodAnswer(client, statefulSetPodToExplain(statefulSet, all), now);
+      return explainStatefulSet({ statefulSet, events: evs, pods: all, claims, podAnswer: answer, now: now() });
+    }
+    case 'daemonset': {
+      const daemonSet = await client.resource<DaemonSet>('daemonsets', ns).get(req.name);
+      const [evs, all, nodes] = await Promise.all([events('DaemonSet', daemonSet.metadata?.uid), pods(), client.resource<Node>('nodes').list()]);
+      const answer = await maybePodAnswer(client, daemonSetPodToExplain(daemonSet, all), now);
+      return explainDaemonSet({ daemonSet, events: evs, nodes: nodes.items, pods: all, podAnswer: answer, now: now() });
+    }
+    case 'job':
+      return jobAnswer(client, await client.resource<Job>('jobs', ns).get(req.name), now);
+    case 'cronjob': {
+      const cronJob = await client.resource<CronJob>('cronjobs', ns).get(req.name);
+      const [evs, jobs] = await Promise.all([events('CronJob', cronJob.metadata?.uid), client.resource<Job>('jobs', ns).list()]);
+      const job = lastJob(cronJob, jobs.items);
+      const answer = job ? await jobAnswer(client, job, now) : undefined;
+      return explainCronJob({ cronJob, events: evs, jobAnswer: answer, now: now() });
+    }
+    case 'service': {
+      const service = await client.resource<Service>('services', ns).get(req.name);
+      const [evs, all, slices] = await Promise.all([
+        events('Service', service.metadata?.uid),
+        pods(),
+        client.resource<EndpointSlice>('endpointslices', ns).list({ labelSelector: `kubernetes.io/service-name=${req.name}` }),
+      ]);
+      // Only the slices its own controller keeps for this incarnation (or made by hand, without an owner).
+      const mine = slices.items.filter((s) => !s.metadata?.ownerReferences?.length || ownedBy(service.metadata?.uid, [s]).length > 0);
+      const answer = await maybePodAnswer(client, servicePodToExplain(service, all), now);
+      return explainService({ service, events: evs, slices: mine, pods: all, podAnswer: answer, now: now() });
+    }
+    default:
+      throw new WhyUsageError(`cannot explain ${req.kind}`);
+  }
+}
+
+/** A Job's answer, with its pod's (the CronJob answer reuses it for its last Job). */
+async function jobAnswer(client: Client, job: Job, now: () => number): Promise<Answer> {
+  const ns = job.metadata?.namespace ?? 'default';
+  const [evs, pods] = await Promise.all([
+    eventsAbout(client, ns, 'Job', job.metadata?.name ?? '', job.metadata?.uid),
+    client.resource<Pod>('pods', ns).list({ labelSelector: `batch.kubernetes.io/controller-uid=${job.metadata?.uid}` }),
   ]);
-  const pod = podToExplain(deployment, replicaSets.items, pods.items);
-  const answer = pod ? await podAnswer(client, pod, now) : undefined;
-  return explainDeployment({ deployment, events, podAnswer: answer, now: now() });
+  const answer = await maybePodAnswer(client, jobPodToExplain(job, pods.items), now);
+  return explainJob({ job, events: evs, podAnswer: answer, now: now() });
 }
 
 export class WhyUsageError extends Error {

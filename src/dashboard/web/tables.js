@@ -21,18 +21,21 @@ const WORKLOADS = {
     columns: ['Ready'],
     row: (s) => [`${s.status?.readyReplicas ?? 0}/${s.spec?.replicas ?? 1}`],
     healthy: (s) => (s.status?.readyReplicas ?? 0) >= (s.spec?.replicas ?? 1),
+    why: true,
   },
   daemonsets: {
     label: 'DaemonSets', group: '/apis/apps/v1',
     columns: ['Desired', 'Current', 'Ready', 'Available'],
     row: (d) => [d.status?.desiredNumberScheduled ?? 0, d.status?.currentNumberScheduled ?? 0, d.status?.numberReady ?? 0, d.status?.numberAvailable ?? 0],
     healthy: (d) => (d.status?.numberReady ?? 0) >= (d.status?.desiredNumberScheduled ?? 0),
+    why: true,
   },
   jobs: {
     label: 'Jobs', group: '/apis/batch/v1',
     columns: ['Status', 'Completions'],
     row: (j) => [condition(j, 'Complete')?.status === 'True' ? 'Complete' : condition(j, 'Failed')?.status === 'True' ? 'Failed' : 'Running', `${j.status?.succeeded ?? 0}/${j.spec?.completions ?? 1}`],
     healthy: (j) => condition(j, 'Failed')?.status !== 'True',
+    why: true,
   },
 };
 
