@@ -99,3 +99,23 @@ test('removed: one PodGone step on a known pod’s record, nothing for an unknow
   assert.deepEqual(t.get('default', 'web')!.steps.map((s) => s.kind), ['PodSeen', 'PodGone']);
   assert.equal(t.getByUid('other'), undefined);
 });
+
+test('a container that exits before its start call returns: the start goes before the exit, at the runtime’s start time', () => {
+  const clock = new FakeClock(1_000);
+  const t = new PodTimelines({ clock });
+  const run = (restartCount: number, startedAt: number, finishedAt: number) => ({
+    id: `init-${restartCount}`, name: 'init', type: 'init', state: 'exited', exitCode: 0, reason: 'Completed', message: '', startedAt, finishedAt, restartCount,
+  });
+  t.record(pod('u1'), 'ContainerCreated', { container: 'init', durationMs: 37 });
+  t.exits(pod('u1'), [run(0, 1_005, 1_009)]); // the exit event beat the start call
+  t.record(pod('u1'), 'ContainerStarted', { at: 1_015, container: 'init', durationMs: 10 });
+  // A second run started normally: its start comes after its own create, not before the first run's exit.
+  t.record(pod('u1'), 'ContainerCreated', { at: 2_000, container: 'init' });
+  t.record(pod('u1'), 'ContainerStarted', { at: 2_010, container: 'init' });
+  t.exits(pod('u1'), [run(0, 1_005, 1_009), run(1, 2_008, 2_050)]);
+  const steps = t.get('default', 'web')!.steps;
+  assert.deepEqual(steps.map((s) => `${s.kind}@${s.at}`), [
+    'ContainerCreated@1000', 'ContainerStarted@1005', 'ContainerExited@1009',
+    'ContainerCreated@2000', 'ContainerStarted@2010', 'ContainerExited@2050',
+  ]);
+});

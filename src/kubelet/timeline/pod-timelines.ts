@@ -85,12 +85,39 @@ export class PodTimelines {
     const { at, ...rest } = fields;
     const step: PodTimelineEntry = { at: at ?? this.#clock.now(), kind, ...dropUndefined(rest) };
     const steps = entry.record.steps;
-    steps.push(step);
+    const exitOfThisRun = kind === 'ContainerStarted' ? this.#exitOfLatestRun(steps, step.container) : -1;
+    if (exitOfThisRun >= 0) {
+      // The container exited before its start call returned (an exit event can beat the call): the start goes
+      // before the exit, at the runtime's start time (the exit's time less its run) if that is earlier.
+      const exit = steps[exitOfThisRun]!;
+      step.at = Math.min(step.at, exit.at - (exit.durationMs ?? 0));
+      steps.splice(exitOfThisRun, 0, step);
+    } else {
+      steps.push(step);
+    }
     if (steps.length > this.#maxSteps) {
       steps.splice(this.#keepFirst, 1);
       entry.record.dropped = (entry.record.dropped ?? 0) + 1;
     }
     return step;
+  }
+
+  /** The index of an exit of the container's newest run (after its last ContainerCreated), or -1. */
+  #exitOfLatestRun(steps: readonly PodTimelineEntry[], container: string | undefined): number {
+    if (!container) return -1;
+    for (let i = steps.length - 1; i >= 0; i--) {
+      const s = steps[i]!;
+      if (s.container !== container) continue;
+      if (s.kind === 'ContainerCreated') return -1;
+      if (s.kind === 'ContainerExited') {
+        for (let j = i - 1; j >= 0; j--) {
+          const before = steps[j]!;
+          if (before.container === container && (before.kind === 'ContainerStarted' || before.kind === 'ContainerCreated')) return before.kind === 'ContainerCreated' ? i : -1;
+        }
+        return -1;
+      }
+    }
+    return -1;
   }
 
   /** Records the step unless the pod's record already has one of this kind (for the same container). */
