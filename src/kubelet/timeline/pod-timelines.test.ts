@@ -119,3 +119,17 @@ test('a container that exits before its start call returns: the start goes befor
     'ContainerCreated@2000', 'ContainerStarted@2010', 'ContainerExited@2050',
   ]);
 });
+
+test('a run shorter than its start call: the start step, taken when the call returned, moves to the runtime’s start time', () => {
+  const t = new PodTimelines({ clock: new FakeClock(1_000) });
+  t.record(pod('u1'), 'ContainerCreated', { at: 1_000, container: 'init' });
+  t.record(pod('u1'), 'ContainerStarted', { at: 1_015, container: 'init', durationMs: 10 });
+  t.exits(pod('u1'), [{ id: 'i0', name: 'init', type: 'init', state: 'exited', exitCode: 0, reason: 'Completed', message: '', startedAt: 1_005, finishedAt: 1_009, restartCount: 0 }]);
+  const steps = t.get('default', 'web')!.steps;
+  assert.deepEqual(steps.map((s) => `${s.kind}@${s.at}`), ['ContainerCreated@1000', 'ContainerStarted@1005', 'ContainerExited@1009']);
+  // A longer run leaves the start where it was.
+  t.record(pod('u1'), 'ContainerCreated', { at: 2_000, container: 'init' });
+  t.record(pod('u1'), 'ContainerStarted', { at: 2_010, container: 'init' });
+  t.exits(pod('u1'), [{ id: 'i1', name: 'init', type: 'init', state: 'exited', exitCode: 0, reason: 'Completed', message: '', startedAt: 2_008, finishedAt: 2_500, restartCount: 1 }]);
+  assert.equal(t.get('default', 'web')!.steps.find((s) => s.kind === 'ContainerStarted' && s.at >= 2_000)!.at, 2_010);
+});

@@ -102,6 +102,17 @@ export class PodTimelines {
     return step;
   }
 
+  /** The start step of the container's newest run (after its last ContainerCreated), if it has one. */
+  #startOfLatestRun(steps: readonly PodTimelineEntry[], container: string): PodTimelineEntry | undefined {
+    for (let i = steps.length - 1; i >= 0; i--) {
+      const s = steps[i]!;
+      if (s.container !== container) continue;
+      if (s.kind === 'ContainerStarted') return s;
+      if (s.kind === 'ContainerCreated' || s.kind === 'ContainerExited') return undefined;
+    }
+    return undefined;
+  }
+
   /** The index of an exit of the container's newest run (after its last ContainerCreated), or -1. */
   #exitOfLatestRun(steps: readonly PodTimelineEntry[], container: string | undefined): number {
     if (!container) return -1;
@@ -154,6 +165,10 @@ export class PodTimelines {
     const exited = containers.filter((c) => c.state === 'exited' && !entry.exited.has(c.id)).sort((a, b) => a.finishedAt - b.finishedAt);
     for (const c of exited) {
       entry.exited.add(c.id);
+      // The start step was taken when the start call returned; a run shorter than that call ended before it:
+      // the step moves to the runtime's start time, so the start never reads as after its exit.
+      const started = this.#startOfLatestRun(entry.record.steps, c.name);
+      if (started && c.finishedAt > 0 && started.at > c.finishedAt) started.at = c.startedAt > 0 ? Math.min(c.startedAt, c.finishedAt) : c.finishedAt;
       this.record(pod, 'ContainerExited', {
         ...(c.finishedAt > 0 ? { at: c.finishedAt } : {}),
         container: c.name,
