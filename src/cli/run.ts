@@ -336,7 +336,9 @@ async function teardown(client: Client, created: Manifest[], seen: string[]): Pr
     const ns = m.resource.namespaced ? m.object.metadata?.namespace : undefined;
     const name = m.object.metadata!.name!;
     try {
-      await client.resource(m.resource, ns).delete(name);
+      // Background, as kubectl deletes: a ReplicationController's default (v1's OrphanDependents) would
+      // leave its pods running after the run.
+      await client.resource(m.resource, ns).delete(name, { propagationPolicy: 'Background' });
       if (m.resource.plural === 'pods' && !pods.some((p) => p.ns === ns && p.name === name)) pods.push({ ns: ns!, name });
     } catch (e) {
       if (!isNotFound(e)) err(`deleting ${m.resource.singular}/${name}: ${(e as Error).message}`);

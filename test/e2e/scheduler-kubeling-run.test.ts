@@ -239,6 +239,9 @@ ${template('legacy')}
   r.child.kill('SIGINT');
   assert.equal(await r.exited, 130, r.err());
   assert.match(r.out(), /deleted 4 pod\(s\)/);
+  // The ReplicationController is deleted as kubectl deletes it (Background): with v1's default (orphan) its pod
+  // would outlive the run and the node would stop holding its volume.
+  assert.doesNotMatch(r.err(), /still holds/);
 });
 
 test('bad input: a missing file and an unknown kind are one-line errors', async (t) => {
