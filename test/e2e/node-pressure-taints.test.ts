@@ -4,7 +4,7 @@
  * test/e2e/pod-eviction.test.ts does) and a BestEffort pod filling a memory-backed emptyDir. While the node
  * reports MemoryPressure the node lifecycle controller keeps `node.kubernetes.io/memory-pressure:NoSchedule` on
  * it: a new BestEffort pod is not scheduled (Unschedulable, untolerated taint) while one tolerating the taint
- * is. Once the hog is evicted and the 60 s transition period has passed, the condition goes False, the taint is
+ * is. Once the hog is evicted and the transition period (30 s here) has passed, the condition goes False, the taint is
  * removed, and the waiting pod is scheduled.
  */
 import { test } from 'node:test';
@@ -49,7 +49,7 @@ test('memory-pressure taint while the condition holds: BestEffort pods wait, tol
   const thresholdMi = Math.floor(memoryAvailable() / Mi) - 3072;
   const server = await startServer({
     runtime: 'oci',
-    args: [`--eviction-hard=memory.available<${thresholdMi}Mi`, '--eviction-pressure-transition-period=60s'],
+    args: [`--eviction-hard=memory.available<${thresholdMi}Mi`, '--eviction-pressure-transition-period=30s'],
   });
   t.after(async () => {
     await deleteAllPods(server);

@@ -281,7 +281,7 @@ export async function podEvents(server: ServerHandle, name: string): Promise<str
 }
 
 /**
- * A BestEffort pod that fills a memory-backed emptyDir, 32 MiB every half second up to 6 GiB, then idles: it
+ * A BestEffort pod that fills a memory-backed emptyDir, 32 MiB every fifth of a second up to 6 GiB, then idles: it
  * drives a node into memory pressure under a low `--eviction-hard` threshold.
  */
 export function memoryHogYaml(terminationGracePeriodSeconds: number): string {
@@ -294,7 +294,7 @@ spec:
   containers:
   - name: hog
     image: busybox:1.35
-    command: [sh, -c, "i=0; while [ $i -lt 192 ]; do dd if=/dev/zero of=/mem/f$i bs=1M count=32 2>/dev/null; i=$((i+1)); sleep 0.5; done; sleep 3600"]
+    command: [sh, -c, "i=0; while [ $i -lt 192 ]; do dd if=/dev/zero of=/mem/f$i bs=1M count=32 2>/dev/null; i=$((i+1)); sleep 0.2; done; sleep 3600"]
     volumeMounts: [{ name: mem, mountPath: /mem }]
   volumes:
   - name: mem
