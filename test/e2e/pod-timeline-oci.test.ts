@@ -8,19 +8,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { PodTimelineEntry, PodTimelineRecord } from '../../src/api/index.ts';
 import { startBusyboxRegistry } from '../../scripts/registry.ts';
-import { KUBELING_BIN, type ServerHandle } from './helpers/server.ts';
+import type { ServerHandle } from './helpers/server.ts';
+import { runKubelingOci } from './helpers/kubeling-run-oci.ts';
 import { untilWith } from './helpers/until.ts';
 import { kubelingWhy } from './helpers/why.ts';
 import { apply, nodeName, ociServerForFile, ready, waitForGone, waitForPod } from './pod-helpers.ts';
 import { missingRealContainers, missingRegistry } from '../prerequisites.ts';
-import { unmountUnder } from '../../src/runtime/oci/mounts.ts';
 
 const why = missingRealContainers() ?? missingRegistry();
 let server: ServerHandle;
@@ -161,25 +156,7 @@ spec:
 `;
 
 test('kubeling run prints each step of its pod as it happens, the pull with bytes and layers', { skip: why }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'kubeling-run-timeline-'));
-  t.after(() => {
-    unmountUnder(dir);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const data = join(dir, 'data');
-  const { ensureBusyboxArchive } = await import('../fixtures/busybox.ts');
-  execFileSync(process.execPath, [KUBELING_BIN, 'image', 'import', await ensureBusyboxArchive(), '--data-dir', data], { stdio: 'pipe' });
-  const file = join(dir, 'steps.yaml');
-  writeFileSync(file, runPod(registry!.image));
-
-  const child = spawn(process.execPath, [KUBELING_BIN, 'run', file, '--runtime', 'oci', '--data-dir', data], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const timer = setTimeout(() => child.kill('SIGINT'), 120_000);
-  const [code] = await once(child, 'exit');
-  clearTimeout(timer);
+  const { code, out, err } = await (await runKubelingOci(t, 'steps.yaml', runPod(registry!.image), 120_000)).exited;
   assert.equal(code, 0, `${out}\n${err}`);
   // Off a terminal: one line a step, no progress redraws.
   assert.doesNotMatch(out, /\r|\x1b\[/);

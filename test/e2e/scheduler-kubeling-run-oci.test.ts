@@ -6,15 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { KUBELING_BIN } from './helpers/server.ts';
+import { runKubelingOci } from './helpers/kubeling-run-oci.ts';
 import { podLeftovers } from './pod-helpers.ts';
 import { missingRealContainers } from '../prerequisites.ts';
-import { mountTable, unmountUnder } from '../../src/runtime/oci/mounts.ts';
+import { mountTable } from '../../src/runtime/oci/mounts.ts';
 
 const TWO_CONTAINERS = `apiVersion: v1
 kind: Pod
@@ -43,23 +40,7 @@ spec:
 test('kubeling run: the two-containers pod on real containers, and nothing left afterwards', async (t) => {
   const why = missingRealContainers();
   if (why) return t.skip(why);
-  const dir = mkdtempSync(join(tmpdir(), 'kubeling-run-oci-'));
-  t.after(() => {
-    unmountUnder(dir);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const data = join(dir, 'data');
-  const { ensureBusyboxArchive } = await import('../fixtures/busybox.ts');
-  execFileSync(process.execPath, [KUBELING_BIN, 'image', 'import', await ensureBusyboxArchive(), '--data-dir', data], { stdio: 'pipe' });
-  const file = join(dir, 'two-containers.yaml');
-  writeFileSync(file, TWO_CONTAINERS);
-
-  const child = spawn(process.execPath, [KUBELING_BIN, 'run', file, '--runtime', 'oci', '--data-dir', data], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const timer = setTimeout(() => child.kill('SIGINT'), 90_000);
+  const { data, exited } = await runKubelingOci(t, 'two-containers.yaml', TWO_CONTAINERS, 90_000);
   // The pod's uid, from its log directory (<ns>_<name>_<uid>) while it exists: the kubelet removes it with the pod.
   let podLogDir: string | undefined;
   const watchLogs = setInterval(() => {
@@ -69,8 +50,7 @@ test('kubeling run: the two-containers pod on real containers, and nothing left 
       // not created yet
     }
   }, 50);
-  const [code] = await once(child, 'exit');
-  clearTimeout(timer);
+  const { code, out, err } = await exited;
   clearInterval(watchLogs);
   assert.equal(code, 0, `${out}\n${err}`);
   assert.match(out, /^\[two-containers\/reader\] Hello from the writer container$/m);

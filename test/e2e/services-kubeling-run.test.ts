@@ -6,14 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { tableName } from '../../src/proxy/index.ts';
-import { unmountUnder } from '../../src/runtime/oci/mounts.ts';
-import { KUBELING_BIN } from './helpers/server.ts';
+import { runKubelingOci } from './helpers/kubeling-run-oci.ts';
 import { missingRealContainers, missingServiceProxy } from '../prerequisites.ts';
 
 const APP = `apiVersion: v1
@@ -47,25 +43,7 @@ spec:
 test('kubeling run: a client pod reaches a pod by its Service name, on the run\'s own service range', async (t) => {
   const why = missingRealContainers() ?? missingServiceProxy();
   if (why) return t.skip(why);
-  const dir = mkdtempSync(join(tmpdir(), 'kubeling-run-svc-'));
-  t.after(() => {
-    unmountUnder(dir);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const data = join(dir, 'data');
-  const { ensureBusyboxArchive } = await import('../fixtures/busybox.ts');
-  execFileSync(process.execPath, [KUBELING_BIN, 'image', 'import', await ensureBusyboxArchive(), '--data-dir', data], { stdio: 'pipe' });
-  const file = join(dir, 'app.yaml');
-  writeFileSync(file, APP);
-
-  const child = spawn(process.execPath, [KUBELING_BIN, 'run', file, '--runtime', 'oci', '--data-dir', data], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const timer = setTimeout(() => child.kill('SIGINT'), 180_000);
-  const [code] = await once(child, 'exit');
-  clearTimeout(timer);
+  const { code, out, err } = await (await runKubelingOci(t, 'app.yaml', APP, 180_000)).exited;
   assert.equal(code, 0, `${out}\n${err}`);
   assert.match(out, /^\[client\/c\] hello-from-web$/m);
   const via = /^\[client\/c\] via=10\.201\.(\d+)\.(\d+)$/m.exec(out);
