@@ -1,8 +1,7 @@
 /**
  * The in-process scheduler stops with the server: with hundreds of unschedulable pods (no nodes) and their
  * FailedScheduling events and PodScheduled conditions still queued behind the scheduler's rate limit, a
- * SIGTERM stops every component within the server's grace period: no "components still stopping" warning,
- * no forced exit.
+ * SIGTERM stops every component within the server's grace periods: no forced exit.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,5 +41,8 @@ test('kubeling server stops its scheduler promptly while a backlog of writes is 
   );
   const code = await server.stop();
   assert.equal(code, 0);
-  assert.doesNotMatch(server.stderr(), /components still stopping|components did not stop/);
+  // A scheduler that waited for its backlog (some 800 writes at the client rate limit of 50/s: about 15 s) would outlast both of the
+  // server's waits (3 s, then 4 s after the API server closes) and be reported as not stopped. The first wait's
+  // warning alone is not checked: on a machine loaded several times over, a prompt stop can still take 3 s.
+  assert.doesNotMatch(server.stderr(), /components did not stop/);
 });
