@@ -4,6 +4,7 @@ import { FakeClock } from '../../machinery/clock.ts';
 import { StatusManager } from './status-manager.ts';
 import { MemoryPodStatusWriter } from './testing.ts';
 import { makePod } from '../kuberuntime/testing.ts';
+import type { Pod } from '../kuberuntime/api.ts';
 
 const tick = async () => {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
@@ -244,4 +245,27 @@ test('a slow write holds back only its own pod: others are written meanwhile, an
   assert.deepEqual(writer.patches.filter((p) => p.metadata.uid === slow.metadata!.uid).map((p) => p.status?.phase), ['Pending', 'Running']);
   ac.abort();
   await loop;
+});
+
+test("a pod from the API server is its own first write's base: no GET; a static pod's (no resourceVersion) reads its mirror", async () => {
+  const writer = new MemoryPodStatusWriter();
+  const sm = new StatusManager({ writer, clock: new FakeClock() });
+  const built = makePod('watched').container('c').build();
+  const pod: Pod = {
+    ...built,
+    metadata: { ...built.metadata, resourceVersion: '7' },
+    status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }] },
+  };
+  writer.add(pod);
+  sm.setPodStatus(pod, { phase: 'Pending', conditions: [{ type: 'Initialized', status: 'True' }] });
+  await sm.syncBatch(false);
+  assert.deepEqual([writer.gets, writer.writes], [0, 1]);
+  assert.deepEqual(writer.get(pod)?.status?.conditions?.map((c) => c.type), ['Initialized', 'PodScheduled']);
+
+  const staticPod = makePod('etcd-n1', 'hash9').container('etcd').build();
+  writer.add({ ...staticPod, metadata: { ...staticPod.metadata, uid: 'mirror', annotations: { 'kubernetes.io/config.mirror': 'hash9' } } });
+  sm.setPodStatus(staticPod, { phase: 'Running' });
+  await sm.syncBatch(false);
+  assert.deepEqual([writer.gets, writer.writes], [1, 2]);
+  assert.equal(writer.get(staticPod)?.status?.phase, 'Running');
 });

@@ -16,9 +16,11 @@
  * The write is a strategic merge patch from the base's status to the merged one, with the pod's uid as a
  * precondition (pod-status-patch.ts, upstream statusutil.PatchPodStatus): fields others write concurrently
  * are never overwritten and there is no resourceVersion to conflict on. The base is what the server returned
- * for our last PATCH of the pod, so a pod's second and later writes cost one request, not a GET and a PATCH
- * (upstream GETs every time): a patch computed from an older base still names only what we change, so what
- * others wrote since stays. The periodic pass, and any write after a failed one, GET the pod afresh.
+ * for our last PATCH of the pod, or for its first write the pod as the kubelet's watch delivered it, so each
+ * write costs one request, not a GET and a PATCH (upstream GETs every time): a patch computed from an older
+ * base still names only what we change, so what others wrote since stays. A patch from a kept base that
+ * fails is tried once more from a GET; the periodic pass always GETs, so a kubelet-owned field changed behind
+ * our back (which a patch from an older base would not name) is repaired within a period.
  */
 import { Doorbell, realClock, type Clock } from '../../machinery/index.ts';
 import type { Pod, PodStatus } from '../kuberuntime/api.ts';
@@ -146,6 +148,10 @@ export class StatusManager {
       status: next,
       version: (prev?.version ?? 0) + 1,
     });
+    // A pod as the API server sent it (it has a resourceVersion; a static pod from a file has none, and its
+    // status goes to a mirror pod of another uid) is the base of its first patch: no GET before it either.
+    if (!this.#stored.has(uid) && pod.metadata?.resourceVersion && pod.metadata.uid)
+      this.#stored.set(uid, { metadata: { uid: pod.metadata.uid }, status: structuredClone(pod.status ?? {}) } as Pod);
     this.#dirty.add(uid);
     this.#bell.ring();
   }
