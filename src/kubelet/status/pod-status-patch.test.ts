@@ -64,3 +64,11 @@ test('podStatusPatch applied to a status another writer changed meanwhile keeps 
   );
   assert.deepEqual(after.podIPs, [{ ip: '10.42.0.5' }]);
 });
+
+test('podStatusPatch: conditions that differ only in order are no change (the server keeps its own order)', () => {
+  const a = { type: 'Ready', status: 'True' };
+  const b = { type: 'PodScheduled', status: 'True' };
+  assert.deepEqual(podStatusPatch('u', { conditions: [b, a] }, { conditions: [a, b] }), { metadata: { uid: 'u' } });
+  const patch = podStatusPatch('u', { conditions: [b, a] }, { conditions: [{ ...a, status: 'False' }, b] });
+  assert.deepEqual(patch.status?.conditions, [{ type: 'Ready', status: 'False' }]);
+});

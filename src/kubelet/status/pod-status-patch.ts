@@ -65,6 +65,10 @@ function diffKeyedList(
   if (isDeepStrictEqual(oldList, newList)) return {};
   const keyOf = (v: Json) => JSON.stringify(isMap(v) ? v[key] : v);
   const oldByKey = new Map(oldList.map((o) => [keyOf(o), o]));
+  // The same elements in another order: nothing to write (upstream's status manager compares conditions by
+  // type, not position). The server does not keep the order a patch asks for, so otherwise every periodic
+  // pass would rewrite every pod's conditions.
+  if (oldList.length === newList.length && newList.every((n) => isDeepStrictEqual(oldByKey.get(keyOf(n)), n))) return {};
   const newKeys = new Set(newList.map(keyOf));
   const items: Json[] = [];
   for (const n of newList) {
