@@ -3,7 +3,7 @@
  * The node end to end, beside `podman kube play` in the same run. Prints figures; asserts nothing.
  *
  *   node bench/kubelet.ts [--runs 50] [--pods 100] [--series 100] [--no-podman] [--cpu-prof DIR]
- *                         [--mode agent|server] [--warmup 3] [--sandbox-pool-size N]
+ *                         [--mode agent|server] [--warmup 3] [--sandbox-pool-size N] [--node-log FILE]
  *
  * Set-up: `kubeling server` (sqlite; its local node is the fake runtime, tainted so no pod lands there) and
  * `kubeling agent --runtime oci` joined to it, with the busybox test image imported into the agent's store
@@ -35,6 +35,7 @@
  * (root here lacks CAP_SYS_RESOURCE, so podman's defaults fail with `setrlimit ... Operation not permitted`).
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { get as httpsGet } from 'node:https';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -60,6 +61,7 @@ const { values: flags } = parseArgs({
     mode: { type: 'string', default: 'agent' },
     'sandbox-pool-size': { type: 'string' },
     series: { type: 'string', default: '100' },
+    'node-log': { type: 'string' },
   },
 });
 const POOL_ARGS = flags['sandbox-pool-size'] !== undefined ? ['--sandbox-pool-size', flags['sandbox-pool-size']] : [];
@@ -415,6 +417,37 @@ function podCalls(trace: TraceLine[], pod: string) {
   return { sandbox, creates, starts };
 }
 
+// ---------------------------------------------------------------- API requests
+
+/** The API server's apiserver_request_total, summed by `VERB resource[/subresource]`. */
+function requestCounts(url: string, token: string, ca: string): Promise<Map<string, number>> {
+  return new Promise((resolve, reject) => {
+    httpsGet(new URL('/metrics', url), { headers: { authorization: `Bearer ${token}` }, ca }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d));
+      res.on('end', () => {
+        const counts = new Map<string, number>();
+        for (const m of body.matchAll(/^apiserver_request_total\{([^}]*)\} (\S+)$/gm)) {
+          const label = (k: string) => new RegExp(`(?:^|,)${k}="([^"]*)"`).exec(m[1]!)?.[1] ?? '';
+          const key = `${label('verb')} ${label('resource')}${label('subresource') ? `/${label('subresource')}` : ''}`;
+          counts.set(key, (counts.get(key) ?? 0) + Number(m[2]));
+        }
+        resolve(counts);
+      });
+    }).on('error', reject);
+  });
+}
+
+/** What was requested between two counts, per pod, largest first (watches and the node's own housekeeping included). */
+function requestsPerPod(before: Map<string, number>, after: Map<string, number>, pods: number): string {
+  const rows = [...after]
+    .map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / pods] as const)
+    .filter(([, v]) => v >= 0.05)
+    .sort((a, b) => b[1] - a[1]);
+  const total = rows.reduce((sum, [, v]) => sum + v, 0);
+  return `${f1(total)} per pod: ${rows.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`;
+}
+
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
@@ -511,6 +544,7 @@ async function main(): Promise<void> {
       );
       cleanups.push(async () => {
         await agent.stop();
+        if (flags['node-log']) writeFileSync(flags['node-log'], agent.stderr());
         const bridge = /bridge=(\S+)/.exec(agent.stdout())?.[1];
         if (bridge && bridge !== '-' && !linksBefore.has(bridge))
           spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
@@ -524,10 +558,13 @@ async function main(): Promise<void> {
       console.log(`agent: ${agentLine}`);
       node = agent;
     }
+    const adminToken = readFileSync(join(serverDir, 'admin-token'), 'utf8').trim();
+    const caPem = readFileSync(join(serverDir, 'pki', 'ca.crt'), 'utf8');
+    const requests = () => requestCounts(url, adminToken, caPem);
     const client = new Client({
       server: url,
-      token: readFileSync(join(serverDir, 'admin-token'), 'utf8').trim(),
-      caData: readFileSync(join(serverDir, 'pki', 'ca.crt'), 'utf8'),
+      token: adminToken,
+      caData: caPem,
       // The driver measures the node, not client-side throttling: no QPS limit (components keep theirs).
       qps: 0,
     });
@@ -657,6 +694,7 @@ async function main(): Promise<void> {
       const before = nodeMemory(nodePid, nodeDir);
       const names = Array.from({ length: PODS }, (_, i) => `d-${i}`);
       const allReady = Promise.all(names.map((n) => watch.until(n, (p) => !!p && isReady(p))));
+      const req0 = await requests();
       const cpu0 = { node: cpuMs(nodePid), helpers: helpersCpuMs(nodePid, nodeDir), server: cpuMs(server.child.pid!), machine: machineBusyMs() };
       const tD0 = now();
       await Promise.all(names.map((n) => pods.create(podSpec(n, 1, BUSYBOX_IMAGE))));
@@ -678,6 +716,7 @@ async function main(): Promise<void> {
         `  ${who}: PSS ${f1(before.nodeKiB / 1024)} MiB before, ${f1(after.nodeKiB / 1024)} MiB with the pods; its helper processes ${f1(before.helperKiB / 1024)} → ${f1(after.helperKiB / 1024)} MiB`,
       );
       if (MODE === 'agent') console.log(`  server PSS ${f1(pss(server.child.pid!) / 1024)} MiB`);
+      console.log(`  API requests from the first create to the last Ready: ${requestsPerPod(req0, await requests(), PODS)}`);
       {
         const node = cpu1.node - cpu0.node;
         const helpers = cpu1.helpers - cpu0.helpers;
@@ -754,6 +793,7 @@ async function main(): Promise<void> {
     if (SERIES > 0) {
       console.log(`\n== ${SERIES} one-container pods in a row (each created once the one before is Ready)`);
       const names = Array.from({ length: SERIES }, (_, i) => `s-${i}`);
+      const req0 = await requests();
       const t0 = now();
       const each: number[] = [];
       for (const n of names) {
@@ -764,6 +804,7 @@ async function main(): Promise<void> {
       }
       const took = now() - t0;
       console.log(`kubeling: ${SERIES} pods in ${f1(took)} ms (${f1((SERIES * 1000) / took)} pods/s); create→Ready ${stats(each)}`);
+      console.log(`  API requests: ${requestsPerPod(req0, await requests(), SERIES)}`);
       const gone = Promise.all(names.map((n) => watch.until(n, (_p, type) => type === 'DELETED')));
       await Promise.all(names.map((n) => pods.delete(n)));
       await gone;
