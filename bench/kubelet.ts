@@ -805,6 +805,11 @@ async function main(): Promise<void> {
       const took = now() - t0;
       console.log(`kubeling: ${SERIES} pods in ${f1(took)} ms (${f1((SERIES * 1000) / took)} pods/s); create→Ready ${stats(each)}`);
       console.log(`  API requests: ${requestsPerPod(req0, await requests(), SERIES)}`);
+      const calls = names.map((n) => podCalls(readTrace(tracePath), n)).filter((c) => c !== undefined);
+      if (calls.length > 0) {
+        console.log(`  runPodSandbox ${stats(calls.map((c) => c.sandbox.ms))}`);
+        console.log(`  createContainer ${stats(calls.flatMap((c) => c.creates.map((x) => x.ms)))}`);
+      }
       const gone = Promise.all(names.map((n) => watch.until(n, (_p, type) => type === 'DELETED')));
       await Promise.all(names.map((n) => pods.delete(n)));
       await gone;
