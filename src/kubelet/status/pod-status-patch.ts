@@ -65,10 +65,6 @@ function diffKeyedList(
   if (isDeepStrictEqual(oldList, newList)) return {};
   const keyOf = (v: Json) => JSON.stringify(isMap(v) ? v[key] : v);
   const oldByKey = new Map(oldList.map((o) => [keyOf(o), o]));
-  // The same elements in another order: nothing to write (upstream's status manager compares conditions by
-  // type, not position). The server does not keep the order a patch asks for, so otherwise every periodic
-  // pass would rewrite every pod's conditions.
-  if (oldList.length === newList.length && newList.every((n) => isDeepStrictEqual(oldByKey.get(keyOf(n)), n))) return {};
   const newKeys = new Set(newList.map(keyOf));
   const items: Json[] = [];
   for (const n of newList) {
@@ -80,6 +76,10 @@ function diffKeyedList(
     }
   }
   for (const o of oldList) if (!newKeys.has(keyOf(o)) && isMap(o)) items.push({ $patch: 'delete', [key]: o[key] });
+  // No element changed (another order, or a null the server leaves out, such as a condition's lastProbeTime):
+  // nothing to write, as upstream's status manager compares conditions by type, not position. The server
+  // does not keep the order a patch asks for, so otherwise every periodic pass rewrote every pod's conditions.
+  if (items.length === 0) return {};
   const out: JsonMap = { [`$setElementOrder/${field}`]: newList.map((n) => (isMap(n) ? { [key]: n[key] } : n)) };
   if (items.length) out[field] = items;
   return out;
