@@ -2,8 +2,8 @@
 /**
  * The node end to end, beside `podman kube play` in the same run. Prints figures; asserts nothing.
  *
- *   node bench/kubelet.ts [--runs 50] [--pods 100] [--no-podman] [--cpu-prof DIR] [--mode agent|server] [--warmup 3]
- *                         [--sandbox-pool-size N]
+ *   node bench/kubelet.ts [--runs 50] [--pods 100] [--series 100] [--no-podman] [--cpu-prof DIR]
+ *                         [--mode agent|server] [--warmup 3] [--sandbox-pool-size N] [--node-log FILE]
  *
  * Set-up: `kubeling server` (sqlite; its local node is the fake runtime, tainted so no pod lands there) and
  * `kubeling agent --runtime oci` joined to it, with the busybox test image imported into the agent's store
@@ -20,16 +20,30 @@
  * 2. Density: --pods one-container pods created at once through the API until all are Ready (total time);
  *    podman plays the same pods from one multi-document file. Memory per pod: PSS of the pods' conmon and
  *    catatonit processes, plus the node process's growth (its PSS and its helpers' with the pods minus
- *    before) divided by the pods.
+ *    before) divided by the pods. CPU of the burst: the node's and the server's own CPU time (utime+stime)
+ *    and the whole machine's busy time (/proc/stat) from the first create to the last Ready, per pod; what
+ *    is neither node nor server is crun, conmon, CNI plugins, mount, the helper shells, the kernel's work
+ *    for them, and anything else running on the machine then.
+ * 3. Series: --series one-container pods through the API one after another (each created once the one
+ *    before is Ready; none deleted until the end), pods/s; podman plays the same pods one file at a time.
  *
  * The node runs with its default sandbox pool unless `--sandbox-pool-size N` is given (0: every sandbox built
  * on the pod's path, as before the pool). The load average is printed at the start and the end.
+ *
+ * Figures (issue 15; README "Pod start figures" has the table): `--runs 20 --pods 30 --warmup 2 --series 100`
+ * at load 16.6 → 11.0 (other sessions' tests running): one-container pod create→Ready p50 216.5 ms (podman
+ * 709.0), two-container 208.9 ms (877.7); 30 pods at once 3.27 s (podman 14.65 s, 4.5x); 100 in a row 3.6
+ * pods/s (podman 1.3, 2.8x); 9.1 API requests and about 100 ms of CPU per pod in the burst (agent 35, server
+ * 30, helpers 36). The code before the status/volume/pool changes, right after at load 11.1 → 14.0: 240.2 /
+ * 280.2 ms, 4.35 s, 3.5 pods/s, 13.1 requests per pod. At load 1.6 → 8.6 that code gave 120.5 ms and 4.37 s
+ * (podman 385.8 ms and 12.66 s).
  *
  * Needs root, crun, conmon, catatonit, the CNI plugins and podman (Debian packages, scripts/setup-host.sh).
  * podman runs with CONTAINERS_CONF pointing at a file that caps nofile/nproc at this host's hard limits
  * (root here lacks CAP_SYS_RESOURCE, so podman's defaults fail with `setrlimit ... Operation not permitted`).
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { get as httpsGet } from 'node:https';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -54,12 +68,15 @@ const { values: flags } = parseArgs({
     warmup: { type: 'string', default: '3' },
     mode: { type: 'string', default: 'agent' },
     'sandbox-pool-size': { type: 'string' },
+    series: { type: 'string', default: '100' },
+    'node-log': { type: 'string' },
   },
 });
 const POOL_ARGS = flags['sandbox-pool-size'] !== undefined ? ['--sandbox-pool-size', flags['sandbox-pool-size']] : [];
 const loadavg = () => `${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} CPUs)`;
 const RUNS = Number(flags.runs);
 const PODS = Number(flags.pods);
+const SERIES = Number(flags.series);
 const WARMUP = Number(flags.warmup);
 const PODMAN = !flags['no-podman'];
 const MODE = flags.mode as 'agent' | 'server';
@@ -114,6 +131,50 @@ function pss(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** A process's own CPU time (utime + stime), and with `reaped` its waited-for children's too, ms. */
+function cpuMs(pid: number, reaped = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    // Fields 14-17 of stat (utime, stime, cutime, cstime) in clock ticks (USER_HZ 100).
+    const ticks = f[11]! + f[12]! + (reaped ? f[13]! + f[14]! : 0);
+    return (ticks * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU (ms) of the node's helpers: every descendant of `nodePid` and every conmon of `dataDir` (daemonized, so
+ * maybe reparented), each with the children it reaped (crun, CNI plugins, ip, mount under the helper shells;
+ * crun under conmon). Taken before and after a phase, the difference is what the node made others spend.
+ */
+function helpersCpuMs(nodePid: number, dataDir: string): number {
+  const all = processes();
+  const children = new Map<number, Proc[]>();
+  for (const p of all) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
+  const seen = new Set<number>();
+  const walk = (pid: number) => {
+    for (const c of children.get(pid) ?? []) {
+      if (seen.has(c.pid)) continue;
+      seen.add(c.pid);
+      walk(c.pid);
+    }
+  };
+  walk(nodePid);
+  for (const p of all) if (p.comm === 'conmon' && p.cmdline.includes(dataDir) && !seen.has(p.pid)) seen.add(p.pid);
+  let ms = 0;
+  for (const pid of seen) ms += cpuMs(pid, true);
+  return ms;
+}
+
+/** The machine's busy CPU time (every core; all but idle and iowait), ms. */
+function machineBusyMs(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  return ((f.slice(0, 8).reduce((a, b) => a + b, 0) - idle) * 1000) / 100;
 }
 
 interface Proc {
@@ -364,6 +425,37 @@ function podCalls(trace: TraceLine[], pod: string) {
   return { sandbox, creates, starts };
 }
 
+// ---------------------------------------------------------------- API requests
+
+/** The API server's apiserver_request_total, summed by `VERB resource[/subresource]`. */
+function requestCounts(url: string, token: string, ca: string): Promise<Map<string, number>> {
+  return new Promise((resolve, reject) => {
+    httpsGet(new URL('/metrics', url), { headers: { authorization: `Bearer ${token}` }, ca }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d));
+      res.on('end', () => {
+        const counts = new Map<string, number>();
+        for (const m of body.matchAll(/^apiserver_request_total\{([^}]*)\} (\S+)$/gm)) {
+          const label = (k: string) => new RegExp(`(?:^|,)${k}="([^"]*)"`).exec(m[1]!)?.[1] ?? '';
+          const key = `${label('verb')} ${label('resource')}${label('subresource') ? `/${label('subresource')}` : ''}`;
+          counts.set(key, (counts.get(key) ?? 0) + Number(m[2]));
+        }
+        resolve(counts);
+      });
+    }).on('error', reject);
+  });
+}
+
+/** What was requested between two counts, per pod, largest first (watches and the node's own housekeeping included). */
+function requestsPerPod(before: Map<string, number>, after: Map<string, number>, pods: number): string {
+  const rows = [...after]
+    .map(([k, v]) => [k, (v - (before.get(k) ?? 0)) / pods] as const)
+    .filter(([, v]) => v >= 0.05)
+    .sort((a, b) => b[1] - a[1]);
+  const total = rows.reduce((sum, [, v]) => sum + v, 0);
+  return `${f1(total)} per pod: ${rows.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`;
+}
+
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
@@ -460,6 +552,7 @@ async function main(): Promise<void> {
       );
       cleanups.push(async () => {
         await agent.stop();
+        if (flags['node-log']) writeFileSync(flags['node-log'], agent.stderr());
         const bridge = /bridge=(\S+)/.exec(agent.stdout())?.[1];
         if (bridge && bridge !== '-' && !linksBefore.has(bridge))
           spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
@@ -473,10 +566,13 @@ async function main(): Promise<void> {
       console.log(`agent: ${agentLine}`);
       node = agent;
     }
+    const adminToken = readFileSync(join(serverDir, 'admin-token'), 'utf8').trim();
+    const caPem = readFileSync(join(serverDir, 'pki', 'ca.crt'), 'utf8');
+    const requests = () => requestCounts(url, adminToken, caPem);
     const client = new Client({
       server: url,
-      token: readFileSync(join(serverDir, 'admin-token'), 'utf8').trim(),
-      caData: readFileSync(join(serverDir, 'pki', 'ca.crt'), 'utf8'),
+      token: adminToken,
+      caData: caPem,
       // The driver measures the node, not client-side throttling: no QPS limit (components keep theirs).
       qps: 0,
     });
@@ -606,11 +702,14 @@ async function main(): Promise<void> {
       const before = nodeMemory(nodePid, nodeDir);
       const names = Array.from({ length: PODS }, (_, i) => `d-${i}`);
       const allReady = Promise.all(names.map((n) => watch.until(n, (p) => !!p && isReady(p))));
+      const req0 = await requests();
+      const cpu0 = { node: cpuMs(nodePid), helpers: helpersCpuMs(nodePid, nodeDir), server: cpuMs(server.child.pid!), machine: machineBusyMs() };
       const tD0 = now();
       await Promise.all(names.map((n) => pods.create(podSpec(n, 1, BUSYBOX_IMAGE))));
       const tCreated = now();
       const readies = await allReady;
       const tD1 = Math.max(...readies);
+      const cpu1 = { node: cpuMs(nodePid), helpers: helpersCpuMs(nodePid, nodeDir), server: cpuMs(server.child.pid!), machine: machineBusyMs() };
       await sleep(2000);
       const after = nodeMemory(nodePid, nodeDir);
       const growth = Math.max(0, after.nodeKiB + after.helperKiB - before.nodeKiB - before.helperKiB);
@@ -625,6 +724,17 @@ async function main(): Promise<void> {
         `  ${who}: PSS ${f1(before.nodeKiB / 1024)} MiB before, ${f1(after.nodeKiB / 1024)} MiB with the pods; its helper processes ${f1(before.helperKiB / 1024)} → ${f1(after.helperKiB / 1024)} MiB`,
       );
       if (MODE === 'agent') console.log(`  server PSS ${f1(pss(server.child.pid!) / 1024)} MiB`);
+      console.log(`  API requests from the first create to the last Ready: ${requestsPerPod(req0, await requests(), PODS)}`);
+      {
+        const node = cpu1.node - cpu0.node;
+        const helpers = cpu1.helpers - cpu0.helpers;
+        const srv = MODE === 'agent' ? cpu1.server - cpu0.server : 0;
+        const all = cpu1.machine - cpu0.machine;
+        const per = (ms: number) => `${f1(ms)} ms (${f1(ms / PODS)}/pod)`;
+        console.log(
+          `  CPU from the first create to the last Ready (${f1(tD1 - tD0)} ms × ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} cores): machine ${per(all)}; ${MODE === 'agent' ? `agent ${per(node)}, server ${per(srv)}` : `server ${per(node)}`}, the node's helpers (crun, conmon, CNI, shells) ${per(helpers)}, anything else ${per(all - node - srv - helpers)}`,
+        );
+      }
       const perPod = (after.conmonKiB + after.catatonitKiB + growth) / PODS;
       console.log(
         `  memory per pod: ${f1(perPod / 1024)} MiB (monitors + pause ${f1((after.conmonKiB + after.catatonitKiB) / PODS / 1024)} MiB, node process growth ${f1(growth / PODS / 1024)} MiB)`,
@@ -676,7 +786,7 @@ async function main(): Promise<void> {
         );
         const pm = monitorMemory((p) => [...ids].some((id) => p.cmdline.includes(id)));
         console.log(
-          `podman: kube play of ${PODS} pods took ${f1(t1 - t0)} ms (${f1((PODS * 1000) / (t1 - t0))} pods/s)`,
+          `podman: kube play of ${PODS} pods took ${f1(t1 - t0)} ms (${f1((PODS * 1000) / (t1 - t0))} pods/s); kubeling ${f1((t1 - t0) / (tD1 - tD0))}x`,
         );
         console.log(
           `  conmon: ${pm.conmons} processes, ${f1(pm.conmonKiB / 1024)} MiB PSS; catatonit: ${pm.catatonits}, ${f1(pm.catatonitKiB / 1024)} MiB PSS`,
@@ -685,6 +795,53 @@ async function main(): Promise<void> {
         const t2 = now();
         await run('podman', ['kube', 'down', file], podmanEnv);
         console.log(`  kube down of ${PODS} pods: ${f1(now() - t2)} ms`);
+      }
+    }
+    // ---- 3. series
+    if (SERIES > 0) {
+      console.log(`\n== ${SERIES} one-container pods in a row (each created once the one before is Ready)`);
+      const names = Array.from({ length: SERIES }, (_, i) => `s-${i}`);
+      const req0 = await requests();
+      const t0 = now();
+      const each: number[] = [];
+      for (const n of names) {
+        const ready = watch.until(n, (p) => !!p && isReady(p));
+        const t = now();
+        await pods.create(podSpec(n, 1, BUSYBOX_IMAGE));
+        each.push((await ready) - t);
+      }
+      const took = now() - t0;
+      console.log(`kubeling: ${SERIES} pods in ${f1(took)} ms (${f1((SERIES * 1000) / took)} pods/s); create→Ready ${stats(each)}`);
+      console.log(`  API requests: ${requestsPerPod(req0, await requests(), SERIES)}`);
+      const calls = names.map((n) => podCalls(readTrace(tracePath), n)).filter((c) => c !== undefined);
+      if (calls.length > 0) {
+        console.log(`  runPodSandbox ${stats(calls.map((c) => c.sandbox.ms))}`);
+        console.log(`  createContainer ${stats(calls.flatMap((c) => c.creates.map((x) => x.ms)))}`);
+      }
+      const gone = Promise.all(names.map((n) => watch.until(n, (_p, type) => type === 'DELETED')));
+      await Promise.all(names.map((n) => pods.delete(n)));
+      await gone;
+      if (PODMAN) {
+        const files = names.map((n) => {
+          const file = join(work, `ps-${n}.json`);
+          writeFileSync(file, podYaml(podSpec(`ps-${n}`, 1, BUSYBOX_IMAGE)));
+          return file;
+        });
+        let down = false;
+        cleanups.push(async () => {
+          if (!down) for (const f of files) await run('podman', ['kube', 'down', f], podmanEnv);
+        });
+        const p0 = now();
+        for (const file of files) {
+          const play = await run('podman', ['kube', 'play', file], podmanEnv);
+          if (play.code !== 0) throw new Error(`podman kube play: ${play.stderr}`);
+        }
+        const ptook = now() - p0;
+        console.log(`podman: ${SERIES} kube play in a row ${f1(ptook)} ms (${f1((SERIES * 1000) / ptook)} pods/s); kubeling ${f1(ptook / took)}x`);
+        // Untimed: four at a time (podman takes seconds to tear a pod down).
+        for (let i = 0; i < files.length; i += 4)
+          await Promise.all(files.slice(i, i + 4).map((f) => run('podman', ['kube', 'down', f], podmanEnv)));
+        down = true;
       }
     }
     console.log(`\nload average at the end: ${loadavg()}`);

@@ -64,3 +64,12 @@ test('podStatusPatch applied to a status another writer changed meanwhile keeps 
   );
   assert.deepEqual(after.podIPs, [{ ip: '10.42.0.5' }]);
 });
+
+test('podStatusPatch: conditions that differ only in order, or by a null the server leaves out, are no change', () => {
+  const a = { type: 'Ready', status: 'True' };
+  const b = { type: 'PodScheduled', status: 'True' };
+  assert.deepEqual(podStatusPatch('u', { conditions: [b, a] }, { conditions: [a, b] }), { metadata: { uid: 'u' } });
+  assert.deepEqual(podStatusPatch('u', { conditions: [a, b] }, { conditions: [{ ...a, lastProbeTime: null as never }, b] }), { metadata: { uid: 'u' } });
+  const patch = podStatusPatch('u', { conditions: [b, a] }, { conditions: [{ ...a, status: 'False' }, b] });
+  assert.deepEqual(patch.status?.conditions, [{ type: 'Ready', status: 'False' }]);
+});

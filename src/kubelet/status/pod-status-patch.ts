@@ -76,6 +76,10 @@ function diffKeyedList(
     }
   }
   for (const o of oldList) if (!newKeys.has(keyOf(o)) && isMap(o)) items.push({ $patch: 'delete', [key]: o[key] });
+  // No element changed (another order, or a null the server leaves out, such as a condition's lastProbeTime):
+  // nothing to write, as upstream's status manager compares conditions by type, not position. The server
+  // does not keep the order a patch asks for, so otherwise every periodic pass rewrote every pod's conditions.
+  if (items.length === 0) return {};
   const out: JsonMap = { [`$setElementOrder/${field}`]: newList.map((n) => (isMap(n) ? { [key]: n[key] } : n)) };
   if (items.length) out[field] = items;
   return out;

@@ -1,17 +1,26 @@
 /**
  * StatusManager: the single writer of pods/status on this node (upstream status.Manager). Pod workers call
  * `setPodStatus` as often as they like; each call stores the status with a per-pod version, marks the pod
- * dirty and rings a doorbell. One `run(signal)` loop drains the dirty set, writing only statuses that
- * changed since the last write, and every `syncPeriodMs` (10 s) compares every cached status with the API
- * server's and repairs what differs (level triggering). A terminal phase (Succeeded/Failed) is never moved
- * back, whether it is in the cache or already on the server.
+ * dirty and rings a doorbell. One `run(signal)` loop hands dirty pods to writes as they come, writing only
+ * statuses that changed since the last write, and every `syncPeriodMs` (10 s) compares every cached status
+ * with the API server's and repairs what differs (level triggering). A terminal phase (Succeeded/Failed) is
+ * never moved back, whether it is in the cache or already on the server.
  *
  *   setPodStatus ──▶ cache[uid] = {status, version+1}; dirty.add(uid); ring
- *   run: wait(ring | period) ──▶ for uid in dirty (or all): GET pod → merge → PATCH status → written[uid]=version
+ *   run: wait(ring | period) ──▶ each dirty uid not being written: write it now (up to `concurrency` at once);
+ *        a write that ends rings again, so a pod set dirty meanwhile is written next without waiting for
+ *        the other pods' writes (upstream writes one pod after another; a pass that waited for its slowest
+ *        write held every pod's next status, Ready included, behind it during a burst)
+ *   write: base (the pod our last PATCH returned, else GET) → merge → PATCH status → written[uid]=version
  *
- * The write is a strategic merge patch from the status just read to the merged one, with the pod's uid as a
+ * The write is a strategic merge patch from the base's status to the merged one, with the pod's uid as a
  * precondition (pod-status-patch.ts, upstream statusutil.PatchPodStatus): fields others write concurrently
- * are never overwritten and there is no resourceVersion to conflict on.
+ * are never overwritten and there is no resourceVersion to conflict on. The base is what the server returned
+ * for our last PATCH of the pod, or for its first write the pod as the kubelet's watch delivered it, so each
+ * write costs one request, not a GET and a PATCH (upstream GETs every time): a patch computed from an older
+ * base still names only what we change, so what others wrote since stays. A patch from a kept base that
+ * fails is tried once more from a GET; the periodic pass always GETs, so a kubelet-owned field changed behind
+ * our back (which a patch from an older base would not name) is repaired within a period.
  */
 import { Doorbell, realClock, type Clock } from '../../machinery/index.ts';
 import type { Pod, PodStatus } from '../kuberuntime/api.ts';
@@ -91,9 +100,20 @@ export class StatusManager {
   #onError: StatusManagerConfig['onError'];
   #onStatus: StatusManagerConfig['onStatus'];
   #cache = new Map<string, Entry>();
-  /** Last version written per pod; only the run loop touches it. */
+  /** Last version written per pod; only the writes touch it. */
   #written = new Map<string, number>();
   #dirty = new Set<string>();
+  /**
+   * The pod as the server returned it from our last PATCH (uid, mirror annotation and status only): the base
+   * of the pod's next patch instead of a GET. Dropped when a write fails.
+   */
+  #stored = new Map<string, Pod>();
+  /** The write under way per pod: a pod's writes run one after another, in order. */
+  #writing = new Map<string, Promise<void>>();
+  /** Dirty pods the loop passed over because a write of theirs was under way: rung for when it ends. */
+  #deferred = new Set<string>();
+  /** Whether dirty pods were left for want of a free write: rung for when one ends. */
+  #full = false;
   #bell = new Doorbell();
   #waiters = new Set<{ uid: string; version: number; done: () => void }>();
 
@@ -128,6 +148,10 @@ export class StatusManager {
       status: next,
       version: (prev?.version ?? 0) + 1,
     });
+    // A pod as the API server sent it (it has a resourceVersion; a static pod from a file has none, and its
+    // status goes to a mirror pod of another uid) is the base of its first patch: no GET before it either.
+    if (!this.#stored.has(uid) && pod.metadata?.resourceVersion && pod.metadata.uid)
+      this.#stored.set(uid, { metadata: { uid: pod.metadata.uid }, status: structuredClone(pod.status ?? {}) } as Pod);
     this.#dirty.add(uid);
     this.#bell.ring();
   }
@@ -137,6 +161,8 @@ export class StatusManager {
     this.#cache.delete(uid);
     this.#dirty.delete(uid);
     this.#written.delete(uid);
+    this.#stored.delete(uid);
+    this.#deferred.delete(uid);
     this.#notify(uid);
   }
 
@@ -173,7 +199,7 @@ export class StatusManager {
     return !!e && this.#written.get(uid) === e.version;
   }
 
-  /** The single writer loop. Resolves when `signal` aborts. */
+  /** The single writer loop. Resolves when `signal` aborts, once the writes under way have ended. */
   async run(signal: AbortSignal): Promise<void> {
     let nextFull = this.#clock.now() + this.#period;
     while (!signal.aborted) {
@@ -187,39 +213,96 @@ export class StatusManager {
         nextFull = this.#clock.now() + this.#period;
         await this.syncBatch(true);
       } else {
-        await this.syncBatch(false);
+        this.#startDirtyWrites();
       }
+    }
+    await Promise.allSettled([...this.#writing.values()]);
+  }
+
+  /**
+   * Starts a write for each dirty pod that has none under way, while fewer than `concurrency` run. A pod
+   * being written is passed over and rung for when its write ends; a pod whose write failed stays dirty and
+   * is retried at the next ring or the periodic pass (not at once, so a down API server is not hammered).
+   */
+  #startDirtyWrites(): void {
+    for (const uid of [...this.#dirty]) {
+      if (this.#writing.size >= this.#concurrency) {
+        this.#full = true;
+        return;
+      }
+      if (this.#writing.has(uid)) {
+        this.#deferred.add(uid);
+        continue;
+      }
+      this.#dirty.delete(uid);
+      this.#write(uid, false).catch(() => {});
     }
   }
 
   /**
-   * One pass: the dirty pods, or every cached pod when `all` (the periodic repair), up to `concurrency` at a
-   * time. Each pod appears once in a pass and passes do not overlap, so a pod's writes never race.
+   * Writes one pod (from a fresh GET when `fresh`), after any write of it under way. Resolves when written;
+   * a failure leaves the pod dirty, reported through onError.
+   */
+  #write(uid: string, fresh: boolean): Promise<void> {
+    const before = this.#writing.get(uid);
+    const run = async () => {
+      if (before) await before;
+      this.#dirty.delete(uid);
+      const e = this.#cache.get(uid);
+      if (!e || (!fresh && this.#written.get(uid) === e.version)) return;
+      try {
+        await this.#syncPod(e, fresh);
+      } catch (err) {
+        this.#stored.delete(uid);
+        this.#dirty.add(uid);
+        this.#onError?.(err, e);
+      }
+    };
+    const p: Promise<void> = run().finally(() => {
+      if (this.#writing.get(uid) !== p) return;
+      this.#writing.delete(uid);
+      // Pods passed over (this one set dirty meanwhile, or others beyond the concurrency) go next.
+      const again = this.#deferred.delete(uid);
+      if (again || this.#full) {
+        this.#full = false;
+        this.#bell.ring();
+      }
+    });
+    this.#writing.set(uid, p);
+    return p;
+  }
+
+  /**
+   * One pass: the dirty pods, or every cached pod when `all` (the periodic repair, from a fresh GET of each),
+   * up to `concurrency` at a time; resolves when they are written. A pod's writes never race: each follows
+   * the one under way.
    */
   async syncBatch(all: boolean): Promise<void> {
     const uids = all ? [...this.#cache.keys()] : [...this.#dirty];
     let next = 0;
     const worker = async () => {
-      while (next < uids.length) {
-        const uid = uids[next++]!;
-        this.#dirty.delete(uid);
-        const e = this.#cache.get(uid);
-        if (!e) continue;
-        if (!all && this.#written.get(uid) === e.version) continue;
-        try {
-          await this.#syncPod(e);
-        } catch (err) {
-          // Retried on the next ring or the periodic pass.
-          this.#dirty.add(uid);
-          this.#onError?.(err, e);
-        }
-      }
+      while (next < uids.length) await this.#write(uids[next++]!, all);
     };
     await Promise.all(Array.from({ length: Math.min(this.#concurrency, uids.length) }, worker));
   }
 
-  async #syncPod(e: Entry): Promise<void> {
-    const current = await this.#writer.getPod(e.namespace, e.name);
+  /**
+   * Writes the pod's status: patched from the kept base unless `fresh`; when that patch fails (the pod gone
+   * or replaced, the server's status moved under a uid we did not expect, or any error), once more from a GET.
+   */
+  async #syncPod(e: Entry, fresh: boolean): Promise<void> {
+    const base = fresh ? undefined : this.#stored.get(e.uid);
+    if (base) {
+      try {
+        return await this.#patchFrom(e, base);
+      } catch {
+        this.#stored.delete(e.uid);
+      }
+    }
+    await this.#patchFrom(e, await this.#writer.getPod(e.namespace, e.name));
+  }
+
+  async #patchFrom(e: Entry, current: Pod | undefined): Promise<void> {
     // A static pod's status goes to its mirror pod, which names the static pod's uid in its annotation.
     const mirrorOf = current?.metadata?.annotations?.['kubernetes.io/config.mirror'];
     if (!current || (current.metadata?.uid !== e.uid && mirrorOf !== e.uid)) {
@@ -239,7 +322,13 @@ export class StatusManager {
       if (!KUBELET_FIELDS.has(k) && mutable[k] === undefined) mutable[k] = v;
     const patch = podStatusPatch(current.metadata?.uid ?? e.uid, current.status, status);
     // Nothing differs (key order aside): no write, as upstream skips a patch that is only the uid.
-    if (patch.status) await this.#writer.patchPodStatus(e.namespace, e.name, patch);
+    const stored = patch.status ? await this.#writer.patchPodStatus(e.namespace, e.name, patch) : current;
+    // Kept lean (a node holds one per pod): what the next write's checks and patch read.
+    if (this.#cache.has(e.uid))
+      this.#stored.set(e.uid, {
+        metadata: { uid: stored.metadata?.uid, annotations: mirrorOf ? { 'kubernetes.io/config.mirror': mirrorOf } : undefined },
+        status: stored.status,
+      } as Pod);
     this.#written.set(e.uid, version);
     this.#notify(e.uid);
   }

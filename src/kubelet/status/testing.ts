@@ -10,6 +10,8 @@ import type { PodStatusPatch, PodStatusWriter } from './status-manager.ts';
 export class MemoryPodStatusWriter implements PodStatusWriter {
   pods = new Map<string, Pod>();
   writes = 0;
+  /** GETs of a pod (the status manager's fresh reads). */
+  gets = 0;
   readonly patches: PodStatusPatch[] = [];
   failNext: Error | undefined;
 
@@ -20,6 +22,7 @@ export class MemoryPodStatusWriter implements PodStatusWriter {
     return this.pods.get(`${pod.metadata?.namespace}/${pod.metadata?.name}`);
   }
   async getPod(namespace: string, name: string): Promise<Pod | undefined> {
+    this.gets++;
     const p = this.pods.get(`${namespace}/${name}`);
     return p && structuredClone(p);
   }

@@ -410,3 +410,53 @@ test('a claim being deleted is not mounted', async (t) => {
   await failure;
   assert.ok(recorder.events.some((e) => e.message.endsWith('error processing PVC ns/gone: PVC is being deleted')));
 });
+
+test('a pod waits for its slowest volume, not their sum: volumes, projected sources and the tmpfs are made at once', async (t) => {
+  const { dirs, objects, mounter, vm } = await setup(t);
+  objects.configMaps.set('ns/kube-root-ca.crt', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt' }, data: { 'ca.crt': 'CA' } });
+  objects.configMaps.set('ns/app', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app' }, data: { k: 'v' } });
+  // The TokenRequest is held until the other fetches and the mount have begun.
+  const asked: string[] = [];
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const getConfigMap = objects.getConfigMap.bind(objects);
+  objects.getConfigMap = async (ns, name) => {
+    asked.push(`configmap ${name}`);
+    return getConfigMap(ns, name);
+  };
+  objects.serviceAccountToken = async () => {
+    asked.push('token');
+    await held;
+    return 'tok';
+  };
+  const mountTmpfs = mounter.mountTmpfs.bind(mounter);
+  mounter.mountTmpfs = async (dir, size) => {
+    asked.push(`tmpfs ${path.basename(dir)}`);
+    return mountTmpfs(dir, size);
+  };
+  const pod = makePod([
+    {
+      name: 'kube-api-access',
+      projected: {
+        sources: [
+          { serviceAccountToken: { path: 'token', expirationSeconds: 3607 } },
+          { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        ],
+      },
+    },
+    { name: 'config', configMap: { name: 'app' } },
+  ]);
+  const mounted = vm.waitForAttachAndMount(pod, AbortSignal.timeout(10_000));
+  await poll(() => asked.length >= 4, 'the fetches and the mount to begin', { timeoutMs: 5_000, intervalMs: 5 });
+  assert.deepEqual(
+    [...asked].sort(),
+    ['configmap app', 'configmap kube-root-ca.crt', 'tmpfs kube-api-access', 'token'],
+    'all asked for while the token is still outstanding',
+  );
+  release();
+  await mounted;
+  const access = dirs.volumeDir('uid-1', 'projected', 'kube-api-access');
+  assert.equal(await read(path.join(access, 'token')), 'tok');
+  assert.equal(await read(path.join(access, 'ca.crt')), 'CA');
+  assert.equal(await read(path.join(dirs.volumeDir('uid-1', 'configmap', 'config'), 'k')), 'v');
+});

@@ -175,36 +175,41 @@ export class NodeVolumeManager implements VolumeManager {
     if (this.#desired.has(uid)) this.#desired.set(uid, pod);
   }
 
-  /** Returns the names of the volumes that failed. */
+  /**
+   * Returns the names of the volumes that failed. The volumes are set up at once, as upstream's reconciler
+   * runs each mount in its own goroutine: a pod's start waits for the slowest, not for their sum.
+   */
   async #setUpPod(pod: IPod): Promise<string[]> {
     const uid = pod.metadata?.uid ?? '';
-    const failed: string[] = [];
-    for (const v of pod.spec?.volumes ?? []) {
-      // Claims, emptyDirs and host paths are set up once: the periodic refresh is for API-backed contents only.
-      // (Redoing an emptyDir would reset its mode to 0777 and, with an fsGroup, drop the setgid bit until the
-      // ownership walk put it back: a file made in between would miss the group.)
-      if (!(v.configMap || v.secret || v.downwardAPI || v.projected) && this.#mounted.get(uid)?.has(v.name)) continue;
-      try {
-        await this.#setUpVolume(pod, v);
-        const psc = pod.spec?.securityContext;
-        const loc = volumeLocation(this.#dirs, uid, v);
-        if (psc?.fsGroup !== undefined && loc.plugin !== 'host-path' && loc.plugin !== 'persistent-volume-claim')
-          await setVolumeOwnership(loc.hostPath, psc.fsGroup, loc.readOnly, psc.fsGroupChangePolicy);
-        let done = this.#mounted.get(uid);
-        if (!done) this.#mounted.set(uid, (done = new Set()));
-        done.add(v.name);
-      } catch (err) {
-        failed.push(v.name);
-        const msg = err instanceof Error ? err.message : String(err);
-        this.#recorder?.event(
-          pod,
-          'Warning',
-          'FailedMount',
-          `MountVolume.SetUp failed for volume "${v.name}" : ${msg}`,
-        );
-      }
-    }
-    return failed;
+    const results = await Promise.all(
+      (pod.spec?.volumes ?? []).map(async (v) => {
+        // Claims, emptyDirs and host paths are set up once: the periodic refresh is for API-backed contents only.
+        // (Redoing an emptyDir would reset its mode to 0777 and, with an fsGroup, drop the setgid bit until the
+        // ownership walk put it back: a file made in between would miss the group.)
+        if (!(v.configMap || v.secret || v.downwardAPI || v.projected) && this.#mounted.get(uid)?.has(v.name)) return undefined;
+        try {
+          await this.#setUpVolume(pod, v);
+          const psc = pod.spec?.securityContext;
+          const loc = volumeLocation(this.#dirs, uid, v);
+          if (psc?.fsGroup !== undefined && loc.plugin !== 'host-path' && loc.plugin !== 'persistent-volume-claim')
+            await setVolumeOwnership(loc.hostPath, psc.fsGroup, loc.readOnly, psc.fsGroupChangePolicy);
+          let done = this.#mounted.get(uid);
+          if (!done) this.#mounted.set(uid, (done = new Set()));
+          done.add(v.name);
+          return undefined;
+        } catch (err) {
+          const msg = err instanceof Error ? err.message : String(err);
+          this.#recorder?.event(
+            pod,
+            'Warning',
+            'FailedMount',
+            `MountVolume.SetUp failed for volume "${v.name}" : ${msg}`,
+          );
+          return v.name;
+        }
+      }),
+    );
+    return results.filter((name): name is string => name !== undefined);
   }
 
   async #setUpVolume(pod: IPod, v: IVolume): Promise<void> {
@@ -229,30 +234,30 @@ export class NodeVolumeManager implements VolumeManager {
       case 'configmap': {
         const src = v.configMap!;
         const optional = src.optional === true;
-        const cm = await orEmpty(this.#objects.getConfigMap(ns, src.name ?? ''), optional, {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          metadata: {},
-        });
-        return this.#write(
-          loc.hostPath,
-          configMapPayload(src.items, cm, src.defaultMode ?? defaultFileMode, optional),
-          false,
-        );
+        const [cm] = await Promise.all([
+          orEmpty(this.#objects.getConfigMap(ns, src.name ?? ''), optional, {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: {},
+          }),
+          this.#prepareDir(loc.hostPath, false),
+        ]);
+        await writeAtomically(loc.hostPath, configMapPayload(src.items, cm, src.defaultMode ?? defaultFileMode, optional));
+        return;
       }
       case 'secret': {
         const src = v.secret!;
         const optional = src.optional === true;
-        const s = await orEmpty(this.#objects.getSecret(ns, src.secretName ?? ''), optional, {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: {},
-        });
-        return this.#write(
-          loc.hostPath,
-          secretPayload(src.items, s, src.defaultMode ?? defaultFileMode, optional),
-          true,
-        );
+        const [s] = await Promise.all([
+          orEmpty(this.#objects.getSecret(ns, src.secretName ?? ''), optional, {
+            apiVersion: 'v1',
+            kind: 'Secret',
+            metadata: {},
+          }),
+          this.#prepareDir(loc.hostPath, true),
+        ]);
+        await writeAtomically(loc.hostPath, secretPayload(src.items, s, src.defaultMode ?? defaultFileMode, optional));
+        return;
       }
       case 'downward-api': {
         const src = v.downwardAPI!;
@@ -262,8 +267,11 @@ export class NodeVolumeManager implements VolumeManager {
           true,
         );
       }
-      case 'projected':
-        return this.#write(loc.hostPath, await this.#projectedPayload(pod, v), true);
+      case 'projected': {
+        const [payload] = await Promise.all([this.#projectedPayload(pod, v), this.#prepareDir(loc.hostPath, true)]);
+        await writeAtomically(loc.hostPath, payload);
+        return;
+      }
       case 'persistent-volume-claim': {
         const target = await this.#claimPath(ns, v.persistentVolumeClaim!.claimName);
         await fs.mkdir(path.dirname(loc.hostPath), { recursive: true });
@@ -308,51 +316,59 @@ export class NodeVolumeManager implements VolumeManager {
     throw fail(`PV ${volumeName} has a volume type this node does not support (hostPath and local only)`);
   }
 
+  /** The sources are fetched at once and laid down in their order (a later source's path wins, as upstream). */
   async #projectedPayload(pod: IPod, v: IVolume): Promise<Payload> {
     const ns = pod.metadata?.namespace ?? 'default';
     const mode = v.projected!.defaultMode ?? defaultFileMode;
+    const parts = await Promise.all(
+      (v.projected!.sources ?? []).map(async (source): Promise<Payload | undefined> => {
+        if (source.configMap) {
+          const optional = source.configMap.optional === true;
+          const cm = await orEmpty(this.#objects.getConfigMap(ns, source.configMap.name ?? ''), optional, {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: {},
+          });
+          return configMapPayload(source.configMap.items, cm, mode, optional);
+        }
+        if (source.secret) {
+          const optional = source.secret.optional === true;
+          const s = await orEmpty(this.#objects.getSecret(ns, source.secret.name ?? ''), optional, {
+            apiVersion: 'v1',
+            kind: 'Secret',
+            metadata: {},
+          });
+          return secretPayload(source.secret.items, s, mode, optional);
+        }
+        if (source.downwardAPI) return downwardAPIPayload(pod, source.downwardAPI.items, mode, this.#node());
+        if (source.serviceAccountToken) {
+          const t = source.serviceAccountToken;
+          const token = await this.#objects.serviceAccountToken({
+            namespace: ns,
+            serviceAccountName: pod.spec?.serviceAccountName || pod.spec?.serviceAccount || 'default',
+            audience: t.audience || undefined,
+            expirationSeconds: t.expirationSeconds ?? 3600,
+            pod: { name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '' },
+          });
+          return new Map([[t.path, { data: Buffer.from(token), mode }]]);
+        }
+        return undefined;
+      }),
+    );
     const payload: Payload = new Map();
-    const add = (p: Payload) => {
-      for (const [k, f] of p) payload.set(k, f);
-    };
-    for (const source of v.projected!.sources ?? []) {
-      if (source.configMap) {
-        const optional = source.configMap.optional === true;
-        const cm = await orEmpty(this.#objects.getConfigMap(ns, source.configMap.name ?? ''), optional, {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          metadata: {},
-        });
-        add(configMapPayload(source.configMap.items, cm, mode, optional));
-      } else if (source.secret) {
-        const optional = source.secret.optional === true;
-        const s = await orEmpty(this.#objects.getSecret(ns, source.secret.name ?? ''), optional, {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: {},
-        });
-        add(secretPayload(source.secret.items, s, mode, optional));
-      } else if (source.downwardAPI) {
-        add(downwardAPIPayload(pod, source.downwardAPI.items, mode, this.#node()));
-      } else if (source.serviceAccountToken) {
-        const t = source.serviceAccountToken;
-        const token = await this.#objects.serviceAccountToken({
-          namespace: ns,
-          serviceAccountName: pod.spec?.serviceAccountName || pod.spec?.serviceAccount || 'default',
-          audience: t.audience || undefined,
-          expirationSeconds: t.expirationSeconds ?? 3600,
-          pod: { name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '' },
-        });
-        payload.set(t.path, { data: Buffer.from(token), mode });
-      }
-    }
+    for (const p of parts) for (const [k, f] of p ?? []) payload.set(k, f);
     return payload;
   }
 
-  async #write(dir: string, payload: Payload, tmpfs: boolean): Promise<void> {
+  /** The volume's directory, with a tmpfs on it when `tmpfs`, made while its contents are being fetched. */
+  async #prepareDir(dir: string, tmpfs: boolean): Promise<void> {
     await fs.mkdir(dir, { recursive: true });
     // Secrets (and the tmpfs-backed downwardAPI/projected volumes) never touch the node's disk.
     if (tmpfs) await this.#ensureTmpfs(dir, undefined);
+  }
+
+  async #write(dir: string, payload: Payload, tmpfs: boolean): Promise<void> {
+    await this.#prepareDir(dir, tmpfs);
     await writeAtomically(dir, payload);
   }
 

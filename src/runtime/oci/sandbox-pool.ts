@@ -7,13 +7,17 @@
  *
  *   run(size, signal) ─▶ remove pooled sandboxes an earlier run left ─▶ build one at a time until `size`
  *        ▲                                  are ready ─▶ sleep until a pod takes one ─┘
- *   take(config) ── pops the oldest ready one (whose pause still runs) and wakes the builder
+ *   take(config) ── pops the oldest ready one (whose pause still runs), or, with none ready, claims the
+ *                   build under way and waits for it; wakes the builder
  *   signal aborts ─▶ the build under way finishes ─▶ every pooled sandbox is removed ─▶ run resolves
  *
  * One build at a time, and only once no pod has been starting (runPodSandbox, createContainer,
  * startContainer) for QUIET_MS: a refill competes with the pods being started for the node's cores (on a
  * busy 2-core node a refill beside a pod's createContainer made that slower by half), and a burst larger
- * than the pool is better served by its own cold starts than by a refill racing them.
+ * than the pool is better served by its own cold starts than by a refill racing them. The pause is short,
+ * so pods that come one after another (a Deployment scaled up pod by pod, a Job's pods in series) find a
+ * sandbox refilled in the gap between them; one that comes while the refill is under way takes that build
+ * rather than starting a second one beside it (the build is then the pod's own sandbox, begun early).
  * Pooled sandboxes are records in the runtime's state (flag `pooled`) that the CRI listing hides, so a
  * crashed node's pool is found and removed by the next run, and by `kubeling killall` (drain).
  */
@@ -32,9 +36,13 @@ export interface OciSandboxPoolConfig {
 }
 
 const RETRY_MS = 5_000;
-/** How long no pod must have been starting before the pool builds a sandbox, and how often it looks. */
-const QUIET_MS = 250;
-const QUIET_CHECK_MS = 50;
+/**
+ * How long no pod must have been starting before the pool builds a sandbox, and how often it looks: long
+ * enough that the gap between one pod's container starts does not count, short enough that pods in a row
+ * (each about as far apart as the API's round trip for the one before) find the pool refilled.
+ */
+const QUIET_MS = 20;
+const QUIET_CHECK_MS = 10;
 
 export class OciSandboxPool implements SandboxPool {
   readonly #state: OciState;
@@ -42,6 +50,8 @@ export class OciSandboxPool implements SandboxPool {
   readonly #clock: Clock;
   readonly #onError: (err: unknown) => void;
   readonly #ready: SandboxRecord[] = [];
+  /** The build under way, and whether a pod has claimed it (it is then that pod's, not the pool's). */
+  #building: { sandbox: Promise<SandboxRecord | undefined>; claimed: boolean } | undefined;
   #wake: (() => void) | undefined;
   #size = 0;
   /** Where errors go: the current run's onError, else the configured one. */
@@ -77,11 +87,16 @@ export class OciSandboxPool implements SandboxPool {
           await this.#clock.sleep(QUIET_CHECK_MS, signal).catch(() => {});
           continue;
         }
+        const build = this.#sandboxes.buildPooled();
+        const building = (this.#building = { sandbox: build.catch(() => undefined), claimed: false });
         try {
-          this.#ready.push(await this.#sandboxes.buildPooled());
+          const rec = await build;
+          if (!building.claimed) this.#ready.push(rec);
         } catch (err) {
           report(err);
           await this.#clock.sleep(RETRY_MS, signal).catch(() => {});
+        } finally {
+          this.#building = undefined;
         }
       }
     } finally {
@@ -92,10 +107,11 @@ export class OciSandboxPool implements SandboxPool {
   }
 
   /**
-   * A pooled sandbox for this pod, taken out of the pool; undefined when the pod does not fit one or none is
-   * ready. Synchronous, so two pods never take the same one.
+   * A pooled sandbox for this pod, taken out of the pool: a ready one, else the build under way (claimed
+   * now, awaited: undefined if it fails); undefined when the pod does not fit one or there is neither. The
+   * choice is made synchronously, so two pods never take the same one.
    */
-  take(config: PodSandboxConfig): SandboxRecord | undefined {
+  take(config: PodSandboxConfig): SandboxRecord | Promise<SandboxRecord | undefined> | undefined {
     if (this.#size === 0 || !fitsPooledSandbox(config, this.#state.handler)) return undefined;
     let rec: SandboxRecord | undefined;
     while ((rec = this.#ready.shift())) {
@@ -104,7 +120,9 @@ export class OciSandboxPool implements SandboxPool {
       void this.#sandboxes.removePodSandbox(rec.id).catch((err: unknown) => this.#report(err));
     }
     this.#wake?.();
-    return rec;
+    if (rec || !this.#building || this.#building.claimed) return rec;
+    this.#building.claimed = true;
+    return this.#building.sandbox;
   }
 
   /**

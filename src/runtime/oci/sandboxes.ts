@@ -33,10 +33,10 @@ export class OciSandboxes {
   }
 
   /**
-   * Takes a pooled sandbox the config fits (sandbox-pool.ts sets it when the node keeps a pool); undefined
-   * when there is none or the config does not fit one.
+   * Takes a pooled sandbox the config fits (sandbox-pool.ts sets it when the node keeps a pool), or the pool's
+   * build under way to wait for; undefined when there is none or the config does not fit one.
    */
-  takeFromPool: ((config: PodSandboxConfig) => SandboxRecord | undefined) | undefined;
+  takeFromPool: ((config: PodSandboxConfig) => SandboxRecord | Promise<SandboxRecord | undefined> | undefined) | undefined;
   /** Told when a pooled sandbox could not be handed over (the pod then gets one built for it). */
   handOverFailed: ((err: unknown) => void) | undefined;
 
@@ -52,7 +52,7 @@ export class OciSandboxes {
         throw new RuntimeError('AlreadyExists', `pod sandbox for ${m.namespace}/${m.name} (uid ${m.uid}, attempt ${m.attempt}) already exists as ${s.id}`);
       }
     }
-    const pooled = this.takeFromPool?.(config);
+    const pooled = await this.takeFromPool?.(config);
     if (pooled) {
       try {
         return await this.#handOver(pooled, config, signal);
