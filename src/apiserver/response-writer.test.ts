@@ -1,0 +1,110 @@
+/** Large bodies: gzip exactly when upstream would, the same bytes either way, and no hang when the client leaves. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { acceptsGzip, GZIP_THRESHOLD_BYTES, sendParts } from './response-writer.ts';
+
+/** Parts of `size` bytes in all, as a list body comes: many small pieces. */
+function partsOf(size: number): Buffer[] {
+  const parts: Buffer[] = [];
+  for (let n = 0; n < size;) {
+    const piece = Buffer.from(`{"i":${n},"pad":"${'x'.repeat(Math.min(200, size - n))}"}`.slice(0, size - n));
+    parts.push(piece);
+    n += piece.length;
+  }
+  return parts;
+}
+
+async function withServer(parts: Buffer[], run: (port: number, done: Promise<void>) => Promise<void>): Promise<void> {
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const server = http.createServer((_req, res) => {
+    void sendParts(res, 200, parts).then(finished);
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  try {
+    await run((server.address() as AddressInfo).port, done);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+}
+
+function get(port: number, acceptEncoding?: string): Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: '/', headers: acceptEncoding ? { 'accept-encoding': acceptEncoding } : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+test('Accept-Encoding is read as upstream reads it: a comma-separated token that is exactly gzip', () => {
+  assert.equal(acceptsGzip('gzip'), true);
+  assert.equal(acceptsGzip('deflate, gzip'), true);
+  assert.equal(acceptsGzip(' gzip ,br'), true);
+  assert.equal(acceptsGzip(undefined), false);
+  assert.equal(acceptsGzip(''), false);
+  assert.equal(acceptsGzip('deflate'), false);
+  assert.equal(acceptsGzip('gzip;q=1.0'), false);
+  assert.equal(acceptsGzip('x-gzip'), false);
+});
+
+test('a body over 128 KiB is gzipped for a client that accepts gzip, and decompresses to the same bytes', async () => {
+  const parts = partsOf(GZIP_THRESHOLD_BYTES * 4 + 17);
+  await withServer(parts, async (port, done) => {
+    const r = await get(port, 'gzip');
+    await done;
+    assert.equal(r.headers['content-encoding'], 'gzip');
+    assert.equal(r.headers['vary'], 'Accept-Encoding');
+    assert.equal(r.headers['content-length'], undefined);
+    assert.ok(r.body.length < GZIP_THRESHOLD_BYTES, `compressed to ${r.body.length} bytes`);
+    assert.ok(gunzipSync(r.body).equals(Buffer.concat(parts)));
+  });
+});
+
+test('the same body goes as it is to a client that does not accept gzip, with its length', async () => {
+  const parts = partsOf(GZIP_THRESHOLD_BYTES * 4 + 17);
+  for (const acceptEncoding of [undefined, 'deflate', 'gzip;q=1']) {
+    await withServer(parts, async (port) => {
+      const r = await get(port, acceptEncoding);
+      assert.equal(r.headers['content-encoding'], undefined);
+      assert.equal(r.headers['content-length'], String(Buffer.concat(parts).length));
+      assert.ok(r.body.equals(Buffer.concat(parts)));
+    });
+  }
+});
+
+test('a body of exactly 128 KiB is not compressed (upstream compresses only larger ones)', async () => {
+  const parts = partsOf(GZIP_THRESHOLD_BYTES);
+  await withServer(parts, async (port) => {
+    const r = await get(port, 'gzip');
+    assert.equal(r.headers['content-encoding'], undefined);
+    assert.equal(r.body.length, GZIP_THRESHOLD_BYTES);
+  });
+});
+
+test('a client that goes away mid-body does not leave the writer waiting', async () => {
+  const parts = partsOf(64 * 1024 * 1024);
+  for (const acceptEncoding of [undefined, 'gzip']) {
+    await withServer(parts, async (port, done) => {
+      await new Promise<void>((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port, path: '/', headers: acceptEncoding ? { 'accept-encoding': acceptEncoding } : {} }, (res) => {
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on('error', () => {});
+        req.on('close', resolve);
+        setTimeout(() => reject(new Error('no first byte')), 30_000).unref();
+      });
+      await done;
+    });
+  }
+});
