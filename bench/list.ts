@@ -9,7 +9,11 @@
  *     `-v=6` the sum of the per-request times kubectl logs (request sent → response headers);
  *   - a bare client making the same page requests (limit=500, continue) with kubectl's headers (Accept as
  *     kubectl sends it, `Accept-Encoding: gzip`), never parsing: per page the time to the first byte and to
- *     the last, and the bytes on the wire (and decompressed when gzipped).
+ *     the last, and the bytes on the wire (and decompressed when gzipped); and the server's CPU time over the
+ *     pages (user + system, all threads, from /proc: less at the mercy of the machine's load than wall time);
+ *   - with `--floor`, kubectl's floor: the same Table pages replayed from memory by a plain-HTTP stub, so
+ *     kubectl's wall time is its own decoding and printing (as sent, gzipped, and without managedFields in
+ *     the rows' objects, to show what they cost kubectl).
  * Prints figures; asserts nothing.
  *
  *   node bench/list.ts [--pods 10000] [--storage memory|sqlite] [--concurrency 32] [--namespaces 10] [--runs 2]
@@ -19,7 +23,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { loadavg, tmpdir } from 'node:os';
@@ -28,6 +32,12 @@ import { parseArgs } from 'node:util';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { KUBECTL, startServer, type ServerHandle } from '../test/e2e/helpers/server.ts';
 import { rssMiB } from './proc-memory.ts';
+
+/** CPU seconds (user + system, every thread) the process has used: /proc/PID/stat, in clock ticks of 10 ms. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 
 const { values: flags } = parseArgs({
   options: {
@@ -290,8 +300,10 @@ try {
       console.log(`  kubectl: ${s(r.wall)} wall, ${r.lines} lines; its ${r.requests} list requests took ${s(r.requestMs)} to their headers (-v=6)`);
     }
     for (let run = 0; run < RUNS; run++) {
+      const cpu0 = cpuSeconds(server.process.pid!);
       const r = await pagedList(api, accept);
-      console.log(`  bare client, kubectl's headers: ${s(r.wall)}; ${describePages(r.pages)}`);
+      const cpu = cpuSeconds(server.process.pid!) - cpu0;
+      console.log(`  bare client, kubectl's headers: ${s(r.wall)} (server CPU ${cpu.toFixed(2)} s); ${describePages(r.pages)}`);
     }
   }
   if (flags.floor) await kubectlFloor(api);

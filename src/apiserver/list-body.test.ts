@@ -20,8 +20,8 @@ function pod(name: string, phase: string): KubeObject {
 }
 
 const objects = [pod('a', 'Running'), pod('b', 'Succeeded')];
-// One object's JSON as the registry stores it, the other's in an order the splice does not recognise.
-const objectJson = (o: KubeObject) => (o.metadata?.name === 'a' ? Buffer.from(JSON.stringify(o)) : JSON.stringify({ spec: o.spec, ...o }));
+// Objects' JSON as the registry keeps it (spliced into object lists and includeObject=Object rows).
+const objectJson = (o: KubeObject) => (o.metadata?.name === 'a' ? Buffer.from(JSON.stringify(o)) : JSON.stringify(o));
 const parse = (parts: Buffer[]) => JSON.parse(Buffer.concat(parts).toString()) as Record<string, unknown>;
 
 test('a Table body is the printed Table, with PartialObjectMetadata of the Table\'s version and managedFields kept', () => {
@@ -48,8 +48,8 @@ test('includeObject=Object carries the whole object and None no object member', 
   assert.deepEqual(empty.rows, []);
 });
 
-test('PartialObjectMetadataList and object lists splice the same JSON', () => {
-  const partial = parse(partialListParts('v1', { resourceVersion: '12' }, objects, objectJson));
+test('a PartialObjectMetadataList carries each whole ObjectMeta; an object list splices each object\'s JSON', () => {
+  const partial = parse(partialListParts('v1', { resourceVersion: '12' }, objects));
   assert.deepEqual(partial, {
     kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion: '12' },
     items: objects.map((o) => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata })),
@@ -57,4 +57,14 @@ test('PartialObjectMetadataList and object lists splice the same JSON', () => {
   const list = parse(objectListParts('PodList', 'v1', { resourceVersion: '12' }, objects.map(objectJson)));
   assert.deepEqual(list, { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '12' }, items: objects });
   assert.deepEqual(parse(objectListParts('PodList', 'v1', {}, [])).items, []);
+});
+
+test('rows stringified in batches join into one valid Table, every row once and in order', () => {
+  const many = Array.from({ length: 150 }, (_, i) => pod(`p-${i}`, 'Running'));
+  for (const includeObject of ['Metadata', 'None', 'Object'] as const) {
+    const body = parse(tableParts({ info: PODS, version: 'v1', listMeta: {}, objects: many, now, includeObject, objectJson }));
+    assert.deepEqual((body.rows as { cells: string[] }[]).map((r) => r.cells[0]), many.map((o) => o.metadata!.name), includeObject);
+  }
+  const partial = parse(partialListParts('v1', {}, many));
+  assert.equal((partial.items as unknown[]).length, 150);
 });

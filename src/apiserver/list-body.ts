@@ -1,19 +1,18 @@
 /**
- * The bodies of list responses as parts to send (response-writer.ts), made from each object's JSON as the
- * registry already keeps it (`objectJson`) rather than stringifying every object for every list: a list of
- * objects splices those bytes; a PartialObjectMetadataList and a Table's `object` column splice the bytes of
- * each object's `metadata` (json-slice.ts); only the Table's cells are printed per list. What goes out is
- * what upstream sends: the same members in the same order as `JSON.stringify` of the equivalent object.
+ * The bodies of list responses as parts to send (response-writer.ts), never one string of the whole list
+ * (a list of 100,000 pods is hundreds of MB): objects go as the JSON the registry already keeps for each
+ * (`objectJson`, spliced, not stringified again); Table rows and PartialObjectMetadata, which are made per
+ * list, are stringified a batch of rows at a time. What goes out is what `JSON.stringify` of the whole
+ * Table or list would give.
  */
 import type { KubeObject, ResourceInfo } from '../api/index.ts';
 import { tableColumns, tableRow } from './api-bridge.ts';
-import { metadataSlice } from './json-slice.ts';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
 const COMMA = Buffer.from(',');
 const LIST_TAIL = Buffer.from(']}');
-const ROW_TAIL = Buffer.from('}}');
+const ROW_END = Buffer.from('}');
 
 function bytes(json: string | Buffer): Buffer {
   return typeof json === 'string' ? Buffer.from(json) : json;
@@ -30,27 +29,27 @@ export function objectListParts(kind: string, apiVersion: string, listMeta: Reco
   return parts;
 }
 
-/** An object's metadata JSON: cut from its JSON when that has the registry's layout, else stringified. */
-function metadataJson(obj: KubeObject, json: Buffer): Buffer {
-  return metadataSlice(json) ?? Buffer.from(JSON.stringify(obj.metadata ?? {}));
-}
+/** Rows (or items) stringified this many at a time: one stringify is cheaper than many, one huge one is not. */
+const BATCH = 64;
 
-/** `{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/<version>","metadata":` */
-function partialHead(version: string): Buffer {
-  return Buffer.from(`{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/${version}","metadata":`);
-}
-
-/** A PartialObjectMetadataList of `objects` (`Accept: …;as=PartialObjectMetadataList`). */
-export function partialListParts(version: string, listMeta: Record<string, string>, objects: readonly KubeObject[], objectJson: (o: KubeObject) => string | Buffer): Buffer[] {
-  const head = partialHead(version);
-  const close = Buffer.from('}');
-  const parts: Buffer[] = [Buffer.from(`{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/${version}","metadata":${JSON.stringify(listMeta)},"items":[`)];
-  objects.forEach((o, i) => {
-    if (i > 0) parts.push(COMMA);
-    parts.push(head, metadataJson(o, bytes(objectJson(o))), close);
-  });
-  parts.push(LIST_TAIL);
+/** `items` as JSON array members, in parts of BATCH. */
+function batched<T>(items: readonly T[], toJson: (item: T) => unknown, first: boolean): Buffer[] {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < items.length; i += BATCH) {
+    const text = JSON.stringify(items.slice(i, i + BATCH).map(toJson));
+    parts.push(Buffer.from(`${first && i === 0 ? '' : ','}${text.slice(1, -1)}`));
+  }
   return parts;
+}
+
+/** A PartialObjectMetadataList of `objects` (`Accept: …;as=PartialObjectMetadataList`): each object's whole ObjectMeta. */
+export function partialListParts(version: string, listMeta: Record<string, string>, objects: readonly KubeObject[]): Buffer[] {
+  const apiVersion = `meta.k8s.io/${version}`;
+  return [
+    Buffer.from(`{"kind":"PartialObjectMetadataList","apiVersion":"${apiVersion}","metadata":${JSON.stringify(listMeta)},"items":[`),
+    ...batched(objects, (o) => ({ kind: 'PartialObjectMetadata', apiVersion, metadata: o.metadata ?? {} }), true),
+    LIST_TAIL,
+  ];
 }
 
 export interface TableBodyOptions {
@@ -73,21 +72,21 @@ export function tableParts(o: TableBodyOptions): Buffer[] {
   const head = { kind: 'Table', apiVersion: `meta.k8s.io/${o.version}`, metadata: o.listMeta, columnDefinitions: tableColumns(o.info) };
   const headJson = JSON.stringify(head);
   const parts: Buffer[] = [Buffer.from(`${headJson.slice(0, -1)},"rows":[`)];
-  const partial = partialHead(o.version);
-  o.objects.forEach((obj, i) => {
-    const row = tableRow(o.info, obj, { now: o.now, includeObject: 'None' });
-    const text = `${i > 0 ? ',' : ''}{"cells":${JSON.stringify(row.cells)}${row.conditions ? `,"conditions":${JSON.stringify(row.conditions)}` : ''}`;
-    if (o.includeObject === 'None') {
-      parts.push(Buffer.from(`${text}}`));
-      return;
-    }
-    const json = bytes(o.objectJson(obj));
-    if (o.includeObject === 'Object') {
-      parts.push(Buffer.from(`${text},"object":`), json, ROW_TAIL.subarray(1));
-      return;
-    }
-    parts.push(Buffer.from(`${text},"object":`), partial, metadataJson(obj, json), ROW_TAIL);
-  });
+  const apiVersion = `meta.k8s.io/${o.version}`;
+  if (o.includeObject === 'Object') {
+    // The whole object: its JSON as kept, after the row's cells.
+    o.objects.forEach((obj, i) => {
+      const row = tableRow(o.info, obj, { now: o.now, includeObject: 'None' });
+      const text = `${i > 0 ? ',' : ''}{"cells":${JSON.stringify(row.cells)}${row.conditions ? `,"conditions":${JSON.stringify(row.conditions)}` : ''},"object":`;
+      parts.push(Buffer.from(text), bytes(o.objectJson(obj)), ROW_END);
+    });
+  } else {
+    parts.push(...batched(o.objects, (obj) => {
+      const row = tableRow(o.info, obj, { now: o.now, includeObject: 'None' });
+      if (o.includeObject === 'Metadata') row.object = { kind: 'PartialObjectMetadata', apiVersion, metadata: obj.metadata ?? {} } as typeof row.object;
+      return row;
+    }, true));
+  }
   parts.push(LIST_TAIL);
   return parts;
 }

@@ -106,7 +106,7 @@ async function sendList(ctx: RequestContext, deps: HandlerDeps, format: ObjectFo
   if (format.as === 'Table') {
     parts = tableParts({ info: r.info, version: format.version, listMeta: meta, objects: items ?? [], now: deps.now(), includeObject: tableIncludeObjectOf(ctx.query), objectJson });
   } else if (format.as === 'PartialObjectMetadata') {
-    parts = partialListParts(format.version, meta, items ?? [], objectJson);
+    parts = partialListParts(format.version, meta, items ?? []);
   } else {
     parts = objectListParts(r.info.listKind, r.info.groupVersion, meta, rawItems ?? (items ?? []).map(objectJson));
   }
