@@ -22,7 +22,7 @@ function pod(name: string, phase: string): KubeObject {
 const objects = [pod('a', 'Running'), pod('b', 'Succeeded')];
 // Objects' JSON as the registry keeps it (spliced into object lists and includeObject=Object rows).
 const objectJson = (o: KubeObject) => (o.metadata?.name === 'a' ? Buffer.from(JSON.stringify(o)) : JSON.stringify(o));
-const parse = (parts: Buffer[]) => JSON.parse(Buffer.concat(parts).toString()) as Record<string, unknown>;
+const parse = (parts: Iterable<Buffer>) => JSON.parse(Buffer.concat([...parts]).toString()) as Record<string, unknown>;
 
 test('a Table body is the printed Table, with PartialObjectMetadata of the Table\'s version and managedFields kept', () => {
   for (const version of ['v1', 'v1beta1']) {

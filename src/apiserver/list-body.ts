@@ -19,37 +19,34 @@ function bytes(json: string | Buffer): Buffer {
 }
 
 /** `{"kind":…,"apiVersion":…,"metadata":…,"items":[…]}` with each item's JSON as it is. */
-export function objectListParts(kind: string, apiVersion: string, listMeta: Record<string, string>, items: readonly (string | Buffer)[]): Buffer[] {
-  const parts: Buffer[] = [Buffer.from(`{"kind":${JSON.stringify(kind)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":${JSON.stringify(listMeta)},"items":[`)];
-  items.forEach((item, i) => {
-    if (i > 0) parts.push(COMMA);
-    parts.push(bytes(item));
-  });
-  parts.push(LIST_TAIL);
-  return parts;
+export function* objectListParts(kind: string, apiVersion: string, listMeta: Record<string, string>, items: Iterable<string | Buffer>): Generator<Buffer> {
+  yield Buffer.from(`{"kind":${JSON.stringify(kind)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":${JSON.stringify(listMeta)},"items":[`);
+  let first = true;
+  for (const item of items) {
+    if (!first) yield COMMA;
+    first = false;
+    yield bytes(item);
+  }
+  yield LIST_TAIL;
 }
 
 /** Rows (or items) stringified this many at a time: one stringify is cheaper than many, one huge one is not. */
 const BATCH = 64;
 
-/** `items` as JSON array members, in parts of BATCH. */
-function batched<T>(items: readonly T[], toJson: (item: T) => unknown, first: boolean): Buffer[] {
-  const parts: Buffer[] = [];
+/** `items` as the members of a JSON array, BATCH at a time, each batch made when it is taken. */
+function* batched<T>(items: readonly T[], toJson: (item: T) => unknown): Generator<Buffer> {
   for (let i = 0; i < items.length; i += BATCH) {
     const text = JSON.stringify(items.slice(i, i + BATCH).map(toJson));
-    parts.push(Buffer.from(`${first && i === 0 ? '' : ','}${text.slice(1, -1)}`));
+    yield Buffer.from(`${i === 0 ? '' : ','}${text.slice(1, -1)}`);
   }
-  return parts;
 }
 
 /** A PartialObjectMetadataList of `objects` (`Accept: …;as=PartialObjectMetadataList`): each object's whole ObjectMeta. */
-export function partialListParts(version: string, listMeta: Record<string, string>, objects: readonly KubeObject[]): Buffer[] {
+export function* partialListParts(version: string, listMeta: Record<string, string>, objects: readonly KubeObject[]): Generator<Buffer> {
   const apiVersion = `meta.k8s.io/${version}`;
-  return [
-    Buffer.from(`{"kind":"PartialObjectMetadataList","apiVersion":"${apiVersion}","metadata":${JSON.stringify(listMeta)},"items":[`),
-    ...batched(objects, (o) => ({ kind: 'PartialObjectMetadata', apiVersion, metadata: o.metadata ?? {} }), true),
-    LIST_TAIL,
-  ];
+  yield Buffer.from(`{"kind":"PartialObjectMetadataList","apiVersion":"${apiVersion}","metadata":${JSON.stringify(listMeta)},"items":[`);
+  yield* batched(objects, (o) => ({ kind: 'PartialObjectMetadata', apiVersion, metadata: o.metadata ?? {} }));
+  yield LIST_TAIL;
 }
 
 export interface TableBodyOptions {
@@ -68,25 +65,24 @@ export interface TableBodyOptions {
  * upstream fills it (Metadata: PartialObjectMetadata with the whole ObjectMeta, managedFields included;
  * Object: the object; None: no member).
  */
-export function tableParts(o: TableBodyOptions): Buffer[] {
-  const head = { kind: 'Table', apiVersion: `meta.k8s.io/${o.version}`, metadata: o.listMeta, columnDefinitions: tableColumns(o.info) };
-  const headJson = JSON.stringify(head);
-  const parts: Buffer[] = [Buffer.from(`${headJson.slice(0, -1)},"rows":[`)];
+export function* tableParts(o: TableBodyOptions): Generator<Buffer> {
+  const head = JSON.stringify({ kind: 'Table', apiVersion: `meta.k8s.io/${o.version}`, metadata: o.listMeta, columnDefinitions: tableColumns(o.info) });
+  yield Buffer.from(`${head.slice(0, -1)},"rows":[`);
   const apiVersion = `meta.k8s.io/${o.version}`;
   if (o.includeObject === 'Object') {
     // The whole object: its JSON as kept, after the row's cells.
-    o.objects.forEach((obj, i) => {
+    for (const [i, obj] of o.objects.entries()) {
       const row = tableRow(o.info, obj, { now: o.now, includeObject: 'None' });
-      const text = `${i > 0 ? ',' : ''}{"cells":${JSON.stringify(row.cells)}${row.conditions ? `,"conditions":${JSON.stringify(row.conditions)}` : ''},"object":`;
-      parts.push(Buffer.from(text), bytes(o.objectJson(obj)), ROW_END);
-    });
+      yield Buffer.from(`${i > 0 ? ',' : ''}{"cells":${JSON.stringify(row.cells)}${row.conditions ? `,"conditions":${JSON.stringify(row.conditions)}` : ''},"object":`);
+      yield bytes(o.objectJson(obj));
+      yield ROW_END;
+    }
   } else {
-    parts.push(...batched(o.objects, (obj) => {
+    yield* batched(o.objects, (obj) => {
       const row = tableRow(o.info, obj, { now: o.now, includeObject: 'None' });
       if (o.includeObject === 'Metadata') row.object = { kind: 'PartialObjectMetadata', apiVersion, metadata: obj.metadata ?? {} } as typeof row.object;
       return row;
-    }, true));
+    });
   }
-  parts.push(LIST_TAIL);
-  return parts;
+  yield LIST_TAIL;
 }

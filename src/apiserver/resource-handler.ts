@@ -102,7 +102,7 @@ export async function handleGet(ctx: RequestContext, deps: HandlerDeps): Promise
 async function sendList(ctx: RequestContext, deps: HandlerDeps, format: ObjectFormat, items: readonly KubeObject[] | undefined, rawItems: readonly Buffer[] | undefined, meta: Record<string, string>): Promise<void> {
   const r = ctx.registry;
   const objectJson = (o: KubeObject) => r.objectJson(o);
-  let parts: Buffer[];
+  let parts: Iterable<Buffer>;
   if (format.as === 'Table') {
     parts = tableParts({ info: r.info, version: format.version, listMeta: meta, objects: items ?? [], now: deps.now(), includeObject: tableIncludeObjectOf(ctx.query), objectJson });
   } else if (format.as === 'PartialObjectMetadata') {

@@ -68,16 +68,53 @@ test('a body over 128 KiB is gzipped for a client that accepts gzip, and decompr
   });
 });
 
-test('the same body goes as it is to a client that does not accept gzip, with its length', async () => {
+test('the same body goes as it is (chunked: its length is not known up front) to a client that does not accept gzip', async () => {
   const parts = partsOf(GZIP_THRESHOLD_BYTES * 4 + 17);
   for (const acceptEncoding of [undefined, 'deflate', 'gzip;q=1']) {
     await withServer(parts, async (port) => {
       const r = await get(port, acceptEncoding);
       assert.equal(r.headers['content-encoding'], undefined);
-      assert.equal(r.headers['content-length'], String(Buffer.concat(parts).length));
+      assert.equal(r.headers['transfer-encoding'], 'chunked');
       assert.ok(r.body.equals(Buffer.concat(parts)));
     });
   }
+});
+
+test('parts are made as the client takes them, not all before the first byte goes', async () => {
+  let made = 0;
+  const total = 2048;
+  function* lazily() {
+    for (let i = 0; i < total; i++) {
+      made++;
+      yield Buffer.alloc(16 * 1024, 0x61);
+    }
+  }
+  let madeAtFirstByte = -1;
+  await new Promise<void>((resolve, reject) => {
+    const server = http.createServer((_req, res) => void sendParts(res, 200, lazily()));
+    server.listen(0, '127.0.0.1', () => {
+      http.get({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: '/' }, (res) => {
+        let n = 0;
+        res.once('data', () => (madeAtFirstByte = made));
+        res.on('data', (c: Buffer) => (n += c.length));
+        res.on('end', () => {
+          server.close();
+          assert.equal(n, total * 16 * 1024);
+          resolve();
+        });
+      }).on('error', reject);
+    });
+  });
+  assert.ok(madeAtFirstByte < total / 2, `${madeAtFirstByte} of ${total} parts made when the first byte arrived`);
+});
+
+test('a body that ends within 128 KiB goes with its Content-Length', async () => {
+  const parts = partsOf(100 * 1024);
+  await withServer(parts, async (port) => {
+    const r = await get(port, 'gzip');
+    assert.equal(r.headers['content-encoding'], undefined);
+    assert.equal(r.headers['content-length'], String(100 * 1024));
+  });
 });
 
 test('a body of exactly 128 KiB is not compressed (upstream compresses only larger ones)', async () => {

@@ -102,7 +102,6 @@ describe('kubectl get pods -A with many pods', () => {
 
     const plain = await request('GET', '/api/v1/pods?limit=500', undefined, { accept: TABLE_ACCEPT });
     assert.equal(plain.headers['content-encoding'], undefined);
-    assert.equal(plain.headers['content-length'], String(plain.body.length));
     assert.deepEqual((JSON.parse(plain.body.toString()) as typeof table).rows.length, 500);
 
     const small = await request('GET', '/api/v1/namespaces/alpha/pods?limit=2', undefined, { 'accept-encoding': 'gzip' });
