@@ -19,11 +19,23 @@
  *   node bench/list.ts [--pods 10000] [--storage memory|sqlite] [--concurrency 32] [--namespaces 10] [--runs 2]
  *                      [--cpu-prof DIR]
  *
- * `--cpu-prof DIR` writes the server's V8 CPU profile into DIR (at its exit).
+ * `--cpu-prof DIR` writes the server's V8 CPU profile into DIR (at its exit); `--server-only` skips kubectl.
+ *
+ * Figures (the shared 2-core machine, others' tests running; December 2026, after the list-body change):
+ *   5,000 pods, load 11–14: kubectl get pods -A 2.35–2.42 s wall, 1.0–1.1 s CPU, peak RSS 184–199 MiB; the
+ *     server's CPU for its 10 pages 0.13–0.16 s; kubectl's floor (stub) 1.1 s CPU gzipped or not, 0.2–0.3 s
+ *     CPU and 73 MiB without managedFields in the rows; -o json 12–17 s wall, 5.1 s kubectl CPU, 0.09–0.10 s
+ *     server CPU.
+ *   10,000 pods, load 12–15: before (752c810) kubectl 7.5–8.4 s, the pages' server CPU 0.35 s, 18.0 MiB on
+ *     the wire; after 7.1–8.1 s, 0.34–0.38 s (gzip included), 0.9 MiB; floor 5.2–7.0 s (2.8 s without
+ *     managedFields).
+ *   30,000 pods, load 12–13: kubectl 20.6–22.2 s; bare pages 2.1–3.5 s, server CPU 1.0–1.1 s, 54 MiB of JSON,
+ *     2.5 MiB gzipped; floor 18.3–19.6 s (13.7–16.1 s without managedFields); -o json 131–171 s, its pages
+ *     3.2–3.6 s (server CPU 0.6–0.7 s).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { loadavg, tmpdir } from 'node:os';
@@ -151,10 +163,24 @@ function describePages(pages: PageTiming[]): string {
     `${mib(body)} of JSON (${(body / pages.length / 1024).toFixed(0)} KiB a page)${wire !== body ? `, ${mib(wire)} on the wire (gzip)` : ''}`;
 }
 
+/** kubectl under /usr/bin/time (when there) so its CPU time and peak RSS are known, not only its wall time. */
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+function spawnKubectl(args: string[], env: NodeJS.ProcessEnv, stdout: 'pipe' | 'ignore') {
+  return TIME
+    ? spawn(TIME, ['-f', 'KUBECTL-RUSAGE %U %S %M', KUBECTL, ...args], { env, stdio: ['ignore', stdout, 'pipe'] })
+    : spawn(KUBECTL, args, { env, stdio: ['ignore', stdout, 'pipe'] });
+}
+
+/** ", CPU 12.3 s, peak RSS 456 MiB" from /usr/bin/time's line in kubectl's stderr, or ''. */
+function rusageOf(stderr: string): string {
+  const m = /KUBECTL-RUSAGE (\S+) (\S+) (\d+)/.exec(stderr);
+  return m ? `, CPU ${(Number(m[1]) + Number(m[2])).toFixed(1)} s, peak RSS ${Math.round(Number(m[3]) / 1024)} MiB` : '';
+}
+
 /** Runs kubectl with its output counted and dropped; `-v=6` lines give kubectl's own per-request times. */
-async function timeKubectl(server: ServerHandle, args: string[]): Promise<{ wall: number; lines: number; requestMs: number; requests: number; stderr: string; code: number | null }> {
+async function timeKubectl(server: ServerHandle, args: string[]): Promise<{ wall: number; lines: number; requestMs: number; requests: number; stderr: string; code: number | null; rusage: string }> {
   const start = performance.now();
-  const child = spawn(KUBECTL, ['--cache-dir', join(server.dataDir, 'kubectl-home', '.kube', 'cache'), ...args], { env: server.kubectlEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnKubectl(['--cache-dir', join(server.dataDir, 'kubectl-home', '.kube', 'cache'), ...args], server.kubectlEnv, 'pipe');
   let lines = 0;
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => {
@@ -169,7 +195,7 @@ async function timeKubectl(server: ServerHandle, args: string[]): Promise<{ wall
     requestMs += Number(m[1]);
     requests++;
   }
-  return { wall, lines, requestMs, requests, stderr: code === 0 ? '' : stderr.slice(-500), code };
+  return { wall, lines, requestMs, requests, stderr: code === 0 ? '' : stderr.slice(-500), code, rusage: rusageOf(stderr) };
 }
 
 /**
@@ -223,11 +249,11 @@ async function kubectlFloor(api: Api): Promise<void> {
       const walls: string[] = [];
       for (let run = 0; run < RUNS; run++) {
         const start = performance.now();
-        const child = spawn(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', join(home, 'cache'), 'get', 'pods', '-A'], { env: { ...process.env, HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });
+        const child = spawnKubectl(['--kubeconfig', kubeconfig, '--cache-dir', join(home, 'cache'), 'get', 'pods', '-A'], { ...process.env, HOME: home }, 'ignore');
         let err = '';
         child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
         const [code] = (await once(child, 'exit')) as [number | null];
-        walls.push(code === 0 ? s(performance.now() - start) : `failed (${code}): ${err.slice(0, 200)}`);
+        walls.push(code === 0 ? `${s(performance.now() - start)}${rusageOf(err)}` : `failed (${code}): ${err.slice(0, 200)}`);
       }
       const bytes = served.reduce((n, b) => n + b.length, 0);
       console.log(`  kubectl's floor, ${label} (${mib(bytes)}): ${walls.join(', ')}`);
@@ -297,7 +323,7 @@ try {
     for (let run = 0; run < (flags['server-only'] ? 0 : RUNS); run++) {
       const r = await timeKubectl(server, [...args, '-v=6']);
       if (r.code !== 0) console.log(`  kubectl failed (${r.code}): ${r.stderr}`);
-      console.log(`  kubectl: ${s(r.wall)} wall, ${r.lines} lines; its ${r.requests} list requests took ${s(r.requestMs)} to their headers (-v=6)`);
+      console.log(`  kubectl: ${s(r.wall)} wall${r.rusage}, ${r.lines} lines; its ${r.requests} list requests took ${s(r.requestMs)} to their headers (-v=6)`);
     }
     for (let run = 0; run < RUNS; run++) {
       const cpu0 = cpuSeconds(server.process.pid!);
