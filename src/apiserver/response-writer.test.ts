@@ -145,3 +145,32 @@ test('a client that goes away mid-body does not leave the writer waiting', async
     });
   }
 });
+
+test('a part that fails to be made after the headers went rejects the send (the caller cuts the response)', async () => {
+  for (const acceptEncoding of [undefined, 'gzip']) {
+    function* failing() {
+      for (let i = 0; i < 20; i++) yield Buffer.alloc(16 * 1024, 0x61);
+      throw new Error('printer failed');
+    }
+    let failure: unknown;
+    const server = http.createServer((_req, res) => {
+      sendParts(res, 200, failing()).catch((err: unknown) => {
+        failure = err;
+        res.destroy();
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const outcome = await new Promise<string>((resolve) => {
+      http.get({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: '/', headers: acceptEncoding ? { 'accept-encoding': acceptEncoding } : {} }, (res) => {
+        res.on('data', () => {});
+        res.on('end', () => resolve('ended'));
+        res.on('error', () => resolve('cut'));
+        res.on('aborted', () => resolve('cut'));
+      }).on('error', () => resolve('cut'));
+    });
+    server.close();
+    assert.equal(outcome, 'cut', `${acceptEncoding ?? 'identity'}: the client sees the response cut, not a complete body`);
+    assert.match(String(failure), /printer failed/);
+  }
+});

@@ -105,10 +105,14 @@ export async function sendParts(res: ServerResponse, code: number, parts: Iterab
   res.on('drain', resume);
   gz.on('error', () => res.destroy());
   const finished = firstOf([[gz, 'end'], [gz, 'close'], [res, 'close']]);
-  await writeBatches(gz, head, rest, res);
-  gz.end();
-  await finished;
-  res.off('drain', resume);
-  gz.destroy();
+  try {
+    await writeBatches(gz, head, rest, res);
+    gz.end();
+    await finished;
+  } finally {
+    // Also when making a part threw: the compressor's handle is let go either way.
+    res.off('drain', resume);
+    gz.destroy();
+  }
   if (!res.destroyed) res.end();
 }
