@@ -37,3 +37,13 @@ export function compileSelectors(info: ResourceInfo, labelSelector: string | nul
 export function printTable(info: ResourceInfo, objects: KubeObject[], options: { now?: number; includeObject?: 'None' | 'Metadata' | 'Object'; noHeaders?: boolean }): Table {
   return api.printTable(info, objects, options);
 }
+
+/** The column definitions of a resource's Table (wide ones included). */
+export function tableColumns(info: ResourceInfo): api.TableColumnDefinition[] {
+  return api.tableColumns(info);
+}
+
+/** One Table row (cells, conditions, and `object` as `includeObject` says). */
+export function tableRow(info: ResourceInfo, obj: KubeObject, options: { now?: number; includeObject?: 'None' | 'Metadata' | 'Object' }): api.TableRow {
+  return api.tableRow(info, obj, options);
+}

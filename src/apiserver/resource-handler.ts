@@ -13,6 +13,8 @@ import { checkUnknownFields, dryRunOf, fieldManagerOf, warningHeader, type Reque
 import { prepareForFinalize } from './registry/index.ts';
 import { ApiError, badRequest, methodNotAllowed, notFound, successStatus, type QualifiedResource } from './status.ts';
 import { serveWatch } from './watch.ts';
+import { objectListParts, partialListParts, tableParts } from './list-body.ts';
+import { sendParts } from './response-writer.ts';
 import type { ListOptions } from './registry/generic.ts';
 
 export interface HandlerDeps {
@@ -30,21 +32,17 @@ function partial(obj: KubeObject, version: string): KubeObject {
   return { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: obj.metadata };
 }
 
-/** Renders objects in the negotiated form; `single` for a GET of one object. */
-function render(ctx: RequestContext, deps: HandlerDeps, format: ObjectFormat, objects: KubeObject[], listMeta: Record<string, string>, single: boolean): unknown {
+/** Renders one object (a GET) in the negotiated form: a one-row Table, PartialObjectMetadata, or the object. */
+function render(ctx: RequestContext, deps: HandlerDeps, format: ObjectFormat, obj: KubeObject): unknown {
   const r = ctx.registry.info;
   if (format.as === 'Table') {
-    const table = printTable(r, objects, { now: deps.now(), includeObject: includeObjectOf(ctx.query) }) as Table & { apiVersion: string };
+    const table = printTable(r, [obj], { now: deps.now(), includeObject: includeObjectOf(ctx.query) }) as Table & { apiVersion: string };
     table.apiVersion = `meta.k8s.io/${format.version}` as Table['apiVersion'];
-    table.metadata = { ...table.metadata, ...listMeta };
+    table.metadata = { ...table.metadata, resourceVersion: obj.metadata?.resourceVersion ?? '' };
     return table;
   }
-  if (format.as === 'PartialObjectMetadata') {
-    if (single) return partial(objects[0]!, format.version);
-    return { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${format.version}`, metadata: listMeta, items: objects.map((o) => partial(o, format.version)) };
-  }
-  if (single) return objects[0];
-  return { kind: r.listKind, apiVersion: r.groupVersion, metadata: listMeta, items: objects };
+  if (format.as === 'PartialObjectMetadata') return partial(obj, format.version);
+  return obj;
 }
 
 function send(ctx: RequestContext, code: number, body: unknown): void {
@@ -94,30 +92,39 @@ export async function handleGet(ctx: RequestContext, deps: HandlerDeps): Promise
     return;
   }
   const obj = await ctx.registry.get(ctx.info.namespace, ctx.info.name);
-  send(ctx, 200, render(ctx, deps, format, [obj], { resourceVersion: obj.metadata?.resourceVersion ?? '' }, true));
+  send(ctx, 200, render(ctx, deps, format, obj));
 }
 
-/** Writes a list whose items are already JSON (no object round trip). */
-function sendRawList(ctx: RequestContext, items: (Buffer | string)[], meta: Record<string, string>): void {
-  const r = ctx.registry.info;
-  const head = Buffer.from(`{"kind":${JSON.stringify(r.listKind)},"apiVersion":${JSON.stringify(r.groupVersion)},"metadata":${JSON.stringify(meta)},"items":[`);
-  const parts: Buffer[] = [head];
-  items.forEach((item, i) => {
-    if (i > 0) parts.push(COMMA);
-    parts.push(typeof item === 'string' ? Buffer.from(item) : item);
-  });
-  parts.push(TAIL);
-  const body = Buffer.concat(parts);
-  ctx.res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
-  ctx.res.end(body);
+/**
+ * Sends a list in the negotiated form, each object's JSON made once by the registry and spliced (list-body.ts),
+ * gzipped for clients that accept it past upstream's threshold (response-writer.ts).
+ */
+async function sendList(ctx: RequestContext, deps: HandlerDeps, format: ObjectFormat, items: readonly KubeObject[] | undefined, rawItems: readonly Buffer[] | undefined, meta: Record<string, string>): Promise<void> {
+  const r = ctx.registry;
+  const objectJson = (o: KubeObject) => r.objectJson(o);
+  let parts: Iterable<Buffer>;
+  if (format.as === 'Table') {
+    parts = tableParts({ info: r.info, version: format.version, listMeta: meta, objects: items ?? [], now: deps.now(), includeObject: tableIncludeObjectOf(ctx.query), objectJson });
+  } else if (format.as === 'PartialObjectMetadata') {
+    parts = partialListParts(format.version, meta, items ?? []);
+  } else {
+    parts = objectListParts(r.info.listKind, r.info.groupVersion, meta, rawItems ?? (items ?? []).map(objectJson));
+  }
+  await sendParts(ctx.res, 200, parts);
 }
 
-const COMMA = Buffer.from(',');
-const TAIL = Buffer.from(']}');
+/** TableOptions.includeObject; upstream's asTable refuses a value it does not know. */
+function tableIncludeObjectOf(q: URLSearchParams): 'None' | 'Metadata' | 'Object' {
+  const v = q.get('includeObject') ?? '';
+  if (v === '' || v === 'Metadata') return 'Metadata';
+  if (v === 'None' || v === 'Object') return v;
+  throw badRequest(`unrecognized includeObject value: ${JSON.stringify(v)}`);
+}
 
 export async function handleList(ctx: RequestContext, deps: HandlerDeps): Promise<void> {
   const format = negotiateObjectFormat(ctx.req.headers.accept);
   const r = ctx.registry;
+  if (format.as === 'Table') tableIncludeObjectOf(ctx.query);
   const options: ListOptions = {
     filter: filterOf(ctx),
     limit: queryInt(ctx.query, 'limit'),
@@ -130,13 +137,12 @@ export async function handleList(ctx: RequestContext, deps: HandlerDeps): Promis
     const raw = await r.listRaw(ctx.info.namespace, { limit: options.limit, continueToken: options.continueToken });
     const meta: Record<string, string> = { resourceVersion: raw.resourceVersion };
     if (raw.continueToken) meta.continue = raw.continueToken;
-    return sendRawList(ctx, raw.items, meta);
+    return sendList(ctx, deps, format, undefined, raw.items, meta);
   }
   result ??= await r.list(ctx.info.namespace, options);
   const meta: Record<string, string> = { resourceVersion: result.resourceVersion };
   if (result.continueToken) meta.continue = result.continueToken;
-  if (format.as === 'object') return sendRawList(ctx, result.items.map((o) => r.objectJson(o)), meta);
-  send(ctx, 200, render(ctx, deps, format, result.items, meta, false));
+  return sendList(ctx, deps, format, result.items, undefined, meta);
 }
 
 export async function handleWatch(ctx: RequestContext, deps: HandlerDeps): Promise<void> {
