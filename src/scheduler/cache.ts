@@ -7,9 +7,17 @@
  *
  *   assume ─▶ [assumed] ──informer: pod bound──▶ [bound] ──informer: deleted / terminal──▶ gone
  *                 └──────── bind failed: forget ─▶ gone
+ *
+ * Snapshot: upstream copies the NodeInfos that changed into a snapshot at the start of each cycle, because
+ * its cache is changed by other goroutines while a cycle runs. Here cycles are synchronous on the one loop
+ * that also applies informer events, so a cycle reads the live NodeInfos and nothing is copied; what is
+ * kept, as upstream's snapshot keeps it, are the lists a cycle needs: all nodes, the nodes with pods that
+ * have pod (anti-)affinity terms, and the nodes with pods that have required anti-affinity terms. Each list
+ * is rebuilt only after a change that can alter it (a node added or removed, a pod with such terms placed or
+ * gone), not in every cycle.
  */
 import type { Node, Pod } from '../api/index.ts';
-import { NodeInfo } from './framework/index.ts';
+import { hasPodAffinityTerms, NodeInfo, type NodeLists } from './framework/index.ts';
 
 interface PodState {
   pod: Pod;
@@ -24,6 +32,9 @@ export class SchedulerCache {
   readonly #pods = new Map<string, PodState>();
   /** Pods whose node is not (yet) known: kept so their requests count once the node appears. */
   readonly #orphans = new Map<string, Set<string>>();
+  /** The lists of the last snapshot; undefined once a change may have altered them. */
+  #all: NodeInfo[] | undefined;
+  #lists: NodeLists | undefined;
 
   addNode(node: Node): void {
     const name = node.metadata!.name!;
@@ -39,6 +50,8 @@ export class SchedulerCache {
     }
     this.#orphans.delete(name);
     this.#nodes.set(name, info);
+    this.#all = undefined;
+    this.#lists = undefined;
   }
 
   updateNode(node: Node): void {
@@ -50,6 +63,8 @@ export class SchedulerCache {
     const info = this.#nodes.get(name);
     if (!info) return;
     this.#nodes.delete(name);
+    this.#all = undefined;
+    this.#lists = undefined;
     // Its pods stay known, so a node that comes back (re-registration) is charged again.
     const uids = new Set<string>();
     for (const [uid, ps] of this.#pods) if (ps.nodeName === name) uids.add(uid);
@@ -77,6 +92,7 @@ export class SchedulerCache {
     if (!ps) return;
     this.#pods.delete(uid);
     this.#nodes.get(ps.nodeName)?.removePod(ps.pod);
+    if (hasPodAffinityTerms(ps.pod)) this.#lists = undefined;
     this.#orphans.get(ps.nodeName)?.delete(uid);
   }
 
@@ -104,9 +120,22 @@ export class SchedulerCache {
     return this.#pods.has(uidOf(pod));
   }
 
-  /** The nodes as the next cycle sees them (the live NodeInfos: cycles run on one loop). */
-  nodeInfos(): NodeInfo[] {
-    return [...this.#nodes.values()];
+  /**
+   * The nodes as the next cycle sees them (the live NodeInfos: cycles run on one loop). The same array until
+   * a node is added or removed: callers must not change it.
+   */
+  nodeInfos(): readonly NodeInfo[] {
+    this.#all ??= [...this.#nodes.values()];
+    return this.#all;
+  }
+
+  /** The nodes that carry pods with pod (anti-)affinity terms, and those with required anti-affinity terms. */
+  nodeLists(): NodeLists {
+    this.#lists ??= {
+      withAffinity: this.nodeInfos().filter((n) => n.hasPodsWithAffinity),
+      withRequiredAntiAffinity: this.nodeInfos().filter((n) => n.hasPodsWithRequiredAntiAffinity),
+    };
+    return this.#lists;
   }
 
   nodeInfo(name: string): NodeInfo | undefined {
@@ -115,6 +144,7 @@ export class SchedulerCache {
 
   #charge(pod: Pod, nodeName: string): void {
     const info = this.#nodes.get(nodeName);
+    if (hasPodAffinityTerms(pod)) this.#lists = undefined;
     if (info) info.addPod(pod);
     else {
       const set = this.#orphans.get(nodeName) ?? new Set<string>();

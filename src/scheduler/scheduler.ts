@@ -266,7 +266,7 @@ export class Scheduler {
       return;
     }
     const state = new CycleState();
-    const pre = this.framework.runPreFilter(state, pod, nodes);
+    const pre = this.framework.runPreFilter(state, pod, nodes, this.cache.nodeLists());
     if (pre) {
       if (!isRejected(pre)) return this.#fail(info, pre, statusMessage(pre));
       const d: Diagnosis = { numAllNodes: nodes.length, nodeStatuses: new Map(nodes.map((n) => [n.name, pre])), preFilterMsg: statusMessage(pre) };
