@@ -17,7 +17,7 @@
  * gone), not in every cycle.
  */
 import type { Node, Pod } from '../api/index.ts';
-import { hasPodAffinityTerms, NodeInfo, type NodeLists } from './framework/index.ts';
+import { hasPodAffinityTerms, NodeInfo, shareParsedRequests, type NodeLists } from './framework/index.ts';
 
 interface PodState {
   pod: Pod;
@@ -101,6 +101,7 @@ export class SchedulerCache {
     const uid = uidOf(pod);
     if (this.#pods.has(uid)) throw new Error(`scheduler cache: pod ${pod.metadata?.namespace}/${pod.metadata?.name} is already in the cache`);
     const assumed: Pod = { ...pod, spec: { ...pod.spec!, nodeName } };
+    shareParsedRequests(pod, assumed);
     this.#pods.set(uid, { pod: assumed, nodeName, assumed: true });
     this.#charge(assumed, nodeName);
   }

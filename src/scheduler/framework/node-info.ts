@@ -43,11 +43,26 @@ const requestsOf = new WeakMap<Pod, { request: Resource; nonZero: { milliCPU: nu
 function requests(pod: Pod): { request: Resource; nonZero: { milliCPU: number; memory: number } } {
   let r = requestsOf.get(pod);
   if (!r) {
-    const nonZero = toResource(podRequests(pod, { nonMissingContainerRequests: { cpu: `${DEFAULT_MILLI_CPU_REQUEST}m`, memory: DEFAULT_MEMORY_REQUEST } }));
-    r = { request: toResource(podRequests(pod)), nonZero: { milliCPU: nonZero.milliCPU, memory: nonZero.memory } };
+    const request = toResource(podRequests(pod));
+    // Every container asks for cpu and memory (the usual case): the scoring defaults change nothing.
+    const all = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
+    const complete = all.every((c) => c.resources?.requests?.cpu !== undefined && c.resources?.requests?.memory !== undefined);
+    const nonZero = complete
+      ? request
+      : toResource(podRequests(pod, { nonMissingContainerRequests: { cpu: `${DEFAULT_MILLI_CPU_REQUEST}m`, memory: DEFAULT_MEMORY_REQUEST } }));
+    r = { request, nonZero: { milliCPU: nonZero.milliCPU, memory: nonZero.memory } };
     requestsOf.set(pod, r);
   }
   return r;
+}
+
+/**
+ * Lets `copy`, the same pod under another object (the scheduler cache's assumed pod, with its nodeName set),
+ * use the requests already parsed for `pod` rather than parse them again.
+ */
+export function shareParsedRequests(pod: Pod, copy: Pod): void {
+  const r = requestsOf.get(pod);
+  if (r) requestsOf.set(copy, r);
 }
 
 /** The pod's effective requests (containers, init containers, sidecars, overhead: api's podRequests). Shared: do not change it. */
@@ -189,8 +204,21 @@ export class NodeInfo {
 
   /** A copy that can be changed without touching this one (preemption's what-ifs, nominated pods). */
   clone(): NodeInfo {
+    // Copied field by field: preemption and nominated pods clone nodes in every cycle, and adding each pod
+    // again (or parsing the allocatable again) would cost far more.
     const c = new NodeInfo(this.node);
-    for (const e of this.#pods.values()) c.addPod(e.pod);
+    for (const [uid, e] of this.#pods) c.#pods.set(uid, e);
+    for (const [uid, p] of this.#withAffinity) c.#withAffinity.set(uid, p);
+    for (const [uid, p] of this.#withRequiredAntiAffinity) c.#withRequiredAntiAffinity.set(uid, p);
+    c.#podList = this.#podList;
+    c.#podsWithPorts = this.#podsWithPorts;
+    c.requested = { ...this.requested, scalar: { ...this.requested.scalar } };
+    c.nonZeroRequested = { ...this.nonZeroRequested };
+    c.usedPorts = this.usedPorts;
+    c.#allocatableOf = this.#allocatableOf;
+    c.#allocatable = this.#allocatable;
+    c.#imagesOf = this.#imagesOf;
+    c.#imageSizes = this.#imageSizes;
     return c;
   }
 
