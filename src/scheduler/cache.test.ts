@@ -17,7 +17,8 @@ test('the cache keeps one node list until a node comes or goes, and the lists of
 
   const anti = makePod().name('anti').podAffinity({ app: 'x' }, 'kubernetes.io/hostname', { anti: true }).obj();
   const affine = makePod().name('affine').podAffinity({ app: 'x' }, 'kubernetes.io/hostname').obj();
-  assert.deepEqual(cache.nodeLists(), { withAffinity: [], withRequiredAntiAffinity: [] });
+  assert.deepEqual(names(cache.nodeLists().withAffinity), []);
+  assert.deepEqual(names(cache.nodeLists().withRequiredAntiAffinity), []);
   cache.addOrUpdatePod(makePod().name('plain').node('n1').obj());
   assert.deepEqual(names(cache.nodeLists().withAffinity), []);
   cache.assumePod(anti, 'n2');
@@ -34,4 +35,21 @@ test('the cache keeps one node list until a node comes or goes, and the lists of
   assert.notEqual(cache.nodeInfos(), first);
   assert.deepEqual(names(cache.nodeInfos()), ['n2']);
   assert.deepEqual(names(cache.nodeLists().withAffinity), []);
+});
+
+test('the cache counts the nodes that hold each image as nodes come, change and go', () => {
+  const cache = new SchedulerCache();
+  const withImages = (name: string, ...images: string[][]) => {
+    const node = makeNode().name(name).obj();
+    node.status!.images = images.map((names) => ({ names, sizeBytes: 100 }));
+    return node;
+  };
+  cache.addNode(withImages('n1', ['busybox:latest', 'busybox@sha256:1'], ['nginx:1']));
+  cache.addNode(withImages('n2', ['busybox:latest']));
+  const counts = () => Object.fromEntries(cache.nodeLists().imageNumNodes);
+  assert.deepEqual(counts(), { 'busybox:latest': 2, 'busybox@sha256:1': 1, 'nginx:1': 1 });
+  cache.updateNode(withImages('n1', ['nginx:1']));
+  assert.deepEqual(counts(), { 'busybox:latest': 1, 'nginx:1': 1 });
+  cache.removeNode(withImages('n2'));
+  assert.deepEqual(counts(), { 'nginx:1': 1 });
 });

@@ -12,9 +12,10 @@
  * its cache is changed by other goroutines while a cycle runs. Here cycles are synchronous on the one loop
  * that also applies informer events, so a cycle reads the live NodeInfos and nothing is copied; what is
  * kept, as upstream's snapshot keeps it, are the lists a cycle needs: all nodes, the nodes with pods that
- * have pod (anti-)affinity terms, and the nodes with pods that have required anti-affinity terms. Each list
- * is rebuilt only after a change that can alter it (a node added or removed, a pod with such terms placed or
- * gone), not in every cycle.
+ * have pod (anti-)affinity terms, the nodes with pods that have required anti-affinity terms, and how many
+ * nodes hold each image. Each list is rebuilt only after a change that can alter it (a node added or
+ * removed, a pod with such terms placed or gone), not in every cycle; the image counts follow every node
+ * change as it comes.
  */
 import type { Node, Pod } from '../api/index.ts';
 import { hasPodAffinityTerms, NodeInfo, shareParsedRequests, type NodeLists } from './framework/index.ts';
@@ -32,6 +33,8 @@ export class SchedulerCache {
   readonly #pods = new Map<string, PodState>();
   /** Pods whose node is not (yet) known: kept so their requests count once the node appears. */
   readonly #orphans = new Map<string, Set<string>>();
+  /** Image name → how many nodes hold it (upstream's imageStates), kept as nodes come, change and go. */
+  readonly #imageNumNodes = new Map<string, number>();
   /** The lists of the last snapshot; undefined once a change may have altered them. */
   #all: NodeInfo[] | undefined;
   #lists: NodeLists | undefined;
@@ -40,10 +43,14 @@ export class SchedulerCache {
     const name = node.metadata!.name!;
     const existing = this.#nodes.get(name);
     if (existing) {
+      if (existing.node === node) return;
+      this.#countImages(existing, -1);
       existing.node = node;
+      this.#countImages(existing, 1);
       return;
     }
     const info = new NodeInfo(node);
+    this.#countImages(info, 1);
     for (const uid of this.#orphans.get(name) ?? []) {
       const ps = this.#pods.get(uid);
       if (ps) info.addPod(ps.pod);
@@ -63,6 +70,7 @@ export class SchedulerCache {
     const info = this.#nodes.get(name);
     if (!info) return;
     this.#nodes.delete(name);
+    this.#countImages(info, -1);
     this.#all = undefined;
     this.#lists = undefined;
     // Its pods stay known, so a node that comes back (re-registration) is charged again.
@@ -135,8 +143,17 @@ export class SchedulerCache {
     this.#lists ??= {
       withAffinity: this.nodeInfos().filter((n) => n.hasPodsWithAffinity),
       withRequiredAntiAffinity: this.nodeInfos().filter((n) => n.hasPodsWithRequiredAntiAffinity),
+      imageNumNodes: this.#imageNumNodes,
     };
     return this.#lists;
+  }
+
+  #countImages(info: NodeInfo, sign: 1 | -1): void {
+    for (const name of info.imageSizes.keys()) {
+      const n = (this.#imageNumNodes.get(name) ?? 0) + sign;
+      if (n > 0) this.#imageNumNodes.set(name, n);
+      else this.#imageNumNodes.delete(name);
+    }
   }
 
   nodeInfo(name: string): NodeInfo | undefined {

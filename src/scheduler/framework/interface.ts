@@ -22,16 +22,21 @@ export interface Plugin {
 
 /**
  * The snapshot's lists beside all nodes (upstream's havePodsWithAffinityNodeInfoList and
- * havePodsWithRequiredAntiAffinityNodeInfoList): what InterPodAffinity visits instead of every node.
+ * havePodsWithRequiredAntiAffinityNodeInfoList): what InterPodAffinity visits instead of every node; and the
+ * nodes per image, so ImageLocality need not visit every node either.
  */
 export interface NodeLists {
   readonly withAffinity: readonly NodeInfo[];
   readonly withRequiredAntiAffinity: readonly NodeInfo[];
+  /** Image name → how many of the nodes hold it (upstream's imageStates), for ImageLocality. */
+  readonly imageNumNodes: ReadonlyMap<string, number>;
 }
 
 /** The lists made from `nodes` by looking at each (for callers without a cache: tests, what-ifs). */
 export function nodeListsOf(nodes: readonly NodeInfo[]): NodeLists {
-  return { withAffinity: nodes.filter((n) => n.hasPodsWithAffinity), withRequiredAntiAffinity: nodes.filter((n) => n.hasPodsWithRequiredAntiAffinity) };
+  const imageNumNodes = new Map<string, number>();
+  for (const n of nodes) for (const name of n.imageSizes.keys()) imageNumNodes.set(name, (imageNumNodes.get(name) ?? 0) + 1);
+  return { withAffinity: nodes.filter((n) => n.hasPodsWithAffinity), withRequiredAntiAffinity: nodes.filter((n) => n.hasPodsWithRequiredAntiAffinity), imageNumNodes };
 }
 
 export interface PreFilterPlugin extends Plugin {

@@ -5,7 +5,7 @@
  * Image names match as the node reports them, with `:latest` added to a name with neither tag nor digest.
  */
 import type { Pod } from '../../../api/index.ts';
-import { MAX_NODE_SCORE, skip, type CycleState, type NodeInfo, type PreFilterPlugin, type ScorePlugin, type Status } from '../../framework/index.ts';
+import { MAX_NODE_SCORE, nodeListsOf, skip, type NodeLists, type CycleState, type NodeInfo, type PreFilterPlugin, type ScorePlugin, type Status } from '../../framework/index.ts';
 
 const MB = 1024 * 1024;
 const MIN_THRESHOLD = 23 * MB;
@@ -36,13 +36,14 @@ export function imageScore(sum: number, numContainers: number): number {
 export class ImageLocality implements PreFilterPlugin, ScorePlugin {
   readonly name = 'ImageLocality';
 
-  preFilter(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): Status | undefined {
+  preFilter(state: CycleState, pod: Pod, nodes: readonly NodeInfo[], lists?: NodeLists): Status | undefined {
     const images = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => normalizedImageName(c.image ?? ''));
+    // The cache counts the nodes per image as nodes change; without it (tests), count them here.
+    const all = lists?.imageNumNodes ?? nodeListsOf(nodes).imageNumNodes;
     const numNodes = new Map<string, number>();
-    for (const name of new Set(images)) {
-      let n = 0;
-      for (const node of nodes) if (node.imageSizes.has(name)) n++;
-      if (n > 0) numNodes.set(name, n);
+    for (const name of images) {
+      const n = all.get(name);
+      if (n) numNodes.set(name, n);
     }
     state.write(STATE_KEY, { numNodes, totalNodes: nodes.length, images } satisfies State);
     return undefined;
