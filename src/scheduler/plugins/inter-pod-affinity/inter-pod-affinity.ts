@@ -129,6 +129,8 @@ interface State {
   affinityCounts: ByDomain;
   antiAffinityCounts: ByDomain;
   existingAntiAffinityCounts: ByDomain;
+  /** The same as an array of entries, made by the first Filter call. */
+  existingAntiAffinityByKey?: [string, Map<string, number>][];
   /** For PreScore, which scores over every node, not only the feasible ones. */
   nodes: readonly NodeInfo[];
   lists: NodeLists;
@@ -222,7 +224,10 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, ScorePlu
       const v = labels[t.topologyKey];
       if (v !== undefined && (s.antiAffinityCounts.get(t.topologyKey)?.get(v) ?? 0) > 0) return unschedulable(ERR_REASON_ANTI_AFFINITY);
     }
-    for (const [key, byValue] of s.existingAntiAffinityCounts) {
+    // An array, not the map's iterator: this runs for every node the cycle filters.
+    s.existingAntiAffinityByKey ??= [...s.existingAntiAffinityCounts];
+    for (let i = 0; i < s.existingAntiAffinityByKey.length; i++) {
+      const [key, byValue] = s.existingAntiAffinityByKey[i]!;
       const v = labels[key];
       if (v !== undefined && (byValue.get(v) ?? 0) > 0) return unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY);
     }
