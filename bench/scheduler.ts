@@ -67,6 +67,16 @@
  * 9% idle: the three writes per pod, the watch fan-out, TLS socket writes ~10%); bindings reach 600–800 pods/s
  * once the creates are done, and the benchmark's own creates, on the same two cores as a third busy thread,
  * bound the run (they took twice as long with the thread as without it).
+ *
+ * Later still, after the scheduling cycle's own changes (bench/scheduler-cycle.ts measures the scheduler
+ * alone: 0.5 ms per SchedulingBasic pod at 1,000 nodes, 3.5 ms with anti-affinity, at load 12), thread,
+ * once, with the machine 6–8 times oversubscribed:
+ *
+ *   SchedulingBasic/1000Nodes           (load 12.2 → 13.5)   43.4   32 / 86 / 118 / 145   5000 bound in 115 s (creates 75 s)
+ *   SchedulingPodAntiAffinity/500Nodes  (load 13.5 → 16.1)   24.5   17 / 56 / 68 / 68      400 bound in 16 s (creates 9.7 s)
+ *   every case: no pod bound twice, bindings = pods, no node over capacity, every Scheduled event written.
+ *
+ * At this load the API server's creates alone (67 pods/s) bound the run; the scheduler no longer does.
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
