@@ -37,6 +37,10 @@
  *   SchedulingPodAntiAffinity/5000Nodes (12.1): after 39 cycles/s (25.4 ms), 36 pods/s.
  *   Every run: every measured pod bound, none twice, no node over capacity; one binding per pod.
  *
+ * Again, once the machine was calmer (load 4.4), back to back:
+ *   SchedulingBasic/1000Nodes             1328 (0.75)          905              6290 (0.16)        2340
+ *   SchedulingPodAntiAffinity/1000Nodes    176 (5.67)          143               374 (2.68)         294
+ *
  * The same code varies 2–4x between runs at these loads (SchedulingBasic/1000Nodes after: 0.23–0.67 ms per
  * cycle; anti-affinity 2.5–3.5 ms). What the cycle costs now (--cpu-prof): at 1,000 nodes SchedulingBasic
  * filters and scores 420 nodes per pod (upstream's numFeasibleNodesToFind) with only NodeUnschedulable,
