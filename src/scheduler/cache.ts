@@ -7,9 +7,18 @@
  *
  *   assume ─▶ [assumed] ──informer: pod bound──▶ [bound] ──informer: deleted / terminal──▶ gone
  *                 └──────── bind failed: forget ─▶ gone
+ *
+ * Snapshot: upstream copies the NodeInfos that changed into a snapshot at the start of each cycle, because
+ * its cache is changed by other goroutines while a cycle runs. Here cycles are synchronous on the one loop
+ * that also applies informer events, so a cycle reads the live NodeInfos and nothing is copied; what is
+ * kept, as upstream's snapshot keeps it, are the lists a cycle needs: all nodes, the nodes with pods that
+ * have pod (anti-)affinity terms, the nodes with pods that have required anti-affinity terms, and how many
+ * nodes hold each image. Each list is rebuilt only after a change that can alter it (a node added or
+ * removed, a pod with such terms placed or gone), not in every cycle; the image counts follow every node
+ * change as it comes.
  */
 import type { Node, Pod } from '../api/index.ts';
-import { NodeInfo } from './framework/index.ts';
+import { hasPodAffinityTerms, NodeInfo, shareParsedRequests, type NodeLists } from './framework/index.ts';
 
 interface PodState {
   pod: Pod;
@@ -24,21 +33,32 @@ export class SchedulerCache {
   readonly #pods = new Map<string, PodState>();
   /** Pods whose node is not (yet) known: kept so their requests count once the node appears. */
   readonly #orphans = new Map<string, Set<string>>();
+  /** Image name → how many nodes hold it (upstream's imageStates), kept as nodes come, change and go. */
+  readonly #imageNumNodes = new Map<string, number>();
+  /** The lists of the last snapshot; undefined once a change may have altered them. */
+  #all: NodeInfo[] | undefined;
+  #lists: NodeLists | undefined;
 
   addNode(node: Node): void {
     const name = node.metadata!.name!;
     const existing = this.#nodes.get(name);
     if (existing) {
+      if (existing.node === node) return;
+      this.#countImages(existing, -1);
       existing.node = node;
+      this.#countImages(existing, 1);
       return;
     }
     const info = new NodeInfo(node);
+    this.#countImages(info, 1);
     for (const uid of this.#orphans.get(name) ?? []) {
       const ps = this.#pods.get(uid);
       if (ps) info.addPod(ps.pod);
     }
     this.#orphans.delete(name);
     this.#nodes.set(name, info);
+    this.#all = undefined;
+    this.#lists = undefined;
   }
 
   updateNode(node: Node): void {
@@ -50,6 +70,9 @@ export class SchedulerCache {
     const info = this.#nodes.get(name);
     if (!info) return;
     this.#nodes.delete(name);
+    this.#countImages(info, -1);
+    this.#all = undefined;
+    this.#lists = undefined;
     // Its pods stay known, so a node that comes back (re-registration) is charged again.
     const uids = new Set<string>();
     for (const [uid, ps] of this.#pods) if (ps.nodeName === name) uids.add(uid);
@@ -77,6 +100,7 @@ export class SchedulerCache {
     if (!ps) return;
     this.#pods.delete(uid);
     this.#nodes.get(ps.nodeName)?.removePod(ps.pod);
+    if (hasPodAffinityTerms(ps.pod)) this.#lists = undefined;
     this.#orphans.get(ps.nodeName)?.delete(uid);
   }
 
@@ -85,6 +109,7 @@ export class SchedulerCache {
     const uid = uidOf(pod);
     if (this.#pods.has(uid)) throw new Error(`scheduler cache: pod ${pod.metadata?.namespace}/${pod.metadata?.name} is already in the cache`);
     const assumed: Pod = { ...pod, spec: { ...pod.spec!, nodeName } };
+    shareParsedRequests(pod, assumed);
     this.#pods.set(uid, { pod: assumed, nodeName, assumed: true });
     this.#charge(assumed, nodeName);
   }
@@ -104,9 +129,31 @@ export class SchedulerCache {
     return this.#pods.has(uidOf(pod));
   }
 
-  /** The nodes as the next cycle sees them (the live NodeInfos: cycles run on one loop). */
-  nodeInfos(): NodeInfo[] {
-    return [...this.#nodes.values()];
+  /**
+   * The nodes as the next cycle sees them (the live NodeInfos: cycles run on one loop). The same array until
+   * a node is added or removed: callers must not change it.
+   */
+  nodeInfos(): readonly NodeInfo[] {
+    this.#all ??= [...this.#nodes.values()];
+    return this.#all;
+  }
+
+  /** The nodes that carry pods with pod (anti-)affinity terms, and those with required anti-affinity terms. */
+  nodeLists(): NodeLists {
+    this.#lists ??= {
+      withAffinity: this.nodeInfos().filter((n) => n.hasPodsWithAffinity),
+      withRequiredAntiAffinity: this.nodeInfos().filter((n) => n.hasPodsWithRequiredAntiAffinity),
+      imageNumNodes: this.#imageNumNodes,
+    };
+    return this.#lists;
+  }
+
+  #countImages(info: NodeInfo, sign: 1 | -1): void {
+    for (const name of info.imageSizes.keys()) {
+      const n = (this.#imageNumNodes.get(name) ?? 0) + sign;
+      if (n > 0) this.#imageNumNodes.set(name, n);
+      else this.#imageNumNodes.delete(name);
+    }
   }
 
   nodeInfo(name: string): NodeInfo | undefined {
@@ -115,6 +162,7 @@ export class SchedulerCache {
 
   #charge(pod: Pod, nodeName: string): void {
     const info = this.#nodes.get(nodeName);
+    if (hasPodAffinityTerms(pod)) this.#lists = undefined;
     if (info) info.addPod(pod);
     else {
       const set = this.#orphans.get(nodeName) ?? new Set<string>();

@@ -150,7 +150,7 @@ export class Scheduler {
     this.pods = new Informer<Pod>(config.client.resource<Pod>('pods'), { clock: this.#clock, logger: this.#log });
     this.nodes = new Informer<Node>(config.client.resource<Node>('nodes'), { clock: this.#clock, logger: this.#log });
     this.budgets = new Informer<PodDisruptionBudget>(config.client.resource<PodDisruptionBudget>('poddisruptionbudgets'), { clock: this.#clock, logger: this.#log });
-    this.#preemptor = new Preemptor({ client: config.client, recorder: this.#recorder, nominator: this.nominator, clock: this.#clock, logger: this.#log });
+    this.#preemptor = new Preemptor({ client: config.client, recorder: this.#recorder, nominator: this.nominator, clock: this.#clock, logger: this.#log, random: this.#random });
     this.#wireInformers();
   }
 
@@ -266,7 +266,7 @@ export class Scheduler {
       return;
     }
     const state = new CycleState();
-    const pre = this.framework.runPreFilter(state, pod, nodes);
+    const pre = this.framework.runPreFilter(state, pod, nodes, this.cache.nodeLists());
     if (pre) {
       if (!isRejected(pre)) return this.#fail(info, pre, statusMessage(pre));
       const d: Diagnosis = { numAllNodes: nodes.length, nodeStatuses: new Map(nodes.map((n) => [n.name, pre])), preFilterMsg: statusMessage(pre) };
@@ -365,7 +365,8 @@ export class Scheduler {
   #selectHost(scores: { name: string; score: number }[]): string {
     let best = scores[0]!;
     let ties = 1;
-    for (const s of scores.slice(1)) {
+    for (let i = 1; i < scores.length; i++) {
+      const s = scores[i]!;
       if (s.score > best.score) {
         best = s;
         ties = 1;

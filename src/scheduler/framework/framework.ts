@@ -7,7 +7,7 @@ import type { Pod } from '../../api/index.ts';
 import type { CycleState } from './cycle-state.ts';
 import {
   isBindPlugin, isFilterPlugin, isPreBindPlugin, isPreFilterPlugin, isReservePlugin, isScorePlugin, isWatchingPlugin, MAX_NODE_SCORE,
-  type BindPlugin, type FilterPlugin, type NodeScore, type Plugin, type PreBindPlugin, type PreFilterPlugin, type ReservePlugin,
+  type BindPlugin, type FilterPlugin, type NodeLists, type NodeScore, type Plugin, type PreBindPlugin, type PreFilterPlugin, type ReservePlugin,
   type ScorePlugin, type WatchingPlugin,
 } from './interface.ts';
 import type { NodeInfo } from './node-info.ts';
@@ -48,43 +48,80 @@ export class Framework {
     if (this.binders.length === 0) throw new Error('scheduler framework: at least one bind plugin is required');
   }
 
-  runPreFilter(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): Status | undefined {
+  /**
+   * Runs every PreFilter; a rejection or error is returned (with the plugin's name). A plugin that answers
+   * `Skip` has nothing to check for this pod: its Filter is left out of this cycle (upstream's
+   * SkipFilterPlugins), so the per-node loop calls only the filters that can say no.
+   */
+  runPreFilter(state: CycleState, pod: Pod, nodes: readonly NodeInfo[], lists?: NodeLists): Status | undefined {
+    let skipped: Set<string> | undefined;
     for (const p of this.preFilters) {
-      const s = guard(p.name, () => p.preFilter(state, pod, nodes));
-      if (s) return { ...s, plugin: p.name };
+      let s: Status | undefined;
+      try {
+        s = p.preFilter(state, pod, nodes, lists);
+      } catch (err) {
+        s = pluginError(p.name, err);
+      }
+      if (!s) continue;
+      if (s.code === 'Skip') (skipped ??= new Set()).add(p.name);
+      else return { ...s, plugin: p.name };
     }
+    state.filters = skipped ? this.filters.filter((p) => !skipped.has(p.name)) : this.filters;
     return undefined;
   }
 
+  /** The filters of this cycle (those whose PreFilter did not skip), in order, until one rejects the node. */
   runFilter(state: CycleState, pod: Pod, nodeInfo: NodeInfo): Status | undefined {
-    for (const p of this.filters) {
-      const s = guard(p.name, () => p.filter(state, pod, nodeInfo));
+    const filters = state.filters ?? this.filters;
+    for (let i = 0; i < filters.length; i++) {
+      const p = filters[i]!;
+      let s: Status | undefined;
+      try {
+        s = p.filter(state, pod, nodeInfo);
+      } catch (err) {
+        s = pluginError(p.name, err);
+      }
       if (s) return { ...s, plugin: p.name };
     }
     return undefined;
   }
 
-  /** Weighted total score per node, in the order of `nodes`. */
+  /**
+   * Weighted total score per node, in the order of `nodes`. A plugin whose PreScore answers `Skip` scores 0
+   * everywhere without being called per node (upstream's SkipScorePlugins). One array of scores is reused
+   * for every plugin: a cycle scores hundreds of nodes with each of them.
+   */
   runScore(state: CycleState, pod: Pod, nodes: NodeInfo[]): NodeScore[] {
-    const totals: NodeScore[] = nodes.map((n) => ({ name: n.name, score: 0 }));
-    for (const p of this.scorers) p.preScore?.(state, pod, nodes);
+    const totals: NodeScore[] = new Array<NodeScore>(nodes.length);
+    const scores: NodeScore[] = new Array<NodeScore>(nodes.length);
+    for (let i = 0; i < nodes.length; i++) {
+      totals[i] = { name: nodes[i]!.name, score: 0 };
+      scores[i] = { name: nodes[i]!.name, score: 0 };
+    }
     for (const p of this.scorers) {
-      const scores: NodeScore[] = nodes.map((n) => ({ name: n.name, score: p.score(state, pod, n) }));
+      if (p.preScore?.(state, pod, nodes)?.code === 'Skip') continue;
+      for (let i = 0; i < nodes.length; i++) scores[i]!.score = p.score(state, pod, nodes[i]!);
       p.normalizeScore?.(state, pod, scores);
       const weight = this.#weights[p.name] ?? 1;
-      scores.forEach((s, i) => {
+      for (let i = 0; i < nodes.length; i++) {
+        const s = scores[i]!;
         if (s.score < 0 || s.score > MAX_NODE_SCORE) {
           throw new Error(`plugin ${p.name} returned an invalid score ${s.score} for node ${s.name}`);
         }
         totals[i]!.score += s.score * weight;
-      });
+      }
     }
     return totals;
   }
 
   runReserve(state: CycleState, pod: Pod, nodeName: string): Status | undefined {
     for (const p of this.reservers) {
-      const s = guard(p.name, () => p.reserve(state, pod, nodeName));
+      let s: Status | undefined;
+      try {
+        s = p.reserve(state, pod, nodeName);
+      } catch (err) {
+        s = pluginError(p.name, err);
+      }
       if (s) {
         this.runUnreserve(state, pod, nodeName);
         return { ...s, plugin: p.name };
@@ -128,10 +165,6 @@ export class Framework {
   }
 }
 
-function guard(plugin: string, fn: () => Status | undefined): Status | undefined {
-  try {
-    return fn();
-  } catch (err) {
-    return { ...errorStatus(err), reasons: [`running plugin ${plugin}: ${err instanceof Error ? err.message : String(err)}`] };
-  }
+function pluginError(plugin: string, err: unknown): Status {
+  return { ...errorStatus(err), reasons: [`running plugin ${plugin}: ${err instanceof Error ? err.message : String(err)}`] };
 }

@@ -20,13 +20,34 @@ export interface Plugin {
   readonly name: string;
 }
 
+/**
+ * The snapshot's lists beside all nodes (upstream's havePodsWithAffinityNodeInfoList and
+ * havePodsWithRequiredAntiAffinityNodeInfoList): what InterPodAffinity visits instead of every node; and the
+ * nodes per image, so ImageLocality need not visit every node either.
+ */
+export interface NodeLists {
+  readonly withAffinity: readonly NodeInfo[];
+  readonly withRequiredAntiAffinity: readonly NodeInfo[];
+  /** Image name → how many of the nodes hold it (upstream's imageStates), for ImageLocality. */
+  readonly imageNumNodes: ReadonlyMap<string, number>;
+}
+
+/** The lists made from `nodes` by looking at each (for callers without a cache: tests, what-ifs). */
+export function nodeListsOf(nodes: readonly NodeInfo[]): NodeLists {
+  const imageNumNodes = new Map<string, number>();
+  for (const n of nodes) for (const name of n.imageSizes.keys()) imageNumNodes.set(name, (imageNumNodes.get(name) ?? 0) + 1);
+  return { withAffinity: nodes.filter((n) => n.hasPodsWithAffinity), withRequiredAntiAffinity: nodes.filter((n) => n.hasPodsWithRequiredAntiAffinity), imageNumNodes };
+}
+
 export interface PreFilterPlugin extends Plugin {
   /**
    * Called once per cycle before any Filter; computes per-pod data into `state` (from `nodes`, the cycle's
    * snapshot, when it needs the pods of the whole cluster). A rejection here fails the pod on every node
-   * with this status's message in place of the per-node histogram.
+   * with this status's message in place of the per-node histogram. `Skip` says the plugin's Filter has
+   * nothing to check for this pod (it accepts every node), so the framework does not call it this cycle.
+   * `lists` are the snapshot's lists of `nodes` (absent: make them with `nodeListsOf(nodes)`).
    */
-  preFilter(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): Status | undefined;
+  preFilter(state: CycleState, pod: Pod, nodes: readonly NodeInfo[], lists?: NodeLists): Status | undefined;
 }
 
 export interface FilterPlugin extends Plugin {
@@ -46,9 +67,10 @@ export const MIN_NODE_SCORE = 0;
 export interface ScorePlugin extends Plugin {
   /**
    * Optional: called once per cycle before any score, with the feasible nodes (the ones that will be scored),
-   * to compute per-cycle data into `state`: upstream's PreScore.
+   * to compute per-cycle data into `state`: upstream's PreScore. `Skip` says the plugin would score every
+   * node 0 after normalizing (nothing to prefer): its score and normalizeScore are not called this cycle.
    */
-  preScore?(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): void;
+  preScore?(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): Status | undefined;
   /** Ranks one feasible node; after normalizeScore (if any) the value must be within 0..100. */
   score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number;
   /** Optional: rescales all nodes' scores in place (e.g. to 0..100 relative to the best). */

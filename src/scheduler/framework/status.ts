@@ -4,7 +4,8 @@
  * - `Unschedulable`: the node does not fit now; preemption might help.
  * - `UnschedulableAndUnresolvable`: the node cannot fit the pod whatever is evicted (wrong name, labels, taints).
  * - `Error`: the plugin itself failed (bad input, API error); the pod is retried with back-off.
- * - `Skip`: a bind plugin that does not handle this pod.
+ * - `Skip`: a bind plugin that does not handle this pod; a PreFilter or PreScore with nothing to do for it
+ *   (its Filter or Score is left out of the cycle).
  */
 
 export type Code = 'Success' | 'Error' | 'Unschedulable' | 'UnschedulableAndUnresolvable' | 'Skip';

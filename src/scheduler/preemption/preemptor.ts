@@ -6,7 +6,9 @@
  * were nominated to the same node lose their nomination. The scheduler records `status.nominatedNodeName` on
  * the preemptor, which waits in the queue until the victims are gone.
  *
- * `findCandidate` is synchronous, on the scheduler's loop; `evict` runs in the background and never throws.
+ * Candidates are searched as upstream's dryRunPreemption does: from a random node onwards, stopping once
+ * `numCandidates` nodes (10% of the potential ones, at least 100) can take the pod and one of them breaks no
+ * budget. `findCandidate` is synchronous, on the scheduler's loop; `evict` runs in the background and never throws.
  */
 import type { Pod, PodCondition, PodDisruptionBudget } from '../../api/index.ts';
 import { isNotFound, type Client, type EventRecorder } from '../../client/index.ts';
@@ -21,6 +23,18 @@ export interface PreemptorConfig {
   nominator: Nominator;
   clock: Clock;
   logger: Logger;
+  /** Where the search for candidates starts among the nodes (default Math.random). */
+  random?: () => number;
+}
+
+/** Upstream's defaults: minCandidateNodesPercentage 10, minCandidateNodesAbsolute 100. */
+const MIN_CANDIDATE_NODES_PERCENTAGE = 10;
+const MIN_CANDIDATE_NODES_ABSOLUTE = 100;
+
+/** How many candidate nodes preemption looks for among `potential` nodes (calculateNumCandidates). */
+export function numCandidates(potential: number): number {
+  const n = Math.floor((potential * MIN_CANDIDATE_NODES_PERCENTAGE) / 100);
+  return Math.min(Math.max(n, MIN_CANDIDATE_NODES_ABSOLUTE), potential);
 }
 
 export type PreemptionResult = { candidate: Candidate; message?: undefined } | { candidate?: undefined; message: string };
@@ -41,15 +55,23 @@ export class Preemptor {
     const nominated = this.#config.nominator.nodeOf(pod) ?? pod.status?.nominatedNodeName;
     const why = notEligibleReason(pod, nodes.find((n) => n.name === nominated));
     if (why) return { message: `preemption: ${why}` };
-    const candidates: Candidate[] = [];
+    const nonViolating: Candidate[] = [];
+    const violating: Candidate[] = [];
     if (!d.preFilterMsg) {
-      for (const n of nodes) {
-        if (d.nodeStatuses.get(n.name)?.code !== 'Unschedulable') continue;
+      const potential = nodes.filter((n) => d.nodeStatuses.get(n.name)?.code === 'Unschedulable');
+      // Upstream's dryRunPreemption: start at a random node and stop once enough candidates are found (one
+      // of them without budget violations), rather than trying every node.
+      const want = numCandidates(potential.length);
+      const offset = Math.floor((this.#config.random ?? Math.random)() * potential.length);
+      for (let i = 0; i < potential.length; i++) {
+        const n = potential[(offset + i) % potential.length]!;
         const victims = selectVictimsOnNode(pod, n, fits, pdbs);
-        if (victims && victims.pods.length > 0) candidates.push({ nodeName: n.name, victims });
+        if (!victims || victims.pods.length === 0) continue;
+        (victims.numPDBViolations === 0 ? nonViolating : violating).push({ nodeName: n.name, victims });
+        if (nonViolating.length > 0 && nonViolating.length + violating.length >= want) break;
       }
     }
-    const best = pickOneNode(candidates);
+    const best = pickOneNode([...nonViolating, ...violating]);
     return best ? { candidate: best } : { message: preemptionMessage(pod, d) };
   }
 

@@ -5,7 +5,7 @@
  * Image names match as the node reports them, with `:latest` added to a name with neither tag nor digest.
  */
 import type { Pod } from '../../../api/index.ts';
-import { MAX_NODE_SCORE, type CycleState, type NodeInfo, type PreFilterPlugin, type ScorePlugin, type Status } from '../../framework/index.ts';
+import { MAX_NODE_SCORE, nodeListsOf, skip, type NodeLists, type CycleState, type NodeInfo, type PreFilterPlugin, type ScorePlugin, type Status } from '../../framework/index.ts';
 
 const MB = 1024 * 1024;
 const MIN_THRESHOLD = 23 * MB;
@@ -36,24 +36,28 @@ export function imageScore(sum: number, numContainers: number): number {
 export class ImageLocality implements PreFilterPlugin, ScorePlugin {
   readonly name = 'ImageLocality';
 
-  preFilter(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): Status | undefined {
+  preFilter(state: CycleState, pod: Pod, nodes: readonly NodeInfo[], lists?: NodeLists): Status | undefined {
     const images = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => normalizedImageName(c.image ?? ''));
-    const wanted = new Set(images);
+    // The cache counts the nodes per image as nodes change; without it (tests), count them here.
+    const all = lists?.imageNumNodes ?? nodeListsOf(nodes).imageNumNodes;
     const numNodes = new Map<string, number>();
-    for (const n of nodes) {
-      const seen = new Set<string>();
-      for (const img of n.node.status?.images ?? []) for (const name of img.names ?? []) if (wanted.has(name)) seen.add(name);
-      for (const name of seen) numNodes.set(name, (numNodes.get(name) ?? 0) + 1);
+    for (const name of images) {
+      const n = all.get(name);
+      if (n) numNodes.set(name, n);
     }
     state.write(STATE_KEY, { numNodes, totalNodes: nodes.length, images } satisfies State);
     return undefined;
   }
 
+  /** No node holds any of the pod's images: every node would score 0 (below the threshold), so Skip. */
+  preScore(state: CycleState): Status | undefined {
+    return state.read<State>(STATE_KEY).numNodes.size === 0 ? skip() : undefined;
+  }
+
   score(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): number {
     const s = state.read<State>(STATE_KEY);
     if (s.images.length === 0) return 0;
-    const sizes = new Map<string, number>();
-    for (const img of nodeInfo.node.status?.images ?? []) for (const name of img.names ?? []) sizes.set(name, img.sizeBytes ?? 0);
+    const sizes = nodeInfo.imageSizes;
     let sum = 0;
     for (const name of s.images) {
       const size = sizes.get(name);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { makeNode, makePod } from '../../testing/builders.ts';
 import type { Pod } from '../../../api/index.ts';
 import { nodeInfoOf, runFilter, runScore } from '../../testing/run-plugin.ts';
+import { CycleState } from '../../framework/index.ts';
 import { InterPodAffinity } from './inter-pod-affinity.ts';
 
 const zoneA = makeNode().name('a1').labels({ zone: 'a' }).obj();
@@ -99,4 +100,15 @@ test('InterPodAffinity: a non-empty namespaceSelector selects namespaces by thei
   assert.deepEqual(runFilter(plugin, wantsTeamADb, zoneA, [dbIn('team-b')]), AFFINITY);
   // Without namespace labels to read, the selector selects nothing.
   assert.deepEqual(runFilter(new InterPodAffinity(), wantsTeamADb, zoneA, [dbIn('team-a')]), AFFINITY);
+});
+
+test('InterPodAffinity PreFilter skips the filter only when neither the pod nor any placed pod has required terms that could apply', () => {
+  const plugin = new InterPodAffinity();
+  const plain = makePod().name('plain').labels({ app: 'web' }).obj();
+  const loner = makePod().name('loner').podAffinity({ app: 'web' }, 'zone', { anti: true }).obj();
+  const pre = (pod: Pod, nodes: ReturnType<typeof nodeInfoOf>[]) => plugin.preFilter(new CycleState(), pod, nodes)?.code;
+  assert.equal(pre(plain, [nodeInfoOf(zoneA, [db])]), 'Skip');
+  assert.equal(pre(plain, [nodeInfoOf(zoneA, [loner])]), undefined, "a placed pod's anti-affinity matches it");
+  assert.equal(pre(makePod().name('other').labels({ app: 'db' }).obj(), [nodeInfoOf(zoneA, [loner])]), 'Skip', 'one it does not match');
+  assert.equal(pre(makePod().name('app').podAffinity({ app: 'db' }, 'zone').obj(), [nodeInfoOf(zoneA)]), undefined, 'its own terms');
 });

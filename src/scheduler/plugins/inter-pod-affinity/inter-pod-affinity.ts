@@ -2,9 +2,12 @@
  * InterPodAffinity (filter and score): the pod's required pod affinity and anti-affinity, and the required
  * anti-affinity of pods already placed, judged per topology domain (the node label named by `topologyKey`).
  * PreFilter counts, over every pod in the cycle's snapshot (bound and assumed), the domains that hold pods
- * matching each term; Filter then looks up the node's domains.
+ * matching each of the pod's required terms, and, over only the nodes with pods that have required
+ * anti-affinity (the snapshot's list), the domains whose pods' anti-affinity the pod would break; Filter then
+ * looks up the node's domains. A pod with no required terms in a cluster where no placed pod has required
+ * anti-affinity skips the filter (upstream's Skip). Each pod's terms are compiled once (per pod object).
  *
- * Score, as upstream's: each placed pod that the incoming pod's preferred affinity term matches adds the term's
+ * Score (computed at PreScore), as upstream's: each placed pod that the incoming pod's preferred affinity term matches adds the term's
  * weight to that pod's domain, a preferred anti-affinity match subtracts it; the placed pods' own terms count
  * the same way towards the incoming pod (their required affinity with weight 1, upstream's
  * hardPodAffinityWeight). A node scores the sum over its domains, normalized to 0..100 between the lowest and
@@ -19,31 +22,25 @@ import { labelSelectorFromObject, labelSelectorMatches, newRequirement, ParsedLa
 import { Informer, type Client } from '../../../client/index.ts';
 import { realClock, type Logger } from '../../../machinery/index.ts';
 import {
-  MAX_NODE_SCORE, unresolvable, unschedulable,
-  type CycleState, type FilterPlugin, type NodeInfo, type NodeScore, type PreFilterPlugin, type ScorePlugin, type Status, type WatchingPlugin,
+  MAX_NODE_SCORE, nodeListsOf, skip, unresolvable, unschedulable,
+  type CycleState, type FilterPlugin, type NodeInfo, type NodeLists, type NodeScore, type PreFilterPlugin, type ScorePlugin, type Status, type WatchingPlugin,
 } from '../../framework/index.ts';
 
 export const ERR_REASON_AFFINITY = "node(s) didn't match pod affinity rules";
 export const ERR_REASON_ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules";
 export const ERR_REASON_EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity rules";
 const STATE_KEY = 'PreFilterInterPodAffinity';
+const SCORE_KEY = 'PreScoreInterPodAffinity';
 
-/** A term ready to match pods: its selector, namespaces (undefined = all) and topology key. */
+/**
+ * A term ready to match pods: its selector, the namespaces it names (undefined = all) and, for a non-empty
+ * namespaceSelector, that selector (read against the namespaces' labels when matching: they may change).
+ */
 interface CompiledTerm {
   selector: ParsedLabelSelector;
   namespaces: Set<string> | undefined;
+  namespaceSelector: ParsedLabelSelector | undefined;
   topologyKey: string;
-}
-
-interface State {
-  affinityTerms: CompiledTerm[];
-  antiAffinityTerms: CompiledTerm[];
-  /** `key=value` domains → how many matching pods, per kind of rule. */
-  affinityCounts: Map<string, number>;
-  antiAffinityCounts: Map<string, number>;
-  existingAntiAffinityCounts: Map<string, number>;
-  /** `key=value` domains → the preferred-term score (may be negative). */
-  domainScores: Map<string, number>;
 }
 
 /** A weighted term: +weight for affinity, -weight for anti-affinity. */
@@ -52,27 +49,41 @@ interface ScoredTerm {
   weight: number;
 }
 
-function preferredTerms(pod: Pod, namespaces: NamespaceList): ScoredTerm[] {
-  const aff = pod.spec?.affinity;
-  return [
-    ...(aff?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) => ({ term: compile(w.podAffinityTerm, pod, namespaces), weight: w.weight })),
-    ...(aff?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) => ({ term: compile(w.podAffinityTerm, pod, namespaces), weight: -w.weight })),
-  ];
+/** A pod's terms, compiled once per pod object (upstream's PodInfo keeps them the same way). */
+interface PodTerms {
+  requiredAffinity: CompiledTerm[];
+  requiredAntiAffinity: CompiledTerm[];
+  /** Its preferred terms (weighted ±). */
+  preferred: ScoredTerm[];
+  /** Its terms as a placed pod scores others by: required affinity with weight 1, then the preferred ones. */
+  asExisting: ScoredTerm[];
 }
 
 /** hardPodAffinityWeight: how much a placed pod's required affinity to the incoming pod counts in scoring. */
 const HARD_POD_AFFINITY_WEIGHT = 1;
 
-function existingPodScoredTerms(other: Pod, namespaces: NamespaceList): ScoredTerm[] {
-  const required = (other.spec?.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [])
-    .map((t) => ({ term: compile(t, other, namespaces), weight: HARD_POD_AFFINITY_WEIGHT }));
-  return [...required, ...preferredTerms(other, namespaces)];
+const termsOf = new WeakMap<Pod, PodTerms>();
+
+function podTerms(pod: Pod): PodTerms {
+  let t = termsOf.get(pod);
+  if (t) return t;
+  const aff = pod.spec?.affinity;
+  const requiredAffinity = (aff?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((x) => compile(x, pod));
+  const preferred = [
+    ...(aff?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) => ({ term: compile(w.podAffinityTerm, pod), weight: w.weight })),
+    ...(aff?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((w) => ({ term: compile(w.podAffinityTerm, pod), weight: -w.weight })),
+  ];
+  t = {
+    requiredAffinity,
+    requiredAntiAffinity: (aff?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((x) => compile(x, pod)),
+    preferred,
+    asExisting: [...requiredAffinity.map((term) => ({ term, weight: HARD_POD_AFFINITY_WEIGHT })), ...preferred],
+  };
+  termsOf.set(pod, t);
+  return t;
 }
 
-/** The namespaces of the cluster with their labels, for non-empty namespaceSelectors. */
-type NamespaceList = readonly Namespace[];
-
-function compile(term: PodAffinityTerm, owner: Pod, namespaces: NamespaceList): CompiledTerm {
+function compile(term: PodAffinityTerm, owner: Pod): CompiledTerm {
   const base = labelSelectorFromObject(term.labelSelector);
   let selector = base;
   const extra = [
@@ -82,37 +93,65 @@ function compile(term: PodAffinityTerm, owner: Pod, namespaces: NamespaceList): 
   if (extra.length > 0 && base.requirements) selector = new ParsedLabelSelector([...base.requirements, ...extra]);
   const allNamespaces = term.namespaceSelector !== undefined && term.namespaceSelector !== null &&
     Object.keys(term.namespaceSelector.matchLabels ?? {}).length === 0 && (term.namespaceSelector.matchExpressions ?? []).length === 0;
+  if (allNamespaces) return { selector, namespaces: undefined, namespaceSelector: undefined, topologyKey: term.topologyKey };
   const listed = term.namespaces ?? [];
-  const selected: string[] = [];
-  if (term.namespaceSelector && !allNamespaces) {
-    const nsSelector = labelSelectorFromObject(term.namespaceSelector);
-    for (const ns of namespaces) if (labelSelectorMatches(nsSelector, ns.metadata?.labels ?? {})) selected.push(ns.metadata!.name!);
-  }
-  const set = allNamespaces ? undefined : new Set(listed.length > 0 || term.namespaceSelector ? [...listed, ...selected] : [owner.metadata?.namespace ?? 'default']);
-  return { selector, namespaces: set, topologyKey: term.topologyKey };
+  // The namespaces listed and those the selector picks; neither given: the owner's own namespace.
+  const namespaces = new Set(listed.length > 0 || term.namespaceSelector ? listed : [owner.metadata?.namespace ?? 'default']);
+  const namespaceSelector = term.namespaceSelector ? labelSelectorFromObject(term.namespaceSelector) : undefined;
+  return { selector, namespaces, namespaceSelector, topologyKey: term.topologyKey };
 }
 
-function termMatches(t: CompiledTerm, pod: Pod): boolean {
-  if (t.namespaces && !t.namespaces.has(pod.metadata?.namespace ?? '')) return false;
+/** Namespace name → its labels, made once per cycle and only when a namespaceSelector asks. */
+type NamespaceLabels = (namespace: string) => Record<string, string> | undefined;
+
+function termMatches(t: CompiledTerm, pod: Pod, nsLabels: NamespaceLabels): boolean {
+  if (t.namespaces) {
+    const ns = pod.metadata?.namespace ?? '';
+    if (!t.namespaces.has(ns)) {
+      const labels = t.namespaceSelector ? nsLabels(ns) : undefined;
+      if (!labels || !labelSelectorMatches(t.namespaceSelector!, labels)) return false;
+    }
+  }
   return t.selector.matches(pod.metadata?.labels);
 }
 
-const domain = (key: string, value: string) => `${key}=${value}`;
+/** topologyKey → topology value → a count or score. Keyed twice so a node's lookup builds no string. */
+type ByDomain = Map<string, Map<string, number>>;
 
-function add(counts: Map<string, number>, key: string): void {
-  counts.set(key, (counts.get(key) ?? 0) + 1);
+function addTo(m: ByDomain, key: string, value: string, n: number): void {
+  let byValue = m.get(key);
+  if (!byValue) m.set(key, (byValue = new Map()));
+  byValue.set(value, (byValue.get(value) ?? 0) + n);
+}
+
+interface State {
+  terms: PodTerms;
+  affinityCounts: ByDomain;
+  antiAffinityCounts: ByDomain;
+  existingAntiAffinityCounts: ByDomain;
+  /** The same as an array of entries, made by the first Filter call. */
+  existingAntiAffinityByKey?: [string, Map<string, number>][];
+  /** For PreScore, which scores over every node, not only the feasible ones. */
+  nodes: readonly NodeInfo[];
+  lists: NodeLists;
+  nsLabels: NamespaceLabels;
+}
+
+interface ScoreState {
+  /** Domains → the preferred-term score (may be negative). */
+  domainScores: ByDomain;
 }
 
 export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, ScorePlugin, WatchingPlugin {
   readonly name = 'InterPodAffinity';
   readonly #informer: Informer<Namespace> | undefined;
-  readonly #namespaces: () => NamespaceList;
+  readonly #namespaces: () => readonly Namespace[];
 
   /**
    * With `client` the plugin watches namespaces itself; with `namespaces` it reads those (tests); with neither,
    * non-empty namespaceSelectors select no namespace.
    */
-  constructor(opts: { client?: Client; namespaces?: () => NamespaceList; logger?: Logger } = {}) {
+  constructor(opts: { client?: Client; namespaces?: () => readonly Namespace[]; logger?: Logger } = {}) {
     if (opts.namespaces) this.#namespaces = opts.namespaces;
     else if (opts.client) {
       const inf = new Informer<Namespace>(opts.client.resource<Namespace>('namespaces'), { clock: realClock, logger: opts.logger });
@@ -129,73 +168,108 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, ScorePlu
     return { synced: inf.synced, done: inf.run(signal) };
   }
 
-  preFilter(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): Status | undefined {
-    const aff = pod.spec?.affinity;
-    const namespaces = this.#namespaces();
-    const s: State = {
-      affinityTerms: (aff?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => compile(t, pod, namespaces)),
-      antiAffinityTerms: (aff?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => compile(t, pod, namespaces)),
-      affinityCounts: new Map(),
-      antiAffinityCounts: new Map(),
-      existingAntiAffinityCounts: new Map(),
-      domainScores: new Map(),
+  /** Reads the namespaces' labels at most once per cycle, the first time a namespaceSelector needs them. */
+  #namespaceLabels(): NamespaceLabels {
+    let byName: Map<string, Record<string, string>> | undefined;
+    return (ns) => {
+      byName ??= new Map(this.#namespaces().map((n) => [n.metadata?.name ?? '', n.metadata?.labels ?? {}]));
+      return byName.get(ns);
     };
-    const preferred = preferredTerms(pod, namespaces);
-    const score = (t: CompiledTerm, weight: number, labels: Record<string, string>) => {
-      const v = labels[t.topologyKey];
-      if (v !== undefined) s.domainScores.set(domain(t.topologyKey, v), (s.domainScores.get(domain(t.topologyKey, v)) ?? 0) + weight);
-    };
-    // A pod without terms of its own (and no preferred ones) only meets the terms of placed pods that have
-    // some: only those are visited, as upstream's nodes-with-affinity-pods list does.
-    const ownTerms = s.affinityTerms.length > 0 || s.antiAffinityTerms.length > 0 || preferred.length > 0;
-    for (const n of nodes) {
+  }
+
+  /**
+   * Counts, per topology domain, the placed pods the incoming pod's required terms match (over every node,
+   * when it has such terms), and the placed pods whose required anti-affinity matches the incoming pod (over
+   * only the nodes that have such pods). Nothing either way: Skip, the filter has nothing to check.
+   */
+  preFilter(state: CycleState, pod: Pod, nodes: readonly NodeInfo[], lists = nodeListsOf(nodes)): Status | undefined {
+    const terms = podTerms(pod);
+    const nsLabels = this.#namespaceLabels();
+    const s: State = { terms, affinityCounts: new Map(), antiAffinityCounts: new Map(), existingAntiAffinityCounts: new Map(), nodes, lists, nsLabels };
+    state.write(STATE_KEY, s);
+    for (const n of lists.withRequiredAntiAffinity) {
       const labels = n.node.metadata?.labels ?? {};
-      for (const other of ownTerms ? n.pods : n.podsWithAffinity) {
-        // The incoming pod's own terms against pods already placed.
-        for (const t of s.affinityTerms) {
-          if (labels[t.topologyKey] !== undefined && termMatches(t, other)) add(s.affinityCounts, domain(t.topologyKey, labels[t.topologyKey]!));
-        }
-        for (const t of s.antiAffinityTerms) {
-          if (labels[t.topologyKey] !== undefined && termMatches(t, other)) add(s.antiAffinityCounts, domain(t.topologyKey, labels[t.topologyKey]!));
-        }
-        // Scoring: the incoming pod's preferred terms against the placed pod, and the placed pod's terms against it.
-        for (const { term, weight } of preferred) if (termMatches(term, other)) score(term, weight, labels);
-        if (other.spec?.affinity?.podAffinity || other.spec?.affinity?.podAntiAffinity) {
-          for (const { term, weight } of existingPodScoredTerms(other, namespaces)) if (termMatches(term, pod)) score(term, weight, labels);
-        }
-        // Placed pods' anti-affinity against the incoming pod.
-        for (const term of other.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []) {
-          const t = compile(term, other, namespaces);
-          if (labels[t.topologyKey] !== undefined && termMatches(t, pod)) add(s.existingAntiAffinityCounts, domain(t.topologyKey, labels[t.topologyKey]!));
+      for (const other of n.podsWithRequiredAntiAffinity) {
+        for (const t of podTerms(other).requiredAntiAffinity) {
+          const v = labels[t.topologyKey];
+          if (v !== undefined && termMatches(t, pod, nsLabels)) addTo(s.existingAntiAffinityCounts, t.topologyKey, v, 1);
         }
       }
     }
-    state.write(STATE_KEY, s);
+    if (terms.requiredAffinity.length > 0 || terms.requiredAntiAffinity.length > 0) {
+      for (const n of nodes) {
+        if (n.podCount === 0) continue;
+        const labels = n.node.metadata?.labels ?? {};
+        for (const other of n.pods) {
+          for (const t of terms.requiredAffinity) {
+            const v = labels[t.topologyKey];
+            if (v !== undefined && termMatches(t, other, nsLabels)) addTo(s.affinityCounts, t.topologyKey, v, 1);
+          }
+          for (const t of terms.requiredAntiAffinity) {
+            const v = labels[t.topologyKey];
+            if (v !== undefined && termMatches(t, other, nsLabels)) addTo(s.antiAffinityCounts, t.topologyKey, v, 1);
+          }
+        }
+      }
+    } else if (s.existingAntiAffinityCounts.size === 0) return skip();
     return undefined;
   }
 
   filter(state: CycleState, pod: Pod, nodeInfo: NodeInfo): Status | undefined {
     const s = state.read<State>(STATE_KEY);
-    // Nothing to check (no terms either way): most pods, on every node.
-    if (s.affinityTerms.length === 0 && s.antiAffinityTerms.length === 0 && s.existingAntiAffinityCounts.size === 0) return undefined;
     const labels = nodeInfo.node.metadata?.labels ?? {};
     // kube-scheduler's order: the pod's affinity, its anti-affinity, then placed pods' anti-affinity.
-    if (!this.#satisfiesAffinity(s, pod, labels)) return unresolvable(ERR_REASON_AFFINITY);
-    for (const t of s.antiAffinityTerms) {
+    if (s.terms.requiredAffinity.length > 0 && !satisfiesAffinity(s, pod, labels)) return unresolvable(ERR_REASON_AFFINITY);
+    for (const t of s.terms.requiredAntiAffinity) {
       const v = labels[t.topologyKey];
-      if (v !== undefined && (s.antiAffinityCounts.get(domain(t.topologyKey, v)) ?? 0) > 0) return unschedulable(ERR_REASON_ANTI_AFFINITY);
+      if (v !== undefined && (s.antiAffinityCounts.get(t.topologyKey)?.get(v) ?? 0) > 0) return unschedulable(ERR_REASON_ANTI_AFFINITY);
     }
-    if (s.existingAntiAffinityCounts.size > 0) for (const [k, v] of Object.entries(labels)) {
-      if ((s.existingAntiAffinityCounts.get(domain(k, v)) ?? 0) > 0) return unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY);
+    // An array, not the map's iterator: this runs for every node the cycle filters.
+    s.existingAntiAffinityByKey ??= [...s.existingAntiAffinityCounts];
+    for (let i = 0; i < s.existingAntiAffinityByKey.length; i++) {
+      const [key, byValue] = s.existingAntiAffinityByKey[i]!;
+      const v = labels[key];
+      if (v !== undefined && (byValue.get(v) ?? 0) > 0) return unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY);
     }
     return undefined;
   }
 
-  score(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): number {
+  /**
+   * Scores each domain: the incoming pod's preferred terms against the pods placed there, and the placed
+   * pods' terms against the incoming pod. Over every node when the pod has preferred terms, else over only
+   * the nodes whose pods have terms; nothing at all to score: Skip (every node would score 0).
+   */
+  preScore(state: CycleState, pod: Pod): Status | undefined {
     const s = state.read<State>(STATE_KEY);
-    if (s.domainScores.size === 0) return 0;
+    const { preferred } = s.terms;
+    if (preferred.length === 0 && s.lists.withAffinity.length === 0) return skip();
+    const scores: ScoreState = { domainScores: new Map() };
+    state.write(SCORE_KEY, scores);
+    for (const n of preferred.length > 0 ? s.nodes : s.lists.withAffinity) {
+      const labels = n.node.metadata?.labels ?? {};
+      for (const other of preferred.length > 0 ? n.pods : n.podsWithAffinity) {
+        for (const { term, weight } of preferred) {
+          const v = labels[term.topologyKey];
+          if (v !== undefined && termMatches(term, other, s.nsLabels)) addTo(scores.domainScores, term.topologyKey, v, weight);
+        }
+        if (!other.spec?.affinity?.podAffinity && !other.spec?.affinity?.podAntiAffinity) continue;
+        for (const { term, weight } of podTerms(other).asExisting) {
+          const v = labels[term.topologyKey];
+          if (v !== undefined && termMatches(term, pod, s.nsLabels)) addTo(scores.domainScores, term.topologyKey, v, weight);
+        }
+      }
+    }
+    return scores.domainScores.size === 0 ? skip() : undefined;
+  }
+
+  score(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): number {
+    const s = state.read<ScoreState>(SCORE_KEY);
+    const labels = nodeInfo.node.metadata?.labels ?? {};
     let total = 0;
-    for (const [k, v] of Object.entries(nodeInfo.node.metadata?.labels ?? {})) total += s.domainScores.get(domain(k, v)) ?? 0;
+    for (const [key, byValue] of s.domainScores) {
+      const v = labels[key];
+      if (v !== undefined) total += byValue.get(v) ?? 0;
+    }
     return total;
   }
 
@@ -210,18 +284,18 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, ScorePlu
     const diff = max - min;
     for (const s of scores) s.score = diff > 0 ? Math.floor((MAX_NODE_SCORE * (s.score - min)) / diff) : 0;
   }
+}
 
-  #satisfiesAffinity(s: State, pod: Pod, labels: Record<string, string>): boolean {
-    let podsExist = true;
-    for (const t of s.affinityTerms) {
-      const v = labels[t.topologyKey];
-      // The node must carry every topology label the terms name.
-      if (v === undefined) return false;
-      if ((s.affinityCounts.get(domain(t.topologyKey, v)) ?? 0) <= 0) podsExist = false;
-    }
-    if (podsExist) return true;
-    // The first pod of a group with affinity to itself: nothing matches anywhere yet, but it matches its own
-    // terms, so it may go (otherwise such groups could never start).
-    return s.affinityCounts.size === 0 && s.affinityTerms.every((t) => termMatches(t, pod));
+function satisfiesAffinity(s: State, pod: Pod, labels: Record<string, string>): boolean {
+  let podsExist = true;
+  for (const t of s.terms.requiredAffinity) {
+    const v = labels[t.topologyKey];
+    // The node must carry every topology label the terms name.
+    if (v === undefined) return false;
+    if ((s.affinityCounts.get(t.topologyKey)?.get(v) ?? 0) <= 0) podsExist = false;
   }
+  if (podsExist) return true;
+  // The first pod of a group with affinity to itself: nothing matches anywhere yet, but it matches its own
+  // terms, so it may go (otherwise such groups could never start).
+  return s.affinityCounts.size === 0 && s.terms.requiredAffinity.every((t) => termMatches(t, pod, s.nsLabels));
 }

@@ -1,7 +1,7 @@
 /** NodePorts: the host ports a pod asks for must be free on the node (same protocol and port, overlapping IP). */
 import type { Pod } from '../../../api/index.ts';
 import {
-  hostPortsConflict, podHostPorts, unschedulable,
+  hostPortsConflict, podHostPorts, skip, unschedulable,
   type CycleState, type FilterPlugin, type HostPort, type NodeInfo, type PreFilterPlugin, type Status,
 } from '../../framework/index.ts';
 
@@ -12,8 +12,10 @@ export class NodePorts implements PreFilterPlugin, FilterPlugin {
   readonly name = 'NodePorts';
 
   preFilter(state: CycleState, pod: Pod): Status | undefined {
-    state.write(STATE_KEY, podHostPorts(pod));
-    return undefined;
+    const ports = podHostPorts(pod);
+    state.write(STATE_KEY, ports);
+    // No host ports: nothing can conflict (upstream's Skip).
+    return ports.length === 0 ? skip() : undefined;
   }
 
   filter(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): Status | undefined {

@@ -6,7 +6,7 @@
  * skips it).
  */
 import type { Pod } from '../../../api/index.ts';
-import { MAX_NODE_SCORE, podResourceRequest, type CycleState, type NodeInfo, type PreFilterPlugin, type Resource, type ScorePlugin, type Status } from '../../framework/index.ts';
+import { MAX_NODE_SCORE, podResourceRequest, skip, type CycleState, type NodeInfo, type PreFilterPlugin, type Resource, type ScorePlugin, type Status } from '../../framework/index.ts';
 
 const STATE_KEY = 'PreScoreNodeResourcesBalancedAllocation';
 
@@ -34,13 +34,23 @@ export class NodeResourcesBalancedAllocation implements PreFilterPlugin, ScorePl
     return undefined;
   }
 
+  /** A pod that requests neither cpu nor memory scores 0 everywhere: Skip. */
+  preScore(state: CycleState): Status | undefined {
+    const request = state.read<Resource>(STATE_KEY);
+    return request.milliCPU === 0 && request.memory === 0 ? skip() : undefined;
+  }
+
   score(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): number {
     const request = state.read<Resource>(STATE_KEY);
     if (request.milliCPU === 0 && request.memory === 0) return 0;
     const alloc = nodeInfo.allocatable;
-    return balancedScore(
-      [nodeInfo.requested.milliCPU + request.milliCPU, nodeInfo.requested.memory + request.memory],
-      [alloc.milliCPU, alloc.memory],
-    );
+    const cpu = nodeInfo.requested.milliCPU + request.milliCPU;
+    const memory = nodeInfo.requested.memory + request.memory;
+    // balancedScore for the usual two resources, without its arrays: this runs for every feasible node.
+    if (alloc.milliCPU !== 0 && alloc.memory !== 0) {
+      const std = Math.abs((Math.min(cpu / alloc.milliCPU, 1) - Math.min(memory / alloc.memory, 1)) / 2);
+      return Math.trunc((1 - std) * MAX_NODE_SCORE);
+    }
+    return balancedScore([cpu, memory], [alloc.milliCPU, alloc.memory]);
   }
 }

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeNode, makePod } from '../../testing/builders.ts';
 import { nodeInfoOf, runFilter, runScore } from '../../testing/run-plugin.ts';
-import { NodeResourcesFit } from './node-resources-fit.ts';
+import { podResourceRequest } from '../../framework/index.ts';
+import { fitsRequest, fitsRequestQuickly, NodeResourcesFit } from './node-resources-fit.ts';
 
 test('NodeResourcesFit filter', () => {
   const node = makeNode().name('n').capacity({ cpu: '2', memory: '4Gi', pods: 3, 'example.com/gpu': 1 }).obj();
@@ -51,7 +52,31 @@ test('NodeResourcesFit filter', () => {
       want: { code: 'Unschedulable', reasons: ['Too many pods'] },
     },
   ];
-  for (const c of cases) assert.deepEqual(runFilter(new NodeResourcesFit(), c.pod, node, c.existing), c.want, c.name);
+  for (const c of cases) {
+    assert.deepEqual(runFilter(new NodeResourcesFit(), c.pod, node, c.existing), c.want, c.name);
+    // The quick check the filter asks first agrees with the full one.
+    const info = nodeInfoOf(node, c.existing);
+    assert.equal(fitsRequestQuickly(podResourceRequest(c.pod), info), fitsRequest(podResourceRequest(c.pod), info).length === 0, c.name);
+  }
+});
+
+test('the quick fit check agrees with the full one at and around every edge', () => {
+  const node = makeNode().name('n').capacity({ cpu: '2', memory: '2Gi', 'ephemeral-storage': '1Gi', pods: 2, 'example.com/gpu': 2 }).obj();
+  const existing = [makePod().req({ cpu: '1', memory: '1Gi', 'ephemeral-storage': '512Mi', 'example.com/gpu': '1' }).obj()];
+  const info = nodeInfoOf(node, existing);
+  for (const [resource, values] of [
+    ['cpu', ['999m', '1', '1001m']],
+    ['memory', ['1023Mi', '1Gi', '1025Mi']],
+    ['ephemeral-storage', ['511Mi', '512Mi', '513Mi']],
+    ['example.com/gpu', ['1', '2']],
+  ] as const) {
+    for (const v of values) {
+      const req = podResourceRequest(makePod().req({ [resource]: v }).obj());
+      assert.equal(fitsRequestQuickly(req, info), fitsRequest(req, info).length === 0, `${resource} ${v}`);
+    }
+  }
+  const full = nodeInfoOf(node, [...existing, makePod().obj()]);
+  assert.equal(fitsRequestQuickly(podResourceRequest(makePod().obj()), full), false, 'no room for another pod');
 });
 
 test('NodeResourcesFit least-allocated score prefers emptier nodes', () => {

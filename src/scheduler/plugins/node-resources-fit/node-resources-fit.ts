@@ -43,6 +43,24 @@ export function fitsRequest(req: Resource, nodeInfo: NodeInfo): InsufficientReso
   return out;
 }
 
+/**
+ * Whether a pod with request `req` fits: `fitsRequest(...).length === 0` without building the reasons.
+ * Filter asks it for hundreds of nodes per cycle; the reasons are made only for a node that does not fit.
+ */
+export function fitsRequestQuickly(req: Resource, nodeInfo: NodeInfo): boolean {
+  const alloc = nodeInfo.allocatable;
+  if (nodeInfo.podCount + 1 > alloc.pods) return false;
+  const used = nodeInfo.requested;
+  if (req.milliCPU > 0 && req.milliCPU > alloc.milliCPU - used.milliCPU) return false;
+  if (req.memory > 0 && req.memory > alloc.memory - used.memory) return false;
+  if (req.ephemeralStorage > 0 && req.ephemeralStorage > alloc.ephemeralStorage - used.ephemeralStorage) return false;
+  for (const name in req.scalar) {
+    const want = req.scalar[name]!;
+    if (want > 0 && want > (alloc.scalar[name] ?? 0) - (used.scalar[name] ?? 0)) return false;
+  }
+  return true;
+}
+
 function leastAllocated(requested: number, capacity: number): number {
   if (capacity <= 0 || requested > capacity) return 0;
   return Math.floor(((capacity - requested) * MAX_NODE_SCORE) / capacity);
@@ -58,6 +76,7 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, ScorePlu
 
   filter(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): Status | undefined {
     const { request } = state.read<{ request: Resource }>(STATE_KEY);
+    if (fitsRequestQuickly(request, nodeInfo)) return undefined;
     const insufficient = fitsRequest(request, nodeInfo);
     if (insufficient.length === 0) return undefined;
     return {

@@ -15,7 +15,7 @@
  */
 import { labelSelectorFromObject, newRequirement, ParsedLabelSelector, podMatchesNodeSelectorAndAffinityTerms, type Pod, type TopologySpreadConstraint } from '../../../api/index.ts';
 import {
-  MAX_NODE_SCORE, unresolvable, unschedulable,
+  MAX_NODE_SCORE, skip, unresolvable, unschedulable,
   type CycleState, type FilterPlugin, type NodeInfo, type NodeScore, type PreFilterPlugin, type ScorePlugin, type Status,
 } from '../../framework/index.ts';
 
@@ -50,6 +50,8 @@ interface Constraint {
   minDomains: number;
   /** Matching pods per domain value (domains of eligible nodes, zero included). */
   counts: Map<string, number>;
+  /** The least count over the domains (0 when there are fewer than minDomains): set once PreFilter counted. */
+  min: number;
   selfMatch: number;
 }
 
@@ -63,6 +65,7 @@ function compile(c: TopologySpreadConstraint, pod: Pod): Constraint {
     selector,
     minDomains: c.minDomains ?? 1,
     counts: new Map(),
+    min: 0,
     selfMatch: selector.matches(pod.metadata?.labels) ? 1 : 0,
   };
 }
@@ -72,31 +75,36 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, ScorePl
   readonly name = 'PodTopologySpread';
 
   preFilter(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): Status | undefined {
-    const constraints = (pod.spec?.topologySpreadConstraints ?? []).filter((c) => c.whenUnsatisfiable === 'DoNotSchedule').map((c) => compile(c, pod));
-    for (const c of constraints) {
-      for (const n of nodes) {
-        const value = n.node.metadata?.labels?.[c.topologyKey];
-        if (value === undefined) continue;
-        if (!podMatchesNodeSelectorAndAffinityTerms(pod, n.node)) continue;
-        let count = c.counts.get(value) ?? 0;
-        for (const other of n.pods) {
-          if (other.metadata?.namespace !== pod.metadata?.namespace || other.metadata?.deletionTimestamp) continue;
-          if (c.selector.matches(other.metadata?.labels)) count++;
-        }
-        c.counts.set(value, count);
-      }
-    }
-    state.write(STATE_KEY, constraints);
     // Every node of the cycle: PreScore counts pods on all eligible nodes, not only the feasible ones.
     state.write(ALL_NODES_KEY, nodes);
+    const constraints = (pod.spec?.topologySpreadConstraints ?? []).filter((c) => c.whenUnsatisfiable === 'DoNotSchedule').map((c) => compile(c, pod));
+    state.write(STATE_KEY, constraints);
+    // No hard constraint: nothing to filter (upstream's Skip).
+    if (constraints.length === 0) return skip();
+    // Whether a node is eligible is the same for every constraint: decided once per node.
+    const eligible = nodes.filter((n) => podMatchesNodeSelectorAndAffinityTerms(pod, n.node));
+    for (const c of constraints) {
+      for (const n of eligible) {
+        const value = n.node.metadata?.labels?.[c.topologyKey];
+        if (value === undefined) continue;
+        c.counts.set(value, (c.counts.get(value) ?? 0) + countMatching(n.pods, c, pod.metadata?.namespace));
+      }
+      // Fewer domains than minDomains: the missing ones count as empty, so the minimum is 0.
+      c.min = 0;
+      if (c.counts.size >= c.minDomains) {
+        c.min = Infinity;
+        for (const v of c.counts.values()) if (v < c.min) c.min = v;
+      }
+    }
     return undefined;
   }
 
-  preScore(state: CycleState, pod: Pod, feasible: readonly NodeInfo[]): void {
+  preScore(state: CycleState, pod: Pod, feasible: readonly NodeInfo[]): Status | undefined {
     const constraints = (pod.spec?.topologySpreadConstraints ?? []).filter((c) => c.whenUnsatisfiable === 'ScheduleAnyway').map((c) => compile(c, pod));
     const s: ScoreState = { constraints, weights: [], ignored: new Set() };
     state.write(SCORE_KEY, s);
-    if (constraints.length === 0) return;
+    // No soft constraint: every node would score 0 (upstream's Skip).
+    if (constraints.length === 0) return skip();
     const hasAllKeys = (n: NodeInfo) => constraints.every((c) => n.node.metadata?.labels?.[c.topologyKey] !== undefined);
     for (const n of feasible) {
       if (!hasAllKeys(n)) {
@@ -114,6 +122,7 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, ScorePl
         if (c.counts.has(value)) c.counts.set(value, c.counts.get(value)! + countMatching(n.pods, c, pod.metadata?.namespace));
       }
     }
+    return undefined;
   }
 
   score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): number {
@@ -151,9 +160,7 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, ScorePl
     for (const c of state.read<Constraint[]>(STATE_KEY)) {
       const value = nodeInfo.node.metadata?.labels?.[c.topologyKey];
       if (value === undefined) return unresolvable(ERR_REASON_MISSING_LABEL);
-      // Fewer domains than minDomains: the missing ones count as empty, so the minimum is 0.
-      const min = c.counts.size < c.minDomains ? 0 : Math.min(...c.counts.values());
-      const skew = (c.counts.get(value) ?? 0) + c.selfMatch - min;
+      const skew = (c.counts.get(value) ?? 0) + c.selfMatch - c.min;
       if (skew > c.maxSkew) return unschedulable(ERR_REASON_CONSTRAINTS);
     }
     return undefined;

@@ -21,7 +21,7 @@ import { nodeSelectorTermMatches, parseQuantity, type Node, type PersistentVolum
 import { Informer, objectKey, type Client, type KubeObjectLike } from '../../../client/index.ts';
 import { createLogger, realClock, type Logger } from '../../../machinery/index.ts';
 import {
-  errorStatus, unresolvable, type CycleState, type FilterPlugin, type NodeInfo, type PreBindPlugin, type PreFilterPlugin, type Status,
+  errorStatus, skip, unresolvable, type CycleState, type FilterPlugin, type NodeInfo, type PreBindPlugin, type PreFilterPlugin, type Status,
   type WatchingPlugin,
 } from '../../framework/index.ts';
 
@@ -122,7 +122,8 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, PreBindPlug
     }
     if (unboundImmediate) return unresolvable(ERR_UNBOUND_IMMEDIATE);
     state.write(STATE_KEY, vols);
-    return undefined;
+    // No claims: nothing to filter (upstream's Skip); PreBind finds nothing to do either.
+    return vols.bound.length === 0 && vols.delayed.length === 0 ? skip() : undefined;
   }
 
   filter(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): Status | undefined {
