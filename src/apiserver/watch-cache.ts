@@ -25,26 +25,23 @@ export interface CachedEvent {
   /** The object before this change (MODIFIED, DELETED), so filtered watchers can see an object leave their view. */
   prevObject?: KubeObject;
   rv: number;
-  /**
-   * The event's wire form per type (`{"type":…,"object":…}` + '\n'), made once and shared by every watcher that
-   * sends it as that type with the plain object (a filtered watcher may send a MODIFIED as ADDED or DELETED).
-   */
-  lines?: Partial<Record<EventType, Buffer>>;
 }
 
-/** The bytes of `{"type":type,"object":ev.object}\n`, serialised once per event and type. */
-export function eventLine(ev: CachedEvent, type: EventType, objectJson: (o: KubeObject) => string | Buffer): Buffer {
-  const lines = (ev.lines ??= {});
-  let line = lines[type];
-  if (!line) {
-    const json = objectJson(ev.object);
-    line = Buffer.concat([Buffer.from(`{"type":"${type}","object":`), typeof json === 'string' ? Buffer.from(json) : json, LINE_END]);
-    lines[type] = line;
-  }
-  return line;
-}
-
+const HEADS: Record<EventType, Buffer> = {
+  ADDED: Buffer.from('{"type":"ADDED","object":'),
+  MODIFIED: Buffer.from('{"type":"MODIFIED","object":'),
+  DELETED: Buffer.from('{"type":"DELETED","object":'),
+};
 const LINE_END = Buffer.from('}\n');
+
+/**
+ * The parts of the line `{"type":type,"object":…}\n`: constant heads and tail around the object's JSON, which
+ * the registry makes once per object and every watcher shares (upstream's cachingObject). Nothing per event
+ * is kept: a line cached per event was one more copy of every object in the ring.
+ */
+export function eventParts(type: EventType, objectJson: string | Buffer): [Buffer, string | Buffer, Buffer] {
+  return [HEADS[type], objectJson, LINE_END];
+}
 
 export class TooOldError extends Error {
   readonly requested: number;

@@ -10,7 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject, ResourceInfo } from '../api/index.ts';
 import type { CachedEvent, EventType, WatchCache } from './watch-cache.ts';
-import { TooOldError, eventLine } from './watch-cache.ts';
+import { TooOldError, eventParts } from './watch-cache.ts';
 import { expired, toStatus } from './status.ts';
 
 export interface WatchRequest {
@@ -65,11 +65,11 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: W
   const write = (line: string | Buffer) => {
     if (!closed) pending.push(line);
   };
-  // Plain objects: the event's bytes are made once and shared by every watcher (eventLine); Tables and
+  // Plain objects: the object's bytes are made once and shared by every watcher (eventParts); Tables and
   // PartialObjectMetadata depend on the request, so they are rendered per watcher.
   const emit = (type: EventType, ev: CachedEvent) => {
     if (w.toTable) write(JSON.stringify({ type, object: w.toTable(ev.object) }) + '\n');
-    else write(eventLine(ev, type, w.objectJson));
+    else if (!closed) pending.push(...eventParts(type, w.objectJson(ev.object)));
   };
 
   const send = (events: CachedEvent[]) => {
