@@ -5,6 +5,10 @@
  * again and diffs the fresh list against the cache, so handlers see every object's latest state even when
  * events were lost.
  *
+ * Inside `kubeling server` a client may carry in-process reads (in-process.ts): the informer then lists and
+ * watches through the API server of its own process and holds the server's cached objects, frozen, instead of
+ * a decoded copy of each.
+ *
  *   run ─▶ list ─▶ replace(cache) ─▶ synced ─▶ watch(rv) ─▶ events ─▶ cache + handlers
  *            ▲                                   │ stream ends: watch again from the last rv
  *            └── 410 Gone, or an error (after back-off 1 s → 30 s) ◀─┘
@@ -98,7 +102,10 @@ export class Informer<T extends KubeObjectLike> {
     return this;
   }
 
-  /** The cached object with key `ns/name` (or `name`). Treat it as read-only: it is the cache's copy. */
+  /**
+   * The cached object with key `ns/name` (or `name`). Read-only: it is the cache's copy, shared with every
+   * handler, and with in-process reads the API server's own object (frozen: writing to it throws).
+   */
   get(key: string): T | undefined {
     return this.#cache.get(key);
   }

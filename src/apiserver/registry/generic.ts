@@ -158,7 +158,8 @@ export class GenericRegistry {
       prefix: this.#prefix,
       decode: (kv) => {
         const obj = this.#written(kv) ?? this.decode(kv);
-        this.#kvOf.set(obj, kv);
+        // Bytes are kept once per object: its JSON when the write made it already, else the stored bytes.
+        if (!this.#jsonOf.has(obj)) this.#kvOf.set(obj, kv);
         return obj;
       },
       capacity: config.watchCacheCapacity,
@@ -184,6 +185,7 @@ export class GenericRegistry {
   #keepJson(obj: KubeObject, kv: KeyValue, bytes: Uint8Array): void {
     // A watcher may have asked for it already (the cache can take the object before the write resolves).
     if (!this.#jsonOf.has(obj)) this.#jsonOf.set(obj, unpooled(this.rawJson({ ...kv, value: bytes })));
+    this.#kvOf.delete(obj);
   }
 
   /**
