@@ -16,6 +16,7 @@ import type { Store, WatchEvent as StoreWatchEvent, KeyValue } from '../storage/
 import { isStoreError } from '../storage/index.ts';
 import type { KubeObject } from '../api/index.ts';
 import { Deferred, type Logger } from '../machinery/index.ts';
+import { StringInterner } from './string-interner.ts';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -87,6 +88,8 @@ export class WatchCache {
   #subscribers = new Set<Subscriber>();
   #ready = new Deferred<void>();
   #waiters: { rv: number; resolve: () => void }[] = [];
+  /** Repeated string values (images, phases, condition types, …) kept once across the cached objects. */
+  readonly #strings = new StringInterner();
 
   constructor(config: WatchCacheConfig) {
     this.#store = config.store;
@@ -148,7 +151,7 @@ export class WatchCache {
 
   #reset(kvs: KeyValue[], revision: number): void {
     const restarting = this.#ready.settled;
-    this.#objects = new Map(kvs.map((kv) => [kv.key, this.#decode(kv)]));
+    this.#objects = new Map(kvs.map((kv) => [kv.key, this.#strings.values(this.#decode(kv))]));
     this.#sortedKeys = undefined;
     this.#ring = [];
     this.#ringStart = 0;
@@ -167,14 +170,14 @@ export class WatchCache {
       const prev = this.#objects.get(e.kv.key);
       let ev: CachedEvent;
       if (e.type === 'put') {
-        const object = this.#decode(e.kv);
+        const object = this.#strings.values(this.#decode(e.kv));
         if (!prev) this.#sortedKeys = undefined;
         this.#objects.set(e.kv.key, object);
         ev = prev ? { type: 'MODIFIED', object, prevObject: prev, rv: e.kv.modRevision } : { type: 'ADDED', object, rv: e.kv.modRevision };
       } else {
         this.#objects.delete(e.kv.key);
         this.#sortedKeys = undefined;
-        const object = this.#decode(e.kv);
+        const object = this.#strings.values(this.#decode(e.kv));
         ev = { type: 'DELETED', object, prevObject: prev ?? object, rv: e.kv.modRevision };
       }
       events.push(ev);
