@@ -6,6 +6,7 @@
  *
  *   node bench/control-plane.ts [--nodes 1000] [--pods 30000,100000] [--storage sqlite,etcd] [--watchers 100]
  *                               [--concurrency 32] [--namespaces 10] [--probe-every 100] [--cpu-prof DIR]
+ *                               [--heap-snapshot DIR] [--skip-lists]
  *
  * Pods are created through the API by `--concurrency` clients in flight, bound with `spec.nodeName` round-robin
  * to the simulated nodes (the scheduler is not measured here: bench/scheduler.ts is), spread over
@@ -22,7 +23,24 @@
  * Last, the restart: the agent and server stop (SIGTERM), and the server starts again on the same data dir:
  * time from spawn to its `ready` line with every object stored, and its RSS just after.
  *
- * `--cpu-prof DIR` writes the server's V8 CPU profiles (both runs of it) into DIR.
+ * Memory per pod (issue 15), `--nodes 100 --pods 10000 --watchers 100 --skip-lists --heap-snapshot DIR`, sqlite,
+ * load 12–15 on the shared 2-core machine; copies and live heap by bench/heap-copies.ts:
+ *
+ *                                   before (752c810)     after (one copy: in-process informers, no parsed
+ *                                                        second copy of written objects, no per-event lines,
+ *                                                        unpooled JSON, interned strings)
+ *   pod copies in the heap          3.7                  1.7 (the watch cache + older versions in its ring)
+ *   live heap / per pod             592 MiB / 60.7 KiB   258 MiB / 26.4 KiB
+ *   RSS / growth per 1,000 pods     949 / 69.5 MiB       645–662 / 41.7–42.9 MiB
+ *   watch lag p50 / p99             1,824 / 7,230 ms     772–1,275 / 2,229–3,110 ms
+ *   restart: ready, RSS → 5 s later 17.1 s, 422 → 573    3.8–11.0 s, 403 → 437–450 MiB
+ *
+ * After, at 30,000 pods (load 8–13): RSS 1,041 MiB (1,905 before), 27.1 MiB per 1,000 pods, watch lag p50 949 ms /
+ * p99 4.0 s, restart ready 10.4 s, RSS 655 → 721 MiB 5 s later (690 MiB → 2.0 GiB before).
+ *
+ * `--cpu-prof DIR` writes the server's V8 CPU profiles (both runs of it) into DIR. `--heap-snapshot DIR` writes a
+ * heap snapshot of the server into DIR after each step (bench/heap-copies.ts counts the decoded copies of each
+ * pod in it and who holds them). `--skip-lists` leaves out the kubectl and paged-list timings.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -45,6 +63,8 @@ const { values: flags } = parseArgs({
     namespaces: { type: 'string', default: '10' },
     'probe-every': { type: 'string', default: '100' },
     'cpu-prof': { type: 'string' },
+    'heap-snapshot': { type: 'string' },
+    'skip-lists': { type: 'boolean', default: false },
     // How long to wait for the pods of one step to be Running before measuring anyway.
     'running-timeout': { type: 'string', default: '1800' },
   },
@@ -194,6 +214,32 @@ async function timeKubectl(server: ServerHandle, args: string[]): Promise<{ wall
   return { wall: performance.now() - start, lines, code, stderr: stderr.slice(0, 500) };
 }
 
+/** The server's V8 heap in use and its size (prom-client's nodejs_heap_size_* at /metrics), MiB. */
+async function heapUsed(api: Api): Promise<string> {
+  const r = await api.request('GET', '/metrics');
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(r.text)?.[1]) / 2 ** 20;
+  return `${value('nodejs_heap_size_used_bytes').toFixed(0)} MiB used of ${value('nodejs_heap_size_total_bytes').toFixed(0)} MiB`;
+}
+
+/** Asks the server for a heap snapshot (SIGUSR2, --heapsnapshot-signal) and waits until it is written; its path. */
+async function heapSnapshot(pid: number, dir: string): Promise<string> {
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, 'SIGUSR2');
+  for (;;) {
+    await sleep(1000);
+    const made = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+    if (!made) continue;
+    // Written once its size stops changing (V8 streams it out).
+    const path = join(dir, made);
+    let size = -1;
+    while (statSync(path).size !== size || size === 0) {
+      size = statSync(path).size;
+      await sleep(2000);
+    }
+    return path;
+  }
+}
+
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
@@ -212,7 +258,10 @@ async function benchStorage(storage: 'sqlite' | 'etcd'): Promise<void> {
   try {
     if (storage === 'etcd') etcd = await startEtcd();
     const storageArgs = etcd ? ['--storage', `etcd://${etcd.url.replace(/^http:\/\//, '')}`] : [];
-    const nodeArgs = flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof']}`] : [];
+    const nodeArgs = [
+      ...(flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof']}`] : []),
+      ...(flags['heap-snapshot'] ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${flags['heap-snapshot']}`] : []),
+    ];
     const serverOptions = {
       storage: 'sqlite' as const, runtime: 'fake' as const, noAgent: true, dataDir, nodeArgs,
       args: ['--kube-api-qps', '1000', '--kube-api-burst', '2000', ...storageArgs], stopTimeoutMs: 120_000, readyTimeoutMs: 600_000,
@@ -294,6 +343,9 @@ async function benchStorage(storage: 'sqlite' | 'etcd'): Promise<void> {
       console.log(`create → Running (${running.length} probes): p50 ${ms(pct(running, 50))}, p99 ${ms(pct(running, 99))}`);
       console.log(`server memory: RSS ${rss} MiB, PSS ${pssMiB(pid)} MiB; growth ${((rss - baseRss) / (target / 1000)).toFixed(1)} MiB per 1,000 pods`);
       if (storage === 'sqlite') console.log(`sqlite: state.db + WAL ${(disk / 2 ** 20).toFixed(0)} MiB`);
+      console.log(`server heap: ${await heapUsed(api)}`);
+      if (flags['heap-snapshot']) console.log(`heap snapshot: ${await heapSnapshot(pid, flags['heap-snapshot'])}`);
+      if (flags['skip-lists']) continue;
       for (const [label, args] of [['kubectl get pods -A (Table)', ['get', 'pods', '-A']], ['kubectl get pods -A -o json', ['get', 'pods', '-A', '-o', 'json']]] as const) {
         const walls: number[] = [];
         let lines = 0;

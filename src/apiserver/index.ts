@@ -4,6 +4,7 @@ export { ensurePki, type ServerPki } from './auth/certs.ts';
 export { ensureToken, TokenAuthenticator, type User } from './auth/tokens.ts';
 export { VERSION_INFO } from './discovery.ts';
 export { toStatus, ApiError, type Status } from './status.ts';
+export type { InProcessReader, InProcessReadRequest, InProcessWatchRequest, InProcessList, InProcessWatchEvent } from './in-process-reads.ts';
 export { ensureServiceAccountKey, keyId, ServiceAccountTokens, SERVICE_ACCOUNT_ISSUER, type ServiceAccountKeys } from './auth/service-account-tokens.ts';
 export { DEFAULT_SERVICE_CIDR, DEFAULT_NODE_PORT_RANGE } from './services/allocators.ts';
 export { parseServiceCidr, parsePortRange, ipAt } from './services/range.ts';

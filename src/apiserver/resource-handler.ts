@@ -4,7 +4,7 @@
  * for (the object, a meta.k8s.io Table with `object` rows, or PartialObjectMetadata). Pod-only subresources
  * live in pod-subresources.ts.
  */
-import type { DeleteOptions, KubeObject, Table } from '../api/index.ts';
+import type { DeleteOptions, KubeObject, ResourceInfo, Table } from '../api/index.ts';
 import { compileSelectors, printTable } from './api-bridge.ts';
 import { checkDeleteOptions } from './delete-options.ts';
 import { negotiateObjectFormat, parseObjectBody, queryBool, queryInt, readBody, sendJson, type ObjectFormat } from './http.ts';
@@ -62,10 +62,7 @@ function sendWithWarnings(ctx: RequestContext, code: number, obj: KubeObject): v
  * The list/watch filter from labelSelector and fieldSelector. Unsupported field labels only show when a
  * selector is evaluated, so it is tried once on an empty object here and refused with the real message.
  */
-function filterOf(ctx: RequestContext): ((o: KubeObject) => boolean) | undefined {
-  const ls = ctx.query.get('labelSelector') ?? '';
-  const fs = ctx.query.get('fieldSelector') ?? '';
-  const r = ctx.registry.info;
+export function selectorFilter(r: ResourceInfo, ls: string, fs: string): ((o: KubeObject) => boolean) | undefined {
   const refuse = (err: unknown) =>
     badRequest(`Unable to find "${r.group}/${r.version}, Resource=${r.plural}" that match label selector "${ls}", field selector "${fs}": ${(err as Error).message}`);
   let filter: ((o: KubeObject) => boolean) | undefined;
@@ -76,6 +73,10 @@ function filterOf(ctx: RequestContext): ((o: KubeObject) => boolean) | undefined
     throw refuse(err);
   }
   return filter;
+}
+
+function filterOf(ctx: RequestContext): ((o: KubeObject) => boolean) | undefined {
+  return selectorFilter(ctx.registry.info, ctx.query.get('labelSelector') ?? '', ctx.query.get('fieldSelector') ?? '');
 }
 
 function resourceOf(ctx: RequestContext): QualifiedResource {

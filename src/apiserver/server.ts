@@ -30,6 +30,7 @@ import { RuntimeClassAdmission } from './admission/runtime-class.ts';
 import { PriorityAdmission } from './admission/priority.ts';
 import { StorageObjectInUseProtection } from './admission/storage-object-in-use-protection.ts';
 import { TokenAuthenticator, type User } from './auth/tokens.ts';
+import { InProcessReader } from './in-process-reads.ts';
 import { alwaysAllow, forbiddenMessage, type Attributes, type Authorizer } from './authz/authorizer.ts';
 import { servingTlsOptions } from './auth/certs.ts';
 import { beginAudit, type Auditor, type RequestAudit } from './audit/index.ts';
@@ -403,6 +404,20 @@ export class ApiServer {
   }
 
   /** The registry of a resource (`pods`, or `leases` with group `coordination.k8s.io`). */
+  /**
+   * List and watch for a component of this process acting as `user`, answered from the watch caches with
+   * their own (frozen) objects: in-process-reads.ts.
+   */
+  get inProcessReader(): InProcessReader {
+    return (this.#inProcessReader ??= new InProcessReader({
+      registry: (groupVersion, plural) => this.#registries.get(`${groupVersion}/${plural}`),
+      authorize: (user, path, info) => this.#authorize(user, 'GET', path, info),
+      bookmarkIntervalMs: this.#config.bookmarkIntervalMs ?? 60_000,
+    }));
+  }
+
+  #inProcessReader: InProcessReader | undefined;
+
   registry(plural: string, group = ''): GenericRegistry {
     for (const r of this.#registries.values()) if (r.info.plural === plural && r.info.group === group) return r;
     throw new Error(`no registry for ${plural}${group ? `.${group}` : ''}`);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryStore, type KeyValue } from '../storage/index.ts';
-import { WatchCache, TooOldError, eventLine, type CachedEvent } from './watch-cache.ts';
+import { WatchCache, TooOldError, eventParts, type CachedEvent } from './watch-cache.ts';
 import { poll } from '../machinery/testing/poll.ts';
 
 const enc = (o: unknown) => Buffer.from(JSON.stringify(o));
@@ -44,7 +44,7 @@ test('the watch cache lists, follows the store, replays from its ring, and refus
   await store.close();
 });
 
-test('listSorted returns a prefix in key order; eventLine serialises an event once per type', async () => {
+test("listSorted returns a prefix in key order; eventParts wraps the object's shared bytes without copying them", async () => {
   const store = new MemoryStore();
   const stop = new AbortController();
   for (const k of ['ns2/a', 'ns1/c', 'ns1/a', 'ns10/x']) await store.create(`/registry/things/${k}`, enc({ v: k }));
@@ -57,18 +57,15 @@ test('listSorted returns a prefix in key order; eventLine serialises an event on
   await until(() => cache.list().items.length === 5);
   assert.deepEqual(cache.listSorted('/registry/things/ns1/').items.map((o) => o.v), ['ns1/a', 'ns1/b', 'ns1/c']);
 
-  let calls = 0;
-  const json = (o: unknown) => {
-    calls++;
-    return JSON.stringify(o);
-  };
   const ev: CachedEvent = { type: 'MODIFIED', object: { apiVersion: 'v1', kind: 'Thing', metadata: { name: 'x' } }, rv: 7 };
-  const first = eventLine(ev, 'MODIFIED', json);
-  assert.equal(eventLine(ev, 'MODIFIED', json), first, 'the same bytes for every watcher');
-  assert.deepEqual(JSON.parse(first.toString()), { type: 'MODIFIED', object: ev.object });
-  assert.ok(first.toString().endsWith('}\n'));
-  assert.equal(JSON.parse(eventLine(ev, 'DELETED', json).toString()).type, 'DELETED');
-  assert.equal(calls, 2);
+  const json = Buffer.from(JSON.stringify(ev.object));
+  const parts = eventParts('MODIFIED', json);
+  assert.equal(parts[1], json, "the object's bytes themselves, shared by every watcher");
+  const line = Buffer.concat(parts as Buffer[]).toString();
+  assert.deepEqual(JSON.parse(line), { type: 'MODIFIED', object: ev.object });
+  assert.ok(line.endsWith('}\n'));
+  assert.equal(JSON.parse(Buffer.concat(eventParts('DELETED', json) as Buffer[]).toString()).type, 'DELETED');
+  assert.equal(Object.keys(ev).join(), 'type,object,rv', 'nothing kept on the event');
   stop.abort();
   await run;
   await store.close();

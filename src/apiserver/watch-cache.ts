@@ -16,6 +16,7 @@ import type { Store, WatchEvent as StoreWatchEvent, KeyValue } from '../storage/
 import { isStoreError } from '../storage/index.ts';
 import type { KubeObject } from '../api/index.ts';
 import { Deferred, type Logger } from '../machinery/index.ts';
+import { StringInterner } from './string-interner.ts';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -25,26 +26,23 @@ export interface CachedEvent {
   /** The object before this change (MODIFIED, DELETED), so filtered watchers can see an object leave their view. */
   prevObject?: KubeObject;
   rv: number;
-  /**
-   * The event's wire form per type (`{"type":…,"object":…}` + '\n'), made once and shared by every watcher that
-   * sends it as that type with the plain object (a filtered watcher may send a MODIFIED as ADDED or DELETED).
-   */
-  lines?: Partial<Record<EventType, Buffer>>;
 }
 
-/** The bytes of `{"type":type,"object":ev.object}\n`, serialised once per event and type. */
-export function eventLine(ev: CachedEvent, type: EventType, objectJson: (o: KubeObject) => string | Buffer): Buffer {
-  const lines = (ev.lines ??= {});
-  let line = lines[type];
-  if (!line) {
-    const json = objectJson(ev.object);
-    line = Buffer.concat([Buffer.from(`{"type":"${type}","object":`), typeof json === 'string' ? Buffer.from(json) : json, LINE_END]);
-    lines[type] = line;
-  }
-  return line;
-}
-
+const HEADS: Record<EventType, Buffer> = {
+  ADDED: Buffer.from('{"type":"ADDED","object":'),
+  MODIFIED: Buffer.from('{"type":"MODIFIED","object":'),
+  DELETED: Buffer.from('{"type":"DELETED","object":'),
+};
 const LINE_END = Buffer.from('}\n');
+
+/**
+ * The parts of the line `{"type":type,"object":…}\n`: constant heads and tail around the object's JSON, which
+ * the registry makes once per object and every watcher shares (upstream's cachingObject). Nothing per event
+ * is kept: a line cached per event was one more copy of every object in the ring.
+ */
+export function eventParts(type: EventType, objectJson: string | Buffer): [Buffer, string | Buffer, Buffer] {
+  return [HEADS[type], objectJson, LINE_END];
+}
 
 export class TooOldError extends Error {
   readonly requested: number;
@@ -90,6 +88,8 @@ export class WatchCache {
   #subscribers = new Set<Subscriber>();
   #ready = new Deferred<void>();
   #waiters: { rv: number; resolve: () => void }[] = [];
+  /** Repeated string values (images, phases, condition types, …) kept once across the cached objects. */
+  readonly #strings = new StringInterner();
 
   constructor(config: WatchCacheConfig) {
     this.#store = config.store;
@@ -151,7 +151,7 @@ export class WatchCache {
 
   #reset(kvs: KeyValue[], revision: number): void {
     const restarting = this.#ready.settled;
-    this.#objects = new Map(kvs.map((kv) => [kv.key, this.#decode(kv)]));
+    this.#objects = new Map(kvs.map((kv) => [kv.key, this.#strings.values(this.#decode(kv))]));
     this.#sortedKeys = undefined;
     this.#ring = [];
     this.#ringStart = 0;
@@ -170,14 +170,14 @@ export class WatchCache {
       const prev = this.#objects.get(e.kv.key);
       let ev: CachedEvent;
       if (e.type === 'put') {
-        const object = this.#decode(e.kv);
+        const object = this.#strings.values(this.#decode(e.kv));
         if (!prev) this.#sortedKeys = undefined;
         this.#objects.set(e.kv.key, object);
         ev = prev ? { type: 'MODIFIED', object, prevObject: prev, rv: e.kv.modRevision } : { type: 'ADDED', object, rv: e.kv.modRevision };
       } else {
         this.#objects.delete(e.kv.key);
         this.#sortedKeys = undefined;
-        const object = this.#decode(e.kv);
+        const object = this.#strings.values(this.#decode(e.kv));
         ev = { type: 'DELETED', object, prevObject: prev ?? object, rv: e.kv.modRevision };
       }
       events.push(ev);

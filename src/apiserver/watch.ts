@@ -10,7 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject, ResourceInfo } from '../api/index.ts';
 import type { CachedEvent, EventType, WatchCache } from './watch-cache.ts';
-import { TooOldError, eventLine } from './watch-cache.ts';
+import { TooOldError, eventParts } from './watch-cache.ts';
 import { expired, toStatus } from './status.ts';
 
 export interface WatchRequest {
@@ -29,15 +29,67 @@ export interface WatchRequest {
   objectJson: (obj: KubeObject) => string | Buffer;
 }
 
+/**
+ * What one watcher sees of the cache's events: those of its namespace that pass its filter, judged with the
+ * object's previous state in mind (an object that stops matching is DELETED for this watcher, one that starts
+ * matching is ADDED), each event once, after `fromRv`. The HTTP watch and the in-process one share it.
+ */
+export class WatcherView {
+  readonly #namespace: string;
+  readonly #filter: ((obj: KubeObject) => boolean) | undefined;
+  /** The newest revision this watcher has been given. */
+  lastRv: number;
+
+  constructor(namespace: string, filter: ((obj: KubeObject) => boolean) | undefined, fromRv: number) {
+    this.#namespace = namespace;
+    this.#filter = filter;
+    this.lastRv = fromRv;
+  }
+
+  #nsMatch(o: KubeObject): boolean {
+    return !this.#namespace || o.metadata?.namespace === this.#namespace;
+  }
+
+  matches(o: KubeObject | undefined): boolean {
+    return o !== undefined && this.#nsMatch(o) && (!this.#filter || this.#filter(o));
+  }
+
+  /** Hands `emit` what this watcher sees of `events` (in revision order). */
+  see(events: CachedEvent[], emit: (type: EventType, ev: CachedEvent) => void): void {
+    for (const ev of events) {
+      if (ev.rv <= this.lastRv) continue;
+      this.lastRv = ev.rv;
+      if (!this.#filter) {
+        if (this.#nsMatch(ev.object)) emit(ev.type, ev);
+        continue;
+      }
+      const now = this.matches(ev.object);
+      const before = ev.type === 'ADDED' ? false : this.matches(ev.prevObject);
+      if (ev.type === 'DELETED') {
+        if (before) emit('DELETED', ev);
+      } else if (now && before) emit('MODIFIED', ev);
+      else if (now) emit('ADDED', ev);
+      else if (before) emit('DELETED', ev);
+    }
+  }
+
+  /**
+   * The subscription's backlog: from rv 0, the current objects as synthetic ADDED events (each with its own
+   * rv; only changes after the cache's `revision` count afterwards); else the ring's events after `fromRv`.
+   */
+  start(backlog: CachedEvent[], fromRv: number, revision: number, emit: (type: EventType, ev: CachedEvent) => void): void {
+    if (fromRv !== 0) return this.see(backlog, emit);
+    this.lastRv = revision;
+    for (const ev of backlog) if (this.matches(ev.object)) emit('ADDED', ev);
+  }
+}
+
 /** Bytes queued for a slow watcher before it is disconnected. */
 const MAX_BUFFERED = 32 * 1024 * 1024;
 
 export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: WatchRequest): Promise<void> {
   await w.cache.ready;
-  const nsMatch = (o: KubeObject) => !w.namespace || o.metadata?.namespace === w.namespace;
-  const matches = (o: KubeObject | undefined) => o !== undefined && nsMatch(o) && (!w.filter || w.filter(o));
-  const plain = !w.filter && !w.toTable;
-  let lastRv = w.fromRv;
+  const view = new WatcherView(w.namespace, w.filter, w.fromRv);
   let closed = false;
   let done: () => void = () => {};
   const ended = new Promise<void>((resolve) => (done = resolve));
@@ -65,29 +117,15 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: W
   const write = (line: string | Buffer) => {
     if (!closed) pending.push(line);
   };
-  // Plain objects: the event's bytes are made once and shared by every watcher (eventLine); Tables and
+  // Plain objects: the object's bytes are made once and shared by every watcher (eventParts); Tables and
   // PartialObjectMetadata depend on the request, so they are rendered per watcher.
   const emit = (type: EventType, ev: CachedEvent) => {
     if (w.toTable) write(JSON.stringify({ type, object: w.toTable(ev.object) }) + '\n');
-    else write(eventLine(ev, type, w.objectJson));
+    else if (!closed) pending.push(...eventParts(type, w.objectJson(ev.object)));
   };
 
   const send = (events: CachedEvent[]) => {
-    for (const ev of events) {
-      if (ev.rv <= lastRv) continue;
-      if (ev.rv > lastRv) lastRv = ev.rv;
-      if (plain) {
-        if (nsMatch(ev.object)) emit(ev.type, ev);
-        continue;
-      }
-      const now = matches(ev.object);
-      const before = ev.type === 'ADDED' ? false : matches(ev.prevObject);
-      if (ev.type === 'DELETED') {
-        if (before) emit('DELETED', ev);
-      } else if (now && before) emit('MODIFIED', ev);
-      else if (now) emit('ADDED', ev);
-      else if (before) emit('DELETED', ev);
-    }
+    view.see(events, emit);
     flush();
   };
 
@@ -103,19 +141,12 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: W
   }
   res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
   res.flushHeaders();
-  const initial = sub.backlog;
-  if (w.fromRv === 0) {
-    // Synthetic ADDED events carry each object's own rv; afterwards only newer events count.
-    lastRv = w.cache.revision;
-    for (const ev of initial) if (matches(ev.object)) emit('ADDED', ev);
-    flush();
-  } else {
-    send(initial);
-  }
+  view.start(sub.backlog, w.fromRv, w.cache.revision, emit);
+  flush();
 
   const bookmark = () => {
     if (closed) return;
-    const rv = Math.max(lastRv, w.cache.revision);
+    const rv = Math.max(view.lastRv, w.cache.revision);
     write(JSON.stringify({ type: 'BOOKMARK', object: { kind: w.info.kind, apiVersion: w.info.groupVersion, metadata: { resourceVersion: String(rv) } } }) + '\n');
     flush();
   };

@@ -21,6 +21,7 @@ export {
   type SubresourceCallOptions,
 } from './resource.ts';
 export type { WatchEvent, WatchEventType, WatchOptions } from './watch.ts';
+export type { InProcessReads, InProcessListRequest, InProcessWatchRequest } from './in-process.ts';
 export { ApiError, isNotFound, isConflict, isAlreadyExists, isGone, isInvalid, type Status } from './errors.ts';
 export { Informer, objectKey, type InformerConfig, type AddHandler, type UpdateHandler, type DeleteHandler } from './informer.ts';
 export { SharedInformers, informerOf, type SharedInformersConfig, type SharedInformerOptions } from './shared-informers.ts';

@@ -5,13 +5,18 @@
  * again and diffs the fresh list against the cache, so handlers see every object's latest state even when
  * events were lost.
  *
+ * Inside `kubeling server` a client may carry in-process reads (in-process.ts): the informer then lists and
+ * watches through the API server of its own process and holds the server's cached objects, frozen, instead of
+ * a decoded copy of each.
+ *
  *   run ─▶ list ─▶ replace(cache) ─▶ synced ─▶ watch(rv) ─▶ events ─▶ cache + handlers
  *            ▲                                   │ stream ends: watch again from the last rv
  *            └── 410 Gone, or an error (after back-off 1 s → 30 s) ◀─┘
  */
 import { createLogger, Deferred, jitter, realClock, type Clock, type Logger } from '../machinery/index.ts';
 import { isGone } from './errors.ts';
-import type { KubeObjectLike, ResourceClient } from './resource.ts';
+import type { KubeObjectLike, ObjectList, ResourceClient } from './resource.ts';
+import type { WatchEvent } from './watch.ts';
 
 export interface InformerConfig {
   labelSelector?: string;
@@ -97,7 +102,10 @@ export class Informer<T extends KubeObjectLike> {
     return this;
   }
 
-  /** The cached object with key `ns/name` (or `name`). Treat it as read-only: it is the cache's copy. */
+  /**
+   * The cached object with key `ns/name` (or `name`). Read-only: it is the cache's copy, shared with every
+   * handler, and with in-process reads the API server's own object (frozen: writing to it throws).
+   */
   get(key: string): T | undefined {
     return this.#cache.get(key);
   }
@@ -144,15 +152,16 @@ export class Informer<T extends KubeObjectLike> {
     const max = this.#config.backoffMaxMs ?? 30_000;
     let failures = 0;
     let needList = true;
+    const local = this.#resource.inProcess;
     while (!signal.aborted) {
       let sawEvent = false;
       try {
         if (needList) {
-          const list = await this.#resource.listAll({
-            labelSelector: this.#config.labelSelector,
-            fieldSelector: this.#config.fieldSelector,
-            signal,
-          });
+          const selectors = { labelSelector: this.#config.labelSelector, fieldSelector: this.#config.fieldSelector };
+          // In `kubeling server`, the API server's own (frozen) objects rather than a decoded copy of each.
+          const list = local
+            ? (await local.list({ resource: this.#resource.resource, namespace: this.#resource.namespace, ...selectors, signal })) as ObjectList<T>
+            : await this.#resource.listAll({ ...selectors, signal });
           this.#replace(list.items);
           this.#resourceVersion = list.metadata.resourceVersion ?? '';
           needList = false;
@@ -160,16 +169,16 @@ export class Informer<T extends KubeObjectLike> {
         }
         // Servers end watches after timeoutSeconds; a spread of 5–10 min keeps many informers from
         // reconnecting in step (client-go's minWatchTimeout × (1 + rand)).
-        const stream = this.#resource.watch(
-          {
-            resourceVersion: this.#resourceVersion,
-            labelSelector: this.#config.labelSelector,
-            fieldSelector: this.#config.fieldSelector,
-            allowWatchBookmarks: true,
-            timeoutSeconds: Math.floor(jitter(300, 1)),
-          },
-          signal,
-        );
+        const watchOptions = {
+          resourceVersion: this.#resourceVersion,
+          labelSelector: this.#config.labelSelector,
+          fieldSelector: this.#config.fieldSelector,
+          allowWatchBookmarks: true,
+          timeoutSeconds: Math.floor(jitter(300, 1)),
+        };
+        const stream = local
+          ? (local.watch({ resource: this.#resource.resource, namespace: this.#resource.namespace, ...watchOptions, signal }) as AsyncIterable<WatchEvent<T>>)
+          : this.#resource.watch(watchOptions, signal);
         for await (const ev of stream) {
           sawEvent = true;
           failures = 0;

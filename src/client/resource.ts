@@ -7,6 +7,7 @@ import type { IObjectMeta } from '@kubernetes-models/apimachinery/apis/meta/v1/O
 import type { IListMeta } from '@kubernetes-models/apimachinery/apis/meta/v1/ListMeta';
 import type { IncomingMessage } from 'node:http';
 import type { Transport } from './transport.ts';
+import type { InProcessReads } from './in-process.ts';
 import type { Status } from './errors.ts';
 import { watchStream, type WatchEvent, type WatchOptions } from './watch.ts';
 
@@ -100,6 +101,11 @@ export class ResourceClient<T extends KubeObjectLike = KubeObjectLike> {
     this.#transport = transport;
     this.resource = resource;
     this.namespace = resource.namespaced ? namespace : undefined;
+  }
+
+  /** Reads answered by the API server of this process (informers use them), when the client has them. */
+  get inProcess(): InProcessReads | undefined {
+    return this.#transport.inProcess;
   }
 
   /** The collection path (`/api/v1/namespaces/ns/pods`) or, with a name, the object's path. */

@@ -16,6 +16,7 @@
  * one at once, and so is a GET (watches included) whose connection broke; a write whose connection broke
  * fails, as it may have been applied, and its caller retries as after any error.
  */
+import type { InProcessReads } from './in-process.ts';
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
@@ -57,6 +58,11 @@ export interface ClientConfig {
    * when none came), what client-go counts as `rest_client_requests_total`.
    */
   requestObserver?: (request: { method: string; host: string; code: string }) => void;
+  /**
+   * Lists and watches answered by the API server of this very process (in-process.ts): what the informers
+   * of `kubeling server`'s components use, sharing the server's cached objects instead of decoding copies.
+   */
+  inProcess?: InProcessReads;
 }
 
 export interface RequestOptions {
@@ -88,6 +94,11 @@ export class Transport {
   readonly #streamAgent: http.Agent;
   readonly #mod: typeof http | typeof https;
   readonly #limiter: TokenBucket;
+
+  /** The in-process reads of this client's identity (ClientConfig.inProcess), if any. */
+  get inProcess(): InProcessReads | undefined {
+    return this.#config.inProcess;
+  }
 
   constructor(config: ClientConfig) {
     if (!config.server) throw new Error('client: server URL is required');

@@ -12,7 +12,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { TokenAuthenticator, User } from '../apiserver/index.ts';
-import { Client, type ClientConfig } from '../client/index.ts';
+import { Client, type ClientConfig, type InProcessReads } from '../client/index.ts';
+import type { ComponentContext } from './components/component.ts';
 
 export const KUBE_SYSTEM = 'kube-system';
 
@@ -102,13 +103,20 @@ export interface ComponentCredentialsConfig {
   caPem: string;
   /** Counts the clients' requests (rest_client_requests_total). */
   requestObserver?: ClientConfig['requestObserver'];
+  /** The API server's in-process list and watch for an identity (in-process-reads.ts), when in the same process. */
+  inProcess?: (user: User) => InProcessReads;
 }
 
 /** A component's own client and its `clientAs`, as `kubeling server` gives them (ComponentContext). */
-export function componentClients(credentials: ComponentCredentials, component: string, nodeName: string): { client: Client; clientAs: (user: User, userAgent: string) => Client } {
+export function componentClients(credentials: ComponentCredentials, component: string, nodeName: string): Pick<ComponentContext, 'client' | 'clientAs' | 'inProcessReads'> {
   const user = componentUser(component, nodeName);
   if (!user) throw new Error(`no identity for component ${component}`);
-  return { client: credentials.clientAs(user, `kubeling-${component}`), clientAs: (u, userAgent) => credentials.clientAs(u, userAgent) };
+  const inProcessReads = credentials.inProcessReads(user);
+  return {
+    client: credentials.clientAs(user, `kubeling-${component}`),
+    clientAs: (u, userAgent, options) => credentials.clientAs(u, userAgent, options),
+    ...(inProcessReads ? { inProcessReads } : {}),
+  };
 }
 
 /** Mints one token per identity (on first use) and makes clients that present it. */
@@ -131,9 +139,18 @@ export class ComponentCredentials {
     return token;
   }
 
-  /** A client over loopback acting as `user`. */
-  clientAs(user: User, userAgent: string): Client {
+  /** The API server's in-process reads as `user`, when the server runs in this process. */
+  inProcessReads(user: User): InProcessReads | undefined {
+    return this.#config.inProcess?.(user);
+  }
+
+  /**
+   * A client over loopback acting as `user`; with `inProcessReads`, its informers list and watch through the
+   * API server of this process instead (sharing its cached objects), when there is one.
+   */
+  clientAs(user: User, userAgent: string, options: { inProcessReads?: boolean } = {}): Client {
     const { server, caPem, requestObserver } = this.#config;
-    return new Client({ server, token: this.tokenFor(user), caData: caPem, userAgent, ...(requestObserver ? { requestObserver } : {}) });
+    const inProcess = options.inProcessReads ? this.inProcessReads(user) : undefined;
+    return new Client({ server, token: this.tokenFor(user), caData: caPem, userAgent, ...(requestObserver ? { requestObserver } : {}), ...(inProcess ? { inProcess } : {}) });
   }
 }

@@ -42,6 +42,7 @@ import { withLeaderElection } from './components/leader-elected.ts';
 import { loadBootstrap, publishBootstrap } from './bootstrap.ts';
 import { openAudit, type AuditSetup } from './audit.ts';
 import { componentClients, ComponentCredentials } from './component-identities.ts';
+import { inProcessReadsFor } from './in-process-reads.ts';
 import { restClientMetrics } from './rest-client-metrics.ts';
 import { authorizerFor } from './authorization.ts';
 import { credentialState, loadNodeCredential, signKubeletServingCertificate, signNodeCredential, writeKubeletKubeconfig, type NodeCredential } from './node-credentials.ts';
@@ -332,7 +333,10 @@ export async function runServer(argv: string[]): Promise<number> {
     // (`kubectl wait --for=condition=Ready node --all` right after passes).
     const nodeReady = new Deferred<void>();
     let nodeLoop: Promise<void> | undefined;
-    const credentials = new ComponentCredentials({ authenticator, server, caPem: pki.caPem, requestObserver: restClientMetrics(metrics) });
+    const credentials = new ComponentCredentials({
+      authenticator, server, caPem: pki.caPem, requestObserver: restClientMetrics(metrics),
+      inProcess: (user) => inProcessReadsFor(apiserver, user),
+    });
     // The local node acts as system:node:<name>, with a certificate the server signs itself (DIR/kubelet.kubeconfig).
     const localNode = serverNode(options);
     const nodeCred = localNode ? await serverNodeCredential(dataDir, pki.caPem, localNode.name) : undefined;

@@ -8,3 +8,4 @@ export * from './random.ts';
 export * from './logger.ts';
 export * from './log-text.ts';
 export * from './x509.ts';
+export * from './deep-freeze.ts';

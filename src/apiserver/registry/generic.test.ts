@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { MemoryStore, type ListOptions as StoreListOptions } from '../../storage/index.ts';
 import { findResource, type KubeObject } from '../../api/index.ts';
 import { AdmissionChain } from '../admission/chain.ts';
+import { SqliteStore } from '../../storage/sqlite/index.ts';
 import { GenericRegistry, strategyFor } from './index.ts';
 
 /** A memory store that counts the lists it answers. */
@@ -99,4 +100,27 @@ test('without consistentListFromCache a list without resourceVersion reads the s
     assert.equal((await r.list('ns1')).items.length, 1);
     assert.equal(store.lists, before + 1);
   });
+});
+
+test('the watch cache keeps the object a write made, not a second copy parsed from its bytes, on either store', async () => {
+  // sqlite publishes a write's event before the write's promise resolves; memory after: both must share.
+  for (const store of [new MemoryStore(), new SqliteStore({ path: ':memory:' })]) {
+    const registry = new GenericRegistry({ strategy: strategyFor(findResource('v1', 'configmaps')!), store, admission: new AdmissionChain() });
+    const stop = new AbortController();
+    const run = registry.cache.run(stop.signal);
+    try {
+      await registry.cache.ready;
+      const created = await registry.create('ns1', cm('a'));
+      await registry.cache.waitFor(Number(created.metadata!.resourceVersion), 5000);
+      assert.equal(registry.cache.get(registry.key('ns1', 'a')), created, `${store.constructor.name}: the created object itself`);
+      const updated = (await registry.update('ns1', 'a', { ...created, data: { k: 'b' } })).object;
+      await registry.cache.waitFor(Number(updated.metadata!.resourceVersion), 5000);
+      assert.equal(registry.cache.get(registry.key('ns1', 'a')), updated, `${store.constructor.name}: the updated object itself`);
+      assert.equal(updated.metadata!.resourceVersion, String(registry.cache.revision));
+    } finally {
+      stop.abort();
+      await run;
+      await store.close();
+    }
+  }
 });

@@ -116,6 +116,18 @@ interface ContinueToken {
   start: string;
 }
 
+/**
+ * `b` in memory of its own. Small Buffers are slices of shared 64 KiB slabs (Node 24's Buffer.poolSize), and
+ * a slab lives as long as any slice of it: the JSON kept for as long as an object is cached pinned whole
+ * slabs of short-lived request bytes (133 MiB of slabs with 5,000 pods, ~27 KiB a pod).
+ */
+function unpooled(b: Buffer): Buffer {
+  if (b.byteOffset === 0 && b.buffer.byteLength === b.length) return b;
+  const own = Buffer.allocUnsafeSlow(b.length);
+  b.copy(own);
+  return own;
+}
+
 export class GenericRegistry {
   readonly info: ResourceInfo;
   readonly strategy: Strategy;
@@ -146,7 +158,8 @@ export class GenericRegistry {
       prefix: this.#prefix,
       decode: (kv) => {
         const obj = this.#written(kv) ?? this.decode(kv);
-        this.#kvOf.set(obj, kv);
+        // Bytes are kept once per object: its JSON when the write made it already, else the stored bytes.
+        if (!this.#jsonOf.has(obj)) this.#kvOf.set(obj, kv);
         return obj;
       },
       capacity: config.watchCacheCapacity,
@@ -170,7 +183,9 @@ export class GenericRegistry {
 
   /** The JSON of an object just written: its stored bytes with the new resourceVersion (one stringify per write). */
   #keepJson(obj: KubeObject, kv: KeyValue, bytes: Uint8Array): void {
-    this.#jsonOf.set(obj, this.rawJson({ ...kv, value: bytes }));
+    // A watcher may have asked for it already (the cache can take the object before the write resolves).
+    if (!this.#jsonOf.has(obj)) this.#jsonOf.set(obj, unpooled(this.rawJson({ ...kv, value: bytes })));
+    this.#kvOf.delete(obj);
   }
 
   /**
@@ -182,7 +197,7 @@ export class GenericRegistry {
     let j = this.#jsonOf.get(obj);
     if (j === undefined) {
       const kv = this.#kvOf.get(obj);
-      j = kv ? this.rawJson(kv) : JSON.stringify(obj);
+      j = kv ? unpooled(this.rawJson(kv)) : JSON.stringify(obj);
       this.#kvOf.delete(obj);
       this.#jsonOf.set(obj, j);
     }
@@ -201,23 +216,41 @@ export class GenericRegistry {
   }
 
   /**
-   * Objects this registry just wrote, by key and revision, so the watch cache takes them instead of parsing
-   * the same bytes again. Objects handed out by the registry and the cache are never mutated afterwards.
+   * Objects being written, by key, with the bytes that store them: the watch cache takes the object when the
+   * store's event carries those bytes, instead of parsing them into a second copy. Entered before the store
+   * call, since a store may publish the event before the write's promise resolves (sqlite does: an entry
+   * made after the write was never taken, and up to 10,000 of them were kept for nothing). Objects handed out
+   * by the registry and the cache are never mutated afterwards.
    */
-  readonly #recent = new Map<string, KubeObject>();
+  readonly #writing = new Map<string, { obj: KubeObject; bytes: Uint8Array }>();
+
+  #willWrite(key: string, obj: KubeObject, bytes: Uint8Array): Uint8Array {
+    // Entries of writes whose event the cache never saw (a relist in between) must not pile up.
+    if (this.#writing.size > 10_000) this.#writing.clear();
+    this.#writing.set(key, { obj, bytes });
+    return bytes;
+  }
+
+  /** The write of `obj` under `key` failed: forget it, unless a newer write took the slot. */
+  #writeFailed(key: string, obj: KubeObject): void {
+    if (this.#writing.get(key)?.obj === obj) this.#writing.delete(key);
+  }
 
   #remember(kv: KeyValue, obj: KubeObject): KubeObject {
-    obj.metadata!.resourceVersion = String(kv.modRevision);
-    if (this.#recent.size > 10_000) this.#recent.clear();
-    this.#recent.set(`${kv.key}@${kv.modRevision}`, obj);
+    // The cache may have taken (and set) it already; an object it handed out is not written again.
+    const rv = String(kv.modRevision);
+    if (obj.metadata!.resourceVersion !== rv) obj.metadata!.resourceVersion = rv;
     return obj;
   }
 
   #written(kv: KeyValue): KubeObject | undefined {
-    const id = `${kv.key}@${kv.modRevision}`;
-    const obj = this.#recent.get(id);
-    if (obj) this.#recent.delete(id);
-    return obj;
+    const w = this.#writing.get(kv.key);
+    if (!w) return undefined;
+    const same = w.bytes === kv.value || Buffer.from(w.bytes.buffer, w.bytes.byteOffset, w.bytes.byteLength).equals(kv.value);
+    if (!same) return undefined;
+    this.#writing.delete(kv.key);
+    w.obj.metadata!.resourceVersion = String(kv.modRevision);
+    return w.obj;
   }
 
   get prefix(): string {
@@ -456,14 +489,18 @@ export class GenericRegistry {
     let bytes: Uint8Array;
     try {
       const key = this.key(namespace, name);
-      bytes = this.#storable(key, obj);
+      bytes = this.#willWrite(key, obj, this.#storable(key, obj));
       r = await this.#store.create(key, bytes);
     } catch (err) {
+      this.#writeFailed(this.key(namespace, name), obj);
       await finish?.(false);
       throw err;
     }
     await finish?.(r.ok);
-    if (!r.ok) throw alreadyExists(this.qualified, name);
+    if (!r.ok) {
+      this.#writeFailed(this.key(namespace, name), obj);
+      throw alreadyExists(this.qualified, name);
+    }
     this.#wrote(r.kv);
     this.#keepJson(obj, r.kv, bytes);
     return this.#remember(r.kv, obj);
@@ -581,9 +618,10 @@ export class GenericRegistry {
         let r: Awaited<ReturnType<Store['update']>>;
         let bytes: Uint8Array;
         try {
-          bytes = this.#storable(key, obj);
+          bytes = this.#willWrite(key, obj, this.#storable(key, obj));
           r = await this.#store.update(key, bytes, kv.modRevision);
         } catch (err) {
+          this.#writeFailed(key, obj);
           await finish?.(false);
           throw err;
         }
@@ -592,6 +630,7 @@ export class GenericRegistry {
           this.#keepJson(obj, this.#wrote(r.kv), bytes);
           return { object: this.#remember(r.kv, obj), created: false };
         }
+        this.#writeFailed(key, obj);
       }
       if (expectedRv !== undefined && expectedRv !== '') throw conflict(this.qualified, name);
       if (attempt > 50) throw conflict(this.qualified, name);

@@ -6,7 +6,7 @@
  * component made of several upstream components (the controller manager, a node) gets a client for each
  * through `ctx.clientAs`. `src/cmd/server.ts` lists the components, one line each.
  */
-import type { Client } from '../../client/index.ts';
+import type { Client, InProcessReads } from '../../client/index.ts';
 import type { User } from '../../apiserver/index.ts';
 import type { Logger } from '../../machinery/index.ts';
 import type { Registry } from 'prom-client';
@@ -56,8 +56,16 @@ export interface NodeConfig {
 export interface ComponentContext {
   /** Client over loopback acting as this component's identity. */
   client: Client;
-  /** A client over loopback acting as `user` (a token the server minted for it at start). */
-  clientAs: (user: User, userAgent: string) => Client;
+  /**
+   * A client over loopback acting as `user` (a token the server minted for it at start). With
+   * `inProcessReads`, its informers read through the API server of this process (`inProcessReads` below).
+   */
+  clientAs: (user: User, userAgent: string, options?: { inProcessReads?: boolean }) => Client;
+  /**
+   * The API server's in-process list and watch as this component's identity (`kubeling server` only): give
+   * it to the client of informers (`ClientConfig.inProcess`) to share the server's cached objects.
+   */
+  inProcessReads?: InProcessReads;
   /** Path of the admin kubeconfig (DIR/kubeconfig.yaml). */
   kubeconfigPath: string;
   /** `https://127.0.0.1:PORT`. */

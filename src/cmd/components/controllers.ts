@@ -33,8 +33,9 @@ export const controllersComponent: Component = {
       return c;
     };
     // One informer per resource for every controller, on the controller manager's own client (upstream's
-    // "shared-informers" client): each pod is decoded and kept once, not once per controller.
-    const informerClient = ctx.clientAs(CONTROLLER_MANAGER_USER, 'kubeling-controller-manager/shared-informers');
+    // "shared-informers" client): each pod is kept once, not once per controller, and inside `kubeling
+    // server` not even that: the informers read the API server's own cached objects (in-process reads).
+    const informerClient = ctx.clientAs(CONTROLLER_MANAGER_USER, 'kubeling-controller-manager/shared-informers', { inProcessReads: true });
     clients.push(informerClient);
     const informers = new SharedInformers({ client: informerClient, logger: ctx.logger.child({ controller: 'shared-informers' }) });
     const o = ctx.options;

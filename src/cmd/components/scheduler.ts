@@ -27,7 +27,10 @@ export const schedulerComponent: Component = {
 };
 
 async function runHere(ctx: ComponentContext, limits: { qps?: number; burst?: number }): Promise<void> {
-  const client = Object.keys(limits).length > 0 ? ctx.client.with(limits) : ctx.client;
+  // On the server's event loop its informers read the API server's own cached objects (no copy of each pod);
+  // a scheduler thread cannot share them and lists and watches over loopback.
+  const overrides = { ...limits, ...(ctx.inProcessReads ? { inProcess: ctx.inProcessReads } : {}) };
+  const client = Object.keys(overrides).length > 0 ? ctx.client.with(overrides) : ctx.client;
   try {
     await new Scheduler({ client, logger: ctx.logger, ...(ctx.metrics ? { metrics: ctx.metrics } : {}) }).run(ctx.signal);
   } finally {
@@ -37,7 +40,7 @@ async function runHere(ctx: ComponentContext, limits: { qps?: number; burst?: nu
 
 async function runInThread(ctx: ComponentContext, limits: { qps?: number; burst?: number }): Promise<void> {
   // Functions do not cross threads: the request observer stays here and is fed from the thread's messages.
-  const { requestObserver, clock: _clock, ...settings } = ctx.client.config;
+  const { requestObserver, clock: _clock, inProcess: _inProcess, ...settings } = ctx.client.config;
   const data: SchedulerThreadData = { client: { ...settings, ...limits }, logFormat: ctx.options.logFormat ?? defaultLogFormat(process.stderr.isTTY) };
   const metrics = ctx.metrics ? new SchedulerMetrics(ctx.metrics) : undefined;
   const worker = new Worker(new URL('./scheduler-thread.ts', import.meta.url), { workerData: data, name: 'scheduler' });

@@ -124,7 +124,9 @@ export class DeploymentController {
     if (!d || d.metadata?.deletionTimestamp) return;
     const ns = d.metadata!.namespace!;
     const now = this.#clock.now();
-    const owned = this.replicaSets.list().filter((rs) => rs.metadata?.namespace === ns && controllerRef(rs)?.uid === d.metadata?.uid);
+    // Shallow copies: #scale records a ReplicaSet's new spec on them for the rest of this pass (the informer's
+    // objects are shared and frozen).
+    const owned = this.replicaSets.list().filter((rs) => rs.metadata?.namespace === ns && controllerRef(rs)?.uid === d.metadata?.uid).map((rs) => ({ ...rs }));
     const hash = podTemplateHash(d.spec?.template, d.status?.collisionCount ?? 0);
     // The new ReplicaSet is the oldest one whose template is the Deployment's (as upstream's FindNewReplicaSet).
     const byAge = [...owned].sort((a, b) => (a.metadata?.creationTimestamp ?? '').localeCompare(b.metadata?.creationTimestamp ?? ''));
