@@ -54,6 +54,7 @@
  * is serialised once and written once per event-loop turn per watcher.
  */
 import https from 'node:https';
+import { readFileSync } from 'node:fs';
 import type { ClientRequest } from 'node:http';
 import { parseArgs } from 'node:util';
 import { startServer, type ServerHandle } from '../test/e2e/helpers/server.ts';
@@ -66,6 +67,8 @@ const { values } = parseArgs({
     watchers: { type: 'string', default: '1000' },
     events: { type: 'string', default: '200' },
     gets: { type: 'string', default: '5000' },
+    // Bindings and Scheduled events written (on the first pods), as the scheduler writes them per pod.
+    binds: { type: 'string', default: '5000' },
     // Writes a V8 CPU profile of the server process into this directory (node --cpu-prof).
     profile: { type: 'string' },
     // Also run the in-process scheduler and controllers (they write a status for every unschedulable pod).
@@ -77,10 +80,24 @@ const CONCURRENCY = Number(values.concurrency);
 const WATCHERS = Number(values.watchers);
 const EVENTS = Number(values.events);
 const GETS = Number(values.gets);
+const BINDS = Math.min(Number(values.binds), PODS);
 
 function pct(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** CPU time (user + system, all threads) the process has used so far, in ms (Linux: /proc/PID/stat). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 (utime, stime) in clock ticks, 100 a second on Linux; counted from field 3 here.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** The server's CPU per request over a phase: what one write costs it, whatever the machine's load. */
+function cpuPer(pid: number, before: number, requests: number): string {
+  return `server CPU ${((1000 * (cpuMs(pid) - before)) / requests).toFixed(0)} µs a request`;
 }
 
 function fmt(ms: number): string {
@@ -114,6 +131,19 @@ class Http {
   }
 }
 
+/** A core/v1 Event as the scheduler's recorder writes one for a bound pod. */
+const scheduledEvent = (pod: string, node: string) => {
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  return {
+    apiVersion: 'v1', kind: 'Event',
+    metadata: { name: `${pod}.${Date.now().toString(16)}`, namespace: 'bench' },
+    involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: 'bench', name: pod },
+    reason: 'Scheduled', message: `Successfully assigned bench/${pod} to ${node}`,
+    source: { component: 'default-scheduler' }, firstTimestamp: now, lastTimestamp: now, count: 1, type: 'Normal',
+    reportingComponent: 'default-scheduler', reportingInstance: '',
+  };
+};
+
 const podBody = (name: string) => ({
   apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'bench' } },
   spec: { containers: [{ name: 'c', image: 'busybox:1.35', command: ['sleep', '3600'] }] },
@@ -144,17 +174,37 @@ async function benchBackend(storage: 'sqlite' | 'memory'): Promise<void> {
     console.log(`\n== ${storage} ==`);
     await http.request('POST', '/api/v1/namespaces', { metadata: { name: 'bench' } });
     await new Promise((r) => setTimeout(r, 300)); // the default service account
+    const pid = s.process.pid!;
+    let cpu = cpuMs(pid);
     const creates = await pool(PODS, CONCURRENCY, async (i) => {
       const r = await http.request('POST', '/api/v1/namespaces/bench/pods', podBody(`pod-${i}`));
       if (r.status !== 201) throw new Error(`create ${i}: ${r.status} ${r.text}`);
     });
-    console.log(`creates: ${PODS} pods, ${CONCURRENCY} in flight: ${(PODS / (creates.wallMs / 1000)).toFixed(0)} creates/s, p50 ${fmt(pct(creates.latencies, 50))}, p99 ${fmt(pct(creates.latencies, 99))}`);
+    console.log(`creates: ${PODS} pods, ${CONCURRENCY} in flight: ${(PODS / (creates.wallMs / 1000)).toFixed(0)} creates/s, p50 ${fmt(pct(creates.latencies, 50))}, p99 ${fmt(pct(creates.latencies, 99))}; ${cpuPer(pid, cpu, PODS)}`);
 
+    // The other two writes of every scheduled pod: its binding and its Scheduled event (as the scheduler
+    // writes them), on BINDS of the pods.
+    cpu = cpuMs(pid);
+    const binds = await pool(BINDS, CONCURRENCY, async (i) => {
+      const r = await http.request('POST', `/api/v1/namespaces/bench/pods/pod-${i}/binding`, {
+        apiVersion: 'v1', kind: 'Binding', metadata: { name: `pod-${i}` }, target: { apiVersion: 'v1', kind: 'Node', name: `node-${i % 100}` },
+      });
+      if (r.status !== 201) throw new Error(`binding ${i}: ${r.status} ${r.text}`);
+    });
+    console.log(`bindings: ${BINDS}, ${CONCURRENCY} in flight: ${(BINDS / (binds.wallMs / 1000)).toFixed(0)} bindings/s, p50 ${fmt(pct(binds.latencies, 50))}, p99 ${fmt(pct(binds.latencies, 99))}; ${cpuPer(pid, cpu, BINDS)}`);
+    cpu = cpuMs(pid);
+    const events = await pool(BINDS, CONCURRENCY, async (i) => {
+      const r = await http.request('POST', '/api/v1/namespaces/bench/events', scheduledEvent(`pod-${i}`, `node-${i % 100}`));
+      if (r.status !== 201) throw new Error(`event ${i}: ${r.status} ${r.text}`);
+    });
+    console.log(`events: ${BINDS}, ${CONCURRENCY} in flight: ${(BINDS / (events.wallMs / 1000)).toFixed(0)} events/s, p50 ${fmt(pct(events.latencies, 50))}, p99 ${fmt(pct(events.latencies, 99))}; ${cpuPer(pid, cpu, BINDS)}`);
+
+    cpu = cpuMs(pid);
     const gets = await pool(GETS, CONCURRENCY, async () => {
       const r = await http.request('GET', `/api/v1/namespaces/bench/pods/pod-${Math.floor(Math.random() * PODS)}`);
       if (r.status !== 200) throw new Error(`get: ${r.status}`);
     });
-    console.log(`gets: ${GETS}, ${CONCURRENCY} in flight: ${(GETS / (gets.wallMs / 1000)).toFixed(0)} gets/s, p50 ${fmt(pct(gets.latencies, 50))}, p99 ${fmt(pct(gets.latencies, 99))}`);
+    console.log(`gets: ${GETS}, ${CONCURRENCY} in flight: ${(GETS / (gets.wallMs / 1000)).toFixed(0)} gets/s, p50 ${fmt(pct(gets.latencies, 50))}, p99 ${fmt(pct(gets.latencies, 99))}; ${cpuPer(pid, cpu, GETS)}`);
 
     for (const [label, query] of [
       ['store (limit=100000: a paged read)', '?limit=100000'],
