@@ -215,22 +215,29 @@ export class GenericRegistry {
   }
 
   /**
-   * Objects this registry just wrote, by key and revision, so the watch cache takes them instead of parsing
-   * the same bytes again. Objects handed out by the registry and the cache are never mutated afterwards.
+   * Objects this registry is writing, by the bytes it hands the store, so the watch cache takes each object
+   * instead of parsing the same bytes again. The memory and sqlite stores give a watch the very bytes they
+   * were given (a transformer or etcd gives new ones: those are parsed). The event usually arrives before
+   * the write's own caller resumes, so the object is registered before the write, without a resourceVersion;
+   * whichever comes first sets it. Objects handed out by the registry and the cache are never mutated after.
    */
-  readonly #recent = new Map<string, KubeObject>();
+  readonly #writing = new WeakMap<Uint8Array, KubeObject>();
 
   #remember(kv: KeyValue, obj: KubeObject): KubeObject {
     obj.metadata!.resourceVersion = String(kv.modRevision);
-    if (this.#recent.size > 10_000) this.#recent.clear();
-    this.#recent.set(`${kv.key}@${kv.modRevision}`, obj);
     return obj;
   }
 
+  /** The object written as `kv` (a put of bytes this registry wrote), with its resourceVersion; else undefined. */
   #written(kv: KeyValue): KubeObject | undefined {
-    const id = `${kv.key}@${kv.modRevision}`;
-    const obj = this.#recent.get(id);
-    if (obj) this.#recent.delete(id);
+    const obj = this.#writing.get(kv.value);
+    if (!obj) return undefined;
+    this.#writing.delete(kv.value);
+    const meta = obj.metadata!;
+    const rv = String(kv.modRevision);
+    // A delete event carries the last value's bytes: its object is no longer the one written.
+    if (meta.resourceVersion !== undefined && meta.resourceVersion !== rv) return undefined;
+    meta.resourceVersion = rv;
     return obj;
   }
 
@@ -277,6 +284,9 @@ export class GenericRegistry {
     if (exceedsDepth(obj)) throw tooDeep(`${qualifiedName(this.qualified)} "${obj.metadata?.name ?? ''}" could not be stored`);
     const bytes = this.encode(obj);
     checkObjectSize(key, bytes);
+    // The write's revision is its resourceVersion, set by whichever of the write and its watch event comes first.
+    delete obj.metadata!.resourceVersion;
+    this.#writing.set(bytes, obj);
     return bytes;
   }
 
