@@ -412,9 +412,21 @@ export class ApiServer {
 
   /** The registry of a resource (`pods`, or `leases` with group `coordination.k8s.io`). */
   registry(plural: string, group = ''): GenericRegistry {
-    for (const r of this.#registries.values()) if (r.info.plural === plural && r.info.group === group) return r;
+    // Asked on every write (admission reads policies, webhooks and classes through it): remembered while the
+    // registry is still the one served.
+    const id = `${plural}.${group}`;
+    const known = this.#registryOf.get(id);
+    if (known && this.#registries.get(`${known.info.groupVersion}/${plural}`) === known) return known;
+    for (const r of this.#registries.values()) {
+      if (r.info.plural === plural && r.info.group === group) {
+        this.#registryOf.set(id, r);
+        return r;
+      }
+    }
     throw new Error(`no registry for ${plural}${group ? `.${group}` : ''}`);
   }
+
+  readonly #registryOf = new Map<string, GenericRegistry>();
 
   async #lookup(resource: string, namespace: string, name: string): Promise<KubeObject | undefined> {
     const r = this.registry(resource);
