@@ -93,8 +93,16 @@ export function randomSuffix(n = 5): string {
 
 /** RFC 3339 with second precision, as metav1.Time marshals. */
 export function timestamp(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  const second = Math.floor(ms / 1000);
+  // Every write stamps a time or two, mostly in the same second as the last.
+  if (second !== lastStamp.second) {
+    lastStamp.second = second;
+    lastStamp.text = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+  }
+  return lastStamp.text;
 }
+
+const lastStamp = { second: NaN, text: '' };
 
 function clone<T>(v: T): T {
   return structuredClone(v);
