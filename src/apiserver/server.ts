@@ -338,6 +338,7 @@ export class ApiServer {
     for (const r of registries) {
       this.#loops.push(r.cache.run(signal));
       this.#registries.set(`${r.info.groupVersion}/${r.info.plural}`, r);
+      this.#registryOf.clear();
       this.#resources.add(r.info);
     }
     await Promise.all(registries.map((r) => r.cache.ready));
@@ -356,6 +357,7 @@ export class ApiServer {
     for (const r of current.registries) {
       const key = `${r.info.groupVersion}/${r.info.plural}`;
       if (this.#registries.get(key) === r) this.#registries.delete(key);
+      this.#registryOf.clear();
       this.#resources.remove(r.info.groupVersion, r.info.plural);
     }
     // Ends the watches on them, as upstream closes a deleted CRD's watches.
@@ -412,21 +414,23 @@ export class ApiServer {
 
   /** The registry of a resource (`pods`, or `leases` with group `coordination.k8s.io`). */
   registry(plural: string, group = ''): GenericRegistry {
-    // Asked on every write (admission reads policies, webhooks and classes through it): remembered while the
-    // registry is still the one served.
-    const id = `${plural}.${group}`;
-    const known = this.#registryOf.get(id);
-    if (known && this.#registries.get(`${known.info.groupVersion}/${plural}`) === known) return known;
+    // Asked several times a write (admission reads policies, webhooks and classes through it): remembered
+    // until the served registries change (custom resources come and go).
+    let byPlural = this.#registryOf.get(group);
+    if (!byPlural) this.#registryOf.set(group, (byPlural = new Map()));
+    const known = byPlural.get(plural);
+    if (known) return known;
     for (const r of this.#registries.values()) {
       if (r.info.plural === plural && r.info.group === group) {
-        this.#registryOf.set(id, r);
+        byPlural.set(plural, r);
         return r;
       }
     }
     throw new Error(`no registry for ${plural}${group ? `.${group}` : ''}`);
   }
 
-  readonly #registryOf = new Map<string, GenericRegistry>();
+  /** registry()'s answers by group, then plural; cleared whenever #registries changes after construction. */
+  readonly #registryOf = new Map<string, Map<string, GenericRegistry>>();
 
   async #lookup(resource: string, namespace: string, name: string): Promise<KubeObject | undefined> {
     const r = this.registry(resource);
