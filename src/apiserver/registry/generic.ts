@@ -131,6 +131,8 @@ interface UpdateState {
   cached: boolean;
   /** What a try from the cache's state decided that only the store's state can confirm. */
   decided?: 'conflict' | 'unchanged';
+  /** Set once the try hands its write to the store. */
+  writing?: boolean;
 }
 
 interface ContinueToken {
@@ -566,11 +568,12 @@ export class GenericRegistry {
         result = await this.#tryUpdate(key, cached, namespace, name, options, mutate, expectedRv);
       } catch (err) {
         // A failure decided on the cache's state stands if that state is the store's; else the store's decides.
-        if (await this.#isCurrent(key, cached)) throw err;
+        // A failure once the write went to the store is the write's own.
+        if (cached.writing || (await this.#isCurrent(key, cached))) throw err;
         continue;
       }
       if (result) return result;
-      if (result === undefined && cached.decided && (await this.#isCurrent(key, cached))) {
+      if (cached.decided && (await this.#isCurrent(key, cached))) {
         // A conflict or no-op decided on the cache's state, which is the store's.
         if (cached.decided === 'conflict') throw conflict(this.qualified, name);
         return { object: cached.old, created: false };
@@ -685,6 +688,7 @@ export class GenericRegistry {
       return { object: obj, created: false };
     }
     if (finishing) {
+      state.writing = true;
       const d = await this.#store.delete(key, state.rev);
       if (!d.ok) return undefined;
       await this.#afterDelete(old);
@@ -694,6 +698,7 @@ export class GenericRegistry {
     let bytes: Uint8Array;
     try {
       bytes = this.#storable(key, obj);
+      state.writing = true;
       r = await this.#store.update(key, bytes, state.rev);
     } catch (err) {
       await finish?.(false);
