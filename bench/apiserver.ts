@@ -59,13 +59,13 @@
  *
  * The write path (issue 15: SchedulingBasic needs ~3,000 writes/s, ~300 µs a write all in), 2026-12-07, the
  * machine 6–9 times oversubscribed by other engineers' runs. Server CPU per request over HTTPS, --pods 4000
- * --watchers 10, sqlite, before (752c810) and after, run back to back:
+ * --watchers 10, sqlite, before (752c810) and after (90fac2c; 10cae53 where marked), run back to back:
  *
  *                                       create   binding   Scheduled event   get     the three writes
  *     before (load 16.8)                1085     1013      738               345     2836 µs
  *     after  (load 16.0)                1025      770      578               270     2373 µs
  *     before (load 14.0)                1163      963      633               260     2759 µs
- *     after, no RBAC cache (load 14.0)  1025      765      625               335     2415 µs
+ *     after (10cae53, load 14.0)        1025      765      625               335     2415 µs
  *   and the defaults, after (load 12.3 → 19.1): creates 275/s p50 196 / p99 775 ms (866 µs), bindings 282/s
  *   (720 µs), events 315/s (556 µs), gets 510/s (322 µs); list 10k p50 1.06 s (store) / 1.18 s (cache);
  *   1,000 watchers connected in 20 s, all got every event, lag p50 1.3 / p99 2.5 s.
