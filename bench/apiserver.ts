@@ -62,6 +62,9 @@
  * --watchers 10, sqlite, before (752c810) and after (90fac2c; 10cae53 where marked), run back to back:
  *
  *                                       create   binding   Scheduled event   get     the three writes
+ *     before (load 5.0)                 1000      878      693               300     2571 µs
+ *     after  (ffe1a9f, load 5.1)         813      665      505               305     1983 µs
+ *       rates at load 5: creates 560 → 901/s (p99 387 → 194 ms), bindings 618 → 1142/s, events 593 → 1361/s
  *     before (load 16.8)                1085     1013      738               345     2836 µs
  *     after  (load 16.0)                1025      770      578               270     2373 µs
  *     before (load 14.0)                1163      963      633               260     2759 µs
@@ -72,8 +75,10 @@
  *   bench/write-path.ts (the registries without HTTP, CPU µs a write, best of 3 rounds, load 13–15):
  *   before create 276, binding 286, event 123 (717 for the three); after 225, 199, 97 (521).
  *   bench/scheduler.ts --case SchedulingBasic/1000Nodes, back to back: after 52.1 pods/s (load 11.8 → 13.8),
- *   before 52.2 (load 13.8 → 12.9): at that load the machine, not the server's CPU per write, sets the rate
- *   (the bench's 5,000 creates took 63 and 68 s).
+ *   before 52.2 (load 13.8 → 12.9); at load 4.3–5.3 after 242.9 and 155.4, before 266.5 and 175.2 (two
+ *   pairs). That bench does not show the gain: its own client's 5,000 creates, a third busy thread on the two
+ *   cores, take most of the run (10.7–24.5 s of 19–32 s), and the faster bindings land during the creates
+ *   (per-second p99 697 and 735 after, 526 and 407 before).
  *
  * What changed: an update starts from the watch cache's copy of the object (upstream's cachedExistingObject:
  * no store read, no parse of the old object; the compare-and-swap catches a cache behind the store); the
