@@ -102,9 +102,21 @@ export class FieldManager {
         set.removePrefixes(stripped).members.delete('f:metadata');
         return set;
       },
-      now: new Date(Math.floor(this.#now() / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+      now: this.#stamp(Math.floor(this.#now() / 1000)),
     };
   }
+
+  /** The RFC 3339 time of `second`, formatted once a second (every tracked write asks). */
+  #stamp(second: number): string {
+    if (second !== this.#stampSecond) {
+      this.#stampSecond = second;
+      this.#stampText = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+    }
+    return this.#stampText;
+  }
+
+  #stampSecond = NaN;
+  #stampText = '';
 
   /**
    * Sets `obj.metadata.managedFields` for an Update by `manager` from `old` (undefined on create). Managed

@@ -186,12 +186,20 @@ export interface PublicHandler {
 let processServiceAccountKey: KeyObject | undefined;
 
 /** What the real apiserver answers for a path it does not serve. */
+/** What #serve parsed of a request, kept for its metrics labels (`info` set once parsed, even to undefined). */
+interface ParsedRequest {
+  url?: URL;
+  info?: ReturnType<typeof parseResourcePath>;
+}
+
 const NOT_FOUND: Status = toStatus(new ApiError(404, 'NotFound', 'the server could not find the requested resource', {}));
 
 export class ApiServer {
   readonly #config: ApiServerConfig;
   readonly #clock: Clock;
   #metricsScraper: SummaryScraper | undefined;
+  /** The registries the pod subresources need, looked up on the first request (built in: never replaced). */
+  #podDeps: PodDeps | undefined;
   readonly #logger: Logger;
   readonly #registries = new Map<string, GenericRegistry>();
   /** Built-in resources plus those CustomResourceDefinitions serve. */
@@ -331,6 +339,7 @@ export class ApiServer {
     for (const r of registries) {
       this.#loops.push(r.cache.run(signal));
       this.#registries.set(`${r.info.groupVersion}/${r.info.plural}`, r);
+      this.#registryOf.clear();
       this.#resources.add(r.info);
     }
     await Promise.all(registries.map((r) => r.cache.ready));
@@ -349,6 +358,7 @@ export class ApiServer {
     for (const r of current.registries) {
       const key = `${r.info.groupVersion}/${r.info.plural}`;
       if (this.#registries.get(key) === r) this.#registries.delete(key);
+      this.#registryOf.clear();
       this.#resources.remove(r.info.groupVersion, r.info.plural);
     }
     // Ends the watches on them, as upstream closes a deleted CRD's watches.
@@ -419,9 +429,23 @@ export class ApiServer {
   #inProcessReader: InProcessReader | undefined;
 
   registry(plural: string, group = ''): GenericRegistry {
-    for (const r of this.#registries.values()) if (r.info.plural === plural && r.info.group === group) return r;
+    // Asked several times a write (admission reads policies, webhooks and classes through it): remembered
+    // until the served registries change (custom resources come and go).
+    let byPlural = this.#registryOf.get(group);
+    if (!byPlural) this.#registryOf.set(group, (byPlural = new Map()));
+    const known = byPlural.get(plural);
+    if (known) return known;
+    for (const r of this.#registries.values()) {
+      if (r.info.plural === plural && r.info.group === group) {
+        byPlural.set(plural, r);
+        return r;
+      }
+    }
     throw new Error(`no registry for ${plural}${group ? `.${group}` : ''}`);
   }
+
+  /** registry()'s answers by group, then plural; cleared whenever #registries changes after construction. */
+  readonly #registryOf = new Map<string, Map<string, GenericRegistry>>();
 
   async #lookup(resource: string, namespace: string, name: string): Promise<KubeObject | undefined> {
     const r = this.registry(resource);
@@ -647,22 +671,26 @@ export class ApiServer {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const audit = beginAudit(this.#config.auditor, req, res);
-    this.#observe(req, res);
+    const parsed: ParsedRequest = {};
+    this.#observe(req, res, parsed);
     try {
-      await this.#serve(req, res, audit);
+      await this.#serve(req, res, audit, parsed);
     } catch (err) {
       audit?.panic(err);
       throw err;
     }
   }
 
-  /** Counts the request and its latency into apiserver_request_* once its answer is sent (a watch when it ends). */
-  #observe(req: IncomingMessage, res: ServerResponse): void {
+  /**
+   * Counts the request and its latency into apiserver_request_* once its answer is sent (a watch when it ends),
+   * labelled from the URL and request info #serve parsed (parsed again only for requests answered before that).
+   */
+  #observe(req: IncomingMessage, res: ServerResponse, parsed: ParsedRequest): void {
     const start = process.hrtime.bigint();
     res.once('close', () => {
-      const url = new URL(req.url ?? '/', 'https://localhost');
+      const url = parsed.url ?? new URL(req.url ?? '/', 'https://localhost');
       const method = req.method ?? 'GET';
-      const info = parseResourcePath(method, url.pathname.replace(/\/+$/, '') || '/', url.searchParams);
+      const info = 'info' in parsed ? parsed.info : parseResourcePath(method, url.pathname.replace(/\/+$/, '') || '/', url.searchParams);
       const labels = requestLabels(method, info, url.searchParams, req.headers['content-type']);
       this.#metrics.observeRequest(labels, res.statusCode, Number(process.hrtime.bigint() - start) / 1e9);
     });
@@ -675,8 +703,9 @@ export class ApiServer {
     res.writeHead(200, { 'Content-Type': registry.contentType }).end(body);
   }
 
-  async #serve(req: IncomingMessage, res: ServerResponse, audit: RequestAudit | undefined): Promise<void> {
+  async #serve(req: IncomingMessage, res: ServerResponse, audit: RequestAudit | undefined, parsed: ParsedRequest): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
+    parsed.url = url;
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const open = this.#config.publicHandlers?.find((h) => path === h.prefix || url.pathname.startsWith(`${h.prefix}/`));
     if (open) return open.handle(req, res);
@@ -695,13 +724,14 @@ export class ApiServer {
     if (!('groups' in user)) return sendStatus(res, user);
     if (user !== authenticated) audit?.impersonating(authenticated, user);
     const info = parseResourcePath(req.method ?? 'GET', path, url.searchParams);
+    parsed.info = info;
     if (!this.#limits.admit(req, res, user, info)) return;
     const denied = await this.#authorize(user, req.method ?? 'GET', path, info, audit);
     if (denied) return sendStatus(res, denied);
     if (req.method === 'GET' && path === '/metrics') return this.#serveMetrics(res);
     if (req.method === 'GET' && this.#serveNonResource(req, res, path)) return;
     if (!info) return sendStatus(res, NOT_FOUND);
-    const podDeps: PodDeps = { nodes: this.registry('nodes'), podDisruptionBudgets: this.registry('poddisruptionbudgets', 'policy'), kubeletToken: this.#config.kubeletToken, now: () => this.#clock.now() };
+    const podDeps = (this.#podDeps ??= { nodes: this.registry('nodes'), podDisruptionBudgets: this.registry('poddisruptionbudgets', 'policy'), kubeletToken: this.#config.kubeletToken, now: () => this.#clock.now() });
     // POST /api/v1/namespaces/{ns}/bindings: the scheduler's older form of pods/binding.
     if (info.groupVersion === 'v1' && info.resource === 'bindings' && !info.name && req.method === 'POST') {
       const ctx = this.#context(req, res, url, info, this.registry('pods'), user, audit);

@@ -7,6 +7,8 @@
 
 /** Paths of fields repeated within one JSON object; [] for valid JSON without duplicates (or text that is not JSON). */
 export function duplicateFields(json: string): string[] {
+  // Every write's body is scanned: the quick scan clears almost all of them; paths are made only for a duplicate.
+  if (!hasDuplicateKeys(json)) return [];
   const out: string[] = [];
   let i = 0;
   const ws = () => {
@@ -71,4 +73,89 @@ export function duplicateFields(json: string): string[] {
     return [];
   }
   return out;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * Whether some object in `json` names a key twice: duplicateFields' scan without paths, and without parsing a
+ * key unless it holds an escape. Text that is not JSON answers true, so duplicateFields decides.
+ */
+function hasDuplicateKeys(json: string): boolean {
+  let i = 0;
+  const n = json.length;
+  const ws = () => {
+    for (let c = json.charCodeAt(i); c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d; c = json.charCodeAt(++i));
+  };
+  /** Skips the string at i (its opening quote); returns whether it held an escape. */
+  const skipString = (): boolean => {
+    let escaped = false;
+    for (i++; i < n; i++) {
+      const c = json.charCodeAt(i);
+      if (c === QUOTE) {
+        i++;
+        return escaped;
+      }
+      if (c === BACKSLASH) {
+        escaped = true;
+        i++;
+      }
+    }
+    throw new SyntaxError('unterminated string');
+  };
+  const value = (): boolean => {
+    ws();
+    const c = json.charCodeAt(i);
+    if (c === 0x7b /* { */) {
+      i++;
+      ws();
+      if (json.charCodeAt(i) === 0x7d /* } */) {
+        i++;
+        return false;
+      }
+      const seen = new Set<string>();
+      for (;;) {
+        ws();
+        if (json.charCodeAt(i) !== QUOTE) throw new SyntaxError('expected key');
+        const start = i;
+        const key = skipString() ? (JSON.parse(json.slice(start, i)) as string) : json.slice(start + 1, i - 1);
+        if (seen.has(key)) return true;
+        seen.add(key);
+        ws();
+        if (json.charCodeAt(i++) !== 0x3a /* : */) throw new SyntaxError('expected :');
+        if (value()) return true;
+        ws();
+        const d = json.charCodeAt(i++);
+        if (d === 0x7d /* } */) return false;
+        if (d !== 0x2c /* , */) throw new SyntaxError('expected , or }');
+      }
+    }
+    if (c === 0x5b /* [ */) {
+      i++;
+      ws();
+      if (json.charCodeAt(i) === 0x5d /* ] */) {
+        i++;
+        return false;
+      }
+      for (;;) {
+        if (value()) return true;
+        ws();
+        const d = json.charCodeAt(i++);
+        if (d === 0x5d /* ] */) return false;
+        if (d !== 0x2c /* , */) throw new SyntaxError('expected , or ]');
+      }
+    }
+    if (c === QUOTE) {
+      skipString();
+      return false;
+    }
+    for (let d = c; i < n && d !== 0x2c && d !== 0x5d && d !== 0x7d && d !== 0x20 && d !== 0x09 && d !== 0x0a && d !== 0x0d; d = json.charCodeAt(++i));
+    return false;
+  };
+  try {
+    return value();
+  } catch {
+    return true;
+  }
 }

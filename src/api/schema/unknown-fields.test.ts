@@ -73,6 +73,10 @@ test('duplicateFields finds repeated keys in the raw body', () => {
     ['metadata.name', 'spec.containers[0].image']);
   assert.deepEqual(duplicateFields('{"a":"x\\"y","b":[1,2,{"c":true}],"d":{}}'), []);
   assert.deepEqual(duplicateFields('not json'), []);
+  // A key spelled with an escape is the same key; keys in nested objects and lists are their own.
+  assert.deepEqual(duplicateFields('{"metadata":{"name":"a","n\\u0061me":"b"}}'), ['metadata.name']);
+  assert.deepEqual(duplicateFields('{"a":{"x":1},"b":{"x":2},"c":[{"x":1},{"x":2}], "d" : [ ] , "e":null,"f":-1.5e3}'), []);
+  assert.deepEqual(duplicateFields('{"a":[1,{"b":[{"c":1, "c":2}]}]}'), ['a[1].b[0].c']);
 });
 
 test('decodeError turns null list items and map values into Go zero values, as Go\'s decoder does (defaulting never sees null)', () => {

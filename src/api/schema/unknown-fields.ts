@@ -118,7 +118,8 @@ export function decodeError(kind: string, obj: unknown): string | undefined {
   const root = rootFor(kind, obj);
   if (!root) return undefined;
   try {
-    check(obj, root, '', '', '');
+    // Every write decodes its object: the fast pass answers almost all of them; check finds the message.
+    if (!typesOk(obj, root)) check(obj, root, '', '', '');
     // []byte fields (secret data, configmap binaryData) must be standard base64.
     if (isMap(obj) && (obj.kind === 'Secret' || obj.kind === 'ConfigMap' || kind === 'Secret' || kind === 'ConfigMap')) {
       for (const field of ['data', 'binaryData']) {
@@ -147,6 +148,56 @@ function zeroValue(ref: string): unknown {
     case 'bool': return false;
     default: return null;
   }
+}
+
+/** The item type of a list or map reference (`[]v1.Container` → `v1.Container`), sliced once. */
+const innerRefs = new Map<string, string>();
+function inner(ref: string): string {
+  let r = innerRefs.get(ref);
+  if (r === undefined) innerRefs.set(ref, (r = ref.slice(2)));
+  return r;
+}
+
+/**
+ * check's fast pass: whether Go's decoder takes `value` as `ref`, without the paths and type names a message
+ * needs. Turns null list and map items into their zero values exactly as check does, so check may run after it.
+ */
+function typesOk(value: unknown, ref: string): boolean {
+  if (value === null || value === undefined || ref === '*') return true;
+  switch (ref) {
+    case 'str': return typeof value === 'string';
+    case 'bool': return typeof value === 'boolean';
+    case 'num': return typeof value === 'number' && Number.isInteger(value);
+    case 'ios': return typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value));
+    case 'qty': return tryParseQuantity(value) !== undefined;
+    case 's': return true;
+  }
+  if (ref.charCodeAt(0) === 0x5b /* [ */ && ref.charCodeAt(1) === 0x5d /* ] */) {
+    if (!Array.isArray(value)) return false;
+    const item = inner(ref);
+    for (let i = 0; i < value.length; i++) {
+      if (value[i] === null) value[i] = zeroValue(item);
+      if (!typesOk(value[i], item)) return false;
+    }
+    return true;
+  }
+  if (ref.charCodeAt(0) === 0x7b /* { */ && ref.charCodeAt(1) === 0x7d /* } */) {
+    if (!isMap(value)) return false;
+    const item = inner(ref);
+    for (const k in value) {
+      if (value[k] === null) value[k] = zeroValue(item);
+      if (!typesOk(value[k], item)) return false;
+    }
+    return true;
+  }
+  const fields = SCHEMA_TYPES[ref];
+  if (!fields) return true;
+  if (!isMap(value)) return false;
+  for (const k in value) {
+    const fref = fields[k];
+    if (fref !== undefined && !typesOk(value[k], fref)) return false;
+  }
+  return true;
 }
 
 /** `structName` and `dotted` track the Go struct that holds the field and the index-free path. */

@@ -14,29 +14,51 @@ export function requestEntityTooLarge(limit: number): ApiError {
   return new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
 }
 
-/** Reads the whole body, refusing (413) once it passes `limit` bytes. */
-export async function readLimitedBody(req: IncomingMessage, limit = MAX_REQUEST_BODY_BYTES): Promise<Buffer> {
+/**
+ * Reads the whole body, refusing (413) once it passes `limit` bytes. Read with the stream's events rather
+ * than its async iterator, which cost more than the rest of reading a small body (every write reads one).
+ */
+export function readLimitedBody(req: IncomingMessage, limit = MAX_REQUEST_BODY_BYTES): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.pause();
-    throw requestEntityTooLarge(limit);
+    return Promise.reject(requestEntityTooLarge(limit));
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
       if (size > limit) {
-        // Leaving the loop stops reading; the 413 goes out with `Connection: close` (server.ts), which ends
-        // the connection instead of draining the rest of the body.
-        throw requestEntityTooLarge(limit);
+        // Reading stops here; the 413 goes out with `Connection: close` (server.ts), which ends the connection
+        // instead of draining the rest of the body.
+        stop();
+        req.pause();
+        reject(requestEntityTooLarge(limit));
+        return;
       }
-      chunks.push(chunk as Buffer);
-    }
-  } catch (err) {
-    if (err instanceof ApiError) throw err;
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      stop();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
     // The client went away mid-body (or the request timed out): its doing, not the server's.
-    throw badRequest(`the request body could not be read: ${(err as Error).message}`);
-  }
-  return Buffer.concat(chunks);
+    const onError = (err: Error) => {
+      stop();
+      reject(badRequest(`the request body could not be read: ${err.message}`));
+    };
+    const onClose = () => onError(new Error('aborted'));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }

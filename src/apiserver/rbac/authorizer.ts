@@ -114,6 +114,15 @@ interface Index {
   namespaced: Map<string, SubjectIndex>;
 }
 
+/** Decisions kept at most; the cache starts over beyond. */
+const MAX_DECISIONS = 10_000;
+
+/** Everything an RBAC decision reads of a request: the user's name and groups, and what the rules match. */
+function decisionKey(a: Attributes): string {
+  const target = a.resourceRequest ? `${a.namespace}\u0000${a.apiGroup}\u0000${a.resource}\u0000${a.subresource}\u0000${a.name}` : a.path;
+  return `${a.user.name}\u0000${a.user.groups.join('\u0001')}\u0000${a.verb}\u0000${a.resourceRequest ? 'r' : 'n'}\u0000${target}`;
+}
+
 export class RbacAuthorizer implements Authorizer, RuleResolver {
   readonly #sources: RbacSources;
   #index: Index | undefined;
@@ -123,11 +132,27 @@ export class RbacAuthorizer implements Authorizer, RuleResolver {
   }
 
   authorize(a: Attributes): AuthorizationResult {
-    const errors: string[] = [];
-    const allowedBy = this.#visit(a.user, a.namespace, errors, (rule) => ruleAllows(a, rule));
-    if (allowedBy) return { decision: 'Allow', reason: `RBAC: allowed by ${describeMatch(allowedBy)}` };
-    return { decision: 'NoOpinion', reason: errors.length ? `RBAC: ${aggregate(errors)}` : '' };
+    // Every request asks, mostly the same few questions: answers are kept until RBAC's objects change.
+    const index = this.#current();
+    if (this.#decisionsOf !== index || this.#decisions.size >= MAX_DECISIONS) {
+      this.#decisions.clear();
+      this.#decisionsOf = index;
+    }
+    const key = decisionKey(a);
+    let result = this.#decisions.get(key);
+    if (!result) {
+      const errors: string[] = [];
+      const allowedBy = this.#visit(a.user, a.namespace, errors, (rule) => ruleAllows(a, rule));
+      result = allowedBy
+        ? { decision: 'Allow', reason: `RBAC: allowed by ${describeMatch(allowedBy)}` }
+        : { decision: 'NoOpinion', reason: errors.length ? `RBAC: ${aggregate(errors)}` : '' };
+      this.#decisions.set(key, result);
+    }
+    return { ...result };
   }
+
+  #decisions = new Map<string, AuthorizationResult>();
+  #decisionsOf: Index | undefined;
 
   rulesFor(user: User, namespace: string): { rules: PolicyRule[]; errors: string[] } {
     const rules: PolicyRule[] = [];

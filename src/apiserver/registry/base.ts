@@ -25,7 +25,9 @@ export function baseStrategy(info: ResourceInfo, overrides: Partial<Strategy> = 
       // Only status changes through /status; everything else (spec and metadata) stays as stored.
       const status = obj.status;
       for (const k of Object.keys(obj)) if (k !== 'status') delete obj[k];
-      Object.assign(obj, structuredClone(old));
+      // A copy of the rest of the stored object (old may be the watch cache's, which is shared), not of its status.
+      const { status: _old, ...rest } = old;
+      Object.assign(obj, structuredClone(rest));
       if (status === undefined) delete obj.status;
       else obj.status = status;
     },

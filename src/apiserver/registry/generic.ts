@@ -93,8 +93,16 @@ export function randomSuffix(n = 5): string {
 
 /** RFC 3339 with second precision, as metav1.Time marshals. */
 export function timestamp(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  const second = Math.floor(ms / 1000);
+  // Every write stamps a time or two, mostly in the same second as the last.
+  if (second !== lastStamp.second) {
+    lastStamp.second = second;
+    lastStamp.text = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+  }
+  return lastStamp.text;
 }
+
+const lastStamp = { second: NaN, text: '' };
 
 function clone<T>(v: T): T {
   return structuredClone(v);
@@ -109,6 +117,22 @@ function withoutVolatile(obj: KubeObject): KubeObject {
 function specOf(obj: KubeObject): Record<string, unknown> {
   const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
   return rest;
+}
+
+/** What an update starts from: the object now, a copy of it for mutate, its revision. */
+interface UpdateState {
+  /** Never mutated (the watch cache's object is shared). */
+  old: KubeObject;
+  copy: () => KubeObject;
+  rev: number;
+  /** Read by another than the writing encryption provider: written again even when unchanged. */
+  stale: boolean;
+  /** From the watch cache, which may be behind the store. */
+  cached: boolean;
+  /** What a try from the cache's state decided that only the store's state can confirm. */
+  decided?: 'conflict' | 'unchanged';
+  /** Set once the try hands its write to the store. */
+  writing?: boolean;
 }
 
 interface ContinueToken {
@@ -216,41 +240,32 @@ export class GenericRegistry {
   }
 
   /**
-   * Objects being written, by key, with the bytes that store them: the watch cache takes the object when the
-   * store's event carries those bytes, instead of parsing them into a second copy. Entered before the store
-   * call, since a store may publish the event before the write's promise resolves (sqlite does: an entry
-   * made after the write was never taken, and up to 10,000 of them were kept for nothing). Objects handed out
-   * by the registry and the cache are never mutated afterwards.
+   * Objects this registry is writing, by the bytes it hands the store, so the watch cache takes each object
+   * instead of parsing the same bytes again. The memory and sqlite stores give a watch the very bytes they
+   * were given (a transformer or etcd gives new ones: those are parsed). The event usually arrives before
+   * the write's own caller resumes, so the object is registered before the write, without a resourceVersion;
+   * whichever comes first sets it. Objects handed out by the registry and the cache are never mutated after.
    */
-  readonly #writing = new Map<string, { obj: KubeObject; bytes: Uint8Array }>();
-
-  #willWrite(key: string, obj: KubeObject, bytes: Uint8Array): Uint8Array {
-    // Entries of writes whose event the cache never saw (a relist in between) must not pile up.
-    if (this.#writing.size > 10_000) this.#writing.clear();
-    this.#writing.set(key, { obj, bytes });
-    return bytes;
-  }
-
-  /** The write of `obj` under `key` failed: forget it, unless a newer write took the slot. */
-  #writeFailed(key: string, obj: KubeObject): void {
-    if (this.#writing.get(key)?.obj === obj) this.#writing.delete(key);
-  }
+  readonly #writing = new WeakMap<Uint8Array, KubeObject>();
 
   #remember(kv: KeyValue, obj: KubeObject): KubeObject {
-    // The cache may have taken (and set) it already; an object it handed out is not written again.
+    // The cache may have taken (and set) it already, and handed it out frozen to an in-process reader.
     const rv = String(kv.modRevision);
     if (obj.metadata!.resourceVersion !== rv) obj.metadata!.resourceVersion = rv;
     return obj;
   }
 
+  /** The object written as `kv` (a put of bytes this registry wrote), with its resourceVersion; else undefined. */
   #written(kv: KeyValue): KubeObject | undefined {
-    const w = this.#writing.get(kv.key);
-    if (!w) return undefined;
-    const same = w.bytes === kv.value || Buffer.from(w.bytes.buffer, w.bytes.byteOffset, w.bytes.byteLength).equals(kv.value);
-    if (!same) return undefined;
-    this.#writing.delete(kv.key);
-    w.obj.metadata!.resourceVersion = String(kv.modRevision);
-    return w.obj;
+    const obj = this.#writing.get(kv.value);
+    if (!obj) return undefined;
+    this.#writing.delete(kv.value);
+    const meta = obj.metadata!;
+    const rv = String(kv.modRevision);
+    // A delete event carries the last value's bytes: its object is no longer the one written.
+    if (meta.resourceVersion !== undefined && meta.resourceVersion !== rv) return undefined;
+    meta.resourceVersion = rv;
+    return obj;
   }
 
   get prefix(): string {
@@ -296,6 +311,9 @@ export class GenericRegistry {
     if (exceedsDepth(obj)) throw tooDeep(`${qualifiedName(this.qualified)} "${obj.metadata?.name ?? ''}" could not be stored`);
     const bytes = this.encode(obj);
     checkObjectSize(key, bytes);
+    // The write's revision is its resourceVersion, set by whichever of the write and its watch event comes first.
+    delete obj.metadata!.resourceVersion;
+    this.#writing.set(bytes, obj);
     return bytes;
   }
 
@@ -489,18 +507,14 @@ export class GenericRegistry {
     let bytes: Uint8Array;
     try {
       const key = this.key(namespace, name);
-      bytes = this.#willWrite(key, obj, this.#storable(key, obj));
+      bytes = this.#storable(key, obj);
       r = await this.#store.create(key, bytes);
     } catch (err) {
-      this.#writeFailed(this.key(namespace, name), obj);
       await finish?.(false);
       throw err;
     }
     await finish?.(r.ok);
-    if (!r.ok) {
-      this.#writeFailed(this.key(namespace, name), obj);
-      throw alreadyExists(this.qualified, name);
-    }
+    if (!r.ok) throw alreadyExists(this.qualified, name);
     this.#wrote(r.kv);
     this.#keepJson(obj, r.kv, bytes);
     return this.#remember(r.kv, obj);
@@ -542,6 +556,12 @@ export class GenericRegistry {
   /**
    * Read-modify-write with compare-and-swap: `mutate` gets the current object (a copy) and returns the desired
    * one. With `expectedRv` set, a mismatch is a 409; otherwise a lost race re-reads and calls `mutate` again.
+   *
+   * The first try starts from the watch cache's copy of the object, as upstream's cacher hands GuaranteedUpdate
+   * its cached object: no store read and no parse of the old object. The cache may be behind the store; the
+   * compare-and-swap on the cached resourceVersion then fails and the next try reads the store. What the cached
+   * state alone decides (a resourceVersion mismatch, a failure in mutate, admission or validation, a no-op
+   * write) is answered only once the store confirms that state is its newest; else the store's state decides.
    */
   async guaranteedUpdate(
     namespace: string,
@@ -552,89 +572,159 @@ export class GenericRegistry {
   ): Promise<{ object: KubeObject; created: boolean }> {
     const key = this.key(namespace, name);
     for (let attempt = 0; ; attempt++) {
-      const kv = await this.#store.get(key);
-      if (!kv) {
-        if (!this.strategy.allowCreateOnUpdate || options.subresource) throw notFound(this.qualified, name);
-        const desired = await mutate(undefined);
-        const created = await this.create(namespace, { ...desired, metadata: { ...desired.metadata, name } }, options);
-        return { object: created, created: true };
+      const cached = attempt === 0 && !options.dryRun ? this.#cachedState(key) : undefined;
+      if (!cached) {
+        const result = await this.#tryUpdate(key, await this.#storedState(key), namespace, name, options, mutate, expectedRv);
+        if (result) return result;
+        if (expectedRv !== undefined && expectedRv !== '') throw conflict(this.qualified, name);
+        if (attempt > 50) throw conflict(this.qualified, name);
+        continue;
       }
-      const old = this.decode(kv);
-      if (expectedRv !== undefined && expectedRv !== '' && expectedRv !== String(kv.modRevision)) {
-        throw conflict(this.qualified, name);
+      let result: { object: KubeObject; created: boolean } | undefined;
+      try {
+        result = await this.#tryUpdate(key, cached, namespace, name, options, mutate, expectedRv);
+      } catch (err) {
+        // A failure decided on the cache's state stands if that state is the store's; else the store's decides.
+        // A failure once the write went to the store is the write's own.
+        if (cached.writing || (await this.#isCurrent(key, cached))) throw err;
+        continue;
       }
-      // mutate gets its own copy of the stored object and returns the desired object, which is ours to change.
-      // A second parse of the bytes is that copy, at about a third of structuredClone's cost.
-      const obj = await mutate(this.decode(kv));
-      obj.apiVersion = this.info.groupVersion;
-      obj.kind = this.info.kind;
-      const metaErrors = this.#keepMetadata(obj, old, namespace, name);
-      if (metaErrors.length) throw this.#invalid(obj, metaErrors);
-      const sub = options.subresource ?? '';
-      let errors: FieldCause[];
-      if (sub === 'status') {
-        // An apply to status brings its own managedFields (the field manager made them); the rest of metadata is the stored one.
-        const applied = options.fieldManager === undefined ? obj.metadata?.managedFields : undefined;
-        this.strategy.prepareForStatusUpdate(obj, old);
-        if (applied) obj.metadata!.managedFields = applied;
-        applyDefaults(this.info, obj);
-        this.strategy.decode?.(obj);
-        if (options.fieldManager !== undefined) this.fieldManager.update(old, obj, options.fieldManager, sub);
-        await this.#admission.admit(this.#attrs('UPDATE', obj, old, namespace, options));
-        errors = this.strategy.validateStatusUpdate(obj, old);
-      } else {
-        applyDefaults(this.info, obj);
-        this.strategy.decode?.(obj);
-        if (!sub) this.strategy.prepareForUpdate(obj, old);
-        else this.strategy.prepareForSubresourceUpdate?.(sub, obj, old);
-        if (options.fieldManager !== undefined) this.fieldManager.update(old, obj, options.fieldManager, sub);
-        await this.#admission.admit(this.#attrs('UPDATE', obj, old, namespace, options));
-        // Other subresources (binding, ephemeralcontainers, finalize) change one field, which their handler
-        // checked with the rule for that subresource; the main update's immutability rules do not apply.
-        errors = sub ? (this.strategy.validateSubresourceUpdate?.(sub, obj, old) ?? []) : this.strategy.validateUpdate(obj, old);
+      if (result) return result;
+      if (cached.decided && (await this.#isCurrent(key, cached))) {
+        // A conflict or no-op decided on the cache's state, which is the store's.
+        if (cached.decided === 'conflict') throw conflict(this.qualified, name);
+        return { object: cached.old, created: false };
       }
-      if (errors.length) throw this.#invalid(obj, errors);
-      await this.#admission.validate(this.#attrs('UPDATE', obj, old, namespace, options));
-      if (this.strategy.tracksGeneration && !isDeepStrictEqual(specOf(obj), specOf(old))) {
-        obj.metadata!.generation = (old.metadata?.generation ?? 0) + 1;
-      }
-      // Removing the last finalizer of an object being deleted finishes the deletion.
-      const finishing = Boolean(obj.metadata?.deletionTimestamp) && !this.strategy.finalizing(obj) && this.#finishesOnEmptyFinalizers(obj);
-      // A stale value (read with an old key or before encryption) is written again even when unchanged, as
-      // upstream's GuaranteedUpdate does: that is how `kubectl replace` re-encrypts with the current key.
-      if (isDeepStrictEqual(withoutVolatile(obj), withoutVolatile(old)) && !finishing && !kv.stale) return { object: old, created: false };
-      const finish = !sub && !finishing ? await this.strategy.beginUpdate?.(obj, old, options.dryRun ?? false) : undefined;
-      if (options.dryRun) {
-        await finish?.(true);
-        return { object: obj, created: false };
-      }
-      if (finishing) {
-        const d = await this.#store.delete(key, kv.modRevision);
-        if (d.ok) {
-          await this.#afterDelete(old);
-          return { object: this.decode(this.#wrote(d.kv)), created: false };
-        }
-      } else {
-        let r: Awaited<ReturnType<Store['update']>>;
-        let bytes: Uint8Array;
-        try {
-          bytes = this.#willWrite(key, obj, this.#storable(key, obj));
-          r = await this.#store.update(key, bytes, kv.modRevision);
-        } catch (err) {
-          this.#writeFailed(key, obj);
-          await finish?.(false);
-          throw err;
-        }
-        await finish?.(r.ok);
-        if (r.ok) {
-          this.#keepJson(obj, this.#wrote(r.kv), bytes);
-          return { object: this.#remember(r.kv, obj), created: false };
-        }
-        this.#writeFailed(key, obj);
-      }
-      if (expectedRv !== undefined && expectedRv !== '') throw conflict(this.qualified, name);
-      if (attempt > 50) throw conflict(this.qualified, name);
     }
+  }
+
+  /** Whether the store's newest state of `key` is `state`'s (and not stale: that must be written again). */
+  async #isCurrent(key: string, state: UpdateState): Promise<boolean> {
+    const kv = await this.#store.get(key);
+    return kv !== undefined && kv.modRevision === state.rev && !kv.stale;
+  }
+
+  /** The watch cache's object under `key` as the state to update from, when the cache is running. */
+  #cachedState(key: string): UpdateState | undefined {
+    if (!this.cache.isReady) return undefined;
+    const obj = this.cache.get(key);
+    if (!obj) return undefined;
+    return {
+      old: obj,
+      // The cached object is shared: mutate gets a parse of its JSON (made once per object, and needed for the
+      // watch events anyway).
+      copy: () => {
+        const json = this.objectJson(obj);
+        return JSON.parse(typeof json === 'string' ? json : json.toString('utf8')) as KubeObject;
+      },
+      rev: Number(obj.metadata?.resourceVersion ?? 0),
+      stale: false,
+      cached: true,
+    };
+  }
+
+  async #storedState(key: string): Promise<UpdateState | undefined> {
+    const kv = await this.#store.get(key);
+    if (!kv) return undefined;
+    // mutate gets its own copy of the stored object and returns the desired object, which is ours to change.
+    // A second parse of the bytes is that copy, at about a third of structuredClone's cost.
+    return { old: this.decode(kv), copy: () => this.decode(kv), rev: kv.modRevision, stale: Boolean(kv.stale), cached: false };
+  }
+
+  /**
+   * One try of guaranteedUpdate from `state`: the result, or undefined when the compare-and-swap lost (or, from
+   * the cache, when the store must confirm the decision).
+   */
+  async #tryUpdate(
+    key: string,
+    state: UpdateState | undefined,
+    namespace: string,
+    name: string,
+    options: WriteOptions,
+    mutate: (current: KubeObject | undefined) => KubeObject | Promise<KubeObject>,
+    expectedRv: string | undefined,
+  ): Promise<{ object: KubeObject; created: boolean } | undefined> {
+    if (!state) {
+      if (!this.strategy.allowCreateOnUpdate || options.subresource) throw notFound(this.qualified, name);
+      const desired = await mutate(undefined);
+      const created = await this.create(namespace, { ...desired, metadata: { ...desired.metadata, name } }, options);
+      return { object: created, created: true };
+    }
+    const old = state.old;
+    if (expectedRv !== undefined && expectedRv !== '' && expectedRv !== String(state.rev)) {
+      if (!state.cached) throw conflict(this.qualified, name);
+      state.decided = 'conflict';
+      return undefined;
+    }
+    const obj = await mutate(state.copy());
+    obj.apiVersion = this.info.groupVersion;
+    obj.kind = this.info.kind;
+    const metaErrors = this.#keepMetadata(obj, old, namespace, name);
+    if (metaErrors.length) throw this.#invalid(obj, metaErrors);
+    const sub = options.subresource ?? '';
+    let errors: FieldCause[];
+    if (sub === 'status') {
+      // An apply to status brings its own managedFields (the field manager made them); the rest of metadata is the stored one.
+      const applied = options.fieldManager === undefined ? obj.metadata?.managedFields : undefined;
+      this.strategy.prepareForStatusUpdate(obj, old);
+      if (applied) obj.metadata!.managedFields = applied;
+      applyDefaults(this.info, obj);
+      this.strategy.decode?.(obj);
+      if (options.fieldManager !== undefined) this.fieldManager.update(old, obj, options.fieldManager, sub);
+      await this.#admission.admit(this.#attrs('UPDATE', obj, old, namespace, options));
+      errors = this.strategy.validateStatusUpdate(obj, old);
+    } else {
+      applyDefaults(this.info, obj);
+      this.strategy.decode?.(obj);
+      if (!sub) this.strategy.prepareForUpdate(obj, old);
+      else this.strategy.prepareForSubresourceUpdate?.(sub, obj, old);
+      if (options.fieldManager !== undefined) this.fieldManager.update(old, obj, options.fieldManager, sub);
+      await this.#admission.admit(this.#attrs('UPDATE', obj, old, namespace, options));
+      // Other subresources (binding, ephemeralcontainers, finalize) change one field, which their handler
+      // checked with the rule for that subresource; the main update's immutability rules do not apply.
+      errors = sub ? (this.strategy.validateSubresourceUpdate?.(sub, obj, old) ?? []) : this.strategy.validateUpdate(obj, old);
+    }
+    if (errors.length) throw this.#invalid(obj, errors);
+    await this.#admission.validate(this.#attrs('UPDATE', obj, old, namespace, options));
+    if (this.strategy.tracksGeneration && !isDeepStrictEqual(specOf(obj), specOf(old))) {
+      obj.metadata!.generation = (old.metadata?.generation ?? 0) + 1;
+    }
+    // Removing the last finalizer of an object being deleted finishes the deletion.
+    const finishing = Boolean(obj.metadata?.deletionTimestamp) && !this.strategy.finalizing(obj) && this.#finishesOnEmptyFinalizers(obj);
+    // A stale value (read with an old key or before encryption) is written again even when unchanged, as
+    // upstream's GuaranteedUpdate does: that is how `kubectl replace` re-encrypts with the current key. A
+    // no-op decided on the cache's state is confirmed on the store's (which also knows staleness).
+    if (isDeepStrictEqual(withoutVolatile(obj), withoutVolatile(old)) && !finishing && !state.stale) {
+      if (!state.cached) return { object: old, created: false };
+      state.decided = 'unchanged';
+      return undefined;
+    }
+    const finish = !sub && !finishing ? await this.strategy.beginUpdate?.(obj, old, options.dryRun ?? false) : undefined;
+    if (options.dryRun) {
+      await finish?.(true);
+      return { object: obj, created: false };
+    }
+    if (finishing) {
+      state.writing = true;
+      const d = await this.#store.delete(key, state.rev);
+      if (!d.ok) return undefined;
+      await this.#afterDelete(old);
+      return { object: this.decode(this.#wrote(d.kv)), created: false };
+    }
+    let r: Awaited<ReturnType<Store['update']>>;
+    let bytes: Uint8Array;
+    try {
+      bytes = this.#storable(key, obj);
+      state.writing = true;
+      r = await this.#store.update(key, bytes, state.rev);
+    } catch (err) {
+      await finish?.(false);
+      throw err;
+    }
+    await finish?.(r.ok);
+    if (!r.ok) return undefined;
+    this.#keepJson(obj, this.#wrote(r.kv), bytes);
+    return { object: this.#remember(r.kv, obj), created: false };
   }
 
   /** The strategy's afterDelete; a failure only leaks what the repair pass frees later, so the DELETE stands. */
