@@ -8,6 +8,7 @@ import { MemoryStore } from '../../storage/index.ts';
 import { findResource, type KubeObject } from '../../api/index.ts';
 import { AdmissionChain } from '../admission/chain.ts';
 import { ApiError } from '../status.ts';
+import { deepFreeze } from '../../machinery/index.ts';
 import { GenericRegistry, strategyFor } from './index.ts';
 
 /** A memory store that counts the point reads it answers. */
@@ -131,5 +132,19 @@ test('a no-op or a failure on the cached state stands only when the store has th
     // The same refusal on a current cached state is the answer.
     await r.cache.waitFor(Number((await r.get('ns', 'a')).metadata!.resourceVersion), 2000);
     await assert.rejects(r.guaranteedUpdate('ns', 'a', {}, refuseUnlessOk), (err: ApiError) => err.message === 'not ok');
+  });
+});
+
+test('a write built from a frozen cached object (an in-process reader froze it) is written from a copy', async () => {
+  await withRegistry(async (r) => {
+    const created = (await r.create('ns', cm('frozen', '1'))) as ConfigMap;
+    await r.cache.waitFor(Number(created.metadata!.resourceVersion), 2000);
+    const cached = deepFreeze(r.cache.get(r.key('ns', 'frozen'))!) as ConfigMap;
+    // As the quota admission writes status: the cached object spread, one part replaced.
+    const updated = (await r.update('ns', 'frozen', { ...cached, data: { k: '2' } })).object as ConfigMap;
+    assert.equal(updated.data?.k, '2');
+    assert.equal(cached.data?.k, '1', 'the cached object is unchanged');
+    const again = (await r.create('ns', deepFreeze({ ...cm('copy', '3'), metadata: { name: 'copy' } }))) as ConfigMap;
+    assert.equal(again.metadata?.namespace, 'ns');
   });
 });

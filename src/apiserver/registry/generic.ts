@@ -152,6 +152,16 @@ function unpooled(b: Buffer): Buffer {
   return own;
 }
 
+/**
+ * `obj`, or a copy of it the registry may change. The watch cache's objects are shared and frozen once an
+ * in-process reader has them, and a caller in this process may build what it writes from one (`{ ...cached,
+ * status }`): the registry sets metadata, defaults and the like on what it writes, so it takes a copy then.
+ */
+function writable(obj: KubeObject): KubeObject {
+  if (Object.isFrozen(obj) || Object.values(obj).some((v) => typeof v === 'object' && v !== null && Object.isFrozen(v))) return structuredClone(obj);
+  return obj;
+}
+
 export class GenericRegistry {
   readonly info: ResourceInfo;
   readonly strategy: Strategy;
@@ -477,7 +487,8 @@ export class GenericRegistry {
   }
 
   /** Creates an object; takes ownership of `obj` (callers pass a freshly decoded or built object). */
-  async create(namespace: string, obj: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
+  async create(namespace: string, input: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
+    const obj = writable(input);
     obj.apiVersion = this.info.groupVersion;
     obj.kind = this.info.kind;
     // Admission names a generated object by its generateName, as upstream's errors do (`pods "web-7d4b9-" is
@@ -656,7 +667,7 @@ export class GenericRegistry {
       state.decided = 'conflict';
       return undefined;
     }
-    const obj = await mutate(state.copy());
+    const obj = writable(await mutate(state.copy()));
     obj.apiVersion = this.info.groupVersion;
     obj.kind = this.info.kind;
     const metaErrors = this.#keepMetadata(obj, old, namespace, name);
