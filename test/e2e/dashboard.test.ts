@@ -240,8 +240,14 @@ test('the dashboard in Chromium: log in, a pod appears live, logs, timeline, exe
   await shot('8-events');
 
   // On a phone's width the same page still fits: no sideways scrolling of the page itself.
-  await page.setViewport({ width: 390, height: 844, isMobile: true, hasTouch: true });
+  // Emulating a phone (isMobile) may reload the page inside setViewport; the list is opened first and the page
+  // reloaded after, so a reload still under way cannot race a navigation (a loaded machine lost that race).
   await open(page, `${server.url}/dashboard/#/pods`, '[data-testid=pods]');
+  await page.setViewport({ width: 390, height: 844, isMobile: true, hasTouch: true });
+  await retrying('[data-testid=pods] after a reload at a phone\'s width', async () => {
+    await page.reload({ waitUntil: 'load' });
+    await page.waitForSelector('[data-testid=pods]', { timeout: 20_000 });
+  });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone's screen`);
   await shot('9-phone');
