@@ -56,6 +56,7 @@ import type { Node, Pod } from '../src/api/index.ts';
 import { Deferred } from '../src/machinery/index.ts';
 import { Scheduler, type QueuedPodInfo } from '../src/scheduler/index.ts';
 import { MemoryApi } from '../src/scheduler/testing/memory-api.ts';
+import { antiAffinity, basicPod, nodeAffinity, oneCpu, spreading } from './scheduler-perf-pods.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -73,41 +74,19 @@ interface Case {
   measurePod: (i: number) => Pod;
 }
 
-const basicPod = (name: string, extra: Partial<NonNullable<Pod['spec']>> = {}, labels: Record<string, string> = {}): Pod => ({
-  apiVersion: 'v1', kind: 'Pod',
-  metadata: { name, namespace: 'bench', labels: { bench: 'yes', ...labels } },
-  spec: {
-    schedulerName: 'default-scheduler',
-    containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '100m', memory: '500Mi' }, limits: { cpu: '100m', memory: '500Mi' } } }],
-    ...extra,
-  },
-  status: { phase: 'Pending' },
-});
-
-const antiAffinity = (name: string) => basicPod(name, {
-  affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { color: 'green' } }, topologyKey: 'kubernetes.io/hostname' }] } },
-}, { color: 'green' });
-
-const nodeAffinity = (name: string) => basicPod(name, {
-  affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['zone1', 'zone2'] }] }] } } },
-});
-
-const spreading = (name: string) => basicPod(name, {
-  topologySpreadConstraints: [{ maxSkew: 5, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { color: 'blue' } } }],
-}, { color: 'blue' });
-
-const oneCpu = (name: string, priority: number) => {
-  const pod = basicPod(name, { priority, terminationGracePeriodSeconds: 0 });
-  pod.spec!.containers[0]!.resources = { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } };
+/** What the API server would have defaulted on a created pod: the scheduler reads both. */
+function defaulted(pod: Pod): Pod {
+  pod.spec!.schedulerName = 'default-scheduler';
+  pod.status = { phase: 'Pending' };
   return pod;
-};
+}
 
 const CASES: Case[] = [
   { name: 'SchedulingBasic', init: () => 0, measure: () => 5000, initPod: (i) => basicPod(`init-${i}`), measurePod: (i) => basicPod(`pod-${i}`) },
   { name: 'SchedulingPodAntiAffinity', init: (n) => n / 10, measure: (n) => (2 * n) / 5, initPod: (i) => antiAffinity(`init-${i}`), measurePod: (i) => antiAffinity(`pod-${i}`) },
   { name: 'SchedulingNodeAffinity', init: (n) => n / 2, measure: () => 1000, zones: ['zone1'], initPod: (i) => nodeAffinity(`init-${i}`), measurePod: (i) => nodeAffinity(`pod-${i}`) },
   { name: 'TopologySpreading', init: (n) => n, measure: () => 1000, zones: ['moon-1', 'moon-2', 'moon-3'], initPod: (i) => spreading(`init-${i}`), measurePod: (i) => spreading(`pod-${i}`) },
-  { name: 'PreemptionBasic', init: (n) => 4 * n, measure: () => 500, initPod: (i) => oneCpu(`init-${i}`, 10), measurePod: (i) => oneCpu(`pod-${i}`, 1000) },
+  { name: 'PreemptionBasic', init: (n) => 4 * n, measure: () => 500, initPod: (i) => oneCpu(`init-${i}`, { priority: 10 }), measurePod: (i) => oneCpu(`pod-${i}`, { priority: 1000 }) },
 ];
 
 const load = () => loadavg()[0]!.toFixed(1);
@@ -166,7 +145,7 @@ async function runCase(c: Case, nodes: number): Promise<void> {
     await Promise.all([sched.pods.synced, sched.nodes.synced]);
     if (init > 0) {
       const initDone = until(init);
-      for (let i = 0; i < init; i++) api.put('pods', c.initPod(i));
+      for (let i = 0; i < init; i++) api.put('pods', defaulted(c.initPod(i)));
       await initDone;
     }
     cycleMs = 0;
@@ -174,7 +153,7 @@ async function runCase(c: Case, nodes: number): Promise<void> {
     const callsBefore = new Map(api.calls);
     const measured = until(measure);
     const start = performance.now();
-    for (let i = 0; i < measure; i++) api.put('pods', c.measurePod(i));
+    for (let i = 0; i < measure; i++) api.put('pods', defaulted(c.measurePod(i)));
     const timeout = setTimeout(() => waitingFor?.done.reject(new Error(`timed out: ${measuredBound}/${measure} bound`)), 600_000);
     await measured.finally(() => clearTimeout(timeout));
     const wallMs = performance.now() - start;

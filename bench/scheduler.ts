@@ -88,6 +88,7 @@ import { parseArgs } from 'node:util';
 import type { Node, Pod } from '../src/api/index.ts';
 import { Client, isAlreadyExists } from '../src/client/index.ts';
 import { startServer, type ServerHandle } from '../test/e2e/helpers/server.ts';
+import { antiAffinity, basicPod, nodeAffinity, oneCpu, spreading } from './scheduler-perf-pods.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -110,33 +111,6 @@ interface Case {
   setup?: (client: Client) => Promise<void>;
 }
 
-const basicPod = (name: string, extra: Partial<NonNullable<Pod['spec']>> = {}, labels: Record<string, string> = {}): Pod => ({
-  apiVersion: 'v1', kind: 'Pod',
-  metadata: { name, namespace: 'bench', labels: { bench: 'yes', ...labels } },
-  spec: {
-    containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '100m', memory: '500Mi' }, limits: { cpu: '100m', memory: '500Mi' } } }],
-    ...extra,
-  },
-});
-
-const antiAffinity = (name: string) => basicPod(name, {
-  affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { color: 'green' } }, topologyKey: 'kubernetes.io/hostname' }] } },
-}, { color: 'green' });
-
-const nodeAffinity = (name: string) => basicPod(name, {
-  affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'topology.kubernetes.io/zone', operator: 'In', values: ['zone1', 'zone2'] }] }] } } },
-});
-
-const spreading = (name: string) => basicPod(name, {
-  topologySpreadConstraints: [{ maxSkew: 5, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { color: 'blue' } } }],
-}, { color: 'blue' });
-
-const oneCpu = (name: string, priorityClassName: string) => {
-  const pod = basicPod(name, { priorityClassName, terminationGracePeriodSeconds: 0 });
-  pod.spec!.containers[0]!.resources = { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } };
-  return pod;
-};
-
 const CASES: Case[] = [
   { name: 'SchedulingBasic/1000Nodes', nodes: 1000, init: 0, measure: 5000, initPod: (i) => basicPod(`init-${i}`), measurePod: (i) => basicPod(`pod-${i}`) },
   { name: 'SchedulingBasic/500Nodes', nodes: 500, init: 0, measure: 5000, initPod: (i) => basicPod(`init-${i}`), measurePod: (i) => basicPod(`pod-${i}`) },
@@ -145,7 +119,7 @@ const CASES: Case[] = [
   { name: 'TopologySpreading/500Nodes', nodes: 500, init: 1000, measure: 1000, zones: ['moon-1', 'moon-2', 'moon-3'], initPod: (i) => spreading(`init-${i}`), measurePod: (i) => spreading(`pod-${i}`) },
   {
     name: 'PreemptionBasic/500Nodes', nodes: 500, init: 2000, measure: 500,
-    initPod: (i) => oneCpu(`init-${i}`, 'low'), measurePod: (i) => oneCpu(`pod-${i}`, 'high'),
+    initPod: (i) => oneCpu(`init-${i}`, { priorityClassName: 'low' }), measurePod: (i) => oneCpu(`pod-${i}`, { priorityClassName: 'high' }),
     setup: async (client) => {
       for (const [name, value] of [['low', 10], ['high', 1000]] as const) {
         await client.resource('priorityclasses').create({ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value } as never).catch((err) => {
