@@ -19,6 +19,7 @@
 import type { InProcessReads } from './in-process.ts';
 import http from 'node:http';
 import https from 'node:https';
+import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { Clock } from '../machinery/index.ts';
 import { ApiError } from './errors.ts';
@@ -63,6 +64,12 @@ export interface ClientConfig {
    * of `kubeling server`'s components use, sharing the server's cached objects instead of decoding copies.
    */
   inProcess?: InProcessReads;
+  /**
+   * Opens a connection to the API server of this very process (its `connectInProcess`): every request then
+   * goes over such in-memory connections as plain HTTP/1.1, without TLS or a kernel socket, still carrying
+   * its token. `server` stays what the client names in errors and metrics; `servers` and the CA are unused.
+   */
+  connect?: () => Duplex;
 }
 
 export interface RequestOptions {
@@ -112,7 +119,12 @@ export class Transport {
     const maxSockets = config.maxSockets ?? DEFAULT_MAX_SOCKETS;
     if (!(Number.isInteger(maxSockets) && maxSockets >= 1)) throw new Error(`client: maxSockets must be an integer >= 1, got ${maxSockets}`);
     this.#limiter = new TokenBucket({ qps: config.qps ?? DEFAULT_QPS, burst: config.burst ?? DEFAULT_BURST, clock: config.clock });
-    if (this.server.protocol === 'https:') {
+    if (config.connect) {
+      const connect = config.connect;
+      this.#mod = http;
+      this.#agent = new InProcessAgent(connect, { keepAlive: true, maxSockets });
+      this.#streamAgent = new InProcessAgent(connect, { keepAlive: true });
+    } else if (this.server.protocol === 'https:') {
       this.#mod = https;
       const secureContext = tls.createSecureContext({ ca: config.caData, cert: config.certData, key: config.keyData });
       const tlsOptions = { secureContext, rejectUnauthorized: !config.insecureSkipTlsVerify };
@@ -188,7 +200,7 @@ export class Transport {
       const observe = this.#config.requestObserver;
       const req = this.#mod.request(
         {
-          protocol: server.protocol,
+          protocol: this.#mod === http ? 'http:' : 'https:',
           hostname: server.hostname.replace(/^\[|\]$/g, ''),
           port: server.port,
           method: opts.method,
@@ -248,6 +260,27 @@ export class Transport {
   close(): void {
     this.#agent.destroy();
     this.#streamAgent.destroy();
+  }
+}
+
+/**
+ * An agent whose connections are in-process ones (ClientConfig.connect), pooled and kept alive as sockets are.
+ * The agent treats its connections as sockets (keep-alive, ref/unref, timeouts): an in-memory one has none of
+ * that, holds nothing that keeps the process alive, and takes those calls as no-ops.
+ */
+class InProcessAgent extends http.Agent {
+  readonly #connect: () => Duplex;
+
+  constructor(connect: () => Duplex, options: http.AgentOptions) {
+    super(options);
+    this.#connect = connect;
+  }
+
+  override createConnection(): Duplex {
+    const connection = this.#connect();
+    return Object.assign(connection, {
+      setKeepAlive: () => connection, setNoDelay: () => connection, setTimeout: () => connection, ref: () => connection, unref: () => connection,
+    });
   }
 }
 
