@@ -105,6 +105,8 @@ export interface ComponentCredentialsConfig {
   requestObserver?: ClientConfig['requestObserver'];
   /** The API server's in-process list and watch for an identity (in-process-reads.ts), when in the same process. */
   inProcess?: (user: User) => InProcessReads;
+  /** A connection to the API server of this process (its connectInProcess), when in the same process. */
+  connect?: ClientConfig['connect'];
 }
 
 /** A component's own client and its `clientAs`, as `kubeling server` gives them (ComponentContext). */
@@ -145,12 +147,16 @@ export class ComponentCredentials {
   }
 
   /**
-   * A client over loopback acting as `user`; with `inProcessReads`, its informers list and watch through the
-   * API server of this process instead (sharing its cached objects), when there is one.
+   * A client acting as `user`, over in-process connections when the API server is in this process (else over
+   * loopback HTTPS); with `inProcessReads`, its informers list and watch through that API server's own cached
+   * objects too.
    */
   clientAs(user: User, userAgent: string, options: { inProcessReads?: boolean } = {}): Client {
-    const { server, caPem, requestObserver } = this.#config;
+    const { server, caPem, requestObserver, connect } = this.#config;
     const inProcess = options.inProcessReads ? this.inProcessReads(user) : undefined;
-    return new Client({ server, token: this.tokenFor(user), caData: caPem, userAgent, ...(requestObserver ? { requestObserver } : {}), ...(inProcess ? { inProcess } : {}) });
+    return new Client({
+      server, token: this.tokenFor(user), caData: caPem, userAgent,
+      ...(requestObserver ? { requestObserver } : {}), ...(inProcess ? { inProcess } : {}), ...(connect ? { connect } : {}),
+    });
   }
 }

@@ -41,7 +41,7 @@ import { localStorageComponent } from './components/local-storage.ts';
 import { withLeaderElection } from './components/leader-elected.ts';
 import { loadBootstrap, publishBootstrap } from './bootstrap.ts';
 import { openAudit, type AuditSetup } from './audit.ts';
-import { componentClients, ComponentCredentials } from './component-identities.ts';
+import { componentClients, ComponentCredentials, nodeUser } from './component-identities.ts';
 import { inProcessReadsFor } from './in-process-reads.ts';
 import { restClientMetrics } from './rest-client-metrics.ts';
 import { authorizerFor } from './authorization.ts';
@@ -336,6 +336,7 @@ export async function runServer(argv: string[]): Promise<number> {
     const credentials = new ComponentCredentials({
       authenticator, server, caPem: pki.caPem, requestObserver: restClientMetrics(metrics),
       inProcess: (user) => inProcessReadsFor(apiserver, user),
+      connect: () => apiserver.connectInProcess(),
     });
     // The local node acts as system:node:<name>, with a certificate the server signs itself (DIR/kubelet.kubeconfig).
     const localNode = serverNode(options);
@@ -346,7 +347,7 @@ export async function runServer(argv: string[]): Promise<number> {
         ...componentClients(credentials, component.name, options.nodeName),
         kubeconfigPath, server, caPem: pki.caPem, nodeToken, kubeletToken, dataDir, options, node: localNode,
         ...(localNode && component.name === nodeComponent.name ? { kubeletServingCert: async (n: { name: string; ip: string }) => signKubeletServingCertificate(pki.caPem, await readFile(join(dataDir, 'pki', 'ca.key'), 'utf8'), localNode.name, [n.name, 'localhost', '127.0.0.1', n.ip]) } : {}),
-        ...(nodeCred && component.name === nodeComponent.name ? { nodeClient: new Client({ server, certData: nodeCred.certPem, keyData: nodeCred.keyPem, caData: pki.caPem, userAgent: `kubeling-${component.name}` }) } : {}),
+        ...(nodeCred && localNode && component.name === nodeComponent.name ? { nodeClient: new Client({ server, certData: nodeCred.certPem, keyData: nodeCred.keyPem, caData: pki.caPem, userAgent: `kubeling-${component.name}`, connect: () => apiserver.connectInProcess(nodeUser(localNode.name)) }) } : {}),
         onNodeReady: () => nodeReady.resolve(),
         metrics,
         logger: createLogger(component.name),

@@ -39,8 +39,9 @@ async function runHere(ctx: ComponentContext, limits: { qps?: number; burst?: nu
 }
 
 async function runInThread(ctx: ComponentContext, limits: { qps?: number; burst?: number }): Promise<void> {
-  // Functions do not cross threads: the request observer stays here and is fed from the thread's messages.
-  const { requestObserver, clock: _clock, inProcess: _inProcess, ...settings } = ctx.client.config;
+  // Functions do not cross threads: the request observer stays here and is fed from the thread's messages; the
+  // thread's requests go over loopback HTTPS, as its reads do (the in-process connections are this thread's).
+  const { requestObserver, clock: _clock, inProcess: _inProcess, connect: _connect, ...settings } = ctx.client.config;
   const data: SchedulerThreadData = { client: { ...settings, ...limits }, logFormat: ctx.options.logFormat ?? defaultLogFormat(process.stderr.isTTY) };
   const metrics = ctx.metrics ? new SchedulerMetrics(ctx.metrics) : undefined;
   const worker = new Worker(new URL('./scheduler-thread.ts', import.meta.url), { workerData: data, name: 'scheduler' });
