@@ -8,6 +8,8 @@
  *
  *   node [--cpu-prof] bench/scheduler-cycle.ts [--nodes 1000,5000] [--case NAME[,NAME...]]
  *
+ * Exits 1 when a case asked for was not run (too few nodes) or stalled; the others still run.
+ *
  * Cases, after scheduler_perf (nodes: cpu 4, memory 32Gi, pods 110; pods request cpu 100m, memory 500Mi;
  * N is --nodes): `init` pods are scheduled first, unmeasured, then `measure` pods are put at once:
  *   SchedulingBasic            init 0,      measure 5000
@@ -16,6 +18,12 @@
  *   TopologySpreading          init N,      measure 1000 (3 zones; maxSkew 5 per zone, DoNotSchedule)
  *   PreemptionBasic            init 4N (1 cpu each, priority 10, filling every node), measure 500 (priority
  *                              1000, each preempts one; the API deletes a victim at once)
+ *
+ * A case the nodes cannot hold is not run: it says so and why (SchedulingBasic's 5,000 pods of cpu 100m fill
+ * 40 a node, so it needs 125 nodes; PreemptionBasic needs one victim per measured pod, so 125 nodes too). These
+ * are the older scheduler_perf sizes (its "5000Pods" runs); today's SchedulingBasic is 500 nodes with 500 init
+ * and 1,000 measured pods, 5,000 nodes with 1,000 and 1,000 (or 10,000). A wait that sees no binding for
+ * STALL_MS ends the case with what the scheduler said of a pod it left unbound, instead of waiting forever.
  *
  * Reported: pods/s from putting the measured pods until the last is bound (everything the scheduler does),
  * the time inside the scheduling cycles alone (`scheduleOne`, from queue pop to bind started) and pods/s of
@@ -69,6 +77,8 @@ interface Case {
   name: string;
   init: (nodes: number) => number;
   measure: (nodes: number) => number;
+  /** The most measured pods `nodes` can take once the `init` pods are placed. */
+  room: (nodes: number, init: number) => number;
   zones?: string[];
   initPod: (i: number) => Pod;
   measurePod: (i: number) => Pod;
@@ -81,16 +91,40 @@ function defaulted(pod: Pod): Pod {
   return pod;
 }
 
-const CASES: Case[] = [
-  { name: 'SchedulingBasic', init: () => 0, measure: () => 5000, initPod: (i) => basicPod(`init-${i}`), measurePod: (i) => basicPod(`pod-${i}`) },
-  { name: 'SchedulingPodAntiAffinity', init: (n) => n / 10, measure: (n) => (2 * n) / 5, initPod: (i) => antiAffinity(`init-${i}`), measurePod: (i) => antiAffinity(`pod-${i}`) },
-  { name: 'SchedulingNodeAffinity', init: (n) => n / 2, measure: () => 1000, zones: ['zone1'], initPod: (i) => nodeAffinity(`init-${i}`), measurePod: (i) => nodeAffinity(`pod-${i}`) },
-  { name: 'TopologySpreading', init: (n) => n, measure: () => 1000, zones: ['moon-1', 'moon-2', 'moon-3'], initPod: (i) => spreading(`init-${i}`), measurePod: (i) => spreading(`pod-${i}`) },
-  { name: 'PreemptionBasic', init: (n) => 4 * n, measure: () => 500, initPod: (i) => oneCpu(`init-${i}`, { priority: 10 }), measurePod: (i) => oneCpu(`pod-${i}`, { priority: 1000 }) },
-];
-
 const load = () => loadavg()[0]!.toFixed(1);
 const GiB = 2 ** 30;
+const MiB = 2 ** 20;
+
+/** Pods of `cpuMilli` and `memory` bytes one bench node holds (cpu 4, memory 32Gi, pods 110). */
+const perNode = (cpuMilli: number, memory: number) => Math.min(Math.floor(4000 / cpuMilli), Math.floor((32 * GiB) / memory), 110);
+/** scheduler_perf's default pod (cpu 100m, memory 500Mi): cpu runs out first, at 40 a node. */
+const BASIC_PER_NODE = perNode(100, 500 * MiB);
+/** PreemptionBasic's pods (cpu 1, memory 1Gi): 4 a node. */
+const ONE_CPU_PER_NODE = perNode(1000, GiB);
+
+const CASES: Case[] = [
+  { name: 'SchedulingBasic', init: () => 0, measure: () => 5000, room: (n, init) => n * BASIC_PER_NODE - init, initPod: (i) => basicPod(`init-${i}`), measurePod: (i) => basicPod(`pod-${i}`) },
+  // One green pod per hostname.
+  { name: 'SchedulingPodAntiAffinity', init: (n) => n / 10, measure: (n) => (2 * n) / 5, room: (n, init) => n - init, initPod: (i) => antiAffinity(`init-${i}`), measurePod: (i) => antiAffinity(`pod-${i}`) },
+  { name: 'SchedulingNodeAffinity', init: (n) => n / 2, measure: () => 1000, room: (n, init) => n * BASIC_PER_NODE - init, zones: ['zone1'], initPod: (i) => nodeAffinity(`init-${i}`), measurePod: (i) => nodeAffinity(`pod-${i}`) },
+  { name: 'TopologySpreading', init: (n) => n, measure: () => 1000, room: (n, init) => n * BASIC_PER_NODE - init, zones: ['moon-1', 'moon-2', 'moon-3'], initPod: (i) => spreading(`init-${i}`), measurePod: (i) => spreading(`pod-${i}`) },
+  // The init pods fill every node; each measured pod takes the place of one (priority 1000 never preempts 1000).
+  { name: 'PreemptionBasic', init: (n) => 4 * n, measure: () => 500, room: (n) => n * ONE_CPU_PER_NODE, initPod: (i) => oneCpu(`init-${i}`, { priority: 10 }), measurePod: (i) => oneCpu(`pod-${i}`, { priority: 1000 }) },
+];
+
+/** Why `c` cannot run on `nodes` (its measured pods would wait forever), or undefined when it can. */
+function cannotRun(c: Case, nodes: number): string | undefined {
+  const fits = (n: number) => c.measure(n) <= c.room(n, Math.floor(c.init(n)));
+  if (fits(nodes)) return undefined;
+  let enough = nodes + 1;
+  while (!fits(enough)) enough++;
+  const init = Math.floor(c.init(nodes));
+  const room = Math.max(0, c.room(nodes, init));
+  return `${nodes} nodes (cpu 4, memory 32Gi, pods 110 each) can take ${room} of its ${Math.floor(c.measure(nodes))} measured pods${init ? ` after its ${init} init pods` : ''}; the rest would stay Pending and the wait never end. It needs ${enough} nodes or more.`;
+}
+
+/** A wait that sees no binding for this long ends the case (the scheduler left the rest unschedulable). */
+const STALL_MS = 60_000;
 
 function makeNode(i: number, zones: string[] | undefined): Node {
   const name = `bench-node-${i}`;
@@ -102,6 +136,14 @@ function makeNode(i: number, zones: string[] | undefined): Node {
     spec: {},
     status: { capacity: resources, allocatable: resources, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] },
   };
+}
+
+/** What the scheduler wrote on a pod it left unbound (its PodScheduled condition). */
+function unbound(api: MemoryApi): string {
+  const pod = (api.list('pods') as unknown as Pod[]).find((p) => !p.spec?.nodeName);
+  if (!pod) return 'every pod is bound';
+  const c = pod.status?.conditions?.find((x) => x.type === 'PodScheduled');
+  return c ? `${pod.metadata!.name}: PodScheduled=${c.status} ${c.reason ?? ''}: ${c.message ?? ''}` : `${pod.metadata!.name}: no PodScheduled condition`;
 }
 
 async function runCase(c: Case, nodes: number): Promise<void> {
@@ -116,17 +158,29 @@ async function runCase(c: Case, nodes: number): Promise<void> {
   const bindings = new Map<string, number>();
   let measuredBound = 0;
   let waitingFor: { count: number; done: Deferred<void> } | undefined;
+  let lastBindAt = performance.now();
   api.onBind = (pod) => {
+    lastBindAt = performance.now();
     const uid = pod.metadata.uid!;
     bindings.set(uid, (bindings.get(uid) ?? 0) + 1);
     if (pod.metadata.name!.startsWith('pod-')) measuredBound++;
     const bound = pod.metadata.name!.startsWith('pod-') ? measuredBound : bindings.size;
     if (waitingFor && bound >= waitingFor.count) waitingFor.done.resolve();
   };
-  const until = (count: number) => {
+  /** Resolves once `count` pods are bound (`bound()` of them); rejects once none was bound for STALL_MS. */
+  const until = async (count: number, bound: () => number) => {
     const done = new Deferred<void>();
     waitingFor = { count, done };
-    return done.promise;
+    lastBindAt = performance.now();
+    const stall = setInterval(() => {
+      if (performance.now() - lastBindAt < STALL_MS) return;
+      done.reject(new Error(`stalled: ${bound()}/${count} bound, none for ${STALL_MS / 1000} s; ${unbound(api)}`));
+    }, 1000);
+    try {
+      await done.promise;
+    } finally {
+      clearInterval(stall);
+    }
   };
 
   const sched = new Scheduler({ client: api.client() });
@@ -144,18 +198,17 @@ async function runCase(c: Case, nodes: number): Promise<void> {
   try {
     await Promise.all([sched.pods.synced, sched.nodes.synced]);
     if (init > 0) {
-      const initDone = until(init);
+      const initDone = until(init, () => bindings.size);
       for (let i = 0; i < init; i++) api.put('pods', defaulted(c.initPod(i)));
       await initDone;
     }
     cycleMs = 0;
     cycles = 0;
     const callsBefore = new Map(api.calls);
-    const measured = until(measure);
+    const measured = until(measure, () => measuredBound);
     const start = performance.now();
     for (let i = 0; i < measure; i++) api.put('pods', defaulted(c.measurePod(i)));
-    const timeout = setTimeout(() => waitingFor?.done.reject(new Error(`timed out: ${measuredBound}/${measure} bound`)), 600_000);
-    await measured.finally(() => clearTimeout(timeout));
+    await measured;
     const wallMs = performance.now() - start;
 
     // Checks, from what the API stores.
@@ -195,6 +248,17 @@ for (const nodes of nodeCounts) {
       console.error(`unknown case ${name}; cases: ${CASES.map((x) => x.name).join(', ')}`);
       process.exit(2);
     }
-    await runCase(c, nodes);
+    const why = cannotRun(c, nodes);
+    if (why) {
+      console.log(`${c.name}/${nodes}Nodes: not run: ${why}`);
+      process.exitCode = 1;
+      continue;
+    }
+    try {
+      await runCase(c, nodes);
+    } catch (err) {
+      console.log(`${c.name}/${nodes}Nodes: ${(err as Error).message}`);
+      process.exitCode = 1;
+    }
   }
 }

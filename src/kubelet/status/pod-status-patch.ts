@@ -76,9 +76,11 @@ function diffKeyedList(
     }
   }
   for (const o of oldList) if (!newKeys.has(keyOf(o)) && isMap(o)) items.push({ $patch: 'delete', [key]: o[key] });
-  // No element changed (another order, or a null the server leaves out, such as a condition's lastProbeTime):
-  // nothing to write, as upstream's status manager compares conditions by type, not position. The server
-  // does not keep the order a patch asks for, so otherwise every periodic pass rewrote every pod's conditions.
+  // No element changed (another order only, or a null the server leaves out: a patch's `lastProbeTime: null`
+  // deletes the field, which upstream's server writes back as null and ours omits): nothing to write, as
+  // upstream's status manager compares conditions by type (isPodStatusByKubeletEqual), not position. The
+  // server does keep a patch's order; it was those nulls that made every periodic pass send every pod an
+  // order-only patch (test/integration/kubelet-status-patch.test.ts).
   if (items.length === 0) return {};
   const out: JsonMap = { [`$setElementOrder/${field}`]: newList.map((n) => (isMap(n) ? { [key]: n[key] } : n)) };
   if (items.length) out[field] = items;
