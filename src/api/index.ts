@@ -29,6 +29,7 @@ export * from './image-ref.ts';
 export type * from './pod-timeline.ts';
 export * from './quantity.ts';
 export * from './defaults.ts';
+export * from './zero-times.ts';
 export * from './service-defaults.ts';
 export * from './batch-defaults.ts';
 export * from './autoscaling-defaults.ts';
