@@ -49,16 +49,27 @@ const ZERO_TIME_FIELDS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /**
- * Struct fields that are values, not pointers, in Go, so present whenever their parent is: an embedded
- * ObjectMeta (a template without metadata is served as `metadata: {creationTimestamp: null}`). Other struct
- * fields on the way to a zero time (a container's `state.running`, an Event's `series`) are pointers.
+ * Value (non-pointer) structs on the way to a zero time, created when absent: Go always has them, so their
+ * zero times are always served. Only an embedded ObjectMeta can be missing from a valid object (a template
+ * written without metadata is served as `metadata: {creationTimestamp: null}`); the other value structs on
+ * such paths are required (a Deployment's template) or hold only pointers to the structs with times (a
+ * container's `state` to `running`), and an Event's `series` is a pointer.
  */
 const VALUE_STRUCTS = new Set([OBJECT_META]);
 
-/** What to do at one type: its zero times, and the fields (with their schema refs) that lead to more. */
+/** What to do at one type: its zero times, and the fields that lead to more. */
 interface Plan {
   times: readonly string[];
-  children: [field: string, ref: string][];
+  children: Child[];
+}
+
+interface Child {
+  field: string;
+  /** The field holds one value of the type, a list of them, or a string-keyed map of them. */
+  shape: 'one' | 'list' | 'map';
+  /** A Go value struct, so present whenever its parent is (created when absent). */
+  value: boolean;
+  plan: Plan;
 }
 
 /** The schema type a field ref names (`[]v1.PodCondition` → `v1.PodCondition`), or undefined for scalars. */
@@ -67,11 +78,9 @@ function typeOf(ref: string): string | undefined {
   return SCHEMA_TYPES[t] ? t : undefined;
 }
 
-let plans: Map<string, Plan> | undefined;
-
 /**
- * One plan per type that holds a zero time or leads to one, built once: the walk then visits only the
- * branches where such a field can be (a pod's conditions and container states, not its whole spec).
+ * One plan per type that holds a zero time or leads to one, built once and linked: the walk then visits
+ * only the branches where such a field can be (a pod's conditions and container states, not its whole spec).
  */
 function buildPlans(): Map<string, Plan> {
   const reaches = new Set(Object.keys(ZERO_TIME_FIELDS));
@@ -87,32 +96,51 @@ function buildPlans(): Map<string, Plan> {
     }
   }
   const out = new Map<string, Plan>();
-  for (const type of reaches) {
-    const fields = SCHEMA_TYPES[type] ?? {};
-    const children = Object.entries(fields).filter(([, ref]) => reaches.has(typeOf(ref) ?? ''));
-    out.set(type, { times: ZERO_TIME_FIELDS[type] ?? [], children });
+  for (const type of reaches) out.set(type, { times: ZERO_TIME_FIELDS[type] ?? [], children: [] });
+  for (const [type, plan] of out) {
+    for (const [field, ref] of Object.entries(SCHEMA_TYPES[type] ?? {})) {
+      const child = out.get(typeOf(ref) ?? '');
+      if (!child) continue;
+      // Nested lists or maps (`[][]T`) do not occur on the way to a time.
+      const shape = ref.startsWith('[]') ? 'list' : ref.startsWith('{}') ? 'map' : 'one';
+      plan.children.push({ field, shape, value: shape === 'one' && VALUE_STRUCTS.has(ref), plan: child });
+    }
   }
   return out;
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-function fill(value: unknown, ref: string, plans: Map<string, Plan>): void {
-  if (ref.startsWith('[]')) {
-    if (Array.isArray(value)) for (const v of value) fill(v, ref.slice(2), plans);
-    return;
-  }
-  if (ref.startsWith('{}')) {
-    if (isMap(value)) for (const v of Object.values(value)) fill(v, ref.slice(2), plans);
-    return;
-  }
-  const plan = plans.get(ref);
-  if (!plan || !isMap(value)) return;
+function fill(value: Record<string, unknown>, plan: Plan): void {
   for (const f of plan.times) if (value[f] === undefined) value[f] = null;
-  for (const [f, childRef] of plan.children) {
-    if (value[f] == null && VALUE_STRUCTS.has(childRef)) value[f] = {};
-    fill(value[f], childRef, plans);
+  for (const c of plan.children) {
+    let v = value[c.field];
+    if (v == null) {
+      if (!c.value) continue;
+      v = value[c.field] = {};
+    }
+    if (c.shape === 'one') {
+      if (isMap(v)) fill(v, c.plan);
+    } else if (c.shape === 'list') {
+      if (Array.isArray(v)) for (const item of v) if (isMap(item)) fill(item, c.plan);
+    } else if (isMap(v)) {
+      for (const item of Object.values(v)) if (isMap(item)) fill(item, c.plan);
+    }
   }
+}
+
+let plans: Map<string, Plan> | undefined;
+/** Each resource's root plan (null: nothing to do), looked up once: this runs on every write. */
+const roots = new WeakMap<object, Plan | null>();
+
+function rootPlan(info: ReturnType<typeof toResourceInfo>): Plan | null {
+  let root = roots.get(info);
+  if (root === undefined) {
+    plans ??= buildPlans();
+    root = info.custom ? null : (plans.get(SCHEMA_ROOTS[`${info.groupVersion}/${info.kind}`] ?? '') ?? null);
+    roots.set(info, root);
+  }
+  return root;
 }
 
 /**
@@ -120,10 +148,6 @@ function fill(value: unknown, ref: string, plans: Map<string, Plan>): void {
  * serves it (mutates `obj`). Idempotent; a no-op for custom resources and kinds without a schema.
  */
 export function setZeroTimes(resource: ResourceRef, obj: object): void {
-  const info = toResourceInfo(resource);
-  if (info.custom) return;
-  const root = SCHEMA_ROOTS[`${info.groupVersion}/${info.kind}`];
-  if (!root) return;
-  plans ??= buildPlans();
-  fill(obj, root, plans);
+  const root = rootPlan(toResourceInfo(resource));
+  if (root && isMap(obj)) fill(obj, root);
 }
