@@ -85,9 +85,10 @@ test('podStatusPatch: the atomic containerStatuses are not sent again for a zero
   } as unknown as PodStatus;
   // What the server stores and serves back: the zero startedAt as null, the undefined message left out.
   const server = JSON.parse(JSON.stringify(ours)) as PodStatus;
-  (server.containerStatuses![0]!.state!.terminated as Record<string, unknown>).startedAt = null;
+  (server.containerStatuses![0]!.state!.terminated as unknown as Record<string, unknown>).startedAt = null;
   assert.deepEqual(podStatusPatch('u', server, ours), { metadata: { uid: 'u' } });
   const changed = structuredClone(ours);
   changed.containerStatuses![0]!.restartCount = 1;
-  assert.equal(podStatusPatch('u', server, changed).status?.containerStatuses?.[0]?.restartCount, 1);
+  const sent = podStatusPatch('u', server, changed).status?.containerStatuses as { restartCount: number }[] | undefined;
+  assert.equal(sent?.[0]?.restartCount, 1);
 });
