@@ -6,6 +6,7 @@
  * How the apiserver uses it on a write, in Kubernetes' order:
  *   decodeError / unknownFields + duplicateFields (fieldValidation=Strict)   → 400
  *   applyDefaults (throws DecodeError for wrongly typed fields)               → 400
+ *   setZeroTimes (absent non-pointer timestamps become null, as Go marshals them)
  *   validateObject / validateObjectUpdate / validateStatusUpdate             → 422 via invalidMessage
  * and on reads: parseLabelSelector / parseFieldSelector + convertFieldSelector, printTable.
  *
@@ -13,6 +14,7 @@
  *   resources.ts          RESOURCES, findResource, resolveResource (the shared resource table)
  *   discovery.ts          aggregated and legacy discovery documents
  *   defaults.ts           SetDefaults_* for pods, nodes, namespaces, secrets, apps
+ *   zero-times.ts         the non-pointer metav1.Time fields upstream serializes as null when zero
  *   validation/           pkg/apis/core/validation equivalents with Kubernetes' paths and messages
  *   selectors/            label and field selectors
  *   patch/                JSON patch, merge patch, strategic merge patch
@@ -29,6 +31,7 @@ export * from './image-ref.ts';
 export type * from './pod-timeline.ts';
 export * from './quantity.ts';
 export * from './defaults.ts';
+export * from './zero-times.ts';
 export * from './service-defaults.ts';
 export * from './batch-defaults.ts';
 export * from './autoscaling-defaults.ts';

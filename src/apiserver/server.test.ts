@@ -214,9 +214,11 @@ describe('API server', () => {
     const gated = pod('gated');
     const r = await s.request('POST', '/api/v1/namespaces/default/pods', { ...gated, spec: { ...gated.spec, schedulingGates: [{ name: 'example.com/wait' }] } });
     assert.equal(r.status, 201, r.text);
-    assert.deepEqual(r.body.status.conditions, [
-      { type: 'PodScheduled', status: 'False', reason: 'SchedulingGated', message: 'Scheduling is blocked due to non-empty scheduling gates' },
-    ]);
+    // As upstream's UpdatePodCondition adds it: lastTransitionTime now, lastProbeTime zero (null).
+    const { lastTransitionTime, ...condition } = r.body.status.conditions[0];
+    assert.equal(r.body.status.conditions.length, 1);
+    assert.deepEqual(condition, { type: 'PodScheduled', status: 'False', reason: 'SchedulingGated', message: 'Scheduling is blocked due to non-empty scheduling gates', lastProbeTime: null });
+    assert.match(lastTransitionTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     const accept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
     const t = await s.request('GET', '/api/v1/namespaces/default/pods/gated', undefined, { accept });
     assert.equal(t.body.rows[0].cells[2], 'SchedulingGated');

@@ -125,7 +125,7 @@ test("the server orders conditions as a status patch's $setElementOrder says, an
   );
 });
 
-test("once the server has the kubelet's status, the periodic pass sends no patch (the server keeps the order; it drops lastProbeTime: null)", async () => {
+test("once the server has the kubelet's status, the periodic pass sends no patch (the server keeps the order, and zero times as null)", async () => {
   const pods = client.resource<IPod>('pods', 'default');
   await pods.create(podManifest('steady'));
   // The scheduler's binding writes PodScheduled first (with lastProbeTime: null, as upstream's does).
@@ -147,7 +147,7 @@ test("once the server has the kubelet's status, the periodic pass sends no patch
     },
   });
   // The kubelet's conditions in its own order (generate.ts), each with lastProbeTime: null as upstream's kubelet
-  // serializes a zero time. A patch's null deletes the field, so the server stores these without it.
+  // serializes a zero time. A patch's null deletes the field; the server stores the zero time as null again.
   const at = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const c = (type: string): Condition => ({
     type,
@@ -159,6 +159,11 @@ test("once the server has the kubelet's status, the periodic pass sends no patch
   const status: NonNullable<IPod['status']> = {
     phase: 'Running',
     conditions: [c('PodReadyToStartContainers'), c('Initialized'), c('Ready'), c('ContainersReady'), scheduled],
+    // A container that never started, as generate.ts reports it: no startedAt, no message (undefined).
+    containerStatuses: [{
+      name: 'c', image: 'busybox:1.35', imageID: '', ready: false, restartCount: 0,
+      state: { terminated: { exitCode: 128, reason: 'StartError', message: undefined, startedAt: undefined, finishedAt: at } },
+    }],
   };
   sm.setPodStatus(pod as Pod, status);
   await sm.syncBatch(false);
@@ -172,7 +177,10 @@ test("once the server has the kubelet's status, the periodic pass sends no patch
     'ContainersReady',
     'PodScheduled',
   ]);
-  // Periodic passes: a fresh GET each, nothing differs but the nulls the server left out, so nothing is sent.
+  // The server keeps the zero times as null, as upstream's does.
+  assert.ok(written.status!.conditions!.every((x) => x.lastProbeTime === null));
+  assert.equal(written.status!.containerStatuses![0]!.state!.terminated!.startedAt, null);
+  // Periodic passes: a fresh GET each; null and absent are the same zero time, so nothing is sent.
   await sm.syncBatch(true);
   await sm.syncBatch(true);
   assert.deepEqual(sent.slice(1), [], 'no patch once the server has the status');

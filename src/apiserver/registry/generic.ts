@@ -11,7 +11,7 @@ import type { User } from '../auth/tokens.ts';
 import { isDeepStrictEqual } from 'node:util';
 import type { KeyValue, Store } from '../../storage/index.ts';
 import type { DeleteOptions, KubeObject, ObjectMeta, ResourceInfo } from '../../api/index.ts';
-import { applyDefaults, invalid as invalidField } from '../../api/index.ts';
+import { applyDefaults, invalid as invalidField, setZeroTimes } from '../../api/index.ts';
 import { newUid, realClock, type Clock } from '../../machinery/index.ts';
 import type { Strategy } from './strategy.ts';
 import type { AdmissionChain, Operation } from '../admission/chain.ts';
@@ -501,10 +501,14 @@ export class GenericRegistry {
     }
     applyDefaults(this.info, obj);
     this.strategy.decode?.(obj);
+    // Zero timestamps are null from here on, as in upstream's decoded Go object (managedFields list them too).
+    setZeroTimes(this.info, obj);
     // Upstream tracks the decoded, defaulted object before admission: what admission adds is nobody's.
     if (options.fieldManager !== undefined) this.fieldManager.update(undefined, obj, options.fieldManager, options.subresource ?? '');
     await this.#admission.admit(this.#attrs('CREATE', obj, undefined, namespace, options, admissionName));
     this.strategy.prepareForCreate(obj);
+    // And in what admission and prepareForCreate added (a gated pod's PodScheduled condition).
+    setZeroTimes(this.info, obj);
     const errors = this.strategy.validate(obj);
     if (errors.length) throw this.#invalid(obj, errors);
     await this.#admission.validate(this.#attrs('CREATE', obj, undefined, namespace, options, admissionName));
@@ -681,16 +685,21 @@ export class GenericRegistry {
       if (applied) obj.metadata!.managedFields = applied;
       applyDefaults(this.info, obj);
       this.strategy.decode?.(obj);
+      // Zero timestamps are null, as in create (a status patch's `lastProbeTime: null` deleted the field).
+      setZeroTimes(this.info, obj);
       if (options.fieldManager !== undefined) this.fieldManager.update(old, obj, options.fieldManager, sub);
       await this.#admission.admit(this.#attrs('UPDATE', obj, old, namespace, options));
+      setZeroTimes(this.info, obj);
       errors = this.strategy.validateStatusUpdate(obj, old);
     } else {
       applyDefaults(this.info, obj);
       this.strategy.decode?.(obj);
       if (!sub) this.strategy.prepareForUpdate(obj, old);
       else this.strategy.prepareForSubresourceUpdate?.(sub, obj, old);
+      setZeroTimes(this.info, obj);
       if (options.fieldManager !== undefined) this.fieldManager.update(old, obj, options.fieldManager, sub);
       await this.#admission.admit(this.#attrs('UPDATE', obj, old, namespace, options));
+      setZeroTimes(this.info, obj);
       // Other subresources (binding, ephemeralcontainers, finalize) change one field, which their handler
       // checked with the rule for that subresource; the main update's immutability rules do not apply.
       errors = sub ? (this.strategy.validateSubresourceUpdate?.(sub, obj, old) ?? []) : this.strategy.validateUpdate(obj, old);

@@ -7,6 +7,7 @@
 import type { DeleteOptions, KubeObject, Pod, ResourceInfo } from '../../api/index.ts';
 import { podQOSClass } from '../api-bridge.ts';
 import { baseStrategy } from './base.ts';
+import { timestamp } from './generic.ts';
 import type { Strategy } from './strategy.ts';
 
 const DEFAULT_GRACE = 30;
@@ -14,6 +15,8 @@ const DEFAULT_GRACE = 30;
 /**
  * A pod created with scheduling gates says so at once (upstream's applySchedulingGatedCondition), so
  * `kubectl get` shows SchedulingGated instead of Pending; the scheduler leaves it alone until the gates go.
+ * Upstream adds it with podutil.UpdatePodCondition, which stamps lastTransitionTime with the time now
+ * (lastProbeTime stays zero: null).
  */
 function applySchedulingGatedCondition(pod: Pod): void {
   if (!pod.spec?.schedulingGates?.length) return;
@@ -24,6 +27,7 @@ function applySchedulingGatedCondition(pod: Pod): void {
     status: 'False',
     reason: 'SchedulingGated',
     message: 'Scheduling is blocked due to non-empty scheduling gates',
+    lastTransitionTime: timestamp(Date.now()),
   });
 }
 

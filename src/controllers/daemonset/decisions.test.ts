@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { ControllerRevision, DaemonSet, Node, Pod } from '../../api/index.ts';
 import { newDaemonPod, targetNodeName } from './daemon-pod.ts';
 import { managePods, rollingUpdate, surgeAndUnavailable, type NodePods } from './decisions.ts';
-import { revisionsToPrune, templateHash } from './history.ts';
+import { revisionData, revisionsToPrune, sameJson, templateHash } from './history.ts';
 import { nodeShouldRunDaemonPod } from './node-fit.ts';
 
 const ds = (spec: Partial<NonNullable<DaemonSet['spec']>['template']['spec']> = {}): DaemonSet => ({
@@ -138,4 +138,15 @@ test('history: the hash ignores key order; pruning keeps the limit, the current 
   const all = [1, 2, 3, 4, 5].map(rev);
   assert.deepEqual(revisionsToPrune(all, 'r5', new Set(['h1']), 2).map((r) => r.metadata!.name), ['r2']);
   assert.deepEqual(revisionsToPrune(all, 'r5', new Set(), 10), []);
+});
+
+test("a revision written before the server kept a template's creationTimestamp as null still matches the set", () => {
+  const before = revisionData(ds());
+  const now = ds();
+  (now.spec!.template.metadata as Record<string, unknown>).creationTimestamp = null;
+  assert.ok(sameJson(before, revisionData(now)));
+  assert.ok(sameJson(revisionData(now), before));
+  now.spec!.template.metadata!.labels = { ...now.spec!.template.metadata!.labels, other: 'x' };
+  assert.ok(!sameJson(before, revisionData(now)));
+  assert.ok(!sameJson({ a: [1, null] }, { a: [1] }));
 });

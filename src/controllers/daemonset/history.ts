@@ -35,15 +35,22 @@ export function revisionData(ds: DaemonSet): Record<string, unknown> {
   return { spec: { template: { ...structuredClone(ds.spec?.template ?? {}), $patch: 'replace' } } };
 }
 
-/** Key-order-independent equality of JSON values. */
+/**
+ * Key-order-independent equality of JSON values, where a null field is an absent one (both decode to Go's
+ * zero value). The server stores a template's zero `metadata.creationTimestamp` as null; a revision written
+ * before it did holds the same template without it, and must still match (or every pod would be rolled).
+ */
 export function sameJson(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a as object);
-  const kb = Object.keys(b as object);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  if (Array.isArray(a)) return a.length === (b as unknown[]).length && a.every((v, i) => sameJson(v, (b as unknown[])[i]));
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const present = (r: Record<string, unknown>) => Object.keys(r).filter((k) => r[k] != null);
+  const ka = present(ra);
+  if (ka.length !== present(rb).length) return false;
+  return ka.every((k) => sameJson(ra[k], rb[k]));
 }
 
 export function newRevision(ds: DaemonSet, hash: string, revision: number): ControllerRevision {

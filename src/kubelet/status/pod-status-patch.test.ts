@@ -65,11 +65,30 @@ test('podStatusPatch applied to a status another writer changed meanwhile keeps 
   assert.deepEqual(after.podIPs, [{ ip: '10.42.0.5' }]);
 });
 
-test('podStatusPatch: conditions that differ only in order, or by a null the server leaves out, are no change', () => {
+test('podStatusPatch: conditions that differ only in order, or by a null against an absent field, are no change', () => {
   const a = { type: 'Ready', status: 'True' };
   const b = { type: 'PodScheduled', status: 'True' };
   assert.deepEqual(podStatusPatch('u', { conditions: [b, a] }, { conditions: [a, b] }), { metadata: { uid: 'u' } });
   assert.deepEqual(podStatusPatch('u', { conditions: [a, b] }, { conditions: [{ ...a, lastProbeTime: null as never }, b] }), { metadata: { uid: 'u' } });
+  assert.deepEqual(podStatusPatch('u', { conditions: [{ ...a, lastProbeTime: null as never }, b] }, { conditions: [a, b] }), { metadata: { uid: 'u' } });
   const patch = podStatusPatch('u', { conditions: [b, a] }, { conditions: [{ ...a, status: 'False' }, b] });
   assert.deepEqual(patch.status?.conditions, [{ type: 'Ready', status: 'False' }]);
+});
+
+test('podStatusPatch: the atomic containerStatuses are not sent again for a zero time the server keeps as null', () => {
+  // What the kubelet generates for a container that failed to start: no startedAt, no message (undefined).
+  const ours = {
+    containerStatuses: [{
+      name: 'c', image: 'busybox:1.35', imageID: '', ready: false, restartCount: 0,
+      state: { terminated: { exitCode: 128, reason: 'StartError', message: undefined, startedAt: undefined, finishedAt: '2026-12-07T20:00:00Z' } },
+    }],
+  } as unknown as PodStatus;
+  // What the server stores and serves back: the zero startedAt as null, the undefined message left out.
+  const server = JSON.parse(JSON.stringify(ours)) as PodStatus;
+  (server.containerStatuses![0]!.state!.terminated as unknown as Record<string, unknown>).startedAt = null;
+  assert.deepEqual(podStatusPatch('u', server, ours), { metadata: { uid: 'u' } });
+  const changed = structuredClone(ours);
+  changed.containerStatuses![0]!.restartCount = 1;
+  const sent = podStatusPatch('u', server, changed).status?.containerStatuses as { restartCount: number }[] | undefined;
+  assert.equal(sent?.[0]?.restartCount, 1);
 });

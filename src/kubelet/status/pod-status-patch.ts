@@ -10,7 +10,6 @@
  * are diffed element by element with a `$setElementOrder` directive, as CreateTwoWayMergePatch does; the
  * other lists (containerStatuses, ...) are atomic and sent whole when they differ.
  */
-import { isDeepStrictEqual } from 'node:util';
 import { PATCH_META } from '../../api/index.ts';
 import type { PodStatus } from '../kuberuntime/api.ts';
 
@@ -23,6 +22,23 @@ export interface PodStatusPatch {
 }
 
 const isMap = (v: Json): v is JsonMap => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Equality as the typed objects on both ends see it: a field that is null, undefined or absent is the same
+ * zero value (the server stores a zero time as null, `startedAt: null` in a container state the kubelet
+ * left unset; the status we generate carries undefined fields its JSON leaves out). Comparing the JSON
+ * trees strictly made such a status differ on every pass, and the atomic containerStatuses went out again.
+ */
+export function sameJson(a: Json, b: Json): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => sameJson(v, b[i]));
+  }
+  if (!isMap(a) || !isMap(b)) return false;
+  for (const k of Object.keys(a)) if (a[k] != null && !sameJson(a[k], b[k])) return false;
+  for (const k of Object.keys(b)) if (b[k] != null && a[k] == null) return false;
+  return true;
+}
 
 /** The pods/status patch from `oldStatus` (the server's) to `newStatus`; `status` is absent when nothing changed. */
 export function podStatusPatch(uid: string, oldStatus: PodStatus | undefined, newStatus: PodStatus): PodStatusPatch {
@@ -46,11 +62,11 @@ export function diffMaps(oldMap: JsonMap, newMap: JsonMap, type: string | undefi
       if (Object.keys(sub).length) patch[k] = sub;
     } else if (Array.isArray(ov) && Array.isArray(nv) && meta.list === 'merge' && meta.key) {
       Object.assign(patch, diffKeyedList(k, ov, nv, meta.key, meta.type));
-    } else if (!isDeepStrictEqual(ov, nv)) {
+    } else if (!sameJson(ov, nv)) {
       patch[k] = nv;
     }
   }
-  for (const k of Object.keys(oldMap)) if (oldMap[k] !== undefined && newMap[k] === undefined) patch[k] = null;
+  for (const k of Object.keys(oldMap)) if (oldMap[k] != null && newMap[k] === undefined) patch[k] = null;
   return patch;
 }
 
@@ -62,7 +78,7 @@ function diffKeyedList(
   key: string,
   type: string | undefined,
 ): JsonMap {
-  if (isDeepStrictEqual(oldList, newList)) return {};
+  if (sameJson(oldList, newList)) return {};
   const keyOf = (v: Json) => JSON.stringify(isMap(v) ? v[key] : v);
   const oldByKey = new Map(oldList.map((o) => [keyOf(o), o]));
   const newKeys = new Set(newList.map(keyOf));
@@ -76,11 +92,8 @@ function diffKeyedList(
     }
   }
   for (const o of oldList) if (!newKeys.has(keyOf(o)) && isMap(o)) items.push({ $patch: 'delete', [key]: o[key] });
-  // No element changed (another order only, or a null the server leaves out: a patch's `lastProbeTime: null`
-  // deletes the field, which upstream's server writes back as null and ours omits): nothing to write, as
-  // upstream's status manager compares conditions by type (isPodStatusByKubeletEqual), not position. The
-  // server does keep a patch's order; it was those nulls that made every periodic pass send every pod an
-  // order-only patch (test/integration/kubelet-status-patch.test.ts).
+  // No element changed (another order only): nothing to write, as upstream's status manager compares
+  // conditions by type (isPodStatusByKubeletEqual), not position (test/integration/kubelet-status-patch.test.ts).
   if (items.length === 0) return {};
   const out: JsonMap = { [`$setElementOrder/${field}`]: newList.map((n) => (isMap(n) ? { [key]: n[key] } : n)) };
   if (items.length) out[field] = items;
