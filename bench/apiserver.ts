@@ -94,10 +94,10 @@
  * the previous value out of the sqlite log row.
  */
 import https from 'node:https';
-import { readFileSync } from 'node:fs';
 import type { ClientRequest } from 'node:http';
 import { parseArgs } from 'node:util';
 import { startServer, type ServerHandle } from '../test/e2e/helpers/server.ts';
+import { cpuMs } from './proc-stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -125,14 +125,6 @@ const BINDS = Math.min(Number(values.binds), PODS);
 function pct(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-/** CPU time (user + system, all threads) the process has used so far, in ms (Linux: /proc/PID/stat). */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields 14 and 15 (utime, stime) in clock ticks, 100 a second on Linux; counted from field 3 here.
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** The server's CPU per request over a phase: what one write costs it, whatever the machine's load. */

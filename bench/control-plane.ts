@@ -51,7 +51,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KUBECTL, KUBELING_BIN, startServer, type ServerHandle } from '../test/e2e/helpers/server.ts';
 import { startEtcd, type EtcdHandle } from '../test/fixtures/etcd.ts';
-import { pssMiB, rssMiB } from './proc-memory.ts';
+import { pssMiB, rssMiB } from './proc-stats.ts';
 
 const { values: flags } = parseArgs({
   options: {

@@ -43,7 +43,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { KUBECTL, startServer, type ServerHandle } from '../test/e2e/helpers/server.ts';
-import { rssMiB } from './proc-memory.ts';
+import { rssMiB } from './proc-stats.ts';
 
 /** CPU seconds (user + system, every thread) the process has used: /proc/PID/stat, in clock ticks of 10 ms. */
 function cpuSeconds(pid: number): number {

@@ -88,6 +88,7 @@ import { parseArgs } from 'node:util';
 import type { Node, Pod } from '../src/api/index.ts';
 import { Client, isAlreadyExists } from '../src/client/index.ts';
 import { startServer, type ServerHandle } from '../test/e2e/helpers/server.ts';
+import { cpuMs } from './proc-stats.ts';
 import { antiAffinity, basicPod, nodeAffinity, oneCpu, spreading } from './scheduler-perf-pods.ts';
 
 const { values: flags } = parseArgs({
@@ -229,12 +230,17 @@ async function runCase(c: Case): Promise<void> {
     }
     const attemptsBefore = await scheduledAttempts(server);
     measuring = true;
+    const serverPid = server.process.pid!;
+    const cpuBefore = cpuMs(serverPid);
     const start = performance.now();
     await pool(Array.from({ length: c.measure }, (_, i) => i), 32, (i) => pods.create(c.measurePod(i)));
     const created = performance.now();
     const deadline = start + 600_000;
     while (boundAt.length < c.measure && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const end = performance.now();
+    // The server's CPU per measured pod (its create, binding and Scheduled event, the scheduling cycle when the
+    // scheduler is on its loop or thread), which the machine's load moves much less than the throughput.
+    const cpuPerPod = ((cpuMs(serverPid) - cpuBefore) * 1000) / Math.max(1, boundAt.length);
 
     // Per-second throughput over the measured run (whole seconds from the first create).
     const seconds = Math.max(1, Math.ceil((end - start) / 1000));
@@ -276,6 +282,7 @@ async function runCase(c: Case): Promise<void> {
     console.log(`${c.name}: ${c.nodes} nodes, init ${c.init}, measure ${c.measure}, ${flags.storage} (load ${loadBefore} → ${load()})`);
     console.log(`  throughput pods/s   average ${average.toFixed(1)}   p50 ${percentile(sorted, 50)}  p90 ${percentile(sorted, 90)}  p95 ${percentile(sorted, 95)}  p99 ${percentile(sorted, 99)}`);
     console.log(`  wall                ${((end - start) / 1000).toFixed(1)} s (creating the pods took ${((created - start) / 1000).toFixed(1)} s)`);
+    console.log(`  server CPU          ${cpuPerPod.toFixed(0)} µs a measured pod (all its threads)`);
     console.log(`  checks              measured pods bound ${measuredBound}/${c.measure}; bound more than once ${rebound}; scheduler bindings ${attempts} (${c.measure} pods${c.name.startsWith('Preemption') ? ', victims not counted' : ''}); nodes over capacity ${over}; Scheduled events ${scheduledEvents}/${c.measure}`);
   } finally {
     watchStop.abort();

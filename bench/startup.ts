@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { unmountUnder } from '../src/runtime/oci/mounts.ts';
 import { KUBELING_BIN, startServer, type ServerHandle } from '../test/e2e/helpers/server.ts';
 import { ensureBusyboxArchive } from '../test/fixtures/busybox.ts';
-import { pssMiB, rssMiB } from './proc-memory.ts';
+import { pssMiB, rssMiB } from './proc-stats.ts';
 
 const { values: flags } = parseArgs({
   options: {
