@@ -124,14 +124,16 @@ export class LogTable {
    */
   list(prefix: string, revision: number, startAfter: string, limit: number): KeyValue[] {
     const end = prefixEnd(prefix);
+    // One lower bound: given `name >= prefix AND name > startAfter`, SQLite starts the index range at the prefix
+    // and filters the rest, so each page of a paged list skipped every key before it (200 pages of 100,000
+    // pods took minutes).
+    const after = startAfter !== '' && startAfter >= prefix;
     const sql = `SELECT l.name, l.value, l.create_revision, l.id FROM log AS l
-      WHERE l.name >= ? ${end === undefined ? '' : 'AND l.name < ?'} AND l.name > ? AND l.id <= ? AND l.deleted = 0
+      WHERE ${after ? 'l.name > ?' : 'l.name >= ?'} ${end === undefined ? '' : 'AND l.name < ?'} AND l.id <= ? AND l.deleted = 0
         AND l.id = (SELECT MAX(n.id) FROM log AS n WHERE n.name = l.name AND n.id <= ?)
       ORDER BY l.name LIMIT ?`;
-    const params =
-      end === undefined
-        ? [prefix, startAfter, revision, revision, limit]
-        : [prefix, end, startAfter, revision, revision, limit];
+    const from = after ? startAfter : prefix;
+    const params = end === undefined ? [from, revision, revision, limit] : [from, end, revision, revision, limit];
     // Rows as arrays and only the columns a KeyValue needs: building row objects costs more than the query.
     const st = this.#prepare(sql);
     st.setReturnArrays(true);
