@@ -9,6 +9,8 @@ import path from 'node:path';
 import type { RuntimeService } from '../../runtime/runtime.ts';
 import { realClock, type Clock } from '../../machinery/index.ts';
 
+/** A rotated file's suffix: the kubelet's stamp (20060102-150405), `.N` for a second rotation in that second. */
+const ROTATED_SUFFIX = /^(\d{8}-\d{6})(?:\.(\d+))?$/;
 export interface LogManagerConfig {
   runtime: Pick<RuntimeService, 'listContainers' | 'containerStatus' | 'reopenContainerLog'>;
   maxSize?: number;
@@ -68,16 +70,9 @@ export class ContainerLogManager {
       .replace(/\.\d+Z$/, '')
       .replace(/[-:]/g, '')
       .replace('T', '-');
-    let target = `${logPath}.${stamp}`;
-    for (
-      let n = 1;
-      await fs.stat(target).then(
-        () => true,
-        () => false,
-      );
-      n++
-    )
-      target = `${logPath}.${stamp}.${n}`;
+    // After the newest of this second, never in a gap the cleanup left (a reused name would sort as the oldest).
+    const sameSecond = (await this.#rotated(logPath)).filter((r) => r.stamp === stamp);
+    const target = sameSecond.length ? `${logPath}.${stamp}.${Math.max(...sameSecond.map((r) => r.n)) + 1}` : `${logPath}.${stamp}`;
     await fs.rename(logPath, target);
     try {
       await this.#runtime.reopenContainerLog(containerId);
@@ -91,10 +86,23 @@ export class ContainerLogManager {
   }
 
   async #cleanup(logPath: string): Promise<void> {
-    const dir = path.dirname(logPath);
-    const base = path.basename(logPath);
-    const rotated = (await fs.readdir(dir)).filter((f) => f.startsWith(`${base}.`)).sort();
+    const rotated = await this.#rotated(logPath);
     const excess = rotated.length - (this.#maxFiles - 1);
-    for (const f of rotated.slice(0, Math.max(0, excess))) await fs.rm(path.join(dir, f), { force: true });
+    for (const r of rotated.slice(0, Math.max(0, excess))) await fs.rm(path.join(path.dirname(logPath), r.file), { force: true });
+  }
+
+  /**
+   * The rotated files of `logPath`, oldest first (`.N` in number order). Only this manager's own names count:
+   * conmon reopens a log through `<file>.tmp`, renamed over the file, and counting that one (as upstream's
+   * getAllLogs does not) removed a rotated file too many when a cleanup met it.
+   */
+  async #rotated(logPath: string): Promise<{ file: string; stamp: string; n: number }[]> {
+    const base = path.basename(logPath);
+    const rotated: { file: string; stamp: string; n: number }[] = [];
+    for (const file of await fs.readdir(path.dirname(logPath))) {
+      const m = file.startsWith(`${base}.`) ? ROTATED_SUFFIX.exec(file.slice(base.length + 1)) : null;
+      if (m) rotated.push({ file, stamp: m[1]!, n: Number(m[2] ?? 0) });
+    }
+    return rotated.sort((a, b) => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : a.n - b.n));
   }
 }
