@@ -7,15 +7,18 @@
  * instances stay shared by the objects that have them).
  */
 
-/** Values longer than this are mostly unique (managed fields' JSON, messages): not worth a table slot. */
+/** Values longer than this are mostly unique (messages, annotations): not worth a table slot. */
 const MAX_LENGTH = 64;
 
 export class StringInterner {
   readonly #table = new Map<string, string>();
   readonly #capacity: number;
+  readonly #maxLength: number;
 
-  constructor(capacity = 50_000) {
+  /** `maxLength`: longer strings are not shared (managed fields' texts are, in a table of their own). */
+  constructor(capacity = 50_000, maxLength = MAX_LENGTH) {
     this.#capacity = capacity;
+    this.#maxLength = maxLength;
   }
 
   /** How many values the table holds. */
@@ -25,7 +28,7 @@ export class StringInterner {
 
   /** The shared instance of `s`. */
   string(s: string): string {
-    if (s.length > MAX_LENGTH) return s;
+    if (s.length > this.#maxLength) return s;
     const shared = this.#table.get(s);
     if (shared !== undefined) return shared;
     if (this.#table.size >= this.#capacity) this.#table.clear();

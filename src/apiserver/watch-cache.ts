@@ -17,6 +17,7 @@ import { isStoreError } from '../storage/index.ts';
 import type { KubeObject } from '../api/index.ts';
 import { Deferred, type Logger } from '../machinery/index.ts';
 import { StringInterner } from './string-interner.ts';
+import { compactManagedFields } from './managed-fields-text.ts';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -90,6 +91,8 @@ export class WatchCache {
   #waiters: { rv: number; resolve: () => void }[] = [];
   /** Repeated string values (images, phases, condition types, …) kept once across the cached objects. */
   readonly #strings = new StringInterner();
+  /** Managed fields' texts (managed-fields-text.ts), the same for the objects of one template and manager. */
+  readonly #fieldsTexts = new StringInterner(10_000, Infinity);
 
   constructor(config: WatchCacheConfig) {
     this.#store = config.store;
@@ -151,7 +154,7 @@ export class WatchCache {
 
   #reset(kvs: KeyValue[], revision: number): void {
     const restarting = this.#ready.settled;
-    this.#objects = new Map(kvs.map((kv) => [kv.key, this.#strings.values(this.#decode(kv))]));
+    this.#objects = new Map(kvs.map((kv) => [kv.key, this.#keep(this.#decode(kv))]));
     this.#sortedKeys = undefined;
     this.#ring = [];
     this.#ringStart = 0;
@@ -164,20 +167,27 @@ export class WatchCache {
     }
   }
 
+  /** A decoded object as the cache keeps it: its short strings shared, its managed fields as shared texts. */
+  #keep(object: KubeObject): KubeObject {
+    this.#strings.values(object);
+    compactManagedFields(object, (text) => this.#fieldsTexts.string(text));
+    return object;
+  }
+
   #apply(batch: StoreWatchEvent[]): void {
     const events: CachedEvent[] = [];
     for (const e of batch) {
       const prev = this.#objects.get(e.kv.key);
       let ev: CachedEvent;
       if (e.type === 'put') {
-        const object = this.#strings.values(this.#decode(e.kv));
+        const object = this.#keep(this.#decode(e.kv));
         if (!prev) this.#sortedKeys = undefined;
         this.#objects.set(e.kv.key, object);
         ev = prev ? { type: 'MODIFIED', object, prevObject: prev, rv: e.kv.modRevision } : { type: 'ADDED', object, rv: e.kv.modRevision };
       } else {
         this.#objects.delete(e.kv.key);
         this.#sortedKeys = undefined;
-        const object = this.#strings.values(this.#decode(e.kv));
+        const object = this.#keep(this.#decode(e.kv));
         ev = { type: 'DELETED', object, prevObject: prev ?? object, rv: e.kv.modRevision };
       }
       events.push(ev);

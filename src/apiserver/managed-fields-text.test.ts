@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isDeepStrictEqual } from 'node:util';
+import type { KubeObject } from '../api/index.ts';
+import { deepFreeze } from '../machinery/index.ts';
+import { compactManagedFields } from './managed-fields-text.ts';
+import { StringInterner } from './string-interner.ts';
+
+const pod = (name: string): KubeObject => ({
+  apiVersion: 'v1', kind: 'Pod', metadata: {
+    name, namespace: 'default', labels: { app: 'web' },
+    managedFields: [
+      { manager: 'kube-controller-manager', operation: 'Update', apiVersion: 'v1', time: '2026-12-07T20:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } }, 'f:spec': { 'f:containers': { 'k:{"name":"c"}': { '.': {}, 'f:image': {} } } } } },
+      { manager: 'kubelet', operation: 'Update', apiVersion: 'v1', time: '2026-12-07T20:00:01Z', fieldsType: 'FieldsV1', subresource: 'status', fieldsV1: { 'f:status': { 'f:phase': {} } } },
+    ],
+  },
+  spec: { containers: [{ name: 'c', image: 'busybox' }] },
+} as KubeObject);
+
+test('cached managed fields are kept as text and read back as the same plain value everywhere', () => {
+  const original = pod('a');
+  const cached = pod('a');
+  const texts: string[] = [];
+  compactManagedFields(cached, (t) => (texts.push(t), t));
+  assert.equal(texts.length, 2);
+  const entry = cached.metadata!.managedFields![0]!;
+  assert.ok(Object.getOwnPropertyDescriptor(entry, 'fieldsV1')?.get, 'an accessor, not a tree of objects');
+  assert.ok(Object.isFrozen(entry));
+  assert.deepEqual(entry.fieldsV1, original.metadata!.managedFields![0]!.fieldsV1);
+  assert.equal(JSON.stringify(cached), JSON.stringify(original));
+  assert.ok(isDeepStrictEqual(cached, original));
+  const copy = structuredClone(cached);
+  assert.deepEqual(copy, original);
+  assert.equal(Object.getOwnPropertyDescriptor(copy.metadata!.managedFields![0]!, 'fieldsV1')?.get, undefined, 'a copy is plain and writable');
+  assert.deepEqual({ ...entry }, original.metadata!.managedFields![0]);
+  // Freezing the cached object (in-process readers) leaves it readable.
+  deepFreeze(cached);
+  assert.deepEqual(cached.metadata!.managedFields![1]!.fieldsV1, { 'f:status': { 'f:phase': {} } });
+});
+
+test('pods of one template share their managed fields texts; compacting twice is harmless', () => {
+  const interner = new StringInterner(10, Infinity);
+  const seen = new Set<string>();
+  const a = pod('a');
+  const b = pod('b');
+  let calls = 0;
+  const intern = (t: string) => (calls++, seen.add(t), interner.string(t));
+  compactManagedFields(a, intern);
+  compactManagedFields(b, intern);
+  assert.equal(seen.size, 2, "the two pods' four entries are two texts");
+  compactManagedFields(a, intern);
+  assert.equal(calls, 4, 'an entry already compacted (frozen) is left alone');
+  const none = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } } as KubeObject;
+  compactManagedFields(none, intern);
+  assert.deepEqual(none, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } });
+});
