@@ -5,11 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryStore } from '../../storage/index.ts';
-import { findResource, type KubeObject } from '../../api/index.ts';
-import { AdmissionChain } from '../admission/chain.ts';
+import type { KubeObject } from '../../api/index.ts';
 import { ApiError } from '../status.ts';
 import { deepFreeze } from '../../machinery/index.ts';
-import { GenericRegistry, strategyFor } from './index.ts';
+import type { GenericRegistry } from './index.ts';
+import { withConfigMapRegistry } from './testing.ts';
 
 /** A memory store that counts the point reads it answers. */
 class CountingStore extends MemoryStore {
@@ -23,19 +23,8 @@ class CountingStore extends MemoryStore {
 type ConfigMap = KubeObject & { data?: Record<string, string> };
 const cm = (name: string, value: string): ConfigMap => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { k: value } });
 
-async function withRegistry(fn: (r: GenericRegistry, store: CountingStore) => Promise<void>): Promise<void> {
-  const store = new CountingStore();
-  const registry = new GenericRegistry({ strategy: strategyFor(findResource('v1', 'configmaps')!), store, admission: new AdmissionChain() });
-  const stop = new AbortController();
-  const run = registry.cache.run(stop.signal);
-  try {
-    await registry.cache.ready;
-    await fn(registry, store);
-  } finally {
-    stop.abort();
-    await run;
-    await store.close();
-  }
+function withRegistry(fn: (r: GenericRegistry, store: CountingStore) => Promise<void>): Promise<void> {
+  return withConfigMapRegistry(new CountingStore(), {}, fn);
 }
 
 /** Writes `value` under the registry's key behind its back: the store has it at once, the cache a little later. */

@@ -6,10 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryStore, type ListOptions as StoreListOptions } from '../../storage/index.ts';
-import { findResource, type KubeObject } from '../../api/index.ts';
-import { AdmissionChain } from '../admission/chain.ts';
+import type { KubeObject } from '../../api/index.ts';
 import { SqliteStore } from '../../storage/sqlite/index.ts';
-import { GenericRegistry, strategyFor } from './index.ts';
+import type { GenericRegistry } from './index.ts';
+import { withConfigMapRegistry } from './testing.ts';
 
 /** A memory store that counts the lists it answers. */
 class CountingStore extends MemoryStore {
@@ -22,19 +22,8 @@ class CountingStore extends MemoryStore {
 
 const cm = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { k: name } } as KubeObject);
 
-async function withRegistry(consistentListFromCache: boolean, fn: (r: GenericRegistry, store: CountingStore) => Promise<void>): Promise<void> {
-  const store = new CountingStore();
-  const registry = new GenericRegistry({ strategy: strategyFor(findResource('v1', 'configmaps')!), store, admission: new AdmissionChain(), consistentListFromCache });
-  const stop = new AbortController();
-  const run = registry.cache.run(stop.signal);
-  try {
-    await registry.cache.ready;
-    await fn(registry, store);
-  } finally {
-    stop.abort();
-    await run;
-    await store.close();
-  }
+function withRegistry(consistentListFromCache: boolean, fn: (r: GenericRegistry, store: CountingStore) => Promise<void>): Promise<void> {
+  return withConfigMapRegistry(new CountingStore(), { consistentListFromCache }, fn);
 }
 
 test('consistent lists come from the watch cache and still see the writes just made', async () => {
@@ -105,11 +94,7 @@ test('without consistentListFromCache a list without resourceVersion reads the s
 test('the watch cache keeps the object a write made, not a second copy parsed from its bytes, on either store', async () => {
   // sqlite publishes a write's event before the write's promise resolves; memory after: both must share.
   for (const store of [new MemoryStore(), new SqliteStore({ path: ':memory:' })]) {
-    const registry = new GenericRegistry({ strategy: strategyFor(findResource('v1', 'configmaps')!), store, admission: new AdmissionChain() });
-    const stop = new AbortController();
-    const run = registry.cache.run(stop.signal);
-    try {
-      await registry.cache.ready;
+    await withConfigMapRegistry(store, {}, async (registry) => {
       const created = await registry.create('ns1', cm('a'));
       await registry.cache.waitFor(Number(created.metadata!.resourceVersion), 5000);
       assert.equal(registry.cache.get(registry.key('ns1', 'a')), created, `${store.constructor.name}: the created object itself`);
@@ -117,10 +102,6 @@ test('the watch cache keeps the object a write made, not a second copy parsed fr
       await registry.cache.waitFor(Number(updated.metadata!.resourceVersion), 5000);
       assert.equal(registry.cache.get(registry.key('ns1', 'a')), updated, `${store.constructor.name}: the updated object itself`);
       assert.equal(updated.metadata!.resourceVersion, String(registry.cache.revision));
-    } finally {
-      stop.abort();
-      await run;
-      await store.close();
-    }
+    });
   }
 });
