@@ -11,6 +11,7 @@ import { realClock, type Clock } from '../../machinery/index.ts';
 
 /** A rotated file's suffix: the kubelet's stamp (20060102-150405), `.N` for a second rotation in that second. */
 const ROTATED_SUFFIX = /^(\d{8}-\d{6})(?:\.(\d+))?$/;
+
 export interface LogManagerConfig {
   runtime: Pick<RuntimeService, 'listContainers' | 'containerStatus' | 'reopenContainerLog'>;
   maxSize?: number;
@@ -71,8 +72,10 @@ export class ContainerLogManager {
       .replace(/[-:]/g, '')
       .replace('T', '-');
     // After the newest of this second, never in a gap the cleanup left (a reused name would sort as the oldest).
-    const sameSecond = (await this.#rotated(logPath)).filter((r) => r.stamp === stamp);
-    const target = sameSecond.length ? `${logPath}.${stamp}.${Math.max(...sameSecond.map((r) => r.n)) + 1}` : `${logPath}.${stamp}`;
+    const rotated = await this.#rotated(logPath);
+    const sameSecond = rotated.filter((r) => r.stamp === stamp);
+    const n = sameSecond.length ? Math.max(...sameSecond.map((r) => r.n)) + 1 : 0;
+    const target = n ? `${logPath}.${stamp}.${n}` : `${logPath}.${stamp}`;
     await fs.rename(logPath, target);
     try {
       await this.#runtime.reopenContainerLog(containerId);
@@ -81,14 +84,10 @@ export class ContainerLogManager {
       await fs.rename(target, logPath).catch(() => {});
       throw err;
     }
-    await this.#cleanup(logPath);
-    return true;
-  }
-
-  async #cleanup(logPath: string): Promise<void> {
-    const rotated = await this.#rotated(logPath);
-    const excess = rotated.length - (this.#maxFiles - 1);
+    // The newest is the one just made: the oldest beyond maxFiles - 1 go.
+    const excess = rotated.length + 1 - (this.#maxFiles - 1);
     for (const r of rotated.slice(0, Math.max(0, excess))) await fs.rm(path.join(path.dirname(logPath), r.file), { force: true });
+    return true;
   }
 
   /**
