@@ -112,6 +112,17 @@ test('strategic merge errors', () => {
   assert.throws(() => applyStrategicMergePatch(livePod(), { spec: { containers: [{ image: 'x' }] } }, 'Pod'), (e: unknown) => e instanceof PatchError && e.message === 'map: map[image:x] does not contain declared merge key: name');
   assert.throws(() => applyStrategicMergePatch(livePod(), { spec: { $patch: 'bogus' } }, 'Pod'), /unknown patch type: bogus/);
   assert.throws(() => applyStrategicMergePatch(livePod(), [], 'Pod'), PatchError);
+  // A patch list that disagrees with its $setElementOrder (another order, or an item the directive leaves out)
+  // is refused as validatePatchWithSetOrderList refuses it; deletions are not counted.
+  const reordered = { spec: { '$setElementOrder/containers': [{ name: 'web' }, { name: 'sidecar' }], containers: [{ name: 'sidecar', image: 'b' }, { name: 'web', image: 'a', ports: [{ containerPort: 8080 }] }] } };
+  assert.throws(() => applyStrategicMergePatch(livePod(), reordered, 'Pod'), (e: unknown) => e instanceof PatchError && e.message ===
+    "The order in patch list:\n[map[image:b name:sidecar] map[image:a name:web ports:[map[containerPort:8080]]]]\n doesn't match $setElementOrder list:\n[map[name:web] map[name:sidecar]]\n");
+  const unnamed = { spec: { '$setElementOrder/containers': [{ name: 'web' }], containers: [{ name: 'web', image: 'a' }, { name: 'extra', image: 'x' }] } };
+  assert.throws(() => applyStrategicMergePatch(livePod(), unnamed, 'Pod'), /doesn't match \$setElementOrder list/);
+  const scalars = { metadata: { '$setElementOrder/finalizers': ['a', 'b'], finalizers: ['b', 'a'] } };
+  assert.throws(() => applyStrategicMergePatch(livePod(), scalars, 'Pod'), /The order in patch list:\n\[b a\]\n/);
+  const withDeletion = { spec: { '$setElementOrder/containers': [{ name: 'web' }], containers: [{ name: 'sidecar', $patch: 'delete' }, { name: 'web', image: 'a' }] } };
+  assert.deepEqual(applyStrategicMergePatch(livePod(), withDeletion, 'Pod').spec.containers.map((c) => c.name), ['web']);
   // The original is never mutated.
   const live = livePod();
   applyStrategicMergePatch(live, { spec: { containers: [{ name: 'web', image: 'changed' }] } });

@@ -23,8 +23,20 @@ function isMap(v: Json): v is JsonMap {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-function goMap(m: JsonMap): string {
-  return `map[${Object.entries(m).map(([k, v]) => `${k}:${isMap(v) ? goMap(v) : String(v)}`).join(' ')}]`;
+/** A decoded JSON value as Go's `%v` prints it (maps with sorted keys, `<nil>`, floats as `%g` does). */
+function goValue(v: Json): string {
+  if (v === null || v === undefined) return '<nil>';
+  if (Array.isArray(v)) return `[${v.map(goValue).join(' ')}]`;
+  if (isMap(v)) return `map[${Object.keys(v).sort().map((k) => `${k}:${goValue(v[k])}`).join(' ')}]`;
+  if (typeof v === 'number') {
+    if (v === 0) return '0';
+    // strconv's shortest %g: the exponent form when the decimal exponent is below -4 or at least 6.
+    const [mantissa, exp] = v.toExponential().split('e') as [string, string];
+    const e = Number(exp);
+    if (e >= -4 && e < 6) return String(v);
+    return `${mantissa}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  }
+  return String(v);
 }
 
 function fieldMeta(type: string | undefined, field: string): FieldMeta {
@@ -52,7 +64,7 @@ function mergeMap(original: JsonMap, patch: JsonMap, type: string | undefined): 
       return stripDirectives(patch) as JsonMap;
     }
     if (d === 'delete') return DELETE;
-    if (d !== 'merge') throw new PatchError(`unknown patch type: ${String(d)} in map: ${goMap(patch)}`);
+    if (d !== 'merge') throw new PatchError(`unknown patch type: ${String(d)} in map: ${goValue(patch)}`);
     delete patch[DIRECTIVE];
   }
   if (RETAIN_KEYS in patch) {
@@ -82,6 +94,7 @@ function mergeMap(original: JsonMap, patch: JsonMap, type: string | undefined): 
       delete original[field];
     } else {
       if (patchList !== undefined && !Array.isArray(patchList)) throw new PatchError(`invalid patch for ${field}: expected a list`);
+      if (patchList) checkAgainstSetOrder(patchList as Json[], order, meta.key);
       const merged = mergeList(asList(original[field]), (patchList as Json[] | undefined) ?? [], meta, order);
       if (merged.length || original[field] !== undefined) original[field] = merged;
     }
@@ -154,19 +167,19 @@ function mergeList(original: Json[], patch: Json[], meta: FieldMeta, order?: Jso
     }
     const d = item[DIRECTIVE];
     if (d === 'delete') {
-      if (!(key in item)) throw new PatchError(`map: ${goMap(item)} does not contain declared merge key: ${key}`);
+      if (!(key in item)) throw new PatchError(`map: ${goValue(item)} does not contain declared merge key: ${key}`);
       merged = merged.filter((o) => keyOf(o) !== scalarKey(item[key]));
     } else if (d === 'replace') {
       replace = true;
     } else if (d === 'merge') {
       throw new PatchError('merging lists cannot yet be specified in the patch');
     } else {
-      throw new PatchError(`unknown patch type: ${String(d)} in map: ${goMap(item)}`);
+      throw new PatchError(`unknown patch type: ${String(d)} in map: ${goValue(item)}`);
     }
   }
   if (replace) return plain.map((p) => stripDirectives(p));
   for (const item of plain) {
-    if (!(key in item)) throw new PatchError(`map: ${goMap(item)} does not contain declared merge key: ${key}`);
+    if (!(key in item)) throw new PatchError(`map: ${goValue(item)} does not contain declared merge key: ${key}`);
     const i = merged.findIndex((o) => keyOf(o) === scalarKey(item[key]));
     if (i >= 0) {
       const m = mergeMap(isMap(merged[i]) ? (merged[i] as JsonMap) : {}, item, meta.type);
@@ -178,6 +191,26 @@ function mergeList(original: Json[], patch: Json[], meta: FieldMeta, order?: Jso
     }
   }
   return orderList(merged, order ?? plain, original, keyOf);
+}
+
+/**
+ * validatePatchWithSetOrderList: the patch list's items (deletions and other directives aside) must appear
+ * in `$setElementOrder` and in the same relative order; otherwise the patch is refused, as upstream does.
+ */
+function checkAgainstSetOrder(patchList: Json[], order: Json[], key: string | undefined): void {
+  if (order.length === 0 || patchList.length === 0) return;
+  const same = (a: Json, b: Json): boolean => {
+    if (!key) return scalarKey(a) === scalarKey(b);
+    if (!isMap(a) || !isMap(b)) throw new PatchError(`unexpected kind of list element for merge key ${key}`);
+    for (const m of [a, b]) if (!(key in m)) throw new PatchError(`map: ${goValue(m)} does not contain declared merge key: ${key}`);
+    return scalarKey(a[key]) === scalarKey(b[key]);
+  };
+  const items = patchList.filter((x) => !(isMap(x) && DIRECTIVE in x));
+  let p = 0;
+  for (let o = 0; p < items.length && o < order.length; o++) if (same(items[p], order[o])) p++;
+  if (p < items.length) {
+    throw new PatchError(`The order in patch list:\n${goValue(patchList)}\n doesn't match ${SET_ORDER.slice(0, -1)} list:\n${goValue(order)}\n`);
+  }
 }
 
 /**
