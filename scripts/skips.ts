@@ -1,12 +1,12 @@
 /**
- * Which skips a CI run accepts. scripts/skip-reporter.ts records every skipped and todo test; under CI=true
+ * Which skips a CI run accepts. scripts/skip-records.ts records every skipped and todo test; under CI=true
  * scripts/test.ts fails the run on each record `judgeSkips` refuses. Only ALLOWED_SKIPS pass: a listed file
  * skipped with exactly the listed reason (the same file skipped for any other reason, say a missing crun,
  * is refused). A todo is never accepted: it marks a known gap, and the host suite has none.
  */
 import { relative } from 'node:path';
 import { CGROUP_V1_HOST } from '../test/prerequisites.ts';
-import type { SkipRecord } from './skip-reporter.ts';
+import type { SkipRecord } from './skip-records.ts';
 
 export interface AllowedSkip {
   /** The test file, relative to the repository root. */

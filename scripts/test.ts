@@ -4,15 +4,19 @@
 // Unit tests sit next to the code (src/**/*.test.ts); integration and e2e tests live under test/ and skip
 // themselves with the reason test/prerequisites.ts gives when the machine lacks something they need.
 //
-// A skip proves nothing, so under CI=true a skipped (or todo) test fails the run, except the skips that
-// scripts/skips.ts lists with their reason. scripts/skip-reporter.ts collects them, a second reporter beside
-// the usual `spec` output (whose closing summary lines CI reads), into a temp file judged after the run.
-import { spawnSync } from 'node:child_process';
-import { existsSync, globSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// The run's events go to the usual `spec` output (whose closing summary lines CI reads) and, as they pass,
+// every skipped or todo test is noted (scripts/skip-records.ts). A skip proves nothing, so under CI=true a
+// skipped (or todo) test fails the run, except the skips that scripts/skips.ts lists with their reason.
+import { existsSync, globSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { SkipRecord } from './skip-reporter.ts';
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { run } from 'node:test';
+import { spec, type TestEvent } from 'node:test/reporters';
+import { skipRecordsOf, type SkipRecord } from './skip-records.ts';
 import { formatSkip, judgeSkips } from './skips.ts';
+import { longestFirst } from './test-order.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -28,8 +32,6 @@ function isCi(): boolean {
 }
 
 const asked = process.argv.slice(2);
-// node --test sorts the files it is given by path, whatever their order here: the unit files run first and the
-// cgroup v2 VM file (minutes) last. Starting the long files first needs node:test's run() with its own order.
 const names = asked.length > 0 ? asked : Object.keys(tiers);
 const files: string[] = [];
 for (const name of names) {
@@ -47,36 +49,27 @@ if (files.length === 0) {
   console.error(`no test files in ${names.join(', ')}`);
   process.exit(1);
 }
-const concurrency = process.env.TEST_CONCURRENCY ?? '3';
-const work = mkdtempSync(join(tmpdir(), 'kubeling-test-run-'));
-const skipsFile = join(work, 'skips.jsonl');
-let code: number;
-let skips: SkipRecord[];
-try {
-  const run = spawnSync(
-    process.execPath,
-    [
-      '--test',
-      `--test-concurrency=${concurrency}`,
-      '--test-reporter=spec',
-      '--test-reporter-destination=stdout',
-      `--test-reporter=${join(ROOT, 'scripts/skip-reporter.ts')}`,
-      `--test-reporter-destination=${skipsFile}`,
-      ...files,
-    ],
-    // Node's module compile cache (as src/cmd/kubeling.ts turns on for itself) for every test process and the
-    // servers they start: each of them otherwise strips and compiles the same TypeScript modules again.
-    { stdio: 'inherit', env: { ...process.env, NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'node-compile-cache') } },
-  );
-  code = run.status ?? 1;
-  const text = existsSync(skipsFile) ? readFileSync(skipsFile, 'utf8') : '';
-  skips = text
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as SkipRecord);
-} finally {
-  rmSync(work, { recursive: true, force: true });
-}
+const concurrency = Number(process.env.TEST_CONCURRENCY ?? '3');
+// Node's module compile cache (as src/cmd/kubeling.ts turns on for itself) for every test process and the
+// servers they start, which inherit this environment: each of them otherwise strips and compiles the same
+// TypeScript modules again.
+process.env.NODE_COMPILE_CACHE ??= join(tmpdir(), 'node-compile-cache');
+
+let failed = false;
+const skips: SkipRecord[] = [];
+// node:test's run() keeps the files in the order given (`node --test` sorts them by path, which left the
+// longest file, the cgroup v2 VM, to run alone at the end): the longest start first, beside the rest.
+const events = run({ files: longestFirst(files.map((f) => resolve(f))), concurrency });
+const toSpec = new PassThrough({ objectMode: true });
+events.on('data', (event: TestEvent) => {
+  // A failing todo test does not fail the run (as with `node --test`); a skip or todo is judged below.
+  if (event.type === 'test:fail' && !event.data.todo) failed = true;
+  skips.push(...skipRecordsOf(event));
+  toSpec.write(event);
+});
+events.on('end', () => toSpec.end());
+await pipeline(toSpec, new spec(), process.stdout, { end: false });
+const code = failed ? 1 : 0;
 
 if (isCi()) {
   const { accepted, refused } = judgeSkips(skips, ROOT);

@@ -206,7 +206,9 @@ spec:
 `);
   await waitForPod(server, 'fqdn', running, 'Running');
   await waitForPod(server, 'short', running, 'Running');
-  assert.equal((await server.kubectl(['exec', 'fqdn', '--', 'hostname'])).stdout, 'db.backends.default.svc.cluster.local\n');
-  assert.equal((await server.kubectl(['exec', 'short', '--', 'hostname'])).stdout, 'db\n');
+  const fqdn = await server.kubectl(['exec', 'fqdn', '--', 'hostname']);
+  assert.equal(fqdn.stdout, 'db.backends.default.svc.cluster.local\n', `kubectl exec fqdn: ${JSON.stringify(fqdn)}`);
+  const short = await server.kubectl(['exec', 'short', '--', 'hostname']);
+  assert.equal(short.stdout, 'db\n', `kubectl exec short: ${JSON.stringify(short)}`);
   assert.match((await server.kubectl(['exec', 'short', '--', 'cat', '/etc/hosts'])).stdout, /\tdb\.backends\.default\.svc\.cluster\.local\tdb\n/);
 });

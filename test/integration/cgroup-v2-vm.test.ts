@@ -47,6 +47,10 @@ describe('cgroup v2 VM', { skip, timeout: 20 * 60_000 }, () => {
     await ensureVariantsArchive();
     const r = await runTestsInCgroupV2Vm({ tests: GUEST_TESTS, signal: t.signal });
     t.diagnostic(`guest kernel ${r.kernel}, ${r.accel}, ${(r.ms / 1000).toFixed(1)} s`);
+    // Each guest file's time (its top-level test's duration_ms in the TAP): where the VM's minutes go.
+    for (const m of r.tap.matchAll(/^(?:not )?ok \d+ - (.+)\n {2}---\n {2}duration_ms: ([\d.]+)/gm)) {
+      t.diagnostic(`guest: ${m[1]} ${(Number(m[2]) / 1000).toFixed(1)} s`);
+    }
     const traps = r.dmesg.split('\n').filter((l) => /traps:|segfault/.test(l));
     const context = () =>
       `\n--- guest error: ${r.error}\n--- guest stderr:\n${r.stderr.slice(-2000)}\n--- guest kernel traps:\n${traps.join('\n')}\n--- console (tail):\n${r.console.slice(-3000)}`;

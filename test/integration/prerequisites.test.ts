@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CGROUP_V1_HOST, which } from '../prerequisites.ts';
 import { judgeSkips } from '../../scripts/skips.ts';
-import type { SkipRecord } from '../../scripts/skip-reporter.ts';
+import type { SkipRecord } from '../../scripts/skip-records.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FIXTURE = 'test/fixtures/prerequisite-skip.fixture.ts';
