@@ -62,7 +62,8 @@ export class Nominator {
    * `pod` itself) added, on a copy; the node itself when there are none.
    */
   withNominated(pod: Pod, nodeInfo: NodeInfo): NodeInfo {
-    if (!this.#byNode.has(nodeInfo.name)) return nodeInfo;
+    // Nominations are rare (preemption only): most cycles have none anywhere.
+    if (this.#byNode.size === 0 || !this.#byNode.has(nodeInfo.name)) return nodeInfo;
     const others = this.podsOn(nodeInfo.name).filter((p) => uidOf(p) !== uidOf(pod) && priorityOf(p) >= priorityOf(pod) && !nodeInfo.hasPod(uidOf(p)));
     if (others.length === 0) return nodeInfo;
     const copy = nodeInfo.clone();

@@ -118,7 +118,8 @@ export function hasRequiredAntiAffinityTerms(pod: Pod): boolean {
 }
 
 export class NodeInfo {
-  node: Node;
+  #node: Node;
+  #name: string;
   readonly #pods = new Map<string, PodEntry>();
   /** The pods with pod (anti-)affinity terms (upstream's PodsWithAffinity): the only ones whose terms a pod without terms of its own must be checked against. */
   readonly #withAffinity = new Map<string, Pod>();
@@ -133,11 +134,22 @@ export class NodeInfo {
   usedPorts: HostPort[] = [];
 
   constructor(node: Node) {
-    this.node = node;
+    this.#node = node;
+    this.#name = node.metadata?.name ?? '';
   }
 
+  get node(): Node {
+    return this.#node;
+  }
+
+  set node(node: Node) {
+    this.#node = node;
+    this.#name = node.metadata?.name ?? '';
+  }
+
+  /** Kept apart from the Node: every cycle asks for it on every node, and the cached Node is frozen. */
   get name(): string {
-    return this.node.metadata?.name ?? '';
+    return this.#name;
   }
 
   /** The node's allocatable resources (falling back to capacity, as nodes without allocatable report). */
