@@ -2,7 +2,7 @@
 /**
  * The node end to end, beside `podman kube play` in the same run. Prints figures; asserts nothing.
  *
- *   node bench/kubelet.ts [--runs 50] [--pods 100] [--series 100] [--no-podman] [--cpu-prof DIR]
+ *   node bench/kubelet.ts [--runs 50] [--pods 100] [--series 100] [--no-podman] [--no-cold] [--cpu-prof DIR]
  *                         [--mode agent|server] [--warmup 3] [--sandbox-pool-size N] [--node-log FILE]
  *
  * Set-up: `kubeling server` (sqlite; its local node is the fake runtime, tainted so no pod lands there) and
@@ -16,7 +16,10 @@
  *    kube play FILE` (returns once its containers run), then `podman kube down FILE`. Runs alternate.
  *    Breakdown per kubeling pod: create→bound (API + scheduler + binding), bound→runPodSandbox starts
  *    (watch delivery, pod worker, volumes), runtime calls (sandbox, create, start), last start→Ready seen
- *    (PLEG/status manager/pods/status write and the watch back to us).
+ *    (PLEG/status manager/pods/status write and the watch back to us). Beside each run (unless --no-cold),
+ *    the runtime's cold start of the same pod, bench/runtime.ts's figure: OciRuntime alone on its own root
+ *    and bridge, runPodSandbox until every container runs, then removed; printed with the ratio of the p50s
+ *    (issue 15's target: the API's create→Ready at or below it).
  * 2. Density: --pods one-container pods created at once through the API until all are Ready (total time);
  *    podman plays the same pods from one multi-document file. Memory per pod: PSS of the pods' conmon and
  *    catatonit processes, plus the node process's growth (its PSS and its helpers' with the pods minus
@@ -54,6 +57,8 @@ import { Client } from '../src/client/index.ts';
 import { BUSYBOX_IMAGE, ensureBusyboxArchive } from '../test/fixtures/busybox.ts';
 import { unmountUnder } from '../src/runtime/oci/mounts.ts';
 import { podmanCgroupsBefore, removeNewPodmanCgroups } from './podman-cgroups.ts';
+import { makeOciEnv } from '../test/integration/oci-helpers.ts';
+import { oursEngine } from './runtime-engine.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'src/cmd/kubeling.ts');
@@ -61,6 +66,7 @@ const NS = 'bench';
 
 const { values: flags } = parseArgs({
   options: {
+    'no-cold': { type: 'boolean', default: false },
     runs: { type: 'string', default: '50' },
     pods: { type: 'string', default: '100' },
     'no-podman': { type: 'boolean', default: false },
@@ -635,18 +641,32 @@ async function main(): Promise<void> {
       return { ready: t1 - t0, teardown: t2 - t1 };
     };
 
+    // The runtime's cold start for the same pod (bench/runtime.ts's figure): OciRuntime alone, no API, on a
+    // root and bridge of its own, run by run beside the API's, so the target's ratio comes from one run.
+    const cold = flags['no-cold'] ? undefined : await makeOciEnv('cold');
+    if (cold) cleanups.push(() => cold.cleanup());
+    const coldEngine = cold && oursEngine(cold);
+    const coldOnce = async (containers: number) => {
+      const r = await coldEngine!.run(containers);
+      await coldEngine!.teardown(r.pod);
+      return r.ms;
+    };
+
     console.log(`load average at the start: ${loadavg()}; sandbox pool: ${flags['sandbox-pool-size'] ?? 'the default size'}`);
     // ---- 1. latency
     for (const containers of [1, 2]) {
       for (let i = 0; i < WARMUP; i++) {
         await kubelingOnce(containers);
         if (PODMAN) await podmanOnce(containers);
+        if (coldEngine) await coldOnce(containers);
       }
       const k: Awaited<ReturnType<typeof kubelingOnce>>[] = [];
       const p: Awaited<ReturnType<typeof podmanOnce>>[] = [];
+      const c: number[] = [];
       for (let i = 0; i < RUNS; i++) {
         k.push(await kubelingOnce(containers));
         if (PODMAN) p.push(await podmanOnce(containers));
+        if (coldEngine) c.push(await coldOnce(containers));
       }
       const trace = readTrace(tracePath);
       const parts = {
@@ -670,6 +690,10 @@ async function main(): Promise<void> {
       }
       console.log(`\n== ${containers}-container pod, ${RUNS} runs (ms)`);
       console.log(`kubeling create→Ready       ${stats(k.map((r) => r.ready))}`);
+      if (coldEngine) {
+        const ratio = pct(k.map((r) => r.ready), 50) / pct(c, 50);
+        console.log(`runtime cold start (no API) ${stats(c)}  API p50 / cold p50 = ${ratio.toFixed(2)}`);
+      }
       if (PODMAN) console.log(`podman kube play            ${stats(p.map((r) => r.ready))}`);
       console.log(`kubeling delete→gone        ${stats(k.map((r) => r.teardown))}`);
       if (PODMAN) console.log(`podman kube down            ${stats(p.map((r) => r.teardown))}`);
