@@ -18,7 +18,8 @@
  * then updates: a Pending pod, then Running), as a cluster leaves the log before compaction catches up.
  *
  * Each run starts `kubeling server --no-agent --runtime fake` on the seeded store and times spawn → `ready`,
- * then prints its RSS at ready and 5 s later. Variants: `api` (`--disable-scheduler
+ * with the server's CPU time by then (user + system, all threads: the figure this shared machine's load moves
+ * least), then prints its RSS at ready and 5 s later. Variants: `api` (`--disable-scheduler
  * --disable-controller-manager`: the API server's own start-up only) and `components` (the scheduler and the
  * controllers too, whose informers list every pod and node right after `ready`, so the RSS 5 s later and
  * `--list` show their cost). `--list` also times a paged list of every pod (500 a page, as kubectl asks) right
@@ -34,7 +35,7 @@ import { startServer, type ServerHandle, type StartServerOptions } from '../test
 import { startEtcd, type EtcdHandle } from '../test/fixtures/etcd.ts';
 import type { Store } from '../src/storage/index.ts';
 import { SqliteStore } from '../src/storage/sqlite/index.ts';
-import { rssMiB } from './proc-stats.ts';
+import { cpuMs, rssMiB } from './proc-stats.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -271,10 +272,11 @@ try {
       const ready = performance.now() - start;
       const pid = server.process.pid!;
       const rssReady = rssMiB(pid);
+      const cpuReady = cpuMs(pid);
       try {
         const list = flags.list ? await pagedList(server) : undefined;
         await sleep(5000);
-        console.log(`spawn → ready ${s(ready)} (load ${loadBefore} → ${load()}); RSS at ready ${rssReady} MiB, 5 s later ${rssMiB(pid)} MiB` +
+        console.log(`spawn → ready ${s(ready)}, server CPU ${s(cpuReady)} (load ${loadBefore} → ${load()}); RSS at ready ${rssReady} MiB, 5 s later ${rssMiB(pid)} MiB` +
           (list ? `; paged list of all pods after ready ${s(list.wall)} (${list.items} pods)` : ''));
       } finally {
         await server.stop();
