@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../api/index.ts';
 import { deepFreeze } from '../machinery/index.ts';
-import { compactManagedFields, parseCompacted } from './managed-fields-text.ts';
+import { compactManagedFields } from './managed-fields-text.ts';
 import { StringInterner } from './string-interner.ts';
 
 const pod = (name: string): KubeObject => ({
@@ -65,41 +65,4 @@ test("an entry's own strings go through internValue before it is frozen (a later
   compactManagedFields(b, (t) => t, (v) => shared.string(v));
   assert.equal(shared.size, 8, 'the distinct values of both entries');
   assert.deepEqual({ ...b.metadata!.managedFields![1]! }, pod('b').metadata!.managedFields![1]);
-});
-
-test('parseCompacted reads stored JSON as JSON.parse does, its managed fields already shared texts', () => {
-  const texts = new StringInterner(10, Infinity);
-  const values = new StringInterner();
-  const json = JSON.stringify(pod('a'));
-  const a = parseCompacted(json, texts, values);
-  const b = parseCompacted(JSON.stringify(pod('b')), texts, values);
-  assert.ok(isDeepStrictEqual(a, JSON.parse(json)));
-  assert.equal(JSON.stringify(a), json);
-  for (const entry of [...a.metadata!.managedFields!, ...b.metadata!.managedFields!]) {
-    assert.ok(Object.getOwnPropertyDescriptor(entry, 'fieldsV1')?.get, 'an accessor, not a tree of objects');
-    assert.ok(Object.isFrozen(entry));
-  }
-  // Braces and quotes inside the fieldsV1 keys (k:{"name":"c"}) did not end a text early.
-  assert.deepEqual(a.metadata!.managedFields![0]!.fieldsV1, pod('a').metadata!.managedFields![0]!.fieldsV1);
-  assert.equal(texts.size, 2, "the two pods' four entries are two texts");
-  assert.equal(values.size, 8, "the entries' own strings went through the values interner");
-});
-
-test('parseCompacted falls back to a plain parse when the text is not in the stored layout', () => {
-  const texts = new StringInterner(10, Infinity);
-  // A custom resource with a managedFields key of its own, before metadata and with no managed fields there.
-  const custom = { spec: { managedFields: [{ fieldsV1: { 'f:x': {} } }] }, apiVersion: 'example.com/v1', kind: 'Thing', metadata: { name: 't' } };
-  const parsed = parseCompacted(JSON.stringify(custom), texts);
-  assert.deepEqual(parsed, custom);
-  assert.equal(Object.getOwnPropertyDescriptor((parsed.spec as typeof custom.spec).managedFields[0]!, 'fieldsV1')?.get, undefined, 'spec is left alone');
-  // The same, ahead of real managed fields: those are still compacted.
-  const both = { apiVersion: 'example.com/v1', kind: 'Thing', spec: custom.spec, metadata: pod('x').metadata };
-  const mixed = parseCompacted(JSON.stringify(both), texts);
-  assert.ok(isDeepStrictEqual(mixed, JSON.parse(JSON.stringify(both))));
-  assert.equal(Object.getOwnPropertyDescriptor((mixed.spec as typeof custom.spec).managedFields[0]!, 'fieldsV1')?.get, undefined);
-  assert.ok(Object.getOwnPropertyDescriptor(mixed.metadata!.managedFields![0]!, 'fieldsV1')?.get);
-  // Indented JSON (another writer): nothing is cut, the plain parse is compacted.
-  const indented = parseCompacted(JSON.stringify(pod('y'), null, 2), texts);
-  assert.ok(isDeepStrictEqual(indented, pod('y')));
-  assert.ok(Object.getOwnPropertyDescriptor(indented.metadata!.managedFields![1]!, 'fieldsV1')?.get);
 });

@@ -26,18 +26,14 @@ export class StringInterner {
     return this.#table.size;
   }
 
-  /**
-   * The shared instance of `s`. `own`, when given, makes the instance the table keeps of a value it has not
-   * seen: a copy of a substring, which would otherwise hold on to the whole string it was cut from.
-   */
-  string(s: string, own?: (s: string) => string): string {
+  /** The shared instance of `s`. */
+  string(s: string): string {
     if (s.length > this.#maxLength) return s;
     const shared = this.#table.get(s);
     if (shared !== undefined) return shared;
     if (this.#table.size >= this.#capacity) this.#table.clear();
-    const kept = own ? own(s) : s;
-    this.#table.set(kept, kept);
-    return kept;
+    this.#table.set(s, s);
+    return s;
   }
 
   /** Swaps the string values in `value` (a JSON-like object not yet shared or frozen) for shared ones, in place. */

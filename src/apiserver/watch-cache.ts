@@ -17,7 +17,7 @@ import { isStoreError } from '../storage/index.ts';
 import type { KubeObject } from '../api/index.ts';
 import { Deferred, type Logger } from '../machinery/index.ts';
 import { StringInterner } from './string-interner.ts';
-import { compactManagedFields, parseCompacted } from './managed-fields-text.ts';
+import { compactManagedFields } from './managed-fields-text.ts';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -67,11 +67,8 @@ export interface WatchCacheConfig {
   store: Store;
   /** Key prefix, ending with '/'. */
   prefix: string;
-  /**
-   * Turns a stored value into an object (sets metadata.resourceVersion from the mod revision). `parse` is
-   * JSON.parse as the cache would have it: the managed fields already kept as the cache keeps them.
-   */
-  decode: (kv: KeyValue, parse: (json: string) => KubeObject) => KubeObject;
+  /** Turns a stored value into an object (sets metadata.resourceVersion from the mod revision). */
+  decode: (kv: KeyValue) => KubeObject;
   /** Events kept for replay. */
   capacity?: number;
   logger?: Logger;
@@ -80,7 +77,7 @@ export interface WatchCacheConfig {
 export class WatchCache {
   readonly #store: Store;
   readonly #prefix: string;
-  readonly #decode: (kv: KeyValue, parse: (json: string) => KubeObject) => KubeObject;
+  readonly #decode: (kv: KeyValue) => KubeObject;
   readonly #capacity: number;
   readonly #logger: Logger | undefined;
   #objects = new Map<string, KubeObject>();
@@ -96,8 +93,6 @@ export class WatchCache {
   readonly #strings = new StringInterner();
   /** Managed fields' texts (managed-fields-text.ts), the same for the objects of one template and manager. */
   readonly #fieldsTexts = new StringInterner(10_000, Infinity);
-  /** Parses a stored value with its managed fields cut out as texts (a restart decodes every object). */
-  readonly #parse = (json: string): KubeObject => parseCompacted(json, this.#fieldsTexts, this.#strings);
 
   constructor(config: WatchCacheConfig) {
     this.#store = config.store;
@@ -159,7 +154,7 @@ export class WatchCache {
 
   #reset(kvs: KeyValue[], revision: number): void {
     const restarting = this.#ready.settled;
-    this.#objects = new Map(kvs.map((kv) => [kv.key, this.#keep(this.#decode(kv, this.#parse))]));
+    this.#objects = new Map(kvs.map((kv) => [kv.key, this.#keep(this.#decode(kv))]));
     this.#sortedKeys = undefined;
     this.#ring = [];
     this.#ringStart = 0;
@@ -186,14 +181,14 @@ export class WatchCache {
       const prev = this.#objects.get(e.kv.key);
       let ev: CachedEvent;
       if (e.type === 'put') {
-        const object = this.#keep(this.#decode(e.kv, this.#parse));
+        const object = this.#keep(this.#decode(e.kv));
         if (!prev) this.#sortedKeys = undefined;
         this.#objects.set(e.kv.key, object);
         ev = prev ? { type: 'MODIFIED', object, prevObject: prev, rv: e.kv.modRevision } : { type: 'ADDED', object, rv: e.kv.modRevision };
       } else {
         this.#objects.delete(e.kv.key);
         this.#sortedKeys = undefined;
-        const object = this.#keep(this.#decode(e.kv, this.#parse));
+        const object = this.#keep(this.#decode(e.kv));
         ev = { type: 'DELETED', object, prevObject: prev ?? object, rv: e.kv.modRevision };
       }
       events.push(ev);

@@ -190,8 +190,8 @@ export class GenericRegistry {
     this.cache = new WatchCache({
       store: this.#store,
       prefix: this.#prefix,
-      decode: (kv, parse) => {
-        const obj = this.#written(kv) ?? this.decode(kv, parse);
+      decode: (kv) => {
+        const obj = this.#written(kv) ?? this.decode(kv);
         // Bytes are kept once per object: its JSON when the write made it already, else the stored bytes.
         if (!this.#jsonOf.has(obj)) this.#kvOf.set(obj, kv);
         return obj;
@@ -291,11 +291,9 @@ export class GenericRegistry {
     return this.info.namespaced && namespace ? `${this.#prefix}${namespace}/` : this.#prefix;
   }
 
-  /** `parse`: the watch cache's, which keeps managed fields as texts (not for a stored version converted on read). */
-  decode(kv: KeyValue, parse?: (json: string) => KubeObject): KubeObject {
-    const parseJson = parse && !this.strategy.conversion ? parse : (json: string) => JSON.parse(json) as KubeObject;
+  decode(kv: KeyValue): KubeObject {
     // A view of the bytes, not a copy of them.
-    let obj = parseJson(Buffer.from(kv.value.buffer, kv.value.byteOffset, kv.value.byteLength).toString('utf8'));
+    let obj = JSON.parse(Buffer.from(kv.value.buffer, kv.value.byteOffset, kv.value.byteLength).toString('utf8')) as KubeObject;
     if (this.strategy.conversion) obj = this.strategy.conversion.fromStorage(obj);
     obj.apiVersion = this.info.groupVersion;
     obj.kind = this.info.kind;
