@@ -89,6 +89,8 @@ test('a database made with the (name, id) index is opened with (name, id, delete
   insert.run(3, '/p/b', 1, 0, 3, 0, v('b3'), null);
   insert.run(4, '/p/b', 0, 1, 3, 3, v('b3'), v('b3'));
   const log = new LogTable(db);
+  assert.equal(log.upgradedIndex, true);
+  assert.equal(new LogTable(db).upgradedIndex, false, 'once');
   const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'log'").all() as { name: string }[]).map((r) => r.name);
   assert.deepEqual(indexes, ['log_name_id_deleted']);
   assert.deepEqual(log.list('/p/', 4, '', -1).map((kv) => [kv.key, kv.modRevision, new TextDecoder().decode(kv.value)]), [['/p/a', 2, 'a2']]);

@@ -79,8 +79,12 @@ export class LogTable {
   #db: DatabaseSync;
   #statements = new Map<string, StatementSync>();
 
+  /** True when the table was made with the older (name, id) index: opening it builds the new one (once). */
+  readonly upgradedIndex: boolean;
+
   constructor(db: DatabaseSync) {
     this.#db = db;
+    this.upgradedIndex = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'log_name_id'").get() !== undefined;
     db.exec(SCHEMA);
   }
 
