@@ -54,3 +54,15 @@ test('pods of one template share their managed fields texts; compacting twice is
   compactManagedFields(none, intern);
   assert.deepEqual(none, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } });
 });
+
+test("an entry's own strings go through internValue before it is frozen (a later walk skips frozen entries)", () => {
+  const values: string[] = [];
+  const a = pod('a');
+  compactManagedFields(a, (t) => t, (v) => (values.push(v), v));
+  assert.deepEqual(values, ['kube-controller-manager', 'Update', 'v1', '2026-12-07T20:00:00Z', 'FieldsV1', 'kubelet', 'Update', 'v1', '2026-12-07T20:00:01Z', 'FieldsV1', 'status']);
+  const shared = new StringInterner();
+  const b = pod('b');
+  compactManagedFields(b, (t) => t, (v) => shared.string(v));
+  assert.equal(shared.size, 8, 'the distinct values of both entries');
+  assert.deepEqual({ ...b.metadata!.managedFields![1]! }, pod('b').metadata!.managedFields![1]);
+});

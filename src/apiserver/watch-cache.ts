@@ -169,8 +169,9 @@ export class WatchCache {
 
   /** A decoded object as the cache keeps it: its short strings shared, its managed fields as shared texts. */
   #keep(object: KubeObject): KubeObject {
+    // Managed fields first: the strings walk then skips their (frozen) entries instead of the trees they drop.
+    compactManagedFields(object, (text) => this.#fieldsTexts.string(text), (value) => this.#strings.string(value));
     this.#strings.values(object);
-    compactManagedFields(object, (text) => this.#fieldsTexts.string(text));
     return object;
   }
 

@@ -77,3 +77,24 @@ test('prefixEnd bounds a prefix range', () => {
   assert.equal(prefixEnd('a'), 'b');
   assert.equal(prefixEnd(''), undefined);
 });
+
+test('a database made with the (name, id) index is opened with (name, id, deleted) instead, and reads the same', () => {
+  const db = new DatabaseSync(':memory:');
+  db.exec(`CREATE TABLE log (id INTEGER PRIMARY KEY, name TEXT NOT NULL, created INTEGER NOT NULL, deleted INTEGER NOT NULL,
+    create_revision INTEGER NOT NULL, prev_revision INTEGER NOT NULL, value BLOB NOT NULL, old_value BLOB);
+    CREATE INDEX log_name_id ON log (name, id);`);
+  const insert = db.prepare('INSERT INTO log VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  insert.run(1, '/p/a', 1, 0, 1, 0, v('a1'), null);
+  insert.run(2, '/p/a', 0, 0, 1, 1, v('a2'), v('a1'));
+  insert.run(3, '/p/b', 1, 0, 3, 0, v('b3'), null);
+  insert.run(4, '/p/b', 0, 1, 3, 3, v('b3'), v('b3'));
+  const log = new LogTable(db);
+  assert.equal(log.upgradedIndex, true);
+  assert.equal(new LogTable(db).upgradedIndex, false, 'once');
+  const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'log'").all() as { name: string }[]).map((r) => r.name);
+  assert.deepEqual(indexes, ['log_name_id_deleted']);
+  assert.deepEqual(log.list('/p/', 4, '', -1).map((kv) => [kv.key, kv.modRevision, new TextDecoder().decode(kv.value)]), [['/p/a', 2, 'a2']]);
+  assert.deepEqual(log.list('/p/', 3, '', -1).map((kv) => [kv.key, kv.modRevision]), [['/p/a', 2], ['/p/b', 3]]);
+  assert.equal(log.latest('/p/b')!.deleted, 1);
+  db.close();
+});

@@ -93,8 +93,10 @@ export class SqliteStore implements Store {
       );
       // Taking the write lock now makes a second owner fail here, not on its first write.
       this.#db.exec('BEGIN IMMEDIATE');
+      const started = Date.now();
       this.#log = new LogTable(this.#db);
       this.#db.exec('COMMIT');
+      if (this.#log.upgradedIndex) this.#logger.info({ path: config.path, ms: Date.now() - started }, 'built the log index (name, id, deleted), once');
     } catch (err) {
       throw new StoreError('Unavailable', config.path, {
         cause: err,
