@@ -38,6 +38,10 @@
  * After, at 30,000 pods (load 8–13): RSS 1,041 MiB (1,905 before), 27.1 MiB per 1,000 pods, watch lag p50 949 ms /
  * p99 4.0 s, restart ready 10.4 s, RSS 655 → 721 MiB 5 s later (690 MiB → 2.0 GiB before).
  *
+ * Then (JSON kept only while recent, Buffer.poolSize 8 KiB, the server's V8 heap settings; back to back against
+ * b49b9f0, load 5–9): 10,000 pods RSS 535 → 407 MiB, 30,000 pods 865 → 630 MiB; 100,000 pods (after only,
+ * `--pods 30000,100000`) RSS 1,163 MiB, 9.8 MiB per 1,000 pods, restart to ready 10.2 s.
+ *
  * `--cpu-prof DIR` writes the server's V8 CPU profiles (both runs of it) into DIR. `--heap-snapshot DIR` writes a
  * heap snapshot of the server into DIR after each step (bench/heap-copies.ts counts the decoded copies of each
  * pod in it and who holds them). `--skip-lists` leaves out the kubectl and paged-list timings.
