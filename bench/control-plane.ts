@@ -6,7 +6,7 @@
  *
  *   node bench/control-plane.ts [--nodes 1000] [--pods 30000,100000] [--storage sqlite,etcd] [--watchers 100]
  *                               [--concurrency 32] [--namespaces 10] [--probe-every 100] [--cpu-prof DIR]
- *                               [--heap-snapshot DIR] [--skip-lists]
+ *                               [--heap-snapshot DIR] [--skip-lists] [--node-args '--v8-flag=…']
  *
  * Pods are created through the API by `--concurrency` clients in flight, bound with `spec.nodeName` round-robin
  * to the simulated nodes (the scheduler is not measured here: bench/scheduler.ts is), spread over
@@ -38,6 +38,10 @@
  * After, at 30,000 pods (load 8–13): RSS 1,041 MiB (1,905 before), 27.1 MiB per 1,000 pods, watch lag p50 949 ms /
  * p99 4.0 s, restart ready 10.4 s, RSS 655 → 721 MiB 5 s later (690 MiB → 2.0 GiB before).
  *
+ * Then (JSON kept only while recent, Buffer.poolSize 8 KiB, the server's V8 heap settings; back to back against
+ * b49b9f0, load 5–9): 10,000 pods RSS 535 → 407 MiB, 30,000 pods 865 → 630 MiB; 100,000 pods (after only,
+ * `--pods 30000,100000`) RSS 1,163 MiB, 9.8 MiB per 1,000 pods, restart to ready 10.2 s.
+ *
  * `--cpu-prof DIR` writes the server's V8 CPU profiles (both runs of it) into DIR. `--heap-snapshot DIR` writes a
  * heap snapshot of the server into DIR after each step (bench/heap-copies.ts counts the decoded copies of each
  * pod in it and who holds them). `--skip-lists` leaves out the kubectl and paged-list timings.
@@ -51,7 +55,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KUBECTL, KUBELING_BIN, startServer, type ServerHandle } from '../test/e2e/helpers/server.ts';
 import { startEtcd, type EtcdHandle } from '../test/fixtures/etcd.ts';
-import { pssMiB, rssMiB } from './proc-stats.ts';
+import { cpuMs, pssMiB, residentBreakdown, rssMiB } from './proc-stats.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -65,6 +69,8 @@ const { values: flags } = parseArgs({
     'cpu-prof': { type: 'string' },
     'heap-snapshot': { type: 'string' },
     'skip-lists': { type: 'boolean', default: false },
+    // Extra node/V8 options for the server process (space-separated), e.g. '--max-semi-space-size=16'.
+    'node-args': { type: 'string', default: '' },
     // How long to wait for the pods of one step to be Running before measuring anyway.
     'running-timeout': { type: 'string', default: '1800' },
   },
@@ -214,11 +220,24 @@ async function timeKubectl(server: ServerHandle, args: string[]): Promise<{ wall
   return { wall: performance.now() - start, lines, code, stderr: stderr.slice(0, 500) };
 }
 
-/** The server's V8 heap in use and its size (prom-client's nodejs_heap_size_* at /metrics), MiB. */
+/**
+ * The server's memory as V8 sees it (prom-client's default metrics at /metrics), MiB: heap in use and its size,
+ * the old space's share, external memory (Buffers, ArrayBuffers: the cached JSON), so that RSS splits into live
+ * heap, V8's headroom (heap size minus use), external memory and the rest (code, malloc, thread stacks).
+ */
 async function heapUsed(api: Api): Promise<string> {
   const r = await api.request('GET', '/metrics');
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(r.text)?.[1]) / 2 ** 20;
-  return `${value('nodejs_heap_size_used_bytes').toFixed(0)} MiB used of ${value('nodejs_heap_size_total_bytes').toFixed(0)} MiB`;
+  const space = (name: string, space: string) => Number(new RegExp(`^${name}\\{space="${space}"\\} (\\S+)`, 'm').exec(r.text)?.[1]) / 2 ** 20;
+  const f = (v: number) => v.toFixed(0);
+  return `${f(value('nodejs_heap_size_used_bytes'))} MiB used of ${f(value('nodejs_heap_size_total_bytes'))} MiB ` +
+    `(old space ${f(space('nodejs_heap_space_size_used_bytes', 'old'))} of ${f(space('nodejs_heap_space_size_total_bytes', 'old'))}, ` +
+    `new space ${f(space('nodejs_heap_space_size_total_bytes', 'new'))}), external ${f(value('nodejs_external_memory_bytes'))} MiB`;
+}
+
+function resident(pid: number): string {
+  const r = residentBreakdown(pid);
+  return `resident: malloc heap ${r.mallocHeap} MiB, other anonymous ${r.anonymous} MiB, files ${r.files} MiB`;
 }
 
 /** Asks the server for a heap snapshot (SIGUSR2, --heapsnapshot-signal) and waits until it is written; its path. */
@@ -259,6 +278,7 @@ async function benchStorage(storage: 'sqlite' | 'etcd'): Promise<void> {
     if (storage === 'etcd') etcd = await startEtcd();
     const storageArgs = etcd ? ['--storage', `etcd://${etcd.url.replace(/^http:\/\//, '')}`] : [];
     const nodeArgs = [
+      ...flags['node-args']!.split(' ').filter(Boolean),
       ...(flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof']}`] : []),
       ...(flags['heap-snapshot'] ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${flags['heap-snapshot']}`] : []),
     ];
@@ -284,6 +304,7 @@ async function benchStorage(storage: 'sqlite' | 'etcd'): Promise<void> {
     }
     console.log(`nodes: ${NODES} Ready ${s(performance.now() - nodesStart)} after the agent started; server RSS ${rssMiB(server.process.pid!)} MiB (${idleRss} MiB before the nodes)`);
     const baseRss = rssMiB(server.process.pid!);
+    console.log(`server with its nodes: ${await heapUsed(api)}; ${resident(server.process.pid!)}`);
 
     for (let n = 0; n < NAMESPACES; n++) {
       const r = await api.request('POST', '/api/v1/namespaces', { metadata: { name: `cp-${n}` } });
@@ -302,6 +323,7 @@ async function benchStorage(storage: 'sqlite' | 'etcd'): Promise<void> {
       probes.reset();
       const createLat: number[] = [];
       const stepStart = performance.now();
+      const cpuStart = cpuMs(server.process.pid!);
       const from = created;
       await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
         while (created < target) {
@@ -331,6 +353,7 @@ async function benchStorage(storage: 'sqlite' | 'etcd'): Promise<void> {
         await sleep(2000);
       }
       const allRunning = performance.now() - stepStart;
+      const stepCpu = cpuMs(server.process.pid!) - cpuStart;
       await sleep(3000);
       const lags = [...probes.lags].sort((a, b) => a - b);
       const running = [...probes.toRunning].sort((a, b) => a - b);
@@ -339,11 +362,15 @@ async function benchStorage(storage: 'sqlite' | 'etcd'): Promise<void> {
       const disk = storage === 'sqlite' ? diskBytes(join(dataDir, 'state.db')) + diskBytes(join(dataDir, 'state.db-wal')) : 0;
       console.log(`\n-- ${target} pods (load ${load()}) --`);
       console.log(`creates: ${target - from} in ${s(createWall)} (${Math.round((target - from) / (createWall / 1000))}/s), p50 ${ms(pct(createLat, 50))}, p99 ${ms(pct(createLat, 99))}; all Running ${s(allRunning)} after the step began${notRunning ? ` (${notRunning} NOT Running at the deadline)` : ''}`);
+      console.log(`server CPU: ${s(stepCpu)} for the step (creates until all Running), ${(stepCpu / (target - from) * 1000).toFixed(0)} µs per pod`);
       console.log(`watch lag (create sent → ADDED at each of ${WATCHERS} watchers, ${lags.length} deliveries): p50 ${ms(pct(lags, 50))}, p99 ${ms(pct(lags, 99))}, max ${ms(lags.at(-1) ?? NaN)}`);
       console.log(`create → Running (${running.length} probes): p50 ${ms(pct(running, 50))}, p99 ${ms(pct(running, 99))}`);
       console.log(`server memory: RSS ${rss} MiB, PSS ${pssMiB(pid)} MiB; growth ${((rss - baseRss) / (target / 1000)).toFixed(1)} MiB per 1,000 pods`);
       if (storage === 'sqlite') console.log(`sqlite: state.db + WAL ${(disk / 2 ** 20).toFixed(0)} MiB`);
-      console.log(`server heap: ${await heapUsed(api)}`);
+      console.log(`server heap: ${await heapUsed(api)}; ${resident(pid)}`);
+      // What the burst leaves: V8's memory reducer and free() give memory back (or not) once the creates stop.
+      await sleep(30_000);
+      console.log(`30 s later: RSS ${rssMiB(pid)} MiB, heap ${await heapUsed(api)}; ${resident(pid)}`);
       if (flags['heap-snapshot']) console.log(`heap snapshot: ${await heapSnapshot(pid, flags['heap-snapshot'])}`);
       if (flags['skip-lists']) continue;
       for (const [label, args] of [['kubectl get pods -A (Table)', ['get', 'pods', '-A']], ['kubectl get pods -A -o json', ['get', 'pods', '-A', '-o', 'json']]] as const) {

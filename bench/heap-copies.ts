@@ -101,26 +101,45 @@ for (let i = 0; i < count; i++) {
   const ns = prop(md, 'namespace');
   const key = `${ns !== undefined ? nameOf(ns) : ''}/${nm !== undefined ? nameOf(nm) : ''}`;
   names.set(key, (names.get(key) ?? 0) + 1);
+  const path = holders(i);
+  byPath.set(path, (byPath.get(path) ?? 0) + 1);
+}
+
+/** The holders nearest node `i` on its shortest path from the roots (the way from the roots to them is noise). */
+function holders(i: number): string {
   const steps: string[] = [];
   let n = i;
   while (parent[n]! >= 0 && steps.length < DEPTH) {
     const p = parent[n]!;
     const t = typeOf(p);
     const label = t === 'object' || t === 'closure' ? nameOf(p) : `(${t})`;
-    // Element indices differ per pod: keep the holder, not the slot.
-    const via = edgeName(parentEdge[n]!).replace(/^\[\d+\]$|^\d+$/, '[]');
+    // Element indices differ per object, and so do the node ids in a WeakMap's ephemeron edge names.
+    const via = edgeName(parentEdge[n]!).replace(/^\[\d+\]$|^\d+$/, '[]').replace(/ @\d+/g, '').slice(0, 60);
     steps.push(`${label}.${via}`);
     n = p;
   }
   if (!seen[i]) steps.push('(unreachable)');
-  // The holders nearest the pod tell whose copy it is; the way from the roots to them is noise.
-  const path = steps.slice(0, HOLDERS).reverse().join(' → ');
-  byPath.set(path, (byPath.get(path) ?? 0) + 1);
+  return steps.slice(0, HOLDERS).reverse().join(' → ');
 }
 
 const distinct = names.size;
 console.log(`${file}: live heap ${(live / 2 ** 20).toFixed(1)} MiB, ${pods} pod objects for ${distinct} pods (${(pods / Math.max(1, distinct)).toFixed(2)} copies each), ${(live / Math.max(1, distinct) / 1024).toFixed(1)} KiB live per pod`);
 for (const [path, n] of [...byPath].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${String(n).padStart(7)}  ${path}`);
+
+// ArrayBuffer memory (Buffers: cached JSON, stored bytes, sockets' data) by what holds it.
+const buffers = new Map<string, { n: number; bytes: number }>();
+for (let i = 0; i < count; i++) {
+  if (typeOf(i) !== 'native' || !nameOf(i).includes('JSArrayBufferData')) continue;
+  const path = holders(i);
+  const e = buffers.get(path) ?? { n: 0, bytes: 0 };
+  e.n++;
+  e.bytes += nodes[i * NF + nSize]!;
+  buffers.set(path, e);
+}
+console.log('ArrayBuffer memory by holder:');
+for (const [path, e] of [...buffers].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 12)) {
+  console.log(`${(e.bytes / 2 ** 20).toFixed(1).padStart(8)} MiB ${String(e.n).padStart(9)}  ${path}`);
+}
 
 // What the rest of the heap is: self sizes by node type and constructor (strings, arrays, closures, …).
 const bySort = new Map<string, { n: number; bytes: number }>();

@@ -25,3 +25,30 @@ export function cpuMs(pid: number): number {
   // Fields 14 and 15 (utime, stime) in clock ticks, 100 a second on Linux; counted from field 3 here.
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
+
+/**
+ * Where a process's resident memory is, from /proc/PID/smaps, MiB: glibc malloc's main heap (`[heap]`, the brk
+ * area: native allocations of the main thread, which free() rarely gives back), other anonymous mappings (V8's
+ * heap pages, large Buffers, the other threads' malloc arenas), and file-backed mappings (code, libraries).
+ */
+export function residentBreakdown(pid: number): { mallocHeap: number; anonymous: number; files: number } {
+  const out = { mallocHeap: 0, anonymous: 0, files: 0 };
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return { mallocHeap: NaN, anonymous: NaN, files: NaN };
+  }
+  let kind: keyof typeof out = 'anonymous';
+  for (const line of text.split('\n')) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (header) {
+      const path = header[1]!;
+      kind = path === '[heap]' ? 'mallocHeap' : path === '' || path.startsWith('[') ? 'anonymous' : 'files';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) out[kind] += Number(rss[1]) / 1024;
+  }
+  return { mallocHeap: Math.round(out.mallocHeap), anonymous: Math.round(out.anonymous), files: Math.round(out.files) };
+}

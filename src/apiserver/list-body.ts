@@ -1,8 +1,8 @@
 /**
  * The bodies of list responses as parts to send (response-writer.ts), never one string of the whole list
- * (a list of 100,000 pods is hundreds of MB): objects go as the JSON the registry already keeps for each
- * (`objectJson`, spliced, not stringified again); Table rows and PartialObjectMetadata, which are made per
- * list, are stringified a batch of rows at a time. What goes out is what `JSON.stringify` of the whole
+ * (a list of 100,000 pods is hundreds of MB): objects go as the registry's JSON of each (`objectJson`: the
+ * recent write's, spliced, or made as the response takes it); Table rows and PartialObjectMetadata, which are
+ * made per list, are stringified a batch of rows at a time. What goes out is what `JSON.stringify` of the whole
  * Table or list would give.
  */
 import type { KubeObject, ResourceInfo } from '../api/index.ts';

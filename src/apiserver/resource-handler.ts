@@ -102,14 +102,18 @@ export async function handleGet(ctx: RequestContext, deps: HandlerDeps): Promise
  */
 async function sendList(ctx: RequestContext, deps: HandlerDeps, format: ObjectFormat, items: readonly KubeObject[] | undefined, rawItems: readonly Buffer[] | undefined, meta: Record<string, string>): Promise<void> {
   const r = ctx.registry;
-  const objectJson = (o: KubeObject) => r.objectJson(o);
+  // Made per list, not kept (registry listJson): the recent objects' JSON is reused.
+  const objectJson = (o: KubeObject) => r.listJson(o);
   let parts: Iterable<Buffer>;
   if (format.as === 'Table') {
     parts = tableParts({ info: r.info, version: format.version, listMeta: meta, objects: items ?? [], now: deps.now(), includeObject: tableIncludeObjectOf(ctx.query), objectJson });
   } else if (format.as === 'PartialObjectMetadata') {
     parts = partialListParts(format.version, meta, items ?? []);
   } else {
-    parts = objectListParts(r.info.listKind, r.info.groupVersion, meta, rawItems ?? (items ?? []).map(objectJson));
+    // Each item's JSON made as the response takes it, so a large list never holds all of them at once.
+    parts = objectListParts(r.info.listKind, r.info.groupVersion, meta, rawItems ?? (function* () {
+      for (const o of items ?? []) yield objectJson(o);
+    })());
   }
   await sendParts(ctx.res, 200, parts);
 }

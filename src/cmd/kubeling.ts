@@ -10,5 +10,11 @@ import { enableCompileCache } from 'node:module';
 const cache = enableCompileCache();
 // Worker threads (the scheduler's, with --scheduler-thread) take the cache from the environment.
 if (cache.directory && !process.env.NODE_COMPILE_CACHE) process.env.NODE_COMPILE_CACHE = cache.directory;
+// The server's young generation is sized at start-up (heap-settings.ts): node starts again with it first.
+if (process.argv[2] === 'server') (await import('./heap-settings.ts')).restartWithServerFlags();
+// Small Buffers are slices of shared slabs, and a slab stays as long as any slice of it does. Node 24's slabs are
+// 64 KiB: one small Buffer a long-lived connection keeps (a TLS socket's ALPN protocol list) held a slab each,
+// ~10 MiB for 150 connections in the server. Node 22's 8 KiB keeps that small; the cost is more slabs made.
+Buffer.poolSize = 8 * 1024;
 const { main } = await import('./commands.ts');
 process.exitCode = await main(process.argv.slice(2));

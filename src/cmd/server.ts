@@ -19,6 +19,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { applyServerHeapSettings } from './heap-settings.ts';
 import { ApiServer, TokenAuthenticator, advertiseAddress, BOOTSTRAP_USER, BOOTSTRAPPERS_GROUP, NodeGraph, ensurePki, ensureServiceAccountKey, ensureToken, ipAt, parseServiceCidr } from '../apiserver/index.ts';
 import { podSecurityConfigFromAdmissionFile, type PodSecurityConfig } from '../apiserver/index.ts';
 import { openStore, TransformingStore, type Store } from '../storage/index.ts';
@@ -147,6 +148,7 @@ export async function runServer(argv: string[]): Promise<number> {
     throw err;
   }
   configureLogging({ format: options.logFormat ?? defaultLogFormat(process.stderr.isTTY) });
+  applyServerHeapSettings();
   const logger = createLogger('server');
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });

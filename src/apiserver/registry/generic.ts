@@ -16,6 +16,7 @@ import { newUid, realClock, type Clock } from '../../machinery/index.ts';
 import type { Strategy } from './strategy.ts';
 import type { AdmissionChain, Operation } from '../admission/chain.ts';
 import { WatchCache } from '../watch-cache.ts';
+import { RecentJson } from './recent-json.ts';
 import { FieldManager } from '../field-manager.ts';
 import type { FieldType } from '../../api/index.ts';
 import { checkObjectSize } from '../limits/object-size.ts';
@@ -141,9 +142,9 @@ interface ContinueToken {
 }
 
 /**
- * `b` in memory of its own. Small Buffers are slices of shared 64 KiB slabs (Node 24's Buffer.poolSize), and
- * a slab lives as long as any slice of it: the JSON kept for as long as an object is cached pinned whole
- * slabs of short-lived request bytes (133 MiB of slabs with 5,000 pods, ~27 KiB a pod).
+ * `b` in memory of its own. Small Buffers are slices of shared slabs (Buffer.poolSize), and a slab lives as long
+ * as any slice of it: JSON kept for a while pinned whole slabs of short-lived request bytes (133 MiB of slabs
+ * with 5,000 pods when every cached object kept its JSON; still ~40 MiB for the recent ones alone).
  */
 function unpooled(b: Buffer): Buffer {
   if (b.byteOffset === 0 && b.buffer.byteLength === b.length) return b;
@@ -182,6 +183,7 @@ export class GenericRegistry {
     this.#admission = config.admission;
     this.#clock = config.clock ?? realClock;
     const clock = this.#clock;
+    this.#json = new RecentJson({ clock });
     this.fieldManager = new FieldManager({ info: this.info, hasStatusSubresource: this.strategy.hasStatusSubresource, now: () => clock.now(), ...(config.fieldType ? { type: config.fieldType } : {}) });
     this.#prefix = this.info.group ? `/registry/${this.info.group}/${this.info.plural}/` : `/registry/${this.info.plural}/`;
     this.#consistentFromCache = config.consistentListFromCache ?? true;
@@ -190,12 +192,7 @@ export class GenericRegistry {
     this.cache = new WatchCache({
       store: this.#store,
       prefix: this.#prefix,
-      decode: (kv) => {
-        const obj = this.#written(kv) ?? this.decode(kv);
-        // Bytes are kept once per object: its JSON when the write made it already, else the stored bytes.
-        if (!this.#jsonOf.has(obj)) this.#kvOf.set(obj, kv);
-        return obj;
-      },
+      decode: (kv) => this.#written(kv) ?? this.decode(kv),
       capacity: config.watchCacheCapacity,
     });
   }
@@ -211,31 +208,37 @@ export class GenericRegistry {
     return kv;
   }
 
-  /** The stored bytes behind each cached object, until its JSON is first asked for. */
-  readonly #kvOf = new WeakMap<KubeObject, KeyValue>();
-  readonly #jsonOf = new WeakMap<KubeObject, string | Buffer>();
+  /** The JSON of objects written or watched in the last seconds (recent-json.ts). */
+  readonly #json: RecentJson;
 
   /** The JSON of an object just written: its stored bytes with the new resourceVersion (one stringify per write). */
   #keepJson(obj: KubeObject, kv: KeyValue, bytes: Uint8Array): void {
     // A watcher may have asked for it already (the cache can take the object before the write resolves).
-    if (!this.#jsonOf.has(obj)) this.#jsonOf.set(obj, unpooled(this.rawJson({ ...kv, value: bytes })));
-    this.#kvOf.delete(obj);
+    if (!this.#json.has(obj)) this.#json.set(obj, unpooled(this.rawJson({ ...kv, value: bytes })));
   }
 
   /**
-   * A cached or stored object's JSON, as the write that made it, lists and watches send it, made once per object: spliced from its
-   * stored bytes when the cache has them (which are then let go), else stringified. Objects the registry and
-   * cache hand out are never mutated, so the bytes stay right.
+   * A cached or written object's JSON, as the write that made it and watches send it: made once and shared
+   * while the object is recent (its write's response, every watcher of its event, the update that follows),
+   * then let go. Objects the registry and cache hand out are never mutated, so the bytes stay right.
    */
-  objectJson(obj: KubeObject): string | Buffer {
-    let j = this.#jsonOf.get(obj);
+  objectJson(obj: KubeObject): Buffer {
+    let j = this.#json.get(obj);
     if (j === undefined) {
-      const kv = this.#kvOf.get(obj);
-      j = kv ? unpooled(this.rawJson(kv)) : JSON.stringify(obj);
-      this.#kvOf.delete(obj);
-      this.#jsonOf.set(obj, j);
+      const text = JSON.stringify(obj);
+      j = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
+      j.write(text);
+      this.#json.set(obj, j);
     }
     return j;
+  }
+
+  /**
+   * An object's JSON for a list or a read: the recent one when there is one, else made for this response
+   * alone (a list of every pod keeps nothing, as upstream encodes every list).
+   */
+  listJson(obj: KubeObject): Buffer | string {
+    return this.#json.get(obj) ?? JSON.stringify(obj);
   }
 
   /**
@@ -626,10 +629,10 @@ export class GenericRegistry {
     if (!obj) return undefined;
     return {
       old: obj,
-      // The cached object is shared: mutate gets a parse of its JSON (made once per object, and needed for the
-      // watch events anyway).
+      // The cached object is shared: mutate gets a parse of its JSON (usually still there from its write and
+      // watch events).
       copy: () => {
-        const json = this.objectJson(obj);
+        const json = this.listJson(obj);
         return JSON.parse(typeof json === 'string' ? json : json.toString('utf8')) as KubeObject;
       },
       rev: Number(obj.metadata?.resourceVersion ?? 0),
