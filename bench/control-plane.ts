@@ -6,7 +6,7 @@
  *
  *   node bench/control-plane.ts [--nodes 1000] [--pods 30000,100000] [--storage sqlite,etcd] [--watchers 100]
  *                               [--concurrency 32] [--namespaces 10] [--probe-every 100] [--cpu-prof DIR]
- *                               [--heap-snapshot DIR] [--skip-lists] [--node-args '--v8-flag=…']
+ *                               [--heap-snapshot DIR] [--skip-lists] [--lists table,json] [--node-args '--v8-flag=…']
  *
  * Pods are created through the API by `--concurrency` clients in flight, bound with `spec.nodeName` round-robin
  * to the simulated nodes (the scheduler is not measured here: bench/scheduler.ts is), spread over
@@ -44,7 +44,8 @@
  *
  * `--cpu-prof DIR` writes the server's V8 CPU profiles (both runs of it) into DIR. `--heap-snapshot DIR` writes a
  * heap snapshot of the server into DIR after each step (bench/heap-copies.ts counts the decoded copies of each
- * pod in it and who holds them). `--skip-lists` leaves out the kubectl and paged-list timings.
+ * pod in it and who holds them). `--skip-lists` leaves out the kubectl and paged-list timings; `--lists table`
+ * keeps the Table's (kubectl get's own) and leaves out `-o json`'s, which takes minutes at 100,000 pods.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -69,6 +70,7 @@ const { values: flags } = parseArgs({
     'cpu-prof': { type: 'string' },
     'heap-snapshot': { type: 'string' },
     'skip-lists': { type: 'boolean', default: false },
+    lists: { type: 'string', default: 'table,json' },
     // Extra node/V8 options for the server process (space-separated), e.g. '--max-semi-space-size=16'.
     'node-args': { type: 'string', default: '' },
     // How long to wait for the pods of one step to be Running before measuring anyway.
@@ -373,7 +375,9 @@ async function benchStorage(storage: 'sqlite' | 'etcd'): Promise<void> {
       console.log(`30 s later: RSS ${rssMiB(pid)} MiB, heap ${await heapUsed(api)}; ${resident(pid)}`);
       if (flags['heap-snapshot']) console.log(`heap snapshot: ${await heapSnapshot(pid, flags['heap-snapshot'])}`);
       if (flags['skip-lists']) continue;
-      for (const [label, args] of [['kubectl get pods -A (Table)', ['get', 'pods', '-A']], ['kubectl get pods -A -o json', ['get', 'pods', '-A', '-o', 'json']]] as const) {
+      const lists = new Set(flags.lists.split(','));
+      const kubectlLists = [['table', 'kubectl get pods -A (Table)', ['get', 'pods', '-A']], ['json', 'kubectl get pods -A -o json', ['get', 'pods', '-A', '-o', 'json']]] as const;
+      for (const [, label, args] of kubectlLists.filter(([kind]) => lists.has(kind))) {
         const walls: number[] = [];
         let lines = 0;
         for (let run = 0; run < 2; run++) {
@@ -384,7 +388,7 @@ async function benchStorage(storage: 'sqlite' | 'etcd'): Promise<void> {
         }
         console.log(`${label}: ${walls.map(s).join(', ')} (${lines} lines)`);
       }
-      for (const [label, accept] of [['Table', TABLE], ['JSON', undefined]] as const) {
+      for (const [label, accept] of ([['Table', TABLE], ['JSON', undefined]] as const).filter(([l]) => lists.has(l.toLowerCase()))) {
         const runs = [await pagedList(api, accept), await pagedList(api, accept)];
         console.log(`  the server's part, ${label} in pages of 500 fetched by the bench: ${runs.map((r) => s(r.wall)).join(', ')} (${runs[0]!.pages} pages, ${runs[0]!.items} ${label === 'Table' ? 'rows' : 'items'})`);
       }
