@@ -7,6 +7,7 @@
  */
 import type { KubeObject, ResourceInfo } from '../api/index.ts';
 import { tableColumns, tableRow } from './api-bridge.ts';
+import { stringifyCached } from './managed-fields-text.ts';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
@@ -36,7 +37,7 @@ const BATCH = 64;
 /** `items` as the members of a JSON array, BATCH at a time, each batch made when it is taken. */
 function* batched<T>(items: readonly T[], toJson: (item: T) => unknown): Generator<Buffer> {
   for (let i = 0; i < items.length; i += BATCH) {
-    const text = JSON.stringify(items.slice(i, i + BATCH).map(toJson));
+    const text = stringifyCached(items.slice(i, i + BATCH).map(toJson));
     yield Buffer.from(`${i === 0 ? '' : ','}${text.slice(1, -1)}`);
   }
 }

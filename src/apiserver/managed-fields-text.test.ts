@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../api/index.ts';
 import { deepFreeze } from '../machinery/index.ts';
-import { compactManagedFields } from './managed-fields-text.ts';
+import { compactManagedFields, stringifyCached } from './managed-fields-text.ts';
 import { StringInterner } from './string-interner.ts';
 
 const pod = (name: string): KubeObject => ({
@@ -65,4 +65,34 @@ test("an entry's own strings go through internValue before it is frozen (a later
   compactManagedFields(b, (t) => t, (v) => shared.string(v));
   assert.equal(shared.size, 8, 'the distinct values of both entries');
   assert.deepEqual({ ...b.metadata!.managedFields![1]! }, pod('b').metadata!.managedFields![1]);
+});
+
+test('stringifyCached puts the texts in without parsing them, and gives what JSON.stringify gives', () => {
+  const originals = [pod('a'), pod('b')];
+  const cached = [pod('a'), pod('b')];
+  for (const c of cached) compactManagedFields(c, (t) => t);
+  deepFreeze(cached);
+  // A list page's rows, as the Table body makes them: the metadata (with its entries) inside another object.
+  const rows = cached.map((o) => ({ cells: [o.metadata!.name], object: { kind: 'PartialObjectMetadata', metadata: o.metadata } }));
+  const plainRows = originals.map((o) => ({ cells: [o.metadata!.name], object: { kind: 'PartialObjectMetadata', metadata: o.metadata } }));
+  const parse = JSON.parse;
+  let parsed = 0;
+  JSON.parse = ((text: string, reviver?: Parameters<typeof parse>[1]) => (parsed++, parse(text, reviver))) as typeof JSON.parse;
+  let out: string;
+  let whole: string;
+  try {
+    out = stringifyCached(rows);
+    whole = stringifyCached(cached[0]);
+  } finally {
+    JSON.parse = parse;
+  }
+  assert.equal(parsed, 0, 'no entry text was parsed');
+  assert.equal(out, JSON.stringify(plainRows));
+  assert.equal(whole, JSON.stringify(originals[0]));
+  // Outside it, an entry serialises as any object: the getter, no placeholder.
+  assert.equal(JSON.stringify(cached[1]), JSON.stringify(originals[1]));
+  assert.ok(!('toJSON' in { ...cached[0]!.metadata!.managedFields![0]! }), 'copies do not carry the hook');
+  // A stored string shaped like a placeholder (without this process's token) is left alone.
+  const odd = { ...originals[0]!, metadata: { ...originals[0]!.metadata, annotations: { a: 'fieldsV1-0' } } };
+  assert.equal(stringifyCached(odd), JSON.stringify(odd));
 });

@@ -16,6 +16,7 @@ import { newUid, realClock, type Clock } from '../../machinery/index.ts';
 import type { Strategy } from './strategy.ts';
 import type { AdmissionChain, Operation } from '../admission/chain.ts';
 import { WatchCache } from '../watch-cache.ts';
+import { stringifyCached } from '../managed-fields-text.ts';
 import { RecentJson } from './recent-json.ts';
 import { FieldManager } from '../field-manager.ts';
 import type { FieldType } from '../../api/index.ts';
@@ -225,7 +226,7 @@ export class GenericRegistry {
   objectJson(obj: KubeObject): Buffer {
     let j = this.#json.get(obj);
     if (j === undefined) {
-      const text = JSON.stringify(obj);
+      const text = stringifyCached(obj);
       j = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
       j.write(text);
       this.#json.set(obj, j);
@@ -238,7 +239,7 @@ export class GenericRegistry {
    * alone (a list of every pod keeps nothing, as upstream encodes every list).
    */
   listJson(obj: KubeObject): Buffer | string {
-    return this.#json.get(obj) ?? JSON.stringify(obj);
+    return this.#json.get(obj) ?? stringifyCached(obj);
   }
 
   /**
