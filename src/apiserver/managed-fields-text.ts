@@ -28,13 +28,20 @@ const TOKEN = `fieldsV1-${randomBytes(12).toString('hex')}-`;
 const PLACEHOLDER = new RegExp(`"${TOKEN}(\\d+)"`, 'g');
 /** The texts of the entries met by the stringify under way (undefined when none is). */
 let splicing: string[] | undefined;
-/** Each compacted entry's text, for the placeholder's replacement. */
-const texts = new WeakMap<object, string>();
+/** Where a compacted entry keeps its text: not enumerable, so copies and comparisons do not see it. */
+const TEXT = Symbol('fieldsV1 text');
 
-function entryToJSON(this: Record<string, unknown>): unknown {
+type CompactedEntry = Record<string, unknown> & { [TEXT]: string };
+
+/** The entry's `fieldsV1` getter, one for all entries: a fresh tree from the text on each read. */
+function parseFieldsV1(this: CompactedEntry): unknown {
+  return JSON.parse(this[TEXT]);
+}
+
+function entryToJSON(this: CompactedEntry): unknown {
   if (!splicing) return this;
   const out: Record<string, unknown> = {};
-  for (const k in this) out[k] = k === 'fieldsV1' ? `${TOKEN}${splicing.push(texts.get(this)!) - 1}` : this[k];
+  for (const k in this) out[k] = k === 'fieldsV1' ? `${TOKEN}${splicing.push(this[TEXT]) - 1}` : this[k];
   return out;
 }
 
@@ -64,11 +71,10 @@ export function compactManagedFields(obj: KubeObject, intern: (text: string) => 
       const e = entry as Record<string, unknown>;
       for (const k in e) if (typeof e[k] === 'string') e[k] = internValue(e[k]);
     }
-    const text = intern(JSON.stringify(fields));
-    Object.defineProperty(entry, 'fieldsV1', { enumerable: true, get: () => JSON.parse(text) as unknown });
+    Object.defineProperty(entry, TEXT, { enumerable: false, value: intern(JSON.stringify(fields)) });
+    Object.defineProperty(entry, 'fieldsV1', { enumerable: true, get: parseFieldsV1 });
     // Not enumerable: copies (spread, structuredClone) and comparisons do not see it.
     Object.defineProperty(entry, 'toJSON', { enumerable: false, value: entryToJSON });
-    texts.set(entry, text);
     Object.freeze(entry);
   }
 }
