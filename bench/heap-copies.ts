@@ -126,32 +126,27 @@ const distinct = names.size;
 console.log(`${file}: live heap ${(live / 2 ** 20).toFixed(1)} MiB, ${pods} pod objects for ${distinct} pods (${(pods / Math.max(1, distinct)).toFixed(2)} copies each), ${(live / Math.max(1, distinct) / 1024).toFixed(1)} KiB live per pod`);
 for (const [path, n] of [...byPath].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${String(n).padStart(7)}  ${path}`);
 
-// ArrayBuffer memory (Buffers: cached JSON, stored bytes, sockets' data) by what holds it.
-const buffers = new Map<string, { n: number; bytes: number }>();
-for (let i = 0; i < count; i++) {
-  if (typeOf(i) !== 'native' || !nameOf(i).includes('JSArrayBufferData')) continue;
-  const path = holders(i);
-  const e = buffers.get(path) ?? { n: 0, bytes: 0 };
-  e.n++;
-  e.bytes += nodes[i * NF + nSize]!;
-  buffers.set(path, e);
-}
-console.log('ArrayBuffer memory by holder:');
-for (const [path, e] of [...buffers].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 12)) {
-  console.log(`${(e.bytes / 2 ** 20).toFixed(1).padStart(8)} MiB ${String(e.n).padStart(9)}  ${path}`);
+/** Counts and self sizes of the heap nodes `keyOf` names (undefined: skipped), printed largest first. */
+function printLargest(title: string, top: number, keyOf: (i: number) => string | undefined, show = (k: string) => k): void {
+  const by = new Map<string, { n: number; bytes: number }>();
+  for (let i = 0; i < count; i++) {
+    const k = keyOf(i);
+    if (k === undefined) continue;
+    const e = by.get(k) ?? { n: 0, bytes: 0 };
+    e.n++;
+    e.bytes += nodes[i * NF + nSize]!;
+    by.set(k, e);
+  }
+  console.log(title);
+  for (const [k, e] of [...by].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, top)) {
+    console.log(`${(e.bytes / 2 ** 20).toFixed(1).padStart(8)} MiB ${String(e.n).padStart(9)}  ${show(k)}`);
+  }
 }
 
+// ArrayBuffer memory (Buffers: cached JSON, stored bytes, sockets' data) by what holds it.
+printLargest('ArrayBuffer memory by holder:', 12, (i) => (typeOf(i) === 'native' && nameOf(i).includes('JSArrayBufferData') ? holders(i) : undefined));
 // What the rest of the heap is: self sizes by node type and constructor (strings, arrays, closures, …).
-const bySort = new Map<string, { n: number; bytes: number }>();
-for (let i = 0; i < count; i++) {
+printLargest('largest kinds of heap object (self size):', 15, (i) => {
   const t = typeOf(i);
-  const k = t === 'object' || t === 'native' ? `${t} ${nameOf(i)}` : t;
-  const e = bySort.get(k) ?? { n: 0, bytes: 0 };
-  e.n++;
-  e.bytes += nodes[i * NF + nSize]!;
-  bySort.set(k, e);
-}
-console.log('largest kinds of heap object (self size):');
-for (const [k, e] of [...bySort].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 15)) {
-  console.log(`${(e.bytes / 2 ** 20).toFixed(1).padStart(8)} MiB ${String(e.n).padStart(9)}  ${k.slice(0, 100)}`);
-}
+  return t === 'object' || t === 'native' ? `${t} ${nameOf(i)}` : t;
+}, (k) => k.slice(0, 100));
